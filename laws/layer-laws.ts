@@ -1,0 +1,254 @@
+/**
+ * The layer laws (DESIGN.md 1-7) as pure predicates: each takes a layer and one concrete
+ * sample and returns a Verdict. The runners in run.ts feed them samples from fast-check.
+ */
+import { Gradcheck, Key, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import { close, magnitude, snapshot, tensorsClose, tensorsIdentical, treesClose, treesIdentical } from './compare.ts'
+import { all, fails, holds, type Verdict } from './verdict.ts'
+
+/** One concrete point at which the laws are checked. */
+export interface LayerSample<P extends Tree.Tree = Tree.Tree, S extends Tree.Tree = Tree.Tree> {
+  readonly initKey: Key.Key
+  readonly params: P
+  readonly state: S
+  /** The input batch [N, ...inShape]. */
+  readonly x: Tensor
+  readonly ctx: Ctx
+  /** Two cotangents with the output's shape, and two scalars, for the linearity law. */
+  readonly c: Tensor
+  readonly c2: Tensor
+  readonly alpha: number
+  readonly beta: number
+  /** A random direction in (x, params), for the directional derivative law. */
+  readonly tx: Tensor
+  readonly tp: P
+}
+
+/** Tolerances and step for the numerical laws. */
+export interface Settings {
+  /** Central-difference step (default 1e-6). */
+  readonly h: number
+  /** Mixed relative tolerance of the gradient laws (default 1e-6). */
+  readonly gradientTolerance: number
+  /** Tolerance of the exact laws up to rounding: adjoint, linearity, batch consistency (default 1e-10). */
+  readonly exactTolerance: number
+}
+
+/** The defaults of Settings. */
+export const defaultSettings: Settings = { h: 1e-6, gradientTolerance: 1e-6, exactTolerance: 1e-10 }
+
+/** Builds a sample's random parts from keys: params from init, cotangents and directions. */
+export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  inShape: Shape,
+  x: Tensor,
+  seed: number,
+  mode: Ctx['mode'],
+): LayerSample<P, S> => {
+  const [initKey, ctxKey, cKey, c2Key, tKey, sKey] = Key.split(Key.fromSeed(seed), 6) as [Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key]
+  const r = layer.init(initKey, inShape)
+  if (r._tag === 'Left') throw r.left
+  const { params, state, outShape } = r.right
+  const yShape = [x.shape[0] as number, ...outShape]
+  const scalars = Key.uniform(sKey, [2], -2, 2).data
+  const leafKeys = Key.split(tKey, Tree.leaves(params).length + 1)
+  let k = 1
+  return {
+    initKey,
+    params,
+    state,
+    x,
+    ctx: { mode, key: ctxKey },
+    c: Key.normal(cKey, yShape),
+    c2: Key.normal(c2Key, yShape),
+    alpha: scalars[0] as number,
+    beta: scalars[1] as number,
+    tx: Key.normal(leafKeys[0] as Key.Key, x.shape),
+    tp: Tree.map(params, (leaf) => Key.normal(leafKeys[k++] as Key.Key, leaf.shape)),
+  }
+}
+
+const run = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, x: Tensor, p: P) =>
+  layer.forward(p, s.state, x, s.ctx)
+
+/** φ(x, p) = <c, f(x, p)>: the scalar whose gradient the vjp of c is. */
+const phi = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, x: Tensor, p: P): number =>
+  T.dot(s.c, run(layer, s, x, p).y)
+
+/** Law 1: the vjp matches central differences of φ, coordinate by coordinate, in x and every param. */
+export const gradientPerCoordinate = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const report = Gradcheck.layer(layer, {
+    params: s.params,
+    state: s.state,
+    x: s.x,
+    cotangent: s.c,
+    ctx: s.ctx,
+    h: settings.h,
+    tolerance: settings.gradientTolerance,
+  })
+  if (report.ok) return holds
+  const worst = [...report.rows].sort((a, b) => b.error - a.error)[0]
+  return worst === undefined
+    ? holds
+    : fails(`d${worst.where}[${worst.index.join(',')}]: vjp gives ${worst.analytic.toPrecision(10)}, central differences give ${worst.numeric.toPrecision(10)} (error ${worst.error.toExponential(2)} > ${settings.gradientTolerance})`)
+}
+
+/** Law 2: along a random direction t in (x, p), <vjp(c), t> equals the central difference of φ along t. */
+export const gradientDirectional = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const { tape } = run(layer, s, s.x, s.params)
+  const { dx, dp } = layer.vjp(s.params, tape, s.c)
+  const analytic = T.dot(dx, s.tx) + Tree.dot(dp, s.tp)
+  const h = settings.h
+  const at = (e: number): number =>
+    phi(layer, s, T.addScaled(s.x, e, s.tx), Tree.map2(s.params, s.tp, (p, t) => T.addScaled(p, e, t)))
+  const numeric = (at(h) - at(-h)) / (2 * h)
+  return close(analytic, numeric, settings.gradientTolerance)
+    ? holds
+    : fails(`directional derivative: <vjp(c), t> = ${analytic.toPrecision(10)}, central difference of <c, f> along t = ${numeric.toPrecision(10)}`)
+}
+
+/** Law 3 (maps affine in x): <c, f(x) - f(0)> = <vjp(c).dx, x>, exactly up to rounding. */
+export const adjointInInput = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const { y, tape } = run(layer, s, s.x, s.params)
+  const y0 = run(layer, s, T.zeros(s.x.shape), s.params).y
+  const lhs = T.dot(s.c, T.sub(y, y0))
+  const rhs = T.dot(layer.vjp(s.params, tape, s.c).dx, s.x)
+  const scale = T.norm(s.c) * T.norm(y) + 1
+  return close(lhs, rhs, settings.exactTolerance, scale)
+    ? holds
+    : fails(`adjoint in x: <c, f(x) - f(0)> = ${lhs.toPrecision(14)} but <vjp(c).dx, x> = ${rhs.toPrecision(14)}`)
+}
+
+/** Law 3 (maps linear in the params): <c, f(x, p) - f(x, 0)> = <vjp(c).dp, p>, exactly up to rounding. */
+export const adjointInParams = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const { y, tape } = run(layer, s, s.x, s.params)
+  const y0 = run(layer, s, s.x, Tree.zerosLike(s.params)).y
+  const lhs = T.dot(s.c, T.sub(y, y0))
+  const rhs = Tree.dot(layer.vjp(s.params, tape, s.c).dp, s.params)
+  const scale = T.norm(s.c) * T.norm(y) + 1
+  return close(lhs, rhs, settings.exactTolerance, scale)
+    ? holds
+    : fails(`adjoint in params: <c, f(x, p) - f(x, 0)> = ${lhs.toPrecision(14)} but <vjp(c).dp, p> = ${rhs.toPrecision(14)}`)
+}
+
+/** Law 4: vjp is linear in the cotangent, vjp(αc + βc') = α vjp(c) + β vjp(c'), and vjp(0) = 0 exactly. */
+export const vjpLinearInCotangent = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const { tape } = run(layer, s, s.x, s.params)
+  const v1 = layer.vjp(s.params, tape, s.c)
+  const v2 = layer.vjp(s.params, tape, s.c2)
+  const mixed = layer.vjp(s.params, tape, T.add(T.scale(s.alpha, s.c), T.scale(s.beta, s.c2)))
+  const zero = layer.vjp(s.params, tape, T.zeros(s.c.shape))
+  const scale = magnitude(v1.dx, v1.dp, v2.dx, v2.dp) * (Math.abs(s.alpha) + Math.abs(s.beta) + 1)
+  return all(
+    () => tensorsClose('vjp(αc + βc′).dx vs α·dx + β·dx′', mixed.dx, T.add(T.scale(s.alpha, v1.dx), T.scale(s.beta, v2.dx)), settings.exactTolerance, scale),
+    () =>
+      treesClose(
+        'vjp(αc + βc′).dp vs α·dp + β·dp′',
+        mixed.dp,
+        Tree.map2(v1.dp, v2.dp, (a, b) => T.add(T.scale(s.alpha, a), T.scale(s.beta, b))),
+        settings.exactTolerance,
+        scale,
+      ),
+    () => (zero.dx.data.every((v) => v === 0) ? holds : fails('vjp(0).dx is not all zeros')),
+    () => (Tree.leaves(zero.dp).every((t) => t.data.every((v) => v === 0)) ? holds : fails('vjp(0).dp is not all zeros')),
+  )
+}
+
+/** Law 5: y has the shape init declared (with the batch axis), dx has x's shape, dp has p's structure and shapes. */
+export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
+  const r = layer.init(s.initKey, inShape)
+  if (r._tag === 'Left') return fails(`init rejected ${T.showShape(inShape)}: ${r.left.message}`)
+  const want = [s.x.shape[0] as number, ...r.right.outShape]
+  const { y, state, tape } = run(layer, s, s.x, s.params)
+  const { dx, dp } = layer.vjp(s.params, tape, s.c)
+  return all(
+    () => (T.sameShape(y.shape, want) ? holds : fails(`y has shape ${T.showShape(y.shape)}, init declared ${T.showShape(want)}`)),
+    () => (T.sameShape(dx.shape, s.x.shape) ? holds : fails(`dx has shape ${T.showShape(dx.shape)}, x has ${T.showShape(s.x.shape)}`)),
+    () => {
+      const d = Tree.structureDiff(s.params, dp)
+      return d === undefined ? holds : fails(`dp does not match params ${d}`)
+    },
+    () => {
+      const d = Tree.structureDiff(s.state, state)
+      return d === undefined ? holds : fails(`forward's state does not match init's state ${d}`)
+    },
+  )
+}
+
+/** Law 6: init, forward and vjp leave their inputs unchanged bit for bit, and give bit-identical results when repeated. */
+export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
+  const before = { x: snapshot(s.x), params: snapshot(s.params), state: snapshot(s.state), c: snapshot(s.c), key: { ...s.ctx.key } }
+  const init1 = layer.init(s.initKey, inShape)
+  const init2 = layer.init(s.initKey, inShape)
+  const f1 = run(layer, s, s.x, s.params)
+  const f2 = run(layer, s, s.x, s.params)
+  const b1 = layer.vjp(s.params, f1.tape, s.c)
+  const b2 = layer.vjp(s.params, f2.tape, s.c)
+  return all(
+    () => tensorsIdentical('x after forward/vjp', s.x, before.x),
+    () => treesIdentical('params after forward/vjp', s.params, before.params),
+    () => treesIdentical('state after forward/vjp', s.state, before.state),
+    () => tensorsIdentical('cotangent after vjp', s.c, before.c),
+    () => (s.ctx.key.k0 === before.key.k0 && s.ctx.key.k1 === before.key.k1 ? holds : fails('ctx.key was modified')),
+    () =>
+      init1._tag === 'Right' && init2._tag === 'Right'
+        ? treesIdentical('params from two inits with one key', init1.right.params, init2.right.params)
+        : fails('init failed'),
+    () => tensorsIdentical('y of two identical forwards', f1.y, f2.y),
+    () => treesIdentical('state of two identical forwards', f1.state, f2.state),
+    () => tensorsIdentical('dx of two identical vjps', b1.dx, b2.dx),
+    () => treesIdentical('dp of two identical vjps', b1.dp, b2.dp),
+  )
+}
+
+/** Law 7: forward of a batch = the per-example forwards stacked; the batch dp = the sum of per-example dps. */
+export const batchConsistency = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const n = s.x.shape[0] as number
+  const { y, tape } = run(layer, s, s.x, s.params)
+  const { dx, dp } = layer.vjp(s.params, tape, s.c)
+  const rows = Array.from({ length: n }, (_, i) => {
+    const xi = T.sliceRows(s.x, i, i + 1)
+    const f = run(layer, s, xi, s.params)
+    return { f, b: layer.vjp(s.params, f.tape, T.sliceRows(s.c, i, i + 1)) }
+  })
+  const scale = magnitude(y, dx, dp)
+  return all(
+    () => tensorsClose('batch y vs stacked per-example y', y, T.concat(0)(rows.map((r) => r.f.y)), settings.exactTolerance, scale),
+    () => tensorsClose('batch dx vs stacked per-example dx', dx, T.concat(0)(rows.map((r) => r.b.dx)), settings.exactTolerance, scale),
+    () =>
+      treesClose(
+        'batch dp vs sum of per-example dp',
+        dp,
+        rows.slice(1).reduce((acc, r) => Tree.map2(acc, r.b.dp, T.add), (rows[0] as { b: { dp: P } }).b.dp),
+        settings.exactTolerance,
+        scale,
+      ),
+  )
+}
+
+/** A fixed key for probing init (shapes only; values unused). */
+export const makeSampleKey: Key.Key = Key.fromSeed(0)

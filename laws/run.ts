@@ -1,0 +1,150 @@
+/**
+ * Runners: feed the law predicates samples from fast-check and report a failure with the law's
+ * name, the counterexample, and the seed and path that replay it.
+ *
+ * In a vitest file:
+ *   test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
+ * or one test per law:
+ *   for (const law of layerLaws(swish, { inShape: [3] })) test(law.name, law.check)
+ */
+import fc from 'fast-check'
+import { T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import * as A from './arbitraries.ts'
+import * as LL from './layer-laws.ts'
+import { orThrow, type Verdict } from './verdict.ts'
+
+/** A named, runnable law: `check` throws an Error explaining the failure. */
+export interface Law {
+  readonly name: string
+  readonly check: () => void
+}
+
+/** The seed used when none is given: $CHAINRULE_SEED, else 42. Fixed, so CI is reproducible. */
+export const defaultSeed = (): number => {
+  const env = typeof process !== 'undefined' ? process.env['CHAINRULE_SEED'] : undefined
+  const n = env === undefined || env === '' ? 42 : Number(env)
+  if (!Number.isSafeInteger(n)) throw new Error(`CHAINRULE_SEED must be an integer, got '${env}'`)
+  return n
+}
+
+/** How many runs each property gets unless told: $CHAINRULE_RUNS, else 100. */
+export const defaultRuns = (): number => {
+  const env = typeof process !== 'undefined' ? process.env['CHAINRULE_RUNS'] : undefined
+  return env === undefined || env === '' ? 100 : Math.max(1, Number(env))
+}
+
+/** Options for running properties. */
+export interface RunOptions {
+  /** Number of samples per law (default $CHAINRULE_RUNS or 100). */
+  readonly numRuns?: number
+  /** fast-check seed (default $CHAINRULE_SEED or 42). */
+  readonly seed?: number
+  /** fast-check replay path printed by an earlier failure. */
+  readonly path?: string
+}
+
+const describeValue = (v: unknown): string => {
+  const seen = (x: unknown): unknown => {
+    if (x instanceof Float64Array) return Array.from(x)
+    if (typeof x === 'object' && x !== null && (x as Tensor).data instanceof Float64Array) {
+      const t = x as Tensor
+      return t.data.length <= 24 ? `Tensor ${T.showShape(t.shape)} ${JSON.stringify(Array.from(t.data))}` : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
+    }
+    return x
+  }
+  return JSON.stringify(v, (_k, x: unknown) => seen(x), 1)?.replace(/\n\s*/g, ' ') ?? String(v)
+}
+
+/** Runs one property and throws a readable error (law, subject, reason, counterexample, replay) on failure. */
+export const runProperty = <Ts extends [unknown, ...unknown[]]>(
+  law: string,
+  subject: string,
+  arbitraries: { [K in keyof Ts]: fc.Arbitrary<Ts[K]> },
+  predicate: (...args: Ts) => Verdict,
+  options: RunOptions = {},
+): void => {
+  const seed = options.seed ?? defaultSeed()
+  const params: fc.Parameters<Ts> = { seed, numRuns: options.numRuns ?? defaultRuns(), ...(options.path === undefined ? {} : { path: options.path }) }
+  const details = fc.check(fc.property(...arbitraries, (...args: Ts) => orThrow(predicate(...args))), params)
+  if (!details.failed) return
+  const reason = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
+  throw new Error(
+    [
+      `Law "${law}" failed for ${subject}.`,
+      `  Why: ${reason}`,
+      `  Counterexample (after ${details.numShrinks} shrinks): ${describeValue(details.counterexample)}`,
+      `  Replay: { seed: ${details.seed}, path: "${details.counterexamplePath ?? ''}" }`,
+    ].join('\n'),
+  )
+}
+
+/** What checkLayer needs to know about the layer under test. */
+export interface CheckLayerOptions extends RunOptions {
+  /** Per-example input shape given to init. */
+  readonly inShape: Shape
+  /** Batch sizes to try (default 1..3). */
+  readonly batch?: { readonly min: number; readonly max: number }
+  /** Input arbitrary for a batch shape (default: values in [-2, 2], at least 1e-3 from 0). */
+  readonly input?: (shape: Shape) => fc.Arbitrary<Tensor>
+  /** The layer is affine in x (dense, conv, avg-pool, flatten): also check the exact adjoint law in x. */
+  readonly affineInInput?: boolean
+  /** The layer is linear in its params jointly (dense, conv): also check the exact adjoint law in p. */
+  readonly linearInParams?: boolean
+  /** Examples do not interact (default true; false for batch-norm in train mode). */
+  readonly batchIndependent?: boolean
+  /** Per-coordinate checks run when x and params hold at most this many numbers (default 300); the directional check always runs. */
+  readonly maxCoordinates?: number
+  /** Forward mode for the gradient laws (default 'train'; the key is fixed per sample). */
+  readonly mode?: 'train' | 'eval'
+  readonly settings?: Partial<LL.Settings>
+}
+
+/** The layer laws that apply to a layer, each a runnable check (so a test file can give each its own test). */
+export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): Law[] => {
+  const { inShape } = options
+  const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
+  const batch = options.batch ?? { min: 1, max: 3 }
+  const input = options.input ?? ((shape: Shape) => A.tensor(shape))
+  const mode = options.mode ?? 'train'
+  const probe = layer.init(LL.makeSampleKey, inShape)
+  if (probe._tag === 'Left') throw new Error(`checkLayer: init rejected input shape ${T.showShape(inShape)}: ${probe.left.message}`)
+  const sample = (m: 'train' | 'eval'): fc.Arbitrary<LL.LayerSample<P, S>> =>
+    fc
+      .integer({ min: batch.min, max: batch.max })
+      .chain((n) => fc.tuple(input([n, ...inShape]), fc.integer()))
+      .map(([x, seed]) => LL.makeSample(layer, inShape, x, seed, m))
+  const coordinates = T.sizeOf(inShape) * batch.max + Tree.size(probe.right.params)
+  const subject = `layer "${layer.name}" (input ${T.showShape(inShape)})`
+  const law = (name: string, m: 'train' | 'eval', p: (s: LL.LayerSample<P, S>) => Verdict): Law => ({
+    name: `${layer.name}: ${name}`,
+    check: () => runProperty(name, subject, [sample(m)], p, options),
+  })
+  const laws: Law[] = []
+  if (coordinates <= (options.maxCoordinates ?? 300)) {
+    laws.push(law('1. vjp = central differences, per coordinate', mode, (s) => LL.gradientPerCoordinate(layer, s, settings)))
+  }
+  laws.push(law('2. vjp = directional derivative', mode, (s) => LL.gradientDirectional(layer, s, settings)))
+  if (options.affineInInput === true) laws.push(law('3. exact adjoint in x', mode, (s) => LL.adjointInInput(layer, s, settings)))
+  if (options.linearInParams === true) laws.push(law('3. exact adjoint in params', mode, (s) => LL.adjointInParams(layer, s, settings)))
+  laws.push(law('4. vjp linear in the cotangent, vjp(0) = 0', mode, (s) => LL.vjpLinearInCotangent(layer, s, settings)))
+  laws.push(law('5. shapes of y, dx, dp', mode, (s) => LL.shapes(layer, s, inShape)))
+  laws.push(law('6. purity and determinism', mode, (s) => LL.purity(layer, s, inShape)))
+  if (options.batchIndependent ?? true) laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(layer, s, settings)))
+  return laws
+}
+
+/**
+ * Runs every applicable layer law; throws one Error listing each law that failed.
+ * @example test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
+ */
+export const checkLayer = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): void => {
+  const failures: string[] = []
+  for (const law of layerLaws(layer, options)) {
+    try {
+      law.check()
+    } catch (e) {
+      failures.push(e instanceof Error ? e.message : String(e))
+    }
+  }
+  if (failures.length > 0) throw new Error(`${failures.length} law(s) failed:\n\n${failures.join('\n\n')}`)
+}

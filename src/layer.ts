@@ -1,0 +1,194 @@
+/**
+ * The Layer record. A layer is not an object with hidden state: it is a record of three pure
+ * functions and a description.
+ *
+ *   init(key, inShape)       -> the output shape, fresh params and state (shapes checked here)
+ *   forward(p, s, x, ctx)    -> y, the new state, and a tape: what the backward pass needs
+ *   vjp(p, tape, dy)         -> dx and dp: the vector-Jacobian product, written by hand
+ *
+ * Backprop through a network is then the chain rule and nothing else: run forward through the
+ * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
+ */
+import * as E from 'fp-ts/Either'
+import type { Key } from './key.ts'
+import { showShape, TensorError, type Shape, type Tensor } from './tensor/tensor.ts'
+import type { Tree } from './tree.ts'
+
+/** A JSON value (what specs are made of). */
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
+
+/** A layer described as data: its kind, hyper-parameters and children. */
+export interface Spec {
+  readonly kind: string
+  readonly [key: string]: Json
+}
+
+/** What forward needs besides params and input: train or eval mode, and a random key. */
+export interface Ctx {
+  readonly mode: 'train' | 'eval'
+  readonly key: Key
+}
+
+/** What init returns: the per-example output shape, params and state. */
+export interface Init<P, S> {
+  readonly outShape: Shape
+  readonly params: P
+  readonly state: S
+}
+
+/** What forward returns: the output, the next state, and the tape for vjp. */
+export interface Forward<S, Tape> {
+  readonly y: Tensor
+  readonly state: S
+  readonly tape: Tape
+}
+
+/** What vjp returns: the cotangent of the input and of every param (dp has p's structure). */
+export interface Backward<P> {
+  readonly dx: Tensor
+  readonly dp: P
+}
+
+/**
+ * A layer: forward beside its hand-written vjp.
+ * Shapes given to init are per example (no batch axis); tensors through forward and vjp carry a
+ * leading batch axis. dp is the gradient of Σ <dy, y> over the whole batch.
+ */
+export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unknown> {
+  readonly name: string
+  readonly spec: Spec
+  init(key: Key, inShape: Shape): E.Either<ShapeError, Init<P, S>>
+  forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
+  vjp(p: P, tape: Tape, dy: Tensor): Backward<P>
+}
+
+/** Any layer, whatever its params, state and tape. */
+// The method syntax above makes parameters bivariant, so every Layer<P, S, Tape> fits here.
+export type AnyLayer = Layer<Tree, Tree, unknown>
+
+/** The params type of a layer. */
+export type ParamsOf<L> = L extends Layer<infer P, Tree, unknown> ? P : never
+/** The state type of a layer. */
+export type StateOf<L> = L extends Layer<Tree, infer S, unknown> ? S : never
+/** The tape type of a layer. */
+export type TapeOf<L> = L extends Layer<Tree, Tree, infer Tape> ? Tape : never
+
+/** The empty tree: params or state of a layer that has none. */
+export type None = readonly []
+/** The empty tree as a value. */
+export const none: None = []
+
+/**
+ * A shape problem, found at init or at forward, with the path of the layer that found it
+ * (e.g. `pipe[2].dense`) and, where there are two, both shapes.
+ */
+export class ShapeError extends Error {
+  override readonly name = 'ShapeError'
+  constructor(
+    readonly path: readonly string[],
+    readonly detail: string,
+  ) {
+    super(`${path.join('.') || 'layer'}: ${detail}`)
+  }
+  /** The same error seen from a parent: its path gets `segment` in front. */
+  within(segment: string): ShapeError {
+    return new ShapeError([segment, ...this.path], this.detail)
+  }
+}
+
+/** A ShapeError for the layer `name` when a shape is not the one expected. */
+export const shapeMismatch = (name: string, what: string, expected: Shape | string, got: Shape): ShapeError =>
+  new ShapeError([name], `${what}: expected ${typeof expected === 'string' ? expected : showShape(expected)}, got ${showShape(got)}`)
+
+/**
+ * Runs f and, if it throws a ShapeError (or a TensorError from an op), rethrows it with
+ * `segment` added to the front of its path. Combinators wrap each child call in this, so an
+ * error deep inside a network names the whole way down to the layer.
+ */
+export const within = <A>(segment: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof ShapeError) throw e.within(segment)
+    if (e instanceof TensorError) throw new ShapeError([segment], e.message)
+    throw e
+  }
+}
+
+/**
+ * Runs a leaf layer's own code: a TensorError from an op inside becomes a ShapeError naming the
+ * layer; a ShapeError the layer threw itself (already naming it) passes through.
+ */
+export const guard = <A>(name: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof TensorError) throw new ShapeError([name], e.message)
+    throw e
+  }
+}
+
+/** Checks the batch input of a layer: rank (batch axis + per-example rank) and, where given, sizes. */
+export const checkInput = (name: string, x: Tensor, perExample: readonly (number | null)[]): void => {
+  const ok = x.shape.length === perExample.length + 1 && perExample.every((d, i) => d === null || x.shape[i + 1] === d)
+  if (!ok) {
+    const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
+    throw shapeMismatch(name, 'input shape', want, x.shape)
+  }
+}
+
+/** A simple, stateless layer definition: forward and vjp without state or ctx. */
+export interface Definition<P extends Tree, Tape> {
+  /** Shown in error paths and summaries. */
+  readonly name: string
+  /** Hyper-parameters; defaults to `{ kind: name }`. */
+  readonly spec?: Spec
+  /** Output shape and fresh params for an input shape; return a string to reject the shape. */
+  readonly init?: (key: Key, inShape: Shape) => E.Either<string, { readonly outShape: Shape; readonly params: P }>
+  readonly forward: (p: P, x: Tensor) => { readonly y: Tensor; readonly tape: Tape }
+  readonly vjp: (p: P, tape: Tape, dy: Tensor) => Backward<P>
+}
+
+/**
+ * Lifts a stateless definition into a full Layer record. Without `init` the layer has no params
+ * and keeps the input shape (an element-wise layer).
+ *
+ * @example
+ * const square = define({
+ *   name: 'square',
+ *   forward: (_p, x) => ({ y: T.mul(x, x), tape: x }),
+ *   vjp: (_p, x, dy) => ({ dx: T.scale(2, T.mul(x, dy)), dp: none }),  // d(x²) = 2x dx
+ * })
+ */
+export function define<Tape>(def: Definition<None, Tape> & { readonly init?: undefined }): Layer<None, None, Tape>
+export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P, None, Tape>
+export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P, None, Tape> {
+  const { name } = def
+  return {
+    name,
+    spec: def.spec ?? { kind: name },
+    init: (key, inShape) => {
+      if (def.init === undefined) return E.right({ outShape: inShape, params: none as unknown as P, state: none })
+      return E.bimap(
+        (detail: string) => new ShapeError([name], detail),
+        (r: { readonly outShape: Shape; readonly params: P }) => ({ outShape: r.outShape, params: r.params, state: none }),
+      )(def.init(key, inShape))
+    },
+    forward: (p, s, x) => {
+      const { y, tape } = guard(name, () => def.forward(p, x))
+      return { y, state: s, tape }
+    },
+    vjp: (p, tape, dy) => guard(name, () => def.vjp(p, tape, dy)),
+  }
+}
+
+/** Runs init and throws its ShapeError (a readable message with the layer path) on a bad shape. */
+export const initialize = <P extends Tree, S extends Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  key: Key,
+  inShape: Shape,
+): Init<P, S> => {
+  const r = layer.init(key, inShape)
+  if (E.isLeft(r)) throw r.left
+  return r.right
+}

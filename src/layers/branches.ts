@@ -1,0 +1,87 @@
+/**
+ * Fan-out: several layers read the same input, and their outputs merge by sum or by
+ * concatenation along the feature (channel) axis. Because x is used by every branch, the vjp
+ * sums the branches' dx: a variable used twice collects the cotangents of both uses.
+ */
+import * as E from 'fp-ts/Either'
+import * as Key from '../key.ts'
+import * as T from '../tensor/index.ts'
+import type { Shape, Tensor } from '../tensor/tensor.ts'
+import type { Tree } from '../tree.ts'
+import { ShapeError, within, type AnyLayer, type Layer } from '../layer.ts'
+import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
+
+/** How branch outputs are merged: summed (same shapes) or concatenated along axis 1 (features or channels). */
+export type Merge = 'sum' | 'concat'
+
+/** The tape of a fan-out: each branch's tape, and each branch's width along axis 1 (to split dy for concat). */
+export interface BranchesTape<Tapes> {
+  readonly tapes: Tapes
+  readonly widths: readonly number[]
+}
+
+/** Fan-out layer: params and states are tuples, one entry per branch. */
+export type Branches<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, BranchesTape<PipeTape<Ls>>>
+
+/**
+ * Runs every branch on the same input and merges the outputs.
+ * @example branches('concat', dense(4), dense(3)) // per example: [d] -> [7]
+ */
+export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers: Ls): Branches<Ls> => {
+  const n = layers.length
+  const at = (i: number): AnyLayer => layers[i] as AnyLayer
+  const name = 'branches'
+  const label = (i: number): string => `${name}[${i}]`
+  const self: Layer<readonly Tree[], readonly Tree[], BranchesTape<readonly unknown[]>> = {
+    name,
+    spec: { kind: 'branches', merge, children: layers.map((l) => l.spec) },
+    init: (key, inShape) => {
+      if (n === 0) return E.left(new ShapeError([name], 'needs at least one branch'))
+      const keys = Key.split(key, n)
+      const params: Tree[] = []
+      const state: Tree[] = []
+      const shapes: Shape[] = []
+      for (let i = 0; i < n; i++) {
+        const r = at(i).init(keys[i] as Key.Key, inShape)
+        if (E.isLeft(r)) return E.left(r.left.within(label(i)))
+        params.push(r.right.params)
+        state.push(r.right.state)
+        shapes.push(r.right.outShape)
+      }
+      const first = shapes[0] as Shape
+      if (merge === 'sum') {
+        const bad = shapes.findIndex((s) => !T.sameShape(s, first))
+        if (bad >= 0) {
+          return E.left(new ShapeError([name], `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad] as Shape)}`))
+        }
+        return E.right({ outShape: first, params, state })
+      }
+      const bad = shapes.findIndex((s) => s.length === 0 || s.length !== first.length || s.some((d, k) => k > 0 && d !== first[k]))
+      if (bad >= 0) {
+        return E.left(new ShapeError([name], `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad] as Shape)}`))
+      }
+      const total = shapes.reduce((s, sh) => s + (sh[0] as number), 0)
+      return E.right({ outShape: [total, ...first.slice(1)], params, state })
+    },
+    forward: (ps, ss, x, ctx) => {
+      const keys = Key.split(ctx.key, Math.max(n, 1))
+      const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i] as Tree, ss[i] as Tree, x, { mode: ctx.mode, key: keys[i] as Key.Key })))
+      const ys = rs.map((r) => r.y)
+      const y = merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0] as Tensor) : within(name, () => T.concat(1)(ys))
+      return { y, state: rs.map((r) => r.state), tape: { tapes: rs.map((r) => r.tape), widths: ys.map((t) => t.shape[1] ?? 0) } }
+    },
+    vjp: (ps, { tapes, widths }, dy) => {
+      // Each branch gets its share of dy: all of it for a sum, its slice for a concat.
+      const dys: readonly Tensor[] = merge === 'sum' ? layers.map(() => dy) : within(name, () => T.split(1, widths)(dy))
+      let dx: Tensor | undefined
+      const dps: Tree[] = []
+      for (let i = 0; i < n; i++) {
+        const r = within(label(i), () => at(i).vjp(ps[i] as Tree, tapes[i], dys[i] as Tensor))
+        dps.push(r.dp)
+        dx = dx === undefined ? r.dx : T.add(dx, r.dx) // x fanned out, so its cotangents add up
+      }
+      return { dx: dx as Tensor, dp: dps }
+    },
+  }
+  return self as unknown as Branches<Ls>
+}

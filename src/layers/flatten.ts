@@ -1,0 +1,17 @@
+/** flatten: [N, d₁, d₂, …] → [N, d₁·d₂·…]. Only the shape changes, so dx is dy reshaped back. */
+import * as E from 'fp-ts/Either'
+import * as T from '../tensor/index.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import { define, none, type Layer, type None } from '../layer.ts'
+
+/** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
+export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
+  name: 'flatten',
+  init: (_key, inShape) => E.right({ outShape: [T.sizeOf(inShape)], params: none }),
+  forward: (_p, x) => {
+    const n = x.shape[0]
+    if (n === undefined) throw new T.TensorError('flatten: input needs a batch axis')
+    return { y: T.reshape([n, T.sizeOf(x.shape.slice(1))])(x), tape: { inShape: x.shape } }
+  },
+  vjp: (_p, { inShape }, dy) => ({ dx: T.reshape(inShape)(dy), dp: none }),
+})

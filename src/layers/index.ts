@@ -1,0 +1,10 @@
+/** The layer namespace: `import { L } from 'chainrule'`, then `L.pipe(L.dense(10), L.relu)`. */
+export * from '../layer.ts'
+export { pipe, compose, andThen, type Pipe, type PipeParams, type PipeState, type PipeTape } from './pipe.ts'
+export { identity } from './identity.ts'
+export { residual } from './residual.ts'
+export { branches, type Branches, type BranchesTape, type Merge } from './branches.ts'
+export { dense, initWeights, type DenseOptions, type DenseParams, type DenseTape, type Initializer } from './dense.ts'
+export { relu, leakyRelu, sigmoid, tanh, logistic } from './activations.ts'
+export { softmax, softmaxRows } from './softmax.ts'
+export { flatten } from './flatten.ts'

@@ -1,0 +1,97 @@
+/**
+ * pipe and compose: sequential composition, and where backprop's chain rule lives.
+ *
+ *   forward:  x → f₁ → f₂ → … → fₙ → y, keeping every tape
+ *   vjp:      dy → fₙ.vjp → … → f₁.vjp → dx, collecting every dp
+ *
+ * d(fₙ ∘ … ∘ f₁)ᵀ = d(f₁)ᵀ ∘ … ∘ d(fₙ)ᵀ: the transposed Jacobians compose in reverse order.
+ */
+import * as E from 'fp-ts/Either'
+import * as Key from '../key.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import type { Tree } from '../tree.ts'
+import { within, type AnyLayer, type Layer, type ParamsOf, type ShapeError, type StateOf, type TapeOf } from '../layer.ts'
+
+/** The params of a pipe: a tuple of the children's params. */
+export type PipeParams<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: ParamsOf<Ls[i]> }
+/** The state of a pipe: a tuple of the children's states. */
+export type PipeState<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: StateOf<Ls[i]> }
+/** The tape of a pipe: a tuple of the children's tapes, in forward order. */
+export type PipeTape<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: TapeOf<Ls[i]> }
+
+/** A sequential network. Params, states and tapes are tuples in the order of the layers. */
+export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, PipeTape<Ls>>
+
+/**
+ * Runs layers left to right: pipe(f, g, h)(x) = h(g(f(x))).
+ * @example const mlp = pipe(dense(128), relu, dense(10))
+ */
+export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> => {
+  const n = layers.length
+  const at = (i: number): AnyLayer => layers[i] as AnyLayer
+  const label = (i: number): string => `pipe[${i}]`
+  const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
+    name: 'pipe',
+    spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
+    init: (key, inShape) => {
+      const keys = Key.split(key, Math.max(n, 1))
+      const params: Tree[] = []
+      const state: Tree[] = []
+      let shape: Shape = inShape
+      for (let i = 0; i < n; i++) {
+        const r = at(i).init(keys[i] as Key.Key, shape)
+        if (E.isLeft(r)) return E.left<ShapeError>(r.left.within(label(i)))
+        params.push(r.right.params)
+        state.push(r.right.state)
+        shape = r.right.outShape
+      }
+      return E.right({ outShape: shape, params, state })
+    },
+    forward: (ps, ss, x, ctx) => {
+      const keys = Key.split(ctx.key, Math.max(n, 1))
+      const tapes: unknown[] = []
+      const state: Tree[] = []
+      let h: Tensor = x
+      for (let i = 0; i < n; i++) {
+        const r = within(label(i), () => at(i).forward(ps[i] as Tree, ss[i] as Tree, h, { mode: ctx.mode, key: keys[i] as Key.Key }))
+        tapes.push(r.tape)
+        state.push(r.state)
+        h = r.y
+      }
+      return { y: h, state, tape: tapes }
+    },
+    vjp: (ps, tapes, dy) => {
+      const dps: Tree[] = new Array<Tree>(n)
+      let d: Tensor = dy
+      // The chain rule: walk the layers backwards, each turning dy into its dx.
+      for (let i = n - 1; i >= 0; i--) {
+        const { dx, dp } = within(label(i), () => at(i).vjp(ps[i] as Tree, tapes[i], d))
+        dps[i] = dp
+        d = dx
+      }
+      return { dx: d, dp: dps }
+    },
+  }
+  return self as unknown as Pipe<Ls>
+}
+
+/** Reversed tuple type, so compose's types read right to left. */
+type Reverse<Ls extends readonly unknown[]> = Ls extends readonly [infer H, ...infer R] ? [...Reverse<R>, H] : []
+
+/**
+ * Runs layers right to left, like function composition: compose(h, g, f) = pipe(f, g, h).
+ * The params are ordered as in the equivalent pipe (first applied first).
+ */
+export const compose = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Reverse<Ls> & readonly AnyLayer[]> =>
+  pipe(...[...layers].reverse()) as unknown as Pipe<Reverse<Ls> & readonly AnyLayer[]>
+
+/**
+ * Data-last composition for fp-ts's pipe: `pipe(dense(8), andThen(relu), andThen(dense(1)))`
+ * builds the network pipe(pipe(dense(8), relu), dense(1)), which computes the same function
+ * as pipe(dense(8), relu, dense(1)).
+ */
+export const andThen =
+  <B extends AnyLayer>(next: B) =>
+  <A extends AnyLayer>(first: A): Pipe<readonly [A, B]> =>
+    pipe(first, next)

@@ -1,0 +1,32 @@
+/**
+ * residual(f): y = x + f(x). Its vjp is dx = dy + f.vjp(dy).dx: the input reaches the output
+ * along two paths (the skip and f), and the cotangents of the two paths add.
+ */
+import * as E from 'fp-ts/Either'
+import * as T from '../tensor/index.ts'
+import type { Tree } from '../tree.ts'
+import { ShapeError, within, type Layer, type Spec } from '../layer.ts'
+
+/** A skip connection around f; f must keep the shape of its input. */
+export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
+  name: 'residual',
+  spec: { kind: 'residual', body: f.spec } satisfies Spec,
+  init: (key, inShape) => {
+    const r = f.init(key, inShape)
+    if (E.isLeft(r)) return E.left(r.left.within('residual'))
+    if (!T.sameShape(r.right.outShape, inShape)) {
+      return E.left(
+        new ShapeError(['residual'], `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.right.outShape)}`),
+      )
+    }
+    return r
+  },
+  forward: (p, s, x, ctx) => {
+    const r = within('residual', () => f.forward(p, s, x, ctx))
+    return { y: T.add(x, r.y), state: r.state, tape: r.tape }
+  },
+  vjp: (p, tape, dy) => {
+    const { dx, dp } = within('residual', () => f.vjp(p, tape, dy))
+    return { dx: T.add(dy, dx), dp } // skip path + body path
+  },
+})

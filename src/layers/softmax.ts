@@ -1,0 +1,52 @@
+/**
+ * softmax over the last axis: yᵢ = e^(xᵢ - m) / Σⱼ e^(xⱼ - m), with m = max x (no overflow).
+ *
+ * Unlike the element-wise activations, every output depends on every input of its row, so
+ * the Jacobian is a full matrix, ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ - yⱼ), and the vjp is a product with it:
+ *   dxⱼ = Σᵢ dyᵢ yᵢ(δᵢⱼ - yⱼ) = yⱼ (dyⱼ - Σᵢ dyᵢ yᵢ)
+ * (Keeping only the diagonal, yⱼ(1-yⱼ)dyⱼ, is a classic bug; the laws catch it.)
+ */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { define, none, type Layer, type None } from '../layer.ts'
+
+/** Softmax of each row (last axis) of x, stable for any finite x. */
+export const softmaxRows = (x: Tensor): Tensor => {
+  const c = x.shape[x.shape.length - 1] ?? 1
+  const src = x.data
+  const out = T.buffer(src.length)
+  for (let r = 0; r < src.length; r += c) {
+    let m = -Infinity
+    for (let j = 0; j < c; j++) m = Math.max(m, src[r + j] as number)
+    let z = 0
+    for (let j = 0; j < c; j++) {
+      const e = Math.exp((src[r + j] as number) - m)
+      out[r + j] = e
+      z += e
+    }
+    for (let j = 0; j < c; j++) out[r + j] = (out[r + j] as number) / z
+  }
+  return T.fromData(x.shape, out)
+}
+
+/** Softmax layer over the last axis. For classification prefer softmaxCrossEntropy on logits. */
+export const softmax: Layer<None, None, { readonly y: Tensor }> = define({
+  name: 'softmax',
+  forward: (_p, x) => {
+    const y = softmaxRows(x)
+    return { y, tape: { y } }
+  },
+  vjp: (_p, { y }, dy) => {
+    const c = y.shape[y.shape.length - 1] ?? 1
+    const ys = y.data
+    const ds = dy.data
+    if (!T.sameShape(y.shape, dy.shape)) throw new T.TensorError(`dy has shape ${T.showShape(dy.shape)}, y has ${T.showShape(y.shape)}`)
+    const dx = T.buffer(ys.length)
+    for (let r = 0; r < ys.length; r += c) {
+      let dot = 0 // Σᵢ dyᵢ yᵢ
+      for (let i = 0; i < c; i++) dot += (ds[r + i] as number) * (ys[r + i] as number)
+      for (let j = 0; j < c; j++) dx[r + j] = (ys[r + j] as number) * ((ds[r + j] as number) - dot)
+    }
+    return { dx: T.fromData(y.shape, dx), dp: none }
+  },
+})

@@ -1,0 +1,169 @@
+/**
+ * Losses: one call returns the value and its gradient with respect to the prediction, the
+ * cotangent that starts backprop. Every loss averages over the batch (the first axis), so the
+ * gradient of a batch of N carries a 1/N.
+ */
+import * as T from './tensor/index.ts'
+import type { Tensor } from './tensor/tensor.ts'
+import { logistic } from './layers/activations.ts'
+
+/** A loss value and ∂value/∂pred. */
+export interface LossResult {
+  readonly value: number
+  readonly grad: Tensor
+}
+
+/** A loss: (prediction, target) → value and gradient. */
+export type Loss = (pred: Tensor, target: Tensor) => LossResult
+
+/** Thrown for targets a loss cannot use: wrong batch size, labels out of range, non-finite values. */
+export class LossError extends Error {
+  override readonly name = 'LossError'
+}
+
+const checkFinite = (where: string, what: string, t: Tensor): void => {
+  const i = t.data.findIndex((v) => !Number.isFinite(v))
+  if (i >= 0) throw new LossError(`${where}: ${what} has a non-finite value (${t.data[i]}) at flat index ${i}`)
+}
+
+const checkBatch = (where: string, pred: Tensor, target: Tensor): number => {
+  const n = pred.shape[0]
+  if (n === undefined) throw new LossError(`${where}: prediction needs a batch axis, got shape ${T.showShape(pred.shape)}`)
+  if (target.shape[0] !== n) {
+    throw new LossError(`${where}: batch sizes differ, prediction ${T.showShape(pred.shape)} vs target ${T.showShape(target.shape)}`)
+  }
+  if (n === 0) throw new LossError(`${where}: empty batch`)
+  return n
+}
+
+const checkSameShape = (where: string, pred: Tensor, target: Tensor): void => {
+  if (!T.sameShape(pred.shape, target.shape)) {
+    throw new LossError(`${where}: target shape ${T.showShape(target.shape)} must equal prediction shape ${T.showShape(pred.shape)}`)
+  }
+}
+
+/**
+ * Mean squared error over all elements: L = (1/K) Σ (p - t)², ∂L/∂p = 2(p - t)/K, K = number
+ * of elements (PyTorch's and Keras's convention).
+ */
+export const mse: Loss = (pred, target) => {
+  checkBatch('mse', pred, target)
+  checkSameShape('mse', pred, target)
+  checkFinite('mse', 'target', target)
+  const k = pred.data.length
+  const diff = T.sub(pred, target)
+  return { value: T.dot(diff, diff) / k, grad: T.scale(2 / k, diff) }
+}
+
+/**
+ * Turns a target into probability rows [N, C]: class indices [N] become one-hot rows; rows
+ * [N, C] are checked (non-negative, finite) and used as given.
+ */
+export const targetRows = (where: string, target: Tensor, n: number, c: number): Tensor => {
+  if (target.shape.length === 1) {
+    const out = T.buffer(n * c)
+    for (let i = 0; i < n; i++) {
+      const label = target.data[i] as number
+      if (!Number.isInteger(label) || label < 0 || label >= c) {
+        throw new LossError(`${where}: label ${label} at row ${i} is not a class index in 0..${c - 1}`)
+      }
+      out[i * c + label] = 1
+    }
+    return T.fromData([n, c], out)
+  }
+  if (target.shape.length !== 2 || target.shape[1] !== c) {
+    throw new LossError(`${where}: target must be class indices [${n}] or probability rows [${n}, ${c}], got ${T.showShape(target.shape)}`)
+  }
+  checkFinite(where, 'target', target)
+  const neg = target.data.findIndex((v) => v < 0)
+  if (neg >= 0) throw new LossError(`${where}: target probability ${target.data[neg]} at flat index ${neg} is negative`)
+  return target
+}
+
+/**
+ * Softmax cross-entropy on logits, fused and stable:
+ * L = -(1/N) Σₙ Σⱼ tₙⱼ log softmax(zₙ)ⱼ, ∂L/∂z = (softmax(z) - t)/N (for rows of t summing to 1).
+ * Targets are class indices [N] or probability rows [N, C].
+ * @example softmaxCrossEntropy(T.tensor([[2, 0]]), T.tensor([0])).value // log(1 + e⁻²) ≈ 0.127
+ */
+export const softmaxCrossEntropy: Loss = (logits, target) => {
+  const where = 'softmaxCrossEntropy'
+  const n = checkBatch(where, logits, target)
+  if (logits.shape.length !== 2) throw new LossError(`${where}: logits must be [N, classes], got ${T.showShape(logits.shape)}`)
+  const c = logits.shape[1] as number
+  const t = targetRows(where, target, n, c)
+  const z = logits.data
+  const td = t.data
+  const grad = T.buffer(n * c)
+  let total = 0
+  for (let i = 0; i < n; i++) {
+    const r = i * c
+    let m = -Infinity
+    for (let j = 0; j < c; j++) m = Math.max(m, z[r + j] as number)
+    let s = 0
+    for (let j = 0; j < c; j++) s += Math.exp((z[r + j] as number) - m)
+    const logZ = m + Math.log(s) // log Σ e^z, computed without overflow
+    let tsum = 0
+    for (let j = 0; j < c; j++) {
+      const tj = td[r + j] as number
+      tsum += tj
+      if (tj !== 0) total -= tj * ((z[r + j] as number) - logZ)
+    }
+    // ∂/∂zⱼ of -Σ tᵢ(zᵢ - logZ) = softmaxⱼ · Σᵢ tᵢ - tⱼ
+    for (let j = 0; j < c; j++) grad[r + j] = (Math.exp((z[r + j] as number) - logZ) * tsum - (td[r + j] as number)) / n
+  }
+  return { value: total / n, grad: T.fromData(logits.shape, grad) }
+}
+
+/**
+ * Cross-entropy on probabilities (e.g. after a softmax layer), with p clipped to [ε, 1] so
+ * log 0 never happens: L = -(1/N) Σ t log clip(p). Where p was clipped, its gradient is 0.
+ */
+export const crossEntropy =
+  (eps = 1e-12): Loss =>
+  (probs, target) => {
+    const where = 'crossEntropy'
+    const n = checkBatch(where, probs, target)
+    if (probs.shape.length !== 2) throw new LossError(`${where}: probabilities must be [N, classes], got ${T.showShape(probs.shape)}`)
+    checkFinite(where, 'prediction', probs)
+    const c = probs.shape[1] as number
+    const t = targetRows(where, target, n, c)
+    const p = probs.data
+    const td = t.data
+    const grad = T.buffer(n * c)
+    let total = 0
+    for (let k = 0; k < n * c; k++) {
+      const pk = p[k] as number
+      const tk = td[k] as number
+      const clipped = pk < eps ? eps : pk > 1 ? 1 : pk
+      if (tk !== 0) total -= tk * Math.log(clipped)
+      grad[k] = pk >= eps && pk <= 1 ? -tk / pk / n : 0
+    }
+    return { value: total / n, grad: T.fromData(probs.shape, grad) }
+  }
+
+/**
+ * Binary cross-entropy on logits, averaged over all elements: per element
+ * ℓ = log(1 + eˣ) - t·x (stable form max(x,0) - t·x + log(1 + e^-|x|)), ∂ℓ/∂x = σ(x) - t.
+ * Targets in [0, 1], same shape as the logits.
+ */
+export const binaryCrossEntropy: Loss = (logits, target) => {
+  const where = 'binaryCrossEntropy'
+  checkBatch(where, logits, target)
+  checkSameShape(where, logits, target)
+  checkFinite(where, 'target', target)
+  const bad = target.data.findIndex((v) => v < 0 || v > 1)
+  if (bad >= 0) throw new LossError(`${where}: target ${target.data[bad]} at flat index ${bad} is outside [0, 1]`)
+  const k = logits.data.length
+  const x = logits.data
+  const t = target.data
+  const grad = T.buffer(k)
+  let total = 0
+  for (let i = 0; i < k; i++) {
+    const xi = x[i] as number
+    const ti = t[i] as number
+    total += Math.max(xi, 0) - ti * xi + Math.log1p(Math.exp(-Math.abs(xi)))
+    grad[i] = (logistic(xi) - ti) / k
+  }
+  return { value: total / k, grad: T.fromData(logits.shape, grad) }
+}

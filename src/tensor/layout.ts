@@ -1,0 +1,148 @@
+/** Layout: reshape, transpose, and the row slicing / stacking that batches are made of. */
+import { buffer, showShape, sizeOf, TensorError, type Shape, type Tensor } from './tensor.ts'
+
+/** The same elements under a new shape of equal size; one axis may be -1 (inferred). Shares the buffer (tensors are never written). */
+export const reshape =
+  (shape: Shape) =>
+  (t: Tensor): Tensor => {
+    const known = shape.filter((d) => d !== -1)
+    const unknown = shape.length - known.length
+    const n = t.data.length
+    let out: number[] = [...shape]
+    if (unknown > 1) throw new TensorError(`reshape: at most one -1 allowed in ${showShape(shape)}`)
+    if (unknown === 1) {
+      const k = sizeOf(known)
+      if (k === 0 || n % k !== 0) throw new TensorError(`reshape: cannot reshape ${showShape(t.shape)} to ${showShape(shape)}`)
+      out = shape.map((d) => (d === -1 ? n / k : d))
+    }
+    if (out.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(out) !== n) {
+      throw new TensorError(`reshape: cannot reshape ${showShape(t.shape)} (${n} values) to ${showShape(shape)}`)
+    }
+    return { shape: out, data: t.data }
+  }
+
+/**
+ * Permutes axes: out.shape[i] = t.shape[axes[i]]. With no axes, reverses them (the matrix transpose).
+ * @example transpose()(tensor([[1, 2, 3], [4, 5, 6]])) // [[1, 4], [2, 5], [3, 6]]
+ */
+export const transpose =
+  (axes?: readonly number[]) =>
+  (t: Tensor): Tensor => {
+    const r = t.shape.length
+    const perm = axes ?? t.shape.map((_, i) => r - 1 - i)
+    if (perm.length !== r || [...perm].sort((a, b) => a - b).some((a, i) => a !== i)) {
+      throw new TensorError(`transpose: [${perm.join(', ')}] is not a permutation of the axes of ${showShape(t.shape)}`)
+    }
+    const shape = perm.map((a) => t.shape[a] as number)
+    const inStrides: number[] = new Array<number>(r).fill(1)
+    for (let i = r - 2; i >= 0; i--) inStrides[i] = (inStrides[i + 1] as number) * (t.shape[i + 1] as number)
+    const strides = perm.map((a) => inStrides[a] as number)
+    const n = t.data.length
+    const out = buffer(n)
+    const idx = new Array<number>(r).fill(0)
+    const x = t.data
+    let src = 0
+    for (let k = 0; k < n; k++) {
+      out[k] = x[src] as number
+      // advance the output multi-index like an odometer, tracking the source offset
+      for (let a = r - 1; a >= 0; a--) {
+        idx[a] = (idx[a] as number) + 1
+        src += strides[a] as number
+        if ((idx[a] as number) < (shape[a] as number)) break
+        src -= (strides[a] as number) * (shape[a] as number)
+        idx[a] = 0
+      }
+    }
+    return { shape, data: out }
+  }
+
+/** Rows start..end-1 along the first axis (a mini-batch). Copies. */
+export const sliceRows = (t: Tensor, start: number, end: number): Tensor => {
+  const n = t.shape[0]
+  if (n === undefined || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
+    throw new TensorError(`sliceRows: rows ${start}..${end} out of range for shape ${showShape(t.shape)}`)
+  }
+  const row = sizeOf(t.shape.slice(1))
+  return { shape: [end - start, ...t.shape.slice(1)], data: t.data.slice(start * row, end * row) }
+}
+
+/** The rows at the given indices along the first axis, in that order (a shuffled batch). */
+export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
+  const n = t.shape[0]
+  if (n === undefined) throw new TensorError('gatherRows: cannot gather rows of a scalar')
+  const row = sizeOf(t.shape.slice(1))
+  const out = buffer(indices.length * row)
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k] as number
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      throw new TensorError(`gatherRows: index ${i} (position ${k}) out of range for ${n} rows`)
+    }
+    out.set(t.data.subarray(i * row, (i + 1) * row), k * row)
+  }
+  return { shape: [indices.length, ...t.shape.slice(1)], data: out }
+}
+
+/** Stacks same-shape tensors along a new first axis. */
+export const stack = (ts: readonly Tensor[]): Tensor => {
+  const first = ts[0]
+  if (first === undefined) throw new TensorError('stack: nothing to stack')
+  const row = first.data.length
+  const out = buffer(ts.length * row)
+  ts.forEach((t, k) => {
+    if (t.shape.length !== first.shape.length || t.shape.some((d, i) => d !== first.shape[i])) {
+      throw new TensorError(`stack: tensor ${k} has shape ${showShape(t.shape)}, tensor 0 has ${showShape(first.shape)}`)
+    }
+    out.set(t.data, k * row)
+  })
+  return { shape: [ts.length, ...first.shape], data: out }
+}
+
+/** Joins tensors along an existing axis; all other axes must agree. */
+export const concat =
+  (axis: number) =>
+  (ts: readonly Tensor[]): Tensor => {
+    const first = ts[0]
+    if (first === undefined) throw new TensorError('concat: nothing to concatenate')
+    const r = first.shape.length
+    const a = axis < 0 ? axis + r : axis
+    if (a < 0 || a >= r) throw new TensorError(`concat: axis ${axis} out of range for shape ${showShape(first.shape)}`)
+    ts.forEach((t, k) => {
+      if (t.shape.length !== r || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
+        throw new TensorError(`concat: tensor ${k} has shape ${showShape(t.shape)}, incompatible with ${showShape(first.shape)} along axis ${a}`)
+      }
+    })
+    const outer = sizeOf(first.shape.slice(0, a))
+    const inner = sizeOf(first.shape.slice(a + 1))
+    const total = ts.reduce((s, t) => s + (t.shape[a] as number), 0)
+    const out = buffer(outer * total * inner)
+    let at = 0
+    for (const t of ts) {
+      const w = (t.shape[a] as number) * inner
+      for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * w, (o + 1) * w), o * total * inner + at)
+      at += w
+    }
+    return { shape: [...first.shape.slice(0, a), total, ...first.shape.slice(a + 1)], data: out }
+  }
+
+/** Splits along an axis into pieces of the given sizes (the inverse of concat). */
+export const split =
+  (axis: number, sizes: readonly number[]) =>
+  (t: Tensor): Tensor[] => {
+    const r = t.shape.length
+    const a = axis < 0 ? axis + r : axis
+    const d = t.shape[a]
+    if (d === undefined || sizes.reduce((s, v) => s + v, 0) !== d) {
+      throw new TensorError(`split: sizes [${sizes.join(', ')}] do not add up to axis ${axis} of ${showShape(t.shape)}`)
+    }
+    const outer = sizeOf(t.shape.slice(0, a))
+    const inner = sizeOf(t.shape.slice(a + 1))
+    let at = 0
+    return sizes.map((s) => {
+      const out = buffer(outer * s * inner)
+      for (let o = 0; o < outer; o++) {
+        out.set(t.data.subarray(o * d * inner + at, o * d * inner + at + s * inner), o * s * inner)
+      }
+      at += s * inner
+      return { shape: [...t.shape.slice(0, a), s, ...t.shape.slice(a + 1)], data: out }
+    })
+  }

@@ -1,0 +1,114 @@
+/** Reductions: sums, means, maxima and argmax, over everything or along one axis. */
+import { buffer, showShape, sizeOf, TensorError, type Tensor } from './tensor.ts'
+
+/** Sum of all elements. */
+export const sum = (t: Tensor): number => {
+  const x = t.data
+  let s = 0
+  for (let i = 0; i < x.length; i++) s += x[i] as number
+  return s
+}
+
+/** Mean of all elements (NaN for an empty tensor). */
+export const mean = (t: Tensor): number => sum(t) / t.data.length
+
+/** Largest element (-Infinity for an empty tensor). */
+export const max = (t: Tensor): number => {
+  const x = t.data
+  let m = -Infinity
+  for (let i = 0; i < x.length; i++) if ((x[i] as number) > m) m = x[i] as number
+  return m
+}
+
+/** Inner product <a, b> = Σ a_i b_i of two tensors with the same number of elements. */
+export const dot = (a: Tensor, b: Tensor): number => {
+  if (a.data.length !== b.data.length) {
+    throw new TensorError(`dot: ${showShape(a.shape)} and ${showShape(b.shape)} hold different numbers of elements`)
+  }
+  const x = a.data, y = b.data
+  let s = 0
+  for (let i = 0; i < x.length; i++) s += (x[i] as number) * (y[i] as number)
+  return s
+}
+
+/** Euclidean norm √<t, t>. */
+export const norm = (t: Tensor): number => Math.sqrt(dot(t, t))
+
+const normaliseAxis = (t: Tensor, axis: number, where: string): number => {
+  const r = t.shape.length
+  const a = axis < 0 ? axis + r : axis
+  if (!Number.isInteger(a) || a < 0 || a >= r) {
+    throw new TensorError(`${where}: axis ${axis} out of range for shape ${showShape(t.shape)}`)
+  }
+  return a
+}
+
+/** Folds one axis away: out[..., ...] = fold over i of t[..., i, ...]. */
+const reduceAxis = (
+  t: Tensor,
+  axis: number,
+  where: string,
+  init: number,
+  step: (acc: number, v: number) => number,
+): Tensor => {
+  const a = normaliseAxis(t, axis, where)
+  const outer = sizeOf(t.shape.slice(0, a))
+  const d = t.shape[a] as number
+  const inner = sizeOf(t.shape.slice(a + 1))
+  const x = t.data
+  const out = buffer(outer * inner).fill(init)
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < d; i++) {
+      const base = (o * d + i) * inner
+      for (let j = 0; j < inner; j++) out[o * inner + j] = step(out[o * inner + j] as number, x[base + j] as number)
+    }
+  }
+  return { shape: [...t.shape.slice(0, a), ...t.shape.slice(a + 1)], data: out }
+}
+
+/** Sums along one axis, removing it. @example sumAxis(0)(tensor([[1, 2], [3, 4]])) // [4, 6] */
+export const sumAxis =
+  (axis: number) =>
+  (t: Tensor): Tensor =>
+    reduceAxis(t, axis, 'sumAxis', 0, (s, v) => s + v)
+
+/** Means along one axis, removing it. */
+export const meanAxis =
+  (axis: number) =>
+  (t: Tensor): Tensor => {
+    const s = reduceAxis(t, axis, 'meanAxis', 0, (acc, v) => acc + v)
+    const d = t.shape[normaliseAxis(t, axis, 'meanAxis')] as number
+    const out = buffer(s.data.length)
+    for (let i = 0; i < out.length; i++) out[i] = (s.data[i] as number) / d
+    return { shape: s.shape, data: out }
+  }
+
+/** Maxima along one axis, removing it. */
+export const maxAxis =
+  (axis: number) =>
+  (t: Tensor): Tensor =>
+    reduceAxis(t, axis, 'maxAxis', -Infinity, (m, v) => (v > m ? v : m))
+
+/**
+ * Index of the largest value in each row of a matrix (ties go to the first).
+ * @example argmaxRows(tensor([[0, 3, 1], [5, 4, 2]])) // [1, 0]
+ */
+export const argmaxRows = (t: Tensor): Int32Array => {
+  if (t.shape.length !== 2) throw new TensorError(`argmaxRows: expected a matrix, got shape ${showShape(t.shape)}`)
+  const [n, c] = t.shape as [number, number]
+  const x = t.data
+  const out = new Int32Array(n)
+  for (let i = 0; i < n; i++) {
+    let best = 0
+    let m = x[i * c] as number
+    for (let j = 1; j < c; j++) {
+      const v = x[i * c + j] as number
+      if (v > m) {
+        m = v
+        best = j
+      }
+    }
+    out[i] = best
+  }
+  return out
+}

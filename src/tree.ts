@@ -1,0 +1,119 @@
+/**
+ * Parameter trees: tensors nested in arrays and records. Params, gradients, optimizer moments
+ * and layer states are all trees, so one set of folds serves them all.
+ */
+import * as T from './tensor/index.ts'
+import type { Tensor } from './tensor/tensor.ts'
+
+/** A tensor, an array of trees, or a record of trees. */
+export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree }
+
+/** Thrown when two trees that must match (params and grads, say) do not. */
+export class TreeError extends Error {
+  override readonly name = 'TreeError'
+}
+
+/** True for a tensor leaf (as opposed to an array or record node). */
+export const isTensor = (t: unknown): t is Tensor =>
+  typeof t === 'object' && t !== null && (t as { data?: unknown }).data instanceof Float64Array && Array.isArray((t as { shape?: unknown }).shape)
+
+const describe = (t: unknown): string =>
+  isTensor(t) ? `a tensor ${T.showShape(t.shape)}` : Array.isArray(t) ? `an array of ${t.length}` : typeof t === 'object' && t !== null ? `a record {${Object.keys(t).join(', ')}}` : `${typeof t} ${String(t)}`
+
+/** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */
+export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => Tensor): A => {
+  const rec = (t: Tree, path: string): Tree => {
+    if (isTensor(t)) return f(t, path)
+    if (Array.isArray(t)) return (t as readonly Tree[]).map((c, i) => rec(c, `${path}[${i}]`))
+    if (typeof t === 'object' && t !== null) {
+      const out: Record<string, Tree> = {}
+      for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k] as Tree, path ? `${path}.${k}` : k)
+      return out
+    }
+    throw new TreeError(`Tree.map: ${describe(t)} at ${path || 'root'} is not a tree`)
+  }
+  return rec(tree, '') as A
+}
+
+/**
+ * Combines two trees of the same structure leaf by leaf; a structure or shape mismatch is a
+ * TreeError naming the first path where they differ.
+ * @example map2(params, grads, (p, g) => T.addScaled(p, -0.1, g)) // one gradient step
+ */
+export const map2 = <A extends Tree>(a: A, b: Tree, f: (x: Tensor, y: Tensor, path: string) => Tensor): A => {
+  assertSameStructure(a, b, 'Tree.map2')
+  const leavesB = leaves(b)
+  let i = 0
+  return map(a, (x, path) => f(x, leavesB[i++] as Tensor, path))
+}
+
+/** The leaves in a fixed order (depth first; arrays by index, records by key order). */
+export const leaves = (tree: Tree): Tensor[] => {
+  const out: Tensor[] = []
+  map(tree, (t) => {
+    out.push(t)
+    return t
+  })
+  return out
+}
+
+/** The leaves with their paths. */
+export const leavesWithPaths = (tree: Tree): { path: string; leaf: Tensor }[] => {
+  const out: { path: string; leaf: Tensor }[] = []
+  map(tree, (leaf, path) => {
+    out.push({ path, leaf })
+    return leaf
+  })
+  return out
+}
+
+/** Folds over the leaves in order. */
+export const reduce = <B>(tree: Tree, init: B, f: (acc: B, leaf: Tensor) => B): B => leaves(tree).reduce(f, init)
+
+/** Total number of numbers in the tree. */
+export const size = (tree: Tree): number => reduce(tree, 0, (n, t) => n + t.data.length)
+
+/** A tree of the same structure with every leaf zero. */
+export const zerosLike = <A extends Tree>(tree: A): A => map(tree, (t) => T.zeros(t.shape))
+
+/** Σ over leaves of <a, b>: the inner product of two same-structure trees. */
+export const dot = (a: Tree, b: Tree): number => {
+  assertSameStructure(a, b, 'Tree.dot')
+  const lb = leaves(b)
+  return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i] as Tensor), 0)
+}
+
+/** The first place two trees differ in structure or leaf shape, or undefined when they match. */
+export const structureDiff = (a: Tree, b: Tree): string | undefined => {
+  const rec = (x: unknown, y: unknown, path: string): string | undefined => {
+    const at = path || 'root'
+    if (isTensor(x) || isTensor(y)) {
+      if (!isTensor(x) || !isTensor(y)) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+      return T.sameShape(x.shape, y.shape) ? undefined : `at ${at}: shape ${T.showShape(x.shape)} vs ${T.showShape(y.shape)}`
+    }
+    if (Array.isArray(x) || Array.isArray(y)) {
+      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+      for (let i = 0; i < x.length; i++) {
+        const d = rec(x[i], y[i], `${path}[${i}]`)
+        if (d !== undefined) return d
+      }
+      return undefined
+    }
+    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    const kx = Object.keys(x)
+    const ky = Object.keys(y)
+    if (kx.length !== ky.length || kx.some((k, i) => k !== ky[i])) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    for (const k of kx) {
+      const d = rec((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
+      if (d !== undefined) return d
+    }
+    return undefined
+  }
+  return rec(a, b, '')
+}
+
+/** Throws a TreeError unless a and b have the same structure and leaf shapes. */
+export const assertSameStructure = (a: Tree, b: Tree, where: string): void => {
+  const d = structureDiff(a, b)
+  if (d !== undefined) throw new TreeError(`${where}: trees differ ${d}`)
+}

@@ -1,0 +1,105 @@
+import { describe, expect, test } from 'vitest'
+import { L, T } from '../src/index.ts'
+import { checkLayer, layerLaws } from '../laws/index.ts'
+
+// Each layer below has one planted bug in its vjp. The law kit must reject every one.
+
+const reluWrongSign = L.define({
+  name: 'reluWrongSign',
+  forward: (_p, x) => ({ y: T.map((v) => (v > 0 ? v : 0))(x), tape: x }),
+  vjp: (_p, x, dy) => ({ dx: T.zipWith((v, d) => (v > 0 ? -d : 0), x, dy), dp: L.none }),
+})
+
+/** dense whose dx forgets the transpose: dy·W instead of dy·Wᵀ (only shape-correct for square W). */
+const denseMissingTranspose = (() => {
+  const d = L.dense(3)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => ({ ...d.vjp(p, tape, dy), dx: T.matmul(dy, p.W) }),
+  }
+})()
+
+/** dense whose dW is scaled by the batch size (a classic averaging mix-up). */
+const denseScaledDW = (() => {
+  const d = L.dense(2)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => {
+      const r = d.vjp(p, tape, dy)
+      const n = dy.shape[0] as number
+      return { ...r, dp: { ...r.dp, W: T.scale(1 / n, r.dp.W) } }
+    },
+  }
+})()
+
+const softmaxDiagonalOnly = L.define({
+  name: 'softmaxDiagonalOnly',
+  forward: (_p, x) => {
+    const y = L.softmaxRows(x)
+    return { y, tape: y }
+  },
+  vjp: (_p, y, dy) => ({ dx: T.zipWith((s, d) => d * s * (1 - s), y, dy), dp: L.none }),
+})
+
+/** tanh whose vjp ignores the cotangent's zero (adds a constant): breaks linearity. */
+const tanhAffineVjp = L.define({
+  name: 'tanhAffineVjp',
+  forward: (_p, x) => ({ y: T.map(Math.tanh)(x), tape: T.map(Math.tanh)(x) }),
+  vjp: (_p, y, dy) => ({ dx: T.zipWith((t, d) => d * (1 - t * t) + 1e-3, y, dy), dp: L.none }),
+})
+
+/** A layer that writes into its input: breaks purity. */
+const mutatesInput = L.define({
+  name: 'mutatesInput',
+  forward: (_p, x) => {
+    x.data[0] = 0
+    return { y: x, tape: L.none }
+  },
+  vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+})
+
+const rejects = (layer: L.AnyLayer, inShape: number[], lawPattern: RegExp, extra: object = {}): void => {
+  expect(() => checkLayer(layer, { inShape, numRuns: 30, ...extra })).toThrow(lawPattern)
+}
+
+describe('the law kit catches planted vjp bugs', () => {
+  test('a ReLU vjp with the wrong sign fails the gradient laws', () => {
+    rejects(reluWrongSign as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
+    rejects(reluWrongSign as L.AnyLayer, [4], /vjp = directional derivative/)
+  })
+  test('a dense vjp missing the transpose of W fails the gradient and adjoint laws', () => {
+    rejects(denseMissingTranspose as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
+    rejects(denseMissingTranspose as L.AnyLayer, [3], /exact adjoint in x/, { affineInInput: true })
+  })
+  test('a dense dW divided by the batch size fails the gradient law on batches > 1', () => {
+    rejects(denseScaledDW as L.AnyLayer, [3], /Why: dparams\.W/, { batch: { min: 2, max: 3 } })
+  })
+  test('a diagonal-only softmax Jacobian fails the gradient laws', () => {
+    rejects(softmaxDiagonalOnly as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
+  })
+  test('a vjp that is not linear in the cotangent fails law 4', () => {
+    rejects(tanhAffineVjp as L.AnyLayer, [3], /vjp linear in the cotangent/)
+  })
+  test('a forward that writes into its input fails the purity law', () => {
+    rejects(mutatesInput as L.AnyLayer, [3], /purity and determinism/)
+  })
+  test('a failure report names the law, the reason, the counterexample and the replay seed', () => {
+    const law = layerLaws(reluWrongSign as L.AnyLayer, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))
+    expect(law).toBeDefined()
+    let message = ''
+    try {
+      law?.check()
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(/Law "1\. vjp = central differences, per coordinate" failed for layer "reluWrongSign"/)
+    expect(message).toMatch(/Why: /)
+    expect(message).toMatch(/Counterexample/)
+    expect(message).toMatch(/Replay: \{ seed: -?\d+, path: "[\d:]*" \}/)
+  })
+  test('the correct layers pass the same checks (the kit is not rejecting everything)', () => {
+    expect(() => checkLayer(L.relu, { inShape: [4], numRuns: 30 })).not.toThrow()
+    expect(() => checkLayer(L.dense(3), { inShape: [3], numRuns: 30, affineInInput: true, linearInParams: true })).not.toThrow()
+    expect(() => checkLayer(L.softmax, { inShape: [4], numRuns: 30 })).not.toThrow()
+  })
+})
