@@ -1,7 +1,9 @@
 /**
  * Which kernel family runs the heavy loops. 'reference' is the whiteboard version (read it to
- * learn); 'fast' is the cache-blocked one. They agree to rounding (property tests hold them
- * within 1e-12 relative), but not bit for bit: pick one per run when you need exact replays.
+ * learn); 'fast' is the cache-blocked one. The promise is agreement within 1e-12 relative
+ * (property tests hold them to it). Today's GEMM pair even rounds identically, because both add
+ * the products of each output element in the same k order, but later kernels (convolution,
+ * WebAssembly) need not: pick one family per run when you need exact replays.
  *
  * This is chainrule's one module-level setting. It selects an implementation, never a result.
  */

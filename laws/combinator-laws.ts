@@ -1,0 +1,159 @@
+/**
+ * Combinator laws (DESIGN.md 8-9): pipe has identity as its unit and is associative; a fan-out
+ * sums the cotangents of its branches; residual's dx is dy plus the body's dx. Each predicate
+ * takes concrete layers and values; the runner in this file feeds it samples.
+ */
+import fc from 'fast-check'
+import { Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import * as A from './arbitraries.ts'
+import { tensorsClose, tensorsIdentical, treesIdentical } from './compare.ts'
+import { runProperty, type RunOptions } from './run.ts'
+import { all, fails, holds, type Verdict } from './verdict.ts'
+
+type Any = L.AnyLayer
+
+/** Three layers that chain (f's output fits g, g's fits h), their params and states, an input and a cotangent. */
+export interface ChainSample {
+  readonly f: { readonly layer: Any; readonly params: Tree.Tree; readonly state: Tree.Tree }
+  readonly g: { readonly layer: Any; readonly params: Tree.Tree; readonly state: Tree.Tree }
+  readonly h: { readonly layer: Any; readonly params: Tree.Tree; readonly state: Tree.Tree }
+  readonly x: Tensor
+  /** A cotangent for each of f(x), h(g(f(x))). */
+  readonly cf: Tensor
+  readonly chgf: Tensor
+}
+
+const ctx: Ctx = { mode: 'eval', key: Key.fromSeed(0) }
+
+const both = (l: Layer<Tree.Tree, Tree.Tree, unknown>, params: Tree.Tree, state: Tree.Tree, x: Tensor, c: Tensor) => {
+  const r = l.forward(params, state, x, ctx)
+  return { y: r.y, ...l.vjp(params, r.tape, c) }
+}
+
+const same = (what: string, a: ReturnType<typeof both>, b: ReturnType<typeof both>, dpOfB: Tree.Tree): Verdict =>
+  all(
+    () => tensorsIdentical(`${what}: y`, a.y, b.y),
+    () => tensorsIdentical(`${what}: dx`, a.dx, b.dx),
+    () => treesIdentical(`${what}: dp`, a.dp, dpOfB),
+  )
+
+/** Law 8: pipe(identity, f) = f = pipe(f, identity), in y, dx and dp (bit for bit, eval mode). */
+export const pipeIdentity = (s: ChainSample): Verdict => {
+  const { f } = s
+  const alone = both(f.layer, f.params, f.state, s.x, s.cf)
+  const left = both(L.pipe(L.identity, f.layer) as Any, [L.none, f.params], [L.none, f.state], s.x, s.cf)
+  const right = both(L.pipe(f.layer, L.identity) as Any, [f.params, L.none], [f.state, L.none], s.x, s.cf)
+  return all(
+    () => same('pipe(identity, f) vs f', left, alone, [L.none, alone.dp]),
+    () => same('pipe(f, identity) vs f', right, alone, [alone.dp, L.none]),
+  )
+}
+
+/** Law 8: pipe(pipe(f, g), h) = pipe(f, pipe(g, h)) = pipe(f, g, h) = compose(h, g, f), with params regrouped. */
+export const pipeAssociative = (s: ChainSample): Verdict => {
+  const { f, g, h } = s
+  const flat = both(L.pipe(f.layer, g.layer, h.layer) as Any, [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
+  const [df, dg, dh] = flat.dp as [Tree.Tree, Tree.Tree, Tree.Tree]
+  const leftNested = both(L.pipe(L.pipe(f.layer, g.layer), h.layer) as Any, [[f.params, g.params], h.params], [[f.state, g.state], h.state], s.x, s.chgf)
+  const rightNested = both(L.pipe(f.layer, L.pipe(g.layer, h.layer)) as Any, [f.params, [g.params, h.params]], [f.state, [g.state, h.state]], s.x, s.chgf)
+  const composed = both(L.compose(h.layer, g.layer, f.layer) as Any, [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
+  return all(
+    () => same('pipe(pipe(f, g), h) vs pipe(f, g, h)', leftNested, flat, [[df, dg], dh]),
+    () => same('pipe(f, pipe(g, h)) vs pipe(f, g, h)', rightNested, flat, [df, [dg, dh]]),
+    () => same('compose(h, g, f) vs pipe(f, g, h)', composed, flat, flat.dp),
+  )
+}
+
+/** Law 9: a fan-out of f and f sums: y = f(x) + f(x), and dx is the sum of the two branches' dx. */
+export const fanOutSumsCotangents = (s: ChainSample): Verdict => {
+  const { f } = s
+  const one = both(f.layer, f.params, f.state, s.x, s.cf)
+  const fan = both(L.branches('sum', f.layer, f.layer) as Any, [f.params, f.params], [f.state, f.state], s.x, s.cf)
+  const scale = 1 + T.norm(one.dx) + T.norm(one.y)
+  return all(
+    () => tensorsClose('branches(sum, f, f) y vs 2 f(x)', fan.y, T.scale(2, one.y), 1e-12, scale),
+    () => tensorsClose('branches(sum, f, f) dx vs dx₁ + dx₂', fan.dx, T.add(one.dx, one.dx), 1e-12, scale),
+    () => treesIdentical('branches(sum, f, f) dp vs [dp, dp]', fan.dp, [one.dp, one.dp]),
+  )
+}
+
+/** Law 9: concat branches split the cotangent: branches(concat, f, f) gets [dp(c₁), dp(c₂)] and dx = dx(c₁) + dx(c₂). */
+export const fanOutConcatSplits = (s: ChainSample): Verdict => {
+  const { f } = s
+  const y = f.layer.forward(f.params, f.state, s.x, ctx).y
+  const c2 = T.scale(-0.5, s.cf)
+  const one = both(f.layer, f.params, f.state, s.x, s.cf)
+  const two = both(f.layer, f.params, f.state, s.x, c2)
+  const fan = both(L.branches('concat', f.layer, f.layer) as Any, [f.params, f.params], [f.state, f.state], s.x, T.concat(1)([s.cf, c2]))
+  const scale = 1 + T.norm(one.dx) + T.norm(y)
+  return all(
+    () => tensorsIdentical('branches(concat, f, f) y vs [f(x), f(x)]', fan.y, T.concat(1)([y, y])),
+    () => tensorsClose('branches(concat) dx vs dx(c₁) + dx(c₂)', fan.dx, T.add(one.dx, two.dx), 1e-12, scale),
+    () => treesIdentical('branches(concat) dp vs [dp(c₁), dp(c₂)]', fan.dp, [one.dp, two.dp]),
+  )
+}
+
+/** Law 9: residual(g ∘ f) where the body keeps the shape: y = x + body(x) and dx = dy + body's dx. */
+export const residualAddsSkip = (body: Any, params: Tree.Tree, state: Tree.Tree, x: Tensor, c: Tensor): Verdict => {
+  const inner = both(body, params, state, x, c)
+  if (!T.sameShape(inner.y.shape, x.shape)) return fails(`the body changes the shape ${T.showShape(x.shape)} -> ${T.showShape(inner.y.shape)}`)
+  const res = both(L.residual(body) as Any, params, state, x, c)
+  return all(
+    () => tensorsIdentical('residual y vs x + body(x)', res.y, T.add(x, inner.y)),
+    () => tensorsIdentical('residual dx vs dy + body dx', res.dx, T.add(c, inner.dx)),
+    () => treesIdentical('residual dp vs body dp', res.dp, inner.dp),
+  )
+}
+
+/** What checkCombinators needs: three layers that chain from inShape. */
+export interface CheckCombinatorsOptions extends RunOptions {
+  readonly f: Any
+  readonly g: Any
+  readonly h: Any
+  readonly inShape: Shape
+  readonly batch?: { readonly min: number; readonly max: number }
+}
+
+/** Runs laws 8 and 9 on f, g, h (they must chain: f then g then h). Throws on the first failing law. */
+export const checkCombinators = (options: CheckCombinatorsOptions): void => {
+  const { f, g, h, inShape } = options
+  const batch = options.batch ?? { min: 1, max: 3 }
+  const sample = fc
+    .integer({ min: batch.min, max: batch.max })
+    .chain((n) => fc.tuple(A.tensor([n, ...inShape]), fc.integer()))
+    .map(([x, seed]): ChainSample => {
+      const [kf, kg, kh, kc1, kc2] = Key.split(Key.fromSeed(seed), 5) as [Key.Key, Key.Key, Key.Key, Key.Key, Key.Key]
+      const fi = L.initialize(f, kf, inShape)
+      const gi = L.initialize(g, kg, fi.outShape)
+      const hi = L.initialize(h, kh, gi.outShape)
+      const n = x.shape[0] as number
+      return {
+        f: { layer: f, params: fi.params, state: fi.state },
+        g: { layer: g, params: gi.params, state: gi.state },
+        h: { layer: h, params: hi.params, state: hi.state },
+        x,
+        cf: Key.normal(kc1, [n, ...fi.outShape]),
+        chgf: Key.normal(kc2, [n, ...hi.outShape]),
+      }
+    })
+  const subject = `f = ${f.name}, g = ${g.name}, h = ${h.name}`
+  runProperty('8. pipe(identity, f) = f = pipe(f, identity)', subject, [sample], pipeIdentity, options)
+  runProperty('8. pipe is associative; compose is pipe reversed', subject, [sample], pipeAssociative, options)
+  runProperty('9. fan-out by sum adds the cotangents', subject, [sample], fanOutSumsCotangents, options)
+  runProperty('9. fan-out by concat splits the cotangent', subject, [sample], fanOutConcatSplits, options)
+  const shapeKeeping = sample.map((s) => {
+    const body = L.pipe(s.f.layer, s.g.layer, s.h.layer) as Any
+    return { s, body }
+  })
+  runProperty(
+    "9. residual's dx = dy + body's dx",
+    subject,
+    [shapeKeeping],
+    ({ s, body }) => {
+      const y = body.forward([s.f.params, s.g.params, s.h.params], [s.f.state, s.g.state, s.h.state], s.x, ctx).y
+      if (!T.sameShape(y.shape, s.x.shape)) return holds // pipe(f, g, h) changes the shape: residual does not apply
+      return residualAddsSkip(body, [s.f.params, s.g.params, s.h.params], [s.f.state, s.g.state, s.h.state], s.x, Key.normal(Key.fromSeed(1), s.x.shape))
+    },
+    options,
+  )
+}
