@@ -94,7 +94,7 @@ export const gradientPerCoordinate = <P extends Tree.Tree, S extends Tree.Tree, 
   const worst = [...report.rows].sort((a, b) => b.error - a.error)[0]
   return worst === undefined
     ? holds
-    : fails(`d${worst.where}[${worst.index.join(',')}]: vjp gives ${worst.analytic.toPrecision(10)}, central differences give ${worst.numeric.toPrecision(10)} (error ${worst.error.toExponential(2)} > ${settings.gradientTolerance})`)
+    : fails(`d${worst.where}[${worst.index.join(',')}]: vjp gives ${worst.analytic.toPrecision(10)}, central differences give ${worst.numeric.toPrecision(10)} (error ${worst.error.toExponential(2)} > ${settings.gradientTolerance.toExponential(0)})`)
 }
 
 /** Law 2: along a random direction t in (x, p), <vjp(c), t> equals the central difference of φ along t. */
