@@ -5,6 +5,7 @@
  *   T     tensors          Tree  parameter trees     Key   splittable random keys
  *   L     layers and combinators                     Loss  losses (value + gradient)
  *   Gradcheck             numerical gradient checks
+ *   Data  data sets, batches, IDX/MNIST, toy sets      Train training state, step, evaluate, fit
  */
 export * as T from './tensor/index.ts'
 export * as Tree from './tree.ts'
@@ -12,6 +13,8 @@ export * as Key from './key.ts'
 export * as L from './layers/index.ts'
 export * as Loss from './loss.ts'
 export * as Gradcheck from './gradcheck.ts'
+export * as Data from './data/index.ts'
+export * as Train from './train/index.ts'
 export { useKernels, withKernels, kernels, type KernelChoice } from './kernels/backend.ts'
 export type { Tensor, Shape } from './tensor/tensor.ts'
 export type { Layer, Ctx, Spec } from './layer.ts'

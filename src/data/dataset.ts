@@ -1,0 +1,183 @@
+/**
+ * Data sets and mini-batches. A Dataset is a plain value: inputs `x` with the examples along the
+ * first axis, and targets `y` with the same number of rows. Nothing here copies the whole data
+ * set per epoch: a shuffle is an index permutation, and each batch gathers just its own rows.
+ */
+import { gatherRows, sliceRows } from '../tensor/layout.ts'
+import { showShape, sizeOf, type Tensor } from '../tensor/tensor.ts'
+import { permutation, type Key } from '../key.ts'
+import { DataError } from './error.ts'
+
+/**
+ * Examples and their targets: x is [N, ...features] (images are [N, C, H, W]); y is [N] class
+ * indices stored as float64, or [N, ...] regression targets or probability rows.
+ */
+export interface Dataset {
+  readonly x: Tensor
+  readonly y: Tensor
+}
+
+/** One mini-batch: the same shape of value as a Dataset, with B rows. */
+export interface Batch {
+  readonly x: Tensor
+  readonly y: Tensor
+}
+
+/** The multi-index of flat element i in `shape`, as "[3, 0, 12]". */
+const showIndex = (shape: readonly number[], i: number): string => {
+  const idx: number[] = []
+  let rest = i
+  for (let a = shape.length - 1; a >= 0; a--) {
+    const d = shape[a] as number
+    idx.unshift(rest % d)
+    rest = Math.floor(rest / d)
+  }
+  return `[${idx.join(', ')}]`
+}
+
+const checkFinite = (t: Tensor, name: string): void => {
+  const v = t.data
+  const row = sizeOf(t.shape.slice(1))
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) {
+      throw new DataError(`make: ${name}${showIndex(t.shape, i)} is ${v[i]} (example ${Math.floor(i / row)}); data must be finite`)
+    }
+  }
+}
+
+/**
+ * A Dataset from inputs and targets (no copy). Throws a DataError if either has no leading
+ * example axis, their numbers of rows differ, or a value is NaN or ±Infinity (naming the first).
+ *
+ * @example
+ * const ds = make(T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), T.tensor([0, 1, 1, 0]))
+ */
+export const make = (x: Tensor, y: Tensor): Dataset => {
+  if (x.shape.length < 1) throw new DataError(`make: x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
+  if (y.shape.length < 1) throw new DataError(`make: y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
+  if (x.shape[0] !== y.shape[0]) {
+    throw new DataError(`make: x has ${x.shape[0]} rows (shape ${showShape(x.shape)}) but y has ${y.shape[0]} (shape ${showShape(y.shape)}); they must match`)
+  }
+  checkFinite(x, 'x')
+  checkFinite(y, 'y')
+  return { x, y }
+}
+
+/** The number of examples N. */
+export const size = (ds: Dataset): number => ds.x.shape[0] as number
+
+const checkIndices = (ds: Dataset, indices: ArrayLike<number>, where: string): void => {
+  const n = size(ds)
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k] as number
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      throw new DataError(`${where}: index ${i} at position ${k} is out of range for a data set of ${n} examples`)
+    }
+  }
+}
+
+/** The examples at the given indices, in that order (copies just those rows). */
+export const take = (ds: Dataset, indices: ArrayLike<number>): Dataset => {
+  checkIndices(ds, indices, 'take')
+  return { x: gatherRows(ds.x, indices), y: gatherRows(ds.y, indices) }
+}
+
+/** Examples start..end-1 (copies those rows). */
+export const slice = (ds: Dataset, start: number, end: number): Dataset => {
+  const n = size(ds)
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
+    throw new DataError(`slice: rows ${start}..${end} are not a range within 0..${n}`)
+  }
+  return { x: sliceRows(ds.x, start, end), y: sliceRows(ds.y, start, end) }
+}
+
+/** The number of rows `at` stands for in a data set of n: a count 0..n as is, a fraction in (0, 1) rounded. */
+const countOf = (at: number, n: number, where: string): number => {
+  if (typeof at === 'number' && at > 0 && at < 1) return Math.round(at * n)
+  if (Number.isInteger(at) && at >= 0 && at <= n) return at
+  throw new DataError(`${where}: expected a fraction strictly between 0 and 1 or a count of rows in 0..${n}, got ${at}`)
+}
+
+/**
+ * Splits in order into the first `at` rows and the rest; `at` is a count (integer 0..N) or a
+ * fraction in (0, 1) of N, rounded. Does not shuffle: for a validation split use shuffleSplit.
+ */
+export const split = (ds: Dataset, at: number): readonly [Dataset, Dataset] => {
+  const n = size(ds)
+  const k = countOf(at, n, 'split')
+  return [slice(ds, 0, k), slice(ds, k, n)]
+}
+
+/** The examples in a random order drawn from the key (one copy of the data set). */
+export const shuffle = (key: Key, ds: Dataset): Dataset => take(ds, permutation(key, size(ds)))
+
+/**
+ * Shuffles, then splits off a validation set of `validation` rows (a fraction in (0, 1) or a
+ * count); both parts must be non-empty. The order matters: data sets often come sorted (by
+ * class, by date, by source), and a split taken before shuffling, as Keras's and tfjs's
+ * `validationSplit` does with the last rows, can hold out a different distribution from the
+ * one trained on, e.g. only the last classes. Here the validation rows are a uniform random
+ * subset.
+ *
+ * @example
+ * const { train, validation } = shuffleSplit(kSplit, ds, 0.1)   // 90% / 10%
+ */
+export const shuffleSplit = (key: Key, ds: Dataset, validation: number): { readonly train: Dataset; readonly validation: Dataset } => {
+  const n = size(ds)
+  const v = countOf(validation, n, 'shuffleSplit')
+  if (v < 1 || v > n - 1) {
+    throw new DataError(`shuffleSplit: validation = ${validation} gives ${v} of ${n} examples; both parts need at least one`)
+  }
+  const order = permutation(key, n)
+  return { train: take(ds, order.subarray(v)), validation: take(ds, order.subarray(0, v)) }
+}
+
+/** Options for `batches`. */
+export interface BatchOptions {
+  /** Drop the last batch when it is smaller than batchSize (default false: keep it). */
+  readonly dropLast?: boolean
+}
+
+const checkBatching = (ds: Dataset, batchSize: number, where: string): number => {
+  const n = size(ds)
+  if (n === 0) throw new DataError(`${where}: the data set is empty (x has shape ${showShape(ds.x.shape)})`)
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
+    throw new DataError(`${where}: batchSize must be an integer in 1..${n} (the data set size), got ${batchSize}`)
+  }
+  return n
+}
+
+/** How many batches one pass of `batches` yields: ceil(N / batchSize), or floor with dropLast. */
+export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions = {}): number => {
+  const n = checkBatching(ds, batchSize, 'numBatches')
+  return options.dropLast === true ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
+}
+
+/**
+ * One epoch of mini-batches: with a key, in an order shuffled by it (the same key gives the same
+ * order); with null, in the stored order (for evaluation). Each batch copies only its own rows.
+ * The result can be iterated any number of times and gives the same batches each time; use a
+ * fresh key per epoch (e.g. Key.foldIn(key, epoch)) for a fresh order.
+ * Throws a DataError at once if the data set is empty or batchSize is not an integer in 1..N.
+ *
+ * @example
+ * for (const { x, y } of batches(Key.foldIn(dataKey, epoch), train, 128)) { ... }
+ */
+export const batches = (key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<Batch> => {
+  const n = checkBatching(ds, batchSize, 'batches')
+  const count = numBatches(ds, batchSize, options)
+  const order = key === null ? null : permutation(key, n)
+  return {
+    *[Symbol.iterator]() {
+      for (let b = 0; b < count; b++) {
+        const start = b * batchSize
+        const end = Math.min(start + batchSize, n)
+        if (order === null) yield { x: sliceRows(ds.x, start, end), y: sliceRows(ds.y, start, end) }
+        else {
+          const rows = order.subarray(start, end)
+          yield { x: gatherRows(ds.x, rows), y: gatherRows(ds.y, rows) }
+        }
+      }
+    },
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Terminal progress for fit: a live bar per epoch (cli-progress) on a terminal, and one plain
+ * line per epoch when output is not a TTY or runs under CI (so logs stay readable).
+ */
+import cliProgress from 'cli-progress'
+import type { Callbacks, EpochRecord } from '../train/fit.ts'
+import type { TrainState } from '../train/state.ts'
+
+/** Options for the progress display. */
+export interface ProgressOptions {
+  /** Force the plain one-line-per-epoch log (default: plain when not a TTY or when CI is set). */
+  readonly plain?: boolean
+  /** Where to write (default process.stdout). */
+  readonly stream?: NodeJS.WriteStream
+}
+
+const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`)
+const num = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4))
+
+/** A one-line summary of an epoch: losses, accuracies, throughput and time. */
+export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: number): string =>
+  [
+    `epoch ${String(r.epoch + 1).padStart(String(epochs).length)}/${epochs}`,
+    `loss ${num(r.loss)}`,
+    ...(r.accuracy === undefined ? [] : [`acc ${pct(r.accuracy)}`]),
+    ...(r.valLoss === undefined ? [] : [`val_loss ${num(r.valLoss)}`]),
+    ...(r.valAccuracy === undefined ? [] : [`val_acc ${pct(r.valAccuracy)}`]),
+    `${Math.round(samplesPerSecond).toLocaleString('en-US')} samples/s`,
+    `${r.seconds.toFixed(1)}s`,
+  ].join('  ')
+
+/** Callbacks that show training progress in the terminal. */
+export const progress = <St extends TrainState>(options: ProgressOptions = {}): Callbacks<St> => {
+  const stream = options.stream ?? process.stdout
+  const plain = options.plain ?? (!stream.isTTY || Boolean(process.env['CI']))
+  let epochs = 0
+  let stepsPerEpoch = 0
+  let bar: cliProgress.SingleBar | undefined
+  let epochStart = 0
+  let samples = 0
+  let lossAvg: number | undefined
+  let accAvg: number | undefined
+  const rate = (): number => samples / Math.max(1e-9, (performance.now() - epochStart) / 1000)
+  return {
+    onStart: (info) => {
+      epochs = info.epochs
+      stepsPerEpoch = info.stepsPerEpoch
+      stream.write(`training on ${info.trainSize.toLocaleString('en-US')} examples${info.validationSize > 0 ? `, validating on ${info.validationSize.toLocaleString('en-US')}` : ''}: ${epochs} epochs of ${stepsPerEpoch} steps\n`)
+    },
+    onStep: ({ epoch, batch, metrics }) => {
+      if (bar === undefined && samples === 0) {
+        epochStart = performance.now()
+        lossAvg = undefined
+        accAvg = undefined
+        if (!plain) {
+          bar = new cliProgress.SingleBar(
+            {
+              format: `epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`,
+              stream,
+              hideCursor: true,
+              clearOnComplete: true,
+              etaBuffer: 50,
+            },
+            cliProgress.Presets.shades_classic,
+          )
+          bar.start(stepsPerEpoch, batch, { loss: '-', acc: '-', rate: '-' })
+        }
+      }
+      samples += metrics.count
+      // exponential moving averages: a readable, smoothed loss while the epoch runs
+      lossAvg = lossAvg === undefined ? metrics.loss : 0.95 * lossAvg + 0.05 * metrics.loss
+      if (metrics.accuracy !== undefined) accAvg = accAvg === undefined ? metrics.accuracy : 0.95 * accAvg + 0.05 * metrics.accuracy
+      bar?.update(batch + 1, { loss: num(lossAvg), acc: pct(accAvg), rate: Math.round(rate()).toLocaleString('en-US') })
+    },
+    onEpochEnd: ({ record }) => {
+      const r = rate()
+      bar?.stop()
+      bar = undefined
+      samples = 0
+      stream.write(formatEpoch(record, epochs, r) + '\n')
+    },
+  }
+}

@@ -1,0 +1,66 @@
+/** Evaluation: loss, accuracy and predicted classes over a whole data set, in batches. */
+import * as Key from '../key.ts'
+import type { Layer } from '../layer.ts'
+import type { Loss } from '../loss.ts'
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import type { Tree } from '../tree.ts'
+import { correctCount, predictClasses, type Metrics } from './metrics.ts'
+
+/** What evaluate returns: the metrics, and the predicted class of every example (for classifiers). */
+export interface Evaluation extends Metrics {
+  readonly predictions: Int32Array | undefined
+}
+
+/** Runs the model in eval mode over inputs, batch by batch, and stacks the outputs. */
+export const predict = <P extends Tree, S extends Tree, Tape>(model: Layer<P, S, Tape>, params: P, state: S, x: Tensor, batchSize = 256): Tensor => {
+  const n = x.shape[0] as number
+  const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
+  const outs: Tensor[] = []
+  for (let start = 0; start < n; start += batchSize) {
+    outs.push(model.forward(params, state, T.sliceRows(x, start, Math.min(n, start + batchSize)), ctx).y)
+  }
+  if (outs.length === 0) throw new RangeError('predict: no examples (x has 0 rows)')
+  return T.concat(0)(outs)
+}
+
+/**
+ * Loss and accuracy of a model on a data set, never holding more than one batch of inputs'
+ * activations at a time. The loss is the mean over examples (batches weighted by size).
+ */
+export const evaluate = <P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: P,
+  state: S,
+  data: { readonly x: Tensor; readonly y: Tensor },
+  options: { readonly loss: Loss; readonly batchSize?: number },
+): Evaluation => {
+  const n = data.x.shape[0] as number
+  if (n === 0) throw new RangeError('evaluate: the data set is empty')
+  const batchSize = options.batchSize ?? 256
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
+  const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
+  let lossSum = 0
+  let correct: number | undefined = 0
+  const predictions = new Int32Array(n)
+  let classify = true
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize)
+    const y = model.forward(params, state, T.sliceRows(data.x, start, end), ctx).y
+    const target = T.sliceRows(data.y, start, end)
+    lossSum += options.loss(y, target).value * (end - start)
+    const c = correctCount(y, target)
+    const p = predictClasses(y)
+    if (c === undefined || p === undefined) classify = false
+    else {
+      correct = (correct ?? 0) + c
+      predictions.set(p, start)
+    }
+  }
+  return {
+    loss: lossSum / n,
+    accuracy: classify ? (correct ?? 0) / n : undefined,
+    count: n,
+    predictions: classify ? predictions : undefined,
+  }
+}

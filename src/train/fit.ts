@@ -1,0 +1,186 @@
+/**
+ * fit: the training loop, a fold of trainStep over shuffled mini-batches, epoch after epoch.
+ * Everything random comes from one key: the initial params, the validation split, each epoch's
+ * order and each step's dropout. Same key, same data, same result, bit for bit.
+ */
+import * as Key from '../key.ts'
+import { batches, numBatches, shuffleSplit, size, type Dataset } from '../data/dataset.ts'
+import type { Layer } from '../layer.ts'
+import type { Loss } from '../loss.ts'
+import type { GradientTransformation } from '../optim/transform.ts'
+import type { Tree } from '../tree.ts'
+import { evaluate } from './evaluate.ts'
+import type { Metrics } from './metrics.ts'
+import { initState, type TrainState } from './state.ts'
+import { trainStep } from './step.ts'
+
+/** One entry per step. */
+export interface StepRecord {
+  readonly step: number
+  readonly epoch: number
+  readonly loss: number
+  readonly accuracy: number | undefined
+}
+
+/** One entry per epoch: training metrics (means over the epoch's examples) and validation metrics. */
+export interface EpochRecord {
+  readonly epoch: number
+  /** Steps taken by the end of this epoch. */
+  readonly step: number
+  readonly loss: number
+  readonly accuracy: number | undefined
+  readonly valLoss: number | undefined
+  readonly valAccuracy: number | undefined
+  /** Wall-clock seconds the epoch took (for display; never part of the result's identity). */
+  readonly seconds: number
+}
+
+/** The record of a training run. */
+export interface History {
+  readonly steps: readonly StepRecord[]
+  readonly epochs: readonly EpochRecord[]
+}
+
+/** Names of epoch metrics early stopping can watch. */
+export type Monitor = 'loss' | 'accuracy' | 'valLoss' | 'valAccuracy'
+
+/** Stop when a metric has not improved by minDelta for `patience` epochs. */
+export interface EarlyStopping {
+  readonly monitor: Monitor
+  readonly patience: number
+  /** Smallest change that counts as an improvement (default 0). */
+  readonly minDelta?: number
+  /** Hand back the state of the best epoch rather than the last (default true). */
+  readonly restoreBest?: boolean
+}
+
+/** Where progress bars, plots and loggers hook in. Returning 'stop' from onEpochEnd ends training. */
+export interface Callbacks<St = TrainState> {
+  readonly onStart?: (info: { readonly epochs: number; readonly stepsPerEpoch: number; readonly startStep: number; readonly trainSize: number; readonly validationSize: number }) => void
+  readonly onStep?: (info: { readonly step: number; readonly epoch: number; readonly batch: number; readonly metrics: Metrics; readonly state: St }) => void
+  readonly onEpochEnd?: (info: { readonly record: EpochRecord; readonly state: St }) => void | 'stop'
+  readonly onEnd?: (info: { readonly history: History; readonly state: St }) => void
+}
+
+/** The options of fit: one object, like a trainer's settings. */
+export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree> {
+  readonly model: Layer<P, S, Tape>
+  readonly loss: Loss
+  readonly optimizer: GradientTransformation<O>
+  readonly data: Dataset
+  readonly epochs: number
+  readonly batchSize: number
+  /** The source of all randomness in the run. */
+  readonly key: Key.Key
+  /** A validation set, or a fraction of `data` split off after a shuffle (never before: a Keras trap). */
+  readonly validation?: Dataset | number
+  /** Resume from this state instead of initialising (e.g. a loaded checkpoint); `key` must be the run's original key. */
+  readonly initial?: TrainState<P, S, O>
+  readonly earlyStopping?: EarlyStopping
+  readonly callbacks?: Callbacks<TrainState<P, S, O>> | readonly Callbacks<TrainState<P, S, O>>[]
+  /** Batch size for validation passes (default 256). */
+  readonly evalBatchSize?: number
+  /** Drop the last short batch of each epoch (default false). */
+  readonly dropLast?: boolean
+}
+
+/** What fit returns. */
+export interface FitResult<P extends Tree, S extends Tree, O extends Tree> {
+  readonly state: TrainState<P, S, O>
+  readonly history: History
+  /** The epoch early stopping (or a callback) ended training at, if it did. */
+  readonly stoppedAt: number | undefined
+}
+
+const posInt = (v: number, name: string): void => {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`fit: ${name} must be a positive integer, got ${v}`)
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
+
+/**
+ * Trains a model. Returns the final training state and the history.
+ * @example
+ * const { state, history } = fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.adam({ lr: 1e-3 }),
+ *                                  data: train, epochs: 5, batchSize: 64, key: Key.fromSeed(0), validation: 0.1 })
+ */
+export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): FitResult<P, S, O> => {
+  const { model, loss, optimizer, epochs, batchSize } = options
+  posInt(epochs, 'epochs')
+  posInt(batchSize, 'batchSize')
+  const [initKey, dataKey] = Key.split2(options.key)
+  const splitKey = Key.foldIn(dataKey, 0)
+  let train = options.data
+  let validation: Dataset | undefined
+  if (typeof options.validation === 'number') {
+    const f = options.validation
+    if (!(f > 0 && f < 1)) throw new RangeError(`fit: a validation fraction must be in (0, 1), got ${f}`)
+    const split = shuffleSplit(splitKey, options.data, f)
+    train = split.train
+    validation = split.validation
+  } else validation = options.validation
+  const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as Callbacks<TrainState<P, S, O>>]
+  const step = trainStep(model, loss, optimizer)
+
+  let ts: TrainState<P, S, O> = options.initial ?? initState(model, optimizer, initKey, train.x.shape.slice(1))
+  const startStep = ts.step
+  const stepRecords: StepRecord[] = []
+  const epochRecords: EpochRecord[] = []
+  for (const c of callbacks) c.onStart?.({ epochs, stepsPerEpoch, startStep, trainSize: size(train), validationSize: validation === undefined ? 0 : size(validation) })
+
+  const es = options.earlyStopping
+  const higherIsBetter = es !== undefined && (es.monitor === 'accuracy' || es.monitor === 'valAccuracy')
+  let best: { value: number; state: TrainState<P, S, O>; epoch: number } | undefined
+  let stoppedAt: number | undefined
+
+  for (let epoch = Math.floor(startStep / stepsPerEpoch); epoch < epochs; epoch++) {
+    const started = now()
+    let lossSum = 0
+    let correctSum = 0
+    let seen = 0
+    let classify = true
+    let b = 0
+    const skip = epoch * stepsPerEpoch < startStep ? startStep - epoch * stepsPerEpoch : 0
+    // Each epoch's order comes from the data key and the epoch number alone, so a resumed run sees the same batches.
+    for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, { dropLast: options.dropLast ?? false })) {
+      if (b++ < skip) continue
+      const [next, metrics] = step(ts, batch)
+      ts = next
+      lossSum += metrics.loss * metrics.count
+      seen += metrics.count
+      if (metrics.accuracy === undefined) classify = false
+      else correctSum += metrics.accuracy * metrics.count
+      stepRecords.push({ step: ts.step, epoch, loss: metrics.loss, accuracy: metrics.accuracy })
+      for (const c of callbacks) c.onStep?.({ step: ts.step, epoch, batch: b - 1, metrics, state: ts })
+    }
+    const val = validation === undefined ? undefined : evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 })
+    const record: EpochRecord = {
+      epoch,
+      step: ts.step,
+      loss: lossSum / Math.max(seen, 1),
+      accuracy: classify && seen > 0 ? correctSum / seen : undefined,
+      valLoss: val?.loss,
+      valAccuracy: val?.accuracy,
+      seconds: (now() - started) / 1000,
+    }
+    epochRecords.push(record)
+    let stop = false
+    for (const c of callbacks) if (c.onEpochEnd?.({ record, state: ts }) === 'stop') stop = true
+    if (es !== undefined) {
+      const v = record[es.monitor]
+      if (v === undefined) throw new RangeError(`fit: early stopping monitors '${es.monitor}', which this run does not produce${es.monitor.startsWith('val') ? ' (no validation set given)' : ''}`)
+      const delta = es.minDelta ?? 0
+      if (best === undefined || (higherIsBetter ? v > best.value + delta : v < best.value - delta)) best = { value: v, state: ts, epoch }
+      else if (epoch - best.epoch >= es.patience) stop = true
+    }
+    if (stop) {
+      stoppedAt = epoch
+      break
+    }
+  }
+  if (es !== undefined && stoppedAt !== undefined && (es.restoreBest ?? true) && best !== undefined) ts = best.state
+  const history: History = { steps: stepRecords, epochs: epochRecords }
+  for (const c of callbacks) c.onEnd?.({ history, state: ts })
+  return { state: ts, history, stoppedAt }
+}
