@@ -6,6 +6,7 @@
  *   L     layers and combinators                     Loss  losses (value + gradient)
  *   Gradcheck             numerical gradient checks
  *   Data  data sets, batches, IDX/MNIST, toy sets      Train training state, step, evaluate, fit
+ *   Optim optimizers (gradient transformations)        Schedule learning-rate schedules
  */
 export * as T from './tensor/index.ts'
 export * as Tree from './tree.ts'
@@ -15,6 +16,8 @@ export * as Loss from './loss.ts'
 export * as Gradcheck from './gradcheck.ts'
 export * as Data from './data/index.ts'
 export * as Train from './train/index.ts'
+export * as Optim from './optim/index.ts'
+export * as Schedule from './optim/schedule.ts'
 export { useKernels, withKernels, kernels, type KernelChoice } from './kernels/backend.ts'
 export type { Tensor, Shape } from './tensor/tensor.ts'
 export type { Layer, Ctx, Spec } from './layer.ts'

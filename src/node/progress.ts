@@ -12,6 +12,8 @@ export interface ProgressOptions {
   readonly plain?: boolean
   /** Where to write (default process.stdout). */
   readonly stream?: NodeJS.WriteStream
+  /** Print the epoch line every this many epochs (and always the last); default 1. */
+  readonly every?: number
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`)
@@ -77,7 +79,8 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
       bar?.stop()
       bar = undefined
       samples = 0
-      stream.write(formatEpoch(record, epochs, r) + '\n')
+      const every = options.every ?? 1
+      if ((record.epoch + 1) % every === 0 || record.epoch + 1 === epochs) stream.write(formatEpoch(record, epochs, r) + '\n')
     },
   }
 }

@@ -1,0 +1,39 @@
+/**
+ * Example 06: one problem, several optimizers. Each optimizer is a pure state transition, so
+ * comparing them is a loop over values: same model, same initial params, same batches.
+ *
+ * Run: npx tsx examples/06-optimizers.ts
+ */
+import { Data, Key, L, Loss, Optim, Train } from '../src/index.ts'
+
+const data = Data.spirals(Key.fromSeed(0), { classes: 3, perClass: 100, noise: 0.2 })
+const model = L.pipe(L.dense(32), L.tanh, L.dense(32), L.tanh, L.dense(3))
+const steps = 600
+const checkpoints = [50, 150, 300, 600]
+
+const optimizers: [string, Optim.GradientTransformation][] = [
+  ['SGD', Optim.sgd({ lr: 0.05 })],
+  ['SGD + momentum', Optim.sgd({ lr: 0.05, momentum: 0.9 })],
+  ['SGD + Nesterov', Optim.sgd({ lr: 0.05, momentum: 0.9, nesterov: true })],
+  ['Adam', Optim.adam({ lr: 0.01 })],
+  ['AdamW', Optim.adamw({ lr: 0.01, weightDecay: 1e-4 })],
+  ['RMSprop', Optim.rmsprop({ lr: 0.003 })],
+  ['Adagrad', Optim.adagrad({ lr: 0.1 })],
+]
+
+console.log(`loss on the whole 300-point spiral after N steps of batch 32 (same init, same batches)\n`)
+console.log(`${'optimizer'.padEnd(16)}${checkpoints.map((c) => `${c} steps`.padStart(12)).join('')}`)
+for (const [name, optimizer] of optimizers) {
+  let ts = Train.initState(model, optimizer, Key.fromSeed(7), [2])
+  const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
+  const losses: number[] = []
+  let epoch = 0
+  while (ts.step < steps) {
+    for (const batch of Data.batches(Key.foldIn(Key.fromSeed(3), epoch++), data, 32)) {
+      ;[ts] = step(ts, batch)
+      if (checkpoints.includes(ts.step)) losses.push(Train.evaluate(model, ts.params, ts.state, data, { loss: Loss.softmaxCrossEntropy }).loss)
+      if (ts.step >= steps) break
+    }
+  }
+  console.log(`${name.padEnd(16)}${losses.map((l) => l.toFixed(4).padStart(12)).join('')}`)
+}

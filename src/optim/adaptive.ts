@@ -1,0 +1,124 @@
+/**
+ * Per-coordinate adaptive scalings: each divides the gradient by a running root-mean-square of
+ * its own past, so every coordinate moves at a similar pace whatever its gradient's size.
+ * None of them adds the learning rate or the minus sign: chain scaleByLearningRate after.
+ */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { map, zerosLike, type Tree } from '../tree.ts'
+import { countOf, increment, zipTrees } from './internal.ts'
+import { checkGrads, type GradientTransformation } from './transform.ts'
+import { nonNegative, positive, unitInterval } from './validate.ts'
+
+/** Adam's state: the step count and the first and second moment estimates. */
+export type AdamState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree }
+
+/** Options of scaleByAdam (defaults: Kingma & Ba's). */
+export interface AdamOptions {
+  /** β₁ in [0, 1): decay of the mean of g (default 0.9). */
+  readonly b1?: number
+  /** β₂ in [0, 1): decay of the mean of g² (default 0.999). */
+  readonly b2?: number
+  /** ε > 0 added to √ν̂ (default 1e-8). */
+  readonly eps?: number
+}
+
+/** scaleByAdam under another name, so its errors name the alias that built it (internal). */
+export const adamMoments = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): GradientTransformation<AdamState> => {
+  unitInterval(where, 'b1', b1)
+  unitInterval(where, 'b2', b2)
+  positive(where, 'eps', eps)
+  const at = `${where}.update`
+  return {
+    init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
+    update: (grads, state, params) => {
+      checkGrads(at, grads, params)
+      const t = countOf(state.count) + 1
+      // μ = β₁μ + (1-β₁)g,  ν = β₂ν + (1-β₂)g²
+      const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu })
+      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      // bias correction: μ̂ = μ / (1-β₁ᵗ), ν̂ = ν / (1-β₂ᵗ); u = μ̂ / (√ν̂ + ε)
+      const c1 = 1 - b1 ** t
+      const c2 = 1 - b2 ** t
+      const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / (Math.sqrt(vi / c2) + eps), m, v), mu, { what: 'nu', tree: nu })
+      return [updates, { count: increment(state.count), mu, nu }]
+    },
+  }
+}
+
+/**
+ * Adam's direction (Kingma & Ba 2015, Algorithm 1), bias-corrected: with t the step (1 for the
+ * first), μ = β₁μ + (1-β₁)g, ν = β₂ν + (1-β₂)g², u = (μ/(1-β₁ᵗ)) / (√(ν/(1-β₂ᵗ)) + ε).
+ * @example
+ * // first step: μ̂ = g and ν̂ = g², so u = g / (|g| + ε) ≈ sign(g)
+ * chain(scaleByAdam({}), scaleByLearningRate(1e-3)) // adam({ lr: 1e-3 })
+ */
+export const scaleByAdam = (options: AdamOptions = {}): GradientTransformation<AdamState> => adamMoments('scaleByAdam', options)
+
+/** RMSprop's state: the running mean of g². */
+export type RmsState = { readonly nu: Tree }
+
+/** Options of scaleByRms. */
+export interface RmsOptions {
+  /** ρ in [0, 1): decay of the mean of g² (default 0.9). */
+  readonly decay?: number
+  /** ε > 0 added to √ν (default 1e-8). */
+  readonly eps?: number
+}
+
+/** scaleByRms under another name, so its errors name the alias that built it (internal). */
+export const rmsScaling = (where: string, { decay = 0.9, eps = 1e-8 }: RmsOptions): GradientTransformation<RmsState> => {
+  unitInterval(where, 'decay', decay)
+  positive(where, 'eps', eps)
+  const at = `${where}.update`
+  return {
+    init: (params) => ({ nu: zerosLike(params) }),
+    update: (grads, state, params) => {
+      checkGrads(at, grads, params)
+      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(decay, v), 1 - decay, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      const updates = zipTrees(at, (g, v) => T.zipWith((gi, vi) => gi / (Math.sqrt(vi) + eps), g, v), grads, { what: 'nu', tree: nu })
+      return [updates, { nu }]
+    },
+  }
+}
+
+/**
+ * RMSprop's direction (Hinton's lecture 6e; PyTorch's form): ν = ρν + (1-ρ)g² from ν = 0, and
+ * u = g / (√ν + ε). No bias correction, so the first step is g/(√(1-ρ)|g|) ≈ 3.2·sign(g) at ρ = 0.9.
+ * @example chain(scaleByRms({ decay: 0.9 }), scaleByLearningRate(1e-3)) // rmsprop({ lr: 1e-3 })
+ */
+export const scaleByRms = (options: RmsOptions = {}): GradientTransformation<RmsState> => rmsScaling('scaleByRms', options)
+
+/** Adagrad's state: the running sum of g². */
+export type AdagradState = { readonly sum: Tree }
+
+/** Options of scaleByAdagrad. */
+export interface AdagradOptions {
+  /** ε > 0 added to √Σg² (default 1e-10, PyTorch's). */
+  readonly eps?: number
+  /** Starting value of Σg², >= 0 (default 0). */
+  readonly initialAccumulator?: number
+}
+
+/** scaleByAdagrad under another name, so its errors name the alias that built it (internal). */
+export const adagradScaling = (where: string, { eps = 1e-10, initialAccumulator = 0 }: AdagradOptions): GradientTransformation<AdagradState> => {
+  positive(where, 'eps', eps)
+  nonNegative(where, 'initialAccumulator', initialAccumulator)
+  const at = `${where}.update`
+  return {
+    init: (params) => ({ sum: map(params, (p) => T.full(p.shape, initialAccumulator)) }),
+    update: (grads, state, params) => {
+      checkGrads(at, grads, params)
+      const sum = zipTrees(at, (g, s) => T.add(s, T.square(g)), grads, { what: 'sum', tree: state.sum })
+      const updates = zipTrees(at, (g, s) => T.zipWith((gi, si) => gi / (Math.sqrt(si) + eps), g, s), grads, { what: 'sum', tree: sum })
+      return [updates, { sum }]
+    },
+  }
+}
+
+/**
+ * Adagrad's direction (Duchi et al. 2011; PyTorch's form): Σ = Σ + g², u = g / (√Σ + ε). The
+ * step shrinks as gradients accumulate.
+ * @example chain(scaleByAdagrad(), scaleByLearningRate(0.1)) // adagrad({ lr: 0.1 })
+ */
+export const scaleByAdagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> => adagradScaling('scaleByAdagrad', options)

@@ -1,0 +1,130 @@
+/**
+ * The optimizers people ask for by name, each a chain of the small transforms. `lr` is a number
+ * or a Schedule. Hyper-parameters are checked here, and errors name the alias ("adam: b2 must be
+ * in [0, 1), got 1"). The state is the chain's tuple of states; a transform the options switch
+ * off (momentum 0, weight decay 0) is left out of the chain, so sgd({ lr }) is exactly
+ * scaleByLearningRate(lr).
+ */
+import type { Tree } from '../tree.ts'
+import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamState } from './adaptive.ts'
+import { momentum as momentumTrace } from './momentum.ts'
+import { learningRate, type CountState } from './scale.ts'
+import type { Schedule } from './schedule.ts'
+import { chain, checkGrads, type EmptyState, type GradientTransformation } from './transform.ts'
+import { flag, nonNegative, OptimError, unitInterval } from './validate.ts'
+import { decoupledDecay, l2Penalty } from './weight-decay.ts'
+
+/** Checks the gradients against the params under the alias's name before the chain runs. */
+const named = <S extends Tree>(where: string, t: GradientTransformation<S>): GradientTransformation<S> => ({
+  init: (params) => t.init(params),
+  update: (grads, state, params) => {
+    checkGrads(`${where}.update`, grads, params)
+    return t.update(grads, state, params)
+  },
+})
+
+/** Options of sgd. */
+export interface SgdOptions {
+  /** Learning rate: a number > 0 or a Schedule. */
+  readonly lr: number | Schedule
+  /** Momentum β in [0, 1) (default 0: plain SGD, no trace in the state). */
+  readonly momentum?: number
+  /** Nesterov momentum (default false; needs momentum > 0). */
+  readonly nesterov?: boolean
+  /** L2 weight decay λ >= 0 added to the gradient, PyTorch-style (default 0). */
+  readonly weightDecay?: number
+}
+
+/**
+ * Stochastic gradient descent: chain(addL2(λ)?, traceMomentum(β)?, scaleByLearningRate(lr)).
+ * With only lr, one step is p - lr·g exactly.
+ * @example
+ * const opt = sgd({ lr: 0.1, momentum: 0.9 })
+ * const [u, s] = opt.update(grads, opt.init(params), params) // u = -0.1 · grads on the first step
+ */
+export const sgd = ({ lr, momentum = 0, nesterov = false, weightDecay = 0 }: SgdOptions): GradientTransformation<readonly Tree[]> => {
+  unitInterval('sgd', 'momentum', momentum)
+  flag('sgd', 'nesterov', nesterov)
+  nonNegative('sgd', 'weightDecay', weightDecay)
+  if (nesterov && momentum === 0) throw new OptimError('sgd: nesterov needs momentum > 0, got momentum 0')
+  const parts: GradientTransformation[] = []
+  if (weightDecay > 0) parts.push(l2Penalty('sgd', weightDecay, 'weightDecay'))
+  if (momentum > 0) parts.push(momentumTrace('sgd', { decay: momentum, nesterov }, 'momentum'))
+  parts.push(learningRate('sgd', lr))
+  return named('sgd', chain(...parts))
+}
+
+/** Options of adam. */
+export interface AdamAliasOptions {
+  /** Learning rate: a number > 0 or a Schedule. */
+  readonly lr: number | Schedule
+  /** β₁ in [0, 1) (default 0.9). */
+  readonly b1?: number
+  /** β₂ in [0, 1) (default 0.999). */
+  readonly b2?: number
+  /** ε > 0 (default 1e-8). */
+  readonly eps?: number
+}
+
+/**
+ * Adam (Kingma & Ba 2015): chain(scaleByAdam({ b1, b2, eps }), scaleByLearningRate(lr)).
+ * @example adam({ lr: 1e-3 }) // the defaults b1 0.9, b2 0.999, eps 1e-8
+ */
+export const adam = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> =>
+  named('adam', chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', lr)))
+
+/** Options of adamw. */
+export interface AdamwOptions extends AdamAliasOptions {
+  /** Decoupled weight decay λ >= 0 (default 1e-4, optax's). */
+  readonly weightDecay?: number
+}
+
+/**
+ * AdamW (Loshchilov & Hutter 2019): Adam's direction plus λ·p, then scaled by -lr, so
+ * p ← p - lr·(μ̂/(√ν̂+ε) + λp): chain(scaleByAdam, addDecayedWeights(λ), scaleByLearningRate(lr)).
+ * @example adamw({ lr: 1e-3, weightDecay: 1e-2 })
+ */
+export const adamw = ({ lr, b1, b2, eps, weightDecay = 1e-4 }: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> =>
+  named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), decoupledDecay('adamw', weightDecay), learningRate('adamw', lr)))
+
+/** Options of rmsprop. */
+export interface RmspropOptions {
+  /** Learning rate: a number > 0 or a Schedule. */
+  readonly lr: number | Schedule
+  /** ρ in [0, 1): decay of the mean of g² (default 0.9). */
+  readonly decay?: number
+  /** ε > 0 (default 1e-8). */
+  readonly eps?: number
+  /** Momentum β in [0, 1) on the scaled gradient (default 0: none, no trace in the state). */
+  readonly momentum?: number
+}
+
+/**
+ * RMSprop, PyTorch's form: chain(scaleByRms({ decay, eps }), traceMomentum(β)?, scaleByLearningRate(lr)).
+ * @example rmsprop({ lr: 1e-3, momentum: 0.9 })
+ */
+export const rmsprop = ({ lr, decay, eps, momentum = 0 }: RmspropOptions): GradientTransformation<readonly Tree[]> => {
+  const rms = rmsScaling('rmsprop', { decay, eps })
+  unitInterval('rmsprop', 'momentum', momentum)
+  const parts: GradientTransformation[] = [rms]
+  if (momentum > 0) parts.push(momentumTrace('rmsprop', { decay: momentum }, 'momentum'))
+  parts.push(learningRate('rmsprop', lr))
+  return named('rmsprop', chain(...parts))
+}
+
+/** Options of adagrad. */
+export interface AdagradAliasOptions {
+  /** Learning rate: a number > 0 or a Schedule. */
+  readonly lr: number | Schedule
+  /** ε > 0 (default 1e-10). */
+  readonly eps?: number
+  /** Starting value of Σg², >= 0 (default 0). */
+  readonly initialAccumulator?: number
+}
+
+/**
+ * Adagrad (Duchi et al. 2011): chain(scaleByAdagrad({ eps }), scaleByLearningRate(lr)).
+ * @example adagrad({ lr: 0.1 })
+ */
+export const adagrad = ({ lr, eps, initialAccumulator }: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> =>
+  named('adagrad', chain(adagradScaling('adagrad', { eps, initialAccumulator }), learningRate('adagrad', lr)))

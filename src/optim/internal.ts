@@ -1,0 +1,27 @@
+/** Helpers the transforms share; not part of the public barrel. */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { leaves, map, structureDiff, TreeError, type Tree } from '../tree.ts'
+
+/** The number held by a step-count scalar. */
+export const countOf = (count: Tensor): number => count.data[0] as number
+
+/** A step-count scalar one past `count`. */
+export const increment = (count: Tensor): Tensor => T.scalar(countOf(count) + 1)
+
+/**
+ * Combines same-structure trees leaf by leaf: f(x, y, z, ...) per leaf. A state whose structure
+ * differs from the gradients' (a state from another model, say) is a TreeError naming the path.
+ */
+export const zipTrees = <A extends Tree>(where: string, f: (...xs: Tensor[]) => Tensor, first: A, ...rest: readonly { readonly what: string; readonly tree: Tree }[]): A => {
+  for (const { what, tree } of rest) {
+    const d = structureDiff(first, tree)
+    if (d !== undefined) throw new TreeError(`${where}: ${what} does not have the gradients' structure, ${d} (gradients vs ${what})`)
+  }
+  const others = rest.map((r) => leaves(r.tree))
+  let i = 0
+  return map(first, (x) => {
+    const k = i++
+    return f(x, ...others.map((ls) => ls[k] as Tensor))
+  })
+}

@@ -1,0 +1,86 @@
+/**
+ * Gradient transformations, optax style. An optimizer is a pair of pure functions:
+ * `init(params)` builds its state (momenta, step counts: every counter lives here, never in a
+ * global), and `update(grads, state, params)` turns gradients into updates and a new state.
+ * Updates are *added* to the params, so a descent step carries its own minus sign
+ * (scaleByLearningRate supplies it). Small transforms compose with `chain` into the aliases
+ * (sgd, adam, ...).
+ */
+import * as T from '../tensor/index.ts'
+import { structureDiff, TreeError, map2, type Tree } from '../tree.ts'
+import { OptimError } from './validate.ts'
+
+/**
+ * A pure optimizer step. `update` never writes into its arguments, and its updates have the
+ * params' structure. S is the state's type, itself a Tree (so it can be saved and compared).
+ * @example
+ * const opt = sgd({ lr: 0.1 })
+ * const s0 = opt.init(params)
+ * const [updates, s1] = opt.update(grads, s0, params)
+ * const next = applyUpdates(params, updates) // params - 0.1 · grads
+ */
+export interface GradientTransformation<S extends Tree = Tree> {
+  /** The state before the first step. */
+  init(params: Tree): S
+  /** [updates, next state] for these gradients; add the updates to the params with applyUpdates. */
+  update(grads: Tree, state: S, params: Tree): readonly [Tree, S]
+}
+
+/** The state of a transform that keeps none: an empty tuple (still a Tree). */
+export type EmptyState = readonly []
+
+/** The one empty state value. */
+export const emptyState: EmptyState = []
+
+/** The state type of a transformation. */
+export type StateOf<G> = G extends GradientTransformation<infer S> ? S : never
+
+/** The tuple of states of a list of transformations (the state of their chain). */
+export type ChainState<Ts extends readonly GradientTransformation[]> = { readonly [K in keyof Ts]: StateOf<Ts[K]> }
+
+/**
+ * Throws a TreeError naming the first path where the gradients' structure or leaf shapes differ
+ * from the params'. Every update calls it, so a mix-up fails before any arithmetic.
+ */
+export const checkGrads = (where: string, grads: Tree, params: Tree): void => {
+  const d = structureDiff(params, grads)
+  if (d !== undefined) throw new TreeError(`${where}: the gradients do not have the params' structure, ${d} (params vs gradients)`)
+}
+
+/**
+ * Runs transformations one after another: the first gets the gradients, each next one gets the
+ * updates of the one before. The state is the tuple of their states, in order.
+ * @example
+ * // SGD with momentum 0.9: u = -lr · (g + 0.9 · trace)
+ * const opt = chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.01))
+ * opt.init(params) // [{ trace: zeros like params }, { count: 0 }]
+ */
+export const chain = <const Ts extends readonly GradientTransformation[]>(...ts: Ts): GradientTransformation<ChainState<Ts>> => ({
+  init: (params) => ts.map((t) => t.init(params)) as unknown as ChainState<Ts>,
+  update: (grads, state, params) => {
+    checkGrads('chain.update', grads, params)
+    const states = state as readonly Tree[]
+    if (!Array.isArray(states) || states.length !== ts.length) {
+      throw new OptimError(`chain.update: expected a state tuple of ${ts.length} (one per transform), got ${Array.isArray(states) ? `a tuple of ${states.length}` : typeof states}`)
+    }
+    let updates = grads
+    const next: Tree[] = []
+    ts.forEach((t, i) => {
+      const [u, s] = t.update(updates, states[i] as Tree, params)
+      updates = u
+      next.push(s)
+    })
+    return [updates, next as unknown as ChainState<Ts>]
+  },
+})
+
+/**
+ * params + updates, leaf by leaf: the step that actually moves the params. A structure mismatch
+ * is a TreeError naming the first differing path.
+ * @example applyUpdates({ w: T.tensor([1, 2]) }, { w: T.tensor([-0.5, 0.5]) }) // { w: [0.5, 2.5] }
+ */
+export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P => {
+  const d = structureDiff(params, updates)
+  if (d !== undefined) throw new TreeError(`applyUpdates: the updates do not have the params' structure, ${d} (params vs updates)`)
+  return map2(params, updates, T.add)
+}

@@ -1,0 +1,41 @@
+/**
+ * Hyper-parameter checks shared by the transforms, aliases and schedules. Every check fails at
+ * construction with an OptimError naming the optimizer, the parameter and the bad value.
+ */
+
+/** Thrown for a hyper-parameter an optimizer or schedule cannot use; the message names both. */
+export class OptimError extends Error {
+  override readonly name = 'OptimError'
+}
+
+const bad = (where: string, name: string, rule: string, v: unknown): never => {
+  throw new OptimError(`${where}: ${name} must be ${rule}, got ${typeof v === 'number' ? String(v) : `${typeof v} ${String(v)}`}`)
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+/** v is a finite number. */
+export const finite = (where: string, name: string, v: unknown): number => (isNumber(v) ? v : bad(where, name, 'a finite number', v))
+
+/** v is finite and > 0. */
+export const positive = (where: string, name: string, v: unknown): number => (isNumber(v) && v > 0 ? v : bad(where, name, 'finite and > 0', v))
+
+/** v is finite and >= 0. */
+export const nonNegative = (where: string, name: string, v: unknown): number => (isNumber(v) && v >= 0 ? v : bad(where, name, 'finite and >= 0', v))
+
+/** v is in [0, 1): a decay rate, momentum or beta. */
+export const unitInterval = (where: string, name: string, v: unknown): number => (isNumber(v) && v >= 0 && v < 1 ? v : bad(where, name, 'in [0, 1)', v))
+
+/** v is in (0, 1]: a multiplicative decay factor. */
+export const decayFactor = (where: string, name: string, v: unknown): number => (isNumber(v) && v > 0 && v <= 1 ? v : bad(where, name, 'in (0, 1]', v))
+
+/** v is an integer >= 1 (a number of steps). */
+export const positiveInteger = (where: string, name: string, v: unknown): number =>
+  isNumber(v) && Number.isInteger(v) && v >= 1 ? v : bad(where, name, 'an integer >= 1', v)
+
+/** v is an integer >= 0 (a step). */
+export const nonNegativeInteger = (where: string, name: string, v: unknown): number =>
+  isNumber(v) && Number.isInteger(v) && v >= 0 ? v : bad(where, name, 'an integer >= 0', v)
+
+/** v is true or false (an optional flag defaults before it gets here). */
+export const flag = (where: string, name: string, v: unknown): boolean => (typeof v === 'boolean' ? v : bad(where, name, 'true or false', v))

@@ -1,0 +1,40 @@
+/**
+ * Weight decay, two ways. Both add λ·p to what flows through the chain; where they sit decides
+ * what they mean. addL2 goes first, so λ·p joins the gradient and is rescaled by momentum or
+ * Adam along with it (an L2 penalty ½λ‖p‖² on the loss). addDecayedWeights goes after the
+ * adaptive scaling and just before the learning rate, so p shrinks by lr·λ·p whatever Adam
+ * does to the gradient (Loshchilov & Hutter's decoupled weight decay, AdamW).
+ */
+import * as T from '../tensor/index.ts'
+import { map2 } from '../tree.ts'
+import { checkGrads, emptyState, type EmptyState, type GradientTransformation } from './transform.ts'
+import { nonNegative } from './validate.ts'
+
+const addScaledParams = (where: string, name: string, lambda: number): GradientTransformation<EmptyState> => {
+  nonNegative(where, name, lambda)
+  return {
+    init: () => emptyState,
+    update: (grads, state, params) => {
+      checkGrads(`${where}.update`, grads, params)
+      return [map2(grads, params, (u, p) => T.addScaled(u, lambda, p)), state]
+    },
+  }
+}
+
+/** addL2 under another name, so its errors name the alias that built it (internal). */
+export const l2Penalty = (where: string, l2: number, name = 'l2'): GradientTransformation<EmptyState> => addScaledParams(where, name, l2)
+
+/** decoupled weight decay under another name, so its errors name the alias that built it (internal). */
+export const decoupledDecay = (where: string, wd: number, name = 'weightDecay'): GradientTransformation<EmptyState> => addScaledParams(where, name, wd)
+
+/**
+ * The gradient of the L2 penalty ½λ‖p‖²: u = g + λ·p. Put it first in a chain.
+ * @example chain(addL2(1e-4), traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })
+ */
+export const addL2 = (l2: number): GradientTransformation<EmptyState> => l2Penalty('addL2', l2)
+
+/**
+ * Decoupled weight decay: u = u + λ·p, placed after the adaptive scaling and before the learning rate.
+ * @example chain(scaleByAdam(), addDecayedWeights(1e-4), scaleByLearningRate(1e-3)) // adamw({ lr: 1e-3 })
+ */
+export const addDecayedWeights = (wd: number): GradientTransformation<EmptyState> => decoupledDecay('addDecayedWeights', wd)

@@ -1,0 +1,339 @@
+import { describe, expect, test } from 'vitest'
+import { Optim, Schedule, T, Tree } from '../src/index.ts'
+import { checkSgd, checkTransform, sgdLaws, transformLaws, type CheckTransformOptions } from '../laws/optim-laws.ts'
+
+type GT = Optim.GradientTransformation
+
+// ---------------------------------------------------------------------------------------------
+// Every law on every built-in transform and alias
+
+// Descent settings, each derived from the optimizer's known behaviour on the quadratics of the
+// law, f(p) = ½ Σ aᵢ (pᵢ - cᵢ)² with aᵢ in [0.5, 2] and every |p0ᵢ - cᵢ| in [0.5, 2]:
+//
+// - Plain SGD with lr = 1/L = 0.5 multiplies each error pᵢ - cᵢ by 1 - lr·aᵢ, in [0, 0.75], so f
+//   shrinks by 0.75² = 0.5625 per step or better and never rises: ⌈ln 0.1 / ln 0.5625⌉ = 5 steps.
+// - Heavy ball / Nesterov with β = 0.9, lr = 0.1: lr·aᵢ in [0.05, 0.2] lies inside
+//   [(1-√β)², (1+√β)²], where the error oscillates with modulus √β per step, so f shrinks like
+//   βᵏ up to a transient factor. βᵏ = 0.01 at k = ⌈ln 0.01 / ln 0.9⌉ = 44: a factor 10 to spare.
+// - Adam, AdamW, RMSprop move each coordinate by about lr per step whatever the gradient's size
+//   (sign-like), so reaching a minimum 2 away takes 2/lr steps; we allow 4·2/lr, the rest for
+//   the overshoot to settle (Adam lr 0.05: 160; RMSprop lr 0.02: 400).
+// - RMSprop with momentum β = 0.9 moves about lr/(1-β) = 0.1 per step: 4·2/0.1 = 80 steps.
+// - Adagrad lr 0.5: the first step moves each coordinate by lr; after it, the effective rate
+//   lr/√Σg² is at most lr/|g₁| and shrinks slowly, which makes it a stable gradient descent:
+//   50 steps (its measured worst case is below 1e-7 of f(p0)).
+const sgdSteps = Math.ceil(Math.log(0.1) / Math.log(0.75 ** 2))
+const momentumSteps = Math.ceil(Math.log(0.01) / Math.log(0.9))
+
+const transforms: [string, () => GT, CheckTransformOptions][] = [
+  ['identity', () => Optim.identity, {}],
+  ['scale(-0.5)', () => Optim.scale(-0.5), {}],
+  ['scaleByLearningRate(0.1)', () => Optim.scaleByLearningRate(0.1), {}],
+  ['scaleByLearningRate(cosine schedule)', () => Optim.scaleByLearningRate(Schedule.cosineDecay({ init: 0.1, steps: 2 })), {}],
+  ['traceMomentum(0.9)', () => Optim.traceMomentum({ decay: 0.9 }), {}],
+  ['traceMomentum(0.9, nesterov)', () => Optim.traceMomentum({ decay: 0.9, nesterov: true }), {}],
+  ['scaleByAdam', () => Optim.scaleByAdam(), {}],
+  ['scaleByRms', () => Optim.scaleByRms(), {}],
+  ['scaleByAdagrad', () => Optim.scaleByAdagrad({ initialAccumulator: 0.1 }), {}],
+  ['addL2(0.01)', () => Optim.addL2(0.01), { zeroGradientsChangeNothing: false }],
+  ['addDecayedWeights(0.01)', () => Optim.addDecayedWeights(0.01), { zeroGradientsChangeNothing: false }],
+  ['clipByGlobalNorm(1)', () => Optim.clipByGlobalNorm(1), {}],
+  ['clipByValue(0.5)', () => Optim.clipByValue(0.5), {}],
+  ['chain()', () => Optim.chain(), {}],
+  ['chain(clipByValue, traceMomentum, scale)', () => Optim.chain(Optim.clipByValue(1), Optim.traceMomentum({ decay: 0.5 }), Optim.scale(-0.1)), {}],
+  ['sgd', () => Optim.sgd({ lr: 0.5 }), { descent: { steps: sgdSteps, monotone: true } }],
+  ['sgd, cosine-decayed lr', () => Optim.sgd({ lr: Schedule.cosineDecay({ init: 0.5, steps: 100, floor: 0.25 }) }), { descent: { steps: 2 * sgdSteps, monotone: true } }],
+  ['sgd + clipByGlobalNorm', () => Optim.chain(Optim.clipByGlobalNorm(10), Optim.sgd({ lr: 0.5 })), { descent: { steps: 50, monotone: true } }],
+  ['sgd, momentum', () => Optim.sgd({ lr: 0.1, momentum: 0.9 }), { descent: { steps: momentumSteps } }],
+  ['sgd, nesterov', () => Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true }), { descent: { steps: momentumSteps } }],
+  ['sgd, weight decay', () => Optim.sgd({ lr: 0.5, weightDecay: 1e-3 }), { zeroGradientsChangeNothing: false, descent: { steps: sgdSteps } }],
+  ['adam', () => Optim.adam({ lr: 0.05 }), { descent: { steps: 160 } }],
+  ['adam, warm-up + cosine lr', () => Optim.adam({ lr: Schedule.warmupCosine({ peak: 0.05, warmupSteps: 10, decaySteps: 1000 }) }), { descent: { steps: 170 } }],
+  ['adamw', () => Optim.adamw({ lr: 0.05, weightDecay: 1e-3 }), { zeroGradientsChangeNothing: false, descent: { steps: 160 } }],
+  ['rmsprop', () => Optim.rmsprop({ lr: 0.02 }), { descent: { steps: 400 } }],
+  ['rmsprop, momentum', () => Optim.rmsprop({ lr: 0.01, momentum: 0.9 }), { descent: { steps: 80 } }],
+  ['adagrad', () => Optim.adagrad({ lr: 0.5 }), { descent: { steps: 50 } }],
+]
+
+for (const [name, make, options] of transforms) {
+  describe(`${name} obeys the optimizer laws`, () => {
+    for (const law of transformLaws(make, { name, ...options })) test(law.name, law.check)
+  })
+}
+
+describe('Optim.sgd obeys the SGD laws', () => {
+  for (const law of sgdLaws(Optim.sgd)) test(law.name, law.check)
+})
+
+// ---------------------------------------------------------------------------------------------
+// Worked examples, by hand
+
+const run = (opt: GT, params: Tree.Tree, grads: readonly Tree.Tree[]): Tree.Tree[] => {
+  let p = params
+  let s = opt.init(p)
+  const out: Tree.Tree[] = []
+  for (const g of grads) {
+    const [u, next] = opt.update(g, s, p)
+    p = Optim.applyUpdates(p, u)
+    s = next
+    out.push(p)
+  }
+  return out
+}
+const value = (t: Tree.Tree): number => (Tree.leaves(t)[0] as T.Tensor).data[0] as number
+
+describe('worked examples', () => {
+  test('one SGD step is p - lr·g: 1 - 0.1·2 = 0.8', () => {
+    expect(run(Optim.sgd({ lr: 0.1 }), T.tensor([1]), [T.tensor([2])]).map(value)).toEqual([1 - 0.1 * 2])
+  })
+
+  test('heavy ball, β = 0.9, lr = 0.1, g = 2 then 1, from p = 1', () => {
+    // step 1: t = 2 + 0.9·0 = 2;         p = 1 - 0.1·2 = 0.8
+    // step 2: t = 1 + 0.9·2 = 2.8;       p = 0.8 - 0.1·2.8 = 0.52
+    const [p1, p2] = run(Optim.sgd({ lr: 0.1, momentum: 0.9 }), T.tensor([1]), [T.tensor([2]), T.tensor([1])]).map(value)
+    expect(p1).toBeCloseTo(0.8, 14)
+    expect(p2).toBeCloseTo(0.52, 14)
+  })
+
+  test('Nesterov, β = 0.9, lr = 0.1, g = 2 then 1, from p = 1', () => {
+    // step 1: t = 2;  u = g + β·t = 2 + 1.8 = 3.8;          p = 1 - 0.38 = 0.62
+    // step 2: t = 1 + 0.9·2 = 2.8;  u = 1 + 0.9·2.8 = 3.52;  p = 0.62 - 0.352 = 0.268
+    const [p1, p2] = run(Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true }), T.tensor([1]), [T.tensor([2]), T.tensor([1])]).map(value)
+    expect(p1).toBeCloseTo(0.62, 14)
+    expect(p2).toBeCloseTo(0.268, 14)
+  })
+
+  test('Adam, two steps: lr 0.1, β₁ 0.9, β₂ 0.999, ε 1e-8, g = 0.5 then -0.2, from p = 1', () => {
+    // step 1 (t = 1): μ = 0.1·0.5 = 0.05;  ν = 0.001·0.25 = 0.00025
+    //   μ̂ = 0.05/(1 - 0.9) = 0.5;  ν̂ = 0.00025/(1 - 0.999) = 0.25;  √ν̂ = 0.5
+    //   u = 0.5/(0.5 + 1e-8) = 0.99999998;  p = 1 - 0.1·0.99999998 = 0.900000002
+    // step 2 (t = 2): μ = 0.9·0.05 + 0.1·(-0.2) = 0.025;  ν = 0.999·0.00025 + 0.001·0.04 = 0.00028975
+    //   μ̂ = 0.025/(1 - 0.81) = 0.131578947…;  ν̂ = 0.00028975/(1 - 0.998001) = 0.144947474…
+    //   √ν̂ = 0.380719679…;  u = 0.131578947/0.380719689 = 0.345605839…
+    //   p = 0.900000002 - 0.0345605839 = 0.865439418…
+    const opt = Optim.adam({ lr: 0.1 })
+    const [p1, p2] = run(opt, T.tensor([1]), [T.tensor([0.5]), T.tensor([-0.2])]).map(value)
+    expect(p1).toBeCloseTo(0.900000002, 14)
+    expect(p2).toBeCloseTo(0.8654394181165, 12)
+    const [, s] = opt.update(T.tensor([0.5]), opt.init(T.tensor([1])), T.tensor([1]))
+    expect(T.get(s[0].mu as T.Tensor, [0])).toBeCloseTo(0.05, 15)
+    expect(T.get(s[0].nu as T.Tensor, [0])).toBeCloseTo(0.00025, 15)
+    expect(T.get(s[0].count, [])).toBe(1)
+    expect(T.get(s[1].count, [])).toBe(1)
+  })
+
+  test('AdamW decays p by lr·λ·p on top of the Adam step', () => {
+    // step 1: Adam's u = 0.5/(0.5 + 1e-8);  p = 1 - 0.1·(u + 0.01·1) = 0.899000002
+    const [p1] = run(Optim.adamw({ lr: 0.1, weightDecay: 0.01 }), T.tensor([1]), [T.tensor([0.5])]).map(value)
+    expect(p1).toBeCloseTo(1 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.01), 15)
+  })
+
+  test('SGD weight decay adds λ·p to the gradient: 2 - 0.1·(1 + 0.5·2) = 1.8', () => {
+    expect(value(run(Optim.sgd({ lr: 0.1, weightDecay: 0.5 }), T.tensor([2]), [T.tensor([1])])[0] as Tree.Tree)).toBeCloseTo(1.8, 15)
+  })
+
+  test('RMSprop, one step: ρ 0.9, lr 0.01, g = 2 → ν = 0.4, p = 1 - 0.01·2/√0.4', () => {
+    // ν = 0.1·4 = 0.4;  u = 2/(0.632455532 + 1e-8) = 3.16227761;  p = 0.968377224
+    expect(value(run(Optim.rmsprop({ lr: 0.01 }), T.tensor([1]), [T.tensor([2])])[0] as Tree.Tree)).toBeCloseTo(0.9683772238983, 12)
+  })
+
+  test('Adagrad, two steps: lr 0.1, g = 3 then 4 → Σ = 9 then 25', () => {
+    // step 1: u = 3/√9 = 1 (less 1e-10/3);  p = 0.9.   step 2: u = 4/√25 = 0.8;  p = 0.82
+    const [p1, p2] = run(Optim.adagrad({ lr: 0.1 }), T.tensor([1]), [T.tensor([3]), T.tensor([4])]).map(value)
+    expect(p1).toBeCloseTo(0.9, 10)
+    expect(p2).toBeCloseTo(0.82, 10)
+  })
+
+  test('clipByGlobalNorm rescales [3, 4] (norm 5) to norm 1 across leaves, and leaves a short gradient alone', () => {
+    const params = { a: T.tensor([0]), b: T.tensor([0]) }
+    const [u] = Optim.clipByGlobalNorm(1).update({ a: T.tensor([3]), b: T.tensor([4]) }, [], params)
+    expect(Tree.leaves(u).map((t) => t.data[0])).toEqual([0.6000000000000001, 0.8])
+    const short = { a: T.tensor([0.3]), b: T.tensor([0.4]) }
+    expect(Optim.clipByGlobalNorm(1).update(short, [], params)[0]).toBe(short)
+    expect(Optim.globalNorm({ a: T.tensor([3]), b: T.tensor([[4]]) })).toBe(5)
+  })
+
+  test('clipByValue clamps each coordinate', () => {
+    expect(Array.from((Optim.clipByValue(1).update(T.tensor([-3, 0.5, 2]), [], T.zeros([3]))[0] as T.Tensor).data)).toEqual([-1, 0.5, 1])
+  })
+
+  test('a scheduled lr is read at the step count kept in the state: 0.1 for 2 steps, then 0.01', () => {
+    const opt = Optim.sgd({ lr: Schedule.piecewiseConstant([2], [0.1, 0.01]) })
+    const ps = run(opt, T.tensor([1]), [T.tensor([1]), T.tensor([1]), T.tensor([1])]).map(value)
+    expect(ps[0]).toBeCloseTo(0.9, 15)
+    expect(ps[1]).toBeCloseTo(0.8, 15)
+    expect(ps[2]).toBeCloseTo(0.79, 15)
+  })
+
+  test('chain states are typed tuples; sgd without momentum keeps only the step count', () => {
+    const p = T.tensor([1, 2])
+    const [trace, count]: readonly [Optim.TraceState, Optim.CountState] = Optim.chain(Optim.traceMomentum({ decay: 0.9 }), Optim.scaleByLearningRate(0.1)).init(p)
+    expect(Tree.leaves(trace.trace).map((t) => Array.from(t.data))).toEqual([[0, 0]])
+    expect(T.get(count.count, [])).toBe(0)
+    expect(Optim.sgd({ lr: 0.1 }).init(p)).toEqual([{ count: T.scalar(0) }])
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Bad hyper-parameters and mismatched trees
+
+describe('bad hyper-parameters throw an OptimError naming the optimizer, the parameter and the value', () => {
+  const cases: [string, () => unknown, string][] = [
+    ['sgd lr 0', () => Optim.sgd({ lr: 0 }), 'sgd: lr must be finite and > 0, got 0'],
+    ['sgd lr NaN', () => Optim.sgd({ lr: NaN }), 'sgd: lr must be finite and > 0, got NaN'],
+    ['sgd lr Infinity', () => Optim.sgd({ lr: Infinity }), 'sgd: lr must be finite and > 0, got Infinity'],
+    ['sgd lr a string', () => Optim.sgd({ lr: '0.1' as unknown as number }), 'sgd: lr must be a number or a schedule (step => number), got string'],
+    ['sgd momentum 1', () => Optim.sgd({ lr: 0.1, momentum: 1 }), 'sgd: momentum must be in [0, 1), got 1'],
+    ['sgd momentum -0.1', () => Optim.sgd({ lr: 0.1, momentum: -0.1 }), 'sgd: momentum must be in [0, 1), got -0.1'],
+    ['sgd nesterov without momentum', () => Optim.sgd({ lr: 0.1, nesterov: true }), 'sgd: nesterov needs momentum > 0, got momentum 0'],
+    ['sgd weightDecay -1', () => Optim.sgd({ lr: 0.1, weightDecay: -1 }), 'sgd: weightDecay must be finite and >= 0, got -1'],
+    ['adam b1 1', () => Optim.adam({ lr: 0.1, b1: 1 }), 'adam: b1 must be in [0, 1), got 1'],
+    ['adam b2 1.5', () => Optim.adam({ lr: 0.1, b2: 1.5 }), 'adam: b2 must be in [0, 1), got 1.5'],
+    ['adam eps 0', () => Optim.adam({ lr: 0.1, eps: 0 }), 'adam: eps must be finite and > 0, got 0'],
+    ['adam lr -1', () => Optim.adam({ lr: -1 }), 'adam: lr must be finite and > 0, got -1'],
+    ['adamw weightDecay NaN', () => Optim.adamw({ lr: 0.1, weightDecay: NaN }), 'adamw: weightDecay must be finite and >= 0, got NaN'],
+    ['rmsprop decay 1', () => Optim.rmsprop({ lr: 0.1, decay: 1 }), 'rmsprop: decay must be in [0, 1), got 1'],
+    ['rmsprop momentum 2', () => Optim.rmsprop({ lr: 0.1, momentum: 2 }), 'rmsprop: momentum must be in [0, 1), got 2'],
+    ['adagrad eps -1', () => Optim.adagrad({ lr: 0.1, eps: -1 }), 'adagrad: eps must be finite and > 0, got -1'],
+    ['traceMomentum decay 1', () => Optim.traceMomentum({ decay: 1 }), 'traceMomentum: decay must be in [0, 1), got 1'],
+    ['scaleByAdam b1 NaN', () => Optim.scaleByAdam({ b1: NaN }), 'scaleByAdam: b1 must be in [0, 1), got NaN'],
+    ['scaleByRms eps 0', () => Optim.scaleByRms({ eps: 0 }), 'scaleByRms: eps must be finite and > 0, got 0'],
+    ['scaleByAdagrad initialAccumulator -1', () => Optim.scaleByAdagrad({ initialAccumulator: -1 }), 'scaleByAdagrad: initialAccumulator must be finite and >= 0, got -1'],
+    ['scaleByLearningRate 0', () => Optim.scaleByLearningRate(0), 'scaleByLearningRate: lr must be finite and > 0, got 0'],
+    ['clipByGlobalNorm 0', () => Optim.clipByGlobalNorm(0), 'clipByGlobalNorm: maxNorm must be finite and > 0, got 0'],
+    ['clipByValue -1', () => Optim.clipByValue(-1), 'clipByValue: limit must be finite and > 0, got -1'],
+    ['addL2 -1', () => Optim.addL2(-1), 'addL2: l2 must be finite and >= 0, got -1'],
+    ['addDecayedWeights Infinity', () => Optim.addDecayedWeights(Infinity), 'addDecayedWeights: weightDecay must be finite and >= 0, got Infinity'],
+    ['scale NaN', () => Optim.scale(NaN), 'scale: s must be a finite number, got NaN'],
+    ['a schedule with lr(0) = NaN, at init', () => Optim.adam({ lr: () => NaN }).init(T.zeros([1])), 'adam: lr(0) must be finite and >= 0, got NaN'],
+  ]
+  for (const [name, thunk, message] of cases) {
+    test(name, () => {
+      expect(thunk).toThrow(Optim.OptimError)
+      expect(thunk).toThrow(message)
+    })
+  }
+
+  test('a schedule that goes negative later fails at the step that uses it', () => {
+    const opt = Optim.sgd({ lr: (step) => 0.1 - 0.1 * step })
+    const p = T.zeros([1])
+    const s1 = opt.update(T.ones([1]), opt.init(p), p)[1]
+    const s2 = opt.update(T.ones([1]), s1, p)[1]
+    expect(() => opt.update(T.ones([1]), s2, p)).toThrow('sgd: lr(2) must be finite and >= 0, got -0.1')
+  })
+})
+
+describe('trees that do not match fail with a TreeError naming the first differing path', () => {
+  const params = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([2, 1]), b: T.zeros([1]) }] }
+  const transposed = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([1, 2]), b: T.zeros([1]) }] }
+  const missing: Tree.Tree = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([2, 1]) }] }
+  const all: [string, GT][] = [
+    ['sgd', Optim.sgd({ lr: 0.1, momentum: 0.9 })],
+    ['adam', Optim.adam({ lr: 0.1 })],
+    ['adamw', Optim.adamw({ lr: 0.1 })],
+    ['rmsprop', Optim.rmsprop({ lr: 0.1 })],
+    ['adagrad', Optim.adagrad({ lr: 0.1 })],
+    ['traceMomentum', Optim.traceMomentum({ decay: 0.9 })],
+    ['scaleByAdam', Optim.scaleByAdam()],
+    ['clipByGlobalNorm', Optim.clipByGlobalNorm(1)],
+    ['chain', Optim.chain(Optim.identity)],
+  ]
+  for (const [name, opt] of all) {
+    test(`${name}: grads with a transposed leaf`, () => {
+      const go = () => opt.update(transposed, opt.init(params), params)
+      expect(go).toThrow(Tree.TreeError)
+      expect(go).toThrow(`${name}.update: the gradients do not have the params' structure, at layers[1].W: shape [2, 1] vs [1, 2] (params vs gradients)`)
+    })
+    test(`${name}: grads with a missing leaf`, () => {
+      expect(() => opt.update(missing, opt.init(params), params)).toThrow(`${name}.update: the gradients do not have the params' structure, at layers[1]: a record {W, b} vs a record {W}`)
+    })
+  }
+
+  test('applyUpdates names the path', () => {
+    expect(() => Optim.applyUpdates(params, transposed)).toThrow("applyUpdates: the updates do not have the params' structure, at layers[1].W: shape [2, 1] vs [1, 2] (params vs updates)")
+  })
+
+  test('a state built for other params names the state and the path', () => {
+    const opt = Optim.adam({ lr: 0.1 })
+    expect(() => opt.update(transposed, opt.init(params), transposed)).toThrow(
+      "adam.update: mu does not have the gradients' structure, at layers[1].W: shape [1, 2] vs [2, 1] (gradients vs mu)",
+    )
+  })
+
+  test('a chain given a state tuple of the wrong length says so', () => {
+    const opt = Optim.chain(Optim.identity, Optim.scale(2))
+    expect(() => opt.update(params, [[]] as unknown as readonly [[], []], params)).toThrow('chain.update: expected a state tuple of 2 (one per transform), got a tuple of 1')
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// The laws can fail: broken transforms are rejected
+
+/** Momentum that writes the new trace into the old state's buffers (an in-place update). */
+const mutatingMomentum = (decay: number): Optim.GradientTransformation<{ readonly trace: Tree.Tree }> => ({
+  init: (params) => ({ trace: Tree.zerosLike(params) }),
+  update: (grads, state) => {
+    const traces = Tree.leaves(state.trace)
+    Tree.leaves(grads).forEach((g, i) => {
+      const t = traces[i] as T.Tensor
+      for (let j = 0; j < t.data.length; j++) t.data[j] = (g.data[j] as number) + decay * (t.data[j] as number)
+    })
+    return [state.trace, state]
+  },
+})
+
+/** SGD with the sign flipped: ascent. */
+const ascent = (): GT => Optim.chain(Optim.scale(0.5))
+
+/** A state that grows a key after the first step. */
+const growingState: GT = {
+  init: () => ({ count: T.scalar(0) }),
+  update: (grads) => [Tree.map(grads, (g) => T.scale(-0.1, g)), { count: T.scalar(1), extra: T.scalar(0) }],
+}
+
+/** Updates flattened to a list of leaves: the wrong structure for any record of params. */
+const flattenedUpdates: GT = {
+  init: () => [],
+  update: (grads, state) => [[...Tree.leaves(grads).map((g) => T.scale(-0.1, g)), T.scalar(0)], state],
+}
+
+/** A step counter hidden in a closure instead of the state: the same call gives different answers. */
+const hiddenCounter = (): GT => {
+  let step = 0
+  return { init: () => [], update: (grads, state) => [Tree.map(grads, (g) => T.scale(-0.1 / ++step, g)), state] }
+}
+
+/** An update that creeps even at zero gradient. */
+const creeping: GT = { init: () => [], update: (grads, state) => [Tree.map(grads, T.map((v) => -0.1 * v + 1e-9)), state] }
+
+describe('the laws reject broken transforms', () => {
+  test('momentum that mutates its state fails purity (and nothing else)', () => {
+    expect(() => checkTransform(() => mutatingMomentum(0.9), { name: 'mutatingMomentum' })).toThrow(/1 law\(s\) failed[\s\S]*purity[\s\S]*state after update \(should be untouched\)/)
+  })
+  test('a sign error (ascent) fails descent', () => {
+    expect(() => checkTransform(ascent, { name: 'ascent', descent: { steps: 10 } })).toThrow(/descent on a convex quadratic[\s\S]*expected at most 0.1/)
+  })
+  test('SGD with lr above 2/L (so 1 - lr·a < -1 for the stiffest coordinates) fails descent', () => {
+    expect(() => checkTransform(() => Optim.sgd({ lr: 1.5 }), { name: 'sgd lr 1.5', descent: { steps: 20, monotone: true } })).toThrow(/descent on a convex quadratic/)
+  })
+  test('a state that changes structure fails the state law', () => {
+    expect(() => checkTransform(() => growingState, { name: 'growingState' })).toThrow(/state keeps the structure[\s\S]*differs from init's at root: a record \{count\} vs a record \{count, extra\}/)
+  })
+  test("updates without the params' structure fail the updates law", () => {
+    expect(() => checkTransform(() => flattenedUpdates, { name: 'flattenedUpdates' })).toThrow(/updates have the params' structure/)
+  })
+  test('a counter hidden in a closure fails determinism', () => {
+    expect(() => checkTransform(hiddenCounter, { name: 'hiddenCounter' })).toThrow(/updates of the same update run twice/)
+  })
+  test('an update that moves at zero gradient fails the zero-gradient law', () => {
+    expect(() => checkTransform(() => creeping, { name: 'creeping' })).toThrow(/zero gradients change nothing[\s\S]*non-zero update 1e-9/)
+  })
+  test('an SGD that multiplies by 1/(1/lr) instead of lr fails both SGD laws', () => {
+    const sloppy = ({ lr }: { readonly lr: number }): GT => Optim.scale(-1 / (1 / lr))
+    expect(() => checkSgd(sloppy, { name: 'sloppy' })).toThrow(/2 law\(s\) failed[\s\S]*momentum 0 = scaleByLearningRate[\s\S]*one step is p - lr·g exactly/)
+  })
+  test('an SGD whose momentum 0 still keeps a (slightly leaky) trace fails the momentum-0 law', () => {
+    const leaky = ({ lr }: { readonly lr: number }): GT => Optim.chain(Optim.traceMomentum({ decay: 1e-3 }), Optim.scaleByLearningRate(lr))
+    expect(() => checkSgd(leaky, { name: 'leaky' })).toThrow(/momentum 0 = scaleByLearningRate, bit for bit" failed/)
+  })
+})

@@ -1,0 +1,135 @@
+import { describe, expect, test } from 'vitest'
+import { Data, Key, L, Loss, Optim, T, Train, Tree } from '../src/index.ts'
+import { Compare } from '../laws/index.ts'
+
+const spiral = Data.spirals(Key.fromSeed(1), { classes: 3, perClass: 60, noise: 0.1 })
+const model = L.pipe(L.dense(16), L.tanh, L.dense(3))
+const base = {
+  model,
+  loss: Loss.softmaxCrossEntropy,
+  optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }),
+  data: spiral,
+  batchSize: 32,
+  key: Key.fromSeed(5),
+}
+const identical = (a: Tree.Tree, b: Tree.Tree): boolean => Compare.treesIdentical('params', a, b).holds
+
+describe('trainStep', () => {
+  const ts0 = Train.initState(model, base.optimizer, Key.fromSeed(0), [2])
+  const batch = { x: T.sliceRows(spiral.x, 0, 16), y: T.sliceRows(spiral.y, 0, 16) }
+  const step = Train.trainStep(model, Loss.softmaxCrossEntropy, base.optimizer)
+  test('is pure: the input state is unchanged and the same input gives the same output', () => {
+    const before = Compare.snapshot(ts0.params)
+    const [a, ma] = step(ts0, batch)
+    const [b, mb] = step(ts0, batch)
+    expect(identical(ts0.params, before)).toBe(true)
+    expect(identical(a.params, b.params)).toBe(true)
+    expect(ma).toEqual(mb)
+    expect(a.step).toBe(1)
+    expect(a.key).not.toEqual(ts0.key)
+  })
+  test('one SGD step moves params by -lr · (the momentum trace of) the gradient', () => {
+    const plain = Optim.sgd({ lr: 0.5 })
+    const s0 = Train.initState(model, plain, Key.fromSeed(0), [2])
+    const [s1] = Train.trainStep(model, Loss.softmaxCrossEntropy, plain)(s0, batch)
+    const { y, tape } = model.forward(s0.params, s0.state, batch.x, { mode: 'train', key: Key.split2(s0.key)[0] })
+    const { dp } = model.vjp(s0.params, tape, Loss.softmaxCrossEntropy(y, batch.y).grad)
+    const expected = Tree.map2(s0.params, dp, (p, g) => T.addScaled(p, -0.5, g))
+    expect(identical(s1.params, expected)).toBe(true)
+  })
+  test('reports the batch loss and accuracy', () => {
+    const [, m] = step(ts0, batch)
+    expect(m.count).toBe(16)
+    expect(m.loss).toBeGreaterThan(0)
+    expect(m.accuracy).toBeGreaterThanOrEqual(0)
+    expect(m.accuracy).toBeLessThanOrEqual(1)
+  })
+})
+
+describe('fit', () => {
+  test('two runs from one seed give bit-identical parameters', () => {
+    const a = Train.fit({ ...base, epochs: 3 })
+    const b = Train.fit({ ...base, epochs: 3 })
+    expect(identical(a.state.params, b.state.params)).toBe(true)
+    expect(identical(a.state.optState, b.state.optState)).toBe(true)
+    const c = Train.fit({ ...base, epochs: 3, key: Key.fromSeed(6) })
+    expect(identical(a.state.params, c.state.params)).toBe(false)
+  })
+  test('stopping after an epoch and resuming from the state gives bit-identical parameters', () => {
+    const straight = Train.fit({ ...base, epochs: 4 })
+    const half = Train.fit({ ...base, epochs: 2 })
+    const resumed = Train.fit({ ...base, epochs: 4, initial: half.state })
+    expect(resumed.state.step).toBe(straight.state.step)
+    expect(identical(resumed.state.params, straight.state.params)).toBe(true)
+  })
+  test('resuming from the middle of an epoch also matches', () => {
+    const straight = Train.fit({ ...base, epochs: 2 })
+    let mid: Train.TrainState | undefined
+    Train.fit({ ...base, epochs: 1, callbacks: { onStep: ({ batch, state }) => (batch === 2 ? (mid = state) : undefined) } })
+    expect(mid?.step).toBe(3)
+    const resumed = Train.fit({ ...base, epochs: 2, initial: mid as Train.TrainState<never, never, never> })
+    expect(identical(resumed.state.params, straight.state.params)).toBe(true)
+  })
+  test('learns the spiral and records per-step and per-epoch history', () => {
+    const { history, state } = Train.fit({ ...base, epochs: 40, validation: 0.2 })
+    expect(history.steps.length).toBe(40 * Math.ceil(144 / 32))
+    expect(history.epochs).toHaveLength(40)
+    const first = history.epochs[0]!
+    const last = history.epochs[39]!
+    expect(last.loss).toBeLessThan(first.loss)
+    expect(last.valAccuracy).toBeDefined()
+    expect(last.accuracy).toBeGreaterThan(0.8)
+    const ev = Train.evaluate(model, state.params, state.state, spiral, { loss: Loss.softmaxCrossEntropy, batchSize: 50 })
+    expect(ev.predictions).toHaveLength(180)
+    expect(ev.accuracy).toBeGreaterThan(0.8)
+  })
+  test('the validation split is taken after a shuffle: both classes of a sorted set appear in it', () => {
+    // spirals are stored class by class, so a split before shuffling would validate on the last class only
+    let valSize = 0
+    const val = Train.fit({ ...base, epochs: 1, validation: 0.25, callbacks: { onStart: (i) => (valSize = i.validationSize) } })
+    expect(valSize).toBe(45)
+    expect(val.history.epochs[0]?.valAccuracy).toBeDefined()
+    const split = Data.shuffleSplit(Key.fromSeed(0), spiral, 0.25)
+    expect(new Set(Array.from(split.validation.y.data)).size).toBe(3)
+  })
+  test('early stopping ends training when the monitored metric stops improving and restores the best state', () => {
+    // lr so large the loss cannot improve for long
+    const r = Train.fit({ ...base, optimizer: Optim.sgd({ lr: 1e-9 }), epochs: 50, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 1e-3 } })
+    expect(r.stoppedAt).toBe(2)
+    expect(r.history.epochs).toHaveLength(3)
+    expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow(/no validation set given/)
+  })
+  test('a callback can stop training', () => {
+    const r = Train.fit({ ...base, epochs: 10, callbacks: { onEpochEnd: ({ record }) => (record.epoch === 1 ? 'stop' : undefined) } })
+    expect(r.history.epochs).toHaveLength(2)
+    expect(r.stoppedAt).toBe(1)
+  })
+  test('a diverging run stops with the step and hands back the last finite state', () => {
+    let caught: unknown
+    try {
+      // linear regression with a far too large step: the error grows geometrically until it overflows
+      const data = Data.make(spiral.x, T.generate([180, 1], (i) => Math.sin(i)))
+      Train.fit({ ...base, model: L.dense(1), loss: Loss.mse, data, optimizer: Optim.sgd({ lr: 1e4 }), epochs: 200 })
+    } catch (e) {
+      caught = e
+    }
+    expect(caught).toBeInstanceOf(Train.NonFiniteError)
+    const e = caught as Train.NonFiniteError
+    expect(e.message).toMatch(/training stopped at step \d+: the .* became non-finite/)
+    expect(Tree.leaves(e.lastFinite.params).every(T.allFinite)).toBe(true)
+    expect(e.lastFinite.step).toBe(e.step)
+  })
+  test('bad settings are clear errors', () => {
+    expect(() => Train.fit({ ...base, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0')
+    expect(() => Train.fit({ ...base, epochs: 1, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')
+    expect(() => Train.fit({ ...base, epochs: 1, batchSize: 1000 })).toThrow(/batchSize must be an integer in 1\.\.180/)
+    expect(() => Train.fit({ ...base, epochs: 1, validation: 1.5 })).toThrow('fit: a validation fraction must be in (0, 1), got 1.5')
+    expect(() => Train.fit({ ...base, epochs: 1, data: Data.make(T.zeros([0, 2]), T.zeros([0])) })).toThrow(/empty/)
+  })
+  test('inputs of the wrong shape for the model are a ShapeError naming the layer', () => {
+    const { state } = Train.fit({ ...base, epochs: 1 })
+    expect(() => Train.evaluate(model, state.params, state.state, Data.make(T.zeros([4, 3]), T.zeros([4])), { loss: Loss.softmaxCrossEntropy })).toThrow(
+      'pipe[0].dense: input shape: expected [N, 2], got [4, 3]',
+    )
+  })
+})
