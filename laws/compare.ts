@@ -31,33 +31,24 @@ export const tensorsIdentical = (what: string, a: Tensor, b: Tensor): Verdict =>
   return holds
 }
 
-/** Tree version of tensorsClose: same structure, every leaf close. */
-export const treesClose = (what: string, a: Tree.Tree, b: Tree.Tree, rtol: number, scale = 1): Verdict => {
+/** Checks two trees leaf by leaf with a tensor comparison, after checking they have the same structure. */
+const leafwise = (what: string, a: Tree.Tree, b: Tree.Tree, check: (what: string, x: Tensor, y: Tensor) => Verdict): Verdict => {
   const d = Tree.structureDiff(a, b)
   if (d !== undefined) return fails(`${what}: structures differ ${d}`)
-  const la = Tree.leavesWithPaths(a)
   const lb = Tree.leaves(b)
-  for (let k = 0; k < la.length; k++) {
-    const { path, leaf } = la[k] as { path: string; leaf: Tensor }
-    const v = tensorsClose(`${what}${path ? ` at ${path}` : ''}`, leaf, lb[k] as Tensor, rtol, scale)
+  for (const [k, { path, leaf }] of Tree.leavesWithPaths(a).entries()) {
+    const v = check(`${what}${path ? ` at ${path}` : ''}`, leaf, lb[k] as Tensor)
     if (!v.holds) return v
   }
   return holds
 }
 
+/** Tree version of tensorsClose: same structure, every leaf close. */
+export const treesClose = (what: string, a: Tree.Tree, b: Tree.Tree, rtol: number, scale = 1): Verdict =>
+  leafwise(what, a, b, (w, x, y) => tensorsClose(w, x, y, rtol, scale))
+
 /** Tree version of tensorsIdentical. */
-export const treesIdentical = (what: string, a: Tree.Tree, b: Tree.Tree): Verdict => {
-  const d = Tree.structureDiff(a, b)
-  if (d !== undefined) return fails(`${what}: structures differ ${d}`)
-  const la = Tree.leavesWithPaths(a)
-  const lb = Tree.leaves(b)
-  for (let k = 0; k < la.length; k++) {
-    const { path, leaf } = la[k] as { path: string; leaf: Tensor }
-    const v = tensorsIdentical(`${what}${path ? ` at ${path}` : ''}`, leaf, lb[k] as Tensor)
-    if (!v.holds) return v
-  }
-  return holds
-}
+export const treesIdentical = (what: string, a: Tree.Tree, b: Tree.Tree): Verdict => leafwise(what, a, b, tensorsIdentical)
 
 /** A deep copy of every tensor in a tree (for purity checks). */
 export const snapshot = <A extends Tree.Tree>(t: A): A => Tree.map(t, T.copy)

@@ -297,44 +297,11 @@ function packA(a: MatView, ic: number, pc: number, mc: number, kc: number, ap: F
 /**
  * Packs B[pc : pc+kc, jc : jc+nc] into ⌈nc/NR⌉ panels, each NR columns wide and stored
  * k-major: panel q holds B[pc + p][jc + q·NR + j] at bp[q·NR·kc + p·NR + j]. Columns past n
- * are zeros.
+ * are zeros. B's column panels are exactly the row panels of Bᵀ (and NR = MR), so this is
+ * packA on the transposed view: swapping the strides is the transpose.
  */
 function packB(b: MatView, pc: number, jc: number, kc: number, nc: number, bp: Float64Array): void {
-  const B = b.data
-  const rs = b.rowStride
-  const cs = b.colStride
-  const base = b.offset + pc * rs + jc * cs
-  let dst = 0
-  for (let jr = 0; jr < nc; jr += NR) {
-    const cols = nc - jr
-    let s0 = base + jr * cs
-    if (cols >= NR) {
-      let s1 = s0 + cs
-      let s2 = s1 + cs
-      let s3 = s2 + cs
-      for (let p = 0; p < kc; p++) {
-        bp[dst] = B[s0]!
-        bp[dst + 1] = B[s1]!
-        bp[dst + 2] = B[s2]!
-        bp[dst + 3] = B[s3]!
-        dst += NR
-        s0 += rs
-        s1 += rs
-        s2 += rs
-        s3 += rs
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        let s = s0
-        for (let j = 0; j < NR; j++) {
-          bp[dst + j] = j < cols ? B[s]! : 0
-          s += cs
-        }
-        dst += NR
-        s0 += rs
-      }
-    }
-  }
+  packA({ data: b.data, offset: b.offset, rowStride: b.colStride, colStride: b.rowStride }, jc, pc, nc, kc, bp)
 }
 
 /** An edge tile of C on its way into and out of the register tile (pure scratch, written before read). */
