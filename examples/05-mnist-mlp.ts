@@ -3,12 +3,18 @@
  *
  * 784-128-64-10 with ReLU, softmax cross-entropy, SGD with Nesterov momentum and a cosine
  * learning-rate schedule, batch 64. Prints progress, then the test accuracy, wall time and
- * training throughput.
+ * training throughput, and a loss curve in the terminal. Writes plots to out/05-mnist-mlp/ (or
+ * --out DIR): the training history (redrawn after every epoch while training runs), the
+ * confusion matrix on the test set, the first layer's weights as 28×28 images, and the test
+ * digits the model gets wrong.
  *
- * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N]
+ * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N] [--out DIR]
  */
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Key, L, Loss, Optim, Schedule, Train } from '../src/index.ts'
-import { loadMnist, progress } from '../src/node/index.ts'
+import { Plot } from '../src/index.ts'
+import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from '../src/node/index.ts'
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)
@@ -17,6 +23,8 @@ const arg = (name: string, fallback: number): number => {
 const epochs = arg('epochs', 12)
 const trainCount = arg('train', 60000)
 const batchSize = 64
+const outArg = process.argv.indexOf('--out')
+const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount })
@@ -36,7 +44,7 @@ const { state, history } = Train.fit({
   epochs,
   batchSize,
   key: Key.fromSeed(0),
-  callbacks: progress(),
+  callbacks: [progress(), plotCallbacks({ dir: out, history: { lossScale: 'log' } })],
 })
 const trainSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0)
 const wall = (performance.now() - started) / 1000
@@ -46,3 +54,25 @@ console.log('')
 console.log(`test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)})`)
 console.log(`wall time: ${wall.toFixed(1)}s for ${epochs} epochs`)
 console.log(`training throughput: ${Math.round((epochs * trainCount) / trainSeconds).toLocaleString('en-US')} samples/s`)
+
+console.log('')
+console.log(lossCurve(history, { log: true }))
+const predictions = result.predictions as Int32Array // a classifier: evaluate returns the predicted classes
+const written = [
+  join(out, 'history.png'),
+  writePlot(Plot.confusionMatrix(test.y, predictions, { title: 'confusion matrix, MNIST test set' }), join(out, 'confusion-matrix.png')),
+  // params[1] is the first dense layer (params[0] belongs to flatten): W is [784, 128]
+  writePlot(Plot.denseWeights(state.params[1].W, [28, 28], { units: 64 }), join(out, 'first-layer-weights.png')),
+  writePlot(Plot.misclassified(test.x, test.y, predictions, { max: 32 }), join(out, 'misclassified.png')),
+]
+console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)
+
+const modelPath = fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+saveModel(modelPath, {
+  model,
+  inShape: [1, 28, 28],
+  params: state.params,
+  state: state.state,
+  metadata: { example: '05-mnist-mlp', epochs, trainExamples: trainCount, testAccuracy: result.accuracy ?? null, testLoss: result.loss },
+})
+console.log(`\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`)

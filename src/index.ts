@@ -7,6 +7,8 @@
  *   Gradcheck             numerical gradient checks
  *   Data  data sets, batches, IDX/MNIST, toy sets      Train training state, step, evaluate, fit
  *   Optim optimizers (gradient transformations)        Schedule learning-rate schedules
+ *   IO    specs, registry, summaries, checkpoints (save/load/resume exactly)
+ *   Plot  chart specs (Vega-Lite JSON): history, confusion matrix, images, decision boundary, gradient norms
  */
 export * as T from './tensor/index.ts'
 export * as Tree from './tree.ts'
@@ -18,6 +20,8 @@ export * as Data from './data/index.ts'
 export * as Train from './train/index.ts'
 export * as Optim from './optim/index.ts'
 export * as Schedule from './optim/schedule.ts'
+export * as Plot from './plot/index.ts'
+export * as IO from './io/index.ts'
 export { useKernels, withKernels, kernels, type KernelChoice } from './kernels/backend.ts'
 export type { Tensor, Shape } from './tensor/tensor.ts'
 export type { Layer, Ctx, Spec } from './layer.ts'

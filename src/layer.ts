@@ -57,9 +57,21 @@ export interface Backward<P> {
 export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unknown> {
   readonly name: string
   readonly spec: Spec
+  /** A combinator's children (absent on a leaf), so tools can walk a network: NaN tracing, summaries. */
+  readonly structure?: Structure
   init(key: Key, inShape: Shape): E.Either<ShapeError, Init<P, S>>
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
   vjp(p: P, tape: Tape, dy: Tensor): Backward<P>
+}
+
+/**
+ * The children of a combinator, each with the label the combinator gives it in error paths
+ * (`pipe[2]`, `residual`, `branches[0]`), and a way to rebuild the same combinator around other
+ * children (e.g. the same children wrapped by a checking layer).
+ */
+export interface Structure {
+  readonly children: readonly { readonly label: string; readonly layer: AnyLayer }[]
+  readonly rebuild: (children: readonly AnyLayer[]) => AnyLayer
 }
 
 /** Any layer, whatever its params, state and tape. */

@@ -7,11 +7,31 @@ import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
 
+/** dy must have x's shape (the vjp of an element-wise layer pairs them up index by index). */
+const checkSame = (x: Tensor, dy: Tensor): void => {
+  if (!T.sameShape(x.shape, dy.shape)) throw new T.TensorError(`dy has shape ${T.showShape(dy.shape)}, x has ${T.showShape(x.shape)}`)
+}
+
+// ReLU and leaky ReLU run on every activation of a CNN (hundreds of thousands of values per
+// batch), so they are plain loops rather than T.map with a closure, which is several times slower.
+
 /** ReLU: y = max(0, x); dx = dy where x > 0, else 0. */
 export const relu: Layer<None, None, { readonly x: Tensor }> = define({
   name: 'relu',
-  forward: (_p, x) => ({ y: T.map((v) => (v > 0 ? v : 0))(x), tape: { x } }),
-  vjp: (_p, { x }, dy) => ({ dx: T.zipWith((v, d) => (v > 0 ? d : 0), x, dy), dp: none }),
+  forward: (_p, x) => {
+    const v = x.data
+    const y = T.buffer(v.length)
+    for (let i = 0; i < v.length; i++) y[i] = v[i]! > 0 ? v[i]! : 0
+    return { y: T.fromData(x.shape, y), tape: { x } }
+  },
+  vjp: (_p, { x }, dy) => {
+    checkSame(x, dy)
+    const v = x.data
+    const d = dy.data
+    const dx = T.buffer(v.length)
+    for (let i = 0; i < v.length; i++) dx[i] = v[i]! > 0 ? d[i]! : 0
+    return { dx: T.fromData(x.shape, dx), dp: none }
+  },
 })
 
 /** Leaky ReLU: y = x for x > 0, αx otherwise; dx = dy or α·dy. */
@@ -20,8 +40,20 @@ export const leakyRelu = (alpha = 0.01): Layer<None, None, { readonly x: Tensor 
   return define({
     name: 'leakyRelu',
     spec: { kind: 'leakyRelu', alpha },
-    forward: (_p, x) => ({ y: T.map((v) => (v > 0 ? v : alpha * v))(x), tape: { x } }),
-    vjp: (_p, { x }, dy) => ({ dx: T.zipWith((v, d) => (v > 0 ? d : alpha * d), x, dy), dp: none }),
+    forward: (_p, x) => {
+      const v = x.data
+      const y = T.buffer(v.length)
+      for (let i = 0; i < v.length; i++) y[i] = v[i]! > 0 ? v[i]! : alpha * v[i]!
+      return { y: T.fromData(x.shape, y), tape: { x } }
+    },
+    vjp: (_p, { x }, dy) => {
+      checkSame(x, dy)
+      const v = x.data
+      const d = dy.data
+      const dx = T.buffer(v.length)
+      for (let i = 0; i < v.length; i++) dx[i] = v[i]! > 0 ? d[i]! : alpha * d[i]!
+      return { dx: T.fromData(x.shape, dx), dp: none }
+    },
   })
 }
 

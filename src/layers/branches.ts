@@ -35,6 +35,7 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
   const self: Layer<readonly Tree[], readonly Tree[], BranchesTape<readonly unknown[]>> = {
     name,
     spec: { kind: 'branches', merge, children: layers.map((l) => l.spec) },
+    structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) as AnyLayer },
     init: (key, inShape) => {
       if (n === 0) return E.left(new ShapeError([name], 'needs at least one branch'))
       const keys = Key.split(key, n)

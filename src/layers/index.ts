@@ -8,3 +8,8 @@ export { dense, initWeights, type DenseOptions, type DenseParams, type DenseTape
 export { relu, leakyRelu, sigmoid, tanh, logistic } from './activations.ts'
 export { softmax, softmaxRows } from './softmax.ts'
 export { flatten } from './flatten.ts'
+export { conv2d, type Conv2dOptions, type Conv2dParams, type Conv2dTape } from './conv2d.ts'
+export { maxPool2d, avgPool2d, globalAvgPool, type PoolOptions, type MaxPoolTape, type AvgPoolTape } from './pool.ts'
+export { dropout, type DropoutOptions, type DropoutTape } from './dropout.ts'
+export { batchNorm, type BatchNormOptions, type BatchNormParams, type BatchNormState, type BatchNormTape } from './batch-norm.ts'
+export { reshape } from './reshape.ts'

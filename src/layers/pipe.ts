@@ -34,6 +34,7 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
     name: 'pipe',
     spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
+    structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => pipe(...children) as AnyLayer },
     init: (key, inShape) => {
       const keys = Key.split(key, Math.max(n, 1))
       const params: Tree[] = []

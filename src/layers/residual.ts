@@ -5,12 +5,13 @@
 import * as E from 'fp-ts/Either'
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
-import { ShapeError, within, type Layer, type Spec } from '../layer.ts'
+import { ShapeError, within, type AnyLayer, type Layer, type Spec } from '../layer.ts'
 
 /** A skip connection around f; f must keep the shape of its input. */
 export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
   name: 'residual',
   spec: { kind: 'residual', body: f.spec } satisfies Spec,
+  structure: { children: [{ label: 'residual', layer: f as AnyLayer }], rebuild: ([body]) => residual(body as AnyLayer) as AnyLayer },
   init: (key, inShape) => {
     const r = f.init(key, inShape)
     if (E.isLeft(r)) return E.left(r.left.within('residual'))

@@ -8,7 +8,7 @@
  *             params'     = params + updates
  */
 import * as Key from '../key.ts'
-import type { Layer } from '../layer.ts'
+import type { AnyLayer, Layer } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import { applyUpdates, type GradientTransformation } from '../optim/transform.ts'
 import * as T from '../tensor/index.ts'
@@ -16,21 +16,58 @@ import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
 import { correctCount, type Metrics } from './metrics.ts'
 import type { TrainState } from './state.ts'
+import { diagnose, type NonFiniteSite, type Stage } from './trace.ts'
 
 export type { Batch }
+export { instrument, diagnose, type Hooks, type Site, type Stage, type NonFiniteSite } from './trace.ts'
 
-/** Training stopped because a number became NaN or infinite. Holds the last finite state, so nothing is lost. */
+/**
+ * Training stopped because a number became NaN or infinite. Holds the last finite state, so
+ * nothing is lost, and says where the first non-finite value came from: the stage of the step
+ * (`input`, `forward`, `loss`, `backward` or `update`) and the first layer, by path, whose
+ * forward output or vjp result (dx or dp) was non-finite.
+ */
 export class NonFiniteError<P extends Tree.Tree = Tree.Tree, S extends Tree.Tree = Tree.Tree, O extends Tree.Tree = Tree.Tree> extends Error {
   override readonly name = 'NonFiniteError'
+  /** The first layer whose forward output or vjp result went non-finite, e.g. `pipe[3].dense`; undefined when no layer did (input, loss). */
+  readonly layerPath: string | undefined
+  /** Where in the step it happened: 'input', 'forward', 'loss', 'backward' (a vjp) or 'update' (the optimizer). */
+  readonly stage: Stage | undefined
+  /** The first non-finite value found, e.g. `output y[0, 3] = NaN` or `dp.W[2, 5] = Infinity`. */
+  readonly detail: string | undefined
   constructor(
     /** The step (0-based count of steps taken before it) that produced the non-finite value. */
     readonly step: number,
-    /** What went non-finite: 'loss', 'gradient at <path>' or 'params at <path>'. */
+    /** What went non-finite: 'loss', 'layer state at <path>', 'gradient at <path>' or 'params at <path>'. */
     readonly what: string,
     /** The training state before that step: every value finite. */
     readonly lastFinite: TrainState<P, S, O>,
+    /** Where the first non-finite value came from (see diagnose). */
+    site?: NonFiniteSite,
   ) {
-    super(`training stopped at step ${step}: the ${what} became non-finite (NaN or Infinity). The last finite training state is on this error's lastFinite.`)
+    super(
+      `training stopped at step ${step}: the ${what} became non-finite (NaN or Infinity).` +
+        (site === undefined ? '' : ` ${describeSite(site)}.`) +
+        ` The last finite training state is on this error's lastFinite.`,
+    )
+    this.layerPath = site?.layerPath
+    this.stage = site?.stage
+    this.detail = site?.detail
+  }
+}
+
+const describeSite = (site: NonFiniteSite): string => {
+  switch (site.stage) {
+    case 'input':
+      return `First non-finite value: ${site.detail}`
+    case 'forward':
+      return `First non-finite value: the forward pass of ${site.layerPath} gave ${site.detail}`
+    case 'backward':
+      return `First non-finite value: the backward pass (vjp) of ${site.layerPath} gave ${site.detail}`
+    case 'loss':
+      return `First non-finite value: ${site.detail}`
+    case 'update':
+      return site.layerPath === undefined ? `First non-finite value: ${site.detail}` : `First non-finite value: in ${site.layerPath}, ${site.detail}`
   }
 }
 
@@ -49,16 +86,24 @@ export const trainStep =
   <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(model: Layer<P, S, Tape>, loss: Loss, optimizer: GradientTransformation<O>) =>
   (ts: TrainState<P, S, O>, batch: Batch): readonly [TrainState<P, S, O>, Metrics] => {
     const [stepKey, nextKey] = Key.split2(ts.key)
-    const { y, state, tape } = model.forward(ts.params, ts.state, batch.x, { mode: 'train', key: stepKey })
+    const ctx = { mode: 'train' as const, key: stepKey }
+    // On a non-finite value, replay the step through an instrumented model to name the layer.
+    const fail = (what: string, updated?: Tree.Tree): never => {
+      const site = diagnose({ model: model as AnyLayer, loss, params: ts.params, state: ts.state, x: batch.x, y: batch.y, ctx, ...(updated === undefined ? {} : { updated }) })
+      throw new NonFiniteError(ts.step, what, ts, site)
+    }
+    const { y, state, tape } = model.forward(ts.params, ts.state, batch.x, ctx)
     const { value, grad } = loss(y, batch.y)
-    if (!Number.isFinite(value)) throw new NonFiniteError(ts.step, 'loss', ts)
+    if (!Number.isFinite(value)) return fail('loss')
+    const badState = firstNonFinite(state)
+    if (badState !== undefined) return fail(`layer state at ${badState}`)
     const { dp } = model.vjp(ts.params, tape, grad)
     const badGrad = firstNonFinite(dp)
-    if (badGrad !== undefined) throw new NonFiniteError(ts.step, `gradient at params ${badGrad}`, ts)
+    if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
     const [updates, optState] = optimizer.update(dp, ts.optState, ts.params)
     const params = applyUpdates(ts.params, updates)
     const badParam = firstNonFinite(params)
-    if (badParam !== undefined) throw new NonFiniteError(ts.step, `params at ${badParam}`, ts)
+    if (badParam !== undefined) return fail(`params at ${badParam}`, params)
     const n = batch.x.shape[0] as number
     const correct = correctCount(y, batch.y)
     return [

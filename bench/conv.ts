@@ -1,0 +1,132 @@
+/**
+ * Convolution benchmark: ms per batch of the forward product, the input gradient and the kernel
+ * gradient, for the naive loops and for im2col + blocked GEMM, on the two conv layers of the
+ * MNIST CNN (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training throughput.
+ *
+ *   npx tsx bench/conv.ts                 # the tables
+ *   npx tsx bench/conv.ts --rounds=9      # more rounds (default 5)
+ *   npx tsx bench/conv.ts --no-naive      # skip the (slow) naive kernels
+ *   npx tsx bench/conv.ts --no-train      # skip the training throughput
+ *
+ * Method: every kernel is warmed up first, then the implementations are timed in interleaved
+ * rounds (naive, fast, fast, naive, …) so a noisy, shared machine slows them alike. Printed:
+ * median, min and max over the rounds, GFLOP/s at the median (2 FLOPs per multiply-add), and
+ * the naive/fast ratio of the medians. Training: rounds of train steps on fixed random
+ * batches (the data does not change the work), median/min/max samples/s.
+ */
+import { Key, L, Loss, Optim, T, Train } from '../src/index.ts'
+import { fastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
+import { planWindow } from '../src/kernels/window.ts'
+
+const args = new Set(process.argv.slice(2))
+const roundsArg = process.argv.find((s) => s.startsWith('--rounds='))
+const ROUNDS = roundsArg === undefined ? 5 : Math.max(1, Number(roundsArg.slice('--rounds='.length)))
+const SAMPLE_MS = 200
+const BATCH = 64
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** A conv layer's window at batch 64. */
+const layerWindow = (C: number, H: number, W: number, F: number, k: number, pad: number): ConvWindow => {
+  const p = planWindow({ kernel: [k, k], stride: [1, 1], dilation: [1, 1], padding: pad }, C, H, W, BATCH)
+  if (typeof p === 'string') throw new Error(p)
+  return { ...p.window, F }
+}
+
+const layers: readonly { readonly label: string; readonly g: ConvWindow }[] = [
+  { label: 'conv1 1→8, 5x5 pad 2, 28x28', g: layerWindow(1, 28, 28, 8, 5, 2) },
+  { label: 'conv2 8→16, 5x5 pad 2, 14x14', g: layerWindow(8, 14, 14, 16, 5, 2) },
+]
+
+type Op = 'forward' | 'inputGrad' | 'kernelGrad'
+const ops: readonly Op[] = ['forward', 'inputGrad', 'kernelGrad']
+
+const families: readonly { readonly name: string; readonly k: ConvKernels }[] = [
+  ...(args.has('--no-naive') ? [] : [{ name: 'naive', k: naiveConv }]),
+  { name: 'fast', k: fastConv },
+]
+
+/** Runs one op of a family once on the buffers of a layer. */
+const runner = (k: ConvKernels, op: Op, g: ConvWindow) => {
+  const key = Key.fromSeed(7)
+  const [k1, k2, k3, k4] = Key.split(key, 4) as [Key.Key, Key.Key, Key.Key, Key.Key]
+  const x = Key.normal(k1, [g.N * g.C * g.H * g.W]).data
+  const w = Key.normal(k2, [g.F * g.C * g.KH * g.KW]).data
+  const b = Key.normal(k3, [g.F]).data
+  const dy = Key.normal(k4, [g.N * g.F * g.OH * g.OW]).data
+  const y = T.buffer(dy.length)
+  const dx = T.buffer(x.length)
+  const dw = T.buffer(w.length)
+  switch (op) {
+    case 'forward':
+      return () => k.forward(g, x, w, b, y)
+    case 'inputGrad':
+      return () => k.inputGrad(g, dy, w, dx)
+    case 'kernelGrad':
+      return () => k.kernelGrad(g, x, dy, dw)
+  }
+}
+
+/** Milliseconds per call of f, averaged over enough calls to fill ~SAMPLE_MS (at least one). */
+const sample = (f: () => void, reps: number): number => {
+  const t0 = performance.now()
+  for (let r = 0; r < reps; r++) f()
+  return (performance.now() - t0) / reps
+}
+
+const pad = (s: string, w: number, right = false): string => (right ? s.padStart(w) : s.padEnd(w))
+
+console.log(`Conv kernels, ms per batch of ${BATCH}: median (min-max) over ${ROUNDS} interleaved rounds; Node ${process.version}`)
+const widths = [30, 11, 6, 9, 19, 8, 12]
+console.log(['layer', 'op', 'kernel', 'median', 'min-max', 'GFLOP/s', 'naive/fast'].map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
+console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+for (const { label, g } of layers) {
+  const flops = 2 * g.N * g.F * g.OH * g.OW * g.C * g.KH * g.KW
+  for (const op of ops) {
+    const fs = families.map((f) => runner(f.k, op, g))
+    // Warm up and calibrate repetitions per sample.
+    const reps = fs.map((f) => {
+      f()
+      const once = sample(f, 1)
+      return Math.max(1, Math.round(SAMPLE_MS / Math.max(once, 1e-3)))
+    })
+    const times: number[][] = fs.map(() => [])
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? fs.map((_, i) => i) : fs.map((_, i) => fs.length - 1 - i)
+      for (const i of order) times[i]!.push(sample(fs[i]!, reps[i]!))
+    }
+    const meds = times.map(median)
+    families.forEach((f, i) => {
+      const t = times[i]!
+      const ratio = families.length === 2 && f.name === 'fast' ? `${(meds[0]! / meds[1]!).toFixed(1)}x` : ''
+      console.log(
+        [label, op, f.name, meds[i]!.toFixed(2), `${Math.min(...t).toFixed(2)}-${Math.max(...t).toFixed(2)}`, (flops / (meds[i]! * 1e6)).toFixed(2), ratio]
+          .map((c, j) => pad(c, widths[j]!, j >= 3))
+          .join('  '),
+      )
+    })
+  }
+}
+
+if (!args.has('--no-train')) {
+  const model = L.pipe(L.conv2d(8, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(10))
+  const optimizer = Optim.sgd({ lr: 0.01, momentum: 0.9, nesterov: true })
+  const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
+  const batch = { x: Key.uniform(Key.fromSeed(1), [BATCH, 1, 28, 28]), y: Key.randint(Key.fromSeed(2), [BATCH], 0, 10) }
+  let state = Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28])
+  const stepsPerRound = 20
+  for (let i = 0; i < 5; i++) state = step(state, batch)[0]
+  const rates: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    const t0 = performance.now()
+    for (let i = 0; i < stepsPerRound; i++) state = step(state, batch)[0]
+    rates.push((stepsPerRound * BATCH) / ((performance.now() - t0) / 1000))
+  }
+  console.log('')
+  console.log(`MNIST CNN (conv 5x5x8 pad 2, relu, maxpool 2, conv 5x5x16 pad 2, relu, maxpool 2, flatten, dense 10), batch ${BATCH}, SGD:`)
+  console.log(`  training: ${Math.round(median(rates))} samples/s median (${Math.round(Math.min(...rates))}-${Math.round(Math.max(...rates))} over ${ROUNDS} rounds of ${stepsPerRound} steps)`)
+}

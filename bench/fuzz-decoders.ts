@@ -1,0 +1,272 @@
+/**
+ * Fuzzing the decoders: random JSON, random spec-like values, mutated valid checkpoints, and
+ * random or truncated bytes thrown at IO.decodeCheckpoint / parseCheckpoint, IO.fromSpec and
+ * Data.decodeIdx. Each property says: the decoder returns (never throws, and no exception is
+ * swallowed by its last-resort catch), and a Right only ever comes from valid input (a rebuilt
+ * spec equals its input; a loaded checkpoint saves again and loads back identical).
+ *
+ *   npx tsx bench/fuzz-decoders.ts                      # 5,000 cases per property
+ *   npx tsx bench/fuzz-decoders.ts --runs=20000 --seed=7
+ *
+ * test/io-fuzz.test.ts runs the same properties with a few hundred cases each.
+ */
+import * as E from 'fp-ts/Either'
+import fc from 'fast-check'
+import { pathToFileURL } from 'node:url'
+import { Data, Key, L, Optim, T, Train } from '../src/index.ts'
+import * as IO from '../src/io/index.ts'
+import { RandomNetwork } from '../laws/index.ts'
+
+/** A named property: `run` checks it on `numRuns` cases from `seed` and throws on the first failure. */
+export interface FuzzProperty {
+  readonly name: string
+  readonly run: (numRuns: number, seed: number) => void
+}
+
+/** Decoding failures that mean an exception escaped a check (a bug), not a reported problem. */
+const LAST_RESORT = ['cannot decode the checkpoint:', 'building the network failed:']
+
+const checkLeft = (e: IO.IoError): void => {
+  if (!(e instanceof IO.IoError)) throw new Error(`a Left that is not an IoError: ${String(e)}`)
+  if (e.message.length === 0) throw new Error('an IoError without a message')
+  for (const s of LAST_RESORT) if (e.detail.startsWith(s)) throw new Error(`an exception escaped the checks: ${e.message}`)
+}
+
+// A small network with every kind of tree in its checkpoint: params, batch-norm state, a momentum trace.
+const model = L.pipe(L.dense(3), L.batchNorm(), L.relu, L.dense(2, { bias: false }))
+const optimizer = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+const ts0 = Train.initState(model, optimizer, Key.fromSeed(0), [2])
+const trained = Train.trainStep(model, (pred) => ({ value: 0, grad: T.full(pred.shape, 0.1) }), optimizer)(ts0, { x: T.tensor([[1, 2], [3, -1]]), y: T.zeros([2]) })[0]
+/** A valid training checkpoint's text. */
+export const validText = IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [2], state: trained, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }))
+const validDoc = (): Record<string, unknown> => JSON.parse(validText) as Record<string, unknown>
+
+/** A Right must be a checkpoint that saves again and loads back to the same text. */
+const checkRight = (ck: IO.Checkpoint): void => {
+  const text = IO.encodeCheckpoint(ck) // throws if anything in it is invalid
+  const again = IO.parseCheckpoint(text)
+  if (E.isLeft(again)) throw new Error(`a loaded checkpoint does not load back: ${again.left.message}`)
+  if (IO.encodeCheckpoint(again.right) !== text) throw new Error('a loaded checkpoint does not round-trip')
+}
+
+const decodeChecked = (u: unknown): E.Either<IO.IoError, IO.Checkpoint> => {
+  const r = IO.decodeCheckpoint(u)
+  if (E.isLeft(r)) checkLeft(r.left)
+  else checkRight(r.right)
+  return r
+}
+
+const parseChecked = (text: string | Uint8Array): E.Either<IO.IoError, IO.Checkpoint> => {
+  const r = IO.parseCheckpoint(text)
+  if (E.isLeft(r)) checkLeft(r.left)
+  else checkRight(r.right)
+  return r
+}
+
+// ---- mutations of a valid checkpoint document ----------------------------------------------
+
+type Path = readonly (string | number)[]
+
+const pathsOf = (v: unknown, here: Path = [], out: Path[] = []): Path[] => {
+  out.push(here)
+  if (Array.isArray(v)) v.forEach((c, i) => pathsOf(c, [...here, i], out))
+  else if (typeof v === 'object' && v !== null) for (const [k, c] of Object.entries(v)) pathsOf(c, [...here, k], out)
+  return out
+}
+
+const get = (v: unknown, p: Path): unknown => p.reduce<unknown>((o, k) => (o as Record<string | number, unknown>)[k], v)
+
+/** A mutation: what to do at the n-th path of the document (n taken modulo the number of paths). */
+export type Mutation =
+  | { readonly op: 'delete'; readonly at: number }
+  | { readonly op: 'replace'; readonly at: number; readonly value: unknown }
+  | { readonly op: 'char'; readonly at: number; readonly pos: number; readonly ch: string }
+  | { readonly op: 'cut'; readonly at: number; readonly pos: number }
+  | { readonly op: 'number'; readonly at: number; readonly value: number }
+
+/** Applies a mutation in place to a JSON value (not its root); returns the path it touched and the old value there. */
+export const applyMutation = (doc: unknown, m: Mutation): { readonly path: Path; readonly old: unknown } => {
+  const paths = pathsOf(doc).slice(1) // never the root itself
+  if (paths.length === 0) return { path: [], old: doc }
+  const p = paths[m.at % paths.length] as Path
+  const parent = get(doc, p.slice(0, -1)) as Record<string | number, unknown>
+  const key = p[p.length - 1] as string | number
+  const old = parent[key]
+  switch (m.op) {
+    case 'delete':
+      if (Array.isArray(parent)) parent.splice(key as number, 1)
+      else delete parent[key]
+      break
+    case 'replace':
+      parent[key] = m.value
+      break
+    case 'char':
+      if (typeof old === 'string' && old.length > 0) {
+        const i = m.pos % old.length
+        parent[key] = old.slice(0, i) + m.ch + old.slice(i + 1)
+      }
+      break
+    case 'cut':
+      if (typeof old === 'string' && old.length > 0) parent[key] = old.slice(0, m.pos % old.length)
+      break
+    case 'number':
+      if (typeof old === 'number') parent[key] = m.value
+      break
+  }
+  return { path: p, old }
+}
+
+/**
+ * Applies a mutation to a fresh copy of the valid checkpoint document; says whether the result
+ * must be rejected by the decoder (mustFail) or, if it decodes, by trainState (mustNotResume).
+ * Mutations that may leave a valid checkpoint (a metadata edit, a base64 character swapped for
+ * another valid one) are allowed either way: then the Right must itself be valid.
+ */
+export const mutate = (m: Mutation): { readonly doc: unknown; readonly mustFail: boolean; readonly mustNotResume: boolean } => {
+  const doc = validDoc()
+  const { path: p, old } = applyMutation(doc, m)
+  const key = p[p.length - 1]
+  const inMetadata = p[0] === 'metadata' || (p[0] === 'training' && p[1] === 'optimizer')
+  const inOptState = p[0] === 'training' && p[1] === 'optState'
+  const changed = (cond: boolean): { readonly doc: unknown; readonly mustFail: boolean; readonly mustNotResume: boolean } => ({ doc, mustFail: cond, mustNotResume: false })
+  switch (m.op) {
+    case 'delete': {
+      // Deleting anything outside free-form metadata breaks a structure or a required field, except
+      // the optional parts (the training part, its runKey and optimizer description). The optimizer
+      // state's structure is checked against the optimizer when resuming.
+      const optional = (p.length === 1 && key === 'training') || (p[0] === 'training' && p.length === 2 && (key === 'runKey' || key === 'optimizer'))
+      return { doc, mustFail: !inMetadata && !optional && !inOptState, mustNotResume: inOptState }
+    }
+    case 'replace':
+      return changed(false)
+    case 'char':
+      // A base64 character swapped for one outside the alphabet is always caught.
+      return changed(typeof old === 'string' && old.length > 0 && key === 'data' && !/[A-Za-z0-9+/=]/.test(m.ch))
+    case 'cut':
+      // Cutting a tensor's base64 short always leaves too few bytes (or a bad length).
+      return changed(typeof old === 'string' && old.length > 0 && key === 'data')
+    case 'number':
+      return changed(typeof old === 'number' && (!Number.isFinite(m.value) || (p[0] === 'version' && m.value !== 1)))
+  }
+}
+
+const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: fc.jsonValue({ maxDepth: 2 }) }),
+  fc.record({ op: fc.constant('char' as const), at: fc.nat(), pos: fc.nat(), ch: fc.oneof(fc.constantFrom('A', '/', '=', '!', ' ', '\u00e9', '-', '_'), fc.string({ minLength: 1, maxLength: 1 })) }),
+  fc.record({ op: fc.constant('cut' as const), at: fc.nat(), pos: fc.nat() }),
+  fc.record({ op: fc.constant('number' as const), at: fc.nat(), value: fc.oneof(fc.double(), fc.integer({ min: -3, max: 3 }), fc.constantFrom(NaN, Infinity, 1e300)) }),
+)
+
+// ---- spec-like values ------------------------------------------------------------------------
+
+const kinds = [...Object.keys(IO.builtins), 'swish', '', 'Dense', 'toString', '__proto__']
+const fields = ['units', 'init', 'bias', 'alpha', 'merge', 'children', 'body', 'filters', 'kernelSize', 'stride', 'padding', 'dilation', 'size', 'shape', 'dropProb', 'momentum', 'eps', 'extra']
+
+/** Values shaped like specs: a kind (mostly a real one) and fields (mostly real names) with plausible or random values. */
+export const specLike: fc.Arbitrary<unknown> = fc.letrec<{ spec: unknown; value: unknown }>((tie) => ({
+  spec: fc
+    .tuple(fc.constantFrom(...kinds), fc.array(fc.tuple(fc.constantFrom(...fields), tie('value')), { maxLength: 5 }))
+    .map(([kind, fs]) => {
+      const o: Record<string, unknown> = { kind }
+      for (const [k, v] of fs) o[k] = v
+      return o
+    }),
+  value: fc.oneof(
+    { maxDepth: 3, depthIdentifier: 'spec' },
+    fc.constantFrom('he', 'glorot', 'lecun', 'zeros', 'sum', 'concat', 'valid', 'same', true, false, null),
+    fc.integer({ min: -2, max: 6 }),
+    fc.constantFrom(0.5, 0.99, 1, 1e-5, -0.1),
+    fc.constantFrom([1, 1], [2, 2], [3, 1], [0, 1], [1, -1], [2]),
+    fc.jsonValue({ maxDepth: 1 }),
+    tie('spec'),
+    fc.array(tie('spec'), { maxLength: 3 }),
+  ),
+})).spec
+
+const specChecked = (u: unknown): void => {
+  const r = IO.fromSpec(u)
+  if (E.isLeft(r)) return checkLeft(r.left)
+  const d = IO.jsonDiff(r.right.spec, u, 'spec')
+  if (d !== undefined) throw new Error(`fromSpec built a network whose spec differs from its input at ${d.path}`)
+  for (const shape of [[2], [1, 5, 5]]) {
+    const init = r.right.init(Key.fromSeed(0), shape) // must return a Left or a Right, not throw
+    if (E.isRight(init)) r.right.forward(init.right.params, init.right.state, T.zeros([1, ...shape]), { mode: 'train', key: Key.fromSeed(0) })
+  }
+}
+
+// ---- the properties ------------------------------------------------------------------------
+
+const property = <A>(name: string, arb: fc.Arbitrary<A>, check: (a: A) => void): FuzzProperty => ({
+  name,
+  run: (numRuns, seed) => fc.assert(fc.property(arb, (a) => void check(a)), { numRuns, seed }),
+})
+
+/** Every fuzz property. */
+export const properties: readonly FuzzProperty[] = [
+  property('random JSON → decodeCheckpoint: a Left, never a throw', fc.jsonValue({ maxDepth: 4 }), (u) => {
+    if (E.isRight(decodeChecked(u))) throw new Error('random JSON decoded as a checkpoint')
+  }),
+  property(
+    'random fields under a valid header → decodeCheckpoint: a Left',
+    fc.dictionary(fc.constantFrom('metadata', 'inShape', 'spec', 'params', 'state', 'training', 'other'), fc.jsonValue({ maxDepth: 3 })),
+    (fields) => {
+      if (E.isRight(decodeChecked({ format: 'chainrule-checkpoint', version: 1, ...fields }))) throw new Error('random fields decoded as a checkpoint')
+    },
+  ),
+  property('random text and bytes → parseCheckpoint: a Left', fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 })), (s) => {
+    if (E.isRight(parseChecked(s))) throw new Error('random input parsed as a checkpoint')
+  }),
+  property('a truncated checkpoint (text or bytes) → a Left', fc.tuple(fc.nat(), fc.boolean()), ([n, asBytes]) => {
+    const full = validText.trimEnd()
+    const cut = full.slice(0, n % full.length)
+    if (E.isRight(parseChecked(asBytes ? new TextEncoder().encode(cut) : cut))) throw new Error(`a checkpoint cut at ${cut.length} of ${full.length} characters loaded`)
+  }),
+  property('a mutated valid checkpoint → a Left, or a Right that is itself valid; breaking mutations → a Left', mutation, (m) => {
+    const { doc, mustFail, mustNotResume } = mutate(m)
+    const r = decodeChecked(doc)
+    if (mustFail && E.isRight(r)) throw new Error(`an invalid mutation was accepted: ${JSON.stringify(m)}`)
+    if (E.isRight(r) && r.right.training !== undefined) {
+      // Resuming checks the optimizer state against the optimizer: a structural change must not pass.
+      const resumed = IO.trainState(r.right, optimizer)
+      if (E.isLeft(resumed)) checkLeft(resumed.left)
+      else if (mustNotResume === true) throw new Error(`a broken optimizer state was accepted for resuming: ${JSON.stringify(m)}`)
+    }
+  }),
+  property('random spec-like values → fromSpec: a Left, or a network whose spec is exactly the input', specLike, specChecked),
+  property('random JSON → fromSpec: never a throw', fc.jsonValue({ maxDepth: 4 }), specChecked),
+  property('a mutated valid spec (of a random network) → fromSpec: a Left, or a network whose spec is exactly the input', fc.tuple(RandomNetwork.randomNetwork(3), mutation), ([net, m]) => {
+    const spec: unknown = JSON.parse(JSON.stringify(net.layer.spec))
+    applyMutation(spec, m)
+    specChecked(spec)
+  }),
+  property('random bytes → decodeIdx: never a throw', fc.uint8Array({ maxLength: 64 }), (b) => {
+    const r = Data.decodeIdx(b)
+    if (E.isLeft(r) && !(r.left instanceof Data.IdxError)) throw new Error('a Left that is not an IdxError')
+  }),
+]
+
+const main = (): void => {
+  const arg = (name: string, fallback: number): number => {
+    const a = process.argv.find((s) => s.startsWith(`--${name}=`))
+    return a === undefined ? fallback : Number(a.slice(name.length + 3))
+  }
+  const runs = arg('runs', 5000)
+  const seed = arg('seed', 42)
+  console.log(`fuzzing the decoders: ${runs.toLocaleString('en-US')} cases per property, seed ${seed}`)
+  let failed = 0
+  for (const p of properties) {
+    const started = performance.now()
+    try {
+      p.run(runs, seed)
+      console.log(`  ok    ${p.name}  (${((performance.now() - started) / 1000).toFixed(1)}s)`)
+    } catch (e) {
+      failed++
+      console.log(`  FAIL  ${p.name}\n${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  console.log(failed === 0 ? `all ${properties.length} properties hold on ${(runs * properties.length).toLocaleString('en-US')} cases` : `${failed} properties failed`)
+  if (failed > 0) process.exitCode = 1
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()

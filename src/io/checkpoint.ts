@@ -1,0 +1,352 @@
+/**
+ * Checkpoints: a network, its params and state (and, for a training checkpoint, the optimizer
+ * state, key and step) as one versioned JSON document. Format version 1:
+ *
+ *   {
+ *     "format": "chainrule-checkpoint",
+ *     "version": 1,
+ *     "metadata": { ...any JSON... },
+ *     "inShape": [1, 28, 28],                       per-example input shape
+ *     "spec": { "kind": "pipe", "children": [...] }, the network (see fromSpec)
+ *     "params": <tree>,                             tensors as { dtype, shape, data (base64 LE float64) }
+ *     "state": <tree>,                              non-trainable state, same encoding
+ *     "training": {                                 only in a training checkpoint
+ *       "optState": <tree>, "key": { "k0", "k1" }, "step": 1234,
+ *       "runKey": { "k0", "k1" },                   optional: the key given to fit (its data order)
+ *       "optimizer": { ...any JSON... }             optional: a description, for people
+ *     }
+ *   }
+ *
+ * Decoding checks everything and returns Left(IoError) at the first problem, with its path
+ * (`params[2].W: expected 100352 values (802816 bytes) for shape [784, 128], got 100351 ...`):
+ * the format and version, every field's type, the spec (rebuilt through a registry), that the
+ * params and state have exactly the structure and shapes a fresh init of the spec makes, the
+ * base64 and lengths, and that every number is finite. Float64 values are stored exactly, so
+ * save → load → predict is bit-identical, and a training checkpoint resumes bit for bit.
+ */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import * as Key from '../key.ts'
+import type { AnyLayer, Json, Layer, Spec } from '../layer.ts'
+import type { GradientTransformation } from '../optim/transform.ts'
+import type { TrainState } from '../train/state.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import type { Tree } from '../tree.ts'
+import { closed, closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
+import { at, describe, IoError } from './error.ts'
+import { builtins, fromSpec, type Registry } from './registry.ts'
+import { compareTrees, decodeTree, encodeTree, firstNonFinite, type EncodedTree } from './tree.ts'
+
+/** The value of the `format` field. */
+export const FORMAT = 'chainrule-checkpoint'
+/** The format version this code writes and reads. */
+export const VERSION = 1
+
+/** What a training checkpoint adds: everything besides params and state that a resumed run needs. */
+export interface Training {
+  readonly optState: Tree
+  /** The TrainState's key: the next step's randomness. */
+  readonly key: Key.Key
+  /** Steps taken. */
+  readonly step: number
+  /** The key the run was started with (fit's `key`), which fixes its data order; needed to resume with fit. */
+  readonly runKey?: Key.Key | undefined
+  /** A description of the optimizer, for people (e.g. { name: 'sgd', lr: 0.05, momentum: 0.9 }). */
+  readonly optimizer?: Json | undefined
+}
+
+/** What encodeCheckpoint takes: a network, its per-example input shape, params and state, and optional metadata and training part. */
+export interface CheckpointInput {
+  readonly model: AnyLayer
+  readonly inShape: Shape
+  readonly params: Tree
+  readonly state: Tree
+  readonly metadata?: JsonObject | undefined
+  readonly training?: Training | undefined
+}
+
+/** A decoded, fully validated checkpoint: the rebuilt network and everything saved with it. */
+export interface Checkpoint {
+  readonly model: AnyLayer
+  readonly spec: Spec
+  readonly inShape: Shape
+  readonly params: Tree
+  readonly state: Tree
+  readonly metadata: JsonObject
+  readonly training: Training | undefined
+}
+
+/** The checkpoint document as stored (before base64 decoding). */
+export interface CheckpointDocument {
+  readonly format: typeof FORMAT
+  readonly version: typeof VERSION
+  readonly metadata: JsonObject
+  readonly inShape: readonly number[]
+  readonly spec: Spec
+  readonly params: EncodedTree
+  readonly state: EncodedTree
+  readonly training?: {
+    readonly optState: EncodedTree
+    readonly key: Key.Key
+    readonly step: number
+    readonly runKey?: Key.Key
+    readonly optimizer?: Json
+  }
+}
+
+/** Options of the decoders. */
+export interface DecodeOptions {
+  /** Where the spec's kinds are looked up (default: the built-ins). Pass extend(builtins, {...}) for custom layers. */
+  readonly registry?: Registry
+}
+
+const Envelope = closedPartial(
+  'a checkpoint',
+  { format: t.literal(FORMAT), version: t.literal(VERSION), metadata: JsonObjectCodec, inShape: ShapeCodec, spec: t.unknown, params: t.unknown, state: t.unknown },
+  { training: t.unknown },
+)
+
+const TrainingCodec = closedPartial('a training part { optState, key, step }', { optState: t.unknown, key: KeyCodec, step: NonNegativeInt }, { runKey: KeyCodec, optimizer: JsonCodec })
+
+/** A model checkpoint input from a trained network: model, input shape, params, state and metadata. */
+export const modelCheckpoint = <P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  inShape: Shape,
+  params: P,
+  state: S,
+  metadata: JsonObject = {},
+): CheckpointInput => ({ model: model as AnyLayer, inShape, params, state, metadata })
+
+/** A training checkpoint input from a TrainState, plus the run's key (fit's `key`) and an optional optimizer description. */
+export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: {
+  readonly model: Layer<P, S, Tape>
+  readonly inShape: Shape
+  readonly state: TrainState<P, S, O>
+  readonly runKey?: Key.Key
+  readonly optimizer?: Json
+  readonly metadata?: JsonObject
+}): CheckpointInput => {
+  const ts = options.state
+  return {
+    model: options.model as AnyLayer,
+    inShape: options.inShape,
+    params: ts.params,
+    state: ts.state,
+    metadata: options.metadata ?? {},
+    training: { optState: ts.optState, key: ts.key, step: ts.step, runKey: options.runKey, optimizer: options.optimizer },
+  }
+}
+
+/** Params and state checked against a fresh init of the network, and finite. */
+const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: Tree): IoError | undefined => {
+  let fresh
+  try {
+    fresh = model.init(Key.fromSeed(0), inShape)
+  } catch (e) {
+    return new IoError('bad-input-shape', 'inShape', `initialising the network for input ${describe(inShape)} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+  }
+  if (E.isLeft(fresh)) return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${fresh.left.message}`, { cause: fresh.left })
+  return (
+    compareTrees(fresh.right.params as Tree, params, 'params', 'the spec') ??
+    firstNonFinite(params, 'params') ??
+    compareTrees(fresh.right.state as Tree, state, 'state', 'the spec') ??
+    firstNonFinite(state, 'state')
+  )
+}
+
+/** The checkpoint as a document (JSON-ready), after checking it; Left(IoError) on anything that would not load back. */
+export const toDocument = (input: CheckpointInput): E.Either<IoError, CheckpointDocument> => {
+  try {
+    const spec = decodeWith(JsonCodec, input.model.spec, 'spec')
+    if (E.isLeft(spec)) return E.left(new IoError('invalid', spec.left.path, spec.left.detail))
+    const shape = decodeWith(ShapeCodec, input.inShape, 'inShape')
+    if (E.isLeft(shape)) return E.left(new IoError('invalid', shape.left.path, shape.left.detail))
+    const metadata = decodeWith(JsonObjectCodec, input.metadata ?? {}, 'metadata')
+    if (E.isLeft(metadata)) return E.left(new IoError('invalid', metadata.left.path, metadata.left.detail))
+    const bad = checkAgainstInit(input.model, input.inShape, input.params, input.state)
+    if (bad !== undefined) return E.left(bad)
+    const tr = input.training
+    let training: CheckpointDocument['training']
+    if (tr !== undefined) {
+      const checked = decodeWith(TrainingCodec, { optState: null, key: tr.key, step: tr.step, runKey: tr.runKey, optimizer: tr.optimizer }, 'training')
+      if (E.isLeft(checked)) return E.left(new IoError('invalid', checked.left.path, checked.left.detail))
+      const nf = firstNonFinite(tr.optState, 'training.optState')
+      if (nf !== undefined) return E.left(nf)
+      training = {
+        optState: encodeTree(tr.optState, 'training.optState'),
+        key: { k0: tr.key.k0, k1: tr.key.k1 },
+        step: tr.step,
+        ...(tr.runKey === undefined ? {} : { runKey: { k0: tr.runKey.k0, k1: tr.runKey.k1 } }),
+        ...(tr.optimizer === undefined ? {} : { optimizer: tr.optimizer }),
+      }
+    }
+    return E.right({
+      format: FORMAT,
+      version: VERSION,
+      metadata: metadata.right,
+      inShape: [...input.inShape],
+      spec: spec.right as Spec,
+      params: encodeTree(input.params, 'params'),
+      state: encodeTree(input.state, 'state'),
+      ...(training === undefined ? {} : { training }),
+    })
+  } catch (e) {
+    return E.left(e instanceof IoError ? e : new IoError('invalid', '', `cannot encode the checkpoint: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+  }
+}
+
+/**
+ * The checkpoint as JSON text. Throws an IoError, before producing anything, if it would not
+ * load back: params or state that do not match a fresh init of the model, non-finite values,
+ * metadata that is not JSON.
+ * @example
+ * const text = encodeCheckpoint(modelCheckpoint(net, [2], params, state, { note: 'xor' }))
+ */
+export const encodeCheckpoint = (input: CheckpointInput): string => {
+  const doc = toDocument(input)
+  if (E.isLeft(doc)) throw doc.left
+  return `${pretty(doc.right, '')}\n`
+}
+
+/**
+ * JSON laid out for people: objects indented two spaces per level, and on one line each tensor
+ * ({ dtype, shape, data }), each array of numbers, and each small flat object (a leaf spec, a key).
+ */
+const pretty = (v: unknown, indent: string): string => {
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v)
+  const empty = (x: unknown): boolean => typeof x === 'object' && x !== null && Object.keys(x).length === 0
+  const flat = (Array.isArray(v) ? v : Object.values(v)).every((x) => typeof x !== 'object' || x === null || empty(x))
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]'
+    if (flat) return `[${v.map((x) => JSON.stringify(x)).join(', ')}]`
+    const inner = `${indent}  `
+    return `[\n${v.map((x) => inner + pretty(x, inner)).join(',\n')}\n${indent}]`
+  }
+  const keys = Object.keys(v)
+  if (keys.length === 0) return '{}'
+  const rec = v as Record<string, unknown>
+  const line = (k: string): string => `${JSON.stringify(k)}: ${JSON.stringify(rec[k])}`
+  if ('dtype' in rec || (flat && keys.reduce((n, k) => n + line(k).length + 2, 4) <= 100)) {
+    const shape = rec['shape']
+    const tensorLine = (k: string): string => (k === 'shape' && Array.isArray(shape) ? `"shape": [${shape.join(', ')}]` : line(k))
+    return `{ ${keys.map(tensorLine).join(', ')} }`
+  }
+  const inner = `${indent}  `
+  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pretty(rec[k], inner)}`).join(',\n')}\n${indent}}`
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
+
+/**
+ * A parsed checkpoint document, fully validated, with its network rebuilt. Never throws.
+ * @example
+ * const ck = decodeCheckpoint(JSON.parse(text))
+ * if (E.isRight(ck)) Train.predict(ck.right.model, ck.right.params, ck.right.state, x)
+ */
+export const decodeCheckpoint = (u: unknown, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
+  try {
+    return decodeUnsafe(u, options)
+  } catch (e) {
+    // Every check above returns a Left; this is a last line of defence (e.g. a throwing custom layer init).
+    return E.left(e instanceof IoError ? e : new IoError('invalid', '', `cannot decode the checkpoint: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+  }
+}
+
+const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Checkpoint> => {
+  if (!isRecord(u)) return E.left(new IoError('wrong-format', '', `expected a chainrule checkpoint (a JSON object with format ${JSON.stringify(FORMAT)}), got ${describe(u)}`))
+  if (u['format'] !== FORMAT) {
+    const hint = typeof u['kind'] === 'string' ? ' (this looks like a layer spec: rebuild it with IO.fromSpec)' : ''
+    return E.left(new IoError('wrong-format', 'format', `expected ${JSON.stringify(FORMAT)}, got ${describe(u['format'])}: this is not a chainrule checkpoint${hint}`))
+  }
+  const version = u['version']
+  if (version !== VERSION) {
+    const newer = typeof version === 'number' && Number.isInteger(version) && version > VERSION
+    const detail = newer ? `version ${version} is newer than this chainrule reads (${VERSION}); upgrade chainrule` : `expected version ${VERSION}, got ${describe(version)}`
+    return E.left(new IoError('unsupported-version', 'version', detail))
+  }
+  const env = decodeWith(Envelope, u, '')
+  if (E.isLeft(env)) return E.left(new IoError('invalid', env.left.path, env.left.detail))
+  const doc = env.right
+  const model = fromSpec(doc.spec, options.registry ?? builtins, 'spec')
+  if (E.isLeft(model)) return model
+  const params = decodeTree(doc.params, 'params')
+  if (E.isLeft(params)) return params
+  const state = decodeTree(doc.state, 'state')
+  if (E.isLeft(state)) return state
+  const bad = checkAgainstInit(model.right, doc.inShape, params.right, state.right)
+  if (bad !== undefined) return E.left(bad)
+  let training: Training | undefined
+  if (doc.training !== undefined) {
+    const tr = decodeWith(TrainingCodec, doc.training, 'training')
+    if (E.isLeft(tr)) return E.left(new IoError('invalid', tr.left.path, tr.left.detail))
+    const optState = decodeTree(tr.right.optState, at('training', 'optState'))
+    if (E.isLeft(optState)) return optState
+    const nf = firstNonFinite(optState.right, 'training.optState')
+    if (nf !== undefined) return E.left(nf)
+    training = {
+      optState: optState.right,
+      key: tr.right.key,
+      step: tr.right.step,
+      runKey: tr.right.runKey,
+      optimizer: tr.right.optimizer,
+    }
+  }
+  return E.right({
+    model: model.right,
+    spec: doc.spec as Spec,
+    inShape: doc.inShape,
+    params: params.right,
+    state: state.right,
+    metadata: doc.metadata,
+    training,
+  })
+}
+
+/**
+ * Checkpoint JSON text (or its UTF-8 bytes), parsed and fully validated. Never throws.
+ * @example
+ * const ck = parseCheckpoint(text, { registry: IO.extend(IO.builtins, { swish: () => swish }) })
+ */
+export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
+  let s: string
+  if (typeof text === 'string') s = text
+  else {
+    try {
+      s = new TextDecoder('utf-8', { fatal: true }).decode(text)
+    } catch (e) {
+      return E.left(new IoError('not-json', '', 'the bytes are not valid UTF-8 text, so not a JSON checkpoint', { cause: e }))
+    }
+  }
+  let u: unknown
+  try {
+    u = JSON.parse(s)
+  } catch (e) {
+    const empty = s.trim() === '' ? ' (the text is empty)' : ''
+    return E.left(new IoError('not-json', '', `the text is not valid JSON${empty}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+  }
+  return decodeCheckpoint(u, options)
+}
+
+/**
+ * The training state saved in a checkpoint, checked against the optimizer you will resume with:
+ * its state must have the structure and shapes `optimizer.init(params)` makes (an optimizer with
+ * other settings, say momentum switched on, makes another). Left('not-training') for a model
+ * checkpoint, Left('optimizer-mismatch') naming the first differing path.
+ * @example
+ * const ts = trainState(ck, optimizer)   // then Train.fit({ ..., key: ck.training.runKey, initial: ts.right })
+ */
+export const trainState = <O extends Tree>(ck: Checkpoint, optimizer: GradientTransformation<O>): E.Either<IoError, TrainState<Tree, Tree, O>> => {
+  const tr = ck.training
+  if (tr === undefined) return E.left(new IoError('not-training', 'training', 'this is a model checkpoint (no optimizer state, key or step); save a training checkpoint to resume training'))
+  let expected: O
+  try {
+    expected = optimizer.init(ck.params)
+  } catch (e) {
+    return E.left(new IoError('optimizer-mismatch', 'training.optState', `the optimizer given cannot init on these params: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+  }
+  const d = compareTrees(expected, tr.optState, 'training.optState', 'the optimizer given')
+  if (d !== undefined) {
+    return E.left(new IoError('optimizer-mismatch', d.path, `${d.detail} (was the checkpoint saved with another optimizer, or other settings such as momentum or weight decay?)`))
+  }
+  return E.right({ params: ck.params, state: ck.state, optState: tr.optState as O, key: tr.key, step: tr.step })
+}

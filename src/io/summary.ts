@@ -1,0 +1,134 @@
+/**
+ * A model summary like Keras's `summary()`: one row per layer (combinators and their children,
+ * indented), with its path, kind and hyper-parameters, output shape and parameter count. It
+ * comes from the spec plus one init: the network is instrumented (see Train.instrument) so every
+ * node reports the shape it infers and the params it creates.
+ */
+import * as E from 'fp-ts/Either'
+import * as Key from '../key.ts'
+import type { AnyLayer, Json, ShapeError } from '../layer.ts'
+import { showShape, type Shape } from '../tensor/tensor.ts'
+import { size, type Tree } from '../tree.ts'
+import { instrument } from '../train/trace.ts'
+import type { IoError } from './error.ts'
+import { builtins, fromSpec, type Registry } from './registry.ts'
+
+/** One row of a summary. */
+export interface SummaryRow {
+  /** The layer's path, as in error messages: `pipe[2].dense`. */
+  readonly path: string
+  /** 0 for the root, +1 per level of nesting. */
+  readonly depth: number
+  readonly kind: string
+  /** The hyper-parameters from the spec, e.g. `units=128, init=he, bias=true`. */
+  readonly hyper: string
+  /** Per-example output shape (no batch axis). */
+  readonly outShape: Shape
+  /** Number of trainable values (the layer's whole subtree for a combinator). */
+  readonly params: number
+  /** Number of non-trainable state values (e.g. batch-norm running statistics). */
+  readonly state: number
+  readonly leaf: boolean
+}
+
+/** The rows of a summary and the totals. */
+export interface Summary {
+  readonly rows: readonly SummaryRow[]
+  readonly inShape: Shape
+  readonly outShape: Shape
+  readonly params: number
+  readonly state: number
+}
+
+const showJson = (v: Json): string => (typeof v === 'string' ? v : JSON.stringify(v))
+
+const hyperOf = (spec: AnyLayer['spec']): string =>
+  Object.keys(spec)
+    .filter((k) => k !== 'kind' && k !== 'children' && k !== 'body')
+    .map((k) => `${k}=${showJson(spec[k] as Json)}`)
+    .join(', ')
+
+/**
+ * Summarises a network (a layer, or a spec rebuilt through the registry) for a per-example input
+ * shape. Left(ShapeError) when the network cannot take the shape, Left(IoError) for a bad spec.
+ * @example summarize(L.pipe(L.flatten, L.dense(10)), [1, 28, 28])
+ */
+export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry: Registry = builtins): E.Either<IoError | ShapeError, Summary> => {
+  const isLayer = typeof network === 'object' && network !== null && typeof (network as AnyLayer).init === 'function'
+  const built = isLayer ? E.right(network as AnyLayer) : fromSpec(network, registry)
+  if (E.isLeft(built)) return built
+  const rows: { row: SummaryRow | undefined }[] = []
+  const traced = instrument(built.right, {
+    init: (site, _inShape, run) => {
+      const slot: { row: SummaryRow | undefined } = { row: undefined }
+      rows.push(slot) // parent before children: take the slot now, fill it when init returns
+      const r = run()
+      if (E.isRight(r)) {
+        const spec = site.layer.spec
+        slot.row = {
+          path: site.path,
+          depth: site.depth,
+          kind: spec.kind,
+          hyper: hyperOf(spec),
+          outShape: r.right.outShape,
+          params: size(r.right.params as Tree),
+          state: size(r.right.state as Tree),
+          leaf: site.leaf,
+        }
+      }
+      return r
+    },
+  })
+  const r = traced.init(Key.fromSeed(0), inShape)
+  if (E.isLeft(r)) return r
+  return E.right({
+    rows: rows.flatMap((s) => (s.row === undefined ? [] : [s.row])),
+    inShape,
+    outShape: r.right.outShape,
+    params: size(r.right.params as Tree),
+    state: size(r.right.state as Tree),
+  })
+}
+
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length))
+const padLeft = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s)
+const count = (n: number): string => n.toLocaleString('en-US')
+
+/** A summary as a table of text. */
+export const formatSummary = (s: Summary): string => {
+  const head = ['Layer (path)', 'Kind', 'Output shape', 'Params']
+  const body = s.rows.map((r) => [`${'  '.repeat(r.depth)}${r.path}`, r.hyper === '' ? r.kind : `${r.kind}(${r.hyper})`, showShape(r.outShape), count(r.params)])
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] as string).length)))
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, c) => (c === 3 ? padLeft(cell, widths[c] as number) : pad(cell, widths[c] as number))).join('   ').trimEnd()
+  const rule = (ch: string): string => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1))
+  const kb = (n: number): string => `${((8 * n) / 1024).toFixed(1)} KB`
+  return [
+    line(head),
+    rule('='),
+    ...body.map(line),
+    rule('='),
+    `Input shape: ${showShape(s.inShape)} per example   Output shape: ${showShape(s.outShape)}`,
+    `Trainable params: ${count(s.params)} (${kb(s.params)} as float64)`,
+    `Non-trainable state: ${count(s.state)}`,
+  ].join('\n')
+}
+
+/**
+ * The summary of a network as text, like Keras's `model.summary()`; throws the ShapeError or
+ * IoError when the network cannot be built or take the shape.
+ *
+ * @example
+ * console.log(IO.summary(L.pipe(L.flatten, L.dense(128), L.relu, L.dense(10)), [1, 28, 28]))
+ * // Layer (path)       Kind                                   Output shape   Params
+ * // ===============================================================================
+ * // pipe               pipe                                   [10]          101,770
+ * //   pipe[0].flatten  flatten                                [784]               0
+ * //   pipe[1].dense    dense(units=128, init=he, bias=true)   [128]         100,480
+ * // ...
+ */
+export const summary = (network: AnyLayer | unknown, inShape: Shape, registry: Registry = builtins): string => {
+  const r = summarize(network, inShape, registry)
+  if (E.isLeft(r)) throw r.left
+  return formatSummary(r.right)
+}

@@ -1,0 +1,231 @@
+/**
+ * Trees of tensors as JSON, exactly. A tensor is stored as
+ *
+ *   { "dtype": "float64", "shape": [2, 3], "data": "<base64 of the 48 little-endian bytes>" }
+ *
+ * so every float64, NaN payloads and -0 included, comes back bit for bit. Arrays of trees are
+ * JSON arrays and records are JSON objects; an object with a `dtype` key is a tensor, so a
+ * record may not have a key named `dtype`.
+ */
+import * as E from 'fp-ts/Either'
+import * as t from 'io-ts'
+import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
+import { isTensor, type Tree } from '../tree.ts'
+import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
+import { at, describe, IoError } from './error.ts'
+
+/** A tensor as stored in a checkpoint. */
+export interface EncodedTensor {
+  readonly dtype: 'float64'
+  readonly shape: readonly number[]
+  /** Base64 of the values as little-endian IEEE-754 float64, row-major. */
+  readonly data: string
+}
+
+/** A tree as stored: encoded tensors nested in arrays and records. */
+export type EncodedTree = EncodedTensor | readonly EncodedTree[] | { readonly [key: string]: EncodedTree }
+
+/** Trees deeper than this are rejected (a guard against stack exhaustion on hostile input). */
+export const MAX_TREE_DEPTH = 64
+
+/** The largest rank a stored tensor may have. */
+export const MAX_RANK = 32
+
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f
+
+/** The values of a float64 buffer as little-endian bytes (a view when the machine is little-endian). */
+const toBytes = (data: Float64Array): Uint8Array => {
+  if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  const out = new Uint8Array(data.length * 8)
+  const view = new DataView(out.buffer)
+  for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i] as number, true)
+  return out
+}
+
+/**
+ * A tensor as { dtype, shape, data }: its values exactly, as base64 of little-endian float64.
+ * @example encodeTensor(T.tensor([1, 2])) // { dtype: 'float64', shape: [2], data: 'AAAAAAAA8D8AAAAAAAAAQA==' }
+ */
+export const encodeTensor = (x: Tensor): EncodedTensor => ({ dtype: 'float64', shape: [...x.shape], data: encodeBase64(toBytes(x.data)) })
+
+/** A tree with every tensor encoded; throws an IoError for a value that is not a tree or a record key named `dtype`. */
+export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
+  if (isTensor(tree)) return encodeTensor(tree)
+  if (Array.isArray(tree)) return (tree as readonly Tree[]).map((c, i) => encodeTree(c, at(path, i)))
+  if (typeof tree === 'object' && tree !== null) {
+    const out: Record<string, EncodedTree> = {}
+    for (const k of Object.keys(tree)) {
+      if (k === 'dtype') throw new IoError('invalid', at(path, k), "a record key may not be named 'dtype' (it marks a stored tensor)")
+      out[k] = encodeTree((tree as Record<string, Tree>)[k] as Tree, at(path, k))
+    }
+    return out
+  }
+  throw new IoError('invalid', path, `expected a tree (a tensor, an array or a record), got ${describe(tree)}`)
+}
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
+
+const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
+  const where = at(path, 'shape')
+  if (!Array.isArray(u)) return E.left(new IoError('invalid', where, `expected a shape (an array of non-negative integers), got ${describe(u)}`))
+  if (u.length > MAX_RANK) return E.left(new IoError('invalid', where, `rank ${u.length} is more than the ${MAX_RANK} allowed`))
+  for (let i = 0; i < u.length; i++) {
+    const d: unknown = u[i]
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      return E.left(new IoError('invalid', at(where, i), `expected a non-negative integer (a dimension), got ${describe(d)}`))
+    }
+  }
+  return E.right(u as number[])
+}
+
+/**
+ * Decodes one stored tensor, checking the dtype, the shape, the base64 and that the data holds
+ * exactly the shape's number of values. Never throws; non-finite values are allowed here (see
+ * firstNonFinite).
+ */
+export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor> => {
+  if (!isRecord(u)) return E.left(new IoError('invalid', path, `expected a tensor { dtype, shape, data }, got ${describe(u)}`))
+  if (u['dtype'] !== 'float64') return E.left(new IoError('invalid', at(path, 'dtype'), `expected "float64", got ${describe(u['dtype'])}`))
+  const extra = Object.keys(u).find((k) => k !== 'dtype' && k !== 'shape' && k !== 'data')
+  if (extra !== undefined) return E.left(new IoError('invalid', at(path, extra), 'unexpected field in a tensor (a tensor has only dtype, shape and data)'))
+  const shape = checkShape(u['shape'], path)
+  if (E.isLeft(shape)) return shape
+  const data: unknown = u['data']
+  if (typeof data !== 'string') return E.left(new IoError('invalid', at(path, 'data'), `expected a base64 string, got ${describe(data)}`))
+  let count = 1
+  for (const d of shape.right) count *= d
+  const bytes = decodedLength(data)
+  if (E.isLeft(bytes)) return E.left(new IoError('bad-base64', path, bytes.left))
+  if (bytes.right !== 8 * count) {
+    const got = bytes.right % 8 === 0 ? `got ${bytes.right / 8} (${bytes.right} bytes)` : `got ${bytes.right} bytes, not a whole number of float64 values`
+    return E.left(new IoError('wrong-length', path, `expected ${count} values (${8 * count} bytes) for shape ${showShape(shape.right)}, ${got}`))
+  }
+  const values = buffer(count)
+  const target = LITTLE_ENDIAN ? new Uint8Array(values.buffer) : new Uint8Array(8 * count)
+  const r = decodeBase64Into(data, target)
+  if (E.isLeft(r)) return E.left(new IoError('bad-base64', path, r.left))
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(target.buffer)
+    for (let i = 0; i < count; i++) values[i] = view.getFloat64(8 * i, true)
+  }
+  return E.right(fromData(shape.right, values))
+}
+
+/** Decodes a stored tree (tensors in arrays and records); never throws. */
+export const decodeTree = (u: unknown, path: string): E.Either<IoError, Tree> => {
+  const rec = (v: unknown, p: string, depth: number): E.Either<IoError, Tree> => {
+    if (depth > MAX_TREE_DEPTH) return E.left(new IoError('invalid', p, `the tree is nested more than ${MAX_TREE_DEPTH} levels deep`))
+    if (Array.isArray(v)) {
+      const out: Tree[] = []
+      for (let i = 0; i < v.length; i++) {
+        const c = rec(v[i], at(p, i), depth + 1)
+        if (E.isLeft(c)) return c
+        out.push(c.right)
+      }
+      return E.right(out)
+    }
+    if (isRecord(v)) {
+      if (Object.prototype.hasOwnProperty.call(v, 'dtype')) return decodeTensor(v, p)
+      const out: Record<string, Tree> = {}
+      for (const k of Object.keys(v)) {
+        if (k === '__proto__') return E.left(new IoError('invalid', at(p, k), "a record key may not be named '__proto__'"))
+        const c = rec(v[k], at(p, k), depth + 1)
+        if (E.isLeft(c)) return c
+        out[k] = c.right
+      }
+      return E.right(out)
+    }
+    return E.left(new IoError('invalid', p, `expected a tensor { dtype, shape, data }, an array or a record, got ${describe(v)}`))
+  }
+  return rec(u, path, 0)
+}
+
+/** The path and value of the first NaN or ±Infinity in a tree, as a 'non-finite' IoError, or undefined. */
+export const firstNonFinite = (tree: Tree, path: string): IoError | undefined => {
+  const rec = (v: Tree, p: string): IoError | undefined => {
+    if (isTensor(v)) {
+      const d = v.data
+      for (let i = 0; i < d.length; i++) {
+        const x = d[i] as number
+        if (x - x !== 0) return new IoError('non-finite', p, `value ${i} (flat index) is ${x}; a checkpoint holds only finite numbers`)
+      }
+      return undefined
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const e = rec(v[i] as Tree, at(p, i))
+        if (e !== undefined) return e
+      }
+      return undefined
+    }
+    for (const k of Object.keys(v)) {
+      const e = rec((v as Record<string, Tree>)[k] as Tree, at(p, k))
+      if (e !== undefined) return e
+    }
+    return undefined
+  }
+  return rec(tree, path)
+}
+
+/**
+ * The first place where `got` differs from `expected` in structure ('structure-mismatch') or in a
+ * tensor's shape ('shape-mismatch'), as an IoError at that path, or undefined when they match.
+ * `made` names where the expected tree comes from, for the message.
+ */
+export const compareTrees = (expected: Tree, got: Tree, path: string, made: string): IoError | undefined => {
+  const kindOf = (v: Tree): string => (isTensor(v) ? `a tensor ${showShape(v.shape)}` : Array.isArray(v) ? `an array of ${v.length}` : `a record {${Object.keys(v).join(', ')}}`)
+  const rec = (e: Tree, g: Tree, p: string): IoError | undefined => {
+    if (isTensor(e) && isTensor(g)) {
+      if (e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])) return undefined
+      return new IoError('shape-mismatch', p, `shape ${showShape(g.shape)} in the checkpoint, but ${made} makes ${showShape(e.shape)}`)
+    }
+    if (Array.isArray(e) && Array.isArray(g)) {
+      if (e.length !== g.length) return new IoError('structure-mismatch', p, `an array of ${g.length} in the checkpoint, but ${made} makes an array of ${e.length}`)
+      for (let i = 0; i < e.length; i++) {
+        const d = rec(e[i] as Tree, g[i] as Tree, at(p, i))
+        if (d !== undefined) return d
+      }
+      return undefined
+    }
+    if (!isTensor(e) && !isTensor(g) && !Array.isArray(e) && !Array.isArray(g)) {
+      const ke = Object.keys(e)
+      const kg = Object.keys(g)
+      if (ke.length !== kg.length || ke.some((k, i) => k !== kg[i])) {
+        return new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but ${made} makes ${kindOf(e)}`)
+      }
+      for (const k of ke) {
+        const d = rec((e as Record<string, Tree>)[k] as Tree, (g as Record<string, Tree>)[k] as Tree, at(p, k))
+        if (d !== undefined) return d
+      }
+      return undefined
+    }
+    return new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but ${made} makes ${kindOf(e)}`)
+  }
+  return rec(expected, got, path)
+}
+
+const isTree = (u: unknown, depth: number): boolean =>
+  depth <= MAX_TREE_DEPTH &&
+  (isTensor(u) || (Array.isArray(u) ? u.every((c) => isTree(c, depth + 1)) : isRecord(u) && Object.values(u).every((c) => isTree(c, depth + 1))))
+
+/** io-ts codec of a stored tensor: decodes { dtype, shape, data } to a Tensor (exactly) and encodes back. */
+export const TensorCodec: t.Type<Tensor, EncodedTensor, unknown> = new t.Type<Tensor, EncodedTensor, unknown>(
+  'Tensor',
+  isTensor,
+  (u, c) => {
+    const r = decodeTensor(u, '')
+    return E.isRight(r) ? t.success(r.right) : t.failure(u, c, r.left.message)
+  },
+  encodeTensor,
+)
+
+/** io-ts codec of a stored tree of tensors. */
+export const TreeCodec: t.Type<Tree, EncodedTree, unknown> = new t.Type<Tree, EncodedTree, unknown>(
+  'Tree',
+  (u): u is Tree => isTree(u, 0),
+  (u, c) => {
+    const r = decodeTree(u, '')
+    return E.isRight(r) ? t.success(r.right) : t.failure(u, c, r.left.message)
+  },
+  (tree) => encodeTree(tree),
+)

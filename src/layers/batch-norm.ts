@@ -1,0 +1,178 @@
+/**
+ * batchNorm: normalise each feature (dense [N, F]) or channel (conv [N, C, H, W]) over the batch,
+ * then scale and shift it by learned γ, β. The statistics run over the m = N (or N·H·W) values
+ * of each feature.
+ *
+ *   train   μ = (1/m) Σ x        σ² = (1/m) Σ (x − μ)²        x̂ = (x − μ) / √(σ² + ε)
+ *           y = γ x̂ + β
+ *           running ← momentum · running + (1 − momentum) · (μ, σ²)       (in `state`)
+ *   vjp     dβ = Σ dy      dγ = Σ dy · x̂      dx̂ = dy · γ
+ *           dx = (1/√(σ² + ε)) · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂))     (μ and σ² depend on x too)
+ *   eval    x̂ = (x − running μ) / √(running σ² + ε): a fixed affine map, dx = dy · γ / √(σ² + ε)
+ *
+ * The running variance is the biased batch variance (as in Keras and Flax). `momentum` is the
+ * weight of the old running value (Keras/Flax convention; PyTorch's momentum is 1 − this).
+ */
+import * as E from 'fp-ts/Either'
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { checkInput, ShapeError, type Layer } from '../layer.ts'
+
+/** Options of batchNorm. */
+export interface BatchNormOptions {
+  /** Weight of the old running statistics per train step, in [0, 1) (default 0.99). */
+  readonly momentum?: number
+  /** Added to the variance before the square root (default 1e-5). */
+  readonly eps?: number
+}
+
+/** The learned scale γ and shift β, one per feature or channel. */
+export type BatchNormParams = {
+  readonly gamma: Tensor
+  readonly beta: Tensor
+}
+
+/** Running mean and (biased) variance per feature or channel: updated in train mode, used in eval mode. */
+export type BatchNormState = {
+  readonly mean: Tensor
+  readonly variance: Tensor
+}
+
+/** What forward keeps: x̂, 1/√(σ² + ε) per feature, and the mode (the vjp differs). */
+export interface BatchNormTape {
+  readonly mode: 'train' | 'eval'
+  readonly xhat: Tensor
+  readonly invStd: Tensor
+}
+
+/** Layout of a batch for batchNorm: N·outer groups of `inner` values for each of F features. */
+interface Layout {
+  readonly F: number
+  /** Values per feature per example: 1 for [N, F], H·W for [N, C, H, W]. */
+  readonly inner: number
+  readonly N: number
+}
+
+const layoutOf = (x: Tensor): Layout => {
+  const N = x.shape[0] as number
+  const F = x.shape[1] as number
+  return { N, F, inner: x.shape.length === 4 ? (x.shape[2] as number) * (x.shape[3] as number) : 1 }
+}
+
+/**
+ * Batch normalisation for [F] (after dense) or [C, H, W] (after conv) inputs.
+ * @example pipe(conv2d(16, 3, { padding: 'same', bias: false }), batchNorm(), relu)
+ */
+export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams, BatchNormState, BatchNormTape> => {
+  const momentum = options.momentum ?? 0.99
+  const eps = options.eps ?? 1e-5
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) throw new RangeError(`batchNorm: momentum must be in [0, 1), got ${String(momentum)}`)
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new RangeError(`batchNorm: eps must be a positive number, got ${String(eps)}`)
+  const name = 'batchNorm'
+  return {
+    name,
+    spec: { kind: 'batchNorm', momentum, eps },
+    init: (_key, inShape) => {
+      if (inShape.length !== 1 && inShape.length !== 3) {
+        return E.left(new ShapeError([name], `input shape: expected [features] or [channels, height, width], got ${T.showShape(inShape)}`))
+      }
+      const F = inShape[0] as number
+      return E.right({
+        outShape: inShape,
+        params: { gamma: T.ones([F]), beta: T.zeros([F]) },
+        state: { mean: T.zeros([F]), variance: T.ones([F]) },
+      })
+    },
+    forward: (p, s, x, ctx) => {
+      const F = p.gamma.shape[0] as number
+      checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])
+      const { N, inner } = layoutOf(x)
+      const m = N * inner
+      const v = x.data
+      const mean = T.buffer(F)
+      const variance = T.buffer(F)
+      if (ctx.mode === 'train') {
+        if (m === 0) throw new ShapeError([name], `train mode needs at least one value per feature, got input ${T.showShape(x.shape)}`)
+        for (let n = 0; n < N; n++) {
+          for (let f = 0; f < F; f++) {
+            const base = (n * F + f) * inner
+            for (let k = 0; k < inner; k++) mean[f] = mean[f]! + v[base + k]!
+          }
+        }
+        for (let f = 0; f < F; f++) mean[f] = mean[f]! / m
+        for (let n = 0; n < N; n++) {
+          for (let f = 0; f < F; f++) {
+            const base = (n * F + f) * inner
+            for (let k = 0; k < inner; k++) {
+              const d = v[base + k]! - mean[f]!
+              variance[f] = variance[f]! + d * d
+            }
+          }
+        }
+        for (let f = 0; f < F; f++) variance[f] = variance[f]! / m
+      } else {
+        mean.set(s.mean.data)
+        variance.set(s.variance.data)
+      }
+      const invStd = T.buffer(F)
+      for (let f = 0; f < F; f++) invStd[f] = 1 / Math.sqrt(variance[f]! + eps)
+      const xhat = T.buffer(v.length)
+      const y = T.buffer(v.length)
+      const gamma = p.gamma.data
+      const beta = p.beta.data
+      for (let n = 0; n < N; n++) {
+        for (let f = 0; f < F; f++) {
+          const base = (n * F + f) * inner
+          for (let k = base; k < base + inner; k++) {
+            xhat[k] = (v[k]! - mean[f]!) * invStd[f]!
+            y[k] = gamma[f]! * xhat[k]! + beta[f]!
+          }
+        }
+      }
+      const state: BatchNormState =
+        ctx.mode === 'train'
+          ? {
+              mean: T.generate([F], (f) => momentum * s.mean.data[f]! + (1 - momentum) * mean[f]!),
+              variance: T.generate([F], (f) => momentum * s.variance.data[f]! + (1 - momentum) * variance[f]!),
+            }
+          : s
+      return { y: T.fromData(x.shape, y), state, tape: { mode: ctx.mode, xhat: T.fromData(x.shape, xhat), invStd: T.fromData([F], invStd) } }
+    },
+    vjp: (p, { mode, xhat, invStd }, dy) => {
+      const { N, F, inner } = layoutOf(xhat)
+      checkInput(name, dy, xhat.shape.slice(1))
+      const m = N * inner
+      const g = dy.data
+      const h = xhat.data
+      const dgamma = T.buffer(F) // Σ dy · x̂
+      const dbeta = T.buffer(F) //  Σ dy
+      for (let n = 0; n < N; n++) {
+        for (let f = 0; f < F; f++) {
+          const base = (n * F + f) * inner
+          for (let k = base; k < base + inner; k++) {
+            dbeta[f] = dbeta[f]! + g[k]!
+            dgamma[f] = dgamma[f]! + g[k]! * h[k]!
+          }
+        }
+      }
+      const gamma = p.gamma.data
+      const inv = invStd.data
+      const dx = T.buffer(g.length)
+      for (let n = 0; n < N; n++) {
+        for (let f = 0; f < F; f++) {
+          const base = (n * F + f) * inner
+          const a = gamma[f]! * inv[f]!
+          if (mode === 'eval') {
+            for (let k = base; k < base + inner; k++) dx[k] = a * g[k]!
+          } else {
+            // mean(dx̂) = γ·Σdy/m and mean(dx̂·x̂) = γ·Σdy·x̂/m
+            const meanDy = dbeta[f]! / m
+            const meanDyXhat = dgamma[f]! / m
+            for (let k = base; k < base + inner; k++) dx[k] = a * (g[k]! - meanDy - h[k]! * meanDyXhat)
+          }
+        }
+      }
+      return { dx: T.fromData(xhat.shape, dx), dp: { gamma: T.fromData([F], dgamma), beta: T.fromData([F], dbeta) } }
+    },
+  }
+}

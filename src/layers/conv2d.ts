@@ -1,0 +1,107 @@
+/**
+ * conv2d: the 2-D convolution layer (strictly, a cross-correlation, as in every DL library).
+ *
+ *   x: [N, C, H, W]   W: [F, C, KH, KW]   b: [F]   y: [N, F, OH, OW]
+ *   forward   y[n,f,oh,ow] = b[f] + Σ_c,i,j W[f,c,i,j] · x[n, c, oh·sh − pt + i·dh, ow·sw − pl + j·dw]
+ *   vjp       dx = the same sums run backwards: each y hands dy·W back to the pixels it read
+ *             dW[f,c,i,j] = Σ_n,oh,ow dy[n,f,oh,ow] · x[n, c, oh·sh − pt + i·dh, ow·sw − pl + j·dw]
+ *             db[f] = Σ_n,oh,ow dy[n,f,oh,ow]
+ *
+ * The loops live in src/kernels/conv.ts: naive seven-deep nests to read, and im2col + GEMM to
+ * run; `useKernels('reference')` selects the naive ones.
+ */
+import * as E from 'fp-ts/Either'
+import type * as Key from '../key.ts'
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { convBiasGrad, convKernels, type ConvWindow } from '../kernels/conv.ts'
+import { checkPadding, pair, planWindow, positivePair, withBatch, type Pair, type Padding } from '../kernels/window.ts'
+import { checkInput, none, ShapeError, type Layer, type None } from '../layer.ts'
+import { initWeights, type Initializer } from './dense.ts'
+
+/** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
+export type Conv2dParams = { readonly W: Tensor; readonly b: Tensor } | { readonly W: Tensor }
+
+/** What conv2d's forward keeps for its vjp: the input (dW needs it). */
+export interface Conv2dTape {
+  readonly x: Tensor
+}
+
+/** Options of conv2d. */
+export interface Conv2dOptions {
+  /** Step of the window, one number or [rows, columns] (default 1). */
+  readonly stride?: Pair
+  /** 'valid' (none, the default), 'same' (output ⌈input / stride⌉), or zero rows/columns added on each side. */
+  readonly padding?: Padding
+  /** Distance between kernel taps (default 1: contiguous). */
+  readonly dilation?: Pair
+  /** Add a learned bias per filter (default true). Biases start at zero. */
+  readonly bias?: boolean
+  /** Kernel initialiser, with fan-in C·KH·KW and fan-out F·KH·KW (default 'he'). */
+  readonly init?: Initializer
+}
+
+/**
+ * A 2-D convolution with `filters` output channels on [C, H, W] inputs.
+ * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2), flatten, dense(10))
+ */
+export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> => {
+  const name = 'conv2d'
+  if (!Number.isInteger(filters) || filters < 1) throw new RangeError(`conv2d: filters must be a positive integer, got ${filters}`)
+  const kernel = positivePair(name, 'kernelSize', kernelSize)
+  const stride = positivePair(name, 'stride', options.stride ?? 1)
+  const dilation = positivePair(name, 'dilation', options.dilation ?? 1)
+  const padding = checkPadding(name, options.padding ?? 'valid')
+  const bias = options.bias ?? true
+  const init = options.init ?? 'he'
+  if (!['he', 'glorot', 'lecun', 'zeros'].includes(init)) throw new RangeError(`conv2d: unknown init '${String(init)}'`)
+  const [KH, KW] = kernel
+
+  /** The window for a per-example [C, H, W] input, or a ShapeError naming the layer and both shapes. */
+  const plan = (inShape: readonly number[]): ConvWindow | ShapeError => {
+    if (inShape.length !== 3) return new ShapeError([name], `input shape: expected [channels, height, width], got ${T.showShape(inShape)}`)
+    const [C, H, W] = inShape as [number, number, number]
+    const p = planWindow({ kernel, stride, dilation, padding }, C, H, W)
+    if (typeof p === 'string') return new ShapeError([name], `${p}; input shape ${T.showShape(inShape)}`)
+    return { ...p.window, F: filters }
+  }
+  const geometry = (x: Tensor): ConvWindow => {
+    const g = plan(x.shape.slice(1))
+    if (g instanceof ShapeError) throw g
+    return withBatch(g, x.shape[0] as number) as ConvWindow
+  }
+
+  return {
+    name,
+    spec: { kind: 'conv2d', filters, kernelSize: [KH, KW], stride: [...stride], padding: typeof padding === 'string' ? padding : [...pair(padding)], dilation: [...dilation], bias, init },
+    init: (key: Key.Key, inShape) => {
+      const g = plan(inShape)
+      if (g instanceof ShapeError) return E.left(g)
+      const fanIn = g.C * KH * KW
+      const W = initWeights(key, [filters, g.C, KH, KW], fanIn, filters * KH * KW, init)
+      const params: Conv2dParams = bias ? { W, b: T.zeros([filters]) } : { W }
+      return E.right({ outShape: [filters, g.OH, g.OW], params, state: none })
+    },
+    forward: (p, s, x) => {
+      checkInput(name, x, [p.W.shape[1] as number, null, null])
+      const g = geometry(x)
+      const y = T.buffer(g.N * g.F * g.OH * g.OW)
+      convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, y)
+      return { y: T.fromData([g.N, g.F, g.OH, g.OW], y), state: s, tape: { x } }
+    },
+    vjp: (p, { x }, dy) => {
+      const g = geometry(x)
+      checkInput(name, dy, [g.F, g.OH, g.OW])
+      const k = convKernels()
+      const dx = T.buffer(x.data.length)
+      k.inputGrad(g, dy.data, p.W.data, dx)
+      const dW = T.buffer(p.W.data.length)
+      k.kernelGrad(g, x.data, dy.data, dW)
+      const W = T.fromData(p.W.shape, dW)
+      if (!('b' in p)) return { dx: T.fromData(x.shape, dx), dp: { W } }
+      const db = T.buffer(filters)
+      convBiasGrad(g, dy.data, db)
+      return { dx: T.fromData(x.shape, dx), dp: { W, b: T.fromData([filters], db) } }
+    },
+  }
+}

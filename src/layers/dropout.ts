@@ -1,0 +1,59 @@
+/**
+ * dropout (inverted): in train mode each value is dropped with probability p and the survivors
+ * are scaled by 1/(1 − p), so the expected output equals the input and eval mode needs no
+ * rescaling. In eval mode it is the identity.
+ *
+ *   train   m = bernoulli(ctx.key, keep = 1 − p) / (1 − p)     (the mask, kept in the tape)
+ *           y  = x ⊙ m            dx = dy ⊙ m
+ *   eval    y  = x                dx = dy
+ *
+ * The mask comes from ctx.key alone, so a forward is a pure function of (x, key): the same key
+ * drops the same units.
+ */
+import * as E from 'fp-ts/Either'
+import * as Key from '../key.ts'
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { guard, none, type Layer, type None } from '../layer.ts'
+
+/** Options of dropout. */
+export interface DropoutOptions {
+  /** The probability of dropping each value, in [0, 1) (not the keep probability). */
+  readonly dropProb: number
+}
+
+/** What dropout's forward keeps: the scaled mask (0 or 1/(1 − p) per value), or null in eval mode. */
+export interface DropoutTape {
+  readonly mask: Tensor | null
+}
+
+/**
+ * Inverted dropout with drop probability `dropProb`.
+ * @example pipe(dense(128), relu, dropout({ dropProb: 0.5 }), dense(10))
+ */
+export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape> => {
+  const p = options?.dropProb
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
+    throw new RangeError(`dropout: dropProb is the probability of dropping a value and must be a number in [0, 1), got ${String(p)}`)
+  }
+  const name = 'dropout'
+  const scale = 1 / (1 - p)
+  return {
+    name,
+    spec: { kind: 'dropout', dropProb: p },
+    init: (_key, inShape) => E.right({ outShape: inShape, params: none, state: none }),
+    forward: (_p, s, x, ctx) => {
+      if (ctx.mode === 'eval' || p === 0) return { y: x, state: s, tape: { mask: null } }
+      const keep = Key.bernoulli(ctx.key, x.shape, 1 - p).data // 1 = keep, 0 = drop
+      const m = T.buffer(keep.length)
+      const y = T.buffer(keep.length)
+      const v = x.data
+      for (let i = 0; i < m.length; i++) {
+        m[i] = keep[i]! * scale
+        y[i] = v[i]! * m[i]!
+      }
+      return { y: T.fromData(x.shape, y), state: s, tape: { mask: T.fromData(x.shape, m) } }
+    },
+    vjp: (_p, { mask }, dy) => ({ dx: mask === null ? dy : guard(name, () => T.mul(dy, mask)), dp: none }),
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Checkpoint files (Node only). Saving is atomic: the text is written to a temporary file in the
+ * same directory, flushed to disk (fsync), and renamed over the target, and the directory is
+ * flushed too. A rename within one file system replaces the name in one step, so a crash, a
+ * kill or a full disk at any moment leaves either the old file, whole, or the new one, whole;
+ * never a half-written or empty checkpoint. A failed save removes its temporary file. A process
+ * killed mid-save (SIGKILL) cannot clean up: it leaves a `.<name>.<pid>.<n>.tmp` file beside the
+ * target, which is never read and may be deleted.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import * as E from 'fp-ts/Either'
+import type { Layer } from '../layer.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import type { Tree } from '../tree.ts'
+import type { JsonObject } from '../io/codecs.ts'
+import { encodeCheckpoint, modelCheckpoint, parseCheckpoint, type Checkpoint, type CheckpointInput, type DecodeOptions } from '../io/checkpoint.ts'
+import { IoError } from '../io/error.ts'
+
+let saves = 0 // distinguishes temp files of successive saves in one process (names only; never affects results)
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const CHUNK = 1 << 22
+
+/** Writes a string in UTF-8 pieces (never splitting a surrogate pair), so a huge text is never copied whole. */
+const writeText = (fd: number, text: string): void => {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + CHUNK)
+    const last = text.charCodeAt(end - 1)
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end-- // keep a surrogate pair together
+    const bytes = Buffer.from(text.slice(start, end), 'utf8')
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off)
+    start = end
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the
+ * directory. Creates the directory if needed. Throws an IoError (kind 'io') if any step fails,
+ * after removing the temp file; the old file at `path`, if any, is untouched.
+ */
+export const writeFileAtomic = (path: string, data: string | Uint8Array): void => {
+  const dir = dirname(path)
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${saves++}.tmp`)
+  let fd: number | undefined
+  try {
+    mkdirSync(dir, { recursive: true })
+    fd = openSync(tmp, 'wx', 0o644)
+    if (typeof data === 'string') writeText(fd, data)
+    else for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, Math.min(data.length - off, CHUNK))
+    fsyncSync(fd)
+    closeSync(fd)
+    fd = undefined
+    renameSync(tmp, path)
+  } catch (e) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd)
+      } catch {
+        // already failing; the write error is the one to report
+      }
+    }
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // the temp file may never have been created
+    }
+    throw new IoError('io', path, `cannot save: ${message(e)}; any previous file there is unchanged`, { cause: e })
+  }
+  // Make the rename itself durable. Some platforms cannot fsync a directory; the file is saved either way.
+  try {
+    const dfd = openSync(dir, 'r')
+    try {
+      fsyncSync(dfd)
+    } finally {
+      closeSync(dfd)
+    }
+  } catch {
+    // best effort
+  }
+}
+
+/**
+ * Encodes and saves a checkpoint atomically. The encoding (and its validation) happens before the
+ * file is touched, so an invalid checkpoint throws an IoError and leaves any old file as it was.
+ * @example saveCheckpoint('out/run.json', IO.trainingCheckpoint({ model, inShape: [2], state, runKey: key }))
+ */
+export const saveCheckpoint = (path: string, input: CheckpointInput): void => writeFileAtomic(path, encodeCheckpoint(input))
+
+/** What saveModel needs: the network, its per-example input shape, params, state and optional metadata. */
+export interface SaveModelOptions<P extends Tree, S extends Tree, Tape> {
+  readonly model: Layer<P, S, Tape>
+  readonly inShape: Shape
+  readonly params: P
+  readonly state: S
+  readonly metadata?: JsonObject
+}
+
+/**
+ * Saves a trained model (spec, params, state, metadata) to a JSON checkpoint file, atomically.
+ * @example saveModel('out/mnist-mlp.json', { model, inShape: [1, 28, 28], params: state.params, state: state.state, metadata: { testAccuracy: 0.981 } })
+ */
+export const saveModel = <P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void =>
+  saveCheckpoint(path, modelCheckpoint(options.model, options.inShape, options.params, options.state, options.metadata ?? {}))
+
+/**
+ * Reads and fully validates a checkpoint file. Never throws: Left(IoError) with kind 'io' when the
+ * file cannot be read, or any decoding kind (see IO.parseCheckpoint).
+ * @example
+ * const ck = loadCheckpoint('out/mnist-mlp.json')
+ * if (E.isLeft(ck)) throw ck.left
+ */
+export const loadCheckpoint = (path: string, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
+  let bytes: Uint8Array
+  try {
+    bytes = readFileSync(path)
+  } catch (e) {
+    return E.left(new IoError('io', path, `cannot read the checkpoint file: ${message(e)}`, { cause: e }))
+  }
+  const r = parseCheckpoint(bytes, options)
+  return E.isLeft(r) ? E.left(new IoError(r.left.kind, r.left.path, `${r.left.detail} (in ${path})`, { cause: r.left })) : r
+}

@@ -1,0 +1,232 @@
+/**
+ * Rendering plots in Node: Vega-Lite spec → Vega spec (vega-lite's compile) → SVG (a headless
+ * vega View, no browser and no canvas) → PNG (resvg, a Rust SVG renderer shipped as a native
+ * binary). Also fit callbacks that redraw the training history while a run goes on.
+ *
+ * Everything here is synchronous, so a plot can be written from inside fit's callbacks, which
+ * run in a synchronous loop (an awaited render would only finish after training).
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, extname, join, resolve } from 'node:path'
+import { Resvg } from '@resvg/resvg-js'
+import * as vega from 'vega'
+import type { LoggerInterface, Spec as VegaSpec } from 'vega'
+import { compile } from 'vega-lite'
+import { history as historySpec, type HistoryOptions } from '../plot/history.ts'
+import type { VegaLiteSpec } from '../plot/spec.ts'
+import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
+import type { TrainState } from '../train/state.ts'
+
+/** Options of rendering. */
+export interface RenderOptions {
+  /** Called with each warning of vega-lite or vega (default: printed to stderr). */
+  readonly onWarning?: (message: string) => void
+}
+
+/** Options of PNG rendering. */
+export interface PngOptions extends RenderOptions {
+  /** Device pixels per SVG pixel (default 2, sharp on high-density screens). */
+  readonly scale?: number
+  /** Font files to use besides the system's (text needs at least one font installed). */
+  readonly fontFiles?: readonly string[]
+  /** The family for text that names none available (default 'DejaVu Sans', then any installed). */
+  readonly defaultFontFamily?: string
+}
+
+const defaultWarn = (message: string): void => {
+  process.stderr.write(`plot: ${message}\n`)
+}
+
+/** A vega logger that hands warnings and errors to one function and drops the rest. */
+const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
+  let level = vega.Warn
+  const logger = {
+    level(l?: number) {
+      if (l === undefined) return level
+      level = l
+      return logger
+    },
+    error(...args: unknown[]) {
+      onWarning(args.map(String).join(' '))
+      return logger
+    },
+    warn(...args: unknown[]) {
+      if (level >= vega.Warn) onWarning(args.map(String).join(' '))
+      return logger
+    },
+    info() {
+      return logger
+    },
+    debug() {
+      return logger
+    },
+  }
+  return logger as LoggerInterface
+}
+
+/**
+ * Compiles a Vega-Lite spec to a Vega spec (what vega renders). The spec is copied first: vega
+ * writes ids into the data rows it ingests, and the caller's spec must stay as it was.
+ * @example toVega(Plot.history(history)).marks
+ */
+export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec =>
+  compile(structuredClone(spec), { logger: loggerFor(options.onWarning ?? defaultWarn) }).spec
+
+/** A fresh headless View of a spec. vega numbers gradient and clip ids from global counters; resetting them first makes the same spec give the same SVG, byte for byte. */
+const headlessView = (spec: VegaLiteSpec, onWarning: (message: string) => void): vega.View => {
+  vega.resetSVGDefIds()
+  return new vega.View(vega.parse(toVega(spec, { onWarning })), { renderer: 'none', logger: loggerFor(onWarning), logLevel: vega.Warn })
+}
+
+/** What a headless vega View holds after it ran: the parts an SVG renderer needs. */
+interface ViewInternals {
+  readonly _viewWidth: number
+  readonly _viewHeight: number
+  readonly _origin: readonly [number, number]
+  readonly _scenegraph: { readonly root: unknown }
+}
+
+/** vega's headless SVG renderer (the one view.toSVG() uses). */
+interface SvgStringRenderer {
+  initialize(el: null, width: number, height: number, origin: readonly number[], scaleFactor: number): SvgStringRenderer
+  background(color: unknown): SvgStringRenderer
+  render(scene: unknown): SvgStringRenderer
+  svg(): string
+}
+
+/**
+ * Renders a spec to an SVG document, synchronously. view.toSVG() is async only to wait for
+ * external data and images; these specs hold their data inline and draw no images, so running
+ * the dataflow and the headless SVG renderer directly gives the same document (the tests hold
+ * this equal to toSVG's output) without waiting.
+ * @example writeFileSync('loss.svg', toSvg(Plot.stepHistory(history)))
+ */
+export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string => {
+  const onWarning = options.onWarning ?? defaultWarn
+  const view = headlessView(spec, onWarning)
+  view.run() // synchronous for inline data: no loads, no pre-run callbacks
+  const v = view as unknown as ViewInternals
+  const pad = view.padding() as { top: number; bottom: number; left: number; right: number }
+  const module = (vega as unknown as { renderModule: (name: string) => { headless: new (loader: unknown) => SvgStringRenderer } }).renderModule('svg')
+  const renderer = new module.headless(view.loader())
+    .initialize(null, v._viewWidth + pad.left + pad.right, v._viewHeight + pad.top + pad.bottom, [pad.left + v._origin[0], pad.top + v._origin[1]], 1)
+    .background(view.background())
+  const svg = renderer.render(v._scenegraph.root).svg()
+  view.finalize()
+  return svg
+}
+
+/**
+ * The same SVG through vega's public, asynchronous API (view.toSVG), for comparison and for
+ * callers that prefer it.
+ */
+export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> => {
+  const view = headlessView(spec, options.onWarning ?? defaultWarn)
+  const svg = await view.toSVG()
+  view.finalize()
+  return svg
+}
+
+/**
+ * Renders an SVG document (e.g. from toSvg) to PNG bytes with resvg.
+ * @example writeFileSync('loss.png', svgToPng(toSvg(spec), { scale: 2 }))
+ */
+export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => {
+  const scale = options.scale ?? 2
+  if (!(scale > 0 && scale <= 16)) throw new RangeError(`svgToPng: scale must be in (0, 16], got ${scale}`)
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: options.defaultFontFamily ?? 'DejaVu Sans', ...(options.fontFiles === undefined ? {} : { fontFiles: [...options.fontFiles] }) },
+  })
+  return resvg.render().asPng()
+}
+
+/**
+ * Renders a spec to PNG bytes.
+ * @example writeFileSync('confusion.png', toPng(Plot.confusionMatrix(labels, predictions)))
+ */
+export const toPng = (spec: VegaLiteSpec, options: PngOptions = {}): Uint8Array => svgToPng(toSvg(spec, options), options)
+
+let tempCounter = 0
+
+/** Writes bytes or text to path atomically: a temp file beside it, then a rename (a reader never sees half a file; a failure leaves the old file whole). */
+const writeAtomic = (path: string, content: string | Uint8Array): void => {
+  mkdirSync(dirname(path), { recursive: true })
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`)
+  try {
+    writeFileSync(tmp, content)
+    renameSync(tmp, path)
+  } catch (e) {
+    rmSync(tmp, { force: true })
+    throw e
+  }
+}
+
+/**
+ * Renders a spec to a file, by the path's extension: `.png`, `.svg`, or `.json` (the Vega-Lite
+ * spec itself, for the online Vega editor or vega-embed). Creates the directory; writes through
+ * a temp file and a rename. Returns the absolute path.
+ * @example console.log(`wrote ${writePlot(Plot.history(history), 'out/history.png')}`)
+ */
+export const writePlot = (spec: VegaLiteSpec, path: string, options: PngOptions = {}): string => {
+  const ext = extname(path).toLowerCase()
+  const content = ext === '.png' ? toPng(spec, options) : ext === '.svg' ? toSvg(spec, options) : ext === '.json' ? JSON.stringify(spec) : undefined
+  if (content === undefined) throw new RangeError(`writePlot: cannot tell the format of '${path}'; end the name with .png, .svg or .json`)
+  const abs = resolve(path)
+  writeAtomic(abs, content)
+  return abs
+}
+
+/** Options of plotCallbacks. */
+export interface PlotCallbacksOptions {
+  /** The folder to write into (created if missing). */
+  readonly dir: string
+  /** Redraw after every this many epochs (default 1), and always at the end. */
+  readonly every?: number
+  /** File format (default 'png'). */
+  readonly format?: 'png' | 'svg'
+  /** File name without extension (default 'history'). */
+  readonly name?: string
+  /** Options of the history chart (smoothing, log loss axis, ...). */
+  readonly history?: HistoryOptions
+  /** PNG options. */
+  readonly png?: PngOptions
+  /** Called with the path after each write (e.g. to print it once). */
+  readonly onWrite?: (path: string) => void
+}
+
+/**
+ * fit callbacks that keep `<dir>/history.png` up to date: the training history is redrawn at
+ * the end of every `every` epochs and at the end of the run. Open the file in a viewer that
+ * reloads, and watch training as it goes.
+ * @example Train.fit({ ..., callbacks: [progress(), plotCallbacks({ dir: 'out/run', every: 5 })] })
+ */
+export const plotCallbacks = <St extends TrainState>(options: PlotCallbacksOptions): Callbacks<St> => {
+  const every = options.every ?? 1
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`plotCallbacks: every must be a positive integer, got ${every}`)
+  const path = join(options.dir, `${options.name ?? 'history'}.${options.format ?? 'png'}`)
+  const steps: StepRecord[] = []
+  const epochs: EpochRecord[] = []
+  let drawn = -1 // epochs in the last drawing
+  const draw = (h: History): void => {
+    if ((h.steps.length === 0 && h.epochs.length === 0) || h.epochs.length === drawn) return
+    drawn = h.epochs.length
+    const written = writePlot(historySpec(h, options.history), path, options.png)
+    options.onWrite?.(written)
+  }
+  return {
+    onStart: () => {
+      steps.length = 0
+      epochs.length = 0
+      drawn = -1
+    },
+    onStep: ({ step, epoch, metrics }) => {
+      steps.push({ step, epoch, loss: metrics.loss, accuracy: metrics.accuracy })
+    },
+    onEpochEnd: ({ record }) => {
+      epochs.push(record)
+      if ((record.epoch + 1) % every === 0) draw({ steps, epochs })
+    },
+    onEnd: ({ history }) => draw(history),
+  }
+}

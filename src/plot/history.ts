@@ -1,0 +1,163 @@
+/**
+ * Training curves from a fit History: loss and accuracy per step (raw and smoothed) and per
+ * epoch (train against validation). One function per view, and `history` for all of them.
+ */
+import type { History } from '../train/fit.ts'
+import { defaultSmoothing, ema } from './smooth.ts'
+import { PlotError, round6, SCHEMA, thinIndices, type Panel, type VegaLiteSpec } from './spec.ts'
+
+/** Options of the history charts. */
+export interface HistoryOptions {
+  /** The chart's title (default 'training history'). */
+  readonly title?: string
+  /** EMA factor α in [0, 1) for the per-step curves (default: a window of about 1/50 of the steps). */
+  readonly smoothing?: number
+  /** Longest per-step series drawn; longer ones are thinned evenly after smoothing (default 1500). */
+  readonly maxPoints?: number
+  /** The loss axis: 'linear' (default) or 'log' (shows late progress when the loss spans decades). */
+  readonly lossScale?: 'linear' | 'log'
+  /** Size of each panel in pixels (default 320 × 180). */
+  readonly width?: number
+  readonly height?: number
+}
+
+type Metric = 'loss' | 'accuracy'
+
+/** One point of a long-format series: the x value, the y value, and which line it belongs to. */
+interface Row {
+  readonly x: number
+  readonly value: number
+  readonly series: string
+}
+
+/** Series names, in legend order, and their colours: light for raw steps, dark for the trend. */
+const STEP_SERIES = ['per step', 'smoothed'] as const
+const STEP_COLORS = ['#a6cee3', '#1f5fa8']
+const EPOCH_SERIES = ['train', 'validation'] as const
+const EPOCH_COLORS = ['#1f5fa8', '#e6550d']
+
+const hasAccuracy = (h: History): boolean => h.steps.length > 0 && h.steps.every((s) => s.accuracy !== undefined)
+
+const checkHistory = (where: string, h: History): void => {
+  if (h.steps.length === 0 && h.epochs.length === 0) throw new PlotError(`${where}: the history is empty (no steps and no epochs were recorded)`)
+}
+
+/** The per-step rows of one metric: the raw values and their EMA, thinned to maxPoints. */
+export const stepRows = (h: History, metric: Metric, options: HistoryOptions = {}): Row[] => {
+  const values = h.steps.map((s) => (metric === 'loss' ? s.loss : (s.accuracy ?? NaN)))
+  const smoothing = options.smoothing ?? defaultSmoothing(values.length)
+  const smooth = ema(values, smoothing)
+  const rows: Row[] = []
+  for (const i of thinIndices(values.length, options.maxPoints ?? 1500)) {
+    const x = (h.steps[i] as { step: number }).step
+    rows.push({ x, value: round6(values[i] as number), series: STEP_SERIES[0] })
+    rows.push({ x, value: round6(smooth[i] as number), series: STEP_SERIES[1] })
+  }
+  return rows
+}
+
+/** The per-epoch rows of one metric: train and, where recorded, validation; x is the epoch, counted from 1. */
+export const epochRows = (h: History, metric: Metric): Row[] => {
+  const rows: Row[] = []
+  for (const e of h.epochs) {
+    const train = metric === 'loss' ? e.loss : e.accuracy
+    const val = metric === 'loss' ? e.valLoss : e.valAccuracy
+    if (train !== undefined) rows.push({ x: e.epoch + 1, value: round6(train), series: EPOCH_SERIES[0] })
+    if (val !== undefined) rows.push({ x: e.epoch + 1, value: round6(val), series: EPOCH_SERIES[1] })
+  }
+  return rows
+}
+
+const panel = (rows: readonly Row[], metric: Metric, by: 'step' | 'epoch', options: HistoryOptions): Panel => {
+  // only the series present get a legend entry (no 'validation' without a validation set)
+  const all: readonly string[] = by === 'step' ? STEP_SERIES : EPOCH_SERIES
+  const present = all.filter((name) => rows.some((r) => r.series === name))
+  const names = present
+  const colors = present.map((name) => (by === 'step' ? STEP_COLORS : EPOCH_COLORS)[all.indexOf(name)] as string)
+  const log = metric === 'loss' && options.lossScale === 'log'
+  return {
+    title: `${metric} per ${by}`,
+    width: options.width ?? 320,
+    height: options.height ?? 180,
+    data: { values: rows.map((r) => ({ ...r })) },
+    mark: by === 'step' ? { type: 'line', strokeWidth: 1.5 } : { type: 'line', point: rows.length <= 80 },
+    encoding: {
+      x: by === 'epoch'
+        ? { field: 'x', type: 'quantitative', title: by, axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false, nice: false, padding: 8 } } // padding: room for the first and last points
+        : { field: 'x', type: 'quantitative', title: by },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: metric,
+        scale: log ? { type: 'log' } : { zero: false },
+        axis: metric === 'accuracy' ? { format: '.0%' } : {},
+      },
+      color: { field: 'series', type: 'nominal', title: null, scale: { domain: [...names], range: colors }, legend: { orient: 'bottom' } },
+      // draw the raw steps first, the trend on top
+      order: { field: 'series', sort: 'descending' },
+      tooltip: [
+        { field: 'series', type: 'nominal' },
+        { field: 'x', type: 'quantitative', title: by },
+        { field: 'value', type: 'quantitative', title: metric, format: metric === 'accuracy' ? '.2%' : '.4f' },
+      ],
+    },
+  }
+}
+
+const metricsOf = (h: History): Metric[] => (hasAccuracy(h) ? ['loss', 'accuracy'] : ['loss'])
+
+/**
+ * Loss (and accuracy, for classifiers) at every step: the raw values, light, and their EMA on top.
+ * @example writePlot(Plot.stepHistory(history, { smoothing: 0.95 }), 'out/steps.svg')
+ */
+export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
+  checkHistory('stepHistory', h)
+  if (h.steps.length === 0) throw new PlotError('stepHistory: the history has no steps')
+  return {
+    $schema: SCHEMA,
+    title: options.title ?? 'training per step',
+    hconcat: metricsOf(h).map((m) => panel(stepRows(h, m, options), m, 'step', options)),
+  }
+}
+
+/**
+ * Loss (and accuracy) of each epoch: the training mean against the validation set. The training
+ * figure averages the steps of the epoch, taken while the weights were still changing, and the
+ * validation figure is measured at its end, so early on validation can look better than train.
+ * @example writePlot(Plot.epochHistory(history), 'out/epochs.png')
+ */
+export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
+  checkHistory('epochHistory', h)
+  if (h.epochs.length === 0) throw new PlotError('epochHistory: the history has no epochs')
+  return {
+    $schema: SCHEMA,
+    title: options.title ?? 'training per epoch',
+    hconcat: (h.epochs.every((e) => e.accuracy !== undefined) ? (['loss', 'accuracy'] as const) : (['loss'] as const)).map((m) =>
+      panel(epochRows(h, m), m, 'epoch', options),
+    ),
+  }
+}
+
+/**
+ * The whole training history: a row of per-step curves (raw and smoothed) above a row of
+ * per-epoch curves (train against validation), loss on the left, accuracy on the right.
+ * @example
+ * const { history } = Train.fit({ ... })
+ * writePlot(Plot.history(history), 'out/history.png')
+ */
+export const history = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
+  checkHistory('history', h)
+  const rows: Panel[] = []
+  if (h.steps.length > 0) rows.push({ hconcat: metricsOf(h).map((m) => panel(stepRows(h, m, options), m, 'step', options)) })
+  if (h.epochs.length > 0) {
+    const ms: Metric[] = h.epochs.every((e) => e.accuracy !== undefined) ? ['loss', 'accuracy'] : ['loss']
+    rows.push({ hconcat: ms.map((m) => panel(epochRows(h, m), m, 'epoch', options)) })
+  }
+  return {
+    $schema: SCHEMA,
+    title: options.title ?? 'training history',
+    vconcat: rows,
+    // each row has its own series (per step / smoothed, train / validation), so its own legend
+    resolve: { scale: { color: 'independent' } },
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The bad-input catalogue: every way of calling chainrule wrongly that the issue lists, each with
+ * the error it gets. Every error is a typed class (or a tagged Either left) whose message says
+ * what was wrong and where.
+ */
+import * as E from 'fp-ts/Either'
+import { describe, expect, test } from 'vitest'
+import { Data, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../src/index.ts'
+import * as IO from '../src/io/index.ts'
+
+const xor = Data.xor(Key.fromSeed(0), 40)
+const mlp = L.pipe(L.dense(4), L.relu, L.dense(2))
+const fitOptions = { model: mlp, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data: xor, epochs: 1, batchSize: 8, key: Key.fromSeed(1) }
+
+/** The error f throws, checked to be of class C. */
+const thrown = <C extends new (...args: never[]) => Error>(cls: C, f: () => unknown): InstanceType<C> => {
+  try {
+    f()
+  } catch (e) {
+    expect(e).toBeInstanceOf(cls)
+    return e as InstanceType<C>
+  }
+  throw new Error(`expected a ${cls.name}, but nothing was thrown`)
+}
+
+describe('input shape wrong for the network', () => {
+  const p = L.initialize(mlp, Key.fromSeed(0), [2])
+  const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
+  test('forward with the wrong number of features: ShapeError naming the layer path and both shapes', () => {
+    const e = thrown(L.ShapeError, () => mlp.forward(p.params, p.state, T.zeros([5, 3]), ctx))
+    expect(e.message).toBe('pipe[0].dense: input shape: expected [N, 2], got [5, 3]')
+    expect(e.path).toEqual(['pipe[0]', 'dense'])
+  })
+  test('an image given to a dense layer without flatten: init fails with the layer path', () => {
+    const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.dense(4)), Key.fromSeed(0), [1, 28, 28]))
+    expect(e.message).toBe('pipe[0].dense: input shape: expected [features] (flatten images first), got [1, 28, 28]')
+  })
+  test('a flat vector given to a conv layer: the ShapeError names the conv layer', () => {
+    const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.conv2d(2, 3)), Key.fromSeed(0), [784]))
+    expect(e.message).toMatch(/^pipe\[0\]\.conv2d: input shape: expected \[channels, height, width\], got \[784\]/)
+  })
+  test('a loaded model predicting on the wrong shape', () => {
+    const ck = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(mlp, [2], p.params, p.state)))
+    if (E.isLeft(ck)) throw ck.left
+    expect(() => Train.predict(ck.right.model, ck.right.params, ck.right.state, T.zeros([3, 5]))).toThrow('pipe[0].dense: input shape: expected [N, 2], got [3, 5]')
+  })
+})
+
+describe('non-finite values in inputs or labels', () => {
+  test('Data.make names the first NaN input and its example', () => {
+    const e = thrown(Data.DataError, () => Data.make(T.tensor([[0, 1], [2, NaN]]), T.tensor([0, 1])))
+    expect(e.message).toBe('make: x[1, 1] is NaN (example 1); data must be finite')
+  })
+  test('Data.make names an infinite label', () => {
+    expect(() => Data.make(T.tensor([[0], [1]]), T.tensor([0, Infinity]))).toThrow('make: y[1] is Infinity (example 1); data must be finite')
+  })
+  test('losses reject non-finite targets', () => {
+    expect(() => Loss.mse(T.tensor([[1]]), T.tensor([[NaN]]))).toThrow(Loss.LossError)
+    expect(() => Loss.softmaxCrossEntropy(T.tensor([[1, 2]]), T.tensor([[0.5, NaN]]))).toThrow('softmaxCrossEntropy: target has a non-finite value (NaN) at flat index 1')
+  })
+  test('a batch with NaN inputs handed straight to trainStep stops with the input stage named', () => {
+    const opt = Optim.sgd({ lr: 0.1 })
+    const ts = Train.initState(mlp, opt, Key.fromSeed(0), [2])
+    const e = thrown(Train.NonFiniteError, () => Train.trainStep(mlp, Loss.softmaxCrossEntropy, opt)(ts, { x: T.tensor([[0, NaN]]), y: T.tensor([1]) }))
+    expect(e.stage).toBe('input')
+    expect(e.message).toContain('the input batch has x[0, 1] = NaN')
+  })
+})
+
+describe('labels out of range or not integers', () => {
+  test.each([
+    [3, 'softmaxCrossEntropy: label 3 at row 1 is not a class index in 0..1'],
+    [-1, 'softmaxCrossEntropy: label -1 at row 1 is not a class index in 0..1'],
+    [0.5, 'softmaxCrossEntropy: label 0.5 at row 1 is not a class index in 0..1'],
+  ])('label %d', (label, message) => {
+    const e = thrown(Loss.LossError, () => Loss.softmaxCrossEntropy(T.zeros([2, 2]), T.tensor([0, label])))
+    expect(e.message).toBe(message)
+  })
+  test('in training, the first step stops with the bad label named', () => {
+    const data = Data.make(xor.x, T.map((v) => v * 2)(xor.y)) // labels 0 and 2 for a 2-class network
+    expect(() => Train.fit({ ...fitOptions, data })).toThrow(/label 2 at row \d+ is not a class index in 0\.\.1/)
+  })
+  test('an MNIST labels file with a label outside 0..9 is a bad-label MnistError naming example and byte', () => {
+    const images = Data.encodeIdx({ type: 'ubyte', shape: [2, 2, 2], data: [0, 0, 0, 0, 1, 1, 1, 1] })
+    const labels = Data.encodeIdx({ type: 'ubyte', shape: [2], data: [3, 12] })
+    const r = Data.Mnist.fromIdx(images, labels)
+    expect(E.isLeft(r) && r.left.kind).toBe('bad-label')
+    expect(E.isLeft(r) && r.left.message).toBe('labels file: label 12 of example 1 (byte 9) is not a class in 0..9')
+  })
+})
+
+describe('batch size mismatch between inputs and targets', () => {
+  test('Data.make with different row counts', () => {
+    expect(() => Data.make(T.zeros([4, 2]), T.zeros([3]))).toThrow('make: x has 4 rows (shape [4, 2]) but y has 3 (shape [3]); they must match')
+  })
+  test('a loss given predictions and targets of different batch sizes', () => {
+    expect(() => Loss.softmaxCrossEntropy(T.zeros([4, 2]), T.zeros([3]))).toThrow('softmaxCrossEntropy: batch sizes differ, prediction [4, 2] vs target [3]')
+    expect(() => Loss.mse(T.zeros([4, 1]), T.zeros([3, 1]))).toThrow('mse: batch sizes differ, prediction [4, 1] vs target [3, 1]')
+  })
+})
+
+describe('empty data', () => {
+  const empty = Data.make(T.zeros([0, 2]), T.zeros([0]))
+  test('batching or fitting an empty data set', () => {
+    expect(() => Data.batches(null, empty, 1)).toThrow('batches: the data set is empty (x has shape [0, 2])')
+    expect(() => Train.fit({ ...fitOptions, data: empty })).toThrow(Data.DataError)
+  })
+  test('evaluating on an empty data set, and a loss on an empty batch', () => {
+    const p = L.initialize(mlp, Key.fromSeed(0), [2])
+    expect(() => Train.evaluate(mlp, p.params, p.state, empty, { loss: Loss.mse })).toThrow('evaluate: the data set is empty')
+    expect(() => Loss.mse(T.zeros([0, 1]), T.zeros([0, 1]))).toThrow('mse: empty batch')
+  })
+})
+
+describe('batch size 0 or larger than the data', () => {
+  test.each([0, -1, 2.5, NaN])('fit with batchSize %d', (batchSize) => {
+    expect(() => Train.fit({ ...fitOptions, batchSize })).toThrow(`fit: batchSize must be a positive integer, got ${batchSize}`)
+  })
+  test('fit with a batch larger than the data set', () => {
+    expect(() => Train.fit({ ...fitOptions, batchSize: 41 })).toThrow('batchSize must be an integer in 1..40 (the data set size), got 41')
+  })
+  test('Data.batches with 0', () => {
+    expect(() => Data.batches(null, xor, 0)).toThrow(Data.DataError)
+  })
+})
+
+describe('invalid hyper-parameters', () => {
+  test.each([
+    ['sgd lr 0', () => Optim.sgd({ lr: 0 }), 'sgd: lr must be finite and > 0, got 0'],
+    ['sgd lr < 0', () => Optim.sgd({ lr: -0.1 }), 'sgd: lr must be finite and > 0, got -0.1'],
+    ['sgd lr NaN', () => Optim.sgd({ lr: NaN }), 'sgd: lr must be finite and > 0, got NaN'],
+    ['sgd momentum 1', () => Optim.sgd({ lr: 0.1, momentum: 1 }), 'sgd: momentum must be in [0, 1), got 1'],
+    ['sgd momentum NaN', () => Optim.sgd({ lr: 0.1, momentum: NaN }), 'sgd: momentum must be in [0, 1), got NaN'],
+    ['adam b2 1', () => Optim.adam({ lr: 0.1, b2: 1 }), 'adam: b2 must be in [0, 1), got 1'],
+    ['adam eps 0', () => Optim.adam({ lr: 0.1, eps: 0 }), 'adam: eps must be finite and > 0, got 0'],
+    ['a schedule starting at NaN', () => Schedule.cosineDecay({ init: NaN, steps: 10 }), 'cosineDecay: init must be'],
+  ])('%s: OptimError', (_name, make, message) => {
+    const e = thrown(Optim.OptimError, make)
+    expect(e.message.startsWith(message)).toBe(true)
+  })
+  test.each([
+    ['dropProb 1', () => L.dropout({ dropProb: 1 }), 'dropout: dropProb is the probability of dropping a value and must be a number in [0, 1), got 1'],
+    ['dropProb -0.1', () => L.dropout({ dropProb: -0.1 }), 'got -0.1'],
+    ['dropProb NaN', () => L.dropout({ dropProb: NaN }), 'got NaN'],
+    ['dense units 0', () => L.dense(0), 'dense: units must be a positive integer, got 0'],
+    ['leakyRelu alpha NaN', () => L.leakyRelu(NaN), 'leakyRelu: alpha must be a finite number, got NaN'],
+    ['batchNorm momentum 1', () => L.batchNorm({ momentum: 1 }), 'batchNorm: momentum must be in [0, 1), got 1'],
+    ['conv2d kernel 0', () => L.conv2d(2, 0), 'conv2d: kernelSize must be a positive integer or a pair of them, got 0'],
+  ])('%s: RangeError from the layer constructor', (_name, make, message) => {
+    const e = thrown(RangeError, make)
+    expect(e.message).toContain(message)
+  })
+  test('the same hyper-parameters in a spec are IoErrors at their path', () => {
+    const r = IO.fromSpec({ kind: 'pipe', children: [{ kind: 'dropout', dropProb: 1.5 }] })
+    expect(E.isLeft(r) && r.left.message).toBe('spec.children[0].dropProb: expected a number in [0, 1), got 1.5')
+  })
+})
+
+describe('a grads tree whose structure differs from the params tree', () => {
+  const params = L.initialize(mlp, Key.fromSeed(0), [2]).params
+  const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+  test('a missing leaf: TreeError naming the first differing path', () => {
+    const grads = [params[0], [], { W: params[2].W }] as unknown as Tree.Tree
+    const e = thrown(Tree.TreeError, () => opt.update(grads, opt.init(params), params))
+    expect(e.message).toBe("sgd.update: the gradients do not have the params' structure, at [2]: a record {W, b} vs a record {W} (params vs gradients)")
+  })
+  test('a leaf of the wrong shape', () => {
+    const grads = Tree.map(params, (p, path) => (path === '[0].W' ? T.zeros([4, 2]) : p))
+    expect(() => Optim.applyUpdates(params, grads)).toThrow("applyUpdates: the updates do not have the params' structure, at [0].W: shape [2, 4] vs [4, 2] (params vs updates)")
+  })
+  test('an optimizer state from another model', () => {
+    const other = L.initialize(L.pipe(L.dense(3), L.relu, L.dense(2)), Key.fromSeed(0), [2]).params
+    expect(() => opt.update(params, opt.init(other), params)).toThrow(Tree.TreeError)
+  })
+})
+
+describe('corrupt, truncated or mislabelled IDX files', () => {
+  const good = Data.encodeIdx({ type: 'ubyte', shape: [2, 2, 2], data: [1, 2, 3, 4, 5, 6, 7, 8] })
+  const idxError = (bytes: Uint8Array): Data.IdxError => {
+    const r = Data.decodeIdx(bytes)
+    if (E.isRight(r)) throw new Error('expected an IdxError')
+    return r.left
+  }
+  test('truncated data: the kind, the offset and both lengths', () => {
+    const e = idxError(good.subarray(0, good.length - 3))
+    expect(e.kind).toBe('truncated-data')
+    expect(e.offset).toBe(good.length - 3)
+    expect(e.expected).toBe(good.length)
+  })
+  test('a truncated header, a bad magic number, a gzip file, an unknown type, trailing bytes', () => {
+    expect(idxError(good.subarray(0, 6)).kind).toBe('truncated-header')
+    expect(idxError(Uint8Array.from([1, 0, 8, 1, 0, 0, 0, 0])).kind).toBe('bad-magic')
+    expect(idxError(Uint8Array.from([0x1f, 0x8b, 8, 0])).message).toContain('this looks like a gzip file: decompress it first')
+    expect(idxError(Uint8Array.from([0, 0, 0x42, 1, 0, 0, 0, 0])).kind).toBe('unknown-type')
+    expect(idxError(Uint8Array.from([...good, 0])).kind).toBe('trailing-bytes')
+  })
+  test('mislabelled files: images and labels swapped is a wrong-rank MnistError naming the file', () => {
+    const labels = Data.encodeIdx({ type: 'ubyte', shape: [2], data: [1, 2] })
+    const r = Data.Mnist.fromIdx(labels, good)
+    expect(E.isLeft(r) && r.left.kind).toBe('wrong-rank')
+    expect(E.isLeft(r) && r.left.file).toBe('images')
+  })
+  test('images and labels of different lengths: count-mismatch', () => {
+    const labels = Data.encodeIdx({ type: 'ubyte', shape: [3], data: [1, 2, 3] })
+    const r = Data.Mnist.fromIdx(good, labels)
+    expect(E.isLeft(r) && r.left.message).toBe('the images file holds 2 images but the labels file holds 3 labels')
+  })
+})
+
+describe('checkpoints (full catalogue in test/checkpoint.test.ts)', () => {
+  const p = L.initialize(mlp, Key.fromSeed(0), [2])
+  const doc = JSON.parse(IO.encodeCheckpoint(IO.modelCheckpoint(mlp, [2], p.params, p.state))) as Record<string, unknown>
+  const fail = (u: unknown): IO.IoError => {
+    const r = IO.decodeCheckpoint(u)
+    if (E.isRight(r)) throw new Error('expected an IoError')
+    return r.left
+  }
+  test.each([
+    ['wrong format', { ...doc, format: 'onnx' }, 'wrong-format', 'format'],
+    ['wrong version', { ...doc, version: 0 }, 'unsupported-version', 'version'],
+    ['truncated tensor', { ...doc, params: [{ W: { dtype: 'float64', shape: [2, 4], data: 'AAAA' } }, [], (doc['params'] as unknown[])[2]] }, 'wrong-length', 'params[0].W'],
+    ['spec/params mismatch', { ...doc, spec: { kind: 'pipe', children: [{ kind: 'dense', units: 5, init: 'he', bias: true }, { kind: 'relu' }, { kind: 'dense', units: 2, init: 'he', bias: true }] } }, 'shape-mismatch', 'params[0].W'],
+  ])('%s', (_name, u, kind, path) => {
+    const e = fail(u)
+    expect([e.kind, e.path]).toEqual([kind, path])
+  })
+})

@@ -1,0 +1,206 @@
+/**
+ * Convolution kernels: the fast family (im2col + blocked GEMM) equals the naive loops for the
+ * forward product and both backward products, over random shapes, strides, paddings and
+ * dilations; and the naive loops equal a convolution written out by hand.
+ *
+ * Tolerance. Both families compute each output as the same sum of products, in different
+ * orders (and the fast one also adds exact zeros for padding taps). For any order the rounding
+ * error is at most γ_k·Σ|terms| with γ_k = k·u/(1 − k·u), u = 2⁻⁵³ (Higham §3.1), so
+ *   |fast − naive| ≤ 1e-12 · Σ|terms|
+ * for every sum length here. Σ|terms| per output is the naive kernel run on |x|, |w|, |dy|.
+ */
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { Key, T, useKernels, withKernels } from '../src/index.ts'
+import { col2im, convKernels, fastConv, im2col, makeFastConv, naiveConv, type ConvWindow } from '../src/kernels/conv.ts'
+import { gemmReference } from '../src/kernels/gemm.ts'
+import { planWindow, span, type Padding } from '../src/kernels/window.ts'
+
+const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
+const RTOL = 1e-12
+
+interface Case {
+  readonly g: ConvWindow
+  readonly padding: Padding
+  readonly seed: number
+}
+
+/** Random geometries; H and W are made large enough (with `.map`) for the window to fit its padded input. */
+const cases: fc.Arbitrary<Case> = fc
+  .record({
+    N: fc.integer({ min: 1, max: 3 }),
+    C: fc.integer({ min: 1, max: 3 }),
+    F: fc.integer({ min: 1, max: 5 }),
+    kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+    stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    dilation: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    padding: fc.oneof(
+      fc.constant<Padding>('valid'),
+      fc.constant<Padding>('same'),
+      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map((p): Padding => p),
+    ),
+    extra: fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })),
+    seed: fc.integer(),
+  })
+  .map(({ N, C, F, kernel, stride, dilation, padding, extra, seed: s }) => {
+    const fit = (axis: 0 | 1): number => {
+      const need = span(kernel[axis], dilation[axis])
+      const pad = padding === 'valid' || padding === 'same' ? 0 : (padding as readonly [number, number])[axis]
+      return Math.max(1, need - 2 * pad) + extra[axis]
+    }
+    const p = planWindow({ kernel, stride, dilation, padding }, C, fit(0), fit(1), N)
+    if (typeof p === 'string') throw new Error(`test generator: ${p}`)
+    return { g: { ...p.window, F }, padding, seed: s }
+  })
+
+const abs = (a: Float64Array): Float64Array => a.map(Math.abs)
+
+/** Random operands of a case: x, w, b and a cotangent dy, from its seed. */
+const operands = (c: Case) => {
+  const { N, C, H, W, F, KH, KW, OH, OW } = c.g
+  const [k1, k2, k3, k4] = Key.split(Key.fromSeed(c.seed), 4) as [Key.Key, Key.Key, Key.Key, Key.Key]
+  return {
+    x: Key.normal(k1, [N * C * H * W]).data,
+    w: Key.normal(k2, [F * C * KH * KW]).data,
+    b: Key.normal(k3, [F]).data,
+    dy: Key.normal(k4, [N * F * OH * OW]).data,
+  }
+}
+
+const expectClose = (what: string, fast: Float64Array, naive: Float64Array, magnitude: Float64Array): void => {
+  expect(fast.length).toBe(naive.length)
+  for (let i = 0; i < naive.length; i++) {
+    const err = Math.abs(fast[i]! - naive[i]!)
+    if (err > RTOL * magnitude[i]! + 1e-300) {
+      throw new Error(`${what}[${i}]: fast ${fast[i]} vs naive ${naive[i]} (error ${err.toExponential(2)}, bound ${(RTOL * magnitude[i]!).toExponential(2)})`)
+    }
+  }
+}
+
+const describeCase = (c: Case): string => {
+  const g = c.g
+  return `N${g.N} C${g.C} ${g.H}x${g.W} F${g.F} k${g.KH}x${g.KW} s${g.SH},${g.SW} d${g.DH},${g.DW} pad ${JSON.stringify(c.padding)} → ${g.OH}x${g.OW}`
+}
+
+const property = (name: string, check: (c: Case) => void): void => {
+  test(name, () => {
+    fc.assert(
+      fc.property(cases, (c) => {
+        try {
+          check(c)
+        } catch (e) {
+          throw new Error(`${describeCase(c)}: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }),
+      { seed, numRuns: 200 },
+    )
+  })
+}
+
+describe('fast conv kernels = naive conv kernels (random shapes, strides, paddings, dilations; 1e-12 relative)', () => {
+  property('forward, with and without bias', (c) => {
+    const { x, w, b } = operands(c)
+    const n = c.g.N * c.g.F * c.g.OH * c.g.OW
+    for (const bias of [b, undefined]) {
+      const yNaive = T.buffer(n)
+      const yFast = T.buffer(n).fill(Number.NaN) // every output must be written
+      const mag = T.buffer(n)
+      naiveConv.forward(c.g, x, w, bias, yNaive)
+      fastConv.forward(c.g, x, w, bias, yFast)
+      naiveConv.forward(c.g, abs(x), abs(w), bias && abs(bias), mag)
+      expectClose('y', yFast, yNaive, mag)
+    }
+  })
+
+  property('input gradient dx', (c) => {
+    const { w, dy } = operands(c)
+    const n = c.g.N * c.g.C * c.g.H * c.g.W
+    const dxNaive = T.buffer(n)
+    const dxFast = T.buffer(n).fill(Number.NaN)
+    const mag = T.buffer(n)
+    naiveConv.inputGrad(c.g, dy, w, dxNaive)
+    fastConv.inputGrad(c.g, dy, w, dxFast)
+    naiveConv.inputGrad(c.g, abs(dy), abs(w), mag)
+    expectClose('dx', dxFast, dxNaive, mag)
+  })
+
+  property('kernel gradient dW', (c) => {
+    const { x, dy } = operands(c)
+    const n = c.g.F * c.g.C * c.g.KH * c.g.KW
+    const dwNaive = T.buffer(n)
+    const dwFast = T.buffer(n).fill(Number.NaN)
+    const mag = T.buffer(n)
+    naiveConv.kernelGrad(c.g, x, dy, dwNaive)
+    fastConv.kernelGrad(c.g, x, dy, dwFast)
+    naiveConv.kernelGrad(c.g, abs(x), abs(dy), mag)
+    expectClose('dW', dwFast, dwNaive, mag)
+  })
+
+  property('im2col + GEMM on any Gemm: makeFastConv(gemmReference) = naive as well', (c) => {
+    const { x, w, b, dy } = operands(c)
+    const k = makeFastConv(gemmReference)
+    const y1 = T.buffer(c.g.N * c.g.F * c.g.OH * c.g.OW)
+    const y2 = T.buffer(y1.length)
+    const mag = T.buffer(y1.length)
+    naiveConv.forward(c.g, x, w, b, y1)
+    k.forward(c.g, x, w, b, y2)
+    naiveConv.forward(c.g, abs(x), abs(w), abs(b), mag)
+    expectClose('y', y2, y1, mag)
+    const d1 = T.buffer(w.length)
+    const d2 = T.buffer(w.length)
+    naiveConv.kernelGrad(c.g, x, dy, d1)
+    k.kernelGrad(c.g, x, dy, d2)
+    const magW = T.buffer(w.length)
+    naiveConv.kernelGrad(c.g, abs(x), abs(dy), magW)
+    expectClose('dW', d2, d1, magW)
+  })
+
+  property('col2im is the adjoint of im2col: <cols, im2col(x)> = <col2im(cols), x>', (c) => {
+    const { x } = operands(c)
+    const g = { ...c.g, N: 1 }
+    const rows = g.C * g.KH * g.KW * g.OH * g.OW
+    const colsOfX = T.buffer(rows)
+    im2col(g, x, 0, colsOfX)
+    const cols = Key.normal(Key.fromSeed(c.seed ^ 1), [rows]).data
+    const back = T.buffer(g.C * g.H * g.W)
+    col2im(g, cols, 0, back)
+    const lhs = T.dot(T.fromData([rows], cols), T.fromData([rows], colsOfX))
+    const rhs = T.dot(T.fromData([back.length], back), T.fromData([back.length], x.subarray(0, back.length)))
+    expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(lhs)) * rows)
+  })
+})
+
+describe('the naive forward is the convolution written out by hand', () => {
+  test('1 channel, 3x3 input, 2x2 kernel, stride 1, no padding', () => {
+    // y[i][j] = x[i][j]·1 + x[i][j+1]·2 + x[i+1][j]·3 + x[i+1][j+1]·4
+    const x = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9])
+    const w = Float64Array.from([1, 2, 3, 4])
+    const g: ConvWindow = { N: 1, C: 1, H: 3, W: 3, F: 1, KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1, PT: 0, PL: 0, OH: 2, OW: 2 }
+    const y = T.buffer(4)
+    naiveConv.forward(g, x, w, undefined, y)
+    expect(Array.from(y)).toEqual([1 + 4 + 12 + 20, 2 + 6 + 15 + 24, 4 + 10 + 21 + 32, 5 + 12 + 24 + 36])
+  })
+})
+
+describe('the kernel switch', () => {
+  test("useKernels('reference') selects the naive loops, 'fast' the im2col + GEMM ones", () => {
+    expect(convKernels()).toBe(fastConv)
+    withKernels('reference', () => expect(convKernels()).toBe(naiveConv))
+    useKernels('reference')
+    try {
+      expect(convKernels()).toBe(naiveConv)
+    } finally {
+      useKernels('fast')
+    }
+    expect(convKernels()).toBe(fastConv)
+  })
+
+  test('the kernels reject arrays that do not match the geometry', () => {
+    const g: ConvWindow = { N: 1, C: 1, H: 3, W: 3, F: 1, KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1, PT: 0, PL: 0, OH: 2, OW: 2 }
+    for (const k of [naiveConv, fastConv]) {
+      expect(() => k.forward(g, T.buffer(8), T.buffer(4), undefined, T.buffer(4))).toThrow(/x has 8 values, the geometry needs 9/)
+      expect(() => k.inputGrad(g, T.buffer(4), T.buffer(3), T.buffer(9))).toThrow(/w has 3 values/)
+      expect(() => k.kernelGrad(g, T.buffer(9), T.buffer(4), T.buffer(5))).toThrow(/dw has 5 values/)
+    }
+  })
+})
