@@ -1,18 +1,25 @@
 /**
- * GEMM benchmark: GFLOP/s of gemmReference and gemmBlocked on square sizes and on the
- * batch-64 MLP (784-128-64-10) products, forward and backward (transposed operands).
+ * GEMM benchmark: GFLOP/s of gemmReference, gemmBlocked (plain JS) and gemmWasm (WebAssembly
+ * SIMD, one thread) on square sizes and on the batch-64 MLP (784-128-64-10) products, forward
+ * and backward (transposed operands).
  *
  *   npx tsx bench/gemm.ts                 # the table
  *   npx tsx bench/gemm.ts --rounds=9      # more rounds per shape (default 7)
- *   npx tsx bench/gemm.ts --tune          # also compare a few block sizes for gemmBlocked
+ *   npx tsx bench/gemm.ts --tune          # also compare a few block sizes for both fast kernels
  *   npx tsx bench/gemm.ts --no-reference  # skip the (slow) reference kernel
+ *   npx tsx bench/gemm.ts --only=512,fwd  # only shapes whose label contains one of these
  *
  * Method: every implementation is warmed up on a shape first, then calibrated so one sample
  * takes ≥ ~150 ms, then the implementations are timed in interleaved rounds (A, B, A, B, …) so
  * a noisy machine slows them alike. Printed: median, min and max GFLOP/s over the rounds.
- * FLOPs are counted as 2·m·n·k (one multiply and one add per term).
+ * FLOPs are counted as 2·m·n·k (one multiply and one add per term). The wasm figures include
+ * copying the operands into WebAssembly memory and the result back out.
+ *
+ * After the table: the targets of issue #7 for the wasm kernel (512 on one thread ≥ 18 GFLOP/s;
+ * the batch-64 MLP products within 15% of the 512 figure) and the whole MLP step's GEMM time.
  */
 import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm } from '../src/kernels/gemm.ts'
+import { gemmWasm, makeGemmWasm, wasmSimdAvailable } from '../src/kernels/wasm/gemm.ts'
 
 interface Shape {
   readonly label: string
@@ -23,6 +30,8 @@ interface Shape {
   readonly transA: boolean
   /** B is stored n×k row-major and read through a transposed view. */
   readonly transB: boolean
+  /** One of the products of a batch-64 MLP 784-128-64-10 training step. */
+  readonly mlp?: boolean
 }
 
 interface Impl {
@@ -38,25 +47,43 @@ const WARMUP_MS = 300
 
 const square = (s: number): Shape => ({ label: `${s}x${s}·${s}x${s}`, m: s, n: s, k: s, transA: false, transB: false })
 
-const shapes: Shape[] = [
+const mlp = (label: string, m: number, n: number, k: number, transA: boolean, transB: boolean): Shape =>
+  ({ label, m, n, k, transA, transB, mlp: true })
+
+const allShapes: Shape[] = [
   square(256),
   square(512),
   square(1024),
-  { label: 'fwd  64x784·784x128', m: 64, n: 128, k: 784, transA: false, transB: false },
-  { label: 'fwd  64x128·128x64', m: 64, n: 64, k: 128, transA: false, transB: false },
-  { label: 'fwd  64x64·64x10', m: 64, n: 10, k: 64, transA: false, transB: false },
-  { label: 'dW1  (64x784)ᵀ·64x128', m: 784, n: 128, k: 64, transA: true, transB: false },
-  { label: 'dx1  64x128·(784x128)ᵀ', m: 64, n: 784, k: 128, transA: false, transB: true },
-  { label: 'dW2  (64x128)ᵀ·64x64', m: 128, n: 64, k: 64, transA: true, transB: false },
-  { label: 'dx2  64x64·(128x64)ᵀ', m: 64, n: 128, k: 64, transA: false, transB: true },
-  { label: 'dW3  (64x64)ᵀ·64x10', m: 64, n: 10, k: 64, transA: true, transB: false },
-  { label: 'dx3  64x10·(64x10)ᵀ', m: 64, n: 64, k: 10, transA: false, transB: true },
+  mlp('fwd  64x784·784x128', 64, 128, 784, false, false),
+  mlp('fwd  64x128·128x64', 64, 64, 128, false, false),
+  mlp('fwd  64x64·64x10', 64, 10, 64, false, false),
+  mlp('dW1  (64x784)ᵀ·64x128', 784, 128, 64, true, false),
+  mlp('dx1  64x128·(784x128)ᵀ', 64, 784, 128, false, true),
+  mlp('dW2  (64x128)ᵀ·64x64', 128, 64, 64, true, false),
+  mlp('dx2  64x64·(128x64)ᵀ', 64, 128, 64, false, true),
+  mlp('dW3  (64x64)ᵀ·64x10', 64, 10, 64, true, false),
+  mlp('dx3  64x10·(64x10)ᵀ', 64, 64, 10, false, true),
 ]
+const onlyArg = process.argv.find((s) => s.startsWith('--only='))
+const only = onlyArg === undefined ? [] : onlyArg.slice('--only='.length).split(',')
+const shapes = only.length === 0 ? allShapes : allShapes.filter((sh) => only.some((o) => sh.label.includes(o)))
+
 
 const impls: Impl[] = []
 if (!args.has('--no-reference')) impls.push({ name: 'reference', gemm: gemmReference })
 impls.push({ name: 'blocked', gemm: gemmBlocked })
+impls.push({ name: wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemm: gemmWasm })
 if (args.has('--tune')) {
+  for (const [mc, kc, nc] of [
+    [64, 256, 2048],
+    [128, 128, 2048],
+    [128, 384, 2048],
+    [256, 256, 2048],
+    [128, 256, 1024],
+    [96, 512, 1024],
+  ] as const) {
+    impls.push({ name: `wasm ${mc}/${kc}/${nc}`, gemm: makeGemmWasm({ blocks: { mc, kc, nc } }) })
+  }
   for (const [mc, kc, nc] of [
     [64, 256, 2048],
     [96, 256, 2048],
@@ -118,60 +145,92 @@ interface Row {
   readonly rounds: number
 }
 
-function benchShape(shape: Shape): Row[] {
-  const ops = operands(shape)
-  const flops = 2 * shape.m * shape.n * shape.k
-  // Warm up (lets TurboFan tier up) and calibrate reps so a sample takes ≥ SAMPLE_MS.
-  const reps = impls.map((impl) => {
-    let calls = 0
-    const t0 = performance.now()
-    do {
-      impl.gemm(shape.m, shape.n, shape.k, ops.a, ops.b, ops.c, 0, false)
-      calls++
-    } while (performance.now() - t0 < WARMUP_MS && calls < 1_000_000)
-    const perCall = (performance.now() - t0) / calls
-    return Math.max(1, Math.ceil(SAMPLE_MS / perCall))
+/** One (shape, kernel) pair: its operands, calls per sample, and the GFLOP/s of each round's sample. */
+interface Cell {
+  readonly shape: Shape
+  readonly impl: Impl
+  readonly ops: Operands
+  readonly reps: number
+  /** A sample takes over a second (the reference at 1024): it gets at most 3 rounds. */
+  readonly slow: boolean
+  /** GFLOP/s per round; NaN for the rounds a slow cell sits out. */
+  readonly gflops: number[]
+}
+
+/**
+ * Warms up and calibrates every (shape, kernel) pair, then runs the rounds: each round samples
+ * every shape with every kernel, alternating the order, so drift on a noisy machine hits every
+ * kernel and every shape alike and figures from the same round can be compared as ratios.
+ */
+function benchAll(): Cell[][] {
+  const cells = shapes.map((shape) => {
+    const ops = operands(shape)
+    return impls.map((impl): Cell => {
+      // Warm up (lets TurboFan tier up) and calibrate reps so a sample takes ≥ SAMPLE_MS.
+      let calls = 0
+      const t0 = performance.now()
+      do {
+        impl.gemm(shape.m, shape.n, shape.k, ops.a, ops.b, ops.c, 0, false)
+        calls++
+      } while (performance.now() - t0 < WARMUP_MS && calls < 1_000_000)
+      const perCall = (performance.now() - t0) / calls
+      const reps = Math.max(1, Math.ceil(SAMPLE_MS / perCall))
+      return { shape, impl, ops, reps, slow: perCall * reps > 1000, gflops: [] }
+    })
   })
-  // Slow samples (the reference at 1024) get fewer rounds so the run stays short.
-  const slowest = Math.max(...impls.map((impl, i) => time(impl, shape, 1, ops) * reps[i]!))
-  const rounds = slowest > 1000 ? Math.min(ROUNDS, 3) : ROUNDS
-  const gflops: number[][] = impls.map(() => [])
-  for (let round = 0; round < rounds; round++) {
-    // Interleave, and alternate who goes first, so drift hits every implementation alike.
-    const order = round % 2 === 0 ? impls.map((_, i) => i) : impls.map((_, i) => impls.length - 1 - i)
-    for (const i of order) {
-      const ms = time(impls[i]!, shape, reps[i]!, ops)
-      gflops[i]!.push((flops * reps[i]!) / (ms * 1e-3) / 1e9)
+  for (let round = 0; round < ROUNDS; round++) {
+    const flip = <T>(xs: readonly T[]): readonly T[] => (round % 2 === 0 ? xs : [...xs].reverse())
+    for (const row of flip(cells)) {
+      for (const cell of flip(row)) {
+        if (cell.slow && round >= 3) {
+          cell.gflops.push(NaN)
+          continue
+        }
+        const { m, n, k } = cell.shape
+        const ms = time(cell.impl, cell.shape, cell.reps, cell.ops)
+        cell.gflops.push((2 * m * n * k * cell.reps) / (ms * 1e-3) / 1e9)
+      }
     }
+    process.stderr.write(`\rround ${round + 1}/${ROUNDS}`)
   }
-  return impls.map((impl, i) => {
-    const g = gflops[i]!
-    const med = median(g)
-    return {
-      shape: shape.label,
-      impl: impl.name,
-      med,
-      min: Math.min(...g),
-      max: Math.max(...g),
-      msPerCall: flops / (med * 1e9) * 1e3,
-      reps: reps[i]!,
-      rounds,
-    }
-  })
+  process.stderr.write('\n')
+  return cells
+}
+
+function toRow(cell: Cell): Row {
+  const g = cell.gflops.filter((x) => !Number.isNaN(x))
+  const med = median(g)
+  const { m, n, k } = cell.shape
+  return {
+    shape: cell.shape.label,
+    impl: cell.impl.name,
+    med,
+    min: Math.min(...g),
+    max: Math.max(...g),
+    msPerCall: (2 * m * n * k) / (med * 1e9) * 1e3,
+    reps: cell.reps,
+    rounds: g.length,
+  }
+}
+
+/** min, median and max of a list, formatted with `digits` decimals. */
+function spread(xs: readonly number[], digits: number): string {
+  return `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)})`
 }
 
 function pad(s: string, w: number, right = false): string {
   return right ? s.padStart(w) : s.padEnd(w)
 }
 
-const header = ['shape', 'kernel', 'median', 'min', 'max', 'ms/call', 'vs ref']
-const widths = [24, 22, 8, 8, 8, 9, 7]
+const header = ['shape', 'kernel', 'median', 'min', 'max', 'ms/call', 'vs js']
+const widths = [24, 24, 8, 8, 8, 9, 7]
+const cells = benchAll()
 console.log(`GEMM GFLOP/s, median (min/max) over interleaved rounds; Node ${process.version}`)
 console.log(header.map((h, i) => pad(h, widths[i]!, i >= 2)).join('  '))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
-for (const shape of shapes) {
-  const rows = benchShape(shape)
-  const ref = rows.find((r) => r.impl === 'reference')
+for (const row of cells) {
+  const rows = row.map(toRow)
+  const js = rows.find((r) => r.impl === 'blocked')
   for (const r of rows) {
     const cells = [
       r.shape,
@@ -180,9 +239,37 @@ for (const shape of shapes) {
       r.min.toFixed(2),
       r.max.toFixed(2),
       r.msPerCall < 1 ? r.msPerCall.toFixed(3) : r.msPerCall.toFixed(1),
-      ref === undefined ? '' : `${(r.med / ref.med).toFixed(1)}x`,
+      js === undefined ? '' : `${(r.med / js.med).toFixed(1)}x`,
     ]
     console.log(cells.map((c, i) => pad(c, widths[i]!, i >= 2)).join('  '))
   }
 }
 console.log(`(${ROUNDS} rounds per shape, 3 where one sample exceeds 1 s; each sample ≥ ${SAMPLE_MS} ms)`)
+
+// Issue #7's targets for the wasm kernel, as ratios within each round (drift cancels), and
+// what one MLP training step spends in GEMM, per round.
+const column = (impl: string): Cell[] => cells.map((row) => row.find((c) => c.impl.name === impl)).filter((c) => c !== undefined)
+const wasmCells = column('wasm')
+const sq512 = wasmCells.find((c) => c.shape.label === square(512).label)
+console.log()
+if (sq512 !== undefined) {
+  const med = median(sq512.gflops)
+  console.log(`wasm 512: ${spread(sq512.gflops, 1)} GFLOP/s, median (min..max); target ≥ 18 on one thread: ${med >= 18 ? 'met' : 'NOT met'}`)
+  console.log('wasm MLP products as a share of the 512 figure of the same round, median (min..max):')
+  for (const c of wasmCells) {
+    if (c.shape.mlp !== true) continue
+    const ratios = c.gflops.map((g, r) => (100 * g) / sq512.gflops[r]!)
+    const ok = median(ratios) >= 85
+    console.log(`  ${pad(c.shape.label, 24)} ${spread(ratios, 0)}%${ok ? '' : '   more than 15% below'}`)
+  }
+}
+for (const impl of impls) {
+  const mlpCells = column(impl.name).filter((c) => c.shape.mlp === true)
+  if (mlpCells.length !== 9) continue
+  const flops = mlpCells.reduce((t, c) => t + 2 * c.shape.m * c.shape.n * c.shape.k, 0)
+  const stepMs = Array.from({ length: ROUNDS }, (_, r) =>
+    mlpCells.reduce((t, c) => t + (2 * c.shape.m * c.shape.n * c.shape.k) / (c.gflops[r]! * 1e6), 0),
+  ).filter((x) => !Number.isNaN(x))
+  if (stepMs.length === 0) continue
+  console.log(`MLP step GEMMs (9 products, ${(flops / 1e6).toFixed(1)} MFLOP), ${pad(impl.name, 10)}: ${spread(stepMs, 2)} ms per step`)
+}

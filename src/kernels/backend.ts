@@ -1,23 +1,37 @@
 /**
- * Which kernel family runs the heavy loops. 'reference' is the whiteboard version (read it to
- * learn); 'fast' is the cache-blocked one. The promise is agreement within 1e-12 relative
- * (property tests hold them to it). Today's GEMM pair even rounds identically, because both add
- * the products of each output element in the same k order, but later kernels (convolution,
- * WebAssembly) need not: pick one family per run when you need exact replays.
+ * Which kernel family runs the heavy loops:
+ * - 'reference': the whiteboard loops (gemmReference). Read them to learn; they are the oracle.
+ * - 'js': the plain-TypeScript fast kernels (gemmBlocked: cache blocking, packed panels).
+ * - 'wasm': the WebAssembly SIMD kernels (gemmWasm). Where the engine lacks WebAssembly SIMD
+ *   they run the 'js' kernels instead, with no error; `wasmSimdAvailable()` tells which.
+ * - 'fast' (the default): the fastest family available here. Today that is 'wasm'.
+ *
+ * The promise is agreement within 1e-12 relative (property tests hold every family to the
+ * reference). Today's GEMMs even round identically, because all three add the products of
+ * each output element in the same k order, but later kernels (convolution, two threads) need
+ * not: pick one family per run when you need exact replays.
  *
  * This is chainrule's one module-level setting. It selects an implementation, never a result.
  */
-export type KernelChoice = 'reference' | 'fast'
+import { gemmBlocked, gemmReference, type Gemm } from './gemm.ts'
+import { gemmWasm, wasmSimdAvailable } from './wasm/gemm.ts'
+
+export { wasmSimdAvailable }
+
+/** A kernel family: 'reference' (readable), 'js' (plain TS, blocked), 'wasm' (WebAssembly SIMD), 'fast' (the best available). */
+export type KernelChoice = 'reference' | 'js' | 'wasm' | 'fast'
+
+const choices: readonly KernelChoice[] = ['reference', 'js', 'wasm', 'fast']
 
 let current: KernelChoice = 'fast'
 
-/** The kernel family in use. */
+/** The kernel family in use, as selected ('fast' unless changed). */
 export const kernels = (): KernelChoice => current
 
 /** Selects the kernel family for every later call. */
 export const useKernels = (choice: KernelChoice): void => {
-  if (choice !== 'reference' && choice !== 'fast') {
-    throw new Error(`useKernels: expected 'reference' or 'fast', got ${String(choice)}`)
+  if (!choices.includes(choice)) {
+    throw new Error(`useKernels: expected one of ${choices.map((c) => `'${c}'`).join(', ')}, got ${String(choice)}`)
   }
   current = choice
 }
@@ -32,3 +46,20 @@ export const withKernels = <A>(choice: KernelChoice, f: () => A): A => {
     current = before
   }
 }
+
+/** The family that actually runs for a choice: 'fast' and 'wasm' are 'js' where WebAssembly SIMD is missing. */
+export const resolveKernels = (choice: KernelChoice = current): 'reference' | 'js' | 'wasm' =>
+  choice === 'reference' ? 'reference' : choice === 'js' || !wasmSimdAvailable() ? 'js' : 'wasm'
+
+/**
+ * The GEMM of a kernel family (all share the `Gemm` contract of ./gemm.ts).
+ *
+ * @example
+ * gemmFor('reference') === gemmReference
+ * gemmFor('fast')(m, n, k, view(a, m, k), view(b, k, n), c, 0, false) // c = a·b, WebAssembly where it can
+ */
+export const gemmFor = (choice: KernelChoice): Gemm =>
+  choice === 'reference' ? gemmReference : choice === 'js' ? gemmBlocked : gemmWasm
+
+/** The GEMM of the family in use: what matmul and the convolution kernels call. */
+export const currentGemm = (): Gemm => gemmFor(current)

@@ -96,7 +96,8 @@ function checkView(name: string, rows: number, cols: number, v: MatView): void {
   }
 }
 
-function checkArgs(m: number, n: number, k: number, a: MatView, b: MatView, c: Float64Array, cOffset: number): void {
+/** Validates a GEMM call (sizes, views inside their arrays, C large enough) before anything is written. */
+export function checkArgs(m: number, n: number, k: number, a: MatView, b: MatView, c: Float64Array, cOffset: number): void {
   if (!isNonNegInt(m) || !isNonNegInt(n) || !isNonNegInt(k)) {
     throw new RangeError(`gemm: m, n and k must be non-negative integers, got m=${m}, n=${n}, k=${k}`)
   }

@@ -1,6 +1,6 @@
 /** Matrix products, with the transposed variants backprop needs (never materialising a transpose). */
-import { gemmBlocked, gemmReference, view } from '../kernels/gemm.ts'
-import { kernels } from '../kernels/backend.ts'
+import { view } from '../kernels/gemm.ts'
+import { currentGemm } from '../kernels/backend.ts'
 import { buffer, showShape, TensorError, type Tensor } from './tensor.ts'
 
 const dims = (t: Tensor, where: string): [number, number] => {
@@ -19,8 +19,7 @@ const product = (a: Tensor, ta: boolean, b: Tensor, tb: boolean, where: string):
     )
   }
   const out = buffer(m * n)
-  const gemm = kernels() === 'fast' ? gemmBlocked : gemmReference
-  gemm(m, n, k, view(a.data, ar, ac, ta), view(b.data, br, bc, tb), out, 0, false)
+  currentGemm()(m, n, k, view(a.data, ar, ac, ta), view(b.data, br, bc, tb), out, 0, false)
   return { shape: [m, n], data: out }
 }
 
