@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import { Optim, Schedule, T, Tree } from '../src/index.ts'
 import { checkSgd, checkTransform, sgdLaws, transformLaws, type CheckTransformOptions } from '../laws/optim-laws.ts'
+import * as OptimLaws from '../laws/optim-laws.ts'
+import { Compare, runProperty } from '../laws/index.ts'
 
 type GT = Optim.GradientTransformation
 
@@ -335,5 +337,36 @@ describe('the laws reject broken transforms', () => {
   test('an SGD whose momentum 0 still keeps a (slightly leaky) trace fails the momentum-0 law', () => {
     const leaky = ({ lr }: { readonly lr: number }): GT => Optim.chain(Optim.traceMomentum({ decay: 1e-3 }), Optim.scaleByLearningRate(lr))
     expect(() => checkSgd(leaky, { name: 'leaky' })).toThrow(/momentum 0 = scaleByLearningRate, bit for bit" failed/)
+  })
+})
+
+describe('the fused sgd is the chain it is defined by, bit for bit', () => {
+  const configs: [string, Optim.SgdOptions][] = [
+    ['lr only', { lr: 0.3 }],
+    ['momentum', { lr: 0.1, momentum: 0.9 }],
+    ['nesterov', { lr: 0.1, momentum: 0.9, nesterov: true }],
+    ['weight decay', { lr: 0.2, weightDecay: 1e-2 }],
+    ['nesterov + weight decay + cosine schedule', { lr: Schedule.cosineDecay({ init: 0.5, steps: 5, floor: 0.01 }), momentum: 0.8, nesterov: true, weightDecay: 5e-4 }],
+  ]
+  for (const [name, options] of configs) {
+    test(`${name}: same updates and same states at every step`, () =>
+      runProperty('fused sgd = sgdChain', `sgd(${name})`, [OptimLaws.transformSample(6)], (s) => {
+        const fused = Optim.sgd(options)
+        const chained = Optim.sgdChain(options)
+        const u = OptimLaws.sameUpdates(fused, chained, s)
+        if (!u.holds) return u
+        let a = fused.init(s.params)
+        let b = chained.init(s.params)
+        for (const g of s.grads) {
+          a = fused.update(g, a, s.params)[1]
+          b = chained.update(g, b, s.params)[1]
+        }
+        return Compare.treesIdentical('states after all steps', a, b)
+      }))
+  }
+  test('a fused sgd given a state from another model names the problem', () => {
+    const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+    const state = opt.init({ W: T.zeros([2, 2]) })
+    expect(() => opt.update({ W: T.zeros([3]) }, state, { W: T.zeros([3]) })).toThrow(/sgd\.update: the trace.*W/)
   })
 })

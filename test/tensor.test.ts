@@ -149,3 +149,15 @@ describe('showing tensors', () => {
     expect(s).toBe('Tensor [20]\n[ 0,  1, …, 18, 19]')
   })
 })
+
+describe('allFinite', () => {
+  test('is false exactly when some value is NaN or ±Infinity (property)', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, -0, Number.MAX_VALUE, -Number.MAX_VALUE))
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), (vs) => {
+        expect(T.allFinite(T.fromArray([vs.length], vs))).toBe(vs.every(Number.isFinite))
+      }),
+      { seed, numRuns: 200 },
+    )
+  })
+})

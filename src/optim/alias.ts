@@ -8,7 +8,8 @@
 import type { Tree } from '../tree.ts'
 import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamState } from './adaptive.ts'
 import { momentum as momentumTrace } from './momentum.ts'
-import { learningRate, type CountState } from './scale.ts'
+import { fusedSgd } from './fused-sgd.ts'
+import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
 import { chain, checkGrads, type EmptyState, type GradientTransformation } from './transform.ts'
 import { flag, nonNegative, OptimError, unitInterval } from './validate.ts'
@@ -37,12 +38,20 @@ export interface SgdOptions {
 
 /**
  * Stochastic gradient descent: chain(addL2(λ)?, traceMomentum(β)?, scaleByLearningRate(lr)).
- * With only lr, one step is p - lr·g exactly.
+ * With only lr, one step is p - lr·g exactly. Runs fused (one pass per leaf, see fused-sgd.ts),
+ * bit-identical to sgdChain, the chain as written.
  * @example
  * const opt = sgd({ lr: 0.1, momentum: 0.9 })
  * const [u, s] = opt.update(grads, opt.init(params), params) // u = -0.1 · grads on the first step
  */
-export const sgd = ({ lr, momentum = 0, nesterov = false, weightDecay = 0 }: SgdOptions): GradientTransformation<readonly Tree[]> => {
+export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
+  const reference = sgdChain(options)
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = options
+  return fusedSgd(reference, { rate: rateAt('sgd', lr), weightDecay, momentum, nesterov })
+}
+
+/** sgd as the chain of small transforms it is defined by: the readable reference for the fused sgd. */
+export const sgdChain = ({ lr, momentum = 0, nesterov = false, weightDecay = 0 }: SgdOptions): GradientTransformation<readonly Tree[]> => {
   unitInterval('sgd', 'momentum', momentum)
   flag('sgd', 'nesterov', nesterov)
   nonNegative('sgd', 'weightDecay', weightDecay)

@@ -15,6 +15,6 @@ export { traceMomentum, type TraceState, type TraceOptions } from './momentum.ts
 export { scaleByAdam, scaleByRms, scaleByAdagrad, type AdamState, type AdamOptions, type RmsState, type RmsOptions, type AdagradState, type AdagradOptions } from './adaptive.ts'
 export { addL2, addDecayedWeights } from './weight-decay.ts'
 export { clipByGlobalNorm, clipByValue, globalNorm } from './clip.ts'
-export { sgd, adam, adamw, rmsprop, adagrad, type SgdOptions, type AdamAliasOptions, type AdamwOptions, type RmspropOptions, type AdagradAliasOptions } from './alias.ts'
+export { sgd, sgdChain, adam, adamw, rmsprop, adagrad, type SgdOptions, type AdamAliasOptions, type AdamwOptions, type RmspropOptions, type AdagradAliasOptions } from './alias.ts'
 export { OptimError } from './validate.ts'
 export type { Schedule } from './schedule.ts'

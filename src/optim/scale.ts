@@ -34,11 +34,11 @@ export const scale = (s: number): GradientTransformation<EmptyState> => {
 /** The state of a transform that counts its steps: a 0-d tensor, so the state stays a Tree. */
 export type CountState = { readonly count: Tensor }
 
-/** scaleByLearningRate under another name, so its errors name the alias that built it (internal). */
-export const learningRate = (where: string, lr: number | Schedule): GradientTransformation<CountState> => {
+/** Validates lr (a number > 0 or a schedule) and returns step => the learning rate, checked at each step (internal). */
+export const rateAt = (where: string, lr: number | Schedule): ((step: number) => number) => {
   if (typeof lr === 'number') positive(where, 'lr', lr)
   else if (typeof lr !== 'function') throw new OptimError(`${where}: lr must be a number or a schedule (step => number), got ${typeof lr}`)
-  const at = (step: number): number => {
+  return (step: number): number => {
     if (typeof lr === 'number') return lr
     const v = lr(step)
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -46,6 +46,11 @@ export const learningRate = (where: string, lr: number | Schedule): GradientTran
     }
     return v
   }
+}
+
+/** scaleByLearningRate under another name, so its errors name the alias that built it (internal). */
+export const learningRate = (where: string, lr: number | Schedule): GradientTransformation<CountState> => {
+  const at = rateAt(where, lr)
   return {
     init: () => {
       at(0)

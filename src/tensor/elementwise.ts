@@ -111,6 +111,10 @@ export const addRowVector = (m: Tensor, v: Tensor): Tensor => {
 /** True when every element is finite (no NaN, no ±Infinity). */
 export const allFinite = (t: Tensor): boolean => {
   const x = t.data
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false
-  return true
+  const n = x.length
+  // v·0 is 0 for every finite v and NaN for NaN and ±Infinity, so one NaN poisons the sum:
+  // a branch-free scan, several times faster than testing each value.
+  let probe = 0
+  for (let i = 0; i < n; i++) probe += (x[i] as number) * 0
+  return probe === 0
 }

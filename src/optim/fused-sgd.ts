@@ -1,0 +1,88 @@
+/**
+ * SGD in one pass. `sgd` is, by definition, the chain
+ *   addL2(λ)? → traceMomentum(β, nesterov)? → scaleByLearningRate(lr)
+ * and `sgdChain` builds exactly that. Running it walks every parameter three or four times and
+ * allocates a new array per pass; on an MLP step that costs more than the matrix products. This
+ * file computes the same numbers in one loop per leaf, with the same floating-point operations
+ * in the same order, so its updates and states are bit-identical to the chain's (a law in
+ * test/optim.test.ts holds it to that). Read the chain to learn; this is the same thing, fused.
+ */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { leaves, map, type Tree } from '../tree.ts'
+import { countOf, increment } from './internal.ts'
+import type { CountState } from './scale.ts'
+import { checkGrads, type GradientTransformation } from './transform.ts'
+
+/** The hyper-parameters, already validated by sgd. */
+export interface FusedSgdSettings {
+  readonly rate: (step: number) => number
+  readonly weightDecay: number
+  readonly momentum: number
+  readonly nesterov: boolean
+}
+
+/**
+ * One step for one leaf: with d = g + λ·p (if λ > 0), t = d + β·t_prev, u = -lr · (t, or d + β·t
+ * with Nesterov), exactly as the chain's transforms compute it one after another.
+ */
+const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettings, rate: number): { u: Tensor; t: Tensor | undefined } => {
+  const gd = g.data
+  const pd = p.data
+  const n = gd.length
+  const u = T.buffer(n)
+  const lambda = s.weightDecay
+  const beta = s.momentum
+  if (tPrev === undefined) {
+    for (let i = 0; i < n; i++) {
+      let d = gd[i] as number
+      if (lambda > 0) d = d + lambda * (pd[i] as number)
+      u[i] = -rate * d
+    }
+    return { u: T.fromData(g.shape, u), t: undefined }
+  }
+  const tp = tPrev.data
+  const t = T.buffer(n)
+  for (let i = 0; i < n; i++) {
+    let d = gd[i] as number
+    if (lambda > 0) d = d + lambda * (pd[i] as number)
+    const tr = d + beta * (tp[i] as number)
+    t[i] = tr
+    u[i] = -rate * (s.nesterov ? d + beta * tr : tr)
+  }
+  return { u: T.fromData(g.shape, u), t: T.fromData(g.shape, t) }
+}
+
+/**
+ * The fused SGD: `reference` supplies init (so the state has the chain's exact structure:
+ * [[]?, { trace }?, { count }]) and this replaces its update with the one-pass loop.
+ */
+export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s: FusedSgdSettings): GradientTransformation<S> => ({
+  init: (params) => reference.init(params),
+  update: (grads, state, params) => {
+    checkGrads('sgd.update', grads, params)
+    const parts = state as unknown as readonly Tree[]
+    const hasL2 = s.weightDecay > 0
+    const hasTrace = s.momentum > 0
+    const traceState = hasTrace ? (parts[hasL2 ? 1 : 0] as { readonly trace: Tree }) : undefined
+    const countState = parts[parts.length - 1] as CountState
+    const rate = s.rate(countOf(countState.count))
+    if (traceState !== undefined) checkGrads('sgd.update: the trace', traceState.trace, grads)
+    const ps = leaves(params)
+    const ts = traceState === undefined ? undefined : leaves(traceState.trace)
+    const newTraces: Tensor[] = []
+    let k = 0
+    const updates = map(grads, (g) => {
+      const r = step(g, ps[k] as Tensor, ts?.[k], s, rate)
+      k++
+      if (r.t !== undefined) newTraces.push(r.t)
+      return r.u
+    })
+    let j = 0
+    const next: Tree[] = []
+    if (hasL2) next.push(parts[0] as Tree)
+    if (traceState !== undefined) next.push({ trace: map(traceState.trace, () => newTraces[j++] as Tensor) })
+    next.push({ count: increment(countState.count) })
+    return [updates, next as unknown as S]
+  },
+})
