@@ -1,7 +1,8 @@
 /**
  * Convolution benchmark: ms per batch of the forward product, the input gradient and the kernel
- * gradient, for the naive loops and for im2col + blocked GEMM, on the two conv layers of the
- * MNIST CNN (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training throughput.
+ * gradient, for the naive loops and for im2col + GEMM (the plain-TypeScript blocked GEMM, 'js',
+ * and the WebAssembly SIMD one, 'wasm'), on the two conv layers of the MNIST CNN
+ * (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training throughput per family.
  *
  *   npx tsx bench/conv.ts                 # the tables
  *   npx tsx bench/conv.ts --rounds=9      # more rounds (default 5)
@@ -9,13 +10,16 @@
  *   npx tsx bench/conv.ts --no-train      # skip the training throughput
  *
  * Method: every kernel is warmed up first, then the implementations are timed in interleaved
- * rounds (naive, fast, fast, naive, …) so a noisy, shared machine slows them alike. Printed:
- * median, min and max over the rounds, GFLOP/s at the median (2 FLOPs per multiply-add), and
- * the naive/fast ratio of the medians. Training: rounds of train steps on fixed random
- * batches (the data does not change the work), median/min/max samples/s.
+ * rounds (naive, js, wasm, wasm, js, naive, …) so a noisy, shared machine slows them alike.
+ * Printed: median, min and max over the rounds, GFLOP/s at the median (2 FLOPs per
+ * multiply-add), and how many times faster than the naive loops (ratio of the medians). Training: rounds of train steps on fixed random
+ * batches (the data does not change the work), median/min/max samples/s, each round followed
+ * by a 256³ GEMM as a gauge of how fast the machine runs at that moment; then one batch
+ * forward + backward through the whole CNN on the naive and on the fast kernels.
  */
-import { Key, L, Loss, Optim, T, Train } from '../src/index.ts'
-import { fastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
+import { Key, L, Loss, Optim, resolveKernels, T, Train, wasmSimdAvailable, withKernels } from '../src/index.ts'
+import { fastConv, fastConvWasm, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
+import { gemmBlocked, view } from '../src/kernels/gemm.ts'
 import { planWindow } from '../src/kernels/window.ts'
 
 const args = new Set(process.argv.slice(2))
@@ -47,7 +51,8 @@ const ops: readonly Op[] = ['forward', 'inputGrad', 'kernelGrad']
 
 const families: readonly { readonly name: string; readonly k: ConvKernels }[] = [
   ...(args.has('--no-naive') ? [] : [{ name: 'naive', k: naiveConv }]),
-  { name: 'fast', k: fastConv },
+  { name: 'js', k: fastConv },
+  ...(wasmSimdAvailable() ? [{ name: 'wasm', k: fastConvWasm }] : []),
 ]
 
 /** Runs one op of a family once on the buffers of a layer. */
@@ -81,8 +86,8 @@ const sample = (f: () => void, reps: number): number => {
 const pad = (s: string, w: number, right = false): string => (right ? s.padStart(w) : s.padEnd(w))
 
 console.log(`Conv kernels, ms per batch of ${BATCH}: median (min-max) over ${ROUNDS} interleaved rounds; Node ${process.version}`)
-const widths = [30, 11, 6, 9, 19, 8, 12]
-console.log(['layer', 'op', 'kernel', 'median', 'min-max', 'GFLOP/s', 'naive/fast'].map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
+const widths = [30, 11, 6, 9, 19, 8, 10]
+console.log(['layer', 'op', 'kernel', 'median', 'min-max', 'GFLOP/s', 'vs naive'].map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const { label, g } of layers) {
   const flops = 2 * g.N * g.F * g.OH * g.OW * g.C * g.KH * g.KW
@@ -102,7 +107,7 @@ for (const { label, g } of layers) {
     const meds = times.map(median)
     families.forEach((f, i) => {
       const t = times[i]!
-      const ratio = families.length === 2 && f.name === 'fast' ? `${(meds[0]! / meds[1]!).toFixed(1)}x` : ''
+      const ratio = families[0]!.name === 'naive' && i > 0 ? `${(meds[0]! / meds[i]!).toFixed(1)}x` : ''
       console.log(
         [label, op, f.name, meds[i]!.toFixed(2), `${Math.min(...t).toFixed(2)}-${Math.max(...t).toFixed(2)}`, (flops / (meds[i]! * 1e6)).toFixed(2), ratio]
           .map((c, j) => pad(c, widths[j]!, j >= 3))
@@ -113,20 +118,64 @@ for (const { label, g } of layers) {
 }
 
 if (!args.has('--no-train')) {
+  // Training steps per kernel family, interleaved; each round is followed by a 256³ GEMM
+  // (gemmBlocked) as a gauge of how fast the shared machine runs at that moment.
   const model = L.pipe(L.conv2d(8, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(10))
   const optimizer = Optim.sgd({ lr: 0.01, momentum: 0.9, nesterov: true })
   const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
   const batch = { x: Key.uniform(Key.fromSeed(1), [BATCH, 1, 28, 28]), y: Key.randint(Key.fromSeed(2), [BATCH], 0, 10) }
-  let state = Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28])
-  const stepsPerRound = 20
-  for (let i = 0; i < 5; i++) state = step(state, batch)[0]
-  const rates: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
+  const S = 256
+  const a = Key.normal(Key.fromSeed(3), [S * S]).data
+  const b = Key.normal(Key.fromSeed(4), [S * S]).data
+  const c = T.buffer(S * S)
+  const square = (): number => {
     const t0 = performance.now()
-    for (let i = 0; i < stepsPerRound; i++) state = step(state, batch)[0]
-    rates.push((stepsPerRound * BATCH) / ((performance.now() - t0) / 1000))
+    for (let i = 0; i < 5; i++) gemmBlocked(S, S, S, view(a, S, S), view(b, S, S), c, 0, false)
+    return (5 * 2 * S ** 3) / ((performance.now() - t0) * 1e6)
   }
+  const choices = (['js', 'fast'] as const).map((choice) => ({ choice, state: Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28]), rates: [] as number[] }))
+  const stepsPerRound = 20
+  for (const ch of choices) withKernels(ch.choice, () => {
+    for (let i = 0; i < 5; i++) ch.state = step(ch.state, batch)[0]
+  })
+  square()
+  const gflops: number[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const ch of round % 2 === 0 ? choices : [...choices].reverse()) {
+      withKernels(ch.choice, () => {
+        const t0 = performance.now()
+        for (let i = 0; i < stepsPerRound; i++) ch.state = step(ch.state, batch)[0]
+        ch.rates.push((stepsPerRound * BATCH) / ((performance.now() - t0) / 1000))
+      })
+    }
+    gflops.push(square())
+  }
+  const range = (xs: readonly number[], digits: number): string => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`
   console.log('')
-  console.log(`MNIST CNN (conv 5x5x8 pad 2, relu, maxpool 2, conv 5x5x16 pad 2, relu, maxpool 2, flatten, dense 10), batch ${BATCH}, SGD:`)
-  console.log(`  training: ${Math.round(median(rates))} samples/s median (${Math.round(Math.min(...rates))}-${Math.round(Math.max(...rates))} over ${ROUNDS} rounds of ${stepsPerRound} steps)`)
+  console.log(`MNIST CNN (conv 5x5x8 pad 2, relu, maxpool 2, conv 5x5x16 pad 2, relu, maxpool 2, flatten, dense 10), batch ${BATCH}, SGD;`)
+  console.log(`training samples/s, median (min-max) over ${ROUNDS} interleaved rounds of ${stepsPerRound} steps:`)
+  for (const ch of choices) console.log(`  ${pad(`'${ch.choice}'${ch.choice === 'fast' ? ` (= '${resolveKernels('fast')}')` : ''}`, 18)} ${range(ch.rates, 0)} samples/s`)
+  console.log(`  machine check:     ${range(gflops, 2)} GFLOP/s for a 256³ gemmBlocked after each round (~4.5 on a quiet machine)`)
+
+  // One batch, forward and backward through the whole network, on each kernel family.
+  if (!args.has('--no-naive')) {
+    const state = choices[0]!.state
+    const ctx = { mode: 'train' as const, key: Key.fromSeed(5) }
+    const dy = T.full([BATCH, 10], 1 / BATCH)
+    const once = (): number => {
+      const t0 = performance.now()
+      const { tape } = model.forward(state.params, state.state, batch.x, ctx)
+      model.vjp(state.params, tape, dy)
+      return performance.now() - t0
+    }
+    const times = { reference: [] as number[], js: [] as number[], fast: [] as number[] }
+    for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
+      for (const choice of ['fast', 'js', 'reference'] as const) times[choice].push(withKernels(choice, once))
+    }
+    const naive = median(times.reference)
+    console.log(
+      `one batch, forward + backward: naive ${range(times.reference, 0)} ms, js ${range(times.js, 1)} ms (${(naive / median(times.js)).toFixed(1)}x), ` +
+        `fast ${range(times.fast, 1)} ms (${(naive / median(times.fast)).toFixed(1)}x)`,
+    )
+  }
 }

@@ -11,8 +11,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { Key, T, useKernels, withKernels } from '../src/index.ts'
-import { col2im, convKernels, fastConv, im2col, makeFastConv, naiveConv, type ConvWindow } from '../src/kernels/conv.ts'
+import { Key, T, useKernels, wasmSimdAvailable, withKernels } from '../src/index.ts'
+import { col2im, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmReference } from '../src/kernels/gemm.ts'
 import { planWindow, span, type Padding } from '../src/kernels/window.ts'
 
@@ -97,45 +97,54 @@ const property = (name: string, check: (c: Case) => void): void => {
   })
 }
 
-describe('fast conv kernels = naive conv kernels (random shapes, strides, paddings, dilations; 1e-12 relative)', () => {
-  property('forward, with and without bias', (c) => {
-    const { x, w, b } = operands(c)
-    const n = c.g.N * c.g.F * c.g.OH * c.g.OW
-    for (const bias of [b, undefined]) {
-      const yNaive = T.buffer(n)
-      const yFast = T.buffer(n).fill(Number.NaN) // every output must be written
+const fastFamilies: readonly (readonly [string, ConvKernels])[] = [
+  ['im2col + blocked GEMM (js)', fastConv],
+  ['im2col + WebAssembly GEMM (wasm)', fastConvWasm],
+]
+
+for (const [family, fast] of fastFamilies) {
+  describe(`${family} = naive conv kernels (random shapes, strides, paddings, dilations; 1e-12 relative)`, () => {
+    property('forward, with and without bias', (c) => {
+      const { x, w, b } = operands(c)
+      const n = c.g.N * c.g.F * c.g.OH * c.g.OW
+      for (const bias of [b, undefined]) {
+        const yNaive = T.buffer(n)
+        const yFast = T.buffer(n).fill(Number.NaN) // every output must be written
+        const mag = T.buffer(n)
+        naiveConv.forward(c.g, x, w, bias, yNaive)
+        fast.forward(c.g, x, w, bias, yFast)
+        naiveConv.forward(c.g, abs(x), abs(w), bias && abs(bias), mag)
+        expectClose('y', yFast, yNaive, mag)
+      }
+    })
+
+    property('input gradient dx', (c) => {
+      const { w, dy } = operands(c)
+      const n = c.g.N * c.g.C * c.g.H * c.g.W
+      const dxNaive = T.buffer(n)
+      const dxFast = T.buffer(n).fill(Number.NaN)
       const mag = T.buffer(n)
-      naiveConv.forward(c.g, x, w, bias, yNaive)
-      fastConv.forward(c.g, x, w, bias, yFast)
-      naiveConv.forward(c.g, abs(x), abs(w), bias && abs(bias), mag)
-      expectClose('y', yFast, yNaive, mag)
-    }
-  })
+      naiveConv.inputGrad(c.g, dy, w, dxNaive)
+      fast.inputGrad(c.g, dy, w, dxFast)
+      naiveConv.inputGrad(c.g, abs(dy), abs(w), mag)
+      expectClose('dx', dxFast, dxNaive, mag)
+    })
 
-  property('input gradient dx', (c) => {
-    const { w, dy } = operands(c)
-    const n = c.g.N * c.g.C * c.g.H * c.g.W
-    const dxNaive = T.buffer(n)
-    const dxFast = T.buffer(n).fill(Number.NaN)
-    const mag = T.buffer(n)
-    naiveConv.inputGrad(c.g, dy, w, dxNaive)
-    fastConv.inputGrad(c.g, dy, w, dxFast)
-    naiveConv.inputGrad(c.g, abs(dy), abs(w), mag)
-    expectClose('dx', dxFast, dxNaive, mag)
+    property('kernel gradient dW', (c) => {
+      const { x, dy } = operands(c)
+      const n = c.g.F * c.g.C * c.g.KH * c.g.KW
+      const dwNaive = T.buffer(n)
+      const dwFast = T.buffer(n).fill(Number.NaN)
+      const mag = T.buffer(n)
+      naiveConv.kernelGrad(c.g, x, dy, dwNaive)
+      fast.kernelGrad(c.g, x, dy, dwFast)
+      naiveConv.kernelGrad(c.g, abs(x), abs(dy), mag)
+      expectClose('dW', dwFast, dwNaive, mag)
+    })
   })
+}
 
-  property('kernel gradient dW', (c) => {
-    const { x, dy } = operands(c)
-    const n = c.g.F * c.g.C * c.g.KH * c.g.KW
-    const dwNaive = T.buffer(n)
-    const dwFast = T.buffer(n).fill(Number.NaN)
-    const mag = T.buffer(n)
-    naiveConv.kernelGrad(c.g, x, dy, dwNaive)
-    fastConv.kernelGrad(c.g, x, dy, dwFast)
-    naiveConv.kernelGrad(c.g, abs(x), abs(dy), mag)
-    expectClose('dW', dwFast, dwNaive, mag)
-  })
-
+describe('im2col, col2im and makeFastConv', () => {
   property('im2col + GEMM on any Gemm: makeFastConv(gemmReference) = naive as well', (c) => {
     const { x, w, b, dy } = operands(c)
     const k = makeFastConv(gemmReference)
@@ -183,21 +192,24 @@ describe('the naive forward is the convolution written out by hand', () => {
 })
 
 describe('the kernel switch', () => {
-  test("useKernels('reference') selects the naive loops, 'fast' the im2col + GEMM ones", () => {
-    expect(convKernels()).toBe(fastConv)
+  test("useKernels selects the conv kernels: 'reference' the naive loops, 'js' and 'wasm' im2col + that GEMM", () => {
+    const fastest = wasmSimdAvailable() ? fastConvWasm : fastConv
+    expect(convKernels()).toBe(fastest) // 'fast', the default
     withKernels('reference', () => expect(convKernels()).toBe(naiveConv))
+    withKernels('js', () => expect(convKernels()).toBe(fastConv))
+    withKernels('wasm', () => expect(convKernels()).toBe(fastest))
     useKernels('reference')
     try {
       expect(convKernels()).toBe(naiveConv)
     } finally {
       useKernels('fast')
     }
-    expect(convKernels()).toBe(fastConv)
+    expect(convKernels()).toBe(fastest)
   })
 
   test('the kernels reject arrays that do not match the geometry', () => {
     const g: ConvWindow = { N: 1, C: 1, H: 3, W: 3, F: 1, KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1, PT: 0, PL: 0, OH: 2, OW: 2 }
-    for (const k of [naiveConv, fastConv]) {
+    for (const k of [naiveConv, fastConv, fastConvWasm]) {
       expect(() => k.forward(g, T.buffer(8), T.buffer(4), undefined, T.buffer(4))).toThrow(/x has 8 values, the geometry needs 9/)
       expect(() => k.inputGrad(g, T.buffer(4), T.buffer(3), T.buffer(9))).toThrow(/w has 3 values/)
       expect(() => k.kernelGrad(g, T.buffer(9), T.buffer(4), T.buffer(5))).toThrow(/dw has 5 values/)

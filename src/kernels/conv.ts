@@ -6,15 +6,16 @@
  *   kernel grad   dw[f,c,i,j]   = Σ_n Σ_oh Σ_ow  dy[n,f,oh,ow] · x[n, c, oh·SH − PT + i·DH, ow·SW − PL + j·DW]
  *   bias grad     db[f]         = Σ_n Σ_oh Σ_ow  dy[n,f,oh,ow]
  *
- * (Input positions outside the image are zero padding.) Two families implement one contract:
+ * (Input positions outside the image are zero padding.) Two kinds of kernel implement one contract:
  *
  * - `naiveConv`: the seven nested loops, over every sample, every filter, every output position,
  *   every channel and every kernel tap. The three products are the *same* loop nest; only the
  *   innermost statement changes. Read these to learn what a convolution layer computes. They are
  *   also brutally slow, which is why cuDNN exists.
- * - `fastConv`: im2col + the blocked GEMM. For each sample, im2col copies every receptive field
- *   into a column of a (C·KH·KW) × (OH·OW) matrix, and the convolution becomes one matrix product
- *   with the kernels seen as an F × (C·KH·KW) matrix:
+ * - `fastConv` and `fastConvWasm`: im2col + a blocked GEMM (the plain-TypeScript one, or the
+ *   WebAssembly SIMD one: whichever the kernel switch selects). For each sample, im2col copies
+ *   every receptive field into a column of a (C·KH·KW) × (OH·OW) matrix, and the convolution
+ *   becomes one matrix product with the kernels seen as an F × (C·KH·KW) matrix:
  *     y_n  = W · cols_n               (+ b broadcast along each row)
  *     dW  += dy_n · cols_nᵀ           (a transposed operand: free, the GEMM reads through strides)
  *     dx_n = col2im(Wᵀ · dy_n)         (col2im adds each column back onto the pixels it came from)
@@ -24,7 +25,7 @@
  * these hot loops monomorphic.
  */
 import { buffer } from '../tensor/tensor.ts'
-import { kernels } from './backend.ts'
+import { gemmFor, resolveKernels } from './backend.ts'
 import { gemmBlocked, view, type Gemm } from './gemm.ts'
 import type { Window2d } from './window.ts'
 
@@ -184,10 +185,16 @@ export const naiveConv: ConvKernels = { forward: naiveForward, inputGrad: naiveI
  *
  * Tap (i, j) lands inside the image for output rows oh in [ohLo, ohHi) and columns ow in
  * [owLo, owHi), found once per tap, so the inner loop is a plain strided copy.
+ *
+ * The common case gets a shortcut: at stride 1 with the output as wide as the input ('same'
+ * padding), a tap's row of cols is x shifted by a constant offset, so it is one block copy
+ * (`set`, a memcpy) followed by clearing the few entries per row that wrapped around from the
+ * neighbouring image row (they are padding, so must be 0).
  */
 export const im2col = (g: Window2d, x: Float64Array, n: number, cols: Float64Array): void => {
   const { C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   const OHW = OH * OW
+  const shifted = SH === 1 && SW === 1 && OW === W
   let row = 0 // (c·KH + i)·KW + j, times OH·OW
   for (let c = 0; c < C; c++) {
     const xc = (n * C + c) * H * W
@@ -199,6 +206,20 @@ export const im2col = (g: Window2d, x: Float64Array, n: number, cols: Float64Arr
         const tj = PL - j * DW // input column v = ow·SW − tj
         const owLo = Math.max(0, Math.ceil(tj / SW))
         const owHi = Math.min(OW, Math.floor((W - 1 + tj) / SW) + 1)
+        if (ohLo >= ohHi || owLo >= owHi) continue // this tap sees only padding
+        if (shifted) {
+          // cols[row + q] = x[xc − ti·W − tj + q] from the first inside entry to the last one
+          const first = ohLo * OW + owLo
+          const last = (ohHi - 1) * OW + owHi
+          const from = xc + (ohLo - ti) * W + owLo - tj
+          cols.set(x.subarray(from, from + last - first), row + first)
+          for (let oh = ohLo; oh < ohHi; oh++) {
+            const dst = row + oh * OW
+            for (let ow = 0; ow < owLo; ow++) cols[dst + ow] = 0
+            for (let ow = owHi; ow < OW; ow++) cols[dst + ow] = 0
+          }
+          continue
+        }
         for (let oh = ohLo; oh < ohHi; oh++) {
           const src = xc + (oh * SH - ti) * W - tj // x[n, c, h, v] at ow = 0
           const dst = row + oh * OW
@@ -294,8 +315,20 @@ export const makeFastConv = (gemm: Gemm): ConvKernels => ({
   },
 })
 
-/** im2col + blocked GEMM: the default. Agrees with `naiveConv` to rounding (property-tested to 1e-12 relative). */
+/** im2col + the plain-TypeScript blocked GEMM (kernel family 'js'). Agrees with `naiveConv` to rounding (property-tested to 1e-12 relative). */
 export const fastConv: ConvKernels = makeFastConv(gemmBlocked)
 
-/** The family `useKernels` selects: `naiveConv` under 'reference', `fastConv` otherwise. */
-export const convKernels = (): ConvKernels => (kernels() === 'reference' ? naiveConv : fastConv)
+/** im2col + the WebAssembly SIMD GEMM (kernel family 'wasm', the default where the engine has SIMD). */
+export const fastConvWasm: ConvKernels = makeFastConv(gemmFor('wasm'))
+
+/** The family `useKernels` selects: the naive loops under 'reference', im2col + that family's GEMM otherwise. */
+export const convKernels = (): ConvKernels => {
+  switch (resolveKernels()) {
+    case 'reference':
+      return naiveConv
+    case 'js':
+      return fastConv
+    case 'wasm':
+      return fastConvWasm
+  }
+}

@@ -126,5 +126,5 @@ export const planWindow = (
   return { window: { N, C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW }, pad: [PT, PB, PL, PR] }
 }
 
-/** The same window for a batch of N. */
-export const withBatch = (w: Window2d, N: number): Window2d => ({ ...w, N })
+/** The same window (or conv window) for a batch of N. */
+export const withBatch = <G extends Window2d>(w: G, N: number): G => ({ ...w, N })

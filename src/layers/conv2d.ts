@@ -68,7 +68,7 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
   const geometry = (x: Tensor): ConvWindow => {
     const g = plan(x.shape.slice(1))
     if (g instanceof ShapeError) throw g
-    return withBatch(g, x.shape[0] as number) as ConvWindow
+    return withBatch(g, x.shape[0] as number)
   }
 
   return {
@@ -94,9 +94,9 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       checkInput(name, dy, [g.F, g.OH, g.OW])
       const k = convKernels()
       const dx = T.buffer(x.data.length)
-      k.inputGrad(g, dy.data, p.W.data, dx)
       const dW = T.buffer(p.W.data.length)
-      k.kernelGrad(g, x.data, dy.data, dW)
+      k.inputGrad(g, dy.data, p.W.data, dx) //  each y hands dy·W back to the pixels it read
+      k.kernelGrad(g, x.data, dy.data, dW) //   each tap collects dy·x over positions and samples
       const W = T.fromData(p.W.shape, dW)
       if (!('b' in p)) return { dx: T.fromData(x.shape, dx), dp: { W } }
       const db = T.buffer(filters)

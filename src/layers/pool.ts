@@ -33,7 +33,7 @@ export interface AvgPoolTape {
   readonly inShape: Shape
 }
 
-/** Resolves the options of a pooling layer and returns a planner from per-example shapes to windows. */
+/** Resolves the options of a pooling layer: its spec, its init (shape inference) and the window for a batch shape [N, C, H, W]. */
 const pooling = (name: string, size: Pair, options: PoolOptions) => {
   const kernel = positivePair(name, 'size', size)
   const stride = positivePair(name, 'stride', options.stride ?? kernel)
