@@ -37,18 +37,26 @@ export interface Settings {
 /** The defaults of Settings. */
 export const defaultSettings: Settings = { h: 1e-6, gradientTolerance: 1e-6, exactTolerance: 1e-10 }
 
-/** Builds a sample's random parts from keys: params from init, cotangents and directions. */
+/**
+ * Builds a sample's random parts from keys: params from init, each value then moved by
+ * N(0, jitter²) (so a law never sees only init's special values, such as a batch-norm gamma of
+ * exactly 1 or biases of exactly 0), cotangents and directions.
+ */
 export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   layer: Layer<P, S, Tape>,
   inShape: Shape,
   x: Tensor,
   seed: number,
   mode: Ctx['mode'],
+  jitter = 0.5,
 ): LayerSample<P, S> => {
-  const [initKey, ctxKey, cKey, c2Key, tKey, sKey] = Key.split(Key.fromSeed(seed), 6) as [Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key]
+  const [initKey, ctxKey, cKey, c2Key, tKey, sKey, jKey] = Key.split(Key.fromSeed(seed), 7) as [Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key]
   const r = layer.init(initKey, inShape)
   if (r._tag === 'Left') throw r.left
-  const { params, state, outShape } = r.right
+  const { state, outShape } = r.right
+  const jitterKeys = Key.split(jKey, Tree.leaves(r.right.params).length + 1)
+  let j = 0
+  const params = jitter === 0 ? r.right.params : Tree.map(r.right.params, (leaf) => T.add(leaf, Key.normal(jitterKeys[j++] as Key.Key, leaf.shape, 0, jitter)))
   const yShape = [x.shape[0] as number, ...outShape]
   const scalars = Key.uniform(sKey, [2], -2, 2).data
   const leafKeys = Key.split(tKey, Tree.leaves(params).length + 1)

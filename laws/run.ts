@@ -94,6 +94,8 @@ export interface CheckLayerOptions extends RunOptions {
   readonly batchIndependent?: boolean
   /** Per-coordinate checks run when x and params hold at most this many numbers (default 300); the directional check always runs. */
   readonly maxCoordinates?: number
+  /** Standard deviation of the noise added to init's params in each sample (default 0.5; 0 keeps init's values). */
+  readonly paramJitter?: number
   /** Forward mode for the gradient laws (default 'train'; the key is fixed per sample). */
   readonly mode?: 'train' | 'eval'
   readonly settings?: Partial<LL.Settings>
@@ -112,7 +114,7 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
     fc
       .integer({ min: batch.min, max: batch.max })
       .chain((n) => fc.tuple(input([n, ...inShape]), fc.integer()))
-      .map(([x, seed]) => LL.makeSample(layer, inShape, x, seed, m))
+      .map(([x, seed]) => LL.makeSample(layer, inShape, x, seed, m, options.paramJitter ?? 0.5))
   const coordinates = T.sizeOf(inShape) * batch.max + Tree.size(probe.right.params)
   const subject = `layer "${layer.name}" (input ${T.showShape(inShape)})`
   const law = (name: string, m: 'train' | 'eval', p: (s: LL.LayerSample<P, S>) => Verdict): Law => ({

@@ -91,6 +91,7 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
   const n = checkBatch(where, logits, target)
   if (logits.shape.length !== 2) throw new LossError(`${where}: logits must be [N, classes], got ${T.showShape(logits.shape)}`)
   const c = logits.shape[1] as number
+  if (c < 2) throw new LossError(`${where}: logits need at least 2 classes, got shape ${T.showShape(logits.shape)} (for one output per example, use binaryCrossEntropy)`)
   const t = targetRows(where, target, n, c)
   const z = logits.data
   const td = t.data

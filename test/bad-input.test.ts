@@ -117,7 +117,7 @@ describe('batch size 0 or larger than the data', () => {
     expect(() => Train.fit({ ...fitOptions, batchSize })).toThrow(`fit: batchSize must be a positive integer, got ${batchSize}`)
   })
   test('fit with a batch larger than the data set', () => {
-    expect(() => Train.fit({ ...fitOptions, batchSize: 41 })).toThrow('batchSize must be an integer in 1..40 (the data set size), got 41')
+    expect(() => Train.fit({ ...fitOptions, batchSize: 41 })).toThrow('fit: batchSize 41 is larger than the 40 training examples')
   })
   test('Data.batches with 0', () => {
     expect(() => Data.batches(null, xor, 0)).toThrow(Data.DataError)
@@ -223,5 +223,22 @@ describe('checkpoints (full catalogue in test/checkpoint.test.ts)', () => {
   ])('%s', (_name, u, kind, path) => {
     const e = fail(u)
     expect([e.kind, e.path]).toEqual([kind, path])
+  })
+})
+
+describe('more bad input found in review', () => {
+  test('predict with a batch size that is not a positive integer', () => {
+    const p = L.initialize(mlp, Key.fromSeed(0), [2])
+    for (const b of [0, -1, NaN, 1.5]) expect(() => Train.predict(mlp, p.params, p.state, T.zeros([3, 2]), b)).toThrow(`predict: batchSize must be a positive integer, got ${b}`)
+  })
+  test('softmax cross-entropy on a single logit column points to binaryCrossEntropy', () => {
+    expect(() => Loss.softmaxCrossEntropy(T.zeros([2, 1]), T.tensor([0, 0]))).toThrow('softmaxCrossEntropy: logits need at least 2 classes, got shape [2, 1] (for one output per example, use binaryCrossEntropy)')
+  })
+  test('branches with an unknown merge', () => {
+    expect(() => L.branches('mean' as L.Merge, L.dense(2))).toThrow("branches: merge must be 'sum' or 'concat', got mean")
+  })
+  test('dense initialised on an input with no features', () => {
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [0])).toThrow('dense: input shape: expected [features] with features a positive integer, got [0]')
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [2.5])).toThrow('dense: input shape: expected [features] with features a positive integer, got [2.5]')
   })
 })

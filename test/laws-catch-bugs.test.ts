@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest'
+import * as E from 'fp-ts/Either'
 import { L, T } from '../src/index.ts'
 import { checkLayer, layerLaws } from '../laws/index.ts'
 
@@ -58,6 +59,17 @@ const mutatesInput = L.define({
   vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
 })
 
+/** y = γ ⊙ x with γ starting at 1, whose dx forgets γ: invisible at init's values, so the laws jitter params. */
+const scaleForgetsGamma = L.define({
+  name: 'scaleForgetsGamma',
+  init: (_key, inShape) => E.right({ outShape: inShape, params: { gamma: T.ones(inShape) } }),
+  forward: (p, x) => ({ y: T.generate(x.shape, (i) => (x.data[i] as number) * (p.gamma.data[i % p.gamma.data.length] as number)), tape: x }),
+  vjp: (p, x, dy) => ({
+    dx: dy, // should be dy ⊙ γ
+    dp: { gamma: T.sumAxis(0)(T.mul(dy, x)) },
+  }),
+})
+
 const rejects = (layer: L.AnyLayer, inShape: number[], lawPattern: RegExp, extra: object = {}): void => {
   expect(() => checkLayer(layer, { inShape, numRuns: 30, ...extra })).toThrow(lawPattern)
 }
@@ -82,6 +94,10 @@ describe('the law kit catches planted vjp bugs', () => {
   })
   test('a forward that writes into its input fails the purity law', () => {
     rejects(mutatesInput as L.AnyLayer, [3], /purity and determinism/)
+  })
+  test('a vjp that is only right at init (γ = 1) fails once the laws move the params off init', () => {
+    rejects(scaleForgetsGamma as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
+    expect(() => checkLayer(scaleForgetsGamma as L.AnyLayer, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow() // why the jitter is on by default
   })
   test('a failure report names the law, the reason, the counterexample and the replay seed', () => {
     const law = layerLaws(reluWrongSign as L.AnyLayer, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))

@@ -364,9 +364,15 @@ describe('the fused sgd is the chain it is defined by, bit for bit', () => {
         return Compare.treesIdentical('states after all steps', a, b)
       }))
   }
+  test('a fused sgd given a state of the wrong kind says so', () => {
+    const p = { W: T.zeros([2]) }
+    const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+    expect(() => opt.update(p, Optim.adam({ lr: 0.1 }).init(p) as never, p)).toThrow(/sgd\.update: state\[0\] should be the momentum buffer \{ trace \}/)
+    expect(() => opt.update(p, [] as never, p)).toThrow('sgd.update: expected a state tuple of 2 (from sgd\'s init), got a tuple of 0')
+  })
   test('a fused sgd given a state from another model names the problem', () => {
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
     const state = opt.init({ W: T.zeros([2, 2]) })
-    expect(() => opt.update({ W: T.zeros([3]) }, state, { W: T.zeros([3]) })).toThrow(/sgd\.update: the trace.*W/)
+    expect(() => opt.update({ W: T.zeros([3]) }, state, { W: T.zeros([3]) })).toThrow(/sgd\.update: the momentum buffer does not have the gradients' structure, at W/)
   })
 })

@@ -97,7 +97,14 @@ describe('fit', () => {
     const r = Train.fit({ ...base, optimizer: Optim.sgd({ lr: 1e-9 }), epochs: 50, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 1e-3 } })
     expect(r.stoppedAt).toBe(2)
     expect(r.history.epochs).toHaveLength(3)
-    expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow(/no validation set given/)
+    expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow("fit: early stopping monitors 'valLoss', but no validation set was given")
+  })
+  test('early-stopping settings are checked before any training', () => {
+    const es = (e: object) => () => Train.fit({ ...base, epochs: 2, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 1, ...e } as Train.EarlyStopping })
+    expect(es({ monitor: 'val_loss' })).toThrow("fit: earlyStopping.monitor must be one of loss, accuracy, valLoss, valAccuracy, got 'val_loss'")
+    expect(es({ patience: NaN })).toThrow('fit: earlyStopping.patience must be a non-negative integer, got NaN')
+    expect(es({ minDelta: -1 })).toThrow('fit: earlyStopping.minDelta must be finite and >= 0, got -1')
+    expect(() => Train.fit({ ...base, epochs: 1, validation: 0.5, batchSize: 100 })).toThrow('fit: batchSize 100 is larger than the 90 training examples left after the validation split')
   })
   test('a callback can stop training', () => {
     const r = Train.fit({ ...base, epochs: 10, callbacks: { onEpochEnd: ({ record }) => (record.epoch === 1 ? 'stop' : undefined) } })
@@ -122,7 +129,7 @@ describe('fit', () => {
   test('bad settings are clear errors', () => {
     expect(() => Train.fit({ ...base, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0')
     expect(() => Train.fit({ ...base, epochs: 1, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')
-    expect(() => Train.fit({ ...base, epochs: 1, batchSize: 1000 })).toThrow(/batchSize must be an integer in 1\.\.180/)
+    expect(() => Train.fit({ ...base, epochs: 1, batchSize: 1000 })).toThrow('fit: batchSize 1000 is larger than the 180 training examples')
     expect(() => Train.fit({ ...base, epochs: 1, validation: 1.5 })).toThrow('fit: a validation fraction must be in (0, 1), got 1.5')
     expect(() => Train.fit({ ...base, epochs: 1, data: Data.make(T.zeros([0, 2]), T.zeros([0])) })).toThrow(/empty/)
   })
@@ -131,5 +138,23 @@ describe('fit', () => {
     expect(() => Train.evaluate(model, state.params, state.state, Data.make(T.zeros([4, 3]), T.zeros([4])), { loss: Loss.softmaxCrossEntropy })).toThrow(
       'pipe[0].dense: input shape: expected [N, 2], got [4, 3]',
     )
+  })
+})
+
+describe('metrics', () => {
+  test('accuracy is reported for classification targets only', () => {
+    const pred = T.tensor([[2, 1], [0, 3]])
+    expect(Train.correctCount(pred, T.tensor([0, 1]))).toBe(2) // class indices
+    expect(Train.correctCount(pred, T.tensor([[1, 0], [0.4, 0.6]]))).toBe(2) // probability rows
+    expect(Train.correctCount(pred, T.tensor([[0.5, -3], [7, 2]]))).toBeUndefined() // regression targets
+    expect(Train.correctCount(T.tensor([[0.3], [-1]]), T.tensor([[1], [0]]))).toBe(2) // binary logits vs 0/1 targets
+    expect(Train.correctCount(T.tensor([[0.3], [-1]]), T.tensor([[2.5], [-0.5]]))).toBeUndefined() // one regression output
+    expect(Train.correctCount(pred, T.tensor([0.5, 1]))).toBeUndefined() // non-integer labels
+  })
+  test('a regression run records no accuracy', () => {
+    const data = Data.make(spiral.x, T.generate([180, 1], (i) => 3 * Math.sin(i)))
+    const { history } = Train.fit({ ...base, model: L.dense(1), loss: Loss.mse, data, epochs: 1 })
+    expect(history.epochs[0]?.accuracy).toBeUndefined()
+    expect(history.steps[0]?.accuracy).toBeUndefined()
   })
 })

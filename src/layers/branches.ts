@@ -28,6 +28,7 @@ export type Branches<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tr
  * @example branches('concat', dense(4), dense(3)) // per example: [d] -> [7]
  */
 export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers: Ls): Branches<Ls> => {
+  if (merge !== 'sum' && merge !== 'concat') throw new RangeError(`branches: merge must be 'sum' or 'concat', got ${String(merge)}`)
   const n = layers.length
   const at = (i: number): AnyLayer => layers[i] as AnyLayer
   const name = 'branches'

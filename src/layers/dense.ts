@@ -66,6 +66,7 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
         return E.left(shapeMismatch(name, 'input shape', '[features] (flatten images first)', inShape))
       }
       const fanIn = inShape[0] as number
+      if (!Number.isInteger(fanIn) || fanIn < 1) return E.left(shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape))
       const W = initWeights(key, [fanIn, units], fanIn, units, init)
       const params: DenseParams = bias ? { W, b: T.zeros([units]) } : { W }
       return E.right({ outShape: [units], params, state: none })

@@ -9,10 +9,11 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { leaves, map, type Tree } from '../tree.ts'
+import { isTensor, leaves, map, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { countOf, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
+import { OptimError } from './validate.ts'
 
 /** The hyper-parameters, already validated by sgd. */
 export interface FusedSgdSettings {
@@ -64,12 +65,26 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     const parts = state as unknown as readonly Tree[]
     const hasL2 = s.weightDecay > 0
     const hasTrace = s.momentum > 0
-    const traceState = hasTrace ? (parts[hasL2 ? 1 : 0] as { readonly trace: Tree }) : undefined
-    const countState = parts[parts.length - 1] as CountState
+    // The state must be what init gave: [[]?, { trace }?, { count }] (as the chain would check).
+    const expected = Number(hasL2) + Number(hasTrace) + 1
+    if (!Array.isArray(parts) || parts.length !== expected) {
+      throw new OptimError(`sgd.update: expected a state tuple of ${expected} (from sgd's init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
+    }
+    const traceState = hasTrace ? (parts[hasL2 ? 1 : 0] as { readonly trace?: Tree }) : undefined
+    const countState = parts[parts.length - 1] as Partial<CountState>
+    if (traceState !== undefined && (typeof traceState !== 'object' || traceState.trace === undefined)) {
+      throw new OptimError(`sgd.update: state[${hasL2 ? 1 : 0}] should be the momentum buffer { trace }, got ${JSON.stringify(Object.keys(traceState ?? {}))}`)
+    }
+    if (typeof countState !== 'object' || countState.count === undefined || !isTensor(countState.count)) {
+      throw new OptimError(`sgd.update: state[${expected - 1}] should be the step count { count }, got ${JSON.stringify(Object.keys(countState ?? {}))}`)
+    }
     const rate = s.rate(countOf(countState.count))
-    if (traceState !== undefined) checkGrads('sgd.update: the trace', traceState.trace, grads)
+    if (traceState?.trace !== undefined) {
+      const d = structureDiff(grads, traceState.trace)
+      if (d !== undefined) throw new TreeError(`sgd.update: the momentum buffer does not have the gradients' structure, ${d} (gradients vs buffer)`)
+    }
     const ps = leaves(params)
-    const ts = traceState === undefined ? undefined : leaves(traceState.trace)
+    const ts = traceState?.trace === undefined ? undefined : leaves(traceState.trace)
     const newTraces: Tensor[] = []
     let k = 0
     const updates = map(grads, (g) => {
@@ -81,7 +96,7 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     let j = 0
     const next: Tree[] = []
     if (hasL2) next.push(parts[0] as Tree)
-    if (traceState !== undefined) next.push({ trace: map(traceState.trace, () => newTraces[j++] as Tensor) })
+    if (traceState?.trace !== undefined) next.push({ trace: map(traceState.trace, () => newTraces[j++] as Tensor) })
     next.push({ count: increment(countState.count) })
     return [updates, next as unknown as S]
   },

@@ -15,6 +15,7 @@ export interface Evaluation extends Metrics {
 /** Runs the model in eval mode over inputs, batch by batch, and stacks the outputs. */
 export const predict = <P extends Tree, S extends Tree, Tape>(model: Layer<P, S, Tape>, params: P, state: S, x: Tensor, batchSize = 256): Tensor => {
   const n = x.shape[0] as number
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const outs: Tensor[] = []
   for (let start = 0; start < n; start += batchSize) {

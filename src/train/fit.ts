@@ -5,6 +5,7 @@
  */
 import * as Key from '../key.ts'
 import { batches, numBatches, shuffleSplit, size, type Dataset } from '../data/dataset.ts'
+import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
@@ -119,6 +120,19 @@ export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(option
     train = split.train
     validation = split.validation
   } else validation = options.validation
+  const n = size(train)
+  if (n === 0) throw new DataError(`fit: the training data is empty (x has shape [${train.x.shape.join(', ')}])`)
+  if (batchSize > n) {
+    throw new DataError(`fit: batchSize ${batchSize} is larger than the ${n} training examples${validation !== undefined && typeof options.validation === 'number' ? ' left after the validation split' : ''}`)
+  }
+  const es = options.earlyStopping
+  if (es !== undefined) {
+    const monitors: readonly Monitor[] = ['loss', 'accuracy', 'valLoss', 'valAccuracy']
+    if (!monitors.includes(es.monitor)) throw new RangeError(`fit: earlyStopping.monitor must be one of ${monitors.join(', ')}, got '${String(es.monitor)}'`)
+    if (es.monitor.startsWith('val') && validation === undefined) throw new RangeError(`fit: early stopping monitors '${es.monitor}', but no validation set was given`)
+    if (!Number.isInteger(es.patience) || es.patience < 0) throw new RangeError(`fit: earlyStopping.patience must be a non-negative integer, got ${es.patience}`)
+    if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) throw new RangeError(`fit: earlyStopping.minDelta must be finite and >= 0, got ${es.minDelta}`)
+  }
   const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as Callbacks<TrainState<P, S, O>>]
   const step = trainStep(model, loss, optimizer)
@@ -129,7 +143,6 @@ export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(option
   const epochRecords: EpochRecord[] = []
   for (const c of callbacks) c.onStart?.({ epochs, stepsPerEpoch, startStep, trainSize: size(train), validationSize: validation === undefined ? 0 : size(validation) })
 
-  const es = options.earlyStopping
   const higherIsBetter = es !== undefined && (es.monitor === 'accuracy' || es.monitor === 'valAccuracy')
   let best: { value: number; state: TrainState<P, S, O>; epoch: number } | undefined
   let stoppedAt: number | undefined

@@ -12,8 +12,8 @@ export interface Metrics {
 }
 
 /**
- * The predicted class of each row: argmax of [N, C] scores, or for a single column (binary
- * logits) 1 where the logit is > 0.
+ * The predicted class of each row: argmax of [N, C] scores, or for a single column 1 where the
+ * value is > 0 (a binary logit, as binaryCrossEntropy takes; after a sigmoid, compare with 0.5 yourself).
  */
 export const predictClasses = (pred: Tensor): Int32Array | undefined => {
   if (pred.shape.length !== 2) return undefined
@@ -21,11 +21,27 @@ export const predictClasses = (pred: Tensor): Int32Array | undefined => {
   return T.argmaxRows(pred)
 }
 
-/** The true class of each row: class indices [N], one-hot / probability rows [N, C], or binary [N, 1]. */
+/**
+ * The true class of each row, when the targets are classification targets: class indices [N]
+ * (non-negative integers), probability rows [N, C] (non-negative, each summing to 1), or binary
+ * targets [N, 1] in [0, 1] (class 1 from 0.5). Anything else (regression targets) gives undefined,
+ * so no accuracy is reported for it.
+ */
 export const targetClasses = (target: Tensor): Int32Array | undefined => {
-  if (target.shape.length === 1) return Int32Array.from(target.data)
+  const v = target.data
+  if (target.shape.length === 1) return v.every((c) => Number.isInteger(c) && c >= 0) ? Int32Array.from(v) : undefined
   if (target.shape.length !== 2) return undefined
-  if (target.shape[1] === 1) return Int32Array.from(target.data, (v) => (v >= 0.5 ? 1 : 0))
+  const c = target.shape[1] as number
+  if (c === 1) return v.every((t) => t >= 0 && t <= 1) ? Int32Array.from(v, (t) => (t >= 0.5 ? 1 : 0)) : undefined
+  for (let r = 0; r < v.length; r += c) {
+    let sum = 0
+    for (let j = 0; j < c; j++) {
+      const t = v[r + j] as number
+      if (!(t >= 0)) return undefined
+      sum += t
+    }
+    if (Math.abs(sum - 1) > 1e-6) return undefined
+  }
   return T.argmaxRows(target)
 }
 
