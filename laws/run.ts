@@ -30,7 +30,10 @@ export const defaultSeed = (): number => {
 /** How many runs each property gets unless told: $CHAINRULE_RUNS, else 100. */
 export const defaultRuns = (): number => {
   const env = typeof process !== 'undefined' ? process.env['CHAINRULE_RUNS'] : undefined
-  return env === undefined || env === '' ? 100 : Math.max(1, Number(env))
+  if (env === undefined || env === '') return 100
+  const n = Number(env)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`CHAINRULE_RUNS must be a positive integer, got '${env}'`)
+  return n
 }
 
 /** Options for running properties. */
