@@ -11,12 +11,17 @@
  * each output element in the same k order, but later kernels (convolution, two threads) need
  * not: pick one family per run when you need exact replays.
  *
- * This is chainrule's one module-level setting. It selects an implementation, never a result.
+ * Threads: `useThreads(2)` runs the 'wasm' (and 'fast') GEMM on two cores (gemmWasm2 of
+ * ./wasm/threads.ts: one persistent worker on a shared WebAssembly.Memory, large products split
+ * by rows or columns). Its results are bit-identical to one thread. The default is 1 thread.
+ *
+ * These are chainrule's module-level settings. They select an implementation, never a result.
  */
 import { gemmBlocked, gemmReference, type Gemm } from './gemm.ts'
 import { gemmWasm, wasmSimdAvailable } from './wasm/gemm.ts'
+import { gemmWasm2, startThreads, stopThreads, threadsRunning, threadsUnavailable } from './wasm/threads.ts'
 
-export { wasmSimdAvailable }
+export { stopThreads, threadsRunning, threadsUnavailable, wasmSimdAvailable }
 
 /** A kernel family: 'reference' (readable), 'js' (plain TS, blocked), 'wasm' (WebAssembly SIMD), 'fast' (the best available). */
 export type KernelChoice = 'reference' | 'js' | 'wasm' | 'fast'
@@ -51,15 +56,40 @@ export const withKernels = <A>(choice: KernelChoice, f: () => A): A => {
 export const resolveKernels = (choice: KernelChoice = current): 'reference' | 'js' | 'wasm' =>
   choice === 'reference' ? 'reference' : choice === 'js' || !wasmSimdAvailable() ? 'js' : 'wasm'
 
+/** How many threads the 'wasm' and 'fast' GEMMs may use. */
+export type ThreadCount = 1 | 2
+
+let threadCount: ThreadCount = 1
+
+/** The thread count selected with `useThreads` (1 unless changed). */
+export const threads = (): ThreadCount => threadCount
+
 /**
- * The GEMM of a kernel family (all share the `Gemm` contract of ./gemm.ts).
+ * Selects 1 or 2 threads for the 'wasm' and 'fast' GEMMs. With 2 it starts the worker (once)
+ * and resolves true when it is ready, or false where two threads are unavailable (no
+ * SharedArrayBuffer, a page without cross-origin isolation; `threadsUnavailable()` says why):
+ * until it is ready, and where unavailable, products run on one thread, with the same results.
+ * The worker never keeps a process alive; `stopThreads()` of ./wasm/threads.ts ends it.
+ *
+ * @example
+ * await useThreads(2) // true in Node 20
+ */
+export const useThreads = (count: ThreadCount): Promise<boolean> => {
+  if (count !== 1 && count !== 2) throw new Error(`useThreads: expected 1 or 2, got ${String(count)}`)
+  threadCount = count
+  return count === 1 ? Promise.resolve(true) : startThreads()
+}
+
+/**
+ * The GEMM of a kernel family (all share the `Gemm` contract of ./gemm.ts), on `count` threads
+ * (default: the current setting; only the WebAssembly GEMM has a two-thread version).
  *
  * @example
  * gemmFor('reference') === gemmReference
  * gemmFor('fast')(m, n, k, view(a, m, k), view(b, k, n), c, 0, false) // c = a·b, WebAssembly where it can
  */
-export const gemmFor = (choice: KernelChoice): Gemm =>
-  choice === 'reference' ? gemmReference : choice === 'js' ? gemmBlocked : gemmWasm
+export const gemmFor = (choice: KernelChoice, count: ThreadCount = threadCount): Gemm =>
+  choice === 'reference' ? gemmReference : choice === 'js' ? gemmBlocked : count === 2 ? gemmWasm2 : gemmWasm
 
-/** The GEMM of the family in use: what matmul and the convolution kernels call. */
+/** The GEMM of the family and thread count in use: what matmul and the convolution kernels call. */
 export const currentGemm = (): Gemm => gemmFor(current)

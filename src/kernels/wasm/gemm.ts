@@ -42,7 +42,7 @@ const PAGE = 65536
 export const wasmBlockSizes: BlockSizes = { mc: 128, kc: 256, nc: 2048 }
 
 /** The exported kernel: byte addresses for a, b, c and the workspaces; strides and ldc in elements. */
-type KernelExport = (
+export type KernelExport = (
   m: number, n: number, k: number,
   a: number, aRs: number, aCs: number,
   b: number, bRs: number, bCs: number,
@@ -75,7 +75,7 @@ export interface WasmGemmOptions {
 // ---------------------------------------------------------------------------------------------
 
 /** Decodes base64 with `atob` (Node ≥ 16 and every browser), so the core needs no Buffer. */
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text)
   const bytes = new Uint8Array(binary.length)
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
@@ -113,7 +113,7 @@ function instantiate(module: WebAssembly.Module): Engine {
   return { memory, kernel: instance.exports['gemm'] as KernelExport }
 }
 
-function isNonNegInt(x: number): boolean {
+export function isNonNegInt(x: number): boolean {
   return Number.isSafeInteger(x) && x >= 0
 }
 
@@ -122,7 +122,7 @@ function isNonNegInt(x: number): boolean {
 // ---------------------------------------------------------------------------------------------
 
 /** How an operand goes into wasm memory: its span copied whole (dense views), or gathered row-major. */
-interface Placement {
+export interface Placement {
   readonly view: MatView
   readonly rows: number
   readonly cols: number
@@ -133,7 +133,7 @@ interface Placement {
   readonly elements: number
 }
 
-function plan(view: MatView, rows: number, cols: number): Placement {
+export function plan(view: MatView, rows: number, cols: number): Placement {
   const lastRow = (rows - 1) * view.rowStride
   const lastCol = (cols - 1) * view.colStride
   const lo = view.offset + Math.min(0, lastRow) + Math.min(0, lastCol)
@@ -146,7 +146,7 @@ function plan(view: MatView, rows: number, cols: number): Placement {
 }
 
 /** Writes the operand at heap[at…] and returns [element index of (0, 0), rowStride, colStride] there. */
-function place(p: Placement, heap: Float64Array, at: number): [number, number, number] {
+export function place(p: Placement, heap: Float64Array, at: number): [number, number, number] {
   const { view, rows, cols } = p
   const data = view.data
   if (p.span) {
@@ -167,11 +167,11 @@ function place(p: Placement, heap: Float64Array, at: number): [number, number, n
 }
 
 /** Rounds an element count up to a multiple of 8 (64 bytes, a cache line). */
-const align = (elements: number): number => Math.ceil(elements / 8) * 8
-const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple) * multiple
+export const align = (elements: number): number => Math.ceil(elements / 8) * 8
+export const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple) * multiple
 
 /** Grows memory to at least `bytes`; false if that is over the cap or the engine refuses. */
-function reserve(memory: WebAssembly.Memory, bytes: number, maxBytes: number): boolean {
+export function reserve(memory: WebAssembly.Memory, bytes: number, maxBytes: number): boolean {
   if (bytes > maxBytes) return false
   const have = memory.buffer.byteLength
   if (bytes <= have) return true
@@ -212,7 +212,7 @@ function run(
 }
 
 /** C (m×n at c[cOffset…]) into the padded mPad×ldc block at heap[at…], zeros in the padding. */
-function copyIn(c: Float64Array, cOffset: number, m: number, n: number, heap: Float64Array, at: number, ldc: number, mPad: number): void {
+export function copyIn(c: Float64Array, cOffset: number, m: number, n: number, heap: Float64Array, at: number, ldc: number, mPad: number): void {
   if (ldc === n) {
     heap.set(c.subarray(cOffset, cOffset + m * n), at)
   } else {
@@ -227,7 +227,7 @@ function copyIn(c: Float64Array, cOffset: number, m: number, n: number, heap: Fl
 }
 
 /** The m×n result from the padded block at heap[at…] into c[cOffset…]. */
-function copyOut(heap: Float64Array, at: number, ldc: number, m: number, n: number, c: Float64Array, cOffset: number): void {
+export function copyOut(heap: Float64Array, at: number, ldc: number, m: number, n: number, c: Float64Array, cOffset: number): void {
   if (ldc === n) {
     c.set(heap.subarray(at, at + m * n), cOffset)
   } else {

@@ -1,0 +1,526 @@
+/**
+ * The two-thread WebAssembly GEMM: the `Gemm` contract of ../gemm.ts, run by the kernel of
+ * asm/gemm.ts on two cores: this thread and one persistent worker (Node `worker_threads`, or a
+ * Web Worker in a cross-origin-isolated page), sharing one WebAssembly.Memory.
+ *
+ * How a product runs (`gemmWasm2`):
+ * 1. Small products (below `minFlops`, 2·m·n·k ≈ 1 MFLOP), or any product while the worker is
+ *    not started, run on one thread (gemmWasm): a round trip to the worker costs 0.2-0.9 µs
+ *    while it spins but 20-30 µs once it sleeps (../../../../shared/PERFORMANCE.md).
+ * 2. Otherwise A, B (and C when accumulating) are copied into the shared memory once, and the
+ *    output is cut into about four chunks, each a multiple of the 4x4 tile: row blocks when
+ *    m > 128, else column blocks. The job goes to the worker through a small control block
+ *    (an Int32Array on a SharedArrayBuffer: arguments, then a job number bumped with
+ *    Atomics.store and Atomics.notify). Both threads then take chunks with Atomics.add on a
+ *    shared counter until none is left, so a worker that starts late, or is descheduled on a
+ *    busy machine, just takes fewer (a fixed half would make this thread wait for it). This
+ *    thread then withdraws the job if the worker never took it, or spins on Atomics.load
+ *    until the worker is done. It never calls Atomics.wait (that throws on a browser's main
+ *    thread).
+ * 3. After each job the worker spins for `spinMicros` (1 ms) watching for the next one, then
+ *    sleeps in Atomics.wait. A product that finds it asleep runs on one thread (and wakes it
+ *    for the next one) unless it is big enough (`wakeFlops`, 4 MFLOP) to pay for the wake-up.
+ * 4. Back-off: after two products in a row where the worker lagged (this thread waited for it
+ *    longer than its own chunks took), products run on one thread for `cooldownMs` (250 ms).
+ *
+ * Results are bit-identical to one thread (and to gemmReference) whichever thread computes
+ * which chunk: every C[i][j] is computed by exactly one thread, by the same kernel, adding the
+ * products in the same k order.
+ * test/gemm-threads.test.ts checks it.
+ *
+ * The worker never keeps a process alive (Node: `worker.unref()`), and an error inside it (a
+ * trap in the kernel) comes back as an Error thrown by the call that posted the job.
+ *
+ * Memory: one shared memory (at most 1 GiB, the maximum the module declares) that grows to
+ * the largest split product and never shrinks. Growing a shared memory leaves old views
+ * stale, so views are built from `memory.buffer` after the grow, in every call.
+ */
+import { checkArgs, type BlockSizes, type Gemm } from '../gemm.ts'
+import { gemmSharedWasmBase64 } from './gemm-shared-module.ts'
+import { align, copyIn, copyOut, decodeBase64, gemmWasm, place, plan, reserve, roundUp, wasmBlockSizes, type KernelExport } from './gemm.ts'
+
+const MR = 4
+const NR = 4
+const PAGE = 65536
+/** The maximum the shared module declares for its memory (scripts/build-wasm.ts, SHARED_MAX_PAGES). */
+const MAX_PAGES = 16384
+
+// Control block: Int32 slots, then the worker's error message as UTF-8 bytes.
+const SEQ = 0 // job number, bumped by this thread to post a job
+const DONE = 1 // the last job number the worker finished
+const STATUS = 2 // 0 ok, 1 the worker's last job threw (message at MSG_AT)
+const STATE = 3 // STARTING, HOT, SLEEPING or STOPPED
+const OP = 4 // what the posted job is: NOOP (just wake up) or KERNEL
+const SPIN = 5 // how long the worker spins after a job, in µs
+const MSG_LEN = 6 // bytes of the error message
+const ARGS = 8 // the 17 kernel arguments of the whole product (packing workspaces: the worker's)
+const BY_ROWS = 25 // 1: chunks are row blocks; 0: column blocks
+const CHUNK = 26 // rows or columns per chunk (a multiple of the 4x4 tile)
+const CHUNKS = 27 // how many chunks
+const NEXT = 28 // the next chunk to take (Atomics.add by both threads)
+const TAKEN = 29 // 0 posted, 1 taken by the worker, 2 withdrawn by this thread (the worker never saw it)
+const WORKER_CHUNKS = 30 // chunks the worker has computed since it started
+const MSG_AT = 128 // byte offset of the error message
+const CONTROL_BYTES = 1024
+
+const STARTING = 0
+const HOT = 1
+const SLEEPING = 2
+const STOPPED = 3
+const NOOP = 0
+const KERNEL = 1
+const POSTED = 0
+const WORKER_TOOK = 1
+const WITHDRAWN = 2
+
+/**
+ * Runs chunks of the posted product until none is left: each thread takes the next chunk
+ * index with Atomics.add, so a thread that starts late or is descheduled (a busy machine)
+ * simply computes fewer chunks. Which thread computes a chunk never changes its result.
+ * (The worker runs the same loop, as text: `runChunks` in SERVE below.)
+ */
+function runChunks(ctl: Int32Array<SharedArrayBuffer>, kernel: KernelExport, packA: number, packB: number): void {
+  const chunks = ctl[CHUNKS]!
+  const chunk = ctl[CHUNK]!
+  const byRows = ctl[BY_ROWS] === 1
+  const [m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, acc, mc, kc, nc] = ctl.subarray(ARGS, ARGS + 15) as unknown as number[]
+  for (let i = Atomics.add(ctl, NEXT, 1); i < chunks; i = Atomics.add(ctl, NEXT, 1)) {
+    const at = i * chunk
+    if (byRows) {
+      kernel(Math.min(chunk, m! - at), n!, k!, a! + at * aRs! * 8, aRs!, aCs!, b!, bRs!, bCs!, c! + at * ldc! * 8, ldc!, acc!, mc!, kc!, nc!, packA, packB)
+    } else {
+      kernel(m!, Math.min(chunk, n! - at), k!, a!, aRs!, aCs!, b! + at * bCs! * 8, bRs!, bCs!, c! + at * 8, ldc!, acc!, mc!, kc!, nc!, packA, packB)
+    }
+  }
+}
+
+/**
+ * The worker's code, plain JavaScript (a string, so no bundler or TypeScript loader is involved):
+ * `serve(init, post)` instantiates the module on the shared memory, reports ready, then loops
+ * forever: spin for a job, else sleep in Atomics.wait; run it; publish its number in DONE.
+ */
+const SERVE = `
+function serve(init, post) {
+  const ctl = new Int32Array(init.control)
+  const text = new Uint8Array(init.control, ${MSG_AT})
+  const fail = (e) => {
+    const what = e instanceof Error ? e.name + ': ' + e.message : String(e)
+    const bytes = new TextEncoder().encode(what).subarray(0, text.length)
+    text.set(bytes)
+    Atomics.store(ctl, ${MSG_LEN}, bytes.length)
+    Atomics.store(ctl, ${STATUS}, 1)
+  }
+  let kernel
+  try {
+    kernel = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports.gemm
+  } catch (e) {
+    fail(e)
+    Atomics.store(ctl, ${STATE}, ${STOPPED})
+    post({ ready: false })
+    return
+  }
+  Atomics.store(ctl, ${STATE}, ${HOT})
+  post({ ready: true })
+  const runChunks = () => {
+    const chunks = ctl[${CHUNKS}], chunk = ctl[${CHUNK}], byRows = ctl[${BY_ROWS}] === 1
+    const x = ${ARGS}
+    const m = ctl[x], n = ctl[x + 1], k = ctl[x + 2], a = ctl[x + 3], aRs = ctl[x + 4], aCs = ctl[x + 5]
+    const b = ctl[x + 6], bRs = ctl[x + 7], bCs = ctl[x + 8], c = ctl[x + 9], ldc = ctl[x + 10], acc = ctl[x + 11]
+    const mc = ctl[x + 12], kc = ctl[x + 13], nc = ctl[x + 14], packA = ctl[x + 15], packB = ctl[x + 16]
+    for (let i = Atomics.add(ctl, ${NEXT}, 1); i < chunks; i = Atomics.add(ctl, ${NEXT}, 1)) {
+      const at = i * chunk
+      Atomics.add(ctl, ${WORKER_CHUNKS}, 1)
+      if (byRows) kernel(Math.min(chunk, m - at), n, k, a + at * aRs * 8, aRs, aCs, b, bRs, bCs, c + at * ldc * 8, ldc, acc, mc, kc, nc, packA, packB)
+      else kernel(m, Math.min(chunk, n - at), k, a, aRs, aCs, b + at * bCs * 8, bRs, bCs, c + at * 8, ldc, acc, mc, kc, nc, packA, packB)
+    }
+  }
+  let last = 0 // a fresh control block: jobs are numbered from 1 (read before 'ready' went out, a job could be missed)
+  for (;;) {
+    let seq = Atomics.load(ctl, ${SEQ})
+    if (seq === last) {
+      const spinMs = Atomics.load(ctl, ${SPIN}) / 1000
+      const t0 = performance.now()
+      for (let i = 1; (seq = Atomics.load(ctl, ${SEQ})) === last; i++) {
+        if ((i & 255) === 0 && performance.now() - t0 > spinMs) break
+      }
+      if (seq === last) {
+        Atomics.store(ctl, ${STATE}, ${SLEEPING})
+        Atomics.wait(ctl, ${SEQ}, last)
+        Atomics.store(ctl, ${STATE}, ${HOT})
+        continue
+      }
+    }
+    last = seq
+    // Take the job unless the posting thread withdrew it (it finished every chunk before we woke).
+    if (Atomics.load(ctl, ${OP}) === ${KERNEL} && Atomics.compareExchange(ctl, ${TAKEN}, ${POSTED}, ${WORKER_TOOK}) === ${POSTED}) {
+      try {
+        runChunks()
+      } catch (e) {
+        Atomics.store(ctl, ${NEXT}, 0x3fffffff) // stop the other thread taking chunks
+        fail(e)
+      }
+    }
+    Atomics.store(ctl, ${DONE}, seq)
+  }
+}
+`
+const NODE_WORKER = `${SERVE}
+const { parentPort, workerData } = require('node:worker_threads')
+serve(workerData, (message) => parentPort.postMessage(message))
+`
+const BROWSER_WORKER = `${SERVE}
+self.onmessage = (event) => serve(event.data, (message) => self.postMessage(message))
+`
+
+/** The worker as far as this module needs it (Node's Worker and the browser's both fit). */
+interface WorkerHandle {
+  terminate(): unknown
+}
+
+interface Pool {
+  readonly memory: WebAssembly.Memory
+  readonly kernel: KernelExport
+  readonly ctl: Int32Array<SharedArrayBuffer>
+  readonly worker: WorkerHandle
+  /** The last job number posted. */
+  seq: number
+  ready: boolean
+  /** Why the worker is unusable, once it is. */
+  dead: string | null
+}
+
+let pool: Pool | null = null
+/** Products split between the two threads since the module loaded. */
+let splits = 0
+
+/** How many products have been split between the two threads so far (for tests and benchmarks). */
+export const splitCount = (): number => splits
+
+/** How many chunks the current worker has computed (for tests and benchmarks; 0 without a worker). */
+export const workerChunkCount = (): number => (pool === null ? 0 : Atomics.load(pool.ctl, WORKER_CHUNKS))
+let starting: Promise<boolean> | null = null
+/** Why two threads are unavailable here (null while they are, or before a start was tried). */
+let unavailable: string | null = null
+
+/** Settings of the two-thread GEMM (see `configureThreads`). */
+export interface ThreadSettings {
+  /** Products of fewer flops (2·m·n·k) run on one thread. Default 1e6. */
+  minFlops: number
+  /** A product of at least this many flops wakes a sleeping worker and splits; smaller ones run on one thread. Default 4e6. */
+  wakeFlops: number
+  /** How long the worker spins for the next job before sleeping, in µs. Default 1000. */
+  spinMicros: number
+  /** Fewest rows or columns per chunk (rounded up to a multiple of 4). Default 32. */
+  minChunk: number
+  /** False: this thread waits for the worker to be free, then leaves every chunk to it (tests, diagnostics). Default true. */
+  mainComputes: boolean
+  /**
+   * After two products in a row where the worker lagged (this thread waited for it longer than
+   * its own share took, or finished everything before the worker started: a busy machine),
+   * run on one thread for this many ms. 0 turns the back-off off. Default 250.
+   */
+  cooldownMs: number
+}
+
+const settings: ThreadSettings = { minFlops: 1e6, wakeFlops: 4e6, spinMicros: 1000, minChunk: 32, mainComputes: true, cooldownMs: 250 }
+/** Consecutive products where the worker lagged. */
+let strikes = 0
+/** performance.now() until which products run on one thread (the worker lagged). */
+let coolUntil = 0
+
+/** Changes the thresholds and the worker's spin window (for tuning and tests); returns the settings now in force. */
+export function configureThreads(change: Partial<ThreadSettings> = {}): Readonly<ThreadSettings> {
+  for (const [key, value] of Object.entries(change)) {
+    if (key === 'mainComputes' ? typeof value !== 'boolean' : !(key in settings) || typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new RangeError(`configureThreads: ${key} must be ${key === 'mainComputes' ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`)
+    }
+  }
+  Object.assign(settings, change)
+  settings.spinMicros = Math.min(Math.round(settings.spinMicros), 2 ** 31 - 1)
+  if (pool !== null) Atomics.store(pool.ctl, SPIN, settings.spinMicros)
+  return { ...settings }
+}
+
+function sharedModule(): WebAssembly.Module {
+  const bytes = decodeBase64(gemmSharedWasmBase64)
+  return new WebAssembly.Module(bytes)
+}
+
+interface NodeWorkerCtor {
+  new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }): WorkerHandle & {
+    unref(): void
+    once(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): void
+    on(event: 'error' | 'exit', listener: (value: unknown) => void): void
+    off(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): void
+  }
+}
+
+/** Node's Worker, or null outside Node. Never a static import: the core must bundle for browsers. */
+async function nodeWorker(): Promise<NodeWorkerCtor | null> {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
+  if (proc?.versions?.node === undefined) return null
+  const name = ['node', 'worker_threads'].join(':') // hidden from bundlers
+  const mod = (proc.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as { Worker: NodeWorkerCtor }
+  return mod.Worker
+}
+
+/**
+ * Starts the worker (once; later calls return the same promise). Resolves true when it is
+ * ready, false when two threads are unavailable here (no SharedArrayBuffer, a page that is
+ * not cross-origin isolated, no WebAssembly threads, no workers): then `threadsUnavailable()`
+ * says why, and gemmWasm2 runs on one thread. Never rejects.
+ */
+export function startThreads(): Promise<boolean> {
+  if (pool !== null && pool.ready && pool.dead === null) return Promise.resolve(true)
+  if (starting !== null) return starting
+  starting = launch().catch((e: unknown) => {
+    unavailable = e instanceof Error ? e.message : String(e)
+    return false
+  })
+  return starting
+}
+
+async function launch(): Promise<boolean> {
+  unavailable = null
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object' || typeof WebAssembly !== 'object') {
+    throw new Error('no SharedArrayBuffer (in a browser: the page must be cross-origin isolated, COOP/COEP headers)')
+  }
+  const module = sharedModule()
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
+  const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports['gemm'] as KernelExport
+  const control = new SharedArrayBuffer(CONTROL_BYTES)
+  const ctl = new Int32Array(control)
+  Atomics.store(ctl, SPIN, settings.spinMicros)
+  const init = { module, memory, control }
+  const Worker = await nodeWorker()
+  if (Worker !== null) {
+    // Referenced while it starts (so the promise below can settle), unreferenced once ready:
+    // from then on it never keeps the process alive.
+    // execArgv []: the worker's plain-JS script needs no loader, and must not inherit flags such
+    // as --input-type=module (which would make it an ES module without `require`).
+    const worker = new Worker(NODE_WORKER, { eval: true, workerData: init, execArgv: [] })
+    const p: Pool = { memory, kernel, ctl, worker, seq: 0, ready: false, dead: null }
+    pool = p
+    worker.on('error', (e) => void (p.dead ??= `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
+    worker.on('exit', () => void (p.dead ??= 'the GEMM worker exited'))
+    const ok = await new Promise<boolean>((resolve) => {
+      worker.once('message', (m) => resolve((m as { ready?: boolean }).ready === true))
+      worker.once('exit', () => resolve(false))
+    })
+    worker.unref()
+    return settle(p, ok)
+  }
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: new (url: string) => WorkerHandle & { postMessage(m: unknown): void; onmessage: ((e: { data: unknown }) => void) | null; onerror: ((e: unknown) => void) | null } }
+  if (g.Worker === undefined || g.crossOriginIsolated !== true) {
+    throw new Error('no Web Worker with shared memory here (the page must be cross-origin isolated)')
+  }
+  const url = URL.createObjectURL(new Blob([BROWSER_WORKER], { type: 'text/javascript' }))
+  const worker = new g.Worker(url)
+  const p: Pool = { memory, kernel, ctl, worker, seq: 0, ready: false, dead: null }
+  pool = p
+  const ok = await new Promise<boolean>((resolve) => {
+    worker.onmessage = (e) => resolve((e.data as { ready?: boolean }).ready === true)
+    worker.onerror = () => resolve(false)
+    worker.postMessage(init)
+  })
+  URL.revokeObjectURL(url)
+  worker.onerror = () => void (p.dead ??= 'the GEMM worker crashed')
+  return settle(p, ok)
+}
+
+/** Marks the pool ready, or (the worker did not start) ends it, forgets it and throws why. */
+function settle(p: Pool, ok: boolean): boolean {
+  if (!ok) {
+    const why = p.dead ?? workerMessage(p.ctl)
+    void p.worker.terminate()
+    if (pool === p) pool = null
+    starting = null
+    throw new Error(`the GEMM worker did not start${why === '' ? '' : `: ${why}`}`)
+  }
+  p.ready = true
+  return true
+}
+
+/**
+ * Stops the worker (Node: terminates it) and returns to one thread. `startThreads` may start
+ * a new one later. Not needed before exiting: the worker never keeps a process alive.
+ */
+export async function stopThreads(): Promise<void> {
+  const p = pool
+  if (starting !== null) await starting
+  pool = null
+  starting = null
+  if (p !== null) {
+    p.ready = false
+    p.dead ??= 'stopped'
+    await p.worker.terminate()
+  }
+}
+
+/** True while the worker is started and usable (so gemmWasm2 may split products). */
+export const threadsRunning = (): boolean => pool !== null && pool.ready && pool.dead === null
+
+/** Why two threads are unavailable here, or null (none tried yet, or they are available). */
+export const threadsUnavailable = (): string | null => unavailable
+
+function workerMessage(ctl: Int32Array<SharedArrayBuffer>): string {
+  const length = Atomics.load(ctl, MSG_LEN)
+  // Copied out first: TextDecoder refuses views on shared memory in browsers.
+  return new TextDecoder().decode(new Uint8Array(ctl.buffer, MSG_AT, length).slice())
+}
+
+/** Posts a job (its arguments already written) and wakes the worker if it sleeps. */
+function post(p: Pool, op: number): number {
+  const seq = (p.seq + 1) | 0
+  p.seq = seq
+  Atomics.store(p.ctl, OP, op)
+  Atomics.store(p.ctl, TAKEN, POSTED)
+  Atomics.store(p.ctl, STATUS, 0)
+  Atomics.store(p.ctl, SEQ, seq)
+  Atomics.notify(p.ctl, SEQ, 1)
+  return seq
+}
+
+/** Spins (never Atomics.wait: it throws on a browser's main thread) until the worker finishes job `seq`, and throws what it threw. */
+function finish(p: Pool, seq: number, flops: number): void {
+  waitDone(p, seq, flops)
+  if (Atomics.load(p.ctl, STATUS) !== 0) {
+    throw new Error(`chainrule: the GEMM worker failed: ${workerMessage(p.ctl)}`)
+  }
+}
+
+/** Spins until the worker finishes job `seq`; throws (and gives up on the worker) after a generous deadline. */
+function waitDone(p: Pool, seq: number, flops: number): void {
+  const ctl = p.ctl
+  if (Atomics.load(ctl, DONE) !== seq) {
+    // Generous: ten seconds plus 1 ms per MFLOP (1 GFLOP/s); the worker runs at ~20.
+    const deadline = performance.now() + 10_000 + flops / 1e6
+    for (let i = 1; Atomics.load(ctl, DONE) !== seq; i++) {
+      if ((i & 0xffff) === 0 && performance.now() > deadline) {
+        p.dead = 'the GEMM worker stopped answering'
+        throw new Error('chainrule: the GEMM worker did not finish its share of a product; two threads are now off (call startThreads() again after stopThreads())')
+      }
+    }
+  }
+}
+
+/**
+ * Runs one raw kernel call on the worker and waits for it (tests and diagnostics: arguments
+ * as asm/gemm.ts's `gemm` takes them, byte addresses into the shared memory). Throws what
+ * the worker threw, as an Error. Needs a started worker.
+ */
+export function runOnWorker(args: readonly number[]): void {
+  const p = usablePool()
+  if (p === null) throw new Error('runOnWorker: the GEMM worker is not running (await startThreads() first)')
+  if (args.length !== 17) throw new RangeError(`runOnWorker: the kernel takes 17 arguments, got ${args.length}`)
+  waitDone(p, p.seq, 0) // a wake-up or withdrawn job may still be in flight
+  for (let i = 0; i < 17; i++) p.ctl[ARGS + i] = args[i]!
+  p.ctl[BY_ROWS] = 1
+  p.ctl[CHUNK] = args[0]!
+  p.ctl[CHUNKS] = 1
+  p.ctl[NEXT] = 0
+  finish(p, post(p, KERNEL), 0)
+}
+
+function usablePool(): Pool | null {
+  const p = pool
+  if (p === null || !p.ready) return null
+  if (p.dead === null && Atomics.load(p.ctl, STATE) === STOPPED) p.dead = 'the GEMM worker stopped'
+  return p.dead === null ? p : null
+}
+
+/**
+ * Builds a two-thread GEMM with the given cache blocks (default `wasmBlockSizes`). Until
+ * `startThreads()` has resolved true it runs gemmWasm, and so below the thresholds of
+ * `configureThreads`.
+ */
+export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
+  const { mc, kc: kcMax, nc } = blocks
+  return (m, n, k, a, b, c, cOffset, accumulate) => {
+    const flops = 2 * m * n * k
+    const p = flops < settings.minFlops || (coolUntil !== 0 && performance.now() < coolUntil) ? null : usablePool()
+    if (p === null || m === 0 || n === 0 || k === 0) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
+    checkArgs(m, n, k, a, b, c, cOffset)
+    // Chunks of rows when m > 128, else of columns, else of rows: about four, each a multiple
+    // of the tile (so no two chunks write the same padded tile) and at least minChunk wide
+    // (each chunk repacks the other operand: a chunk of w rows or columns does 2·w flops
+    // per element it packs).
+    const minChunk = Math.max(MR, roundUp(settings.minChunk, MR))
+    const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
+    const dim = byRows ? m : n
+    const chunk = Math.max(roundUp(Math.ceil(dim / 4), MR), minChunk)
+    const chunks = Math.ceil(dim / chunk)
+    if (chunks < 2) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
+    const ctl = p.ctl
+    if (!settings.mainComputes) waitDone(p, p.seq, 0) // the worker computes everything: wait until it is free
+    const idle = Atomics.load(ctl, DONE) === p.seq
+    if (!idle || (Atomics.load(ctl, STATE) !== HOT && flops < settings.wakeFlops)) {
+      if (idle) post(p, NOOP) // wake it for the next product
+      return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
+    }
+    // Layout in f64 elements, each region on a cache line; a packing workspace per thread.
+    const pa = plan(a, m, k)
+    const pb = plan(b, k, n)
+    const ldc = roundUp(n, NR)
+    const mPad = roundUp(m, MR)
+    const kc = Math.min(kcMax, k)
+    const aAt = 0
+    const bAt = aAt + align(pa.elements)
+    const cAt = bAt + align(pb.elements)
+    const packA = align(Math.min(mc, mPad) * kc)
+    const packB = align(Math.min(nc, ldc) * kc)
+    const packA0 = cAt + align(mPad * ldc)
+    const packB0 = packA0 + packA
+    const packA1 = packB0 + packB
+    const packB1 = packA1 + packA
+    const end = packB1 + packB
+    if (!reserve(p.memory, end * 8, MAX_PAGES * PAGE)) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
+    const heap = new Float64Array(p.memory.buffer) // after any grow: a view from before it is stale
+    const [a0, aRs, aCs] = place(pa, heap, aAt)
+    const [b0, bRs, bCs] = place(pb, heap, bAt)
+    if (accumulate) copyIn(c, cOffset, m, n, heap, cAt, ldc, mPad)
+    const args = [m, n, k, a0 * 8, aRs, aCs, b0 * 8, bRs, bCs, cAt * 8, ldc, accumulate ? 1 : 0, mc, kcMax, nc, packA1 * 8, packB1 * 8]
+    for (let i = 0; i < 17; i++) ctl[ARGS + i] = args[i]!
+    ctl[BY_ROWS] = byRows ? 1 : 0
+    ctl[CHUNK] = chunk
+    ctl[CHUNKS] = chunks
+    ctl[NEXT] = 0
+    const seq = post(p, KERNEL)
+    splits++
+    let failure: unknown = null
+    const t0 = performance.now()
+    try {
+      if (settings.mainComputes) runChunks(ctl, p.kernel, packA0 * 8, packB0 * 8)
+    } catch (e) {
+      Atomics.store(ctl, NEXT, 0x3fffffff) // stop the worker taking chunks
+      failure = e
+    }
+    const t1 = performance.now()
+    // Withdraw the job if the worker has not taken it yet (then it never will); else wait for
+    // it: it must not be writing when this call returns.
+    const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
+    if (!withdrawn) finish(p, seq, flops)
+    if (failure !== null) throw failure
+    if (settings.mainComputes && settings.cooldownMs > 0) backOff(withdrawn || performance.now() - t1 > t1 - t0)
+    copyOut(heap, cAt, ldc, m, n, c, cOffset)
+  }
+}
+
+/** Counts products where the worker lagged; two in a row start a cool-down on one thread. */
+function backOff(lagged: boolean): void {
+  if (!lagged) {
+    strikes = 0
+    return
+  }
+  strikes++
+  if (strikes >= 2) {
+    strikes = 0
+    coolUntil = performance.now() + settings.cooldownMs
+  }
+}
+
+/**
+ * The two-thread WebAssembly GEMM: same contract and same result (bit for bit) as gemmWasm and
+ * gemmReference. Runs gemmWasm until `startThreads()` has resolved true, and for small products.
+ */
+export const gemmWasm2: Gemm = makeGemmWasm2()
