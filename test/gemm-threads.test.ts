@@ -12,6 +12,7 @@ import fc from 'fast-check'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runs, seed, values } from './support/gemm-data.ts'
 import { GENERATED_SHARED, generatedSharedModule } from '../scripts/build-wasm.ts'
 import { currentGemm, gemmFor, kernels, threads, useKernels, useThreads } from '../src/kernels/backend.ts'
 import { gemmBlocked, gemmReference, view, type Gemm, type MatView } from '../src/kernels/gemm.ts'
@@ -30,26 +31,7 @@ import {
   type ThreadSettings,
 } from '../src/kernels/wasm/threads.ts'
 
-const seed = Number(process.env.CHAINRULE_SEED ?? 42)
-const runs = (numRuns: number): fc.Parameters<unknown> => ({ seed, numRuns })
 
-/** Deterministic values (mulberry32): mixed signs and magnitudes, some exact zeros. */
-function values(length: number, seed32: number): Float64Array {
-  let s = seed32 >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-  const out = new Float64Array(length)
-  for (let i = 0; i < length; i++) {
-    const u = next()
-    out[i] = u < 0.1 ? 0 : (2 * next() - 1) * 2 ** Math.floor(next() * 17 - 8)
-  }
-  return out
-}
 
 interface Case {
   readonly m: number

@@ -11,6 +11,7 @@
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
+import { RTOL, runs, seed, values } from './support/gemm-data.ts'
 import { GENERATED, generatedModule } from '../scripts/build-wasm.ts'
 import {
   currentGemm,
@@ -27,32 +28,12 @@ import { gemmWasmBase64 } from '../src/kernels/wasm/gemm-module.ts'
 import { gemmWasm, makeGemmWasm, wasmBlockSizes } from '../src/kernels/wasm/gemm.ts'
 import { matmul, matmulNT, matmulTN } from '../src/tensor/matmul.ts'
 
-const seed = Number(process.env.CHAINRULE_SEED ?? 42)
-const runs = (numRuns: number): fc.Parameters<unknown> => ({ seed, numRuns })
 
-const RTOL = 1e-12
 
 // ---------------------------------------------------------------------------------------------
 // Test data
 // ---------------------------------------------------------------------------------------------
 
-/** Deterministic values (mulberry32): mixed signs, magnitudes 2^-8..2^8, about one in ten exactly 0. */
-function values(length: number, seed32: number): Float64Array {
-  let s = seed32 >>> 0
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-  const out = new Float64Array(length)
-  for (let i = 0; i < length; i++) {
-    const u = next()
-    out[i] = u < 0.1 ? 0 : (2 * next() - 1) * 2 ** Math.floor(next() * 17 - 8)
-  }
-  return out
-}
 
 /**
  * How an operand is stored. Row-major (or, transposed, column-major) with `pad` spare elements
