@@ -8,7 +8,7 @@
  *
  * Run: npx tsx examples/01-backprop-by-hand.ts
  */
-import { Gradcheck, Key, L, Loss, T, type Tree } from '../src/index.ts'
+import { Gradcheck, Key, L, Loss, T, Tree } from '../src/index.ts'
 
 const show = (label: string, t: T.Tensor): void => console.log(`${label} = ${T.toString(t).replace(/\n/g, '\n    ')}\n`)
 
@@ -39,9 +39,11 @@ show('dL/dlogits = (softmax(logits) - onehot) / N', grad)
 
 console.log('== backward: walk the layers in reverse, each vjp turns dy into dx ==\n')
 let d = grad
+const dps: Tree.Tree[] = []
 for (let i = layers.length - 1; i >= 0; i--) {
   const layer = layers[i] as L.AnyLayer
   const { dx, dp } = layer.vjp(params[i] as Tree.Tree, tapes[i], d)
+  dps[i] = dp
   show(`layer ${i} (${layer.name}) dx`, dx)
   if (layer.name === 'dense') show(`layer ${i} (dense) dW`, (dp as { W: T.Tensor }).W)
   d = dx
@@ -49,8 +51,11 @@ for (let i = layers.length - 1; i >= 0; i--) {
 
 // The pipe does exactly this loop; its vjp gives the same numbers.
 const viaPipe = net.vjp(params, net.forward(params, state, x, ctx).tape, grad)
-const same = T.sub(viaPipe.dx, d).data.every((v) => v === 0)
-console.log(`pipe's own vjp gives the same dx bit for bit: ${same}\n`)
+const sameBits = (a: T.Tensor, b: T.Tensor): boolean => a.data.every((v, i) => Object.is(v, b.data[i]))
+const pipeLeaves = Tree.leaves(viaPipe.dp)
+const sameDp = Tree.leaves(dps).every((g, i) => sameBits(g, pipeLeaves[i] as T.Tensor))
+const same = sameBits(viaPipe.dx, d) && sameDp
+console.log(`pipe's own vjp gives the same dx and dp bit for bit: ${same}\n`)
 
 console.log('== gradient check: analytic vs central differences, every coordinate ==\n')
 const report = Gradcheck.network(net, Loss.softmaxCrossEntropy, { params, state, x, target: labels })

@@ -121,8 +121,9 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
  * log 0 never happens: L = -(1/N) Σ t log clip(p). Where p was clipped, its gradient is 0.
  */
 export const crossEntropy =
-  (eps = 1e-12): Loss =>
-  (probs, target) => {
+  (eps = 1e-12): Loss => {
+    if (!(eps > 0 && eps < 1)) throw new LossError(`crossEntropy: eps must be in (0, 1), got ${eps}`)
+    return (probs, target) => {
     const where = 'crossEntropy'
     const n = checkBatch(where, probs, target)
     if (probs.shape.length !== 2) throw new LossError(`${where}: probabilities must be [N, classes], got ${T.showShape(probs.shape)}`)
@@ -141,6 +142,7 @@ export const crossEntropy =
       grad[k] = pk >= eps && pk <= 1 ? -tk / pk / n : 0
     }
     return { value: total / n, grad: T.fromData(probs.shape, grad) }
+    }
   }
 
 /**

@@ -7,7 +7,7 @@ const run = (file: string): string => execFileSync(process.execPath, ['--import'
 describe('the examples run and reach what they claim', () => {
   test('01-backprop-by-hand: the pipe vjp equals the hand walk, and the gradient check passes', () => {
     const out = run('examples/01-backprop-by-hand.ts')
-    expect(out).toContain("pipe's own vjp gives the same dx bit for bit: true")
+    expect(out).toContain("pipe's own vjp gives the same dx and dp bit for bit: true")
     expect(out).toMatch(/OK: max error \S+ \(tolerance 1e-6\) over 21 coordinates/)
   })
   test('02-xor: 100% accuracy from a fixed seed', () => {

@@ -55,3 +55,9 @@ describe('losses reject bad targets with clear errors', () => {
   test('binary targets outside [0, 1]', () => expect(() => Loss.binaryCrossEntropy(T.zeros([1, 2]), T.tensor([[0, 2]]))).toThrow('target 2 at flat index 1 is outside [0, 1]'))
   test('empty batch', () => expect(() => Loss.mse(T.zeros([0, 2]), T.zeros([0, 2]))).toThrow('mse: empty batch'))
 })
+
+describe('crossEntropy options', () => {
+  test('eps outside (0, 1) is an error', () => {
+    for (const eps of [0, -1e-3, 1, NaN]) expect(() => Loss.crossEntropy(eps)).toThrow(`crossEntropy: eps must be in (0, 1), got ${eps}`)
+  })
+})
