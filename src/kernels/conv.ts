@@ -13,7 +13,8 @@
  *   innermost statement changes. Read these to learn what a convolution layer computes. They are
  *   also brutally slow, which is why cuDNN exists.
  * - `fastConv` and `fastConvWasm`: im2col + a blocked GEMM (the plain-TypeScript one, or the
- *   WebAssembly SIMD one: whichever the kernel switch selects). For each sample, im2col copies
+ *   WebAssembly SIMD one: whichever the kernel switch selects; the WebAssembly one on one or two
+ *   threads, as `useThreads` selects at the time of the call). For each sample, im2col copies
  *   every receptive field into a column of a (C·KH·KW) × (OH·OW) matrix, and the convolution
  *   becomes one matrix product with the kernels seen as an F × (C·KH·KW) matrix:
  *     y_n  = W · cols_n               (+ b broadcast along each row)
@@ -259,9 +260,17 @@ export const col2im = (g: Window2d, cols: Float64Array, n: number, dx: Float64Ar
  * The im2col + GEMM family on a given GEMM (any implementation of the `Gemm` contract of
  * ./gemm.ts). `fastConv` is this on `gemmBlocked`.
  */
-export const makeFastConv = (gemm: Gemm): ConvKernels => ({
+export const makeFastConv = (gemm: Gemm): ConvKernels => fastConvOn(() => gemm)
+
+/**
+ * The im2col + GEMM family on the GEMM `gemmOf()` returns, asked once at the start of each
+ * kernel call (so a family whose GEMM depends on a setting, like the thread count, follows it
+ * call by call; the per-sample loops then call a plain local).
+ */
+const fastConvOn = (gemmOf: () => Gemm): ConvKernels => ({
   /** y_n (F × OH·OW) = W (F × C·KH·KW) · cols_n (C·KH·KW × OH·OW), starting each row from its bias. */
   forward: (g, x, w, b, y) => {
+    const gemm = gemmOf()
     need('x', x, xSize(g))
     need('w', w, wSize(g))
     need('y', y, ySize(g))
@@ -282,6 +291,7 @@ export const makeFastConv = (gemm: Gemm): ConvKernels => ({
 
   /** dx_n = col2im(Wᵀ (C·KH·KW × F) · dy_n (F × OH·OW)): Wᵀ is W's view with the strides swapped. */
   inputGrad: (g, dy, w, dx) => {
+    const gemm = gemmOf()
     need('dy', dy, ySize(g))
     need('w', w, wSize(g))
     need('dx', dx, xSize(g))
@@ -299,6 +309,7 @@ export const makeFastConv = (gemm: Gemm): ConvKernels => ({
 
   /** dW (F × C·KH·KW) = Σ_n dy_n (F × OH·OW) · cols_nᵀ (OH·OW × C·KH·KW), accumulated sample by sample. */
   kernelGrad: (g, x, dy, dw) => {
+    const gemm = gemmOf()
     need('x', x, xSize(g))
     need('dy', dy, ySize(g))
     need('dw', dw, wSize(g))
@@ -318,8 +329,12 @@ export const makeFastConv = (gemm: Gemm): ConvKernels => ({
 /** im2col + the plain-TypeScript blocked GEMM (kernel family 'js'). Agrees with `naiveConv` to rounding (property-tested to 1e-12 relative). */
 export const fastConv: ConvKernels = makeFastConv(gemmBlocked)
 
-/** im2col + the WebAssembly SIMD GEMM (kernel family 'wasm', the default where the engine has SIMD). */
-export const fastConvWasm: ConvKernels = makeFastConv(gemmFor('wasm'))
+/**
+ * im2col + the WebAssembly SIMD GEMM (kernel family 'wasm', the default where the engine has SIMD),
+ * on the thread count `useThreads` selects, read at each call: gemmWasm2 after `useThreads(2)`,
+ * gemmWasm otherwise. Bit-identical either way (gemmWasm2 is bit-identical to gemmWasm).
+ */
+export const fastConvWasm: ConvKernels = fastConvOn(() => gemmFor('wasm'))
 
 /** The family `useKernels` selects: the naive loops under 'reference', im2col + that family's GEMM otherwise. */
 export const convKernels = (): ConvKernels => {
