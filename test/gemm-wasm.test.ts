@@ -11,7 +11,7 @@
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
-import { RTOL, runs, seed, values } from './support/gemm-data.ts'
+import { gemmCases, runs, seed, SENTINEL, values, type Built, type GemmCase, type Operand } from './support/gemm-data.ts'
 import { GENERATED, generatedModule } from '../scripts/build-wasm.ts'
 import {
   currentGemm,
@@ -55,13 +55,6 @@ const plain = (transposed: boolean, offset = 0): Layout => ({
   transposed, offset, pad: 0, spread: 1, flipRows: false, flipCols: false, broadcast: false,
 })
 
-/** A rows×cols operand embedded in a larger array whose other elements are NaN (so a stray read shows). */
-interface Operand {
-  readonly view: MatView
-  /** Element (i, j) of the logical matrix. */
-  readonly at: (i: number, j: number) => number
-}
-
 function operand(rows: number, cols: number, layout: Layout, seed32: number): Operand {
   const { transposed, offset, pad, spread, flipRows, flipCols, broadcast } = layout
   const ld = (transposed ? rows : cols) + pad
@@ -79,60 +72,8 @@ function operand(rows: number, cols: number, layout: Layout, seed32: number): Op
   return { view: v, at: (i, j) => data[origin + i * rs + j * cs]! }
 }
 
-interface Case {
-  readonly m: number
-  readonly n: number
-  readonly k: number
-  readonly a: Layout
-  readonly b: Layout
-  readonly cOffset: number
-  readonly accumulate: boolean
-  readonly seed: number
-}
-
-interface Built {
-  readonly a: Operand
-  readonly b: Operand
-  /** c before the call: sentinels around an m×n region holding the accumulator (or NaN when overwriting). */
-  readonly c: Float64Array
-}
-
-const SENTINEL = -7.25
-
-function build(t: Case): Built {
-  const a = operand(t.m, t.k, t.a, t.seed)
-  const b = operand(t.k, t.n, t.b, t.seed + 1)
-  const c = new Float64Array(t.cOffset + t.m * t.n + 3).fill(SENTINEL)
-  const acc = values(t.m * t.n, t.seed + 2)
-  for (let i = 0; i < t.m * t.n; i++) c[t.cOffset + i] = t.accumulate ? acc[i]! : NaN
-  return { a, b, c }
-}
-
-function run(gemm: Gemm, t: Case, built: Built): Float64Array {
-  const out = built.c.slice()
-  gemm(t.m, t.n, t.k, built.a.view, built.b.view, out, t.cOffset, t.accumulate)
-  return out
-}
-
-/** The first element where fast and ref differ by more than the summation-order bound, or undefined. */
-function firstMismatch(t: Case, built: Built, fast: Float64Array, ref: Float64Array): string | undefined {
-  const { m, n, k, cOffset } = t
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      const ij = cOffset + i * n + j
-      let magnitude = t.accumulate ? Math.abs(built.c[ij]!) : 0
-      for (let p = 0; p < k; p++) magnitude += Math.abs(built.a.at(i, p) * built.b.at(p, j))
-      const bound = RTOL * magnitude + 2 * (k + 1) * Number.MIN_VALUE
-      if (!Number.isFinite(ref[ij]!)) {
-        if (!Object.is(fast[ij], ref[ij])) return `C[${i}][${j}]: wasm ${fast[ij]}, ref ${ref[ij]}`
-        continue
-      }
-      const diff = Math.abs(fast[ij]! - ref[ij]!)
-      if (!(diff <= bound)) return `C[${i}][${j}]: wasm ${fast[ij]}, ref ${ref[ij]}, |diff| ${diff} > bound ${bound}`
-    }
-  }
-  return undefined
-}
+type Case = GemmCase<Layout>
+const { build, run, firstMismatch } = gemmCases(operand)
 
 /** Asserts `gemm` matches the reference on this case: within the bound, bit for bit, and writing only the m×n region. */
 function expectMatchesReference(t: Case, gemm: Gemm = gemmWasm, poke: (built: Built) => void = () => {}): void {
