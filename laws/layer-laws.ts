@@ -203,7 +203,11 @@ export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
   )
 }
 
-/** Law 6: init, forward and vjp leave their inputs unchanged bit for bit, and give bit-identical results when repeated. */
+/**
+ * Law 6: init, forward and vjp leave their inputs unchanged bit for bit, and give bit-identical
+ * results when repeated; a vjp told `{ dx: false }` (the caller discards dx) gives the same dp,
+ * bit for bit, and as dx either `noDx` (empty) or the same dx.
+ */
 export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
   const before = { x: snapshot(s.x), params: snapshot(s.params), state: snapshot(s.state), c: snapshot(s.c), key: { ...s.ctx.key } }
   const init1 = layer.init(s.initKey, inShape)
@@ -212,6 +216,7 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
   const f2 = run(layer, s, s.x, s.params)
   const b1 = layer.vjp(s.params, f1.tape, s.c)
   const b2 = layer.vjp(s.params, f2.tape, s.c)
+  const b3 = layer.vjp(s.params, f1.tape, s.c, { dx: false })
   return all(
     () => tensorsIdentical('x after forward/vjp', s.x, before.x),
     () => treesIdentical('params after forward/vjp', s.params, before.params),
@@ -226,6 +231,8 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
     () => treesIdentical('state of two identical forwards', f1.state, f2.state),
     () => tensorsIdentical('dx of two identical vjps', b1.dx, b2.dx),
     () => treesIdentical('dp of two identical vjps', b1.dp, b2.dp),
+    () => treesIdentical('dp of a vjp with { dx: false } vs without', b3.dp, b1.dp),
+    () => (b3.dx.data.length === 0 && T.sameShape(b3.dx.shape, [0]) ? holds : tensorsIdentical('dx of a vjp with { dx: false } (not noDx) vs without', b3.dx, b1.dx)),
   )
 }
 

@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url'
 /** The repository root (this file lives in scripts/). */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** The AssemblyScript source, relative to the root. */
-export const SOURCE = 'asm/gemm.ts'
+/** The AssemblyScript entry (it re-exports asm/gemm.ts and asm/conv.ts), relative to the root. */
+export const SOURCE = 'asm/index.ts'
 /** The generated TypeScript module, relative to the root. */
 export const GENERATED = 'src/kernels/wasm/gemm-module.ts'
 /**
@@ -41,7 +41,7 @@ export const ASC_FLAGS_SHARED: readonly string[] = [
   ...ASC_FLAGS, '--enable', 'threads', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', String(SHARED_MAX_PAGES),
 ]
 
-/** Compiles asm/gemm.ts with asc's API (in memory, nothing written) and returns the .wasm bytes. */
+/** Compiles the module (asm/index.ts) with asc's API (in memory, nothing written) and returns the .wasm bytes. */
 export async function compileGemm(flags: readonly string[] = ASC_FLAGS): Promise<Uint8Array> {
   let binary: Uint8Array | undefined
   let log = ''
@@ -67,8 +67,8 @@ export function moduleSource(wasm: Uint8Array, shared = false): string {
     '// Do not edit: change asm/ and run `npx tsx scripts/build-wasm.ts`. A test checks this file is current.',
     '',
     shared
-      ? `/** The compiled GEMM module for a shared memory (${wasm.length} bytes), base64-encoded. It imports only env.memory (shared, at most ${SHARED_MAX_PAGES} pages) and exports gemm. */`
-      : `/** The compiled GEMM module (${wasm.length} bytes), base64-encoded. It imports only env.memory and exports gemm. */`,
+      ? `/** The compiled GEMM module for a shared memory (${wasm.length} bytes), base64-encoded. It imports only env.memory (shared, at most ${SHARED_MAX_PAGES} pages) and exports gemm and convPart. */`
+      : `/** The compiled GEMM module (${wasm.length} bytes), base64-encoded. It imports only env.memory and exports gemm and convPart. */`,
     shared ? `export const gemmSharedWasmBase64 =` : `export const gemmWasmBase64 =`,
     `  '${base64}'`,
     '',

@@ -5,6 +5,7 @@
  *   init(key, inShape)       -> the output shape, fresh params and state (shapes checked here)
  *   forward(p, s, x, ctx)    -> y, the new state, and a tape: what the backward pass needs
  *   vjp(p, tape, dy)         -> dx and dp: the vector-Jacobian product, written by hand
+ *                               (with { dx: false }: dp only, where the caller discards dx)
  *
  * Backprop through a network is then the chain rule and nothing else: run forward through the
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
@@ -49,6 +50,23 @@ export interface Backward<P> {
   readonly dp: P
 }
 
+/** Options of a vjp call. */
+export interface VjpOptions {
+  /**
+   * false when the caller will not use dx, as a training step does for a model's first layer
+   * (its input is data): the layer may then skip computing dx, often a third of the backward
+   * pass, and return `noDx` instead. dp must be the same either way (law 6 checks it).
+   * Default true.
+   */
+  readonly dx?: boolean
+}
+
+/** The dx of a vjp called with `{ dx: false }` that skipped computing it: an empty tensor, shape [0]. */
+export const noDx: Tensor = Object.freeze({ shape: Object.freeze([0]), data: new Float64Array(0) })
+
+/** True when a vjp call's options ask for dx (the default). */
+export const wantsDx = (options: VjpOptions | undefined): boolean => options?.dx !== false
+
 /**
  * A layer: forward beside its hand-written vjp.
  * Shapes given to init are per example (no batch axis); tensors through forward and vjp carry a
@@ -61,7 +79,7 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unkn
   readonly structure?: Structure
   init(key: Key, inShape: Shape): E.Either<ShapeError, Init<P, S>>
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
-  vjp(p: P, tape: Tape, dy: Tensor): Backward<P>
+  vjp(p: P, tape: Tape, dy: Tensor, options?: VjpOptions): Backward<P>
 }
 
 /**
@@ -158,7 +176,7 @@ export interface Definition<P extends Tree, Tape> {
   /** Output shape and fresh params for an input shape; return a string to reject the shape. */
   readonly init?: (key: Key, inShape: Shape) => E.Either<string, { readonly outShape: Shape; readonly params: P }>
   readonly forward: (p: P, x: Tensor) => { readonly y: Tensor; readonly tape: Tape }
-  readonly vjp: (p: P, tape: Tape, dy: Tensor) => Backward<P>
+  readonly vjp: (p: P, tape: Tape, dy: Tensor, options?: VjpOptions) => Backward<P>
 }
 
 /**
@@ -190,7 +208,7 @@ export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P,
       const { y, tape } = guard(name, () => def.forward(p, x))
       return { y, state: s, tape }
     },
-    vjp: (p, tape, dy) => guard(name, () => def.vjp(p, tape, dy)),
+    vjp: (p, tape, dy, options) => guard(name, () => def.vjp(p, tape, dy, options)),
   }
 }
 

@@ -14,58 +14,11 @@ import { describe, expect, test } from 'vitest'
 import { Key, T, useKernels, wasmSimdAvailable, withKernels } from '../src/index.ts'
 import { col2im, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmReference } from '../src/kernels/gemm.ts'
-import { planWindow, span, type Padding } from '../src/kernels/window.ts'
+import { convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
+import { abs, cases, describeCase, operands, type Case } from './support/conv-cases.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 const RTOL = 1e-12
-
-interface Case {
-  readonly g: ConvWindow
-  readonly padding: Padding
-  readonly seed: number
-}
-
-/** Random geometries; H and W are made large enough (with `.map`) for the window to fit its padded input. */
-const cases: fc.Arbitrary<Case> = fc
-  .record({
-    N: fc.integer({ min: 1, max: 3 }),
-    C: fc.integer({ min: 1, max: 3 }),
-    F: fc.integer({ min: 1, max: 5 }),
-    kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
-    stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-    dilation: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-    padding: fc.oneof(
-      fc.constant<Padding>('valid'),
-      fc.constant<Padding>('same'),
-      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map((p): Padding => p),
-    ),
-    extra: fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })),
-    seed: fc.integer(),
-  })
-  .map(({ N, C, F, kernel, stride, dilation, padding, extra, seed: s }) => {
-    const fit = (axis: 0 | 1): number => {
-      const need = span(kernel[axis], dilation[axis])
-      const pad = padding === 'valid' || padding === 'same' ? 0 : (padding as readonly [number, number])[axis]
-      return Math.max(1, need - 2 * pad) + extra[axis]
-    }
-    const p = planWindow({ kernel, stride, dilation, padding }, C, fit(0), fit(1), N)
-    if (typeof p === 'string') throw new Error(`test generator: ${p}`)
-    return { g: { ...p.window, F }, padding, seed: s }
-  })
-
-const abs = (a: Float64Array): Float64Array => a.map(Math.abs)
-
-/** Random operands of a case: x, w, b and a cotangent dy, from its seed. */
-const operands = (c: Case) => {
-  const { N, C, H, W, F, KH, KW, OH, OW } = c.g
-  const [k1, k2, k3, k4] = Key.split(Key.fromSeed(c.seed), 4) as [Key.Key, Key.Key, Key.Key, Key.Key]
-  return {
-    x: Key.normal(k1, [N * C * H * W]).data,
-    w: Key.normal(k2, [F * C * KH * KW]).data,
-    b: Key.normal(k3, [F]).data,
-    dy: Key.normal(k4, [N * F * OH * OW]).data,
-  }
-}
 
 const expectClose = (what: string, fast: Float64Array, naive: Float64Array, magnitude: Float64Array): void => {
   expect(fast.length).toBe(naive.length)
@@ -75,11 +28,6 @@ const expectClose = (what: string, fast: Float64Array, naive: Float64Array, magn
       throw new Error(`${what}[${i}]: fast ${fast[i]} vs naive ${naive[i]} (error ${err.toExponential(2)}, bound ${(RTOL * magnitude[i]!).toExponential(2)})`)
     }
   }
-}
-
-const describeCase = (c: Case): string => {
-  const g = c.g
-  return `N${g.N} C${g.C} ${g.H}x${g.W} F${g.F} k${g.KH}x${g.KW} s${g.SH},${g.SW} d${g.DH},${g.DW} pad ${JSON.stringify(c.padding)} → ${g.OH}x${g.OW}`
 }
 
 const property = (name: string, check: (c: Case) => void): void => {
@@ -176,6 +124,50 @@ describe('im2col, col2im and makeFastConv', () => {
     const lhs = T.dot(T.fromData([rows], cols), T.fromData([rows], colsOfX))
     const rhs = T.dot(T.fromData([back.length], back), T.fromData([back.length], x.subarray(0, back.length)))
     expect(Math.abs(lhs - rhs)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(lhs)) * rows)
+  })
+})
+
+describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () => {
+  /** Bit for bit (Object.is per element); the first differing index, or -1. */
+  const firstDifference = (x: Float64Array, y: Float64Array): number => {
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i
+    return x.length === y.length ? -1 : -2
+  }
+
+  property('round exactly as im2col + the plain-TypeScript GEMM (fastConv): all three products, bit for bit', (c) => {
+    const { x, w, b, dy } = operands(c)
+    const g = c.g
+    for (const bias of [b, undefined]) {
+      const y1 = T.buffer(g.N * g.F * g.OH * g.OW)
+      const y2 = T.buffer(y1.length).fill(Number.NaN)
+      fastConv.forward(g, x, w, bias, y1)
+      expect(convForwardWasm(1, g, x, w, bias, y2)).toBe(true)
+      expect(firstDifference(y2, y1)).toBe(-1)
+    }
+    const dx1 = T.buffer(x.length)
+    const dx2 = T.buffer(x.length).fill(Number.NaN)
+    fastConv.inputGrad(g, dy, w, dx1)
+    expect(convInputGradWasm(1, g, dy, w, dx2)).toBe(true)
+    expect(firstDifference(dx2, dx1)).toBe(-1)
+    const dw1 = T.buffer(w.length)
+    const dw2 = T.buffer(w.length).fill(Number.NaN)
+    fastConv.kernelGrad(g, x, dy, dw1)
+    expect(convKernelGradWasm(1, g, x, dy, dw2)).toBe(true)
+    expect(firstDifference(dw2, dw1)).toBe(-1)
+  })
+
+  test('a product over the memory cap writes nothing and returns false; fastConvWasm then falls back with the same result', () => {
+    const g: ConvWindow = { N: 2, C: 3, H: 9, W: 9, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 9, OW: 9 }
+    const x = Key.normal(Key.fromSeed(1), [2 * 3 * 81]).data
+    const w = Key.normal(Key.fromSeed(2), [4 * 27]).data
+    const dy = Key.normal(Key.fromSeed(3), [2 * 4 * 81]).data
+    const y = T.buffer(2 * 4 * 81).fill(7)
+    const dx = T.buffer(x.length).fill(7)
+    const dw = T.buffer(w.length).fill(7)
+    expect(convForwardWasm(1, g, x, w, undefined, y, 4096)).toBe(false)
+    expect(convInputGradWasm(1, g, dy, w, dx, 4096)).toBe(false)
+    expect(convKernelGradWasm(1, g, x, dy, dw, 4096)).toBe(false)
+    for (const a of [y, dx, dw]) expect(a.every((v) => v === 7)).toBe(true)
   })
 })
 

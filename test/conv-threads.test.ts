@@ -1,19 +1,23 @@
 /**
- * Convolutions on two threads: the conv kernels ask for their GEMM at each call (src/kernels/conv.ts),
- * so after `useThreads(2)` a conv2d layer, and a whole CNN, run their products on gemmWasm2, and
- * their results are bit-identical to one thread (gemmWasm2 is bit-identical to gemmWasm).
+ * Convolutions on two threads: the conv kernels read the thread count at each call
+ * (src/kernels/conv.ts), so after `useThreads(2)` a conv2d layer, and a whole CNN, run their
+ * parts (samples, or blocks of dW's columns: src/kernels/wasm/conv.ts) on both threads, and
+ * their results are bit-identical to one thread.
  *
  * Each comparison runs three ways on two threads: the default thresholds; thresholds lowered to
- * zero with the back-off off (most per-sample products split); and the worker computing every
- * chunk, this thread none (every product splits, whatever the load: the split counter checks it). Which
- * thread computes which chunk varies from run to run; the results must not. (In the CNN the
- * dense layer's matmul splits too; the single-layer tests are the ones whose splits can only
- * come from the conv kernels.)
+ * zero with the back-off off (the dense layer's products split too); and the worker computing
+ * every chunk and part, this thread none (every product splits, whatever the load: the split
+ * counter checks it). Which thread computes which part varies from run to run; the results must not.
  */
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Key, L, T, Tree, useKernels, useThreads, threads, withKernels, type Layer, type Tensor } from '../src/index.ts'
 import { convKernels, fastConv, fastConvWasm, naiveConv } from '../src/kernels/conv.ts'
-import { configureThreads, splitCount, type ThreadSettings } from '../src/kernels/wasm/threads.ts'
+import { convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
+import { configureThreads, splitCount, workerChunkCount, type ThreadSettings } from '../src/kernels/wasm/threads.ts'
+import { cases, describeCase, operands } from './support/conv-cases.ts'
+
+const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
 let before: Readonly<ThreadSettings>
 
@@ -122,6 +126,48 @@ describe('conv2d on two threads is bit-identical to one thread', () => {
     )
     const run = forwardBackward(model as AnyLayer, [1, 28, 28], 64, 31)
     await compareThreads(run)
+  })
+})
+
+describe('the WebAssembly conv parts on two threads (random geometries)', () => {
+  test('one thread, two threads, and the worker running every part: bit-identical y, dx and dW', async () => {
+    expect(await useThreads(2)).toBe(true)
+    try {
+      fc.assert(
+        fc.property(cases, (c) => {
+          const { x, w, b, dy } = operands(c)
+          const g = c.g
+          const runAll = (threadCount: 1 | 2): Float64Array[] => {
+            const y = T.buffer(g.N * g.F * g.OH * g.OW)
+            const dx = T.buffer(x.length)
+            const dw = T.buffer(w.length)
+            expect(convForwardWasm(threadCount, g, x, w, b, y)).toBe(true)
+            expect(convInputGradWasm(threadCount, g, dy, w, dx)).toBe(true)
+            expect(convKernelGradWasm(threadCount, g, x, dy, dw)).toBe(true)
+            return [y, dx, dw]
+          }
+          const one = runAll(1)
+          const check = (two: Float64Array[]): void => {
+            two.forEach((a, i) => {
+              const at = firstDifference(one[i]!, a)
+              if (at !== -1) throw new Error(`${describeCase(c)}: ${['y', 'dx', 'dW'][i]} differs at ${at}`)
+            })
+          }
+          check(runAll(2)) // both threads take parts
+          configureThreads({ mainComputes: false })
+          try {
+            const before = workerChunkCount()
+            check(runAll(2)) // the worker runs every part
+            expect(workerChunkCount()).toBeGreaterThan(before)
+          } finally {
+            configureThreads({ mainComputes: true })
+          }
+        }),
+        { seed, numRuns: 60 },
+      )
+    } finally {
+      await useThreads(1)
+    }
   })
 })
 

@@ -70,6 +70,18 @@ const scaleForgetsGamma = L.define({
   }),
 })
 
+/** dense whose dW goes wrong when asked to skip dx (a shortcut that dropped a term): law 6 compares the two vjps. */
+const denseSkipChangesDW = (() => {
+  const d = L.dense(3)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor, options?: L.VjpOptions) => {
+      const r = d.vjp(p, tape, dy, options)
+      return options?.dx === false ? { dx: L.noDx, dp: { ...r.dp, W: T.scale(0.5, r.dp.W) } } : r
+    },
+  }
+})()
+
 const rejects = (layer: L.AnyLayer, inShape: number[], lawPattern: RegExp, extra: object = {}): void => {
   expect(() => checkLayer(layer, { inShape, numRuns: 30, ...extra })).toThrow(lawPattern)
 }
@@ -91,6 +103,9 @@ describe('the law kit catches planted vjp bugs', () => {
   })
   test('a vjp that is not linear in the cotangent fails law 4', () => {
     rejects(tanhAffineVjp as L.AnyLayer, [3], /vjp linear in the cotangent/)
+  })
+  test('a vjp whose dp changes when told { dx: false } fails law 6', () => {
+    rejects(denseSkipChangesDW as L.AnyLayer, [3], /purity and determinism[\s\S]*dp of a vjp with \{ dx: false \} vs without/)
   })
   test('a forward that writes into its input fails the purity law', () => {
     rejects(mutatesInput as L.AnyLayer, [3], /purity and determinism/)

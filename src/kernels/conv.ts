@@ -26,8 +26,9 @@
  * these hot loops monomorphic.
  */
 import { buffer } from '../tensor/tensor.ts'
-import { gemmFor, resolveKernels } from './backend.ts'
+import { gemmFor, resolveKernels, threads } from './backend.ts'
 import { gemmBlocked, view, type Gemm } from './gemm.ts'
+import { convForwardWasm, convInputGradWasm, convKernelGradWasm } from './wasm/conv.ts'
 import type { Window2d } from './window.ts'
 
 /** A convolution's window plus its number of filters F: input [N, C, H, W], kernels [F, C, KH, KW], output [N, F, OH, OW]. */
@@ -56,6 +57,23 @@ const xSize = (g: ConvWindow): number => g.N * g.C * g.H * g.W
 const wSize = (g: ConvWindow): number => g.F * g.C * g.KH * g.KW
 const ySize = (g: ConvWindow): number => g.N * g.F * g.OH * g.OW
 
+const checkForward = (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array): void => {
+  need('x', x, xSize(g))
+  need('w', w, wSize(g))
+  need('y', y, ySize(g))
+  if (b !== undefined) need('b', b, g.F)
+}
+const checkInputGrad = (g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array): void => {
+  need('dy', dy, ySize(g))
+  need('w', w, wSize(g))
+  need('dx', dx, xSize(g))
+}
+const checkKernelGrad = (g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array): void => {
+  need('x', x, xSize(g))
+  need('dy', dy, ySize(g))
+  need('dw', dw, wSize(g))
+}
+
 /** db[f] = Σ_n Σ_oh Σ_ow dy[n,f,oh,ow]: the bias is added at every output position of its filter. */
 export const convBiasGrad = (g: ConvWindow, dy: Float64Array, db: Float64Array): void => {
   need('dy', dy, ySize(g))
@@ -82,10 +100,7 @@ export const convBiasGrad = (g: ConvWindow, dy: Float64Array, db: Float64Array):
  * every channel and every kernel tap, of tap weight × the input pixel under that tap.
  */
 const naiveForward: ConvKernels['forward'] = (g, x, w, b, y) => {
-  need('x', x, xSize(g))
-  need('w', w, wSize(g))
-  need('y', y, ySize(g))
-  if (b !== undefined) need('b', b, g.F)
+  checkForward(g, x, w, b, y)
   const { N, C, H, W, F, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   for (let n = 0; n < N; n++) { //                       every sample
     for (let f = 0; f < F; f++) { //                     every filter
@@ -114,9 +129,7 @@ const naiveForward: ConvKernels['forward'] = (g, x, w, b, y) => {
  * dy back to every input pixel it read, weighted by the tap that read it (y = Σ w·x, so ∂y/∂x = w).
  */
 const naiveInputGrad: ConvKernels['inputGrad'] = (g, dy, w, dx) => {
-  need('dy', dy, ySize(g))
-  need('w', w, wSize(g))
-  need('dx', dx, xSize(g))
+  checkInputGrad(g, dy, w, dx)
   const { N, C, H, W, F, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   dx.fill(0)
   for (let n = 0; n < N; n++) {
@@ -145,9 +158,7 @@ const naiveInputGrad: ConvKernels['inputGrad'] = (g, dy, w, dx) => {
  * multiplied, over every output position and every sample (∂y/∂w = x).
  */
 const naiveKernelGrad: ConvKernels['kernelGrad'] = (g, x, dy, dw) => {
-  need('x', x, xSize(g))
-  need('dy', dy, ySize(g))
-  need('dw', dw, wSize(g))
+  checkKernelGrad(g, x, dy, dw)
   const { N, C, H, W, F, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   dw.fill(0)
   for (let n = 0; n < N; n++) {
@@ -271,10 +282,7 @@ const fastConvOn = (gemmOf: () => Gemm): ConvKernels => ({
   /** y_n (F × OH·OW) = W (F × C·KH·KW) · cols_n (C·KH·KW × OH·OW), starting each row from its bias. */
   forward: (g, x, w, b, y) => {
     const gemm = gemmOf()
-    need('x', x, xSize(g))
-    need('w', w, wSize(g))
-    need('y', y, ySize(g))
-    if (b !== undefined) need('b', b, g.F)
+    checkForward(g, x, w, b, y)
     const { N, C, F, KH, KW } = g
     const K = C * KH * KW
     const OHW = g.OH * g.OW
@@ -292,9 +300,7 @@ const fastConvOn = (gemmOf: () => Gemm): ConvKernels => ({
   /** dx_n = col2im(Wᵀ (C·KH·KW × F) · dy_n (F × OH·OW)): Wᵀ is W's view with the strides swapped. */
   inputGrad: (g, dy, w, dx) => {
     const gemm = gemmOf()
-    need('dy', dy, ySize(g))
-    need('w', w, wSize(g))
-    need('dx', dx, xSize(g))
+    checkInputGrad(g, dy, w, dx)
     const { N, C, F, KH, KW } = g
     const K = C * KH * KW
     const OHW = g.OH * g.OW
@@ -310,9 +316,7 @@ const fastConvOn = (gemmOf: () => Gemm): ConvKernels => ({
   /** dW (F × C·KH·KW) = Σ_n dy_n (F × OH·OW) · cols_nᵀ (OH·OW × C·KH·KW), accumulated sample by sample. */
   kernelGrad: (g, x, dy, dw) => {
     const gemm = gemmOf()
-    need('x', x, xSize(g))
-    need('dy', dy, ySize(g))
-    need('dw', dw, wSize(g))
+    checkKernelGrad(g, x, dy, dw)
     const { N, C, F, KH, KW } = g
     const K = C * KH * KW
     const OHW = g.OH * g.OW
@@ -329,12 +333,30 @@ const fastConvOn = (gemmOf: () => Gemm): ConvKernels => ({
 /** im2col + the plain-TypeScript blocked GEMM (kernel family 'js'). Agrees with `naiveConv` to rounding (property-tested to 1e-12 relative). */
 export const fastConv: ConvKernels = makeFastConv(gemmBlocked)
 
+/** im2col in TypeScript + the WebAssembly GEMM: what fastConvWasm falls back to for products too big for its memory. */
+const im2colOnWasmGemm: ConvKernels = fastConvOn(() => gemmFor('wasm'))
+
 /**
- * im2col + the WebAssembly SIMD GEMM (kernel family 'wasm', the default where the engine has SIMD),
- * on the thread count `useThreads` selects, read at each call: gemmWasm2 after `useThreads(2)`,
- * gemmWasm otherwise. Bit-identical either way (gemmWasm2 is bit-identical to gemmWasm).
+ * The WebAssembly kernels (kernel family 'wasm', the default where the engine has SIMD): the
+ * same im2col + GEMM + col2im as fastConv, every loop inside WebAssembly (./wasm/conv.ts), on
+ * the thread count `useThreads` selects, read at each call. They round exactly as fastConv on
+ * the same GEMM does, on one thread or two. Where WebAssembly SIMD is missing they run the
+ * plain-TypeScript kernels, with no error.
  */
-export const fastConvWasm: ConvKernels = fastConvOn(() => gemmFor('wasm'))
+export const fastConvWasm: ConvKernels = {
+  forward: (g, x, w, b, y) => {
+    checkForward(g, x, w, b, y)
+    if (!convForwardWasm(threads(), g, x, w, b, y)) im2colOnWasmGemm.forward(g, x, w, b, y)
+  },
+  inputGrad: (g, dy, w, dx) => {
+    checkInputGrad(g, dy, w, dx)
+    if (!convInputGradWasm(threads(), g, dy, w, dx)) im2colOnWasmGemm.inputGrad(g, dy, w, dx)
+  },
+  kernelGrad: (g, x, dy, dw) => {
+    checkKernelGrad(g, x, dy, dw)
+    if (!convKernelGradWasm(threads(), g, x, dy, dw)) im2colOnWasmGemm.kernelGrad(g, x, dy, dw)
+  },
+}
 
 /** The family `useKernels` selects: the naive loops under 'reference', im2col + that family's GEMM otherwise. */
 export const convKernels = (): ConvKernels => {

@@ -16,7 +16,7 @@ import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { convBiasGrad, convKernels, type ConvWindow } from '../kernels/conv.ts'
 import { checkPadding, pair, planWindow, positivePair, withBatch, type Pair, type Padding } from '../kernels/window.ts'
-import { checkInput, none, ShapeError, type Layer, type None } from '../layer.ts'
+import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None } from '../layer.ts'
 import { initWeights, type Initializer } from './dense.ts'
 
 /** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
@@ -89,19 +89,22 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, y)
       return { y: T.fromData([g.N, g.F, g.OH, g.OW], y), state: s, tape: { x } }
     },
-    vjp: (p, { x }, dy) => {
+    vjp: (p, { x }, dy, options) => {
       const g = geometry(x)
       checkInput(name, dy, [g.F, g.OH, g.OW])
       const k = convKernels()
-      const dx = T.buffer(x.data.length)
+      let dx = noDx
+      if (wantsDx(options)) {
+        dx = T.fromData(x.shape, T.buffer(x.data.length))
+        k.inputGrad(g, dy.data, p.W.data, dx.data) // each y hands dy·W back to the pixels it read
+      }
       const dW = T.buffer(p.W.data.length)
-      k.inputGrad(g, dy.data, p.W.data, dx) //  each y hands dy·W back to the pixels it read
-      k.kernelGrad(g, x.data, dy.data, dW) //   each tap collects dy·x over positions and samples
+      k.kernelGrad(g, x.data, dy.data, dW) //         each tap collects dy·x over positions and samples
       const W = T.fromData(p.W.shape, dW)
-      if (!('b' in p)) return { dx: T.fromData(x.shape, dx), dp: { W } }
+      if (!('b' in p)) return { dx, dp: { W } }
       const db = T.buffer(filters)
       convBiasGrad(g, dy.data, db)
-      return { dx: T.fromData(x.shape, dx), dp: { W, b: T.fromData([filters], db) } }
+      return { dx, dp: { W, b: T.fromData([filters], db) } }
     },
   }
 }

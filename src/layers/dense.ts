@@ -10,7 +10,7 @@ import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
-import { checkInput, guard, shapeMismatch, type Layer, type None } from '../layer.ts'
+import { checkInput, guard, noDx, shapeMismatch, wantsDx, type Layer, type None } from '../layer.ts'
 import { none } from '../layer.ts'
 
 /** Weight initialisers: the scale of W's random start, from its fan-in and fan-out. */
@@ -77,9 +77,9 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
       const y = 'b' in p ? T.addRowVector(xW, p.b) : xW
       return { y, state: s, tape: { x } }
     },
-    vjp: (p, { x }, dy) => {
+    vjp: (p, { x }, dy, options) => {
       checkInput(name, dy, [units])
-      const dx = T.matmulNT(dy, p.W) // dy · Wᵀ
+      const dx = wantsDx(options) ? T.matmulNT(dy, p.W) : noDx // dy · Wᵀ
       const dW = T.matmulTN(x, dy) //   xᵀ · dy
       const dp: DenseParams = 'b' in p ? { W: dW, b: T.sumAxis(0)(dy) } : { W: dW }
       return { dx, dp }

@@ -62,12 +62,13 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       }
       return { y: h, state, tape: tapes }
     },
-    vjp: (ps, tapes, dy) => {
+    vjp: (ps, tapes, dy, options) => {
       const dps: Tree[] = new Array<Tree>(n)
       let d: Tensor = dy
-      // The chain rule: walk the layers backwards, each turning dy into its dx.
+      // The chain rule: walk the layers backwards, each turning dy into its dx. Only the first
+      // layer's dx leaves the pipe, so only it may skip dx when the caller does not want it.
       for (let i = n - 1; i >= 0; i--) {
-        const { dx, dp } = within(label(i), () => at(i).vjp(ps[i] as Tree, tapes[i], d))
+        const { dx, dp } = within(label(i), () => at(i).vjp(ps[i] as Tree, tapes[i], d, i === 0 ? options : undefined))
         dps[i] = dp
         d = dx
       }

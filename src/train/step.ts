@@ -97,7 +97,7 @@ export const trainStep =
     if (!Number.isFinite(value)) return fail('loss')
     const badState = firstNonFinite(state)
     if (badState !== undefined) return fail(`layer state at ${badState}`)
-    const { dp } = model.vjp(ts.params, tape, grad)
+    const { dp } = model.vjp(ts.params, tape, grad, { dx: false }) // the input is data: no dx wanted
     const badGrad = firstNonFinite(dp)
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
     const [updates, optState] = optimizer.update(dp, ts.optState, ts.params)

@@ -9,7 +9,7 @@
  */
 import * as E from 'fp-ts/Either'
 import type { Key } from '../key.ts'
-import type { AnyLayer, Backward, Ctx, Forward, Init, ShapeError } from '../layer.ts'
+import type { AnyLayer, Backward, Ctx, Forward, Init, ShapeError, VjpOptions } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import * as Tree from '../tree.ts'
@@ -47,7 +47,7 @@ export const instrument = (layer: AnyLayer, hooks: Hooks): AnyLayer => {
       spec: node.spec,
       init: init === undefined ? inner.init : (key: Key, inShape: Shape) => init(site, inShape, () => inner.init(key, inShape)),
       forward: forward === undefined ? inner.forward : (p: Tree.Tree, s: Tree.Tree, x: Tensor, ctx: Ctx) => forward(site, p, x, () => inner.forward(p, s, x, ctx)),
-      vjp: vjp === undefined ? inner.vjp : (p: Tree.Tree, tape: unknown, dy: Tensor) => vjp(site, p, dy, () => inner.vjp(p, tape, dy)),
+      vjp: vjp === undefined ? inner.vjp : (p: Tree.Tree, tape: unknown, dy: Tensor, options?: VjpOptions) => vjp(site, p, dy, () => inner.vjp(p, tape, dy, options)),
     }
     return st === undefined ? wrapped : { ...wrapped, structure: inner.structure as NonNullable<AnyLayer['structure']> }
   }
@@ -160,7 +160,7 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     if (!Number.isFinite(value)) return { stage: 'loss', layerPath: undefined, detail: `the loss value is ${value} on finite predictions` }
     const badGrad = firstNonFiniteValue('gradient', grad)
     if (badGrad !== undefined) return { stage: 'loss', layerPath: undefined, detail: `the loss's ${badGrad} on finite predictions` }
-    traced.vjp(r.params, fwd.tape, grad)
+    traced.vjp(r.params, fwd.tape, grad, { dx: false }) // as the step itself ran it
     if (first !== undefined) return first
   } catch (e) {
     if (first !== undefined) return first

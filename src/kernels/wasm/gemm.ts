@@ -52,6 +52,9 @@ export type KernelExport = (
   packA: number, packB: number,
 ) => void
 
+/** asm/conv.ts's export: part `part` of product `op` (0 forward, 1 input gradient, 2 kernel gradient) of the job at byte `job`, with workspace at byte `scratch`. */
+export type ConvPartExport = (op: number, job: number, part: number, scratch: number) => void
+
 interface Engine {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
@@ -103,6 +106,9 @@ function moduleFor(supported: WasmGemmOptions['supported']): WebAssembly.Module 
   if (sharedModule === undefined) sharedModule = compile(defaultSupported)
   return sharedModule
 }
+
+/** The compiled module (gemm and convPart), or null where this engine cannot run it (no WebAssembly SIMD). */
+export const wasmModule = (): WebAssembly.Module | null => moduleFor(undefined)
 
 /** True when this engine runs the WebAssembly SIMD kernel (false means `gemmWasm` runs gemmBlocked). */
 export const wasmSimdAvailable = (): boolean => moduleFor(undefined) !== null

@@ -37,7 +37,7 @@
  */
 import { checkArgs, type BlockSizes, type Gemm } from '../gemm.ts'
 import { gemmSharedWasmBase64 } from './gemm-shared-module.ts'
-import { align, copyIn, copyOut, decodeBase64, gemmWasm, place, plan, reserve, roundUp, wasmBlockSizes, type KernelExport } from './gemm.ts'
+import { align, copyIn, copyOut, decodeBase64, gemmWasm, place, plan, reserve, roundUp, wasmBlockSizes, type ConvPartExport, type KernelExport } from './gemm.ts'
 
 const MR = 4
 const NR = 4
@@ -50,10 +50,10 @@ const SEQ = 0 // job number, bumped by this thread to post a job
 const DONE = 1 // the last job number the worker finished
 const STATUS = 2 // 0 ok, 1 the worker's last job threw (message at MSG_AT)
 const STATE = 3 // STARTING, HOT, SLEEPING or STOPPED
-const OP = 4 // what the posted job is: NOOP (just wake up) or KERNEL
+const OP = 4 // what the posted job is: NOOP (just wake up), KERNEL (GEMM chunks) or PARTS (convolution parts)
 const SPIN = 5 // how long the worker spins after a job, in µs
 const MSG_LEN = 6 // bytes of the error message
-const ARGS = 8 // the 17 kernel arguments of the whole product (packing workspaces: the worker's)
+const ARGS = 8 // KERNEL: the 17 kernel arguments of the whole product (packing workspaces: the worker's); PARTS: op, job, the worker's scratch
 const BY_ROWS = 25 // 1: chunks are row blocks; 0: column blocks
 const CHUNK = 26 // rows or columns per chunk (a multiple of the 4x4 tile)
 const CHUNKS = 27 // how many chunks
@@ -69,6 +69,7 @@ const SLEEPING = 2
 const STOPPED = 3
 const NOOP = 0
 const KERNEL = 1
+const PARTS = 2
 const POSTED = 0
 const WORKER_TOOK = 1
 const WITHDRAWN = 2
@@ -110,9 +111,11 @@ function serve(init, post) {
     Atomics.store(ctl, ${MSG_LEN}, bytes.length)
     Atomics.store(ctl, ${STATUS}, 1)
   }
-  let kernel
+  let kernel, convPart
   try {
-    kernel = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports.gemm
+    const exports = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports
+    kernel = exports.gemm
+    convPart = exports.convPart
   } catch (e) {
     fail(e)
     Atomics.store(ctl, ${STATE}, ${STOPPED})
@@ -134,6 +137,13 @@ function serve(init, post) {
       else kernel(m, Math.min(chunk, n - at), k, a, aRs, aCs, b + at * bCs * 8, bRs, bCs, c + at * 8, ldc, acc, mc, kc, nc, packA, packB)
     }
   }
+  const runParts = () => {
+    const parts = ctl[${CHUNKS}], op = ctl[${ARGS}], job = ctl[${ARGS + 1}], scratch = ctl[${ARGS + 2}]
+    for (let i = Atomics.add(ctl, ${NEXT}, 1); i < parts; i = Atomics.add(ctl, ${NEXT}, 1)) {
+      Atomics.add(ctl, ${WORKER_CHUNKS}, 1)
+      convPart(op, job, i, scratch)
+    }
+  }
   let last = 0 // a fresh control block: jobs are numbered from 1 (read before 'ready' went out, a job could be missed)
   for (;;) {
     let seq = Atomics.load(ctl, ${SEQ})
@@ -152,9 +162,11 @@ function serve(init, post) {
     }
     last = seq
     // Take the job unless the posting thread withdrew it (it finished every chunk before we woke).
-    if (Atomics.load(ctl, ${OP}) === ${KERNEL} && Atomics.compareExchange(ctl, ${TAKEN}, ${POSTED}, ${WORKER_TOOK}) === ${POSTED}) {
+    const op = Atomics.load(ctl, ${OP})
+    if (op !== ${NOOP} && Atomics.compareExchange(ctl, ${TAKEN}, ${POSTED}, ${WORKER_TOOK}) === ${POSTED}) {
       try {
-        runChunks()
+        if (op === ${KERNEL}) runChunks()
+        else runParts()
       } catch (e) {
         Atomics.store(ctl, ${NEXT}, 0x3fffffff) // stop the other thread taking chunks
         fail(e)
@@ -180,6 +192,7 @@ interface WorkerHandle {
 interface Pool {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
+  readonly convPart: ConvPartExport
   readonly ctl: Int32Array<SharedArrayBuffer>
   readonly worker: WorkerHandle
   /** The last job number posted. */
@@ -212,7 +225,7 @@ export interface ThreadSettings {
   spinMicros: number
   /** Fewest rows or columns per chunk (rounded up to a multiple of 4). Default 32. */
   minChunk: number
-  /** False: this thread waits for the worker to be free, then leaves every chunk to it (tests, diagnostics). Default true. */
+  /** False: this thread waits for the worker to be free, then leaves every chunk (and every convolution part) to it (tests, diagnostics). Default true. */
   mainComputes: boolean
   /**
    * After two products in a row where the worker lagged (this thread waited for it longer than
@@ -287,7 +300,9 @@ async function launch(): Promise<boolean> {
   }
   const module = sharedModule()
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
-  const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports['gemm'] as KernelExport
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
+  const kernel = exports['gemm'] as KernelExport
+  const convPart = exports['convPart'] as ConvPartExport
   const control = new SharedArrayBuffer(CONTROL_BYTES)
   const ctl = new Int32Array(control)
   Atomics.store(ctl, SPIN, settings.spinMicros)
@@ -299,7 +314,7 @@ async function launch(): Promise<boolean> {
     // execArgv []: the worker's plain-JS script needs no loader, and must not inherit flags such
     // as --input-type=module (which would make it an ES module without `require`).
     const worker = new Worker(NODE_WORKER, { eval: true, workerData: init, execArgv: [] })
-    const p: Pool = { memory, kernel, ctl, worker, seq: 0, ready: false, dead: null }
+    const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, dead: null }
     pool = p
     worker.on('error', (e) => void (p.dead ??= `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
     worker.on('exit', () => void (p.dead ??= 'the GEMM worker exited'))
@@ -316,7 +331,7 @@ async function launch(): Promise<boolean> {
   }
   const url = URL.createObjectURL(new Blob([BROWSER_WORKER], { type: 'text/javascript' }))
   const worker = new g.Worker(url)
-  const p: Pool = { memory, kernel, ctl, worker, seq: 0, ready: false, dead: null }
+  const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, dead: null }
   pool = p
   const ok = await new Promise<boolean>((resolve) => {
     worker.onmessage = (e) => resolve((e.data as { ready?: boolean }).ready === true)
@@ -524,3 +539,50 @@ function backOff(lagged: boolean): void {
  * gemmReference. Runs gemmWasm until `startThreads()` has resolved true, and for small products.
  */
 export const gemmWasm2: Gemm = makeGemmWasm2()
+
+/**
+ * Both threads on the parts of one convolution product (asm/conv.ts): the shared memory, and a
+ * `run` that posts the job to the worker and takes parts on this thread too, each thread with
+ * its own scratch area, until none is left. Which thread runs a part never changes its result.
+ */
+export interface PartsRunner {
+  readonly memory: WebAssembly.Memory
+  /** The most bytes the memory may grow to. */
+  readonly maxBytes: number
+  /** Runs convPart(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on the worker with scratch1. */
+  run(op: number, job: number, parts: number, scratch0: number, scratch1: number): void
+}
+
+/** The two-thread runner while the worker is started and usable, else null (then run the parts on one thread). */
+export function twoThreadParts(): PartsRunner | null {
+  const p = usablePool()
+  if (p === null) return null
+  return {
+    memory: p.memory,
+    maxBytes: MAX_PAGES * PAGE,
+    run: (op, job, parts, scratch0, scratch1) => {
+      const ctl = p.ctl
+      waitDone(p, p.seq, 0) // a wake-up or withdrawn job may still be in flight: let it end first
+      ctl[ARGS] = op
+      ctl[ARGS + 1] = job
+      ctl[ARGS + 2] = scratch1
+      ctl[CHUNKS] = parts
+      ctl[NEXT] = 0
+      const seq = post(p, PARTS)
+      splits++
+      let failure: unknown = null
+      try {
+        if (settings.mainComputes) {
+          for (let i = Atomics.add(ctl, NEXT, 1); i < parts; i = Atomics.add(ctl, NEXT, 1)) p.convPart(op, job, i, scratch0)
+        }
+      } catch (e) {
+        Atomics.store(ctl, NEXT, 0x3fffffff) // stop the worker taking parts
+        failure = e
+      }
+      // Withdraw the job if the worker never took it; else wait: it must not be writing when this returns.
+      const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
+      if (!withdrawn) finish(p, seq, 0)
+      if (failure !== null) throw failure
+    },
+  }
+}

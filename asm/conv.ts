@@ -1,0 +1,248 @@
+/**
+ * chainrule's WebAssembly convolution, written in AssemblyScript: im2col and col2im around the
+ * GEMM of ./gemm.ts, for the three products of a conv layer (the formulas are in
+ * src/kernels/conv.ts, which also holds the plain-TypeScript version of these same loops):
+ *
+ *   forward       y_n   = W · cols_n                (W: F × K, cols_n: K × OH·OW, K = C·KH·KW)
+ *   input grad    dx_n  = col2im(Wᵀ · dy_n)
+ *   kernel grad   dW    = Σ_n dy_n · cols_nᵀ
+ *
+ * One export, `convPart(op, job, part, scratch)`, runs one *part* of a product: one sample of
+ * the forward or of the input gradient, or one block of columns of the kernel gradient (every
+ * sample, those taps only). Parts never write the same output, so two threads can take parts
+ * in any order, and each output element is still computed by exactly one thread in the same
+ * order: the result does not depend on the thread count.
+ *
+ * `job` is the byte address of a block of i32 fields (the J_* constants below), written by
+ * src/kernels/wasm/conv.ts: the geometry, the byte addresses of the operands in this memory,
+ * and where in a thread's `scratch` area its im2col buffer, GEMM result block and packing
+ * workspaces start. Nothing here allocates, and no state survives a call.
+ */
+import { gemm } from './gemm'
+
+// The job block: i32 fields, in this order (src/kernels/wasm/conv.ts writes the same layout).
+const J_N = 0 //      batch size
+const J_C = 1 //      input channels
+const J_H = 2 //      input height
+const J_W = 3 //      input width
+const J_F = 4 //      filters (output channels)
+const J_KH = 5 //     kernel height
+const J_KW = 6 //     kernel width
+const J_SH = 7 //     strides
+const J_SW = 8
+const J_DH = 9 //     dilations
+const J_DW = 10
+const J_PT = 11 //    padding above and left
+const J_PL = 12
+const J_OH = 13 //    output height and width
+const J_OW = 14
+const J_X = 15 //     x: N × C × H × W
+const J_WGT = 16 //   W: F × K
+const J_BIAS = 17 //  b: F, or 0 for no bias
+const J_Y = 18 //     y (forward) or dy (gradients): N × F × OH·OW
+const J_DX = 19 //    dx: N × C × H × W
+const J_DWP = 20 //   dW, padded: ⌈F⌉₄ rows of ⌈K⌉₄ (the GEMM writes whole 4x4 tiles)
+const J_CHUNK = 21 // columns of dW per kernel-gradient part (a multiple of 4)
+const J_COLS = 22 //  scratch offsets: the im2col buffer,
+const J_CBUF = 23 //  the GEMM result block,
+const J_PACKA = 24 // and the two packing workspaces
+const J_PACKB = 25
+const J_MC = 26 //    the GEMM's cache blocks
+const J_KC = 27
+const J_NC = 28
+
+const OP_FORWARD = 0
+const OP_INPUT_GRAD = 1
+const OP_KERNEL_GRAD = 2
+
+@inline function field(job: usize, i: i32): i32 {
+  return load<i32>(job + (<usize>i << 2))
+}
+
+@inline function roundUp4(x: i32): i32 {
+  return (x + 3) & ~3
+}
+
+/** Runs part `part` of product `op` of the job at `job`, with this thread's workspace at `scratch`. */
+export function convPart(op: i32, job: usize, part: i32, scratch: usize): void {
+  if (op == OP_FORWARD) forwardSample(job, part, scratch)
+  else if (op == OP_INPUT_GRAD) inputGradSample(job, part, scratch)
+  else kernelGradColumns(job, part, scratch)
+}
+
+/**
+ * y_n = W · cols_n, each row starting from its bias. The GEMM writes straight into y when y_n
+ * is a whole number of 4x4 tiles (F and OH·OW multiples of 4); otherwise into the padded
+ * result block, copied out after.
+ */
+function forwardSample(job: usize, n: i32, scratch: usize): void {
+  const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
+  const K = C * field(job, J_KH) * field(job, J_KW)
+  const OHW = field(job, J_OH) * field(job, J_OW)
+  const cols = scratch + <usize>field(job, J_COLS)
+  const bias = <usize>field(job, J_BIAS)
+  const yn = <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 3)
+  im2colRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols)
+  const direct = (OHW & 3) == 0 && (F & 3) == 0
+  const ldc = roundUp4(OHW)
+  const out = direct ? yn : scratch + <usize>field(job, J_CBUF)
+  if (bias != 0) {
+    for (let f: i32 = 0; f < F; f++) fill(out + (<usize>(f * ldc) << 3), load<f64>(bias + (<usize>f << 3)), OHW)
+  }
+  gemm(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, 1, out, ldc, bias != 0 ? 1 : 0,
+    field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
+  if (!direct) {
+    for (let f: i32 = 0; f < F; f++) copy(yn + (<usize>(f * OHW) << 3), out + (<usize>(f * ldc) << 3), OHW)
+  }
+}
+
+/** dx_n = col2im(Wᵀ · dy_n): Wᵀ is W read with its strides swapped. */
+function inputGradSample(job: usize, n: i32, scratch: usize): void {
+  const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
+  const K = C * field(job, J_KH) * field(job, J_KW)
+  const OHW = field(job, J_OH) * field(job, J_OW)
+  const ldc = roundUp4(OHW)
+  const dcols = scratch + <usize>field(job, J_CBUF)
+  const dyn = <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 3)
+  const dxn = <usize>field(job, J_DX) + (<usize>(n * C) * <usize>(H * W) << 3)
+  gemm(K, OHW, F, <usize>field(job, J_WGT), 1, K, dyn, OHW, 1, dcols, ldc, 0,
+    field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
+  fill(dxn, 0.0, C * H * W)
+  col2im(job, dcols, ldc, dxn)
+}
+
+/**
+ * Columns [r0, r1) of dW (r0 = part · chunk): dW[:, r0:r1] = Σ_n dy_n · cols_n[r0:r1, :]ᵀ, the
+ * samples in order, so each element adds its terms in the same order as one long product.
+ */
+function kernelGradColumns(job: usize, part: i32, scratch: usize): void {
+  const N = field(job, J_N), C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
+  const K = C * field(job, J_KH) * field(job, J_KW)
+  const OHW = field(job, J_OH) * field(job, J_OW)
+  const chunk = field(job, J_CHUNK)
+  const r0 = part * chunk
+  const r1 = min(K, r0 + chunk)
+  const cols = scratch + <usize>field(job, J_COLS)
+  const ldw = roundUp4(K)
+  const dw = <usize>field(job, J_DWP) + (<usize>r0 << 3)
+  const x = <usize>field(job, J_X)
+  const dy = <usize>field(job, J_Y)
+  for (let n: i32 = 0; n < N; n++) {
+    im2colRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), r0, r1, cols)
+    gemm(F, r1 - r0, OHW, dy + (<usize>(n * F) * <usize>OHW << 3), OHW, 1, cols, 1, OHW, dw, ldw, n > 0 ? 1 : 0,
+      field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
+  }
+}
+
+/**
+ * Rows [r0, r1) of one sample's im2col matrix into dst (row-major, OH·OW per row, every entry
+ * written): row r = (c·KH + i)·KW + j holds x[c, oh·SH − PT + i·DH, ow·SW − PL + j·DW] at
+ * oh·OW + ow, and 0 where that falls in the padding. Tap (i, j) lands inside the image for
+ * oh in [ohLo, ohHi) and ow in [owLo, owHi), found once per row.
+ */
+function im2colRows(job: usize, xn: usize, r0: i32, r1: i32, dst: usize): void {
+  const H = field(job, J_H), W = field(job, J_W), KH = field(job, J_KH), KW = field(job, J_KW)
+  const SH = field(job, J_SH), SW = field(job, J_SW), DH = field(job, J_DH), DW = field(job, J_DW)
+  const PT = field(job, J_PT), PL = field(job, J_PL), OH = field(job, J_OH), OW = field(job, J_OW)
+  const OHW = OH * OW
+  for (let r = r0; r < r1; r++) {
+    const c = r / (KH * KW)
+    const i = (r / KW) % KH
+    const j = r % KW
+    const ti = PT - i * DH // input row h = oh·SH − ti
+    const tj = PL - j * DW // input column v = ow·SW − tj
+    const ohLo = clamp(ceilDiv(ti, SH), 0, OH)
+    const ohHi = clamp(floorDiv(H - 1 + ti, SH) + 1, ohLo, OH)
+    const owLo = clamp(ceilDiv(tj, SW), 0, OW)
+    const owHi = clamp(floorDiv(W - 1 + tj, SW) + 1, owLo, OW)
+    const row = dst + (<usize>((r - r0) * OHW) << 3)
+    const xc = xn + (<usize>(c * H * W) << 3)
+    fill(row, 0.0, ohLo * OW)
+    for (let oh = ohLo; oh < ohHi; oh++) {
+      const d = row + (<usize>(oh * OW) << 3)
+      const s = xc + (<usize>((oh * SH - ti) * W - tj) << 3) // x[c, h, v] at ow = 0
+      fill(d, 0.0, owLo)
+      if (SW == 1) copy(d + (<usize>owLo << 3), s + (<usize>owLo << 3), owHi - owLo)
+      else for (let ow = owLo; ow < owHi; ow++) store<f64>(d + (<usize>ow << 3), load<f64>(s + (<usize>(ow * SW) << 3)))
+      fill(d + (<usize>owHi << 3), 0.0, OW - owHi)
+    }
+    fill(row + (<usize>(ohHi * OW) << 3), 0.0, (OH - ohHi) * OW)
+  }
+}
+
+/**
+ * The adjoint of im2col for one sample: adds entry (r, oh·OW + ow) of src (rows ldc apart) onto
+ * the pixel of dxn it was copied from. Rows in order, so each pixel adds its terms in the same
+ * order as the plain-TypeScript col2im.
+ */
+function col2im(job: usize, src: usize, ldc: i32, dxn: usize): void {
+  const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), KH = field(job, J_KH), KW = field(job, J_KW)
+  const SH = field(job, J_SH), SW = field(job, J_SW), DH = field(job, J_DH), DW = field(job, J_DW)
+  const PT = field(job, J_PT), PL = field(job, J_PL), OH = field(job, J_OH), OW = field(job, J_OW)
+  const K = C * KH * KW
+  for (let r: i32 = 0; r < K; r++) {
+    const c = r / (KH * KW)
+    const i = (r / KW) % KH
+    const j = r % KW
+    const ti = PT - i * DH
+    const tj = PL - j * DW
+    const ohLo = clamp(ceilDiv(ti, SH), 0, OH)
+    const ohHi = clamp(floorDiv(H - 1 + ti, SH) + 1, ohLo, OH)
+    const owLo = clamp(ceilDiv(tj, SW), 0, OW)
+    const owHi = clamp(floorDiv(W - 1 + tj, SW) + 1, owLo, OW)
+    const xc = dxn + (<usize>(c * H * W) << 3)
+    for (let oh = ohLo; oh < ohHi; oh++) {
+      const s = src + (<usize>(r * ldc + oh * OW) << 3)
+      const d = xc + (<usize>((oh * SH - ti) * W - tj) << 3)
+      if (SW == 1) addTo(d + (<usize>owLo << 3), s + (<usize>owLo << 3), owHi - owLo)
+      else for (let ow = owLo; ow < owHi; ow++) {
+        const at = d + (<usize>(ow * SW) << 3)
+        store<f64>(at, load<f64>(at) + load<f64>(s + (<usize>ow << 3)))
+      }
+    }
+  }
+}
+
+// Small helpers: integer division rounding down and up (for negative numerators too), and
+// f64 loops two lanes at a time (unaligned v128 loads and stores are fine in WebAssembly).
+
+@inline function floorDiv(a: i32, b: i32): i32 {
+  const q = a / b
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}
+
+@inline function ceilDiv(a: i32, b: i32): i32 {
+  return -floorDiv(-a, b)
+}
+
+@inline function clamp(x: i32, lo: i32, hi: i32): i32 {
+  return min(max(x, lo), hi)
+}
+
+/** count f64 at dst = value. */
+function fill(dst: usize, value: f64, count: i32): void {
+  const v = f64x2.splat(value)
+  let k: i32 = 0
+  for (; k + 2 <= count; k += 2) v128.store(dst + (<usize>k << 3), v)
+  if (k < count) store<f64>(dst + (<usize>k << 3), value)
+}
+
+/** count f64 from src to dst (the ranges do not overlap). */
+function copy(dst: usize, src: usize, count: i32): void {
+  let k: i32 = 0
+  for (; k + 2 <= count; k += 2) v128.store(dst + (<usize>k << 3), v128.load(src + (<usize>k << 3)))
+  if (k < count) store<f64>(dst + (<usize>k << 3), load<f64>(src + (<usize>k << 3)))
+}
+
+/** dst[k] += src[k] for count f64. */
+function addTo(dst: usize, src: usize, count: i32): void {
+  let k: i32 = 0
+  for (; k + 2 <= count; k += 2) {
+    const at = dst + (<usize>k << 3)
+    v128.store(at, f64x2.add(v128.load(at), v128.load(src + (<usize>k << 3))))
+  }
+  if (k < count) {
+    const at = dst + (<usize>k << 3)
+    store<f64>(at, load<f64>(at) + load<f64>(src + (<usize>k << 3)))
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The WebAssembly convolution kernels: im2col, GEMM and col2im all inside WebAssembly
+ * (asm/conv.ts), on one thread or two. This module places the operands in the module's memory,
+ * describes the product in a job block, runs its parts, and copies the result out.
+ *
+ * Parts (see asm/conv.ts): the forward and the input gradient run one part per sample; the
+ * kernel gradient one part per block of columns of dW (each over every sample, in order). On two
+ * threads both threads take parts from a shared counter (`twoThreadParts` of ./threads.ts); on
+ * one thread this thread runs them all. Every output element is computed by one part, whose
+ * loops do not depend on the thread count, so one and two threads give bit-identical results.
+ * They also round exactly as the plain-TypeScript im2col + GEMM kernels of ../conv.ts do.
+ *
+ * The functions here assume their arguments were checked (../conv.ts does that) and return
+ * false, having written nothing, when a product does not fit in the memory cap; the caller then
+ * runs the plain-TypeScript im2col with the WebAssembly GEMM.
+ */
+import type { ConvWindow } from '../conv.ts'
+import { align, reserve, roundUp, wasmBlockSizes, wasmModule, type ConvPartExport } from './gemm.ts'
+import { twoThreadParts, type PartsRunner } from './threads.ts'
+
+const OP_FORWARD = 0
+const OP_INPUT_GRAD = 1
+const OP_KERNEL_GRAD = 2
+
+/** Bytes of the job block at address 0 (29 i32 fields, rounded up to a cache line multiple). */
+const JOB_BYTES = 128
+/** The one-thread memory cap, as gemmWasm's. */
+const MAX_BYTES = 2 ** 31
+
+/** The one-thread runner: a private instance and memory, created at first use (null where WebAssembly SIMD is missing). */
+let single: PartsRunner | null | undefined
+
+function oneThreadParts(): PartsRunner | null {
+  if (single !== undefined) return single
+  const module = wasmModule()
+  if (module === null) return (single = null)
+  const memory = new WebAssembly.Memory({ initial: 1 })
+  const convPart = new WebAssembly.Instance(module, { env: { memory } }).exports['convPart'] as ConvPartExport
+  single = {
+    memory,
+    maxBytes: MAX_BYTES,
+    run: (op, job, parts, scratch0) => {
+      for (let i = 0; i < parts; i++) convPart(op, job, i, scratch0)
+    },
+  }
+  return single
+}
+
+/** The runner for a thread count: the worker's when 2 and it is usable, else this thread's. */
+const runnerFor = (threads: 1 | 2): PartsRunner | null => (threads === 2 ? twoThreadParts() : null) ?? oneThreadParts()
+
+/** Byte sizes of one GEMM's packing workspaces for an m × n × k product (as asm/gemm.ts needs them). */
+const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
+  const { mc, kc, nc } = wasmBlockSizes
+  const depth = Math.min(kc, k)
+  return { a: align(Math.min(mc, roundUp(m, 4)) * depth) * 8, b: align(Math.min(nc, roundUp(n, 4)) * depth) * 8 }
+}
+
+/** A layout in bytes, each region on a 64-byte line. */
+class Layout {
+  end = JOB_BYTES
+  take(elements: number): number {
+    const at = this.end
+    this.end += align(elements) * 8
+    return at
+  }
+}
+
+interface Placed {
+  readonly heap: Float64Array
+  readonly runner: PartsRunner
+}
+
+/**
+ * Grows the runner's memory to `layout.end` plus two scratch areas of `scratchBytes` (one per
+ * thread), writes the job block and returns the heap view and the scratch addresses; null if
+ * that is over the cap.
+ */
+function prepare(
+  threads: 1 | 2, maxBytes: number, g: ConvWindow, layout: Layout, scratchBytes: number,
+  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; chunk: number; cols: number; cbuf: number; packA: number; packB: number },
+): (Placed & { readonly scratch0: number; readonly scratch1: number }) | null {
+  const runner = runnerFor(threads)
+  if (runner === null) return null
+  const scratch0 = layout.end
+  const scratch1 = scratch0 + scratchBytes
+  if (!reserve(runner.memory, scratch1 + scratchBytes, Math.min(maxBytes, runner.maxBytes))) return null
+  const ints = new Int32Array(runner.memory.buffer, 0, JOB_BYTES / 4) // views after any grow
+  const { mc, kc, nc } = wasmBlockSizes
+  ints.set([
+    g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW,
+    fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.chunk,
+    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc,
+  ])
+  return { heap: new Float64Array(runner.memory.buffer), runner, scratch0, scratch1 }
+}
+
+/** y = conv(x, w) + b in WebAssembly; false if it needs more than `maxBytes` of memory (or than the memory can hold). */
+export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array, maxBytes = Infinity): boolean {
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const L = new Layout()
+  const X = L.take(x.length)
+  const Wt = L.take(w.length)
+  const B = b === undefined ? 0 : L.take(b.length)
+  const Y = L.take(y.length)
+  // Scratch: the sample's im2col matrix, a padded result block, the packing workspaces.
+  const cols = 0
+  const cbuf = cols + align(K * OHW) * 8
+  const pack = packBytes(g.F, OHW, K)
+  const packA = cbuf + align(roundUp(g.F, 4) * roundUp(OHW, 4)) * 8
+  const packB = packA + pack.a
+  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, chunk: 0, cols, cbuf, packA, packB })
+  if (placed === null) return false
+  const { heap, runner } = placed
+  heap.set(x, X / 8)
+  heap.set(w, Wt / 8)
+  if (b !== undefined) heap.set(b, B / 8)
+  runner.run(OP_FORWARD, 0, g.N, placed.scratch0, placed.scratch1)
+  y.set(heap.subarray(Y / 8, Y / 8 + y.length))
+  return true
+}
+
+/** dx = the input gradient of Σ dy·conv(x, w), in WebAssembly; false if it needs more than `maxBytes`. */
+export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array, maxBytes = Infinity): boolean {
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const L = new Layout()
+  const Wt = L.take(w.length)
+  const DY = L.take(dy.length)
+  const DX = L.take(dx.length)
+  // Scratch: the padded K × OH·OW block Wᵀ·dy_n, the packing workspaces.
+  const cbuf = 0
+  const pack = packBytes(K, OHW, g.F)
+  const packA = cbuf + align(roundUp(K, 4) * roundUp(OHW, 4)) * 8
+  const packB = packA + pack.a
+  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, chunk: 0, cols: 0, cbuf, packA, packB })
+  if (placed === null) return false
+  const { heap, runner } = placed
+  heap.set(w, Wt / 8)
+  heap.set(dy, DY / 8)
+  runner.run(OP_INPUT_GRAD, 0, g.N, placed.scratch0, placed.scratch1)
+  dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
+  return true
+}
+
+/**
+ * dw = the kernel gradient of Σ dy·conv(x, w), summed over the batch, in WebAssembly; false if
+ * it needs more than `maxBytes`. On two threads dW's columns (the taps) are cut into about four
+ * blocks, each a multiple of 4 wide (whole GEMM tiles); on one thread they are one block.
+ */
+export function convKernelGradWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array, maxBytes = Infinity): boolean {
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const Kp = roundUp(K, 4)
+  const chunk = threads === 2 ? Math.max(8, roundUp(Math.ceil(K / 4), 4)) : Kp
+  const L = new Layout()
+  const X = L.take(x.length)
+  const DY = L.take(dy.length)
+  const DWP = L.take(roundUp(g.F, 4) * Kp)
+  // Scratch: a block of im2col rows, the packing workspaces.
+  const cols = 0
+  const pack = packBytes(g.F, chunk, OHW)
+  const packA = cols + align(chunk * OHW) * 8
+  const packB = packA + pack.a
+  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: X, w: 0, bias: 0, y: DY, dx: 0, dwp: DWP, chunk, cols, cbuf: 0, packA, packB })
+  if (placed === null) return false
+  const { heap, runner } = placed
+  heap.set(x, X / 8)
+  heap.set(dy, DY / 8)
+  runner.run(OP_KERNEL_GRAD, 0, Math.ceil(K / chunk), placed.scratch0, placed.scratch1)
+  for (let f = 0; f < g.F; f++) {
+    const from = DWP / 8 + f * Kp
+    dw.set(heap.subarray(from, from + K), f * K)
+  }
+  return true
+}
