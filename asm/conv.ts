@@ -8,10 +8,13 @@
  *   kernel grad   dW    = Σ_n dy_n · cols_nᵀ
  *
  * One export, `convPart(op, job, part, scratch)`, runs one *part* of a product: one sample of
- * the forward or of the input gradient, or one block of columns of the kernel gradient (every
- * sample, those taps only). Parts never write the same output, so two threads can take parts
- * in any order, and each output element is still computed by exactly one thread in the same
- * order: the result does not depend on the thread count.
+ * the forward pass, or of the input gradient, or one block of columns of the kernel gradient
+ * (every sample, those taps only). The backward pass is one list of parts: first the kernel
+ * gradient's column blocks (the big parts), then one part per sample of dx (the small ones,
+ * which even out the end when two threads share the list); either may be absent. Parts never write the same
+ * output, so two threads can take parts in any order, and each output element is still
+ * computed by exactly one thread in the same order: the result does not depend on the thread
+ * count.
  *
  * `job` is the byte address of a block of i32 fields (the J_* constants below), written by
  * src/kernels/wasm/conv.ts: the geometry, the byte addresses of the operands in this memory,
@@ -42,7 +45,7 @@ const J_BIAS = 17 //  b: F, or 0 for no bias
 const J_Y = 18 //     y (forward) or dy (gradients): N × F × OH·OW
 const J_DX = 19 //    dx: N × C × H × W
 const J_DWP = 20 //   dW, padded: ⌈F⌉₄ rows of ⌈K⌉₄ (the GEMM writes whole 4x4 tiles)
-const J_CHUNK = 21 // columns of dW per kernel-gradient part (a multiple of 4)
+const J_CHUNK = 21 // columns of dW per kernel-gradient part (a multiple of 4), or 0: no dW
 const J_COLS = 22 //  scratch offsets: the im2col buffer,
 const J_CBUF = 23 //  the GEMM result block,
 const J_PACKA = 24 // and the two packing workspaces
@@ -51,9 +54,7 @@ const J_MC = 26 //    the GEMM's cache blocks
 const J_KC = 27
 const J_NC = 28
 
-const OP_FORWARD = 0
-const OP_INPUT_GRAD = 1
-const OP_KERNEL_GRAD = 2
+const OP_FORWARD = 0 // every other op is the backward pass
 
 @inline function field(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2))
@@ -63,11 +64,17 @@ const OP_KERNEL_GRAD = 2
   return (x + 3) & ~3
 }
 
-/** Runs part `part` of product `op` of the job at `job`, with this thread's workspace at `scratch`. */
+/**
+ * Runs part `part` of product `op` of the job at `job`, with this thread's workspace at `scratch`.
+ * op 0 is the forward pass; any other op the backward pass: first dW's column blocks (none when
+ * the job's chunk is 0), then one part per sample of dx (none when the job has no dx).
+ */
 export function convPart(op: i32, job: usize, part: i32, scratch: usize): void {
-  if (op == OP_FORWARD) forwardSample(job, part, scratch)
-  else if (op == OP_INPUT_GRAD) inputGradSample(job, part, scratch)
-  else kernelGradColumns(job, part, scratch)
+  if (op == OP_FORWARD) return forwardSample(job, part, scratch)
+  const chunk = field(job, J_CHUNK)
+  const blocks = chunk == 0 ? 0 : (field(job, J_C) * field(job, J_KH) * field(job, J_KW) + chunk - 1) / chunk
+  if (part < blocks) kernelGradColumns(job, part, scratch)
+  else inputGradSample(job, part - blocks, scratch)
 }
 
 /**
@@ -82,7 +89,7 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   const cols = scratch + <usize>field(job, J_COLS)
   const bias = <usize>field(job, J_BIAS)
   const yn = <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 3)
-  im2colRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols)
+  tapRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols, OHW, false)
   const direct = (OHW & 3) == 0 && (F & 3) == 0
   const ldc = roundUp4(OHW)
   const out = direct ? yn : scratch + <usize>field(job, J_CBUF)
@@ -108,7 +115,7 @@ function inputGradSample(job: usize, n: i32, scratch: usize): void {
   gemm(K, OHW, F, <usize>field(job, J_WGT), 1, K, dyn, OHW, 1, dcols, ldc, 0,
     field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
   fill(dxn, 0.0, C * H * W)
-  col2im(job, dcols, ldc, dxn)
+  tapRows(job, dxn, 0, K, dcols, ldc, true) // col2im
 }
 
 /**
@@ -128,23 +135,25 @@ function kernelGradColumns(job: usize, part: i32, scratch: usize): void {
   const x = <usize>field(job, J_X)
   const dy = <usize>field(job, J_Y)
   for (let n: i32 = 0; n < N; n++) {
-    im2colRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), r0, r1, cols)
+    tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), r0, r1, cols, OHW, false)
     gemm(F, r1 - r0, OHW, dy + (<usize>(n * F) * <usize>OHW << 3), OHW, 1, cols, 1, OHW, dw, ldw, n > 0 ? 1 : 0,
       field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
   }
 }
 
 /**
- * Rows [r0, r1) of one sample's im2col matrix into dst (row-major, OH·OW per row, every entry
- * written): row r = (c·KH + i)·KW + j holds x[c, oh·SH − PT + i·DH, ow·SW − PL + j·DW] at
- * oh·OW + ow, and 0 where that falls in the padding. Tap (i, j) lands inside the image for
- * oh in [ohLo, ohHi) and ow in [owLo, owHi), found once per row.
+ * im2col (toImage false): rows [r0, r1) of one sample's im2col matrix into cols (rows `ld`
+ * apart, every entry of a row's OH·OW written): row r = (c·KH + i)·KW + j holds
+ * x[c, oh·SH − PT + i·DH, ow·SW − PL + j·DW] at oh·OW + ow, and 0 where that falls in the padding.
+ * col2im (toImage true), its adjoint: adds each entry of those rows back onto the pixel of the
+ * image it came from; rows in order, so each pixel adds its terms in the same order as the
+ * plain-TypeScript col2im. Tap (i, j) lands inside the image for oh in [ohLo, ohHi) and ow in
+ * [owLo, owHi), found once per row.
  */
-function im2colRows(job: usize, xn: usize, r0: i32, r1: i32, dst: usize): void {
+function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, ld: i32, toImage: bool): void {
   const H = field(job, J_H), W = field(job, J_W), KH = field(job, J_KH), KW = field(job, J_KW)
   const SH = field(job, J_SH), SW = field(job, J_SW), DH = field(job, J_DH), DW = field(job, J_DW)
   const PT = field(job, J_PT), PL = field(job, J_PL), OH = field(job, J_OH), OW = field(job, J_OW)
-  const OHW = OH * OW
   for (let r = r0; r < r1; r++) {
     const c = r / (KH * KW)
     const i = (r / KW) % KH
@@ -155,49 +164,29 @@ function im2colRows(job: usize, xn: usize, r0: i32, r1: i32, dst: usize): void {
     const ohHi = clamp(floorDiv(H - 1 + ti, SH) + 1, ohLo, OH)
     const owLo = clamp(ceilDiv(tj, SW), 0, OW)
     const owHi = clamp(floorDiv(W - 1 + tj, SW) + 1, owLo, OW)
-    const row = dst + (<usize>((r - r0) * OHW) << 3)
-    const xc = xn + (<usize>(c * H * W) << 3)
-    fill(row, 0.0, ohLo * OW)
+    const row = cols + (<usize>((r - r0) * ld) << 3)
+    const xc = image + (<usize>(c * H * W) << 3)
+    if (!toImage) {
+      fill(row, 0.0, ohLo * OW)
+      fill(row + (<usize>(ohHi * OW) << 3), 0.0, (OH - ohHi) * OW)
+    }
     for (let oh = ohLo; oh < ohHi; oh++) {
       const d = row + (<usize>(oh * OW) << 3)
       const s = xc + (<usize>((oh * SH - ti) * W - tj) << 3) // x[c, h, v] at ow = 0
-      fill(d, 0.0, owLo)
-      if (SW == 1) copy(d + (<usize>owLo << 3), s + (<usize>owLo << 3), owHi - owLo)
-      else for (let ow = owLo; ow < owHi; ow++) store<f64>(d + (<usize>ow << 3), load<f64>(s + (<usize>(ow * SW) << 3)))
-      fill(d + (<usize>owHi << 3), 0.0, OW - owHi)
-    }
-    fill(row + (<usize>(ohHi * OW) << 3), 0.0, (OH - ohHi) * OW)
-  }
-}
-
-/**
- * The adjoint of im2col for one sample: adds entry (r, oh·OW + ow) of src (rows ldc apart) onto
- * the pixel of dxn it was copied from. Rows in order, so each pixel adds its terms in the same
- * order as the plain-TypeScript col2im.
- */
-function col2im(job: usize, src: usize, ldc: i32, dxn: usize): void {
-  const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), KH = field(job, J_KH), KW = field(job, J_KW)
-  const SH = field(job, J_SH), SW = field(job, J_SW), DH = field(job, J_DH), DW = field(job, J_DW)
-  const PT = field(job, J_PT), PL = field(job, J_PL), OH = field(job, J_OH), OW = field(job, J_OW)
-  const K = C * KH * KW
-  for (let r: i32 = 0; r < K; r++) {
-    const c = r / (KH * KW)
-    const i = (r / KW) % KH
-    const j = r % KW
-    const ti = PT - i * DH
-    const tj = PL - j * DW
-    const ohLo = clamp(ceilDiv(ti, SH), 0, OH)
-    const ohHi = clamp(floorDiv(H - 1 + ti, SH) + 1, ohLo, OH)
-    const owLo = clamp(ceilDiv(tj, SW), 0, OW)
-    const owHi = clamp(floorDiv(W - 1 + tj, SW) + 1, owLo, OW)
-    const xc = dxn + (<usize>(c * H * W) << 3)
-    for (let oh = ohLo; oh < ohHi; oh++) {
-      const s = src + (<usize>(r * ldc + oh * OW) << 3)
-      const d = xc + (<usize>((oh * SH - ti) * W - tj) << 3)
-      if (SW == 1) addTo(d + (<usize>owLo << 3), s + (<usize>owLo << 3), owHi - owLo)
-      else for (let ow = owLo; ow < owHi; ow++) {
-        const at = d + (<usize>(ow * SW) << 3)
-        store<f64>(at, load<f64>(at) + load<f64>(s + (<usize>ow << 3)))
+      if (SW == 1) {
+        if (toImage) addTo(s + (<usize>owLo << 3), d + (<usize>owLo << 3), owHi - owLo)
+        else copy(d + (<usize>owLo << 3), s + (<usize>owLo << 3), owHi - owLo)
+      } else {
+        for (let ow = owLo; ow < owHi; ow++) {
+          const at = s + (<usize>(ow * SW) << 3)
+          const e = d + (<usize>ow << 3)
+          if (toImage) store<f64>(at, load<f64>(at) + load<f64>(e))
+          else store<f64>(e, load<f64>(at))
+        }
+      }
+      if (!toImage) {
+        fill(d, 0.0, owLo)
+        fill(d + (<usize>owHi << 3), 0.0, OW - owHi)
       }
     }
   }

@@ -26,6 +26,7 @@ export const GENERATED = 'src/kernels/wasm/gemm-module.ts'
 /**
  * asc flags: optimise, drop assertions, no garbage collector or allocator (the module allocates
  * nothing), SIMD, and memory imported from the caller (so the module imports only its memory).
+ * (`--shrinkLevel 1` would make the module 13% smaller and the convolutions 20% slower.)
  */
 export const ASC_FLAGS: readonly string[] = ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--importMemory']
 

@@ -14,7 +14,7 @@ import { describe, expect, test } from 'vitest'
 import { Key, T, useKernels, wasmSimdAvailable, withKernels } from '../src/index.ts'
 import { col2im, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmReference } from '../src/kernels/gemm.ts'
-import { convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
+import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
 import { abs, cases, describeCase, operands, type Case } from './support/conv-cases.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
@@ -154,6 +154,30 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     fastConv.kernelGrad(g, x, dy, dw1)
     expect(convKernelGradWasm(1, g, x, dy, dw2)).toBe(true)
     expect(firstDifference(dw2, dw1)).toBe(-1)
+    // both gradients as one job
+    const dx3 = T.buffer(x.length).fill(Number.NaN)
+    const dw3 = T.buffer(w.length).fill(Number.NaN)
+    expect(convBackwardWasm(1, g, x, dy, w, dx3, dw3)).toBe(true)
+    expect(firstDifference(dx3, dx1)).toBe(-1)
+    expect(firstDifference(dw3, dw1)).toBe(-1)
+  })
+
+  property('backward (dx and dW together, or dW alone) = inputGrad and kernelGrad, in every family', (c) => {
+    const { x, w, dy } = operands(c)
+    for (const k of [naiveConv, fastConv, fastConvWasm]) {
+      const dx1 = T.buffer(x.length)
+      const dw1 = T.buffer(w.length)
+      k.inputGrad(c.g, dy, w, dx1)
+      k.kernelGrad(c.g, x, dy, dw1)
+      const dx2 = T.buffer(x.length).fill(Number.NaN)
+      const dw2 = T.buffer(w.length).fill(Number.NaN)
+      k.backward(c.g, x, dy, w, dx2, dw2)
+      expect(firstDifference(dx2, dx1)).toBe(-1)
+      expect(firstDifference(dw2, dw1)).toBe(-1)
+      const dw3 = T.buffer(w.length).fill(Number.NaN)
+      k.backward(c.g, x, dy, w, undefined, dw3)
+      expect(firstDifference(dw3, dw1)).toBe(-1)
+    }
   })
 
   test('a product over the memory cap writes nothing and returns false; fastConvWasm then falls back with the same result', () => {
@@ -167,6 +191,7 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     expect(convForwardWasm(1, g, x, w, undefined, y, 4096)).toBe(false)
     expect(convInputGradWasm(1, g, dy, w, dx, 4096)).toBe(false)
     expect(convKernelGradWasm(1, g, x, dy, dw, 4096)).toBe(false)
+    expect(convBackwardWasm(1, g, x, dy, w, dx, dw, 4096)).toBe(false)
     for (const a of [y, dx, dw]) expect(a.every((v) => v === 7)).toBe(true)
   })
 })

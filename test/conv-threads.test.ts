@@ -13,7 +13,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Key, L, T, Tree, useKernels, useThreads, threads, withKernels, type Layer, type Tensor } from '../src/index.ts'
 import { convKernels, fastConv, fastConvWasm, naiveConv } from '../src/kernels/conv.ts'
-import { convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
+import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
 import { configureThreads, splitCount, workerChunkCount, type ThreadSettings } from '../src/kernels/wasm/threads.ts'
 import { cases, describeCase, operands } from './support/conv-cases.ts'
 
@@ -141,16 +141,19 @@ describe('the WebAssembly conv parts on two threads (random geometries)', () => 
             const y = T.buffer(g.N * g.F * g.OH * g.OW)
             const dx = T.buffer(x.length)
             const dw = T.buffer(w.length)
+            const dx2 = T.buffer(x.length)
+            const dw2 = T.buffer(w.length)
             expect(convForwardWasm(threadCount, g, x, w, b, y)).toBe(true)
             expect(convInputGradWasm(threadCount, g, dy, w, dx)).toBe(true)
             expect(convKernelGradWasm(threadCount, g, x, dy, dw)).toBe(true)
-            return [y, dx, dw]
+            expect(convBackwardWasm(threadCount, g, x, dy, w, dx2, dw2)).toBe(true)
+            return [y, dx, dw, dx2, dw2]
           }
           const one = runAll(1)
           const check = (two: Float64Array[]): void => {
             two.forEach((a, i) => {
               const at = firstDifference(one[i]!, a)
-              if (at !== -1) throw new Error(`${describeCase(c)}: ${['y', 'dx', 'dW'][i]} differs at ${at}`)
+              if (at !== -1) throw new Error(`${describeCase(c)}: ${['y', 'dx', 'dW', 'backward dx', 'backward dW'][i]} differs at ${at}`)
             })
           }
           check(runAll(2)) // both threads take parts

@@ -28,7 +28,7 @@
 import { buffer } from '../tensor/tensor.ts'
 import { gemmFor, resolveKernels, threads } from './backend.ts'
 import { gemmBlocked, view, type Gemm } from './gemm.ts'
-import { convForwardWasm, convInputGradWasm, convKernelGradWasm } from './wasm/conv.ts'
+import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from './wasm/conv.ts'
 import type { Window2d } from './window.ts'
 
 /** A convolution's window plus its number of filters F: input [N, C, H, W], kernels [F, C, KH, KW], output [N, F, OH, OW]. */
@@ -44,7 +44,20 @@ export interface ConvKernels {
   readonly inputGrad: (g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array) => void
   /** dw = the kernel gradient of Σ dy·y, summed over the batch. */
   readonly kernelGrad: (g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array) => void
+  /**
+   * A layer's whole backward pass: dw, and dx unless it is undefined (nobody wants it). The
+   * same results as inputGrad and kernelGrad; the WebAssembly family runs both as one job.
+   */
+  readonly backward: (g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array) => void
 }
+
+/** backward as inputGrad (when dx is wanted) then kernelGrad. */
+const backwardOf =
+  (inputGrad: ConvKernels['inputGrad'], kernelGrad: ConvKernels['kernelGrad']): ConvKernels['backward'] =>
+  (g, x, dy, w, dx, dw) => {
+    if (dx !== undefined) inputGrad(g, dy, w, dx)
+    kernelGrad(g, x, dy, dw)
+  }
 
 // ---------------------------------------------------------------------------------------------
 // Argument checks (O(1); shared by both families)
@@ -183,7 +196,7 @@ const naiveKernelGrad: ConvKernels['kernelGrad'] = (g, x, dy, dw) => {
 }
 
 /** The whiteboard kernels: read them to learn; slow. Selected by `useKernels('reference')`. */
-export const naiveConv: ConvKernels = { forward: naiveForward, inputGrad: naiveInputGrad, kernelGrad: naiveKernelGrad }
+export const naiveConv: ConvKernels = { forward: naiveForward, inputGrad: naiveInputGrad, kernelGrad: naiveKernelGrad, backward: backwardOf(naiveInputGrad, naiveKernelGrad) }
 
 // ---------------------------------------------------------------------------------------------
 // Fast: im2col + blocked GEMM
@@ -278,7 +291,12 @@ export const makeFastConv = (gemm: Gemm): ConvKernels => fastConvOn(() => gemm)
  * kernel call (so a family whose GEMM depends on a setting, like the thread count, follows it
  * call by call; the per-sample loops then call a plain local).
  */
-const fastConvOn = (gemmOf: () => Gemm): ConvKernels => ({
+const fastConvOn = (gemmOf: () => Gemm): ConvKernels => {
+  const k = im2colKernels(gemmOf)
+  return { ...k, backward: backwardOf(k.inputGrad, k.kernelGrad) }
+}
+
+const im2colKernels = (gemmOf: () => Gemm): Omit<ConvKernels, 'backward'> => ({
   /** y_n (F × OH·OW) = W (F × C·KH·KW) · cols_n (C·KH·KW × OH·OW), starting each row from its bias. */
   forward: (g, x, w, b, y) => {
     const gemm = gemmOf()
@@ -355,6 +373,11 @@ export const fastConvWasm: ConvKernels = {
   kernelGrad: (g, x, dy, dw) => {
     checkKernelGrad(g, x, dy, dw)
     if (!convKernelGradWasm(threads(), g, x, dy, dw)) im2colOnWasmGemm.kernelGrad(g, x, dy, dw)
+  },
+  backward: (g, x, dy, w, dx, dw) => {
+    checkKernelGrad(g, x, dy, dw)
+    if (dx !== undefined) checkInputGrad(g, dy, w, dx)
+    if (!convBackwardWasm(threads(), g, x, dy, w, dx, dw)) im2colOnWasmGemm.backward(g, x, dy, w, dx, dw)
   },
 }
 

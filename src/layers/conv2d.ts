@@ -92,14 +92,11 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
     vjp: (p, { x }, dy, options) => {
       const g = geometry(x)
       checkInput(name, dy, [g.F, g.OH, g.OW])
-      const k = convKernels()
-      let dx = noDx
-      if (wantsDx(options)) {
-        dx = T.fromData(x.shape, T.buffer(x.data.length))
-        k.inputGrad(g, dy.data, p.W.data, dx.data) // each y hands dy·W back to the pixels it read
-      }
+      const dx = wantsDx(options) ? T.fromData(x.shape, T.buffer(x.data.length)) : noDx
       const dW = T.buffer(p.W.data.length)
-      k.kernelGrad(g, x.data, dy.data, dW) //         each tap collects dy·x over positions and samples
+      // dx: each y hands dy·W back to the pixels it read; dW: each tap collects dy·x over
+      // positions and samples. (convKernels() runs inputGrad then kernelGrad, or one job for both.)
+      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW)
       const W = T.fromData(p.W.shape, dW)
       if (!('b' in p)) return { dx, dp: { W } }
       const db = T.buffer(filters)

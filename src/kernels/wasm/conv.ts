@@ -18,9 +18,9 @@ import type { ConvWindow } from '../conv.ts'
 import { align, reserve, roundUp, wasmBlockSizes, wasmModule, type ConvPartExport } from './gemm.ts'
 import { twoThreadParts, type PartsRunner } from './threads.ts'
 
+/** asm/conv.ts's ops: the forward pass, and the backward pass (dW's column blocks unless the job's chunk is 0, then dx's samples unless it has no dx). */
 const OP_FORWARD = 0
-const OP_INPUT_GRAD = 1
-const OP_KERNEL_GRAD = 2
+const OP_BACKWARD = 1
 
 /** Bytes of the job block at address 0 (29 i32 fields, rounded up to a cache line multiple). */
 const JOB_BYTES = 128
@@ -139,39 +139,54 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_INPUT_GRAD, 0, g.N, placed.scratch0, placed.scratch1)
+  runner.run(OP_BACKWARD, 0, g.N, // chunk 0: no dW parts
+    placed.scratch0, placed.scratch1)
   dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
   return true
 }
 
 /**
- * dw = the kernel gradient of Σ dy·conv(x, w), summed over the batch, in WebAssembly; false if
- * it needs more than `maxBytes`. On two threads dW's columns (the taps) are cut into about four
- * blocks, each a multiple of 4 wide (whole GEMM tiles); on one thread they are one block.
+ * Both gradients of Σ dy·conv(x, w) in one job, in WebAssembly: dw summed over the batch, and
+ * dx unless it is undefined (the caller does not want it). False if that needs more than
+ * `maxBytes`. The parts are dW's column blocks (the taps; on two threads about eight, each a
+ * multiple of 4 wide, so whole GEMM tiles; on one thread one block), then one per sample of dx.
  */
-export function convKernelGradWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array, maxBytes = Infinity): boolean {
+export function convBackwardWasm(
+  threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
+): boolean {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const Kp = roundUp(K, 4)
-  const chunk = threads === 2 ? Math.max(8, roundUp(Math.ceil(K / 4), 4)) : Kp
+  const chunk = threads === 2 ? Math.max(4, roundUp(Math.ceil(K / 8), 4)) : Kp
   const L = new Layout()
   const X = L.take(x.length)
+  const Wt = dx === undefined ? 0 : L.take(w.length)
   const DY = L.take(dy.length)
+  const DX = dx === undefined ? 0 : L.take(dx.length)
   const DWP = L.take(roundUp(g.F, 4) * Kp)
-  // Scratch: a block of im2col rows, the packing workspaces.
+  // Scratch: a block of im2col rows (dW), the padded K × OH·OW block Wᵀ·dy_n (dx), and
+  // packing workspaces big enough for either product.
   const cols = 0
-  const pack = packBytes(g.F, chunk, OHW)
-  const packA = cols + align(chunk * OHW) * 8
-  const packB = packA + pack.a
-  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: X, w: 0, bias: 0, y: DY, dx: 0, dwp: DWP, chunk, cols, cbuf: 0, packA, packB })
+  const cbuf = cols + align(chunk * OHW) * 8
+  const packW = packBytes(g.F, chunk, OHW)
+  const packX = dx === undefined ? { a: 0, b: 0 } : packBytes(K, OHW, g.F)
+  const packA = cbuf + (dx === undefined ? 0 : align(Kp * roundUp(OHW, 4)) * 8)
+  const packB = packA + Math.max(packW.a, packX.a)
+  const placed = prepare(threads, maxBytes, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, chunk, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
+  if (dx !== undefined) heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_KERNEL_GRAD, 0, Math.ceil(K / chunk), placed.scratch0, placed.scratch1)
+  runner.run(OP_BACKWARD, 0, Math.ceil(K / chunk) + (dx === undefined ? 0 : g.N), placed.scratch0, placed.scratch1)
   for (let f = 0; f < g.F; f++) {
     const from = DWP / 8 + f * Kp
     dw.set(heap.subarray(from, from + K), f * K)
   }
+  if (dx !== undefined) dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
   return true
 }
+
+/** dw = the kernel gradient of Σ dy·conv(x, w), summed over the batch (convBackwardWasm without dx). */
+export const convKernelGradWasm = (threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array, maxBytes = Infinity): boolean =>
+  convBackwardWasm(threads, g, x, dy, new Float64Array(0), undefined, dw, maxBytes)
