@@ -53,6 +53,7 @@ const J_PACKB = 25
 const J_MC = 26 //    the GEMM's cache blocks
 const J_KC = 27
 const J_NC = 28
+const J_TAPS = 29 //  the tap table: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi; see tapRows)
 
 const OP_FORWARD = 0 // every other op is the backward pass
 
@@ -147,32 +148,38 @@ function kernelGradColumns(job: usize, part: i32, scratch: usize): void {
  * x[c, oh·SH − PT + i·DH, ow·SW − PL + j·DW] at oh·OW + ow, and 0 where that falls in the padding.
  * col2im (toImage true), its adjoint: adds each entry of those rows back onto the pixel of the
  * image it came from; rows in order, so each pixel adds its terms in the same order as the
- * plain-TypeScript col2im. Tap (i, j) lands inside the image for oh in [ohLo, ohHi) and ow in
- * [owLo, owHi), found once per row.
+ * plain-TypeScript col2im.
+ *
+ * The job's tap table (computed once per job by src/kernels/wasm/conv.ts) gives, per row, the
+ * pixel (oh, ow) reads: image[base + oh·SH·W + ow·SW], for oh in [ohLo, ohHi) and ow in
+ * [owLo, owHi), the outputs whose tap lands inside the image.
  */
 function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, ld: i32, toImage: bool): void {
-  const H = field(job, J_H), W = field(job, J_W), KH = field(job, J_KH), KW = field(job, J_KW)
-  const SH = field(job, J_SH), SW = field(job, J_SW), DH = field(job, J_DH), DW = field(job, J_DW)
-  const PT = field(job, J_PT), PL = field(job, J_PL), OH = field(job, J_OH), OW = field(job, J_OW)
-  for (let r = r0; r < r1; r++) {
-    const c = r / (KH * KW)
-    const i = (r / KW) % KH
-    const j = r % KW
-    const ti = PT - i * DH // input row h = oh·SH − ti
-    const tj = PL - j * DW // input column v = ow·SW − tj
-    const ohLo = clamp(ceilDiv(ti, SH), 0, OH)
-    const ohHi = clamp(floorDiv(H - 1 + ti, SH) + 1, ohLo, OH)
-    const owLo = clamp(ceilDiv(tj, SW), 0, OW)
-    const owHi = clamp(floorDiv(W - 1 + tj, SW) + 1, owLo, OW)
+  const W = field(job, J_W), SH = field(job, J_SH), SW = field(job, J_SW), OH = field(job, J_OH), OW = field(job, J_OW)
+  // Stride 1 with the output as wide as the input ('same' padding): a row of cols is the image
+  // shifted, so im2col copies it as one block, then clears the entries that wrapped around.
+  const shifted = !toImage && SH == 1 && SW == 1 && OW == W
+  let tap = <usize>field(job, J_TAPS) + <usize>(r0 * 20)
+  for (let r = r0; r < r1; r++, tap += 20) {
+    const base = load<i32>(tap), ohLo = load<i32>(tap, 4), ohHi = load<i32>(tap, 8), owLo = load<i32>(tap, 12), owHi = load<i32>(tap, 16)
     const row = cols + (<usize>((r - r0) * ld) << 3)
-    const xc = image + (<usize>(c * H * W) << 3)
+    const src = image + (<usize>base << 3) // base may be negative: address arithmetic wraps
     if (!toImage) {
       fill(row, 0.0, ohLo * OW)
       fill(row + (<usize>(ohHi * OW) << 3), 0.0, (OH - ohHi) * OW)
     }
+    if (shifted && owLo < owHi) {
+      const first = ohLo * OW + owLo
+      copy(row + (<usize>first << 3), src + (<usize>first << 3), (ohHi - 1) * OW + owHi - first)
+    }
     for (let oh = ohLo; oh < ohHi; oh++) {
       const d = row + (<usize>(oh * OW) << 3)
-      const s = xc + (<usize>((oh * SH - ti) * W - tj) << 3) // x[c, h, v] at ow = 0
+      if (!toImage) {
+        fill(d, 0.0, owLo)
+        fill(d + (<usize>owHi << 3), 0.0, OW - owHi)
+        if (shifted) continue
+      }
+      const s = src + (<usize>(oh * SH * W) << 3)
       if (SW == 1) {
         if (toImage) addTo(s + (<usize>owLo << 3), d + (<usize>owLo << 3), owHi - owLo)
         else copy(d + (<usize>owLo << 3), s + (<usize>owLo << 3), owHi - owLo)
@@ -184,29 +191,11 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, ld: i3
           else store<f64>(e, load<f64>(at))
         }
       }
-      if (!toImage) {
-        fill(d, 0.0, owLo)
-        fill(d + (<usize>owHi << 3), 0.0, OW - owHi)
-      }
     }
   }
 }
 
-// Small helpers: integer division rounding down and up (for negative numerators too), and
 // f64 loops two lanes at a time (unaligned v128 loads and stores are fine in WebAssembly).
-
-@inline function floorDiv(a: i32, b: i32): i32 {
-  const q = a / b
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
-
-@inline function ceilDiv(a: i32, b: i32): i32 {
-  return -floorDiv(-a, b)
-}
-
-@inline function clamp(x: i32, lo: i32, hi: i32): i32 {
-  return min(max(x, lo), hi)
-}
 
 /** count f64 at dst = value. */
 function fill(dst: usize, value: f64, count: i32): void {

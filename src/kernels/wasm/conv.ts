@@ -22,7 +22,7 @@ import { twoThreadParts, type PartsRunner } from './threads.ts'
 const OP_FORWARD = 0
 const OP_BACKWARD = 1
 
-/** Bytes of the job block at address 0 (29 i32 fields, rounded up to a cache line multiple). */
+/** Bytes of the job block at address 0 (30 i32 fields, rounded up to a cache line multiple). */
 const JOB_BYTES = 128
 /** The one-thread memory cap, as gemmWasm's. */
 const MAX_BYTES = 2 ** 31
@@ -56,9 +56,13 @@ const packBytes = (m: number, n: number, k: number): { a: number; b: number } =>
   return { a: align(Math.min(mc, roundUp(m, 4)) * depth) * 8, b: align(Math.min(nc, roundUp(n, 4)) * depth) * 8 }
 }
 
-/** A layout in bytes, each region on a 64-byte line. */
+/** A layout in bytes, each region on a 64-byte line; the tap table (5 i32 per im2col row) first. */
 class Layout {
   end = JOB_BYTES
+  readonly taps: number
+  constructor(g: ConvWindow) {
+    this.taps = this.take(Math.ceil((g.C * g.KH * g.KW * 5) / 2))
+  }
   take(elements: number): number {
     const at = this.end
     this.end += align(elements) * 8
@@ -85,21 +89,49 @@ function prepare(
   const scratch0 = layout.end
   const scratch1 = scratch0 + scratchBytes
   if (!reserve(runner.memory, scratch1 + scratchBytes, Math.min(maxBytes, runner.maxBytes))) return null
-  const ints = new Int32Array(runner.memory.buffer, 0, JOB_BYTES / 4) // views after any grow
+  const ints = new Int32Array(runner.memory.buffer) // views after any grow
   const { mc, kc, nc } = wasmBlockSizes
   ints.set([
     g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW,
     fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.chunk,
-    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc,
+    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps,
   ])
+  writeTaps(g, ints, layout.taps / 4)
   return { heap: new Float64Array(runner.memory.buffer), runner, scratch0, scratch1 }
+}
+
+/**
+ * The tap table at ints[at…]: for im2col row r = (c·KH + i)·KW + j, the pixel its output
+ * (oh, ow) reads is base + oh·SH·W + ow·SW within the sample, inside the image for oh in
+ * [ohLo, ohHi) and ow in [owLo, owHi) (empty ranges where the tap sees only padding). The
+ * same for every sample, so computed once per job here rather than per sample in the kernel.
+ */
+function writeTaps(g: ConvWindow, ints: Int32Array, at: number): void {
+  const { C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < KH; i++) {
+      const ti = PT - i * DH // input row h = oh·SH − ti
+      const ohLo = Math.min(OH, Math.max(0, Math.ceil(ti / SH)))
+      const ohHi = Math.max(ohLo, Math.min(OH, Math.floor((H - 1 + ti) / SH) + 1))
+      for (let j = 0; j < KW; j++, at += 5) {
+        const tj = PL - j * DW // input column v = ow·SW − tj
+        const owLo = Math.min(OW, Math.max(0, Math.ceil(tj / SW)))
+        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + tj) / SW) + 1))
+        ints[at] = c * H * W - ti * W - tj
+        ints[at + 1] = ohLo
+        ints[at + 2] = ohHi
+        ints[at + 3] = owLo
+        ints[at + 4] = owHi
+      }
+    }
+  }
 }
 
 /** y = conv(x, w) + b in WebAssembly; false if it needs more than `maxBytes` of memory (or than the memory can hold). */
 export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array, maxBytes = Infinity): boolean {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
-  const L = new Layout()
+  const L = new Layout(g)
   const X = L.take(x.length)
   const Wt = L.take(w.length)
   const B = b === undefined ? 0 : L.take(b.length)
@@ -125,7 +157,7 @@ export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, 
 export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array, maxBytes = Infinity): boolean {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
-  const L = new Layout()
+  const L = new Layout(g)
   const Wt = L.take(w.length)
   const DY = L.take(dy.length)
   const DX = L.take(dx.length)
@@ -148,8 +180,9 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
 /**
  * Both gradients of Σ dy·conv(x, w) in one job, in WebAssembly: dw summed over the batch, and
  * dx unless it is undefined (the caller does not want it). False if that needs more than
- * `maxBytes`. The parts are dW's column blocks (the taps; on two threads about eight, each a
+ * `maxBytes`. The parts are dW's column blocks (the taps; on two threads about four, each a
  * multiple of 4 wide, so whole GEMM tiles; on one thread one block), then one per sample of dx.
+ * (Each block streams all of x and dy through the cache again: eight blocks ran slower than four.)
  */
 export function convBackwardWasm(
   threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
@@ -157,8 +190,8 @@ export function convBackwardWasm(
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const Kp = roundUp(K, 4)
-  const chunk = threads === 2 ? Math.max(4, roundUp(Math.ceil(K / 8), 4)) : Kp
-  const L = new Layout()
+  const chunk = threads === 2 ? Math.max(4, roundUp(Math.ceil(K / 4), 4)) : Kp
+  const L = new Layout(g)
   const X = L.take(x.length)
   const Wt = dx === undefined ? 0 : L.take(w.length)
   const DY = L.take(dy.length)
