@@ -10,11 +10,11 @@
  * + a blocked GEMM, in plain TypeScript or WebAssembly): the seven nested loops of a textbook
  * convolution against cuDNN's trick. Training uses the default kernels ('fast').
  *
- * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X]
+ * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2]
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Key, L, Loss, Optim, Plot, resolveKernels, Schedule, T, Train, withKernels } from '../src/index.ts'
+import { Key, L, Loss, Optim, Plot, resolveKernels, Schedule, T, Train, useThreads, withKernels } from '../src/index.ts'
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from '../src/node/index.ts'
 
 const arg = (name: string, fallback: number): number => {
@@ -28,6 +28,10 @@ const lr0 = arg('lr', 0.05)
 const batchSize = 64
 const outArg = process.argv.indexOf('--out')
 const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/07-mnist-cnn/', import.meta.url))
+
+// Two cores by default (bit-identical to one); --threads 1 keeps everything on this thread.
+const threadCount = arg('threads', 2) === 1 ? 1 : 2
+console.log(`threads: ${(await useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount, test: testCount })

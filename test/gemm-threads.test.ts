@@ -282,6 +282,82 @@ identical &&= one.every((x, i) => Object.is(x, two[i]))
 console.log('split', splitCount(), 'identical', identical)
 `
 
+/**
+ * A child with the default settings (nobody calls useThreads): a conv layer's forward and
+ * backward and a big product, first with the worker not yet started (the first big product
+ * starts it in the background), then again once it is up; compared with one thread, bit for bit.
+ */
+const DEFAULT_CHILD = `
+import { Key, L, Tree, threads, threadsRunning, useThreads } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)}
+import { splitCount } from ${JSON.stringify(new URL('../src/kernels/wasm/threads.ts', import.meta.url).href)}
+const layer = L.conv2d(16, 5, { padding: 2 })
+const init = layer.init(Key.fromSeed(1), [8, 14, 14])
+const { params, state } = init.right
+const x = Key.normal(Key.fromSeed(2), [32, 8, 14, 14])
+const dy = Key.normal(Key.fromSeed(3), [32, 16, 14, 14])
+const run = () => {
+  const f = layer.forward(params, state, x, { mode: 'train', key: Key.fromSeed(4) })
+  const b = layer.vjp(params, f.tape, dy)
+  return [f.y, b.dx, ...Tree.leaves(b.dp)].map((t) => t.data)
+}
+const same = (a, b) => a.every((t, i) => t.every((v, j) => Object.is(v, b[i][j])))
+const defaultThreads = threads()
+const before = threadsRunning()
+const first = run() // starts the worker in the background
+for (let i = 0; i < 200 && !threadsRunning(); i++) await new Promise((r) => setTimeout(r, 10))
+const up = threadsRunning()
+const splits = splitCount()
+const second = run() // on two threads
+const split = splitCount() > splits
+await useThreads(1)
+const one = run()
+console.log('default', defaultThreads, 'before', before, 'up', up, 'split', split, 'identical', same(first, one) && same(second, one))
+`
+
+/** A child that runs one big product (which starts the worker in the background) and ends at once: it must not wait for the worker. */
+const QUICK_CHILD = `
+import { currentGemm } from ${JSON.stringify(new URL('../src/kernels/backend.ts', import.meta.url).href)}
+import { view } from ${JSON.stringify(new URL('../src/kernels/gemm.ts', import.meta.url).href)}
+const s = 200
+const a = new Float64Array(s * s).fill(1)
+const c = new Float64Array(s * s)
+currentGemm()(s, s, s, view(a, s, s), view(a, s, s), c, 0, false)
+console.log('sum', c[0])
+`
+
+const runChild = (code: string): Promise<{ code: number | null; out: string; err: string; seconds: number }> => {
+  const t0 = performance.now()
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000)
+    p.on('close', (exit) => {
+      clearTimeout(timer)
+      resolve({ code: exit, out, err, seconds: (performance.now() - t0) / 1000 })
+    })
+  })
+}
+
+describe('two threads are the default', () => {
+  it('a fresh process runs on two threads without asking: the worker starts in the background, results bit-identical to one thread', async () => {
+    const r = await runChild(DEFAULT_CHILD)
+    expect(r.err).toBe('')
+    expect(r.out.trim()).toBe('default 2 before false up true split true identical true')
+    expect(r.code).toBe(0)
+  }, 30_000)
+
+  it('a process that ends while the background start is still in flight exits at once, with code 0', async () => {
+    const r = await runChild(QUICK_CHILD)
+    expect(r.err).toBe('')
+    expect(r.out.trim()).toBe('sum 200')
+    expect(r.code).toBe(0)
+    expect(r.seconds).toBeLessThan(10)
+  }, 30_000)
+})
+
 describe('the worker never keeps a process alive', () => {
   it('a child process that runs two-thread products exits by itself, promptly, with code 0', async () => {
     const t0 = performance.now()
@@ -306,7 +382,8 @@ describe('the worker never keeps a process alive', () => {
 })
 
 describe('the backend switch', () => {
-  it("threads() is 1 by default; useThreads(2) makes 'wasm' and 'fast' two-threaded, useThreads(1) undoes it", async () => {
+  it("useThreads(2) makes 'wasm' and 'fast' two-threaded, useThreads(1) undoes it (the default of 2 is checked in a fresh process below)", async () => {
+    await useThreads(1)
     expect(threads()).toBe(1)
     expect(kernels()).toBe('fast')
     expect(currentGemm()).toBe(gemmWasm)

@@ -18,6 +18,7 @@ import {
   gemmFor,
   kernels,
   resolveKernels,
+  threads,
   useKernels,
   wasmSimdAvailable,
   withKernels,
@@ -26,6 +27,7 @@ import {
 import { gemmBlocked, gemmReference, view, type BlockSizes, type Gemm, type MatView } from '../src/kernels/gemm.ts'
 import { gemmWasmBase64 } from '../src/kernels/wasm/gemm-module.ts'
 import { gemmWasm, makeGemmWasm, wasmBlockSizes } from '../src/kernels/wasm/gemm.ts'
+import { gemmWasm2 } from '../src/kernels/wasm/threads.ts'
 import { matmul, matmulNT, matmulTN } from '../src/tensor/matmul.ts'
 
 
@@ -391,11 +393,14 @@ describe('bad arguments throw the same RangeErrors as the other kernels, before 
 })
 
 describe('the backend switch', () => {
-  it("gemmFor maps 'reference' to gemmReference, 'js' to gemmBlocked, 'wasm' and 'fast' to gemmWasm", () => {
+  it("gemmFor maps 'reference' to gemmReference, 'js' to gemmBlocked, 'wasm' and 'fast' to gemmWasm on one thread and gemmWasm2 on two (the default)", () => {
+    expect(threads()).toBe(2) // nothing in this file changes the default
     expect(gemmFor('reference')).toBe(gemmReference)
     expect(gemmFor('js')).toBe(gemmBlocked)
-    expect(gemmFor('wasm')).toBe(gemmWasm)
-    expect(gemmFor('fast')).toBe(gemmWasm)
+    expect(gemmFor('wasm')).toBe(gemmWasm2)
+    expect(gemmFor('fast')).toBe(gemmWasm2)
+    expect(gemmFor('wasm', 1)).toBe(gemmWasm)
+    expect(gemmFor('fast', 1)).toBe(gemmWasm)
   })
 
   it("'fast' is the default, currentGemm follows the choice, withKernels restores it", () => {

@@ -11,9 +11,12 @@
  * each output element in the same k order, but later kernels (convolution, two threads) need
  * not: pick one family per run when you need exact replays.
  *
- * Threads: `useThreads(2)` runs the 'wasm' (and 'fast') GEMM on two cores (gemmWasm2 of
- * ./wasm/threads.ts: one persistent worker on a shared WebAssembly.Memory, large products split
- * by rows or columns). Its results are bit-identical to one thread. The default is 1 thread.
+ * Threads: the 'wasm' (and 'fast') GEMM and convolutions run on two cores (gemmWasm2 of
+ * ./wasm/threads.ts, and the conv parts of ./wasm/conv.ts: one persistent worker on a shared
+ * WebAssembly.Memory). Their results are bit-identical to one thread. Two is the default: the
+ * worker starts in the background at the first product big enough to split (until it is
+ * ready, and where the engine cannot share memory, everything runs on one thread, with no
+ * error). `useThreads(1)` keeps everything on this thread.
  *
  * These are chainrule's module-level settings. They select an implementation, never a result.
  */
@@ -59,17 +62,19 @@ export const resolveKernels = (choice: KernelChoice = current): 'reference' | 'j
 /** How many threads the 'wasm' and 'fast' GEMMs may use. */
 export type ThreadCount = 1 | 2
 
-let threadCount: ThreadCount = 1
+let threadCount: ThreadCount = 2
 
-/** The thread count selected with `useThreads` (1 unless changed). */
+/** The thread count selected with `useThreads` (2 unless changed; `threadsRunning()` tells whether the worker is up). */
 export const threads = (): ThreadCount => threadCount
 
 /**
- * Selects 1 or 2 threads for the 'wasm' and 'fast' GEMMs. With 2 it starts the worker (once)
- * and resolves true when it is ready, or false where two threads are unavailable (no
- * SharedArrayBuffer, a page without cross-origin isolation; `threadsUnavailable()` says why):
- * until it is ready, and where unavailable, products run on one thread, with the same results.
- * The worker never keeps a process alive; `stopThreads()` of ./wasm/threads.ts ends it.
+ * Selects 1 or 2 threads for the 'wasm' and 'fast' kernels (2 is the default). With 2 it starts
+ * the worker (once) and resolves true when it is ready, or false where two threads are
+ * unavailable (no SharedArrayBuffer, a page without cross-origin isolation;
+ * `threadsUnavailable()` says why): until it is ready, and where unavailable, products run on
+ * one thread, with the same results. Awaiting it is optional (the first big product starts the
+ * worker anyway) but makes the first steps two-threaded. The worker never keeps a process
+ * alive; `stopThreads()` ends it (and keeps it from starting again by itself).
  *
  * @example
  * await useThreads(2) // true in Node 20

@@ -187,6 +187,9 @@ self.onmessage = (event) => serve(event.data, (message) => self.postMessage(mess
 /** The worker as far as this module needs it (Node's Worker and the browser's both fit). */
 interface WorkerHandle {
   terminate(): unknown
+  /** Node only: whether the worker keeps the process alive. */
+  ref?(): void
+  unref?(): void
 }
 
 interface Pool {
@@ -284,6 +287,28 @@ async function nodeWorker(): Promise<NodeWorkerCtor | null> {
  * says why, and gemmWasm2 runs on one thread. Never rejects.
  */
 export function startThreads(): Promise<boolean> {
+  autoStart = true
+  awaited = true
+  pool?.worker.ref?.() // a background start in flight: keep the process alive until it settles
+  return begin()
+}
+
+/** True until `stopThreads()`, and again after `startThreads()`: while two threads may start by themselves. */
+let autoStart = true
+/** Whether someone awaits the start in flight (then the worker keeps the process alive until it is ready). */
+let awaited = false
+
+/**
+ * Starts the worker in the background, if no start was tried yet and `stopThreads()` was not
+ * called: what the default of two threads does at the first product big enough to split. Nobody
+ * awaits it, so the worker never keeps the process alive, not even while it starts; until it is
+ * ready, and where two threads are unavailable, products run on one thread, with the same results.
+ */
+export function startInBackground(): void {
+  if (autoStart && pool === null && starting === null && unavailable === null) void begin()
+}
+
+function begin(): Promise<boolean> {
   if (pool !== null && pool.ready && pool.dead === null) return Promise.resolve(true)
   if (starting !== null) return starting
   starting = launch().catch((e: unknown) => {
@@ -309,11 +334,12 @@ async function launch(): Promise<boolean> {
   const init = { module, memory, control }
   const Worker = await nodeWorker()
   if (Worker !== null) {
-    // Referenced while it starts (so the promise below can settle), unreferenced once ready:
-    // from then on it never keeps the process alive.
+    // Referenced while it starts when someone awaits the start (so the promise below can
+    // settle), unreferenced once ready: from then on it never keeps the process alive.
     // execArgv []: the worker's plain-JS script needs no loader, and must not inherit flags such
     // as --input-type=module (which would make it an ES module without `require`).
     const worker = new Worker(NODE_WORKER, { eval: true, workerData: init, execArgv: [] })
+    if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
     const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, dead: null }
     pool = p
     worker.on('error', (e) => void (p.dead ??= `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
@@ -361,6 +387,7 @@ function settle(p: Pool, ok: boolean): boolean {
  * a new one later. Not needed before exiting: the worker never keeps a process alive.
  */
 export async function stopThreads(): Promise<void> {
+  autoStart = false
   const p = pool
   if (starting !== null) await starting
   pool = null
@@ -454,7 +481,10 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
   return (m, n, k, a, b, c, cOffset, accumulate) => {
     const flops = 2 * m * n * k
     const p = flops < settings.minFlops || (coolUntil !== 0 && performance.now() < coolUntil) ? null : usablePool()
-    if (p === null || m === 0 || n === 0 || k === 0) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
+    if (p === null || m === 0 || n === 0 || k === 0) {
+      if (flops >= settings.minFlops) startInBackground() // worth two threads: start the worker for the next ones
+      return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
+    }
     checkArgs(m, n, k, a, b, c, cOffset)
     // Chunks of rows when m > 128, else of columns, else of rows: about four, each a multiple
     // of the tile (so no two chunks write the same padded tile) and at least minChunk wide
@@ -556,7 +586,10 @@ export interface PartsRunner {
 /** The two-thread runner while the worker is started and usable, else null (then run the parts on one thread). */
 export function twoThreadParts(): PartsRunner | null {
   const p = usablePool()
-  if (p === null) return null
+  if (p === null) {
+    startInBackground() // for the next products
+    return null
+  }
   return {
     memory: p.memory,
     maxBytes: MAX_PAGES * PAGE,
