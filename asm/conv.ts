@@ -8,13 +8,13 @@
  *   kernel grad   dW    = Σ_n dy_n · cols_nᵀ
  *
  * One export, `convPart(op, job, part, scratch)`, runs one *part* of a product: one sample of
- * the forward pass, or of the input gradient, or one block of columns of the kernel gradient
- * (every sample, those taps only). The backward pass is one list of parts: first the kernel
- * gradient's column blocks (the big parts), then one part per sample of dx (the small ones,
- * which even out the end when two threads share the list); either may be absent. Parts never write the same
- * output, so two threads can take parts in any order, and each output element is still
- * computed by exactly one thread in the same order: the result does not depend on the thread
- * count.
+ * the forward pass, or of the input gradient, or one group of samples of the kernel gradient
+ * (its own dW block: the caller adds the groups' blocks in order). The backward pass is one list
+ * of parts: first the kernel gradient's sample groups (the big parts), then one part per sample
+ * of dx (the small ones, which even out the end when two threads share the list); either may be
+ * absent. Parts never write the same output, and the groups are fixed by the caller, not by the
+ * thread count, so two threads can take parts in any order and each output element is still
+ * computed by one thread in the same order: the result does not depend on the thread count.
  *
  * `job` is the byte address of a block of i32 fields (the J_* constants below), written by
  * src/kernels/wasm/conv.ts: the geometry, the byte addresses of the operands in this memory,
@@ -44,8 +44,8 @@ const J_WGT = 16 //   W: F × K
 const J_BIAS = 17 //  b: F, or 0 for no bias
 const J_Y = 18 //     y (forward) or dy (gradients): N × F × OH·OW
 const J_DX = 19 //    dx: N × C × H × W
-const J_DWP = 20 //   dW, padded: ⌈F⌉₄ rows of ⌈K⌉₄ (the GEMM writes whole 4x4 tiles)
-const J_CHUNK = 21 // columns of dW per kernel-gradient part (a multiple of 4), or 0: no dW
+const J_DWP = 20 //   dW, one padded block per sample group: ⌈F⌉₄ rows of ⌈K⌉₄ (the GEMM writes whole 4x4 tiles)
+const J_GROUPS = 21 // sample groups of the kernel gradient (one part each), or 0: no dW
 const J_COLS = 22 //  scratch offsets: the im2col buffer,
 const J_CBUF = 23 //  the GEMM result block,
 const J_PACKA = 24 // and the two packing workspaces
@@ -67,15 +67,14 @@ const OP_FORWARD = 0 // every other op is the backward pass
 
 /**
  * Runs part `part` of product `op` of the job at `job`, with this thread's workspace at `scratch`.
- * op 0 is the forward pass; any other op the backward pass: first dW's column blocks (none when
- * the job's chunk is 0), then one part per sample of dx (none when the job has no dx).
+ * op 0 is the forward pass; any other op the backward pass: first dW's sample groups (none when
+ * the job has 0 groups), then one part per sample of dx (none when the job has no dx).
  */
 export function convPart(op: i32, job: usize, part: i32, scratch: usize): void {
   if (op == OP_FORWARD) return forwardSample(job, part, scratch)
-  const chunk = field(job, J_CHUNK)
-  const blocks = chunk == 0 ? 0 : (field(job, J_C) * field(job, J_KH) * field(job, J_KW) + chunk - 1) / chunk
-  if (part < blocks) kernelGradColumns(job, part, scratch)
-  else inputGradSample(job, part - blocks, scratch)
+  const groups = field(job, J_GROUPS)
+  if (part < groups) kernelGradGroup(job, part, groups, scratch)
+  else inputGradSample(job, part - groups, scratch)
 }
 
 /**
@@ -120,24 +119,23 @@ function inputGradSample(job: usize, n: i32, scratch: usize): void {
 }
 
 /**
- * Columns [r0, r1) of dW (r0 = part · chunk): dW[:, r0:r1] = Σ_n dy_n · cols_n[r0:r1, :]ᵀ, the
- * samples in order, so each element adds its terms in the same order as one long product.
+ * Sample group `group` of `groups` (samples [n0, n1), about N / groups of them) into its own dW
+ * block: Σ_n dy_n · cols_nᵀ over the group, samples in order.
  */
-function kernelGradColumns(job: usize, part: i32, scratch: usize): void {
+function kernelGradGroup(job: usize, group: i32, groups: i32, scratch: usize): void {
   const N = field(job, J_N), C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
   const K = C * field(job, J_KH) * field(job, J_KW)
   const OHW = field(job, J_OH) * field(job, J_OW)
-  const chunk = field(job, J_CHUNK)
-  const r0 = part * chunk
-  const r1 = min(K, r0 + chunk)
+  const n0 = group * N / groups
+  const n1 = (group + 1) * N / groups
   const cols = scratch + <usize>field(job, J_COLS)
   const ldw = roundUp4(K)
-  const dw = <usize>field(job, J_DWP) + (<usize>r0 << 3)
+  const dw = <usize>field(job, J_DWP) + (<usize>(group * roundUp4(F) * ldw) << 3)
   const x = <usize>field(job, J_X)
   const dy = <usize>field(job, J_Y)
-  for (let n: i32 = 0; n < N; n++) {
-    tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), r0, r1, cols, OHW, false)
-    gemm(F, r1 - r0, OHW, dy + (<usize>(n * F) * <usize>OHW << 3), OHW, 1, cols, 1, OHW, dw, ldw, n > 0 ? 1 : 0,
+  for (let n = n0; n < n1; n++) {
+    tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols, OHW, false)
+    gemm(F, K, OHW, dy + (<usize>(n * F) * <usize>OHW << 3), OHW, 1, cols, 1, OHW, dw, ldw, n > n0 ? 1 : 0,
       field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
   }
 }

@@ -357,9 +357,9 @@ const im2colOnWasmGemm: ConvKernels = fastConvOn(() => gemmFor('wasm'))
 /**
  * The WebAssembly kernels (kernel family 'wasm', the default where the engine has SIMD): the
  * same im2col + GEMM + col2im as fastConv, every loop inside WebAssembly (./wasm/conv.ts), on
- * the thread count `useThreads` selects, read at each call. They round exactly as fastConv on
- * the same GEMM does, on one thread or two. Where WebAssembly SIMD is missing they run the
- * plain-TypeScript kernels, with no error.
+ * the thread count `useThreads` selects, read at each call. Bit-identical on one thread or two;
+ * y and dx round exactly as fastConv's, dW adds up four groups of samples (within 1e-12 of
+ * it). Where WebAssembly SIMD is missing they run the plain-TypeScript kernels, with no error.
  */
 export const fastConvWasm: ConvKernels = {
   forward: (g, x, w, b, y) => {

@@ -4,11 +4,13 @@
  * describes the product in a job block, runs its parts, and copies the result out.
  *
  * Parts (see asm/conv.ts): the forward and the input gradient run one part per sample; the
- * kernel gradient one part per block of columns of dW (each over every sample, in order). On two
- * threads both threads take parts from a shared counter (`twoThreadParts` of ./threads.ts); on
- * one thread this thread runs them all. Every output element is computed by one part, whose
- * loops do not depend on the thread count, so one and two threads give bit-identical results.
- * They also round exactly as the plain-TypeScript im2col + GEMM kernels of ../conv.ts do.
+ * kernel gradient one part per group of samples (GROUPS of them, each into its own dW block,
+ * added in order at the end). On two threads both threads take parts from a shared counter
+ * (`twoThreadParts` of ./threads.ts); on one thread this thread runs them all. Every output
+ * element is computed by one part, whose loops do not depend on the thread count, so one and two
+ * threads give bit-identical results. y and dx also round exactly as the plain-TypeScript
+ * im2col + GEMM kernels of ../conv.ts do; dW differs from them only in how the groups' sums are
+ * added (within 1e-12 relative, property-tested against the naive loops).
  *
  * The functions here assume their arguments were checked (../conv.ts does that) and return
  * false, having written nothing, when a product does not fit in the memory cap; the caller then
@@ -18,7 +20,7 @@ import type { ConvWindow } from '../conv.ts'
 import { align, reserve, roundUp, wasmBlockSizes, wasmModule, type ConvPartExport } from './gemm.ts'
 import { twoThreadParts, type PartsRunner } from './threads.ts'
 
-/** asm/conv.ts's ops: the forward pass, and the backward pass (dW's column blocks unless the job's chunk is 0, then dx's samples unless it has no dx). */
+/** asm/conv.ts's ops: the forward pass, and the backward pass (dW's sample groups unless the job has 0 groups, then dx's samples unless it has no dx). */
 const OP_FORWARD = 0
 const OP_BACKWARD = 1
 
@@ -82,7 +84,7 @@ interface Placed {
  */
 function prepare(
   threads: 1 | 2, maxBytes: number, g: ConvWindow, layout: Layout, scratchBytes: number,
-  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; chunk: number; cols: number; cbuf: number; packA: number; packB: number },
+  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number },
 ): (Placed & { readonly scratch0: number; readonly scratch1: number }) | null {
   const runner = runnerFor(threads)
   if (runner === null) return null
@@ -93,7 +95,7 @@ function prepare(
   const { mc, kc, nc } = wasmBlockSizes
   ints.set([
     g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW,
-    fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.chunk,
+    fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.groups,
     fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps,
   ])
   writeTaps(g, ints, layout.taps / 4)
@@ -142,7 +144,7 @@ export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, 
   const pack = packBytes(g.F, OHW, K)
   const packA = cbuf + align(roundUp(g.F, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
-  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, chunk: 0, cols, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, groups: 0, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
@@ -166,23 +168,29 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const pack = packBytes(K, OHW, g.F)
   const packA = cbuf + align(roundUp(K, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
-  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, chunk: 0, cols: 0, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, groups: 0, cols: 0, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_BACKWARD, 0, g.N, // chunk 0: no dW parts
+  runner.run(OP_BACKWARD, 0, g.N, // 0 groups: no dW parts
     placed.scratch0, placed.scratch1)
   dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
   return true
 }
 
 /**
+ * Sample groups of the kernel gradient: dW = ((dW₀ + dW₁) + dW₂) + dW₃, each dWᵢ summed over
+ * about a quarter of the batch. A fixed number, so the rounding is the same on one thread or two;
+ * each group streams its samples through the cache once (splitting dW's columns instead made
+ * every part re-read all of x and dy, and ran slower).
+ */
+const GROUPS = 4
+
+/**
  * Both gradients of Σ dy·conv(x, w) in one job, in WebAssembly: dw summed over the batch, and
  * dx unless it is undefined (the caller does not want it). False if that needs more than
- * `maxBytes`. The parts are dW's column blocks (the taps; on two threads about four, each a
- * multiple of 4 wide, so whole GEMM tiles; on one thread one block), then one per sample of dx.
- * (Each block streams all of x and dy through the cache again: eight blocks ran slower than four.)
+ * `maxBytes`. The parts are dW's sample groups, then one per sample of dx.
  */
 export function convBackwardWasm(
   threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
@@ -190,31 +198,35 @@ export function convBackwardWasm(
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const Kp = roundUp(K, 4)
-  const chunk = threads === 2 ? Math.max(4, roundUp(Math.ceil(K / 4), 4)) : Kp
+  const Fp = roundUp(g.F, 4)
+  const groups = Math.min(GROUPS, g.N)
   const L = new Layout(g)
   const X = L.take(x.length)
   const Wt = dx === undefined ? 0 : L.take(w.length)
   const DY = L.take(dy.length)
   const DX = dx === undefined ? 0 : L.take(dx.length)
-  const DWP = L.take(roundUp(g.F, 4) * Kp)
-  // Scratch: a block of im2col rows (dW), the padded K × OH·OW block Wᵀ·dy_n (dx), and
+  const DWP = L.take(groups * Fp * Kp)
+  // Scratch: a sample's im2col matrix (dW), the padded K × OH·OW block Wᵀ·dy_n (dx), and
   // packing workspaces big enough for either product.
   const cols = 0
-  const cbuf = cols + align(chunk * OHW) * 8
-  const packW = packBytes(g.F, chunk, OHW)
+  const cbuf = cols + align(K * OHW) * 8
+  const packW = packBytes(g.F, K, OHW)
   const packX = dx === undefined ? { a: 0, b: 0 } : packBytes(K, OHW, g.F)
   const packA = cbuf + (dx === undefined ? 0 : align(Kp * roundUp(OHW, 4)) * 8)
   const packB = packA + Math.max(packW.a, packX.a)
-  const placed = prepare(threads, maxBytes, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, chunk, cols, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, groups, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
   if (dx !== undefined) heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_BACKWARD, 0, Math.ceil(K / chunk) + (dx === undefined ? 0 : g.N), placed.scratch0, placed.scratch1)
+  runner.run(OP_BACKWARD, 0, groups + (dx === undefined ? 0 : g.N), placed.scratch0, placed.scratch1)
   for (let f = 0; f < g.F; f++) {
-    const from = DWP / 8 + f * Kp
-    dw.set(heap.subarray(from, from + K), f * K)
+    for (let k = 0; k < K; k++) {
+      let s = heap[DWP / 8 + f * Kp + k]!
+      for (let p = 1; p < groups; p++) s += heap[DWP / 8 + (p * Fp + f) * Kp + k]!
+      dw[f * K + k] = s
+    }
   }
   if (dx !== undefined) dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
   return true
