@@ -1,8 +1,10 @@
 /**
- * Convolution benchmark: ms per batch of the forward product, the input gradient and the kernel
- * gradient, for the naive loops and for im2col + GEMM (the plain-TypeScript blocked GEMM, 'js',
- * and the WebAssembly SIMD one, 'wasm'), on the two conv layers of the MNIST CNN
- * (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training throughput per family.
+ * Convolution benchmark: ms per batch of the forward product, the input gradient, the kernel
+ * gradient and the whole backward pass (both gradients: what conv2d's vjp runs), for the naive
+ * loops, im2col + the plain-TypeScript blocked GEMM ('js'), and the WebAssembly kernels
+ * ('wasm': im2col, GEMM and col2im in WebAssembly) on one thread and on two, on the two conv
+ * layers of the MNIST CNN (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training
+ * throughput per kernel configuration.
  *
  *   npx tsx bench/conv.ts                 # the tables
  *   npx tsx bench/conv.ts --rounds=9      # more rounds (default 5)
@@ -17,7 +19,7 @@
  * by a 256³ GEMM as a gauge of how fast the machine runs at that moment; then one batch
  * forward + backward through the whole CNN on the naive and on the fast kernels.
  */
-import { Key, L, Loss, Optim, resolveKernels, T, Train, wasmSimdAvailable, withKernels } from '../src/index.ts'
+import { Key, L, Loss, Optim, T, Train, useThreads, wasmSimdAvailable, withKernels, type ThreadCount } from '../src/index.ts'
 import { fastConv, fastConvWasm, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmBlocked, view } from '../src/kernels/gemm.ts'
 import { planWindow } from '../src/kernels/window.ts'
@@ -46,13 +48,15 @@ const layers: readonly { readonly label: string; readonly g: ConvWindow }[] = [
   { label: 'conv2 8→16, 5x5 pad 2, 14x14', g: layerWindow(8, 14, 14, 16, 5, 2) },
 ]
 
-type Op = 'forward' | 'inputGrad' | 'kernelGrad'
-const ops: readonly Op[] = ['forward', 'inputGrad', 'kernelGrad']
+type Op = 'forward' | 'inputGrad' | 'kernelGrad' | 'backward'
+const ops: readonly Op[] = ['forward', 'inputGrad', 'kernelGrad', 'backward']
 
-const families: readonly { readonly name: string; readonly k: ConvKernels }[] = [
-  ...(args.has('--no-naive') ? [] : [{ name: 'naive', k: naiveConv }]),
-  { name: 'js', k: fastConv },
-  ...(wasmSimdAvailable() ? [{ name: 'wasm', k: fastConvWasm }] : []),
+const twoThreads = wasmSimdAvailable() && (await useThreads(2))
+const families: readonly { readonly name: string; readonly k: ConvKernels; readonly threads: ThreadCount }[] = [
+  ...(args.has('--no-naive') ? [] : [{ name: 'naive', k: naiveConv, threads: 1 as const }]),
+  { name: 'js', k: fastConv, threads: 1 },
+  ...(wasmSimdAvailable() ? [{ name: 'wasm 1T', k: fastConvWasm, threads: 1 as const }] : []),
+  ...(twoThreads ? [{ name: 'wasm 2T', k: fastConvWasm, threads: 2 as const }] : []),
 ]
 
 /** Runs one op of a family once on the buffers of a layer. */
@@ -73,6 +77,8 @@ const runner = (k: ConvKernels, op: Op, g: ConvWindow) => {
       return () => k.inputGrad(g, dy, w, dx)
     case 'kernelGrad':
       return () => k.kernelGrad(g, x, dy, dw)
+    case 'backward':
+      return () => k.backward(g, x, dy, w, dx, dw)
   }
 }
 
@@ -86,13 +92,20 @@ const sample = (f: () => void, reps: number): number => {
 const pad = (s: string, w: number, right = false): string => (right ? s.padStart(w) : s.padEnd(w))
 
 console.log(`Conv kernels, ms per batch of ${BATCH}: median (min-max) over ${ROUNDS} interleaved rounds; Node ${process.version}`)
-const widths = [30, 11, 6, 9, 19, 8, 10]
+const widths = [30, 11, 7, 9, 19, 8, 10]
 console.log(['layer', 'op', 'kernel', 'median', 'min-max', 'GFLOP/s', 'vs naive'].map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const { label, g } of layers) {
-  const flops = 2 * g.N * g.F * g.OH * g.OW * g.C * g.KH * g.KW
+  const flops1 = 2 * g.N * g.F * g.OH * g.OW * g.C * g.KH * g.KW
   for (const op of ops) {
-    const fs = families.map((f) => runner(f.k, op, g))
+    const flops = op === 'backward' ? 2 * flops1 : flops1
+    const fs = families.map((f) => {
+      const run = runner(f.k, op, g)
+      return () => {
+        void useThreads(f.threads) // the worker is started: this switches at once
+        run()
+      }
+    })
     // Warm up and calibrate repetitions per sample.
     const reps = fs.map((f) => {
       f()
@@ -133,15 +146,24 @@ if (!args.has('--no-train')) {
     for (let i = 0; i < 5; i++) gemmBlocked(S, S, S, view(a, S, S), view(b, S, S), c, 0, false)
     return (5 * 2 * S ** 3) / ((performance.now() - t0) * 1e6)
   }
-  const choices = (['js', 'fast'] as const).map((choice) => ({ choice, state: Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28]), rates: [] as number[] }))
+  const configs = [
+    { name: 'js', choice: 'js' as const, threads: 1 as const },
+    { name: 'fast, 1 thread', choice: 'fast' as const, threads: 1 as const },
+    ...(twoThreads ? [{ name: 'fast, 2 threads', choice: 'fast' as const, threads: 2 as const }] : []),
+  ]
+  const choices = configs.map((c) => ({ ...c, state: Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28]), rates: [] as number[] }))
   const stepsPerRound = 20
-  for (const ch of choices) withKernels(ch.choice, () => {
-    for (let i = 0; i < 5; i++) ch.state = step(ch.state, batch)[0]
-  })
+  for (const ch of choices) {
+    void useThreads(ch.threads)
+    withKernels(ch.choice, () => {
+      for (let i = 0; i < 5; i++) ch.state = step(ch.state, batch)[0]
+    })
+  }
   square()
   const gflops: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
     for (const ch of round % 2 === 0 ? choices : [...choices].reverse()) {
+      void useThreads(ch.threads)
       withKernels(ch.choice, () => {
         const t0 = performance.now()
         for (let i = 0; i < stepsPerRound; i++) ch.state = step(ch.state, batch)[0]
@@ -154,7 +176,7 @@ if (!args.has('--no-train')) {
   console.log('')
   console.log(`MNIST CNN (conv 5x5x8 pad 2, relu, maxpool 2, conv 5x5x16 pad 2, relu, maxpool 2, flatten, dense 10), batch ${BATCH}, SGD;`)
   console.log(`training samples/s, median (min-max) over ${ROUNDS} interleaved rounds of ${stepsPerRound} steps:`)
-  for (const ch of choices) console.log(`  ${pad(`'${ch.choice}'${ch.choice === 'fast' ? ` (= '${resolveKernels('fast')}')` : ''}`, 18)} ${range(ch.rates, 0)} samples/s`)
+  for (const ch of choices) console.log(`  ${pad(ch.name, 18)} ${range(ch.rates, 0)} samples/s`)
   console.log(`  machine check:     ${range(gflops, 2)} GFLOP/s for a 256³ gemmBlocked after each round (~4.5 on a quiet machine)`)
 
   // One batch, forward and backward through the whole network, on each kernel family.
@@ -169,13 +191,16 @@ if (!args.has('--no-train')) {
       return performance.now() - t0
     }
     const times = { reference: [] as number[], js: [] as number[], fast: [] as number[] }
+    void useThreads(twoThreads ? 2 : 1)
     for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
       for (const choice of ['fast', 'js', 'reference'] as const) times[choice].push(withKernels(choice, once))
     }
     const naive = median(times.reference)
     console.log(
       `one batch, forward + backward: naive ${range(times.reference, 0)} ms, js ${range(times.js, 1)} ms (${(naive / median(times.js)).toFixed(1)}x), ` +
-        `fast ${range(times.fast, 1)} ms (${(naive / median(times.fast)).toFixed(1)}x)`,
+        `fast on ${twoThreads ? 'two threads' : 'one thread'} ${range(times.fast, 1)} ms (${(naive / median(times.fast)).toFixed(1)}x)`,
     )
   }
 }
+
+await useThreads(1)

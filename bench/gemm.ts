@@ -302,3 +302,4 @@ for (const impl of impls) {
   if (stepMs.length === 0) continue
   console.log(`MLP step GEMMs (9 products, ${(flops / 1e6).toFixed(1)} MFLOP), ${pad(impl.name, 10)}: ${spread(stepMs, 2)} ms per step`)
 }
+console.log('(A training step runs 8 of the 9: the first layer\'s input is data, so its dx1 product is skipped.)')

@@ -146,7 +146,7 @@ describe('the WebAssembly module', () => {
     expect(atob(gemmWasmBase64).length).toBeLessThan(4096)
   })
 
-  it(`rebuilding asm/gemm.ts with asc gives ${GENERATED} byte for byte (the committed module is current)`, async () => {
+  it(`rebuilding asm/ (gemm and conv) with asc gives ${GENERATED} byte for byte (the committed module is current)`, async () => {
     const rebuilt = await generatedModule()
     const committed = readFileSync(new URL(`../${GENERATED}`, import.meta.url), 'utf8')
     // Compare the decoded bytes first for a readable failure, then the whole text.

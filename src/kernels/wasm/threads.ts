@@ -271,6 +271,14 @@ interface NodeWorkerCtor {
   }
 }
 
+/** Node's Worker through process.getBuiltinModule (Node ≥ 20.16); null outside Node, undefined where only the async import works. */
+function nodeWorkerSync(): NodeWorkerCtor | null | undefined {
+  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
+  if (proc?.versions?.node === undefined) return null
+  const mod = proc.getBuiltinModule?.(['node', 'worker_threads'].join(':')) as { Worker: NodeWorkerCtor } | undefined
+  return mod?.Worker
+}
+
 /** Node's Worker, or null outside Node. Never a static import: the core must bundle for browsers. */
 async function nodeWorker(): Promise<NodeWorkerCtor | null> {
   const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
@@ -332,7 +340,9 @@ async function launch(): Promise<boolean> {
   const ctl = new Int32Array(control)
   Atomics.store(ctl, SPIN, settings.spinMicros)
   const init = { module, memory, control }
-  const Worker = await nodeWorker()
+  // Synchronously where the engine allows (Node ≥ 20.16, browsers), so a background start from a
+  // synchronous training loop creates the worker before the loop goes on (see usablePool).
+  const Worker = nodeWorkerSync() ?? (await nodeWorker())
   if (Worker !== null) {
     // Referenced while it starts when someone awaits the start (so the promise below can
     // settle), unreferenced once ready: from then on it never keeps the process alive.
@@ -400,7 +410,7 @@ export async function stopThreads(): Promise<void> {
 }
 
 /** True while the worker is started and usable (so gemmWasm2 may split products). */
-export const threadsRunning = (): boolean => pool !== null && pool.ready && pool.dead === null
+export const threadsRunning = (): boolean => usablePool() !== null
 
 /** Why two threads are unavailable here, or null (none tried yet, or they are available). */
 export const threadsUnavailable = (): string | null => unavailable
@@ -466,7 +476,11 @@ export function runOnWorker(args: readonly number[]): void {
 
 function usablePool(): Pool | null {
   const p = pool
-  if (p === null || !p.ready) return null
+  if (p === null) return null
+  // Ready as soon as the worker says so in the control block: a synchronous loop (training, with
+  // no await) never lets the 'ready' message through, but sees this.
+  if (!p.ready && p.dead === null && Atomics.load(p.ctl, STATE) !== STARTING && Atomics.load(p.ctl, STATE) !== STOPPED) p.ready = true
+  if (!p.ready) return null
   if (p.dead === null && Atomics.load(p.ctl, STATE) === STOPPED) p.dead = 'the GEMM worker stopped'
   return p.dead === null ? p : null
 }
