@@ -15,7 +15,7 @@ import { Key, T, useKernels, wasmSimdAvailable, withKernels } from '../src/index
 import { col2im, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmReference } from '../src/kernels/gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
-import { abs, cases, describeCase, operands, type Case } from './support/conv-cases.ts'
+import { abs, cases, casesUpTo, describeCase, operands, type Case } from './support/conv-cases.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 const RTOL = 1e-12
@@ -47,7 +47,7 @@ const property = (name: string, check: (c: Case) => void): void => {
 
 const fastFamilies: readonly (readonly [string, ConvKernels])[] = [
   ['im2col + blocked GEMM (js)', fastConv],
-  ['im2col + WebAssembly GEMM (wasm)', fastConvWasm],
+  ['im2col, GEMM and col2im in WebAssembly (wasm)', fastConvWasm],
 ]
 
 for (const [family, fast] of fastFamilies) {
@@ -134,9 +134,12 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     return x.length === y.length ? -1 : -2
   }
 
-  property('y and dx round exactly as im2col + the plain-TypeScript GEMM (fastConv), bit for bit; dW = the sum of four sample groups', (c) => {
-    const { x, w, b, dy } = operands(c)
-    const g = c.g
+  /**
+   * The WebAssembly kernels against fastConv on one case: y and dx bit for bit; dW bit for bit
+   * against fastConv's dW of each quarter of the batch (the groups the wasm kernel cuts),
+   * added in order; and the one-job backward the same as the separate products.
+   */
+  const matchesJs = (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array, dy: Float64Array): void => {
     for (const bias of [b, undefined]) {
       const y1 = T.buffer(g.N * g.F * g.OH * g.OW)
       const y2 = T.buffer(y1.length).fill(Number.NaN)
@@ -149,26 +152,56 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     fastConv.inputGrad(g, dy, w, dx1)
     expect(convInputGradWasm(1, g, dy, w, dx2)).toBe(true)
     expect(firstDifference(dx2, dx1)).toBe(-1)
-    // dW: the groups' sums (fastConv on each quarter of the batch, as the wasm kernel cuts it), added in order
     const groups = Math.min(4, g.N)
     const dw1 = T.buffer(w.length)
     for (let p = 0; p < groups; p++) {
       const n0 = Math.floor((p * g.N) / groups)
       const n1 = Math.floor(((p + 1) * g.N) / groups)
-      const sub = { ...g, N: n1 - n0 }
       const part = T.buffer(w.length)
-      fastConv.kernelGrad(sub, x.subarray(n0 * g.C * g.H * g.W, n1 * g.C * g.H * g.W), dy.subarray(n0 * g.F * g.OH * g.OW, n1 * g.F * g.OH * g.OW), part)
+      fastConv.kernelGrad({ ...g, N: n1 - n0 }, x.subarray(n0 * g.C * g.H * g.W, n1 * g.C * g.H * g.W), dy.subarray(n0 * g.F * g.OH * g.OW, n1 * g.F * g.OH * g.OW), part)
       for (let i = 0; i < w.length; i++) dw1[i] = p === 0 ? part[i]! : dw1[i]! + part[i]!
     }
     const dw2 = T.buffer(w.length).fill(Number.NaN)
     expect(convKernelGradWasm(1, g, x, dy, dw2)).toBe(true)
     expect(firstDifference(dw2, dw1)).toBe(-1)
-    // both gradients as one job
     const dx3 = T.buffer(x.length).fill(Number.NaN)
     const dw3 = T.buffer(w.length).fill(Number.NaN)
     expect(convBackwardWasm(1, g, x, dy, w, dx3, dw3)).toBe(true)
     expect(firstDifference(dx3, dx1)).toBe(-1)
     expect(firstDifference(dw3, dw1)).toBe(-1)
+  }
+
+  test('y and dx round exactly as im2col + the plain-TypeScript GEMM (fastConv), bit for bit; dW = its four sample groups added in order (random cases, 1-9 samples)', () => {
+    fc.assert(
+      fc.property(casesUpTo(9), (c) => {
+        const { x, w, b, dy } = operands(c)
+        try {
+          matchesJs(c.g, x, w, b, dy)
+        } catch (e) {
+          throw new Error(`${describeCase(c)}: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }),
+      { seed, numRuns: 200 },
+    )
+  })
+
+  test('the same on a case past the GEMM blocks (K = 400 > kc, F = 20 not a multiple of 4, 28x28, 6 samples, stride 1 "same")', () => {
+    const g: ConvWindow = { N: 6, C: 16, H: 28, W: 28, F: 20, KH: 5, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PT: 2, PL: 2, OH: 28, OW: 28 }
+    const [k1, k2, k3, k4] = Key.split(Key.fromSeed(11), 4) as [Key.Key, Key.Key, Key.Key, Key.Key]
+    matchesJs(g, Key.normal(k1, [6 * 16 * 28 * 28]).data, Key.normal(k2, [20 * 16 * 25]).data, Key.normal(k3, [20]).data, Key.normal(k4, [6 * 20 * 28 * 28]).data)
+  })
+
+  test('an empty batch (N = 0): y and dx are empty, dW is zeros', () => {
+    const g: ConvWindow = { N: 0, C: 2, H: 5, W: 5, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 5, OW: 5 }
+    const w = Key.normal(Key.fromSeed(1), [3 * 2 * 9]).data
+    const dw = T.buffer(w.length).fill(Number.NaN)
+    const dx = T.buffer(0)
+    expect(convForwardWasm(1, g, T.buffer(0), w, undefined, T.buffer(0))).toBe(true)
+    expect(convBackwardWasm(1, g, T.buffer(0), T.buffer(0), w, dx, dw)).toBe(true)
+    expect(Array.from(dw).every((v) => v === 0)).toBe(true)
+    const dw2 = T.buffer(w.length).fill(Number.NaN)
+    fastConvWasm.kernelGrad(g, T.buffer(0), T.buffer(0), dw2)
+    expect(Array.from(dw2).every((v) => v === 0)).toBe(true)
   })
 
   property('backward (dx and dW together, or dW alone) = inputGrad and kernelGrad, in every family', (c) => {
@@ -189,7 +222,7 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     }
   })
 
-  test('a product over the memory cap writes nothing and returns false; fastConvWasm then falls back with the same result', () => {
+  test('a product over the memory cap writes nothing and returns false (fastConvWasm then runs im2col in TypeScript on the WebAssembly GEMM)', () => {
     const g: ConvWindow = { N: 2, C: 3, H: 9, W: 9, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 9, OW: 9 }
     const x = Key.normal(Key.fromSeed(1), [2 * 3 * 81]).data
     const w = Key.normal(Key.fromSeed(2), [4 * 27]).data

@@ -343,12 +343,30 @@ const runChild = (code: string): Promise<{ code: number | null; out: string; err
   })
 }
 
+/** A child that asks for two threads twice (the worker is up the second time), then ends: asking again must not pin the worker. */
+const TWICE_CHILD = `
+import { useThreads, threadsRunning } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)}
+import { startThreads } from ${JSON.stringify(new URL('../src/kernels/wasm/threads.ts', import.meta.url).href)}
+const first = await useThreads(2)
+const second = await startThreads()
+const third = await useThreads(2)
+console.log('started', first, second, third, threadsRunning())
+`
+
 describe('two threads are the default', () => {
   it('a fresh process runs on two threads without asking: the worker starts in the background, results bit-identical to one thread', async () => {
     const r = await runChild(DEFAULT_CHILD)
     expect(r.err).toBe('')
     expect(r.out.trim()).toBe('default 2 before false up true split true identical true')
     expect(r.code).toBe(0)
+  }, 30_000)
+
+  it('asking for two threads again once the worker is up does not keep the process alive', async () => {
+    const r = await runChild(TWICE_CHILD)
+    expect(r.err).toBe('')
+    expect(r.out.trim()).toBe('started true true true true')
+    expect(r.code).toBe(0)
+    expect(r.seconds).toBeLessThan(10)
   }, 30_000)
 
   it('a process that ends while the background start is still in flight exits at once, with code 0', async () => {

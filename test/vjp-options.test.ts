@@ -54,8 +54,10 @@ describe('vjp with { dx: false }', () => {
     expect(L.relu.vjp(s.params as never, s.tape as never, s.dy, { dx: false }).dx.shape).toEqual([2, 4])
   })
 
-  test('a training step asks for no dx and its update equals one computed from the full vjp', () => {
-    const model = L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.flatten, L.dense(4)) as L.AnyLayer
+  test('a training step asks its model for no dx, and its update equals one computed from the full vjp', () => {
+    const inner = L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.flatten, L.dense(4)) as L.AnyLayer
+    const seen: (L.VjpOptions | undefined)[] = []
+    const model: L.AnyLayer = { ...inner, vjp: (p, tape, dy, options) => (seen.push(options), inner.vjp(p, tape, dy, options)) }
     const optimizer = Optim.sgd({ lr: 0.1 })
     const ts = Train.initState(model, optimizer, Key.fromSeed(2), [1, 5, 5])
     const x = Key.normal(Key.fromSeed(3), [6, 1, 5, 5])
@@ -67,5 +69,7 @@ describe('vjp with { dx: false }', () => {
     const { dp } = model.vjp(ts.params, f.tape, grad)
     const byHand = Tree.map2(ts.params, dp, (p, g) => T.sub(p, T.scale(0.1, g)))
     expect(identical(next.params, byHand)).toBe(true)
+    expect(seen[0]).toEqual({ dx: false }) // the step's own call
+    expect(seen[1]).toBeUndefined() //         the full vjp above
   })
 })

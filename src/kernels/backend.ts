@@ -59,7 +59,7 @@ export const withKernels = <A>(choice: KernelChoice, f: () => A): A => {
 export const resolveKernels = (choice: KernelChoice = current): 'reference' | 'js' | 'wasm' =>
   choice === 'reference' ? 'reference' : choice === 'js' || !wasmSimdAvailable() ? 'js' : 'wasm'
 
-/** How many threads the 'wasm' and 'fast' GEMMs may use. */
+/** How many threads the 'wasm' and 'fast' kernels (GEMM and convolution) may use. */
 export type ThreadCount = 1 | 2
 
 let threadCount: ThreadCount = 2

@@ -14,10 +14,10 @@ export interface Case {
   readonly seed: number
 }
 
-/** Random geometries; H and W are made large enough (with `.map`) for the window to fit its padded input. */
-export const cases: fc.Arbitrary<Case> = fc
+/** Random geometries with 1 to maxN samples; H and W are made large enough (with `.map`) for the window to fit its padded input. */
+export const casesUpTo = (maxN: number): fc.Arbitrary<Case> => fc
   .record({
-    N: fc.integer({ min: 1, max: 3 }),
+    N: fc.integer({ min: 1, max: maxN }),
     C: fc.integer({ min: 1, max: 3 }),
     F: fc.integer({ min: 1, max: 5 }),
     kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
@@ -42,6 +42,10 @@ export const cases: fc.Arbitrary<Case> = fc
     return { g: { ...p.window, F }, padding, seed: s }
   })
 
+/** Random geometries with 1 to 3 samples. */
+export const cases: fc.Arbitrary<Case> = casesUpTo(3)
+
+/** |a|, element-wise (the magnitudes that bound a sum's rounding error). */
 export const abs = (a: Float64Array): Float64Array => a.map(Math.abs)
 
 /** Random operands of a case: x, w, b and a cotangent dy, from its seed. */

@@ -41,6 +41,7 @@ function oneThreadParts(): PartsRunner | null {
   single = {
     memory,
     maxBytes: MAX_BYTES,
+    threads: 1,
     run: (op, job, parts, scratch0) => {
       for (let i = 0; i < parts; i++) convPart(op, job, i, scratch0)
     },
@@ -48,8 +49,16 @@ function oneThreadParts(): PartsRunner | null {
   return single
 }
 
-/** The runner for a thread count: the worker's when 2 and it is usable, else this thread's. */
-const runnerFor = (threads: 1 | 2): PartsRunner | null => (threads === 2 ? twoThreadParts() : null) ?? oneThreadParts()
+/**
+ * The runners to try for a job, in order: the worker's when two threads are selected and the job
+ * has two parts or more (twoThreadParts also declines jobs too small to split, and a worker not
+ * up yet), then this thread's. Both run the same parts, so the result is the same either way.
+ */
+const runnersFor = (threads: 1 | 2, parts: number, flops: number): PartsRunner[] => {
+  const two = threads === 2 && parts >= 2 ? twoThreadParts(flops) : null
+  const one = oneThreadParts()
+  return [...(two === null ? [] : [two]), ...(one === null ? [] : [one])]
+}
 
 /** Byte sizes of one GEMM's packing workspaces for an m × n × k product (as asm/gemm.ts needs them). */
 const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
@@ -78,19 +87,20 @@ interface Placed {
 }
 
 /**
- * Grows the runner's memory to `layout.end` plus two scratch areas of `scratchBytes` (one per
- * thread), writes the job block and returns the heap view and the scratch addresses; null if
- * that is over the cap.
+ * Picks a runner for a job of `parts` parts and `flops` FLOPs, grows its memory to `layout.end`
+ * plus a scratch area of `scratchBytes` per thread, writes the job block and returns the heap
+ * view and the scratch addresses; null if no runner can hold it under `maxBytes`.
  */
 function prepare(
-  threads: 1 | 2, maxBytes: number, g: ConvWindow, layout: Layout, scratchBytes: number,
+  threads: 1 | 2, maxBytes: number, parts: number, flops: number, g: ConvWindow, layout: Layout, scratchBytes: number,
   fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number },
 ): (Placed & { readonly scratch0: number; readonly scratch1: number }) | null {
-  const runner = runnerFor(threads)
-  if (runner === null) return null
   const scratch0 = layout.end
   const scratch1 = scratch0 + scratchBytes
-  if (!reserve(runner.memory, scratch1 + scratchBytes, Math.min(maxBytes, runner.maxBytes))) return null
+  const runner = runnersFor(threads, parts, flops).find((r) =>
+    reserve(r.memory, r.threads === 2 ? scratch1 + scratchBytes : scratch1, Math.min(maxBytes, r.maxBytes)),
+  )
+  if (runner === undefined) return null
   const ints = new Int32Array(runner.memory.buffer) // views after any grow
   const { mc, kc, nc } = wasmBlockSizes
   ints.set([
@@ -144,13 +154,14 @@ export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, 
   const pack = packBytes(g.F, OHW, K)
   const packA = cbuf + align(roundUp(g.F, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
-  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, groups: 0, cols, cbuf, packA, packB })
+  const flops = 2 * g.N * g.F * K * OHW
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, groups: 0, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
   heap.set(w, Wt / 8)
   if (b !== undefined) heap.set(b, B / 8)
-  runner.run(OP_FORWARD, 0, g.N, placed.scratch0, placed.scratch1)
+  runner.run(OP_FORWARD, 0, g.N, placed.scratch0, placed.scratch1, flops)
   y.set(heap.subarray(Y / 8, Y / 8 + y.length))
   return true
 }
@@ -168,13 +179,13 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const pack = packBytes(K, OHW, g.F)
   const packA = cbuf + align(roundUp(K, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
-  const placed = prepare(threads, maxBytes, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, groups: 0, cols: 0, cbuf, packA, packB })
+  const flops = 2 * g.N * g.F * K * OHW
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, groups: 0, cols: 0, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_BACKWARD, 0, g.N, // 0 groups: no dW parts
-    placed.scratch0, placed.scratch1)
+  runner.run(OP_BACKWARD, 0, g.N, placed.scratch0, placed.scratch1, flops) // 0 groups: no dW parts
   dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
   return true
 }
@@ -195,6 +206,10 @@ const GROUPS = 4
 export function convBackwardWasm(
   threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
 ): boolean {
+  if (g.N === 0) {
+    dw.fill(0) // an empty batch: no sample contributes (dx is empty too)
+    return true
+  }
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const Kp = roundUp(K, 4)
@@ -214,13 +229,15 @@ export function convBackwardWasm(
   const packX = dx === undefined ? { a: 0, b: 0 } : packBytes(K, OHW, g.F)
   const packA = cbuf + (dx === undefined ? 0 : align(Kp * roundUp(OHW, 4)) * 8)
   const packB = packA + Math.max(packW.a, packX.a)
-  const placed = prepare(threads, maxBytes, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, groups, cols, cbuf, packA, packB })
+  const parts = groups + (dx === undefined ? 0 : g.N)
+  const flops = 2 * g.N * g.F * K * OHW * (dx === undefined ? 1 : 2)
+  const placed = prepare(threads, maxBytes, parts, flops, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, groups, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
   if (dx !== undefined) heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_BACKWARD, 0, groups + (dx === undefined ? 0 : g.N), placed.scratch0, placed.scratch1)
+  runner.run(OP_BACKWARD, 0, parts, placed.scratch0, placed.scratch1, flops)
   for (let f = 0; f < g.F; f++) {
     for (let k = 0; k < K; k++) {
       let s = heap[DWP / 8 + f * Kp + k]!

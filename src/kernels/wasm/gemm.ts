@@ -52,7 +52,7 @@ export type KernelExport = (
   packA: number, packB: number,
 ) => void
 
-/** asm/conv.ts's export: part `part` of product `op` (0 forward, 1 input gradient, 2 kernel gradient) of the job at byte `job`, with workspace at byte `scratch`. */
+/** asm/conv.ts's export: part `part` of pass `op` (0 the forward pass, any other the backward pass: dW's sample groups, then dx's samples) of the job at byte `job`, with workspace at byte `scratch`. */
 export type ConvPartExport = (op: number, job: number, part: number, scratch: number) => void
 
 interface Engine {

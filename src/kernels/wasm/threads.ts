@@ -1,7 +1,16 @@
 /**
- * The two-thread WebAssembly GEMM: the `Gemm` contract of ../gemm.ts, run by the kernel of
- * asm/gemm.ts on two cores: this thread and one persistent worker (Node `worker_threads`, or a
- * Web Worker in a cross-origin-isolated page), sharing one WebAssembly.Memory.
+ * Two threads for the WebAssembly kernels: this thread and one persistent worker (Node
+ * `worker_threads`, or a Web Worker in a cross-origin-isolated page), sharing one
+ * WebAssembly.Memory. Two kinds of job go to the worker: chunks of a GEMM (`gemmWasm2`, the
+ * `Gemm` contract of ../gemm.ts, described below) and parts of a convolution (`twoThreadParts`,
+ * used by ./conv.ts: both threads take parts from a shared counter, each with its own scratch).
+ *
+ * Starting: `startThreads()` (what `useThreads(2)` calls) starts the worker and resolves when it
+ * is ready. Two threads are also the default: the first job big enough to split starts the
+ * worker in the background (`startInBackground`), unreferenced from the start so it never keeps
+ * a process alive. The worker is created synchronously and reports readiness in the control
+ * block, so even a synchronous training loop (which never lets a 'ready' message through)
+ * starts using it as soon as it is up. Until then, jobs run on this thread, with the same results.
  *
  * How a product runs (`gemmWasm2`):
  * 1. Small products (below `minFlops`, 2·m·n·k ≈ 1 MFLOP), or any product while the worker is
@@ -200,7 +209,10 @@ interface Pool {
   readonly worker: WorkerHandle
   /** The last job number posted. */
   seq: number
+  /** True once the worker said it is up: in the control block (seen by usablePool) or by message. */
   ready: boolean
+  /** True once its start settled (the 'ready' message arrived or the start failed); from then on the worker is unreferenced. */
+  settled: boolean
   /** Why the worker is unusable, once it is. */
   dead: string | null
 }
@@ -297,7 +309,7 @@ async function nodeWorker(): Promise<NodeWorkerCtor | null> {
 export function startThreads(): Promise<boolean> {
   autoStart = true
   awaited = true
-  pool?.worker.ref?.() // a background start in flight: keep the process alive until it settles
+  if (pool !== null && !pool.settled) pool.worker.ref?.() // a background start in flight: keep the process alive until it settles
   return begin()
 }
 
@@ -342,7 +354,8 @@ async function launch(): Promise<boolean> {
   const init = { module, memory, control }
   // Synchronously where the engine allows (Node ≥ 20.16, browsers), so a background start from a
   // synchronous training loop creates the worker before the loop goes on (see usablePool).
-  const Worker = nodeWorkerSync() ?? (await nodeWorker())
+  const sync = nodeWorkerSync()
+  const Worker = sync !== undefined ? sync : await nodeWorker()
   if (Worker !== null) {
     // Referenced while it starts when someone awaits the start (so the promise below can
     // settle), unreferenced once ready: from then on it never keeps the process alive.
@@ -350,7 +363,7 @@ async function launch(): Promise<boolean> {
     // as --input-type=module (which would make it an ES module without `require`).
     const worker = new Worker(NODE_WORKER, { eval: true, workerData: init, execArgv: [] })
     if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
-    const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, dead: null }
+    const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
     pool = p
     worker.on('error', (e) => void (p.dead ??= `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
     worker.on('exit', () => void (p.dead ??= 'the GEMM worker exited'))
@@ -367,7 +380,7 @@ async function launch(): Promise<boolean> {
   }
   const url = URL.createObjectURL(new Blob([BROWSER_WORKER], { type: 'text/javascript' }))
   const worker = new g.Worker(url)
-  const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, dead: null }
+  const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
   pool = p
   const ok = await new Promise<boolean>((resolve) => {
     worker.onmessage = (e) => resolve((e.data as { ready?: boolean }).ready === true)
@@ -381,6 +394,7 @@ async function launch(): Promise<boolean> {
 
 /** Marks the pool ready, or (the worker did not start) ends it, forgets it and throws why. */
 function settle(p: Pool, ok: boolean): boolean {
+  p.settled = true
   if (!ok) {
     const why = p.dead ?? workerMessage(p.ctl)
     void p.worker.terminate()
@@ -399,6 +413,7 @@ function settle(p: Pool, ok: boolean): boolean {
 export async function stopThreads(): Promise<void> {
   autoStart = false
   const p = pool
+  if (p !== null && !p.settled) p.worker.ref?.() // a background start: keep the process alive while we wait for it
   if (starting !== null) await starting
   pool = null
   starting = null
@@ -486,9 +501,9 @@ function usablePool(): Pool | null {
 }
 
 /**
- * Builds a two-thread GEMM with the given cache blocks (default `wasmBlockSizes`). Until
- * `startThreads()` has resolved true it runs gemmWasm, and so below the thresholds of
- * `configureThreads`.
+ * Builds a two-thread GEMM with the given cache blocks (default `wasmBlockSizes`). Until the
+ * worker is up it runs gemmWasm (a product over `minFlops` starts the worker in the background),
+ * and so below the thresholds of `configureThreads`.
  */
 export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
   const { mc, kc: kcMax, nc } = blocks
@@ -580,7 +595,7 @@ function backOff(lagged: boolean): void {
 
 /**
  * The two-thread WebAssembly GEMM: same contract and same result (bit for bit) as gemmWasm and
- * gemmReference. Runs gemmWasm until `startThreads()` has resolved true, and for small products.
+ * gemmReference. Runs gemmWasm until the worker is up, and for small products.
  */
 export const gemmWasm2: Gemm = makeGemmWasm2()
 
@@ -593,12 +608,23 @@ export interface PartsRunner {
   readonly memory: WebAssembly.Memory
   /** The most bytes the memory may grow to. */
   readonly maxBytes: number
-  /** Runs convPart(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on the worker with scratch1. */
-  run(op: number, job: number, parts: number, scratch0: number, scratch1: number): void
+  /** How many threads run the parts (each needs its own scratch area). */
+  readonly threads: 1 | 2
+  /**
+   * Runs convPart(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on
+   * the worker with scratch1. `flops` (the job's size) sets how long to wait for a worker that
+   * stopped answering before giving up on it with an Error.
+   */
+  run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): void
 }
 
-/** The two-thread runner while the worker is started and usable, else null (then run the parts on one thread). */
-export function twoThreadParts(): PartsRunner | null {
+/**
+ * The two-thread runner for a job of `flops` FLOPs, or null: below `minFlops` (not worth a
+ * round trip), or while the worker is not up (then this starts it in the background, for the
+ * next jobs). Either way the caller runs the same parts on one thread, with the same result.
+ */
+export function twoThreadParts(flops: number): PartsRunner | null {
+  if (flops < settings.minFlops) return null
   const p = usablePool()
   if (p === null) {
     startInBackground() // for the next products
@@ -607,7 +633,8 @@ export function twoThreadParts(): PartsRunner | null {
   return {
     memory: p.memory,
     maxBytes: MAX_PAGES * PAGE,
-    run: (op, job, parts, scratch0, scratch1) => {
+    threads: 2,
+    run: (op, job, parts, scratch0, scratch1, flops) => {
       const ctl = p.ctl
       waitDone(p, p.seq, 0) // a wake-up or withdrawn job may still be in flight: let it end first
       ctl[ARGS] = op
@@ -626,9 +653,10 @@ export function twoThreadParts(): PartsRunner | null {
         Atomics.store(ctl, NEXT, 0x3fffffff) // stop the worker taking parts
         failure = e
       }
-      // Withdraw the job if the worker never took it; else wait: it must not be writing when this returns.
+      // Withdraw the job if the worker never took it; else wait: it must not be writing when this
+      // returns. (A worker that died mid-job is noticed only at finish's deadline, then throws.)
       const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
-      if (!withdrawn) finish(p, seq, 0)
+      if (!withdrawn) finish(p, seq, flops)
       if (failure !== null) throw failure
     },
   }
