@@ -39,7 +39,7 @@ const started = performance.now()
 // Awaiting useThreads(2) is optional: it only makes the very first steps two-threaded too.
 const threadCount = arg('threads', 2) === 1 ? 1 : 2
 console.log(`threads: ${(await useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
-const { state, history } = Train.fit({
+const { state, history } = await Train.fitAsync({
   model,
   loss: Loss.softmaxCrossEntropy,
   optimizer,

@@ -52,7 +52,7 @@ const lr = Schedule.cosineDecay({ init: lr0, steps: epochs * stepsPerEpoch, floo
 const optimizer = Optim.sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
 
 const started = performance.now()
-const { state, history } = Train.fit({
+const { state, history } = await Train.fitAsync({
   model,
   loss: Loss.softmaxCrossEntropy,
   optimizer,

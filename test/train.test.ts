@@ -126,6 +126,30 @@ describe('fit', () => {
     expect(Tree.leaves(e.lastFinite.params).every(T.allFinite)).toBe(true)
     expect(e.lastFinite.step).toBe(e.step)
   })
+  test('fitAsync trains exactly as fit, and lets timers run between epochs', async () => {
+    const epochsSeenByTimers: number[] = []
+    let epochsDone = 0
+    const tick = (): void => {
+      epochsSeenByTimers.push(epochsDone)
+      if (epochsDone < 3) setTimeout(tick, 0)
+    }
+    setTimeout(tick, 0)
+    const counting = { onEpochEnd: () => void epochsDone++ }
+    const a = await Train.fitAsync({ ...base, epochs: 3, validation: 0.2, callbacks: counting })
+    const b = Train.fit({ ...base, epochs: 3, validation: 0.2 })
+    expect(identical(a.state.params, b.state.params)).toBe(true)
+    expect(identical(a.state.optState, b.state.optState)).toBe(true)
+    expect(a.history.epochs.map((e) => e.loss)).toEqual(b.history.epochs.map((e) => e.loss))
+    // a timer queued before training ran during it, once after each epoch
+    expect(epochsSeenByTimers.slice(0, 3)).toEqual([1, 2, 3])
+    await expect(Train.fitAsync({ ...base, epochs: 0 })).rejects.toThrow('fit: epochs must be a positive integer, got 0')
+  })
+  test('fit runs start to end in one task: no timer runs during it', () => {
+    let ran = false
+    setTimeout(() => void (ran = true), 0)
+    Train.fit({ ...base, epochs: 2 })
+    expect(ran).toBe(false)
+  })
   test('bad settings are clear errors', () => {
     expect(() => Train.fit({ ...base, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0')
     expect(() => Train.fit({ ...base, epochs: 1, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')

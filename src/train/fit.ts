@@ -100,12 +100,36 @@ const posInt = (v: number, name: string): void => {
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
 
 /**
- * Trains a model. Returns the final training state and the history.
+ * Trains a model. Returns the final training state and the history. Runs synchronously from
+ * start to end; `fitAsync` runs the same training but lets the event loop run between epochs.
  * @example
  * const { state, history } = fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.adam({ lr: 1e-3 }),
  *                                  data: train, epochs: 5, batchSize: 64, key: Key.fromSeed(0), validation: 0.1 })
  */
 export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): FitResult<P, S, O> => {
+  const run = epochsOf(options)
+  for (let r = run.next(); ; r = run.next()) if (r.done === true) return r.value
+}
+
+/**
+ * `fit`, giving the event loop a turn after every epoch (the same steps, the same result, bit for
+ * bit). Use it where something else must run during training: a browser page that should stay
+ * responsive, timers, signal handlers, or memory that is only released between tasks (a chart
+ * rendered by `plotCallbacks` holds on to several MB until the task that drew it ends, so a long
+ * synchronous `fit` with a plot redrawn every epoch keeps all of them until it returns).
+ * @example
+ * const { state } = await fitAsync({ model, loss, optimizer, data: train, epochs: 8, batchSize: 64, key: Key.fromSeed(0) })
+ */
+export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Promise<FitResult<P, S, O>> => {
+  const run = epochsOf(options)
+  for (let r = run.next(); ; r = run.next()) {
+    if (r.done === true) return r.value
+    await new Promise<void>((resolve) => setTimeout(resolve, 0)) // a new task: timers, I/O, and what the last one held
+  }
+}
+
+/** The training loop of fit and fitAsync: validates the options, then yields after every epoch and returns the result. */
+function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Generator<void, FitResult<P, S, O>> {
   const { model, loss, optimizer, epochs, batchSize } = options
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
@@ -191,6 +215,7 @@ export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(option
       stoppedAt = epoch
       break
     }
+    yield
   }
   if (es !== undefined && stoppedAt !== undefined && (es.restoreBest ?? true) && best !== undefined) ts = best.state
   const history: History = { steps: stepRecords, epochs: epochRecords }
