@@ -230,13 +230,14 @@ describe('pooling kernels equal the naive definitions bit for bit (ties, ±0, ±
 
 describe('pooling kernels overwrite dx', () => {
   test.each([
-    ['2x2 stride 2 on 5x7', 2, 2, 0],
-    ['3x3 stride 2 padding 1', 3, 2, 1],
-  ] as const)('%s: the backward kernels give the same dx into a buffer full of NaN as into zeros', (_name, k, s, p) => {
-    const plan = planWindow({ kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p }, 2, 5, 7, 3)
+    ['2x2 stride 2 on 5x7', 2, 2, 0, 5, 7],
+    ['2x2 stride 2 on 6x8 (every input in a window)', 2, 2, 0, 6, 8],
+    ['3x3 stride 2 padding 1', 3, 2, 1, 5, 7],
+  ] as const)('%s: the backward kernels give the same dx into a buffer full of NaN as into zeros', (_name, k, s, p, h, w) => {
+    const plan = planWindow({ kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p }, 2, h, w, 3)
     if (typeof plan === 'string') throw new Error(plan)
     const g = plan.window
-    const x = Key.normal(Key.fromSeed(5), [3, 2, 5, 7]).data
+    const x = Key.normal(Key.fromSeed(5), [3, 2, h, w]).data
     const n = g.N * g.C * g.OH * g.OW
     const y = new Float64Array(n)
     const argmax = new Int32Array(n)
