@@ -1,6 +1,25 @@
 /**
  * The entry of chainrule's WebAssembly module (compiled by scripts/build-wasm.ts): the GEMM of
- * ./gemm.ts and the convolution parts of ./conv.ts, which are built on it.
+ * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
+ * convolutions of ./conv.ts, built on the GEMM, and the element-wise passes of ./elementwise.ts).
  */
+import { convPart } from './conv'
+import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
+
 export { gemm } from './gemm'
-export { convPart } from './conv'
+
+// The ops of `part` (src/kernels/wasm/parts.ts names the same numbers).
+const CONV_FORWARD = 0
+const CONV_BACKWARD = 1
+const RELU_FORWARD = 2
+const RELU_BACKWARD = 3
+const MAXPOOL_2X2_FORWARD = 4
+const MAXPOOL_BACKWARD = 5
+
+/** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
+export function part(op: i32, job: usize, index: i32, scratch: usize): void {
+  if (op == CONV_FORWARD || op == CONV_BACKWARD) convPart(op, job, index, scratch)
+  else if (op == RELU_FORWARD || op == RELU_BACKWARD) reluPart(job, index, op == RELU_BACKWARD)
+  else if (op == MAXPOOL_2X2_FORWARD) maxPool2x2Part(job, index)
+  else if (op == MAXPOOL_BACKWARD) maxPoolBackwardPart(job, index)
+}

@@ -68,8 +68,8 @@ export function moduleSource(wasm: Uint8Array, shared = false): string {
     '// Do not edit: change asm/ and run `npx tsx scripts/build-wasm.ts`. A test checks this file is current.',
     '',
     shared
-      ? `/** The compiled GEMM module for a shared memory (${wasm.length} bytes), base64-encoded. It imports only env.memory (shared, at most ${SHARED_MAX_PAGES} pages) and exports gemm and convPart. */`
-      : `/** The compiled GEMM module (${wasm.length} bytes), base64-encoded. It imports only env.memory and exports gemm and convPart. */`,
+      ? `/** The compiled GEMM module for a shared memory (${wasm.length} bytes), base64-encoded. It imports only env.memory (shared, at most ${SHARED_MAX_PAGES} pages) and exports gemm and part. */`
+      : `/** The compiled GEMM module (${wasm.length} bytes), base64-encoded. It imports only env.memory and exports gemm and part. */`,
     shared ? `export const gemmSharedWasmBase64 =` : `export const gemmWasmBase64 =`,
     `  '${base64}'`,
     '',

@@ -21,6 +21,8 @@
  * value is read back from x. Ties and NaNs go exactly as with `if (x[k] > best) at = k`: ties
  * to the first tap, and a NaN wins only as the first tap.
  */
+import { resolveKernels, threads } from './backend.ts'
+import { maxPool2x2Wasm, maxPoolBackwardWasm, wasmWorthIt } from './wasm/elementwise.ts'
 import type { Window2d } from './window.ts'
 
 const need = (what: string, a: ArrayLike<number>, n: number): void => {
@@ -56,6 +58,7 @@ export const maxPoolForward = (g: Window2d, x: Float64Array, y: Float64Array, ar
   need('x', x, inSize(g))
   need('y', y, outSize(g))
   need('argmax', argmax, outSize(g))
+  if (is2x2(g) && wasmWorthIt(x.length) && resolveKernels() === 'wasm' && maxPool2x2Wasm(threads(), g, x, y, argmax)) return
   if (is2x2(g)) return maxPool2x2(g, x, y, argmax)
   const { N, C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   const rows = tapRanges(OH, H, KH, SH, DH, PT)
@@ -115,6 +118,7 @@ export const maxPoolBackward = (g: Window2d, dy: Float64Array, argmax: Int32Arra
   need('dy', dy, outSize(g))
   need('argmax', argmax, outSize(g))
   need('dx', dx, inSize(g))
+  if (wasmWorthIt(dx.length) && resolveKernels() === 'wasm' && maxPoolBackwardWasm(threads(), g, dy, argmax, dx)) return
   dx.fill(0)
   for (let q = 0; q < dy.length; q++) {
     const k = argmax[q]!

@@ -6,6 +6,8 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import { resolveKernels, threads } from '../kernels/backend.ts'
+import { reluBackwardWasm, reluForwardWasm, wasmWorthIt } from '../kernels/wasm/elementwise.ts'
 
 /** dy must have x's shape (the vjp of an element-wise layer pairs them up index by index). */
 const checkSame = (x: Tensor, dy: Tensor): void => {
@@ -13,7 +15,9 @@ const checkSame = (x: Tensor, dy: Tensor): void => {
 }
 
 // ReLU and leaky ReLU run on every activation of a CNN, so they are plain loops (T.map with a
-// closure is several times slower), branch-free and unrolled by 4 (bench/elementwise.ts).
+// closure is several times slower), branch-free and unrolled by 4 (bench/elementwise.ts). Under
+// the 'wasm' kernels, ReLU on a big tensor runs in WebAssembly SIMD instead (two lanes at a time,
+// on two threads: src/kernels/wasm/elementwise.ts), with bit-identical results.
 // Branch-free because x's sign is random: `x > 0 ? … : …` mispredicts half the time and is ~3x
 // slower. The comparison becomes a 0/1 number m = +(x > 0) that multiplies or indexes a table.
 
@@ -34,6 +38,7 @@ const reluGrad = (d: number, x: number): number => {
 const reluForward = (v: Float64Array): Float64Array => {
   const n = v.length
   const y = T.buffer(n)
+  if (wasmWorthIt(n) && resolveKernels() === 'wasm' && reluForwardWasm(threads(), v, y)) return y
   let minusInf = 0 // 1 once some x is −∞: reluOf gives NaN there
   let i = 0
   for (; i + 4 <= n; i += 4) {
@@ -56,6 +61,7 @@ const reluForward = (v: Float64Array): Float64Array => {
 const reluBackward = (v: Float64Array, d: Float64Array): Float64Array => {
   const n = v.length
   const dx = T.buffer(n)
+  if (wasmWorthIt(n) && resolveKernels() === 'wasm' && reluBackwardWasm(threads(), v, d, dx)) return dx
   let nan = 0 // 1 once some dx is NaN: from a NaN dy where x > 0 (kept) or ∞·0, NaN·0 where x ≤ 0 (made +0)
   let i = 0
   for (; i + 4 <= n; i += 4) {

@@ -6,7 +6,7 @@
  * Parts (see asm/conv.ts): the forward and the input gradient run one part per sample; the
  * kernel gradient one part per group of samples (GROUPS of them, each into its own dW block,
  * added in order at the end). On two threads both threads take parts from a shared counter
- * (`twoThreadParts` of ./threads.ts); on one thread this thread runs them all. Every output
+ * (`runnersFor` of ./parts.ts); on one thread this thread runs them all. Every output
  * element is computed by one part, whose loops do not depend on the thread count, so one and two
  * threads give bit-identical results. y and dx also round exactly as the plain-TypeScript
  * im2col + GEMM kernels of ../conv.ts do; dW differs from them only in how the groups' sums are
@@ -17,48 +17,12 @@
  * runs the plain-TypeScript im2col with the WebAssembly GEMM.
  */
 import type { ConvWindow } from '../conv.ts'
-import { align, reserve, roundUp, wasmBlockSizes, wasmModule, type ConvPartExport } from './gemm.ts'
-import { twoThreadParts, type PartsRunner } from './threads.ts'
-
-/** asm/conv.ts's ops: the forward pass, and the backward pass (dW's sample groups unless the job has 0 groups, then dx's samples unless it has no dx). */
-const OP_FORWARD = 0
-const OP_BACKWARD = 1
+import { align, reserve, roundUp, wasmBlockSizes } from './gemm.ts'
+import { Op, runnersFor } from './parts.ts'
+import type { PartsRunner } from './threads.ts'
 
 /** Bytes of the job block at address 0 (30 i32 fields, rounded up to a cache line multiple). */
 const JOB_BYTES = 128
-/** The one-thread memory cap, as gemmWasm's. */
-const MAX_BYTES = 2 ** 31
-
-/** The one-thread runner: a private instance and memory, created at first use (null where WebAssembly SIMD is missing). */
-let single: PartsRunner | null | undefined
-
-function oneThreadParts(): PartsRunner | null {
-  if (single !== undefined) return single
-  const module = wasmModule()
-  if (module === null) return (single = null)
-  const memory = new WebAssembly.Memory({ initial: 1 })
-  const convPart = new WebAssembly.Instance(module, { env: { memory } }).exports['convPart'] as ConvPartExport
-  single = {
-    memory,
-    maxBytes: MAX_BYTES,
-    threads: 1,
-    run: (op, job, parts, scratch0) => {
-      for (let i = 0; i < parts; i++) convPart(op, job, i, scratch0)
-    },
-  }
-  return single
-}
-
-/**
- * The runners to try for a job, in order: the worker's when two threads are selected and the job
- * has two parts or more (twoThreadParts also declines jobs too small to split, and a worker not
- * up yet), then this thread's. Both run the same parts, so the result is the same either way.
- */
-const runnersFor = (threads: 1 | 2, parts: number, flops: number): PartsRunner[] => {
-  const two = threads === 2 && parts >= 2 ? twoThreadParts(flops) : null
-  const one = oneThreadParts()
-  return [...(two === null ? [] : [two]), ...(one === null ? [] : [one])]
-}
 
 /** Byte sizes of one GEMM's packing workspaces for an m × n × k product (as asm/gemm.ts needs them). */
 const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
@@ -161,7 +125,7 @@ export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, 
   heap.set(x, X / 8)
   heap.set(w, Wt / 8)
   if (b !== undefined) heap.set(b, B / 8)
-  runner.run(OP_FORWARD, 0, g.N, placed.scratch0, placed.scratch1, flops)
+  runner.run(Op.convForward, 0, g.N, placed.scratch0, placed.scratch1, flops)
   y.set(heap.subarray(Y / 8, Y / 8 + y.length))
   return true
 }
@@ -185,7 +149,7 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_BACKWARD, 0, g.N, placed.scratch0, placed.scratch1, flops) // 0 groups: no dW parts
+  runner.run(Op.convBackward, 0, g.N, placed.scratch0, placed.scratch1, flops) // 0 groups: no dW parts
   dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
   return true
 }
@@ -237,7 +201,7 @@ export function convBackwardWasm(
   heap.set(x, X / 8)
   if (dx !== undefined) heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
-  runner.run(OP_BACKWARD, 0, parts, placed.scratch0, placed.scratch1, flops)
+  runner.run(Op.convBackward, 0, parts, placed.scratch0, placed.scratch1, flops)
   for (let f = 0; f < g.F; f++) {
     for (let k = 0; k < K; k++) {
       let s = heap[DWP / 8 + f * Kp + k]!

@@ -52,8 +52,8 @@ export type KernelExport = (
   packA: number, packB: number,
 ) => void
 
-/** asm/conv.ts's export: part `part` of pass `op` (0 the forward pass, any other the backward pass: dW's sample groups, then dx's samples) of the job at byte `job`, with workspace at byte `scratch`. */
-export type ConvPartExport = (op: number, job: number, part: number, scratch: number) => void
+/** asm/index.ts's `part`: part `index` of the job at byte `job` for op `op` (the ops are named in ./parts.ts), with workspace at byte `scratch`. */
+export type PartExport = (op: number, job: number, index: number, scratch: number) => void
 
 interface Engine {
   readonly memory: WebAssembly.Memory
@@ -107,7 +107,7 @@ function moduleFor(supported: WasmGemmOptions['supported']): WebAssembly.Module 
   return sharedModule
 }
 
-/** The compiled module (gemm and convPart), or null where this engine cannot run it (no WebAssembly SIMD). */
+/** The compiled module (gemm and part), or null where this engine cannot run it (no WebAssembly SIMD). */
 export const wasmModule = (): WebAssembly.Module | null => moduleFor(undefined)
 
 /** True when this engine runs the WebAssembly SIMD kernel (false means `gemmWasm` runs gemmBlocked). */

@@ -46,7 +46,7 @@
  */
 import { checkArgs, type BlockSizes, type Gemm } from '../gemm.ts'
 import { gemmSharedWasmBase64 } from './gemm-shared-module.ts'
-import { align, copyIn, copyOut, decodeBase64, gemmWasm, place, plan, reserve, roundUp, wasmBlockSizes, type ConvPartExport, type KernelExport } from './gemm.ts'
+import { align, copyIn, copyOut, decodeBase64, gemmWasm, place, plan, reserve, roundUp, wasmBlockSizes, type KernelExport, type PartExport } from './gemm.ts'
 
 const MR = 4
 const NR = 4
@@ -120,11 +120,11 @@ function serve(init, post) {
     Atomics.store(ctl, ${MSG_LEN}, bytes.length)
     Atomics.store(ctl, ${STATUS}, 1)
   }
-  let kernel, convPart
+  let kernel, part
   try {
     const exports = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports
     kernel = exports.gemm
-    convPart = exports.convPart
+    part = exports.part
   } catch (e) {
     fail(e)
     Atomics.store(ctl, ${STATE}, ${STOPPED})
@@ -150,7 +150,7 @@ function serve(init, post) {
     const parts = ctl[${CHUNKS}], op = ctl[${ARGS}], job = ctl[${ARGS + 1}], scratch = ctl[${ARGS + 2}]
     for (let i = Atomics.add(ctl, ${NEXT}, 1); i < parts; i = Atomics.add(ctl, ${NEXT}, 1)) {
       Atomics.add(ctl, ${WORKER_CHUNKS}, 1)
-      convPart(op, job, i, scratch)
+      part(op, job, i, scratch)
     }
   }
   let last = 0 // a fresh control block: jobs are numbered from 1 (read before 'ready' went out, a job could be missed)
@@ -204,7 +204,7 @@ interface WorkerHandle {
 interface Pool {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
-  readonly convPart: ConvPartExport
+  readonly part: PartExport
   readonly ctl: Int32Array<SharedArrayBuffer>
   readonly worker: WorkerHandle
   /** The last job number posted. */
@@ -347,7 +347,7 @@ async function launch(): Promise<boolean> {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
   const kernel = exports['gemm'] as KernelExport
-  const convPart = exports['convPart'] as ConvPartExport
+  const part = exports['part'] as PartExport
   const control = new SharedArrayBuffer(CONTROL_BYTES)
   const ctl = new Int32Array(control)
   Atomics.store(ctl, SPIN, settings.spinMicros)
@@ -363,7 +363,7 @@ async function launch(): Promise<boolean> {
     // as --input-type=module (which would make it an ES module without `require`).
     const worker = new Worker(NODE_WORKER, { eval: true, workerData: init, execArgv: [] })
     if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
-    const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
+    const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
     pool = p
     worker.on('error', (e) => void (p.dead ??= `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
     worker.on('exit', () => void (p.dead ??= 'the GEMM worker exited'))
@@ -380,7 +380,7 @@ async function launch(): Promise<boolean> {
   }
   const url = URL.createObjectURL(new Blob([BROWSER_WORKER], { type: 'text/javascript' }))
   const worker = new g.Worker(url)
-  const p: Pool = { memory, kernel, convPart, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
+  const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
   pool = p
   const ok = await new Promise<boolean>((resolve) => {
     worker.onmessage = (e) => resolve((e.data as { ready?: boolean }).ready === true)
@@ -600,7 +600,8 @@ function backOff(lagged: boolean): void {
 export const gemmWasm2: Gemm = makeGemmWasm2()
 
 /**
- * Both threads on the parts of one convolution product (asm/conv.ts): the shared memory, and a
+ * Both threads on the parts of one job (a convolution product or an element-wise pass; asm/index.ts's
+ * `part`): the shared memory, and a
  * `run` that posts the job to the worker and takes parts on this thread too, each thread with
  * its own scratch area, until none is left. Which thread runs a part never changes its result.
  */
@@ -611,7 +612,7 @@ export interface PartsRunner {
   /** How many threads run the parts (each needs its own scratch area). */
   readonly threads: 1 | 2
   /**
-   * Runs convPart(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on
+   * Runs part(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on
    * the worker with scratch1. `flops` (the job's size) sets how long to wait for a worker that
    * stopped answering before giving up on it with an Error.
    */
@@ -647,7 +648,7 @@ export function twoThreadParts(flops: number): PartsRunner | null {
       let failure: unknown = null
       try {
         if (settings.mainComputes) {
-          for (let i = Atomics.add(ctl, NEXT, 1); i < parts; i = Atomics.add(ctl, NEXT, 1)) p.convPart(op, job, i, scratch0)
+          for (let i = Atomics.add(ctl, NEXT, 1); i < parts; i = Atomics.add(ctl, NEXT, 1)) p.part(op, job, i, scratch0)
         }
       } catch (e) {
         Atomics.store(ctl, NEXT, 0x3fffffff) // stop the worker taking parts
