@@ -54,6 +54,7 @@ const J_MC = 26 //    the GEMM's cache blocks
 const J_KC = 27
 const J_NC = 28
 const J_TAPS = 29 //  the tap table: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi; see tapRows)
+const J_DBP = 30 //   db, one block of ⌈F⌉₄ per sample group, or 0: no bias gradient
 
 const OP_FORWARD = 0 // every other op is the backward pass
 
@@ -120,7 +121,8 @@ function inputGradSample(job: usize, n: i32, scratch: usize): void {
 
 /**
  * Sample group `group` of `groups` (samples [n0, n1), about N / groups of them) into its own dW
- * block: Σ_n dy_n · cols_nᵀ over the group, samples in order.
+ * block: Σ_n dy_n · cols_nᵀ over the group, samples in order; and, when the job asks for the
+ * bias gradient, into its own db block: Σ_n of each row of dy_n (planeSums).
  */
 function kernelGradGroup(job: usize, group: i32, groups: i32, scratch: usize): void {
   const N = field(job, J_N), C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
@@ -133,6 +135,12 @@ function kernelGradGroup(job: usize, group: i32, groups: i32, scratch: usize): v
   const dw = <usize>field(job, J_DWP) + (<usize>(group * roundUp4(F) * ldw) << 3)
   const x = <usize>field(job, J_X)
   const dy = <usize>field(job, J_Y)
+  const dbp = <usize>field(job, J_DBP)
+  if (dbp != 0) {
+    const db = dbp + (<usize>(group * roundUp4(F)) << 3)
+    fill(db, 0.0, F)
+    for (let n = n0; n < n1; n++) planeSums(dy + (<usize>(n * F) * <usize>OHW << 3), F, OHW, db)
+  }
   for (let n = n0; n < n1; n++) {
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols, OHW, false)
     gemm(F, K, OHW, dy + (<usize>(n * F) * <usize>OHW << 3), OHW, 1, cols, 1, OHW, dw, ldw, n > n0 ? 1 : 0,
@@ -190,6 +198,30 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, ld: i3
         }
       }
     }
+  }
+}
+
+/**
+ * db[f] += the sum of row f of the F × OHW block at `rows`, each row summed as convBiasGrad of
+ * src/kernels/conv.ts sums a plane: four interleaved running sums (two lanes of two vectors),
+ * the odd tail added to the first, then (s0 + s1) + (s2 + s3). So each sample's contribution
+ * rounds exactly as there.
+ */
+function planeSums(rows: usize, F: i32, OHW: i32, db: usize): void {
+  for (let f: i32 = 0; f < F; f++) {
+    const row = rows + (<usize>(f * OHW) << 3)
+    let s01 = f64x2.splat(0.0)
+    let s23 = f64x2.splat(0.0)
+    let q: i32 = 0
+    for (; q + 4 <= OHW; q += 4) {
+      s01 = f64x2.add(s01, v128.load(row + (<usize>q << 3)))
+      s23 = f64x2.add(s23, v128.load(row + (<usize>q << 3), 16))
+    }
+    let s0 = f64x2.extract_lane(s01, 0)
+    for (; q < OHW; q++) s0 += load<f64>(row + (<usize>q << 3))
+    const total = (s0 + f64x2.extract_lane(s01, 1)) + (f64x2.extract_lane(s23, 0) + f64x2.extract_lane(s23, 1))
+    const at = db + (<usize>f << 3)
+    store<f64>(at, load<f64>(at) + total)
   }
 }
 

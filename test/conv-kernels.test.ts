@@ -12,7 +12,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { Key, T, useKernels, wasmSimdAvailable, withKernels } from '../src/index.ts'
-import { col2im, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
+import { col2im, convBiasGrad, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmReference } from '../src/kernels/gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../src/kernels/wasm/conv.ts'
 import { abs, cases, casesUpTo, describeCase, operands, type Case } from './support/conv-cases.ts'
@@ -137,7 +137,8 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
   /**
    * The WebAssembly kernels against fastConv on one case: y and dx bit for bit; dW bit for bit
    * against fastConv's dW of each quarter of the batch (the groups the wasm kernel cuts),
-   * added in order; and the one-job backward the same as the separate products.
+   * added in order; db likewise against convBiasGrad of each quarter; and the one-job backward
+   * the same as the separate products.
    */
   const matchesJs = (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array, dy: Float64Array): void => {
     for (const bias of [b, undefined]) {
@@ -154,12 +155,17 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     expect(firstDifference(dx2, dx1)).toBe(-1)
     const groups = Math.min(4, g.N)
     const dw1 = T.buffer(w.length)
+    const db1 = T.buffer(g.F)
     for (let p = 0; p < groups; p++) {
       const n0 = Math.floor((p * g.N) / groups)
       const n1 = Math.floor(((p + 1) * g.N) / groups)
       const part = T.buffer(w.length)
-      fastConv.kernelGrad({ ...g, N: n1 - n0 }, x.subarray(n0 * g.C * g.H * g.W, n1 * g.C * g.H * g.W), dy.subarray(n0 * g.F * g.OH * g.OW, n1 * g.F * g.OH * g.OW), part)
+      const dyPart = dy.subarray(n0 * g.F * g.OH * g.OW, n1 * g.F * g.OH * g.OW)
+      fastConv.kernelGrad({ ...g, N: n1 - n0 }, x.subarray(n0 * g.C * g.H * g.W, n1 * g.C * g.H * g.W), dyPart, part)
       for (let i = 0; i < w.length; i++) dw1[i] = p === 0 ? part[i]! : dw1[i]! + part[i]!
+      const dbPart = T.buffer(g.F)
+      convBiasGrad({ ...g, N: n1 - n0 }, dyPart, dbPart)
+      for (let f = 0; f < g.F; f++) db1[f] = p === 0 ? dbPart[f]! : db1[f]! + dbPart[f]!
     }
     const dw2 = T.buffer(w.length).fill(Number.NaN)
     expect(convKernelGradWasm(1, g, x, dy, dw2)).toBe(true)
@@ -169,6 +175,15 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     expect(convBackwardWasm(1, g, x, dy, w, dx3, dw3)).toBe(true)
     expect(firstDifference(dx3, dx1)).toBe(-1)
     expect(firstDifference(dw3, dw1)).toBe(-1)
+    for (const wantDx of [true, false]) {
+      const dx4 = T.buffer(x.length).fill(Number.NaN)
+      const dw4 = T.buffer(w.length).fill(Number.NaN)
+      const db4 = T.buffer(g.F).fill(Number.NaN)
+      expect(convBackwardWasm(1, g, x, dy, w, wantDx ? dx4 : undefined, dw4, Infinity, db4)).toBe(true)
+      if (wantDx) expect(firstDifference(dx4, dx1)).toBe(-1)
+      expect(firstDifference(dw4, dw1)).toBe(-1)
+      expect(firstDifference(db4, db1)).toBe(-1)
+    }
   }
 
   test('y and dx round exactly as im2col + the plain-TypeScript GEMM (fastConv), bit for bit; dW = its four sample groups added in order (random cases, 1-9 samples)', () => {
@@ -195,17 +210,21 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     const g: ConvWindow = { N: 0, C: 2, H: 5, W: 5, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 5, OW: 5 }
     const w = Key.normal(Key.fromSeed(1), [3 * 2 * 9]).data
     const dw = T.buffer(w.length).fill(Number.NaN)
+    const db = T.buffer(3).fill(Number.NaN)
     const dx = T.buffer(0)
     expect(convForwardWasm(1, g, T.buffer(0), w, undefined, T.buffer(0))).toBe(true)
-    expect(convBackwardWasm(1, g, T.buffer(0), T.buffer(0), w, dx, dw)).toBe(true)
+    expect(convBackwardWasm(1, g, T.buffer(0), T.buffer(0), w, dx, dw, Infinity, db)).toBe(true)
     expect(Array.from(dw).every((v) => v === 0)).toBe(true)
+    expect(Array.from(db).every((v) => v === 0)).toBe(true)
     const dw2 = T.buffer(w.length).fill(Number.NaN)
     fastConvWasm.kernelGrad(g, T.buffer(0), T.buffer(0), dw2)
     expect(Array.from(dw2).every((v) => v === 0)).toBe(true)
   })
 
-  property('backward (dx and dW together, or dW alone) = inputGrad and kernelGrad, in every family', (c) => {
+  property('backward (dx and dW together, or dW alone) = inputGrad and kernelGrad, in every family; its db = convBiasGrad (within 1e-12 for WebAssembly, which sums groups)', (c) => {
     const { x, w, dy } = operands(c)
+    const db1 = T.buffer(c.g.F)
+    convBiasGrad(c.g, dy, db1)
     for (const k of [naiveConv, fastConv, fastConvWasm]) {
       const dx1 = T.buffer(x.length)
       const dw1 = T.buffer(w.length)
@@ -219,6 +238,12 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
       const dw3 = T.buffer(w.length).fill(Number.NaN)
       k.backward(c.g, x, dy, w, undefined, dw3)
       expect(firstDifference(dw3, dw1)).toBe(-1)
+      const dw4 = T.buffer(w.length).fill(Number.NaN)
+      const db4 = T.buffer(c.g.F).fill(Number.NaN)
+      k.backward(c.g, x, dy, w, undefined, dw4, db4)
+      expect(firstDifference(dw4, dw1)).toBe(-1)
+      if (k === fastConvWasm) db4.forEach((v, f) => expect(Math.abs(v - db1[f]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(db1[f]!))))
+      else expect(firstDifference(db4, db1)).toBe(-1)
     }
   })
 
@@ -233,8 +258,9 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     expect(convForwardWasm(1, g, x, w, undefined, y, 4096)).toBe(false)
     expect(convInputGradWasm(1, g, dy, w, dx, 4096)).toBe(false)
     expect(convKernelGradWasm(1, g, x, dy, dw, 4096)).toBe(false)
-    expect(convBackwardWasm(1, g, x, dy, w, dx, dw, 4096)).toBe(false)
-    for (const a of [y, dx, dw]) expect(a.every((v) => v === 7)).toBe(true)
+    const db = T.buffer(4).fill(7)
+    expect(convBackwardWasm(1, g, x, dy, w, dx, dw, 4096, db)).toBe(false)
+    for (const a of [y, dx, dw, db]) expect(a.every((v) => v === 7)).toBe(true)
   })
 })
 

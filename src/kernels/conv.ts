@@ -45,18 +45,21 @@ export interface ConvKernels {
   /** dw = the kernel gradient of Σ dy·y, summed over the batch. */
   readonly kernelGrad: (g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array) => void
   /**
-   * A layer's whole backward pass: dw, and dx unless it is undefined (nobody wants it). The
-   * same results as inputGrad and kernelGrad; the WebAssembly family runs both as one job.
+   * A layer's whole backward pass: dw, dx unless it is undefined (nobody wants it), and db
+   * unless it is undefined (no bias). The same results as inputGrad, kernelGrad and
+   * convBiasGrad (up to the order of the sums, within 1e-12); the WebAssembly family runs them
+   * all as one job.
    */
-  readonly backward: (g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array) => void
+  readonly backward: (g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, db?: Float64Array) => void
 }
 
-/** backward as inputGrad (when dx is wanted) then kernelGrad. */
+/** backward as inputGrad (when dx is wanted), kernelGrad, then convBiasGrad (when db is wanted). */
 const backwardOf =
   (inputGrad: ConvKernels['inputGrad'], kernelGrad: ConvKernels['kernelGrad']): ConvKernels['backward'] =>
-  (g, x, dy, w, dx, dw) => {
+  (g, x, dy, w, dx, dw, db) => {
     if (dx !== undefined) inputGrad(g, dy, w, dx)
     kernelGrad(g, x, dy, dw)
+    if (db !== undefined) convBiasGrad(g, dy, db)
   }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,10 +392,11 @@ export const fastConvWasm: ConvKernels = {
     checkKernelGrad(g, x, dy, dw)
     if (!convKernelGradWasm(threads(), g, x, dy, dw)) im2colOnWasmGemm.kernelGrad(g, x, dy, dw)
   },
-  backward: (g, x, dy, w, dx, dw) => {
+  backward: (g, x, dy, w, dx, dw, db) => {
     checkKernelGrad(g, x, dy, dw)
     if (dx !== undefined) checkInputGrad(g, dy, w, dx)
-    if (!convBackwardWasm(threads(), g, x, dy, w, dx, dw)) im2colOnWasmGemm.backward(g, x, dy, w, dx, dw)
+    if (db !== undefined) need('db', db, g.F)
+    if (!convBackwardWasm(threads(), g, x, dy, w, dx, dw, Infinity, db)) im2colOnWasmGemm.backward(g, x, dy, w, dx, dw, db)
   },
 }
 

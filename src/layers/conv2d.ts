@@ -14,7 +14,7 @@ import * as E from 'fp-ts/Either'
 import type * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { convBiasGrad, convKernels, type ConvWindow } from '../kernels/conv.ts'
+import { convKernels, type ConvWindow } from '../kernels/conv.ts'
 import { checkPadding, pair, planWindow, positivePair, withBatch, type Pair, type Padding } from '../kernels/window.ts'
 import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None } from '../layer.ts'
 import { initWeights, type Initializer } from './dense.ts'
@@ -94,14 +94,13 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       checkInput(name, dy, [g.F, g.OH, g.OW])
       const dx = wantsDx(options) ? T.fromData(x.shape, T.buffer(x.data.length)) : noDx
       const dW = T.buffer(p.W.data.length)
+      const db = 'b' in p ? T.buffer(filters) : undefined
       // dx: each y hands dy·W back to the pixels it read; dW: each tap collects dy·x over
-      // positions and samples. (convKernels() runs inputGrad then kernelGrad, or one job for both.)
-      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW)
+      // positions and samples; db: each bias collects dy over positions and samples.
+      // (convKernels() runs inputGrad, kernelGrad and convBiasGrad in turn, or one job for all.)
+      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW, db)
       const W = T.fromData(p.W.shape, dW)
-      if (!('b' in p)) return { dx, dp: { W } }
-      const db = T.buffer(filters)
-      convBiasGrad(g, dy.data, db)
-      return { dx, dp: { W, b: T.fromData([filters], db) } }
+      return { dx, dp: db === undefined ? { W } : { W, b: T.fromData([filters], db) } }
     },
   }
 }

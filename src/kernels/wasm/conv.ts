@@ -21,7 +21,7 @@ import { align, reserve, roundUp, wasmBlockSizes } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 import type { PartsRunner } from './threads.ts'
 
-/** Bytes of the job block at address 0 (30 i32 fields, rounded up to a cache line multiple). */
+/** Bytes of the job block at address 0 (31 i32 fields, rounded up to a cache line multiple). */
 const JOB_BYTES = 128
 
 /** Byte sizes of one GEMM's packing workspaces for an m × n × k product (as asm/gemm.ts needs them). */
@@ -57,7 +57,7 @@ interface Placed {
  */
 function prepare(
   threads: 1 | 2, maxBytes: number, parts: number, flops: number, g: ConvWindow, layout: Layout, scratchBytes: number,
-  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number },
+  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; dbp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number },
 ): (Placed & { readonly scratch0: number; readonly scratch1: number }) | null {
   const scratch0 = layout.end
   const scratch1 = scratch0 + scratchBytes
@@ -70,7 +70,7 @@ function prepare(
   ints.set([
     g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW,
     fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.groups,
-    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps,
+    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps, fields.dbp,
   ])
   writeTaps(g, ints, layout.taps / 4)
   return { heap: new Float64Array(runner.memory.buffer), runner, scratch0, scratch1 }
@@ -119,7 +119,7 @@ export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, 
   const packA = cbuf + align(roundUp(g.F, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
   const flops = 2 * g.N * g.F * K * OHW
-  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, groups: 0, cols, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, dbp: 0, groups: 0, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
@@ -144,7 +144,7 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const packA = cbuf + align(roundUp(K, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
   const flops = 2 * g.N * g.F * K * OHW
-  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, groups: 0, cols: 0, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, dbp: 0, groups: 0, cols: 0, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
@@ -163,15 +163,19 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
 const GROUPS = 4
 
 /**
- * Both gradients of Σ dy·conv(x, w) in one job, in WebAssembly: dw summed over the batch, and
- * dx unless it is undefined (the caller does not want it). False if that needs more than
- * `maxBytes`. The parts are dW's sample groups, then one per sample of dx.
+ * The gradients of Σ dy·conv(x, w) + b in one job, in WebAssembly: dw summed over the batch,
+ * dx unless it is undefined (the caller does not want it), and db unless it is undefined. False
+ * if that needs more than `maxBytes`. The parts are dW's sample groups (each also summing its
+ * samples' dy into its own db block, added in order at the end as dW's are), then one per
+ * sample of dx.
  */
 export function convBackwardWasm(
   threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
+  db?: Float64Array,
 ): boolean {
   if (g.N === 0) {
     dw.fill(0) // an empty batch: no sample contributes (dx is empty too)
+    db?.fill(0)
     return true
   }
   const K = g.C * g.KH * g.KW
@@ -185,6 +189,7 @@ export function convBackwardWasm(
   const DY = L.take(dy.length)
   const DX = dx === undefined ? 0 : L.take(dx.length)
   const DWP = L.take(groups * Fp * Kp)
+  const DBP = db === undefined ? 0 : L.take(groups * Fp)
   // Scratch: a sample's im2col matrix (dW), the padded K × OH·OW block Wᵀ·dy_n (dx), and
   // packing workspaces big enough for either product.
   const cols = 0
@@ -195,7 +200,7 @@ export function convBackwardWasm(
   const packB = packA + Math.max(packW.a, packX.a)
   const parts = groups + (dx === undefined ? 0 : g.N)
   const flops = 2 * g.N * g.F * K * OHW * (dx === undefined ? 1 : 2)
-  const placed = prepare(threads, maxBytes, parts, flops, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, groups, cols, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, parts, flops, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, dbp: DBP, groups, cols, cbuf, packA, packB })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
@@ -207,6 +212,13 @@ export function convBackwardWasm(
       let s = heap[DWP / 8 + f * Kp + k]!
       for (let p = 1; p < groups; p++) s += heap[DWP / 8 + (p * Fp + f) * Kp + k]!
       dw[f * K + k] = s
+    }
+  }
+  if (db !== undefined) {
+    for (let f = 0; f < g.F; f++) {
+      let s = heap[DBP / 8 + f]!
+      for (let p = 1; p < groups; p++) s += heap[DBP / 8 + p * Fp + f]!
+      db[f] = s
     }
   }
   if (dx !== undefined) dx.set(heap.subarray(DX / 8, DX / 8 + dx.length))
