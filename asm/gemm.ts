@@ -94,7 +94,24 @@ function packPanelsA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize)
           dst += 32
         }
       } else {
-        for (let p: i32 = 0; p < kc; p++) {
+        let p: i32 = 0
+        if (cs == 1) {
+          // Each row is contiguous along k (A row-major, or Bᵀ read from B's columns): load two
+          // k steps of each of the MR rows as one vector each, and transpose them two by two.
+          for (; p + 2 <= kc; p += 2) {
+            const a0 = v128.load(s)
+            const a1 = v128.load(s + rsB)
+            const a2 = v128.load(s + 2 * rsB)
+            const a3 = v128.load(s + 3 * rsB)
+            v128.store(dst, v128.shuffle<f64>(a0, a1, 0, 2))
+            v128.store(dst, v128.shuffle<f64>(a2, a3, 0, 2), 16)
+            v128.store(dst, v128.shuffle<f64>(a0, a1, 1, 3), 32)
+            v128.store(dst, v128.shuffle<f64>(a2, a3, 1, 3), 48)
+            s += 16
+            dst += 64
+          }
+        }
+        for (; p < kc; p++) {
           const s1 = s + rsB
           const s2 = s1 + rsB
           const s3 = s2 + rsB
