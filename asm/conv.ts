@@ -177,13 +177,21 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, ld: i3
     if (shifted && owLo < owHi) {
       const first = ohLo * OW + owLo
       copy(row + (<usize>first << 3), src + (<usize>first << 3), (ohHi - 1) * OW + owHi - first)
+      // then clear the entries that wrapped around, a few per row (none for a centre tap)
+      if (owLo > 0 || owHi < OW) {
+        for (let oh = ohLo; oh < ohHi; oh++) {
+          const d = row + (<usize>(oh * OW) << 3)
+          for (let ow: i32 = 0; ow < owLo; ow++) store<f64>(d + (<usize>ow << 3), 0.0)
+          for (let ow = owHi; ow < OW; ow++) store<f64>(d + (<usize>ow << 3), 0.0)
+        }
+      }
+      continue
     }
     for (let oh = ohLo; oh < ohHi; oh++) {
       const d = row + (<usize>(oh * OW) << 3)
       if (!toImage) {
         fill(d, 0.0, owLo)
         fill(d + (<usize>owHi << 3), 0.0, OW - owHi)
-        if (shifted) continue
       }
       const s = src + (<usize>(oh * SH * W) << 3)
       if (SW == 1) {
