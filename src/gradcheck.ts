@@ -88,7 +88,7 @@ const compare = (
     }
   }
   push('x', dx, numericGradient((xi) => phi(xi, params), x, h))
-  const dLeaves = Tree.leaves(dp)
+  const dLeaves = Tree.leavesLike(params, dp)
   Tree.leavesWithPaths(params).forEach(({ path, leaf }, k) => {
     push(`params${path.startsWith('[') ? '' : '.'}${path}`, dLeaves[k] as Tensor, numericGradient((pi) => phi(x, replaceLeaf(params, path, pi)), leaf, h))
   })

@@ -42,7 +42,7 @@ export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => 
  */
 export const map2 = <A extends Tree>(a: A, b: Tree, f: (x: Tensor, y: Tensor, path: string) => Tensor): A => {
   assertSameStructure(a, b, 'Tree.map2')
-  const leavesB = leaves(b)
+  const leavesB = leavesLike(a, b)
   let i = 0
   return map(a, (x, path) => f(x, leavesB[i++] as Tensor, path))
 }
@@ -54,6 +54,24 @@ export const leaves = (tree: Tree): Tensor[] => {
     out.push(t)
     return t
   })
+  return out
+}
+
+/**
+ * The leaves of `tree` in the order of `like`'s leaves: a record's fields are visited in
+ * `like`'s key order, so two records with the same keys pair up field by field whatever order
+ * their keys were written in ({ W, b } and { b, W }). A TreeError if the two differ in
+ * structure or leaf shapes (structureDiff).
+ */
+export const leavesLike = (like: Tree, tree: Tree): Tensor[] => {
+  assertSameStructure(like, tree, 'Tree.leavesLike')
+  const out: Tensor[] = []
+  const rec = (l: Tree, t: Tree): void => {
+    if (isTensor(l)) out.push(t as Tensor)
+    else if (Array.isArray(l)) (l as readonly Tree[]).forEach((c, i) => rec(c, (t as readonly Tree[])[i] as Tree))
+    else for (const k of Object.keys(l)) rec((l as Record<string, Tree>)[k] as Tree, (t as Record<string, Tree>)[k] as Tree)
+  }
+  rec(like, tree)
   return out
 }
 
@@ -79,11 +97,14 @@ export const zerosLike = <A extends Tree>(tree: A): A => map(tree, (t) => T.zero
 /** Σ over leaves of <a, b>: the inner product of two same-structure trees. */
 export const dot = (a: Tree, b: Tree): number => {
   assertSameStructure(a, b, 'Tree.dot')
-  const lb = leaves(b)
+  const lb = leavesLike(a, b)
   return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i] as Tensor), 0)
 }
 
-/** The first place two trees differ in structure or leaf shape, or undefined when they match. */
+/**
+ * The first place two trees differ in structure or leaf shape, or undefined when they match.
+ * Records match when they have the same keys, in any order.
+ */
 export const structureDiff = (a: Tree, b: Tree): string | undefined => {
   const rec = (x: unknown, y: unknown, path: string): string | undefined => {
     const at = path || 'root'
@@ -101,8 +122,8 @@ export const structureDiff = (a: Tree, b: Tree): string | undefined => {
     }
     if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) return `at ${at}: ${describe(x)} vs ${describe(y)}`
     const kx = Object.keys(x)
-    const ky = Object.keys(y)
-    if (kx.length !== ky.length || kx.some((k, i) => k !== ky[i])) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    const ky = new Set(Object.keys(y))
+    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describe(x)} vs ${describe(y)}`
     for (const k of kx) {
       const d = rec((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
       if (d !== undefined) return d

@@ -1,5 +1,7 @@
+import * as E from 'fp-ts/Either'
 import { describe, expect, test } from 'vitest'
-import { T, Tree } from '../src/index.ts'
+import { checkLayer } from '../laws/index.ts'
+import { Gradcheck, Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../src/index.ts'
 
 const p = { dense: { W: T.tensor([[1, 2], [3, 4]]), b: T.tensor([5, 6]) }, extra: [T.scalar(7)] }
 
@@ -35,7 +37,56 @@ describe('parameter trees', () => {
     expect(Tree.structureDiff(p, { ...p, extra: [] })).toBe('at extra: an array of 1 vs an array of 0')
     expect(Tree.structureDiff(p, p)).toBeUndefined()
   })
+  test('records match by key, in any key order: { W, b } pairs with { b, W } field by field', () => {
+    const swapped = { extra: [T.scalar(1)], dense: { b: T.tensor([10, 20]), W: T.tensor([[1, 1], [1, 1]]) } }
+    expect(Tree.structureDiff(p, swapped)).toBeUndefined()
+    const sum = Tree.map2(p, swapped, T.add)
+    expect(Object.keys(sum)).toEqual(['dense', 'extra']) // the first tree's order
+    expect(Object.keys(sum.dense)).toEqual(['W', 'b'])
+    expect(Array.from(sum.dense.W.data)).toEqual([2, 3, 4, 5])
+    expect(Array.from(sum.dense.b.data)).toEqual([15, 26])
+    expect(Array.from(sum.extra[0]!.data)).toEqual([8])
+    expect(Tree.dot(p, swapped)).toBe(1 + 2 + 3 + 4 + 50 + 120 + 7)
+    expect(Tree.leavesLike(p, swapped).map((t) => t.shape)).toEqual([[2, 2], [2], []])
+    expect(() => Tree.leavesLike(p, { dense: { b: T.zeros([2]) }, extra: [T.scalar(0)] })).toThrow('Tree.leavesLike: trees differ at dense: a record {W, b} vs a record {b}')
+  })
   test('a non-tree value is reported with its path', () => {
     expect(() => Tree.map({ a: [1] } as unknown as Tree.Tree, (t) => t)).toThrow('Tree.map: number 1 at a[0] is not a tree')
+  })
+})
+
+describe('a layer whose gradients list their fields in another order than its params', () => {
+  // params { W, b }, but the vjp writes dp as { b, W }: the same record, so nothing may care
+  const affine = L.define({
+    name: 'affineBW',
+    init: (key: Key.Key, inShape: readonly number[]) =>
+      E.right({ outShape: [2], params: { W: Key.normal(key, [inShape[0] as number, 2]), b: T.zeros([2]) } }),
+    forward: (p: { W: Tensor; b: Tensor }, x: Tensor) => {
+      const xw = T.matmul(x, p.W)
+      return { y: T.generate(xw.shape, (i) => xw.data[i]! + p.b.data[i % 2]!), tape: { x } }
+    },
+    vjp: (p: { W: Tensor; b: Tensor }, { x }: { x: Tensor }, dy: Tensor) => ({
+      dx: T.matmulNT(dy, p.W),
+      dp: { b: T.generate([2], (j) => dy.data.reduce((s, v, i) => (i % 2 === j ? s + v : s), 0)), W: T.matmulTN(x, dy) },
+    }),
+  })
+
+  test('passes the layer laws', () => checkLayer(affine, { inShape: [3], affineInInput: true }))
+
+  test('gradient-checks, and trains with SGD + Nesterov momentum and with Adam', () => {
+    const init = affine.init(Key.fromSeed(1), [3])
+    if (init._tag === 'Left') throw init.left
+    const params = init.right.params
+    const x = Key.normal(Key.fromSeed(2), [4, 3])
+    expect(Gradcheck.layer(affine, { params, state: L.none, x }).ok).toBe(true)
+    const batch = { x, y: Key.normal(Key.fromSeed(3), [4, 2]) }
+    for (const optimizer of [Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), Optim.adam({ lr: 0.05 })]) {
+      const step = Train.trainStep(affine, Loss.mse, optimizer)
+      let ts = Train.initState(affine, optimizer, Key.fromSeed(1), [3])
+      const first = step(ts, batch)[1].loss
+      for (let i = 0; i < 30; i++) [ts] = step(ts, batch)
+      expect(Object.keys(ts.params)).toEqual(['W', 'b'])
+      expect(step(ts, batch)[1].loss).toBeLessThan(first / 2)
+    }
   })
 })

@@ -9,7 +9,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { isTensor, leaves, map, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { isTensor, leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { countOf, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
@@ -83,8 +83,8 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
       const d = structureDiff(grads, traceState.trace)
       if (d !== undefined) throw new TreeError(`sgd.update: the momentum buffer does not have the gradients' structure, ${d} (gradients vs buffer)`)
     }
-    const ps = leaves(params)
-    const ts = traceState?.trace === undefined ? undefined : leaves(traceState.trace)
+    const ps = leavesLike(grads, params)
+    const ts = traceState?.trace === undefined ? undefined : leavesLike(grads, traceState.trace)
     const newTraces: Tensor[] = []
     let k = 0
     const updates = map(grads, (g) => {
@@ -96,7 +96,7 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     let j = 0
     const next: Tree[] = []
     if (hasL2) next.push(parts[0] as Tree)
-    if (traceState?.trace !== undefined) next.push({ trace: map(traceState.trace, () => newTraces[j++] as Tensor) })
+    if (traceState?.trace !== undefined) next.push({ trace: map(grads, () => newTraces[j++] as Tensor) }) // newTraces are in the gradients' order
     next.push({ count: increment(countState.count) })
     return [updates, next as unknown as S]
   },

@@ -1,7 +1,7 @@
 /** Helpers the transforms share; not part of the public barrel. */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { leaves, map, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
 
 /** The number held by a step-count scalar. */
 export const countOf = (count: Tensor): number => count.data[0] as number
@@ -18,7 +18,7 @@ export const zipTrees = <A extends Tree>(where: string, f: (...xs: Tensor[]) => 
     const d = structureDiff(first, tree)
     if (d !== undefined) throw new TreeError(`${where}: ${what} does not have the gradients' structure, ${d} (gradients vs ${what})`)
   }
-  const others = rest.map((r) => leaves(r.tree))
+  const others = rest.map((r) => leavesLike(first, r.tree))
   let i = 0
   return map(first, (x) => {
     const k = i++

@@ -169,7 +169,7 @@ export const diagnose = (r: Replay): NonFiniteSite => {
   // Forward and backward were finite, so the optimizer's update overflowed a param.
   if (r.updated !== undefined) {
     const before = Tree.leavesWithPaths(r.params)
-    const after = Tree.leaves(r.updated)
+    const after = Tree.leavesLike(r.params, r.updated)
     for (let i = 0; i < before.length; i++) {
       const bad = firstNonFiniteValue('', after[i] as Tensor)
       if (bad === undefined) continue
