@@ -55,6 +55,10 @@ const J_KC = 27
 const J_NC = 28
 const J_TAPS = 29 //  the tap table: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi; see tapRows)
 const J_DBP = 30 //   db, one block of ⌈F⌉₄ per sample group, or 0: no bias gradient
+const J_RELU = 31 //  1: the layer's output is relu(conv): the forward pass applies it, and the
+//                    backward pass multiplies dy by relu' = (y > 0), reading y at J_ACTY
+const J_ACTY = 32 //  y = relu(conv), the forward pass's output (backward, with J_RELU)
+const J_DZ = 33 //    scratch offset of dz_n = dy_n where y_n > 0, else +0 (backward, with J_RELU)
 
 const OP_FORWARD = 0 // every other op is the backward pass
 
@@ -79,7 +83,7 @@ export function convPart(op: i32, job: usize, part: i32, scratch: usize): void {
 }
 
 /**
- * y_n = W · cols_n, each row starting from its bias. The GEMM writes straight into y when y_n
+ * y_n = W · cols_n, each row starting from its bias, then relu of it when the job says so. The GEMM writes straight into y when y_n
  * is a whole number of 4x4 tiles (F and OH·OW multiples of 4); otherwise into the padded
  * result block, copied out after.
  */
@@ -99,19 +103,22 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   }
   gemm(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, 1, out, ldc, bias != 0 ? 1 : 0,
     field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
+  if (field(job, J_RELU) != 0) {
+    for (let f: i32 = 0; f < F; f++) reluRow(out + (<usize>(f * ldc) << 3), OHW)
+  }
   if (!direct) {
     for (let f: i32 = 0; f < F; f++) copy(yn + (<usize>(f * OHW) << 3), out + (<usize>(f * ldc) << 3), OHW)
   }
 }
 
-/** dx_n = col2im(Wᵀ · dy_n): Wᵀ is W read with its strides swapped. */
+/** dx_n = col2im(Wᵀ · dy_n): Wᵀ is W read with its strides swapped (dy_n: the conv's own gradient, gradOfConv). */
 function inputGradSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
   const K = C * field(job, J_KH) * field(job, J_KW)
   const OHW = field(job, J_OH) * field(job, J_OW)
   const ldc = roundUp4(OHW)
   const dcols = scratch + <usize>field(job, J_CBUF)
-  const dyn = <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 3)
+  const dyn = gradOfConv(job, n, F * OHW, scratch)
   const dxn = <usize>field(job, J_DX) + (<usize>(n * C) * <usize>(H * W) << 3)
   gemm(K, OHW, F, <usize>field(job, J_WGT), 1, K, dyn, OHW, 1, dcols, ldc, 0,
     field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
@@ -134,16 +141,14 @@ function kernelGradGroup(job: usize, group: i32, groups: i32, scratch: usize): v
   const ldw = roundUp4(K)
   const dw = <usize>field(job, J_DWP) + (<usize>(group * roundUp4(F) * ldw) << 3)
   const x = <usize>field(job, J_X)
-  const dy = <usize>field(job, J_Y)
   const dbp = <usize>field(job, J_DBP)
-  if (dbp != 0) {
-    const db = dbp + (<usize>(group * roundUp4(F)) << 3)
-    fill(db, 0.0, F)
-    for (let n = n0; n < n1; n++) planeSums(dy + (<usize>(n * F) * <usize>OHW << 3), F, OHW, db)
-  }
+  const db = dbp + (<usize>(group * roundUp4(F)) << 3)
+  if (dbp != 0) fill(db, 0.0, F)
   for (let n = n0; n < n1; n++) {
+    const dyn = gradOfConv(job, n, F * OHW, scratch)
+    if (dbp != 0) planeSums(dyn, F, OHW, db)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols, OHW, false)
-    gemm(F, K, OHW, dy + (<usize>(n * F) * <usize>OHW << 3), OHW, 1, cols, 1, OHW, dw, ldw, n > n0 ? 1 : 0,
+    gemm(F, K, OHW, dyn, OHW, 1, cols, 1, OHW, dw, ldw, n > n0 ? 1 : 0,
       field(job, J_MC), field(job, J_KC), field(job, J_NC), scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB))
   }
 }
@@ -207,6 +212,37 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, ld: i3
       }
     }
   }
+}
+
+/**
+ * The gradient at the conv's own output for sample n (`count` = F·OH·OW values): dy_n itself, or,
+ * when the layer's output is relu(conv), dy_n where y_n > 0 and +0 elsewhere (relu's vjp, exactly:
+ * y > 0 exactly where the conv's output is), written into this thread's scratch.
+ */
+function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
+  const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 3)
+  if (field(job, J_RELU) == 0) return dyn
+  const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 3)
+  const dz = scratch + <usize>field(job, J_DZ)
+  const zero = f64x2.splat(0.0)
+  let i: i32 = 0
+  for (; i + 2 <= count; i += 2) {
+    const o = <usize>i << 3
+    v128.store(dz + o, v128.and(v128.load(dyn + o), f64x2.gt(v128.load(yn + o), zero)))
+  }
+  if (i < count) {
+    const o = <usize>i << 3
+    store<f64>(dz + o, load<f64>(yn + o) > 0 ? load<f64>(dyn + o) : 0.0)
+  }
+  return dz
+}
+
+/** relu in place on count f64: max(v, +0) (NaN stays NaN; −0 and −∞ give +0, as the relu layer). */
+function reluRow(row: usize, count: i32): void {
+  const zero = f64x2.splat(0.0)
+  let i: i32 = 0
+  for (; i + 2 <= count; i += 2) v128.store(row + (<usize>i << 3), f64x2.max(v128.load(row + (<usize>i << 3)), zero))
+  if (i < count) store<f64>(row + (<usize>i << 3), max(load<f64>(row + (<usize>i << 3)), 0.0))
 }
 
 /**

@@ -28,6 +28,9 @@ const cases: Case[] = [
   ['conv2d 2x2, stride 2, padding [1, 0]', L.conv2d(2, 2, { stride: 2, padding: [1, 0] }) as L.AnyLayer, { inShape: [3, 4, 4], affineInInput: true, linearInParams: true }],
   ['conv2d 1x1 (a per-pixel dense layer)', L.conv2d(3, 1, { init: 'glorot' }) as L.AnyLayer, { inShape: [2, 3, 3], affineInInput: true, linearInParams: true }],
   ['conv2d 3x3 pad 1, 3→4 channels on 8x8 (directional only)', L.conv2d(4, 3, { padding: 1 }) as L.AnyLayer, { inShape: [3, 8, 8], affineInInput: true, linearInParams: true, numRuns: 30 }],
+  // conv2d with the fused relu: piecewise linear (random inputs land on a kink with probability ~0)
+  ['conv2d 3x3 pad 1, 2→3 channels, activation relu', L.conv2d(3, 3, { padding: 1, activation: 'relu' }) as L.AnyLayer, { inShape: [2, 5, 5] }],
+  ['conv2d 2x2 stride 2, no bias, activation relu', L.conv2d(2, 2, { stride: 2, bias: false, activation: 'relu' }) as L.AnyLayer, { inShape: [3, 4, 4] }],
   // pooling
   ['maxPool2d 2', L.maxPool2d(2) as L.AnyLayer, { inShape: [2, 4, 4], ...gapped }],
   ['maxPool2d 3, stride 2, padding 1', L.maxPool2d(3, { stride: 2, padding: 1 }) as L.AnyLayer, { inShape: [1, 5, 6], ...gapped }],

@@ -81,7 +81,7 @@ export const builtins: Registry = {
   pipe: entry(specCodecs.pipe, (s, build) => pipe(...s.children.map((c, i) => build(c, 'children', i))) as AnyLayer),
   residual: entry(specCodecs.residual, (s, build) => residual(build(s.body, 'body')) as AnyLayer),
   branches: entry(specCodecs.branches, (s, build) => branches(s.merge, ...s.children.map((c, i) => build(c, 'children', i))) as AnyLayer),
-  conv2d: entry(specCodecs.conv2d, (s) => conv2d(s.filters, s.kernelSize, { stride: s.stride, padding: s.padding, dilation: s.dilation, bias: s.bias, init: s.init }) as AnyLayer),
+  conv2d: entry(specCodecs.conv2d, (s) => conv2d(s.filters, s.kernelSize, { stride: s.stride, padding: s.padding, dilation: s.dilation, bias: s.bias, init: s.init, activation: s.activation }) as AnyLayer),
   maxPool2d: entry(specCodecs.maxPool2d, (s) => maxPool2d(s.size, { stride: s.stride, padding: s.padding }) as AnyLayer),
   avgPool2d: entry(specCodecs.avgPool2d, (s) => avgPool2d(s.size, { stride: s.stride, padding: s.padding }) as AnyLayer),
   globalAvgPool: entry(specCodecs.globalAvgPool, () => globalAvgPool as AnyLayer),

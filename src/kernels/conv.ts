@@ -38,8 +38,8 @@ export interface ConvWindow extends Window2d {
 
 /** One family of convolution kernels. Every output array is overwritten entirely; inputs are only read. */
 export interface ConvKernels {
-  /** y = conv(x, w) + b (b may be undefined: no bias). */
-  readonly forward: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void
+  /** y = conv(x, w) + b (b may be undefined: no bias), or relu of it when `relu` is true (see reluInPlace). */
+  readonly forward: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array, relu?: boolean) => void
   /** dx = the input gradient of Σ dy·y. */
   readonly inputGrad: (g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array) => void
   /** dw = the kernel gradient of Σ dy·y, summed over the batch. */
@@ -48,18 +48,48 @@ export interface ConvKernels {
    * A layer's whole backward pass: dw, dx unless it is undefined (nobody wants it), and db
    * unless it is undefined (no bias). The same results as inputGrad, kernelGrad and
    * convBiasGrad (up to the order of the sums, within 1e-12); the WebAssembly family runs them
-   * all as one job.
+   * all as one job. With `yRelu`, the forward pass applied relu and gave this y: the gradient at
+   * the conv's output is then dy where y > 0, else +0 (reluGrad), as relu's vjp would give.
    */
-  readonly backward: (g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, db?: Float64Array) => void
+  readonly backward: (
+    g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, db?: Float64Array, yRelu?: Float64Array,
+  ) => void
 }
 
-/** backward as inputGrad (when dx is wanted), kernelGrad, then convBiasGrad (when db is wanted). */
+/**
+ * relu in place, as the relu layer computes it: v where v > 0, else +0 (−0 and −∞ give +0), and
+ * NaN stays NaN. For conv layers with `activation: 'relu'`.
+ */
+export const reluInPlace = (y: Float64Array): void => {
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!
+    if (!(v > 0) && v === v) y[i] = 0
+  }
+}
+
+/** relu's vjp from its output y: dy where y > 0 (exactly where relu's input was > 0), else +0. */
+export const reluGrad = (dy: Float64Array, y: Float64Array): Float64Array => {
+  const dz = buffer(dy.length)
+  for (let i = 0; i < dy.length; i++) if (y[i]! > 0) dz[i] = dy[i]!
+  return dz
+}
+
+/** forward as the product then reluInPlace when asked. */
+const forwardOf =
+  (product: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void): ConvKernels['forward'] =>
+  (g, x, w, b, y, relu) => {
+    product(g, x, w, b, y)
+    if (relu === true) reluInPlace(y)
+  }
+
+/** backward as reluGrad (when the output was relu'd), inputGrad (when dx is wanted), kernelGrad, then convBiasGrad (when db is wanted). */
 const backwardOf =
   (inputGrad: ConvKernels['inputGrad'], kernelGrad: ConvKernels['kernelGrad']): ConvKernels['backward'] =>
-  (g, x, dy, w, dx, dw, db) => {
-    if (dx !== undefined) inputGrad(g, dy, w, dx)
-    kernelGrad(g, x, dy, dw)
-    if (db !== undefined) convBiasGrad(g, dy, db)
+  (g, x, dy, w, dx, dw, db, yRelu) => {
+    const dz = yRelu === undefined ? dy : reluGrad(dy, yRelu)
+    if (dx !== undefined) inputGrad(g, dz, w, dx)
+    kernelGrad(g, x, dz, dw)
+    if (db !== undefined) convBiasGrad(g, dz, db)
   }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +244,7 @@ const naiveKernelGrad: ConvKernels['kernelGrad'] = (g, x, dy, dw) => {
 }
 
 /** The whiteboard kernels: read them to learn; slow. Selected by `useKernels('reference')`. */
-export const naiveConv: ConvKernels = { forward: naiveForward, inputGrad: naiveInputGrad, kernelGrad: naiveKernelGrad, backward: backwardOf(naiveInputGrad, naiveKernelGrad) }
+export const naiveConv: ConvKernels = { forward: forwardOf(naiveForward), inputGrad: naiveInputGrad, kernelGrad: naiveKernelGrad, backward: backwardOf(naiveInputGrad, naiveKernelGrad) }
 
 // ---------------------------------------------------------------------------------------------
 // Fast: im2col + blocked GEMM
@@ -311,10 +341,10 @@ export const makeFastConv = (gemm: Gemm): ConvKernels => fastConvOn(() => gemm)
  */
 const fastConvOn = (gemmOf: () => Gemm): ConvKernels => {
   const k = im2colKernels(gemmOf)
-  return { ...k, backward: backwardOf(k.inputGrad, k.kernelGrad) }
+  return { ...k, forward: forwardOf(k.forward), backward: backwardOf(k.inputGrad, k.kernelGrad) }
 }
 
-const im2colKernels = (gemmOf: () => Gemm): Omit<ConvKernels, 'backward'> => ({
+const im2colKernels = (gemmOf: () => Gemm): Omit<ConvKernels, 'backward'> & { forward: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void } => ({
   /** y_n (F × OH·OW) = W (F × C·KH·KW) · cols_n (C·KH·KW × OH·OW), starting each row from its bias. */
   forward: (g, x, w, b, y) => {
     const gemm = gemmOf()
@@ -380,9 +410,9 @@ const im2colOnWasmGemm: ConvKernels = fastConvOn(() => gemmFor('wasm'))
  * it). Where WebAssembly SIMD is missing they run the plain-TypeScript kernels, with no error.
  */
 export const fastConvWasm: ConvKernels = {
-  forward: (g, x, w, b, y) => {
+  forward: (g, x, w, b, y, relu) => {
     checkForward(g, x, w, b, y)
-    if (!convForwardWasm(threads(), g, x, w, b, y)) im2colOnWasmGemm.forward(g, x, w, b, y)
+    if (!convForwardWasm(threads(), g, x, w, b, y, Infinity, relu === true)) im2colOnWasmGemm.forward(g, x, w, b, y, relu)
   },
   inputGrad: (g, dy, w, dx) => {
     checkInputGrad(g, dy, w, dx)
@@ -392,11 +422,12 @@ export const fastConvWasm: ConvKernels = {
     checkKernelGrad(g, x, dy, dw)
     if (!convKernelGradWasm(threads(), g, x, dy, dw)) im2colOnWasmGemm.kernelGrad(g, x, dy, dw)
   },
-  backward: (g, x, dy, w, dx, dw, db) => {
+  backward: (g, x, dy, w, dx, dw, db, yRelu) => {
     checkKernelGrad(g, x, dy, dw)
     if (dx !== undefined) checkInputGrad(g, dy, w, dx)
     if (db !== undefined) need('db', db, g.F)
-    if (!convBackwardWasm(threads(), g, x, dy, w, dx, dw, Infinity, db)) im2colOnWasmGemm.backward(g, x, dy, w, dx, dw, db)
+    if (yRelu !== undefined) need('y', yRelu, ySize(g))
+    if (!convBackwardWasm(threads(), g, x, dy, w, dx, dw, Infinity, db, yRelu)) im2colOnWasmGemm.backward(g, x, dy, w, dx, dw, db, yRelu)
   },
 }
 

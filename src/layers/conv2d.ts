@@ -9,6 +9,12 @@
  *
  * The loops live in src/kernels/conv.ts: naive seven-deep nests to read, and im2col + GEMM to
  * run; `useKernels('reference')` selects the naive ones.
+ *
+ * With `activation: 'relu'` the layer is conv2d followed by relu, in one layer: y = relu(conv),
+ * and the vjp first takes dy where y > 0 (relu's vjp), then runs the conv's. The same numbers as
+ * pipe(conv2d, relu), bit for bit; the WebAssembly kernels apply relu inside each sample's part
+ * (on both threads, while the values are in cache), which saves the relu layer's passes over
+ * the whole activation tensor and two copies in and out of WebAssembly memory each way.
  */
 import * as E from 'fp-ts/Either'
 import type * as Key from '../key.ts'
@@ -22,9 +28,10 @@ import { initWeights, type Initializer } from './dense.ts'
 /** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
 export type Conv2dParams = { readonly W: Tensor; readonly b: Tensor } | { readonly W: Tensor }
 
-/** What conv2d's forward keeps for its vjp: the input (dW needs it). */
+/** What conv2d's forward keeps for its vjp: the input (dW needs it), and the output when relu was applied (its vjp needs y > 0). */
 export interface Conv2dTape {
   readonly x: Tensor
+  readonly y?: Tensor
 }
 
 /** Options of conv2d. */
@@ -39,6 +46,8 @@ export interface Conv2dOptions {
   readonly bias?: boolean
   /** Kernel initialiser, with fan-in C·KH·KW and fan-out F·KH·KW (default 'he'). */
   readonly init?: Initializer
+  /** 'relu': the layer's output is relu(conv), fused into the kernels (default: none, the plain conv). */
+  readonly activation?: 'relu'
 }
 
 /**
@@ -55,6 +64,8 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
   const bias = options.bias ?? true
   const init = options.init ?? 'he'
   if (!['he', 'glorot', 'lecun', 'zeros'].includes(init)) throw new RangeError(`conv2d: unknown init '${String(init)}'`)
+  const relu = options.activation === 'relu'
+  if (options.activation !== undefined && !relu) throw new RangeError(`conv2d: unknown activation '${String(options.activation)}' (the one fused activation is 'relu')`)
   const [KH, KW] = kernel
 
   /** The window for a per-example [C, H, W] input, or a ShapeError naming the layer and both shapes. */
@@ -73,7 +84,10 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
 
   return {
     name,
-    spec: { kind: 'conv2d', filters, kernelSize: [KH, KW], stride: [...stride], padding: typeof padding === 'string' ? padding : [...pair(padding)], dilation: [...dilation], bias, init },
+    spec: {
+      kind: 'conv2d', filters, kernelSize: [KH, KW], stride: [...stride], padding: typeof padding === 'string' ? padding : [...pair(padding)], dilation: [...dilation], bias, init,
+      ...(relu ? { activation: 'relu' } : {}),
+    },
     init: (key: Key.Key, inShape) => {
       const g = plan(inShape)
       if (g instanceof ShapeError) return E.left(g)
@@ -85,11 +99,13 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
     forward: (p, s, x) => {
       checkInput(name, x, [p.W.shape[1] as number, null, null])
       const g = geometry(x)
-      const y = T.buffer(g.N * g.F * g.OH * g.OW)
-      convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, y)
-      return { y: T.fromData([g.N, g.F, g.OH, g.OW], y), state: s, tape: { x } }
+      const data = T.buffer(g.N * g.F * g.OH * g.OW)
+      convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, data, relu)
+      const y = T.fromData([g.N, g.F, g.OH, g.OW], data)
+      return { y, state: s, tape: relu ? { x, y } : { x } }
     },
-    vjp: (p, { x }, dy, options) => {
+    vjp: (p, { x, y }, dy, options) => {
+      if (relu && y === undefined) throw new ShapeError([name], 'the tape has no output y: the vjp of a relu conv2d needs the tape of its own forward pass')
       const g = geometry(x)
       checkInput(name, dy, [g.F, g.OH, g.OW])
       const dx = wantsDx(options) ? T.fromData(x.shape, T.buffer(x.data.length)) : noDx
@@ -98,7 +114,7 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       // dx: each y hands dy·W back to the pixels it read; dW: each tap collects dy·x over
       // positions and samples; db: each bias collects dy over positions and samples.
       // (convKernels() runs inputGrad, kernelGrad and convBiasGrad in turn, or one job for all.)
-      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW, db)
+      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW, db, y?.data)
       const W = T.fromData(p.W.shape, dW)
       return { dx, dp: db === undefined ? { W } : { W, b: T.fromData([filters], db) } }
     },

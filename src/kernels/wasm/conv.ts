@@ -21,8 +21,8 @@ import { align, reserve, roundUp, wasmBlockSizes } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 import type { PartsRunner } from './threads.ts'
 
-/** Bytes of the job block at address 0 (31 i32 fields, rounded up to a cache line multiple). */
-const JOB_BYTES = 128
+/** Bytes of the job block at address 0 (34 i32 fields, rounded up to a cache line multiple). */
+const JOB_BYTES = 192
 
 /** Byte sizes of one GEMM's packing workspaces for an m × n × k product (as asm/gemm.ts needs them). */
 const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
@@ -57,7 +57,7 @@ interface Placed {
  */
 function prepare(
   threads: 1 | 2, maxBytes: number, parts: number, flops: number, g: ConvWindow, layout: Layout, scratchBytes: number,
-  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; dbp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number },
+  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; dbp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number; relu: boolean; acty: number; dz: number },
 ): (Placed & { readonly scratch0: number; readonly scratch1: number }) | null {
   const scratch0 = layout.end
   const scratch1 = scratch0 + scratchBytes
@@ -70,7 +70,7 @@ function prepare(
   ints.set([
     g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW,
     fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.groups,
-    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps, fields.dbp,
+    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps, fields.dbp, fields.relu ? 1 : 0, fields.acty, fields.dz,
   ])
   writeTaps(g, ints, layout.taps / 4)
   return { heap: new Float64Array(runner.memory.buffer), runner, scratch0, scratch1 }
@@ -103,8 +103,13 @@ function writeTaps(g: ConvWindow, ints: Int32Array, at: number): void {
   }
 }
 
-/** y = conv(x, w) + b in WebAssembly; false if it needs more than `maxBytes` of memory (or than the memory can hold). */
-export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array, maxBytes = Infinity): boolean {
+/**
+ * y = conv(x, w) + b in WebAssembly, or relu of it when `relu`; false if it needs more than
+ * `maxBytes` of memory (or than the memory can hold).
+ */
+export function convForwardWasm(
+  threads: 1 | 2, g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array, maxBytes = Infinity, relu = false,
+): boolean {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const L = new Layout(g)
@@ -119,7 +124,7 @@ export function convForwardWasm(threads: 1 | 2, g: ConvWindow, x: Float64Array, 
   const packA = cbuf + align(roundUp(g.F, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
   const flops = 2 * g.N * g.F * K * OHW
-  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, dbp: 0, groups: 0, cols, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, dbp: 0, groups: 0, cols, cbuf, packA, packB, relu, acty: 0, dz: 0 })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
@@ -144,7 +149,7 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const packA = cbuf + align(roundUp(K, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
   const flops = 2 * g.N * g.F * K * OHW
-  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, dbp: 0, groups: 0, cols: 0, cbuf, packA, packB })
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, dbp: 0, groups: 0, cols: 0, cbuf, packA, packB, relu: false, acty: 0, dz: 0 })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
@@ -167,11 +172,12 @@ const GROUPS = 4
  * dx unless it is undefined (the caller does not want it), and db unless it is undefined. False
  * if that needs more than `maxBytes`. The parts are dW's sample groups (each also summing its
  * samples' dy into its own db block, added in order at the end as dW's are), then one per
- * sample of dx.
+ * sample of dx. With `yRelu`, the layer's output was y = relu(conv(x, w) + b) (this y): each
+ * part first takes dy where y > 0, else +0, as the gradient at the conv's output.
  */
 export function convBackwardWasm(
   threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
-  db?: Float64Array,
+  db?: Float64Array, yRelu?: Float64Array,
 ): boolean {
   if (g.N === 0) {
     dw.fill(0) // an empty batch: no sample contributes (dx is empty too)
@@ -190,6 +196,7 @@ export function convBackwardWasm(
   const DX = dx === undefined ? 0 : L.take(dx.length)
   const DWP = L.take(groups * Fp * Kp)
   const DBP = db === undefined ? 0 : L.take(groups * Fp)
+  const ACTY = yRelu === undefined ? 0 : L.take(yRelu.length)
   // Scratch: a sample's im2col matrix (dW), the padded K × OH·OW block Wᵀ·dy_n (dx), and
   // packing workspaces big enough for either product.
   const cols = 0
@@ -198,14 +205,19 @@ export function convBackwardWasm(
   const packX = dx === undefined ? { a: 0, b: 0 } : packBytes(K, OHW, g.F)
   const packA = cbuf + (dx === undefined ? 0 : align(Kp * roundUp(OHW, 4)) * 8)
   const packB = packA + Math.max(packW.a, packX.a)
+  const dz = packB + Math.max(packW.b, packX.b) // a sample's dy where y > 0 (with yRelu)
   const parts = groups + (dx === undefined ? 0 : g.N)
   const flops = 2 * g.N * g.F * K * OHW * (dx === undefined ? 1 : 2)
-  const placed = prepare(threads, maxBytes, parts, flops, g, L, packB + Math.max(packW.b, packX.b), { x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, dbp: DBP, groups, cols, cbuf, packA, packB })
+  const scratchBytes = dz + (yRelu === undefined ? 0 : align(g.F * OHW) * 8)
+  const placed = prepare(threads, maxBytes, parts, flops, g, L, scratchBytes, {
+    x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, dbp: DBP, groups, cols, cbuf, packA, packB, relu: yRelu !== undefined, acty: ACTY, dz,
+  })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
   if (dx !== undefined) heap.set(w, Wt / 8)
   heap.set(dy, DY / 8)
+  if (yRelu !== undefined) heap.set(yRelu, ACTY / 8)
   runner.run(Op.convBackward, 0, parts, placed.scratch0, placed.scratch1, flops)
   for (let f = 0; f < g.F; f++) {
     for (let k = 0; k < K; k++) {
