@@ -5,10 +5,13 @@
  *
  *   forward       y_n   = W · cols_n                (W: F × K, cols_n: K × OH·OW, K = C·KH·KW)
  *   input grad    dx_n  = col2im(Wᵀ · dy_n)
- *   kernel grad   dW    = Σ_n dy_n · cols_nᵀ
+ *   kernel grad   dW    = Σ_n dy_n · cols_nᵀ        (and db = Σ_n the row sums of dy_n)
  *
- * One export, `convPart(op, job, part, scratch)`, runs one *part* of a product: one sample of
- * the forward pass, or of the input gradient, or one group of samples of the kernel gradient
+ * A layer with a fused relu (conv2d's `activation: 'relu'`) outputs y_n = relu(W · cols_n), and
+ * its gradients use dz_n = dy_n where y_n > 0, else +0, in place of dy_n (gradOfConv).
+ *
+ * One entry, `convPart(op, job, part, scratch)` (called by `part` of ./index.ts), runs one
+ * *part* of a product: one sample of the forward pass, or of the input gradient, or one group of samples of the kernel gradient
  * (its own dW block: the caller adds the groups' blocks in order). The backward pass is one list
  * of parts: first the kernel gradient's sample groups (the big parts), then one part per sample
  * of dx (the small ones, which even out the end when two threads share the list); either may be

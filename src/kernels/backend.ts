@@ -2,7 +2,7 @@
  * Which kernel family runs the heavy loops:
  * - 'reference': the whiteboard loops (gemmReference). Read them to learn; they are the oracle.
  * - 'js': the plain-TypeScript fast kernels (gemmBlocked: cache blocking, packed panels).
- * - 'wasm': the WebAssembly SIMD kernels (gemmWasm). Where the engine lacks WebAssembly SIMD
+ * - 'wasm': the WebAssembly SIMD kernels (gemmWasm, and ReLU and max-pooling on big tensors). Where the engine lacks WebAssembly SIMD
  *   they run the 'js' kernels instead, with no error; `wasmSimdAvailable()` tells which.
  * - 'fast' (the default): the fastest family available here. Today that is 'wasm'.
  *
@@ -11,9 +11,9 @@
  * each output element in the same k order, but later kernels (convolution, two threads) need
  * not: pick one family per run when you need exact replays.
  *
- * Threads: the 'wasm' (and 'fast') GEMM and convolutions run on two cores (gemmWasm2 of
- * ./wasm/threads.ts, and the conv parts of ./wasm/conv.ts: one persistent worker on a shared
- * WebAssembly.Memory). Their results are bit-identical to one thread. Two is the default: the
+ * Threads: the 'wasm' (and 'fast') GEMM, convolutions, ReLU and max-pooling run on two cores
+ * (gemmWasm2 of ./wasm/threads.ts, and the parts of ./wasm/conv.ts and ./wasm/elementwise.ts:
+ * one persistent worker on a shared WebAssembly.Memory). Their results are bit-identical to one thread. Two is the default: the
  * worker starts in the background at the first product big enough to split (until it is
  * ready, and where the engine cannot share memory, everything runs on one thread, with no
  * error). `useThreads(1)` keeps everything on this thread.

@@ -2,8 +2,9 @@
  * Two threads for the WebAssembly kernels: this thread and one persistent worker (Node
  * `worker_threads`, or a Web Worker in a cross-origin-isolated page), sharing one
  * WebAssembly.Memory. Two kinds of job go to the worker: chunks of a GEMM (`gemmWasm2`, the
- * `Gemm` contract of ../gemm.ts, described below) and parts of a convolution (`twoThreadParts`,
- * used by ./conv.ts: both threads take parts from a shared counter, each with its own scratch).
+ * `Gemm` contract of ../gemm.ts, described below) and the parts of a job cut into parts, a
+ * convolution or an element-wise pass (`twoThreadParts`, used through ./parts.ts by ./conv.ts and
+ * ./elementwise.ts: both threads take parts from a shared counter, each with its own scratch).
  *
  * Starting: `startThreads()` (what `useThreads(2)` calls) starts the worker and resolves when it
  * is ready. Two threads are also the default: the first job big enough to split starts the
