@@ -2,8 +2,9 @@
  * Which kernel family runs the heavy loops:
  * - 'reference': the whiteboard loops (gemmReference). Read them to learn; they are the oracle.
  * - 'js': the plain-TypeScript fast kernels (gemmBlocked: cache blocking, packed panels).
- * - 'wasm': the WebAssembly SIMD kernels (gemmWasm, and ReLU and max-pooling on big tensors). Where the engine lacks WebAssembly SIMD
- *   they run the 'js' kernels instead, with no error; `wasmSimdAvailable()` tells which.
+ * - 'wasm': the WebAssembly SIMD kernels (gemmWasm, the convolutions, and ReLU and max-pooling
+ *   on big tensors). Where the engine lacks WebAssembly SIMD they run the 'js' kernels instead,
+ *   with no error; `wasmSimdAvailable()` tells which.
  * - 'fast' (the default): the fastest family available here. Today that is 'wasm'.
  *
  * The promise is agreement within 1e-12 relative (property tests hold every family to the
