@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Key, L, T, useThreads, withKernels, type Tensor } from '../src/index.ts'
 import { maxPoolBackward } from '../src/kernels/pool.ts'
-import { MIN_ELEMENTS } from '../src/kernels/wasm/elementwise.ts'
+import { maxPool2x2Wasm, maxPoolBackwardWasm, MIN_ELEMENTS, reluBackwardWasm, reluForwardWasm } from '../src/kernels/wasm/elementwise.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../src/kernels/wasm/threads.ts'
 import { planWindow } from '../src/kernels/window.ts'
 
@@ -144,5 +144,25 @@ describe('max-pooling in WebAssembly equals the TypeScript loops, bit for bit (t
     withKernels('js', () => maxPoolBackward(g, dy, argmax, js))
     expect(firstDifference(dirty, clean)).toBe(-1)
     expect(firstDifference(clean, js)).toBe(-1)
+  })
+})
+
+describe('a pass that does not fit in the memory cap', () => {
+  test('writes nothing and returns false (the caller then runs the TypeScript loop)', () => {
+    const n = 8192
+    const x = tricky(n, 1)
+    const d = tricky(n, 2)
+    const y = new Float64Array(n).fill(7)
+    expect(reluForwardWasm(1, x, y, 4096)).toBe(false)
+    expect(reluBackwardWasm(1, x, d, y, 4096)).toBe(false)
+    const g = { N: 2, C: 2, H: 32, W: 32, OH: 16, OW: 16 }
+    const out = new Float64Array(2 * 2 * 16 * 16).fill(7)
+    const argmax = new Int32Array(out.length).fill(7)
+    expect(maxPool2x2Wasm(1, g, tricky(4096, 3), out, argmax, 4096)).toBe(false)
+    expect(maxPoolBackwardWasm(1, g, out, argmax, y.subarray(0, 4096), 4096)).toBe(false)
+    for (const a of [y, out, argmax]) expect(a.every((v) => v === 7)).toBe(true)
+    // and with room, the same calls do run
+    expect(reluForwardWasm(1, x, y)).toBe(true)
+    expect(y.every((v, i) => Object.is(v, Number.isNaN(x[i]!) ? NaN : x[i]! > 0 ? x[i]! : 0))).toBe(true)
   })
 })

@@ -25,9 +25,10 @@ export const wasmWorthIt = (n: number): boolean => n >= MIN_ELEMENTS
 
 /**
  * Runs ReLU's forward pass (y = max(x, +0), d unused) or backward pass (y = d where x > 0,
- * else +0) over x.length elements on `threads` threads; false if it does not fit in memory.
+ * else +0) over x.length elements on `threads` threads; false, having written nothing, if it
+ * needs more than `maxBytes` of memory or the memory cannot grow that far.
  */
-function reluPass(threads: 1 | 2, op: number, x: Float64Array, d: Float64Array | undefined, y: Float64Array): boolean {
+function reluPass(threads: 1 | 2, op: number, x: Float64Array, d: Float64Array | undefined, y: Float64Array, maxBytes: number): boolean {
   const n = x.length
   const X = JOB_BYTES
   const D = X + align(n) * 8
@@ -35,7 +36,7 @@ function reluPass(threads: 1 | 2, op: number, x: Float64Array, d: Float64Array |
   const end = Y + align(n) * 8
   const parts = Math.max(1, Math.ceil(n / CHUNK))
   // The "flops" that decide whether two threads pay: about one per byte moved.
-  const runner = runnersFor(threads, parts, 8 * n * (d === undefined ? 2 : 3)).find((r) => reserve(r.memory, end, r.maxBytes))
+  const runner = runnersFor(threads, parts, 8 * n * (d === undefined ? 2 : 3)).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
   if (runner === undefined) return false
   new Int32Array(runner.memory.buffer, 0, 5).set([n, CHUNK, X, d === undefined ? 0 : D, Y])
   const heap = new Float64Array(runner.memory.buffer)
@@ -46,12 +47,13 @@ function reluPass(threads: 1 | 2, op: number, x: Float64Array, d: Float64Array |
   return true
 }
 
-/** y = relu(x) in WebAssembly; false (nothing written) if it does not fit in memory. */
-export const reluForwardWasm = (threads: 1 | 2, x: Float64Array, y: Float64Array): boolean => reluPass(threads, Op.reluForward, x, undefined, y)
+/** y = relu(x) in WebAssembly; false (nothing written) if it needs more than `maxBytes` of memory (or than the memory can hold). */
+export const reluForwardWasm = (threads: 1 | 2, x: Float64Array, y: Float64Array, maxBytes = Infinity): boolean =>
+  reluPass(threads, Op.reluForward, x, undefined, y, maxBytes)
 
-/** dx = dy where x > 0, +0 elsewhere, in WebAssembly; false (nothing written) if it does not fit in memory. */
-export const reluBackwardWasm = (threads: 1 | 2, x: Float64Array, dy: Float64Array, dx: Float64Array): boolean =>
-  reluPass(threads, Op.reluBackward, x, dy, dx)
+/** dx = dy where x > 0, +0 elsewhere, in WebAssembly; false (nothing written) if it needs more than `maxBytes`. */
+export const reluBackwardWasm = (threads: 1 | 2, x: Float64Array, dy: Float64Array, dx: Float64Array, maxBytes = Infinity): boolean =>
+  reluPass(threads, Op.reluBackward, x, dy, dx, maxBytes)
 
 /** The pooling geometry the WebAssembly passes need: N·C planes of H × W in, OH × OW out. */
 interface Planes {
@@ -70,7 +72,7 @@ const planesPerPart = (g: Planes): number => Math.max(1, Math.floor(8192 / (g.H 
  * Places a pooling job: x (or dx) of N·C·H·W, y (or dy) of N·C·OH·OW, the argmax; writes the job
  * block; returns the runner, views and addresses, or null if no runner can hold it.
  */
-function placePool(threads: 1 | 2, g: Planes, bytesMoved: number) {
+function placePool(threads: 1 | 2, g: Planes, bytesMoved: number, maxBytes: number) {
   const planes = g.N * g.C
   const inN = planes * g.H * g.W
   const outN = planes * g.OH * g.OW
@@ -80,7 +82,7 @@ function placePool(threads: 1 | 2, g: Planes, bytesMoved: number) {
   const end = A + align(outN) * 4
   const chunk = planesPerPart(g)
   const parts = Math.max(1, Math.ceil(planes / chunk))
-  const runner = runnersFor(threads, parts, bytesMoved).find((r) => reserve(r.memory, end, r.maxBytes))
+  const runner = runnersFor(threads, parts, bytesMoved).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
   if (runner === undefined) return null
   new Int32Array(runner.memory.buffer, 0, 9).set([planes, chunk, g.H, g.W, g.OH, g.OW, X, Y, A])
   const heap = new Float64Array(runner.memory.buffer)
@@ -88,9 +90,9 @@ function placePool(threads: 1 | 2, g: Planes, bytesMoved: number) {
   return { runner, heap, ints, X: X / 8, Y: Y / 8, A: A / 4, inN, outN, parts }
 }
 
-/** 2x2, stride-2 max-pooling forward (see maxPoolForward of ../pool.ts) in WebAssembly; false (nothing written) if it does not fit. */
-export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Float64Array, argmax: Int32Array): boolean {
-  const p = placePool(threads, g, 8 * (x.length + 2 * y.length))
+/** 2x2, stride-2 max-pooling forward (see maxPoolForward of ../pool.ts) in WebAssembly; false (nothing written) if it needs more than `maxBytes`. */
+export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Float64Array, argmax: Int32Array, maxBytes = Infinity): boolean {
+  const p = placePool(threads, g, 8 * (x.length + 2 * y.length), maxBytes)
   if (p === null) return false
   p.heap.set(x, p.X)
   p.runner.run(Op.maxPool2x2Forward, 0, p.parts, 0, 0, p.inN)
@@ -99,9 +101,9 @@ export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Fl
   return true
 }
 
-/** Max-pooling backward, any window (see maxPoolBackward of ../pool.ts), in WebAssembly; false (nothing written) if it does not fit. */
-export function maxPoolBackwardWasm(threads: 1 | 2, g: Planes, dy: Float64Array, argmax: Int32Array, dx: Float64Array): boolean {
-  const p = placePool(threads, g, 8 * (dx.length + 2 * dy.length))
+/** Max-pooling backward, any window (see maxPoolBackward of ../pool.ts), in WebAssembly; false (nothing written) if it needs more than `maxBytes`. */
+export function maxPoolBackwardWasm(threads: 1 | 2, g: Planes, dy: Float64Array, argmax: Int32Array, dx: Float64Array, maxBytes = Infinity): boolean {
+  const p = placePool(threads, g, 8 * (dx.length + 2 * dy.length), maxBytes)
   if (p === null) return false
   p.heap.set(dy, p.Y)
   p.ints.set(argmax, p.A)
