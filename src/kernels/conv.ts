@@ -26,6 +26,7 @@
  * these hot loops monomorphic.
  */
 import { buffer } from '../tensor/tensor.ts'
+import { reluGrad, reluInPlace } from './relu.ts'
 import { gemmFor, resolveKernels, threads } from './backend.ts'
 import { gemmBlocked, view, type Gemm } from './gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from './wasm/conv.ts'
@@ -54,24 +55,6 @@ export interface ConvKernels {
   readonly backward: (
     g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, db?: Float64Array, yRelu?: Float64Array,
   ) => void
-}
-
-/**
- * relu in place, as the relu layer computes it: v where v > 0, else +0 (−0 and −∞ give +0), and
- * NaN stays NaN. For conv layers with `activation: 'relu'`.
- */
-export const reluInPlace = (y: Float64Array): void => {
-  for (let i = 0; i < y.length; i++) {
-    const v = y[i]!
-    if (!(v > 0) && v === v) y[i] = 0
-  }
-}
-
-/** relu's vjp from its output y: dy where y > 0 (exactly where relu's input was > 0), else +0. */
-export const reluGrad = (dy: Float64Array, y: Float64Array): Float64Array => {
-  const dz = buffer(dy.length)
-  for (let i = 0; i < dy.length; i++) if (y[i]! > 0) dz[i] = dy[i]!
-  return dz
 }
 
 /** forward as the product then reluInPlace when asked. */

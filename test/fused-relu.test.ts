@@ -2,6 +2,7 @@
  * conv2d with `activation: 'relu'`: one layer that is conv2d followed by relu. It must give the
  * same numbers as pipe(conv2d, relu), bit for bit: y, dx, dW and db, in every kernel family, and
  * on two threads (where the WebAssembly kernels apply relu, and relu's vjp, inside each part).
+ * dense's `activation: 'relu'` likewise equals pipe(dense, relu).
  */
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
@@ -133,5 +134,49 @@ describe('the activation option', () => {
     expect(E.isRight(old) && !('activation' in old.right.spec)).toBe(true)
     const bad = IO.fromSpec({ kind: 'conv2d', filters: 2, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], bias: true, init: 'he', activation: 'tanh' })
     expect(E.isLeft(bad) && bad.left.path).toBe('spec.activation')
+  })
+})
+
+describe("dense(…, { activation: 'relu' }) = pipe(dense(…), relu), bit for bit", () => {
+  // batch × units from tiny to past the size where relu runs in WebAssembly (4,096 values)
+  for (const [batch, inputs, units] of [[1, 3, 2], [5, 7, 4], [64, 20, 128]] as const) {
+    for (const family of ['reference', 'js', 'wasm'] as const) {
+      test(`batch ${batch}, ${inputs} → ${units}, ${family} kernels`, () => {
+        const fused = L.dense(units, { activation: 'relu' })
+        const plain = L.dense(units)
+        const init = plain.init(Key.fromSeed(batch), [inputs])
+        if (E.isLeft(init)) throw init.left
+        const params = init.right.params
+        const x = Key.normal(Key.fromSeed(batch + 1), [batch, inputs])
+        const dy = Key.normal(Key.fromSeed(batch + 2), [batch, units])
+        withKernels(family, () => {
+          const f = fused.forward(params, L.none, x, ctx)
+          const fb = fused.vjp(params, f.tape, dy)
+          const piped = L.pipe(plain, L.relu)
+          const q = piped.forward([params, L.none] as never, [L.none, L.none] as never, x, ctx)
+          const qb = piped.vjp([params, L.none] as never, q.tape, dy)
+          const dp = (qb.dp as unknown as [{ W: Tensor; b: Tensor }])[0]
+          expect(firstDifference(f.y.data, q.y.data)).toBe(-1)
+          expect(firstDifference(fb.dx.data, qb.dx.data)).toBe(-1)
+          expect(firstDifference((fb.dp as { W: Tensor }).W.data, dp.W.data)).toBe(-1)
+          expect(firstDifference((fb.dp as { b: Tensor }).b.data, dp.b.data)).toBe(-1)
+          if (batch > 1) expect(f.y.data.some((v) => v === 0) && f.y.data.some((v) => v > 0)).toBe(true) // both sides of the kink
+        })
+      })
+    }
+  }
+
+  test('rejects an unknown activation; the option is in the spec and survives a checkpoint', () => {
+    expect(() => L.dense(4, { activation: 'sigmoid' as 'relu' })).toThrow("dense: unknown activation 'sigmoid' (the one fused activation is 'relu')")
+    const model = L.pipe(L.dense(5, { activation: 'relu' }), L.dense(2))
+    const init = model.init(Key.fromSeed(1), [3])
+    if (E.isLeft(init)) throw init.left
+    const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [3], init.right.params, init.right.state)))
+    if (E.isLeft(loaded)) throw loaded.left
+    expect((loaded.right.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe('relu')
+    const x = Key.normal(Key.fromSeed(2), [4, 3])
+    const a = model.forward(init.right.params, init.right.state, x, ctx).y.data
+    const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
+    expect(firstDifference(a, b)).toBe(-1)
   })
 })
