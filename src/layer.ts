@@ -77,6 +77,13 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unkn
   readonly spec: Spec
   /** A combinator's children (absent on a leaf), so tools can walk a network: NaN tracing, summaries. */
   readonly structure?: Structure
+  /**
+   * Operator fusion (optional): a layer that computes this layer followed by `next` in one go,
+   * faster, with exactly the same numbers, this layer's params and state, and `next` having
+   * none; or undefined. `pipe` asks each child about the child after it, once, when it is built
+   * (conv2d fuses a relu that follows it).
+   */
+  readonly fuseNext?: (next: AnyLayer) => AnyLayer | undefined
   init(key: Key, inShape: Shape): E.Either<ShapeError, Init<P, S>>
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
   vjp(p: P, tape: Tape, dy: Tensor, options?: VjpOptions): Backward<P>

@@ -38,14 +38,15 @@ function both(options: L.Conv2dOptions & { filters: number; kernel: number }, in
   const dy = Key.normal(Key.fromSeed(s + 2), [batch, ...init.right.outShape])
   const f = fused.forward(params, L.none, x, ctx)
   const fb = fused.vjp(params, f.tape, dy)
-  const piped = L.pipe(plain, L.relu)
-  const pp = [params, L.none] as const
-  const q = piped.forward(pp as never, [L.none, L.none] as never, x, ctx)
-  const qb = piped.vjp(pp as never, q.tape, dy)
+  // the two layers one after the other, by hand (a pipe would fuse them itself)
+  const z = plain.forward(params, L.none, x, ctx)
+  const r = L.relu.forward(L.none, L.none, z.y, ctx)
+  const dz = L.relu.vjp(L.none, r.tape, dy).dx
+  const zb = plain.vjp(params, z.tape, dz)
   const leaves = (t: unknown): Float64Array[] => Tree.leaves(t as Tree.Tree).map((l: Tensor) => l.data)
   return {
     fused: { y: f.y.data, dx: fb.dx.data, dp: leaves(fb.dp) },
-    piped: { y: q.y.data, dx: qb.dx.data, dp: leaves((qb.dp as unknown as [unknown])[0]) },
+    piped: { y: r.y.data, dx: zb.dx.data, dp: leaves(zb.dp) },
   }
 }
 
@@ -78,7 +79,7 @@ afterAll(async () => {
   await useThreads(1)
 })
 
-describe("conv2d(…, { activation: 'relu' }) = pipe(conv2d(…), relu), bit for bit", () => {
+describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for bit", () => {
   for (const family of ['reference', 'js', 'wasm'] as const) {
     test(`${family} kernels, random geometries`, () => {
       fc.assert(
@@ -137,7 +138,7 @@ describe('the activation option', () => {
   })
 })
 
-describe("dense(…, { activation: 'relu' }) = pipe(dense(…), relu), bit for bit", () => {
+describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit", () => {
   // batch × units from tiny to past the size where relu runs in WebAssembly (4,096 values)
   for (const [batch, inputs, units] of [[1, 3, 2], [5, 7, 4], [64, 20, 128]] as const) {
     for (const family of ['reference', 'js', 'wasm'] as const) {
@@ -152,12 +153,12 @@ describe("dense(…, { activation: 'relu' }) = pipe(dense(…), relu), bit for b
         withKernels(family, () => {
           const f = fused.forward(params, L.none, x, ctx)
           const fb = fused.vjp(params, f.tape, dy)
-          const piped = L.pipe(plain, L.relu)
-          const q = piped.forward([params, L.none] as never, [L.none, L.none] as never, x, ctx)
-          const qb = piped.vjp([params, L.none] as never, q.tape, dy)
-          const dp = (qb.dp as unknown as [{ W: Tensor; b: Tensor }])[0]
-          expect(firstDifference(f.y.data, q.y.data)).toBe(-1)
-          expect(firstDifference(fb.dx.data, qb.dx.data)).toBe(-1)
+          const z = plain.forward(params, L.none, x, ctx)
+          const r = L.relu.forward(L.none, L.none, z.y, ctx)
+          const zb = plain.vjp(params, z.tape, L.relu.vjp(L.none, r.tape, dy).dx)
+          const dp = zb.dp as { W: Tensor; b: Tensor }
+          expect(firstDifference(f.y.data, r.y.data)).toBe(-1)
+          expect(firstDifference(fb.dx.data, zb.dx.data)).toBe(-1)
           expect(firstDifference((fb.dp as { W: Tensor }).W.data, dp.W.data)).toBe(-1)
           expect(firstDifference((fb.dp as { b: Tensor }).b.data, dp.b.data)).toBe(-1)
           if (batch > 1) expect(f.y.data.some((v) => v === 0) && f.y.data.some((v) => v > 0)).toBe(true) // both sides of the kink
@@ -178,5 +179,48 @@ describe("dense(…, { activation: 'relu' }) = pipe(dense(…), relu), bit for b
     const a = model.forward(init.right.params, init.right.state, x, ctx).y.data
     const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
     expect(firstDifference(a, b)).toBe(-1)
+  })
+})
+
+describe('a pipe fuses conv2d with the relu layer after it', () => {
+  /** The CNN of example 07, with the relu layer given, so a copy of it (which no conv2d fuses) turns fusion off. */
+  const cnn = (relu: L.AnyLayer) =>
+    L.pipe(L.conv2d(8, 5, { padding: 2 }), relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), relu, L.maxPool2d(2), L.flatten, L.dense(10)) as L.AnyLayer
+
+  for (const family of ['reference', 'js', 'wasm'] as const) {
+    test(`and computes exactly what the unfused pipe computes (${family} kernels): y, dx, every gradient`, () => {
+      const fusedNet = cnn(L.relu as L.AnyLayer)
+      const plainNet = cnn({ ...L.relu } as L.AnyLayer)
+      const init = fusedNet.init(Key.fromSeed(5), [1, 28, 28])
+      if (E.isLeft(init)) throw init.left
+      const { params, state } = init.right
+      const batch = family === 'reference' ? 2 : 16
+      const x = Key.normal(Key.fromSeed(6), [batch, 1, 28, 28])
+      const dy = Key.normal(Key.fromSeed(7), [batch, 10])
+      withKernels(family, () => {
+        const a = fusedNet.forward(params, state, x, ctx)
+        const b = plainNet.forward(params, state, x, ctx)
+        const tapes = a.tape as unknown[]
+        expect(typeof tapes[1]).toBe('symbol') // the first relu ran inside the conv before it
+        expect(typeof tapes[4]).toBe('symbol')
+        expect((b.tape as unknown[]).some((t) => typeof t === 'symbol')).toBe(false)
+        expect(firstDifference(a.y.data, b.y.data)).toBe(-1)
+        const ga = fusedNet.vjp(params, a.tape, dy)
+        const gb = plainNet.vjp(params, b.tape, dy)
+        expect(firstDifference(ga.dx.data, gb.dx.data)).toBe(-1)
+        const la = Tree.leaves(ga.dp as Tree.Tree)
+        const lb = Tree.leaves(gb.dp as Tree.Tree)
+        expect(la.length).toBe(lb.length)
+        la.forEach((t, i) => expect(firstDifference(t.data, lb[i]!.data)).toBe(-1))
+        expect(ga.dp as unknown as unknown[]).toHaveLength(8)
+        expect((ga.dp as unknown as unknown[])[1]).toEqual(L.none)
+      })
+    })
+  }
+
+  test('a conv2d that already has its relu, or is followed by something else, fuses nothing', () => {
+    expect(L.conv2d(2, 3, { activation: 'relu' }).fuseNext?.(L.relu as L.AnyLayer)).toBeUndefined()
+    expect(L.conv2d(2, 3).fuseNext?.(L.tanh as L.AnyLayer)).toBeUndefined()
+    expect(L.conv2d(2, 3).fuseNext?.(L.relu as L.AnyLayer)?.spec).toMatchObject({ kind: 'conv2d', activation: 'relu' })
   })
 })

@@ -14,7 +14,8 @@
  * and the vjp first takes dy where y > 0 (relu's vjp), then runs the conv's. The same numbers as
  * pipe(conv2d, relu), bit for bit; the WebAssembly kernels apply relu inside each sample's part
  * (on both threads, while the values are in cache), which saves the relu layer's passes over
- * the whole activation tensor and two copies in and out of WebAssembly memory each way.
+ * the whole activation tensor and two copies in and out of WebAssembly memory each way. A pipe
+ * does the same by itself where a conv2d is followed by the relu layer (`fuseNext`).
  */
 import * as E from 'fp-ts/Either'
 import type * as Key from '../key.ts'
@@ -23,6 +24,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { convKernels, type ConvWindow } from '../kernels/conv.ts'
 import { checkPadding, pair, planWindow, positivePair, withBatch, type Pair, type Padding } from '../kernels/window.ts'
 import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None } from '../layer.ts'
+import { relu as reluLayer } from './activations.ts'
 import { initWeights, type Initializer } from './dense.ts'
 
 /** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
@@ -88,6 +90,8 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       kind: 'conv2d', filters, kernelSize: [KH, KW], stride: [...stride], padding: typeof padding === 'string' ? padding : [...pair(padding)], dilation: [...dilation], bias, init,
       ...(relu ? { activation: 'relu' } : {}),
     },
+    // followed by the relu layer, a pipe runs this conv with the relu fused in (the same numbers)
+    fuseNext: (next) => (!relu && next === reluLayer ? conv2d(filters, kernelSize, { ...options, activation: 'relu' }) : undefined),
     init: (key: Key.Key, inShape) => {
       const g = plan(inShape)
       if (g instanceof ShapeError) return E.left(g)
@@ -114,7 +118,7 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       // dx: each y hands dy·W back to the pixels it read; dW: each tap collects dy·x over
       // positions and samples; db: each bias collects dy over positions and samples.
       // (convKernels() runs inputGrad, kernelGrad and convBiasGrad in turn, or one job for all.)
-      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW, db, y?.data)
+      convKernels().backward(g, x.data, dy.data, p.W.data, dx === noDx ? undefined : dx.data, dW, db, relu ? y?.data : undefined)
       const W = T.fromData(p.W.shape, dW)
       return { dx, dp: db === undefined ? { W } : { W, b: T.fromData([filters], db) } }
     },

@@ -93,7 +93,7 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
     vjp: (p, { x, y }, dyOut, options) => {
       checkInput(name, dyOut, [units])
       if (relu && y === undefined) throw new ShapeError([name], 'the tape has no output y: the vjp of a relu dense needs the tape of its own forward pass')
-      const dy = y === undefined ? dyOut : T.fromData(dyOut.shape, reluGrad(dyOut.data, y.data)) // relu's vjp first
+      const dy = relu && y !== undefined ? T.fromData(dyOut.shape, reluGrad(dyOut.data, y.data)) : dyOut // relu's vjp first
       const dx = wantsDx(options) ? T.matmulNT(dy, p.W) : noDx // dy · Wᵀ
       const dW = T.matmulTN(x, dy) //   xᵀ · dy
       const dp: DenseParams = 'b' in p ? { W: dW, b: T.sumAxis(0)(dy) } : { W: dW }

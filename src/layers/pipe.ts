@@ -5,13 +5,18 @@
  *   vjp:      dy → fₙ.vjp → … → f₁.vjp → dx, collecting every dp
  *
  * d(fₙ ∘ … ∘ f₁)ᵀ = d(f₁)ᵀ ∘ … ∘ d(fₙ)ᵀ: the transposed Jacobians compose in reverse order.
+ *
+ * Operator fusion: where a child offers to run together with the child after it (`fuseNext`:
+ * conv2d followed by relu), the pipe runs the pair as that one fused layer, forward and vjp. It
+ * computes exactly the same numbers (tested bit for bit), so params, state, tapes' meaning and
+ * results are as if the two ran one after the other; only the speed differs.
  */
 import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { within, type AnyLayer, type Layer, type ParamsOf, type ShapeError, type StateOf, type TapeOf } from '../layer.ts'
+import { none, within, type AnyLayer, type Layer, type ParamsOf, type ShapeError, type StateOf, type TapeOf } from '../layer.ts'
 
 /** The params of a pipe: a tuple of the children's params. */
 export type PipeParams<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: ParamsOf<Ls[i]> }
@@ -31,6 +36,8 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   const n = layers.length
   const at = (i: number): AnyLayer => layers[i] as AnyLayer
   const label = (i: number): string => `pipe[${i}]`
+  // fused[i]: the layer that runs children i and i + 1 together, where child i offers one
+  const fused = layers.map((layer, i) => (i + 1 < n ? layer.fuseNext?.(at(i + 1)) : undefined))
   const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
     name: 'pipe',
     spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
@@ -55,10 +62,18 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       const state: Tree[] = []
       let h: Tensor = x
       for (let i = 0; i < n; i++) {
-        const r = within(label(i), () => at(i).forward(ps[i] as Tree, ss[i] as Tree, h, { mode: ctx.mode, key: keys[i] as Key.Key }))
+        const pair = fused[i]
+        const layer = pair ?? at(i)
+        const r = within(label(i), () => layer.forward(ps[i] as Tree, ss[i] as Tree, h, { mode: ctx.mode, key: keys[i] as Key.Key }))
         tapes.push(r.tape)
         state.push(r.state)
         h = r.y
+        if (pair !== undefined) {
+          // child i + 1 ran inside child i: its tape slot says so, its state (none) is unchanged
+          tapes.push(FUSED)
+          state.push(ss[i + 1] as Tree)
+          i++
+        }
       }
       return { y: h, state, tape: tapes }
     },
@@ -68,7 +83,12 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       // The chain rule: walk the layers backwards, each turning dy into its dx. Only the first
       // layer's dx leaves the pipe, so only it may skip dx when the caller does not want it.
       for (let i = n - 1; i >= 0; i--) {
-        const { dx, dp } = within(label(i), () => at(i).vjp(ps[i] as Tree, tapes[i], d, i === 0 ? options : undefined))
+        if (tapes[i] === FUSED) {
+          dps[i] = none // its vjp runs inside the fused layer of child i − 1
+          continue
+        }
+        const layer = tapes[i + 1] === FUSED ? (fused[i] as AnyLayer) : at(i)
+        const { dx, dp } = within(label(i), () => layer.vjp(ps[i] as Tree, tapes[i], d, i === 0 ? options : undefined))
         dps[i] = dp
         d = dx
       }
@@ -77,6 +97,9 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   }
   return self as unknown as Pipe<Ls>
 }
+
+/** The tape slot of a child that ran inside the fused layer of the child before it. */
+const FUSED: unique symbol = Symbol('fused into the previous layer')
 
 /** Reversed tuple type, so compose's types read right to left. */
 type Reverse<Ls extends readonly unknown[]> = Ls extends readonly [infer H, ...infer R] ? [...Reverse<R>, H] : []
