@@ -63,7 +63,7 @@ const J_RELU = 31 //  1: the layer's output is relu(conv): the forward pass appl
 const J_ACTY = 32 //  y = relu(conv), the forward pass's output (backward, with J_RELU)
 const J_DZ = 33 //    scratch offset of dz_n = dy_n where y_n > 0, else +0 (backward, with J_RELU)
 
-const OP_FORWARD = 0 // every other op is the backward pass
+const OP_FORWARD = 0 // and 1, the backward pass (asm/index.ts sends only these two here)
 
 @inline function field(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2))

@@ -1,16 +1,18 @@
 /**
- * chainrule's WebAssembly element-wise passes, written in AssemblyScript: the ReLU forward and
- * backward passes, two lanes at a time (the plain-TypeScript loops of src/layers/activations.ts
- * compute the same values one at a time; src/kernels/wasm/elementwise.ts runs these).
+ * chainrule's WebAssembly element-wise passes, written in AssemblyScript: ReLU's forward and
+ * backward passes, and max-pooling's (src/kernels/wasm/elementwise.ts runs them; the
+ * plain-TypeScript loops of src/layers/activations.ts and src/kernels/pool.ts compute the same
+ * values one at a time). ReLU, two lanes at a time:
  *
  *   forward    y  = max(x, +0)            f64x2.max: NaN stays NaN, −0 and −∞ give +0
  *   backward   dx = dy where x > 0, else +0   a bitwise AND of dy with the lane mask x > 0
  *
- * Both are exact (no rounding), so they agree bit for bit with the TypeScript loops.
+ * All of these are exact (no rounding), so they agree bit for bit with the TypeScript loops.
  *
- * One call runs one *part* of a pass: elements [part·chunk, min(n, (part + 1)·chunk)) of the
- * job at `job`, a block of i32 fields (the E_* constants below, written by
- * src/kernels/wasm/elementwise.ts). Parts never overlap, so two threads can share them in any order.
+ * One call runs one *part* of a pass: for ReLU, elements [part·chunk, min(n, (part + 1)·chunk))
+ * of the job at `job`, a block of i32 fields (the E_* constants below, written by
+ * src/kernels/wasm/elementwise.ts); for max-pooling, a run of whole image planes (the P_*
+ * fields). Parts never write the same output, so two threads can share them in any order.
  */
 
 // The job block: i32 fields, in this order (src/kernels/wasm/elementwise.ts writes the same layout).
@@ -116,7 +118,8 @@ export function maxPool2x2Part(job: usize, part: i32): void {
 
 /**
  * Part `part` of max-pooling's backward pass (any window): each plane of dx cleared, then every
- * output's dy added onto its argmax, outputs in order (as maxPoolBackward of src/kernels/pool.ts).
+ * output's dy added onto its argmax, outputs in order (as maxPoolBackward of src/kernels/pool.ts,
+ * whose argmax always lies in the output's own plane).
  */
 export function maxPoolBackwardPart(job: usize, part: i32): void {
   const planes = field(job, P_PLANES), chunk = field(job, P_CHUNK)
@@ -129,9 +132,12 @@ export function maxPoolBackwardPart(job: usize, part: i32): void {
   let at = from
   for (; at + 16 <= to; at += 16) v128.store(at, zero)
   if (at < to) store<f64>(at, 0.0)
+  // An argmax outside this part's planes (−1: no max; anything else only from a tape that
+  // maxPoolForward did not write) is skipped, so a part never writes outside its own planes.
+  const k0 = p0 * HW, k1 = p1 * HW
   for (let q = p0 * OHW; q < p1 * OHW; q++) {
     const k = load<i32>(argmax + (<usize>q << 2))
-    if (k >= 0) {
+    if (k >= k0 && k < k1) {
       const e = dx + (<usize>k << 3)
       store<f64>(e, load<f64>(e) + load<f64>(dy + (<usize>q << 3)))
     }

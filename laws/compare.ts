@@ -31,11 +31,11 @@ export const tensorsIdentical = (what: string, a: Tensor, b: Tensor): Verdict =>
   return holds
 }
 
-/** Checks two trees leaf by leaf with a tensor comparison, after checking they have the same structure. */
+/** Checks two trees leaf by leaf with a tensor comparison, after checking they have the same structure (records pair up by key). */
 const leafwise = (what: string, a: Tree.Tree, b: Tree.Tree, check: (what: string, x: Tensor, y: Tensor) => Verdict): Verdict => {
   const d = Tree.structureDiff(a, b)
   if (d !== undefined) return fails(`${what}: structures differ ${d}`)
-  const lb = Tree.leaves(b)
+  const lb = Tree.leavesLike(a, b)
   for (const [k, { path, leaf }] of Tree.leavesWithPaths(a).entries()) {
     const v = check(`${what}${path ? ` at ${path}` : ''}`, leaf, lb[k] as Tensor)
     if (!v.holds) return v

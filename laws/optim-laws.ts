@@ -88,10 +88,10 @@ export const quadratic = (): fc.Arbitrary<Quadratic> =>
     fc.tuple(filledLike(s, 0.5, 2), filledLike(s, -1, 1), filledLike(s, -1.5, 1.5, 0.5)).map(([a, c, d]) => ({ a, c, p0: Tree.map2(c, d, T.add) })),
   )
 
-/** Combines three same-structure trees leaf by leaf. */
+/** Combines three same-structure trees leaf by leaf (records pair up by key). */
 const map3 = (x: Tree.Tree, y: Tree.Tree, z: Tree.Tree, f: (u: Tensor, v: Tensor, w: Tensor) => Tensor): Tree.Tree => {
-  const ly = Tree.leaves(y)
-  const lz = Tree.leaves(z)
+  const ly = Tree.leavesLike(x, y)
+  const lz = Tree.leavesLike(x, z)
   let i = 0
   return Tree.map(x, (u) => {
     const k = i++

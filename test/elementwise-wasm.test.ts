@@ -147,6 +147,28 @@ describe('max-pooling in WebAssembly equals the TypeScript loops, bit for bit (t
   })
 })
 
+describe('an argmax that maxPoolForward did not write (a foreign tape)', () => {
+  test('the WebAssembly backward pass writes only inside its own planes, and skips an index past the end as the TypeScript loop does', () => {
+    const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 0 }, 4, 32, 32, 2)
+    if (typeof plan === 'string') throw new Error(plan)
+    const g = plan.window
+    const outN = g.N * g.C * g.OH * g.OW
+    const argmax = Int32Array.from({ length: outN }, (_, q) => {
+      const plane = Math.floor(q / (g.OH * g.OW))
+      const r = q % (g.OH * g.OW)
+      return plane * g.H * g.W + 2 * Math.floor(r / g.OW) * g.W + 2 * (r % g.OW)
+    })
+    argmax[5] = 2 ** 30 // far past the end of dx
+    argmax[6] = -7
+    const dy = tricky(outN, 4)
+    const wasm = new Float64Array(g.N * g.C * g.H * g.W).fill(NaN)
+    const js = new Float64Array(wasm.length).fill(NaN)
+    withKernels('wasm', () => maxPoolBackward(g, dy, argmax, wasm))
+    withKernels('js', () => maxPoolBackward(g, dy, argmax, js))
+    expect(firstDifference(wasm, js)).toBe(-1)
+  })
+})
+
 describe('a pass that does not fit in the memory cap', () => {
   test('writes nothing and returns false (the caller then runs the TypeScript loop)', () => {
     const n = 8192

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either'
 import { describe, expect, test } from 'vitest'
-import { checkLayer } from '../laws/index.ts'
+import { checkLayer, Compare } from '../laws/index.ts'
+import { compareTrees } from '../src/io/tree.ts'
 import { Gradcheck, Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../src/index.ts'
 
 const p = { dense: { W: T.tensor([[1, 2], [3, 4]]), b: T.tensor([5, 6]) }, extra: [T.scalar(7)] }
@@ -49,6 +50,15 @@ describe('parameter trees', () => {
     expect(Tree.dot(p, swapped)).toBe(1 + 2 + 3 + 4 + 50 + 120 + 7)
     expect(Tree.leavesLike(p, swapped).map((t) => t.shape)).toEqual([[2, 2], [2], []])
     expect(() => Tree.leavesLike(p, { dense: { b: T.zeros([2]) }, extra: [T.scalar(0)] })).toThrow('Tree.leavesLike: trees differ at dense: a record {W, b} vs a record {b}')
+  })
+  test('the law comparisons and checkpoint checks pair records by key too', () => {
+    const X = T.tensor([1, 2])
+    const Y = T.tensor([3, 4])
+    expect(Compare.treesIdentical('t', { a: X, b: Y }, { b: Y, a: X }).holds).toBe(true)
+    expect(Compare.treesIdentical('t', { a: X, b: Y }, { b: X, a: Y }).holds).toBe(false)
+    expect(Compare.treesClose('t', { a: X, b: Y }, { b: Y, a: X }, 1e-12).holds).toBe(true)
+    expect(compareTrees({ W: X, b: Y }, { b: Y, W: X }, 'optState', 'the optimizer')).toBeUndefined()
+    expect(compareTrees({ W: X, b: Y }, { b: Y, V: X }, 'optState', 'the optimizer')?.message).toContain('a record {b, V} in the checkpoint, but the optimizer makes a record {W, b}')
   })
   test('a non-tree value is reported with its path', () => {
     expect(() => Tree.map({ a: [1] } as unknown as Tree.Tree, (t) => t)).toThrow('Tree.map: number 1 at a[0] is not a tree')

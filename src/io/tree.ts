@@ -189,8 +189,8 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
     }
     if (!isTensor(e) && !isTensor(g) && !Array.isArray(e) && !Array.isArray(g)) {
       const ke = Object.keys(e)
-      const kg = Object.keys(g)
-      if (ke.length !== kg.length || ke.some((k, i) => k !== kg[i])) {
+      const kg = new Set(Object.keys(g)) // the same keys, in any order (as Tree.structureDiff)
+      if (ke.length !== kg.size || ke.some((k) => !kg.has(k))) {
         return new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but ${made} makes ${kindOf(e)}`)
       }
       for (const k of ke) {

@@ -69,6 +69,8 @@ const forwardOf =
 const backwardOf =
   (inputGrad: ConvKernels['inputGrad'], kernelGrad: ConvKernels['kernelGrad']): ConvKernels['backward'] =>
   (g, x, dy, w, dx, dw, db, yRelu) => {
+    if (db !== undefined) need('db', db, g.F)
+    if (yRelu !== undefined) need('y', yRelu, ySize(g))
     const dz = yRelu === undefined ? dy : reluGrad(dy, yRelu)
     if (dx !== undefined) inputGrad(g, dz, w, dx)
     kernelGrad(g, x, dz, dw)

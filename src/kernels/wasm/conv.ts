@@ -9,8 +9,8 @@
  * (`runnersFor` of ./parts.ts); on one thread this thread runs them all. Every output
  * element is computed by one part, whose loops do not depend on the thread count, so one and two
  * threads give bit-identical results. y and dx also round exactly as the plain-TypeScript
- * im2col + GEMM kernels of ../conv.ts do; dW differs from them only in how the groups' sums are
- * added (within 1e-12 relative, property-tested against the naive loops).
+ * im2col + GEMM kernels of ../conv.ts do; dW and db differ from them only in how the groups'
+ * sums are added (within 1e-12 relative, property-tested against the naive loops).
  *
  * The functions here assume their arguments were checked (../conv.ts does that) and return
  * false, having written nothing, when a product does not fit in the memory cap; the caller then

@@ -1,5 +1,5 @@
 /**
- * ReLU's forward and backward passes in WebAssembly (asm/elementwise.ts), on one thread or two.
+ * ReLU's and max-pooling's passes in WebAssembly (asm/elementwise.ts), on one thread or two.
  * A plain-TypeScript loop over a Float64Array runs at about 2 ns per element here, while
  * f64x2 SIMD in WebAssembly runs the same pass about 5x faster; copying the operands into
  * the module's memory and back (memcpy) costs less than the difference for big tensors, such
@@ -13,7 +13,7 @@
 import { align, reserve } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 
-/** Bytes of the job block at address 0 (5 i32 fields, on its own cache line). */
+/** Bytes of the job block at address 0 (at most 9 i32 fields, on its own cache line). */
 const JOB_BYTES = 64
 /** Elements per part: about 0.25 MB of each operand, so a CNN's activations give both threads several parts. */
 const CHUNK = 32768
