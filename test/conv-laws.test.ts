@@ -31,6 +31,7 @@ const cases: Case[] = [
   // conv2d with the fused relu: piecewise linear (random inputs land on a kink with probability ~0)
   ['conv2d 3x3 pad 1, 2→3 channels, activation relu', L.conv2d(3, 3, { padding: 1, activation: 'relu' }) as L.AnyLayer, { inShape: [2, 5, 5] }],
   ['conv2d 2x2 stride 2, no bias, activation relu', L.conv2d(2, 2, { stride: 2, bias: false, activation: 'relu' }) as L.AnyLayer, { inShape: [3, 4, 4] }],
+  ['pipe(conv2d, relu, maxPool2d): the pipe fuses conv2d and relu', L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.maxPool2d(2)) as L.AnyLayer, { inShape: [2, 4, 4], ...gapped }],
   // pooling
   ['maxPool2d 2', L.maxPool2d(2) as L.AnyLayer, { inShape: [2, 4, 4], ...gapped }],
   ['maxPool2d 3, stride 2, padding 1', L.maxPool2d(3, { stride: 2, padding: 1 }) as L.AnyLayer, { inShape: [1, 5, 6], ...gapped }],
