@@ -265,5 +265,39 @@ export const batchConsistency = <P extends Tree.Tree, S extends Tree.Tree, Tape>
   )
 }
 
+/**
+ * The fusion law (a layer's `fuseNext`): the fused layer computes exactly what the layer and
+ * `next` compute one after the other, bit for bit (y, state, dx, dp, with and without
+ * { dx: false }), takes the layer's params and state, and `next` has no params.
+ */
+export const fusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  next: Layer<Tree.Tree, Tree.Tree, unknown>,
+  s: LayerSample<P, S>,
+): Verdict => {
+  const fused = layer.fuseNext?.(next as Parameters<NonNullable<typeof layer.fuseNext>>[0])
+  if (fused === undefined) return fails(`layer "${layer.name}" offers no fused layer for "${next.name}"`)
+  const first = run(layer, s, s.x, s.params)
+  const probe = next.init(s.initKey, first.y.shape.slice(1))
+  if (probe._tag === 'Left') return fails(`"${next.name}" rejects the layer's output shape: ${probe.left.message}`)
+  const { params: pn, state: sn } = probe.right
+  if (Tree.leaves(pn).length !== 0) return fails(`"${next.name}" has params: a fused layer takes only the first layer's params`)
+  const second = next.forward(pn, sn, first.y, s.ctx)
+  const c = Key.normal(s.initKey, second.y.shape)
+  const nb = next.vjp(pn, second.tape, c)
+  const lb = layer.vjp(s.params, first.tape, nb.dx)
+  const lbNoDx = layer.vjp(s.params, first.tape, nb.dx, { dx: false })
+  const f = fused.forward(s.params, s.state, s.x, s.ctx)
+  const fb = fused.vjp(s.params, f.tape, c)
+  const fbNoDx = fused.vjp(s.params, f.tape, c, { dx: false })
+  return all(
+    () => tensorsIdentical('fused y vs the two layers', f.y, second.y),
+    () => treesIdentical('fused state vs the first layer', f.state, first.state),
+    () => tensorsIdentical('fused dx vs the two vjps', fb.dx, lb.dx),
+    () => treesIdentical('fused dp vs the first layer', fb.dp, lb.dp),
+    () => treesIdentical('fused dp with { dx: false }', fbNoDx.dp, lbNoDx.dp),
+  )
+}
+
 /** A fixed key for probing init (shapes only; values unused). */
 export const makeSampleKey: Key.Key = Key.fromSeed(0)

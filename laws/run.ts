@@ -139,6 +139,34 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
 }
 
 /**
+ * The fusion law for a layer that fuses with `next` (its `fuseNext`): on random inputs, params
+ * and cotangents, the fused layer gives exactly the numbers of the two layers one after the
+ * other. A runnable law, as layerLaws gives; `checkFusion` runs it.
+ * @example test('conv2d fuses relu', () => checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5] }))
+ */
+export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  next: Layer<Tree.Tree, Tree.Tree, unknown>,
+  options: CheckLayerOptions,
+): Law => {
+  const batch = options.batch ?? { min: 1, max: 3 }
+  const input = options.input ?? ((shape: Shape) => A.tensor(shape))
+  const sample = fc
+    .integer({ min: batch.min, max: batch.max })
+    .chain((n) => fc.tuple(input([n, ...options.inShape]), fc.integer()))
+    .map(([x, seed]) => LL.makeSample(layer, options.inShape, x, seed, options.mode ?? 'train', options.paramJitter ?? 0.5))
+  const name = `12. fused with ${next.name} = the two layers, bit for bit`
+  return {
+    name: `${layer.name}: ${name}`,
+    check: () => runProperty(name, `layer "${layer.name}" then "${next.name}" (input ${T.showShape(options.inShape)})`, [sample], (s) => LL.fusion(layer, next, s), options),
+  }
+}
+
+/** Runs the fusion law (see fusionLaw); throws its Error if it fails. */
+export const checkFusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, next: Layer<Tree.Tree, Tree.Tree, unknown>, options: CheckLayerOptions): void =>
+  fusionLaw(layer, next, options).check()
+
+/**
  * Runs every applicable layer law; throws one Error listing each law that failed.
  * @example test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
  */

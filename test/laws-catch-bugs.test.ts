@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import * as E from 'fp-ts/Either'
 import { L, T } from '../src/index.ts'
-import { checkLayer, layerLaws } from '../laws/index.ts'
+import { checkFusion, checkLayer, layerLaws } from '../laws/index.ts'
 
 // Each layer below has one planted bug in its vjp. The law kit must reject every one.
 
@@ -113,6 +113,16 @@ describe('the law kit catches planted vjp bugs', () => {
   test('a vjp that is only right at init (γ = 1) fails once the laws move the params off init', () => {
     rejects(scaleForgetsGamma as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
     expect(() => checkLayer(scaleForgetsGamma as L.AnyLayer, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow() // why the jitter is on by default
+  })
+  test('a fused layer that is not the two layers fails the fusion law (law 8); conv2d with relu passes it', () => {
+    // the planted bug: a dense whose fuseNext offers relu fused into a dense whose vjp ignores relu
+    const d = L.dense(3)
+    const reluBlind = L.dense(3, { activation: 'relu' })
+    const wrongFusion = { ...d, fuseNext: () => ({ ...reluBlind, vjp: d.vjp }) as L.AnyLayer }
+    expect(() => checkFusion(wrongFusion as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 30 })).toThrow(/fused with relu = the two layers[\s\S]*fused dx vs the two vjps/)
+    const noOffer = L.dense(3)
+    expect(() => checkFusion(noOffer as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
+    checkFusion(L.conv2d(3, 3, { padding: 1 }) as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [2, 5, 5], numRuns: 50 })
   })
   test('a failure report names the law, the reason, the counterexample and the replay seed', () => {
     const law = layerLaws(reluWrongSign as L.AnyLayer, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))
