@@ -48,6 +48,24 @@ function run(family: 'js' | 'wasm', layer: L.Layer<L.None, L.None, unknown>, x: 
   })
 }
 
+/**
+ * A 2x2, stride-2 pooling geometry on N × C planes of H × W, and an argmax for it written by hand:
+ * for output q, the tap `tap(q)` of its window (0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right).
+ */
+function pool2x2(C: number, H: number, W: number, N: number, tap: (q: number) => number) {
+  const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 0 }, C, H, W, N)
+  if (typeof plan === 'string') throw new Error(plan)
+  const g = plan.window
+  const outN = g.N * g.C * g.OH * g.OW
+  const argmax = Int32Array.from({ length: outN }, (_, q) => {
+    const plane = Math.floor(q / (g.OH * g.OW))
+    const r = q % (g.OH * g.OW)
+    const t = tap(q)
+    return plane * g.H * g.W + (2 * Math.floor(r / g.OW) + (t >> 1)) * g.W + 2 * (r % g.OW) + (t & 1)
+  })
+  return { g, outN, argmax }
+}
+
 let before: Readonly<ThreadSettings>
 beforeAll(async () => {
   before = configureThreads()
@@ -124,15 +142,7 @@ describe('max-pooling in WebAssembly equals the TypeScript loops, bit for bit (t
   }
 
   test('the WebAssembly backward pass overwrites all of dx', () => {
-    const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 0 }, 5, 29, 30, 4)
-    if (typeof plan === 'string') throw new Error(plan)
-    const g = plan.window
-    const outN = g.N * g.C * g.OH * g.OW
-    const argmax = Int32Array.from({ length: outN }, (_, q) => {
-      const plane = Math.floor(q / (g.OH * g.OW))
-      const r = q % (g.OH * g.OW)
-      return plane * g.H * g.W + 2 * Math.floor(r / g.OW) * g.W + 2 * (r % g.OW) + (q % 4 === 3 ? g.W + 1 : q % 2)
-    })
+    const { g, outN, argmax } = pool2x2(5, 29, 30, 4, (q) => (q % 4 === 3 ? 3 : q % 2))
     const dy = tricky(outN, 9)
     const clean = new Float64Array(g.N * g.C * g.H * g.W)
     const dirty = new Float64Array(clean.length).fill(NaN)
@@ -149,15 +159,7 @@ describe('max-pooling in WebAssembly equals the TypeScript loops, bit for bit (t
 
 describe('an argmax that maxPoolForward did not write (a foreign tape)', () => {
   test('the WebAssembly backward pass writes only inside its own planes, and skips an index past the end as the TypeScript loop does', () => {
-    const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 0 }, 4, 32, 32, 2)
-    if (typeof plan === 'string') throw new Error(plan)
-    const g = plan.window
-    const outN = g.N * g.C * g.OH * g.OW
-    const argmax = Int32Array.from({ length: outN }, (_, q) => {
-      const plane = Math.floor(q / (g.OH * g.OW))
-      const r = q % (g.OH * g.OW)
-      return plane * g.H * g.W + 2 * Math.floor(r / g.OW) * g.W + 2 * (r % g.OW)
-    })
+    const { g, outN, argmax } = pool2x2(4, 32, 32, 2, () => 0)
     argmax[5] = 2 ** 30 // far past the end of dx
     argmax[6] = -7
     const dy = tricky(outN, 4)
