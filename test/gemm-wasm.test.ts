@@ -158,6 +158,78 @@ describe('the WebAssembly module', () => {
   }, 120_000)
 })
 
+describe("the module's gemm export, called directly (the contract asm/gemm.ts states)", () => {
+  /** A fresh instance of the module on a memory of `pages` 64 KiB pages, and a Float64Array on it. */
+  function instance(pages: number): { gemm: (...args: number[]) => void; heap: Float64Array } {
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages })
+    const module = new WebAssembly.Module(Uint8Array.from(atob(gemmWasmBase64), (ch) => ch.charCodeAt(0)))
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
+    return { gemm: exports['gemm'] as (...args: number[]) => void, heap: new Float64Array(memory.buffer) }
+  }
+
+  /** C[i][j] (+)= Σ_p A[i][p]·B[p][j] in the reference's order, A and B row-major. */
+  function plainProduct(m: number, n: number, k: number, a: Float64Array, b: Float64Array, c0: Float64Array | null): Float64Array {
+    const c = new Float64Array(m * n)
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = c0 === null ? 0 : c0[i * n + j]!
+        for (let p = 0; p < k; p++) s += a[i * k + p]! * b[p * n + j]!
+        c[i * n + j] = s
+      }
+    }
+    return c
+  }
+
+  it('writes only the m×n entries of C for any row length ldc ≥ n, and rows past m only up to the next multiple of 4', () => {
+    const { gemm, heap } = instance(4)
+    // Regions in f64 elements: A, B, C (with sentinels around it), then the packing workspaces.
+    const A = 0, B = 1024, C = 2048, PACK_A = 8192, PACK_B = 16384
+    const shape = fc.record({
+      m: fc.integer({ min: 1, max: 21 }), n: fc.integer({ min: 1, max: 21 }), k: fc.integer({ min: 1, max: 9 }),
+      extra: fc.integer({ min: 0, max: 3 }), accumulate: fc.boolean(), transA: fc.boolean(), transB: fc.boolean(),
+      // mc ≥ m and kc ≥ k read A in place; smaller blocks pack it.
+      mc: fc.constantFrom(4, 8, 12, 128), kc: fc.constantFrom(1, 2, 5, 256), nc: fc.constantFrom(4, 8, 2048),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    })
+    fc.assert(
+      fc.property(shape, ({ m, n, k, extra, accumulate, transA, transB, mc, kc, nc, seed: s }) => {
+        const ldc = n + extra
+        const a = values(m * k, s)
+        const b = values(k * n, s + 1)
+        const c0 = values(m * n, s + 2)
+        heap.fill(SENTINEL)
+        // A row-major (rows k apart) or stored transposed (column-major); likewise B.
+        for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) heap[A + (transA ? p * m + i : i * k + p)] = a[i * k + p]!
+        for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) heap[B + (transB ? j * k + p : p * n + j)] = b[p * n + j]!
+        for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) heap[C + i * ldc + j] = c0[i * n + j]!
+        gemm(m, n, k, A * 8, transA ? 1 : k, transA ? m : 1, B * 8, transB ? 1 : n, transB ? k : 1,
+          C * 8, ldc, accumulate ? 1 : 0, mc, kc, nc, PACK_A * 8, PACK_B * 8)
+        const want = plainProduct(m, n, k, a, b, accumulate ? c0 : null)
+        const scratchEnd = C + Math.ceil(m / 4) * 4 * ldc
+        for (let x = C - 8; x < scratchEnd + 8; x++) {
+          const row = Math.floor((x - C) / ldc)
+          const col = (x - C) - row * ldc
+          if (x >= C && row < m && col < n) expect(Object.is(heap[x], want[row * n + col]!)).toBe(true)
+          else if (x < C || row < m || x >= scratchEnd) expect(heap[x]).toBe(SENTINEL) // before C, past column n, past the scratch rows
+        }
+      }),
+      runs(400),
+    )
+  })
+
+  it('never reads past the last element of A when reading it in place (A ends where the memory ends)', () => {
+    const { gemm, heap } = instance(1) // 8192 f64
+    for (const [m, n, k] of [[5, 4, 3], [6, 2, 7], [7, 10, 5], [9, 1, 4], [13, 6, 2]] as const) {
+      const A = heap.length - m * k // A's last element is the memory's last f64: one more would trap
+      const a = values(m * k, m), b = values(k * n, n)
+      heap.set(a, A)
+      heap.set(b, 0)
+      expect(() => gemm(m, n, k, A * 8, k, 1, 0, n, 1, 1024 * 8, n, 0, 128, 256, 2048, 2048 * 8, 4096 * 8)).not.toThrow()
+      expect(heap.subarray(1024, 1024 + m * n)).toEqual(plainProduct(m, n, k, a, b, null))
+    }
+  })
+})
+
 describe('gemmWasm worked by hand', () => {
   const a = new Float64Array([1, 2, 3, 4, 5, 6])
   const b = new Float64Array([7, 8, 9, 10, 11, 12])

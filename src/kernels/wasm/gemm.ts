@@ -7,8 +7,9 @@
  * 2. copies the elements of A and B the views address into the module's memory (one
  *    `Float64Array.set` per operand when the view is dense, as every view from `view()` is; a
  *    sparse view, such as one column of a wide matrix, is gathered element by element);
- * 3. lays C out with its row length and row count padded to multiples of the 4x4 tile, so the
- *    kernel has no edge cases, and copies C in only when accumulating;
+ * 3. lays C out with rows n long (the kernel writes only the m×n entries, partial tiles
+ *    included) and its row count padded to a multiple of 4 (scratch rows for the last tiles),
+ *    and copies C in only when accumulating;
  * 4. runs the kernel, which packs A and B into panels through the strides (transposes are free);
  * 5. copies the m×n result back into `c`.
  *
@@ -20,7 +21,7 @@
  * Memory: each `makeGemmWasm` function owns one WebAssembly.Memory (created at its first call)
  * that grows to the largest product seen and is never shrunk; ~3·8·n² bytes after an n×n
  * product. Every element the kernel reads in a call was written earlier in that call, so
- * results never depend on earlier calls. Views on the memory are rebuilt after every grow.
+ * results never depend on earlier calls. The view on the memory is rebuilt after every grow.
  */
 import { checkArgs, gemmBlocked, type BlockSizes, type Gemm, type MatView } from '../gemm.ts'
 import { gemmWasmBase64 } from './gemm-module.ts'
@@ -58,6 +59,8 @@ export type PartExport = (op: number, job: number, index: number, scratch: numbe
 interface Engine {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
+  /** A view on memory.buffer; see heapOf. */
+  heap: Float64Array
 }
 
 /** Options for `makeGemmWasm`. */
@@ -116,7 +119,7 @@ export const wasmSimdAvailable = (): boolean => moduleFor(undefined) !== null
 function instantiate(module: WebAssembly.Module): Engine {
   const memory = new WebAssembly.Memory({ initial: 1 })
   const instance = new WebAssembly.Instance(module, { env: { memory } })
-  return { memory, kernel: instance.exports['gemm'] as KernelExport }
+  return { memory, kernel: instance.exports['gemm'] as KernelExport, heap: new Float64Array(memory.buffer) }
 }
 
 export function isNonNegInt(x: number): boolean {
@@ -156,7 +159,7 @@ export function place(p: Placement, heap: Float64Array, at: number): [number, nu
   const { view, rows, cols } = p
   const data = view.data
   if (p.span) {
-    heap.set(data.subarray(p.lo, p.lo + p.elements), at)
+    heap.set(p.lo === 0 && p.elements === data.length ? data : data.subarray(p.lo, p.lo + p.elements), at)
     return [at + view.offset - p.lo, view.rowStride, view.colStride]
   }
   const rs = view.rowStride
@@ -196,53 +199,44 @@ function run(
 ): boolean {
   const pa = plan(a, m, k)
   const pb = plan(b, k, n)
-  const ldc = roundUp(n, NR)
   const mPad = roundUp(m, MR)
   const kc = Math.min(blocks.kc, k)
   // Layout in f64 elements, each region starting on a cache line.
   const aAt = 0
   const bAt = aAt + align(pa.elements)
   const cAt = bAt + align(pb.elements)
-  const packAAt = cAt + align(mPad * ldc)
+  const packAAt = cAt + align(mPad * n)
   const packBAt = packAAt + align(Math.min(blocks.mc, mPad) * kc)
-  const end = packBAt + align(Math.min(blocks.nc, ldc) * kc)
+  const end = packBAt + align(Math.min(blocks.nc, roundUp(n, NR)) * kc)
   if (!reserve(engine.memory, end * 8, maxBytes)) return false
-  const heap = new Float64Array(engine.memory.buffer) // after any grow: never cached across calls
+  const heap = heapOf(engine)
   const [a0, aRs, aCs] = place(pa, heap, aAt)
   const [b0, bRs, bCs] = place(pb, heap, bAt)
-  if (accumulate) copyIn(c, cOffset, m, n, heap, cAt, ldc, mPad)
-  engine.kernel(m, n, k, a0 * 8, aRs, aCs, b0 * 8, bRs, bCs, cAt * 8, ldc, accumulate ? 1 : 0,
+  if (accumulate) copyIn(c, cOffset, m, n, heap, cAt, mPad)
+  engine.kernel(m, n, k, a0 * 8, aRs, aCs, b0 * 8, bRs, bCs, cAt * 8, n, accumulate ? 1 : 0,
     blocks.mc, blocks.kc, blocks.nc, packAAt * 8, packBAt * 8)
-  copyOut(heap, cAt, ldc, m, n, c, cOffset)
+  copyOut(heap, cAt, m, n, c, cOffset)
   return true
 }
 
-/** C (m×n at c[cOffset…]) into the padded mPad×ldc block at heap[at…], zeros in the padding. */
-export function copyIn(c: Float64Array, cOffset: number, m: number, n: number, heap: Float64Array, at: number, ldc: number, mPad: number): void {
-  if (ldc === n) {
-    heap.set(c.subarray(cOffset, cOffset + m * n), at)
-  } else {
-    for (let i = 0; i < m; i++) {
-      const src = cOffset + i * n
-      const dst = at + i * ldc
-      for (let j = 0; j < n; j++) heap[dst + j] = c[src + j]!
-      for (let j = n; j < ldc; j++) heap[dst + j] = 0
-    }
-  }
-  heap.fill(0, at + m * ldc, at + mPad * ldc)
+/** A Float64Array on the engine's memory, rebuilt only after the memory grew (a grow detaches the old buffer). */
+function heapOf(engine: Engine): Float64Array {
+  if (engine.heap.buffer !== engine.memory.buffer) engine.heap = new Float64Array(engine.memory.buffer)
+  return engine.heap
 }
 
-/** The m×n result from the padded block at heap[at…] into c[cOffset…]. */
-export function copyOut(heap: Float64Array, at: number, ldc: number, m: number, n: number, c: Float64Array, cOffset: number): void {
-  if (ldc === n) {
-    c.set(heap.subarray(at, at + m * n), cOffset)
-  } else {
-    for (let i = 0; i < m; i++) {
-      const src = at + i * ldc
-      const dst = cOffset + i * n
-      for (let j = 0; j < n; j++) c[dst + j] = heap[src + j]!
-    }
-  }
+/**
+ * C (m×n at c[cOffset…]) into rows n long at heap[at…], then zeros in the scratch rows up to
+ * mPad (the kernel's last tile of a column writes whole 4-row tiles).
+ */
+export function copyIn(c: Float64Array, cOffset: number, m: number, n: number, heap: Float64Array, at: number, mPad: number): void {
+  heap.set(cOffset === 0 && c.length === m * n ? c : c.subarray(cOffset, cOffset + m * n), at)
+  heap.fill(0, at + m * n, at + mPad * n)
+}
+
+/** The m×n result at heap[at…] (rows n long) into c[cOffset…]. */
+export function copyOut(heap: Float64Array, at: number, m: number, n: number, c: Float64Array, cOffset: number): void {
+  c.set(heap.subarray(at, at + m * n), cOffset)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -536,15 +536,14 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     // Layout in f64 elements, each region on a cache line; a packing workspace per thread.
     const pa = plan(a, m, k)
     const pb = plan(b, k, n)
-    const ldc = roundUp(n, NR)
     const mPad = roundUp(m, MR)
     const kc = Math.min(kcMax, k)
     const aAt = 0
     const bAt = aAt + align(pa.elements)
     const cAt = bAt + align(pb.elements)
     const packA = align(Math.min(mc, mPad) * kc)
-    const packB = align(Math.min(nc, ldc) * kc)
-    const packA0 = cAt + align(mPad * ldc)
+    const packB = align(Math.min(nc, roundUp(n, NR)) * kc)
+    const packA0 = cAt + align(mPad * n)
     const packB0 = packA0 + packA
     const packA1 = packB0 + packB
     const packB1 = packA1 + packA
@@ -553,8 +552,8 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     const heap = new Float64Array(p.memory.buffer) // after any grow: a view from before it is stale
     const [a0, aRs, aCs] = place(pa, heap, aAt)
     const [b0, bRs, bCs] = place(pb, heap, bAt)
-    if (accumulate) copyIn(c, cOffset, m, n, heap, cAt, ldc, mPad)
-    const args = [m, n, k, a0 * 8, aRs, aCs, b0 * 8, bRs, bCs, cAt * 8, ldc, accumulate ? 1 : 0, mc, kcMax, nc, packA1 * 8, packB1 * 8]
+    if (accumulate) copyIn(c, cOffset, m, n, heap, cAt, mPad)
+    const args = [m, n, k, a0 * 8, aRs, aCs, b0 * 8, bRs, bCs, cAt * 8, n, accumulate ? 1 : 0, mc, kcMax, nc, packA1 * 8, packB1 * 8]
     for (let i = 0; i < 17; i++) ctl[ARGS + i] = args[i]!
     ctl[BY_ROWS] = byRows ? 1 : 0
     ctl[CHUNK] = chunk
@@ -577,7 +576,7 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     if (!withdrawn) finish(p, seq, flops)
     if (failure !== null) throw failure
     if (settings.mainComputes && settings.cooldownMs > 0) backOff(withdrawn || performance.now() - t1 > t1 - t0)
-    copyOut(heap, cAt, ldc, m, n, c, cOffset)
+    copyOut(heap, cAt, m, n, c, cOffset)
   }
 }
 
