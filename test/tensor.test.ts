@@ -160,4 +160,18 @@ describe('allFinite', () => {
       { seed, numRuns: 200 },
     )
   })
+
+  test('finds one NaN or ±Infinity at every position of arrays of 0 to 9 values (the scan keeps four sums and a tail)', () => {
+    for (let n = 0; n <= 9; n++) {
+      const finite = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? Number.MAX_VALUE : -0))
+      expect(T.allFinite(T.fromArray([n], finite))).toBe(true)
+      for (let at = 0; at < n; at++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const vs = finite.slice()
+          vs[at] = bad
+          expect(T.allFinite(T.fromArray([n], vs))).toBe(false)
+        }
+      }
+    }
+  })
 })
