@@ -86,9 +86,10 @@ export function convPart(op: i32, job: usize, part: i32, scratch: usize): void {
 }
 
 /**
- * y_n = W · cols_n, each row starting from its bias, then relu of it when the job says so. The GEMM writes straight into y when y_n
- * is a whole number of 4x4 tiles (F and OH·OW multiples of 4); otherwise into the padded
- * result block, copied out after.
+ * y_n = W · cols_n, each row starting from its bias, then relu of it when the job says so. The
+ * GEMM writes straight into y when F is a multiple of 4 (its last tile of a column writes 4
+ * whole rows, and y_n's are the last: a smaller F would write into the next sample's rows);
+ * otherwise into the padded result block, copied out after.
  */
 function forwardSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
@@ -98,8 +99,8 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   const bias = <usize>field(job, J_BIAS)
   const yn = <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 3)
   tapRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 3), 0, K, cols, OHW, false)
-  const direct = (OHW & 3) == 0 && (F & 3) == 0
-  const ldc = roundUp4(OHW)
+  const direct = (F & 3) == 0
+  const ldc = direct ? OHW : roundUp4(OHW)
   const out = direct ? yn : scratch + <usize>field(job, J_CBUF)
   if (bias != 0) {
     for (let f: i32 = 0; f < F; f++) fill(out + (<usize>(f * ldc) << 3), load<f64>(bias + (<usize>f << 3)), OHW)

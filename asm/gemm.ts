@@ -44,7 +44,7 @@
 const MR: i32 = 4
 /** Columns of B (and of C) per packed panel and register tile. */
 const NR: i32 = 4
-/** C at most this wide reads A in place instead of packing it (see `gemm`). */
+/** Products whose A is a single block read A in place, instead of packing it, when C is at most this wide (see `gemm`). */
 const DIRECT_COLUMNS: i32 = 4 * NR
 /** Rows of C per `narrowTile`. */
 const NARROW_ROWS: i32 = 6
@@ -175,8 +175,8 @@ function packPanelsA(src: usize, rs: i32, cs: i32, mc: i32, kc: i32, dst: usize)
  * C[0 : mc, 0 : nc] (+)= packed A block · packed B block. Full-width column panels go one
  * MR×NR tile at a time (`tile`); the last tile of a column may have fewer than MR rows (the
  * packed panel's extra rows are zeros): it still writes MR rows, the extra ones into C's
- * scratch rows. A last column panel narrower than NR goes by `narrowTile`, eight rows and at
- * most two columns at a time, which writes only the entries that exist.
+ * scratch rows. A last column panel narrower than NR goes by `narrowPanel`: six rows and at
+ * most two columns at a time, writing only the entries that exist.
  */
 function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usize, addToC: bool): void {
   const panelA = <usize>kc * <usize>(MR << 3)
@@ -204,7 +204,7 @@ function macroKernel(mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, c: usize, 
 /**
  * C[0 : mc, 0 : nc] (+)= A · packed B block, with A read in place: element (i, p) at
  * a + i·rsB + p·csB (bytes). The same walk as macroKernel, with `directTile` for the full tiles;
- * a last tile of fewer than MR rows reads row 0 again in place of the missing rows (so it never
+ * a last tile of fewer than MR rows reads its first row again in place of the missing ones (so it never
  * reads past A) and writes those into C's scratch rows.
  */
 function directMacroKernel(mc: i32, nc: i32, kc: i32, a: usize, rsB: usize, csB: usize, pb: usize, c: usize, ldcBytes: usize, addToC: bool): void {
@@ -299,7 +299,7 @@ function tile(kc: i32, ap: usize, bp: usize, c: usize, ldcBytes: usize, addToC: 
 
 /**
  * `tile` with A read in place: row r of the tile at a + r·rsB, steps csB apart (rows from mr
- * on read row 0). The same sums in the same order; four A pointers instead of one. It is a
+ * on read the tile's first row). The same sums in the same order; four A pointers instead of one. It is a
  * copy of `tile`, not `tile` with strides, on purpose: one function for both cases slowed the
  * packed path from 20.1 to 18.8 GFLOP/s at 512 (more values live across its loop in V8).
  */

@@ -180,7 +180,7 @@ describe("the module's gemm export, called directly (the contract asm/gemm.ts st
     return c
   }
 
-  it('writes only the m×n entries of C for any row length ldc ≥ n, and rows past m only up to the next multiple of 4', () => {
+  it('writes only the m×n entries of C for any row length ldc ≥ n, and past row m only the first n columns of rows up to the next multiple of 4', () => {
     const { gemm, heap } = instance(4)
     // Regions in f64 elements: A, B, C (with sentinels around it), then the packing workspaces.
     const A = 0, B = 1024, C = 2048, PACK_A = 8192, PACK_B = 16384
@@ -210,7 +210,7 @@ describe("the module's gemm export, called directly (the contract asm/gemm.ts st
           const row = Math.floor((x - C) / ldc)
           const col = (x - C) - row * ldc
           if (x >= C && row < m && col < n) expect(Object.is(heap[x], want[row * n + col]!)).toBe(true)
-          else if (x < C || row < m || x >= scratchEnd) expect(heap[x]).toBe(SENTINEL) // before C, past column n, past the scratch rows
+          else if (x < C || col >= n || x >= scratchEnd) expect(heap[x]).toBe(SENTINEL) // before C, past column n (scratch rows too), past the scratch rows
         }
       }),
       runs(400),

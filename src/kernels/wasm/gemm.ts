@@ -7,10 +7,11 @@
  * 2. copies the elements of A and B the views address into the module's memory (one
  *    `Float64Array.set` per operand when the view is dense, as every view from `view()` is; a
  *    sparse view, such as one column of a wide matrix, is gathered element by element);
- * 3. lays C out with rows n long (the kernel writes only the m×n entries, partial tiles
- *    included) and its row count padded to a multiple of 4 (scratch rows for the last tiles),
- *    and copies C in only when accumulating;
- * 4. runs the kernel, which packs A and B into panels through the strides (transposes are free);
+ * 3. lays C out with rows n long (no kernel writes past column n) and its row count padded to
+ *    a multiple of 4 (scratch rows, which a last tile of fewer than 4 rows writes whole), and
+ *    copies C in only when accumulating;
+ * 4. runs the kernel, which packs B, and A unless the product is small enough to read A in
+ *    place, into panels through the strides (transposes are free);
  * 5. copies the m×n result back into `c`.
  *
  * Results are bit-identical to gemmReference (the kernel adds the products of each C[i][j] in

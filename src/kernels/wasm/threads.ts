@@ -18,8 +18,8 @@
  *    not started, run on one thread (gemmWasm): a round trip to the worker costs 0.2-0.9 µs
  *    while it spins but 20-30 µs once it sleeps (../../../../shared/PERFORMANCE.md).
  * 2. Otherwise A, B (and C when accumulating) are copied into the shared memory once, and the
- *    output is cut into about four chunks, each a multiple of the 4x4 tile: row blocks when
- *    m > 128, else column blocks. The job goes to the worker through a small control block
+ *    output is cut into about four chunks, each a multiple of 4 rows or columns: row blocks
+ *    when m > 128, else column blocks. The job goes to the worker through a small control block
  *    (an Int32Array on a SharedArrayBuffer: arguments, then a job number bumped with
  *    Atomics.store and Atomics.notify). Both threads then take chunks with Atomics.add on a
  *    shared counter until none is left, so a worker that starts late, or is descheduled on a
@@ -65,7 +65,7 @@ const SPIN = 5 // how long the worker spins after a job, in µs
 const MSG_LEN = 6 // bytes of the error message
 const ARGS = 8 // KERNEL: the 17 kernel arguments of the whole product (packing workspaces: the worker's); PARTS: op, job, the worker's scratch
 const BY_ROWS = 25 // 1: chunks are row blocks; 0: column blocks
-const CHUNK = 26 // rows or columns per chunk (a multiple of the 4x4 tile)
+const CHUNK = 26 // rows or columns per chunk (a multiple of 4)
 const CHUNKS = 27 // how many chunks
 const NEXT = 28 // the next chunk to take (Atomics.add by both threads)
 const TAKEN = 29 // 0 posted, 1 taken by the worker, 2 withdrawn by this thread (the worker never saw it)
@@ -517,7 +517,8 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     }
     checkArgs(m, n, k, a, b, c, cOffset)
     // Chunks of rows when m > 128, else of columns, else of rows: about four, each a multiple
-    // of the tile (so no two chunks write the same padded tile) and at least minChunk wide
+    // of 4 (a row chunk's last tile writes 4 whole rows: only the last chunk may have scratch
+    // rows below it; column chunks of 4 keep the kernels' tiles whole) and at least minChunk wide
     // (each chunk repacks the other operand: a chunk of w rows or columns does 2·w flops
     // per element it packs).
     const minChunk = Math.max(MR, roundUp(settings.minChunk, MR))
