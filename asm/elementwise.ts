@@ -63,8 +63,8 @@ const P_ARGMAX = 8 // argmax: i32 per output, the flat index in x of the window'
 /**
  * Part `part` of 2x2, stride-2 max-pooling's forward pass, two windows at a time: the same
  * comparisons, in the same order, as the TypeScript loop `maxPool2x2` of src/kernels/pool.ts
- * (tap b beats a if b > a, then c and d each beat the best so far if greater: ties to the first
- * tap, and a NaN wins only as the first tap), each a lane mask choosing value and index.
+ * (tap b beats a if b > a or b is NaN, then c and d each beat the best so far if greater or
+ * NaN: ties to the first tap, NaNs to the last), each a lane mask choosing value and index.
  */
 export function maxPool2x2Part(job: usize, part: i32): void {
   const planes = field(job, P_PLANES), chunk = field(job, P_CHUNK)
@@ -84,13 +84,13 @@ export function maxPool2x2Part(job: usize, part: i32): void {
         const b0 = v128.load(at + rowBytes), b1 = v128.load(at + rowBytes, 16)
         const a = v128.shuffle<f64>(t0, t1, 0, 2), b = v128.shuffle<f64>(t0, t1, 1, 3)
         const c = v128.shuffle<f64>(b0, b1, 0, 2), d = v128.shuffle<f64>(b0, b1, 1, 3)
-        let m = f64x2.gt(b, a)
+        let m = v128.or(f64x2.gt(b, a), f64x2.ne(b, b))
         let best = v128.bitselect(b, a, m)
         let off = v128.and(offB, m)
-        m = f64x2.gt(c, best)
+        m = v128.or(f64x2.gt(c, best), f64x2.ne(c, c))
         best = v128.bitselect(c, best, m)
         off = v128.bitselect(offC, off, m)
-        m = f64x2.gt(d, best)
+        m = v128.or(f64x2.gt(d, best), f64x2.ne(d, d))
         best = v128.bitselect(d, best, m)
         off = v128.bitselect(offD, off, m)
         const q = q0 + ow
@@ -103,12 +103,15 @@ export function maxPool2x2Part(job: usize, part: i32): void {
         const k = top + 2 * ow
         const at = x + (<usize>k << 3)
         const a = load<f64>(at), b = load<f64>(at, 8), c = load<f64>(at + rowBytes), d = load<f64>(at + rowBytes, 8)
-        let best = select<f64>(b, a, b > a)
-        let off = select<i32>(1, 0, b > a)
-        off = select<i32>(W, off, c > best)
-        best = select<f64>(c, best, c > best)
-        off = select<i32>(W + 1, off, d > best)
-        best = select<f64>(d, best, d > best)
+        const tb = b > a || b != b
+        let best = select<f64>(b, a, tb)
+        let off = select<i32>(1, 0, tb)
+        const tc = c > best || c != c
+        off = select<i32>(W, off, tc)
+        best = select<f64>(c, best, tc)
+        const td = d > best || d != d
+        off = select<i32>(W + 1, off, td)
+        best = select<f64>(d, best, td)
         store<f64>(y + (<usize>(q0 + ow) << 3), best)
         store<i32>(argmax + (<usize>(q0 + ow) << 2), k + off)
       }

@@ -6,7 +6,7 @@
  * and special values.
  */
 import { describe, expect, test } from 'vitest'
-import { Key, L, T, type Tensor } from '../src/index.ts'
+import { Key, L, T, withKernels, type Tensor } from '../src/index.ts'
 import { avgPoolBackward, maxPoolBackward, maxPoolForward } from '../src/kernels/pool.ts'
 import { planWindow, type Padding } from '../src/kernels/window.ts'
 
@@ -47,6 +47,23 @@ describe('maxPool2d by hand', () => {
     const neg = T.tensor([[[[-5, -3], [-4, -2]]]])
     const y = L.maxPool2d(2, { stride: 1, padding: 1 }).forward(L.none, L.none, neg, ctx).y
     expect(T.toNested(y)).toEqual([[[[-5, -3, -3], [-4, -2, -2], [-4, -2, -2]]]])
+  })
+
+  test("a NaN anywhere in a window is its max, and takes the window's gradient (PyTorch's rule: it is never hidden)", () => {
+    //  ┌ 1   2   NaN  3 ┐   windows: [1 2; 3 NaN] → NaN at (1,1) (last tap), [NaN 3; 0 NaN] → NaN at (1,3) (the last NaN)
+    //  └ 3  NaN  0   NaN ┘
+    const withNaN = T.tensor([[[[1, 2, NaN, 3], [3, NaN, 0, NaN]]]])
+    for (const family of ['reference', 'js', 'wasm'] as const) {
+      const { y, tape } = withKernels(family, () => pool.forward(L.none, L.none, withNaN, ctx))
+      expect(T.toNested(y)).toEqual([[[[NaN, NaN]]]])
+      const { dx } = withKernels(family, () => pool.vjp(L.none, tape, T.tensor([[[[10, 20]]]])))
+      expect(T.toNested(dx)).toEqual([[[[0, 0, 0, 0], [0, 10, 0, 20]]]])
+    }
+    // A 1x2 window [1, NaN] (the general loop): NaN, with the gradient at the NaN.
+    const p = L.maxPool2d([1, 2])
+    const { y, tape } = p.forward(L.none, L.none, T.tensor([[[[1, NaN]]]]), ctx)
+    expect(T.toNested(y)).toEqual([[[[NaN]]]])
+    expect(T.toNested(p.vjp(L.none, tape, T.tensor([[[[5]]]])).dx)).toEqual([[[[0, 5]]]])
   })
 
   test('channels and samples are pooled separately', () => {
@@ -118,8 +135,9 @@ type Two = readonly [number, number]
 
 /**
  * The definitions as naive loops over each window's taps in row-major order. Max: the first tap
- * that is in bounds, then any tap greater than the best so far (so ties go to the first tap and
- * a NaN wins only as the first tap); dx is 0 plus the dy of every window whose max it was. Avg:
+ * that is in bounds, then any tap greater than the best so far or NaN (PyTorch's rule: ties go
+ * to the first tap, and a NaN anywhere wins, the last one if several); dx is 0 plus the dy of
+ * every window whose max it was. Avg:
  * 0 plus the in-bounds taps, times 1/(kh·kw); dx is 0 plus its share of every window. Padding
  * [ph, pw] is above and left of the input; dy has the output's shape.
  */
@@ -145,7 +163,7 @@ const reference = (x: Tensor, dy: Tensor, [kh, kw]: Two, [sh, sw]: Two, [ph, pw]
             if (h < 0 || h >= H || w < 0 || w >= W) continue
             const k = (nc * H + h) * W + w
             const v = x.data[k]!
-            if (at < 0 || v > best) {
+            if (at < 0 || v > best || Number.isNaN(v)) {
               best = v
               at = k
             }

@@ -6,6 +6,10 @@
  *   avg   y[n,c,oh,ow] = (1 / (KH·KW)) · Σ over the window's taps of x[...]
  *         dx: each output's dy is shared equally, dy / (KH·KW), by every input of its window
  *
+ * NaN: a NaN anywhere in a window is that window's max (the last NaN, if several), and its
+ * gradient goes there, as in PyTorch. So a NaN is never hidden by a larger neighbour, and the
+ * NaN diagnosis of training names the layer that made it, not a later one.
+ *
  * Padding: max-pool never picks a padding position (it acts as −∞); avg-pool counts padding as
  * zeros, so it always divides by KH·KW and stays one fixed linear map (PyTorch's default,
  * count_include_pad). One general implementation each, plus straight-line code for the most
@@ -18,8 +22,9 @@
  * Max-pool compares without branching: whether a tap beats the best so far depends on the
  * data, so a branch mispredicts often (the branch-free 2x2 loop is ~2x faster). The comparison
  * becomes a 0/1 number m and the argmax moves by m·(k − at), exact integer arithmetic; the best
- * value is read back from x. Ties and NaNs go exactly as with `if (x[k] > best) at = k`: ties
- * to the first tap, and a NaN wins only as the first tap.
+ * value is read back from x. Ties and NaNs go exactly as with
+ * `if (x[k] > best || isNaN(x[k])) at = k` (PyTorch's test): ties to the first tap, NaNs to the
+ * last NaN.
  */
 import { resolveKernels, threads } from './backend.ts'
 import { maxPool2x2Wasm, maxPoolBackwardWasm, wasmWorthIt } from './wasm/elementwise.ts'
@@ -80,7 +85,8 @@ export const maxPoolForward = (g: Window2d, x: Float64Array, y: Float64Array, ar
           const row = left + i * DH * W
           for (let j = j0; j < j1; j++) {
             const k = row + j * DW
-            const take = +(x[k]! > best) | +(at < 0) // ties go to the first tap
+            const v = x[k]!
+            const take = +(v > best) | +(v !== v) | +(at < 0) // ties go to the first tap; a NaN always takes
             at += take * (k - at)
             best = x[at]!
           }
@@ -102,9 +108,12 @@ const maxPool2x2 = (g: Window2d, x: Float64Array, y: Float64Array, argmax: Int32
       const top = nc * H * W + 2 * oh * W // x[n, c, 2·oh, 0]
       for (let ow = 0; ow < OW; ow++) {
         const k = top + 2 * ow // the window's top-left tap
-        let at = k + +(x[k + 1]! > x[k]!) // ties go to the first tap, as above
-        at += (k + W - at) * +(x[k + W]! > x[at]!)
-        at += (k + W + 1 - at) * +(x[k + W + 1]! > x[at]!)
+        const b = x[k + 1]!
+        const c = x[k + W]!
+        const d = x[k + W + 1]!
+        let at = k + (+(b > x[k]!) | +(b !== b)) // ties go to the first tap, NaNs to the last, as above
+        at += (k + W - at) * (+(c > x[at]!) | +(c !== c))
+        at += (k + W + 1 - at) * (+(d > x[at]!) | +(d !== d))
         y[q] = x[at]!
         argmax[q] = at
         q++
