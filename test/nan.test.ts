@@ -56,6 +56,18 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     expect(e.layerPath).toBe('pipe[1].residual.pipe[1].log')
     expect(e.detail).toMatch(/^output y\[\d+, \d+\] = NaN from a finite input \(max \|x\| = [\d.e+-]+\)$/)
   })
+  test('a NaN that is not the first value of its max-pooling window still stops training, naming the layer that made it', () => {
+    // On a [1, 1, 2, 2] image [[1, 2], [3, -4]], log gives NaN only at the last tap of the 2x2
+    // window, next to larger values: a max-pool that skipped it would hide it, and the loss would stay finite.
+    const model = L.pipe(log, L.maxPool2d(2), L.flatten, L.dense(2))
+    const opt = Optim.sgd({ lr: 0.1 })
+    const ts = Train.initState(model, opt, Key.fromSeed(0), [1, 2, 2])
+    const x = T.tensor([[[[1, 2], [3, -4]]]])
+    const e = nonFinite(() => Train.trainStep(model, Loss.softmaxCrossEntropy, opt)(ts, { x, y: T.tensor([1]) }))
+    expect(e.what).toBe('loss')
+    expect(e.stage).toBe('forward')
+    expect(e.layerPath).toBe('pipe[0].log')
+  })
   test('a custom layer whose vjp emits NaN: the backward stage and that layer', () => {
     const badVjp = L.define({
       name: 'badVjp',
