@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import * as E from 'fp-ts/Either'
 import { loadMnist, mnistDir, MNIST_FILES, readIdxFile, readMnist } from '../src/node/index.ts'
 import { fromIdx, MnistError } from '../src/data/mnist.ts'
@@ -115,6 +116,47 @@ describe('corrupt MNIST files give a clear error naming the file', () => {
 
   it('a missing file: the path', () => {
     expect(() => readIdxFile(join(dir, 'nope'))).toThrow(/readIdxFile: cannot read .*nope/)
+  })
+})
+
+describe('gzipped IDX files (as Fashion-MNIST and MNIST are downloaded) read like plain ones', () => {
+  let dir: string
+  // Small MNIST-shaped sets: 5 training and 3 test images of 28x28, pixel values from the index.
+  const images = (n: number): Uint8Array => encodeIdx({ type: 'ubyte', shape: [n, 28, 28], data: Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256) })
+  const labels = (n: number): Uint8Array => encodeIdx({ type: 'ubyte', shape: [n], data: Array.from({ length: n }, (_, i) => (i * 3) % 10) })
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'chainrule-gz-'))
+    writeFileSync(join(dir, `${MNIST_FILES.trainImages}.gz`), gzipSync(images(5)))
+    writeFileSync(join(dir, `${MNIST_FILES.trainLabels}.gz`), gzipSync(labels(5)))
+    writeFileSync(join(dir, MNIST_FILES.testImages), images(3)) // one plain file among gzipped ones
+    writeFileSync(join(dir, `${MNIST_FILES.testLabels}.gz`), gzipSync(labels(3)))
+    writeFileSync(join(dir, 'plain-images'), images(5))
+    writeFileSync(join(dir, 'plain-labels'), labels(5))
+    // gzip's magic bytes, then not a gzip stream
+    writeFileSync(join(dir, 'broken.gz'), Uint8Array.from([0x1f, 0x8b, 1, 2, 3, 4, 5, 6, 7, 8]))
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('loadMnist({ dir }) finds name.gz where name is missing, and gives the same data as the plain files', () => {
+    const { train, test } = loadMnist({ dir })
+    const plain = readMnist(join(dir, 'plain-images'), join(dir, 'plain-labels'))
+    expect(train.x.shape).toEqual([5, 1, 28, 28])
+    expect(test.x.shape).toEqual([3, 1, 28, 28])
+    expect(isPrefix(train.x.data, plain.x.data) && train.x.data.length === plain.x.data.length).toBe(true)
+    expect(Array.from(train.y.data)).toEqual([0, 3, 6, 9, 2])
+    expect(Array.from(test.y.data)).toEqual([0, 3, 6])
+  })
+
+  it('readIdxFile and readMnist take a .gz path directly', () => {
+    expect(readIdxFile(join(dir, `${MNIST_FILES.trainLabels}.gz`)).data).toEqual(readIdxFile(join(dir, 'plain-labels')).data)
+    expect(readMnist(join(dir, `${MNIST_FILES.trainImages}.gz`), join(dir, 'plain-labels'), { first: 2 }).x.shape).toEqual([2, 1, 28, 28])
+  })
+
+  it('a file that starts like gzip but is not one: a DataError naming the path', () => {
+    const broken = join(dir, 'broken.gz')
+    expect(() => readIdxFile(broken)).toThrow(DataError)
+    expect(() => readIdxFile(broken)).toThrow(`readIdxFile: ${broken} starts like a gzip file but does not decompress`)
+    expect(() => readMnist(broken, join(dir, 'plain-labels'))).toThrow(`readMnist: ${broken} starts like a gzip file`)
   })
 })
 

