@@ -19,6 +19,14 @@ export type Loss = (pred: Tensor, target: Tensor) => LossResult
 /** Thrown for targets a loss cannot use: wrong batch size, labels out of range, non-finite values. */
 export class LossError extends Error {
   override readonly name = 'LossError'
+  constructor(
+    message: string,
+    /** The batch row of the offending target, when one row is to blame (fit maps it to its data set row). */
+    readonly row?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
 }
 
 const checkFinite = (where: string, what: string, t: Tensor): void => {
@@ -65,7 +73,7 @@ export const targetRows = (where: string, target: Tensor, n: number, c: number):
     for (let i = 0; i < n; i++) {
       const label = target.data[i] as number
       if (!Number.isInteger(label) || label < 0 || label >= c) {
-        throw new LossError(`${where}: label ${label} at row ${i} is not a class index in 0..${c - 1}`)
+        throw new LossError(`${where}: label ${label} at row ${i} is not a class index in 0..${c - 1}`, i)
       }
       out[i * c + label] = 1
     }

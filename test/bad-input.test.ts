@@ -35,6 +35,15 @@ describe('input shape wrong for the network', () => {
     const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.dense(4)), Key.fromSeed(0), [1, 28, 28]))
     expect(e.message).toBe('pipe[0].dense: input shape: expected [features] (flatten images first), got [1, 28, 28]')
   })
+  test('a batch shape given to init (the batch axis included): the hint says input shapes are per example', () => {
+    const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.dense(4)), Key.fromSeed(0), [32, 2]))
+    expect(e.message).toBe('pipe[0].dense: input shape: expected [features] (an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first), got [32, 2]')
+  })
+  test('a dataset built by hand with x and y of different lengths: fit says so before training', () => {
+    const data = { x: T.zeros([10, 2]), y: T.zeros([9]) }
+    const e = thrown(Data.DataError, () => Train.fit({ model: mlp, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data, epochs: 1, batchSize: 4, key: Key.fromSeed(0) }))
+    expect(e.message).toBe('fit: data.x has 10 rows (shape [10, 2]) but data.y has 9 (shape [9]); they must match')
+  })
   test('a flat vector given to a conv layer: the ShapeError names the conv layer', () => {
     const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.conv2d(2, 3)), Key.fromSeed(0), [784]))
     expect(e.message).toMatch(/^pipe\[0\]\.conv2d: input shape: expected \[channels, height, width\], got \[784\]/)

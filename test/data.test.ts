@@ -80,6 +80,12 @@ describe('take, slice, split', () => {
 })
 
 describe('batches', () => {
+  it('each batch carries the data set rows it holds (rows), shuffled or in order', () => {
+    for (const k of [K.fromSeed(3), null]) {
+      for (const b of batches(k, indexed(23), 5)) expect(Array.from(b.rows ?? [])).toEqual(rows(b))
+    }
+  })
+
   it('law: with a key, every index appears exactly once per epoch and x, y rows stay aligned', () => {
     const arb = fc.integer({ min: 1, max: 120 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 1, max: n }), fc.nat()))
     fc.assert(
@@ -150,6 +156,12 @@ describe('batches', () => {
 })
 
 describe('shuffleSplit', () => {
+  it('trainRows and validationRows say which row of the data set each row of each part is', () => {
+    const { train, validation, trainRows, validationRows } = shuffleSplit(K.fromSeed(4), indexed(30), 0.2)
+    expect(Array.from(trainRows)).toEqual(rows(train))
+    expect(Array.from(validationRows)).toEqual(rows(validation))
+  })
+
   it('law: the parts are disjoint, complete, and sized by the fraction', () => {
     const arb = fc.tuple(fc.integer({ min: 2, max: 200 }), fc.double({ min: 0.01, max: 0.99, noNaN: true }), fc.nat())
     fc.assert(

@@ -47,6 +47,24 @@ describe('trainStep', () => {
 })
 
 describe('fit', () => {
+  test('a bad label: a LossError naming the epoch, the step and the row of the data given to fit (not of the shuffled batch)', () => {
+    const y = T.tensor([0, 1, 2, 0, 1, 2, 0, 7, 1, 2]) // row 7 holds a label that is not a class
+    const data = Data.make(T.zeros([10, 2]), y)
+    for (const validation of [undefined, 0.2]) {
+      let err: unknown
+      try {
+        Train.fit({ model: L.dense(3), loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data, epochs: 1, batchSize: 4, key: Key.fromSeed(0), ...(validation === undefined ? {} : { validation }) })
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(Loss.LossError)
+      const e = err as Loss.LossError
+      // With a split, row 7 is in the training part (a step fails) or in the validation part (evaluating it fails).
+      expect(e.row).toBe(7)
+      expect(e.message).toMatch(/^fit: epoch 0, (step \d+|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/)
+    }
+  })
+
   test('two runs from one seed give bit-identical parameters', () => {
     const a = Train.fit({ ...base, epochs: 3 })
     const b = Train.fit({ ...base, epochs: 3 })

@@ -21,6 +21,8 @@ export interface Dataset {
 export interface Batch {
   readonly x: Tensor
   readonly y: Tensor
+  /** The data set rows the batch holds, in order (set by `batches`; absent on a batch made by hand). */
+  readonly rows?: Int32Array
 }
 
 /** The multi-index of flat element i in `shape`, as "[3, 0, 12]". */
@@ -53,14 +55,23 @@ const checkFinite = (t: Tensor, name: string): void => {
  * const ds = make(T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), T.tensor([0, 1, 1, 0]))
  */
 export const make = (x: Tensor, y: Tensor): Dataset => {
-  if (x.shape.length < 1) throw new DataError(`make: x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
-  if (y.shape.length < 1) throw new DataError(`make: y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
-  if (x.shape[0] !== y.shape[0]) {
-    throw new DataError(`make: x has ${x.shape[0]} rows (shape ${showShape(x.shape)}) but y has ${y.shape[0]} (shape ${showShape(y.shape)}); they must match`)
-  }
+  checkRows({ x, y }, 'make')
   checkFinite(x, 'x')
   checkFinite(y, 'y')
   return { x, y }
+}
+
+/**
+ * Throws a DataError unless x and y both have a leading example axis of the same length (what
+ * `make` checks first; `fit` checks it too, for data sets built by hand as `{ x, y }`).
+ */
+export const checkRows = (ds: { readonly x: Tensor; readonly y: Tensor }, where: string, name = ''): void => {
+  const { x, y } = ds
+  if (x.shape.length < 1) throw new DataError(`${where}: ${name}x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
+  if (y.shape.length < 1) throw new DataError(`${where}: ${name}y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
+  if (x.shape[0] !== y.shape[0]) {
+    throw new DataError(`${where}: ${name}x has ${x.shape[0]} rows (shape ${showShape(x.shape)}) but ${name}y has ${y.shape[0]} (shape ${showShape(y.shape)}); they must match`)
+  }
 }
 
 /** The number of examples N. */
@@ -122,14 +133,19 @@ export const shuffle = (key: Key, ds: Dataset): Dataset => take(ds, permutation(
  * @example
  * const { train, validation } = shuffleSplit(kSplit, ds, 0.1)   // 90% / 10%
  */
-export const shuffleSplit = (key: Key, ds: Dataset, validation: number): { readonly train: Dataset; readonly validation: Dataset } => {
+export const shuffleSplit = (
+  key: Key, ds: Dataset, validation: number,
+): { readonly train: Dataset; readonly validation: Dataset; readonly trainRows: Int32Array; readonly validationRows: Int32Array } => {
   const n = size(ds)
   const v = countOf(validation, n, 'shuffleSplit')
   if (v < 1 || v > n - 1) {
     throw new DataError(`shuffleSplit: validation = ${validation} gives ${v} of ${n} examples; both parts need at least one`)
   }
   const order = permutation(key, n)
-  return { train: take(ds, order.subarray(v)), validation: take(ds, order.subarray(0, v)) }
+  // trainRows[i] and validationRows[i]: the row of ds that row i of each part came from.
+  const trainRows = order.slice(v)
+  const validationRows = order.slice(0, v)
+  return { train: take(ds, trainRows), validation: take(ds, validationRows), trainRows, validationRows }
 }
 
 /** Options for `batches`. */
@@ -172,10 +188,12 @@ export const batches = (key: Key | null, ds: Dataset, batchSize: number, options
       for (let b = 0; b < count; b++) {
         const start = b * batchSize
         const end = Math.min(start + batchSize, n)
-        if (order === null) yield { x: sliceRows(ds.x, start, end), y: sliceRows(ds.y, start, end) }
-        else {
+        if (order === null) {
+          const rows = Int32Array.from({ length: end - start }, (_, i) => start + i)
+          yield { x: sliceRows(ds.x, start, end), y: sliceRows(ds.y, start, end), rows }
+        } else {
           const rows = order.subarray(start, end)
-          yield { x: gatherRows(ds.x, rows), y: gatherRows(ds.y, rows) }
+          yield { x: gatherRows(ds.x, rows), y: gatherRows(ds.y, rows), rows }
         }
       }
     },

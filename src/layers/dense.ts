@@ -72,7 +72,9 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
     spec: { kind: 'dense', units, init, bias, ...(relu ? { activation: 'relu' } : {}) },
     init: (key, inShape) => {
       if (inShape.length !== 1) {
-        return E.left(shapeMismatch(name, 'input shape', '[features] (flatten images first)', inShape))
+        // Rank 2 is most often [batch, features] given where init wants one example's shape.
+        const hint = inShape.length === 2 ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)' : '(flatten images first)'
+        return E.left(shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape))
       }
       const fanIn = inShape[0] as number
       if (!Number.isInteger(fanIn) || fanIn < 1) return E.left(shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape))

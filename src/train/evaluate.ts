@@ -1,7 +1,7 @@
 /** Evaluation: loss, accuracy and predicted classes over a whole data set, in batches. */
 import * as Key from '../key.ts'
 import type { Layer } from '../layer.ts'
-import type { Loss } from '../loss.ts'
+import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
@@ -23,6 +23,16 @@ export const predict = <P extends Tree, S extends Tree, Tape>(model: Layer<P, S,
   }
   if (outs.length === 0) throw new RangeError('predict: no examples (x has 0 rows)')
   return T.concat(0)(outs)
+}
+
+/** The loss of one batch (rows from `start` of the data); a LossError blaming a batch row names the data row instead. */
+const lossOf = (loss: Loss, y: Tensor, target: Tensor, start: number): number => {
+  try {
+    return loss(y, target).value
+  } catch (e) {
+    if (!(e instanceof LossError) || e.row === undefined) throw e
+    throw new LossError(`evaluate: ${e.message} (row ${e.row} of the batch is row ${start + e.row} of the data)`, start + e.row, { cause: e })
+  }
 }
 
 /**
@@ -49,7 +59,7 @@ export const evaluate = <P extends Tree, S extends Tree, Tape>(
     const end = Math.min(n, start + batchSize)
     const y = model.forward(params, state, T.sliceRows(data.x, start, end), ctx).y
     const target = T.sliceRows(data.y, start, end)
-    lossSum += options.loss(y, target).value * (end - start)
+    lossSum += lossOf(options.loss, y, target, start) * (end - start)
     const c = correctCount(y, target)
     const p = predictClasses(y)
     if (c === undefined || p === undefined) classify = false

@@ -4,10 +4,10 @@
  * order and each step's dropout. Same key, same data, same result, bit for bit.
  */
 import * as Key from '../key.ts'
-import { batches, numBatches, shuffleSplit, size, type Dataset } from '../data/dataset.ts'
+import { batches, checkRows, numBatches, shuffleSplit, size, type Batch, type Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
-import type { Loss } from '../loss.ts'
+import { LossError, type Loss } from '../loss.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
@@ -129,20 +129,62 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
 }
 
 /** The training loop of fit and fitAsync: validates the options, then yields after every epoch and returns the result. */
+/**
+ * One training step; a LossError (a bad label, say) gets the epoch and step in front, and the
+ * row of the data given to fit in place of the row of the shuffled batch, which the user
+ * cannot look up. `trainRows` maps training rows to data rows after a validation split.
+ */
+function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
+  step: (ts: TrainState<P, S, O>, batch: Batch) => readonly [TrainState<P, S, O>, Metrics],
+  ts: TrainState<P, S, O>, batch: Batch, epoch: number, trainRows: Int32Array | undefined,
+): readonly [TrainState<P, S, O>, Metrics] {
+  try {
+    return step(ts, batch)
+  } catch (e) {
+    if (!(e instanceof LossError)) throw e
+    const trainRow = e.row === undefined ? undefined : batch.rows?.[e.row]
+    const row = trainRow === undefined ? undefined : trainRows === undefined ? trainRow : trainRows[trainRow]
+    const where = `fit: epoch ${epoch}, step ${ts.step}`
+    throw new LossError(
+      row === undefined ? `${where}: ${e.message}` : `${where}: ${e.message} (row ${e.row} of this shuffled batch is row ${row} of the data given to fit)`,
+      row,
+      { cause: e },
+    )
+  }
+}
+
+/** Evaluation on the validation set; a LossError naming a validation row also names its row in the data given to fit (after a split). */
+function validate<R>(run: () => R, epoch: number, validationRows: Int32Array | undefined): R {
+  try {
+    return run()
+  } catch (e) {
+    if (!(e instanceof LossError)) throw e
+    const row = e.row === undefined || validationRows === undefined ? e.row : validationRows[e.row]
+    const mapped = validationRows !== undefined && row !== undefined ? ` (row ${e.row} of the validation part is row ${row} of the data given to fit)` : ''
+    throw new LossError(`fit: epoch ${epoch}, validation: ${e.message}${mapped}`, row, { cause: e })
+  }
+}
+
 function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Generator<void, FitResult<P, S, O>> {
   const { model, loss, optimizer, epochs, batchSize } = options
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
+  checkRows(options.data, 'fit', 'data.')
+  if (typeof options.validation === 'object') checkRows(options.validation, 'fit', 'validation.')
   const [initKey, dataKey] = Key.split2(options.key)
   const splitKey = Key.foldIn(dataKey, 0)
   let train = options.data
   let validation: Dataset | undefined
+  let trainRows: Int32Array | undefined // the row of options.data each training row came from (after a split)
+  let validationRows: Int32Array | undefined // likewise for the validation rows
   if (typeof options.validation === 'number') {
     const f = options.validation
     if (!(f > 0 && f < 1)) throw new RangeError(`fit: a validation fraction must be in (0, 1), got ${f}`)
     const split = shuffleSplit(splitKey, options.data, f)
     train = split.train
     validation = split.validation
+    trainRows = split.trainRows
+    validationRows = split.validationRows
   } else validation = options.validation
   const n = size(train)
   if (n === 0) throw new DataError(`fit: the training data is empty (x has shape [${train.x.shape.join(', ')}])`)
@@ -182,7 +224,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
     // Each epoch's order comes from the data key and the epoch number alone, so a resumed run sees the same batches.
     for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, { dropLast: options.dropLast ?? false })) {
       if (b++ < skip) continue
-      const [next, metrics] = step(ts, batch)
+      const [next, metrics] = stepWithContext(step, ts, batch, epoch, trainRows)
       ts = next
       lossSum += metrics.loss * metrics.count
       seen += metrics.count
@@ -191,7 +233,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
       stepRecords.push({ step: ts.step, epoch, loss: metrics.loss, accuracy: metrics.accuracy })
       for (const c of callbacks) c.onStep?.({ step: ts.step, epoch, batch: b - 1, metrics, state: ts })
     }
-    const val = validation === undefined ? undefined : evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 })
+    const val = validation === undefined ? undefined : validate(() => evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 }), epoch, validationRows)
     const record: EpochRecord = {
       epoch,
       step: ts.step,
