@@ -1,8 +1,9 @@
 /**
  * Example 01: backprop is just the chain rule.
  *
- * We build a tiny network, run its layers forward one at a time (printing each output and
- * the tape it keeps), then walk back through the same layers calling each vjp by hand,
+ * We build a tiny network, print its parameters (so every number below can be redone by
+ * hand), run its layers forward one at a time (printing each output and what its tape
+ * keeps), then walk back through the same layers calling each vjp by hand,
  * printing the cotangent as it flows. Finally a numerical gradient check compares every
  * analytic gradient with central differences.
  *
@@ -20,6 +21,14 @@ const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
 
 const x = T.tensor([[0.5, -1.0], [1.5, 0.25]]) // a batch of two examples
 const labels = T.tensor([1, 0])
+
+console.log('== the parameters: a dense layer computes y = x·W + b ==\n')
+layers.forEach((layer, i) => {
+  if (layer.name !== 'dense') return
+  const p = params[i] as { W: T.Tensor; b: T.Tensor }
+  show(`layer ${i} (dense) W`, p.W)
+  show(`layer ${i} (dense) b`, p.b)
+})
 
 console.log('== forward: each layer maps its input to an output and keeps a tape ==\n')
 show('x', x)
@@ -45,7 +54,10 @@ for (let i = layers.length - 1; i >= 0; i--) {
   const { dx, dp } = layer.vjp(params[i] as Tree.Tree, tapes[i], d)
   dps[i] = dp
   show(`layer ${i} (${layer.name}) dx`, dx)
-  if (layer.name === 'dense') show(`layer ${i} (dense) dW`, (dp as { W: T.Tensor }).W)
+  if (layer.name === 'dense') {
+    show(`layer ${i} (dense) dW = xᵀ·dy`, (dp as { W: T.Tensor }).W)
+    show(`layer ${i} (dense) db = dy summed over the batch`, (dp as { b: T.Tensor }).b)
+  }
   d = dx
 }
 

@@ -213,7 +213,7 @@ describe('pooling kernels equal the naive definitions bit for bit (ties, ±0, ±
     ['1x1 stride 1', [1, 1, 3, 4], [1, 1], [1, 1], 0, [0, 0]],
   ]
   for (const [name, inShape, size, stride, padding, before] of geometries) {
-    test(name, () => {
+    test.each(['reference', 'js'] as const)(`${name}, %s kernels`, (family) => withKernels(family, () => {
       const max = L.maxPool2d(size, { stride, padding })
       const avg = L.avgPool2d(size, { stride, padding })
       const next = tricky(inShape.reduce((a, b) => a * b) + size[0] * 7 + stride[1])
@@ -229,7 +229,7 @@ describe('pooling kernels equal the naive definitions bit for bit (ties, ±0, ±
           if (i >= 0) throw new Error(`round ${round}: ${what}[${i}] is ${show(got[what][i]!)}, the definition gives ${show(ref[what][i]!)}`)
         }
       }
-    })
+    }))
   }
 
   test("the MNIST CNN's first pooling ([64, 8, 28, 28], 2x2) on ReLU outputs, many of them tied at 0", () => {

@@ -12,9 +12,16 @@
  *
  * Padding: max-pool never picks a padding position (it acts as −∞); avg-pool counts padding as
  * zeros, so it always divides by KH·KW and stays one fixed linear map (PyTorch's default,
- * count_include_pad). One general implementation each, plus straight-line code for the most
- * common window, 2x2 at stride 2 without padding; test/pool.test.ts checks both against a
- * naive reference, bit for bit.
+ * count_include_pad).
+ *
+ * Three kinds of kernel, as for the matrix products and convolutions:
+ * - the naive loops (`maxPoolNaive`, `avgPoolNaive`, …), which the `'reference'` kernel family
+ *   runs: every window, every tap, an `if` for the padding and one for the max. Read these;
+ * - for `'js'`: one general loop each, written for speed (below), plus straight-line code for
+ *   the most common window, 2x2 at stride 2 without padding;
+ * - for `'wasm'`: WebAssembly for 2x2 max-pooling forward and max-pooling backward on big
+ *   tensors (./wasm/elementwise.ts).
+ * All compute the same numbers, bit for bit (test/pool.test.ts, test/elementwise-wasm.test.ts).
  *
  * The general loops visit only the taps inside the input: each output row and column's range
  * of taps is worked out once per call (tapRanges), not tested tap by tap.
@@ -58,11 +65,107 @@ const tapRanges = (out: number, size: number, k: number, s: number, d: number, p
 const is2x2 = (g: Window2d): boolean =>
   g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.DH === 1 && g.DW === 1 && g.PT === 0 && g.PL === 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W
 
+// ---------------------------------------------------------------------------------------------
+// The naive loops: the definitions, to read (the 'reference' family runs these)
+// ---------------------------------------------------------------------------------------------
+
+/** x's flat index of tap (i, j) of output (oh, ow) in plane nc, or −1 when that tap is padding. */
+const tapIndex = (g: Window2d, nc: number, oh: number, ow: number, i: number, j: number): number => {
+  const h = oh * g.SH - g.PT + i * g.DH
+  const w = ow * g.SW - g.PL + j * g.DW
+  return h < 0 || h >= g.H || w < 0 || w >= g.W ? -1 : (nc * g.H + h) * g.W + w
+}
+
+/**
+ * Max-pool forward, naively: each output is the largest tap of its window (padding never wins;
+ * ties go to the first tap; a NaN always wins, the last NaN if several), and argmax keeps where
+ * it came from, for the vjp.
+ */
+export const maxPoolNaive = (g: Window2d, x: Float64Array, y: Float64Array, argmax: Int32Array): void => {
+  let q = 0 // the flat output index, in NCHW order
+  for (let nc = 0; nc < g.N * g.C; nc++) { // every sample and channel
+    for (let oh = 0; oh < g.OH; oh++) {
+      for (let ow = 0; ow < g.OW; ow++) {
+        let best = -Infinity
+        let at = -1
+        for (let i = 0; i < g.KH; i++) {
+          for (let j = 0; j < g.KW; j++) {
+            const k = tapIndex(g, nc, oh, ow, i, j)
+            if (k < 0) continue // padding
+            const v = x[k]!
+            if (at < 0 || v > best || Number.isNaN(v)) {
+              best = v
+              at = k
+            }
+          }
+        }
+        y[q] = best
+        argmax[q] = at
+        q++
+      }
+    }
+  }
+}
+
+/** Max-pool backward, naively: each output's dy goes to the input its max came from. */
+export const maxPoolBackwardNaive = (g: Window2d, dy: Float64Array, argmax: Int32Array, dx: Float64Array): void => {
+  dx.fill(0)
+  for (let q = 0; q < dy.length; q++) {
+    const k = argmax[q]!
+    if (k >= 0) dx[k] = dx[k]! + dy[q]!
+  }
+}
+
+/** Average-pool forward, naively: the sum of the window's taps (padding adds nothing) times 1/(KH·KW). */
+export const avgPoolNaive = (g: Window2d, x: Float64Array, y: Float64Array): void => {
+  const scale = 1 / (g.KH * g.KW)
+  let q = 0
+  for (let nc = 0; nc < g.N * g.C; nc++) {
+    for (let oh = 0; oh < g.OH; oh++) {
+      for (let ow = 0; ow < g.OW; ow++) {
+        let sum = 0
+        for (let i = 0; i < g.KH; i++) {
+          for (let j = 0; j < g.KW; j++) {
+            const k = tapIndex(g, nc, oh, ow, i, j)
+            if (k >= 0) sum += x[k]!
+          }
+        }
+        y[q++] = sum * scale
+      }
+    }
+  }
+}
+
+/** Average-pool backward, naively: every input tap of a window receives dy · 1/(KH·KW) from it. */
+export const avgPoolBackwardNaive = (g: Window2d, dy: Float64Array, dx: Float64Array): void => {
+  const scale = 1 / (g.KH * g.KW)
+  dx.fill(0)
+  let q = 0
+  for (let nc = 0; nc < g.N * g.C; nc++) {
+    for (let oh = 0; oh < g.OH; oh++) {
+      for (let ow = 0; ow < g.OW; ow++) {
+        const share = dy[q++]! * scale
+        for (let i = 0; i < g.KH; i++) {
+          for (let j = 0; j < g.KW; j++) {
+            const k = tapIndex(g, nc, oh, ow, i, j)
+            if (k >= 0) dx[k] = dx[k]! + share
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast loops (and the switch between the families)
+// ---------------------------------------------------------------------------------------------
+
 /** Max-pool forward: y gets each window's maximum and argmax the flat index in x it came from. */
 export const maxPoolForward = (g: Window2d, x: Float64Array, y: Float64Array, argmax: Int32Array): void => {
   need('x', x, inSize(g))
   need('y', y, outSize(g))
   need('argmax', argmax, outSize(g))
+  if (resolveKernels() === 'reference') return maxPoolNaive(g, x, y, argmax)
   if (is2x2(g) && wasmWorthIt(x.length) && resolveKernels() === 'wasm' && maxPool2x2Wasm(threads(), g, x, y, argmax)) return
   if (is2x2(g)) return maxPool2x2(g, x, y, argmax)
   const { N, C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
@@ -127,6 +230,7 @@ export const maxPoolBackward = (g: Window2d, dy: Float64Array, argmax: Int32Arra
   need('dy', dy, outSize(g))
   need('argmax', argmax, outSize(g))
   need('dx', dx, inSize(g))
+  if (resolveKernels() === 'reference') return maxPoolBackwardNaive(g, dy, argmax, dx)
   if (wasmWorthIt(dx.length) && resolveKernels() === 'wasm' && maxPoolBackwardWasm(threads(), g, dy, argmax, dx)) return
   dx.fill(0)
   for (let q = 0; q < dy.length; q++) {
@@ -139,6 +243,7 @@ export const maxPoolBackward = (g: Window2d, dy: Float64Array, argmax: Int32Arra
 export const avgPoolForward = (g: Window2d, x: Float64Array, y: Float64Array): void => {
   need('x', x, inSize(g))
   need('y', y, outSize(g))
+  if (resolveKernels() === 'reference') return avgPoolNaive(g, x, y)
   if (is2x2(g)) return avgPool2x2(g, x, y)
   const { N, C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   const rows = tapRanges(OH, H, KH, SH, DH, PT)
@@ -185,6 +290,7 @@ const avgPool2x2 = (g: Window2d, x: Float64Array, y: Float64Array): void => {
 export const avgPoolBackward = (g: Window2d, dy: Float64Array, dx: Float64Array): void => {
   need('dy', dy, outSize(g))
   need('dx', dx, inSize(g))
+  if (resolveKernels() === 'reference') return avgPoolBackwardNaive(g, dy, dx)
   if (is2x2(g)) return avgPoolBackward2x2(g, dy, dx)
   const { N, C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
   const rows = tapRanges(OH, H, KH, SH, DH, PT)
