@@ -6,7 +6,8 @@
  * training throughput, and a loss curve in the terminal. Writes plots to out/05-mnist-mlp/ (or
  * --out DIR): the training history (redrawn after every epoch while training runs), the
  * confusion matrix on the test set, the first layer's weights as 28×28 images, and the test
- * digits the model gets wrong.
+ * digits the model gets wrong. Saves the model to out/mnist-mlp.json (with --out, to
+ * DIR/mnist-mlp.json).
  *
  * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N] [--threads 1|2] [--out DIR]
  */
@@ -70,7 +71,8 @@ const written = [
 ]
 console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)
 
-const modelPath = fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+// out/mnist-mlp.json, where example 08 looks by default; with --out, into that directory instead.
+const modelPath = outArg >= 0 ? join(out, 'mnist-mlp.json') : fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
 saveModel(modelPath, {
   model,
   inShape: [1, 28, 28],
@@ -78,4 +80,6 @@ saveModel(modelPath, {
   state: state.state,
   metadata: { example: '05-mnist-mlp', epochs, trainExamples: trainCount, testAccuracy: result.accuracy ?? null, testLoss: result.loss },
 })
-console.log(`\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`)
+console.log(outArg >= 0
+  ? `\nsaved the model to ${modelPath} (try: npx tsx examples/08-load-and-predict.ts ${modelPath})`
+  : `\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`)

@@ -85,7 +85,7 @@ describe('ema: the debiased exponential moving average', () => {
 describe('history: loss and accuracy per step and per epoch', () => {
   const h = run.history
   test('spec: a row of per-step panels (raw + smoothed) over a row of per-epoch panels (train + validation)', () => {
-    const spec = Plot.history(h) as { vconcat: { hconcat: unknown[] }[] }
+    const spec = Plot.history(h, { smoothing: 0.5 }) as { vconcat: { hconcat: unknown[] }[] }
     expect(spec.vconcat).toHaveLength(2)
     expect(spec.vconcat.map((r) => r.hconcat.length)).toEqual([2, 2])
     const us = units(spec)
@@ -103,8 +103,14 @@ describe('history: loss and accuracy per step and per epoch', () => {
     expect(smooth[0]).toBeCloseTo(h.steps[0]!.loss, 5)
     expect(epochLoss.values!.filter((r) => r['series'] === 'validation').map((r) => r['value'])[5]).toBeCloseTo(h.epochs[5]!.valLoss!, 5)
   })
+  test('with smoothing 0 (the default for this 30-step run) the smoothed series would be the raw one: it is left out', () => {
+    const [stepLoss] = units(Plot.history(h)) as [Unit]
+    expect(stepLoss.values).toHaveLength(h.steps.length)
+    expect(stepLoss.values!.every((r) => r['series'] === 'per step')).toBe(true)
+    expect(render(Plot.history(h)).svg).not.toContain('smoothed')
+  })
   test('renders: titles, legends and both series in the SVG; a PNG', () => {
-    const { svg, png } = render(Plot.history(h))
+    const { svg, png } = render(Plot.history(h, { smoothing: 0.5 }))
     expect(svg).toContain('<svg')
     for (const text of ['training history', 'loss per step', 'accuracy per step', 'loss per epoch', 'accuracy per epoch', 'smoothed', 'validation']) expect(svg).toContain(text)
     expect(countMarks(svg, 'line')).toBeGreaterThanOrEqual(8) // 2 series × 4 panels
@@ -243,6 +249,17 @@ describe('image grids: digits, dense weights, conv filters, mistakes', () => {
     expect(captions.values![3]!['title']).toBe('1·1')
     const { svg } = render(spec)
     expect(svg).toContain('conv filters')
+  })
+  test('convFilters: the colour bar ends at ± the largest |weight|, and its end labels say so (not rounded out to ±1)', () => {
+    const K = T.generate([2, 1, 3, 3], (i) => (i === 4 ? -0.945 : 0.5 * Math.sin(i)))
+    const spec = Plot.convFilters(K)
+    const [pixels] = units(spec) as [Unit]
+    const color = (pixels as unknown as { encoding: { color: { scale: { domain: number[]; nice: boolean } } } }).encoding.color
+    expect(color.scale.domain).toEqual([-0.945, 0.945])
+    expect(color.scale.nice).toBe(false)
+    const { svg } = render(spec)
+    expect(svg).toContain('>0.945<')
+    expect(svg).toContain('>−0.945<')
   })
   test('misclassified: the wrong ones only, captioned true and predicted', () => {
     const labels = T.tensor([0, 1, 2, 3, 0, 1])

@@ -42,16 +42,20 @@ const checkHistory = (where: string, h: History): void => {
   if (h.steps.length === 0 && h.epochs.length === 0) throw new PlotError(`${where}: the history is empty (no steps and no epochs were recorded)`)
 }
 
-/** The per-step rows of one metric: the raw values and their EMA, thinned to maxPoints. */
+/**
+ * The per-step rows of one metric: the raw values and their EMA, thinned to maxPoints. With
+ * smoothing 0 (the default below 75 steps) the EMA is the raw series itself, so it is left out
+ * rather than drawn twice under two names.
+ */
 export const stepRows = (h: History, metric: Metric, options: HistoryOptions = {}): Row[] => {
   const values = h.steps.map((s) => (metric === 'loss' ? s.loss : (s.accuracy ?? NaN)))
   const smoothing = options.smoothing ?? defaultSmoothing(values.length)
-  const smooth = ema(values, smoothing)
+  const smooth = smoothing > 0 ? ema(values, smoothing) : undefined
   const rows: Row[] = []
   for (const i of thinIndices(values.length, options.maxPoints ?? 1500)) {
     const x = (h.steps[i] as { step: number }).step
     rows.push({ x, value: round6(values[i] as number), series: STEP_SERIES[0] })
-    rows.push({ x, value: round6(smooth[i] as number), series: STEP_SERIES[1] })
+    if (smooth !== undefined) rows.push({ x, value: round6(smooth[i] as number), series: STEP_SERIES[1] })
   }
   return rows
 }

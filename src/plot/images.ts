@@ -154,8 +154,10 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
         type: 'quantitative',
         title: options.legendTitle ?? 'value',
         // redblue runs red → blue; reversed, negative is blue and positive red, with white at 0
-        scale: color === 'diverging' ? { scheme: 'redblue', reverse: true, domain, domainMid: 0 } : { range: ['#ffffff', '#000000'], domain },
-        legend: { gradientLength: Math.min(200, Math.max(30, height - 20)) } },
+        // nice: false and three significant digits, so the colour bar ends at the data's extremes
+        // and says so (vega would round ±0.945 out to ±1, and label it ±1)
+        scale: color === 'diverging' ? { scheme: 'redblue', reverse: true, domain, domainMid: 0, nice: false } : { range: ['#ffffff', '#000000'], domain, nice: false },
+        legend: { gradientLength: Math.min(200, Math.max(30, height - 20)), format: '.3~g' } },
       tooltip: [
         { field: 'i', type: 'quantitative', title: 'image' },
         { field: 'p', type: 'quantitative', title: 'pixel' },
