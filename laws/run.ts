@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
-import { orThrow, type Verdict } from './verdict.ts'
+import { fails, orThrow, type Verdict } from './verdict.ts'
 
 /** A named, runnable law: `check` throws an Error explaining the failure. */
 export interface Law {
@@ -104,6 +104,19 @@ export interface CheckLayerOptions extends RunOptions {
   readonly settings?: Partial<LL.Settings>
 }
 
+/**
+ * Runs a law; a TreeError from inside it (two trees paired leaf by leaf that do not match)
+ * becomes a failure that says what usually causes it, instead of the name of an internal function.
+ */
+const structureFirst = <A>(p: (s: A) => Verdict, s: A): Verdict => {
+  try {
+    return p(s)
+  } catch (e) {
+    if (!(e instanceof Tree.TreeError)) throw e
+    return fails(`two trees this law pairs up leaf by leaf have different structures (${e.message}). Most often the vjp's dp does not have the params' keys and shapes; law 5 checks dp against the params`)
+  }
+}
+
 /** The layer laws that apply to a layer, each a runnable check (so a test file can give each its own test). */
 export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): Law[] => {
   const { inShape } = options
@@ -122,7 +135,7 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
   const subject = `layer "${layer.name}" (input ${T.showShape(inShape)})`
   const law = (name: string, m: 'train' | 'eval', p: (s: LL.LayerSample<P, S>) => Verdict): Law => ({
     name: `${layer.name}: ${name}`,
-    check: () => runProperty(name, subject, [sample(m)], p, options),
+    check: () => runProperty(name, subject, [sample(m)], (s) => structureFirst(p, s), options),
   })
   const laws: Law[] = []
   if (coordinates <= (options.maxCoordinates ?? 300)) {

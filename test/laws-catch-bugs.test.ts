@@ -82,6 +82,18 @@ const denseSkipChangesDW = (() => {
   }
 })()
 
+/** dense whose vjp forgets b in dp: the gradient laws pair dp with the params and must say why they cannot. */
+const denseForgetsDb = (() => {
+  const d = L.dense(2)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => {
+      const r = d.vjp(p, tape, dy)
+      return { ...r, dp: { W: r.dp.W } }
+    },
+  }
+})()
+
 const rejects = (layer: L.AnyLayer, inShape: number[], lawPattern: RegExp, extra: object = {}): void => {
   expect(() => checkLayer(layer, { inShape, numRuns: 30, ...extra })).toThrow(lawPattern)
 }
@@ -100,6 +112,13 @@ describe('the law kit catches planted vjp bugs', () => {
   })
   test('a diagonal-only softmax Jacobian fails the gradient laws', () => {
     rejects(softmaxDiagonalOnly as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
+  })
+  test("a dp missing a param fails the gradient laws with a reason that points at dp, and law 5 names the missing key", () => {
+    rejects(denseForgetsDb as L.AnyLayer, [3], /vjp = central differences, per coordinate[\s\S]*Why: two trees this law pairs up leaf by leaf have different structures .*Most often the vjp's dp does not have the params' keys/)
+    const [, law2] = layerLaws(denseForgetsDb as L.AnyLayer, { inShape: [3], numRuns: 10 })
+    expect(() => law2!.check()).toThrow(/vjp = directional derivative[\s\S]*Most often the vjp's dp/)
+    const law5 = layerLaws(denseForgetsDb as L.AnyLayer, { inShape: [3], numRuns: 10 }).find((l) => l.name.includes('5.'))!
+    expect(() => law5.check()).toThrow(/dp does not match params/)
   })
   test('a vjp that is not linear in the cotangent fails law 4', () => {
     rejects(tanhAffineVjp as L.AnyLayer, [3], /vjp linear in the cotangent/)
