@@ -175,6 +175,26 @@ describe('decodeIdx: each corruption gets its own error, naming the byte offset'
     expect(left(decodeIdx(withDim0(sample(), 0xffffffff))).kind).toBe('truncated-data')
   })
 
+  it('a zero dim makes the file empty, wherever it is among huge dims (no too-large)', () => {
+    const huge = [0xff, 0xff, 0xff, 0xff]
+    const zero = [0, 0, 0, 0]
+    for (const dims of [[zero, huge, huge, huge], [huge, huge, huge, zero]]) {
+      const f = right(decodeIdx(new Uint8Array([0, 0, 0x08, 4, ...dims.flat()])))
+      expect(f.data.length).toBe(0)
+      expect(f.shape.includes(0)).toBe(true)
+    }
+  })
+
+  it('takes an ArrayBuffer (as fetch gives) as well as a Uint8Array; anything else is a DataError', () => {
+    const bytes = sample()
+    const buffer = new ArrayBuffer(bytes.byteLength)
+    new Uint8Array(buffer).set(bytes)
+    expect(right(decodeIdx(buffer))).toEqual(right(decodeIdx(bytes)))
+    expect(E.isRight(decodeIdxHeader(buffer))).toBe(true)
+    expect(() => decodeIdx('not bytes' as unknown as Uint8Array)).toThrow(DataError)
+    expect(() => decodeIdx('not bytes' as unknown as Uint8Array)).toThrow(/decodeIdx: expected the file's bytes as a Uint8Array or an ArrayBuffer, got string/)
+  })
+
   it('decodeIdxHeader reads the header and checks the length without decoding', () => {
     const h = decodeIdxHeader(sample())
     expect(E.isRight(h) && h.right).toEqual({ type: 'ubyte', shape: [10, 2, 3], dataOffset: 16, count: 60 })

@@ -25,8 +25,8 @@ describe('creating tensors', () => {
     expect(arr(T.generate([4], (i) => i * i))).toEqual([0, 1, 4, 9])
   })
   test('a data length that does not fit the shape is an error', () => {
-    expect(() => T.fromArray([2, 2], [1, 2, 3])).toThrow('fromData: shape [2, 2] needs 4 values, got 3')
-    expect(() => T.zeros([2, -1])).toThrow('full: shape [2, -1] must hold non-negative integers')
+    expect(() => T.fromArray([2, 2], [1, 2, 3])).toThrow('fromArray: shape [2, 2] needs 4 values, got 3')
+    expect(() => T.zeros([2, -1])).toThrow('zeros: shape [2, -1] must hold non-negative integers')
   })
   test('get reads a multi-index and checks bounds', () => {
     const t = T.tensor([[1, 2], [3, 4]])
@@ -147,6 +147,42 @@ describe('showing tensors', () => {
   test('long axes are elided', () => {
     const s = T.toString(T.generate([20], (i) => i), { digits: 0, edge: 2 })
     expect(s).toBe('Tensor [20]\n[ 0,  1, …, 18, 19]')
+  })
+})
+
+describe('NaN, empty inputs and bad arguments (as NumPy would have it, or a clear error)', () => {
+  test('max and maxAxis are NaN where a NaN is among the values, also when it is the only value', () => {
+    expect(T.max(T.tensor([1, NaN, 2]))).toBeNaN()
+    expect(T.max(T.tensor([NaN]))).toBeNaN()
+    expect(T.max(T.tensor([1, 3, 2]))).toBe(3)
+    expect(arr(T.maxAxis(1)(T.tensor([[1, NaN, 2], [4, 5, 6]])))).toEqual([NaN, 6])
+    expect(arr(T.maxAxis(0)(T.tensor([[NaN]])))).toEqual([NaN])
+    expect(arr(T.maxAxis(1)(T.zeros([2, 0])))).toEqual([-Infinity, -Infinity]) // the empty max, as T.max of an empty tensor
+  })
+  test("argmaxRows gives a row's first NaN (as NumPy and PyTorch), ties to the first, and refuses rows with no values", () => {
+    expect(Array.from(T.argmaxRows(T.tensor([[4, NaN, 1, NaN], [NaN, 9, 9, 1], [2, 7, 7, 1]])))).toEqual([1, 0, 1])
+    expect(() => T.argmaxRows(T.zeros([3, 0]))).toThrow(/argmaxRows: rows of no values have no argmax, got shape \[3, 0\]/)
+    expect(T.argmaxRows(T.zeros([0, 0])).length).toBe(0)
+  })
+  test('concat and split check their axis and sizes', () => {
+    const a = T.zeros([2, 3])
+    expect(() => T.concat(0.5)([a, a])).toThrow(/concat: axis 0.5 must be an integer in -2..1 for shape \[2, 3\]/)
+    expect(() => T.concat(Number.NaN)([a, a])).toThrow(/concat: axis NaN must be an integer/)
+    expect(() => T.split(1, [1.5, 1.5])(a)).toThrow(/split: sizes must be non-negative integers, got 1.5 at position 0/)
+    expect(() => T.split(1, [4, -1])(a)).toThrow(/split: sizes must be non-negative integers, got -1 at position 1/)
+    expect(() => T.split(2, [1, 1])(a)).toThrow(/split: axis 2 must be an integer in -2..1/)
+    expect(() => T.split(1, [1, 1])(a)).toThrow(/split: sizes \[1, 1\] add up to 2, not to 3, the size of axis 1 of \[2, 3\]/)
+  })
+  test('errors name the function called', () => {
+    expect(() => T.fromArray([2, 2], [1, 2, 3])).toThrow(/^fromArray: shape \[2, 2\] needs 4 values, got 3$/)
+    expect(() => T.zeros([2, -1])).toThrow(/^zeros: shape/)
+    expect(() => T.ones([1.5])).toThrow(/^ones: shape/)
+    expect(() => T.div(T.zeros([2]), T.zeros([3]))).toThrow(/^div: /)
+    expect(() => T.tensor([1, null as unknown as number])).toThrow(/tensor: expected a number at \[1\], got null/)
+    expect(() => T.tensor([1, 'a' as unknown as number])).toThrow(/tensor: expected a number at \[1\], got string/)
+  })
+  test('a shape too big for any tensor is a TensorError, not a failed allocation', () => {
+    expect(() => T.zeros([2 ** 31, 2 ** 31])).toThrow(/zeros: shape \[2147483648, 2147483648\] holds .* elements, more than a tensor can/)
   })
 })
 

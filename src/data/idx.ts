@@ -86,11 +86,19 @@ const knownTypes = TYPE_NAMES.map((t) => `${hex(IDX_TYPES[t].code)} (${t})`).joi
 const fail = (kind: IdxErrorKind, offset: number, message: string, expected?: number, got?: number): E.Either<IdxError, never> =>
   E.left(new IdxError(kind, offset, message, expected, got))
 
+/** The bytes of a Uint8Array (a Node Buffer is one) or of an ArrayBuffer (what `fetch(...).arrayBuffer()` gives). */
+const asBytes = (input: Uint8Array | ArrayBuffer, where: string): Uint8Array => {
+  if (input instanceof Uint8Array) return input
+  if (input instanceof ArrayBuffer) return new Uint8Array(input)
+  throw new DataError(`${where}: expected the file's bytes as a Uint8Array or an ArrayBuffer, got ${input === null ? 'null' : typeof input}`)
+}
+
 /**
  * Reads and checks the header, and checks the file length against it (exactly header + data),
  * without decoding any element.
  */
-export const decodeIdxHeader = (bytes: Uint8Array): E.Either<IdxError, IdxHeader> => {
+export const decodeIdxHeader = (input: Uint8Array | ArrayBuffer): E.Either<IdxError, IdxHeader> => {
+  const bytes = asBytes(input, 'decodeIdxHeader')
   const len = bytes.length
   if (len < 4) {
     return fail('truncated-header', len, `truncated header: an IDX file starts with a 4-byte magic number, but the file has only ${plural(len, 'byte')}`, 4, len)
@@ -123,13 +131,13 @@ export const decodeIdxHeader = (bytes: Uint8Array): E.Either<IdxError, IdxHeader
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const size = IDX_TYPES[type].size
   const shape: number[] = []
-  let count = 1
-  for (let a = 0; a < rank; a++) {
-    const d = view.getUint32(4 + 4 * a, false)
-    shape.push(d)
-    count *= d
+  for (let a = 0; a < rank; a++) shape.push(view.getUint32(4 + 4 * a, false))
+  // A zero dim makes the file empty whatever the others say; otherwise the product must stay exact.
+  let count = shape.includes(0) ? 0 : 1
+  for (let a = 0; a < rank && count > 0; a++) {
+    count *= shape[a] as number
     if (count * size > Number.MAX_SAFE_INTEGER) {
-      return fail('too-large', 4 + 4 * a, `dims too large: the sizes at bytes 4..${3 + 4 * rank} (${shape.join(' × ')} × ...) overflow 2^53 bytes`)
+      return fail('too-large', 4 + 4 * a, `dims too large: the sizes at bytes 4..${3 + 4 * rank} (${shape.slice(0, a + 1).join(' × ')} × ...) overflow 2^53 bytes`)
     }
   }
   const expected = dataOffset + count * size
@@ -194,7 +202,8 @@ export interface DecodeOptions {
  * if (E.isLeft(r)) console.error(r.left.message) // "truncated data: dims [10000] of ubyte need ..."
  * else r.right.shape                           // [10000, 28, 28]
  */
-export const decodeIdx = (bytes: Uint8Array, options: DecodeOptions = {}): E.Either<IdxError, IdxFile> => {
+export const decodeIdx = (input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): E.Either<IdxError, IdxFile> => {
+  const bytes = asBytes(input, 'decodeIdx')
   const { first } = options
   if (first !== undefined && (!Number.isSafeInteger(first) || first < 0)) {
     throw new DataError(`decodeIdx: first must be a non-negative integer, got ${String(first)}`)

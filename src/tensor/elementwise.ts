@@ -54,7 +54,10 @@ export const mul = (a: Tensor, b: Tensor): Tensor => {
 }
 
 /** a / b, element-wise (same shapes). */
-export const div = (a: Tensor, b: Tensor): Tensor => zipWith((u, v) => u / v, a, b)
+export const div = (a: Tensor, b: Tensor): Tensor => {
+  checkSame(a, b, 'div')
+  return zipWith((u, v) => u / v, a, b)
+}
 
 /** s * t for a number s. */
 export const scale = (s: number, t: Tensor): Tensor => {

@@ -12,11 +12,14 @@ export const sum = (t: Tensor): number => {
 /** Mean of all elements (NaN for an empty tensor). */
 export const mean = (t: Tensor): number => sum(t) / t.data.length
 
-/** Largest element (-Infinity for an empty tensor). */
+/** The larger of m and v, NaN if either is NaN (as NumPy's max): a NaN is never skipped. */
+const maxNaN = (m: number, v: number): number => (v > m || v !== v ? v : m)
+
+/** Largest element: NaN if any element is NaN (as in NumPy), -Infinity for an empty tensor. */
 export const max = (t: Tensor): number => {
   const x = t.data
   let m = -Infinity
-  for (let i = 0; i < x.length; i++) if ((x[i] as number) > m) m = x[i] as number
+  for (let i = 0; i < x.length; i++) m = maxNaN(m, x[i] as number)
   return m
 }
 
@@ -83,27 +86,29 @@ export const meanAxis =
     return { shape: s.shape, data: out }
   }
 
-/** Maxima along one axis, removing it. */
+/** Maxima along one axis, removing it: NaN where a NaN is among the values (as in NumPy), -Infinity along an empty axis (as `max`). */
 export const maxAxis =
   (axis: number) =>
   (t: Tensor): Tensor =>
-    reduceAxis(t, axis, 'maxAxis', -Infinity, (m, v) => (v > m ? v : m))
+    reduceAxis(t, axis, 'maxAxis', -Infinity, maxNaN)
 
 /**
- * Index of the largest value in each row of a matrix (ties go to the first).
+ * Index of the largest value in each row of a matrix (ties go to the first; a row holding NaN
+ * gives the index of its first NaN, as NumPy's and PyTorch's argmax do).
  * @example argmaxRows(tensor([[0, 3, 1], [5, 4, 2]])) // [1, 0]
  */
 export const argmaxRows = (t: Tensor): Int32Array => {
   if (t.shape.length !== 2) throw new TensorError(`argmaxRows: expected a matrix, got shape ${showShape(t.shape)}`)
   const [n, c] = t.shape as [number, number]
+  if (c === 0 && n > 0) throw new TensorError(`argmaxRows: rows of no values have no argmax, got shape ${showShape(t.shape)}`)
   const x = t.data
   const out = new Int32Array(n)
   for (let i = 0; i < n; i++) {
     let best = 0
     let m = x[i * c] as number
-    for (let j = 1; j < c; j++) {
+    for (let j = 1; j < c && m === m; j++) { // once m is NaN, the first NaN is the answer
       const v = x[i * c + j] as number
-      if (v > m) {
+      if (v > m || v !== v) {
         m = v
         best = j
       }

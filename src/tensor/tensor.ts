@@ -35,23 +35,28 @@ export const showShape = (shape: Shape): string => `[${shape.join(', ')}]`
 export const sameShape = (a: Shape, b: Shape): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i])
 
+/** The most elements a tensor may hold: 2^32 − 1, the most a Float64Array can (32 GiB). */
+const MAX_ELEMENTS = 2 ** 32 - 1
+
 const checkShape = (shape: Shape, where: string): void => {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new TensorError(`${where}: shape ${showShape(shape)} must hold non-negative integers`)
     }
   }
+  const n = sizeOf(shape)
+  if (n > MAX_ELEMENTS) throw new TensorError(`${where}: shape ${showShape(shape)} holds ${n} elements, more than a tensor can (${MAX_ELEMENTS})`)
 }
 
 /** A fresh zero-filled buffer of n float64s: the one place chainrule allocates tensor memory. */
 export const buffer = (n: number): Float64Array => new Float64Array(n)
 
 /** Wraps a buffer as a tensor (no copy). The caller hands over the buffer and must not write to it again. */
-export const fromData = (shape: Shape, data: Float64Array): Tensor => {
-  checkShape(shape, 'fromData')
+export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): Tensor => {
+  checkShape(shape, where)
   if (data.length !== sizeOf(shape)) {
     throw new TensorError(
-      `fromData: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`,
+      `${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`,
     )
   }
   return { shape: [...shape], data }
@@ -61,7 +66,7 @@ export const fromData = (shape: Shape, data: Float64Array): Tensor => {
 export const fromArray = (shape: Shape, values: ArrayLike<number>): Tensor => {
   const data = buffer(values.length)
   for (let i = 0; i < values.length; i++) data[i] = values[i] as number
-  return fromData(shape, data)
+  return fromData(shape, data, 'fromArray')
 }
 
 /** A tensor of `shape` where element i is f(i), i the flat row-major index. */
@@ -88,7 +93,7 @@ export const tensor = (nested: Nested): Tensor => {
   let k = 0
   const walk = (v: Nested, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new TensorError(`tensor: expected a number at ${path || 'top'}, got an array`)
+      if (typeof v !== 'number') throw new TensorError(`tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}`)
       data[k++] = v
       return
     }
@@ -104,16 +109,16 @@ export const tensor = (nested: Nested): Tensor => {
 }
 
 /** A tensor of the given shape filled with `value`. */
-export const full = (shape: Shape, value: number): Tensor => {
-  checkShape(shape, 'full')
+export const full = (shape: Shape, value: number, where = 'full'): Tensor => {
+  checkShape(shape, where)
   return { shape: [...shape], data: buffer(sizeOf(shape)).fill(value) }
 }
 
 /** A tensor of zeros. */
-export const zeros = (shape: Shape): Tensor => full(shape, 0)
+export const zeros = (shape: Shape): Tensor => full(shape, 0, 'zeros')
 
 /** A tensor of ones. */
-export const ones = (shape: Shape): Tensor => full(shape, 1)
+export const ones = (shape: Shape): Tensor => full(shape, 1, 'ones')
 
 /** A rank-0 tensor holding one number. */
 export const scalar = (value: number): Tensor => full([], value)
