@@ -6,7 +6,7 @@
  *
  * Run: npx tsx examples/04-spiral.ts [--out DIR]
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Data, Key, L, Loss, Optim, Plot, Schedule, Train, type Tensor } from '../src/index.ts'
 import { lossCurve, plotCallbacks, progress, writePlot } from '../src/node/index.ts'
@@ -43,7 +43,7 @@ console.log(`\ntraining accuracy: ${(100 * (accuracy ?? 0)).toFixed(1)}%\n`)
 // The model as a function of points, for the decision boundary: eval mode, batch by batch.
 const predict = (x: Tensor): Tensor => Train.predict(model, state.params, state.state, x)
 const written = [
-  join(out, 'history.png'),
+  resolve(out, 'history.png'), // written by plotCallbacks; absolute, like the paths writePlot returns
   writePlot(Plot.decisionBoundary({ predict, data, classNames: ['arm 0', 'arm 1', 'arm 2'] }), join(out, 'decision-boundary.png')),
   writePlot(Plot.learningRate(lr, { steps, title: 'learning rate: cosine decay from 0.1 to 0.005' }), join(out, 'learning-rate.png')),
   writePlot(Plot.gradientNormChart(grads.records()), join(out, 'gradient-norms.png')),

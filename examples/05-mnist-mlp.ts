@@ -11,7 +11,7 @@
  *
  * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N] [--threads 1|2] [--out DIR]
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Key, L, Loss, Optim, Plot, Schedule, Train, useThreads } from '../src/index.ts'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from '../src/node/index.ts'
@@ -63,7 +63,7 @@ console.log('')
 console.log(lossCurve(history, { log: true }))
 const predictions = result.predictions as Int32Array // a classifier: evaluate returns the predicted classes
 const written = [
-  join(out, 'history.png'),
+  resolve(out, 'history.png'), // written by plotCallbacks; absolute, like the paths writePlot returns
   writePlot(Plot.confusionMatrix(test.y, predictions, { title: 'confusion matrix, MNIST test set' }), join(out, 'confusion-matrix.png')),
   // params[1] is the first dense layer (params[0] belongs to flatten): W is [784, 128]
   writePlot(Plot.denseWeights(state.params[1].W, [28, 28], { units: 64 }), join(out, 'first-layer-weights.png')),

@@ -16,7 +16,7 @@
  *
  * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2]
  */
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Key, L, Loss, Optim, Plot, resolveKernels, Schedule, T, Train, useThreads, withKernels } from '../src/index.ts'
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from '../src/node/index.ts'
@@ -79,7 +79,7 @@ console.log('')
 console.log(lossCurve(history, { log: true }))
 const predictions = result.predictions as Int32Array
 const written = [
-  join(out, 'history.png'),
+  resolve(out, 'history.png'), // written by plotCallbacks; absolute, like the paths writePlot returns
   writePlot(Plot.confusionMatrix(test.y, predictions, { title: 'confusion matrix, MNIST test set' }), join(out, 'confusion-matrix.png')),
   // params[0] is the first conv layer: W is [8, 1, 5, 5], eight 5x5 filters
   writePlot(Plot.convFilters(state.params[0].W), join(out, 'conv-filters.png')),
