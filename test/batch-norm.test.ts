@@ -132,6 +132,18 @@ describe('batchNorm validates', () => {
     expect(() => L.batchNorm(options)).toThrow(message)
   })
 
+  test('train mode refuses one value per feature (a batch of one on [N, F], or of one 1x1 image), as PyTorch does; eval mode takes it', () => {
+    const bn = L.batchNorm()
+    const dense = L.initialize(bn, Key.fromSeed(0), [3])
+    expect(() => bn.forward(dense.params, dense.state, T.ones([1, 3]), trainCtx)).toThrow(L.ShapeError)
+    expect(() => bn.forward(dense.params, dense.state, T.ones([1, 3]), trainCtx)).toThrow(/batchNorm: train mode needs more than one value per feature to take batch statistics, got input \[1, 3\] \(a batch of one\?/)
+    expect(bn.forward(dense.params, dense.state, T.ones([1, 3]), { ...trainCtx, mode: 'eval' }).y.shape).toEqual([1, 3])
+    const image = L.initialize(bn, Key.fromSeed(0), [2, 1, 1])
+    expect(() => bn.forward(image.params, image.state, T.ones([1, 2, 1, 1]), trainCtx)).toThrow(/got input \[1, 2, 1, 1\]/)
+    const bigger = L.initialize(bn, Key.fromSeed(0), [2, 2, 1])
+    expect(bn.forward(bigger.params, bigger.state, T.tensor([[[[1], [2]], [[3], [5]]]]), trainCtx).y.shape).toEqual([1, 2, 2, 1]) // two values per channel
+  })
+
   test('shapes: [F] or [C, H, W] at init; forward checks the features', () => {
     expect(() => L.initialize(L.batchNorm(), Key.fromSeed(0), [2, 3])).toThrow(/batchNorm: input shape: expected \[features\] or \[channels, height, width\], got \[2, 3\]/)
     const bn = L.batchNorm()

@@ -48,7 +48,8 @@ const cases: Case[] = [
   ['dropout 0.2 on images, train mode', L.dropout({ dropProb: 0.2 }) as L.AnyLayer, { inShape: [2, 3, 3], affineInInput: true }],
   ['dropout 0.5, eval mode (identity)', L.dropout({ dropProb: 0.5 }) as L.AnyLayer, { inShape: [5], affineInInput: true, mode: 'eval' }],
   // batch-norm: in train mode the statistics couple the examples, so no batch consistency
-  ['batchNorm on [N, F], train mode', L.batchNorm() as L.AnyLayer, { inShape: [4], linearInParams: true, batchIndependent: false, ...spread }],
+  // (on [N, F] a batch of one has no statistics: batchNorm refuses it, so batches of 2 and 3)
+  ['batchNorm on [N, F], train mode', L.batchNorm() as L.AnyLayer, { inShape: [4], linearInParams: true, batchIndependent: false, batch: { min: 2, max: 3 }, ...spread }],
   ['batchNorm on [N, C, H, W], train mode', L.batchNorm({ eps: 1e-3 }) as L.AnyLayer, { inShape: [2, 3, 3], linearInParams: true, batchIndependent: false, ...spread }],
   ['batchNorm on [N, F], eval mode', L.batchNorm() as L.AnyLayer, { inShape: [4], mode: 'eval', affineInInput: true, linearInParams: true }],
   ['batchNorm on [N, C, H, W], eval mode', L.batchNorm() as L.AnyLayer, { inShape: [2, 2, 3], mode: 'eval', affineInInput: true, linearInParams: true }],

@@ -92,7 +92,11 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
       const mean = T.buffer(F)
       const variance = T.buffer(F)
       if (ctx.mode === 'train') {
-        if (m === 0) throw new ShapeError([name], `train mode needs at least one value per feature, got input ${T.showShape(x.shape)}`)
+        // One value per feature has variance 0: every output would be beta and the running
+        // variance would be pulled toward 0. PyTorch refuses this too.
+        if (m < 2) {
+          throw new ShapeError([name], `train mode needs more than one value per feature to take batch statistics, got input ${T.showShape(x.shape)} (a batch of one? use batches of 2 or more, fit's dropLast, or eval mode)`)
+        }
         for (let n = 0; n < N; n++) {
           for (let f = 0; f < F; f++) {
             const base = (n * F + f) * inner
