@@ -46,7 +46,40 @@ export interface RunOptions {
   readonly path?: string
 }
 
+/** Whether a counterexample is the layer laws' sample (LayerSample), which gets its own short description. */
+const isLayerSample = (v: unknown): v is LL.LayerSample =>
+  typeof v === 'object' && v !== null && ['initKey', 'params', 'state', 'x', 'c', 'c2', 'tx', 'tp'].every((k) => k in v)
+
+/** A number in 7 significant digits (enough to read; the replay gives the exact sample). */
+const short = (v: number): string => (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(7))))
+
+/** A tensor as "Tensor [shape] [v, v, ...]" (or its size, when it holds more than 24 values). */
+const showTensor = (t: Tensor): string =>
+  t.data.length <= 24 ? `Tensor ${T.showShape(t.shape)} [${Array.from(t.data, short).join(', ')}]` : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
+
+/** A tree of tensors as { W: Tensor [...], b: Tensor [...] } (none: []). */
+const showTree = (tree: Tree.Tree): string => {
+  const leaves = Tree.leavesWithPaths(tree)
+  if (leaves.length === 0) return '(none)'
+  return leaves.map(({ path, leaf }) => `${path === '' ? '' : `${path}: `}${showTensor(leaf)}`).join('; ')
+}
+
+/**
+ * The layer laws' sample, with what every law uses first: the input batch, the params and the
+ * state, and the cotangent. The other random inputs (a second cotangent and two scalars for
+ * law 4, a direction for law 2) are named but not printed; the replay reproduces them all.
+ */
+const describeSample = (s: LL.LayerSample): string =>
+  [
+    `x = ${showTensor(s.x)}`,
+    `params = ${showTree(s.params)}`,
+    `state = ${showTree(s.state)}`,
+    `cotangent c = ${showTensor(s.c)}`,
+    '(not shown: the second cotangent c2 and the scalars alpha, beta of law 4; the direction tx, tp of law 2)',
+  ].join('\n    ')
+
 const describeValue = (v: unknown): string => {
+  if (Array.isArray(v) && v.length === 1 && isLayerSample(v[0])) return `\n    ${describeSample(v[0])}`
   const seen = (x: unknown): unknown => {
     if (x instanceof Float64Array) return Array.from(x)
     if (typeof x === 'object' && x !== null && (x as Tensor).data instanceof Float64Array) {
@@ -75,7 +108,7 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
     [
       `Law "${law}" failed for ${subject}.`,
       `  Why: ${reason}`,
-      `  Counterexample (after ${details.numShrinks} shrinks): ${describeValue(details.counterexample)}`,
+      `  Counterexample (after ${details.numShrinks} shrinks):${describeValue(details.counterexample).replace(/^(?!\n)/, ' ')}`,
       `  Replay: { seed: ${details.seed}, path: "${details.counterexamplePath ?? ''}" }`,
     ].join('\n'),
   )
