@@ -37,3 +37,6 @@ for (const [name, optimizer] of optimizers) {
   }
   console.log(`${name.padEnd(16)}${losses.map((l) => l.toFixed(4).padStart(12)).join('')}`)
 }
+console.log(`
+AdamW is Adam plus a decoupled weight decay of 1e-4 per unit of learning rate: over 600 steps
+that shrinks the weights by well under 1%, so its losses match Adam's to about 4 decimals.`)
