@@ -136,6 +136,9 @@ describe('history: loss and accuracy per step and per epoch', () => {
     const { svg } = render(Plot.history(hist, { lossScale: 'log' }))
     expect(svg).not.toContain('accuracy')
     expect(svg).not.toContain('validation')
+    // the log axis spans the losses seen (0.25..1), not whole decades
+    const y = (us[0] as unknown as { encoding: { y: { scale: { type: string; nice: boolean } } } }).encoding.y.scale
+    expect(y).toEqual({ type: 'log', nice: false })
   })
   test('an empty history is an error that says so', () => {
     expect(() => Plot.history({ steps: [], epochs: [] })).toThrow(/history is empty/)

@@ -93,7 +93,8 @@ const panel = (rows: readonly Row[], metric: Metric, by: 'step' | 'epoch', optio
         field: 'value',
         type: 'quantitative',
         title: metric,
-        scale: log ? { type: 'log' } : { zero: false },
+        // nice: false, so a log axis spans the losses seen, not whole decades (0.05..2, not 0.01..10)
+        scale: log ? { type: 'log', nice: false } : { zero: false },
         axis: metric === 'accuracy' ? { format: '.0%' } : {},
       },
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: [...names], range: colors }, legend: { orient: 'bottom' } },
