@@ -28,7 +28,7 @@ export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: nu
     ...(r.valLoss === undefined ? [] : [`val_loss ${num(r.valLoss)}`]),
     ...(r.valAccuracy === undefined ? [] : [`val_acc ${pct(r.valAccuracy)}`]),
     `${Math.round(samplesPerSecond).toLocaleString('en-US')} samples/s`,
-    `${r.seconds.toFixed(1)}s`,
+    `took ${r.seconds.toFixed(1)}s`,
   ].join('  ')
 
 /** Callbacks that show training progress in the terminal. */
