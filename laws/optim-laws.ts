@@ -9,7 +9,8 @@
  * Transform laws: the state keeps init's structure; updates keep the params' structure; zero
  * gradients from the initial state change nothing (optional: false for weight decay); purity
  * (inputs unchanged bit for bit, same inputs give bit-identical outputs); descent on a random
- * convex quadratic. SGD laws: momentum 0 is plain scaleByLearningRate bit for bit; one step is
+ * convex quadratic; for a transform with a fused `updateAndApply`, that it equals update then
+ * applyUpdates, bit for bit. SGD laws: momentum 0 is plain scaleByLearningRate bit for bit; one step is
  * p - lr·g exactly. Schedule laws: the start value, the boundaries, never increasing where it
  * decays, never below the floor, finite everywhere.
  */
@@ -184,6 +185,54 @@ export const purity = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): Verdi
   )
 }
 
+/** The same tree with every record's keys in reverse order (a tree matches by key, in any order). */
+const reversedKeys = (t: Tree.Tree): Tree.Tree => {
+  if (Tree.isTensor(t)) return t
+  if (Array.isArray(t)) return (t as readonly Tree.Tree[]).map(reversedKeys)
+  const r = t as Readonly<Record<string, Tree.Tree>>
+  return Object.fromEntries(Object.keys(r).reverse().map((k) => [k, reversedKeys(r[k] as Tree.Tree)]))
+}
+
+/** The leaves' paths in order: two trees with one layout list the same paths in the same order. */
+const sameLayout = (what: string, a: Tree.Tree, b: Tree.Tree): Verdict => {
+  const pa = Tree.leavesWithPaths(a).map((l) => l.path).join(', ')
+  const pb = Tree.leavesWithPaths(b).map((l) => l.path).join(', ')
+  return pa === pb ? holds : fails(`${what}: the leaves come in a different order, [${pa}] vs [${pb}]`)
+}
+
+/**
+ * Law (fusion), for a transform with `updateAndApply`: it gives exactly the params and state
+ * that `update` followed by `applyUpdates` give, bit for bit, at every step, with the params
+ * moving from step to step, and it leaves its inputs unchanged. The gradients' records list
+ * their keys in reverse order, so the new params must still come out in the params' layout.
+ */
+export const updateAndApplyIsUpdateThenApply = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): Verdict => {
+  if (t.updateAndApply === undefined) return fails('the transform has no updateAndApply')
+  let pFused = s.params
+  let sFused = t.init(s.params)
+  let pTwo = s.params
+  let sTwo = t.init(s.params)
+  for (let k = 0; k < s.grads.length; k++) {
+    const g = reversedKeys(s.grads[k] as Tree.Tree)
+    const before = snapshot([g, pFused, sFused])
+    const [p1, s1] = t.updateAndApply(g, sFused, pFused)
+    const [u, s2] = t.update(g, sTwo, pTwo)
+    const p2 = Optim.applyUpdates(pTwo, u)
+    const v = all(
+      () => treesIdentical(`gradients, params and state after updateAndApply of step ${k + 1} (should be untouched)`, [g, pFused, sFused], before),
+      () => treesIdentical(`params after step ${k + 1}: updateAndApply vs update + applyUpdates`, p1, p2),
+      () => sameLayout(`params after step ${k + 1}: updateAndApply vs update + applyUpdates`, p1, p2),
+      () => treesIdentical(`state after step ${k + 1}: updateAndApply vs update`, s1, s2),
+    )
+    if (!v.holds) return v
+    pFused = p1
+    sFused = s1
+    pTwo = p2
+    sTwo = s2
+  }
+  return holds
+}
+
 /** What the descent law expects on the quadratics. */
 export interface DescentSettings {
   /** Number of updates to run (choose it from the optimizer's known rate; see the tests). */
@@ -269,6 +318,7 @@ export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, o
   ]
   if (options.zeroGradientsChangeNothing ?? true) laws.push(law('11. zero gradients change nothing', zeroGradientsChangeNothing))
   laws.push(law('6. purity and determinism', purity))
+  if (makeTransform().updateAndApply !== undefined) laws.push(law('11. updateAndApply = update, then applyUpdates, bit for bit', updateAndApplyIsUpdateThenApply))
   const descent = options.descent
   if (descent !== undefined) {
     const title = `11. descent on a convex quadratic (${descent.monotone === true ? 'monotone, ' : ''}${descent.steps} steps to ${descent.fraction ?? 0.1} of f(p0))`

@@ -308,7 +308,50 @@ const hiddenCounter = (): GT => {
 /** An update that creeps even at zero gradient. */
 const creeping: GT = { init: () => [], update: (grads, state) => [Tree.map(grads, T.map((v) => -0.1 * v + 1e-9)), state] }
 
+/** sgd({ lr: 0.1, momentum: 0.9 }) with a planted bug in its fused step, the update left correct. */
+const brokenFusion = (bug: 'stale state' | 'heavy ball for nesterov' | 'writes into params' | "gradients' layout"): GT => {
+  const options = { lr: 0.1, momentum: 0.9, nesterov: bug === 'heavy ball for nesterov' }
+  const sgd = Optim.sgd(options) as unknown as GT
+  return {
+    init: sgd.init,
+    update: sgd.update,
+    updateAndApply: <P extends Tree.Tree>(grads: Tree.Tree, state: Tree.Tree, params: P): readonly [P, Tree.Tree] => {
+      switch (bug) {
+        case 'stale state':
+          return [Optim.applyUpdates(params, sgd.update(grads, state, params)[0]), state]
+        case 'heavy ball for nesterov': {
+          const [u, next] = (Optim.sgd({ lr: 0.1, momentum: 0.9 }) as unknown as GT).update(grads, state, params)
+          return [Optim.applyUpdates(params, u), next]
+        }
+        case 'writes into params': {
+          const [u, next] = sgd.update(grads, state, params)
+          const ls = Tree.leavesLike(params, u)
+          Tree.leaves(params).forEach((p, k) => p.data.forEach((v, i) => ((p.data as Float64Array)[i] = v + ((ls[k] as T.Tensor).data[i] as number))))
+          return [params, next]
+        }
+        case "gradients' layout": {
+          const [u, next] = sgd.update(grads, state, params)
+          return [Tree.map2(u, params, T.add) as unknown as P, next]
+        }
+      }
+    },
+  }
+}
+
 describe('the laws reject broken transforms', () => {
+  test('a fused updateAndApply that returns the old state fails the fusion law', () => {
+    expect(() => checkTransform(() => brokenFusion('stale state'), { name: 'stale' })).toThrow(/1 law\(s\) failed[\s\S]*updateAndApply = update, then applyUpdates[\s\S]*state after step 1: updateAndApply vs update/)
+  })
+  test('a fused updateAndApply that computes other numbers fails the fusion law', () => {
+    expect(() => checkTransform(() => brokenFusion('heavy ball for nesterov'), { name: 'heavy' })).toThrow(/1 law\(s\) failed[\s\S]*params after step \d: updateAndApply vs update \+ applyUpdates/)
+  })
+  test('a fused updateAndApply that writes into the params fails the fusion law', () => {
+    expect(() => checkTransform(() => brokenFusion('writes into params'), { name: 'inplace' })).toThrow(/updateAndApply = update, then applyUpdates[\s\S]*after updateAndApply of step 1 \(should be untouched\)/)
+  })
+  test("a fused updateAndApply that lays the params out like the gradients fails the fusion law", () => {
+    expect(() => checkTransform(() => brokenFusion("gradients' layout"), { name: 'layout' })).toThrow(/updateAndApply = update, then applyUpdates[\s\S]*the leaves come in a different order/)
+  })
+
   test('momentum that mutates its state fails purity (and nothing else)', () => {
     expect(() => checkTransform(() => mutatingMomentum(0.9), { name: 'mutatingMomentum' })).toThrow(/1 law\(s\) failed[\s\S]*purity[\s\S]*state after update \(should be untouched\)/)
   })
@@ -340,6 +383,48 @@ describe('the laws reject broken transforms', () => {
   })
 })
 
+describe('the fused adam and adamw are the chains they are defined by, bit for bit', () => {
+  const configs: [string, () => GT, () => GT][] = [
+    ['adam, defaults', () => Optim.adam({ lr: 0.05 }) as GT, () => Optim.adamChain({ lr: 0.05 }) as GT],
+    ['adam, b1 0.5, b2 0.9, eps 1e-3, warm-up + cosine lr', () => Optim.adam({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.adamChain({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
+    ['adam, b1 0', () => Optim.adam({ lr: 0.01, b1: 0 }) as GT, () => Optim.adamChain({ lr: 0.01, b1: 0 }) as GT],
+    ['adamw, defaults', () => Optim.adamw({ lr: 0.05 }) as GT, () => Optim.adamwChain({ lr: 0.05 }) as GT],
+    ['adamw, λ 0', () => Optim.adamw({ lr: 0.05, weightDecay: 0 }) as GT, () => Optim.adamwChain({ lr: 0.05, weightDecay: 0 }) as GT],
+    ['adamw, λ 0.1, b2 0.99', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT],
+  ]
+  for (const [name, fusedOf, chainOf] of configs) {
+    test(`${name}: same updates and same states at every step`, () =>
+      runProperty('fused = chain', name, [OptimLaws.transformSample(6)], (s) => {
+        const fused = fusedOf()
+        const chained = chainOf()
+        const u = OptimLaws.sameUpdates(fused, chained, s)
+        if (!u.holds) return u
+        let a = fused.init(s.params)
+        let b = chained.init(s.params)
+        for (const g of s.grads) {
+          a = fused.update(g, a, s.params)[1]
+          b = chained.update(g, b, s.params)[1]
+        }
+        return Compare.treesIdentical('states after all steps', a, b)
+      }))
+    test(`${name}: updateAndApply gives the params and state of update + applyUpdates, bit for bit`, () =>
+      runProperty('updateAndApply = update + applyUpdates', name, [OptimLaws.transformSample(6)], (s) => OptimLaws.updateAndApplyIsUpdateThenApply(fusedOf(), s)))
+  }
+  test('bad hyper-parameters fail as the chain fails, naming the alias', () => {
+    expect(() => Optim.adam({ lr: 0.1, b1: 1 })).toThrow(/^adam: b1 must be in \[0, 1\), got 1$/)
+    expect(() => Optim.adamw({ lr: -1 })).toThrow(/^adamw: lr must be/)
+    expect(() => Optim.adamw({ lr: 0.1, weightDecay: -1 })).toThrow(/^adamw: weightDecay/)
+  })
+  test('a fused adam given a state of the wrong kind, or from another model, says so', () => {
+    const p = { W: T.zeros([2]) }
+    const opt = Optim.adam({ lr: 0.1 }) as GT
+    expect(() => opt.update(p, Optim.sgd({ lr: 0.1, momentum: 0.9 }).init(p), p)).toThrow(/^adam\.update: state\[0\] should be Adam's moments \{ count, mu, nu \}, got \["trace"\]$/)
+    expect(() => (Optim.adamw({ lr: 0.1 }) as GT).update(p, opt.init(p), p)).toThrow("adamw.update: expected a state tuple of 3 (from adamw's init), got a tuple of 2")
+    const other = opt.init({ W: T.zeros([3]) })
+    expect(() => opt.update(p, other, p)).toThrow(/^adam\.update: mu does not have the gradients' structure, at W/)
+  })
+})
+
 describe('the fused sgd is the chain it is defined by, bit for bit', () => {
   const configs: [string, Optim.SgdOptions][] = [
     ['lr only', { lr: 0.3 }],
@@ -364,6 +449,26 @@ describe('the fused sgd is the chain it is defined by, bit for bit', () => {
         return Compare.treesIdentical('states after all steps', a, b)
       }))
   }
+  for (const [name, options] of configs) {
+    test(`${name}: updateAndApply gives the params and state of update + applyUpdates, bit for bit`, () =>
+      runProperty('updateAndApply = update + applyUpdates', `sgd(${name})`, [OptimLaws.transformSample(6)], (s) => OptimLaws.updateAndApplyIsUpdateThenApply(Optim.sgd(options), s)))
+  }
+  test('Optim.updateAndApply runs the fused step where there is one, else update and applyUpdates', () => {
+    const p = { W: T.tensor([1, 2]), b: T.tensor([3]) }
+    const g = { b: T.tensor([1]), W: T.tensor([2, -4]) }
+    const fused = Optim.sgd({ lr: 0.5, momentum: 0.5 }) as unknown as GT
+    const plain: GT = { init: fused.init, update: fused.update }
+    let calls = 0
+    const spy: GT = { ...fused, updateAndApply: (gr, st, pa) => (calls++, fused.updateAndApply!(gr, st, pa)) }
+    const [p1, s1] = Optim.updateAndApply(spy, g, spy.init(p), p)
+    const [p2, s2] = Optim.updateAndApply(plain, g, plain.init(p), p)
+    expect(calls).toBe(1)
+    // 1 - 0.5·2 = 0, 2 - 0.5·(-4) = 4, 3 - 0.5·1 = 2.5, in the params' key order
+    expect(Object.keys(p1)).toEqual(['W', 'b'])
+    expect([...(p1.W as T.Tensor).data, ...(p1.b as T.Tensor).data]).toEqual([0, 4, 2.5])
+    expect(Compare.treesIdentical('params', p1, p2).holds).toBe(true)
+    expect(Compare.treesIdentical('state', s1, s2).holds).toBe(true)
+  })
   test('a fused sgd given a state of the wrong kind says so', () => {
     const p = { W: T.zeros([2]) }
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })

@@ -37,6 +37,18 @@ describe('trainStep', () => {
     const expected = Tree.map2(s0.params, dp, (p, g) => T.addScaled(p, -0.5, g))
     expect(identical(s1.params, expected)).toBe(true)
   })
+  test("takes the optimizer's fused updateAndApply: the same params and state as update + applyUpdates, bit for bit", () => {
+    const sgd = Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })
+    let fusedCalls = 0
+    const counted: typeof sgd = { ...sgd, updateAndApply: (g, s, p) => (fusedCalls++, sgd.updateAndApply!(g, s, p)) }
+    const unfused: typeof sgd = { init: sgd.init, update: sgd.update } // no updateAndApply: two passes
+    const a = Train.fit({ ...base, optimizer: counted, epochs: 2 })
+    const b = Train.fit({ ...base, optimizer: unfused, epochs: 2 })
+    expect(fusedCalls).toBe(a.state.step)
+    expect(a.state.step).toBeGreaterThan(0)
+    expect(identical(a.state.params, b.state.params)).toBe(true)
+    expect(identical(a.state.optState, b.state.optState)).toBe(true)
+  })
   test('reports the batch loss and accuracy', () => {
     const [, m] = step(ts0, batch)
     expect(m.count).toBe(16)

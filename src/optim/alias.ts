@@ -8,6 +8,7 @@
 import type { Tree } from '../tree.ts'
 import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamState } from './adaptive.ts'
 import { momentum as momentumTrace } from './momentum.ts'
+import { fusedAdam } from './fused-adam.ts'
 import { fusedSgd } from './fused-sgd.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
@@ -77,9 +78,16 @@ export interface AdamAliasOptions {
 
 /**
  * Adam (Kingma & Ba 2015): chain(scaleByAdam({ b1, b2, eps }), scaleByLearningRate(lr)).
+ * Runs fused (one pass per leaf, see fused-adam.ts), with the chain's numbers bit for bit.
  * @example adam({ lr: 1e-3 }) // the defaults b1 0.9, b2 0.999, eps 1e-8
  */
-export const adam = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> =>
+export const adam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
+  return fusedAdam(adamChain(options), { where: 'adam', rate: rateAt('adam', lr), b1, b2, eps, weightDecay: undefined })
+}
+
+/** adam as the chain of small transforms it is defined by: the readable reference for the fused adam. */
+export const adamChain = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> =>
   named('adam', chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', lr)))
 
 /** Options of adamw. */
@@ -91,9 +99,16 @@ export interface AdamwOptions extends AdamAliasOptions {
 /**
  * AdamW (Loshchilov & Hutter 2019): Adam's direction plus λ·p, then scaled by -lr, so
  * p ← p - lr·(μ̂/(√ν̂+ε) + λp): chain(scaleByAdam, addDecayedWeights(λ), scaleByLearningRate(lr)).
+ * Runs fused, like adam.
  * @example adamw({ lr: 1e-3, weightDecay: 1e-2 })
  */
-export const adamw = ({ lr, b1, b2, eps, weightDecay = 1e-4 }: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> =>
+export const adamw = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 1e-4 } = options
+  return fusedAdam(adamwChain(options), { where: 'adamw', rate: rateAt('adamw', lr), b1, b2, eps, weightDecay })
+}
+
+/** adamw as the chain of small transforms it is defined by: the readable reference for the fused adamw. */
+export const adamwChain = ({ lr, b1, b2, eps, weightDecay = 1e-4 }: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> =>
   named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), decoupledDecay('adamw', weightDecay), learningRate('adamw', lr)))
 
 /** Options of rmsprop. */

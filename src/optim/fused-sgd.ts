@@ -6,10 +6,12 @@
  * file computes the same numbers in one loop per leaf, with the same floating-point operations
  * in the same order, so its updates and states are bit-identical to the chain's (a law in
  * test/optim.test.ts holds it to that). Read the chain to learn; this is the same thing, fused.
+ * Its `updateAndApply` goes one step further and writes p + u in the same loop, so a training
+ * step never builds the updates at all (law 11 holds it to update + applyUpdates, bit for bit).
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { isTensor, leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { countOf, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
@@ -25,22 +27,24 @@ export interface FusedSgdSettings {
 
 /**
  * One step for one leaf: with d = g + λ·p (if λ > 0), t = d + β·t_prev, u = -lr · (t, or d + β·t
- * with Nesterov), exactly as the chain's transforms compute it one after another.
+ * with Nesterov), exactly as the chain's transforms compute it one after another. `out` is u,
+ * or with `apply` the new params p + u (the sum applyUpdates would compute, so the same bits).
  */
-const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettings, rate: number): { u: Tensor; t: Tensor | undefined } => {
+const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettings, rate: number, apply: boolean): { out: Tensor; t: Tensor | undefined } => {
   const gd = g.data
   const pd = p.data
   const n = gd.length
-  const u = T.buffer(n)
+  const out = T.buffer(n)
   const lambda = s.weightDecay
   const beta = s.momentum
   if (tPrev === undefined) {
     for (let i = 0; i < n; i++) {
       let d = gd[i] as number
       if (lambda > 0) d = d + lambda * (pd[i] as number)
-      u[i] = -rate * d
+      const u = -rate * d
+      out[i] = apply ? (pd[i] as number) + u : u
     }
-    return { u: T.fromData(g.shape, u), t: undefined }
+    return { out: T.fromData(g.shape, out), t: undefined }
   }
   const tp = tPrev.data
   const t = T.buffer(n)
@@ -49,18 +53,19 @@ const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettin
     if (lambda > 0) d = d + lambda * (pd[i] as number)
     const tr = d + beta * (tp[i] as number)
     t[i] = tr
-    u[i] = -rate * (s.nesterov ? d + beta * tr : tr)
+    const u = -rate * (s.nesterov ? d + beta * tr : tr)
+    out[i] = apply ? (pd[i] as number) + u : u
   }
-  return { u: T.fromData(g.shape, u), t: T.fromData(g.shape, t) }
+  return { out: T.fromData(g.shape, out), t: T.fromData(g.shape, t) }
 }
 
 /**
  * The fused SGD: `reference` supplies init (so the state has the chain's exact structure:
  * [[]?, { trace }?, { count }]) and this replaces its update with the one-pass loop.
  */
-export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s: FusedSgdSettings): GradientTransformation<S> => ({
-  init: (params) => reference.init(params),
-  update: (grads, state, params) => {
+export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s: FusedSgdSettings): GradientTransformation<S> => {
+  /** update (apply false) or updateAndApply (apply true): the same loop, writing u or p + u. */
+  const run = (grads: Tree, state: S, params: Tree, apply: boolean): readonly [Tree, S] => {
     checkGrads('sgd.update', grads, params)
     const parts = state as unknown as readonly Tree[]
     const hasL2 = s.weightDecay > 0
@@ -87,17 +92,24 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     const ts = traceState?.trace === undefined ? undefined : leavesLike(grads, traceState.trace)
     const newTraces: Tensor[] = []
     let k = 0
-    const updates = map(grads, (g) => {
-      const r = step(g, ps[k] as Tensor, ts?.[k], s, rate)
+    const outs = map(grads, (g) => {
+      const r = step(g, ps[k] as Tensor, ts?.[k], s, rate, apply)
       k++
       if (r.t !== undefined) newTraces.push(r.t)
-      return r.u
+      return r.out
     })
     let j = 0
     const next: Tree[] = []
     if (hasL2) next.push(parts[0] as Tree)
     if (traceState?.trace !== undefined) next.push({ trace: map(grads, () => newTraces[j++] as Tensor) }) // newTraces are in the gradients' order
     next.push({ count: increment(countState.count) })
-    return [updates, next as unknown as S]
-  },
-})
+    // With apply, outs holds the new params in the gradients' structure; map2 lays them out in
+    // the params' structure (records may order their keys differently), as applyUpdates does.
+    return [apply ? map2(params, outs, (_p, q) => q) : outs, next as unknown as S]
+  }
+  return {
+    init: (params) => reference.init(params),
+    update: (grads, state, params) => run(grads, state, params, false),
+    updateAndApply: <P extends Tree>(grads: Tree, state: S, params: P) => run(grads, state, params, true) as readonly [P, S],
+  }
+}

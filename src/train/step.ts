@@ -10,7 +10,7 @@
 import * as Key from '../key.ts'
 import type { AnyLayer, Layer } from '../layer.ts'
 import type { Loss } from '../loss.ts'
-import { applyUpdates, type GradientTransformation } from '../optim/transform.ts'
+import { updateAndApply, type GradientTransformation } from '../optim/transform.ts'
 import * as T from '../tensor/index.ts'
 import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
@@ -100,8 +100,7 @@ export const trainStep =
     const { dp } = model.vjp(ts.params, tape, grad, { dx: false }) // the input is data: no dx wanted
     const badGrad = firstNonFinite(dp)
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
-    const [updates, optState] = optimizer.update(dp, ts.optState, ts.params)
-    const params = applyUpdates(ts.params, updates)
+    const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
     const badParam = firstNonFinite(params)
     if (badParam !== undefined) return fail(`params at ${badParam}`, params)
     const n = batch.x.shape[0] as number
