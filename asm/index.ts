@@ -1,10 +1,12 @@
 /**
  * The entry of chainrule's WebAssembly module (compiled by scripts/build-wasm.ts): the GEMM of
  * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
- * convolutions of ./conv.ts, built on the GEMM, and the element-wise passes of ./elementwise.ts).
+ * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, and
+ * the optimizer steps of ./optim.ts).
  */
 import { convPart } from './conv'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
+import { optimPart } from './optim'
 
 export { gemm } from './gemm'
 
@@ -15,6 +17,8 @@ const RELU_FORWARD = 2
 const RELU_BACKWARD = 3
 const MAXPOOL_2X2_FORWARD = 4
 const MAXPOOL_BACKWARD = 5
+const SGD_STEP = 6
+const ADAM_STEP = 7
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -22,4 +26,5 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == RELU_FORWARD || op == RELU_BACKWARD) reluPart(job, index, op == RELU_BACKWARD)
   else if (op == MAXPOOL_2X2_FORWARD) maxPool2x2Part(job, index)
   else if (op == MAXPOOL_BACKWARD) maxPoolBackwardPart(job, index)
+  else if (op == SGD_STEP || op == ADAM_STEP) optimPart(job, index, op == ADAM_STEP)
 }

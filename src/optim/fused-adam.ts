@@ -6,14 +6,17 @@
  * an array per pass. This file computes the same numbers in one loop per leaf, with the same
  * floating-point operations in the same order, so its updates and states are bit-identical to
  * the chain's (test/optim.test.ts holds it to that), and its `updateAndApply` writes p + u in
- * that same loop. Read the chain to learn; this is the same thing, fused.
+ * that same loop. Read the chain to learn; this is the same thing, fused. Under the 'wasm'
+ * kernels, a leaf of 4,096 values or more takes the same loop in WebAssembly (asm/optim.ts).
  */
+import { adamStepWasm } from '../kernels/wasm/optim.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import * as T from '../tensor/index.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
 import type { AdamState } from './adaptive.ts'
 import { countOf, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
+import { inWasm } from './fused-sgd.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
 
@@ -55,6 +58,9 @@ const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdam
   const a2 = 1 - b2
   const decay = s.weightDecay !== undefined
   const lambda = s.weightDecay ?? 0
+  if (inWasm(n) && adamStepWasm(gd, pd, mp, vp, out, mu, nu, { rate, b1, b2, eps, c1, c2, lambda: s.weightDecay, apply })) {
+    return { out: T.fromData(g.shape, out), mu: T.fromData(g.shape, mu), nu: T.fromData(g.shape, nu) }
+  }
   for (let i = 0; i < n; i++) {
     const gi = gd[i] as number
     const m = b1 * (mp[i] as number) + a1 * gi

@@ -8,7 +8,11 @@
  * test/optim.test.ts holds it to that). Read the chain to learn; this is the same thing, fused.
  * Its `updateAndApply` goes one step further and writes p + u in the same loop, so a training
  * step never builds the updates at all (law 11 holds it to update + applyUpdates, bit for bit).
+ * Under the 'wasm' kernels, a leaf of 4,096 values or more takes the same loop in WebAssembly
+ * (asm/optim.ts), with the same bits.
  */
+import { resolveKernels } from '../kernels/backend.ts'
+import { MIN_OPTIM_ELEMENTS, sgdStepWasm } from '../kernels/wasm/optim.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
@@ -25,6 +29,9 @@ export interface FusedSgdSettings {
   readonly nesterov: boolean
 }
 
+/** Whether a leaf of n values takes its step in WebAssembly (src/kernels/wasm/optim.ts: the same loop, the same bits). */
+export const inWasm = (n: number): boolean => n >= MIN_OPTIM_ELEMENTS && resolveKernels() === 'wasm'
+
 /**
  * One step for one leaf: with d = g + λ·p (if λ > 0), t = d + β·t_prev, u = -lr · (t, or d + β·t
  * with Nesterov), exactly as the chain's transforms compute it one after another. `out` is u,
@@ -37,7 +44,9 @@ const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettin
   const out = T.buffer(n)
   const lambda = s.weightDecay
   const beta = s.momentum
+  const settings = { rate, lambda, beta, nesterov: s.nesterov, apply }
   if (tPrev === undefined) {
+    if (inWasm(n) && sgdStepWasm(gd, pd, undefined, out, undefined, settings)) return { out: T.fromData(g.shape, out), t: undefined }
     for (let i = 0; i < n; i++) {
       let d = gd[i] as number
       if (lambda > 0) d = d + lambda * (pd[i] as number)
@@ -48,6 +57,7 @@ const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettin
   }
   const tp = tPrev.data
   const t = T.buffer(n)
+  if (inWasm(n) && sgdStepWasm(gd, pd, tp, out, t, settings)) return { out: T.fromData(g.shape, out), t: T.fromData(g.shape, t) }
   for (let i = 0; i < n; i++) {
     let d = gd[i] as number
     if (lambda > 0) d = d + lambda * (pd[i] as number)

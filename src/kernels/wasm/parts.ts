@@ -1,9 +1,10 @@
 /**
- * Jobs cut into parts: what the convolutions (./conv.ts) and the element-wise passes
- * (./elementwise.ts) have in common. A job is a block of i32 fields in a module's memory; the
- * module's `part(op, job, index, scratch)` (asm/index.ts) runs one part of it. Parts never
- * write the same output, so they may run in any order, on one thread or on two (both take
- * parts from a shared counter: `twoThreadParts` of ./threads.ts), with the same result.
+ * Jobs cut into parts: what the convolutions (./conv.ts), the element-wise passes
+ * (./elementwise.ts) and the optimizer steps (./optim.ts) have in common. A job is a block of
+ * i32 fields in a module's memory; the module's `part(op, job, index, scratch)` (asm/index.ts)
+ * runs one part of it. Parts never write the same output, so they may run in any order, on one
+ * thread or on two (both take parts from a shared counter: `twoThreadParts` of ./threads.ts),
+ * with the same result.
  */
 import { wasmModule, type PartExport } from './gemm.ts'
 import { twoThreadParts, type PartsRunner } from './threads.ts'
@@ -19,6 +20,10 @@ export const Op = {
   maxPool2x2Forward: 4,
   /** Any window: dy onto each argmax. */
   maxPoolBackward: 5,
+  /** One fused SGD step over a leaf (asm/optim.ts). */
+  sgdStep: 6,
+  /** One fused Adam or AdamW step over a leaf. */
+  adamStep: 7,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */

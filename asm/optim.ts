@@ -1,0 +1,89 @@
+/**
+ * chainrule's optimizer steps in WebAssembly: the one-pass SGD and Adam loops of
+ * src/optim/fused-sgd.ts and src/optim/fused-adam.ts, two lanes at a time
+ * (src/kernels/wasm/optim.ts runs them). Each lane does the same floating-point operations, in
+ * the same order, as the TypeScript loop does for one element. f64 add, multiply, divide and
+ * square root are correctly rounded in WebAssembly as in JavaScript, so the results are the
+ * same bits (test/optim-wasm.test.ts).
+ *
+ *   SGD   d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)
+ *   Adam  μ = β₁μ' + (1-β₁)g,  ν = β₂ν' + (1-β₂)g²,  d = μ/c1 / (√(ν/c2) + ε) (+ λp, AdamW),  u = -lr·d
+ *   both  out = u, or p + u (the new params) when the step applies its updates
+ *
+ * One call runs one part: elements [part·chunk, min(n', (part + 1)·chunk)), where n' is n rounded
+ * up to even. The caller pads every array to even length, so there is no scalar tail; the
+ * padding lanes compute values nobody copies out.
+ */
+
+// The job block: i32 fields, then f64 fields from byte 64 (src/kernels/wasm/optim.ts writes the same layout).
+const O_N = 0 //      elements, rounded up to even
+const O_CHUNK = 1 //  elements per part (even)
+const O_FLAGS = 2 //  the FLAG_* bits
+const O_G = 3 //      byte addresses: the gradient g,
+const O_P = 4 //      the params p,
+const O_A = 5 //      the trace t' (SGD) or μ' (Adam), in,
+const O_B = 6 //      ν' (Adam), in,
+const O_OUT = 7 //    u, or p + u,
+const O_A2 = 8 //     the new t or μ,
+const O_B2 = 9 //     the new ν
+const F_RATE = 0 //   lr (the step's; the loop multiplies by -lr)
+const F_LAMBDA = 1 // λ: SGD's L2 penalty, AdamW's decoupled decay
+const F_B1 = 2 //     SGD's momentum β; Adam's β₁
+const F_B2 = 3 //     Adam's β₂
+const F_A1 = 4 //     1 - β₁
+const F_A2 = 5 //     1 - β₂
+const F_C1 = 6 //     1 - β₁ᵗ
+const F_C2 = 7 //     1 - β₂ᵗ
+const F_EPS = 8 //    ε
+
+const FLAG_APPLY = 1 //    write p + u, not u
+const FLAG_DECAY = 2 //    add λp (SGD: to g, first; AdamW: to Adam's direction)
+const FLAG_TRACE = 4 //    SGD with momentum (a trace in and out)
+const FLAG_NESTEROV = 8 // SGD: step along d + βt
+
+@inline function field(job: usize, i: i32): i32 {
+  return load<i32>(job + (<usize>i << 2))
+}
+
+@inline function splatF(job: usize, i: i32): v128 {
+  return v128.load64_splat(job + 64 + (<usize>i << 3))
+}
+
+/** Part `part` of the SGD step (adam false) or the Adam step (adam true) of the job at `job`. */
+export function optimPart(job: usize, part: i32, adam: bool): void {
+  const n = field(job, O_N)
+  const chunk = field(job, O_CHUNK)
+  const flags = field(job, O_FLAGS)
+  const g = <usize>field(job, O_G), p = <usize>field(job, O_P)
+  const a = <usize>field(job, O_A), b = <usize>field(job, O_B)
+  const out = <usize>field(job, O_OUT), a2 = <usize>field(job, O_A2), b2 = <usize>field(job, O_B2)
+  const negRate = f64x2.neg(splatF(job, F_RATE))
+  const lambda = splatF(job, F_LAMBDA), b1 = splatF(job, F_B1), b2v = splatF(job, F_B2)
+  const a1 = splatF(job, F_A1), a2v = splatF(job, F_A2), c1 = splatF(job, F_C1), c2 = splatF(job, F_C2), eps = splatF(job, F_EPS)
+  const apply = (flags & FLAG_APPLY) != 0, decay = (flags & FLAG_DECAY) != 0
+  const trace = (flags & FLAG_TRACE) != 0, nesterov = (flags & FLAG_NESTEROV) != 0
+  const i1 = min(n, (part + 1) * chunk)
+  for (let i = part * chunk; i < i1; i += 2) {
+    const o = <usize>i << 3
+    const gi = v128.load(g + o)
+    const pi = v128.load(p + o)
+    let d: v128
+    if (adam) {
+      const m = f64x2.add(f64x2.mul(b1, v128.load(a + o)), f64x2.mul(a1, gi))
+      const v = f64x2.add(f64x2.mul(b2v, v128.load(b + o)), f64x2.mul(a2v, f64x2.mul(gi, gi)))
+      v128.store(a2 + o, m)
+      v128.store(b2 + o, v)
+      d = f64x2.div(f64x2.div(m, c1), f64x2.add(f64x2.sqrt(f64x2.div(v, c2)), eps))
+      if (decay) d = f64x2.add(d, f64x2.mul(lambda, pi))
+    } else {
+      d = decay ? f64x2.add(gi, f64x2.mul(lambda, pi)) : gi
+      if (trace) {
+        const t = f64x2.add(d, f64x2.mul(b1, v128.load(a + o)))
+        v128.store(a2 + o, t)
+        d = nesterov ? f64x2.add(d, f64x2.mul(b1, t)) : t
+      }
+    }
+    const u = f64x2.mul(negRate, d)
+    v128.store(out + o, apply ? f64x2.add(pi, u) : u)
+  }
+}
