@@ -273,6 +273,16 @@ export const sameUpdates = <S1 extends Tree.Tree, S2 extends Tree.Tree>(a: GT<S1
   return holds
 }
 
+/** Law: two transforms give bit-identical updates at every step and bit-identical states after the last (a fused transform against the chain it stands for). */
+export const sameUpdatesAndStates = <S1 extends Tree.Tree, S2 extends Tree.Tree>(a: GT<S1>, b: GT<S2>, s: TransformSample): Verdict => {
+  const u = sameUpdates(a, b, s)
+  if (!u.holds) return u
+  const ra = steps(a, s).out
+  const rb = steps(b, s).out
+  const last = (r: readonly (readonly [Tree.Tree, Tree.Tree])[]): Tree.Tree => (r[r.length - 1] as readonly [Tree.Tree, Tree.Tree] | undefined)?.[1] ?? []
+  return treesIdentical('states after all steps', last(ra), last(rb))
+}
+
 /** Law: one step of `t` (an SGD with learning rate lr) moves p to p - lr·g, bit for bit. */
 export const sgdStepExact = <S extends Tree.Tree>(t: GT<S>, lr: number, s: TransformSample): Verdict => {
   const g = s.grads[0] ?? Tree.zerosLike(s.params)

@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import * as T from '../tensor/index.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
 import type { AdamState } from './adaptive.ts'
-import { countOf, increment } from './internal.ts'
+import { countOf, fused, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { inWasm } from './fused-sgd.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
@@ -127,9 +127,5 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     // the params' structure, as applyUpdates does.
     return [apply ? map2(params, outs, (_p, q) => q) : outs, next as unknown as S]
   }
-  return {
-    init: (params) => reference.init(params),
-    update: (grads, state, params) => run(grads, state, params, false),
-    updateAndApply: <P extends Tree>(grads: Tree, state: S, params: P) => run(grads, state, params, true) as readonly [P, S],
-  }
+  return fused((params) => reference.init(params), run)
 }

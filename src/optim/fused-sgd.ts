@@ -16,7 +16,7 @@ import { MIN_OPTIM_ELEMENTS, sgdStepWasm } from '../kernels/wasm/optim.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
-import { countOf, increment } from './internal.ts'
+import { countOf, fused, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
@@ -117,9 +117,5 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     // the params' structure (records may order their keys differently), as applyUpdates does.
     return [apply ? map2(params, outs, (_p, q) => q) : outs, next as unknown as S]
   }
-  return {
-    init: (params) => reference.init(params),
-    update: (grads, state, params) => run(grads, state, params, false),
-    updateAndApply: <P extends Tree>(grads: Tree, state: S, params: P) => run(grads, state, params, true) as readonly [P, S],
-  }
+  return fused((params) => reference.init(params), run)
 }

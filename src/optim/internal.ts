@@ -2,6 +2,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
+import type { GradientTransformation } from './transform.ts'
 
 /** The number held by a step-count scalar. */
 export const countOf = (count: Tensor): number => count.data[0] as number
@@ -25,3 +26,13 @@ export const zipTrees = <A extends Tree>(where: string, f: (...xs: Tensor[]) => 
     return f(x, ...others.map((ls) => ls[k] as Tensor))
   })
 }
+
+/**
+ * A fused optimizer from its one-pass step `run` (apply false: the updates; true: the new
+ * params) and the init of the chain it stands for, so its state has the chain's structure.
+ */
+export const fused = <S extends Tree>(init: (params: Tree) => S, run: (grads: Tree, state: S, params: Tree, apply: boolean) => readonly [Tree, S]): GradientTransformation<S> => ({
+  init,
+  update: (grads, state, params) => run(grads, state, params, false),
+  updateAndApply: <P extends Tree>(grads: Tree, state: S, params: P) => run(grads, state, params, true) as readonly [P, S],
+})
