@@ -5,10 +5,9 @@
  * same order, so the params, updates and states must agree bit for bit, special values
  * included, across part boundaries and odd sizes. (The steps always run on this thread.)
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { Data, Key, L, Loss, Optim, Schedule, T, Train, Tree, useThreads, withKernels } from '../src/index.ts'
 import { adamStepWasm, MIN_OPTIM_ELEMENTS, sgdStepWasm } from '../src/kernels/wasm/optim.ts'
-import { configureThreads, type ThreadSettings } from '../src/kernels/wasm/threads.ts'
 import { Compare } from '../laws/index.ts'
 
 const specials = [-Infinity, -Number.MAX_VALUE, -1.5, -5e-324, -0, 0, 5e-324, 1.5, Number.MAX_VALUE, Infinity, NaN]
@@ -65,14 +64,7 @@ const configs: [string, () => GT][] = [
 ]
 const sizes = [MIN_OPTIM_ELEMENTS, MIN_OPTIM_ELEMENTS + 1, 2 * 32768 + 5] // one part, odd, three parts (the last odd)
 
-let before: Readonly<ThreadSettings>
-beforeAll(async () => {
-  before = configureThreads()
-  expect(await useThreads(2)).toBe(true)
-  await useThreads(1)
-})
 afterAll(async () => {
-  configureThreads(before)
   await useThreads(1)
 })
 
