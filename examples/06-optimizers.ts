@@ -17,6 +17,9 @@ const optimizers: [string, Optim.GradientTransformation][] = [
   ['SGD + Nesterov', Optim.sgd({ lr: 0.05, momentum: 0.9, nesterov: true })],
   ['Adam', Optim.adam({ lr: 0.01 })],
   ['AdamW', Optim.adamw({ lr: 0.01, weightDecay: 1e-4 })],
+  ['AMSGrad', Optim.amsgrad({ lr: 0.01 })],
+  ['NAdam', Optim.nadam({ lr: 0.01 })],
+  ['Adamax', Optim.adamax({ lr: 0.02 })],
   ['RMSprop', Optim.rmsprop({ lr: 0.003 })],
   ['Adagrad', Optim.adagrad({ lr: 0.1 })],
 ]

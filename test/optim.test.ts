@@ -19,7 +19,12 @@ type GT = Optim.GradientTransformation
 //   βᵏ up to a transient factor. βᵏ = 0.01 at k = ⌈ln 0.01 / ln 0.9⌉ = 44: a factor 10 to spare.
 // - Adam, AdamW, RMSprop move each coordinate by about lr per step whatever the gradient's size
 //   (sign-like), so reaching a minimum 2 away takes 2/lr steps; we allow 4·2/lr, the rest for
-//   the overshoot to settle (Adam lr 0.05: 160; RMSprop lr 0.02: 400).
+//   the overshoot to settle (Adam lr 0.05: 160; RMSprop lr 0.02: 400). NAdam and Adamax move
+//   the same way (Adamax divides by max |g| rather than the RMS: still about lr per step), so
+//   they get Adam's 160. AMSGrad moves as Adam does while ν grows; once the gradients shrink
+//   near the minimum its denominator stays at the largest √ν̂ seen, so it settles like gradient
+//   descent at a rate of about lr/max|g| ≥ 0.05/8 per unit of a·(p - c): slower than Adam there,
+//   but the law's 10x reduction is reached well before that phase matters, and 160 steps pass.
 // - RMSprop with momentum β = 0.9 moves about lr/(1-β) = 0.1 per step: 4·2/0.1 = 80 steps.
 // - Adagrad lr 0.5: the first step moves each coordinate by lr; after it, the effective rate
 //   lr/√Σg² is at most lr/|g₁| and shrinks slowly, which makes it a stable gradient descent:
@@ -35,6 +40,9 @@ const transforms: [string, () => GT, CheckTransformOptions][] = [
   ['traceMomentum(0.9)', () => Optim.traceMomentum({ decay: 0.9 }), {}],
   ['traceMomentum(0.9, nesterov)', () => Optim.traceMomentum({ decay: 0.9, nesterov: true }), {}],
   ['scaleByAdam', () => Optim.scaleByAdam(), {}],
+  ['scaleByAmsgrad', () => Optim.scaleByAmsgrad(), {}],
+  ['scaleByNadam', () => Optim.scaleByNadam(), {}],
+  ['scaleByAdamax', () => Optim.scaleByAdamax(), {}],
   ['scaleByRms', () => Optim.scaleByRms(), {}],
   ['scaleByAdagrad', () => Optim.scaleByAdagrad({ initialAccumulator: 0.1 }), {}],
   ['addL2(0.01)', () => Optim.addL2(0.01), { zeroGradientsChangeNothing: false }],
@@ -52,6 +60,9 @@ const transforms: [string, () => GT, CheckTransformOptions][] = [
   ['adam', () => Optim.adam({ lr: 0.05 }), { descent: { steps: 160 } }],
   ['adam, warm-up + cosine lr', () => Optim.adam({ lr: Schedule.warmupCosine({ peak: 0.05, warmupSteps: 10, decaySteps: 1000 }) }), { descent: { steps: 170 } }],
   ['adamw', () => Optim.adamw({ lr: 0.05, weightDecay: 1e-3 }), { zeroGradientsChangeNothing: false, descent: { steps: 160 } }],
+  ['amsgrad', () => Optim.amsgrad({ lr: 0.05 }), { descent: { steps: 160 } }],
+  ['nadam', () => Optim.nadam({ lr: 0.05 }), { descent: { steps: 160 } }],
+  ['adamax', () => Optim.adamax({ lr: 0.05 }), { descent: { steps: 160 } }],
   ['rmsprop', () => Optim.rmsprop({ lr: 0.02 }), { descent: { steps: 400 } }],
   ['rmsprop, momentum', () => Optim.rmsprop({ lr: 0.01, momentum: 0.9 }), { descent: { steps: 80 } }],
   ['adagrad', () => Optim.adagrad({ lr: 0.5 }), { descent: { steps: 50 } }],
@@ -122,6 +133,81 @@ describe('worked examples', () => {
     expect(T.get(s[0].nu as T.Tensor, [0])).toBeCloseTo(0.00025, 15)
     expect(T.get(s[0].count, [])).toBe(1)
     expect(T.get(s[1].count, [])).toBe(1)
+  })
+
+  test('AMSGrad keeps the largest ν: lr 0.1, β₁ 0.9, β₂ 0.999, ε 1e-8, g = 0.5 then 0.01, from p = 1', () => {
+    // step 1 (t = 1): as Adam: μ = 0.05, ν = ν_max = 0.00025, u = 0.5/(0.5 + 1e-8);  p = 0.900000002
+    // step 2 (t = 2): μ = 0.045 + 0.001 = 0.046;  ν = 0.999·0.00025 + 0.001·0.0001 = 0.00024985 < ν_max
+    //   so ν_max stays 0.00025;  μ̂ = 0.046/0.19 = 0.2421052631…;  √(ν_max/0.001999) = 0.3536412473…
+    //   u = 0.6846058583…;  p = 0.900000002 - 0.06846058583… = 0.8315394161677…
+    //   (Adam, with ν itself: u = 0.6848113325…, p = 0.8315188687457…)
+    const opt = Optim.amsgrad({ lr: 0.1 })
+    const [p1, p2] = run(opt, T.tensor([1]), [T.tensor([0.5]), T.tensor([0.01])]).map(value)
+    expect(p1).toBeCloseTo(0.900000002, 14)
+    expect(p2).toBeCloseTo(0.8315394161677112, 13)
+    const s0 = opt.init(T.tensor([1]))
+    const s1 = opt.update(T.tensor([0.5]), s0, T.tensor([1]))[1]
+    const s2 = opt.update(T.tensor([0.01]), s1, T.tensor([1]))[1]
+    expect(T.get(s2[0].nu as T.Tensor, [0])).toBeCloseTo(0.00024985, 16)
+    expect(T.get(s2[0].nuMax as T.Tensor, [0])).toBeCloseTo(0.00025, 16)
+  })
+
+  test('NAdam looks one momentum step ahead: lr 0.1, β₁ 0.9, β₂ 0.999, ε 1e-8, g = 0.5 then -0.2, from p = 1', () => {
+    // step 1 (t = 1): μ = 0.05, ν = 0.00025;  μ̃ = 0.9·0.05/(1 - 0.9²) + 0.1·0.5/(1 - 0.9) = 0.2368421… + 0.5
+    //   = 0.7368421052…;  √(ν/0.001) = 0.5;  u = 1.4736841810…;  p = 0.8526315818947…
+    // step 2 (t = 2): μ = 0.025, ν = 0.00028975;  μ̃ = 0.9·0.025/(1 - 0.9³) + 0.1·(-0.2)/(1 - 0.9²)
+    //   = 0.0830258… - 0.1052631… = -0.0222373276…;  √(ν/0.001999) = 0.3807196…
+    //   u = -0.0584086620…;  p = 0.8526315818947 + 0.00584086620… = 0.8584724481008…
+    const [p1, p2] = run(Optim.nadam({ lr: 0.1 }), T.tensor([1]), [T.tensor([0.5]), T.tensor([-0.2])]).map(value)
+    expect(p1).toBeCloseTo(0.8526315818947368, 13)
+    expect(p2).toBeCloseTo(0.8584724481008762, 13)
+  })
+
+  test('Adamax divides by a decaying max of |g|: lr 0.1, β₁ 0.9, β₂ 0.999, ε 1e-8, g = 0.5 then -0.2, from p = 1', () => {
+    // step 1 (t = 1): μ = 0.05;  ν∞ = max(0, 0.5 + 1e-8) = 0.50000001;  u = (0.05/0.1)/0.50000001 = 0.99999998
+    //   p = 0.900000002
+    // step 2 (t = 2): μ = 0.025;  ν∞ = max(0.999·0.50000001, 0.2 + 1e-8) = 0.49950000999
+    //   u = (0.025/0.19)/0.49950000999 = 0.2634213107…;  p = 0.900000002 - 0.02634213107… = 0.8736578709…
+    const opt = Optim.adamax({ lr: 0.1 })
+    const [p1, p2] = run(opt, T.tensor([1]), [T.tensor([0.5]), T.tensor([-0.2])]).map(value)
+    expect(p1).toBeCloseTo(0.900000002, 14)
+    expect(p2).toBeCloseTo(0.8736578709215531, 13)
+    const s1 = opt.update(T.tensor([0.5]), opt.init(T.tensor([1])), T.tensor([1]))[1]
+    expect(T.get(s1[0].nuInf as T.Tensor, [0])).toBe(0.5 + 1e-8)
+  })
+
+  test('Adam and its variants match plain loops written from their formulas, over 20 steps of 5 coordinates', () => {
+    const b1 = 0.8, b2 = 0.95, eps = 1e-6, lr = 0.03
+    const grads = Array.from({ length: 20 }, (_, k) => Float64Array.from({ length: 5 }, (_, i) => Math.sin(3 * k + 7 * i) * (k % 4 === 3 ? 0.01 : 1)))
+    // one coordinate at a time: μ, ν and the variant's extra moment, then p -= lr·u
+    type Rule = (g: number, t: number, m: { mu: number; nu: number; extra: number }) => number
+    const rules: [string, GT, Rule][] = [
+      ['adam', Optim.adam({ lr, b1, b2, eps }) as GT, (_g, t, m) => m.mu / (1 - b1 ** t) / (Math.sqrt(m.nu / (1 - b2 ** t)) + eps)],
+      ['amsgrad', Optim.amsgrad({ lr, b1, b2, eps }) as GT, (_g, t, m) => {
+        m.extra = Math.max(m.extra, m.nu)
+        return m.mu / (1 - b1 ** t) / (Math.sqrt(m.extra / (1 - b2 ** t)) + eps)
+      }],
+      ['nadam', Optim.nadam({ lr, b1, b2, eps }) as GT, (g, t, m) => (b1 * (m.mu / (1 - b1 ** (t + 1))) + (1 - b1) * (g / (1 - b1 ** t))) / (Math.sqrt(m.nu / (1 - b2 ** t)) + eps)],
+      ['adamax', Optim.adamax({ lr, b1, b2, eps }) as GT, (g, t, m) => {
+        m.extra = Math.max(b2 * m.extra, Math.abs(g) + eps)
+        return m.mu / (1 - b1 ** t) / m.extra
+      }],
+    ]
+    for (const [name, opt, rule] of rules) {
+      const expected = Float64Array.from({ length: 5 }, (_, i) => {
+        let p = 1 - i / 4
+        const m = { mu: 0, nu: 0, extra: 0 }
+        grads.forEach((gs, k) => {
+          const g = gs[i]!
+          m.mu = b1 * m.mu + (1 - b1) * g
+          m.nu = b2 * m.nu + (1 - b2) * g * g
+          p -= lr * rule(g, k + 1, m)
+        })
+        return p
+      })
+      const got = run(opt, T.generate([5], (i) => 1 - i / 4), grads.map((g) => T.fromData([5], g))).at(-1) as T.Tensor
+      got.data.forEach((v, i) => expect(Math.abs(v - expected[i]!), `${name}, coordinate ${i}`).toBeLessThan(1e-13 * Math.max(1, Math.abs(expected[i]!))))
+    }
   })
 
   test('AdamW decays p by lr·λ·p on top of the Adam step', () => {
@@ -199,6 +285,11 @@ describe('bad hyper-parameters throw an OptimError naming the optimizer, the par
     ['adagrad eps -1', () => Optim.adagrad({ lr: 0.1, eps: -1 }), 'adagrad: eps must be finite and > 0, got -1'],
     ['traceMomentum decay 1', () => Optim.traceMomentum({ decay: 1 }), 'traceMomentum: decay must be in [0, 1), got 1'],
     ['scaleByAdam b1 NaN', () => Optim.scaleByAdam({ b1: NaN }), 'scaleByAdam: b1 must be in [0, 1), got NaN'],
+    ['amsgrad b2 1', () => Optim.amsgrad({ lr: 0.1, b2: 1 }), 'amsgrad: b2 must be in [0, 1), got 1'],
+    ['nadam eps -1', () => Optim.nadam({ lr: 0.1, eps: -1 }), 'nadam: eps must be finite and > 0, got -1'],
+    ['adamax lr 0', () => Optim.adamax({ lr: 0 }), 'adamax: lr must be finite and > 0, got 0'],
+    ['scaleByAdamax b1 -0.1', () => Optim.scaleByAdamax({ b1: -0.1 }), 'scaleByAdamax: b1 must be in [0, 1), got -0.1'],
+    ['scaleByNadam b2 NaN', () => Optim.scaleByNadam({ b2: NaN }), 'scaleByNadam: b2 must be in [0, 1), got NaN'],
     ['scaleByRms eps 0', () => Optim.scaleByRms({ eps: 0 }), 'scaleByRms: eps must be finite and > 0, got 0'],
     ['scaleByAdagrad initialAccumulator -1', () => Optim.scaleByAdagrad({ initialAccumulator: -1 }), 'scaleByAdagrad: initialAccumulator must be finite and >= 0, got -1'],
     ['scaleByLearningRate 0', () => Optim.scaleByLearningRate(0), 'scaleByLearningRate: lr must be finite and > 0, got 0'],
@@ -233,10 +324,14 @@ describe('trees that do not match fail with a TreeError naming the first differi
     ['sgd', Optim.sgd({ lr: 0.1, momentum: 0.9 })],
     ['adam', Optim.adam({ lr: 0.1 })],
     ['adamw', Optim.adamw({ lr: 0.1 })],
+    ['amsgrad', Optim.amsgrad({ lr: 0.1 })],
+    ['nadam', Optim.nadam({ lr: 0.1 })],
+    ['adamax', Optim.adamax({ lr: 0.1 })],
     ['rmsprop', Optim.rmsprop({ lr: 0.1 })],
     ['adagrad', Optim.adagrad({ lr: 0.1 })],
     ['traceMomentum', Optim.traceMomentum({ decay: 0.9 })],
     ['scaleByAdam', Optim.scaleByAdam()],
+    ['scaleByAmsgrad', Optim.scaleByAmsgrad()],
     ['clipByGlobalNorm', Optim.clipByGlobalNorm(1)],
     ['chain', Optim.chain(Optim.identity)],
   ]

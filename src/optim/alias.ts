@@ -7,6 +7,7 @@
  */
 import type { Tree } from '../tree.ts'
 import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamState } from './adaptive.ts'
+import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type AmsgradState } from './adam-variants.ts'
 import { momentum as momentumTrace } from './momentum.ts'
 import { fusedAdam } from './fused-adam.ts'
 import { fusedSgd } from './fused-sgd.ts'
@@ -110,6 +111,29 @@ export const adamw = (options: AdamwOptions): GradientTransformation<readonly [A
 /** adamw as the chain of small transforms it is defined by: the readable reference for the fused adamw. */
 export const adamwChain = ({ lr, b1, b2, eps, weightDecay = 1e-4 }: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> =>
   named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), decoupledDecay('adamw', weightDecay), learningRate('adamw', lr)))
+
+/**
+ * AMSGrad: chain(scaleByAmsgrad({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's
+ * `Adam(amsgrad=True)`.
+ * @example amsgrad({ lr: 1e-3 })
+ */
+export const amsgrad = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> =>
+  named('amsgrad', chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', lr)))
+
+/**
+ * NAdam: chain(scaleByNadam({ b1, b2, eps }), scaleByLearningRate(lr)), optax's `nadam`.
+ * @example nadam({ lr: 2e-3 })
+ */
+export const nadam = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> =>
+  named('nadam', chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', lr)))
+
+/**
+ * Adamax: chain(scaleByAdamax({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's and
+ * optax's `adamax`.
+ * @example adamax({ lr: 2e-3 })
+ */
+export const adamax = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> =>
+  named('adamax', chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', lr)))
 
 /** Options of rmsprop. */
 export interface RmspropOptions {

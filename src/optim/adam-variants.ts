@@ -1,0 +1,121 @@
+/**
+ * Three variants of Adam's direction, each a transform to chain before scaleByLearningRate, as
+ * scaleByAdam is. With t the step (1 for the first), μ = β₁μ + (1-β₁)g and ν = β₂ν + (1-β₂)g²
+ * as in Adam:
+ *
+ *   AMSGrad  ν_max = max(ν_max, ν)           u = (μ/(1-β₁ᵗ)) / (√(ν_max/(1-β₂ᵗ)) + ε)
+ *   NAdam    μ̃ = β₁·μ/(1-β₁ᵗ⁺¹) + (1-β₁)·g/(1-β₁ᵗ)      u = μ̃ / (√(ν/(1-β₂ᵗ)) + ε)
+ *   Adamax   ν∞ = max(β₂ν∞, |g| + ε)          u = (μ/(1-β₁ᵗ)) / ν∞
+ *
+ * AMSGrad never lets a coordinate's denominator shrink, so its steps never grow back after a
+ * burst of large gradients. NAdam looks one momentum step ahead, as Nesterov momentum does.
+ * Adamax replaces the root-mean-square by a decaying maximum of |g| (the ∞-norm).
+ */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { zerosLike, type Tree } from '../tree.ts'
+import type { AdamOptions, AdamState } from './adaptive.ts'
+import { countOf, increment, zipTrees } from './internal.ts'
+import { checkGrads, type GradientTransformation } from './transform.ts'
+import { positive, unitInterval } from './validate.ts'
+
+/** The checked β₁, β₂ and ε (defaults: Kingma & Ba's). */
+const betas = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): { b1: number; b2: number; eps: number } => {
+  unitInterval(where, 'b1', b1)
+  unitInterval(where, 'b2', b2)
+  positive(where, 'eps', eps)
+  return { b1, b2, eps }
+}
+
+/** μ = β₁μ + (1-β₁)g, leaf by leaf, as scaleByAdam computes it. */
+const firstMoment = (at: string, b1: number, grads: Tree, mu: Tree): Tree =>
+  zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: mu })
+
+/** AMSGrad's state: Adam's, plus the running maximum of ν. */
+export type AmsgradState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree; readonly nuMax: Tree }
+
+/** scaleByAmsgrad under another name, so its errors name the alias that built it (internal). */
+export const amsgradMoments = (where: string, options: AdamOptions): GradientTransformation<AmsgradState> => {
+  const { b1, b2, eps } = betas(where, options)
+  const at = `${where}.update`
+  return {
+    init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params), nuMax: zerosLike(params) }),
+    update: (grads, state, params) => {
+      checkGrads(at, grads, params)
+      const t = countOf(state.count) + 1
+      const mu = firstMoment(at, b1, grads, state.mu)
+      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      const nuMax = zipTrees(at, (v, w) => T.zipWith(Math.max, w, v), nu, { what: 'nuMax', tree: state.nuMax })
+      const c1 = 1 - b1 ** t
+      const c2 = 1 - b2 ** t
+      const updates = zipTrees(at, (m, w) => T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w), mu, { what: 'nuMax', tree: nuMax })
+      return [updates, { count: increment(state.count), mu, nu, nuMax }]
+    },
+  }
+}
+
+/**
+ * AMSGrad (Reddi, Kale & Kumar 2018), as PyTorch's `Adam(amsgrad=True)` computes it: the
+ * running maximum is taken over the raw ν, then bias-corrected with the current step. (optax's
+ * `scale_by_amsgrad` takes the maximum over the bias-corrected ν̂ instead.)
+ * @example chain(scaleByAmsgrad(), scaleByLearningRate(1e-3)) // amsgrad({ lr: 1e-3 })
+ */
+export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformation<AmsgradState> => amsgradMoments('scaleByAmsgrad', options)
+
+/** scaleByNadam under another name, so its errors name the alias that built it (internal). */
+export const nadamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => {
+  const { b1, b2, eps } = betas(where, options)
+  const at = `${where}.update`
+  return {
+    init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
+    update: (grads, state, params) => {
+      checkGrads(at, grads, params)
+      const t = countOf(state.count) + 1
+      const mu = firstMoment(at, b1, grads, state.mu)
+      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      // the look-ahead: next step's bias-corrected momentum, with this gradient's share at this step's correction
+      const c1Next = 1 - b1 ** (t + 1)
+      const c1 = 1 - b1 ** t
+      const c2 = 1 - b2 ** t
+      const muTilde = zipTrees(at, (m, g) => T.zipWith((mi, gi) => b1 * (mi / c1Next) + (1 - b1) * (gi / c1), m, g), mu, { what: 'gradients', tree: grads })
+      const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / (Math.sqrt(vi / c2) + eps), m, v), muTilde, { what: 'nu', tree: nu })
+      return [updates, { count: increment(state.count), mu, nu }]
+    },
+  }
+}
+
+/**
+ * NAdam (Dozat 2016), as optax's `nadam` computes it: Adam with a Nesterov look-ahead on the
+ * first moment. Its state is Adam's. (PyTorch's `NAdam` also decays β₁ over the steps with a
+ * `momentum_decay` schedule, so its numbers differ.)
+ * @example chain(scaleByNadam(), scaleByLearningRate(2e-3)) // nadam({ lr: 2e-3 })
+ */
+export const scaleByNadam = (options: AdamOptions = {}): GradientTransformation<AdamState> => nadamMoments('scaleByNadam', options)
+
+/** Adamax's state: the step count, the first moment, and the decaying maximum of |g|. */
+export type AdamaxState = { readonly count: Tensor; readonly mu: Tree; readonly nuInf: Tree }
+
+/** scaleByAdamax under another name, so its errors name the alias that built it (internal). */
+export const adamaxMoments = (where: string, options: AdamOptions): GradientTransformation<AdamaxState> => {
+  const { b1, b2, eps } = betas(where, options)
+  const at = `${where}.update`
+  return {
+    init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nuInf: zerosLike(params) }),
+    update: (grads, state, params) => {
+      checkGrads(at, grads, params)
+      const t = countOf(state.count) + 1
+      const mu = firstMoment(at, b1, grads, state.mu)
+      const nuInf = zipTrees(at, (g, v) => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v), grads, { what: 'nuInf', tree: state.nuInf })
+      const c1 = 1 - b1 ** t
+      const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / vi, m, v), mu, { what: 'nuInf', tree: nuInf })
+      return [updates, { count: increment(state.count), mu, nuInf }]
+    },
+  }
+}
+
+/**
+ * Adamax (Kingma & Ba 2015, section 7.1), as PyTorch's `Adamax` and optax's `adamax` compute
+ * it: ε joins |g| inside the maximum, so the denominator is never 0.
+ * @example chain(scaleByAdamax(), scaleByLearningRate(2e-3)) // adamax({ lr: 2e-3 })
+ */
+export const scaleByAdamax = (options: AdamOptions = {}): GradientTransformation<AdamaxState> => adamaxMoments('scaleByAdamax', options)
