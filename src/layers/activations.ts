@@ -87,7 +87,9 @@ const reluBackward = (v: Float64Array, d: Float64Array): Float64Array => {
  * Special values: relu(−0) = relu(−∞) = +0, relu(+∞) = +∞, and NaN propagates (relu(NaN) =
  * NaN, as in PyTorch), so a NaN is reported where it first appears rather than hidden here.
  * The vjp is exactly 0 wherever x ≤ 0 or x is NaN, even when dy there is ±∞ or NaN (the
- * Jacobian entry is 0, as in PyTorch); where x > 0, dx = dy whatever dy is.
+ * Jacobian entry is 0, as in PyTorch for x ≤ 0); where x > 0, dx = dy whatever dy is. At a NaN
+ * x this is JAX's rule (dy where x > 0, else 0); PyTorch passes dy there (0 where x ≤ 0, else
+ * dy). The forward output is NaN either way, so training stops at that layer all the same.
  */
 export const relu: Layer<None, None, { readonly x: Tensor }> = define({
   name: 'relu',
