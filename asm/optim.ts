@@ -4,7 +4,8 @@
  * (src/kernels/wasm/optim.ts runs them). Each lane does the same floating-point operations, in
  * the same order, as the TypeScript loop does for one element. f64 add, multiply, divide and
  * square root are correctly rounded in WebAssembly as in JavaScript, so the results are the
- * same bits (test/optim-wasm.test.ts).
+ * same numbers (test/optim-wasm.test.ts); only a NaN's sign bit may differ, where NaNs of both
+ * signs meet.
  *
  *   SGD   d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)
  *   Adam  μ = β₁μ' + (1-β₁)g,  ν = β₂ν' + (1-β₂)g²,  d = μ/c1 / (√(ν/c2) + ε) (+ λp, AdamW),  u = -lr·d

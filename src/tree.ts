@@ -17,7 +17,8 @@ export class TreeError extends Error {
 export const isTensor = (t: unknown): t is Tensor =>
   typeof t === 'object' && t !== null && (t as { data?: unknown }).data instanceof Float64Array && Array.isArray((t as { shape?: unknown }).shape)
 
-const describe = (t: unknown): string =>
+/** What a value is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
+export const describe = (t: unknown): string =>
   isTensor(t) ? `a tensor ${T.showShape(t.shape)}` : Array.isArray(t) ? `an array of ${t.length}` : typeof t === 'object' && t !== null ? `a record {${Object.keys(t).join(', ')}}` : `${typeof t} ${String(t)}`
 
 /** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */

@@ -110,6 +110,13 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     expect(Compare.tensorsIdentical('nu', T.fromData([n], nu), sa[0].nu as T.Tensor)).toEqual({ holds: true })
   })
 
+  test('a trace without an array for the new trace (or the reverse) is refused before anything runs', () => {
+    const n = MIN_OPTIM_ELEMENTS
+    const settings = { rate: 0.1, lambda: 0, beta: 0.9, nesterov: false, apply: false }
+    expect(() => sgdStepWasm(tricky(n, 1), tricky(n, 2), tricky(n, 3), new Float64Array(n), undefined, settings)).toThrow('sgdStepWasm: give both the trace and the array for the new trace, or neither')
+    expect(() => sgdStepWasm(tricky(n, 1), tricky(n, 2), undefined, new Float64Array(n), new Float64Array(n), settings)).toThrow(/give both/)
+  })
+
   test('a step that does not fit in the memory cap writes nothing and says so (the caller runs the TypeScript loop)', () => {
     const n = MIN_OPTIM_ELEMENTS
     const out = new Float64Array(n).fill(7)

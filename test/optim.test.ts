@@ -501,7 +501,7 @@ describe('the fused adam and adamw are the chains they are defined by, bit for b
   test('a fused adam given a state of the wrong kind, or from another model, says so', () => {
     const p = { W: T.zeros([2]) }
     const opt = Optim.adam({ lr: 0.1 }) as GT
-    expect(() => opt.update(p, Optim.sgd({ lr: 0.1, momentum: 0.9 }).init(p), p)).toThrow(/^adam\.update: state\[0\] should be Adam's moments \{ count, mu, nu \}, got \["trace"\]$/)
+    expect(() => opt.update(p, Optim.sgd({ lr: 0.1, momentum: 0.9 }).init(p), p)).toThrow("adam.update: state[0] should be Adam's moments {count: a tensor [], mu, nu: trees like the params}, got {trace: a record {W}}")
     expect(() => (Optim.adamw({ lr: 0.1 }) as GT).update(p, opt.init(p), p)).toThrow("adamw.update: expected a state tuple of 3 (from adamw's init), got a tuple of 2")
     const other = opt.init({ W: T.zeros([3]) })
     expect(() => opt.update(p, other, p)).toThrow(/^adam\.update: mu does not have the gradients' structure, at W/)
@@ -543,8 +543,25 @@ describe('the fused sgd is the chain it is defined by, bit for bit', () => {
   test('a fused sgd given a state of the wrong kind says so', () => {
     const p = { W: T.zeros([2]) }
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
-    expect(() => opt.update(p, Optim.adam({ lr: 0.1 }).init(p) as never, p)).toThrow(/sgd\.update: state\[0\] should be the momentum buffer \{ trace \}/)
+    expect(() => opt.update(p, Optim.adam({ lr: 0.1 }).init(p) as never, p)).toThrow('sgd.update: state[0] should be the momentum buffer {trace: a tree like the params}, got {count: a tensor [], mu: a record {W}, nu: a record {W}}')
     expect(() => opt.update(p, [] as never, p)).toThrow('sgd.update: expected a state tuple of 2 (from sgd\'s init), got a tuple of 0')
+  })
+  test('a fused sgd given a null entry, or a count that is not a tensor (say, from JSON), says which', () => {
+    const p = { W: T.zeros([2]) }
+    const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+    expect(() => opt.update(p, [null, { count: T.scalar(0) }] as never, p)).toThrow('sgd.update: state[0] should be the momentum buffer {trace: a tree like the params}, got null')
+    expect(() => opt.updateAndApply!(p, [{ trace: p }, { count: 3 }] as never, p)).toThrow('sgd.updateAndApply: state[1] should be the step count {count: a tensor []}, got {count: number 3}')
+    expect(() => Optim.adamw({ lr: 0.1 }).updateAndApply!(p, [null, [], { count: T.scalar(0) }] as never, p)).toThrow("adamw.updateAndApply: state[0] should be Adam's moments {count: a tensor [], mu, nu: trees like the params}, got null")
+  })
+  test('a copy made by spreading does not carry the fused step: overriding update in the copy is what a step runs', () => {
+    const sgd = Optim.sgd({ lr: 0.1 })
+    let calls = 0
+    const mine: typeof sgd = { ...sgd, update: (g, s, p) => (calls++, sgd.update(g, s, p)) }
+    expect(mine.updateAndApply).toBeUndefined()
+    expect(sgd.updateAndApply).toBeTypeOf('function')
+    const p = { W: T.tensor([1, 2]) }
+    Optim.updateAndApply(mine, { W: T.tensor([1, 1]) }, mine.init(p), p)
+    expect(calls).toBe(1)
   })
   test('a fused sgd given a state from another model names the problem', () => {
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })

@@ -2,8 +2,8 @@
  * Which kernel family runs the heavy loops:
  * - 'reference': the whiteboard loops (gemmReference). Read them to learn; they are the oracle.
  * - 'js': the plain-TypeScript fast kernels (gemmBlocked: cache blocking, packed panels).
- * - 'wasm': the WebAssembly SIMD kernels (gemmWasm, the convolutions, and ReLU and max-pooling
- *   on big tensors). Where the engine lacks WebAssembly SIMD they run the 'js' kernels instead,
+ * - 'wasm': the WebAssembly SIMD kernels (gemmWasm, the convolutions, ReLU and max-pooling on
+ *   big tensors, and the fused sgd/adam/adamw steps on big parameter arrays). Where the engine lacks WebAssembly SIMD they run the 'js' kernels instead,
  *   with no error; `wasmSimdAvailable()` tells which.
  * - 'fast' (the default): the fastest family available here. Today that is 'wasm'.
  *
@@ -14,8 +14,9 @@
  *
  * Threads: the 'wasm' (and 'fast') GEMM, convolutions, ReLU and max-pooling run on two cores
  * (gemmWasm2 of ./wasm/threads.ts, and the parts of ./wasm/conv.ts and ./wasm/elementwise.ts:
- * one persistent worker on a shared WebAssembly.Memory). Their results are bit-identical to one thread. Two is the default: the
- * worker starts in the background at the first product big enough to split (until it is
+ * one persistent worker on a shared WebAssembly.Memory). Their results are bit-identical to
+ * one thread. (The optimizer steps always run on this thread.) Two is the default: the worker
+ * starts in the background at the first product big enough to split (until it is
  * ready, and where the engine cannot share memory, everything runs on one thread, with no
  * error). `useThreads(1)` keeps everything on this thread.
  *

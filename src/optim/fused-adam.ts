@@ -14,7 +14,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import * as T from '../tensor/index.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
 import type { AdamState } from './adaptive.ts'
-import { countOf, fused, increment } from './internal.ts'
+import { countOf, describeEntry, fused, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { inWasm } from './fused-sgd.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
@@ -81,21 +81,21 @@ const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdam
  * one-pass loop and adds updateAndApply.
  */
 export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, s: FusedAdamSettings): GradientTransformation<S> => {
-  const at = `${s.where}.update`
   const run = (grads: Tree, state: S, params: Tree, apply: boolean): readonly [Tree, S] => {
+    const at = `${s.where}.${apply ? 'updateAndApply' : 'update'}`
     checkGrads(at, grads, params)
     const parts = state as unknown as readonly Tree[]
     const expected = s.weightDecay === undefined ? 2 : 3
     if (!Array.isArray(parts) || parts.length !== expected) {
       throw new OptimError(`${at}: expected a state tuple of ${expected} (from ${s.where}'s init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
     }
-    const moments = parts[0] as Partial<AdamState>
-    const countState = parts[parts.length - 1] as Partial<CountState>
+    const moments = parts[0] as Partial<AdamState> | null
+    const countState = parts[parts.length - 1] as Partial<CountState> | null
     if (typeof moments !== 'object' || moments === null || !isTensor(moments.count) || moments.mu === undefined || moments.nu === undefined) {
-      throw new OptimError(`${at}: state[0] should be Adam's moments { count, mu, nu }, got ${JSON.stringify(Object.keys(moments ?? {}))}`)
+      throw new OptimError(`${at}: state[0] should be Adam's moments {count: a tensor [], mu, nu: trees like the params}, got ${describeEntry(moments)}`)
     }
     if (typeof countState !== 'object' || countState === null || !isTensor(countState.count)) {
-      throw new OptimError(`${at}: state[${expected - 1}] should be the step count { count }, got ${JSON.stringify(Object.keys(countState ?? {}))}`)
+      throw new OptimError(`${at}: state[${expected - 1}] should be the step count {count: a tensor []}, got ${describeEntry(countState)}`)
     }
     for (const [what, tree] of [['mu', moments.mu], ['nu', moments.nu]] as const) {
       const d = structureDiff(grads, tree)

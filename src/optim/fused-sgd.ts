@@ -16,7 +16,7 @@ import { MIN_OPTIM_ELEMENTS, sgdStepWasm } from '../kernels/wasm/optim.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
-import { countOf, fused, increment } from './internal.ts'
+import { countOf, describeEntry, fused, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
@@ -76,27 +76,29 @@ const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettin
 export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s: FusedSgdSettings): GradientTransformation<S> => {
   /** update (apply false) or updateAndApply (apply true): the same loop, writing u or p + u. */
   const run = (grads: Tree, state: S, params: Tree, apply: boolean): readonly [Tree, S] => {
-    checkGrads('sgd.update', grads, params)
+    const at = apply ? 'sgd.updateAndApply' : 'sgd.update'
+    checkGrads(at, grads, params)
     const parts = state as unknown as readonly Tree[]
     const hasL2 = s.weightDecay > 0
     const hasTrace = s.momentum > 0
     // The state must be what init gave: [[]?, { trace }?, { count }] (as the chain would check).
     const expected = Number(hasL2) + Number(hasTrace) + 1
     if (!Array.isArray(parts) || parts.length !== expected) {
-      throw new OptimError(`sgd.update: expected a state tuple of ${expected} (from sgd's init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
+      throw new OptimError(`${at}: expected a state tuple of ${expected} (from sgd's init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
     }
-    const traceState = hasTrace ? (parts[hasL2 ? 1 : 0] as { readonly trace?: Tree }) : undefined
-    const countState = parts[parts.length - 1] as Partial<CountState>
-    if (traceState !== undefined && (typeof traceState !== 'object' || traceState.trace === undefined)) {
-      throw new OptimError(`sgd.update: state[${hasL2 ? 1 : 0}] should be the momentum buffer { trace }, got ${JSON.stringify(Object.keys(traceState ?? {}))}`)
+    const traceAt = hasL2 ? 1 : 0
+    const traceState = hasTrace ? (parts[traceAt] as { readonly trace?: Tree } | null) : undefined
+    const countState = parts[parts.length - 1] as Partial<CountState> | null
+    if (traceState !== undefined && (typeof traceState !== 'object' || traceState === null || traceState.trace === undefined)) {
+      throw new OptimError(`${at}: state[${traceAt}] should be the momentum buffer {trace: a tree like the params}, got ${describeEntry(traceState)}`)
     }
-    if (typeof countState !== 'object' || countState.count === undefined || !isTensor(countState.count)) {
-      throw new OptimError(`sgd.update: state[${expected - 1}] should be the step count { count }, got ${JSON.stringify(Object.keys(countState ?? {}))}`)
+    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count)) {
+      throw new OptimError(`${at}: state[${expected - 1}] should be the step count {count: a tensor []}, got ${describeEntry(countState)}`)
     }
     const rate = s.rate(countOf(countState.count))
     if (traceState?.trace !== undefined) {
       const d = structureDiff(grads, traceState.trace)
-      if (d !== undefined) throw new TreeError(`sgd.update: the momentum buffer does not have the gradients' structure, ${d} (gradients vs buffer)`)
+      if (d !== undefined) throw new TreeError(`${at}: the momentum buffer does not have the gradients' structure, ${d} (gradients vs buffer)`)
     }
     const ps = leavesLike(grads, params)
     const ts = traceState?.trace === undefined ? undefined : leavesLike(grads, traceState.trace)

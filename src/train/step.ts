@@ -6,6 +6,9 @@
  *   backward  dp          = model.vjp(params, tape, dy)        (backprop: the chain rule)
  *   update    updates, o' = optimizer.update(dp, optState, params)
  *             params'     = params + updates
+ *
+ * (The update runs as Optim.updateAndApply, which does both lines in one pass where the
+ * optimizer is fused: sgd, adam, adamw. The numbers are the same.)
  */
 import * as Key from '../key.ts'
 import type { AnyLayer, Layer } from '../layer.ts'

@@ -4,8 +4,11 @@
  * TypeScript loop over Float64Arrays passed as arguments runs at about 2 ns per element here
  * (V8 re-checks each array on every access). The same loop in f64x2 SIMD, plus copying its
  * operands in and out (memcpy), takes less than half that time for a layer's weights. The
- * operations and their order are the TypeScript loop's, so the results are the same bits
- * (test/optim-wasm.test.ts).
+ * operations and their order are the TypeScript loop's, so the results are the same numbers
+ * (test/optim-wasm.test.ts): equal under Object.is, NaN where the loop gives NaN. (A NaN's
+ * sign bit may differ when NaNs of both signs meet: WebAssembly does not fix which one an
+ * operation passes on.) On the MNIST MLP's step (109,386 params), the SGD step took 0.26 ms,
+ * copies included, against 0.67 ms for the TypeScript loop (CPU profiles of 1,440 steps).
  *
  * They never use the worker: the loop is a small part of the time, and copying into the shared
  * memory runs at a fraction of the speed of copying into this thread's own (MNIST MLP, two
@@ -67,8 +70,14 @@ function runStep(op: number, flags: number, f64s: readonly number[], o: Operands
   const n = o.g.length
   const stride = align(n) * 8 // each operand padded to a multiple of 8 elements (so to even: no scalar tail)
   const arrays = [o.g, o.p, o.a, o.b, o.out, o.a2, o.b2]
-  const at = arrays.map((_, k) => JOB_BYTES + k * stride)
-  const end = JOB_BYTES + arrays.length * stride
+  // Only the operands the step has take room (plain SGD: g, p and out); the others' addresses
+  // are 0, and the flags keep the kernel from touching them.
+  let end = JOB_BYTES
+  const at = arrays.map((x) => {
+    if (x === undefined) return 0
+    end += stride
+    return end - stride
+  })
   const even = n + (n & 1)
   const parts = Math.max(1, Math.ceil(even / CHUNK))
   const runner = runnersFor(1, parts, 0).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
@@ -94,6 +103,7 @@ function runStep(op: number, flags: number, f64s: readonly number[], o: Operands
  * needs more than `maxBytes` of memory.
  */
 export function sgdStepWasm(g: Float64Array, p: Float64Array, tPrev: Float64Array | undefined, out: Float64Array, tOut: Float64Array | undefined, s: SgdStepSettings, maxBytes = Infinity): boolean {
+  if ((tPrev === undefined) !== (tOut === undefined)) throw new Error('sgdStepWasm: give both the trace and the array for the new trace, or neither')
   const flags = (s.apply ? APPLY : 0) | (s.lambda > 0 ? DECAY : 0) | (tPrev !== undefined ? TRACE : 0) | (s.nesterov ? NESTEROV : 0)
   return runStep(Op.sgdStep, flags, [s.rate, s.lambda, s.beta, 0, 0, 0, 0, 0, 0], { g, p, a: tPrev, b: undefined, out, a2: tOut, b2: undefined }, maxBytes)
 }
