@@ -54,6 +54,9 @@ describe('a training checkpoint resumes bit for bit', () => {
   const cases = [
     ['SGD, Nesterov momentum, weight decay, cosine schedule', Optim.sgd({ lr: Schedule.cosineDecay({ init: 0.1, steps: 60 }), momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
     ['Adam', Optim.adam({ lr: 0.01 })],
+    ['AdamW', Optim.adamw({ lr: 0.01, weightDecay: 1e-3 })],
+    ['AMSGrad', Optim.amsgrad({ lr: 0.01 })],
+    ['Adamax', Optim.adamax({ lr: 0.01 })],
   ] as const
   test.each(cases)('%s: stop mid-epoch, save, load, resume with fit = a run that never stopped', (_name, optimizer) => {
     const model = L.pipe(L.dense(12), L.relu, L.dense(3))
