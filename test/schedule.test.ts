@@ -24,6 +24,17 @@ const fixed: [string, Schedule.Schedule, ScheduleSpec][] = [
     Schedule.warmupCosine({ peak: 1e-3, warmupSteps: 100, decaySteps: 900, floor: 1e-5 }),
     { start: 0, decays: { from: 100 }, floor: 0, boundaries: [{ step: 100, value: 1e-3 }, { step: 1000, value: 1e-5 }, { step: 5000, value: 1e-5 }] },
   ],
+  ['polynomialDecay, power 2', Schedule.polynomialDecay({ init: 0.1, steps: 100, power: 2, floor: 0.001 }), { start: 0.1, decays: true, floor: 0.001, boundaries: [{ step: 50, value: 0.02575 }, { step: 100, value: 0.001 }, { step: 500, value: 0.001 }] }],
+  [
+    'oneCycle',
+    Schedule.oneCycle({ peak: 0.1, steps: 1000 }),
+    { start: 0.004, decays: { from: 300 }, floor: 4e-7, boundaries: [{ step: 300, value: 0.1 }, { step: 1000, value: 4e-7 }, { step: 3000, value: 4e-7 }] },
+  ],
+  [
+    'cosineRestarts, cycles of 10, 20, 40',
+    Schedule.cosineRestarts({ init: 0.1, period: 10, periodFactor: 2, floor: 0.01 }),
+    { start: 0.1, floor: 0.01, boundaries: [{ step: 10, value: 0.1 }, { step: 20, value: 0.055 }, { step: 30, value: 0.1 }, { step: 70, value: 0.1 }] },
+  ],
   [
     'join(exponential, constant)',
     Schedule.join([Schedule.exponentialDecay({ init: 1, rate: 0.1, steps: 100 }), Schedule.constant(0.1)], [100]),
@@ -79,6 +90,29 @@ describe('schedule laws hold for random hyper-parameters', () => {
       { start: vs[0] as number, decays: true, floor: vs[vs.length - 1] as number, boundaries: bs.flatMap((b, i) => [{ step: b - 1, value: vs[i] as number }, { step: b, value: vs[i + 1] as number }]) },
     ],
   )
+  property('polynomialDecay: starts at init, reaches the floor at steps and stays, decays', fc.tuple(rate, steps(500), fc.double({ min: 0.1, max: 5, noNaN: true }), fraction), ([init, n, power, f]) => [
+    Schedule.polynomialDecay({ init, steps: n, power, floor: f * init }),
+    { start: init, decays: true, floor: f * init, boundaries: [{ step: n, value: f * init }, { step: 2 * n, value: f * init }] },
+  ])
+  property(
+    'oneCycle: starts at peak/div, peaks at ⌊pctStart·steps⌋, ends at peak/(div·finalDiv), decays after the peak',
+    fc.tuple(rate, fc.integer({ min: 2, max: 2000 }), fc.double({ min: 0.01, max: 0.99, noNaN: true }), fc.double({ min: 1, max: 100, noNaN: true }), fc.double({ min: 1, max: 1e4, noNaN: true })),
+    ([peak, n, pct, div, finalDiv]) => {
+      const rise = Math.min(n - 1, Math.max(1, Math.floor(pct * n)))
+      return [
+        Schedule.oneCycle({ peak, steps: n, pctStart: pct, divFactor: div, finalDivFactor: finalDiv }),
+        { start: peak / div, decays: { from: rise }, floor: peak / div / finalDiv, boundaries: [{ step: rise, value: peak }, { step: n, value: peak / div / finalDiv }], tolerance: 1e-12 },
+      ]
+    },
+  )
+  property(
+    'cosineRestarts: init at step 0 and at every restart, never below the floor',
+    fc.tuple(rate, steps(50), fc.integer({ min: 1, max: 3 }), fraction),
+    ([init, period, factor, f]) => [
+      Schedule.cosineRestarts({ init, period, periodFactor: factor, floor: f * init }),
+      { start: init, floor: f * init, boundaries: [{ step: period, value: init }, { step: period + period * factor, value: init }] },
+    ],
+  )
   property(
     'warmupCosine (a join): from at 0, peak after the warm-up, floor after the decay, decays after the warm-up',
     fc.tuple(rate, fc.integer({ min: 0, max: 50 }), steps(500), fraction, fraction),
@@ -132,6 +166,42 @@ describe('worked values', () => {
     expect([0, 4, 5, 10, 15].map(s)).toEqual([1, 1, 0, 0.5, 1])
   })
 
+  test('polynomialDecay: (init - floor)·(1 - step/steps)^power + floor, optax\'s polynomial_schedule', () => {
+    expect(Schedule.polynomialDecay({ init: 1, steps: 100 })(25)).toBe(0.75)
+    expect(Schedule.polynomialDecay({ init: 1, steps: 100, power: 2 })(25)).toBe(0.5625) // 0.75²
+    expect(Schedule.polynomialDecay({ init: 0.1, steps: 100, power: 2, floor: 0.001 })(50)).toBeCloseTo(0.099 * 0.25 + 0.001, 17)
+    expect(Schedule.polynomialDecay({ init: 1, steps: 10, floor: 0.2 })(1e6)).toBe(0.2)
+  })
+
+  test('oneCycle: cosine up from peak/25 to peak over 30% of the steps, cosine down to peak/25/1e4 (optax\'s cosine_onecycle_schedule)', () => {
+    // optax: piecewise cosine interpolation, init peak/div, ×div at ⌊0.3·steps⌋, ×1/(div·finalDiv) at steps;
+    // cos-interpolation from a to b at fraction t: b + (a - b)·(1 + cos πt)/2
+    const cosInterp = (a: number, b: number, t: number) => b + ((a - b) * (1 + Math.cos(Math.PI * t))) / 2
+    const lr = Schedule.oneCycle({ peak: 0.1, steps: 1000 })
+    for (const step of [0, 1, 150, 299, 300, 301, 650, 999, 1000, 5000]) {
+      const expected = step < 300 ? cosInterp(0.004, 0.1, step / 300) : cosInterp(0.1, 4e-7, Math.min(step - 300, 700) / 700)
+      expect(lr(step)).toBeCloseTo(expected, 16)
+    }
+    expect(lr(0)).toBe(0.004)
+    expect(lr(300)).toBe(0.1)
+    expect(lr(1000)).toBe(0.004 / 1e4)
+  })
+
+  test('cosineRestarts: PyTorch\'s CosineAnnealingWarmRestarts, cycle lengths 10, 20, 40, ...', () => {
+    // PyTorch: n = ⌊log_Tm(t/T0·(Tm - 1) + 1)⌋, T_cur = t - T0·(Tmⁿ - 1)/(Tm - 1), T_i = T0·Tmⁿ;
+    // lr = η_min + (η_max - η_min)·(1 + cos(π·T_cur/T_i))/2
+    const T0 = 10, Tm = 2, max = 0.1, min = 0.01
+    const lr = Schedule.cosineRestarts({ init: max, period: T0, periodFactor: Tm, floor: min })
+    for (let t = 0; t < 300; t++) {
+      const n = Math.floor(Math.log((t / T0) * (Tm - 1) + 1) / Math.log(Tm) + 1e-12)
+      const cur = t - (T0 * (Tm ** n - 1)) / (Tm - 1)
+      const Ti = T0 * Tm ** n
+      expect(lr(t)).toBeCloseTo(min + ((max - min) * (1 + Math.cos((Math.PI * cur) / Ti))) / 2, 15)
+    }
+    const flat = Schedule.cosineRestarts({ init: 1, period: 4 })
+    ;[1, 0.5, 1, 0.5, 1, 0.5].forEach((v, i) => expect(flat([0, 2, 4, 6, 8, 1002][i]!)).toBeCloseTo(v, 15)) // period 4, no growth: restarts at 4, 8, ...
+  })
+
   test('warmupCosine: decaySteps counts the steps after the warm-up', () => {
     const s = Schedule.warmupCosine({ peak: 1e-3, warmupSteps: 100, decaySteps: 900 })
     expect(s(0)).toBe(0)
@@ -171,6 +241,14 @@ describe('bad schedule arguments throw an OptimError naming the schedule, the ar
     ['warmupCosine peak NaN', () => Schedule.warmupCosine({ peak: NaN, warmupSteps: 10, decaySteps: 10 }), 'warmupCosine: peak must be finite and >= 0, got NaN'],
     ['warmupCosine floor above peak', () => Schedule.warmupCosine({ peak: 1, warmupSteps: 10, decaySteps: 10, floor: 2 }), 'warmupCosine: floor must be <= peak (1), got 2'],
     ['warmupCosine warmupSteps -1', () => Schedule.warmupCosine({ peak: 1, warmupSteps: -1, decaySteps: 10 }), 'warmupCosine: warmupSteps must be an integer >= 0, got -1'],
+    ['polynomialDecay power 0', () => Schedule.polynomialDecay({ init: 1, steps: 10, power: 0 }), 'polynomialDecay: power must be finite and > 0, got 0'],
+    ['polynomialDecay floor above init', () => Schedule.polynomialDecay({ init: 1, steps: 10, floor: 1.5 }), 'polynomialDecay: floor must be <= init (1), got 1.5'],
+    ['oneCycle steps 1', () => Schedule.oneCycle({ peak: 1, steps: 1 }), 'oneCycle: steps must be an integer >= 2, got 1'],
+    ['oneCycle pctStart 1', () => Schedule.oneCycle({ peak: 1, steps: 10, pctStart: 1 }), 'oneCycle: pctStart must be in (0, 1), got 1'],
+    ['oneCycle peak 0', () => Schedule.oneCycle({ peak: 0, steps: 10 }), 'oneCycle: peak must be finite and > 0, got 0'],
+    ['oneCycle divFactor 0.5', () => Schedule.oneCycle({ peak: 1, steps: 10, divFactor: 0.5 }), 'oneCycle: divFactor must be finite and >= 1, got 0.5'],
+    ['cosineRestarts periodFactor 1.5', () => Schedule.cosineRestarts({ init: 1, period: 10, periodFactor: 1.5 }), 'cosineRestarts: periodFactor must be an integer >= 1, got 1.5'],
+    ['cosineRestarts period 0', () => Schedule.cosineRestarts({ init: 1, period: 0 }), 'cosineRestarts: period must be an integer >= 1, got 0'],
     ['a negative step', () => Schedule.cosineDecay({ init: 1, steps: 10 })(-1), 'cosineDecay: step must be finite and >= 0, got -1'],
     ['a NaN step', () => Schedule.constant(1)(NaN), 'constant: step must be finite and >= 0, got NaN'],
   ]

@@ -139,8 +139,11 @@ function cosine(where: string, init: number, steps: number, floor: number, names
   positiveInteger(where, names.steps, steps)
   nonNegative(where, 'floor', floor)
   atMost(where, 'floor', floor, names.init, init)
-  return checkedSteps(where, (step) => lerp(floor, init, 0.5 * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps))))
+  return checkedSteps(where, (step) => halfCosine(init, floor, Math.min(step, steps) / steps))
 }
+
+/** Half a cosine from a (at t = 0) to b (at t = 1), up or down: with w = ½(1 + cos πt), w·a + (1 - w)·b. */
+const halfCosine = (a: number, b: number, t: number): number => lerp(b, a, 0.5 * (1 + Math.cos(Math.PI * t)))
 
 /** Options of linearWarmup. */
 export interface LinearWarmupOptions {
@@ -219,4 +222,112 @@ export const warmupCosine = ({ peak, warmupSteps, decaySteps, floor = 0, from = 
   atMost(where, 'from', from, 'peak', peak)
   const decay = cosine(where, peak, decaySteps, floor, { init: 'peak', steps: 'decaySteps' })
   return warmupSteps === 0 ? decay : join([ramp(where, from, peak, warmupSteps, { to: 'peak', steps: 'warmupSteps' }), decay], [warmupSteps])
+}
+
+/** Options of polynomialDecay. */
+export interface PolynomialDecayOptions {
+  /** Value at step 0, >= 0. */
+  readonly init: number
+  /** Steps to reach the floor, an integer >= 1; the value stays at the floor after. */
+  readonly steps: number
+  /** The exponent, > 0 (default 1: a straight line). */
+  readonly power?: number
+  /** Absolute value reached at `steps`, in [0, init] (default 0; optax's end_value). */
+  readonly floor?: number
+}
+
+/**
+ * From init down to floor along (1 - step/steps)^power, then the floor (optax's
+ * polynomial_schedule; PyTorch's PolynomialLR with floor 0): power 1 is a straight line, power 2
+ * drops fast and then flattens.
+ * @example polynomialDecay({ init: 1, steps: 100 })(25) // 0.75
+ */
+export const polynomialDecay = ({ init, steps, power = 1, floor = 0 }: PolynomialDecayOptions): Schedule => {
+  const where = 'polynomialDecay'
+  nonNegative(where, 'init', init)
+  positiveInteger(where, 'steps', steps)
+  if (!(typeof power === 'number' && Number.isFinite(power) && power > 0)) throw new OptimError(`${where}: power must be finite and > 0, got ${String(power)}`)
+  nonNegative(where, 'floor', floor)
+  atMost(where, 'floor', floor, 'init', init)
+  return checkedSteps(where, (step) => (init - floor) * (1 - Math.min(step, steps) / steps) ** power + floor)
+}
+
+/** Options of oneCycle. */
+export interface OneCycleOptions {
+  /** The highest value, reached at the end of the first phase, > 0. */
+  readonly peak: number
+  /** Length of the whole cycle, an integer >= 2; the value stays at its last after. */
+  readonly steps: number
+  /** Share of the steps spent rising, in (0, 1) (default 0.3): the peak is at ⌊pctStart·steps⌋, at least 1 and below steps. */
+  readonly pctStart?: number
+  /** The start is peak / divFactor, divFactor >= 1 (default 25). */
+  readonly divFactor?: number
+  /** The end is start / finalDivFactor, finalDivFactor >= 1 (default 1e4). */
+  readonly finalDivFactor?: number
+}
+
+/**
+ * The one-cycle policy (Smith & Topin 2017) with cosine phases, as optax's
+ * cosine_onecycle_schedule: half a cosine up from peak/divFactor to peak over the first
+ * ⌊pctStart·steps⌋ steps, then half a cosine down to peak/(divFactor·finalDivFactor) at `steps`.
+ * (PyTorch's OneCycleLR ends each phase one step earlier.)
+ * @example
+ * const lr = oneCycle({ peak: 0.1, steps: 1000 })
+ * lr(0) // 0.004;  lr(300) // 0.1;  lr(1000) // 4e-7
+ */
+export const oneCycle = ({ peak, steps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: OneCycleOptions): Schedule => {
+  const where = 'oneCycle'
+  if (!(typeof peak === 'number' && Number.isFinite(peak) && peak > 0)) throw new OptimError(`${where}: peak must be finite and > 0, got ${String(peak)}`)
+  if (!(typeof steps === 'number' && Number.isInteger(steps) && steps >= 2)) throw new OptimError(`${where}: steps must be an integer >= 2, got ${String(steps)}`)
+  if (!(typeof pctStart === 'number' && pctStart > 0 && pctStart < 1)) throw new OptimError(`${where}: pctStart must be in (0, 1), got ${String(pctStart)}`)
+  for (const [name, v] of [['divFactor', divFactor], ['finalDivFactor', finalDivFactor]] as const) {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 1)) throw new OptimError(`${where}: ${name} must be finite and >= 1, got ${String(v)}`)
+  }
+  const rise = Math.min(steps - 1, Math.max(1, Math.floor(pctStart * steps)))
+  const start = peak / divFactor
+  const end = start / finalDivFactor
+  return checkedSteps(where, (step) =>
+    step < rise ? halfCosine(start, peak, step / rise) : halfCosine(peak, end, Math.min(step - rise, steps - rise) / (steps - rise)),
+  )
+}
+
+/** Options of cosineRestarts. */
+export interface CosineRestartsOptions {
+  /** Value at step 0 and at every restart, >= 0. */
+  readonly init: number
+  /** Length of the first cycle, an integer >= 1. */
+  readonly period: number
+  /** Each cycle is this many times as long as the one before, an integer >= 1 (default 1). */
+  readonly periodFactor?: number
+  /** Absolute value each cycle decays towards, in [0, init] (default 0). */
+  readonly floor?: number
+}
+
+/**
+ * Cosine decay with warm restarts (SGDR, Loshchilov & Hutter 2017), as PyTorch's
+ * CosineAnnealingWarmRestarts: half a cosine from init towards floor over a cycle, then back to
+ * init; cycle i lasts period·periodFactorⁱ steps. Not monotone: it jumps back up at each restart.
+ * @example
+ * const lr = cosineRestarts({ init: 0.1, period: 10, periodFactor: 2 })
+ * lr(5) // 0.05;  lr(10) // 0.1 (restart; the next cycle lasts 20);  lr(20) // 0.05
+ */
+export const cosineRestarts = ({ init, period, periodFactor = 1, floor = 0 }: CosineRestartsOptions): Schedule => {
+  const where = 'cosineRestarts'
+  nonNegative(where, 'init', init)
+  positiveInteger(where, 'period', period)
+  positiveInteger(where, 'periodFactor', periodFactor)
+  nonNegative(where, 'floor', floor)
+  atMost(where, 'floor', floor, 'init', init)
+  return checkedSteps(where, (step) => {
+    // walk the cycles: at most about log(step / period) of them when they grow, one modulo when they do not
+    let t = step
+    let length = period
+    if (periodFactor === 1) t = step % period
+    else
+      while (t >= length) {
+        t -= length
+        length *= periodFactor
+      }
+    return halfCosine(init, floor, t / length)
+  })
 }
