@@ -49,6 +49,9 @@ const transforms: [string, () => GT, CheckTransformOptions][] = [
   ['addDecayedWeights(0.01)', () => Optim.addDecayedWeights(0.01), { zeroGradientsChangeNothing: false }],
   ['clipByGlobalNorm(1)', () => Optim.clipByGlobalNorm(1), {}],
   ['clipByValue(0.5)', () => Optim.clipByValue(0.5), {}],
+  ['masked(addDecayedWeights(0.1), weights only)', () => Optim.masked(Optim.addDecayedWeights(0.1), (path) => path.endsWith('W')), { zeroGradientsChangeNothing: false }],
+  ['masked(traceMomentum(0.9), leaves of rank 2)', () => Optim.masked(Optim.traceMomentum({ decay: 0.9 }), (_path, shape) => shape.length === 2), {}],
+  ['adam with decay masked to the weights', () => Optim.chain(Optim.scaleByAdam(), Optim.masked(Optim.addDecayedWeights(1e-3), (path) => path.endsWith('W')), Optim.scaleByLearningRate(0.05)), { zeroGradientsChangeNothing: false, descent: { steps: 160 } }],
   ['chain()', () => Optim.chain(), {}],
   ['chain(clipByValue, traceMomentum, scale)', () => Optim.chain(Optim.clipByValue(1), Optim.traceMomentum({ decay: 0.5 }), Optim.scale(-0.1)), {}],
   ['sgd', () => Optim.sgd({ lr: 0.5 }), { descent: { steps: sgdSteps, monotone: true } }],
@@ -208,6 +211,34 @@ describe('worked examples', () => {
       const got = run(opt, T.generate([5], (i) => 1 - i / 4), grads.map((g) => T.fromData([5], g))).at(-1) as T.Tensor
       got.data.forEach((v, i) => expect(Math.abs(v - expected[i]!), `${name}, coordinate ${i}`).toBeLessThan(1e-13 * Math.max(1, Math.abs(expected[i]!))))
     }
+  })
+
+  test('masked: weight decay on W only; b, gamma and beta pass through; the inner state holds only the picked leaves', () => {
+    const params = { layers: [{ W: T.tensor([[1, 2]]), b: T.tensor([3]) }, { gamma: T.tensor([4]), beta: T.tensor([5]) }] as const }
+    const grads = { layers: [{ b: T.tensor([0.5]), W: T.tensor([[1, 1]]) }, { beta: T.tensor([0.25]), gamma: T.tensor([2]) }] as const }
+    const opt = Optim.chain(Optim.masked(Optim.addDecayedWeights(0.5), (path) => path.endsWith('.W')), Optim.scaleByLearningRate(0.1))
+    const [u] = opt.update(grads, opt.init(params), params)
+    const l = u as typeof params
+    // W: -0.1·(g + 0.5·W) = -0.1·[1.5, 2];  b, gamma, beta: -0.1·g
+    expect([...l.layers[0].W.data]).toEqual([-0.1 * 1.5, -0.1 * 2])
+    expect([...l.layers[0].b.data, ...l.layers[1].gamma.data, ...l.layers[1].beta.data]).toEqual([-0.1 * 0.5, -0.1 * 2, -0.1 * 0.25])
+    const momentum = Optim.masked(Optim.traceMomentum({ decay: 0.9 }), (path) => path.endsWith('.W'))
+    const s0 = momentum.init(params) as { trace: Tree.Tree }
+    expect(Tree.leaves(s0.trace).map((t) => t.shape)).toEqual([[1, 2]]) // one trace, for W alone
+  })
+
+  test('masked clipByGlobalNorm measures the picked leaves only', () => {
+    const params = { W: T.tensor([0, 0]), b: T.tensor([0]) }
+    const grads = { W: T.tensor([3, 4]), b: T.tensor([100]) }
+    const [u] = Optim.masked(Optim.clipByGlobalNorm(1), (path) => path === 'W').update(grads, [], params)
+    expect([...(u as typeof grads).W.data]).toEqual([3 * (1 / 5), 4 * (1 / 5)]) // ‖W‖ = 5, not ‖(W, b)‖
+    expect([...(u as typeof grads).b.data]).toEqual([100])
+  })
+
+  test('masked: a select that is not a function, or returns no boolean, is a clear error', () => {
+    expect(() => Optim.masked(Optim.identity, 'W' as never)).toThrow('masked: select must be a function (path, shape) => boolean, got string')
+    expect(() => Optim.masked(Optim.identity, (() => 1) as never).init({ W: T.zeros([1]) })).toThrow('masked: select must return true or false, got number 1 for W')
+    expect(() => Optim.masked({} as never, () => true)).toThrow('masked: the transform to mask must be a gradient transformation { init, update }')
   })
 
   test('AdamW decays p by lr·λ·p on top of the Adam step', () => {

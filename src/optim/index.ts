@@ -16,6 +16,7 @@ export { scaleByAdam, scaleByRms, scaleByAdagrad, type AdamState, type AdamOptio
 export { scaleByAmsgrad, scaleByNadam, scaleByAdamax, type AmsgradState, type AdamaxState } from './adam-variants.ts'
 export { addL2, addDecayedWeights } from './weight-decay.ts'
 export { clipByGlobalNorm, clipByValue, globalNorm } from './clip.ts'
+export { masked, type Select } from './masked.ts'
 export { sgd, sgdChain, adam, adamChain, adamw, adamwChain, amsgrad, nadam, adamax, rmsprop, adagrad, type SgdOptions, type AdamAliasOptions, type AdamwOptions, type RmspropOptions, type AdagradAliasOptions } from './alias.ts'
 export { OptimError } from './validate.ts'
 export type { Schedule } from './schedule.ts'
