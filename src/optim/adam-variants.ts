@@ -14,37 +14,23 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
-import type { AdamOptions, AdamState } from './adaptive.ts'
+import { adamBetas, adamMomentsOf, type AdamOptions, type AdamState } from './adaptive.ts'
 import { countOf, increment, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
-import { positive, unitInterval } from './validate.ts'
-
-/** The checked β₁, β₂ and ε (defaults: Kingma & Ba's). */
-const betas = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): { b1: number; b2: number; eps: number } => {
-  unitInterval(where, 'b1', b1)
-  unitInterval(where, 'b2', b2)
-  positive(where, 'eps', eps)
-  return { b1, b2, eps }
-}
-
-/** μ = β₁μ + (1-β₁)g, leaf by leaf, as scaleByAdam computes it. */
-const firstMoment = (at: string, b1: number, grads: Tree, mu: Tree): Tree =>
-  zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: mu })
 
 /** AMSGrad's state: Adam's, plus the running maximum of ν. */
 export type AmsgradState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree; readonly nuMax: Tree }
 
 /** scaleByAmsgrad under another name, so its errors name the alias that built it (internal). */
 export const amsgradMoments = (where: string, options: AdamOptions): GradientTransformation<AmsgradState> => {
-  const { b1, b2, eps } = betas(where, options)
+  const { b1, b2, eps } = adamBetas(where, options)
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params), nuMax: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
       const t = countOf(state.count) + 1
-      const mu = firstMoment(at, b1, grads, state.mu)
-      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
       const nuMax = zipTrees(at, (v, w) => T.zipWith(Math.max, w, v), nu, { what: 'nuMax', tree: state.nuMax })
       const c1 = 1 - b1 ** t
       const c2 = 1 - b2 ** t
@@ -64,15 +50,14 @@ export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformatio
 
 /** scaleByNadam under another name, so its errors name the alias that built it (internal). */
 export const nadamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => {
-  const { b1, b2, eps } = betas(where, options)
+  const { b1, b2, eps } = adamBetas(where, options)
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
       const t = countOf(state.count) + 1
-      const mu = firstMoment(at, b1, grads, state.mu)
-      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
       // the look-ahead: next step's bias-corrected momentum, with this gradient's share at this step's correction
       const c1Next = 1 - b1 ** (t + 1)
       const c1 = 1 - b1 ** t
@@ -97,14 +82,14 @@ export type AdamaxState = { readonly count: Tensor; readonly mu: Tree; readonly 
 
 /** scaleByAdamax under another name, so its errors name the alias that built it (internal). */
 export const adamaxMoments = (where: string, options: AdamOptions): GradientTransformation<AdamaxState> => {
-  const { b1, b2, eps } = betas(where, options)
+  const { b1, b2, eps } = adamBetas(where, options)
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nuInf: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
       const t = countOf(state.count) + 1
-      const mu = firstMoment(at, b1, grads, state.mu)
+      const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }) // Adam's μ
       const nuInf = zipTrees(at, (g, v) => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v), grads, { what: 'nuInf', tree: state.nuInf })
       const c1 = 1 - b1 ** t
       const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / vi, m, v), mu, { what: 'nuInf', tree: nuInf })

@@ -23,11 +23,23 @@ export interface AdamOptions {
   readonly eps?: number
 }
 
-/** scaleByAdam under another name, so its errors name the alias that built it (internal). */
-export const adamMoments = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): GradientTransformation<AdamState> => {
+/** The checked β₁, β₂ and ε, with Kingma & Ba's defaults (internal: Adam's variants share them). */
+export const adamBetas = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): { b1: number; b2: number; eps: number } => {
   unitInterval(where, 'b1', b1)
   unitInterval(where, 'b2', b2)
   positive(where, 'eps', eps)
+  return { b1, b2, eps }
+}
+
+/** Adam's running moments, leaf by leaf: μ = β₁μ + (1-β₁)g, ν = β₂ν + (1-β₂)g² (internal: Adam's variants share them). */
+export const adamMomentsOf = (at: string, b1: number, b2: number, grads: Tree, state: { readonly mu: Tree; readonly nu: Tree }): { mu: Tree; nu: Tree } => ({
+  mu: zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }),
+  nu: zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu }),
+})
+
+/** scaleByAdam under another name, so its errors name the alias that built it (internal). */
+export const adamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => {
+  const { b1, b2, eps } = adamBetas(where, options)
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
@@ -35,8 +47,7 @@ export const adamMoments = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }:
       checkGrads(at, grads, params)
       const t = countOf(state.count) + 1
       // μ = β₁μ + (1-β₁)g,  ν = β₂ν + (1-β₂)g²
-      const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu })
-      const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu })
+      const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
       // bias correction: μ̂ = μ / (1-β₁ᵗ), ν̂ = ν / (1-β₂ᵗ); u = μ̂ / (√ν̂ + ε)
       const c1 = 1 - b1 ** t
       const c2 = 1 - b2 ** t
