@@ -19,6 +19,8 @@ const MAXPOOL_2X2_FORWARD = 4
 const MAXPOOL_BACKWARD = 5
 const SGD_STEP = 6
 const ADAM_STEP = 7
+const RMSPROP_STEP = 8
+const ADAGRAD_STEP = 9
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -26,5 +28,5 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == RELU_FORWARD || op == RELU_BACKWARD) reluPart(job, index, op == RELU_BACKWARD)
   else if (op == MAXPOOL_2X2_FORWARD) maxPool2x2Part(job, index)
   else if (op == MAXPOOL_BACKWARD) maxPoolBackwardPart(job, index)
-  else if (op == SGD_STEP || op == ADAM_STEP) optimPart(job, index, op == ADAM_STEP)
+  else if (op >= SGD_STEP && op <= ADAGRAD_STEP) optimPart(job, index, op - SGD_STEP)
 }

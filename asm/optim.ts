@@ -7,9 +7,11 @@
  * same numbers (test/optim-wasm.test.ts); only a NaN's sign bit may differ, where NaNs of both
  * signs meet.
  *
- *   SGD   d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)
- *   Adam  μ = β₁μ' + (1-β₁)g,  ν = β₂ν' + (1-β₂)g²,  d = μ/c1 / (√(ν/c2) + ε) (+ λp, AdamW),  u = -lr·d
- *   both  out = u, or p + u (the new params) when the step applies its updates
+ *   SGD      d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)
+ *   Adam     μ = β₁μ' + (1-β₁)g,  ν = β₂ν' + (1-β₂)g²,  d = μ/c1 / (√(ν/c2) + ε) (+ λp, AdamW),  u = -lr·d
+ *   RMSprop  ν = ρν' + (1-ρ)g²,  d = g / (√ν + ε),  then (with momentum) t = d + βt', d = t;  u = -lr·d
+ *   Adagrad  Σ = Σ' + g²,  d = g / (√Σ + ε),  u = -lr·d
+ *   all      out = u, or p + u (the new params) when the step applies its updates
  *
  * One call runs one part: elements [part·chunk, min(n', (part + 1)·chunk)), where n' is n rounded
  * up to even. The caller pads every array to even length, so there is no scalar tail; the
@@ -22,25 +24,31 @@ const O_CHUNK = 1 //  elements per part (even)
 const O_FLAGS = 2 //  the FLAG_* bits
 const O_G = 3 //      byte addresses: the gradient g,
 const O_P = 4 //      the params p,
-const O_A = 5 //      the trace t' (SGD) or μ' (Adam), in,
-const O_B = 6 //      ν' (Adam), in,
+const O_A = 5 //      the trace t' (SGD, RMSprop) or μ' (Adam), in,
+const O_B = 6 //      ν' (Adam, RMSprop) or Σ' (Adagrad), in,
 const O_OUT = 7 //    u, or p + u,
 const O_A2 = 8 //     the new t or μ,
-const O_B2 = 9 //     the new ν
+const O_B2 = 9 //     the new ν or Σ
 const F_RATE = 0 //   lr (the step's; the loop multiplies by -lr)
 const F_LAMBDA = 1 // λ: SGD's L2 penalty, AdamW's decoupled decay
-const F_B1 = 2 //     SGD's momentum β; Adam's β₁
-const F_B2 = 3 //     Adam's β₂
+const F_B1 = 2 //     SGD's and RMSprop's momentum β; Adam's β₁
+const F_B2 = 3 //     Adam's β₂; RMSprop's ρ
 const F_A1 = 4 //     1 - β₁
-const F_A2 = 5 //     1 - β₂
+const F_A2 = 5 //     1 - β₂; 1 - ρ
 const F_C1 = 6 //     1 - β₁ᵗ
 const F_C2 = 7 //     1 - β₂ᵗ
 const F_EPS = 8 //    ε
 
 const FLAG_APPLY = 1 //    write p + u, not u
 const FLAG_DECAY = 2 //    add λp (SGD: to g, first; AdamW: to Adam's direction)
-const FLAG_TRACE = 4 //    SGD with momentum (a trace in and out)
+const FLAG_TRACE = 4 //    SGD or RMSprop with momentum (a trace in and out)
 const FLAG_NESTEROV = 8 // SGD: step along d + βt
+
+// The steps (asm/index.ts's ops SGD_STEP .. ADAGRAD_STEP, in this order).
+export const SGD = 0
+export const ADAM = 1
+export const RMSPROP = 2
+export const ADAGRAD = 3
 
 @inline function field(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2))
@@ -50,8 +58,8 @@ const FLAG_NESTEROV = 8 // SGD: step along d + βt
   return v128.load64_splat(job + 64 + (<usize>i << 3))
 }
 
-/** Part `part` of the SGD step (adam false) or the Adam step (adam true) of the job at `job`. */
-export function optimPart(job: usize, part: i32, adam: bool): void {
+/** Part `part` of the step `step` (SGD, ADAM, RMSPROP or ADAGRAD) of the job at `job`. */
+export function optimPart(job: usize, part: i32, step: i32): void {
   const n = field(job, O_N)
   const chunk = field(job, O_CHUNK)
   const flags = field(job, O_FLAGS)
@@ -69,19 +77,30 @@ export function optimPart(job: usize, part: i32, adam: bool): void {
     const gi = v128.load(g + o)
     const pi = v128.load(p + o)
     let d: v128
-    if (adam) {
+    if (step == ADAM) {
       const m = f64x2.add(f64x2.mul(b1, v128.load(a + o)), f64x2.mul(a1, gi))
       const v = f64x2.add(f64x2.mul(b2v, v128.load(b + o)), f64x2.mul(a2v, f64x2.mul(gi, gi)))
       v128.store(a2 + o, m)
       v128.store(b2 + o, v)
       d = f64x2.div(f64x2.div(m, c1), f64x2.add(f64x2.sqrt(f64x2.div(v, c2)), eps))
       if (decay) d = f64x2.add(d, f64x2.mul(lambda, pi))
-    } else {
+    } else if (step == SGD) {
       d = decay ? f64x2.add(gi, f64x2.mul(lambda, pi)) : gi
       if (trace) {
         const t = f64x2.add(d, f64x2.mul(b1, v128.load(a + o)))
         v128.store(a2 + o, t)
         d = nesterov ? f64x2.add(d, f64x2.mul(b1, t)) : t
+      }
+    } else {
+      const g2 = f64x2.mul(gi, gi)
+      const prev = v128.load(b + o)
+      const v = step == ADAGRAD ? f64x2.add(prev, g2) : f64x2.add(f64x2.mul(b2v, prev), f64x2.mul(a2v, g2))
+      v128.store(b2 + o, v)
+      d = f64x2.div(gi, f64x2.add(f64x2.sqrt(v), eps))
+      if (trace) {
+        const t = f64x2.add(d, f64x2.mul(b1, v128.load(a + o)))
+        v128.store(a2 + o, t)
+        d = t
       }
     }
     const u = f64x2.mul(negRate, d)

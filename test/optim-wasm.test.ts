@@ -60,6 +60,9 @@ const configs: [string, () => GT][] = [
   ['adam', () => Optim.adam({ lr: 1e-3 }) as GT],
   ['adam, b1 0.5, b2 0.9, eps 1e-3', () => Optim.adam({ lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
   ['adamw', () => Optim.adamw({ lr: 1e-3 }) as GT],
+  ['rmsprop', () => Optim.rmsprop({ lr: 1e-3 })],
+  ['rmsprop, momentum 0.9, ρ 0.5', () => Optim.rmsprop({ lr: 1e-2, momentum: 0.9, decay: 0.5 })],
+  ['adagrad, Σ₀ 0.1', () => Optim.adagrad({ lr: 0.1, initialAccumulator: 0.1 }) as GT],
   ['adamw, λ 0, warm-up lr', () => Optim.adamw({ lr: Schedule.linearWarmup({ from: 0.001, to: 0.01, steps: 2 }), weightDecay: 0 }) as GT],
 ]
 const sizes = [MIN_OPTIM_ELEMENTS, MIN_OPTIM_ELEMENTS + 1, 2 * 32768 + 5] // one part, odd, three parts (the last odd)

@@ -509,7 +509,7 @@ describe('the laws reject broken transforms', () => {
   })
 })
 
-describe('the fused adam and adamw are the chains they are defined by, bit for bit', () => {
+describe('the fused adam, adamw, rmsprop and adagrad are the chains they are defined by, bit for bit', () => {
   const configs: [string, () => GT, () => GT][] = [
     ['adam, defaults', () => Optim.adam({ lr: 0.05 }) as GT, () => Optim.adamChain({ lr: 0.05 }) as GT],
     ['adam, b1 0.5, b2 0.9, eps 1e-3, warm-up + cosine lr', () => Optim.adam({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.adamChain({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
@@ -517,6 +517,10 @@ describe('the fused adam and adamw are the chains they are defined by, bit for b
     ['adamw, defaults', () => Optim.adamw({ lr: 0.05 }) as GT, () => Optim.adamwChain({ lr: 0.05 }) as GT],
     ['adamw, λ 0', () => Optim.adamw({ lr: 0.05, weightDecay: 0 }) as GT, () => Optim.adamwChain({ lr: 0.05, weightDecay: 0 }) as GT],
     ['adamw, λ 0.1, b2 0.99', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT],
+    ['rmsprop, defaults', () => Optim.rmsprop({ lr: 0.01 }) as GT, () => Optim.rmspropChain({ lr: 0.01 }) as GT],
+    ['rmsprop, momentum 0.9, ρ 0.5, ε 1e-3, cosine lr', () => Optim.rmsprop({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT, () => Optim.rmspropChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT],
+    ['adagrad, defaults', () => Optim.adagrad({ lr: 0.1 }) as GT, () => Optim.adagradChain({ lr: 0.1 }) as GT],
+    ['adagrad, Σ₀ 0.1, ε 1e-3', () => Optim.adagrad({ lr: 0.1, initialAccumulator: 0.1, eps: 1e-3 }) as GT, () => Optim.adagradChain({ lr: 0.1, initialAccumulator: 0.1, eps: 1e-3 }) as GT],
   ]
   for (const [name, fusedOf, chainOf] of configs) {
     test(`${name}: same updates and same states at every step`, () =>

@@ -3,8 +3,9 @@
  * - 'reference': the whiteboard loops (gemmReference). Read them to learn; they are the oracle.
  * - 'js': the plain-TypeScript fast kernels (gemmBlocked: cache blocking, packed panels).
  * - 'wasm': the WebAssembly SIMD kernels (gemmWasm, the convolutions, ReLU and max-pooling on
- *   big tensors, and the fused sgd/adam/adamw steps on big parameter arrays). Where the engine lacks WebAssembly SIMD they run the 'js' kernels instead,
- *   with no error; `wasmSimdAvailable()` tells which.
+ *   big tensors, and the fused optimizer steps on big parameter arrays). Where the engine lacks
+ *   WebAssembly SIMD they run the 'js' kernels instead, with no error; `wasmSimdAvailable()`
+ *   tells which.
  * - 'fast' (the default): the fastest family available here. Today that is 'wasm'.
  *
  * The promise is agreement within 1e-12 relative (property tests hold every family to the

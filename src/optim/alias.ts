@@ -10,6 +10,7 @@ import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamSt
 import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type AmsgradState } from './adam-variants.ts'
 import { momentum as momentumTrace } from './momentum.ts'
 import { fusedAdam } from './fused-adam.ts'
+import { fusedRms } from './fused-rms.ts'
 import { fusedSgd } from './fused-sgd.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
@@ -149,9 +150,16 @@ export interface RmspropOptions {
 
 /**
  * RMSprop, PyTorch's form: chain(scaleByRms({ decay, eps }), traceMomentum(β)?, scaleByLearningRate(lr)).
+ * Runs fused (one pass per leaf, see fused-rms.ts), with the chain's numbers bit for bit.
  * @example rmsprop({ lr: 1e-3, momentum: 0.9 })
  */
-export const rmsprop = ({ lr, decay, eps, momentum = 0 }: RmspropOptions): GradientTransformation<readonly Tree[]> => {
+export const rmsprop = (options: RmspropOptions): GradientTransformation<readonly Tree[]> => {
+  const { lr, decay = 0.9, eps = 1e-8, momentum = 0 } = options
+  return fusedRms(rmspropChain(options), { rate: rateAt('rmsprop', lr), decay, eps, momentum })
+}
+
+/** rmsprop as the chain of small transforms it is defined by: the readable reference for the fused rmsprop. */
+export const rmspropChain = ({ lr, decay, eps, momentum = 0 }: RmspropOptions): GradientTransformation<readonly Tree[]> => {
   const rms = rmsScaling('rmsprop', { decay, eps })
   unitInterval('rmsprop', 'momentum', momentum)
   const parts: GradientTransformation[] = [rms]
@@ -172,7 +180,14 @@ export interface AdagradAliasOptions {
 
 /**
  * Adagrad (Duchi et al. 2011): chain(scaleByAdagrad({ eps }), scaleByLearningRate(lr)).
+ * Runs fused, like rmsprop.
  * @example adagrad({ lr: 0.1 })
  */
-export const adagrad = ({ lr, eps, initialAccumulator }: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> =>
+export const adagrad = (options: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> => {
+  const { lr, eps = 1e-10 } = options
+  return fusedRms(adagradChain(options), { rate: rateAt('adagrad', lr), decay: undefined, eps, momentum: 0 })
+}
+
+/** adagrad as the chain of small transforms it is defined by: the readable reference for the fused adagrad. */
+export const adagradChain = ({ lr, eps, initialAccumulator }: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> =>
   named('adagrad', chain(adagradScaling('adagrad', { eps, initialAccumulator }), learningRate('adagrad', lr)))

@@ -17,6 +17,6 @@ export { scaleByAmsgrad, scaleByNadam, scaleByAdamax, type AmsgradState, type Ad
 export { addL2, addDecayedWeights } from './weight-decay.ts'
 export { clipByGlobalNorm, clipByValue, globalNorm } from './clip.ts'
 export { masked, type Select } from './masked.ts'
-export { sgd, sgdChain, adam, adamChain, adamw, adamwChain, amsgrad, nadam, adamax, rmsprop, adagrad, type SgdOptions, type AdamAliasOptions, type AdamwOptions, type RmspropOptions, type AdagradAliasOptions } from './alias.ts'
+export { sgd, sgdChain, adam, adamChain, adamw, adamwChain, amsgrad, nadam, adamax, rmsprop, rmspropChain, adagrad, adagradChain, type SgdOptions, type AdamAliasOptions, type AdamwOptions, type RmspropOptions, type AdagradAliasOptions } from './alias.ts'
 export { OptimError } from './validate.ts'
 export type { Schedule } from './schedule.ts'

@@ -1,6 +1,6 @@
 /**
- * The fused optimizer steps in WebAssembly (asm/optim.ts), on this thread. The SGD and
- * Adam loops of src/optim/fused-sgd.ts and fused-adam.ts are memory-bound in principle, yet a
+ * The fused optimizer steps in WebAssembly (asm/optim.ts), on this thread. The SGD, Adam,
+ * RMSprop and Adagrad loops of src/optim/fused-*.ts are memory-bound in principle, yet a
  * TypeScript loop over Float64Arrays passed as arguments runs at about 2 ns per element here
  * (V8 re-checks each array on every access). The same loop in f64x2 SIMD, plus copying its
  * operands in and out (memcpy), takes less than half that time for a layer's weights. The
@@ -117,4 +117,27 @@ export function adamStepWasm(g: Float64Array, p: Float64Array, mu: Float64Array,
   const flags = (s.apply ? APPLY : 0) | (s.lambda !== undefined ? DECAY : 0)
   const f64s = [s.rate, s.lambda ?? 0, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.c1, s.c2, s.eps]
   return runStep(Op.adamStep, flags, f64s, { g, p, a: mu, b: nu, out, a2: muOut, b2: nuOut }, maxBytes)
+}
+
+/** One RMSprop or Adagrad step's settings: the rate of this step, ρ (undefined: Adagrad's plain sum), ε, the momentum β (0: no trace), and whether to write p + u. */
+export interface RmsStepSettings {
+  readonly rate: number
+  readonly decay: number | undefined
+  readonly eps: number
+  readonly beta: number
+  readonly apply: boolean
+}
+
+/**
+ * One RMSprop step (or, with decay undefined, one Adagrad step) over a leaf in WebAssembly:
+ * out = u (or p + u with `apply`), accOut = the new ν (or Σ), tOut = the new trace (with
+ * momentum). The loop of src/optim/fused-rms.ts; false, having written nothing, if it needs
+ * more than `maxBytes` of memory.
+ */
+export function rmsStepWasm(g: Float64Array, p: Float64Array, acc: Float64Array, tPrev: Float64Array | undefined, out: Float64Array, accOut: Float64Array, tOut: Float64Array | undefined, s: RmsStepSettings, maxBytes = Infinity): boolean {
+  if ((tPrev === undefined) !== (tOut === undefined)) throw new Error('rmsStepWasm: give both the trace and the array for the new trace, or neither')
+  const flags = (s.apply ? APPLY : 0) | (tPrev !== undefined ? TRACE : 0)
+  const rho = s.decay ?? 0
+  const f64s = [s.rate, 0, s.beta, rho, 0, 1 - rho, 0, 0, s.eps]
+  return runStep(s.decay === undefined ? Op.adagradStep : Op.rmspropStep, flags, f64s, { g, p, a: tPrev, b: acc, out, a2: tOut, b2: accOut }, maxBytes)
 }

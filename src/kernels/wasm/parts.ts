@@ -24,6 +24,10 @@ export const Op = {
   sgdStep: 6,
   /** One fused Adam or AdamW step over a leaf. */
   adamStep: 7,
+  /** One fused RMSprop step over a leaf. */
+  rmspropStep: 8,
+  /** One fused Adagrad step over a leaf. */
+  adagradStep: 9,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */
