@@ -317,6 +317,13 @@ describe('bad hyper-parameters throw an OptimError naming the optimizer, the par
     ['traceMomentum decay 1', () => Optim.traceMomentum({ decay: 1 }), 'traceMomentum: decay must be in [0, 1), got 1'],
     ['scaleByAdam b1 NaN', () => Optim.scaleByAdam({ b1: NaN }), 'scaleByAdam: b1 must be in [0, 1), got NaN'],
     ['amsgrad b2 1', () => Optim.amsgrad({ lr: 0.1, b2: 1 }), 'amsgrad: b2 must be in [0, 1), got 1'],
+    ["adam with PyTorch's betas", () => Optim.adam({ lr: 0.1, betas: [0.9, 0.99] } as never), "adam: unknown option 'betas' (here b1 and b2); the options are lr, b1, b2, eps"],
+    ['rmsprop with a misspelt option', () => Optim.rmsprop({ lr: 0.1, momentun: 0.9 } as never), "rmsprop: unknown option 'momentun'; the options are lr, decay, eps, momentum"],
+    ['sgd with no options', () => (Optim.sgd as (o?: unknown) => unknown)(), 'sgd: expected an options object { lr, momentum, nesterov, weightDecay }, got undefined'],
+    ['adagrad with a number', () => Optim.adagrad(0.1 as never), 'adagrad: expected an options object { lr, eps, initialAccumulator }, got number'],
+    ['scaleByAdam with an unknown option', () => Optim.scaleByAdam({ eps_root: 0 } as never), "scaleByAdam: unknown option 'eps_root' (not supported); the options are b1, b2, eps"],
+    ['chain given sgd uncalled', () => Optim.chain(Optim.sgd as never), 'chain: transform 0 is not a gradient transformation { init, update }, got function (a function: call it with its options first, e.g. sgd({ lr: 0.1 }), not sgd)'],
+    ['chain given undefined', () => Optim.chain(Optim.identity, undefined as never), 'chain: transform 1 is not a gradient transformation { init, update }, got undefined'],
     ['nadam eps -1', () => Optim.nadam({ lr: 0.1, eps: -1 }), 'nadam: eps must be finite and > 0, got -1'],
     ['adamax lr 0', () => Optim.adamax({ lr: 0 }), 'adamax: lr must be finite and > 0, got 0'],
     ['scaleByAdamax b1 -0.1', () => Optim.scaleByAdamax({ b1: -0.1 }), 'scaleByAdamax: b1 must be in [0, 1), got -0.1'],
@@ -580,6 +587,12 @@ describe('the fused sgd is the chain it is defined by, bit for bit', () => {
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
     expect(() => opt.update(p, Optim.adam({ lr: 0.1 }).init(p) as never, p)).toThrow('sgd.update: state[0] should be the momentum buffer {trace: a tree like the params}, got {count: a tensor [], mu: a record {W}, nu: a record {W}}')
     expect(() => opt.update(p, [] as never, p)).toThrow('sgd.update: expected a state tuple of 2 (from sgd\'s init), got a tuple of 0')
+  })
+  test('a chained transform given a state without its step count (another optimizer\'s, or from JSON) says so', () => {
+    const p = { W: T.zeros([2]) }
+    expect(() => Optim.amsgrad({ lr: 0.1 }).update(p, Optim.rmsprop({ lr: 0.1 }).init(p) as never, p)).toThrow('amsgrad.update: the state should hold the step count {count: a tensor []}, got {nu: a record {W}}')
+    expect(() => Optim.scaleByLearningRate(0.1).update(p, { count: 3 } as never, p)).toThrow('scaleByLearningRate.update: the state should hold the step count {count: a tensor []}, got {count: number 3}')
+    expect(() => Optim.adamax({ lr: 0.1 }).update(p, [{}, { count: T.scalar(0) }] as never, p)).toThrow('adamax.update: the state should hold the step count {count: a tensor []}, got {}')
   })
   test('a fused sgd given a null entry, or a count that is not a tensor (say, from JSON), says which', () => {
     const p = { W: T.zeros([2]) }

@@ -249,6 +249,9 @@ describe('bad schedule arguments throw an OptimError naming the schedule, the ar
     ['oneCycle divFactor 0.5', () => Schedule.oneCycle({ peak: 1, steps: 10, divFactor: 0.5 }), 'oneCycle: divFactor must be finite and >= 1, got 0.5'],
     ['cosineRestarts periodFactor 1.5', () => Schedule.cosineRestarts({ init: 1, period: 10, periodFactor: 1.5 }), 'cosineRestarts: periodFactor must be an integer >= 1, got 1.5'],
     ['cosineRestarts period 0', () => Schedule.cosineRestarts({ init: 1, period: 0 }), 'cosineRestarts: period must be an integer >= 1, got 0'],
+    ["cosineDecay with optax's alpha", () => Schedule.cosineDecay({ init: 1, steps: 10, alpha: 0.1 } as never), "cosineDecay: unknown option 'alpha' (rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init); the options are init, steps, floor"],
+    ["cosineRestarts with PyTorch's T_0", () => Schedule.cosineRestarts({ init: 1, T_0: 10 } as never), "cosineRestarts: unknown option 'T_0' (here period); the options are init, period, periodFactor, floor"],
+    ['oneCycle with no options', () => (Schedule.oneCycle as (o?: unknown) => unknown)(), 'oneCycle: expected an options object { peak, steps, pctStart, divFactor, finalDivFactor }, got undefined'],
     ['a negative step', () => Schedule.cosineDecay({ init: 1, steps: 10 })(-1), 'cosineDecay: step must be finite and >= 0, got -1'],
     ['a NaN step', () => Schedule.constant(1)(NaN), 'constant: step must be finite and >= 0, got NaN'],
   ]

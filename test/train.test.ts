@@ -180,6 +180,12 @@ describe('fit', () => {
     Train.fit({ ...base, epochs: 2 })
     expect(ran).toBe(false)
   })
+  test('resuming from a state of another model or optimizer is a TreeError naming the path, before any step', () => {
+    const other = Train.fit({ ...base, model: L.pipe(L.dense(8), L.tanh, L.dense(3)), epochs: 1 }).state
+    expect(() => Train.fit({ ...base, epochs: 2, initial: other as never })).toThrow(/^fit: initial\.params does not match this model and optimizer at \[0\]\.W: shape \[2, 16\] vs \[2, 8\] \(a fresh params vs initial\.params\)/)
+    const adamState = Train.fit({ ...base, optimizer: Optim.adam({ lr: 0.01 }), epochs: 1 }).state
+    expect(() => Train.fit({ ...base, epochs: 2, initial: adamState as never })).toThrow(/^fit: initial\.optState does not match this model and optimizer/)
+  })
   test('bad settings are clear errors', () => {
     expect(() => Train.fit({ ...base, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0')
     expect(() => Train.fit({ ...base, epochs: 1, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')

@@ -15,8 +15,9 @@ import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
 import { adamBetas, adamMomentsOf, type AdamOptions, type AdamState } from './adaptive.ts'
-import { countOf, increment, zipTrees } from './internal.ts'
+import { increment, stepOf, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
+import { checkOptions } from './validate.ts'
 
 /** AMSGrad's state: Adam's, plus the running maximum of ν. */
 export type AmsgradState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree; readonly nuMax: Tree }
@@ -29,7 +30,7 @@ export const amsgradMoments = (where: string, options: AdamOptions): GradientTra
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params), nuMax: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
-      const t = countOf(state.count) + 1
+      const t = stepOf(at, state) + 1
       const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
       const nuMax = zipTrees(at, (v, w) => T.zipWith(Math.max, w, v), nu, { what: 'nuMax', tree: state.nuMax })
       const c1 = 1 - b1 ** t
@@ -46,7 +47,7 @@ export const amsgradMoments = (where: string, options: AdamOptions): GradientTra
  * `scale_by_amsgrad` takes the maximum over the bias-corrected ν̂ instead.)
  * @example chain(scaleByAmsgrad(), scaleByLearningRate(1e-3)) // amsgrad({ lr: 1e-3 })
  */
-export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformation<AmsgradState> => amsgradMoments('scaleByAmsgrad', options)
+export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformation<AmsgradState> => amsgradMoments('scaleByAmsgrad', checkOptions('scaleByAmsgrad', options, ['b1', 'b2', 'eps']))
 
 /** scaleByNadam under another name, so its errors name the alias that built it (internal). */
 export const nadamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => {
@@ -56,7 +57,7 @@ export const nadamMoments = (where: string, options: AdamOptions): GradientTrans
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
-      const t = countOf(state.count) + 1
+      const t = stepOf(at, state) + 1
       const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
       // the look-ahead: next step's bias-corrected momentum, with this gradient's share at this step's correction
       const c1Next = 1 - b1 ** (t + 1)
@@ -75,7 +76,7 @@ export const nadamMoments = (where: string, options: AdamOptions): GradientTrans
  * `momentum_decay` schedule, so its numbers differ.)
  * @example chain(scaleByNadam(), scaleByLearningRate(2e-3)) // nadam({ lr: 2e-3 })
  */
-export const scaleByNadam = (options: AdamOptions = {}): GradientTransformation<AdamState> => nadamMoments('scaleByNadam', options)
+export const scaleByNadam = (options: AdamOptions = {}): GradientTransformation<AdamState> => nadamMoments('scaleByNadam', checkOptions('scaleByNadam', options, ['b1', 'b2', 'eps']))
 
 /** Adamax's state: the step count, the first moment, and the decaying maximum of |g|. */
 export type AdamaxState = { readonly count: Tensor; readonly mu: Tree; readonly nuInf: Tree }
@@ -88,7 +89,7 @@ export const adamaxMoments = (where: string, options: AdamOptions): GradientTran
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nuInf: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
-      const t = countOf(state.count) + 1
+      const t = stepOf(at, state) + 1
       const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }) // Adam's μ
       const nuInf = zipTrees(at, (g, v) => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v), grads, { what: 'nuInf', tree: state.nuInf })
       const c1 = 1 - b1 ** t
@@ -103,4 +104,4 @@ export const adamaxMoments = (where: string, options: AdamOptions): GradientTran
  * it: ε joins |g| inside the maximum, so the denominator is never 0.
  * @example chain(scaleByAdamax(), scaleByLearningRate(2e-3)) // adamax({ lr: 2e-3 })
  */
-export const scaleByAdamax = (options: AdamOptions = {}): GradientTransformation<AdamaxState> => adamaxMoments('scaleByAdamax', options)
+export const scaleByAdamax = (options: AdamOptions = {}): GradientTransformation<AdamaxState> => adamaxMoments('scaleByAdamax', checkOptions('scaleByAdamax', options, ['b1', 'b2', 'eps']))

@@ -6,9 +6,9 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { map, zerosLike, type Tree } from '../tree.ts'
-import { countOf, increment, zipTrees } from './internal.ts'
+import { increment, stepOf, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
-import { nonNegative, positive, unitInterval } from './validate.ts'
+import { checkOptions, nonNegative, positive, unitInterval } from './validate.ts'
 
 /** Adam's state: the step count and the first and second moment estimates. */
 export type AdamState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree }
@@ -45,7 +45,7 @@ export const adamMoments = (where: string, options: AdamOptions): GradientTransf
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
-      const t = countOf(state.count) + 1
+      const t = stepOf(at, state) + 1
       // μ = β₁μ + (1-β₁)g,  ν = β₂ν + (1-β₂)g²
       const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
       // bias correction: μ̂ = μ / (1-β₁ᵗ), ν̂ = ν / (1-β₂ᵗ); u = μ̂ / (√ν̂ + ε)
@@ -64,7 +64,7 @@ export const adamMoments = (where: string, options: AdamOptions): GradientTransf
  * // first step: μ̂ = g and ν̂ = g², so u = g / (|g| + ε) ≈ sign(g)
  * chain(scaleByAdam({}), scaleByLearningRate(1e-3)) // adam({ lr: 1e-3 })
  */
-export const scaleByAdam = (options: AdamOptions = {}): GradientTransformation<AdamState> => adamMoments('scaleByAdam', options)
+export const scaleByAdam = (options: AdamOptions = {}): GradientTransformation<AdamState> => adamMoments('scaleByAdam', checkOptions('scaleByAdam', options, ['b1', 'b2', 'eps']))
 
 /** RMSprop's state: the running mean of g². */
 export type RmsState = { readonly nu: Tree }
@@ -98,7 +98,7 @@ export const rmsScaling = (where: string, { decay = 0.9, eps = 1e-8 }: RmsOption
  * u = g / (√ν + ε). No bias correction, so the first step is g/(√(1-ρ)|g|) ≈ 3.2·sign(g) at ρ = 0.9.
  * @example chain(scaleByRms({ decay: 0.9 }), scaleByLearningRate(1e-3)) // rmsprop({ lr: 1e-3 })
  */
-export const scaleByRms = (options: RmsOptions = {}): GradientTransformation<RmsState> => rmsScaling('scaleByRms', options)
+export const scaleByRms = (options: RmsOptions = {}): GradientTransformation<RmsState> => rmsScaling('scaleByRms', checkOptions('scaleByRms', options, ['decay', 'eps']))
 
 /** Adagrad's state: the running sum of g². */
 export type AdagradState = { readonly sum: Tree }
@@ -132,4 +132,4 @@ export const adagradScaling = (where: string, { eps = 1e-10, initialAccumulator 
  * step shrinks as gradients accumulate.
  * @example chain(scaleByAdagrad(), scaleByLearningRate(0.1)) // adagrad({ lr: 0.1 })
  */
-export const scaleByAdagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> => adagradScaling('scaleByAdagrad', options)
+export const scaleByAdagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> => adagradScaling('scaleByAdagrad', checkOptions('scaleByAdagrad', options, ['eps', 'initialAccumulator']))

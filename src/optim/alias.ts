@@ -15,7 +15,7 @@ import { fusedSgd } from './fused-sgd.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
 import { chain, checkGrads, type EmptyState, type GradientTransformation } from './transform.ts'
-import { flag, nonNegative, OptimError, unitInterval } from './validate.ts'
+import { checkOptions, flag, nonNegative, OptimError, unitInterval } from './validate.ts'
 import { decoupledDecay, l2Penalty } from './weight-decay.ts'
 
 /** Checks the gradients against the params under the alias's name before the chain runs. */
@@ -48,13 +48,15 @@ export interface SgdOptions {
  * const [u, s] = opt.update(grads, opt.init(params), params) // u = -0.1 · grads on the first step
  */
 export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
+  checkOptions('sgd', options, ['lr', 'momentum', 'nesterov', 'weightDecay'])
   const reference = sgdChain(options)
   const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = options
   return fusedSgd(reference, { rate: rateAt('sgd', lr), weightDecay, momentum, nesterov })
 }
 
 /** sgd as the chain of small transforms it is defined by: the readable reference for the fused sgd. */
-export const sgdChain = ({ lr, momentum = 0, nesterov = false, weightDecay = 0 }: SgdOptions): GradientTransformation<readonly Tree[]> => {
+export const sgdChain = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = checkOptions('sgdChain', options, ['lr', 'momentum', 'nesterov', 'weightDecay'])
   unitInterval('sgd', 'momentum', momentum)
   flag('sgd', 'nesterov', nesterov)
   nonNegative('sgd', 'weightDecay', weightDecay)
@@ -84,13 +86,16 @@ export interface AdamAliasOptions {
  * @example adam({ lr: 1e-3 }) // the defaults b1 0.9, b2 0.999, eps 1e-8
  */
 export const adam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  checkOptions('adam', options, ['lr', 'b1', 'b2', 'eps'])
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
   return fusedAdam(adamChain(options), { where: 'adam', rate: rateAt('adam', lr), b1, b2, eps, weightDecay: undefined })
 }
 
 /** adam as the chain of small transforms it is defined by: the readable reference for the fused adam. */
-export const adamChain = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> =>
-  named('adam', chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', lr)))
+export const adamChain = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('adamChain', options, ['lr', 'b1', 'b2', 'eps'])
+  return named('adam', chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', lr)))
+}
 
 /** Options of adamw. */
 export interface AdamwOptions extends AdamAliasOptions {
@@ -105,36 +110,45 @@ export interface AdamwOptions extends AdamAliasOptions {
  * @example adamw({ lr: 1e-3, weightDecay: 1e-2 })
  */
 export const adamw = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
+  checkOptions('adamw', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay'])
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 1e-4 } = options
   return fusedAdam(adamwChain(options), { where: 'adamw', rate: rateAt('adamw', lr), b1, b2, eps, weightDecay })
 }
 
 /** adamw as the chain of small transforms it is defined by: the readable reference for the fused adamw. */
-export const adamwChain = ({ lr, b1, b2, eps, weightDecay = 1e-4 }: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> =>
-  named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), decoupledDecay('adamw', weightDecay), learningRate('adamw', lr)))
+export const adamwChain = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
+  const { lr, b1, b2, eps, weightDecay = 1e-4 } = checkOptions('adamwChain', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay'])
+  return named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), decoupledDecay('adamw', weightDecay), learningRate('adamw', lr)))
+}
 
 /**
  * AMSGrad: chain(scaleByAmsgrad({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's
  * `Adam(amsgrad=True)`.
  * @example amsgrad({ lr: 1e-3 })
  */
-export const amsgrad = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> =>
-  named('amsgrad', chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', lr)))
+export const amsgrad = (options: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('amsgrad', options, ['lr', 'b1', 'b2', 'eps'])
+  return named('amsgrad', chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', lr)))
+}
 
 /**
  * NAdam: chain(scaleByNadam({ b1, b2, eps }), scaleByLearningRate(lr)), optax's `nadam`.
  * @example nadam({ lr: 2e-3 })
  */
-export const nadam = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> =>
-  named('nadam', chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', lr)))
+export const nadam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('nadam', options, ['lr', 'b1', 'b2', 'eps'])
+  return named('nadam', chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', lr)))
+}
 
 /**
  * Adamax: chain(scaleByAdamax({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's and
  * optax's `adamax`.
  * @example adamax({ lr: 2e-3 })
  */
-export const adamax = ({ lr, b1, b2, eps }: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> =>
-  named('adamax', chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', lr)))
+export const adamax = (options: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('adamax', options, ['lr', 'b1', 'b2', 'eps'])
+  return named('adamax', chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', lr)))
+}
 
 /** Options of rmsprop. */
 export interface RmspropOptions {
@@ -154,12 +168,14 @@ export interface RmspropOptions {
  * @example rmsprop({ lr: 1e-3, momentum: 0.9 })
  */
 export const rmsprop = (options: RmspropOptions): GradientTransformation<readonly Tree[]> => {
+  checkOptions('rmsprop', options, ['lr', 'decay', 'eps', 'momentum'])
   const { lr, decay = 0.9, eps = 1e-8, momentum = 0 } = options
   return fusedRms(rmspropChain(options), { rate: rateAt('rmsprop', lr), decay, eps, momentum })
 }
 
 /** rmsprop as the chain of small transforms it is defined by: the readable reference for the fused rmsprop. */
-export const rmspropChain = ({ lr, decay, eps, momentum = 0 }: RmspropOptions): GradientTransformation<readonly Tree[]> => {
+export const rmspropChain = (options: RmspropOptions): GradientTransformation<readonly Tree[]> => {
+  const { lr, decay, eps, momentum = 0 } = checkOptions('rmspropChain', options, ['lr', 'decay', 'eps', 'momentum'])
   const rms = rmsScaling('rmsprop', { decay, eps })
   unitInterval('rmsprop', 'momentum', momentum)
   const parts: GradientTransformation[] = [rms]
@@ -184,10 +200,13 @@ export interface AdagradAliasOptions {
  * @example adagrad({ lr: 0.1 })
  */
 export const adagrad = (options: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> => {
+  checkOptions('adagrad', options, ['lr', 'eps', 'initialAccumulator'])
   const { lr, eps = 1e-10 } = options
   return fusedRms(adagradChain(options), { rate: rateAt('adagrad', lr), decay: undefined, eps, momentum: 0 })
 }
 
 /** adagrad as the chain of small transforms it is defined by: the readable reference for the fused adagrad. */
-export const adagradChain = ({ lr, eps, initialAccumulator }: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> =>
-  named('adagrad', chain(adagradScaling('adagrad', { eps, initialAccumulator }), learningRate('adagrad', lr)))
+export const adagradChain = (options: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> => {
+  const { lr, eps, initialAccumulator } = checkOptions('adagradChain', options, ['lr', 'eps', 'initialAccumulator'])
+  return named('adagrad', chain(adagradScaling('adagrad', { eps, initialAccumulator }), learningRate('adagrad', lr)))
+}

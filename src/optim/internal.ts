@@ -3,9 +3,20 @@ import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { describe, isTensor, leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
 import type { GradientTransformation } from './transform.ts'
+import { OptimError } from './validate.ts'
 
 /** The number held by a step-count scalar. */
 export const countOf = (count: Tensor): number => count.data[0] as number
+
+/**
+ * The step count a transform's state holds. A state without one (from another optimizer, or a
+ * count that is a plain number after a trip through JSON) is an OptimError naming the transform.
+ */
+export const stepOf = (at: string, state: unknown): number => {
+  const count = typeof state === 'object' && state !== null ? (state as { readonly count?: unknown }).count : undefined
+  if (!isTensor(count) || count.data.length !== 1) throw new OptimError(`${at}: the state should hold the step count {count: a tensor []}, got ${describeEntry(state)}`)
+  return count.data[0] as number
+}
 
 /** A step-count scalar one past `count`. */
 export const increment = (count: Tensor): Tensor => T.scalar(countOf(count) + 1)

@@ -3,7 +3,7 @@
  * weight decay on the weights but not on the biases or batch-norm's gamma and beta, say, or a
  * different learning rate for one layer.
  *
- *   chain(masked(addDecayedWeights(1e-4), (path) => path.endsWith('.W')), scaleByAdam(), ...)
+ *   chain(scaleByAdam(), masked(addDecayedWeights(1e-4), (_path, shape) => shape.length >= 2), scaleByLearningRate(1e-3))
  *
  * `select(path, shape)` picks leaves by their path, as Tree.leavesWithPaths names them
  * (`[1].W`, `[3].gamma`), and their shape. The inner transform sees the picked leaves as one
@@ -22,8 +22,8 @@ export type Select = (path: string, shape: Shape) => boolean
 /**
  * `inner` on the leaves `select` picks; the other leaves' updates unchanged.
  * @example
- * // decoupled weight decay on weights only (not on biases, gamma or beta), then Adam's step
- * chain(scaleByAdam(), masked(addDecayedWeights(1e-2), (path) => path.endsWith('.W')), scaleByLearningRate(1e-3))
+ * // AdamW whose decoupled weight decay skips the biases and batch-norm's gamma and beta (vectors)
+ * chain(scaleByAdam(), masked(addDecayedWeights(1e-2), (_path, shape) => shape.length >= 2), scaleByLearningRate(1e-3))
  */
 export const masked = <S extends Tree>(inner: GradientTransformation<S>, select: Select): GradientTransformation<S> => {
   if (typeof select !== 'function') throw new OptimError(`masked: select must be a function (path, shape) => boolean, got ${typeof select}`)

@@ -3,7 +3,7 @@ import * as T from '../tensor/index.ts'
 import { zerosLike, type Tree } from '../tree.ts'
 import { zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
-import { flag, unitInterval } from './validate.ts'
+import { checkOptions, flag, unitInterval } from './validate.ts'
 
 /** The momentum buffer: one tensor per param leaf. */
 export type TraceState = { readonly trace: Tree }
@@ -39,4 +39,4 @@ export const momentum = (where: string, { decay, nesterov = false }: TraceOption
  * // β = 0.9, g = 1 twice: traces 1 then 1.9; Nesterov updates 1.9 then 2.71
  * chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9 })
  */
-export const traceMomentum = (options: TraceOptions): GradientTransformation<TraceState> => momentum('traceMomentum', options)
+export const traceMomentum = (options: TraceOptions): GradientTransformation<TraceState> => momentum('traceMomentum', checkOptions('traceMomentum', options, ['decay', 'nesterov']))

@@ -2,7 +2,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { map } from '../tree.ts'
-import { countOf, increment } from './internal.ts'
+import { increment, stepOf } from './internal.ts'
 import type { Schedule } from './schedule.ts'
 import { checkGrads, emptyState, type EmptyState, type GradientTransformation } from './transform.ts'
 import { finite, OptimError, positive } from './validate.ts'
@@ -58,7 +58,7 @@ export const learningRate = (where: string, lr: number | Schedule): GradientTran
     },
     update: (grads, state, params) => {
       checkGrads(`${where}.update`, grads, params)
-      const rate = at(countOf(state.count))
+      const rate = at(stepOf(`${where}.update`, state))
       return [map(grads, (g) => T.scale(-rate, g)), { count: increment(state.count) }]
     },
   }

@@ -8,7 +8,7 @@
  * are allowed and interpolate). Every constructor checks its arguments and throws an OptimError
  * naming the schedule, the argument and the bad value.
  */
-import { decayFactor, finite, nonNegative, nonNegativeInteger, OptimError, positiveInteger } from './validate.ts'
+import { checkOptions, decayFactor, finite, nonNegative, nonNegativeInteger, OptimError, positiveInteger } from './validate.ts'
 
 /** A value per step: `lr(step)`, step = number of updates already taken. */
 export type Schedule = (step: number) => number
@@ -80,7 +80,8 @@ export interface StepDecayOptions {
  * init · factor^⌊step / every⌋: drops by `factor` every `every` steps.
  * @example stepDecay({ init: 0.1, factor: 0.5, every: 10 })(25) // 0.025
  */
-export const stepDecay = ({ init, factor, every }: StepDecayOptions): Schedule => {
+export const stepDecay = (options: StepDecayOptions): Schedule => {
+  const { init, factor, every } = checkOptions('stepDecay', options, ['init', 'factor', 'every'])
   const where = 'stepDecay'
   nonNegative(where, 'init', init)
   decayFactor(where, 'factor', factor)
@@ -106,7 +107,8 @@ export interface ExponentialDecayOptions {
  * max(floor, init · rate^(step / steps)), with ⌊step / steps⌋ when staircase.
  * @example exponentialDecay({ init: 1, rate: 0.5, steps: 10 })(20) // 0.25
  */
-export const exponentialDecay = ({ init, rate, steps, staircase = false, floor = 0 }: ExponentialDecayOptions): Schedule => {
+export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => {
+  const { init, rate, steps, staircase = false, floor = 0 } = checkOptions('exponentialDecay', options, ['init', 'rate', 'steps', 'staircase', 'floor'])
   const where = 'exponentialDecay'
   nonNegative(where, 'init', init)
   decayFactor(where, 'rate', rate)
@@ -131,7 +133,10 @@ export interface CosineDecayOptions {
  * restarts): with w = ½(1 + cos(π·min(step, steps)/steps)), the value is w·init + (1 - w)·floor.
  * @example cosineDecay({ init: 1, steps: 100 })(50) // 0.5
  */
-export const cosineDecay = ({ init, steps, floor = 0 }: CosineDecayOptions): Schedule => cosine('cosineDecay', init, steps, floor)
+export const cosineDecay = (options: CosineDecayOptions): Schedule => {
+  const { init, steps, floor = 0 } = checkOptions('cosineDecay', options, ['init', 'steps', 'floor'])
+  return cosine('cosineDecay', init, steps, floor)
+}
 
 /** cosineDecay with the argument names of the caller (warmupCosine calls init "peak"). */
 function cosine(where: string, init: number, steps: number, floor: number, names = { init: 'init', steps: 'steps' }): Schedule {
@@ -159,7 +164,10 @@ export interface LinearWarmupOptions {
  * A straight line from `from` at step 0 to `to` at `steps`, then `to` for ever.
  * @example linearWarmup({ from: 0, to: 0.1, steps: 10 })(5) // 0.05
  */
-export const linearWarmup = ({ from, to, steps }: LinearWarmupOptions): Schedule => ramp('linearWarmup', from, to, steps)
+export const linearWarmup = (options: LinearWarmupOptions): Schedule => {
+  const { from, to, steps } = checkOptions('linearWarmup', options, ['from', 'to', 'steps'])
+  return ramp('linearWarmup', from, to, steps)
+}
 
 /** linearWarmup with the argument names of the caller (warmupCosine calls `to` "peak"). */
 function ramp(where: string, from: number, to: number, steps: number, names = { to: 'to', steps: 'steps' }): Schedule {
@@ -214,7 +222,8 @@ export interface WarmupCosineOptions {
  * const lr = warmupCosine({ peak: 1e-3, warmupSteps: 100, decaySteps: 900 })
  * lr(0) // 0;  lr(100) // 1e-3;  lr(550) // 5e-4;  lr(1000) // 0
  */
-export const warmupCosine = ({ peak, warmupSteps, decaySteps, floor = 0, from = 0 }: WarmupCosineOptions): Schedule => {
+export const warmupCosine = (options: WarmupCosineOptions): Schedule => {
+  const { peak, warmupSteps, decaySteps, floor = 0, from = 0 } = checkOptions('warmupCosine', options, ['peak', 'warmupSteps', 'decaySteps', 'floor', 'from'])
   const where = 'warmupCosine'
   nonNegative(where, 'peak', peak)
   nonNegativeInteger(where, 'warmupSteps', warmupSteps)
@@ -242,7 +251,8 @@ export interface PolynomialDecayOptions {
  * drops fast and then flattens.
  * @example polynomialDecay({ init: 1, steps: 100 })(25) // 0.75
  */
-export const polynomialDecay = ({ init, steps, power = 1, floor = 0 }: PolynomialDecayOptions): Schedule => {
+export const polynomialDecay = (options: PolynomialDecayOptions): Schedule => {
+  const { init, steps, power = 1, floor = 0 } = checkOptions('polynomialDecay', options, ['init', 'steps', 'power', 'floor'])
   const where = 'polynomialDecay'
   nonNegative(where, 'init', init)
   positiveInteger(where, 'steps', steps)
@@ -270,12 +280,14 @@ export interface OneCycleOptions {
  * The one-cycle policy (Smith & Topin 2017) with cosine phases, as optax's
  * cosine_onecycle_schedule: half a cosine up from peak/divFactor to peak over the first
  * ⌊pctStart·steps⌋ steps, then half a cosine down to peak/(divFactor·finalDivFactor) at `steps`.
- * (PyTorch's OneCycleLR ends each phase one step earlier.)
+ * (PyTorch's OneCycleLR ends the rise at pctStart·steps − 1, unrounded, and the fall at
+ * steps − 1, so its values differ slightly.)
  * @example
  * const lr = oneCycle({ peak: 0.1, steps: 1000 })
  * lr(0) // 0.004;  lr(300) // 0.1;  lr(1000) // 4e-7
  */
-export const oneCycle = ({ peak, steps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 }: OneCycleOptions): Schedule => {
+export const oneCycle = (options: OneCycleOptions): Schedule => {
+  const { peak, steps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = checkOptions('oneCycle', options, ['peak', 'steps', 'pctStart', 'divFactor', 'finalDivFactor'])
   const where = 'oneCycle'
   if (!(typeof peak === 'number' && Number.isFinite(peak) && peak > 0)) throw new OptimError(`${where}: peak must be finite and > 0, got ${String(peak)}`)
   if (!(typeof steps === 'number' && Number.isInteger(steps) && steps >= 2)) throw new OptimError(`${where}: steps must be an integer >= 2, got ${String(steps)}`)
@@ -311,7 +323,8 @@ export interface CosineRestartsOptions {
  * const lr = cosineRestarts({ init: 0.1, period: 10, periodFactor: 2 })
  * lr(5) // 0.05;  lr(10) // 0.1 (restart; the next cycle lasts 20);  lr(20) // 0.05
  */
-export const cosineRestarts = ({ init, period, periodFactor = 1, floor = 0 }: CosineRestartsOptions): Schedule => {
+export const cosineRestarts = (options: CosineRestartsOptions): Schedule => {
+  const { init, period, periodFactor = 1, floor = 0 } = checkOptions('cosineRestarts', options, ['init', 'period', 'periodFactor', 'floor'])
   const where = 'cosineRestarts'
   nonNegative(where, 'init', init)
   positiveInteger(where, 'period', period)

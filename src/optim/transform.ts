@@ -63,7 +63,16 @@ export const checkGrads = (where: string, grads: Tree, params: Tree): void => {
  * const opt = chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.01))
  * opt.init(params) // [{ trace: zeros like params }, { count: 0 }]
  */
-export const chain = <const Ts extends readonly GradientTransformation[]>(...ts: Ts): GradientTransformation<ChainState<Ts>> => ({
+export const chain = <const Ts extends readonly GradientTransformation[]>(...ts: Ts): GradientTransformation<ChainState<Ts>> => {
+  ts.forEach((t, i) => {
+    if (typeof t === 'object' && t !== null && typeof t.init === 'function' && typeof t.update === 'function') return
+    const hint = typeof t === 'function' ? ' (a function: call it with its options first, e.g. sgd({ lr: 0.1 }), not sgd)' : ''
+    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${t === null ? 'null' : typeof t}${hint}`)
+  })
+  return chainOf(ts)
+}
+
+const chainOf = <const Ts extends readonly GradientTransformation[]>(ts: Ts): GradientTransformation<ChainState<Ts>> => ({
   init: (params) => ts.map((t) => t.init(params)) as unknown as ChainState<Ts>,
   update: (grads, state, params) => {
     checkGrads('chain.update', grads, params)

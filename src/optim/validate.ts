@@ -39,3 +39,47 @@ export const nonNegativeInteger = (where: string, name: string, v: unknown): num
 
 /** v is true or false (an optional flag defaults before it gets here). */
 export const flag = (where: string, name: string, v: unknown): boolean => (typeof v === 'boolean' ? v : bad(where, name, 'true or false', v))
+
+/** PyTorch's and optax's names for options that are named otherwise here, or have no counterpart. */
+const FOREIGN: Readonly<Record<string, string>> = {
+  betas: 'here b1 and b2',
+  weight_decay: 'here weightDecay',
+  learning_rate: 'here lr',
+  alpha: "rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init",
+  dampening: 'not supported: dampening is always 0',
+  centered: 'not supported',
+  maximize: 'not supported',
+  amsgrad: 'use Optim.amsgrad',
+  momentum_decay: "not supported: nadam here is optax's, without PyTorch's momentum decay",
+  lr_decay: 'not supported: pass a Schedule as lr',
+  eps_root: 'not supported',
+  init_value: 'here init',
+  end_value: 'here floor',
+  decay_steps: 'here steps (warmupCosine: decaySteps, after the warm-up)',
+  transition_steps: 'here steps',
+  warmup_steps: 'here warmupSteps',
+  pct_start: 'here pctStart',
+  div_factor: 'here divFactor',
+  final_div_factor: 'here finalDivFactor',
+  T_0: 'here period',
+  T_mult: 'here periodFactor',
+  eta_min: 'here floor',
+}
+
+/**
+ * The options object of `where`, checked: an object (not undefined, null or an array) whose keys
+ * are all among `known`. A misspelt option, or another library's name for one (PyTorch's
+ * `betas`), is an OptimError rather than silently ignored.
+ */
+export const checkOptions = <O extends object>(where: string, options: O, known: readonly (keyof O & string)[]): O => {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new OptimError(`${where}: expected an options object { ${known.join(', ')} }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`)
+  }
+  for (const k of Object.keys(options)) {
+    if (!(known as readonly string[]).includes(k)) {
+      const hint = FOREIGN[k]
+      throw new OptimError(`${where}: unknown option '${k}'${hint === undefined ? '' : ` (${hint})`}; the options are ${known.join(', ')}`)
+    }
+  }
+  return options
+}

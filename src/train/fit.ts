@@ -9,7 +9,7 @@ import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import type { Tree } from '../tree.ts'
+import { describe, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type TrainState } from './state.ts'
@@ -98,6 +98,21 @@ const posInt = (v: number, name: string): void => {
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now())
+
+/**
+ * Checks a state to resume from against a fresh one for this model, data and optimizer: the
+ * params, the layer state and the optimizer state must have their structure and shapes. A
+ * state from another model (or optimizer) is a TreeError naming the first differing path,
+ * before any step runs.
+ */
+const checkInitial = (initial: TrainState<Tree, Tree, Tree>, fresh: TrainState<Tree, Tree, Tree>): void => {
+  if (typeof initial !== 'object' || initial === null) throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describe(initial)}`)
+  for (const [what, mine, theirs] of [['params', fresh.params, initial.params], ['state', fresh.state, initial.state], ['optState', fresh.optState, initial.optState]] as const) {
+    const d = structureDiff(mine, theirs)
+    if (d !== undefined) throw new TreeError(`fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`)
+  }
+  if (!Number.isInteger(initial.step) || initial.step < 0) throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
+}
 
 /**
  * Trains a model. Returns the final training state and the history. Runs synchronously from
@@ -203,7 +218,9 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as Callbacks<TrainState<P, S, O>>]
   const step = trainStep(model, loss, optimizer)
 
-  let ts: TrainState<P, S, O> = options.initial ?? initState(model, optimizer, initKey, train.x.shape.slice(1))
+  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))
+  if (options.initial !== undefined) checkInitial(options.initial, fresh)
+  let ts: TrainState<P, S, O> = options.initial ?? fresh
   const startStep = ts.step
   const stepRecords: StepRecord[] = []
   const epochRecords: EpochRecord[] = []
