@@ -60,6 +60,8 @@ const configs: [string, () => GT][] = [
   ['adam', () => Optim.adam({ lr: 1e-3 }) as GT],
   ['adam, b1 0.5, b2 0.9, eps 1e-3', () => Optim.adam({ lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
   ['adamw', () => Optim.adamw({ lr: 1e-3 }) as GT],
+  ['adamw, decay on W only', () => Optim.adamw({ lr: 1e-3, weightDecay: 0.1, mask: (path) => path === 'W' }) as GT],
+  ['sgd, momentum, decay on b only', () => Optim.sgd({ lr: 0.05, momentum: 0.9, weightDecay: 0.1, mask: (path) => path === 'b' })],
   ['rmsprop', () => Optim.rmsprop({ lr: 1e-3 })],
   ['rmsprop, momentum 0.9, ρ 0.5', () => Optim.rmsprop({ lr: 1e-2, momentum: 0.9, decay: 0.5 })],
   ['adagrad, Σ₀ 0.1', () => Optim.adagrad({ lr: 0.1, initialAccumulator: 0.1 }) as GT],

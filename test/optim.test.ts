@@ -227,6 +227,17 @@ describe('worked examples', () => {
     expect(Tree.leaves(s0.trace).map((t) => t.shape)).toEqual([[1, 2]]) // one trace, for W alone
   })
 
+  test("adamw's mask: the masked-out leaves take Adam's step exactly, the others AdamW's", () => {
+    const params = { W: T.tensor([[1, -2]]), b: T.tensor([3]) }
+    const grads = { W: T.tensor([[0.5, 0.25]]), b: T.tensor([-1]) }
+    const step = (opt: GT) => Optim.updateAndApply(opt, grads, opt.init(params), params)[0] as typeof params
+    const masked = step(Optim.adamw({ lr: 0.1, weightDecay: 0.5, mask: (_path, shape) => shape.length >= 2 }) as GT)
+    const all = step(Optim.adamw({ lr: 0.1, weightDecay: 0.5 }) as GT)
+    const none = step(Optim.adam({ lr: 0.1 }) as GT)
+    expect(Compare.tensorsIdentical('W', masked.W, all.W)).toEqual({ holds: true })
+    expect(Compare.tensorsIdentical('b', masked.b, none.b)).toEqual({ holds: true })
+    expect(masked.b.data[0]).not.toBe(all.b.data[0])
+  })
   test('masked clipByGlobalNorm measures the picked leaves only', () => {
     const params = { W: T.tensor([0, 0]), b: T.tensor([0]) }
     const grads = { W: T.tensor([3, 4]), b: T.tensor([100]) }
@@ -319,7 +330,7 @@ describe('bad hyper-parameters throw an OptimError naming the optimizer, the par
     ['amsgrad b2 1', () => Optim.amsgrad({ lr: 0.1, b2: 1 }), 'amsgrad: b2 must be in [0, 1), got 1'],
     ["adam with PyTorch's betas", () => Optim.adam({ lr: 0.1, betas: [0.9, 0.99] } as never), "adam: unknown option 'betas' (here b1 and b2); the options are lr, b1, b2, eps"],
     ['rmsprop with a misspelt option', () => Optim.rmsprop({ lr: 0.1, momentun: 0.9 } as never), "rmsprop: unknown option 'momentun'; the options are lr, decay, eps, momentum"],
-    ['sgd with no options', () => (Optim.sgd as (o?: unknown) => unknown)(), 'sgd: expected an options object { lr, momentum, nesterov, weightDecay }, got undefined'],
+    ['sgd with no options', () => (Optim.sgd as (o?: unknown) => unknown)(), 'sgd: expected an options object { lr, momentum, nesterov, weightDecay, mask }, got undefined'],
     ['adagrad with a number', () => Optim.adagrad(0.1 as never), 'adagrad: expected an options object { lr, eps, initialAccumulator }, got number'],
     ['scaleByAdam with an unknown option', () => Optim.scaleByAdam({ eps_root: 0 } as never), "scaleByAdam: unknown option 'eps_root' (not supported); the options are b1, b2, eps"],
     ['chain given sgd uncalled', () => Optim.chain(Optim.sgd as never), 'chain: transform 0 is not a gradient transformation { init, update }, got function (a function: call it with its options first, e.g. sgd({ lr: 0.1 }), not sgd)'],
@@ -524,6 +535,8 @@ describe('the fused adam, adamw, rmsprop and adagrad are the chains they are def
     ['adamw, defaults', () => Optim.adamw({ lr: 0.05 }) as GT, () => Optim.adamwChain({ lr: 0.05 }) as GT],
     ['adamw, λ 0', () => Optim.adamw({ lr: 0.05, weightDecay: 0 }) as GT, () => Optim.adamwChain({ lr: 0.05, weightDecay: 0 }) as GT],
     ['adamw, λ 0.1, b2 0.99', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT],
+    ['adamw, λ 0.1, decay masked to leaves of rank 2', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, mask: (_p, shape) => shape.length === 2 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, mask: (_p, shape) => shape.length === 2 }) as GT],
+    ['sgd, nesterov, decay masked to W', () => Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05, mask: (path) => path.endsWith('W') }) as GT, () => Optim.sgdChain({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05, mask: (path) => path.endsWith('W') }) as GT],
     ['rmsprop, defaults', () => Optim.rmsprop({ lr: 0.01 }) as GT, () => Optim.rmspropChain({ lr: 0.01 }) as GT],
     ['rmsprop, momentum 0.9, ρ 0.5, ε 1e-3, cosine lr', () => Optim.rmsprop({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT, () => Optim.rmspropChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT],
     ['adagrad, defaults', () => Optim.adagrad({ lr: 0.1 }) as GT, () => Optim.adagradChain({ lr: 0.1 }) as GT],

@@ -11,12 +11,16 @@ import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type Ams
 import { momentum as momentumTrace } from './momentum.ts'
 import { fusedAdam } from './fused-adam.ts'
 import { fusedRms } from './fused-rms.ts'
+import { masked, type Select } from './masked.ts'
 import { fusedSgd } from './fused-sgd.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
 import { chain, checkGrads, type EmptyState, type GradientTransformation } from './transform.ts'
 import { checkOptions, flag, nonNegative, OptimError, unitInterval } from './validate.ts'
 import { decoupledDecay, l2Penalty } from './weight-decay.ts'
+
+/** The transform on the leaves `mask` picks (Optim.masked), or on all of them without a mask. */
+const maskedIf = <S extends Tree>(t: GradientTransformation<S>, mask: Select | undefined): GradientTransformation<S> => (mask === undefined ? t : masked(t, mask))
 
 /** Checks the gradients against the params under the alias's name before the chain runs. */
 const named = <S extends Tree>(where: string, t: GradientTransformation<S>): GradientTransformation<S> => ({
@@ -37,6 +41,8 @@ export interface SgdOptions {
   readonly nesterov?: boolean
   /** L2 weight decay λ >= 0 added to the gradient, PyTorch-style (default 0). */
   readonly weightDecay?: number
+  /** The leaves weight decay applies to, as Optim.masked picks them (default: all). */
+  readonly mask?: Select
 }
 
 /**
@@ -48,21 +54,21 @@ export interface SgdOptions {
  * const [u, s] = opt.update(grads, opt.init(params), params) // u = -0.1 · grads on the first step
  */
 export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
-  checkOptions('sgd', options, ['lr', 'momentum', 'nesterov', 'weightDecay'])
+  checkOptions('sgd', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'])
   const reference = sgdChain(options)
-  const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = options
-  return fusedSgd(reference, { rate: rateAt('sgd', lr), weightDecay, momentum, nesterov })
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = options
+  return fusedSgd(reference, { rate: rateAt('sgd', lr), weightDecay, momentum, nesterov, mask })
 }
 
 /** sgd as the chain of small transforms it is defined by: the readable reference for the fused sgd. */
 export const sgdChain = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
-  const { lr, momentum = 0, nesterov = false, weightDecay = 0 } = checkOptions('sgdChain', options, ['lr', 'momentum', 'nesterov', 'weightDecay'])
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = checkOptions('sgdChain', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'])
   unitInterval('sgd', 'momentum', momentum)
   flag('sgd', 'nesterov', nesterov)
   nonNegative('sgd', 'weightDecay', weightDecay)
   if (nesterov && momentum === 0) throw new OptimError('sgd: nesterov needs momentum > 0, got momentum 0')
   const parts: GradientTransformation[] = []
-  if (weightDecay > 0) parts.push(l2Penalty('sgd', weightDecay, 'weightDecay'))
+  if (weightDecay > 0) parts.push(maskedIf(l2Penalty('sgd', weightDecay, 'weightDecay'), mask))
   if (momentum > 0) parts.push(momentumTrace('sgd', { decay: momentum, nesterov }, 'momentum'))
   parts.push(learningRate('sgd', lr))
   return named('sgd', chain(...parts))
@@ -101,6 +107,8 @@ export const adamChain = (options: AdamAliasOptions): GradientTransformation<rea
 export interface AdamwOptions extends AdamAliasOptions {
   /** Decoupled weight decay λ >= 0 (default 1e-4, optax's). */
   readonly weightDecay?: number
+  /** The leaves weight decay applies to, as Optim.masked picks them (default: all; optax's mask). */
+  readonly mask?: Select
 }
 
 /**
@@ -110,15 +118,15 @@ export interface AdamwOptions extends AdamAliasOptions {
  * @example adamw({ lr: 1e-3, weightDecay: 1e-2 })
  */
 export const adamw = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
-  checkOptions('adamw', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay'])
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 1e-4 } = options
-  return fusedAdam(adamwChain(options), { where: 'adamw', rate: rateAt('adamw', lr), b1, b2, eps, weightDecay })
+  checkOptions('adamw', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay', 'mask'])
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 1e-4, mask } = options
+  return fusedAdam(adamwChain(options), { where: 'adamw', rate: rateAt('adamw', lr), b1, b2, eps, weightDecay, mask })
 }
 
 /** adamw as the chain of small transforms it is defined by: the readable reference for the fused adamw. */
 export const adamwChain = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
-  const { lr, b1, b2, eps, weightDecay = 1e-4 } = checkOptions('adamwChain', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay'])
-  return named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), decoupledDecay('adamw', weightDecay), learningRate('adamw', lr)))
+  const { lr, b1, b2, eps, weightDecay = 1e-4, mask } = checkOptions('adamwChain', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay', 'mask'])
+  return named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), maskedIf(decoupledDecay('adamw', weightDecay), mask), learningRate('adamw', lr)))
 }
 
 /**

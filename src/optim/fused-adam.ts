@@ -17,6 +17,7 @@ import type { AdamState } from './adaptive.ts'
 import { countOf, describeEntry, fused, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
 import { inWasm } from './fused-sgd.ts'
+import type { Select } from './masked.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
 
@@ -30,6 +31,8 @@ export interface FusedAdamSettings {
   readonly eps: number
   /** AdamW's decoupled weight decay λ; undefined for Adam (no decay transform in the chain). */
   readonly weightDecay: number | undefined
+  /** The leaves the weight decay applies to (undefined: all), as Optim.masked picks them. */
+  readonly mask?: Select | undefined
 }
 
 /** One leaf's new moments and its update u (or, with `apply`, p + u). */
@@ -81,6 +84,7 @@ const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdam
  * one-pass loop and adds updateAndApply.
  */
 export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, s: FusedAdamSettings): GradientTransformation<S> => {
+  const noDecay: FusedAdamSettings = { ...s, weightDecay: undefined } // a leaf the mask leaves out: Adam's step
   const run = (grads: Tree, state: S, params: Tree, apply: boolean): readonly [Tree, S] => {
     const at = `${s.where}.${apply ? 'updateAndApply' : 'update'}`
     checkGrads(at, grads, params)
@@ -110,8 +114,8 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     const nus = leavesLike(grads, moments.nu)
     const results: LeafStep[] = []
     let k = 0
-    const outs = map(grads, (g) => {
-      const r = step(g, ps[k] as Tensor, mus[k] as Tensor, nus[k] as Tensor, s, rate, c1, c2, apply)
+    const outs = map(grads, (g, path) => {
+      const r = step(g, ps[k] as Tensor, mus[k] as Tensor, nus[k] as Tensor, s.mask === undefined || s.mask(path, g.shape) ? s : noDecay, rate, c1, c2, apply)
       k++
       results.push(r)
       return r.out

@@ -18,6 +18,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { isTensor, leavesLike, map, map2, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { countOf, describeEntry, fused, increment } from './internal.ts'
 import type { CountState } from './scale.ts'
+import type { Select } from './masked.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
 
@@ -27,6 +28,8 @@ export interface FusedSgdSettings {
   readonly weightDecay: number
   readonly momentum: number
   readonly nesterov: boolean
+  /** The leaves the weight decay applies to (undefined: all), as Optim.masked picks them. */
+  readonly mask?: Select | undefined
 }
 
 /** Whether a leaf of n values takes its step in WebAssembly (src/kernels/wasm/optim.ts: the same loop, the same bits). */
@@ -74,6 +77,7 @@ const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, s: FusedSgdSettin
  * [[]?, { trace }?, { count }]) and this replaces its update with the one-pass loop.
  */
 export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s: FusedSgdSettings): GradientTransformation<S> => {
+  const noDecay: FusedSgdSettings = { ...s, weightDecay: 0 } // a leaf the mask leaves out
   /** update (apply false) or updateAndApply (apply true): the same loop, writing u or p + u. */
   const run = (grads: Tree, state: S, params: Tree, apply: boolean): readonly [Tree, S] => {
     const at = apply ? 'sgd.updateAndApply' : 'sgd.update'
@@ -104,8 +108,8 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     const ts = traceState?.trace === undefined ? undefined : leavesLike(grads, traceState.trace)
     const newTraces: Tensor[] = []
     let k = 0
-    const outs = map(grads, (g) => {
-      const r = step(g, ps[k] as Tensor, ts?.[k], s, rate, apply)
+    const outs = map(grads, (g, path) => {
+      const r = step(g, ps[k] as Tensor, ts?.[k], s.mask === undefined || s.mask(path, g.shape) ? s : noDecay, rate, apply)
       k++
       if (r.t !== undefined) newTraces.push(r.t)
       return r.out
