@@ -1,13 +1,14 @@
 /**
  * The fused optimizer steps in WebAssembly (src/kernels/wasm/optim.ts): under the 'wasm'
- * kernels, a leaf of MIN_OPTIM_ELEMENTS values or more takes its sgd, adam or adamw step there
- * instead of in the TypeScript loop. Each lane does the same correctly rounded operations in the
- * same order, so the params, updates and states must agree bit for bit, special values
- * included, across part boundaries and odd sizes. (The steps always run on this thread.)
+ * kernels, a leaf of MIN_OPTIM_ELEMENTS values or more takes its sgd, adam, adamw, rmsprop or
+ * adagrad step there instead of in the TypeScript loop. Each lane does the same correctly
+ * rounded operations in the same order, so the params, updates and states must be the same
+ * numbers (Object.is), special values included, across part boundaries and odd sizes. (The
+ * steps always run on this thread.)
  */
 import { afterAll, describe, expect, test } from 'vitest'
 import { Data, Key, L, Loss, Optim, Schedule, T, Train, Tree, useThreads, withKernels } from '../src/index.ts'
-import { adamStepWasm, MIN_OPTIM_ELEMENTS, sgdStepWasm } from '../src/kernels/wasm/optim.ts'
+import { adamStepWasm, MIN_OPTIM_ELEMENTS, rmsStepWasm, sgdStepWasm } from '../src/kernels/wasm/optim.ts'
 import { Compare } from '../laws/index.ts'
 
 const specials = [-Infinity, -Number.MAX_VALUE, -1.5, -5e-324, -0, 0, 5e-324, 1.5, Number.MAX_VALUE, Infinity, NaN]
@@ -120,6 +121,26 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     const settings = { rate: 0.1, lambda: 0, beta: 0.9, nesterov: false, apply: false }
     expect(() => sgdStepWasm(tricky(n, 1), tricky(n, 2), tricky(n, 3), new Float64Array(n), undefined, settings)).toThrow('sgdStepWasm: give both the trace and the array for the new trace, or neither')
     expect(() => sgdStepWasm(tricky(n, 1), tricky(n, 2), undefined, new Float64Array(n), new Float64Array(n), settings)).toThrow(/give both/)
+  })
+
+  test("the kernels really run: rmsStepWasm gives the TypeScript loop's numbers for RMSprop with momentum and for Adagrad", () => {
+    const n = MIN_OPTIM_ELEMENTS + 5
+    const [g, p, t] = [tricky(n, 4, 0), tricky(n, 5, 1), tricky(n, 6, 2)]
+    const acc = tricky(n, 7).map(Math.abs)
+    const rms = Optim.rmsprop({ lr: 0.01, momentum: 0.9, decay: 0.8, eps: 1e-6 })
+    const rmsState = [{ nu: T.fromData([n], acc) }, { trace: T.fromData([n], t) }, { count: T.scalar(2) }] as const
+    const [u, next] = withKernels('js', () => rms.update(T.fromData([n], g), rmsState, T.fromData([n], p)))
+    const out = new Float64Array(n), accOut = new Float64Array(n), tOut = new Float64Array(n)
+    expect(rmsStepWasm(g, p, acc, t, out, accOut, tOut, { rate: 0.01, decay: 0.8, eps: 1e-6, beta: 0.9, apply: false })).toBe(true)
+    const states = next as readonly Tree.Tree[]
+    expect(Compare.tensorsIdentical('u', T.fromData([n], out), u as T.Tensor)).toEqual({ holds: true })
+    expect(Compare.tensorsIdentical('nu', T.fromData([n], accOut), (states[0] as { nu: T.Tensor }).nu)).toEqual({ holds: true })
+    expect(Compare.tensorsIdentical('trace', T.fromData([n], tOut), (states[1] as { trace: T.Tensor }).trace)).toEqual({ holds: true })
+    const ada = Optim.adagrad({ lr: 0.1 })
+    const [pa, sa] = withKernels('js', () => Optim.updateAndApply(ada, T.fromData([n], g), [{ sum: T.fromData([n], acc) }, { count: T.scalar(0) }] as const, T.fromData([n], p)))
+    expect(rmsStepWasm(g, p, acc, undefined, out, accOut, undefined, { rate: 0.1, decay: undefined, eps: 1e-10, beta: 0, apply: true })).toBe(true)
+    expect(Compare.tensorsIdentical('p + u', T.fromData([n], out), pa)).toEqual({ holds: true })
+    expect(Compare.tensorsIdentical('sum', T.fromData([n], accOut), sa[0].sum as T.Tensor)).toEqual({ holds: true })
   })
 
   test('a step that does not fit in the memory cap writes nothing and says so (the caller runs the TypeScript loop)', () => {

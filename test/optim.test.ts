@@ -238,6 +238,17 @@ describe('worked examples', () => {
     expect(Compare.tensorsIdentical('b', masked.b, none.b)).toEqual({ holds: true })
     expect(masked.b.data[0]).not.toBe(all.b.data[0])
   })
+  test('masked pairs its inner state with leaves by path: params whose records list their keys in another order get the same steps', () => {
+    const opt = Optim.masked(Optim.traceMomentum({ decay: 0.5 }), () => true)
+    const p1 = { a: T.tensor([0]), b: T.tensor([0]) }
+    const p2 = { b: T.tensor([0]), a: T.tensor([0]) } // the same params, keys in the other order
+    const g = { a: T.tensor([1]), b: T.tensor([100]) }
+    const s1 = opt.update(g, opt.init(p1), p1)[1]
+    const [u2] = opt.update(g, s1, p2) // trace: a 1 + 0.5·1 = 1.5, b 100 + 0.5·100 = 150
+    expect((u2 as typeof g).a.data[0]).toBe(1.5)
+    expect((u2 as typeof g).b.data[0]).toBe(150)
+    expect(Object.keys(u2 as object)).toEqual(['a', 'b']) // the gradients' layout
+  })
   test('masked clipByGlobalNorm measures the picked leaves only', () => {
     const params = { W: T.tensor([0, 0]), b: T.tensor([0]) }
     const grads = { W: T.tensor([3, 4]), b: T.tensor([100]) }
@@ -335,6 +346,10 @@ describe('bad hyper-parameters throw an OptimError naming the optimizer, the par
     ['scaleByAdam with an unknown option', () => Optim.scaleByAdam({ eps_root: 0 } as never), "scaleByAdam: unknown option 'eps_root' (not supported); the options are b1, b2, eps"],
     ['chain given sgd uncalled', () => Optim.chain(Optim.sgd as never), 'chain: transform 0 is not a gradient transformation { init, update }, got function (a function: call it with its options first, e.g. sgd({ lr: 0.1 }), not sgd)'],
     ['chain given undefined', () => Optim.chain(Optim.identity, undefined as never), 'chain: transform 1 is not a gradient transformation { init, update }, got undefined'],
+    ['chain given an array', () => Optim.chain([Optim.identity] as never), 'chain: transform 0 is not a gradient transformation { init, update }, got an array (an array: pass the transforms as separate arguments, chain(a, b), not chain([a, b]))'],
+    ['cosineDecay without steps', () => Schedule.cosineDecay({ init: 1 } as never), 'cosineDecay: steps must be an integer >= 1, got nothing (is the option missing?)'],
+    ['adamw with a mask that is not a function', () => Optim.adamw({ lr: 0.1, mask: 'W' as never }), 'adamw: mask must be a function (path, shape) => boolean, got string'],
+    ['sgd with a mask that is not a function', () => Optim.sgd({ lr: 0.1, mask: 'W' as never }), 'sgd: mask must be a function (path, shape) => boolean, got string'],
     ['nadam eps -1', () => Optim.nadam({ lr: 0.1, eps: -1 }), 'nadam: eps must be finite and > 0, got -1'],
     ['adamax lr 0', () => Optim.adamax({ lr: 0 }), 'adamax: lr must be finite and > 0, got 0'],
     ['scaleByAdamax b1 -0.1', () => Optim.scaleByAdamax({ b1: -0.1 }), 'scaleByAdamax: b1 must be in [0, 1), got -0.1'],

@@ -11,7 +11,7 @@ import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type Ams
 import { momentum as momentumTrace } from './momentum.ts'
 import { fusedAdam } from './fused-adam.ts'
 import { fusedRms } from './fused-rms.ts'
-import { masked, type Select } from './masked.ts'
+import { checkSelect, masked, type Select } from './masked.ts'
 import { fusedSgd } from './fused-sgd.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
@@ -21,6 +21,11 @@ import { decoupledDecay, l2Penalty } from './weight-decay.ts'
 
 /** The transform on the leaves `mask` picks (Optim.masked), or on all of them without a mask. */
 const maskedIf = <S extends Tree>(t: GradientTransformation<S>, mask: Select | undefined): GradientTransformation<S> => (mask === undefined ? t : masked(t, mask))
+
+/** Checks an alias's mask option, if given, under the alias's name. */
+const checkMask = (where: string, mask: unknown): void => {
+  if (mask !== undefined) checkSelect(`${where}: mask`, mask)
+}
 
 /** Checks the gradients against the params under the alias's name before the chain runs. */
 const named = <S extends Tree>(where: string, t: GradientTransformation<S>): GradientTransformation<S> => ({
@@ -63,6 +68,7 @@ export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]
 /** sgd as the chain of small transforms it is defined by: the readable reference for the fused sgd. */
 export const sgdChain = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
   const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = checkOptions('sgdChain', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'])
+  checkMask('sgd', mask)
   unitInterval('sgd', 'momentum', momentum)
   flag('sgd', 'nesterov', nesterov)
   nonNegative('sgd', 'weightDecay', weightDecay)
@@ -126,6 +132,7 @@ export const adamw = (options: AdamwOptions): GradientTransformation<readonly [A
 /** adamw as the chain of small transforms it is defined by: the readable reference for the fused adamw. */
 export const adamwChain = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
   const { lr, b1, b2, eps, weightDecay = 1e-4, mask } = checkOptions('adamwChain', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay', 'mask'])
+  checkMask('adamw', mask)
   return named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), maskedIf(decoupledDecay('adamw', weightDecay), mask), learningRate('adamw', lr)))
 }
 

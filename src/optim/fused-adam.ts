@@ -95,10 +95,10 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     }
     const moments = parts[0] as Partial<AdamState> | null
     const countState = parts[parts.length - 1] as Partial<CountState> | null
-    if (typeof moments !== 'object' || moments === null || !isTensor(moments.count) || moments.mu === undefined || moments.nu === undefined) {
+    if (typeof moments !== 'object' || moments === null || !isTensor(moments.count) || moments.count.data.length !== 1 || moments.mu === undefined || moments.nu === undefined) {
       throw new OptimError(`${at}: state[0] should be Adam's moments {count: a tensor [], mu, nu: trees like the params}, got ${describeEntry(moments)}`)
     }
-    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count)) {
+    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count) || countState.count.data.length !== 1) {
       throw new OptimError(`${at}: state[${expected - 1}] should be the step count {count: a tensor []}, got ${describeEntry(countState)}`)
     }
     for (const [what, tree] of [['mu', moments.mu], ['nu', moments.nu]] as const) {

@@ -98,7 +98,7 @@ export const fusedRms = <S extends Tree>(reference: GradientTransformation<S>, s
     if (traceState !== undefined && (typeof traceState !== 'object' || traceState === null || traceState.trace === undefined)) {
       throw new OptimError(`${at}: state[1] should be the momentum buffer {trace: a tree like the params}, got ${describeEntry(traceState)}`)
     }
-    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count)) {
+    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count) || countState.count.data.length !== 1) {
       throw new OptimError(`${at}: state[${expected - 1}] should be the step count {count: a tensor []}, got ${describeEntry(countState)}`)
     }
     const accTree = accState[key] as Tree

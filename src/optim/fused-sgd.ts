@@ -96,7 +96,7 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     if (traceState !== undefined && (typeof traceState !== 'object' || traceState === null || traceState.trace === undefined)) {
       throw new OptimError(`${at}: state[${traceAt}] should be the momentum buffer {trace: a tree like the params}, got ${describeEntry(traceState)}`)
     }
-    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count)) {
+    if (typeof countState !== 'object' || countState === null || !isTensor(countState.count) || countState.count.data.length !== 1) {
       throw new OptimError(`${at}: state[${expected - 1}] should be the step count {count: a tensor []}, got ${describeEntry(countState)}`)
     }
     const rate = s.rate(countOf(countState.count))

@@ -7,17 +7,23 @@
  *
  * `select(path, shape)` picks leaves by their path, as Tree.leavesWithPaths names them
  * (`[1].W`, `[3].gamma`), and their shape. The inner transform sees the picked leaves as one
- * array, in the params' leaf order: its state is built for that array, and a transform that
- * looks at all its leaves at once (clipByGlobalNorm) sees only those. Every other leaf's update
- * passes through unchanged.
+ * array, sorted by path, so its state pairs with the same leaves whatever order a record lists
+ * its keys in; a transform that looks at all its leaves at once (clipByGlobalNorm) sees only
+ * those. Every other leaf's update passes through unchanged, and the updates keep the
+ * gradients' layout, as every transform's do.
  */
 import type { Shape, Tensor } from '../tensor/tensor.ts'
-import { leaves, leavesLike, leavesWithPaths, map, type Tree } from '../tree.ts'
+import { leaves, leavesWithPaths, map, type Tree } from '../tree.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
 
 /** Picks the leaves a masked transform applies to, by path (e.g. `[1].W`) and shape. */
 export type Select = (path: string, shape: Shape) => boolean
+
+/** Throws unless `select` is a function; `where` names the caller (masked, or an alias's mask). */
+export const checkSelect = (where: string, select: unknown): void => {
+  if (typeof select !== 'function') throw new OptimError(`${where} must be a function (path, shape) => boolean, got ${select === null ? 'null' : typeof select}`)
+}
 
 /**
  * `inner` on the leaves `select` picks; the other leaves' updates unchanged.
@@ -26,38 +32,40 @@ export type Select = (path: string, shape: Shape) => boolean
  * chain(scaleByAdam(), masked(addDecayedWeights(1e-2), (_path, shape) => shape.length >= 2), scaleByLearningRate(1e-3))
  */
 export const masked = <S extends Tree>(inner: GradientTransformation<S>, select: Select): GradientTransformation<S> => {
-  if (typeof select !== 'function') throw new OptimError(`masked: select must be a function (path, shape) => boolean, got ${typeof select}`)
+  checkSelect('masked: select', select)
   if (typeof inner !== 'object' || inner === null || typeof inner.init !== 'function' || typeof inner.update !== 'function') {
     throw new OptimError('masked: the transform to mask must be a gradient transformation { init, update }')
   }
-  /** The indices, in the params' leaf order, of the leaves select picks. */
-  const picked = (params: Tree): number[] =>
-    leavesWithPaths(params).flatMap(({ path, leaf }, i) => {
-      const v = select(path, leaf.shape)
-      if (typeof v !== 'boolean') throw new OptimError(`masked: select must return true or false, got ${typeof v} ${String(v)} for ${path || 'root'}`)
-      return v ? [i] : []
-    })
+  /** The paths of the leaves select picks, sorted, with each picked leaf of `tree` by path. */
+  const picked = (params: Tree): string[] =>
+    leavesWithPaths(params)
+      .filter(({ path, leaf }) => {
+        const v = select(path, leaf.shape)
+        if (typeof v !== 'boolean') throw new OptimError(`masked: select must return true or false, got ${typeof v} ${String(v)} for ${path || 'root'}`)
+        return v
+      })
+      .map(({ path }) => path)
+      .sort()
+  const byPath = (tree: Tree): Map<string, Tensor> => new Map(leavesWithPaths(tree).map(({ path, leaf }) => [path, leaf]))
   return {
     init: (params) => {
-      const ps = leaves(params)
-      return inner.init(picked(params).map((i) => ps[i] as Tensor))
+      const ps = byPath(params)
+      return inner.init(picked(params).map((path) => ps.get(path) as Tensor))
     },
     update: (grads, state, params) => {
       checkGrads('masked.update', grads, params)
-      const idx = picked(params)
-      const ps = leaves(params)
-      const gs = leavesLike(params, grads)
+      const paths = picked(params)
+      const ps = byPath(params)
+      const gs = byPath(grads)
       const [innerUpdates, next] = inner.update(
-        idx.map((i) => gs[i] as Tensor),
+        paths.map((path) => gs.get(path) as Tensor),
         state,
-        idx.map((i) => ps[i] as Tensor),
+        paths.map((path) => ps.get(path) as Tensor),
       )
       const us = leaves(innerUpdates)
-      if (us.length !== idx.length) throw new OptimError(`masked: the masked transform gave ${us.length} updates for ${idx.length} picked leaves`)
-      const out = [...gs]
-      idx.forEach((i, j) => (out[i] = us[j] as Tensor))
-      let k = 0
-      return [map(params, () => out[k++] as Tensor), next]
+      if (us.length !== paths.length) throw new OptimError(`masked: the masked transform gave ${us.length} updates for ${paths.length} picked leaves`)
+      const updated = new Map(paths.map((path, j) => [path, us[j] as Tensor]))
+      return [map(grads, (g, path) => updated.get(path) ?? g), next]
     },
   }
 }

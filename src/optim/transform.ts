@@ -66,8 +66,13 @@ export const checkGrads = (where: string, grads: Tree, params: Tree): void => {
 export const chain = <const Ts extends readonly GradientTransformation[]>(...ts: Ts): GradientTransformation<ChainState<Ts>> => {
   ts.forEach((t, i) => {
     if (typeof t === 'object' && t !== null && typeof t.init === 'function' && typeof t.update === 'function') return
-    const hint = typeof t === 'function' ? ' (a function: call it with its options first, e.g. sgd({ lr: 0.1 }), not sgd)' : ''
-    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${t === null ? 'null' : typeof t}${hint}`)
+    const hint =
+      typeof t === 'function'
+        ? ' (a function: call it with its options first, e.g. sgd({ lr: 0.1 }), not sgd)'
+        : Array.isArray(t)
+          ? ' (an array: pass the transforms as separate arguments, chain(a, b), not chain([a, b]))'
+          : ''
+    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}${hint}`)
   })
   return chainOf(ts)
 }

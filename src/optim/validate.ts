@@ -9,7 +9,8 @@ export class OptimError extends Error {
 }
 
 const bad = (where: string, name: string, rule: string, v: unknown): never => {
-  throw new OptimError(`${where}: ${name} must be ${rule}, got ${typeof v === 'number' ? String(v) : `${typeof v} ${String(v)}`}`)
+  const got = typeof v === 'number' ? String(v) : v === undefined ? 'nothing (is the option missing?)' : v === null ? 'null' : typeof v === 'string' ? `the string '${v}'` : typeof v
+  throw new OptimError(`${where}: ${name} must be ${rule}, got ${got}`)
 }
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
@@ -43,7 +44,7 @@ export const flag = (where: string, name: string, v: unknown): boolean => (typeo
 /** PyTorch's and optax's names for options that are named otherwise here, or have no counterpart. */
 const FOREIGN: Readonly<Record<string, string>> = {
   betas: 'here b1 and b2',
-  weight_decay: 'here weightDecay',
+  weight_decay: "here weightDecay, on sgd and adamw; PyTorch's Adam(weight_decay) is an L2 penalty: chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))",
   learning_rate: 'here lr',
   alpha: "rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init",
   dampening: 'not supported: dampening is always 0',
