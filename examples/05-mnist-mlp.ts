@@ -31,7 +31,7 @@ const { train, test } = loadMnist({ train: trainCount })
 console.log(`loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`)
 
 const model = L.pipe(L.flatten, L.dense(128), L.relu, L.dense(64), L.relu, L.dense(10))
-const stepsPerEpoch = Math.ceil(trainCount / batchSize)
+const stepsPerEpoch = Train.stepsPerEpoch({ data: train, batchSize }) // what fit will take: 938 for 60,000 images
 const lr = Schedule.cosineDecay({ init: 0.05, steps: epochs * stepsPerEpoch, floor: 0.0005 })
 const optimizer = Optim.sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
 

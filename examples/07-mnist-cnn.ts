@@ -51,7 +51,7 @@ const model = L.pipe(
   L.flatten, //                       [784]
   L.dense(10), //                     [10] logits
 )
-const stepsPerEpoch = Math.ceil(trainCount / batchSize)
+const stepsPerEpoch = Train.stepsPerEpoch({ data: train, batchSize }) // what fit will take: 938 for 60,000 images
 const lr = Schedule.cosineDecay({ init: lr0, steps: epochs * stepsPerEpoch, floor: lr0 / 100 })
 const optimizer = Optim.sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 5e-4 })
 

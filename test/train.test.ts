@@ -186,6 +186,24 @@ describe('fit', () => {
     const adamState = Train.fit({ ...base, optimizer: Optim.adam({ lr: 0.01 }), epochs: 1 }).state
     expect(() => Train.fit({ ...base, epochs: 2, initial: adamState as never })).toThrow(/^fit: initial\.optState does not match this model and optimizer/)
   })
+  test('Train.stepsPerEpoch is the steps per epoch fit reports, for splits, a separate validation set and dropLast', () => {
+    const separate = Data.slice(spiral, 0, 20)
+    for (const settings of [
+      { batchSize: 32 },
+      { batchSize: 32, validation: 0.1 },
+      { batchSize: 7, validation: 0.25, dropLast: true },
+      { batchSize: 16, validation: 0.5 },
+      { batchSize: 50, validation: separate, dropLast: true },
+    ]) {
+      let reported: number | undefined
+      Train.fit({ ...base, ...settings, epochs: 1, callbacks: { onStart: (info) => (reported = info.stepsPerEpoch) } })
+      expect(Train.stepsPerEpoch({ data: spiral, ...settings }), JSON.stringify({ ...settings, validation: typeof settings.validation === 'object' ? 'a data set' : settings.validation })).toBe(reported)
+    }
+    expect(Train.stepsPerEpoch({ data: spiral, batchSize: 32, validation: 0.1 })).toBe(Math.ceil((180 - 18) / 32))
+    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')
+    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 8, validation: 45 })).toThrow('fit: a validation fraction must be in (0, 1), got 45')
+    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 170, validation: 0.1 })).toThrow('fit: batchSize 170 is larger than the 162 training examples')
+  })
   test('bad settings are clear errors', () => {
     expect(() => Train.fit({ ...base, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0')
     expect(() => Train.fit({ ...base, epochs: 1, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')

@@ -137,15 +137,27 @@ export const shuffleSplit = (
   key: Key, ds: Dataset, validation: number,
 ): { readonly train: Dataset; readonly validation: Dataset; readonly trainRows: Int32Array; readonly validationRows: Int32Array } => {
   const n = size(ds)
-  const v = countOf(validation, n, 'shuffleSplit')
-  if (v < 1 || v > n - 1) {
-    throw new DataError(`shuffleSplit: validation = ${validation} gives ${v} of ${n} examples; both parts need at least one`)
-  }
+  const v = splitSizes(ds, validation).validation
   const order = permutation(key, n)
   // trainRows[i] and validationRows[i]: the row of ds that row i of each part came from.
   const trainRows = order.slice(v)
   const validationRows = order.slice(0, v)
   return { train: take(ds, trainRows), validation: take(ds, validationRows), trainRows, validationRows }
+}
+
+/**
+ * The row counts `shuffleSplit(key, ds, validation)` gives its two parts, without splitting:
+ * `validation` is a fraction in (0, 1) (rounded) or a count of rows. A DataError unless both
+ * parts get at least one row.
+ * @example splitSizes(ds, 0.1) // { train: 54000, validation: 6000 } for 60,000 rows
+ */
+export const splitSizes = (ds: Dataset, validation: number): { readonly train: number; readonly validation: number } => {
+  const n = size(ds)
+  const v = countOf(validation, n, 'shuffleSplit')
+  if (v < 1 || v > n - 1) {
+    throw new DataError(`shuffleSplit: validation = ${validation} gives ${v} of ${n} examples; both parts need at least one`)
+  }
+  return { train: n - v, validation: v }
 }
 
 /** Options for `batches`. */

@@ -4,7 +4,7 @@
  * order and each step's dropout. Same key, same data, same result, bit for bit.
  */
 import * as Key from '../key.ts'
-import { batches, checkRows, numBatches, shuffleSplit, size, type Batch, type Dataset } from '../data/dataset.ts'
+import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type Batch, type Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
@@ -91,6 +91,32 @@ export interface FitResult<P extends Tree, S extends Tree, O extends Tree> {
   readonly history: History
   /** The epoch early stopping (or a callback) ended training at, if it did. */
   readonly stoppedAt: number | undefined
+}
+
+/** The settings of fit that decide how many steps an epoch has. */
+export interface EpochSettings {
+  readonly data: Dataset
+  readonly batchSize: number
+  /** As fit's: a fraction in (0, 1) split off after a shuffle, or a separate data set (which takes nothing from data). */
+  readonly validation?: Dataset | number
+  readonly dropLast?: boolean
+}
+
+/**
+ * The number of steps `fit` takes per epoch with these settings, known before training starts:
+ * what a schedule's length needs (after the validation split, and with dropLast).
+ * @example
+ * const steps = epochs * Train.stepsPerEpoch({ data: train, batchSize: 64, validation: 0.1 })
+ * const lr = Schedule.cosineDecay({ init: 0.05, steps })
+ */
+export const stepsPerEpoch = (settings: EpochSettings): number => {
+  posInt(settings.batchSize, 'batchSize')
+  checkRows(settings.data, 'fit', 'data.')
+  const f = settings.validation
+  if (typeof f === 'number' && !(f > 0 && f < 1)) throw new RangeError(`fit: a validation fraction must be in (0, 1), got ${f}`)
+  const n = typeof f === 'number' ? splitSizes(settings.data, f).train : size(settings.data)
+  if (settings.batchSize > n) throw new DataError(`fit: batchSize ${settings.batchSize} is larger than the ${n} training examples`)
+  return settings.dropLast === true ? Math.floor(n / settings.batchSize) : Math.ceil(n / settings.batchSize)
 }
 
 const posInt = (v: number, name: string): void => {
