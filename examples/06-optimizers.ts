@@ -1,10 +1,17 @@
 /**
  * Example 06: one problem, several optimizers. Each optimizer is a pure state transition, so
- * comparing them is a loop over values: same model, same initial params, same batches.
+ * comparing them is a loop over values: same model, same initial params, same batches. The
+ * loss curves, one line per optimizer, go to out/06-optimizers/compare.png (or --out DIR).
  *
  * Run: npx tsx examples/06-optimizers.ts
  */
-import { Data, Key, L, Loss, Optim, Train } from '../src/index.ts'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Data, Key, L, Loss, Optim, Plot, Train } from '../src/index.ts'
+import { writePlot } from '../src/node/index.ts'
+
+const outArg = process.argv.indexOf('--out')
+const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/06-optimizers/', import.meta.url))
 
 const data = Data.spirals(Key.fromSeed(0), { classes: 3, perClass: 100, noise: 0.2 })
 const model = L.pipe(L.dense(32), L.tanh, L.dense(32), L.tanh, L.dense(3))
@@ -26,20 +33,28 @@ const optimizers: [string, Optim.GradientTransformation][] = [
 
 console.log(`loss on the whole 300-point spiral after N steps of batch 32 (same init, same batches)\n`)
 console.log(`${'optimizer'.padEnd(16)}${checkpoints.map((c) => `${c} steps`.padStart(12)).join('')}`)
+const runs: Plot.Run[] = []
 for (const [name, optimizer] of optimizers) {
   let ts = Train.initState(model, optimizer, Key.fromSeed(7), [2])
   const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
   const losses: number[] = []
+  const records: Train.StepRecord[] = [] // each step's batch loss, for the chart
   let epoch = 0
   while (ts.step < steps) {
     for (const batch of Data.batches(Key.foldIn(Key.fromSeed(3), epoch++), data, 32)) {
-      ;[ts] = step(ts, batch)
+      const [next, m] = step(ts, batch)
+      ts = next
+      records.push({ step: ts.step, epoch: epoch - 1, loss: m.loss, accuracy: m.accuracy })
       if (checkpoints.includes(ts.step)) losses.push(Train.evaluate(model, ts.params, ts.state, data, { loss: Loss.softmaxCrossEntropy }).loss)
       if (ts.step >= steps) break
     }
   }
   console.log(`${name.padEnd(16)}${losses.map((l) => l.toFixed(4).padStart(12)).join('')}`)
+  runs.push({ name, history: { steps: records, epochs: [] } })
 }
+const chart = writePlot(Plot.compareRuns(runs, { lossScale: 'log', title: 'batch loss per step (smoothed), one line per optimizer', width: 480, height: 300 }), join(out, 'compare.png'))
 console.log(`
 AdamW is Adam plus a decoupled weight decay of 1e-4 per unit of learning rate: over 600 steps
-that shrinks the weights by well under 1%, so its losses match Adam's to about 4 decimals.`)
+that shrinks the weights by well under 1%, so its losses match Adam's to about 4 decimals.
+
+the loss curves: ${chart}`)

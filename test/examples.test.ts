@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'vitest'
 import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 // The teaching examples must keep running as the README says (npx tsx examples/…).
-const run = (file: string): string => execFileSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 120_000 })
+const run = (file: string, ...args: string[]): string => execFileSync(process.execPath, ['--import', 'tsx', file, ...args], { encoding: 'utf8', timeout: 120_000 })
 
 describe('the examples run and reach what they claim', () => {
   test('01-backprop-by-hand: the pipe vjp equals the hand walk, and the gradient check passes', () => {
@@ -12,6 +15,19 @@ describe('the examples run and reach what they claim', () => {
   })
   test('02-xor: 100% accuracy from a fixed seed', () => {
     expect(run('examples/02-xor.ts')).toContain('accuracy: 100%')
+  })
+  test('06-optimizers: a row of losses per optimizer, and the chart of their curves', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chainrule-06-'))
+    try {
+      const out = run('examples/06-optimizers.ts', '--out', dir)
+      for (const name of ['SGD', 'SGD + momentum', 'SGD + Nesterov', 'Adam', 'AdamW', 'AMSGrad', 'NAdam', 'Adamax', 'RMSprop', 'Adagrad']) {
+        expect(out).toMatch(new RegExp(`^${name.replace(/[+]/g, '\\+')} +(\\d\\.\\d{4} +){3}\\d\\.\\d{4}$`, 'm'))
+      }
+      expect(out).toContain(`the loss curves: ${join(dir, 'compare.png')}`)
+      expect(statSync(join(dir, 'compare.png')).size).toBeGreaterThan(20_000)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
   test('03-custom-layer: swish passes the laws and the wrong swish is rejected', () => {
     const out = run('examples/03-custom-layer.ts')

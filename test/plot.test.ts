@@ -145,6 +145,33 @@ describe('history: loss and accuracy per step and per epoch', () => {
   })
 })
 
+describe('compareRuns: several runs on shared axes, one colour per run', () => {
+  const other = Train.fit({ model, loss, optimizer: Optim.adam({ lr: 0.01 }), data: spiral, epochs: 6, batchSize: 20, key: Key.fromSeed(1), validation: 0.25 })
+  const runs = [{ name: 'sgd + momentum', history: run.history }, { name: 'adam', history: other.history }]
+  test("spec: a loss panel and an accuracy panel, each one smoothed line per run, the run's name as its series", () => {
+    const us = units(Plot.compareRuns(runs, { smoothing: 0.5 }))
+    expect(us.map((u) => u.mark)).toEqual(['line', 'line'])
+    const [lossPanel, accPanel] = us as [Unit, Unit]
+    for (const u of us) expect([field(u, 'x'), field(u, 'y'), field(u, 'color')]).toEqual(['x', 'value', 'series'])
+    expect(lossPanel.values).toHaveLength(run.history.steps.length + other.history.steps.length)
+    expect(accPanel.values).toHaveLength(run.history.steps.length + other.history.steps.length)
+    // each run's line is its own smoothed per-step loss, as the history chart draws it
+    const adam = lossPanel.values!.filter((r) => r['series'] === 'adam').map((r) => r['value'])
+    const own = Plot.stepRows(other.history, 'loss', { smoothing: 0.5 }).filter((r) => r.series === 'smoothed').map((r) => r.value)
+    expect(adam).toEqual(own)
+  })
+  test('renders both runs, named in the legend; a PNG', () => {
+    const { svg, png } = render(Plot.compareRuns(runs, { lossScale: 'log' }))
+    for (const text of ['runs compared', 'loss per step', 'accuracy per step', 'sgd + momentum', 'adam']) expect(svg).toContain(text)
+    expectPng(png, 10_000)
+  })
+  test('no runs, a run without steps, or two runs of one name are errors that say so', () => {
+    expect(() => Plot.compareRuns([])).toThrow('compareRuns: needs at least one run { name, history }')
+    expect(() => Plot.compareRuns([{ name: 'x', history: { steps: [], epochs: [] } }])).toThrow("compareRuns: run 'x' has no steps")
+    expect(() => Plot.compareRuns([runs[0]!, { ...runs[1]!, name: 'sgd + momentum' }])).toThrow("compareRuns: two runs are named 'sgd + momentum'; names label the lines")
+  })
+})
+
 describe('learningRate: the schedule over the steps', () => {
   const lr = Schedule.stepDecay({ init: 0.1, factor: 0.5, every: 40 })
   test('spec: one point per step (0..steps), the schedule value at each, epoch rules', () => {

@@ -166,3 +166,61 @@ export const history = (h: History, options: HistoryOptions = {}): VegaLiteSpec 
     resolve: { scale: { color: 'independent' } },
   }
 }
+
+/** One named run for compareRuns: a label and the history fit returned (or one built by hand). */
+export interface Run {
+  readonly name: string
+  readonly history: History
+}
+
+/** A palette for up to ten runs (Vega's category10), in the order the runs are given. */
+const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
+
+/**
+ * Several runs side by side: each run's per-step loss (and accuracy, when every run has it) as
+ * one smoothed line, one colour per run, on shared axes. For comparing optimizers, learning
+ * rates or models trained on the same data.
+ * @example
+ * writePlot(Plot.compareRuns([{ name: 'sgd', history: a.history }, { name: 'adam', history: b.history }], { lossScale: 'log' }), 'out/compare.png')
+ */
+export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}): VegaLiteSpec => {
+  if (!Array.isArray(runs) || runs.length === 0) throw new PlotError('compareRuns: needs at least one run { name, history }')
+  if (runs.length > RUN_COLORS.length) throw new PlotError(`compareRuns: at most ${RUN_COLORS.length} runs fit one chart, got ${runs.length}`)
+  const names = runs.map((r, i) => {
+    if (typeof r?.name !== 'string' || r.name === '') throw new PlotError(`compareRuns: runs[${i}] needs a non-empty name`)
+    if (r.history?.steps === undefined || r.history.steps.length === 0) throw new PlotError(`compareRuns: run '${r.name}' has no steps`)
+    return r.name
+  })
+  const dup = names.find((n, i) => names.indexOf(n) !== i)
+  if (dup !== undefined) throw new PlotError(`compareRuns: two runs are named '${dup}'; names label the lines`)
+  const metrics: Metric[] = runs.every((r) => hasAccuracy(r.history)) ? ['loss', 'accuracy'] : ['loss']
+  const panelOf = (metric: Metric): Panel => {
+    // each run's smoothed series (the raw one where smoothing is 0), relabelled with the run's name
+    let smoothed = false
+    const rows = runs.flatMap((r) => {
+      const own = stepRows(r.history, metric, options)
+      const trend = own.some((row) => row.series === STEP_SERIES[1]) ? STEP_SERIES[1] : STEP_SERIES[0]
+      if (trend === STEP_SERIES[1]) smoothed = true
+      return own.filter((row) => row.series === trend).map((row) => ({ ...row, series: r.name }))
+    })
+    const log = metric === 'loss' && options.lossScale === 'log'
+    return {
+      title: `${metric} per step${smoothed ? ' (smoothed)' : ''}`,
+      width: options.width ?? 320,
+      height: options.height ?? 180,
+      data: { values: rows },
+      mark: { type: 'line', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', title: 'step' },
+        y: { field: 'value', type: 'quantitative', title: metric, scale: log ? { type: 'log', nice: false } : { zero: false }, axis: metric === 'accuracy' ? { format: '.0%' } : {} },
+        color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: RUN_COLORS.slice(0, names.length) }, legend: { orient: 'bottom' } },
+        tooltip: [
+          { field: 'series', type: 'nominal', title: 'run' },
+          { field: 'x', type: 'quantitative', title: 'step' },
+          { field: 'value', type: 'quantitative', title: metric, format: metric === 'accuracy' ? '.2%' : '.4f' },
+        ],
+      },
+    }
+  }
+  return { $schema: SCHEMA, title: options.title ?? 'runs compared', hconcat: metrics.map(panelOf) }
+}

@@ -4,6 +4,7 @@
  * in the browser as well as in Node; `chainrule/node`'s writePlot renders a spec to SVG or PNG.
  *
  *   history, stepHistory, epochHistory   loss and accuracy per step (raw and smoothed) and per epoch
+ *   compareRuns                          several runs' smoothed curves on shared axes
  *   learningRate                         a schedule over the steps of a run
  *   confusionMatrix                      a classifier's counts, true class against predicted
  *   imageGrid, denseWeights, convFilters, misclassified   grids of small images
