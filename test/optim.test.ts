@@ -249,6 +249,12 @@ describe('worked examples', () => {
     expect((u2 as typeof g).b.data[0]).toBe(150)
     expect(Object.keys(u2 as object)).toEqual(['a', 'b']) // the gradients' layout
   })
+  test("an error inside a masked transform says which leaf each of its array's positions is", () => {
+    const opt = Optim.masked(Optim.traceMomentum({ decay: 0.5 }), (path) => path.endsWith('W'))
+    const p = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([2, 3]) }] as const }
+    const otherModel = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([2, 4]) }] as const }
+    expect(() => opt.update(p, opt.init(otherModel), p)).toThrow(/traceMomentum\.update: the trace does not have the gradients' structure, at \[1\].*\(inside Optim\.masked, whose transform sees the picked leaves as an array: \[0\] = layers\[0\]\.W, \[1\] = layers\[1\]\.W\)/)
+  })
   test('masked clipByGlobalNorm measures the picked leaves only', () => {
     const params = { W: T.tensor([0, 0]), b: T.tensor([0]) }
     const grads = { W: T.tensor([3, 4]), b: T.tensor([100]) }

@@ -20,6 +20,10 @@ import { OptimError } from './validate.ts'
 /** Picks the leaves a masked transform applies to, by path (e.g. `[1].W`) and shape. */
 export type Select = (path: string, shape: Shape) => boolean
 
+/** `[0] = W, [1] = [2].W, …`: which leaf each position of the masked transform's array is (the first ten). */
+const legend = (paths: readonly string[]): string =>
+  paths.slice(0, 10).map((p, i) => `[${i}] = ${p || 'root'}`).join(', ') + (paths.length > 10 ? `, … (${paths.length} in all)` : '') || 'no leaves picked'
+
 /** Throws unless `select` is a function; `where` names the caller (masked, or an alias's mask). */
 export const checkSelect = (where: string, select: unknown): void => {
   if (typeof select !== 'function') throw new OptimError(`${where} must be a function (path, shape) => boolean, got ${select === null ? 'null' : typeof select}`)
@@ -57,11 +61,19 @@ export const masked = <S extends Tree>(inner: GradientTransformation<S>, select:
       const paths = picked(params)
       const ps = byPath(params)
       const gs = byPath(grads)
-      const [innerUpdates, next] = inner.update(
-        paths.map((path) => gs.get(path) as Tensor),
-        state,
-        paths.map((path) => ps.get(path) as Tensor),
-      )
+      let result: readonly [Tree, S]
+      try {
+        result = inner.update(
+          paths.map((path) => gs.get(path) as Tensor),
+          state,
+          paths.map((path) => ps.get(path) as Tensor),
+        )
+      } catch (e) {
+        // the inner transform names positions in its array; say which leaves they are
+        if (e instanceof Error) e.message += ` (inside Optim.masked, whose transform sees the picked leaves as an array: ${legend(paths)})`
+        throw e
+      }
+      const [innerUpdates, next] = result
       const us = leaves(innerUpdates)
       if (us.length !== paths.length) throw new OptimError(`masked: the masked transform gave ${us.length} updates for ${paths.length} picked leaves`)
       const updated = new Map(paths.map((path, j) => [path, us[j] as Tensor]))
