@@ -14,7 +14,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
-import { adamBetas, adamMomentsOf, type AdamOptions, type AdamState } from './adaptive.ts'
+import { adamBetas, adamMoments, adamMomentsOf, type AdamOptions, type AdamState } from './adaptive.ts'
 import { increment, stepOf, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { checkOptions } from './validate.ts'
@@ -49,26 +49,8 @@ export const amsgradMoments = (where: string, options: AdamOptions): GradientTra
  */
 export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformation<AmsgradState> => amsgradMoments('scaleByAmsgrad', checkOptions('scaleByAmsgrad', options, ['b1', 'b2', 'eps']))
 
-/** scaleByNadam under another name, so its errors name the alias that built it (internal). */
-export const nadamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => {
-  const { b1, b2, eps } = adamBetas(where, options)
-  const at = `${where}.update`
-  return {
-    init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
-    update: (grads, state, params) => {
-      checkGrads(at, grads, params)
-      const t = stepOf(at, state) + 1
-      const { mu, nu } = adamMomentsOf(at, b1, b2, grads, state)
-      // the look-ahead: next step's bias-corrected momentum, with this gradient's share at this step's correction
-      const c1Next = 1 - b1 ** (t + 1)
-      const c1 = 1 - b1 ** t
-      const c2 = 1 - b2 ** t
-      const muTilde = zipTrees(at, (m, g) => T.zipWith((mi, gi) => b1 * (mi / c1Next) + (1 - b1) * (gi / c1), m, g), mu, { what: 'gradients', tree: grads })
-      const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / (Math.sqrt(vi / c2) + eps), m, v), muTilde, { what: 'nu', tree: nu })
-      return [updates, { count: increment(state.count), mu, nu }]
-    },
-  }
-}
+/** scaleByNadam under another name, so its errors name the alias that built it (internal): Adam's transform with the look-ahead. */
+export const nadamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => adamMoments(where, options, true)
 
 /**
  * NAdam (Dozat 2016), as optax's `nadam` computes it: Adam with a Nesterov look-ahead on the

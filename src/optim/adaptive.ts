@@ -37,8 +37,12 @@ export const adamMomentsOf = (at: string, b1: number, b2: number, grads: Tree, s
   nu: zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu }),
 })
 
-/** scaleByAdam under another name, so its errors name the alias that built it (internal). */
-export const adamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => {
+/**
+ * scaleByAdam under another name, so its errors name the alias that built it (internal). With
+ * `nesterov`, NAdam's direction (scaleByNadam): the same moments, with μ/(1-β₁ᵗ) replaced by
+ * the look-ahead β₁·μ/(1-β₁ᵗ⁺¹) + (1-β₁)·g/(1-β₁ᵗ).
+ */
+export const adamMoments = (where: string, options: AdamOptions, nesterov = false): GradientTransformation<AdamState> => {
   const { b1, b2, eps } = adamBetas(where, options)
   const at = `${where}.update`
   return {
@@ -51,7 +55,19 @@ export const adamMoments = (where: string, options: AdamOptions): GradientTransf
       // bias correction: μ̂ = μ / (1-β₁ᵗ), ν̂ = ν / (1-β₂ᵗ); u = μ̂ / (√ν̂ + ε)
       const c1 = 1 - b1 ** t
       const c2 = 1 - b2 ** t
-      const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / (Math.sqrt(vi / c2) + eps), m, v), mu, { what: 'nu', tree: nu })
+      const c1Next = 1 - b1 ** (t + 1) // NAdam: next step's correction, for the look-ahead
+      const updates = zipTrees(
+        at,
+        (m, v, g) =>
+          T.generate(m.shape, (i) => {
+            const mi = m.data[i] as number
+            const mHat = nesterov ? b1 * (mi / c1Next) + (1 - b1) * ((g.data[i] as number) / c1) : mi / c1
+            return mHat / (Math.sqrt((v.data[i] as number) / c2) + eps)
+          }),
+        mu,
+        { what: 'nu', tree: nu },
+        { what: 'gradients', tree: grads },
+      )
       return [updates, { count: increment(state.count), mu, nu }]
     },
   }
