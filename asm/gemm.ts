@@ -30,14 +30,16 @@
  *
  * Why 4x4 and not 5x4: what limits the tile is V8's register allocation. TurboFan (V8 11.3,
  * Node 20) has 15 usable XMM registers and schedules all loads of the loop body at its top, before
- * the arithmetic, so every splatted A value is live at once: a 4x4 tile holds 8 accumulators +
- * 2 B vectors + 4 A values = 14 registers, while 5x4 needs 10 + 2 + 5 = 17 and spills three
- * accumulators per k step (disassembled with `node --print-wasm-code`). Measured at 512, one
- * thread, interleaved: 4x4 ~19.5 GFLOP/s, 5x4 ~11.5 (and ~17 with branches forcing the loads
- * apart). The floating-point pipes, not the loads, are the limit: per k step the 4x4 tile
- * issues 6 loads for 8 multiplies and 8 adds (4 cycles on two multiply and two add pipes, with
- * loads to spare), so the 5x4 tile's better ratio of loads to flops buys nothing here.
- * Unrolling k would put twice the loads at the top again (../shared/PERFORMANCE.md: -30%).
+ * the arithmetic, so every loaded value is live at once: the 4x4 tile holds 8 accumulators +
+ * 2 A vectors + 2 B vectors + 2 swapped B vectors = 14 registers (see `tile`), while a 5x4 tile
+ * of splatted A values needs 10 + 2 + 5 = 17 and spills three accumulators per k step
+ * (disassembled with `node --print-wasm-code`). Measured at 512, one thread, interleaved: 4x4
+ * ~19.5 GFLOP/s, 5x4 ~11.5 (and ~17 with branches forcing the loads apart). Unrolling k would
+ * put twice the loads at the top again (../shared/PERFORMANCE.md: -30%).
+ * The tile is not at the machine's peak: a chain of dependent f64 adds (3-cycle latency) times
+ * the clock of these machines at 3.67 GHz, where two multiply and two add pipes would do a k
+ * step (8 multiplies, 8 adds) in 4 cycles, 29 GFLOP/s; the tile takes about 5.6 cycles per step.
+ * Its loop (disassembled) has no spills, so what is left is in how the core issues it.
  */
 
 /** Rows of A (and of C) per packed panel and register tile. */
@@ -257,45 +259,61 @@ function narrowPanel(mc: i32, nr: i32, kc: i32, a: usize, rsB: usize, csB: usize
 
 /**
  * The micro-kernel: the 4x4 tile of C at `c` (rows ldcBytes apart) plus Σ_p A[:, p]·B[p, :]
- * over one packed A panel and one packed B panel, kept in eight f64x2 registers (two per row).
- * Per step p: two loads of B, four splat-loads of A, eight multiplies and eight adds. Starts
- * from zero instead of C when `addToC` is false.
+ * over one packed A panel and one packed B panel, in eight f64x2 registers. Starts from zero
+ * instead of C when `addToC` is false.
+ *
+ * Per step p it loads two rows' worth of A as vectors, a = (a0, a1) and (a2, a3), and B as
+ * b = (b0, b1) and (b2, b3), plus b swapped, w = (b1, b0) and (b3, b2): one shuffle each. Then
+ * a·b gives the diagonal pair (a0·b0, a1·b1) and a·w the off-diagonal pair (a0·b1, a1·b0), so
+ * the eight sums hold the 16 entries of the tile two by two:
+ *   d00 = (c00, c11)  s00 = (c01, c10)  d01 = (c02, c13)  s01 = (c03, c12)   rows 0-1
+ *   d10 = (c20, c31)  s10 = (c21, c30)  d11 = (c22, c33)  s11 = (c23, c32)   rows 2-3
+ * and are shuffled back into rows at the end (and out of rows at the start, when adding to C).
+ * Each entry still sees one multiply and one add per p, in order: the result is the same, bit
+ * for bit. The point is the step's instruction mix: 4 loads and 2 shuffles, where splatting
+ * each A value (the textbook form) takes 2 loads and 4 splat-loads. Measured at 512, one
+ * thread, kernel alone: 19.8 GFLOP/s with splats, 20.9 with shuffles; a second packed copy of
+ * B, swapped, to load w instead of shuffling (6 loads, no shuffles) ran at 20.0.
  */
 function tile(kc: i32, ap: usize, bp: usize, c: usize, ldcBytes: usize, addToC: bool): void {
   const zero = f64x2.splat(0.0)
-  let c00 = zero, c01 = zero, c10 = zero, c11 = zero
-  let c20 = zero, c21 = zero, c30 = zero, c31 = zero
+  let d00 = zero, s00 = zero, d01 = zero, s01 = zero
+  let d10 = zero, s10 = zero, d11 = zero, s11 = zero
   const r1 = c + ldcBytes
   const r2 = r1 + ldcBytes
   const r3 = r2 + ldcBytes
   if (addToC) {
-    c00 = v128.load(c); c01 = v128.load(c, 16)
-    c10 = v128.load(r1); c11 = v128.load(r1, 16)
-    c20 = v128.load(r2); c21 = v128.load(r2, 16)
-    c30 = v128.load(r3); c31 = v128.load(r3, 16)
+    let x = v128.load(c), y = v128.load(r1)
+    d00 = v128.shuffle<f64>(x, y, 0, 3); s00 = v128.shuffle<f64>(x, y, 1, 2)
+    x = v128.load(c, 16); y = v128.load(r1, 16)
+    d01 = v128.shuffle<f64>(x, y, 0, 3); s01 = v128.shuffle<f64>(x, y, 1, 2)
+    x = v128.load(r2); y = v128.load(r3)
+    d10 = v128.shuffle<f64>(x, y, 0, 3); s10 = v128.shuffle<f64>(x, y, 1, 2)
+    x = v128.load(r2, 16); y = v128.load(r3, 16)
+    d11 = v128.shuffle<f64>(x, y, 0, 3); s11 = v128.shuffle<f64>(x, y, 1, 2)
   }
   for (let p: i32 = 0; p < kc; p++) {
+    const a0 = v128.load(ap)
+    const a1 = v128.load(ap, 16)
     const b0 = v128.load(bp)
     const b1 = v128.load(bp, 16)
-    let x = v128.load64_splat(ap)
-    c00 = f64x2.add(c00, f64x2.mul(x, b0))
-    c01 = f64x2.add(c01, f64x2.mul(x, b1))
-    x = v128.load64_splat(ap, 8)
-    c10 = f64x2.add(c10, f64x2.mul(x, b0))
-    c11 = f64x2.add(c11, f64x2.mul(x, b1))
-    x = v128.load64_splat(ap, 16)
-    c20 = f64x2.add(c20, f64x2.mul(x, b0))
-    c21 = f64x2.add(c21, f64x2.mul(x, b1))
-    x = v128.load64_splat(ap, 24)
-    c30 = f64x2.add(c30, f64x2.mul(x, b0))
-    c31 = f64x2.add(c31, f64x2.mul(x, b1))
+    const w0 = v128.shuffle<f64>(b0, b0, 1, 0)
+    const w1 = v128.shuffle<f64>(b1, b1, 1, 0)
+    d00 = f64x2.add(d00, f64x2.mul(a0, b0))
+    s00 = f64x2.add(s00, f64x2.mul(a0, w0))
+    d01 = f64x2.add(d01, f64x2.mul(a0, b1))
+    s01 = f64x2.add(s01, f64x2.mul(a0, w1))
+    d10 = f64x2.add(d10, f64x2.mul(a1, b0))
+    s10 = f64x2.add(s10, f64x2.mul(a1, w0))
+    d11 = f64x2.add(d11, f64x2.mul(a1, b1))
+    s11 = f64x2.add(s11, f64x2.mul(a1, w1))
     ap += 32
     bp += 32
   }
-  v128.store(c, c00); v128.store(c, c01, 16)
-  v128.store(r1, c10); v128.store(r1, c11, 16)
-  v128.store(r2, c20); v128.store(r2, c21, 16)
-  v128.store(r3, c30); v128.store(r3, c31, 16)
+  v128.store(c, v128.shuffle<f64>(d00, s00, 0, 2)); v128.store(c, v128.shuffle<f64>(d01, s01, 0, 2), 16)
+  v128.store(r1, v128.shuffle<f64>(s00, d00, 1, 3)); v128.store(r1, v128.shuffle<f64>(s01, d01, 1, 3), 16)
+  v128.store(r2, v128.shuffle<f64>(d10, s10, 0, 2)); v128.store(r2, v128.shuffle<f64>(d11, s11, 0, 2), 16)
+  v128.store(r3, v128.shuffle<f64>(s10, d10, 1, 3)); v128.store(r3, v128.shuffle<f64>(s11, d11, 1, 3), 16)
 }
 
 /**

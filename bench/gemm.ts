@@ -81,6 +81,13 @@ impls.push({ name: 'blocked', gemm: gemmBlocked })
 impls.push({ name: wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemm: gemmWasm })
 const THREADS = !args.has('--no-threads') && wasmSimdAvailable() && (await startThreads())
 if (THREADS) impls.push({ name: 'wasm 2T', gemm: gemmWasm2 })
+/**
+ * Not a GEMM: only the copies gemmWasm makes around its kernel (A and B into a WebAssembly
+ * memory, the result out). Timed in the same rounds, it bounds what any kernel could reach on
+ * a small product (see `copyBound`); it is left out of the table.
+ */
+const COPIES = 'copies only'
+if (wasmSimdAvailable()) impls.push({ name: COPIES, gemm: copiesOnly() })
 else if (!args.has('--no-threads')) console.log(`two threads unavailable: ${threadsUnavailable() ?? 'no SIMD'}`)
 if (args.has('--tune')) {
   for (const [mc, kc, nc] of [
@@ -102,6 +109,25 @@ if (args.has('--tune')) {
     [256, 256, 1024],
   ] as const) {
     impls.push({ name: `blocked ${mc}/${kc}/${nc}`, gemm: makeGemmBlocked({ mc, kc, nc }) })
+  }
+}
+
+/**
+ * The data movement of a wasm product with dense operands, and nothing else: A and B copied
+ * into a private WebAssembly memory with one \`set\` each, C's m·n values copied back out.
+ */
+function copiesOnly(): Gemm {
+  const memory = new WebAssembly.Memory({ initial: 1 })
+  let heap = new Float64Array(memory.buffer)
+  return (m, n, k, a, b, c) => {
+    const need = (m * k + k * n + m * n) * 8
+    if (need > heap.byteLength) {
+      memory.grow(Math.ceil((need - heap.byteLength) / 65536))
+      heap = new Float64Array(memory.buffer)
+    }
+    heap.set(a.data, 0)
+    heap.set(b.data, m * k)
+    c.set(heap.subarray(m * k + k * n, m * k + k * n + m * n))
   }
 }
 
@@ -241,6 +267,7 @@ for (const row of cells) {
   const rows = row.map(toRow)
   const js = rows.find((r) => r.impl === 'blocked')
   for (const r of rows) {
+    if (r.impl === COPIES) continue
     const cells = [
       r.shape,
       r.impl,
@@ -271,7 +298,30 @@ if (sq512 !== undefined) {
     const ok = median(ratios) >= 85
     console.log(`  ${pad(c.shape.label, 24)} ${spread(ratios, 0)}%${ok ? '' : '   more than 15% below'}`)
   }
+  copyBound(sq512)
 }
+/**
+ * The share of the 512 figure a product could reach if its kernel ran at the 512 rate and only
+ * the copies were added: t / (t + copies), t = 2·m·n·k / (the 512 GFLOP/s of the same round).
+ * The copies are what gemmWasm cannot avoid while tensors live outside WebAssembly memory.
+ */
+function copyBound(sq512: Cell): void {
+  const copies = column(COPIES)
+  if (copies.length === 0) return
+  console.log('Bound from the copies alone: a kernel as fast as at 512, plus the copies, median (min..max):')
+  for (const c of copies) {
+    if (c.shape.mlp !== true) continue
+    const { m, n, k } = c.shape
+    const flops = 2 * m * n * k
+    const copyUs = c.gflops.map((g) => (flops / g) * 1e-3)
+    const bound = c.gflops.map((g, r) => {
+      const arith = flops / sq512.gflops[r]!
+      return (100 * arith) / (arith + flops / g)
+    })
+    console.log(`  ${pad(c.shape.label, 24)} copies ${spread(copyUs, 2)} µs   at most ${spread(bound, 0)}% of the 512 figure`)
+  }
+}
+
 const wasm2Cells = column('wasm 2T')
 const sq512two = wasm2Cells.find((c) => c.shape.label === square(512).label)
 if (sq512two !== undefined) {
@@ -294,7 +344,7 @@ if (sq512two !== undefined) {
 }
 for (const impl of impls) {
   const mlpCells = column(impl.name).filter((c) => c.shape.mlp === true)
-  if (mlpCells.length !== 9) continue
+  if (mlpCells.length !== 9 || impl.name === COPIES) continue
   const flops = mlpCells.reduce((t, c) => t + 2 * c.shape.m * c.shape.n * c.shape.k, 0)
   const stepMs = Array.from({ length: ROUNDS }, (_, r) =>
     mlpCells.reduce((t, c) => t + (2 * c.shape.m * c.shape.n * c.shape.k) / (c.gflops[r]! * 1e6), 0),
