@@ -165,7 +165,7 @@ describe('fit', () => {
     }
     setTimeout(tick, 0)
     const counting = { onEpochEnd: () => void epochsDone++ }
-    const a = await Train.fitAsync({ ...base, epochs: 3, validation: 0.2, callbacks: counting })
+    const a = await Train.fitAsync({ ...base, epochs: 3, validation: 0.2, callbacks: counting }, { yieldEveryMs: Infinity })
     const b = Train.fit({ ...base, epochs: 3, validation: 0.2 })
     expect(identical(a.state.params, b.state.params)).toBe(true)
     expect(identical(a.state.optState, b.state.optState)).toBe(true)
@@ -173,6 +173,27 @@ describe('fit', () => {
     // a timer queued before training ran during it, once after each epoch
     expect(epochsSeenByTimers.slice(0, 3)).toEqual([1, 2, 3])
     await expect(Train.fitAsync({ ...base, epochs: 0 })).rejects.toThrow('fit: epochs must be a positive integer, got 0')
+  })
+  test('fitAsync also gives the event loop turns within an epoch (yieldEveryMs), with the same result', async () => {
+    const stepsSeenByTask: number[] = []
+    let stepsDone = 0
+    let running = true
+    const poll = (): void => {
+      stepsSeenByTask.push(stepsDone)
+      if (running) setImmediate(poll)
+    }
+    setImmediate(poll)
+    const counting = { onStep: () => void stepsDone++ }
+    const a = await Train.fitAsync({ ...base, epochs: 1, callbacks: counting }, { yieldEveryMs: 0 })
+    running = false
+    const b = Train.fit({ ...base, epochs: 1 })
+    expect(identical(a.state.params, b.state.params)).toBe(true)
+    expect(a.history.steps.map((r) => r.loss)).toEqual(b.history.steps.map((r) => r.loss))
+    // one epoch of 180 rows in batches of 32 is 6 steps: the task ran after each of the first five, mid-epoch
+    expect(stepsSeenByTask.slice(0, 5)).toEqual([1, 2, 3, 4, 5])
+    for (const bad of [-1, Number.NaN]) {
+      await expect(Train.fitAsync({ ...base, epochs: 1 }, { yieldEveryMs: bad })).rejects.toThrow(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${bad}`)
+    }
   })
   test('fit runs start to end in one task: no timer runs during it', () => {
     let ran = false

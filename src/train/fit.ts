@@ -152,24 +152,76 @@ export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(option
   for (let r = run.next(); ; r = run.next()) if (r.done === true) return r.value
 }
 
+/** How fitAsync shares the thread. */
+export interface AsyncOptions {
+  /**
+   * Within an epoch, give the event loop a turn once this many milliseconds of training have
+   * passed since the last one (default 50: a page redraws and stays responsive, and a chart
+   * updated in `onStep` is seen while the epoch runs). 0 yields after every step; Infinity only
+   * between epochs. Each turn costs a few microseconds in Node and about as much in a browser.
+   */
+  readonly yieldEveryMs?: number
+}
+
 /**
- * `fit`, giving the event loop a turn after every epoch (the same steps, the same result, bit for
- * bit). Use it where something else must run during training: a browser page that should stay
- * responsive, timers, signal handlers, or memory that is only released between tasks (a chart
- * rendered by `plotCallbacks` holds on to several MB until the task that drew it ends, so a long
- * synchronous `fit` with a plot redrawn every epoch keeps all of them until it returns).
+ * `fit`, giving the event loop a turn after every epoch and, within an epoch, every
+ * `yieldEveryMs` (the same steps, the same result, bit for bit). Use it where something else must
+ * run during training: a browser page that should stay responsive, timers, signal handlers, or
+ * memory that is only released between tasks (a chart rendered by `plotCallbacks` holds on to
+ * several MB until the task that drew it ends, so a long synchronous `fit` with a plot redrawn
+ * every epoch keeps all of them until it returns). An epoch's `seconds` leave out the time the
+ * event loop had.
  * @example
  * const { state } = await fitAsync({ model, loss, optimizer, data: train, epochs: 8, batchSize: 64, key: Key.fromSeed(0) })
  */
-export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Promise<FitResult<P, S, O>> => {
+export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: FitOptions<P, S, Tape, O>,
+  asyncOptions: AsyncOptions = {},
+): Promise<FitResult<P, S, O>> => {
+  const every = asyncOptions.yieldEveryMs ?? 50
+  if (!(every >= 0)) throw new RangeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${String(every)}`)
   const run = epochsOf(options)
-  for (let r = run.next(); ; r = run.next()) {
+  let last = now()
+  for (let r = run.next(); ; ) {
     if (r.done === true) return r.value
-    await new Promise<void>((resolve) => setTimeout(resolve, 0)) // a new task: timers, I/O, and what the last one held
+    let paused: number | undefined
+    if (r.value === 'epoch') {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0)) // a new task: timers, I/O, and what the last one held
+      last = now()
+    } else if (now() - last >= every) {
+      const t0 = now()
+      await nextTask()
+      last = now()
+      paused = last - t0
+    }
+    r = run.next(paused)
   }
 }
 
-/** The training loop of fit and fitAsync: validates the options, then yields after every epoch and returns the result. */
+/**
+ * A new task, soon: setImmediate in Node; in browsers a MessageChannel message (setTimeout(0) is
+ * clamped to 4 ms there once calls nest); else setTimeout(0).
+ */
+const nextTask = (): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve)
+    else if (typeof MessageChannel === 'function') {
+      const channel = new MessageChannel()
+      channel.port1.onmessage = () => {
+        channel.port1.close()
+        resolve()
+      }
+      channel.port2.postMessage(null)
+    } else setTimeout(resolve, 0)
+  })
+
+/**
+ * Where the training loop pauses for its driver: after every step ('step') and every epoch
+ * ('epoch'). `fit` never waits; `fitAsync` lets the event loop run, and sends back how many
+ * milliseconds it paused within an epoch, which the epoch's `seconds` leave out.
+ */
+type Pause = 'step' | 'epoch'
+
 /**
  * One training step; a LossError (a bad label, say) gets the epoch and step in front, and the
  * row of the data given to fit in place of the row of the shuffled batch, which the user
@@ -206,7 +258,8 @@ function validate<R>(run: () => R, epoch: number, validationRows: Int32Array | u
   }
 }
 
-function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Generator<void, FitResult<P, S, O>> {
+/** The training loop of fit and fitAsync: validates the options, pauses (yields) after every step and every epoch, and returns the result. */
+function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Generator<Pause, FitResult<P, S, O>, number | undefined> {
   const { model, loss, optimizer, epochs, batchSize } = options
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
@@ -258,6 +311,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
 
   for (let epoch = Math.floor(startStep / stepsPerEpoch); epoch < epochs; epoch++) {
     const started = now()
+    let paused = 0 // ms the driver gave to other tasks during this epoch
     let lossSum = 0
     let correctSum = 0
     let seen = 0
@@ -275,6 +329,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
       else correctSum += metrics.accuracy * metrics.count
       stepRecords.push({ step: ts.step, epoch, loss: metrics.loss, accuracy: metrics.accuracy })
       for (const c of callbacks) c.onStep?.({ step: ts.step, epoch, batch: b - 1, metrics, state: ts })
+      paused += (yield 'step') ?? 0
     }
     const val = validation === undefined ? undefined : validate(() => evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 }), epoch, validationRows)
     const record: EpochRecord = {
@@ -284,7 +339,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
       accuracy: classify && seen > 0 ? correctSum / seen : undefined,
       valLoss: val?.loss,
       valAccuracy: val?.accuracy,
-      seconds: (now() - started) / 1000,
+      seconds: (now() - started - paused) / 1000,
     }
     epochRecords.push(record)
     let stop = false
@@ -300,7 +355,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
       stoppedAt = epoch
       break
     }
-    yield
+    yield 'epoch'
   }
   if (es !== undefined && stoppedAt !== undefined && (es.restoreBest ?? true) && best !== undefined) ts = best.state
   const history: History = { steps: stepRecords, epochs: epochRecords }

