@@ -9,6 +9,7 @@
  *
  *   SGD      d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)
  *   Adam     μ = β₁μ' + (1-β₁)g,  ν = β₂ν' + (1-β₂)g²,  d = μ/c1 / (√(ν/c2) + ε) (+ λp, AdamW),  u = -lr·d
+ *            (NAdam: μ/c1 replaced by β₁·(μ/c1') + (1-β₁)·(g/c1), c1' = 1-β₁ᵗ⁺¹)
  *   RMSprop  ν = ρν' + (1-ρ)g²,  d = g / (√ν + ε),  then (with momentum) t = d + βt', d = t;  u = -lr·d
  *   Adagrad  Σ = Σ' + g²,  d = g / (√Σ + ε),  u = -lr·d
  *   all      out = u, or p + u (the new params) when the step applies its updates
@@ -38,11 +39,12 @@ const F_A2 = 5 //     1 - β₂; 1 - ρ
 const F_C1 = 6 //     1 - β₁ᵗ
 const F_C2 = 7 //     1 - β₂ᵗ
 const F_EPS = 8 //    ε
+const F_C1NEXT = 9 // 1 - β₁ᵗ⁺¹ (NAdam)
 
 const FLAG_APPLY = 1 //    write p + u, not u
 const FLAG_DECAY = 2 //    add λp (SGD: to g, first; AdamW: to Adam's direction)
 const FLAG_TRACE = 4 //    SGD or RMSprop with momentum (a trace in and out)
-const FLAG_NESTEROV = 8 // SGD: step along d + βt
+const FLAG_NESTEROV = 8 // SGD: step along d + βt; Adam: NAdam's look-ahead
 
 // The steps (asm/index.ts's ops SGD_STEP .. ADAGRAD_STEP, in this order).
 export const SGD = 0
@@ -69,6 +71,7 @@ export function optimPart(job: usize, part: i32, step: i32): void {
   const negRate = f64x2.neg(splatF(job, F_RATE))
   const lambda = splatF(job, F_LAMBDA), b1 = splatF(job, F_B1), b2v = splatF(job, F_B2)
   const a1 = splatF(job, F_A1), a2v = splatF(job, F_A2), c1 = splatF(job, F_C1), c2 = splatF(job, F_C2), eps = splatF(job, F_EPS)
+  const c1Next = splatF(job, F_C1NEXT)
   const apply = (flags & FLAG_APPLY) != 0, decay = (flags & FLAG_DECAY) != 0
   const trace = (flags & FLAG_TRACE) != 0, nesterov = (flags & FLAG_NESTEROV) != 0
   const i1 = min(n, (part + 1) * chunk)
@@ -82,7 +85,8 @@ export function optimPart(job: usize, part: i32, step: i32): void {
       const v = f64x2.add(f64x2.mul(b2v, v128.load(b + o)), f64x2.mul(a2v, f64x2.mul(gi, gi)))
       v128.store(a2 + o, m)
       v128.store(b2 + o, v)
-      d = f64x2.div(f64x2.div(m, c1), f64x2.add(f64x2.sqrt(f64x2.div(v, c2)), eps))
+      const mHat = nesterov ? f64x2.add(f64x2.mul(b1, f64x2.div(m, c1Next)), f64x2.mul(a1, f64x2.div(gi, c1))) : f64x2.div(m, c1)
+      d = f64x2.div(mHat, f64x2.add(f64x2.sqrt(f64x2.div(v, c2)), eps))
       if (decay) d = f64x2.add(d, f64x2.mul(lambda, pi))
     } else if (step == SGD) {
       d = decay ? f64x2.add(gi, f64x2.mul(lambda, pi)) : gi

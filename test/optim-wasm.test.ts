@@ -1,6 +1,6 @@
 /**
  * The fused optimizer steps in WebAssembly (src/kernels/wasm/optim.ts): under the 'wasm'
- * kernels, a leaf of MIN_OPTIM_ELEMENTS values or more takes its sgd, adam, adamw, rmsprop or
+ * kernels, a leaf of MIN_OPTIM_ELEMENTS values or more takes its sgd, adam, adamw, nadam, rmsprop or
  * adagrad step there instead of in the TypeScript loop. Each lane does the same correctly
  * rounded operations in the same order, so the params, updates and states must be the same
  * numbers (Object.is), special values included, across part boundaries and odd sizes. (The
@@ -66,6 +66,8 @@ const configs: [string, () => GT][] = [
   ['rmsprop', () => Optim.rmsprop({ lr: 1e-3 })],
   ['rmsprop, momentum 0.9, ρ 0.5', () => Optim.rmsprop({ lr: 1e-2, momentum: 0.9, decay: 0.5 })],
   ['adagrad, Σ₀ 0.1', () => Optim.adagrad({ lr: 0.1, initialAccumulator: 0.1 }) as GT],
+  ['nadam', () => Optim.nadam({ lr: 2e-3 }) as GT],
+  ['nadam, b1 0.5, b2 0.9, eps 1e-3', () => Optim.nadam({ lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
   ['adamw, λ 0, warm-up lr', () => Optim.adamw({ lr: Schedule.linearWarmup({ from: 0.001, to: 0.01, steps: 2 }), weightDecay: 0 }) as GT],
 ]
 const sizes = [MIN_OPTIM_ELEMENTS, MIN_OPTIM_ELEMENTS + 1, 2 * 32768 + 5] // one part, odd, three parts (the last odd)

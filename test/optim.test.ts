@@ -548,7 +548,7 @@ describe('the laws reject broken transforms', () => {
   })
 })
 
-describe('the fused adam, adamw, rmsprop and adagrad are the chains they are defined by, bit for bit', () => {
+describe('the fused adam, adamw, nadam, rmsprop and adagrad are the chains they are defined by, bit for bit', () => {
   const configs: [string, () => GT, () => GT][] = [
     ['adam, defaults', () => Optim.adam({ lr: 0.05 }) as GT, () => Optim.adamChain({ lr: 0.05 }) as GT],
     ['adam, b1 0.5, b2 0.9, eps 1e-3, warm-up + cosine lr', () => Optim.adam({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.adamChain({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
@@ -557,6 +557,8 @@ describe('the fused adam, adamw, rmsprop and adagrad are the chains they are def
     ['adamw, λ 0', () => Optim.adamw({ lr: 0.05, weightDecay: 0 }) as GT, () => Optim.adamwChain({ lr: 0.05, weightDecay: 0 }) as GT],
     ['adamw, λ 0.1, b2 0.99', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, b2: 0.99 }) as GT],
     ['adamw, λ 0.1, decay masked to leaves of rank 2', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, mask: (_p, shape) => shape.length === 2 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, mask: (_p, shape) => shape.length === 2 }) as GT],
+    ['nadam, defaults', () => Optim.nadam({ lr: 0.05 }) as GT, () => Optim.nadamChain({ lr: 0.05 }) as GT],
+    ['nadam, b1 0.5, b2 0.9, eps 1e-3, cosine lr', () => Optim.nadam({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.nadamChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
     ['sgd, nesterov, decay masked to W', () => Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05, mask: (path) => path.endsWith('W') }) as GT, () => Optim.sgdChain({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05, mask: (path) => path.endsWith('W') }) as GT],
     ['rmsprop, defaults', () => Optim.rmsprop({ lr: 0.01 }) as GT, () => Optim.rmspropChain({ lr: 0.01 }) as GT],
     ['rmsprop, momentum 0.9, ρ 0.5, ε 1e-3, cosine lr', () => Optim.rmsprop({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT, () => Optim.rmspropChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT],

@@ -148,10 +148,18 @@ export const amsgrad = (options: AdamAliasOptions): GradientTransformation<reado
 
 /**
  * NAdam: chain(scaleByNadam({ b1, b2, eps }), scaleByLearningRate(lr)), optax's `nadam`.
+ * Runs fused, like adam (fused-adam.ts), with the chain's numbers bit for bit.
  * @example nadam({ lr: 2e-3 })
  */
 export const nadam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('nadam', options, ['lr', 'b1', 'b2', 'eps'])
+  checkOptions('nadam', options, ['lr', 'b1', 'b2', 'eps'])
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
+  return fusedAdam(nadamChain(options), { where: 'nadam', rate: rateAt('nadam', lr), b1, b2, eps, weightDecay: undefined, nesterov: true })
+}
+
+/** nadam as the chain of small transforms it is defined by: the readable reference for the fused nadam. */
+export const nadamChain = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('nadamChain', options, ['lr', 'b1', 'b2', 'eps'])
   return named('nadam', chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', lr)))
 }
 

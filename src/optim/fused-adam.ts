@@ -1,7 +1,8 @@
 /**
- * Adam and AdamW in one pass. `adam` is, by definition, the chain
+ * Adam, AdamW and NAdam in one pass. `adam` is, by definition, the chain
  *   scaleByAdam(β₁, β₂, ε) → addDecayedWeights(λ) (AdamW only) → scaleByLearningRate(lr)
- * and `adamChain` / `adamwChain` build exactly that. The chain walks every parameter about seven
+ * (NAdam: scaleByNadam in place of scaleByAdam), and `adamChain` / `adamwChain` / `nadamChain`
+ * build exactly that. The chain walks every parameter about seven
  * times (the two moments, the bias-corrected ratio, the decay, the learning rate) and allocates
  * an array per pass. This file computes the same numbers in one loop per leaf, with the same
  * floating-point operations in the same order, so its updates and states are bit-identical to
@@ -23,7 +24,7 @@ import { OptimError } from './validate.ts'
 
 /** The hyper-parameters, already validated by the chain's transforms. */
 export interface FusedAdamSettings {
-  /** The alias's name, for errors ('adam' or 'adamw'). */
+  /** The alias's name, for errors ('adam', 'adamw' or 'nadam'). */
   readonly where: string
   readonly rate: (step: number) => number
   readonly b1: number
@@ -33,6 +34,8 @@ export interface FusedAdamSettings {
   readonly weightDecay: number | undefined
   /** The leaves the weight decay applies to (undefined: all), as Optim.masked picks them. */
   readonly mask?: Select | undefined
+  /** NAdam's look-ahead on the first moment (scaleByNadam's direction). */
+  readonly nesterov?: boolean
 }
 
 /** One leaf's new moments and its update u (or, with `apply`, p + u). */
@@ -44,10 +47,11 @@ interface LeafStep {
 
 /**
  * One step for one leaf, t the step (1 for the first), c1 = 1-β₁ᵗ, c2 = 1-β₂ᵗ:
- *   μ = β₁μ + (1-β₁)g,  ν = β₂ν + (1-β₂)g²,  d = (μ/c1) / (√(ν/c2) + ε)  [+ λp for AdamW],
- *   u = -lr · d,  and with `apply` the new param p + u.
+ *   μ = β₁μ + (1-β₁)g,  ν = β₂ν + (1-β₂)g²,  d = μ̂ / (√(ν/c2) + ε)  [+ λp for AdamW],
+ *   u = -lr · d,  and with `apply` the new param p + u,
+ * where μ̂ = μ/c1 (Adam), or NAdam's look-ahead β₁·(μ/c1') + (1-β₁)·(g/c1), c1' = 1-β₁ᵗ⁺¹.
  */
-const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdamSettings, rate: number, c1: number, c2: number, apply: boolean): LeafStep => {
+const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdamSettings, rate: number, c1: number, c2: number, c1Next: number | undefined, apply: boolean): LeafStep => {
   const gd = g.data
   const pd = p.data
   const mp = muPrev.data
@@ -61,7 +65,7 @@ const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdam
   const a2 = 1 - b2
   const decay = s.weightDecay !== undefined
   const lambda = s.weightDecay ?? 0
-  if (inWasm(n) && adamStepWasm(gd, pd, mp, vp, out, mu, nu, { rate, b1, b2, eps, c1, c2, lambda: s.weightDecay, apply })) {
+  if (inWasm(n) && adamStepWasm(gd, pd, mp, vp, out, mu, nu, { rate, b1, b2, eps, c1, c2, lambda: s.weightDecay, apply, c1Next })) {
     return { out: T.fromData(g.shape, out), mu: T.fromData(g.shape, mu), nu: T.fromData(g.shape, nu) }
   }
   for (let i = 0; i < n; i++) {
@@ -70,7 +74,8 @@ const step = (g: Tensor, p: Tensor, muPrev: Tensor, nuPrev: Tensor, s: FusedAdam
     const v = b2 * (vp[i] as number) + a2 * (gi * gi)
     mu[i] = m
     nu[i] = v
-    let d = m / c1 / (Math.sqrt(v / c2) + eps)
+    const mHat = c1Next === undefined ? m / c1 : b1 * (m / c1Next) + a1 * (gi / c1)
+    let d = mHat / (Math.sqrt(v / c2) + eps)
     if (decay) d = d + lambda * (pd[i] as number)
     const u = -rate * d
     out[i] = apply ? (pd[i] as number) + u : u
@@ -108,6 +113,7 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     const t = countOf(moments.count) + 1
     const c1 = 1 - s.b1 ** t
     const c2 = 1 - s.b2 ** t
+    const c1Next = s.nesterov === true ? 1 - s.b1 ** (t + 1) : undefined
     const rate = s.rate(countOf(countState.count))
     const ps = leavesLike(grads, params)
     const mus = leavesLike(grads, moments.mu)
@@ -115,7 +121,7 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     const results: LeafStep[] = []
     let k = 0
     const outs = map(grads, (g, path) => {
-      const r = step(g, ps[k] as Tensor, mus[k] as Tensor, nus[k] as Tensor, s.mask === undefined || s.mask(path, g.shape) ? s : noDecay, rate, c1, c2, apply)
+      const r = step(g, ps[k] as Tensor, mus[k] as Tensor, nus[k] as Tensor, s.mask === undefined || s.mask(path, g.shape) ? s : noDecay, rate, c1, c2, c1Next, apply)
       k++
       results.push(r)
       return r.out

@@ -52,6 +52,8 @@ export interface AdamStepSettings {
   readonly c2: number
   readonly lambda: number | undefined
   readonly apply: boolean
+  /** NAdam: next step's correction 1-β₁ᵗ⁺¹, for the look-ahead; undefined for Adam. */
+  readonly c1Next?: number | undefined
 }
 
 /** The operands of one step: inputs first, outputs after; `undefined` where the step has none. */
@@ -64,6 +66,9 @@ interface Operands {
   readonly a2: Float64Array | undefined
   readonly b2: Float64Array | undefined
 }
+
+/** f64 fields of the job block (asm/optim.ts's F_RATE .. F_C1NEXT). */
+const F64_FIELDS = 10
 
 /** Places the operands, writes the job block, runs every part; false (nothing written) if no runner can hold the job. */
 function runStep(op: number, flags: number, f64s: readonly number[], o: Operands, maxBytes: number): boolean {
@@ -83,7 +88,9 @@ function runStep(op: number, flags: number, f64s: readonly number[], o: Operands
   const runner = runnersFor(1, parts, 0).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
   if (runner === undefined) return false
   new Int32Array(runner.memory.buffer, 0, 10).set([even, CHUNK, flags, ...at])
-  new Float64Array(runner.memory.buffer, 64, 9).set(f64s)
+  const fields = new Float64Array(runner.memory.buffer, 64, F64_FIELDS)
+  fields.fill(0) // the fields a step has no use for are still read: keep them defined
+  fields.set(f64s)
   const heap = new Float64Array(runner.memory.buffer)
   for (let k = 0; k < 4; k++) {
     const x = arrays[k]
@@ -114,8 +121,8 @@ export function sgdStepWasm(g: Float64Array, p: Float64Array, tPrev: Float64Arra
  * it needs more than `maxBytes` of memory.
  */
 export function adamStepWasm(g: Float64Array, p: Float64Array, mu: Float64Array, nu: Float64Array, out: Float64Array, muOut: Float64Array, nuOut: Float64Array, s: AdamStepSettings, maxBytes = Infinity): boolean {
-  const flags = (s.apply ? APPLY : 0) | (s.lambda !== undefined ? DECAY : 0)
-  const f64s = [s.rate, s.lambda ?? 0, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.c1, s.c2, s.eps]
+  const flags = (s.apply ? APPLY : 0) | (s.lambda !== undefined ? DECAY : 0) | (s.c1Next !== undefined ? NESTEROV : 0)
+  const f64s = [s.rate, s.lambda ?? 0, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.c1, s.c2, s.eps, s.c1Next ?? 0]
   return runStep(Op.adamStep, flags, f64s, { g, p, a: mu, b: nu, out, a2: muOut, b2: nuOut }, maxBytes)
 }
 
