@@ -38,11 +38,12 @@
  * 2 A vectors + 2 B vectors + 2 swapped B vectors = 14 registers (see `tile`), while a 5x4 tile
  * of splatted A values needs 10 + 2 + 5 = 17 and spills three accumulators per k step
  * (disassembled with `node --print-wasm-code`). Measured at 512, one thread, interleaved: 4x4
- * ~19.5 GFLOP/s, 5x4 ~11.5 (and ~17 with branches forcing the loads apart). Unrolling k would
- * put twice the loads at the top again (../shared/PERFORMANCE.md: -30%).
- * The tile is not at the machine's peak: a chain of dependent f64 adds (3-cycle latency) times
- * the clock of these machines at 3.67 GHz, where two multiply and two add pipes would do a k
- * step (8 multiplies, 8 adds) in 4 cycles, 29 GFLOP/s; the tile takes about 5.6 cycles per step.
+ * ~19.5 GFLOP/s, 5x4 ~11.5 (and ~17 with branches forcing the loads apart); the 4x4 tile of
+ * today (below) runs at ~21. Unrolling k would put twice the loads at the top again
+ * (../shared/PERFORMANCE.md: -30%).
+ * The tile is not at the machine's peak. These machines run at about 3.67 GHz (timed with a
+ * chain of dependent f64 adds, 3 cycles each); two multiply and two add pipes would do a k step
+ * (8 multiplies, 8 adds) in 4 cycles, 29 GFLOP/s, and the tile takes about 5.6 cycles per step.
  * Its loop (disassembled) has no spills, so what is left is in how the core issues it.
  * The k loops of the three tiles run until B's pointer reaches its end rather than counting p:
  * TurboFan then compares two registers instead of a counter with a stack slot, and drops the
@@ -91,8 +92,10 @@ export function gemm(
   // B's rows are contiguous (bCs = 1), as in a convolution's forward product (W·cols, with F = 8
   // or 16 rows), the tiles read each 4-column strip of B where it is, a row (bRs) apart per k
   // step. Only a last strip narrower than NR is packed, for `narrowPanel`. (The tile's loop runs
-  // to an end pointer, so it needs B's rows in increasing order: bRs > 0.)
-  const bInPlace = !direct && bCs == 1 && bRs > 0 && m <= B_IN_PLACE_ROWS
+  // to an end pointer, b + k·bRs·8 at most, so it needs B's rows in increasing order, bRs > 0,
+  // and that end below 2³²: with k = 1 any row stride is valid, and a huge one would wrap.)
+  const bInPlace = !direct && bCs == 1 && bRs > 0 && m <= B_IN_PLACE_ROWS &&
+    <u64>b + (<u64>k * <u64>bRs << 3) <= <u64>0xffffffff
   for (let jc: i32 = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc)
     const full = nc & ~(NR - 1) // columns in whole NR-wide strips

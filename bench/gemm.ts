@@ -81,14 +81,14 @@ impls.push({ name: 'blocked', gemm: gemmBlocked })
 impls.push({ name: wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemm: gemmWasm })
 const THREADS = !args.has('--no-threads') && wasmSimdAvailable() && (await startThreads())
 if (THREADS) impls.push({ name: 'wasm 2T', gemm: gemmWasm2 })
+else if (!args.has('--no-threads')) console.log(`two threads unavailable: ${threadsUnavailable() ?? 'no SIMD'}`)
 /**
  * Not a GEMM: only the copies gemmWasm makes around its kernel (A and B into a WebAssembly
- * memory, the result out). Timed in the same rounds, it bounds what any kernel could reach on
- * a small product (see `copyBound`); it is left out of the table.
+ * memory, the result out). Timed in the same rounds, it bounds what a kernel no faster than at
+ * 512 could reach on a small product (see `copyBound`); it is left out of the table.
  */
 const COPIES = 'copies only'
 if (wasmSimdAvailable()) impls.push({ name: COPIES, gemm: copiesOnly() })
-else if (!args.has('--no-threads')) console.log(`two threads unavailable: ${threadsUnavailable() ?? 'no SIMD'}`)
 if (args.has('--tune')) {
   for (const [mc, kc, nc] of [
     [64, 256, 2048],

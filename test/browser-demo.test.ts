@@ -13,9 +13,9 @@ let server: Server
 let port = 0
 
 /** A raw request (the path is sent as given, not normalised the way fetch would). */
-const get = (path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
+const get = (path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
   new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
@@ -57,15 +57,32 @@ describe('the browser demo', () => {
   })
 
   test('answers nothing outside its table: other paths 404, other methods 405', async () => {
-    for (const path of ['/package.json', '/../package.json', '/mnist/../../package.json', '/mnist/..%2f..%2fpackage.json', '/mnist/', '/examples/browser/main.ts', '//etc/passwd']) {
+    for (const path of ['/package.json', '/../package.json', '/mnist/../../package.json', '/mnist/..%2f..%2fpackage.json', '/mnist/', '/examples/browser/main.ts', '/main.js/', '/%2e%2e/package.json']) {
       const r = await get(path)
       expect(r.status, path).toBe(404)
       expect(r.body.toString()).toMatch(/^nothing at \S+: this server has \/, \/index.html, \/main.js, \/mnist\//)
       expect(r.headers['cross-origin-embedder-policy']).toBe('require-corp')
     }
+    // not a path at all: '//x' would be a host name to a URL parser, '*' is OPTIONS' target
+    for (const target of ['//main.js', '//etc/passwd', '*']) {
+      const r = await get(target)
+      expect(r.status, target).toBe(400)
+      expect(r.body.toString()).toBe(`not a path: ${target}\n`)
+    }
+    // the query and fragment are not part of the path
+    expect((await get('/main.js?v=2')).status).toBe(200)
     const post = await get('/', 'POST')
     expect(post.status).toBe(405)
     expect(post.body.toString()).toBe('POST is not served here: only GET and HEAD\n')
+  })
+
+  test('answers only requests addressed to localhost (a rebound DNS name gets a 403)', async () => {
+    for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) expect((await get('/', 'GET', { host })).status, host).toBe(200)
+    for (const host of ['evil.example', `evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io']) {
+      const r = await get('/', 'GET', { host })
+      expect(r.status, host).toBe(403)
+      expect(r.body.toString()).toBe(`this server answers only requests to localhost, not to ${host}\n`)
+    }
   })
 
   test('a missing MNIST file is a 500 that names it', async () => {
@@ -85,9 +102,12 @@ describe('the browser demo', () => {
   test('--port takes an integer in 0..65535, and says what was wrong otherwise', () => {
     expect(portArg([])).toBe(8080)
     expect(portArg(['--port', '9000'])).toBe(9000)
+    expect(portArg(['--port=9001'])).toBe(9001)
     for (const bad of [['--port'], ['--port', 'abc'], ['--port', '-1'], ['--port', '70000'], ['--port', '80.5']]) {
       expect(() => portArg(bad)).toThrow(`--port must be an integer in 0..65535, got ${bad[1] ?? 'nothing'}`)
     }
+    expect(() => portArg(['--port='])).toThrow('--port must be an integer in 0..65535, got nothing')
+    expect(() => portArg(['--port=x1'])).toThrow('--port must be an integer in 0..65535, got x1')
   })
 
   test('a port in use is an error the caller sees', async () => {

@@ -350,6 +350,21 @@ describe('gemmWasm equals gemmReference (within 1e-12 of the magnitude sum, and 
     )
   })
 
+  it('k = 1 with any row stride of B (only row 0 exists): a huge stride is not walked (B read in place, m ≤ 16)', () => {
+    const a = Float64Array.from({ length: 4 }, (_, i) => i + 1)
+    const b = Float64Array.from({ length: 20 }, (_, j) => j - 7.5)
+    for (const rowStride of [20, 2 ** 20, 2 ** 29, 2 ** 30, 2 ** 31 - 1]) {
+      const B: MatView = { data: b, offset: 0, rowStride, colStride: 1 }
+      const A: MatView = { data: a, offset: 0, rowStride: 1, colStride: 1 }
+      const want = new Float64Array(80)
+      gemmReference(4, 20, 1, A, B, want, 0, false)
+      for (const gemm of [gemmWasm, gemmWasm2]) {
+        const got = new Float64Array(80)
+        gemm(4, 20, 1, A, B, got, 0, false)
+        expect(got, `row stride ${rowStride}`).toEqual(want)
+      }
+    }
+  })
   it('k = 0 gives zeros (or leaves C unchanged when accumulating); m or n = 0 writes nothing', () => {
     const zeroCase = caseOf(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })).chain(
       (t) => fc.constantFrom<Case>({ ...t, m: 0 }, { ...t, n: 0 }, { ...t, k: 0 }),

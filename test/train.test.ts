@@ -194,6 +194,10 @@ describe('fit', () => {
     for (const bad of [-1, Number.NaN]) {
       await expect(Train.fitAsync({ ...base, epochs: 1 }, { yieldEveryMs: bad })).rejects.toThrow(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${bad}`)
     }
+    const loose = Train.fitAsync as (o: unknown, a: unknown) => Promise<unknown>
+    await expect(loose({ ...base, epochs: 1 }, { yieldEveryMs: '5' })).rejects.toThrow('fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got string 5')
+    await expect(loose({ ...base, epochs: 1 }, { yieldEvery: 5 })).rejects.toThrow("fitAsync: unknown option 'yieldEvery' (the options are: yieldEveryMs)")
+    await expect(loose({ ...base, epochs: 1 }, null)).rejects.toThrow('fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got object null')
   })
   test('fit runs start to end in one task: no timer runs during it', () => {
     let ran = false

@@ -191,7 +191,13 @@ const start = async (): Promise<void> => {
   // ?run=spiral or ?run=mnist&epochs=1 starts a demo as the page opens (a link to share, or a headless check)
   const query = new URLSearchParams(location.search)
   const epochs = query.get('epochs')
-  if (epochs !== null) (element('mnist-epochs') as HTMLSelectElement).value = epochs
+  const select = element('mnist-epochs') as HTMLSelectElement
+  const choices = [...select.options].map((o) => o.value)
+  if (epochs !== null && !choices.includes(epochs)) {
+    say('mnist-status', `?epochs=${epochs} is not one of the choices: ${choices.join(', ')}`, true)
+    return
+  }
+  if (epochs !== null) select.value = epochs
   if (query.get('run') === 'spiral') element('spiral-run').click()
   if (query.get('run') === 'mnist') element('mnist-run').click()
 }
