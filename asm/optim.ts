@@ -9,7 +9,9 @@
  *
  *   SGD      d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)
  *   Adam     μ = β₁μ' + (1-β₁)g,  ν = β₂ν' + (1-β₂)g²,  d = μ/c1 / (√(ν/c2) + ε) (+ λp, AdamW),  u = -lr·d
- *            (NAdam: μ/c1 replaced by β₁·(μ/c1') + (1-β₁)·(g/c1), c1' = 1-β₁ᵗ⁺¹)
+ *            NAdam:   μ/c1 replaced by β₁·(μ/c1') + (1-β₁)·(g/c1), c1' = 1-β₁ᵗ⁺¹
+ *            AMSGrad: ν_max = max(ν_max', ν), and √(ν_max/c2) in place of √(ν/c2)
+ *            Adamax:  ν∞ = max(β₂ν∞', |g| + ε) in place of ν, and d = μ/c1 / ν∞
  *   RMSprop  ν = ρν' + (1-ρ)g²,  d = g / (√ν + ε),  then (with momentum) t = d + βt', d = t;  u = -lr·d
  *   Adagrad  Σ = Σ' + g²,  d = g / (√Σ + ε),  u = -lr·d
  *   all      out = u, or p + u (the new params) when the step applies its updates
@@ -30,6 +32,8 @@ const O_B = 6 //      ν' (Adam, RMSprop) or Σ' (Adagrad), in,
 const O_OUT = 7 //    u, or p + u,
 const O_A2 = 8 //     the new t or μ,
 const O_B2 = 9 //     the new ν or Σ
+const O_C = 10 //     AMSGrad's ν_max', in,
+const O_C2 = 11 //    and the new ν_max
 const F_RATE = 0 //   lr (the step's; the loop multiplies by -lr)
 const F_LAMBDA = 1 // λ: SGD's L2 penalty, AdamW's decoupled decay
 const F_B1 = 2 //     SGD's and RMSprop's momentum β; Adam's β₁
@@ -45,6 +49,8 @@ const FLAG_APPLY = 1 //    write p + u, not u
 const FLAG_DECAY = 2 //    add λp (SGD: to g, first; AdamW: to Adam's direction)
 const FLAG_TRACE = 4 //    SGD or RMSprop with momentum (a trace in and out)
 const FLAG_NESTEROV = 8 // SGD: step along d + βt; Adam: NAdam's look-ahead
+const FLAG_AMSGRAD = 16 // Adam: AMSGrad's running maximum of ν
+const FLAG_ADAMAX = 32 //  Adam: Adamax's ν∞
 
 // The steps (asm/index.ts's ops SGD_STEP .. ADAGRAD_STEP, in this order).
 export const SGD = 0
@@ -68,12 +74,14 @@ export function optimPart(job: usize, part: i32, step: i32): void {
   const g = <usize>field(job, O_G), p = <usize>field(job, O_P)
   const a = <usize>field(job, O_A), b = <usize>field(job, O_B)
   const out = <usize>field(job, O_OUT), a2 = <usize>field(job, O_A2), b2 = <usize>field(job, O_B2)
+  const nuMax = <usize>field(job, O_C), nuMaxOut = <usize>field(job, O_C2)
   const negRate = f64x2.neg(splatF(job, F_RATE))
   const lambda = splatF(job, F_LAMBDA), b1 = splatF(job, F_B1), b2v = splatF(job, F_B2)
   const a1 = splatF(job, F_A1), a2v = splatF(job, F_A2), c1 = splatF(job, F_C1), c2 = splatF(job, F_C2), eps = splatF(job, F_EPS)
   const c1Next = splatF(job, F_C1NEXT)
   const apply = (flags & FLAG_APPLY) != 0, decay = (flags & FLAG_DECAY) != 0
   const trace = (flags & FLAG_TRACE) != 0, nesterov = (flags & FLAG_NESTEROV) != 0
+  const amsgrad = (flags & FLAG_AMSGRAD) != 0, adamax = (flags & FLAG_ADAMAX) != 0
   const i1 = min(n, (part + 1) * chunk)
   for (let i = part * chunk; i < i1; i += 2) {
     const o = <usize>i << 3
@@ -82,11 +90,24 @@ export function optimPart(job: usize, part: i32, step: i32): void {
     let d: v128
     if (step == ADAM) {
       const m = f64x2.add(f64x2.mul(b1, v128.load(a + o)), f64x2.mul(a1, gi))
-      const v = f64x2.add(f64x2.mul(b2v, v128.load(b + o)), f64x2.mul(a2v, f64x2.mul(gi, gi)))
       v128.store(a2 + o, m)
-      v128.store(b2 + o, v)
-      const mHat = nesterov ? f64x2.add(f64x2.mul(b1, f64x2.div(m, c1Next)), f64x2.mul(a1, f64x2.div(gi, c1))) : f64x2.div(m, c1)
-      d = f64x2.div(mHat, f64x2.add(f64x2.sqrt(f64x2.div(v, c2)), eps))
+      if (adamax) {
+        // f64x2.max, like Math.max, gives NaN if either is NaN and +0 for max(-0, +0)
+        const vInf = f64x2.max(f64x2.mul(b2v, v128.load(b + o)), f64x2.add(f64x2.abs(gi), eps))
+        v128.store(b2 + o, vInf)
+        d = f64x2.div(f64x2.div(m, c1), vInf)
+      } else {
+        const v = f64x2.add(f64x2.mul(b2v, v128.load(b + o)), f64x2.mul(a2v, f64x2.mul(gi, gi)))
+        v128.store(b2 + o, v)
+        if (amsgrad) {
+          const w = f64x2.max(v128.load(nuMax + o), v)
+          v128.store(nuMaxOut + o, w)
+          d = f64x2.div(f64x2.div(m, c1), f64x2.add(f64x2.sqrt(f64x2.div(w, c2)), eps))
+        } else {
+          const mHat = nesterov ? f64x2.add(f64x2.mul(b1, f64x2.div(m, c1Next)), f64x2.mul(a1, f64x2.div(gi, c1))) : f64x2.div(m, c1)
+          d = f64x2.div(mHat, f64x2.add(f64x2.sqrt(f64x2.div(v, c2)), eps))
+        }
+      }
       if (decay) d = f64x2.add(d, f64x2.mul(lambda, pi))
     } else if (step == SGD) {
       d = decay ? f64x2.add(gi, f64x2.mul(lambda, pi)) : gi

@@ -1,6 +1,6 @@
 /**
  * The fused optimizer steps in WebAssembly (src/kernels/wasm/optim.ts): under the 'wasm'
- * kernels, a leaf of MIN_OPTIM_ELEMENTS values or more takes its sgd, adam, adamw, nadam, rmsprop or
+ * kernels, a leaf of MIN_OPTIM_ELEMENTS values or more takes its sgd, adam, adamw, nadam, amsgrad, adamax, rmsprop or
  * adagrad step there instead of in the TypeScript loop. Each lane does the same correctly
  * rounded operations in the same order, so the params, updates and states must be the same
  * numbers (Object.is), special values included, across part boundaries and odd sizes. (The
@@ -68,6 +68,10 @@ const configs: [string, () => GT][] = [
   ['adagrad, Σ₀ 0.1', () => Optim.adagrad({ lr: 0.1, initialAccumulator: 0.1 }) as GT],
   ['nadam', () => Optim.nadam({ lr: 2e-3 }) as GT],
   ['nadam, b1 0.5, b2 0.9, eps 1e-3', () => Optim.nadam({ lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
+  ['amsgrad', () => Optim.amsgrad({ lr: 1e-3 }) as GT],
+  ['amsgrad, b1 0.5, b2 0.9, eps 1e-3', () => Optim.amsgrad({ lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
+  ['adamax', () => Optim.adamax({ lr: 2e-3 }) as GT],
+  ['adamax, b1 0.5, b2 0.9, eps 1e-3', () => Optim.adamax({ lr: 0.01, b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
   ['adamw, λ 0, warm-up lr', () => Optim.adamw({ lr: Schedule.linearWarmup({ from: 0.001, to: 0.01, steps: 2 }), weightDecay: 0 }) as GT],
 ]
 const sizes = [MIN_OPTIM_ELEMENTS, MIN_OPTIM_ELEMENTS + 1, 2 * 32768 + 5] // one part, odd, three parts (the last odd)
@@ -112,7 +116,8 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     const nu = new Float64Array(n)
     const c1 = 1 - 0.9 ** 5
     const c2 = 1 - 0.999 ** 5
-    expect(adamStepWasm(g, p, t, v, out, mu, nu, { rate: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8, c1, c2, lambda: 0.1, apply: true })).toBe(true)
+    const c1Next = 1 - 0.9 ** 6
+    expect(adamStepWasm(g, p, t, v, undefined, out, mu, nu, undefined, { rate: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8, c1, c2, c1Next, lambda: 0.1, apply: true, variant: 'adam' })).toBe(true)
     expect(Compare.tensorsIdentical('p + u', T.fromData([n], out), pa)).toEqual({ holds: true })
     expect(Compare.tensorsIdentical('mu', T.fromData([n], mu), sa[0].mu as T.Tensor)).toEqual({ holds: true })
     expect(Compare.tensorsIdentical('nu', T.fromData([n], nu), sa[0].nu as T.Tensor)).toEqual({ holds: true })

@@ -548,7 +548,7 @@ describe('the laws reject broken transforms', () => {
   })
 })
 
-describe('the fused adam, adamw, nadam, rmsprop and adagrad are the chains they are defined by, bit for bit', () => {
+describe('the fused adam, adamw, nadam, amsgrad, adamax, rmsprop and adagrad are the chains they are defined by, bit for bit', () => {
   const configs: [string, () => GT, () => GT][] = [
     ['adam, defaults', () => Optim.adam({ lr: 0.05 }) as GT, () => Optim.adamChain({ lr: 0.05 }) as GT],
     ['adam, b1 0.5, b2 0.9, eps 1e-3, warm-up + cosine lr', () => Optim.adam({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.adamChain({ lr: Schedule.warmupCosine({ peak: 0.1, warmupSteps: 2, decaySteps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
@@ -559,6 +559,10 @@ describe('the fused adam, adamw, nadam, rmsprop and adagrad are the chains they 
     ['adamw, λ 0.1, decay masked to leaves of rank 2', () => Optim.adamw({ lr: 0.02, weightDecay: 0.1, mask: (_p, shape) => shape.length === 2 }) as GT, () => Optim.adamwChain({ lr: 0.02, weightDecay: 0.1, mask: (_p, shape) => shape.length === 2 }) as GT],
     ['nadam, defaults', () => Optim.nadam({ lr: 0.05 }) as GT, () => Optim.nadamChain({ lr: 0.05 }) as GT],
     ['nadam, b1 0.5, b2 0.9, eps 1e-3, cosine lr', () => Optim.nadam({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.nadamChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
+    ['amsgrad, defaults', () => Optim.amsgrad({ lr: 0.05 }) as GT, () => Optim.amsgradChain({ lr: 0.05 }) as GT],
+    ['amsgrad, b1 0.5, b2 0.9, eps 1e-3, cosine lr', () => Optim.amsgrad({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.amsgradChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
+    ['adamax, defaults', () => Optim.adamax({ lr: 0.05 }) as GT, () => Optim.adamaxChain({ lr: 0.05 }) as GT],
+    ['adamax, b1 0.5, b2 0.9, eps 1e-3, cosine lr', () => Optim.adamax({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT, () => Optim.adamaxChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), b1: 0.5, b2: 0.9, eps: 1e-3 }) as GT],
     ['sgd, nesterov, decay masked to W', () => Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05, mask: (path) => path.endsWith('W') }) as GT, () => Optim.sgdChain({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.05, mask: (path) => path.endsWith('W') }) as GT],
     ['rmsprop, defaults', () => Optim.rmsprop({ lr: 0.01 }) as GT, () => Optim.rmspropChain({ lr: 0.01 }) as GT],
     ['rmsprop, momentum 0.9, ρ 0.5, ε 1e-3, cosine lr', () => Optim.rmsprop({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT, () => Optim.rmspropChain({ lr: Schedule.cosineDecay({ init: 0.1, steps: 4 }), momentum: 0.9, decay: 0.5, eps: 1e-3 }) as GT],
@@ -626,9 +630,13 @@ describe('the fused sgd is the chain it is defined by, bit for bit', () => {
   })
   test('a chained transform given a state without its step count (another optimizer\'s, or from JSON) says so', () => {
     const p = { W: T.zeros([2]) }
-    expect(() => Optim.amsgrad({ lr: 0.1 }).update(p, Optim.rmsprop({ lr: 0.1 }).init(p) as never, p)).toThrow('amsgrad.update: the state should hold the step count {count: a tensor []}, got {nu: a record {W}}')
+    expect(() => Optim.amsgradChain({ lr: 0.1 }).update(p, Optim.rmsprop({ lr: 0.1 }).init(p) as never, p)).toThrow('amsgrad.update: the state should hold the step count {count: a tensor []}, got {nu: a record {W}}')
     expect(() => Optim.scaleByLearningRate(0.1).update(p, { count: 3 } as never, p)).toThrow('scaleByLearningRate.update: the state should hold the step count {count: a tensor []}, got {count: number 3}')
-    expect(() => Optim.adamax({ lr: 0.1 }).update(p, [{}, { count: T.scalar(0) }] as never, p)).toThrow('adamax.update: the state should hold the step count {count: a tensor []}, got {}')
+    expect(() => Optim.adamaxChain({ lr: 0.1 }).update(p, [{}, { count: T.scalar(0) }] as never, p)).toThrow('adamax.update: the state should hold the step count {count: a tensor []}, got {}')
+    // the fused aliases say which moments they expected
+    expect(() => Optim.amsgrad({ lr: 0.1 }).update(p, Optim.rmsprop({ lr: 0.1 }).init(p) as never, p)).toThrow("amsgrad.update: state[0] should be AMSGrad's moments {count: a tensor [], mu, nu, nuMax: trees like the params}, got {nu: a record {W}}")
+    expect(() => Optim.amsgrad({ lr: 0.1 }).update(p, Optim.adam({ lr: 0.1 }).init(p) as never, p)).toThrow("amsgrad.update: state[0] should be AMSGrad's moments {count: a tensor [], mu, nu, nuMax: trees like the params}, got {count: a tensor [], mu: a record {W}, nu: a record {W}}")
+    expect(() => Optim.adamax({ lr: 0.1 }).update(p, [{}, { count: T.scalar(0) }] as never, p)).toThrow("adamax.update: state[0] should be Adamax's moments {count: a tensor [], mu, nuInf: trees like the params}, got {}")
   })
   test('a fused sgd given a null entry, or a count that is not a tensor (say, from JSON), says which', () => {
     const p = { W: T.zeros([2]) }

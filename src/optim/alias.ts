@@ -138,11 +138,18 @@ export const adamwChain = (options: AdamwOptions): GradientTransformation<readon
 
 /**
  * AMSGrad: chain(scaleByAmsgrad({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's
- * `Adam(amsgrad=True)`.
+ * `Adam(amsgrad=True)`. Runs fused, like adam (fused-adam.ts), with the chain's numbers bit for bit.
  * @example amsgrad({ lr: 1e-3 })
  */
 export const amsgrad = (options: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('amsgrad', options, ['lr', 'b1', 'b2', 'eps'])
+  checkOptions('amsgrad', options, ['lr', 'b1', 'b2', 'eps'])
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
+  return fusedAdam(amsgradChain(options), { where: 'amsgrad', rate: rateAt('amsgrad', lr), b1, b2, eps, weightDecay: undefined, variant: 'amsgrad' })
+}
+
+/** amsgrad as the chain of small transforms it is defined by: the readable reference for the fused amsgrad. */
+export const amsgradChain = (options: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('amsgradChain', options, ['lr', 'b1', 'b2', 'eps'])
   return named('amsgrad', chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', lr)))
 }
 
@@ -154,7 +161,7 @@ export const amsgrad = (options: AdamAliasOptions): GradientTransformation<reado
 export const nadam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
   checkOptions('nadam', options, ['lr', 'b1', 'b2', 'eps'])
   const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
-  return fusedAdam(nadamChain(options), { where: 'nadam', rate: rateAt('nadam', lr), b1, b2, eps, weightDecay: undefined, nesterov: true })
+  return fusedAdam(nadamChain(options), { where: 'nadam', rate: rateAt('nadam', lr), b1, b2, eps, weightDecay: undefined, variant: 'nadam' })
 }
 
 /** nadam as the chain of small transforms it is defined by: the readable reference for the fused nadam. */
@@ -165,11 +172,18 @@ export const nadamChain = (options: AdamAliasOptions): GradientTransformation<re
 
 /**
  * Adamax: chain(scaleByAdamax({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's and
- * optax's `adamax`.
+ * optax's `adamax`. Runs fused, like adam (fused-adam.ts), with the chain's numbers bit for bit.
  * @example adamax({ lr: 2e-3 })
  */
 export const adamax = (options: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('adamax', options, ['lr', 'b1', 'b2', 'eps'])
+  checkOptions('adamax', options, ['lr', 'b1', 'b2', 'eps'])
+  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
+  return fusedAdam(adamaxChain(options), { where: 'adamax', rate: rateAt('adamax', lr), b1, b2, eps, weightDecay: undefined, variant: 'adamax' })
+}
+
+/** adamax as the chain of small transforms it is defined by: the readable reference for the fused adamax. */
+export const adamaxChain = (options: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> => {
+  const { lr, b1, b2, eps } = checkOptions('adamaxChain', options, ['lr', 'b1', 'b2', 'eps'])
   return named('adamax', chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', lr)))
 }
 

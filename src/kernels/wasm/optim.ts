@@ -31,7 +31,9 @@ export const MIN_OPTIM_ELEMENTS = 4096
 const APPLY = 1
 const DECAY = 2
 const TRACE = 4
-const NESTEROV = 8
+const NESTEROV = 8 // SGD's Nesterov step; Adam: NAdam's look-ahead
+const AMSGRAD = 16
+const ADAMAX = 32
 
 /** One SGD step's settings: the rate of this step, λ (0: none), β (0: no trace), Nesterov, and whether to write p + u. */
 export interface SgdStepSettings {
@@ -52,19 +54,23 @@ export interface AdamStepSettings {
   readonly c2: number
   readonly lambda: number | undefined
   readonly apply: boolean
-  /** NAdam: next step's correction 1-β₁ᵗ⁺¹, for the look-ahead; undefined for Adam. */
-  readonly c1Next?: number | undefined
+  /** Next step's correction 1-β₁ᵗ⁺¹, for NAdam's look-ahead. */
+  readonly c1Next: number
+  /** Which member of Adam's family (src/optim/fused-adam.ts); AdamW is 'adam' with a λ. */
+  readonly variant: 'adam' | 'nadam' | 'amsgrad' | 'adamax'
 }
 
-/** The operands of one step: inputs first, outputs after; `undefined` where the step has none. */
+/** The operands of one step: inputs g, p, a, b, c and outputs out, a2, b2, c2; `undefined` where the step has none. */
 interface Operands {
   readonly g: Float64Array
   readonly p: Float64Array
   readonly a: Float64Array | undefined
   readonly b: Float64Array | undefined
+  readonly c?: Float64Array | undefined
   readonly out: Float64Array
   readonly a2: Float64Array | undefined
   readonly b2: Float64Array | undefined
+  readonly c2?: Float64Array | undefined
 }
 
 /** f64 fields of the job block (asm/optim.ts's F_RATE .. F_C1NEXT). */
@@ -74,7 +80,10 @@ const F64_FIELDS = 10
 function runStep(op: number, flags: number, f64s: readonly number[], o: Operands, maxBytes: number): boolean {
   const n = o.g.length
   const stride = align(n) * 8 // each operand padded to a multiple of 8 elements (so to even: no scalar tail)
-  const arrays = [o.g, o.p, o.a, o.b, o.out, o.a2, o.b2]
+  // In the order of the job block's address fields (asm/optim.ts's O_G .. O_C2).
+  const arrays = [o.g, o.p, o.a, o.b, o.out, o.a2, o.b2, o.c, o.c2]
+  const inputs = [0, 1, 2, 3, 7]
+  const outputs = [4, 5, 6, 8]
   // Only the operands the step has take room (plain SGD: g, p and out); the others' addresses
   // are 0, and the flags keep the kernel from touching them.
   let end = JOB_BYTES
@@ -87,17 +96,17 @@ function runStep(op: number, flags: number, f64s: readonly number[], o: Operands
   const parts = Math.max(1, Math.ceil(even / CHUNK))
   const runner = runnersFor(1, parts, 0).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
   if (runner === undefined) return false
-  new Int32Array(runner.memory.buffer, 0, 10).set([even, CHUNK, flags, ...at])
+  new Int32Array(runner.memory.buffer, 0, 3 + arrays.length).set([even, CHUNK, flags, ...at])
   const fields = new Float64Array(runner.memory.buffer, 64, F64_FIELDS)
   fields.fill(0) // the fields a step has no use for are still read: keep them defined
   fields.set(f64s)
   const heap = new Float64Array(runner.memory.buffer)
-  for (let k = 0; k < 4; k++) {
+  for (const k of inputs) {
     const x = arrays[k]
     if (x !== undefined) heap.set(x, (at[k] as number) / 8)
   }
   runner.run(op, 0, parts, 0, 0, n)
-  for (let k = 4; k < 7; k++) {
+  for (const k of outputs) {
     const x = arrays[k]
     if (x !== undefined) x.set(heap.subarray((at[k] as number) / 8, (at[k] as number) / 8 + n))
   }
@@ -116,14 +125,23 @@ export function sgdStepWasm(g: Float64Array, p: Float64Array, tPrev: Float64Arra
 }
 
 /**
- * One Adam (or AdamW) step over a leaf in WebAssembly: out = u (or p + u with `apply`), and the
- * new moments μ and ν. The loop of src/optim/fused-adam.ts; false, having written nothing, if
- * it needs more than `maxBytes` of memory.
+ * One step of Adam (or AdamW, NAdam, AMSGrad, Adamax) over a leaf in WebAssembly: out = u (or
+ * p + u with `apply`), and the new moments: μ, then ν (Adamax: ν∞), then AMSGrad's ν_max (give
+ * `nuMax` and `nuMaxOut` for AMSGrad only). The loops of src/optim/fused-adam.ts; false, having
+ * written nothing, if it needs more than `maxBytes` of memory.
  */
-export function adamStepWasm(g: Float64Array, p: Float64Array, mu: Float64Array, nu: Float64Array, out: Float64Array, muOut: Float64Array, nuOut: Float64Array, s: AdamStepSettings, maxBytes = Infinity): boolean {
-  const flags = (s.apply ? APPLY : 0) | (s.lambda !== undefined ? DECAY : 0) | (s.c1Next !== undefined ? NESTEROV : 0)
-  const f64s = [s.rate, s.lambda ?? 0, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.c1, s.c2, s.eps, s.c1Next ?? 0]
-  return runStep(Op.adamStep, flags, f64s, { g, p, a: mu, b: nu, out, a2: muOut, b2: nuOut }, maxBytes)
+export function adamStepWasm(
+  g: Float64Array, p: Float64Array, mu: Float64Array, nu: Float64Array, nuMax: Float64Array | undefined,
+  out: Float64Array, muOut: Float64Array, nuOut: Float64Array, nuMaxOut: Float64Array | undefined,
+  s: AdamStepSettings, maxBytes = Infinity,
+): boolean {
+  if ((s.variant === 'amsgrad') !== (nuMax !== undefined && nuMaxOut !== undefined)) {
+    throw new Error('adamStepWasm: give nuMax and nuMaxOut for AMSGrad, and only for AMSGrad')
+  }
+  const variant = s.variant === 'nadam' ? NESTEROV : s.variant === 'amsgrad' ? AMSGRAD : s.variant === 'adamax' ? ADAMAX : 0
+  const flags = (s.apply ? APPLY : 0) | (s.lambda !== undefined ? DECAY : 0) | variant
+  const f64s = [s.rate, s.lambda ?? 0, s.b1, s.b2, 1 - s.b1, 1 - s.b2, s.c1, s.c2, s.eps, s.c1Next]
+  return runStep(Op.adamStep, flags, f64s, { g, p, a: mu, b: nu, c: nuMax, out, a2: muOut, b2: nuOut, c2: nuMaxOut }, maxBytes)
 }
 
 /** One RMSprop or Adagrad step's settings: the rate of this step, ρ (undefined: Adagrad's plain sum), ε, the momentum β (0: no trace), and whether to write p + u. */
