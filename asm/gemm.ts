@@ -91,11 +91,11 @@ export function gemm(
   // The same holds for B, one tile per MR rows of C: when C is at most B_IN_PLACE_ROWS tall and
   // B's rows are contiguous (bCs = 1), as in a convolution's forward product (W·cols, with F = 8
   // or 16 rows), the tiles read each 4-column strip of B where it is, a row (bRs) apart per k
-  // step. Only a last strip narrower than NR is packed, for `narrowPanel`. (The tile's loop runs
-  // to an end pointer, b + k·bRs·8 at most, so it needs B's rows in increasing order, bRs > 0,
-  // and that end below 2³²: with k = 1 any row stride is valid, and a huge one would wrap.)
+  // step. Only a last strip narrower than NR is packed, for `narrowPanel`. (A strip's loop runs
+  // to an end pointer, at most b + (k·bRs + n)·8, so it needs B's rows in increasing order,
+  // bRs > 0, and that end below 2³²: with k = 1 any row stride is valid, and a huge one would wrap.)
   const bInPlace = !direct && bCs == 1 && bRs > 0 && m <= B_IN_PLACE_ROWS &&
-    <u64>b + (<u64>k * <u64>bRs << 3) <= <u64>0xffffffff
+    <u64>b + ((<u64>k * <u64>bRs + <u64>n) << 3) <= <u64>0xffffffff
   for (let jc: i32 = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc)
     const full = nc & ~(NR - 1) // columns in whole NR-wide strips

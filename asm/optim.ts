@@ -1,5 +1,6 @@
 /**
- * chainrule's optimizer steps in WebAssembly: the one-pass SGD, Adam, RMSprop and Adagrad loops
+ * chainrule's optimizer steps in WebAssembly: the one-pass SGD, Adam (and AdamW, NAdam, AMSGrad,
+ * Adamax), RMSprop and Adagrad loops
  * of src/optim/fused-sgd.ts, fused-adam.ts and fused-rms.ts, two lanes at a time
  * (src/kernels/wasm/optim.ts runs them). Each lane does the same floating-point operations, in
  * the same order, as the TypeScript loop does for one element. f64 add, multiply, divide and

@@ -18,6 +18,7 @@
 import { build } from 'esbuild'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MNIST_FILES, mnistDir } from '../src/node/mnist.ts'
@@ -65,8 +66,20 @@ export const assets = (bundle: string, mnist: string = mnistDir()): ReadonlyMap<
   return table
 }
 
-/** The path of a request target ('/a/b?x#y' → '/a/b'); undefined unless it is an origin-form path (starts with one '/'). */
+/**
+ * The path of a request target: '/a/b?x#y' → '/a/b', and the absolute form a proxy sends,
+ * 'http://localhost:8080/a/b' → '/a/b' (only for a local host). Undefined for anything else
+ * ('//x', which a URL parser would read as a host name; '*').
+ */
 export const pathOf = (target: string): string | undefined => {
+  if (/^https?:\/\//i.test(target)) {
+    try {
+      const url = new URL(target)
+      return isLocalHost(url.host) ? url.pathname : undefined
+    } catch {
+      return undefined
+    }
+  }
   const path = target.split(/[?#]/, 1)[0] as string
   return path.startsWith('/') && !path.startsWith('//') ? path : undefined
 }
@@ -82,7 +95,8 @@ export const handler =
       res.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
       res.end(`${message}\n`)
     }
-    if (!isLocalHost(req.headers.host)) return text(403, `this server answers only requests to localhost, not to ${req.headers.host ?? 'no host'}`)
+    const host = req.headers.host
+    if (!isLocalHost(host)) return text(403, `this server answers only requests to localhost, ${host === undefined ? 'and this request named no host' : `not to ${host}`}`)
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, `${req.method ?? '?'} is not served here: only GET and HEAD`)
     const path = pathOf(req.url ?? '')
     if (path === undefined) return text(400, `not a path: ${req.url ?? ''}`)
@@ -101,8 +115,10 @@ export const handler =
       return text(500, `cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`)
     }
     if (req.method === 'HEAD') return void res.end()
-    // Streamed, not read whole: the training images are 47 MB. A read failing now can only cut the answer short.
-    createReadStream(asset.file).on('error', () => res.destroy()).pipe(res)
+    // Streamed, not read whole: the training images are 47 MB. pipeline closes the file however
+    // the answer ends (a client that hangs up early included); a read failing now can only cut
+    // the answer short.
+    pipeline(createReadStream(asset.file), res, () => {})
   }
 
 /** Starts the server on 127.0.0.1 (port 0: any free port); resolves once it listens, rejects if it cannot. */
@@ -118,6 +134,8 @@ export const serve = (table: ReadonlyMap<string, Asset>, port: number): Promise<
 
 /** The --port argument: an integer in 0..65535 (default 8080), or an error that says what was given. */
 export const portArg = (argv: readonly string[]): number => {
+  const unknown = argv.filter((a, i) => a.startsWith('-') && a !== '--port' && !a.startsWith('--port=') && argv[i - 1] !== '--port')
+  if (unknown.length > 0) throw new RangeError(`unknown argument ${unknown.join(' ')}: the only one is --port N`)
   const i = argv.findIndex((a) => a === '--port' || a.startsWith('--port='))
   if (i < 0) return 8080
   const given = argv[i] === '--port' ? argv[i + 1] : (argv[i] as string).slice('--port='.length)

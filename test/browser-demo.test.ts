@@ -1,12 +1,22 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { readdirSync, readlinkSync } from 'node:fs'
 import { request, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { assets, bundleDemo, HEADERS, portArg, serve } from '../scripts/browser.ts'
 
 // The browser demo (`npm run browser`): its script must bundle for the browser, and its server
 // must answer the page, the bundle and the MNIST files with the headers of cross-origin
 // isolation, and nothing else. (Training in a browser was checked by hand in headless
 // Chromium; this suite has no browser.)
+
+/** Where a file descriptor points ('' if it closed meanwhile). */
+const readlinkSafe = (path: string): string => {
+  try {
+    return readlinkSync(path)
+  } catch {
+    return ''
+  }
+}
 
 let bundle = ''
 let server: Server
@@ -71,6 +81,9 @@ describe('the browser demo', () => {
     }
     // the query and fragment are not part of the path
     expect((await get('/main.js?v=2')).status).toBe(200)
+    // the absolute form (what a proxy sends) is read for a local host only
+    expect((await get(`http://localhost:${port}/main.js`)).status).toBe(200)
+    expect((await get('http://evil.example/main.js')).status).toBe(400)
     const post = await get('/', 'POST')
     expect(post.status).toBe(405)
     expect(post.body.toString()).toBe('POST is not served here: only GET and HEAD\n')
@@ -83,6 +96,44 @@ describe('the browser demo', () => {
       expect(r.status, host).toBe(403)
       expect(r.body.toString()).toBe(`this server answers only requests to localhost, not to ${host}\n`)
     }
+  })
+
+  test('a request that names no host (HTTP/1.0) gets a 403 that says so', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end('GET / HTTP/1.0\r\n\r\n'))
+      let text = ''
+      socket.on('data', (d: Buffer) => void (text += d.toString()))
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /)
+    expect(answer).toContain('this server answers only requests to localhost, and this request named no host')
+  })
+
+  test.runIf(process.platform === 'linux')('a client that hangs up mid-download leaves no file open on the server', async () => {
+    const openMnist = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSafe(`/proc/self/fd/${fd}`).includes('train-images-idx3-ubyte')
+      } catch {
+        return false
+      }
+    }).length
+    const before = openMnist()
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/mnist/train-images-idx3-ubyte' }, (res) => {
+          res.once('data', () => {
+            req.destroy() // hang up after the first chunk of 47 MB
+            resolve()
+          })
+        })
+        req.on('error', (e) => ((e as { code?: string }).code === 'ECONNRESET' ? resolve() : reject(e)))
+        req.end()
+      })
+    }
+    // the server notices each hang-up a moment later: wait until it has, up to 5 s
+    for (let waited = 0; openMnist() > before && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50))
+    expect(openMnist()).toBe(before)
   })
 
   test('a missing MNIST file is a 500 that names it', async () => {
@@ -108,6 +159,8 @@ describe('the browser demo', () => {
     }
     expect(() => portArg(['--port='])).toThrow('--port must be an integer in 0..65535, got nothing')
     expect(() => portArg(['--port=x1'])).toThrow('--port must be an integer in 0..65535, got x1')
+    expect(() => portArg(['-p', '9000'])).toThrow('unknown argument -p: the only one is --port N')
+    expect(() => portArg(['--port', '9000', '--open'])).toThrow('unknown argument --open: the only one is --port N')
   })
 
   test('a port in use is an error the caller sees', async () => {

@@ -193,13 +193,11 @@ const start = async (): Promise<void> => {
   const epochs = query.get('epochs')
   const select = element('mnist-epochs') as HTMLSelectElement
   const choices = [...select.options].map((o) => o.value)
-  if (epochs !== null && !choices.includes(epochs)) {
-    say('mnist-status', `?epochs=${epochs} is not one of the choices: ${choices.join(', ')}`, true)
-    return
-  }
-  if (epochs !== null) select.value = epochs
+  const badEpochs = epochs !== null && !choices.includes(epochs)
+  if (badEpochs) say('mnist-status', `?epochs=${epochs} is not one of the choices: ${choices.join(', ')}`, true)
+  else if (epochs !== null) select.value = epochs
   if (query.get('run') === 'spiral') element('spiral-run').click()
-  if (query.get('run') === 'mnist') element('mnist-run').click()
+  if (query.get('run') === 'mnist' && !badEpochs) element('mnist-run').click()
 }
 
 start().catch((e: unknown) => say('engine', e instanceof Error ? `${e.name}: ${e.message}` : String(e), true))

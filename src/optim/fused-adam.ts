@@ -160,7 +160,7 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     const parts = state as unknown as readonly Tree[]
     const expected = s.weightDecay === undefined ? 2 : 3
     if (!Array.isArray(parts) || parts.length !== expected) {
-      throw new OptimError(`${at}: expected a state tuple of ${expected} (from ${s.where}'s init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
+      throw new OptimError(`${at}: expected a state tuple of ${expected} (from ${s.where}'s init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : describeEntry(parts)}`)
     }
     const moments = parts[0] as { readonly count?: Tensor; readonly [key: string]: Tree | undefined } | null
     const countState = parts[parts.length - 1] as Partial<CountState> | null

@@ -87,7 +87,7 @@ export const fusedRms = <S extends Tree>(reference: GradientTransformation<S>, s
     const hasTrace = s.momentum > 0
     const expected = hasTrace ? 3 : 2
     if (!Array.isArray(parts) || parts.length !== expected) {
-      throw new OptimError(`${at}: expected a state tuple of ${expected} (from ${name}'s init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
+      throw new OptimError(`${at}: expected a state tuple of ${expected} (from ${name}'s init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : describeEntry(parts)}`)
     }
     const accState = parts[0] as Readonly<Record<string, Tree>> | null
     const traceState = hasTrace ? (parts[1] as { readonly trace?: Tree } | null) : undefined

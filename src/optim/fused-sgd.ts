@@ -88,7 +88,7 @@ export const fusedSgd = <S extends Tree>(reference: GradientTransformation<S>, s
     // The state must be what init gave: [[]?, { trace }?, { count }] (as the chain would check).
     const expected = Number(hasL2) + Number(hasTrace) + 1
     if (!Array.isArray(parts) || parts.length !== expected) {
-      throw new OptimError(`${at}: expected a state tuple of ${expected} (from sgd's init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : typeof parts}`)
+      throw new OptimError(`${at}: expected a state tuple of ${expected} (from sgd's init), got ${Array.isArray(parts) ? `a tuple of ${parts.length}` : describeEntry(parts)}`)
     }
     const traceAt = hasL2 ? 1 : 0
     const traceState = hasTrace ? (parts[traceAt] as { readonly trace?: Tree } | null) : undefined

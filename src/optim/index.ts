@@ -7,7 +7,8 @@
  *   params = Optim.applyUpdates(params, updates); state = next
  *
  * Small transforms (momentum, Adam's moments, clipping, weight decay, the learning rate) chain
- * into the aliases (sgd, adam, adamw, amsgrad, amsgradChain, nadam, nadamChain, adamax, adamaxChain, rmsprop, adagrad). Schedules live in `Schedule`.
+ * into the aliases (sgd, adam, adamw, nadam, amsgrad, adamax, rmsprop, adagrad), each also exported as the plain chain it is
+ * defined by (sgdChain, adamChain, ...). Schedules live in `Schedule`.
  */
 export { chain, applyUpdates, updateAndApply, checkGrads, emptyState, type GradientTransformation, type EmptyState, type StateOf, type ChainState } from './transform.ts'
 export { identity, scale, scaleByLearningRate, type CountState } from './scale.ts'

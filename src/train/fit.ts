@@ -189,9 +189,8 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
   const unknown = Object.keys(asyncOptions).filter((k) => !ASYNC_OPTIONS.includes(k))
   if (unknown.length > 0) throw new RangeError(`fitAsync: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (the options are: ${ASYNC_OPTIONS.join(', ')})`)
   const every = asyncOptions.yieldEveryMs ?? 50
-  if (typeof every !== 'number' || !(every >= 0)) {
-    throw new RangeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${typeof every === 'number' ? String(every) : describe(every)}`)
-  }
+  if (typeof every !== 'number') throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describe(every)}`)
+  if (!(every >= 0)) throw new RangeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${every}`)
   const run = epochsOf(options)
   let last = now()
   for (let r = run.next(); ; ) {

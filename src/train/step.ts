@@ -8,7 +8,7 @@
  *             params'     = params + updates
  *
  * (The update runs as Optim.updateAndApply, which does both lines in one pass where the
- * optimizer is fused: sgd, adam, adamw, rmsprop, adagrad. The numbers are the same.)
+ * optimizer is fused, as every alias is. The numbers are the same.)
  */
 import * as Key from '../key.ts'
 import type { AnyLayer, Layer } from '../layer.ts'

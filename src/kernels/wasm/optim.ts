@@ -20,7 +20,7 @@
 import { align, reserve } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 
-/** Bytes of the job block at address 0: 10 i32 fields, then 9 f64 fields from byte 64. */
+/** Bytes of the job block at address 0: 12 i32 fields, then 10 f64 fields from byte 64. */
 const JOB_BYTES = 192
 /** Elements per part (even): about 0.25 MB of each operand. */
 const CHUNK = 32768
