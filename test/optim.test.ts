@@ -638,6 +638,8 @@ describe('the fused sgd is the chain it is defined by, bit for bit', () => {
     expect(() => Optim.amsgrad({ lr: 0.1 }).update(p, Optim.adam({ lr: 0.1 }).init(p) as never, p)).toThrow("amsgrad.update: state[0] should be AMSGrad's moments {count: a tensor [], mu, nu, nuMax: trees like the params}, got {count: a tensor [], mu: a record {W}, nu: a record {W}}")
     expect(() => Optim.adamax({ lr: 0.1 }).update(p, [{}, { count: T.scalar(0) }] as never, p)).toThrow("adamax.update: state[0] should be Adamax's moments {count: a tensor [], mu, nuInf: trees like the params}, got {}")
     expect(() => Optim.amsgrad({ lr: 0.1 }).update(p, null as never, p)).toThrow("amsgrad.update: expected a state tuple of 2 (from amsgrad's init), got null")
+    // another member's moments, with more trees than these need, are not taken either
+    expect(() => Optim.adam({ lr: 0.1 }).update(p, Optim.amsgrad({ lr: 0.1 }).init(p) as never, p)).toThrow("adam.update: state[0] should be Adam's moments {count: a tensor [], mu, nu: trees like the params}, got {count: a tensor [], mu: a record {W}, nu: a record {W}, nuMax: a record {W}}")
     expect(() => Optim.sgd({ lr: 0.1, momentum: 0.9 }).update(p, {} as never, p)).toThrow("sgd.update: expected a state tuple of 2 (from sgd's init), got {}")
   })
   test('a fused sgd given a null entry, or a count that is not a tensor (say, from JSON), says which', () => {

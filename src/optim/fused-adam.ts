@@ -164,7 +164,7 @@ export const fusedAdam = <S extends Tree>(reference: GradientTransformation<S>, 
     }
     const moments = parts[0] as { readonly count?: Tensor; readonly [key: string]: Tree | undefined } | null
     const countState = parts[parts.length - 1] as Partial<CountState> | null
-    if (typeof moments !== 'object' || moments === null || !isTensor(moments.count) || moments.count.data.length !== 1 || keys.some((key) => moments[key] === undefined)) {
+    if (typeof moments !== 'object' || moments === null || !isTensor(moments.count) || moments.count.data.length !== 1 || keys.some((key) => moments[key] === undefined) || Object.keys(moments).length !== keys.length + 1) {
       throw new OptimError(`${at}: state[0] should be ${NAMES[s.variant ?? 'adam']}'s moments {count: a tensor [], ${keys.join(', ')}: trees like the params}, got ${describeEntry(moments)}`)
     }
     if (typeof countState !== 'object' || countState === null || !isTensor(countState.count) || countState.count.data.length !== 1) {
