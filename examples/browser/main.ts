@@ -89,6 +89,8 @@ const spiral = async (): Promise<void> => {
   const batchSize = 32
   const lr = Schedule.cosineDecay({ init: 0.1, steps: epochs * Train.stepsPerEpoch({ data, batchSize }), floor: 0.005 })
   const { history, callbacks } = recorder()
+  // Each layer's gradient norm on the whole data set every 30 steps: backprop's signal, layer by layer.
+  const grads = Plot.recordGradientNorms({ model, loss: Loss.softmaxCrossEntropy, batch: data, every: 30 })
   const boundary = (state: Train.TrainState): Plot.VegaLiteSpec => {
     const predict = (x: Tensor): Tensor => Train.predict(model, state.params, state.state, x)
     return Plot.decisionBoundary({ predict, data, resolution: 60, cellSize: 5 })
@@ -103,17 +105,23 @@ const spiral = async (): Promise<void> => {
     key: Key.fromSeed(1),
     callbacks: [
       callbacks,
+      grads.callbacks,
       {
         onEpochEnd: ({ record, state }) => {
           say('spiral-status', `epoch ${record.epoch + 1}/${epochs}: loss ${record.loss.toFixed(4)}, accuracy ${(100 * (record.accuracy ?? 0)).toFixed(1)}%`)
           if (record.epoch % 10 !== 0) return
           drawIfIdle('spiral-boundary', () => boundary(state))
           drawIfIdle('spiral-history', () => Plot.history(history))
+          drawIfIdle('spiral-gradients', () => Plot.gradientNormChart(grads.records()))
         },
       },
     ],
   })
-  await Promise.all([draw('spiral-boundary', boundary(state)), draw('spiral-history', Plot.history(history))])
+  await Promise.all([
+    draw('spiral-boundary', boundary(state)),
+    draw('spiral-history', Plot.history(history)),
+    draw('spiral-gradients', Plot.gradientNormChart(grads.records())),
+  ])
   const { accuracy } = Train.evaluate(model, state.params, state.state, data, { loss: Loss.softmaxCrossEntropy })
   say('spiral-status', `done: training accuracy ${(100 * (accuracy ?? 0)).toFixed(1)}% after ${epochs} epochs`)
 }
