@@ -6,10 +6,10 @@
  * scaleByLearningRate(lr).
  */
 import type { Tree } from '../tree.ts'
-import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamState } from './adaptive.ts'
+import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamOptions, type AdamState } from './adaptive.ts'
 import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type AmsgradState } from './adam-variants.ts'
 import { momentum as momentumTrace } from './momentum.ts'
-import { fusedAdam } from './fused-adam.ts'
+import { fusedAdam, type AdamVariant } from './fused-adam.ts'
 import { fusedRms } from './fused-rms.ts'
 import { checkSelect, masked, type Select } from './masked.ts'
 import { fusedSgd } from './fused-sgd.ts'
@@ -92,22 +92,38 @@ export interface AdamAliasOptions {
   readonly eps?: number
 }
 
+/** The options of Adam's family without weight decay. */
+const ADAM_OPTIONS = ['lr', 'b1', 'b2', 'eps'] as const
+
+/**
+ * The chain an alias of Adam's family without weight decay is defined by: its direction (e.g.
+ * adamMoments), then the learning rate. Its errors name the alias.
+ */
+const directionThenRate =
+  <S extends Tree>(where: string, direction: (where: string, options: AdamOptions) => GradientTransformation<S>) =>
+  (options: AdamAliasOptions): GradientTransformation<readonly [S, CountState]> => {
+    const { lr, b1, b2, eps } = checkOptions(`${where}Chain`, options, ADAM_OPTIONS)
+    return named(where, chain(direction(where, { b1, b2, eps }), learningRate(where, lr)))
+  }
+
+/** An alias of Adam's family without weight decay: the chain `chainOf` builds, run fused (fused-adam.ts), with its numbers bit for bit. */
+const fusedFamily =
+  <S extends Tree>(where: string, variant: AdamVariant, chainOf: (options: AdamAliasOptions) => GradientTransformation<S>) =>
+  (options: AdamAliasOptions): GradientTransformation<S> => {
+    checkOptions(where, options, ADAM_OPTIONS)
+    const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
+    return fusedAdam(chainOf(options), { where, rate: rateAt(where, lr), b1, b2, eps, weightDecay: undefined, variant })
+  }
+
+/** adam as the chain of small transforms it is defined by: the readable reference for the fused adam. */
+export const adamChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = directionThenRate('adam', adamMoments)
+
 /**
  * Adam (Kingma & Ba 2015): chain(scaleByAdam({ b1, b2, eps }), scaleByLearningRate(lr)).
  * Runs fused (one pass per leaf, see fused-adam.ts), with the chain's numbers bit for bit.
  * @example adam({ lr: 1e-3 }) // the defaults b1 0.9, b2 0.999, eps 1e-8
  */
-export const adam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
-  checkOptions('adam', options, ['lr', 'b1', 'b2', 'eps'])
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
-  return fusedAdam(adamChain(options), { where: 'adam', rate: rateAt('adam', lr), b1, b2, eps, weightDecay: undefined })
-}
-
-/** adam as the chain of small transforms it is defined by: the readable reference for the fused adam. */
-export const adamChain = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('adamChain', options, ['lr', 'b1', 'b2', 'eps'])
-  return named('adam', chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', lr)))
-}
+export const adam: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = fusedFamily('adam', 'adam', adamChain)
 
 /** Options of adamw. */
 export interface AdamwOptions extends AdamAliasOptions {
@@ -136,56 +152,35 @@ export const adamwChain = (options: AdamwOptions): GradientTransformation<readon
   return named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), maskedIf(decoupledDecay('adamw', weightDecay), mask), learningRate('adamw', lr)))
 }
 
+/** amsgrad as the chain of small transforms it is defined by: the readable reference for the fused amsgrad. */
+export const amsgradChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AmsgradState, CountState]> = directionThenRate('amsgrad', amsgradMoments)
+
 /**
  * AMSGrad: chain(scaleByAmsgrad({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's
- * `Adam(amsgrad=True)`. Runs fused, like adam (fused-adam.ts), with the chain's numbers bit for bit.
+ * `Adam(amsgrad=True)`. Runs fused, like adam, with the chain's numbers bit for bit.
  * @example amsgrad({ lr: 1e-3 })
  */
-export const amsgrad = (options: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> => {
-  checkOptions('amsgrad', options, ['lr', 'b1', 'b2', 'eps'])
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
-  return fusedAdam(amsgradChain(options), { where: 'amsgrad', rate: rateAt('amsgrad', lr), b1, b2, eps, weightDecay: undefined, variant: 'amsgrad' })
-}
+export const amsgrad: (options: AdamAliasOptions) => GradientTransformation<readonly [AmsgradState, CountState]> = fusedFamily('amsgrad', 'amsgrad', amsgradChain)
 
-/** amsgrad as the chain of small transforms it is defined by: the readable reference for the fused amsgrad. */
-export const amsgradChain = (options: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('amsgradChain', options, ['lr', 'b1', 'b2', 'eps'])
-  return named('amsgrad', chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', lr)))
-}
+/** nadam as the chain of small transforms it is defined by: the readable reference for the fused nadam. */
+export const nadamChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = directionThenRate('nadam', nadamMoments)
 
 /**
  * NAdam: chain(scaleByNadam({ b1, b2, eps }), scaleByLearningRate(lr)), optax's `nadam`.
- * Runs fused, like adam (fused-adam.ts), with the chain's numbers bit for bit.
+ * Runs fused, like adam, with the chain's numbers bit for bit.
  * @example nadam({ lr: 2e-3 })
  */
-export const nadam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
-  checkOptions('nadam', options, ['lr', 'b1', 'b2', 'eps'])
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
-  return fusedAdam(nadamChain(options), { where: 'nadam', rate: rateAt('nadam', lr), b1, b2, eps, weightDecay: undefined, variant: 'nadam' })
-}
+export const nadam: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = fusedFamily('nadam', 'nadam', nadamChain)
 
-/** nadam as the chain of small transforms it is defined by: the readable reference for the fused nadam. */
-export const nadamChain = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('nadamChain', options, ['lr', 'b1', 'b2', 'eps'])
-  return named('nadam', chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', lr)))
-}
+/** adamax as the chain of small transforms it is defined by: the readable reference for the fused adamax. */
+export const adamaxChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamaxState, CountState]> = directionThenRate('adamax', adamaxMoments)
 
 /**
  * Adamax: chain(scaleByAdamax({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's and
- * optax's `adamax`. Runs fused, like adam (fused-adam.ts), with the chain's numbers bit for bit.
+ * optax's `adamax`. Runs fused, like adam, with the chain's numbers bit for bit.
  * @example adamax({ lr: 2e-3 })
  */
-export const adamax = (options: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> => {
-  checkOptions('adamax', options, ['lr', 'b1', 'b2', 'eps'])
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
-  return fusedAdam(adamaxChain(options), { where: 'adamax', rate: rateAt('adamax', lr), b1, b2, eps, weightDecay: undefined, variant: 'adamax' })
-}
-
-/** adamax as the chain of small transforms it is defined by: the readable reference for the fused adamax. */
-export const adamaxChain = (options: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> => {
-  const { lr, b1, b2, eps } = checkOptions('adamaxChain', options, ['lr', 'b1', 'b2', 'eps'])
-  return named('adamax', chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', lr)))
-}
+export const adamax: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamaxState, CountState]> = fusedFamily('adamax', 'adamax', adamaxChain)
 
 /** Options of rmsprop. */
 export interface RmspropOptions {
