@@ -1,0 +1,166 @@
+import { describe, expect, test } from 'vitest'
+import * as E from 'fp-ts/Either'
+import { L, T } from '../../src/index.ts'
+import { checkFusion, checkLayer, layerLaws } from '../../laws/index.ts'
+
+// Each layer below has one planted bug in its vjp. The law kit must reject every one.
+
+const reluWrongSign = L.define({
+  name: 'reluWrongSign',
+  forward: (_p, x) => ({ y: T.map((v) => (v > 0 ? v : 0))(x), tape: x }),
+  vjp: (_p, x, dy) => ({ dx: T.zipWith((v, d) => (v > 0 ? -d : 0), x, dy), dp: L.none }),
+})
+
+/** dense whose dx forgets the transpose: dy·W instead of dy·Wᵀ (only shape-correct for square W). */
+const denseMissingTranspose = (() => {
+  const d = L.dense(3)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => ({ ...d.vjp(p, tape, dy), dx: T.matmul(dy, p.W) }),
+  }
+})()
+
+/** dense whose dW is scaled by the batch size (a classic averaging mix-up). */
+const denseScaledDW = (() => {
+  const d = L.dense(2)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => {
+      const r = d.vjp(p, tape, dy)
+      const n = dy.shape[0] as number
+      return { ...r, dp: { ...r.dp, W: T.scale(1 / n, r.dp.W) } }
+    },
+  }
+})()
+
+const softmaxDiagonalOnly = L.define({
+  name: 'softmaxDiagonalOnly',
+  forward: (_p, x) => {
+    const y = L.softmaxRows(x)
+    return { y, tape: y }
+  },
+  vjp: (_p, y, dy) => ({ dx: T.zipWith((s, d) => d * s * (1 - s), y, dy), dp: L.none }),
+})
+
+/** tanh whose vjp ignores the cotangent's zero (adds a constant): breaks linearity. */
+const tanhAffineVjp = L.define({
+  name: 'tanhAffineVjp',
+  forward: (_p, x) => ({ y: T.map(Math.tanh)(x), tape: T.map(Math.tanh)(x) }),
+  vjp: (_p, y, dy) => ({ dx: T.zipWith((t, d) => d * (1 - t * t) + 1e-3, y, dy), dp: L.none }),
+})
+
+/** A layer that writes into its input: breaks purity. */
+const mutatesInput = L.define({
+  name: 'mutatesInput',
+  forward: (_p, x) => {
+    x.data[0] = 0
+    return { y: x, tape: L.none }
+  },
+  vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+})
+
+/** y = γ ⊙ x with γ starting at 1, whose dx forgets γ: invisible at init's values, so the laws jitter params. */
+const scaleForgetsGamma = L.define({
+  name: 'scaleForgetsGamma',
+  init: (_key, inShape) => E.right({ outShape: inShape, params: { gamma: T.ones(inShape) } }),
+  forward: (p, x) => ({ y: T.generate(x.shape, (i) => (x.data[i] as number) * (p.gamma.data[i % p.gamma.data.length] as number)), tape: x }),
+  vjp: (p, x, dy) => ({
+    dx: dy, // should be dy ⊙ γ
+    dp: { gamma: T.sumAxis(0)(T.mul(dy, x)) },
+  }),
+})
+
+/** dense whose dW goes wrong when asked to skip dx (a shortcut that dropped a term): law 6 compares the two vjps. */
+const denseSkipChangesDW = (() => {
+  const d = L.dense(3)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor, options?: L.VjpOptions) => {
+      const r = d.vjp(p, tape, dy, options)
+      return options?.dx === false ? { dx: L.noDx, dp: { ...r.dp, W: T.scale(0.5, r.dp.W) } } : r
+    },
+  }
+})()
+
+/** dense whose vjp forgets b in dp: the gradient laws pair dp with the params and must say why they cannot. */
+const denseForgetsDb = (() => {
+  const d = L.dense(2)
+  return {
+    ...d,
+    vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => {
+      const r = d.vjp(p, tape, dy)
+      return { ...r, dp: { W: r.dp.W } }
+    },
+  }
+})()
+
+const rejects = (layer: L.AnyLayer, inShape: number[], lawPattern: RegExp, extra: object = {}): void => {
+  expect(() => checkLayer(layer, { inShape, numRuns: 30, ...extra })).toThrow(lawPattern)
+}
+
+describe('the law kit catches planted vjp bugs', () => {
+  test('a ReLU vjp with the wrong sign fails the gradient laws', () => {
+    rejects(reluWrongSign as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
+    rejects(reluWrongSign as L.AnyLayer, [4], /vjp = directional derivative/)
+  })
+  test('a dense vjp missing the transpose of W fails the gradient and adjoint laws', () => {
+    rejects(denseMissingTranspose as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
+    rejects(denseMissingTranspose as L.AnyLayer, [3], /exact adjoint in x/, { affineInInput: true })
+  })
+  test('a dense dW divided by the batch size fails the gradient law on batches > 1', () => {
+    rejects(denseScaledDW as L.AnyLayer, [3], /Why: dparams\.W/, { batch: { min: 2, max: 3 } })
+  })
+  test('a diagonal-only softmax Jacobian fails the gradient laws', () => {
+    rejects(softmaxDiagonalOnly as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
+  })
+  test("a dp missing a param fails the gradient laws with a reason that points at dp, and law 5 names the missing key", () => {
+    rejects(denseForgetsDb as L.AnyLayer, [3], /vjp = central differences, per coordinate[\s\S]*Why: two trees this law pairs up leaf by leaf have different structures .*Most often the vjp's dp does not have the params' keys/)
+    const [, law2] = layerLaws(denseForgetsDb as L.AnyLayer, { inShape: [3], numRuns: 10 })
+    expect(() => law2!.check()).toThrow(/vjp = directional derivative[\s\S]*Most often the vjp's dp/)
+    const law5 = layerLaws(denseForgetsDb as L.AnyLayer, { inShape: [3], numRuns: 10 }).find((l) => l.name.includes('5.'))!
+    expect(() => law5.check()).toThrow(/dp does not match params/)
+  })
+  test('a vjp that is not linear in the cotangent fails law 4', () => {
+    rejects(tanhAffineVjp as L.AnyLayer, [3], /vjp linear in the cotangent/)
+  })
+  test('a vjp whose dp changes when told { dx: false } fails law 6', () => {
+    rejects(denseSkipChangesDW as L.AnyLayer, [3], /purity and determinism[\s\S]*dp of a vjp with \{ dx: false \} vs without/)
+  })
+  test('a forward that writes into its input fails the purity law', () => {
+    rejects(mutatesInput as L.AnyLayer, [3], /purity and determinism/)
+  })
+  test('a vjp that is only right at init (γ = 1) fails once the laws move the params off init', () => {
+    rejects(scaleForgetsGamma as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
+    expect(() => checkLayer(scaleForgetsGamma as L.AnyLayer, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow() // why the jitter is on by default
+  })
+  test('a fused layer that is not the two layers fails the fusion law (law 8); conv2d with relu passes it', () => {
+    // the planted bug: a dense whose fuseNext offers relu fused into a dense whose vjp ignores relu
+    const d = L.dense(3)
+    const reluBlind = L.dense(3, { activation: 'relu' })
+    const wrongFusion = { ...d, fuseNext: () => ({ ...reluBlind, vjp: d.vjp }) as L.AnyLayer }
+    expect(() => checkFusion(wrongFusion as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 30 })).toThrow(/fused with relu = the two layers[\s\S]*fused dx vs the two vjps/)
+    const noOffer = L.dense(3)
+    expect(() => checkFusion(noOffer as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
+    checkFusion(L.conv2d(3, 3, { padding: 1 }) as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [2, 5, 5], numRuns: 50 })
+  })
+  test('a failure report names the law, the reason, the counterexample and the replay seed', () => {
+    const law = layerLaws(reluWrongSign as L.AnyLayer, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))
+    expect(law).toBeDefined()
+    let message = ''
+    try {
+      law?.check()
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toMatch(/Law "1\. vjp = central differences, per coordinate" failed for layer "reluWrongSign"/)
+    expect(message).toMatch(/Why: /)
+    expect(message).toMatch(/Counterexample \(after \d+ shrinks\):\n {4}x = Tensor \[\d, 2\] \[.*\]\n {4}params = \(none\)\n {4}state = \(none\)\n {4}cotangent c = Tensor/)
+    expect(message).not.toContain('initKey') // the sample's bookkeeping is not printed
+    expect(message).toMatch(/Replay: \{ seed: -?\d+, path: "[\d:]*" \}/)
+  })
+  test('the correct layers pass the same checks (the kit is not rejecting everything)', () => {
+    expect(() => checkLayer(L.relu, { inShape: [4], numRuns: 30 })).not.toThrow()
+    expect(() => checkLayer(L.dense(3), { inShape: [3], numRuns: 30, affineInInput: true, linearInParams: true })).not.toThrow()
+    expect(() => checkLayer(L.softmax, { inShape: [4], numRuns: 30 })).not.toThrow()
+  })
+})

@@ -1,0 +1,75 @@
+/**
+ * vjp's `{ dx: false }`: the caller discards dx (a training step, for the model's first layer),
+ * so dense and conv2d skip computing it and return `noDx`; a pipe passes the option to its first
+ * layer only; dp is bit-identical either way (law 6 checks that for every layer the laws see).
+ */
+import { describe, expect, test } from 'vitest'
+import { Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../../src/index.ts'
+
+const sample = (layer: L.AnyLayer, inShape: number[], batch: number, seed: number) => {
+  const init = layer.init(Key.fromSeed(seed), inShape)
+  if (init._tag === 'Left') throw init.left
+  const x = Key.normal(Key.fromSeed(seed + 1), [batch, ...inShape])
+  const f = layer.forward(init.right.params, init.right.state, x, { mode: 'train', key: Key.fromSeed(seed + 2) })
+  const dy = Key.normal(Key.fromSeed(seed + 3), f.y.shape)
+  return { params: init.right.params, tape: f.tape, dy, x }
+}
+
+const identical = (a: Tree.Tree, b: Tree.Tree): boolean => {
+  const la = Tree.leaves(a)
+  const lb = Tree.leaves(b)
+  return la.length === lb.length && la.every((t, i) => t.data.every((v, j) => Object.is(v, lb[i]!.data[j])))
+}
+
+describe('vjp with { dx: false }', () => {
+  test.each([
+    ['dense', L.dense(5) as L.AnyLayer, [7]],
+    ['dense without bias', L.dense(4, { bias: false }) as L.AnyLayer, [3]],
+    ['conv2d', L.conv2d(4, 3, { padding: 1 }) as L.AnyLayer, [2, 6, 6]],
+    ['conv2d, strided, no bias', L.conv2d(3, 3, { stride: 2, bias: false }) as L.AnyLayer, [1, 7, 7]],
+  ])('%s skips dx (returns noDx) and gives the same dp, bit for bit', (_name, layer, inShape) => {
+    const s = sample(layer, inShape, 3, 5)
+    const full = layer.vjp(s.params, s.tape, s.dy)
+    const skipped = layer.vjp(s.params, s.tape, s.dy, { dx: false })
+    expect(full.dx.shape).toEqual(s.x.shape)
+    expect(skipped.dx).toBe(L.noDx)
+    expect(skipped.dx.shape).toEqual([0])
+    expect(identical(skipped.dp, full.dp)).toBe(true)
+    expect(layer.vjp(s.params, s.tape, s.dy, { dx: true }).dx.shape).toEqual(s.x.shape) // asking for dx still gives it
+  })
+
+  test('a pipe passes the option to its first layer only: later layers still hand their dx back', () => {
+    const net = L.pipe(L.dense(6), L.relu, L.dense(4), L.relu, L.dense(2)) as L.AnyLayer
+    const s = sample(net, [5], 4, 9)
+    const full = net.vjp(s.params, s.tape, s.dy)
+    const skipped = net.vjp(s.params, s.tape, s.dy, { dx: false })
+    expect(skipped.dx).toBe(L.noDx)
+    expect(identical(skipped.dp, full.dp)).toBe(true)
+    const dW0 = Tree.leaves(skipped.dp)[0] as Tensor
+    expect(dW0.data.some((v) => v !== 0)).toBe(true) // the first layer's gradient needed the later layers' dx
+  })
+
+  test('layers that ignore the option still return their dx (correct, only not faster)', () => {
+    const s = sample(L.relu as L.AnyLayer, [4], 2, 1)
+    expect(L.relu.vjp(s.params as never, s.tape as never, s.dy, { dx: false }).dx.shape).toEqual([2, 4])
+  })
+
+  test('a training step asks its model for no dx, and its update equals one computed from the full vjp', () => {
+    const inner = L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.flatten, L.dense(4)) as L.AnyLayer
+    const seen: (L.VjpOptions | undefined)[] = []
+    const model: L.AnyLayer = { ...inner, vjp: (p, tape, dy, options) => (seen.push(options), inner.vjp(p, tape, dy, options)) }
+    const optimizer = Optim.sgd({ lr: 0.1 })
+    const ts = Train.initState(model, optimizer, Key.fromSeed(2), [1, 5, 5])
+    const x = Key.normal(Key.fromSeed(3), [6, 1, 5, 5])
+    const y = T.fromArray([6], [0, 1, 2, 3, 0, 1])
+    const [next] = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)(ts, { x, y })
+    // The same step by hand, with the full vjp: p − 0.1·dp.
+    const f = model.forward(ts.params, ts.state, x, { mode: 'train', key: ts.key })
+    const { grad } = Loss.softmaxCrossEntropy(f.y, y)
+    const { dp } = model.vjp(ts.params, f.tape, grad)
+    const byHand = Tree.map2(ts.params, dp, (p, g) => T.sub(p, T.scale(0.1, g)))
+    expect(identical(next.params, byHand)).toBe(true)
+    expect(seen[0]).toEqual({ dx: false }) // the step's own call
+    expect(seen[1]).toBeUndefined() //         the full vjp above
+  })
+})
