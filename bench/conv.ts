@@ -19,7 +19,7 @@
  * by a 256³ GEMM as a gauge of how fast the machine runs at that moment; then one batch
  * forward + backward through the whole CNN on the naive and on the fast kernels.
  */
-import { Key, L, Loss, Optim, T, Train, useThreads, wasmSimdAvailable, withKernels, type ThreadCount } from '../src/index.ts'
+import { Kernels, Key, L, Loss, Optim, T, Train } from '../src/index.ts'
 import { fastConv, fastConvWasm, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
 import { gemmBlocked, view } from '../src/kernels/gemm.ts'
 import { planWindow } from '../src/kernels/window.ts'
@@ -51,11 +51,11 @@ const layers: readonly { readonly label: string; readonly g: ConvWindow }[] = [
 type Op = 'forward' | 'inputGrad' | 'kernelGrad' | 'backward'
 const ops: readonly Op[] = ['forward', 'inputGrad', 'kernelGrad', 'backward']
 
-const twoThreads = wasmSimdAvailable() && (await useThreads(2))
-const families: readonly { readonly name: string; readonly k: ConvKernels; readonly threads: ThreadCount }[] = [
+const twoThreads = Kernels.wasmSimdAvailable() && (await Kernels.useThreads(2))
+const families: readonly { readonly name: string; readonly k: ConvKernels; readonly threads: Kernels.ThreadCount }[] = [
   ...(args.has('--no-naive') ? [] : [{ name: 'naive', k: naiveConv, threads: 1 as const }]),
   { name: 'js', k: fastConv, threads: 1 },
-  ...(wasmSimdAvailable() ? [{ name: 'wasm 1T', k: fastConvWasm, threads: 1 as const }] : []),
+  ...(Kernels.wasmSimdAvailable() ? [{ name: 'wasm 1T', k: fastConvWasm, threads: 1 as const }] : []),
   ...(twoThreads ? [{ name: 'wasm 2T', k: fastConvWasm, threads: 2 as const }] : []),
 ]
 
@@ -102,7 +102,7 @@ for (const { label, g } of layers) {
     const fs = families.map((f) => {
       const run = runner(f.k, op, g)
       return () => {
-        void useThreads(f.threads) // the worker is started: this switches at once
+        void Kernels.useThreads(f.threads) // the worker is started: this switches at once
         run()
       }
     })
@@ -154,8 +154,8 @@ if (!args.has('--no-train')) {
   const choices = configs.map((c) => ({ ...c, state: Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28]), rates: [] as number[] }))
   const stepsPerRound = 20
   for (const ch of choices) {
-    void useThreads(ch.threads)
-    withKernels(ch.choice, () => {
+    void Kernels.useThreads(ch.threads)
+    Kernels.using(ch.choice, () => {
       for (let i = 0; i < 5; i++) ch.state = step(ch.state, batch)[0]
     })
   }
@@ -163,8 +163,8 @@ if (!args.has('--no-train')) {
   const gflops: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
     for (const ch of round % 2 === 0 ? choices : [...choices].reverse()) {
-      void useThreads(ch.threads)
-      withKernels(ch.choice, () => {
+      void Kernels.useThreads(ch.threads)
+      Kernels.using(ch.choice, () => {
         const t0 = performance.now()
         for (let i = 0; i < stepsPerRound; i++) ch.state = step(ch.state, batch)[0]
         ch.rates.push((stepsPerRound * BATCH) / ((performance.now() - t0) / 1000))
@@ -191,9 +191,9 @@ if (!args.has('--no-train')) {
       return performance.now() - t0
     }
     const times = { reference: [] as number[], js: [] as number[], fast: [] as number[] }
-    void useThreads(twoThreads ? 2 : 1)
+    void Kernels.useThreads(twoThreads ? 2 : 1)
     for (let round = 0; round < Math.min(ROUNDS, 3); round++) {
-      for (const choice of ['fast', 'js', 'reference'] as const) times[choice].push(withKernels(choice, once))
+      for (const choice of ['fast', 'js', 'reference'] as const) times[choice].push(Kernels.using(choice, once))
     }
     const naive = median(times.reference)
     console.log(
@@ -203,4 +203,4 @@ if (!args.has('--no-train')) {
   }
 }
 
-await useThreads(1)
+await Kernels.useThreads(1)

@@ -7,7 +7,7 @@
  *
  * Run: npx tsx bench/train.ts [--rounds=N] [--steps=N]
  */
-import { Data, Key, L, Loss, Optim, Train, useKernels, useThreads, type KernelChoice } from '../src/index.ts'
+import { Data, Kernels, Key, L, Loss, Optim, Train } from '../src/index.ts'
 import { loadMnist } from '../src/node/index.ts'
 
 const flag = (name: string, fallback: number): number => {
@@ -29,7 +29,7 @@ const cnnUnfused = L.pipe(L.conv2d(8, 5, { padding: 2 }), reluCopy, L.maxPool2d(
 
 interface Config {
   readonly name: string
-  readonly kernels: KernelChoice
+  readonly kernels: Kernels.Choice
   readonly threads: 1 | 2
 }
 const configs: Config[] = [
@@ -61,21 +61,21 @@ const results = new Map<string, number[]>()
 const cnnSteps = Math.max(8, Math.round(STEPS / 3))
 for (const [modelName, model, steps] of [['MLP', mlp as L.AnyLayer, STEPS * 4], ['CNN', cnn as L.AnyLayer, cnnSteps], ['CNN unfused', cnnUnfused as L.AnyLayer, cnnSteps]] as const) {
   for (const c of configs) {
-    useKernels(c.kernels)
-    await useThreads(c.threads)
+    Kernels.use(c.kernels)
+    await Kernels.useThreads(c.threads)
     measure(model, Math.min(steps, 10)) // warm up: let the JIT and the worker settle
   }
   for (let r = 0; r < ROUNDS; r++) {
     for (const c of configs) {
-      useKernels(c.kernels)
-      await useThreads(c.threads)
+      Kernels.use(c.kernels)
+      await Kernels.useThreads(c.threads)
       const key = `${modelName}|${c.name}`
       results.set(key, [...(results.get(key) ?? []), measure(model, steps)])
     }
   }
 }
-await useThreads(1)
-useKernels('fast')
+await Kernels.useThreads(1)
+Kernels.use('fast')
 
 console.log(`training samples/s, batch ${BATCH}, median (min-max) over ${ROUNDS} interleaved rounds`)
 console.log(`${'model'.padEnd(12)}${'kernels'.padEnd(18)}${'samples/s'.padStart(12)}   range`)

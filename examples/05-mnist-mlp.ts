@@ -13,7 +13,7 @@
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Key, L, Loss, Optim, Plot, Schedule, Train, useThreads } from '../src/index.ts'
+import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train } from '../src/index.ts'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from '../src/node/index.ts'
 
 const arg = (name: string, fallback: number): number => {
@@ -37,9 +37,9 @@ const optimizer = Optim.sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 5e
 
 const started = performance.now()
 // The matrix products run on two cores by default (bit-identical to one); --threads 1 keeps them on one.
-// Awaiting useThreads(2) is optional: it only makes the very first steps two-threaded too.
+// Awaiting Kernels.useThreads(2) is optional: it only makes the very first steps two-threaded too.
 const threadCount = arg('threads', 2) === 1 ? 1 : 2
-console.log(`threads: ${(await useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
+console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
 const { state, history } = await Train.fitAsync({
   model,
   loss: Loss.softmaxCrossEntropy,

@@ -18,7 +18,7 @@
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Key, L, Loss, Optim, Plot, resolveKernels, Schedule, T, Train, useThreads, withKernels } from '../src/index.ts'
+import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from '../src/index.ts'
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from '../src/node/index.ts'
 
 const arg = (name: string, fallback: number): number => {
@@ -35,7 +35,7 @@ const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(n
 
 // Two cores by default (bit-identical to one); --threads 1 keeps everything on this thread.
 const threadCount = arg('threads', 2) === 1 ? 1 : 2
-console.log(`threads: ${(await useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
+console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount, test: testCount })
@@ -100,12 +100,12 @@ const once = (): number => {
 }
 const times = { reference: [] as number[], js: [] as number[], fast: [] as number[] }
 for (let round = 0; round < 3; round++) {
-  for (const choice of ['fast', 'js', 'reference'] as const) times[choice].push(withKernels(choice, once))
+  for (const choice of ['fast', 'js', 'reference'] as const) times[choice].push(Kernels.using(choice, once))
 }
 const naive = Math.min(...times.reference)
 const js = Math.min(...times.js)
 const fast = Math.min(...times.fast)
 console.log(
   `one batch of ${batchSize}, forward + backward: naive kernels ${naive.toFixed(0)} ms, ` +
-    `js ${js.toFixed(1)} ms (${(naive / js).toFixed(1)}x faster), fast (${resolveKernels('fast')}) ${fast.toFixed(1)} ms (${(naive / fast).toFixed(1)}x faster)`,
+    `js ${js.toFixed(1)} ms (${(naive / js).toFixed(1)}x faster), fast (${Kernels.resolve('fast')}) ${fast.toFixed(1)} ms (${(naive / fast).toFixed(1)}x faster)`,
 )

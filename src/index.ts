@@ -9,6 +9,7 @@
  *   Optim optimizers (gradient transformations)        Schedule learning-rate schedules
  *   IO    specs, registry, summaries, checkpoints (save/load/resume exactly)
  *   Plot  chart specs (Vega-Lite JSON): history, confusion matrix, images, decision boundary, gradient norms
+ *   Kernels which kernel family and how many threads run the heavy loops (never what they compute)
  */
 export * as T from './tensor/index.ts'
 export * as Tree from './tree.ts'
@@ -22,6 +23,6 @@ export * as Optim from './optim/index.ts'
 export * as Schedule from './optim/schedule.ts'
 export * as Plot from './plot/index.ts'
 export * as IO from './io/index.ts'
-export { useKernels, withKernels, kernels, resolveKernels, currentGemm, gemmFor, wasmSimdAvailable, useThreads, threads, stopThreads, threadsRunning, threadsUnavailable, type KernelChoice, type ThreadCount } from './kernels/backend.ts'
+export * as Kernels from './kernels/index.ts'
 export type { Tensor, Shape } from './tensor/tensor.ts'
 export type { Layer, Ctx, Spec } from './layer.ts'

@@ -13,7 +13,7 @@
 import * as E from 'fp-ts/Either'
 import { parse, View } from 'vega'
 import { compile } from 'vega-lite'
-import { Data, Key, L, Loss, Optim, Plot, Schedule, Train, threadsUnavailable, useThreads, wasmSimdAvailable, type Tensor } from '../../src/index.ts'
+import { Data, Kernels, Key, L, Loss, Optim, Plot, Schedule, type Tensor, Train } from '../../src/index.ts'
 
 const element = (id: string): HTMLElement => {
   const el = document.getElementById(id)
@@ -188,11 +188,11 @@ const mnist = async (): Promise<void> => {
 // ---------------------------------------------------------------------------------------------
 
 const start = async (): Promise<void> => {
-  const two = await useThreads(2)
+  const two = await Kernels.useThreads(2)
   say(
     'engine',
-    `kernels: ${wasmSimdAvailable() ? 'WebAssembly SIMD' : 'plain TypeScript (this browser has no WebAssembly SIMD)'}\n` +
-      `threads: ${two ? '2 (this page and a Web Worker)' : `1 (${threadsUnavailable() ?? 'two are unavailable here'})`}`,
+    `kernels: ${Kernels.wasmSimdAvailable() ? 'WebAssembly SIMD' : 'plain TypeScript (this browser has no WebAssembly SIMD)'}\n` +
+      `threads: ${two ? '2 (this page and a Web Worker)' : `1 (${Kernels.threadsUnavailable() ?? 'two are unavailable here'})`}`,
   )
   wire('spiral-run', 'spiral-status', spiral)
   wire('mnist-run', 'mnist-status', mnist)

@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { Key, T, useKernels, wasmSimdAvailable, withKernels } from '../../src/index.ts'
+import { Kernels, Key, T } from '../../src/index.ts'
 import { col2im, convBiasGrad, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../../src/kernels/conv.ts'
 import { gemmReference } from '../../src/kernels/gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../../src/kernels/wasm/conv.ts'
@@ -278,16 +278,16 @@ describe('the naive forward is the convolution written out by hand', () => {
 
 describe('the kernel switch', () => {
   test("useKernels selects the conv kernels: 'reference' the naive loops, 'js' and 'wasm' im2col + that GEMM", () => {
-    const fastest = wasmSimdAvailable() ? fastConvWasm : fastConv
+    const fastest = Kernels.wasmSimdAvailable() ? fastConvWasm : fastConv
     expect(convKernels()).toBe(fastest) // 'fast', the default
-    withKernels('reference', () => expect(convKernels()).toBe(naiveConv))
-    withKernels('js', () => expect(convKernels()).toBe(fastConv))
-    withKernels('wasm', () => expect(convKernels()).toBe(fastest))
-    useKernels('reference')
+    Kernels.using('reference', () => expect(convKernels()).toBe(naiveConv))
+    Kernels.using('js', () => expect(convKernels()).toBe(fastConv))
+    Kernels.using('wasm', () => expect(convKernels()).toBe(fastest))
+    Kernels.use('reference')
     try {
       expect(convKernels()).toBe(naiveConv)
     } finally {
-      useKernels('fast')
+      Kernels.use('fast')
     }
     expect(convKernels()).toBe(fastest)
   })

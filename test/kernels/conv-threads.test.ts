@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { Key, L, T, Tree, useKernels, useThreads, threads, withKernels, type Layer, type Tensor } from '../../src/index.ts'
+import { Kernels, Key, L, type Layer, T, type Tensor, Tree } from '../../src/index.ts'
 import { convKernels, fastConv, fastConvWasm, naiveConv } from '../../src/kernels/conv.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../../src/kernels/wasm/conv.ts'
 import { configureThreads, splitCount, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
@@ -23,14 +23,14 @@ let before: Readonly<ThreadSettings>
 
 beforeAll(async () => {
   before = configureThreads()
-  expect(await useThreads(2)).toBe(true) // Node 20: worker_threads and shared WebAssembly memory
-  await useThreads(1)
+  expect(await Kernels.useThreads(2)).toBe(true) // Node 20: worker_threads and shared WebAssembly memory
+  await Kernels.useThreads(1)
 })
 
 afterAll(async () => {
   configureThreads(before)
-  useKernels('fast')
-  await useThreads(1)
+  Kernels.use('fast')
+  await Kernels.useThreads(1)
 })
 
 /** Every array a forward + vjp produces: y, dx, then each parameter gradient, in tree order. */
@@ -82,12 +82,12 @@ async function lowerThresholds(): Promise<void> {
 
 /** One thread, then two threads three ways (see the header); restores one thread and the defaults. */
 async function compareThreads(run: () => Run): Promise<void> {
-  await useThreads(1)
-  expect(threads()).toBe(1)
+  await Kernels.useThreads(1)
+  expect(Kernels.threads()).toBe(1)
   const splits1 = splitCount()
   const one = run()
   expect(splitCount()).toBe(splits1) // one thread: nothing split
-  expect(await useThreads(2)).toBe(true)
+  expect(await Kernels.useThreads(2)).toBe(true)
   try {
     expectIdentical(one, run()) // default thresholds: splits or not, as the load decides
     await lowerThresholds()
@@ -98,7 +98,7 @@ async function compareThreads(run: () => Run): Promise<void> {
     expect(splitCount()).toBeGreaterThan(splits2) // the conv products did run on two threads
   } finally {
     configureThreads(before)
-    await useThreads(1)
+    await Kernels.useThreads(1)
   }
 }
 
@@ -131,7 +131,7 @@ describe('conv2d on two threads is bit-identical to one thread', () => {
 
 describe('the WebAssembly conv parts on two threads (random geometries)', () => {
   test('one thread, two threads, and the worker running every part: bit-identical y, dx and dW', async () => {
-    expect(await useThreads(2)).toBe(true)
+    expect(await Kernels.useThreads(2)).toBe(true)
     configureThreads({ minFlops: 0 }) // these small jobs split too
     try {
       fc.assert(
@@ -171,30 +171,30 @@ describe('the WebAssembly conv parts on two threads (random geometries)', () => 
       )
     } finally {
       configureThreads(before)
-      await useThreads(1)
+      await Kernels.useThreads(1)
     }
   })
 })
 
 describe('the conv kernels follow the switches at call time', () => {
-  test('fastConvWasm splits after useThreads(2) and not after useThreads(1); the same object either way', async () => {
+  test('fastConvWasm splits after Kernels.useThreads(2) and not after Kernels.useThreads(1); the same object either way', async () => {
     const run = forwardBackward(L.conv2d(16, 5, { padding: 2 }), [8, 14, 14], 4, 41)
     await lowerThresholds()
     configureThreads({ mainComputes: false }) // this thread waits for the worker: every product splits, whatever the load
     try {
-      await useThreads(2)
+      await Kernels.useThreads(2)
       expect(convKernels()).toBe(fastConvWasm)
       let s = splitCount()
       run()
       expect(splitCount()).toBeGreaterThan(s)
-      await useThreads(1)
+      await Kernels.useThreads(1)
       expect(convKernels()).toBe(fastConvWasm)
       s = splitCount()
       run()
       expect(splitCount()).toBe(s)
     } finally {
       configureThreads(before)
-      await useThreads(1)
+      await Kernels.useThreads(1)
     }
   })
 
@@ -203,9 +203,9 @@ describe('the conv kernels follow the switches at call time', () => {
     await lowerThresholds()
     configureThreads({ mainComputes: false })
     try {
-      await useThreads(2)
+      await Kernels.useThreads(2)
       for (const [choice, k] of [['reference', naiveConv], ['js', fastConv]] as const) {
-        withKernels(choice, () => {
+        Kernels.using(choice, () => {
           expect(convKernels()).toBe(k)
           const s = splitCount()
           run()
@@ -214,7 +214,7 @@ describe('the conv kernels follow the switches at call time', () => {
       }
     } finally {
       configureThreads(before)
-      await useThreads(1)
+      await Kernels.useThreads(1)
     }
   })
 })

@@ -6,7 +6,7 @@
  * A reference written from the definition checks the TypeScript side too.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { Key, L, T, useThreads, withKernels, type Tensor } from '../../src/index.ts'
+import { Kernels, Key, L, T, type Tensor } from '../../src/index.ts'
 import { maxPoolBackward } from '../../src/kernels/pool.ts'
 import { maxPool2x2Wasm, maxPoolBackwardWasm, MIN_ELEMENTS, reluBackwardWasm, reluForwardWasm } from '../../src/kernels/wasm/elementwise.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
@@ -42,7 +42,7 @@ const firstDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => 
 
 /** y and dx of a parameterless layer under a kernel family. */
 function run(family: 'js' | 'wasm', layer: L.Layer<L.None, L.None, unknown>, x: Tensor, dy: (y: Tensor) => Tensor) {
-  return withKernels(family, () => {
+  return Kernels.using(family, () => {
     const { y, tape } = layer.forward(L.none, L.none, x, ctx)
     return { y: y.data, dx: layer.vjp(L.none, tape, dy(y)).dx.data }
   })
@@ -69,12 +69,12 @@ function pool2x2(C: number, H: number, W: number, N: number, tap: (q: number) =>
 let before: Readonly<ThreadSettings>
 beforeAll(async () => {
   before = configureThreads()
-  expect(await useThreads(2)).toBe(true)
-  await useThreads(1)
+  expect(await Kernels.useThreads(2)).toBe(true)
+  await Kernels.useThreads(1)
 })
 afterAll(async () => {
   configureThreads(before)
-  await useThreads(1)
+  await Kernels.useThreads(1)
 })
 
 /**
@@ -83,9 +83,9 @@ afterAll(async () => {
  * splits), so the worker's parts were really compared.
  */
 async function oneAndTwoThreads(check: () => void, splits = true): Promise<void> {
-  await useThreads(1)
+  await Kernels.useThreads(1)
   check()
-  expect(await useThreads(2)).toBe(true)
+  expect(await Kernels.useThreads(2)).toBe(true)
   try {
     configureThreads({ minFlops: 0, mainComputes: false })
     const before = splitCount()
@@ -93,7 +93,7 @@ async function oneAndTwoThreads(check: () => void, splits = true): Promise<void>
     if (splits) expect(splitCount()).toBeGreaterThan(before)
   } finally {
     configureThreads(before)
-    await useThreads(1)
+    await Kernels.useThreads(1)
   }
 }
 
@@ -146,12 +146,12 @@ describe('max-pooling in WebAssembly equals the TypeScript loops, bit for bit (t
     const dy = tricky(outN, 9)
     const clean = new Float64Array(g.N * g.C * g.H * g.W)
     const dirty = new Float64Array(clean.length).fill(NaN)
-    withKernels('wasm', () => {
+    Kernels.using('wasm', () => {
       maxPoolBackward(g, dy, argmax, clean)
       maxPoolBackward(g, dy, argmax, dirty)
     })
     const js = new Float64Array(clean.length).fill(NaN)
-    withKernels('js', () => maxPoolBackward(g, dy, argmax, js))
+    Kernels.using('js', () => maxPoolBackward(g, dy, argmax, js))
     expect(firstDifference(dirty, clean)).toBe(-1)
     expect(firstDifference(clean, js)).toBe(-1)
   })
@@ -165,8 +165,8 @@ describe('an argmax that maxPoolForward did not write (a foreign tape)', () => {
     const dy = tricky(outN, 4)
     const wasm = new Float64Array(g.N * g.C * g.H * g.W).fill(NaN)
     const js = new Float64Array(wasm.length).fill(NaN)
-    withKernels('wasm', () => maxPoolBackward(g, dy, argmax, wasm))
-    withKernels('js', () => maxPoolBackward(g, dy, argmax, js))
+    Kernels.using('wasm', () => maxPoolBackward(g, dy, argmax, wasm))
+    Kernels.using('js', () => maxPoolBackward(g, dy, argmax, js))
     expect(firstDifference(wasm, js)).toBe(-1)
   })
 })

@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { IO, Key, L, T, Tree, useThreads, withKernels, type Tensor } from '../../src/index.ts'
+import { IO, Kernels, Key, L, T, type Tensor, Tree } from '../../src/index.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
@@ -72,11 +72,11 @@ const geometry = fc.record({
 let before: Readonly<ThreadSettings>
 beforeAll(async () => {
   before = configureThreads()
-  await useThreads(1)
+  await Kernels.useThreads(1)
 })
 afterAll(async () => {
   configureThreads(before)
-  await useThreads(1)
+  await Kernels.useThreads(1)
 })
 
 describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for bit", () => {
@@ -84,7 +84,7 @@ describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for b
     test(`${family} kernels, random geometries`, () => {
       fc.assert(
         fc.property(geometry, (c) => {
-          const { fused, piped } = withKernels(family, () =>
+          const { fused, piped } = Kernels.using(family, () =>
             both({ filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, bias: c.bias }, [c.channels, c.size, c.size], c.batch, c.s),
           )
           expectSame(fused, piped, JSON.stringify(c))
@@ -97,7 +97,7 @@ describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for b
   test('the MNIST CNN\'s first layer (batch 64, 8 filters 5x5 "same" on 28x28) on two threads, the worker computing every part', async () => {
     const one = both({ filters: 8, kernel: 5, padding: 2 }, [1, 28, 28], 64, 7)
     expectSame(one.fused, one.piped, 'one thread')
-    expect(await useThreads(2)).toBe(true)
+    expect(await Kernels.useThreads(2)).toBe(true)
     try {
       configureThreads({ minFlops: 0, mainComputes: false })
       const splits = splitCount()
@@ -107,7 +107,7 @@ describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for b
       expectSame(two.fused, two.piped, 'two threads')
     } finally {
       configureThreads(before)
-      await useThreads(1)
+      await Kernels.useThreads(1)
     }
   })
 })
@@ -150,7 +150,7 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
         const params = init.right.params
         const x = Key.normal(Key.fromSeed(batch + 1), [batch, inputs])
         const dy = Key.normal(Key.fromSeed(batch + 2), [batch, units])
-        withKernels(family, () => {
+        Kernels.using(family, () => {
           const f = fused.forward(params, L.none, x, ctx)
           const fb = fused.vjp(params, f.tape, dy)
           const z = plain.forward(params, L.none, x, ctx)
@@ -197,7 +197,7 @@ describe('a pipe fuses conv2d with the relu layer after it', () => {
       const batch = family === 'reference' ? 2 : 16
       const x = Key.normal(Key.fromSeed(6), [batch, 1, 28, 28])
       const dy = Key.normal(Key.fromSeed(7), [batch, 10])
-      withKernels(family, () => {
+      Kernels.using(family, () => {
         const a = fusedNet.forward(params, state, x, ctx)
         const b = plainNet.forward(params, state, x, ctx)
         const tapes = a.tape as unknown[]

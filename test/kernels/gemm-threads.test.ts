@@ -289,7 +289,8 @@ console.log('split', splitCount(), 'identical', identical)
  * message never gets through) until the worker is up; compared with one thread, bit for bit.
  */
 const DEFAULT_CHILD = `
-import { Key, L, Tree, threads, threadsRunning, useThreads } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)}
+import { Key, L, Tree } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)}
+import { threads, threadsRunning, useThreads } from ${JSON.stringify(new URL('../../src/kernels/backend.ts', import.meta.url).href)}
 import { splitCount } from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
 const layer = L.conv2d(16, 5, { padding: 2 })
 const init = layer.init(Key.fromSeed(1), [8, 14, 14])
@@ -345,7 +346,7 @@ const runChild = (code: string): Promise<{ code: number | null; out: string; err
 
 /** A child that asks for two threads twice (the worker is up the second time), then ends: asking again must not pin the worker. */
 const TWICE_CHILD = `
-import { useThreads, threadsRunning } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)}
+import { useThreads, threadsRunning } from ${JSON.stringify(new URL('../../src/kernels/backend.ts', import.meta.url).href)}
 import { startThreads } from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
 const first = await useThreads(2)
 const second = await startThreads()

@@ -7,7 +7,7 @@
  * steps always run on this thread.)
  */
 import { afterAll, describe, expect, test } from 'vitest'
-import { Data, Key, L, Loss, Optim, Schedule, T, Train, Tree, useThreads, withKernels } from '../../src/index.ts'
+import { Data, Kernels, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../../src/index.ts'
 import { adamStepWasm, MIN_OPTIM_ELEMENTS, rmsStepWasm, sgdStepWasm } from '../../src/kernels/wasm/optim.ts'
 import { Compare } from '../../laws/index.ts'
 
@@ -77,20 +77,20 @@ const configs: [string, () => GT][] = [
 const sizes = [MIN_OPTIM_ELEMENTS, MIN_OPTIM_ELEMENTS + 1, 2 * 32768 + 5] // one part, odd, three parts (the last odd)
 
 afterAll(async () => {
-  await useThreads(1)
+  await Kernels.useThreads(1)
 })
 
 describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, bit for bit', () => {
   for (const [name, make] of configs) {
     test(`${name}: updates, states and params of three steps, sizes ${sizes.join(', ')}, with one thread selected and with two`, async () => {
       for (const [k, n] of sizes.entries()) {
-        const js = withKernels('js', () => run(make, n, k))
+        const js = Kernels.using('js', () => run(make, n, k))
         for (const count of [1, 2] as const) {
-          expect(await useThreads(count)).toBe(true)
-          const wasm = withKernels('wasm', () => run(make, n, k))
+          expect(await Kernels.useThreads(count)).toBe(true)
+          const wasm = Kernels.using('wasm', () => run(make, n, k))
           expect(Compare.treesIdentical(`${name}, n ${n}, wasm (${count} thread${count > 1 ? 's' : ''}) vs js`, wasm, js)).toEqual({ holds: true })
         }
-        await useThreads(1)
+        await Kernels.useThreads(1)
       }
     })
   }
@@ -101,7 +101,7 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     // the TypeScript loop, through sgd's update from a state holding the trace t
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-2 })
     const state = [[], { trace: T.fromData([n], t) }, { count: T.scalar(0) }] as const
-    const [u, next] = withKernels('js', () => opt.update(T.fromData([n], g), state, T.fromData([n], p)))
+    const [u, next] = Kernels.using('js', () => opt.update(T.fromData([n], g), state, T.fromData([n], p)))
     const out = new Float64Array(n)
     const tOut = new Float64Array(n)
     expect(sgdStepWasm(g, p, t, out, tOut, { rate: 0.1, lambda: 1e-2, beta: 0.9, nesterov: true, apply: false })).toBe(true)
@@ -111,7 +111,7 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     const v = tricky(n, 4).map(Math.abs)
     const adam = Optim.adamw({ lr: 0.01, weightDecay: 0.1 })
     const adamState = [{ count: T.scalar(4), mu: T.fromData([n], t), nu: T.fromData([n], v) }, [], { count: T.scalar(4) }] as const
-    const [pa, sa] = withKernels('js', () => Optim.updateAndApply(adam, T.fromData([n], g), adamState, T.fromData([n], p)))
+    const [pa, sa] = Kernels.using('js', () => Optim.updateAndApply(adam, T.fromData([n], g), adamState, T.fromData([n], p)))
     const mu = new Float64Array(n)
     const nu = new Float64Array(n)
     const c1 = 1 - 0.9 ** 5
@@ -136,7 +136,7 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     const acc = tricky(n, 7).map(Math.abs)
     const rms = Optim.rmsprop({ lr: 0.01, momentum: 0.9, decay: 0.8, eps: 1e-6 })
     const rmsState = [{ nu: T.fromData([n], acc) }, { trace: T.fromData([n], t) }, { count: T.scalar(2) }] as const
-    const [u, next] = withKernels('js', () => rms.update(T.fromData([n], g), rmsState, T.fromData([n], p)))
+    const [u, next] = Kernels.using('js', () => rms.update(T.fromData([n], g), rmsState, T.fromData([n], p)))
     const out = new Float64Array(n), accOut = new Float64Array(n), tOut = new Float64Array(n)
     expect(rmsStepWasm(g, p, acc, t, out, accOut, tOut, { rate: 0.01, decay: 0.8, eps: 1e-6, beta: 0.9, apply: false })).toBe(true)
     const states = next as readonly Tree.Tree[]
@@ -144,7 +144,7 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     expect(Compare.tensorsIdentical('nu', T.fromData([n], accOut), (states[0] as { nu: T.Tensor }).nu)).toEqual({ holds: true })
     expect(Compare.tensorsIdentical('trace', T.fromData([n], tOut), (states[1] as { trace: T.Tensor }).trace)).toEqual({ holds: true })
     const ada = Optim.adagrad({ lr: 0.1 })
-    const [pa, sa] = withKernels('js', () => Optim.updateAndApply(ada, T.fromData([n], g), [{ sum: T.fromData([n], acc) }, { count: T.scalar(0) }] as const, T.fromData([n], p)))
+    const [pa, sa] = Kernels.using('js', () => Optim.updateAndApply(ada, T.fromData([n], g), [{ sum: T.fromData([n], acc) }, { count: T.scalar(0) }] as const, T.fromData([n], p)))
     expect(rmsStepWasm(g, p, acc, undefined, out, accOut, undefined, { rate: 0.1, decay: undefined, eps: 1e-10, beta: 0, apply: true })).toBe(true)
     expect(Compare.tensorsIdentical('p + u', T.fromData([n], out), pa)).toEqual({ holds: true })
     expect(Compare.tensorsIdentical('sum', T.fromData([n], accOut), sa[0].sum as T.Tensor)).toEqual({ holds: true })
@@ -163,8 +163,8 @@ describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, b
     const net = L.pipe(L.dense(64), L.relu, L.dense(10)) // W1 has 5120·64 values: the big leaf
     for (const optimizer of [Optim.sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }), Optim.adamw({ lr: 1e-3 }) as GT]) {
       const fit = () => Train.fit({ model: net, loss: Loss.softmaxCrossEntropy, optimizer, data, epochs: 2, batchSize: 32, key: Key.fromSeed(3) }).state
-      const a = withKernels('js', fit)
-      const b = withKernels('wasm', fit)
+      const a = Kernels.using('js', fit)
+      const b = Kernels.using('wasm', fit)
       expect(Compare.treesIdentical('params', a.params, b.params)).toEqual({ holds: true })
       expect(Compare.treesIdentical('optimizer state', a.optState, b.optState)).toEqual({ holds: true })
     }

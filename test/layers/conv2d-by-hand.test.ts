@@ -4,7 +4,7 @@
  * test runs it on both kernel families (the naive loops and im2col + GEMM).
  */
 import { describe, expect, test } from 'vitest'
-import { Key, L, T, withKernels } from '../../src/index.ts'
+import { Kernels, Key, L, T } from '../../src/index.ts'
 
 // The image x (x[h][w] = 4h + w + 1) and the kernel K:
 //
@@ -85,7 +85,7 @@ const conv = L.conv2d(1, 2)
 
 for (const family of ['fast', 'reference'] as const) {
   describe(`conv2d by hand: 1-channel 4x4 image, 2x2 kernel (${family === 'fast' ? 'im2col + GEMM' : 'naive loops'})`, () => {
-    const run = <A>(f: () => A): A => withKernels(family, f)
+    const run = <A>(f: () => A): A => Kernels.using(family, f)
 
     test('init infers the output shape [1, 3, 3] and kernel shape [1, 1, 2, 2]', () => {
       const r = conv.init(Key.fromSeed(0), [1, 4, 4])

@@ -6,7 +6,7 @@
  * runs everywhere.
  */
 import { describe, test } from 'vitest'
-import { L, withKernels, type Shape } from '../../src/index.ts'
+import { Kernels, L, type Shape } from '../../src/index.ts'
 import { layerLaws, type CheckLayerOptions } from '../../laws/index.ts'
 import { checkRandomConvNetworks, distinctValues, jittered } from '../../laws/random-conv-network.ts'
 
@@ -64,7 +64,7 @@ for (const [name, layer, options] of cases) {
 describe('conv2d on the naive reference kernels obeys the layer laws', () => {
   const layer = L.conv2d(2, [3, 2], { stride: [1, 2], padding: 1, dilation: [2, 1] }) as L.AnyLayer
   for (const law of layerLaws(layer, { inShape: [2, 5, 4], affineInInput: true, linearInParams: true, numRuns: 40 })) {
-    test(law.name, () => withKernels('reference', law.check))
+    test(law.name, () => Kernels.using('reference', law.check))
   }
 })
 

@@ -6,7 +6,7 @@
  * and special values.
  */
 import { describe, expect, test } from 'vitest'
-import { Key, L, T, withKernels, type Tensor } from '../../src/index.ts'
+import { Kernels, Key, L, T, type Tensor } from '../../src/index.ts'
 import { avgPoolBackward, maxPoolBackward, maxPoolForward } from '../../src/kernels/pool.ts'
 import { planWindow, type Padding } from '../../src/kernels/window.ts'
 
@@ -54,9 +54,9 @@ describe('maxPool2d by hand', () => {
     //  └ 3  NaN  0   NaN ┘
     const withNaN = T.tensor([[[[1, 2, NaN, 3], [3, NaN, 0, NaN]]]])
     for (const family of ['reference', 'js', 'wasm'] as const) {
-      const { y, tape } = withKernels(family, () => pool.forward(L.none, L.none, withNaN, ctx))
+      const { y, tape } = Kernels.using(family, () => pool.forward(L.none, L.none, withNaN, ctx))
       expect(T.toNested(y)).toEqual([[[[NaN, NaN]]]])
-      const { dx } = withKernels(family, () => pool.vjp(L.none, tape, T.tensor([[[[10, 20]]]])))
+      const { dx } = Kernels.using(family, () => pool.vjp(L.none, tape, T.tensor([[[[10, 20]]]])))
       expect(T.toNested(dx)).toEqual([[[[0, 0, 0, 0], [0, 10, 0, 20]]]])
     }
     // A 1x2 window [1, NaN] (the general loop): NaN, with the gradient at the NaN.
@@ -213,7 +213,7 @@ describe('pooling kernels equal the naive definitions bit for bit (ties, ±0, ±
     ['1x1 stride 1', [1, 1, 3, 4], [1, 1], [1, 1], 0, [0, 0]],
   ]
   for (const [name, inShape, size, stride, padding, before] of geometries) {
-    test.each(['reference', 'js'] as const)(`${name}, %s kernels`, (family) => withKernels(family, () => {
+    test.each(['reference', 'js'] as const)(`${name}, %s kernels`, (family) => Kernels.using(family, () => {
       const max = L.maxPool2d(size, { stride, padding })
       const avg = L.avgPool2d(size, { stride, padding })
       const next = tricky(inShape.reduce((a, b) => a * b) + size[0] * 7 + stride[1])

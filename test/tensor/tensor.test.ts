@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import fc from 'fast-check'
-import { T, withKernels } from '../../src/index.ts'
+import { Kernels, T } from '../../src/index.ts'
 import { Arb, defaultSeed } from '../../laws/index.ts'
 
 const seed = defaultSeed()
@@ -138,7 +138,7 @@ describe('matrix products', () => {
   })
 })
 
-const withRef = <A>(f: () => A): A => withKernels('reference', f)
+const withRef = <A>(f: () => A): A => Kernels.using('reference', f)
 
 describe('showing tensors', () => {
   test('toString writes a matrix with aligned columns and its shape', () => {
