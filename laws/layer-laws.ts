@@ -1,8 +1,8 @@
 /**
- * The layer laws (DESIGN.md 1-7) as pure predicates: each takes a layer and one concrete
+ * The layer laws (1-7) as pure predicates: each takes a layer and one concrete
  * sample and returns a Verdict. The runners in run.ts feed them samples from fast-check.
  */
-import { Gradcheck, Key, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import { Gradcheck, Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import { close, magnitude, snapshot, tensorsClose, tensorsIdentical, treesClose, treesIdentical } from './compare.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
@@ -52,11 +52,10 @@ export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
 ): LayerSample<P, S> => {
   const [initKey, ctxKey, cKey, c2Key, tKey, sKey, jKey] = Key.split(Key.fromSeed(seed), 7) as [Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key]
   const r = layer.init(initKey, inShape)
-  if (r._tag === 'Left') throw r.left
-  const { state, outShape } = r.right
-  const jitterKeys = Key.split(jKey, Tree.leaves(r.right.params).length + 1)
+  const { state, outShape } = r
+  const jitterKeys = Key.split(jKey, Tree.leaves(r.params).length + 1)
   let j = 0
-  const params = jitter === 0 ? r.right.params : Tree.map(r.right.params, (leaf) => T.add(leaf, Key.normal(jitterKeys[j++] as Key.Key, leaf.shape, 0, jitter)))
+  const params = jitter === 0 ? r.params : Tree.map(r.params, (leaf) => T.add(leaf, Key.normal(jitterKeys[j++]!, leaf.shape, 0, jitter)))
   const yShape = [x.shape[0] as number, ...outShape]
   const scalars = Key.uniform(sKey, [2], -2, 2).data
   const leafKeys = Key.split(tKey, Tree.leaves(params).length + 1)
@@ -73,6 +72,16 @@ export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     beta: scalars[1] as number,
     tx: Key.normal(leafKeys[0] as Key.Key, x.shape),
     tp: Tree.map(params, (leaf) => Key.normal(leafKeys[k++] as Key.Key, leaf.shape)),
+  }
+}
+
+/** A layer's init, or the message of the ShapeError it threw (a law then fails with it instead of stopping). */
+const initOrReason = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, key: Key.Key, inShape: Shape): L.Init<P, S> | string => {
+  try {
+    return layer.init(key, inShape)
+  } catch (e) {
+    if (e instanceof L.ShapeError) return `init rejected ${T.showShape(inShape)}: ${e.message}`
+    throw e
   }
 }
 
@@ -184,9 +193,9 @@ export const vjpLinearInCotangent = <P extends Tree.Tree, S extends Tree.Tree, T
 
 /** Law 5: y has the shape init declared (with the batch axis), dx has x's shape, dp has p's structure and shapes. */
 export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
-  const r = layer.init(s.initKey, inShape)
-  if (r._tag === 'Left') return fails(`init rejected ${T.showShape(inShape)}: ${r.left.message}`)
-  const want = [s.x.shape[0] as number, ...r.right.outShape]
+  const r = initOrReason(layer, s.initKey, inShape)
+  if (typeof r === 'string') return fails(r)
+  const want = [s.x.shape[0]!, ...r.outShape]
   const { y, state, tape } = run(layer, s, s.x, s.params)
   const { dx, dp } = layer.vjp(s.params, tape, s.c)
   return all(
@@ -210,8 +219,8 @@ export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
  */
 export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
   const before = { x: snapshot(s.x), params: snapshot(s.params), state: snapshot(s.state), c: snapshot(s.c), key: { ...s.ctx.key } }
-  const init1 = layer.init(s.initKey, inShape)
-  const init2 = layer.init(s.initKey, inShape)
+  const init1 = initOrReason(layer, s.initKey, inShape)
+  const init2 = initOrReason(layer, s.initKey, inShape)
   const f1 = run(layer, s, s.x, s.params)
   const f2 = run(layer, s, s.x, s.params)
   const b1 = layer.vjp(s.params, f1.tape, s.c)
@@ -224,9 +233,9 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
     () => tensorsIdentical('cotangent after vjp', s.c, before.c),
     () => (s.ctx.key.k0 === before.key.k0 && s.ctx.key.k1 === before.key.k1 ? holds : fails('ctx.key was modified')),
     () =>
-      init1._tag === 'Right' && init2._tag === 'Right'
-        ? treesIdentical('params from two inits with one key', init1.right.params, init2.right.params)
-        : fails('init failed'),
+      typeof init1 !== 'string' && typeof init2 !== 'string'
+        ? treesIdentical('params from two inits with one key', init1.params, init2.params)
+        : fails(`init failed: ${typeof init1 === 'string' ? init1 : init2}`),
     () => tensorsIdentical('y of two identical forwards', f1.y, f2.y),
     () => treesIdentical('state of two identical forwards', f1.state, f2.state),
     () => tensorsIdentical('dx of two identical vjps', b1.dx, b2.dx),
@@ -278,9 +287,9 @@ export const fusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const fused = layer.fuseNext?.(next as Parameters<NonNullable<typeof layer.fuseNext>>[0])
   if (fused === undefined) return fails(`layer "${layer.name}" offers no fused layer for "${next.name}"`)
   const first = run(layer, s, s.x, s.params)
-  const probe = next.init(s.initKey, first.y.shape.slice(1))
-  if (probe._tag === 'Left') return fails(`"${next.name}" rejects the layer's output shape: ${probe.left.message}`)
-  const { params: pn, state: sn } = probe.right
+  const probe = initOrReason(next, s.initKey, first.y.shape.slice(1))
+  if (typeof probe === 'string') return fails(`"${next.name}" rejects the layer's output shape: ${probe}`)
+  const { params: pn, state: sn } = probe
   if (Tree.leaves(pn).length !== 0) return fails(`"${next.name}" has params: a fused layer takes only the first layer's params`)
   const second = next.forward(pn, sn, first.y, s.ctx)
   const c = Key.normal(s.initKey, second.y.shape)

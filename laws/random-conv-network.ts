@@ -15,7 +15,6 @@
  * say only padding or only ReLU'd negatives, outputs its bias; a bias of exactly 0 puts the
  * next ReLU on its kink.) Max-pool ties between generic values then have probability ~0.
  */
-import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { Key, L, T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
@@ -130,9 +129,12 @@ const padRoom = (p: PaddingSpec, axis: 0 | 1): number => (p === 'valid' ? 0 : p 
 export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false): { readonly layer: Any; readonly shape: ImageShape } => {
   const [C, H, W] = shape
   const outShape = (layer: Any): ImageShape => {
-    const r = layer.init(Key.fromSeed(0), shape)
-    if (E.isLeft(r)) throw new Error(`random-conv-network: built a layer that does not fit ${T.showShape(shape)}: ${r.left.message}`)
-    return r.right.outShape as unknown as ImageShape
+    try {
+      const [c, h, w] = layer.init(Key.fromSeed(0), shape).outShape
+      return [c!, h!, w!]
+    } catch (e) {
+      throw new Error(`random-conv-network: built a layer that does not fit ${T.showShape(shape)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    }
   }
   switch (spec.kind) {
     case 'conv': {
@@ -194,11 +196,9 @@ export const jittered = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: 
   ...layer,
   init: (key, inShape) => {
     const [k1, k2] = Key.split2(key)
+    const r = layer.init(k1, inShape)
     let i = 0
-    return E.map((r: { outShape: Shape; params: P; state: S }) => ({
-      ...r,
-      params: Tree.map(r.params, (p) => T.add(p, Key.uniform(Key.foldIn(k2, i++), p.shape, -0.1, 0.1))),
-    }))(layer.init(k1, inShape))
+    return { ...r, params: Tree.map(r.params, (p) => T.add(p, Key.uniform(Key.foldIn(k2, i++), p.shape, -0.1, 0.1))) }
   },
 })
 

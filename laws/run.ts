@@ -8,7 +8,7 @@
  *   for (const law of layerLaws(swish, { inShape: [3] })) test(law.name, law.check)
  */
 import fc from 'fast-check'
-import { T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import { L, T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
 import { fails, orThrow, type Verdict } from './verdict.ts'
@@ -157,14 +157,18 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
   const batch = options.batch ?? { min: 1, max: 3 }
   const input = options.input ?? ((shape: Shape) => A.tensor(shape))
   const mode = options.mode ?? 'train'
-  const probe = layer.init(LL.makeSampleKey, inShape)
-  if (probe._tag === 'Left') throw new Error(`checkLayer: init rejected input shape ${T.showShape(inShape)}: ${probe.left.message}`)
+  let probe: L.Init<P, S>
+  try {
+    probe = layer.init(LL.makeSampleKey, inShape)
+  } catch (e) {
+    throw new Error(`checkLayer: init rejected input shape ${T.showShape(inShape)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+  }
   const sample = (m: 'train' | 'eval'): fc.Arbitrary<LL.LayerSample<P, S>> =>
     fc
       .integer({ min: batch.min, max: batch.max })
       .chain((n) => fc.tuple(input([n, ...inShape]), fc.integer()))
       .map(([x, seed]) => LL.makeSample(layer, inShape, x, seed, m, options.paramJitter ?? 0.5))
-  const coordinates = T.sizeOf(inShape) * batch.max + Tree.size(probe.right.params)
+  const coordinates = T.sizeOf(inShape) * batch.max + Tree.size(probe.params)
   const subject = `layer "${layer.name}" (input ${T.showShape(inShape)})`
   const law = (name: string, m: 'train' | 'eval', p: (s: LL.LayerSample<P, S>) => Verdict): Law => ({
     name: `${layer.name}: ${name}`,

@@ -2,7 +2,8 @@
  * The Layer record. A layer is not an object with hidden state: it is a record of three pure
  * functions and a description.
  *
- *   init(key, inShape)       -> the output shape, fresh params and state (shapes checked here)
+ *   init(key, inShape)       -> the output shape, fresh params and state (shapes checked here:
+ *                               a shape the layer cannot take throws a ShapeError)
  *   forward(p, s, x, ctx)    -> y, the new state, and a tape: what the backward pass needs
  *   vjp(p, tape, dy)         -> dx and dp: the vector-Jacobian product, written by hand
  *                               (with { dx: false }: dp only, where the caller discards dx)
@@ -10,7 +11,6 @@
  * Backprop through a network is then the chain rule and nothing else: run forward through the
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
-import * as E from 'fp-ts/Either'
 import type { Key } from './key.ts'
 import { showShape, TensorError, type Shape, type Tensor } from './tensor/tensor.ts'
 import type { Tree } from './tree.ts'
@@ -84,7 +84,8 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unkn
    * (conv2d fuses a relu that follows it).
    */
   readonly fuseNext?: (next: AnyLayer) => AnyLayer | undefined
-  init(key: Key, inShape: Shape): E.Either<ShapeError, Init<P, S>>
+  /** Throws a ShapeError (naming the layer) when the layer cannot take `inShape`. */
+  init(key: Key, inShape: Shape): Init<P, S>
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
   vjp(p: P, tape: Tape, dy: Tensor, options?: VjpOptions): Backward<P>
 }
@@ -180,8 +181,8 @@ export interface Definition<P extends Tree, Tape> {
   readonly name: string
   /** Hyper-parameters; defaults to `{ kind: name }`. */
   readonly spec?: Spec
-  /** Output shape and fresh params for an input shape; return a string to reject the shape. */
-  readonly init?: (key: Key, inShape: Shape) => E.Either<string, { readonly outShape: Shape; readonly params: P }>
+  /** Output shape and fresh params for an input shape; throw a ShapeError (e.g. `shapeMismatch`) to reject the shape. */
+  readonly init?: (key: Key, inShape: Shape) => { readonly outShape: Shape; readonly params: P }
   readonly forward: (p: P, x: Tensor) => { readonly y: Tensor; readonly tape: Tape }
   readonly vjp: (p: P, tape: Tape, dy: Tensor, options?: VjpOptions) => Backward<P>
 }
@@ -200,16 +201,15 @@ export interface Definition<P extends Tree, Tape> {
 export function define<Tape>(def: Definition<None, Tape> & { readonly init?: undefined }): Layer<None, None, Tape>
 export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P, None, Tape>
 export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P, None, Tape> {
-  const { name } = def
+  const { name, init } = def
   return {
     name,
     spec: def.spec ?? { kind: name },
     init: (key, inShape) => {
-      if (def.init === undefined) return E.right({ outShape: inShape, params: none as unknown as P, state: none })
-      return E.bimap(
-        (detail: string) => new ShapeError([name], detail),
-        (r: { readonly outShape: Shape; readonly params: P }) => ({ outShape: r.outShape, params: r.params, state: none }),
-      )(def.init(key, inShape))
+      // Without init the params are none: the first overload above is the one that allows it.
+      if (init === undefined) return { outShape: inShape, params: none as unknown as P, state: none }
+      const { outShape, params } = guard(name, () => init(key, inShape))
+      return { outShape, params, state: none }
     },
     forward: (p, s, x) => {
       const { y, tape } = guard(name, () => def.forward(p, x))
@@ -219,13 +219,6 @@ export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P,
   }
 }
 
-/** Runs init and throws its ShapeError (a readable message with the layer path) on a bad shape. */
-export const initialize = <P extends Tree, S extends Tree, Tape>(
-  layer: Layer<P, S, Tape>,
-  key: Key,
-  inShape: Shape,
-): Init<P, S> => {
-  const r = layer.init(key, inShape)
-  if (E.isLeft(r)) throw r.left
-  return r.right
-}
+/** Runs a layer's init (the same as `layer.init(key, inShape)`): its output shape, params and state, or a thrown ShapeError. */
+export const initialize = <P extends Tree, S extends Tree, Tape>(layer: Layer<P, S, Tape>, key: Key, inShape: Shape): Init<P, S> =>
+  layer.init(key, inShape)

@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/Either'
 import { describe, expect, test } from 'vitest'
 import { Data, Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../src/index.ts'
 import * as IO from '../src/io/index.ts'
@@ -119,7 +118,7 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     const runningMax: L.Layer<L.None, Tensor, null> = {
       name: 'runningMax',
       spec: { kind: 'runningMax' },
-      init: (_key, inShape) => E.right({ outShape: inShape, params: L.none, state: T.scalar(0) }),
+      init: (_key, inShape) => ({ outShape: inShape, params: L.none, state: T.scalar(0) }),
       forward: (_p, _s, x) => ({ y: x, state: T.scalar(NaN), tape: null }),
       vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
     }

@@ -1,4 +1,3 @@
-import * as E from 'fp-ts/Either'
 import { describe, expect, test } from 'vitest'
 import { checkLayer, Compare } from '../laws/index.ts'
 import { compareTrees } from '../src/io/tree.ts'
@@ -69,8 +68,7 @@ describe('a layer whose gradients list their fields in another order than its pa
   // params { W, b }, but the vjp writes dp as { b, W }: the same record, so nothing may care
   const affine = L.define({
     name: 'affineBW',
-    init: (key: Key.Key, inShape: readonly number[]) =>
-      E.right({ outShape: [2], params: { W: Key.normal(key, [inShape[0] as number, 2]), b: T.zeros([2]) } }),
+    init: (key: Key.Key, inShape: readonly number[]) => ({ outShape: [2], params: { W: Key.normal(key, [inShape[0]!, 2]), b: T.zeros([2]) } }),
     forward: (p: { W: Tensor; b: Tensor }, x: Tensor) => {
       const xw = T.matmul(x, p.W)
       return { y: T.generate(xw.shape, (i) => xw.data[i]! + p.b.data[i % 2]!), tape: { x } }
@@ -84,9 +82,7 @@ describe('a layer whose gradients list their fields in another order than its pa
   test('passes the layer laws', () => checkLayer(affine, { inShape: [3], affineInInput: true }))
 
   test('gradient-checks, and trains with SGD + Nesterov momentum and with Adam', () => {
-    const init = affine.init(Key.fromSeed(1), [3])
-    if (init._tag === 'Left') throw init.left
-    const params = init.right.params
+    const { params } = affine.init(Key.fromSeed(1), [3])
     const x = Key.normal(Key.fromSeed(2), [4, 3])
     expect(Gradcheck.layer(affine, { params, state: L.none, x }).ok).toBe(true)
     const batch = { x, y: Key.normal(Key.fromSeed(3), [4, 2]) }

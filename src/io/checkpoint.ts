@@ -27,7 +27,7 @@
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import * as Key from '../key.ts'
-import type { AnyLayer, Json, Layer, Spec } from '../layer.ts'
+import { ShapeError, type AnyLayer, type Json, type Layer, type Spec } from '../layer.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { TrainState } from '../train/state.ts'
 import type { Shape } from '../tensor/tensor.ts'
@@ -143,13 +143,13 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   try {
     fresh = model.init(Key.fromSeed(0), inShape)
   } catch (e) {
+    if (e instanceof ShapeError) return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${e.message}`, { cause: e })
     return new IoError('bad-input-shape', 'inShape', `initialising the network for input ${describe(inShape)} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   }
-  if (E.isLeft(fresh)) return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${fresh.left.message}`, { cause: fresh.left })
   return (
-    compareTrees(fresh.right.params as Tree, params, 'params', 'the spec') ??
+    compareTrees(fresh.params, params, 'params', 'the spec') ??
     firstNonFinite(params, 'params') ??
-    compareTrees(fresh.right.state as Tree, state, 'state', 'the spec') ??
+    compareTrees(fresh.state, state, 'state', 'the spec') ??
     firstNonFinite(state, 'state')
   )
 }

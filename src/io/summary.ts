@@ -6,7 +6,7 @@
  */
 import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
-import type { AnyLayer, Json, ShapeError } from '../layer.ts'
+import { ShapeError, type AnyLayer, type Init, type Json } from '../layer.ts'
 import { showShape, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import { instrument } from '../train/trace.ts'
@@ -63,30 +63,33 @@ export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry:
       const slot: { row: SummaryRow | undefined } = { row: undefined }
       rows.push(slot) // parent before children: take the slot now, fill it when init returns
       const r = run()
-      if (E.isRight(r)) {
-        const spec = site.layer.spec
-        slot.row = {
-          path: site.path,
-          depth: site.depth,
-          kind: spec.kind,
-          hyper: hyperOf(spec),
-          outShape: r.right.outShape,
-          params: size(r.right.params as Tree),
-          state: size(r.right.state as Tree),
-          leaf: site.leaf,
-        }
+      const spec = site.layer.spec
+      slot.row = {
+        path: site.path,
+        depth: site.depth,
+        kind: spec.kind,
+        hyper: hyperOf(spec),
+        outShape: r.outShape,
+        params: size(r.params),
+        state: size(r.state),
+        leaf: site.leaf,
       }
       return r
     },
   })
-  const r = traced.init(Key.fromSeed(0), inShape)
-  if (E.isLeft(r)) return r
+  let r: Init<Tree, Tree>
+  try {
+    r = traced.init(Key.fromSeed(0), inShape)
+  } catch (e) {
+    if (e instanceof ShapeError) return E.left(e)
+    throw e
+  }
   return E.right({
     rows: rows.flatMap((s) => (s.row === undefined ? [] : [s.row])),
     inShape,
-    outShape: r.right.outShape,
-    params: size(r.right.params as Tree),
-    state: size(r.right.state as Tree),
+    outShape: r.outShape,
+    params: size(r.params),
+    state: size(r.state),
   })
 }
 

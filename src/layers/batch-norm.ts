@@ -13,7 +13,6 @@
  * The running variance is the biased batch variance (as in Keras and Flax). `momentum` is the
  * weight of the old running value (Keras/Flax convention; PyTorch's momentum is 1 − this).
  */
-import * as E from 'fp-ts/Either'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { checkInput, ShapeError, type Layer } from '../layer.ts'
@@ -74,14 +73,14 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
     spec: { kind: 'batchNorm', momentum, eps },
     init: (_key, inShape) => {
       if (inShape.length !== 1 && inShape.length !== 3) {
-        return E.left(new ShapeError([name], `input shape: expected [features] or [channels, height, width], got ${T.showShape(inShape)}`))
+        throw new ShapeError([name], `input shape: expected [features] or [channels, height, width], got ${T.showShape(inShape)}`)
       }
-      const F = inShape[0] as number
-      return E.right({
+      const F = inShape[0]!
+      return {
         outShape: inShape,
         params: { gamma: T.ones([F]), beta: T.zeros([F]) },
         state: { mean: T.zeros([F]), variance: T.ones([F]) },
-      })
+      }
     },
     forward: (p, s, x, ctx) => {
       const F = p.gamma.shape[0] as number

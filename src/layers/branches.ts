@@ -3,7 +3,6 @@
  * concatenation along the feature (channel) axis. Because x is used by every branch, the vjp
  * sums the branches' dx: a variable used twice collects the cotangents of both uses.
  */
-import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
@@ -38,32 +37,29 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
     spec: { kind: 'branches', merge, children: layers.map((l) => l.spec) },
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) as AnyLayer },
     init: (key, inShape) => {
-      if (n === 0) return E.left(new ShapeError([name], 'needs at least one branch'))
+      if (n === 0) throw new ShapeError([name], 'needs at least one branch')
       const keys = Key.split(key, n)
       const params: Tree[] = []
       const state: Tree[] = []
       const shapes: Shape[] = []
       for (let i = 0; i < n; i++) {
-        const r = at(i).init(keys[i] as Key.Key, inShape)
-        if (E.isLeft(r)) return E.left(r.left.within(label(i)))
-        params.push(r.right.params)
-        state.push(r.right.state)
-        shapes.push(r.right.outShape)
+        const r = within(label(i), () => at(i).init(keys[i]!, inShape))
+        params.push(r.params)
+        state.push(r.state)
+        shapes.push(r.outShape)
       }
       const first = shapes[0] as Shape
       if (merge === 'sum') {
         const bad = shapes.findIndex((s) => !T.sameShape(s, first))
-        if (bad >= 0) {
-          return E.left(new ShapeError([name], `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad] as Shape)}`))
-        }
-        return E.right({ outShape: first, params, state })
+        if (bad >= 0) throw new ShapeError([name], `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`)
+        return { outShape: first, params, state }
       }
       const bad = shapes.findIndex((s) => s.length === 0 || s.length !== first.length || s.some((d, k) => k > 0 && d !== first[k]))
       if (bad >= 0) {
-        return E.left(new ShapeError([name], `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad] as Shape)}`))
+        throw new ShapeError([name], `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`)
       }
-      const total = shapes.reduce((s, sh) => s + (sh[0] as number), 0)
-      return E.right({ outShape: [total, ...first.slice(1)], params, state })
+      const total = shapes.reduce((s, sh) => s + sh[0]!, 0)
+      return { outShape: [total, ...first.slice(1)], params, state }
     },
     forward: (ps, ss, x, ctx) => {
       const keys = Key.split(ctx.key, Math.max(n, 1))

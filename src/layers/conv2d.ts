@@ -17,7 +17,6 @@
  * the whole activation tensor and two copies in and out of WebAssembly memory each way. A pipe
  * does the same by itself where a conv2d is followed by the relu layer (`fuseNext`).
  */
-import * as E from 'fp-ts/Either'
 import type * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
@@ -94,11 +93,11 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
     fuseNext: (next) => (!relu && next === reluLayer ? conv2d(filters, kernelSize, { ...options, activation: 'relu' }) : undefined),
     init: (key: Key.Key, inShape) => {
       const g = plan(inShape)
-      if (g instanceof ShapeError) return E.left(g)
+      if (g instanceof ShapeError) throw g
       const fanIn = g.C * KH * KW
       const W = initWeights(key, [filters, g.C, KH, KW], fanIn, filters * KH * KW, init)
       const params: Conv2dParams = bias ? { W, b: T.zeros([filters]) } : { W }
-      return E.right({ outShape: [filters, g.OH, g.OW], params, state: none })
+      return { outShape: [filters, g.OH, g.OW], params, state: none }
     },
     forward: (p, s, x) => {
       checkInput(name, x, [p.W.shape[1] as number, null, null])

@@ -9,7 +9,6 @@
  * With `activation: 'relu'`, y = relu(x · W + b), and the vjp first takes dy where y > 0 (relu's
  * vjp): the same numbers as pipe(dense, relu), bit for bit, as one layer (as conv2d's option).
  */
-import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
@@ -74,13 +73,13 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
       if (inShape.length !== 1) {
         // Rank 2 is most often [batch, features] given where init wants one example's shape.
         const hint = inShape.length === 2 ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)' : '(flatten images first)'
-        return E.left(shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape))
+        throw shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape)
       }
-      const fanIn = inShape[0] as number
-      if (!Number.isInteger(fanIn) || fanIn < 1) return E.left(shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape))
+      const fanIn = inShape[0]!
+      if (!Number.isInteger(fanIn) || fanIn < 1) throw shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape)
       const W = initWeights(key, [fanIn, units], fanIn, units, init)
       const params: DenseParams = bias ? { W, b: T.zeros([units]) } : { W }
-      return E.right({ outShape: [units], params, state: none })
+      return { outShape: [units], params, state: none }
     },
     forward: (p, s, x) => {
       checkInput(name, x, [p.W.shape[0] as number])

@@ -10,7 +10,6 @@
  * The mask comes from ctx.key alone, so a forward is a pure function of (x, key): the same key
  * drops the same units.
  */
-import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
@@ -41,7 +40,7 @@ export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape>
   return {
     name,
     spec: { kind: 'dropout', dropProb: p },
-    init: (_key, inShape) => E.right({ outShape: inShape, params: none, state: none }),
+    init: (_key, inShape) => ({ outShape: inShape, params: none, state: none }),
     forward: (_p, s, x, ctx) => {
       if (ctx.mode === 'eval' || p === 0) return { y: x, state: s, tape: { mask: null } }
       const keep = Key.bernoulli(ctx.key, x.shape, 1 - p).data // 1 = keep, 0 = drop

@@ -1,5 +1,4 @@
 /** flatten: [N, d₁, d₂, …] → [N, d₁·d₂·…]. Only the shape changes, so dx is dy reshaped back. */
-import * as E from 'fp-ts/Either'
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
@@ -7,7 +6,7 @@ import { define, none, type Layer, type None } from '../layer.ts'
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
 export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
   name: 'flatten',
-  init: (_key, inShape) => E.right({ outShape: [T.sizeOf(inShape)], params: none }),
+  init: (_key, inShape) => ({ outShape: [T.sizeOf(inShape)], params: none }),
   forward: (_p, x) => {
     const n = x.shape[0]
     if (n === undefined) throw new T.TensorError('flatten: input needs a batch axis')

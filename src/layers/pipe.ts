@@ -11,12 +11,11 @@
  * computes exactly the same numbers (tested bit for bit), so params, state, tapes' meaning and
  * results are as if the two ran one after the other; only the speed differs.
  */
-import * as E from 'fp-ts/Either'
 import * as Key from '../key.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { none, within, type AnyLayer, type Layer, type ParamsOf, type ShapeError, type StateOf, type TapeOf } from '../layer.ts'
+import { none, within, type AnyLayer, type Layer, type ParamsOf, type StateOf, type TapeOf } from '../layer.ts'
 
 /** The params of a pipe: a tuple of the children's params. */
 export type PipeParams<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: ParamsOf<Ls[i]> }
@@ -48,13 +47,12 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       const state: Tree[] = []
       let shape: Shape = inShape
       for (let i = 0; i < n; i++) {
-        const r = at(i).init(keys[i] as Key.Key, shape)
-        if (E.isLeft(r)) return E.left<ShapeError>(r.left.within(label(i)))
-        params.push(r.right.params)
-        state.push(r.right.state)
-        shape = r.right.outShape
+        const r = within(label(i), () => at(i).init(keys[i]!, shape))
+        params.push(r.params)
+        state.push(r.state)
+        shape = r.outShape
       }
-      return E.right({ outShape: shape, params, state })
+      return { outShape: shape, params, state }
     },
     forward: (ps, ss, x, ctx) => {
       const keys = Key.split(ctx.key, Math.max(n, 1))

@@ -7,7 +7,6 @@
  *
  * The window loops are in src/kernels/pool.ts.
  */
-import * as E from 'fp-ts/Either'
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'
@@ -56,7 +55,8 @@ const pooling = (name: string, size: Pair, options: PoolOptions) => {
   const spec = { kind: name, size: [...kernel], stride: [...stride], padding: typeof padding === 'string' ? padding : [...pair(padding)] }
   const init = (_key: unknown, inShape: Shape) => {
     const g = plan(inShape)
-    return typeof g === 'string' ? E.left(g) : E.right({ outShape: [g.C, g.OH, g.OW], params: none })
+    if (typeof g === 'string') throw new ShapeError([name], g)
+    return { outShape: [g.C, g.OH, g.OW], params: none }
   }
   return { spec, init, geometry }
 }
@@ -120,10 +120,12 @@ export const avgPool2d = (size: Pair, options: PoolOptions = {}): Layer<None, No
 /** Global average pooling: [C, H, W] → [C], the mean of each channel (a head for conv stacks). */
 export const globalAvgPool: Layer<None, None, AvgPoolTape> = define({
   name: 'globalAvgPool',
-  init: (_key, inShape) =>
-    inShape.length === 3 && (inShape[1] as number) * (inShape[2] as number) > 0
-      ? E.right({ outShape: [inShape[0] as number], params: none })
-      : E.left(`input shape: expected [channels, height, width] with at least one pixel, got ${T.showShape(inShape)}`),
+  init: (_key, inShape) => {
+    if (inShape.length !== 3 || inShape[1]! * inShape[2]! === 0) {
+      throw new ShapeError(['globalAvgPool'], `input shape: expected [channels, height, width] with at least one pixel, got ${T.showShape(inShape)}`)
+    }
+    return { outShape: [inShape[0]!], params: none }
+  },
   forward: (_p, x) => {
     checkInput('globalAvgPool', x, [null, null, null])
     const [N, C, H, W] = x.shape as [number, number, number, number]

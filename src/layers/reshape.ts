@@ -4,10 +4,9 @@
  *
  *   forward   y = x viewed as [N, ...shape]       vjp   dx = dy viewed as [N, ...inShape]
  */
-import * as E from 'fp-ts/Either'
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { define, none, ShapeError, type Layer, type None } from '../layer.ts'
 
 /** The per-example shape `shape` stands for, for an example of `size` values, or why it cannot. */
 const resolve = (shape: Shape, size: number): Shape | string => {
@@ -31,7 +30,8 @@ export const reshape = (shape: Shape): Layer<None, None, { readonly inShape: Sha
     spec: { kind: 'reshape', shape: [...shape] },
     init: (_key, inShape) => {
       const out = resolve(shape, T.sizeOf(inShape))
-      return typeof out === 'string' ? E.left(`${out} (input shape ${T.showShape(inShape)})`) : E.right({ outShape: out, params: none })
+      if (typeof out === 'string') throw new ShapeError(['reshape'], `${out} (input shape ${T.showShape(inShape)})`)
+      return { outShape: out, params: none }
     },
     forward: (_p, x) => {
       const n = x.shape[0]

@@ -2,7 +2,6 @@
  * residual(f): y = x + f(x). Its vjp is dx = dy + f.vjp(dy).dx: the input reaches the output
  * along two paths (the skip and f), and the cotangents of the two paths add.
  */
-import * as E from 'fp-ts/Either'
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
 import { ShapeError, within, type AnyLayer, type Layer, type Spec } from '../layer.ts'
@@ -13,12 +12,9 @@ export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
   spec: { kind: 'residual', body: f.spec } satisfies Spec,
   structure: { children: [{ label: 'residual', layer: f as AnyLayer }], rebuild: ([body]) => residual(body as AnyLayer) as AnyLayer },
   init: (key, inShape) => {
-    const r = f.init(key, inShape)
-    if (E.isLeft(r)) return E.left(r.left.within('residual'))
-    if (!T.sameShape(r.right.outShape, inShape)) {
-      return E.left(
-        new ShapeError(['residual'], `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.right.outShape)}`),
-      )
+    const r = within('residual', () => f.init(key, inShape))
+    if (!T.sameShape(r.outShape, inShape)) {
+      throw new ShapeError(['residual'], `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.outShape)}`)
     }
     return r
   },

@@ -7,9 +7,8 @@
  *
  * `diagnose` uses it to find where a training step first went non-finite.
  */
-import * as E from 'fp-ts/Either'
 import type { Key } from '../key.ts'
-import type { AnyLayer, Backward, Ctx, Forward, Init, ShapeError, VjpOptions } from '../layer.ts'
+import type { AnyLayer, Backward, Ctx, Forward, Init, VjpOptions } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import * as Tree from '../tree.ts'
@@ -24,7 +23,7 @@ export interface Site {
 
 /** Around-hooks for instrument: each gets the site and a `run` that calls the wrapped layer, and returns its result. */
 export interface Hooks {
-  readonly init?: (site: Site, inShape: Shape, run: () => E.Either<ShapeError, Init<Tree.Tree, Tree.Tree>>) => E.Either<ShapeError, Init<Tree.Tree, Tree.Tree>>
+  readonly init?: (site: Site, inShape: Shape, run: () => Init<Tree.Tree, Tree.Tree>) => Init<Tree.Tree, Tree.Tree>
   readonly forward?: (site: Site, p: Tree.Tree, x: Tensor, run: () => Forward<Tree.Tree, unknown>) => Forward<Tree.Tree, unknown>
   readonly vjp?: (site: Site, p: Tree.Tree, dy: Tensor, run: () => Backward<Tree.Tree>) => Backward<Tree.Tree>
 }

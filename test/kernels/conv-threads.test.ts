@@ -44,9 +44,7 @@ interface Run {
 type AnyLayer = Layer<any, any, any>
 
 function forwardBackward(model: AnyLayer, inShape: readonly number[], batch: number, seed: number): () => Run {
-  const init = model.init(Key.fromSeed(seed), inShape)
-  if (init._tag === 'Left') throw init.left
-  const { params, state, outShape } = init.right
+  const { params, state, outShape } = model.init(Key.fromSeed(seed), inShape)
   const x = Key.normal(Key.fromSeed(seed + 1), [batch, ...inShape])
   const dy = Key.normal(Key.fromSeed(seed + 2), [batch, ...outShape])
   const ctx = { mode: 'train' as const, key: Key.fromSeed(seed + 3) }

@@ -32,10 +32,9 @@ function both(options: L.Conv2dOptions & { filters: number; kernel: number }, in
   const fused = L.conv2d(filters, kernel, { ...rest, activation: 'relu' })
   const plain = L.conv2d(filters, kernel, rest)
   const init = plain.init(Key.fromSeed(s), inShape)
-  if (E.isLeft(init)) throw init.left
-  const params = init.right.params
+  const params = init.params
   const x = Key.normal(Key.fromSeed(s + 1), [batch, ...inShape])
-  const dy = Key.normal(Key.fromSeed(s + 2), [batch, ...init.right.outShape])
+  const dy = Key.normal(Key.fromSeed(s + 2), [batch, ...init.outShape])
   const f = fused.forward(params, L.none, x, ctx)
   const fb = fused.vjp(params, f.tape, dy)
   // the two layers one after the other, by hand (a pipe would fuse them itself)
@@ -122,11 +121,10 @@ describe('the activation option', () => {
     expect((model.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe("relu")
     expect('activation' in L.conv2d(2, 3).spec).toBe(false)
     const init = model.init(Key.fromSeed(1), [1, 4, 4])
-    if (E.isLeft(init)) throw init.left
-    const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 4, 4], init.right.params, init.right.state)))
+    const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 4, 4], init.params, init.state)))
     if (E.isLeft(loaded)) throw loaded.left
     const x = Key.normal(Key.fromSeed(2), [2, 1, 4, 4])
-    const a = model.forward(init.right.params, init.right.state, x, ctx).y.data
+    const a = model.forward(init.params, init.state, x, ctx).y.data
     const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
     expect(firstDifference(a, b)).toBe(-1)
     expect(a.some((v) => v !== 0)).toBe(true)
@@ -146,8 +144,7 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
         const fused = L.dense(units, { activation: 'relu' })
         const plain = L.dense(units)
         const init = plain.init(Key.fromSeed(batch), [inputs])
-        if (E.isLeft(init)) throw init.left
-        const params = init.right.params
+        const params = init.params
         const x = Key.normal(Key.fromSeed(batch + 1), [batch, inputs])
         const dy = Key.normal(Key.fromSeed(batch + 2), [batch, units])
         Kernels.using(family, () => {
@@ -171,12 +168,11 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
     expect(() => L.dense(4, { activation: 'sigmoid' as 'relu' })).toThrow("dense: unknown activation 'sigmoid' (the one fused activation is 'relu')")
     const model = L.pipe(L.dense(5, { activation: 'relu' }), L.dense(2))
     const init = model.init(Key.fromSeed(1), [3])
-    if (E.isLeft(init)) throw init.left
-    const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [3], init.right.params, init.right.state)))
+    const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [3], init.params, init.state)))
     if (E.isLeft(loaded)) throw loaded.left
     expect((loaded.right.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe('relu')
     const x = Key.normal(Key.fromSeed(2), [4, 3])
-    const a = model.forward(init.right.params, init.right.state, x, ctx).y.data
+    const a = model.forward(init.params, init.state, x, ctx).y.data
     const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
     expect(firstDifference(a, b)).toBe(-1)
   })
@@ -191,9 +187,7 @@ describe('a pipe fuses conv2d with the relu layer after it', () => {
     test(`and computes exactly what the unfused pipe computes (${family} kernels): y, dx, every gradient`, () => {
       const fusedNet = cnn(L.relu as L.AnyLayer)
       const plainNet = cnn({ ...L.relu } as L.AnyLayer)
-      const init = fusedNet.init(Key.fromSeed(5), [1, 28, 28])
-      if (E.isLeft(init)) throw init.left
-      const { params, state } = init.right
+      const { params, state } = fusedNet.init(Key.fromSeed(5), [1, 28, 28])
       const batch = family === 'reference' ? 2 : 16
       const x = Key.normal(Key.fromSeed(6), [batch, 1, 28, 28])
       const dy = Key.normal(Key.fromSeed(7), [batch, 10])

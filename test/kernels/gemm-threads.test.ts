@@ -293,8 +293,7 @@ import { Key, L, Tree } from ${JSON.stringify(new URL('../../src/index.ts', impo
 import { threads, threadsRunning, useThreads } from ${JSON.stringify(new URL('../../src/kernels/backend.ts', import.meta.url).href)}
 import { splitCount } from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
 const layer = L.conv2d(16, 5, { padding: 2 })
-const init = layer.init(Key.fromSeed(1), [8, 14, 14])
-const { params, state } = init.right
+const { params, state } = layer.init(Key.fromSeed(1), [8, 14, 14])
 const x = Key.normal(Key.fromSeed(2), [32, 8, 14, 14])
 const dy = Key.normal(Key.fromSeed(3), [32, 16, 14, 14])
 const run = () => {

@@ -89,11 +89,8 @@ for (const family of ['fast', 'reference'] as const) {
 
     test('init infers the output shape [1, 3, 3] and kernel shape [1, 1, 2, 2]', () => {
       const r = conv.init(Key.fromSeed(0), [1, 4, 4])
-      expect(r._tag).toBe('Right')
-      if (r._tag === 'Right') {
-        expect(r.right.outShape).toEqual([1, 3, 3])
-        expect(r.right.params.W.shape).toEqual([1, 1, 2, 2])
-      }
+      expect(r.outShape).toEqual([1, 3, 3])
+      expect(r.params.W.shape).toEqual([1, 1, 2, 2])
     })
 
     test('forward: y = b + K slid over x', () => {

@@ -8,11 +8,10 @@ import { Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../../src/inde
 
 const sample = (layer: L.AnyLayer, inShape: number[], batch: number, seed: number) => {
   const init = layer.init(Key.fromSeed(seed), inShape)
-  if (init._tag === 'Left') throw init.left
   const x = Key.normal(Key.fromSeed(seed + 1), [batch, ...inShape])
-  const f = layer.forward(init.right.params, init.right.state, x, { mode: 'train', key: Key.fromSeed(seed + 2) })
+  const f = layer.forward(init.params, init.state, x, { mode: 'train', key: Key.fromSeed(seed + 2) })
   const dy = Key.normal(Key.fromSeed(seed + 3), f.y.shape)
-  return { params: init.right.params, tape: f.tape, dy, x }
+  return { params: init.params, tape: f.tape, dy, x }
 }
 
 const identical = (a: Tree.Tree, b: Tree.Tree): boolean => {
