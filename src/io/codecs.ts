@@ -189,11 +189,7 @@ const poolSpec = <K extends string>(kind: K) =>
 
 /** The spec codecs of the built-in layers and combinators, one per kind. */
 export const specCodecs = {
-  dense: closedPartial(
-    'a dense spec { kind, units, init, bias, activation? }',
-    { kind: t.literal('dense'), units: PositiveInt, init: oneOf('he', 'glorot', 'lecun', 'zeros'), bias: Bool },
-    { activation: oneOf('relu') },
-  ),
+  dense: closed('a dense spec { kind, units, init, bias }', { kind: t.literal('dense'), units: PositiveInt, init: oneOf('he', 'glorot', 'lecun', 'zeros'), bias: Bool }),
   leakyRelu: closed('a leakyRelu spec { kind, alpha }', { kind: t.literal('leakyRelu'), alpha: FiniteNumber }),
   relu: plainSpec('relu'),
   sigmoid: plainSpec('sigmoid'),

@@ -70,7 +70,7 @@ export const entry =
 
 /** The built-in layers and combinators. Adding a kind is one entry. */
 export const builtins: Registry = {
-  dense: entry(specCodecs.dense, (s) => dense(s.units, { init: s.init, bias: s.bias, activation: s.activation }) as AnyLayer),
+  dense: entry(specCodecs.dense, (s) => dense(s.units, { init: s.init, bias: s.bias }) as AnyLayer),
   leakyRelu: entry(specCodecs.leakyRelu, (s) => leakyRelu(s.alpha) as AnyLayer),
   relu: entry(specCodecs.relu, () => relu as AnyLayer),
   sigmoid: entry(specCodecs.sigmoid, () => sigmoid as AnyLayer),

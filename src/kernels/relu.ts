@@ -1,5 +1,5 @@
 /**
- * ReLU as an activation fused into another layer (conv2d's and dense's `activation: 'relu'`):
+ * ReLU as an activation fused into another layer (conv2d's `activation: 'relu'`):
  * the output is relu applied in place, and the vjp starts from relu's vjp, read from that output.
  * The relu layer itself (src/layers/activations.ts) has its own faster, branch-free loops; these
  * give the same numbers, bit for bit.

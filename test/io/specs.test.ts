@@ -172,7 +172,7 @@ describe('spec errors name the kind of problem and the path', () => {
     ['no kind', { units: 3 }, 'invalid', 'spec.kind: expected a layer kind (a string), got nothing'],
     ['unknown kind', { kind: 'pipe', children: [{ kind: 'relu' }, { kind: 'swish' }] }, 'unknown-kind', 'spec.children[1]: unknown layer kind "swish"'],
     ['bad hyper-parameter', { kind: 'pipe', children: [{ kind: 'dense', units: 0, init: 'he', bias: true }] }, 'bad-spec', 'spec.children[0].units: expected a positive integer, got 0'],
-    ['misspelt field', { kind: 'dense', unit: 3, units: 3, init: 'he', bias: true }, 'bad-spec', 'spec.unit: unexpected field (allowed: kind, units, init, bias, activation)'],
+    ['misspelt field', { kind: 'dense', unit: 3, units: 3, init: 'he', bias: true }, 'bad-spec', 'spec.unit: unexpected field (allowed: kind, units, init, bias)'],
     ['missing field', { kind: 'dense', units: 3, init: 'he' }, 'bad-spec', 'spec.bias: expected true or false, got nothing'],
     ['bad enum', { kind: 'residual', body: { kind: 'dense', units: 3, init: 'xavier', bias: true } }, 'bad-spec', "spec.body.init: expected one of 'he', 'glorot', 'lecun', 'zeros', got \"xavier\""],
     ['bad merge', { kind: 'branches', merge: 'max', children: [{ kind: 'relu' }] }, 'bad-spec', "spec.merge: expected one of 'sum', 'concat', got \"max\""],

@@ -2,7 +2,6 @@
  * conv2d with `activation: 'relu'`: one layer that is conv2d followed by relu. It must give the
  * same numbers as pipe(conv2d, relu), bit for bit: y, dx, dW and db, in every kernel family, and
  * on two threads (where the WebAssembly kernels apply relu, and relu's vjp, inside each part).
- * dense's `activation: 'relu'` likewise equals pipe(dense, relu).
  */
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
@@ -136,45 +135,10 @@ describe('the activation option', () => {
   })
 })
 
-describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit", () => {
-  // batch × units from tiny to past the size where relu runs in WebAssembly (4,096 values)
-  for (const [batch, inputs, units] of [[1, 3, 2], [5, 7, 4], [64, 20, 128]] as const) {
-    for (const family of ['reference', 'js', 'wasm'] as const) {
-      test(`batch ${batch}, ${inputs} → ${units}, ${family} kernels`, () => {
-        const fused = L.dense(units, { activation: 'relu' })
-        const plain = L.dense(units)
-        const init = plain.init(Key.fromSeed(batch), [inputs])
-        const params = init.params
-        const x = Key.normal(Key.fromSeed(batch + 1), [batch, inputs])
-        const dy = Key.normal(Key.fromSeed(batch + 2), [batch, units])
-        Kernels.using(family, () => {
-          const f = fused.forward(params, L.none, x, ctx)
-          const fb = fused.vjp(params, f.tape, dy)
-          const z = plain.forward(params, L.none, x, ctx)
-          const r = L.relu.forward(L.none, L.none, z.y, ctx)
-          const zb = plain.vjp(params, z.tape, L.relu.vjp(L.none, r.tape, dy).dx)
-          const dp = zb.dp as { W: Tensor; b: Tensor }
-          expect(firstDifference(f.y.data, r.y.data)).toBe(-1)
-          expect(firstDifference(fb.dx.data, zb.dx.data)).toBe(-1)
-          expect(firstDifference((fb.dp as { W: Tensor }).W.data, dp.W.data)).toBe(-1)
-          expect(firstDifference((fb.dp as { b: Tensor }).b.data, dp.b.data)).toBe(-1)
-          if (batch > 1) expect(f.y.data.some((v) => v === 0) && f.y.data.some((v) => v > 0)).toBe(true) // both sides of the kink
-        })
-      })
-    }
-  }
-
-  test('rejects an unknown activation; the option is in the spec and survives a checkpoint', () => {
-    expect(() => L.dense(4, { activation: 'sigmoid' as 'relu' })).toThrow("dense: unknown activation 'sigmoid' (the one fused activation is 'relu')")
-    const model = L.pipe(L.dense(5, { activation: 'relu' }), L.dense(2))
-    const init = model.init(Key.fromSeed(1), [3])
-    const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [3], init.params, init.state)))
-    if (E.isLeft(loaded)) throw loaded.left
-    expect((loaded.right.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe('relu')
-    const x = Key.normal(Key.fromSeed(2), [4, 3])
-    const a = model.forward(init.params, init.state, x, ctx).y.data
-    const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
-    expect(firstDifference(a, b)).toBe(-1)
+describe('dense has no activation option', () => {
+  test('a dense spec with an activation field is rejected at that field (pipe(dense, relu) is the way to write it)', () => {
+    const r = IO.fromSpec({ kind: 'dense', units: 3, init: 'he', bias: true, activation: 'relu' })
+    expect(E.isLeft(r) && r.left.path).toBe('spec.activation')
   })
 })
 

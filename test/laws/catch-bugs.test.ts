@@ -132,11 +132,11 @@ describe('the law kit catches planted vjp bugs', () => {
     rejects(scaleForgetsGamma as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
     expect(() => checkLayer(scaleForgetsGamma as L.AnyLayer, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow() // why the jitter is on by default
   })
-  test('a fused layer that is not the two layers fails the fusion law (law 8); conv2d with relu passes it', () => {
-    // the planted bug: a dense whose fuseNext offers relu fused into a dense whose vjp ignores relu
+  test('a fused layer that is not the two layers fails the fusion law (law 13); conv2d with relu passes it', () => {
+    // the planted bug: a dense whose fuseNext offers relu(dense) with the vjp of the dense alone
     const d = L.dense(3)
-    const reluBlind = L.dense(3, { activation: 'relu' })
-    const wrongFusion = { ...d, fuseNext: () => ({ ...reluBlind, vjp: d.vjp }) as L.AnyLayer }
+    const reluBlind = { ...d, forward: (p: L.DenseParams, s: L.None, x: T.Tensor, ctx: L.Ctx) => ({ ...d.forward(p, s, x, ctx), y: T.map((v) => Math.max(v, 0))(d.forward(p, s, x, ctx).y) }) }
+    const wrongFusion = { ...d, fuseNext: () => reluBlind as L.AnyLayer }
     expect(() => checkFusion(wrongFusion as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 30 })).toThrow(/fused with relu = the two layers[\s\S]*fused dx vs the two vjps/)
     const noOffer = L.dense(3)
     expect(() => checkFusion(noOffer as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
