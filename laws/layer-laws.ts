@@ -2,7 +2,8 @@
  * The layer laws (1-7) as pure predicates: each takes a layer and one concrete
  * sample and returns a Verdict. The runners in run.ts feed them samples from fast-check.
  */
-import { Gradcheck, Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import * as E from 'fp-ts/Either'
+import { Gradcheck, IO, Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import { close, magnitude, snapshot, tensorsClose, tensorsIdentical, treesClose, treesIdentical } from './compare.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
@@ -275,7 +276,38 @@ export const batchConsistency = <P extends Tree.Tree, S extends Tree.Tree, Tape>
 }
 
 /**
- * The fusion law (a layer's `fuseNext`): the fused layer computes exactly what the layer and
+ * Law 12: the layer's spec, through JSON and `fromSpec` with `registry`, rebuilds a layer with
+ * the same spec that computes the same numbers, bit for bit: init's params and state for one
+ * key, and y, the next state, dx and dp.
+ */
+export const specRoundTrip = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  registry: IO.Registry,
+  s: LayerSample<P, S>,
+  inShape: Shape,
+): Verdict => {
+  const rebuilt = IO.fromSpec(JSON.parse(JSON.stringify(layer.spec)), registry)
+  if (E.isLeft(rebuilt)) return fails(`fromSpec cannot rebuild the layer from its own spec: ${rebuilt.left.message}`)
+  const again = rebuilt.right
+  const a = layer.init(s.initKey, inShape)
+  const b = again.init(s.initKey, inShape)
+  const fa = run(layer, s, s.x, s.params)
+  const fb = again.forward(s.params, s.state, s.x, s.ctx)
+  const va = layer.vjp(s.params, fa.tape, s.c)
+  const vb = again.vjp(s.params, fb.tape, s.c)
+  return all(
+    () => (JSON.stringify(again.spec) === JSON.stringify(layer.spec) ? holds : fails(`the rebuilt spec ${JSON.stringify(again.spec)} differs from ${JSON.stringify(layer.spec)}`)),
+    () => treesIdentical('params from init with one key, rebuilt vs original', b.params, a.params),
+    () => treesIdentical('state from init, rebuilt vs original', b.state, a.state),
+    () => tensorsIdentical('y, rebuilt vs original', fb.y, fa.y),
+    () => treesIdentical('next state, rebuilt vs original', fb.state, fa.state),
+    () => tensorsIdentical('dx, rebuilt vs original', vb.dx, va.dx),
+    () => treesIdentical('dp, rebuilt vs original', vb.dp, va.dp),
+  )
+}
+
+/**
+ * The fusion law (law 13 for a layer's `fuseNext`): the fused layer computes exactly what the layer and
  * `next` compute one after the other, bit for bit (y, state, dx, dp, with and without
  * { dx: false }), takes the layer's params and state, and `next` has no params.
  */

@@ -8,7 +8,7 @@
  *   for (const law of layerLaws(swish, { inShape: [3] })) test(law.name, law.check)
  */
 import fc from 'fast-check'
-import { L, T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import { L, T, Tree, type IO, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
 import { fails, orThrow, type Verdict } from './verdict.ts'
@@ -134,6 +134,8 @@ export interface CheckLayerOptions extends RunOptions {
   readonly paramJitter?: number
   /** Forward mode for the gradient laws (default 'train'; the key is fixed per sample). */
   readonly mode?: 'train' | 'eval'
+  /** Also check law 12: the spec round-trips through JSON and `IO.fromSpec` with this registry (`IO.builtins`, or it extended with your kinds). */
+  readonly registry?: IO.Registry
   readonly settings?: Partial<LL.Settings>
 }
 
@@ -185,6 +187,8 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
   laws.push(law('5. shapes of y, dx, dp', mode, (s) => LL.shapes(layer, s, inShape)))
   laws.push(law('6. purity and determinism', mode, (s) => LL.purity(layer, s, inShape)))
   if (options.batchIndependent ?? true) laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(layer, s, settings)))
+  const { registry } = options
+  if (registry !== undefined) laws.push(law('12. spec round trip through fromSpec, bit for bit', mode, (s) => LL.specRoundTrip(layer, registry, s, inShape)))
   return laws
 }
 
@@ -205,7 +209,7 @@ export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     .integer({ min: batch.min, max: batch.max })
     .chain((n) => fc.tuple(input([n, ...options.inShape]), fc.integer()))
     .map(([x, seed]) => LL.makeSample(layer, options.inShape, x, seed, options.mode ?? 'train', options.paramJitter ?? 0.5))
-  const name = `12. fused with ${next.name} = the two layers, bit for bit`
+  const name = `13. fused with ${next.name} = the two layers, bit for bit`
   return {
     name: `${layer.name}: ${name}`,
     check: () => runProperty(name, `layer "${layer.name}" then "${next.name}" (input ${T.showShape(options.inShape)})`, [sample], (s) => LL.fusion(layer, next, s), options),

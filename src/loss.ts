@@ -5,7 +5,7 @@
  */
 import * as T from './tensor/index.ts'
 import type { Tensor } from './tensor/tensor.ts'
-import { logistic } from './layers/activations.ts'
+import { logistic } from './layers/sigmoid.ts'
 
 /** A loss value and ∂value/∂pred. */
 export interface LossResult {

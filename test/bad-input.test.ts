@@ -148,13 +148,13 @@ describe('invalid hyper-parameters', () => {
     expect(e.message.startsWith(message)).toBe(true)
   })
   test.each([
-    ['dropProb 1', () => L.dropout({ dropProb: 1 }), 'dropout: dropProb is the probability of dropping a value and must be a number in [0, 1), got 1'],
+    ['dropProb 1', () => L.dropout({ dropProb: 1 }), 'dropout: dropProb (the probability of dropping a value, not of keeping it) must be a number in [0, 1), got 1'],
     ['dropProb -0.1', () => L.dropout({ dropProb: -0.1 }), 'got -0.1'],
     ['dropProb NaN', () => L.dropout({ dropProb: NaN }), 'got NaN'],
     ['dense units 0', () => L.dense(0), 'dense: units must be a positive integer, got 0'],
     ['leakyRelu alpha NaN', () => L.leakyRelu(NaN), 'leakyRelu: alpha must be a finite number, got NaN'],
-    ['batchNorm momentum 1', () => L.batchNorm({ momentum: 1 }), 'batchNorm: momentum must be in [0, 1), got 1'],
-    ['conv2d kernel 0', () => L.conv2d(2, 0), 'conv2d: kernelSize must be a positive integer or a pair of them, got 0'],
+    ['batchNorm momentum 1', () => L.batchNorm({ momentum: 1 }), 'batchNorm: momentum must be a number in [0, 1), got 1'],
+    ['conv2d kernel 0', () => L.conv2d(2, 0), 'conv2d: kernelSize must be a pair of positive integers [rows, columns], got 0, read as [0, 0]'],
   ])('%s: RangeError from the layer constructor', (_name, make, message) => {
     const e = thrown(RangeError, make)
     expect(e.message).toContain(message)
@@ -244,7 +244,7 @@ describe('more bad input found in review', () => {
     expect(() => Loss.softmaxCrossEntropy(T.zeros([2, 1]), T.tensor([0, 0]))).toThrow('softmaxCrossEntropy: logits need at least 2 classes, got shape [2, 1] (for one output per example, use binaryCrossEntropy)')
   })
   test('branches with an unknown merge', () => {
-    expect(() => L.branches('mean' as L.Merge, L.dense(2))).toThrow("branches: merge must be 'sum' or 'concat', got mean")
+    expect(() => L.branches('mean' as L.Merge, L.dense(2))).toThrow(`branches: merge must be one of 'sum', 'concat', got "mean"`)
   })
   test('dense initialised on an input with no features', () => {
     expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [0])).toThrow('dense: input shape: expected [features] with features a positive integer, got [0]')

@@ -1,8 +1,9 @@
 /**
- * io-ts codecs for the pieces of a spec or checkpoint: JSON values, shapes, keys, and one codec
- * per built-in layer kind (its own fields; children are checked when they are built). Object
- * codecs are closed: an unexpected field is an error, so a misspelt hyper-parameter (`unit: 10`)
- * never passes silently. `firstError` turns io-ts errors into one readable path and message.
+ * io-ts codecs for the pieces of a spec or checkpoint: JSON values, shapes, keys, and the field
+ * codecs layers build their spec codecs from (each layer's file holds its own: see kind.ts).
+ * Object codecs are closed: an unexpected field is an error, so a misspelt hyper-parameter
+ * (`unit: 10`) never passes silently. `firstError` turns io-ts errors into one readable path and
+ * message.
  */
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
@@ -71,7 +72,8 @@ export const JsonObjectCodec: t.Type<JsonObject, JsonObject, unknown> = new t.Ty
   t.identity,
 )
 
-const refine = <A>(name: string, test: (u: unknown) => u is A): t.Type<A, A, unknown> =>
+/** A codec of the values that pass `test`, named for error messages ("expected <name>, got ..."). */
+export const refine = <A>(name: string, test: (u: unknown) => u is A): t.Type<A, A, unknown> =>
   new t.Type<A, A, unknown>(name, test, (u, c) => (test(u) ? t.success(u) : t.failure(u, c)), t.identity)
 
 /** A finite number. */
@@ -159,9 +161,6 @@ export const Children = new t.Type<readonly unknown[], readonly unknown[], unkno
 /** A non-empty list of child specs. */
 export const NonEmptyChildren = refine('a non-empty list of layer specs', (u): u is readonly unknown[] => Array.isArray(u) && u.length > 0)
 
-/** The spec of a kind with no hyper-parameters: { kind } and nothing else. */
-export const plainSpec = <K extends string>(kind: K) => closed(`a ${kind} spec { kind }`, { kind: t.literal(kind) })
-
 /** A pair of positive integers [rows, columns] (kernel sizes, strides, dilations). */
 export const PositivePair = refine(
   'a pair of positive integers [rows, columns]',
@@ -177,50 +176,6 @@ export const PaddingCodec = refine(
 export const UnitInterval = refine('a number in [0, 1)', (u): u is number => typeof u === 'number' && u >= 0 && u < 1)
 /** A finite number > 0. */
 export const PositiveNumber = refine('a finite number > 0', (u): u is number => typeof u === 'number' && Number.isFinite(u) && u > 0)
-/** A reshape target: integers >= 0, or -1 (inferred) at most once. */
-export const ReshapeTarget = refine(
-  'a shape of non-negative integers with at most one -1',
-  (u): u is readonly number[] =>
-    Array.isArray(u) && u.length <= 32 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= -1) && u.filter((d) => d === -1).length <= 1,
-)
-
-const poolSpec = <K extends string>(kind: K) =>
-  closed(`a ${kind} spec { kind, size, stride, padding }`, { kind: t.literal(kind), size: PositivePair, stride: PositivePair, padding: PaddingCodec })
-
-/** The spec codecs of the built-in layers and combinators, one per kind. */
-export const specCodecs = {
-  dense: closed('a dense spec { kind, units, init, bias }', { kind: t.literal('dense'), units: PositiveInt, init: oneOf('he', 'glorot', 'lecun', 'zeros'), bias: Bool }),
-  leakyRelu: closed('a leakyRelu spec { kind, alpha }', { kind: t.literal('leakyRelu'), alpha: FiniteNumber }),
-  relu: plainSpec('relu'),
-  sigmoid: plainSpec('sigmoid'),
-  tanh: plainSpec('tanh'),
-  softmax: plainSpec('softmax'),
-  flatten: plainSpec('flatten'),
-  identity: plainSpec('identity'),
-  pipe: closed('a pipe spec { kind, children }', { kind: t.literal('pipe'), children: Children }),
-  residual: closed('a residual spec { kind, body }', { kind: t.literal('residual'), body: SpecShape }),
-  branches: closed('a branches spec { kind, merge, children }', { kind: t.literal('branches'), merge: oneOf('sum', 'concat'), children: NonEmptyChildren }),
-  conv2d: closedPartial(
-    'a conv2d spec { kind, filters, kernelSize, stride, padding, dilation, bias, init, activation? }',
-    {
-      kind: t.literal('conv2d'),
-      filters: PositiveInt,
-      kernelSize: PositivePair,
-      stride: PositivePair,
-      padding: PaddingCodec,
-      dilation: PositivePair,
-      bias: Bool,
-      init: oneOf('he', 'glorot', 'lecun', 'zeros'),
-    },
-    { activation: oneOf('relu') },
-  ),
-  maxPool2d: poolSpec('maxPool2d'),
-  avgPool2d: poolSpec('avgPool2d'),
-  globalAvgPool: plainSpec('globalAvgPool'),
-  reshape: closed('a reshape spec { kind, shape }', { kind: t.literal('reshape'), shape: ReshapeTarget }),
-  dropout: closed('a dropout spec { kind, dropProb }', { kind: t.literal('dropout'), dropProb: UnitInterval }),
-  batchNorm: closed('a batchNorm spec { kind, momentum, eps }', { kind: t.literal('batchNorm'), momentum: UnitInterval, eps: PositiveNumber }),
-} as const
 
 /**
  * The first of a list of io-ts errors as a path (`root.children[2].units`) and a message

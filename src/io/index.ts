@@ -22,16 +22,20 @@ export {
   SpecShape,
   Children,
   NonEmptyChildren,
+  PositivePair,
+  PaddingCodec,
+  UnitInterval,
+  PositiveNumber,
   oneOf,
+  refine,
   closed,
   closedPartial,
-  plainSpec,
-  specCodecs,
   firstError,
   decodeWith,
   type JsonObject,
 } from './codecs.ts'
-export { builtins, extend, entry, fromSpec, layerCodec, specCodec, toSpec, jsonDiff, MAX_SPEC_DEPTH, type Build, type Builder, type Registry } from './registry.ts'
+export { specOf, checkSpec, layerKind, LayerKind, type SpecCodec, type SpecOf, type SpecOfOptions, type CheckSpecOptions } from './kind.ts'
+export { builtins, builtinKinds, registryOf, extend, entry, fromSpec, layerCodec, specCodec, toSpec, jsonDiff, MAX_SPEC_DEPTH, type Build, type Builder, type Registry } from './registry.ts'
 export { summarize, summary, formatSummary, type Summary, type SummaryRow } from './summary.ts'
 export {
   FORMAT,

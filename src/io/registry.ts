@@ -6,10 +6,11 @@
  *
  *   extend(builtins, {
  *     swish: () => swish,                                               // no hyper-parameters
- *     scaled: entry(closed('a scaled spec', { kind: t.literal('scaled'), factor: FiniteNumber }),
- *                   (s) => scaled(s.factor)),                            // checked fields
+ *     scaled: entry(specOf('scaled', { factor: FiniteNumber }), (s) => scaled(s.factor)),  // checked fields
  *     twice: (s, build) => twice(build(s['body'], 'body')),              // a combinator
  *   })
+ *
+ * or, for a layer that declares its kind as the built-ins do, `extend(builtins, registryOf(swishKind))`.
  *
  * fromSpec checks that every rebuilt layer's spec equals the one it was built from, so a
  * builder that ignores or changes a hyper-parameter is caught, and a Right always holds a
@@ -18,27 +19,12 @@
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import type { AnyLayer, Spec } from '../layer.ts'
-import { branches } from '../layers/branches.ts'
-import { dense } from '../layers/dense.ts'
-import { flatten } from '../layers/flatten.ts'
-import { identity } from '../layers/identity.ts'
-import { leakyRelu, relu, sigmoid, tanh } from '../layers/activations.ts'
-import { pipe } from '../layers/pipe.ts'
-import { residual } from '../layers/residual.ts'
-import { softmax } from '../layers/softmax.ts'
-import { conv2d } from '../layers/conv2d.ts'
-import { avgPool2d, globalAvgPool, maxPool2d } from '../layers/pool.ts'
-import { reshape } from '../layers/reshape.ts'
-import { dropout } from '../layers/dropout.ts'
-import { batchNorm } from '../layers/batch-norm.ts'
-import { decodeWith, JsonCodec, specCodecs } from './codecs.ts'
+import * as Layers from '../layers/index.ts'
+import { decodeWith, JsonCodec } from './codecs.ts'
 import { at, describe, IoError } from './error.ts'
+import { LayerKind, SpecFailure, type Builder } from './kind.ts'
 
-/** Builds a child spec into a layer; `keys` say where the child sits in the parent spec (`'children', 2` or `'body'`). */
-export type Build = (child: unknown, ...keys: readonly (string | number)[]) => AnyLayer
-
-/** Turns a spec of one kind into its layer, building child specs with `build`. May throw to reject the spec. */
-export type Builder = (spec: Spec, build: Build) => AnyLayer
+export { entry, type Build, type Builder } from './kind.ts'
 
 /** Layer kinds and their builders. A value: pass it to fromSpec; extend it with `extend`. */
 export type Registry = { readonly [kind: string]: Builder }
@@ -46,49 +32,24 @@ export type Registry = { readonly [kind: string]: Builder }
 /** Specs nested deeper than this are rejected. */
 export const MAX_SPEC_DEPTH = 64
 
-/** Unwinds fromSpec from inside a builder with an IoError (internal). */
-class SpecFailure {
-  constructor(
-    readonly error: IoError,
-    /** True when error.path is relative to the spec being built (a field error from `entry`). */
-    readonly relative = false,
-  ) {}
-}
-
 /**
- * A builder that first checks the spec's own fields with an io-ts codec, then builds from the
- * typed spec. A field the codec rejects is a 'bad-spec' error at that field's path.
- * @example entry(specCodecs.dense, (s) => dense(s.units, { init: s.init, bias: s.bias }))
+ * A registry of the given kinds (each a layer's `layerKind`).
+ * @example fromSpec(spec, extend(builtins, registryOf(eluKind)))
  */
-export const entry =
-  <S>(codec: t.Decoder<unknown, S>, make: (spec: S, build: Build) => AnyLayer): Builder =>
-  (spec, build) => {
-    const r = decodeWith(codec, spec, '')
-    if (E.isLeft(r)) throw new SpecFailure(new IoError('bad-spec', r.left.path, r.left.detail), true)
-    return make(r.right, build)
+export const registryOf = (...kinds: readonly LayerKind[]): Registry => {
+  const registry: Record<string, Builder> = {}
+  for (const k of kinds) {
+    if (Object.prototype.hasOwnProperty.call(registry, k.kind)) throw new Error(`registryOf: the kind ${JSON.stringify(k.kind)} is given twice`)
+    registry[k.kind] = k.builder
   }
-
-/** The built-in layers and combinators. Adding a kind is one entry. */
-export const builtins: Registry = {
-  dense: entry(specCodecs.dense, (s) => dense(s.units, { init: s.init, bias: s.bias }) as AnyLayer),
-  leakyRelu: entry(specCodecs.leakyRelu, (s) => leakyRelu(s.alpha) as AnyLayer),
-  relu: entry(specCodecs.relu, () => relu as AnyLayer),
-  sigmoid: entry(specCodecs.sigmoid, () => sigmoid as AnyLayer),
-  tanh: entry(specCodecs.tanh, () => tanh as AnyLayer),
-  softmax: entry(specCodecs.softmax, () => softmax as AnyLayer),
-  flatten: entry(specCodecs.flatten, () => flatten as AnyLayer),
-  identity: entry(specCodecs.identity, () => identity as AnyLayer),
-  pipe: entry(specCodecs.pipe, (s, build) => pipe(...s.children.map((c, i) => build(c, 'children', i))) as AnyLayer),
-  residual: entry(specCodecs.residual, (s, build) => residual(build(s.body, 'body')) as AnyLayer),
-  branches: entry(specCodecs.branches, (s, build) => branches(s.merge, ...s.children.map((c, i) => build(c, 'children', i))) as AnyLayer),
-  conv2d: entry(specCodecs.conv2d, (s) => conv2d(s.filters, s.kernelSize, { stride: s.stride, padding: s.padding, dilation: s.dilation, bias: s.bias, init: s.init, activation: s.activation }) as AnyLayer),
-  maxPool2d: entry(specCodecs.maxPool2d, (s) => maxPool2d(s.size, { stride: s.stride, padding: s.padding }) as AnyLayer),
-  avgPool2d: entry(specCodecs.avgPool2d, (s) => avgPool2d(s.size, { stride: s.stride, padding: s.padding }) as AnyLayer),
-  globalAvgPool: entry(specCodecs.globalAvgPool, () => globalAvgPool as AnyLayer),
-  reshape: entry(specCodecs.reshape, (s) => reshape(s.shape) as AnyLayer),
-  dropout: entry(specCodecs.dropout, (s) => dropout({ dropProb: s.dropProb }) as AnyLayer),
-  batchNorm: entry(specCodecs.batchNorm, (s) => batchNorm({ momentum: s.momentum, eps: s.eps }) as AnyLayer),
+  return registry
 }
+
+/** The kinds of the built-in layers and combinators: every LayerKind the layers module (src/layers/index.ts) exports. */
+export const builtinKinds: readonly LayerKind[] = Object.values(Layers).filter((v): v is LayerKind => v instanceof LayerKind)
+
+/** The built-in layers and combinators. */
+export const builtins: Registry = registryOf(...builtinKinds)
 
 /**
  * A registry with more kinds (later entries win, so a kind can also be replaced).

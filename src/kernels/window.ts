@@ -66,25 +66,6 @@ export type Pair = number | readonly [number, number]
 /** [a, a] for a number, the pair itself otherwise. */
 export const pair = (v: Pair): readonly [number, number] => (typeof v === 'number' ? [v, v] : v)
 
-/** Checks that `v` is a positive integer or a pair of them; the error names the layer and option. */
-export const positivePair = (where: string, what: string, v: Pair): readonly [number, number] => {
-  const p = pair(v)
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= 1)) {
-    throw new RangeError(`${where}: ${what} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`)
-  }
-  return p
-}
-
-/** Checks a padding option: 'valid', 'same', or a non-negative integer or pair of them. */
-export const checkPadding = (where: string, v: Padding): Padding => {
-  if (v === 'valid' || v === 'same') return v
-  const p = pair(v)
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((n) => Number.isInteger(n) && n >= 0)) {
-    throw new RangeError(`${where}: padding must be 'valid', 'same', a non-negative integer or a pair of them, got ${JSON.stringify(v)}`)
-  }
-  return v
-}
-
 /** Padding of one axis as [before, after] for an input of `size`. */
 export const resolvePadding = (padding: Padding, axis: 0 | 1, size: number, k: number, s: number, d: number): readonly [number, number] => {
   if (padding === 'valid') return [0, 0]

@@ -12,10 +12,14 @@
  *
  * The running variance is the biased batch variance (as in Keras and Flax). `momentum` is the
  * weight of the old running value (Keras/Flax convention; PyTorch's momentum is 1 − this).
+ *
+ *   spec      { kind: 'batchNorm', momentum, eps }
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { checkInput, ShapeError, type Layer } from '../layer.ts'
+import { PositiveNumber, UnitInterval } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 
 /** Options of batchNorm. */
 export interface BatchNormOptions {
@@ -58,19 +62,19 @@ const layoutOf = (x: Tensor): Layout => {
   return { N, F, inner: x.shape.length === 4 ? (x.shape[2] as number) * (x.shape[3] as number) : 1 }
 }
 
+const BatchNormSpec = specOf('batchNorm', { momentum: UnitInterval, eps: PositiveNumber })
+
 /**
  * Batch normalisation for [F] (after dense) or [C, H, W] (after conv) inputs.
  * @example pipe(conv2d(16, 3, { padding: 'same', bias: false }), batchNorm(), relu)
  */
 export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams, BatchNormState, BatchNormTape> => {
-  const momentum = options.momentum ?? 0.99
-  const eps = options.eps ?? 1e-5
-  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) throw new RangeError(`batchNorm: momentum must be in [0, 1), got ${String(momentum)}`)
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) throw new RangeError(`batchNorm: eps must be a positive number, got ${String(eps)}`)
+  const spec = checkSpec(BatchNormSpec, { kind: 'batchNorm', momentum: options.momentum ?? 0.99, eps: options.eps ?? 1e-5 })
+  const { momentum, eps } = spec
   const name = 'batchNorm'
   return {
     name,
-    spec: { kind: 'batchNorm', momentum, eps },
+    spec,
     init: (_key, inShape) => {
       if (inShape.length !== 1 && inShape.length !== 3) {
         throw new ShapeError([name], `input shape: expected [features] or [channels, height, width], got ${T.showShape(inShape)}`)
@@ -179,3 +183,6 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
     },
   }
 }
+
+/** batchNorm as data: `{ kind: 'batchNorm', momentum, eps }` rebuilds `batchNorm({ momentum, eps })`. */
+export const batchNormKind = layerKind(BatchNormSpec, (s) => batchNorm({ momentum: s.momentum, eps: s.eps }))

@@ -2,12 +2,16 @@
  * Fan-out: several layers read the same input, and their outputs merge by sum or by
  * concatenation along the feature (channel) axis. Because x is used by every branch, the vjp
  * sums the branches' dx: a variable used twice collects the cotangents of both uses.
+ *
+ *   spec      { kind: 'branches', merge, children }
  */
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import { ShapeError, within, type AnyLayer, type Layer } from '../layer.ts'
+import { NonEmptyChildren, oneOf } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
 
 /** How branch outputs are merged: summed (same shapes) or concatenated along axis 1 (features or channels). */
@@ -22,22 +26,24 @@ export interface BranchesTape<Tapes> {
 /** Fan-out layer: params and states are tuples, one entry per branch. */
 export type Branches<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, BranchesTape<PipeTape<Ls>>>
 
+const BranchesSpec = specOf('branches', { merge: oneOf('sum', 'concat'), children: NonEmptyChildren })
+
 /**
  * Runs every branch on the same input and merges the outputs.
  * @example branches('concat', dense(4), dense(3)) // per example: [d] -> [7]
  */
 export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers: Ls): Branches<Ls> => {
-  if (merge !== 'sum' && merge !== 'concat') throw new RangeError(`branches: merge must be 'sum' or 'concat', got ${String(merge)}`)
+  const spec = { kind: 'branches', merge, children: layers.map((l) => l.spec) }
+  checkSpec(BranchesSpec, spec)
   const n = layers.length
   const at = (i: number): AnyLayer => layers[i] as AnyLayer
   const name = 'branches'
   const label = (i: number): string => `${name}[${i}]`
   const self: Layer<readonly Tree[], readonly Tree[], BranchesTape<readonly unknown[]>> = {
     name,
-    spec: { kind: 'branches', merge, children: layers.map((l) => l.spec) },
+    spec,
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) as AnyLayer },
     init: (key, inShape) => {
-      if (n === 0) throw new ShapeError([name], 'needs at least one branch')
       const keys = Key.split(key, n)
       const params: Tree[] = []
       const state: Tree[] = []
@@ -83,3 +89,6 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
   }
   return self as unknown as Branches<Ls>
 }
+
+/** branches as data: `{ kind: 'branches', merge, children }` rebuilds `branches(merge, ...children)`. */
+export const branchesKind = layerKind(BranchesSpec, (s, build) => branches(s.merge, ...s.children.map((c, i) => build(c, 'children', i))))

@@ -16,15 +16,19 @@
  * (on both threads, while the values are in cache), which saves the relu layer's passes over
  * the whole activation tensor and two copies in and out of WebAssembly memory each way. A pipe
  * does the same by itself where a conv2d is followed by the relu layer (`fuseNext`).
+ *
+ *   spec      { kind: 'conv2d', filters, kernelSize, stride, padding, dilation, bias, init, activation? }
  */
 import type * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { convKernels, type ConvWindow } from '../kernels/conv.ts'
-import { checkPadding, pair, planWindow, positivePair, withBatch, type Pair, type Padding } from '../kernels/window.ts'
+import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels/window.ts'
 import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None } from '../layer.ts'
-import { relu as reluLayer } from './activations.ts'
-import { initWeights, type Initializer } from './dense.ts'
+import { Bool, oneOf, PaddingCodec, PositiveInt, PositivePair } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import { relu as reluLayer } from './relu.ts'
+import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
 
 /** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
 export type Conv2dParams = { readonly W: Tensor; readonly b: Tensor } | { readonly W: Tensor }
@@ -51,22 +55,36 @@ export interface Conv2dOptions {
   readonly activation?: 'relu'
 }
 
+const Conv2dSpec = specOf(
+  'conv2d',
+  { filters: PositiveInt, kernelSize: PositivePair, stride: PositivePair, padding: PaddingCodec, dilation: PositivePair, bias: Bool, init: InitializerCodec },
+  { optional: { activation: oneOf('relu') } },
+)
+
 /**
  * A 2-D convolution with `filters` output channels on [C, H, W] inputs.
  * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2), flatten, dense(10))
  */
 export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> => {
   const name = 'conv2d'
-  if (!Number.isInteger(filters) || filters < 1) throw new RangeError(`conv2d: filters must be a positive integer, got ${filters}`)
-  const kernel = positivePair(name, 'kernelSize', kernelSize)
-  const stride = positivePair(name, 'stride', options.stride ?? 1)
-  const dilation = positivePair(name, 'dilation', options.dilation ?? 1)
-  const padding = checkPadding(name, options.padding ?? 'valid')
-  const bias = options.bias ?? true
-  const init = options.init ?? 'he'
-  if (!['he', 'glorot', 'lecun', 'zeros'].includes(init)) throw new RangeError(`conv2d: unknown init '${String(init)}'`)
-  const relu = options.activation === 'relu'
-  if (options.activation !== undefined && !relu) throw new RangeError(`conv2d: unknown activation '${String(options.activation)}' (the one fused activation is 'relu')`)
+  const padding0 = options.padding ?? 'valid'
+  const spec = checkSpec(
+    Conv2dSpec,
+    {
+      kind: 'conv2d',
+      filters,
+      kernelSize: pair(kernelSize),
+      stride: pair(options.stride ?? 1),
+      padding: typeof padding0 === 'number' ? pair(padding0) : padding0,
+      dilation: pair(options.dilation ?? 1),
+      bias: options.bias ?? true,
+      init: options.init ?? 'he',
+      ...(options.activation === undefined ? {} : { activation: options.activation }),
+    },
+    { given: { filters, kernelSize, ...options } },
+  )
+  const { kernelSize: kernel, stride, dilation, padding, bias, init } = spec
+  const relu = spec.activation === 'relu'
   const [KH, KW] = kernel
 
   /** The window for a per-example [C, H, W] input, or a ShapeError naming the layer and both shapes. */
@@ -85,10 +103,7 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
 
   return {
     name,
-    spec: {
-      kind: 'conv2d', filters, kernelSize: [KH, KW], stride: [...stride], padding: typeof padding === 'string' ? padding : [...pair(padding)], dilation: [...dilation], bias, init,
-      ...(relu ? { activation: 'relu' } : {}),
-    },
+    spec,
     // followed by the relu layer, a pipe runs this conv with the relu fused in (the same numbers)
     fuseNext: (next) => (!relu && next === reluLayer ? conv2d(filters, kernelSize, { ...options, activation: 'relu' }) : undefined),
     init: (key: Key.Key, inShape) => {
@@ -123,3 +138,8 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
     },
   }
 }
+
+/** conv2d as data: its spec rebuilds `conv2d(filters, kernelSize, { stride, padding, dilation, bias, init, activation })`. */
+export const conv2dKind = layerKind(Conv2dSpec, (s) =>
+  conv2d(s.filters, s.kernelSize, { stride: s.stride, padding: s.padding, dilation: s.dilation, bias: s.bias, init: s.init, ...(s.activation === undefined ? {} : { activation: s.activation }) }),
+)

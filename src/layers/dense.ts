@@ -5,14 +5,15 @@
  *   vjp       dx = dy · Wᵀ             (how the loss moves with each input)
  *             dW = xᵀ · dy             (each weight, summed over the batch)
  *             db = Σₙ dy[n, :]         (the bias is added to every row)
+ *
+ *   spec      { kind: 'dense', units, init, bias }
  */
-import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
-import type { Shape, Tensor } from '../tensor/tensor.ts'
+import type { Tensor } from '../tensor/tensor.ts'
 import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type Layer, type None } from '../layer.ts'
-
-/** Weight initialisers: the scale of W's random start, from its fan-in and fan-out. */
-export type Initializer = 'he' | 'glorot' | 'lecun' | 'zeros'
+import { Bool, PositiveInt } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
 
 /** Dense params: the weight matrix and (unless bias: false) the bias vector. */
 export type DenseParams = { readonly W: Tensor; readonly b: Tensor } | { readonly W: Tensor }
@@ -30,35 +31,19 @@ export interface DenseOptions {
   readonly bias?: boolean
 }
 
-/** Draws W for an in×out layer. */
-export const initWeights = (key: Key.Key, shape: Shape, fanIn: number, fanOut: number, init: Initializer): Tensor => {
-  switch (init) {
-    case 'he':
-      return Key.normal(key, shape, 0, Math.sqrt(2 / fanIn))
-    case 'lecun':
-      return Key.normal(key, shape, 0, Math.sqrt(1 / fanIn))
-    case 'glorot': {
-      const a = Math.sqrt(6 / (fanIn + fanOut))
-      return Key.uniform(key, shape, -a, a)
-    }
-    case 'zeros':
-      return T.zeros(shape)
-  }
-}
+const DenseSpec = specOf('dense', { units: PositiveInt, init: InitializerCodec, bias: Bool })
 
 /**
  * A fully connected layer with `units` outputs; its input is a flat [features] per example.
  * @example pipe(flatten, dense(128), relu, dense(10))
  */
 export const dense = (units: number, options: DenseOptions = {}): Layer<DenseParams, None, DenseTape> => {
-  const init = options.init ?? 'he'
-  const bias = options.bias ?? true
-  if (!Number.isInteger(units) || units < 1) throw new RangeError(`dense: units must be a positive integer, got ${units}`)
-  if (!['he', 'glorot', 'lecun', 'zeros'].includes(init)) throw new RangeError(`dense: unknown init '${String(init)}'`)
+  const spec = checkSpec(DenseSpec, { kind: 'dense', units, init: options.init ?? 'he', bias: options.bias ?? true })
+  const { init, bias } = spec
   const name = 'dense'
   return {
     name,
-    spec: { kind: 'dense', units, init, bias },
+    spec,
     init: (key, inShape) => {
       if (inShape.length !== 1) {
         // Rank 2 is most often [batch, features] given where init wants one example's shape.
@@ -72,7 +57,7 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
       return { outShape: [units], params, state: none }
     },
     forward: (p, s, x) => {
-      checkInput(name, x, [p.W.shape[0] as number])
+      checkInput(name, x, [p.W.shape[0]!])
       const xW = guard(name, () => T.matmul(x, p.W))
       const y = 'b' in p ? T.addRowVector(xW, p.b) : xW
       return { y, state: s, tape: { x } }
@@ -86,3 +71,6 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
     },
   }
 }
+
+/** dense as data: `{ kind: 'dense', units, init, bias }` rebuilds `dense(units, { init, bias })`. */
+export const denseKind = layerKind(DenseSpec, (s) => dense(s.units, { init: s.init, bias: s.bias }))

@@ -9,11 +9,15 @@
  *
  * The mask comes from ctx.key alone, so a forward is a pure function of (x, key): the same key
  * drops the same units.
+ *
+ *   spec      { kind: 'dropout', dropProb }
  */
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { guard, none, type Layer, type None } from '../layer.ts'
+import { UnitInterval } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 
 /** Options of dropout. */
 export interface DropoutOptions {
@@ -26,20 +30,20 @@ export interface DropoutTape {
   readonly mask: Tensor | null
 }
 
+const DropoutSpec = specOf('dropout', { dropProb: UnitInterval })
+
 /**
  * Inverted dropout with drop probability `dropProb`.
  * @example pipe(dense(128), relu, dropout({ dropProb: 0.5 }), dense(10))
  */
 export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape> => {
-  const p = options?.dropProb
-  if (typeof p !== 'number' || !(p >= 0 && p < 1)) {
-    throw new RangeError(`dropout: dropProb is the probability of dropping a value and must be a number in [0, 1), got ${String(p)}`)
-  }
+  const spec = checkSpec(DropoutSpec, { kind: 'dropout', dropProb: options?.dropProb }, { notes: { dropProb: 'the probability of dropping a value, not of keeping it' } })
+  const p = spec.dropProb
   const name = 'dropout'
   const scale = 1 / (1 - p)
   return {
     name,
-    spec: { kind: 'dropout', dropProb: p },
+    spec,
     init: (_key, inShape) => ({ outShape: inShape, params: none, state: none }),
     forward: (_p, s, x, ctx) => {
       if (ctx.mode === 'eval' || p === 0) return { y: x, state: s, tape: { mask: null } }
@@ -56,3 +60,6 @@ export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape>
     vjp: (_p, { mask }, dy) => ({ dx: mask === null ? dy : guard(name, () => T.mul(dy, mask)), dp: none }),
   }
 }
+
+/** dropout as data: `{ kind: 'dropout', dropProb }` rebuilds `dropout({ dropProb })`. */
+export const dropoutKind = layerKind(DropoutSpec, (s) => dropout({ dropProb: s.dropProb }))

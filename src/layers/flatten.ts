@@ -1,7 +1,12 @@
-/** flatten: [N, d₁, d₂, …] → [N, d₁·d₂·…]. Only the shape changes, so dx is dy reshaped back. */
+/**
+ * flatten: [N, d₁, d₂, …] → [N, d₁·d₂·…]. Only the shape changes, so dx is dy reshaped back.
+ *
+ *   spec      { kind: 'flatten' }
+ */
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import { layerKind, specOf } from '../io/kind.ts'
 
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
 export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
@@ -14,3 +19,6 @@ export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
   },
   vjp: (_p, { inShape }, dy) => ({ dx: T.reshape(inShape)(dy), dp: none }),
 })
+
+/** flatten as data: `{ kind: 'flatten' }`. */
+export const flattenKind = layerKind(specOf('flatten', {}), () => flatten)

@@ -1,5 +1,10 @@
-/** identity: y = x, so dx = dy. The unit of pipe. */
+/**
+ * identity: y = x, so dx = dy. The unit of pipe.
+ *
+ *   spec      { kind: 'identity' }
+ */
 import { define, none } from '../layer.ts'
+import { layerKind, specOf } from '../io/kind.ts'
 
 /** The layer that returns its input: pipe(identity, f) computes the same as f. */
 export const identity = define({
@@ -7,3 +12,6 @@ export const identity = define({
   forward: (_p, x) => ({ y: x, tape: none }),
   vjp: (_p, _tape, dy) => ({ dx: dy, dp: none }),
 })
+
+/** identity as data: `{ kind: 'identity' }`. */
+export const identityKind = layerKind(specOf('identity', {}), () => identity)

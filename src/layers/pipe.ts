@@ -10,12 +10,16 @@
  * conv2d followed by relu), the pipe runs the pair as that one fused layer, forward and vjp. It
  * computes exactly the same numbers (tested bit for bit), so params, state, tapes' meaning and
  * results are as if the two ran one after the other; only the speed differs.
+ *
+ *   spec      { kind: 'pipe', children }        (compose and andThen build pipes)
  */
 import * as Key from '../key.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import { none, within, type AnyLayer, type Layer, type ParamsOf, type StateOf, type TapeOf } from '../layer.ts'
+import { Children } from '../io/codecs.ts'
+import { layerKind, specOf } from '../io/kind.ts'
 
 /** The params of a pipe: a tuple of the children's params. */
 export type PipeParams<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: ParamsOf<Ls[i]> }
@@ -118,3 +122,6 @@ export const andThen =
   <B extends AnyLayer>(next: B) =>
   <A extends AnyLayer>(first: A): Pipe<readonly [A, B]> =>
     pipe(first, next)
+
+/** pipe as data: `{ kind: 'pipe', children }` rebuilds `pipe(...children)`. */
+export const pipeKind = layerKind(specOf('pipe', { children: Children }), (s, build) => pipe(...s.children.map((c, i) => build(c, 'children', i))))

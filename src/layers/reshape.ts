@@ -3,10 +3,23 @@
  * inferred). Only the shape changes, so dx is dy reshaped back: y and x share their values.
  *
  *   forward   y = x viewed as [N, ...shape]       vjp   dx = dy viewed as [N, ...inShape]
+ *
+ *   spec      { kind: 'reshape', shape }
  */
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { define, none, ShapeError, type Layer, type None } from '../layer.ts'
+import { refine } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+
+/** A reshape target: integers >= 0, or -1 (inferred) at most once. */
+const ReshapeTarget = refine(
+  'a shape of non-negative integers with at most one -1',
+  (u): u is readonly number[] =>
+    Array.isArray(u) && u.length <= 32 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= -1) && u.filter((d) => d === -1).length <= 1,
+)
+
+const ReshapeSpec = specOf('reshape', { shape: ReshapeTarget })
 
 /** The per-example shape `shape` stands for, for an example of `size` values, or why it cannot. */
 const resolve = (shape: Shape, size: number): Shape | string => {
@@ -21,13 +34,12 @@ const resolve = (shape: Shape, size: number): Shape | string => {
  * Reshapes each example (the batch axis is kept): e.g. [784] → [1, 28, 28].
  * @example pipe(dense(784), reshape([1, 28, 28]), conv2d(4, 3))
  */
-export const reshape = (shape: Shape): Layer<None, None, { readonly inShape: Shape }> => {
-  if (!Array.isArray(shape) || !shape.every((d) => d === -1 || (Number.isInteger(d) && d >= 0)) || shape.filter((d) => d === -1).length > 1) {
-    throw new RangeError(`reshape: shape must be non-negative integers with at most one -1, got ${JSON.stringify(shape)}`)
-  }
+export const reshape = (target: Shape): Layer<None, None, { readonly inShape: Shape }> => {
+  const spec = checkSpec(ReshapeSpec, { kind: 'reshape', shape: Array.isArray(target) ? [...target] : target })
+  const { shape } = spec
   return define({
     name: 'reshape',
-    spec: { kind: 'reshape', shape: [...shape] },
+    spec,
     init: (_key, inShape) => {
       const out = resolve(shape, T.sizeOf(inShape))
       if (typeof out === 'string') throw new ShapeError(['reshape'], `${out} (input shape ${T.showShape(inShape)})`)
@@ -43,3 +55,6 @@ export const reshape = (shape: Shape): Layer<None, None, { readonly inShape: Sha
     vjp: (_p, { inShape }, dy) => ({ dx: T.reshape(inShape)(dy), dp: none }),
   })
 }
+
+/** reshape as data: `{ kind: 'reshape', shape }` rebuilds `reshape(shape)`. */
+export const reshapeKind = layerKind(ReshapeSpec, (s) => reshape(s.shape))

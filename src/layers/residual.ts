@@ -1,10 +1,14 @@
 /**
  * residual(f): y = x + f(x). Its vjp is dx = dy + f.vjp(dy).dx: the input reaches the output
  * along two paths (the skip and f), and the cotangents of the two paths add.
+ *
+ *   spec      { kind: 'residual', body }
  */
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
 import { ShapeError, within, type AnyLayer, type Layer, type Spec } from '../layer.ts'
+import { SpecShape } from '../io/codecs.ts'
+import { layerKind, specOf } from '../io/kind.ts'
 
 /** A skip connection around f; f must keep the shape of its input. */
 export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
@@ -27,3 +31,6 @@ export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
     return { dx: T.add(dy, dx), dp } // skip path + body path
   },
 })
+
+/** residual as data: `{ kind: 'residual', body }` rebuilds `residual(body)`. */
+export const residualKind = layerKind(specOf('residual', { body: SpecShape }), (s, build) => residual(build(s.body, 'body')))

@@ -5,10 +5,13 @@
  * the Jacobian is a full matrix, ∂yᵢ/∂xⱼ = yᵢ(δᵢⱼ - yⱼ), and the vjp is a product with it:
  *   dxⱼ = Σᵢ dyᵢ yᵢ(δᵢⱼ - yⱼ) = yⱼ (dyⱼ - Σᵢ dyᵢ yᵢ)
  * (Keeping only the diagonal, yⱼ(1-yⱼ)dyⱼ, is a classic bug; the laws catch it.)
+ *
+ *   spec      { kind: 'softmax' }
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import { layerKind, specOf } from '../io/kind.ts'
 
 /** Softmax of each row (last axis) of x, stable for any finite x. */
 export const softmaxRows = (x: Tensor): Tensor => {
@@ -50,3 +53,6 @@ export const softmax: Layer<None, None, { readonly y: Tensor }> = define({
     return { dx: T.fromData(y.shape, dx), dp: none }
   },
 })
+
+/** softmax as data: `{ kind: 'softmax' }`. */
+export const softmaxKind = layerKind(specOf('softmax', {}), () => softmax)

@@ -81,7 +81,7 @@ describe('tensors and trees are stored exactly', () => {
   })
 })
 
-// One of each built-in kind, nested in every combinator.
+// Networks nesting the built-in kinds in every combinator (each kind alone is checked by law 12 in test/layers/laws.test.ts).
 const everyKind: readonly { readonly layer: L.AnyLayer; readonly inShape: readonly number[] }[] = [
   { layer: L.pipe(L.flatten, L.dense(5, { init: 'glorot', bias: false }), L.relu, L.leakyRelu(0.2), L.sigmoid, L.tanh, L.softmax, L.identity) as L.AnyLayer, inShape: [2, 3] },
   { layer: L.residual(L.pipe(L.dense(4), L.tanh, L.dense(4, { init: 'lecun' }))) as L.AnyLayer, inShape: [4] },
@@ -117,19 +117,6 @@ describe('specs: fromSpec rebuilds every built-in kind (law 12: codecs round-tri
       expect(sameBits(layer.forward(a.params, a.state, x, ctx).y, rebuilt.forward(b.params, b.state, x, ctx).y)).toBe(true)
     }
   })
-  test('the built-in registry knows every kind the layers module makes', () => {
-    const kinds = new Set<string>()
-    const collect = (s: unknown): void => {
-      if (Array.isArray(s)) s.forEach(collect)
-      else if (typeof s === 'object' && s !== null) {
-        const r = s as Record<string, unknown>
-        if (typeof r['kind'] === 'string') kinds.add(r['kind'])
-        Object.values(r).forEach(collect)
-      }
-    }
-    everyKind.forEach((c) => collect(c.layer.spec))
-    expect([...kinds].sort()).toEqual(Object.keys(IO.builtins).sort())
-  })
   test('law 12: random networks round-trip through JSON specs to the same function', () => {
     const arb = fc.tuple(RandomNetwork.randomNetwork(3), fc.integer({ min: 1, max: 3 }), fc.integer())
     runProperty('12. codecs round-trip bit for bit', 'random networks through fromSpec', [arb], ([net, n, s]) => {
@@ -163,6 +150,19 @@ describe('specs: fromSpec rebuilds every built-in kind (law 12: codecs round-tri
     // composes with other io-ts codecs
     const Saved = t.type({ name: t.string, net: codec })
     expect(E.isRight(Saved.decode({ name: 'mlp', net: json(net.spec) }))).toBe(true)
+  })
+})
+
+describe('every kind of the built-in registry checks its own fields', () => {
+  test.each(Object.keys(IO.builtins))('%s: an unexpected field is a bad-spec error at that field', (kind) => {
+    const e = left(IO.fromSpec({ kind, zzz: 1 }))
+    expect([e.kind, e.path]).toEqual(['bad-spec', 'spec.zzz'])
+    expect(e.detail).toMatch(/^unexpected field \(allowed: kind\b/)
+  })
+  test.each(Object.keys(IO.builtins))('%s: { kind } alone builds the layer, or is a bad-spec error naming a missing field', (kind) => {
+    const r = IO.fromSpec({ kind })
+    if (E.isRight(r)) expect(r.right.spec).toEqual({ kind })
+    else expect([r.left.kind, r.left.path, r.left.detail.endsWith(', got nothing')]).toEqual(['bad-spec', expect.stringMatching(/^spec\.\w+$/), true])
   })
 })
 

@@ -112,7 +112,7 @@ describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for b
 
 describe('the activation option', () => {
   test('rejects an unknown activation', () => {
-    expect(() => L.conv2d(4, 3, { activation: 'tanh' as 'relu' })).toThrow("conv2d: unknown activation 'tanh' (the one fused activation is 'relu')")
+    expect(() => L.conv2d(4, 3, { activation: 'tanh' as 'relu' })).toThrow(`conv2d: activation must be one of 'relu', got "tanh"`)
   })
 
   test('is in the spec, and a saved model with it loads back (a spec without it is a plain conv2d)', () => {

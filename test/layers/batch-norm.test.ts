@@ -123,10 +123,10 @@ describe('batchNorm on [N, C, H, W]', () => {
 
 describe('batchNorm validates', () => {
   test.each([
-    [{ momentum: 1 }, /momentum must be in \[0, 1\), got 1/],
-    [{ momentum: -0.1 }, /momentum must be in \[0, 1\)/],
-    [{ eps: 0 }, /eps must be a positive number, got 0/],
-    [{ eps: Number.NaN }, /eps must be a positive number, got NaN/],
+    [{ momentum: 1 }, /momentum must be a number in \[0, 1\), got 1/],
+    [{ momentum: -0.1 }, /momentum must be a number in \[0, 1\)/],
+    [{ eps: 0 }, /eps must be a finite number > 0, got 0/],
+    [{ eps: Number.NaN }, /eps must be a finite number > 0, got NaN/],
   ])('options %o', (options, message) => {
     expect(() => L.batchNorm(options)).toThrow(RangeError)
     expect(() => L.batchNorm(options)).toThrow(message)

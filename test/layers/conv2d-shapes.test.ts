@@ -101,13 +101,13 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
 
   test.each([
     ['filters 0', () => L.conv2d(0, 3), /filters must be a positive integer, got 0/],
-    ['kernel 0', () => L.conv2d(2, 0), /kernelSize must be a positive integer or a pair of them, got 0/],
-    ['kernel [3]', () => L.conv2d(2, [3] as unknown as [number, number]), /kernelSize must be a positive integer or a pair of them/],
-    ['stride 1.5', () => L.conv2d(2, 3, { stride: 1.5 }), /stride must be a positive integer or a pair of them, got 1.5/],
-    ['dilation 0', () => L.conv2d(2, 3, { dilation: [1, 0] }), /dilation must be a positive integer/],
-    ['padding -1', () => L.conv2d(2, 3, { padding: -1 }), /padding must be 'valid', 'same', a non-negative integer or a pair of them, got -1/],
+    ['kernel 0', () => L.conv2d(2, 0), /kernelSize must be a pair of positive integers \[rows, columns\], got 0, read as \[0, 0\]/],
+    ['kernel [3]', () => L.conv2d(2, [3] as unknown as [number, number]), /kernelSize must be a pair of positive integers \[rows, columns\], got \[3\]$/],
+    ['stride 1.5', () => L.conv2d(2, 3, { stride: 1.5 }), /stride must be a pair of positive integers \[rows, columns\], got 1.5, read as \[1.5, 1.5\]/],
+    ['dilation 0', () => L.conv2d(2, 3, { dilation: [1, 0] }), /dilation must be a pair of positive integers \[rows, columns\], got \[1, 0\]/],
+    ['padding -1', () => L.conv2d(2, 3, { padding: -1 }), /padding must be 'valid', 'same' or a pair of non-negative integers, got -1, read as \[-1, -1\]/],
     ['padding "full"', () => L.conv2d(2, 3, { padding: 'full' as 'same' }), /padding must be 'valid', 'same'/],
-    ['init', () => L.conv2d(2, 3, { init: 'xavier' as 'he' }), /unknown init 'xavier'/],
+    ['init', () => L.conv2d(2, 3, { init: 'xavier' as 'he' }), /init must be one of 'he', 'glorot', 'lecun', 'zeros', got "xavier"/],
   ])('bad option: %s', (_name, make, message) => {
     expect(make).toThrow(RangeError)
     expect(make).toThrow(message)

@@ -80,12 +80,12 @@ describe('dropout in eval mode is the identity', () => {
 describe('dropout validates dropProb', () => {
   test.each([[1], [-0.1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY]])('dropProb %s is rejected with a clear message', (p) => {
     expect(() => L.dropout({ dropProb: p })).toThrow(RangeError)
-    expect(() => L.dropout({ dropProb: p })).toThrow(`dropout: dropProb is the probability of dropping a value and must be a number in [0, 1), got ${p}`)
+    expect(() => L.dropout({ dropProb: p })).toThrow(`dropout: dropProb (the probability of dropping a value, not of keeping it) must be a number in [0, 1), got ${p}`)
   })
 
   test('a missing or non-numeric dropProb is rejected', () => {
-    expect(() => L.dropout({} as { dropProb: number })).toThrow(/must be a number in \[0, 1\), got undefined/)
-    expect(() => L.dropout({ dropProb: '0.5' as unknown as number })).toThrow(/got 0.5/)
+    expect(() => L.dropout({} as { dropProb: number })).toThrow(/must be a number in \[0, 1\), got nothing/)
+    expect(() => L.dropout({ dropProb: '0.5' as unknown as number })).toThrow(/got "0.5"/)
   })
 
   test('the spec names the drop probability', () => {

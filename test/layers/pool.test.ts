@@ -121,9 +121,9 @@ describe('pooling shapes at init', () => {
   })
 
   test('padding must be smaller than the window; sizes and strides positive integers', () => {
-    expect(() => L.maxPool2d(2, { padding: 2 })).toThrow(/padding 2 must be smaller than the window 2x2/)
-    expect(() => L.avgPool2d(0)).toThrow(/size must be a positive integer/)
-    expect(() => L.avgPool2d(2, { stride: 0 })).toThrow(/stride must be a positive integer/)
+    expect(() => L.maxPool2d(2, { padding: 2 })).toThrow(/padding \[2, 2\] must be smaller than the window 2x2/)
+    expect(() => L.avgPool2d(0)).toThrow(/size must be a pair of positive integers \[rows, columns\], got 0/)
+    expect(() => L.avgPool2d(2, { stride: 0 })).toThrow(/stride must be a pair of positive integers \[rows, columns\], got 0/)
   })
 
   test('forward checks the input rank', () => {

@@ -1,13 +1,15 @@
 /**
- * Element-wise activations. Each is y = σ(x) applied to every number, so its Jacobian is
- * diagonal and the vjp is a product: dx = dy ⊙ σ'(x). Where σ' is cheaper from y than from x
- * (sigmoid, tanh), the tape keeps y.
+ * relu: y = max(x, 0), element-wise, so its Jacobian is diagonal and the vjp is a product:
+ * dx = dy·[x > 0].
+ *
+ *   spec      { kind: 'relu' }
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
 import { resolveKernels, threads } from '../kernels/backend.ts'
 import { reluBackwardWasm, reluForwardWasm, wasmWorthIt } from '../kernels/wasm/elementwise.ts'
+import { layerKind, specOf } from '../io/kind.ts'
 
 /** dy must have x's shape (the vjp of an element-wise layer pairs them up index by index). */
 const checkSame = (x: Tensor, dy: Tensor): void => {
@@ -100,63 +102,6 @@ export const relu: Layer<None, None, { readonly x: Tensor }> = define({
   },
 })
 
-/** out[i] = d[i]·slope[0] where x[i] ≤ 0 or NaN, d[i]·slope[1] where x[i] > 0 (leaky ReLU's y and dx). */
-const scaleBySign = (v: Float64Array, d: Float64Array, slope: Float64Array): Float64Array => {
-  const n = v.length
-  const out = T.buffer(n)
-  let i = 0
-  for (; i + 4 <= n; i += 4) {
-    out[i] = d[i]! * slope[+(v[i]! > 0)]!
-    out[i + 1] = d[i + 1]! * slope[+(v[i + 1]! > 0)]!
-    out[i + 2] = d[i + 2]! * slope[+(v[i + 2]! > 0)]!
-    out[i + 3] = d[i + 3]! * slope[+(v[i + 3]! > 0)]!
-  }
-  for (; i < n; i++) out[i] = d[i]! * slope[+(v[i]! > 0)]!
-  return out
-}
 
-/**
- * Leaky ReLU: y = x for x > 0, αx otherwise; dx = dy or α·dy. Exactly these products for every
- * input, so NaN propagates (and with α = 0, leakyRelu(−∞) = 0·(−∞) = NaN: use relu).
- */
-export const leakyRelu = (alpha = 0.01): Layer<None, None, { readonly x: Tensor }> => {
-  if (!Number.isFinite(alpha)) throw new RangeError(`leakyRelu: alpha must be a finite number, got ${alpha}`)
-  // the slope [α, 1], indexed by +(x > 0); x·1 and x·α are the definition itself, so no value needs fixing
-  const slope = Float64Array.of(alpha, 1)
-  return define({
-    name: 'leakyRelu',
-    spec: { kind: 'leakyRelu', alpha },
-    forward: (_p, x) => ({ y: T.fromData(x.shape, scaleBySign(x.data, x.data, slope)), tape: { x } }),
-    vjp: (_p, { x }, dy) => {
-      checkSame(x, dy)
-      return { dx: T.fromData(x.shape, scaleBySign(x.data, dy.data, slope)), dp: none }
-    },
-  })
-}
-
-/** The logistic function 1/(1+e⁻ˣ), computed without overflow for any x. */
-export const logistic = (v: number): number => {
-  if (v >= 0) return 1 / (1 + Math.exp(-v))
-  const e = Math.exp(v)
-  return e / (1 + e)
-}
-
-/** Sigmoid: y = 1/(1+e⁻ˣ); dx = dy · y(1-y). */
-export const sigmoid: Layer<None, None, { readonly y: Tensor }> = define({
-  name: 'sigmoid',
-  forward: (_p, x) => {
-    const y = T.map(logistic)(x)
-    return { y, tape: { y } }
-  },
-  vjp: (_p, { y }, dy) => ({ dx: T.zipWith((s, d) => d * s * (1 - s), y, dy), dp: none }),
-})
-
-/** Tanh: y = tanh x; dx = dy · (1 - y²). */
-export const tanh: Layer<None, None, { readonly y: Tensor }> = define({
-  name: 'tanh',
-  forward: (_p, x) => {
-    const y = T.map(Math.tanh)(x)
-    return { y, tape: { y } }
-  },
-  vjp: (_p, { y }, dy) => ({ dx: T.zipWith((t, d) => d * (1 - t * t), y, dy), dp: none }),
-})
+/** relu as data: `{ kind: 'relu' }`. */
+export const reluKind = layerKind(specOf('relu', {}), () => relu)

@@ -1,0 +1,53 @@
+/**
+ * avgPool2d: each channel of an [N, C, H, W] input pooled on its own, no params. The map is
+ * linear and fixed:
+ *
+ *   forward   y  = (1/(kh·kw)) · Σ of each window      (padding counts as zeros)
+ *   vjp       dx = dy/(kh·kw) added to every input of the window
+ *
+ *   spec      { kind: 'avgPool2d', size, stride, padding }
+ *
+ * The window loops are in src/kernels/pool.ts.
+ */
+import * as T from '../tensor/index.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import { avgPoolBackward, avgPoolForward } from '../kernels/pool.ts'
+import type { Pair } from '../kernels/window.ts'
+import { checkInput, define, none, type Layer, type None } from '../layer.ts'
+import { layerKind } from '../io/kind.ts'
+import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
+
+/** What avg-pool keeps for its vjp: only the input's shape (the map is linear and fixed). */
+export interface AvgPoolTape {
+  readonly inShape: Shape
+}
+
+/**
+ * Average pooling over size×size (or [kh, kw]) windows; padding counts as zeros (always ÷ kh·kw).
+ * @example avgPool2d(2) // [C, 28, 28] → [C, 14, 14]
+ */
+export const avgPool2d = (size: Pair, options: PoolOptions = {}): Layer<None, None, AvgPoolTape> => {
+  const { spec, init, geometry } = pooling('avgPool2d', size, options)
+  return define({
+    name: 'avgPool2d',
+    spec,
+    init,
+    forward: (_p, x) => {
+      checkInput('avgPool2d', x, [null, null, null])
+      const g = geometry(x.shape)
+      const y = T.buffer(g.N * g.C * g.OH * g.OW)
+      avgPoolForward(g, x.data, y)
+      return { y: T.fromData([g.N, g.C, g.OH, g.OW], y), tape: { inShape: x.shape } }
+    },
+    vjp: (_p, { inShape }, dy) => {
+      const g = geometry(inShape)
+      checkInput('avgPool2d', dy, [g.C, g.OH, g.OW])
+      const dx = T.buffer(T.sizeOf(inShape))
+      avgPoolBackward(g, dy.data, dx)
+      return { dx: T.fromData(inShape, dx), dp: none }
+    },
+  })
+}
+
+/** avgPool2d as data: `{ kind: 'avgPool2d', size, stride, padding }` rebuilds `avgPool2d(size, { stride, padding })`. */
+export const avgPool2dKind = layerKind(poolSpec('avgPool2d'), (s) => avgPool2d(s.size, { stride: s.stride, padding: s.padding }))

@@ -1,0 +1,47 @@
+/**
+ * globalAvgPool: [N, C, H, W] → [N, C], the mean of each channel (a head for conv stacks).
+ *
+ *   forward   y[n,c] = (1/(H·W)) Σ_h,w x[n,c,h,w]
+ *   vjp       dx[n,c,h,w] = dy[n,c] / (H·W)
+ *
+ *   spec      { kind: 'globalAvgPool' }
+ */
+import * as T from '../tensor/index.ts'
+import { checkInput, define, none, ShapeError, type Layer, type None } from '../layer.ts'
+import { layerKind, specOf } from '../io/kind.ts'
+import type { AvgPoolTape } from './avg-pool.ts'
+
+/** Global average pooling: [C, H, W] → [C], the mean of each channel (a head for conv stacks). */
+export const globalAvgPool: Layer<None, None, AvgPoolTape> = define({
+  name: 'globalAvgPool',
+  init: (_key, inShape) => {
+    if (inShape.length !== 3 || inShape[1]! * inShape[2]! === 0) {
+      throw new ShapeError(['globalAvgPool'], `input shape: expected [channels, height, width] with at least one pixel, got ${T.showShape(inShape)}`)
+    }
+    return { outShape: [inShape[0]!], params: none }
+  },
+  forward: (_p, x) => {
+    checkInput('globalAvgPool', x, [null, null, null])
+    const [N, C, H, W] = x.shape as [number, number, number, number]
+    const HW = H * W
+    const src = x.data
+    const y = T.buffer(N * C)
+    for (let nc = 0; nc < N * C; nc++) {
+      let sum = 0
+      for (let k = nc * HW; k < (nc + 1) * HW; k++) sum += src[k]!
+      y[nc] = sum / HW
+    }
+    return { y: T.fromData([N, C], y), tape: { inShape: x.shape } }
+  },
+  vjp: (_p, { inShape }, dy) => {
+    const [N, C, H, W] = inShape as [number, number, number, number]
+    checkInput('globalAvgPool', dy, [C])
+    const HW = H * W
+    const dx = T.buffer(N * C * HW)
+    for (let nc = 0; nc < N * C; nc++) dx.fill(dy.data[nc]! / HW, nc * HW, (nc + 1) * HW)
+    return { dx: T.fromData(inShape, dx), dp: none }
+  },
+})
+
+/** globalAvgPool as data: `{ kind: 'globalAvgPool' }`. */
+export const globalAvgPoolKind = layerKind(specOf('globalAvgPool', {}), () => globalAvgPool)

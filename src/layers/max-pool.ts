@@ -1,0 +1,55 @@
+/**
+ * maxPool2d: each channel of an [N, C, H, W] input pooled on its own, no params.
+ *
+ *   forward   y  = the max of each window (padding never wins)
+ *   vjp       dx = dy sent to each window's argmax (the tape keeps it), 0 elsewhere
+ *
+ *   spec      { kind: 'maxPool2d', size, stride, padding }
+ *
+ * The window loops are in src/kernels/pool.ts.
+ */
+import * as T from '../tensor/index.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import { maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'
+import type { Pair } from '../kernels/window.ts'
+import { checkInput, define, none, type Layer, type None } from '../layer.ts'
+import { layerKind } from '../io/kind.ts'
+import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
+
+/** What max-pool keeps for its vjp: the input's shape and, per output, the flat index in x of its window's max. */
+export interface MaxPoolTape {
+  readonly inShape: Shape
+  readonly argmax: Int32Array
+}
+
+/**
+ * Max pooling over size×size (or [kh, kw]) windows; padding never wins a max.
+ * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2)) // [1, 28, 28] → [8, 14, 14]
+ */
+export const maxPool2d = (size: Pair, options: PoolOptions = {}): Layer<None, None, MaxPoolTape> => {
+  const { spec, init, geometry } = pooling('maxPool2d', size, options)
+  return define({
+    name: 'maxPool2d',
+    spec,
+    init,
+    forward: (_p, x) => {
+      checkInput('maxPool2d', x, [null, null, null])
+      const g = geometry(x.shape)
+      const n = g.N * g.C * g.OH * g.OW
+      const y = T.buffer(n)
+      const argmax = new Int32Array(n)
+      maxPoolForward(g, x.data, y, argmax)
+      return { y: T.fromData([g.N, g.C, g.OH, g.OW], y), tape: { inShape: x.shape, argmax } }
+    },
+    vjp: (_p, { inShape, argmax }, dy) => {
+      const g = geometry(inShape)
+      checkInput('maxPool2d', dy, [g.C, g.OH, g.OW])
+      const dx = T.buffer(T.sizeOf(inShape))
+      maxPoolBackward(g, dy.data, argmax, dx)
+      return { dx: T.fromData(inShape, dx), dp: none }
+    },
+  })
+}
+
+/** maxPool2d as data: `{ kind: 'maxPool2d', size, stride, padding }` rebuilds `maxPool2d(size, { stride, padding })`. */
+export const maxPool2dKind = layerKind(poolSpec('maxPool2d'), (s) => maxPool2d(s.size, { stride: s.stride, padding: s.padding }))

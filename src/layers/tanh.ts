@@ -1,0 +1,26 @@
+/**
+ * tanh, element-wise. Its derivative is cheaper from y than from x, tanh' = 1 − y², so the tape
+ * keeps y:
+ *
+ *   forward   y  = tanh x
+ *   vjp       dx = dy · (1 − y²)
+ *
+ *   spec      { kind: 'tanh' }
+ */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { define, none, type Layer, type None } from '../layer.ts'
+import { layerKind, specOf } from '../io/kind.ts'
+
+/** Tanh: y = tanh x; dx = dy · (1 - y²). */
+export const tanh: Layer<None, None, { readonly y: Tensor }> = define({
+  name: 'tanh',
+  forward: (_p, x) => {
+    const y = T.map(Math.tanh)(x)
+    return { y, tape: { y } }
+  },
+  vjp: (_p, { y }, dy) => ({ dx: T.zipWith((t, d) => d * (1 - t * t), y, dy), dp: none }),
+})
+
+/** tanh as data: `{ kind: 'tanh' }`. */
+export const tanhKind = layerKind(specOf('tanh', {}), () => tanh)
