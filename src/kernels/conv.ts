@@ -26,7 +26,7 @@
  * these hot loops monomorphic.
  */
 import { buffer } from '../tensor/tensor.ts'
-import { reluGrad, reluInPlace } from './relu.ts'
+import { reluInPlace, reluVjpFromOutput } from './relu.ts'
 import { gemmFor, resolveKernels, threads } from './backend.ts'
 import { gemmBlocked, view, type Gemm } from './gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from './wasm/conv.ts'
@@ -50,7 +50,7 @@ export interface ConvKernels {
    * unless it is undefined (no bias). The same results as inputGrad, kernelGrad and
    * convBiasGrad (up to the order of the sums, within 1e-12); the WebAssembly family runs them
    * all as one job. With `yRelu`, the forward pass applied relu and gave this y: the gradient at
-   * the conv's output is then dy where y > 0, else +0 (reluGrad), as relu's vjp would give.
+   * the conv's output is then dy where y > 0, else +0 (reluVjpFromOutput), as relu's vjp would give.
    */
   readonly backward: (
     g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, db?: Float64Array, yRelu?: Float64Array,
@@ -65,13 +65,13 @@ const forwardOf =
     if (relu === true) reluInPlace(y)
   }
 
-/** backward as reluGrad (when the output was relu'd), inputGrad (when dx is wanted), kernelGrad, then convBiasGrad (when db is wanted). */
+/** backward as reluVjpFromOutput (when the output was relu'd), inputGrad (when dx is wanted), kernelGrad, then convBiasGrad (when db is wanted). */
 const backwardOf =
   (inputGrad: ConvKernels['inputGrad'], kernelGrad: ConvKernels['kernelGrad']): ConvKernels['backward'] =>
   (g, x, dy, w, dx, dw, db, yRelu) => {
     if (db !== undefined) need('db', db, g.F)
     if (yRelu !== undefined) need('y', yRelu, ySize(g))
-    const dz = yRelu === undefined ? dy : reluGrad(dy, yRelu)
+    const dz = yRelu === undefined ? dy : reluVjpFromOutput(dy, yRelu)
     if (dx !== undefined) inputGrad(g, dz, w, dx)
     kernelGrad(g, x, dz, dw)
     if (db !== undefined) convBiasGrad(g, dz, db)

@@ -1,14 +1,29 @@
 /**
  * ReLU and leaky ReLU on special values (±0, ±∞, NaN, denormals, the largest doubles), forward
  * and vjp, compared bit for bit (the sign of zero included) with the definitions written as
- * plain branches. The branch-free loops fix −∞ (forward) and non-finite dy (vjp) after the fact,
- * and are unrolled by 4, so the special values sit both in the unrolled body and in the
- * remainder, and the checks are repeated until V8 has optimised the loops.
+ * plain branches, under every kernel family: 'reference' runs the layers' readable lines, 'js'
+ * the branch-free loops (which fix −∞ in forward and non-finite dy in the vjp after the fact,
+ * unrolled by 4, so the special values sit both in the unrolled body and in the remainder), and
+ * 'wasm' WebAssembly on big arrays. The checks are repeated until V8 has optimised the loops.
+ * Law 13: on random arrays mixing special values, every family gives the same bits.
  */
-import { describe, expect, test } from 'vitest'
-import { Key, L, T, type Tensor } from '../../src/index.ts'
+import fc from 'fast-check'
+import { afterEach, beforeEach, describe, expect, test } from 'vitest'
+import { Kernels, Key, L, T, type Tensor } from '../../src/index.ts'
+import { MIN_ELEMENTS } from '../../src/kernels/wasm/elementwise.ts'
+import { defaultSeed } from '../../laws/index.ts'
 
 const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
+
+/** Runs the tests of the enclosing describe under one kernel family. */
+const useFamily = (family: Kernels.Choice): void => {
+  let before: Kernels.Choice
+  beforeEach(() => {
+    before = Kernels.current()
+    Kernels.use(family)
+  })
+  afterEach(() => Kernels.use(before))
+}
 const specials = [-Infinity, -Number.MAX_VALUE, -1.5, -5e-324, -0, 0, 5e-324, 2.2250738585072014e-308, 1.5, Number.MAX_VALUE, Infinity, NaN]
 
 /** A number as text that tells −0 from +0. */
@@ -55,7 +70,11 @@ const coldAndHot = (layer: L.Layer<L.None, L.None, { readonly x: Tensor }>, x: n
   }
 }
 
-describe('relu on special values', () => {
+const families = ['reference', 'js', 'wasm'] as const
+
+for (const family of families) {
+describe(`relu on special values (${family} kernels)`, () => {
+  useFamily(family)
   const reluRef = (a: number): number => (Number.isNaN(a) ? NaN : a > 0 ? a : 0)
   const gradRef = (a: number, d: number): number => (a > 0 ? d : 0)
 
@@ -91,7 +110,8 @@ describe('relu on special values', () => {
   })
 })
 
-describe('leakyRelu on special values', () => {
+describe(`leakyRelu on special values (${family} kernels)`, () => {
+  useFamily(family)
   for (const alpha of [0.1, 0, -0.5]) {
     test(`α = ${alpha}: y = x for x > 0, else α·x; dx = dy or α·dy, for every pair of special values`, () => {
       const { x, dy } = pairs()
@@ -105,5 +125,29 @@ describe('leakyRelu on special values', () => {
   test('NaN propagates and −0 stays −0 (α·(−0))', () => {
     const { y } = run(L.leakyRelu(0.01), [NaN, -0, -Infinity], [1, 1, 1])
     expect(shown(y)).toEqual(['NaN', '-0', '-Infinity'])
+  })
+})
+}
+
+describe('law 13: every kernel family gives the readable definition\'s bits, on random arrays mixing special values', () => {
+  const specialsAndNormals = fc.oneof(fc.constantFrom(...specials), fc.double({ min: -3, max: 3, noNaN: true }))
+  /** x and dy of n values: a random pattern of specials and normals, repeated, so arrays past the WebAssembly threshold stay cheap to draw. */
+  const arrays = fc
+    .tuple(fc.array(fc.tuple(specialsAndNormals, specialsAndNormals), { minLength: 1, maxLength: 64 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: MIN_ELEMENTS - 3, max: 2 * MIN_ELEMENTS + 5 })))
+    .map(([pattern, n]) => ({
+      x: T.fromData([n], Float64Array.from({ length: n }, (_, i) => pattern[i % pattern.length]![0])),
+      dy: T.fromData([n], Float64Array.from({ length: n }, (_, i) => pattern[(i * 7 + 3) % pattern.length]![1])),
+    }))
+  const layers = [L.relu, L.leakyRelu(0.1), L.leakyRelu(0), L.leakyRelu(-0.5)]
+  test.each(layers.map((l) => [JSON.stringify(l.spec), l] as const))('%s: y and dx of js and wasm equal reference, bit for bit', (_name, layer) => {
+    fc.assert(
+      fc.property(arrays, ({ x, dy }) => {
+        const [want, ...others] = families.map((family) => Kernels.using(family, () => run(layer, Array.from(x.data), Array.from(dy.data))))
+        for (const [k, got] of others.entries()) {
+          expect([families[k + 1], firstDifference(got.y, want!.y), firstDifference(got.dx, want!.dx)]).toEqual([families[k + 1], -1, -1])
+        }
+      }),
+      { seed: defaultSeed(), numRuns: 60 },
+    )
   })
 })

@@ -1,11 +1,10 @@
 /**
  * ReLU's and max-pooling's passes in WebAssembly (asm/elementwise.ts), on one thread or two.
- * A plain-TypeScript loop over a Float64Array runs at about 2 ns per element here, while
- * f64x2 SIMD in WebAssembly runs the same pass about 5x faster; copying the operands into
- * the module's memory and back (memcpy) costs less than the difference for big tensors, such
- * as a CNN's activations. Both passes are exact, so the results are bit-identical to the
- * TypeScript loops of src/layers/activations.ts (test/elementwise-wasm.test.ts), on either
- * thread count.
+ * f64x2 SIMD in WebAssembly runs these passes faster than a TypeScript loop over a Float64Array
+ * by more than copying the operands into the module's memory and back costs, for big tensors
+ * such as a CNN's activations (bench/elementwise.ts measures it). Both passes are exact, so the
+ * results are bit-identical to the TypeScript loops of ../relu.ts and ../pool.ts
+ * (test/kernels/elementwise-wasm.test.ts), on either thread count.
  *
  * Like ./conv.ts, these return false, having written nothing, when the job does not fit in the
  * memory; the caller then runs the TypeScript loop.
