@@ -7,17 +7,17 @@
  * d(fₙ ∘ … ∘ f₁)ᵀ = d(f₁)ᵀ ∘ … ∘ d(fₙ)ᵀ: the transposed Jacobians compose in reverse order.
  *
  * Operator fusion: where a child offers to run together with the child after it (`fuseNext`:
- * conv2d followed by relu), the pipe runs the pair as that one fused layer, forward and vjp. It
- * computes exactly the same numbers (tested bit for bit), so params, state, tapes' meaning and
- * results are as if the two ran one after the other; only the speed differs.
+ * conv2d followed by relu), the pipe runs the pair as that one fused layer, forward and vjp,
+ * decided once when the pipe is built. It computes exactly the same numbers (law 13), so params,
+ * state, tapes' meaning and results are as if the two ran one after the other; only the speed
+ * differs.
  *
  *   spec      { kind: 'pipe', children }        (compose and andThen build pipes)
  */
 import * as Key from '../key.ts'
-import type { Shape } from '../tensor/tensor.ts'
-import type { Tensor } from '../tensor/tensor.ts'
+import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { none, within, type AnyLayer, type Layer, type ParamsOf, type StateOf, type TapeOf } from '../layer.ts'
+import { define, none, within, type AnyLayer, type Layer, type ParamsOf, type StateOf, type TapeOf } from '../layer.ts'
 import { Children } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
@@ -37,21 +37,19 @@ export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, 
  */
 export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> => {
   const n = layers.length
-  const at = (i: number): AnyLayer => layers[i] as AnyLayer
   const label = (i: number): string => `pipe[${i}]`
-  // fused[i]: the layer that runs children i and i + 1 together, where child i offers one
-  const fused = layers.map((layer, i) => (i + 1 < n ? layer.fuseNext?.(at(i + 1)) : undefined))
+  const run = fuse(layers) // what runs at each position: the children, with fused pairs resolved once
   const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
     name: 'pipe',
     spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
-    structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => pipe(...children) as AnyLayer },
+    structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => pipe(...children) },
     init: (key, inShape) => {
       const keys = Key.split(key, Math.max(n, 1))
       const params: Tree[] = []
       const state: Tree[] = []
       let shape: Shape = inShape
       for (let i = 0; i < n; i++) {
-        const r = within(label(i), () => at(i).init(keys[i]!, shape))
+        const r = within(label(i), () => layers[i]!.init(keys[i]!, shape))
         params.push(r.params)
         state.push(r.state)
         shape = r.outShape
@@ -64,44 +62,60 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       const state: Tree[] = []
       let h: Tensor = x
       for (let i = 0; i < n; i++) {
-        const pair = fused[i]
-        const layer = pair ?? at(i)
-        const r = within(label(i), () => layer.forward(ps[i] as Tree, ss[i] as Tree, h, { mode: ctx.mode, key: keys[i] as Key.Key }))
+        const r = within(label(i), () => run[i]!.forward(ps[i]!, ss[i]!, h, { mode: ctx.mode, key: keys[i]! }))
         tapes.push(r.tape)
         state.push(r.state)
         h = r.y
-        if (pair !== undefined) {
-          // child i + 1 ran inside child i: its tape slot says so, its state (none) is unchanged
-          tapes.push(FUSED)
-          state.push(ss[i + 1] as Tree)
-          i++
-        }
       }
       return { y: h, state, tape: tapes }
     },
+    // The chain rule: each child, last to first, turns the cotangent of its output into that of
+    // its input. Only the first child's dx leaves the pipe, so only it gets the caller's options.
     vjp: (ps, tapes, dy, options) => {
-      const dps: Tree[] = new Array<Tree>(n)
-      let d: Tensor = dy
-      // The chain rule: walk the layers backwards, each turning dy into its dx. Only the first
-      // layer's dx leaves the pipe, so only it may skip dx when the caller does not want it.
+      const dp = new Array<Tree>(n)
+      let d = dy
       for (let i = n - 1; i >= 0; i--) {
-        if (tapes[i] === FUSED) {
-          dps[i] = none // its vjp runs inside the fused layer of child i − 1
-          continue
-        }
-        const layer = tapes[i + 1] === FUSED ? (fused[i] as AnyLayer) : at(i)
-        const { dx, dp } = within(label(i), () => layer.vjp(ps[i] as Tree, tapes[i], d, i === 0 ? options : undefined))
-        dps[i] = dp
-        d = dx
+        const r = within(label(i), () => run[i]!.vjp(ps[i]!, tapes[i], d, i === 0 ? options : undefined))
+        dp[i] = r.dp
+        d = r.dx
       }
-      return { dx: d, dp: dps }
+      return { dx: d, dp }
     },
   }
+  // Pipe<Ls> is this record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
   return self as unknown as Pipe<Ls>
+}
+
+/**
+ * What a pipe runs at each position: the child itself, or, where a child offers to run together
+ * with the next one (`fuseNext`), the fused layer in its place and `ranInsidePrevious` in the
+ * next one's. The params, states and tapes keep one slot per child either way.
+ */
+const fuse = (layers: readonly AnyLayer[]): readonly AnyLayer[] => {
+  const run: AnyLayer[] = []
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!
+    const next = layers[i + 1]
+    const fused = next === undefined ? undefined : layer.fuseNext?.(next)
+    if (fused === undefined) {
+      run.push(layer)
+    } else {
+      run.push(fused, ranInsidePrevious)
+      i++
+    }
+  }
+  return run
 }
 
 /** The tape slot of a child that ran inside the fused layer of the child before it. */
 const FUSED: unique symbol = Symbol('fused into the previous layer')
+
+/** In the slot of a child that ran inside the fused layer before it: y = x and dx = dy (its map is in the fused layer), its state kept, no params. */
+const ranInsidePrevious = define({
+  name: 'fused into the previous layer',
+  forward: (_p, x) => ({ y: x, tape: FUSED }),
+  vjp: (_p, _tape, dy) => ({ dx: dy, dp: none }),
+})
 
 /** Reversed tuple type, so compose's types read right to left. */
 type Reverse<Ls extends readonly unknown[]> = Ls extends readonly [infer H, ...infer R] ? [...Reverse<R>, H] : []
