@@ -14,7 +14,7 @@ import { Gradcheck, Key, L, Loss, T, Tree } from '../src/index.ts'
 const show = (label: string, t: T.Tensor): void => console.log(`${label} = ${T.toString(t).replace(/\n/g, '\n    ')}\n`)
 
 // A 2-3-2 classifier: dense → tanh → dense, softmax cross-entropy on the logits.
-const layers = [L.dense(3), L.tanh, L.dense(2)] as const
+const layers: readonly L.AnyLayer[] = [L.dense(3), L.tanh, L.dense(2)]
 const net = L.pipe(...layers)
 const { params, state } = L.initialize(net, Key.fromSeed(2024), [2])
 const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
@@ -35,7 +35,7 @@ show('x', x)
 let h = x
 const tapes: unknown[] = []
 layers.forEach((layer, i) => {
-  const r = (layer as L.AnyLayer).forward(params[i] as Tree.Tree, state[i] as Tree.Tree, h, ctx)
+  const r = layer.forward(params[i]!, state[i]!, h, ctx)
   tapes.push(r.tape)
   show(`layer ${i} (${layer.name}) output`, r.y)
   console.log(`    its tape keeps: ${Object.keys(r.tape as object).join(', ')}\n`)
@@ -50,8 +50,8 @@ console.log('== backward: walk the layers in reverse, each vjp turns dy into dx 
 let d = grad
 const dps: Tree.Tree[] = []
 for (let i = layers.length - 1; i >= 0; i--) {
-  const layer = layers[i] as L.AnyLayer
-  const { dx, dp } = layer.vjp(params[i] as Tree.Tree, tapes[i], d)
+  const layer = layers[i]!
+  const { dx, dp } = layer.vjp(params[i]!, tapes[i], d)
   dps[i] = dp
   show(`layer ${i} (${layer.name}) dx`, dx)
   if (layer.name === 'dense') {

@@ -41,8 +41,8 @@ export const probabilityRows = (n: number, classes: number): fc.Arbitrary<Tensor
     const out = Float64Array.from(a)
     for (let i = 0; i < n; i++) {
       let s = 0
-      for (let j = 0; j < classes; j++) s += out[i * classes + j] as number
-      for (let j = 0; j < classes; j++) out[i * classes + j] = (out[i * classes + j] as number) / s
+      for (let j = 0; j < classes; j++) s += out[i * classes + j]!
+      for (let j = 0; j < classes; j++) out[i * classes + j] = out[i * classes + j]! / s
     }
     return T.fromData([n, classes], out)
   })

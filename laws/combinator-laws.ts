@@ -1,5 +1,5 @@
 /**
- * Combinator laws (DESIGN.md 8-9): pipe has identity as its unit and is associative; a fan-out
+ * Combinator laws (8 and 9): pipe has identity as its unit and is associative; a fan-out
  * sums the cotangents of its branches; residual's dx is dy plus the body's dx. Each predicate
  * takes concrete layers and values; the runner in this file feeds it samples.
  */
@@ -43,8 +43,8 @@ const same = (what: string, a: ReturnType<typeof both>, b: ReturnType<typeof bot
 export const pipeIdentity = (s: ChainSample): Verdict => {
   const { f } = s
   const alone = both(f.layer, f.params, f.state, s.x, s.cf)
-  const left = both(L.pipe(L.identity, f.layer) as Any, [L.none, f.params], [L.none, f.state], s.x, s.cf)
-  const right = both(L.pipe(f.layer, L.identity) as Any, [f.params, L.none], [f.state, L.none], s.x, s.cf)
+  const left = both(L.pipe(L.identity, f.layer), [L.none, f.params], [L.none, f.state], s.x, s.cf)
+  const right = both(L.pipe(f.layer, L.identity), [f.params, L.none], [f.state, L.none], s.x, s.cf)
   return all(
     () => same('pipe(identity, f) vs f', left, alone, [L.none, alone.dp]),
     () => same('pipe(f, identity) vs f', right, alone, [alone.dp, L.none]),
@@ -54,11 +54,11 @@ export const pipeIdentity = (s: ChainSample): Verdict => {
 /** Law 8: pipe(pipe(f, g), h) = pipe(f, pipe(g, h)) = pipe(f, g, h) = compose(h, g, f), with params regrouped. */
 export const pipeAssociative = (s: ChainSample): Verdict => {
   const { f, g, h } = s
-  const flat = both(L.pipe(f.layer, g.layer, h.layer) as Any, [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
+  const flat = both(L.pipe(f.layer, g.layer, h.layer), [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
   const [df, dg, dh] = flat.dp as [Tree.Tree, Tree.Tree, Tree.Tree]
-  const leftNested = both(L.pipe(L.pipe(f.layer, g.layer), h.layer) as Any, [[f.params, g.params], h.params], [[f.state, g.state], h.state], s.x, s.chgf)
-  const rightNested = both(L.pipe(f.layer, L.pipe(g.layer, h.layer)) as Any, [f.params, [g.params, h.params]], [f.state, [g.state, h.state]], s.x, s.chgf)
-  const composed = both(L.compose(h.layer, g.layer, f.layer) as Any, [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
+  const leftNested = both(L.pipe(L.pipe(f.layer, g.layer), h.layer), [[f.params, g.params], h.params], [[f.state, g.state], h.state], s.x, s.chgf)
+  const rightNested = both(L.pipe(f.layer, L.pipe(g.layer, h.layer)), [f.params, [g.params, h.params]], [f.state, [g.state, h.state]], s.x, s.chgf)
+  const composed = both(L.compose(h.layer, g.layer, f.layer), [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
   return all(
     () => same('pipe(pipe(f, g), h) vs pipe(f, g, h)', leftNested, flat, [[df, dg], dh]),
     () => same('pipe(f, pipe(g, h)) vs pipe(f, g, h)', rightNested, flat, [df, [dg, dh]]),
@@ -74,7 +74,7 @@ export const fanOutSumsCotangents = (s: ChainSample): Verdict => {
   const { f, f2 } = s
   const one = both(f.layer, f.params, f.state, s.x, s.cf)
   const two = both(f.layer, f2.params, f2.state, s.x, s.cf)
-  const fan = both(L.branches('sum', f.layer, f.layer) as Any, [f.params, f2.params], [f.state, f2.state], s.x, s.cf)
+  const fan = both(L.branches('sum', f.layer, f.layer), [f.params, f2.params], [f.state, f2.state], s.x, s.cf)
   const scale = 1 + T.norm(one.dx) + T.norm(two.dx) + T.norm(one.y) + T.norm(two.y)
   return all(
     () => tensorsClose("branches(sum, f, f′) y vs f(x) + f′(x)", fan.y, T.add(one.y, two.y), 1e-12, scale),
@@ -92,7 +92,7 @@ export const fanOutConcatSplits = (s: ChainSample): Verdict => {
   const c2 = T.scale(-0.5, s.cf)
   const one = both(f.layer, f.params, f.state, s.x, s.cf)
   const two = both(f.layer, f2.params, f2.state, s.x, c2)
-  const fan = both(L.branches('concat', f.layer, f.layer) as Any, [f.params, f2.params], [f.state, f2.state], s.x, T.concat(1)([s.cf, c2]))
+  const fan = both(L.branches('concat', f.layer, f.layer), [f.params, f2.params], [f.state, f2.state], s.x, T.concat(1)([s.cf, c2]))
   const scale = 1 + T.norm(one.dx) + T.norm(two.dx)
   return all(
     () => tensorsIdentical("branches(concat, f, f′) y vs [f(x), f′(x)]", fan.y, T.concat(1)([one.y, two.y])),
@@ -105,7 +105,7 @@ export const fanOutConcatSplits = (s: ChainSample): Verdict => {
 export const residualAddsSkip = (body: Any, params: Tree.Tree, state: Tree.Tree, x: Tensor, c: Tensor): Verdict => {
   const inner = both(body, params, state, x, c)
   if (!T.sameShape(inner.y.shape, x.shape)) return fails(`the body changes the shape ${T.showShape(x.shape)} -> ${T.showShape(inner.y.shape)}`)
-  const res = both(L.residual(body) as Any, params, state, x, c)
+  const res = both(L.residual(body), params, state, x, c)
   return all(
     () => tensorsIdentical('residual y vs x + body(x)', res.y, T.add(x, inner.y)),
     () => tensorsIdentical('residual dx vs dy + body dx', res.dx, T.add(c, inner.dx)),
@@ -135,7 +135,7 @@ export const checkCombinators = (options: CheckCombinatorsOptions): void => {
       const fi2 = L.initialize(f, kf2, inShape)
       const gi = L.initialize(g, kg, fi.outShape)
       const hi = L.initialize(h, kh, gi.outShape)
-      const n = x.shape[0] as number
+      const n = x.shape[0]!
       return {
         f: { layer: f, params: fi.params, state: fi.state },
         f2: { params: fi2.params, state: fi2.state },
@@ -154,7 +154,7 @@ export const checkCombinators = (options: CheckCombinatorsOptions): void => {
   // The residual body is pipe(f, g, h) followed by a projection back to the input's shape, so the
   // law applies whatever shapes f, g and h produce.
   const width = T.sizeOf(inShape)
-  const body = L.pipe(f, g, h, L.flatten, L.dense(width), L.reshape(inShape)) as Any
+  const body = L.pipe(f, g, h, L.flatten, L.dense(width), L.reshape(inShape))
   const residualSample = sample.map((s) => {
     const init = L.initialize(body, Key.fromSeed(s.x.data.length + 17), inShape)
     return { s, params: init.params, state: init.state }

@@ -12,8 +12,8 @@ const fmt = (v: number): string => v.toPrecision(10)
 export const tensorsClose = (what: string, a: Tensor, b: Tensor, rtol: number, scale = 1): Verdict => {
   if (!T.sameShape(a.shape, b.shape)) return fails(`${what}: shape ${T.showShape(a.shape)} vs ${T.showShape(b.shape)}`)
   for (let i = 0; i < a.data.length; i++) {
-    const u = a.data[i] as number
-    const v = b.data[i] as number
+    const u = a.data[i]!
+    const v = b.data[i]!
     if (!close(u, v, rtol, scale)) return fails(`${what}: element ${i} is ${fmt(u)} vs ${fmt(v)} (tolerance ${rtol})`)
   }
   return holds
@@ -37,7 +37,7 @@ const leafwise = (what: string, a: Tree.Tree, b: Tree.Tree, check: (what: string
   if (d !== undefined) return fails(`${what}: structures differ ${d}`)
   const lb = Tree.leavesLike(a, b)
   for (const [k, { path, leaf }] of Tree.leavesWithPaths(a).entries()) {
-    const v = check(`${what}${path ? ` at ${path}` : ''}`, leaf, lb[k] as Tensor)
+    const v = check(`${what}${path ? ` at ${path}` : ''}`, leaf, lb[k]!)
     if (!v.holds) return v
   }
   return holds

@@ -57,7 +57,7 @@ export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const jitterKeys = Key.split(jKey, Tree.leaves(r.params).length + 1)
   let j = 0
   const params = jitter === 0 ? r.params : Tree.map(r.params, (leaf) => T.add(leaf, Key.normal(jitterKeys[j++]!, leaf.shape, 0, jitter)))
-  const yShape = [x.shape[0] as number, ...outShape]
+  const yShape = [x.shape[0]!, ...outShape]
   const scalars = Key.uniform(sKey, [2], -2, 2).data
   const leafKeys = Key.split(tKey, Tree.leaves(params).length + 1)
   let k = 1
@@ -69,10 +69,10 @@ export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     ctx: { mode, key: ctxKey },
     c: Key.normal(cKey, yShape),
     c2: Key.normal(c2Key, yShape),
-    alpha: scalars[0] as number,
-    beta: scalars[1] as number,
-    tx: Key.normal(leafKeys[0] as Key.Key, x.shape),
-    tp: Tree.map(params, (leaf) => Key.normal(leafKeys[k++] as Key.Key, leaf.shape)),
+    alpha: scalars[0]!,
+    beta: scalars[1]!,
+    tx: Key.normal(leafKeys[0]!, x.shape),
+    tp: Tree.map(params, (leaf) => Key.normal(leafKeys[k++]!, leaf.shape)),
   }
 }
 
@@ -252,7 +252,7 @@ export const batchConsistency = <P extends Tree.Tree, S extends Tree.Tree, Tape>
   s: LayerSample<P, S>,
   settings: Settings = defaultSettings,
 ): Verdict => {
-  const n = s.x.shape[0] as number
+  const n = s.x.shape[0]!
   const { y, tape } = run(layer, s, s.x, s.params)
   const { dx, dp } = layer.vjp(s.params, tape, s.c)
   const rows = Array.from({ length: n }, (_, i) => {
@@ -268,7 +268,7 @@ export const batchConsistency = <P extends Tree.Tree, S extends Tree.Tree, Tape>
       treesClose(
         'batch dp vs sum of per-example dp',
         dp,
-        rows.slice(1).reduce((acc, r) => Tree.map2(acc, r.b.dp, T.add), (rows[0] as { b: { dp: P } }).b.dp),
+        rows.slice(1).reduce((acc, r) => Tree.map2(acc, r.b.dp, T.add), rows[0]!.b.dp),
         settings.exactTolerance,
         scale,
       ),
@@ -316,7 +316,7 @@ export const fusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   next: Layer<Tree.Tree, Tree.Tree, unknown>,
   s: LayerSample<P, S>,
 ): Verdict => {
-  const fused = layer.fuseNext?.(next as Parameters<NonNullable<typeof layer.fuseNext>>[0])
+  const fused = layer.fuseNext?.(next)
   if (fused === undefined) return fails(`layer "${layer.name}" offers no fused layer for "${next.name}"`)
   const first = run(layer, s, s.x, s.params)
   const probe = initOrReason(next, s.initKey, first.y.shape.slice(1))

@@ -146,7 +146,7 @@ export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false)
         dilation: [dh, dw],
         padding: paddingOf(spec.padding, preserve),
         bias: spec.bias,
-      }) as Any
+      })
       return { layer, shape: outShape(layer) }
     }
     case 'maxPool':
@@ -154,15 +154,15 @@ export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false)
       const pad = preserve ? 'same' : spec.padding
       const size: [number, number] = [Math.min(spec.size[0], H + padRoom(pad, 0)), Math.min(spec.size[1], W + padRoom(pad, 1))]
       const options = { stride: preserve ? 1 : ([spec.stride[0], spec.stride[1]] as const), padding: paddingOf(pad, preserve) as 'valid' | 'same' }
-      const layer = (spec.kind === 'maxPool' ? L.maxPool2d(size, options) : L.avgPool2d(size, options)) as Any
+      const layer = (spec.kind === 'maxPool' ? L.maxPool2d(size, options) : L.avgPool2d(size, options))
       return { layer, shape: outShape(layer) }
     }
     case 'activation':
-      return { layer: activation[spec.name] as Any, shape }
+      return { layer: activation[spec.name], shape }
     case 'dropout':
-      return { layer: L.dropout({ dropProb: spec.dropProb }) as Any, shape }
+      return { layer: L.dropout({ dropProb: spec.dropProb }), shape }
     case 'batchNorm':
-      return { layer: L.batchNorm() as Any, shape }
+      return { layer: L.batchNorm(), shape }
     case 'pipe': {
       let s = shape
       const layers = spec.children.map((c) => {
@@ -170,12 +170,12 @@ export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false)
         s = b.shape
         return b.layer
       })
-      return { layer: L.pipe(...layers) as Any, shape: s }
+      return { layer: L.pipe(...layers), shape: s }
     }
     case 'residual': {
       const b = buildImage(spec.body, shape, true)
-      const body = b.shape[0] === C ? b.layer : (L.pipe(b.layer, L.conv2d(C, 1)) as Any)
-      return { layer: L.residual(body) as Any, shape }
+      const body = b.shape[0] === C ? b.layer : L.pipe(b.layer, L.conv2d(C, 1))
+      return { layer: L.residual(body), shape }
     }
   }
 }
@@ -184,8 +184,8 @@ export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false)
 export const build = (spec: ConvNetSpec): Any => {
   const image = buildImage(spec.image, spec.input)
   const toVector = spec.toVector === 'flatten' ? L.flatten : L.globalAvgPool
-  const head = spec.head.map((h) => (h.kind === 'dense' ? (L.dense(h.units, { init: 'glorot' }) as Any) : (activation[h.name] as Any)))
-  return L.pipe(image.layer, toVector as Any, ...head) as Any
+  const head = spec.head.map((h) => (h.kind === 'dense' ? L.dense(h.units, { init: 'glorot' }) : activation[h.name]))
+  return L.pipe(image.layer, toVector, ...head)
 }
 
 /**
@@ -204,7 +204,7 @@ export const jittered = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: 
 
 /** Random conv networks with the layer built: the arbitrary law 10 runs on. */
 export const randomConvNetwork = (maxDepth = 2): fc.Arbitrary<{ readonly spec: ConvNetSpec; readonly layer: Any }> =>
-  convNetSpec(maxDepth).map((spec) => ({ spec, layer: jittered(build(spec)) as Any }))
+  convNetSpec(maxDepth).map((spec) => ({ spec, layer: jittered(build(spec)) }))
 
 /** Whether a network spec holds a batchNorm, which needs batches of 2 or more in train mode (its image may shrink to 1x1). */
 const hasBatchNorm = (spec: ConvNetSpec): boolean => JSON.stringify(spec).includes('"batchNorm"')

@@ -48,9 +48,9 @@ const activation = { relu: L.relu, leakyRelu: L.leakyRelu(0.1), sigmoid: L.sigmo
 export const build = (spec: NetSpec, inDim: number): { readonly layer: Any; readonly outDim: number } => {
   switch (spec.kind) {
     case 'dense':
-      return { layer: L.dense(spec.units, { init: 'glorot' }) as Any, outDim: spec.units }
+      return { layer: L.dense(spec.units, { init: 'glorot' }), outDim: spec.units }
     case 'activation':
-      return { layer: activation[spec.name] as Any, outDim: inDim }
+      return { layer: activation[spec.name], outDim: inDim }
     case 'pipe': {
       let d = inDim
       const layers = spec.children.map((c) => {
@@ -58,19 +58,19 @@ export const build = (spec: NetSpec, inDim: number): { readonly layer: Any; read
         d = b.outDim
         return b.layer
       })
-      return { layer: L.pipe(...layers) as Any, outDim: d }
+      return { layer: L.pipe(...layers), outDim: d }
     }
     case 'residual': {
       const b = build(spec.body, inDim)
-      const body = b.outDim === inDim ? b.layer : (L.pipe(b.layer, L.dense(inDim, { init: 'glorot' })) as Any)
-      return { layer: L.residual(body) as Any, outDim: inDim }
+      const body = b.outDim === inDim ? b.layer : L.pipe(b.layer, L.dense(inDim, { init: 'glorot' }))
+      return { layer: L.residual(body), outDim: inDim }
     }
     case 'branches': {
       const bs = spec.children.map((c) => build(c, inDim))
-      if (spec.merge === 'concat') return { layer: L.branches('concat', ...bs.map((b) => b.layer)) as Any, outDim: bs.reduce((s, b) => s + b.outDim, 0) }
+      if (spec.merge === 'concat') return { layer: L.branches('concat', ...bs.map((b) => b.layer)), outDim: bs.reduce((s, b) => s + b.outDim, 0) }
       const w = bs[0]?.outDim ?? inDim
-      const same = bs.map((b) => (b.outDim === w ? b.layer : (L.pipe(b.layer, L.dense(w, { init: 'glorot' })) as Any)))
-      return { layer: L.branches('sum', ...same) as Any, outDim: w }
+      const same = bs.map((b) => (b.outDim === w ? b.layer : L.pipe(b.layer, L.dense(w, { init: 'glorot' }))))
+      return { layer: L.branches('sum', ...same), outDim: w }
     }
   }
 }

@@ -134,7 +134,7 @@ export interface CheckLayerOptions extends RunOptions {
   readonly paramJitter?: number
   /** Forward mode for the gradient laws (default 'train'; the key is fixed per sample). */
   readonly mode?: 'train' | 'eval'
-  /** Also check law 12: the spec round-trips through JSON and `IO.fromSpec` with this registry (`IO.builtins`, or it extended with your kinds). */
+  /** Also check law 12: the spec round-trips through JSON and `IO.fromSpec` with this registry (`IO.builtins`, or it extended). */
   readonly registry?: IO.Registry
   readonly settings?: Partial<LL.Settings>
 }

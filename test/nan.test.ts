@@ -133,7 +133,7 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     const model = L.pipe(L.dense(5), L.branches('concat', L.relu, L.residual(L.dense(5))), L.dropout({ dropProb: 0.5 }), L.dense(2))
     const p = L.initialize(model, Key.fromSeed(0), [3])
     const seen: string[] = []
-    const traced = Train.instrument(model as L.AnyLayer, { forward: (site, _p, _x, run) => (seen.push(site.path), run()) })
+    const traced = Train.instrument(model, { forward: (site, _p, _x, run) => (seen.push(site.path), run()) })
     const x = Key.normal(Key.fromSeed(1), [4, 3])
     const ctx = { mode: 'train' as const, key: Key.fromSeed(2) }
     const a = model.forward(p.params, p.state, x, ctx)

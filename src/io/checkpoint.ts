@@ -115,7 +115,7 @@ export const modelCheckpoint = <P extends Tree, S extends Tree, Tape>(
   params: P,
   state: S,
   metadata: JsonObject = {},
-): CheckpointInput => ({ model: model as AnyLayer, inShape, params, state, metadata })
+): CheckpointInput => ({ model, inShape, params, state, metadata })
 
 /** A training checkpoint input from a TrainState, plus the run's key (fit's `key`) and an optional optimizer description. */
 export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: {
@@ -128,7 +128,7 @@ export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O exten
 }): CheckpointInput => {
   const ts = options.state
   return {
-    model: options.model as AnyLayer,
+    model: options.model,
     inShape: options.inShape,
     params: ts.params,
     state: ts.state,

@@ -15,7 +15,10 @@ export const MAX_JSON_DEPTH = 64
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
-/** The first place a value is not JSON (a non-finite number, a function, '__proto__', too deep): its keys from the root and why; or undefined. */
+/**
+ * The first place a value is not JSON (a non-finite number, a function, '__proto__', too deep):
+ * its keys from the root and why; or undefined.
+ */
 const notJson = (u: unknown, depth = 0): { readonly keys: readonly (string | number)[]; readonly detail: string } | undefined => {
   const inside = (k: string | number, v: unknown): { readonly keys: readonly (string | number)[]; readonly detail: string } | undefined => {
     const e = notJson(v, depth + 1)
@@ -187,8 +190,8 @@ export const firstError = (errors: t.Errors, root: string): { readonly path: str
   let path = root
   const ctx = e.context
   for (let i = 1; i < ctx.length; i++) {
-    const entry = ctx[i] as t.ContextEntry
-    const parent = (ctx[i - 1] as t.ContextEntry).actual
+    const entry = ctx[i]!
+    const parent = ctx[i - 1]!.actual
     // Intersections and unions add numbered entries for their members; only real keys extend the path.
     if (Array.isArray(parent) && /^\d+$/.test(entry.key)) path = at(path, Number(entry.key))
     else if (isRecord(parent) && Object.prototype.hasOwnProperty.call(parent, entry.key)) path = at(path, entry.key)

@@ -59,11 +59,21 @@ export const extend = (base: Registry, more: Registry): Registry => ({ ...base, 
 
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
 
-const isLayer = (u: unknown): u is AnyLayer => {
-  if (typeof u !== 'object' || u === null) return false
-  const l = u as Record<string, unknown>
-  return typeof l['name'] === 'string' && typeof l['spec'] === 'object' && l['spec'] !== null && typeof l['init'] === 'function' && typeof l['forward'] === 'function' && typeof l['vjp'] === 'function'
-}
+/** Whether a value has a layer's fields: a name, a spec object, and init, forward and vjp functions. */
+export const isLayer = (u: unknown): u is AnyLayer =>
+  typeof u === 'object' &&
+  u !== null &&
+  'name' in u &&
+  typeof u.name === 'string' &&
+  'spec' in u &&
+  typeof u.spec === 'object' &&
+  u.spec !== null &&
+  'init' in u &&
+  typeof u.init === 'function' &&
+  'forward' in u &&
+  typeof u.forward === 'function' &&
+  'vjp' in u &&
+  typeof u.vjp === 'function'
 
 /** The first path where two JSON values differ (object key order ignored), or undefined when equal. */
 export const jsonDiff = (a: unknown, b: unknown, path: string): { readonly path: string; readonly a: unknown; readonly b: unknown } | undefined => {

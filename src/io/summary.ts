@@ -11,7 +11,7 @@ import { showShape, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import { instrument } from '../train/trace.ts'
 import type { IoError } from './error.ts'
-import { builtins, fromSpec, type Registry } from './registry.ts'
+import { builtins, fromSpec, isLayer, type Registry } from './registry.ts'
 
 /** One row of a summary. */
 export interface SummaryRow {
@@ -54,8 +54,7 @@ const hyperOf = (spec: AnyLayer['spec']): string =>
  * @example summarize(L.pipe(L.flatten, L.dense(10)), [1, 28, 28])
  */
 export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry: Registry = builtins): E.Either<IoError | ShapeError, Summary> => {
-  const isLayer = typeof network === 'object' && network !== null && typeof (network as AnyLayer).init === 'function'
-  const built = isLayer ? E.right(network as AnyLayer) : fromSpec(network, registry)
+  const built = isLayer(network) ? E.right(network) : fromSpec(network, registry)
   if (E.isLeft(built)) return built
   const rows: { row: SummaryRow | undefined }[] = []
   const traced = instrument(built.right, {

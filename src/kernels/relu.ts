@@ -4,7 +4,7 @@
  * the 'reference' kernels run (test/layers/activations.test.ts holds every family to them).
  *
  * They run on every activation of a CNN, so they are plain loops (T.map with a closure is
- * several times slower), branch-free and unrolled by 4 (bench/elementwise.ts). Branch-free
+ * slower), branch-free and unrolled by 4 (bench/elementwise.ts measures them). Branch-free
  * because x's sign is random: `x > 0 ? … : …` mispredicts half the time. The comparison becomes a
  * 0/1 number m = +(x > 0) that multiplies or indexes a table. Under the 'wasm' kernels, ReLU on a
  * big tensor runs in WebAssembly SIMD instead (two lanes at a time, on two threads:
@@ -17,7 +17,10 @@ import { buffer } from '../tensor/tensor.ts'
 import { resolveKernels, threads } from './backend.ts'
 import { reluBackwardWasm, reluForwardWasm, wasmWorthIt } from './wasm/elementwise.ts'
 
-/** relu of one number without a branch: x·1 + 0 = x where x > 0, else x·0 + 0 = +0 (+ 0 turns −0 into +0). NaN stays NaN; −∞·0 is NaN, fixed by reluForwardFast. */
+/**
+ * relu of one number without a branch: x·1 + 0 = x where x > 0, else x·0 + 0 = +0 (+ 0 turns −0
+ * into +0). NaN stays NaN; −∞·0 is NaN, fixed by reluForwardFast.
+ */
 const reluBranchFree = (a: number): number => a * +(a > 0) + 0
 
 /**

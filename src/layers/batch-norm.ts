@@ -57,9 +57,9 @@ interface Layout {
 }
 
 const layoutOf = (x: Tensor): Layout => {
-  const N = x.shape[0] as number
-  const F = x.shape[1] as number
-  return { N, F, inner: x.shape.length === 4 ? (x.shape[2] as number) * (x.shape[3] as number) : 1 }
+  const N = x.shape[0]!
+  const F = x.shape[1]!
+  return { N, F, inner: x.shape.length === 4 ? x.shape[2]! * x.shape[3]! : 1 }
 }
 
 const BatchNormSpec = specOf('batchNorm', { momentum: UnitInterval, eps: PositiveNumber })
@@ -87,7 +87,7 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
       }
     },
     forward: (p, s, x, ctx) => {
-      const F = p.gamma.shape[0] as number
+      const F = p.gamma.shape[0]!
       checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])
       const { N, inner } = layoutOf(x)
       const m = N * inner

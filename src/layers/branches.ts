@@ -36,25 +36,24 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
   const spec = { kind: 'branches', merge, children: layers.map((l) => l.spec) }
   checkSpec(BranchesSpec, spec)
   const n = layers.length
-  const at = (i: number): AnyLayer => layers[i] as AnyLayer
   const name = 'branches'
   const label = (i: number): string => `${name}[${i}]`
   const self: Layer<readonly Tree[], readonly Tree[], BranchesTape<readonly unknown[]>> = {
     name,
     spec,
-    structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) as AnyLayer },
+    structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) },
     init: (key, inShape) => {
       const keys = Key.split(key, n)
       const params: Tree[] = []
       const state: Tree[] = []
       const shapes: Shape[] = []
       for (let i = 0; i < n; i++) {
-        const r = within(label(i), () => at(i).init(keys[i]!, inShape))
+        const r = within(label(i), () => layers[i]!.init(keys[i]!, inShape))
         params.push(r.params)
         state.push(r.state)
         shapes.push(r.outShape)
       }
-      const first = shapes[0] as Shape
+      const first = shapes[0]!
       if (merge === 'sum') {
         const bad = shapes.findIndex((s) => !T.sameShape(s, first))
         if (bad >= 0) throw new ShapeError([name], `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`)
@@ -69,9 +68,9 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
     },
     forward: (ps, ss, x, ctx) => {
       const keys = Key.split(ctx.key, Math.max(n, 1))
-      const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i] as Tree, ss[i] as Tree, x, { mode: ctx.mode, key: keys[i] as Key.Key })))
+      const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
       const ys = rs.map((r) => r.y)
-      const y = merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0] as Tensor) : within(name, () => T.concat(1)(ys))
+      const y = merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0]!) : within(name, () => T.concat(1)(ys))
       return { y, state: rs.map((r) => r.state), tape: { tapes: rs.map((r) => r.tape), widths: ys.map((t) => t.shape[1] ?? 0) } }
     },
     vjp: (ps, { tapes, widths }, dy) => {
@@ -80,13 +79,14 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
       let dx: Tensor | undefined
       const dps: Tree[] = []
       for (let i = 0; i < n; i++) {
-        const r = within(label(i), () => at(i).vjp(ps[i] as Tree, tapes[i], dys[i] as Tensor))
+        const r = within(label(i), () => layers[i]!.vjp(ps[i]!, tapes[i], dys[i]!))
         dps.push(r.dp)
         dx = dx === undefined ? r.dx : T.add(dx, r.dx) // x fanned out, so its cotangents add up
       }
-      return { dx: dx as Tensor, dp: dps }
+      return { dx: dx!, dp: dps } // a branches layer has at least one branch
     },
   }
+  // Branches<Ls> is this record with its tuple types spelt out per branch; tsc cannot relate the mapped tuple types to readonly Tree[].
   return self as unknown as Branches<Ls>
 }
 

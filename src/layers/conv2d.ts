@@ -98,7 +98,7 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
   const geometry = (x: Tensor): ConvWindow => {
     const g = plan(x.shape.slice(1))
     if (g instanceof ShapeError) throw g
-    return withBatch(g, x.shape[0] as number)
+    return withBatch(g, x.shape[0]!)
   }
 
   return {
@@ -115,7 +115,7 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       return { outShape: [filters, g.OH, g.OW], params, state: none }
     },
     forward: (p, s, x) => {
-      checkInput(name, x, [p.W.shape[1] as number, null, null])
+      checkInput(name, x, [p.W.shape[1]!, null, null])
       const g = geometry(x)
       const data = T.buffer(g.N * g.F * g.OH * g.OW)
       convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, data, relu)

@@ -110,7 +110,7 @@ const fuse = (layers: readonly AnyLayer[]): readonly AnyLayer[] => {
 /** The tape slot of a child that ran inside the fused layer of the child before it. */
 const FUSED: unique symbol = Symbol('fused into the previous layer')
 
-/** In the slot of a child that ran inside the fused layer before it: y = x and dx = dy (its map is in the fused layer), its state kept, no params. */
+/** In the slot of a child that ran inside the fused layer before it: y = x, dx = dy (its map is in the fused layer), state kept. */
 const ranInsidePrevious = define({
   name: 'fused into the previous layer',
   forward: (_p, x) => ({ y: x, tape: FUSED }),

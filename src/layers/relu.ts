@@ -22,7 +22,7 @@ import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { reluForwardFast, reluVjpFast } from '../kernels/relu.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
-/** ReLU: y = max(x, 0) (Math.max(−0, 0) is +0); dx = dy·[x > 0], a choice rather than a product, so it is 0 even where dy is ±∞ or NaN. */
+/** ReLU: y = max(x, 0) (Math.max(−0, 0) is +0); dx = dy·[x > 0], a choice, not a product: 0 even where dy is ±∞ or NaN. */
 export const relu: Layer<None, None, { readonly x: Tensor }> = define({
   name: 'relu',
   forward: (_p, x) => ({ y: elementwise(x, (v) => Math.max(v, 0), reluForwardFast), tape: { x } }),

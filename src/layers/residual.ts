@@ -14,7 +14,7 @@ import { layerKind, specOf } from '../io/kind.ts'
 export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
   name: 'residual',
   spec: { kind: 'residual', body: f.spec } satisfies Spec,
-  structure: { children: [{ label: 'residual', layer: f as AnyLayer }], rebuild: ([body]) => residual(body as AnyLayer) as AnyLayer },
+  structure: { children: [{ label: 'residual', layer: f }], rebuild: (children) => residual(children[0]!) },
   init: (key, inShape) => {
     const r = within('residual', () => f.init(key, inShape))
     if (!T.sameShape(r.outShape, inShape)) {

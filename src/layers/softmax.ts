@@ -20,14 +20,14 @@ export const softmaxRows = (x: Tensor): Tensor => {
   const out = T.buffer(src.length)
   for (let r = 0; r < src.length; r += c) {
     let m = -Infinity
-    for (let j = 0; j < c; j++) m = Math.max(m, src[r + j] as number)
+    for (let j = 0; j < c; j++) m = Math.max(m, src[r + j]!)
     let z = 0
     for (let j = 0; j < c; j++) {
-      const e = Math.exp((src[r + j] as number) - m)
+      const e = Math.exp(src[r + j]! - m)
       out[r + j] = e
       z += e
     }
-    for (let j = 0; j < c; j++) out[r + j] = (out[r + j] as number) / z
+    for (let j = 0; j < c; j++) out[r + j] = out[r + j]! / z
   }
   return T.fromData(x.shape, out)
 }
@@ -47,8 +47,8 @@ export const softmax: Layer<None, None, { readonly y: Tensor }> = define({
     const dx = T.buffer(ys.length)
     for (let r = 0; r < ys.length; r += c) {
       let dot = 0 // Σᵢ dyᵢ yᵢ
-      for (let i = 0; i < c; i++) dot += (ds[r + i] as number) * (ys[r + i] as number)
-      for (let j = 0; j < c; j++) dx[r + j] = (ys[r + j] as number) * ((ds[r + j] as number) - dot)
+      for (let i = 0; i < c; i++) dot += ds[r + i]! * ys[r + i]!
+      for (let j = 0; j < c; j++) dx[r + j] = ys[r + j]! * (ds[r + j]! - dot)
     }
     return { dx: T.fromData(y.shape, dx), dp: none }
   },

@@ -83,10 +83,10 @@ describe('tensors and trees are stored exactly', () => {
 
 // Networks nesting the built-in kinds in every combinator (each kind alone is checked by law 12 in test/layers/laws.test.ts).
 const everyKind: readonly { readonly layer: L.AnyLayer; readonly inShape: readonly number[] }[] = [
-  { layer: L.pipe(L.flatten, L.dense(5, { init: 'glorot', bias: false }), L.relu, L.leakyRelu(0.2), L.sigmoid, L.tanh, L.softmax, L.identity) as L.AnyLayer, inShape: [2, 3] },
-  { layer: L.residual(L.pipe(L.dense(4), L.tanh, L.dense(4, { init: 'lecun' }))) as L.AnyLayer, inShape: [4] },
-  { layer: L.branches('concat', L.dense(2, { init: 'zeros' }), L.branches('sum', L.identity, L.relu)) as L.AnyLayer, inShape: [3] },
-  { layer: L.compose(L.dense(3), L.relu) as L.AnyLayer, inShape: [2] },
+  { layer: L.pipe(L.flatten, L.dense(5, { init: 'glorot', bias: false }), L.relu, L.leakyRelu(0.2), L.sigmoid, L.tanh, L.softmax, L.identity), inShape: [2, 3] },
+  { layer: L.residual(L.pipe(L.dense(4), L.tanh, L.dense(4, { init: 'lecun' }))), inShape: [4] },
+  { layer: L.branches('concat', L.dense(2, { init: 'zeros' }), L.branches('sum', L.identity, L.relu)), inShape: [3] },
+  { layer: L.compose(L.dense(3), L.relu), inShape: [2] },
   {
     layer: L.pipe(
       L.conv2d(3, [3, 2], { stride: 1, padding: 'same', dilation: [1, 2], bias: false, init: 'glorot' }),
@@ -99,7 +99,7 @@ const everyKind: readonly { readonly layer: L.AnyLayer; readonly inShape: readon
       L.globalAvgPool,
       L.reshape([1, -1]),
       L.flatten,
-    ) as L.AnyLayer,
+    ),
     inShape: [2, 6, 6],
   },
 ]
@@ -143,7 +143,7 @@ describe('specs: fromSpec rebuilds every built-in kind (law 12: codecs round-tri
     const codec = IO.layerCodec()
     const decoded = codec.decode(json(net.spec))
     expect(E.isRight(decoded) && decoded.right.spec).toEqual(net.spec)
-    expect(codec.encode(net as L.AnyLayer)).toEqual(net.spec)
+    expect(codec.encode(net)).toEqual(net.spec)
     expect(IO.specCodec().is(net.spec)).toBe(true)
     const bad = IO.specCodec().decode({ kind: 'dense', units: 2.5, init: 'he', bias: true })
     expect(E.isLeft(bad) && bad.left[0]?.message).toBe('spec.units: expected a positive integer, got 2.5')
@@ -210,14 +210,14 @@ describe('custom layers join through a registry value', () => {
       spec: { kind: 'scaled', factor },
       forward: (_p, x) => ({ y: T.scale(factor, x), tape: null }),
       vjp: (_p, _t, dy) => ({ dx: T.scale(factor, dy), dp: L.none }),
-    }) as L.AnyLayer
-  const twice = (body: L.AnyLayer): L.AnyLayer => ({ ...(L.pipe(body, body) as L.AnyLayer), name: 'twice', spec: { kind: 'twice', body: body.spec } })
+    })
+  const twice = (body: L.AnyLayer): L.AnyLayer => ({ ...L.pipe(body, body), name: 'twice', spec: { kind: 'twice', body: body.spec } })
   const registry = IO.extend(IO.builtins, {
-    swish: () => swish as L.AnyLayer,
+    swish: () => swish,
     scaled: IO.entry(IO.closed('a scaled spec { kind, factor }', { kind: t.literal('scaled'), factor: IO.FiniteNumber }), (s) => scaled(s.factor)),
     twice: (s, build) => twice(build(s['body'], 'body')),
   })
-  const net = L.pipe(L.dense(3), swish, scaled(2), twice(L.tanh) as L.AnyLayer)
+  const net = L.pipe(L.dense(3), swish, scaled(2), twice(L.tanh))
 
   test('fromSpec rebuilds a network with custom leaves and a custom combinator', () => {
     const rebuilt = right(IO.fromSpec(json(net.spec), registry))
@@ -245,7 +245,7 @@ describe('custom layers join through a registry value', () => {
       boom: () => {
         throw new RangeError('boom: nope')
       },
-      notALayer: () => ({}) as L.AnyLayer,
+      notALayer: () => ({}) as L.AnyLayer, // a builder breaking its contract on purpose: the cast is the bug under test
     })
     expect(left(IO.fromSpec({ kind: 'boom' }, reg)).message).toBe('spec: the "boom" builder rejected this spec: boom: nope')
     expect(left(IO.fromSpec({ kind: 'notALayer' }, reg)).kind).toBe('bad-spec')

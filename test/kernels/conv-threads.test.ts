@@ -122,7 +122,7 @@ describe('conv2d on two threads is bit-identical to one thread', () => {
       L.flatten,
       L.dense(10),
     )
-    const run = forwardBackward(model as AnyLayer, [1, 28, 28], 64, 31)
+    const run = forwardBackward(model, [1, 28, 28], 64, 31)
     await compareThreads(run)
   })
 })

@@ -26,7 +26,7 @@ const denseScaledDW = (() => {
     ...d,
     vjp: (p: L.DenseParams, tape: L.DenseTape, dy: T.Tensor) => {
       const r = d.vjp(p, tape, dy)
-      const n = dy.shape[0] as number
+      const n = dy.shape[0]!
       return { ...r, dp: { ...r.dp, W: T.scale(1 / n, r.dp.W) } }
     },
   }
@@ -62,7 +62,7 @@ const mutatesInput = L.define({
 const scaleForgetsGamma = L.define({
   name: 'scaleForgetsGamma',
   init: (_key, inShape) => ({ outShape: inShape, params: { gamma: T.ones(inShape) } }),
-  forward: (p, x) => ({ y: T.generate(x.shape, (i) => (x.data[i] as number) * (p.gamma.data[i % p.gamma.data.length] as number)), tape: x }),
+  forward: (p, x) => ({ y: T.generate(x.shape, (i) => x.data[i]! * p.gamma.data[i % p.gamma.data.length]!), tape: x }),
   vjp: (p, x, dy) => ({
     dx: dy, // should be dy ⊙ γ
     dp: { gamma: T.sumAxis(0)(T.mul(dy, x)) },
@@ -99,51 +99,58 @@ const rejects = (layer: L.AnyLayer, inShape: number[], lawPattern: RegExp, extra
 
 describe('the law kit catches planted vjp bugs', () => {
   test('a ReLU vjp with the wrong sign fails the gradient laws', () => {
-    rejects(reluWrongSign as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
-    rejects(reluWrongSign as L.AnyLayer, [4], /vjp = directional derivative/)
+    rejects(reluWrongSign, [4], /vjp = central differences, per coordinate/)
+    rejects(reluWrongSign, [4], /vjp = directional derivative/)
   })
   test('a dense vjp missing the transpose of W fails the gradient and adjoint laws', () => {
-    rejects(denseMissingTranspose as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
-    rejects(denseMissingTranspose as L.AnyLayer, [3], /exact adjoint in x/, { affineInInput: true })
+    rejects(denseMissingTranspose, [3], /per coordinate[\s\S]*Why: dx\[/)
+    rejects(denseMissingTranspose, [3], /exact adjoint in x/, { affineInInput: true })
   })
   test('a dense dW divided by the batch size fails the gradient law on batches > 1', () => {
-    rejects(denseScaledDW as L.AnyLayer, [3], /Why: dparams\.W/, { batch: { min: 2, max: 3 } })
+    rejects(denseScaledDW, [3], /Why: dparams\.W/, { batch: { min: 2, max: 3 } })
   })
   test('a diagonal-only softmax Jacobian fails the gradient laws', () => {
-    rejects(softmaxDiagonalOnly as L.AnyLayer, [4], /vjp = central differences, per coordinate/)
+    rejects(softmaxDiagonalOnly, [4], /vjp = central differences, per coordinate/)
   })
   test("a dp missing a param fails the gradient laws with a reason that points at dp, and law 5 names the missing key", () => {
-    rejects(denseForgetsDb as L.AnyLayer, [3], /vjp = central differences, per coordinate[\s\S]*Why: two trees this law pairs up leaf by leaf have different structures .*Most often the vjp's dp does not have the params' keys/)
-    const [, law2] = layerLaws(denseForgetsDb as L.AnyLayer, { inShape: [3], numRuns: 10 })
+    rejects(denseForgetsDb, [3], /vjp = central differences, per coordinate[\s\S]*Why: two trees this law pairs up leaf by leaf have different structures .*Most often the vjp's dp does not have the params' keys/)
+    const [, law2] = layerLaws(denseForgetsDb, { inShape: [3], numRuns: 10 })
     expect(() => law2!.check()).toThrow(/vjp = directional derivative[\s\S]*Most often the vjp's dp/)
-    const law5 = layerLaws(denseForgetsDb as L.AnyLayer, { inShape: [3], numRuns: 10 }).find((l) => l.name.includes('5.'))!
+    const law5 = layerLaws(denseForgetsDb, { inShape: [3], numRuns: 10 }).find((l) => l.name.includes('5.'))!
     expect(() => law5.check()).toThrow(/dp does not match params/)
   })
   test('a vjp that is not linear in the cotangent fails law 4', () => {
-    rejects(tanhAffineVjp as L.AnyLayer, [3], /vjp linear in the cotangent/)
+    rejects(tanhAffineVjp, [3], /vjp linear in the cotangent/)
   })
   test('a vjp whose dp changes when told { dx: false } fails law 6', () => {
-    rejects(denseSkipChangesDW as L.AnyLayer, [3], /purity and determinism[\s\S]*dp of a vjp with \{ dx: false \} vs without/)
+    rejects(denseSkipChangesDW, [3], /purity and determinism[\s\S]*dp of a vjp with \{ dx: false \} vs without/)
   })
   test('a forward that writes into its input fails the purity law', () => {
-    rejects(mutatesInput as L.AnyLayer, [3], /purity and determinism/)
+    rejects(mutatesInput, [3], /purity and determinism/)
   })
   test('a vjp that is only right at init (γ = 1) fails once the laws move the params off init', () => {
-    rejects(scaleForgetsGamma as L.AnyLayer, [3], /per coordinate[\s\S]*Why: dx\[/)
-    expect(() => checkLayer(scaleForgetsGamma as L.AnyLayer, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow() // why the jitter is on by default
+    rejects(scaleForgetsGamma, [3], /per coordinate[\s\S]*Why: dx\[/)
+    // why the jitter is on by default
+    expect(() => checkLayer(scaleForgetsGamma, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow()
   })
   test('a fused layer that is not the two layers fails the fusion law (law 13); conv2d with relu passes it', () => {
     // the planted bug: a dense whose fuseNext offers relu(dense) with the vjp of the dense alone
     const d = L.dense(3)
-    const reluBlind = { ...d, forward: (p: L.DenseParams, s: L.None, x: T.Tensor, ctx: L.Ctx) => ({ ...d.forward(p, s, x, ctx), y: T.map((v) => Math.max(v, 0))(d.forward(p, s, x, ctx).y) }) }
-    const wrongFusion = { ...d, fuseNext: () => reluBlind as L.AnyLayer }
-    expect(() => checkFusion(wrongFusion as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 30 })).toThrow(/fused with relu = the two layers[\s\S]*fused dx vs the two vjps/)
+    const reluBlind = {
+      ...d,
+      forward: (p: L.DenseParams, s: L.None, x: T.Tensor, ctx: L.Ctx) => {
+        const z = d.forward(p, s, x, ctx)
+        return { ...z, y: T.map((v) => Math.max(v, 0))(z.y) }
+      },
+    }
+    const wrongFusion = { ...d, fuseNext: () => reluBlind }
+    expect(() => checkFusion(wrongFusion, L.relu, { inShape: [4], numRuns: 30 })).toThrow(/fused with relu = the two layers[\s\S]*fused dx vs the two vjps/)
     const noOffer = L.dense(3)
-    expect(() => checkFusion(noOffer as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
-    checkFusion(L.conv2d(3, 3, { padding: 1 }) as L.AnyLayer, L.relu as L.AnyLayer, { inShape: [2, 5, 5], numRuns: 50 })
+    expect(() => checkFusion(noOffer, L.relu, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
+    checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5], numRuns: 50 })
   })
   test('a failure report names the law, the reason, the counterexample and the replay seed', () => {
-    const law = layerLaws(reluWrongSign as L.AnyLayer, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))
+    const law = layerLaws(reluWrongSign, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))
     expect(law).toBeDefined()
     let message = ''
     try {

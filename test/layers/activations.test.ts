@@ -131,7 +131,7 @@ describe(`leakyRelu on special values (${family} kernels)`, () => {
 
 describe('law 13: every kernel family gives the readable definition\'s bits, on random arrays mixing special values', () => {
   const specialsAndNormals = fc.oneof(fc.constantFrom(...specials), fc.double({ min: -3, max: 3, noNaN: true }))
-  /** x and dy of n values: a random pattern of specials and normals, repeated, so arrays past the WebAssembly threshold stay cheap to draw. */
+  /** x and dy of n values: a random pattern of specials and normals, repeated (arrays past the WebAssembly threshold stay cheap). */
   const arrays = fc
     .tuple(fc.array(fc.tuple(specialsAndNormals, specialsAndNormals), { minLength: 1, maxLength: 64 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: MIN_ELEMENTS - 3, max: 2 * MIN_ELEMENTS + 5 })))
     .map(([pattern, n]) => ({

@@ -9,7 +9,7 @@ import { layerLaws } from '../../laws/index.ts'
 import { checkRandomConvNetworks, distinctValues, jittered } from '../../laws/random-conv-network.ts'
 
 describe('conv2d on the naive reference kernels obeys the layer laws', () => {
-  const layer = L.conv2d(2, [3, 2], { stride: [1, 2], padding: 1, dilation: [2, 1] }) as L.AnyLayer
+  const layer = L.conv2d(2, [3, 2], { stride: [1, 2], padding: 1, dilation: [2, 1] })
   for (const law of layerLaws(layer, { inShape: [2, 5, 4], affineInInput: true, linearInParams: true, numRuns: 40 })) {
     test(law.name, () => Kernels.using('reference', law.check))
   }
@@ -27,7 +27,7 @@ describe('a LeNet-like stack with batch-norm and dropout (train mode) passes the
       L.dropout({ dropProb: 0.3 }),
       L.flatten,
       L.dense(3),
-    ) as L.AnyLayer,
+    ),
   )
   const laws = layerLaws(net, { inShape: [1, 6, 6], batch: { min: 2, max: 3 }, batchIndependent: false, input: distinctValues, numRuns: 30 })
   for (const law of laws.filter((l) => !l.name.includes('per coordinate'))) test(law.name, law.check)

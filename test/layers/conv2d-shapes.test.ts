@@ -23,7 +23,7 @@ describe('conv2d infers its output shape at init', () => {
     ['padding [1, 0]', L.conv2d(2, 3, { padding: [1, 0] }), [1, 4, 4], [2, 4, 2]],
     ['1x1 kernel', L.conv2d(6, 1), [3, 5, 5], [6, 5, 5]],
   ] as const)('%s', (_name, layer, input, output) => {
-    expect(outShape(layer as L.AnyLayer, input)).toEqual(output)
+    expect(outShape(layer, input)).toEqual(output)
   })
 
   test('kernels are [filters, channels, kh, kw] and biases [filters]; bias: false drops b', () => {
@@ -76,7 +76,7 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
   })
 
   test('padding can make a large kernel fit', () => {
-    expect(outShape(L.conv2d(1, 5, { padding: 1 }) as L.AnyLayer, [1, 3, 3])).toEqual([1, 1, 1])
+    expect(outShape(L.conv2d(1, 5, { padding: 1 }), [1, 3, 3])).toEqual([1, 1, 1])
   })
 
   test('a vector input (not [C, H, W]) is rejected with both shapes', () => {
@@ -116,8 +116,8 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
 
 describe('reshape', () => {
   test('infers one -1 axis and keeps the batch axis', () => {
-    expect(outShape(L.reshape([1, 28, 28]) as L.AnyLayer, [784])).toEqual([1, 28, 28])
-    expect(outShape(L.reshape([-1, 4]) as L.AnyLayer, [2, 3, 4])).toEqual([6, 4])
+    expect(outShape(L.reshape([1, 28, 28]), [784])).toEqual([1, 28, 28])
+    expect(outShape(L.reshape([-1, 4]), [2, 3, 4])).toEqual([6, 4])
     const y = L.reshape([2, -1]).forward(L.none, L.none, T.fromArray([3, 6], Array.from({ length: 18 }, (_, i) => i)), ctx).y
     expect(y.shape).toEqual([3, 2, 3])
   })

@@ -111,7 +111,7 @@ describe('pooling shapes at init', () => {
     ['max 3 stride 2 padding 1', L.maxPool2d(3, { stride: 2, padding: 1 }), [2, 8, 8], [2, 4, 4]],
     ['avg [2, 3] stride [2, 1]', L.avgPool2d([2, 3], { stride: [2, 1] }), [3, 6, 6], [3, 3, 4]],
   ] as const)('%s', (_name, layer, input, output) => {
-    expect(L.initialize(layer as L.AnyLayer, key, input).outShape).toEqual(output)
+    expect(L.initialize(layer, key, input).outShape).toEqual(output)
   })
 
   test('a window larger than the input is a ShapeError naming the layer path', () => {

@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest'
 import { Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../../src/index.ts'
 
-const sample = (layer: L.AnyLayer, inShape: number[], batch: number, seed: number) => {
+const sample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: L.Layer<P, S, Tape>, inShape: number[], batch: number, seed: number) => {
   const init = layer.init(Key.fromSeed(seed), inShape)
   const x = Key.normal(Key.fromSeed(seed + 1), [batch, ...inShape])
   const f = layer.forward(init.params, init.state, x, { mode: 'train', key: Key.fromSeed(seed + 2) })
@@ -21,11 +21,11 @@ const identical = (a: Tree.Tree, b: Tree.Tree): boolean => {
 }
 
 describe('vjp with { dx: false }', () => {
-  test.each([
-    ['dense', L.dense(5) as L.AnyLayer, [7]],
-    ['dense without bias', L.dense(4, { bias: false }) as L.AnyLayer, [3]],
-    ['conv2d', L.conv2d(4, 3, { padding: 1 }) as L.AnyLayer, [2, 6, 6]],
-    ['conv2d, strided, no bias', L.conv2d(3, 3, { stride: 2, bias: false }) as L.AnyLayer, [1, 7, 7]],
+  test.each<[string, L.AnyLayer, number[]]>([
+    ['dense', L.dense(5), [7]],
+    ['dense without bias', L.dense(4, { bias: false }), [3]],
+    ['conv2d', L.conv2d(4, 3, { padding: 1 }), [2, 6, 6]],
+    ['conv2d, strided, no bias', L.conv2d(3, 3, { stride: 2, bias: false }), [1, 7, 7]],
   ])('%s skips dx (returns noDx) and gives the same dp, bit for bit', (_name, layer, inShape) => {
     const s = sample(layer, inShape, 3, 5)
     const full = layer.vjp(s.params, s.tape, s.dy)
@@ -38,23 +38,23 @@ describe('vjp with { dx: false }', () => {
   })
 
   test('a pipe passes the option to its first layer only: later layers still hand their dx back', () => {
-    const net = L.pipe(L.dense(6), L.relu, L.dense(4), L.relu, L.dense(2)) as L.AnyLayer
+    const net = L.pipe(L.dense(6), L.relu, L.dense(4), L.relu, L.dense(2))
     const s = sample(net, [5], 4, 9)
     const full = net.vjp(s.params, s.tape, s.dy)
     const skipped = net.vjp(s.params, s.tape, s.dy, { dx: false })
     expect(skipped.dx).toBe(L.noDx)
     expect(identical(skipped.dp, full.dp)).toBe(true)
-    const dW0 = Tree.leaves(skipped.dp)[0] as Tensor
+    const dW0 = Tree.leaves(skipped.dp)[0]!
     expect(dW0.data.some((v) => v !== 0)).toBe(true) // the first layer's gradient needed the later layers' dx
   })
 
   test('layers that ignore the option still return their dx (correct, only not faster)', () => {
-    const s = sample(L.relu as L.AnyLayer, [4], 2, 1)
-    expect(L.relu.vjp(s.params as never, s.tape as never, s.dy, { dx: false }).dx.shape).toEqual([2, 4])
+    const s = sample(L.relu, [4], 2, 1)
+    expect(L.relu.vjp(s.params, s.tape, s.dy, { dx: false }).dx.shape).toEqual([2, 4])
   })
 
   test('a training step asks its model for no dx, and its update equals one computed from the full vjp', () => {
-    const inner = L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.flatten, L.dense(4)) as L.AnyLayer
+    const inner: L.AnyLayer = L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.flatten, L.dense(4))
     const seen: (L.VjpOptions | undefined)[] = []
     const model: L.AnyLayer = { ...inner, vjp: (p, tape, dy, options) => (seen.push(options), inner.vjp(p, tape, dy, options)) }
     const optimizer = Optim.sgd({ lr: 0.1 })

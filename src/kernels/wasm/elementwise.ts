@@ -89,7 +89,7 @@ function placePool(threads: 1 | 2, g: Planes, bytesMoved: number, maxBytes: numb
   return { runner, heap, ints, X: X / 8, Y: Y / 8, A: A / 4, inN, outN, parts }
 }
 
-/** 2x2, stride-2 max-pooling forward (see maxPoolForward of ../pool.ts) in WebAssembly; false (nothing written) if it needs more than `maxBytes`. */
+/** 2x2, stride-2 max-pooling forward (maxPoolForward of ../pool.ts) in WebAssembly; false (nothing written) past `maxBytes`. */
 export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Float64Array, argmax: Int32Array, maxBytes = Infinity): boolean {
   const p = placePool(threads, g, 8 * (x.length + 2 * y.length), maxBytes)
   if (p === null) return false
@@ -100,7 +100,7 @@ export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Fl
   return true
 }
 
-/** Max-pooling backward, any window (see maxPoolBackward of ../pool.ts), in WebAssembly; false (nothing written) if it needs more than `maxBytes`. */
+/** Max-pooling backward, any window (maxPoolBackward of ../pool.ts), in WebAssembly; false (nothing written) past `maxBytes`. */
 export function maxPoolBackwardWasm(threads: 1 | 2, g: Planes, dy: Float64Array, argmax: Int32Array, dx: Float64Array, maxBytes = Infinity): boolean {
   const p = placePool(threads, g, 8 * (dx.length + 2 * dy.length), maxBytes)
   if (p === null) return false
