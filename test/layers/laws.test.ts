@@ -26,6 +26,7 @@ const cases: [string, L.AnyLayer, CheckLayerOptions][] = [
   // element-wise activations (random inputs stay 1e-3 away from relu's kink)
   ['relu', L.relu, { inShape: [2, 3] }],
   ['leakyRelu', L.leakyRelu(0.1), { inShape: [4] }],
+  ['elu', L.elu(0.7), { inShape: [4] }],
   ['sigmoid', L.sigmoid, { inShape: [4] }],
   ['tanh', L.tanh, { inShape: [4] }],
   ['softmax', L.softmax, { inShape: [5] }],

@@ -1,0 +1,40 @@
+/**
+ * elu: the exponential linear unit, element-wise. Like relu for x > 0; below 0 it bends smoothly
+ * to −α instead of cutting to 0, so negative inputs still pass a gradient.
+ *
+ *   forward   y  = x               for x > 0
+ *                  α(eˣ − 1)       otherwise
+ *   vjp       dx = dy              for x > 0
+ *                  dy·(y + α)      otherwise       (d/dx α(eˣ − 1) = αeˣ = y + α)
+ *
+ *   spec      { kind: 'elu', alpha }
+ *
+ * With α > 0, y > 0 exactly where x > 0, so the tape keeps only y. (α = 1 makes elu smooth at 0.)
+ */
+import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
+import { define, none, type Layer, type None } from '../layer.ts'
+import { PositiveNumber } from '../io/codecs.ts'
+import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+
+const EluSpec = specOf('elu', { alpha: PositiveNumber })
+
+/**
+ * ELU with scale α > 0 for negative inputs (default 1).
+ * @example pipe(dense(64), elu(), dense(10))
+ */
+export const elu = (alpha = 1): Layer<None, None, { readonly y: Tensor }> => {
+  const spec = checkSpec(EluSpec, { kind: 'elu', alpha })
+  return define({
+    name: 'elu',
+    spec,
+    forward: (_p, x) => {
+      const y = T.map((v) => (v > 0 ? v : alpha * Math.expm1(v)))(x) // expm1(v) = eᵛ − 1, exact near 0
+      return { y, tape: { y } }
+    },
+    vjp: (_p, { y }, dy) => ({ dx: T.zipWith((v, d) => (v > 0 ? d : d * (v + alpha)), y, dy), dp: none }),
+  })
+}
+
+/** elu as data: `{ kind: 'elu', alpha }` rebuilds `elu(alpha)`. */
+export const eluKind = layerKind(EluSpec, (s) => elu(s.alpha))
