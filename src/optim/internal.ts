@@ -2,7 +2,6 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { describe, isTensor, leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
-import type { GradientTransformation } from './transform.ts'
 import { OptimError } from './validate.ts'
 
 /** The number held by a step-count scalar. */
@@ -45,16 +44,3 @@ export const describeEntry = (x: unknown): string =>
     : typeof x === 'object' && !Array.isArray(x) && !isTensor(x)
     ? `{${Object.entries(x).map(([k, v]) => `${k}: ${describe(v)}`).join(', ')}}`
     : describe(x)
-
-/**
- * A fused optimizer from its one-pass step `run` (apply false: the updates; true: the new
- * params) and the init of the chain it stands for, so its state has the chain's structure.
- * `updateAndApply` is not enumerable, so a copy made by spreading (`{ ...opt, update: mine }`)
- * does not carry it, and a step through the copy calls the copy's `update`.
- */
-export const fused = <S extends Tree>(init: (params: Tree) => S, run: (grads: Tree, state: S, params: Tree, apply: boolean) => readonly [Tree, S]): GradientTransformation<S> =>
-  Object.defineProperty(
-    { init, update: (grads: Tree, state: S, params: Tree) => run(grads, state, params, false) },
-    'updateAndApply',
-    { value: <P extends Tree>(grads: Tree, state: S, params: P) => run(grads, state, params, true) as readonly [P, S], enumerable: false },
-  )

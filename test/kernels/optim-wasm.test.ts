@@ -80,11 +80,13 @@ afterAll(async () => {
   await Kernels.useThreads(1)
 })
 
-describe('the fused optimizer steps in WebAssembly equal the TypeScript loops, bit for bit', () => {
+describe("the fused optimizer steps in WebAssembly equal the TypeScript loops and the 'reference' chains, bit for bit", () => {
   for (const [name, make] of configs) {
     test(`${name}: updates, states and params of three steps, sizes ${sizes.join(', ')}, with one thread selected and with two`, async () => {
       for (const [k, n] of sizes.entries()) {
         const js = Kernels.using('js', () => run(make, n, k))
+        const reference = Kernels.using('reference', () => run(make, n, k))
+        expect(Compare.treesIdentical(`${name}, n ${n}, js vs reference`, js, reference)).toEqual({ holds: true })
         for (const count of [1, 2] as const) {
           expect(await Kernels.useThreads(count)).toBe(true)
           const wasm = Kernels.using('wasm', () => run(make, n, k))

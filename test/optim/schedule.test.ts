@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest'
 import fc from 'fast-check'
 import { Optim, Schedule } from '../../src/index.ts'
 import { runProperty } from '../../laws/run.ts'
-import { checkSchedule, scheduleHolds, scheduleLaws, type ScheduleSpec } from '../../laws/optim-laws.ts'
+import { checkSchedule, scheduleHolds, scheduleLaws, type ScheduleSpec } from '../../laws/schedule-laws.ts'
 
 // ---------------------------------------------------------------------------------------------
 // The laws on fixed instances (every integer step 0..N, and random real steps up to 4N)

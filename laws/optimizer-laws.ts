@@ -1,25 +1,23 @@
 /**
- * The optimizer and schedule laws (DESIGN.md law 11) as pure predicates returning a Verdict,
- * plus runners that feed them fast-check samples. Run them on your own transforms:
+ * The optimizer laws (law 11) as pure predicates returning a Verdict, plus runners that feed
+ * them fast-check samples. Run them on your own transforms:
  *
  *   test('my optimizer obeys the laws', () =>
  *     checkTransform(() => myOptimizer({ lr: 0.1 }), { name: 'myOptimizer', descent: { steps: 100 } }))
- *   test('my schedule obeys the laws', () => checkSchedule(mySchedule, { start: 0.1, decays: true, floor: 0 }))
  *
  * Transform laws: the state keeps init's structure; updates keep the params' structure; zero
  * gradients from the initial state change nothing (optional: false for weight decay); purity
  * (inputs unchanged bit for bit, same inputs give bit-identical outputs); descent on a random
- * convex quadratic; for a transform with a fused `updateAndApply`, that it equals update then
- * applyUpdates, bit for bit. SGD laws: momentum 0 is plain scaleByLearningRate bit for bit; one step is
- * p - lr·g exactly. Schedule laws: the start value, the boundaries, never increasing where it
- * decays, never below the floor, finite everywhere.
+ * convex quadratic. For a transform with a fused `updateAndApply`, law 13 (fast equals
+ * readable): it equals update then applyUpdates, bit for bit, and every kernel family gives the
+ * numbers of the 'reference' family, in which the aliases run their readable chains. SGD laws:
+ * momentum 0 is plain scaleByLearningRate bit for bit; one step is p - lr·g exactly.
  */
 import fc from 'fast-check'
-import { Optim, T, Tree, type Tensor } from '../src/index.ts'
-import type { Schedule } from '../src/optim/schedule.ts'
+import { Kernels, Optim, T, Tree, type Tensor } from '../src/index.ts'
 import { pushFromZero } from './arbitraries.ts'
 import { snapshot, treesIdentical } from './compare.ts'
-import { runProperty, type Law, type RunOptions } from './run.ts'
+import { runLaws, runProperty, type Law, type RunOptions } from './run.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
 type GT<S extends Tree.Tree = Tree.Tree> = Optim.GradientTransformation<S>
@@ -233,6 +231,62 @@ export const updateAndApplyIsUpdateThenApply = <S extends Tree.Tree>(t: GT<S>, s
   return holds
 }
 
+/** One step of a run: the updates, state and params of update + applyUpdates, and the params and state of updateAndApply. */
+interface RunStep {
+  readonly updates: Tree.Tree
+  readonly state: Tree.Tree
+  readonly params: Tree.Tree
+  readonly fusedParams: Tree.Tree
+  readonly fusedState: Tree.Tree
+}
+
+/** Runs the transform over the sample's gradients, params moving, step k under the kernel family `familyAt(k)`. */
+const runUnder = <S extends Tree.Tree>(t: GT<S>, s: TransformSample, familyAt: (k: number) => Kernels.Choice): RunStep[] => {
+  const out: RunStep[] = []
+  let params = s.params
+  let state = t.init(s.params)
+  let fusedParams = s.params
+  let fusedState = state
+  s.grads.forEach((g, k) =>
+    Kernels.using(familyAt(k), () => {
+      const [u, next] = t.update(g, state, params)
+      params = Optim.applyUpdates(params, u)
+      state = next
+      if (t.updateAndApply !== undefined) [fusedParams, fusedState] = t.updateAndApply(g, fusedState, fusedParams)
+      out.push({ updates: u, state, params, fusedParams, fusedState })
+    }),
+  )
+  return out
+}
+
+/**
+ * Law 13 (fast equals readable): under the kernel family `family`, the transform gives, at
+ * every step, the updates, the state, and (through updateAndApply, if it has one) the params
+ * and state it gives under 'reference', bit for bit. A run that takes its steps under `family`
+ * and 'reference' in turn gives them too: the two paths share one state.
+ */
+export const fastEqualsReadable = <S extends Tree.Tree>(t: GT<S>, family: Kernels.Choice, s: TransformSample): Verdict => {
+  const readable = runUnder(t, s, () => 'reference')
+  const runs: [string, RunStep[]][] = [
+    [`'${family}'`, runUnder(t, s, () => family)],
+    [`'${family}' and 'reference' in turn`, runUnder(t, s, (k) => (k % 2 === 0 ? family : 'reference'))],
+  ]
+  for (const [name, run] of runs) {
+    for (let k = 0; k < run.length; k++) {
+      const [a, b] = [run[k]!, readable[k]!]
+      const v = all(
+        () => treesIdentical(`${name} vs 'reference', updates of step ${k + 1}`, a.updates, b.updates),
+        () => treesIdentical(`${name} vs 'reference', state after step ${k + 1}`, a.state, b.state),
+        () => treesIdentical(`${name} vs 'reference', params after step ${k + 1} (update + applyUpdates)`, a.params, b.params),
+        () => treesIdentical(`${name} vs 'reference', params after step ${k + 1} (updateAndApply)`, a.fusedParams, b.fusedParams),
+        () => treesIdentical(`${name} vs 'reference', state after step ${k + 1} (updateAndApply)`, a.fusedState, b.fusedState),
+      )
+      if (!v.holds) return v
+    }
+  }
+  return holds
+}
+
 /** What the descent law expects on the quadratics. */
 export interface DescentSettings {
   /** Number of updates to run (choose it from the optimizer's known rate; see the tests). */
@@ -273,7 +327,7 @@ export const sameUpdates = <S1 extends Tree.Tree, S2 extends Tree.Tree>(a: GT<S1
   return holds
 }
 
-/** Law: two transforms give bit-identical updates at every step and bit-identical states after the last (a fused transform against the chain it stands for). */
+/** Law: two transforms give bit-identical updates at every step and bit-identical states after the last. */
 export const sameUpdatesAndStates = <S1 extends Tree.Tree, S2 extends Tree.Tree>(a: GT<S1>, b: GT<S2>, s: TransformSample): Verdict => {
   const u = sameUpdates(a, b, s)
   if (!u.holds) return u
@@ -328,7 +382,11 @@ export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, o
   ]
   if (options.zeroGradientsChangeNothing ?? true) laws.push(law('11. zero gradients change nothing', zeroGradientsChangeNothing))
   laws.push(law('6. purity and determinism', purity))
-  if (makeTransform().updateAndApply !== undefined) laws.push(law('11. updateAndApply = update, then applyUpdates, bit for bit', updateAndApplyIsUpdateThenApply))
+  if (makeTransform().updateAndApply !== undefined) {
+    laws.push(law('13. updateAndApply = update, then applyUpdates, bit for bit', updateAndApplyIsUpdateThenApply))
+    const families = (t: GT<S>, s: TransformSample): Verdict => all(() => fastEqualsReadable(t, 'js', s), () => fastEqualsReadable(t, 'wasm', s))
+    laws.push(law("13. fast equals readable: the 'js' and 'wasm' kernels give the 'reference' numbers, bit for bit", families))
+  }
   const descent = options.descent
   if (descent !== undefined) {
     const title = `11. descent on a convex quadratic (${descent.monotone === true ? 'monotone, ' : ''}${descent.steps} steps to ${descent.fraction ?? 0.1} of f(p0))`
@@ -343,24 +401,12 @@ export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, o
   return laws
 }
 
-const runAll = (laws: readonly Law[]): void => {
-  const failures: string[] = []
-  for (const law of laws) {
-    try {
-      law.check()
-    } catch (e) {
-      failures.push(e instanceof Error ? e.message : String(e))
-    }
-  }
-  if (failures.length > 0) throw new Error(`${failures.length} law(s) failed:\n\n${failures.join('\n\n')}`)
-}
-
 /**
  * Runs every applicable transform law; throws one Error listing each law that failed.
  * @example test('sgd obeys the laws', () => checkTransform(() => Optim.sgd({ lr: 0.5 }), { name: 'sgd', descent: { steps: 5, monotone: true } }))
  */
 export const checkTransform = <S extends Tree.Tree>(makeTransform: () => GT<S>, options: CheckTransformOptions = {}): void =>
-  runAll(transformLaws(makeTransform, options))
+  runLaws(transformLaws(makeTransform, options))
 
 /** The SGD factory the SGD laws take: Optim.sgd, or your own. */
 export type MakeSgd<S extends Tree.Tree = Tree.Tree> = (options: { readonly lr: number; readonly momentum?: number }) => GT<S>
@@ -385,127 +431,4 @@ export const sgdLaws = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOp
 }
 
 /** Runs the SGD laws; throws one Error listing each law that failed. @example test('sgd laws', () => checkSgd(Optim.sgd)) */
-export const checkSgd = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOptions & { readonly name?: string } = {}): void => runAll(sgdLaws(makeSgd, options))
-
-// ---------------------------------------------------------------------------------------------
-// Schedule laws
-
-/** What a schedule promises; checkSchedule holds it to that. */
-export interface ScheduleSpec {
-  /** schedule(0). */
-  readonly start: number
-  /** Never increases (true), or never increases from step `from` on (after a warm-up, say). */
-  readonly decays?: boolean | { readonly from: number }
-  /** Never below this value. */
-  readonly floor?: number
-  /** Values it must take at given steps (the ends of warm-ups, the drops of a step decay). */
-  readonly boundaries?: readonly { readonly step: number; readonly value: number }[]
-  /** Integer steps 0..steps are all checked (default max(1000, twice the last boundary)). */
-  readonly steps?: number
-  /** Relative tolerance for values and for "never increases" (default 1e-12: rounding only). */
-  readonly tolerance?: number
-}
-
-const horizon = (spec: ScheduleSpec): number => spec.steps ?? Math.max(1000, 2 * Math.max(0, ...(spec.boundaries ?? []).map((b) => b.step)))
-
-const near = (a: number, b: number, rtol: number): boolean => Math.abs(a - b) <= rtol * Math.max(Math.abs(a), Math.abs(b))
-
-/** Law: schedule(0) = start. */
-export const startsAt = (schedule: Schedule, spec: ScheduleSpec): Verdict => {
-  const v = schedule(0)
-  return near(v, spec.start, spec.tolerance ?? 1e-12) ? holds : fails(`schedule(0) is ${v}, expected ${spec.start}`)
-}
-
-/** Law: schedule(step) = value at every listed boundary. */
-export const hitsBoundaries = (schedule: Schedule, spec: ScheduleSpec): Verdict => {
-  for (const { step, value } of spec.boundaries ?? []) {
-    const v = schedule(step)
-    if (!near(v, value, spec.tolerance ?? 1e-12)) return fails(`schedule(${step}) is ${v}, expected ${value}`)
-  }
-  return holds
-}
-
-/** Law: finite at every step of 0..N. */
-export const finiteThroughout = (schedule: Schedule, spec: ScheduleSpec): Verdict => {
-  const n = horizon(spec)
-  for (let k = 0; k <= n; k++) {
-    const v = schedule(k)
-    if (!Number.isFinite(v)) return fails(`schedule(${k}) is ${v}, expected a finite number`)
-  }
-  return holds
-}
-
-/** Law: never below the floor (up to rounding) at every step of 0..N. */
-export const neverBelowFloor = (schedule: Schedule, spec: ScheduleSpec): Verdict => {
-  const floor = spec.floor
-  if (floor === undefined) return holds
-  const n = horizon(spec)
-  const tol = (spec.tolerance ?? 1e-12) * Math.abs(floor)
-  for (let k = 0; k <= n; k++) {
-    const v = schedule(k)
-    if (!(v >= floor - tol)) return fails(`schedule(${k}) is ${v}, below the floor ${floor}`)
-  }
-  return holds
-}
-
-const decaysFrom = (spec: ScheduleSpec): number | undefined => (spec.decays === true ? 0 : spec.decays === false || spec.decays === undefined ? undefined : spec.decays.from)
-
-/** Law: where it decays, schedule(k + 1) <= schedule(k) (up to rounding) for every step of 0..N. */
-export const neverIncreases = (schedule: Schedule, spec: ScheduleSpec): Verdict => {
-  const from = decaysFrom(spec)
-  if (from === undefined) return holds
-  const n = horizon(spec)
-  const rtol = spec.tolerance ?? 1e-12
-  let prev = schedule(from)
-  for (let k = from + 1; k <= n; k++) {
-    const v = schedule(k)
-    if (v > prev + rtol * Math.abs(prev)) return fails(`schedule rises from ${prev} at step ${k - 1} to ${v} at step ${k}; it should never increase from step ${from} on`)
-    prev = v
-  }
-  return holds
-}
-
-/** Every schedule law over the integer steps 0..N: start, boundaries, finite, floor, never increasing. */
-export const scheduleHolds = (schedule: Schedule, spec: ScheduleSpec): Verdict =>
-  all(
-    () => startsAt(schedule, spec),
-    () => hitsBoundaries(schedule, spec),
-    () => finiteThroughout(schedule, spec),
-    () => neverBelowFloor(schedule, spec),
-    () => neverIncreases(schedule, spec),
-  )
-
-/** Law at two arbitrary real steps x <= y (up to 4N): both finite and above the floor, and s(y) <= s(x) where it decays. */
-export const betweenSteps = (schedule: Schedule, spec: ScheduleSpec, x: number, y: number): Verdict => {
-  const [vx, vy] = [schedule(x), schedule(y)]
-  const rtol = spec.tolerance ?? 1e-12
-  if (!Number.isFinite(vx) || !Number.isFinite(vy)) return fails(`schedule(${x}) = ${vx}, schedule(${y}) = ${vy}; expected finite values`)
-  if (spec.floor !== undefined && !(Math.min(vx, vy) >= spec.floor - rtol * Math.abs(spec.floor))) return fails(`schedule(${vx < vy ? x : y}) = ${Math.min(vx, vy)} is below the floor ${spec.floor}`)
-  const from = decaysFrom(spec)
-  if (from !== undefined && from <= x && vy > vx + rtol * Math.abs(vx)) return fails(`schedule rises from ${vx} at step ${x} to ${vy} at step ${y}; it should never increase from step ${from} on`)
-  return holds
-}
-
-/** The schedule laws as runnable checks: the exhaustive one over 0..N, and a property over random real steps. */
-export const scheduleLaws = (schedule: Schedule, spec: ScheduleSpec & RunOptions & { readonly name?: string }): Law[] => {
-  const name = spec.name ?? 'schedule'
-  const n = horizon(spec)
-  const pair = fc.tuple(fc.double({ min: 0, max: 4 * n, noNaN: true }), fc.double({ min: 0, max: 4 * n, noNaN: true })).map(([a, b]): readonly [number, number] => (a <= b ? [a, b] : [b, a]))
-  const between = '11. finite, above the floor, never increasing where it decays (random real steps)'
-  return [
-    {
-      name: `${name}: 11. start, boundaries, finite, floor, never increasing (steps 0..${n})`,
-      check: () => {
-        const v = scheduleHolds(schedule, spec)
-        if (!v.holds) throw new Error(`Law "11. schedule laws over steps 0..${n}" failed for schedule "${name}".\n  Why: ${v.reason}`)
-      },
-    },
-    { name: `${name}: ${between}`, check: () => runProperty(between, `schedule "${name}"`, [pair], ([x, y]) => betweenSteps(schedule, spec, x, y), spec) },
-  ]
-}
-
-/**
- * Runs the schedule laws; throws one Error listing each law that failed.
- * @example checkSchedule(Schedule.cosineDecay({ init: 0.1, steps: 100 }), { start: 0.1, decays: true, floor: 0, boundaries: [{ step: 100, value: 0 }] })
- */
-export const checkSchedule = (schedule: Schedule, spec: ScheduleSpec & RunOptions & { readonly name?: string }): void => runAll(scheduleLaws(schedule, spec))
+export const checkSgd = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOptions & { readonly name?: string } = {}): void => runLaws(sgdLaws(makeSgd, options))
