@@ -46,7 +46,9 @@ const KEYS = ['W', 'b', 'gamma', 'beta']
 
 const record = (child: fc.Arbitrary<Tree.Tree>): fc.Arbitrary<Tree.Tree> =>
   fc.subarray(KEYS, { minLength: 1, maxLength: 3 }).chain((keys) =>
-    fc.array(child, { minLength: keys.length, maxLength: keys.length }).map((vs) => Object.fromEntries(keys.map((k, i) => [k, vs[i] as Tree.Tree]))),
+    fc
+      .array(child, { minLength: keys.length, maxLength: keys.length })
+      .map((vs) => Object.fromEntries(keys.map((k, i) => [k, vs[i]!]))),
   )
 
 const list = (child: fc.Arbitrary<Tree.Tree>): fc.Arbitrary<Tree.Tree> => fc.array(child, { minLength: 1, maxLength: 3 })
@@ -70,7 +72,7 @@ export const filledLike = (skeleton: Tree.Tree, min: number, max: number, awayFr
     return Tree.map(skeleton, (leaf) => {
       const at = offset
       offset += leaf.data.length
-      return T.generate(leaf.shape, (i) => push(values[at + i] as number))
+      return T.generate(leaf.shape, (i) => push(values[at + i]!))
     })
   })
 }
@@ -84,7 +86,9 @@ export const transformSample = (steps = 3): fc.Arbitrary<TransformSample> =>
 /** Random convex quadratics over random params trees (see Quadratic). */
 export const quadratic = (): fc.Arbitrary<Quadratic> =>
   treeSkeleton().chain((s) =>
-    fc.tuple(filledLike(s, 0.5, 2), filledLike(s, -1, 1), filledLike(s, -1.5, 1.5, 0.5)).map(([a, c, d]) => ({ a, c, p0: Tree.map2(c, d, T.add) })),
+    fc
+      .tuple(filledLike(s, 0.5, 2), filledLike(s, -1, 1), filledLike(s, -1.5, 1.5, 0.5))
+      .map(([a, c, d]) => ({ a, c, p0: Tree.map2(c, d, T.add) })),
   )
 
 /** Combines three same-structure trees leaf by leaf (records pair up by key). */
@@ -94,13 +98,13 @@ const map3 = (x: Tree.Tree, y: Tree.Tree, z: Tree.Tree, f: (u: Tensor, v: Tensor
   let i = 0
   return Tree.map(x, (u) => {
     const k = i++
-    return f(u, ly[k] as Tensor, lz[k] as Tensor)
+    return f(u, ly[k]!, lz[k]!)
   })
 }
 
 /** f(p) = ½ Σ aᵢ (pᵢ - cᵢ)². */
 export const quadraticValue = (q: Quadratic, p: Tree.Tree): number =>
-  Tree.leaves(map3(q.a, q.c, p, (a, c, x) => T.generate(a.shape, (i) => 0.5 * (a.data[i] as number) * ((x.data[i] as number) - (c.data[i] as number)) ** 2))).reduce(
+  Tree.leaves(map3(q.a, q.c, p, (a, c, x) => T.generate(a.shape, (i) => 0.5 * a.data[i]! * (x.data[i]! - c.data[i]!) ** 2))).reduce(
     (s, t) => s + T.sum(t),
     0,
   )
@@ -128,7 +132,7 @@ const steps = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): { readonly in
 export const stateStructureStable = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): Verdict => {
   const { init, out } = steps(t, s)
   for (let k = 0; k < out.length; k++) {
-    const d = Tree.structureDiff(init, (out[k] as readonly [Tree.Tree, S])[1])
+    const d = Tree.structureDiff(init, out[k]![1])
     if (d !== undefined) return fails(`the state after update ${k + 1} differs from init's ${d} (init vs after)`)
   }
   return holds
@@ -138,7 +142,7 @@ export const stateStructureStable = <S extends Tree.Tree>(t: GT<S>, s: Transform
 export const updatesHaveParamsStructure = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): Verdict => {
   const { out } = steps(t, s)
   for (let k = 0; k < out.length; k++) {
-    const d = Tree.structureDiff(s.params, (out[k] as readonly [Tree.Tree, S])[0])
+    const d = Tree.structureDiff(s.params, out[k]![0])
     if (d !== undefined) return fails(`the updates of step ${k + 1} differ from the params' structure ${d} (params vs updates)`)
   }
   return holds
@@ -149,7 +153,7 @@ export const zeroGradientsChangeNothing = <S extends Tree.Tree>(t: GT<S>, s: Tra
   const zero = Tree.zerosLike(s.params)
   const { out } = steps(t, { params: s.params, grads: s.grads.map(() => zero) })
   for (let k = 0; k < out.length; k++) {
-    for (const { path, leaf } of Tree.leavesWithPaths((out[k] as readonly [Tree.Tree, S])[0])) {
+    for (const { path, leaf } of Tree.leavesWithPaths(out[k]![0])) {
       const i = leaf.data.findIndex((v) => v !== 0)
       if (i >= 0) return fails(`zero gradients gave a non-zero update ${leaf.data[i]} at ${path || 'root'}[${i}] on step ${k + 1}`)
     }
@@ -176,7 +180,11 @@ export const purity = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): Verdi
   const [u2, s2] = t.update(g, state, s.params)
   return all(
     () => treesIdentical('params after init and update (should be untouched)', s.params, params),
-    () => s.grads.reduce<Verdict>((v, gk, k) => (v.holds ? treesIdentical(`gradients of step ${k + 1} after update (should be untouched)`, gk, grads[k] as Tree.Tree) : v), holds),
+    () =>
+      s.grads.reduce<Verdict>(
+        (v, gk, k) => (v.holds ? treesIdentical(`gradients of step ${k + 1} after update (should be untouched)`, gk, grads[k]!) : v),
+        holds,
+      ),
     () => treesIdentical('state after update (should be untouched)', state, before),
     () => treesIdentical('updates of the same update run twice', u1, u2),
     () => treesIdentical('state of the same update run twice', s1, s2),
@@ -186,9 +194,9 @@ export const purity = <S extends Tree.Tree>(t: GT<S>, s: TransformSample): Verdi
 /** The same tree with every record's keys in reverse order (a tree matches by key, in any order). */
 const reversedKeys = (t: Tree.Tree): Tree.Tree => {
   if (Tree.isTensor(t)) return t
-  if (Array.isArray(t)) return (t as readonly Tree.Tree[]).map(reversedKeys)
-  const r = t as Readonly<Record<string, Tree.Tree>>
-  return Object.fromEntries(Object.keys(r).reverse().map((k) => [k, reversedKeys(r[k] as Tree.Tree)]))
+  if (Array.isArray(t)) return t.map(reversedKeys)
+  const r = t as Readonly<Record<string, Tree.Tree>> // Array.isArray does not narrow a readonly array out of the union
+  return Object.fromEntries(Object.keys(r).reverse().map((k) => [k, reversedKeys(r[k]!)]))
 }
 
 /** The leaves' paths in order: two trees with one layout list the same paths in the same order. */
@@ -211,13 +219,16 @@ export const updateAndApplyIsUpdateThenApply = <S extends Tree.Tree>(t: GT<S>, s
   let pTwo = s.params
   let sTwo = t.init(s.params)
   for (let k = 0; k < s.grads.length; k++) {
-    const g = reversedKeys(s.grads[k] as Tree.Tree)
+    const g = reversedKeys(s.grads[k]!)
     const before = snapshot([g, pFused, sFused])
     const [p1, s1] = t.updateAndApply(g, sFused, pFused)
     const [u, s2] = t.update(g, sTwo, pTwo)
     const p2 = Optim.applyUpdates(pTwo, u)
     const v = all(
-      () => treesIdentical(`gradients, params and state after updateAndApply of step ${k + 1} (should be untouched)`, [g, pFused, sFused], before),
+      () => {
+        const what = `gradients, params and state after updateAndApply of step ${k + 1} (should be untouched)`
+        return treesIdentical(what, [g, pFused, sFused], before)
+      },
       () => treesIdentical(`params after step ${k + 1}: updateAndApply vs update + applyUpdates`, p1, p2),
       () => sameLayout(`params after step ${k + 1}: updateAndApply vs update + applyUpdates`, p1, p2),
       () => treesIdentical(`state after step ${k + 1}: updateAndApply vs update`, s1, s2),
@@ -310,10 +321,13 @@ export const descends = <S extends Tree.Tree>(t: GT<S>, q: Quadratic, settings: 
     state = next
     const fk = quadraticValue(q, p)
     if (!Number.isFinite(fk)) return fails(`f became ${fk} at step ${k} (f(p0) = ${f0})`)
-    if (settings.monotone === true && fk > f + 1e-12 * f0) return fails(`f rose from ${f} to ${fk} at step ${k} (monotone descent expected)`)
+    if (settings.monotone === true && fk > f + 1e-12 * f0) {
+      return fails(`f rose from ${f} to ${fk} at step ${k} (monotone descent expected)`)
+    }
     f = fk
   }
-  return f <= fraction * f0 ? holds : fails(`after ${settings.steps} steps f = ${f}, which is ${(f / f0).toPrecision(3)} of f(p0) = ${f0}; expected at most ${fraction}`)
+  if (f <= fraction * f0) return holds
+  return fails(`after ${settings.steps} steps f = ${f}, which is ${(f / f0).toPrecision(3)} of f(p0) = ${f0}; expected at most ${fraction}`)
 }
 
 /** Law: two transforms give bit-identical updates at every step (and so bit-identical params). */
@@ -321,7 +335,7 @@ export const sameUpdates = <S1 extends Tree.Tree, S2 extends Tree.Tree>(a: GT<S1
   const ra = steps(a, s).out
   const rb = steps(b, s).out
   for (let k = 0; k < ra.length; k++) {
-    const v = treesIdentical(`updates of step ${k + 1}`, (ra[k] as readonly [Tree.Tree, S1])[0], (rb[k] as readonly [Tree.Tree, S2])[0])
+    const v = treesIdentical(`updates of step ${k + 1}`, ra[k]![0], rb[k]![0])
     if (!v.holds) return v
   }
   return holds
@@ -333,7 +347,7 @@ export const sameUpdatesAndStates = <S1 extends Tree.Tree, S2 extends Tree.Tree>
   if (!u.holds) return u
   const ra = steps(a, s).out
   const rb = steps(b, s).out
-  const last = (r: readonly (readonly [Tree.Tree, Tree.Tree])[]): Tree.Tree => (r[r.length - 1] as readonly [Tree.Tree, Tree.Tree] | undefined)?.[1] ?? []
+  const last = (r: readonly (readonly [Tree.Tree, Tree.Tree])[]): Tree.Tree => r[r.length - 1]?.[1] ?? []
   return treesIdentical('states after all steps', last(ra), last(rb))
 }
 
@@ -363,7 +377,8 @@ export interface CheckTransformOptions extends RunOptions {
 /**
  * The transform laws that apply, each a runnable check. `makeTransform` is called once per law,
  * and the same instance serves every sample (so hidden state between calls is caught).
- * @example for (const law of transformLaws(() => Optim.adam({ lr: 0.05 }), { name: 'adam', descent: { steps: 200 } })) test(law.name, law.check)
+ * @example
+ * for (const law of transformLaws(() => Optim.adam({ lr: 0.05 }), { name: 'adam', descent: { steps: 200 } })) test(law.name, law.check)
  */
 export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, options: CheckTransformOptions = {}): Law[] => {
   const name = options.name ?? 'transform'
@@ -384,12 +399,17 @@ export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, o
   laws.push(law('6. purity and determinism', purity))
   if (makeTransform().updateAndApply !== undefined) {
     laws.push(law('13. updateAndApply = update, then applyUpdates, bit for bit', updateAndApplyIsUpdateThenApply))
-    const families = (t: GT<S>, s: TransformSample): Verdict => all(() => fastEqualsReadable(t, 'js', s), () => fastEqualsReadable(t, 'wasm', s))
+    const families = (t: GT<S>, s: TransformSample): Verdict =>
+      all(
+        () => fastEqualsReadable(t, 'js', s),
+        () => fastEqualsReadable(t, 'wasm', s),
+      )
     laws.push(law("13. fast equals readable: the 'js' and 'wasm' kernels give the 'reference' numbers, bit for bit", families))
   }
   const descent = options.descent
   if (descent !== undefined) {
-    const title = `11. descent on a convex quadratic (${descent.monotone === true ? 'monotone, ' : ''}${descent.steps} steps to ${descent.fraction ?? 0.1} of f(p0))`
+    const monotone = descent.monotone === true ? 'monotone, ' : ''
+    const title = `11. descent on a convex quadratic (${monotone}${descent.steps} steps to ${descent.fraction ?? 0.1} of f(p0))`
     laws.push({
       name: `${name}: ${title}`,
       check: () => {
@@ -403,7 +423,8 @@ export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, o
 
 /**
  * Runs every applicable transform law; throws one Error listing each law that failed.
- * @example test('sgd obeys the laws', () => checkTransform(() => Optim.sgd({ lr: 0.5 }), { name: 'sgd', descent: { steps: 5, monotone: true } }))
+ * @example
+ * test('sgd obeys the laws', () => checkTransform(() => Optim.sgd({ lr: 0.5 }), { name: 'sgd', descent: { steps: 5, monotone: true } }))
  */
 export const checkTransform = <S extends Tree.Tree>(makeTransform: () => GT<S>, options: CheckTransformOptions = {}): void =>
   runLaws(transformLaws(makeTransform, options))
@@ -424,11 +445,22 @@ export const sgdLaws = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOp
   return [
     {
       name: `${name}: ${zeroMomentum}`,
-      check: () => runProperty(zeroMomentum, subject, [lr, transformSample(3)], (r, s) => sameUpdates(makeSgd({ lr: r, momentum: 0 }), Optim.scaleByLearningRate(r), s), options),
+      check: () =>
+        runProperty(
+          zeroMomentum,
+          subject,
+          [lr, transformSample(3)],
+          (r, s) => sameUpdates(makeSgd({ lr: r, momentum: 0 }), Optim.scaleByLearningRate(r), s),
+          options,
+        ),
     },
-    { name: `${name}: ${oneStep}`, check: () => runProperty(oneStep, subject, [lr, transformSample(1)], (r, s) => sgdStepExact(makeSgd({ lr: r }), r, s), options) },
+    {
+      name: `${name}: ${oneStep}`,
+      check: () => runProperty(oneStep, subject, [lr, transformSample(1)], (r, s) => sgdStepExact(makeSgd({ lr: r }), r, s), options),
+    },
   ]
 }
 
 /** Runs the SGD laws; throws one Error listing each law that failed. @example test('sgd laws', () => checkSgd(Optim.sgd)) */
-export const checkSgd = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOptions & { readonly name?: string } = {}): void => runLaws(sgdLaws(makeSgd, options))
+export const checkSgd = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOptions & { readonly name?: string } = {}): void =>
+  runLaws(sgdLaws(makeSgd, options))

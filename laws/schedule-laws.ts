@@ -68,7 +68,8 @@ export const neverBelowFloor = (schedule: Schedule, spec: ScheduleSpec): Verdict
   return holds
 }
 
-const decaysFrom = (spec: ScheduleSpec): number | undefined => (spec.decays === true ? 0 : spec.decays === false || spec.decays === undefined ? undefined : spec.decays.from)
+const decaysFrom = (spec: ScheduleSpec): number | undefined =>
+  spec.decays === true ? 0 : spec.decays === false || spec.decays === undefined ? undefined : spec.decays.from
 
 /** Law: where it decays, schedule(k + 1) <= schedule(k) (up to rounding) for every step of 0..N. */
 export const neverIncreases = (schedule: Schedule, spec: ScheduleSpec): Verdict => {
@@ -79,7 +80,9 @@ export const neverIncreases = (schedule: Schedule, spec: ScheduleSpec): Verdict 
   let prev = schedule(from)
   for (let k = from + 1; k <= n; k++) {
     const v = schedule(k)
-    if (v > prev + rtol * Math.abs(prev)) return fails(`schedule rises from ${prev} at step ${k - 1} to ${v} at step ${k}; it should never increase from step ${from} on`)
+    if (v > prev + rtol * Math.abs(prev)) {
+      return fails(`schedule rises from ${prev} at step ${k - 1} to ${v} at step ${k}; it should never increase from step ${from} on`)
+    }
     prev = v
   }
   return holds
@@ -100,9 +103,13 @@ export const betweenSteps = (schedule: Schedule, spec: ScheduleSpec, x: number, 
   const [vx, vy] = [schedule(x), schedule(y)]
   const rtol = spec.tolerance ?? 1e-12
   if (!Number.isFinite(vx) || !Number.isFinite(vy)) return fails(`schedule(${x}) = ${vx}, schedule(${y}) = ${vy}; expected finite values`)
-  if (spec.floor !== undefined && !(Math.min(vx, vy) >= spec.floor - rtol * Math.abs(spec.floor))) return fails(`schedule(${vx < vy ? x : y}) = ${Math.min(vx, vy)} is below the floor ${spec.floor}`)
+  if (spec.floor !== undefined && !(Math.min(vx, vy) >= spec.floor - rtol * Math.abs(spec.floor))) {
+    return fails(`schedule(${vx < vy ? x : y}) = ${Math.min(vx, vy)} is below the floor ${spec.floor}`)
+  }
   const from = decaysFrom(spec)
-  if (from !== undefined && from <= x && vy > vx + rtol * Math.abs(vx)) return fails(`schedule rises from ${vx} at step ${x} to ${vy} at step ${y}; it should never increase from step ${from} on`)
+  if (from !== undefined && from <= x && vy > vx + rtol * Math.abs(vx)) {
+    return fails(`schedule rises from ${vx} at step ${x} to ${vy} at step ${y}; it should never increase from step ${from} on`)
+  }
   return holds
 }
 
@@ -110,7 +117,8 @@ export const betweenSteps = (schedule: Schedule, spec: ScheduleSpec, x: number, 
 export const scheduleLaws = (schedule: Schedule, spec: ScheduleSpec & RunOptions & { readonly name?: string }): Law[] => {
   const name = spec.name ?? 'schedule'
   const n = horizon(spec)
-  const pair = fc.tuple(fc.double({ min: 0, max: 4 * n, noNaN: true }), fc.double({ min: 0, max: 4 * n, noNaN: true })).map(([a, b]): readonly [number, number] => (a <= b ? [a, b] : [b, a]))
+  const step = fc.double({ min: 0, max: 4 * n, noNaN: true })
+  const pair = fc.tuple(step, step).map(([a, b]): readonly [number, number] => (a <= b ? [a, b] : [b, a]))
   const between = '11. finite, above the floor, never increasing where it decays (random real steps)'
   return [
     {
@@ -120,12 +128,18 @@ export const scheduleLaws = (schedule: Schedule, spec: ScheduleSpec & RunOptions
         if (!v.holds) throw new Error(`Law "11. schedule laws over steps 0..${n}" failed for schedule "${name}".\n  Why: ${v.reason}`)
       },
     },
-    { name: `${name}: ${between}`, check: () => runProperty(between, `schedule "${name}"`, [pair], ([x, y]) => betweenSteps(schedule, spec, x, y), spec) },
+    {
+      name: `${name}: ${between}`,
+      check: () => runProperty(between, `schedule "${name}"`, [pair], ([x, y]) => betweenSteps(schedule, spec, x, y), spec),
+    },
   ]
 }
 
 /**
  * Runs the schedule laws; throws one Error listing each law that failed.
- * @example checkSchedule(Schedule.cosineDecay({ init: 0.1, steps: 100 }), { start: 0.1, decays: true, floor: 0, boundaries: [{ step: 100, value: 0 }] })
+ * @example
+ * const spec = { start: 0.1, decays: true, floor: 0, boundaries: [{ step: 100, value: 0 }] }
+ * checkSchedule(Schedule.cosineDecay({ init: 0.1, steps: 100 }), spec)
  */
-export const checkSchedule = (schedule: Schedule, spec: ScheduleSpec & RunOptions & { readonly name?: string }): void => runLaws(scheduleLaws(schedule, spec))
+export const checkSchedule = (schedule: Schedule, spec: ScheduleSpec & RunOptions & { readonly name?: string }): void =>
+  runLaws(scheduleLaws(schedule, spec))

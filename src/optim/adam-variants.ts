@@ -34,7 +34,8 @@ export const amsgradMoments = (where: string, { b1, b2, eps }: AdamBetas): Gradi
       const nuMax = zipTrees(at, (v, w) => T.zipWith(Math.max, w, v), nu, { what: 'nuMax', tree: state.nuMax })
       const c1 = 1 - b1 ** t
       const c2 = 1 - b2 ** t
-      const updates = zipTrees(at, (m, w) => T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w), mu, { what: 'nuMax', tree: nuMax })
+      const direction = (m: Tensor, w: Tensor): Tensor => T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w)
+      const updates = zipTrees(at, direction, mu, { what: 'nuMax', tree: nuMax })
       return [updates, { count: increment(state.count), mu, nu, nuMax }]
     },
   }
@@ -73,7 +74,8 @@ export const adamaxMoments = (where: string, { b1, b2, eps }: AdamBetas): Gradie
       checkGrads(at, grads, params)
       const t = stepOf(at, state) + 1
       const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }) // Adam's μ
-      const nuInf = zipTrees(at, (g, v) => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v), grads, { what: 'nuInf', tree: state.nuInf })
+      const decayedMax = (g: Tensor, v: Tensor): Tensor => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v)
+      const nuInf = zipTrees(at, decayedMax, grads, { what: 'nuInf', tree: state.nuInf })
       const c1 = 1 - b1 ** t
       const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / vi, m, v), mu, { what: 'nuInf', tree: nuInf })
       return [updates, { count: increment(state.count), mu, nuInf }]

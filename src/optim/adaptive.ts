@@ -34,7 +34,13 @@ export const adamBetas = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: A
 })
 
 /** Adam's running moments, leaf by leaf: μ = β₁μ + (1-β₁)g, ν = β₂ν + (1-β₂)g² (internal: Adam's variants share them). */
-export const adamMomentsOf = (at: string, b1: number, b2: number, grads: Tree, state: { readonly mu: Tree; readonly nu: Tree }): { mu: Tree; nu: Tree } => ({
+export const adamMomentsOf = (
+  at: string,
+  b1: number,
+  b2: number,
+  grads: Tree,
+  state: { readonly mu: Tree; readonly nu: Tree },
+): { mu: Tree; nu: Tree } => ({
   mu: zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }),
   nu: zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu }),
 })
@@ -61,9 +67,9 @@ export const adamMoments = (where: string, { b1, b2, eps }: AdamBetas, nesterov 
         at,
         (m, v, g) =>
           T.generate(m.shape, (i) => {
-            const mi = m.data[i] as number
-            const mHat = nesterov ? b1 * (mi / c1Next) + (1 - b1) * ((g.data[i] as number) / c1) : mi / c1
-            return mHat / (Math.sqrt((v.data[i] as number) / c2) + eps)
+            const mi = m.data[i]!
+            const mHat = nesterov ? b1 * (mi / c1Next) + (1 - b1) * (g.data[i]! / c1) : mi / c1
+            return mHat / (Math.sqrt(v.data[i]! / c2) + eps)
           }),
         mu,
         { what: 'nu', tree: nu },
@@ -166,4 +172,7 @@ export const adagradScaling = (where: string, { eps, initialAccumulator }: Adagr
  * @example chain(scaleByAdagrad(), scaleByLearningRate(0.1)) // adagrad({ lr: 0.1 })
  */
 export const scaleByAdagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> =>
-  adagradScaling('scaleByAdagrad', adagradSettings('scaleByAdagrad', checkOptions('scaleByAdagrad', options, ['eps', 'initialAccumulator'])))
+  adagradScaling(
+    'scaleByAdagrad',
+    adagradSettings('scaleByAdagrad', checkOptions('scaleByAdagrad', options, ['eps', 'initialAccumulator'])),
+  )

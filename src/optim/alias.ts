@@ -17,7 +17,16 @@ import { fusedAdam } from '../kernels/optim/adam.ts'
 import { fusedRms } from '../kernels/optim/rms.ts'
 import { fusedSgd } from '../kernels/optim/sgd.ts'
 import type { Tree } from '../tree.ts'
-import { adagradScaling, adagradSettings, adamBetas, adamMoments, rmsScaling, rmsSettings, type AdagradState, type AdamState } from './adaptive.ts'
+import {
+  adagradScaling,
+  adagradSettings,
+  adamBetas,
+  adamMoments,
+  rmsScaling,
+  rmsSettings,
+  type AdagradState,
+  type AdamState,
+} from './adaptive.ts'
 import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type AmsgradState } from './adam-variants.ts'
 import { withFastPath } from './fast-path.ts'
 import { checkSelect, masked, type Select } from './masked.ts'
@@ -29,7 +38,8 @@ import { checkOptions, flag, nonNegative, OptimError, unitInterval } from './val
 import { decoupledDecay, l2Penalty } from './weight-decay.ts'
 
 /** The transform on the leaves `mask` picks (Optim.masked), or on all of them without a mask. */
-const maskedIf = <S extends Tree>(t: GradientTransformation<S>, mask: Select | undefined): GradientTransformation<S> => (mask === undefined ? t : masked(t, mask))
+const maskedIf = <S extends Tree>(t: GradientTransformation<S>, mask: Select | undefined): GradientTransformation<S> =>
+  mask === undefined ? t : masked(t, mask)
 
 /** Checks an alias's mask option, if given, under the alias's name. */
 const checkMask = (where: string, mask: unknown): void => {
@@ -58,7 +68,8 @@ export interface SgdOptions {
  * const [u, s] = opt.update(grads, opt.init(params), params) // u = -0.1 · grads on the first step
  */
 export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
-  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = checkOptions('sgd', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'])
+  const known = ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'] as const
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = checkOptions('sgd', options, known)
   checkMask('sgd', mask)
   unitInterval('sgd', 'momentum', momentum)
   flag('sgd', 'nesterov', nesterov)
@@ -87,6 +98,9 @@ export interface AdamAliasOptions {
 /** The options of Adam's family without weight decay. */
 const ADAM_OPTIONS = ['lr', 'b1', 'b2', 'eps'] as const
 
+/** The fused pass's settings for a member of Adam's family without weight decay. */
+const NO_DECAY = { weightDecay: undefined, mask: undefined }
+
 /**
  * Adam (Kingma & Ba 2015): chain(scaleByAdam({ b1, b2, eps }), scaleByLearningRate(lr)).
  * @example adam({ lr: 1e-3 }) // the defaults b1 0.9, b2 0.999, eps 1e-8
@@ -96,7 +110,7 @@ export const adam = (options: AdamAliasOptions): GradientTransformation<readonly
   const { b1, b2, eps } = adamBetas('adam', betas)
   const rate = rateAt('adam', lr)
   const readable = chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', rate))
-  return withFastPath('adam', readable, fusedAdam({ where: 'adam', variant: 'adam', rate, b1, b2, eps, weightDecay: undefined, mask: undefined }))
+  return withFastPath('adam', readable, fusedAdam({ where: 'adam', variant: 'adam', rate, b1, b2, eps, ...NO_DECAY }))
 }
 
 /** Options of adamw. */
@@ -118,7 +132,11 @@ export const adamw = (options: AdamwOptions): GradientTransformation<readonly [A
   const { b1, b2, eps } = adamBetas('adamw', betas)
   nonNegative('adamw', 'weightDecay', weightDecay)
   const rate = rateAt('adamw', lr)
-  const readable = chain(adamMoments('adamw', { b1, b2, eps }), maskedIf(decoupledDecay('adamw', weightDecay), mask), learningRate('adamw', rate))
+  const readable = chain(
+    adamMoments('adamw', { b1, b2, eps }),
+    maskedIf(decoupledDecay('adamw', weightDecay), mask), // addDecayedWeights(λ)
+    learningRate('adamw', rate),
+  )
   return withFastPath('adamw', readable, fusedAdam({ where: 'adamw', variant: 'adam', rate, b1, b2, eps, weightDecay, mask }))
 }
 
@@ -131,7 +149,7 @@ export const nadam = (options: AdamAliasOptions): GradientTransformation<readonl
   const { b1, b2, eps } = adamBetas('nadam', betas)
   const rate = rateAt('nadam', lr)
   const readable = chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', rate))
-  return withFastPath('nadam', readable, fusedAdam({ where: 'nadam', variant: 'nadam', rate, b1, b2, eps, weightDecay: undefined, mask: undefined }))
+  return withFastPath('nadam', readable, fusedAdam({ where: 'nadam', variant: 'nadam', rate, b1, b2, eps, ...NO_DECAY }))
 }
 
 /**
@@ -143,7 +161,7 @@ export const amsgrad = (options: AdamAliasOptions): GradientTransformation<reado
   const { b1, b2, eps } = adamBetas('amsgrad', betas)
   const rate = rateAt('amsgrad', lr)
   const readable = chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', rate))
-  return withFastPath('amsgrad', readable, fusedAdam({ where: 'amsgrad', variant: 'amsgrad', rate, b1, b2, eps, weightDecay: undefined, mask: undefined }))
+  return withFastPath('amsgrad', readable, fusedAdam({ where: 'amsgrad', variant: 'amsgrad', rate, b1, b2, eps, ...NO_DECAY }))
 }
 
 /**
@@ -155,7 +173,7 @@ export const adamax = (options: AdamAliasOptions): GradientTransformation<readon
   const { b1, b2, eps } = adamBetas('adamax', betas)
   const rate = rateAt('adamax', lr)
   const readable = chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', rate))
-  return withFastPath('adamax', readable, fusedAdam({ where: 'adamax', variant: 'adamax', rate, b1, b2, eps, weightDecay: undefined, mask: undefined }))
+  return withFastPath('adamax', readable, fusedAdam({ where: 'adamax', variant: 'adamax', rate, b1, b2, eps, ...NO_DECAY }))
 }
 
 /** Options of rmsprop. */

@@ -33,7 +33,11 @@ export interface FastPath<S extends Tree> {
  * const [u1, s1] = Kernels.using('reference', () => opt.update(g, s0, p)) // the chain, one transform after another
  * const [u2, s2] = opt.update(g, s0, p) // the fused pass: u2 and s2 hold the numbers of u1 and s1, bit for bit
  */
-export const withFastPath = <S extends Tree>(where: string, readable: GradientTransformation<S>, fast: FastPath<S>): GradientTransformation<S> => {
+export const withFastPath = <S extends Tree>(
+  where: string,
+  readable: GradientTransformation<S>,
+  fast: FastPath<S>,
+): GradientTransformation<S> => {
   const update = (grads: Tree, state: S, params: Tree): readonly [Tree, S] => {
     checkGrads(`${where}.update`, grads, params)
     return resolveKernels() === 'reference' ? readable.update(grads, state, params) : fast.update(grads, state, params)
@@ -44,5 +48,6 @@ export const withFastPath = <S extends Tree>(where: string, readable: GradientTr
     const [updates, next] = readable.update(grads, state, params)
     return [applyUpdates(params, updates), next]
   }
-  return Object.defineProperty({ init: (params: Tree) => readable.init(params), update }, 'updateAndApply', { value: updateAndApply, enumerable: false })
+  const init = (params: Tree): S => readable.init(params)
+  return Object.defineProperty({ init, update }, 'updateAndApply', { value: updateAndApply, enumerable: false })
 }

@@ -1,5 +1,6 @@
 /** Momentum: a decaying running sum of the gradients (heavy ball), optionally with Nesterov's look-ahead. */
 import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
 import { zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
@@ -22,8 +23,9 @@ export const momentum = (where: string, decay: number, nesterov: boolean): Gradi
   update: (grads, state, params) => {
     checkGrads(`${where}.update`, grads, params)
     // t = g + β·t_prev; the update is t (heavy ball) or g + β·t (Nesterov)
-    const trace = zipTrees(`${where}.update`, (g, t) => T.addScaled(g, decay, t), grads, { what: 'the trace', tree: state.trace })
-    const updates = nesterov ? zipTrees(`${where}.update`, (g, t) => T.addScaled(g, decay, t), grads, { what: 'the trace', tree: trace }) : trace
+    const plusDecayed = (g: Tensor, t: Tensor): Tensor => T.addScaled(g, decay, t)
+    const trace = zipTrees(`${where}.update`, plusDecayed, grads, { what: 'the trace', tree: state.trace })
+    const updates = nesterov ? zipTrees(`${where}.update`, plusDecayed, grads, { what: 'the trace', tree: trace }) : trace
     return [updates, { trace }]
   },
 })

@@ -72,7 +72,8 @@ export const chain = <const Ts extends readonly GradientTransformation[]>(...ts:
         : Array.isArray(t)
           ? ' (an array: pass the transforms as separate arguments, chain(a, b), not chain([a, b]))'
           : ''
-    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}${hint}`)
+    const got = t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t
+    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${got}${hint}`)
   })
   return chainOf(ts)
 }
@@ -83,12 +84,13 @@ const chainOf = <const Ts extends readonly GradientTransformation[]>(ts: Ts): Gr
     checkGrads('chain.update', grads, params)
     const states = state as readonly Tree[]
     if (!Array.isArray(states) || states.length !== ts.length) {
-      throw new OptimError(`chain.update: expected a state tuple of ${ts.length} (one per transform), got ${Array.isArray(states) ? `a tuple of ${states.length}` : typeof states}`)
+      const got = Array.isArray(states) ? `a tuple of ${states.length}` : typeof states
+      throw new OptimError(`chain.update: expected a state tuple of ${ts.length} (one per transform), got ${got}`)
     }
     let updates = grads
     const next: Tree[] = []
     ts.forEach((t, i) => {
-      const [u, s] = t.update(updates, states[i] as Tree, params)
+      const [u, s] = t.update(updates, states[i]!, params)
       updates = u
       next.push(s)
     })
@@ -113,7 +115,12 @@ export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P => {
  * pass), else `update` then `applyUpdates`. trainStep steps through this.
  * @example const [params1, state1] = updateAndApply(sgd({ lr: 0.1 }), grads, state0, params0)
  */
-export const updateAndApply = <P extends Tree, S extends Tree>(optimizer: GradientTransformation<S>, grads: Tree, state: S, params: P): readonly [P, S] => {
+export const updateAndApply = <P extends Tree, S extends Tree>(
+  optimizer: GradientTransformation<S>,
+  grads: Tree,
+  state: S,
+  params: P,
+): readonly [P, S] => {
   if (optimizer.updateAndApply !== undefined) return optimizer.updateAndApply(grads, state, params)
   const [updates, next] = optimizer.update(grads, state, params)
   return [applyUpdates(params, updates), next]

@@ -27,7 +27,8 @@ export const decoupledDecay = (where: string, wd: number): GradientTransformatio
 
 /**
  * The gradient of the L2 penalty ½λ‖p‖²: u = g + λ·p. Put it first in a chain.
- * @example chain(addL2(1e-4), traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })
+ * @example
+ * chain(addL2(1e-4), traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })
  */
 export const addL2 = (l2: number): GradientTransformation<EmptyState> => l2Penalty('addL2', nonNegative('addL2', 'l2', l2))
 

@@ -56,7 +56,7 @@ interface LeafStep {
   readonly moments: readonly Tensor[]
 }
 
-/** What one step needs besides the leaf: c1 = 1-β₁ᵗ, c2 = 1-β₂ᵗ, c1Next = 1-β₁ᵗ⁺¹ (t the step, 1 for the first), and λ (undefined: no decay). */
+/** What one step needs besides the leaf: c1 = 1-β₁ᵗ, c2 = 1-β₂ᵗ, c1Next = 1-β₁ᵗ⁺¹ (t the step, 1 for the first), λ (undefined: none). */
 interface StepConstants {
   readonly rate: number
   readonly c1: number
@@ -92,9 +92,8 @@ const step = (g: Tensor, p: Tensor, prev: readonly Tensor[], s: FusedAdamSetting
   const decay = lambda !== undefined
   const l = lambda ?? 0
   const done = (): LeafStep => ({ out: T.fromData(g.shape, out), moments: next.map((x) => T.fromData(g.shape, x)) })
-  if (inWasm(n) && adamStepWasm(gd, pd, mp, vp, prev[2]?.data, out, mu, nu, next[2], { rate, b1, b2, eps, c1, c2, c1Next, lambda, apply, variant })) {
-    return done()
-  }
+  const settings = { rate, b1, b2, eps, c1, c2, c1Next, lambda, apply, variant }
+  if (inWasm(n) && adamStepWasm(gd, pd, mp, vp, prev[2]?.data, out, mu, nu, next[2], settings)) return done()
   if (variant === 'adamax') {
     for (let i = 0; i < n; i++) {
       const gi = gd[i]!

@@ -15,7 +15,7 @@ import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
 import { leavesLike, map, map2, type Tree } from '../../tree.ts'
 import { rmsStepWasm } from '../wasm/optim.ts'
-import { countAt, inWasm, likeGrads, recordAt, stateTuple } from './pass.ts'
+import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE } from './pass.ts'
 
 /** rmsprop's or adagrad's settings, checked by the alias. */
 export interface FusedRmsSettings {
@@ -38,7 +38,15 @@ interface LeafStep {
  * One step for one leaf: ν = ρν' + (1-ρ)g² (Adagrad: Σ = Σ' + g²), d = g / (√ν + ε), with
  * momentum t = d + βt' and d = t, u = -lr·d, and with `apply` the new param p + u.
  */
-const step = (g: Tensor, p: Tensor, accPrev: Tensor, tPrev: Tensor | undefined, s: FusedRmsSettings, rate: number, apply: boolean): LeafStep => {
+const step = (
+  g: Tensor,
+  p: Tensor,
+  accPrev: Tensor,
+  tPrev: Tensor | undefined,
+  s: FusedRmsSettings,
+  rate: number,
+  apply: boolean,
+): LeafStep => {
   const gd = g.data
   const pd = p.data
   const vp = accPrev.data
@@ -46,8 +54,13 @@ const step = (g: Tensor, p: Tensor, accPrev: Tensor, tPrev: Tensor | undefined, 
   const out = T.buffer(n)
   const acc = T.buffer(n)
   const t = tPrev === undefined ? undefined : T.buffer(n)
-  const leaf = (): LeafStep => ({ out: T.fromData(g.shape, out), acc: T.fromData(g.shape, acc), t: t === undefined ? undefined : T.fromData(g.shape, t) })
-  if (inWasm(n) && rmsStepWasm(gd, pd, vp, tPrev?.data, out, acc, t, { rate, decay: s.decay, eps: s.eps, beta: s.momentum, apply })) return leaf()
+  const leaf = (): LeafStep => ({
+    out: T.fromData(g.shape, out),
+    acc: T.fromData(g.shape, acc),
+    t: t === undefined ? undefined : T.fromData(g.shape, t),
+  })
+  const settings = { rate, decay: s.decay, eps: s.eps, beta: s.momentum, apply }
+  if (inWasm(n) && rmsStepWasm(gd, pd, vp, tPrev?.data, out, acc, t, settings)) return leaf()
   const adagrad = s.decay === undefined
   const rho = s.decay ?? 0
   const a = 1 - rho
@@ -81,7 +94,7 @@ export const fusedRms = <S extends Tree>(s: FusedRmsSettings): FastPath<S> => {
     const at = `${name}.${apply ? 'updateAndApply' : 'update'}`
     const parts = stateTuple(at, name, state, expected)
     const accTree = recordAt(at, parts, 0, [key], `{${key}: a tree like the params}`)[key]!
-    const trace = hasTrace ? recordAt(at, parts, 1, ['trace'], 'the momentum buffer {trace: a tree like the params}')['trace']! : undefined
+    const trace = hasTrace ? recordAt(at, parts, 1, ['trace'], TRACE)['trace']! : undefined
     const count = countAt(at, parts, expected - 1)
     likeGrads(at, key, grads, accTree)
     if (trace !== undefined) likeGrads(at, 'the trace', grads, trace)

@@ -16,7 +16,7 @@ import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
 import { leavesLike, map, map2, type Tree } from '../../tree.ts'
 import { sgdStepWasm } from '../wasm/optim.ts'
-import { countAt, inWasm, likeGrads, recordAt, stateTuple } from './pass.ts'
+import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE } from './pass.ts'
 
 /** sgd's settings, checked by sgd. */
 export interface FusedSgdSettings {
@@ -35,7 +35,15 @@ export interface FusedSgdSettings {
  * with Nesterov), exactly as the chain's transforms compute it one after another. `out` is u,
  * or with `apply` the new params p + u (the sum applyUpdates would compute, so the same bits).
  */
-const step = (g: Tensor, p: Tensor, tPrev: Tensor | undefined, lambda: number, s: FusedSgdSettings, rate: number, apply: boolean): { out: Tensor; t: Tensor | undefined } => {
+const step = (
+  g: Tensor,
+  p: Tensor,
+  tPrev: Tensor | undefined,
+  lambda: number,
+  s: FusedSgdSettings,
+  rate: number,
+  apply: boolean,
+): { out: Tensor; t: Tensor | undefined } => {
   const gd = g.data
   const pd = p.data
   const n = gd.length
@@ -76,7 +84,7 @@ export const fusedSgd = <S extends Tree>(s: FusedSgdSettings): FastPath<S> => {
   const run = (grads: Tree, state: S, params: Tree, apply: boolean): readonly [Tree, S] => {
     const at = apply ? 'sgd.updateAndApply' : 'sgd.update'
     const parts = stateTuple(at, 'sgd', state, expected)
-    const trace = hasTrace ? recordAt(at, parts, traceAt, ['trace'], 'the momentum buffer {trace: a tree like the params}')['trace']! : undefined
+    const trace = hasTrace ? recordAt(at, parts, traceAt, ['trace'], TRACE)['trace']! : undefined
     const count = countAt(at, parts, expected - 1)
     if (trace !== undefined) likeGrads(at, 'the momentum buffer', grads, trace)
     const rate = s.rate(countOf(count))
