@@ -27,9 +27,10 @@ export interface GradientTransformation<S extends Tree = Tree> {
   /**
    * Optional, a fusion: [params + updates, next state] in one pass, without building the
    * updates. It must give exactly what `update` followed by `applyUpdates` gives, bit for bit
-   * (law 11 checks it); it only saves an array per leaf and a pass over memory. Every alias
+   * (law 13 checks it); it only saves an array per leaf and a pass over memory. Every alias
    * (sgd, adam, adamw, nadam, amsgrad, adamax, rmsprop, adagrad) has one (not enumerable: a
-   * copy made by spreading does not carry it). Call it through `updateAndApply`, which falls back to the two steps.
+   * copy made by spreading does not carry it). Call it through `updateAndApply`, which falls
+   * back to the two steps.
    */
   updateAndApply?<P extends Tree>(grads: Tree, state: S, params: P): readonly [P, S]
 }
