@@ -30,7 +30,7 @@ import {
 import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type AmsgradState } from './adam-variants.ts'
 import { withFastPath } from './fast-path.ts'
 import { checkSelect, masked, type Select } from './masked.ts'
-import { momentum as traceOf } from './momentum.ts'
+import { traceOf } from './momentum.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
 import { chain, type EmptyState, type GradientTransformation } from './transform.ts'

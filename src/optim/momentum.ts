@@ -18,7 +18,7 @@ export interface TraceOptions {
 }
 
 /** traceMomentum from a checked β, its errors naming `where` (internal: the aliases build theirs with it). */
-export const momentum = (where: string, decay: number, nesterov: boolean): GradientTransformation<TraceState> => ({
+export const traceOf = (where: string, decay: number, nesterov: boolean): GradientTransformation<TraceState> => ({
   init: (params) => ({ trace: zerosLike(params) }),
   update: (grads, state, params) => {
     checkGrads(`${where}.update`, grads, params)
@@ -39,5 +39,5 @@ export const momentum = (where: string, decay: number, nesterov: boolean): Gradi
  */
 export const traceMomentum = (options: TraceOptions): GradientTransformation<TraceState> => {
   const { decay, nesterov = false } = checkOptions('traceMomentum', options, ['decay', 'nesterov'])
-  return momentum('traceMomentum', unitInterval('traceMomentum', 'decay', decay), flag('traceMomentum', 'nesterov', nesterov))
+  return traceOf('traceMomentum', unitInterval('traceMomentum', 'decay', decay), flag('traceMomentum', 'nesterov', nesterov))
 }
