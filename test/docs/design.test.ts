@@ -10,21 +10,26 @@ import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** The rows of the table under "## Parts and imports": each part and the parts it may import. */
-const table = (): Map<string, Set<string>> => {
+/** One row of the table: the paths that make up the part (files, or folders ending in /) and the paths it may import. */
+interface Part {
+  readonly paths: readonly string[]
+  readonly allowed: readonly string[]
+}
+
+/** The backquoted paths of a table cell. */
+const pathsIn = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)
+
+/** The rows of the table under "## Parts and imports". */
+const table = (): Part[] => {
   const text = readFileSync(join(root, 'docs/design.md'), 'utf8')
   const start = text.indexOf('## Parts and imports')
   if (start < 0) throw new Error('docs/design.md has no "## Parts and imports" section')
   const section = text.slice(start, text.indexOf('\n## ', start + 1))
-  const rows = new Map<string, Set<string>>()
-  for (const line of section.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim())
-    const part = /^`([^`]+)`$/.exec(cells[1] ?? '')
-    if (part === null) continue
-    const allowed = cells[3] === 'nothing' ? [] : [...(cells[3] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!)
-    rows.set(part[1]!, new Set(allowed))
-  }
-  return rows
+  return section
+    .split('\n')
+    .map((line) => line.split('|').map((c) => c.trim()))
+    .filter((cells) => cells.length === 5 && cells[1]!.startsWith('`'))
+    .map((cells) => ({ paths: pathsIn(cells[1]!), allowed: cells[3] === 'nothing' ? [] : pathsIn(cells[3]!) }))
 }
 
 /** The .ts files under a directory, relative to the repository. */
@@ -35,33 +40,43 @@ const files = (dir: string): string[] =>
     return name.endsWith('.ts') ? [path] : []
   })
 
-/** The part a file belongs to: the longest part path that is the file or a folder holding it. */
-const partOf = (parts: readonly string[], file: string): string | undefined =>
-  parts.filter((p) => file === p || (p.endsWith('/') && file.startsWith(p))).sort((a, b) => b.length - a.length)[0]
+/** The part a file belongs to: the one with the longest path that is the file or a folder holding it. */
+const partOf = (parts: readonly Part[], file: string): Part | undefined => {
+  let best: { part: Part; length: number } | undefined
+  for (const part of parts) {
+    for (const p of part.paths) {
+      const holds = file === p || (p.endsWith('/') && file.startsWith(p))
+      if (holds && (best === undefined || p.length > best.length)) best = { part, length: p.length }
+    }
+  }
+  return best?.part
+}
 
 /** The module specifiers a file imports or re-exports: `import … from '…'`, `export … from '…'` (clauses may span lines), `import '…'`. */
 const specifiers = (file: string): string[] =>
   [...readFileSync(join(root, file), 'utf8').matchAll(/^(?:import|export)\s+[\w$*{},\s]+?\s+from\s+'([^']+)'|^import\s+'([^']+)'/gm)].map((m) => (m[1] ?? m[2])!)
 
 describe('docs/design.md: the parts and their imports', () => {
-  const rows = table()
-  const parts = [...rows.keys()]
+  const parts = table()
   const code = [...files('src'), ...files('laws')]
+  const named = (part: Part | undefined): string => (part === undefined ? 'no part' : part.paths.join(', '))
 
-  test('the table lists the parts of the code, and every part it allows is itself a part', () => {
+  test('every file of src/ and laws/ is in a part, and every part a row allows is a row of the table', () => {
     expect(parts.length).toBeGreaterThanOrEqual(10)
     expect(code.filter((f) => partOf(parts, f) === undefined)).toEqual([])
-    for (const allowed of rows.values()) for (const p of allowed) expect(parts).toContain(p)
+    const listed = new Set(parts.flatMap((p) => p.paths))
+    expect(parts.flatMap((p) => p.allowed.filter((a) => !listed.has(a)))).toEqual([])
   })
 
   test("every import between parts is one the importing part's row allows", () => {
     const outside: string[] = []
     for (const file of code) {
       const from = partOf(parts, file)!
+      const allowed = new Set(from.allowed.map((a) => partOf(parts, a)))
       for (const s of specifiers(file).filter((s) => s.startsWith('.'))) {
         const target = relative(root, resolve(root, dirname(file), s))
         const to = partOf(parts, target)
-        if (to !== from && (to === undefined || !rows.get(from)!.has(to))) outside.push(`${file} imports ${target} (${to ?? 'no part'})`)
+        if (to !== from && (to === undefined || !allowed.has(to))) outside.push(`${file} imports ${target} (part ${named(to)})`)
       }
     }
     expect(outside).toEqual([])
