@@ -7,8 +7,8 @@
  *   ```ts quote=PATH blocks compared with PATH; other blocks are illustrations.
  *
  * The blocks are written to a git-ignored directory inside the repository, so `chainrule`,
- * `chainrule/laws` and `chainrule/node` resolve through package.json "exports" as they do for a
- * user, then type-checked by one tsc run with the repository's tsconfig, and run with tsx.
+ * `chainrule/laws` and `chainrule/node` resolve as they do for the examples, then type-checked by
+ * one tsc run with the repository's tsconfig (its strict settings), and run with tsx.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { spawnSync } from 'node:child_process'
@@ -43,7 +43,7 @@ const outputs = new Map<Block, string>()
 
 /** Runs one written block with tsx, from the repository root, and returns what it printed; throws with its stderr if it fails. */
 const runBlock = (b: Block): string => {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(dir, fileName(b))], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, fileName(b))], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
