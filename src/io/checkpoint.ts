@@ -24,7 +24,7 @@
  * base64 and lengths, and that every number is finite. Float64 values are stored exactly, so
  * save → load → predict is bit-identical, and a training checkpoint resumes bit for bit.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import * as Key from '../key.ts'
 import type { AnyLayer, Json, Layer, Spec } from '../layer.ts'

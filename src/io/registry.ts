@@ -15,7 +15,7 @@
  * builder that ignores or changes a hyper-parameter is caught, and a Right always holds a
  * network whose spec is exactly the input.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { AnyLayer, Spec } from '../layer.ts'
 import { branches } from '../layers/branches.ts'

@@ -7,7 +7,7 @@
  *
  * `diagnose` uses it to find where a training step first went non-finite.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import type { Key } from '../key.ts'
 import type { AnyLayer, Backward, Ctx, Forward, Init, ShapeError, VjpOptions } from '../layer.ts'
 import type { Loss } from '../loss.ts'
