@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Data, Key, L, Loss, Optim, Plot, Train } from '../src/index.ts'
-import { writePlot } from '../src/node/index.ts'
+import { Data, Key, L, Loss, Optim, Plot, Train } from 'chainrule'
+import { writePlot } from 'chainrule/node'
 
 const outArg = process.argv.indexOf('--out')
 const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/06-optimizers/', import.meta.url))
