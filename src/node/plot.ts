@@ -16,7 +16,7 @@ import { history as historySpec, type HistoryOptions } from '../plot/history.ts'
 import type { VegaLiteSpec } from '../plot/spec.ts'
 import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
-import { importPeer, need } from './peer.ts'
+import { importPeer, need, needAll } from './peer.ts'
 
 // The optional peers, loaded once: a helper that needs a missing one throws a MissingPeerError.
 const [vegaPeer, vegaLitePeer, resvgPeer] = await Promise.all([
@@ -24,9 +24,8 @@ const [vegaPeer, vegaLitePeer, resvgPeer] = await Promise.all([
   importPeer('vega-lite', () => import('vega-lite')),
   importPeer('@resvg/resvg-js', () => import('@resvg/resvg-js')),
 ])
-const vegaFor = (where: string) => need(vegaPeer, where, 'vega vega-lite')
-const vegaLiteFor = (where: string) => need(vegaLitePeer, where, 'vega-lite')
-const resvgFor = (where: string) => need(resvgPeer, where, '@resvg/resvg-js')
+const drawing = [vegaPeer, vegaLitePeer]
+const drawingPng = [vegaPeer, vegaLitePeer, resvgPeer]
 
 /** Options of rendering. */
 export interface RenderOptions {
@@ -86,13 +85,14 @@ const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
 export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec => compileSpec(spec, options.onWarning ?? defaultWarn, 'toVega')
 
 const compileSpec = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): VegaSpec => {
-  const { compile } = vegaLiteFor(where)
+  const { compile } = need(where, vegaLitePeer)
   return compile(structuredClone(spec), { logger: loggerFor(onWarning) }).spec
 }
 
 /** A fresh headless View of a spec. vega numbers gradient and clip ids from global counters; resetting them first makes the same spec give the same SVG, byte for byte. */
 const headlessView = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): View => {
-  const vega = vegaFor(where)
+  needAll(where, drawing)
+  const vega = need(where, vegaPeer)
   const vegaSpec = compileSpec(spec, onWarning, where)
   vega.resetSVGDefIds()
   return new vega.View(vega.parse(vegaSpec), { renderer: 'none', logger: loggerFor(onWarning), logLevel: WARN })
@@ -124,8 +124,8 @@ interface SvgStringRenderer {
 export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string => svgOf(spec, options.onWarning ?? defaultWarn, 'toSvg')
 
 const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): string => {
-  const vega = vegaFor(where)
   const view = headlessView(spec, onWarning, where)
+  const vega = need(where, vegaPeer)
   view.run() // synchronous for inline data: no loads, no pre-run callbacks
   const v = view as unknown as ViewInternals
   const pad = view.padding() as { top: number; bottom: number; left: number; right: number }
@@ -156,7 +156,7 @@ export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}
 export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => pngOf(svg, options, 'svgToPng')
 
 const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
-  const { Resvg } = resvgFor(where)
+  const { Resvg } = need(where, resvgPeer)
   const scale = options.scale ?? 2
   if (!(scale > 0 && scale <= 16)) throw new RangeError(`${where}: scale must be in (0, 16], got ${scale}`)
   const resvg = new Resvg(svg, {
@@ -173,7 +173,7 @@ const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
 export const toPng = (spec: VegaLiteSpec, options: PngOptions = {}): Uint8Array => pngFor(spec, options, 'toPng')
 
 const pngFor = (spec: VegaLiteSpec, options: PngOptions, where: string): Uint8Array => {
-  resvgFor(where) // before drawing, so a missing renderer costs no SVG
+  needAll(where, drawingPng) // all three named at once, before any drawing
   return pngOf(svgOf(spec, options.onWarning ?? defaultWarn, where), options, where)
 }
 
@@ -235,9 +235,7 @@ export interface PlotCallbacksOptions {
 export const plotCallbacks = <St extends TrainState>(options: PlotCallbacksOptions): Callbacks<St> => {
   const every = options.every ?? 1
   if (!Number.isInteger(every) || every < 1) throw new RangeError(`plotCallbacks: every must be a positive integer, got ${every}`)
-  vegaFor('plotCallbacks') // the packages drawing needs, checked before training starts
-  vegaLiteFor('plotCallbacks')
-  if ((options.format ?? 'png') === 'png') resvgFor('plotCallbacks')
+  needAll('plotCallbacks', (options.format ?? 'png') === 'png' ? drawingPng : drawing) // before training starts, not after its first epoch
   const path = join(options.dir, `${options.name ?? 'history'}.${options.format ?? 'png'}`)
   const steps: StepRecord[] = []
   const epochs: EpochRecord[] = []

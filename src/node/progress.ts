@@ -40,7 +40,7 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
   const stream = options.stream ?? process.stdout
   const plain = options.plain ?? (!stream.isTTY || Boolean(process.env['CI']))
   // asked for even when this run prints plain lines, so a missing package shows on the first run, not the first terminal one
-  const cliProgress = options.plain === true ? undefined : need(cliProgressPeer, 'progress', 'cli-progress')
+  const cliProgress = options.plain === true ? undefined : need('progress', cliProgressPeer)
   let epochs = 0
   let stepsPerEpoch = 0
   let bar: SingleBar | undefined
