@@ -19,8 +19,12 @@ const dist = join(root, 'dist')
 /** `from './a.ts'`, `import('../b.ts')`: a relative specifier ending in .ts, in either quotes. */
 const RELATIVE_TS = /((?:from|import)\s*\(?\s*)(['"])(\.\.?\/[^'"]*)\.ts\2/g
 
-/** A declaration file's text with its relative `.ts` imports pointing at `.js`. */
-export const jsSpecifiers = (text: string): string => text.replace(RELATIVE_TS, '$1$2$3.js$2')
+/** A declaration file's text with its relative `.ts` imports pointing at `.js` (doc comment lines, examples included, left as written). */
+export const jsSpecifiers = (text: string): string =>
+  text
+    .split('\n')
+    .map((line) => (/^\s*(\*|\/\/|\/\*)/.test(line) ? line : line.replace(RELATIVE_TS, '$1$2$3.js$2')))
+    .join('\n')
 
 const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))
 

@@ -119,7 +119,9 @@ interface SvgStringRenderer {
  * external data and images; these specs hold their data inline and draw no images, so running
  * the dataflow and the headless SVG renderer directly gives the same document (the tests hold
  * this equal to toSVG's output) without waiting.
- * @example writeFileSync('loss.svg', toSvg(Plot.stepHistory(history)))
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('loss.svg', toSvg(Plot.stepHistory(history)))
  */
 export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string => svgOf(spec, options.onWarning ?? defaultWarn, 'toSvg')
 
@@ -151,7 +153,9 @@ export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}
 
 /**
  * Renders an SVG document (e.g. from toSvg) to PNG bytes with resvg.
- * @example writeFileSync('loss.png', svgToPng(toSvg(spec), { scale: 2 }))
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('loss.png', svgToPng(toSvg(spec), { scale: 2 }))
  */
 export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => pngOf(svg, options, 'svgToPng')
 
@@ -168,7 +172,9 @@ const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
 
 /**
  * Renders a spec to PNG bytes.
- * @example writeFileSync('confusion.png', toPng(Plot.confusionMatrix(labels, predictions)))
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('confusion.png', toPng(Plot.confusionMatrix(labels, predictions)))
  */
 export const toPng = (spec: VegaLiteSpec, options: PngOptions = {}): Uint8Array => pngFor(spec, options, 'toPng')
 
@@ -230,7 +236,7 @@ export interface PlotCallbacksOptions {
  * fit callbacks that keep `<dir>/history.png` up to date: the training history is redrawn at
  * the end of every `every` epochs and at the end of the run. Open the file in a viewer that
  * reloads, and watch training as it goes.
- * @example Train.fit({ ..., callbacks: [progress(), plotCallbacks({ dir: 'out/run', every: 5 })] })
+ * @example Train.fit({ ...run, callbacks: [progress(), plotCallbacks({ dir: 'out/run', every: 5 })] })
  */
 export const plotCallbacks = <St extends TrainState>(options: PlotCallbacksOptions): Callbacks<St> => {
   const every = options.every ?? 1

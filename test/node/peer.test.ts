@@ -14,7 +14,9 @@ describe('optional peers: a helper whose package is missing names it and the com
     const missing = await importPeer('no-such-package-chainrule', load('no-such-package-chainrule'))
     expect(missing.ok).toBe(false)
     expect(() => need('toPng', missing)).toThrow(MissingPeerError)
-    expect(() => need('toPng', missing)).toThrow("toPng needs the optional package 'no-such-package-chainrule', which is not installed. Install: npm install no-such-package-chainrule")
+    expect(() => need('toPng', missing)).toThrow(
+      "toPng needs the optional package 'no-such-package-chainrule', which is not installed. Install: npm install no-such-package-chainrule",
+    )
   })
   test('needAll names every missing package and installs the whole set', async () => {
     const [here, a, b] = await Promise.all([importPeer('fast-check', load('fast-check')), importPeer('missing-a', load('missing-a')), importPeer('missing-b', load('missing-b'))])
@@ -27,10 +29,14 @@ describe('optional peers: a helper whose package is missing names it and the com
     }
     expect(error).toBeInstanceOf(MissingPeerError)
     expect((error as MissingPeerError).packages).toEqual(['missing-a', 'missing-b'])
-    expect((error as Error).message).toBe("draw needs the optional packages 'missing-a' and 'missing-b', which are not installed. Install: npm install fast-check missing-a missing-b")
+    expect((error as Error).message).toBe(
+      "draw needs the optional packages 'missing-a' and 'missing-b', which are not installed. Install: npm install fast-check missing-a missing-b",
+    )
   })
   test('a package that is there but throws when loaded is reported with its own error', async () => {
     const broken = await importPeer('broken', () => Promise.reject(new Error('native binding not found')))
-    expect(() => need('svgToPng', broken)).toThrow("svgToPng needs the optional package 'broken', which could not be loaded (broken: native binding not found). Install: npm install broken")
+    expect(() => need('svgToPng', broken)).toThrow(
+      "svgToPng needs the optional package 'broken', which could not be loaded (broken: native binding not found). Install: npm install broken",
+    )
   })
 })
