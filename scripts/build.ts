@@ -6,7 +6,7 @@
  * other tools reading .d.ts files expect `.js`. The swap keeps every line's length, so the
  * declaration maps stay exact.
  *
- *   npm run build     (also run by `npm ci` and `npm pack`, through `prepare`)
+ *   npm run build     (also run by `npm pack` and `npm publish`, through `prepack`)
  */
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -88,6 +88,15 @@ describe('installed in a fresh project', () => {
     expect(ok('node', ['xor.mjs'])).toContain('accuracy: 100%')
   })
 
+  test("docs/install.md's first ten lines run as written and print what they say", () => {
+    const doc = readFileSync(join(repo, 'docs/install.md'), 'utf8')
+    const block = /## The first ten lines\n+```js\n([\s\S]*?)```/.exec(doc)?.[1]
+    expect(block?.trimEnd().split('\n').length).toBeLessThanOrEqual(10)
+    writeFileSync(join(dir, 'first.mjs'), block!)
+    const said = /console\.log\(.*\) \/\/ (.*)$/m.exec(block!)?.[1]
+    expect(ok('node', ['first.mjs']).trim()).toBe(said)
+  })
+
   test("require('chainrule') and require('chainrule/laws') work; require('chainrule/node') asks for import()", () => {
     const out = ok('node', ['require.cjs'])
     expect(out).toContain('require: output shape [4,3]; checkLayer function')
