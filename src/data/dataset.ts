@@ -189,7 +189,7 @@ export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions
  * Throws a DataError at once if the data set is empty or batchSize is not an integer in 1..N.
  *
  * @example
- * for (const batch of batches(Key.foldIn(key, epoch), train, 128)) console.log(batch.x.shape) // [128, ...] then the rest
+ * for (const { x, y } of batches(Key.foldIn(key, epoch), train, 128)) console.log(x.shape, y.shape) // [128, ...] [128], the last maybe fewer
  */
 export const batches = (key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<Batch> => {
   const n = checkBatching(ds, batchSize, 'batches')

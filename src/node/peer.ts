@@ -29,17 +29,16 @@ export const importPeer = async <M>(name: string, load: () => Promise<M>): Promi
   }
 }
 
-const notInstalled = (error: unknown): boolean => {
-  const code = (error as { code?: unknown } | null)?.code
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
-}
+/** Node could not find the package itself (not a file or a dependency inside it). */
+const notInstalled = (name: string, error: unknown): boolean =>
+  error instanceof Error && 'code' in error && (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND') && error.message.includes(`'${name}'`)
 
 const quoted = (names: readonly string[]): string => names.map((n) => `'${n}'`).join(', ').replace(/, ([^,]*)$/, ' and $1')
 
 const fail = (helper: string, peers: readonly Peer<unknown>[]): never => {
   const errors = peers.flatMap((p) => (p.ok ? [] : [{ name: p.name, error: p.error }]))
   const names = errors.map((e) => e.name)
-  const broken = errors.filter((e) => !notInstalled(e.error)).map((e) => `${e.name}: ${e.error instanceof Error ? e.error.message : String(e.error)}`)
+  const broken = errors.filter((e) => !notInstalled(e.name, e.error)).map((e) => `${e.name}: ${e.error instanceof Error ? e.error.message : String(e.error)}`)
   const one = names.length === 1
   const why = broken.length === 0 ? `${one ? 'is' : 'are'} not installed` : `could not be loaded (${broken.join('; ')})`
   const install = peers.map((p) => p.name).join(' ')

@@ -33,7 +33,10 @@ describe('optional peers: a helper whose package is missing names it and the com
       "draw needs the optional packages 'missing-a' and 'missing-b', which are not installed. Install: npm install fast-check missing-a missing-b",
     )
   })
-  test('a package that is there but throws when loaded is reported with its own error', async () => {
+  test('a package that is there but throws when loaded, or misses a dependency of its own, is reported with its error', async () => {
+    const lacking = Object.assign(new Error("Cannot find package 'vega-canvas' imported from vega.js"), { code: 'ERR_MODULE_NOT_FOUND' })
+    const half = await importPeer('vega', () => Promise.reject(lacking))
+    expect(() => need('toSvg', half)).toThrow("toSvg needs the optional package 'vega', which could not be loaded (vega: Cannot find package 'vega-canvas'")
     const broken = await importPeer('broken', () => Promise.reject(new Error('native binding not found')))
     expect(() => need('svgToPng', broken)).toThrow(
       "svgToPng needs the optional package 'broken', which could not be loaded (broken: native binding not found). Install: npm install broken",
