@@ -43,7 +43,7 @@ const ok = (file: string, args: readonly string[]): string => {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'chainrule-consumer-'))
   const out = run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: repo })
-  ;[packed] = JSON.parse(out.slice(out.indexOf('['))) as [typeof packed]
+  ;[packed] = JSON.parse(out.slice(out.search(/^\[/m))) as [typeof packed]
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
   for (const f of readdirSync(fixtures)) copyFileSync(join(fixtures, f), join(dir, f))
   // chainrule/laws needs fast-check (an optional peer); nothing else is installed besides chainrule
