@@ -11,9 +11,9 @@
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Compare } from '../laws/index.ts'
-import { Data, Kernels, Key, L, Loss, Optim, Plot, T, Train, Tree } from '../src/index.ts'
-import { writePlot } from '../src/node/index.ts'
+import { Compare } from 'chainrule/laws'
+import { Data, Kernels, Key, L, Loss, Optim, Plot, T, Train, Tree } from 'chainrule'
+import { writePlot } from 'chainrule/node'
 
 const outArg = process.argv.indexOf('--out')
 const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/06-optimizers/', import.meta.url))

@@ -4,6 +4,8 @@
  *
  *   import { checkLayer } from 'chainrule/laws'
  *   test('my layer obeys the laws', () => checkLayer(myLayer, { inShape: [4] }))
+ *
+ * @module chainrule/laws
  */
 export * from './verdict.ts'
 export * as Compare from './compare.ts'

@@ -378,6 +378,7 @@ export interface CheckTransformOptions extends RunOptions {
  * The transform laws that apply, each a runnable check. `makeTransform` is called once per law,
  * and the same instance serves every sample (so hidden state between calls is caught).
  * @example
+ * import { test } from 'vitest'
  * for (const law of transformLaws(() => Optim.adam({ lr: 0.05 }), { name: 'adam', descent: { steps: 200 } })) test(law.name, law.check)
  */
 export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, options: CheckTransformOptions = {}): Law[] => {
@@ -424,6 +425,7 @@ export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, o
 /**
  * Runs every applicable transform law; throws one Error listing each law that failed.
  * @example
+ * import { test } from 'vitest'
  * test('sgd obeys the laws', () => checkTransform(() => Optim.sgd({ lr: 0.5 }), { name: 'sgd', descent: { steps: 5, monotone: true } }))
  */
 export const checkTransform = <S extends Tree.Tree>(makeTransform: () => GT<S>, options: CheckTransformOptions = {}): void =>

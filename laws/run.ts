@@ -188,7 +188,9 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
  * The fusion law for a layer that fuses with `next` (its `fuseNext`): on random inputs, params
  * and cotangents, the fused layer gives exactly the numbers of the two layers one after the
  * other. A runnable law, as layerLaws gives; `checkFusion` runs it.
- * @example test('conv2d fuses relu', () => checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5] }))
+ * @example
+ * import { test } from 'vitest'
+ * test('conv2d fuses relu', () => checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5] }))
  */
 export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   layer: Layer<P, S, Tape>,
@@ -227,7 +229,9 @@ export const runLaws = (laws: readonly Law[]): void => {
 
 /**
  * Runs every applicable layer law; throws one Error listing each law that failed.
- * @example test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
+ * @example
+ * import { test } from 'vitest'
+ * test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
  */
 export const checkLayer = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): void =>
   runLaws(layerLaws(layer, options))

@@ -114,7 +114,9 @@ export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P => {
  * One optimizer step on the params: [applyUpdates(params, updates), next state]. Runs the
  * optimizer's fused `updateAndApply` where it has one (the same numbers, bit for bit, in one
  * pass), else `update` then `applyUpdates`. trainStep steps through this.
- * @example const [params1, state1] = updateAndApply(sgd({ lr: 0.1 }), grads, state0, params0)
+ * @example
+ * const opt = sgd({ lr: 0.1 })
+ * const [params1, state1] = updateAndApply(opt, grads, opt.init(params), params)
  */
 export const updateAndApply = <P extends Tree, S extends Tree>(
   optimizer: GradientTransformation<S>,
