@@ -30,8 +30,9 @@ export interface FastPath<S extends Tree> {
  * (`{ ...opt, update: mine }`) does not carry it, and a step through the copy calls the copy's update.
  * @example
  * const opt = adam({ lr: 1e-3 }) // withFastPath('adam', chain(adamMoments(...), learningRate(...)), fusedAdam(...))
- * const [u1, s1] = Kernels.using('reference', () => opt.update(g, s0, p)) // the chain, one transform after another
- * const [u2, s2] = opt.update(g, s0, p) // the fused pass: u2 and s2 hold the numbers of u1 and s1, bit for bit
+ * const s0 = opt.init(params)
+ * const [u1, s1] = Kernels.using('reference', () => opt.update(grads, s0, params)) // the chain, one transform after another
+ * const [u2, s2] = opt.update(grads, s0, params) // the fused pass: u2 and s2 hold the numbers of u1 and s1, bit for bit
  */
 export const withFastPath = <S extends Tree>(
   where: string,
