@@ -2,7 +2,7 @@
  * The layer laws (1-7) as pure predicates: each takes a layer and one concrete
  * sample and returns a Verdict. The runners in run.ts feed them samples from fast-check.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import { Gradcheck, IO, Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import { close, magnitude, snapshot, tensorsClose, tensorsIdentical, treesClose, treesIdentical } from './compare.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'

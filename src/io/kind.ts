@@ -10,7 +10,7 @@
  * hyper-parameter is validated in one place; the built-in registry is the list of the kinds the
  * layers module exports.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { AnyLayer, Spec } from '../layer.ts'
 import { closed, closedPartial, decodeWith, firstError } from './codecs.ts'
@@ -34,7 +34,7 @@ export class SpecFailure {
 /**
  * A builder that first checks the spec's own fields with an io-ts codec, then builds from the
  * typed spec. A field the codec rejects is a 'bad-spec' error at that field's path.
- * @example entry(specOf('scaled', { factor: FiniteNumber }), (s) => scaled(s.factor))
+ * @example entry(specOf('leakyRelu', { alpha: FiniteNumber }), (s) => L.leakyRelu(s.alpha))
  */
 export const entry =
   <S>(codec: t.Decoder<unknown, S>, make: (spec: S, build: Build) => AnyLayer): Builder =>
@@ -144,7 +144,7 @@ export class LayerKind {
 /**
  * Declares a layer kind from its spec codec and a builder of the typed spec (child specs are
  * built with `build`): what a registry needs to rebuild the layer from its spec.
- * @example export const dropoutKind = layerKind(DropoutSpec, (s) => dropout({ dropProb: s.dropProb }))
+ * @example const dropoutKind = layerKind(specOf('dropout', { dropProb: UnitInterval }), (s) => L.dropout({ dropProb: s.dropProb }))
  */
 export const layerKind = <K extends string, S>(codec: SpecCodec<K, S>, build: (spec: S, build: Build) => AnyLayer): LayerKind =>
   new LayerKind(codec.kind, codec, entry(codec, build))

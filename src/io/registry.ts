@@ -16,7 +16,7 @@
  * builder that ignores or changes a hyper-parameter is caught, and a Right always holds a
  * network whose spec is exactly the input.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { AnyLayer, Spec } from '../layer.ts'
 import * as Layers from '../layers/index.ts'
@@ -34,7 +34,7 @@ export const MAX_SPEC_DEPTH = 64
 
 /**
  * A registry of the given kinds (each a layer's `layerKind`).
- * @example fromSpec(spec, extend(builtins, registryOf(eluKind)))
+ * @example fromSpec({ kind: 'elu', alpha: 0.5 }, registryOf(L.eluKind)) // Right(a layer like L.elu(0.5))
  */
 export const registryOf = (...kinds: readonly LayerKind[]): Registry => {
   const registry: Record<string, Builder> = {}

@@ -33,7 +33,7 @@ export interface Hooks {
  * the root is its name, and child i of a combinator gets the combinator's label for it
  * (`pipe[i]`) followed by the child's own name: `pipe[3].dense`, `pipe[1].residual.dense`.
  * @example
- * const traced = instrument(net, { forward: (site, _p, _x, run) => { const r = run(); log(site.path, r.y.shape); return r } })
+ * const traced = instrument(net, { forward: (site, _p, _x, run) => { const r = run(); console.log(site.path, r.y.shape); return r } })
  */
 export const instrument = (layer: AnyLayer, hooks: Hooks): AnyLayer => {
   const wrap = (node: AnyLayer, segments: readonly string[]): AnyLayer => {
