@@ -116,7 +116,7 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
   const go = (u: unknown, path: string, depth: number): AnyLayer => {
     if (depth > MAX_SPEC_DEPTH) throw new SpecFailure(new IoError('bad-spec', path, `specs nested more than ${MAX_SPEC_DEPTH} levels deep`))
     if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new SpecFailure(new IoError('invalid', path, `expected a layer spec { kind, ... }, got ${describe(u)}`))
-    const kind = (u as Record<string, unknown>)['kind']
+    const kind = 'kind' in u ? u.kind : undefined
     if (typeof kind !== 'string') throw new SpecFailure(new IoError('invalid', at(path, 'kind'), `expected a layer kind (a string), got ${describe(kind)}`))
     if (!has(registry, kind) || typeof registry[kind] !== 'function') {
       const known = Object.keys(registry).sort().join(', ')
@@ -124,7 +124,7 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
         new IoError('unknown-kind', path, `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. For a custom layer pass a registry with an entry for it, e.g. IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer })`),
       )
     }
-    const builder = registry[kind] as Builder
+    const builder = registry[kind]!
     let layer: unknown
     try {
       layer = builder(u as Spec, (child, ...keys) => go(child, keys.reduce<string>((p, k) => at(p, k), path), depth + 1))

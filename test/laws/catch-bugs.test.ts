@@ -156,7 +156,7 @@ describe('the law kit catches planted vjp bugs', () => {
     try {
       law?.check()
     } catch (e) {
-      message = (e as Error).message
+      message = e instanceof Error ? e.message : String(e)
     }
     expect(message).toMatch(/Law "1\. vjp = central differences, per coordinate" failed for layer "reluWrongSign"/)
     expect(message).toMatch(/Why: /)

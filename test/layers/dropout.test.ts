@@ -40,7 +40,7 @@ describe('dropout in train mode', () => {
   test('the tape keeps the scaled mask, and the vjp multiplies dy by it', () => {
     const { y, tape } = drop.forward(L.none, L.none, x, train(Key.fromSeed(5)))
     expect(tape.mask).not.toBeNull()
-    const mask = tape.mask as T.Tensor
+    const mask = tape.mask!
     expect(Array.from(T.mul(x, mask).data)).toEqual(Array.from(y.data))
     const dy = T.generate(x.shape, (i) => i)
     const { dx } = drop.vjp(L.none, tape, dy)

@@ -85,8 +85,7 @@ test('every kind of the built-in registry has a law case here', () => {
   const collect = (spec: unknown): void => {
     if (Array.isArray(spec)) spec.forEach(collect)
     else if (typeof spec === 'object' && spec !== null) {
-      const kind: unknown = (spec as { kind?: unknown }).kind
-      if (typeof kind === 'string') covered.add(kind)
+      if ('kind' in spec && typeof spec.kind === 'string') covered.add(spec.kind)
       Object.values(spec).forEach(collect)
     }
   }
