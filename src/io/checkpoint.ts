@@ -33,7 +33,7 @@ import type { TrainState } from '../train/state.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import { closed, closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
-import { at, describe, IoError } from './error.ts'
+import { at, describe, IoError, isRecord } from './error.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
 import { compareTrees, decodeTree, encodeTree, firstNonFinite, type EncodedTree } from './tree.ts'
 
@@ -234,8 +234,6 @@ const pretty = (v: unknown, indent: string): string => {
   const inner = `${indent}  `
   return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pretty(rec[k], inner)}`).join(',\n')}\n${indent}}`
 }
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 /**
  * A parsed checkpoint document, fully validated, with its network rebuilt. Never throws.

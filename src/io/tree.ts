@@ -12,7 +12,7 @@ import * as t from 'io-ts'
 import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
 import { isTensor, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
-import { at, describe, IoError } from './error.ts'
+import { at, describe, IoError, isRecord } from './error.ts'
 
 /** A tensor as stored in a checkpoint. */
 export interface EncodedTensor {
@@ -62,8 +62,6 @@ export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
   }
   throw new IoError('invalid', path, `expected a tree (a tensor, an array or a record), got ${describe(tree)}`)
 }
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
   const where = at(path, 'shape')
