@@ -101,7 +101,8 @@ const TWO_32 = 0x100000000
 const isWord = (x: unknown): x is number =>
   typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_WORD
 
-const describe = (x: unknown): string => {
+/** A value as an error shows it: numbers as they are, anything else as JSON of at most 60 characters. */
+const preview = (x: unknown): string => {
   if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean' || x == null) return String(x)
   if (typeof x === 'string') return JSON.stringify(x)
   if (typeof x === 'function') return 'a function'
@@ -119,35 +120,35 @@ export const isKey = (x: unknown): x is Key =>
 
 const checkKey = (x: unknown, where: string): Key => {
   if (!isKey(x)) {
-    throw new KeyError(`${where}: expected a Key { k0, k1 } of two uint32 words, got ${describe(x)}`)
+    throw new KeyError(`${where}: expected a Key { k0, k1 } of two uint32 words, got ${preview(x)}`)
   }
   return x
 }
 
 const checkCount = (n: unknown, max: number, where: string, what: string): number => {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-    throw new KeyError(`${where}: ${what} must be an integer in [0, ${max}], got ${describe(n)}`)
+    throw new KeyError(`${where}: ${what} must be an integer in [0, ${max}], got ${preview(n)}`)
   }
   return n
 }
 
 const checkShape = (shape: unknown, where: string): number => {
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-    throw new KeyError(`${where}: shape must be an array of non-negative integers, got ${describe(shape)}`)
+    throw new KeyError(`${where}: shape must be an array of non-negative integers, got ${preview(shape)}`)
   }
   return sizeOf(shape)
 }
 
 const checkFinite = (x: unknown, where: string, what: string): number => {
   if (typeof x !== 'number' || !Number.isFinite(x)) {
-    throw new KeyError(`${where}: ${what} must be a finite number, got ${describe(x)}`)
+    throw new KeyError(`${where}: ${what} must be a finite number, got ${preview(x)}`)
   }
   return x
 }
 
 const checkSafeInteger = (x: unknown, where: string, what: string): number => {
   if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
-    throw new KeyError(`${where}: ${what} must be a safe integer (|${what}| < 2^53), got ${describe(x)}`)
+    throw new KeyError(`${where}: ${what} must be a safe integer (|${what}| < 2^53), got ${preview(x)}`)
   }
   return x
 }
@@ -168,7 +169,7 @@ const hi32 = (x: number): number => Math.floor(x / TWO_32) >>> 0
 export const threefry2x32 = (key: Key, counter: readonly [number, number]): readonly [number, number] => {
   checkKey(key, 'threefry2x32')
   if (!Array.isArray(counter) || counter.length !== 2 || !isWord(counter[0]) || !isWord(counter[1])) {
-    throw new KeyError(`threefry2x32: counter must be [c0, c1], two uint32 words, got ${describe(counter)}`)
+    throw new KeyError(`threefry2x32: counter must be [c0, c1], two uint32 words, got ${preview(counter)}`)
   }
   const out = new Uint32Array(2)
   threefryInto(key.k0, key.k1, counter[0], counter[1], out, 0)
@@ -441,7 +442,7 @@ export const bernoulli = (key: Key, shape: Shape, p: number): Tensor => {
   checkKey(key, 'bernoulli')
   const size = checkShape(shape, 'bernoulli')
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-    throw new KeyError(`bernoulli: p must be a probability in [0, 1], got ${describe(p)}`)
+    throw new KeyError(`bernoulli: p must be a probability in [0, 1], got ${preview(p)}`)
   }
   const words = fillBits(key, new Uint32Array(2 * size))
   const data = buffer(size)

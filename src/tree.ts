@@ -17,9 +17,15 @@ export class TreeError extends Error {
 export const isTensor = (t: unknown): t is Tensor =>
   typeof t === 'object' && t !== null && (t as { data?: unknown }).data instanceof Float64Array && Array.isArray((t as { shape?: unknown }).shape)
 
-/** What a value is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
-export const describe = (t: unknown): string =>
-  isTensor(t) ? `a tensor ${T.showShape(t.shape)}` : Array.isArray(t) ? `an array of ${t.length}` : typeof t === 'object' && t !== null ? `a record {${Object.keys(t).join(', ')}}` : `${typeof t} ${String(t)}`
+/** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
+export const describeNode = (t: unknown): string =>
+  isTensor(t)
+    ? `a tensor ${T.showShape(t.shape)}`
+    : Array.isArray(t)
+      ? `an array of ${t.length}`
+      : typeof t === 'object' && t !== null
+        ? `a record {${Object.keys(t).join(', ')}}`
+        : `${typeof t} ${String(t)}`
 
 /** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */
 export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => Tensor): A => {
@@ -31,7 +37,7 @@ export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => 
       for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k] as Tree, path ? `${path}.${k}` : k)
       return out
     }
-    throw new TreeError(`Tree.map: ${describe(t)} at ${path || 'root'} is not a tree`)
+    throw new TreeError(`Tree.map: ${describeNode(t)} at ${path || 'root'} is not a tree`)
   }
   return rec(tree, '') as A
 }
@@ -110,21 +116,21 @@ export const structureDiff = (a: Tree, b: Tree): string | undefined => {
   const rec = (x: unknown, y: unknown, path: string): string | undefined => {
     const at = path || 'root'
     if (isTensor(x) || isTensor(y)) {
-      if (!isTensor(x) || !isTensor(y)) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+      if (!isTensor(x) || !isTensor(y)) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
       return T.sameShape(x.shape, y.shape) ? undefined : `at ${at}: shape ${T.showShape(x.shape)} vs ${T.showShape(y.shape)}`
     }
     if (Array.isArray(x) || Array.isArray(y)) {
-      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
       for (let i = 0; i < x.length; i++) {
         const d = rec(x[i], y[i], `${path}[${i}]`)
         if (d !== undefined) return d
       }
       return undefined
     }
-    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
     const kx = Object.keys(x)
     const ky = new Set(Object.keys(y))
-    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
     for (const k of kx) {
       const d = rec((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
       if (d !== undefined) return d
