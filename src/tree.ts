@@ -28,7 +28,10 @@ export const describeNode = (t: unknown): string =>
         : `${typeof t} ${String(t)}`
 
 /** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */
-export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => Tensor): A => {
+export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => Tensor): A => mapUnder(tree, '', f)
+
+/** map, with the paths starting at `root`: "params[1].W". */
+const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path: string) => Tensor): A => {
   const rec = (t: Tree, path: string): Tree => {
     if (isTensor(t)) return f(t, path)
     if (Array.isArray(t)) return (t as readonly Tree[]).map((c, i) => rec(c, `${path}[${i}]`))
@@ -39,7 +42,7 @@ export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => 
     }
     throw new TreeError(`Tree.map: ${describeNode(t)} at ${path || 'root'} is not a tree`)
   }
-  return rec(tree, '') as A
+  return rec(tree, root) as A
 }
 
 /**
@@ -82,14 +85,35 @@ export const leavesLike = (like: Tree, tree: Tree): Tensor[] => {
   return out
 }
 
-/** The leaves with their paths. */
-export const leavesWithPaths = (tree: Tree): { path: string; leaf: Tensor }[] => {
+/** The leaves with their paths, which start at `root` if given: "[1].W", or "params[1].W". */
+export const leavesWithPaths = (tree: Tree, root = ''): { path: string; leaf: Tensor }[] => {
   const out: { path: string; leaf: Tensor }[] = []
-  map(tree, (leaf, path) => {
+  mapUnder(tree, root, (leaf, path) => {
     out.push({ path, leaf })
     return leaf
   })
   return out
+}
+
+/** Where a tree first holds a NaN or ±Infinity: the leaf's path, the leaf, and the flat index and value there. */
+export interface NonFinite {
+  readonly path: string
+  readonly leaf: Tensor
+  readonly index: number
+  readonly value: number
+}
+
+/**
+ * The first NaN or ±Infinity in a tree (leaves in order), or undefined when every value is
+ * finite. Paths start at `root`: `firstNonFinite({ W }, 'params')?.path` is `params.W`.
+ */
+export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => {
+  for (const { path, leaf } of leavesWithPaths(tree, root)) {
+    if (T.allFinite(leaf)) continue
+    const index = leaf.data.findIndex((v) => v - v !== 0)
+    return { path, leaf, index, value: leaf.data[index]! }
+  }
+  return undefined
 }
 
 /** Folds over the leaves in order. */

@@ -35,7 +35,7 @@ import type { Tree } from '../tree.ts'
 import { closed, closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
-import { compareTrees, decodeTree, encodeTree, firstNonFinite, type EncodedTree } from './tree.ts'
+import { compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
 
 /** The value of the `format` field. */
 export const FORMAT = 'chainrule-checkpoint'
@@ -148,9 +148,9 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   if (E.isLeft(fresh)) return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${fresh.left.message}`, { cause: fresh.left })
   return (
     compareTrees(fresh.right.params as Tree, params, 'params', 'the spec') ??
-    firstNonFinite(params, 'params') ??
+    nonFiniteError(params, 'params') ??
     compareTrees(fresh.right.state as Tree, state, 'state', 'the spec') ??
-    firstNonFinite(state, 'state')
+    nonFiniteError(state, 'state')
   )
 }
 
@@ -170,7 +170,7 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
     if (tr !== undefined) {
       const checked = decodeWith(TrainingCodec, { optState: null, key: tr.key, step: tr.step, runKey: tr.runKey, optimizer: tr.optimizer }, 'training')
       if (E.isLeft(checked)) return E.left(new IoError('invalid', checked.left.path, checked.left.detail))
-      const nf = firstNonFinite(tr.optState, 'training.optState')
+      const nf = nonFiniteError(tr.optState, 'training.optState')
       if (nf !== undefined) return E.left(nf)
       training = {
         optState: encodeTree(tr.optState, 'training.optState'),
@@ -279,7 +279,7 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
     if (E.isLeft(tr)) return E.left(new IoError('invalid', tr.left.path, tr.left.detail))
     const optState = decodeTree(tr.right.optState, at('training', 'optState'))
     if (E.isLeft(optState)) return optState
-    const nf = firstNonFinite(optState.right, 'training.optState')
+    const nf = nonFiniteError(optState.right, 'training.optState')
     if (nf !== undefined) return E.left(nf)
     training = {
       optState: optState.right,

@@ -10,7 +10,7 @@
 import * as E from 'fp-ts/Either'
 import * as t from 'io-ts'
 import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
-import { isTensor, type Tree } from '../tree.ts'
+import { firstNonFinite, isTensor, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
 
@@ -79,7 +79,7 @@ const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
 /**
  * Decodes one stored tensor, checking the dtype, the shape, the base64 and that the data holds
  * exactly the shape's number of values. Never throws; non-finite values are allowed here (see
- * firstNonFinite).
+ * nonFiniteError).
  */
 export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor> => {
   if (!isRecord(u)) return E.left(new IoError('invalid', path, `expected a tensor { dtype, shape, data }, got ${describe(u)}`))
@@ -138,31 +138,12 @@ export const decodeTree = (u: unknown, path: string): E.Either<IoError, Tree> =>
   return rec(u, path, 0)
 }
 
-/** The path and value of the first NaN or ±Infinity in a tree, as a 'non-finite' IoError, or undefined. */
-export const firstNonFinite = (tree: Tree, path: string): IoError | undefined => {
-  const rec = (v: Tree, p: string): IoError | undefined => {
-    if (isTensor(v)) {
-      const d = v.data
-      for (let i = 0; i < d.length; i++) {
-        const x = d[i] as number
-        if (x - x !== 0) return new IoError('non-finite', p, `value ${i} (flat index) is ${x}; a checkpoint holds only finite numbers`)
-      }
-      return undefined
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const e = rec(v[i] as Tree, at(p, i))
-        if (e !== undefined) return e
-      }
-      return undefined
-    }
-    for (const k of Object.keys(v)) {
-      const e = rec((v as Record<string, Tree>)[k] as Tree, at(p, k))
-      if (e !== undefined) return e
-    }
-    return undefined
-  }
-  return rec(tree, path)
+/** The first NaN or ±Infinity in a tree (its path under `path` and flat index) as a 'non-finite' IoError, or undefined. */
+export const nonFiniteError = (tree: Tree, path: string): IoError | undefined => {
+  const bad = firstNonFinite(tree, path)
+  return bad === undefined
+    ? undefined
+    : new IoError('non-finite', bad.path, `value ${bad.index} (flat index) is ${bad.value}; a checkpoint holds only finite numbers`)
 }
 
 /**
