@@ -5,7 +5,7 @@
  * (src/kernels/wasm/optim.ts runs them). Each lane does the same floating-point operations, in
  * the same order, as the TypeScript loop does for one element. f64 add, multiply, divide and
  * square root are correctly rounded in WebAssembly as in JavaScript, so the results are the
- * same numbers (test/optim-wasm.test.ts); only a NaN's sign bit may differ, where NaNs of both
+ * same numbers (test/kernels/optim-wasm.test.ts); only a NaN's sign bit may differ, where NaNs of both
  * signs meet.
  *
  *   SGD      d = g (+ λp),  t = d + βt',  u = -lr·(t, or d + βt with Nesterov; d without momentum)

@@ -8,7 +8,7 @@
  *   npx tsx bench/fuzz-decoders.ts                      # 5,000 cases per property
  *   npx tsx bench/fuzz-decoders.ts --runs=20000 --seed=7
  *
- * test/io-fuzz.test.ts runs the same properties with a few hundred cases each.
+ * test/io/fuzz.test.ts runs the same properties with a few hundred cases each.
  */
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'

@@ -1,5 +1,5 @@
 /**
- * The bad-input catalogue: every way of calling chainrule wrongly that the issue lists, each with
+ * The bad-input catalogue: the ways of calling chainrule wrongly, each with
  * the error it gets. Every error is a typed class (or a tagged Either left) whose message says
  * what was wrong and where.
  */
@@ -216,7 +216,7 @@ describe('corrupt, truncated or mislabelled IDX files', () => {
   })
 })
 
-describe('checkpoints (full catalogue in test/checkpoint.test.ts)', () => {
+describe('checkpoints (full catalogue in test/io/checkpoint.test.ts)', () => {
   const p = L.initialize(mlp, Key.fromSeed(0), [2])
   const doc = JSON.parse(IO.encodeCheckpoint(IO.modelCheckpoint(mlp, [2], p.params, p.state))) as Record<string, unknown>
   const fail = (u: unknown): IO.IoError => {

@@ -158,9 +158,8 @@ export interface AsyncOptions {
    * Within an epoch, give the event loop a turn once this many milliseconds of training have
    * passed since the last one (default 50: a page redraws and stays responsive, and a chart
    * updated in `onStep` is seen while the epoch runs). 0 yields after every step; Infinity only
-   * between epochs. A turn costs about 2 µs in Node and 30 µs in Chromium, plus whatever runs
-   * in it. Between epochs the turn is a setTimeout(0), so due timers run; browsers stretch
-   * that to at least 4 ms once timeouts nest.
+   * between epochs. Between epochs the turn is a setTimeout(0), so due timers run; browsers
+   * stretch that to at least 4 ms once timeouts nest.
    */
   readonly yieldEveryMs?: number
 }
