@@ -88,9 +88,9 @@ export type Mutation =
 export const applyMutation = (doc: unknown, m: Mutation): { readonly path: Path; readonly old: unknown } => {
   const paths = pathsOf(doc).slice(1) // never the root itself
   if (paths.length === 0) return { path: [], old: doc }
-  const p = paths[m.at % paths.length] as Path
+  const p = paths[m.at % paths.length]!
   const parent = get(doc, p.slice(0, -1)) as Record<string | number, unknown>
-  const key = p[p.length - 1] as string | number
+  const key = p[p.length - 1]!
   const old = parent[key]
   switch (m.op) {
     case 'delete':

@@ -37,7 +37,7 @@ const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path:
     if (Array.isArray(t)) return (t as readonly Tree[]).map((c, i) => rec(c, `${path}[${i}]`))
     if (typeof t === 'object' && t !== null) {
       const out: Record<string, Tree> = {}
-      for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k] as Tree, path ? `${path}.${k}` : k)
+      for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k]!, path ? `${path}.${k}` : k)
       return out
     }
     throw new TreeError(`Tree.map: ${describeNode(t)} at ${path || 'root'} is not a tree`)
@@ -54,7 +54,7 @@ export const map2 = <A extends Tree>(a: A, b: Tree, f: (x: Tensor, y: Tensor, pa
   assertSameStructure(a, b, 'Tree.map2')
   const leavesB = leavesLike(a, b)
   let i = 0
-  return map(a, (x, path) => f(x, leavesB[i++] as Tensor, path))
+  return map(a, (x, path) => f(x, leavesB[i++]!, path))
 }
 
 /** The leaves in a fixed order (depth first; arrays by index, records by key order). */
@@ -78,8 +78,8 @@ export const leavesLike = (like: Tree, tree: Tree): Tensor[] => {
   const out: Tensor[] = []
   const rec = (l: Tree, t: Tree): void => {
     if (isTensor(l)) out.push(t as Tensor)
-    else if (Array.isArray(l)) (l as readonly Tree[]).forEach((c, i) => rec(c, (t as readonly Tree[])[i] as Tree))
-    else for (const k of Object.keys(l)) rec((l as Record<string, Tree>)[k] as Tree, (t as Record<string, Tree>)[k] as Tree)
+    else if (Array.isArray(l)) (l as readonly Tree[]).forEach((c, i) => rec(c, (t as readonly Tree[])[i]!))
+    else for (const k of Object.keys(l)) rec((l as Record<string, Tree>)[k]!, (t as Record<string, Tree>)[k]!)
   }
   rec(like, tree)
   return out
@@ -129,7 +129,7 @@ export const zerosLike = <A extends Tree>(tree: A): A => map(tree, (t) => T.zero
 export const dot = (a: Tree, b: Tree): number => {
   assertSameStructure(a, b, 'Tree.dot')
   const lb = leavesLike(a, b)
-  return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i] as Tensor), 0)
+  return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i]!), 0)
 }
 
 /**

@@ -79,7 +79,7 @@ describe('a layer whose gradients list their fields in another order than its pa
   const affine = L.define({
     name: 'affineBW',
     init: (key: Key.Key, inShape: readonly number[]) =>
-      E.right({ outShape: [2], params: { W: Key.normal(key, [inShape[0] as number, 2]), b: T.zeros([2]) } }),
+      E.right({ outShape: [2], params: { W: Key.normal(key, [inShape[0]!, 2]), b: T.zeros([2]) } }),
     forward: (p: { W: Tensor; b: Tensor }, x: Tensor) => {
       const xw = T.matmul(x, p.W)
       return { y: T.generate(xw.shape, (i) => xw.data[i]! + p.b.data[i % 2]!), tape: { x } }

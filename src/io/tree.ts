@@ -38,7 +38,7 @@ const toBytes = (data: Float64Array): Uint8Array => {
   if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   const out = new Uint8Array(data.length * 8)
   const view = new DataView(out.buffer)
-  for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i] as number, true)
+  for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i]!, true)
   return out
 }
 
@@ -56,7 +56,7 @@ export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
     const out: Record<string, EncodedTree> = {}
     for (const k of Object.keys(tree)) {
       if (k === 'dtype') throw new IoError('invalid', at(path, k), "a record key may not be named 'dtype' (it marks a stored tensor)")
-      out[k] = encodeTree((tree as Record<string, Tree>)[k] as Tree, at(path, k))
+      out[k] = encodeTree((tree as Record<string, Tree>)[k]!, at(path, k))
     }
     return out
   }
@@ -161,7 +161,7 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
     if (Array.isArray(e) && Array.isArray(g)) {
       if (e.length !== g.length) return new IoError('structure-mismatch', p, `an array of ${g.length} in the checkpoint, but ${made} makes an array of ${e.length}`)
       for (let i = 0; i < e.length; i++) {
-        const d = rec(e[i] as Tree, g[i] as Tree, at(p, i))
+        const d = rec(e[i]!, g[i]!, at(p, i))
         if (d !== undefined) return d
       }
       return undefined
@@ -173,7 +173,7 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
         return new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but ${made} makes ${kindOf(e)}`)
       }
       for (const k of ke) {
-        const d = rec((e as Record<string, Tree>)[k] as Tree, (g as Record<string, Tree>)[k] as Tree, at(p, k))
+        const d = rec((e as Record<string, Tree>)[k]!, (g as Record<string, Tree>)[k]!, at(p, k))
         if (d !== undefined) return d
       }
       return undefined

@@ -106,7 +106,7 @@ export const trainStep =
     const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
     const badParam = nonFinitePath(params)
     if (badParam !== undefined) return fail(`params at ${badParam}`, params)
-    const n = batch.x.shape[0] as number
+    const n = batch.x.shape[0]!
     const correct = correctCount(y, batch.y)
     return [
       { params, state, optState, key: nextKey, step: ts.step + 1 },

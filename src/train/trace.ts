@@ -71,7 +71,7 @@ const showIndex = (shape: Shape, i: number): string => {
   const idx: number[] = []
   let rest = i
   for (let a = shape.length - 1; a >= 0; a--) {
-    const d = shape[a] as number
+    const d = shape[a]!
     idx.unshift(d === 0 ? 0 : rest % d)
     rest = d === 0 ? 0 : Math.floor(rest / d)
   }
@@ -86,7 +86,7 @@ export const showFirstNonFinite = (name: string, tree: Tree.Tree): string | unde
 
 const maxAbs = (ts: readonly Tensor[]): number => {
   let m = 0
-  for (const t of ts) for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i] as number))
+  for (const t of ts) for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i]!))
   return m
 }
 
@@ -158,7 +158,7 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     const before = Tree.leavesWithPaths(r.params)
     const after = Tree.leavesLike(r.params, r.updated)
     for (let i = 0; i < before.length; i++) {
-      const bad = showFirstNonFinite('', after[i] as Tensor)
+      const bad = showFirstNonFinite('', after[i]!)
       if (bad === undefined) continue
       const o = owner.get((before[i] as { leaf: Tensor }).leaf)
       const where = o === undefined ? `params ${before[i]?.path}` : `its param ${o.param || '(root)'}`

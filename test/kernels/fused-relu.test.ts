@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { IO, Kernels, Key, L, T, type Tensor, Tree } from '../../src/index.ts'
+import { IO, Kernels, Key, L, type Tensor, Tree } from '../../src/index.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)

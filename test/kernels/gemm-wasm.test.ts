@@ -11,7 +11,7 @@
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
-import { gemmCases, runs, seed, SENTINEL, values, type Built, type GemmCase, type Operand } from '../support/gemm-data.ts'
+import { gemmCases, runs, SENTINEL, values, type Built, type GemmCase, type Operand } from '../support/gemm-data.ts'
 import { GENERATED, generatedModule } from '../../scripts/build-wasm.ts'
 import {
   currentGemm,
