@@ -39,7 +39,7 @@ const ts0 = Train.initState(model, optimizer, Key.fromSeed(0), [2])
 const trained = Train.trainStep(model, (pred) => ({ value: 0, grad: T.full(pred.shape, 0.1) }), optimizer)(ts0, { x: T.tensor([[1, 2], [3, -1]]), y: T.zeros([2]) })[0]
 /** A valid training checkpoint's text. */
 export const validText = IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [2], state: trained, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }))
-const validDoc = (): Record<string, unknown> => JSON.parse(validText) as Record<string, unknown>
+const validDoc = (): Record<string, unknown> => JSON.parse(validText)
 
 /** A Right must be a checkpoint that saves again and loads back to the same text. */
 const checkRight = (ck: IO.Checkpoint): void => {

@@ -59,7 +59,7 @@ const fmt = (v: number): string => Math.round(v).toLocaleString('en-US')
 
 const results = new Map<string, number[]>()
 const cnnSteps = Math.max(8, Math.round(STEPS / 3))
-for (const [modelName, model, steps] of [['MLP', mlp as L.AnyLayer, STEPS * 4], ['CNN', cnn as L.AnyLayer, cnnSteps], ['CNN unfused', cnnUnfused as L.AnyLayer, cnnSteps]] as const) {
+for (const [modelName, model, steps] of [['MLP', mlp, STEPS * 4], ['CNN', cnn, cnnSteps], ['CNN unfused', cnnUnfused, cnnSteps]] as const) {
   for (const c of configs) {
     Kernels.use(c.kernels)
     await Kernels.useThreads(c.threads)

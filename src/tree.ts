@@ -34,7 +34,7 @@ export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => 
 const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path: string) => Tensor): A => {
   const rec = (t: Tree, path: string): Tree => {
     if (isTensor(t)) return f(t, path)
-    if (Array.isArray(t)) return (t as readonly Tree[]).map((c, i) => rec(c, `${path}[${i}]`))
+    if (Array.isArray(t)) return t.map((c, i) => rec(c, `${path}[${i}]`))
     if (typeof t === 'object' && t !== null) {
       const out: Record<string, Tree> = {}
       for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k]!, path ? `${path}.${k}` : k)
@@ -78,7 +78,7 @@ export const leavesLike = (like: Tree, tree: Tree): Tensor[] => {
   const out: Tensor[] = []
   const rec = (l: Tree, t: Tree): void => {
     if (isTensor(l)) out.push(t as Tensor)
-    else if (Array.isArray(l)) (l as readonly Tree[]).forEach((c, i) => rec(c, (t as readonly Tree[])[i]!))
+    else if (Array.isArray(l)) l.forEach((c, i) => rec(c, (t as readonly Tree[])[i]!))
     else for (const k of Object.keys(l)) rec((l as Record<string, Tree>)[k]!, (t as Record<string, Tree>)[k]!)
   }
   rec(like, tree)

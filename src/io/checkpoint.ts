@@ -115,7 +115,7 @@ export const modelCheckpoint = <P extends Tree, S extends Tree, Tape>(
   params: P,
   state: S,
   metadata: JsonObject = {},
-): CheckpointInput => ({ model: model as AnyLayer, inShape, params, state, metadata })
+): CheckpointInput => ({ model, inShape, params, state, metadata })
 
 /** A training checkpoint input from a TrainState, plus the run's key (fit's `key`) and an optional optimizer description. */
 export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: {
@@ -128,7 +128,7 @@ export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O exten
 }): CheckpointInput => {
   const ts = options.state
   return {
-    model: options.model as AnyLayer,
+    model: options.model,
     inShape: options.inShape,
     params: ts.params,
     state: ts.state,
@@ -147,9 +147,9 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   }
   if (E.isLeft(fresh)) return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${fresh.left.message}`, { cause: fresh.left })
   return (
-    compareTrees(fresh.right.params as Tree, params, 'params', 'the spec') ??
+    compareTrees(fresh.right.params, params, 'params', 'the spec') ??
     nonFiniteError(params, 'params') ??
-    compareTrees(fresh.right.state as Tree, state, 'state', 'the spec') ??
+    compareTrees(fresh.right.state, state, 'state', 'the spec') ??
     nonFiniteError(state, 'state')
   )
 }

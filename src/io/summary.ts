@@ -48,14 +48,16 @@ const hyperOf = (spec: AnyLayer['spec']): string =>
     .map((k) => `${k}=${showJson(spec[k]!)}`)
     .join(', ')
 
+/** A network given as a layer rather than as a spec: anything with an init function. */
+const isLayer = (u: unknown): u is AnyLayer => typeof u === 'object' && u !== null && 'init' in u && typeof u.init === 'function'
+
 /**
  * Summarises a network (a layer, or a spec rebuilt through the registry) for a per-example input
  * shape. Left(ShapeError) when the network cannot take the shape, Left(IoError) for a bad spec.
  * @example summarize(L.pipe(L.flatten, L.dense(10)), [1, 28, 28])
  */
 export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry: Registry = builtins): E.Either<IoError | ShapeError, Summary> => {
-  const isLayer = typeof network === 'object' && network !== null && typeof (network as AnyLayer).init === 'function'
-  const built = isLayer ? E.right(network as AnyLayer) : fromSpec(network, registry)
+  const built = isLayer(network) ? E.right(network) : fromSpec(network, registry)
   if (E.isLeft(built)) return built
   const rows: { row: SummaryRow | undefined }[] = []
   const traced = instrument(built.right, {
@@ -71,8 +73,8 @@ export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry:
           kind: spec.kind,
           hyper: hyperOf(spec),
           outShape: r.right.outShape,
-          params: size(r.right.params as Tree),
-          state: size(r.right.state as Tree),
+          params: size(r.right.params),
+          state: size(r.right.state),
           leaf: site.leaf,
         }
       }
@@ -85,8 +87,8 @@ export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry:
     rows: rows.flatMap((s) => (s.row === undefined ? [] : [s.row])),
     inShape,
     outShape: r.right.outShape,
-    params: size(r.right.params as Tree),
-    state: size(r.right.state as Tree),
+    params: size(r.right.params),
+    state: size(r.right.state),
   })
 }
 

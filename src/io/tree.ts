@@ -51,7 +51,7 @@ export const encodeTensor = (x: Tensor): EncodedTensor => ({ dtype: 'float64', s
 /** A tree with every tensor encoded; throws an IoError for a value that is not a tree or a record key named `dtype`. */
 export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
   if (isTensor(tree)) return encodeTensor(tree)
-  if (Array.isArray(tree)) return (tree as readonly Tree[]).map((c, i) => encodeTree(c, at(path, i)))
+  if (Array.isArray(tree)) return tree.map((c, i) => encodeTree(c, at(path, i)))
   if (typeof tree === 'object' && tree !== null) {
     const out: Record<string, EncodedTree> = {}
     for (const k of Object.keys(tree)) {
@@ -73,7 +73,7 @@ const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
       return E.left(new IoError('invalid', at(where, i), `expected a non-negative integer (a dimension), got ${describe(d)}`))
     }
   }
-  return E.right(u as number[])
+  return E.right(u)
 }
 
 /**

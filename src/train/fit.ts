@@ -304,7 +304,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
     if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) throw new RangeError(`fit: earlyStopping.minDelta must be finite and >= 0, got ${es.minDelta}`)
   }
   const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
-  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as Callbacks<TrainState<P, S, O>>]
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks]
   const step = trainStep(model, loss, optimizer)
 
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))

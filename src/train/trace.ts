@@ -49,7 +49,7 @@ export const instrument = (layer: AnyLayer, hooks: Hooks): AnyLayer => {
       forward: forward === undefined ? inner.forward : (p: Tree.Tree, s: Tree.Tree, x: Tensor, ctx: Ctx) => forward(site, p, x, () => inner.forward(p, s, x, ctx)),
       vjp: vjp === undefined ? inner.vjp : (p: Tree.Tree, tape: unknown, dy: Tensor, options?: VjpOptions) => vjp(site, p, dy, () => inner.vjp(p, tape, dy, options)),
     }
-    return st === undefined ? wrapped : { ...wrapped, structure: inner.structure as NonNullable<AnyLayer['structure']> }
+    return st === undefined ? wrapped : { ...wrapped, structure: inner.structure }
   }
   return wrap(layer, [layer.name])
 }

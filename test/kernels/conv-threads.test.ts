@@ -53,7 +53,7 @@ function forwardBackward(model: AnyLayer, inShape: readonly number[], batch: num
   return () => {
     const { y, tape } = model.forward(params, state, x, ctx)
     const { dx, dp } = model.vjp(params, tape, dy)
-    return { y: (y as Tensor).data, dx: (dx as Tensor).data, dp: Tree.leaves(dp as Tree.Tree).map((t) => t.data) }
+    return { y: y.data, dx: dx.data, dp: Tree.leaves(dp).map((t) => t.data) }
   }
 }
 
@@ -124,7 +124,7 @@ describe('conv2d on two threads is bit-identical to one thread', () => {
       L.flatten,
       L.dense(10),
     )
-    const run = forwardBackward(model as AnyLayer, [1, 28, 28], 64, 31)
+    const run = forwardBackward(model, [1, 28, 28], 64, 31)
     await compareThreads(run)
   })
 })

@@ -127,7 +127,7 @@ describe('the activation option', () => {
     if (E.isLeft(loaded)) throw loaded.left
     const x = Key.normal(Key.fromSeed(2), [2, 1, 4, 4])
     const a = model.forward(init.right.params, init.right.state, x, ctx).y.data
-    const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
+    const b = loaded.right.model.forward(loaded.right.params, loaded.right.state, x, ctx).y.data
     expect(firstDifference(a, b)).toBe(-1)
     expect(a.some((v) => v !== 0)).toBe(true)
     // a spec written before the option existed has no activation field: a plain conv2d
@@ -159,7 +159,7 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
           const dp = zb.dp as { W: Tensor; b: Tensor }
           expect(firstDifference(f.y.data, r.y.data)).toBe(-1)
           expect(firstDifference(fb.dx.data, zb.dx.data)).toBe(-1)
-          expect(firstDifference((fb.dp as { W: Tensor }).W.data, dp.W.data)).toBe(-1)
+          expect(firstDifference(fb.dp.W.data, dp.W.data)).toBe(-1)
           expect(firstDifference((fb.dp as { b: Tensor }).b.data, dp.b.data)).toBe(-1)
           if (batch > 1) expect(f.y.data.some((v) => v === 0) && f.y.data.some((v) => v > 0)).toBe(true) // both sides of the kink
         })
@@ -177,7 +177,7 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
     expect((loaded.right.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe('relu')
     const x = Key.normal(Key.fromSeed(2), [4, 3])
     const a = model.forward(init.right.params, init.right.state, x, ctx).y.data
-    const b = loaded.right.model.forward(loaded.right.params as never, loaded.right.state as never, x, ctx).y.data
+    const b = loaded.right.model.forward(loaded.right.params, loaded.right.state, x, ctx).y.data
     expect(firstDifference(a, b)).toBe(-1)
   })
 })
@@ -185,12 +185,12 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
 describe('a pipe fuses conv2d with the relu layer after it', () => {
   /** The CNN of example 07, with the relu layer given, so a copy of it (which no conv2d fuses) turns fusion off. */
   const cnn = (relu: L.AnyLayer) =>
-    L.pipe(L.conv2d(8, 5, { padding: 2 }), relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), relu, L.maxPool2d(2), L.flatten, L.dense(10)) as L.AnyLayer
+    L.pipe(L.conv2d(8, 5, { padding: 2 }), relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), relu, L.maxPool2d(2), L.flatten, L.dense(10))
 
   for (const family of ['reference', 'js', 'wasm'] as const) {
     test(`and computes exactly what the unfused pipe computes (${family} kernels): y, dx, every gradient`, () => {
-      const fusedNet = cnn(L.relu as L.AnyLayer)
-      const plainNet = cnn({ ...L.relu } as L.AnyLayer)
+      const fusedNet = cnn(L.relu)
+      const plainNet = cnn({ ...L.relu })
       const init = fusedNet.init(Key.fromSeed(5), [1, 28, 28])
       if (E.isLeft(init)) throw init.left
       const { params, state } = init.right
@@ -200,27 +200,27 @@ describe('a pipe fuses conv2d with the relu layer after it', () => {
       Kernels.using(family, () => {
         const a = fusedNet.forward(params, state, x, ctx)
         const b = plainNet.forward(params, state, x, ctx)
-        const tapes = a.tape as unknown[]
+        const tapes = a.tape
         expect(typeof tapes[1]).toBe('symbol') // the first relu ran inside the conv before it
         expect(typeof tapes[4]).toBe('symbol')
-        expect((b.tape as unknown[]).some((t) => typeof t === 'symbol')).toBe(false)
+        expect(b.tape.some((t) => typeof t === 'symbol')).toBe(false)
         expect(firstDifference(a.y.data, b.y.data)).toBe(-1)
         const ga = fusedNet.vjp(params, a.tape, dy)
         const gb = plainNet.vjp(params, b.tape, dy)
         expect(firstDifference(ga.dx.data, gb.dx.data)).toBe(-1)
-        const la = Tree.leaves(ga.dp as Tree.Tree)
-        const lb = Tree.leaves(gb.dp as Tree.Tree)
+        const la = Tree.leaves(ga.dp)
+        const lb = Tree.leaves(gb.dp)
         expect(la.length).toBe(lb.length)
         la.forEach((t, i) => expect(firstDifference(t.data, lb[i]!.data)).toBe(-1))
-        expect(ga.dp as unknown as unknown[]).toHaveLength(8)
-        expect((ga.dp as unknown as unknown[])[1]).toEqual(L.none)
+        expect(ga.dp).toHaveLength(8)
+        expect(ga.dp[1]).toEqual(L.none)
       })
     })
   }
 
   test('a conv2d that already has its relu, or is followed by something else, fuses nothing', () => {
-    expect(L.conv2d(2, 3, { activation: 'relu' }).fuseNext?.(L.relu as L.AnyLayer)).toBeUndefined()
-    expect(L.conv2d(2, 3).fuseNext?.(L.tanh as L.AnyLayer)).toBeUndefined()
-    expect(L.conv2d(2, 3).fuseNext?.(L.relu as L.AnyLayer)?.spec).toMatchObject({ kind: 'conv2d', activation: 'relu' })
+    expect(L.conv2d(2, 3, { activation: 'relu' }).fuseNext?.(L.relu)).toBeUndefined()
+    expect(L.conv2d(2, 3).fuseNext?.(L.tanh)).toBeUndefined()
+    expect(L.conv2d(2, 3).fuseNext?.(L.relu)?.spec).toMatchObject({ kind: 'conv2d', activation: 'relu' })
   })
 })

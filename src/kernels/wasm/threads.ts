@@ -99,13 +99,6 @@ interface WorkerHandle {
   unref?(): void
 }
 
-/** A Web Worker as far as this module needs it. */
-interface BrowserWorker extends WorkerHandle {
-  postMessage(message: unknown): void
-  onmessage: ((event: { data: unknown }) => void) | null
-  onerror: ((event: unknown) => void) | null
-}
-
 interface Pool {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
@@ -194,7 +187,7 @@ interface NodeWorkerCtor {
 
 /** Node's Worker through process.getBuiltinModule (Node ≥ 20.16); null outside Node, undefined where only the async import works. */
 function nodeWorkerSync(): NodeWorkerCtor | null | undefined {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
+  const proc = globalThis.process
   if (proc?.versions?.node === undefined) return null
   const mod = proc.getBuiltinModule?.(['node', 'worker_threads'].join(':')) as { Worker: NodeWorkerCtor } | undefined
   return mod?.Worker
@@ -202,10 +195,10 @@ function nodeWorkerSync(): NodeWorkerCtor | null | undefined {
 
 /** Node's Worker, or null outside Node. Never a static import: the core must bundle for browsers. */
 async function nodeWorker(): Promise<NodeWorkerCtor | null> {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
+  const proc = globalThis.process
   if (proc?.versions?.node === undefined) return null
   const name = ['node', 'worker_threads'].join(':') // hidden from bundlers
-  const mod = (proc.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as { Worker: NodeWorkerCtor }
+  const mod: { Worker: NodeWorkerCtor } = proc.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))
   return mod.Worker
 }
 
@@ -283,7 +276,7 @@ async function launch(): Promise<boolean> {
     worker.unref()
     return settle(p, ok)
   }
-  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: new (url: string) => BrowserWorker }
+  const g = globalThis
   if (g.Worker === undefined || g.crossOriginIsolated !== true) {
     throw new Error('no Web Worker with shared memory here (the page must be cross-origin isolated)')
   }
