@@ -90,7 +90,8 @@ const compare = (
   push('x', dx, numericGradient((xi) => phi(xi, params), x, h))
   const dLeaves = Tree.leavesLike(params, dp)
   Tree.leavesWithPaths(params).forEach(({ path, leaf }, k) => {
-    push(`params${path.startsWith('[') ? '' : '.'}${path}`, dLeaves[k]!, numericGradient((pi) => phi(x, replaceLeaf(params, path, pi)), leaf, h))
+    const numeric = numericGradient((pi) => phi(x, replaceLeaf(params, path, pi)), leaf, h)
+    push(`params${path.startsWith('[') ? '' : '.'}${path}`, dLeaves[k]!, numeric)
   })
   const maxError = rows.reduce((m, r) => Math.max(m, r.error), 0)
   return { rows, maxError, tolerance, ok: maxError <= tolerance }

@@ -151,7 +151,9 @@ export const structureDiff = (a: Tree, b: Tree): string | undefined => {
       }
       return undefined
     }
-    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
+    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) {
+      return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
+    }
     const kx = Object.keys(x)
     const ky = new Set(Object.keys(y))
     if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`

@@ -24,7 +24,9 @@ describe('parameter trees', () => {
     expect(Tree.firstNonFinite(bad.extra, 'params.extra')).toMatchObject({ path: 'params.extra[0]', index: 0, value: -Infinity })
     expect(Tree.firstNonFinite(T.tensor([0, NaN]), 'x')).toMatchObject({ path: 'x', index: 1 })
     expect(Tree.firstNonFinite(T.tensor([0, NaN]))?.path).toBe('')
-    expect(nonFiniteError({ W: T.tensor([1, NaN]) }, 'params')?.message).toBe('params.W: value 1 (flat index) is NaN; a checkpoint holds only finite numbers')
+    expect(nonFiniteError({ W: T.tensor([1, NaN]) }, 'params')?.message).toBe(
+      'params.W: value 1 (flat index) is NaN; a checkpoint holds only finite numbers',
+    )
   })
   test('map2 combines leaf by leaf (one gradient step)', () => {
     const g = Tree.map(p, (t) => T.ones(t.shape))

@@ -132,7 +132,9 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * before any step runs.
  */
 const checkInitial = (initial: TrainState<Tree, Tree, Tree>, fresh: TrainState<Tree, Tree, Tree>): void => {
-  if (typeof initial !== 'object' || initial === null) throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
+  if (typeof initial !== 'object' || initial === null) {
+    throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
+  }
   for (const [what, mine, theirs] of [['params', fresh.params, initial.params], ['state', fresh.state, initial.state], ['optState', fresh.optState, initial.optState]] as const) {
     const d = structureDiff(mine, theirs)
     if (d !== undefined) throw new TreeError(`fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`)
@@ -183,12 +185,16 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
   asyncOptions: AsyncOptions = {},
 ): Promise<FitResult<P, S, O>> => {
   if (typeof asyncOptions !== 'object' || asyncOptions === null || Array.isArray(asyncOptions)) {
-    throw new TypeError(`fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got ${describeNode(asyncOptions)}`)
+    throw new TypeError(
+      `fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got ${describeNode(asyncOptions)}`,
+    )
   }
   const unknown = Object.keys(asyncOptions).filter((k) => !ASYNC_OPTIONS.includes(k))
   if (unknown.length > 0) throw new RangeError(`fitAsync: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (the options are: ${ASYNC_OPTIONS.join(', ')})`)
   const every = asyncOptions.yieldEveryMs ?? 50
-  if (typeof every !== 'number') throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describeNode(every)}`)
+  if (typeof every !== 'number') {
+    throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describeNode(every)}`)
+  }
   if (!(every >= 0)) throw new RangeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${every}`)
   const run = epochsOf(options)
   let last = now()

@@ -92,7 +92,8 @@ export const trainStep =
     const ctx = { mode: 'train' as const, key: stepKey }
     // On a non-finite value, replay the step through an instrumented model to name the layer.
     const fail = (what: string, updated?: Tree.Tree): never => {
-      const site = diagnose({ model, loss, params: ts.params, state: ts.state, x: batch.x, y: batch.y, ctx, ...(updated === undefined ? {} : { updated }) })
+      const replay = { model, loss, params: ts.params, state: ts.state, x: batch.x, y: batch.y, ctx }
+      const site = diagnose(updated === undefined ? replay : { ...replay, updated })
       throw new NonFiniteError(ts.step, what, ts, site)
     }
     const { y, state, tape } = model.forward(ts.params, ts.state, batch.x, ctx)

@@ -173,7 +173,9 @@ describe('loading validates everything: each problem its own error kind, with th
     expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], other.params, init.state))).toThrow(IO.IoError)
     expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], init.params, init.state, { bad: NaN }))).toThrow('metadata.bad: NaN is not a JSON number')
     const badRecord = { dtype: T.zeros([1]) }
-    expect(() => IO.encodeCheckpoint({ model: L.identity, inShape: [1], params: [], state: [], training: { optState: badRecord, key: Key.fromSeed(0), step: 0 } })).toThrow("a record key may not be named 'dtype'")
+    const training = { optState: badRecord, key: Key.fromSeed(0), step: 0 }
+    const input = { model: L.identity, inShape: [1], params: [], state: [], training }
+    expect(() => IO.encodeCheckpoint(input)).toThrow("a record key may not be named 'dtype'")
   })
   test('custom layers load through a registry passed to the decoder', () => {
     const swish = L.define({ name: 'swish', forward: (_p, x) => ({ y: T.map((v) => v * L.logistic(v))(x), tape: x }), vjp: (_p, _x, dy) => ({ dx: dy, dp: L.none }) })

@@ -185,7 +185,16 @@ describe("dense(…, { activation: 'relu' }) = dense(…) then relu, bit for bit
 describe('a pipe fuses conv2d with the relu layer after it', () => {
   /** The CNN of example 07, with the relu layer given, so a copy of it (which no conv2d fuses) turns fusion off. */
   const cnn = (relu: L.AnyLayer) =>
-    L.pipe(L.conv2d(8, 5, { padding: 2 }), relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), relu, L.maxPool2d(2), L.flatten, L.dense(10))
+    L.pipe(
+      L.conv2d(8, 5, { padding: 2 }),
+      relu,
+      L.maxPool2d(2),
+      L.conv2d(16, 5, { padding: 2 }),
+      relu,
+      L.maxPool2d(2),
+      L.flatten,
+      L.dense(10),
+    )
 
   for (const family of ['reference', 'js', 'wasm'] as const) {
     test(`and computes exactly what the unfused pipe computes (${family} kernels): y, dx, every gradient`, () => {
