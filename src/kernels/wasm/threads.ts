@@ -69,7 +69,6 @@ import {
   runParts,
 } from './control.ts'
 import { gemmSharedWasmBase64 } from './gemm-shared-module.ts'
-import { workerSource } from './worker-source.ts'
 import {
   align,
   copyIn,
@@ -84,6 +83,7 @@ import {
   type KernelExport,
   type PartExport,
 } from './gemm.ts'
+import { workerSource } from './worker-source.ts'
 
 const MR = 4
 const NR = 4
