@@ -1,7 +1,7 @@
 /**
  * chainrule's optimizer steps in WebAssembly: the one-pass SGD, Adam (and AdamW, NAdam, AMSGrad,
  * Adamax), RMSprop and Adagrad loops
- * of src/optim/fused-sgd.ts, fused-adam.ts and fused-rms.ts, two lanes at a time
+ * of src/kernels/optim/sgd.ts, adam.ts and rms.ts, two lanes at a time
  * (src/kernels/wasm/optim.ts runs them). Each lane does the same floating-point operations, in
  * the same order, as the TypeScript loop does for one element. f64 add, multiply, divide and
  * square root are correctly rounded in WebAssembly as in JavaScript, so the results are the

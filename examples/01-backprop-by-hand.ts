@@ -9,7 +9,7 @@
  *
  * Run: npx tsx examples/01-backprop-by-hand.ts
  */
-import { Gradcheck, Key, L, Loss, T, Tree } from '../src/index.ts'
+import { Gradcheck, Key, L, Loss, T, Tree } from 'chainrule'
 
 const show = (label: string, t: T.Tensor): void => console.log(`${label} = ${T.toString(t).replace(/\n/g, '\n    ')}\n`)
 

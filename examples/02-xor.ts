@@ -7,7 +7,7 @@
  *
  * Run: npx tsx examples/02-xor.ts
  */
-import { Key, L, Loss, T, Tree } from '../src/index.ts'
+import { Key, L, Loss, T, Tree } from 'chainrule'
 
 const x = T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
 const y = T.tensor([0, 1, 1, 0]) // XOR: class 1 when exactly one input is on

@@ -6,8 +6,8 @@
  *
  * Run: npx tsx examples/03-custom-layer.ts
  */
-import { Key, L, T } from '../src/index.ts'
-import { checkLayer } from '../laws/index.ts'
+import { Key, L, T } from 'chainrule'
+import { checkLayer } from 'chainrule/laws'
 
 // The whole layer: a forward, its vjp, side by side.
 const swish = L.define({

@@ -8,8 +8,8 @@
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Data, Key, L, Loss, Optim, Plot, Schedule, Train, type Tensor } from '../src/index.ts'
-import { lossCurve, plotCallbacks, progress, writePlot } from '../src/node/index.ts'
+import { Data, Key, L, Loss, Optim, Plot, Schedule, Train, type Tensor } from 'chainrule'
+import { lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
 
 const outArg = process.argv.indexOf('--out')
 const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/04-spiral/', import.meta.url))

@@ -13,8 +13,8 @@
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train } from '../src/index.ts'
-import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from '../src/node/index.ts'
+import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train } from 'chainrule'
+import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from 'chainrule/node'
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)

@@ -18,8 +18,8 @@
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from '../src/index.ts'
-import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from '../src/node/index.ts'
+import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrule'
+import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)

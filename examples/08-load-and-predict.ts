@@ -13,11 +13,8 @@
 import * as E from 'fp-ts/Either'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { L, Loss, T, Train } from '../src/index.ts'
-import * as IO from '../src/io/index.ts'
-// (chainrule/node's files imported one by one: the barrel would also load the plotting libraries)
-import { loadCheckpoint } from '../src/node/checkpoint.ts'
-import { loadMnist } from '../src/node/mnist.ts'
+import { IO, L, Loss, T, Train } from 'chainrule'
+import { loadCheckpoint, loadMnist } from 'chainrule/node'
 
 const flag = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`)

@@ -19,7 +19,7 @@ export const pushFromZero = (gap: number) => (v: number): number => (gap === 0 ?
 
 /**
  * Tensors of a fixed shape with finite values in [min, max], at least `awayFromZero` from 0.
- * @example fc.sample(tensor([2, 3]), 1)[0].shape // [2, 3]
+ * @example fc.sample(tensor([2, 3]), 1)[0]!.shape // [2, 3]
  */
 export const tensor = (shape: Shape, options: TensorOptions = {}): fc.Arbitrary<Tensor> => {
   const min = options.min ?? -2

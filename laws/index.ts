@@ -4,6 +4,8 @@
  *
  *   import { checkLayer } from 'chainrule/laws'
  *   test('my layer obeys the laws', () => checkLayer(myLayer, { inShape: [4] }))
+ *
+ * @module chainrule/laws
  */
 export * from './verdict.ts'
 export * as Compare from './compare.ts'
@@ -16,7 +18,9 @@ export * as RandomNetwork from './random-network.ts'
 export { checkRandomNetworks } from './random-network.ts'
 export * as LossLaws from './loss-laws.ts'
 export { checkLoss, type CheckLossOptions } from './loss-laws.ts'
-export * as OptimLaws from './optim-laws.ts'
-export { checkTransform, transformLaws, checkSgd, sgdLaws, checkSchedule, scheduleLaws, type CheckTransformOptions, type DescentSettings, type ScheduleSpec, type MakeSgd } from './optim-laws.ts'
+export * as OptimizerLaws from './optimizer-laws.ts'
+export { checkTransform, transformLaws, checkSgd, sgdLaws, type CheckTransformOptions, type DescentSettings, type MakeSgd } from './optimizer-laws.ts'
+export * as ScheduleLaws from './schedule-laws.ts'
+export { checkSchedule, scheduleLaws, type ScheduleSpec } from './schedule-laws.ts'
 export * as RandomConvNetwork from './random-conv-network.ts'
 export { checkRandomConvNetworks, distinctValues } from './random-conv-network.ts'

@@ -15,7 +15,7 @@
  * say only padding or only ReLU'd negatives, outputs its bias; a bias of exactly 0 puts the
  * next ReLU on its kink.) Max-pool ties between generic values then have probability ~0.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { Key, L, T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'

@@ -188,7 +188,9 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
  * The fusion law for a layer that fuses with `next` (its `fuseNext`): on random inputs, params
  * and cotangents, the fused layer gives exactly the numbers of the two layers one after the
  * other. A runnable law, as layerLaws gives; `checkFusion` runs it.
- * @example test('conv2d fuses relu', () => checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5] }))
+ * @example
+ * import { test } from 'vitest'
+ * test('conv2d fuses relu', () => checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5] }))
  */
 export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   layer: Layer<P, S, Tape>,
@@ -212,13 +214,10 @@ export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
 export const checkFusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, next: Layer<Tree.Tree, Tree.Tree, unknown>, options: CheckLayerOptions): void =>
   fusionLaw(layer, next, options).check()
 
-/**
- * Runs every applicable layer law; throws one Error listing each law that failed.
- * @example test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
- */
-export const checkLayer = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): void => {
+/** Runs every law, then throws one Error listing each law that failed (if any did). */
+export const runLaws = (laws: readonly Law[]): void => {
   const failures: string[] = []
-  for (const law of layerLaws(layer, options)) {
+  for (const law of laws) {
     try {
       law.check()
     } catch (e) {
@@ -227,3 +226,12 @@ export const checkLayer = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer
   }
   if (failures.length > 0) throw new Error(`${failures.length} law(s) failed:\n\n${failures.join('\n\n')}`)
 }
+
+/**
+ * Runs every applicable layer law; throws one Error listing each law that failed.
+ * @example
+ * import { test } from 'vitest'
+ * test('swish obeys the layer laws', () => checkLayer(swish, { inShape: [3] }))
+ */
+export const checkLayer = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): void =>
+  runLaws(layerLaws(layer, options))

@@ -105,7 +105,10 @@ const defaults = (o: Options): { h: number; tolerance: number; ctx: Ctx } => ({
 
 /**
  * Checks a layer's vjp at (params, x) for a cotangent c (default: all ones, so φ = Σ y).
- * @example Gradcheck.format(Gradcheck.layer(L.dense(2), { params, state, x }))
+ * @example
+ * const dense = L.dense(2)
+ * const { params, state } = L.initialize(dense, key, [3])
+ * console.log(Gradcheck.format(Gradcheck.layer(dense, { params, state, x: T.ones([4, 3]) })))
  */
 export const layer = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   l: Layer<P, S, Tape>,

@@ -10,6 +10,8 @@
  *   IO    specs, registry, summaries, checkpoints (save/load/resume exactly)
  *   Plot  chart specs (Vega-Lite JSON): history, confusion matrix, images, decision boundary, gradient norms
  *   Kernels which kernel family and how many threads run the heavy loops (never what they compute)
+ *
+ * @module chainrule
  */
 export * as T from './tensor/index.ts'
 export * as Tree from './tree.ts'

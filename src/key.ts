@@ -206,7 +206,7 @@ export const split = (key: Key, n = 2): readonly Key[] => {
  * Two independent keys from one, typed as a pair: the everyday split.
  *
  * @example
- * const [key, sub] = split2(key0)   // carry `key` on, spend `sub` now
+ * const [next, sub] = split2(key)   // carry `next` on, spend `sub` now
  */
 export const split2 = (key: Key): readonly [Key, Key] => {
   checkKey(key, 'split2')
@@ -393,7 +393,7 @@ export const truncatedNormal = (key: Key, shape: Shape, mean = 0, std = 1): Tens
  * A uniformly random ordering of 0..n-1 (Fisher-Yates, each index drawn without modulo bias).
  *
  * @example
- * const order = permutation(epochKey, 60000)   // shuffle a data set: visit rows in this order
+ * const order = permutation(foldIn(key, epoch), 60000)   // shuffle a data set: visit rows in this order
  */
 export const permutation = (key: Key, n: number): Int32Array => {
   checkKey(key, 'permutation')
@@ -436,7 +436,7 @@ export const randint = (key: Key, shape: Shape, lo: number, hi: number): Tensor 
  * never gives 1 and p = 1 always does).
  *
  * @example
- * const keep = bernoulli(key, x.shape, 1 - dropProb)   // a dropout mask
+ * const keep = bernoulli(key, x.shape, 0.9)   // a dropout mask that keeps 90%
  */
 export const bernoulli = (key: Key, shape: Shape, p: number): Tensor => {
   checkKey(key, 'bernoulli')

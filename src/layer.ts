@@ -10,7 +10,7 @@
  * Backprop through a network is then the chain rule and nothing else: run forward through the
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import type { Key } from './key.ts'
 import { showShape, TensorError, type Shape, type Tensor } from './tensor/tensor.ts'
 import type { Tree } from './tree.ts'

@@ -13,7 +13,7 @@
 import * as E from 'fp-ts/Either'
 import { parse, View } from 'vega'
 import { compile } from 'vega-lite'
-import { Data, Kernels, Key, L, Loss, Optim, Plot, Schedule, type Tensor, Train } from '../../src/index.ts'
+import { Data, Kernels, Key, L, Loss, Optim, Plot, Schedule, type Tensor, Train } from 'chainrule'
 
 const element = (id: string): HTMLElement => {
   const el = document.getElementById(id)

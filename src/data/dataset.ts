@@ -131,7 +131,7 @@ export const shuffle = (key: Key, ds: Dataset): Dataset => take(ds, permutation(
  * subset.
  *
  * @example
- * const { train, validation } = shuffleSplit(kSplit, ds, 0.1)   // 90% / 10%
+ * const { train, validation } = shuffleSplit(key, data, 0.1)   // 90% / 10%
  */
 export const shuffleSplit = (
   key: Key, ds: Dataset, validation: number,
@@ -149,7 +149,7 @@ export const shuffleSplit = (
  * The row counts `shuffleSplit(key, ds, validation)` gives its two parts, without splitting:
  * `validation` is a fraction in (0, 1) (rounded) or a count of rows. A DataError unless both
  * parts get at least one row.
- * @example splitSizes(ds, 0.1) // { train: 54000, validation: 6000 } for 60,000 rows
+ * @example splitSizes(data, 0.1) // { train: 54000, validation: 6000 } for 60,000 rows
  */
 export const splitSizes = (ds: Dataset, validation: number): { readonly train: number; readonly validation: number } => {
   const n = size(ds)
@@ -189,7 +189,7 @@ export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions
  * Throws a DataError at once if the data set is empty or batchSize is not an integer in 1..N.
  *
  * @example
- * for (const { x, y } of batches(Key.foldIn(dataKey, epoch), train, 128)) { ... }
+ * for (const { x, y } of batches(Key.foldIn(key, epoch), train, 128)) console.log(x.shape, y.shape) // [128, ...] [128], the last maybe fewer
  */
 export const batches = (key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<Batch> => {
   const n = checkBatching(ds, batchSize, 'batches')

@@ -12,7 +12,7 @@
  * which byte offset, or Right of the elements as float64. It checks every length before it
  * allocates, so a corrupt header cannot make it allocate a huge buffer.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import { buffer, showShape } from '../tensor/tensor.ts'
 import { DataError } from './error.ts'
 

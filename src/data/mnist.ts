@@ -5,7 +5,7 @@
  * The result is a Dataset with x [N, 1, H, W] (NCHW, so a conv net takes it as is; an MLP puts
  * L.flatten first) holding pixels scaled to [0, 1], and y [N] holding the digit labels.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import { buffer, fromData, showShape } from '../tensor/tensor.ts'
 import type { Dataset } from './dataset.ts'
 import { DataError } from './error.ts'

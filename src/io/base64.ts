@@ -4,7 +4,7 @@
  * (length a multiple of 4, padding only at the end, unused bits zero), so every byte string
  * has exactly one encoding and any corruption of a character is caught or changes the bytes.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))

@@ -24,7 +24,7 @@
  * base64 and lengths, and that every number is finite. Float64 values are stored exactly, so
  * save → load → predict is bit-identical, and a training checkpoint resumes bit for bit.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import * as Key from '../key.ts'
 import type { AnyLayer, Json, Layer, Spec } from '../layer.ts'
@@ -200,7 +200,7 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
  * load back: params or state that do not match a fresh init of the model, non-finite values,
  * metadata that is not JSON.
  * @example
- * const text = encodeCheckpoint(modelCheckpoint(net, [2], params, state, { note: 'xor' }))
+ * const text = encodeCheckpoint(modelCheckpoint(net, [2], state.params, state.state, { note: 'xor' }))
  */
 export const encodeCheckpoint = (input: CheckpointInput): string => {
   const doc = toDocument(input)
@@ -331,7 +331,9 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
  * other settings, say momentum switched on, makes another). Left('not-training') for a model
  * checkpoint, Left('optimizer-mismatch') naming the first differing path.
  * @example
- * const ts = trainState(ck, optimizer)   // then Train.fit({ ..., key: ck.training.runKey, initial: ts.right })
+ * const ck = parseCheckpoint(text)
+ * if (E.isLeft(ck)) throw ck.left
+ * const ts = trainState(ck.right, optimizer)   // then Train.fit({ ...run, initial: ts.right }) with the run's key
  */
 export const trainState = <O extends Tree>(ck: Checkpoint, optimizer: GradientTransformation<O>): E.Either<IoError, TrainState<Tree, Tree, O>> => {
   const tr = ck.training

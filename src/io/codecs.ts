@@ -4,7 +4,7 @@
  * codecs are closed: an unexpected field is an error, so a misspelt hyper-parameter (`unit: 10`)
  * never passes silently. `firstError` turns io-ts errors into one readable path and message.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { Json } from '../layer.ts'
 import { at, describe, isRecord } from './error.ts'

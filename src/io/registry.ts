@@ -15,7 +15,7 @@
  * builder that ignores or changes a hyper-parameter is caught, and a Right always holds a
  * network whose spec is exactly the input.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { AnyLayer, Spec } from '../layer.ts'
 import { branches } from '../layers/branches.ts'
@@ -58,7 +58,7 @@ class SpecFailure {
 /**
  * A builder that first checks the spec's own fields with an io-ts codec, then builds from the
  * typed spec. A field the codec rejects is a 'bad-spec' error at that field's path.
- * @example entry(specCodecs.dense, (s) => dense(s.units, { init: s.init, bias: s.bias }))
+ * @example entry(specCodecs.dense, (s) => L.dense(s.units, { init: s.init, bias: s.bias }))
  */
 export const entry =
   <S>(codec: t.Decoder<unknown, S>, make: (spec: S, build: Build) => AnyLayer): Builder =>

@@ -4,7 +4,7 @@
  * comes from the spec plus one init: the network is instrumented (see Train.instrument) so every
  * node reports the shape it infers and the params it creates.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as Key from '../key.ts'
 import type { AnyLayer, Json, ShapeError } from '../layer.ts'
 import { showShape, type Shape } from '../tensor/tensor.ts'

@@ -7,7 +7,7 @@
  * JSON arrays and records are JSON objects; an object with a `dtype` key is a tensor, so a
  * record may not have a key named `dtype`.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
 import { firstNonFinite, isTensor, type Tree } from '../tree.ts'

@@ -93,8 +93,10 @@ export const useThreads = (count: ThreadCount): Promise<boolean> => {
  * (default: the current setting; only the WebAssembly GEMM has a two-thread version).
  *
  * @example
+ * import { gemmReference, view } from './gemm.ts'
  * gemmFor('reference') === gemmReference
- * gemmFor('fast')(m, n, k, view(a, m, k), view(b, k, n), c, 0, false) // c = a·b, WebAssembly where it can
+ * const [a, b, c] = [new Float64Array([1, 2, 3, 4, 5, 6]), new Float64Array([7, 8, 9, 10, 11, 12]), new Float64Array(4)]
+ * gemmFor('fast')(2, 2, 3, view(a, 2, 3), view(b, 3, 2), c, 0, false) // c = a·b = [58, 64, 139, 154], WebAssembly where it can
  */
 export const gemmFor = (choice: KernelChoice, count: ThreadCount = threadCount): Gemm =>
   choice === 'reference' ? gemmReference : choice === 'js' ? gemmBlocked : count === 2 ? gemmWasm2 : gemmWasm

@@ -4,7 +4,7 @@
  *
  * @example
  * Kernels.use('reference')                        // the whiteboard loops, for reading and as the oracle
- * Kernels.using('js', () => net.forward(p, s, x, ctx))  // one call with the plain-TypeScript kernels
+ * Kernels.using('js', () => Train.predict(net, state.params, state.state, x))  // one call with the plain-TypeScript kernels
  * await Kernels.useThreads(1)                     // keep everything on this thread
  */
 export {

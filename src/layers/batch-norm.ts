@@ -13,7 +13,7 @@
  * The running variance is the biased batch variance (as in Keras and Flax). `momentum` is the
  * weight of the old running value (Keras/Flax convention; PyTorch's momentum is 1 − this).
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { checkInput, ShapeError, type Layer } from '../layer.ts'

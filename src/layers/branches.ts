@@ -3,7 +3,7 @@
  * concatenation along the feature (channel) axis. Because x is used by every branch, the vjp
  * sums the branches' dx: a variable used twice collects the cotangents of both uses.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'

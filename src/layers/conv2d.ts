@@ -17,7 +17,7 @@
  * the whole activation tensor and two copies in and out of WebAssembly memory each way. A pipe
  * does the same by itself where a conv2d is followed by the relu layer (`fuseNext`).
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import type * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'

@@ -9,7 +9,7 @@
  * With `activation: 'relu'`, y = relu(x · W + b), and the vjp first takes dy where y > 0 (relu's
  * vjp): the same numbers as pipe(dense, relu), bit for bit, as one layer (as conv2d's option).
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'

@@ -10,7 +10,7 @@
  * The mask comes from ctx.key alone, so a forward is a pure function of (x, key): the same key
  * drops the same units.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'

@@ -1,5 +1,5 @@
 /** flatten: [N, d₁, d₂, …] → [N, d₁·d₂·…]. Only the shape changes, so dx is dy reshaped back. */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'

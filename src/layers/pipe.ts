@@ -11,7 +11,7 @@
  * computes exactly the same numbers (tested bit for bit), so params, state, tapes' meaning and
  * results are as if the two ran one after the other; only the speed differs.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as Key from '../key.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tensor } from '../tensor/tensor.ts'

@@ -7,7 +7,7 @@
  *
  * The window loops are in src/kernels/pool.ts.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { avgPoolBackward, avgPoolForward, maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'

@@ -4,7 +4,7 @@
  *
  *   forward   y = x viewed as [N, ...shape]       vjp   dx = dy viewed as [N, ...inShape]
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'

@@ -2,7 +2,7 @@
  * residual(f): y = x + f(x). Its vjp is dx = dy + f.vjp(dy).dx: the input reaches the output
  * along two paths (the skip and f), and the cotangents of the two paths add.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
 import { ShapeError, within, type AnyLayer, type Layer, type Spec } from '../layer.ts'

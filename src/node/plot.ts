@@ -5,17 +5,27 @@
  *
  * Everything here is synchronous, so a plot can be written from inside fit's callbacks, which
  * run in a synchronous loop (an awaited render would only finish after training).
+ *
+ * vega, vega-lite and @resvg/resvg-js are optional peer dependencies, imported when this module
+ * loads; a helper that needs one that is missing throws a MissingPeerError naming it.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, extname, join, resolve } from 'node:path'
-import { Resvg } from '@resvg/resvg-js'
-import * as vega from 'vega'
-import type { LoggerInterface, Spec as VegaSpec } from 'vega'
-import { compile } from 'vega-lite'
+import type { LoggerInterface, Spec as VegaSpec, View } from 'vega'
 import { history as historySpec, type HistoryOptions } from '../plot/history.ts'
 import type { VegaLiteSpec } from '../plot/spec.ts'
 import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
+import { importPeer, need, needAll } from './peer.ts'
+
+// The optional peers, loaded once: a helper that needs a missing one throws a MissingPeerError.
+const [vegaPeer, vegaLitePeer, resvgPeer] = await Promise.all([
+  importPeer('vega', () => import('vega')),
+  importPeer('vega-lite', () => import('vega-lite')),
+  importPeer('@resvg/resvg-js', () => import('@resvg/resvg-js')),
+])
+const drawing = [vegaPeer, vegaLitePeer]
+const drawingPng = [vegaPeer, vegaLitePeer, resvgPeer]
 
 /** Options of rendering. */
 export interface RenderOptions {
@@ -37,9 +47,12 @@ const defaultWarn = (message: string): void => {
   process.stderr.write(`plot: ${message}\n`)
 }
 
+/** vega's log level Warn (vega-util: None 0, Error 1, Warn 2, Info 3, Debug 4), known without loading vega. */
+const WARN = 2
+
 /** A vega logger that hands warnings and errors to one function and drops the rest. */
 const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
-  let level = vega.Warn
+  let level = WARN
   const logger = {
     level(l?: number) {
       if (l === undefined) return level
@@ -51,7 +64,7 @@ const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
       return logger
     },
     warn(...args: unknown[]) {
-      if (level >= vega.Warn) onWarning(args.map(String).join(' '))
+      if (level >= WARN) onWarning(args.map(String).join(' '))
       return logger
     },
     info() {
@@ -69,13 +82,20 @@ const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
  * writes ids into the data rows it ingests, and the caller's spec must stay as it was.
  * @example toVega(Plot.history(history)).marks
  */
-export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec =>
-  compile(structuredClone(spec), { logger: loggerFor(options.onWarning ?? defaultWarn) }).spec
+export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec => compileSpec(spec, options.onWarning ?? defaultWarn, 'toVega')
+
+const compileSpec = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): VegaSpec => {
+  const { compile } = need(where, vegaLitePeer)
+  return compile(structuredClone(spec), { logger: loggerFor(onWarning) }).spec
+}
 
 /** A fresh headless View of a spec. vega numbers gradient and clip ids from global counters; resetting them first makes the same spec give the same SVG, byte for byte. */
-const headlessView = (spec: VegaLiteSpec, onWarning: (message: string) => void): vega.View => {
+const headlessView = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): View => {
+  needAll(where, drawing)
+  const vega = need(where, vegaPeer)
+  const vegaSpec = compileSpec(spec, onWarning, where)
   vega.resetSVGDefIds()
-  return new vega.View(vega.parse(toVega(spec, { onWarning })), { renderer: 'none', logger: loggerFor(onWarning), logLevel: vega.Warn })
+  return new vega.View(vega.parse(vegaSpec), { renderer: 'none', logger: loggerFor(onWarning), logLevel: WARN })
 }
 
 /** What a headless vega View holds after it ran: the parts an SVG renderer needs. */
@@ -99,11 +119,15 @@ interface SvgStringRenderer {
  * external data and images; these specs hold their data inline and draw no images, so running
  * the dataflow and the headless SVG renderer directly gives the same document (the tests hold
  * this equal to toSVG's output) without waiting.
- * @example writeFileSync('loss.svg', toSvg(Plot.stepHistory(history)))
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('loss.svg', toSvg(Plot.stepHistory(history)))
  */
-export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string => {
-  const onWarning = options.onWarning ?? defaultWarn
-  const view = headlessView(spec, onWarning)
+export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string => svgOf(spec, options.onWarning ?? defaultWarn, 'toSvg')
+
+const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): string => {
+  const view = headlessView(spec, onWarning, where)
+  const vega = need(where, vegaPeer)
   view.run() // synchronous for inline data: no loads, no pre-run callbacks
   const v = view as unknown as ViewInternals
   const pad = view.padding() as { top: number; bottom: number; left: number; right: number }
@@ -121,7 +145,7 @@ export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string =
  * callers that prefer it.
  */
 export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> => {
-  const view = headlessView(spec, options.onWarning ?? defaultWarn)
+  const view = headlessView(spec, options.onWarning ?? defaultWarn, 'toSvgAsync')
   const svg = await view.toSVG()
   view.finalize()
   return svg
@@ -129,11 +153,16 @@ export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}
 
 /**
  * Renders an SVG document (e.g. from toSvg) to PNG bytes with resvg.
- * @example writeFileSync('loss.png', svgToPng(toSvg(spec), { scale: 2 }))
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('loss.png', svgToPng(toSvg(spec), { scale: 2 }))
  */
-export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => {
+export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => pngOf(svg, options, 'svgToPng')
+
+const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
+  const { Resvg } = need(where, resvgPeer)
   const scale = options.scale ?? 2
-  if (!(scale > 0 && scale <= 16)) throw new RangeError(`svgToPng: scale must be in (0, 16], got ${scale}`)
+  if (!(scale > 0 && scale <= 16)) throw new RangeError(`${where}: scale must be in (0, 16], got ${scale}`)
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     font: { loadSystemFonts: true, defaultFontFamily: options.defaultFontFamily ?? 'DejaVu Sans', ...(options.fontFiles === undefined ? {} : { fontFiles: [...options.fontFiles] }) },
@@ -143,9 +172,16 @@ export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => {
 
 /**
  * Renders a spec to PNG bytes.
- * @example writeFileSync('confusion.png', toPng(Plot.confusionMatrix(labels, predictions)))
+ * @example
+ * import { writeFileSync } from 'node:fs'
+ * writeFileSync('confusion.png', toPng(Plot.confusionMatrix(labels, predictions)))
  */
-export const toPng = (spec: VegaLiteSpec, options: PngOptions = {}): Uint8Array => svgToPng(toSvg(spec, options), options)
+export const toPng = (spec: VegaLiteSpec, options: PngOptions = {}): Uint8Array => pngFor(spec, options, 'toPng')
+
+const pngFor = (spec: VegaLiteSpec, options: PngOptions, where: string): Uint8Array => {
+  needAll(where, drawingPng) // all three named at once, before any drawing
+  return pngOf(svgOf(spec, options.onWarning ?? defaultWarn, where), options, where)
+}
 
 let tempCounter = 0
 
@@ -170,7 +206,8 @@ const writeAtomic = (path: string, content: string | Uint8Array): void => {
  */
 export const writePlot = (spec: VegaLiteSpec, path: string, options: PngOptions = {}): string => {
   const ext = extname(path).toLowerCase()
-  const content = ext === '.png' ? toPng(spec, options) : ext === '.svg' ? toSvg(spec, options) : ext === '.json' ? JSON.stringify(spec) : undefined
+  const content =
+    ext === '.png' ? pngFor(spec, options, 'writePlot') : ext === '.svg' ? svgOf(spec, options.onWarning ?? defaultWarn, 'writePlot') : ext === '.json' ? JSON.stringify(spec) : undefined
   if (content === undefined) throw new RangeError(`writePlot: cannot tell the format of '${path}'; end the name with .png, .svg or .json`)
   const abs = resolve(path)
   writeAtomic(abs, content)
@@ -199,11 +236,12 @@ export interface PlotCallbacksOptions {
  * fit callbacks that keep `<dir>/history.png` up to date: the training history is redrawn at
  * the end of every `every` epochs and at the end of the run. Open the file in a viewer that
  * reloads, and watch training as it goes.
- * @example Train.fit({ ..., callbacks: [progress(), plotCallbacks({ dir: 'out/run', every: 5 })] })
+ * @example Train.fit({ ...run, callbacks: [progress(), plotCallbacks({ dir: 'out/run', every: 5 })] })
  */
 export const plotCallbacks = <St extends TrainState>(options: PlotCallbacksOptions): Callbacks<St> => {
   const every = options.every ?? 1
   if (!Number.isInteger(every) || every < 1) throw new RangeError(`plotCallbacks: every must be a positive integer, got ${every}`)
+  needAll('plotCallbacks', (options.format ?? 'png') === 'png' ? drawingPng : drawing) // before training starts, not after its first epoch
   const path = join(options.dir, `${options.name ?? 'history'}.${options.format ?? 'png'}`)
   const steps: StepRecord[] = []
   const epochs: EpochRecord[] = []

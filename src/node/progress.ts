@@ -2,9 +2,13 @@
  * Terminal progress for fit: a live bar per epoch (cli-progress) on a terminal, and one plain
  * line per epoch when output is not a TTY or runs under CI (so logs stay readable).
  */
-import cliProgress from 'cli-progress'
+import type { SingleBar } from 'cli-progress'
 import type { Callbacks, EpochRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
+import { importPeer, need } from './peer.ts'
+
+// cli-progress is an optional peer dependency: only the live bar needs it.
+const cliProgressPeer = await importPeer('cli-progress', async () => (await import('cli-progress')).default)
 
 /** Options for the progress display. */
 export interface ProgressOptions {
@@ -31,13 +35,15 @@ export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: nu
     `took ${r.seconds.toFixed(1)}s`,
   ].join('  ')
 
-/** Callbacks that show training progress in the terminal. */
+/** Callbacks that show training progress in the terminal (the live bar needs cli-progress; `plain: true` does not). */
 export const progress = <St extends TrainState>(options: ProgressOptions = {}): Callbacks<St> => {
   const stream = options.stream ?? process.stdout
   const plain = options.plain ?? (!stream.isTTY || Boolean(process.env['CI']))
+  // asked for even when this run prints plain lines, so a missing package shows on the first run, not the first terminal one
+  const cliProgress = options.plain === true ? undefined : need('progress', cliProgressPeer)
   let epochs = 0
   let stepsPerEpoch = 0
-  let bar: cliProgress.SingleBar | undefined
+  let bar: SingleBar | undefined
   let epochStart = 0
   let samples = 0
   let lossAvg: number | undefined
@@ -54,7 +60,7 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
         epochStart = performance.now()
         lossAvg = undefined
         accAvg = undefined
-        if (!plain) {
+        if (!plain && cliProgress !== undefined) {
           bar = new cliProgress.SingleBar(
             {
               format: `epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`,

@@ -14,7 +14,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
-import { adamBetas, adamMoments, adamMomentsOf, type AdamOptions, type AdamState } from './adaptive.ts'
+import { adamBetas, adamMoments, adamMomentsOf, type AdamBetas, type AdamOptions, type AdamState } from './adaptive.ts'
 import { increment, stepOf, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { checkOptions } from './validate.ts'
@@ -22,9 +22,8 @@ import { checkOptions } from './validate.ts'
 /** AMSGrad's state: Adam's, plus the running maximum of ν. */
 export type AmsgradState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree; readonly nuMax: Tree }
 
-/** scaleByAmsgrad under another name, so its errors name the alias that built it (internal). */
-export const amsgradMoments = (where: string, options: AdamOptions): GradientTransformation<AmsgradState> => {
-  const { b1, b2, eps } = adamBetas(where, options)
+/** scaleByAmsgrad from checked betas, its errors naming `where` (internal: amsgrad builds its chain with it). */
+export const amsgradMoments = (where: string, { b1, b2, eps }: AdamBetas): GradientTransformation<AmsgradState> => {
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params), nuMax: zerosLike(params) }),
@@ -35,7 +34,8 @@ export const amsgradMoments = (where: string, options: AdamOptions): GradientTra
       const nuMax = zipTrees(at, (v, w) => T.zipWith(Math.max, w, v), nu, { what: 'nuMax', tree: state.nuMax })
       const c1 = 1 - b1 ** t
       const c2 = 1 - b2 ** t
-      const updates = zipTrees(at, (m, w) => T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w), mu, { what: 'nuMax', tree: nuMax })
+      const direction = (m: Tensor, w: Tensor): Tensor => T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w)
+      const updates = zipTrees(at, direction, mu, { what: 'nuMax', tree: nuMax })
       return [updates, { count: increment(state.count), mu, nu, nuMax }]
     },
   }
@@ -47,10 +47,11 @@ export const amsgradMoments = (where: string, options: AdamOptions): GradientTra
  * `scale_by_amsgrad` takes the maximum over the bias-corrected ν̂ instead.)
  * @example chain(scaleByAmsgrad(), scaleByLearningRate(1e-3)) // amsgrad({ lr: 1e-3 })
  */
-export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformation<AmsgradState> => amsgradMoments('scaleByAmsgrad', checkOptions('scaleByAmsgrad', options, ['b1', 'b2', 'eps']))
+export const scaleByAmsgrad = (options: AdamOptions = {}): GradientTransformation<AmsgradState> =>
+  amsgradMoments('scaleByAmsgrad', adamBetas('scaleByAmsgrad', checkOptions('scaleByAmsgrad', options, ['b1', 'b2', 'eps'])))
 
-/** scaleByNadam under another name, so its errors name the alias that built it (internal): Adam's transform with the look-ahead. */
-export const nadamMoments = (where: string, options: AdamOptions): GradientTransformation<AdamState> => adamMoments(where, options, true)
+/** scaleByNadam from checked betas, its errors naming `where` (internal): Adam's transform with the look-ahead. */
+export const nadamMoments = (where: string, betas: AdamBetas): GradientTransformation<AdamState> => adamMoments(where, betas, true)
 
 /**
  * NAdam (Dozat 2016), as optax's `nadam` computes it: Adam with a Nesterov look-ahead on the
@@ -58,14 +59,14 @@ export const nadamMoments = (where: string, options: AdamOptions): GradientTrans
  * `momentum_decay` schedule, so its numbers differ.)
  * @example chain(scaleByNadam(), scaleByLearningRate(2e-3)) // nadam({ lr: 2e-3 })
  */
-export const scaleByNadam = (options: AdamOptions = {}): GradientTransformation<AdamState> => nadamMoments('scaleByNadam', checkOptions('scaleByNadam', options, ['b1', 'b2', 'eps']))
+export const scaleByNadam = (options: AdamOptions = {}): GradientTransformation<AdamState> =>
+  nadamMoments('scaleByNadam', adamBetas('scaleByNadam', checkOptions('scaleByNadam', options, ['b1', 'b2', 'eps'])))
 
 /** Adamax's state: the step count, the first moment, and the decaying maximum of |g|. */
 export type AdamaxState = { readonly count: Tensor; readonly mu: Tree; readonly nuInf: Tree }
 
-/** scaleByAdamax under another name, so its errors name the alias that built it (internal). */
-export const adamaxMoments = (where: string, options: AdamOptions): GradientTransformation<AdamaxState> => {
-  const { b1, b2, eps } = adamBetas(where, options)
+/** scaleByAdamax from checked betas, its errors naming `where` (internal: adamax builds its chain with it). */
+export const adamaxMoments = (where: string, { b1, b2, eps }: AdamBetas): GradientTransformation<AdamaxState> => {
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nuInf: zerosLike(params) }),
@@ -73,7 +74,8 @@ export const adamaxMoments = (where: string, options: AdamOptions): GradientTran
       checkGrads(at, grads, params)
       const t = stepOf(at, state) + 1
       const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }) // Adam's μ
-      const nuInf = zipTrees(at, (g, v) => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v), grads, { what: 'nuInf', tree: state.nuInf })
+      const decayedMax = (g: Tensor, v: Tensor): Tensor => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v)
+      const nuInf = zipTrees(at, decayedMax, grads, { what: 'nuInf', tree: state.nuInf })
       const c1 = 1 - b1 ** t
       const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / vi, m, v), mu, { what: 'nuInf', tree: nuInf })
       return [updates, { count: increment(state.count), mu, nuInf }]
@@ -86,4 +88,5 @@ export const adamaxMoments = (where: string, options: AdamOptions): GradientTran
  * it: ε joins |g| inside the maximum, so the denominator is never 0.
  * @example chain(scaleByAdamax(), scaleByLearningRate(2e-3)) // adamax({ lr: 2e-3 })
  */
-export const scaleByAdamax = (options: AdamOptions = {}): GradientTransformation<AdamaxState> => adamaxMoments('scaleByAdamax', checkOptions('scaleByAdamax', options, ['b1', 'b2', 'eps']))
+export const scaleByAdamax = (options: AdamOptions = {}): GradientTransformation<AdamaxState> =>
+  adamaxMoments('scaleByAdamax', adamBetas('scaleByAdamax', checkOptions('scaleByAdamax', options, ['b1', 'b2', 'eps'])))

@@ -23,27 +23,34 @@ export interface AdamOptions {
   readonly eps?: number
 }
 
-/** The checked β₁, β₂ and ε, with Kingma & Ba's defaults (internal: Adam's variants share them). */
-export const adamBetas = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): { b1: number; b2: number; eps: number } => {
-  unitInterval(where, 'b1', b1)
-  unitInterval(where, 'b2', b2)
-  positive(where, 'eps', eps)
-  return { b1, b2, eps }
-}
+/** Adam's β₁, β₂ and ε, checked, defaults filled in. */
+export type AdamBetas = { readonly b1: number; readonly b2: number; readonly eps: number }
+
+/** The checked β₁, β₂ and ε, with Kingma & Ba's defaults (internal: Adam's variants and aliases share them). */
+export const adamBetas = (where: string, { b1 = 0.9, b2 = 0.999, eps = 1e-8 }: AdamOptions): AdamBetas => ({
+  b1: unitInterval(where, 'b1', b1),
+  b2: unitInterval(where, 'b2', b2),
+  eps: positive(where, 'eps', eps),
+})
 
 /** Adam's running moments, leaf by leaf: μ = β₁μ + (1-β₁)g, ν = β₂ν + (1-β₂)g² (internal: Adam's variants share them). */
-export const adamMomentsOf = (at: string, b1: number, b2: number, grads: Tree, state: { readonly mu: Tree; readonly nu: Tree }): { mu: Tree; nu: Tree } => ({
+export const adamMomentsOf = (
+  at: string,
+  b1: number,
+  b2: number,
+  grads: Tree,
+  state: { readonly mu: Tree; readonly nu: Tree },
+): { mu: Tree; nu: Tree } => ({
   mu: zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }),
   nu: zipTrees(at, (g, v) => T.addScaled(T.scale(b2, v), 1 - b2, T.square(g)), grads, { what: 'nu', tree: state.nu }),
 })
 
 /**
- * scaleByAdam under another name, so its errors name the alias that built it (internal). With
- * `nesterov`, NAdam's direction (scaleByNadam): the same moments, with μ/(1-β₁ᵗ) replaced by
- * the look-ahead β₁·μ/(1-β₁ᵗ⁺¹) + (1-β₁)·g/(1-β₁ᵗ).
+ * scaleByAdam from checked betas, its errors naming `where` (internal: the aliases build theirs
+ * with it). With `nesterov`, NAdam's direction (scaleByNadam): the same moments, with μ/(1-β₁ᵗ)
+ * replaced by the look-ahead β₁·μ/(1-β₁ᵗ⁺¹) + (1-β₁)·g/(1-β₁ᵗ).
  */
-export const adamMoments = (where: string, options: AdamOptions, nesterov = false): GradientTransformation<AdamState> => {
-  const { b1, b2, eps } = adamBetas(where, options)
+export const adamMoments = (where: string, { b1, b2, eps }: AdamBetas, nesterov = false): GradientTransformation<AdamState> => {
   const at = `${where}.update`
   return {
     init: (params) => ({ count: T.scalar(0), mu: zerosLike(params), nu: zerosLike(params) }),
@@ -60,9 +67,9 @@ export const adamMoments = (where: string, options: AdamOptions, nesterov = fals
         at,
         (m, v, g) =>
           T.generate(m.shape, (i) => {
-            const mi = m.data[i] as number
-            const mHat = nesterov ? b1 * (mi / c1Next) + (1 - b1) * ((g.data[i] as number) / c1) : mi / c1
-            return mHat / (Math.sqrt((v.data[i] as number) / c2) + eps)
+            const mi = m.data[i]!
+            const mHat = nesterov ? b1 * (mi / c1Next) + (1 - b1) * (g.data[i]! / c1) : mi / c1
+            return mHat / (Math.sqrt(v.data[i]! / c2) + eps)
           }),
         mu,
         { what: 'nu', tree: nu },
@@ -80,7 +87,8 @@ export const adamMoments = (where: string, options: AdamOptions, nesterov = fals
  * // first step: μ̂ = g and ν̂ = g², so u = g / (|g| + ε) ≈ sign(g)
  * chain(scaleByAdam({}), scaleByLearningRate(1e-3)) // adam({ lr: 1e-3 })
  */
-export const scaleByAdam = (options: AdamOptions = {}): GradientTransformation<AdamState> => adamMoments('scaleByAdam', checkOptions('scaleByAdam', options, ['b1', 'b2', 'eps']))
+export const scaleByAdam = (options: AdamOptions = {}): GradientTransformation<AdamState> =>
+  adamMoments('scaleByAdam', adamBetas('scaleByAdam', checkOptions('scaleByAdam', options, ['b1', 'b2', 'eps'])))
 
 /** RMSprop's state: the running mean of g². */
 export type RmsState = { readonly nu: Tree }
@@ -93,10 +101,17 @@ export interface RmsOptions {
   readonly eps?: number
 }
 
-/** scaleByRms under another name, so its errors name the alias that built it (internal). */
-export const rmsScaling = (where: string, { decay = 0.9, eps = 1e-8 }: RmsOptions): GradientTransformation<RmsState> => {
-  unitInterval(where, 'decay', decay)
-  positive(where, 'eps', eps)
+/** RMSprop's ρ and ε, checked, defaults filled in. */
+export type RmsSettings = { readonly decay: number; readonly eps: number }
+
+/** The checked ρ and ε, with the defaults 0.9 and 1e-8 (internal: rmsprop shares them). */
+export const rmsSettings = (where: string, { decay = 0.9, eps = 1e-8 }: RmsOptions): RmsSettings => ({
+  decay: unitInterval(where, 'decay', decay),
+  eps: positive(where, 'eps', eps),
+})
+
+/** scaleByRms from checked settings, its errors naming `where` (internal: rmsprop builds its chain with it). */
+export const rmsScaling = (where: string, { decay, eps }: RmsSettings): GradientTransformation<RmsState> => {
   const at = `${where}.update`
   return {
     init: (params) => ({ nu: zerosLike(params) }),
@@ -114,7 +129,8 @@ export const rmsScaling = (where: string, { decay = 0.9, eps = 1e-8 }: RmsOption
  * u = g / (√ν + ε). No bias correction, so the first step is g/(√(1-ρ)|g|) ≈ 3.2·sign(g) at ρ = 0.9.
  * @example chain(scaleByRms({ decay: 0.9 }), scaleByLearningRate(1e-3)) // rmsprop({ lr: 1e-3 })
  */
-export const scaleByRms = (options: RmsOptions = {}): GradientTransformation<RmsState> => rmsScaling('scaleByRms', checkOptions('scaleByRms', options, ['decay', 'eps']))
+export const scaleByRms = (options: RmsOptions = {}): GradientTransformation<RmsState> =>
+  rmsScaling('scaleByRms', rmsSettings('scaleByRms', checkOptions('scaleByRms', options, ['decay', 'eps'])))
 
 /** Adagrad's state: the running sum of g². */
 export type AdagradState = { readonly sum: Tree }
@@ -127,10 +143,17 @@ export interface AdagradOptions {
   readonly initialAccumulator?: number
 }
 
-/** scaleByAdagrad under another name, so its errors name the alias that built it (internal). */
-export const adagradScaling = (where: string, { eps = 1e-10, initialAccumulator = 0 }: AdagradOptions): GradientTransformation<AdagradState> => {
-  positive(where, 'eps', eps)
-  nonNegative(where, 'initialAccumulator', initialAccumulator)
+/** Adagrad's ε and starting Σ, checked, defaults filled in. */
+export type AdagradSettings = { readonly eps: number; readonly initialAccumulator: number }
+
+/** The checked ε and starting Σ, with PyTorch's defaults 1e-10 and 0 (internal: adagrad shares them). */
+export const adagradSettings = (where: string, { eps = 1e-10, initialAccumulator = 0 }: AdagradOptions): AdagradSettings => ({
+  eps: positive(where, 'eps', eps),
+  initialAccumulator: nonNegative(where, 'initialAccumulator', initialAccumulator),
+})
+
+/** scaleByAdagrad from checked settings, its errors naming `where` (internal: adagrad builds its chain with it). */
+export const adagradScaling = (where: string, { eps, initialAccumulator }: AdagradSettings): GradientTransformation<AdagradState> => {
   const at = `${where}.update`
   return {
     init: (params) => ({ sum: map(params, (p) => T.full(p.shape, initialAccumulator)) }),
@@ -148,4 +171,8 @@ export const adagradScaling = (where: string, { eps = 1e-10, initialAccumulator 
  * step shrinks as gradients accumulate.
  * @example chain(scaleByAdagrad(), scaleByLearningRate(0.1)) // adagrad({ lr: 0.1 })
  */
-export const scaleByAdagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> => adagradScaling('scaleByAdagrad', checkOptions('scaleByAdagrad', options, ['eps', 'initialAccumulator']))
+export const scaleByAdagrad = (options: AdagradOptions = {}): GradientTransformation<AdagradState> =>
+  adagradScaling(
+    'scaleByAdagrad',
+    adagradSettings('scaleByAdagrad', checkOptions('scaleByAdagrad', options, ['eps', 'initialAccumulator'])),
+  )

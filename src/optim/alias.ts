@@ -1,40 +1,50 @@
 /**
- * The optimizers people ask for by name, each a chain of the small transforms. `lr` is a number
- * or a Schedule. Hyper-parameters are checked here, and errors name the alias ("adam: b2 must be
- * in [0, 1), got 1"). The state is the chain's tuple of states; a transform the options switch
- * off (momentum 0, weight decay 0) is left out of the chain, so sgd({ lr }) is exactly
- * scaleByLearningRate(lr).
+ * The optimizers people ask for by name. Each is the chain of small transforms it is defined by,
+ * as in optax: read it here, e.g. adam = chain(scaleByAdam({ b1, b2, eps }), scaleByLearningRate(lr)).
+ * The chains are built from the transforms' internal forms (adamMoments is scaleByAdam,
+ * learningRate is scaleByLearningRate, ...), which name the alias in their errors.
+ *
+ * Each alias also carries a fast path (withFastPath): a fused one-pass kernel from
+ * src/kernels/optim with the chain's numbers, bit for bit. The kernel switch picks: the chain
+ * runs under Kernels.use('reference'), the fused pass under the other families (the default).
+ *
+ * Options are checked once, here, and errors name the alias ("adam: b2 must be in [0, 1), got
+ * 1"). `lr` is a number or a Schedule. The state is the chain's tuple of states; a transform the
+ * options switch off (momentum 0, weight decay 0) is left out of the chain, so sgd({ lr }) is
+ * exactly scaleByLearningRate(lr).
  */
+import { fusedAdam } from '../kernels/optim/adam.ts'
+import { fusedRms } from '../kernels/optim/rms.ts'
+import { fusedSgd } from '../kernels/optim/sgd.ts'
 import type { Tree } from '../tree.ts'
-import { adagradScaling, adamMoments, rmsScaling, type AdagradState, type AdamOptions, type AdamState } from './adaptive.ts'
+import {
+  adagradScaling,
+  adagradSettings,
+  adamBetas,
+  adamMoments,
+  rmsScaling,
+  rmsSettings,
+  type AdagradState,
+  type AdamState,
+} from './adaptive.ts'
 import { adamaxMoments, amsgradMoments, nadamMoments, type AdamaxState, type AmsgradState } from './adam-variants.ts'
-import { momentum as momentumTrace } from './momentum.ts'
-import { fusedAdam, type AdamVariant } from './fused-adam.ts'
-import { fusedRms } from './fused-rms.ts'
+import { withFastPath } from './fast-path.ts'
 import { checkSelect, masked, type Select } from './masked.ts'
-import { fusedSgd } from './fused-sgd.ts'
+import { traceOf } from './momentum.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
 import type { Schedule } from './schedule.ts'
-import { chain, checkGrads, type EmptyState, type GradientTransformation } from './transform.ts'
+import { chain, type EmptyState, type GradientTransformation } from './transform.ts'
 import { checkOptions, flag, nonNegative, OptimError, unitInterval } from './validate.ts'
 import { decoupledDecay, l2Penalty } from './weight-decay.ts'
 
 /** The transform on the leaves `mask` picks (Optim.masked), or on all of them without a mask. */
-const maskedIf = <S extends Tree>(t: GradientTransformation<S>, mask: Select | undefined): GradientTransformation<S> => (mask === undefined ? t : masked(t, mask))
+const maskedIf = <S extends Tree>(t: GradientTransformation<S>, mask: Select | undefined): GradientTransformation<S> =>
+  mask === undefined ? t : masked(t, mask)
 
 /** Checks an alias's mask option, if given, under the alias's name. */
 const checkMask = (where: string, mask: unknown): void => {
   if (mask !== undefined) checkSelect(`${where}: mask`, mask)
 }
-
-/** Checks the gradients against the params under the alias's name before the chain runs. */
-const named = <S extends Tree>(where: string, t: GradientTransformation<S>): GradientTransformation<S> => ({
-  init: (params) => t.init(params),
-  update: (grads, state, params) => {
-    checkGrads(`${where}.update`, grads, params)
-    return t.update(grads, state, params)
-  },
-})
 
 /** Options of sgd. */
 export interface SgdOptions {
@@ -51,36 +61,29 @@ export interface SgdOptions {
 }
 
 /**
- * Stochastic gradient descent: chain(addL2(λ)?, traceMomentum(β)?, scaleByLearningRate(lr)).
- * With only lr, one step is p - lr·g exactly. Runs fused (one pass per leaf, see fused-sgd.ts),
- * bit-identical to sgdChain, the chain as written.
+ * Stochastic gradient descent: chain(addL2(λ)?, traceMomentum({ decay: β, nesterov })?, scaleByLearningRate(lr)).
+ * With only lr, one step is p - lr·g exactly.
  * @example
  * const opt = sgd({ lr: 0.1, momentum: 0.9 })
  * const [u, s] = opt.update(grads, opt.init(params), params) // u = -0.1 · grads on the first step
  */
 export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
-  checkOptions('sgd', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'])
-  const reference = sgdChain(options)
-  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = options
-  return fusedSgd(reference, { rate: rateAt('sgd', lr), weightDecay, momentum, nesterov, mask })
-}
-
-/** sgd as the chain of small transforms it is defined by: the readable reference for the fused sgd. */
-export const sgdChain = (options: SgdOptions): GradientTransformation<readonly Tree[]> => {
-  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = checkOptions('sgdChain', options, ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'])
+  const known = ['lr', 'momentum', 'nesterov', 'weightDecay', 'mask'] as const
+  const { lr, momentum = 0, nesterov = false, weightDecay = 0, mask } = checkOptions('sgd', options, known)
   checkMask('sgd', mask)
   unitInterval('sgd', 'momentum', momentum)
   flag('sgd', 'nesterov', nesterov)
   nonNegative('sgd', 'weightDecay', weightDecay)
   if (nesterov && momentum === 0) throw new OptimError('sgd: nesterov needs momentum > 0, got momentum 0')
+  const rate = rateAt('sgd', lr)
   const parts: GradientTransformation[] = []
-  if (weightDecay > 0) parts.push(maskedIf(l2Penalty('sgd', weightDecay, 'weightDecay'), mask))
-  if (momentum > 0) parts.push(momentumTrace('sgd', { decay: momentum, nesterov }, 'momentum'))
-  parts.push(learningRate('sgd', lr))
-  return named('sgd', chain(...parts))
+  if (weightDecay > 0) parts.push(maskedIf(l2Penalty('sgd', weightDecay), mask)) // addL2(λ)
+  if (momentum > 0) parts.push(traceOf('sgd', momentum, nesterov)) // traceMomentum({ decay: β, nesterov })
+  parts.push(learningRate('sgd', rate)) // scaleByLearningRate(lr)
+  return withFastPath('sgd', chain(...parts), fusedSgd({ rate, weightDecay, momentum, nesterov, mask }))
 }
 
-/** Options of adam. */
+/** Options of adam, nadam, amsgrad and adamax. */
 export interface AdamAliasOptions {
   /** Learning rate: a number > 0 or a Schedule. */
   readonly lr: number | Schedule
@@ -95,35 +98,20 @@ export interface AdamAliasOptions {
 /** The options of Adam's family without weight decay. */
 const ADAM_OPTIONS = ['lr', 'b1', 'b2', 'eps'] as const
 
-/**
- * The chain an alias of Adam's family without weight decay is defined by: its direction (e.g.
- * adamMoments), then the learning rate. Its errors name the alias.
- */
-const directionThenRate =
-  <S extends Tree>(where: string, direction: (where: string, options: AdamOptions) => GradientTransformation<S>) =>
-  (options: AdamAliasOptions): GradientTransformation<readonly [S, CountState]> => {
-    const { lr, b1, b2, eps } = checkOptions(`${where}Chain`, options, ADAM_OPTIONS)
-    return named(where, chain(direction(where, { b1, b2, eps }), learningRate(where, lr)))
-  }
-
-/** An alias of Adam's family without weight decay: the chain `chainOf` builds, run fused (fused-adam.ts), with its numbers bit for bit. */
-const fusedFamily =
-  <S extends Tree>(where: string, variant: AdamVariant, chainOf: (options: AdamAliasOptions) => GradientTransformation<S>) =>
-  (options: AdamAliasOptions): GradientTransformation<S> => {
-    checkOptions(where, options, ADAM_OPTIONS)
-    const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8 } = options
-    return fusedAdam(chainOf(options), { where, rate: rateAt(where, lr), b1, b2, eps, weightDecay: undefined, variant })
-  }
-
-/** adam as the chain of small transforms it is defined by: the readable reference for the fused adam. */
-export const adamChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = directionThenRate('adam', adamMoments)
+/** The fused pass's settings for a member of Adam's family without weight decay. */
+const NO_DECAY = { weightDecay: undefined, mask: undefined }
 
 /**
  * Adam (Kingma & Ba 2015): chain(scaleByAdam({ b1, b2, eps }), scaleByLearningRate(lr)).
- * Runs fused (one pass per leaf, see fused-adam.ts), with the chain's numbers bit for bit.
  * @example adam({ lr: 1e-3 }) // the defaults b1 0.9, b2 0.999, eps 1e-8
  */
-export const adam: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = fusedFamily('adam', 'adam', adamChain)
+export const adam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  const { lr, ...betas } = checkOptions('adam', options, ADAM_OPTIONS)
+  const { b1, b2, eps } = adamBetas('adam', betas)
+  const rate = rateAt('adam', lr)
+  const readable = chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', rate))
+  return withFastPath('adam', readable, fusedAdam({ where: 'adam', variant: 'adam', rate, b1, b2, eps, ...NO_DECAY }))
+}
 
 /** Options of adamw. */
 export interface AdamwOptions extends AdamAliasOptions {
@@ -135,52 +123,58 @@ export interface AdamwOptions extends AdamAliasOptions {
 
 /**
  * AdamW (Loshchilov & Hutter 2019): Adam's direction plus λ·p, then scaled by -lr, so
- * p ← p - lr·(μ̂/(√ν̂+ε) + λp): chain(scaleByAdam, addDecayedWeights(λ), scaleByLearningRate(lr)).
- * Runs fused, like adam.
+ * p ← p - lr·(μ̂/(√ν̂+ε) + λp): chain(scaleByAdam({ b1, b2, eps }), addDecayedWeights(λ), scaleByLearningRate(lr)).
  * @example adamw({ lr: 1e-3, weightDecay: 1e-2 })
  */
 export const adamw = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
-  checkOptions('adamw', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay', 'mask'])
-  const { lr, b1 = 0.9, b2 = 0.999, eps = 1e-8, weightDecay = 1e-4, mask } = options
-  return fusedAdam(adamwChain(options), { where: 'adamw', rate: rateAt('adamw', lr), b1, b2, eps, weightDecay, mask })
-}
-
-/** adamw as the chain of small transforms it is defined by: the readable reference for the fused adamw. */
-export const adamwChain = (options: AdamwOptions): GradientTransformation<readonly [AdamState, EmptyState, CountState]> => {
-  const { lr, b1, b2, eps, weightDecay = 1e-4, mask } = checkOptions('adamwChain', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay', 'mask'])
+  const { lr, weightDecay = 1e-4, mask, ...betas } = checkOptions('adamw', options, ['lr', 'b1', 'b2', 'eps', 'weightDecay', 'mask'])
   checkMask('adamw', mask)
-  return named('adamw', chain(adamMoments('adamw', { b1, b2, eps }), maskedIf(decoupledDecay('adamw', weightDecay), mask), learningRate('adamw', lr)))
+  const { b1, b2, eps } = adamBetas('adamw', betas)
+  nonNegative('adamw', 'weightDecay', weightDecay)
+  const rate = rateAt('adamw', lr)
+  const readable = chain(
+    adamMoments('adamw', { b1, b2, eps }),
+    maskedIf(decoupledDecay('adamw', weightDecay), mask), // addDecayedWeights(λ)
+    learningRate('adamw', rate),
+  )
+  return withFastPath('adamw', readable, fusedAdam({ where: 'adamw', variant: 'adam', rate, b1, b2, eps, weightDecay, mask }))
 }
-
-/** amsgrad as the chain of small transforms it is defined by: the readable reference for the fused amsgrad. */
-export const amsgradChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AmsgradState, CountState]> = directionThenRate('amsgrad', amsgradMoments)
-
-/**
- * AMSGrad: chain(scaleByAmsgrad({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's
- * `Adam(amsgrad=True)`. Runs fused, like adam, with the chain's numbers bit for bit.
- * @example amsgrad({ lr: 1e-3 })
- */
-export const amsgrad: (options: AdamAliasOptions) => GradientTransformation<readonly [AmsgradState, CountState]> = fusedFamily('amsgrad', 'amsgrad', amsgradChain)
-
-/** nadam as the chain of small transforms it is defined by: the readable reference for the fused nadam. */
-export const nadamChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = directionThenRate('nadam', nadamMoments)
 
 /**
  * NAdam: chain(scaleByNadam({ b1, b2, eps }), scaleByLearningRate(lr)), optax's `nadam`.
- * Runs fused, like adam, with the chain's numbers bit for bit.
  * @example nadam({ lr: 2e-3 })
  */
-export const nadam: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamState, CountState]> = fusedFamily('nadam', 'nadam', nadamChain)
-
-/** adamax as the chain of small transforms it is defined by: the readable reference for the fused adamax. */
-export const adamaxChain: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamaxState, CountState]> = directionThenRate('adamax', adamaxMoments)
+export const nadam = (options: AdamAliasOptions): GradientTransformation<readonly [AdamState, CountState]> => {
+  const { lr, ...betas } = checkOptions('nadam', options, ADAM_OPTIONS)
+  const { b1, b2, eps } = adamBetas('nadam', betas)
+  const rate = rateAt('nadam', lr)
+  const readable = chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', rate))
+  return withFastPath('nadam', readable, fusedAdam({ where: 'nadam', variant: 'nadam', rate, b1, b2, eps, ...NO_DECAY }))
+}
 
 /**
- * Adamax: chain(scaleByAdamax({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's and
- * optax's `adamax`. Runs fused, like adam, with the chain's numbers bit for bit.
+ * AMSGrad: chain(scaleByAmsgrad({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's `Adam(amsgrad=True)`.
+ * @example amsgrad({ lr: 1e-3 })
+ */
+export const amsgrad = (options: AdamAliasOptions): GradientTransformation<readonly [AmsgradState, CountState]> => {
+  const { lr, ...betas } = checkOptions('amsgrad', options, ADAM_OPTIONS)
+  const { b1, b2, eps } = adamBetas('amsgrad', betas)
+  const rate = rateAt('amsgrad', lr)
+  const readable = chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', rate))
+  return withFastPath('amsgrad', readable, fusedAdam({ where: 'amsgrad', variant: 'amsgrad', rate, b1, b2, eps, ...NO_DECAY }))
+}
+
+/**
+ * Adamax: chain(scaleByAdamax({ b1, b2, eps }), scaleByLearningRate(lr)), PyTorch's and optax's `adamax`.
  * @example adamax({ lr: 2e-3 })
  */
-export const adamax: (options: AdamAliasOptions) => GradientTransformation<readonly [AdamaxState, CountState]> = fusedFamily('adamax', 'adamax', adamaxChain)
+export const adamax = (options: AdamAliasOptions): GradientTransformation<readonly [AdamaxState, CountState]> => {
+  const { lr, ...betas } = checkOptions('adamax', options, ADAM_OPTIONS)
+  const { b1, b2, eps } = adamBetas('adamax', betas)
+  const rate = rateAt('adamax', lr)
+  const readable = chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', rate))
+  return withFastPath('adamax', readable, fusedAdam({ where: 'adamax', variant: 'adamax', rate, b1, b2, eps, ...NO_DECAY }))
+}
 
 /** Options of rmsprop. */
 export interface RmspropOptions {
@@ -195,25 +189,18 @@ export interface RmspropOptions {
 }
 
 /**
- * RMSprop, PyTorch's form: chain(scaleByRms({ decay, eps }), traceMomentum(β)?, scaleByLearningRate(lr)).
- * Runs fused (one pass per leaf, see fused-rms.ts), with the chain's numbers bit for bit.
+ * RMSprop, PyTorch's form: chain(scaleByRms({ decay, eps }), traceMomentum({ decay: β })?, scaleByLearningRate(lr)).
  * @example rmsprop({ lr: 1e-3, momentum: 0.9 })
  */
 export const rmsprop = (options: RmspropOptions): GradientTransformation<readonly Tree[]> => {
-  checkOptions('rmsprop', options, ['lr', 'decay', 'eps', 'momentum'])
-  const { lr, decay = 0.9, eps = 1e-8, momentum = 0 } = options
-  return fusedRms(rmspropChain(options), { rate: rateAt('rmsprop', lr), decay, eps, momentum })
-}
-
-/** rmsprop as the chain of small transforms it is defined by: the readable reference for the fused rmsprop. */
-export const rmspropChain = (options: RmspropOptions): GradientTransformation<readonly Tree[]> => {
-  const { lr, decay, eps, momentum = 0 } = checkOptions('rmspropChain', options, ['lr', 'decay', 'eps', 'momentum'])
-  const rms = rmsScaling('rmsprop', { decay, eps })
+  const { lr, momentum = 0, ...rms } = checkOptions('rmsprop', options, ['lr', 'decay', 'eps', 'momentum'])
+  const { decay, eps } = rmsSettings('rmsprop', rms)
   unitInterval('rmsprop', 'momentum', momentum)
-  const parts: GradientTransformation[] = [rms]
-  if (momentum > 0) parts.push(momentumTrace('rmsprop', { decay: momentum }, 'momentum'))
-  parts.push(learningRate('rmsprop', lr))
-  return named('rmsprop', chain(...parts))
+  const rate = rateAt('rmsprop', lr)
+  const parts: GradientTransformation[] = [rmsScaling('rmsprop', { decay, eps })] // scaleByRms({ decay, eps })
+  if (momentum > 0) parts.push(traceOf('rmsprop', momentum, false)) // traceMomentum({ decay: β })
+  parts.push(learningRate('rmsprop', rate)) // scaleByLearningRate(lr)
+  return withFastPath('rmsprop', chain(...parts), fusedRms({ rate, decay, eps, momentum }))
 }
 
 /** Options of adagrad. */
@@ -227,18 +214,13 @@ export interface AdagradAliasOptions {
 }
 
 /**
- * Adagrad (Duchi et al. 2011): chain(scaleByAdagrad({ eps }), scaleByLearningRate(lr)).
- * Runs fused, like rmsprop.
+ * Adagrad (Duchi et al. 2011): chain(scaleByAdagrad({ eps, initialAccumulator }), scaleByLearningRate(lr)).
  * @example adagrad({ lr: 0.1 })
  */
 export const adagrad = (options: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> => {
-  checkOptions('adagrad', options, ['lr', 'eps', 'initialAccumulator'])
-  const { lr, eps = 1e-10 } = options
-  return fusedRms(adagradChain(options), { rate: rateAt('adagrad', lr), decay: undefined, eps, momentum: 0 })
-}
-
-/** adagrad as the chain of small transforms it is defined by: the readable reference for the fused adagrad. */
-export const adagradChain = (options: AdagradAliasOptions): GradientTransformation<readonly [AdagradState, CountState]> => {
-  const { lr, eps, initialAccumulator } = checkOptions('adagradChain', options, ['lr', 'eps', 'initialAccumulator'])
-  return named('adagrad', chain(adagradScaling('adagrad', { eps, initialAccumulator }), learningRate('adagrad', lr)))
+  const { lr, ...rest } = checkOptions('adagrad', options, ['lr', 'eps', 'initialAccumulator'])
+  const settings = adagradSettings('adagrad', rest)
+  const rate = rateAt('adagrad', lr)
+  const readable = chain(adagradScaling('adagrad', settings), learningRate('adagrad', rate))
+  return withFastPath('adagrad', readable, fusedRms({ rate, decay: undefined, eps: settings.eps, momentum: 0 }))
 }

@@ -22,11 +22,16 @@ export type Select = (path: string, shape: Shape) => boolean
 
 /** `[0] = W, [1] = [2].W, …`: which leaf each position of the masked transform's array is (the first ten). */
 const legend = (paths: readonly string[]): string =>
-  paths.slice(0, 10).map((p, i) => `[${i}] = ${p || 'root'}`).join(', ') + (paths.length > 10 ? `, … (${paths.length} in all)` : '') || 'no leaves picked'
+  paths
+    .slice(0, 10)
+    .map((p, i) => `[${i}] = ${p || 'root'}`)
+    .join(', ') + (paths.length > 10 ? `, … (${paths.length} in all)` : '') || 'no leaves picked'
 
 /** Throws unless `select` is a function; `where` names the caller (masked, or an alias's mask). */
 export const checkSelect = (where: string, select: unknown): void => {
-  if (typeof select !== 'function') throw new OptimError(`${where} must be a function (path, shape) => boolean, got ${select === null ? 'null' : typeof select}`)
+  if (typeof select !== 'function') {
+    throw new OptimError(`${where} must be a function (path, shape) => boolean, got ${select === null ? 'null' : typeof select}`)
+  }
 }
 
 /**
@@ -45,7 +50,9 @@ export const masked = <S extends Tree>(inner: GradientTransformation<S>, select:
     leavesWithPaths(params)
       .filter(({ path, leaf }) => {
         const v = select(path, leaf.shape)
-        if (typeof v !== 'boolean') throw new OptimError(`masked: select must return true or false, got ${typeof v} ${String(v)} for ${path || 'root'}`)
+        if (typeof v !== 'boolean') {
+          throw new OptimError(`masked: select must return true or false, got ${typeof v} ${String(v)} for ${path || 'root'}`)
+        }
         return v
       })
       .map(({ path }) => path)
@@ -54,7 +61,7 @@ export const masked = <S extends Tree>(inner: GradientTransformation<S>, select:
   return {
     init: (params) => {
       const ps = byPath(params)
-      return inner.init(picked(params).map((path) => ps.get(path) as Tensor))
+      return inner.init(picked(params).map((path) => ps.get(path)!))
     },
     update: (grads, state, params) => {
       checkGrads('masked.update', grads, params)
@@ -64,9 +71,9 @@ export const masked = <S extends Tree>(inner: GradientTransformation<S>, select:
       let result: readonly [Tree, S]
       try {
         result = inner.update(
-          paths.map((path) => gs.get(path) as Tensor),
+          paths.map((path) => gs.get(path)!),
           state,
-          paths.map((path) => ps.get(path) as Tensor),
+          paths.map((path) => ps.get(path)!),
         )
       } catch (e) {
         // the inner transform names positions in its array; say which leaves they are
@@ -75,8 +82,10 @@ export const masked = <S extends Tree>(inner: GradientTransformation<S>, select:
       }
       const [innerUpdates, next] = result
       const us = leaves(innerUpdates)
-      if (us.length !== paths.length) throw new OptimError(`masked: the masked transform gave ${us.length} updates for ${paths.length} picked leaves`)
-      const updated = new Map(paths.map((path, j) => [path, us[j] as Tensor]))
+      if (us.length !== paths.length) {
+        throw new OptimError(`masked: the masked transform gave ${us.length} updates for ${paths.length} picked leaves`)
+      }
+      const updated = new Map(paths.map((path, j) => [path, us[j]!]))
       return [map(grads, (g, path) => updated.get(path) ?? g), next]
     },
   }

@@ -1,5 +1,6 @@
 /** Momentum: a decaying running sum of the gradients (heavy ball), optionally with Nesterov's look-ahead. */
 import * as T from '../tensor/index.ts'
+import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
 import { zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
@@ -16,21 +17,18 @@ export interface TraceOptions {
   readonly nesterov?: boolean
 }
 
-/** traceMomentum under another name, so its errors name the alias that built it (internal). */
-export const momentum = (where: string, { decay, nesterov = false }: TraceOptions, decayName = 'decay'): GradientTransformation<TraceState> => {
-  unitInterval(where, decayName, decay)
-  flag(where, 'nesterov', nesterov)
-  return {
-    init: (params) => ({ trace: zerosLike(params) }),
-    update: (grads, state, params) => {
-      checkGrads(`${where}.update`, grads, params)
-      // t = g + β·t_prev; the update is t (heavy ball) or g + β·t (Nesterov)
-      const trace = zipTrees(`${where}.update`, (g, t) => T.addScaled(g, decay, t), grads, { what: 'the trace', tree: state.trace })
-      const updates = nesterov ? zipTrees(`${where}.update`, (g, t) => T.addScaled(g, decay, t), grads, { what: 'the trace', tree: trace }) : trace
-      return [updates, { trace }]
-    },
-  }
-}
+/** traceMomentum from a checked β, its errors naming `where` (internal: the aliases build theirs with it). */
+export const traceOf = (where: string, decay: number, nesterov: boolean): GradientTransformation<TraceState> => ({
+  init: (params) => ({ trace: zerosLike(params) }),
+  update: (grads, state, params) => {
+    checkGrads(`${where}.update`, grads, params)
+    // t = g + β·t_prev; the update is t (heavy ball) or g + β·t (Nesterov)
+    const plusDecayed = (g: Tensor, t: Tensor): Tensor => T.addScaled(g, decay, t)
+    const trace = zipTrees(`${where}.update`, plusDecayed, grads, { what: 'the trace', tree: state.trace })
+    const updates = nesterov ? zipTrees(`${where}.update`, plusDecayed, grads, { what: 'the trace', tree: trace }) : trace
+    return [updates, { trace }]
+  },
+})
 
 /**
  * Momentum as in PyTorch and optax: t = g + β·t_prev (t starts at 0), and the update is t, or
@@ -39,4 +37,7 @@ export const momentum = (where: string, { decay, nesterov = false }: TraceOption
  * // β = 0.9, g = 1 twice: traces 1 then 1.9; Nesterov updates 1.9 then 2.71
  * chain(traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9 })
  */
-export const traceMomentum = (options: TraceOptions): GradientTransformation<TraceState> => momentum('traceMomentum', checkOptions('traceMomentum', options, ['decay', 'nesterov']))
+export const traceMomentum = (options: TraceOptions): GradientTransformation<TraceState> => {
+  const { decay, nesterov = false } = checkOptions('traceMomentum', options, ['decay', 'nesterov'])
+  return traceOf('traceMomentum', unitInterval('traceMomentum', 'decay', decay), flag('traceMomentum', 'nesterov', nesterov))
+}

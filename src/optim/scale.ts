@@ -34,8 +34,11 @@ export const scale = (s: number): GradientTransformation<EmptyState> => {
 /** The state of a transform that counts its steps: a 0-d tensor, so the state stays a Tree. */
 export type CountState = { readonly count: Tensor }
 
+/** The learning rate of each step, from an lr rateAt has checked (internal). */
+export type Rate = (step: number) => number
+
 /** Validates lr (a number > 0 or a schedule) and returns step => the learning rate, checked at each step (internal). */
-export const rateAt = (where: string, lr: number | Schedule): ((step: number) => number) => {
+export const rateAt = (where: string, lr: number | Schedule): Rate => {
   if (typeof lr === 'number') positive(where, 'lr', lr)
   else if (typeof lr !== 'function') throw new OptimError(`${where}: lr must be a number or a schedule (step => number), got ${typeof lr}`)
   return (step: number): number => {
@@ -48,21 +51,18 @@ export const rateAt = (where: string, lr: number | Schedule): ((step: number) =>
   }
 }
 
-/** scaleByLearningRate under another name, so its errors name the alias that built it (internal). */
-export const learningRate = (where: string, lr: number | Schedule): GradientTransformation<CountState> => {
-  const at = rateAt(where, lr)
-  return {
-    init: () => {
-      at(0)
-      return { count: T.scalar(0) }
-    },
-    update: (grads, state, params) => {
-      checkGrads(`${where}.update`, grads, params)
-      const rate = at(stepOf(`${where}.update`, state))
-      return [map(grads, (g) => T.scale(-rate, g)), { count: increment(state.count) }]
-    },
-  }
-}
+/** scaleByLearningRate from a rate rateAt checked, its errors naming `where` (internal: the aliases build theirs with it). */
+export const learningRate = (where: string, rate: Rate): GradientTransformation<CountState> => ({
+  init: () => {
+    rate(0)
+    return { count: T.scalar(0) }
+  },
+  update: (grads, state, params) => {
+    checkGrads(`${where}.update`, grads, params)
+    const r = rate(stepOf(`${where}.update`, state))
+    return [map(grads, (g) => T.scale(-r, g)), { count: increment(state.count) }]
+  },
+})
 
 /**
  * Multiplies the updates by -lr(step), turning a direction into a descent step. `lr` is a
@@ -72,4 +72,5 @@ export const learningRate = (where: string, lr: number | Schedule): GradientTran
  * const t = scaleByLearningRate(0.5)
  * t.update(T.tensor([2]), t.init(T.tensor([0])), T.tensor([0]))[0] // [-1]
  */
-export const scaleByLearningRate = (lr: number | Schedule): GradientTransformation<CountState> => learningRate('scaleByLearningRate', lr)
+export const scaleByLearningRate = (lr: number | Schedule): GradientTransformation<CountState> =>
+  learningRate('scaleByLearningRate', rateAt('scaleByLearningRate', lr))

@@ -16,7 +16,9 @@ export type Schedule = (step: number) => number
 const checkedSteps =
   (where: string, f: Schedule): Schedule =>
   (step) => {
-    if (typeof step !== 'number' || !Number.isFinite(step) || step < 0) throw new OptimError(`${where}: step must be finite and >= 0, got ${String(step)}`)
+    if (typeof step !== 'number' || !Number.isFinite(step) || step < 0) {
+      throw new OptimError(`${where}: step must be finite and >= 0, got ${String(step)}`)
+    }
     return f(step)
   }
 
@@ -41,14 +43,16 @@ const increasingSteps = (where: string, boundaries: readonly number[]): void => 
   boundaries.forEach((b, i) => {
     positiveInteger(where, `boundaries[${i}]`, b)
     const prev = boundaries[i - 1]
-    if (prev !== undefined && b <= prev) throw new OptimError(`${where}: boundaries must increase, got boundaries[${i - 1}] = ${prev} then boundaries[${i}] = ${b}`)
+    if (prev !== undefined && b <= prev) {
+      throw new OptimError(`${where}: boundaries must increase, got boundaries[${i - 1}] = ${prev} then boundaries[${i}] = ${b}`)
+    }
   })
 }
 
 /** Index of the piece a step falls in: how many boundaries are <= step. */
 const piece = (boundaries: readonly number[], step: number): number => {
   let i = 0
-  while (i < boundaries.length && step >= (boundaries[i] as number)) i++
+  while (i < boundaries.length && step >= boundaries[i]!) i++
   return i
 }
 
@@ -60,10 +64,11 @@ export const piecewiseConstant = (boundaries: readonly number[], values: readonl
   const where = 'piecewiseConstant'
   increasingSteps(where, boundaries)
   if (!Array.isArray(values) || values.length !== boundaries.length + 1) {
-    throw new OptimError(`${where}: needs one more value than boundaries (${boundaries.length + 1}), got ${Array.isArray(values) ? values.length : typeof values}`)
+    const got = Array.isArray(values) ? values.length : typeof values
+    throw new OptimError(`${where}: needs one more value than boundaries (${boundaries.length + 1}), got ${got}`)
   }
   values.forEach((v, i) => finite(where, `values[${i}]`, v))
-  return checkedSteps(where, (step) => values[piece(boundaries, step)] as number)
+  return checkedSteps(where, (step) => values[piece(boundaries, step)]!)
 }
 
 /** Options of stepDecay. */
@@ -108,7 +113,8 @@ export interface ExponentialDecayOptions {
  * @example exponentialDecay({ init: 1, rate: 0.5, steps: 10 })(20) // 0.25
  */
 export const exponentialDecay = (options: ExponentialDecayOptions): Schedule => {
-  const { init, rate, steps, staircase = false, floor = 0 } = checkOptions('exponentialDecay', options, ['init', 'rate', 'steps', 'staircase', 'floor'])
+  const known = ['init', 'rate', 'steps', 'staircase', 'floor'] as const
+  const { init, rate, steps, staircase = false, floor = 0 } = checkOptions('exponentialDecay', options, known)
   const where = 'exponentialDecay'
   nonNegative(where, 'init', init)
   decayFactor(where, 'rate', rate)
@@ -187,7 +193,9 @@ function ramp(where: string, from: number, to: number, steps: number, names = { 
  */
 export const join = (schedules: readonly Schedule[], boundaries: readonly number[]): Schedule => {
   const where = 'join'
-  if (!Array.isArray(schedules) || schedules.length === 0) throw new OptimError(`${where}: needs at least one schedule, got ${Array.isArray(schedules) ? 0 : typeof schedules}`)
+  if (!Array.isArray(schedules) || schedules.length === 0) {
+    throw new OptimError(`${where}: needs at least one schedule, got ${Array.isArray(schedules) ? 0 : typeof schedules}`)
+  }
   schedules.forEach((s, i) => {
     if (typeof s !== 'function') throw new OptimError(`${where}: schedules[${i}] must be a function step => value, got ${typeof s}`)
   })
@@ -197,7 +205,7 @@ export const join = (schedules: readonly Schedule[], boundaries: readonly number
   }
   return checkedSteps(where, (step) => {
     const i = piece(boundaries, step)
-    return (schedules[i] as Schedule)(i === 0 ? step : step - (boundaries[i - 1] as number))
+    return schedules[i]!(i === 0 ? step : step - boundaries[i - 1]!)
   })
 }
 
@@ -207,7 +215,10 @@ export interface WarmupCosineOptions {
   readonly peak: number
   /** Length of the linear warm-up, an integer >= 0 (0: no warm-up). */
   readonly warmupSteps: number
-  /** Length of the cosine decay *after* the warm-up, an integer >= 1. optax's decay_steps counts the warm-up too: pass decay_steps - warmup_steps. */
+  /**
+   * Length of the cosine decay *after* the warm-up, an integer >= 1. optax's decay_steps counts
+   * the warm-up too: pass decay_steps - warmup_steps.
+   */
   readonly decaySteps: number
   /** Absolute value the cosine ends at, in [0, peak] (default 0). */
   readonly floor?: number
@@ -223,14 +234,16 @@ export interface WarmupCosineOptions {
  * lr(0) // 0;  lr(100) // 1e-3;  lr(550) // 5e-4;  lr(1000) // 0
  */
 export const warmupCosine = (options: WarmupCosineOptions): Schedule => {
-  const { peak, warmupSteps, decaySteps, floor = 0, from = 0 } = checkOptions('warmupCosine', options, ['peak', 'warmupSteps', 'decaySteps', 'floor', 'from'])
+  const known = ['peak', 'warmupSteps', 'decaySteps', 'floor', 'from'] as const
+  const { peak, warmupSteps, decaySteps, floor = 0, from = 0 } = checkOptions('warmupCosine', options, known)
   const where = 'warmupCosine'
   nonNegative(where, 'peak', peak)
   nonNegativeInteger(where, 'warmupSteps', warmupSteps)
   nonNegative(where, 'from', from)
   atMost(where, 'from', from, 'peak', peak)
   const decay = cosine(where, peak, decaySteps, floor, { init: 'peak', steps: 'decaySteps' })
-  return warmupSteps === 0 ? decay : join([ramp(where, from, peak, warmupSteps, { to: 'peak', steps: 'warmupSteps' }), decay], [warmupSteps])
+  if (warmupSteps === 0) return decay
+  return join([ramp(where, from, peak, warmupSteps, { to: 'peak', steps: 'warmupSteps' }), decay], [warmupSteps])
 }
 
 /** Options of polynomialDecay. */
@@ -256,7 +269,9 @@ export const polynomialDecay = (options: PolynomialDecayOptions): Schedule => {
   const where = 'polynomialDecay'
   nonNegative(where, 'init', init)
   positiveInteger(where, 'steps', steps)
-  if (!(typeof power === 'number' && Number.isFinite(power) && power > 0)) throw new OptimError(`${where}: power must be finite and > 0, got ${String(power)}`)
+  if (!(typeof power === 'number' && Number.isFinite(power) && power > 0)) {
+    throw new OptimError(`${where}: power must be finite and > 0, got ${String(power)}`)
+  }
   nonNegative(where, 'floor', floor)
   atMost(where, 'floor', floor, 'init', init)
   return checkedSteps(where, (step) => (init - floor) * (1 - Math.min(step, steps) / steps) ** power + floor)
@@ -287,13 +302,22 @@ export interface OneCycleOptions {
  * lr(0) // 0.004;  lr(300) // 0.1;  lr(1000) // 4e-7
  */
 export const oneCycle = (options: OneCycleOptions): Schedule => {
-  const { peak, steps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = checkOptions('oneCycle', options, ['peak', 'steps', 'pctStart', 'divFactor', 'finalDivFactor'])
+  const known = ['peak', 'steps', 'pctStart', 'divFactor', 'finalDivFactor'] as const
+  const { peak, steps, pctStart = 0.3, divFactor = 25, finalDivFactor = 1e4 } = checkOptions('oneCycle', options, known)
   const where = 'oneCycle'
-  if (!(typeof peak === 'number' && Number.isFinite(peak) && peak > 0)) throw new OptimError(`${where}: peak must be finite and > 0, got ${String(peak)}`)
-  if (!(typeof steps === 'number' && Number.isInteger(steps) && steps >= 2)) throw new OptimError(`${where}: steps must be an integer >= 2, got ${String(steps)}`)
-  if (!(typeof pctStart === 'number' && pctStart > 0 && pctStart < 1)) throw new OptimError(`${where}: pctStart must be in (0, 1), got ${String(pctStart)}`)
+  if (!(typeof peak === 'number' && Number.isFinite(peak) && peak > 0)) {
+    throw new OptimError(`${where}: peak must be finite and > 0, got ${String(peak)}`)
+  }
+  if (!(typeof steps === 'number' && Number.isInteger(steps) && steps >= 2)) {
+    throw new OptimError(`${where}: steps must be an integer >= 2, got ${String(steps)}`)
+  }
+  if (!(typeof pctStart === 'number' && pctStart > 0 && pctStart < 1)) {
+    throw new OptimError(`${where}: pctStart must be in (0, 1), got ${String(pctStart)}`)
+  }
   for (const [name, v] of [['divFactor', divFactor], ['finalDivFactor', finalDivFactor]] as const) {
-    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 1)) throw new OptimError(`${where}: ${name} must be finite and >= 1, got ${String(v)}`)
+    if (!(typeof v === 'number' && Number.isFinite(v) && v >= 1)) {
+      throw new OptimError(`${where}: ${name} must be finite and >= 1, got ${String(v)}`)
+    }
   }
   const rise = Math.min(steps - 1, Math.max(1, Math.floor(pctStart * steps)))
   const start = peak / divFactor

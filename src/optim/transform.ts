@@ -27,9 +27,10 @@ export interface GradientTransformation<S extends Tree = Tree> {
   /**
    * Optional, a fusion: [params + updates, next state] in one pass, without building the
    * updates. It must give exactly what `update` followed by `applyUpdates` gives, bit for bit
-   * (law 11 checks it); it only saves an array per leaf and a pass over memory. Every alias
+   * (law 13 checks it); it only saves an array per leaf and a pass over memory. Every alias
    * (sgd, adam, adamw, nadam, amsgrad, adamax, rmsprop, adagrad) has one (not enumerable: a
-   * copy made by spreading does not carry it). Call it through `updateAndApply`, which falls back to the two steps.
+   * copy made by spreading does not carry it). Call it through `updateAndApply`, which falls
+   * back to the two steps.
    */
   updateAndApply?<P extends Tree>(grads: Tree, state: S, params: P): readonly [P, S]
 }
@@ -72,7 +73,8 @@ export const chain = <const Ts extends readonly GradientTransformation[]>(...ts:
         : Array.isArray(t)
           ? ' (an array: pass the transforms as separate arguments, chain(a, b), not chain([a, b]))'
           : ''
-    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t}${hint}`)
+    const got = t === null ? 'null' : Array.isArray(t) ? 'an array' : typeof t
+    throw new OptimError(`chain: transform ${i} is not a gradient transformation { init, update }, got ${got}${hint}`)
   })
   return chainOf(ts)
 }
@@ -83,12 +85,13 @@ const chainOf = <const Ts extends readonly GradientTransformation[]>(ts: Ts): Gr
     checkGrads('chain.update', grads, params)
     const states = state as readonly Tree[]
     if (!Array.isArray(states) || states.length !== ts.length) {
-      throw new OptimError(`chain.update: expected a state tuple of ${ts.length} (one per transform), got ${Array.isArray(states) ? `a tuple of ${states.length}` : typeof states}`)
+      const got = Array.isArray(states) ? `a tuple of ${states.length}` : typeof states
+      throw new OptimError(`chain.update: expected a state tuple of ${ts.length} (one per transform), got ${got}`)
     }
     let updates = grads
     const next: Tree[] = []
     ts.forEach((t, i) => {
-      const [u, s] = t.update(updates, states[i] as Tree, params)
+      const [u, s] = t.update(updates, states[i]!, params)
       updates = u
       next.push(s)
     })
@@ -111,9 +114,16 @@ export const applyUpdates = <P extends Tree>(params: P, updates: Tree): P => {
  * One optimizer step on the params: [applyUpdates(params, updates), next state]. Runs the
  * optimizer's fused `updateAndApply` where it has one (the same numbers, bit for bit, in one
  * pass), else `update` then `applyUpdates`. trainStep steps through this.
- * @example const [params1, state1] = updateAndApply(sgd({ lr: 0.1 }), grads, state0, params0)
+ * @example
+ * const opt = sgd({ lr: 0.1 })
+ * const [params1, state1] = updateAndApply(opt, grads, opt.init(params), params)
  */
-export const updateAndApply = <P extends Tree, S extends Tree>(optimizer: GradientTransformation<S>, grads: Tree, state: S, params: P): readonly [P, S] => {
+export const updateAndApply = <P extends Tree, S extends Tree>(
+  optimizer: GradientTransformation<S>,
+  grads: Tree,
+  state: S,
+  params: P,
+): readonly [P, S] => {
   if (optimizer.updateAndApply !== undefined) return optimizer.updateAndApply(grads, state, params)
   const [updates, next] = optimizer.update(grads, state, params)
   return [applyUpdates(params, updates), next]

@@ -9,7 +9,16 @@ export class OptimError extends Error {
 }
 
 const bad = (where: string, name: string, rule: string, v: unknown): never => {
-  const got = typeof v === 'number' ? String(v) : v === undefined ? 'nothing (is the option missing?)' : v === null ? 'null' : typeof v === 'string' ? `the string '${v}'` : typeof v
+  const got =
+    typeof v === 'number'
+      ? String(v)
+      : v === undefined
+        ? 'nothing (is the option missing?)'
+        : v === null
+          ? 'null'
+          : typeof v === 'string'
+            ? `the string '${v}'`
+            : typeof v
   throw new OptimError(`${where}: ${name} must be ${rule}, got ${got}`)
 }
 
@@ -19,16 +28,20 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 export const finite = (where: string, name: string, v: unknown): number => (isNumber(v) ? v : bad(where, name, 'a finite number', v))
 
 /** v is finite and > 0. */
-export const positive = (where: string, name: string, v: unknown): number => (isNumber(v) && v > 0 ? v : bad(where, name, 'finite and > 0', v))
+export const positive = (where: string, name: string, v: unknown): number =>
+  isNumber(v) && v > 0 ? v : bad(where, name, 'finite and > 0', v)
 
 /** v is finite and >= 0. */
-export const nonNegative = (where: string, name: string, v: unknown): number => (isNumber(v) && v >= 0 ? v : bad(where, name, 'finite and >= 0', v))
+export const nonNegative = (where: string, name: string, v: unknown): number =>
+  isNumber(v) && v >= 0 ? v : bad(where, name, 'finite and >= 0', v)
 
 /** v is in [0, 1): a decay rate, momentum or beta. */
-export const unitInterval = (where: string, name: string, v: unknown): number => (isNumber(v) && v >= 0 && v < 1 ? v : bad(where, name, 'in [0, 1)', v))
+export const unitInterval = (where: string, name: string, v: unknown): number =>
+  isNumber(v) && v >= 0 && v < 1 ? v : bad(where, name, 'in [0, 1)', v)
 
 /** v is in (0, 1]: a multiplicative decay factor. */
-export const decayFactor = (where: string, name: string, v: unknown): number => (isNumber(v) && v > 0 && v <= 1 ? v : bad(where, name, 'in (0, 1]', v))
+export const decayFactor = (where: string, name: string, v: unknown): number =>
+  isNumber(v) && v > 0 && v <= 1 ? v : bad(where, name, 'in (0, 1]', v)
 
 /** v is an integer >= 1 (a number of steps). */
 export const positiveInteger = (where: string, name: string, v: unknown): number =>
@@ -39,12 +52,15 @@ export const nonNegativeInteger = (where: string, name: string, v: unknown): num
   isNumber(v) && Number.isInteger(v) && v >= 0 ? v : bad(where, name, 'an integer >= 0', v)
 
 /** v is true or false (an optional flag defaults before it gets here). */
-export const flag = (where: string, name: string, v: unknown): boolean => (typeof v === 'boolean' ? v : bad(where, name, 'true or false', v))
+export const flag = (where: string, name: string, v: unknown): boolean =>
+  typeof v === 'boolean' ? v : bad(where, name, 'true or false', v)
 
 /** PyTorch's and optax's names for options that are named otherwise here, or have no counterpart. */
 const FOREIGN: Readonly<Record<string, string>> = {
   betas: 'here b1 and b2',
-  weight_decay: "here weightDecay, on sgd and adamw; PyTorch's Adam(weight_decay) is an L2 penalty: chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))",
+  weight_decay:
+    "here weightDecay, on sgd and adamw; PyTorch's Adam(weight_decay) is an L2 penalty: " +
+    'chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))',
   learning_rate: 'here lr',
   alpha: "rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init",
   dampening: 'not supported: dampening is always 0',
@@ -74,7 +90,8 @@ const FOREIGN: Readonly<Record<string, string>> = {
  */
 export const checkOptions = <O extends object>(where: string, options: O, known: readonly (keyof O & string)[]): O => {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new OptimError(`${where}: expected an options object { ${known.join(', ')} }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`)
+    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options
+    throw new OptimError(`${where}: expected an options object { ${known.join(', ')} }, got ${got}`)
   }
   for (const k of Object.keys(options)) {
     if (!(known as readonly string[]).includes(k)) {

@@ -10,31 +10,31 @@ import { map2 } from '../tree.ts'
 import { checkGrads, emptyState, type EmptyState, type GradientTransformation } from './transform.ts'
 import { nonNegative } from './validate.ts'
 
-const addScaledParams = (where: string, name: string, lambda: number): GradientTransformation<EmptyState> => {
-  nonNegative(where, name, lambda)
-  return {
-    init: () => emptyState,
-    update: (grads, state, params) => {
-      checkGrads(`${where}.update`, grads, params)
-      return [map2(grads, params, (u, p) => T.addScaled(u, lambda, p)), state]
-    },
-  }
-}
+/** u + λ·p for a checked λ, its errors naming `where`. */
+const plusScaledParams = (where: string, lambda: number): GradientTransformation<EmptyState> => ({
+  init: () => emptyState,
+  update: (grads, state, params) => {
+    checkGrads(`${where}.update`, grads, params)
+    return [map2(grads, params, (u, p) => T.addScaled(u, lambda, p)), state]
+  },
+})
 
-/** addL2 under another name, so its errors name the alias that built it (internal). */
-export const l2Penalty = (where: string, l2: number, name = 'l2'): GradientTransformation<EmptyState> => addScaledParams(where, name, l2)
+/** addL2 from a checked λ, its errors naming `where` (internal: the aliases build theirs with it). */
+export const l2Penalty = (where: string, l2: number): GradientTransformation<EmptyState> => plusScaledParams(where, l2)
 
-/** decoupled weight decay under another name, so its errors name the alias that built it (internal). */
-export const decoupledDecay = (where: string, wd: number, name = 'weightDecay'): GradientTransformation<EmptyState> => addScaledParams(where, name, wd)
+/** addDecayedWeights from a checked λ, its errors naming `where` (internal: the aliases build theirs with it). */
+export const decoupledDecay = (where: string, wd: number): GradientTransformation<EmptyState> => plusScaledParams(where, wd)
 
 /**
  * The gradient of the L2 penalty ½λ‖p‖²: u = g + λ·p. Put it first in a chain.
- * @example chain(addL2(1e-4), traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })
+ * @example
+ * chain(addL2(1e-4), traceMomentum({ decay: 0.9 }), scaleByLearningRate(0.1)) // sgd({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 })
  */
-export const addL2 = (l2: number): GradientTransformation<EmptyState> => l2Penalty('addL2', l2)
+export const addL2 = (l2: number): GradientTransformation<EmptyState> => l2Penalty('addL2', nonNegative('addL2', 'l2', l2))
 
 /**
  * Decoupled weight decay: u = u + λ·p, placed after the adaptive scaling and before the learning rate.
  * @example chain(scaleByAdam(), addDecayedWeights(1e-4), scaleByLearningRate(1e-3)) // adamw({ lr: 1e-3 })
  */
-export const addDecayedWeights = (wd: number): GradientTransformation<EmptyState> => decoupledDecay('addDecayedWeights', wd)
+export const addDecayedWeights = (wd: number): GradientTransformation<EmptyState> =>
+  decoupledDecay('addDecayedWeights', nonNegative('addDecayedWeights', 'weightDecay', wd))

@@ -63,7 +63,7 @@ export interface ConfusionOptions {
  * of the row (of the true class, on a square-root scale), so a class with few examples is as visible as a big one and
  * the colour of an off-diagonal cell reads as "how often this class is mistaken for that one".
  * @example
- * const { predictions } = Train.evaluate(model, params, state, test, { loss })
+ * const { predictions } = Train.evaluate(model, state.params, state.state, test, { loss })
  * writePlot(Plot.confusionMatrix(test.y, predictions!), 'out/confusion.png')
  */
 export const confusionMatrix = (labels: Labels, predictions: Labels, options: ConfusionOptions = {}): VegaLiteSpec => {

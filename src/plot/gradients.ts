@@ -84,7 +84,7 @@ export const ownerOf = (spec: Spec, path: string): string => {
 /**
  * ‖∂loss/∂p‖ for every param leaf on one batch: forward, loss, vjp, then the 2-norm of each
  * leaf of dp, as a training step would compute them (before the optimizer sees them).
- * @example leafGradientNorms({ model, params, state, batch, loss: Loss.softmaxCrossEntropy })
+ * @example leafGradientNorms({ model, params: state.params, state: state.state, batch, loss: Loss.softmaxCrossEntropy })
  * // [{ path: '[0].W', layer: 'pipe[0].dense', norm: 0.41, ... }, { path: '[0].b', ... }, ...]
  */
 export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LeafGradientNorm[] => {
@@ -104,7 +104,8 @@ export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape
 
 /**
  * ‖∂loss/∂θ‖ per layer on one batch (θ: all of the layer's params), in the network's order.
- * @example gradientNorms({ model, params, state, batch, loss }) // [{ layer: 'pipe[0].dense', norm: 0.43, ... }, ...]
+ * @example
+ * gradientNorms({ model, params: state.params, state: state.state, batch, loss }) // [{ layer: 'pipe[0].dense', norm: 0.43, ... }, ...]
  */
 export const gradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LayerGradientNorm[] => {
   const byLayer = new Map<string, { g2: number; p2: number; size: number }>()
@@ -144,7 +145,7 @@ export interface GradientNormRecorder<P extends Tree.Tree, S extends Tree.Tree> 
  * the probe batch. Draw them with gradientNormChart.
  * @example
  * const grads = Plot.recordGradientNorms({ model, loss, batch: Data.slice(train, 0, 256), every: 20 })
- * Train.fit({ ..., callbacks: [progress(), grads.callbacks] })
+ * Train.fit({ ...run, callbacks: [progress(), grads.callbacks] })
  * writePlot(Plot.gradientNormChart(grads.records()), 'out/gradients.png')
  */
 export const recordGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(options: RecordGradientNormsOptions<P, S, Tape>): GradientNormRecorder<P, S> => {
@@ -176,7 +177,10 @@ export interface GradientNormChartOptions {
  * Per-layer gradient norms over the steps of training, one line per layer, on a log axis.
  * A line falling to the bottom is a layer whose gradient vanishes; one far above the rest
  * dominates the updates.
- * @example writePlot(Plot.gradientNormChart(grads.records()), 'out/gradients.png')
+ * @example
+ * const recorder = Plot.recordGradientNorms({ model, loss, batch })
+ * Train.fit({ ...run, callbacks: recorder.callbacks })
+ * writePlot(Plot.gradientNormChart(recorder.records()), 'out/gradients.png')
  */
 export const gradientNormChart = (records: readonly GradientNormRecord[], options: GradientNormChartOptions = {}): VegaLiteSpec => {
   if (records.length === 0) throw new PlotError('gradientNormChart: no records (did training run for at least one step?)')

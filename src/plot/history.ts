@@ -113,7 +113,9 @@ const metricsOf = (h: History): Metric[] => (hasAccuracy(h) ? ['loss', 'accuracy
 
 /**
  * Loss (and accuracy, for classifiers) at every step: the raw values, light, and their EMA on top.
- * @example writePlot(Plot.stepHistory(history, { smoothing: 0.95 }), 'out/steps.svg')
+ * @example
+ * const { history } = Train.fit(run)
+ * writePlot(Plot.stepHistory(history, { smoothing: 0.95 }), 'out/steps.svg')
  */
 export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
   checkHistory('stepHistory', h)
@@ -129,7 +131,9 @@ export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteS
  * Loss (and accuracy) of each epoch: the training mean against the validation set. The training
  * figure averages the steps of the epoch, taken while the weights were still changing, and the
  * validation figure is measured at its end, so early on validation can look better than train.
- * @example writePlot(Plot.epochHistory(history), 'out/epochs.png')
+ * @example
+ * const { history } = Train.fit(run)
+ * writePlot(Plot.epochHistory(history), 'out/epochs.png')
  */
 export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
   checkHistory('epochHistory', h)
@@ -147,7 +151,7 @@ export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLite
  * The whole training history: a row of per-step curves (raw and smoothed) above a row of
  * per-epoch curves (train against validation), loss on the left, accuracy on the right.
  * @example
- * const { history } = Train.fit({ ... })
+ * const { history } = Train.fit(run)
  * writePlot(Plot.history(history), 'out/history.png')
  */
 export const history = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
@@ -181,6 +185,8 @@ const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c5
  * one smoothed line, one colour per run, on shared axes. For comparing optimizers, learning
  * rates or models trained on the same data.
  * @example
+ * const a = Train.fit({ ...run, optimizer: Optim.sgd({ lr: 0.1 }) })
+ * const b = Train.fit({ ...run, optimizer: Optim.adam({ lr: 1e-3 }) })
  * writePlot(Plot.compareRuns([{ name: 'sgd', history: a.history }, { name: 'adam', history: b.history }], { lossScale: 'log' }), 'out/compare.png')
  */
 export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}): VegaLiteSpec => {

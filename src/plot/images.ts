@@ -203,7 +203,9 @@ export interface DenseWeightsOptions extends ImageGridOptions {
  * to `imageShape` ([28, 28] for a first layer on MNIST). A trained unit's picture shows the
  * stroke pattern it responds to: red where ink raises its output, blue where ink lowers it.
  * Each unit is scaled by its own largest |weight| unless `normalize: 'none'`.
- * @example writePlot(Plot.denseWeights(params[1].W, [28, 28]), 'out/weights.png')
+ * @example
+ * const { params } = L.initialize(L.pipe(L.flatten, L.dense(10)), key, [1, 28, 28]) // after training, the 10 templates
+ * writePlot(Plot.denseWeights(params[1].W, [28, 28]), 'out/weights.png')
  */
 export const denseWeights = (W: Tensor, imageShape: readonly [number, number], options: DenseWeightsOptions = {}): VegaLiteSpec => {
   const where = 'denseWeights'
@@ -238,7 +240,9 @@ export interface ConvFiltersOptions extends ImageGridOptions {
  * Conv kernels [out, in, kh, kw] as a grid of kh×kw images, one per (output, input) channel
  * pair, captioned "o" (one input channel) or "o·c". One shared diverging scale by default, so
  * filter strengths compare.
- * @example writePlot(Plot.convFilters(params[0].K), 'out/filters.png')
+ * @example
+ * const { params } = L.initialize(L.pipe(L.conv2d(8, 5), L.relu), key, [1, 28, 28])
+ * writePlot(Plot.convFilters(params[0].W), 'out/filters.png')
  */
 export const convFilters = (K: Tensor, options: ConvFiltersOptions = {}): VegaLiteSpec => {
   const where = 'convFilters'
@@ -275,7 +279,7 @@ export interface MisclassifiedOptions extends ImageGridOptions {
  * The first images the model got wrong, each captioned with its true and predicted class.
  * `predictions` may be class indices (Train.evaluate's) or scores [N, C].
  * @example
- * const { predictions } = Train.evaluate(model, params, state, test, { loss })
+ * const { predictions } = Train.evaluate(model, state.params, state.state, test, { loss })
  * writePlot(Plot.misclassified(test.x, test.y, predictions!), 'out/mistakes.png')
  */
 export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, options: MisclassifiedOptions = {}): VegaLiteSpec => {

@@ -106,6 +106,7 @@ export interface EpochSettings {
  * The number of steps `fit` takes per epoch with these settings, known before training starts:
  * what a schedule's length needs (after the validation split, and with dropLast).
  * @example
+ * const epochs = 10
  * const steps = epochs * Train.stepsPerEpoch({ data: train, batchSize: 64, validation: 0.1 })
  * const lr = Schedule.cosineDecay({ init: 0.05, steps })
  */

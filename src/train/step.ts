@@ -82,8 +82,9 @@ const nonFinitePath = (tree: Tree.Tree): string | undefined => {
 /**
  * Builds the step function for a model, loss and optimizer.
  * @example
- * const step = trainStep(net, Loss.softmaxCrossEntropy, Optim.sgd({ lr: 0.1 }))
- * const [next, metrics] = step(state, { x, y })
+ * const sgd = Optim.sgd({ lr: 0.1 })
+ * const step = trainStep(net, Loss.softmaxCrossEntropy, sgd)
+ * const [next, metrics] = step(Train.initState(net, sgd, key, [2]), { x, y })
  */
 export const trainStep =
   <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(model: Layer<P, S, Tape>, loss: Loss, optimizer: GradientTransformation<O>) =>

@@ -7,7 +7,7 @@
  *
  * `diagnose` uses it to find where a training step first went non-finite.
  */
-import * as E from 'fp-ts/Either'
+import * as E from 'fp-ts/lib/Either.js'
 import type { Key } from '../key.ts'
 import type { AnyLayer, Backward, Ctx, Forward, Init, ShapeError, VjpOptions } from '../layer.ts'
 import type { Loss } from '../loss.ts'
@@ -34,7 +34,7 @@ export interface Hooks {
  * the root is its name, and child i of a combinator gets the combinator's label for it
  * (`pipe[i]`) followed by the child's own name: `pipe[3].dense`, `pipe[1].residual.dense`.
  * @example
- * const traced = instrument(net, { forward: (site, _p, _x, run) => { const r = run(); log(site.path, r.y.shape); return r } })
+ * const traced = instrument(net, { forward: (site, _p, _x, run) => { const r = run(); console.log(site.path, r.y.shape); return r } })
  */
 export const instrument = (layer: AnyLayer, hooks: Hooks): AnyLayer => {
   const wrap = (node: AnyLayer, segments: readonly string[]): AnyLayer => {

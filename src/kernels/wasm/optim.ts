@@ -1,18 +1,15 @@
 /**
- * The fused optimizer steps in WebAssembly (asm/optim.ts), on this thread. The SGD, Adam,
- * RMSprop and Adagrad loops of src/optim/fused-*.ts are memory-bound in principle, yet a
- * TypeScript loop over Float64Arrays passed as arguments runs at about 2 ns per element here
- * (V8 re-checks each array on every access). The same loop in f64x2 SIMD, plus copying its
- * operands in and out (memcpy), takes less than half that time for a layer's weights. The
- * operations and their order are the TypeScript loop's, so the results are the same numbers
- * (test/optim-wasm.test.ts): equal under Object.is, NaN where the loop gives NaN. (A NaN's
- * sign bit may differ when NaNs of both signs meet: WebAssembly does not fix which one an
- * operation passes on.) On the MNIST MLP's step (109,386 params), the SGD step took 0.26 ms,
- * copies included, against 0.67 ms for the TypeScript loop (CPU profiles of 1,440 steps).
+ * The fused optimizer steps in WebAssembly (asm/optim.ts), on this thread: the SGD, Adam,
+ * RMSprop and Adagrad loops of ../optim/ in f64x2 SIMD. Those loops are memory-bound in
+ * principle, yet a TypeScript loop over Float64Arrays passed as arguments pays for V8's checks
+ * on every access; the same loop here, plus copying its operands in and out, takes less time
+ * for a layer's weights. The operations and their order are the TypeScript loop's, so the
+ * results are the same numbers (test/kernels/optim-wasm.test.ts): equal under Object.is, NaN
+ * where the loop gives NaN. (A NaN's sign bit may differ when NaNs of both signs meet:
+ * WebAssembly does not fix which one an operation passes on.)
  *
- * They never use the worker: the loop is a small part of the time, and copying into the shared
- * memory runs at a fraction of the speed of copying into this thread's own (MNIST MLP, two
- * threads: 15,100–17,400 samples/s with the steps split, 18,400–25,300 without).
+ * They never use the worker: the loop is a small part of a training step, and copying into
+ * the shared memory is slower than copying into this thread's own.
  *
  * Like ./elementwise.ts, these return false, having written nothing, when the job does not fit
  * in the memory; the caller then runs the TypeScript loop.
@@ -44,7 +41,10 @@ export interface SgdStepSettings {
   readonly apply: boolean
 }
 
-/** One Adam step's settings: the rate of this step, β₁, β₂, ε, the bias corrections c1, c2, AdamW's λ (undefined for Adam), and whether to write p + u. */
+/**
+ * One Adam step's settings: the rate of this step, β₁, β₂, ε, the bias corrections c1, c2,
+ * AdamW's λ (undefined for Adam), and whether to write p + u.
+ */
 export interface AdamStepSettings {
   readonly rate: number
   readonly b1: number
@@ -56,7 +56,7 @@ export interface AdamStepSettings {
   readonly apply: boolean
   /** Next step's correction 1-β₁ᵗ⁺¹, for NAdam's look-ahead. */
   readonly c1Next: number
-  /** Which member of Adam's family (src/optim/fused-adam.ts); AdamW is 'adam' with a λ. */
+  /** Which member of Adam's family (../optim/adam.ts); AdamW is 'adam' with a λ. */
   readonly variant: 'adam' | 'nadam' | 'amsgrad' | 'adamax'
 }
 
@@ -103,31 +103,42 @@ function runStep(op: number, flags: number, f64s: readonly number[], o: Operands
   const heap = new Float64Array(runner.memory.buffer)
   for (const k of inputs) {
     const x = arrays[k]
-    if (x !== undefined) heap.set(x, (at[k] as number) / 8)
+    if (x !== undefined) heap.set(x, at[k]! / 8)
   }
   runner.run(op, 0, parts, 0, 0, n)
   for (const k of outputs) {
     const x = arrays[k]
-    if (x !== undefined) x.set(heap.subarray((at[k] as number) / 8, (at[k] as number) / 8 + n))
+    if (x !== undefined) x.set(heap.subarray(at[k]! / 8, at[k]! / 8 + n))
   }
   return true
 }
 
 /**
  * One SGD step over a leaf in WebAssembly: out = u (or p + u with `apply`), tOut = the new trace
- * (with momentum). The loop of src/optim/fused-sgd.ts; false, having written nothing, if it
+ * (with momentum). The loop of ../optim/sgd.ts; false, having written nothing, if it
  * needs more than `maxBytes` of memory.
  */
-export function sgdStepWasm(g: Float64Array, p: Float64Array, tPrev: Float64Array | undefined, out: Float64Array, tOut: Float64Array | undefined, s: SgdStepSettings, maxBytes = Infinity): boolean {
-  if ((tPrev === undefined) !== (tOut === undefined)) throw new Error('sgdStepWasm: give both the trace and the array for the new trace, or neither')
+export function sgdStepWasm(
+  g: Float64Array,
+  p: Float64Array,
+  tPrev: Float64Array | undefined,
+  out: Float64Array,
+  tOut: Float64Array | undefined,
+  s: SgdStepSettings,
+  maxBytes = Infinity,
+): boolean {
+  if ((tPrev === undefined) !== (tOut === undefined)) {
+    throw new Error('sgdStepWasm: give both the trace and the array for the new trace, or neither')
+  }
   const flags = (s.apply ? APPLY : 0) | (s.lambda > 0 ? DECAY : 0) | (tPrev !== undefined ? TRACE : 0) | (s.nesterov ? NESTEROV : 0)
-  return runStep(Op.sgdStep, flags, [s.rate, s.lambda, s.beta, 0, 0, 0, 0, 0, 0], { g, p, a: tPrev, b: undefined, out, a2: tOut, b2: undefined }, maxBytes)
+  const operands = { g, p, a: tPrev, b: undefined, out, a2: tOut, b2: undefined }
+  return runStep(Op.sgdStep, flags, [s.rate, s.lambda, s.beta, 0, 0, 0, 0, 0, 0], operands, maxBytes)
 }
 
 /**
  * One step of Adam (or AdamW, NAdam, AMSGrad, Adamax) over a leaf in WebAssembly: out = u (or
  * p + u with `apply`), and the new moments: μ, then ν (Adamax: ν∞), then AMSGrad's ν_max (give
- * `nuMax` and `nuMaxOut` for AMSGrad only). The loops of src/optim/fused-adam.ts; false, having
+ * `nuMax` and `nuMaxOut` for AMSGrad only). The loops of ../optim/adam.ts; false, having
  * written nothing, if it needs more than `maxBytes` of memory.
  */
 export function adamStepWasm(
@@ -144,7 +155,10 @@ export function adamStepWasm(
   return runStep(Op.adamStep, flags, f64s, { g, p, a: mu, b: nu, c: nuMax, out, a2: muOut, b2: nuOut, c2: nuMaxOut }, maxBytes)
 }
 
-/** One RMSprop or Adagrad step's settings: the rate of this step, ρ (undefined: Adagrad's plain sum), ε, the momentum β (0: no trace), and whether to write p + u. */
+/**
+ * One RMSprop or Adagrad step's settings: the rate of this step, ρ (undefined: Adagrad's plain
+ * sum), ε, the momentum β (0: no trace), and whether to write p + u.
+ */
 export interface RmsStepSettings {
   readonly rate: number
   readonly decay: number | undefined
@@ -156,13 +170,26 @@ export interface RmsStepSettings {
 /**
  * One RMSprop step (or, with decay undefined, one Adagrad step) over a leaf in WebAssembly:
  * out = u (or p + u with `apply`), accOut = the new ν (or Σ), tOut = the new trace (with
- * momentum). The loop of src/optim/fused-rms.ts; false, having written nothing, if it needs
+ * momentum). The loop of ../optim/rms.ts; false, having written nothing, if it needs
  * more than `maxBytes` of memory.
  */
-export function rmsStepWasm(g: Float64Array, p: Float64Array, acc: Float64Array, tPrev: Float64Array | undefined, out: Float64Array, accOut: Float64Array, tOut: Float64Array | undefined, s: RmsStepSettings, maxBytes = Infinity): boolean {
-  if ((tPrev === undefined) !== (tOut === undefined)) throw new Error('rmsStepWasm: give both the trace and the array for the new trace, or neither')
+export function rmsStepWasm(
+  g: Float64Array,
+  p: Float64Array,
+  acc: Float64Array,
+  tPrev: Float64Array | undefined,
+  out: Float64Array,
+  accOut: Float64Array,
+  tOut: Float64Array | undefined,
+  s: RmsStepSettings,
+  maxBytes = Infinity,
+): boolean {
+  if ((tPrev === undefined) !== (tOut === undefined)) {
+    throw new Error('rmsStepWasm: give both the trace and the array for the new trace, or neither')
+  }
   const flags = (s.apply ? APPLY : 0) | (tPrev !== undefined ? TRACE : 0)
   const rho = s.decay ?? 0
   const f64s = [s.rate, 0, s.beta, rho, 0, 1 - rho, 0, 0, s.eps]
-  return runStep(s.decay === undefined ? Op.adagradStep : Op.rmspropStep, flags, f64s, { g, p, a: tPrev, b: acc, out, a2: tOut, b2: accOut }, maxBytes)
+  const operands = { g, p, a: tPrev, b: acc, out, a2: tOut, b2: accOut }
+  return runStep(s.decay === undefined ? Op.adagradStep : Op.rmspropStep, flags, f64s, operands, maxBytes)
 }
