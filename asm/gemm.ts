@@ -21,8 +21,7 @@
  *   most four tiles, too few to pay for packing it.
  * - Likewise B, when C is at most 16 rows tall and B's rows are contiguous: `tile` reads each
  *   4-column strip of B in place, one row of B per k step. A convolution's forward product
- *   (8 or 16 filters by the im2col columns) is such a product: conv1's forward pass took 1.48
- *   ms a batch instead of 1.65, conv2's 4.66 instead of 4.87 (one thread).
+ *   (8 or 16 filters by the im2col columns) is such a product.
  * - A last column panel narrower than NR (C 10 wide: two full panels and two columns) goes by
  *   `narrowTile`, six rows by two columns, instead of a 4x4 tile that multiplies B's padding.
  * C needs no padded columns: every kernel writes only the columns that exist.
@@ -32,22 +31,16 @@
  * lane (no FMA). So every C[i][j] sees the same roundings as the whiteboard loop
  * (gemmReference): the result is bit-identical to it.
  *
- * Why 4x4 and not 5x4: what limits the tile is V8's register allocation. TurboFan (V8 11.3,
- * Node 20) has 15 usable XMM registers and schedules all loads of the loop body at its top, before
- * the arithmetic, so every loaded value is live at once: the 4x4 tile holds 8 accumulators +
+ * Why 4x4 and not 5x4: what limits the tile is V8's register allocation. TurboFan has 15
+ * usable XMM registers and schedules all loads of the loop body at its top, before the
+ * arithmetic, so every loaded value is live at once: the 4x4 tile holds 8 accumulators +
  * 2 A vectors + 2 B vectors + 2 swapped B vectors = 14 registers (see `tile`), while a 5x4 tile
  * of splatted A values needs 10 + 2 + 5 = 17 and spills three accumulators per k step
- * (disassembled with `node --print-wasm-code`). Measured at 512, one thread, interleaved: 4x4
- * ~19.5 GFLOP/s, 5x4 ~11.5 (and ~17 with branches forcing the loads apart); the 4x4 tile of
- * today (below) runs at ~21. Unrolling k would put twice the loads at the top again
- * (../shared/PERFORMANCE.md: -30%).
- * The tile is not at the machine's peak. These machines run at about 3.67 GHz (timed with a
- * chain of dependent f64 adds, 3 cycles each); two multiply and two add pipes would do a k step
- * (8 multiplies, 8 adds) in 4 cycles, 29 GFLOP/s, and the tile takes about 5.6 cycles per step.
- * Its loop (disassembled) has no spills, so what is left is in how the core issues it.
+ * (disassembled with `node --print-wasm-code`). Unrolling k would put twice the loads at the
+ * top again.
  * The k loops of the three tiles run until B's pointer reaches its end rather than counting p:
  * TurboFan then compares two registers instead of a counter with a stack slot, and drops the
- * counter's add; 2-5% faster on every shape of bench/gemm.ts.
+ * counter's add.
  */
 
 /** Rows of A (and of C) per packed panel and register tile. */
@@ -84,9 +77,8 @@ export function gemm(
   // Packing pays for itself when each packed element of A is read by many tiles (one per NR
   // columns of C). When all of A is one mc×kc block and C is at most DIRECT_COLUMNS wide, as in
   // the products of a batch with a 10-wide layer, it does not: the tiles read A where it is,
-  // through its strides. (Measured on 64x64·64x8: 3.3 µs in place against 4.0 packed. With
-  // many columns, in place is the slower: conv1's input gradient, 25x8·8x784 per sample, took
-  // 2.20 ms a batch in place against 1.97 packed.)
+  // through its strides. (With many columns, as in conv1's input gradient, 25x8·8x784 per
+  // sample, packing pays again: each element of A is read by many tiles.)
   const direct = m <= mcMax && k <= kcMax && n <= DIRECT_COLUMNS
   // The same holds for B, one tile per MR rows of C: when C is at most B_IN_PLACE_ROWS tall and
   // B's rows are contiguous (bCs = 1), as in a convolution's forward product (W·cols, with F = 8
@@ -305,9 +297,7 @@ function narrowPanel(mc: i32, nr: i32, kc: i32, a: usize, rsB: usize, csB: usize
  * and are shuffled back into rows at the end (and out of rows at the start, when adding to C).
  * Each entry still sees one multiply and one add per p, in order: the result is the same, bit
  * for bit. The point is the step's instruction mix: 4 loads and 2 shuffles, where splatting
- * each A value (the textbook form) takes 2 loads and 4 splat-loads. Measured at 512, one
- * thread, kernel alone: 19.8 GFLOP/s with splats, 20.9 with shuffles; a second packed copy of
- * B, swapped, to load w instead of shuffling (6 loads, no shuffles) ran at 20.0.
+ * each A value (the textbook form) takes 2 loads and 4 splat-loads (bench/gemm.ts compares).
  */
 function tile(kc: i32, ap: usize, bp: usize, bStep: usize, c: usize, ldcBytes: usize, addToC: bool): void {
   const zero = f64x2.splat(0.0)
@@ -353,9 +343,9 @@ function tile(kc: i32, ap: usize, bp: usize, bStep: usize, c: usize, ldcBytes: u
 
 /**
  * `tile` with A read in place: row r of the tile at a + r·rsB, steps csB apart (rows from mr
- * on read the tile's first row). The same sums in the same order; four A pointers instead of one. It is a
- * copy of `tile`, not `tile` with strides, on purpose: one function for both cases slowed the
- * packed path from 20.1 to 18.8 GFLOP/s at 512 (more values live across its loop in V8).
+ * on read the tile's first row). The same sums in the same order; four A pointers instead of
+ * one. It is a copy of `tile`, not `tile` with strides, on purpose: one function for both cases
+ * slows the packed path (more values live across its loop in V8).
  */
 function directTile(kc: i32, a: usize, rsB: usize, csB: usize, mr: i32, bp: usize, c: usize, ldcBytes: usize, addToC: bool): void {
   const zero = f64x2.splat(0.0)
@@ -417,7 +407,7 @@ function directTile(kc: i32, a: usize, rsB: usize, csB: usize, mr: i32, bp: usiz
  * `tile` would multiply B's zero padding, this does only the columns that exist: for the MLP's
  * 10-wide layer, the last two columns cost about half as much. Six rows, not eight: V8 loads
  * every operand of the loop body first, and eight sums plus nine loaded values would not fit
- * in the 16 vector registers (it spilled two, and ran at half speed). Reads and writes only
+ * in the 16 vector registers (it spills). Reads and writes only
  * the first mr rows and nr columns of C. Each C[i][j] still adds a·b for p = 0, 1, …, k-1 in
  * order: the same result, bit for bit.
  */

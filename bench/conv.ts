@@ -14,10 +14,11 @@
  * Method: every kernel is warmed up first, then the implementations are timed in interleaved
  * rounds (naive, js, wasm, wasm, js, naive, …) so a noisy, shared machine slows them alike.
  * Printed: median, min and max over the rounds, GFLOP/s at the median (2 FLOPs per
- * multiply-add), and how many times faster than the naive loops (ratio of the medians). Training: rounds of train steps on fixed random
- * batches (the data does not change the work), median/min/max samples/s, each round followed
- * by a 256³ GEMM as a gauge of how fast the machine runs at that moment; then one batch
- * forward + backward through the whole CNN on the naive and on the fast kernels.
+ * multiply-add), and how many times faster than the naive loops (ratio of the medians).
+ * Training: rounds of train steps on fixed random batches (the data does not change the work),
+ * median/min/max samples/s, each round followed by a 256³ GEMM as a gauge of how fast the
+ * machine runs at that moment; then one batch forward + backward through the whole CNN on the
+ * naive and on the fast kernels.
  */
 import { Kernels, Key, L, Loss, Optim, T, Train } from '../src/index.ts'
 import { fastConv, fastConvWasm, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
@@ -177,7 +178,7 @@ if (!args.has('--no-train')) {
   console.log(`MNIST CNN (conv 5x5x8 pad 2, relu, maxpool 2, conv 5x5x16 pad 2, relu, maxpool 2, flatten, dense 10), batch ${BATCH}, SGD;`)
   console.log(`training samples/s, median (min-max) over ${ROUNDS} interleaved rounds of ${stepsPerRound} steps:`)
   for (const ch of choices) console.log(`  ${pad(ch.name, 18)} ${range(ch.rates, 0)} samples/s`)
-  console.log(`  machine check:     ${range(gflops, 2)} GFLOP/s for a 256³ gemmBlocked after each round (~4.5 on a quiet machine)`)
+  console.log(`  machine check:     ${range(gflops, 2)} GFLOP/s for a 256³ gemmBlocked after each round`)
 
   // One batch, forward and backward through the whole network, on each kernel family.
   if (!args.has('--no-naive')) {

@@ -8,7 +8,7 @@
  *   npx tsx bench/fuzz-decoders.ts                      # 5,000 cases per property
  *   npx tsx bench/fuzz-decoders.ts --runs=20000 --seed=7
  *
- * test/io-fuzz.test.ts runs the same properties with a few hundred cases each.
+ * test/io/fuzz.test.ts runs the same properties with a few hundred cases each.
  */
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
@@ -39,7 +39,7 @@ const ts0 = Train.initState(model, optimizer, Key.fromSeed(0), [2])
 const trained = Train.trainStep(model, (pred) => ({ value: 0, grad: T.full(pred.shape, 0.1) }), optimizer)(ts0, { x: T.tensor([[1, 2], [3, -1]]), y: T.zeros([2]) })[0]
 /** A valid training checkpoint's text. */
 export const validText = IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [2], state: trained, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }))
-const validDoc = (): Record<string, unknown> => JSON.parse(validText) as Record<string, unknown>
+const validDoc = (): Record<string, unknown> => JSON.parse(validText)
 
 /** A Right must be a checkpoint that saves again and loads back to the same text. */
 const checkRight = (ck: IO.Checkpoint): void => {
@@ -88,9 +88,9 @@ export type Mutation =
 export const applyMutation = (doc: unknown, m: Mutation): { readonly path: Path; readonly old: unknown } => {
   const paths = pathsOf(doc).slice(1) // never the root itself
   if (paths.length === 0) return { path: [], old: doc }
-  const p = paths[m.at % paths.length] as Path
+  const p = paths[m.at % paths.length]!
   const parent = get(doc, p.slice(0, -1)) as Record<string | number, unknown>
-  const key = p[p.length - 1] as string | number
+  const key = p[p.length - 1]!
   const old = parent[key]
   switch (m.op) {
     case 'delete':

@@ -17,7 +17,7 @@
  * FLOPs are counted as 2·m·n·k (one multiply and one add per term). The wasm figures include
  * copying the operands into WebAssembly memory and the result back out.
  *
- * After the table: the targets of issue #7 for the wasm kernel (512 on one thread ≥ 18 GFLOP/s,
+ * After the table: the targets for the wasm kernel (512 on one thread ≥ 18 GFLOP/s,
  * on two ≥ 32; the batch-64 MLP products within 15% of the 512 figure), the two-thread speedup
  * per shape (a ratio within each round, so drift and a competing process largely cancel), and
  * the whole MLP step's GEMM time. Products in a two-thread sample run back to back, so the
@@ -282,7 +282,7 @@ for (const row of cells) {
 }
 console.log(`(${ROUNDS} rounds per shape, 3 where one sample exceeds 1 s; each sample ≥ ${SAMPLE_MS} ms)`)
 
-// Issue #7's targets for the wasm kernel, as ratios within each round (drift cancels), and
+// The targets for the wasm kernel, as ratios within each round (drift cancels), and
 // what one MLP training step spends in GEMM, per round.
 const column = (impl: string): Cell[] => cells.map((row) => row.find((c) => c.impl.name === impl)).filter((c) => c !== undefined)
 const wasmCells = column('wasm')

@@ -45,15 +45,15 @@ const measure = (model: L.AnyLayer, steps: number): number => {
   const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
   // Three untimed steps first: after a switch of configuration the worker may be asleep and
   // its caches cold; the figure is meant to be the steady state.
-  for (let i = 0; i < 3; i++) [ts] = step(ts, batches[i % batches.length] as Data.Batch)
+  for (let i = 0; i < 3; i++) [ts] = step(ts, batches[i % batches.length]!)
   const t0 = performance.now()
-  for (let i = 0; i < steps; i++) [ts] = step(ts, batches[i % batches.length] as Data.Batch)
+  for (let i = 0; i < steps; i++) [ts] = step(ts, batches[i % batches.length]!)
   return (steps * BATCH) / ((performance.now() - t0) / 1000)
 }
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
 }
 const fmt = (v: number): string => Math.round(v).toLocaleString('en-US')
 

@@ -49,7 +49,7 @@ const unravel = (shape: readonly number[], i: number): number[] => {
   const out = new Array<number>(shape.length).fill(0)
   let rest = i
   for (let a = shape.length - 1; a >= 0; a--) {
-    const d = shape[a] as number
+    const d = shape[a]!
     out[a] = rest % d
     rest = Math.floor(rest / d)
   }
@@ -59,7 +59,7 @@ const unravel = (shape: readonly number[], i: number): number[] => {
 /** t with element i moved by delta (a new tensor; t is untouched). */
 export const nudge = (t: Tensor, i: number, delta: number): Tensor => {
   const data = t.data.slice()
-  data[i] = (data[i] as number) + delta
+  data[i] = data[i]! + delta
   return T.fromData(t.shape, data)
 }
 
@@ -82,15 +82,16 @@ const compare = (
   const rows: Row[] = []
   const push = (where: string, analytic: Tensor, numeric: Tensor): void => {
     for (let i = 0; i < numeric.data.length; i++) {
-      const a = analytic.data[i] as number
-      const n = numeric.data[i] as number
+      const a = analytic.data[i]!
+      const n = numeric.data[i]!
       rows.push({ where, index: unravel(numeric.shape, i), analytic: a, numeric: n, error: mixedError(a, n) })
     }
   }
   push('x', dx, numericGradient((xi) => phi(xi, params), x, h))
   const dLeaves = Tree.leavesLike(params, dp)
   Tree.leavesWithPaths(params).forEach(({ path, leaf }, k) => {
-    push(`params${path.startsWith('[') ? '' : '.'}${path}`, dLeaves[k] as Tensor, numericGradient((pi) => phi(x, replaceLeaf(params, path, pi)), leaf, h))
+    const numeric = numericGradient((pi) => phi(x, replaceLeaf(params, path, pi)), leaf, h)
+    push(`params${path.startsWith('[') ? '' : '.'}${path}`, dLeaves[k]!, numeric)
   })
   const maxError = rows.reduce((m, r) => Math.max(m, r.error), 0)
   return { rows, maxError, tolerance, ok: maxError <= tolerance }

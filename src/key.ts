@@ -89,7 +89,7 @@ const threefryInto = (k0: number, k1: number, c0: number, c1: number, out: Uint3
 const block = (k0: number, k1: number, c0: number, c1: number): Key => {
   const out = new Uint32Array(2)
   threefryInto(k0, k1, c0, c1, out, 0)
-  return Object.freeze({ k0: out[0] as number, k1: out[1] as number })
+  return Object.freeze({ k0: out[0]!, k1: out[1]! })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -101,7 +101,8 @@ const TWO_32 = 0x100000000
 const isWord = (x: unknown): x is number =>
   typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_WORD
 
-const describe = (x: unknown): string => {
+/** A value as an error shows it: numbers as they are, anything else as JSON of at most 60 characters. */
+const preview = (x: unknown): string => {
   if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean' || x == null) return String(x)
   if (typeof x === 'string') return JSON.stringify(x)
   if (typeof x === 'function') return 'a function'
@@ -119,35 +120,35 @@ export const isKey = (x: unknown): x is Key =>
 
 const checkKey = (x: unknown, where: string): Key => {
   if (!isKey(x)) {
-    throw new KeyError(`${where}: expected a Key { k0, k1 } of two uint32 words, got ${describe(x)}`)
+    throw new KeyError(`${where}: expected a Key { k0, k1 } of two uint32 words, got ${preview(x)}`)
   }
   return x
 }
 
 const checkCount = (n: unknown, max: number, where: string, what: string): number => {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) {
-    throw new KeyError(`${where}: ${what} must be an integer in [0, ${max}], got ${describe(n)}`)
+    throw new KeyError(`${where}: ${what} must be an integer in [0, ${max}], got ${preview(n)}`)
   }
   return n
 }
 
 const checkShape = (shape: unknown, where: string): number => {
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-    throw new KeyError(`${where}: shape must be an array of non-negative integers, got ${describe(shape)}`)
+    throw new KeyError(`${where}: shape must be an array of non-negative integers, got ${preview(shape)}`)
   }
   return sizeOf(shape)
 }
 
 const checkFinite = (x: unknown, where: string, what: string): number => {
   if (typeof x !== 'number' || !Number.isFinite(x)) {
-    throw new KeyError(`${where}: ${what} must be a finite number, got ${describe(x)}`)
+    throw new KeyError(`${where}: ${what} must be a finite number, got ${preview(x)}`)
   }
   return x
 }
 
 const checkSafeInteger = (x: unknown, where: string, what: string): number => {
   if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
-    throw new KeyError(`${where}: ${what} must be a safe integer (|${what}| < 2^53), got ${describe(x)}`)
+    throw new KeyError(`${where}: ${what} must be a safe integer (|${what}| < 2^53), got ${preview(x)}`)
   }
   return x
 }
@@ -168,11 +169,11 @@ const hi32 = (x: number): number => Math.floor(x / TWO_32) >>> 0
 export const threefry2x32 = (key: Key, counter: readonly [number, number]): readonly [number, number] => {
   checkKey(key, 'threefry2x32')
   if (!Array.isArray(counter) || counter.length !== 2 || !isWord(counter[0]) || !isWord(counter[1])) {
-    throw new KeyError(`threefry2x32: counter must be [c0, c1], two uint32 words, got ${describe(counter)}`)
+    throw new KeyError(`threefry2x32: counter must be [c0, c1], two uint32 words, got ${preview(counter)}`)
   }
   const out = new Uint32Array(2)
   threefryInto(key.k0, key.k1, counter[0], counter[1], out, 0)
-  return Object.freeze([out[0] as number, out[1] as number] as const)
+  return Object.freeze([out[0]!, out[1]!] as const)
 }
 
 /**
@@ -244,7 +245,7 @@ const fillBits = (key: Key, out: Uint32Array): Uint32Array => {
   if ((n & 1) === 1) {
     const last = new Uint32Array(2)
     threefryInto(key.k0, key.k1, pairs, 0, last, 0)
-    out[n - 1] = last[0] as number
+    out[n - 1] = last[0]!
   }
   return out
 }
@@ -274,7 +275,7 @@ const wordStream = (key: Key): (() => number) => {
       counter = (counter + 1) >>> 0
       pos = 0
     }
-    return pair[pos++] as number
+    return pair[pos++]!
   }
 }
 
@@ -325,7 +326,7 @@ export const uniform = (key: Key, shape: Shape, lo = 0, hi = 1): Tensor => {
   const data = buffer(size)
   const top = nextDown(hi)
   for (let i = 0; i < size; i++) {
-    const x = lo + width * unit53(words[2 * i] as number, words[2 * i + 1] as number)
+    const x = lo + width * unit53(words[2 * i]!, words[2 * i + 1]!)
     data[i] = x < hi ? x : top // rounding can land on hi when width is not a power of two
   }
   return fromData(shape, data)
@@ -358,8 +359,8 @@ export const normal = (key: Key, shape: Shape, mean = 0, std = 1): Tensor => {
   const w = fillBits(key, new Uint32Array(4 * pairs))
   const data = buffer(size)
   for (let p = 0; p < pairs; p++) {
-    const r = radius(w[4 * p] as number, w[4 * p + 1] as number)
-    const t = angle(w[4 * p + 2] as number, w[4 * p + 3] as number)
+    const r = radius(w[4 * p]!, w[4 * p + 1]!)
+    const t = angle(w[4 * p + 2]!, w[4 * p + 3]!)
     data[2 * p] = mean + std * (r * Math.cos(t))
     if (2 * p + 1 < size) data[2 * p + 1] = mean + std * (r * Math.sin(t))
   }
@@ -402,8 +403,8 @@ export const permutation = (key: Key, n: number): Int32Array => {
   for (let i = 0; i < n; i++) order[i] = i
   for (let i = n - 1; i > 0; i--) {
     const j = below(next, i + 1)
-    const tmp = order[i] as number
-    order[i] = order[j] as number
+    const tmp = order[i]!
+    order[i] = order[j]!
     order[j] = tmp
   }
   return order
@@ -441,10 +442,10 @@ export const bernoulli = (key: Key, shape: Shape, p: number): Tensor => {
   checkKey(key, 'bernoulli')
   const size = checkShape(shape, 'bernoulli')
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-    throw new KeyError(`bernoulli: p must be a probability in [0, 1], got ${describe(p)}`)
+    throw new KeyError(`bernoulli: p must be a probability in [0, 1], got ${preview(p)}`)
   }
   const words = fillBits(key, new Uint32Array(2 * size))
   const data = buffer(size)
-  for (let i = 0; i < size; i++) data[i] = unit53(words[2 * i] as number, words[2 * i + 1] as number) < p ? 1 : 0
+  for (let i = 0; i < size; i++) data[i] = unit53(words[2 * i]!, words[2 * i + 1]!) < p ? 1 : 0
   return fromData(shape, data)
 }

@@ -71,7 +71,7 @@ export const targetRows = (where: string, target: Tensor, n: number, c: number):
   if (target.shape.length === 1) {
     const out = T.buffer(n * c)
     for (let i = 0; i < n; i++) {
-      const label = target.data[i] as number
+      const label = target.data[i]!
       if (!Number.isInteger(label) || label < 0 || label >= c) {
         throw new LossError(`${where}: label ${label} at row ${i} is not a class index in 0..${c - 1}`, i)
       }
@@ -98,7 +98,7 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
   const where = 'softmaxCrossEntropy'
   const n = checkBatch(where, logits, target)
   if (logits.shape.length !== 2) throw new LossError(`${where}: logits must be [N, classes], got ${T.showShape(logits.shape)}`)
-  const c = logits.shape[1] as number
+  const c = logits.shape[1]!
   if (c < 2) throw new LossError(`${where}: logits need at least 2 classes, got shape ${T.showShape(logits.shape)} (for one output per example, use binaryCrossEntropy)`)
   const t = targetRows(where, target, n, c)
   const z = logits.data
@@ -108,18 +108,18 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
   for (let i = 0; i < n; i++) {
     const r = i * c
     let m = -Infinity
-    for (let j = 0; j < c; j++) m = Math.max(m, z[r + j] as number)
+    for (let j = 0; j < c; j++) m = Math.max(m, z[r + j]!)
     let s = 0
-    for (let j = 0; j < c; j++) s += Math.exp((z[r + j] as number) - m)
+    for (let j = 0; j < c; j++) s += Math.exp(z[r + j]! - m)
     const logZ = m + Math.log(s) // log Σ e^z, computed without overflow
     let tsum = 0
     for (let j = 0; j < c; j++) {
-      const tj = td[r + j] as number
+      const tj = td[r + j]!
       tsum += tj
-      if (tj !== 0) total -= tj * ((z[r + j] as number) - logZ)
+      if (tj !== 0) total -= tj * (z[r + j]! - logZ)
     }
     // ∂/∂zⱼ of -Σ tᵢ(zᵢ - logZ) = softmaxⱼ · Σᵢ tᵢ - tⱼ
-    for (let j = 0; j < c; j++) grad[r + j] = (Math.exp((z[r + j] as number) - logZ) * tsum - (td[r + j] as number)) / n
+    for (let j = 0; j < c; j++) grad[r + j] = (Math.exp(z[r + j]! - logZ) * tsum - td[r + j]!) / n
   }
   return { value: total / n, grad: T.fromData(logits.shape, grad) }
 }
@@ -136,15 +136,15 @@ export const crossEntropy =
     const n = checkBatch(where, probs, target)
     if (probs.shape.length !== 2) throw new LossError(`${where}: probabilities must be [N, classes], got ${T.showShape(probs.shape)}`)
     checkFinite(where, 'prediction', probs)
-    const c = probs.shape[1] as number
+    const c = probs.shape[1]!
     const t = targetRows(where, target, n, c)
     const p = probs.data
     const td = t.data
     const grad = T.buffer(n * c)
     let total = 0
     for (let k = 0; k < n * c; k++) {
-      const pk = p[k] as number
-      const tk = td[k] as number
+      const pk = p[k]!
+      const tk = td[k]!
       const clipped = pk < eps ? eps : pk > 1 ? 1 : pk
       if (tk !== 0) total -= tk * Math.log(clipped)
       grad[k] = pk >= eps && pk <= 1 ? -tk / pk / n : 0
@@ -171,8 +171,8 @@ export const binaryCrossEntropy: Loss = (logits, target) => {
   const grad = T.buffer(k)
   let total = 0
   for (let i = 0; i < k; i++) {
-    const xi = x[i] as number
-    const ti = t[i] as number
+    const xi = x[i]!
+    const ti = t[i]!
     total += Math.max(xi, 0) - ti * xi + Math.log1p(Math.exp(-Math.abs(xi)))
     grad[i] = (logistic(xi) - ti) / k
   }

@@ -17,23 +17,32 @@ export class TreeError extends Error {
 export const isTensor = (t: unknown): t is Tensor =>
   typeof t === 'object' && t !== null && (t as { data?: unknown }).data instanceof Float64Array && Array.isArray((t as { shape?: unknown }).shape)
 
-/** What a value is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
-export const describe = (t: unknown): string =>
-  isTensor(t) ? `a tensor ${T.showShape(t.shape)}` : Array.isArray(t) ? `an array of ${t.length}` : typeof t === 'object' && t !== null ? `a record {${Object.keys(t).join(', ')}}` : `${typeof t} ${String(t)}`
+/** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
+export const describeNode = (t: unknown): string =>
+  isTensor(t)
+    ? `a tensor ${T.showShape(t.shape)}`
+    : Array.isArray(t)
+      ? `an array of ${t.length}`
+      : typeof t === 'object' && t !== null
+        ? `a record {${Object.keys(t).join(', ')}}`
+        : `${typeof t} ${String(t)}`
 
 /** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */
-export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => Tensor): A => {
+export const map = <A extends Tree>(tree: A, f: (leaf: Tensor, path: string) => Tensor): A => mapUnder(tree, '', f)
+
+/** map, with the paths starting at `root`: "params[1].W". */
+const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path: string) => Tensor): A => {
   const rec = (t: Tree, path: string): Tree => {
     if (isTensor(t)) return f(t, path)
-    if (Array.isArray(t)) return (t as readonly Tree[]).map((c, i) => rec(c, `${path}[${i}]`))
+    if (Array.isArray(t)) return t.map((c, i) => rec(c, `${path}[${i}]`))
     if (typeof t === 'object' && t !== null) {
       const out: Record<string, Tree> = {}
-      for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k] as Tree, path ? `${path}.${k}` : k)
+      for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k]!, path ? `${path}.${k}` : k)
       return out
     }
-    throw new TreeError(`Tree.map: ${describe(t)} at ${path || 'root'} is not a tree`)
+    throw new TreeError(`Tree.map: ${describeNode(t)} at ${path || 'root'} is not a tree`)
   }
-  return rec(tree, '') as A
+  return rec(tree, root) as A
 }
 
 /**
@@ -45,7 +54,7 @@ export const map2 = <A extends Tree>(a: A, b: Tree, f: (x: Tensor, y: Tensor, pa
   assertSameStructure(a, b, 'Tree.map2')
   const leavesB = leavesLike(a, b)
   let i = 0
-  return map(a, (x, path) => f(x, leavesB[i++] as Tensor, path))
+  return map(a, (x, path) => f(x, leavesB[i++]!, path))
 }
 
 /** The leaves in a fixed order (depth first; arrays by index, records by key order). */
@@ -69,21 +78,42 @@ export const leavesLike = (like: Tree, tree: Tree): Tensor[] => {
   const out: Tensor[] = []
   const rec = (l: Tree, t: Tree): void => {
     if (isTensor(l)) out.push(t as Tensor)
-    else if (Array.isArray(l)) (l as readonly Tree[]).forEach((c, i) => rec(c, (t as readonly Tree[])[i] as Tree))
-    else for (const k of Object.keys(l)) rec((l as Record<string, Tree>)[k] as Tree, (t as Record<string, Tree>)[k] as Tree)
+    else if (Array.isArray(l)) l.forEach((c, i) => rec(c, (t as readonly Tree[])[i]!))
+    else for (const k of Object.keys(l)) rec((l as Record<string, Tree>)[k]!, (t as Record<string, Tree>)[k]!)
   }
   rec(like, tree)
   return out
 }
 
-/** The leaves with their paths. */
-export const leavesWithPaths = (tree: Tree): { path: string; leaf: Tensor }[] => {
+/** The leaves with their paths, which start at `root` if given: "[1].W", or "params[1].W". */
+export const leavesWithPaths = (tree: Tree, root = ''): { path: string; leaf: Tensor }[] => {
   const out: { path: string; leaf: Tensor }[] = []
-  map(tree, (leaf, path) => {
+  mapUnder(tree, root, (leaf, path) => {
     out.push({ path, leaf })
     return leaf
   })
   return out
+}
+
+/** Where a tree first holds a NaN or ±Infinity: the leaf's path, the leaf, and the flat index and value there. */
+export interface NonFinite {
+  readonly path: string
+  readonly leaf: Tensor
+  readonly index: number
+  readonly value: number
+}
+
+/**
+ * The first NaN or ±Infinity in a tree (leaves in order), or undefined when every value is
+ * finite. Paths start at `root`: `firstNonFinite({ W }, 'params')?.path` is `params.W`.
+ */
+export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => {
+  for (const { path, leaf } of leavesWithPaths(tree, root)) {
+    if (T.allFinite(leaf)) continue
+    const index = leaf.data.findIndex((v) => v - v !== 0)
+    return { path, leaf, index, value: leaf.data[index]! }
+  }
+  return undefined
 }
 
 /** Folds over the leaves in order. */
@@ -99,7 +129,7 @@ export const zerosLike = <A extends Tree>(tree: A): A => map(tree, (t) => T.zero
 export const dot = (a: Tree, b: Tree): number => {
   assertSameStructure(a, b, 'Tree.dot')
   const lb = leavesLike(a, b)
-  return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i] as Tensor), 0)
+  return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i]!), 0)
 }
 
 /**
@@ -110,21 +140,23 @@ export const structureDiff = (a: Tree, b: Tree): string | undefined => {
   const rec = (x: unknown, y: unknown, path: string): string | undefined => {
     const at = path || 'root'
     if (isTensor(x) || isTensor(y)) {
-      if (!isTensor(x) || !isTensor(y)) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+      if (!isTensor(x) || !isTensor(y)) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
       return T.sameShape(x.shape, y.shape) ? undefined : `at ${at}: shape ${T.showShape(x.shape)} vs ${T.showShape(y.shape)}`
     }
     if (Array.isArray(x) || Array.isArray(y)) {
-      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
       for (let i = 0; i < x.length; i++) {
         const d = rec(x[i], y[i], `${path}[${i}]`)
         if (d !== undefined) return d
       }
       return undefined
     }
-    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) {
+      return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
+    }
     const kx = Object.keys(x)
     const ky = new Set(Object.keys(y))
-    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describe(x)} vs ${describe(y)}`
+    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
     for (const k of kx) {
       const d = rec((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
       if (d !== undefined) return d

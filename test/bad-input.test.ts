@@ -1,5 +1,5 @@
 /**
- * The bad-input catalogue: every way of calling chainrule wrongly that the issue lists, each with
+ * The bad-input catalogue: the ways of calling chainrule wrongly, each with
  * the error it gets. Every error is a typed class (or a tagged Either left) whose message says
  * what was wrong and where.
  */
@@ -169,7 +169,7 @@ describe('a grads tree whose structure differs from the params tree', () => {
   const params = L.initialize(mlp, Key.fromSeed(0), [2]).params
   const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
   test('a missing leaf: TreeError naming the first differing path', () => {
-    const grads = [params[0], [], { W: params[2].W }] as unknown as Tree.Tree
+    const grads = [params[0], [], { W: params[2].W }]
     const e = thrown(Tree.TreeError, () => opt.update(grads, opt.init(params), params))
     expect(e.message).toBe("sgd.update: the gradients do not have the params' structure, at [2]: a record {W, b} vs a record {W} (params vs gradients)")
   })
@@ -216,9 +216,9 @@ describe('corrupt, truncated or mislabelled IDX files', () => {
   })
 })
 
-describe('checkpoints (full catalogue in test/checkpoint.test.ts)', () => {
+describe('checkpoints (full catalogue in test/io/checkpoint.test.ts)', () => {
   const p = L.initialize(mlp, Key.fromSeed(0), [2])
-  const doc = JSON.parse(IO.encodeCheckpoint(IO.modelCheckpoint(mlp, [2], p.params, p.state))) as Record<string, unknown>
+  const doc: Record<string, unknown> = JSON.parse(IO.encodeCheckpoint(IO.modelCheckpoint(mlp, [2], p.params, p.state)))
   const fail = (u: unknown): IO.IoError => {
     const r = IO.decodeCheckpoint(u)
     if (E.isRight(r)) throw new Error('expected an IoError')

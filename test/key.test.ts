@@ -19,14 +19,14 @@ const Z = 5
 
 const mean = (xs: ArrayLike<number>): number => {
   let s = 0
-  for (let i = 0; i < xs.length; i++) s += xs[i] as number
+  for (let i = 0; i < xs.length; i++) s += xs[i]!
   return s / xs.length
 }
 
 const variance = (xs: ArrayLike<number>): number => {
   const m = mean(xs)
   let s = 0
-  for (let i = 0; i < xs.length; i++) s += ((xs[i] as number) - m) ** 2
+  for (let i = 0; i < xs.length; i++) s += (xs[i]! - m) ** 2
   return s / (xs.length - 1)
 }
 
@@ -54,7 +54,7 @@ const chiSquareBound = (df: number): number => df * (1 - 2 / (9 * df) + Z * Math
 
 /** Products of neighbours (x[i] - mu)(x[i+1] - mu): mean 0 and variance sigma^4 when draws are independent. */
 const lagProducts = (xs: ArrayLike<number>, mu: number): number[] =>
-  Array.from({ length: xs.length - 1 }, (_, i) => ((xs[i] as number) - mu) * ((xs[i + 1] as number) - mu))
+  Array.from({ length: xs.length - 1 }, (_, i) => (xs[i]! - mu) * (xs[i + 1]! - mu))
 
 const hex = (ws: ArrayLike<number>): string[] => Array.from(ws, (w) => `0x${w.toString(16).padStart(8, '0')}`)
 const keyOf = ([k0, k1]: readonly [number, number]): Key => ({ k0, k1 })
@@ -145,12 +145,12 @@ describe('split, foldIn, fromSeed', () => {
         const children = K.split(key, 32)
         const stream = K.bits(key, 64)
         const seen = new Set<string>([K.show(key)])
-        for (let j = 0; j < 32; j++) seen.add(K.show({ k0: stream[2 * j] as number, k1: stream[2 * j + 1] as number }))
+        for (let j = 0; j < 32; j++) seen.add(K.show({ k0: stream[2 * j]!, k1: stream[2 * j + 1]! }))
         const firstWords = new Set<number>()
         for (const c of children) {
           expect(seen.has(K.show(c))).toBe(false)
           seen.add(K.show(c))
-          firstWords.add(K.bits(c, 1)[0] as number)
+          firstWords.add(K.bits(c, 1)[0]!)
         }
         expect(seen.size).toBe(1 + 32 + 32)
         // The children's own streams differ too (32 distinct first words; a collision among 32
@@ -188,7 +188,7 @@ describe('split, foldIn, fromSeed', () => {
   })
 
   it('keys are frozen plain values that survive a JSON round trip', () => {
-    const k = K.split(base, 3)[2] as Key
+    const k = K.split(base, 3)[2]!
     expect(Object.isFrozen(k)).toBe(true)
     const back: unknown = JSON.parse(JSON.stringify(k))
     expect(K.isKey(back)).toBe(true)
@@ -304,7 +304,7 @@ describe('permutation', () => {
     const counts = Array.from({ length: n * n }, () => 0)
     for (const k of K.split(base, trials)) {
       const p = K.permutation(k, n)
-      for (let pos = 0; pos < n; pos++) counts[(p[pos] as number) * n + pos]! += 1
+      for (let pos = 0; pos < n; pos++) counts[p[pos]! * n + pos]! += 1
     }
     // Row and column totals are fixed at `trials`, so the statistic has (n - 1)^2 degrees of freedom.
     expect(chiSquare(counts, trials / n)).toBeLessThan(chiSquareBound((n - 1) ** 2))

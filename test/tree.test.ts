@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { checkLayer, Compare } from '../laws/index.ts'
-import { compareTrees } from '../src/io/tree.ts'
+import { compareTrees, nonFiniteError } from '../src/io/tree.ts'
 import { Gradcheck, Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../src/index.ts'
 
 const p = { dense: { W: T.tensor([[1, 2], [3, 4]]), b: T.tensor([5, 6]) }, extra: [T.scalar(7)] }
@@ -15,6 +15,17 @@ describe('parameter trees', () => {
     expect(paths).toEqual(['dense.W', 'dense.b', 'extra[0]'])
     expect(Array.from(doubled.dense.W.data)).toEqual([2, 4, 6, 8])
     expect(Array.from(p.dense.W.data)).toEqual([1, 2, 3, 4])
+  })
+  test('firstNonFinite: the first NaN or ±Infinity in leaf order, its path (under a root), flat index and value', () => {
+    expect(Tree.firstNonFinite(p)).toBeUndefined()
+    const bad = { dense: { W: T.tensor([[1, 2], [Infinity, NaN]]), b: T.tensor([NaN, 6]) }, extra: [T.scalar(-Infinity)] }
+    expect(Tree.firstNonFinite(bad)).toMatchObject({ path: 'dense.W', index: 2, value: Infinity })
+    expect(Tree.firstNonFinite(bad.extra, 'params.extra')).toMatchObject({ path: 'params.extra[0]', index: 0, value: -Infinity })
+    expect(Tree.firstNonFinite(T.tensor([0, NaN]), 'x')).toMatchObject({ path: 'x', index: 1 })
+    expect(Tree.firstNonFinite(T.tensor([0, NaN]))?.path).toBe('')
+    expect(nonFiniteError({ W: T.tensor([1, NaN]) }, 'params')?.message).toBe(
+      'params.W: value 1 (flat index) is NaN; a checkpoint holds only finite numbers',
+    )
   })
   test('map2 combines leaf by leaf (one gradient step)', () => {
     const g = Tree.map(p, (t) => T.ones(t.shape))

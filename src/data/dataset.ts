@@ -30,7 +30,7 @@ const showIndex = (shape: readonly number[], i: number): string => {
   const idx: number[] = []
   let rest = i
   for (let a = shape.length - 1; a >= 0; a--) {
-    const d = shape[a] as number
+    const d = shape[a]!
     idx.unshift(rest % d)
     rest = Math.floor(rest / d)
   }
@@ -75,12 +75,12 @@ export const checkRows = (ds: { readonly x: Tensor; readonly y: Tensor }, where:
 }
 
 /** The number of examples N. */
-export const size = (ds: Dataset): number => ds.x.shape[0] as number
+export const size = (ds: Dataset): number => ds.x.shape[0]!
 
 const checkIndices = (ds: Dataset, indices: ArrayLike<number>, where: string): void => {
   const n = size(ds)
   for (let k = 0; k < indices.length; k++) {
-    const i = indices[k] as number
+    const i = indices[k]!
     if (!Number.isInteger(i) || i < 0 || i >= n) {
       throw new DataError(`${where}: index ${i} at position ${k} is out of range for a data set of ${n} examples`)
     }

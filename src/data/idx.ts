@@ -103,18 +103,18 @@ export const decodeIdxHeader = (input: Uint8Array | ArrayBuffer): E.Either<IdxEr
   if (len < 4) {
     return fail('truncated-header', len, `truncated header: an IDX file starts with a 4-byte magic number, but the file has only ${plural(len, 'byte')}`, 4, len)
   }
-  const b0 = bytes[0] as number
-  const b1 = bytes[1] as number
+  const b0 = bytes[0]!
+  const b1 = bytes[1]!
   if (b0 !== 0 || b1 !== 0) {
     const gzip = b0 === 0x1f && b1 === 0x8b ? ' (this looks like a gzip file: decompress it first)' : ''
     return fail('bad-magic', b0 !== 0 ? 0 : 1, `bad magic number at bytes 0-1: an IDX file starts with 0x00 0x00, got ${hex(b0)} ${hex(b1)}${gzip}`)
   }
-  const code = bytes[2] as number
+  const code = bytes[2]!
   const type = TYPE_NAMES.find((t) => IDX_TYPES[t].code === code)
   if (type === undefined) {
     return fail('unknown-type', 2, `unknown element type ${hex(code)} at byte 2: expected one of ${knownTypes}`)
   }
-  const rank = bytes[3] as number
+  const rank = bytes[3]!
   if (rank < 1 || rank > MAX_RANK) {
     return fail('bad-rank', 3, `bad number of dimensions ${rank} at byte 3: expected 1 to ${MAX_RANK}`)
   }
@@ -135,7 +135,7 @@ export const decodeIdxHeader = (input: Uint8Array | ArrayBuffer): E.Either<IdxEr
   // A zero dim makes the file empty whatever the others say; otherwise the product must stay exact.
   let count = shape.includes(0) ? 0 : 1
   for (let a = 0; a < rank && count > 0; a++) {
-    count *= shape[a] as number
+    count *= shape[a]!
     if (count * size > Number.MAX_SAFE_INTEGER) {
       return fail('too-large', 4 + 4 * a, `dims too large: the sizes at bytes 4..${3 + 4 * rank} (${shape.slice(0, a + 1).join(' × ')} × ...) overflow 2^53 bytes`)
     }
@@ -211,7 +211,7 @@ export const decodeIdx = (input: Uint8Array | ArrayBuffer, options: DecodeOption
   const header = decodeIdxHeader(bytes)
   if (E.isLeft(header)) return header
   const h = header.right
-  const items = h.shape[0] as number
+  const items = h.shape[0]!
   if (first === undefined) return E.right({ type: h.type, shape: [...h.shape], data: decodeElements(bytes, h.type, h.dataOffset, h.count) })
   if (first > items) {
     return fail('too-few-items', 4, `too few items: asked for the first ${first}, but dim 0 at byte 4 says the file holds ${items}`, first, items)
@@ -257,7 +257,7 @@ export const encodeIdx = (file: { readonly type: IdxType; readonly shape: readon
   out[3] = shape.length
   shape.forEach((d, a) => view.setUint32(4 + 4 * a, d, false))
   for (let i = 0, at = dataOffset; i < count; i++, at += info.size) {
-    const v = data[i] as number
+    const v = data[i]!
     if (!inRange(type, v)) throw new DataError(`encodeIdx: value ${v} at index ${i} does not fit type ${type}`)
     switch (type) {
       case 'ubyte': view.setUint8(at, v); break

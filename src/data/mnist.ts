@@ -85,7 +85,7 @@ export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, option
   const hl = header(labelsBytes, 'labels', 1)
   if (E.isLeft(hl)) return hl
   const [n, height, width] = hi.right.shape as [number, number, number]
-  const nLabels = hl.right.shape[0] as number
+  const nLabels = hl.right.shape[0]!
   if (n !== nLabels) {
     return E.left(new MnistError('count-mismatch', 'both', `the images file holds ${n} images but the labels file holds ${nLabels} labels`))
   }
@@ -95,7 +95,7 @@ export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, option
   const labels = decode(labelsBytes, first)
   const y = labels.data
   for (let i = 0; i < y.length; i++) {
-    if ((y[i] as number) >= classes) {
+    if (y[i]! >= classes) {
       return E.left(
         new MnistError('bad-label', 'labels', `labels file: label ${y[i]} of example ${i} (byte ${hl.right.dataOffset + i}) is not a class in 0..${classes - 1}`),
       )
@@ -105,7 +105,7 @@ export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, option
   // Dividing by 255 (not multiplying by 1/255) makes 255 exactly 1 and every pixel correctly rounded.
   const pixels = buffer(first * height * width)
   const at = hi.right.dataOffset
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (imagesBytes[at + i] as number) / 255
+  for (let i = 0; i < pixels.length; i++) pixels[i] = imagesBytes[at + i]! / 255
   // Not `make`: these values are finite by construction and the row counts agree.
   const ds: Dataset = { x: fromData([first, 1, height, width], pixels), y: fromData([first], y) }
   return E.right(ds)

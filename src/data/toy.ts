@@ -25,8 +25,8 @@ const build = (n: number, row: (i: number, out: Float64Array) => number): Datase
   const point = buffer(2)
   for (let i = 0; i < n; i++) {
     y[i] = row(i, point)
-    x[2 * i] = point[0] as number
-    x[2 * i + 1] = point[1] as number
+    x[2 * i] = point[0]!
+    x[2 * i + 1] = point[1]!
   }
   return make(fromData([n, 2], x), fromData([n], y))
 }
@@ -67,8 +67,8 @@ export const xor = (key: Key, n: number, options: XorOptions = {}): Dataset => {
   const eps = normal(key, [n, 2], 0, noise).data
   return build(n, (i, p) => {
     const c = cluster[i] as 0 | 1 | 2 | 3
-    p[0] = centres[c][0] + (eps[2 * i] as number)
-    p[1] = centres[c][1] + (eps[2 * i + 1] as number)
+    p[0] = centres[c][0] + eps[2 * i]!
+    p[1] = centres[c][1] + eps[2 * i + 1]!
     return c < 2 ? 0 : 1
   })
 }
@@ -99,9 +99,9 @@ export const circles = (key: Key, n: number, options: CirclesOptions = {}): Data
   return build(n, (i, p) => {
     const label = i < outer ? 0 : 1
     const r = label === 0 ? 1 : factor
-    const t = angle[i] as number
-    p[0] = r * Math.cos(t) + (eps[2 * i] as number)
-    p[1] = r * Math.sin(t) + (eps[2 * i + 1] as number)
+    const t = angle[i]!
+    p[0] = r * Math.cos(t) + eps[2 * i]!
+    p[1] = r * Math.sin(t) + eps[2 * i + 1]!
     return label
   })
 }
@@ -140,7 +140,7 @@ export const spirals = (key: Key, options: SpiralsOptions = {}): Dataset => {
   return build(k * m, (i, p) => {
     const j = Math.floor(i / m)
     const s = m === 1 ? 0 : (i - j * m) / (m - 1) // runs 0..1 along the arm
-    const t = start(j) + span * s + (eps[i] as number)
+    const t = start(j) + span * s + eps[i]!
     p[0] = s * Math.sin(t)
     p[1] = s * Math.cos(t)
     return j
@@ -171,7 +171,7 @@ export const blobs = (key: Key, options: BlobsOptions): Dataset => {
   if (typeof options.centers === 'number') {
     const k = checkCount(options.centers, 'blobs', 'centers')
     const c = uniform(kCentres, [k, 2], -10, 10).data
-    centres = Array.from({ length: k }, (_, j) => [c[2 * j] as number, c[2 * j + 1] as number] as const)
+    centres = Array.from({ length: k }, (_, j) => [c[2 * j]!, c[2 * j + 1]!] as const)
   } else {
     centres = options.centers
     if (centres.length < 1) throw new DataError('blobs: centers must list at least one point')
@@ -185,9 +185,9 @@ export const blobs = (key: Key, options: BlobsOptions): Dataset => {
   const eps = normal(kNoise, [n, 2], 0, std).data
   return build(n, (i, p) => {
     const j = Math.floor(i / m)
-    const c = centres[j] as readonly [number, number]
-    p[0] = c[0] + (eps[2 * i] as number)
-    p[1] = c[1] + (eps[2 * i + 1] as number)
+    const c = centres[j]!
+    p[0] = c[0] + eps[2 * i]!
+    p[1] = c[1] + eps[2 * i + 1]!
     return j
   })
 }

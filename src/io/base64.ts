@@ -11,7 +11,7 @@ const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0))
 /** Sextet value of each ASCII code, 255 for a character outside the alphabet (a constant table). */
 const VALUE: Uint8Array = (() => {
   const v = new Uint8Array(256).fill(255)
-  for (let i = 0; i < 64; i++) v[CODES[i] as number] = i
+  for (let i = 0; i < 64; i++) v[CODES[i]!] = i
   return v
 })()
 const PAD = 61 // '='
@@ -26,19 +26,19 @@ export const encodeBase64 = (bytes: Uint8Array): string => {
   let o = 0
   let i = 0
   for (; i + 2 < n; i += 3) {
-    const w = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number)
-    out[o++] = CODES[w >>> 18] as number
-    out[o++] = CODES[(w >>> 12) & 63] as number
-    out[o++] = CODES[(w >>> 6) & 63] as number
-    out[o++] = CODES[w & 63] as number
+    const w = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!
+    out[o++] = CODES[w >>> 18]!
+    out[o++] = CODES[(w >>> 12) & 63]!
+    out[o++] = CODES[(w >>> 6) & 63]!
+    out[o++] = CODES[w & 63]!
   }
   if (i < n) {
-    const b0 = bytes[i] as number
-    const b1 = i + 1 < n ? (bytes[i + 1] as number) : 0
+    const b0 = bytes[i]!
+    const b1 = i + 1 < n ? bytes[i + 1]! : 0
     const w = (b0 << 16) | (b1 << 8)
-    out[o++] = CODES[w >>> 18] as number
-    out[o++] = CODES[(w >>> 12) & 63] as number
-    out[o++] = i + 1 < n ? (CODES[(w >>> 6) & 63] as number) : PAD
+    out[o++] = CODES[w >>> 18]!
+    out[o++] = CODES[(w >>> 12) & 63]!
+    out[o++] = i + 1 < n ? CODES[(w >>> 6) & 63]! : PAD
     out[o++] = PAD
   }
   return new TextDecoder().decode(out)
@@ -96,7 +96,7 @@ export const decodeBase64Into = (s: string, out: Uint8Array): E.Either<string, U
       if (x > 63) return bad(j)
       v.push(x)
     }
-    const w = ((v[0] as number) << 18) | ((v[1] as number) << 12) | ((v[2] ?? 0) << 6)
+    const w = (v[0]! << 18) | (v[1]! << 12) | ((v[2] ?? 0) << 6)
     if (pad === 2 ? (w & 0xffff) !== 0 : (w & 0xff) !== 0) return E.left(`non-canonical base64: unused bits before the padding at character ${k + last - 1} are not zero`)
     out[o++] = w >>> 16
     if (pad === 1) out[o++] = (w >>> 8) & 255

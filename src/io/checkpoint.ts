@@ -32,10 +32,10 @@ import type { GradientTransformation } from '../optim/transform.ts'
 import type { TrainState } from '../train/state.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { closed, closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
-import { at, describe, IoError } from './error.ts'
+import { closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
+import { at, describe, IoError, isRecord } from './error.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
-import { compareTrees, decodeTree, encodeTree, firstNonFinite, type EncodedTree } from './tree.ts'
+import { compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
 
 /** The value of the `format` field. */
 export const FORMAT = 'chainrule-checkpoint'
@@ -148,9 +148,9 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   }
   return (
     compareTrees(fresh.params, params, 'params', 'the spec') ??
-    firstNonFinite(params, 'params') ??
+    nonFiniteError(params, 'params') ??
     compareTrees(fresh.state, state, 'state', 'the spec') ??
-    firstNonFinite(state, 'state')
+    nonFiniteError(state, 'state')
   )
 }
 
@@ -170,7 +170,7 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
     if (tr !== undefined) {
       const checked = decodeWith(TrainingCodec, { optState: null, key: tr.key, step: tr.step, runKey: tr.runKey, optimizer: tr.optimizer }, 'training')
       if (E.isLeft(checked)) return E.left(new IoError('invalid', checked.left.path, checked.left.detail))
-      const nf = firstNonFinite(tr.optState, 'training.optState')
+      const nf = nonFiniteError(tr.optState, 'training.optState')
       if (nf !== undefined) return E.left(nf)
       training = {
         optState: encodeTree(tr.optState, 'training.optState'),
@@ -235,8 +235,6 @@ const pretty = (v: unknown, indent: string): string => {
   return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${pretty(rec[k], inner)}`).join(',\n')}\n${indent}}`
 }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
-
 /**
  * A parsed checkpoint document, fully validated, with its network rebuilt. Never throws.
  * @example
@@ -281,7 +279,7 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
     if (E.isLeft(tr)) return E.left(new IoError('invalid', tr.left.path, tr.left.detail))
     const optState = decodeTree(tr.right.optState, at('training', 'optState'))
     if (E.isLeft(optState)) return optState
-    const nf = firstNonFinite(optState.right, 'training.optState')
+    const nf = nonFiniteError(optState.right, 'training.optState')
     if (nf !== undefined) return E.left(nf)
     training = {
       optState: optState.right,

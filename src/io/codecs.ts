@@ -8,12 +8,10 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import type { Json } from '../layer.ts'
-import { at, describe } from './error.ts'
+import { at, describe, isRecord } from './error.ts'
 
 /** JSON values nested deeper than this are rejected (a guard against stack exhaustion on hostile input). */
 export const MAX_JSON_DEPTH = 64
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 /**
  * The first place a value is not JSON (a non-finite number, a function, '__proto__', too deep):

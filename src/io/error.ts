@@ -1,7 +1,8 @@
 /**
- * The one error type of the io module. Decoders never throw on bad input: they return
- * `E.left(IoError)`, whose `kind` says what class of problem it is and whose `path` says where
- * (`params[2].W`, `spec.children[1].units`). The message is `path: detail`.
+ * The one error type of the io module, and the helpers its decoders share to report where and
+ * what. Decoders never throw on bad input: they return `E.left(IoError)`, whose `kind` says what
+ * class of problem it is and whose `path` says where (`params[2].W`, `spec.children[1].units`).
+ * The message is `path: detail`.
  */
 
 /** What was wrong; each kind has its own remedy (see docs/checkpoints.md). */
@@ -40,6 +41,9 @@ export class IoError extends Error {
 /** Joins a path and a key or index: `at('params', 2)` is `params[2]`, `at('params[2]', 'W')` is `params[2].W`. */
 export const at = (path: string, key: string | number): string =>
   typeof key === 'number' ? `${path}[${key}]` : path === '' ? key : `${path}.${key}`
+
+/** True for a JSON object: an object that is neither null nor an array. */
+export const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 /** A short, safe description of any value for error messages (never throws). */
 export const describe = (v: unknown): string => {

@@ -45,7 +45,7 @@ const showJson = (v: Json): string => (typeof v === 'string' ? v : JSON.stringif
 const hyperOf = (spec: AnyLayer['spec']): string =>
   Object.keys(spec)
     .filter((k) => k !== 'kind' && k !== 'children' && k !== 'body')
-    .map((k) => `${k}=${showJson(spec[k] as Json)}`)
+    .map((k) => `${k}=${showJson(spec[k]!)}`)
     .join(', ')
 
 /**
@@ -100,9 +100,9 @@ const count = (n: number): string => n.toLocaleString('en-US')
 export const formatSummary = (s: Summary): string => {
   const head = ['Layer (path)', 'Kind', 'Output shape', 'Params']
   const body = s.rows.map((r) => [`${'  '.repeat(r.depth)}${r.path}`, r.hyper === '' ? r.kind : `${r.kind}(${r.hyper})`, showShape(r.outShape), count(r.params)])
-  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => (row[c] as string).length)))
+  const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)))
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (c === 3 ? padLeft(cell, widths[c] as number) : pad(cell, widths[c] as number))).join('   ').trimEnd()
+    cells.map((cell, c) => (c === 3 ? padLeft(cell, widths[c]!) : pad(cell, widths[c]!))).join('   ').trimEnd()
   const rule = (ch: string): string => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1))
   const kb = (n: number): string => `${((8 * n) / 1024).toFixed(1)} KB`
   return [

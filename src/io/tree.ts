@@ -10,9 +10,9 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
-import { isTensor, type Tree } from '../tree.ts'
+import { firstNonFinite, isTensor, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
-import { at, describe, IoError } from './error.ts'
+import { at, describe, IoError, isRecord } from './error.ts'
 
 /** A tensor as stored in a checkpoint. */
 export interface EncodedTensor {
@@ -38,7 +38,7 @@ const toBytes = (data: Float64Array): Uint8Array => {
   if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   const out = new Uint8Array(data.length * 8)
   const view = new DataView(out.buffer)
-  for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i] as number, true)
+  for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i]!, true)
   return out
 }
 
@@ -51,19 +51,17 @@ export const encodeTensor = (x: Tensor): EncodedTensor => ({ dtype: 'float64', s
 /** A tree with every tensor encoded; throws an IoError for a value that is not a tree or a record key named `dtype`. */
 export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
   if (isTensor(tree)) return encodeTensor(tree)
-  if (Array.isArray(tree)) return (tree as readonly Tree[]).map((c, i) => encodeTree(c, at(path, i)))
+  if (Array.isArray(tree)) return tree.map((c, i) => encodeTree(c, at(path, i)))
   if (typeof tree === 'object' && tree !== null) {
     const out: Record<string, EncodedTree> = {}
     for (const k of Object.keys(tree)) {
       if (k === 'dtype') throw new IoError('invalid', at(path, k), "a record key may not be named 'dtype' (it marks a stored tensor)")
-      out[k] = encodeTree((tree as Record<string, Tree>)[k] as Tree, at(path, k))
+      out[k] = encodeTree((tree as Record<string, Tree>)[k]!, at(path, k))
     }
     return out
   }
   throw new IoError('invalid', path, `expected a tree (a tensor, an array or a record), got ${describe(tree)}`)
 }
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
 
 const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
   const where = at(path, 'shape')
@@ -75,13 +73,13 @@ const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
       return E.left(new IoError('invalid', at(where, i), `expected a non-negative integer (a dimension), got ${describe(d)}`))
     }
   }
-  return E.right(u as number[])
+  return E.right(u)
 }
 
 /**
  * Decodes one stored tensor, checking the dtype, the shape, the base64 and that the data holds
  * exactly the shape's number of values. Never throws; non-finite values are allowed here (see
- * firstNonFinite).
+ * nonFiniteError).
  */
 export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor> => {
   if (!isRecord(u)) return E.left(new IoError('invalid', path, `expected a tensor { dtype, shape, data }, got ${describe(u)}`))
@@ -140,31 +138,12 @@ export const decodeTree = (u: unknown, path: string): E.Either<IoError, Tree> =>
   return rec(u, path, 0)
 }
 
-/** The path and value of the first NaN or ±Infinity in a tree, as a 'non-finite' IoError, or undefined. */
-export const firstNonFinite = (tree: Tree, path: string): IoError | undefined => {
-  const rec = (v: Tree, p: string): IoError | undefined => {
-    if (isTensor(v)) {
-      const d = v.data
-      for (let i = 0; i < d.length; i++) {
-        const x = d[i] as number
-        if (x - x !== 0) return new IoError('non-finite', p, `value ${i} (flat index) is ${x}; a checkpoint holds only finite numbers`)
-      }
-      return undefined
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const e = rec(v[i] as Tree, at(p, i))
-        if (e !== undefined) return e
-      }
-      return undefined
-    }
-    for (const k of Object.keys(v)) {
-      const e = rec((v as Record<string, Tree>)[k] as Tree, at(p, k))
-      if (e !== undefined) return e
-    }
-    return undefined
-  }
-  return rec(tree, path)
+/** The first NaN or ±Infinity in a tree (its path under `path` and flat index) as a 'non-finite' IoError, or undefined. */
+export const nonFiniteError = (tree: Tree, path: string): IoError | undefined => {
+  const bad = firstNonFinite(tree, path)
+  return bad === undefined
+    ? undefined
+    : new IoError('non-finite', bad.path, `value ${bad.index} (flat index) is ${bad.value}; a checkpoint holds only finite numbers`)
 }
 
 /**
@@ -182,7 +161,7 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
     if (Array.isArray(e) && Array.isArray(g)) {
       if (e.length !== g.length) return new IoError('structure-mismatch', p, `an array of ${g.length} in the checkpoint, but ${made} makes an array of ${e.length}`)
       for (let i = 0; i < e.length; i++) {
-        const d = rec(e[i] as Tree, g[i] as Tree, at(p, i))
+        const d = rec(e[i]!, g[i]!, at(p, i))
         if (d !== undefined) return d
       }
       return undefined
@@ -194,7 +173,7 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
         return new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but ${made} makes ${kindOf(e)}`)
       }
       for (const k of ke) {
-        const d = rec((e as Record<string, Tree>)[k] as Tree, (g as Record<string, Tree>)[k] as Tree, at(p, k))
+        const d = rec((e as Record<string, Tree>)[k]!, (g as Record<string, Tree>)[k]!, at(p, k))
         if (d !== undefined) return d
       }
       return undefined

@@ -20,7 +20,7 @@
  *     y_n  = W · cols_n               (+ b broadcast along each row)
  *     dW  += dy_n · cols_nᵀ           (a transposed operand: free, the GEMM reads through strides)
  *     dx_n = col2im(Wᵀ · dy_n)         (col2im adds each column back onto the pixels it came from)
- *   Property tests (test/conv-kernels.test.ts) hold it equal to the naive loops.
+ *   Property tests (test/kernels/conv-kernels.test.ts) hold it equal to the naive loops.
  *
  * Raw loops on Float64Array only; buffers come from `buffer` (the one allocator), so V8 keeps
  * these hot loops monomorphic.
@@ -108,8 +108,8 @@ const checkKernelGrad = (g: ConvWindow, x: Float64Array, dy: Float64Array, dw: F
 /**
  * db[f] = Σ_n Σ_oh Σ_ow dy[n,f,oh,ow]: the bias is added at every output position of its filter.
  * Each sample's plane is summed in four interleaved running sums, then added to db[f]: one
- * running sum would make every add wait for the previous one (4x slower here, on the main
- * thread of every conv layer's backward pass).
+ * running sum would make every add wait for the previous one (this runs on the main thread of
+ * every conv layer's backward pass).
  */
 export const convBiasGrad = (g: ConvWindow, dy: Float64Array, db: Float64Array): void => {
   need('dy', dy, ySize(g))

@@ -4,7 +4,7 @@
  * Two implementations of one contract (`Gemm`):
  * - `gemmReference`: the whiteboard triple loop. Read this one to learn what the kernel does.
  * - `gemmBlocked`: the fast one. BLIS-style cache blocking with packed panels and a 4x4
- *   register micro-kernel. Property tests (test/gemm.test.ts) hold it equal to the reference
+ *   register micro-kernel. Property tests (test/kernels/gemm.test.ts) hold it equal to the reference
  *   within a summation-order rounding bound; today it is in fact bit-identical, because it
  *   adds the products for each C[i][j] in the same order (see `gemmBlocked`).
  *
@@ -173,9 +173,8 @@ export interface BlockSizes {
 /**
  * Block sizes `gemmBlocked` uses. A packed kc×NR panel of B (8 KB) stays in L1 while the
  * micro-kernel sweeps the packed mc×kc block of A (256 KB, in L2); the kc×nc block of B
- * (4 MB) lives in L3. On the 2-vCPU Zen-class bench machine, mc 64-256, kc 128-384 and nc
- * 1024-2048 all ran within noise of each other (`npx tsx bench/gemm.ts --tune`): the 4x4
- * micro-kernel, not the memory hierarchy, is the limit in plain JS.
+ * (4 MB) lives in L3. In plain JS the 4x4 micro-kernel, not the memory hierarchy, is the
+ * limit, so other sizes change little (`npx tsx bench/gemm.ts --tune` compares them).
  */
 export const defaultBlockSizes: BlockSizes = { mc: 128, kc: 256, nc: 2048 }
 
@@ -210,7 +209,7 @@ export function makeGemmBlocked(blocks: BlockSizes): Gemm {
 }
 
 /**
- * The fast GEMM: same contract and same result as `gemmReference`, ~5x faster.
+ * The fast GEMM: same contract and same result as `gemmReference`, several times faster.
  * BLIS loop nest: for each nc-wide column block of B, for each kc-deep slice, pack B into
  * NR-wide panels; for each mc-tall row block of A, pack A into MR-tall panels; then a 4x4
  * register micro-kernel adds each tile of the partial product into C. Packing reads through
@@ -312,7 +311,7 @@ const edgeTile = new Float64Array(MR * NR)
  * C[0 : mc, 0 : nc] += (packed A block)·(packed B block), tile by tile. cBase indexes C[0][0]
  * of this block inside `c`, whose rows are ldc apart. The micro-kernel is written out inline:
  * it loads a 4x4 tile of C into sixteen locals, per p does four loads of A, four of B and
- * sixteen multiply-adds, then stores the tile back. (Unrolling p by two measured ~15% slower.)
+ * sixteen multiply-adds, then stores the tile back.
  */
 function macroKernel(
   mc: number,

@@ -21,17 +21,17 @@
  *   the most common window, 2x2 at stride 2 without padding;
  * - for `'wasm'`: WebAssembly for 2x2 max-pooling forward and max-pooling backward on big
  *   tensors (./wasm/elementwise.ts).
- * All compute the same numbers, bit for bit (test/pool.test.ts, test/elementwise-wasm.test.ts).
+ * All compute the same numbers, bit for bit (test/layers/pool.test.ts,
+ * test/kernels/elementwise-wasm.test.ts).
  *
  * The general loops visit only the taps inside the input: each output row and column's range
  * of taps is worked out once per call (tapRanges), not tested tap by tap.
  *
  * Max-pool compares without branching: whether a tap beats the best so far depends on the
- * data, so a branch mispredicts often (the branch-free 2x2 loop is ~2x faster). The comparison
- * becomes a 0/1 number m and the argmax moves by m·(k − at), exact integer arithmetic; the best
- * value is read back from x. Ties and NaNs go exactly as with
- * `if (x[k] > best || isNaN(x[k])) at = k` (PyTorch's test): ties to the first tap, NaNs to the
- * last NaN.
+ * data, so a branch would mispredict often. The comparison becomes a 0/1 number m and the
+ * argmax moves by m·(k − at), exact integer arithmetic; the best value is read back from x.
+ * Ties and NaNs go exactly as with `if (x[k] > best || isNaN(x[k])) at = k` (PyTorch's test):
+ * ties to the first tap, NaNs to the last NaN.
  */
 import { resolveKernels, threads } from './backend.ts'
 import { maxPool2x2Wasm, maxPoolBackwardWasm, wasmWorthIt } from './wasm/elementwise.ts'

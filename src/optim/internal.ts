@@ -1,7 +1,7 @@
 /** Helpers the transforms share; not part of the public barrel. */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { describe, isTensor, leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { describeNode, isTensor, leavesLike, map, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { OptimError } from './validate.ts'
 
 /** The number held by a step-count scalar. */
@@ -49,5 +49,5 @@ export const describeEntry = (x: unknown): string =>
   x === null
     ? 'null'
     : typeof x === 'object' && !Array.isArray(x) && !isTensor(x)
-    ? `{${Object.entries(x).map(([k, v]) => `${k}: ${describe(v)}`).join(', ')}}`
-    : describe(x)
+    ? `{${Object.entries(x).map(([k, v]) => `${k}: ${describeNode(v)}`).join(', ')}}`
+    : describeNode(x)

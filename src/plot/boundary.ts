@@ -30,14 +30,14 @@ export interface DecisionBoundaryOptions {
 /** softmax of one row of scores, or the probabilities as given if the row already is a distribution. */
 const confidenceOf = (row: Float64Array): { cls: number; p: number } => {
   if (row.length === 1) {
-    const q = 1 / (1 + Math.exp(-(row[0] as number))) // binary logit → P(class 1)
+    const q = 1 / (1 + Math.exp(-row[0]!)) // binary logit → P(class 1)
     return q > 0.5 ? { cls: 1, p: q } : { cls: 0, p: 1 - q }
   }
   let cls = 0
-  for (let c = 1; c < row.length; c++) if ((row[c] as number) > (row[cls] as number)) cls = c
+  for (let c = 1; c < row.length; c++) if (row[c]! > row[cls]!) cls = c
   const isDistribution = row.every((v) => v >= 0 && v <= 1) && Math.abs(row.reduce((s, v) => s + v, 0) - 1) < 1e-6
-  if (isDistribution) return { cls, p: row[cls] as number }
-  const top = row[cls] as number
+  if (isDistribution) return { cls, p: row[cls]! }
+  const top = row[cls]!
   let z = 0
   for (const v of row) z += Math.exp(v - top)
   return { cls, p: 1 / z }
@@ -55,7 +55,7 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
   const where = 'decisionBoundary'
   const { data } = options
   if (data.x.shape.length !== 2 || data.x.shape[1] !== 2) throw new PlotError(`${where}: data.x must be points [N, 2], got [${data.x.shape.join(', ')}]`)
-  const n = data.x.shape[0] as number
+  const n = data.x.shape[0]!
   if (n === 0) throw new PlotError(`${where}: no data points`)
   const labels = targetClasses(data.y)
   if (labels === undefined || labels.length !== n) throw new PlotError(`${where}: data.y must hold a class per point ([${n}] or [${n}, C]), got [${data.y.shape.join(', ')}]`)
@@ -70,7 +70,7 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
     let lo = Infinity
     let hi = -Infinity
     for (let i = 0; i < n; i++) {
-      const v = data.x.data[2 * i + a] as number
+      const v = data.x.data[2 * i + a]!
       lo = Math.min(lo, v)
       hi = Math.max(hi, v)
     }
@@ -93,7 +93,7 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
   if (out.shape.length !== 2 || out.shape[0] !== res * res) {
     throw new PlotError(`${where}: predict must map points [${res * res}, 2] to scores [${res * res}, C], got [${out.shape.join(', ')}]`)
   }
-  const width = out.shape[1] as number
+  const width = out.shape[1]!
   const classes = width === 1 ? 2 : width
   let maxLabel = 0
   for (const l of labels) maxLabel = Math.max(maxLabel, l)
@@ -106,12 +106,12 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
     const row = out.data.subarray(k * width, (k + 1) * width)
     if (!row.every(Number.isFinite)) throw new PlotError(`${where}: predict gave a non-finite score at grid point (${grid[2 * k]}, ${grid[2 * k + 1]})`)
     const { cls, p } = confidenceOf(row)
-    cells.push({ a: round6(grid[2 * k] as number), b: round6(grid[2 * k + 1] as number), class: names[cls] as string, p: round6(p) })
+    cells.push({ a: round6(grid[2 * k]!), b: round6(grid[2 * k + 1]!), class: names[cls]!, p: round6(p) })
   }
   const points = thinIndices(n, options.maxPoints ?? 2000).map((i) => ({
-    a: round6(data.x.data[2 * i] as number),
-    b: round6(data.x.data[2 * i + 1] as number),
-    class: names[labels[i] as number] as string,
+    a: round6(data.x.data[2 * i]!),
+    b: round6(data.x.data[2 * i + 1]!),
+    class: names[labels[i]!]!,
   }))
   const size = res * cell
   return {

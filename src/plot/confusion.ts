@@ -31,16 +31,16 @@ export const confusionCounts = (labels: Labels, predictions: Labels, classes?: n
   if (t.length !== p.length) throw new PlotError(`${where}: ${t.length} labels but ${p.length} predictions; they must match`)
   if (t.length === 0) throw new PlotError(`${where}: no examples`)
   let k = classes ?? 0
-  if (classes === undefined) for (let i = 0; i < t.length; i++) k = Math.max(k, (t[i] as number) + 1, (p[i] as number) + 1)
+  if (classes === undefined) for (let i = 0; i < t.length; i++) k = Math.max(k, t[i]! + 1, p[i]! + 1)
   checkInt(where, 'classes', k)
   const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0))
   for (let i = 0; i < t.length; i++) {
-    const a = t[i] as number
-    const b = p[i] as number
+    const a = t[i]!
+    const b = p[i]!
     for (const [v, what] of [[a, 'label'], [b, 'prediction']] as const) {
       if (!Number.isInteger(v) || v < 0 || v >= k) throw new PlotError(`${where}: ${what} ${v} of example ${i} is not a class index in 0..${k - 1}`)
     }
-    ;(counts[a] as number[])[b]! += 1
+    counts[a]![b]! += 1
   }
   return counts
 }
@@ -78,8 +78,8 @@ export const confusionMatrix = (labels: Labels, predictions: Labels, options: Co
   counts.forEach((row, t) => {
     const n = row.reduce((s, v) => s + v, 0)
     total += n
-    correct += row[t] as number
-    row.forEach((c, p) => values.push({ true: names[t] as string, predicted: names[p] as string, count: c, share: n === 0 ? 0 : Number((c / n).toFixed(4)) }))
+    correct += row[t]!
+    row.forEach((c, p) => values.push({ true: names[t]!, predicted: names[p]!, count: c, share: n === 0 ? 0 : Number((c / n).toFixed(4)) }))
   })
   const size = (options.cellSize ?? Math.max(34, Math.floor(240 / k))) * k
   return {

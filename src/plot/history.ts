@@ -54,8 +54,8 @@ export const stepRows = (h: History, metric: Metric, options: HistoryOptions = {
   const rows: Row[] = []
   for (const i of thinIndices(values.length, options.maxPoints ?? 1500)) {
     const x = (h.steps[i] as { step: number }).step
-    rows.push({ x, value: round6(values[i] as number), series: STEP_SERIES[0] })
-    if (smooth !== undefined) rows.push({ x, value: round6(smooth[i] as number), series: STEP_SERIES[1] })
+    rows.push({ x, value: round6(values[i]!), series: STEP_SERIES[0] })
+    if (smooth !== undefined) rows.push({ x, value: round6(smooth[i]!), series: STEP_SERIES[1] })
   }
   return rows
 }
@@ -77,7 +77,7 @@ const panel = (rows: readonly Row[], metric: Metric, by: 'step' | 'epoch', optio
   const all: readonly string[] = by === 'step' ? STEP_SERIES : EPOCH_SERIES
   const present = all.filter((name) => rows.some((r) => r.series === name))
   const names = present
-  const colors = present.map((name) => (by === 'step' ? STEP_COLORS : EPOCH_COLORS)[all.indexOf(name)] as string)
+  const colors = present.map((name) => (by === 'step' ? STEP_COLORS : EPOCH_COLORS)[all.indexOf(name)]!)
   const log = metric === 'loss' && options.lossScale === 'log'
   return {
     title: `${metric} per ${by}`,

@@ -79,7 +79,7 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
   const pics = isTensor(images) ? picturesOf(images) : images
   const n = pics.length
   if (n === 0) throw new PlotError(`${where}: no images to draw`)
-  const first = (pics[0] as Picture).pixels
+  const first = pics[0]!.pixels
   if (first.shape.length !== 2) throw new PlotError(`${where}: each image must be [H, W], got [${first.shape.join(', ')}] for image 0`)
   const [h, w] = first.shape as [number, number]
   pics.forEach((p, i) => {
@@ -216,7 +216,7 @@ export const denseWeights = (W: Tensor, imageShape: readonly [number, number], o
   const count = Math.min(units, checkInt(where, 'units', options.units ?? 64))
   const pics = Array.from({ length: count }, (_, j) => {
     const data = new Float64Array(fanIn)
-    for (let k = 0; k < fanIn; k++) data[k] = W.data[k * units + j] as number
+    for (let k = 0; k < fanIn; k++) data[k] = W.data[k * units + j]!
     return { pixels: { shape: [h, w], data }, title: String(j) }
   })
   const each = (options.normalize ?? 'each') === 'each'
@@ -298,7 +298,7 @@ export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, op
   for (let i = 0; i < n; i++) if (t[i] !== p[i]) total++
   if (wrong.length === 0) throw new PlotError(`${where}: the model got all ${n} examples right; nothing to show`)
   const all = picturesOf(x)
-  const pics = wrong.map((i) => ({ pixels: (all[i] as Picture).pixels, title: [`true ${name(t[i] as number)}`, `pred ${name(p[i] as number)}`] }))
+  const pics = wrong.map((i) => ({ pixels: all[i]!.pixels, title: [`true ${name(t[i]!)}`, `pred ${name(p[i]!)}`] }))
   return imageGrid(pics, {
     color: 'greys',
     pixelSize: 4,

@@ -8,7 +8,7 @@ export const map =
     const src = t.data
     const n = src.length
     const out = buffer(n)
-    for (let i = 0; i < n; i++) out[i] = f(src[i] as number)
+    for (let i = 0; i < n; i++) out[i] = f(src[i]!)
     return { shape: t.shape, data: out }
   }
 
@@ -25,7 +25,7 @@ export const zipWith = (f: (a: number, b: number) => number, a: Tensor, b: Tenso
   const y = b.data
   const n = x.length
   const out = buffer(n)
-  for (let i = 0; i < n; i++) out[i] = f(x[i] as number, y[i] as number)
+  for (let i = 0; i < n; i++) out[i] = f(x[i]!, y[i]!)
   return { shape: a.shape, data: out }
 }
 
@@ -33,7 +33,7 @@ export const zipWith = (f: (a: number, b: number) => number, a: Tensor, b: Tenso
 export const add = (a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'add')
   const x = a.data, y = b.data, n = x.length, out = buffer(n)
-  for (let i = 0; i < n; i++) out[i] = (x[i] as number) + (y[i] as number)
+  for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!
   return { shape: a.shape, data: out }
 }
 
@@ -41,7 +41,7 @@ export const add = (a: Tensor, b: Tensor): Tensor => {
 export const sub = (a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'sub')
   const x = a.data, y = b.data, n = x.length, out = buffer(n)
-  for (let i = 0; i < n; i++) out[i] = (x[i] as number) - (y[i] as number)
+  for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!
   return { shape: a.shape, data: out }
 }
 
@@ -49,7 +49,7 @@ export const sub = (a: Tensor, b: Tensor): Tensor => {
 export const mul = (a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'mul')
   const x = a.data, y = b.data, n = x.length, out = buffer(n)
-  for (let i = 0; i < n; i++) out[i] = (x[i] as number) * (y[i] as number)
+  for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!
   return { shape: a.shape, data: out }
 }
 
@@ -62,7 +62,7 @@ export const div = (a: Tensor, b: Tensor): Tensor => {
 /** s * t for a number s. */
 export const scale = (s: number, t: Tensor): Tensor => {
   const x = t.data, n = x.length, out = buffer(n)
-  for (let i = 0; i < n; i++) out[i] = s * (x[i] as number)
+  for (let i = 0; i < n; i++) out[i] = s * x[i]!
   return { shape: t.shape, data: out }
 }
 
@@ -70,7 +70,7 @@ export const scale = (s: number, t: Tensor): Tensor => {
 export const addScaled = (a: Tensor, s: number, b: Tensor): Tensor => {
   checkSame(a, b, 'addScaled')
   const x = a.data, y = b.data, n = x.length, out = buffer(n)
-  for (let i = 0; i < n; i++) out[i] = (x[i] as number) + s * (y[i] as number)
+  for (let i = 0; i < n; i++) out[i] = x[i]! + s * y[i]!
   return { shape: a.shape, data: out }
 }
 
@@ -106,7 +106,7 @@ export const addRowVector = (m: Tensor, v: Tensor): Tensor => {
   }
   const x = m.data, b = v.data, n = x.length, out = buffer(n)
   for (let i = 0; i < n; i += cols) {
-    for (let j = 0; j < cols; j++) out[i + j] = (x[i + j] as number) + (b[j] as number)
+    for (let j = 0; j < cols; j++) out[i + j] = x[i + j]! + b[j]!
   }
   return { shape: m.shape, data: out }
 }
@@ -116,19 +116,19 @@ export const allFinite = (t: Tensor): boolean => {
   const x = t.data
   const n = x.length
   // v·0 is 0 for every finite v and NaN for NaN and ±Infinity, so one NaN poisons the sum:
-  // a branch-free scan, several times faster than testing each value. Four running sums, so
-  // each add need not wait for the one before (about 1.7x faster than one sum).
+  // a branch-free scan instead of a test per value. Four running sums, so each add need not
+  // wait for the one before.
   let p0 = 0
   let p1 = 0
   let p2 = 0
   let p3 = 0
   let i = 0
   for (; i + 4 <= n; i += 4) {
-    p0 += (x[i] as number) * 0
-    p1 += (x[i + 1] as number) * 0
-    p2 += (x[i + 2] as number) * 0
-    p3 += (x[i + 3] as number) * 0
+    p0 += x[i]! * 0
+    p1 += x[i + 1]! * 0
+    p2 += x[i + 2]! * 0
+    p3 += x[i + 3]! * 0
   }
-  for (; i < n; i++) p0 += (x[i] as number) * 0
+  for (; i < n; i++) p0 += x[i]! * 0
   return p0 + p1 + p2 + p3 === 0
 }

@@ -33,23 +33,23 @@ export const transpose =
     if (perm.length !== r || [...perm].sort((a, b) => a - b).some((a, i) => a !== i)) {
       throw new TensorError(`transpose: [${perm.join(', ')}] is not a permutation of the axes of ${showShape(t.shape)}`)
     }
-    const shape = perm.map((a) => t.shape[a] as number)
+    const shape = perm.map((a) => t.shape[a]!)
     const inStrides: number[] = new Array<number>(r).fill(1)
-    for (let i = r - 2; i >= 0; i--) inStrides[i] = (inStrides[i + 1] as number) * (t.shape[i + 1] as number)
-    const strides = perm.map((a) => inStrides[a] as number)
+    for (let i = r - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * t.shape[i + 1]!
+    const strides = perm.map((a) => inStrides[a]!)
     const n = t.data.length
     const out = buffer(n)
     const idx = new Array<number>(r).fill(0)
     const x = t.data
     let src = 0
     for (let k = 0; k < n; k++) {
-      out[k] = x[src] as number
+      out[k] = x[src]!
       // advance the output multi-index like an odometer, tracking the source offset
       for (let a = r - 1; a >= 0; a--) {
-        idx[a] = (idx[a] as number) + 1
-        src += strides[a] as number
-        if ((idx[a] as number) < (shape[a] as number)) break
-        src -= (strides[a] as number) * (shape[a] as number)
+        idx[a] = idx[a]! + 1
+        src += strides[a]!
+        if (idx[a]! < shape[a]!) break
+        src -= strides[a]! * shape[a]!
         idx[a] = 0
       }
     }
@@ -73,7 +73,7 @@ export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
   const row = sizeOf(t.shape.slice(1))
   const out = buffer(indices.length * row)
   for (let k = 0; k < indices.length; k++) {
-    const i = indices[k] as number
+    const i = indices[k]!
     if (!Number.isInteger(i) || i < 0 || i >= n) {
       throw new TensorError(`gatherRows: index ${i} (position ${k}) out of range for ${n} rows`)
     }
@@ -113,11 +113,11 @@ export const concat =
     })
     const outer = sizeOf(first.shape.slice(0, a))
     const inner = sizeOf(first.shape.slice(a + 1))
-    const total = ts.reduce((s, t) => s + (t.shape[a] as number), 0)
+    const total = ts.reduce((s, t) => s + t.shape[a]!, 0)
     const out = buffer(outer * total * inner)
     let at = 0
     for (const t of ts) {
-      const w = (t.shape[a] as number) * inner
+      const w = t.shape[a]! * inner
       for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * w, (o + 1) * w), o * total * inner + at)
       at += w
     }
@@ -131,7 +131,7 @@ export const split =
     const r = t.shape.length
     const a = axis < 0 ? axis + r : axis
     if (!Number.isInteger(a) || a < 0 || a >= r) throw new TensorError(`split: axis ${axis} must be an integer in -${r}..${r - 1} for shape ${showShape(t.shape)}`)
-    const d = t.shape[a] as number
+    const d = t.shape[a]!
     const bad = sizes.findIndex((s) => !Number.isInteger(s) || s < 0)
     if (bad >= 0) throw new TensorError(`split: sizes must be non-negative integers, got ${sizes[bad]} at position ${bad}`)
     if (sizes.reduce((s, v) => s + v, 0) !== d) {

@@ -5,7 +5,7 @@ import { buffer, showShape, sizeOf, TensorError, type Tensor } from './tensor.ts
 export const sum = (t: Tensor): number => {
   const x = t.data
   let s = 0
-  for (let i = 0; i < x.length; i++) s += x[i] as number
+  for (let i = 0; i < x.length; i++) s += x[i]!
   return s
 }
 
@@ -19,7 +19,7 @@ const maxNaN = (m: number, v: number): number => (v > m || v !== v ? v : m)
 export const max = (t: Tensor): number => {
   const x = t.data
   let m = -Infinity
-  for (let i = 0; i < x.length; i++) m = maxNaN(m, x[i] as number)
+  for (let i = 0; i < x.length; i++) m = maxNaN(m, x[i]!)
   return m
 }
 
@@ -30,7 +30,7 @@ export const dot = (a: Tensor, b: Tensor): number => {
   }
   const x = a.data, y = b.data
   let s = 0
-  for (let i = 0; i < x.length; i++) s += (x[i] as number) * (y[i] as number)
+  for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!
   return s
 }
 
@@ -56,14 +56,14 @@ const reduceAxis = (
 ): Tensor => {
   const a = normaliseAxis(t, axis, where)
   const outer = sizeOf(t.shape.slice(0, a))
-  const d = t.shape[a] as number
+  const d = t.shape[a]!
   const inner = sizeOf(t.shape.slice(a + 1))
   const x = t.data
   const out = buffer(outer * inner).fill(init)
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < d; i++) {
       const base = (o * d + i) * inner
-      for (let j = 0; j < inner; j++) out[o * inner + j] = step(out[o * inner + j] as number, x[base + j] as number)
+      for (let j = 0; j < inner; j++) out[o * inner + j] = step(out[o * inner + j]!, x[base + j]!)
     }
   }
   return { shape: [...t.shape.slice(0, a), ...t.shape.slice(a + 1)], data: out }
@@ -80,9 +80,9 @@ export const meanAxis =
   (axis: number) =>
   (t: Tensor): Tensor => {
     const s = reduceAxis(t, axis, 'meanAxis', 0, (acc, v) => acc + v)
-    const d = t.shape[normaliseAxis(t, axis, 'meanAxis')] as number
+    const d = t.shape[normaliseAxis(t, axis, 'meanAxis')]!
     const out = buffer(s.data.length)
-    for (let i = 0; i < out.length; i++) out[i] = (s.data[i] as number) / d
+    for (let i = 0; i < out.length; i++) out[i] = s.data[i]! / d
     return { shape: s.shape, data: out }
   }
 
@@ -105,9 +105,9 @@ export const argmaxRows = (t: Tensor): Int32Array => {
   const out = new Int32Array(n)
   for (let i = 0; i < n; i++) {
     let best = 0
-    let m = x[i * c] as number
+    let m = x[i * c]!
     for (let j = 1; j < c && m === m; j++) { // once m is NaN, the first NaN is the answer
-      const v = x[i * c + j] as number
+      const v = x[i * c + j]!
       if (v > m || v !== v) {
         m = v
         best = j

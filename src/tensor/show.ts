@@ -18,16 +18,16 @@ export const toString = (t: Tensor, options: { digits?: number; edge?: number } 
   const edge = options.edge ?? 4
   const r = t.shape.length
   const strides: number[] = new Array<number>(r).fill(1)
-  for (let i = r - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (t.shape[i + 1] as number)
+  for (let i = r - 2; i >= 0; i--) strides[i] = strides[i + 1]! * t.shape[i + 1]!
   const cells: string[] = []
-  for (let i = 0; i < t.data.length; i++) cells.push(fmt(t.data[i] as number, digits))
+  for (let i = 0; i < t.data.length; i++) cells.push(fmt(t.data[i]!, digits))
   const width = cells.reduce((w, c) => Math.max(w, c.length), 0)
   const pick = (d: number): (number | null)[] =>
     d <= 2 * edge + 1 ? Array.from({ length: d }, (_, i) => i) : [...Array.from({ length: edge }, (_, i) => i), null, ...Array.from({ length: edge }, (_, i) => d - edge + i)]
   const rec = (axis: number, offset: number, indent: string): string => {
     if (axis === r) return (cells[offset] ?? '').padStart(width)
-    const d = t.shape[axis] as number
-    const parts = pick(d).map((i) => (i === null ? '…' : rec(axis + 1, offset + i * (strides[axis] as number), indent + ' ')))
+    const d = t.shape[axis]!
+    const parts = pick(d).map((i) => (i === null ? '…' : rec(axis + 1, offset + i * strides[axis]!, indent + ' ')))
     const sep = axis === r - 1 ? ', ' : ',\n' + indent + ' '
     return '[' + parts.join(sep) + ']'
   }

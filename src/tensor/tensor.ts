@@ -65,7 +65,7 @@ export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): 
 /** A tensor from a flat list of numbers and a shape (copies). */
 export const fromArray = (shape: Shape, values: ArrayLike<number>): Tensor => {
   const data = buffer(values.length)
-  for (let i = 0; i < values.length; i++) data[i] = values[i] as number
+  for (let i = 0; i < values.length; i++) data[i] = values[i]!
   return fromData(shape, data, 'fromArray')
 }
 
@@ -87,7 +87,7 @@ export const tensor = (nested: Nested): Tensor => {
   while (Array.isArray(probe)) {
     shape.push(probe.length)
     if (probe.length === 0) break
-    probe = probe[0] as Nested
+    probe = probe[0]!
   }
   const data = buffer(sizeOf(shape))
   let k = 0
@@ -133,21 +133,21 @@ export const get = (t: Tensor, index: readonly number[]): number => {
   }
   let flat = 0
   for (let a = 0; a < index.length; a++) {
-    const i = index[a] as number
-    const d = t.shape[a] as number
+    const i = index[a]!
+    const d = t.shape[a]!
     if (!Number.isInteger(i) || i < 0 || i >= d) {
       throw new TensorError(`get: index ${i} out of range for axis ${a} of shape ${showShape(t.shape)}`)
     }
     flat = flat * d + i
   }
-  return t.data[flat] as number
+  return t.data[flat]!
 }
 
 /** The tensor as nested arrays (the inverse of `tensor`). */
 export const toNested = (t: Tensor): Nested => {
   const rec = (axis: number, offset: number): Nested => {
-    if (axis === t.shape.length) return t.data[offset] as number
-    const d = t.shape[axis] as number
+    if (axis === t.shape.length) return t.data[offset]!
+    const d = t.shape[axis]!
     const stride = sizeOf(t.shape.slice(axis + 1))
     return Array.from({ length: d }, (_, i) => rec(axis + 1, offset + i * stride))
   }

@@ -14,7 +14,7 @@ export interface Evaluation extends Metrics {
 
 /** Runs the model in eval mode over inputs, batch by batch, and stacks the outputs. */
 export const predict = <P extends Tree, S extends Tree, Tape>(model: Layer<P, S, Tape>, params: P, state: S, x: Tensor, batchSize = 256): Tensor => {
-  const n = x.shape[0] as number
+  const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const outs: Tensor[] = []
@@ -46,7 +46,7 @@ export const evaluate = <P extends Tree, S extends Tree, Tape>(
   data: { readonly x: Tensor; readonly y: Tensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation => {
-  const n = data.x.shape[0] as number
+  const n = data.x.shape[0]!
   if (n === 0) throw new RangeError('evaluate: the data set is empty')
   const batchSize = options.batchSize ?? 256
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)

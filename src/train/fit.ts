@@ -9,7 +9,7 @@ import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import { describe, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type TrainState } from './state.ts'
@@ -133,7 +133,9 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * before any step runs.
  */
 const checkInitial = (initial: TrainState<Tree, Tree, Tree>, fresh: TrainState<Tree, Tree, Tree>): void => {
-  if (typeof initial !== 'object' || initial === null) throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describe(initial)}`)
+  if (typeof initial !== 'object' || initial === null) {
+    throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
+  }
   for (const [what, mine, theirs] of [['params', fresh.params, initial.params], ['state', fresh.state, initial.state], ['optState', fresh.optState, initial.optState]] as const) {
     const d = structureDiff(mine, theirs)
     if (d !== undefined) throw new TreeError(`fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`)
@@ -159,9 +161,8 @@ export interface AsyncOptions {
    * Within an epoch, give the event loop a turn once this many milliseconds of training have
    * passed since the last one (default 50: a page redraws and stays responsive, and a chart
    * updated in `onStep` is seen while the epoch runs). 0 yields after every step; Infinity only
-   * between epochs. A turn costs about 2 µs in Node and 30 µs in Chromium, plus whatever runs
-   * in it. Between epochs the turn is a setTimeout(0), so due timers run; browsers stretch
-   * that to at least 4 ms once timeouts nest.
+   * between epochs. Between epochs the turn is a setTimeout(0), so due timers run; browsers
+   * stretch that to at least 4 ms once timeouts nest.
    */
   readonly yieldEveryMs?: number
 }
@@ -185,12 +186,16 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
   asyncOptions: AsyncOptions = {},
 ): Promise<FitResult<P, S, O>> => {
   if (typeof asyncOptions !== 'object' || asyncOptions === null || Array.isArray(asyncOptions)) {
-    throw new TypeError(`fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got ${describe(asyncOptions)}`)
+    throw new TypeError(
+      `fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got ${describeNode(asyncOptions)}`,
+    )
   }
   const unknown = Object.keys(asyncOptions).filter((k) => !ASYNC_OPTIONS.includes(k))
   if (unknown.length > 0) throw new RangeError(`fitAsync: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (the options are: ${ASYNC_OPTIONS.join(', ')})`)
   const every = asyncOptions.yieldEveryMs ?? 50
-  if (typeof every !== 'number') throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describe(every)}`)
+  if (typeof every !== 'number') {
+    throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describeNode(every)}`)
+  }
   if (!(every >= 0)) throw new RangeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${every}`)
   const run = epochsOf(options)
   let last = now()
@@ -306,7 +311,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
     if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) throw new RangeError(`fit: earlyStopping.minDelta must be finite and >= 0, got ${es.minDelta}`)
   }
   const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
-  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as Callbacks<TrainState<P, S, O>>]
+  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks]
   const step = trainStep(model, loss, optimizer)
 
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))

@@ -31,12 +31,12 @@ export const targetClasses = (target: Tensor): Int32Array | undefined => {
   const v = target.data
   if (target.shape.length === 1) return v.every((c) => Number.isInteger(c) && c >= 0) ? Int32Array.from(v) : undefined
   if (target.shape.length !== 2) return undefined
-  const c = target.shape[1] as number
+  const c = target.shape[1]!
   if (c === 1) return v.every((t) => t >= 0 && t <= 1) ? Int32Array.from(v, (t) => (t >= 0.5 ? 1 : 0)) : undefined
   for (let r = 0; r < v.length; r += c) {
     let sum = 0
     for (let j = 0; j < c; j++) {
-      const t = v[r + j] as number
+      const t = v[r + j]!
       if (!(t >= 0)) return undefined
       sum += t
     }

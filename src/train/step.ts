@@ -14,7 +14,6 @@ import * as Key from '../key.ts'
 import type { AnyLayer, Layer } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import { updateAndApply, type GradientTransformation } from '../optim/transform.ts'
-import * as T from '../tensor/index.ts'
 import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
 import { correctCount, type Metrics } from './metrics.ts'
@@ -74,9 +73,10 @@ const describeSite = (site: NonFiniteSite): string => {
   }
 }
 
-const firstNonFinite = (tree: Tree.Tree): string | undefined => {
-  for (const { path, leaf } of Tree.leavesWithPaths(tree)) if (!T.allFinite(leaf)) return path || 'root'
-  return undefined
+/** The path of the first leaf holding a NaN or ±Infinity ('root' for a bare tensor), or undefined. */
+const nonFinitePath = (tree: Tree.Tree): string | undefined => {
+  const bad = Tree.firstNonFinite(tree)
+  return bad === undefined ? undefined : bad.path || 'root'
 }
 
 /**
@@ -93,21 +93,22 @@ export const trainStep =
     const ctx = { mode: 'train' as const, key: stepKey }
     // On a non-finite value, replay the step through an instrumented model to name the layer.
     const fail = (what: string, updated?: Tree.Tree): never => {
-      const site = diagnose({ model, loss, params: ts.params, state: ts.state, x: batch.x, y: batch.y, ctx, ...(updated === undefined ? {} : { updated }) })
+      const replay = { model, loss, params: ts.params, state: ts.state, x: batch.x, y: batch.y, ctx }
+      const site = diagnose(updated === undefined ? replay : { ...replay, updated })
       throw new NonFiniteError(ts.step, what, ts, site)
     }
     const { y, state, tape } = model.forward(ts.params, ts.state, batch.x, ctx)
     const { value, grad } = loss(y, batch.y)
     if (!Number.isFinite(value)) return fail('loss')
-    const badState = firstNonFinite(state)
+    const badState = nonFinitePath(state)
     if (badState !== undefined) return fail(`layer state at ${badState}`)
     const { dp } = model.vjp(ts.params, tape, grad, { dx: false }) // the input is data: no dx wanted
-    const badGrad = firstNonFinite(dp)
+    const badGrad = nonFinitePath(dp)
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
     const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
-    const badParam = firstNonFinite(params)
+    const badParam = nonFinitePath(params)
     if (badParam !== undefined) return fail(`params at ${badParam}`, params)
-    const n = batch.x.shape[0] as number
+    const n = batch.x.shape[0]!
     const correct = correctCount(y, batch.y)
     return [
       { params, state, optState, key: nextKey, step: ts.step + 1 },

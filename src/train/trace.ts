@@ -48,7 +48,7 @@ export const instrument = (layer: AnyLayer, hooks: Hooks): AnyLayer => {
       forward: forward === undefined ? inner.forward : (p: Tree.Tree, s: Tree.Tree, x: Tensor, ctx: Ctx) => forward(site, p, x, () => inner.forward(p, s, x, ctx)),
       vjp: vjp === undefined ? inner.vjp : (p: Tree.Tree, tape: unknown, dy: Tensor, options?: VjpOptions) => vjp(site, p, dy, () => inner.vjp(p, tape, dy, options)),
     }
-    return st === undefined ? wrapped : { ...wrapped, structure: inner.structure as NonNullable<AnyLayer['structure']> }
+    return st === undefined ? wrapped : { ...wrapped, structure: inner.structure }
   }
   return wrap(layer, [layer.name])
 }
@@ -70,35 +70,22 @@ const showIndex = (shape: Shape, i: number): string => {
   const idx: number[] = []
   let rest = i
   for (let a = shape.length - 1; a >= 0; a--) {
-    const d = shape[a] as number
+    const d = shape[a]!
     idx.unshift(d === 0 ? 0 : rest % d)
     rest = d === 0 ? 0 : Math.floor(rest / d)
   }
   return `[${idx.join(', ')}]`
 }
 
-/** The first non-finite element of a tensor as `name[i, j] = NaN`, or undefined when all are finite. */
-export const firstNonFiniteValue = (name: string, t: Tensor): string | undefined => {
-  const d = t.data
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i] as number
-    if (v - v !== 0) return `${name}${showIndex(t.shape, i)} = ${v}`
-  }
-  return undefined
-}
-
-/** The first non-finite element of a tree as `name.W[i, j] = NaN`, or undefined. */
-export const firstNonFiniteInTree = (name: string, tree: Tree.Tree): string | undefined => {
-  for (const { path, leaf } of Tree.leavesWithPaths(tree)) {
-    const bad = firstNonFiniteValue(path === '' ? name : path.startsWith('[') ? `${name}${path}` : `${name}.${path}`, leaf)
-    if (bad !== undefined) return bad
-  }
-  return undefined
+/** The first non-finite value of a tree (or tensor) as `name.W[i, j] = NaN`, or undefined when all are finite. */
+export const showFirstNonFinite = (name: string, tree: Tree.Tree): string | undefined => {
+  const bad = Tree.firstNonFinite(tree, name)
+  return bad === undefined ? undefined : `${bad.path}${showIndex(bad.leaf.shape, bad.index)} = ${bad.value}`
 }
 
 const maxAbs = (ts: readonly Tensor[]): number => {
   let m = 0
-  for (const t of ts) for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i] as number))
+  for (const t of ts) for (let i = 0; i < t.data.length; i++) m = Math.max(m, Math.abs(t.data[i]!))
   return m
 }
 
@@ -130,7 +117,7 @@ export interface Replay {
  * step has already failed, so a healthy step pays nothing for it.
  */
 export const diagnose = (r: Replay): NonFiniteSite => {
-  const badInput = firstNonFiniteValue('x', r.x)
+  const badInput = showFirstNonFinite('x', r.x)
   if (badInput !== undefined) return { stage: 'input', layerPath: undefined, detail: `the input batch has ${badInput}` }
   let first: NonFiniteSite | undefined
   const owner = new Map<Tensor, { readonly path: string; readonly param: string }>()
@@ -141,13 +128,13 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     forward: (site, p, x, run) => {
       if (site.leaf) for (const { path, leaf } of Tree.leavesWithPaths(p)) owner.set(leaf, { path: site.path, param: path })
       const out = run()
-      const bad = firstNonFiniteValue('output y', out.y) ?? firstNonFiniteInTree('state', out.state)
+      const bad = showFirstNonFinite('output y', out.y) ?? showFirstNonFinite('state', out.state)
       if (bad !== undefined) note({ stage: 'forward', layerPath: site.path, detail: `${bad} from a finite input (${magnitudes(x, p)})` })
       return out
     },
     vjp: (site, _p, _dy, run) => {
       const out = run()
-      const bad = firstNonFiniteValue('dx', out.dx) ?? firstNonFiniteInTree('dp', out.dp)
+      const bad = showFirstNonFinite('dx', out.dx) ?? showFirstNonFinite('dp', out.dp)
       if (bad !== undefined) note({ stage: 'backward', layerPath: site.path, detail: bad })
       return out
     },
@@ -157,7 +144,7 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     if (first !== undefined) return first
     const { value, grad } = r.loss(fwd.y, r.y)
     if (!Number.isFinite(value)) return { stage: 'loss', layerPath: undefined, detail: `the loss value is ${value} on finite predictions` }
-    const badGrad = firstNonFiniteValue('gradient', grad)
+    const badGrad = showFirstNonFinite('gradient', grad)
     if (badGrad !== undefined) return { stage: 'loss', layerPath: undefined, detail: `the loss's ${badGrad} on finite predictions` }
     traced.vjp(r.params, fwd.tape, grad, { dx: false }) // as the step itself ran it
     if (first !== undefined) return first
@@ -170,7 +157,7 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     const before = Tree.leavesWithPaths(r.params)
     const after = Tree.leavesLike(r.params, r.updated)
     for (let i = 0; i < before.length; i++) {
-      const bad = firstNonFiniteValue('', after[i] as Tensor)
+      const bad = showFirstNonFinite('', after[i]!)
       if (bad === undefined) continue
       const o = owner.get((before[i] as { leaf: Tensor }).leaf)
       const where = o === undefined ? `params ${before[i]?.path}` : `its param ${o.param || '(root)'}`

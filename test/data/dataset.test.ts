@@ -207,12 +207,12 @@ const labelCounts = (ds: Dataset, classes: number): number[] => {
   const c = new Array<number>(classes).fill(0)
   for (const v of ds.y.data) {
     expect(Number.isInteger(v) && v >= 0 && v < classes).toBe(true)
-    c[v] = (c[v] as number) + 1
+    c[v] = c[v]! + 1
   }
   return c
 }
 
-const norms = (ds: Dataset): number[] => Array.from({ length: size(ds) }, (_, i) => Math.hypot(ds.x.data[2 * i] as number, ds.x.data[2 * i + 1] as number))
+const norms = (ds: Dataset): number[] => Array.from({ length: size(ds) }, (_, i) => Math.hypot(ds.x.data[2 * i]!, ds.x.data[2 * i + 1]!))
 
 describe('toy data sets', () => {
   const [k1, k2] = K.split(key, 2) as [K.Key, K.Key]
@@ -236,7 +236,7 @@ describe('toy data sets', () => {
     const ds = xor(key, 400, { noise: 0.1 })
     expect(labelCounts(ds, 2)).toEqual([200, 200])
     for (let i = 0; i < 400; i++) {
-      const sameSign = (ds.x.data[2 * i] as number) * (ds.x.data[2 * i + 1] as number) > 0
+      const sameSign = ds.x.data[2 * i]! * ds.x.data[2 * i + 1]! > 0
       expect(ds.y.data[i]).toBe(sameSign ? 0 : 1)
     }
     expect(labelCounts(xor(key, 7), 2)).toEqual([4, 3])
@@ -266,7 +266,7 @@ describe('toy data sets', () => {
     expect(labelCounts(ds, 2)).toEqual([500, 500])
     const mean = (c: number, axis: number): number => {
       let s = 0
-      for (let i = 0; i < 1000; i++) if (ds.y.data[i] === c) s += ds.x.data[2 * i + axis] as number
+      for (let i = 0; i < 1000; i++) if (ds.y.data[i] === c) s += ds.x.data[2 * i + axis]!
       return s / 500
     }
     // 5 standard errors of a mean of 500 N(., 0.5²) samples: 5 × 0.5 / √500 ≈ 0.11

@@ -16,7 +16,7 @@ const TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 const counts = (ds: Dataset): number[] => {
   const c = new Array<number>(10).fill(0)
-  for (const v of ds.y.data) c[v] = (c[v] as number) + 1
+  for (const v of ds.y.data) c[v] = c[v]! + 1
   return c
 }
 
@@ -24,7 +24,7 @@ const range = (data: Float64Array): [number, number] => {
   let lo = Infinity
   let hi = -Infinity
   for (let i = 0; i < data.length; i++) {
-    const v = data[i] as number
+    const v = data[i]!
     if (v < lo) lo = v
     if (v > hi) hi = v
   }

@@ -74,7 +74,8 @@ describe('a save killed at any moment never leaves a broken checkpoint', () => {
     expect(['old', 'new']).toContain(version)
     if (version === 'new') expect(statSync(target).size).toBeGreaterThan(40_000_000)
     const leftovers = readdirSync(dir).filter((f) => f.startsWith(`.model-${when}-${delay}.json.`))
-    outcomes.push(`${when}+${delay}ms: ${version}${out.includes('done') ? ' (finished)' : ''}${leftovers.length > 0 ? `, temp file of ${statSync(join(dir, leftovers[0] as string)).size} bytes left` : ''}`)
+    const left = leftovers.length > 0 ? `, temp file of ${statSync(join(dir, leftovers[0]!)).size} bytes left` : ''
+    outcomes.push(`${when}+${delay}ms: ${version}${out.includes('done') ? ' (finished)' : ''}${left}`)
   }, 60_000)
   test('at least one kill landed mid-write (a partial temp file was left beside the old checkpoint)', () => {
     // Evidence that the test exercised the dangerous window, not just before or after it.

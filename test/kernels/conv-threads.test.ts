@@ -51,7 +51,7 @@ function forwardBackward(model: AnyLayer, inShape: readonly number[], batch: num
   return () => {
     const { y, tape } = model.forward(params, state, x, ctx)
     const { dx, dp } = model.vjp(params, tape, dy)
-    return { y: (y as Tensor).data, dx: (dx as Tensor).data, dp: Tree.leaves(dp as Tree.Tree).map((t) => t.data) }
+    return { y: y.data, dx: dx.data, dp: Tree.leaves(dp).map((t) => t.data) }
   }
 }
 

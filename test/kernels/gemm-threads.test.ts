@@ -12,7 +12,7 @@ import fc from 'fast-check'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runs, seed, values } from '../support/gemm-data.ts'
+import { runs, values } from '../support/gemm-data.ts'
 import { GENERATED_SHARED, generatedSharedModule } from '../../scripts/build-wasm.ts'
 import { currentGemm, gemmFor, kernels, threads, useKernels, useThreads } from '../../src/kernels/backend.ts'
 import { gemmBlocked, gemmReference, view, type Gemm, type MatView } from '../../src/kernels/gemm.ts'
@@ -101,7 +101,7 @@ describe('the shared-memory module', () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }])
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true })
     expect(() => new WebAssembly.Instance(module, { env: { memory } })).not.toThrow()
-    expect(atob(gemmSharedWasmBase64).length).toBeLessThan(12 * 1024) // the cap of the one-thread module (test/gemm-wasm.test.ts)
+    expect(atob(gemmSharedWasmBase64).length).toBeLessThan(12 * 1024) // the cap of the one-thread module (test/kernels/gemm-wasm.test.ts)
   })
 
   it(`rebuilding asm/ (gemm and conv) for shared memory gives ${GENERATED_SHARED} byte for byte`, async () => {

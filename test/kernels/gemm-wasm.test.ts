@@ -2,7 +2,7 @@
  * The WebAssembly GEMM (src/kernels/wasm/gemm.ts, kernel in asm/gemm.ts) equals the reference,
  * the committed module is what the source compiles to, and the backend switch picks it.
  *
- * Tolerance: as in test/gemm.test.ts, |wasm - ref| ≤ 1e-12·(|c0| + Σ_p |a_ip·b_pj|), a bound
+ * Tolerance: as in test/kernels/gemm.test.ts, |wasm - ref| ≤ 1e-12·(|c0| + Σ_p |a_ip·b_pj|), a bound
  * that holds for any summation order (Higham §3.1; 2·γ_{k+1} < 1e-12 for k ≤ 4500). The kernel
  * in fact adds the products of each C[i][j] in the reference's order, one rounding per multiply
  * and per add, so the tests also check bit-identity, the stronger property the backend switch
@@ -11,7 +11,7 @@
 import fc from 'fast-check'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it, vi } from 'vitest'
-import { gemmCases, runs, seed, SENTINEL, values, type Built, type GemmCase, type Operand } from '../support/gemm-data.ts'
+import { gemmCases, runs, SENTINEL, values, type Built, type GemmCase, type Operand } from '../support/gemm-data.ts'
 import { GENERATED, generatedModule } from '../../scripts/build-wasm.ts'
 import {
   currentGemm,

@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { gemmCases, runs, seed, SENTINEL, values, type Built, type GemmCase, type Operand } from '../support/gemm-data.ts'
+import { gemmCases, runs, SENTINEL, values, type Built, type GemmCase, type Operand } from '../support/gemm-data.ts'
 import {
   defaultBlockSizes,
   gemmBlocked,

@@ -131,7 +131,7 @@ describe('matrix products', () => {
         const y = T.generate([k, n], (i) => Math.cos(i))
         const fast = T.matmul(x, y)
         const ref = withRef(() => T.matmul(x, y))
-        fast.data.forEach((v, i) => expect(Math.abs(v - (ref.data[i] as number))).toBeLessThanOrEqual(1e-12 * k))
+        fast.data.forEach((v, i) => expect(Math.abs(v - ref.data[i]!)).toBeLessThanOrEqual(1e-12 * k))
       }),
       { seed, numRuns: 100 },
     )

@@ -97,7 +97,7 @@ describe('fit', () => {
     let mid: Train.TrainState | undefined
     Train.fit({ ...base, epochs: 1, callbacks: { onStep: ({ batch, state }) => (batch === 2 ? (mid = state) : undefined) } })
     expect(mid?.step).toBe(3)
-    const resumed = Train.fit({ ...base, epochs: 2, initial: mid as Train.TrainState<never, never, never> })
+    const resumed = Train.fit({ ...base, epochs: 2, initial: mid })
     expect(identical(resumed.state.params, straight.state.params)).toBe(true)
   })
   test('learns the spiral and records per-step and per-epoch history', () => {
@@ -130,7 +130,8 @@ describe('fit', () => {
     expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow("fit: early stopping monitors 'valLoss', but no validation set was given")
   })
   test('early-stopping settings are checked before any training', () => {
-    const es = (e: object) => () => Train.fit({ ...base, epochs: 2, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 1, ...e } as Train.EarlyStopping })
+    const es = (e: object) => () =>
+      Train.fit({ ...base, epochs: 2, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 1, ...e } })
     expect(es({ monitor: 'val_loss' })).toThrow("fit: earlyStopping.monitor must be one of loss, accuracy, valLoss, valAccuracy, got 'val_loss'")
     expect(es({ patience: NaN })).toThrow('fit: earlyStopping.patience must be a non-negative integer, got NaN')
     expect(es({ minDelta: -1 })).toThrow('fit: earlyStopping.minDelta must be finite and >= 0, got -1')
@@ -207,9 +208,13 @@ describe('fit', () => {
   })
   test('resuming from a state of another model or optimizer is a TreeError naming the path, before any step', () => {
     const other = Train.fit({ ...base, model: L.pipe(L.dense(8), L.tanh, L.dense(3)), epochs: 1 }).state
-    expect(() => Train.fit({ ...base, epochs: 2, initial: other as never })).toThrow(/^fit: initial\.params does not match this model and optimizer at \[0\]\.W: shape \[2, 16\] vs \[2, 8\] \(a fresh params vs initial\.params\)/)
+    expect(() => Train.fit({ ...base, epochs: 2, initial: other })).toThrow(
+      /^fit: initial\.params does not match this model and optimizer at \[0\]\.W: shape \[2, 16\] vs \[2, 8\] \(a fresh params vs initial\.params\)/,
+    )
     const adamState = Train.fit({ ...base, optimizer: Optim.adam({ lr: 0.01 }), epochs: 1 }).state
-    expect(() => Train.fit({ ...base, epochs: 2, initial: adamState as never })).toThrow(/^fit: initial\.optState does not match this model and optimizer/)
+    expect(() => Train.fit({ ...base, epochs: 2, initial: adamState })).toThrow(
+      /^fit: initial\.optState does not match this model and optimizer/,
+    )
   })
   test('Train.stepsPerEpoch is the steps per epoch fit reports, for splits, a separate validation set and dropLast', () => {
     const separate = Data.slice(spiral, 0, 20)

@@ -14,7 +14,7 @@ import { MIN_OPTIM_ELEMENTS } from '../wasm/optim.ts'
 export const inWasm = (n: number): boolean => n >= MIN_OPTIM_ELEMENTS && resolveKernels() === 'wasm'
 
 /** A record node of a tree (not a tensor, an array, or a null that came in where a tree should be). */
-const isRecord = (t: Tree | undefined): t is { readonly [key: string]: Tree } =>
+const isRecordNode = (t: Tree | undefined): t is { readonly [key: string]: Tree } =>
   typeof t === 'object' && t !== null && !isTensor(t) && !Array.isArray(t)
 
 /** The state's entries: a tuple of `expected`, as `alias`'s init builds it. */
@@ -39,7 +39,7 @@ export const recordAt = (
   exactly = false,
 ): { readonly [key: string]: Tree } => {
   const entry = parts[i]
-  if (!isRecord(entry) || keys.some((key) => entry[key] === undefined) || (exactly && Object.keys(entry).length !== keys.length)) {
+  if (!isRecordNode(entry) || keys.some((key) => entry[key] === undefined) || (exactly && Object.keys(entry).length !== keys.length)) {
     throw new OptimError(`${at}: state[${i}] should be ${expected}, got ${describeEntry(entry)}`)
   }
   return entry
@@ -51,7 +51,7 @@ export const TRACE = 'the momentum buffer {trace: a tree like the params}'
 /** The step count state[i] holds, {count: a tensor []}; `expected` says what state[i] should be, for the error. */
 export const countAt = (at: string, parts: readonly Tree[], i: number, expected = 'the step count {count: a tensor []}'): Tensor => {
   const entry = parts[i]
-  const count = isRecord(entry) ? entry['count'] : undefined
+  const count = isRecordNode(entry) ? entry['count'] : undefined
   if (!isTensor(count) || count.data.length !== 1) {
     throw new OptimError(`${at}: state[${i}] should be ${expected}, got ${describeEntry(entry)}`)
   }

@@ -15,7 +15,7 @@
  * 5. copies the m×n result back into `c`.
  *
  * Results are bit-identical to gemmReference (the kernel adds the products of each C[i][j] in
- * the same k order, one rounding per multiply and per add; test/gemm-wasm.test.ts checks it),
+ * the same k order, one rounding per multiply and per add; test/kernels/gemm-wasm.test.ts checks it),
  * so falling back to gemmBlocked never changes a result. It falls back, with no error, when
  * the engine lacks WebAssembly SIMD, and for products too large for the memory cap below.
  *
@@ -37,9 +37,9 @@ const PAGE = 65536
 
 /**
  * Block sizes of the wasm kernel: a kc×4 panel of B (8 KB) stays in L1 while the micro-kernel
- * sweeps an mc×kc block of A (256 KB, in L2); a kc×nc block of B (4 MB) lives in L3. With
- * `npx tsx bench/gemm.ts --tune`, mc 64-256, kc 128-384 and nc 1024-2048 ran within noise of
- * each other at 512, 1024 and the MLP shapes: the register tile, not the caches, is the limit.
+ * sweeps an mc×kc block of A (256 KB, in L2); a kc×nc block of B (4 MB) lives in L3. The
+ * register tile, not the caches, is the limit, so other sizes change little
+ * (`npx tsx bench/gemm.ts --tune` compares them).
  */
 export const wasmBlockSizes: BlockSizes = { mc: 128, kc: 256, nc: 2048 }
 
@@ -278,7 +278,7 @@ export function makeGemmWasm(options: WasmGemmOptions = {}): Gemm {
 }
 
 /**
- * The WebAssembly SIMD GEMM: same contract and same result as gemmReference, ~4-5x faster than
- * gemmBlocked. Where WebAssembly SIMD is missing it runs gemmBlocked, with no error.
+ * The WebAssembly SIMD GEMM: same contract and same result as gemmReference, several times
+ * faster than gemmBlocked. Where WebAssembly SIMD is missing it runs gemmBlocked, with no error.
  */
 export const gemmWasm: Gemm = makeGemmWasm()

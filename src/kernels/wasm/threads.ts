@@ -1,42 +1,35 @@
 /**
- * Two threads for the WebAssembly kernels: this thread and one persistent worker (Node
- * `worker_threads`, or a Web Worker in a cross-origin-isolated page), sharing one
- * WebAssembly.Memory. Two kinds of job go to the worker: chunks of a GEMM (`gemmWasm2`, the
- * `Gemm` contract of ../gemm.ts, described below) and the parts of a job cut into parts, a
- * convolution or an element-wise pass (`twoThreadParts`, used through ./parts.ts by ./conv.ts and
- * ./elementwise.ts: both threads take parts from a shared counter, each with its own scratch).
+ * Two threads for the WebAssembly kernels: this thread and one persistent worker (./worker.ts:
+ * Node `worker_threads`, or a Web Worker in a cross-origin-isolated page), sharing one
+ * WebAssembly.Memory and a control block (./control.ts). Two kinds of job go to the worker:
+ * chunks of a GEMM (`gemmWasm2`, the `Gemm` contract of ../gemm.ts) and the parts of a
+ * convolution or an element-wise pass (`twoThreadParts`, used through ./parts.ts).
  *
- * Starting: `startThreads()` (what `useThreads(2)` calls) starts the worker and resolves when it
- * is ready. Two threads are also the default: the first job big enough to split starts the
- * worker in the background (`startInBackground`), unreferenced from the start so it never keeps
- * a process alive. The worker is created synchronously and reports readiness in the control
- * block, so even a synchronous training loop (which never lets a 'ready' message through)
- * starts using it as soon as it is up. Until then, jobs run on this thread, with the same results.
+ * Starting: `startThreads()` (what `Kernels.useThreads(2)` calls) starts the worker and resolves
+ * when it is ready. Two threads are also the default: the first job big enough to split starts
+ * the worker in the background (`startInBackground`). The worker is created synchronously and
+ * reports readiness in the control block, so even a synchronous training loop (which never lets
+ * a 'ready' message through) uses it as soon as it is up. Until then, jobs run on this thread.
  *
  * How a product runs (`gemmWasm2`):
- * 1. Small products (below `minFlops`, 2·m·n·k ≈ 1 MFLOP), or any product while the worker is
- *    not started, run on one thread (gemmWasm): a round trip to the worker costs 0.2-0.9 µs
- *    while it spins but 20-30 µs once it sleeps (../../../../shared/PERFORMANCE.md).
+ * 1. Small products (below `minFlops`), or any product while the worker is not started, run on
+ *    one thread (gemmWasm): a round trip to the worker is cheap while it spins, not once it sleeps.
  * 2. Otherwise A, B (and C when accumulating) are copied into the shared memory once, and the
- *    output is cut into about four chunks, each a multiple of 4 rows or columns: row blocks
- *    when m > 128, else column blocks. The job goes to the worker through a small control block
- *    (an Int32Array on a SharedArrayBuffer: arguments, then a job number bumped with
- *    Atomics.store and Atomics.notify). Both threads then take chunks with Atomics.add on a
- *    shared counter until none is left, so a worker that starts late, or is descheduled on a
- *    busy machine, just takes fewer (a fixed half would make this thread wait for it). This
- *    thread then withdraws the job if the worker never took it, or spins on Atomics.load
- *    until the worker is done. It never calls Atomics.wait (that throws on a browser's main
- *    thread).
- * 3. After each job the worker spins for `spinMicros` (1 ms) watching for the next one, then
- *    sleeps in Atomics.wait. A product that finds it asleep runs on one thread (and wakes it
- *    for the next one) unless it is big enough (`wakeFlops`, 4 MFLOP) to pay for the wake-up.
+ *    output is cut into about four chunks, each a multiple of 4 rows or columns. Both threads
+ *    take chunks from a shared counter until none is left (./control.ts's `runChunks`), so a
+ *    worker that starts late, or is descheduled on a busy machine, just takes fewer (a fixed half
+ *    would make this thread wait for it). This thread then withdraws the job if the worker never
+ *    took it, or spins until the worker is done; it never calls Atomics.wait (that throws on a
+ *    browser's main thread).
+ * 3. After each job the worker spins for `spinMicros` watching for the next one, then sleeps in
+ *    Atomics.wait. A product that finds it asleep runs on one thread (and wakes it for the next
+ *    one) unless it is big enough (`wakeFlops`) to pay for the wake-up.
  * 4. Back-off: after two products in a row where the worker lagged (this thread waited for it
- *    longer than its own chunks took), products run on one thread for `cooldownMs` (250 ms).
+ *    longer than its own chunks took), products run on one thread for `cooldownMs`.
  *
  * Results are bit-identical to one thread (and to gemmReference) whichever thread computes
  * which chunk: every C[i][j] is computed by exactly one thread, by the same kernel, adding the
- * products in the same k order.
- * test/gemm-threads.test.ts checks it.
+ * products in the same k order (test/kernels/gemm-threads.test.ts).
  *
  * The worker never keeps a process alive (Node: `worker.unref()`), and an error inside it (a
  * trap in the kernel) comes back as an Error thrown by the call that posted the job.
@@ -46,153 +39,57 @@
  * stale, so views are built from `memory.buffer` after the grow, in every call.
  */
 import { checkArgs, type BlockSizes, type Gemm } from '../gemm.ts'
+import {
+  ARGS,
+  BY_ROWS,
+  CHUNK,
+  CHUNKS,
+  CONTROL_BYTES,
+  DONE,
+  HOT,
+  KERNEL,
+  MSG_AT,
+  MSG_LEN,
+  NEXT,
+  NO_MORE,
+  NOOP,
+  OP,
+  PARTS,
+  POSTED,
+  SEQ,
+  SPIN,
+  STARTING,
+  STATE,
+  STATUS,
+  STOPPED,
+  TAKEN,
+  WITHDRAWN,
+  WORKER_CHUNKS,
+  runChunks,
+  runParts,
+} from './control.ts'
 import { gemmSharedWasmBase64 } from './gemm-shared-module.ts'
-import { align, copyIn, copyOut, decodeBase64, gemmWasm, place, plan, reserve, roundUp, wasmBlockSizes, type KernelExport, type PartExport } from './gemm.ts'
+import {
+  align,
+  copyIn,
+  copyOut,
+  decodeBase64,
+  gemmWasm,
+  place,
+  plan,
+  reserve,
+  roundUp,
+  wasmBlockSizes,
+  type KernelExport,
+  type PartExport,
+} from './gemm.ts'
+import { workerSource } from './worker-source.ts'
 
 const MR = 4
 const NR = 4
 const PAGE = 65536
 /** The maximum the shared module declares for its memory (scripts/build-wasm.ts, SHARED_MAX_PAGES). */
 const MAX_PAGES = 16384
-
-// Control block: Int32 slots, then the worker's error message as UTF-8 bytes.
-const SEQ = 0 // job number, bumped by this thread to post a job
-const DONE = 1 // the last job number the worker finished
-const STATUS = 2 // 0 ok, 1 the worker's last job threw (message at MSG_AT)
-const STATE = 3 // STARTING, HOT, SLEEPING or STOPPED
-const OP = 4 // what the posted job is: NOOP (just wake up), KERNEL (GEMM chunks) or PARTS (convolution parts)
-const SPIN = 5 // how long the worker spins after a job, in µs
-const MSG_LEN = 6 // bytes of the error message
-const ARGS = 8 // KERNEL: the 17 kernel arguments of the whole product (packing workspaces: the worker's); PARTS: op, job, the worker's scratch
-const BY_ROWS = 25 // 1: chunks are row blocks; 0: column blocks
-const CHUNK = 26 // rows or columns per chunk (a multiple of 4)
-const CHUNKS = 27 // how many chunks
-const NEXT = 28 // the next chunk to take (Atomics.add by both threads)
-const TAKEN = 29 // 0 posted, 1 taken by the worker, 2 withdrawn by this thread (the worker never saw it)
-const WORKER_CHUNKS = 30 // chunks the worker has computed since it started
-const MSG_AT = 128 // byte offset of the error message
-const CONTROL_BYTES = 1024
-
-const STARTING = 0
-const HOT = 1
-const SLEEPING = 2
-const STOPPED = 3
-const NOOP = 0
-const KERNEL = 1
-const PARTS = 2
-const POSTED = 0
-const WORKER_TOOK = 1
-const WITHDRAWN = 2
-
-/**
- * Runs chunks of the posted product until none is left: each thread takes the next chunk
- * index with Atomics.add, so a thread that starts late or is descheduled (a busy machine)
- * simply computes fewer chunks. Which thread computes a chunk never changes its result.
- * (The worker runs the same loop, as text: `runChunks` in SERVE below.)
- */
-function runChunks(ctl: Int32Array<SharedArrayBuffer>, kernel: KernelExport, packA: number, packB: number): void {
-  const chunks = ctl[CHUNKS]!
-  const chunk = ctl[CHUNK]!
-  const byRows = ctl[BY_ROWS] === 1
-  const [m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, acc, mc, kc, nc] = ctl.subarray(ARGS, ARGS + 15) as unknown as number[]
-  for (let i = Atomics.add(ctl, NEXT, 1); i < chunks; i = Atomics.add(ctl, NEXT, 1)) {
-    const at = i * chunk
-    if (byRows) {
-      kernel(Math.min(chunk, m! - at), n!, k!, a! + at * aRs! * 8, aRs!, aCs!, b!, bRs!, bCs!, c! + at * ldc! * 8, ldc!, acc!, mc!, kc!, nc!, packA, packB)
-    } else {
-      kernel(m!, Math.min(chunk, n! - at), k!, a!, aRs!, aCs!, b! + at * bCs! * 8, bRs!, bCs!, c! + at * 8, ldc!, acc!, mc!, kc!, nc!, packA, packB)
-    }
-  }
-}
-
-/**
- * The worker's code, plain JavaScript (a string, so no bundler or TypeScript loader is involved):
- * `serve(init, post)` instantiates the module on the shared memory, reports ready, then loops
- * forever: spin for a job, else sleep in Atomics.wait; run it; publish its number in DONE.
- */
-const SERVE = `
-function serve(init, post) {
-  const ctl = new Int32Array(init.control)
-  const text = new Uint8Array(init.control, ${MSG_AT})
-  const fail = (e) => {
-    const what = e instanceof Error ? e.name + ': ' + e.message : String(e)
-    const bytes = new TextEncoder().encode(what).subarray(0, text.length)
-    text.set(bytes)
-    Atomics.store(ctl, ${MSG_LEN}, bytes.length)
-    Atomics.store(ctl, ${STATUS}, 1)
-  }
-  let kernel, part
-  try {
-    const exports = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports
-    kernel = exports.gemm
-    part = exports.part
-  } catch (e) {
-    fail(e)
-    Atomics.store(ctl, ${STATE}, ${STOPPED})
-    post({ ready: false })
-    return
-  }
-  Atomics.store(ctl, ${STATE}, ${HOT})
-  post({ ready: true })
-  const runChunks = () => {
-    const chunks = ctl[${CHUNKS}], chunk = ctl[${CHUNK}], byRows = ctl[${BY_ROWS}] === 1
-    const x = ${ARGS}
-    const m = ctl[x], n = ctl[x + 1], k = ctl[x + 2], a = ctl[x + 3], aRs = ctl[x + 4], aCs = ctl[x + 5]
-    const b = ctl[x + 6], bRs = ctl[x + 7], bCs = ctl[x + 8], c = ctl[x + 9], ldc = ctl[x + 10], acc = ctl[x + 11]
-    const mc = ctl[x + 12], kc = ctl[x + 13], nc = ctl[x + 14], packA = ctl[x + 15], packB = ctl[x + 16]
-    for (let i = Atomics.add(ctl, ${NEXT}, 1); i < chunks; i = Atomics.add(ctl, ${NEXT}, 1)) {
-      const at = i * chunk
-      Atomics.add(ctl, ${WORKER_CHUNKS}, 1)
-      if (byRows) kernel(Math.min(chunk, m - at), n, k, a + at * aRs * 8, aRs, aCs, b, bRs, bCs, c + at * ldc * 8, ldc, acc, mc, kc, nc, packA, packB)
-      else kernel(m, Math.min(chunk, n - at), k, a, aRs, aCs, b + at * bCs * 8, bRs, bCs, c + at * 8, ldc, acc, mc, kc, nc, packA, packB)
-    }
-  }
-  const runParts = () => {
-    const parts = ctl[${CHUNKS}], op = ctl[${ARGS}], job = ctl[${ARGS + 1}], scratch = ctl[${ARGS + 2}]
-    for (let i = Atomics.add(ctl, ${NEXT}, 1); i < parts; i = Atomics.add(ctl, ${NEXT}, 1)) {
-      Atomics.add(ctl, ${WORKER_CHUNKS}, 1)
-      part(op, job, i, scratch)
-    }
-  }
-  let last = 0 // a fresh control block: jobs are numbered from 1 (read before 'ready' went out, a job could be missed)
-  for (;;) {
-    let seq = Atomics.load(ctl, ${SEQ})
-    if (seq === last) {
-      const spinMs = Atomics.load(ctl, ${SPIN}) / 1000
-      const t0 = performance.now()
-      for (let i = 1; (seq = Atomics.load(ctl, ${SEQ})) === last; i++) {
-        if ((i & 255) === 0 && performance.now() - t0 > spinMs) break
-      }
-      if (seq === last) {
-        Atomics.store(ctl, ${STATE}, ${SLEEPING})
-        Atomics.wait(ctl, ${SEQ}, last)
-        Atomics.store(ctl, ${STATE}, ${HOT})
-        continue
-      }
-    }
-    last = seq
-    // Take the job unless the posting thread withdrew it (it finished every chunk before we woke).
-    const op = Atomics.load(ctl, ${OP})
-    if (op !== ${NOOP} && Atomics.compareExchange(ctl, ${TAKEN}, ${POSTED}, ${WORKER_TOOK}) === ${POSTED}) {
-      try {
-        if (op === ${KERNEL}) runChunks()
-        else runParts()
-      } catch (e) {
-        Atomics.store(ctl, ${NEXT}, 0x3fffffff) // stop the other thread taking chunks
-        fail(e)
-      }
-    }
-    Atomics.store(ctl, ${DONE}, seq)
-  }
-}
-`
-const NODE_WORKER = `${SERVE}
-const { parentPort, workerData } = require('node:worker_threads')
-serve(workerData, (message) => parentPort.postMessage(message))
-`
-const BROWSER_WORKER = `${SERVE}
-self.onmessage = (event) => serve(event.data, (message) => self.postMessage(message))
-`
 
 /** The worker as far as this module needs it (Node's Worker and the browser's both fit). */
 interface WorkerHandle {
@@ -241,7 +138,10 @@ export interface ThreadSettings {
   spinMicros: number
   /** Fewest rows or columns per chunk (rounded up to a multiple of 4). Default 32. */
   minChunk: number
-  /** False: this thread waits for the worker to be free, then leaves every chunk (and every convolution part) to it (tests, diagnostics). Default true. */
+  /**
+   * False: this thread waits for the worker to be free, then leaves every chunk (and every
+   * convolution part) to it (tests, diagnostics). Default true.
+   */
   mainComputes: boolean
   /**
    * After two products in a row where the worker lagged (this thread waited for it longer than
@@ -260,8 +160,9 @@ let coolUntil = 0
 /** Changes the thresholds and the worker's spin window (for tuning and tests); returns the settings now in force. */
 export function configureThreads(change: Partial<ThreadSettings> = {}): Readonly<ThreadSettings> {
   for (const [key, value] of Object.entries(change)) {
-    if (key === 'mainComputes' ? typeof value !== 'boolean' : !(key in settings) || typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-      throw new RangeError(`configureThreads: ${key} must be ${key === 'mainComputes' ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`)
+    const flag = key === 'mainComputes'
+    if (flag ? typeof value !== 'boolean' : !(key in settings) || typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new RangeError(`configureThreads: ${key} must be ${flag ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`)
     }
   }
   Object.assign(settings, change)
@@ -286,7 +187,7 @@ interface NodeWorkerCtor {
 
 /** Node's Worker through process.getBuiltinModule (Node ≥ 20.16); null outside Node, undefined where only the async import works. */
 function nodeWorkerSync(): NodeWorkerCtor | null | undefined {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
+  const proc = globalThis.process
   if (proc?.versions?.node === undefined) return null
   const mod = proc.getBuiltinModule?.(['node', 'worker_threads'].join(':')) as { Worker: NodeWorkerCtor } | undefined
   return mod?.Worker
@@ -294,10 +195,10 @@ function nodeWorkerSync(): NodeWorkerCtor | null | undefined {
 
 /** Node's Worker, or null outside Node. Never a static import: the core must bundle for browsers. */
 async function nodeWorker(): Promise<NodeWorkerCtor | null> {
-  const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown } }).process
+  const proc = globalThis.process
   if (proc?.versions?.node === undefined) return null
   const name = ['node', 'worker_threads'].join(':') // hidden from bundlers
-  const mod = (proc.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))) as { Worker: NodeWorkerCtor }
+  const mod: { Worker: NodeWorkerCtor } = proc.getBuiltinModule?.(name) ?? (await import(/* @vite-ignore */ name))
   return mod.Worker
 }
 
@@ -360,9 +261,9 @@ async function launch(): Promise<boolean> {
   if (Worker !== null) {
     // Referenced while it starts when someone awaits the start (so the promise below can
     // settle), unreferenced once ready: from then on it never keeps the process alive.
-    // execArgv []: the worker's plain-JS script needs no loader, and must not inherit flags such
+    // execArgv []: the worker's bundled script needs no loader, and must not inherit flags such
     // as --input-type=module (which would make it an ES module without `require`).
-    const worker = new Worker(NODE_WORKER, { eval: true, workerData: init, execArgv: [] })
+    const worker = new Worker(workerSource, { eval: true, workerData: init, execArgv: [] })
     if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
     const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
     pool = p
@@ -375,11 +276,11 @@ async function launch(): Promise<boolean> {
     worker.unref()
     return settle(p, ok)
   }
-  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: new (url: string) => WorkerHandle & { postMessage(m: unknown): void; onmessage: ((e: { data: unknown }) => void) | null; onerror: ((e: unknown) => void) | null } }
+  const g = globalThis
   if (g.Worker === undefined || g.crossOriginIsolated !== true) {
     throw new Error('no Web Worker with shared memory here (the page must be cross-origin isolated)')
   }
-  const url = URL.createObjectURL(new Blob([BROWSER_WORKER], { type: 'text/javascript' }))
+  const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }))
   const worker = new g.Worker(url)
   const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
   pool = p
@@ -461,12 +362,15 @@ function finish(p: Pool, seq: number, flops: number): void {
 function waitDone(p: Pool, seq: number, flops: number): void {
   const ctl = p.ctl
   if (Atomics.load(ctl, DONE) !== seq) {
-    // Generous: ten seconds plus 1 ms per MFLOP (1 GFLOP/s); the worker runs at ~20.
+    // Generous: ten seconds plus 1 ms per MFLOP (as if the worker ran at 1 GFLOP/s).
     const deadline = performance.now() + 10_000 + flops / 1e6
     for (let i = 1; Atomics.load(ctl, DONE) !== seq; i++) {
       if ((i & 0xffff) === 0 && performance.now() > deadline) {
         p.dead = 'the GEMM worker stopped answering'
-        throw new Error('chainrule: the GEMM worker did not finish its share of a product; two threads are now off (call startThreads() again after stopThreads())')
+        throw new Error(
+          'chainrule: the GEMM worker did not finish its share of a product; two threads are now off ' +
+            '(call startThreads() again after stopThreads())',
+        )
       }
     }
   }
@@ -565,9 +469,9 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     let failure: unknown = null
     const t0 = performance.now()
     try {
-      if (settings.mainComputes) runChunks(ctl, p.kernel, packA0 * 8, packB0 * 8)
+      if (settings.mainComputes) runChunks(ctl, p.kernel, packA0 * 8, packB0 * 8, false)
     } catch (e) {
-      Atomics.store(ctl, NEXT, 0x3fffffff) // stop the worker taking chunks
+      Atomics.store(ctl, NEXT, NO_MORE) // stop the worker taking chunks
       failure = e
     }
     const t1 = performance.now()
@@ -648,11 +552,9 @@ export function twoThreadParts(flops: number): PartsRunner | null {
       splits++
       let failure: unknown = null
       try {
-        if (settings.mainComputes) {
-          for (let i = Atomics.add(ctl, NEXT, 1); i < parts; i = Atomics.add(ctl, NEXT, 1)) p.part(op, job, i, scratch0)
-        }
+        if (settings.mainComputes) runParts(ctl, p.part, op, job, scratch0, false)
       } catch (e) {
-        Atomics.store(ctl, NEXT, 0x3fffffff) // stop the worker taking parts
+        Atomics.store(ctl, NEXT, NO_MORE) // stop the worker taking parts
         failure = e
       }
       // Withdraw the job if the worker never took it; else wait: it must not be writing when this
