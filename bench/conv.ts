@@ -123,7 +123,15 @@ for (const { label, g } of layers) {
       const t = times[i]!
       const ratio = families[0]!.name === 'naive' && i > 0 ? `${(meds[0]! / meds[i]!).toFixed(1)}x` : ''
       console.log(
-        [label, op, f.name, meds[i]!.toFixed(2), `${Math.min(...t).toFixed(2)}-${Math.max(...t).toFixed(2)}`, (flops / (meds[i]! * 1e6)).toFixed(2), ratio]
+        [
+          label,
+          op,
+          f.name,
+          meds[i]!.toFixed(2),
+          `${Math.min(...t).toFixed(2)}-${Math.max(...t).toFixed(2)}`,
+          (flops / (meds[i]! * 1e6)).toFixed(2),
+          ratio,
+        ]
           .map((c, j) => pad(c, widths[j]!, j >= 3))
           .join('  '),
       )
@@ -134,7 +142,16 @@ for (const { label, g } of layers) {
 if (!args.has('--no-train')) {
   // Training steps per kernel family, interleaved; each round is followed by a 256³ GEMM
   // (gemmBlocked) as a gauge of how fast the shared machine runs at that moment.
-  const model = L.pipe(L.conv2d(8, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(10))
+  const model = L.pipe(
+    L.conv2d(8, 5, { padding: 2 }),
+    L.relu,
+    L.maxPool2d(2),
+    L.conv2d(16, 5, { padding: 2 }),
+    L.relu,
+    L.maxPool2d(2),
+    L.flatten,
+    L.dense(10),
+  )
   const optimizer = Optim.sgd({ lr: 0.01, momentum: 0.9, nesterov: true })
   const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
   const batch = { x: Key.uniform(Key.fromSeed(1), [BATCH, 1, 28, 28]), y: Key.randint(Key.fromSeed(2), [BATCH], 0, 10) }
@@ -152,7 +169,11 @@ if (!args.has('--no-train')) {
     { name: 'fast, 1 thread', choice: 'fast' as const, threads: 1 as const },
     ...(twoThreads ? [{ name: 'fast, 2 threads', choice: 'fast' as const, threads: 2 as const }] : []),
   ]
-  const choices = configs.map((c) => ({ ...c, state: Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28]), rates: [] as number[] }))
+  const choices = configs.map((c) => ({
+    ...c,
+    state: Train.initState(model, optimizer, Key.fromSeed(0), [1, 28, 28]),
+    rates: [] as number[],
+  }))
   const stepsPerRound = 20
   for (const ch of choices) {
     void Kernels.useThreads(ch.threads)
@@ -173,7 +194,8 @@ if (!args.has('--no-train')) {
     }
     gflops.push(square())
   }
-  const range = (xs: readonly number[], digits: number): string => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`
+  const range = (xs: readonly number[], digits: number): string =>
+    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`
   console.log('')
   console.log(`MNIST CNN (conv 5x5x8 pad 2, relu, maxpool 2, conv 5x5x16 pad 2, relu, maxpool 2, flatten, dense 10), batch ${BATCH}, SGD;`)
   console.log(`training samples/s, median (min-max) over ${ROUNDS} interleaved rounds of ${stepsPerRound} steps:`)

@@ -189,7 +189,14 @@ const leakyCases = (label: string, shape: number[]): Case[] => {
 }
 
 /** Pooling kernels called as the layers call them: fresh output buffers each time. */
-const poolCases = (label: string, [N, C, H, W]: [number, number, number, number], k: number, s: number, p: number, step: boolean): Case[] => {
+const poolCases = (
+  label: string,
+  [N, C, H, W]: [number, number, number, number],
+  k: number,
+  s: number,
+  p: number,
+  step: boolean,
+): Case[] => {
   const plan = planWindow({ kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: p }, C, H, W, N)
   if (typeof plan === 'string') throw new Error(plan)
   const g = plan.window
@@ -200,10 +207,28 @@ const poolCases = (label: string, [N, C, H, W]: [number, number, number, number]
   maxPoolForward(g, x.data, new Float64Array(n), argmax)
   const name = `${k}x${k} s${s}${p > 0 ? ` p${p}` : ''} ${label}`
   return [
-    { label: `maxPool ${name} forward`, step, old: () => oldMaxPoolForward(g, x.data, T.buffer(n), new Int32Array(n)), now: () => maxPoolForward(g, x.data, T.buffer(n), new Int32Array(n)) },
-    { label: `maxPool ${name} backward`, step, old: () => oldMaxPoolBackward(dy, argmax, T.buffer(x.data.length)), now: () => maxPoolBackward(g, dy, argmax, T.buffer(x.data.length)) },
-    { label: `avgPool ${name} forward`, old: () => oldAvgPoolForward(g, x.data, T.buffer(n)), now: () => avgPoolForward(g, x.data, T.buffer(n)) },
-    { label: `avgPool ${name} backward`, old: () => oldAvgPoolBackward(g, dy, T.buffer(x.data.length)), now: () => avgPoolBackward(g, dy, T.buffer(x.data.length)) },
+    {
+      label: `maxPool ${name} forward`,
+      step,
+      old: () => oldMaxPoolForward(g, x.data, T.buffer(n), new Int32Array(n)),
+      now: () => maxPoolForward(g, x.data, T.buffer(n), new Int32Array(n)),
+    },
+    {
+      label: `maxPool ${name} backward`,
+      step,
+      old: () => oldMaxPoolBackward(dy, argmax, T.buffer(x.data.length)),
+      now: () => maxPoolBackward(g, dy, argmax, T.buffer(x.data.length)),
+    },
+    {
+      label: `avgPool ${name} forward`,
+      old: () => oldAvgPoolForward(g, x.data, T.buffer(n)),
+      now: () => avgPoolForward(g, x.data, T.buffer(n)),
+    },
+    {
+      label: `avgPool ${name} backward`,
+      old: () => oldAvgPoolBackward(g, dy, T.buffer(x.data.length)),
+      now: () => avgPoolBackward(g, dy, T.buffer(x.data.length)),
+    },
   ]
 }
 
@@ -239,15 +264,24 @@ console.log(['case', 'old', 'new', 'old/new'].map((h, i) => (i === 0 ? h.padEnd(
 let stepOld = 0
 let stepNew = 0
 for (const c of cases) {
-  for (let i = 0; i < 20; i++) c.old(), c.now() // warm up (and let V8 optimise both)
+  for (let i = 0; i < 20; i++) (c.old(), c.now()) // warm up (and let V8 optimise both)
   const calls = Math.max(1, Math.ceil(SAMPLE_MS / Math.max(sample(c.old, 3), sample(c.now, 3))))
   const old: number[] = []
   const now: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
-    if (round % 2 === 0) old.push(sample(c.old, calls)), now.push(sample(c.now, calls))
-    else now.push(sample(c.now, calls)), old.push(sample(c.old, calls))
+    if (round % 2 === 0) (old.push(sample(c.old, calls)), now.push(sample(c.now, calls)))
+    else (now.push(sample(c.now, calls)), old.push(sample(c.old, calls)))
   }
-  if (c.step === true) stepOld += median(old), stepNew += median(now)
-  console.log([c.label.padEnd(widths[0]!), fmt(old).padStart(widths[1]!), fmt(now).padStart(widths[2]!), `${(median(old) / median(now)).toFixed(2)}x`.padStart(widths[3]!)].join('  '))
+  if (c.step === true) ((stepOld += median(old)), (stepNew += median(now)))
+  console.log(
+    [
+      c.label.padEnd(widths[0]!),
+      fmt(old).padStart(widths[1]!),
+      fmt(now).padStart(widths[2]!),
+      `${(median(old) / median(now)).toFixed(2)}x`.padStart(widths[3]!),
+    ].join('  '),
+  )
 }
-console.log(`MNIST CNN step (both relus and both 2x2 max-pools, forward + backward): old ${stepOld.toFixed(2)} ms, new ${stepNew.toFixed(2)} ms (${(stepOld / stepNew).toFixed(2)}x)`)
+console.log(
+  `MNIST CNN step (both relus and both 2x2 max-pools, forward + backward): old ${stepOld.toFixed(2)} ms, new ${stepNew.toFixed(2)} ms (${(stepOld / stepNew).toFixed(2)}x)`,
+)

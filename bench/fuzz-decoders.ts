@@ -36,9 +36,21 @@ const checkLeft = (e: IO.IoError): void => {
 const model = L.pipe(L.dense(3), L.batchNorm(), L.relu, L.dense(2, { bias: false }))
 const optimizer = Optim.sgd({ lr: 0.1, momentum: 0.9 })
 const ts0 = Train.initState(model, optimizer, Key.fromSeed(0), [2])
-const trained = Train.trainStep(model, (pred) => ({ value: 0, grad: T.full(pred.shape, 0.1) }), optimizer)(ts0, { x: T.tensor([[1, 2], [3, -1]]), y: T.zeros([2]) })[0]
+const trained = Train.trainStep(
+  model,
+  (pred) => ({ value: 0, grad: T.full(pred.shape, 0.1) }),
+  optimizer,
+)(ts0, {
+  x: T.tensor([
+    [1, 2],
+    [3, -1],
+  ]),
+  y: T.zeros([2]),
+})[0]
 /** A valid training checkpoint's text. */
-export const validText = IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [2], state: trained, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }))
+export const validText = IO.encodeCheckpoint(
+  IO.trainingCheckpoint({ model, inShape: [2], state: trained, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }),
+)
 const validDoc = (): Record<string, unknown> => JSON.parse(validText)
 
 /** A Right must be a checkpoint that saves again and loads back to the same text. */
@@ -128,13 +140,18 @@ export const mutate = (m: Mutation): { readonly doc: unknown; readonly mustFail:
   const key = p[p.length - 1]
   const inMetadata = p[0] === 'metadata' || (p[0] === 'training' && p[1] === 'optimizer')
   const inOptState = p[0] === 'training' && p[1] === 'optState'
-  const changed = (cond: boolean): { readonly doc: unknown; readonly mustFail: boolean; readonly mustNotResume: boolean } => ({ doc, mustFail: cond, mustNotResume: false })
+  const changed = (cond: boolean): { readonly doc: unknown; readonly mustFail: boolean; readonly mustNotResume: boolean } => ({
+    doc,
+    mustFail: cond,
+    mustNotResume: false,
+  })
   switch (m.op) {
     case 'delete': {
       // Deleting anything outside free-form metadata breaks a structure or a required field, except
       // the optional parts (the training part, its runKey and optimizer description). The optimizer
       // state's structure is checked against the optimizer when resuming.
-      const optional = (p.length === 1 && key === 'training') || (p[0] === 'training' && p.length === 2 && (key === 'runKey' || key === 'optimizer'))
+      const optional =
+        (p.length === 1 && key === 'training') || (p[0] === 'training' && p.length === 2 && (key === 'runKey' || key === 'optimizer'))
       return { doc, mustFail: !inMetadata && !optional && !inOptState, mustNotResume: inOptState }
     }
     case 'replace':
@@ -153,15 +170,43 @@ export const mutate = (m: Mutation): { readonly doc: unknown; readonly mustFail:
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), at: fc.nat() }),
   fc.record({ op: fc.constant('replace' as const), at: fc.nat(), value: fc.jsonValue({ maxDepth: 2 }) }),
-  fc.record({ op: fc.constant('char' as const), at: fc.nat(), pos: fc.nat(), ch: fc.oneof(fc.constantFrom('A', '/', '=', '!', ' ', '\u00e9', '-', '_'), fc.string({ minLength: 1, maxLength: 1 })) }),
+  fc.record({
+    op: fc.constant('char' as const),
+    at: fc.nat(),
+    pos: fc.nat(),
+    ch: fc.oneof(fc.constantFrom('A', '/', '=', '!', ' ', '\u00e9', '-', '_'), fc.string({ minLength: 1, maxLength: 1 })),
+  }),
   fc.record({ op: fc.constant('cut' as const), at: fc.nat(), pos: fc.nat() }),
-  fc.record({ op: fc.constant('number' as const), at: fc.nat(), value: fc.oneof(fc.double(), fc.integer({ min: -3, max: 3 }), fc.constantFrom(NaN, Infinity, 1e300)) }),
+  fc.record({
+    op: fc.constant('number' as const),
+    at: fc.nat(),
+    value: fc.oneof(fc.double(), fc.integer({ min: -3, max: 3 }), fc.constantFrom(NaN, Infinity, 1e300)),
+  }),
 )
 
 // ---- spec-like values ------------------------------------------------------------------------
 
 const kinds = [...Object.keys(IO.builtins), 'swish', '', 'Dense', 'toString', '__proto__']
-const fields = ['units', 'init', 'bias', 'alpha', 'merge', 'children', 'body', 'filters', 'kernelSize', 'stride', 'padding', 'dilation', 'size', 'shape', 'dropProb', 'momentum', 'eps', 'extra']
+const fields = [
+  'units',
+  'init',
+  'bias',
+  'alpha',
+  'merge',
+  'children',
+  'body',
+  'filters',
+  'kernelSize',
+  'stride',
+  'padding',
+  'dilation',
+  'size',
+  'shape',
+  'dropProb',
+  'momentum',
+  'eps',
+  'extra',
+]
 
 /** Values shaped like specs: a kind (mostly a real one) and fields (mostly real names) with plausible or random values. */
 export const specLike: fc.Arbitrary<unknown> = fc.letrec<{ spec: unknown; value: unknown }>((tie) => ({
@@ -205,7 +250,11 @@ const specChecked = (u: unknown): void => {
 
 const property = <A>(name: string, arb: fc.Arbitrary<A>, check: (a: A) => void): FuzzProperty => ({
   name,
-  run: (numRuns, seed) => fc.assert(fc.property(arb, (a) => void check(a)), { numRuns, seed }),
+  run: (numRuns, seed) =>
+    fc.assert(
+      fc.property(arb, (a) => void check(a)),
+      { numRuns, seed },
+    ),
 })
 
 /** Every fuzz property. */
@@ -217,16 +266,22 @@ export const properties: readonly FuzzProperty[] = [
     'random fields under a valid header → decodeCheckpoint: a Left',
     fc.dictionary(fc.constantFrom('metadata', 'inShape', 'spec', 'params', 'state', 'training', 'other'), fc.jsonValue({ maxDepth: 3 })),
     (fields) => {
-      if (E.isRight(decodeChecked({ format: 'chainrule-checkpoint', version: 1, ...fields }))) throw new Error('random fields decoded as a checkpoint')
+      if (E.isRight(decodeChecked({ format: 'chainrule-checkpoint', version: 1, ...fields })))
+        throw new Error('random fields decoded as a checkpoint')
     },
   ),
-  property('random text and bytes → parseCheckpoint: a Left', fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 })), (s) => {
-    if (E.isRight(parseChecked(s))) throw new Error('random input parsed as a checkpoint')
-  }),
+  property(
+    'random text and bytes → parseCheckpoint: a Left',
+    fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 })),
+    (s) => {
+      if (E.isRight(parseChecked(s))) throw new Error('random input parsed as a checkpoint')
+    },
+  ),
   property('a truncated checkpoint (text or bytes) → a Left', fc.tuple(fc.nat(), fc.boolean()), ([n, asBytes]) => {
     const full = validText.trimEnd()
     const cut = full.slice(0, n % full.length)
-    if (E.isRight(parseChecked(asBytes ? new TextEncoder().encode(cut) : cut))) throw new Error(`a checkpoint cut at ${cut.length} of ${full.length} characters loaded`)
+    if (E.isRight(parseChecked(asBytes ? new TextEncoder().encode(cut) : cut)))
+      throw new Error(`a checkpoint cut at ${cut.length} of ${full.length} characters loaded`)
   }),
   property('a mutated valid checkpoint → a Left, or a Right that is itself valid; breaking mutations → a Left', mutation, (m) => {
     const { doc, mustFail, mustNotResume } = mutate(m)
@@ -241,11 +296,15 @@ export const properties: readonly FuzzProperty[] = [
   }),
   property('random spec-like values → fromSpec: a Left, or a network whose spec is exactly the input', specLike, specChecked),
   property('random JSON → fromSpec: never a throw', fc.jsonValue({ maxDepth: 4 }), specChecked),
-  property('a mutated valid spec (of a random network) → fromSpec: a Left, or a network whose spec is exactly the input', fc.tuple(RandomNetwork.randomNetwork(3), mutation), ([net, m]) => {
-    const spec: unknown = JSON.parse(JSON.stringify(net.layer.spec))
-    applyMutation(spec, m)
-    specChecked(spec)
-  }),
+  property(
+    'a mutated valid spec (of a random network) → fromSpec: a Left, or a network whose spec is exactly the input',
+    fc.tuple(RandomNetwork.randomNetwork(3), mutation),
+    ([net, m]) => {
+      const spec: unknown = JSON.parse(JSON.stringify(net.layer.spec))
+      applyMutation(spec, m)
+      specChecked(spec)
+    },
+  ),
   property('random bytes → decodeIdx: never a throw', fc.uint8Array({ maxLength: 64 }), (b) => {
     const r = Data.decodeIdx(b)
     if (E.isLeft(r) && !(r.left instanceof Data.IdxError)) throw new Error('a Left that is not an IdxError')
@@ -271,7 +330,11 @@ const main = (): void => {
       console.log(`  FAIL  ${p.name}\n${e instanceof Error ? e.message : String(e)}`)
     }
   }
-  console.log(failed === 0 ? `all ${properties.length} properties hold on ${(runs * properties.length).toLocaleString('en-US')} cases` : `${failed} properties failed`)
+  console.log(
+    failed === 0
+      ? `all ${properties.length} properties hold on ${(runs * properties.length).toLocaleString('en-US')} cases`
+      : `${failed} properties failed`,
+  )
   if (failed > 0) process.exitCode = 1
 }
 

@@ -53,8 +53,15 @@ const WARMUP_MS = 300
 
 const square = (s: number): Shape => ({ label: `${s}x${s}·${s}x${s}`, m: s, n: s, k: s, transA: false, transB: false })
 
-const mlp = (label: string, m: number, n: number, k: number, transA: boolean, transB: boolean): Shape =>
-  ({ label, m, n, k, transA, transB, mlp: true })
+const mlp = (label: string, m: number, n: number, k: number, transA: boolean, transB: boolean): Shape => ({
+  label,
+  m,
+  n,
+  k,
+  transA,
+  transB,
+  mlp: true,
+})
 
 const allShapes: Shape[] = [
   square(256),
@@ -73,7 +80,6 @@ const allShapes: Shape[] = [
 const onlyArg = process.argv.find((s) => s.startsWith('--only='))
 const only = onlyArg === undefined ? [] : onlyArg.slice('--only='.length).split(',')
 const shapes = only.length === 0 ? allShapes : allShapes.filter((sh) => only.some((o) => sh.label.includes(o)))
-
 
 const impls: Impl[] = []
 if (!args.has('--no-reference')) impls.push({ name: 'reference', gemm: gemmReference })
@@ -242,7 +248,7 @@ function toRow(cell: Cell): Row {
     med,
     min: Math.min(...g),
     max: Math.max(...g),
-    msPerCall: (2 * m * n * k) / (med * 1e9) * 1e3,
+    msPerCall: ((2 * m * n * k) / (med * 1e9)) * 1e3,
     reps: cell.reps,
     rounds: g.length,
   }
@@ -290,7 +296,9 @@ const sq512 = wasmCells.find((c) => c.shape.label === square(512).label)
 console.log()
 if (sq512 !== undefined) {
   const med = median(sq512.gflops)
-  console.log(`wasm 512: ${spread(sq512.gflops, 1)} GFLOP/s, median (min..max); target ≥ 18 on one thread: ${med >= 18 ? 'met' : 'NOT met'}`)
+  console.log(
+    `wasm 512: ${spread(sq512.gflops, 1)} GFLOP/s, median (min..max); target ≥ 18 on one thread: ${med >= 18 ? 'met' : 'NOT met'}`,
+  )
   console.log('wasm MLP products as a share of the 512 figure of the same round, median (min..max):')
   for (const c of wasmCells) {
     if (c.shape.mlp !== true) continue
@@ -326,7 +334,9 @@ const wasm2Cells = column('wasm 2T')
 const sq512two = wasm2Cells.find((c) => c.shape.label === square(512).label)
 if (sq512two !== undefined) {
   const med = median(sq512two.gflops)
-  console.log(`wasm 2T 512: ${spread(sq512two.gflops, 1)} GFLOP/s, median (min..max); target ≥ 32 on two threads: ${med >= 32 ? 'met' : 'NOT met'}`)
+  console.log(
+    `wasm 2T 512: ${spread(sq512two.gflops, 1)} GFLOP/s, median (min..max); target ≥ 32 on two threads: ${med >= 32 ? 'met' : 'NOT met'}`,
+  )
   console.log('wasm 2T / wasm (one thread), same round, median (min..max):')
   for (const c of wasm2Cells) {
     const one = wasmCells.find((w) => w.shape.label === c.shape.label)
@@ -352,4 +362,4 @@ for (const impl of impls) {
   if (stepMs.length === 0) continue
   console.log(`MLP step GEMMs (9 products, ${(flops / 1e6).toFixed(1)} MFLOP), ${pad(impl.name, 10)}: ${spread(stepMs, 2)} ms per step`)
 }
-console.log('(A training step runs 8 of the 9: the first layer\'s input is data, so its dx1 product is skipped.)')
+console.log("(A training step runs 8 of the 9: the first layer's input is data, so its dx1 product is skipped.)")

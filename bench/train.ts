@@ -22,10 +22,28 @@ const { train } = loadMnist({ train: BATCH * STEPS, test: 1 })
 const batches = [...Data.batches(Key.fromSeed(0), train, BATCH, { dropLast: true })]
 
 const mlp = L.pipe(L.flatten, L.dense(128), L.relu, L.dense(64), L.relu, L.dense(10))
-const cnn = L.pipe(L.conv2d(8, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(10))
+const cnn = L.pipe(
+  L.conv2d(8, 5, { padding: 2 }),
+  L.relu,
+  L.maxPool2d(2),
+  L.conv2d(16, 5, { padding: 2 }),
+  L.relu,
+  L.maxPool2d(2),
+  L.flatten,
+  L.dense(10),
+)
 // A copy of the relu layer is not the relu layer, so no conv2d fuses it: the same CNN, unfused.
 const reluCopy = { ...L.relu }
-const cnnUnfused = L.pipe(L.conv2d(8, 5, { padding: 2 }), reluCopy, L.maxPool2d(2), L.conv2d(16, 5, { padding: 2 }), reluCopy, L.maxPool2d(2), L.flatten, L.dense(10))
+const cnnUnfused = L.pipe(
+  L.conv2d(8, 5, { padding: 2 }),
+  reluCopy,
+  L.maxPool2d(2),
+  L.conv2d(16, 5, { padding: 2 }),
+  reluCopy,
+  L.maxPool2d(2),
+  L.flatten,
+  L.dense(10),
+)
 
 interface Config {
   readonly name: string
@@ -59,7 +77,11 @@ const fmt = (v: number): string => Math.round(v).toLocaleString('en-US')
 
 const results = new Map<string, number[]>()
 const cnnSteps = Math.max(8, Math.round(STEPS / 3))
-for (const [modelName, model, steps] of [['MLP', mlp, STEPS * 4], ['CNN', cnn, cnnSteps], ['CNN unfused', cnnUnfused, cnnSteps]] as const) {
+for (const [modelName, model, steps] of [
+  ['MLP', mlp, STEPS * 4],
+  ['CNN', cnn, cnnSteps],
+  ['CNN unfused', cnnUnfused, cnnSteps],
+] as const) {
   for (const c of configs) {
     Kernels.use(c.kernels)
     await Kernels.useThreads(c.threads)
@@ -81,7 +103,11 @@ console.log(`training samples/s, batch ${BATCH}, median (min-max) over ${ROUNDS}
 console.log(`${'model'.padEnd(12)}${'kernels'.padEnd(18)}${'samples/s'.padStart(12)}   range`)
 for (const [key, rates] of results) {
   const [model, name] = key.split('|') as [string, string]
-  console.log(`${model.padEnd(12)}${name.padEnd(18)}${fmt(median(rates)).padStart(12)}   ${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}`)
+  console.log(
+    `${model.padEnd(12)}${name.padEnd(18)}${fmt(median(rates)).padStart(12)}   ${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}`,
+  )
 }
 const usage = process.resourceUsage()
-console.log(`\npeak memory (max resident set size): ${(usage.maxRSS / 1024).toFixed(0)} MB; heap now ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`)
+console.log(
+  `\npeak memory (max resident set size): ${(usage.maxRSS / 1024).toFixed(0)} MB; heap now ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`,
+)

@@ -19,7 +19,10 @@ const net = L.pipe(...layers)
 const { params, state } = L.initialize(net, Key.fromSeed(2024), [2])
 const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
 
-const x = T.tensor([[0.5, -1.0], [1.5, 0.25]]) // a batch of two examples
+const x = T.tensor([
+  [0.5, -1.0],
+  [1.5, 0.25],
+]) // a batch of two examples
 const labels = T.tensor([1, 0])
 
 console.log('== the parameters: a dense layer computes y = x·W + b ==\n')

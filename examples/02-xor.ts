@@ -9,7 +9,12 @@
  */
 import { Key, L, Loss, T, Tree } from 'chainrule'
 
-const x = T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
+const x = T.tensor([
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+])
 const y = T.tensor([0, 1, 1, 0]) // XOR: class 1 when exactly one input is on
 
 const net = L.pipe(L.dense(8), L.tanh, L.dense(2))

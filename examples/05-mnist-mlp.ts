@@ -28,7 +28,9 @@ const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(n
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount })
-console.log(`loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`)
+console.log(
+  `loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`,
+)
 
 const model = L.pipe(L.flatten, L.dense(128), L.relu, L.dense(64), L.relu, L.dense(10))
 const stepsPerEpoch = Train.stepsPerEpoch({ data: train, batchSize }) // what fit will take: 938 for 60,000 images
@@ -80,6 +82,8 @@ saveModel(modelPath, {
   state: state.state,
   metadata: { example: '05-mnist-mlp', epochs, trainExamples: trainCount, testAccuracy: result.accuracy ?? null, testLoss: result.loss },
 })
-console.log(outArg >= 0
-  ? `\nsaved the model to ${modelPath} (try: npx tsx examples/08-load-and-predict.ts ${modelPath})`
-  : `\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`)
+console.log(
+  outArg >= 0
+    ? `\nsaved the model to ${modelPath} (try: npx tsx examples/08-load-and-predict.ts ${modelPath})`
+    : `\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`,
+)

@@ -39,7 +39,9 @@ console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : 
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount, test: testCount })
-console.log(`loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`)
+console.log(
+  `loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`,
+)
 
 const model = L.pipe(
   L.conv2d(8, 5, { padding: 2 }), //  [8, 28, 28]
@@ -71,7 +73,9 @@ const wall = (performance.now() - started) / 1000
 
 const result = Train.evaluate(model, state.params, state.state, test, { loss: Loss.softmaxCrossEntropy })
 console.log('')
-console.log(`test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)}, ${test.x.shape[0]} test images)`)
+console.log(
+  `test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)}, ${test.x.shape[0]} test images)`,
+)
 console.log(`wall time: ${wall.toFixed(1)}s for ${epochs} epochs (training ${trainSeconds.toFixed(1)}s)`)
 console.log(`training throughput: ${Math.round((epochs * trainCount) / trainSeconds).toLocaleString('en-US')} samples/s`)
 

@@ -26,7 +26,9 @@ const count = flag('count', 6)
 const from = flag('from', 0)
 
 if (!existsSync(path)) {
-  console.error(`No saved model at ${path}. Train and save one first with \`npm start\` (examples/05-mnist-mlp.ts), or pass a checkpoint path.`)
+  console.error(
+    `No saved model at ${path}. Train and save one first with \`npm start\` (examples/05-mnist-mlp.ts), or pass a checkpoint path.`,
+  )
   process.exit(1)
 }
 
@@ -78,12 +80,23 @@ for (let start = 0; start < count; start += perRow) {
   const pictures = ks.map(ascii)
   for (let line = 0; line < 14; line++) console.log(pictures.map((p) => `|${p[line]}|`).join('  '))
   const cell = (text: string): string => ` ${text}`.padEnd(30)
-  console.log(ks.map((k) => cell(`#${from + k}: predicted ${predicted[k]} (${(100 * (probs.data[k * 10 + (predicted[k] as number)] as number)).toFixed(1)}%)`)).join('  '))
-  console.log(ks.map((k) => cell(`     true ${test.y.data[from + k]}: ${predicted[k] === test.y.data[from + k] ? 'right' : 'WRONG'}`)).join('  '))
+  console.log(
+    ks
+      .map((k) =>
+        cell(`#${from + k}: predicted ${predicted[k]} (${(100 * (probs.data[k * 10 + (predicted[k] as number)] as number)).toFixed(1)}%)`),
+      )
+      .join('  '),
+  )
+  console.log(
+    ks.map((k) => cell(`     true ${test.y.data[from + k]}: ${predicted[k] === test.y.data[from + k] ? 'right' : 'WRONG'}`)).join('  '),
+  )
   console.log('')
 }
 
 const result = Train.evaluate(model, params, state, test, { loss: Loss.softmaxCrossEntropy })
 const saved = metadata['testAccuracy']
 console.log(`test accuracy of the loaded model: ${(100 * (result.accuracy ?? 0)).toFixed(2)}% on ${n} images`)
-if (typeof saved === 'number') console.log(`test accuracy recorded when it was saved: ${(100 * saved).toFixed(2)}% (${saved === result.accuracy ? 'identical' : 'DIFFERENT'})`)
+if (typeof saved === 'number')
+  console.log(
+    `test accuracy recorded when it was saved: ${(100 * saved).toFixed(2)}% (${saved === result.accuracy ? 'identical' : 'DIFFERENT'})`,
+  )

@@ -15,7 +15,10 @@ export interface TensorOptions {
 }
 
 /** Pushes v at least `gap` away from 0, keeping its sign. */
-export const pushFromZero = (gap: number) => (v: number): number => (gap === 0 ? v : v >= 0 ? v + gap : v - gap)
+export const pushFromZero =
+  (gap: number) =>
+  (v: number): number =>
+    gap === 0 ? v : v >= 0 ? v + gap : v - gap
 
 /**
  * Tensors of a fixed shape with finite values in [min, max], at least `awayFromZero` from 0.

@@ -56,8 +56,20 @@ export const pipeAssociative = (s: ChainSample): Verdict => {
   const { f, g, h } = s
   const flat = both(L.pipe(f.layer, g.layer, h.layer), [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
   const [df, dg, dh] = flat.dp as [Tree.Tree, Tree.Tree, Tree.Tree]
-  const leftNested = both(L.pipe(L.pipe(f.layer, g.layer), h.layer), [[f.params, g.params], h.params], [[f.state, g.state], h.state], s.x, s.chgf)
-  const rightNested = both(L.pipe(f.layer, L.pipe(g.layer, h.layer)), [f.params, [g.params, h.params]], [f.state, [g.state, h.state]], s.x, s.chgf)
+  const leftNested = both(
+    L.pipe(L.pipe(f.layer, g.layer), h.layer),
+    [[f.params, g.params], h.params],
+    [[f.state, g.state], h.state],
+    s.x,
+    s.chgf,
+  )
+  const rightNested = both(
+    L.pipe(f.layer, L.pipe(g.layer, h.layer)),
+    [f.params, [g.params, h.params]],
+    [f.state, [g.state, h.state]],
+    s.x,
+    s.chgf,
+  )
   const composed = both(L.compose(h.layer, g.layer, f.layer), [f.params, g.params, h.params], [f.state, g.state, h.state], s.x, s.chgf)
   return all(
     () => same('pipe(pipe(f, g), h) vs pipe(f, g, h)', leftNested, flat, [[df, dg], dh]),
@@ -77,9 +89,9 @@ export const fanOutSumsCotangents = (s: ChainSample): Verdict => {
   const fan = both(L.branches('sum', f.layer, f.layer), [f.params, f2.params], [f.state, f2.state], s.x, s.cf)
   const scale = 1 + T.norm(one.dx) + T.norm(two.dx) + T.norm(one.y) + T.norm(two.y)
   return all(
-    () => tensorsClose("branches(sum, f, f′) y vs f(x) + f′(x)", fan.y, T.add(one.y, two.y), 1e-12, scale),
-    () => tensorsClose("branches(sum, f, f′) dx vs dx_f + dx_f′", fan.dx, T.add(one.dx, two.dx), 1e-12, scale),
-    () => treesIdentical("branches(sum, f, f′) dp vs [dp_f, dp_f′]", fan.dp, [one.dp, two.dp]),
+    () => tensorsClose('branches(sum, f, f′) y vs f(x) + f′(x)', fan.y, T.add(one.y, two.y), 1e-12, scale),
+    () => tensorsClose('branches(sum, f, f′) dx vs dx_f + dx_f′', fan.dx, T.add(one.dx, two.dx), 1e-12, scale),
+    () => treesIdentical('branches(sum, f, f′) dp vs [dp_f, dp_f′]', fan.dp, [one.dp, two.dp]),
   )
 }
 
@@ -95,16 +107,17 @@ export const fanOutConcatSplits = (s: ChainSample): Verdict => {
   const fan = both(L.branches('concat', f.layer, f.layer), [f.params, f2.params], [f.state, f2.state], s.x, T.concat(1)([s.cf, c2]))
   const scale = 1 + T.norm(one.dx) + T.norm(two.dx)
   return all(
-    () => tensorsIdentical("branches(concat, f, f′) y vs [f(x), f′(x)]", fan.y, T.concat(1)([one.y, two.y])),
-    () => tensorsClose("branches(concat) dx vs dx_f(c₁) + dx_f′(c₂)", fan.dx, T.add(one.dx, two.dx), 1e-12, scale),
-    () => treesIdentical("branches(concat) dp vs [dp_f(c₁), dp_f′(c₂)]", fan.dp, [one.dp, two.dp]),
+    () => tensorsIdentical('branches(concat, f, f′) y vs [f(x), f′(x)]', fan.y, T.concat(1)([one.y, two.y])),
+    () => tensorsClose('branches(concat) dx vs dx_f(c₁) + dx_f′(c₂)', fan.dx, T.add(one.dx, two.dx), 1e-12, scale),
+    () => treesIdentical('branches(concat) dp vs [dp_f(c₁), dp_f′(c₂)]', fan.dp, [one.dp, two.dp]),
   )
 }
 
 /** Law 9: residual(g ∘ f) where the body keeps the shape: y = x + body(x) and dx = dy + body's dx. */
 export const residualAddsSkip = (body: Any, params: Tree.Tree, state: Tree.Tree, x: Tensor, c: Tensor): Verdict => {
   const inner = both(body, params, state, x, c)
-  if (!T.sameShape(inner.y.shape, x.shape)) return fails(`the body changes the shape ${T.showShape(x.shape)} -> ${T.showShape(inner.y.shape)}`)
+  if (!T.sameShape(inner.y.shape, x.shape))
+    return fails(`the body changes the shape ${T.showShape(x.shape)} -> ${T.showShape(inner.y.shape)}`)
   const res = both(L.residual(body), params, state, x, c)
   return all(
     () => tensorsIdentical('residual y vs x + body(x)', res.y, T.add(x, inner.y)),

@@ -26,7 +26,8 @@ const show = (v: number | undefined): string => (Object.is(v, -0) ? '-0' : Strin
 export const tensorsIdentical = (what: string, a: Tensor, b: Tensor): Verdict => {
   if (!T.sameShape(a.shape, b.shape)) return fails(`${what}: shape ${T.showShape(a.shape)} vs ${T.showShape(b.shape)}`)
   for (let i = 0; i < a.data.length; i++) {
-    if (!Object.is(a.data[i], b.data[i])) return fails(`${what}: element ${i} is ${show(a.data[i])} vs ${show(b.data[i])}, expected bit-identical`)
+    if (!Object.is(a.data[i], b.data[i]))
+      return fails(`${what}: element ${i} is ${show(a.data[i])} vs ${show(b.data[i])}, expected bit-identical`)
   }
   return holds
 }

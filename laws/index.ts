@@ -11,7 +11,18 @@ export * from './verdict.ts'
 export * as Compare from './compare.ts'
 export * as Arb from './arbitraries.ts'
 export * as LayerLaws from './layer-laws.ts'
-export { runProperty, layerLaws, checkLayer, fusionLaw, checkFusion, defaultSeed, defaultRuns, type Law, type RunOptions, type CheckLayerOptions } from './run.ts'
+export {
+  runProperty,
+  layerLaws,
+  checkLayer,
+  fusionLaw,
+  checkFusion,
+  defaultSeed,
+  defaultRuns,
+  type Law,
+  type RunOptions,
+  type CheckLayerOptions,
+} from './run.ts'
 export * as CombinatorLaws from './combinator-laws.ts'
 export { checkCombinators, type CheckCombinatorsOptions } from './combinator-laws.ts'
 export * as RandomNetwork from './random-network.ts'
@@ -19,7 +30,15 @@ export { checkRandomNetworks } from './random-network.ts'
 export * as LossLaws from './loss-laws.ts'
 export { checkLoss, type CheckLossOptions } from './loss-laws.ts'
 export * as OptimizerLaws from './optimizer-laws.ts'
-export { checkTransform, transformLaws, checkSgd, sgdLaws, type CheckTransformOptions, type DescentSettings, type MakeSgd } from './optimizer-laws.ts'
+export {
+  checkTransform,
+  transformLaws,
+  checkSgd,
+  sgdLaws,
+  type CheckTransformOptions,
+  type DescentSettings,
+  type MakeSgd,
+} from './optimizer-laws.ts'
 export * as ScheduleLaws from './schedule-laws.ts'
 export { checkSchedule, scheduleLaws, type ScheduleSpec } from './schedule-laws.ts'
 export * as RandomConvNetwork from './random-conv-network.ts'

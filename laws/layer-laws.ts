@@ -51,7 +51,15 @@ export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   mode: Ctx['mode'],
   jitter = 0.5,
 ): LayerSample<P, S> => {
-  const [initKey, ctxKey, cKey, c2Key, tKey, sKey, jKey] = Key.split(Key.fromSeed(seed), 7) as [Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key, Key.Key]
+  const [initKey, ctxKey, cKey, c2Key, tKey, sKey, jKey] = Key.split(Key.fromSeed(seed), 7) as [
+    Key.Key,
+    Key.Key,
+    Key.Key,
+    Key.Key,
+    Key.Key,
+    Key.Key,
+    Key.Key,
+  ]
   const r = layer.init(initKey, inShape)
   const { state, outShape } = r
   const jitterKeys = Key.split(jKey, Tree.leaves(r.params).length + 1)
@@ -77,7 +85,11 @@ export const makeSample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
 }
 
 /** A layer's init, or the message of the ShapeError it threw (a law then fails with it instead of stopping). */
-const initOrReason = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, key: Key.Key, inShape: Shape): L.Init<P, S> | string => {
+const initOrReason = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  key: Key.Key,
+  inShape: Shape,
+): L.Init<P, S> | string => {
   try {
     return layer.init(key, inShape)
   } catch (e) {
@@ -112,7 +124,9 @@ export const gradientPerCoordinate = <P extends Tree.Tree, S extends Tree.Tree, 
   const worst = [...report.rows].sort((a, b) => b.error - a.error)[0]
   return worst === undefined
     ? holds
-    : fails(`d${worst.where}[${worst.index.join(',')}]: vjp gives ${worst.analytic.toPrecision(10)}, central differences give ${worst.numeric.toPrecision(10)} (error ${worst.error.toExponential(2)} > ${settings.gradientTolerance.toExponential(0)})`)
+    : fails(
+        `d${worst.where}[${worst.index.join(',')}]: vjp gives ${worst.analytic.toPrecision(10)}, central differences give ${worst.numeric.toPrecision(10)} (error ${worst.error.toExponential(2)} > ${settings.gradientTolerance.toExponential(0)})`,
+      )
 }
 
 /** Law 2: along a random direction t in (x, p), <vjp(c), t> equals the central difference of φ along t. */
@@ -126,11 +140,18 @@ export const gradientDirectional = <P extends Tree.Tree, S extends Tree.Tree, Ta
   const analytic = T.dot(dx, s.tx) + Tree.dot(dp, s.tp)
   const h = settings.h
   const at = (e: number): number =>
-    phi(layer, s, T.addScaled(s.x, e, s.tx), Tree.map2(s.params, s.tp, (p, t) => T.addScaled(p, e, t)))
+    phi(
+      layer,
+      s,
+      T.addScaled(s.x, e, s.tx),
+      Tree.map2(s.params, s.tp, (p, t) => T.addScaled(p, e, t)),
+    )
   const numeric = (at(h) - at(-h)) / (2 * h)
   return close(analytic, numeric, settings.gradientTolerance)
     ? holds
-    : fails(`directional derivative: <vjp(c), t> = ${analytic.toPrecision(10)}, central difference of <c, f> along t = ${numeric.toPrecision(10)}`)
+    : fails(
+        `directional derivative: <vjp(c), t> = ${analytic.toPrecision(10)}, central difference of <c, f> along t = ${numeric.toPrecision(10)}`,
+      )
 }
 
 /** Law 3 (maps affine in x): <c, f(x) - f(0)> = <vjp(c).dx, x>, exactly up to rounding. */
@@ -178,7 +199,14 @@ export const vjpLinearInCotangent = <P extends Tree.Tree, S extends Tree.Tree, T
   const zero = layer.vjp(s.params, tape, T.zeros(s.c.shape))
   const scale = magnitude(v1.dx, v1.dp, v2.dx, v2.dp) * (Math.abs(s.alpha) + Math.abs(s.beta) + 1)
   return all(
-    () => tensorsClose('vjp(αc + βc′).dx vs α·dx + β·dx′', mixed.dx, T.add(T.scale(s.alpha, v1.dx), T.scale(s.beta, v2.dx)), settings.exactTolerance, scale),
+    () =>
+      tensorsClose(
+        'vjp(αc + βc′).dx vs α·dx + β·dx′',
+        mixed.dx,
+        T.add(T.scale(s.alpha, v1.dx), T.scale(s.beta, v2.dx)),
+        settings.exactTolerance,
+        scale,
+      ),
     () =>
       treesClose(
         'vjp(αc + βc′).dp vs α·dp + β·dp′',
@@ -193,7 +221,11 @@ export const vjpLinearInCotangent = <P extends Tree.Tree, S extends Tree.Tree, T
 }
 
 /** Law 5: y has the shape init declared (with the batch axis), dx has x's shape, dp has p's structure and shapes. */
-export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
+export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  inShape: Shape,
+): Verdict => {
   const r = initOrReason(layer, s.initKey, inShape)
   if (typeof r === 'string') return fails(r)
   const want = [s.x.shape[0]!, ...r.outShape]
@@ -218,7 +250,11 @@ export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
  * results when repeated; a vjp told `{ dx: false }` (the caller discards dx) gives the same dp,
  * bit for bit, and as dx either `noDx` (empty) or the same dx.
  */
-export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, s: LayerSample<P, S>, inShape: Shape): Verdict => {
+export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  inShape: Shape,
+): Verdict => {
   const before = { x: snapshot(s.x), params: snapshot(s.params), state: snapshot(s.state), c: snapshot(s.c), key: { ...s.ctx.key } }
   const init1 = initOrReason(layer, s.initKey, inShape)
   const init2 = initOrReason(layer, s.initKey, inShape)
@@ -242,7 +278,10 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: La
     () => tensorsIdentical('dx of two identical vjps', b1.dx, b2.dx),
     () => treesIdentical('dp of two identical vjps', b1.dp, b2.dp),
     () => treesIdentical('dp of a vjp with { dx: false } vs without', b3.dp, b1.dp),
-    () => (b3.dx.data.length === 0 && T.sameShape(b3.dx.shape, [0]) ? holds : tensorsIdentical('dx of a vjp with { dx: false } (not noDx) vs without', b3.dx, b1.dx)),
+    () =>
+      b3.dx.data.length === 0 && T.sameShape(b3.dx.shape, [0])
+        ? holds
+        : tensorsIdentical('dx of a vjp with { dx: false } (not noDx) vs without', b3.dx, b1.dx),
   )
 }
 
@@ -296,7 +335,10 @@ export const specRoundTrip = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const va = layer.vjp(s.params, fa.tape, s.c)
   const vb = again.vjp(s.params, fb.tape, s.c)
   return all(
-    () => (JSON.stringify(again.spec) === JSON.stringify(layer.spec) ? holds : fails(`the rebuilt spec ${JSON.stringify(again.spec)} differs from ${JSON.stringify(layer.spec)}`)),
+    () =>
+      JSON.stringify(again.spec) === JSON.stringify(layer.spec)
+        ? holds
+        : fails(`the rebuilt spec ${JSON.stringify(again.spec)} differs from ${JSON.stringify(layer.spec)}`),
     () => treesIdentical('params from init with one key, rebuilt vs original', b.params, a.params),
     () => treesIdentical('state from init, rebuilt vs original', b.state, a.state),
     () => tensorsIdentical('y, rebuilt vs original', fb.y, fa.y),

@@ -24,7 +24,8 @@ export const gradientMatchesValue = (loss: Loss, s: LossSample, h = 1e-6, tolera
   for (let i = 0; i < numeric.data.length; i++) {
     const a = grad.data[i] as number
     const n = numeric.data[i] as number
-    if (!close(a, n, tolerance)) return fails(`d pred[${i}]: loss gives ${a.toPrecision(10)}, central differences give ${n.toPrecision(10)}`)
+    if (!close(a, n, tolerance))
+      return fails(`d pred[${i}]: loss gives ${a.toPrecision(10)}, central differences give ${n.toPrecision(10)}`)
   }
   return holds
 }
@@ -34,7 +35,10 @@ export const shapesAndFinite = (loss: Loss, s: LossSample): Verdict => {
   const { value, grad } = loss(s.pred, s.target)
   return all(
     () => (Number.isFinite(value) ? holds : fails(`value is ${value}`)),
-    () => (T.sameShape(grad.shape, s.pred.shape) ? holds : fails(`grad shape ${T.showShape(grad.shape)} vs prediction ${T.showShape(s.pred.shape)}`)),
+    () =>
+      T.sameShape(grad.shape, s.pred.shape)
+        ? holds
+        : fails(`grad shape ${T.showShape(grad.shape)} vs prediction ${T.showShape(s.pred.shape)}`),
     () => (T.allFinite(grad) ? holds : fails('grad has a non-finite value')),
   )
 }

@@ -45,11 +45,11 @@ export interface Quadratic {
 const KEYS = ['W', 'b', 'gamma', 'beta']
 
 const record = (child: fc.Arbitrary<Tree.Tree>): fc.Arbitrary<Tree.Tree> =>
-  fc.subarray(KEYS, { minLength: 1, maxLength: 3 }).chain((keys) =>
-    fc
-      .array(child, { minLength: keys.length, maxLength: keys.length })
-      .map((vs) => Object.fromEntries(keys.map((k, i) => [k, vs[i]!]))),
-  )
+  fc
+    .subarray(KEYS, { minLength: 1, maxLength: 3 })
+    .chain((keys) =>
+      fc.array(child, { minLength: keys.length, maxLength: keys.length }).map((vs) => Object.fromEntries(keys.map((k, i) => [k, vs[i]!]))),
+    )
 
 const list = (child: fc.Arbitrary<Tree.Tree>): fc.Arbitrary<Tree.Tree> => fc.array(child, { minLength: 1, maxLength: 3 })
 
@@ -196,13 +196,21 @@ const reversedKeys = (t: Tree.Tree): Tree.Tree => {
   if (Tree.isTensor(t)) return t
   if (Array.isArray(t)) return t.map(reversedKeys)
   const r = t as Readonly<Record<string, Tree.Tree>> // Array.isArray does not narrow a readonly array out of the union
-  return Object.fromEntries(Object.keys(r).reverse().map((k) => [k, reversedKeys(r[k]!)]))
+  return Object.fromEntries(
+    Object.keys(r)
+      .reverse()
+      .map((k) => [k, reversedKeys(r[k]!)]),
+  )
 }
 
 /** The leaves' paths in order: two trees with one layout list the same paths in the same order. */
 const sameLayout = (what: string, a: Tree.Tree, b: Tree.Tree): Verdict => {
-  const pa = Tree.leavesWithPaths(a).map((l) => l.path).join(', ')
-  const pb = Tree.leavesWithPaths(b).map((l) => l.path).join(', ')
+  const pa = Tree.leavesWithPaths(a)
+    .map((l) => l.path)
+    .join(', ')
+  const pb = Tree.leavesWithPaths(b)
+    .map((l) => l.path)
+    .join(', ')
   return pa === pb ? holds : fails(`${what}: the leaves come in a different order, [${pa}] vs [${pb}]`)
 }
 

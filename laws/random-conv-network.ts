@@ -53,8 +53,21 @@ export type PaddingSpec = 'valid' | 'same' | readonly [number, number]
 
 /** A layer on images ([C, H, W] per example), or a block of them. */
 export type ImageSpec =
-  | { readonly kind: 'conv'; readonly filters: number; readonly kernel: readonly [number, number]; readonly stride: readonly [number, number]; readonly dilation: readonly [number, number]; readonly padding: PaddingSpec; readonly bias: boolean }
-  | { readonly kind: 'maxPool' | 'avgPool'; readonly size: readonly [number, number]; readonly stride: readonly [number, number]; readonly padding: PaddingSpec }
+  | {
+      readonly kind: 'conv'
+      readonly filters: number
+      readonly kernel: readonly [number, number]
+      readonly stride: readonly [number, number]
+      readonly dilation: readonly [number, number]
+      readonly padding: PaddingSpec
+      readonly bias: boolean
+    }
+  | {
+      readonly kind: 'maxPool' | 'avgPool'
+      readonly size: readonly [number, number]
+      readonly stride: readonly [number, number]
+      readonly padding: PaddingSpec
+    }
   | { readonly kind: 'activation'; readonly name: 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh' }
   | { readonly kind: 'dropout'; readonly dropProb: number }
   | { readonly kind: 'batchNorm' }
@@ -62,7 +75,8 @@ export type ImageSpec =
   | { readonly kind: 'residual'; readonly body: ImageSpec }
 
 /** A layer of the dense head ([F] per example). */
-export type HeadSpec = { readonly kind: 'dense'; readonly units: number } | { readonly kind: 'activation'; readonly name: 'relu' | 'tanh' | 'softmax' }
+export type HeadSpec =
+  { readonly kind: 'dense'; readonly units: number } | { readonly kind: 'activation'; readonly name: 'relu' | 'tanh' | 'softmax' }
 
 /** A whole convolutional network: its input shape, an image stack, how images become vectors, and dense layers. */
 export interface ConvNetSpec {
@@ -72,7 +86,8 @@ export interface ConvNetSpec {
   readonly head: readonly HeadSpec[]
 }
 
-const pairOf = (min: number, max: number): fc.Arbitrary<readonly [number, number]> => fc.tuple(fc.integer({ min, max }), fc.integer({ min, max }))
+const pairOf = (min: number, max: number): fc.Arbitrary<readonly [number, number]> =>
+  fc.tuple(fc.integer({ min, max }), fc.integer({ min, max }))
 const padding: fc.Arbitrary<PaddingSpec> = fc.oneof(fc.constant<PaddingSpec>('valid'), fc.constant<PaddingSpec>('same'), pairOf(0, 1))
 
 /** Random image stacks, at most `maxDepth` levels of nesting. */
@@ -80,9 +95,34 @@ export const imageSpec = (maxDepth = 2): fc.Arbitrary<ImageSpec> => {
   const { net } = fc.letrec<{ net: ImageSpec; leaf: ImageSpec; node: ImageSpec }>((tie) => ({
     net: fc.oneof({ maxDepth, depthIdentifier: 'image' }, tie('leaf'), tie('node')),
     leaf: fc.oneof(
-      { arbitrary: fc.record({ kind: fc.constant('conv' as const), filters: fc.integer({ min: 1, max: 3 }), kernel: pairOf(1, 3), stride: pairOf(1, 2), dilation: pairOf(1, 2), padding, bias: fc.boolean() }), weight: 4 },
-      { arbitrary: fc.record({ kind: fc.constantFrom('maxPool' as const, 'avgPool' as const), size: pairOf(1, 3), stride: pairOf(1, 2), padding: fc.constantFrom<PaddingSpec>('valid', 'same') }), weight: 2 },
-      { arbitrary: fc.record({ kind: fc.constant('activation' as const), name: fc.constantFrom('relu' as const, 'leakyRelu' as const, 'sigmoid' as const, 'tanh' as const) }), weight: 3 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant('conv' as const),
+          filters: fc.integer({ min: 1, max: 3 }),
+          kernel: pairOf(1, 3),
+          stride: pairOf(1, 2),
+          dilation: pairOf(1, 2),
+          padding,
+          bias: fc.boolean(),
+        }),
+        weight: 4,
+      },
+      {
+        arbitrary: fc.record({
+          kind: fc.constantFrom('maxPool' as const, 'avgPool' as const),
+          size: pairOf(1, 3),
+          stride: pairOf(1, 2),
+          padding: fc.constantFrom<PaddingSpec>('valid', 'same'),
+        }),
+        weight: 2,
+      },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant('activation' as const),
+          name: fc.constantFrom('relu' as const, 'leakyRelu' as const, 'sigmoid' as const, 'tanh' as const),
+        }),
+        weight: 3,
+      },
       { arbitrary: fc.constant<ImageSpec>({ kind: 'dropout', dropProb: 0.5 }), weight: 1 },
       { arbitrary: fc.constant<ImageSpec>({ kind: 'batchNorm' }), weight: 1 },
     ),
@@ -119,7 +159,8 @@ const fitTaps = (k: number, d: number, room: number): readonly [number, number] 
   return [Math.max(1, Math.min(k, room)), 1]
 }
 
-const paddingOf = (p: PaddingSpec, preserve: boolean): L.Conv2dOptions['padding'] => (preserve ? 'same' : p === 'valid' || p === 'same' ? p : [p[0], p[1]])
+const paddingOf = (p: PaddingSpec, preserve: boolean): L.Conv2dOptions['padding'] =>
+  preserve ? 'same' : p === 'valid' || p === 'same' ? p : [p[0], p[1]]
 const padRoom = (p: PaddingSpec, axis: 0 | 1): number => (p === 'valid' ? 0 : p === 'same' ? Infinity : 2 * p[axis])
 
 /**
@@ -133,7 +174,10 @@ export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false)
       const [c, h, w] = layer.init(Key.fromSeed(0), shape).outShape
       return [c!, h!, w!]
     } catch (e) {
-      throw new Error(`random-conv-network: built a layer that does not fit ${T.showShape(shape)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+      throw new Error(
+        `random-conv-network: built a layer that does not fit ${T.showShape(shape)}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      )
     }
   }
   switch (spec.kind) {
@@ -153,8 +197,11 @@ export const buildImage = (spec: ImageSpec, shape: ImageShape, preserve = false)
     case 'avgPool': {
       const pad = preserve ? 'same' : spec.padding
       const size: [number, number] = [Math.min(spec.size[0], H + padRoom(pad, 0)), Math.min(spec.size[1], W + padRoom(pad, 1))]
-      const options = { stride: preserve ? 1 : ([spec.stride[0], spec.stride[1]] as const), padding: paddingOf(pad, preserve) as 'valid' | 'same' }
-      const layer = (spec.kind === 'maxPool' ? L.maxPool2d(size, options) : L.avgPool2d(size, options))
+      const options = {
+        stride: preserve ? 1 : ([spec.stride[0], spec.stride[1]] as const),
+        padding: paddingOf(pad, preserve) as 'valid' | 'same',
+      }
+      const layer = spec.kind === 'maxPool' ? L.maxPool2d(size, options) : L.avgPool2d(size, options)
       return { layer, shape: outShape(layer) }
     }
     case 'activation':
@@ -210,7 +257,9 @@ export const randomConvNetwork = (maxDepth = 2): fc.Arbitrary<{ readonly spec: C
 const hasBatchNorm = (spec: ConvNetSpec): boolean => JSON.stringify(spec).includes('"batchNorm"')
 
 /** Runs law 10 on conv stacks: random well-shaped conv networks pass the directional gradient check (train mode). */
-export const checkRandomConvNetworks = (options: RunOptions & { readonly maxDepth?: number; readonly settings?: Partial<LL.Settings> } = {}): void => {
+export const checkRandomConvNetworks = (
+  options: RunOptions & { readonly maxDepth?: number; readonly settings?: Partial<LL.Settings> } = {},
+): void => {
   const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
   const sample = randomConvNetwork(options.maxDepth)
     .chain((net) => fc.tuple(fc.constant(net), fc.integer({ min: hasBatchNorm(net.spec) ? 2 : 1, max: 2 })))

@@ -67,7 +67,8 @@ export const build = (spec: NetSpec, inDim: number): { readonly layer: Any; read
     }
     case 'branches': {
       const bs = spec.children.map((c) => build(c, inDim))
-      if (spec.merge === 'concat') return { layer: L.branches('concat', ...bs.map((b) => b.layer)), outDim: bs.reduce((s, b) => s + b.outDim, 0) }
+      if (spec.merge === 'concat')
+        return { layer: L.branches('concat', ...bs.map((b) => b.layer)), outDim: bs.reduce((s, b) => s + b.outDim, 0) }
       const w = bs[0]?.outDim ?? inDim
       const same = bs.map((b) => (b.outDim === w ? b.layer : L.pipe(b.layer, L.dense(w, { init: 'glorot' }))))
       return { layer: L.branches('sum', ...same), outDim: w }
@@ -80,12 +81,18 @@ export const randomNetwork = (maxDepth = 3): fc.Arbitrary<{ readonly spec: NetSp
   fc.tuple(netSpec(maxDepth), fc.integer({ min: 1, max: 4 })).map(([spec, inDim]) => ({ spec, inDim, layer: build(spec, inDim).layer }))
 
 /** Runs law 10: random well-shaped networks pass the directional gradient check. */
-export const checkRandomNetworks = (options: RunOptions & { readonly maxDepth?: number; readonly settings?: Partial<LL.Settings> } = {}): void => {
+export const checkRandomNetworks = (
+  options: RunOptions & { readonly maxDepth?: number; readonly settings?: Partial<LL.Settings> } = {},
+): void => {
   const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
   const sample = fc
     .tuple(randomNetwork(options.maxDepth), fc.integer({ min: 1, max: 3 }))
     .chain(([net, n]) => fc.tuple(fc.constant(net), A.tensor([n, net.inDim]), fc.integer()))
-    .map(([net, x, seed]: [{ spec: NetSpec; inDim: number; layer: Layer }, Tensor, number]) => ({ spec: net.spec, sample: LL.makeSample(net.layer, [net.inDim], x, seed, 'train'), layer: net.layer }))
+    .map(([net, x, seed]: [{ spec: NetSpec; inDim: number; layer: Layer }, Tensor, number]) => ({
+      spec: net.spec,
+      sample: LL.makeSample(net.layer, [net.inDim], x, seed, 'train'),
+      layer: net.layer,
+    }))
   runProperty(
     '10. random networks: vjp = directional derivative',
     'random networks',

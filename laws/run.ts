@@ -55,7 +55,9 @@ const short = (v: number): string => (Number.isInteger(v) ? String(v) : String(N
 
 /** A tensor as "Tensor [shape] [v, v, ...]" (or its size, when it holds more than 24 values). */
 const showTensor = (t: Tensor): string =>
-  t.data.length <= 24 ? `Tensor ${T.showShape(t.shape)} [${Array.from(t.data, short).join(', ')}]` : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
+  t.data.length <= 24
+    ? `Tensor ${T.showShape(t.shape)} [${Array.from(t.data, short).join(', ')}]`
+    : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
 
 /** A tree of tensors as { W: Tensor [...], b: Tensor [...] } (none: []). */
 const showTree = (tree: Tree.Tree): string => {
@@ -84,7 +86,9 @@ const describeValue = (v: unknown): string => {
     if (x instanceof Float64Array) return Array.from(x)
     if (typeof x === 'object' && x !== null && (x as Tensor).data instanceof Float64Array) {
       const t = x as Tensor
-      return t.data.length <= 24 ? `Tensor ${T.showShape(t.shape)} ${JSON.stringify(Array.from(t.data))}` : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
+      return t.data.length <= 24
+        ? `Tensor ${T.showShape(t.shape)} ${JSON.stringify(Array.from(t.data))}`
+        : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
     }
     return x
   }
@@ -100,8 +104,15 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
   options: RunOptions = {},
 ): void => {
   const seed = options.seed ?? defaultSeed()
-  const params: fc.Parameters<Ts> = { seed, numRuns: options.numRuns ?? defaultRuns(), ...(options.path === undefined ? {} : { path: options.path }) }
-  const details = fc.check(fc.property(...arbitraries, (...args: Ts) => orThrow(predicate(...args))), params)
+  const params: fc.Parameters<Ts> = {
+    seed,
+    numRuns: options.numRuns ?? defaultRuns(),
+    ...(options.path === undefined ? {} : { path: options.path }),
+  }
+  const details = fc.check(
+    fc.property(...arbitraries, (...args: Ts) => orThrow(predicate(...args))),
+    params,
+  )
   if (!details.failed) return
   const reason = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
   throw new Error(
@@ -148,7 +159,9 @@ const structureFirst = <A>(p: (s: A) => Verdict, s: A): Verdict => {
     return p(s)
   } catch (e) {
     if (!(e instanceof Tree.TreeError)) throw e
-    return fails(`two trees this law pairs up leaf by leaf have different structures (${e.message}). Most often the vjp's dp does not have the params' keys and shapes; law 5 checks dp against the params`)
+    return fails(
+      `two trees this law pairs up leaf by leaf have different structures (${e.message}). Most often the vjp's dp does not have the params' keys and shapes; law 5 checks dp against the params`,
+    )
   }
 }
 
@@ -163,7 +176,9 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
   try {
     probe = layer.init(LL.makeSampleKey, inShape)
   } catch (e) {
-    throw new Error(`checkLayer: init rejected input shape ${T.showShape(inShape)}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    throw new Error(`checkLayer: init rejected input shape ${T.showShape(inShape)}: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    })
   }
   const sample = (m: 'train' | 'eval'): fc.Arbitrary<LL.LayerSample<P, S>> =>
     fc
@@ -186,9 +201,11 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
   laws.push(law('4. vjp linear in the cotangent, vjp(0) = 0', mode, (s) => LL.vjpLinearInCotangent(layer, s, settings)))
   laws.push(law('5. shapes of y, dx, dp', mode, (s) => LL.shapes(layer, s, inShape)))
   laws.push(law('6. purity and determinism', mode, (s) => LL.purity(layer, s, inShape)))
-  if (options.batchIndependent ?? true) laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(layer, s, settings)))
+  if (options.batchIndependent ?? true)
+    laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(layer, s, settings)))
   const { registry } = options
-  if (registry !== undefined) laws.push(law('12. spec round trip through fromSpec, bit for bit', mode, (s) => LL.specRoundTrip(layer, registry, s, inShape)))
+  if (registry !== undefined)
+    laws.push(law('12. spec round trip through fromSpec, bit for bit', mode, (s) => LL.specRoundTrip(layer, registry, s, inShape)))
   return laws
 }
 
@@ -214,13 +231,23 @@ export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const name = `13. fused with ${next.name} = the two layers, bit for bit`
   return {
     name: `${layer.name}: ${name}`,
-    check: () => runProperty(name, `layer "${layer.name}" then "${next.name}" (input ${T.showShape(options.inShape)})`, [sample], (s) => LL.fusion(layer, next, s), options),
+    check: () =>
+      runProperty(
+        name,
+        `layer "${layer.name}" then "${next.name}" (input ${T.showShape(options.inShape)})`,
+        [sample],
+        (s) => LL.fusion(layer, next, s),
+        options,
+      ),
   }
 }
 
 /** Runs the fusion law (see fusionLaw); throws its Error if it fails. */
-export const checkFusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, next: Layer<Tree.Tree, Tree.Tree, unknown>, options: CheckLayerOptions): void =>
-  fusionLaw(layer, next, options).check()
+export const checkFusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  next: Layer<Tree.Tree, Tree.Tree, unknown>,
+  options: CheckLayerOptions,
+): void => fusionLaw(layer, next, options).check()
 
 /** Runs every law, then throws one Error listing each law that failed (if any did). */
 export const runLaws = (laws: readonly Law[]): void => {

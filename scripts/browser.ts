@@ -27,9 +27,7 @@ import { MNIST_FILES, mnistDir } from '../src/node/mnist.ts'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** One thing the server answers with: a text made when asked for (an edit to the page shows on reload), or a file streamed from disk. */
-export type Asset =
-  | { readonly type: string; readonly text: () => string }
-  | { readonly type: string; readonly file: string }
+export type Asset = { readonly type: string; readonly text: () => string } | { readonly type: string; readonly file: string }
 
 /** The headers of every answer: no caching, and cross-origin isolation. */
 export const HEADERS: Readonly<Record<string, string>> = {
@@ -85,7 +83,8 @@ export const pathOf = (target: string): string | undefined => {
 }
 
 /** Whether a Host header names this machine's loopback: localhost, 127.0.0.1 or [::1], with or without a port. */
-export const isLocalHost = (host: string | undefined): boolean => host !== undefined && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(host)
+export const isLocalHost = (host: string | undefined): boolean =>
+  host !== undefined && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(host)
 
 /** Answers GET and HEAD from the table; 404 for any other path, 405 for any other method. */
 export const handler =
@@ -96,13 +95,18 @@ export const handler =
       res.end(`${message}\n`)
     }
     const host = req.headers.host
-    if (!isLocalHost(host)) return text(403, `this server answers only requests to localhost, ${host === undefined ? 'and this request named no host' : `not to ${host}`}`)
+    if (!isLocalHost(host))
+      return text(
+        403,
+        `this server answers only requests to localhost, ${host === undefined ? 'and this request named no host' : `not to ${host}`}`,
+      )
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, `${req.method ?? '?'} is not served here: only GET and HEAD`)
     const path = pathOf(req.url ?? '')
     if (path === undefined) return text(400, `not a path: ${req.url ?? ''}`)
     const asset = table.get(path)
     if (asset === undefined) return text(404, `nothing at ${path}: this server has ${[...table.keys()].join(', ')}`)
-    const head = (length: number): void => void res.writeHead(200, { ...HEADERS, 'Content-Type': asset.type, 'Content-Length': String(length) })
+    const head = (length: number): void =>
+      void res.writeHead(200, { ...HEADERS, 'Content-Type': asset.type, 'Content-Length': String(length) })
     try {
       if ('text' in asset) {
         const body = asset.text()
@@ -140,7 +144,8 @@ export const portArg = (argv: readonly string[]): number => {
   if (i < 0) return 8080
   const given = argv[i] === '--port' ? argv[i + 1] : (argv[i] as string).slice('--port='.length)
   const port = Number(given)
-  if (given === undefined || !/^\d+$/.test(given) || port > 65535) throw new RangeError(`--port must be an integer in 0..65535, got ${given === undefined || given === '' ? 'nothing' : given}`)
+  if (given === undefined || !/^\d+$/.test(given) || port > 65535)
+    throw new RangeError(`--port must be an integer in 0..65535, got ${given === undefined || given === '' ? 'nothing' : given}`)
   return port
 }
 
@@ -148,13 +153,19 @@ const main = async (): Promise<void> => {
   const port = portArg(process.argv.slice(2))
   const started = performance.now()
   const bundle = await bundleDemo()
-  console.log(`bundled examples/browser/main.ts: ${(bundle.length / 1e6).toFixed(2)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  console.log(
+    `bundled examples/browser/main.ts: ${(bundle.length / 1e6).toFixed(2)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  )
   let server: Server
   try {
     server = await serve(assets(bundle), port)
   } catch (e) {
     const code = (e as { code?: string }).code
-    throw new Error(code === 'EADDRINUSE' ? `port ${port} is in use; pick another with --port N` : `cannot listen on port ${port}: ${e instanceof Error ? e.message : String(e)}`)
+    throw new Error(
+      code === 'EADDRINUSE'
+        ? `port ${port} is in use; pick another with --port N`
+        : `cannot listen on port ${port}: ${e instanceof Error ? e.message : String(e)}`,
+    )
   }
   const address = server.address()
   const at = typeof address === 'object' && address !== null ? address.port : port

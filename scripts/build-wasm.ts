@@ -44,7 +44,14 @@ export const SHARED_MAX_PAGES = 16384
  * memory declared shared, from 1 page up to SHARED_MAX_PAGES.
  */
 export const ASC_FLAGS_SHARED: readonly string[] = [
-  ...ASC_FLAGS, '--enable', 'threads', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', String(SHARED_MAX_PAGES),
+  ...ASC_FLAGS,
+  '--enable',
+  'threads',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  String(SHARED_MAX_PAGES),
 ]
 
 /** Compiles the module (asm/index.ts) with asc's API (in memory, nothing written) and returns the .wasm bytes. */

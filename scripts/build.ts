@@ -26,10 +26,13 @@ export const jsSpecifiers = (text: string): string =>
     .map((line) => (/^\s*(\*|\/\/|\/\*)/.test(line) ? line : line.replace(RELATIVE_TS, '$1$2$3.js$2')))
     .join('\n')
 
-const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))
 
 rmSync(dist, { recursive: true, force: true })
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+})
 let rewritten = 0
 for (const file of files(dist).filter((f) => f.endsWith('.d.ts'))) {
   const text = readFileSync(file, 'utf8')

@@ -87,7 +87,11 @@ const compare = (
       rows.push({ where, index: unravel(numeric.shape, i), analytic: a, numeric: n, error: mixedError(a, n) })
     }
   }
-  push('x', dx, numericGradient((xi) => phi(xi, params), x, h))
+  push(
+    'x',
+    dx,
+    numericGradient((xi) => phi(xi, params), x, h),
+  )
   const dLeaves = Tree.leavesLike(params, dp)
   Tree.leavesWithPaths(params).forEach(({ path, leaf }, k) => {
     const numeric = numericGradient((pi) => phi(x, replaceLeaf(params, path, pi)), leaf, h)
@@ -142,7 +146,8 @@ export const format = (report: Report, options: { limit?: number } = {}): string
   const num = (v: number): string => (v >= 0 ? ' ' : '') + v.toExponential(6)
   const head = `${'where'.padEnd(18)} ${'index'.padEnd(10)} ${'analytic'.padStart(14)} ${'numeric'.padStart(14)} ${'error'.padStart(9)}`
   const lines = rows.map(
-    (r) => `${r.where.padEnd(18)} ${`[${r.index.join(',')}]`.padEnd(10)} ${num(r.analytic).padStart(14)} ${num(r.numeric).padStart(14)} ${r.error.toExponential(1).padStart(9)}`,
+    (r) =>
+      `${r.where.padEnd(18)} ${`[${r.index.join(',')}]`.padEnd(10)} ${num(r.analytic).padStart(14)} ${num(r.numeric).padStart(14)} ${r.error.toExponential(1).padStart(9)}`,
   )
   const verdict = `${report.ok ? 'OK' : 'FAILED'}: max error ${report.maxError.toExponential(2)} (tolerance ${report.tolerance.toExponential(0)}) over ${report.rows.length} coordinates`
   return [head, '-'.repeat(head.length), ...lines, verdict].join('\n')

@@ -53,35 +53,60 @@ const threefryInto = (k0: number, k1: number, c0: number, c1: number, out: Uint3
   let x0 = (c0 + k0) >>> 0
   let x1 = (c1 + k1) >>> 0
   // rounds 1-4
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 13) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 15) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 26) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 6) ^ x0) >>> 0
-  x0 = (x0 + k1) >>> 0; x1 = (x1 + k2 + 1) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 13) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 15) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 26) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 6) ^ x0) >>> 0
+  x0 = (x0 + k1) >>> 0
+  x1 = (x1 + k2 + 1) >>> 0
   // rounds 5-8
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 17) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 29) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 16) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 24) ^ x0) >>> 0
-  x0 = (x0 + k2) >>> 0; x1 = (x1 + k0 + 2) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 17) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 29) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 16) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 24) ^ x0) >>> 0
+  x0 = (x0 + k2) >>> 0
+  x1 = (x1 + k0 + 2) >>> 0
   // rounds 9-12
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 13) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 15) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 26) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 6) ^ x0) >>> 0
-  x0 = (x0 + k0) >>> 0; x1 = (x1 + k1 + 3) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 13) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 15) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 26) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 6) ^ x0) >>> 0
+  x0 = (x0 + k0) >>> 0
+  x1 = (x1 + k1 + 3) >>> 0
   // rounds 13-16
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 17) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 29) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 16) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 24) ^ x0) >>> 0
-  x0 = (x0 + k1) >>> 0; x1 = (x1 + k2 + 4) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 17) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 29) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 16) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 24) ^ x0) >>> 0
+  x0 = (x0 + k1) >>> 0
+  x1 = (x1 + k2 + 4) >>> 0
   // rounds 17-20
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 13) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 15) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 26) ^ x0) >>> 0
-  x0 = (x0 + x1) >>> 0; x1 = (rotl(x1, 6) ^ x0) >>> 0
-  x0 = (x0 + k2) >>> 0; x1 = (x1 + k0 + 5) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 13) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 15) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 26) ^ x0) >>> 0
+  x0 = (x0 + x1) >>> 0
+  x1 = (rotl(x1, 6) ^ x0) >>> 0
+  x0 = (x0 + k2) >>> 0
+  x1 = (x1 + k0 + 5) >>> 0
   out[at] = x0
   out[at + 1] = x1
 }
@@ -98,8 +123,7 @@ const block = (k0: number, k1: number, c0: number, c1: number): Key => {
 const MAX_WORD = 0xffffffff
 const TWO_32 = 0x100000000
 
-const isWord = (x: unknown): x is number =>
-  typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_WORD
+const isWord = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_WORD
 
 /** A value as an error shows it: numbers as they are, anything else as JSON of at most 60 characters. */
 const preview = (x: unknown): string => {

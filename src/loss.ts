@@ -99,7 +99,10 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
   const n = checkBatch(where, logits, target)
   if (logits.shape.length !== 2) throw new LossError(`${where}: logits must be [N, classes], got ${T.showShape(logits.shape)}`)
   const c = logits.shape[1]!
-  if (c < 2) throw new LossError(`${where}: logits need at least 2 classes, got shape ${T.showShape(logits.shape)} (for one output per example, use binaryCrossEntropy)`)
+  if (c < 2)
+    throw new LossError(
+      `${where}: logits need at least 2 classes, got shape ${T.showShape(logits.shape)} (for one output per example, use binaryCrossEntropy)`,
+    )
   const t = targetRows(where, target, n, c)
   const z = logits.data
   const td = t.data
@@ -128,10 +131,9 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
  * Cross-entropy on probabilities (e.g. after a softmax layer), with p clipped to [ε, 1] so
  * log 0 never happens: L = -(1/N) Σ t log clip(p). Where p was clipped, its gradient is 0.
  */
-export const crossEntropy =
-  (eps = 1e-12): Loss => {
-    if (!(eps > 0 && eps < 1)) throw new LossError(`crossEntropy: eps must be in (0, 1), got ${eps}`)
-    return (probs, target) => {
+export const crossEntropy = (eps = 1e-12): Loss => {
+  if (!(eps > 0 && eps < 1)) throw new LossError(`crossEntropy: eps must be in (0, 1), got ${eps}`)
+  return (probs, target) => {
     const where = 'crossEntropy'
     const n = checkBatch(where, probs, target)
     if (probs.shape.length !== 2) throw new LossError(`${where}: probabilities must be [N, classes], got ${T.showShape(probs.shape)}`)
@@ -150,8 +152,8 @@ export const crossEntropy =
       grad[k] = pk >= eps && pk <= 1 ? -tk / pk / n : 0
     }
     return { value: total / n, grad: T.fromData(probs.shape, grad) }
-    }
   }
+}
 
 /**
  * Binary cross-entropy on logits, averaged over all elements: per element

@@ -15,7 +15,10 @@ export class TreeError extends Error {
 
 /** True for a tensor leaf (as opposed to an array or record node). */
 export const isTensor = (t: unknown): t is Tensor =>
-  typeof t === 'object' && t !== null && (t as { data?: unknown }).data instanceof Float64Array && Array.isArray((t as { shape?: unknown }).shape)
+  typeof t === 'object' &&
+  t !== null &&
+  (t as { data?: unknown }).data instanceof Float64Array &&
+  Array.isArray((t as { shape?: unknown }).shape)
 
 /** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
 export const describeNode = (t: unknown): string =>

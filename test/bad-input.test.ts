@@ -10,7 +10,15 @@ import * as IO from '../src/io/index.ts'
 
 const xor = Data.xor(Key.fromSeed(0), 40)
 const mlp = L.pipe(L.dense(4), L.relu, L.dense(2))
-const fitOptions = { model: mlp, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data: xor, epochs: 1, batchSize: 8, key: Key.fromSeed(1) }
+const fitOptions = {
+  model: mlp,
+  loss: Loss.softmaxCrossEntropy,
+  optimizer: Optim.sgd({ lr: 0.1 }),
+  data: xor,
+  epochs: 1,
+  batchSize: 8,
+  key: Key.fromSeed(1),
+}
 
 /** The error f throws, checked to be of class C. */
 const thrown = <C extends new (...args: never[]) => Error>(cls: C, f: () => unknown): InstanceType<C> => {
@@ -37,11 +45,23 @@ describe('input shape wrong for the network', () => {
   })
   test('a batch shape given to init (the batch axis included): the hint says input shapes are per example', () => {
     const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.dense(4)), Key.fromSeed(0), [32, 2]))
-    expect(e.message).toBe('pipe[0].dense: input shape: expected [features] (an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first), got [32, 2]')
+    expect(e.message).toBe(
+      'pipe[0].dense: input shape: expected [features] (an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first), got [32, 2]',
+    )
   })
   test('a dataset built by hand with x and y of different lengths: fit says so before training', () => {
     const data = { x: T.zeros([10, 2]), y: T.zeros([9]) }
-    const e = thrown(Data.DataError, () => Train.fit({ model: mlp, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data, epochs: 1, batchSize: 4, key: Key.fromSeed(0) }))
+    const e = thrown(Data.DataError, () =>
+      Train.fit({
+        model: mlp,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 0.1 }),
+        data,
+        epochs: 1,
+        batchSize: 4,
+        key: Key.fromSeed(0),
+      }),
+    )
     expect(e.message).toBe('fit: data.x has 10 rows (shape [10, 2]) but data.y has 9 (shape [9]); they must match')
   })
   test('a flat vector given to a conv layer: the ShapeError names the conv layer', () => {
@@ -51,26 +71,42 @@ describe('input shape wrong for the network', () => {
   test('a loaded model predicting on the wrong shape', () => {
     const ck = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(mlp, [2], p.params, p.state)))
     if (E.isLeft(ck)) throw ck.left
-    expect(() => Train.predict(ck.right.model, ck.right.params, ck.right.state, T.zeros([3, 5]))).toThrow('pipe[0].dense: input shape: expected [N, 2], got [3, 5]')
+    expect(() => Train.predict(ck.right.model, ck.right.params, ck.right.state, T.zeros([3, 5]))).toThrow(
+      'pipe[0].dense: input shape: expected [N, 2], got [3, 5]',
+    )
   })
 })
 
 describe('non-finite values in inputs or labels', () => {
   test('Data.make names the first NaN input and its example', () => {
-    const e = thrown(Data.DataError, () => Data.make(T.tensor([[0, 1], [2, NaN]]), T.tensor([0, 1])))
+    const e = thrown(Data.DataError, () =>
+      Data.make(
+        T.tensor([
+          [0, 1],
+          [2, NaN],
+        ]),
+        T.tensor([0, 1]),
+      ),
+    )
     expect(e.message).toBe('make: x[1, 1] is NaN (example 1); data must be finite')
   })
   test('Data.make names an infinite label', () => {
-    expect(() => Data.make(T.tensor([[0], [1]]), T.tensor([0, Infinity]))).toThrow('make: y[1] is Infinity (example 1); data must be finite')
+    expect(() => Data.make(T.tensor([[0], [1]]), T.tensor([0, Infinity]))).toThrow(
+      'make: y[1] is Infinity (example 1); data must be finite',
+    )
   })
   test('losses reject non-finite targets', () => {
     expect(() => Loss.mse(T.tensor([[1]]), T.tensor([[NaN]]))).toThrow(Loss.LossError)
-    expect(() => Loss.softmaxCrossEntropy(T.tensor([[1, 2]]), T.tensor([[0.5, NaN]]))).toThrow('softmaxCrossEntropy: target has a non-finite value (NaN) at flat index 1')
+    expect(() => Loss.softmaxCrossEntropy(T.tensor([[1, 2]]), T.tensor([[0.5, NaN]]))).toThrow(
+      'softmaxCrossEntropy: target has a non-finite value (NaN) at flat index 1',
+    )
   })
   test('a batch with NaN inputs handed straight to trainStep stops with the input stage named', () => {
     const opt = Optim.sgd({ lr: 0.1 })
     const ts = Train.initState(mlp, opt, Key.fromSeed(0), [2])
-    const e = thrown(Train.NonFiniteError, () => Train.trainStep(mlp, Loss.softmaxCrossEntropy, opt)(ts, { x: T.tensor([[0, NaN]]), y: T.tensor([1]) }))
+    const e = thrown(Train.NonFiniteError, () =>
+      Train.trainStep(mlp, Loss.softmaxCrossEntropy, opt)(ts, { x: T.tensor([[0, NaN]]), y: T.tensor([1]) }),
+    )
     expect(e.stage).toBe('input')
     expect(e.message).toContain('the input batch has x[0, 1] = NaN')
   })
@@ -100,10 +136,14 @@ describe('labels out of range or not integers', () => {
 
 describe('batch size mismatch between inputs and targets', () => {
   test('Data.make with different row counts', () => {
-    expect(() => Data.make(T.zeros([4, 2]), T.zeros([3]))).toThrow('make: x has 4 rows (shape [4, 2]) but y has 3 (shape [3]); they must match')
+    expect(() => Data.make(T.zeros([4, 2]), T.zeros([3]))).toThrow(
+      'make: x has 4 rows (shape [4, 2]) but y has 3 (shape [3]); they must match',
+    )
   })
   test('a loss given predictions and targets of different batch sizes', () => {
-    expect(() => Loss.softmaxCrossEntropy(T.zeros([4, 2]), T.zeros([3]))).toThrow('softmaxCrossEntropy: batch sizes differ, prediction [4, 2] vs target [3]')
+    expect(() => Loss.softmaxCrossEntropy(T.zeros([4, 2]), T.zeros([3]))).toThrow(
+      'softmaxCrossEntropy: batch sizes differ, prediction [4, 2] vs target [3]',
+    )
     expect(() => Loss.mse(T.zeros([4, 1]), T.zeros([3, 1]))).toThrow('mse: batch sizes differ, prediction [4, 1] vs target [3, 1]')
   })
 })
@@ -148,13 +188,21 @@ describe('invalid hyper-parameters', () => {
     expect(e.message.startsWith(message)).toBe(true)
   })
   test.each([
-    ['dropProb 1', () => L.dropout({ dropProb: 1 }), 'dropout: dropProb (the probability of dropping a value, not of keeping it) must be a number in [0, 1), got 1'],
+    [
+      'dropProb 1',
+      () => L.dropout({ dropProb: 1 }),
+      'dropout: dropProb (the probability of dropping a value, not of keeping it) must be a number in [0, 1), got 1',
+    ],
     ['dropProb -0.1', () => L.dropout({ dropProb: -0.1 }), 'got -0.1'],
     ['dropProb NaN', () => L.dropout({ dropProb: NaN }), 'got NaN'],
     ['dense units 0', () => L.dense(0), 'dense: units must be a positive integer, got 0'],
     ['leakyRelu alpha NaN', () => L.leakyRelu(NaN), 'leakyRelu: alpha must be a finite number, got NaN'],
     ['batchNorm momentum 1', () => L.batchNorm({ momentum: 1 }), 'batchNorm: momentum must be a number in [0, 1), got 1'],
-    ['conv2d kernel 0', () => L.conv2d(2, 0), 'conv2d: kernelSize must be a pair of positive integers [rows, columns], got 0, read as [0, 0]'],
+    [
+      'conv2d kernel 0',
+      () => L.conv2d(2, 0),
+      'conv2d: kernelSize must be a pair of positive integers [rows, columns], got 0, read as [0, 0]',
+    ],
   ])('%s: RangeError from the layer constructor', (_name, make, message) => {
     const e = thrown(RangeError, make)
     expect(e.message).toContain(message)
@@ -171,11 +219,15 @@ describe('a grads tree whose structure differs from the params tree', () => {
   test('a missing leaf: TreeError naming the first differing path', () => {
     const grads = [params[0], [], { W: params[2].W }]
     const e = thrown(Tree.TreeError, () => opt.update(grads, opt.init(params), params))
-    expect(e.message).toBe("sgd.update: the gradients do not have the params' structure, at [2]: a record {W, b} vs a record {W} (params vs gradients)")
+    expect(e.message).toBe(
+      "sgd.update: the gradients do not have the params' structure, at [2]: a record {W, b} vs a record {W} (params vs gradients)",
+    )
   })
   test('a leaf of the wrong shape', () => {
     const grads = Tree.map(params, (p, path) => (path === '[0].W' ? T.zeros([4, 2]) : p))
-    expect(() => Optim.applyUpdates(params, grads)).toThrow("applyUpdates: the updates do not have the params' structure, at [0].W: shape [2, 4] vs [4, 2] (params vs updates)")
+    expect(() => Optim.applyUpdates(params, grads)).toThrow(
+      "applyUpdates: the updates do not have the params' structure, at [0].W: shape [2, 4] vs [4, 2] (params vs updates)",
+    )
   })
   test('an optimizer state from another model', () => {
     const other = L.initialize(L.pipe(L.dense(3), L.relu, L.dense(2)), Key.fromSeed(0), [2]).params
@@ -227,8 +279,28 @@ describe('checkpoints (full catalogue in test/io/checkpoint.test.ts)', () => {
   test.each([
     ['wrong format', { ...doc, format: 'onnx' }, 'wrong-format', 'format'],
     ['wrong version', { ...doc, version: 0 }, 'unsupported-version', 'version'],
-    ['truncated tensor', { ...doc, params: [{ W: { dtype: 'float64', shape: [2, 4], data: 'AAAA' } }, [], (doc['params'] as unknown[])[2]] }, 'wrong-length', 'params[0].W'],
-    ['spec/params mismatch', { ...doc, spec: { kind: 'pipe', children: [{ kind: 'dense', units: 5, init: 'he', bias: true }, { kind: 'relu' }, { kind: 'dense', units: 2, init: 'he', bias: true }] } }, 'shape-mismatch', 'params[0].W'],
+    [
+      'truncated tensor',
+      { ...doc, params: [{ W: { dtype: 'float64', shape: [2, 4], data: 'AAAA' } }, [], (doc['params'] as unknown[])[2]] },
+      'wrong-length',
+      'params[0].W',
+    ],
+    [
+      'spec/params mismatch',
+      {
+        ...doc,
+        spec: {
+          kind: 'pipe',
+          children: [
+            { kind: 'dense', units: 5, init: 'he', bias: true },
+            { kind: 'relu' },
+            { kind: 'dense', units: 2, init: 'he', bias: true },
+          ],
+        },
+      },
+      'shape-mismatch',
+      'params[0].W',
+    ],
   ])('%s', (_name, u, kind, path) => {
     const e = fail(u)
     expect([e.kind, e.path]).toEqual([kind, path])
@@ -238,16 +310,25 @@ describe('checkpoints (full catalogue in test/io/checkpoint.test.ts)', () => {
 describe('more bad input found in review', () => {
   test('predict with a batch size that is not a positive integer', () => {
     const p = L.initialize(mlp, Key.fromSeed(0), [2])
-    for (const b of [0, -1, NaN, 1.5]) expect(() => Train.predict(mlp, p.params, p.state, T.zeros([3, 2]), b)).toThrow(`predict: batchSize must be a positive integer, got ${b}`)
+    for (const b of [0, -1, NaN, 1.5])
+      expect(() => Train.predict(mlp, p.params, p.state, T.zeros([3, 2]), b)).toThrow(
+        `predict: batchSize must be a positive integer, got ${b}`,
+      )
   })
   test('softmax cross-entropy on a single logit column points to binaryCrossEntropy', () => {
-    expect(() => Loss.softmaxCrossEntropy(T.zeros([2, 1]), T.tensor([0, 0]))).toThrow('softmaxCrossEntropy: logits need at least 2 classes, got shape [2, 1] (for one output per example, use binaryCrossEntropy)')
+    expect(() => Loss.softmaxCrossEntropy(T.zeros([2, 1]), T.tensor([0, 0]))).toThrow(
+      'softmaxCrossEntropy: logits need at least 2 classes, got shape [2, 1] (for one output per example, use binaryCrossEntropy)',
+    )
   })
   test('branches with an unknown merge', () => {
     expect(() => L.branches('mean' as L.Merge, L.dense(2))).toThrow(`branches: merge must be one of 'sum', 'concat', got "mean"`)
   })
   test('dense initialised on an input with no features', () => {
-    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [0])).toThrow('dense: input shape: expected [features] with features a positive integer, got [0]')
-    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [2.5])).toThrow('dense: input shape: expected [features] with features a positive integer, got [2.5]')
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [0])).toThrow(
+      'dense: input shape: expected [features] with features a positive integer, got [0]',
+    )
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [2.5])).toThrow(
+      'dense: input shape: expected [features] with features a positive integer, got [2.5]',
+    )
   })
 })

@@ -403,7 +403,11 @@ describe('bad inputs', () => {
     ['fromSeed(2^53)', () => K.fromSeed(2 ** 53), /^fromSeed: seed must be a safe integer/],
     ['split(key, 1.5)', () => K.split(key, 1.5), /^split: n must be an integer in \[0, 4294967296\], got 1\.5/],
     ['split(key, -1)', () => K.split(key, -1), /^split: n must be an integer/],
-    ['split({ k0: -1 })', () => K.split(bad({ k0: -1, k1: 0 })), /^split: expected a Key \{ k0, k1 \} of two uint32 words, got \{"k0":-1,"k1":0\}/],
+    [
+      'split({ k0: -1 })',
+      () => K.split(bad({ k0: -1, k1: 0 })),
+      /^split: expected a Key \{ k0, k1 \} of two uint32 words, got \{"k0":-1,"k1":0\}/,
+    ],
     ['split2({ k0: 1 })', () => K.split2(bad({ k0: 1 })), /^split2: expected a Key/],
     ['bits(null)', () => K.bits(bad(null), 2), /^bits: expected a Key.*got null/],
     ['bits(2^32 word)', () => K.bits(bad({ k0: 2 ** 32, k1: 0 }), 2), /^bits: expected a Key/],

@@ -15,7 +15,10 @@ describe('every loss obeys the loss laws', () => {
       pred: (shape) => Arb.tensor(shape, { min: 0.05, max: 0.95, awayFromZero: 0 }),
     }))
   test('binaryCrossEntropy on logits', () =>
-    checkLoss(Loss.binaryCrossEntropy, 'binaryCrossEntropy', { predShape: [2], target: (n) => Arb.tensor([n, 2], { min: 0, max: 1, awayFromZero: 0 }) }))
+    checkLoss(Loss.binaryCrossEntropy, 'binaryCrossEntropy', {
+      predShape: [2],
+      target: (n) => Arb.tensor([n, 2], { min: 0, max: 1, awayFromZero: 0 }),
+    }))
 })
 
 describe('losses by hand', () => {
@@ -45,14 +48,24 @@ describe('losses by hand', () => {
 
 describe('losses reject bad targets with clear errors', () => {
   const logits = T.zeros([2, 3])
-  test('label out of range', () => expect(() => Loss.softmaxCrossEntropy(logits, T.tensor([0, 3]))).toThrow('softmaxCrossEntropy: label 3 at row 1 is not a class index in 0..2'))
+  test('label out of range', () =>
+    expect(() => Loss.softmaxCrossEntropy(logits, T.tensor([0, 3]))).toThrow(
+      'softmaxCrossEntropy: label 3 at row 1 is not a class index in 0..2',
+    ))
   test('non-integer label', () => expect(() => Loss.softmaxCrossEntropy(logits, T.tensor([0.5, 1]))).toThrow('label 0.5 at row 0'))
   test('negative label', () => expect(() => Loss.crossEntropy()(T.full([2, 3], 1 / 3), T.tensor([-1, 1]))).toThrow('label -1 at row 0'))
-  test('batch size mismatch', () => expect(() => Loss.softmaxCrossEntropy(logits, T.tensor([0, 1, 2]))).toThrow('batch sizes differ, prediction [2, 3] vs target [3]'))
-  test('probability rows of the wrong width', () => expect(() => Loss.softmaxCrossEntropy(logits, T.zeros([2, 4]))).toThrow('target must be class indices [2] or probability rows [2, 3], got [2, 4]'))
-  test('mse with mismatched shapes', () => expect(() => Loss.mse(T.zeros([2, 3]), T.zeros([2, 2]))).toThrow('mse: target shape [2, 2] must equal prediction shape [2, 3]'))
-  test('non-finite target', () => expect(() => Loss.mse(T.zeros([1, 2]), T.tensor([[0, NaN]]))).toThrow('mse: target has a non-finite value (NaN) at flat index 1'))
-  test('binary targets outside [0, 1]', () => expect(() => Loss.binaryCrossEntropy(T.zeros([1, 2]), T.tensor([[0, 2]]))).toThrow('target 2 at flat index 1 is outside [0, 1]'))
+  test('batch size mismatch', () =>
+    expect(() => Loss.softmaxCrossEntropy(logits, T.tensor([0, 1, 2]))).toThrow('batch sizes differ, prediction [2, 3] vs target [3]'))
+  test('probability rows of the wrong width', () =>
+    expect(() => Loss.softmaxCrossEntropy(logits, T.zeros([2, 4]))).toThrow(
+      'target must be class indices [2] or probability rows [2, 3], got [2, 4]',
+    ))
+  test('mse with mismatched shapes', () =>
+    expect(() => Loss.mse(T.zeros([2, 3]), T.zeros([2, 2]))).toThrow('mse: target shape [2, 2] must equal prediction shape [2, 3]'))
+  test('non-finite target', () =>
+    expect(() => Loss.mse(T.zeros([1, 2]), T.tensor([[0, NaN]]))).toThrow('mse: target has a non-finite value (NaN) at flat index 1'))
+  test('binary targets outside [0, 1]', () =>
+    expect(() => Loss.binaryCrossEntropy(T.zeros([1, 2]), T.tensor([[0, 2]]))).toThrow('target 2 at flat index 1 is outside [0, 1]'))
   test('empty batch', () => expect(() => Loss.mse(T.zeros([0, 2]), T.zeros([0, 2]))).toThrow('mse: empty batch'))
 })
 

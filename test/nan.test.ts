@@ -27,7 +27,17 @@ const log = L.define({
 describe('NaN provenance: training stops naming the step and the first layer that went non-finite', () => {
   test('a planted divergence (huge learning rate): the first dense layer whose output overflowed, forward', () => {
     const model = L.pipe(L.dense(16), L.leakyRelu(0.1), L.dense(16), L.leakyRelu(0.1), L.dense(3))
-    const e = nonFinite(() => Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 1e3 }), data: spiral, epochs: 50, batchSize: 16, key: Key.fromSeed(5) }))
+    const e = nonFinite(() =>
+      Train.fit({
+        model,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 1e3 }),
+        data: spiral,
+        epochs: 50,
+        batchSize: 16,
+        key: Key.fromSeed(5),
+      }),
+    )
     expect(e.step).toBeGreaterThan(0)
     expect(e.stage).toBe('forward')
     expect(e.layerPath).toMatch(/^pipe\[[024]\]\.dense$/)
@@ -41,14 +51,34 @@ describe('NaN provenance: training stops naming the step and the first layer tha
   })
   test('the last finite state is whole: it saves as a training checkpoint', () => {
     const model = L.pipe(L.dense(16), L.leakyRelu(0.1), L.dense(3))
-    const e = nonFinite(() => Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 1e4 }), data: spiral, epochs: 50, batchSize: 16, key: Key.fromSeed(5) }))
+    const e = nonFinite(() =>
+      Train.fit({
+        model,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 1e4 }),
+        data: spiral,
+        epochs: 50,
+        batchSize: 16,
+        key: Key.fromSeed(5),
+      }),
+    )
     const text = IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [2], state: e.lastFinite }))
     expect(text).toContain('"format": "chainrule-checkpoint"')
   })
   test('a custom layer that emits NaN, deep inside a residual: named by its full path', () => {
     // log of the dense layer's output: NaN wherever that output is negative
     const model = L.pipe(L.dense(4), L.residual(L.pipe(L.dense(4), log)), L.dense(3))
-    const e = nonFinite(() => Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data: spiral, epochs: 5, batchSize: 16, key: Key.fromSeed(5) }))
+    const e = nonFinite(() =>
+      Train.fit({
+        model,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 0.1 }),
+        data: spiral,
+        epochs: 5,
+        batchSize: 16,
+        key: Key.fromSeed(5),
+      }),
+    )
     expect(e.step).toBe(0)
     expect(e.what).toBe('loss')
     expect(e.stage).toBe('forward')
@@ -61,7 +91,14 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     const model = L.pipe(log, L.maxPool2d(2), L.flatten, L.dense(2))
     const opt = Optim.sgd({ lr: 0.1 })
     const ts = Train.initState(model, opt, Key.fromSeed(0), [1, 2, 2])
-    const x = T.tensor([[[[1, 2], [3, -4]]]])
+    const x = T.tensor([
+      [
+        [
+          [1, 2],
+          [3, -4],
+        ],
+      ],
+    ])
     const e = nonFinite(() => Train.trainStep(model, Loss.softmaxCrossEntropy, opt)(ts, { x, y: T.tensor([1]) }))
     expect(e.what).toBe('loss')
     expect(e.stage).toBe('forward')
@@ -74,7 +111,17 @@ describe('NaN provenance: training stops naming the step and the first layer tha
       vjp: (_p, _t, dy) => ({ dx: T.map((v) => v * NaN)(dy), dp: L.none }),
     })
     const model = L.pipe(L.dense(4), L.relu, badVjp, L.dense(3))
-    const e = nonFinite(() => Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data: spiral, epochs: 1, batchSize: 16, key: Key.fromSeed(5) }))
+    const e = nonFinite(() =>
+      Train.fit({
+        model,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 0.1 }),
+        data: spiral,
+        epochs: 1,
+        batchSize: 16,
+        key: Key.fromSeed(5),
+      }),
+    )
     expect(e.step).toBe(0)
     expect(e.what).toBe('gradient at params [0].W')
     expect(e.stage).toBe('backward')
@@ -85,8 +132,13 @@ describe('NaN provenance: training stops naming the step and the first layer tha
   test('an optimizer update that overflows finite params: the update stage and the layer owning the param', () => {
     const model = L.pipe(L.relu, L.dense(4), L.relu, L.dense(3))
     // an update that multiplies finite gradients by 1e600: every non-zero one becomes ±Infinity
-    const blowUp: Optim.GradientTransformation<readonly []> = { init: () => [], update: (g, s) => [Tree.map(g, (x) => T.map((v) => v * 1e300 * 1e300)(x)), s] }
-    const e = nonFinite(() => Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: blowUp, data: spiral, epochs: 1, batchSize: 16, key: Key.fromSeed(5) }))
+    const blowUp: Optim.GradientTransformation<readonly []> = {
+      init: () => [],
+      update: (g, s) => [Tree.map(g, (x) => T.map((v) => v * 1e300 * 1e300)(x)), s],
+    }
+    const e = nonFinite(() =>
+      Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: blowUp, data: spiral, epochs: 1, batchSize: 16, key: Key.fromSeed(5) }),
+    )
     expect(e.step).toBe(0)
     expect(e.what).toBe('params at [1].W')
     expect(e.stage).toBe('update')
@@ -97,7 +149,10 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     const model = L.pipe(L.dense(4), L.dense(3))
     const opt = Optim.sgd({ lr: 0.1 })
     const ts = Train.initState(model, opt, Key.fromSeed(0), [2])
-    const x = T.tensor([[1, 2], [3, NaN]])
+    const x = T.tensor([
+      [1, 2],
+      [3, NaN],
+    ])
     const e = nonFinite(() => Train.trainStep(model, Loss.softmaxCrossEntropy, opt)(ts, { x, y: T.tensor([0, 1]) }))
     expect(e.stage).toBe('input')
     expect(e.layerPath).toBeUndefined()
@@ -123,7 +178,17 @@ describe('NaN provenance: training stops naming the step and the first layer tha
       vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
     }
     const model = L.pipe(L.dense(3), runningMax)
-    const e = nonFinite(() => Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data: spiral, epochs: 1, batchSize: 16, key: Key.fromSeed(5) }))
+    const e = nonFinite(() =>
+      Train.fit({
+        model,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 0.1 }),
+        data: spiral,
+        epochs: 1,
+        batchSize: 16,
+        key: Key.fromSeed(5),
+      }),
+    )
     expect(e.what).toBe('layer state at [1]')
     expect(e.stage).toBe('forward')
     expect(e.layerPath).toBe('pipe[1].runningMax')
@@ -142,6 +207,15 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     const dy = Key.normal(Key.fromSeed(3), a.y.shape)
     expect(Compare.treesIdentical('dp', model.vjp(p.params, a.tape, dy).dp, traced.vjp(p.params, b.tape, dy).dp).holds).toBe(true)
     // pre-order: each node as it is entered
-    expect(seen).toEqual(['pipe', 'pipe[0].dense', 'pipe[1].branches', 'pipe[1].branches[0].relu', 'pipe[1].branches[1].residual', 'pipe[1].branches[1].residual.dense', 'pipe[2].dropout', 'pipe[3].dense'])
+    expect(seen).toEqual([
+      'pipe',
+      'pipe[0].dense',
+      'pipe[1].branches',
+      'pipe[1].branches[0].relu',
+      'pipe[1].branches[1].residual',
+      'pipe[1].branches[1].residual.dense',
+      'pipe[2].dropout',
+      'pipe[3].dense',
+    ])
   })
 })

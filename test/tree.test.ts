@@ -3,7 +3,16 @@ import { checkLayer, Compare } from '../laws/index.ts'
 import { compareTrees, nonFiniteError } from '../src/io/tree.ts'
 import { Gradcheck, Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../src/index.ts'
 
-const p = { dense: { W: T.tensor([[1, 2], [3, 4]]), b: T.tensor([5, 6]) }, extra: [T.scalar(7)] }
+const p = {
+  dense: {
+    W: T.tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+    b: T.tensor([5, 6]),
+  },
+  extra: [T.scalar(7)],
+}
 
 describe('parameter trees', () => {
   test('map keeps the structure and gives each leaf its path', () => {
@@ -18,7 +27,16 @@ describe('parameter trees', () => {
   })
   test('firstNonFinite: the first NaN or ±Infinity in leaf order, its path (under a root), flat index and value', () => {
     expect(Tree.firstNonFinite(p)).toBeUndefined()
-    const bad = { dense: { W: T.tensor([[1, 2], [Infinity, NaN]]), b: T.tensor([NaN, 6]) }, extra: [T.scalar(-Infinity)] }
+    const bad = {
+      dense: {
+        W: T.tensor([
+          [1, 2],
+          [Infinity, NaN],
+        ]),
+        b: T.tensor([NaN, 6]),
+      },
+      extra: [T.scalar(-Infinity)],
+    }
     expect(Tree.firstNonFinite(bad)).toMatchObject({ path: 'dense.W', index: 2, value: Infinity })
     expect(Tree.firstNonFinite(bad.extra, 'params.extra')).toMatchObject({ path: 'params.extra[0]', index: 0, value: -Infinity })
     expect(Tree.firstNonFinite(T.tensor([0, NaN]), 'x')).toMatchObject({ path: 'x', index: 1 })
@@ -44,12 +62,23 @@ describe('parameter trees', () => {
     const wrongShape = { dense: { W: T.zeros([2, 3]), b: T.zeros([2]) }, extra: [T.scalar(0)] }
     expect(() => Tree.map2(p, wrongShape, (a) => a)).toThrow('Tree.map2: trees differ at dense.W: shape [2, 2] vs [2, 3]')
     const missingKey = { dense: { W: T.zeros([2, 2]) }, extra: [T.scalar(0)] }
-    expect(() => Tree.assertSameStructure(p, missingKey, 'update')).toThrow('update: trees differ at dense: a record {W, b} vs a record {W}')
+    expect(() => Tree.assertSameStructure(p, missingKey, 'update')).toThrow(
+      'update: trees differ at dense: a record {W, b} vs a record {W}',
+    )
     expect(Tree.structureDiff(p, { ...p, extra: [] })).toBe('at extra: an array of 1 vs an array of 0')
     expect(Tree.structureDiff(p, p)).toBeUndefined()
   })
   test('records match by key, in any key order: { W, b } pairs with { b, W } field by field', () => {
-    const swapped = { extra: [T.scalar(1)], dense: { b: T.tensor([10, 20]), W: T.tensor([[1, 1], [1, 1]]) } }
+    const swapped = {
+      extra: [T.scalar(1)],
+      dense: {
+        b: T.tensor([10, 20]),
+        W: T.tensor([
+          [1, 1],
+          [1, 1],
+        ]),
+      },
+    }
     expect(Tree.structureDiff(p, swapped)).toBeUndefined()
     const sum = Tree.map2(p, swapped, T.add)
     expect(Object.keys(sum)).toEqual(['dense', 'extra']) // the first tree's order
@@ -59,7 +88,9 @@ describe('parameter trees', () => {
     expect(Array.from(sum.extra[0]!.data)).toEqual([8])
     expect(Tree.dot(p, swapped)).toBe(1 + 2 + 3 + 4 + 50 + 120 + 7)
     expect(Tree.leavesLike(p, swapped).map((t) => t.shape)).toEqual([[2, 2], [2], []])
-    expect(() => Tree.leavesLike(p, { dense: { b: T.zeros([2]) }, extra: [T.scalar(0)] })).toThrow('Tree.leavesLike: trees differ at dense: a record {W, b} vs a record {b}')
+    expect(() => Tree.leavesLike(p, { dense: { b: T.zeros([2]) }, extra: [T.scalar(0)] })).toThrow(
+      'Tree.leavesLike: trees differ at dense: a record {W, b} vs a record {b}',
+    )
   })
   test('the law comparisons and checkpoint checks pair records by key too', () => {
     const X = T.tensor([1, 2])
@@ -68,7 +99,9 @@ describe('parameter trees', () => {
     expect(Compare.treesIdentical('t', { a: X, b: Y }, { b: X, a: Y }).holds).toBe(false)
     expect(Compare.treesClose('t', { a: X, b: Y }, { b: Y, a: X }, 1e-12).holds).toBe(true)
     expect(compareTrees({ W: X, b: Y }, { b: Y, W: X }, 'optState', 'the optimizer')).toBeUndefined()
-    expect(compareTrees({ W: X, b: Y }, { b: Y, V: X }, 'optState', 'the optimizer')?.message).toContain('a record {b, V} in the checkpoint, but the optimizer makes a record {W, b}')
+    expect(compareTrees({ W: X, b: Y }, { b: Y, V: X }, 'optState', 'the optimizer')?.message).toContain(
+      'a record {b, V} in the checkpoint, but the optimizer makes a record {W, b}',
+    )
   })
   test('a non-tree value is reported with its path', () => {
     expect(() => Tree.map({ a: [1] } as unknown as Tree.Tree, (t) => t)).toThrow('Tree.map: number 1 at a[0] is not a tree')
@@ -79,7 +112,10 @@ describe('a layer whose gradients list their fields in another order than its pa
   // params { W, b }, but the vjp writes dp as { b, W }: the same record, so nothing may care
   const affine = L.define({
     name: 'affineBW',
-    init: (key: Key.Key, inShape: readonly number[]) => ({ outShape: [2], params: { W: Key.normal(key, [inShape[0]!, 2]), b: T.zeros([2]) } }),
+    init: (key: Key.Key, inShape: readonly number[]) => ({
+      outShape: [2],
+      params: { W: Key.normal(key, [inShape[0]!, 2]), b: T.zeros([2]) },
+    }),
     forward: (p: { W: Tensor; b: Tensor }, x: Tensor) => {
       const xw = T.matmul(x, p.W)
       return { y: T.generate(xw.shape, (i) => xw.data[i]! + p.b.data[i % 2]!), tape: { x } }

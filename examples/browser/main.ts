@@ -108,7 +108,10 @@ const spiral = async (): Promise<void> => {
       grads.callbacks,
       {
         onEpochEnd: ({ record, state }) => {
-          say('spiral-status', `epoch ${record.epoch + 1}/${epochs}: loss ${record.loss.toFixed(4)}, accuracy ${(100 * (record.accuracy ?? 0)).toFixed(1)}%`)
+          say(
+            'spiral-status',
+            `epoch ${record.epoch + 1}/${epochs}: loss ${record.loss.toFixed(4)}, accuracy ${(100 * (record.accuracy ?? 0)).toFixed(1)}%`,
+          )
           if (record.epoch % 10 !== 0) return
           drawIfIdle('spiral-boundary', () => boundary(state))
           drawIfIdle('spiral-history', () => Plot.history(history))
@@ -170,7 +173,10 @@ const mnist = async (): Promise<void> => {
           if (performance.now() - lastDraw < 500) return
           lastDraw = performance.now()
           const rate = ((batch + 1) * batchSize) / ((lastDraw - epochStart) / 1000)
-          say('mnist-status', `epoch ${epoch + 1}/${epochs}, step ${batch + 1}/${stepsPerEpoch}: loss ${metrics.loss.toFixed(4)}, about ${Math.round(rate).toLocaleString('en-US')} samples/s`)
+          say(
+            'mnist-status',
+            `epoch ${epoch + 1}/${epochs}, step ${batch + 1}/${stepsPerEpoch}: loss ${metrics.loss.toFixed(4)}, about ${Math.round(rate).toLocaleString('en-US')} samples/s`,
+          )
           drawIfIdle('mnist-history', () => Plot.history(history, { lossScale: 'log' }))
         },
         onEpochEnd: () => void (epochStart = performance.now()),
@@ -181,7 +187,8 @@ const mnist = async (): Promise<void> => {
   const result = Train.evaluate(model, state.params, state.state, test, { loss: Loss.softmaxCrossEntropy })
   await draw('mnist-history', Plot.history(history, { lossScale: 'log' }))
   if (result.predictions !== undefined) await draw('mnist-wrong', Plot.misclassified(test.x, test.y, result.predictions, { max: 24 }))
-  const rate = trained > 0 ? `; ${Math.round((epochs * stepsPerEpoch * batchSize) / trained).toLocaleString('en-US')} samples/s while training` : ''
+  const rate =
+    trained > 0 ? `; ${Math.round((epochs * stepsPerEpoch * batchSize) / trained).toLocaleString('en-US')} samples/s while training` : ''
   say('mnist-status', `test accuracy ${(100 * (result.accuracy ?? 0)).toFixed(2)}% after ${epochs} epoch${epochs > 1 ? 's' : ''}${rate}`)
 }
 

@@ -70,7 +70,9 @@ export const checkRows = (ds: { readonly x: Tensor; readonly y: Tensor }, where:
   if (x.shape.length < 1) throw new DataError(`${where}: ${name}x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
   if (y.shape.length < 1) throw new DataError(`${where}: ${name}y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
   if (x.shape[0] !== y.shape[0]) {
-    throw new DataError(`${where}: ${name}x has ${x.shape[0]} rows (shape ${showShape(x.shape)}) but ${name}y has ${y.shape[0]} (shape ${showShape(y.shape)}); they must match`)
+    throw new DataError(
+      `${where}: ${name}x has ${x.shape[0]} rows (shape ${showShape(x.shape)}) but ${name}y has ${y.shape[0]} (shape ${showShape(y.shape)}); they must match`,
+    )
   }
 }
 
@@ -134,7 +136,9 @@ export const shuffle = (key: Key, ds: Dataset): Dataset => take(ds, permutation(
  * const { train, validation } = shuffleSplit(key, data, 0.1)   // 90% / 10%
  */
 export const shuffleSplit = (
-  key: Key, ds: Dataset, validation: number,
+  key: Key,
+  ds: Dataset,
+  validation: number,
 ): { readonly train: Dataset; readonly validation: Dataset; readonly trainRows: Int32Array; readonly validationRows: Int32Array } => {
   const n = size(ds)
   const v = splitSizes(ds, validation).validation

@@ -90,7 +90,9 @@ const fail = (kind: IdxErrorKind, offset: number, message: string, expected?: nu
 const asBytes = (input: Uint8Array | ArrayBuffer, where: string): Uint8Array => {
   if (input instanceof Uint8Array) return input
   if (input instanceof ArrayBuffer) return new Uint8Array(input)
-  throw new DataError(`${where}: expected the file's bytes as a Uint8Array or an ArrayBuffer, got ${input === null ? 'null' : typeof input}`)
+  throw new DataError(
+    `${where}: expected the file's bytes as a Uint8Array or an ArrayBuffer, got ${input === null ? 'null' : typeof input}`,
+  )
 }
 
 /**
@@ -101,13 +103,23 @@ export const decodeIdxHeader = (input: Uint8Array | ArrayBuffer): E.Either<IdxEr
   const bytes = asBytes(input, 'decodeIdxHeader')
   const len = bytes.length
   if (len < 4) {
-    return fail('truncated-header', len, `truncated header: an IDX file starts with a 4-byte magic number, but the file has only ${plural(len, 'byte')}`, 4, len)
+    return fail(
+      'truncated-header',
+      len,
+      `truncated header: an IDX file starts with a 4-byte magic number, but the file has only ${plural(len, 'byte')}`,
+      4,
+      len,
+    )
   }
   const b0 = bytes[0]!
   const b1 = bytes[1]!
   if (b0 !== 0 || b1 !== 0) {
     const gzip = b0 === 0x1f && b1 === 0x8b ? ' (this looks like a gzip file: decompress it first)' : ''
-    return fail('bad-magic', b0 !== 0 ? 0 : 1, `bad magic number at bytes 0-1: an IDX file starts with 0x00 0x00, got ${hex(b0)} ${hex(b1)}${gzip}`)
+    return fail(
+      'bad-magic',
+      b0 !== 0 ? 0 : 1,
+      `bad magic number at bytes 0-1: an IDX file starts with 0x00 0x00, got ${hex(b0)} ${hex(b1)}${gzip}`,
+    )
   }
   const code = bytes[2]!
   const type = TYPE_NAMES.find((t) => IDX_TYPES[t].code === code)
@@ -137,7 +149,11 @@ export const decodeIdxHeader = (input: Uint8Array | ArrayBuffer): E.Either<IdxEr
   for (let a = 0; a < rank && count > 0; a++) {
     count *= shape[a]!
     if (count * size > Number.MAX_SAFE_INTEGER) {
-      return fail('too-large', 4 + 4 * a, `dims too large: the sizes at bytes 4..${3 + 4 * rank} (${shape.slice(0, a + 1).join(' × ')} × ...) overflow 2^53 bytes`)
+      return fail(
+        'too-large',
+        4 + 4 * a,
+        `dims too large: the sizes at bytes 4..${3 + 4 * rank} (${shape.slice(0, a + 1).join(' × ')} × ...) overflow 2^53 bytes`,
+      )
     }
   }
   const expected = dataOffset + count * size
@@ -177,10 +193,13 @@ const decodeElements = (bytes: Uint8Array, type: IdxType, start: number, count: 
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
       const size = IDX_TYPES[type].size
       const read =
-        type === 'short' ? (at: number) => view.getInt16(at, false)
-        : type === 'int' ? (at: number) => view.getInt32(at, false)
-        : type === 'float' ? (at: number) => view.getFloat32(at, false)
-        : (at: number) => view.getFloat64(at, false)
+        type === 'short'
+          ? (at: number) => view.getInt16(at, false)
+          : type === 'int'
+            ? (at: number) => view.getInt32(at, false)
+            : type === 'float'
+              ? (at: number) => view.getFloat32(at, false)
+              : (at: number) => view.getFloat64(at, false)
       for (let i = 0, at = start; i < count; i++, at += size) out[i] = read(at)
       return out
     }
@@ -214,7 +233,13 @@ export const decodeIdx = (input: Uint8Array | ArrayBuffer, options: DecodeOption
   const items = h.shape[0]!
   if (first === undefined) return E.right({ type: h.type, shape: [...h.shape], data: decodeElements(bytes, h.type, h.dataOffset, h.count) })
   if (first > items) {
-    return fail('too-few-items', 4, `too few items: asked for the first ${first}, but dim 0 at byte 4 says the file holds ${items}`, first, items)
+    return fail(
+      'too-few-items',
+      4,
+      `too few items: asked for the first ${first}, but dim 0 at byte 4 says the file holds ${items}`,
+      first,
+      items,
+    )
   }
   const perItem = items === 0 ? 0 : h.count / items
   return E.right({ type: h.type, shape: [first, ...h.shape.slice(1)], data: decodeElements(bytes, h.type, h.dataOffset, first * perItem) })
@@ -222,11 +247,17 @@ export const decodeIdx = (input: Uint8Array | ArrayBuffer, options: DecodeOption
 
 const inRange = (type: IdxType, v: number): boolean => {
   switch (type) {
-    case 'ubyte': return Number.isInteger(v) && v >= 0 && v <= 0xff
-    case 'sbyte': return Number.isInteger(v) && v >= -0x80 && v <= 0x7f
-    case 'short': return Number.isInteger(v) && v >= -0x8000 && v <= 0x7fff
-    case 'int': return Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff
-    case 'float': case 'double': return typeof v === 'number'
+    case 'ubyte':
+      return Number.isInteger(v) && v >= 0 && v <= 0xff
+    case 'sbyte':
+      return Number.isInteger(v) && v >= -0x80 && v <= 0x7f
+    case 'short':
+      return Number.isInteger(v) && v >= -0x8000 && v <= 0x7fff
+    case 'int':
+      return Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff
+    case 'float':
+    case 'double':
+      return typeof v === 'number'
   }
 }
 
@@ -237,7 +268,11 @@ const inRange = (type: IdxType, v: number): boolean => {
  *
  * @example encodeIdx({ type: 'ubyte', shape: [3], data: [7, 2, 1] }) // 00 00 08 01 00 00 00 03 07 02 01
  */
-export const encodeIdx = (file: { readonly type: IdxType; readonly shape: readonly number[]; readonly data: ArrayLike<number> }): Uint8Array => {
+export const encodeIdx = (file: {
+  readonly type: IdxType
+  readonly shape: readonly number[]
+  readonly data: ArrayLike<number>
+}): Uint8Array => {
   const { type, shape, data } = file
   const info = IDX_TYPES[type]
   if (info === undefined) throw new DataError(`encodeIdx: unknown element type ${String(type)}; expected one of ${TYPE_NAMES.join(', ')}`)
@@ -246,7 +281,8 @@ export const encodeIdx = (file: { readonly type: IdxType; readonly shape: readon
   }
   let count = 1
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new DataError(`encodeIdx: dims must be integers in [0, 2^32), got shape ${showShape(shape)}`)
+    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff)
+      throw new DataError(`encodeIdx: dims must be integers in [0, 2^32), got shape ${showShape(shape)}`)
     count *= d
   }
   if (data.length !== count) throw new DataError(`encodeIdx: shape ${showShape(shape)} needs ${count} values, got ${data.length}`)
@@ -260,12 +296,24 @@ export const encodeIdx = (file: { readonly type: IdxType; readonly shape: readon
     const v = data[i]!
     if (!inRange(type, v)) throw new DataError(`encodeIdx: value ${v} at index ${i} does not fit type ${type}`)
     switch (type) {
-      case 'ubyte': view.setUint8(at, v); break
-      case 'sbyte': view.setInt8(at, v); break
-      case 'short': view.setInt16(at, v, false); break
-      case 'int': view.setInt32(at, v, false); break
-      case 'float': view.setFloat32(at, v, false); break
-      case 'double': view.setFloat64(at, v, false); break
+      case 'ubyte':
+        view.setUint8(at, v)
+        break
+      case 'sbyte':
+        view.setInt8(at, v)
+        break
+      case 'short':
+        view.setInt16(at, v, false)
+        break
+      case 'int':
+        view.setInt32(at, v, false)
+        break
+      case 'float':
+        view.setFloat32(at, v, false)
+        break
+      case 'double':
+        view.setFloat64(at, v, false)
+        break
     }
   }
   return out

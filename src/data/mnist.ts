@@ -97,7 +97,11 @@ export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, option
   for (let i = 0; i < y.length; i++) {
     if (y[i]! >= classes) {
       return E.left(
-        new MnistError('bad-label', 'labels', `labels file: label ${y[i]} of example ${i} (byte ${hl.right.dataOffset + i}) is not a class in 0..${classes - 1}`),
+        new MnistError(
+          'bad-label',
+          'labels',
+          `labels file: label ${y[i]} of example ${i} (byte ${hl.right.dataOffset + i}) is not a class in 0..${classes - 1}`,
+        ),
       )
     }
   }

@@ -62,7 +62,12 @@ export interface XorOptions {
 export const xor = (key: Key, n: number, options: XorOptions = {}): Dataset => {
   checkCount(n, 'xor', 'n')
   const noise = checkNonNegative(options.noise ?? 0.2, 'xor', 'noise')
-  const centres = [[-1, -1], [1, 1], [-1, 1], [1, -1]] as const
+  const centres = [
+    [-1, -1],
+    [1, 1],
+    [-1, 1],
+    [1, -1],
+  ] as const
   const cluster = groupOf(shares(n, 4))
   const eps = normal(key, [n, 2], 0, noise).data
   return build(n, (i, p) => {

@@ -97,7 +97,8 @@ export const decodeBase64Into = (s: string, out: Uint8Array): E.Either<string, U
       v.push(x)
     }
     const w = (v[0]! << 18) | (v[1]! << 12) | ((v[2] ?? 0) << 6)
-    if (pad === 2 ? (w & 0xffff) !== 0 : (w & 0xff) !== 0) return E.left(`non-canonical base64: unused bits before the padding at character ${k + last - 1} are not zero`)
+    if (pad === 2 ? (w & 0xffff) !== 0 : (w & 0xff) !== 0)
+      return E.left(`non-canonical base64: unused bits before the padding at character ${k + last - 1} are not zero`)
     out[o++] = w >>> 16
     if (pad === 1) out[o++] = (w >>> 8) & 255
   }

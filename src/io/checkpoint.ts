@@ -102,11 +102,23 @@ export interface DecodeOptions {
 
 const Envelope = closedPartial(
   'a checkpoint',
-  { format: t.literal(FORMAT), version: t.literal(VERSION), metadata: JsonObjectCodec, inShape: ShapeCodec, spec: t.unknown, params: t.unknown, state: t.unknown },
+  {
+    format: t.literal(FORMAT),
+    version: t.literal(VERSION),
+    metadata: JsonObjectCodec,
+    inShape: ShapeCodec,
+    spec: t.unknown,
+    params: t.unknown,
+    state: t.unknown,
+  },
   { training: t.unknown },
 )
 
-const TrainingCodec = closedPartial('a training part { optState, key, step }', { optState: t.unknown, key: KeyCodec, step: NonNegativeInt }, { runKey: KeyCodec, optimizer: JsonCodec })
+const TrainingCodec = closedPartial(
+  'a training part { optState, key, step }',
+  { optState: t.unknown, key: KeyCodec, step: NonNegativeInt },
+  { runKey: KeyCodec, optimizer: JsonCodec },
+)
 
 /** A model checkpoint input from a trained network: model, input shape, params, state and metadata. */
 export const modelCheckpoint = <P extends Tree, S extends Tree, Tape>(
@@ -143,8 +155,14 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   try {
     fresh = model.init(Key.fromSeed(0), inShape)
   } catch (e) {
-    if (e instanceof ShapeError) return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${e.message}`, { cause: e })
-    return new IoError('bad-input-shape', 'inShape', `initialising the network for input ${describe(inShape)} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    if (e instanceof ShapeError)
+      return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${e.message}`, { cause: e })
+    return new IoError(
+      'bad-input-shape',
+      'inShape',
+      `initialising the network for input ${describe(inShape)} failed: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    )
   }
   return (
     compareTrees(fresh.params, params, 'params', 'the spec') ??
@@ -168,7 +186,11 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
     const tr = input.training
     let training: CheckpointDocument['training']
     if (tr !== undefined) {
-      const checked = decodeWith(TrainingCodec, { optState: null, key: tr.key, step: tr.step, runKey: tr.runKey, optimizer: tr.optimizer }, 'training')
+      const checked = decodeWith(
+        TrainingCodec,
+        { optState: null, key: tr.key, step: tr.step, runKey: tr.runKey, optimizer: tr.optimizer },
+        'training',
+      )
       if (E.isLeft(checked)) return E.left(new IoError('invalid', checked.left.path, checked.left.detail))
       const nf = nonFiniteError(tr.optState, 'training.optState')
       if (nf !== undefined) return E.left(nf)
@@ -191,7 +213,11 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
       ...(training === undefined ? {} : { training }),
     })
   } catch (e) {
-    return E.left(e instanceof IoError ? e : new IoError('invalid', '', `cannot encode the checkpoint: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+    return E.left(
+      e instanceof IoError
+        ? e
+        : new IoError('invalid', '', `cannot encode the checkpoint: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
+    )
   }
 }
 
@@ -246,20 +272,39 @@ export const decodeCheckpoint = (u: unknown, options: DecodeOptions = {}): E.Eit
     return decodeUnsafe(u, options)
   } catch (e) {
     // Every check above returns a Left; this is a last line of defence (e.g. a throwing custom layer init).
-    return E.left(e instanceof IoError ? e : new IoError('invalid', '', `cannot decode the checkpoint: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+    return E.left(
+      e instanceof IoError
+        ? e
+        : new IoError('invalid', '', `cannot decode the checkpoint: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
+    )
   }
 }
 
 const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Checkpoint> => {
-  if (!isRecord(u)) return E.left(new IoError('wrong-format', '', `expected a chainrule checkpoint (a JSON object with format ${JSON.stringify(FORMAT)}), got ${describe(u)}`))
+  if (!isRecord(u))
+    return E.left(
+      new IoError(
+        'wrong-format',
+        '',
+        `expected a chainrule checkpoint (a JSON object with format ${JSON.stringify(FORMAT)}), got ${describe(u)}`,
+      ),
+    )
   if (u['format'] !== FORMAT) {
     const hint = typeof u['kind'] === 'string' ? ' (this looks like a layer spec: rebuild it with IO.fromSpec)' : ''
-    return E.left(new IoError('wrong-format', 'format', `expected ${JSON.stringify(FORMAT)}, got ${describe(u['format'])}: this is not a chainrule checkpoint${hint}`))
+    return E.left(
+      new IoError(
+        'wrong-format',
+        'format',
+        `expected ${JSON.stringify(FORMAT)}, got ${describe(u['format'])}: this is not a chainrule checkpoint${hint}`,
+      ),
+    )
   }
   const version = u['version']
   if (version !== VERSION) {
     const newer = typeof version === 'number' && Number.isInteger(version) && version > VERSION
-    const detail = newer ? `version ${version} is newer than this chainrule reads (${VERSION}); upgrade chainrule` : `expected version ${VERSION}, got ${describe(version)}`
+    const detail = newer
+      ? `version ${version} is newer than this chainrule reads (${VERSION}); upgrade chainrule`
+      : `expected version ${VERSION}, got ${describe(version)}`
     return E.left(new IoError('unsupported-version', 'version', detail))
   }
   const env = decodeWith(Envelope, u, '')
@@ -320,7 +365,9 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
     u = JSON.parse(s)
   } catch (e) {
     const empty = s.trim() === '' ? ' (the text is empty)' : ''
-    return E.left(new IoError('not-json', '', `the text is not valid JSON${empty}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+    return E.left(
+      new IoError('not-json', '', `the text is not valid JSON${empty}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
+    )
   }
   return decodeCheckpoint(u, options)
 }
@@ -335,18 +382,41 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
  * if (E.isLeft(ck)) throw ck.left
  * const ts = trainState(ck.right, optimizer)   // then Train.fit({ ...run, initial: ts.right }) with the run's key
  */
-export const trainState = <O extends Tree>(ck: Checkpoint, optimizer: GradientTransformation<O>): E.Either<IoError, TrainState<Tree, Tree, O>> => {
+export const trainState = <O extends Tree>(
+  ck: Checkpoint,
+  optimizer: GradientTransformation<O>,
+): E.Either<IoError, TrainState<Tree, Tree, O>> => {
   const tr = ck.training
-  if (tr === undefined) return E.left(new IoError('not-training', 'training', 'this is a model checkpoint (no optimizer state, key or step); save a training checkpoint to resume training'))
+  if (tr === undefined)
+    return E.left(
+      new IoError(
+        'not-training',
+        'training',
+        'this is a model checkpoint (no optimizer state, key or step); save a training checkpoint to resume training',
+      ),
+    )
   let expected: O
   try {
     expected = optimizer.init(ck.params)
   } catch (e) {
-    return E.left(new IoError('optimizer-mismatch', 'training.optState', `the optimizer given cannot init on these params: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+    return E.left(
+      new IoError(
+        'optimizer-mismatch',
+        'training.optState',
+        `the optimizer given cannot init on these params: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      ),
+    )
   }
   const d = compareTrees(expected, tr.optState, 'training.optState', 'the optimizer given')
   if (d !== undefined) {
-    return E.left(new IoError('optimizer-mismatch', d.path, `${d.detail} (was the checkpoint saved with another optimizer, or other settings such as momentum or weight decay?)`))
+    return E.left(
+      new IoError(
+        'optimizer-mismatch',
+        d.path,
+        `${d.detail} (was the checkpoint saved with another optimizer, or other settings such as momentum or weight decay?)`,
+      ),
+    )
   }
   return E.right({ params: ck.params, state: ck.state, optState: tr.optState as O, key: tr.key, step: tr.step })
 }

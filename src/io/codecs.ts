@@ -24,7 +24,8 @@ const notJson = (u: unknown, depth = 0): { readonly keys: readonly (string | num
   }
   if (depth > MAX_JSON_DEPTH) return { keys: [], detail: `nested more than ${MAX_JSON_DEPTH} levels deep` }
   if (u === null || typeof u === 'boolean' || typeof u === 'string') return undefined
-  if (typeof u === 'number') return Number.isFinite(u) ? undefined : { keys: [], detail: `${u} is not a JSON number (only finite numbers are allowed)` }
+  if (typeof u === 'number')
+    return Number.isFinite(u) ? undefined : { keys: [], detail: `${u} is not a JSON number (only finite numbers are allowed)` }
   if (Array.isArray(u)) {
     for (let i = 0; i < u.length; i++) {
       const e = inside(i, u[i])
@@ -82,15 +83,22 @@ export const FiniteNumber = refine('a finite number', (u): u is number => typeof
 /** An integer >= 1. */
 export const PositiveInt = refine('a positive integer', (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 1)
 /** An integer >= 0. */
-export const NonNegativeInt = refine('a non-negative integer', (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0)
+export const NonNegativeInt = refine(
+  'a non-negative integer',
+  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 0,
+)
 /** A 32-bit unsigned integer (a key word). */
-export const Uint32 = refine('an integer in [0, 2^32)', (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 0 && u <= 0xffffffff)
+export const Uint32 = refine(
+  'an integer in [0, 2^32)',
+  (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= 0 && u <= 0xffffffff,
+)
 /** true or false. */
 export const Bool = refine('true or false', (u): u is boolean => typeof u === 'boolean')
 /** A per-example shape: an array of positive integers, at most 32 of them. */
 export const ShapeCodec = refine(
   'a shape (an array of at most 32 positive integers)',
-  (u): u is readonly number[] => Array.isArray(u) && u.length <= 32 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 1),
+  (u): u is readonly number[] =>
+    Array.isArray(u) && u.length <= 32 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 1),
 )
 
 /** One of the given strings. */
@@ -110,7 +118,12 @@ export const closed = <P extends t.Props>(name: string, props: P): t.Type<t.Type
     (u, c) => {
       if (!isRecord(u)) return t.failure(u, c)
       const bad = extra(u)
-      if (bad !== undefined) return t.failure(u[bad], [...c, { key: bad, type: t.never, actual: u[bad] }], `unexpected field (allowed: ${Object.keys(props).join(', ')})`)
+      if (bad !== undefined)
+        return t.failure(
+          u[bad],
+          [...c, { key: bad, type: t.never, actual: u[bad] }],
+          `unexpected field (allowed: ${Object.keys(props).join(', ')})`,
+        )
       return base.validate(u, c)
     },
     base.encode,
@@ -124,7 +137,8 @@ export const closedPartial = <P extends t.Props, Q extends t.Props>(
   optional: Q,
 ): t.Type<t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>>, t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>>, unknown> => {
   const base = t.intersection([t.type(required), t.partial(optional)])
-  const allowed = (k: string): boolean => Object.prototype.hasOwnProperty.call(required, k) || Object.prototype.hasOwnProperty.call(optional, k)
+  const allowed = (k: string): boolean =>
+    Object.prototype.hasOwnProperty.call(required, k) || Object.prototype.hasOwnProperty.call(optional, k)
   return new t.Type(
     name,
     (u): u is t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>> => base.is(u) && Object.keys(u).every(allowed),
@@ -132,7 +146,11 @@ export const closedPartial = <P extends t.Props, Q extends t.Props>(
       if (!isRecord(u)) return t.failure(u, c)
       const bad = Object.keys(u).find((k) => !allowed(k))
       if (bad !== undefined) {
-        return t.failure(u[bad], [...c, { key: bad, type: t.never, actual: u[bad] }], `unexpected field (allowed: ${[...Object.keys(required), ...Object.keys(optional)].join(', ')})`)
+        return t.failure(
+          u[bad],
+          [...c, { key: bad, type: t.never, actual: u[bad] }],
+          `unexpected field (allowed: ${[...Object.keys(required), ...Object.keys(optional)].join(', ')})`,
+        )
       }
       return base.validate(u, c) as t.Validation<t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>>>
     },
@@ -144,8 +162,12 @@ export const closedPartial = <P extends t.Props, Q extends t.Props>(
 export const KeyCodec = closed('a key { k0, k1 }', { k0: Uint32, k1: Uint32 })
 
 /** Any object with a string `kind`: the shape every spec has (its fields are checked by its registry entry). */
-export const SpecShape = new t.Type<{ readonly kind: string; readonly [key: string]: unknown }, { readonly kind: string; readonly [key: string]: unknown }, unknown>(
-  "a layer spec { kind, ... }",
+export const SpecShape = new t.Type<
+  { readonly kind: string; readonly [key: string]: unknown },
+  { readonly kind: string; readonly [key: string]: unknown },
+  unknown
+>(
+  'a layer spec { kind, ... }',
   (u): u is { readonly kind: string } => isRecord(u) && typeof u['kind'] === 'string',
   (u, c) => (isRecord(u) && typeof u['kind'] === 'string' ? t.success(u as { readonly kind: string }) : t.failure(u, c)),
   t.identity,
@@ -165,13 +187,16 @@ export const NonEmptyChildren = refine('a non-empty list of layer specs', (u): u
 /** A pair of positive integers [rows, columns] (kernel sizes, strides, dilations). */
 export const PositivePair = refine(
   'a pair of positive integers [rows, columns]',
-  (u): u is readonly [number, number] => Array.isArray(u) && u.length === 2 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 1),
+  (u): u is readonly [number, number] =>
+    Array.isArray(u) && u.length === 2 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 1),
 )
 /** Padding as stored: 'valid', 'same', or a pair of non-negative integers. */
 export const PaddingCodec = refine(
   "'valid', 'same' or a pair of non-negative integers",
   (u): u is 'valid' | 'same' | readonly [number, number] =>
-    u === 'valid' || u === 'same' || (Array.isArray(u) && u.length === 2 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)),
+    u === 'valid' ||
+    u === 'same' ||
+    (Array.isArray(u) && u.length === 2 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)),
 )
 /** A probability in [0, 1). */
 export const UnitInterval = refine('a number in [0, 1)', (u): u is number => typeof u === 'number' && u >= 0 && u < 1)
@@ -201,5 +226,9 @@ export const firstError = (errors: t.Errors, root: string): { readonly path: str
 }
 
 /** Decodes with a codec and reports the first error as { path, detail }. */
-export const decodeWith = <A>(codec: t.Decoder<unknown, A>, u: unknown, root: string): E.Either<{ readonly path: string; readonly detail: string }, A> =>
+export const decodeWith = <A>(
+  codec: t.Decoder<unknown, A>,
+  u: unknown,
+  root: string,
+): E.Either<{ readonly path: string; readonly detail: string }, A> =>
   E.mapLeft((errors: t.Errors) => firstError(errors, root))(codec.decode(u))

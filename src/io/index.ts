@@ -8,7 +8,17 @@
  */
 export { IoError, type IoErrorKind } from './error.ts'
 export { encodeBase64, decodeBase64 } from './base64.ts'
-export { encodeTensor, encodeTree, decodeTensor, decodeTree, TensorCodec, TreeCodec, MAX_TREE_DEPTH, type EncodedTensor, type EncodedTree } from './tree.ts'
+export {
+  encodeTensor,
+  encodeTree,
+  decodeTensor,
+  decodeTree,
+  TensorCodec,
+  TreeCodec,
+  MAX_TREE_DEPTH,
+  type EncodedTensor,
+  type EncodedTree,
+} from './tree.ts'
 export {
   JsonCodec,
   JsonObjectCodec,
@@ -35,7 +45,22 @@ export {
   type JsonObject,
 } from './codecs.ts'
 export { specOf, checkSpec, layerKind, LayerKind, type SpecCodec, type SpecOf, type SpecOfOptions, type CheckSpecOptions } from './kind.ts'
-export { builtins, builtinKinds, registryOf, extend, entry, fromSpec, layerCodec, specCodec, toSpec, jsonDiff, MAX_SPEC_DEPTH, type Build, type Builder, type Registry } from './registry.ts'
+export {
+  builtins,
+  builtinKinds,
+  registryOf,
+  extend,
+  entry,
+  fromSpec,
+  layerCodec,
+  specCodec,
+  toSpec,
+  jsonDiff,
+  MAX_SPEC_DEPTH,
+  type Build,
+  type Builder,
+  type Registry,
+} from './registry.ts'
 export { summarize, summary, formatSummary, type Summary, type SummaryRow } from './summary.ts'
 export {
   FORMAT,

@@ -50,7 +50,8 @@ export interface SpecCodec<K extends string, S> extends t.Type<S, S, unknown> {
 }
 
 /** What the codec of `specOf(kind, fields, { optional })` decodes to. */
-export type SpecOf<K extends string, P extends t.Props, Q extends t.Props> = { readonly kind: K } & t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<Q>>>
+export type SpecOf<K extends string, P extends t.Props, Q extends t.Props> = { readonly kind: K } & t.TypeOf<t.TypeC<P>> &
+  Partial<t.TypeOf<t.TypeC<Q>>>
 
 /** Options of specOf. */
 export interface SpecOfOptions<S, Q extends t.Props> {
@@ -75,7 +76,11 @@ export const specOf = <K extends string, P extends t.Props, Q extends t.Props = 
   const name = `a ${kind} spec { ${['kind', ...names].join(', ')} }`
   const required = { kind: t.literal(kind), ...fields }
   // closed's mapped type over { kind, ...fields } is SpecOf<K, P, Q> for every K, P, Q, but tsc cannot prove it for generic ones
-  const base = (optional === undefined ? closed(name, required) : closedPartial(name, required, optional)) as t.Type<SpecOf<K, P, Q>, unknown, unknown>
+  const base = (optional === undefined ? closed(name, required) : closedPartial(name, required, optional)) as t.Type<
+    SpecOf<K, P, Q>,
+    unknown,
+    unknown
+  >
   const codec = new t.Type<SpecOf<K, P, Q>, SpecOf<K, P, Q>, unknown>(
     name,
     (u): u is SpecOf<K, P, Q> => base.is(u) && (check === undefined || check(u) === undefined),
@@ -117,7 +122,11 @@ export interface CheckSpecOptions {
  * that kind with, and returns it typed; throws a RangeError naming the layer and the field:
  * `dense: units must be a positive integer, got 0`.
  */
-export const checkSpec = <K extends string, S>(codec: SpecCodec<K, S>, spec: { readonly kind: K; readonly [field: string]: unknown }, options: CheckSpecOptions = {}): S => {
+export const checkSpec = <K extends string, S>(
+  codec: SpecCodec<K, S>,
+  spec: { readonly kind: K; readonly [field: string]: unknown },
+  options: CheckSpecOptions = {},
+): S => {
   const r = codec.decode(spec)
   if (E.isRight(r)) return r.right
   const e = r.left[0]

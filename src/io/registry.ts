@@ -39,7 +39,8 @@ export const MAX_SPEC_DEPTH = 64
 export const registryOf = (...kinds: readonly LayerKind[]): Registry => {
   const registry: Record<string, Builder> = {}
   for (const k of kinds) {
-    if (Object.prototype.hasOwnProperty.call(registry, k.kind)) throw new Error(`registryOf: the kind ${JSON.stringify(k.kind)} is given twice`)
+    if (Object.prototype.hasOwnProperty.call(registry, k.kind))
+      throw new Error(`registryOf: the kind ${JSON.stringify(k.kind)} is given twice`)
     registry[k.kind] = k.builder
   }
   return registry
@@ -76,7 +77,11 @@ export const isLayer = (u: unknown): u is AnyLayer =>
   typeof u.vjp === 'function'
 
 /** The first path where two JSON values differ (object key order ignored), or undefined when equal. */
-export const jsonDiff = (a: unknown, b: unknown, path: string): { readonly path: string; readonly a: unknown; readonly b: unknown } | undefined => {
+export const jsonDiff = (
+  a: unknown,
+  b: unknown,
+  path: string,
+): { readonly path: string; readonly a: unknown; readonly b: unknown } | undefined => {
   if (Object.is(a, b) || (typeof a === 'number' && a === b)) return undefined
   if (Array.isArray(a) && Array.isArray(b)) {
     if (a.length !== b.length) return { path, a, b }
@@ -115,28 +120,49 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
   if (E.isLeft(json)) return E.left(new IoError('invalid', json.left.path, json.left.detail))
   const go = (u: unknown, path: string, depth: number): AnyLayer => {
     if (depth > MAX_SPEC_DEPTH) throw new SpecFailure(new IoError('bad-spec', path, `specs nested more than ${MAX_SPEC_DEPTH} levels deep`))
-    if (typeof u !== 'object' || u === null || Array.isArray(u)) throw new SpecFailure(new IoError('invalid', path, `expected a layer spec { kind, ... }, got ${describe(u)}`))
+    if (typeof u !== 'object' || u === null || Array.isArray(u))
+      throw new SpecFailure(new IoError('invalid', path, `expected a layer spec { kind, ... }, got ${describe(u)}`))
     const kind = 'kind' in u ? u.kind : undefined
-    if (typeof kind !== 'string') throw new SpecFailure(new IoError('invalid', at(path, 'kind'), `expected a layer kind (a string), got ${describe(kind)}`))
+    if (typeof kind !== 'string')
+      throw new SpecFailure(new IoError('invalid', at(path, 'kind'), `expected a layer kind (a string), got ${describe(kind)}`))
     if (!has(registry, kind) || typeof registry[kind] !== 'function') {
       const known = Object.keys(registry).sort().join(', ')
       throw new SpecFailure(
-        new IoError('unknown-kind', path, `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. For a custom layer pass a registry with an entry for it, e.g. IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer })`),
+        new IoError(
+          'unknown-kind',
+          path,
+          `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. For a custom layer pass a registry with an entry for it, e.g. IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer })`,
+        ),
       )
     }
     const builder = registry[kind]!
     let layer: unknown
     try {
-      layer = builder(u as Spec, (child, ...keys) => go(child, keys.reduce<string>((p, k) => at(p, k), path), depth + 1))
+      layer = builder(u as Spec, (child, ...keys) =>
+        go(
+          child,
+          keys.reduce<string>((p, k) => at(p, k), path),
+          depth + 1,
+        ),
+      )
     } catch (e) {
       if (e instanceof SpecFailure) {
         // A field error from `entry` carries a path relative to this spec; a child's carries its full path.
-        if (e.relative) throw new SpecFailure(new IoError(e.error.kind, e.error.path === '' ? path : `${path}.${e.error.path}`, e.error.detail))
+        if (e.relative)
+          throw new SpecFailure(new IoError(e.error.kind, e.error.path === '' ? path : `${path}.${e.error.path}`, e.error.detail))
         throw e
       }
-      throw new SpecFailure(new IoError('bad-spec', path, `the ${JSON.stringify(kind)} builder rejected this spec: ${e instanceof Error ? e.message : String(e)}`, { cause: e }))
+      throw new SpecFailure(
+        new IoError(
+          'bad-spec',
+          path,
+          `the ${JSON.stringify(kind)} builder rejected this spec: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        ),
+      )
     }
-    if (!isLayer(layer)) throw new SpecFailure(new IoError('bad-spec', path, `the ${JSON.stringify(kind)} builder returned ${describe(layer)}, not a layer`))
+    if (!isLayer(layer))
+      throw new SpecFailure(new IoError('bad-spec', path, `the ${JSON.stringify(kind)} builder returned ${describe(layer)}, not a layer`))
     const d = jsonDiff(layer.spec, u, path)
     if (d !== undefined) {
       const what =
@@ -184,4 +210,3 @@ export const specCodec = (registry: Registry = builtins): t.Type<Spec, Spec, unk
 
 /** The spec of a layer as plain JSON (a deep copy). */
 export const toSpec = (layer: AnyLayer): Spec => JSON.parse(JSON.stringify(layer.spec)) as Spec
-

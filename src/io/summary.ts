@@ -53,7 +53,11 @@ const hyperOf = (spec: AnyLayer['spec']): string =>
  * shape. Left(ShapeError) when the network cannot take the shape, Left(IoError) for a bad spec.
  * @example summarize(L.pipe(L.flatten, L.dense(10)), [1, 28, 28])
  */
-export const summarize = (network: AnyLayer | unknown, inShape: Shape, registry: Registry = builtins): E.Either<IoError | ShapeError, Summary> => {
+export const summarize = (
+  network: AnyLayer | unknown,
+  inShape: Shape,
+  registry: Registry = builtins,
+): E.Either<IoError | ShapeError, Summary> => {
   const built = isLayer(network) ? E.right(network) : fromSpec(network, registry)
   if (E.isLeft(built)) return built
   const rows: { row: SummaryRow | undefined }[] = []
@@ -99,10 +103,18 @@ const count = (n: number): string => n.toLocaleString('en-US')
 /** A summary as a table of text. */
 export const formatSummary = (s: Summary): string => {
   const head = ['Layer (path)', 'Kind', 'Output shape', 'Params']
-  const body = s.rows.map((r) => [`${'  '.repeat(r.depth)}${r.path}`, r.hyper === '' ? r.kind : `${r.kind}(${r.hyper})`, showShape(r.outShape), count(r.params)])
+  const body = s.rows.map((r) => [
+    `${'  '.repeat(r.depth)}${r.path}`,
+    r.hyper === '' ? r.kind : `${r.kind}(${r.hyper})`,
+    showShape(r.outShape),
+    count(r.params),
+  ])
   const widths = head.map((h, c) => Math.max(h.length, ...body.map((row) => row[c]!.length)))
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (c === 3 ? padLeft(cell, widths[c]!) : pad(cell, widths[c]!))).join('   ').trimEnd()
+    cells
+      .map((cell, c) => (c === 3 ? padLeft(cell, widths[c]!) : pad(cell, widths[c]!)))
+      .join('   ')
+      .trimEnd()
   const rule = (ch: string): string => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1))
   const kb = (n: number): string => `${((8 * n) / 1024).toFixed(1)} KB`
   return [

@@ -65,7 +65,8 @@ export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
 
 const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
   const where = at(path, 'shape')
-  if (!Array.isArray(u)) return E.left(new IoError('invalid', where, `expected a shape (an array of non-negative integers), got ${describe(u)}`))
+  if (!Array.isArray(u))
+    return E.left(new IoError('invalid', where, `expected a shape (an array of non-negative integers), got ${describe(u)}`))
   if (u.length > MAX_RANK) return E.left(new IoError('invalid', where, `rank ${u.length} is more than the ${MAX_RANK} allowed`))
   for (let i = 0; i < u.length; i++) {
     const d: unknown = u[i]
@@ -85,7 +86,8 @@ export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor
   if (!isRecord(u)) return E.left(new IoError('invalid', path, `expected a tensor { dtype, shape, data }, got ${describe(u)}`))
   if (u['dtype'] !== 'float64') return E.left(new IoError('invalid', at(path, 'dtype'), `expected "float64", got ${describe(u['dtype'])}`))
   const extra = Object.keys(u).find((k) => k !== 'dtype' && k !== 'shape' && k !== 'data')
-  if (extra !== undefined) return E.left(new IoError('invalid', at(path, extra), 'unexpected field in a tensor (a tensor has only dtype, shape and data)'))
+  if (extra !== undefined)
+    return E.left(new IoError('invalid', at(path, extra), 'unexpected field in a tensor (a tensor has only dtype, shape and data)'))
   const shape = checkShape(u['shape'], path)
   if (E.isLeft(shape)) return shape
   const data: unknown = u['data']
@@ -95,8 +97,13 @@ export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor
   const bytes = decodedLength(data)
   if (E.isLeft(bytes)) return E.left(new IoError('bad-base64', path, bytes.left))
   if (bytes.right !== 8 * count) {
-    const got = bytes.right % 8 === 0 ? `got ${bytes.right / 8} (${bytes.right} bytes)` : `got ${bytes.right} bytes, not a whole number of float64 values`
-    return E.left(new IoError('wrong-length', path, `expected ${count} values (${8 * count} bytes) for shape ${showShape(shape.right)}, ${got}`))
+    const got =
+      bytes.right % 8 === 0
+        ? `got ${bytes.right / 8} (${bytes.right} bytes)`
+        : `got ${bytes.right} bytes, not a whole number of float64 values`
+    return E.left(
+      new IoError('wrong-length', path, `expected ${count} values (${8 * count} bytes) for shape ${showShape(shape.right)}, ${got}`),
+    )
   }
   const values = buffer(count)
   const target = LITTLE_ENDIAN ? new Uint8Array(values.buffer) : new Uint8Array(8 * count)
@@ -152,14 +159,20 @@ export const nonFiniteError = (tree: Tree, path: string): IoError | undefined =>
  * `made` names where the expected tree comes from, for the message.
  */
 export const compareTrees = (expected: Tree, got: Tree, path: string, made: string): IoError | undefined => {
-  const kindOf = (v: Tree): string => (isTensor(v) ? `a tensor ${showShape(v.shape)}` : Array.isArray(v) ? `an array of ${v.length}` : `a record {${Object.keys(v).join(', ')}}`)
+  const kindOf = (v: Tree): string =>
+    isTensor(v)
+      ? `a tensor ${showShape(v.shape)}`
+      : Array.isArray(v)
+        ? `an array of ${v.length}`
+        : `a record {${Object.keys(v).join(', ')}}`
   const rec = (e: Tree, g: Tree, p: string): IoError | undefined => {
     if (isTensor(e) && isTensor(g)) {
       if (e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])) return undefined
       return new IoError('shape-mismatch', p, `shape ${showShape(g.shape)} in the checkpoint, but ${made} makes ${showShape(e.shape)}`)
     }
     if (Array.isArray(e) && Array.isArray(g)) {
-      if (e.length !== g.length) return new IoError('structure-mismatch', p, `an array of ${g.length} in the checkpoint, but ${made} makes an array of ${e.length}`)
+      if (e.length !== g.length)
+        return new IoError('structure-mismatch', p, `an array of ${g.length} in the checkpoint, but ${made} makes an array of ${e.length}`)
       for (let i = 0; i < e.length; i++) {
         const d = rec(e[i]!, g[i]!, at(p, i))
         if (d !== undefined) return d
@@ -185,7 +198,8 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
 
 const isTree = (u: unknown, depth: number): boolean =>
   depth <= MAX_TREE_DEPTH &&
-  (isTensor(u) || (Array.isArray(u) ? u.every((c) => isTree(c, depth + 1)) : isRecord(u) && Object.values(u).every((c) => isTree(c, depth + 1))))
+  (isTensor(u) ||
+    (Array.isArray(u) ? u.every((c) => isTree(c, depth + 1)) : isRecord(u) && Object.values(u).every((c) => isTree(c, depth + 1))))
 
 /** io-ts codec of a stored tensor: decodes { dtype, shape, data } to a Tensor (exactly) and encodes back. */
 export const TensorCodec: t.Type<Tensor, EncodedTensor, unknown> = new t.Type<Tensor, EncodedTensor, unknown>(

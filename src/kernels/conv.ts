@@ -53,13 +53,22 @@ export interface ConvKernels {
    * the conv's output is then dy where y > 0, else +0 (reluVjpFromOutput), as relu's vjp would give.
    */
   readonly backward: (
-    g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, db?: Float64Array, yRelu?: Float64Array,
+    g: ConvWindow,
+    x: Float64Array,
+    dy: Float64Array,
+    w: Float64Array,
+    dx: Float64Array | undefined,
+    dw: Float64Array,
+    db?: Float64Array,
+    yRelu?: Float64Array,
   ) => void
 }
 
 /** forward as the product then reluInPlace when asked. */
 const forwardOf =
-  (product: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void): ConvKernels['forward'] =>
+  (
+    product: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void,
+  ): ConvKernels['forward'] =>
   (g, x, w, b, y, relu) => {
     product(g, x, w, b, y)
     if (relu === true) reluInPlace(y)
@@ -132,7 +141,7 @@ export const convBiasGrad = (g: ConvWindow, dy: Float64Array, db: Float64Array):
         s3 += dy[base + q + 3]!
       }
       for (; q < OHW; q++) s0 += dy[base + q]!
-      db[f] = db[f]! + ((s0 + s1) + (s2 + s3))
+      db[f] = db[f]! + (s0 + s1 + (s2 + s3))
     }
   }
 }
@@ -148,13 +157,18 @@ export const convBiasGrad = (g: ConvWindow, dy: Float64Array, db: Float64Array):
 const naiveForward: ConvKernels['forward'] = (g, x, w, b, y) => {
   checkForward(g, x, w, b, y)
   const { N, C, H, W, F, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
-  for (let n = 0; n < N; n++) { //                       every sample
-    for (let f = 0; f < F; f++) { //                     every filter
-      for (let oh = 0; oh < OH; oh++) { //               every output position
+  for (let n = 0; n < N; n++) {
+    //                       every sample
+    for (let f = 0; f < F; f++) {
+      //                     every filter
+      for (let oh = 0; oh < OH; oh++) {
+        //               every output position
         for (let ow = 0; ow < OW; ow++) {
           let sum = b === undefined ? 0 : b[f]!
-          for (let c = 0; c < C; c++) { //               every input channel
-            for (let i = 0; i < KH; i++) { //            every kernel tap
+          for (let c = 0; c < C; c++) {
+            //               every input channel
+            for (let i = 0; i < KH; i++) {
+              //            every kernel tap
               for (let j = 0; j < KW; j++) {
                 const h = oh * SH - PT + i * DH //       the input pixel under tap (i, j)
                 const v = ow * SW - PL + j * DW
@@ -229,7 +243,12 @@ const naiveKernelGrad: ConvKernels['kernelGrad'] = (g, x, dy, dw) => {
 }
 
 /** The whiteboard kernels: read them to learn; slow. Selected by `useKernels('reference')`. */
-export const naiveConv: ConvKernels = { forward: forwardOf(naiveForward), inputGrad: naiveInputGrad, kernelGrad: naiveKernelGrad, backward: backwardOf(naiveInputGrad, naiveKernelGrad) }
+export const naiveConv: ConvKernels = {
+  forward: forwardOf(naiveForward),
+  inputGrad: naiveInputGrad,
+  kernelGrad: naiveKernelGrad,
+  backward: backwardOf(naiveInputGrad, naiveKernelGrad),
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fast: im2col + blocked GEMM
@@ -329,7 +348,11 @@ const fastConvOn = (gemmOf: () => Gemm): ConvKernels => {
   return { ...k, forward: forwardOf(k.forward), backward: backwardOf(k.inputGrad, k.kernelGrad) }
 }
 
-const im2colKernels = (gemmOf: () => Gemm): Omit<ConvKernels, 'backward'> & { forward: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void } => ({
+const im2colKernels = (
+  gemmOf: () => Gemm,
+): Omit<ConvKernels, 'backward'> & {
+  forward: (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array) => void
+} => ({
   /** y_n (F × OH·OW) = W (F × C·KH·KW) · cols_n (C·KH·KW × OH·OW), starting each row from its bias. */
   forward: (g, x, w, b, y) => {
     const gemm = gemmOf()

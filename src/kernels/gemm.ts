@@ -31,16 +31,7 @@ export interface MatView {
  * written; A and B are only read. With k = 0 the product is the zero matrix. Views or a C
  * range that reach outside their arrays throw a RangeError before anything is written.
  */
-export type Gemm = (
-  m: number,
-  n: number,
-  k: number,
-  a: MatView,
-  b: MatView,
-  c: Float64Array,
-  cOffset: number,
-  accumulate: boolean,
-) => void
+export type Gemm = (m: number, n: number, k: number, a: MatView, b: MatView, c: Float64Array, cOffset: number, accumulate: boolean) => void
 
 /**
  * A view of the row-major `rows`×`cols` matrix stored in `data` from `offset`; with
@@ -53,18 +44,14 @@ export type Gemm = (
  */
 export function view(data: Float64Array, rows: number, cols: number, transposed = false, offset = 0): MatView {
   if (!isNonNegInt(rows) || !isNonNegInt(cols) || !isNonNegInt(offset)) {
-    throw new RangeError(
-      `view: rows, cols and offset must be non-negative integers, got rows=${rows}, cols=${cols}, offset=${offset}`,
-    )
+    throw new RangeError(`view: rows, cols and offset must be non-negative integers, got rows=${rows}, cols=${cols}, offset=${offset}`)
   }
   if (offset + rows * cols > data.length) {
     throw new RangeError(
       `view: a ${rows}×${cols} matrix at offset ${offset} needs ${offset + rows * cols} elements, but data has ${data.length}`,
     )
   }
-  return transposed
-    ? { data, offset, rowStride: 1, colStride: cols }
-    : { data, offset, rowStride: cols, colStride: 1 }
+  return transposed ? { data, offset, rowStride: 1, colStride: cols } : { data, offset, rowStride: cols, colStride: 1 }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,9 +89,7 @@ export function checkArgs(m: number, n: number, k: number, a: MatView, b: MatVie
     throw new RangeError(`gemm: m, n and k must be non-negative integers, got m=${m}, n=${n}, k=${k}`)
   }
   if (!isNonNegInt(cOffset) || cOffset + m * n > c.length) {
-    throw new RangeError(
-      `gemm: C (${m}×${n}) at offset ${cOffset} needs ${cOffset + m * n} elements, but c has length ${c.length}`,
-    )
+    throw new RangeError(`gemm: C (${m}×${n}) at offset ${cOffset} needs ${cOffset + m * n} elements, but c has length ${c.length}`)
   }
   checkView('A', m, k, a)
   checkView('B', k, n, b)
@@ -344,10 +329,22 @@ function macroKernel(
       const src = full ? c : t
       const r0 = full ? ci : 0
       const rs = full ? ldc : NR
-      let c00 = src[r0]!, c01 = src[r0 + 1]!, c02 = src[r0 + 2]!, c03 = src[r0 + 3]!
-      let c10 = src[r0 + rs]!, c11 = src[r0 + rs + 1]!, c12 = src[r0 + rs + 2]!, c13 = src[r0 + rs + 3]!
-      let c20 = src[r0 + 2 * rs]!, c21 = src[r0 + 2 * rs + 1]!, c22 = src[r0 + 2 * rs + 2]!, c23 = src[r0 + 2 * rs + 3]!
-      let c30 = src[r0 + 3 * rs]!, c31 = src[r0 + 3 * rs + 1]!, c32 = src[r0 + 3 * rs + 2]!, c33 = src[r0 + 3 * rs + 3]!
+      let c00 = src[r0]!,
+        c01 = src[r0 + 1]!,
+        c02 = src[r0 + 2]!,
+        c03 = src[r0 + 3]!
+      let c10 = src[r0 + rs]!,
+        c11 = src[r0 + rs + 1]!,
+        c12 = src[r0 + rs + 2]!,
+        c13 = src[r0 + rs + 3]!
+      let c20 = src[r0 + 2 * rs]!,
+        c21 = src[r0 + 2 * rs + 1]!,
+        c22 = src[r0 + 2 * rs + 2]!,
+        c23 = src[r0 + 2 * rs + 3]!
+      let c30 = src[r0 + 3 * rs]!,
+        c31 = src[r0 + 3 * rs + 1]!,
+        c32 = src[r0 + 3 * rs + 2]!,
+        c33 = src[r0 + 3 * rs + 3]!
       for (let p = 0; p < kc; p++) {
         const b0 = bp[bi]!
         const b1 = bp[bi + 1]!
@@ -379,18 +376,42 @@ function macroKernel(
       // Store the tile back (an edge tile only where it lies inside C).
       if (full) {
         let r = ci
-        c[r] = c00; c[r + 1] = c01; c[r + 2] = c02; c[r + 3] = c03
+        c[r] = c00
+        c[r + 1] = c01
+        c[r + 2] = c02
+        c[r + 3] = c03
         r += ldc
-        c[r] = c10; c[r + 1] = c11; c[r + 2] = c12; c[r + 3] = c13
+        c[r] = c10
+        c[r + 1] = c11
+        c[r + 2] = c12
+        c[r + 3] = c13
         r += ldc
-        c[r] = c20; c[r + 1] = c21; c[r + 2] = c22; c[r + 3] = c23
+        c[r] = c20
+        c[r + 1] = c21
+        c[r + 2] = c22
+        c[r + 3] = c23
         r += ldc
-        c[r] = c30; c[r + 1] = c31; c[r + 2] = c32; c[r + 3] = c33
+        c[r] = c30
+        c[r + 1] = c31
+        c[r + 2] = c32
+        c[r + 3] = c33
       } else {
-        t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03
-        t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13
-        t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23
-        t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33
+        t[0] = c00
+        t[1] = c01
+        t[2] = c02
+        t[3] = c03
+        t[4] = c10
+        t[5] = c11
+        t[6] = c12
+        t[7] = c13
+        t[8] = c20
+        t[9] = c21
+        t[10] = c22
+        t[11] = c23
+        t[12] = c30
+        t[13] = c31
+        t[14] = c32
+        t[15] = c33
         for (let i = 0; i < mr; i++) {
           for (let j = 0; j < nr; j++) c[ci + i * ldc + j] = t[i * NR + j]!
         }

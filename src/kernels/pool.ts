@@ -63,7 +63,16 @@ const tapRanges = (out: number, size: number, k: number, s: number, d: number, p
 
 /** The most common pooling: 2x2 windows at stride 2, no padding on any side (an odd last row or column is in no window). */
 const is2x2 = (g: Window2d): boolean =>
-  g.KH === 2 && g.KW === 2 && g.SH === 2 && g.SW === 2 && g.DH === 1 && g.DW === 1 && g.PT === 0 && g.PL === 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W
+  g.KH === 2 &&
+  g.KW === 2 &&
+  g.SH === 2 &&
+  g.SW === 2 &&
+  g.DH === 1 &&
+  g.DW === 1 &&
+  g.PT === 0 &&
+  g.PL === 0 &&
+  2 * g.OH <= g.H &&
+  2 * g.OW <= g.W
 
 // ---------------------------------------------------------------------------------------------
 // The naive loops: the definitions, to read (the 'reference' family runs these)
@@ -83,7 +92,8 @@ const tapIndex = (g: Window2d, nc: number, oh: number, ow: number, i: number, j:
  */
 export const maxPoolNaive = (g: Window2d, x: Float64Array, y: Float64Array, argmax: Int32Array): void => {
   let q = 0 // the flat output index, in NCHW order
-  for (let nc = 0; nc < g.N * g.C; nc++) { // every sample and channel
+  for (let nc = 0; nc < g.N * g.C; nc++) {
+    // every sample and channel
     for (let oh = 0; oh < g.OH; oh++) {
       for (let ow = 0; ow < g.OW; ow++) {
         let best = -Infinity
@@ -172,7 +182,8 @@ export const maxPoolForward = (g: Window2d, x: Float64Array, y: Float64Array, ar
   const rows = tapRanges(OH, H, KH, SH, DH, PT)
   const cols = tapRanges(OW, W, KW, SW, DW, PL)
   let q = 0 // flat output index, in NCHW order
-  for (let nc = 0; nc < N * C; nc++) { // every sample and channel
+  for (let nc = 0; nc < N * C; nc++) {
+    // every sample and channel
     const plane = nc * H * W
     for (let oh = 0; oh < OH; oh++) {
       const top = plane + (oh * SH - PT) * W // x[n, c, oh·SH − PT, 0], maybe a padding row

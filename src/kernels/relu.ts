@@ -41,7 +41,10 @@ export const reluForwardFast = (v: Float64Array): Float64Array => {
   let minusInf = 0 // 1 once some x is −∞: reluBranchFree gives NaN there
   let i = 0
   for (; i + 4 <= n; i += 4) {
-    const a = v[i]!, b = v[i + 1]!, c = v[i + 2]!, e = v[i + 3]!
+    const a = v[i]!,
+      b = v[i + 1]!,
+      c = v[i + 2]!,
+      e = v[i + 3]!
     y[i] = reluBranchFree(a)
     y[i + 1] = reluBranchFree(b)
     y[i + 2] = reluBranchFree(c)

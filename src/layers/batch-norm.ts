@@ -98,7 +98,10 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
         // One value per feature has variance 0: every output would be beta and the running
         // variance would be pulled toward 0. PyTorch refuses this too.
         if (m < 2) {
-          throw new ShapeError([name], `train mode needs more than one value per feature to take batch statistics, got input ${T.showShape(x.shape)} (a batch of one? use batches of 2 or more, fit's dropLast, or eval mode)`)
+          throw new ShapeError(
+            [name],
+            `train mode needs more than one value per feature to take batch statistics, got input ${T.showShape(x.shape)} (a batch of one? use batches of 2 or more, fit's dropLast, or eval mode)`,
+          )
         }
         for (let n = 0; n < N; n++) {
           for (let f = 0; f < F; f++) {
@@ -143,7 +146,11 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
               variance: T.generate([F], (f) => momentum * s.variance.data[f]! + (1 - momentum) * variance[f]!),
             }
           : s
-      return { y: T.fromData(x.shape, y), state, tape: { mode: ctx.mode, xhat: T.fromData(x.shape, xhat), invStd: T.fromData([F], invStd) } }
+      return {
+        y: T.fromData(x.shape, y),
+        state,
+        tape: { mode: ctx.mode, xhat: T.fromData(x.shape, xhat), invStd: T.fromData([F], invStd) },
+      }
     },
     vjp: (p, { mode, xhat, invStd }, dy) => {
       const { N, F, inner } = layoutOf(xhat)

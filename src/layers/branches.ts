@@ -56,12 +56,19 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
       const first = shapes[0]!
       if (merge === 'sum') {
         const bad = shapes.findIndex((s) => !T.sameShape(s, first))
-        if (bad >= 0) throw new ShapeError([name], `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`)
+        if (bad >= 0)
+          throw new ShapeError(
+            [name],
+            `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`,
+          )
         return { outShape: first, params, state }
       }
       const bad = shapes.findIndex((s) => s.length === 0 || s.length !== first.length || s.some((d, k) => k > 0 && d !== first[k]))
       if (bad >= 0) {
-        throw new ShapeError([name], `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`)
+        throw new ShapeError(
+          [name],
+          `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`,
+        )
       }
       const total = shapes.reduce((s, sh) => s + sh[0]!, 0)
       return { outShape: [total, ...first.slice(1)], params, state }
@@ -70,7 +77,8 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
       const keys = Key.split(ctx.key, Math.max(n, 1))
       const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
       const ys = rs.map((r) => r.y)
-      const y = merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0]!) : within(name, () => T.concat(1)(ys))
+      const y =
+        merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0]!) : within(name, () => T.concat(1)(ys))
       return { y, state: rs.map((r) => r.state), tape: { tapes: rs.map((r) => r.tape), widths: ys.map((t) => t.shape[1] ?? 0) } }
     },
     vjp: (ps, { tapes, widths }, dy) => {

@@ -57,7 +57,15 @@ export interface Conv2dOptions {
 
 const Conv2dSpec = specOf(
   'conv2d',
-  { filters: PositiveInt, kernelSize: PositivePair, stride: PositivePair, padding: PaddingCodec, dilation: PositivePair, bias: Bool, init: InitializerCodec },
+  {
+    filters: PositiveInt,
+    kernelSize: PositivePair,
+    stride: PositivePair,
+    padding: PaddingCodec,
+    dilation: PositivePair,
+    bias: Bool,
+    init: InitializerCodec,
+  },
   { optional: { activation: oneOf('relu') } },
 )
 
@@ -123,7 +131,8 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
       return { y, state: s, tape: relu ? { x, y } : { x } }
     },
     vjp: (p, { x, y }, dy, options) => {
-      if (relu && y === undefined) throw new ShapeError([name], 'the tape has no output y: the vjp of a relu conv2d needs the tape of its own forward pass')
+      if (relu && y === undefined)
+        throw new ShapeError([name], 'the tape has no output y: the vjp of a relu conv2d needs the tape of its own forward pass')
       const g = geometry(x)
       checkInput(name, dy, [g.F, g.OH, g.OW])
       const dx = wantsDx(options) ? T.fromData(x.shape, T.buffer(x.data.length)) : noDx
@@ -141,5 +150,12 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
 
 /** conv2d as data: its spec rebuilds `conv2d(filters, kernelSize, { stride, padding, dilation, bias, init, activation })`. */
 export const conv2dKind = layerKind(Conv2dSpec, (s) =>
-  conv2d(s.filters, s.kernelSize, { stride: s.stride, padding: s.padding, dilation: s.dilation, bias: s.bias, init: s.init, ...(s.activation === undefined ? {} : { activation: s.activation }) }),
+  conv2d(s.filters, s.kernelSize, {
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    bias: s.bias,
+    init: s.init,
+    ...(s.activation === undefined ? {} : { activation: s.activation }),
+  }),
 )

@@ -47,11 +47,15 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
     init: (key, inShape) => {
       if (inShape.length !== 1) {
         // Rank 2 is most often [batch, features] given where init wants one example's shape.
-        const hint = inShape.length === 2 ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)' : '(flatten images first)'
+        const hint =
+          inShape.length === 2
+            ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)'
+            : '(flatten images first)'
         throw shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape)
       }
       const fanIn = inShape[0]!
-      if (!Number.isInteger(fanIn) || fanIn < 1) throw shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape)
+      if (!Number.isInteger(fanIn) || fanIn < 1)
+        throw shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape)
       const W = initWeights(key, [fanIn, units], fanIn, units, init)
       const params: DenseParams = bias ? { W, b: T.zeros([units]) } : { W }
       return { outShape: [units], params, state: none }

@@ -37,7 +37,11 @@ const DropoutSpec = specOf('dropout', { dropProb: UnitInterval })
  * @example pipe(dense(128), relu, dropout({ dropProb: 0.5 }), dense(10))
  */
 export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape> => {
-  const spec = checkSpec(DropoutSpec, { kind: 'dropout', dropProb: options?.dropProb }, { notes: { dropProb: 'the probability of dropping a value, not of keeping it' } })
+  const spec = checkSpec(
+    DropoutSpec,
+    { kind: 'dropout', dropProb: options?.dropProb },
+    { notes: { dropProb: 'the probability of dropping a value, not of keeping it' } },
+  )
   const p = spec.dropProb
   const name = 'dropout'
   const scale = 1 / (1 - p)

@@ -16,7 +16,10 @@ export const globalAvgPool: Layer<None, None, AvgPoolTape> = define({
   name: 'globalAvgPool',
   init: (_key, inShape) => {
     if (inShape.length !== 3 || inShape[1]! * inShape[2]! === 0) {
-      throw new ShapeError(['globalAvgPool'], `input shape: expected [channels, height, width] with at least one pixel, got ${T.showShape(inShape)}`)
+      throw new ShapeError(
+        ['globalAvgPool'],
+        `input shape: expected [channels, height, width] with at least one pixel, got ${T.showShape(inShape)}`,
+      )
     }
     return { outShape: [inShape[0]!], params: none }
   },

@@ -23,5 +23,12 @@ export { maxPool2d, maxPool2dKind, type MaxPoolTape } from './max-pool.ts'
 export { avgPool2d, avgPool2dKind, type AvgPoolTape } from './avg-pool.ts'
 export { globalAvgPool, globalAvgPoolKind } from './global-avg-pool.ts'
 export { dropout, dropoutKind, type DropoutOptions, type DropoutTape } from './dropout.ts'
-export { batchNorm, batchNormKind, type BatchNormOptions, type BatchNormParams, type BatchNormState, type BatchNormTape } from './batch-norm.ts'
+export {
+  batchNorm,
+  batchNormKind,
+  type BatchNormOptions,
+  type BatchNormParams,
+  type BatchNormState,
+  type BatchNormTape,
+} from './batch-norm.ts'
 export { reshape, reshapeKind } from './reshape.ts'

@@ -138,4 +138,6 @@ export const andThen =
     pipe(first, next)
 
 /** pipe as data: `{ kind: 'pipe', children }` rebuilds `pipe(...children)`. */
-export const pipeKind = layerKind(specOf('pipe', { children: Children }), (s, build) => pipe(...s.children.map((c, i) => build(c, 'children', i))))
+export const pipeKind = layerKind(specOf('pipe', { children: Children }), (s, build) =>
+  pipe(...s.children.map((c, i) => build(c, 'children', i))),
+)

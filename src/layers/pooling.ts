@@ -25,7 +25,10 @@ export const poolSpec = <K extends string>(kind: K) =>
     {
       check: ({ size, padding }) =>
         typeof padding !== 'string' && (padding[0] >= size[0] || padding[1] >= size[1])
-          ? { field: 'padding', detail: `padding [${padding.join(', ')}] must be smaller than the window ${size[0]}x${size[1]}, so every window covers an input` }
+          ? {
+              field: 'padding',
+              detail: `padding [${padding.join(', ')}] must be smaller than the window ${size[0]}x${size[1]}, so every window covers an input`,
+            }
           : undefined,
     },
   )

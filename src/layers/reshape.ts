@@ -16,7 +16,10 @@ import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 const ReshapeTarget = refine(
   'a shape of non-negative integers with at most one -1',
   (u): u is readonly number[] =>
-    Array.isArray(u) && u.length <= 32 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= -1) && u.filter((d) => d === -1).length <= 1,
+    Array.isArray(u) &&
+    u.length <= 32 &&
+    u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= -1) &&
+    u.filter((d) => d === -1).length <= 1,
 )
 
 const ReshapeSpec = specOf('reshape', { shape: ReshapeTarget })

@@ -18,7 +18,10 @@ export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
   init: (key, inShape) => {
     const r = within('residual', () => f.init(key, inShape))
     if (!T.sameShape(r.outShape, inShape)) {
-      throw new ShapeError(['residual'], `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.outShape)}`)
+      throw new ShapeError(
+        ['residual'],
+        `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.outShape)}`,
+      )
     }
     return r
   },

@@ -14,7 +14,14 @@ import type { Layer } from '../layer.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import type { JsonObject } from '../io/codecs.ts'
-import { encodeCheckpoint, modelCheckpoint, parseCheckpoint, type Checkpoint, type CheckpointInput, type DecodeOptions } from '../io/checkpoint.ts'
+import {
+  encodeCheckpoint,
+  modelCheckpoint,
+  parseCheckpoint,
+  type Checkpoint,
+  type CheckpointInput,
+  type DecodeOptions,
+} from '../io/checkpoint.ts'
 import { IoError } from '../io/error.ts'
 
 let saves = 0 // distinguishes temp files of successive saves in one process (names only; never affects results)
@@ -25,12 +32,12 @@ const CHUNK = 1 << 22
 
 /** Writes a string in UTF-8 pieces (never splitting a surrogate pair), so a huge text is never copied whole. */
 const writeText = (fd: number, text: string): void => {
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + CHUNK)
     const last = text.charCodeAt(end - 1)
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end-- // keep a surrogate pair together
     const bytes = Buffer.from(text.slice(start, end), 'utf8')
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off)
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off)
     start = end
   }
 }
@@ -48,7 +55,7 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
     mkdirSync(dir, { recursive: true })
     fd = openSync(tmp, 'wx', 0o644)
     if (typeof data === 'string') writeText(fd, data)
-    else for (let off = 0; off < data.length; ) off += writeSync(fd, data, off, Math.min(data.length - off, CHUNK))
+    else for (let off = 0; off < data.length;) off += writeSync(fd, data, off, Math.min(data.length - off, CHUNK))
     fsyncSync(fd)
     closeSync(fd)
     fd = undefined

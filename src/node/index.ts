@@ -7,7 +7,18 @@
  */
 export { loadMnist, readMnist, readIdxFile, mnistDir, MNIST_FILES, type LoadMnistOptions } from './mnist.ts'
 export { progress, formatEpoch, type ProgressOptions } from './progress.ts'
-export { toVega, toSvg, toSvgAsync, svgToPng, toPng, writePlot, plotCallbacks, type RenderOptions, type PngOptions, type PlotCallbacksOptions } from './plot.ts'
+export {
+  toVega,
+  toSvg,
+  toSvgAsync,
+  svgToPng,
+  toPng,
+  writePlot,
+  plotCallbacks,
+  type RenderOptions,
+  type PngOptions,
+  type PlotCallbacksOptions,
+} from './plot.ts'
 export { lineChart, lossCurve, type LineChartOptions } from './terminal-chart.ts'
 export { saveCheckpoint, saveModel, loadCheckpoint, writeFileAtomic, type SaveModelOptions } from './checkpoint.ts'
 export { MissingPeerError } from './peer.ts'

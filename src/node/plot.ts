@@ -82,7 +82,8 @@ const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
  * writes ids into the data rows it ingests, and the caller's spec must stay as it was.
  * @example toVega(Plot.history(history)).marks
  */
-export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec => compileSpec(spec, options.onWarning ?? defaultWarn, 'toVega')
+export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec =>
+  compileSpec(spec, options.onWarning ?? defaultWarn, 'toVega')
 
 const compileSpec = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): VegaSpec => {
   const { compile } = need(where, vegaLitePeer)
@@ -131,9 +132,17 @@ const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: 
   view.run() // synchronous for inline data: no loads, no pre-run callbacks
   const v = view as unknown as ViewInternals
   const pad = view.padding() as { top: number; bottom: number; left: number; right: number }
-  const module = (vega as unknown as { renderModule: (name: string) => { headless: new (loader: unknown) => SvgStringRenderer } }).renderModule('svg')
+  const module = (
+    vega as unknown as { renderModule: (name: string) => { headless: new (loader: unknown) => SvgStringRenderer } }
+  ).renderModule('svg')
   const renderer = new module.headless(view.loader())
-    .initialize(null, v._viewWidth + pad.left + pad.right, v._viewHeight + pad.top + pad.bottom, [pad.left + v._origin[0], pad.top + v._origin[1]], 1)
+    .initialize(
+      null,
+      v._viewWidth + pad.left + pad.right,
+      v._viewHeight + pad.top + pad.bottom,
+      [pad.left + v._origin[0], pad.top + v._origin[1]],
+      1,
+    )
     .background(view.background())
   const svg = renderer.render(v._scenegraph.root).svg()
   view.finalize()
@@ -165,7 +174,11 @@ const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
   if (!(scale > 0 && scale <= 16)) throw new RangeError(`${where}: scale must be in (0, 16], got ${scale}`)
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
-    font: { loadSystemFonts: true, defaultFontFamily: options.defaultFontFamily ?? 'DejaVu Sans', ...(options.fontFiles === undefined ? {} : { fontFiles: [...options.fontFiles] }) },
+    font: {
+      loadSystemFonts: true,
+      defaultFontFamily: options.defaultFontFamily ?? 'DejaVu Sans',
+      ...(options.fontFiles === undefined ? {} : { fontFiles: [...options.fontFiles] }),
+    },
   })
   return resvg.render().asPng()
 }
@@ -207,7 +220,13 @@ const writeAtomic = (path: string, content: string | Uint8Array): void => {
 export const writePlot = (spec: VegaLiteSpec, path: string, options: PngOptions = {}): string => {
   const ext = extname(path).toLowerCase()
   const content =
-    ext === '.png' ? pngFor(spec, options, 'writePlot') : ext === '.svg' ? svgOf(spec, options.onWarning ?? defaultWarn, 'writePlot') : ext === '.json' ? JSON.stringify(spec) : undefined
+    ext === '.png'
+      ? pngFor(spec, options, 'writePlot')
+      : ext === '.svg'
+        ? svgOf(spec, options.onWarning ?? defaultWarn, 'writePlot')
+        : ext === '.json'
+          ? JSON.stringify(spec)
+          : undefined
   if (content === undefined) throw new RangeError(`writePlot: cannot tell the format of '${path}'; end the name with .png, .svg or .json`)
   const abs = resolve(path)
   writeAtomic(abs, content)

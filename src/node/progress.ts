@@ -53,7 +53,9 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
     onStart: (info) => {
       epochs = info.epochs
       stepsPerEpoch = info.stepsPerEpoch
-      stream.write(`training on ${info.trainSize.toLocaleString('en-US')} examples${info.validationSize > 0 ? `, validating on ${info.validationSize.toLocaleString('en-US')}` : ''}: ${epochs} epochs of ${stepsPerEpoch} steps\n`)
+      stream.write(
+        `training on ${info.trainSize.toLocaleString('en-US')} examples${info.validationSize > 0 ? `, validating on ${info.validationSize.toLocaleString('en-US')}` : ''}: ${epochs} epochs of ${stepsPerEpoch} steps\n`,
+      )
     },
     onStep: ({ epoch, batch, metrics }) => {
       if (bar === undefined && samples === 0) {

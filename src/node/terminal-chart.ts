@@ -82,8 +82,8 @@ export const lineChart = (values: readonly number[], options: LineChartOptions =
   }
   let lo = Infinity
   let hi = -Infinity
-  for (const [, y] of pts) (lo = Math.min(lo, y)), (hi = Math.max(hi, y))
-  if (hi === lo) (hi += 0.5), (lo -= 0.5)
+  for (const [, y] of pts) ((lo = Math.min(lo, y)), (hi = Math.max(hi, y)))
+  if (hi === lo) ((hi += 0.5), (lo -= 0.5))
   const row = (y: number): number => Math.round(((hi - y) / (hi - lo)) * (dh - 1))
 
   const dots = Array.from({ length: dh }, () => new Uint8Array(dw))
@@ -106,8 +106,8 @@ export const lineChart = (values: readonly number[], options: LineChartOptions =
         set(x0, y0)
         if (x0 === x && y0 === y) break
         const e2 = 2 * err
-        if (e2 >= dy) (err += dy), (x0 += sx)
-        if (e2 <= dx) (err += dx), (y0 += sy)
+        if (e2 >= dy) ((err += dy), (x0 += sx))
+        if (e2 <= dx) ((err += dx), (y0 += sy))
       }
     }
     prev = [x, y]
@@ -118,7 +118,8 @@ export const lineChart = (values: readonly number[], options: LineChartOptions =
     [0, fmt(unf(hi))],
     [height - 1, fmt(unf(lo))],
   ])
-  if (height >= 5) labels.set(Math.floor((height - 1) / 2), fmt(unf(hi - ((hi - lo) * (Math.floor((height - 1) / 2) * ch + (ch - 1) / 2)) / (dh - 1))))
+  if (height >= 5)
+    labels.set(Math.floor((height - 1) / 2), fmt(unf(hi - ((hi - lo) * (Math.floor((height - 1) / 2) * ch + (ch - 1) / 2)) / (dh - 1))))
   const pad = Math.max(...[...labels.values()].map((l) => l.length))
   const lines: string[] = []
   if (options.title !== undefined) lines.push(options.title)
@@ -126,7 +127,10 @@ export const lineChart = (values: readonly number[], options: LineChartOptions =
     let s = ''
     for (let c = 0; c < width; c++) {
       let bits = 0
-      for (let i = 0; i < ch; i++) for (let j = 0; j < cw; j++) if ((dots[r * ch + i] as Uint8Array)[c * cw + j] === 1) bits |= braille ? (BRAILLE_BITS[i] as readonly [number, number])[j] as number : 1
+      for (let i = 0; i < ch; i++)
+        for (let j = 0; j < cw; j++)
+          if ((dots[r * ch + i] as Uint8Array)[c * cw + j] === 1)
+            bits |= braille ? ((BRAILLE_BITS[i] as readonly [number, number])[j] as number) : 1
       s += bits === 0 ? ' ' : braille ? String.fromCharCode(0x2800 + bits) : '*'
     }
     const label = labels.get(r)

@@ -34,7 +34,13 @@ export const clipByValue = (limit: number): GradientTransformation<EmptyState> =
     init: () => emptyState,
     update: (grads, state, params) => {
       checkGrads('clipByValue.update', grads, params)
-      return [map(grads, T.map((v) => Math.min(limit, Math.max(-limit, v)))), state]
+      return [
+        map(
+          grads,
+          T.map((v) => Math.min(limit, Math.max(-limit, v))),
+        ),
+        state,
+      ]
     },
   }
 }

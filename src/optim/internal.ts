@@ -49,5 +49,7 @@ export const describeEntry = (x: unknown): string =>
   x === null
     ? 'null'
     : typeof x === 'object' && !Array.isArray(x) && !isTensor(x)
-    ? `{${Object.entries(x).map(([k, v]) => `${k}: ${describeNode(v)}`).join(', ')}}`
-    : describeNode(x)
+      ? `{${Object.entries(x)
+          .map(([k, v]) => `${k}: ${describeNode(v)}`)
+          .join(', ')}}`
+      : describeNode(x)

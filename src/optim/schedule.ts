@@ -314,7 +314,10 @@ export const oneCycle = (options: OneCycleOptions): Schedule => {
   if (!(typeof pctStart === 'number' && pctStart > 0 && pctStart < 1)) {
     throw new OptimError(`${where}: pctStart must be in (0, 1), got ${String(pctStart)}`)
   }
-  for (const [name, v] of [['divFactor', divFactor], ['finalDivFactor', finalDivFactor]] as const) {
+  for (const [name, v] of [
+    ['divFactor', divFactor],
+    ['finalDivFactor', finalDivFactor],
+  ] as const) {
     if (!(typeof v === 'number' && Number.isFinite(v) && v >= 1)) {
       throw new OptimError(`${where}: ${name} must be finite and >= 1, got ${String(v)}`)
     }

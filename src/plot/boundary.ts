@@ -54,11 +54,13 @@ const confidenceOf = (row: Float64Array): { cls: number; p: number } => {
 export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec => {
   const where = 'decisionBoundary'
   const { data } = options
-  if (data.x.shape.length !== 2 || data.x.shape[1] !== 2) throw new PlotError(`${where}: data.x must be points [N, 2], got [${data.x.shape.join(', ')}]`)
+  if (data.x.shape.length !== 2 || data.x.shape[1] !== 2)
+    throw new PlotError(`${where}: data.x must be points [N, 2], got [${data.x.shape.join(', ')}]`)
   const n = data.x.shape[0]!
   if (n === 0) throw new PlotError(`${where}: no data points`)
   const labels = targetClasses(data.y)
-  if (labels === undefined || labels.length !== n) throw new PlotError(`${where}: data.y must hold a class per point ([${n}] or [${n}, C]), got [${data.y.shape.join(', ')}]`)
+  if (labels === undefined || labels.length !== n)
+    throw new PlotError(`${where}: data.y must hold a class per point ([${n}] or [${n}, C]), got [${data.y.shape.join(', ')}]`)
   const res = checkInt(where, 'resolution', options.resolution ?? 100, 2)
   const cell = checkInt(where, 'cellSize', options.cellSize ?? 3)
   const margin = options.margin ?? 0.1
@@ -78,7 +80,10 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
   }) as [readonly [number, number], readonly [number, number]]
   const span = Math.max(extent[0][1] - extent[0][0], extent[1][1] - extent[1][0]) || 1
   const half = (span * (1 + 2 * margin)) / 2
-  const [[x0, x1], [y0, y1]] = extent.map(([lo, hi]) => [(lo + hi) / 2 - half, (lo + hi) / 2 + half] as const)  as [readonly [number, number], readonly [number, number]]
+  const [[x0, x1], [y0, y1]] = extent.map(([lo, hi]) => [(lo + hi) / 2 - half, (lo + hi) / 2 + half] as const) as [
+    readonly [number, number],
+    readonly [number, number],
+  ]
   const dx = (x1 - x0) / res
   const dy = (y1 - y0) / res
   const grid = new Float64Array(2 * res * res)
@@ -104,7 +109,8 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
   const cells: { a: number; b: number; class: string; p: number }[] = []
   for (let k = 0; k < res * res; k++) {
     const row = out.data.subarray(k * width, (k + 1) * width)
-    if (!row.every(Number.isFinite)) throw new PlotError(`${where}: predict gave a non-finite score at grid point (${grid[2 * k]}, ${grid[2 * k + 1]})`)
+    if (!row.every(Number.isFinite))
+      throw new PlotError(`${where}: predict gave a non-finite score at grid point (${grid[2 * k]}, ${grid[2 * k + 1]})`)
     const { cls, p } = confidenceOf(row)
     cells.push({ a: round6(grid[2 * k]!), b: round6(grid[2 * k + 1]!), class: names[cls]!, p: round6(p) })
   }
@@ -123,7 +129,12 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
       x: { field: 'a', type: 'quantitative', title: 'x₁', scale: { domain: [x0, x1], nice: false, zero: false }, axis: { grid: false } },
       y: { field: 'b', type: 'quantitative', title: 'x₂', scale: { domain: [y0, y1], nice: false, zero: false }, axis: { grid: false } },
       // one colour per class, shared by the regions (predicted) and the points (true)
-      color: { field: 'class', type: 'nominal', title: 'class', scale: { domain: [...names], scheme: classes <= 10 ? 'tableau10' : 'category20' } },
+      color: {
+        field: 'class',
+        type: 'nominal',
+        title: 'class',
+        scale: { domain: [...names], scheme: classes <= 10 ? 'tableau10' : 'category20' },
+      },
     },
     layer: [
       {
@@ -141,7 +152,13 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
           x2: { field: 'a1' },
           y: { field: 'b0', type: 'quantitative' },
           y2: { field: 'b1' },
-          opacity: { field: 'p', type: 'quantitative', title: 'probability', scale: { domain: [1 / classes, 1], range: [0.08, 0.55] }, legend: null },
+          opacity: {
+            field: 'p',
+            type: 'quantitative',
+            title: 'probability',
+            scale: { domain: [1 / classes, 1], range: [0.08, 0.55] },
+            legend: null,
+          },
           tooltip: [
             { field: 'class', type: 'nominal', title: 'predicted' },
             { field: 'p', type: 'quantitative', title: 'probability', format: '.2f' },

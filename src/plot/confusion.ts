@@ -37,8 +37,12 @@ export const confusionCounts = (labels: Labels, predictions: Labels, classes?: n
   for (let i = 0; i < t.length; i++) {
     const a = t[i]!
     const b = p[i]!
-    for (const [v, what] of [[a, 'label'], [b, 'prediction']] as const) {
-      if (!Number.isInteger(v) || v < 0 || v >= k) throw new PlotError(`${where}: ${what} ${v} of example ${i} is not a class index in 0..${k - 1}`)
+    for (const [v, what] of [
+      [a, 'label'],
+      [b, 'prediction'],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 0 || v >= k)
+        throw new PlotError(`${where}: ${what} ${v} of example ${i} is not a class index in 0..${k - 1}`)
     }
     counts[a]![b]! += 1
   }
@@ -84,12 +88,21 @@ export const confusionMatrix = (labels: Labels, predictions: Labels, options: Co
   const size = (options.cellSize ?? Math.max(34, Math.floor(240 / k))) * k
   return {
     $schema: SCHEMA,
-    title: { text: options.title ?? 'confusion matrix', subtitle: options.subtitle ?? `accuracy ${((100 * correct) / total).toFixed(2)}% on ${total.toLocaleString('en-US')} examples` },
+    title: {
+      text: options.title ?? 'confusion matrix',
+      subtitle: options.subtitle ?? `accuracy ${((100 * correct) / total).toFixed(2)}% on ${total.toLocaleString('en-US')} examples`,
+    },
     width: size,
     height: size,
     data: { values },
     encoding: {
-      x: { field: 'predicted', type: 'nominal', title: 'predicted class', scale: { domain: [...names] }, axis: { labelAngle: 0, orient: 'top' } },
+      x: {
+        field: 'predicted',
+        type: 'nominal',
+        title: 'predicted class',
+        scale: { domain: [...names] },
+        axis: { labelAngle: 0, orient: 'top' },
+      },
       y: { field: 'true', type: 'nominal', title: 'true class', scale: { domain: [...names] } },
     },
     layer: [
@@ -97,7 +110,13 @@ export const confusionMatrix = (labels: Labels, predictions: Labels, options: Co
         mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
         encoding: {
           // a square-root scale: a 2% confusion is a visible tint, not lost next to the 98% diagonal
-          color: { field: 'share', type: 'quantitative', title: 'share of true class', scale: { type: 'sqrt', domain: [0, 1], range: ['#f7fbff', '#08306b'] }, legend: { format: '.0%', values: [0, 0.05, 0.25, 0.5, 1], gradientLength: Math.min(size, 200) } },
+          color: {
+            field: 'share',
+            type: 'quantitative',
+            title: 'share of true class',
+            scale: { type: 'sqrt', domain: [0, 1], range: ['#f7fbff', '#08306b'] },
+            legend: { format: '.0%', values: [0, 0.05, 0.25, 0.5, 1], gradientLength: Math.min(size, 200) },
+          },
           tooltip: [
             { field: 'true', type: 'nominal', title: 'true class' },
             { field: 'predicted', type: 'nominal', title: 'predicted' },

@@ -47,7 +47,8 @@ export interface GradientNormInput<P extends Tree.Tree, S extends Tree.Tree, Tap
   readonly key?: Key.Key
 }
 
-const isSpec = (v: Json | undefined): v is Spec => typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { kind?: unknown }).kind === 'string'
+const isSpec = (v: Json | undefined): v is Spec =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { kind?: unknown }).kind === 'string'
 
 /**
  * The layer owning a param leaf, named as error paths name layers (`pipe[2].dense`,
@@ -87,7 +88,9 @@ export const ownerOf = (spec: Spec, path: string): string => {
  * @example leafGradientNorms({ model, params: state.params, state: state.state, batch, loss: Loss.softmaxCrossEntropy })
  * // [{ path: '[0].W', layer: 'pipe[0].dense', norm: 0.41, ... }, { path: '[0].b', ... }, ...]
  */
-export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LeafGradientNorm[] => {
+export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  input: GradientNormInput<P, S, Tape>,
+): LeafGradientNorm[] => {
   const { model, params, state, batch } = input
   const { y, tape } = model.forward(params, state, batch.x, { mode: input.mode ?? 'train', key: input.key ?? Key.fromSeed(0) })
   const { grad } = input.loss(y, batch.y)
@@ -107,7 +110,9 @@ export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape
  * @example
  * gradientNorms({ model, params: state.params, state: state.state, batch, loss }) // [{ layer: 'pipe[0].dense', norm: 0.43, ... }, ...]
  */
-export const gradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LayerGradientNorm[] => {
+export const gradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  input: GradientNormInput<P, S, Tape>,
+): LayerGradientNorm[] => {
   const byLayer = new Map<string, { g2: number; p2: number; size: number }>()
   for (const l of leafGradientNorms(input)) {
     const acc = byLayer.get(l.layer) ?? { g2: 0, p2: 0, size: 0 }
@@ -148,14 +153,23 @@ export interface GradientNormRecorder<P extends Tree.Tree, S extends Tree.Tree> 
  * Train.fit({ ...run, callbacks: [progress(), grads.callbacks] })
  * writePlot(Plot.gradientNormChart(grads.records()), 'out/gradients.png')
  */
-export const recordGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(options: RecordGradientNormsOptions<P, S, Tape>): GradientNormRecorder<P, S> => {
+export const recordGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  options: RecordGradientNormsOptions<P, S, Tape>,
+): GradientNormRecorder<P, S> => {
   const every = checkInt('recordGradientNorms', 'every', options.every ?? 10)
   const records: GradientNormRecord[] = []
   return {
     callbacks: {
       onStep: ({ step, state }) => {
         if (step !== 1 && step % every !== 0) return
-        for (const n of gradientNorms({ model: options.model, params: state.params, state: state.state, batch: options.batch, loss: options.loss })) records.push({ step, ...n })
+        for (const n of gradientNorms({
+          model: options.model,
+          params: state.params,
+          state: state.state,
+          batch: options.batch,
+          loss: options.loss,
+        }))
+          records.push({ step, ...n })
       },
     },
     records: () => [...records],
@@ -204,7 +218,13 @@ export const gradientNormChart = (records: readonly GradientNormRecord[], option
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step' },
       y: { field: 'value', type: 'quantitative', title: what, scale: log ? { type: 'log' } : { zero: true }, axis: { format: '~g' } },
-      color: { field: 'layer', type: 'nominal', title: 'layer', scale: { domain: layers, scheme: layers.length <= 10 ? 'tableau10' : 'category20' }, legend: { labelLimit: 280 } },
+      color: {
+        field: 'layer',
+        type: 'nominal',
+        title: 'layer',
+        scale: { domain: layers, scheme: layers.length <= 10 ? 'tableau10' : 'category20' },
+        legend: { labelLimit: 280 },
+      },
       tooltip: [
         { field: 'layer', type: 'nominal' },
         { field: 'step', type: 'quantitative' },

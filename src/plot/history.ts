@@ -39,7 +39,8 @@ const EPOCH_COLORS = ['#1f5fa8', '#e6550d']
 const hasAccuracy = (h: History): boolean => h.steps.length > 0 && h.steps.every((s) => s.accuracy !== undefined)
 
 const checkHistory = (where: string, h: History): void => {
-  if (h.steps.length === 0 && h.epochs.length === 0) throw new PlotError(`${where}: the history is empty (no steps and no epochs were recorded)`)
+  if (h.steps.length === 0 && h.epochs.length === 0)
+    throw new PlotError(`${where}: the history is empty (no steps and no epochs were recorded)`)
 }
 
 /**
@@ -86,9 +87,16 @@ const panel = (rows: readonly Row[], metric: Metric, by: 'step' | 'epoch', optio
     data: { values: rows.map((r) => ({ ...r })) },
     mark: by === 'step' ? { type: 'line', strokeWidth: 1.5 } : { type: 'line', point: rows.length <= 80 },
     encoding: {
-      x: by === 'epoch'
-        ? { field: 'x', type: 'quantitative', title: by, axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false, nice: false, padding: 8 } } // padding: room for the first and last points
-        : { field: 'x', type: 'quantitative', title: by },
+      x:
+        by === 'epoch'
+          ? {
+              field: 'x',
+              type: 'quantitative',
+              title: by,
+              axis: { tickMinStep: 1, format: 'd' },
+              scale: { zero: false, nice: false, padding: 8 },
+            } // padding: room for the first and last points
+          : { field: 'x', type: 'quantitative', title: by },
       y: {
         field: 'value',
         type: 'quantitative',
@@ -191,7 +199,8 @@ const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c5
  */
 export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}): VegaLiteSpec => {
   if (!Array.isArray(runs) || runs.length === 0) throw new PlotError('compareRuns: needs at least one run { name, history }')
-  if (runs.length > RUN_COLORS.length) throw new PlotError(`compareRuns: at most ${RUN_COLORS.length} runs fit one chart, got ${runs.length}`)
+  if (runs.length > RUN_COLORS.length)
+    throw new PlotError(`compareRuns: at most ${RUN_COLORS.length} runs fit one chart, got ${runs.length}`)
   const names = runs.map((r, i) => {
     if (typeof r?.name !== 'string' || r.name === '') throw new PlotError(`compareRuns: runs[${i}] needs a non-empty name`)
     if (r.history?.steps === undefined || r.history.steps.length === 0) throw new PlotError(`compareRuns: run '${r.name}' has no steps`)
@@ -218,8 +227,20 @@ export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}):
       mark: { type: 'line', strokeWidth: 1.5 },
       encoding: {
         x: { field: 'x', type: 'quantitative', title: 'step' },
-        y: { field: 'value', type: 'quantitative', title: metric, scale: log ? { type: 'log', nice: false } : { zero: false }, axis: metric === 'accuracy' ? { format: '.0%' } : {} },
-        color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: RUN_COLORS.slice(0, names.length) }, legend: { orient: 'bottom' } },
+        y: {
+          field: 'value',
+          type: 'quantitative',
+          title: metric,
+          scale: log ? { type: 'log', nice: false } : { zero: false },
+          axis: metric === 'accuracy' ? { format: '.0%' } : {},
+        },
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: { domain: names, range: RUN_COLORS.slice(0, names.length) },
+          legend: { orient: 'bottom' },
+        },
         tooltip: [
           { field: 'series', type: 'nominal', title: 'run' },
           { field: 'x', type: 'quantitative', title: 'step' },

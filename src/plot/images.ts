@@ -89,10 +89,14 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
     const bad = p.pixels.data.findIndex((v) => !Number.isFinite(v))
     if (bad >= 0) throw new PlotError(`${where}: image ${i} has a non-finite pixel (${p.pixels.data[bad]}) at flat index ${bad}`)
   })
-  if (n * h * w > MAX_PIXELS) throw new PlotError(`${where}: ${n} images of ${h}×${w} are ${n * h * w} pixels, more than ${MAX_PIXELS}; draw fewer images`)
+  if (n * h * w > MAX_PIXELS)
+    throw new PlotError(`${where}: ${n} images of ${h}×${w} are ${n * h * w} pixels, more than ${MAX_PIXELS}; draw fewer images`)
   const columns = options.columns === undefined ? defaultColumns(n) : checkInt(where, 'columns', options.columns)
   const ps = checkInt(where, 'pixelSize', options.pixelSize ?? 3)
-  const captionLines = pics.reduce((most, p) => Math.max(most, p.title === undefined ? 0 : typeof p.title === 'string' ? 1 : p.title.length), 0)
+  const captionLines = pics.reduce(
+    (most, p) => Math.max(most, p.title === undefined ? 0 : typeof p.title === 'string' ? 1 : p.title.length),
+    0,
+  )
   const captioned = captionLines > 0
   const gap = 6
   const captionH = captioned ? 12 * captionLines + 2 : 0
@@ -105,14 +109,14 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
   // The values drawn: each image's own, or scaled per image.
   let lo = Infinity
   let hi = -Infinity
-  for (const p of pics) for (const v of p.pixels.data) (lo = Math.min(lo, v)), (hi = Math.max(hi, v))
+  for (const p of pics) for (const v of p.pixels.data) ((lo = Math.min(lo, v)), (hi = Math.max(hi, v)))
   const color = options.color ?? (lo < 0 ? 'diverging' : 'greys')
   const each = options.normalize === 'each'
-  const scaled = (d: Float64Array): (v: number) => number => {
+  const scaled = (d: Float64Array): ((v: number) => number) => {
     if (!each) return (v) => v
     let a = Infinity
     let b = -Infinity
-    for (const v of d) (a = Math.min(a, v)), (b = Math.max(b, v))
+    for (const v of d) ((a = Math.min(a, v)), (b = Math.max(b, v)))
     if (color === 'diverging') {
       const m = Math.max(Math.abs(a), Math.abs(b)) || 1
       return (v) => v / m
@@ -130,7 +134,12 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
   const fitted = color === 'diverging' ? [-m, m] : [Math.min(0, lo), hi > lo ? hi : lo + 1]
   const domain: number[] = options.domain !== undefined ? [...options.domain] : each ? (color === 'diverging' ? [-1, 1] : [0, 1]) : fitted
   // a hairline around each image, so a white (zero) border still shows where the image ends
-  const frames = pics.map((_, i) => ({ x: (i % columns) * cellW, y: Math.floor(i / columns) * cellH, x2: (i % columns) * cellW + w * ps, y2: Math.floor(i / columns) * cellH + h * ps }))
+  const frames = pics.map((_, i) => ({
+    x: (i % columns) * cellW,
+    y: Math.floor(i / columns) * cellH,
+    x2: (i % columns) * cellW + w * ps,
+    y2: Math.floor(i / columns) * cellH + h * ps,
+  }))
   const frameLayer: LayerPart = {
     data: { values: frames },
     mark: { type: 'rect', fill: null, stroke: '#cccccc', strokeWidth: 0.5, aria: false },
@@ -156,8 +165,12 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
         // redblue runs red → blue; reversed, negative is blue and positive red, with white at 0
         // nice: false and three significant digits, so the colour bar ends at the data's extremes
         // and says so (vega would round ±0.945 out to ±1, and label it ±1)
-        scale: color === 'diverging' ? { scheme: 'redblue', reverse: true, domain, domainMid: 0, nice: false } : { range: ['#ffffff', '#000000'], domain, nice: false },
-        legend: { gradientLength: Math.min(200, Math.max(30, height - 20)), format: '.3~g' } },
+        scale:
+          color === 'diverging'
+            ? { scheme: 'redblue', reverse: true, domain, domainMid: 0, nice: false }
+            : { range: ['#ffffff', '#000000'], domain, nice: false },
+        legend: { gradientLength: Math.min(200, Math.max(30, height - 20)), format: '.3~g' },
+      },
       tooltip: [
         { field: 'i', type: 'quantitative', title: 'image' },
         { field: 'p', type: 'quantitative', title: 'pixel' },
@@ -166,7 +179,15 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
     },
   }
   const captions = pics.flatMap((p, i) =>
-    p.title === undefined ? [] : [{ title: typeof p.title === 'string' ? p.title : [...p.title], x: (i % columns) * cellW + (w * ps) / 2, y: Math.floor(i / columns) * cellH + h * ps + 2 }],
+    p.title === undefined
+      ? []
+      : [
+          {
+            title: typeof p.title === 'string' ? p.title : [...p.title],
+            x: (i % columns) * cellW + (w * ps) / 2,
+            y: Math.floor(i / columns) * cellH + h * ps + 2,
+          },
+        ],
   )
   const captionLayer: LayerPart[] = captioned
     ? [
@@ -212,7 +233,8 @@ export const denseWeights = (W: Tensor, imageShape: readonly [number, number], o
   if (W.shape.length !== 2) throw new PlotError(`${where}: W must be [in, units], got [${W.shape.join(', ')}]`)
   const [fanIn, units] = W.shape as [number, number]
   const [h, w] = imageShape
-  if (h * w !== fanIn) throw new PlotError(`${where}: images of ${h}×${w} need ${h * w} inputs per unit, but W has ${fanIn} ([${fanIn}, ${units}])`)
+  if (h * w !== fanIn)
+    throw new PlotError(`${where}: images of ${h}×${w} need ${h * w} inputs per unit, but W has ${fanIn} ([${fanIn}, ${units}])`)
   const count = Math.min(units, checkInt(where, 'units', options.units ?? 64))
   const pics = Array.from({ length: count }, (_, j) => {
     const data = new Float64Array(fanIn)
@@ -285,7 +307,11 @@ export interface MisclassifiedOptions extends ImageGridOptions {
 export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, options: MisclassifiedOptions = {}): VegaLiteSpec => {
   const where = 'misclassified'
   const t = isTensor(labels) ? targetClasses(labels) : labels
-  const p = isTensor(predictions) ? (predictions.shape.length === 2 ? predictClasses(predictions) : targetClasses(predictions)) : predictions
+  const p = isTensor(predictions)
+    ? predictions.shape.length === 2
+      ? predictClasses(predictions)
+      : targetClasses(predictions)
+    : predictions
   if (t === undefined || p === undefined) throw new PlotError(`${where}: labels and predictions must be class indices [N] or rows [N, C]`)
   confusionCounts(t, p) // validates: same length, class indices
   const n = x.shape[0] ?? 0

@@ -31,23 +31,36 @@ export const learningRate = (schedule: Schedule, options: LearningRateOptions): 
   for (const i of thinIndices(steps + 1, options.maxPoints ?? 600)) {
     const lr = schedule(i)
     if (!Number.isFinite(lr)) throw new PlotError(`learningRate: the schedule gives ${lr} at step ${i}; it must be finite`)
-    if (options.scale === 'log' && lr <= 0) throw new PlotError(`learningRate: a log axis needs positive values, but the schedule gives ${lr} at step ${i}`)
+    if (options.scale === 'log' && lr <= 0)
+      throw new PlotError(`learningRate: a log axis needs positive values, but the schedule gives ${lr} at step ${i}`)
     values.push({ step: i, lr: round6(lr) })
   }
   const spe = options.stepsPerEpoch
-  const epochs = spe === undefined ? [] : Array.from({ length: Math.floor(steps / checkInt('learningRate', 'stepsPerEpoch', spe)) }, (_, e) => ({ step: (e + 1) * spe }))
+  const epochs =
+    spe === undefined
+      ? []
+      : Array.from({ length: Math.floor(steps / checkInt('learningRate', 'stepsPerEpoch', spe)) }, (_, e) => ({ step: (e + 1) * spe }))
   const line: LayerPart = {
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2, color: '#1f5fa8' },
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'step', scale: { domain: [0, steps], nice: false } },
       y: { field: 'lr', type: 'quantitative', title: 'learning rate', scale: options.scale === 'log' ? { type: 'log' } : { zero: true } },
-      tooltip: [{ field: 'step', type: 'quantitative' }, { field: 'lr', type: 'quantitative', title: 'learning rate', format: '.3~g' }],
+      tooltip: [
+        { field: 'step', type: 'quantitative' },
+        { field: 'lr', type: 'quantitative', title: 'learning rate', format: '.3~g' },
+      ],
     },
   }
   const rules: LayerPart[] =
     epochs.length > 0 && epochs.length <= 100
-      ? [{ data: { values: epochs }, mark: { type: 'rule', strokeDash: [2, 3], color: '#bbbbbb' }, encoding: { x: { field: 'step', type: 'quantitative' } } }]
+      ? [
+          {
+            data: { values: epochs },
+            mark: { type: 'rule', strokeDash: [2, 3], color: '#bbbbbb' },
+            encoding: { x: { field: 'step', type: 'quantitative' } },
+          },
+        ]
       : []
   return {
     $schema: SCHEMA,

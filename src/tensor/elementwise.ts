@@ -32,7 +32,10 @@ export const zipWith = (f: (a: number, b: number) => number, a: Tensor, b: Tenso
 /** a + b, element-wise (same shapes). */
 export const add = (a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'add')
-  const x = a.data, y = b.data, n = x.length, out = buffer(n)
+  const x = a.data,
+    y = b.data,
+    n = x.length,
+    out = buffer(n)
   for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!
   return { shape: a.shape, data: out }
 }
@@ -40,7 +43,10 @@ export const add = (a: Tensor, b: Tensor): Tensor => {
 /** a - b, element-wise (same shapes). */
 export const sub = (a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'sub')
-  const x = a.data, y = b.data, n = x.length, out = buffer(n)
+  const x = a.data,
+    y = b.data,
+    n = x.length,
+    out = buffer(n)
   for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!
   return { shape: a.shape, data: out }
 }
@@ -48,7 +54,10 @@ export const sub = (a: Tensor, b: Tensor): Tensor => {
 /** a * b, element-wise (the Hadamard product; same shapes). */
 export const mul = (a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'mul')
-  const x = a.data, y = b.data, n = x.length, out = buffer(n)
+  const x = a.data,
+    y = b.data,
+    n = x.length,
+    out = buffer(n)
   for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!
   return { shape: a.shape, data: out }
 }
@@ -61,7 +70,9 @@ export const div = (a: Tensor, b: Tensor): Tensor => {
 
 /** s * t for a number s. */
 export const scale = (s: number, t: Tensor): Tensor => {
-  const x = t.data, n = x.length, out = buffer(n)
+  const x = t.data,
+    n = x.length,
+    out = buffer(n)
   for (let i = 0; i < n; i++) out[i] = s * x[i]!
   return { shape: t.shape, data: out }
 }
@@ -69,7 +80,10 @@ export const scale = (s: number, t: Tensor): Tensor => {
 /** a + s * b (the "axpy" of BLAS), element-wise. */
 export const addScaled = (a: Tensor, s: number, b: Tensor): Tensor => {
   checkSame(a, b, 'addScaled')
-  const x = a.data, y = b.data, n = x.length, out = buffer(n)
+  const x = a.data,
+    y = b.data,
+    n = x.length,
+    out = buffer(n)
   for (let i = 0; i < n; i++) out[i] = x[i]! + s * y[i]!
   return { shape: a.shape, data: out }
 }
@@ -104,7 +118,10 @@ export const addRowVector = (m: Tensor, v: Tensor): Tensor => {
   if (v.shape.length !== 1 || cols === undefined || v.shape[0] !== cols) {
     throw new TensorError(`addRowVector: vector of shape ${showShape(v.shape)} does not match rows of shape ${showShape(m.shape)}`)
   }
-  const x = m.data, b = v.data, n = x.length, out = buffer(n)
+  const x = m.data,
+    b = v.data,
+    n = x.length,
+    out = buffer(n)
   for (let i = 0; i < n; i += cols) {
     for (let j = 0; j < cols; j++) out[i + j] = x[i + j]! + b[j]!
   }

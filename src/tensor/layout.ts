@@ -105,10 +105,13 @@ export const concat =
     if (first === undefined) throw new TensorError('concat: nothing to concatenate')
     const r = first.shape.length
     const a = axis < 0 ? axis + r : axis
-    if (!Number.isInteger(a) || a < 0 || a >= r) throw new TensorError(`concat: axis ${axis} must be an integer in -${r}..${r - 1} for shape ${showShape(first.shape)}`)
+    if (!Number.isInteger(a) || a < 0 || a >= r)
+      throw new TensorError(`concat: axis ${axis} must be an integer in -${r}..${r - 1} for shape ${showShape(first.shape)}`)
     ts.forEach((t, k) => {
       if (t.shape.length !== r || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-        throw new TensorError(`concat: tensor ${k} has shape ${showShape(t.shape)}, incompatible with ${showShape(first.shape)} along axis ${a}`)
+        throw new TensorError(
+          `concat: tensor ${k} has shape ${showShape(t.shape)}, incompatible with ${showShape(first.shape)} along axis ${a}`,
+        )
       }
     })
     const outer = sizeOf(first.shape.slice(0, a))
@@ -130,12 +133,15 @@ export const split =
   (t: Tensor): Tensor[] => {
     const r = t.shape.length
     const a = axis < 0 ? axis + r : axis
-    if (!Number.isInteger(a) || a < 0 || a >= r) throw new TensorError(`split: axis ${axis} must be an integer in -${r}..${r - 1} for shape ${showShape(t.shape)}`)
+    if (!Number.isInteger(a) || a < 0 || a >= r)
+      throw new TensorError(`split: axis ${axis} must be an integer in -${r}..${r - 1} for shape ${showShape(t.shape)}`)
     const d = t.shape[a]!
     const bad = sizes.findIndex((s) => !Number.isInteger(s) || s < 0)
     if (bad >= 0) throw new TensorError(`split: sizes must be non-negative integers, got ${sizes[bad]} at position ${bad}`)
     if (sizes.reduce((s, v) => s + v, 0) !== d) {
-      throw new TensorError(`split: sizes [${sizes.join(', ')}] add up to ${sizes.reduce((s, v) => s + v, 0)}, not to ${d}, the size of axis ${axis} of ${showShape(t.shape)}`)
+      throw new TensorError(
+        `split: sizes [${sizes.join(', ')}] add up to ${sizes.reduce((s, v) => s + v, 0)}, not to ${d}, the size of axis ${axis} of ${showShape(t.shape)}`,
+      )
     }
     const outer = sizeOf(t.shape.slice(0, a))
     const inner = sizeOf(t.shape.slice(a + 1))

@@ -14,9 +14,7 @@ const product = (a: Tensor, ta: boolean, b: Tensor, tb: boolean, where: string):
   const [m, k] = ta ? [ac, ar] : [ar, ac]
   const [k2, n] = tb ? [bc, br] : [br, bc]
   if (k !== k2) {
-    throw new TensorError(
-      `${where}: inner sizes differ, ${showShape(a.shape)}${ta ? 'ᵀ' : ''} · ${showShape(b.shape)}${tb ? 'ᵀ' : ''}`,
-    )
+    throw new TensorError(`${where}: inner sizes differ, ${showShape(a.shape)}${ta ? 'ᵀ' : ''} · ${showShape(b.shape)}${tb ? 'ᵀ' : ''}`)
   }
   const out = buffer(m * n)
   currentGemm()(m, n, k, view(a.data, ar, ac, ta), view(b.data, br, bc, tb), out, 0, false)

@@ -28,7 +28,8 @@ export const dot = (a: Tensor, b: Tensor): number => {
   if (a.data.length !== b.data.length) {
     throw new TensorError(`dot: ${showShape(a.shape)} and ${showShape(b.shape)} hold different numbers of elements`)
   }
-  const x = a.data, y = b.data
+  const x = a.data,
+    y = b.data
   let s = 0
   for (let i = 0; i < x.length; i++) s += x[i]! * y[i]!
   return s
@@ -47,13 +48,7 @@ const normaliseAxis = (t: Tensor, axis: number, where: string): number => {
 }
 
 /** Folds one axis away: out[..., ...] = fold over i of t[..., i, ...]. */
-const reduceAxis = (
-  t: Tensor,
-  axis: number,
-  where: string,
-  init: number,
-  step: (acc: number, v: number) => number,
-): Tensor => {
+const reduceAxis = (t: Tensor, axis: number, where: string, init: number, step: (acc: number, v: number) => number): Tensor => {
   const a = normaliseAxis(t, axis, where)
   const outer = sizeOf(t.shape.slice(0, a))
   const d = t.shape[a]!
@@ -106,7 +101,8 @@ export const argmaxRows = (t: Tensor): Int32Array => {
   for (let i = 0; i < n; i++) {
     let best = 0
     let m = x[i * c]!
-    for (let j = 1; j < c && m === m; j++) { // once m is NaN, the first NaN is the answer
+    for (let j = 1; j < c && m === m; j++) {
+      // once m is NaN, the first NaN is the answer
       const v = x[i * c + j]!
       if (v > m || v !== v) {
         m = v

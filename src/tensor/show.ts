@@ -23,7 +23,9 @@ export const toString = (t: Tensor, options: { digits?: number; edge?: number } 
   for (let i = 0; i < t.data.length; i++) cells.push(fmt(t.data[i]!, digits))
   const width = cells.reduce((w, c) => Math.max(w, c.length), 0)
   const pick = (d: number): (number | null)[] =>
-    d <= 2 * edge + 1 ? Array.from({ length: d }, (_, i) => i) : [...Array.from({ length: edge }, (_, i) => i), null, ...Array.from({ length: edge }, (_, i) => d - edge + i)]
+    d <= 2 * edge + 1
+      ? Array.from({ length: d }, (_, i) => i)
+      : [...Array.from({ length: edge }, (_, i) => i), null, ...Array.from({ length: edge }, (_, i) => d - edge + i)]
   const rec = (axis: number, offset: number, indent: string): string => {
     if (axis === r) return (cells[offset] ?? '').padStart(width)
     const d = t.shape[axis]!

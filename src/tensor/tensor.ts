@@ -32,8 +32,7 @@ export const sizeOf = (shape: Shape): number => {
 export const showShape = (shape: Shape): string => `[${shape.join(', ')}]`
 
 /** True when two shapes have the same rank and sizes. */
-export const sameShape = (a: Shape, b: Shape): boolean =>
-  a.length === b.length && a.every((d, i) => d === b[i])
+export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 
 /** The most elements a tensor may hold: 2^32 − 1, the most a Float64Array can (32 GiB). */
 const MAX_ELEMENTS = 2 ** 32 - 1
@@ -45,7 +44,8 @@ const checkShape = (shape: Shape, where: string): void => {
     }
   }
   const n = sizeOf(shape)
-  if (n > MAX_ELEMENTS) throw new TensorError(`${where}: shape ${showShape(shape)} holds ${n} elements, more than a tensor can (${MAX_ELEMENTS})`)
+  if (n > MAX_ELEMENTS)
+    throw new TensorError(`${where}: shape ${showShape(shape)} holds ${n} elements, more than a tensor can (${MAX_ELEMENTS})`)
 }
 
 /** A fresh zero-filled buffer of n float64s: the one place chainrule allocates tensor memory. */
@@ -55,9 +55,7 @@ export const buffer = (n: number): Float64Array => new Float64Array(n)
 export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): Tensor => {
   checkShape(shape, where)
   if (data.length !== sizeOf(shape)) {
-    throw new TensorError(
-      `${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`,
-    )
+    throw new TensorError(`${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`)
   }
   return { shape: [...shape], data }
 }
@@ -93,7 +91,10 @@ export const tensor = (nested: Nested): Tensor => {
   let k = 0
   const walk = (v: Nested, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new TensorError(`tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}`)
+      if (typeof v !== 'number')
+        throw new TensorError(
+          `tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}`,
+        )
       data[k++] = v
       return
     }

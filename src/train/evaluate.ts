@@ -13,7 +13,13 @@ export interface Evaluation extends Metrics {
 }
 
 /** Runs the model in eval mode over inputs, batch by batch, and stacks the outputs. */
-export const predict = <P extends Tree, S extends Tree, Tape>(model: Layer<P, S, Tape>, params: P, state: S, x: Tensor, batchSize = 256): Tensor => {
+export const predict = <P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: P,
+  state: S,
+  x: Tensor,
+  batchSize = 256,
+): Tensor => {
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
@@ -31,7 +37,9 @@ const lossOf = (loss: Loss, y: Tensor, target: Tensor, start: number): number =>
     return loss(y, target).value
   } catch (e) {
     if (!(e instanceof LossError) || e.row === undefined) throw e
-    throw new LossError(`evaluate: ${e.message} (row ${e.row} of the batch is row ${start + e.row} of the data)`, start + e.row, { cause: e })
+    throw new LossError(`evaluate: ${e.message} (row ${e.row} of the batch is row ${start + e.row} of the data)`, start + e.row, {
+      cause: e,
+    })
   }
 }
 
@@ -49,7 +57,8 @@ export const evaluate = <P extends Tree, S extends Tree, Tape>(
   const n = data.x.shape[0]!
   if (n === 0) throw new RangeError('evaluate: the data set is empty')
   const batchSize = options.batchSize ?? 256
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   let lossSum = 0
   let correct: number | undefined = 0

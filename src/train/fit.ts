@@ -57,8 +57,20 @@ export interface EarlyStopping {
 
 /** Where progress bars, plots and loggers hook in. Returning 'stop' from onEpochEnd ends training. */
 export interface Callbacks<St = TrainState> {
-  readonly onStart?: (info: { readonly epochs: number; readonly stepsPerEpoch: number; readonly startStep: number; readonly trainSize: number; readonly validationSize: number }) => void
-  readonly onStep?: (info: { readonly step: number; readonly epoch: number; readonly batch: number; readonly metrics: Metrics; readonly state: St }) => void
+  readonly onStart?: (info: {
+    readonly epochs: number
+    readonly stepsPerEpoch: number
+    readonly startStep: number
+    readonly trainSize: number
+    readonly validationSize: number
+  }) => void
+  readonly onStep?: (info: {
+    readonly step: number
+    readonly epoch: number
+    readonly batch: number
+    readonly metrics: Metrics
+    readonly state: St
+  }) => void
   readonly onEpochEnd?: (info: { readonly record: EpochRecord; readonly state: St }) => void | 'stop'
   readonly onEnd?: (info: { readonly history: History; readonly state: St }) => void
 }
@@ -136,11 +148,19 @@ const checkInitial = (initial: TrainState<Tree, Tree, Tree>, fresh: TrainState<T
   if (typeof initial !== 'object' || initial === null) {
     throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
   }
-  for (const [what, mine, theirs] of [['params', fresh.params, initial.params], ['state', fresh.state, initial.state], ['optState', fresh.optState, initial.optState]] as const) {
+  for (const [what, mine, theirs] of [
+    ['params', fresh.params, initial.params],
+    ['state', fresh.state, initial.state],
+    ['optState', fresh.optState, initial.optState],
+  ] as const) {
     const d = structureDiff(mine, theirs)
-    if (d !== undefined) throw new TreeError(`fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`)
+    if (d !== undefined)
+      throw new TreeError(
+        `fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`,
+      )
   }
-  if (!Number.isInteger(initial.step) || initial.step < 0) throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
+  if (!Number.isInteger(initial.step) || initial.step < 0)
+    throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
 }
 
 /**
@@ -191,7 +211,10 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
     )
   }
   const unknown = Object.keys(asyncOptions).filter((k) => !ASYNC_OPTIONS.includes(k))
-  if (unknown.length > 0) throw new RangeError(`fitAsync: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (the options are: ${ASYNC_OPTIONS.join(', ')})`)
+  if (unknown.length > 0)
+    throw new RangeError(
+      `fitAsync: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (the options are: ${ASYNC_OPTIONS.join(', ')})`,
+    )
   const every = asyncOptions.yieldEveryMs ?? 50
   if (typeof every !== 'number') {
     throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describeNode(every)}`)
@@ -199,7 +222,7 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
   if (!(every >= 0)) throw new RangeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${every}`)
   const run = epochsOf(options)
   let last = now()
-  for (let r = run.next(); ; ) {
+  for (let r = run.next(); ;) {
     if (r.done === true) return r.value
     let paused: number | undefined
     if (r.value === 'epoch') {
@@ -246,7 +269,10 @@ type Pause = 'step' | 'epoch'
  */
 function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   step: (ts: TrainState<P, S, O>, batch: Batch) => readonly [TrainState<P, S, O>, Metrics],
-  ts: TrainState<P, S, O>, batch: Batch, epoch: number, trainRows: Int32Array | undefined,
+  ts: TrainState<P, S, O>,
+  batch: Batch,
+  epoch: number,
+  trainRows: Int32Array | undefined,
 ): readonly [TrainState<P, S, O>, Metrics] {
   try {
     return step(ts, batch)
@@ -256,7 +282,9 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
     const row = trainRow === undefined ? undefined : trainRows === undefined ? trainRow : trainRows[trainRow]
     const where = `fit: epoch ${epoch}, step ${ts.step}`
     throw new LossError(
-      row === undefined ? `${where}: ${e.message}` : `${where}: ${e.message} (row ${e.row} of this shuffled batch is row ${row} of the data given to fit)`,
+      row === undefined
+        ? `${where}: ${e.message}`
+        : `${where}: ${e.message} (row ${e.row} of this shuffled batch is row ${row} of the data given to fit)`,
       row,
       { cause: e },
     )
@@ -270,13 +298,18 @@ function validate<R>(run: () => R, epoch: number, validationRows: Int32Array | u
   } catch (e) {
     if (!(e instanceof LossError)) throw e
     const row = e.row === undefined || validationRows === undefined ? e.row : validationRows[e.row]
-    const mapped = validationRows !== undefined && row !== undefined ? ` (row ${e.row} of the validation part is row ${row} of the data given to fit)` : ''
+    const mapped =
+      validationRows !== undefined && row !== undefined
+        ? ` (row ${e.row} of the validation part is row ${row} of the data given to fit)`
+        : ''
     throw new LossError(`fit: epoch ${epoch}, validation: ${e.message}${mapped}`, row, { cause: e })
   }
 }
 
 /** The training loop of fit and fitAsync: validates the options, pauses (yields) after every step and every epoch, and returns the result. */
-function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): Generator<Pause, FitResult<P, S, O>, number | undefined> {
+function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: FitOptions<P, S, Tape, O>,
+): Generator<Pause, FitResult<P, S, O>, number | undefined> {
   const { model, loss, optimizer, epochs, batchSize } = options
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
@@ -300,15 +333,21 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
   const n = size(train)
   if (n === 0) throw new DataError(`fit: the training data is empty (x has shape [${train.x.shape.join(', ')}])`)
   if (batchSize > n) {
-    throw new DataError(`fit: batchSize ${batchSize} is larger than the ${n} training examples${validation !== undefined && typeof options.validation === 'number' ? ' left after the validation split' : ''}`)
+    throw new DataError(
+      `fit: batchSize ${batchSize} is larger than the ${n} training examples${validation !== undefined && typeof options.validation === 'number' ? ' left after the validation split' : ''}`,
+    )
   }
   const es = options.earlyStopping
   if (es !== undefined) {
     const monitors: readonly Monitor[] = ['loss', 'accuracy', 'valLoss', 'valAccuracy']
-    if (!monitors.includes(es.monitor)) throw new RangeError(`fit: earlyStopping.monitor must be one of ${monitors.join(', ')}, got '${String(es.monitor)}'`)
-    if (es.monitor.startsWith('val') && validation === undefined) throw new RangeError(`fit: early stopping monitors '${es.monitor}', but no validation set was given`)
-    if (!Number.isInteger(es.patience) || es.patience < 0) throw new RangeError(`fit: earlyStopping.patience must be a non-negative integer, got ${es.patience}`)
-    if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0)) throw new RangeError(`fit: earlyStopping.minDelta must be finite and >= 0, got ${es.minDelta}`)
+    if (!monitors.includes(es.monitor))
+      throw new RangeError(`fit: earlyStopping.monitor must be one of ${monitors.join(', ')}, got '${String(es.monitor)}'`)
+    if (es.monitor.startsWith('val') && validation === undefined)
+      throw new RangeError(`fit: early stopping monitors '${es.monitor}', but no validation set was given`)
+    if (!Number.isInteger(es.patience) || es.patience < 0)
+      throw new RangeError(`fit: earlyStopping.patience must be a non-negative integer, got ${es.patience}`)
+    if (es.minDelta !== undefined && !(Number.isFinite(es.minDelta) && es.minDelta >= 0))
+      throw new RangeError(`fit: earlyStopping.minDelta must be finite and >= 0, got ${es.minDelta}`)
   }
   const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks]
@@ -320,7 +359,14 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
   const startStep = ts.step
   const stepRecords: StepRecord[] = []
   const epochRecords: EpochRecord[] = []
-  for (const c of callbacks) c.onStart?.({ epochs, stepsPerEpoch, startStep, trainSize: size(train), validationSize: validation === undefined ? 0 : size(validation) })
+  for (const c of callbacks)
+    c.onStart?.({
+      epochs,
+      stepsPerEpoch,
+      startStep,
+      trainSize: size(train),
+      validationSize: validation === undefined ? 0 : size(validation),
+    })
 
   const higherIsBetter = es !== undefined && (es.monitor === 'accuracy' || es.monitor === 'valAccuracy')
   let best: { value: number; state: TrainState<P, S, O>; epoch: number } | undefined
@@ -348,7 +394,14 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
       for (const c of callbacks) c.onStep?.({ step: ts.step, epoch, batch: b - 1, metrics, state: ts })
       paused += (yield 'step') ?? 0
     }
-    const val = validation === undefined ? undefined : validate(() => evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 }), epoch, validationRows)
+    const val =
+      validation === undefined
+        ? undefined
+        : validate(
+            () => evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 }),
+            epoch,
+            validationRows,
+          )
     const record: EpochRecord = {
       epoch,
       step: ts.step,
@@ -363,7 +416,10 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(options
     for (const c of callbacks) if (c.onEpochEnd?.({ record, state: ts }) === 'stop') stop = true
     if (es !== undefined) {
       const v = record[es.monitor]
-      if (v === undefined) throw new RangeError(`fit: early stopping monitors '${es.monitor}', which this run does not produce${es.monitor.startsWith('val') ? ' (no validation set given)' : ''}`)
+      if (v === undefined)
+        throw new RangeError(
+          `fit: early stopping monitors '${es.monitor}', which this run does not produce${es.monitor.startsWith('val') ? ' (no validation set given)' : ''}`,
+        )
       const delta = es.minDelta ?? 0
       if (best === undefined || (higherIsBetter ? v > best.value + delta : v < best.value - delta)) best = { value: v, state: ts, epoch }
       else if (epoch - best.epoch >= es.patience) stop = true

@@ -29,7 +29,11 @@ export { instrument, diagnose, type Hooks, type Site, type Stage, type NonFinite
  * (`input`, `forward`, `loss`, `backward` or `update`) and the first layer, by path, whose
  * forward output or vjp result (dx or dp) was non-finite.
  */
-export class NonFiniteError<P extends Tree.Tree = Tree.Tree, S extends Tree.Tree = Tree.Tree, O extends Tree.Tree = Tree.Tree> extends Error {
+export class NonFiniteError<
+  P extends Tree.Tree = Tree.Tree,
+  S extends Tree.Tree = Tree.Tree,
+  O extends Tree.Tree = Tree.Tree,
+> extends Error {
   override readonly name = 'NonFiniteError'
   /** The first layer whose forward output or vjp result went non-finite, e.g. `pipe[3].dense`; undefined when no layer did (input, loss). */
   readonly layerPath: string | undefined
@@ -69,7 +73,9 @@ const describeSite = (site: NonFiniteSite): string => {
     case 'loss':
       return `First non-finite value: ${site.detail}`
     case 'update':
-      return site.layerPath === undefined ? `First non-finite value: ${site.detail}` : `First non-finite value: in ${site.layerPath}, ${site.detail}`
+      return site.layerPath === undefined
+        ? `First non-finite value: ${site.detail}`
+        : `First non-finite value: in ${site.layerPath}, ${site.detail}`
   }
 }
 
@@ -87,7 +93,11 @@ const nonFinitePath = (tree: Tree.Tree): string | undefined => {
  * const [next, metrics] = step(Train.initState(net, sgd, key, [2]), { x, y })
  */
 export const trainStep =
-  <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(model: Layer<P, S, Tape>, loss: Loss, optimizer: GradientTransformation<O>) =>
+  <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
+    model: Layer<P, S, Tape>,
+    loss: Loss,
+    optimizer: GradientTransformation<O>,
+  ) =>
   (ts: TrainState<P, S, O>, batch: Batch): readonly [TrainState<P, S, O>, Metrics] => {
     const [stepKey, nextKey] = Key.split2(ts.key)
     const ctx = { mode: 'train' as const, key: stepKey }

@@ -38,15 +38,22 @@ export interface Hooks {
 export const instrument = (layer: AnyLayer, hooks: Hooks): AnyLayer => {
   const wrap = (node: AnyLayer, segments: readonly string[]): AnyLayer => {
     const st = node.structure
-    const inner = st === undefined ? node : st.rebuild(st.children.map((c) => wrap(c.layer, [...segments.slice(0, -1), c.label, c.layer.name])))
+    const inner =
+      st === undefined ? node : st.rebuild(st.children.map((c) => wrap(c.layer, [...segments.slice(0, -1), c.label, c.layer.name])))
     const site: Site = { path: segments.join('.'), depth: segments.length - 1, layer: node, leaf: st === undefined }
     const { init, forward, vjp } = hooks
     const wrapped: AnyLayer = {
       name: node.name,
       spec: node.spec,
       init: init === undefined ? inner.init : (key: Key, inShape: Shape) => init(site, inShape, () => inner.init(key, inShape)),
-      forward: forward === undefined ? inner.forward : (p: Tree.Tree, s: Tree.Tree, x: Tensor, ctx: Ctx) => forward(site, p, x, () => inner.forward(p, s, x, ctx)),
-      vjp: vjp === undefined ? inner.vjp : (p: Tree.Tree, tape: unknown, dy: Tensor, options?: VjpOptions) => vjp(site, p, dy, () => inner.vjp(p, tape, dy, options)),
+      forward:
+        forward === undefined
+          ? inner.forward
+          : (p: Tree.Tree, s: Tree.Tree, x: Tensor, ctx: Ctx) => forward(site, p, x, () => inner.forward(p, s, x, ctx)),
+      vjp:
+        vjp === undefined
+          ? inner.vjp
+          : (p: Tree.Tree, tape: unknown, dy: Tensor, options?: VjpOptions) => vjp(site, p, dy, () => inner.vjp(p, tape, dy, options)),
     }
     return st === undefined ? wrapped : { ...wrapped, structure: inner.structure }
   }
@@ -161,7 +168,11 @@ export const diagnose = (r: Replay): NonFiniteSite => {
       if (bad === undefined) continue
       const o = owner.get((before[i] as { leaf: Tensor }).leaf)
       const where = o === undefined ? `params ${before[i]?.path}` : `its param ${o.param || '(root)'}`
-      return { stage: 'update', layerPath: o?.path, detail: `the optimizer update made ${where}${bad} non-finite from finite gradients (is the learning rate too large?)` }
+      return {
+        stage: 'update',
+        layerPath: o?.path,
+        detail: `the optimizer update made ${where}${bad} non-finite from finite gradients (is the learning rate too large?)`,
+      }
     }
   }
   return { stage: 'update', layerPath: undefined, detail: 'no non-finite value reappeared when the step was replayed' }

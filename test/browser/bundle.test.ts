@@ -26,7 +26,15 @@ const forbidNodeBuiltins = (found: string[]): Plugin => ({
 const bundle = async (entry: string): Promise<{ errors: number; nodeImports: string[]; bytes: number }> => {
   const nodeImports: string[] = []
   try {
-    const r = await build({ entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', logLevel: 'silent', plugins: [forbidNodeBuiltins(nodeImports)] })
+    const r = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      format: 'esm',
+      logLevel: 'silent',
+      plugins: [forbidNodeBuiltins(nodeImports)],
+    })
     return { errors: r.errors.length, nodeImports, bytes: r.outputFiles[0]?.contents.length ?? 0 }
   } catch (e) {
     return { errors: (e as { errors?: unknown[] }).errors?.length ?? 1, nodeImports, bytes: 0 }
@@ -35,7 +43,20 @@ const bundle = async (entry: string): Promise<{ errors: number; nodeImports: str
 
 describe('the core bundles for the browser without Node built-ins', () => {
   test('the plugin recognises built-ins by both spellings', () => {
-    for (const name of ['fs', 'node:fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'url', 'module', 'buffer', 'stream', 'fs/promises']) {
+    for (const name of [
+      'fs',
+      'node:fs',
+      'path',
+      'os',
+      'child_process',
+      'worker_threads',
+      'crypto',
+      'url',
+      'module',
+      'buffer',
+      'stream',
+      'fs/promises',
+    ]) {
       expect(NODE_BUILTINS.has(name) || name.startsWith('node:')).toBe(true)
     }
   })

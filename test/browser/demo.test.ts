@@ -23,7 +23,11 @@ let server: Server
 let port = 0
 
 /** A raw request (the path is sent as given, not normalised the way fetch would). */
-const get = (path: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
+const get = (
+  path: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> =>
   new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       const chunks: Buffer[] = []
@@ -67,7 +71,16 @@ describe('the browser demo', () => {
   })
 
   test('answers nothing outside its table: other paths 404, other methods 405', async () => {
-    for (const path of ['/package.json', '/../package.json', '/mnist/../../package.json', '/mnist/..%2f..%2fpackage.json', '/mnist/', '/examples/browser/main.ts', '/main.js/', '/%2e%2e/package.json']) {
+    for (const path of [
+      '/package.json',
+      '/../package.json',
+      '/mnist/../../package.json',
+      '/mnist/..%2f..%2fpackage.json',
+      '/mnist/',
+      '/examples/browser/main.ts',
+      '/main.js/',
+      '/%2e%2e/package.json',
+    ]) {
       const r = await get(path)
       expect(r.status, path).toBe(404)
       expect(r.body.toString()).toMatch(/^nothing at \S+: this server has \/, \/index.html, \/main.js, \/mnist\//)
@@ -90,7 +103,8 @@ describe('the browser demo', () => {
   })
 
   test('answers only requests addressed to localhost (a rebound DNS name gets a 403)', async () => {
-    for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`]) expect((await get('/', 'GET', { host })).status, host).toBe(200)
+    for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
+      expect((await get('/', 'GET', { host })).status, host).toBe(200)
     for (const host of ['evil.example', `evil.example:${port}`, 'localhost.evil.example', '127.0.0.1.nip.io']) {
       const r = await get('/', 'GET', { host })
       expect(r.status, host).toBe(403)
@@ -111,13 +125,14 @@ describe('the browser demo', () => {
   })
 
   test.runIf(process.platform === 'linux')('a client that hangs up mid-download leaves no file open on the server', async () => {
-    const openMnist = (): number => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSafe(`/proc/self/fd/${fd}`).includes('train-images-idx3-ubyte')
-      } catch {
-        return false
-      }
-    }).length
+    const openMnist = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSafe(`/proc/self/fd/${fd}`).includes('train-images-idx3-ubyte')
+        } catch {
+          return false
+        }
+      }).length
     const before = openMnist()
     for (let i = 0; i < 5; i++) {
       await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,10 @@ const key = K.fromSeed(SEED)
 
 /** N examples where x row i is [i, -i] and y[i] = i, so every row says where it came from. */
 const indexed = (n: number): Dataset =>
-  make(T.generate([n, 2], (k) => (k % 2 === 0 ? k / 2 : -(k - 1) / 2)), T.generate([n], (i) => i))
+  make(
+    T.generate([n, 2], (k) => (k % 2 === 0 ? k / 2 : -(k - 1) / 2)),
+    T.generate([n], (i) => i),
+  )
 
 /** The row indices a batch or data set holds, checking x and y rows stayed aligned. */
 const rows = (b: { x: T.Tensor; y: T.Tensor }): number[] => {
@@ -23,8 +26,7 @@ const rows = (b: { x: T.Tensor; y: T.Tensor }): number[] => {
   return ys
 }
 
-const epoch = (k: K.Key | null, ds: Dataset, bs: number, dropLast = false): number[][] =>
-  [...batches(k, ds, bs, { dropLast })].map(rows)
+const epoch = (k: K.Key | null, ds: Dataset, bs: number, dropLast = false): number[][] => [...batches(k, ds, bs, { dropLast })].map(rows)
 
 describe('make validates its inputs', () => {
   it('rejects x and y with different numbers of rows, naming both shapes', () => {
@@ -38,10 +40,31 @@ describe('make validates its inputs', () => {
   })
 
   it('rejects NaN and infinities, naming the first offending index and example', () => {
-    const x = T.tensor([[[0, 1], [2, 3]], [[4, 5], [6, NaN]], [[NaN, 0], [0, 0]]])
+    const x = T.tensor([
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      [
+        [4, 5],
+        [6, NaN],
+      ],
+      [
+        [NaN, 0],
+        [0, 0],
+      ],
+    ])
     expect(() => make(x, T.zeros([3]))).toThrow(/x\[1, 1, 1\] is NaN \(example 1\)/)
     expect(() => make(T.zeros([3, 2]), T.tensor([0, Infinity, 1]))).toThrow(/y\[1\] is Infinity \(example 1\)/)
-    expect(() => make(T.zeros([2, 2]), T.tensor([[0, 0], [0, -Infinity]]))).toThrow(/y\[1, 1\] is -Infinity/)
+    expect(() =>
+      make(
+        T.zeros([2, 2]),
+        T.tensor([
+          [0, 0],
+          [0, -Infinity],
+        ]),
+      ),
+    ).toThrow(/y\[1, 1\] is -Infinity/)
   })
 
   it('accepts an empty data set and class-index or vector targets', () => {
@@ -64,7 +87,10 @@ describe('take, slice, split', () => {
   })
   it('split takes a count or a fraction, in order', () => {
     const [a, b] = split(ds, 3)
-    expect([rows(a), rows(b)]).toEqual([[0, 1, 2], [3, 4, 5, 6, 7, 8, 9]])
+    expect([rows(a), rows(b)]).toEqual([
+      [0, 1, 2],
+      [3, 4, 5, 6, 7, 8, 9],
+    ])
     expect(split(ds, 0.25).map(size)).toEqual([3, 7]) // round(2.5) = 3
     expect(split(ds, 0).map(size)).toEqual([0, 10])
     expect(split(ds, 10).map(size)).toEqual([10, 0])
@@ -129,13 +155,20 @@ describe('batches', () => {
 
   it('with a null key, batches are in stored order and the last one is short', () => {
     expect(epoch(null, indexed(7), 3)).toEqual([[0, 1, 2], [3, 4, 5], [6]])
-    expect(epoch(null, indexed(7), 3, true)).toEqual([[0, 1, 2], [3, 4, 5]])
+    expect(epoch(null, indexed(7), 3, true)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+    ])
   })
 
   it('keeps feature axes: image batches are [B, C, H, W]', () => {
     const ds = make(T.zeros([10, 1, 4, 4]), T.zeros([10]))
     const shapes = [...batches(key, ds, 4)].map((b) => [b.x.shape, b.y.shape])
-    expect(shapes).toEqual([[[4, 1, 4, 4], [4]], [[4, 1, 4, 4], [4]], [[2, 1, 4, 4], [2]]])
+    expect(shapes).toEqual([
+      [[4, 1, 4, 4], [4]],
+      [[4, 1, 4, 4], [4]],
+      [[2, 1, 4, 4], [2]],
+    ])
   })
 
   it('rejects a bad batch size or an empty data set at once, with a clear message', () => {
@@ -181,7 +214,10 @@ describe('shuffleSplit', () => {
 
   it('shuffles before splitting: a class-sorted set gives a validation set of both classes', () => {
     const n = 200
-    const sorted = make(T.generate([n, 1], (i) => i), T.generate([n], (i) => (i < n / 2 ? 0 : 1)))
+    const sorted = make(
+      T.generate([n, 1], (i) => i),
+      T.generate([n], (i) => (i < n / 2 ? 0 : 1)),
+    )
     const { validation, train } = shuffleSplit(key, sorted, 0.2)
     const ys = Array.from(validation.y.data)
     expect(ys.filter((c) => c === 0).length).toBeGreaterThan(5) // an unshuffled tail split would hold only class 1
@@ -262,7 +298,14 @@ describe('toy data sets', () => {
   })
 
   it('blobs: one class per centre, points spread around it', () => {
-    const ds = blobs(key, { centers: [[0, 0], [10, -10]], perCenter: 500, std: 0.5 })
+    const ds = blobs(key, {
+      centers: [
+        [0, 0],
+        [10, -10],
+      ],
+      perCenter: 500,
+      std: 0.5,
+    })
     expect(labelCounts(ds, 2)).toEqual([500, 500])
     const mean = (c: number, axis: number): number => {
       let s = 0

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import * as E from 'fp-ts/Either'
-import { decodeIdx, decodeIdxHeader, encodeIdx, IDX_TYPES, IdxError, MAX_RANK, type IdxErrorKind, type IdxFile, type IdxType } from '../../src/data/idx.ts'
+import {
+  decodeIdx,
+  decodeIdxHeader,
+  encodeIdx,
+  IDX_TYPES,
+  IdxError,
+  MAX_RANK,
+  type IdxErrorKind,
+  type IdxFile,
+  type IdxType,
+} from '../../src/data/idx.ts'
 import { DataError } from '../../src/data/error.ts'
 
 const SEED = Number(process.env.CHAINRULE_SEED ?? 42)
@@ -47,7 +57,9 @@ describe('encodeIdx / decodeIdx round trip', () => {
   for (const type of Object.keys(IDX_TYPES) as IdxType[]) {
     it(`round-trips ${type} values bit for bit`, () => {
       const file = shape.chain((s) =>
-        fc.array(values[type], { minLength: s.reduce((a, b) => a * b, 1), maxLength: s.reduce((a, b) => a * b, 1) }).map((data) => ({ type, shape: s, data })),
+        fc
+          .array(values[type], { minLength: s.reduce((a, b) => a * b, 1), maxLength: s.reduce((a, b) => a * b, 1) })
+          .map((data) => ({ type, shape: s, data })),
       )
       fc.assert(
         fc.property(file, (f) => {
@@ -145,7 +157,9 @@ describe('decodeIdx: each corruption gets its own error, naming the byte offset'
     const bytes = sample() // 16 header + 60 data bytes
     const e = left(decodeIdx(bytes.subarray(0, 70)))
     expect(e).toMatchObject({ kind: 'truncated-data', offset: 70, expected: 76, got: 70 })
-    expect(e.message).toMatch(/dims \[10, 2, 3\] of ubyte .* need 60 data bytes from byte 16, so the file should be 76 bytes long, but it has only 70, 6 bytes short/)
+    expect(e.message).toMatch(
+      /dims \[10, 2, 3\] of ubyte .* need 60 data bytes from byte 16, so the file should be 76 bytes long, but it has only 70, 6 bytes short/,
+    )
   })
 
   it('trailing bytes: more bytes than the dims say, with expected and actual byte counts', () => {
@@ -178,7 +192,10 @@ describe('decodeIdx: each corruption gets its own error, naming the byte offset'
   it('a zero dim makes the file empty, wherever it is among huge dims (no too-large)', () => {
     const huge = [0xff, 0xff, 0xff, 0xff]
     const zero = [0, 0, 0, 0]
-    for (const dims of [[zero, huge, huge, huge], [huge, huge, huge, zero]]) {
+    for (const dims of [
+      [zero, huge, huge, huge],
+      [huge, huge, huge, zero],
+    ]) {
       const f = right(decodeIdx(new Uint8Array([0, 0, 0x08, 4, ...dims.flat()])))
       expect(f.data.length).toBe(0)
       expect(f.shape.includes(0)).toBe(true)
@@ -192,7 +209,9 @@ describe('decodeIdx: each corruption gets its own error, naming the byte offset'
     expect(right(decodeIdx(buffer))).toEqual(right(decodeIdx(bytes)))
     expect(E.isRight(decodeIdxHeader(buffer))).toBe(true)
     expect(() => decodeIdx('not bytes' as unknown as Uint8Array)).toThrow(DataError)
-    expect(() => decodeIdx('not bytes' as unknown as Uint8Array)).toThrow(/decodeIdx: expected the file's bytes as a Uint8Array or an ArrayBuffer, got string/)
+    expect(() => decodeIdx('not bytes' as unknown as Uint8Array)).toThrow(
+      /decodeIdx: expected the file's bytes as a Uint8Array or an ArrayBuffer, got string/,
+    )
   })
 
   it('decodeIdxHeader reads the header and checks the length without decoding', () => {
@@ -201,7 +220,15 @@ describe('decodeIdx: each corruption gets its own error, naming the byte offset'
   })
 })
 
-const KINDS: readonly IdxErrorKind[] = ['truncated-header', 'bad-magic', 'unknown-type', 'bad-rank', 'too-large', 'truncated-data', 'trailing-bytes']
+const KINDS: readonly IdxErrorKind[] = [
+  'truncated-header',
+  'bad-magic',
+  'unknown-type',
+  'bad-rank',
+  'too-large',
+  'truncated-data',
+  'trailing-bytes',
+]
 
 /** Decoding never throws: it gives a Left of a known kind, or a Right consistent with the bytes. */
 const decodesSafely = (bytes: Uint8Array): boolean => {
@@ -236,7 +263,10 @@ describe('decodeIdx fuzz: never throws on any bytes', () => {
 
   it('law: truncations, byte flips and appended bytes of a valid file give a Left or a consistent Right', () => {
     const valid = fc
-      .tuple(fc.constantFrom(...(Object.keys(IDX_TYPES) as IdxType[])), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }))
+      .tuple(
+        fc.constantFrom(...(Object.keys(IDX_TYPES) as IdxType[])),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }),
+      )
       .map(([type, shape]) => encodeIdx({ type, shape, data: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i % 100) }))
     type Mutation = { op: 'truncate'; at: number } | { op: 'flip'; at: number; v: number } | { op: 'append'; extra: Uint8Array }
     const mutation: fc.Arbitrary<Mutation> = fc.oneof(

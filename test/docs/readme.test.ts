@@ -146,7 +146,9 @@ describe('README.md and docs/: quotes, links, commands and widths', () => {
   })
 
   test('no line of a code block is longer than 140 characters', () => {
-    const long = blocks.flatMap((b) => b.lines.flatMap((l, k) => ([...l].length > 140 ? [`${b.file}:${b.line + k} (${[...l].length})`] : [])))
+    const long = blocks.flatMap((b) =>
+      b.lines.flatMap((l, k) => ([...l].length > 140 ? [`${b.file}:${b.line + k} (${[...l].length})`] : [])),
+    )
     expect(long).toEqual([])
   })
 

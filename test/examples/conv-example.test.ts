@@ -8,15 +8,20 @@ import { expect, test } from 'vitest'
 // images, tested on 500) checks that it trains and prints what it promises. (The full run is the 99% claim.)
 test('07-mnist-cnn: trains, and prints test accuracy, wall time, samples/s and the naive/fast ratio', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainrule-07-'))
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/07-mnist-cnn.ts', '--epochs', '1', '--train', '640', '--test', '500', '--out', dir], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, CI: '1' },
-  })
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'examples/07-mnist-cnn.ts', '--epochs', '1', '--train', '640', '--test', '500', '--out', dir],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, CI: '1' },
+    },
+  )
   const accuracy = Number(/test accuracy: ([\d.]+)%/.exec(out)?.[1])
   expect(accuracy).toBeGreaterThan(50) // one epoch on 640 images: well above chance (10%)
   expect(out).toMatch(/wall time: [\d.]+s for 1 epochs/)
   expect(out).toMatch(/training throughput: [\d,]+ samples\/s/)
-  for (const f of ['history.png', 'confusion-matrix.png', 'conv-filters.png', 'misclassified.png']) expect(existsSync(join(dir, f))).toBe(true)
+  for (const f of ['history.png', 'confusion-matrix.png', 'conv-filters.png', 'misclassified.png'])
+    expect(existsSync(join(dir, f))).toBe(true)
   expect(out).toMatch(/naive kernels \d+ ms, js [\d.]+ ms \([\d.]+x faster\), fast \((wasm|js)\) [\d.]+ ms \([\d.]+x faster\)/)
 })

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 // The teaching examples must keep running as the README says (npx tsx examples/…).
-const run = (file: string, ...args: string[]): string => execFileSync(process.execPath, ['--import', 'tsx', file, ...args], { encoding: 'utf8', timeout: 120_000 })
+const run = (file: string, ...args: string[]): string =>
+  execFileSync(process.execPath, ['--import', 'tsx', file, ...args], { encoding: 'utf8', timeout: 120_000 })
 
 describe('the examples run and reach what they claim', () => {
   test('01-backprop-by-hand: the pipe vjp equals the hand walk, and the gradient check passes', () => {

@@ -49,7 +49,9 @@ const runAndKill = (target: string, when: 'encoding' | 'writing', delay: number)
     })
     p.stderr.on('data', (d: Buffer) => (err += d.toString()))
     p.on('error', fail)
-    p.on('close', (code, signal) => (signal === 'SIGKILL' || code === 0 ? done(out) : fail(new Error(`writer exited with ${code}: ${err}`))))
+    p.on('close', (code, signal) =>
+      signal === 'SIGKILL' || code === 0 ? done(out) : fail(new Error(`writer exited with ${code}: ${err}`)),
+    )
   })
 
 describe('a save killed at any moment never leaves a broken checkpoint', () => {
@@ -62,24 +64,34 @@ describe('a save killed at any moment never leaves a broken checkpoint', () => {
     ['writing', 5000], // long enough to finish: the new checkpoint, whole
   ]
   const outcomes: string[] = []
-  test.each(moments)('SIGKILL %s + %i ms: the target loads, whole, as the old or the new checkpoint', async (when, delay) => {
-    const target = join(dir, `model-${when}-${delay}.json`)
-    const small = L.pipe(L.dense(3))
-    const p = L.initialize(small, Key.fromSeed(0), [2])
-    saveModel(target, { model: small, inShape: [2], params: p.params, state: p.state, metadata: { version: 'old' } })
-    const out = await runAndKill(target, when, delay)
-    const ck = loadCheckpoint(target)
-    if (E.isLeft(ck)) throw ck.left
-    const version = ck.right.metadata['version']
-    expect(['old', 'new']).toContain(version)
-    if (version === 'new') expect(statSync(target).size).toBeGreaterThan(40_000_000)
-    const leftovers = readdirSync(dir).filter((f) => f.startsWith(`.model-${when}-${delay}.json.`))
-    const left = leftovers.length > 0 ? `, temp file of ${statSync(join(dir, leftovers[0]!)).size} bytes left` : ''
-    outcomes.push(`${when}+${delay}ms: ${version}${out.includes('done') ? ' (finished)' : ''}${left}`)
-  }, 60_000)
+  test.each(moments)(
+    'SIGKILL %s + %i ms: the target loads, whole, as the old or the new checkpoint',
+    async (when, delay) => {
+      const target = join(dir, `model-${when}-${delay}.json`)
+      const small = L.pipe(L.dense(3))
+      const p = L.initialize(small, Key.fromSeed(0), [2])
+      saveModel(target, { model: small, inShape: [2], params: p.params, state: p.state, metadata: { version: 'old' } })
+      const out = await runAndKill(target, when, delay)
+      const ck = loadCheckpoint(target)
+      if (E.isLeft(ck)) throw ck.left
+      const version = ck.right.metadata['version']
+      expect(['old', 'new']).toContain(version)
+      if (version === 'new') expect(statSync(target).size).toBeGreaterThan(40_000_000)
+      const leftovers = readdirSync(dir).filter((f) => f.startsWith(`.model-${when}-${delay}.json.`))
+      const left = leftovers.length > 0 ? `, temp file of ${statSync(join(dir, leftovers[0]!)).size} bytes left` : ''
+      outcomes.push(`${when}+${delay}ms: ${version}${out.includes('done') ? ' (finished)' : ''}${left}`)
+    },
+    60_000,
+  )
   test('at least one kill landed mid-write (a partial temp file was left beside the old checkpoint)', () => {
     // Evidence that the test exercised the dangerous window, not just before or after it.
-    expect(outcomes.some((o) => o.includes(': old') && /temp file of [1-9]\d* bytes/.test(o)), outcomes.join('\n')).toBe(true)
-    expect(outcomes.some((o) => o.includes(': new')), outcomes.join('\n')).toBe(true)
+    expect(
+      outcomes.some((o) => o.includes(': old') && /temp file of [1-9]\d* bytes/.test(o)),
+      outcomes.join('\n'),
+    ).toBe(true)
+    expect(
+      outcomes.some((o) => o.includes(': new')),
+      outcomes.join('\n'),
+    ).toBe(true)
   })
 })

@@ -25,7 +25,15 @@ const spiral = Data.spirals(Key.fromSeed(1), { classes: 3, perClass: 40, noise: 
 describe('save → load → predict is bit-identical', () => {
   test('a trained MLP: same params bit for bit, same predictions bit for bit', () => {
     const model = L.pipe(L.dense(16), L.tanh, L.dense(3))
-    const { state } = Train.fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.adam({ lr: 0.01 }), data: spiral, epochs: 3, batchSize: 16, key: Key.fromSeed(2) })
+    const { state } = Train.fit({
+      model,
+      loss: Loss.softmaxCrossEntropy,
+      optimizer: Optim.adam({ lr: 0.01 }),
+      data: spiral,
+      epochs: 3,
+      batchSize: 16,
+      key: Key.fromSeed(2),
+    })
     const text = IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], state.params, state.state, { task: 'spiral', epochs: 3 }))
     const ck = right(IO.parseCheckpoint(text))
     expect(ck.metadata).toEqual({ task: 'spiral', epochs: 3 })
@@ -39,7 +47,15 @@ describe('save → load → predict is bit-identical', () => {
     expect(IO.encodeCheckpoint({ ...ck, metadata: ck.metadata })).toBe(text)
   })
   test('a conv net with batch-norm running statistics (non-trainable state) and dropout', () => {
-    const model = L.pipe(L.conv2d(3, 3, { padding: 'same' }), L.batchNorm(), L.relu, L.maxPool2d(2), L.dropout({ dropProb: 0.3 }), L.flatten, L.dense(2))
+    const model = L.pipe(
+      L.conv2d(3, 3, { padding: 'same' }),
+      L.batchNorm(),
+      L.relu,
+      L.maxPool2d(2),
+      L.dropout({ dropProb: 0.3 }),
+      L.flatten,
+      L.dense(2),
+    )
     const x = Key.normal(Key.fromSeed(1), [6, 1, 6, 6])
     const init = L.initialize(model, Key.fromSeed(0), [1, 6, 6])
     const stepped = model.forward(init.params, init.state, x, { mode: 'train', key: Key.fromSeed(3) }) // moves the running statistics
@@ -52,7 +68,10 @@ describe('save → load → predict is bit-identical', () => {
 
 describe('a training checkpoint resumes bit for bit', () => {
   const cases = [
-    ['SGD, Nesterov momentum, weight decay, cosine schedule', Optim.sgd({ lr: Schedule.cosineDecay({ init: 0.1, steps: 60 }), momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
+    [
+      'SGD, Nesterov momentum, weight decay, cosine schedule',
+      Optim.sgd({ lr: Schedule.cosineDecay({ init: 0.1, steps: 60 }), momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+    ],
     ['Adam', Optim.adam({ lr: 0.01 })],
     ['AdamW', Optim.adamw({ lr: 0.01, weightDecay: 1e-3 })],
     ['AMSGrad', Optim.amsgrad({ lr: 0.01 })],
@@ -86,7 +105,18 @@ describe('a training checkpoint resumes bit for bit', () => {
     expect(e.message).toBe(
       'training.optState: an array of 1 in the checkpoint, but the optimizer given makes an array of 2 (was the checkpoint saved with another optimizer, or other settings such as momentum or weight decay?)',
     )
-    const adam = left(IO.trainState(right(IO.parseCheckpoint(IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [2], state: Train.initState(model, Optim.adam({ lr: 1 }), Key.fromSeed(0), [2]) })))), Optim.adagrad({ lr: 1 })))
+    const adam = left(
+      IO.trainState(
+        right(
+          IO.parseCheckpoint(
+            IO.encodeCheckpoint(
+              IO.trainingCheckpoint({ model, inShape: [2], state: Train.initState(model, Optim.adam({ lr: 1 }), Key.fromSeed(0), [2]) }),
+            ),
+          ),
+        ),
+        Optim.adagrad({ lr: 1 }),
+      ),
+    )
     expect(adam.path).toBe('training.optState[0]')
     expect(E.isRight(IO.trainState(ck, Optim.sgd({ lr: 0.5 })))).toBe(true) // another lr keeps the same state structure
   })
@@ -104,7 +134,9 @@ describe('loading validates everything: each problem its own error kind, with th
   const init = L.initialize(model, Key.fromSeed(0), [1, 28, 28])
   const optimizer = Optim.sgd({ lr: 0.1, momentum: 0.9 })
   const ts = { params: init.params, state: init.state, optState: optimizer.init(init.params), key: Key.fromSeed(1), step: 5 }
-  const text = IO.encodeCheckpoint(IO.trainingCheckpoint({ model, inShape: [1, 28, 28], state: ts, runKey: Key.fromSeed(2), metadata: { note: 'ok' } }))
+  const text = IO.encodeCheckpoint(
+    IO.trainingCheckpoint({ model, inShape: [1, 28, 28], state: ts, runKey: Key.fromSeed(2), metadata: { note: 'ok' } }),
+  )
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test pokes at the JSON freely
   type Doc = Record<string, any>
   const doc = (): Doc => JSON.parse(text)
@@ -128,20 +160,85 @@ describe('loading validates everything: each problem its own error kind, with th
     ['a misspelt top-level field', () => IO.decodeCheckpoint(edit((d) => (d['paramz'] = 1))), 'invalid', 'paramz'],
     ['a bad input shape value', () => IO.decodeCheckpoint(edit((d) => (d['inShape'] = [1, 0, 28]))), 'invalid', 'inShape'],
     ['metadata that is not an object', () => IO.decodeCheckpoint(edit((d) => (d['metadata'] = 'x'))), 'invalid', 'metadata'],
-    ['an unknown layer kind', () => IO.decodeCheckpoint(edit((d) => (d['spec']['children'][2]['kind'] = 'swish'))), 'unknown-kind', 'spec.children[2]'],
-    ['a bad hyper-parameter', () => IO.decodeCheckpoint(edit((d) => (d['spec']['children'][1]['units'] = -1))), 'bad-spec', 'spec.children[1].units'],
-    ['an input shape the network cannot take', () => IO.decodeCheckpoint(edit((d) => (d['inShape'] = [1, 28]))), 'shape-mismatch', 'params[1].W'],
-    ['a spec that cannot init on the input shape', () => IO.decodeCheckpoint(edit((d) => (d['spec'] = { kind: 'dense', units: 10, init: 'he', bias: true }))), 'bad-input-shape', 'inShape'],
-    ['a character outside base64', () => IO.decodeCheckpoint(edit((d) => (d['params'][1]['b']['data'] = `!${d['params'][1]['b']['data'].slice(1)}`))), 'bad-base64', 'params[1].b'],
-    ['base64 cut short', () => IO.decodeCheckpoint(edit((d) => (d['params'][3]['W']['data'] = d['params'][3]['W']['data'].slice(0, -1)))), 'bad-base64', 'params[3].W'],
-    ['one value too few', () => IO.decodeCheckpoint(edit((d) => (d['params'][1]['W']['data'] = IO.encodeTensor(T.zeros([100351])).data))), 'wrong-length', 'params[1].W'],
-    ['a NaN in the params', () => IO.decodeCheckpoint(edit((d) => (d['params'][3]['b'] = encoded(T.tensor([1, 2, 3, 4, 5, 6, 7, NaN, 9, 10]))))), 'non-finite', 'params[3].b'],
-    ['an Infinity in the optimizer state', () => IO.decodeCheckpoint(edit((d) => (d['training']['optState'][0]['trace'][3]['b'] = encoded(T.full([10], Infinity))))), 'non-finite', 'training.optState[0].trace[3].b'],
-    ['params of another network (no bias)', () => IO.decodeCheckpoint(edit((d) => delete d['params'][3]['b'])), 'structure-mismatch', 'params[3]'],
-    ['params for a different width', () => IO.decodeCheckpoint(edit((d) => (d['spec']['children'][3]['units'] = 9))), 'shape-mismatch', 'params[3].W'],
+    [
+      'an unknown layer kind',
+      () => IO.decodeCheckpoint(edit((d) => (d['spec']['children'][2]['kind'] = 'swish'))),
+      'unknown-kind',
+      'spec.children[2]',
+    ],
+    [
+      'a bad hyper-parameter',
+      () => IO.decodeCheckpoint(edit((d) => (d['spec']['children'][1]['units'] = -1))),
+      'bad-spec',
+      'spec.children[1].units',
+    ],
+    [
+      'an input shape the network cannot take',
+      () => IO.decodeCheckpoint(edit((d) => (d['inShape'] = [1, 28]))),
+      'shape-mismatch',
+      'params[1].W',
+    ],
+    [
+      'a spec that cannot init on the input shape',
+      () => IO.decodeCheckpoint(edit((d) => (d['spec'] = { kind: 'dense', units: 10, init: 'he', bias: true }))),
+      'bad-input-shape',
+      'inShape',
+    ],
+    [
+      'a character outside base64',
+      () => IO.decodeCheckpoint(edit((d) => (d['params'][1]['b']['data'] = `!${d['params'][1]['b']['data'].slice(1)}`))),
+      'bad-base64',
+      'params[1].b',
+    ],
+    [
+      'base64 cut short',
+      () => IO.decodeCheckpoint(edit((d) => (d['params'][3]['W']['data'] = d['params'][3]['W']['data'].slice(0, -1)))),
+      'bad-base64',
+      'params[3].W',
+    ],
+    [
+      'one value too few',
+      () => IO.decodeCheckpoint(edit((d) => (d['params'][1]['W']['data'] = IO.encodeTensor(T.zeros([100351])).data))),
+      'wrong-length',
+      'params[1].W',
+    ],
+    [
+      'a NaN in the params',
+      () => IO.decodeCheckpoint(edit((d) => (d['params'][3]['b'] = encoded(T.tensor([1, 2, 3, 4, 5, 6, 7, NaN, 9, 10]))))),
+      'non-finite',
+      'params[3].b',
+    ],
+    [
+      'an Infinity in the optimizer state',
+      () => IO.decodeCheckpoint(edit((d) => (d['training']['optState'][0]['trace'][3]['b'] = encoded(T.full([10], Infinity))))),
+      'non-finite',
+      'training.optState[0].trace[3].b',
+    ],
+    [
+      'params of another network (no bias)',
+      () => IO.decodeCheckpoint(edit((d) => delete d['params'][3]['b'])),
+      'structure-mismatch',
+      'params[3]',
+    ],
+    [
+      'params for a different width',
+      () => IO.decodeCheckpoint(edit((d) => (d['spec']['children'][3]['units'] = 9))),
+      'shape-mismatch',
+      'params[3].W',
+    ],
     ['a missing layer', () => IO.decodeCheckpoint(edit((d) => d['params'].pop())), 'structure-mismatch', 'params'],
-    ['state that should be empty', () => IO.decodeCheckpoint(edit((d) => (d['state'] = [[], [], [], { x: d['params'][3]['b'] }]))), 'structure-mismatch', 'state[3]'],
-    ['a bad key in the training part', () => IO.decodeCheckpoint(edit((d) => (d['training']['key']['k0'] = -1))), 'invalid', 'training.key.k0'],
+    [
+      'state that should be empty',
+      () => IO.decodeCheckpoint(edit((d) => (d['state'] = [[], [], [], { x: d['params'][3]['b'] }]))),
+      'structure-mismatch',
+      'state[3]',
+    ],
+    [
+      'a bad key in the training part',
+      () => IO.decodeCheckpoint(edit((d) => (d['training']['key']['k0'] = -1))),
+      'invalid',
+      'training.key.k0',
+    ],
     ['a fractional step', () => IO.decodeCheckpoint(edit((d) => (d['training']['step'] = 1.5))), 'invalid', 'training.step'],
   ]
   test.each(cases)('%s', (_name, run, kind, path) => {
@@ -152,11 +249,21 @@ describe('loading validates everything: each problem its own error kind, with th
   })
   test('the messages say what was wrong and where', () => {
     const short = edit((d) => (d['params'][1]['W']['data'] = IO.encodeTensor(T.zeros([100351])).data))
-    expect(left(IO.decodeCheckpoint(short)).message).toBe('params[1].W: expected 100352 values (802816 bytes) for shape [784, 128], got 100351 (802808 bytes)')
-    expect(left(IO.decodeCheckpoint(edit((d) => (d['version'] = 2)))).message).toBe('version: version 2 is newer than this chainrule reads (1); upgrade chainrule')
-    expect(left(IO.decodeCheckpoint(model.spec)).message).toBe('format: expected "chainrule-checkpoint", got nothing: this is not a chainrule checkpoint (this looks like a layer spec: rebuild it with IO.fromSpec)')
-    expect(left(IO.decodeCheckpoint(edit((d) => delete d['params'][3]['b']))).message).toBe('params[3]: a record {W} in the checkpoint, but the spec makes a record {W, b}')
-    expect(left(IO.decodeCheckpoint(edit((d) => (d['spec']['children'][3]['units'] = 9)))).message).toBe('params[3].W: shape [128, 10] in the checkpoint, but the spec makes [128, 9]')
+    expect(left(IO.decodeCheckpoint(short)).message).toBe(
+      'params[1].W: expected 100352 values (802816 bytes) for shape [784, 128], got 100351 (802808 bytes)',
+    )
+    expect(left(IO.decodeCheckpoint(edit((d) => (d['version'] = 2)))).message).toBe(
+      'version: version 2 is newer than this chainrule reads (1); upgrade chainrule',
+    )
+    expect(left(IO.decodeCheckpoint(model.spec)).message).toBe(
+      'format: expected "chainrule-checkpoint", got nothing: this is not a chainrule checkpoint (this looks like a layer spec: rebuild it with IO.fromSpec)',
+    )
+    expect(left(IO.decodeCheckpoint(edit((d) => delete d['params'][3]['b']))).message).toBe(
+      'params[3]: a record {W} in the checkpoint, but the spec makes a record {W, b}',
+    )
+    expect(left(IO.decodeCheckpoint(edit((d) => (d['spec']['children'][3]['units'] = 9)))).message).toBe(
+      'params[3].W: shape [128, 10] in the checkpoint, but the spec makes [128, 9]',
+    )
     const nan = edit((d) => (d['params'][3]['b'] = encoded(T.tensor([1, 2, 3, 4, 5, 6, 7, NaN, 9, 10]))))
     expect(left(IO.decodeCheckpoint(nan)).message).toBe('params[3].b: value 7 (flat index) is NaN; a checkpoint holds only finite numbers')
   })
@@ -168,17 +275,25 @@ describe('loading validates everything: each problem its own error kind, with th
   })
   test('encoding refuses what would not load back, before producing any text', () => {
     const nanParams = Tree.map(init.params, (p, path) => (path === '[3].b' ? T.full(p.shape, NaN) : p))
-    expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], nanParams, init.state))).toThrow('params[3].b: value 0 (flat index) is NaN')
+    expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], nanParams, init.state))).toThrow(
+      'params[3].b: value 0 (flat index) is NaN',
+    )
     const other = L.initialize(L.pipe(L.flatten, L.dense(64), L.relu, L.dense(10)), Key.fromSeed(0), [1, 28, 28])
     expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], other.params, init.state))).toThrow(IO.IoError)
-    expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], init.params, init.state, { bad: NaN }))).toThrow('metadata.bad: NaN is not a JSON number')
+    expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 28, 28], init.params, init.state, { bad: NaN }))).toThrow(
+      'metadata.bad: NaN is not a JSON number',
+    )
     const badRecord = { dtype: T.zeros([1]) }
     const training = { optState: badRecord, key: Key.fromSeed(0), step: 0 }
     const input = { model: L.identity, inShape: [1], params: [], state: [], training }
     expect(() => IO.encodeCheckpoint(input)).toThrow("a record key may not be named 'dtype'")
   })
   test('custom layers load through a registry passed to the decoder', () => {
-    const swish = L.define({ name: 'swish', forward: (_p, x) => ({ y: T.map((v) => v * L.logistic(v))(x), tape: x }), vjp: (_p, _x, dy) => ({ dx: dy, dp: L.none }) })
+    const swish = L.define({
+      name: 'swish',
+      forward: (_p, x) => ({ y: T.map((v) => v * L.logistic(v))(x), tape: x }),
+      vjp: (_p, _x, dy) => ({ dx: dy, dp: L.none }),
+    })
     const net = L.pipe(L.dense(3), swish)
     const p = L.initialize(net, Key.fromSeed(0), [2])
     const saved = IO.encodeCheckpoint(IO.modelCheckpoint(net, [2], p.params, p.state))

@@ -63,14 +63,22 @@ describe('tensors and trees are stored exactly', () => {
   })
   test('wrong lengths, bad base64 and bad shapes are errors at the tensor path', () => {
     const enc = IO.encodeTensor(T.zeros([2, 3])) // 48 bytes → 64 characters
-    expect(left(IO.decodeTensor({ ...enc, shape: [2, 4] }, 'params[2].W')).message).toBe('params[2].W: expected 8 values (64 bytes) for shape [2, 4], got 6 (48 bytes)')
+    expect(left(IO.decodeTensor({ ...enc, shape: [2, 4] }, 'params[2].W')).message).toBe(
+      'params[2].W: expected 8 values (64 bytes) for shape [2, 4], got 6 (48 bytes)',
+    )
     expect(left(IO.decodeTensor({ ...enc, data: enc.data.slice(0, 60) }, 'p')).kind).toBe('wrong-length')
     expect(left(IO.decodeTensor({ ...enc, data: enc.data.slice(0, 63) }, 'p')).kind).toBe('bad-base64')
-    expect(left(IO.decodeTensor({ ...enc, data: `${enc.data.slice(0, 10)}*${enc.data.slice(11)}` }, 'p')).message).toBe("p: invalid base64 '*' at character 10")
-    expect(left(IO.decodeTensor({ ...enc, shape: [2, -3] }, 'p')).message).toBe('p.shape[1]: expected a non-negative integer (a dimension), got -3')
+    expect(left(IO.decodeTensor({ ...enc, data: `${enc.data.slice(0, 10)}*${enc.data.slice(11)}` }, 'p')).message).toBe(
+      "p: invalid base64 '*' at character 10",
+    )
+    expect(left(IO.decodeTensor({ ...enc, shape: [2, -3] }, 'p')).message).toBe(
+      'p.shape[1]: expected a non-negative integer (a dimension), got -3',
+    )
     expect(left(IO.decodeTensor({ ...enc, dtype: 'float32' }, 'p')).message).toBe('p.dtype: expected "float64", got "float32"')
     expect(left(IO.decodeTensor({ ...enc, extra: 1 }, 'p')).kind).toBe('invalid')
-    expect(left(IO.decodeTree({ a: 3 }, 'state')).message).toBe('state.a: expected a tensor { dtype, shape, data }, an array or a record, got 3')
+    expect(left(IO.decodeTree({ a: 3 }, 'state')).message).toBe(
+      'state.a: expected a tensor { dtype, shape, data }, an array or a record, got 3',
+    )
   })
   test('the io-ts tensor and tree codecs decode and encode', () => {
     const x = T.tensor([[1.5, -2]])
@@ -83,7 +91,19 @@ describe('tensors and trees are stored exactly', () => {
 
 // Networks nesting the built-in kinds in every combinator (each kind alone is checked by law 12 in test/layers/laws.test.ts).
 const everyKind: readonly { readonly layer: L.AnyLayer; readonly inShape: readonly number[] }[] = [
-  { layer: L.pipe(L.flatten, L.dense(5, { init: 'glorot', bias: false }), L.relu, L.leakyRelu(0.2), L.sigmoid, L.tanh, L.softmax, L.identity), inShape: [2, 3] },
+  {
+    layer: L.pipe(
+      L.flatten,
+      L.dense(5, { init: 'glorot', bias: false }),
+      L.relu,
+      L.leakyRelu(0.2),
+      L.sigmoid,
+      L.tanh,
+      L.softmax,
+      L.identity,
+    ),
+    inShape: [2, 3],
+  },
   { layer: L.residual(L.pipe(L.dense(4), L.tanh, L.dense(4, { init: 'lecun' }))), inShape: [4] },
   { layer: L.branches('concat', L.dense(2, { init: 'zeros' }), L.branches('sum', L.identity, L.relu)), inShape: [3] },
   { layer: L.compose(L.dense(3), L.relu), inShape: [2] },
@@ -119,24 +139,30 @@ describe('specs: fromSpec rebuilds every built-in kind (law 12: codecs round-tri
   })
   test('law 12: random networks round-trip through JSON specs to the same function', () => {
     const arb = fc.tuple(RandomNetwork.randomNetwork(3), fc.integer({ min: 1, max: 3 }), fc.integer())
-    runProperty('12. codecs round-trip bit for bit', 'random networks through fromSpec', [arb], ([net, n, s]) => {
-      const rebuilt = IO.fromSpec(json(net.layer.spec))
-      if (E.isLeft(rebuilt)) return fails(rebuilt.left.message)
-      const inShape = [net.inDim]
-      const a = L.initialize(net.layer, Key.fromSeed(s), inShape)
-      const b = L.initialize(rebuilt.right, Key.fromSeed(s), inShape)
-      const x = Key.normal(Key.fromSeed(s + 1), [n, net.inDim])
-      const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
-      const ya = net.layer.forward(a.params, a.state, x, ctx)
-      const yb = rebuilt.right.forward(b.params, b.state, x, ctx)
-      const dy = Key.normal(Key.fromSeed(s + 2), ya.y.shape)
-      return all(
-        () => (JSON.stringify(rebuilt.right.spec) === JSON.stringify(net.layer.spec) ? holds : fails('specs differ')),
-        () => Compare.treesIdentical('params', a.params, b.params),
-        () => Compare.tensorsIdentical('y', ya.y, yb.y),
-        () => Compare.treesIdentical('dp', net.layer.vjp(a.params, ya.tape, dy).dp, rebuilt.right.vjp(b.params, yb.tape, dy).dp),
-      )
-    }, { numRuns: 60 })
+    runProperty(
+      '12. codecs round-trip bit for bit',
+      'random networks through fromSpec',
+      [arb],
+      ([net, n, s]) => {
+        const rebuilt = IO.fromSpec(json(net.layer.spec))
+        if (E.isLeft(rebuilt)) return fails(rebuilt.left.message)
+        const inShape = [net.inDim]
+        const a = L.initialize(net.layer, Key.fromSeed(s), inShape)
+        const b = L.initialize(rebuilt.right, Key.fromSeed(s), inShape)
+        const x = Key.normal(Key.fromSeed(s + 1), [n, net.inDim])
+        const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
+        const ya = net.layer.forward(a.params, a.state, x, ctx)
+        const yb = rebuilt.right.forward(b.params, b.state, x, ctx)
+        const dy = Key.normal(Key.fromSeed(s + 2), ya.y.shape)
+        return all(
+          () => (JSON.stringify(rebuilt.right.spec) === JSON.stringify(net.layer.spec) ? holds : fails('specs differ')),
+          () => Compare.treesIdentical('params', a.params, b.params),
+          () => Compare.tensorsIdentical('y', ya.y, yb.y),
+          () => Compare.treesIdentical('dp', net.layer.vjp(a.params, ya.tape, dy).dp, rebuilt.right.vjp(b.params, yb.tape, dy).dp),
+        )
+      },
+      { numRuns: 60 },
+    )
   })
   test('the io-ts layer and spec codecs decode through the registry', () => {
     const net = L.pipe(L.dense(3), L.relu)
@@ -162,7 +188,12 @@ describe('every kind of the built-in registry checks its own fields', () => {
   test.each(Object.keys(IO.builtins))('%s: { kind } alone builds the layer, or is a bad-spec error naming a missing field', (kind) => {
     const r = IO.fromSpec({ kind })
     if (E.isRight(r)) expect(r.right.spec).toEqual({ kind })
-    else expect([r.left.kind, r.left.path, r.left.detail.endsWith(', got nothing')]).toEqual(['bad-spec', expect.stringMatching(/^spec\.\w+$/), true])
+    else
+      expect([r.left.kind, r.left.path, r.left.detail.endsWith(', got nothing')]).toEqual([
+        'bad-spec',
+        expect.stringMatching(/^spec\.\w+$/),
+        true,
+      ])
   })
 })
 
@@ -170,15 +201,55 @@ describe('spec errors name the kind of problem and the path', () => {
   const cases: readonly [string, unknown, IO.IoErrorKind, string][] = [
     ['not an object', 3, 'invalid', 'spec: expected a layer spec { kind, ... }, got 3'],
     ['no kind', { units: 3 }, 'invalid', 'spec.kind: expected a layer kind (a string), got nothing'],
-    ['unknown kind', { kind: 'pipe', children: [{ kind: 'relu' }, { kind: 'swish' }] }, 'unknown-kind', 'spec.children[1]: unknown layer kind "swish"'],
-    ['bad hyper-parameter', { kind: 'pipe', children: [{ kind: 'dense', units: 0, init: 'he', bias: true }] }, 'bad-spec', 'spec.children[0].units: expected a positive integer, got 0'],
-    ['misspelt field', { kind: 'dense', unit: 3, units: 3, init: 'he', bias: true }, 'bad-spec', 'spec.unit: unexpected field (allowed: kind, units, init, bias)'],
+    [
+      'unknown kind',
+      { kind: 'pipe', children: [{ kind: 'relu' }, { kind: 'swish' }] },
+      'unknown-kind',
+      'spec.children[1]: unknown layer kind "swish"',
+    ],
+    [
+      'bad hyper-parameter',
+      { kind: 'pipe', children: [{ kind: 'dense', units: 0, init: 'he', bias: true }] },
+      'bad-spec',
+      'spec.children[0].units: expected a positive integer, got 0',
+    ],
+    [
+      'misspelt field',
+      { kind: 'dense', unit: 3, units: 3, init: 'he', bias: true },
+      'bad-spec',
+      'spec.unit: unexpected field (allowed: kind, units, init, bias)',
+    ],
     ['missing field', { kind: 'dense', units: 3, init: 'he' }, 'bad-spec', 'spec.bias: expected true or false, got nothing'],
-    ['bad enum', { kind: 'residual', body: { kind: 'dense', units: 3, init: 'xavier', bias: true } }, 'bad-spec', "spec.body.init: expected one of 'he', 'glorot', 'lecun', 'zeros', got \"xavier\""],
-    ['bad merge', { kind: 'branches', merge: 'max', children: [{ kind: 'relu' }] }, 'bad-spec', "spec.merge: expected one of 'sum', 'concat', got \"max\""],
-    ['empty branches', { kind: 'branches', merge: 'sum', children: [] }, 'bad-spec', 'spec.children: expected a non-empty list of layer specs, got an array of 0'],
-    ['child not a spec', { kind: 'pipe', children: [{ kind: 'relu' }, 'dense'] }, 'invalid', 'spec.children[1]: expected a layer spec { kind, ... }, got "dense"'],
-    ['NaN hyper-parameter', { kind: 'leakyRelu', alpha: NaN }, 'invalid', 'spec.alpha: NaN is not a JSON number (only finite numbers are allowed)'],
+    [
+      'bad enum',
+      { kind: 'residual', body: { kind: 'dense', units: 3, init: 'xavier', bias: true } },
+      'bad-spec',
+      "spec.body.init: expected one of 'he', 'glorot', 'lecun', 'zeros', got \"xavier\"",
+    ],
+    [
+      'bad merge',
+      { kind: 'branches', merge: 'max', children: [{ kind: 'relu' }] },
+      'bad-spec',
+      "spec.merge: expected one of 'sum', 'concat', got \"max\"",
+    ],
+    [
+      'empty branches',
+      { kind: 'branches', merge: 'sum', children: [] },
+      'bad-spec',
+      'spec.children: expected a non-empty list of layer specs, got an array of 0',
+    ],
+    [
+      'child not a spec',
+      { kind: 'pipe', children: [{ kind: 'relu' }, 'dense'] },
+      'invalid',
+      'spec.children[1]: expected a layer spec { kind, ... }, got "dense"',
+    ],
+    [
+      'NaN hyper-parameter',
+      { kind: 'leakyRelu', alpha: NaN },
+      'invalid',
+      'spec.alpha: NaN is not a JSON number (only finite numbers are allowed)',
+    ],
     ['dropProb 1', { kind: 'dropout', dropProb: 1 }, 'bad-spec', 'spec.dropProb: expected a number in [0, 1), got 1'],
     ['inherited key as kind', { kind: 'toString' }, 'unknown-kind', 'spec: unknown layer kind "toString"'],
   ]
@@ -202,7 +273,10 @@ describe('custom layers join through a registry value', () => {
       const s = T.map(L.logistic)(x)
       return { y: T.mul(x, s), tape: { x, s } }
     },
-    vjp: (_p, { x, s }, dy) => ({ dx: T.generate(x.shape, (i) => dy.data[i]! * (s.data[i]! + x.data[i]! * s.data[i]! * (1 - s.data[i]!))), dp: L.none }),
+    vjp: (_p, { x, s }, dy) => ({
+      dx: T.generate(x.shape, (i) => dy.data[i]! * (s.data[i]! + x.data[i]! * s.data[i]! * (1 - s.data[i]!))),
+      dp: L.none,
+    }),
   })
   const scaled = (factor: number): L.AnyLayer =>
     L.define({
@@ -214,7 +288,9 @@ describe('custom layers join through a registry value', () => {
   const twice = (body: L.AnyLayer): L.AnyLayer => ({ ...L.pipe(body, body), name: 'twice', spec: { kind: 'twice', body: body.spec } })
   const registry = IO.extend(IO.builtins, {
     swish: () => swish,
-    scaled: IO.entry(IO.closed('a scaled spec { kind, factor }', { kind: t.literal('scaled'), factor: IO.FiniteNumber }), (s) => scaled(s.factor)),
+    scaled: IO.entry(IO.closed('a scaled spec { kind, factor }', { kind: t.literal('scaled'), factor: IO.FiniteNumber }), (s) =>
+      scaled(s.factor),
+    ),
     twice: (s, build) => twice(build(s['body'], 'body')),
   })
   const net = L.pipe(L.dense(3), swish, scaled(2), twice(L.tanh))

@@ -12,7 +12,18 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { Kernels, Key, T } from '../../src/index.ts'
-import { col2im, convBiasGrad, convKernels, fastConv, fastConvWasm, im2col, makeFastConv, naiveConv, type ConvKernels, type ConvWindow } from '../../src/kernels/conv.ts'
+import {
+  col2im,
+  convBiasGrad,
+  convKernels,
+  fastConv,
+  fastConvWasm,
+  im2col,
+  makeFastConv,
+  naiveConv,
+  type ConvKernels,
+  type ConvWindow,
+} from '../../src/kernels/conv.ts'
 import { gemmReference } from '../../src/kernels/gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from '../../src/kernels/wasm/conv.ts'
 import { abs, cases, casesUpTo, describeCase, operands, type Case } from '../support/conv-cases.ts'
@@ -25,7 +36,9 @@ const expectClose = (what: string, fast: Float64Array, naive: Float64Array, magn
   for (let i = 0; i < naive.length; i++) {
     const err = Math.abs(fast[i]! - naive[i]!)
     if (err > RTOL * magnitude[i]! + 1e-300) {
-      throw new Error(`${what}[${i}]: fast ${fast[i]} vs naive ${naive[i]} (error ${err.toExponential(2)}, bound ${(RTOL * magnitude[i]!).toExponential(2)})`)
+      throw new Error(
+        `${what}[${i}]: fast ${fast[i]} vs naive ${naive[i]} (error ${err.toExponential(2)}, bound ${(RTOL * magnitude[i]!).toExponential(2)})`,
+      )
     }
   }
 }
@@ -203,7 +216,13 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
   test('the same on a case past the GEMM blocks (K = 400 > kc, F = 20 not a multiple of 4, 28x28, 6 samples, stride 1 "same")', () => {
     const g: ConvWindow = { N: 6, C: 16, H: 28, W: 28, F: 20, KH: 5, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PT: 2, PL: 2, OH: 28, OW: 28 }
     const [k1, k2, k3, k4] = Key.split(Key.fromSeed(11), 4) as [Key.Key, Key.Key, Key.Key, Key.Key]
-    matchesJs(g, Key.normal(k1, [6 * 16 * 28 * 28]).data, Key.normal(k2, [20 * 16 * 25]).data, Key.normal(k3, [20]).data, Key.normal(k4, [6 * 20 * 28 * 28]).data)
+    matchesJs(
+      g,
+      Key.normal(k1, [6 * 16 * 28 * 28]).data,
+      Key.normal(k2, [20 * 16 * 25]).data,
+      Key.normal(k3, [20]).data,
+      Key.normal(k4, [6 * 20 * 28 * 28]).data,
+    )
   })
 
   test('an empty batch (N = 0): y and dx are empty, dW is zeros', () => {
@@ -221,31 +240,35 @@ describe('the WebAssembly kernels (im2col, GEMM and col2im in WebAssembly)', () 
     expect(Array.from(dw2).every((v) => v === 0)).toBe(true)
   })
 
-  property('backward (dx and dW together, or dW alone) = inputGrad and kernelGrad, in every family; its db = convBiasGrad (within 1e-12 for WebAssembly, which sums groups)', (c) => {
-    const { x, w, dy } = operands(c)
-    const db1 = T.buffer(c.g.F)
-    convBiasGrad(c.g, dy, db1)
-    for (const k of [naiveConv, fastConv, fastConvWasm]) {
-      const dx1 = T.buffer(x.length)
-      const dw1 = T.buffer(w.length)
-      k.inputGrad(c.g, dy, w, dx1)
-      k.kernelGrad(c.g, x, dy, dw1)
-      const dx2 = T.buffer(x.length).fill(Number.NaN)
-      const dw2 = T.buffer(w.length).fill(Number.NaN)
-      k.backward(c.g, x, dy, w, dx2, dw2)
-      expect(firstDifference(dx2, dx1)).toBe(-1)
-      expect(firstDifference(dw2, dw1)).toBe(-1)
-      const dw3 = T.buffer(w.length).fill(Number.NaN)
-      k.backward(c.g, x, dy, w, undefined, dw3)
-      expect(firstDifference(dw3, dw1)).toBe(-1)
-      const dw4 = T.buffer(w.length).fill(Number.NaN)
-      const db4 = T.buffer(c.g.F).fill(Number.NaN)
-      k.backward(c.g, x, dy, w, undefined, dw4, db4)
-      expect(firstDifference(dw4, dw1)).toBe(-1)
-      if (k === fastConvWasm) db4.forEach((v, f) => expect(Math.abs(v - db1[f]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(db1[f]!))))
-      else expect(firstDifference(db4, db1)).toBe(-1)
-    }
-  })
+  property(
+    'backward (dx and dW together, or dW alone) = inputGrad and kernelGrad, in every family; its db = convBiasGrad (within 1e-12 for WebAssembly, which sums groups)',
+    (c) => {
+      const { x, w, dy } = operands(c)
+      const db1 = T.buffer(c.g.F)
+      convBiasGrad(c.g, dy, db1)
+      for (const k of [naiveConv, fastConv, fastConvWasm]) {
+        const dx1 = T.buffer(x.length)
+        const dw1 = T.buffer(w.length)
+        k.inputGrad(c.g, dy, w, dx1)
+        k.kernelGrad(c.g, x, dy, dw1)
+        const dx2 = T.buffer(x.length).fill(Number.NaN)
+        const dw2 = T.buffer(w.length).fill(Number.NaN)
+        k.backward(c.g, x, dy, w, dx2, dw2)
+        expect(firstDifference(dx2, dx1)).toBe(-1)
+        expect(firstDifference(dw2, dw1)).toBe(-1)
+        const dw3 = T.buffer(w.length).fill(Number.NaN)
+        k.backward(c.g, x, dy, w, undefined, dw3)
+        expect(firstDifference(dw3, dw1)).toBe(-1)
+        const dw4 = T.buffer(w.length).fill(Number.NaN)
+        const db4 = T.buffer(c.g.F).fill(Number.NaN)
+        k.backward(c.g, x, dy, w, undefined, dw4, db4)
+        expect(firstDifference(dw4, dw1)).toBe(-1)
+        if (k === fastConvWasm)
+          db4.forEach((v, f) => expect(Math.abs(v - db1[f]!)).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(db1[f]!))))
+        else expect(firstDifference(db4, db1)).toBe(-1)
+      }
+    },
+  )
 
   test('a product over the memory cap writes nothing and returns false (fastConvWasm then runs im2col in TypeScript on the WebAssembly GEMM)', () => {
     const g: ConvWindow = { N: 2, C: 3, H: 9, W: 9, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 9, OW: 9 }

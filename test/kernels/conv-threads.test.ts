@@ -202,7 +202,10 @@ describe('the conv kernels follow the switches at call time', () => {
     configureThreads({ mainComputes: false })
     try {
       await Kernels.useThreads(2)
-      for (const [choice, k] of [['reference', naiveConv], ['js', fastConv]] as const) {
+      for (const [choice, k] of [
+        ['reference', naiveConv],
+        ['js', fastConv],
+      ] as const) {
         Kernels.using(choice, () => {
           expect(convKernels()).toBe(k)
           const s = splitCount()

@@ -124,7 +124,11 @@ describe('max-pooling in WebAssembly equals the TypeScript loops, bit for bit (t
     ['2x2 on [3, 5, 28, 28]', [3, 5, 28, 28], L.maxPool2d(2)],
     ['2x2 on [9, 16, 14, 14] (an odd number of windows per row)', [9, 16, 14, 14], L.maxPool2d(2)],
     ['2x2 on [4, 3, 29, 31] (the odd last row and column in no window)', [4, 3, 29, 31], L.maxPool2d(2)],
-    ['3x3 stride 2 padding 1 on [8, 8, 15, 16] (the general forward, backward in WebAssembly)', [8, 8, 15, 16], L.maxPool2d(3, { stride: 2, padding: 1 })],
+    [
+      '3x3 stride 2 padding 1 on [8, 8, 15, 16] (the general forward, backward in WebAssembly)',
+      [8, 8, 15, 16],
+      L.maxPool2d(3, { stride: 2, padding: 1 }),
+    ],
   ]
   for (const [name, shape, layer] of cases) {
     test(name, async () => {

@@ -26,7 +26,12 @@ interface Outputs {
 }
 
 /** Forward and vjp of the fused layer and of pipe(conv2d, relu) on the same params, input and dy. */
-function both(options: L.Conv2dOptions & { filters: number; kernel: number }, inShape: readonly number[], batch: number, s: number): { fused: Outputs; piped: Outputs } {
+function both(
+  options: L.Conv2dOptions & { filters: number; kernel: number },
+  inShape: readonly number[],
+  batch: number,
+  s: number,
+): { fused: Outputs; piped: Outputs } {
   const { filters, kernel, ...rest } = options
   const fused = L.conv2d(filters, kernel, { ...rest, activation: 'relu' })
   const plain = L.conv2d(filters, kernel, rest)
@@ -83,7 +88,12 @@ describe("conv2d(…, { activation: 'relu' }) = conv2d(…) then relu, bit for b
       fc.assert(
         fc.property(geometry, (c) => {
           const { fused, piped } = Kernels.using(family, () =>
-            both({ filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, bias: c.bias }, [c.channels, c.size, c.size], c.batch, c.s),
+            both(
+              { filters: c.filters, kernel: c.kernel, stride: c.stride, padding: c.padding, bias: c.bias },
+              [c.channels, c.size, c.size],
+              c.batch,
+              c.s,
+            ),
           )
           expectSame(fused, piped, JSON.stringify(c))
         }),
@@ -117,7 +127,7 @@ describe('the activation option', () => {
 
   test('is in the spec, and a saved model with it loads back (a spec without it is a plain conv2d)', () => {
     const model = L.pipe(L.conv2d(2, 3, { padding: 1, activation: 'relu' }), L.flatten, L.dense(3))
-    expect((model.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe("relu")
+    expect((model.spec as unknown as { children: { activation?: string }[] }).children[0]!.activation).toBe('relu')
     expect('activation' in L.conv2d(2, 3).spec).toBe(false)
     const init = model.init(Key.fromSeed(1), [1, 4, 4])
     const loaded = IO.parseCheckpoint(IO.encodeCheckpoint(IO.modelCheckpoint(model, [1, 4, 4], init.params, init.state)))
@@ -128,9 +138,28 @@ describe('the activation option', () => {
     expect(firstDifference(a, b)).toBe(-1)
     expect(a.some((v) => v !== 0)).toBe(true)
     // a spec written before the option existed has no activation field: a plain conv2d
-    const old = IO.fromSpec({ kind: 'conv2d', filters: 2, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], bias: true, init: 'he' })
+    const old = IO.fromSpec({
+      kind: 'conv2d',
+      filters: 2,
+      kernelSize: [3, 3],
+      stride: [1, 1],
+      padding: [1, 1],
+      dilation: [1, 1],
+      bias: true,
+      init: 'he',
+    })
     expect(E.isRight(old) && !('activation' in old.right.spec)).toBe(true)
-    const bad = IO.fromSpec({ kind: 'conv2d', filters: 2, kernelSize: [3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], bias: true, init: 'he', activation: 'tanh' })
+    const bad = IO.fromSpec({
+      kind: 'conv2d',
+      filters: 2,
+      kernelSize: [3, 3],
+      stride: [1, 1],
+      padding: [1, 1],
+      dilation: [1, 1],
+      bias: true,
+      init: 'he',
+      activation: 'tanh',
+    })
     expect(E.isLeft(bad) && bad.left.path).toBe('spec.activation')
   })
 })

@@ -31,8 +31,6 @@ import {
   type ThreadSettings,
 } from '../../src/kernels/wasm/threads.ts'
 
-
-
 interface Case {
   readonly m: number
   readonly n: number
@@ -174,8 +172,13 @@ describe('gemmWasm2 is bit-identical to one thread and to the reference', () => 
     configureThreads({ minFlops: before.minFlops, wakeFlops: before.wakeFlops, minChunk: before.minChunk })
     try {
       const shapes: [number, number, number, boolean, boolean][] = [
-        [64, 128, 784, false, false], [64, 64, 128, false, false], [784, 128, 64, true, false],
-        [64, 784, 128, false, true], [128, 64, 64, true, false], [64, 128, 64, false, true], [256, 256, 256, false, false],
+        [64, 128, 784, false, false],
+        [64, 64, 128, false, false],
+        [784, 128, 64, true, false],
+        [64, 784, 128, false, true],
+        [128, 64, 64, true, false],
+        [64, 128, 64, false, true],
+        [256, 256, 256, false, false],
       ]
       for (const [m, n, k, transA, transB] of shapes) {
         const t: Case = { m, n, k, transA, transB, pad: 0, cOffset: 0, accumulate: false, seed: m + n + k }
@@ -208,7 +211,11 @@ describe('gemmWasm2 is bit-identical to one thread and to the reference', () => 
   })
 
   it('k = 0 and m or n = 0 behave as one thread does', () => {
-    for (const [m, n, k] of [[3, 9, 0], [0, 9, 4], [9, 0, 4]] as const) {
+    for (const [m, n, k] of [
+      [3, 9, 0],
+      [0, 9, 4],
+      [9, 0, 4],
+    ] as const) {
       for (const accumulate of [false, true]) {
         const t: Case = { m, n, k, transA: false, transB: false, pad: 0, cOffset: 1, accumulate, seed: 5 }
         expect(firstDifference(run(gemmWasm, t), run(gemmWasm2, t))).toBe(-1)

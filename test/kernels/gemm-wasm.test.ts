@@ -31,12 +31,9 @@ import { Op } from '../../src/kernels/wasm/parts.ts'
 import { gemmWasm2 } from '../../src/kernels/wasm/threads.ts'
 import { matmul, matmulNT, matmulTN } from '../../src/tensor/matmul.ts'
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Test data
 // ---------------------------------------------------------------------------------------------
-
 
 /**
  * How an operand is stored. Row-major (or, transposed, column-major) with `pad` spare elements
@@ -55,7 +52,13 @@ interface Layout {
 }
 
 const plain = (transposed: boolean, offset = 0): Layout => ({
-  transposed, offset, pad: 0, spread: 1, flipRows: false, flipCols: false, broadcast: false,
+  transposed,
+  offset,
+  pad: 0,
+  spread: 1,
+  flipRows: false,
+  flipCols: false,
+  broadcast: false,
 })
 
 function operand(rows: number, cols: number, layout: Layout, seed32: number): Operand {
@@ -138,12 +141,21 @@ describe('the WebAssembly module', () => {
     const bytes = Uint8Array.from(atob(gemmWasmBase64), (ch) => ch.charCodeAt(0))
     const module = new WebAssembly.Module(bytes)
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }])
-    expect(WebAssembly.Module.exports(module).map((e) => `${e.kind} ${e.name}`).sort()).toEqual(['function gemm', 'function part', 'memory memory'])
+    expect(
+      WebAssembly.Module.exports(module)
+        .map((e) => `${e.kind} ${e.name}`)
+        .sort(),
+    ).toEqual(['function gemm', 'function part', 'memory memory'])
   })
 
   it("numbers the ops of `part` as src/kernels/wasm/parts.ts does (asm/index.ts's constants, by name)", () => {
     const source = readFileSync(new URL('../../asm/index.ts', import.meta.url), 'utf8')
-    const asm = Object.fromEntries([...source.matchAll(/^const ([A-Z0-9_]+) = (\d+)$/gm)].map((m) => [m[1]!.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()), Number(m[2])]))
+    const asm = Object.fromEntries(
+      [...source.matchAll(/^const ([A-Z0-9_]+) = (\d+)$/gm)].map((m) => [
+        m[1]!.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()),
+        Number(m[2]),
+      ]),
+    )
     // CONV_FORWARD is convForward, MAXPOOL_2X2_FORWARD maxpool2x2Forward (Op says maxPool2x2Forward)
     const ts = Object.fromEntries(Object.entries(Op).map(([k, v]) => [k.replace('maxPool', 'maxpool'), v]))
     expect(asm).toEqual(ts)
@@ -194,12 +206,23 @@ describe("the module's gemm export, called directly (the contract asm/gemm.ts st
   it('writes only the m×n entries of C for any row length ldc ≥ n, and past row m only the first n columns of rows up to the next multiple of 4', () => {
     const { gemm, heap } = instance(4)
     // Regions in f64 elements: A, B, C (with sentinels around it), then the packing workspaces.
-    const A = 0, B = 1024, C = 2048, PACK_A = 8192, PACK_B = 16384
+    const A = 0,
+      B = 1024,
+      C = 2048,
+      PACK_A = 8192,
+      PACK_B = 16384
     const shape = fc.record({
-      m: fc.integer({ min: 1, max: 21 }), n: fc.integer({ min: 1, max: 21 }), k: fc.integer({ min: 1, max: 9 }),
-      extra: fc.integer({ min: 0, max: 3 }), accumulate: fc.boolean(), transA: fc.boolean(), transB: fc.boolean(),
+      m: fc.integer({ min: 1, max: 21 }),
+      n: fc.integer({ min: 1, max: 21 }),
+      k: fc.integer({ min: 1, max: 9 }),
+      extra: fc.integer({ min: 0, max: 3 }),
+      accumulate: fc.boolean(),
+      transA: fc.boolean(),
+      transB: fc.boolean(),
       // mc ≥ m and kc ≥ k read A in place; smaller blocks pack it.
-      mc: fc.constantFrom(4, 8, 12, 128), kc: fc.constantFrom(1, 2, 5, 256), nc: fc.constantFrom(4, 8, 2048),
+      mc: fc.constantFrom(4, 8, 12, 128),
+      kc: fc.constantFrom(1, 2, 5, 256),
+      nc: fc.constantFrom(4, 8, 2048),
       seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     })
     fc.assert(
@@ -213,13 +236,30 @@ describe("the module's gemm export, called directly (the contract asm/gemm.ts st
         for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) heap[A + (transA ? p * m + i : i * k + p)] = a[i * k + p]!
         for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) heap[B + (transB ? j * k + p : p * n + j)] = b[p * n + j]!
         for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) heap[C + i * ldc + j] = c0[i * n + j]!
-        gemm(m, n, k, A * 8, transA ? 1 : k, transA ? m : 1, B * 8, transB ? 1 : n, transB ? k : 1,
-          C * 8, ldc, accumulate ? 1 : 0, mc, kc, nc, PACK_A * 8, PACK_B * 8)
+        gemm(
+          m,
+          n,
+          k,
+          A * 8,
+          transA ? 1 : k,
+          transA ? m : 1,
+          B * 8,
+          transB ? 1 : n,
+          transB ? k : 1,
+          C * 8,
+          ldc,
+          accumulate ? 1 : 0,
+          mc,
+          kc,
+          nc,
+          PACK_A * 8,
+          PACK_B * 8,
+        )
         const want = plainProduct(m, n, k, a, b, accumulate ? c0 : null)
         const scratchEnd = C + Math.ceil(m / 4) * 4 * ldc
         for (let x = C - 8; x < scratchEnd + 8; x++) {
           const row = Math.floor((x - C) / ldc)
-          const col = (x - C) - row * ldc
+          const col = x - C - row * ldc
           if (x >= C && row < m && col < n) expect(Object.is(heap[x], want[row * n + col]!)).toBe(true)
           else if (x < C || col >= n || x >= scratchEnd) expect(heap[x]).toBe(SENTINEL) // before C, past column n (scratch rows too), past the scratch rows
         }
@@ -230,9 +270,16 @@ describe("the module's gemm export, called directly (the contract asm/gemm.ts st
 
   it('never reads past the last element of A when reading it in place (A ends where the memory ends)', () => {
     const { gemm, heap } = instance(1) // 8192 f64
-    for (const [m, n, k] of [[5, 4, 3], [6, 2, 7], [7, 10, 5], [9, 1, 4], [13, 6, 2]] as const) {
+    for (const [m, n, k] of [
+      [5, 4, 3],
+      [6, 2, 7],
+      [7, 10, 5],
+      [9, 1, 4],
+      [13, 6, 2],
+    ] as const) {
       const A = heap.length - m * k // A's last element is the memory's last f64: one more would trap
-      const a = values(m * k, m), b = values(k * n, n)
+      const a = values(m * k, m),
+        b = values(k * n, n)
       heap.set(a, A)
       heap.set(b, 0)
       expect(() => gemm(m, n, k, A * 8, k, 1, 0, n, 1, 1024 * 8, n, 0, 128, 256, 2048, 2048 * 8, 4096 * 8)).not.toThrow()
@@ -275,10 +322,24 @@ describe('gemmWasm equals gemmReference (within 1e-12 of the magnitude sum, and 
   it('for every transpose combination at sizes straddling the 4x4 tile edge', () => {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
-        for (const [m, n, k] of [[1, 1, 1], [3, 5, 7], [4, 4, 4], [5, 3, 9], [8, 9, 1], [13, 6, 11], [1, 17, 3], [17, 1, 2]] as const) {
+        for (const [m, n, k] of [
+          [1, 1, 1],
+          [3, 5, 7],
+          [4, 4, 4],
+          [5, 3, 9],
+          [8, 9, 1],
+          [13, 6, 11],
+          [1, 17, 3],
+          [17, 1, 2],
+        ] as const) {
           for (const accumulate of [false, true]) {
             expectMatchesReference({
-              m, n, k, accumulate, cOffset: 1, seed: m * 100 + n * 10 + k,
+              m,
+              n,
+              k,
+              accumulate,
+              cOffset: 1,
+              seed: m * 100 + n * 10 + k,
               a: plain(transA, 2),
               b: plain(transB, 3),
             })
@@ -315,16 +376,28 @@ describe('gemmWasm equals gemmReference (within 1e-12 of the magnitude sum, and 
     expect(wasmBlockSizes.kc).toBeLessThan(300)
     expectMatchesReference({ m: 257, n: 130, k: 300, accumulate: false, cOffset: 0, seed: 7, a: plain(false), b: plain(false) })
     expectMatchesReference({
-      m: 150, n: 300, k: 40, accumulate: true, cOffset: 2, seed: 8,
-      a: plain(true, 1), b: { ...plain(true), pad: 1 },
+      m: 150,
+      n: 300,
+      k: 40,
+      accumulate: true,
+      cOffset: 2,
+      seed: 8,
+      a: plain(true, 1),
+      b: { ...plain(true), pad: 1 },
     })
   })
 
   it('at the batch-64 MLP shapes, forward and backward (transposed operands)', () => {
     const shapes = [
-      [64, 128, 784, false, false], [64, 64, 128, false, false], [64, 10, 64, false, false],
-      [784, 128, 64, true, false], [64, 784, 128, false, true], [128, 64, 64, true, false],
-      [64, 128, 64, false, true], [64, 10, 64, true, false], [64, 64, 10, false, true],
+      [64, 128, 784, false, false],
+      [64, 64, 128, false, false],
+      [64, 10, 64, false, false],
+      [784, 128, 64, true, false],
+      [64, 784, 128, false, true],
+      [128, 64, 64, true, false],
+      [64, 128, 64, false, true],
+      [64, 10, 64, true, false],
+      [64, 64, 10, false, true],
     ] as const
     for (const [m, n, k, ta, tb] of shapes) {
       expectMatchesReference({ m, n, k, accumulate: false, cOffset: 0, seed: m + n + k, a: plain(ta), b: plain(tb) })
@@ -367,8 +440,8 @@ describe('gemmWasm equals gemmReference (within 1e-12 of the magnitude sum, and 
     }
   })
   it('k = 0 gives zeros (or leaves C unchanged when accumulating); m or n = 0 writes nothing', () => {
-    const zeroCase = caseOf(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })).chain(
-      (t) => fc.constantFrom<Case>({ ...t, m: 0 }, { ...t, n: 0 }, { ...t, k: 0 }),
+    const zeroCase = caseOf(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })).chain((t) =>
+      fc.constantFrom<Case>({ ...t, m: 0 }, { ...t, n: 0 }, { ...t, k: 0 }),
     )
     fc.assert(
       fc.property(zeroCase, (t) => {
@@ -386,7 +459,10 @@ describe('gemmWasm memory and state', () => {
   it('grows its memory across calls of increasing size (from one 64 KiB page to ~3 MB) and stays exact', () => {
     const gemm = makeGemmWasm() // a fresh memory of one page
     for (const s of [3, 20, 90, 200, 333, 17]) {
-      expectMatchesReference({ m: s, n: s + 1, k: s + 2, accumulate: s % 2 === 0, cOffset: 1, seed: s, a: plain(false), b: plain(true) }, gemm)
+      expectMatchesReference(
+        { m: s, n: s + 1, k: s + 2, accumulate: s % 2 === 0, cOffset: 1, seed: s, a: plain(false), b: plain(true) },
+        gemm,
+      )
     }
   })
 

@@ -25,12 +25,9 @@ import {
   type MatView,
 } from '../../src/kernels/gemm.ts'
 
-
-
 // ---------------------------------------------------------------------------------------------
 // Test data
 // ---------------------------------------------------------------------------------------------
-
 
 /** How an operand is stored: transposed or not, where it starts, and how many spare elements end each stored row. */
 interface Layout {
@@ -119,7 +116,10 @@ describe('gemmReference is the textbook product', () => {
   const a = new Float64Array([1, 2, 3, 4, 5, 6])
   const b = new Float64Array([7, 8, 9, 10, 11, 12])
 
-  for (const [name, gemm] of [['gemmReference', gemmReference], ['gemmBlocked', gemmBlocked]] as const) {
+  for (const [name, gemm] of [
+    ['gemmReference', gemmReference],
+    ['gemmBlocked', gemmBlocked],
+  ] as const) {
     it(`${name}: 2x3 · 3x2 worked by hand is [[58, 64], [139, 154]]`, () => {
       const c = new Float64Array(4).fill(NaN)
       gemm(2, 2, 3, view(a, 2, 3), view(b, 3, 2), c, 0, false)
@@ -182,10 +182,21 @@ describe('gemmBlocked equals gemmReference up to summation-order rounding', () =
   it('for every transpose combination at sizes straddling the 4x4 tile edge', () => {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
-        for (const [m, n, k] of [[3, 5, 7], [4, 4, 4], [5, 3, 9], [8, 9, 1], [13, 6, 11]] as const) {
+        for (const [m, n, k] of [
+          [3, 5, 7],
+          [4, 4, 4],
+          [5, 3, 9],
+          [8, 9, 1],
+          [13, 6, 11],
+        ] as const) {
           for (const accumulate of [false, true]) {
             expectBlockedMatchesReference({
-              m, n, k, accumulate, cOffset: 1, seed: m * 100 + n * 10 + k,
+              m,
+              n,
+              k,
+              accumulate,
+              cOffset: 1,
+              seed: m * 100 + n * 10 + k,
               a: { transposed: transA, offset: 2, pad: 0 },
               b: { transposed: transB, offset: 3, pad: 0 },
             })
@@ -222,12 +233,24 @@ describe('gemmBlocked equals gemmReference up to summation-order rounding', () =
     expect(defaultBlockSizes.mc).toBeLessThan(150)
     expect(defaultBlockSizes.kc).toBeLessThan(300)
     expectBlockedMatchesReference({
-      m: 257, n: 130, k: 300, accumulate: false, cOffset: 0, seed: 7,
-      a: { transposed: false, offset: 0, pad: 0 }, b: { transposed: false, offset: 0, pad: 0 },
+      m: 257,
+      n: 130,
+      k: 300,
+      accumulate: false,
+      cOffset: 0,
+      seed: 7,
+      a: { transposed: false, offset: 0, pad: 0 },
+      b: { transposed: false, offset: 0, pad: 0 },
     })
     expectBlockedMatchesReference({
-      m: 150, n: 300, k: 40, accumulate: true, cOffset: 2, seed: 8,
-      a: { transposed: true, offset: 1, pad: 0 }, b: { transposed: true, offset: 0, pad: 1 },
+      m: 150,
+      n: 300,
+      k: 40,
+      accumulate: true,
+      cOffset: 2,
+      seed: 8,
+      a: { transposed: true, offset: 1, pad: 0 },
+      b: { transposed: true, offset: 0, pad: 1 },
     })
   })
 })
@@ -272,11 +295,14 @@ describe('non-finite inputs', () => {
 
 describe('zero-size products', () => {
   // m, n, k in 0..6 with at least one of them 0.
-  const zeroCase = caseOf(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })).chain(
-    (t) => fc.constantFrom<Case>({ ...t, m: 0 }, { ...t, n: 0 }, { ...t, k: 0 }),
+  const zeroCase = caseOf(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })).chain((t) =>
+    fc.constantFrom<Case>({ ...t, m: 0 }, { ...t, n: 0 }, { ...t, k: 0 }),
   )
 
-  for (const [name, gemm] of [['gemmReference', gemmReference], ['gemmBlocked', gemmBlocked]] as const) {
+  for (const [name, gemm] of [
+    ['gemmReference', gemmReference],
+    ['gemmBlocked', gemmBlocked],
+  ] as const) {
     it(`${name}: k = 0 gives zeros (or leaves C unchanged when accumulating); m or n = 0 writes nothing`, () => {
       fc.assert(
         fc.property(zeroCase, (t) => {
@@ -293,7 +319,10 @@ describe('zero-size products', () => {
 })
 
 describe('purity and determinism', () => {
-  for (const [name, gemm] of [['gemmReference', gemmReference], ['gemmBlocked', gemmBlocked]] as const) {
+  for (const [name, gemm] of [
+    ['gemmReference', gemmReference],
+    ['gemmBlocked', gemmBlocked],
+  ] as const) {
     it(`${name}: A's and B's arrays are unchanged bit for bit (padding included)`, () => {
       fc.assert(
         fc.property(smallCase, (t) => {
@@ -325,15 +354,16 @@ describe('purity and determinism', () => {
 describe('bad arguments throw a RangeError before anything is written', () => {
   const a = new Float64Array(6)
   const b = new Float64Array(6)
-  for (const [name, gemm] of [['gemmReference', gemmReference], ['gemmBlocked', gemmBlocked]] as const) {
+  for (const [name, gemm] of [
+    ['gemmReference', gemmReference],
+    ['gemmBlocked', gemmBlocked],
+  ] as const) {
     it(`${name}: views reaching outside their data, a short C, non-integer sizes`, () => {
       const c = new Float64Array(4).fill(3)
       expect(() => gemm(2, 2, 3, view(a, 2, 3), { data: b, offset: 1, rowStride: 2, colStride: 1 }, c, 0, false)).toThrow(
         /B view .* addresses indices 1\.\.6, but its data has length 6/,
       )
-      expect(() => gemm(2, 2, 3, { data: a, offset: 0, rowStride: -3, colStride: 1 }, view(b, 3, 2), c, 0, false)).toThrow(
-        /A view/,
-      )
+      expect(() => gemm(2, 2, 3, { data: a, offset: 0, rowStride: -3, colStride: 1 }, view(b, 3, 2), c, 0, false)).toThrow(/A view/)
       expect(() => gemm(2, 2, 3, view(a, 2, 3), view(b, 3, 2), c, 1, false)).toThrow(/needs 5 elements, but c has length 4/)
       expect(() => gemm(2.5, 2, 3, view(a, 2, 3), view(b, 3, 2), c, 0, false)).toThrow(/non-negative integers/)
       expect([...c]).toEqual([3, 3, 3, 3])

@@ -107,7 +107,7 @@ describe("the fused optimizer steps in WebAssembly equal the TypeScript loops an
     })
   }
 
-  test('the kernels really run: sgdStepWasm and adamStepWasm take a leaf and give the TypeScript loop\'s numbers', () => {
+  test("the kernels really run: sgdStepWasm and adamStepWasm take a leaf and give the TypeScript loop's numbers", () => {
     const n = MIN_OPTIM_ELEMENTS + 3
     const [g, p, t] = [tricky(n, 1, 0), tricky(n, 2, 1), tricky(n, 3, 2)]
     // the TypeScript loop, through sgd's update from a state holding the trace t
@@ -155,7 +155,9 @@ describe("the fused optimizer steps in WebAssembly equal the TypeScript loops an
     const rms = Optim.rmsprop({ lr: 0.01, momentum: 0.9, decay: 0.8, eps: 1e-6 })
     const rmsState = [{ nu: T.fromData([n], acc) }, { trace: T.fromData([n], t) }, { count: T.scalar(2) }] as const
     const [u, next] = Kernels.using('js', () => rms.update(T.fromData([n], g), rmsState, T.fromData([n], p)))
-    const out = new Float64Array(n), accOut = new Float64Array(n), tOut = new Float64Array(n)
+    const out = new Float64Array(n),
+      accOut = new Float64Array(n),
+      tOut = new Float64Array(n)
     expect(rmsStepWasm(g, p, acc, t, out, accOut, tOut, { rate: 0.01, decay: 0.8, eps: 1e-6, beta: 0.9, apply: false })).toBe(true)
     const states = next as readonly Tree.Tree[]
     expect(Compare.tensorsIdentical('u', T.fromData([n], out), u as T.Tensor)).toEqual({ holds: true })
@@ -180,7 +182,10 @@ describe("the fused optimizer steps in WebAssembly equal the TypeScript loops an
   })
 
   test('an MLP trains to the same params on the js and wasm kernels, bit for bit (sgd and adamw)', () => {
-    const labels = T.fromData([96], Float64Array.from({ length: 96 }, (_, i) => i % 10))
+    const labels = T.fromData(
+      [96],
+      Float64Array.from({ length: 96 }, (_, i) => i % 10),
+    )
     const data = Data.make(T.scale(0.1, Key.normal(Key.fromSeed(5), [96, 64 * 80])), labels)
     const net = L.pipe(L.dense(64), L.relu, L.dense(10)) // W1 has 5120·64 values: the big leaf
     for (const optimizer of [Optim.sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }), Optim.adamw({ lr: 1e-3 })]) {

@@ -112,8 +112,12 @@ describe('the law kit catches planted vjp bugs', () => {
   test('a diagonal-only softmax Jacobian fails the gradient laws', () => {
     rejects(softmaxDiagonalOnly, [4], /vjp = central differences, per coordinate/)
   })
-  test("a dp missing a param fails the gradient laws with a reason that points at dp, and law 5 names the missing key", () => {
-    rejects(denseForgetsDb, [3], /vjp = central differences, per coordinate[\s\S]*Why: two trees this law pairs up leaf by leaf have different structures .*Most often the vjp's dp does not have the params' keys/)
+  test('a dp missing a param fails the gradient laws with a reason that points at dp, and law 5 names the missing key', () => {
+    rejects(
+      denseForgetsDb,
+      [3],
+      /vjp = central differences, per coordinate[\s\S]*Why: two trees this law pairs up leaf by leaf have different structures .*Most often the vjp's dp does not have the params' keys/,
+    )
     const [, law2] = layerLaws(denseForgetsDb, { inShape: [3], numRuns: 10 })
     expect(() => law2!.check()).toThrow(/vjp = directional derivative[\s\S]*Most often the vjp's dp/)
     const law5 = layerLaws(denseForgetsDb, { inShape: [3], numRuns: 10 }).find((l) => l.name.includes('5.'))!
@@ -144,7 +148,9 @@ describe('the law kit catches planted vjp bugs', () => {
       },
     }
     const wrongFusion = { ...d, fuseNext: () => reluBlind }
-    expect(() => checkFusion(wrongFusion, L.relu, { inShape: [4], numRuns: 30 })).toThrow(/fused with relu = the two layers[\s\S]*fused dx vs the two vjps/)
+    expect(() => checkFusion(wrongFusion, L.relu, { inShape: [4], numRuns: 30 })).toThrow(
+      /fused with relu = the two layers[\s\S]*fused dx vs the two vjps/,
+    )
     const noOffer = L.dense(3)
     expect(() => checkFusion(noOffer, L.relu, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
     checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5], numRuns: 50 })
@@ -160,7 +166,9 @@ describe('the law kit catches planted vjp bugs', () => {
     }
     expect(message).toMatch(/Law "1\. vjp = central differences, per coordinate" failed for layer "reluWrongSign"/)
     expect(message).toMatch(/Why: /)
-    expect(message).toMatch(/Counterexample \(after \d+ shrinks\):\n {4}x = Tensor \[\d, 2\] \[.*\]\n {4}params = \(none\)\n {4}state = \(none\)\n {4}cotangent c = Tensor/)
+    expect(message).toMatch(
+      /Counterexample \(after \d+ shrinks\):\n {4}x = Tensor \[\d, 2\] \[.*\]\n {4}params = \(none\)\n {4}state = \(none\)\n {4}cotangent c = Tensor/,
+    )
     expect(message).not.toContain('initKey') // the sample's bookkeeping is not printed
     expect(message).toMatch(/Replay: \{ seed: -?\d+, path: "[\d:]*" \}/)
   })

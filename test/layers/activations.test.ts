@@ -40,7 +40,7 @@ const pairs = (): { x: number[]; dy: number[] } => {
       dy.push(d)
     }
   }
-  for (let i = 0; i < 7; i++) x.push(i - 3), dy.push(i)
+  for (let i = 0; i < 7; i++) (x.push(i - 3), dy.push(i))
   return { x, dy }
 }
 
@@ -61,7 +61,12 @@ const firstDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => 
  * Checks forward and vjp against the wanted values, 2000 times: V8 optimises the loops after a
  * few hundred calls, so the optimised code is checked as well as the interpreted one.
  */
-const coldAndHot = (layer: L.Layer<L.None, L.None, { readonly x: Tensor }>, x: number[], dy: number[], want: { y: number[]; dx: number[] }): void => {
+const coldAndHot = (
+  layer: L.Layer<L.None, L.None, { readonly x: Tensor }>,
+  x: number[],
+  dy: number[],
+  want: { y: number[]; dx: number[] },
+): void => {
   for (let round = 0; round < 2000; round++) {
     const got = run(layer, x, dy)
     if (firstDifference(got.y, want.y) >= 0 || firstDifference(got.dx, want.dx) >= 0) {
@@ -73,81 +78,113 @@ const coldAndHot = (layer: L.Layer<L.None, L.None, { readonly x: Tensor }>, x: n
 const families = ['reference', 'js', 'wasm'] as const
 
 for (const family of families) {
-describe(`relu on special values (${family} kernels)`, () => {
-  useFamily(family)
-  const reluRef = (a: number): number => (Number.isNaN(a) ? NaN : a > 0 ? a : 0)
-  const gradRef = (a: number, d: number): number => (a > 0 ? d : 0)
+  describe(`relu on special values (${family} kernels)`, () => {
+    useFamily(family)
+    const reluRef = (a: number): number => (Number.isNaN(a) ? NaN : a > 0 ? a : 0)
+    const gradRef = (a: number, d: number): number => (a > 0 ? d : 0)
 
-  test('relu(x) = x for x > 0, +0 otherwise (−0 and −∞ too); NaN propagates', () => {
-    const { y } = run(L.relu, specials, specials)
-    expect(shown(y)).toEqual(['0', '0', '0', '0', '0', '0', '5e-324', '2.2250738585072014e-308', '1.5', String(Number.MAX_VALUE), 'Infinity', 'NaN'])
-  })
-
-  test('the vjp is dy where x > 0 and exactly +0 elsewhere, even for dy = ±∞ or NaN; dy = −0 passes as −0', () => {
-    const { dx } = run(L.relu, [-1, -1, -1, -0, -Infinity, NaN, 2, 2, 2, 5e-324], [Infinity, -Infinity, NaN, NaN, -Infinity, Infinity, -0, NaN, -Infinity, -5e-324])
-    expect(shown(dx)).toEqual(['0', '0', '0', '0', '0', '0', '-0', 'NaN', '-Infinity', '-5e-324'])
-  })
-
-  test('every pair of special values, in the unrolled loop and its remainder, before and after optimisation', () => {
-    const { x, dy } = pairs()
-    coldAndHot(L.relu, x, dy, { y: x.map(reluRef), dx: x.map((a, i) => gradRef(a, dy[i]!)) })
-    // the last values again, alone in the remainder loop (length 3)
-    for (const a of specials) {
-      const got = run(L.relu, [1, 2, a], [Infinity, NaN, -Infinity])
-      expect(shown(got.y)).toEqual(shown([1, 2, reluRef(a)]))
-      expect(shown(got.dx)).toEqual(shown([Infinity, NaN, gradRef(a, -Infinity)]))
-    }
-  })
-
-  test('a large random tensor: the same values as the branching definition', () => {
-    const x = Key.normal(Key.fromSeed(1), [64, 8, 28, 28])
-    const dy = Key.normal(Key.fromSeed(2), x.shape)
-    const { y, tape } = L.relu.forward(L.none, L.none, x, ctx)
-    const { dx } = L.relu.vjp(L.none, tape, dy)
-    for (let i = 0; i < x.data.length; i++) {
-      if (!Object.is(y.data[i], reluRef(x.data[i]!)) || !Object.is(dx.data[i], gradRef(x.data[i]!, dy.data[i]!))) throw new Error(`relu differs at ${i}`)
-    }
-  })
-})
-
-describe(`leakyRelu on special values (${family} kernels)`, () => {
-  useFamily(family)
-  for (const alpha of [0.1, 0, -0.5]) {
-    test(`α = ${alpha}: y = x for x > 0, else α·x; dx = dy or α·dy, for every pair of special values`, () => {
-      const { x, dy } = pairs()
-      coldAndHot(L.leakyRelu(alpha), x, dy, {
-        y: x.map((a) => (a > 0 ? a : alpha * a)),
-        dx: x.map((a, i) => (a > 0 ? dy[i]! : alpha * dy[i]!)),
-      })
+    test('relu(x) = x for x > 0, +0 otherwise (−0 and −∞ too); NaN propagates', () => {
+      const { y } = run(L.relu, specials, specials)
+      expect(shown(y)).toEqual([
+        '0',
+        '0',
+        '0',
+        '0',
+        '0',
+        '0',
+        '5e-324',
+        '2.2250738585072014e-308',
+        '1.5',
+        String(Number.MAX_VALUE),
+        'Infinity',
+        'NaN',
+      ])
     })
-  }
 
-  test('NaN propagates and −0 stays −0 (α·(−0))', () => {
-    const { y } = run(L.leakyRelu(0.01), [NaN, -0, -Infinity], [1, 1, 1])
-    expect(shown(y)).toEqual(['NaN', '-0', '-Infinity'])
+    test('the vjp is dy where x > 0 and exactly +0 elsewhere, even for dy = ±∞ or NaN; dy = −0 passes as −0', () => {
+      const { dx } = run(
+        L.relu,
+        [-1, -1, -1, -0, -Infinity, NaN, 2, 2, 2, 5e-324],
+        [Infinity, -Infinity, NaN, NaN, -Infinity, Infinity, -0, NaN, -Infinity, -5e-324],
+      )
+      expect(shown(dx)).toEqual(['0', '0', '0', '0', '0', '0', '-0', 'NaN', '-Infinity', '-5e-324'])
+    })
+
+    test('every pair of special values, in the unrolled loop and its remainder, before and after optimisation', () => {
+      const { x, dy } = pairs()
+      coldAndHot(L.relu, x, dy, { y: x.map(reluRef), dx: x.map((a, i) => gradRef(a, dy[i]!)) })
+      // the last values again, alone in the remainder loop (length 3)
+      for (const a of specials) {
+        const got = run(L.relu, [1, 2, a], [Infinity, NaN, -Infinity])
+        expect(shown(got.y)).toEqual(shown([1, 2, reluRef(a)]))
+        expect(shown(got.dx)).toEqual(shown([Infinity, NaN, gradRef(a, -Infinity)]))
+      }
+    })
+
+    test('a large random tensor: the same values as the branching definition', () => {
+      const x = Key.normal(Key.fromSeed(1), [64, 8, 28, 28])
+      const dy = Key.normal(Key.fromSeed(2), x.shape)
+      const { y, tape } = L.relu.forward(L.none, L.none, x, ctx)
+      const { dx } = L.relu.vjp(L.none, tape, dy)
+      for (let i = 0; i < x.data.length; i++) {
+        if (!Object.is(y.data[i], reluRef(x.data[i]!)) || !Object.is(dx.data[i], gradRef(x.data[i]!, dy.data[i]!)))
+          throw new Error(`relu differs at ${i}`)
+      }
+    })
   })
-})
+
+  describe(`leakyRelu on special values (${family} kernels)`, () => {
+    useFamily(family)
+    for (const alpha of [0.1, 0, -0.5]) {
+      test(`α = ${alpha}: y = x for x > 0, else α·x; dx = dy or α·dy, for every pair of special values`, () => {
+        const { x, dy } = pairs()
+        coldAndHot(L.leakyRelu(alpha), x, dy, {
+          y: x.map((a) => (a > 0 ? a : alpha * a)),
+          dx: x.map((a, i) => (a > 0 ? dy[i]! : alpha * dy[i]!)),
+        })
+      })
+    }
+
+    test('NaN propagates and −0 stays −0 (α·(−0))', () => {
+      const { y } = run(L.leakyRelu(0.01), [NaN, -0, -Infinity], [1, 1, 1])
+      expect(shown(y)).toEqual(['NaN', '-0', '-Infinity'])
+    })
+  })
 }
 
-describe('law 13: every kernel family gives the readable definition\'s bits, on random arrays mixing special values', () => {
+describe("law 13: every kernel family gives the readable definition's bits, on random arrays mixing special values", () => {
   const specialsAndNormals = fc.oneof(fc.constantFrom(...specials), fc.double({ min: -3, max: 3, noNaN: true }))
   /** x and dy of n values: a random pattern of specials and normals, repeated (arrays past the WebAssembly threshold stay cheap). */
   const arrays = fc
-    .tuple(fc.array(fc.tuple(specialsAndNormals, specialsAndNormals), { minLength: 1, maxLength: 64 }), fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: MIN_ELEMENTS - 3, max: 2 * MIN_ELEMENTS + 5 })))
+    .tuple(
+      fc.array(fc.tuple(specialsAndNormals, specialsAndNormals), { minLength: 1, maxLength: 64 }),
+      fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: MIN_ELEMENTS - 3, max: 2 * MIN_ELEMENTS + 5 })),
+    )
     .map(([pattern, n]) => ({
-      x: T.fromData([n], Float64Array.from({ length: n }, (_, i) => pattern[i % pattern.length]![0])),
-      dy: T.fromData([n], Float64Array.from({ length: n }, (_, i) => pattern[(i * 7 + 3) % pattern.length]![1])),
+      x: T.fromData(
+        [n],
+        Float64Array.from({ length: n }, (_, i) => pattern[i % pattern.length]![0]),
+      ),
+      dy: T.fromData(
+        [n],
+        Float64Array.from({ length: n }, (_, i) => pattern[(i * 7 + 3) % pattern.length]![1]),
+      ),
     }))
   const layers = [L.relu, L.leakyRelu(0.1), L.leakyRelu(0), L.leakyRelu(-0.5)]
-  test.each(layers.map((l) => [JSON.stringify(l.spec), l] as const))('%s: y and dx of js and wasm equal reference, bit for bit', (_name, layer) => {
-    fc.assert(
-      fc.property(arrays, ({ x, dy }) => {
-        const [want, ...others] = families.map((family) => Kernels.using(family, () => run(layer, Array.from(x.data), Array.from(dy.data))))
-        for (const [k, got] of others.entries()) {
-          expect([families[k + 1], firstDifference(got.y, want!.y), firstDifference(got.dx, want!.dx)]).toEqual([families[k + 1], -1, -1])
-        }
-      }),
-      { seed: defaultSeed(), numRuns: 60 },
-    )
-  })
+  test.each(layers.map((l) => [JSON.stringify(l.spec), l] as const))(
+    '%s: y and dx of js and wasm equal reference, bit for bit',
+    (_name, layer) => {
+      fc.assert(
+        fc.property(arrays, ({ x, dy }) => {
+          const [want, ...others] = families.map((family) =>
+            Kernels.using(family, () => run(layer, Array.from(x.data), Array.from(dy.data))),
+          )
+          for (const [k, got] of others.entries()) {
+            expect([families[k + 1], firstDifference(got.y, want!.y), firstDifference(got.dx, want!.dx)]).toEqual([families[k + 1], -1, -1])
+          }
+        }),
+        { seed: defaultSeed(), numRuns: 60 },
+      )
+    },
+  )
 })

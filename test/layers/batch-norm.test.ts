@@ -113,7 +113,15 @@ describe('batchNorm on [N, C, H, W]', () => {
   test('a small CNN with batch-norm trains, and the running statistics end up in the state', () => {
     const net = L.pipe(L.conv2d(3, 3, { bias: false }), L.batchNorm({ momentum: 0.5 }), L.relu, L.flatten, L.dense(2))
     const data = { x: Key.normal(Key.fromSeed(1), [32, 1, 5, 5]), y: Key.randint(Key.fromSeed(2), [32], 0, 2) }
-    const { state, history } = Train.fit({ model: net, loss: Loss.softmaxCrossEntropy, optimizer: Optim.adam({ lr: 0.01 }), data, epochs: 5, batchSize: 8, key: Key.fromSeed(3) })
+    const { state, history } = Train.fit({
+      model: net,
+      loss: Loss.softmaxCrossEntropy,
+      optimizer: Optim.adam({ lr: 0.01 }),
+      data,
+      epochs: 5,
+      batchSize: 8,
+      key: Key.fromSeed(3),
+    })
     const bnState = state.state[1] as { mean: T.Tensor; variance: T.Tensor }
     expect(Array.from(bnState.mean.data).some((v) => v !== 0)).toBe(true)
     expect(Array.from(bnState.variance.data).some((v) => v !== 1)).toBe(true)
@@ -136,16 +144,32 @@ describe('batchNorm validates', () => {
     const bn = L.batchNorm()
     const dense = L.initialize(bn, Key.fromSeed(0), [3])
     expect(() => bn.forward(dense.params, dense.state, T.ones([1, 3]), trainCtx)).toThrow(L.ShapeError)
-    expect(() => bn.forward(dense.params, dense.state, T.ones([1, 3]), trainCtx)).toThrow(/batchNorm: train mode needs more than one value per feature to take batch statistics, got input \[1, 3\] \(a batch of one\?/)
+    expect(() => bn.forward(dense.params, dense.state, T.ones([1, 3]), trainCtx)).toThrow(
+      /batchNorm: train mode needs more than one value per feature to take batch statistics, got input \[1, 3\] \(a batch of one\?/,
+    )
     expect(bn.forward(dense.params, dense.state, T.ones([1, 3]), { ...trainCtx, mode: 'eval' }).y.shape).toEqual([1, 3])
     const image = L.initialize(bn, Key.fromSeed(0), [2, 1, 1])
     expect(() => bn.forward(image.params, image.state, T.ones([1, 2, 1, 1]), trainCtx)).toThrow(/got input \[1, 2, 1, 1\]/)
     const bigger = L.initialize(bn, Key.fromSeed(0), [2, 2, 1])
-    expect(bn.forward(bigger.params, bigger.state, T.tensor([[[[1], [2]], [[3], [5]]]]), trainCtx).y.shape).toEqual([1, 2, 2, 1]) // two values per channel
+    expect(
+      bn.forward(
+        bigger.params,
+        bigger.state,
+        T.tensor([
+          [
+            [[1], [2]],
+            [[3], [5]],
+          ],
+        ]),
+        trainCtx,
+      ).y.shape,
+    ).toEqual([1, 2, 2, 1]) // two values per channel
   })
 
   test('shapes: [F] or [C, H, W] at init; forward checks the features', () => {
-    expect(() => L.initialize(L.batchNorm(), Key.fromSeed(0), [2, 3])).toThrow(/batchNorm: input shape: expected \[features\] or \[channels, height, width\], got \[2, 3\]/)
+    expect(() => L.initialize(L.batchNorm(), Key.fromSeed(0), [2, 3])).toThrow(
+      /batchNorm: input shape: expected \[features\] or \[channels, height, width\], got \[2, 3\]/,
+    )
     const bn = L.batchNorm()
     const { params, state } = L.initialize(bn, Key.fromSeed(0), [3])
     expect(() => bn.forward(params, state, T.zeros([2, 4]), trainCtx)).toThrow(/batchNorm: input shape: expected \[N, 3\], got \[2, 4\]/)

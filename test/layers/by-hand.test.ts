@@ -8,7 +8,13 @@ describe('a 2-2-1 network, gradients worked out by hand', () => {
   // x = [1, 2] → dense(2) → sigmoid → dense(1) → MSE against 1
   const net = L.pipe(L.dense(2), L.sigmoid, L.dense(1))
   const params = [
-    { W: T.tensor([[0.1, 0.2], [0.3, 0.4]]), b: T.tensor([0, 0.1]) },
+    {
+      W: T.tensor([
+        [0.1, 0.2],
+        [0.3, 0.4],
+      ]),
+      b: T.tensor([0, 0.1]),
+    },
     L.none,
     { W: T.tensor([[0.5], [0.6]]), b: T.tensor([0.2]) },
   ] as const
@@ -23,7 +29,10 @@ describe('a 2-2-1 network, gradients worked out by hand', () => {
   const dy = 2 * (y - 1) //                                        dL/dy for L = (y - 1)²
   const dh = [dy * 0.5, dy * 0.6] //                               dh = dy·W2ᵀ
   const dz = dh.map((d, i) => d * h[i]! * (1 - h[i]!)) //          dz = dh ⊙ σ'(z) = dh ⊙ h(1 - h)
-  const dW1 = [[1 * dz[0]!, 1 * dz[1]!], [2 * dz[0]!, 2 * dz[1]!]] // dW1 = xᵀ·dz
+  const dW1 = [
+    [1 * dz[0]!, 1 * dz[1]!],
+    [2 * dz[0]!, 2 * dz[1]!],
+  ] // dW1 = xᵀ·dz
   const dx = [dz[0]! * 0.1 + dz[1]! * 0.2, dz[0]! * 0.3 + dz[1]! * 0.4] // dx = dz·W1ᵀ
 
   const forward = net.forward(params, state, x, ctx)
@@ -95,7 +104,8 @@ describe('dense and activation options', () => {
     expect(g.every((v) => Math.abs(v) <= bound)).toBe(true)
     expect(L.initialize(L.dense(3, { bias: false }), Key.fromSeed(0), [2]).params).not.toHaveProperty('b')
   })
-  test('leakyRelu rejects a non-finite alpha', () => expect(() => L.leakyRelu(NaN)).toThrow('leakyRelu: alpha must be a finite number, got NaN'))
+  test('leakyRelu rejects a non-finite alpha', () =>
+    expect(() => L.leakyRelu(NaN)).toThrow('leakyRelu: alpha must be a finite number, got NaN'))
   test('the same key gives the same initial params, another key different ones', () => {
     const net = L.pipe(L.dense(4), L.relu, L.dense(2))
     const a = L.initialize(net, Key.fromSeed(1), [3]).params

@@ -32,7 +32,9 @@ describe('combinator behaviour', () => {
   })
   test('pipe threads shapes at init and reports the path of a mismatch', () => {
     const net = L.pipe(L.dense(8), L.relu, L.residual(L.pipe(L.dense(8), L.flatten, L.dense(5))))
-    expect(() => L.initialize(net, key, [3])).toThrow('pipe[2].residual: the body must keep the shape of its input: input [8], body output [5]')
+    expect(() => L.initialize(net, key, [3])).toThrow(
+      'pipe[2].residual: the body must keep the shape of its input: input [8], body output [5]',
+    )
     expect(() => L.initialize(L.pipe(L.flatten, L.dense(2)), key, [1, 2, 2])).not.toThrow()
     expect(() => L.initialize(L.pipe(L.relu, L.dense(2)), key, [2, 2])).toThrow(/pipe\[1\]\.dense: input shape: expected \[features\]/)
   })

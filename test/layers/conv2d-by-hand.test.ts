@@ -23,8 +23,27 @@ import { Kernels, Key, L, T } from '../../src/index.ts'
 //   y[2][0] = 0.5 + 1·9 + 2·10 + 3·13 + 4·14 = 124.5
 //   y[2][1] = 0.5 + 1·10 + 2·11 + 3·14 + 4·15 = 134.5
 //   y[2][2] = 0.5 + 1·11 + 2·12 + 3·15 + 4·16 = 144.5
-const x = T.tensor([[[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]]])
-const params = { W: T.tensor([[[[1, 2], [3, 4]]]]), b: T.tensor([0.5]) }
+const x = T.tensor([
+  [
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+      [13, 14, 15, 16],
+    ],
+  ],
+])
+const params = {
+  W: T.tensor([
+    [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ],
+  ]),
+  b: T.tensor([0.5]),
+}
 const y = [
   [44.5, 54.5, 64.5],
   [84.5, 94.5, 104.5],
@@ -118,10 +137,19 @@ for (const family of ['fast', 'reference'] as const) {
 }
 
 describe('conv2d by hand: stride, padding and dilation', () => {
-  test("stride 2 with padding 1 on the same image: windows start at -1, 1 and 3 (out of range is 0)", () => {
+  test('stride 2 with padding 1 on the same image: windows start at -1, 1 and 3 (out of range is 0)', () => {
     // padded x has a ring of zeros; the 2x2 windows at rows/columns -1, 1, 3 each see one real
     // pixel in the corners: y[0][0] = K[1][1]·x[0][0] = 4·1 = 4, y[0][1] = K10·x01 + K11·x02 = 3·2 + 4·3 = 18, …
-    const p = { W: T.tensor([[[[1, 2], [3, 4]]]]) }
+    const p = {
+      W: T.tensor([
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      ]),
+    }
     const y2 = L.conv2d(1, 2, { stride: 2, padding: 1, bias: false }).forward(p, L.none, x, ctx).y
     expect(T.toNested(y2)).toEqual([
       [
@@ -136,7 +164,16 @@ describe('conv2d by hand: stride, padding and dilation', () => {
 
   test('dilation 2 spreads the taps: a 2x2 kernel reads pixels two apart (a 3x3 footprint)', () => {
     // y[i][j] = x[i][j] + 2·x[i][j+2] + 3·x[i+2][j] + 4·x[i+2][j+2], for i, j in 0..1
-    const p = { W: T.tensor([[[[1, 2], [3, 4]]]]) }
+    const p = {
+      W: T.tensor([
+        [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+      ]),
+    }
     const y3 = L.conv2d(1, 2, { dilation: 2, bias: false }).forward(p, L.none, x, ctx).y
     expect(T.toNested(y3)).toEqual([
       [

@@ -29,7 +29,13 @@ describe('a LeNet-like stack with batch-norm and dropout (train mode) passes the
       L.dense(3),
     ),
   )
-  const laws = layerLaws(net, { inShape: [1, 6, 6], batch: { min: 2, max: 3 }, batchIndependent: false, input: distinctValues, numRuns: 30 })
+  const laws = layerLaws(net, {
+    inShape: [1, 6, 6],
+    batch: { min: 2, max: 3 },
+    batchIndependent: false,
+    input: distinctValues,
+    numRuns: 30,
+  })
   for (const law of laws.filter((l) => !l.name.includes('per coordinate'))) test(law.name, law.check)
 })
 

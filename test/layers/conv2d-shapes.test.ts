@@ -72,7 +72,9 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
   })
 
   test('dilation counts: a 3x3 kernel at dilation 3 spans 7x7', () => {
-    expect(() => L.initialize(L.conv2d(1, 3, { dilation: 3 }), key, [1, 6, 6])).toThrow(/window 3x3 \(dilated to 7x7\) is larger than the padded input 6x6/)
+    expect(() => L.initialize(L.conv2d(1, 3, { dilation: 3 }), key, [1, 6, 6])).toThrow(
+      /window 3x3 \(dilated to 7x7\) is larger than the padded input 6x6/,
+    )
   })
 
   test('padding can make a large kernel fit', () => {
@@ -88,7 +90,9 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
   test('forward with the wrong number of channels is a ShapeError naming the layer', () => {
     const conv = L.conv2d(2, 3)
     const { params } = L.initialize(conv, key, [3, 5, 5])
-    expect(() => conv.forward(params, L.none, T.zeros([1, 2, 5, 5]), ctx)).toThrow(/conv2d: input shape: expected \[N, 3, \*, \*\], got \[1, 2, 5, 5\]/)
+    expect(() => conv.forward(params, L.none, T.zeros([1, 2, 5, 5]), ctx)).toThrow(
+      /conv2d: input shape: expected \[N, 3, \*, \*\], got \[1, 2, 5, 5\]/,
+    )
     expect(() => conv.forward(params, L.none, T.zeros([1, 3, 2, 2]), ctx)).toThrow(/conv2d: window 3x3 is larger than the padded input 2x2/)
   })
 
@@ -102,10 +106,26 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
   test.each([
     ['filters 0', () => L.conv2d(0, 3), /filters must be a positive integer, got 0/],
     ['kernel 0', () => L.conv2d(2, 0), /kernelSize must be a pair of positive integers \[rows, columns\], got 0, read as \[0, 0\]/],
-    ['kernel [3]', () => L.conv2d(2, [3] as unknown as [number, number]), /kernelSize must be a pair of positive integers \[rows, columns\], got \[3\]$/],
-    ['stride 1.5', () => L.conv2d(2, 3, { stride: 1.5 }), /stride must be a pair of positive integers \[rows, columns\], got 1.5, read as \[1.5, 1.5\]/],
-    ['dilation 0', () => L.conv2d(2, 3, { dilation: [1, 0] }), /dilation must be a pair of positive integers \[rows, columns\], got \[1, 0\]/],
-    ['padding -1', () => L.conv2d(2, 3, { padding: -1 }), /padding must be 'valid', 'same' or a pair of non-negative integers, got -1, read as \[-1, -1\]/],
+    [
+      'kernel [3]',
+      () => L.conv2d(2, [3] as unknown as [number, number]),
+      /kernelSize must be a pair of positive integers \[rows, columns\], got \[3\]$/,
+    ],
+    [
+      'stride 1.5',
+      () => L.conv2d(2, 3, { stride: 1.5 }),
+      /stride must be a pair of positive integers \[rows, columns\], got 1.5, read as \[1.5, 1.5\]/,
+    ],
+    [
+      'dilation 0',
+      () => L.conv2d(2, 3, { dilation: [1, 0] }),
+      /dilation must be a pair of positive integers \[rows, columns\], got \[1, 0\]/,
+    ],
+    [
+      'padding -1',
+      () => L.conv2d(2, 3, { padding: -1 }),
+      /padding must be 'valid', 'same' or a pair of non-negative integers, got -1, read as \[-1, -1\]/,
+    ],
     ['padding "full"', () => L.conv2d(2, 3, { padding: 'full' as 'same' }), /padding must be 'valid', 'same'/],
     ['init', () => L.conv2d(2, 3, { init: 'xavier' as 'he' }), /init must be one of 'he', 'glorot', 'lecun', 'zeros', got "xavier"/],
   ])('bad option: %s', (_name, make, message) => {
@@ -118,21 +138,42 @@ describe('reshape', () => {
   test('infers one -1 axis and keeps the batch axis', () => {
     expect(outShape(L.reshape([1, 28, 28]), [784])).toEqual([1, 28, 28])
     expect(outShape(L.reshape([-1, 4]), [2, 3, 4])).toEqual([6, 4])
-    const y = L.reshape([2, -1]).forward(L.none, L.none, T.fromArray([3, 6], Array.from({ length: 18 }, (_, i) => i)), ctx).y
+    const y = L.reshape([2, -1]).forward(
+      L.none,
+      L.none,
+      T.fromArray(
+        [3, 6],
+        Array.from({ length: 18 }, (_, i) => i),
+      ),
+      ctx,
+    ).y
     expect(y.shape).toEqual([3, 2, 3])
   })
 
   test('its vjp reshapes dy back to x', () => {
     const r = L.reshape([3, 2])
     const { tape } = r.forward(L.none, L.none, T.zeros([2, 6]), ctx)
-    const dy = T.tensor([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]])
+    const dy = T.tensor([
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      [
+        [7, 8],
+        [9, 10],
+        [11, 12],
+      ],
+    ])
     const { dx } = r.vjp(L.none, tape, dy)
     expect(dx.shape).toEqual([2, 6])
     expect(Array.from(dx.data)).toEqual(Array.from(dy.data))
   })
 
   test('a size mismatch is a ShapeError at init naming the layer', () => {
-    expect(() => L.initialize(L.pipe(L.dense(5), L.reshape([2, 3])), key, [4])).toThrow('pipe[1].reshape: cannot reshape an example of 5 values to [2, 3] (input shape [5])')
+    expect(() => L.initialize(L.pipe(L.dense(5), L.reshape([2, 3])), key, [4])).toThrow(
+      'pipe[1].reshape: cannot reshape an example of 5 values to [2, 3] (input shape [5])',
+    )
     expect(() => L.initialize(L.reshape([-1, 4]), key, [6])).toThrow(/cannot reshape an example of 6 values to \[-1, 4\]/)
   })
 

@@ -61,7 +61,16 @@ describe('dropout in train mode', () => {
     expect(Array.from(y1.data)).not.toEqual(Array.from(y2.data))
     // and training with it is deterministic given the key
     const data = { x: Key.normal(Key.fromSeed(1), [32, 3]), y: Key.randint(Key.fromSeed(2), [32], 0, 2) }
-    const run = () => Train.fit({ model: net, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data, epochs: 2, batchSize: 8, key: Key.fromSeed(3) })
+    const run = () =>
+      Train.fit({
+        model: net,
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 0.1 }),
+        data,
+        epochs: 2,
+        batchSize: 8,
+        key: Key.fromSeed(3),
+      })
     expect(run().history.steps.map((s) => s.loss)).toEqual(run().history.steps.map((s) => s.loss))
   })
 })
@@ -80,7 +89,9 @@ describe('dropout in eval mode is the identity', () => {
 describe('dropout validates dropProb', () => {
   test.each([[1], [-0.1], [1.5], [Number.NaN], [Number.POSITIVE_INFINITY]])('dropProb %s is rejected with a clear message', (p) => {
     expect(() => L.dropout({ dropProb: p })).toThrow(RangeError)
-    expect(() => L.dropout({ dropProb: p })).toThrow(`dropout: dropProb (the probability of dropping a value, not of keeping it) must be a number in [0, 1), got ${p}`)
+    expect(() => L.dropout({ dropProb: p })).toThrow(
+      `dropout: dropProb (the probability of dropping a value, not of keeping it) must be a number in [0, 1), got ${p}`,
+    )
   })
 
   test('a missing or non-numeric dropProb is rejected', () => {

@@ -39,19 +39,39 @@ const cases: [string, L.AnyLayer, CheckLayerOptions][] = [
     L.conv2d(2, [2, 3], { stride: [2, 1], padding: 'same', dilation: [1, 2], bias: false }),
     { inShape: [1, 6, 5], affineInInput: true, linearInParams: true },
   ],
-  ['conv2d 2x2, stride 2, padding [1, 0]', L.conv2d(2, 2, { stride: 2, padding: [1, 0] }), { inShape: [3, 4, 4], affineInInput: true, linearInParams: true }],
-  ['conv2d 1x1 (a per-pixel dense layer)', L.conv2d(3, 1, { init: 'glorot' }), { inShape: [2, 3, 3], affineInInput: true, linearInParams: true }],
-  ['conv2d 3x3 pad 1, 3→4 channels on 8x8 (directional only)', L.conv2d(4, 3, { padding: 1 }), { inShape: [3, 8, 8], affineInInput: true, linearInParams: true, numRuns: 30 }],
+  [
+    'conv2d 2x2, stride 2, padding [1, 0]',
+    L.conv2d(2, 2, { stride: 2, padding: [1, 0] }),
+    { inShape: [3, 4, 4], affineInInput: true, linearInParams: true },
+  ],
+  [
+    'conv2d 1x1 (a per-pixel dense layer)',
+    L.conv2d(3, 1, { init: 'glorot' }),
+    { inShape: [2, 3, 3], affineInInput: true, linearInParams: true },
+  ],
+  [
+    'conv2d 3x3 pad 1, 3→4 channels on 8x8 (directional only)',
+    L.conv2d(4, 3, { padding: 1 }),
+    { inShape: [3, 8, 8], affineInInput: true, linearInParams: true, numRuns: 30 },
+  ],
   // conv2d with the fused relu: piecewise linear (random inputs land on a kink with probability ~0)
   ['conv2d 3x3 pad 1, 2→3 channels, activation relu', L.conv2d(3, 3, { padding: 1, activation: 'relu' }), { inShape: [2, 5, 5] }],
   ['conv2d 2x2 stride 2, no bias, activation relu', L.conv2d(2, 2, { stride: 2, bias: false, activation: 'relu' }), { inShape: [3, 4, 4] }],
   // pooling
   ['maxPool2d 2', L.maxPool2d(2), { inShape: [2, 4, 4], ...gapped }],
   ['maxPool2d 3, stride 2, padding 1', L.maxPool2d(3, { stride: 2, padding: 1 }), { inShape: [1, 5, 6], ...gapped }],
-  ['maxPool2d [2,3], stride [1,2], same padding', L.maxPool2d([2, 3], { stride: [1, 2], padding: 'same' }), { inShape: [2, 3, 5], ...gapped }],
+  [
+    'maxPool2d [2,3], stride [1,2], same padding',
+    L.maxPool2d([2, 3], { stride: [1, 2], padding: 'same' }),
+    { inShape: [2, 3, 5], ...gapped },
+  ],
   ['avgPool2d 2', L.avgPool2d(2), { inShape: [2, 4, 4], affineInInput: true }],
   ['avgPool2d 3, stride 1, padding 1', L.avgPool2d(3, { stride: 1, padding: 1 }), { inShape: [1, 4, 5], affineInInput: true }],
-  ['avgPool2d [2,1], stride [2,1], same padding', L.avgPool2d([2, 1], { stride: [2, 1], padding: 'same' }), { inShape: [2, 5, 3], affineInInput: true }],
+  [
+    'avgPool2d [2,1], stride [2,1], same padding',
+    L.avgPool2d([2, 1], { stride: [2, 1], padding: 'same' }),
+    { inShape: [2, 5, 3], affineInInput: true },
+  ],
   ['globalAvgPool', L.globalAvgPool, { inShape: [3, 2, 4], affineInInput: true }],
   // reshape
   ['reshape [12] → [3, 4]', L.reshape([3, 4]), { inShape: [12], affineInInput: true }],
@@ -62,13 +82,25 @@ const cases: [string, L.AnyLayer, CheckLayerOptions][] = [
   ['dropout 0.5, eval mode (identity)', L.dropout({ dropProb: 0.5 }), { inShape: [5], affineInInput: true, mode: 'eval' }],
   // batch-norm: in train mode the statistics couple the examples, so no batch consistency
   // (on [N, F] a batch of one has no statistics: batchNorm refuses it, so batches of 2 and 3)
-  ['batchNorm on [N, F], train mode', L.batchNorm(), { inShape: [4], linearInParams: true, batchIndependent: false, batch: { min: 2, max: 3 }, ...spread }],
-  ['batchNorm on [N, C, H, W], train mode', L.batchNorm({ eps: 1e-3 }), { inShape: [2, 3, 3], linearInParams: true, batchIndependent: false, ...spread }],
+  [
+    'batchNorm on [N, F], train mode',
+    L.batchNorm(),
+    { inShape: [4], linearInParams: true, batchIndependent: false, batch: { min: 2, max: 3 }, ...spread },
+  ],
+  [
+    'batchNorm on [N, C, H, W], train mode',
+    L.batchNorm({ eps: 1e-3 }),
+    { inShape: [2, 3, 3], linearInParams: true, batchIndependent: false, ...spread },
+  ],
   ['batchNorm on [N, F], eval mode', L.batchNorm(), { inShape: [4], mode: 'eval', affineInInput: true, linearInParams: true }],
   ['batchNorm on [N, C, H, W], eval mode', L.batchNorm(), { inShape: [2, 2, 3], mode: 'eval', affineInInput: true, linearInParams: true }],
   // combinators (their own laws, 8 and 9, are in combinators.test.ts)
   ['pipe(dense, tanh, dense)', L.pipe(L.dense(3), L.tanh, L.dense(2)), { inShape: [3] }],
-  ['pipe(conv2d, relu, maxPool2d): the pipe fuses conv2d and relu', L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.maxPool2d(2)), { inShape: [2, 4, 4], ...gapped }],
+  [
+    'pipe(conv2d, relu, maxPool2d): the pipe fuses conv2d and relu',
+    L.pipe(L.conv2d(3, 3, { padding: 1 }), L.relu, L.maxPool2d(2)),
+    { inShape: [2, 4, 4], ...gapped },
+  ],
   ['residual(pipe(dense, tanh))', L.residual(L.pipe(L.dense(3), L.tanh)), { inShape: [3] }],
   ['branches(sum, dense, dense): affine in x', L.branches('sum', L.dense(2), L.dense(2)), { inShape: [3], affineInInput: true }],
   ['branches(concat, dense, tanh)', L.branches('concat', L.dense(2), L.tanh), { inShape: [3] }],

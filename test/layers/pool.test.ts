@@ -17,47 +17,136 @@ const ctx = { mode: 'train' as const, key }
 //  x =  │ 3  4  8  6 │      2x2 windows, stride 2:  max → ┌ 5  8 ┐    avg → ┌ 13/4  16/4 ┐
 //       │ 0 -1  7  9 │                                    └ 3  9 ┘          └  4/4  18/4 ┘
 //       └ 2  3 -4  6 ┘
-const x = T.tensor([[[[1, 5, 2, 0], [3, 4, 8, 6], [0, -1, 7, 9], [2, 3, -4, 6]]]])
+const x = T.tensor([
+  [
+    [
+      [1, 5, 2, 0],
+      [3, 4, 8, 6],
+      [0, -1, 7, 9],
+      [2, 3, -4, 6],
+    ],
+  ],
+])
 
 describe('maxPool2d by hand', () => {
   const pool = L.maxPool2d(2)
 
   test('forward takes the max of each 2x2 window', () => {
-    expect(T.toNested(pool.forward(L.none, L.none, x, ctx).y)).toEqual([[[[5, 8], [3, 9]]]])
+    expect(T.toNested(pool.forward(L.none, L.none, x, ctx).y)).toEqual([
+      [
+        [
+          [5, 8],
+          [3, 9],
+        ],
+      ],
+    ])
   })
 
   test('vjp sends each dy to the position of its window max, zero elsewhere', () => {
     const { tape } = pool.forward(L.none, L.none, x, ctx)
-    const { dx } = pool.vjp(L.none, tape, T.tensor([[[[10, 20], [30, 40]]]]))
+    const { dx } = pool.vjp(
+      L.none,
+      tape,
+      T.tensor([
+        [
+          [
+            [10, 20],
+            [30, 40],
+          ],
+        ],
+      ]),
+    )
     // maxima: 5 at (0,1), 8 at (1,2), 3 at (3,1), 9 at (2,3)
-    expect(T.toNested(dx)).toEqual([[[[0, 10, 0, 0], [0, 0, 20, 0], [0, 0, 0, 40], [0, 30, 0, 0]]]])
+    expect(T.toNested(dx)).toEqual([
+      [
+        [
+          [0, 10, 0, 0],
+          [0, 0, 20, 0],
+          [0, 0, 0, 40],
+          [0, 30, 0, 0],
+        ],
+      ],
+    ])
   })
 
   test('overlapping windows (3x3, stride 1) add their cotangents at a shared max', () => {
-    const y = T.tensor([[[[1, 2, 3], [4, 9, 5], [6, 7, 8]]]])
+    const y = T.tensor([
+      [
+        [
+          [1, 2, 3],
+          [4, 9, 5],
+          [6, 7, 8],
+        ],
+      ],
+    ])
     const p = L.maxPool2d(3, { stride: 1, padding: 1 })
     const { y: out, tape } = p.forward(L.none, L.none, y, ctx)
     // every 3x3 window around a pixel of a 3x3 image contains the centre 9
-    expect(T.toNested(out)).toEqual([[[[9, 9, 9], [9, 9, 9], [9, 9, 9]]]])
+    expect(T.toNested(out)).toEqual([
+      [
+        [
+          [9, 9, 9],
+          [9, 9, 9],
+          [9, 9, 9],
+        ],
+      ],
+    ])
     const { dx } = p.vjp(L.none, tape, T.ones([1, 1, 3, 3]))
-    expect(T.toNested(dx)).toEqual([[[[0, 0, 0], [0, 9, 0], [0, 0, 0]]]])
+    expect(T.toNested(dx)).toEqual([
+      [
+        [
+          [0, 0, 0],
+          [0, 9, 0],
+          [0, 0, 0],
+        ],
+      ],
+    ])
   })
 
   test('padding never wins a max, even when every value is negative', () => {
-    const neg = T.tensor([[[[-5, -3], [-4, -2]]]])
+    const neg = T.tensor([
+      [
+        [
+          [-5, -3],
+          [-4, -2],
+        ],
+      ],
+    ])
     const y = L.maxPool2d(2, { stride: 1, padding: 1 }).forward(L.none, L.none, neg, ctx).y
-    expect(T.toNested(y)).toEqual([[[[-5, -3, -3], [-4, -2, -2], [-4, -2, -2]]]])
+    expect(T.toNested(y)).toEqual([
+      [
+        [
+          [-5, -3, -3],
+          [-4, -2, -2],
+          [-4, -2, -2],
+        ],
+      ],
+    ])
   })
 
   test("a NaN anywhere in a window is its max, and takes the window's gradient (PyTorch's rule: it is never hidden)", () => {
     //  ┌ 1   2   NaN  3 ┐   windows: [1 2; 3 NaN] → NaN at (1,1) (last tap), [NaN 3; 0 NaN] → NaN at (1,3) (the last NaN)
     //  └ 3  NaN  0   NaN ┘
-    const withNaN = T.tensor([[[[1, 2, NaN, 3], [3, NaN, 0, NaN]]]])
+    const withNaN = T.tensor([
+      [
+        [
+          [1, 2, NaN, 3],
+          [3, NaN, 0, NaN],
+        ],
+      ],
+    ])
     for (const family of ['reference', 'js', 'wasm'] as const) {
       const { y, tape } = Kernels.using(family, () => pool.forward(L.none, L.none, withNaN, ctx))
       expect(T.toNested(y)).toEqual([[[[NaN, NaN]]]])
       const { dx } = Kernels.using(family, () => pool.vjp(L.none, tape, T.tensor([[[[10, 20]]]])))
-      expect(T.toNested(dx)).toEqual([[[[0, 0, 0, 0], [0, 10, 0, 20]]]])
+      expect(T.toNested(dx)).toEqual([
+        [
+          [
+            [0, 0, 0, 0],
+            [0, 10, 0, 20],
+          ],
+        ],
+      ])
     }
     // A 1x2 window [1, NaN] (the general loop): NaN, with the gradient at the NaN.
     const p = L.maxPool2d([1, 2])
@@ -67,8 +156,14 @@ describe('maxPool2d by hand', () => {
   })
 
   test('channels and samples are pooled separately', () => {
-    const two = T.stack([T.reshape([2, 2, 2])(T.tensor([1, 2, 3, 4, 8, 7, 6, 5])), T.reshape([2, 2, 2])(T.tensor([0, 0, 0, -1, 9, 9, 9, 9]))])
-    expect(T.toNested(L.maxPool2d(2).forward(L.none, L.none, two, ctx).y)).toEqual([[[[4]], [[8]]], [[[0]], [[9]]]])
+    const two = T.stack([
+      T.reshape([2, 2, 2])(T.tensor([1, 2, 3, 4, 8, 7, 6, 5])),
+      T.reshape([2, 2, 2])(T.tensor([0, 0, 0, -1, 9, 9, 9, 9])),
+    ])
+    expect(T.toNested(L.maxPool2d(2).forward(L.none, L.none, two, ctx).y)).toEqual([
+      [[[4]], [[8]]],
+      [[[0]], [[9]]],
+    ])
   })
 })
 
@@ -76,25 +171,82 @@ describe('avgPool2d by hand', () => {
   test('forward averages each window; vjp shares dy equally', () => {
     const pool = L.avgPool2d(2)
     const { y, tape } = pool.forward(L.none, L.none, x, ctx)
-    expect(T.toNested(y)).toEqual([[[[13 / 4, 16 / 4], [4 / 4, 18 / 4]]]])
-    const { dx } = pool.vjp(L.none, tape, T.tensor([[[[4, 8], [12, 16]]]]))
-    expect(T.toNested(dx)).toEqual([[[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]]])
+    expect(T.toNested(y)).toEqual([
+      [
+        [
+          [13 / 4, 16 / 4],
+          [4 / 4, 18 / 4],
+        ],
+      ],
+    ])
+    const { dx } = pool.vjp(
+      L.none,
+      tape,
+      T.tensor([
+        [
+          [
+            [4, 8],
+            [12, 16],
+          ],
+        ],
+      ]),
+    )
+    expect(T.toNested(dx)).toEqual([
+      [
+        [
+          [1, 1, 2, 2],
+          [1, 1, 2, 2],
+          [3, 3, 4, 4],
+          [3, 3, 4, 4],
+        ],
+      ],
+    ])
   })
 
   test('padding counts as zeros: a corner window of a padded image divides by the full window', () => {
     const ones = T.ones([1, 1, 2, 2])
     const y = L.avgPool2d(2, { stride: 1, padding: 1 }).forward(L.none, L.none, ones, ctx).y
-    expect(T.toNested(y)).toEqual([[[[1 / 4, 2 / 4, 1 / 4], [2 / 4, 1, 2 / 4], [1 / 4, 2 / 4, 1 / 4]]]])
+    expect(T.toNested(y)).toEqual([
+      [
+        [
+          [1 / 4, 2 / 4, 1 / 4],
+          [2 / 4, 1, 2 / 4],
+          [1 / 4, 2 / 4, 1 / 4],
+        ],
+      ],
+    ])
   })
 })
 
 describe('globalAvgPool', () => {
   test('averages each channel to one number; dx spreads dy / (H·W)', () => {
-    const img = T.tensor([[[[1, 2], [3, 6]], [[0, 0], [0, 4]]]])
+    const img = T.tensor([
+      [
+        [
+          [1, 2],
+          [3, 6],
+        ],
+        [
+          [0, 0],
+          [0, 4],
+        ],
+      ],
+    ])
     const { y, tape } = L.globalAvgPool.forward(L.none, L.none, img, ctx)
     expect(T.toNested(y)).toEqual([[3, 1]])
     const { dx } = L.globalAvgPool.vjp(L.none, tape, T.tensor([[8, 4]]))
-    expect(T.toNested(dx)).toEqual([[[[2, 2], [2, 2]], [[1, 1], [1, 1]]]])
+    expect(T.toNested(dx)).toEqual([
+      [
+        [
+          [2, 2],
+          [2, 2],
+        ],
+        [
+          [1, 1],
+          [1, 1],
+        ],
+      ],
+    ])
   })
 
   test('init: [C, H, W] → [C]; a vector input is rejected', () => {
@@ -127,7 +279,9 @@ describe('pooling shapes at init', () => {
   })
 
   test('forward checks the input rank', () => {
-    expect(() => L.maxPool2d(2).forward(L.none, L.none, T.zeros([2, 4]), ctx)).toThrow(/maxPool2d: input shape: expected \[N, \*, \*, \*\], got \[2, 4\]/)
+    expect(() => L.maxPool2d(2).forward(L.none, L.none, T.zeros([2, 4]), ctx)).toThrow(
+      /maxPool2d: input shape: expected \[N, \*, \*, \*\], got \[2, 4\]/,
+    )
   })
 })
 
@@ -184,10 +338,11 @@ const reference = (x: Tensor, dy: Tensor, [kh, kw]: Two, [sh, sw]: Two, [ph, pw]
 const tricky = (seed: number) => {
   const values = [0, 0, 1, 1, 1, -1, 2, -2, -0, -0, NaN, Infinity, -Infinity, 5e-324, -5e-324, 0.5]
   let s = seed >>> 0
-  return (n: number): Float64Array => Float64Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return values[(s >>> 24) % values.length]! // the high bits: the low ones of this generator cycle quickly
-  })
+  return (n: number): Float64Array =>
+    Float64Array.from({ length: n }, () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+      return values[(s >>> 24) % values.length]! // the high bits: the low ones of this generator cycle quickly
+    })
 }
 
 /** A number as text that tells −0 from +0. */
@@ -213,23 +368,31 @@ describe('pooling kernels equal the naive definitions bit for bit (ties, ±0, ±
     ['1x1 stride 1', [1, 1, 3, 4], [1, 1], [1, 1], 0, [0, 0]],
   ]
   for (const [name, inShape, size, stride, padding, before] of geometries) {
-    test.each(['reference', 'js'] as const)(`${name}, %s kernels`, (family) => Kernels.using(family, () => {
-      const max = L.maxPool2d(size, { stride, padding })
-      const avg = L.avgPool2d(size, { stride, padding })
-      const next = tricky(inShape.reduce((a, b) => a * b) + size[0] * 7 + stride[1])
-      for (let round = 0; round < 200; round++) {
-        const x = T.fromData(inShape, next(inShape.reduce((a, b) => a * b)))
-        const fm = max.forward(L.none, L.none, x, ctx)
-        const fa = avg.forward(L.none, L.none, x, ctx)
-        const dy = T.fromData(fm.y.shape, next(T.sizeOf(fm.y.shape)))
-        const ref = reference(x, dy, size, stride, before)
-        const got = { max: fm.y.data, avg: fa.y.data, dxMax: max.vjp(L.none, fm.tape, dy).dx.data, dxAvg: avg.vjp(L.none, fa.tape, dy).dx.data }
-        for (const what of ['max', 'avg', 'dxMax', 'dxAvg'] as const) {
-          const i = firstDifference(got[what], ref[what])
-          if (i >= 0) throw new Error(`round ${round}: ${what}[${i}] is ${show(got[what][i]!)}, the definition gives ${show(ref[what][i]!)}`)
+    test.each(['reference', 'js'] as const)(`${name}, %s kernels`, (family) =>
+      Kernels.using(family, () => {
+        const max = L.maxPool2d(size, { stride, padding })
+        const avg = L.avgPool2d(size, { stride, padding })
+        const next = tricky(inShape.reduce((a, b) => a * b) + size[0] * 7 + stride[1])
+        for (let round = 0; round < 200; round++) {
+          const x = T.fromData(inShape, next(inShape.reduce((a, b) => a * b)))
+          const fm = max.forward(L.none, L.none, x, ctx)
+          const fa = avg.forward(L.none, L.none, x, ctx)
+          const dy = T.fromData(fm.y.shape, next(T.sizeOf(fm.y.shape)))
+          const ref = reference(x, dy, size, stride, before)
+          const got = {
+            max: fm.y.data,
+            avg: fa.y.data,
+            dxMax: max.vjp(L.none, fm.tape, dy).dx.data,
+            dxAvg: avg.vjp(L.none, fa.tape, dy).dx.data,
+          }
+          for (const what of ['max', 'avg', 'dxMax', 'dxAvg'] as const) {
+            const i = firstDifference(got[what], ref[what])
+            if (i >= 0)
+              throw new Error(`round ${round}: ${what}[${i}] is ${show(got[what][i]!)}, the definition gives ${show(ref[what][i]!)}`)
+          }
         }
-      }
-    }))
+      }),
+    )
   }
 
   test("the MNIST CNN's first pooling ([64, 8, 28, 28], 2x2) on ReLU outputs, many of them tied at 0", () => {

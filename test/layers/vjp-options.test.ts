@@ -6,7 +6,12 @@
 import { describe, expect, test } from 'vitest'
 import { Key, L, Loss, Optim, T, Train, Tree, type Tensor } from '../../src/index.ts'
 
-const sample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: L.Layer<P, S, Tape>, inShape: number[], batch: number, seed: number) => {
+const sample = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: L.Layer<P, S, Tape>,
+  inShape: number[],
+  batch: number,
+  seed: number,
+) => {
   const init = layer.init(Key.fromSeed(seed), inShape)
   const x = Key.normal(Key.fromSeed(seed + 1), [batch, ...inShape])
   const f = layer.forward(init.params, init.state, x, { mode: 'train', key: Key.fromSeed(seed + 2) })

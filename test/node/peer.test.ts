@@ -19,7 +19,11 @@ describe('optional peers: a helper whose package is missing names it and the com
     )
   })
   test('needAll names every missing package and installs the whole set', async () => {
-    const [here, a, b] = await Promise.all([importPeer('fast-check', load('fast-check')), importPeer('missing-a', load('missing-a')), importPeer('missing-b', load('missing-b'))])
+    const [here, a, b] = await Promise.all([
+      importPeer('fast-check', load('fast-check')),
+      importPeer('missing-a', load('missing-a')),
+      importPeer('missing-b', load('missing-b')),
+    ])
     expect(() => needAll('draw', [here])).not.toThrow()
     let error: unknown
     try {
@@ -36,7 +40,9 @@ describe('optional peers: a helper whose package is missing names it and the com
   test('a package that is there but throws when loaded, or misses a dependency of its own, is reported with its error', async () => {
     const lacking = Object.assign(new Error("Cannot find package 'vega-canvas' imported from vega.js"), { code: 'ERR_MODULE_NOT_FOUND' })
     const half = await importPeer('vega', () => Promise.reject(lacking))
-    expect(() => need('toSvg', half)).toThrow("toSvg needs the optional package 'vega', which could not be loaded (vega: Cannot find package 'vega-canvas'")
+    expect(() => need('toSvg', half)).toThrow(
+      "toSvg needs the optional package 'vega', which could not be loaded (vega: Cannot find package 'vega-canvas'",
+    )
     const broken = await importPeer('broken', () => Promise.reject(new Error('native binding not found')))
     expect(() => need('svgToPng', broken)).toThrow(
       "svgToPng needs the optional package 'broken', which could not be loaded (broken: native binding not found). Install: npm install broken",

@@ -10,14 +10,25 @@ import { plotCallbacks, toSvg, toSvgAsync, writePlot } from '../../src/node/inde
 
 const spiral = Data.spirals(Key.fromSeed(0), { classes: 3, perClass: 30, noise: 0.1 })
 const model = L.pipe(L.dense(8), L.relu, L.dense(3))
-const fitOptions = { model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }), data: spiral, batchSize: 30, key: Key.fromSeed(1) }
+const fitOptions = {
+  model,
+  loss: Loss.softmaxCrossEntropy,
+  optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }),
+  data: spiral,
+  batchSize: 30,
+  key: Key.fromSeed(1),
+}
 const { history } = Train.fit({ ...fitOptions, epochs: 3, validation: 0.2 })
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'chainrule-plot-'))
 const isPng = (bytes: Uint8Array): boolean => bytes.length > 1000 && [...bytes.subarray(0, 8)].join() === '137,80,78,71,13,10,26,10'
 
 describe('toSvg', () => {
-  test('the synchronous render gives exactly the document of vega\'s public async view.toSVG()', async () => {
-    const specs = [Plot.history(history), Plot.confusionMatrix([0, 1, 2, 2], [0, 2, 2, 1]), Plot.learningRate((s) => 1 / (1 + s), { steps: 50 })]
+  test("the synchronous render gives exactly the document of vega's public async view.toSVG()", async () => {
+    const specs = [
+      Plot.history(history),
+      Plot.confusionMatrix([0, 1, 2, 2], [0, 2, 2, 1]),
+      Plot.learningRate((s) => 1 / (1 + s), { steps: 50 }),
+    ]
     for (const spec of specs) expect(toSvg(spec)).toBe(await toSvgAsync(spec))
   })
 })
@@ -57,7 +68,12 @@ describe('writePlot', () => {
     try {
       const path = join(dir, 'plot.svg')
       writeFileSync(path, 'old')
-      const broken = { mark: 'line', data: { values: [{ a: 1 }] }, encoding: { x: { field: 'a', type: 'quantitative' } }, transform: [{ calculate: 'datum.a +', as: 'b' }] } as Plot.VegaLiteSpec
+      const broken = {
+        mark: 'line',
+        data: { values: [{ a: 1 }] },
+        encoding: { x: { field: 'a', type: 'quantitative' } },
+        transform: [{ calculate: 'datum.a +', as: 'b' }],
+      } as Plot.VegaLiteSpec
       expect(() => writePlot(broken, path)).toThrow()
       expect(readFileSync(path, 'utf8')).toBe('old')
       expect(readdirSync(dir)).toEqual(['plot.svg'])
@@ -97,7 +113,10 @@ describe('examples/04-spiral.ts writes its plots and prints the terminal loss cu
   test('history, decision boundary, learning rate and gradient norms as PNGs', () => {
     const dir = tmp()
     try {
-      const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/04-spiral.ts', '--out', dir], { encoding: 'utf8', timeout: 120_000 })
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/04-spiral.ts', '--out', dir], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      })
       expect(out).toMatch(/training accuracy: (9[7-9]|100)\.\d%/)
       expect(out).toMatch(/training loss per step .*log scale/)
       expect(out).toMatch(/[\u2801-\u28ff]/) // braille dots

@@ -5,7 +5,9 @@ import { formatEpoch } from '../../src/node/progress.ts'
 const record = { epoch: 2, step: 300, loss: 0.123456, accuracy: 0.98765, valLoss: 0.2, valAccuracy: 0.95, seconds: 2.84 }
 
 test('an epoch line: the epoch counted from 1, losses, accuracies as percentages, throughput and the time it took', () => {
-  expect(formatEpoch(record, 12, 21243.4)).toBe('epoch  3/12  loss 0.1235  acc 98.77%  val_loss 0.2000  val_acc 95.00%  21,243 samples/s  took 2.8s')
+  expect(formatEpoch(record, 12, 21243.4)).toBe(
+    'epoch  3/12  loss 0.1235  acc 98.77%  val_loss 0.2000  val_acc 95.00%  21,243 samples/s  took 2.8s',
+  )
 })
 
 test('a regression run without validation: no accuracy and no validation columns', () => {

@@ -3,7 +3,12 @@ import { lineChart, lossCurve } from '../../src/node/terminal-chart.ts'
 
 /** The dot rows of a braille chart: which dots (x, y) are set, from the characters. */
 const dotsOf = (rows: readonly string[]): Set<string> => {
-  const bits = [[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]]
+  const bits = [
+    [0x01, 0x08],
+    [0x02, 0x10],
+    [0x04, 0x20],
+    [0x40, 0x80],
+  ]
   const set = new Set<string>()
   rows.forEach((row, r) => {
     ;[...row].forEach((ch, c) => {
@@ -39,7 +44,10 @@ describe('lineChart: a braille line chart in the terminal', () => {
     const chart = lineChart(values, { width: 10, height: 4, charset: 'ascii' })
     expect(chart).toContain('*')
     expect(chart).not.toMatch(/[\u2800-\u28ff]/)
-    const rows = chart.split('\n').slice(0, 4).map((l) => l.slice(l.search(/[┤│]/) + 1))
+    const rows = chart
+      .split('\n')
+      .slice(0, 4)
+      .map((l) => l.slice(l.search(/[┤│]/) + 1))
     expect(rows[0]!.slice(0, 5)).toBe('*****') // the first half is at the top
     expect(rows[3]!.slice(5, 10)).toBe('*****') // the second half at the bottom
   })

@@ -217,7 +217,10 @@ describe('worked examples', () => {
   })
 
   test('Adam and its variants match plain loops written from their formulas, over 20 steps of 5 coordinates', () => {
-    const b1 = 0.8, b2 = 0.95, eps = 1e-6, lr = 0.03
+    const b1 = 0.8,
+      b2 = 0.95,
+      eps = 1e-6,
+      lr = 0.03
     const grads = Array.from({ length: 20 }, (_, k) =>
       Float64Array.from({ length: 5 }, (_, i) => Math.sin(3 * k + 7 * i) * (k % 4 === 3 ? 0.01 : 1)),
     )
@@ -225,19 +228,27 @@ describe('worked examples', () => {
     type Rule = (g: number, t: number, m: { mu: number; nu: number; extra: number }) => number
     const rules: [string, GT, Rule][] = [
       ['adam', Optim.adam({ lr, b1, b2, eps }), (_g, t, m) => m.mu / (1 - b1 ** t) / (Math.sqrt(m.nu / (1 - b2 ** t)) + eps)],
-      ['amsgrad', Optim.amsgrad({ lr, b1, b2, eps }), (_g, t, m) => {
-        m.extra = Math.max(m.extra, m.nu)
-        return m.mu / (1 - b1 ** t) / (Math.sqrt(m.extra / (1 - b2 ** t)) + eps)
-      }],
+      [
+        'amsgrad',
+        Optim.amsgrad({ lr, b1, b2, eps }),
+        (_g, t, m) => {
+          m.extra = Math.max(m.extra, m.nu)
+          return m.mu / (1 - b1 ** t) / (Math.sqrt(m.extra / (1 - b2 ** t)) + eps)
+        },
+      ],
       [
         'nadam',
         Optim.nadam({ lr, b1, b2, eps }),
         (g, t, m) => (b1 * (m.mu / (1 - b1 ** (t + 1))) + (1 - b1) * (g / (1 - b1 ** t))) / (Math.sqrt(m.nu / (1 - b2 ** t)) + eps),
       ],
-      ['adamax', Optim.adamax({ lr, b1, b2, eps }), (g, t, m) => {
-        m.extra = Math.max(b2 * m.extra, Math.abs(g) + eps)
-        return m.mu / (1 - b1 ** t) / m.extra
-      }],
+      [
+        'adamax',
+        Optim.adamax({ lr, b1, b2, eps }),
+        (g, t, m) => {
+          m.extra = Math.max(b2 * m.extra, Math.abs(g) + eps)
+          return m.mu / (1 - b1 ** t) / m.extra
+        },
+      ],
     ]
     for (const [name, opt, rule] of rules) {
       const expected = Float64Array.from({ length: 5 }, (_, i) => {
@@ -251,7 +262,11 @@ describe('worked examples', () => {
         })
         return p
       })
-      const got = run(opt, T.generate([5], (i) => 1 - i / 4), grads.map((g) => T.fromData([5], g))).at(-1) as T.Tensor
+      const got = run(
+        opt,
+        T.generate([5], (i) => 1 - i / 4),
+        grads.map((g) => T.fromData([5], g)),
+      ).at(-1) as T.Tensor
       got.data.forEach((v, i) =>
         expect(Math.abs(v - expected[i]!), `${name}, coordinate ${i}`).toBeLessThan(1e-13 * Math.max(1, Math.abs(expected[i]!))),
       )
@@ -259,9 +274,22 @@ describe('worked examples', () => {
   })
 
   test('masked: weight decay on W only; b, gamma and beta pass through; the inner state holds only the picked leaves', () => {
-    const params = { layers: [{ W: T.tensor([[1, 2]]), b: T.tensor([3]) }, { gamma: T.tensor([4]), beta: T.tensor([5]) }] as const }
-    const grads = { layers: [{ b: T.tensor([0.5]), W: T.tensor([[1, 1]]) }, { beta: T.tensor([0.25]), gamma: T.tensor([2]) }] as const }
-    const opt = Optim.chain(Optim.masked(Optim.addDecayedWeights(0.5), (path) => path.endsWith('.W')), Optim.scaleByLearningRate(0.1))
+    const params = {
+      layers: [
+        { W: T.tensor([[1, 2]]), b: T.tensor([3]) },
+        { gamma: T.tensor([4]), beta: T.tensor([5]) },
+      ] as const,
+    }
+    const grads = {
+      layers: [
+        { b: T.tensor([0.5]), W: T.tensor([[1, 1]]) },
+        { beta: T.tensor([0.25]), gamma: T.tensor([2]) },
+      ] as const,
+    }
+    const opt = Optim.chain(
+      Optim.masked(Optim.addDecayedWeights(0.5), (path) => path.endsWith('.W')),
+      Optim.scaleByLearningRate(0.1),
+    )
     const [u] = opt.update(grads, opt.init(params), params)
     const l = u as typeof params
     // W: -0.1·(g + 0.5·W) = -0.1·[1.5, 2];  b, gamma, beta: -0.1·g
@@ -507,8 +535,18 @@ describe('bad hyper-parameters throw an OptimError naming the optimizer, the par
 })
 
 describe('trees that do not match fail with a TreeError naming the first differing path', () => {
-  const params = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([2, 1]), b: T.zeros([1]) }] }
-  const transposed = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([1, 2]), b: T.zeros([1]) }] }
+  const params = {
+    layers: [
+      { W: T.zeros([2, 2]), b: T.zeros([2]) },
+      { W: T.zeros([2, 1]), b: T.zeros([1]) },
+    ],
+  }
+  const transposed = {
+    layers: [
+      { W: T.zeros([2, 2]), b: T.zeros([2]) },
+      { W: T.zeros([1, 2]), b: T.zeros([1]) },
+    ],
+  }
   const missing: Tree.Tree = { layers: [{ W: T.zeros([2, 2]), b: T.zeros([2]) }, { W: T.zeros([2, 1]) }] }
   const all: [string, GT][] = [
     ['sgd', Optim.sgd({ lr: 0.1, momentum: 0.9 })],
@@ -599,7 +637,16 @@ const hiddenCounter = (): GT => {
 }
 
 /** An update that creeps even at zero gradient. */
-const creeping: GT = { init: () => [], update: (grads, state) => [Tree.map(grads, T.map((v) => -0.1 * v + 1e-9)), state] }
+const creeping: GT = {
+  init: () => [],
+  update: (grads, state) => [
+    Tree.map(
+      grads,
+      T.map((v) => -0.1 * v + 1e-9),
+    ),
+    state,
+  ],
+}
 
 /** sgd({ lr: 0.1, momentum: 0.9 }) with a planted bug in its fused step, the update left correct. */
 const brokenFusion = (bug: 'stale state' | 'heavy ball for nesterov' | 'writes into params' | "gradients' layout"): GT => {
@@ -648,7 +695,7 @@ describe('the laws reject broken transforms', () => {
       /updateAndApply = update, then applyUpdates[\s\S]*after updateAndApply of step 1 \(should be untouched\)/,
     )
   })
-  test("a fused updateAndApply that lays the params out like the gradients fails the fusion law", () => {
+  test('a fused updateAndApply that lays the params out like the gradients fails the fusion law', () => {
     expect(() => checkTransform(() => brokenFusion("gradients' layout"), { name: 'layout' })).toThrow(
       /updateAndApply = update, then applyUpdates[\s\S]*the leaves come in a different order/,
     )
@@ -782,9 +829,7 @@ describe("13. fast equals readable: each alias gives, under the 'js' and 'wasm' 
     expect(() => opt.update(p, Optim.sgd({ lr: 0.1, momentum: 0.9 }).init(p), p)).toThrow(
       "adam.update: state[0] should be Adam's moments {count: a tensor [], mu, nu: trees like the params}, got {trace: a record {W}}",
     )
-    expect(() => adamw.update(p, opt.init(p), p)).toThrow(
-      "adamw.update: expected a state tuple of 3 (from adamw's init), got a tuple of 2",
-    )
+    expect(() => adamw.update(p, opt.init(p), p)).toThrow("adamw.update: expected a state tuple of 3 (from adamw's init), got a tuple of 2")
     const other = opt.init({ W: T.zeros([3]) })
     expect(() => opt.update(p, other, p)).toThrow(/^adam\.update: mu does not have the gradients' structure, at W/)
   })
@@ -838,12 +883,15 @@ describe("13. fast equals readable: sgd's fused pass is its chain, bit for bit",
       'sgd.update: state[0] should be the momentum buffer {trace: a tree like the params}, ' +
         'got {count: a tensor [], mu: a record {W}, nu: a record {W}}',
     )
-    expect(() => opt.update(p, [] as never, p)).toThrow('sgd.update: expected a state tuple of 2 (from sgd\'s init), got a tuple of 0')
+    expect(() => opt.update(p, [] as never, p)).toThrow("sgd.update: expected a state tuple of 2 (from sgd's init), got a tuple of 0")
   })
-  test('a chained transform given a state without its step count (another optimizer\'s, or from JSON) says so', () => {
+  test("a chained transform given a state without its step count (another optimizer's, or from JSON) says so", () => {
     const p = { W: T.zeros([2]) }
     // under 'reference' the aliases run their chains, whose transforms check the state they read
-    const chained = <A>(f: () => A) => () => Kernels.using('reference', f)
+    const chained =
+      <A>(f: () => A) =>
+      () =>
+        Kernels.using('reference', f)
     expect(chained(() => Optim.amsgrad({ lr: 0.1 }).update(p, Optim.rmsprop({ lr: 0.1 }).init(p) as never, p))).toThrow(
       'amsgrad.update: the state should hold the step count {count: a tensor []}, got {nu: a record {W}}',
     )

@@ -27,27 +27,67 @@ const fixed: [string, Schedule.Schedule, ScheduleSpec][] = [
   [
     'stepDecay',
     Schedule.stepDecay({ init: 0.1, factor: 0.5, every: 10 }),
-    { start: 0.1, decays: true, floor: 0, boundaries: [{ step: 10, value: 0.05 }, { step: 25, value: 0.025 }] },
+    {
+      start: 0.1,
+      decays: true,
+      floor: 0,
+      boundaries: [
+        { step: 10, value: 0.05 },
+        { step: 25, value: 0.025 },
+      ],
+    },
   ],
   [
     'exponentialDecay',
     Schedule.exponentialDecay({ init: 1, rate: 0.5, steps: 10, floor: 0.01 }),
-    { start: 1, decays: true, floor: 0.01, boundaries: [{ step: 10, value: 0.5 }, { step: 20, value: 0.25 }] },
+    {
+      start: 1,
+      decays: true,
+      floor: 0.01,
+      boundaries: [
+        { step: 10, value: 0.5 },
+        { step: 20, value: 0.25 },
+      ],
+    },
   ],
   [
     'exponentialDecay, staircase',
     Schedule.exponentialDecay({ init: 1, rate: 0.5, steps: 10, staircase: true }),
-    { start: 1, decays: true, floor: 0, boundaries: [{ step: 19, value: 0.5 }, { step: 20, value: 0.25 }] },
+    {
+      start: 1,
+      decays: true,
+      floor: 0,
+      boundaries: [
+        { step: 19, value: 0.5 },
+        { step: 20, value: 0.25 },
+      ],
+    },
   ],
   [
     'cosineDecay',
     Schedule.cosineDecay({ init: 0.1, steps: 100, floor: 0.001 }),
-    { start: 0.1, decays: true, floor: 0.001, boundaries: [{ step: 100, value: 0.001 }, { step: 1000, value: 0.001 }] },
+    {
+      start: 0.1,
+      decays: true,
+      floor: 0.001,
+      boundaries: [
+        { step: 100, value: 0.001 },
+        { step: 1000, value: 0.001 },
+      ],
+    },
   ],
   [
     'linearWarmup',
     Schedule.linearWarmup({ from: 0, to: 0.1, steps: 10 }),
-    { start: 0, decays: { from: 10 }, floor: 0, boundaries: [{ step: 5, value: 0.05 }, { step: 10, value: 0.1 }] },
+    {
+      start: 0,
+      decays: { from: 10 },
+      floor: 0,
+      boundaries: [
+        { step: 5, value: 0.05 },
+        { step: 10, value: 0.1 },
+      ],
+    },
   ],
   [
     'warmupCosine',
@@ -173,7 +213,15 @@ describe('schedule laws hold for random hyper-parameters', () => {
     fc.tuple(rate, steps(500), fraction),
     ([init, n, f]) => [
       Schedule.cosineDecay({ init, steps: n, floor: f * init }),
-      { start: init, decays: true, floor: f * init, boundaries: [{ step: n, value: f * init }, { step: 3 * n, value: f * init }] },
+      {
+        start: init,
+        decays: true,
+        floor: f * init,
+        boundaries: [
+          { step: n, value: f * init },
+          { step: 3 * n, value: f * init },
+        ],
+      },
     ],
   )
   property('linearWarmup: starts at from, reaches to at steps and stays', fc.tuple(rate, rate, steps(500)), ([from, to, n]) => [
@@ -214,7 +262,15 @@ describe('schedule laws hold for random hyper-parameters', () => {
     fc.tuple(rate, steps(500), fc.double({ min: 0.1, max: 5, noNaN: true }), fraction),
     ([init, n, power, f]) => [
       Schedule.polynomialDecay({ init, steps: n, power, floor: f * init }),
-      { start: init, decays: true, floor: f * init, boundaries: [{ step: n, value: f * init }, { step: 2 * n, value: f * init }] },
+      {
+        start: init,
+        decays: true,
+        floor: f * init,
+        boundaries: [
+          { step: n, value: f * init },
+          { step: 2 * n, value: f * init },
+        ],
+      },
     ],
   )
   property(
@@ -248,7 +304,14 @@ describe('schedule laws hold for random hyper-parameters', () => {
     fc.tuple(rate, steps(50), fc.integer({ min: 1, max: 3 }), fraction),
     ([init, period, factor, f]) => [
       Schedule.cosineRestarts({ init, period, periodFactor: factor, floor: f * init }),
-      { start: init, floor: f * init, boundaries: [{ step: period, value: init }, { step: period + period * factor, value: init }] },
+      {
+        start: init,
+        floor: f * init,
+        boundaries: [
+          { step: period, value: init },
+          { step: period + period * factor, value: init },
+        ],
+      },
     ],
   )
   property(
@@ -312,7 +375,7 @@ describe('worked values', () => {
     expect([0, 4, 5, 10, 15].map(s)).toEqual([1, 1, 0, 0.5, 1])
   })
 
-  test('polynomialDecay: (init - floor)·(1 - step/steps)^power + floor, optax\'s polynomial_schedule', () => {
+  test("polynomialDecay: (init - floor)·(1 - step/steps)^power + floor, optax's polynomial_schedule", () => {
     expect(Schedule.polynomialDecay({ init: 1, steps: 100 })(25)).toBe(0.75)
     expect(Schedule.polynomialDecay({ init: 1, steps: 100, power: 2 })(25)).toBe(0.5625) // 0.75²
     expect(Schedule.polynomialDecay({ init: 0.1, steps: 100, power: 2, floor: 0.001 })(50)).toBeCloseTo(0.099 * 0.25 + 0.001, 17)
@@ -333,10 +396,13 @@ describe('worked values', () => {
     expect(lr(1000)).toBe(0.004 / 1e4)
   })
 
-  test('cosineRestarts: PyTorch\'s CosineAnnealingWarmRestarts, cycle lengths 10, 20, 40, ...', () => {
+  test("cosineRestarts: PyTorch's CosineAnnealingWarmRestarts, cycle lengths 10, 20, 40, ...", () => {
     // PyTorch: n = ⌊log_Tm(t/T0·(Tm - 1) + 1)⌋, T_cur = t - T0·(Tmⁿ - 1)/(Tm - 1), T_i = T0·Tmⁿ;
     // lr = η_min + (η_max - η_min)·(1 + cos(π·T_cur/T_i))/2
-    const T0 = 10, Tm = 2, max = 0.1, min = 0.01
+    const T0 = 10,
+      Tm = 2,
+      max = 0.1,
+      min = 0.01
     const lr = Schedule.cosineRestarts({ init: max, period: T0, periodFactor: Tm, floor: min })
     for (let t = 0; t < 300; t++) {
       const n = Math.floor(Math.log((t / T0) * (Tm - 1) + 1) / Math.log(Tm) + 1e-12)

@@ -19,8 +19,21 @@ const bin = (tool: string): string => join(repo, 'node_modules', tool)
 
 /** The environment without what `npm test` and vitest set for themselves (npm_* config such as the local prefix, VITEST_*), no colours. */
 const cleanEnv = (): NodeJS.ProcessEnv => {
-  const keep = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig', 'npm_config_globalconfig', 'npm_config_cafile', 'npm_config_proxy', 'npm_config_https_proxy', 'npm_config_noproxy'])
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(/^(npm_|vitest|INIT_CWD$|NODE_OPTIONS$|NODE_ENV$|TEST$|FORCE_COLOR$)/i.test(k) && !keep.has(k))))
+  const keep = new Set([
+    'npm_config_cache',
+    'npm_config_registry',
+    'npm_config_userconfig',
+    'npm_config_globalconfig',
+    'npm_config_cafile',
+    'npm_config_proxy',
+    'npm_config_https_proxy',
+    'npm_config_noproxy',
+  ])
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !(/^(npm_|vitest|INIT_CWD$|NODE_OPTIONS$|NODE_ENV$|TEST$|FORCE_COLOR$)/i.test(k) && !keep.has(k)),
+    ),
+  )
   return { ...env, NO_COLOR: '1' }
 }
 
@@ -61,7 +74,15 @@ describe('the packed tarball', () => {
     const top = new Set(paths.map((p) => p.split('/')[0]))
     expect([...top].sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'laws', 'package.json', 'src'])
     expect(paths.filter((p) => /(^|\/)(test|bench|\.ci)\/|\.test\.ts$/.test(p))).toEqual([])
-    for (const entry of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/laws/index.js', 'dist/laws/index.d.ts', 'dist/src/node/index.js', 'dist/src/node/index.d.ts']) expect(paths).toContain(entry)
+    for (const entry of [
+      'dist/src/index.js',
+      'dist/src/index.d.ts',
+      'dist/laws/index.js',
+      'dist/laws/index.d.ts',
+      'dist/src/node/index.js',
+      'dist/src/node/index.d.ts',
+    ])
+      expect(paths).toContain(entry)
   })
   test('every source map and declaration map names files that ship, and every relative import of the build resolves to one', () => {
     const shipped = new Set(packed.files.map((f) => f.path))
@@ -112,7 +133,10 @@ describe('installed in a fresh project', () => {
     const init = readFileSync(join(dir, 'tsconfig.json'), 'utf8')
     expect(init).toMatch(/"strict": true/)
     expect(init).toMatch(/"exactOptionalPropertyTypes": true/)
-    writeFileSync(join(dir, `tsconfig.${name}.json`), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { ...options, noEmit: true }, files: ['check.ts'] }))
+    writeFileSync(
+      join(dir, `tsconfig.${name}.json`),
+      JSON.stringify({ extends: './tsconfig.json', compilerOptions: { ...options, noEmit: true }, files: ['check.ts'] }),
+    )
     ok('node', [bin('typescript/bin/tsc'), '-p', `tsconfig.${name}.json`])
   })
 
@@ -128,13 +152,23 @@ describe('installed in a fresh project', () => {
       name: 'forbid-node-builtins',
       setup(b) {
         b.onResolve({ filter: /.*/ }, (args) => {
-          if (args.path.startsWith('node:') || builtins.has(args.path) || builtins.has(args.path.split('/')[0]!)) nodeImports.push(`${args.path} (from ${args.importer})`)
+          if (args.path.startsWith('node:') || builtins.has(args.path) || builtins.has(args.path.split('/')[0]!))
+            nodeImports.push(`${args.path} (from ${args.importer})`)
           return undefined
         })
       },
     }
     const out = join(dir, 'bundle.mjs')
-    const result = await build({ absWorkingDir: dir, entryPoints: ['xor.mjs'], bundle: true, platform: 'browser', format: 'esm', outfile: out, logLevel: 'silent', plugins: [forbid] })
+    const result = await build({
+      absWorkingDir: dir,
+      entryPoints: ['xor.mjs'],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      outfile: out,
+      logLevel: 'silent',
+      plugins: [forbid],
+    })
     expect(result.errors).toEqual([])
     expect(nodeImports).toEqual([])
     expect(readFileSync(out, 'utf8')).not.toMatch(/from\s*['"]chainrule/)
@@ -142,12 +176,21 @@ describe('installed in a fresh project', () => {
   })
 
   test('chainrule/node without its optional packages loads, and each helper that needs one names what to install', () => {
-    for (const peer of ['vega', 'vega-lite', '@resvg/resvg-js', 'cli-progress']) expect(existsSync(join(dir, 'node_modules', peer))).toBe(false)
-    const said = new Map(ok('node', ['peers.mjs']).trim().split('\n').map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]))
-    const missing = (names: string, install: string): string => `needs the optional ${names}, which ${names.includes(' and ') ? 'are' : 'is'} not installed. Install: npm install ${install}`
+    for (const peer of ['vega', 'vega-lite', '@resvg/resvg-js', 'cli-progress'])
+      expect(existsSync(join(dir, 'node_modules', peer))).toBe(false)
+    const said = new Map(
+      ok('node', ['peers.mjs'])
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+    )
+    const missing = (names: string, install: string): string =>
+      `needs the optional ${names}, which ${names.includes(' and ') ? 'are' : 'is'} not installed. Install: npm install ${install}`
     const drawPng = missing("packages 'vega', 'vega-lite' and '@resvg/resvg-js'", 'vega vega-lite @resvg/resvg-js')
     expect(said.get('toVega')).toBe(`MissingPeerError [vega-lite] toVega ${missing("package 'vega-lite'", 'vega-lite')}`)
-    expect(said.get('toSvg')).toBe(`MissingPeerError [vega,vega-lite] toSvg ${missing("packages 'vega' and 'vega-lite'", 'vega vega-lite')}`)
+    expect(said.get('toSvg')).toBe(
+      `MissingPeerError [vega,vega-lite] toSvg ${missing("packages 'vega' and 'vega-lite'", 'vega vega-lite')}`,
+    )
     expect(said.get('toPng')).toBe(`MissingPeerError [vega,vega-lite,@resvg/resvg-js] toPng ${drawPng}`)
     expect(said.get('writePlot png')).toBe(`MissingPeerError [vega,vega-lite,@resvg/resvg-js] writePlot ${drawPng}`)
     expect(said.get('progress')).toBe(`MissingPeerError [cli-progress] progress ${missing("package 'cli-progress'", 'cli-progress')}`)

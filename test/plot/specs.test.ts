@@ -18,11 +18,12 @@ interface Unit {
 const units = (spec: unknown, inherited: Record<string, { field?: string }> = {}, data?: readonly Record<string, Json>[]): Unit[] => {
   const s = spec as Record<string, unknown>
   const enc = { ...inherited, ...((s['encoding'] as Record<string, { field?: string }> | undefined) ?? {}) }
-  const values = ((s['data'] as { values?: Record<string, Json>[] } | undefined)?.values) ?? data
+  const values = (s['data'] as { values?: Record<string, Json>[] } | undefined)?.values ?? data
   const out: Unit[] = []
   for (const k of ['vconcat', 'hconcat', 'layer'] as const) {
     const children = s[k] as unknown[] | undefined
-    if (children !== undefined) for (const c of children) out.push(...units(c, k === 'layer' ? enc : {}, k === 'layer' ? values : undefined))
+    if (children !== undefined)
+      for (const c of children) out.push(...units(c, k === 'layer' ? enc : {}, k === 'layer' ? values : undefined))
   }
   if (s['mark'] !== undefined) {
     const m = s['mark'] as string | { type: string }
@@ -58,13 +59,23 @@ const expectPng = (png: Uint8Array, minBytes = 5000): void => {
   expect(h).toBeGreaterThan(50)
 }
 /** How many SVG elements vega labels with the mark (aria-roledescription "rect mark", "point", ...). */
-const countMarks = (svg: string, mark: string): number => (svg.match(new RegExp(`aria-roledescription="${mark}( mark)?"`, 'g')) ?? []).length
+const countMarks = (svg: string, mark: string): number =>
+  (svg.match(new RegExp(`aria-roledescription="${mark}( mark)?"`, 'g')) ?? []).length
 
 // a small, deterministic training run used by several charts
 const spiral = Data.spirals(Key.fromSeed(0), { classes: 3, perClass: 40, noise: 0.1 })
 const model = L.pipe(L.dense(16), L.relu, L.dense(16), L.relu, L.dense(3))
 const loss = Loss.softmaxCrossEntropy
-const run = Train.fit({ model, loss, optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }), data: spiral, epochs: 6, batchSize: 20, key: Key.fromSeed(1), validation: 0.25 })
+const run = Train.fit({
+  model,
+  loss,
+  optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }),
+  data: spiral,
+  epochs: 6,
+  batchSize: 20,
+  key: Key.fromSeed(1),
+  validation: 0.25,
+})
 
 describe('ema: the debiased exponential moving average', () => {
   test('starts at the first value, weights the rest by α', () => {
@@ -112,7 +123,16 @@ describe('history: loss and accuracy per step and per epoch', () => {
   test('renders: titles, legends and both series in the SVG; a PNG', () => {
     const { svg, png } = render(Plot.history(h, { smoothing: 0.5 }))
     expect(svg).toContain('<svg')
-    for (const text of ['training history', 'loss per step', 'accuracy per step', 'loss per epoch', 'accuracy per epoch', 'smoothed', 'validation']) expect(svg).toContain(text)
+    for (const text of [
+      'training history',
+      'loss per step',
+      'accuracy per step',
+      'loss per epoch',
+      'accuracy per epoch',
+      'smoothed',
+      'validation',
+    ])
+      expect(svg).toContain(text)
     expect(countMarks(svg, 'line')).toBeGreaterThanOrEqual(8) // 2 series × 4 panels
     expectPng(png, 20_000)
   })
@@ -128,7 +148,15 @@ describe('history: loss and accuracy per step and per epoch', () => {
   test('a regression run (no accuracy) and no validation: loss panels only, one series per epoch panel', () => {
     const hist: History = {
       steps: [1, 2, 3, 4].map((s) => ({ step: s, epoch: s > 2 ? 1 : 0, loss: 1 / s, accuracy: undefined })),
-      epochs: [0, 1].map((e) => ({ epoch: e, step: 2 * e + 2, loss: 1 / (e + 1), accuracy: undefined, valLoss: undefined, valAccuracy: undefined, seconds: 0 })),
+      epochs: [0, 1].map((e) => ({
+        epoch: e,
+        step: 2 * e + 2,
+        loss: 1 / (e + 1),
+        accuracy: undefined,
+        valLoss: undefined,
+        valAccuracy: undefined,
+        seconds: 0,
+      })),
     }
     const us = units(Plot.history(hist, { lossScale: 'log' }))
     expect(us).toHaveLength(2)
@@ -146,8 +174,20 @@ describe('history: loss and accuracy per step and per epoch', () => {
 })
 
 describe('compareRuns: several runs on shared axes, one colour per run', () => {
-  const other = Train.fit({ model, loss, optimizer: Optim.adam({ lr: 0.01 }), data: spiral, epochs: 6, batchSize: 20, key: Key.fromSeed(1), validation: 0.25 })
-  const runs = [{ name: 'sgd + momentum', history: run.history }, { name: 'adam', history: other.history }]
+  const other = Train.fit({
+    model,
+    loss,
+    optimizer: Optim.adam({ lr: 0.01 }),
+    data: spiral,
+    epochs: 6,
+    batchSize: 20,
+    key: Key.fromSeed(1),
+    validation: 0.25,
+  })
+  const runs = [
+    { name: 'sgd + momentum', history: run.history },
+    { name: 'adam', history: other.history },
+  ]
   test("spec: a loss panel and an accuracy panel, each one smoothed line per run, the run's name as its series", () => {
     const us = units(Plot.compareRuns(runs, { smoothing: 0.5 }))
     expect(us.map((u) => u.mark)).toEqual(['line', 'line'])
@@ -157,7 +197,9 @@ describe('compareRuns: several runs on shared axes, one colour per run', () => {
     expect(accPanel.values).toHaveLength(run.history.steps.length + other.history.steps.length)
     // each run's line is its own smoothed per-step loss, as the history chart draws it
     const adam = lossPanel.values!.filter((r) => r['series'] === 'adam').map((r) => r['value'])
-    const own = Plot.stepRows(other.history, 'loss', { smoothing: 0.5 }).filter((r) => r.series === 'smoothed').map((r) => r.value)
+    const own = Plot.stepRows(other.history, 'loss', { smoothing: 0.5 })
+      .filter((r) => r.series === 'smoothed')
+      .map((r) => r.value)
     expect(adam).toEqual(own)
   })
   test('renders both runs, named in the legend; a PNG', () => {
@@ -168,7 +210,9 @@ describe('compareRuns: several runs on shared axes, one colour per run', () => {
   test('no runs, a run without steps, or two runs of one name are errors that say so', () => {
     expect(() => Plot.compareRuns([])).toThrow('compareRuns: needs at least one run { name, history }')
     expect(() => Plot.compareRuns([{ name: 'x', history: { steps: [], epochs: [] } }])).toThrow("compareRuns: run 'x' has no steps")
-    expect(() => Plot.compareRuns([runs[0]!, { ...runs[1]!, name: 'sgd + momentum' }])).toThrow("compareRuns: two runs are named 'sgd + momentum'; names label the lines")
+    expect(() => Plot.compareRuns([runs[0]!, { ...runs[1]!, name: 'sgd + momentum' }])).toThrow(
+      "compareRuns: two runs are named 'sgd + momentum'; names label the lines",
+    )
   })
 })
 
@@ -196,7 +240,9 @@ describe('learningRate: the schedule over the steps', () => {
     expectPng(png)
   })
   test('a log axis refuses a schedule that reaches 0', () => {
-    expect(() => Plot.learningRate(Schedule.cosineDecay({ init: 1, steps: 10 }), { steps: 10, scale: 'log' })).toThrow(/log axis needs positive values.*step 10/)
+    expect(() => Plot.learningRate(Schedule.cosineDecay({ init: 1, steps: 10 }), { steps: 10, scale: 'log' })).toThrow(
+      /log axis needs positive values.*step 10/,
+    )
   })
 })
 
@@ -211,8 +257,15 @@ describe('confusionMatrix: true class against predicted, with counts', () => {
     ])
   })
   test('takes tensors too: labels [N] and scores [N, C] (argmax)', () => {
-    const scores = T.tensor([[2, 1], [0, 3], [5, -1]])
-    expect(Plot.confusionCounts(T.tensor([0, 1, 1]), scores)).toEqual([[1, 0], [1, 1]])
+    const scores = T.tensor([
+      [2, 1],
+      [0, 3],
+      [5, -1],
+    ])
+    expect(Plot.confusionCounts(T.tensor([0, 1, 1]), scores)).toEqual([
+      [1, 0],
+      [1, 1],
+    ])
   })
   test('spec: a rect per cell coloured by the row share, a text per cell with its count', () => {
     const spec = Plot.confusionMatrix(labels, preds, { classNames: ['cat', 'dog', 'eel'] })
@@ -227,7 +280,16 @@ describe('confusionMatrix: true class against predicted, with counts', () => {
   })
   test('renders the counts, the class names and the accuracy', () => {
     const { svg, png } = render(Plot.confusionMatrix(labels, preds, { classNames: ['cat', 'dog', 'eel'] }))
-    for (const text of ['confusion matrix', 'accuracy 77.78% on 9 examples', 'cat', 'eel', 'predicted class', 'true class', 'share of true class']) expect(svg).toContain(text)
+    for (const text of [
+      'confusion matrix',
+      'accuracy 77.78% on 9 examples',
+      'cat',
+      'eel',
+      'predicted class',
+      'true class',
+      'share of true class',
+    ])
+      expect(svg).toContain(text)
     expect(countMarks(svg, 'rect')).toBe(9)
     expect(countMarks(svg, 'text')).toBe(9)
     expectPng(png)
@@ -248,7 +310,13 @@ describe('image grids: digits, dense weights, conv filters, mistakes', () => {
     expect(pixels.mark).toBe('rect')
     expect(pixels.values).toHaveLength(6 * 5 * 4)
     expect(frames.values).toHaveLength(6)
-    expect([field(pixels, 'x'), field(pixels, 'x2'), field(pixels, 'y'), field(pixels, 'y2'), field(pixels, 'color')]).toEqual(['x', 'x2', 'y', 'y2', 'v'])
+    expect([field(pixels, 'x'), field(pixels, 'x2'), field(pixels, 'y'), field(pixels, 'y2'), field(pixels, 'color')]).toEqual([
+      'x',
+      'x2',
+      'y',
+      'y2',
+      'v',
+    ])
     expect(captions.mark).toBe('text')
     expect(captions.values!.map((c) => c['title'])).toEqual(['a', 'b', 'c', 'd', 'e', 'f'])
     const { svg, png } = render(spec)
@@ -297,9 +365,14 @@ describe('image grids: digits, dense weights, conv filters, mistakes', () => {
     const spec = Plot.misclassified(x, labels, preds, { classNames: ['zero', 'one', 'two', 'three'], pixelSize: 20 })
     const [pixels, , captions] = units(spec) as [Unit, Unit, Unit]
     expect(pixels.values).toHaveLength(3 * 20)
-    expect(captions.values!.map((c) => c['title'])).toEqual([['true one', 'pred two'], ['true three', 'pred one'], ['true one', 'pred zero']])
+    expect(captions.values!.map((c) => c['title'])).toEqual([
+      ['true one', 'pred two'],
+      ['true three', 'pred one'],
+      ['true one', 'pred zero'],
+    ])
     const { svg, png } = render(spec)
-    for (const text of ['misclassified examples', 'the first 3 of 3 mistakes in 6 examples', '>true three</tspan>', '>pred one</tspan>']) expect(svg).toContain(text)
+    for (const text of ['misclassified examples', 'the first 3 of 3 mistakes in 6 examples', '>true three</tspan>', '>pred one</tspan>'])
+      expect(svg).toContain(text)
     expectPng(png, 2000)
   })
   test('defaultColumns: about √n, filling every row when a divisor is near, at most 16', () => {
@@ -307,7 +380,9 @@ describe('image grids: digits, dense weights, conv filters, mistakes', () => {
   })
   test('bad images are errors that name the problem', () => {
     expect(() => Plot.imageGrid([])).toThrow(/no images/)
-    expect(() => Plot.imageGrid([{ pixels: T.zeros([2, 2]) }, { pixels: T.zeros([3, 2]) }])).toThrow(/image 1 is \[3, 2\] but image 0 is \[2, 2\]/)
+    expect(() => Plot.imageGrid([{ pixels: T.zeros([2, 2]) }, { pixels: T.zeros([3, 2]) }])).toThrow(
+      /image 1 is \[3, 2\] but image 0 is \[2, 2\]/,
+    )
     expect(() => Plot.picturesOf(T.zeros([2, 3, 4, 4]))).toThrow(/expected images \[N, H, W\] or \[N, 1, H, W\]/)
     expect(() => Plot.imageGrid([{ pixels: T.tensor([[0, NaN]]) }])).toThrow(/non-finite pixel/)
   })
@@ -331,8 +406,19 @@ describe('decisionBoundary: predicted class over a grid, data on top', () => {
   })
   test('the class and probability of each cell come from predict (binary logits too)', () => {
     // logit = x₁: class 1 right of 0, class 0 left of it, surer further out
-    const data = Data.make(T.tensor([[-1, -1], [1, 1]]), T.tensor([0, 1]))
-    const spec = Plot.decisionBoundary({ predict: (pts) => T.generate([pts.shape[0]!, 1], (i) => pts.data[2 * i]! * 4), data, resolution: 10, classNames: ['left', 'right'] })
+    const data = Data.make(
+      T.tensor([
+        [-1, -1],
+        [1, 1],
+      ]),
+      T.tensor([0, 1]),
+    )
+    const spec = Plot.decisionBoundary({
+      predict: (pts) => T.generate([pts.shape[0]!, 1], (i) => pts.data[2 * i]! * 4),
+      data,
+      resolution: 10,
+      classNames: ['left', 'right'],
+    })
     const [cells] = units(spec) as [Unit]
     for (const c of cells.values!) {
       expect(c['class']).toBe((c['a'] as number) > 0 ? 'right' : 'left')
@@ -341,8 +427,12 @@ describe('decisionBoundary: predicted class over a grid, data on top', () => {
     render(spec)
   })
   test('rejects non-2-D data and a predict of the wrong shape', () => {
-    expect(() => Plot.decisionBoundary({ predict: (p) => p, data: Data.make(T.zeros([3, 3]), T.zeros([3])) })).toThrow(/data.x must be points \[N, 2\]/)
-    expect(() => Plot.decisionBoundary({ predict: () => T.zeros([3]), data: spiral, resolution: 4 })).toThrow(/predict must map points \[16, 2\] to scores \[16, C\]/)
+    expect(() => Plot.decisionBoundary({ predict: (p) => p, data: Data.make(T.zeros([3, 3]), T.zeros([3])) })).toThrow(
+      /data.x must be points \[N, 2\]/,
+    )
+    expect(() => Plot.decisionBoundary({ predict: () => T.zeros([3]), data: spiral, resolution: 4 })).toThrow(
+      /predict must map points \[16, 2\] to scores \[16, C\]/,
+    )
   })
 })
 
@@ -356,9 +446,16 @@ describe('gradient norms per layer', () => {
     const want = Tree.leavesWithPaths(dp).map(({ path, leaf }) => ({ path, norm: T.norm(leaf) }))
     expect(norms.map((n) => n.path)).toEqual(want.map((w) => w.path))
     norms.forEach((n, i) => expect(n.norm).toBeCloseTo(want[i]!.norm, 12))
-    expect(norms.map((n) => n.layer)).toEqual(['pipe[0].dense', 'pipe[0].dense', 'pipe[2].dense', 'pipe[2].dense', 'pipe[4].dense', 'pipe[4].dense'])
+    expect(norms.map((n) => n.layer)).toEqual([
+      'pipe[0].dense',
+      'pipe[0].dense',
+      'pipe[2].dense',
+      'pipe[2].dense',
+      'pipe[4].dense',
+      'pipe[4].dense',
+    ])
   })
-  test('gradientNorms joins a layer\'s leaves: ‖(dW, db)‖ = √(‖dW‖² + ‖db‖²)', () => {
+  test("gradientNorms joins a layer's leaves: ‖(dW, db)‖ = √(‖dW‖² + ‖db‖²)", () => {
     const leaves = Plot.leafGradientNorms({ model, params, state: run.state.state, batch, loss })
     const layers = Plot.gradientNorms({ model, params, state: run.state.state, batch, loss })
     expect(layers.map((l) => l.layer)).toEqual(['pipe[0].dense', 'pipe[2].dense', 'pipe[4].dense'])
@@ -373,7 +470,15 @@ describe('gradient norms per layer', () => {
   })
   test('recordGradientNorms measures after step 1 and every k steps, without changing training', () => {
     const rec = Plot.recordGradientNorms({ model, loss, batch, every: 5 })
-    const opts = { model, loss, optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }), data: spiral, epochs: 2, batchSize: 20, key: Key.fromSeed(1) }
+    const opts = {
+      model,
+      loss,
+      optimizer: Optim.sgd({ lr: 0.1, momentum: 0.9 }),
+      data: spiral,
+      epochs: 2,
+      batchSize: 20,
+      key: Key.fromSeed(1),
+    }
     const plain = Train.fit(opts)
     const withRec = Train.fit({ ...opts, callbacks: rec.callbacks })
     expect(Tree.leaves(withRec.state.params).map((t) => [...t.data])).toEqual(Tree.leaves(plain.state.params).map((t) => [...t.data]))
@@ -383,7 +488,16 @@ describe('gradient norms per layer', () => {
   })
   test('gradientNormChart: a line per layer over the steps, log axis; renders', () => {
     const rec = Plot.recordGradientNorms({ model, loss, batch, every: 2 })
-    Train.fit({ model, loss, optimizer: Optim.sgd({ lr: 0.1 }), data: spiral, epochs: 2, batchSize: 20, key: Key.fromSeed(1), callbacks: rec.callbacks })
+    Train.fit({
+      model,
+      loss,
+      optimizer: Optim.sgd({ lr: 0.1 }),
+      data: spiral,
+      epochs: 2,
+      batchSize: 20,
+      key: Key.fromSeed(1),
+      callbacks: rec.callbacks,
+    })
     const spec = Plot.gradientNormChart(rec.records())
     const [u] = units(spec) as [Unit]
     expect(u.mark).toBe('line')

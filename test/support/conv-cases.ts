@@ -15,32 +15,33 @@ export interface Case {
 }
 
 /** Random geometries with 1 to maxN samples; H and W are made large enough (with `.map`) for the window to fit its padded input. */
-export const casesUpTo = (maxN: number): fc.Arbitrary<Case> => fc
-  .record({
-    N: fc.integer({ min: 1, max: maxN }),
-    C: fc.integer({ min: 1, max: 3 }),
-    F: fc.integer({ min: 1, max: 5 }),
-    kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
-    stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-    dilation: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-    padding: fc.oneof(
-      fc.constant<Padding>('valid'),
-      fc.constant<Padding>('same'),
-      fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map((p): Padding => p),
-    ),
-    extra: fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })),
-    seed: fc.integer(),
-  })
-  .map(({ N, C, F, kernel, stride, dilation, padding, extra, seed: s }) => {
-    const fit = (axis: 0 | 1): number => {
-      const need = span(kernel[axis], dilation[axis])
-      const pad = padding === 'valid' || padding === 'same' ? 0 : (padding as readonly [number, number])[axis]
-      return Math.max(1, need - 2 * pad) + extra[axis]
-    }
-    const p = planWindow({ kernel, stride, dilation, padding }, C, fit(0), fit(1), N)
-    if (typeof p === 'string') throw new Error(`test generator: ${p}`)
-    return { g: { ...p.window, F }, padding, seed: s }
-  })
+export const casesUpTo = (maxN: number): fc.Arbitrary<Case> =>
+  fc
+    .record({
+      N: fc.integer({ min: 1, max: maxN }),
+      C: fc.integer({ min: 1, max: 3 }),
+      F: fc.integer({ min: 1, max: 5 }),
+      kernel: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+      stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      padding: fc.oneof(
+        fc.constant<Padding>('valid'),
+        fc.constant<Padding>('same'),
+        fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })).map((p): Padding => p),
+      ),
+      extra: fc.tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 6 })),
+      seed: fc.integer(),
+    })
+    .map(({ N, C, F, kernel, stride, dilation, padding, extra, seed: s }) => {
+      const fit = (axis: 0 | 1): number => {
+        const need = span(kernel[axis], dilation[axis])
+        const pad = padding === 'valid' || padding === 'same' ? 0 : (padding as readonly [number, number])[axis]
+        return Math.max(1, need - 2 * pad) + extra[axis]
+      }
+      const p = planWindow({ kernel, stride, dilation, padding }, C, fit(0), fit(1), N)
+      if (typeof p === 'string') throw new Error(`test generator: ${p}`)
+      return { g: { ...p.window, F }, padding, seed: s }
+    })
 
 /** Random geometries with 1 to 3 samples. */
 export const cases: fc.Arbitrary<Case> = casesUpTo(3)

@@ -8,10 +8,16 @@ const arr = (t: T.Tensor): number[] => Array.from(t.data)
 
 describe('creating tensors', () => {
   test('from nested arrays, the shape is read from the nesting', () => {
-    const t = T.tensor([[1, 2, 3], [4, 5, 6]])
+    const t = T.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(t.shape).toEqual([2, 3])
     expect(arr(t)).toEqual([1, 2, 3, 4, 5, 6])
-    expect(T.toNested(t)).toEqual([[1, 2, 3], [4, 5, 6]])
+    expect(T.toNested(t)).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
   })
   test('ragged nesting is an error that says where', () => {
     expect(() => T.tensor([[1, 2], [3]])).toThrow('tensor: ragged nesting at [1]: expected an array of 2, got an array of 1')
@@ -29,15 +35,24 @@ describe('creating tensors', () => {
     expect(() => T.zeros([2, -1])).toThrow('zeros: shape [2, -1] must hold non-negative integers')
   })
   test('get reads a multi-index and checks bounds', () => {
-    const t = T.tensor([[1, 2], [3, 4]])
+    const t = T.tensor([
+      [1, 2],
+      [3, 4],
+    ])
     expect(T.get(t, [1, 0])).toBe(3)
     expect(() => T.get(t, [2, 0])).toThrow('get: index 2 out of range for axis 0 of shape [2, 2]')
   })
 })
 
 describe('element-wise operations and reductions', () => {
-  const a = T.tensor([[1, 2], [3, 4]])
-  const b = T.tensor([[10, 20], [30, 40]])
+  const a = T.tensor([
+    [1, 2],
+    [3, 4],
+  ])
+  const b = T.tensor([
+    [10, 20],
+    [30, 40],
+  ])
   test('add, sub, mul, div, scale, addScaled', () => {
     expect(arr(T.add(a, b))).toEqual([11, 22, 33, 44])
     expect(arr(T.sub(b, a))).toEqual([9, 18, 27, 36])
@@ -70,13 +85,35 @@ describe('element-wise operations and reductions', () => {
     expect(arr(T.sumAxis(1)(t))).toEqual([0 + 2 + 4, 1 + 3 + 5, 6 + 8 + 10, 7 + 9 + 11])
   })
   test('argmaxRows picks the first largest value in each row', () => {
-    expect(Array.from(T.argmaxRows(T.tensor([[0, 3, 1], [5, 4, 5]])))).toEqual([1, 0])
+    expect(
+      Array.from(
+        T.argmaxRows(
+          T.tensor([
+            [0, 3, 1],
+            [5, 4, 5],
+          ]),
+        ),
+      ),
+    ).toEqual([1, 0])
   })
 })
 
 describe('layout', () => {
   test('transpose of a matrix, and a permutation of a 3-D tensor', () => {
-    expect(T.toNested(T.transpose()(T.tensor([[1, 2, 3], [4, 5, 6]])))).toEqual([[1, 4], [2, 5], [3, 6]])
+    expect(
+      T.toNested(
+        T.transpose()(
+          T.tensor([
+            [1, 2, 3],
+            [4, 5, 6],
+          ]),
+        ),
+      ),
+    ).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ])
     const t = T.generate([2, 3, 4], (i) => i)
     const p = T.transpose([2, 0, 1])(t)
     expect(p.shape).toEqual([4, 2, 3])
@@ -84,12 +121,15 @@ describe('layout', () => {
   })
   test('transpose twice is the identity (property)', () => {
     fc.assert(
-      fc.property(Arb.shape(4, 4).chain((s) => Arb.tensor(s)), (t) => {
-        const r = t.shape.length
-        const perm = t.shape.map((_, i) => (i + 1) % r)
-        const inv = t.shape.map((_, i) => (i - 1 + r) % r)
-        expect(arr(T.transpose(inv)(T.transpose(perm)(t)))).toEqual(arr(t))
-      }),
+      fc.property(
+        Arb.shape(4, 4).chain((s) => Arb.tensor(s)),
+        (t) => {
+          const r = t.shape.length
+          const perm = t.shape.map((_, i) => (i + 1) % r)
+          const inv = t.shape.map((_, i) => (i - 1 + r) % r)
+          expect(arr(T.transpose(inv)(T.transpose(perm)(t)))).toEqual(arr(t))
+        },
+      ),
       { seed, numRuns: 100 },
     )
   })
@@ -99,13 +139,27 @@ describe('layout', () => {
     expect(() => T.reshape([5, -1])(t)).toThrow('reshape: cannot reshape [2, 6] to [5, -1]')
   })
   test('rows: slice, gather, stack, concat and split', () => {
-    const t = T.tensor([[1, 2], [3, 4], [5, 6]])
-    expect(T.toNested(T.sliceRows(t, 1, 3))).toEqual([[3, 4], [5, 6]])
-    expect(T.toNested(T.gatherRows(t, [2, 0]))).toEqual([[5, 6], [1, 2]])
+    const t = T.tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ])
+    expect(T.toNested(T.sliceRows(t, 1, 3))).toEqual([
+      [3, 4],
+      [5, 6],
+    ])
+    expect(T.toNested(T.gatherRows(t, [2, 0]))).toEqual([
+      [5, 6],
+      [1, 2],
+    ])
     expect(() => T.gatherRows(t, [3])).toThrow('gatherRows: index 3 (position 0) out of range for 3 rows')
     expect(T.stack([T.tensor([1, 2]), T.tensor([3, 4])]).shape).toEqual([2, 2])
     const c = T.concat(1)([t, T.tensor([[7], [8], [9]])])
-    expect(T.toNested(c)).toEqual([[1, 2, 7], [3, 4, 8], [5, 6, 9]])
+    expect(T.toNested(c)).toEqual([
+      [1, 2, 7],
+      [3, 4, 8],
+      [5, 6, 9],
+    ])
     const [l, r] = T.split(1, [2, 1])(c)
     expect(l && T.toNested(l)).toEqual(T.toNested(t))
     expect(r && arr(r)).toEqual([7, 8, 9])
@@ -114,12 +168,29 @@ describe('layout', () => {
 })
 
 describe('matrix products', () => {
-  const a = T.tensor([[1, 2, 3], [4, 5, 6]])
-  const b = T.tensor([[7, 8], [9, 10], [11, 12]])
+  const a = T.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ])
+  const b = T.tensor([
+    [7, 8],
+    [9, 10],
+    [11, 12],
+  ])
   test('A·B, AᵀB and ABᵀ as a textbook writes them', () => {
-    expect(T.toNested(T.matmul(a, b))).toEqual([[58, 64], [139, 154]])
-    expect(T.toNested(T.matmulTN(a, a))).toEqual([[17, 22, 27], [22, 29, 36], [27, 36, 45]])
-    expect(T.toNested(T.matmulNT(a, a))).toEqual([[14, 32], [32, 77]])
+    expect(T.toNested(T.matmul(a, b))).toEqual([
+      [58, 64],
+      [139, 154],
+    ])
+    expect(T.toNested(T.matmulTN(a, a))).toEqual([
+      [17, 22, 27],
+      [22, 29, 36],
+      [27, 36, 45],
+    ])
+    expect(T.toNested(T.matmulNT(a, a))).toEqual([
+      [14, 32],
+      [32, 77],
+    ])
   })
   test('inner size mismatch is an error showing both shapes', () => {
     expect(() => T.matmul(a, a)).toThrow('matmul: inner sizes differ, [2, 3] · [2, 3]')
@@ -142,10 +213,21 @@ const withRef = <A>(f: () => A): A => Kernels.using('reference', f)
 
 describe('showing tensors', () => {
   test('toString writes a matrix with aligned columns and its shape', () => {
-    expect(T.toString(T.tensor([[1, -2], [3, 4]]), { digits: 1 })).toBe('Tensor [2, 2]\n[[ 1.0, -2.0],\n [ 3.0,  4.0]]')
+    expect(
+      T.toString(
+        T.tensor([
+          [1, -2],
+          [3, 4],
+        ]),
+        { digits: 1 },
+      ),
+    ).toBe('Tensor [2, 2]\n[[ 1.0, -2.0],\n [ 3.0,  4.0]]')
   })
   test('long axes are elided', () => {
-    const s = T.toString(T.generate([20], (i) => i), { digits: 0, edge: 2 })
+    const s = T.toString(
+      T.generate([20], (i) => i),
+      { digits: 0, edge: 2 },
+    )
     expect(s).toBe('Tensor [20]\n[ 0,  1, …, 18, 19]')
   })
 })
@@ -155,12 +237,31 @@ describe('NaN, empty inputs and bad arguments (as NumPy would have it, or a clea
     expect(T.max(T.tensor([1, NaN, 2]))).toBeNaN()
     expect(T.max(T.tensor([NaN]))).toBeNaN()
     expect(T.max(T.tensor([1, 3, 2]))).toBe(3)
-    expect(arr(T.maxAxis(1)(T.tensor([[1, NaN, 2], [4, 5, 6]])))).toEqual([NaN, 6])
+    expect(
+      arr(
+        T.maxAxis(1)(
+          T.tensor([
+            [1, NaN, 2],
+            [4, 5, 6],
+          ]),
+        ),
+      ),
+    ).toEqual([NaN, 6])
     expect(arr(T.maxAxis(0)(T.tensor([[NaN]])))).toEqual([NaN])
     expect(arr(T.maxAxis(1)(T.zeros([2, 0])))).toEqual([-Infinity, -Infinity]) // the empty max, as T.max of an empty tensor
   })
   test("argmaxRows gives a row's first NaN (as NumPy and PyTorch), ties to the first, and refuses rows with no values", () => {
-    expect(Array.from(T.argmaxRows(T.tensor([[4, NaN, 1, NaN], [NaN, 9, 9, 1], [2, 7, 7, 1]])))).toEqual([1, 0, 1])
+    expect(
+      Array.from(
+        T.argmaxRows(
+          T.tensor([
+            [4, NaN, 1, NaN],
+            [NaN, 9, 9, 1],
+            [2, 7, 7, 1],
+          ]),
+        ),
+      ),
+    ).toEqual([1, 0, 1])
     expect(() => T.argmaxRows(T.zeros([3, 0]))).toThrow(/argmaxRows: rows of no values have no argmax, got shape \[3, 0\]/)
     expect(T.argmaxRows(T.zeros([0, 0])).length).toBe(0)
   })

@@ -65,7 +65,16 @@ describe('fit', () => {
     for (const validation of [undefined, 0.2]) {
       let err: unknown
       try {
-        Train.fit({ model: L.dense(3), loss: Loss.softmaxCrossEntropy, optimizer: Optim.sgd({ lr: 0.1 }), data, epochs: 1, batchSize: 4, key: Key.fromSeed(0), ...(validation === undefined ? {} : { validation }) })
+        Train.fit({
+          model: L.dense(3),
+          loss: Loss.softmaxCrossEntropy,
+          optimizer: Optim.sgd({ lr: 0.1 }),
+          data,
+          epochs: 1,
+          batchSize: 4,
+          key: Key.fromSeed(0),
+          ...(validation === undefined ? {} : { validation }),
+        })
       } catch (e) {
         err = e
       }
@@ -73,7 +82,9 @@ describe('fit', () => {
       const e = err as Loss.LossError
       // With a split, row 7 is in the training part (a step fails) or in the validation part (evaluating it fails).
       expect(e.row).toBe(7)
-      expect(e.message).toMatch(/^fit: epoch 0, (step \d+|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/)
+      expect(e.message).toMatch(
+        /^fit: epoch 0, (step \d+|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/,
+      )
     }
   })
 
@@ -124,18 +135,30 @@ describe('fit', () => {
   })
   test('early stopping ends training when the monitored metric stops improving and restores the best state', () => {
     // lr so large the loss cannot improve for long
-    const r = Train.fit({ ...base, optimizer: Optim.sgd({ lr: 1e-9 }), epochs: 50, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 1e-3 } })
+    const r = Train.fit({
+      ...base,
+      optimizer: Optim.sgd({ lr: 1e-9 }),
+      epochs: 50,
+      validation: 0.2,
+      earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 1e-3 },
+    })
     expect(r.stoppedAt).toBe(2)
     expect(r.history.epochs).toHaveLength(3)
-    expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow("fit: early stopping monitors 'valLoss', but no validation set was given")
+    expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow(
+      "fit: early stopping monitors 'valLoss', but no validation set was given",
+    )
   })
   test('early-stopping settings are checked before any training', () => {
     const es = (e: object) => () =>
       Train.fit({ ...base, epochs: 2, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 1, ...e } })
-    expect(es({ monitor: 'val_loss' })).toThrow("fit: earlyStopping.monitor must be one of loss, accuracy, valLoss, valAccuracy, got 'val_loss'")
+    expect(es({ monitor: 'val_loss' })).toThrow(
+      "fit: earlyStopping.monitor must be one of loss, accuracy, valLoss, valAccuracy, got 'val_loss'",
+    )
     expect(es({ patience: NaN })).toThrow('fit: earlyStopping.patience must be a non-negative integer, got NaN')
     expect(es({ minDelta: -1 })).toThrow('fit: earlyStopping.minDelta must be finite and >= 0, got -1')
-    expect(() => Train.fit({ ...base, epochs: 1, validation: 0.5, batchSize: 100 })).toThrow('fit: batchSize 100 is larger than the 90 training examples left after the validation split')
+    expect(() => Train.fit({ ...base, epochs: 1, validation: 0.5, batchSize: 100 })).toThrow(
+      'fit: batchSize 100 is larger than the 90 training examples left after the validation split',
+    )
   })
   test('a callback can stop training', () => {
     const r = Train.fit({ ...base, epochs: 10, callbacks: { onEpochEnd: ({ record }) => (record.epoch === 1 ? 'stop' : undefined) } })
@@ -146,7 +169,10 @@ describe('fit', () => {
     let caught: unknown
     try {
       // linear regression with a far too large step: the error grows geometrically until it overflows
-      const data = Data.make(spiral.x, T.generate([180, 1], (i) => Math.sin(i)))
+      const data = Data.make(
+        spiral.x,
+        T.generate([180, 1], (i) => Math.sin(i)),
+      )
       Train.fit({ ...base, model: L.dense(1), loss: Loss.mse, data, optimizer: Optim.sgd({ lr: 1e4 }), epochs: 200 })
     } catch (e) {
       caught = e
@@ -193,12 +219,20 @@ describe('fit', () => {
     // one epoch of 180 rows in batches of 32 is 6 steps: the task ran after each of the first five, mid-epoch
     expect(stepsSeenByTask.slice(0, 5)).toEqual([1, 2, 3, 4, 5])
     for (const bad of [-1, Number.NaN]) {
-      await expect(Train.fitAsync({ ...base, epochs: 1 }, { yieldEveryMs: bad })).rejects.toThrow(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${bad}`)
+      await expect(Train.fitAsync({ ...base, epochs: 1 }, { yieldEveryMs: bad })).rejects.toThrow(
+        `fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${bad}`,
+      )
     }
     const loose = Train.fitAsync as (o: unknown, a: unknown) => Promise<unknown>
-    await expect(loose({ ...base, epochs: 1 }, { yieldEveryMs: '5' })).rejects.toThrow('fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got string 5')
-    await expect(loose({ ...base, epochs: 1 }, { yieldEvery: 5 })).rejects.toThrow("fitAsync: unknown option 'yieldEvery' (the options are: yieldEveryMs)")
-    await expect(loose({ ...base, epochs: 1 }, null)).rejects.toThrow('fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got object null')
+    await expect(loose({ ...base, epochs: 1 }, { yieldEveryMs: '5' })).rejects.toThrow(
+      'fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got string 5',
+    )
+    await expect(loose({ ...base, epochs: 1 }, { yieldEvery: 5 })).rejects.toThrow(
+      "fitAsync: unknown option 'yieldEvery' (the options are: yieldEveryMs)",
+    )
+    await expect(loose({ ...base, epochs: 1 }, null)).rejects.toThrow(
+      'fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got object null',
+    )
   })
   test('fit runs start to end in one task: no timer runs during it', () => {
     let ran = false
@@ -227,12 +261,19 @@ describe('fit', () => {
     ]) {
       let reported: number | undefined
       Train.fit({ ...base, ...settings, epochs: 1, callbacks: { onStart: (info) => (reported = info.stepsPerEpoch) } })
-      expect(Train.stepsPerEpoch({ data: spiral, ...settings }), JSON.stringify({ ...settings, validation: typeof settings.validation === 'object' ? 'a data set' : settings.validation })).toBe(reported)
+      expect(
+        Train.stepsPerEpoch({ data: spiral, ...settings }),
+        JSON.stringify({ ...settings, validation: typeof settings.validation === 'object' ? 'a data set' : settings.validation }),
+      ).toBe(reported)
     }
     expect(Train.stepsPerEpoch({ data: spiral, batchSize: 32, validation: 0.1 })).toBe(Math.ceil((180 - 18) / 32))
     expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 0 })).toThrow('fit: batchSize must be a positive integer, got 0')
-    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 8, validation: 45 })).toThrow('fit: a validation fraction must be in (0, 1), got 45')
-    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 170, validation: 0.1 })).toThrow('fit: batchSize 170 is larger than the 162 training examples')
+    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 8, validation: 45 })).toThrow(
+      'fit: a validation fraction must be in (0, 1), got 45',
+    )
+    expect(() => Train.stepsPerEpoch({ data: spiral, batchSize: 170, validation: 0.1 })).toThrow(
+      'fit: batchSize 170 is larger than the 162 training examples',
+    )
   })
   test('bad settings are clear errors', () => {
     expect(() => Train.fit({ ...base, epochs: 0 })).toThrow('fit: epochs must be a positive integer, got 0')
@@ -243,24 +284,46 @@ describe('fit', () => {
   })
   test('inputs of the wrong shape for the model are a ShapeError naming the layer', () => {
     const { state } = Train.fit({ ...base, epochs: 1 })
-    expect(() => Train.evaluate(model, state.params, state.state, Data.make(T.zeros([4, 3]), T.zeros([4])), { loss: Loss.softmaxCrossEntropy })).toThrow(
-      'pipe[0].dense: input shape: expected [N, 2], got [4, 3]',
-    )
+    expect(() =>
+      Train.evaluate(model, state.params, state.state, Data.make(T.zeros([4, 3]), T.zeros([4])), { loss: Loss.softmaxCrossEntropy }),
+    ).toThrow('pipe[0].dense: input shape: expected [N, 2], got [4, 3]')
   })
 })
 
 describe('metrics', () => {
   test('accuracy is reported for classification targets only', () => {
-    const pred = T.tensor([[2, 1], [0, 3]])
+    const pred = T.tensor([
+      [2, 1],
+      [0, 3],
+    ])
     expect(Train.correctCount(pred, T.tensor([0, 1]))).toBe(2) // class indices
-    expect(Train.correctCount(pred, T.tensor([[1, 0], [0.4, 0.6]]))).toBe(2) // probability rows
-    expect(Train.correctCount(pred, T.tensor([[0.5, -3], [7, 2]]))).toBeUndefined() // regression targets
+    expect(
+      Train.correctCount(
+        pred,
+        T.tensor([
+          [1, 0],
+          [0.4, 0.6],
+        ]),
+      ),
+    ).toBe(2) // probability rows
+    expect(
+      Train.correctCount(
+        pred,
+        T.tensor([
+          [0.5, -3],
+          [7, 2],
+        ]),
+      ),
+    ).toBeUndefined() // regression targets
     expect(Train.correctCount(T.tensor([[0.3], [-1]]), T.tensor([[1], [0]]))).toBe(2) // binary logits vs 0/1 targets
     expect(Train.correctCount(T.tensor([[0.3], [-1]]), T.tensor([[2.5], [-0.5]]))).toBeUndefined() // one regression output
     expect(Train.correctCount(pred, T.tensor([0.5, 1]))).toBeUndefined() // non-integer labels
   })
   test('a regression run records no accuracy', () => {
-    const data = Data.make(spiral.x, T.generate([180, 1], (i) => 3 * Math.sin(i)))
+    const data = Data.make(
+      spiral.x,
+      T.generate([180, 1], (i) => 3 * Math.sin(i)),
+    )
     const { history } = Train.fit({ ...base, model: L.dense(1), loss: Loss.mse, data, epochs: 1 })
     expect(history.epochs[0]?.accuracy).toBeUndefined()
     expect(history.steps[0]?.accuracy).toBeUndefined()

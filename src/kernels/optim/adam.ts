@@ -166,7 +166,13 @@ export const fusedAdam = <S extends Tree>(s: FusedAdamSettings): FastPath<S> => 
     let k = 0
     const outs = map(grads, (g, path) => {
       const lambda = s.mask === undefined || s.mask(path, g.shape) ? s.weightDecay : undefined // a leaf the mask leaves out: Adam's step
-      const r = step(g, ps[k]!, prevs.map((leaves) => leaves[k]!), s, { ...base, lambda })
+      const r = step(
+        g,
+        ps[k]!,
+        prevs.map((leaves) => leaves[k]!),
+        s,
+        { ...base, lambda },
+      )
       k++
       results.push(r)
       return r.out

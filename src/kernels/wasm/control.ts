@@ -68,11 +68,21 @@ export function runChunks(ctl: Int32Array<SharedArrayBuffer>, kernel: KernelExpo
   const chunks = ctl[CHUNKS]!
   const chunk = ctl[CHUNK]!
   const byRows = ctl[BY_ROWS] === 1
-  const m = ctl[ARGS]!, n = ctl[ARGS + 1]!, k = ctl[ARGS + 2]!
-  const a = ctl[ARGS + 3]!, aRs = ctl[ARGS + 4]!, aCs = ctl[ARGS + 5]!
-  const b = ctl[ARGS + 6]!, bRs = ctl[ARGS + 7]!, bCs = ctl[ARGS + 8]!
-  const c = ctl[ARGS + 9]!, ldc = ctl[ARGS + 10]!, acc = ctl[ARGS + 11]!
-  const mc = ctl[ARGS + 12]!, kc = ctl[ARGS + 13]!, nc = ctl[ARGS + 14]!
+  const m = ctl[ARGS]!,
+    n = ctl[ARGS + 1]!,
+    k = ctl[ARGS + 2]!
+  const a = ctl[ARGS + 3]!,
+    aRs = ctl[ARGS + 4]!,
+    aCs = ctl[ARGS + 5]!
+  const b = ctl[ARGS + 6]!,
+    bRs = ctl[ARGS + 7]!,
+    bCs = ctl[ARGS + 8]!
+  const c = ctl[ARGS + 9]!,
+    ldc = ctl[ARGS + 10]!,
+    acc = ctl[ARGS + 11]!
+  const mc = ctl[ARGS + 12]!,
+    kc = ctl[ARGS + 13]!,
+    nc = ctl[ARGS + 14]!
   for (let i = Atomics.add(ctl, NEXT, 1); i < chunks; i = Atomics.add(ctl, NEXT, 1)) {
     const at = i * chunk
     if (counted) Atomics.add(ctl, WORKER_CHUNKS, 1)

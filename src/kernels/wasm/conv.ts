@@ -56,8 +56,30 @@ interface Placed {
  * view and the scratch addresses; null if no runner can hold it under `maxBytes`.
  */
 function prepare(
-  threads: 1 | 2, maxBytes: number, parts: number, flops: number, g: ConvWindow, layout: Layout, scratchBytes: number,
-  fields: { x: number; w: number; bias: number; y: number; dx: number; dwp: number; dbp: number; groups: number; cols: number; cbuf: number; packA: number; packB: number; relu: boolean; acty: number; dz: number },
+  threads: 1 | 2,
+  maxBytes: number,
+  parts: number,
+  flops: number,
+  g: ConvWindow,
+  layout: Layout,
+  scratchBytes: number,
+  fields: {
+    x: number
+    w: number
+    bias: number
+    y: number
+    dx: number
+    dwp: number
+    dbp: number
+    groups: number
+    cols: number
+    cbuf: number
+    packA: number
+    packB: number
+    relu: boolean
+    acty: number
+    dz: number
+  },
 ): (Placed & { readonly scratch0: number; readonly scratch1: number }) | null {
   const scratch0 = layout.end
   const scratch1 = scratch0 + scratchBytes
@@ -68,9 +90,40 @@ function prepare(
   const ints = new Int32Array(runner.memory.buffer) // views after any grow
   const { mc, kc, nc } = wasmBlockSizes
   ints.set([
-    g.N, g.C, g.H, g.W, g.F, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW,
-    fields.x, fields.w, fields.bias, fields.y, fields.dx, fields.dwp, fields.groups,
-    fields.cols, fields.cbuf, fields.packA, fields.packB, mc, kc, nc, layout.taps, fields.dbp, fields.relu ? 1 : 0, fields.acty, fields.dz,
+    g.N,
+    g.C,
+    g.H,
+    g.W,
+    g.F,
+    g.KH,
+    g.KW,
+    g.SH,
+    g.SW,
+    g.DH,
+    g.DW,
+    g.PT,
+    g.PL,
+    g.OH,
+    g.OW,
+    fields.x,
+    fields.w,
+    fields.bias,
+    fields.y,
+    fields.dx,
+    fields.dwp,
+    fields.groups,
+    fields.cols,
+    fields.cbuf,
+    fields.packA,
+    fields.packB,
+    mc,
+    kc,
+    nc,
+    layout.taps,
+    fields.dbp,
+    fields.relu ? 1 : 0,
+    fields.acty,
+    fields.dz,
   ])
   writeTaps(g, ints, layout.taps / 4)
   return { heap: new Float64Array(runner.memory.buffer), runner, scratch0, scratch1 }
@@ -108,7 +161,14 @@ function writeTaps(g: ConvWindow, ints: Int32Array, at: number): void {
  * `maxBytes` of memory (or than the memory can hold).
  */
 export function convForwardWasm(
-  threads: 1 | 2, g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array, maxBytes = Infinity, relu = false,
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float64Array,
+  w: Float64Array,
+  b: Float64Array | undefined,
+  y: Float64Array,
+  maxBytes = Infinity,
+  relu = false,
 ): boolean {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
@@ -124,7 +184,23 @@ export function convForwardWasm(
   const packA = cbuf + align(roundUp(g.F, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
   const flops = 2 * g.N * g.F * K * OHW
-  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: X, w: Wt, bias: B, y: Y, dx: 0, dwp: 0, dbp: 0, groups: 0, cols, cbuf, packA, packB, relu, acty: 0, dz: 0 })
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, {
+    x: X,
+    w: Wt,
+    bias: B,
+    y: Y,
+    dx: 0,
+    dwp: 0,
+    dbp: 0,
+    groups: 0,
+    cols,
+    cbuf,
+    packA,
+    packB,
+    relu,
+    acty: 0,
+    dz: 0,
+  })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(x, X / 8)
@@ -136,7 +212,14 @@ export function convForwardWasm(
 }
 
 /** dx = the input gradient of Σ dy·conv(x, w), in WebAssembly; false if it needs more than `maxBytes`. */
-export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array, maxBytes = Infinity): boolean {
+export function convInputGradWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  dy: Float64Array,
+  w: Float64Array,
+  dx: Float64Array,
+  maxBytes = Infinity,
+): boolean {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const L = new Layout(g)
@@ -149,7 +232,23 @@ export function convInputGradWasm(threads: 1 | 2, g: ConvWindow, dy: Float64Arra
   const packA = cbuf + align(roundUp(K, 4) * roundUp(OHW, 4)) * 8
   const packB = packA + pack.a
   const flops = 2 * g.N * g.F * K * OHW
-  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, { x: 0, w: Wt, bias: 0, y: DY, dx: DX, dwp: 0, dbp: 0, groups: 0, cols: 0, cbuf, packA, packB, relu: false, acty: 0, dz: 0 })
+  const placed = prepare(threads, maxBytes, g.N, flops, g, L, packB + pack.b, {
+    x: 0,
+    w: Wt,
+    bias: 0,
+    y: DY,
+    dx: DX,
+    dwp: 0,
+    dbp: 0,
+    groups: 0,
+    cols: 0,
+    cbuf,
+    packA,
+    packB,
+    relu: false,
+    acty: 0,
+    dz: 0,
+  })
   if (placed === null) return false
   const { heap, runner } = placed
   heap.set(w, Wt / 8)
@@ -176,8 +275,16 @@ const GROUPS = 4
  * part first takes dy where y > 0, else +0, as the gradient at the conv's output.
  */
 export function convBackwardWasm(
-  threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, w: Float64Array, dx: Float64Array | undefined, dw: Float64Array, maxBytes = Infinity,
-  db?: Float64Array, yRelu?: Float64Array,
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float64Array,
+  dy: Float64Array,
+  w: Float64Array,
+  dx: Float64Array | undefined,
+  dw: Float64Array,
+  maxBytes = Infinity,
+  db?: Float64Array,
+  yRelu?: Float64Array,
 ): boolean {
   if (g.N === 0) {
     dw.fill(0) // an empty batch: no sample contributes (dx is empty too)
@@ -210,7 +317,21 @@ export function convBackwardWasm(
   const flops = 2 * g.N * g.F * K * OHW * (dx === undefined ? 1 : 2)
   const scratchBytes = dz + (yRelu === undefined ? 0 : align(g.F * OHW) * 8)
   const placed = prepare(threads, maxBytes, parts, flops, g, L, scratchBytes, {
-    x: X, w: Wt, bias: 0, y: DY, dx: DX, dwp: DWP, dbp: DBP, groups, cols, cbuf, packA, packB, relu: yRelu !== undefined, acty: ACTY, dz,
+    x: X,
+    w: Wt,
+    bias: 0,
+    y: DY,
+    dx: DX,
+    dwp: DWP,
+    dbp: DBP,
+    groups,
+    cols,
+    cbuf,
+    packA,
+    packB,
+    relu: yRelu !== undefined,
+    acty: ACTY,
+    dz,
   })
   if (placed === null) return false
   const { heap, runner } = placed
@@ -238,5 +359,11 @@ export function convBackwardWasm(
 }
 
 /** dw = the kernel gradient of Σ dy·conv(x, w), summed over the batch (convBackwardWasm without dx). */
-export const convKernelGradWasm = (threads: 1 | 2, g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array, maxBytes = Infinity): boolean =>
-  convBackwardWasm(threads, g, x, dy, new Float64Array(0), undefined, dw, maxBytes)
+export const convKernelGradWasm = (
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float64Array,
+  dy: Float64Array,
+  dw: Float64Array,
+  maxBytes = Infinity,
+): boolean => convBackwardWasm(threads, g, x, dy, new Float64Array(0), undefined, dw, maxBytes)

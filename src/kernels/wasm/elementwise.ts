@@ -35,7 +35,9 @@ function reluPass(threads: 1 | 2, op: number, x: Float64Array, d: Float64Array |
   const end = Y + align(n) * 8
   const parts = Math.max(1, Math.ceil(n / CHUNK))
   // The "flops" that decide whether two threads pay: about one per byte moved.
-  const runner = runnersFor(threads, parts, 8 * n * (d === undefined ? 2 : 3)).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
+  const runner = runnersFor(threads, parts, 8 * n * (d === undefined ? 2 : 3)).find((r) =>
+    reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)),
+  )
   if (runner === undefined) return false
   new Int32Array(runner.memory.buffer, 0, 5).set([n, CHUNK, X, d === undefined ? 0 : D, Y])
   const heap = new Float64Array(runner.memory.buffer)
@@ -90,7 +92,14 @@ function placePool(threads: 1 | 2, g: Planes, bytesMoved: number, maxBytes: numb
 }
 
 /** 2x2, stride-2 max-pooling forward (maxPoolForward of ../pool.ts) in WebAssembly; false (nothing written) past `maxBytes`. */
-export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Float64Array, argmax: Int32Array, maxBytes = Infinity): boolean {
+export function maxPool2x2Wasm(
+  threads: 1 | 2,
+  g: Planes,
+  x: Float64Array,
+  y: Float64Array,
+  argmax: Int32Array,
+  maxBytes = Infinity,
+): boolean {
   const p = placePool(threads, g, 8 * (x.length + 2 * y.length), maxBytes)
   if (p === null) return false
   p.heap.set(x, p.X)
@@ -101,7 +110,14 @@ export function maxPool2x2Wasm(threads: 1 | 2, g: Planes, x: Float64Array, y: Fl
 }
 
 /** Max-pooling backward, any window (maxPoolBackward of ../pool.ts), in WebAssembly; false (nothing written) past `maxBytes`. */
-export function maxPoolBackwardWasm(threads: 1 | 2, g: Planes, dy: Float64Array, argmax: Int32Array, dx: Float64Array, maxBytes = Infinity): boolean {
+export function maxPoolBackwardWasm(
+  threads: 1 | 2,
+  g: Planes,
+  dy: Float64Array,
+  argmax: Int32Array,
+  dx: Float64Array,
+  maxBytes = Infinity,
+): boolean {
   const p = placePool(threads, g, 8 * (dx.length + 2 * dy.length), maxBytes)
   if (p === null) return false
   p.heap.set(dy, p.Y)

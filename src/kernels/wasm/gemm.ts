@@ -45,13 +45,23 @@ export const wasmBlockSizes: BlockSizes = { mc: 128, kc: 256, nc: 2048 }
 
 /** The exported kernel: byte addresses for a, b, c and the workspaces; strides and ldc in elements. */
 export type KernelExport = (
-  m: number, n: number, k: number,
-  a: number, aRs: number, aCs: number,
-  b: number, bRs: number, bCs: number,
-  c: number, ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  aRs: number,
+  aCs: number,
+  b: number,
+  bRs: number,
+  bCs: number,
+  c: number,
+  ldc: number,
   accumulate: number,
-  mc: number, kc: number, nc: number,
-  packA: number, packB: number,
+  mc: number,
+  kc: number,
+  nc: number,
+  packA: number,
+  packB: number,
 ) => void
 
 /** asm/index.ts's `part`: part `index` of the job at byte `job` for op `op` (the ops are named in ./parts.ts), with workspace at byte `scratch`. */
@@ -195,8 +205,17 @@ export function reserve(memory: WebAssembly.Memory, bytes: number, maxBytes: num
 
 /** Runs one product in wasm; false (having written nothing) if it does not fit in memory. */
 function run(
-  engine: Engine, blocks: BlockSizes, maxBytes: number,
-  m: number, n: number, k: number, a: MatView, b: MatView, c: Float64Array, cOffset: number, accumulate: boolean,
+  engine: Engine,
+  blocks: BlockSizes,
+  maxBytes: number,
+  m: number,
+  n: number,
+  k: number,
+  a: MatView,
+  b: MatView,
+  c: Float64Array,
+  cOffset: number,
+  accumulate: boolean,
 ): boolean {
   const pa = plan(a, m, k)
   const pb = plan(b, k, n)
@@ -214,8 +233,25 @@ function run(
   const [a0, aRs, aCs] = place(pa, heap, aAt)
   const [b0, bRs, bCs] = place(pb, heap, bAt)
   if (accumulate) copyIn(c, cOffset, m, n, heap, cAt, mPad)
-  engine.kernel(m, n, k, a0 * 8, aRs, aCs, b0 * 8, bRs, bCs, cAt * 8, n, accumulate ? 1 : 0,
-    blocks.mc, blocks.kc, blocks.nc, packAAt * 8, packBAt * 8)
+  engine.kernel(
+    m,
+    n,
+    k,
+    a0 * 8,
+    aRs,
+    aCs,
+    b0 * 8,
+    bRs,
+    bCs,
+    cAt * 8,
+    n,
+    accumulate ? 1 : 0,
+    blocks.mc,
+    blocks.kc,
+    blocks.nc,
+    packAAt * 8,
+    packBAt * 8,
+  )
   copyOut(heap, cAt, m, n, c, cOffset)
   return true
 }

@@ -142,9 +142,17 @@ export function sgdStepWasm(
  * written nothing, if it needs more than `maxBytes` of memory.
  */
 export function adamStepWasm(
-  g: Float64Array, p: Float64Array, mu: Float64Array, nu: Float64Array, nuMax: Float64Array | undefined,
-  out: Float64Array, muOut: Float64Array, nuOut: Float64Array, nuMaxOut: Float64Array | undefined,
-  s: AdamStepSettings, maxBytes = Infinity,
+  g: Float64Array,
+  p: Float64Array,
+  mu: Float64Array,
+  nu: Float64Array,
+  nuMax: Float64Array | undefined,
+  out: Float64Array,
+  muOut: Float64Array,
+  nuOut: Float64Array,
+  nuMaxOut: Float64Array | undefined,
+  s: AdamStepSettings,
+  maxBytes = Infinity,
 ): boolean {
   if ((s.variant === 'amsgrad') !== (nuMax !== undefined && nuMaxOut !== undefined)) {
     throw new Error('adamStepWasm: give nuMax and nuMaxOut for AMSGrad, and only for AMSGrad')

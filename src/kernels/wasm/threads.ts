@@ -177,7 +177,10 @@ function sharedModule(): WebAssembly.Module {
 }
 
 interface NodeWorkerCtor {
-  new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }): WorkerHandle & {
+  new (
+    code: string,
+    options: { eval: true; workerData: unknown; execArgv: string[] },
+  ): WorkerHandle & {
     unref(): void
     once(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): void
     on(event: 'error' | 'exit', listener: (value: unknown) => void): void

@@ -14,7 +14,15 @@ const square = L.define({
 
 const model = L.pipe(L.dense(8), L.relu, square, L.dense(2))
 const { params, state } = L.initialize(model, Key.fromSeed(0), [2])
-const data = Data.make(T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), T.tensor([0, 1, 1, 0]))
+const data = Data.make(
+  T.tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]),
+  T.tensor([0, 1, 1, 0]),
+)
 const fitted = Train.fit({
   model,
   loss: Loss.softmaxCrossEntropy,

@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const history = { steps: [{ step: 0, epoch: 0, loss: 1, accuracy: 0.5 }, { step: 1, epoch: 0, loss: 0.5, accuracy: 0.75 }], epochs: [] }
+const history = {
+  steps: [
+    { step: 0, epoch: 0, loss: 1, accuracy: 0.5 },
+    { step: 1, epoch: 0, loss: 0.5, accuracy: 0.75 },
+  ],
+  epochs: [],
+}
 const spec = Plot.stepHistory(history)
 const report = (name, f) => {
   try {
@@ -27,4 +33,6 @@ const json = join(mkdtempSync(join(tmpdir(), 'chainrule-peers-')), 'spec.json')
 report('writePlot json', () => writePlot(spec, json))
 console.log(`spec.json has $schema: ${JSON.parse(readFileSync(json, 'utf8')).$schema !== undefined}`)
 report('lossCurve', () => lossCurve(history))
-report('formatEpoch', () => formatEpoch({ epoch: 0, step: 1, loss: 0.5, accuracy: 0.75, valLoss: undefined, valAccuracy: undefined, seconds: 0.1 }, 1, 10))
+report('formatEpoch', () =>
+  formatEpoch({ epoch: 0, step: 1, loss: 0.5, accuracy: 0.75, valLoss: undefined, valAccuracy: undefined, seconds: 0.1 }, 1, 10),
+)
