@@ -110,9 +110,9 @@ const spiral = async (): Promise<void> => {
         onEpochEnd: ({ record, state }) => {
           say(
             'spiral-status',
-            `epoch ${record.epoch + 1}/${epochs}: loss ${record.loss.toFixed(4)}, accuracy ${(100 * (record.accuracy ?? 0)).toFixed(1)}%`,
+            `epoch ${record.epoch}/${epochs}: loss ${record.loss.toFixed(4)}, accuracy ${(100 * (record.accuracy ?? 0)).toFixed(1)}%`,
           )
-          if (record.epoch % 10 !== 0) return
+          if ((record.epoch - 1) % 10 !== 0) return
           drawIfIdle('spiral-boundary', () => boundary(state))
           drawIfIdle('spiral-history', () => Plot.history(history))
           drawIfIdle('spiral-gradients', () => Plot.gradientNormChart(grads.records()))
@@ -175,7 +175,7 @@ const mnist = async (): Promise<void> => {
           const rate = ((batch + 1) * batchSize) / ((lastDraw - epochStart) / 1000)
           say(
             'mnist-status',
-            `epoch ${epoch + 1}/${epochs}, step ${batch + 1}/${stepsPerEpoch}: loss ${metrics.loss.toFixed(4)}, about ${Math.round(rate).toLocaleString('en-US')} samples/s`,
+            `epoch ${epoch}/${epochs}, step ${batch + 1}/${stepsPerEpoch}: loss ${metrics.loss.toFixed(4)}, about ${Math.round(rate).toLocaleString('en-US')} samples/s`,
           )
           drawIfIdle('mnist-history', () => Plot.history(history, { lossScale: 'log' }))
         },

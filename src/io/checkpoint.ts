@@ -13,6 +13,7 @@
  *     "training": {                                 only in a training checkpoint
  *       "optState": <tree>, "key": { "k0", "k1" }, "step": 1234,
  *       "runKey": { "k0", "k1" },                   optional: the key given to fit (its data order)
+ *       "fit": { "epoch", "stepsPerEpoch", ... },   optional: where fit is in its run (epoch sums, early stopping's best)
  *       "optimizer": { ...any JSON... }             optional: a description, for people
  *     }
  *   }
@@ -29,10 +30,23 @@ import * as t from 'io-ts'
 import * as Key from '../key.ts'
 import { ShapeError, type AnyLayer, type Json, type Layer, type Spec } from '../layer.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import type { TrainState } from '../train/state.ts'
+import type { FitState, TrainState } from '../train/state.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
+import {
+  Bool,
+  closed,
+  closedPartial,
+  decodeWith,
+  FiniteNumber,
+  JsonCodec,
+  JsonObjectCodec,
+  KeyCodec,
+  NonNegativeInt,
+  PositiveInt,
+  ShapeCodec,
+  type JsonObject,
+} from './codecs.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
 import { compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
@@ -53,6 +67,8 @@ export interface Training {
   readonly runKey?: Key.Key | undefined
   /** A description of the optimizer, for people (e.g. { name: 'sgd', lr: 0.05, momentum: 0.9 }). */
   readonly optimizer?: Json | undefined
+  /** Where fit is in its run (the TrainState's `fit`); absent in checkpoints saved outside fit or before it was kept. */
+  readonly fit?: FitState | undefined
 }
 
 /** What encodeCheckpoint takes: a network, its per-example input shape, params and state, and optional metadata and training part. */
@@ -91,6 +107,28 @@ export interface CheckpointDocument {
     readonly step: number
     readonly runKey?: Key.Key
     readonly optimizer?: Json
+    readonly fit?: EncodedFit
+  }
+}
+
+/** A FitState as stored: the best epoch's training state, if kept, with its trees encoded. */
+export interface EncodedFit {
+  readonly epoch: number
+  readonly stepsPerEpoch: number
+  readonly lossSum: number
+  readonly correctSum: number
+  readonly seen: number
+  readonly classify: boolean
+  readonly best?: {
+    readonly value: number
+    readonly epoch: number
+    readonly state?: {
+      readonly params: EncodedTree
+      readonly state: EncodedTree
+      readonly optState: EncodedTree
+      readonly key: Key.Key
+      readonly step: number
+    }
   }
 }
 
@@ -114,11 +152,106 @@ const Envelope = closedPartial(
   { training: t.unknown },
 )
 
+const BestStateCodec = closed('a training state { params, state, optState, key, step }', {
+  params: t.unknown,
+  state: t.unknown,
+  optState: t.unknown,
+  key: KeyCodec,
+  step: NonNegativeInt,
+})
+
+const BestCodec = closedPartial(
+  'an early-stopping best { value, epoch }',
+  { value: FiniteNumber, epoch: NonNegativeInt },
+  { state: BestStateCodec },
+)
+
+const FitCodec = closedPartial(
+  "fit's state { epoch, stepsPerEpoch, lossSum, correctSum, seen, classify }",
+  {
+    epoch: NonNegativeInt,
+    stepsPerEpoch: PositiveInt,
+    lossSum: FiniteNumber,
+    correctSum: FiniteNumber,
+    seen: NonNegativeInt,
+    classify: Bool,
+  },
+  { best: BestCodec },
+)
+
 const TrainingCodec = closedPartial(
   'a training part { optState, key, step }',
   { optState: t.unknown, key: KeyCodec, step: NonNegativeInt },
-  { runKey: KeyCodec, optimizer: JsonCodec },
+  { runKey: KeyCodec, optimizer: JsonCodec, fit: FitCodec },
 )
+
+/** fit's state checked and encoded (its best state's trees as base64 tensors); throws an IoError. */
+const encodeFit = (fs: FitState, path: string): EncodedFit => {
+  const { best, ...sums } = fs
+  const bs = best?.state
+  const checked = decodeWith(FitCodec, { ...sums, ...(best === undefined ? {} : { best: { value: best.value, epoch: best.epoch } }) }, path)
+  if (E.isLeft(checked)) throw new IoError('invalid', checked.left.path, checked.left.detail)
+  if (bs !== undefined) {
+    const base = `${path}.best.state`
+    const key = decodeWith(KeyCodec, bs.key, `${base}.key`)
+    if (E.isLeft(key)) throw new IoError('invalid', key.left.path, key.left.detail)
+    const step = decodeWith(NonNegativeInt, bs.step, `${base}.step`)
+    if (E.isLeft(step)) throw new IoError('invalid', step.left.path, step.left.detail)
+    for (const k of ['params', 'state', 'optState'] as const) {
+      const nf = nonFiniteError(bs[k], `${base}.${k}`)
+      if (nf !== undefined) throw nf
+    }
+  }
+  return {
+    epoch: fs.epoch,
+    stepsPerEpoch: fs.stepsPerEpoch,
+    lossSum: fs.lossSum,
+    correctSum: fs.correctSum,
+    seen: fs.seen,
+    classify: fs.classify,
+    ...(best === undefined
+      ? {}
+      : {
+          best: {
+            value: best.value,
+            epoch: best.epoch,
+            ...(bs === undefined
+              ? {}
+              : {
+                  state: {
+                    params: encodeTree(bs.params, `${path}.best.state.params`),
+                    state: encodeTree(bs.state, `${path}.best.state.state`),
+                    optState: encodeTree(bs.optState, `${path}.best.state.optState`),
+                    key: { k0: bs.key.k0, k1: bs.key.k1 },
+                    step: bs.step,
+                  },
+                }),
+          },
+        }),
+  }
+}
+
+/** A stored fit state (already through FitCodec) with its best state's trees decoded and finite. */
+const decodeFit = (u: t.TypeOf<typeof FitCodec>, path: string): E.Either<IoError, FitState> => {
+  const { best, ...sums } = u
+  if (best === undefined) return E.right(sums)
+  const bs = best.state
+  if (bs === undefined) return E.right({ ...sums, best: { value: best.value, epoch: best.epoch } })
+  const trees: Tree[] = []
+  for (const k of ['params', 'state', 'optState'] as const) {
+    const where = `${path}.best.state.${k}`
+    const tree = decodeTree(bs[k], where)
+    if (E.isLeft(tree)) return tree
+    const nf = nonFiniteError(tree.right, where)
+    if (nf !== undefined) return E.left(nf)
+    trees.push(tree.right)
+  }
+  const [params, state, optState] = trees as [Tree, Tree, Tree]
+  return E.right({
+    ...sums,
+    best: { value: best.value, epoch: best.epoch, state: { params, state, optState, key: bs.key, step: bs.step } },
+  })
+}
 
 /** A model checkpoint input from a trained network: model, input shape, params, state and metadata. */
 export const modelCheckpoint = <P extends Tree, S extends Tree, Tape>(
@@ -145,7 +278,7 @@ export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O exten
     params: ts.params,
     state: ts.state,
     metadata: options.metadata ?? {},
-    training: { optState: ts.optState, key: ts.key, step: ts.step, runKey: options.runKey, optimizer: options.optimizer },
+    training: { optState: ts.optState, key: ts.key, step: ts.step, runKey: options.runKey, optimizer: options.optimizer, fit: ts.fit },
   }
 }
 
@@ -200,6 +333,7 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
         step: tr.step,
         ...(tr.runKey === undefined ? {} : { runKey: { k0: tr.runKey.k0, k1: tr.runKey.k1 } }),
         ...(tr.optimizer === undefined ? {} : { optimizer: tr.optimizer }),
+        ...(tr.fit === undefined ? {} : { fit: encodeFit(tr.fit, 'training.fit') }),
       }
     }
     return E.right({
@@ -326,12 +460,15 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
     if (E.isLeft(optState)) return optState
     const nf = nonFiniteError(optState.right, 'training.optState')
     if (nf !== undefined) return E.left(nf)
+    const fit = tr.right.fit === undefined ? undefined : decodeFit(tr.right.fit, 'training.fit')
+    if (fit !== undefined && E.isLeft(fit)) return fit
     training = {
       optState: optState.right,
       key: tr.right.key,
       step: tr.right.step,
       runKey: tr.right.runKey,
       optimizer: tr.right.optimizer,
+      fit: fit?.right,
     }
   }
   return E.right({
@@ -418,5 +555,21 @@ export const trainState = <O extends Tree>(
       ),
     )
   }
-  return E.right({ params: ck.params, state: ck.state, optState: tr.optState as O, key: tr.key, step: tr.step })
+  const bs = tr.fit?.best?.state
+  if (bs !== undefined) {
+    const base = 'training.fit.best.state'
+    const mismatch =
+      compareTrees(ck.params, bs.params, `${base}.params`, 'the params') ??
+      compareTrees(ck.state, bs.state, `${base}.state`, 'the state') ??
+      compareTrees(expected, bs.optState, `${base}.optState`, 'the optimizer given')
+    if (mismatch !== undefined) return E.left(mismatch)
+  }
+  return E.right({
+    params: ck.params,
+    state: ck.state,
+    optState: tr.optState as O,
+    key: tr.key,
+    step: tr.step,
+    ...(tr.fit === undefined ? {} : { fit: tr.fit as FitState<Tree, Tree, O> }),
+  })
 }

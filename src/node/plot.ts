@@ -282,7 +282,7 @@ export const plotCallbacks = <St extends TrainState>(options: PlotCallbacksOptio
     },
     onEpochEnd: ({ record }) => {
       epochs.push(record)
-      if ((record.epoch + 1) % every === 0) draw({ steps, epochs })
+      if (record.epoch % every === 0) draw({ steps, epochs })
     },
     onEnd: ({ history }) => draw(history),
   }

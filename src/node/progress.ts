@@ -26,7 +26,7 @@ const num = (v: number | undefined): string => (v === undefined ? '-' : v.toFixe
 /** A one-line summary of an epoch: losses, accuracies, throughput and time. */
 export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: number): string =>
   [
-    `epoch ${String(r.epoch + 1).padStart(String(epochs).length)}/${epochs}`,
+    `epoch ${String(r.epoch).padStart(String(epochs).length)}/${epochs}`,
     `loss ${num(r.loss)}`,
     ...(r.accuracy === undefined ? [] : [`acc ${pct(r.accuracy)}`]),
     ...(r.valLoss === undefined ? [] : [`val_loss ${num(r.valLoss)}`]),
@@ -65,7 +65,7 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
         if (!plain && cliProgress !== undefined) {
           bar = new cliProgress.SingleBar(
             {
-              format: `epoch ${epoch + 1}/${epochs} |{bar}| {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`,
+              format: `epoch ${epoch}/${epochs} |{bar}| {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | ETA {eta_formatted}`,
               stream,
               hideCursor: true,
               clearOnComplete: true,
@@ -88,7 +88,7 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
       bar = undefined
       samples = 0
       const every = options.every ?? 1
-      if ((record.epoch + 1) % every === 0 || record.epoch + 1 === epochs) stream.write(formatEpoch(record, epochs, r) + '\n')
+      if (record.epoch % every === 0 || record.epoch === epochs) stream.write(formatEpoch(record, epochs, r) + '\n')
     },
   }
 }

@@ -67,8 +67,8 @@ export const epochRows = (h: History, metric: Metric): Row[] => {
   for (const e of h.epochs) {
     const train = metric === 'loss' ? e.loss : e.accuracy
     const val = metric === 'loss' ? e.valLoss : e.valAccuracy
-    if (train !== undefined) rows.push({ x: e.epoch + 1, value: round6(train), series: EPOCH_SERIES[0] })
-    if (val !== undefined) rows.push({ x: e.epoch + 1, value: round6(val), series: EPOCH_SERIES[1] })
+    if (train !== undefined) rows.push({ x: e.epoch, value: round6(train), series: EPOCH_SERIES[0] })
+    if (val !== undefined) rows.push({ x: e.epoch, value: round6(val), series: EPOCH_SERIES[1] })
   }
   return rows
 }

@@ -12,12 +12,14 @@ import type { GradientTransformation } from '../optim/transform.ts'
 import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
-import { initState, type TrainState } from './state.ts'
+import { initState, type Best, type FitState, type TrainState } from './state.ts'
 import { trainStep } from './step.ts'
 
 /** One entry per step. */
 export interface StepRecord {
+  /** Steps taken by the end of this step (from 1). */
   readonly step: number
+  /** The epoch the step belongs to, counted from 1 (as in errors, the progress bar and plots). */
   readonly epoch: number
   readonly loss: number
   readonly accuracy: number | undefined
@@ -25,6 +27,7 @@ export interface StepRecord {
 
 /** One entry per epoch: training metrics (means over the epoch's examples) and validation metrics. */
 export interface EpochRecord {
+  /** Counted from 1. */
   readonly epoch: number
   /** Steps taken by the end of this epoch. */
   readonly step: number
@@ -101,7 +104,7 @@ export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree
 export interface FitResult<P extends Tree, S extends Tree, O extends Tree> {
   readonly state: TrainState<P, S, O>
   readonly history: History
-  /** The epoch early stopping (or a callback) ended training at, if it did. */
+  /** The epoch (from 1) early stopping (or a callback) ended training at, if it did. */
   readonly stoppedAt: number | undefined
 }
 
@@ -144,7 +147,12 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * state from another model (or optimizer) is a TreeError naming the first differing path,
  * before any step runs.
  */
-const checkInitial = (initial: TrainState<Tree, Tree, Tree>, fresh: TrainState<Tree, Tree, Tree>): void => {
+const checkInitial = (
+  initial: TrainState<Tree, Tree, Tree>,
+  fresh: TrainState<Tree, Tree, Tree>,
+  stepsPerEpoch: number,
+  es: EarlyStopping | undefined,
+): void => {
   if (typeof initial !== 'object' || initial === null) {
     throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
   }
@@ -161,6 +169,33 @@ const checkInitial = (initial: TrainState<Tree, Tree, Tree>, fresh: TrainState<T
   }
   if (!Number.isInteger(initial.step) || initial.step < 0)
     throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
+  const fs = initial.fit
+  if (fs === undefined) return
+  if (fs.stepsPerEpoch !== stepsPerEpoch)
+    throw new RangeError(
+      `fit: initial was trained with ${fs.stepsPerEpoch} steps per epoch, this run has ${stepsPerEpoch}; resume with the data, batchSize, validation and dropLast the state was trained with`,
+    )
+  if (!(Number.isInteger(fs.epoch) && fs.epoch * stepsPerEpoch <= initial.step && initial.step <= (fs.epoch + 1) * stepsPerEpoch))
+    throw new RangeError(
+      `fit: initial.fit.epoch ${fs.epoch} does not hold step ${initial.step} at ${stepsPerEpoch} steps per epoch; the state was edited or comes from another run`,
+    )
+  const best = fs.best
+  if (es === undefined || best === undefined) return
+  if (best.state === undefined) {
+    if (es.restoreBest ?? true)
+      throw new RangeError(
+        'fit: initial.fit.best has no state (it was saved by a run with restoreBest: false), so this run cannot restore the best epoch; pass earlyStopping.restoreBest: false',
+      )
+    return
+  }
+  for (const [what, mine, theirs] of [
+    ['params', fresh.params, best.state.params],
+    ['state', fresh.state, best.state.state],
+    ['optState', fresh.optState, best.state.optState],
+  ] as const) {
+    const d = structureDiff(mine, theirs)
+    if (d !== undefined) throw new TreeError(`fit: initial.fit.best.state.${what} does not match this model and optimizer ${d}`)
+  }
 }
 
 /**
@@ -354,7 +389,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const step = trainStep(model, loss, optimizer)
 
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))
-  if (options.initial !== undefined) checkInitial(options.initial, fresh)
+  if (options.initial !== undefined) checkInitial(options.initial, fresh, stepsPerEpoch, es)
   let ts: TrainState<P, S, O> = options.initial ?? fresh
   const startStep = ts.step
   const stepRecords: StepRecord[] = []
@@ -369,29 +404,45 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
     })
 
   const higherIsBetter = es !== undefined && (es.monitor === 'accuracy' || es.monitor === 'valAccuracy')
-  let best: { value: number; state: TrainState<P, S, O>; epoch: number } | undefined
+  const restoreBest = es !== undefined && (es.restoreBest ?? true)
+  const newEpoch = (epoch: number, best: Best<P, S, O> | undefined): FitState<P, S, O> => ({
+    epoch,
+    stepsPerEpoch,
+    lossSum: 0,
+    correctSum: 0,
+    seen: 0,
+    classify: true,
+    best,
+  })
+  // A state from before fit kept its own (or from trainStep) starts at the epoch its step lies in, with nothing seen.
+  let fs: FitState<P, S, O> = ts.fit ?? newEpoch(Math.floor(startStep / stepsPerEpoch), undefined)
+  if (es === undefined) fs = { ...fs, best: undefined }
   let stoppedAt: number | undefined
+  // A state saved at the end of the epoch early stopping stopped at: the run is over.
+  if (es !== undefined && fs.best !== undefined && fs.seen === 0 && startStep === fs.epoch * stepsPerEpoch) {
+    if (fs.epoch > fs.best.epoch && fs.epoch - fs.best.epoch >= es.patience) stoppedAt = fs.epoch
+  }
 
-  for (let epoch = Math.floor(startStep / stepsPerEpoch); epoch < epochs; epoch++) {
+  // `epoch` counts from 0 here; people (records, errors, callbacks) see epoch + 1.
+  for (let epoch = fs.epoch; stoppedAt === undefined && epoch < epochs; epoch++) {
     const started = now()
     let paused = 0 // ms the driver gave to other tasks during this epoch
-    let lossSum = 0
-    let correctSum = 0
-    let seen = 0
-    let classify = true
     let b = 0
     const skip = epoch * stepsPerEpoch < startStep ? startStep - epoch * stepsPerEpoch : 0
     // Each epoch's order comes from the data key and the epoch number alone, so a resumed run sees the same batches.
     for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, { dropLast: options.dropLast ?? false })) {
       if (b++ < skip) continue
-      const [next, metrics] = stepWithContext(step, ts, batch, epoch, trainRows)
-      ts = next
-      lossSum += metrics.loss * metrics.count
-      seen += metrics.count
-      if (metrics.accuracy === undefined) classify = false
-      else correctSum += metrics.accuracy * metrics.count
-      stepRecords.push({ step: ts.step, epoch, loss: metrics.loss, accuracy: metrics.accuracy })
-      for (const c of callbacks) c.onStep?.({ step: ts.step, epoch, batch: b - 1, metrics, state: ts })
+      const [next, metrics] = stepWithContext(step, ts, batch, epoch + 1, trainRows)
+      fs = {
+        ...fs,
+        lossSum: fs.lossSum + metrics.loss * metrics.count,
+        seen: fs.seen + metrics.count,
+        classify: fs.classify && metrics.accuracy !== undefined,
+        correctSum: metrics.accuracy === undefined ? fs.correctSum : fs.correctSum + metrics.accuracy * metrics.count,
+      }
+      ts = { ...next, fit: fs }
+      stepRecords.push({ step: ts.step, epoch: epoch + 1, loss: metrics.loss, accuracy: metrics.accuracy })
+      for (const c of callbacks) c.onStep?.({ step: ts.step, epoch: epoch + 1, batch: b - 1, metrics, state: ts })
       paused += (yield 'step') ?? 0
     }
     const val =
@@ -399,21 +450,21 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
         ? undefined
         : validate(
             () => evaluate(model, ts.params, ts.state, validation, { loss, batchSize: options.evalBatchSize ?? 256 }),
-            epoch,
+            epoch + 1,
             validationRows,
           )
     const record: EpochRecord = {
-      epoch,
+      epoch: epoch + 1,
       step: ts.step,
-      loss: lossSum / Math.max(seen, 1),
-      accuracy: classify && seen > 0 ? correctSum / seen : undefined,
+      loss: fs.lossSum / Math.max(fs.seen, 1),
+      accuracy: fs.classify && fs.seen > 0 ? fs.correctSum / fs.seen : undefined,
       valLoss: val?.loss,
       valAccuracy: val?.accuracy,
       seconds: (now() - started - paused) / 1000,
     }
     epochRecords.push(record)
     let stop = false
-    for (const c of callbacks) if (c.onEpochEnd?.({ record, state: ts }) === 'stop') stop = true
+    let best = fs.best
     if (es !== undefined) {
       const v = record[es.monitor]
       if (v === undefined)
@@ -421,16 +472,22 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
           `fit: early stopping monitors '${es.monitor}', which this run does not produce${es.monitor.startsWith('val') ? ' (no validation set given)' : ''}`,
         )
       const delta = es.minDelta ?? 0
-      if (best === undefined || (higherIsBetter ? v > best.value + delta : v < best.value - delta)) best = { value: v, state: ts, epoch }
-      else if (epoch - best.epoch >= es.patience) stop = true
+      if (best === undefined || (higherIsBetter ? v > best.value + delta : v < best.value - delta)) {
+        const { fit: _, ...core } = ts
+        best = { value: v, epoch: epoch + 1, state: restoreBest ? core : undefined }
+      } else if (epoch + 1 - best.epoch >= es.patience) stop = true
     }
+    // The state callbacks see (and save) already holds this epoch's early-stopping decision.
+    fs = newEpoch(epoch + 1, best)
+    ts = { ...ts, fit: fs }
+    for (const c of callbacks) if (c.onEpochEnd?.({ record, state: ts }) === 'stop') stop = true
     if (stop) {
-      stoppedAt = epoch
+      stoppedAt = epoch + 1
       break
     }
     yield 'epoch'
   }
-  if (es !== undefined && stoppedAt !== undefined && (es.restoreBest ?? true) && best !== undefined) ts = best.state
+  if (stoppedAt !== undefined && restoreBest && fs.best?.state !== undefined) ts = fs.best.state
   const history: History = { steps: stepRecords, epochs: epochRecords }
   for (const c of callbacks) c.onEnd?.({ history, state: ts })
   return { state: ts, history, stoppedAt }

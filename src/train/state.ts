@@ -18,6 +18,37 @@ export interface TrainState<P extends Tree = Tree, S extends Tree = Tree, O exte
   readonly key: Key.Key
   /** Steps taken so far. */
   readonly step: number
+  /** Where `fit` is in its run (absent outside fit, and in checkpoints saved before fit kept it): see FitState. */
+  readonly fit?: FitState<P, S, O> | undefined
+}
+
+/**
+ * What `fit` carries from one step to the next besides the model and optimizer: the epoch, the
+ * sums the epoch's record is made of, and early stopping's best so far. A state without it resumes
+ * as if no epoch had a partial record and early stopping had seen nothing.
+ */
+export interface FitState<P extends Tree = Tree, S extends Tree = Tree, O extends Tree = Tree> {
+  /** Epochs finished (the epoch under way is epoch + 1, counted from 1). */
+  readonly epoch: number
+  /** Steps per epoch of the run; a resumed run must have as many (same data, batchSize, validation, dropLast). */
+  readonly stepsPerEpoch: number
+  /** Sum over this epoch's steps so far of loss × batch rows. */
+  readonly lossSum: number
+  /** Sum over this epoch's steps so far of correctly classified rows (0 for a non-classifier). */
+  readonly correctSum: number
+  /** Rows trained on so far this epoch. */
+  readonly seen: number
+  /** Whether every step so far this epoch had an accuracy (the epoch's record has one only if so). */
+  readonly classify: boolean
+  /** Early stopping's best epoch so far (with its state, for restoreBest), if early stopping is on. */
+  readonly best?: Best<P, S, O> | undefined
+}
+
+/** Early stopping's best epoch: the monitored value, the epoch (from 1), and the training state then (unless restoreBest is false). */
+export interface Best<P extends Tree = Tree, S extends Tree = Tree, O extends Tree = Tree> {
+  readonly value: number
+  readonly epoch: number
+  readonly state?: Omit<TrainState<P, S, O>, 'fit'> | undefined
 }
 
 /** Fresh params, layer state and optimizer state for a model and per-example input shape. */

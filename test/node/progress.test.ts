@@ -2,7 +2,7 @@
 import { expect, test } from 'vitest'
 import { formatEpoch } from '../../src/node/progress.ts'
 
-const record = { epoch: 2, step: 300, loss: 0.123456, accuracy: 0.98765, valLoss: 0.2, valAccuracy: 0.95, seconds: 2.84 }
+const record = { epoch: 3, step: 300, loss: 0.123456, accuracy: 0.98765, valLoss: 0.2, valAccuracy: 0.95, seconds: 2.84 }
 
 test('an epoch line: the epoch counted from 1, losses, accuracies as percentages, throughput and the time it took', () => {
   expect(formatEpoch(record, 12, 21243.4)).toBe(

@@ -83,7 +83,7 @@ describe('fit', () => {
       // With a split, row 7 is in the training part (a step fails) or in the validation part (evaluating it fails).
       expect(e.row).toBe(7)
       expect(e.message).toMatch(
-        /^fit: epoch 0, (step \d+|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/,
+        /^fit: epoch 1, (step \d+|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/,
       )
     }
   })
@@ -142,8 +142,9 @@ describe('fit', () => {
       validation: 0.2,
       earlyStopping: { monitor: 'valLoss', patience: 2, minDelta: 1e-3 },
     })
-    expect(r.stoppedAt).toBe(2)
-    expect(r.history.epochs).toHaveLength(3)
+    // epochs count from 1: the third epoch is the second without improvement, and the last in the history
+    expect(r.stoppedAt).toBe(3)
+    expect(r.history.epochs.map((e) => e.epoch)).toEqual([1, 2, 3])
     expect(() => Train.fit({ ...base, epochs: 2, earlyStopping: { monitor: 'valLoss', patience: 1 } })).toThrow(
       "fit: early stopping monitors 'valLoss', but no validation set was given",
     )
@@ -161,9 +162,10 @@ describe('fit', () => {
     )
   })
   test('a callback can stop training', () => {
-    const r = Train.fit({ ...base, epochs: 10, callbacks: { onEpochEnd: ({ record }) => (record.epoch === 1 ? 'stop' : undefined) } })
+    const r = Train.fit({ ...base, epochs: 10, callbacks: { onEpochEnd: ({ record }) => (record.epoch === 2 ? 'stop' : undefined) } })
     expect(r.history.epochs).toHaveLength(2)
-    expect(r.stoppedAt).toBe(1)
+    expect(r.stoppedAt).toBe(2)
+    expect(r.history.steps[0]!.epoch).toBe(1)
   })
   test('a diverging run stops with the step and hands back the last finite state', () => {
     let caught: unknown
