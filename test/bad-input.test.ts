@@ -4,6 +4,9 @@
  * what was wrong and where.
  */
 import * as E from 'fp-ts/Either'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { Data, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../src/index.ts'
 import * as IO from '../src/io/index.ts'
@@ -330,5 +333,35 @@ describe('more bad input found in review', () => {
     expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [2.5])).toThrow(
       'dense: input shape: expected [features] with features a positive integer, got [2.5]',
     )
+  })
+})
+
+describe('docs/errors.md lists every error the public API throws', () => {
+  const read = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? read(join(dir, d.name)) : d.name.endsWith('.ts') ? [readFileSync(join(dir, d.name), 'utf8')] : [],
+    )
+  const src = fileURLToPath(new URL('../src', import.meta.url))
+  const table = readFileSync(fileURLToPath(new URL('../docs/errors.md', import.meta.url)), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+  // SpecFailure carries an IoError inside the spec decoder and never leaves it.
+  const internal = new Set(['SpecFailure'])
+  const thrownClasses = new Set(
+    read(src)
+      .flatMap((text) => [...text.matchAll(/throw new (?:[A-Za-z]+\.)?([A-Za-z]+)\(/g)].map((m) => m[1]!))
+      .filter((name) => !internal.has(name)),
+  )
+  test.each([...thrownClasses].sort())('%s has a row in the table', (name) => {
+    const named = new RegExp(`\`(?:[A-Za-z]+\\.)*${name}\``)
+    const row = table.find((line) => named.test(line.split('|')[1]!))
+    expect(row, `docs/errors.md has no row for ${name}`).toBeDefined()
+  })
+  test('the RangeError row names batchSize: 0 and L.dense(0), which throw it', () => {
+    const row = table.find((line) => line.startsWith('| `RangeError`'))
+    expect(row).toContain('`batchSize: 0`')
+    expect(row).toContain('`L.dense(0)`')
+    thrown(RangeError, () => Train.fit({ ...fitOptions, batchSize: 0 }))
+    thrown(RangeError, () => L.dense(0))
   })
 })

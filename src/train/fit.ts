@@ -13,7 +13,7 @@ import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
-import { trainStep } from './step.ts'
+import { NonFiniteError, trainStep } from './step.ts'
 
 /** One entry per step. */
 export interface StepRecord {
@@ -298,9 +298,9 @@ const nextTask = (): Promise<void> =>
 type Pause = 'step' | 'epoch'
 
 /**
- * One training step; a LossError (a bad label, say) gets the epoch and step in front, and the
- * row of the data given to fit in place of the row of the shuffled batch, which the user
- * cannot look up. `trainRows` maps training rows to data rows after a validation split.
+ * One training step; a LossError (a bad label, say) or NonFiniteError gets the epoch and step in
+ * front, and the row of the data given to fit in place of the row of the shuffled batch, which
+ * the user cannot look up. `trainRows` maps training rows to data rows after a validation split.
  */
 function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   step: (ts: TrainState<P, S, O>, batch: Batch) => readonly [TrainState<P, S, O>, Metrics],
@@ -312,10 +312,14 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   try {
     return step(ts, batch)
   } catch (e) {
-    if (!(e instanceof LossError)) throw e
+    if (!(e instanceof LossError || e instanceof NonFiniteError)) throw e
     const trainRow = e.row === undefined ? undefined : batch.rows?.[e.row]
     const row = trainRow === undefined ? undefined : trainRows === undefined ? trainRow : trainRows[trainRow]
     const where = `fit: epoch ${epoch}, step ${ts.step}`
+    if (e instanceof NonFiniteError) {
+      const site = e.stage === undefined ? undefined : { stage: e.stage, layerPath: e.layerPath, detail: e.detail ?? '', row }
+      throw new NonFiniteError(e.step, e.what, e.lastFinite, site, { where, batchRow: e.row })
+    }
     throw new LossError(
       row === undefined
         ? `${where}: ${e.message}`

@@ -41,6 +41,12 @@ export class NonFiniteError<
   readonly stage: Stage | undefined
   /** The first non-finite value found, e.g. `output y[0, 3] = NaN` or `dp.W[2, 5] = Infinity`. */
   readonly detail: string | undefined
+  /**
+   * The row of the data the first non-finite value belongs to, when it lies in a batch-shaped
+   * tensor (the input, a layer's output, the loss gradient, a dx): under `fit`, the row of the data
+   * given to fit; from `trainStep`, the row of the batch.
+   */
+  readonly row: number | undefined
   constructor(
     /** The step (0-based count of steps taken before it) that produced the non-finite value. */
     readonly step: number,
@@ -50,15 +56,23 @@ export class NonFiniteError<
     readonly lastFinite: TrainState<P, S, O>,
     /** Where the first non-finite value came from (see diagnose). */
     site?: NonFiniteSite,
+    /** What fit adds: the epoch and step in front of the message, and the batch row that site.row (a data row) was. */
+    context?: { readonly where: string; readonly batchRow: number | undefined },
   ) {
+    const mapped =
+      context?.batchRow === undefined || site?.row === undefined
+        ? ''
+        : ` (row ${context.batchRow} of this shuffled batch is row ${site.row} of the data given to fit)`
     super(
-      `training stopped at step ${step}: the ${what} became non-finite (NaN or Infinity).` +
-        (site === undefined ? '' : ` ${describeSite(site)}.`) +
+      (context === undefined ? '' : `${context.where}: `) +
+        `training stopped at step ${step}: the ${what} became non-finite (NaN or Infinity).` +
+        (site === undefined ? '' : ` ${describeSite(site)}${mapped}.`) +
         ` The last finite training state is on this error's lastFinite.`,
     )
     this.layerPath = site?.layerPath
     this.stage = site?.stage
     this.detail = site?.detail
+    this.row = site?.row
   }
 }
 

@@ -70,6 +70,8 @@ export interface NonFiniteSite {
   readonly layerPath: string | undefined
   /** What was non-finite, e.g. `output y[0, 3] = NaN`, `dx[1, 0] = Infinity`, `dp.W[2, 5] = NaN`. */
   readonly detail: string
+  /** The row of the batch the value belongs to, when it is in a batch-shaped tensor (the input, an output y, the loss gradient, a dx). */
+  readonly row?: number | undefined
 }
 
 /** The multi-index of flat element i in `shape`, as "[3, 0, 12]". */
@@ -88,6 +90,13 @@ const showIndex = (shape: Shape, i: number): string => {
 export const showFirstNonFinite = (name: string, tree: Tree.Tree): string | undefined => {
   const bad = Tree.firstNonFinite(tree, name)
   return bad === undefined ? undefined : `${bad.path}${showIndex(bad.leaf.shape, bad.index)} = ${bad.value}`
+}
+
+/** The batch row (leading index) of a tensor's first non-finite value, or undefined when all are finite. */
+const firstBadRow = (x: Tensor): number | undefined => {
+  const bad = Tree.firstNonFinite(x)
+  const rows = x.shape[0]
+  return bad === undefined || rows === undefined || rows === 0 ? undefined : Math.floor(bad.index / (x.data.length / rows))
 }
 
 const maxAbs = (ts: readonly Tensor[]): number => {
@@ -125,7 +134,8 @@ export interface Replay {
  */
 export const diagnose = (r: Replay): NonFiniteSite => {
   const badInput = showFirstNonFinite('x', r.x)
-  if (badInput !== undefined) return { stage: 'input', layerPath: undefined, detail: `the input batch has ${badInput}` }
+  if (badInput !== undefined)
+    return { stage: 'input', layerPath: undefined, detail: `the input batch has ${badInput}`, row: firstBadRow(r.x) }
   let first: NonFiniteSite | undefined
   const owner = new Map<Tensor, { readonly path: string; readonly param: string }>()
   const note = (site: NonFiniteSite): void => {
@@ -135,14 +145,20 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     forward: (site, p, x, run) => {
       if (site.leaf) for (const { path, leaf } of Tree.leavesWithPaths(p)) owner.set(leaf, { path: site.path, param: path })
       const out = run()
-      const bad = showFirstNonFinite('output y', out.y) ?? showFirstNonFinite('state', out.state)
-      if (bad !== undefined) note({ stage: 'forward', layerPath: site.path, detail: `${bad} from a finite input (${magnitudes(x, p)})` })
+      const badY = showFirstNonFinite('output y', out.y)
+      const bad = badY ?? showFirstNonFinite('state', out.state)
+      if (bad !== undefined) {
+        const row = badY === undefined ? undefined : firstBadRow(out.y)
+        note({ stage: 'forward', layerPath: site.path, detail: `${bad} from a finite input (${magnitudes(x, p)})`, row })
+      }
       return out
     },
     vjp: (site, _p, _dy, run) => {
       const out = run()
-      const bad = showFirstNonFinite('dx', out.dx) ?? showFirstNonFinite('dp', out.dp)
-      if (bad !== undefined) note({ stage: 'backward', layerPath: site.path, detail: bad })
+      const badDx = showFirstNonFinite('dx', out.dx)
+      const bad = badDx ?? showFirstNonFinite('dp', out.dp)
+      if (bad !== undefined)
+        note({ stage: 'backward', layerPath: site.path, detail: bad, row: badDx === undefined ? undefined : firstBadRow(out.dx) })
       return out
     },
   })
@@ -152,7 +168,8 @@ export const diagnose = (r: Replay): NonFiniteSite => {
     const { value, grad } = r.loss(fwd.y, r.y)
     if (!Number.isFinite(value)) return { stage: 'loss', layerPath: undefined, detail: `the loss value is ${value} on finite predictions` }
     const badGrad = showFirstNonFinite('gradient', grad)
-    if (badGrad !== undefined) return { stage: 'loss', layerPath: undefined, detail: `the loss's ${badGrad} on finite predictions` }
+    if (badGrad !== undefined)
+      return { stage: 'loss', layerPath: undefined, detail: `the loss's ${badGrad} on finite predictions`, row: firstBadRow(grad) }
     traced.vjp(r.params, fwd.tape, grad, { dx: false }) // as the step itself ran it
     if (first !== undefined) return first
   } catch (e) {

@@ -167,6 +167,30 @@ describe('fit', () => {
     expect(r.stoppedAt).toBe(2)
     expect(r.history.steps[0]!.epoch).toBe(1)
   })
+  test('a NaN in the data: NonFiniteError names the row of the data given to fit, not of the shuffled batch', () => {
+    const x = T.tensor(Array.from(spiral.x.data))
+    const bad = 37
+    const xs = T.reshape([180, 2])(x)
+    xs.data[bad * 2 + 1] = NaN
+    const data = { x: xs, y: spiral.y } // built by hand: Data.make would refuse the NaN
+    for (const validation of [undefined, 0.2]) {
+      let caught: unknown
+      try {
+        Train.fit({ ...base, data, epochs: 1, batchSize: 32, validation })
+      } catch (e) {
+        caught = e
+      }
+      if (validation !== undefined && !(caught instanceof Train.NonFiniteError)) continue // the row went to the validation part
+      expect(caught).toBeInstanceOf(Train.NonFiniteError)
+      const e = caught as Train.NonFiniteError
+      expect(e.stage).toBe('input')
+      expect(e.row).toBe(bad)
+      expect(e.message).toMatch(
+        /the input batch has x\[(\d+), 1\] = NaN \(row \1 of this shuffled batch is row 37 of the data given to fit\)/,
+      )
+      expect(e.message).toMatch(/^fit: epoch 1, step \d+: training stopped at step \d+/)
+    }
+  })
   test('a diverging run stops with the step and hands back the last finite state', () => {
     let caught: unknown
     try {
