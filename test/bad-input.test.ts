@@ -365,3 +365,95 @@ describe('docs/errors.md lists every error the public API throws', () => {
     thrown(RangeError, () => L.dense(0))
   })
 })
+
+describe('unknown options are errors naming the function and the key, with the other library’s name hinted', () => {
+  const loose = <A extends unknown[], R>(f: (...args: A) => R) => f as (...args: unknown[]) => R
+  const trained = L.initialize(mlp, Key.fromSeed(0), [2])
+  test.each([
+    [
+      'Train.fit lr (Keras/PyTorch habit)',
+      RangeError,
+      () => loose(Train.fit)({ ...fitOptions, lr: 0.1 }),
+      "fit: unknown option 'lr' (the learning rate goes in the optimizer: Optim.sgd({ lr })); the options are model, loss,",
+    ],
+    [
+      'Train.fit validation_split',
+      RangeError,
+      () => loose(Train.fit)({ ...fitOptions, validation_split: 0.1 }),
+      "fit: unknown option 'validation_split' (here validation: a fraction, split off after a shuffle)",
+    ],
+    [
+      'Train.fit shuffle',
+      RangeError,
+      () => loose(Train.fit)({ ...fitOptions, shuffle: false }),
+      "fit: unknown option 'shuffle' (fit always shuffles each epoch, from the key)",
+    ],
+    [
+      'fit earlyStopping.mode',
+      RangeError,
+      () => loose(Train.fit)({ ...fitOptions, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 1, mode: 'min' } }),
+      "fit: earlyStopping: unknown option 'mode'; the options are monitor, patience, minDelta, restoreBest",
+    ],
+    [
+      'Train.evaluate batch_size',
+      RangeError,
+      () => loose(Train.evaluate)(mlp, trained.params, trained.state, xor, { loss: Loss.mse, batch_size: 8 }),
+      "evaluate: unknown option 'batch_size' (here batchSize); the options are loss, batchSize",
+    ],
+    [
+      'Train.stepsPerEpoch drop_last',
+      RangeError,
+      () => loose(Train.stepsPerEpoch)({ data: xor, batchSize: 8, drop_last: true }),
+      "stepsPerEpoch: unknown option 'drop_last' (here dropLast)",
+    ],
+    [
+      'L.dense activation',
+      RangeError,
+      () => loose(L.dense)(4, { activation: 'relu' }),
+      "dense: unknown option 'activation' (apply the activation as a layer after it: L.pipe(L.dense(n), L.relu)); the options are init, bias",
+    ],
+    ['L.dropout rate', RangeError, () => loose(L.dropout)({ rate: 0.5 }), "dropout: unknown option 'rate' (here dropProb"],
+    ['L.conv2d strides', RangeError, () => loose(L.conv2d)(4, 3, { strides: 2 }), "conv2d: unknown option 'strides' (here stride)"],
+    ['L.batchNorm epsilon', RangeError, () => loose(L.batchNorm)({ epsilon: 1e-3 }), "batchNorm: unknown option 'epsilon' (here eps)"],
+    [
+      'L.maxPool2d pool_size',
+      RangeError,
+      () => loose(L.maxPool2d)(2, { pool_size: 2 }),
+      "maxPool2d: unknown option 'pool_size' (here size)",
+    ],
+    [
+      'Data.batches drop_last',
+      Data.DataError,
+      () => [...loose(Data.batches)(null, xor, 8, { drop_last: true })],
+      "batches: unknown option 'drop_last'",
+    ],
+    [
+      'Data.spirals samples',
+      Data.DataError,
+      () => loose(Data.spirals)(Key.fromSeed(0), { samples: 10 }),
+      "spirals: unknown option 'samples'",
+    ],
+    [
+      'Optim.sgd betas',
+      Optim.OptimError,
+      () => loose(Optim.sgd)({ lr: 0.1, betas: [0.9, 0.99] }),
+      "sgd: unknown option 'betas' (here b1 and b2)",
+    ],
+    ['Train.fit given no options object', TypeError, () => loose(Train.fit)(7), 'fit: expected an options object { model, loss,'],
+  ] as const)('%s', (_name, cls, f, message) => {
+    const e = thrown(cls, f)
+    expect(e.message.startsWith(message)).toBe(true)
+  })
+  test('Plot.* and the Node helpers check theirs too', async () => {
+    const { Plot } = await import('../src/index.ts')
+    const { progress, lineChart } = await import('../src/node/index.ts')
+    const history: Train.History = { steps: [{ step: 1, epoch: 1, loss: 1, accuracy: undefined }], epochs: [] }
+    expect(thrown(Plot.PlotError, () => loose(Plot.stepHistory)(history, { smooth: 0.5 })).message).toMatch(
+      /^stepHistory: unknown option 'smooth'; the options are title, smoothing/,
+    )
+    expect(thrown(RangeError, () => loose(progress)({ verbose: 1 })).message).toMatch(
+      /^progress: unknown option 'verbose' \(progress is a callback/,
+    )
+    expect(thrown(RangeError, () => loose(lineChart)([1, 2], { logScale: true })).message).toMatch(/^lineChart: unknown option 'logScale'/)
+  })
+})

@@ -7,6 +7,7 @@ import { gatherRows, sliceRows } from '../tensor/layout.ts'
 import { showShape, sizeOf, type Tensor } from '../tensor/tensor.ts'
 import { permutation, type Key } from '../key.ts'
 import { DataError } from './error.ts'
+import { checkOptions } from '../options.ts'
 
 /**
  * Examples and their targets: x is [N, ...features] (images are [N, C, H, W]); y is [N] class
@@ -181,6 +182,7 @@ const checkBatching = (ds: Dataset, batchSize: number, where: string): number =>
 
 /** How many batches one pass of `batches` yields: ceil(N / batchSize), or floor with dropLast. */
 export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions = {}): number => {
+  checkOptions('numBatches', options, ['dropLast'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'numBatches')
   return options.dropLast === true ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
 }
@@ -196,6 +198,7 @@ export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions
  * for (const { x, y } of batches(Key.foldIn(key, epoch), train, 128)) console.log(x.shape, y.shape) // [128, ...] [128], the last maybe fewer
  */
 export const batches = (key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<Batch> => {
+  checkOptions('batches', options, ['dropLast'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'batches')
   const count = numBatches(ds, batchSize, options)
   const order = key === null ? null : permutation(key, n)

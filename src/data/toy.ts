@@ -7,6 +7,7 @@ import { buffer, fromData } from '../tensor/tensor.ts'
 import { normal, split, uniform, type Key } from '../key.ts'
 import { make, type Dataset } from './dataset.ts'
 import { DataError } from './error.ts'
+import { checkOptions } from '../options.ts'
 
 const checkCount = (v: number, where: string, what: string): number => {
   if (!Number.isSafeInteger(v) || v < 1) throw new DataError(`${where}: ${what} must be a positive integer, got ${v}`)
@@ -60,6 +61,7 @@ export interface XorOptions {
  * @example const ds = xor(Key.fromSeed(0), 200, { noise: 0.1 })   // x [200, 2], y [200]
  */
 export const xor = (key: Key, n: number, options: XorOptions = {}): Dataset => {
+  checkOptions('xor', options, ['noise'], { unknown: DataError })
   checkCount(n, 'xor', 'n')
   const noise = checkNonNegative(options.noise ?? 0.2, 'xor', 'noise')
   const centres = [
@@ -93,6 +95,7 @@ export interface CirclesOptions {
  * @example const ds = circles(Key.fromSeed(0), 300, { noise: 0.1, factor: 0.4 })
  */
 export const circles = (key: Key, n: number, options: CirclesOptions = {}): Dataset => {
+  checkOptions('circles', options, ['noise', 'factor'], { unknown: DataError })
   checkCount(n, 'circles', 'n')
   const noise = checkNonNegative(options.noise ?? 0.05, 'circles', 'noise')
   const factor = options.factor ?? 0.5
@@ -135,6 +138,7 @@ export interface SpiralsOptions {
  * @example const ds = spirals(Key.fromSeed(0), { classes: 3, perClass: 100 })   // x [300, 2]
  */
 export const spirals = (key: Key, options: SpiralsOptions = {}): Dataset => {
+  checkOptions('spirals', options, ['classes', 'perClass', 'noise', 'turns'], { unknown: DataError })
   const k = checkCount(options.classes ?? 3, 'spirals', 'classes')
   const m = checkCount(options.perClass ?? 100, 'spirals', 'perClass')
   const noise = checkNonNegative(options.noise ?? 0.2, 'spirals', 'noise')
@@ -169,6 +173,7 @@ export interface BlobsOptions {
  * @example const ds = blobs(Key.fromSeed(0), { centers: [[0, 0], [3, 3]], perCenter: 50, std: 0.5 })
  */
 export const blobs = (key: Key, options: BlobsOptions): Dataset => {
+  checkOptions('blobs', options, ['centers', 'perCenter', 'std'], { unknown: DataError })
   const m = checkCount(options.perCenter, 'blobs', 'perCenter')
   const std = checkNonNegative(options.std ?? 1, 'blobs', 'std')
   const [kCentres, kNoise] = split(key, 2) as [Key, Key]

@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { checkInput, ShapeError, type Layer } from '../layer.ts'
 import { PositiveNumber, UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of batchNorm. */
 export interface BatchNormOptions {
@@ -69,6 +70,7 @@ const BatchNormSpec = specOf('batchNorm', { momentum: UnitInterval, eps: Positiv
  * @example pipe(conv2d(16, 3, { padding: 'same', bias: false }), batchNorm(), relu)
  */
 export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams, BatchNormState, BatchNormTape> => {
+  checkOptions('batchNorm', options, ['momentum', 'eps'])
   const spec = checkSpec(BatchNormSpec, { kind: 'batchNorm', momentum: options.momentum ?? 0.99, eps: options.eps ?? 1e-5 })
   const { momentum, eps } = spec
   const name = 'batchNorm'

@@ -27,6 +27,7 @@ import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels
 import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None } from '../layer.ts'
 import { Bool, oneOf, PaddingCodec, PositiveInt, PositivePair } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import { checkOptions } from '../options.ts'
 import { relu as reluLayer } from './relu.ts'
 import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
 
@@ -75,6 +76,7 @@ const Conv2dSpec = specOf(
  */
 export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> => {
   const name = 'conv2d'
+  checkOptions('conv2d', options, ['stride', 'padding', 'dilation', 'bias', 'init', 'activation'])
   const padding0 = options.padding ?? 'valid'
   const spec = checkSpec(
     Conv2dSpec,

@@ -13,6 +13,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type Layer, type None } from '../layer.ts'
 import { Bool, PositiveInt } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import { checkOptions } from '../options.ts'
 import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
 
 /** Dense params: the weight matrix and (unless bias: false) the bias vector. */
@@ -38,6 +39,7 @@ const DenseSpec = specOf('dense', { units: PositiveInt, init: InitializerCodec, 
  * @example pipe(flatten, dense(128), relu, dense(10))
  */
 export const dense = (units: number, options: DenseOptions = {}): Layer<DenseParams, None, DenseTape> => {
+  checkOptions('dense', options, ['init', 'bias'])
   const spec = checkSpec(DenseSpec, { kind: 'dense', units, init: options.init ?? 'he', bias: options.bias ?? true })
   const { init, bias } = spec
   const name = 'dense'

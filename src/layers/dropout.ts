@@ -18,6 +18,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { guard, none, type Layer, type None } from '../layer.ts'
 import { UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of dropout. */
 export interface DropoutOptions {
@@ -37,6 +38,7 @@ const DropoutSpec = specOf('dropout', { dropProb: UnitInterval })
  * @example pipe(dense(128), relu, dropout({ dropProb: 0.5 }), dense(10))
  */
 export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape> => {
+  checkOptions('dropout', options, ['dropProb'])
   const spec = checkSpec(
     DropoutSpec,
     { kind: 'dropout', dropProb: options?.dropProb },

@@ -8,6 +8,7 @@ import { pair, planWindow, withBatch, type Padding, type Pair, type Window2d } f
 import { none, ShapeError } from '../layer.ts'
 import { PaddingCodec, PositivePair } from '../io/codecs.ts'
 import { checkSpec, specOf } from '../io/kind.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of the 2-D pooling layers. */
 export interface PoolOptions {
@@ -35,6 +36,7 @@ export const poolSpec = <K extends string>(kind: K) =>
 
 /** A pooling layer's checked spec, its init's shape rule, and the window for a batch shape [N, C, H, W]. */
 export const pooling = <K extends string>(kind: K, size: Pair, options: PoolOptions) => {
+  checkOptions(kind, options, ['stride', 'padding'])
   const padding = options.padding ?? 'valid'
   const spec = checkSpec(
     poolSpec(kind),

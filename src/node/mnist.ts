@@ -12,6 +12,7 @@ import type { Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
 import { decodeIdx, type IdxFile } from '../data/idx.ts'
 import { fromIdx, MNIST_SIZES } from '../data/mnist.ts'
+import { checkOptions } from '../options.ts'
 
 /** The standard MNIST file names, uncompressed. */
 export const MNIST_FILES = {
@@ -59,6 +60,7 @@ const inDir = (dir: string, name: string): string => {
 
 /** Reads and decodes one IDX file (gzipped or not); throws a DataError naming the path and what is wrong (the IdxError is its cause). */
 export const readIdxFile = (path: string, options: { readonly first?: number } = {}): IdxFile => {
+  checkOptions('readIdxFile', options, ['first'])
   const r = decodeIdx(readBytes(path, 'readIdxFile'), options)
   if (E.isLeft(r)) throw new DataError(`readIdxFile: ${path}: ${r.left.message}`, { cause: r.left })
   return r.right
@@ -70,6 +72,7 @@ export const readIdxFile = (path: string, options: { readonly first?: number } =
  * a DataError naming the offending file and what is wrong with it.
  */
 export const readMnist = (imagesPath: string, labelsPath: string, options: { readonly first?: number } = {}): Dataset => {
+  checkOptions('readMnist', options, ['first'])
   const r = fromIdx(readBytes(imagesPath, 'readMnist'), readBytes(labelsPath, 'readMnist'), options)
   if (E.isRight(r)) return r.right
   const err = r.left
@@ -107,6 +110,7 @@ const checkCount = (v: number | undefined, max: number, what: string): number | 
  * const { train, test } = loadMnist({ train: 5000 })   // the first 5000 training digits, all test ones
  */
 export const loadMnist = (options: LoadMnistOptions = {}): { readonly train: Dataset; readonly test: Dataset } => {
+  checkOptions('loadMnist', options, ['train', 'test', 'dir'])
   const train = checkCount(options.train, MNIST_SIZES.train, 'train')
   const test = checkCount(options.test, MNIST_SIZES.test, 'test')
   const dir = options.dir ?? mnistDir()

@@ -17,6 +17,7 @@ import type { VegaLiteSpec } from '../plot/spec.ts'
 import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
 import { importPeer, need, needAll } from './peer.ts'
+import { checkOptions } from '../options.ts'
 
 // The optional peers, loaded once: a helper that needs a missing one throws a MissingPeerError.
 const [vegaPeer, vegaLitePeer, resvgPeer] = await Promise.all([
@@ -83,7 +84,7 @@ const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
  * @example toVega(Plot.history(history)).marks
  */
 export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpec =>
-  compileSpec(spec, options.onWarning ?? defaultWarn, 'toVega')
+  compileSpec(spec, checkOptions('toVega', options, ['onWarning']).onWarning ?? defaultWarn, 'toVega')
 
 const compileSpec = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): VegaSpec => {
   const { compile } = need(where, vegaLitePeer)
@@ -124,7 +125,8 @@ interface SvgStringRenderer {
  * import { writeFileSync } from 'node:fs'
  * writeFileSync('loss.svg', toSvg(Plot.stepHistory(history)))
  */
-export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string => svgOf(spec, options.onWarning ?? defaultWarn, 'toSvg')
+export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string =>
+  svgOf(spec, checkOptions('toSvg', options, ['onWarning']).onWarning ?? defaultWarn, 'toSvg')
 
 const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): string => {
   const view = headlessView(spec, onWarning, where)
@@ -154,6 +156,7 @@ const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: 
  * callers that prefer it.
  */
 export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> => {
+  checkOptions('toSvgAsync', options, ['onWarning'])
   const view = headlessView(spec, options.onWarning ?? defaultWarn, 'toSvgAsync')
   const svg = await view.toSVG()
   view.finalize()
@@ -169,6 +172,7 @@ export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}
 export const svgToPng = (svg: string, options: PngOptions = {}): Uint8Array => pngOf(svg, options, 'svgToPng')
 
 const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
+  checkOptions('svgToPng', options, ['onWarning', 'scale', 'fontFiles', 'defaultFontFamily'])
   const { Resvg } = need(where, resvgPeer)
   const scale = options.scale ?? 2
   if (!(scale > 0 && scale <= 16)) throw new RangeError(`${where}: scale must be in (0, 16], got ${scale}`)
@@ -192,6 +196,7 @@ const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
 export const toPng = (spec: VegaLiteSpec, options: PngOptions = {}): Uint8Array => pngFor(spec, options, 'toPng')
 
 const pngFor = (spec: VegaLiteSpec, options: PngOptions, where: string): Uint8Array => {
+  checkOptions('toPng', options, ['onWarning', 'scale', 'fontFiles', 'defaultFontFamily'])
   needAll(where, drawingPng) // all three named at once, before any drawing
   return pngOf(svgOf(spec, options.onWarning ?? defaultWarn, where), options, where)
 }
@@ -218,6 +223,7 @@ const writeAtomic = (path: string, content: string | Uint8Array): void => {
  * @example console.log(`wrote ${writePlot(Plot.history(history), 'out/history.png')}`)
  */
 export const writePlot = (spec: VegaLiteSpec, path: string, options: PngOptions = {}): string => {
+  checkOptions('writePlot', options, ['onWarning', 'scale', 'fontFiles', 'defaultFontFamily'])
   const ext = extname(path).toLowerCase()
   const content =
     ext === '.png'
@@ -258,6 +264,7 @@ export interface PlotCallbacksOptions {
  * @example Train.fit({ ...run, callbacks: [progress(), plotCallbacks({ dir: 'out/run', every: 5 })] })
  */
 export const plotCallbacks = <St extends TrainState>(options: PlotCallbacksOptions): Callbacks<St> => {
+  checkOptions('plotCallbacks', options, ['dir', 'every', 'format', 'name', 'history', 'png', 'onWrite'])
   const every = options.every ?? 1
   if (!Number.isInteger(every) || every < 1) throw new RangeError(`plotCallbacks: every must be a positive integer, got ${every}`)
   needAll('plotCallbacks', (options.format ?? 'png') === 'png' ? drawingPng : drawing) // before training starts, not after its first epoch

@@ -6,6 +6,7 @@ import type { SingleBar } from 'cli-progress'
 import type { Callbacks, EpochRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
 import { importPeer, need } from './peer.ts'
+import { checkOptions } from '../options.ts'
 
 // cli-progress is an optional peer dependency: only the live bar needs it.
 const cliProgressPeer = await importPeer('cli-progress', async () => (await import('cli-progress')).default)
@@ -37,6 +38,7 @@ export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: nu
 
 /** Callbacks that show training progress in the terminal (the live bar needs cli-progress; `plain: true` does not). */
 export const progress = <St extends TrainState>(options: ProgressOptions = {}): Callbacks<St> => {
+  checkOptions('progress', options, ['plain', 'stream', 'every'])
   const stream = options.stream ?? process.stdout
   const plain = options.plain ?? (!stream.isTTY || Boolean(process.env['CI']))
   // asked for even when this run prints plain lines, so a missing package shows on the first run, not the first terminal one

@@ -16,6 +16,7 @@
  *         1       step        3
  */
 import type { History } from '../train/fit.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of lineChart. */
 export interface LineChartOptions {
@@ -54,6 +55,7 @@ const fmt = (v: number): string => {
  * @example console.log(lineChart(history.steps.map((s) => s.loss), { title: 'loss', log: true }))
  */
 export const lineChart = (values: readonly number[], options: LineChartOptions = {}): string => {
+  checkOptions('lineChart', options, ['width', 'height', 'title', 'log', 'charset', 'xRange', 'xLabel'])
   const width = options.width ?? 60
   const height = options.height ?? 12
   if (!Number.isInteger(width) || width < 4 || !Number.isInteger(height) || height < 2) {
@@ -152,6 +154,7 @@ export const lineChart = (values: readonly number[], options: LineChartOptions =
  * @example console.log(lossCurve(history))
  */
 export const lossCurve = (history: History, options: LineChartOptions = {}): string => {
+  checkOptions('lossCurve', options, ['width', 'height', 'title', 'log', 'charset', 'xRange', 'xLabel'])
   const steps = history.steps
   if (steps.length === 0) return 'loss per step: (no steps recorded)'
   const width = options.width ?? 60

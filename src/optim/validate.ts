@@ -2,6 +2,7 @@
  * Hyper-parameter checks shared by the transforms, aliases and schedules. Every check fails at
  * construction with an OptimError naming the optimizer, the parameter and the bad value.
  */
+import { checkOptions as check } from '../options.ts'
 
 /** Thrown for a hyper-parameter an optimizer or schedule cannot use; the message names both. */
 export class OptimError extends Error {
@@ -55,49 +56,6 @@ export const nonNegativeInteger = (where: string, name: string, v: unknown): num
 export const flag = (where: string, name: string, v: unknown): boolean =>
   typeof v === 'boolean' ? v : bad(where, name, 'true or false', v)
 
-/** PyTorch's and optax's names for options that are named otherwise here, or have no counterpart. */
-const FOREIGN: Readonly<Record<string, string>> = {
-  betas: 'here b1 and b2',
-  weight_decay:
-    "here weightDecay, on sgd and adamw; PyTorch's Adam(weight_decay) is an L2 penalty: " +
-    'chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))',
-  learning_rate: 'here lr',
-  alpha: "rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init",
-  dampening: 'not supported: dampening is always 0',
-  centered: 'not supported',
-  maximize: 'not supported',
-  amsgrad: 'use Optim.amsgrad',
-  momentum_decay: "not supported: nadam here is optax's, without PyTorch's momentum decay",
-  lr_decay: 'not supported: pass a Schedule as lr',
-  eps_root: 'not supported',
-  init_value: 'here init',
-  end_value: 'here floor',
-  decay_steps: 'here steps (warmupCosine: decaySteps, after the warm-up)',
-  transition_steps: 'here steps',
-  warmup_steps: 'here warmupSteps',
-  pct_start: 'here pctStart',
-  div_factor: 'here divFactor',
-  final_div_factor: 'here finalDivFactor',
-  T_0: 'here period',
-  T_mult: 'here periodFactor',
-  eta_min: 'here floor',
-}
-
-/**
- * The options object of `where`, checked: an object (not undefined, null or an array) whose keys
- * are all among `known`. A misspelt option, or another library's name for one (PyTorch's
- * `betas`), is an OptimError rather than silently ignored.
- */
-export const checkOptions = <O extends object>(where: string, options: O, known: readonly (keyof O & string)[]): O => {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options
-    throw new OptimError(`${where}: expected an options object { ${known.join(', ')} }, got ${got}`)
-  }
-  for (const k of Object.keys(options)) {
-    if (!(known as readonly string[]).includes(k)) {
-      const hint = FOREIGN[k]
-      throw new OptimError(`${where}: unknown option '${k}'${hint === undefined ? '' : ` (${hint})`}; the options are ${known.join(', ')}`)
-    }
-  }
-  return options
-}
+/** The options object of an optimizer or schedule, checked by the shared options check; an OptimError on a bad or unknown key. */
+export const checkOptions = <O extends object>(where: string, options: O, known: readonly (keyof O & string)[]): O =>
+  check(where, options, known, { unknown: OptimError, notObject: OptimError })

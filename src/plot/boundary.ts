@@ -7,6 +7,7 @@ import type { Dataset } from '../data/dataset.ts'
 import { fromData, type Tensor } from '../tensor/tensor.ts'
 import { targetClasses } from '../train/metrics.ts'
 import { checkInt, PlotError, round6, SCHEMA, thinIndices, type VegaLiteSpec } from './spec.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of decisionBoundary. */
 export interface DecisionBoundaryOptions {
@@ -52,6 +53,9 @@ const confidenceOf = (row: Float64Array): { cls: number; p: number } => {
  * writePlot(Plot.decisionBoundary({ predict, data }), 'out/boundary.png')
  */
 export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec => {
+  checkOptions('decisionBoundary', options, ['predict', 'data', 'resolution', 'cellSize', 'margin', 'classNames', 'maxPoints', 'title'], {
+    unknown: PlotError,
+  })
   const where = 'decisionBoundary'
   const { data } = options
   if (data.x.shape.length !== 2 || data.x.shape[1] !== 2)

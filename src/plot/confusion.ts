@@ -5,6 +5,7 @@
 import type { Tensor } from '../tensor/tensor.ts'
 import { predictClasses, targetClasses } from '../train/metrics.ts'
 import { checkInt, PlotError, SCHEMA, type VegaLiteSpec } from './spec.ts'
+import { checkOptions } from '../options.ts'
 
 /** Class labels: a tensor of class indices [N] (or one-hot / probability rows [N, C]), or a plain list of indices. */
 export type Labels = Tensor | ArrayLike<number>
@@ -71,6 +72,7 @@ export interface ConfusionOptions {
  * writePlot(Plot.confusionMatrix(test.y, predictions!), 'out/confusion.png')
  */
 export const confusionMatrix = (labels: Labels, predictions: Labels, options: ConfusionOptions = {}): VegaLiteSpec => {
+  checkOptions('confusionMatrix', options, ['classes', 'classNames', 'title', 'subtitle', 'cellSize'], { unknown: PlotError })
   const counts = confusionCounts(labels, predictions, options.classes ?? options.classNames?.length)
   const k = counts.length
   const names = options.classNames ?? counts.map((_, i) => String(i))

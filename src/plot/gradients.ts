@@ -12,6 +12,7 @@ import type { Callbacks } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
 import * as Tree from '../tree.ts'
 import { checkInt, PlotError, round6, SCHEMA, type VegaLiteSpec } from './spec.ts'
+import { checkOptions } from '../options.ts'
 
 /** The gradient norm of one parameter leaf. */
 export interface LeafGradientNorm {
@@ -156,6 +157,7 @@ export interface GradientNormRecorder<P extends Tree.Tree, S extends Tree.Tree> 
 export const recordGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   options: RecordGradientNormsOptions<P, S, Tape>,
 ): GradientNormRecorder<P, S> => {
+  checkOptions('recordGradientNorms', options, ['model', 'loss', 'batch', 'every'], { unknown: PlotError })
   const every = checkInt('recordGradientNorms', 'every', options.every ?? 10)
   const records: GradientNormRecord[] = []
   return {
@@ -197,6 +199,7 @@ export interface GradientNormChartOptions {
  * writePlot(Plot.gradientNormChart(recorder.records()), 'out/gradients.png')
  */
 export const gradientNormChart = (records: readonly GradientNormRecord[], options: GradientNormChartOptions = {}): VegaLiteSpec => {
+  checkOptions('gradientNormChart', options, ['measure', 'scale', 'title', 'width', 'height'], { unknown: PlotError })
   if (records.length === 0) throw new PlotError('gradientNormChart: no records (did training run for at least one step?)')
   const relative = options.measure === 'relative'
   const log = (options.scale ?? 'log') === 'log'

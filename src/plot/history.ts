@@ -5,6 +5,7 @@
 import type { History } from '../train/fit.ts'
 import { defaultSmoothing, ema } from './smooth.ts'
 import { PlotError, round6, SCHEMA, thinIndices, type Panel, type VegaLiteSpec } from './spec.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of the history charts. */
 export interface HistoryOptions {
@@ -49,6 +50,7 @@ const checkHistory = (where: string, h: History): void => {
  * rather than drawn twice under two names.
  */
 export const stepRows = (h: History, metric: Metric, options: HistoryOptions = {}): Row[] => {
+  checkOptions('stepRows', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
   const values = h.steps.map((s) => (metric === 'loss' ? s.loss : (s.accuracy ?? NaN)))
   const smoothing = options.smoothing ?? defaultSmoothing(values.length)
   const smooth = smoothing > 0 ? ema(values, smoothing) : undefined
@@ -126,6 +128,7 @@ const metricsOf = (h: History): Metric[] => (hasAccuracy(h) ? ['loss', 'accuracy
  * writePlot(Plot.stepHistory(history, { smoothing: 0.95 }), 'out/steps.svg')
  */
 export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
+  checkOptions('stepHistory', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
   checkHistory('stepHistory', h)
   if (h.steps.length === 0) throw new PlotError('stepHistory: the history has no steps')
   return {
@@ -144,6 +147,7 @@ export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteS
  * writePlot(Plot.epochHistory(history), 'out/epochs.png')
  */
 export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
+  checkOptions('epochHistory', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
   checkHistory('epochHistory', h)
   if (h.epochs.length === 0) throw new PlotError('epochHistory: the history has no epochs')
   return {
@@ -163,6 +167,7 @@ export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLite
  * writePlot(Plot.history(history), 'out/history.png')
  */
 export const history = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
+  checkOptions('history', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
   checkHistory('history', h)
   const rows: Panel[] = []
   if (h.steps.length > 0) rows.push({ hconcat: metricsOf(h).map((m) => panel(stepRows(h, m, options), m, 'step', options)) })
@@ -198,6 +203,7 @@ const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c5
  * writePlot(Plot.compareRuns([{ name: 'sgd', history: a.history }, { name: 'adam', history: b.history }], { lossScale: 'log' }), 'out/compare.png')
  */
 export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}): VegaLiteSpec => {
+  checkOptions('compareRuns', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
   if (!Array.isArray(runs) || runs.length === 0) throw new PlotError('compareRuns: needs at least one run { name, history }')
   if (runs.length > RUN_COLORS.length)
     throw new PlotError(`compareRuns: at most ${RUN_COLORS.length} runs fit one chart, got ${runs.length}`)

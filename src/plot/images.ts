@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { checkInt, PlotError, round6, SCHEMA, type LayerPart, type VegaLiteSpec } from './spec.ts'
 import { confusionCounts, type Labels } from './confusion.ts'
 import { predictClasses, targetClasses } from '../train/metrics.ts'
+import { checkOptions } from '../options.ts'
 
 /** One image of a grid: pixels [H, W] and an optional caption (several strings: several lines). */
 export interface Picture {
@@ -75,6 +76,9 @@ export const defaultColumns = (n: number): number => {
  * @example writePlot(Plot.imageGrid(Plot.picturesOf(train.x, 32), { color: 'greys' }), 'out/digits.png')
  */
 export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGridOptions = {}): VegaLiteSpec => {
+  checkOptions('imageGrid', options, ['columns', 'pixelSize', 'color', 'normalize', 'domain', 'title', 'subtitle', 'legendTitle'], {
+    unknown: PlotError,
+  })
   const where = 'imageGrid'
   const pics = isTensor(images) ? picturesOf(images) : images
   const n = pics.length
@@ -229,6 +233,12 @@ export interface DenseWeightsOptions extends ImageGridOptions {
  * writePlot(Plot.denseWeights(params[1].W, [28, 28]), 'out/weights.png')
  */
 export const denseWeights = (W: Tensor, imageShape: readonly [number, number], options: DenseWeightsOptions = {}): VegaLiteSpec => {
+  checkOptions(
+    'denseWeights',
+    options,
+    ['columns', 'pixelSize', 'color', 'normalize', 'domain', 'title', 'subtitle', 'legendTitle', 'units'],
+    { unknown: PlotError },
+  )
   const where = 'denseWeights'
   if (W.shape.length !== 2) throw new PlotError(`${where}: W must be [in, units], got [${W.shape.join(', ')}]`)
   const [fanIn, units] = W.shape as [number, number]
@@ -242,13 +252,14 @@ export const denseWeights = (W: Tensor, imageShape: readonly [number, number], o
     return { pixels: { shape: [h, w], data }, title: String(j) }
   })
   const each = (options.normalize ?? 'each') === 'each'
+  const { units: _units, ...grid } = options // this function's own options are not imageGrid's
   return imageGrid(pics, {
     color: 'diverging',
     normalize: 'each',
     title: 'first-layer weights',
     subtitle: `units 0-${count - 1} of ${units}: each unit's ${fanIn} incoming weights as a ${h}×${w} image${each ? ', scaled by its largest |w|' : ''}`,
     legendTitle: each ? 'weight / max |w|' : 'weight',
-    ...options,
+    ...grid,
   })
 }
 
@@ -267,6 +278,12 @@ export interface ConvFiltersOptions extends ImageGridOptions {
  * writePlot(Plot.convFilters(params[0].W), 'out/filters.png')
  */
 export const convFilters = (K: Tensor, options: ConvFiltersOptions = {}): VegaLiteSpec => {
+  checkOptions(
+    'convFilters',
+    options,
+    ['columns', 'pixelSize', 'color', 'normalize', 'domain', 'title', 'subtitle', 'legendTitle', 'filters'],
+    { unknown: PlotError },
+  )
   const where = 'convFilters'
   if (K.shape.length !== 4) throw new PlotError(`${where}: kernels must be [out, in, kh, kw], got [${K.shape.join(', ')}]`)
   const [out, inC, kh, kw] = K.shape as [number, number, number, number]
@@ -278,6 +295,7 @@ export const convFilters = (K: Tensor, options: ConvFiltersOptions = {}): VegaLi
       pics.push({ pixels: { shape: [kh, kw], data: K.data.subarray(at, at + kh * kw) }, title: inC === 1 ? `${o}` : `${o}·${c}` })
     }
   }
+  const { filters: _filters, ...grid } = options // this function's own options are not imageGrid's
   return imageGrid(pics, {
     color: 'diverging',
     pixelSize: Math.max(3, Math.ceil(36 / Math.max(kh, kw))),
@@ -285,7 +303,7 @@ export const convFilters = (K: Tensor, options: ConvFiltersOptions = {}): VegaLi
     title: 'conv filters',
     subtitle: `${count} of ${out} filters, ${kh}×${kw}${inC === 1 ? '' : `, one column per input channel (caption: filter·channel)`}`,
     legendTitle: 'weight',
-    ...options,
+    ...grid,
   })
 }
 
@@ -305,6 +323,12 @@ export interface MisclassifiedOptions extends ImageGridOptions {
  * writePlot(Plot.misclassified(test.x, test.y, predictions!), 'out/mistakes.png')
  */
 export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, options: MisclassifiedOptions = {}): VegaLiteSpec => {
+  checkOptions(
+    'misclassified',
+    options,
+    ['columns', 'pixelSize', 'color', 'normalize', 'domain', 'title', 'subtitle', 'legendTitle', 'max', 'classNames'],
+    { unknown: PlotError },
+  )
   const where = 'misclassified'
   const t = isTensor(labels) ? targetClasses(labels) : labels
   const p = isTensor(predictions)
@@ -325,6 +349,7 @@ export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, op
   if (wrong.length === 0) throw new PlotError(`${where}: the model got all ${n} examples right; nothing to show`)
   const all = picturesOf(x)
   const pics = wrong.map((i) => ({ pixels: all[i]!.pixels, title: [`true ${name(t[i]!)}`, `pred ${name(p[i]!)}`] }))
+  const { max: _max, classNames: _classNames, ...grid } = options // this function's own options are not imageGrid's
   return imageGrid(pics, {
     color: 'greys',
     pixelSize: 4,
@@ -332,6 +357,6 @@ export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, op
     title: 'misclassified examples',
     subtitle: `the first ${pics.length} of ${total.toLocaleString('en-US')} mistakes in ${n.toLocaleString('en-US')} examples`,
     legendTitle: 'pixel',
-    ...options,
+    ...grid,
   })
 }

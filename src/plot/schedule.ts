@@ -1,6 +1,7 @@
 /** The learning-rate schedule over the steps of a run, drawn from the schedule function itself. */
 import type { Schedule } from '../optim/schedule.ts'
 import { checkInt, PlotError, round6, SCHEMA, thinIndices, type LayerPart, type VegaLiteSpec } from './spec.ts'
+import { checkOptions } from '../options.ts'
 
 /** Options of the learning-rate chart. */
 export interface LearningRateOptions {
@@ -26,6 +27,9 @@ export interface LearningRateOptions {
  * writePlot(Plot.learningRate(lr, { steps: 3000 }), 'out/lr.svg')
  */
 export const learningRate = (schedule: Schedule, options: LearningRateOptions): VegaLiteSpec => {
+  checkOptions('learningRate', options, ['steps', 'stepsPerEpoch', 'maxPoints', 'scale', 'title', 'width', 'height'], {
+    unknown: PlotError,
+  })
   const steps = checkInt('learningRate', 'steps', options.steps)
   const values: { step: number; lr: number }[] = []
   for (const i of thinIndices(steps + 1, options.maxPoints ?? 600)) {

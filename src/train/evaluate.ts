@@ -4,6 +4,7 @@ import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
+import { checkOptions } from '../options.ts'
 import type { Tree } from '../tree.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
 
@@ -54,6 +55,7 @@ export const evaluate = <P extends Tree, S extends Tree, Tape>(
   data: { readonly x: Tensor; readonly y: Tensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation => {
+  checkOptions('evaluate', options, ['loss', 'batchSize'])
   const n = data.x.shape[0]!
   if (n === 0) throw new RangeError('evaluate: the data set is empty')
   const batchSize = options.batchSize ?? 256

@@ -9,6 +9,7 @@ import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
+import { checkOptions } from '../options.ts'
 import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
@@ -100,6 +101,22 @@ export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree
   readonly dropLast?: boolean
 }
 
+const FIT_OPTIONS = [
+  'model',
+  'loss',
+  'optimizer',
+  'data',
+  'epochs',
+  'batchSize',
+  'key',
+  'validation',
+  'initial',
+  'earlyStopping',
+  'callbacks',
+  'evalBatchSize',
+  'dropLast',
+] as const satisfies readonly (keyof FitOptions<Tree, Tree, unknown, Tree>)[]
+
 /** What fit returns. */
 export interface FitResult<P extends Tree, S extends Tree, O extends Tree> {
   readonly state: TrainState<P, S, O>
@@ -126,6 +143,7 @@ export interface EpochSettings {
  * const lr = Schedule.cosineDecay({ init: 0.05, steps })
  */
 export const stepsPerEpoch = (settings: EpochSettings): number => {
+  checkOptions('stepsPerEpoch', settings, ['data', 'batchSize', 'validation', 'dropLast'])
   posInt(settings.batchSize, 'batchSize')
   checkRows(settings.data, 'fit', 'data.')
   const f = settings.validation
@@ -222,8 +240,6 @@ export interface AsyncOptions {
   readonly yieldEveryMs?: number
 }
 
-const ASYNC_OPTIONS: readonly string[] = ['yieldEveryMs']
-
 /**
  * `fit`, giving the event loop a turn after every epoch and, within an epoch, every
  * `yieldEveryMs` (the same steps, the same result, bit for bit). Use it where something else must
@@ -245,11 +261,7 @@ export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends T
       `fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got ${describeNode(asyncOptions)}`,
     )
   }
-  const unknown = Object.keys(asyncOptions).filter((k) => !ASYNC_OPTIONS.includes(k))
-  if (unknown.length > 0)
-    throw new RangeError(
-      `fitAsync: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (the options are: ${ASYNC_OPTIONS.join(', ')})`,
-    )
+  checkOptions('fitAsync', asyncOptions, ['yieldEveryMs'])
   const every = asyncOptions.yieldEveryMs ?? 50
   if (typeof every !== 'number') {
     throw new TypeError(`fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got ${describeNode(every)}`)
@@ -349,7 +361,7 @@ function validate<R>(run: () => R, epoch: number, validationRows: Int32Array | u
 function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: FitOptions<P, S, Tape, O>,
 ): Generator<Pause, FitResult<P, S, O>, number | undefined> {
-  const { model, loss, optimizer, epochs, batchSize } = options
+  const { model, loss, optimizer, epochs, batchSize } = checkOptions('fit', options, [...FIT_OPTIONS])
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
   checkRows(options.data, 'fit', 'data.')
@@ -378,6 +390,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   }
   const es = options.earlyStopping
   if (es !== undefined) {
+    checkOptions('fit: earlyStopping', es, ['monitor', 'patience', 'minDelta', 'restoreBest'])
     const monitors: readonly Monitor[] = ['loss', 'accuracy', 'valLoss', 'valAccuracy']
     if (!monitors.includes(es.monitor))
       throw new RangeError(`fit: earlyStopping.monitor must be one of ${monitors.join(', ')}, got '${String(es.monitor)}'`)

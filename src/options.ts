@@ -1,0 +1,87 @@
+/**
+ * One check for every options object of the public API: it must be an object, and every key one
+ * the function knows. A misspelt option, or another library's name for one (Keras's
+ * `validation_split`, PyTorch's `betas`), is an error naming the function and the key, with a
+ * hint where the name comes from elsewhere, instead of being silently ignored.
+ */
+/** Keras's, PyTorch's and optax's names for options that are named otherwise here, or live elsewhere. */
+const FOREIGN: Readonly<Record<string, string>> = {
+  lr: 'the learning rate goes in the optimizer: Optim.sgd({ lr })',
+  learning_rate: 'the learning rate is lr, and goes in the optimizer: Optim.sgd({ lr })',
+  learningRate: 'the learning rate is lr, and goes in the optimizer: Optim.sgd({ lr })',
+  betas: 'here b1 and b2',
+  weight_decay:
+    "here weightDecay, on sgd and adamw; PyTorch's Adam(weight_decay) is an L2 penalty: " +
+    'chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))',
+  alpha: "rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init",
+  dampening: 'not supported: dampening is always 0',
+  centered: 'not supported',
+  maximize: 'not supported',
+  amsgrad: 'use Optim.amsgrad',
+  momentum_decay: "not supported: nadam here is optax's, without PyTorch's momentum decay",
+  lr_decay: 'not supported: pass a Schedule as lr',
+  eps_root: 'not supported',
+  init_value: 'here init',
+  end_value: 'here floor',
+  decay_steps: 'here steps (warmupCosine: decaySteps, after the warm-up)',
+  transition_steps: 'here steps',
+  warmup_steps: 'here warmupSteps',
+  pct_start: 'here pctStart',
+  div_factor: 'here divFactor',
+  final_div_factor: 'here finalDivFactor',
+  T_0: 'here period',
+  T_mult: 'here periodFactor',
+  eta_min: 'here floor',
+  batch_size: 'here batchSize',
+  num_epochs: 'here epochs',
+  validation_split: 'here validation: a fraction, split off after a shuffle',
+  validation_data: 'here validation: a Dataset',
+  shuffle: 'fit always shuffles each epoch, from the key',
+  seed: 'randomness comes from key: Key.fromSeed(seed)',
+  verbose: 'progress is a callback: callbacks: [progress()], with progress from chainrule/node',
+  patience: 'here earlyStopping: { monitor, patience }',
+  initial_epoch: 'resume with initial: a saved training state',
+  callback: 'here callbacks',
+  drop_last: 'here dropLast',
+  metrics: 'loss and, for classifiers, accuracy are always recorded',
+  optimiser: 'here optimizer',
+  activation: 'apply the activation as a layer after it: L.pipe(L.dense(n), L.relu)',
+  rate: 'here dropProb (the probability of dropping a value)',
+  p: 'here dropProb (the probability of dropping a value)',
+  keepProb: 'here dropProb, the probability of dropping a value: 1 - keepProb',
+  use_bias: 'here bias',
+  kernel_initializer: "here init ('he', 'glorot', 'lecun', 'zeros')",
+  kernel_size: 'here kernelSize',
+  strides: 'here stride',
+  pool_size: 'here size',
+  epsilon: 'here eps',
+  dilation_rate: 'here dilation',
+}
+
+/** What an options check throws for a bad key (default RangeError) and for a value that is not an object (default TypeError). */
+export interface OptionErrors {
+  readonly unknown?: new (message: string) => Error
+  readonly notObject?: new (message: string) => Error
+}
+
+/** The options object of `where`, checked: an object (not null or an array) whose keys are all among `known`; returned as given. */
+export const checkOptions = <O extends object>(
+  where: string,
+  options: O,
+  known: readonly (keyof O & string)[],
+  errors: OptionErrors = {},
+): O => {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    const got = options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options
+    throw new (errors.notObject ?? TypeError)(`${where}: expected an options object { ${known.join(', ')} }, got ${got}`)
+  }
+  for (const k of Object.keys(options)) {
+    if (!(known as readonly string[]).includes(k)) {
+      const hint = FOREIGN[k]
+      throw new (errors.unknown ?? RangeError)(
+        `${where}: unknown option '${k}'${hint === undefined ? '' : ` (${hint})`}; the options are ${known.join(', ')}`,
+      )
+    }
+  }
+  return options
+}
