@@ -457,3 +457,15 @@ describe('unknown options are errors naming the function and the key, with the o
     expect(thrown(RangeError, () => loose(lineChart)([1, 2], { logScale: true })).message).toMatch(/^lineChart: unknown option 'logScale'/)
   })
 })
+
+test('IO.trainingCheckpoint and saveModel check their options too', async () => {
+  const { saveModel } = await import('../src/node/index.ts')
+  const p = L.initialize(mlp, Key.fromSeed(0), [2])
+  const loose = <A extends unknown[], R>(f: (...args: A) => R) => f as (...args: unknown[]) => R
+  expect(
+    thrown(RangeError, () => loose(IO.trainingCheckpoint)({ model: mlp, inShape: [2], state: p, key: Key.fromSeed(0) })).message,
+  ).toMatch(/^trainingCheckpoint: unknown option 'key'; the options are model, inShape, state, runKey, optimizer, metadata/)
+  expect(thrown(RangeError, () => loose(saveModel)('/nonexistent/x.json', { ...p, model: mlp, inShape: [2] })).message).toMatch(
+    /^saveModel: unknown option 'outShape'/,
+  )
+})

@@ -31,6 +31,7 @@ import * as Key from '../key.ts'
 import { ShapeError, type AnyLayer, type Json, type Layer, type Spec } from '../layer.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
+import { checkOptions } from '../options.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import {
@@ -271,6 +272,7 @@ export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O exten
   readonly optimizer?: Json
   readonly metadata?: JsonObject
 }): CheckpointInput => {
+  checkOptions('trainingCheckpoint', options, ['model', 'inShape', 'state', 'runKey', 'optimizer', 'metadata'])
   const ts = options.state
   return {
     model: options.model,

@@ -23,6 +23,7 @@ import {
   type DecodeOptions,
 } from '../io/checkpoint.ts'
 import { IoError } from '../io/error.ts'
+import { checkOptions } from '../options.ts'
 
 let saves = 0 // distinguishes temp files of successive saves in one process (names only; never affects results)
 
@@ -108,8 +109,10 @@ export interface SaveModelOptions<P extends Tree, S extends Tree, Tape> {
  * Saves a trained model (spec, params, state, metadata) to a JSON checkpoint file, atomically.
  * @example saveModel('out/mnist-mlp.json', { model, inShape: [1, 28, 28], params: state.params, state: state.state, metadata: { testAccuracy: 0.981 } })
  */
-export const saveModel = <P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void =>
+export const saveModel = <P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void => {
+  checkOptions('saveModel', options, ['model', 'inShape', 'params', 'state', 'metadata'])
   saveCheckpoint(path, modelCheckpoint(options.model, options.inShape, options.params, options.state, options.metadata ?? {}))
+}
 
 /**
  * Reads and fully validates a checkpoint file. Never throws: Left(IoError) with kind 'io' when the

@@ -403,6 +403,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   }
   const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks]
+  for (const c of callbacks) checkOptions('fit: callbacks', c, ['onStart', 'onStep', 'onEpochEnd', 'onEnd'])
   const step = trainStep(model, loss, optimizer)
 
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))

@@ -195,3 +195,23 @@ describe("fit's state in the checkpoint", () => {
     expect(E.isLeft(e) && e.left.path).toMatch(/^training\.fit\.best\.state\.optState/)
   })
 })
+
+test('fitAsync resumes as fit does: the same state and history after the interruption', async () => {
+  const run: Run = { ...base, validation: 0.2, earlyStopping: { monitor: 'valLoss', patience: 1 }, epochs: 12 }
+  const straight = Train.fit(run)
+  const ck = right(IO.parseCheckpoint(killedAt(run, { epochsDone: 2 })))
+  const initial = right(IO.trainState(ck, run.optimizer))
+  const resumed = await Train.fitAsync({ ...run, model: ck.model, initial }, { yieldEveryMs: 0 })
+  expect(identical(resumed.state.params, straight.state.params)).toBe(true)
+  expect(resumed.stoppedAt).toBe(straight.stoppedAt)
+  expect(withoutSeconds(resumed.history)).toEqual((withoutSeconds(straight.history) as unknown[]).slice(2))
+})
+
+test('a misspelt callback is an error, not a callback silently never called', () => {
+  const misspelt = { onEpochEnds: () => 'stop' } as unknown as Train.Callbacks
+  expect(() => Train.fit({ ...base, callbacks: [misspelt] })).toThrow(
+    "fit: callbacks: unknown option 'onEpochEnds'; the options are onStart, onStep, onEpochEnd, onEnd",
+  )
+  const keras = { on_epoch_end: () => undefined } as unknown as Train.Callbacks
+  expect(() => Train.fit({ ...base, callbacks: keras })).toThrow("fit: callbacks: unknown option 'on_epoch_end' (here onEpochEnd)")
+})
