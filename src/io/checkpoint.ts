@@ -116,6 +116,8 @@ export interface CheckpointDocument {
 export interface EncodedFit {
   readonly epoch: number
   readonly stepsPerEpoch: number
+  readonly batchSize: number
+  readonly trainSize: number
   readonly lossSum: number
   readonly correctSum: number
   readonly seen: number
@@ -168,10 +170,12 @@ const BestCodec = closedPartial(
 )
 
 const FitCodec = closedPartial(
-  "fit's state { epoch, stepsPerEpoch, lossSum, correctSum, seen, classify }",
+  "fit's state { epoch, stepsPerEpoch, batchSize, trainSize, lossSum, correctSum, seen, classify }",
   {
     epoch: NonNegativeInt,
     stepsPerEpoch: PositiveInt,
+    batchSize: PositiveInt,
+    trainSize: PositiveInt,
     lossSum: FiniteNumber,
     correctSum: FiniteNumber,
     seen: NonNegativeInt,
@@ -206,6 +210,8 @@ const encodeFit = (fs: FitState, path: string): EncodedFit => {
   return {
     epoch: fs.epoch,
     stepsPerEpoch: fs.stepsPerEpoch,
+    batchSize: fs.batchSize,
+    trainSize: fs.trainSize,
     lossSum: fs.lossSum,
     correctSum: fs.correctSum,
     seen: fs.seen,

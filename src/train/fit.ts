@@ -168,7 +168,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 const checkInitial = (
   initial: TrainState<Tree, Tree, Tree>,
   fresh: TrainState<Tree, Tree, Tree>,
-  stepsPerEpoch: number,
+  run: Pick<FitState, 'stepsPerEpoch' | 'batchSize' | 'trainSize'>,
   es: EarlyStopping | undefined,
 ): void => {
   if (typeof initial !== 'object' || initial === null) {
@@ -189,10 +189,16 @@ const checkInitial = (
     throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
   const fs = initial.fit
   if (fs === undefined) return
-  if (fs.stepsPerEpoch !== stepsPerEpoch)
-    throw new RangeError(
-      `fit: initial was trained with ${fs.stepsPerEpoch} steps per epoch, this run has ${stepsPerEpoch}; resume with the data, batchSize, validation and dropLast the state was trained with`,
-    )
+  const { stepsPerEpoch } = run
+  for (const [what, k] of [
+    ['steps per epoch', 'stepsPerEpoch'],
+    ['batchSize', 'batchSize'],
+    ['training examples', 'trainSize'],
+  ] as const)
+    if (fs[k] !== run[k])
+      throw new RangeError(
+        `fit: initial was trained with ${what} ${fs[k]}, this run has ${run[k]}; resume with the data, batchSize, validation and dropLast the state was trained with`,
+      )
   if (!(Number.isInteger(fs.epoch) && fs.epoch * stepsPerEpoch <= initial.step && initial.step <= (fs.epoch + 1) * stepsPerEpoch))
     throw new RangeError(
       `fit: initial.fit.epoch ${fs.epoch} does not hold step ${initial.step} at ${stepsPerEpoch} steps per epoch; the state was edited or comes from another run`,
@@ -407,7 +413,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const step = trainStep(model, loss, optimizer)
 
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))
-  if (options.initial !== undefined) checkInitial(options.initial, fresh, stepsPerEpoch, es)
+  if (options.initial !== undefined) checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n }, es)
   let ts: TrainState<P, S, O> = options.initial ?? fresh
   const startStep = ts.step
   const stepRecords: StepRecord[] = []
@@ -426,6 +432,8 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const newEpoch = (epoch: number, best: Best<P, S, O> | undefined): FitState<P, S, O> => ({
     epoch,
     stepsPerEpoch,
+    batchSize,
+    trainSize: n,
     lossSum: 0,
     correctSum: 0,
     seen: 0,

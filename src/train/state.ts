@@ -32,6 +32,9 @@ export interface FitState<P extends Tree = Tree, S extends Tree = Tree, O extend
   readonly epoch: number
   /** Steps per epoch of the run; a resumed run must have as many (same data, batchSize, validation, dropLast). */
   readonly stepsPerEpoch: number
+  /** The run's batch size and number of training examples (after a validation split); a resumed run must have the same. */
+  readonly batchSize: number
+  readonly trainSize: number
   /** Sum over this epoch's steps so far of loss × batch rows. */
   readonly lossSum: number
   /** Sum over this epoch's steps so far of correctly classified rows (0 for a non-classifier). */

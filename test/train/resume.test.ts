@@ -183,7 +183,13 @@ describe("fit's state in the checkpoint", () => {
     const ck = right(IO.parseCheckpoint(killedAt(base, { epochsDone: 1 })))
     const initial = right(IO.trainState(ck, base.optimizer))
     expect(() => Train.fit({ ...base, batchSize: 10, initial })).toThrow(
-      'fit: initial was trained with 6 steps per epoch, this run has 9; resume with the data',
+      'fit: initial was trained with steps per epoch 6, this run has 9; resume with the data',
+    )
+    // 90 rows in batches of 15 or 16 are both 6 steps, but not the same batches
+    expect(() => Train.fit({ ...base, batchSize: 15, initial })).toThrow('fit: initial was trained with batchSize 16, this run has 15')
+    const fewer = { x: spiral.x, y: spiral.y }
+    expect(() => Train.fit({ ...base, data: fewer, validation: 0.01, initial })).toThrow(
+      'fit: initial was trained with training examples 90, this run has 89',
     )
   })
   test('a best state that does not fit the optimizer is refused by IO.trainState, naming the path', () => {
