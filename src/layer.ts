@@ -166,13 +166,23 @@ export const guard = <A>(name: string, f: () => A): A => {
   }
 }
 
+/**
+ * A ShapeError for a layer given one example without its batch axis (`shape` is the example's).
+ * @example batchAxisMissing('dense', [4]).message // "dense: the input has shape [4]: forward takes a batch [N, 4]; add a batch axis, e.g. T.reshape([1, 4])"
+ */
+export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ...shape].join(', ')}]`): ShapeError =>
+  new ShapeError(
+    [name],
+    `the input has shape ${showShape(shape)}: forward takes a batch ${want}; add a batch axis, e.g. T.reshape(${showShape([1, ...shape])})`,
+  )
+
 /** Checks the batch input of a layer: rank (batch axis + per-example rank) and, where given, sizes. */
 export const checkInput = (name: string, x: Tensor, perExample: readonly (number | null)[]): void => {
-  const ok = x.shape.length === perExample.length + 1 && perExample.every((d, i) => d === null || x.shape[i + 1] === d)
-  if (!ok) {
-    const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
-    throw shapeMismatch(name, 'input shape', want, x.shape)
-  }
+  const sizesFit = (from: number): boolean => perExample.every((d, i) => d === null || x.shape[i + from] === d)
+  const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
+  if (x.shape.length === perExample.length + 1 && sizesFit(1)) return
+  if (x.shape.length === perExample.length && sizesFit(0)) throw batchAxisMissing(name, x.shape, want)
+  throw shapeMismatch(name, 'input shape', want, x.shape)
 }
 
 /** A simple, stateless layer definition: forward and vjp without state or ctx. */
