@@ -129,9 +129,11 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
   const largest =
     worst !== undefined && ratio(worst.miss) > shrunkRatio
       ? [
-          `  Largest error seen (of all the samples tried, before and while shrinking): ${worst.miss.error.toExponential(2)}, ${pastTolerance(worst.miss)}; shrinking keeps the simplest failing case, not the worst.`,
+          `  Largest error of any sample tried: ${worst.miss.error.toExponential(2)}, ${pastTolerance(worst.miss)} (shrinking keeps the simplest failing case, not the worst)`,
           `    Why there: ${worst.reason}`,
-          `    At:${describeValue(worst.args).replace(/^(?!\n)/, ' ')}`,
+          `    At:${describeValue(worst.args)
+            .replace(/^(?!\n)/, ' ')
+            .replace(/\n {4}/g, '\n      ')}`,
         ]
       : []
   throw new Error(

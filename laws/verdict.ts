@@ -31,6 +31,6 @@ export const all = (...vs: readonly (() => Verdict)[]): Verdict => {
 
 /** Throws the reason of a failing verdict (what fast-check properties expect). */
 export const orThrow = (v: Verdict): true => {
-  if (!v.holds) throw new Error(v.miss === undefined ? v.reason : `${v.reason} (${pastTolerance(v.miss)})`)
+  if (!v.holds) throw new Error(v.miss === undefined ? v.reason : `${v.reason}, ${pastTolerance(v.miss)}`)
   return true
 }
