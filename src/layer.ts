@@ -182,7 +182,16 @@ export const checkInput = (name: string, x: Tensor, perExample: readonly (number
   const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
   if (x.shape.length === perExample.length + 1 && sizesFit(1)) return
   if (x.shape.length === perExample.length && sizesFit(0)) throw batchAxisMissing(name, x.shape, want)
-  throw shapeMismatch(name, 'input shape', want, x.shape)
+  const mismatch = shapeMismatch(name, 'input shape', want, x.shape)
+  const one = perExample.reduce<number>((n, d) => n * (d ?? NaN), 1)
+  if (x.data.length !== one || x.shape[0] === 1) throw mismatch
+  // Exactly one example's worth of values, cut another way: most often an earlier flatten or
+  // reshape took the first axis of an input without a batch axis for the batch.
+  throw new ShapeError(
+    mismatch.path,
+    `${mismatch.detail}, which holds one example's values (${one}): if the model's input has no batch axis, a flatten or reshape before ` +
+      `this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])`,
+  )
 }
 
 /** A simple, stateless layer definition: forward and vjp without state or ctx. */

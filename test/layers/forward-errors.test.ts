@@ -46,6 +46,15 @@ describe('one example without its batch axis', () => {
     )
   })
 
+  test('an image of 2 channels through flatten + dense: flatten cannot tell, so dense says what most likely happened', () => {
+    const net = L.pipe(L.flatten, L.dense(2))
+    const { params, state } = L.initialize(net, key, [2, 2, 2])
+    expect(thrown(() => net.forward(params, state, T.zeros([2, 2, 2]), eval_)).message).toBe(
+      "pipe[1].dense: input shape: expected [N, 8], got [2, 4], which holds one example's values (8): if the model's input has no batch " +
+        'axis, a flatten or reshape before this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])',
+    )
+  })
+
   test('a wrong size with the batch axis present is still a plain mismatch', () => {
     const net = L.pipe(L.dense(3))
     const { params, state } = L.initialize(net, key, [4])
