@@ -166,13 +166,32 @@ export const guard = <A>(name: string, f: () => A): A => {
   }
 }
 
+/**
+ * A ShapeError for a layer given one example without its batch axis (`shape` is the example's).
+ * @example batchAxisMissing('dense', [4]).message // "dense: the input has shape [4]: forward takes a batch [N, 4]; add a batch axis, e.g. T.reshape([1, 4])"
+ */
+export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ...shape].join(', ')}]`): ShapeError =>
+  new ShapeError(
+    [name],
+    `the input has shape ${showShape(shape)}: forward takes a batch ${want}; add a batch axis, e.g. T.reshape(${showShape([1, ...shape])})`,
+  )
+
 /** Checks the batch input of a layer: rank (batch axis + per-example rank) and, where given, sizes. */
 export const checkInput = (name: string, x: Tensor, perExample: readonly (number | null)[]): void => {
-  const ok = x.shape.length === perExample.length + 1 && perExample.every((d, i) => d === null || x.shape[i + 1] === d)
-  if (!ok) {
-    const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
-    throw shapeMismatch(name, 'input shape', want, x.shape)
-  }
+  const sizesFit = (from: number): boolean => perExample.every((d, i) => d === null || x.shape[i + from] === d)
+  const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
+  if (x.shape.length === perExample.length + 1 && sizesFit(1)) return
+  if (x.shape.length === perExample.length && sizesFit(0)) throw batchAxisMissing(name, x.shape, want)
+  const mismatch = shapeMismatch(name, 'input shape', want, x.shape)
+  const one = perExample.reduce<number>((n, d) => n * (d ?? NaN), 1)
+  if (x.data.length !== one || x.shape[0] === 1) throw mismatch
+  // Exactly one example's worth of values, cut another way: most often an earlier flatten or
+  // reshape took the first axis of an input without a batch axis for the batch.
+  throw new ShapeError(
+    mismatch.path,
+    `${mismatch.detail}, which holds one example's values (${one}): if the model's input has no batch axis, a flatten or reshape before ` +
+      `this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])`,
+  )
 }
 
 /** A simple, stateless layer definition: forward and vjp without state or ctx. */

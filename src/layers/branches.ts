@@ -74,7 +74,7 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
       return { outShape: [total, ...first.slice(1)], params, state }
     },
     forward: (ps, ss, x, ctx) => {
-      const keys = Key.split(ctx.key, Math.max(n, 1))
+      const keys = Key.split(Key.ctxKey(ctx, name), Math.max(n, 1))
       const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
       const ys = rs.map((r) => r.y)
       const y =

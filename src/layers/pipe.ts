@@ -57,7 +57,7 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       return { outShape: shape, params, state }
     },
     forward: (ps, ss, x, ctx) => {
-      const keys = Key.split(ctx.key, Math.max(n, 1))
+      const keys = Key.split(Key.ctxKey(ctx, 'pipe'), Math.max(n, 1))
       const tapes: unknown[] = []
       const state: Tree[] = []
       let h: Tensor = x
