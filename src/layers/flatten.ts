@@ -11,7 +11,7 @@ import { layerKind, specOf } from '../io/kind.ts'
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
 export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
   name: 'flatten',
-  init: (_key, inShape) => ({ outShape: [T.sizeOf(inShape)], params: none }),
+  outShape: (inShape) => [T.sizeOf(inShape)],
   forward: (_p, x) => {
     const n = x.shape[0]
     if (n === undefined) throw new T.TensorError('flatten: input needs a batch axis')

@@ -17,7 +17,23 @@
 import * as Key from '../key.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { define, none, within, type AnyLayer, type Layer, type ParamsOf, type StateOf, type TapeOf } from '../layer.ts'
+import * as T from '../tensor/index.ts'
+import {
+  define,
+  isShapeLeaf,
+  ShapeError,
+  none,
+  shapesWithin,
+  showSpec,
+  within,
+  type AnyLayer,
+  type Layer,
+  type ParamsOf,
+  type Shapes,
+  type ShapeTree,
+  type StateOf,
+  type TapeOf,
+} from '../layer.ts'
 import { Children } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
@@ -39,10 +55,31 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   const n = layers.length
   const label = (i: number): string => `pipe[${i}]`
   const run = fuse(layers) // what runs at each position: the children, with fused pairs resolved once
+  const rules = layers.flatMap((l) => (l.shapes === undefined ? [] : [l.shapes]))
+  /** The shape rule, when every child has one: the children's rules threaded left to right, as init threads shapes. */
+  const shapes =
+    rules.length < n
+      ? undefined
+      : (inShape: Shape): Shapes => {
+          const params: ShapeTree[] = []
+          const state: ShapeTree[] = []
+          let shape: Shape = inShape
+          let from = '' // which children set the size of the current shape, last first, for messages
+          for (let i = 0; i < n; i++) {
+            const r = within(label(i), () => explainError(from, () => rules[i]!(shape)))
+            params.push(shapesWithin(`children[${i}]`, explain(from, r.params)))
+            state.push(shapesWithin(`children[${i}]`, explain(from, r.state)))
+            if (T.sizeOf(r.outShape) !== T.sizeOf(shape))
+              from = `spec.children[${i}], ${showSpec(layers[i]!.spec)}${from === '' ? '' : `, on an input set by ${from}`}`
+            shape = r.outShape
+          }
+          return { outShape: shape, params, state }
+        }
   const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
     name: 'pipe',
     spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => pipe(...children) },
+    ...(shapes === undefined ? {} : { shapes }),
     init: (key, inShape) => {
       const keys = Key.split(key, Math.max(n, 1))
       const params: Tree[] = []
@@ -84,6 +121,26 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   }
   // Pipe<Ls> is this record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
   return self as unknown as Pipe<Ls>
+}
+
+/** Runs a child's shape rule; a ShapeError it throws says where its input's size was set (`from`, when known). */
+const explainError = <A>(from: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof ShapeError && from !== '') throw new ShapeError(e.path, `${e.detail}; that input's size is set by ${from}`)
+    throw e
+  }
+}
+
+/** Every leaf's `why` followed by where its layer's input size was set (`from`, when known). */
+const explain = (from: string, tree: ShapeTree): ShapeTree => {
+  if (from === '') return tree
+  if (isShapeLeaf(tree)) return { ...tree, why: `${tree.why ?? `shape ${T.showShape(tree.shape)}`}; that input's size is set by ${from}` }
+  if (Array.isArray(tree)) return tree.map((c: ShapeTree) => explain(from, c))
+  const out: Record<string, ShapeTree> = {}
+  for (const [k, c] of Object.entries(tree)) out[k] = explain(from, c)
+  return out
 }
 
 /**
