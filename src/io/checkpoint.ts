@@ -34,6 +34,7 @@ import { showShape, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import { closedPartial, decodeWith, JsonCodec, JsonObjectCodec, KeyCodec, NonNegativeInt, ShapeCodec, type JsonObject } from './codecs.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
+import { checkOptState } from './opt-state.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
 import { compareShapes, compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
 
@@ -429,8 +430,10 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
 /**
  * The training state saved in a checkpoint, checked against the optimizer you will resume with:
  * its state must have the structure and shapes `optimizer.init(params)` makes (an optimizer with
- * other settings, say momentum switched on, makes another). Left('not-training') for a model
- * checkpoint, Left('optimizer-mismatch') naming the first differing path.
+ * other settings, say momentum switched on, makes another), and values that mean what their slots
+ * say (a count is a non-negative integer no larger than the step; second moments and accumulators
+ * are never negative). Left('not-training') for a model checkpoint, Left('optimizer-mismatch')
+ * naming the first bad path.
  * @example
  * const ck = parseCheckpoint(text)
  * if (E.isLeft(ck)) throw ck.left
@@ -462,7 +465,7 @@ export const trainState = <O extends Tree>(
       ),
     )
   }
-  const d = compareTrees(expected, tr.optState, 'training.optState', 'the optimizer given')
+  const d = checkOptState(expected, tr.optState, tr.step, 'training.optState')
   if (d !== undefined) {
     return E.left(
       new IoError(
