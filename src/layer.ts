@@ -49,6 +49,15 @@ export interface ShapeLeaf {
   readonly shape: Shape
   readonly why?: string
   readonly at?: string
+  /** The layers that set the size of this leaf's layer's input, nearest first: their spec paths (relative, as `at`) and specs. */
+  readonly inputFrom?: readonly { readonly at: string; readonly spec: string }[]
+}
+
+/** A layer that set the size of a shape, for messages: its spec path and error-path label (relative), and its spec as text. */
+export interface ShapeSetter {
+  readonly at: string
+  readonly label: string
+  readonly spec: string
 }
 
 /** What a shape rule returns: init's result with shapes in place of values. */
@@ -56,6 +65,8 @@ export interface Shapes {
   readonly outShape: Shape
   readonly params: ShapeTree
   readonly state: ShapeTree
+  /** The layers inside that set the output's size, nearest first (a pipe says; for messages). */
+  readonly outFrom?: readonly ShapeSetter[]
 }
 
 /** True for a leaf of a ShapeTree (an object whose `shape` is an array of numbers). */
@@ -64,9 +75,15 @@ export const isShapeLeaf = (v: ShapeTree): v is ShapeLeaf => {
   return !Array.isArray(v) && Array.isArray(shape) && shape.every((d) => typeof d === 'number')
 }
 
-/** A shape tree seen from a parent: every leaf's `at` gets `segment` in front. */
+/** A shape tree seen from a parent: every leaf's `at` (and `inputFrom` paths) gets `segment` in front. */
 export const shapesWithin = (segment: string, tree: ShapeTree): ShapeTree => {
-  if (isShapeLeaf(tree)) return { ...tree, at: tree.at === undefined || tree.at === '' ? segment : `${segment}.${tree.at}` }
+  const under = (at: string | undefined): string => (at === undefined || at === '' ? segment : `${segment}.${at}`)
+  if (isShapeLeaf(tree))
+    return {
+      ...tree,
+      at: under(tree.at),
+      ...(tree.inputFrom === undefined ? {} : { inputFrom: tree.inputFrom.map((f) => ({ at: under(f.at), spec: f.spec })) }),
+    }
   if (Array.isArray(tree)) return tree.map((c: ShapeTree) => shapesWithin(segment, c))
   const out: Record<string, ShapeTree> = {}
   for (const [k, c] of Object.entries(tree)) out[k] = shapesWithin(segment, c)

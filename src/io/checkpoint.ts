@@ -157,18 +157,19 @@ export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O exten
  */
 export const MAX_UNCHECKED_INPUT = 2 ** 16
 
-/** The spec path and spec of the layer a ShapeError's path names (`pipe[0].conv2d` → `spec.children[0]`), as text, or ''. */
+/** The spec path and spec of the layer a ShapeError's path names (its combinator labels, then the layer's own name: `pipe[0].conv2d` → `spec.children[0]`), as text, or ''. */
 const specOf = (model: AnyLayer, e: ShapeError): string => {
   let node = model
   let path = 'spec'
-  for (const segment of e.path) {
+  for (const segment of e.path.slice(0, -1)) {
     const children = node.structure?.children ?? []
     const i = children.findIndex((c) => c.label === segment)
     if (i < 0) continue
     path += 'body' in node.spec ? '.body' : `.children[${i}]`
     node = children[i]!.layer
   }
-  return node.structure === undefined && node !== model ? ` (${path} is ${showSpec(node.spec)})` : ''
+  if (node === model) return ''
+  return node.structure === undefined ? ` (${path} is ${showSpec(node.spec)})` : ` (at ${path})`
 }
 
 const initFailed = (model: AnyLayer, inShape: Shape, e: unknown): IoError =>

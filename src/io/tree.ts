@@ -215,7 +215,12 @@ export const compareShapes = (expected: ShapeTree, got: Tree, path: string): IoE
     if (isShapeLeaf(e)) {
       if (!isTensor(g)) return mismatch(e, g, p)
       if (e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])) return undefined
-      const from = e.why === undefined ? '' : ` (${e.at === undefined || e.at === '' ? 'spec' : `spec.${e.at}`}: ${e.why})`
+      const spec = (at: string | undefined): string => (at === undefined || at === '' ? 'spec' : `spec.${at}`)
+      const input =
+        e.inputFrom === undefined
+          ? ''
+          : `; that input's size is set by ${e.inputFrom.map((f) => `${spec(f.at)}, ${f.spec}`).join(', on an input set by ')}`
+      const from = e.why === undefined && input === '' ? '' : ` (${spec(e.at)}: ${e.why ?? 'its shape'}${input})`
       return new IoError(
         'shape-mismatch',
         p,

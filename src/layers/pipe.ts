@@ -30,6 +30,7 @@ import {
   type Layer,
   type ParamsOf,
   type Shapes,
+  type ShapeSetter,
   type ShapeTree,
   type StateOf,
   type TapeOf,
@@ -64,16 +65,16 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
           const params: ShapeTree[] = []
           const state: ShapeTree[] = []
           let shape: Shape = inShape
-          let from = '' // which children set the size of the current shape, last first, for messages
+          let setters: Setters = [] // the children that set the size of the current shape, nearest first, for messages
           for (let i = 0; i < n; i++) {
-            const r = within(label(i), () => explainError(from, () => rules[i]!(shape)))
-            params.push(shapesWithin(`children[${i}]`, explain(from, r.params)))
-            state.push(shapesWithin(`children[${i}]`, explain(from, r.state)))
+            const r = within(label(i), () => explainError(setters, () => rules[i]!(shape)))
+            params.push(explain(setters, shapesWithin(`children[${i}]`, r.params)))
+            state.push(explain(setters, shapesWithin(`children[${i}]`, r.state)))
             if (T.sizeOf(r.outShape) !== T.sizeOf(shape))
-              from = `spec.children[${i}], ${showSpec(layers[i]!.spec)}${from === '' ? '' : `, on an input set by ${from}`}`
+              setters = [{ at: `children[${i}]`, label: label(i), spec: showSpec(layers[i]!.spec) }, ...setters].slice(0, 3)
             shape = r.outShape
           }
-          return { outShape: shape, params, state }
+          return { outShape: shape, params, state, outFrom: setters }
         }
   const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
     name: 'pipe',
@@ -123,23 +124,30 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   return self as unknown as Pipe<Ls>
 }
 
-/** Runs a child's shape rule; a ShapeError it throws says where its input's size was set (`from`, when known). */
-const explainError = <A>(from: string, f: () => A): A => {
+/** The children of a pipe that changed the size of the shape flowing through it, nearest first. */
+type Setters = readonly ShapeSetter[]
+
+/** Runs a child's shape rule; a ShapeError it throws says which earlier children set its input's size. */
+const explainError = <A>(setters: Setters, f: () => A): A => {
   try {
     return f()
   } catch (e) {
-    if (e instanceof ShapeError && from !== '') throw new ShapeError(e.path, `${e.detail}; that input's size is set by ${from}`)
+    if (e instanceof ShapeError && setters.length > 0) {
+      const by = setters.map((s) => `${s.label}, ${s.spec}`).join(', on an input set by ')
+      throw new ShapeError(e.path, `${e.detail}; that input's size is set by ${by}`)
+    }
     throw e
   }
 }
 
-/** Every leaf's `why` followed by where its layer's input size was set (`from`, when known). */
-const explain = (from: string, tree: ShapeTree): ShapeTree => {
-  if (from === '') return tree
-  if (isShapeLeaf(tree)) return { ...tree, why: `${tree.why ?? `shape ${T.showShape(tree.shape)}`}; that input's size is set by ${from}` }
-  if (Array.isArray(tree)) return tree.map((c: ShapeTree) => explain(from, c))
+/** Every leaf without its own `inputFrom` gets the setters of its layer's input. */
+const explain = (setters: Setters, tree: ShapeTree): ShapeTree => {
+  if (setters.length === 0) return tree
+  if (isShapeLeaf(tree))
+    return tree.inputFrom === undefined ? { ...tree, inputFrom: setters.map((s) => ({ at: s.at, spec: s.spec })) } : tree
+  if (Array.isArray(tree)) return tree.map((c: ShapeTree) => explain(setters, c))
   const out: Record<string, ShapeTree> = {}
-  for (const [k, c] of Object.entries(tree)) out[k] = explain(from, c)
+  for (const [k, c] of Object.entries(tree)) out[k] = explain(setters, c)
   return out
 }
 

@@ -7,7 +7,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
 import type { Shape } from '../tensor/tensor.ts'
-import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes, type Spec } from '../layer.ts'
+import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes, type ShapeSetter, type Spec } from '../layer.ts'
 import { SpecShape } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
@@ -18,19 +18,17 @@ export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
     name: 'residual',
     spec: { kind: 'residual', body: f.spec } satisfies Spec,
     structure: { children: [{ label: 'residual', layer: f }], rebuild: (children) => residual(children[0]!) },
-    init: (key, inShape) =>
-      keepsShape(
-        inShape,
-        within('residual', () => f.init(key, inShape)),
-      ),
+    init: (key, inShape) => {
+      const r = within('residual', () => f.init(key, inShape))
+      keepsShape(inShape, r.outShape)
+      return r
+    },
     ...(rule === undefined
       ? {}
       : {
           shapes: (inShape: Shape): Shapes => {
-            const r = keepsShape(
-              inShape,
-              within('residual', () => rule(inShape)),
-            )
+            const r = within('residual', () => rule(inShape))
+            keepsShape(inShape, r.outShape, r.outFrom)
             return { outShape: r.outShape, params: shapesWithin('body', r.params), state: shapesWithin('body', r.state) }
           },
         }),
@@ -45,15 +43,14 @@ export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
   }
 }
 
-/** The body's init (or shape rule) result, checked to keep the shape of its input. */
-const keepsShape = <R extends { readonly outShape: Shape }>(inShape: Shape, r: R): R => {
-  if (!T.sameShape(r.outShape, inShape)) {
-    throw new ShapeError(
-      ['residual'],
-      `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.outShape)}`,
-    )
-  }
-  return r
+/** Throws a ShapeError unless the body keeps the shape of its input (naming, when known, the body's layers that set its output size). */
+const keepsShape = (inShape: Shape, outShape: Shape, setters: readonly ShapeSetter[] = []): void => {
+  if (T.sameShape(outShape, inShape)) return
+  const by = setters.map((s) => `residual.${s.label}, ${s.spec}`).join(', on an input set by ')
+  throw new ShapeError(
+    ['residual'],
+    `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(outShape)}${by === '' ? '' : `; that size is set by ${by}`}`,
+  )
 }
 
 /** residual as data: `{ kind: 'residual', body }` rebuilds `residual(body)`. */

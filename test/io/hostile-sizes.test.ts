@@ -25,6 +25,27 @@ describe('hostile sizes are refused without building what they claim', () => {
     expect(cost.peakMB).toBeLessThan(50)
   })
 
+  it('inside a nested network the message gives full spec paths, and the layer that set the input size', () => {
+    const model = L.pipe(L.dense(8), L.residual(L.pipe(L.dense(5), L.relu, L.dense(8))))
+    const init = model.init(Key.fromSeed(0), [3])
+    const doc = JSON.parse(IO.encodeCheckpoint(IO.modelCheckpoint(model, [3], init.params, init.state)))
+    doc.spec.children[1].body.children[0].units = 2 ** 40
+    const r = IO.decodeCheckpoint(doc)
+    expect(E.isLeft(r) && r.left.message).toBe(
+      'params[1][0].W: shape [8, 5] in the checkpoint, but the spec makes [8, 1099511627776] (spec.children[1].body.children[0]: units 1099511627776 on input [8]; ' +
+        'that input\'s size is set by spec.children[0], dense(units=8, init="he", bias=true)); inShape is [3]',
+    )
+    doc.spec.children[1].body.children[0].units = 5
+    doc.spec.children[1].body.children[2].units = 2 ** 40
+    const s = IO.decodeCheckpoint(doc)
+    expect(E.isLeft(s) && s.left.message).toBe(
+      'inShape: the network cannot take this input shape: pipe[1].residual: the body must keep the shape of its input: input [8], ' +
+        'body output [1099511627776]; that size is set by residual.pipe[2], dense(units=1099511627776, init="he", bias=true), ' +
+        'on an input set by residual.pipe[0], dense(units=5, init="he", bias=true); ' +
+        'that input\'s size is set by pipe[0], dense(units=8, init="he", bias=true) (at spec.children[1])',
+    )
+  })
+
   it('a custom layer without a shape rule bounds the input size before it runs init', () => {
     const custom = L.define({
       name: 'double',
