@@ -352,9 +352,12 @@ const convText = IO.encodeCheckpoint(
 
 const refusal = (r: E.Either<{ readonly message: string }, unknown>): string | undefined => (E.isLeft(r) ? r.left.message : undefined)
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the cases poke at the JSON freely
+type Doc = Record<string, any>
+
 /** A valid checkpoint text with `edit` applied to its document, parsed. */
-const editedCheckpoint = (text: string, edit: (d: Record<string, any>) => void) => (): string | undefined => {
-  const doc = JSON.parse(text) as Record<string, any>
+const editedCheckpoint = (text: string, edit: (d: Doc) => void) => (): string | undefined => {
+  const doc = JSON.parse(text) as Doc
   edit(doc)
   return refusal(IO.parseCheckpoint(JSON.stringify(doc)))
 }

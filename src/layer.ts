@@ -70,9 +70,10 @@ export interface Shapes {
 }
 
 /** True for a leaf of a ShapeTree (an object whose `shape` is an array of numbers). */
-export const isShapeLeaf = (v: ShapeTree): v is ShapeLeaf => {
-  const shape: unknown = (v as { readonly shape?: unknown }).shape
-  return !Array.isArray(v) && Array.isArray(shape) && shape.every((d) => typeof d === 'number')
+export const isShapeLeaf = (v: unknown): v is ShapeLeaf => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('shape' in v)) return false
+  const shape: unknown = v.shape
+  return Array.isArray(shape) && shape.every((d) => typeof d === 'number')
 }
 
 /** A shape tree seen from a parent: every leaf's `at` (and `inputFrom` paths) gets `segment` in front. */

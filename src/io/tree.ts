@@ -204,8 +204,8 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
  */
 export const compareShapes = (expected: ShapeTree, got: Tree, path: string): IoError | undefined => {
   const kindOf = (v: ShapeTree | Tree): string =>
-    isTensor(v) || isShapeLeaf(v as ShapeTree)
-      ? `a tensor ${showShape((v as { readonly shape: Shape }).shape)}`
+    isTensor(v) || isShapeLeaf(v)
+      ? `a tensor ${showShape(v.shape)}`
       : Array.isArray(v)
         ? `an array of ${v.length}`
         : `a record {${Object.keys(v).join(', ')}}`
@@ -236,13 +236,12 @@ export const compareShapes = (expected: ShapeTree, got: Tree, path: string): IoE
       }
       return undefined
     }
-    const er = e as { readonly [key: string]: ShapeTree }
-    const gr = g as { readonly [key: string]: Tree }
-    const ke = Object.keys(er)
-    const kg = new Set(Object.keys(gr))
+    const ke = Object.keys(e)
+    const kg = new Set(Object.keys(g))
     if (ke.length !== kg.size || ke.some((k) => !kg.has(k))) return mismatch(e, g, p)
     for (const k of ke) {
-      const d = rec(er[k]!, gr[k]!, at(p, k))
+      // Array.isArray does not narrow readonly arrays away, so the records are read as compareTrees reads them.
+      const d = rec((e as Record<string, ShapeTree>)[k]!, (g as Record<string, Tree>)[k]!, at(p, k))
       if (d !== undefined) return d
     }
     return undefined
