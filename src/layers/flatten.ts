@@ -11,9 +11,9 @@ import { layerKind, specOf } from '../io/kind.ts'
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
 export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
   name: 'flatten',
-  init: (_key, inShape) => {
+  outShape: (inShape) => {
     if (inShape.length === 0) throw shapeMismatch('flatten', 'input shape', 'at least one axis per example', inShape)
-    return { outShape: [T.sizeOf(inShape)], params: none }
+    return [T.sizeOf(inShape)]
   },
   forward: (_p, x) => {
     const n = x.shape[0]
