@@ -9,6 +9,12 @@
  *   npx tsx bench/fuzz-decoders.ts --runs=20000 --seed=7
  *
  * test/io/fuzz.test.ts runs the same properties with a few hundred cases each.
+ *
+ * Hostile sizes: every field that claims a size (a checkpoint's inShape, a spec's units, filters,
+ * kernelSize, stride, dilation, padding, a stored tensor's shape, an IDX header's dims, and a spec
+ * given to IO.summarize) set to 2^24..2^53, negative or fractional in an otherwise small, valid
+ * input. Each must be answered within 100 ms and 50 MB of memory over what was in use before,
+ * and a refusal must name the field. The main run prints the worst time and memory seen.
  */
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
@@ -311,6 +317,157 @@ export const properties: readonly FuzzProperty[] = [
   }),
 ]
 
+// ---- hostile sizes --------------------------------------------------------------------------
+
+/** The values a size-claiming field is set to: huge (2^24..2^53), negative, fractional. */
+export const hostileValues: readonly number[] = [
+  2 ** 24,
+  2 ** 25,
+  2 ** 26,
+  2 ** 28,
+  2 ** 31,
+  2 ** 32 + 1,
+  2 ** 40,
+  2 ** 53,
+  -1,
+  -(2 ** 31),
+  0.5,
+  2 ** 24 + 0.5,
+]
+
+/**
+ * One hostile input: `run` decodes it and returns a refusal's message, or undefined when the input
+ * is accepted (a summary of a valid spec claiming big sizes); `names` is what the message must mention.
+ */
+export interface HostileCase {
+  readonly name: string
+  readonly names: RegExp
+  readonly run: () => string | undefined
+}
+
+const convModel = L.pipe(L.conv2d(2, 3, { padding: 1 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(2))
+const convText = IO.encodeCheckpoint(
+  IO.modelCheckpoint(convModel, [1, 6, 6], ...((i) => [i.params, i.state] as const)(convModel.init(Key.fromSeed(0), [1, 6, 6]))),
+)
+
+const refusal = (r: E.Either<{ readonly message: string }, unknown>): string | undefined => (E.isLeft(r) ? r.left.message : undefined)
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the cases poke at the JSON freely
+type Doc = Record<string, any>
+
+/** A valid checkpoint text with `edit` applied to its document, parsed. */
+const editedCheckpoint = (text: string, edit: (d: Doc) => void) => (): string | undefined => {
+  const doc = JSON.parse(text) as Doc
+  edit(doc)
+  return refusal(IO.parseCheckpoint(JSON.stringify(doc)))
+}
+
+const idxBytes = (dims: readonly number[]): Uint8Array => {
+  const b = new Uint8Array(4 + 4 * dims.length + 16)
+  b[2] = 0x08
+  b[3] = dims.length
+  const view = new DataView(b.buffer)
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d >>> 0))
+  return b
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** A message naming `field`: as a checked field (`field: expected ...`) or with the claimed value (`field 4096`, `field=[4096,4096]`). */
+const naming = (field: string, value: string): RegExp => new RegExp(`${field}(\\[\\d+\\])?(: expected|\\W{1,3}${escapeRegExp(value)})`)
+
+/** Every hostile case: each size-claiming field of each decoder, at each hostile value. */
+export const hostileCases = (): readonly HostileCase[] =>
+  hostileValues.flatMap((v): HostileCase[] => [
+    { name: `checkpoint inShape [${v}]`, names: /inShape/, run: editedCheckpoint(validText, (d) => (d.inShape = [v])) },
+    {
+      name: `checkpoint units ${v}`,
+      names: naming('units', `${v}`),
+      run: editedCheckpoint(validText, (d) => (d.spec.children[0].units = v)),
+    },
+    {
+      name: `checkpoint tensor shape [${v}, 3]`,
+      names: naming('shape', `[${v}, 3]`),
+      run: editedCheckpoint(validText, (d) => (d.params[0].W.shape = [v, 3])),
+    },
+    { name: `conv checkpoint inShape [1, ${v}, ${v}]`, names: /inShape/, run: editedCheckpoint(convText, (d) => (d.inShape = [1, v, v])) },
+    {
+      name: `conv checkpoint filters ${v}`,
+      names: naming('filters', `${v}`),
+      run: editedCheckpoint(convText, (d) => (d.spec.children[0].filters = v)),
+    },
+    {
+      name: `conv checkpoint kernelSize [${v}, ${v}]`,
+      names: naming('kernelSize', `[${v},${v}]`),
+      run: editedCheckpoint(convText, (d) => (d.spec.children[0].kernelSize = [v, v])),
+    },
+    {
+      name: `conv checkpoint padding [${v}, ${v}]`,
+      names: naming('padding', `[${v},${v}]`),
+      run: editedCheckpoint(convText, (d) => (d.spec.children[0].padding = [v, v])),
+    },
+    {
+      name: `conv checkpoint stride [${v}, 1]`,
+      names: naming('stride', `[${v},1]`),
+      run: editedCheckpoint(convText, (d) => (d.spec.children[0].stride = [v, 1])),
+    },
+    {
+      name: `conv checkpoint dilation [1, ${v}]`,
+      names: naming('dilation', `[1,${v}]`),
+      run: editedCheckpoint(convText, (d) => (d.spec.children[0].dilation = [1, v])),
+    },
+    {
+      name: `conv checkpoint pool size ${v}`,
+      names: naming('size', `[${v},${v}]`),
+      run: editedCheckpoint(convText, (d) => (d.spec.children[2].size = [v, v])),
+    },
+    {
+      name: `summary of dense(${v}) on [${v}]`,
+      names: /units|inShape/,
+      run: () =>
+        refusal(
+          IO.summarize({ kind: 'pipe', children: [{ kind: 'dense', units: v, init: 'he', bias: true }] }, [Math.abs(Math.round(v)) || 1]),
+        ),
+    },
+    // IDX dims are uint32: a negative or fractional value arrives as its uint32 bit pattern.
+    {
+      name: `IDX dims [${v >>> 0}, 28, 28]`,
+      names: naming('dims', `[${v >>> 0}, 28, 28]`),
+      run: () => refusal(Data.decodeIdx(idxBytes([v >>> 0, 28, 28]))),
+    },
+  ])
+
+/** What running one case cost: its time, and how much the resident set's peak and the live heap grew. */
+export interface HostileCost {
+  readonly ms: number
+  readonly peakMB: number
+  readonly heapMB: number
+  readonly message: string | undefined
+}
+
+/** Runs a hostile case and measures it. */
+export const measure = (c: HostileCase): HostileCost => {
+  const peak0 = process.resourceUsage().maxRSS
+  const mem0 = process.memoryUsage()
+  const t0 = performance.now()
+  const message = c.run()
+  const ms = performance.now() - t0
+  const mem1 = process.memoryUsage()
+  const peakMB = (process.resourceUsage().maxRSS - peak0) / 1024
+  const heapMB = (mem1.heapUsed + mem1.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers) / 2 ** 20
+  return { ms, peakMB, heapMB, message }
+}
+
+/** Checks a measured case against the limits: a refusal naming the field (or an acceptance where allowed), in time and memory. */
+export const checkHostile = (c: HostileCase, cost: HostileCost, limits = { ms: 100, mb: 50 }): void => {
+  if (cost.ms > limits.ms) throw new Error(`${c.name}: took ${cost.ms.toFixed(0)} ms (limit ${limits.ms} ms)`)
+  if (cost.peakMB > limits.mb || cost.heapMB > limits.mb)
+    throw new Error(`${c.name}: used ${Math.max(cost.peakMB, cost.heapMB).toFixed(0)} MB more (limit ${limits.mb} MB)`)
+  if (cost.message === undefined) {
+    if (!c.name.startsWith('summary')) throw new Error(`${c.name}: accepted`)
+  } else if (!c.names.test(cost.message)) throw new Error(`${c.name}: the message does not name the field (${c.names}): ${cost.message}`)
+}
+
 const main = (): void => {
   const arg = (name: string, fallback: number): number => {
     const a = process.argv.find((s) => s.startsWith(`--${name}=`))
@@ -330,6 +487,19 @@ const main = (): void => {
       console.log(`  FAIL  ${p.name}\n${e instanceof Error ? e.message : String(e)}`)
     }
   }
+  let worst = { ms: 0, mb: 0 }
+  const cases = hostileCases()
+  for (const c of cases) {
+    const cost = measure(c)
+    worst = { ms: Math.max(worst.ms, cost.ms), mb: Math.max(worst.mb, cost.peakMB, cost.heapMB) }
+    try {
+      checkHostile(c, cost)
+    } catch (e) {
+      failed++
+      console.log(`  FAIL  ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+  console.log(`  hostile sizes: ${cases.length} cases, worst ${worst.ms.toFixed(1)} ms and ${worst.mb.toFixed(1)} MB over baseline`)
   console.log(
     failed === 0
       ? `all ${properties.length} properties hold on ${(runs * properties.length).toLocaleString('en-US')} cases`

@@ -6,6 +6,9 @@ import { fails, holds, type Verdict } from './verdict.ts'
 export const close = (a: number, b: number, rtol: number, scale = 1): boolean =>
   Math.abs(a - b) <= rtol * Math.max(scale, Math.abs(a), Math.abs(b))
 
+/** The error `close` compares to its tolerance: |a - b| / max(scale, |a|, |b|). */
+export const closeError = (a: number, b: number, scale = 1): number => Math.abs(a - b) / Math.max(scale, Math.abs(a), Math.abs(b))
+
 const fmt = (v: number): string => v.toPrecision(10)
 
 /** Element-wise `close` for two tensors; names the first element that differs. */
@@ -14,7 +17,11 @@ export const tensorsClose = (what: string, a: Tensor, b: Tensor, rtol: number, s
   for (let i = 0; i < a.data.length; i++) {
     const u = a.data[i]!
     const v = b.data[i]!
-    if (!close(u, v, rtol, scale)) return fails(`${what}: element ${i} is ${fmt(u)} vs ${fmt(v)} (tolerance ${rtol})`)
+    if (!close(u, v, rtol, scale))
+      return fails(`${what}: element ${i} is ${fmt(u)} vs ${fmt(v)} (tolerance ${rtol})`, {
+        error: closeError(u, v, scale),
+        tolerance: rtol,
+      })
   }
   return holds
 }

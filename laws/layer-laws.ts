@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { Gradcheck, IO, Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
-import { close, magnitude, snapshot, tensorsClose, tensorsIdentical, treesClose, treesIdentical } from './compare.ts'
+import { close, closeError, magnitude, snapshot, tensorsClose, tensorsIdentical, treesClose, treesIdentical } from './compare.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
 /** One concrete point at which the laws are checked. */
@@ -126,6 +126,7 @@ export const gradientPerCoordinate = <P extends Tree.Tree, S extends Tree.Tree, 
     ? holds
     : fails(
         `d${worst.where}[${worst.index.join(',')}]: vjp gives ${worst.analytic.toPrecision(10)}, central differences give ${worst.numeric.toPrecision(10)} (error ${worst.error.toExponential(2)} > ${settings.gradientTolerance.toExponential(0)})`,
+        { error: worst.error, tolerance: settings.gradientTolerance },
       )
 }
 
@@ -150,7 +151,8 @@ export const gradientDirectional = <P extends Tree.Tree, S extends Tree.Tree, Ta
   return close(analytic, numeric, settings.gradientTolerance)
     ? holds
     : fails(
-        `directional derivative: <vjp(c), t> = ${analytic.toPrecision(10)}, central difference of <c, f> along t = ${numeric.toPrecision(10)}`,
+        `directional derivative: <vjp(c), t> = ${analytic.toPrecision(10)}, central difference of <c, f> along t = ${numeric.toPrecision(10)} (error ${closeError(analytic, numeric).toExponential(2)} > ${settings.gradientTolerance.toExponential(0)})`,
+        { error: closeError(analytic, numeric), tolerance: settings.gradientTolerance },
       )
 }
 
@@ -167,7 +169,10 @@ export const adjointInInput = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const scale = T.norm(s.c) * T.norm(y) + 1
   return close(lhs, rhs, settings.exactTolerance, scale)
     ? holds
-    : fails(`adjoint in x: <c, f(x) - f(0)> = ${lhs.toPrecision(14)} but <vjp(c).dx, x> = ${rhs.toPrecision(14)}`)
+    : fails(`adjoint in x: <c, f(x) - f(0)> = ${lhs.toPrecision(14)} but <vjp(c).dx, x> = ${rhs.toPrecision(14)}`, {
+        error: closeError(lhs, rhs, scale),
+        tolerance: settings.exactTolerance,
+      })
 }
 
 /** Law 3 (maps linear in the params): <c, f(x, p) - f(x, 0)> = <vjp(c).dp, p>, exactly up to rounding. */
@@ -183,7 +188,10 @@ export const adjointInParams = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const scale = T.norm(s.c) * T.norm(y) + 1
   return close(lhs, rhs, settings.exactTolerance, scale)
     ? holds
-    : fails(`adjoint in params: <c, f(x, p) - f(x, 0)> = ${lhs.toPrecision(14)} but <vjp(c).dp, p> = ${rhs.toPrecision(14)}`)
+    : fails(`adjoint in params: <c, f(x, p) - f(x, 0)> = ${lhs.toPrecision(14)} but <vjp(c).dp, p> = ${rhs.toPrecision(14)}`, {
+        error: closeError(lhs, rhs, scale),
+        tolerance: settings.exactTolerance,
+      })
 }
 
 /** Law 4: vjp is linear in the cotangent, vjp(αc + βc') = α vjp(c) + β vjp(c'), and vjp(0) = 0 exactly. */

@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { L, T, Tree, type IO, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
-import { fails, orThrow, type Verdict } from './verdict.ts'
+import { fails, orThrow, pastTolerance, type Miss, type Verdict } from './verdict.ts'
 
 /** A named, runnable law: `check` throws an Error explaining the failure. */
 export interface Law {
@@ -109,21 +109,46 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
     numRuns: options.numRuns ?? defaultRuns(),
     ...(options.path === undefined ? {} : { path: options.path }),
   }
+  // Shrinking looks for the simplest failing input, not the worst: a real bug can shrink to a case
+  // just past the tolerance. So the largest miss of any sample tried is kept, to report beside it.
+  let worst: { readonly miss: Miss; readonly reason: string; readonly args: Ts } | undefined
   const details = fc.check(
-    fc.property(...arbitraries, (...args: Ts) => orThrow(predicate(...args))),
+    fc.property(...arbitraries, (...args: Ts) => {
+      const v = predicate(...args)
+      if (!v.holds && v.miss !== undefined && (worst === undefined || ratio(v.miss) > ratio(worst.miss))) {
+        worst = { miss: v.miss, reason: v.reason, args }
+      }
+      return orThrow(v)
+    }),
     params,
   )
   if (!details.failed) return
   const reason = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
+  const shrunk = details.counterexample === null ? undefined : predicate(...details.counterexample)
+  const shrunkRatio = shrunk !== undefined && !shrunk.holds && shrunk.miss !== undefined ? ratio(shrunk.miss) : 0
+  const largest =
+    worst !== undefined && ratio(worst.miss) > shrunkRatio
+      ? [
+          `  Largest error of any sample tried: ${worst.miss.error.toExponential(2)}, ${pastTolerance(worst.miss)} (shrinking keeps the simplest failing case, not the worst)`,
+          `    Why there: ${worst.reason}`,
+          `    At:${describeValue(worst.args)
+            .replace(/^(?!\n)/, ' ')
+            .replace(/\n {4}/g, '\n      ')}`,
+        ]
+      : []
   throw new Error(
     [
       `Law "${law}" failed for ${subject}.`,
       `  Why: ${reason}`,
       `  Counterexample (after ${details.numShrinks} shrinks):${describeValue(details.counterexample).replace(/^(?!\n)/, ' ')}`,
+      ...largest,
       `  Replay: { seed: ${details.seed}, path: "${details.counterexamplePath ?? ''}" }`,
     ].join('\n'),
   )
 }
+
+/** How many times its tolerance a miss is. */
+const ratio = (m: Miss): number => m.error / m.tolerance
 
 /** What checkLayer needs to know about the layer under test. */
 export interface CheckLayerOptions extends RunOptions {

@@ -227,6 +227,25 @@ export const split = (key: Key, n = 2): readonly Key[] => {
 }
 
 /**
+ * The key of a layer's forward context, checked: a layer that draws randomness (dropout's mask,
+ * a pipe's key per child) takes it through this, so a missing key is reported as missing, with
+ * what to call instead, rather than as a bad argument deep inside the PRNG.
+ *
+ * @example
+ * const ctx = { mode: 'train' as const, key: fromSeed(1) }
+ * const keep = bernoulli(ctxKey(ctx, 'myDropout'), [2, 3], 0.5)
+ */
+export const ctxKey = (ctx: { readonly key?: unknown } | undefined, where: string): Key => {
+  if (ctx?.key === undefined) {
+    throw new KeyError(
+      `${where}: ctx.key is missing: forward(params, state, x, ctx) takes ctx = { mode, key } and ${where} draws randomness from ` +
+        `the key; to predict, call Train.predict(model, params, state, x), or pass { mode: 'eval', key } (e.g. key = Key.fromSeed(0))`,
+    )
+  }
+  return checkKey(ctx.key, `${where}: ctx.key`)
+}
+
+/**
  * Two independent keys from one, typed as a pair: the everyday split.
  *
  * @example

@@ -37,6 +37,66 @@ export interface Init<P, S> {
   readonly state: S
 }
 
+/**
+ * A tree of shapes: the params or state init would make, without their values. A leaf is a
+ * tensor's shape; `why` says what set it (e.g. `units 128 on input [784]`) and `at` the spec path
+ * of the layer that makes it, relative to the layer asked (`children[2]`, `body.children[0]`).
+ */
+export type ShapeTree = ShapeLeaf | readonly ShapeTree[] | { readonly [key: string]: ShapeTree }
+
+/** A leaf of a ShapeTree: one tensor's shape, and what set it. */
+export interface ShapeLeaf {
+  readonly shape: Shape
+  readonly why?: string
+  readonly at?: string
+  /** The layers that set the size of this leaf's layer's input, nearest first: their spec paths (relative, as `at`) and specs. */
+  readonly inputFrom?: readonly { readonly at: string; readonly spec: string }[]
+}
+
+/** A layer that set the size of a shape, for messages: its spec path and error-path label (relative), and its spec as text. */
+export interface ShapeSetter {
+  readonly at: string
+  readonly label: string
+  readonly spec: string
+}
+
+/** What a shape rule returns: init's result with shapes in place of values. */
+export interface Shapes {
+  readonly outShape: Shape
+  readonly params: ShapeTree
+  readonly state: ShapeTree
+  /** The layers inside that set the output's size, nearest first (a pipe says; for messages). */
+  readonly outFrom?: readonly ShapeSetter[]
+}
+
+/** True for a leaf of a ShapeTree (an object whose `shape` is an array of numbers). */
+export const isShapeLeaf = (v: unknown): v is ShapeLeaf => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('shape' in v)) return false
+  const shape: unknown = v.shape
+  return Array.isArray(shape) && shape.every((d) => typeof d === 'number')
+}
+
+/** A shape tree seen from a parent: every leaf's `at` (and `inputFrom` paths) gets `segment` in front. */
+export const shapesWithin = (segment: string, tree: ShapeTree): ShapeTree => {
+  const under = (at: string | undefined): string => (at === undefined || at === '' ? segment : `${segment}.${at}`)
+  if (isShapeLeaf(tree))
+    return {
+      ...tree,
+      at: under(tree.at),
+      ...(tree.inputFrom === undefined ? {} : { inputFrom: tree.inputFrom.map((f) => ({ at: under(f.at), spec: f.spec })) }),
+    }
+  if (Array.isArray(tree)) return tree.map((c: ShapeTree) => shapesWithin(segment, c))
+  const out: Record<string, ShapeTree> = {}
+  for (const [k, c] of Object.entries(tree)) out[k] = shapesWithin(segment, c)
+  return out
+}
+
+/** A spec as one line, e.g. `conv2d(filters=8, kernelSize=[3,3], padding="same")`. */
+export const showSpec = (spec: Spec): string => {
+  const hyper = Object.keys(spec).filter((k) => k !== 'kind' && k !== 'children' && k !== 'body')
+  return hyper.length === 0 ? spec.kind : `${spec.kind}(${hyper.map((k) => `${k}=${JSON.stringify(spec[k])}`).join(', ')})`
+}
+
 /** What forward returns: the output, the next state, and the tape for vjp. */
 export interface Forward<S, Tape> {
   readonly y: Tensor
@@ -86,6 +146,12 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unkn
   readonly fuseNext?: (next: AnyLayer) => AnyLayer | undefined
   /** Throws a ShapeError (naming the layer) when the layer cannot take `inShape`. */
   init(key: Key, inShape: Shape): Init<P, S>
+  /**
+   * The shape rule (optional): what init would return, as shapes, allocating nothing; throws as
+   * init does. Loaders use it to check a file's claims before building anything (a combinator
+   * has one when all its children do).
+   */
+  readonly shapes?: (inShape: Shape) => Shapes
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
   vjp(p: P, tape: Tape, dy: Tensor, options?: VjpOptions): Backward<P>
 }
@@ -166,13 +232,32 @@ export const guard = <A>(name: string, f: () => A): A => {
   }
 }
 
+/**
+ * A ShapeError for a layer given one example without its batch axis (`shape` is the example's).
+ * @example batchAxisMissing('dense', [4]).message // "dense: the input has shape [4]: forward takes a batch [N, 4]; add a batch axis, e.g. T.reshape([1, 4])"
+ */
+export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ...shape].join(', ')}]`): ShapeError =>
+  new ShapeError(
+    [name],
+    `the input has shape ${showShape(shape)}: forward takes a batch ${want}; add a batch axis, e.g. T.reshape(${showShape([1, ...shape])})`,
+  )
+
 /** Checks the batch input of a layer: rank (batch axis + per-example rank) and, where given, sizes. */
 export const checkInput = (name: string, x: Tensor, perExample: readonly (number | null)[]): void => {
-  const ok = x.shape.length === perExample.length + 1 && perExample.every((d, i) => d === null || x.shape[i + 1] === d)
-  if (!ok) {
-    const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
-    throw shapeMismatch(name, 'input shape', want, x.shape)
-  }
+  const sizesFit = (from: number): boolean => perExample.every((d, i) => d === null || x.shape[i + from] === d)
+  const want = `[N, ${perExample.map((d) => (d === null ? '*' : String(d))).join(', ')}]`
+  if (x.shape.length === perExample.length + 1 && sizesFit(1)) return
+  if (x.shape.length === perExample.length && sizesFit(0)) throw batchAxisMissing(name, x.shape, want)
+  const mismatch = shapeMismatch(name, 'input shape', want, x.shape)
+  const one = perExample.reduce<number>((n, d) => n * (d ?? NaN), 1)
+  if (x.data.length !== one || x.shape[0] === 1) throw mismatch
+  // Exactly one example's worth of values, cut another way: most often an earlier flatten or
+  // reshape took the first axis of an input without a batch axis for the batch.
+  throw new ShapeError(
+    mismatch.path,
+    `${mismatch.detail}, which holds one example's values (${one}): if the model's input has no batch axis, a flatten or reshape before ` +
+      `this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])`,
+  )
 }
 
 /** A simple, stateless layer definition: forward and vjp without state or ctx. */
@@ -183,13 +268,17 @@ export interface Definition<P extends Tree, Tape> {
   readonly spec?: Spec
   /** Output shape and fresh params for an input shape; throw a ShapeError (e.g. `shapeMismatch`) to reject the shape. */
   readonly init?: (key: Key, inShape: Shape) => { readonly outShape: Shape; readonly params: P }
+  /** init's shape rule: its output shape and the shapes of its params, allocating nothing (see Layer.shapes). */
+  readonly shapes?: (inShape: Shape) => { readonly outShape: Shape; readonly params: ShapeTree }
+  /** For a layer without params that changes the shape (flatten, pooling): the output shape, or a thrown ShapeError. */
+  readonly outShape?: (inShape: Shape) => Shape
   readonly forward: (p: P, x: Tensor) => { readonly y: Tensor; readonly tape: Tape }
   readonly vjp: (p: P, tape: Tape, dy: Tensor, options?: VjpOptions) => Backward<P>
 }
 
 /**
  * Lifts a stateless definition into a full Layer record. Without `init` the layer has no params
- * and keeps the input shape (an element-wise layer).
+ * and keeps the input shape (an element-wise layer), or takes the shape `outShape` gives.
  *
  * @example
  * const square = define({
@@ -201,16 +290,24 @@ export interface Definition<P extends Tree, Tape> {
 export function define<Tape>(def: Definition<None, Tape> & { readonly init?: undefined }): Layer<None, None, Tape>
 export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P, None, Tape>
 export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P, None, Tape> {
-  const { name, init } = def
+  const { name, init, outShape: outOf, shapes: paramShapes } = def
+  const outShape = (inShape: Shape): Shape => (outOf === undefined ? inShape : guard(name, () => outOf(inShape)))
+  const shapes =
+    init === undefined
+      ? (inShape: Shape): Shapes => ({ outShape: outShape(inShape), params: none, state: none })
+      : paramShapes === undefined
+        ? undefined
+        : (inShape: Shape): Shapes => ({ ...guard(name, () => paramShapes(inShape)), state: none })
   return {
     name,
     spec: def.spec ?? { kind: name },
     init: (key, inShape) => {
       // Without init the params are none: the first overload above is the one that allows it.
-      if (init === undefined) return { outShape: inShape, params: none as unknown as P, state: none }
-      const { outShape, params } = guard(name, () => init(key, inShape))
-      return { outShape, params, state: none }
+      if (init === undefined) return { outShape: outShape(inShape), params: none as unknown as P, state: none }
+      const r = guard(name, () => init(key, inShape))
+      return { outShape: r.outShape, params: r.params, state: none }
     },
+    ...(shapes === undefined ? {} : { shapes }),
     forward: (p, s, x) => {
       const { y, tape } = guard(name, () => def.forward(p, x))
       return { y, state: s, tape }

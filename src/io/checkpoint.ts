@@ -28,12 +28,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import * as Key from '../key.ts'
-import { ShapeError, type AnyLayer, type Json, type Layer, type Spec } from '../layer.ts'
+import { ShapeError, showSpec, type AnyLayer, type Json, type Layer, type Shapes, type Spec } from '../layer.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
-import type { Shape } from '../tensor/tensor.ts'
-import type { Tree } from '../tree.ts'
+import { showShape, type Shape } from '../tensor/tensor.ts'
+import { size, type Tree } from '../tree.ts'
 import {
   Bool,
   closed,
@@ -49,8 +49,9 @@ import {
   type JsonObject,
 } from './codecs.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
+import { checkOptState } from './opt-state.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
-import { compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
+import { compareShapes, compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
 
 /** The value of the `format` field. */
 export const FORMAT = 'chainrule-checkpoint'
@@ -290,20 +291,75 @@ export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O exten
   }
 }
 
-/** Params and state checked against a fresh init of the network, and finite. */
+/**
+ * The most values per example `inShape` may claim for a network with a layer that has no shape
+ * rule (whose init must then run to learn its shapes): this, or the number of values the params
+ * and state hold, whichever is larger.
+ */
+export const MAX_UNCHECKED_INPUT = 2 ** 16
+
+/** The spec path and spec of the layer a ShapeError's path names (its combinator labels, then the layer's own name: `pipe[0].conv2d` → `spec.children[0]`), as text, or ''. */
+const specOf = (model: AnyLayer, e: ShapeError): string => {
+  let node = model
+  let path = 'spec'
+  for (const segment of e.path.slice(0, -1)) {
+    const children = node.structure?.children ?? []
+    const i = children.findIndex((c) => c.label === segment)
+    if (i < 0) continue
+    path += 'body' in node.spec ? '.body' : `.children[${i}]`
+    node = children[i]!.layer
+  }
+  if (node === model) return ''
+  return node.structure === undefined ? ` (${path} is ${showSpec(node.spec)})` : ` (at ${path})`
+}
+
+const initFailed = (model: AnyLayer, inShape: Shape, e: unknown): IoError =>
+  e instanceof ShapeError
+    ? new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${e.message}${specOf(model, e)}`, { cause: e })
+    : new IoError(
+        'bad-input-shape',
+        'inShape',
+        `initialising the network for input ${describe(inShape)} failed: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      )
+
+/**
+ * Params and state checked against the network and finite. With a shape rule (every built-in
+ * layer has one) nothing is allocated: the shapes the spec claims are compared with the tensors
+ * present. Otherwise a fresh init is compared, after bounding the input size (MAX_UNCHECKED_INPUT).
+ */
 const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: Tree): IoError | undefined => {
+  const rule = model.shapes
+  if (rule !== undefined) {
+    let expected: Shapes
+    try {
+      expected = rule(inShape)
+    } catch (e) {
+      return initFailed(model, inShape, e)
+    }
+    const withInput = (e: IoError | undefined): IoError | undefined =>
+      e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
+    return (
+      withInput(compareShapes(expected.params, params, 'params')) ??
+      nonFiniteError(params, 'params') ??
+      withInput(compareShapes(expected.state, state, 'state')) ??
+      nonFiniteError(state, 'state')
+    )
+  }
+  const present = size(params) + size(state)
+  const claimed = inShape.reduce((a, d) => a * d, 1)
+  if (claimed > Math.max(MAX_UNCHECKED_INPUT, present))
+    return new IoError(
+      'too-large',
+      'inShape',
+      `${showShape(inShape)} is ${claimed} values per example; a network with a layer without a shape rule takes at most ` +
+        `${Math.max(MAX_UNCHECKED_INPUT, present)} (the larger of ${MAX_UNCHECKED_INPUT} and the ${present} values stored)`,
+    )
   let fresh
   try {
     fresh = model.init(Key.fromSeed(0), inShape)
   } catch (e) {
-    if (e instanceof ShapeError)
-      return new IoError('bad-input-shape', 'inShape', `the network cannot take this input shape: ${e.message}`, { cause: e })
-    return new IoError(
-      'bad-input-shape',
-      'inShape',
-      `initialising the network for input ${describe(inShape)} failed: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    )
+    return initFailed(model, inShape, e)
   }
   return (
     compareTrees(fresh.params, params, 'params', 'the spec') ??
@@ -520,8 +576,10 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
 /**
  * The training state saved in a checkpoint, checked against the optimizer you will resume with:
  * its state must have the structure and shapes `optimizer.init(params)` makes (an optimizer with
- * other settings, say momentum switched on, makes another). Left('not-training') for a model
- * checkpoint, Left('optimizer-mismatch') naming the first differing path.
+ * other settings, say momentum switched on, makes another), and values that mean what their slots
+ * say (a count is a non-negative integer no larger than the step; second moments and accumulators
+ * are never negative). Left('not-training') for a model checkpoint, Left('optimizer-mismatch')
+ * naming the first bad path.
  * @example
  * const ck = parseCheckpoint(text)
  * if (E.isLeft(ck)) throw ck.left
@@ -553,7 +611,7 @@ export const trainState = <O extends Tree>(
       ),
     )
   }
-  const d = compareTrees(expected, tr.optState, 'training.optState', 'the optimizer given')
+  const d = checkOptState(expected, tr.optState, tr.step, 'training.optState')
   if (d !== undefined) {
     return E.left(
       new IoError(
@@ -569,7 +627,7 @@ export const trainState = <O extends Tree>(
     const mismatch =
       compareTrees(ck.params, bs.params, `${base}.params`, 'the params') ??
       compareTrees(ck.state, bs.state, `${base}.state`, 'the state') ??
-      compareTrees(expected, bs.optState, `${base}.optState`, 'the optimizer given')
+      checkOptState(expected, bs.optState, bs.step, `${base}.optState`)
     if (mismatch !== undefined) return E.left(mismatch)
   }
   return E.right({

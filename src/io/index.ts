@@ -65,6 +65,7 @@ export { summarize, summary, formatSummary, type Summary, type SummaryRow } from
 export {
   FORMAT,
   VERSION,
+  MAX_UNCHECKED_INPUT,
   modelCheckpoint,
   trainingCheckpoint,
   toDocument,

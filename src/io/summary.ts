@@ -1,16 +1,18 @@
 /**
  * A model summary like Keras's `summary()`: one row per layer (combinators and their children,
  * indented), with its path, kind and hyper-parameters, output shape and parameter count. It
- * comes from the spec plus one init: the network is instrumented (see Train.instrument) so every
- * node reports the shape it infers and the params it creates.
+ * comes from the spec plus the layers' shape rules (Layer.shapes), so nothing is allocated and a
+ * spec claiming huge sizes costs no more than a small one. A network with a layer that has no
+ * shape rule is instrumented instead (see Train.instrument) and initialised once.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as Key from '../key.ts'
-import { ShapeError, type AnyLayer, type Init, type Json } from '../layer.ts'
+import { isShapeLeaf, ShapeError, type AnyLayer, type Init, type Json, type Shapes, type ShapeTree } from '../layer.ts'
 import { showShape, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import { instrument } from '../train/trace.ts'
-import type { IoError } from './error.ts'
+import { MAX_UNCHECKED_INPUT } from './checkpoint.ts'
+import { IoError } from './error.ts'
 import { builtins, fromSpec, isLayer, type Registry } from './registry.ts'
 
 /** One row of a summary. */
@@ -60,6 +62,16 @@ export const summarize = (
 ): E.Either<IoError | ShapeError, Summary> => {
   const built = isLayer(network) ? E.right(network) : fromSpec(network, registry)
   if (E.isLeft(built)) return built
+  if (built.right.shapes !== undefined) return summarizeShapes(built.right, inShape)
+  const claimed = inShape.reduce((a, d) => a * d, 1)
+  if (!isLayer(network) && claimed > MAX_UNCHECKED_INPUT)
+    return E.left(
+      new IoError(
+        'too-large',
+        'inShape',
+        `${showShape(inShape)} is ${claimed} values per example; a spec with a layer without a shape rule is summarised for at most ${MAX_UNCHECKED_INPUT}`,
+      ),
+    )
   const rows: { row: SummaryRow | undefined }[] = []
   const traced = instrument(built.right, {
     init: (site, _inShape, run) => {
@@ -93,6 +105,56 @@ export const summarize = (
     outShape: r.outShape,
     params: size(r.params),
     state: size(r.state),
+  })
+}
+
+/** The number of values in a tree of shapes. */
+const countShapes = (tree: ShapeTree): number => {
+  if (isShapeLeaf(tree)) return tree.shape.reduce((a, d) => a * d, 1)
+  return (Array.isArray(tree) ? tree : Object.values(tree)).reduce((n: number, c: ShapeTree) => n + countShapes(c), 0)
+}
+
+/** summarize from the shape rules alone: every node's rule wrapped to report its row, nothing allocated. */
+const summarizeShapes = (layer: AnyLayer, inShape: Shape): E.Either<ShapeError, Summary> => {
+  const rows: { row: SummaryRow | undefined }[] = []
+  const wrap = (node: AnyLayer, segments: readonly string[]): AnyLayer => {
+    const st = node.structure
+    const inner =
+      st === undefined ? node : st.rebuild(st.children.map((c) => wrap(c.layer, [...segments.slice(0, -1), c.label, c.layer.name])))
+    const rule = inner.shapes
+    if (rule === undefined) return inner
+    const shapes = (shape: Shape): Shapes => {
+      const slot: { row: SummaryRow | undefined } = { row: undefined }
+      rows.push(slot) // parent before children: take the slot now, fill it when the rule returns
+      const r = rule(shape)
+      const spec = node.spec
+      slot.row = {
+        path: segments.join('.'),
+        depth: segments.length - 1,
+        kind: spec.kind,
+        hyper: hyperOf(spec),
+        outShape: r.outShape,
+        params: countShapes(r.params),
+        state: countShapes(r.state),
+        leaf: st === undefined,
+      }
+      return r
+    }
+    return { ...inner, shapes }
+  }
+  let r: Shapes
+  try {
+    r = wrap(layer, [layer.name]).shapes!(inShape)
+  } catch (e) {
+    if (e instanceof ShapeError) return E.left(e)
+    throw e
+  }
+  return E.right({
+    rows: rows.flatMap((s) => (s.row === undefined ? [] : [s.row])),
+    inShape,
+    outShape: r.outShape,
+    params: countShapes(r.params),
+    state: countShapes(r.state),
   })
 }
 

@@ -10,6 +10,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
+import { isShapeLeaf, type ShapeTree } from '../layer.ts'
 import { firstNonFinite, isTensor, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
@@ -192,6 +193,58 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
       return undefined
     }
     return new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but ${made} makes ${kindOf(e)}`)
+  }
+  return rec(expected, got, path)
+}
+
+/**
+ * compareTrees against a shape rule's result (see Layer.shapes), so no init is run: the first
+ * place where `got` differs from the `expected` shapes, as an IoError naming the spec path and
+ * the hyper-parameters that set the expected shape, or undefined when they match.
+ */
+export const compareShapes = (expected: ShapeTree, got: Tree, path: string): IoError | undefined => {
+  const kindOf = (v: ShapeTree | Tree): string =>
+    isTensor(v) || isShapeLeaf(v)
+      ? `a tensor ${showShape(v.shape)}`
+      : Array.isArray(v)
+        ? `an array of ${v.length}`
+        : `a record {${Object.keys(v).join(', ')}}`
+  const mismatch = (e: ShapeTree, g: Tree, p: string): IoError =>
+    new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but the spec makes ${kindOf(e)}`)
+  const rec = (e: ShapeTree, g: Tree, p: string): IoError | undefined => {
+    if (isShapeLeaf(e)) {
+      if (!isTensor(g)) return mismatch(e, g, p)
+      if (e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])) return undefined
+      const spec = (at: string | undefined): string => (at === undefined || at === '' ? 'spec' : `spec.${at}`)
+      const input =
+        e.inputFrom === undefined
+          ? ''
+          : `; that input's size is set by ${e.inputFrom.map((f) => `${spec(f.at)}, ${f.spec}`).join(', on an input set by ')}`
+      const from = e.why === undefined && input === '' ? '' : ` (${spec(e.at)}: ${e.why ?? 'its shape'}${input})`
+      return new IoError(
+        'shape-mismatch',
+        p,
+        `shape ${showShape(g.shape)} in the checkpoint, but the spec makes ${showShape(e.shape)}${from}`,
+      )
+    }
+    if (isTensor(g)) return mismatch(e, g, p)
+    if (Array.isArray(e) || Array.isArray(g)) {
+      if (!Array.isArray(e) || !Array.isArray(g) || e.length !== g.length) return mismatch(e, g, p)
+      for (let i = 0; i < e.length; i++) {
+        const d = rec(e[i]!, g[i]!, at(p, i))
+        if (d !== undefined) return d
+      }
+      return undefined
+    }
+    const ke = Object.keys(e)
+    const kg = new Set(Object.keys(g))
+    if (ke.length !== kg.size || ke.some((k) => !kg.has(k))) return mismatch(e, g, p)
+    for (const k of ke) {
+      // Array.isArray does not narrow readonly arrays away, so the records are read as compareTrees reads them.
+      const d = rec((e as Record<string, ShapeTree>)[k]!, (g as Record<string, Tree>)[k]!, at(p, k))
+      if (d !== undefined) return d
+    }
+    return undefined
   }
   return rec(expected, got, path)
 }

@@ -27,11 +27,11 @@ export interface AvgPoolTape {
  * @example avgPool2d(2) // [C, 28, 28] → [C, 14, 14]
  */
 export const avgPool2d = (size: Pair, options: PoolOptions = {}): Layer<None, None, AvgPoolTape> => {
-  const { spec, init, geometry } = pooling('avgPool2d', size, options)
+  const { spec, outShape, geometry } = pooling('avgPool2d', size, options)
   return define({
     name: 'avgPool2d',
     spec,
-    init,
+    outShape,
     forward: (_p, x) => {
       checkInput('avgPool2d', x, [null, null, null])
       const g = geometry(x.shape)

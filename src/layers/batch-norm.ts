@@ -16,7 +16,7 @@
  *   spec      { kind: 'batchNorm', momentum, eps }
  */
 import * as T from '../tensor/index.ts'
-import type { Tensor } from '../tensor/tensor.ts'
+import type { Shape, Tensor } from '../tensor/tensor.ts'
 import { checkInput, ShapeError, type Layer } from '../layer.ts'
 import { PositiveNumber, UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
@@ -74,14 +74,23 @@ export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams
   const spec = checkSpec(BatchNormSpec, { kind: 'batchNorm', momentum: options.momentum ?? 0.99, eps: options.eps ?? 1e-5 })
   const { momentum, eps } = spec
   const name = 'batchNorm'
+  /** The number of features (channels) of a per-example input [F] or [C, H, W]; a ShapeError for any other rank. */
+  const features = (inShape: Shape): number => {
+    if (inShape.length !== 1 && inShape.length !== 3) {
+      throw new ShapeError([name], `input shape: expected [features] or [channels, height, width], got ${T.showShape(inShape)}`)
+    }
+    return inShape[0]!
+  }
   return {
     name,
     spec,
+    shapes: (inShape) => {
+      const F = features(inShape)
+      const leaf = { shape: [F], why: `input ${T.showShape(inShape)}` }
+      return { outShape: inShape, params: { gamma: leaf, beta: leaf }, state: { mean: leaf, variance: leaf } }
+    },
     init: (_key, inShape) => {
-      if (inShape.length !== 1 && inShape.length !== 3) {
-        throw new ShapeError([name], `input shape: expected [features] or [channels, height, width], got ${T.showShape(inShape)}`)
-      }
-      const F = inShape[0]!
+      const F = features(inShape)
       return {
         outShape: inShape,
         params: { gamma: T.ones([F]), beta: T.zeros([F]) },

@@ -9,7 +9,7 @@ import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { ShapeError, within, type AnyLayer, type Layer } from '../layer.ts'
+import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes } from '../layer.ts'
 import { NonEmptyChildren, oneOf } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
@@ -38,10 +38,43 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
   const n = layers.length
   const name = 'branches'
   const label = (i: number): string => `${name}[${i}]`
+  /** The merged output shape of the branches' output shapes, or a ShapeError. */
+  const merged = (shapes: readonly Shape[]): Shape => {
+    const first = shapes[0]!
+    if (merge === 'sum') {
+      const bad = shapes.findIndex((s) => !T.sameShape(s, first))
+      if (bad >= 0)
+        throw new ShapeError(
+          [name],
+          `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`,
+        )
+      return first
+    }
+    const bad = shapes.findIndex((s) => s.length === 0 || s.length !== first.length || s.some((d, k) => k > 0 && d !== first[k]))
+    if (bad >= 0) {
+      throw new ShapeError(
+        [name],
+        `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`,
+      )
+    }
+    const total = shapes.reduce((s, sh) => s + sh[0]!, 0)
+    return [total, ...first.slice(1)]
+  }
+  const rules = layers.flatMap((l) => (l.shapes === undefined ? [] : [l.shapes]))
+  /** The shape rule, when every branch has one: each branch's rule on the input, merged as init merges. */
+  const shapesRule = (inShape: Shape): Shapes => {
+    const rs = rules.map((rule, i) => within(label(i), () => rule(inShape)))
+    return {
+      outShape: merged(rs.map((r) => r.outShape)),
+      params: rs.map((r, i) => shapesWithin(`children[${i}]`, r.params)),
+      state: rs.map((r, i) => shapesWithin(`children[${i}]`, r.state)),
+    }
+  }
   const self: Layer<readonly Tree[], readonly Tree[], BranchesTape<readonly unknown[]>> = {
     name,
     spec,
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) },
+    ...(rules.length < n ? {} : { shapes: shapesRule }),
     init: (key, inShape) => {
       const keys = Key.split(key, n)
       const params: Tree[] = []
@@ -53,28 +86,10 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
         state.push(r.state)
         shapes.push(r.outShape)
       }
-      const first = shapes[0]!
-      if (merge === 'sum') {
-        const bad = shapes.findIndex((s) => !T.sameShape(s, first))
-        if (bad >= 0)
-          throw new ShapeError(
-            [name],
-            `sum needs equal shapes: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`,
-          )
-        return { outShape: first, params, state }
-      }
-      const bad = shapes.findIndex((s) => s.length === 0 || s.length !== first.length || s.some((d, k) => k > 0 && d !== first[k]))
-      if (bad >= 0) {
-        throw new ShapeError(
-          [name],
-          `concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${T.showShape(first)}, branch ${bad} gives ${T.showShape(shapes[bad]!)}`,
-        )
-      }
-      const total = shapes.reduce((s, sh) => s + sh[0]!, 0)
-      return { outShape: [total, ...first.slice(1)], params, state }
+      return { outShape: merged(shapes), params, state }
     },
     forward: (ps, ss, x, ctx) => {
-      const keys = Key.split(ctx.key, Math.max(n, 1))
+      const keys = Key.split(Key.ctxKey(ctx, name), Math.max(n, 1))
       const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
       const ys = rs.map((r) => r.y)
       const y =

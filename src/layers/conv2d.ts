@@ -24,7 +24,7 @@ import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { convKernels, type ConvWindow } from '../kernels/conv.ts'
 import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels/window.ts'
-import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None } from '../layer.ts'
+import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None, type ShapeLeaf, type Shapes } from '../layer.ts'
 import { Bool, oneOf, PaddingCodec, PositiveInt, PositivePair } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
@@ -116,6 +116,16 @@ export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions
     spec,
     // followed by the relu layer, a pipe runs this conv with the relu fused in (the same numbers)
     fuseNext: (next) => (!relu && next === reluLayer ? conv2d(filters, kernelSize, { ...options, activation: 'relu' }) : undefined),
+    shapes: (inShape): Shapes => {
+      const g = plan(inShape)
+      if (g instanceof ShapeError) throw g
+      const W: ShapeLeaf = {
+        shape: [filters, g.C, KH, KW],
+        why: `filters ${filters}, kernelSize [${KH}, ${KW}] on input ${T.showShape(inShape)}`,
+      }
+      const b: ShapeLeaf = { shape: [filters], why: `filters ${filters}` }
+      return { outShape: [filters, g.OH, g.OW], params: bias ? { W, b } : { W }, state: none }
+    },
     init: (key: Key.Key, inShape) => {
       const g = plan(inShape)
       if (g instanceof ShapeError) throw g

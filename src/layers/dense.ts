@@ -10,7 +10,8 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type Layer, type None } from '../layer.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type Layer, type None, type Shapes } from '../layer.ts'
 import { Bool, PositiveInt } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
@@ -43,21 +44,30 @@ export const dense = (units: number, options: DenseOptions = {}): Layer<DensePar
   const spec = checkSpec(DenseSpec, { kind: 'dense', units, init: options.init ?? 'he', bias: options.bias ?? true })
   const { init, bias } = spec
   const name = 'dense'
+  /** The shape rule: W [in, units] and b [units] for an input [in]; throws a ShapeError for any other input. */
+  const shapes = (inShape: Shape): Shapes => {
+    if (inShape.length !== 1) {
+      // Rank 2 is most often [batch, features] given where init wants one example's shape.
+      const hint =
+        inShape.length === 2
+          ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)'
+          : '(flatten images first)'
+      throw shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape)
+    }
+    const fanIn = inShape[0]!
+    if (!Number.isInteger(fanIn) || fanIn < 1)
+      throw shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape)
+    const why = `units ${units} on input [${fanIn}]`
+    const W = { shape: [fanIn, units], why }
+    return { outShape: [units], params: bias ? { W, b: { shape: [units], why: `units ${units}` } } : { W }, state: none }
+  }
   return {
     name,
     spec,
+    shapes,
     init: (key, inShape) => {
-      if (inShape.length !== 1) {
-        // Rank 2 is most often [batch, features] given where init wants one example's shape.
-        const hint =
-          inShape.length === 2
-            ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)'
-            : '(flatten images first)'
-        throw shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape)
-      }
+      shapes(inShape)
       const fanIn = inShape[0]!
-      if (!Number.isInteger(fanIn) || fanIn < 1)
-        throw shapeMismatch(name, 'input shape', '[features] with features a positive integer', inShape)
       const W = initWeights(key, [fanIn, units], fanIn, units, init)
       const params: DenseParams = bias ? { W, b: T.zeros([units]) } : { W }
       return { outShape: [units], params, state: none }

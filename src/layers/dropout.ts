@@ -51,9 +51,10 @@ export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape>
     name,
     spec,
     init: (_key, inShape) => ({ outShape: inShape, params: none, state: none }),
+    shapes: (inShape) => ({ outShape: inShape, params: none, state: none }),
     forward: (_p, s, x, ctx) => {
       if (ctx.mode === 'eval' || p === 0) return { y: x, state: s, tape: { mask: null } }
-      const keep = Key.bernoulli(ctx.key, x.shape, 1 - p).data // 1 = keep, 0 = drop
+      const keep = Key.bernoulli(Key.ctxKey(ctx, name), x.shape, 1 - p).data // 1 = keep, 0 = drop
       const m = T.buffer(keep.length)
       const y = T.buffer(keep.length)
       const v = x.data

@@ -5,16 +5,19 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { batchAxisMissing, define, none, shapeMismatch, type Layer, type None } from '../layer.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
 export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
   name: 'flatten',
-  init: (_key, inShape) => ({ outShape: [T.sizeOf(inShape)], params: none }),
+  outShape: (inShape) => {
+    if (inShape.length === 0) throw shapeMismatch('flatten', 'input shape', 'at least one axis per example', inShape)
+    return [T.sizeOf(inShape)]
+  },
   forward: (_p, x) => {
     const n = x.shape[0]
-    if (n === undefined) throw new T.TensorError('flatten: input needs a batch axis')
+    if (n === undefined || x.shape.length < 2) throw batchAxisMissing('flatten', x.shape) // [N] would read as N examples of shape []
     return { y: T.reshape([n, T.sizeOf(x.shape.slice(1))])(x), tape: { inShape: x.shape } }
   },
   vjp: (_p, { inShape }, dy) => ({ dx: T.reshape(inShape)(dy), dp: none }),

@@ -14,14 +14,14 @@ import type { AvgPoolTape } from './avg-pool.ts'
 /** Global average pooling: [C, H, W] → [C], the mean of each channel (a head for conv stacks). */
 export const globalAvgPool: Layer<None, None, AvgPoolTape> = define({
   name: 'globalAvgPool',
-  init: (_key, inShape) => {
+  outShape: (inShape) => {
     if (inShape.length !== 3 || inShape[1]! * inShape[2]! === 0) {
       throw new ShapeError(
         ['globalAvgPool'],
         `input shape: expected [channels, height, width] with at least one pixel, got ${T.showShape(inShape)}`,
       )
     }
-    return { outShape: [inShape[0]!], params: none }
+    return [inShape[0]!]
   },
   forward: (_p, x) => {
     checkInput('globalAvgPool', x, [null, null, null])

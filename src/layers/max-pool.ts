@@ -27,11 +27,11 @@ export interface MaxPoolTape {
  * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2)) // [1, 28, 28] → [8, 14, 14]
  */
 export const maxPool2d = (size: Pair, options: PoolOptions = {}): Layer<None, None, MaxPoolTape> => {
-  const { spec, init, geometry } = pooling('maxPool2d', size, options)
+  const { spec, outShape, geometry } = pooling('maxPool2d', size, options)
   return define({
     name: 'maxPool2d',
     spec,
-    init,
+    outShape,
     forward: (_p, x) => {
       checkInput('maxPool2d', x, [null, null, null])
       const g = geometry(x.shape)

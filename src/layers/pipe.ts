@@ -17,7 +17,24 @@
 import * as Key from '../key.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { define, none, within, type AnyLayer, type Layer, type ParamsOf, type StateOf, type TapeOf } from '../layer.ts'
+import * as T from '../tensor/index.ts'
+import {
+  define,
+  isShapeLeaf,
+  ShapeError,
+  none,
+  shapesWithin,
+  showSpec,
+  within,
+  type AnyLayer,
+  type Layer,
+  type ParamsOf,
+  type Shapes,
+  type ShapeSetter,
+  type ShapeTree,
+  type StateOf,
+  type TapeOf,
+} from '../layer.ts'
 import { Children } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
@@ -39,10 +56,31 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   const n = layers.length
   const label = (i: number): string => `pipe[${i}]`
   const run = fuse(layers) // what runs at each position: the children, with fused pairs resolved once
+  const rules = layers.flatMap((l) => (l.shapes === undefined ? [] : [l.shapes]))
+  /** The shape rule, when every child has one: the children's rules threaded left to right, as init threads shapes. */
+  const shapes =
+    rules.length < n
+      ? undefined
+      : (inShape: Shape): Shapes => {
+          const params: ShapeTree[] = []
+          const state: ShapeTree[] = []
+          let shape: Shape = inShape
+          let setters: Setters = [] // the children that set the size of the current shape, nearest first, for messages
+          for (let i = 0; i < n; i++) {
+            const r = within(label(i), () => explainError(setters, () => rules[i]!(shape)))
+            params.push(explain(setters, shapesWithin(`children[${i}]`, r.params)))
+            state.push(explain(setters, shapesWithin(`children[${i}]`, r.state)))
+            if (T.sizeOf(r.outShape) !== T.sizeOf(shape))
+              setters = [{ at: `children[${i}]`, label: label(i), spec: showSpec(layers[i]!.spec) }, ...setters].slice(0, 3)
+            shape = r.outShape
+          }
+          return { outShape: shape, params, state, outFrom: setters }
+        }
   const self: Layer<readonly Tree[], readonly Tree[], readonly unknown[]> = {
     name: 'pipe',
     spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => pipe(...children) },
+    ...(shapes === undefined ? {} : { shapes }),
     init: (key, inShape) => {
       const keys = Key.split(key, Math.max(n, 1))
       const params: Tree[] = []
@@ -57,7 +95,7 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       return { outShape: shape, params, state }
     },
     forward: (ps, ss, x, ctx) => {
-      const keys = Key.split(ctx.key, Math.max(n, 1))
+      const keys = Key.split(Key.ctxKey(ctx, 'pipe'), Math.max(n, 1))
       const tapes: unknown[] = []
       const state: Tree[] = []
       let h: Tensor = x
@@ -84,6 +122,33 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   }
   // Pipe<Ls> is this record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
   return self as unknown as Pipe<Ls>
+}
+
+/** The children of a pipe that changed the size of the shape flowing through it, nearest first. */
+type Setters = readonly ShapeSetter[]
+
+/** Runs a child's shape rule; a ShapeError it throws says which earlier children set its input's size. */
+const explainError = <A>(setters: Setters, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof ShapeError && setters.length > 0) {
+      const by = setters.map((s) => `${s.label}, ${s.spec}`).join(', on an input set by ')
+      throw new ShapeError(e.path, `${e.detail}; that input's size is set by ${by}`)
+    }
+    throw e
+  }
+}
+
+/** Every leaf without its own `inputFrom` gets the setters of its layer's input. */
+const explain = (setters: Setters, tree: ShapeTree): ShapeTree => {
+  if (setters.length === 0) return tree
+  if (isShapeLeaf(tree))
+    return tree.inputFrom === undefined ? { ...tree, inputFrom: setters.map((s) => ({ at: s.at, spec: s.spec })) } : tree
+  if (Array.isArray(tree)) return tree.map((c: ShapeTree) => explain(setters, c))
+  const out: Record<string, ShapeTree> = {}
+  for (const [k, c] of Object.entries(tree)) out[k] = explain(setters, c)
+  return out
 }
 
 /**

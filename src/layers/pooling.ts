@@ -5,7 +5,7 @@
 import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { pair, planWindow, withBatch, type Padding, type Pair, type Window2d } from '../kernels/window.ts'
-import { none, ShapeError } from '../layer.ts'
+import { ShapeError } from '../layer.ts'
 import { PaddingCodec, PositivePair } from '../io/codecs.ts'
 import { checkSpec, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
@@ -34,7 +34,7 @@ export const poolSpec = <K extends string>(kind: K) =>
     },
   )
 
-/** A pooling layer's checked spec, its init's shape rule, and the window for a batch shape [N, C, H, W]. */
+/** A pooling layer's checked spec, its shape rule, and the window for a batch shape [N, C, H, W]. */
 export const pooling = <K extends string>(kind: K, size: Pair, options: PoolOptions) => {
   checkOptions(kind, options, ['stride', 'padding'])
   const padding = options.padding ?? 'valid'
@@ -51,12 +51,12 @@ export const pooling = <K extends string>(kind: K, size: Pair, options: PoolOpti
     if (typeof p === 'string') throw new ShapeError([kind], `${p}; input shape ${T.showShape(inShape)}`)
     return p.window
   }
-  /** Output shape and (no) params for a per-example [C, H, W] input. */
-  const init = (_key: unknown, inShape: Shape) => {
+  /** The output shape for a per-example [C, H, W] input. */
+  const outShape = (inShape: Shape): Shape => {
     const g = plan(inShape)
-    return { outShape: [g.C, g.OH, g.OW], params: none }
+    return [g.C, g.OH, g.OW]
   }
   /** The window for a batch of `shape` [N, C, H, W]. */
   const geometry = (shape: Shape): Window2d => withBatch(plan(shape.slice(1)), shape[0]!)
-  return { spec, init, geometry }
+  return { spec, outShape, geometry }
 }

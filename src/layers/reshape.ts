@@ -43,10 +43,10 @@ export const reshape = (target: Shape): Layer<None, None, { readonly inShape: Sh
   return define({
     name: 'reshape',
     spec,
-    init: (_key, inShape) => {
+    outShape: (inShape) => {
       const out = resolve(shape, T.sizeOf(inShape))
       if (typeof out === 'string') throw new ShapeError(['reshape'], `${out} (input shape ${T.showShape(inShape)})`)
-      return { outShape: out, params: none }
+      return out
     },
     forward: (_p, x) => {
       const n = x.shape[0]

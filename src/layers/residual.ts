@@ -6,34 +6,52 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
-import { ShapeError, within, type AnyLayer, type Layer, type Spec } from '../layer.ts'
+import type { Shape } from '../tensor/tensor.ts'
+import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes, type ShapeSetter, type Spec } from '../layer.ts'
 import { SpecShape } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** A skip connection around f; f must keep the shape of its input. */
-export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
-  name: 'residual',
-  spec: { kind: 'residual', body: f.spec } satisfies Spec,
-  structure: { children: [{ label: 'residual', layer: f }], rebuild: (children) => residual(children[0]!) },
-  init: (key, inShape) => {
-    const r = within('residual', () => f.init(key, inShape))
-    if (!T.sameShape(r.outShape, inShape)) {
-      throw new ShapeError(
-        ['residual'],
-        `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(r.outShape)}`,
-      )
-    }
-    return r
-  },
-  forward: (p, s, x, ctx) => {
-    const r = within('residual', () => f.forward(p, s, x, ctx))
-    return { y: T.add(x, r.y), state: r.state, tape: r.tape }
-  },
-  vjp: (p, tape, dy) => {
-    const { dx, dp } = within('residual', () => f.vjp(p, tape, dy))
-    return { dx: T.add(dy, dx), dp } // skip path + body path
-  },
-})
+export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => {
+  const rule = f.shapes
+  return {
+    name: 'residual',
+    spec: { kind: 'residual', body: f.spec } satisfies Spec,
+    structure: { children: [{ label: 'residual', layer: f }], rebuild: (children) => residual(children[0]!) },
+    init: (key, inShape) => {
+      const r = within('residual', () => f.init(key, inShape))
+      keepsShape(inShape, r.outShape)
+      return r
+    },
+    ...(rule === undefined
+      ? {}
+      : {
+          shapes: (inShape: Shape): Shapes => {
+            const r = within('residual', () => rule(inShape))
+            keepsShape(inShape, r.outShape, r.outFrom)
+            return { outShape: r.outShape, params: shapesWithin('body', r.params), state: shapesWithin('body', r.state) }
+          },
+        }),
+    forward: (p, s, x, ctx) => {
+      const r = within('residual', () => f.forward(p, s, x, ctx))
+      return { y: T.add(x, r.y), state: r.state, tape: r.tape }
+    },
+    vjp: (p, tape, dy) => {
+      const { dx, dp } = within('residual', () => f.vjp(p, tape, dy))
+      return { dx: T.add(dy, dx), dp } // skip path + body path
+    },
+  }
+}
+
+/** Throws a ShapeError unless the body keeps the shape of its input (naming, when known, the body's layers that set its output size). */
+const keepsShape = (inShape: Shape, outShape: Shape, setters: readonly ShapeSetter[] = []): void => {
+  if (T.sameShape(outShape, inShape)) return
+  const by = setters.map((s) => `residual.${s.label}, ${s.spec}`).join(', on an input set by ')
+  throw new ShapeError(
+    ['residual'],
+    `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(outShape)}${by === '' ? '' : `; that size is set by ${by}`}`,
+  )
+}
 
 /** residual as data: `{ kind: 'residual', body }` rebuilds `residual(body)`. */
 export const residualKind = layerKind(specOf('residual', { body: SpecShape }), (s, build) => residual(build(s.body, 'body')))

@@ -3,11 +3,15 @@
  * same directory, flushed to disk (fsync), and renamed over the target, and the directory is
  * flushed too. A rename within one file system replaces the name in one step, so a crash, a
  * kill or a full disk at any moment leaves either the old file, whole, or the new one, whole;
- * never a half-written or empty checkpoint. A failed save removes its temporary file. A process
- * killed mid-save (SIGKILL) cannot clean up: it leaves a `.<name>.<pid>.<n>.tmp` file beside the
- * target, which is never read and may be deleted.
+ * never a half-written or empty checkpoint. A failed save removes its temporary file, and only
+ * that. The temp name, `.<name>.<pid>.<random>.tmp`, is opened exclusively and drawn again if it
+ * exists, so no file left behind can make a save fail. A process killed mid-save (SIGKILL) cannot
+ * clean up and leaves its temp file; the next successful save of the same target removes the temp
+ * files of that name whose process is gone (a pid no longer running, or this process's own pid
+ * with a name this process never made: a restarted container reuses pids).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Layer } from '../layer.ts'
@@ -25,7 +29,8 @@ import {
 import { IoError } from '../io/error.ts'
 import { checkOptions } from '../options.ts'
 
-let saves = 0 // distinguishes temp files of successive saves in one process (names only; never affects results)
+/** The temp files this process is writing now: with our pid, any other such name is a previous process's. */
+const writing = new Set<string>()
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -43,24 +48,75 @@ const writeText = (fd: number, text: string): void => {
   }
 }
 
+const isCode = (e: unknown, code: string): boolean => e instanceof Error && 'code' in e && e.code === code
+
+/** Opens a fresh temp file beside `path` exclusively, drawing another random name if one exists. */
+const openTemp = (path: string): { readonly tmp: string; readonly fd: number } => {
+  for (let attempt = 0; ; attempt++) {
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID()}.tmp`)
+    try {
+      return { tmp, fd: openSync(tmp, 'wx', 0o644) }
+    } catch (e) {
+      if (!isCode(e, 'EEXIST') || attempt >= 8) throw e
+    }
+  }
+}
+
+/** True while a process with this pid runs (EPERM: it runs under another user). */
+const running = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return isCode(e, 'EPERM')
+  }
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * The temp files of `path` left by a process that is gone: named `.<name>.<pid>.<anything>.tmp`
+ * with a pid that no longer runs, or with this process's pid but not being written by it.
+ */
+export const staleTempFiles = (path: string): readonly string[] => {
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(path))}\\.(\\d+)\\.[^.]+\\.tmp$`)
+  let names: string[]
+  try {
+    names = readdirSync(dirname(path))
+  } catch {
+    return []
+  }
+  return names.flatMap((name) => {
+    const m = pattern.exec(name)
+    if (m === null) return []
+    const pid = Number(m[1])
+    const file = join(dirname(path), name)
+    const gone = pid === process.pid ? !writing.has(file) : !running(pid)
+    return gone ? [file] : []
+  })
+}
+
 /**
  * Writes `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the
  * directory. Creates the directory if needed. Throws an IoError (kind 'io') if any step fails,
- * after removing the temp file; the old file at `path`, if any, is untouched.
+ * after removing its own temp file; the old file at `path`, if any, is untouched. After a
+ * successful save, the stale temp files of `path` (see staleTempFiles) are removed.
  */
 export const writeFileAtomic = (path: string, data: string | Uint8Array): void => {
   const dir = dirname(path)
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${saves++}.tmp`)
+  let tmp: string | undefined
   let fd: number | undefined
   try {
     mkdirSync(dir, { recursive: true })
-    fd = openSync(tmp, 'wx', 0o644)
+    ;({ tmp, fd } = openTemp(path))
+    writing.add(tmp)
     if (typeof data === 'string') writeText(fd, data)
     else for (let off = 0; off < data.length;) off += writeSync(fd, data, off, Math.min(data.length - off, CHUNK))
     fsyncSync(fd)
     closeSync(fd)
     fd = undefined
     renameSync(tmp, path)
+    writing.delete(tmp)
   } catch (e) {
     if (fd !== undefined) {
       try {
@@ -69,10 +125,13 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
         // already failing; the write error is the one to report
       }
     }
-    try {
-      unlinkSync(tmp)
-    } catch {
-      // the temp file may never have been created
+    if (tmp !== undefined) {
+      writing.delete(tmp)
+      try {
+        unlinkSync(tmp)
+      } catch {
+        // already failing; the write error is the one to report
+      }
     }
     throw new IoError('io', path, `cannot save: ${message(e)}; any previous file there is unchanged`, { cause: e })
   }
@@ -86,6 +145,13 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
     }
   } catch {
     // best effort
+  }
+  for (const stale of staleTempFiles(path)) {
+    try {
+      unlinkSync(stale)
+    } catch {
+      // another save may have removed it first
+    }
   }
 }
 

@@ -20,5 +20,5 @@ export {
   type PlotCallbacksOptions,
 } from './plot.ts'
 export { lineChart, lossCurve, type LineChartOptions } from './terminal-chart.ts'
-export { saveCheckpoint, saveModel, loadCheckpoint, writeFileAtomic, type SaveModelOptions } from './checkpoint.ts'
+export { saveCheckpoint, saveModel, loadCheckpoint, writeFileAtomic, staleTempFiles, type SaveModelOptions } from './checkpoint.ts'
 export { MissingPeerError } from './peer.ts'

@@ -9,13 +9,13 @@
  * vega, vega-lite and @resvg/resvg-js are optional peer dependencies, imported when this module
  * loads; a helper that needs one that is missing throws a MissingPeerError naming it.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { basename, dirname, extname, join, resolve } from 'node:path'
+import { extname, join, resolve } from 'node:path'
 import type { LoggerInterface, Spec as VegaSpec, View } from 'vega'
 import { history as historySpec, type HistoryOptions } from '../plot/history.ts'
 import type { VegaLiteSpec } from '../plot/spec.ts'
 import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
+import { writeFileAtomic } from './checkpoint.ts'
 import { importPeer, need, needAll } from './peer.ts'
 import { checkOptions } from '../options.ts'
 
@@ -201,20 +201,8 @@ const pngFor = (spec: VegaLiteSpec, options: PngOptions, where: string): Uint8Ar
   return pngOf(svgOf(spec, options.onWarning ?? defaultWarn, where), options, where)
 }
 
-let tempCounter = 0
-
-/** Writes bytes or text to path atomically: a temp file beside it, then a rename (a reader never sees half a file; a failure leaves the old file whole). */
-const writeAtomic = (path: string, content: string | Uint8Array): void => {
-  mkdirSync(dirname(path), { recursive: true })
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tempCounter}.tmp`)
-  try {
-    writeFileSync(tmp, content)
-    renameSync(tmp, path)
-  } catch (e) {
-    rmSync(tmp, { force: true })
-    throw e
-  }
-}
+/** Writes bytes or text to path atomically, as checkpoints are (see writeFileAtomic). */
+const writeAtomic = (path: string, content: string | Uint8Array): void => writeFileAtomic(path, content)
 
 /**
  * Renders a spec to a file, by the path's extension: `.png`, `.svg`, or `.json` (the Vega-Lite

@@ -114,6 +114,10 @@ describe('README.md and docs/: every checked code block type-checks and runs', (
     expect(Number(accuracy![1])).toBeLessThanOrEqual(100)
   })
 
+  test("the README's first lines learn XOR: the predictions printed are the XOR of the inputs", () => {
+    expect(outputOf(readmeBlock('Install')).trim()).toBe('[ 0, 1, 1, 0 ]')
+  })
+
   test("the README's custom layer passes checkLayer", () => {
     expect(outputOf(readmeBlock('Your own layer, law-tested'))).toContain('swish obeys the layer laws')
   })

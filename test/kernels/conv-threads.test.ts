@@ -10,6 +10,7 @@
  * counter checks it). Which thread computes which part varies from run to run; the results must not.
  */
 import fc from 'fast-check'
+import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Kernels, Key, L, type Layer, T, type Tensor, Tree } from '../../src/index.ts'
 import { convKernels, fastConv, fastConvWasm, naiveConv } from '../../src/kernels/conv.ts'
@@ -218,4 +219,74 @@ describe('the conv kernels follow the switches at call time', () => {
       await Kernels.useThreads(1)
     }
   })
+})
+
+/**
+ * A child whose worker dies in the middle of a convolution's parts: its `part` export is wrapped
+ * (through process.getBuiltinModule, where the library finds Worker) to call process.exit after
+ * its first part. This thread leaves every part to the worker (mainComputes false), so the worker
+ * surely holds the job when it dies.
+ */
+const DYING_CONV_CHILD = `
+import { Kernels, Key, L } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)}
+import * as W from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
+const builtin = process.getBuiltinModule.bind(process)
+const dieInPart =
+  '{ const I = WebAssembly.Instance; WebAssembly.Instance = function (m, imports) { const e = new I(m, imports).exports; ' +
+  'return { exports: { ...e, part: (...a) => { e.part(...a); process.exit(7) } } } } }\\n'
+process.getBuiltinModule = (name) => {
+  const m = builtin(name)
+  if (name !== 'node:worker_threads') return m
+  return { ...m, Worker: class extends m.Worker { constructor(code, options) { super(dieInPart + code, options) } } }
+}
+W.configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0, mainComputes: false })
+const started = await Kernels.useThreads(2)
+const conv = L.conv2d(4, 3, { padding: 1 })
+const { params, state } = conv.init(Key.fromSeed(1), [2, 12, 12])
+const x = Key.normal(Key.fromSeed(2), [8, 2, 12, 12])
+const ctx = { mode: 'eval', key: Key.fromSeed(3) }
+const run = () => conv.forward(params, state, x, ctx).y.data
+const t0 = performance.now()
+let error = ''
+try { run() } catch (e) { error = e.message }
+const ratio = (performance.now() - t0) / W.WORKER_DEADLINE_MS
+const splits = W.splitCount()
+const after = run()
+const laterSplits = W.splitCount() - splits
+const running = W.threadsRunning()
+const why = W.threadsUnavailable()
+await Kernels.useThreads(1)
+const one = run()
+console.log(JSON.stringify({ started, error, ratio, laterSplits, running, why, identical: after.every((v, i) => Object.is(v, one[i])) }))
+`
+
+describe('a worker that dies during a convolution', () => {
+  test('the job fails at once with a clear Error (not at the deadline); two threads go off with one warning; the next one is right', async () => {
+    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', DYING_CONV_CHILD], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      let out = ''
+      let err = ''
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      const timer = setTimeout(() => p.kill('SIGKILL'), 20_000)
+      p.on('close', (code) => {
+        clearTimeout(timer)
+        resolve({ code, out, err })
+      })
+    })
+    expect(r.code).toBe(0)
+    const got = JSON.parse(r.out.trim())
+    expect(got.started).toBe(true)
+    expect(got.error).toMatch(
+      /^chainrule: the worker died before finishing its parts of this job \(the GEMM worker exited during a job\); run it again: it now runs on one thread$/,
+    )
+    expect(got.ratio).toBeLessThan(0.2) // noticed from the worker's exit, a small fraction of the deadline
+    expect(got.laterSplits).toBe(0)
+    expect(got.running).toBe(false)
+    expect(got.why).toMatch(/^the GEMM worker exited during a job; products run on one thread/)
+    expect(got.identical).toBe(true)
+    expect(r.err.match(/chainrule: two threads are off: /g)).toHaveLength(1)
+  }, 30_000)
 })

@@ -385,6 +385,92 @@ describe('two threads are the default', () => {
   }, 30_000)
 })
 
+/**
+ * A child whose worker dies: 'mid-job' makes the worker's kernel call process.exit after computing
+ * its first chunk (it dies holding a product, before saying it is done); 'between' has this thread
+ * terminate the worker between two products. The Worker class is wrapped through
+ * process.getBuiltinModule, where threads.ts finds it, so the library runs unchanged.
+ */
+const dyingChild = (how: 'mid-job' | 'between'): string => `
+import { view } from ${JSON.stringify(new URL('../../src/kernels/gemm.ts', import.meta.url).href)}
+import { gemmWasm } from ${JSON.stringify(new URL('../../src/kernels/wasm/gemm.ts', import.meta.url).href)}
+import * as W from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
+const builtin = process.getBuiltinModule.bind(process)
+let worker
+const dieInKernel = ${JSON.stringify(how === 'mid-job')}
+  ? '{ const I = WebAssembly.Instance; WebAssembly.Instance = function (m, imports) { const e = new I(m, imports).exports; ' +
+    'return { exports: { ...e, gemm: (...a) => { e.gemm(...a); process.exit(7) } } } } }\\n'
+  : ''
+process.getBuiltinModule = (name) => {
+  const m = builtin(name)
+  if (name !== 'node:worker_threads') return m
+  class Watched extends m.Worker {
+    constructor(code, options) {
+      super(dieInKernel + code, options)
+      worker = this
+    }
+  }
+  return { ...m, Worker: Watched }
+}
+W.configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0, mainComputes: ${how === 'between'} })
+const started = await W.startThreads()
+const s = 192
+const a = Float64Array.from({ length: s * s }, (_, i) => Math.sin(i) * 3)
+const b = Float64Array.from({ length: s * s }, (_, i) => Math.cos(i * 0.7))
+const product = (gemm) => {
+  const c = new Float64Array(s * s)
+  gemm(s, s, s, view(a, s, s), view(b, s, s), c, 0, false)
+  return c
+}
+const want = product(gemmWasm)
+const same = (x, y) => x.every((v, i) => Object.is(v, y[i]))
+if (${JSON.stringify(how === 'between')}) {
+  const before = W.splitCount()
+  const first = same(product(W.gemmWasm2), want) && W.splitCount() > before
+  await worker.terminate()
+  await new Promise((r) => setImmediate(r))
+  console.log(JSON.stringify({ started, first }))
+}
+const splits = W.splitCount()
+const t0 = performance.now()
+const c1 = product(W.gemmWasm2)
+const ms = performance.now() - t0
+const c2 = product(W.gemmWasm2)
+console.log(JSON.stringify({ started, identical: same(c1, want) && same(c2, want), ratio: ms / W.WORKER_DEADLINE_MS,
+  laterSplits: W.splitCount() - splits, running: W.threadsRunning(), why: W.threadsUnavailable() }))
+`
+
+describe('a worker that dies', () => {
+  it('mid-product: noticed at once, the product completes on this thread bit for bit, two threads off with one warning', async () => {
+    const r = await runChild(dyingChild('mid-job'))
+    expect(r.code).toBe(0)
+    const got = JSON.parse(r.out.trim().split('\n').pop()!)
+    expect(got.started).toBe(true)
+    expect(got.identical).toBe(true)
+    expect(got.laterSplits).toBe(1) // the product it died in went to it; the next one did not
+    // Noticed from the worker's exit, not at the deadline: the product took a small fraction of it.
+    expect(got.ratio).toBeLessThan(0.2)
+    expect(got.running).toBe(false)
+    expect(got.why).toMatch(/^the GEMM worker exited during a job; products run on one thread/)
+    expect(r.err.match(/chainrule: two threads are off: /g)).toHaveLength(1)
+  }, 30_000)
+
+  it('between products (terminated): the exit event turns two threads off with one warning; later products are right', async () => {
+    const r = await runChild(dyingChild('between'))
+    expect(r.code).toBe(0)
+    const [first, after] = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(first).toEqual({ started: true, first: true })
+    expect(after.identical).toBe(true)
+    expect(after.laterSplits).toBe(0)
+    expect(after.running).toBe(false)
+    expect(after.why).toMatch(/^the GEMM worker exited \(code 1\); products run on one thread/)
+    expect(r.err.match(/chainrule: two threads are off: /g)).toHaveLength(1)
+  }, 30_000)
+})
+
 describe('the worker never keeps a process alive', () => {
   it('a child process that runs two-thread products exits by itself, promptly, with code 0', async () => {
     const t0 = performance.now()

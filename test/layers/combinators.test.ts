@@ -42,7 +42,9 @@ describe('combinator behaviour', () => {
     const net = L.pipe(L.dense(4), L.relu, L.pipe(L.dense(3), L.tanh))
     const { params, state } = L.initialize(net, key, [5])
     expect(() => net.forward(params, state, T.zeros([2, 6]), ctx)).toThrow('pipe[0].dense: input shape: expected [N, 5], got [2, 6]')
-    expect(() => net.forward(params, state, T.zeros([5]), ctx)).toThrow('pipe[0].dense: input shape: expected [N, 5], got [5]')
+    expect(() => net.forward(params, state, T.zeros([5]), ctx)).toThrow(
+      'pipe[0].dense: the input has shape [5]: forward takes a batch [N, 5]; add a batch axis, e.g. T.reshape([1, 5])',
+    )
   })
   test('a vjp with a wrong cotangent shape names the layer', () => {
     const net = L.pipe(L.dense(4), L.tanh, L.dense(3))

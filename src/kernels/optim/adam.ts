@@ -16,9 +16,9 @@ import type { Select } from '../../optim/masked.ts'
 import type { Rate } from '../../optim/scale.ts'
 import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
-import { leavesLike, map, map2, type Tree } from '../../tree.ts'
+import { leavesLike, map, type Tree } from '../../tree.ts'
 import { adamStepWasm } from '../wasm/optim.ts'
-import { countAt, inWasm, likeGrads, recordAt, stateTuple } from './pass.ts'
+import { countAt, inWasm, likeGrads, recordAt, stateTuple, passOf } from './pass.ts'
 
 /** Which member of Adam's family: how the direction comes from the moments (see src/optim/adam-variants.ts). */
 export type AdamVariant = 'adam' | 'nadam' | 'amsgrad' | 'adamax'
@@ -187,13 +187,5 @@ export const fusedAdam = <S extends Tree>(s: FusedAdamSettings): FastPath<S> => 
     next.push({ count: increment(count) })
     return [outs, next as unknown as S]
   }
-  return {
-    update: (grads, state, params) => run(grads, state, params, false),
-    // outs holds the new params in the gradients' structure; map2 lays them out in the params'
-    // structure, as applyUpdates does.
-    updateAndApply: (grads, state, params) => {
-      const [outs, next] = run(grads, state, params, true)
-      return [map2(params, outs, (_p, q) => q), next]
-    },
-  }
+  return passOf(run)
 }

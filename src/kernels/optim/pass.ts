@@ -6,7 +6,8 @@
 import { describeEntry } from '../../optim/internal.ts'
 import { OptimError } from '../../optim/validate.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
-import { isTensor, structureDiff, TreeError, type Tree } from '../../tree.ts'
+import { isTensor, map2, structureDiff, TreeError, type Tree } from '../../tree.ts'
+import type { FastPath } from '../../optim/fast-path.ts'
 import { resolveKernels } from '../backend.ts'
 import { MIN_OPTIM_ELEMENTS } from '../wasm/optim.ts'
 
@@ -63,3 +64,17 @@ export const likeGrads = (at: string, what: string, grads: Tree, tree: Tree): vo
   const d = structureDiff(grads, tree)
   if (d !== undefined) throw new TreeError(`${at}: ${what} does not have the gradients' structure, ${d} (gradients vs ${what})`)
 }
+
+/**
+ * A fast path from one fused loop, `run(grads, state, params, apply)`, which returns the updates
+ * (or, with `apply`, the new params) in the gradients' structure, and the next state.
+ */
+export const passOf = <S extends Tree>(run: (grads: Tree, state: S, params: Tree, apply: boolean) => readonly [Tree, S]): FastPath<S> => ({
+  update: (grads, state, params) => run(grads, state, params, false),
+  // map2 lays the new params out in the params' structure (records may list their keys in another
+  // order), as applyUpdates does.
+  updateAndApply: (grads, state, params) => {
+    const [outs, next] = run(grads, state, params, true)
+    return [map2(params, outs, (_p, q) => q), next]
+  },
+})

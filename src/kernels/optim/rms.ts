@@ -13,9 +13,9 @@ import { countOf, increment } from '../../optim/internal.ts'
 import type { Rate } from '../../optim/scale.ts'
 import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
-import { leavesLike, map, map2, type Tree } from '../../tree.ts'
+import { leavesLike, map, type Tree } from '../../tree.ts'
 import { rmsStepWasm } from '../wasm/optim.ts'
-import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE } from './pass.ts'
+import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE, passOf } from './pass.ts'
 
 /** rmsprop's or adagrad's settings, checked by the alias. */
 export interface FusedRmsSettings {
@@ -117,13 +117,5 @@ export const fusedRms = <S extends Tree>(s: FusedRmsSettings): FastPath<S> => {
     next.push({ count: increment(count) })
     return [outs, next as unknown as S]
   }
-  return {
-    update: (grads, state, params) => run(grads, state, params, false),
-    // outs holds the new params in the gradients' structure; map2 lays them out in the params'
-    // structure, as applyUpdates does.
-    updateAndApply: (grads, state, params) => {
-      const [outs, next] = run(grads, state, params, true)
-      return [map2(params, outs, (_p, q) => q), next]
-    },
-  }
+  return passOf(run)
 }

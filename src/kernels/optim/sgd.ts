@@ -14,9 +14,9 @@ import type { Select } from '../../optim/masked.ts'
 import type { Rate } from '../../optim/scale.ts'
 import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
-import { leavesLike, map, map2, type Tree } from '../../tree.ts'
+import { leavesLike, map, type Tree } from '../../tree.ts'
 import { sgdStepWasm } from '../wasm/optim.ts'
-import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE } from './pass.ts'
+import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE, passOf } from './pass.ts'
 
 /** sgd's settings, checked by sgd. */
 export interface FusedSgdSettings {
@@ -106,13 +106,5 @@ export const fusedSgd = <S extends Tree>(s: FusedSgdSettings): FastPath<S> => {
     next.push({ count: increment(count) })
     return [outs, next as unknown as S]
   }
-  return {
-    update: (grads, state, params) => run(grads, state, params, false),
-    // outs holds the new params in the gradients' structure; map2 lays them out in the params'
-    // structure (records may list their keys in another order), as applyUpdates does.
-    updateAndApply: (grads, state, params) => {
-      const [outs, next] = run(grads, state, params, true)
-      return [map2(params, outs, (_p, q) => q), next]
-    },
-  }
+  return passOf(run)
 }

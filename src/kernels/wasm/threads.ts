@@ -34,6 +34,12 @@
  * The worker never keeps a process alive (Node: `worker.unref()`), and an error inside it (a
  * trap in the kernel) comes back as an Error thrown by the call that posted the job.
  *
+ * A worker that dies (its 'exit' or 'error' event; in Node also a flag its own exit handler
+ * sets, seen at once by a thread spinning for it) turns two threads off with one warning
+ * (`threadsUnavailable()` says why): a product it was working on is computed again on this
+ * thread (gemmWasm, bit for bit the same), and later ones run on one thread. A worker that stops
+ * answering without dying is given up at a deadline (`WORKER_DEADLINE_MS`), the same way.
+ *
  * Memory: one shared memory (at most 1 GiB, the maximum the module declares) that grows to
  * the largest split product and never shrinks. Growing a shared memory leaves old views
  * stale, so views are built from `memory.buffer` after the grow, in every call.
@@ -113,6 +119,43 @@ interface Pool {
   settled: boolean
   /** Why the worker is unusable, once it is. */
   dead: string | null
+  /** Node: set to 1 by the worker's own exit handler, so a thread spinning for it sees at once that it died. */
+  readonly exited: Int32Array<SharedArrayBuffer>
+}
+
+/** How long to wait for a worker that neither finishes its share nor dies, before giving up on it (plus 1 ms per MFLOP). */
+export const WORKER_DEADLINE_MS = 10_000
+
+/**
+ * Run first in a Node worker: its exit handler (process.exit, an uncaught error) sets the
+ * `exited` flag in shared memory, which this thread sees even while it spins, when no event can
+ * reach it. "use strict" first, as the generated script's own first line.
+ */
+const exitHook =
+  '"use strict";\n' +
+  "{ const { workerData } = require('node:worker_threads'); const flag = new Int32Array(workerData.exited); " +
+  'process.on("exit", () => Atomics.store(flag, 0, 1)) }\n'
+
+/** Whether the one warning that two threads turned off was given. */
+let warned = false
+
+/**
+ * Gives up on a worker that died or stopped answering: two threads off (until `startThreads()`
+ * starts a new worker), `threadsUnavailable()` says why, and one console warning, the first time.
+ */
+function giveUp(p: Pool, why: string): void {
+  if (p.dead !== null) return // stopped on purpose, or already given up
+  p.dead = why
+  if (!p.settled) return // still starting: settle reports it
+  void p.worker.terminate()
+  if (pool !== p) return
+  pool = null
+  starting = null
+  unavailable = `${why}; products run on one thread (Kernels.useThreads(2) starts a new worker)`
+  if (!warned) {
+    warned = true
+    console.warn(`chainrule: two threads are off: ${unavailable}`)
+  }
 }
 
 let pool: Pool | null = null
@@ -266,12 +309,13 @@ async function launch(): Promise<boolean> {
     // settle), unreferenced once ready: from then on it never keeps the process alive.
     // execArgv []: the worker's bundled script needs no loader, and must not inherit flags such
     // as --input-type=module (which would make it an ES module without `require`).
-    const worker = new Worker(workerSource, { eval: true, workerData: init, execArgv: [] })
+    const exited = new Int32Array(new SharedArrayBuffer(4))
+    const worker = new Worker(exitHook + workerSource, { eval: true, workerData: { ...init, exited: exited.buffer }, execArgv: [] })
     if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
-    const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
+    const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null, exited }
     pool = p
-    worker.on('error', (e) => void (p.dead ??= `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
-    worker.on('exit', () => void (p.dead ??= 'the GEMM worker exited'))
+    worker.on('error', (e) => giveUp(p, `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
+    worker.on('exit', (code) => giveUp(p, `the GEMM worker exited (code ${String(code)})`))
     const ok = await new Promise<boolean>((resolve) => {
       worker.once('message', (m) => resolve((m as { ready?: boolean }).ready === true))
       worker.once('exit', () => resolve(false))
@@ -285,7 +329,18 @@ async function launch(): Promise<boolean> {
   }
   const url = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }))
   const worker = new g.Worker(url)
-  const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null }
+  const p: Pool = {
+    memory,
+    kernel,
+    part,
+    ctl,
+    worker,
+    seq: 0,
+    ready: false,
+    settled: false,
+    dead: null,
+    exited: new Int32Array(new SharedArrayBuffer(4)),
+  }
   pool = p
   const ok = await new Promise<boolean>((resolve) => {
     worker.onmessage = (e) => resolve((e.data as { ready?: boolean }).ready === true)
@@ -293,8 +348,9 @@ async function launch(): Promise<boolean> {
     worker.postMessage(init)
   })
   URL.revokeObjectURL(url)
-  worker.onerror = () => void (p.dead ??= 'the GEMM worker crashed')
-  return settle(p, ok)
+  const result = settle(p, ok)
+  worker.onerror = (e) => giveUp(p, `the GEMM worker crashed${e.message ? `: ${e.message}` : ''}`)
+  return result
 }
 
 /** Marks the pool ready, or (the worker did not start) ends it, forgets it and throws why. */
@@ -353,30 +409,39 @@ function post(p: Pool, op: number): number {
   return seq
 }
 
-/** Spins (never Atomics.wait: it throws on a browser's main thread) until the worker finishes job `seq`, and throws what it threw. */
-function finish(p: Pool, seq: number, flops: number): void {
-  waitDone(p, seq, flops)
+/**
+ * Spins (never Atomics.wait: it throws on a browser's main thread) until the worker finishes job
+ * `seq`, and throws what it threw; false when the worker died or stopped answering instead (then
+ * two threads are off and the job is to be done again on this thread).
+ */
+function finish(p: Pool, seq: number, flops: number): boolean {
+  if (!waitDone(p, seq, flops)) return false
   if (Atomics.load(p.ctl, STATUS) !== 0) {
     throw new Error(`chainrule: the GEMM worker failed: ${workerMessage(p.ctl)}`)
   }
+  return true
 }
 
-/** Spins until the worker finishes job `seq`; throws (and gives up on the worker) after a generous deadline. */
-function waitDone(p: Pool, seq: number, flops: number): void {
+/**
+ * Spins until the worker finishes job `seq`: true once it has, false (having given up on the
+ * worker) as soon as it died, or at a generous deadline if it neither finishes nor dies.
+ */
+function waitDone(p: Pool, seq: number, flops: number): boolean {
   const ctl = p.ctl
-  if (Atomics.load(ctl, DONE) !== seq) {
-    // Generous: ten seconds plus 1 ms per MFLOP (as if the worker ran at 1 GFLOP/s).
-    const deadline = performance.now() + 10_000 + flops / 1e6
-    for (let i = 1; Atomics.load(ctl, DONE) !== seq; i++) {
-      if ((i & 0xffff) === 0 && performance.now() > deadline) {
-        p.dead = 'the GEMM worker stopped answering'
-        throw new Error(
-          'chainrule: the GEMM worker did not finish its share of a product; two threads are now off ' +
-            '(call startThreads() again after stopThreads())',
-        )
-      }
+  if (Atomics.load(ctl, DONE) === seq) return true
+  // Generous: the deadline plus 1 ms per MFLOP (as if the worker ran at 1 GFLOP/s).
+  const deadline = performance.now() + WORKER_DEADLINE_MS + flops / 1e6
+  for (let i = 1; Atomics.load(ctl, DONE) !== seq; i++) {
+    if (p.dead !== null || Atomics.load(p.exited, 0) === 1) {
+      giveUp(p, 'the GEMM worker exited during a job')
+      return false
+    }
+    if ((i & 0xffff) === 0 && performance.now() > deadline) {
+      giveUp(p, `the GEMM worker stopped answering (no reply in ${WORKER_DEADLINE_MS / 1000} s)`)
+      return false
     }
   }
+  return true
 }
 
 /**
@@ -388,13 +453,13 @@ export function runOnWorker(args: readonly number[]): void {
   const p = usablePool()
   if (p === null) throw new Error('runOnWorker: the GEMM worker is not running (await startThreads() first)')
   if (args.length !== 17) throw new RangeError(`runOnWorker: the kernel takes 17 arguments, got ${args.length}`)
-  waitDone(p, p.seq, 0) // a wake-up or withdrawn job may still be in flight
+  if (!waitDone(p, p.seq, 0)) throw new Error(`runOnWorker: ${p.dead ?? 'the GEMM worker died'}`) // a wake-up or withdrawn job may still be in flight
   for (let i = 0; i < 17; i++) p.ctl[ARGS + i] = args[i]!
   p.ctl[BY_ROWS] = 1
   p.ctl[CHUNK] = args[0]!
   p.ctl[CHUNKS] = 1
   p.ctl[NEXT] = 0
-  finish(p, post(p, KERNEL), 0)
+  if (!finish(p, post(p, KERNEL), 0)) throw new Error(`runOnWorker: ${p.dead ?? 'the GEMM worker died'}`)
 }
 
 function usablePool(): Pool | null {
@@ -404,6 +469,7 @@ function usablePool(): Pool | null {
   // no await) never lets the 'ready' message through, but sees this.
   if (!p.ready && p.dead === null && Atomics.load(p.ctl, STATE) !== STARTING && Atomics.load(p.ctl, STATE) !== STOPPED) p.ready = true
   if (!p.ready) return null
+  if (Atomics.load(p.exited, 0) === 1) giveUp(p, 'the GEMM worker exited')
   if (p.dead === null && Atomics.load(p.ctl, STATE) === STOPPED) p.dead = 'the GEMM worker stopped'
   return p.dead === null ? p : null
 }
@@ -435,7 +501,8 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     const chunks = Math.ceil(dim / chunk)
     if (chunks < 2) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
     const ctl = p.ctl
-    if (!settings.mainComputes) waitDone(p, p.seq, 0) // the worker computes everything: wait until it is free
+    // The worker computes everything: wait until it is free (or, if it died, compute on this thread).
+    if (!settings.mainComputes && !waitDone(p, p.seq, 0)) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
     const idle = Atomics.load(ctl, DONE) === p.seq
     if (!idle || (Atomics.load(ctl, STATE) !== HOT && flops < settings.wakeFlops)) {
       if (idle) post(p, NOOP) // wake it for the next product
@@ -481,8 +548,11 @@ export function makeGemmWasm2(blocks: BlockSizes = wasmBlockSizes): Gemm {
     // Withdraw the job if the worker has not taken it yet (then it never will); else wait for
     // it: it must not be writing when this call returns.
     const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
-    if (!withdrawn) finish(p, seq, flops)
+    const answered = withdrawn || finish(p, seq, flops)
     if (failure !== null) throw failure
+    // The worker died with chunks of this product unfinished: c is untouched (the result is still
+    // in the shared memory), so the whole product runs again here, with the same bits.
+    if (!answered) return gemmWasm(m, n, k, a, b, c, cOffset, accumulate)
     if (settings.mainComputes && settings.cooldownMs > 0) backOff(withdrawn || performance.now() - t1 > t1 - t0)
     copyOut(heap, cAt, m, n, c, cOffset)
   }
@@ -545,7 +615,12 @@ export function twoThreadParts(flops: number): PartsRunner | null {
     threads: 2,
     run: (op, job, parts, scratch0, scratch1, flops) => {
       const ctl = p.ctl
-      waitDone(p, p.seq, 0) // a wake-up or withdrawn job may still be in flight: let it end first
+      // A wake-up or withdrawn job may still be in flight: let it end first. If the worker died,
+      // none of this job went to it: this thread runs every part (the same result).
+      if (!waitDone(p, p.seq, 0)) {
+        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+        return
+      }
       ctl[ARGS] = op
       ctl[ARGS + 1] = job
       ctl[ARGS + 2] = scratch1
@@ -561,10 +636,15 @@ export function twoThreadParts(flops: number): PartsRunner | null {
         failure = e
       }
       // Withdraw the job if the worker never took it; else wait: it must not be writing when this
-      // returns. (A worker that died mid-job is noticed only at finish's deadline, then throws.)
+      // returns. A worker that died mid-job may have left a part half written, and which one is
+      // not known here, so that job fails (two threads are off: running it again is on one thread).
       const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
-      if (!withdrawn) finish(p, seq, flops)
+      const answered = withdrawn || finish(p, seq, flops)
       if (failure !== null) throw failure
+      if (!answered)
+        throw new Error(
+          `chainrule: the worker died before finishing its parts of this job (${p.dead ?? 'gone'}); run it again: it now runs on one thread`,
+        )
     },
   }
 }

@@ -1,0 +1,107 @@
+/**
+ * Errors at forward name the real cause where it is: one example given without its batch axis is
+ * reported at the input (not after flatten has read it as a batch), and a forward without ctx.key
+ * says the key is missing and what to call instead (not a bad argument inside the PRNG).
+ */
+import { describe, expect, test } from 'vitest'
+import { Key, L, T } from '../../src/index.ts'
+
+const key = Key.fromSeed(3)
+const eval_ = { mode: 'eval' as const, key }
+const thrown = (f: () => unknown): Error => {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof Error) return e
+  }
+  throw new Error('expected a throw')
+}
+
+describe('one example without its batch axis', () => {
+  test('through flatten + dense: named at the input (pipe[0]), with the shape to give and how', () => {
+    const net = L.pipe(L.flatten, L.dense(3))
+    const { params, state } = L.initialize(net, key, [4])
+    const e = thrown(() => net.forward(params, state, T.zeros([4]), eval_))
+    expect(e).toBeInstanceOf(L.ShapeError)
+    expect(e.message).toBe(
+      'pipe[0].flatten: the input has shape [4]: forward takes a batch [N, 4]; add a batch axis, e.g. T.reshape([1, 4])',
+    )
+    // The same input with its batch axis runs.
+    expect(net.forward(params, state, T.zeros([1, 4]), eval_).y.shape).toEqual([1, 3])
+  })
+
+  test('a dense first layer names the missing batch axis, not a size mismatch', () => {
+    const net = L.pipe(L.dense(3), L.relu)
+    const { params, state } = L.initialize(net, key, [4])
+    expect(thrown(() => net.forward(params, state, T.zeros([4]), eval_)).message).toBe(
+      'pipe[0].dense: the input has shape [4]: forward takes a batch [N, 4]; add a batch axis, e.g. T.reshape([1, 4])',
+    )
+  })
+
+  test('a conv2d first layer names it too', () => {
+    const net = L.pipe(L.conv2d(2, 3), L.flatten)
+    const { params, state } = L.initialize(net, key, [1, 5, 5])
+    expect(thrown(() => net.forward(params, state, T.zeros([1, 5, 5]), eval_)).message).toMatch(
+      /^pipe\[0\]\.conv2d: the input has shape \[1, 5, 5\]: forward takes a batch \[N, 1, .*; add a batch axis, e.g. T\.reshape\(\[1, 1, 5, 5\]\)$/,
+    )
+  })
+
+  test('an image of 2 channels through flatten + dense: flatten cannot tell, so dense says what most likely happened', () => {
+    const net = L.pipe(L.flatten, L.dense(2))
+    const { params, state } = L.initialize(net, key, [2, 2, 2])
+    expect(thrown(() => net.forward(params, state, T.zeros([2, 2, 2]), eval_)).message).toBe(
+      "pipe[1].dense: input shape: expected [N, 8], got [2, 4], which holds one example's values (8): if the model's input has no batch " +
+        'axis, a flatten or reshape before this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])',
+    )
+  })
+
+  test('a wrong size with the batch axis present is still a plain mismatch', () => {
+    const net = L.pipe(L.dense(3))
+    const { params, state } = L.initialize(net, key, [4])
+    expect(thrown(() => net.forward(params, state, T.zeros([2, 5]), eval_)).message).toBe(
+      'pipe[0].dense: input shape: expected [N, 4], got [2, 5]',
+    )
+  })
+
+  test('flatten refuses a per-example shape with no axis at init', () => {
+    expect(thrown(() => L.initialize(L.flatten, key, [])).message).toBe(
+      'flatten: input shape: expected at least one axis per example, got []',
+    )
+  })
+})
+
+describe('a forward without ctx.key', () => {
+  // What a JavaScript caller (or a cast) can pass: a ctx without its key.
+  const noKey = (mode: 'train' | 'eval'): L.Ctx => JSON.parse(JSON.stringify({ mode }))
+
+  test('eval mode through a pipe: says the key is missing and what to call instead', () => {
+    const net = L.pipe(L.dense(3), L.relu)
+    const { params, state } = L.initialize(net, key, [4])
+    const e = thrown(() => net.forward(params, state, T.zeros([2, 4]), noKey('eval')))
+    expect(e).toBeInstanceOf(Key.KeyError)
+    expect(e.message).toMatch(/^pipe: ctx\.key is missing: /)
+    expect(e.message).toContain('Train.predict(model, params, state, x)')
+    expect(e.message).toContain("{ mode: 'eval', key }")
+    expect(e.message).not.toMatch(/split/)
+  })
+
+  test('train mode through dropout alone: the same, naming dropout', () => {
+    const drop = L.dropout({ dropProb: 0.5 })
+    const e = thrown(() => drop.forward(L.none, L.none, T.ones([2, 3]), noKey('train')))
+    expect(e).toBeInstanceOf(Key.KeyError)
+    expect(e.message).toMatch(/^dropout: ctx\.key is missing: .*Train\.predict/)
+  })
+
+  test('branches: the same, naming branches', () => {
+    const net = L.branches('concat', L.dense(2), L.dense(3))
+    const { params, state } = L.initialize(net, key, [4])
+    expect(thrown(() => net.forward(params, state, T.zeros([1, 4]), noKey('eval'))).message).toMatch(/^branches: ctx\.key is missing: /)
+  })
+
+  test('a key that is not a Key is named as ctx.key', () => {
+    const net = L.pipe(L.dense(3))
+    const { params, state } = L.initialize(net, key, [4])
+    const bad: L.Ctx = JSON.parse('{ "mode": "eval", "key": 7 }')
+    expect(thrown(() => net.forward(params, state, T.zeros([1, 4]), bad)).message).toMatch(/^pipe: ctx\.key: expected a Key/)
+  })
+})
