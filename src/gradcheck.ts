@@ -10,6 +10,7 @@ import type { Tensor } from './tensor/tensor.ts'
 import * as Tree from './tree.ts'
 import type { Ctx, Layer } from './layer.ts'
 import type { Loss } from './loss.ts'
+import { checkOptions } from './options.ts'
 
 /** One compared coordinate. */
 export interface Row {
@@ -142,6 +143,7 @@ export const network = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
 
 /** The report as a table: one line per coordinate (or the worst `limit` ones), then a verdict. */
 export const format = (report: Report, options: { limit?: number } = {}): string => {
+  checkOptions('Gradcheck.format', options, ['limit'])
   const rows = options.limit === undefined ? report.rows : [...report.rows].sort((a, b) => b.error - a.error).slice(0, options.limit)
   const num = (v: number): string => (v >= 0 ? ' ' : '') + v.toExponential(6)
   const head = `${'where'.padEnd(18)} ${'index'.padEnd(10)} ${'analytic'.padStart(14)} ${'numeric'.padStart(14)} ${'error'.padStart(9)}`

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
-import { Data, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../src/index.ts'
+import { Data, Gradcheck, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../src/index.ts'
 import * as IO from '../src/io/index.ts'
 
 const xor = Data.xor(Key.fromSeed(0), 40)
@@ -439,6 +439,37 @@ describe('unknown options are errors naming the function and the key, with the o
       () => loose(Optim.sgd)({ lr: 0.1, betas: [0.9, 0.99] }),
       "sgd: unknown option 'betas' (here b1 and b2)",
     ],
+    ['T.toString decimals', RangeError, () => loose(T.toString)(T.zeros([2]), { decimals: 2 }), "T.toString: unknown option 'decimals'"],
+    [
+      'Gradcheck.format top',
+      RangeError,
+      () => loose(Gradcheck.format)({ rows: [], maxError: 0, tolerance: 1e-6, ok: true }, { top: 3 }),
+      "Gradcheck.format: unknown option 'top'",
+    ],
+    [
+      'Data.decodeIdx limit',
+      Data.DataError,
+      () => loose(Data.decodeIdx)(new Uint8Array(4), { limit: 1 }),
+      "decodeIdx: unknown option 'limit'",
+    ],
+    [
+      'Data.Mnist.fromIdx first_n',
+      Data.DataError,
+      () => loose(Data.Mnist.fromIdx)(new Uint8Array(4), new Uint8Array(4), { first_n: 1 }),
+      "fromIdx: unknown option 'first_n'",
+    ],
+    [
+      'IO.parseCheckpoint registries',
+      RangeError,
+      () => loose(IO.parseCheckpoint)('{}', { registries: IO.builtins }),
+      "parseCheckpoint: unknown option 'registries'; the options are registry",
+    ],
+    [
+      'IO.decodeCheckpoint custom',
+      RangeError,
+      () => loose(IO.decodeCheckpoint)({}, { custom: IO.builtins }),
+      "decodeCheckpoint: unknown option 'custom'; the options are registry",
+    ],
     ['Train.fit given no options object', TypeError, () => loose(Train.fit)(7), 'fit: expected an options object { model, loss,'],
   ] as const)('%s', (_name, cls, f, message) => {
     const e = thrown(cls, f)
@@ -455,6 +486,10 @@ describe('unknown options are errors naming the function and the key, with the o
       /^progress: unknown option 'verbose' \(progress is a callback/,
     )
     expect(thrown(RangeError, () => loose(lineChart)([1, 2], { logScale: true })).message).toMatch(/^lineChart: unknown option 'logScale'/)
+    const { loadCheckpoint } = await import('../src/node/index.ts')
+    expect(thrown(RangeError, () => loose(loadCheckpoint)('/nonexistent/x.json', { registries: {} })).message).toMatch(
+      /^loadCheckpoint: unknown option 'registries'/,
+    )
   })
 })
 

@@ -15,6 +15,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { buffer, showShape } from '../tensor/tensor.ts'
 import { DataError } from './error.ts'
+import { checkOptions } from '../options.ts'
 
 /** The element types an IDX file can hold. */
 export type IdxType = 'ubyte' | 'sbyte' | 'short' | 'int' | 'float' | 'double'
@@ -222,6 +223,7 @@ export interface DecodeOptions {
  * else r.right.shape                           // [10000, 28, 28]
  */
 export const decodeIdx = (input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): E.Either<IdxError, IdxFile> => {
+  checkOptions('decodeIdx', options, ['first'], { unknown: DataError, notObject: DataError })
   const bytes = asBytes(input, 'decodeIdx')
   const { first } = options
   if (first !== undefined && (!Number.isSafeInteger(first) || first < 0)) {

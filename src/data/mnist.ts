@@ -10,6 +10,7 @@ import { buffer, fromData, showShape } from '../tensor/tensor.ts'
 import type { Dataset } from './dataset.ts'
 import { DataError } from './error.ts'
 import { decodeIdx, decodeIdxHeader, type IdxError, type IdxFile, type IdxHeader } from './idx.ts'
+import { checkOptions } from '../options.ts'
 
 /** The number of examples in the standard MNIST files. */
 export const MNIST_SIZES = { train: 60000, test: 10000 } as const
@@ -73,6 +74,7 @@ const decode = (bytes: Uint8Array, first: number): IdxFile => {
  * const test = Mnist.fromIdx(await bytes('t10k-images-idx3-ubyte'), await bytes('t10k-labels-idx1-ubyte'))
  */
 export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, options: FromIdxOptions = {}): E.Either<MnistError, Dataset> => {
+  checkOptions('fromIdx', options, ['first', 'classes'], { unknown: DataError, notObject: DataError })
   const classes = options.classes ?? 10
   if (!Number.isInteger(classes) || classes < 1 || classes > 256) {
     throw new DataError(`fromIdx: classes must be an integer in 1..256, got ${classes}`)

@@ -460,12 +460,13 @@ const pretty = (v: unknown, indent: string): string => {
 }
 
 /**
- * A parsed checkpoint document, fully validated, with its network rebuilt. Never throws.
+ * A parsed checkpoint document, fully validated, with its network rebuilt. Never throws on any input; a misspelt option is a RangeError.
  * @example
  * const ck = decodeCheckpoint(JSON.parse(text))
  * if (E.isRight(ck)) Train.predict(ck.right.model, ck.right.params, ck.right.state, x)
  */
 export const decodeCheckpoint = (u: unknown, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
+  checkOptions('decodeCheckpoint', options, ['registry'])
   try {
     return decodeUnsafe(u, options)
   } catch (e) {
@@ -547,11 +548,12 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
 }
 
 /**
- * Checkpoint JSON text (or its UTF-8 bytes), parsed and fully validated. Never throws.
+ * Checkpoint JSON text (or its UTF-8 bytes), parsed and fully validated. Never throws on any input; a misspelt option is a RangeError.
  * @example
  * const ck = parseCheckpoint(text, { registry: IO.extend(IO.builtins, { swish: () => swish }) })
  */
 export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
+  checkOptions('parseCheckpoint', options, ['registry'])
   let s: string
   if (typeof text === 'string') s = text
   else {

@@ -1,5 +1,6 @@
 /** A readable rendering of tensors, the way a person writes them down. */
 import { showShape, type Tensor } from './tensor.ts'
+import { checkOptions } from '../options.ts'
 
 const fmt = (v: number, digits: number): string => {
   if (Number.isNaN(v)) return 'NaN'
@@ -14,6 +15,7 @@ const fmt = (v: number, digits: number): string => {
  * @example toString(tensor([[1, 2], [3, 4]])) // "Tensor [2, 2]\n[[1.0000, 2.0000],\n [3.0000, 4.0000]]"
  */
 export const toString = (t: Tensor, options: { digits?: number; edge?: number } = {}): string => {
+  checkOptions('T.toString', options, ['digits', 'edge'])
   const digits = options.digits ?? 4
   const edge = options.edge ?? 4
   const r = t.shape.length
