@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/unpack-chromium.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
   },
