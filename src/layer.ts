@@ -14,6 +14,7 @@
 import type { Key } from './key.ts'
 import { showShape, TensorError, type Shape, type Tensor } from './tensor/tensor.ts'
 import type { Tree } from './tree.ts'
+import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 
 /** A JSON value (what specs are made of). */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
@@ -30,9 +31,9 @@ export interface Ctx {
   readonly key: Key
 }
 
-/** What init returns: the per-example output shape, params and state. */
-export interface Init<P, S> {
-  readonly outShape: Shape
+/** What init returns: the per-example output shape (its type O known at compile time where the shapes are literal), params and state. */
+export interface Init<P, S, O extends Shape = Shape> {
+  readonly outShape: O
   readonly params: P
   readonly state: S
 }
@@ -132,8 +133,14 @@ export const wantsDx = (options: VjpOptions | undefined): boolean => options?.dx
  * Shapes given to init are per example (no batch axis); tensors through forward and vjp carry a
  * leading batch axis. dp is the gradient of Σ <dy, y> over the whole batch.
  */
-export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unknown> {
+export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unknown, R extends Rule = Rule> {
   readonly name: string
+  /**
+   * The shape rule at compile time (src/shape-type.ts): a type only, never set at run time. A
+   * method, so its parameter is bivariant: any layer fits a Layer type whatever its rule, and
+   * annotating a layer with a rule declares it (`Layer<None, None, Tape, Keep>`).
+   */
+  [shapeRule]?(rule: R): void
   readonly spec: Spec
   /** A combinator's children (absent on a leaf), so tools can walk a network: NaN tracing, summaries. */
   readonly structure?: Structure
@@ -316,6 +323,16 @@ export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P,
   }
 }
 
-/** Runs a layer's init (the same as `layer.init(key, inShape)`): its output shape, params and state, or a thrown ShapeError. */
-export const initialize = <P extends Tree, S extends Tree, Tape>(layer: Layer<P, S, Tape>, key: Key, inShape: Shape): Init<P, S> =>
-  layer.init(key, inShape)
+/**
+ * Runs a layer's init (the same as `layer.init(key, inShape)`): its output shape, params and state, or a thrown ShapeError.
+ * With a literal input shape the output shape's type is exact, and an input the layer cannot take is a compile error
+ * saying which layer and why (the error message is the type of `inShape`).
+ * @example L.initialize(L.pipe(L.flatten, L.dense(128), L.relu, L.dense(10)), key, [1, 28, 28]).outShape // type [10]
+ */
+export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule, const I extends Shape>(
+  layer: Layer<P, S, Tape, R>,
+  key: Key,
+  inShape: Out<R, I> extends string ? Out<R, I> : I,
+): Init<P, S, Plain<Out<R, I>> & Shape> =>
+  // The rule is a claim about init's run-time result that tsc cannot see; test/types holds the two to agreement.
+  layer.init(key, inShape as I) as Init<P, S, Plain<Out<R, I>> & Shape>

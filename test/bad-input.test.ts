@@ -43,10 +43,12 @@ describe('input shape wrong for the network', () => {
     expect(e.path).toEqual(['pipe[0]', 'dense'])
   })
   test('an image given to a dense layer without flatten: init fails with the layer path', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.dense(4)), Key.fromSeed(0), [1, 28, 28]))
     expect(e.message).toBe('pipe[0].dense: input shape: expected [features] (flatten images first), got [1, 28, 28]')
   })
   test('a batch shape given to init (the batch axis included): the hint says input shapes are per example', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.dense(4)), Key.fromSeed(0), [32, 2]))
     expect(e.message).toBe(
       'pipe[0].dense: input shape: expected [features] (an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first), got [32, 2]',
@@ -68,6 +70,7 @@ describe('input shape wrong for the network', () => {
     expect(e.message).toBe('fit: data.x has 10 rows (shape [10, 2]) but data.y has 9 (shape [9]); they must match')
   })
   test('a flat vector given to a conv layer: the ShapeError names the conv layer', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     const e = thrown(L.ShapeError, () => L.initialize(L.pipe(L.conv2d(2, 3)), Key.fromSeed(0), [784]))
     expect(e.message).toMatch(/^pipe\[0\]\.conv2d: input shape: expected \[channels, height, width\], got \[784\]/)
   })

@@ -16,6 +16,7 @@ import type { Pair } from '../kernels/window.ts'
 import { checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
 import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
+import type { Pool } from '../shape-type.ts'
 
 /** What avg-pool keeps for its vjp: only the input's shape (the map is linear and fixed). */
 export interface AvgPoolTape {
@@ -26,7 +27,11 @@ export interface AvgPoolTape {
  * Average pooling over size×size (or [kh, kw]) windows; padding counts as zeros (always ÷ kh·kw).
  * @example avgPool2d(2) // [C, 28, 28] → [C, 14, 14]
  */
-export const avgPool2d = (size: Pair, options: PoolOptions = {}): Layer<None, None, AvgPoolTape> => {
+export function avgPool2d<const K extends Pair, const O extends PoolOptions = {}>(
+  size: K,
+  options?: O,
+): Layer<None, None, AvgPoolTape, Pool<'avgPool2d', K, O>>
+export function avgPool2d(size: Pair, options: PoolOptions = {}): Layer<None, None, AvgPoolTape> {
   const { spec, outShape, geometry } = pooling('avgPool2d', size, options)
   return define({
     name: 'avgPool2d',

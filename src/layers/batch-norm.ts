@@ -18,6 +18,7 @@
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import { checkInput, ShapeError, type Layer } from '../layer.ts'
+import type { Norm } from '../shape-type.ts'
 import { PositiveNumber, UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
@@ -69,7 +70,7 @@ const BatchNormSpec = specOf('batchNorm', { momentum: UnitInterval, eps: Positiv
  * Batch normalisation for [F] (after dense) or [C, H, W] (after conv) inputs.
  * @example pipe(conv2d(16, 3, { padding: 'same', bias: false }), batchNorm(), relu)
  */
-export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams, BatchNormState, BatchNormTape> => {
+export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams, BatchNormState, BatchNormTape, Norm> => {
   checkOptions('batchNorm', options, ['momentum', 'eps'])
   const spec = checkSpec(BatchNormSpec, { kind: 'batchNorm', momentum: options.momentum ?? 0.99, eps: options.eps ?? 1e-5 })
   const { momentum, eps } = spec

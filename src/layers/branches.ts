@@ -13,6 +13,7 @@ import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shape
 import { NonEmptyChildren, oneOf } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
+import type { Fan } from '../shape-type.ts'
 
 /** How branch outputs are merged: summed (same shapes) or concatenated along axis 1 (features or channels). */
 export type Merge = 'sum' | 'concat'
@@ -23,8 +24,13 @@ export interface BranchesTape<Tapes> {
   readonly widths: readonly number[]
 }
 
-/** Fan-out layer: params and states are tuples, one entry per branch. */
-export type Branches<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, BranchesTape<PipeTape<Ls>>>
+/** Fan-out layer: params and states are tuples, one entry per branch; its shape rule merges theirs as M says. */
+export type Branches<Ls extends readonly AnyLayer[], M extends Merge = Merge> = Layer<
+  PipeParams<Ls> & Tree,
+  PipeState<Ls> & Tree,
+  BranchesTape<PipeTape<Ls>>,
+  Fan<M, Ls>
+>
 
 const BranchesSpec = specOf('branches', { merge: oneOf('sum', 'concat'), children: NonEmptyChildren })
 
@@ -32,7 +38,7 @@ const BranchesSpec = specOf('branches', { merge: oneOf('sum', 'concat'), childre
  * Runs every branch on the same input and merges the outputs.
  * @example branches('concat', dense(4), dense(3)) // per example: [d] -> [7]
  */
-export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers: Ls): Branches<Ls> => {
+export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge: M, ...layers: Ls): Branches<Ls, M> => {
   const spec = { kind: 'branches', merge, children: layers.map((l) => l.spec) }
   checkSpec(BranchesSpec, spec)
   const n = layers.length
@@ -110,7 +116,7 @@ export const branches = <Ls extends readonly AnyLayer[]>(merge: Merge, ...layers
     },
   }
   // Branches<Ls> is this record with its tuple types spelt out per branch; tsc cannot relate the mapped tuple types to readonly Tree[].
-  return self as unknown as Branches<Ls>
+  return self as unknown as Branches<Ls, M>
 }
 
 /** branches as data: `{ kind: 'branches', merge, children }` rebuilds `branches(merge, ...children)`. */

@@ -30,6 +30,7 @@ import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
 import { relu as reluLayer } from './relu.ts'
 import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
+import type { Conv } from '../shape-type.ts'
 
 /** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
 export type Conv2dParams = { readonly W: Tensor; readonly b: Tensor } | { readonly W: Tensor }
@@ -74,7 +75,12 @@ const Conv2dSpec = specOf(
  * A 2-D convolution with `filters` output channels on [C, H, W] inputs.
  * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2), flatten, dense(10))
  */
-export const conv2d = (filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> => {
+export function conv2d<F extends number, const K extends Pair, const O extends Conv2dOptions = {}>(
+  filters: F,
+  kernelSize: K,
+  options?: O,
+): Layer<Conv2dParams, None, Conv2dTape, Conv<F, K, O>>
+export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> {
   const name = 'conv2d'
   checkOptions('conv2d', options, ['stride', 'padding', 'dilation', 'bias', 'init', 'activation'])
   const padding0 = options.padding ?? 'valid'

@@ -16,6 +16,7 @@ import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { guard, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
@@ -37,7 +38,7 @@ const DropoutSpec = specOf('dropout', { dropProb: UnitInterval })
  * Inverted dropout with drop probability `dropProb`.
  * @example pipe(dense(128), relu, dropout({ dropProb: 0.5 }), dense(10))
  */
-export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape> => {
+export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape, Keep> => {
   checkOptions('dropout', options, ['dropProb'])
   const spec = checkSpec(
     DropoutSpec,

@@ -14,6 +14,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { PositiveNumber } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 
@@ -23,7 +24,7 @@ const EluSpec = specOf('elu', { alpha: PositiveNumber })
  * ELU with scale α > 0 for negative inputs (default 1).
  * @example pipe(dense(64), elu(), dense(10))
  */
-export const elu = (alpha = 1): Layer<None, None, { readonly y: Tensor }> => {
+export const elu = (alpha = 1): Layer<None, None, { readonly y: Tensor }, Keep> => {
   const spec = checkSpec(EluSpec, { kind: 'elu', alpha })
   return define({
     name: 'elu',

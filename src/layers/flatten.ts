@@ -7,9 +7,10 @@ import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { batchAxisMissing, define, none, shapeMismatch, type Layer, type None } from '../layer.ts'
 import { layerKind, specOf } from '../io/kind.ts'
+import type { Flatten } from '../shape-type.ts'
 
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
-export const flatten: Layer<None, None, { readonly inShape: Shape }> = define({
+export const flatten: Layer<None, None, { readonly inShape: Shape }, Flatten> = define({
   name: 'flatten',
   outShape: (inShape) => {
     if (inShape.length === 0) throw shapeMismatch('flatten', 'input shape', 'at least one axis per example', inShape)

@@ -10,9 +10,10 @@ import * as T from '../tensor/index.ts'
 import { checkInput, define, none, ShapeError, type Layer, type None } from '../layer.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 import type { AvgPoolTape } from './avg-pool.ts'
+import type { GlobalPool } from '../shape-type.ts'
 
 /** Global average pooling: [C, H, W] → [C], the mean of each channel (a head for conv stacks). */
-export const globalAvgPool: Layer<None, None, AvgPoolTape> = define({
+export const globalAvgPool: Layer<None, None, AvgPoolTape, GlobalPool> = define({
   name: 'globalAvgPool',
   outShape: (inShape) => {
     if (inShape.length !== 3 || inShape[1]! * inShape[2]! === 0) {

@@ -3,11 +3,12 @@
  *
  *   spec      { kind: 'identity' }
  */
-import { define, none } from '../layer.ts'
+import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** The layer that returns its input: pipe(identity, f) computes the same as f. */
-export const identity = define({
+export const identity: Layer<None, None, None, Keep> = define({
   name: 'identity',
   forward: (_p, x) => ({ y: x, tape: none }),
   vjp: (_p, _tape, dy) => ({ dx: dy, dp: none }),

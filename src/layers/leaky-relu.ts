@@ -12,6 +12,7 @@
  */
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { leakyReluFast } from '../kernels/relu.ts'
 import { FiniteNumber } from '../io/codecs.ts'
@@ -20,7 +21,7 @@ import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 const LeakyReluSpec = specOf('leakyRelu', { alpha: FiniteNumber })
 
 /** Leaky ReLU: y = x for x > 0, αx otherwise; dx = dy or α·dy. */
-export const leakyRelu = (alpha = 0.01): Layer<None, None, { readonly x: Tensor }> => {
+export const leakyRelu = (alpha = 0.01): Layer<None, None, { readonly x: Tensor }, Keep> => {
   const spec = checkSpec(LeakyReluSpec, { kind: 'leakyRelu', alpha })
   const fast = leakyReluFast(alpha)
   return define({

@@ -37,6 +37,7 @@ import {
 } from '../layer.ts'
 import { Children } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
+import type { Checked, Seq } from '../shape-type.ts'
 
 /** The params of a pipe: a tuple of the children's params. */
 export type PipeParams<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: ParamsOf<Ls[i]> }
@@ -45,14 +46,17 @@ export type PipeState<Ls extends readonly AnyLayer[]> = { readonly [i in keyof L
 /** The tape of a pipe: a tuple of the children's tapes, in forward order. */
 export type PipeTape<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: TapeOf<Ls[i]> }
 
-/** A sequential network. Params, states and tapes are tuples in the order of the layers. */
-export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, PipeTape<Ls>>
+/** A sequential network. Params, states and tapes are tuples in the order of the layers; its shape rule runs theirs in turn. */
+export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, PipeTape<Ls>, Seq<Ls>>
 
 /**
- * Runs layers left to right: pipe(f, g, h)(x) = h(g(f(x))).
+ * Runs layers left to right: pipe(f, g, h)(x) = h(g(f(x))). A layer that cannot take what the
+ * layers before it give (where the types know it, e.g. conv2d after flatten) is a compile error
+ * on that argument, saying what it expected and what it got.
  * @example const mlp = pipe(dense(128), relu, dense(10))
  */
-export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> => {
+export function pipe<const Ls extends readonly AnyLayer[]>(...layers: Checked<Ls> extends Ls ? Ls : Checked<Ls>): Pipe<Ls>
+export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
   const n = layers.length
   const label = (i: number): string => `pipe[${i}]`
   const run = fuse(layers) // what runs at each position: the children, with fused pairs resolved once
@@ -120,9 +124,12 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       return { dx: d, dp }
     },
   }
-  // Pipe<Ls> is this record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
-  return self as unknown as Pipe<Ls>
+  return self
 }
+
+/** pipe without the compile-time check of its arguments, for callers whose layer types are type parameters. */
+// Pipe<Ls> is pipe's record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
+const pipeOf = pipe as unknown as <const Ls extends readonly AnyLayer[]>(...layers: Ls) => Pipe<Ls>
 
 /** The children of a pipe that changed the size of the shape flowing through it, nearest first. */
 type Setters = readonly ShapeSetter[]
@@ -189,8 +196,9 @@ type Reverse<Ls extends readonly unknown[]> = Ls extends readonly [infer H, ...i
  * Runs layers right to left, like function composition: compose(h, g, f) = pipe(f, g, h).
  * The params are ordered as in the equivalent pipe (first applied first).
  */
-export const compose = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Reverse<Ls> & readonly AnyLayer[]> =>
-  pipe(...[...layers].reverse()) as unknown as Pipe<Reverse<Ls> & readonly AnyLayer[]>
+export const compose = <const Ls extends readonly AnyLayer[]>(
+  ...layers: Checked<Reverse<Ls>> extends Reverse<Ls> ? Ls : Reverse<Checked<Reverse<Ls>>>
+): Pipe<Reverse<Ls> & readonly AnyLayer[]> => pipeOf(...[...layers].reverse()) as unknown as Pipe<Reverse<Ls> & readonly AnyLayer[]>
 
 /**
  * Data-last composition for fp-ts's pipe: `pipe(dense(8), andThen(relu), andThen(dense(1)))`
@@ -200,7 +208,7 @@ export const compose = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Rev
 export const andThen =
   <B extends AnyLayer>(next: B) =>
   <A extends AnyLayer>(first: A): Pipe<readonly [A, B]> =>
-    pipe(first, next)
+    pipeOf(first, next)
 
 /** pipe as data: `{ kind: 'pipe', children }` rebuilds `pipe(...children)`. */
 export const pipeKind = layerKind(specOf('pipe', { children: Children }), (s, build) =>

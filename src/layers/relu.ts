@@ -18,12 +18,13 @@
  */
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { reluForwardFast, reluVjpFast } from '../kernels/relu.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** ReLU: y = max(x, 0) (Math.max(−0, 0) is +0); dx = dy·[x > 0], a choice, not a product: 0 even where dy is ±∞ or NaN. */
-export const relu: Layer<None, None, { readonly x: Tensor }> = define({
+export const relu: Layer<None, None, { readonly x: Tensor }, Keep> = define({
   name: 'relu',
   forward: (_p, x) => ({ y: elementwise(x, (v) => Math.max(v, 0), reluForwardFast), tape: { x } }),
   vjp: (_p, { x }, dy) => ({ dx: elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast), dp: none }),

@@ -11,6 +11,7 @@ import type { Shape } from '../tensor/tensor.ts'
 import { define, none, ShapeError, type Layer, type None } from '../layer.ts'
 import { refine } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
+import type { Reshape } from '../shape-type.ts'
 
 /** A reshape target: integers >= 0, or -1 (inferred) at most once. */
 const ReshapeTarget = refine(
@@ -37,7 +38,7 @@ const resolve = (shape: Shape, size: number): Shape | string => {
  * Reshapes each example (the batch axis is kept): e.g. [784] → [1, 28, 28].
  * @example pipe(dense(784), reshape([1, 28, 28]), conv2d(4, 3))
  */
-export const reshape = (target: Shape): Layer<None, None, { readonly inShape: Shape }> => {
+export const reshape = <const T extends Shape>(target: T): Layer<None, None, { readonly inShape: Shape }, Reshape<T>> => {
   const spec = checkSpec(ReshapeSpec, { kind: 'reshape', shape: Array.isArray(target) ? [...target] : target })
   const { shape } = spec
   return define({

@@ -10,9 +10,10 @@ import type { Shape } from '../tensor/tensor.ts'
 import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes, type ShapeSetter, type Spec } from '../layer.ts'
 import { SpecShape } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
+import type { Rule, Skip } from '../shape-type.ts'
 
 /** A skip connection around f; f must keep the shape of its input. */
-export const residual = <P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> => {
+export const residual = <P extends Tree, S extends Tree, Tape, R extends Rule>(f: Layer<P, S, Tape, R>): Layer<P, S, Tape, Skip<R>> => {
   const rule = f.shapes
   return {
     name: 'residual',

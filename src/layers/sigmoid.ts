@@ -10,6 +10,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** The logistic function 1/(1+e⁻ˣ), computed without overflow for any x. */
@@ -20,7 +21,7 @@ export const logistic = (v: number): number => {
 }
 
 /** Sigmoid: y = 1/(1+e⁻ˣ); dx = dy · y(1-y). */
-export const sigmoid: Layer<None, None, { readonly y: Tensor }> = define({
+export const sigmoid: Layer<None, None, { readonly y: Tensor }, Keep> = define({
   name: 'sigmoid',
   forward: (_p, x) => {
     const y = T.map(logistic)(x)

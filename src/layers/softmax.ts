@@ -11,6 +11,7 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** Softmax of each row (last axis) of x, stable for any finite x. */
@@ -33,7 +34,7 @@ export const softmaxRows = (x: Tensor): Tensor => {
 }
 
 /** Softmax layer over the last axis. For classification prefer softmaxCrossEntropy on logits. */
-export const softmax: Layer<None, None, { readonly y: Tensor }> = define({
+export const softmax: Layer<None, None, { readonly y: Tensor }, Keep> = define({
   name: 'softmax',
   forward: (_p, x) => {
     const y = softmaxRows(x)

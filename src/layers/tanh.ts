@@ -10,10 +10,11 @@
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
+import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** Tanh: y = tanh x; dx = dy · (1 - y²). */
-export const tanh: Layer<None, None, { readonly y: Tensor }> = define({
+export const tanh: Layer<None, None, { readonly y: Tensor }, Keep> = define({
   name: 'tanh',
   forward: (_p, x) => {
     const y = T.map(Math.tanh)(x)

@@ -167,6 +167,7 @@ describe('batchNorm validates', () => {
   })
 
   test('shapes: [F] or [C, H, W] at init; forward checks the features', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.batchNorm(), Key.fromSeed(0), [2, 3])).toThrow(
       /batchNorm: input shape: expected \[features\] or \[channels, height, width\], got \[2, 3\]/,
     )

@@ -31,11 +31,14 @@ describe('combinator behaviour', () => {
     expect(Array.from(y2.data)).toEqual(Array.from(y1.data))
   })
   test('pipe threads shapes at init and reports the path of a mismatch', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     const net = L.pipe(L.dense(8), L.relu, L.residual(L.pipe(L.dense(8), L.flatten, L.dense(5))))
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(net, key, [3])).toThrow(
       'pipe[2].residual: the body must keep the shape of its input: input [8], body output [5]',
     )
     expect(() => L.initialize(L.pipe(L.flatten, L.dense(2)), key, [1, 2, 2])).not.toThrow()
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.pipe(L.relu, L.dense(2)), key, [2, 2])).toThrow(/pipe\[1\]\.dense: input shape: expected \[features\]/)
   })
   test('a forward with the wrong input shape names the layer path and both shapes', () => {
@@ -66,6 +69,7 @@ describe('combinator behaviour', () => {
     expect(new Set(seen).size).toBe(3)
   })
   test('branches(sum) with different output widths is rejected at init', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.branches('sum', L.dense(2), L.dense(3)), key, [4])).toThrow(/branches: sum needs equal shapes/)
   })
   test('the pipe tape is a printable tuple of the children’s tapes', () => {

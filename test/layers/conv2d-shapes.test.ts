@@ -72,6 +72,7 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
   })
 
   test('dilation counts: a 3x3 kernel at dilation 3 spans 7x7', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.conv2d(1, 3, { dilation: 3 }), key, [1, 6, 6])).toThrow(
       /window 3x3 \(dilated to 7x7\) is larger than the padded input 6x6/,
     )
@@ -82,6 +83,7 @@ describe('conv2d rejects shapes it cannot take, naming the layer and the shapes'
   })
 
   test('a vector input (not [C, H, W]) is rejected with both shapes', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.pipe(L.flatten, L.conv2d(2, 3)), key, [1, 4, 4])).toThrow(
       'pipe[1].conv2d: input shape: expected [channels, height, width], got [16]',
     )
@@ -171,9 +173,11 @@ describe('reshape', () => {
   })
 
   test('a size mismatch is a ShapeError at init naming the layer', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.pipe(L.dense(5), L.reshape([2, 3])), key, [4])).toThrow(
       'pipe[1].reshape: cannot reshape an example of 5 values to [2, 3] (input shape [5])',
     )
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.reshape([-1, 4]), key, [6])).toThrow(/cannot reshape an example of 6 values to \[-1, 4\]/)
   })
 

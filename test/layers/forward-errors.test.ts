@@ -64,6 +64,7 @@ describe('one example without its batch axis', () => {
   })
 
   test('flatten refuses a per-example shape with no axis at init', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(thrown(() => L.initialize(L.flatten, key, [])).message).toBe(
       'flatten: input shape: expected at least one axis per example, got []',
     )

@@ -251,6 +251,7 @@ describe('globalAvgPool', () => {
 
   test('init: [C, H, W] → [C]; a vector input is rejected', () => {
     expect(L.initialize(L.globalAvgPool, key, [16, 7, 7]).outShape).toEqual([16])
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.globalAvgPool, key, [10])).toThrow(/globalAvgPool: input shape: expected \[channels, height, width\]/)
   })
 })
@@ -267,6 +268,7 @@ describe('pooling shapes at init', () => {
   })
 
   test('a window larger than the input is a ShapeError naming the layer path', () => {
+    // @ts-expect-error the compile-time shape rule rejects this too (test/types); here the run-time check is under test
     expect(() => L.initialize(L.pipe(L.conv2d(2, 3), L.maxPool2d(4)), key, [1, 5, 5])).toThrow(
       /^pipe\[1\]\.maxPool2d: window 4x4 is larger than the padded input 3x3/,
     )
