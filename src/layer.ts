@@ -333,6 +333,6 @@ export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule,
   layer: Layer<P, S, Tape, R>,
   key: Key,
   inShape: Out<R, I> extends string ? Out<R, I> : I,
-): Init<P, S, Plain<Out<R, I>> & Shape> =>
+): Init<P, S, Extract<Plain<Out<R, I>>, Shape>> =>
   // The rule is a claim about init's run-time result that tsc cannot see; test/types holds the two to agreement.
-  layer.init(key, inShape as I) as Init<P, S, Plain<Out<R, I>> & Shape>
+  layer.init(key, inShape as I) as Init<P, S, Extract<Plain<Out<R, I>>, Shape>>

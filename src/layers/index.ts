@@ -4,6 +4,7 @@
  * registry of IO is every kind exported here, so adding a layer is its file and one line below.
  */
 export * from '../layer.ts'
+export type { Rule, Keep, OutShape, Add, Sub, Mul, Div, Prod, Show as ShowShape } from '../shape-type.ts'
 export { pipe, compose, andThen, pipeKind, type Pipe, type PipeParams, type PipeState, type PipeTape } from './pipe.ts'
 export { identity, identityKind } from './identity.ts'
 export { residual, residualKind } from './residual.ts'

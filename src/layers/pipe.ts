@@ -191,6 +191,8 @@ const ranInsidePrevious = define({
 
 /** Reversed tuple type, so compose's types read right to left. */
 type Reverse<Ls extends readonly unknown[]> = Ls extends readonly [infer H, ...infer R] ? [...Reverse<R>, H] : []
+/** Reversed layer tuple type. */
+type Reversed<Ls extends readonly AnyLayer[]> = Reverse<Ls> extends infer R extends readonly AnyLayer[] ? R : never
 
 /**
  * Runs layers right to left, like function composition: compose(h, g, f) = pipe(f, g, h).
@@ -198,7 +200,7 @@ type Reverse<Ls extends readonly unknown[]> = Ls extends readonly [infer H, ...i
  */
 export const compose = <const Ls extends readonly AnyLayer[]>(
   ...layers: Checked<Reverse<Ls>> extends Reverse<Ls> ? Ls : Reverse<Checked<Reverse<Ls>>>
-): Pipe<Reverse<Ls> & readonly AnyLayer[]> => pipeOf(...[...layers].reverse()) as unknown as Pipe<Reverse<Ls> & readonly AnyLayer[]>
+): Pipe<Reversed<Ls>> => pipeOf(...[...layers].reverse()) as unknown as Pipe<Reversed<Ls>>
 
 /**
  * Data-last composition for fp-ts's pipe: `pipe(dense(8), andThen(relu), andThen(dense(1)))`
