@@ -76,11 +76,21 @@ export type Add<A, B> = Small<[A, B]> extends true ? [...Tup<A & number>, ...Tup
 /** A − B (numbers below 1000), never when negative, or number. */
 export type Sub<A, B> =
   Small<[A, B]> extends true ? (Tup<A & number> extends [...Tup<B & number>, ...infer R] ? R['length'] : never) : number
-/** A · B when the product has at most 4 digits for sure, or number. */
-export type Mul<A, B> = [Digits<A>, Digits<B>] extends [infer DA extends 1 | 2 | 3 | 4, infer DB extends 1 | 2 | 3 | 4]
+/**
+ * A · B when the product is surely below 10000, or number: when the factors' digits add up to at
+ * most 4, or to 5 with leading digits a, b such that (a + 1)(b + 1) ≤ 10 (16·196, 128·49).
+ */
+export type Mul<A, B> = [B] extends [1] ? A : [A] extends [1] ? B : Mul2<A, B>
+type Mul2<A, B> = [Digits<A>, Digits<B>] extends [infer DA extends 1 | 2 | 3 | 4, infer DB extends 1 | 2 | 3 | 4]
   ? [...Tup<DA>, ...Tup<DB>]['length'] extends 2 | 3 | 4
     ? Times<Tup<A & number>, `${B & number}`>['length']
-    : number
+    : [...Tup<DA>, ...Tup<DB>]['length'] extends 5
+      ? [`${A & number}`, `${B & number}`] extends [`${infer a extends keyof Ten}${string}`, `${infer b extends keyof Ten}${string}`]
+        ? Times<[...Ten[a], 0], `${[...Ten[b], 0]['length'] & number}`>['length'] extends 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10
+          ? Times<Tup<A & number>, `${B & number}`>['length']
+          : number
+        : number
+      : number
   : number
 /** How many B fit in X (X < 10·B): the count and the rest. */
 type Fit<X extends 0[], B extends 0[], Q extends 0[] = []> = X extends [...B, ...infer R extends 0[]] ? Fit<R, B, [...Q, 0]> : [Q, X]
