@@ -72,15 +72,26 @@ type Small<Ns extends readonly unknown[]> = Ns extends readonly [infer N, ...inf
   : true
 
 /** A + B (numbers below 1000), or number. */
-export type Add<A, B> = Small<[A, B]> extends true ? [...Tup<A & number>, ...Tup<B & number>]['length'] : number
+export type Add<A, B> = [B] extends [0]
+  ? A
+  : [A] extends [0]
+    ? B
+    : Small<[A, B]> extends true
+      ? [...Tup<A & number>, ...Tup<B & number>]['length']
+      : number
 /** A − B (numbers below 1000), never when negative, or number. */
-export type Sub<A, B> =
-  Small<[A, B]> extends true ? (Tup<A & number> extends [...Tup<B & number>, ...infer R] ? R['length'] : never) : number
+export type Sub<A, B> = [B] extends [0]
+  ? A
+  : Small<[A, B]> extends true
+    ? Tup<A & number> extends [...Tup<B & number>, ...infer R]
+      ? R['length']
+      : never
+    : number
 /**
  * A · B when the product is surely below 10000, or number: when the factors' digits add up to at
  * most 4, or to 5 with leading digits a, b such that (a + 1)(b + 1) ≤ 10 (16·196, 128·49).
  */
-export type Mul<A, B> = [B] extends [1] ? A : [A] extends [1] ? B : Mul2<A, B>
+export type Mul<A, B> = [B] extends [1] ? A : [A] extends [1] ? B : [A] extends [0] ? 0 : [B] extends [0] ? 0 : Mul2<A, B>
 type Mul2<A, B> = [Digits<A>, Digits<B>] extends [infer DA extends 1 | 2 | 3 | 4, infer DB extends 1 | 2 | 3 | 4]
   ? [...Tup<DA>, ...Tup<DB>]['length'] extends 2 | 3 | 4
     ? Times<Tup<A & number>, `${B & number}`>['length']
@@ -101,9 +112,11 @@ type Long<A extends string, B extends 0[], Q extends 0[] = [], R extends 0[] = [
     : never
   : [Q, R]
 /** ⌊A / B⌋ (A below 10000, B from 1 to 999), or number. */
-export type Div<A, B> = [Digits<A>, Digits<B>, B] extends [1 | 2 | 3 | 4, 1 | 2 | 3, Exclude<B, 0>]
-  ? Long<`${A & number}`, Tup<B & number>>[0]['length']
-  : number
+export type Div<A, B> = [B] extends [1]
+  ? A
+  : [Digits<A>, Digits<B>, B] extends [1 | 2 | 3 | 4, 1 | 2 | 3, Exclude<B, 0>]
+    ? Long<`${A & number}`, Tup<B & number>>[0]['length']
+    : number
 /** A mod B (A below 10000, B from 1 to 999), or number. */
 type Mod<A, B> = [Digits<A>, Digits<B>, B] extends [1 | 2 | 3 | 4, 1 | 2 | 3, Exclude<B, 0>]
   ? Long<`${A & number}`, Tup<B & number>>[1]['length']
@@ -290,16 +303,16 @@ export interface Pool<N extends string, K, O extends WindowOptions> extends Rule
 
 // ---------------------------------------------------------------- the rules of the combinators
 
-/** The output of the layers Ls run in turn on I, or the first error, its path starting `pipe[i].`. */
-export type Thread<I, Ls, K extends 0[] = []> = number extends (Ls & readonly unknown[])['length']
-  ? Shape
-  : Ls extends readonly [infer H, ...infer T]
-    ? Out<RuleOf<H>, I> extends infer O
-      ? O extends string
-        ? `pipe[${K['length']}].${O}`
-        : Thread<O, T, [...K, 0]>
-      : never
-    : Plain<I>
+/** The output of the layers Ls run in turn on I, or the first error, its path starting `pipe[i].` (Shape for an array of unknown length). */
+export type Thread<I, Ls, K extends 0[] = []> = Ls extends readonly [infer H, ...infer T]
+  ? Out<RuleOf<H>, I> extends infer O
+    ? O extends string
+      ? `pipe[${K['length']}].${O}`
+      : Thread<O, T, [...K, 0]>
+    : never
+  : Ls extends readonly []
+    ? Plain<I>
+    : Shape
 
 /** pipe(...Ls): each layer's rule on the output of the one before. */
 export interface Seq<Ls> extends Rule {
@@ -308,7 +321,8 @@ export interface Seq<Ls> extends Rule {
 
 /**
  * Ls with the first layer that cannot take its input (seen from an input of unknown shape I)
- * replaced by the message saying why: as a parameter type, it puts the error on that argument.
+ * replaced by the message saying why, or never when every layer can: as a parameter type, it
+ * puts the error on that argument.
  */
 export type Checked<Ls, I = Shape, Acc extends readonly unknown[] = []> = Ls extends readonly [infer H, ...infer T]
   ? Out<RuleOf<H>, I> extends infer O
@@ -316,7 +330,7 @@ export type Checked<Ls, I = Shape, Acc extends readonly unknown[] = []> = Ls ext
       ? [...Acc, O, ...T]
       : Checked<T, O, [...Acc, H]>
     : never
-  : Acc
+  : never
 
 /** residual(f): f's rule, and f must keep the shape. */
 export interface Skip<R extends Rule> extends Rule {
@@ -362,9 +376,8 @@ type Concat<Os extends unknown[], K extends 0[] = [0]> = Os extends [infer A ext
 
 /** branches(M, ...Ls): every branch on the input, merged by sum or concat. */
 export interface Fan<M, Ls> extends Rule {
-  readonly out: number extends (Ls & readonly unknown[])['length']
-    ? Shape
-    : Each<this['in'], Ls> extends infer Os
+  readonly out: Ls extends readonly [unknown, ...unknown[]]
+    ? Each<this['in'], Ls> extends infer Os
       ? Os extends string
         ? Os
         : Os extends unknown[]
@@ -375,6 +388,7 @@ export interface Fan<M, Ls> extends Rule {
               : Shape
           : never
       : never
+    : Shape
 }
 
 /** The output shape of the layer type L for the input shape I (e.g. `OutShape<typeof model, [1, 28, 28]>`), or its error message. */

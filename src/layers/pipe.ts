@@ -55,7 +55,7 @@ export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, 
  * on that argument, saying what it expected and what it got.
  * @example const mlp = pipe(dense(128), relu, dense(10))
  */
-export function pipe<const Ls extends readonly AnyLayer[]>(...layers: Checked<Ls> extends Ls ? Ls : Checked<Ls>): Pipe<Ls>
+export function pipe<const Ls extends readonly AnyLayer[]>(...layers: [Checked<Ls>] extends [never] ? Ls : Checked<Ls>): Pipe<Ls>
 export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
   const n = layers.length
   const label = (i: number): string => `pipe[${i}]`
@@ -198,9 +198,12 @@ type Reversed<Ls extends readonly AnyLayer[]> = Reverse<Ls> extends infer R exte
  * Runs layers right to left, like function composition: compose(h, g, f) = pipe(f, g, h).
  * The params are ordered as in the equivalent pipe (first applied first).
  */
-export const compose = <const Ls extends readonly AnyLayer[]>(
-  ...layers: Checked<Reverse<Ls>> extends Reverse<Ls> ? Ls : Reverse<Checked<Reverse<Ls>>>
-): Pipe<Reversed<Ls>> => pipeOf(...[...layers].reverse()) as unknown as Pipe<Reversed<Ls>>
+export function compose<const Ls extends readonly AnyLayer[]>(
+  ...layers: [Checked<Reverse<Ls>>] extends [never] ? Ls : Reverse<Checked<Reverse<Ls>>>
+): Pipe<Reversed<Ls>>
+export function compose(...layers: readonly AnyLayer[]): AnyLayer {
+  return pipe(...[...layers].reverse())
+}
 
 /**
  * Data-last composition for fp-ts's pipe: `pipe(dense(8), andThen(relu), andThen(dense(1)))`
