@@ -174,7 +174,10 @@ const twice: L.Layer<L.None, L.None, null, Twice> = L.define({
   name: 'twice',
   outShape: (inShape) => [2 * inShape[0]!],
   forward: (_p, x) => ({ y: T.concat(1)([x, x]), tape: null }),
-  vjp: (_p, _tape, dy) => ({ dx: T.add(...(T.split(1, [dy.shape[1]! / 2, dy.shape[1]! / 2])(dy) as [T.Tensor, T.Tensor])), dp: L.none }),
+  vjp: (_p, _tape, dy) => {
+    const [a, b] = T.split(1, [dy.shape[1]! / 2, dy.shape[1]! / 2])(dy)
+    return { dx: T.add(a!, b!), dp: L.none }
+  },
 })
 expectTypeOf(init(L.pipe(L.dense(5), twice), key, [3]).outShape).toEqualTypeOf<[10]>()
 // @ts-expect-error the declared rule rejects a rank-2 input
