@@ -16,14 +16,17 @@ import type { Shape } from './tensor/tensor.ts'
 /** The key of a layer type's shape rule. A type only: no layer holds it at run time. */
 export declare const shapeRule: unique symbol
 
-/** A shape rule: `out` is the output shape for the input shape `in`, or a string saying why there is none. */
+/**
+ * A shape rule: an interface extending Rule declares `out`, the output shape for the input shape
+ * `in`, or a string saying why there is none. The bare Rule declares no `out` (no rule), which also
+ * keeps comparing two layer types cheap: only `in` is compared.
+ */
 export interface Rule {
   readonly in: unknown
-  readonly out: unknown
 }
 
 /** The output shape rule R gives for the input I: a shape, an error message, or Shape when R is the bare Rule (no rule declared). */
-export type Out<R extends Rule, I> = (R & { readonly in: I })['out'] extends infer O ? (unknown extends O ? Shape : O) : never
+export type Out<R extends Rule, I> = R & { readonly in: I } extends { readonly out: infer O } ? (unknown extends O ? Shape : O) : Shape
 
 /** The rule in a layer type (the bare Rule when it declares none). */
 export type RuleOf<L> = L extends { [shapeRule]?(r: infer R): void } ? (R extends Rule ? R : Rule) : Rule

@@ -1,6 +1,7 @@
 /**
- * A 30-layer pipe, for the compile-time shape rules' cost: type-checking this file on its own
- * (`npx tsc --noEmit --extendedDiagnostics -p test/types/pipe-30.tsconfig.json`) takes well under a second.
+ * A 30-layer network, for the cost of the compile-time shape rules: type-checking this file on
+ * its own (`npx tsc --noEmit --extendedDiagnostics -p test/types/pipe-30.tsconfig.json`) takes
+ * well under a second more than a file that only imports chainrule.
  */
 import { expectTypeOf } from 'vitest'
 import { Key, L } from 'chainrule'
@@ -39,4 +40,3 @@ const deep = L.pipe(
   L.softmax,
 )
 expectTypeOf(L.initialize(deep, Key.fromSeed(0), [1, 28, 28]).outShape).toEqualTypeOf<[10]>()
-expectTypeOf(L.initialize(L.pipe(...[L.relu, L.relu, L.relu, L.relu, L.relu, L.relu, L.relu, L.relu, L.relu, L.relu] as const), Key.fromSeed(0), [3, 4]).outShape).toEqualTypeOf<[3, 4]>()
