@@ -166,8 +166,12 @@ export interface Keep extends Rule {
 export interface Dense<U extends number> extends Rule {
   readonly out: Ranked<this['in'], 1> extends true
     ? [U]
-    : `dense: input shape: expected [features] (${this['in'] extends readonly [unknown, unknown] ? 'an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first' : 'flatten images first'}), got ${Show<this['in']>}`
+    : `dense: input shape: expected [features] (${DenseHint<this['in']>}), got ${Show<this['in']>}`
 }
+/** What dense's message suggests: rank 2 is most often [batch, features] where one example's shape was meant. */
+type DenseHint<I> = I extends readonly [unknown, unknown]
+  ? 'an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first'
+  : 'flatten images first'
 
 /** flatten: [d₁, d₂, …] → [d₁·d₂·…]. */
 export interface Flatten extends Rule {
@@ -228,7 +232,10 @@ export type Pair2<P, Default extends number> = [P] extends [undefined]
 /** Padding as 'valid', 'same' or [rows, columns]. */
 type Pad2<P> = [P] extends [undefined] ? 'valid' : [P] extends ['valid'] ? 'valid' : [P] extends ['same'] ? 'same' : Pair2<P, 0>
 
-/** Output size along one axis: ⌊(n + 2p − span) / s⌋ + 1 with span = (k − 1)·d + 1; ⌈n / s⌉ for 'same'; never when the window does not fit. */
+/**
+ * Output size along one axis: ⌊(n + 2p − span) / s⌋ + 1 with span = (k − 1)·d + 1, ⌈n / s⌉ for
+ * 'same'; never when the window does not fit.
+ */
 type Axis<N, K, S, D, P> = P extends 'same'
   ? Div<Add<N, Sub<S, 1>>, S>
   : Sub<Add<N, Mul<2, P extends 'valid' ? 0 : P>>, Add<Mul<Sub<K, 1>, D>, 1>> extends infer Room
@@ -306,7 +313,7 @@ export interface Pool<N extends string, K, O extends WindowOptions> extends Rule
 
 // ---------------------------------------------------------------- the rules of the combinators
 
-/** The output of the layers Ls run in turn on I, or the first error, its path starting `pipe[i].` (Shape for an array of unknown length). */
+/** The output of the layers Ls run in turn on I, or the first error, its path starting `pipe[i].` (Shape for an array of layers). */
 export type Thread<I, Ls, K extends 0[] = []> = Ls extends readonly [infer H, ...infer T]
   ? Out<RuleOf<H>, I> extends infer O
     ? O extends string
@@ -356,10 +363,12 @@ type Each<I, Ls, K extends 0[] = [], Acc extends unknown[] = []> = Ls extends re
       : Each<I, T, [...K, 0], [...Acc, O]>
     : never
   : Acc
+/** The end of a branches message: what branch 0 and branch k give. */
+type Gives<A, B, k extends number> = `branch 0 gives ${Show<A>}, branch ${k} gives ${Show<B>}`
 /** Sum of branch outputs: they must agree. */
 type Summed<Os extends unknown[], K extends 0[] = [0]> = Os extends [infer A, infer B, ...infer R]
   ? Differ<A, B> extends true
-    ? `branches: sum needs equal shapes: branch 0 gives ${Show<A>}, branch ${K['length']} gives ${Show<B>}`
+    ? `branches: sum needs equal shapes: ${Gives<A, B, K['length']>}`
     : Summed<[Known<A> extends true ? A : B, ...R], [...K, 0]>
   : Os extends [infer A]
     ? A
@@ -369,7 +378,7 @@ type Concat<Os extends unknown[], K extends 0[] = [0]> = Os extends [infer A ext
   ? B extends readonly unknown[]
     ? [A, B] extends [readonly [infer a, ...infer As], readonly [infer b, ...infer Bs]]
       ? Differ<As, Bs> extends true
-        ? `branches: concat needs shapes that agree except on the first (feature) axis: branch 0 gives ${Show<A>}, branch ${K['length']} gives ${Show<B>}`
+        ? `branches: concat needs shapes that agree except on the first (feature) axis: ${Gives<A, B, K['length']>}`
         : Concat<[[Add<a, b>, ...(Known<As> extends true ? As : Bs)], ...R], [...K, 0]>
       : Shape
     : Shape
