@@ -13,7 +13,7 @@
  *     "training": {                                 only in a training checkpoint
  *       "optState": <tree>, "key": { "k0", "k1" }, "step": 1234,
  *       "runKey": { "k0", "k1" },                   optional: the key given to fit (its data order)
- *       "fit": { "epoch", "stepsPerEpoch", ... },   optional: where fit is in its run (epoch sums, early stopping's best)
+ *       "fit": { "epoch", "stepsPerEpoch", ... },   optional: where fit is in its run (epoch sums, early stopping's best, a stop)
  *       "optimizer": { ...any JSON... }             optional: a description, for people
  *     }
  *   }
@@ -123,6 +123,7 @@ export interface EncodedFit {
   readonly correctSum: number
   readonly seen: number
   readonly classify: boolean
+  readonly stopped?: true
   readonly best?: {
     readonly value: number
     readonly epoch: number
@@ -182,7 +183,7 @@ const FitCodec = closedPartial(
     seen: NonNegativeInt,
     classify: Bool,
   },
-  { best: BestCodec },
+  { best: BestCodec, stopped: t.literal(true) },
 )
 
 const TrainingCodec = closedPartial(
@@ -193,7 +194,7 @@ const TrainingCodec = closedPartial(
 
 /** fit's state checked and encoded (its best state's trees as base64 tensors); throws an IoError. */
 const encodeFit = (fs: FitState, path: string): EncodedFit => {
-  const { best, ...sums } = fs
+  const { best, stopped, ...sums } = fs
   const bs = best?.state
   const checked = decodeWith(FitCodec, { ...sums, ...(best === undefined ? {} : { best: { value: best.value, epoch: best.epoch } }) }, path)
   if (E.isLeft(checked)) throw new IoError('invalid', checked.left.path, checked.left.detail)
@@ -217,6 +218,7 @@ const encodeFit = (fs: FitState, path: string): EncodedFit => {
     correctSum: fs.correctSum,
     seen: fs.seen,
     classify: fs.classify,
+    ...(stopped === true ? { stopped } : {}),
     ...(best === undefined
       ? {}
       : {

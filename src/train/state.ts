@@ -45,6 +45,11 @@ export interface FitState<P extends Tree = Tree, S extends Tree = Tree, O extend
   readonly classify: boolean
   /** Early stopping's best epoch so far (with its state, for restoreBest), if early stopping is on. */
   readonly best?: Best<P, S, O> | undefined
+  /**
+   * True once the run stopped at the end of epoch `epoch` (early stopping, or a callback's 'stop'):
+   * a run resumed from this state stops there too, without training on.
+   */
+  readonly stopped?: boolean | undefined
 }
 
 /** Early stopping's best epoch: the monitored value, the epoch (from 1), and the training state then (unless restoreBest is false). */
