@@ -29,6 +29,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import * as Key from '../key.ts'
 import { ShapeError, showSpec, type AnyLayer, type Json, type Layer, type Shapes, type Spec } from '../layer.ts'
+import { sameSettings, showSettings, type OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
@@ -45,6 +46,7 @@ import {
   KeyCodec,
   NonNegativeInt,
   PositiveInt,
+  refine,
   ShapeCodec,
   type JsonObject,
 } from './codecs.ts'
@@ -124,6 +126,7 @@ export interface EncodedFit {
   readonly seen: number
   readonly classify: boolean
   readonly stopped?: true
+  readonly optimizer?: OptimizerSettings
   readonly best?: {
     readonly value: number
     readonly epoch: number
@@ -171,6 +174,17 @@ const BestCodec = closedPartial(
   { state: BestStateCodec },
 )
 
+/** An optimizer's settings (Optim.OptimizerSettings): a name, and numbers, booleans or strings. */
+const SettingsCodec = refine(
+  "an optimizer's settings { name, ...numbers, booleans or strings }",
+  (u): u is OptimizerSettings =>
+    isRecord(u) &&
+    typeof u['name'] === 'string' &&
+    Object.entries(u).every(
+      ([k, v]) => k !== '__proto__' && (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))),
+    ),
+)
+
 const FitCodec = closedPartial(
   "fit's state { epoch, stepsPerEpoch, batchSize, trainSize, lossSum, correctSum, seen, classify }",
   {
@@ -183,7 +197,7 @@ const FitCodec = closedPartial(
     seen: NonNegativeInt,
     classify: Bool,
   },
-  { best: BestCodec, stopped: t.literal(true) },
+  { best: BestCodec, stopped: t.literal(true), optimizer: SettingsCodec },
 )
 
 const TrainingCodec = closedPartial(
@@ -219,6 +233,7 @@ const encodeFit = (fs: FitState, path: string): EncodedFit => {
     seen: fs.seen,
     classify: fs.classify,
     ...(stopped === true ? { stopped } : {}),
+    ...(fs.optimizer === undefined ? {} : { optimizer: fs.optimizer }),
     ...(best === undefined
       ? {}
       : {
@@ -582,8 +597,11 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
  * its state must have the structure and shapes `optimizer.init(params)` makes (an optimizer with
  * other settings, say momentum switched on, makes another), and values that mean what their slots
  * say (a count is a non-negative integer no larger than the step; second moments and accumulators
- * are never negative). Left('not-training') for a model checkpoint, Left('optimizer-mismatch')
- * naming the first bad path.
+ * are never negative; AMSGrad's nuMax is never below nu), and, when `fit` recorded the optimizer's
+ * settings (`training.fit.optimizer`), the same settings as the optimizer given: adam and nadam,
+ * or sgd with another weight decay, make states of one structure, and only the settings tell
+ * them apart. Left('not-training') for a model checkpoint, Left('optimizer-mismatch') naming the
+ * first bad path (and both settings).
  * @example
  * const ck = parseCheckpoint(text)
  * if (E.isLeft(ck)) throw ck.left
@@ -600,6 +618,16 @@ export const trainState = <O extends Tree>(
         'not-training',
         'training',
         'this is a model checkpoint (no optimizer state, key or step); save a training checkpoint to resume training',
+      ),
+    )
+  const saved = tr.fit?.optimizer
+  const given = optimizer.settings
+  if (saved !== undefined && given !== undefined && !sameSettings(saved, given))
+    return E.left(
+      new IoError(
+        'optimizer-mismatch',
+        'training.fit.optimizer',
+        `the checkpoint was trained with ${showSettings(saved)}, but the optimizer given is ${showSettings(given)}; resume with the optimizer it was trained with`,
       ),
     )
   let expected: O

@@ -5,6 +5,7 @@
  */
 import * as Key from '../key.ts'
 import { initialize, type Layer } from '../layer.ts'
+import type { OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
@@ -50,6 +51,8 @@ export interface FitState<P extends Tree = Tree, S extends Tree = Tree, O extend
    * a run resumed from this state stops there too, without training on.
    */
   readonly stopped?: boolean | undefined
+  /** The optimizer's name and hyper-parameters (its `settings`, when it has them); a resumed run must have the same. */
+  readonly optimizer?: OptimizerSettings | undefined
 }
 
 /** Early stopping's best epoch: the monitored value, the epoch (from 1), and the training state then (unless restoreBest is false). */
