@@ -33,7 +33,7 @@ import { sameSettings, showSettings, type OptimizerSettings } from '../optim/set
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
-import { showShape, type Shape } from '../tensor/tensor.ts'
+import { AllocationLimitError, showShape, withAllocationLimit, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import {
   Bool,
@@ -340,48 +340,96 @@ const initFailed = (model: AnyLayer, inShape: Shape, e: unknown): IoError =>
         { cause: e },
       )
 
+/** A layer without a shape rule whose init passed the allocation limit: its spec path and spec. */
+interface Culprit {
+  readonly at: string
+  readonly spec: string
+}
+
+/** The allocation limit the rules read off inits run under, and the first layer that passed it. */
+interface Blame {
+  limit: number
+  culprit?: Culprit
+}
+
+/**
+ * The network with a shape rule everywhere: a layer's own; a combinator's composed from its
+ * children's (rebuilt over them); else, for a layer without one, a rule read off a real init of
+ * that layer alone (run by the caller under an allocation limit; `blame` records the first such
+ * layer that passed it). `at` is the layer's spec path.
+ */
+const withRules = (layer: AnyLayer, at: string, blame: Blame): AnyLayer => {
+  if (layer.shapes !== undefined) return layer
+  const s = layer.structure
+  if (s !== undefined) {
+    const under = (i: number): string => ('body' in layer.spec ? `${at}.body` : `${at}.children[${i}]`)
+    const rebuilt = s.rebuild(s.children.map((c, i) => withRules(c.layer, under(i), blame)))
+    if (rebuilt.shapes !== undefined) return rebuilt
+  }
+  const shapes = (inShape: Shape): Shapes => {
+    try {
+      const r = layer.init(Key.fromSeed(0), inShape)
+      return { outShape: r.outShape, params: r.params, state: r.state }
+    } catch (e) {
+      if (!(e instanceof AllocationLimitError)) throw e
+      blame.culprit ??= { at, spec: showSpec(layer.spec) }
+      // A ShapeError, so the combinators around it add their paths and the layers that set its input's size.
+      throw new ShapeError([layer.name], `its init on input ${showShape(inShape)} would allocate more`)
+    }
+  }
+  return { ...layer, shapes }
+}
+
+/** How many float64s the inits of layers without a shape rule may allocate, per value stored (and per value of the input bound). */
+export const UNCHECKED_ALLOCATION_FACTOR = 4
+
 /**
  * Params and state checked against the network and finite. With a shape rule (every built-in
  * layer has one) nothing is allocated: the shapes the spec claims are compared with the tensors
- * present. Otherwise a fresh init is compared, after bounding the input size (MAX_UNCHECKED_INPUT).
+ * present. A layer without one (a custom layer) has its init run alone, on the input shape the
+ * rules before it give, after bounding the network's input (MAX_UNCHECKED_INPUT), and with every
+ * such init together allowed to allocate at most UNCHECKED_ALLOCATION_FACTOR times the values
+ * stored (plus the input bound): an init that would build more than the file holds is refused.
  */
 const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: Tree): IoError | undefined => {
-  const rule = model.shapes
-  if (rule !== undefined) {
-    let expected: Shapes
-    try {
-      expected = rule(inShape)
-    } catch (e) {
-      return initFailed(model, inShape, e)
-    }
-    const withInput = (e: IoError | undefined): IoError | undefined =>
-      e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
-    return (
-      withInput(compareShapes(expected.params, params, 'params')) ??
-      nonFiniteError(params, 'params') ??
-      withInput(compareShapes(expected.state, state, 'state')) ??
-      nonFiniteError(state, 'state')
-    )
-  }
   const present = size(params) + size(state)
-  const claimed = inShape.reduce((a, d) => a * d, 1)
-  if (claimed > Math.max(MAX_UNCHECKED_INPUT, present))
-    return new IoError(
-      'too-large',
-      'inShape',
-      `${showShape(inShape)} is ${claimed} values per example; a network with a layer without a shape rule takes at most ` +
-        `${Math.max(MAX_UNCHECKED_INPUT, present)} (the larger of ${MAX_UNCHECKED_INPUT} and the ${present} values stored)`,
-    )
-  let fresh
+  const blame: Blame = { limit: Infinity }
+  let rule = model.shapes
+  if (rule === undefined) {
+    const claimed = inShape.reduce((a, d) => a * d, 1)
+    if (claimed > Math.max(MAX_UNCHECKED_INPUT, present))
+      return new IoError(
+        'too-large',
+        'inShape',
+        `${showShape(inShape)} is ${claimed} values per example; a network with a layer without a shape rule takes at most ` +
+          `${Math.max(MAX_UNCHECKED_INPUT, present)} (the larger of ${MAX_UNCHECKED_INPUT} and the ${present} values stored)`,
+      )
+    rule = withRules(model, 'spec', blame).shapes
+    blame.limit = UNCHECKED_ALLOCATION_FACTOR * (present + MAX_UNCHECKED_INPUT)
+  }
+  let expected: Shapes
   try {
-    fresh = model.init(Key.fromSeed(0), inShape)
+    const shapesOf = rule
+    expected = shapesOf === undefined ? model.init(Key.fromSeed(0), inShape) : withAllocationLimit(blame.limit, () => shapesOf(inShape))
   } catch (e) {
+    const culprit = blame.culprit
+    if (culprit !== undefined)
+      return new IoError(
+        'too-large',
+        culprit.at,
+        `${culprit.spec} has no shape rule, so its init may allocate at most ${UNCHECKED_ALLOCATION_FACTOR} × (the ${present} values ` +
+          `stored + ${MAX_UNCHECKED_INPUT}) = ${blame.limit} values: ${e instanceof Error ? e.message : String(e)}; the spec claims ` +
+          'more than the checkpoint holds (give the layer a shape rule, `shapes`, to have its settings checked exactly)',
+        { cause: e },
+      )
     return initFailed(model, inShape, e)
   }
+  const withInput = (e: IoError | undefined): IoError | undefined =>
+    e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
   return (
-    compareTrees(fresh.params, params, 'params', 'the spec') ??
+    withInput(compareShapes(expected.params, params, 'params')) ??
     nonFiniteError(params, 'params') ??
-    compareTrees(fresh.state, state, 'state', 'the spec') ??
+    withInput(compareShapes(expected.state, state, 'state')) ??
     nonFiniteError(state, 'state')
   )
 }
