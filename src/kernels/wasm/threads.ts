@@ -647,11 +647,15 @@ export function twoThreadParts(flops: number): PartsRunner | null {
       // Withdraw the job if the worker never took it; else wait: it must not be writing when this
       // returns. A worker that died mid-job (now terminated) may have left a part half written:
       // every part runs again here. A part reads only the job's inputs and writes only its own
-      // outputs, so this gives the bits two threads give.
+      // outputs, so this gives the bits two threads give. (A worker given up at the deadline is
+      // terminated too, but may still be inside a part while this runs: it takes no new one.)
       const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
       const answered = withdrawn || finish(p, seq, flops)
       if (failure !== null) throw failure
-      if (!answered) for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+      if (!answered) {
+        Atomics.store(ctl, NEXT, NO_MORE)
+        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+      }
     },
   }
 }
