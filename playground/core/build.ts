@@ -146,9 +146,18 @@ export const epochBatches = (b: Built, epoch: number): Iterable<Data.Batch> => {
 }
 
 /** The first mini-batch `Train.fit` trains on. */
-export const firstBatch = (b: Built): Data.Batch => {
-  for (const batch of epochBatches(b, 1)) return batch
-  throw new Error('firstBatch: the data has no batch')
+export const firstBatch = (b: Built): Data.Batch => batchAt(b, 0)
+
+/**
+ * The mini-batch `Train.fit` trains on after `step` steps (step 0 is the first): stepping from
+ * `initialState` through `batchAt(b, 0)`, `batchAt(b, 1)`, … retraces fit's run, epoch after epoch.
+ */
+export const batchAt = (b: Built, step: number): Data.Batch => {
+  if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`batchAt: step must be an integer >= 0, got ${step}`)
+  const index = step % b.stepsPerEpoch
+  let i = 0
+  for (const batch of epochBatches(b, Math.floor(step / b.stepsPerEpoch) + 1)) if (i++ === index) return batch
+  throw new Error(`batchAt: the epoch has no batch ${index}`)
 }
 
 // ---------------------------------------------------------------------------------------------

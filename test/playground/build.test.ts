@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { Key, Train, Tree, type T } from 'chainrule'
 import { dataSets, defaults, validate, type Config, type DataSetName } from '../../playground/core/config.ts'
-import { build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
+import { batchAt, build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
 import { mnistBytes } from './support.ts'
 
 const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
@@ -49,6 +49,19 @@ describe('build: a configuration becomes the library network and run a user woul
       expect(Key.show(after.key)).toBe(Key.show(fit.key))
     },
   )
+
+  test('stepping through batchAt(0), batchAt(1), … retraces fit step for step, across epochs', () => {
+    const run = build({ ...defaults('xor'), data: { set: 'xor', size: 40, noise: 0.2, seed: 3 }, batchSize: 16, epochs: 3 })
+    const fitStates: Train.TrainState[] = []
+    Train.fit({ ...fitOptions(run), callbacks: { onStep: ({ state }) => void fitStates.push(state) } })
+    expect(fitStates.length).toBe(9) // 3 epochs of 16 + 16 + 8
+    const step = Train.trainStep(run.model, run.loss, run.optimizer)
+    let ts = initialState(run)
+    fitStates.forEach((fitState, k) => {
+      ts = step(ts, batchAt(run, k))[0]
+      expect(treeBits(ts.params), `step ${k + 1}`).toEqual(treeBits(fitState.params))
+    })
+  })
 
   test('the initial params are L.pipe + Train.initState with the first half of Key.fromSeed(seed), as fit draws them', () => {
     const run = build({ ...defaults('spiral'), seed: 7 })
