@@ -345,7 +345,7 @@ const layerSettings = (c: LayerConfig): string[] => {
 /** A window (conv kernel or pool) that does not fit its input, said plainly; undefined if it fits (the library's rule decides the rest). */
 const windowProblem = (c: LayerConfig, inShape: readonly number[]): string | undefined => {
   if (inShape.length !== 3) return undefined
-  const [, h, w] = inShape as [number, number, number]
+  const [h, w] = [inShape[1]!, inShape[2]!]
   const k = c.kind === 'conv2d' ? c.kernel : c.kind === 'maxPool2d' || c.kind === 'avgPool2d' ? c.size : undefined
   if (k === undefined) return undefined
   const pad = c.kind === 'conv2d' && typeof c.padding === 'number' ? c.padding : 0
