@@ -7,7 +7,7 @@
  * anything silently; `shapesOf` gives each layer's shapes and the name a person reads.
  */
 import { Key, L, Loss, Optim, Schedule, T } from 'chainrule'
-import { defaultLayer, layerName, layerOf, type LayerConfig } from './layers.ts'
+import { defaultLayer, layerKinds, layerName, layerOf, type LayerConfig } from './layers.ts'
 
 export { type LayerConfig, type LayerKind, type Padding } from './layers.ts'
 
@@ -311,6 +311,7 @@ const numIn = (what: string, v: unknown, lo: number, hi: number, open = false): 
 
 /** The problems of a layer's own settings (before shapes), as messages without the "layer i" prefix. */
 const layerSettings = (c: LayerConfig): string[] => {
+  if (!layerKinds.includes(c.kind)) return [`unknown layer kind '${String(c.kind)}' (the kinds: ${layerKinds.join(', ')})`]
   const out: (string | undefined)[] = []
   switch (c.kind) {
     case 'dense':

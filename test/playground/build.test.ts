@@ -95,6 +95,28 @@ describe('build: a configuration becomes the library network and run a user woul
     },
   )
 
+  test('validate names the layer and the problem, from the library’s shape rules where they apply', () => {
+    const mnist = defaults('mnist')
+    const messages = (c: Config): string[] => validate(c).map((p) => p.message)
+    expect(messages({ ...mnist, layers: [{ kind: 'dense', units: 10 }] })).toEqual([
+      'layer 1 (dense): input shape: expected [features] (flatten images first), got [1, 28, 28]',
+    ])
+    const conv = { kind: 'conv2d', filters: 2, kernel: 9, stride: 1, padding: 'valid' } as const
+    expect(
+      messages({ ...mnist, layers: [{ kind: 'maxPool2d', size: 4, stride: 4 }, conv, { kind: 'flatten' }, { kind: 'dense', units: 10 }] }),
+    ).toEqual(['layer 2 (conv2d): kernel 9 is larger than its 7×7 input'])
+    const swish: Config['layers'][number] = JSON.parse('{ "kind": "swish" }') // as a hand-edited configuration could hold
+    expect(messages({ ...defaults('xor'), layers: [swish, { kind: 'dense', units: 2 }] })[0]).toMatch(
+      /^layer 1 \(swish\): unknown layer kind 'swish'/,
+    )
+    expect(messages({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 3 }, { kind: 'softmax' }], loss: 'crossEntropy' })).toEqual(
+      [],
+    )
+    expect(messages({ ...defaults('spiral'), layers: [{ kind: 'softmax' }, { kind: 'dense', units: 3 }] })).toEqual([
+      'layer 1 (softmax): softmax belongs at the end of the network (it turns scores into class probabilities)',
+    ])
+  })
+
   test('an invalid configuration is refused with its problems, not fixed', () => {
     expect(() => build({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 4 }] })).toThrow(
       'layers: the network ends with output 4 per example, but spiral has 3 classes: end with a dense of 3',
