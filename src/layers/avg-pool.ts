@@ -23,14 +23,14 @@ export interface AvgPoolTape {
   readonly inShape: Shape
 }
 
+/** The type of `avgPool2d(K, O)`: [C, H, W] to [C, OH, OW]. */
+export type AvgPool2d<K = Pair, O extends PoolOptions = PoolOptions> = Layer<None, None, AvgPoolTape, Pool<'avgPool2d', K, O>>
+
 /**
  * Average pooling over size×size (or [kh, kw]) windows; padding counts as zeros (always ÷ kh·kw).
  * @example avgPool2d(2) // [C, 28, 28] → [C, 14, 14]
  */
-export function avgPool2d<const K extends Pair, const O extends PoolOptions = {}>(
-  size: K,
-  options?: O,
-): Layer<None, None, AvgPoolTape, Pool<'avgPool2d', K, O>>
+export function avgPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: O): AvgPool2d<K, O>
 export function avgPool2d(size: Pair, options: PoolOptions = {}): Layer<None, None, AvgPoolTape> {
   const { spec, outShape, geometry } = pooling('avgPool2d', size, options)
   return define({

@@ -66,11 +66,14 @@ const layoutOf = (x: Tensor): Layout => {
 
 const BatchNormSpec = specOf('batchNorm', { momentum: UnitInterval, eps: PositiveNumber })
 
+/** The type of `batchNorm(options)`: it keeps a [features] or [channels, height, width] shape. */
+export type BatchNorm = Layer<BatchNormParams, BatchNormState, BatchNormTape, Norm>
+
 /**
  * Batch normalisation for [F] (after dense) or [C, H, W] (after conv) inputs.
  * @example pipe(conv2d(16, 3, { padding: 'same', bias: false }), batchNorm(), relu)
  */
-export const batchNorm = (options: BatchNormOptions = {}): Layer<BatchNormParams, BatchNormState, BatchNormTape, Norm> => {
+export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
   checkOptions('batchNorm', options, ['momentum', 'eps'])
   const spec = checkSpec(BatchNormSpec, { kind: 'batchNorm', momentum: options.momentum ?? 0.99, eps: options.eps ?? 1e-5 })
   const { momentum, eps } = spec

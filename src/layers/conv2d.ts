@@ -71,6 +71,14 @@ const Conv2dSpec = specOf(
   { optional: { activation: oneOf('relu') } },
 )
 
+/** The type of `conv2d(F, K, O)`: [C, H, W] to [F, OH, OW]. */
+export type Conv2d<F extends number = number, K = Pair, O extends Conv2dOptions = Conv2dOptions> = Layer<
+  Conv2dParams,
+  None,
+  Conv2dTape,
+  Conv<F, K, O>
+>
+
 /**
  * A 2-D convolution with `filters` output channels on [C, H, W] inputs.
  * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2), flatten, dense(10))
@@ -79,7 +87,7 @@ export function conv2d<F extends number, const K extends Pair, const O extends C
   filters: F,
   kernelSize: K,
   options?: O,
-): Layer<Conv2dParams, None, Conv2dTape, Conv<F, K, O>>
+): Conv2d<F, K, O>
 export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> {
   const name = 'conv2d'
   checkOptions('conv2d', options, ['stride', 'padding', 'dilation', 'bias', 'init', 'activation'])

@@ -12,7 +12,7 @@ import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type Layer, type None, type Shapes } from '../layer.ts'
-import type { Dense } from '../shape-type.ts'
+import type { Dense as DenseRule } from '../shape-type.ts'
 import { Bool, PositiveInt } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
@@ -34,13 +34,16 @@ export interface DenseOptions {
   readonly bias?: boolean
 }
 
+/** The type of `dense(U)`: its rule maps [features] to [U]. */
+export type Dense<U extends number = number> = Layer<DenseParams, None, DenseTape, DenseRule<U>>
+
 const DenseSpec = specOf('dense', { units: PositiveInt, init: InitializerCodec, bias: Bool })
 
 /**
  * A fully connected layer with `units` outputs; its input is a flat [features] per example.
  * @example pipe(flatten, dense(128), relu, dense(10))
  */
-export const dense = <U extends number>(units: U, options: DenseOptions = {}): Layer<DenseParams, None, DenseTape, Dense<U>> => {
+export const dense = <U extends number>(units: U, options: DenseOptions = {}): Dense<U> => {
   checkOptions('dense', options, ['init', 'bias'])
   const spec = checkSpec(DenseSpec, { kind: 'dense', units, init: options.init ?? 'he', bias: options.bias ?? true })
   const { init, bias } = spec

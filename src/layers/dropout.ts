@@ -34,11 +34,14 @@ export interface DropoutTape {
 
 const DropoutSpec = specOf('dropout', { dropProb: UnitInterval })
 
+/** The type of `dropout(options)`: it keeps the shape. */
+export type Dropout = Layer<None, None, DropoutTape, Keep>
+
 /**
  * Inverted dropout with drop probability `dropProb`.
  * @example pipe(dense(128), relu, dropout({ dropProb: 0.5 }), dense(10))
  */
-export const dropout = (options: DropoutOptions): Layer<None, None, DropoutTape, Keep> => {
+export const dropout = (options: DropoutOptions): Dropout => {
   checkOptions('dropout', options, ['dropProb'])
   const spec = checkSpec(
     DropoutSpec,

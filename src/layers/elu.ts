@@ -20,11 +20,14 @@ import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 
 const EluSpec = specOf('elu', { alpha: PositiveNumber })
 
+/** The type of `elu(alpha)`: it keeps the shape. */
+export type Elu = Layer<None, None, { readonly y: Tensor }, Keep>
+
 /**
  * ELU with scale α > 0 for negative inputs (default 1).
  * @example pipe(dense(64), elu(), dense(10))
  */
-export const elu = (alpha = 1): Layer<None, None, { readonly y: Tensor }, Keep> => {
+export const elu = (alpha = 1): Elu => {
   const spec = checkSpec(EluSpec, { kind: 'elu', alpha })
   return define({
     name: 'elu',

@@ -7,10 +7,13 @@ import * as T from '../tensor/index.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { batchAxisMissing, define, none, shapeMismatch, type Layer, type None } from '../layer.ts'
 import { layerKind, specOf } from '../io/kind.ts'
-import type { Flatten } from '../shape-type.ts'
+import type { Flatten as FlattenRule } from '../shape-type.ts'
+
+/** The type of `flatten`: [d₁, d₂, …] to [d₁·d₂·…]. */
+export type Flatten = Layer<None, None, { readonly inShape: Shape }, FlattenRule>
 
 /** Flattens each example to a vector (e.g. a [1, 28, 28] image to [784]). */
-export const flatten: Layer<None, None, { readonly inShape: Shape }, Flatten> = define({
+export const flatten: Flatten = define({
   name: 'flatten',
   outShape: (inShape) => {
     if (inShape.length === 0) throw shapeMismatch('flatten', 'input shape', 'at least one axis per example', inShape)

@@ -12,8 +12,11 @@ import { layerKind, specOf } from '../io/kind.ts'
 import type { AvgPoolTape } from './avg-pool.ts'
 import type { GlobalPool } from '../shape-type.ts'
 
+/** The type of `globalAvgPool`: [C, H, W] to [C]. */
+export type GlobalAvgPool = Layer<None, None, AvgPoolTape, GlobalPool>
+
 /** Global average pooling: [C, H, W] → [C], the mean of each channel (a head for conv stacks). */
-export const globalAvgPool: Layer<None, None, AvgPoolTape, GlobalPool> = define({
+export const globalAvgPool: GlobalAvgPool = define({
   name: 'globalAvgPool',
   outShape: (inShape) => {
     if (inShape.length !== 3 || inShape[1]! * inShape[2]! === 0) {

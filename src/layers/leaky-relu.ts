@@ -20,8 +20,11 @@ import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 
 const LeakyReluSpec = specOf('leakyRelu', { alpha: FiniteNumber })
 
+/** The type of `leakyRelu(alpha)`: it keeps the shape. */
+export type LeakyRelu = Layer<None, None, { readonly x: Tensor }, Keep>
+
 /** Leaky ReLU: y = x for x > 0, αx otherwise; dx = dy or α·dy. */
-export const leakyRelu = (alpha = 0.01): Layer<None, None, { readonly x: Tensor }, Keep> => {
+export const leakyRelu = (alpha = 0.01): LeakyRelu => {
   const spec = checkSpec(LeakyReluSpec, { kind: 'leakyRelu', alpha })
   const fast = leakyReluFast(alpha)
   return define({

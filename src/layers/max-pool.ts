@@ -23,14 +23,14 @@ export interface MaxPoolTape {
   readonly argmax: Int32Array
 }
 
+/** The type of `maxPool2d(K, O)`: [C, H, W] to [C, OH, OW]. */
+export type MaxPool2d<K = Pair, O extends PoolOptions = PoolOptions> = Layer<None, None, MaxPoolTape, Pool<'maxPool2d', K, O>>
+
 /**
  * Max pooling over size×size (or [kh, kw]) windows; padding never wins a max.
  * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2)) // [1, 28, 28] → [8, 14, 14]
  */
-export function maxPool2d<const K extends Pair, const O extends PoolOptions = {}>(
-  size: K,
-  options?: O,
-): Layer<None, None, MaxPoolTape, Pool<'maxPool2d', K, O>>
+export function maxPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: O): MaxPool2d<K, O>
 export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, None, MaxPoolTape> {
   const { spec, outShape, geometry } = pooling('maxPool2d', size, options)
   return define({

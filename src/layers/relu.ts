@@ -23,8 +23,11 @@ import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { reluForwardFast, reluVjpFast } from '../kernels/relu.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
+/** The type of `relu`: it keeps the shape. */
+export type Relu = Layer<None, None, { readonly x: Tensor }, Keep>
+
 /** ReLU: y = max(x, 0) (Math.max(−0, 0) is +0); dx = dy·[x > 0], a choice, not a product: 0 even where dy is ±∞ or NaN. */
-export const relu: Layer<None, None, { readonly x: Tensor }, Keep> = define({
+export const relu: Relu = define({
   name: 'relu',
   forward: (_p, x) => ({ y: elementwise(x, (v) => Math.max(v, 0), reluForwardFast), tape: { x } }),
   vjp: (_p, { x }, dy) => ({ dx: elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast), dp: none }),

@@ -11,7 +11,7 @@ import type { Shape } from '../tensor/tensor.ts'
 import { define, none, ShapeError, type Layer, type None } from '../layer.ts'
 import { refine } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
-import type { Reshape } from '../shape-type.ts'
+import type { Reshape as ReshapeRule } from '../shape-type.ts'
 
 /** A reshape target: integers >= 0, or -1 (inferred) at most once. */
 const ReshapeTarget = refine(
@@ -34,11 +34,14 @@ const resolve = (shape: Shape, size: number): Shape | string => {
   return `cannot reshape an example of ${size} values to ${T.showShape(shape)}`
 }
 
+/** The type of `reshape(T)`: the same values in the shape T. */
+export type Reshape<T = Shape> = Layer<None, None, { readonly inShape: Shape }, ReshapeRule<T>>
+
 /**
  * Reshapes each example (the batch axis is kept): e.g. [784] → [1, 28, 28].
  * @example pipe(dense(784), reshape([1, 28, 28]), conv2d(4, 3))
  */
-export const reshape = <const T extends Shape>(target: T): Layer<None, None, { readonly inShape: Shape }, Reshape<T>> => {
+export const reshape = <const T extends Shape>(target: T): Reshape<T> => {
   const spec = checkSpec(ReshapeSpec, { kind: 'reshape', shape: Array.isArray(target) ? [...target] : target })
   const { shape } = spec
   return define({

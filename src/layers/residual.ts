@@ -7,13 +7,29 @@
 import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
 import type { Shape } from '../tensor/tensor.ts'
-import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes, type ShapeSetter, type Spec } from '../layer.ts'
+import {
+  ShapeError,
+  shapesWithin,
+  within,
+  type AnyLayer,
+  type Layer,
+  type ParamsOf,
+  type Shapes,
+  type ShapeSetter,
+  type Spec,
+  type StateOf,
+  type TapeOf,
+} from '../layer.ts'
 import { SpecShape } from '../io/codecs.ts'
 import { layerKind, specOf } from '../io/kind.ts'
-import type { Rule, Skip } from '../shape-type.ts'
+import type { RuleOf, Skip } from '../shape-type.ts'
+
+/** The type of `residual(body)`: the body's params, state and tape, and its rule, which must keep the shape. */
+export type Residual<B extends AnyLayer> = Layer<ParamsOf<B> & Tree, StateOf<B> & Tree, TapeOf<B>, Skip<RuleOf<B>>>
 
 /** A skip connection around f; f must keep the shape of its input. */
-export const residual = <P extends Tree, S extends Tree, Tape, R extends Rule>(f: Layer<P, S, Tape, R>): Layer<P, S, Tape, Skip<R>> => {
+export function residual<B extends AnyLayer>(f: B): Residual<B>
+export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> {
   const rule = f.shapes
   return {
     name: 'residual',

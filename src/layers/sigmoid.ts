@@ -20,8 +20,11 @@ export const logistic = (v: number): number => {
   return e / (1 + e)
 }
 
+/** The type of `sigmoid`: it keeps the shape. */
+export type Sigmoid = Layer<None, None, { readonly y: Tensor }, Keep>
+
 /** Sigmoid: y = 1/(1+e⁻ˣ); dx = dy · y(1-y). */
-export const sigmoid: Layer<None, None, { readonly y: Tensor }, Keep> = define({
+export const sigmoid: Sigmoid = define({
   name: 'sigmoid',
   forward: (_p, x) => {
     const y = T.map(logistic)(x)

@@ -33,8 +33,11 @@ export const softmaxRows = (x: Tensor): Tensor => {
   return T.fromData(x.shape, out)
 }
 
+/** The type of `softmax`: it keeps the shape. */
+export type Softmax = Layer<None, None, { readonly y: Tensor }, Keep>
+
 /** Softmax layer over the last axis. For classification prefer softmaxCrossEntropy on logits. */
-export const softmax: Layer<None, None, { readonly y: Tensor }, Keep> = define({
+export const softmax: Softmax = define({
   name: 'softmax',
   forward: (_p, x) => {
     const y = softmaxRows(x)

@@ -13,8 +13,11 @@ import { define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
+/** The type of `tanh`: it keeps the shape. */
+export type Tanh = Layer<None, None, { readonly y: Tensor }, Keep>
+
 /** Tanh: y = tanh x; dx = dy · (1 - y²). */
-export const tanh: Layer<None, None, { readonly y: Tensor }, Keep> = define({
+export const tanh: Tanh = define({
   name: 'tanh',
   forward: (_p, x) => {
     const y = T.map(Math.tanh)(x)
