@@ -15,7 +15,7 @@
  *
  *   npx tsx scripts/browser.ts [--port N]   # default 8080; --port=N works too
  */
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
@@ -37,9 +37,10 @@ export const HEADERS: Readonly<Record<string, string>> = {
 }
 
 /** Bundles a page's script (a path from the repository root) for the browser as a minified ES module; throws esbuild's error if it cannot. */
-export const bundle = async (entry: string): Promise<string> => {
+export const bundle = async (entry: string, plugins: readonly Plugin[] = []): Promise<string> => {
   const result = await build({
     entryPoints: [join(root, entry)],
+    plugins: [...plugins],
     bundle: true,
     write: false,
     platform: 'browser',
