@@ -11,13 +11,8 @@ import { Build } from './build.tsx'
 import { mnistBytes } from './mnist.ts'
 import { modeOf, readUrl, writeUrl, type Mode } from './share.ts'
 import { Tabs } from './tabs.tsx'
+import { TrainPanel } from './train.tsx'
 import { expose } from './testing.ts'
-
-const MODES: readonly { id: Mode; title: string }[] = [
-  { id: 'build', title: 'Build' },
-  { id: 'train', title: 'Train' },
-  { id: 'step', title: 'Step' },
-]
 
 /** Which kernels and how many threads this page got, once it has asked for two. */
 const useEngine = (): string => {
@@ -73,6 +68,7 @@ export const App = () => {
     problems.length > 0
       ? 'Fix the configuration in Build first.'
       : (buildError ?? mnist.error ?? (built === undefined ? 'fetching the MNIST files…' : undefined))
+  const notYet = <p class={buildError !== undefined || mnist.error !== undefined ? 'error' : 'status'}>{waiting}</p>
   return (
     <>
       <header>
@@ -87,14 +83,16 @@ export const App = () => {
             The address held a configuration with problems, so the page starts from the defaults: {start.problems.join('; ')}
           </p>
         )}
-        <Tabs label="mode" tabs={MODES} selected={mode} onSelect={setMode}>
-          {mode === 'build' && <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} />}
-          {mode !== 'build' && built === undefined && (
-            <p class={buildError !== undefined || mnist.error !== undefined ? 'error' : 'status'}>{waiting}</p>
-          )}
-          {mode === 'train' && built !== undefined && <p>train: {built.shapes.length} layers</p>}
-          {mode === 'step' && built !== undefined && <p>step</p>}
-        </Tabs>
+        <Tabs
+          label="mode"
+          selected={mode}
+          onSelect={setMode}
+          tabs={[
+            { id: 'build', title: 'Build', panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} /> },
+            { id: 'train', title: 'Train', panel: built === undefined ? notYet : <TrainPanel built={built} /> },
+            { id: 'step', title: 'Step', panel: built === undefined ? notYet : <p>step</p> },
+          ]}
+        />
       </main>
     </>
   )

@@ -4,17 +4,16 @@
  */
 import type { ComponentChildren } from 'preact'
 
-/** Props of Tabs: the tab names, which is selected, what to do on a choice, the selected panel. */
+/** Props of Tabs: the tabs (a name, a title, a panel), which is selected, what to do on a choice. */
 export interface TabsProps<T extends string> {
   readonly label: string
-  readonly tabs: readonly { readonly id: T; readonly title: string }[]
+  readonly tabs: readonly { readonly id: T; readonly title: string; readonly panel: ComponentChildren }[]
   readonly selected: T
   readonly onSelect: (id: T) => void
-  readonly children: ComponentChildren
 }
 
-/** A row of tabs above the panel of the selected one. */
-export const Tabs = <T extends string>({ label, tabs, selected, onSelect, children }: TabsProps<T>) => {
+/** A row of tabs above their panels; the panels not selected stay mounted (a run keeps training), hidden. */
+export const Tabs = <T extends string>({ label, tabs, selected, onSelect }: TabsProps<T>) => {
   const move = (e: KeyboardEvent, i: number): void => {
     const to =
       e.key === 'ArrowRight' ? i + 1 : e.key === 'ArrowLeft' ? i - 1 : e.key === 'Home' ? 0 : e.key === 'End' ? tabs.length - 1 : -2
@@ -43,9 +42,11 @@ export const Tabs = <T extends string>({ label, tabs, selected, onSelect, childr
           </button>
         ))}
       </div>
-      <section id={`panel-${selected}`} role="tabpanel" aria-labelledby={`tab-${selected}`}>
-        {children}
-      </section>
+      {tabs.map((t) => (
+        <section key={t.id} id={`panel-${t.id}`} role="tabpanel" aria-labelledby={`tab-${t.id}`} hidden={t.id !== selected}>
+          {t.panel}
+        </section>
+      ))}
     </>
   )
 }
