@@ -5,14 +5,14 @@
  */
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Kernels } from 'chainrule'
-import { build as buildRun, codeOf, type Built, type MnistBytes } from '../core/build.ts'
+import { build as buildRun, codeOf, initialState, type Built, type MnistBytes } from '../core/build.ts'
 import { shapesOf, validate, type Config } from '../core/config.ts'
 import { Build } from './build.tsx'
 import { mnistBytes } from './mnist.ts'
 import { modeOf, readUrl, writeUrl, type Mode } from './share.ts'
 import { Tabs } from './tabs.tsx'
 import { TrainPanel } from './train.tsx'
-import { expose } from './testing.ts'
+import { expose, leavesOf } from './testing.ts'
 
 /** Which kernels and how many threads this page got, once it has asked for two. */
 const useEngine = (): string => {
@@ -20,7 +20,7 @@ const useEngine = (): string => {
   useEffect(() => {
     Kernels.useThreads(2)
       .then((two) => {
-        expose({ threads: Kernels.threads() })
+        expose({ threads: two && Kernels.threadsRunning() ? 2 : 1 })
         setText(
           `${Kernels.wasmSimdAvailable() ? 'WebAssembly SIMD kernels' : 'TypeScript kernels'} · ` +
             (two ? '2 threads (this page and a Web Worker)' : `1 thread (${Kernels.threadsUnavailable() ?? 'two are unavailable here'})`),
@@ -63,7 +63,16 @@ export const App = () => {
     }
   }, [config, problems, mnist.bytes])
   useEffect(() => writeUrl(config, mode), [config, mode])
-  useEffect(() => expose({ config, built, problems, url: () => location.href, setConfig }), [config, built, problems])
+  useEffect(
+    () =>
+      expose({
+        config,
+        problems,
+        // the params fit starts from, read by the tests and compared with the same L.pipe initialised in Node
+        initialParams: built === undefined ? undefined : leavesOf(initialState(built).params),
+      }),
+    [config, built, problems],
+  )
   const waiting =
     problems.length > 0
       ? 'Fix the configuration in Build first.'
@@ -78,9 +87,9 @@ export const App = () => {
         </span>
       </header>
       <main>
-        {start.problems.length > 0 && (
+        {start.problem !== undefined && (
           <p class="error" role="alert">
-            The address held a configuration with problems, so the page starts from the defaults: {start.problems.join('; ')}
+            The address held a configuration the page cannot use, so it starts from the defaults: {start.problem}
           </p>
         )}
         <Tabs
@@ -88,7 +97,11 @@ export const App = () => {
           selected={mode}
           onSelect={setMode}
           tabs={[
-            { id: 'build', title: 'Build', panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} /> },
+            {
+              id: 'build',
+              title: 'Build',
+              panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} />,
+            },
             { id: 'train', title: 'Train', panel: built === undefined ? notYet : <TrainPanel built={built} /> },
             { id: 'step', title: 'Step', panel: built === undefined ? notYet : <p>step</p> },
           ]}

@@ -226,7 +226,13 @@ export const Build = (props: BuildProps) => {
               )
             }
           />
-          <Fields value={config.data} skip={['set']} owner="data" onChange={(data) => onChange({ ...config, data })} />
+          <Fields
+            value={config.data}
+            skip={['set']}
+            owner="data"
+            labels={{ size: 'examples', seed: 'data seed', testSize: 'test examples' }}
+            onChange={(data) => onChange({ ...config, data })}
+          />
         </div>
         <h2>Layers</h2>
         <p class="muted">The network is L.pipe of these, first to last; each name says what it maps.</p>
@@ -251,6 +257,7 @@ export const Build = (props: BuildProps) => {
           <Fields
             value={{ batchSize: config.batchSize, epochs: config.epochs, seed: config.seed }}
             owner="run"
+            labels={{ batchSize: 'batch size', seed: 'network seed' }}
             onChange={(run) => onChange({ ...config, ...run })}
           />
         </div>

@@ -18,24 +18,28 @@ export interface FieldsProps<R extends object> {
   readonly onChange: (next: R) => void
   /** Choices for a setting that is one of a few texts or numbers, by key. */
   readonly choices?: Readonly<Record<string, readonly Value[]>>
+  /** What a person reads for a key, where the key alone would not do ('seed' of the data and of the network). */
+  readonly labels?: Readonly<Record<string, string>>
 }
 
 /** One labelled input. */
 const Field = ({
   name,
+  text,
   value,
   owner,
   choices,
   set,
 }: {
   name: string
+  text: string
   value: Value
   owner: string
   choices?: readonly Value[]
   set: (v: Value) => void
 }) => {
   const id = useId()
-  const label = <label for={id}>{name}</label>
+  const label = <label for={id}>{text}</label>
   if (choices !== undefined)
     return (
       <>
@@ -80,12 +84,20 @@ const Field = ({
 const parseChoice = (text: string, choices: readonly Value[]): Value => choices.find((c) => String(c) === text) ?? text
 
 /** The inputs of a record's settings, in its key order. */
-export const Fields = <R extends object>({ value, skip = [], owner, onChange, choices = {} }: FieldsProps<R>) => (
+export const Fields = <R extends object>({ value, skip = [], owner, onChange, choices = {}, labels = {} }: FieldsProps<R>) => (
   <>
     {Object.entries(value)
       .filter(([k, v]) => !skip.includes(k) && (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'))
       .map(([k, v]) => (
-        <Field key={k} name={k} value={v as Value} owner={owner} choices={choices[k]} set={(next) => onChange({ ...value, [k]: next })} />
+        <Field
+          key={k}
+          name={k}
+          text={labels[k] ?? k}
+          value={v as Value}
+          owner={owner}
+          choices={choices[k]}
+          set={(next) => onChange({ ...value, [k]: next })}
+        />
       ))}
   </>
 )

@@ -5,6 +5,8 @@
  * library's in Node; the page itself never reads it.
  */
 
+import { Tree } from 'chainrule'
+
 declare global {
   interface Window {
     __playground?: Record<string, unknown>
@@ -15,3 +17,7 @@ declare global {
 export const expose = (entries: Record<string, unknown>): void => {
   window.__playground = { ...window.__playground, ...entries }
 }
+
+/** A params tree as plain JSON a test can read out of the page: each leaf's path, shape and values (doubles survive JSON exactly). */
+export const leavesOf = (tree: Tree.Tree): { path: string; shape: number[]; data: number[] }[] =>
+  Tree.leavesWithPaths(tree).map(({ path, leaf }) => ({ path, shape: [...leaf.shape], data: [...leaf.data] }))

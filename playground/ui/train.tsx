@@ -16,7 +16,13 @@ import { expose } from './testing.ts'
 export type RunStatus =
   | { readonly kind: 'idle' }
   | { readonly kind: 'running'; readonly epoch: number; readonly loss: number; readonly accuracy: number | undefined }
-  | { readonly kind: 'done'; readonly epochs: number; readonly loss: number; readonly accuracy: number | undefined; readonly test: number | undefined }
+  | {
+      readonly kind: 'done'
+      readonly epochs: number
+      readonly loss: number
+      readonly accuracy: number | undefined
+      readonly test: number | undefined
+    }
   | { readonly kind: 'error'; readonly message: string }
 
 /** The charts of a run so far (each undefined until it has something worth drawing). */
@@ -64,7 +70,9 @@ export const TrainPanel = ({ built }: { built: Built }) => {
     const draw = (params: Tree.Tree, state: Tree.Tree): Charts => {
       const records = grads.records().map((r) => ({ ...r, layer: humanLayer(built, r.layer) }))
       return {
-        boundary: twoD ? Plot.decisionBoundary({ predict: predict(params, state), data: built.data, resolution: 50, cellSize: 6 }) : undefined,
+        boundary: twoD
+          ? Plot.decisionBoundary({ predict: predict(params, state), data: built.data, resolution: 50, cellSize: 6 })
+          : undefined,
         // one measurement per layer would be one dot per line: the chart waits for the second
         gradients: new Set(records.map((r) => r.step)).size >= 2 ? Plot.gradientNormChart(records, { width: 320, height: 200 }) : undefined,
         history: steps.length >= 2 ? Plot.history(history, { width: 260, height: 150 }) : undefined,
@@ -93,7 +101,8 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       })
       const final = draw(state.params, state.state)
       const onTrain = T.evaluate(built.model, state.params, state.state, built.data, { loss: built.loss })
-      const onTest = built.test === undefined ? undefined : T.evaluate(built.model, state.params, state.state, built.test, { loss: built.loss })
+      const onTest =
+        built.test === undefined ? undefined : T.evaluate(built.model, state.params, state.state, built.test, { loss: built.loss })
       const wrong =
         built.test !== undefined && onTest?.predictions !== undefined && onTest.accuracy !== 1
           ? Plot.misclassified(built.test.x, built.test.y, onTest.predictions, { max: 24, columns: 6 })

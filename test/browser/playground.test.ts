@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Browser, Page } from 'playwright-core'
+import { Key, L, Optim, Train, Tree } from 'chainrule'
+import { bundlePlayground, playgroundAssets } from '../../scripts/playground.ts'
+import { HEADERS, PLAIN_HEADERS, serve } from '../../scripts/browser.ts'
+import { launchChromium } from '../support/chromium.ts'
+import { sidewaysOverflow, watchedPage } from './watch.ts'
+
+// The backprop playground (`npm run playground`) in a real headless Chromium: served with the
+// isolation headers and without; built from its controls and compared with the same L.pipe in
+// Node; shared by its address; trained; laid out at 1280 and 420 px. Screenshots of each mode go
+// to .playground-shots/.
+
+const SHOTS = '.playground-shots'
+
+let browser: Browser
+let isolated: Server
+let plain: Server
+let url = ''
+let plainUrl = ''
+
+const address = (s: Server): string => `http://localhost:${(s.address() as AddressInfo).port}/`
+
+beforeAll(async () => {
+  const [b, js] = await Promise.all([launchChromium(), bundlePlayground()])
+  browser = b
+  isolated = await serve(playgroundAssets(js), 0, HEADERS)
+  plain = await serve(playgroundAssets(js), 0, PLAIN_HEADERS)
+  url = address(isolated)
+  plainUrl = address(plain)
+  mkdirSync(SHOTS, { recursive: true })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  for (const s of [isolated, plain]) await new Promise<void>((resolve) => (s === undefined ? resolve() : s.close(() => resolve())))
+})
+
+/** What the page exposes to tests (window.__playground). */
+type Exposed = Record<string, unknown>
+const exposed = (page: Page): Promise<Exposed> => page.evaluate(() => JSON.parse(JSON.stringify(window.__playground ?? {})) as Exposed)
+
+/** Opens the playground and waits until it has asked for its threads. */
+const open = async (page: Page, at: string): Promise<void> => {
+  await page.goto(at)
+  await page.waitForFunction(() => window.__playground?.['threads'] !== undefined)
+}
+
+/** Sets a number box by its label and commits it, as a person does (type, then Tab). */
+const setNumber = async (page: Page, label: string, value: number): Promise<void> => {
+  const box = page.getByLabel(label, { exact: true })
+  await box.fill(String(value))
+  await box.press('Tab')
+}
+
+describe('the playground in a real browser', () => {
+  test('served with the isolation headers: loads with no console error and no failed request, cross-origin isolated, two threads', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, url)
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true)
+    expect((await exposed(page))['threads']).toBe(2)
+    expect(await page.textContent('#engine')).toContain('2 threads')
+    await page.screenshot({ path: `${SHOTS}/build-1280.png`, fullPage: true })
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('served without them: not isolated, one thread, and it says why, with no error', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, plainUrl)
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false)
+    expect((await exposed(page))['threads']).toBe(1)
+    expect(await page.textContent('#engine')).toContain('1 thread (')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('a network built from the controls has the params of the same L.pipe initialised in Node with the same seed, bit for bit; its address rebuilds it', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, url)
+    // spiral's network (dense 16, relu, dense 16, relu, dense 3) on xor, whose two classes resize the last dense
+    await page.getByLabel('data set', { exact: true }).selectOption('xor')
+    await setNumber(page, 'layer 1 units', 5)
+    await setNumber(page, 'layer 3 units', 4)
+    const replace = async (at: number, kind: string): Promise<void> => {
+      await page.getByRole('button', { name: `remove layer ${at}` }).click()
+      await page.getByLabel('kind of layer to add').selectOption(kind)
+      await page.getByLabel('where to add it').selectOption({ label: `before layer ${at}` })
+      await page.getByRole('button', { name: 'add layer' }).click()
+    }
+    await replace(2, 'tanh')
+    await replace(4, 'sigmoid')
+    await setNumber(page, 'run seed', 7)
+    await expect.poll(async () => (await exposed(page))['config']).toMatchObject({ seed: 7, layers: { length: 5 } })
+    const names = await page.locator('ol.layers > li').evaluateAll((lis) => lis.map((li) => li.getAttribute('aria-label')))
+    expect(names).toEqual(['dense 1 (2→5)', 'tanh 1', 'dense 2 (5→4)', 'sigmoid 1', 'dense 3 (4→2)'])
+    expect(await page.textContent('#code')).toContain('L.dense(5),')
+
+    // the same network, written by hand in Node, initialised as Train.fit does with the key of seed 7
+    const model = L.pipe(L.dense(5), L.tanh, L.dense(4), L.sigmoid, L.dense(2))
+    const [initKey] = Key.split2(Key.fromSeed(7)) // fit: [initKey, dataKey] = split2(key), then initState(model, optimizer, initKey, inShape)
+    const { params } = Train.initState(model, Optim.adam({ lr: 0.03 }), initKey, [2])
+    const node = Tree.leavesWithPaths(params).map(({ path, leaf }) => ({
+      path,
+      shape: [...leaf.shape],
+      data: [...leaf.data],
+    }))
+    const inPage = (await exposed(page))['initialParams']
+    expect(inPage).toEqual(node)
+
+    // the address the page wrote opens the same configuration and the same params in a new page
+    const shared = page.url()
+    expect(shared).toContain('seed=7')
+    const again = await watchedPage(browser)
+    await open(again.page, shared)
+    const reopened = await exposed(again.page)
+    expect(reopened['config']).toEqual((await exposed(page))['config'])
+    expect(reopened['initialParams']).toEqual(node)
+    expect(await again.page.textContent('#code')).toBe(await page.textContent('#code'))
+    expect([...problems, ...again.problems]).toEqual([])
+    await again.page.close()
+    await page.close()
+  })
+
+  test('training the spiral (16-16 ReLU, Adam, 200 epochs) live reaches 90% training accuracy or more, with its charts drawn', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?mode=train`)
+    await page.getByRole('button', { name: 'Train' }).click()
+    await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
+      timeout: 60_000,
+    })
+    const train = (await exposed(page))['train'] as { accuracy: number; epochs: number }
+    expect(train.epochs).toBe(200)
+    expect(train.accuracy).toBeGreaterThanOrEqual(0.9)
+    expect(await page.locator('#panel-train figure svg').count()).toBeGreaterThanOrEqual(3)
+    expect(await page.textContent('#panel-train')).toContain('dense 1 (2→16)')
+    await page.screenshot({ path: `${SHOTS}/train-1280.png`, fullPage: true })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    await page.setViewportSize({ width: 420, height: 900 })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/train-420.png`, fullPage: true })
+    for (const mode of ['Build', 'Step']) {
+      await page.getByRole('tab', { name: mode }).click()
+      expect(await sidewaysOverflow(page)).toBe(0)
+      await page.screenshot({ path: `${SHOTS}/${mode.toLowerCase()}-420.png`, fullPage: true })
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+})
