@@ -10,6 +10,7 @@ import { shapesOf, validate, type Config } from '../core/config.ts'
 import { Build } from './build.tsx'
 import { mnistBytes } from './mnist.ts'
 import { modeOf, readUrl, writeUrl, type Mode } from './share.ts'
+import { StepPanel } from './step.tsx'
 import { Tabs } from './tabs.tsx'
 import { TrainPanel } from './train.tsx'
 import { expose, leavesOf } from './testing.ts'
@@ -103,7 +104,7 @@ export const App = () => {
               panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} />,
             },
             { id: 'train', title: 'Train', panel: built === undefined ? notYet : <TrainPanel built={built} /> },
-            { id: 'step', title: 'Step', panel: built === undefined ? notYet : <p>step</p> },
+            { id: 'step', title: 'Step', panel: built === undefined ? notYet : <StepPanel built={built} active={mode === 'step'} /> },
           ]}
         />
       </main>

@@ -1,0 +1,293 @@
+/**
+ * Step mode: one SGD step of the configured run, on the first mini-batch fit trains on, one
+ * stage per click or arrow key: forward through each layer (its output, what its tape keeps),
+ * the loss and its gradient, backward through each layer (dy in; dx and each dparam out, beside
+ * the layer's maths and its vjp as the library writes it, with a gradient check against central
+ * differences), then the optimizer's update (params and optimizer state, before and after).
+ * The numbers are the library's own, recorded by playground/core's stepThrough.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import sources from 'virtual:layer-sources'
+import type { Tensor } from 'chainrule'
+import { firstBatch, initialState, type Built } from '../core/build.ts'
+import { sourceLines } from '../core/layers.ts'
+import {
+  stageTitle,
+  stepThrough,
+  type BackwardStage,
+  type Check,
+  type ForwardStage,
+  type LossStage,
+  type Named,
+  type Stage,
+  type Step,
+  type UpdateStage,
+} from '../core/step.ts'
+import { num, shape } from './format.ts'
+import { Matrix } from './matrix.tsx'
+import { expose } from './testing.ts'
+
+/** A tensor under its name. */
+const Labelled = ({ name, t, scale }: { name: string; t: Tensor; scale?: number }) => (
+  <div>
+    <h3 class="mono">{name}</h3>
+    <Matrix t={t} label={name} scale={scale} />
+  </div>
+)
+
+/** Tensors under their names. */
+const Tensors = ({ items, prefix = '' }: { items: readonly Named[]; prefix?: string }) => (
+  <>
+    {items.map((n) => (
+      <Labelled key={n.name} name={`${prefix}${n.name}`} t={n.tensor} />
+    ))}
+  </>
+)
+
+/** A layer's forward or vjp, as the library's source file writes it. */
+const Source = ({ file, property, open }: { file: string; property: 'forward' | 'vjp'; open?: boolean }) => {
+  const text = sources[file]
+  const lines = text === undefined ? undefined : sourceLines(text, property)
+  return (
+    <details open={open}>
+      <summary>
+        its {property} in <code>{file}</code>
+      </summary>
+      <pre>{lines ?? `(no ${property} found in ${file})`}</pre>
+    </details>
+  )
+}
+
+const ForwardView = ({ s }: { s: ForwardStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p class="muted">
+        The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
+      </p>
+      <Source file={s.source.file} property="forward" />
+      <Tensors items={s.params} />
+    </div>
+    <div>
+      <Labelled name="x (in)" t={s.x} />
+      <Labelled name="y (out)" t={s.y} />
+      <h3>its tape</h3>
+      {s.tape.length === 0 ? (
+        <p class="muted">nothing: its vjp needs no value from the forward pass</p>
+      ) : (
+        s.tape.map((e) =>
+          typeof e.value === 'string' ? (
+            <p key={e.name} class="mono">
+              {e.name}: {e.value}
+            </p>
+          ) : (
+            <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
+          ),
+        )
+      )}
+      {s.stateAfter.length > 0 && (
+        <>
+          <Tensors items={s.stateBefore} prefix="state before: " />
+          <Tensors items={s.stateAfter} prefix="state after: " />
+        </>
+      )}
+    </div>
+  </div>
+)
+
+const LossView = ({ s }: { s: LossStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p>
+        loss on this batch: <strong id="step-loss">{num(s.value, 6)}</strong>
+      </p>
+      <p class="muted">Its gradient with respect to the network's output is the dy that starts backprop at the last layer.</p>
+      <Labelled name="target" t={s.target} />
+    </div>
+    <div>
+      <Labelled name="prediction (the network's output)" t={s.prediction} />
+      <Labelled name="∂loss/∂prediction" t={s.grad} />
+    </div>
+  </div>
+)
+
+const CheckTable = ({ c }: { c: Check }) => (
+  <>
+    <h3>
+      gradient check:{' '}
+      <span class={c.ok ? 'ok' : 'bad'}>
+        {c.ok ? 'agrees' : 'disagrees'} (worst error {num(c.maxError, 2)}, tolerance {num(c.tolerance, 2)})
+      </span>
+    </h3>
+    <p class="muted">Sampled coordinates: the vjp's value against the central difference (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}.</p>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">where</th>
+            <th scope="col">analytic</th>
+            <th scope="col">numeric</th>
+            <th scope="col">error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {c.rows.map((r, i) => (
+            <tr key={i}>
+              <td class="mono">
+                {r.where}[{r.index.join(', ')}]{r.kink ? ' (kink)' : ''}
+              </td>
+              <td class="mono">{num(r.analytic, 6)}</td>
+              <td class="mono">{num(r.numeric, 6)}</td>
+              <td class={`mono ${r.error <= c.tolerance ? 'ok' : 'bad'}`}>{num(r.error, 2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </>
+)
+
+const BackwardView = ({ s }: { s: BackwardStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
+      <Source file={s.source.file} property="vjp" open />
+      <CheckTable c={s.check} />
+    </div>
+    <div>
+      <Labelled name="dy (in)" t={s.dy} />
+      {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
+      <Tensors items={s.dp} prefix="d" />
+    </div>
+  </div>
+)
+
+const UpdateView = ({ s }: { s: UpdateStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p>learning rate at this step: {num(s.lr, 6)}</p>
+      {s.optState.length > 0 && <h3>optimizer state</h3>}
+      {s.optState.map((o) => (
+        <div key={o.path}>
+          <Labelled name={`${o.name} before`} t={o.before} />
+          <Labelled name={`${o.name} after`} t={o.after} />
+        </div>
+      ))}
+    </div>
+    <div>
+      {s.params.map((p) => (
+        <div key={p.name}>
+          <Labelled name={`${p.name}: gradient`} t={p.grad} />
+          <Labelled name={`${p.name}: before`} t={p.before} />
+          <Labelled name={`${p.name}: after`} t={p.after} />
+        </div>
+      ))}
+    </div>
+  </div>
+)
+
+const StageView = ({ s }: { s: Stage }) => {
+  switch (s.kind) {
+    case 'forward':
+      return <ForwardView s={s} />
+    case 'loss':
+      return <LossView s={s} />
+    case 'backward':
+      return <BackwardView s={s} />
+    case 'update':
+      return <UpdateView s={s} />
+  }
+}
+
+/** A stage as plain JSON for the tests: its title and its tensors' values. */
+const stageData = (s: Stage): Record<string, unknown> => {
+  const t = (x: Tensor | undefined) => (x === undefined ? undefined : { shape: [...x.shape], data: [...x.data] })
+  switch (s.kind) {
+    case 'forward':
+      return { title: stageTitle(s), layer: s.layer, y: t(s.y) }
+    case 'loss':
+      return { title: stageTitle(s), value: s.value, grad: t(s.grad) }
+    case 'backward':
+      return { title: stageTitle(s), layer: s.layer, dx: t(s.dx), dp: s.dp.map((d) => ({ name: d.name, ...t(d.tensor) })), ok: s.check.ok }
+    case 'update':
+      return { title: stageTitle(s), params: s.params.map((p) => ({ name: p.name, layer: p.layer, after: t(p.after) })) }
+  }
+}
+
+/** The Step mode's panel for a built run; `active` while it is the shown mode (the arrow keys are its only then). */
+export const StepPanel = ({ built, active }: { built: Built; active: boolean }) => {
+  const step = useMemo((): Step | string => {
+    try {
+      return stepThrough(built, initialState(built), firstBatch(built))
+    } catch (e) {
+      return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    }
+  }, [built])
+  const [at, setAt] = useState(0)
+  useEffect(() => setAt(0), [built])
+  const count = typeof step === 'string' ? 0 : step.stages.length
+  const go = (to: number): void => setAt(Math.max(0, Math.min(count - 1, to)))
+  useEffect(() => {
+    if (!active) return
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement | null
+      if (t !== null && (t.matches('input, select, textarea') || t.getAttribute('role') === 'tab')) return
+      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        e.preventDefault()
+        go(at + (e.key === 'ArrowRight' ? 1 : -1))
+      }
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [active, at, count])
+  useEffect(() => {
+    if (typeof step !== 'string') expose({ step: { at, count, stage: stageData(step.stages[at]!) } })
+  }, [step, at])
+  if (typeof step === 'string') return <p class="error">{step}</p>
+  const stage = step.stages[at]!
+  return (
+    <>
+      <p class="muted">
+        One step of training on the first mini-batch ({step.batch.x.shape[0]} examples) that fit takes, from the initial params. ← and →
+        move between the stages.
+      </p>
+      <nav aria-label="stages of the step">
+        <ol class="stages">
+          {step.stages.map((s, i) => (
+            <li key={i}>
+              <button type="button" aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
+                {stageTitle(s)}
+              </button>
+            </li>
+          ))}
+        </ol>
+      </nav>
+      <div class="row">
+        <button type="button" onClick={() => go(at - 1)} disabled={at === 0}>
+          ← previous
+        </button>
+        <button type="button" class="primary" onClick={() => go(at + 1)} disabled={at === count - 1}>
+          next →
+        </button>
+        <span class="status" aria-live="polite">
+          stage {at + 1} of {count}
+        </span>
+      </div>
+      <section class="stage" aria-label={stageTitle(stage)}>
+        <h2 id="stage-title">{stageTitle(stage)}</h2>
+        <StageView s={stage} />
+      </section>
+    </>
+  )
+}
