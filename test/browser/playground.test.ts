@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
-import { Key, L, Optim, Train, Tree } from 'chainrule'
+import { Data, Key, L, Loss, Optim, Train, Tree, type Tensor } from 'chainrule'
 import { bundlePlayground, playgroundAssets } from '../../scripts/playground.ts'
 import { HEADERS, PLAIN_HEADERS, serve } from '../../scripts/browser.ts'
 import { launchChromium } from '../support/chromium.ts'
@@ -42,6 +42,21 @@ afterAll(async () => {
 /** What the page exposes to tests (window.__playground). */
 type Exposed = Record<string, unknown>
 const exposed = (page: Page): Promise<Exposed> => page.evaluate(() => JSON.parse(JSON.stringify(window.__playground ?? {})) as Exposed)
+
+/** A tensor as the page exposes it. */
+type TensorJson = { shape: number[]; data: number[] }
+
+/** A stage of the step as the page exposes it (see playground/ui/step.tsx). */
+type StageJson = {
+  title: string
+  y?: TensorJson
+  value?: number
+  grad?: TensorJson
+  dx?: TensorJson
+  dp?: (TensorJson & { name: string })[]
+  ok?: boolean
+  params?: { name: string; after: TensorJson }[]
+}
 
 /** Opens the playground and waits until it has asked for its threads. */
 const open = async (page: Page, at: string): Promise<void> => {
@@ -122,6 +137,85 @@ describe('the playground in a real browser', () => {
     expect(await again.page.textContent('#code')).toBe(await page.textContent('#code'))
     expect([...problems, ...again.problems]).toEqual([])
     await again.page.close()
+    await page.close()
+  })
+
+  test('a full step-through, one arrow key per stage, shows the forward values, dx and dparams and the update that Node computes, bit for bit', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0.9&lr=0.1&bs=16&epochs=60&seed=3&mode=step`)
+    await page.waitForFunction(() => window.__playground?.['step'] !== undefined)
+
+    // the same run in Node, with the library alone: xor's default data, the pipe, fit's keys and its first batch
+    const data = Data.xor(Key.fromSeed(0), 200, { noise: 0.2 })
+    const layers = [L.dense(4), L.tanh, L.dense(2)] as const
+    const model = L.pipe(...layers)
+    const optimizer = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+    const [initKey, dataKey] = Key.split2(Key.fromSeed(3))
+    const ts = Train.initState(model, optimizer, initKey, [2])
+    const batch = Data.batches(Key.foldIn(dataKey, 1), data, 16)[Symbol.iterator]().next().value!
+    const ps = ts.params as unknown as Tree.Tree[]
+    const ss = ts.state as unknown as Tree.Tree[]
+    const ctx = { mode: 'train' as const, key: Key.split2(ts.key)[0] }
+    const ys: Tensor[] = []
+    const tapes: unknown[] = []
+    let x = batch.x
+    layers.forEach((layer, i) => {
+      const { y, tape } = (layer as L.AnyLayer).forward(ps[i]!, ss[i]!, x, ctx)
+      ys.push(y)
+      tapes.push(tape)
+      x = y
+    })
+    const { value, grad } = Loss.softmaxCrossEntropy(x, batch.y)
+    const back: { dx: Tensor | undefined; dp: Tree.Tree }[] = []
+    let dy = grad
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const { dx, dp } = (layers[i] as L.AnyLayer).vjp(ps[i]!, tapes[i], dy)
+      back[i] = { dx: i > 0 ? dx : undefined, dp }
+      dy = dx
+    }
+    const [after] = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)(ts, batch)
+    const plain = (t: Tensor | undefined) => (t === undefined ? undefined : { shape: [...t.shape], data: [...t.data] })
+
+    const titles: string[] = []
+    for (let at = 0; ; at++) {
+      const step = (await exposed(page))['step'] as { at: number; count: number; stage: StageJson }
+      expect(step.at).toBe(at)
+      const stage = step.stage
+      expect(await page.textContent('#stage-title')).toBe(stage.title)
+      titles.push(stage.title)
+      if (at < 3) expect(stage.y).toEqual(plain(ys[at]))
+      else if (at === 3) {
+        expect(stage.value).toBe(value)
+        expect(stage.grad).toEqual(plain(grad))
+      } else if (at < 7) {
+        const i = 6 - at
+        expect(stage.ok).toBe(true) // the page's gradient check agrees
+        expect(stage.dx).toEqual(plain(back[i]!.dx))
+        const dps = Tree.leavesWithPaths(back[i]!.dp).map(({ leaf }) => plain(leaf))
+        expect(stage.dp!.map((d) => ({ shape: d.shape, data: d.data }))).toEqual(dps)
+      } else {
+        const nodeAfter = Tree.leavesWithPaths(after.params).map(({ leaf }) => plain(leaf))
+        expect(stage.params!.map((p) => p.after)).toEqual(nodeAfter)
+      }
+      if (at === step.count - 1) break
+      if (at === 0 || at === 5 || at === 7) await page.screenshot({ path: `${SHOTS}/step-${at + 1}.png`, fullPage: true })
+      await page.keyboard.press('ArrowRight')
+      await page.waitForFunction((n) => (window.__playground?.['step'] as { at: number }).at === n, at + 1)
+    }
+    await page.screenshot({ path: `${SHOTS}/step-update.png`, fullPage: true })
+    expect(titles).toEqual([
+      'forward: dense 1 (2→4)',
+      'forward: tanh 1',
+      'forward: dense 2 (4→2)',
+      'loss: softmaxCrossEntropy',
+      'backward: dense 2 (4→2)',
+      'backward: tanh 1',
+      'backward: dense 1 (2→4)',
+      'update: sgd',
+    ])
+    await page.keyboard.press('ArrowLeft') // and back
+    await page.waitForFunction(() => (window.__playground?.['step'] as { at: number }).at === 6)
+    expect(problems).toEqual([])
     await page.close()
   })
 
