@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { Key, Train, Tree, type T } from 'chainrule'
-import { dataSets, defaults, validate, type Config } from '../../playground/core/config.ts'
+import { dataSets, defaults, validate, type Config, type DataSetName } from '../../playground/core/config.ts'
 import { build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
 import { mnistBytes } from './support.ts'
 
@@ -65,6 +65,22 @@ describe('build: a configuration becomes the library network and run a user woul
     expect(bits(run.data.y)).toBe(bits(node.train.y))
     expect(bits(run.test!.x)).toBe(bits(node.test.x))
   })
+
+  test.each<[DataSetName, number]>([
+    ['spiral', 95],
+    ['circles', 95],
+    ['xor', 95],
+    ['blobs', 95],
+    ['mnist', 85],
+  ])(
+    'the default network for %s learns it: accuracy at least %d% after its epochs (training set; test digits for mnist)',
+    (set, percent) => {
+      const run = build(defaults(set), set === 'mnist' ? mnistBytes() : undefined)
+      const { state } = Train.fit(fitOptions(run))
+      const { accuracy } = Train.evaluate(run.model, state.params, state.state, run.test ?? run.data, { loss: run.loss })
+      expect(100 * accuracy!).toBeGreaterThanOrEqual(percent)
+    },
+  )
 
   test('an invalid configuration is refused with its problems, not fixed', () => {
     expect(() => build({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 4 }] })).toThrow(
