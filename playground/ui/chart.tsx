@@ -9,8 +9,8 @@ import { compile } from 'vega-lite'
 import type { Plot } from 'chainrule'
 
 /** Draws a spec into an element as SVG, returning the view (to finalize when replaced). */
-const render = async (spec: Plot.VegaLiteSpec, container: HTMLElement): Promise<View> => {
-  const view = new View(parse(compile(spec).spec), { renderer: 'svg', container, hover: false })
+const render = async (spec: Plot.VegaLiteSpec, container: HTMLElement, renderer: 'svg' | 'canvas'): Promise<View> => {
+  const view = new View(parse(compile(spec).spec), { renderer, container, hover: false })
   await view.runAsync()
   return view
 }
@@ -20,10 +20,12 @@ export interface ChartProps {
   readonly spec: Plot.VegaLiteSpec | undefined
   readonly label: string
   readonly caption?: string
+  /** 'svg' (default), or 'canvas' for charts of thousands of marks (image grids), which it draws faster. */
+  readonly renderer?: 'svg' | 'canvas'
 }
 
 /** A Plot spec drawn by vega, fitted to its column. */
-export const Chart = ({ spec, label, caption }: ChartProps) => {
+export const Chart = ({ spec, label, caption, renderer = 'svg' }: ChartProps) => {
   const box = useRef<HTMLDivElement>(null)
   const state = useRef<{ view: View | undefined; busy: boolean; next: Plot.VegaLiteSpec | undefined }>({
     view: undefined,
@@ -39,7 +41,7 @@ export const Chart = ({ spec, label, caption }: ChartProps) => {
       while (s.next !== undefined && box.current !== null) {
         const todo = s.next
         s.next = undefined
-        const view = await render(todo, box.current)
+        const view = await render(todo, box.current, renderer)
         s.view?.finalize()
         s.view = view
       }
