@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Data, Plot, T, Train, type Tensor, type Tree } from 'chainrule'
 import { fitOptions, type Built } from '../core/build.ts'
+import { activations } from '../core/layers.ts'
 import { exampleActivations, firstLayerWeights, planeGrid, unitMaps } from '../core/train.ts'
 import { Chart } from './chart.tsx'
 import { num, pct } from './format.ts'
@@ -47,7 +48,7 @@ interface Weights {
 }
 
 /** Grid points per side of the unit heatmaps. */
-const UNIT_RESOLUTION = 20
+const UNIT_RESOLUTION = 16
 
 /** The gradient recorder's layer path ("pipe[2].dense") as the name a person reads ("dense 2 (16→16)"). */
 export const humanLayer = (built: Built, path: string): string => {
@@ -57,7 +58,7 @@ export const humanLayer = (built: Built, path: string): string => {
 
 /** Milliseconds between redraws while training: the charts, and the unit heatmaps (thousands of cells each). */
 const REDRAW_MS = 300
-const UNITS_REDRAW_MS = 2000
+const UNITS_REDRAW_MS = 3000
 
 /** The Train mode's panel for a built run. */
 export const TrainPanel = ({ built }: { built: Built }) => {
@@ -94,7 +95,10 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       const first = firstLayerWeights(built, params)
       if (grid !== undefined && (final || performance.now() - unitsDrawn > UNITS_REDRAW_MS)) {
         unitsDrawn = performance.now()
-        units = unitMaps(built, params, state, grid, 16).map((m) => ({ name: m.name, spec: unitHeatmaps(m, UNIT_RESOLUTION) }))
+        // a layer followed by an activation is shown once, after it (as TensorFlow Playground shows a neuron)
+        units = unitMaps(built, params, state, grid, 16)
+          .filter((m) => !activations.includes(built.config.layers[m.layer + 1]?.kind ?? 'flatten'))
+          .map((m) => ({ name: m.name, spec: unitHeatmaps(m, UNIT_RESOLUTION) }))
       }
       return {
         units,
@@ -209,7 +213,12 @@ const Digit = ({ built, weights }: { built: Built; weights: Weights }) => {
   const test = built.test!
   const count = test.x.shape[0]!
   const [index, setIndex] = useState(0)
-  const outputs = useMemo(() => exampleActivations(built, weights.params, weights.state, test, index), [built, weights, index])
+  // a flatten's output is its input laid out in a row: nothing new to see
+  const outputs = useMemo(
+    () =>
+      exampleActivations(built, weights.params, weights.state, test, index).filter((o) => built.config.layers[o.layer]?.kind !== 'flatten'),
+    [built, weights, index],
+  )
   const label = test.y.shape.length === 1 ? test.y.data[index]! : undefined
   const scores = outputs[outputs.length - 1]?.y
   let predicted = 0

@@ -11,7 +11,7 @@ import type { LayerMaps, LayerOutput, FirstLayerWeights } from '../core/train.ts
 export const roundUp = (v: number): number => {
   if (!(v > 0)) return 1
   const unit = 10 ** (Math.floor(Math.log10(v)) - 1)
-  return Math.ceil(v / unit - 1e-9) * unit
+  return Number((Math.ceil(v / unit - 1e-9) * unit).toPrecision(2))
 }
 
 /** One layer's units over the plane as a grid of small images, up the page as up the plane (the grid's rows run from the bottom). */
@@ -25,7 +25,7 @@ export const unitHeatmaps = (maps: LayerMaps, resolution: number): Plot.VegaLite
   const bound = roundUp(Math.max(Math.abs(maps.min), Math.abs(maps.max)))
   return Plot.imageGrid(pictures, {
     columns: Math.min(8, pictures.length),
-    pixelSize: 2,
+    pixelSize: 3,
     color: maps.min < 0 ? 'diverging' : 'greys',
     domain: maps.min < 0 ? [-bound, bound] : [0, bound],
     title: maps.name,

@@ -244,4 +244,28 @@ describe('the playground in a real browser', () => {
     expect(problems).toEqual([])
     await page.close()
   })
+
+  test('MNIST: a small conv net trains on a subset fetched from the server, then shows its filters, its mistakes and one digit layer by layer, at 420 px too', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?data=mnist&n=300&test=100&epochs=2&mode=train`)
+    await page.getByRole('button', { name: 'Train' }).click()
+    await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
+      timeout: 60_000,
+    })
+    const train = (await exposed(page))['train'] as { test: number; epochs: number }
+    expect(train.epochs).toBe(2)
+    expect(train.test).toBeGreaterThan(0.5) // 2 epochs of 300 digits: far better than the 10% of guessing
+    await expect
+      .poll(() => page.locator('#panel-train figure[aria-label*="filters"], #panel-train figure[aria-label*="weights"]').count())
+      .toBe(1)
+    const chooser = page.getByRole('spinbutton', { name: 'test digit' })
+    await chooser.fill('3')
+    await chooser.press('Tab')
+    await expect.poll(() => page.textContent('#panel-train')).toContain('test digit 3')
+    await page.screenshot({ path: `${SHOTS}/train-mnist-1280.png`, fullPage: true })
+    await page.setViewportSize({ width: 420, height: 900 })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
 })
