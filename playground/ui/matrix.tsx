@@ -25,8 +25,11 @@ export const cellColor = (v: number, scale: number): string => {
   return `rgb(${mix(r)}, ${mix(g)}, ${mix(b)})`
 }
 
+/** Whether the page is phone-wide (fewer columns fit a matrix's cells there). */
+const narrow = (): boolean => typeof matchMedia === 'function' && matchMedia('(max-width: 600px)').matches
+
 /** A tensor drawn as a grid of coloured, numbered cells. */
-export const Matrix = ({ t, label, maxRows = 8, maxCols = 10, scale }: MatrixProps) => {
+export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, scale }: MatrixProps) => {
   const rows = t.shape.length >= 2 ? t.shape[0]! : 1
   const cols = t.data.length / Math.max(rows, 1)
   const r = Math.min(rows, maxRows)

@@ -28,10 +28,10 @@ import { Matrix } from './matrix.tsx'
 import { expose } from './testing.ts'
 
 /** A tensor under its name. */
-const Labelled = ({ name, t, scale }: { name: string; t: Tensor; scale?: number }) => (
+const Labelled = ({ name, t, scale, maxCols }: { name: string; t: Tensor; scale?: number; maxCols?: number }) => (
   <div>
     <h3 class="mono">{name}</h3>
-    <Matrix t={t} label={name} scale={scale} />
+    <Matrix t={t} label={name} scale={scale} maxCols={maxCols} />
   </div>
 )
 
@@ -171,30 +171,27 @@ const BackwardView = ({ s }: { s: BackwardStage }) => (
 )
 
 const UpdateView = ({ s }: { s: UpdateStage }) => (
-  <div class="cols">
-    <div>
-      <p>
-        <strong class="mono">{s.formula}</strong>
-      </p>
-      <p>learning rate at this step: {num(s.lr, 6)}</p>
-      {s.optState.length > 0 && <h3>optimizer state</h3>}
-      {s.optState.map((o) => (
-        <div key={o.path}>
-          <Labelled name={`${o.name} before`} t={o.before} />
-          <Labelled name={`${o.name} after`} t={o.after} />
-        </div>
-      ))}
-    </div>
-    <div>
-      {s.params.map((p) => (
-        <div key={p.name}>
-          <Labelled name={`${p.name}: gradient`} t={p.grad} />
-          <Labelled name={`${p.name}: before`} t={p.before} />
-          <Labelled name={`${p.name}: after`} t={p.after} />
-        </div>
-      ))}
-    </div>
-  </div>
+  <>
+    <p>
+      <strong class="mono">{s.formula}</strong>
+    </p>
+    <p>learning rate at this step: {num(s.lr, 6)}</p>
+    <h3>params: the gradient, before and after</h3>
+    {s.params.map((p) => (
+      <div key={p.name} class="triple">
+        <Labelled name={`${p.name}: gradient`} t={p.grad} maxCols={6} />
+        <Labelled name={`${p.name}: before`} t={p.before} maxCols={6} />
+        <Labelled name={`${p.name}: after`} t={p.after} maxCols={6} />
+      </div>
+    ))}
+    {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
+    {s.optState.map((o) => (
+      <div key={o.path} class="triple">
+        <Labelled name={`${o.name}: before`} t={o.before} maxCols={6} />
+        <Labelled name={`${o.name}: after`} t={o.after} maxCols={6} />
+      </div>
+    ))}
+  </>
 )
 
 const StageView = ({ s }: { s: Stage }) => {
