@@ -24,13 +24,23 @@ import {
   type UpdateStage,
 } from '../core/step.ts'
 import { num, shape } from './format.ts'
+import { Chart } from './chart.tsx'
 import { Matrix } from './matrix.tsx'
+import { firstExampleChannels } from './views.ts'
 import { expose } from './testing.ts'
 
 /** A tensor under its name. */
 const Labelled = ({ name, t, scale, maxCols }: { name: string; t: Tensor; scale?: number; maxCols?: number }) => (
   <div>
     <h3 class="mono">{name}</h3>
+    {t.shape.length === 4 && t.shape[2]! > 1 ? (
+      // a batch of images: the first example's channels as pictures, then its numbers
+      <Chart
+        spec={firstExampleChannels(t, `${shape(t.shape)}: the first example`)}
+        renderer="canvas"
+        label={`${name}: the first example's channels`}
+      />
+    ) : null}
     <Matrix t={t} label={name} scale={scale} maxCols={maxCols} />
   </div>
 )

@@ -56,3 +56,13 @@ export const digit = (x: Tensor, title: string): Plot.VegaLiteSpec => {
   const [h, w] = x.shape.slice(-2) as [number, number]
   return Plot.imageGrid([{ pixels: T.fromArray([h, w], x.data) }], { pixelSize: 4, color: 'greys', title })
 }
+
+/** A batch of images [N, C, H, W] as pictures of its first example's channels (at most 8), for a tensor too big to read as numbers. */
+export const firstExampleChannels = (t: Tensor, title: string): Plot.VegaLiteSpec => {
+  const [, c, h, w] = t.shape as [number, number, number, number]
+  const pictures = Array.from({ length: Math.min(c, 8) }, (_, k) => ({
+    pixels: T.fromArray([h, w], t.data.subarray(k * h * w, (k + 1) * h * w)),
+    title: c === 1 ? 'example 1' : `channel ${k + 1}`,
+  }))
+  return Plot.imageGrid(pictures, { columns: Math.min(8, pictures.length), pixelSize: Math.max(1, Math.floor(56 / h)), title })
+}
