@@ -7,7 +7,7 @@
  * anything silently; `shapesOf` gives each layer's shapes and the name a person reads.
  */
 import { Key, L, Loss, Optim, Schedule, T } from 'chainrule'
-import { defaultLayer, layerName, layerOf, type LayerConfig } from './layers.ts'
+import { defaultLayer, layerKinds, layerName, layerOf, type LayerConfig } from './layers.ts'
 
 export { type LayerConfig, type LayerKind, type Padding } from './layers.ts'
 
@@ -152,6 +152,8 @@ export const LIMITS = {
   kernel: 11,
   /** Parameters of the whole network. */
   params: 1_000_000,
+  /** Multiply-adds of one example's forward pass through the whole network. */
+  multiplyAdds: 50_000_000,
   epochs: 10000,
   /** Steps of a schedule's own clock (stepDecay's every, a warm-up, a period, ...). */
   steps: 10_000_000,
@@ -268,6 +270,24 @@ export interface LayerShape {
   readonly name: string
   /** Parameters of the layer. */
   readonly params: number
+  /** Multiply-adds (or, for layers without weights, values computed) of one example's forward pass. */
+  readonly multiplyAdds: number
+}
+
+/** The work of a layer's forward pass on one example: multiply-adds for dense and conv2d, window reads for pools, else one per output. */
+const multiplyAddsOf = (c: LayerConfig, inShape: readonly number[], outShape: readonly number[]): number => {
+  const out = T.sizeOf(outShape)
+  switch (c.kind) {
+    case 'dense':
+      return inShape[0]! * c.units
+    case 'conv2d':
+      return out * inShape[0]! * c.kernel * c.kernel
+    case 'maxPool2d':
+    case 'avgPool2d':
+      return out * c.size * c.size
+    default:
+      return out
+  }
 }
 
 /** The largest seed (seeds are integers from 0). */
@@ -291,6 +311,7 @@ const numIn = (what: string, v: unknown, lo: number, hi: number, open = false): 
 
 /** The problems of a layer's own settings (before shapes), as messages without the "layer i" prefix. */
 const layerSettings = (c: LayerConfig): string[] => {
+  if (!layerKinds.includes(c.kind)) return [`unknown layer kind '${String(c.kind)}' (the kinds: ${layerKinds.join(', ')})`]
   const out: (string | undefined)[] = []
   switch (c.kind) {
     case 'dense':
@@ -325,7 +346,7 @@ const layerSettings = (c: LayerConfig): string[] => {
 /** A window (conv kernel or pool) that does not fit its input, said plainly; undefined if it fits (the library's rule decides the rest). */
 const windowProblem = (c: LayerConfig, inShape: readonly number[]): string | undefined => {
   if (inShape.length !== 3) return undefined
-  const [, h, w] = inShape as [number, number, number]
+  const [h, w] = [inShape[1]!, inShape[2]!]
   const k = c.kind === 'conv2d' ? c.kernel : c.kind === 'maxPool2d' || c.kind === 'avgPool2d' ? c.size : undefined
   if (k === undefined) return undefined
   const pad = c.kind === 'conv2d' && typeof c.padding === 'number' ? c.padding : 0
@@ -371,7 +392,8 @@ export const shapesOf = (
     try {
       const r = layer.shapes === undefined ? layer.init(Key.fromSeed(0), shape) : layer.shapes(shape)
       const count = r.params === undefined ? 0 : countParams(r.params)
-      shapes.push({ inShape: shape, outShape: r.outShape, name: layerName(c.layers, i, shape, r.outShape), params: count })
+      const name = layerName(c.layers, i, shape, r.outShape)
+      shapes.push({ inShape: shape, outShape: r.outShape, name, params: count, multiplyAdds: multiplyAddsOf(lc, shape, r.outShape) })
       shape = r.outShape
     } catch (e) {
       fail(e instanceof L.ShapeError ? e.detail : errorText(e))
@@ -515,6 +537,9 @@ export const validate = (c: Config): readonly Problem[] => {
       ])
     if (params === 0) at('layers', ['the network has no parameters to train: add a dense or conv2d layer'])
     if (params > LIMITS.params) at('layers', [`the network has ${params} parameters, more than the playground limit of ${LIMITS.params}`])
+    const work = shapes.reduce((n, s) => n + s.multiplyAdds, 0)
+    if (work > LIMITS.multiplyAdds)
+      at('layers', [`one example's forward pass takes ${work} multiply-adds, more than the playground limit of ${LIMITS.multiplyAdds}`])
     const softmaxAt = c.layers.findIndex((l) => l.kind === 'softmax')
     const softmaxLast = c.layers[c.layers.length - 1]!.kind === 'softmax'
     if (softmaxAt >= 0 && softmaxAt < c.layers.length - 1)

@@ -235,6 +235,12 @@ const childCtx = (stepKey: Key.Key, n: number, i: number): L.Ctx => ({
   key: Key.split(Key.ctxKey({ key: stepKey }, 'pipe'), Math.max(n, 1))[i]!,
 })
 
+/** The children's trees of a pipe's params or state (a tuple, one per layer). */
+export const childrenOf = (tree: Tree.Tree): readonly Tree.Tree[] => {
+  if (!Array.isArray(tree)) throw new Error("childrenOf: a pipe's params and state are tuples, one tree per layer")
+  return tree
+}
+
 /** Recorded per layer during the step. */
 interface Seen {
   p?: Tree.Tree
@@ -285,7 +291,7 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
   }
   const [after, metrics] = Train.trainStep(traced, loss, b.optimizer)(ts, batch)
   const [stepKey] = Key.split2(ts.key) // trainStep's forward key
-  const states = ts.state as readonly Tree.Tree[]
+  const states = childrenOf(ts.state)
   const name = (i: number): string => b.shapes[i]!.name
   const kind = (i: number): LayerKind => b.config.layers[i]!.kind
 
@@ -398,8 +404,8 @@ const checkLayer = (
 }
 
 const paramUpdates = (b: Built, before: Tree.Tree, after: Tree.Tree, seen: readonly Seen[]): ParamUpdate[] =>
-  (before as readonly Tree.Tree[]).flatMap((p, i) => {
-    const afters = Tree.leavesLike(p, (after as readonly Tree.Tree[])[i]!)
+  childrenOf(before).flatMap((p, i) => {
+    const afters = Tree.leavesLike(p, childrenOf(after)[i]!)
     const grads = Tree.leavesLike(p, seen[i]!.dp!)
     return Tree.leavesWithPaths(p).map(({ path, leaf }, j) => ({
       layer: i,

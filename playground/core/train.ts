@@ -6,8 +6,9 @@
  * the history for `Train.fitAsync`; and for MNIST the first layer's filters, the activations of
  * one digit and the digits the network gets wrong. Every forward here runs in eval mode.
  */
-import { Key, L, Plot, T, Train, type Data, type Tree } from 'chainrule'
+import { Key, L, Plot, T, Train, Tree, type Data } from 'chainrule'
 import type { Built } from './build.ts'
+import { childrenOf } from './step.ts'
 
 /** A square grid of points over the data's extent (as Plot.decisionBoundary frames it): row r, column c is point r·resolution + c. */
 export interface PlaneGrid {
@@ -94,7 +95,7 @@ export const unitMaps = (b: Built, params: Tree.Tree, state: Tree.Tree, grid: Pl
   layerOutputs(b, params, state, grid.points)
     .filter((o) => o.y.shape.length === 2)
     .map(({ layer, name, y }) => {
-      const [cells, width] = y.shape as [number, number]
+      const [cells, width] = [y.shape[0]!, y.shape[1]!]
       const units = Array.from({ length: Math.min(width, maxUnits) }, (_, u) => ({
         unit: u,
         values: Float64Array.from({ length: cells }, (_, k) => y.data[k * width + u]!),
@@ -177,7 +178,7 @@ export const firstLayerWeights = (b: Built, params: Tree.Tree): FirstLayerWeight
   const i = b.config.layers.findIndex((l) => l.kind === 'conv2d' || l.kind === 'dense')
   const c = b.config.layers[i]
   if (c === undefined) return undefined
-  const W = (params as readonly { readonly W: T.Tensor }[])[i]!.W
+  const W = Tree.leavesWithPaths(childrenOf(params)[i]!).find((l) => l.path === 'W')!.leaf
   const name = b.shapes[i]!.name
   if (c.kind === 'conv2d') return { kind: 'conv2d', name, W }
   const image = b.inShape.length === 3 && b.config.layers.slice(0, i).every((l) => l.kind === 'flatten') ? b.inShape : undefined

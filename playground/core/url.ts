@@ -103,29 +103,26 @@ export const layerToken = (c: LayerConfig): string => {
         return []
     }
   })()
-  const fallback = layerArgs(c.kind, args.length, c)
+  const fallback = whenLeftOut(c)
   while (args.length > 0 && Object.is(args[args.length - 1], fallback[args.length - 1])) args.pop()
   return [c.kind, ...args.map((a) => (typeof a === 'number' ? num(a) : a))].join(':')
 }
 
-/** The value each argument of a kind takes when left out (a pool's stride is its size; a dense has no default width). */
-const layerArgs = (kind: LayerKind, n: number, c?: LayerConfig): readonly (string | number | undefined)[] => {
-  const d = defaultLayer(kind)
-  switch (d.kind) {
-    case 'dense':
-      return [undefined]
+/** The value each setting of a layer takes when its token leaves it out (as readLayer fills it in); undefined where it must be given. */
+const whenLeftOut = (c: LayerConfig): readonly (string | number | undefined)[] => {
+  switch (c.kind) {
     case 'leakyRelu':
-    case 'elu':
-      return [d.alpha]
-    case 'dropout':
-      return [undefined]
+    case 'elu': {
+      const d = defaultLayer(c.kind)
+      return ['alpha' in d ? d.alpha : undefined]
+    }
     case 'conv2d':
-      return [undefined, undefined, d.stride, d.padding]
+      return [undefined, undefined, 1, 'valid']
     case 'maxPool2d':
     case 'avgPool2d':
-      return [undefined, c !== undefined && 'size' in c ? c.size : undefined]
+      return [undefined, c.size]
     default:
-      return new Array<undefined>(n)
+      return []
   }
 }
 
@@ -266,15 +263,18 @@ const readInt = (param: string, text: string, what = param): number => {
 const readBool = (param: string, text: string, what = param): boolean =>
   text === '1' || text === 'true' ? true : text === '0' || text === 'false' ? false : fail(param, `${what} must be 1 or 0, got '${text}'`)
 
+/** True when text is one of the choices. */
+const isOneOf = <A extends string>(text: string, choices: readonly A[]): text is A => choices.some((c) => c === text)
+
 const oneOf = <A extends string>(param: string, text: string, choices: readonly A[]): A =>
-  (choices as readonly string[]).includes(text) ? (text as A) : fail(param, `must be one of ${choices.join(', ')}, got '${text}'`)
+  isOneOf(text, choices) ? text : fail(param, `must be one of ${choices.join(', ')}, got '${text}'`)
 
 /** A layer from its token (`dense:16`, `conv2d:8:3:1:same`); `at` is its position from 1, for messages. */
 export const readLayer = (token: string, at: number): LayerConfig => {
   const [kindText, ...args] = token.split(':')
-  if (!(layerKinds as readonly string[]).includes(kindText!))
+  if (kindText === undefined || !isOneOf(kindText, layerKinds))
     return fail('net', `layer ${at}: unknown layer '${kindText}' (the layers: ${layerKinds.join(', ')})`)
-  const kind = kindText as LayerKind
+  const kind: LayerKind = kindText
   const d = defaultLayer(kind)
   const names: Record<LayerKind, readonly string[]> = {
     dense: ['units'],
@@ -303,8 +303,10 @@ export const readLayer = (token: string, at: number): LayerConfig => {
     case 'dense':
       return { kind, units: readInt('net', needed(0), what(0)) }
     case 'leakyRelu':
-    case 'elu':
-      return { kind, alpha: args[0] === undefined ? (d as { alpha: number }).alpha : readNumber('net', args[0], what(0)) }
+    case 'elu': {
+      const alpha = args[0]
+      return { kind, alpha: alpha !== undefined ? readNumber('net', alpha, what(0)) : 'alpha' in d ? d.alpha : NaN }
+    }
     case 'dropout':
       return { kind, rate: readNumber('net', needed(0), what(0)) }
     case 'conv2d': {
@@ -412,7 +414,7 @@ const decodeOrThrow = (query: string, options: DecodeOptions): Config => {
   const given = new Map<string, string>()
   for (const [k, v] of new URLSearchParams(query)) {
     if (ignore.has(k)) continue
-    if (!(PARAMS as readonly string[]).includes(k)) fail(k, `unknown parameter (the parameters: ${PARAMS.join(', ')})`)
+    if (!isOneOf(k, PARAMS)) fail(k, `unknown parameter (the parameters: ${PARAMS.join(', ')})`)
     if (given.has(k)) fail(k, 'is given twice')
     given.set(k, v)
   }

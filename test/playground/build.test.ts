@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { Key, Train, Tree, type T } from 'chainrule'
 import { dataSets, defaults, validate, type Config, type DataSetName } from '../../playground/core/config.ts'
-import { build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
+import { batchAt, build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
 import { mnistBytes } from './support.ts'
 
 const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
@@ -50,6 +50,19 @@ describe('build: a configuration becomes the library network and run a user woul
     },
   )
 
+  test('stepping through batchAt(0), batchAt(1), … retraces fit step for step, across epochs', () => {
+    const run = build({ ...defaults('xor'), data: { set: 'xor', size: 40, noise: 0.2, seed: 3 }, batchSize: 16, epochs: 3 })
+    const fitStates: Train.TrainState[] = []
+    Train.fit({ ...fitOptions(run), callbacks: { onStep: ({ state }) => void fitStates.push(state) } })
+    expect(fitStates.length).toBe(9) // 3 epochs of 16 + 16 + 8
+    const step = Train.trainStep(run.model, run.loss, run.optimizer)
+    let ts = initialState(run)
+    fitStates.forEach((fitState, k) => {
+      ts = step(ts, batchAt(run, k))[0]
+      expect(treeBits(ts.params), `step ${k + 1}`).toEqual(treeBits(fitState.params))
+    })
+  })
+
   test('the initial params are L.pipe + Train.initState with the first half of Key.fromSeed(seed), as fit draws them', () => {
     const run = build({ ...defaults('spiral'), seed: 7 })
     const [initKey] = Key.split2(Key.fromSeed(7))
@@ -81,6 +94,28 @@ describe('build: a configuration becomes the library network and run a user woul
       expect(100 * accuracy!).toBeGreaterThanOrEqual(percent)
     },
   )
+
+  test('validate names the layer and the problem, from the library’s shape rules where they apply', () => {
+    const mnist = defaults('mnist')
+    const messages = (c: Config): string[] => validate(c).map((p) => p.message)
+    expect(messages({ ...mnist, layers: [{ kind: 'dense', units: 10 }] })).toEqual([
+      'layer 1 (dense): input shape: expected [features] (flatten images first), got [1, 28, 28]',
+    ])
+    const conv = { kind: 'conv2d', filters: 2, kernel: 9, stride: 1, padding: 'valid' } as const
+    expect(
+      messages({ ...mnist, layers: [{ kind: 'maxPool2d', size: 4, stride: 4 }, conv, { kind: 'flatten' }, { kind: 'dense', units: 10 }] }),
+    ).toEqual(['layer 2 (conv2d): kernel 9 is larger than its 7×7 input'])
+    const swish: Config['layers'][number] = JSON.parse('{ "kind": "swish" }') // as a hand-edited configuration could hold
+    expect(messages({ ...defaults('xor'), layers: [swish, { kind: 'dense', units: 2 }] })[0]).toMatch(
+      /^layer 1 \(swish\): unknown layer kind 'swish'/,
+    )
+    expect(messages({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 3 }, { kind: 'softmax' }], loss: 'crossEntropy' })).toEqual(
+      [],
+    )
+    expect(messages({ ...defaults('spiral'), layers: [{ kind: 'softmax' }, { kind: 'dense', units: 3 }] })).toEqual([
+      'layer 1 (softmax): softmax belongs at the end of the network (it turns scores into class probabilities)',
+    ])
+  })
 
   test('an invalid configuration is refused with its problems, not fixed', () => {
     expect(() => build({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 4 }] })).toThrow(

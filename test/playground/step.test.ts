@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { Key, L, T, Train, Tree } from 'chainrule'
 import { defaults, type Config } from '../../playground/core/config.ts'
-import { build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
+import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
 import { layerKinds, sourceFile, sourceLines } from '../../playground/core/layers.ts'
 import { stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
 import { mnistBytes } from './support.ts'
@@ -113,6 +113,22 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
       expect(backward[n - 1]!.dx).toBeUndefined() // the first layer's input is data: the step does not compute its dx
     },
   )
+
+  test('a step from the middle of a run (a schedule, momentum, dropout) equals trainStep there, and its learning rate is the schedule’s at that step', () => {
+    const name = configs[1]![0]
+    const run = built.get(name)!
+    const step = Train.trainStep(run.model, run.loss, run.optimizer)
+    let ts = initialState(run)
+    for (let k = 0; k < 17; k++) ts = step(ts, batchAt(run, k))[0]
+    const through = stepThrough(run, ts, batchAt(run, 17))
+    const [after] = step(ts, batchAt(run, 17))
+    expect(treeBits(through.after.params)).toEqual(treeBits(after.params))
+    expect(treeBits(through.after.optState)).toEqual(treeBits(after.optState))
+    const update = through.stages.at(-1)!
+    if (update.kind !== 'update' || typeof run.lr === 'number') throw new Error('expected an update stage and a schedule')
+    expect(update.lr).toBe(run.lr(17))
+    expect(update.lr).toBeLessThan(run.lr(0))
+  })
 
   test.each(configs.map(([name]) => name))('%s: the dparams are those of the pipe’s own vjp, bit for bit', (name) => {
     const run = built.get(name)!

@@ -103,6 +103,14 @@ describe('url: the configuration in a query string', () => {
     )
   })
 
+  test('a network too heavy to train in a page is refused with the limit named (multiply-adds of one example counted by hand)', () => {
+    // conv 5×5 1→32 on 28×28 'same': 32·784·25 = 627200; conv 7×7 32→64: 64·784·32·49 = 78675968;
+    // max-pool 4 reads 64·7·7·16 = 50176; flatten 3136; dense 3136→10: 31360. In all 79387840.
+    expect(error('data=mnist&net=conv2d:32:5:1:same,conv2d:64:7:1:same,maxPool2d:4,flatten,dense:10').message).toBe(
+      "?net: layers: one example's forward pass takes 79387840 multiply-adds, more than the playground limit of 50000000",
+    )
+  })
+
   test('parameters the page owns can be skipped by name', () => {
     expect(E.isRight(decode('data=xor&mode=step', { ignore: ['mode'] }))).toBe(true)
     expect(error('data=xor&mode=step').param).toBe('mode')
