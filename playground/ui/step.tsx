@@ -1,15 +1,15 @@
 /**
- * Step mode: one SGD step of the configured run, on the first mini-batch fit trains on, one
- * stage per click or arrow key: forward through each layer (its output, what its tape keeps),
+ * Step mode: one SGD step of the configured run at a time, from the initial params on the
+ * mini-batches fit takes, one stage per click or arrow key: forward through each layer (its output, what its tape keeps),
  * the loss and its gradient, backward through each layer (dy in; dx and each dparam out, beside
  * the layer's maths and its vjp as the library writes it, with a gradient check against central
  * differences), then the optimizer's update (params and optimizer state, before and after).
  * The numbers are the library's own, recorded by playground/core's stepThrough.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
 import type { Tensor } from 'chainrule'
-import { firstBatch, initialState, type Built } from '../core/build.ts'
+import { batchAt, initialState, type Built } from '../core/build.ts'
 import { sourceLines } from '../core/layers.ts'
 import {
   stageTitle,
@@ -234,16 +234,29 @@ const stageData = (s: Stage): Record<string, unknown> => {
 
 /** The Step mode's panel for a built run; `active` while it is the shown mode (the arrow keys are its only then). */
 export const StepPanel = ({ built, active }: { built: Built; active: boolean }) => {
-  const step = useMemo((): Step | string => {
-    try {
-      return stepThrough(built, initialState(built), firstBatch(built))
-    } catch (e) {
-      return e instanceof Error ? `${e.name}: ${e.message}` : String(e)
-    }
-  }, [built])
+  // the steps taken so far, each from the state the one before left (step k on the batch fit takes k-th)
+  const [steps, setSteps] = useState<readonly Step[]>([])
+  const [k, setK] = useState(0)
+  const [error, setError] = useState<string | undefined>(undefined)
   const [at, setAt] = useState(0)
-  useEffect(() => setAt(0), [built])
-  const count = typeof step === 'string' ? 0 : step.stages.length
+  const take = (from: readonly Step[], to: number): void => {
+    try {
+      const next = [...from]
+      for (let i = next.length; i <= to; i++)
+        next.push(stepThrough(built, i === 0 ? initialState(built) : next[i - 1]!.after, batchAt(built, i)))
+      setSteps(next)
+      setK(to)
+      setError(undefined)
+    } catch (e) {
+      setError(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+    }
+  }
+  useEffect(() => {
+    setAt(0)
+    take([], 0)
+  }, [built])
+  const step = steps[k]
+  const count = step?.stages.length ?? 0
   const go = (to: number): void => setAt(Math.max(0, Math.min(count - 1, to)))
   useEffect(() => {
     if (!active) return
@@ -259,15 +272,29 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
     return () => window.removeEventListener('keydown', onKey)
   }, [active, at, count])
   useEffect(() => {
-    if (typeof step !== 'string') expose({ step: { at, count, stage: stageData(step.stages[at]!) } })
-  }, [step, at])
-  if (typeof step === 'string') return <p class="error">{step}</p>
-  const stage = step.stages[at]!
+    if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[Math.min(at, count - 1)]!) } })
+  }, [step, k, at])
+  if (error !== undefined) return <p class="error">{error}</p>
+  if (step === undefined) return <p class="status">taking the first step…</p>
+  const stage = step.stages[Math.min(at, count - 1)]!
+  const epoch = Math.floor(k / built.stepsPerEpoch) + 1
   return (
     <>
+      <div class="row">
+        <span>
+          <strong>step {k + 1}</strong> of the run (epoch {epoch}, batch {(k % built.stepsPerEpoch) + 1} of {built.stepsPerEpoch}):{' '}
+          {step.batch.x.shape[0]} examples, loss {num(step.metrics.loss)}
+        </span>
+        <button type="button" onClick={() => take(steps, k - 1)} disabled={k === 0}>
+          previous step
+        </button>
+        <button type="button" onClick={() => take(steps, k + 1)} disabled={k + 1 >= built.totalSteps}>
+          take the next step
+        </button>
+      </div>
       <p class="muted">
-        One step of training on the first mini-batch ({step.batch.x.shape[0]} examples) that fit takes, from the initial params. ← and →
-        move between the stages.
+        Each step starts from the params the one before left, on the mini-batch Train.fit takes next. ← and → move between the stages of
+        this step; taking another step keeps the stage you are on.
       </p>
       <nav aria-label="stages of the step">
         <ol class="stages">
@@ -282,10 +309,10 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
       </nav>
       <div class="row">
         <button type="button" onClick={() => go(at - 1)} disabled={at === 0}>
-          ← previous
+          ← previous stage
         </button>
         <button type="button" class="primary" onClick={() => go(at + 1)} disabled={at === count - 1}>
-          next →
+          next stage →
         </button>
         <span class="status" aria-live="polite">
           stage {at + 1} of {count}

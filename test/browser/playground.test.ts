@@ -140,7 +140,7 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
-  test('a full step-through, one arrow key per stage, shows the forward values, dx and dparams and the update that Node computes, bit for bit', async () => {
+  test('a full step-through, one arrow key per stage, shows the forward values, dx and dparams and the update that Node computes, bit for bit; so does the next step', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0.9&lr=0.1&bs=16&epochs=60&seed=3&mode=step`)
     await page.waitForFunction(() => window.__playground?.['step'] !== undefined)
@@ -215,6 +215,17 @@ describe('the playground in a real browser', () => {
     ])
     await page.keyboard.press('ArrowLeft') // and back
     await page.waitForFunction(() => (window.__playground?.['step'] as { at: number }).at === 6)
+
+    // the next step, on fit's second batch, starts where this one ended: its update is Node's second trainStep
+    await page.getByRole('button', { name: 'next stage →' }).click()
+    await page.getByRole('button', { name: 'take the next step' }).click()
+    await page.waitForFunction(() => (window.__playground?.['step'] as { step: number }).step === 1)
+    const batches = Data.batches(Key.foldIn(dataKey, 1), data, 16)[Symbol.iterator]()
+    batches.next()
+    const [after2] = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)(after, batches.next().value!)
+    const second = ((await exposed(page))['step'] as { stage: StageJson }).stage
+    expect(second.title).toBe('update: sgd')
+    expect(second.params!.map((p) => p.after)).toEqual(Tree.leavesWithPaths(after2.params).map(({ leaf }) => plain(leaf)))
     expect(problems).toEqual([])
     await page.close()
   })
