@@ -67,7 +67,7 @@ export const playgroundArgs = (argv: readonly string[]): { port: number; isolate
   const o = argv.findIndex((a) => a === '--out')
   const out = o < 0 ? undefined : argv[o + 1]
   if (o >= 0 && (out === undefined || out.startsWith('-'))) throw new RangeError('--out needs a directory')
-  const rest = argv.filter((a, i) => a !== '--no-isolation' && i !== o && i !== o + 1)
+  const rest = argv.filter((a, i) => a !== '--no-isolation' && (o < 0 || (i !== o && i !== o + 1)))
   return { port: portArg(rest), isolated: !argv.includes('--no-isolation'), out }
 }
 
@@ -83,7 +83,9 @@ const main = async (): Promise<void> => {
     mkdirSync(dir, { recursive: true })
     writeFileSync(join(dir, 'index.html'), page())
     writeFileSync(join(dir, 'main.js'), js)
-    console.log(`wrote ${dir}/index.html and main.js; serve them with the headers ${Object.keys(HEADERS).join(', ')}`)
+    console.log(
+      `wrote ${dir}/index.html and main.js; serve them with the headers Cross-Origin-Opener-Policy and Cross-Origin-Embedder-Policy`,
+    )
     return
   }
   let server: Server

@@ -79,6 +79,16 @@ describe('the playground in a real browser', () => {
     expect((await exposed(page))['threads']).toBe(2)
     expect(await page.textContent('#engine')).toContain('2 threads')
     await page.screenshot({ path: `${SHOTS}/build-1280.png`, fullPage: true })
+    // every control has a name a screen reader says: a label, an aria-label, or its text
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button')]
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels
+          return !(labels !== null && labels.length > 0) && !el.getAttribute('aria-label') && (el.textContent ?? '').trim() === ''
+        })
+        .map((el) => el.outerHTML),
+    )
+    expect(unnamed).toEqual([])
     expect(problems).toEqual([])
     await page.close()
   })
