@@ -108,7 +108,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           : undefined,
         // one measurement per layer would be one dot per line: the chart waits for the second
         gradients: new Set(records.map((r) => r.step)).size >= 2 ? Plot.gradientNormChart(records, { width: 320, height: 200 }) : undefined,
-        history: steps.length >= 2 ? Plot.history(history, { width: 260, height: 150 }) : undefined,
+        history: steps.length >= 2 ? Plot.history(history, { width: 300, height: 160 }) : undefined,
       }
     }
     let last = 0
@@ -165,8 +165,10 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       <div class="cols">
         {twoD && <Chart spec={charts.boundary} label="decision boundary over the input plane" />}
         <Chart spec={charts.gradients} label="gradient norm per layer over the steps" />
-        <Chart spec={charts.history} label="loss and accuracy over the steps" />
         {charts.filters !== undefined && <Chart spec={charts.filters} renderer="canvas" label="the first layer's weights as pictures" />}
+      </div>
+      <div class="cols">
+        <Chart spec={charts.history} label="loss and accuracy over the steps" />
         {charts.wrong !== undefined && <Chart spec={charts.wrong} label="test digits the network gets wrong" />}
       </div>
       {charts.units !== undefined && (
