@@ -66,12 +66,15 @@ export const TrainPanel = ({ built }: { built: Built }) => {
   const [charts, setCharts] = useState<Charts>({})
   const [weights, setWeights] = useState<Weights | undefined>(undefined)
   const stop = useRef(false)
+  // which configuration's run may still update the panel: a run started for an older one only ends
+  const generation = useRef(0)
   const running = status.kind === 'running'
   const twoD = built.inShape.length === 1 && built.inShape[0] === 2
 
   // a new configuration ends the run under way and clears the charts
   useEffect(() => {
     stop.current = true
+    generation.current++
     setStatus({ kind: 'idle' })
     setCharts({})
     setWeights(undefined)
@@ -80,6 +83,8 @@ export const TrainPanel = ({ built }: { built: Built }) => {
 
   const run = async (): Promise<void> => {
     stop.current = false
+    const gen = generation.current
+    const live = (): boolean => generation.current === gen
     const steps: Train.StepRecord[] = []
     const epochs: Train.EpochRecord[] = []
     const history: Train.History = { steps, epochs }
@@ -121,6 +126,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           {
             onStep: ({ step, epoch, metrics }) => void steps.push({ step, epoch, loss: metrics.loss, accuracy: metrics.accuracy }),
             onEpochEnd: ({ record, state }) => {
+              if (!live()) return 'stop'
               epochs.push(record)
               setStatus({ kind: 'running', epoch: record.epoch, loss: record.loss, accuracy: record.accuracy })
               if (performance.now() - last > REDRAW_MS) {
@@ -133,6 +139,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           },
         ],
       })
+      if (!live()) return
       const final = draw(state.params, state.state, true)
       const onTrain = Train.evaluate(built.model, state.params, state.state, built.data, { loss: built.loss })
       const onTest =
@@ -145,7 +152,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       setWeights({ params: state.params, state: state.state })
       setStatus({ kind: 'done', epochs: epochs.length, loss: onTrain.loss, accuracy: onTrain.accuracy, test: onTest?.accuracy })
     } catch (e) {
-      setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
+      if (live()) setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
     }
   }
 

@@ -271,6 +271,23 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('editing the configuration while it trains ends that run: the Train panel starts over for the new one', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?epochs=2000&mode=train`)
+    await page.getByRole('button', { name: 'Train' }).click()
+    const train = async (): Promise<{ kind: string; epoch?: number }> => (await exposed(page))['train'] as { kind: string; epoch?: number }
+    await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
+    await page.getByRole('tab', { name: 'Build' }).click()
+    await setNumber(page, 'run seed', 5)
+    await page.getByRole('tab', { name: 'Train' }).click()
+    await expect.poll(async () => (await train()).kind).toBe('idle')
+    await page.waitForTimeout(500) // the old run's next epoch would have reported by now
+    expect((await train()).kind).toBe('idle')
+    expect(await page.getByRole('button', { name: 'Train', exact: true }).isEnabled()).toBe(true)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('MNIST: a small conv net trains on a subset fetched from the server, then shows its filters, its mistakes and one digit layer by layer, at 420 px too', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?data=mnist&n=300&test=100&epochs=2&mode=train`)
