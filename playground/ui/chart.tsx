@@ -1,14 +1,15 @@
 /**
  * A chart: one of the library's Plot specs (Vega-Lite JSON), compiled by vega-lite and drawn by
- * vega as SVG. A new spec replaces the drawing; specs that arrive while one is being drawn wait,
- * and only the newest of them is drawn (live training can outpace the drawing).
+ * vega as SVG (or on a canvas, for image grids of thousands of cells). A new spec replaces the
+ * drawing; specs that arrive while one is being drawn wait, and only the newest of them is drawn
+ * (live training can outpace the drawing).
  */
 import { useEffect, useRef } from 'preact/hooks'
 import { parse, View } from 'vega'
 import { compile } from 'vega-lite'
 import type { Plot } from 'chainrule'
 
-/** Draws a spec into an element as SVG, returning the view (to finalize when replaced). */
+/** Draws a spec into an element, returning the view (to finalize when replaced). */
 const render = async (spec: Plot.VegaLiteSpec, container: HTMLElement, renderer: 'svg' | 'canvas'): Promise<View> => {
   const view = new View(parse(compile(spec).spec), { renderer, container, hover: false })
   await view.runAsync()

@@ -83,17 +83,20 @@ const Field = ({
 /** A choice back from the select's text: the number or the text it was. */
 const parseChoice = (text: string, choices: readonly Value[]): Value => choices.find((c) => String(c) === text) ?? text
 
+/** Whether a record's entry is a setting (a number, a flag or a text), not a nested record. */
+const isValue = (v: unknown): v is Value => typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'
+
 /** The inputs of a record's settings, in its key order. */
 export const Fields = <R extends object>({ value, skip = [], owner, onChange, choices = {}, labels = {} }: FieldsProps<R>) => (
   <>
     {Object.entries(value)
-      .filter(([k, v]) => !skip.includes(k) && (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'))
+      .filter((e): e is [string, Value] => !skip.includes(e[0]) && isValue(e[1]))
       .map(([k, v]) => (
         <Field
           key={k}
           name={k}
           text={labels[k] ?? k}
-          value={v as Value}
+          value={v}
           owner={owner}
           choices={choices[k]}
           set={(next) => onChange({ ...value, [k]: next })}
