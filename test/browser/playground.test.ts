@@ -271,6 +271,15 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('an address the page cannot use is refused with the parameter named, and the page starts from the defaults', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?data=spiral&net=dense:16,relu,dense:0`)
+    expect(await page.getByRole('alert').textContent()).toContain('?net')
+    expect(((await exposed(page))['config'] as { layers: unknown[] }).layers).toHaveLength(5) // spiral's default network
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('editing the configuration while it trains ends that run: the Train panel starts over for the new one', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?epochs=2000&mode=train`)
