@@ -15,7 +15,7 @@
  *
  *   npx tsx scripts/browser.ts [--port N]   # default 8080; --port=N works too
  */
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream'
@@ -36,10 +36,11 @@ export const HEADERS: Readonly<Record<string, string>> = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 }
 
-/** Bundles the demo's script for the browser (minified ES module); throws esbuild's error if it cannot. */
-export const bundleDemo = async (): Promise<string> => {
+/** Bundles a page's script (a path from the repository root) for the browser as a minified ES module; throws esbuild's error if it cannot. */
+export const bundle = async (entry: string, plugins: readonly Plugin[] = []): Promise<string> => {
   const result = await build({
-    entryPoints: [join(root, 'examples/browser/main.ts')],
+    entryPoints: [join(root, entry)],
+    plugins: [...plugins],
     bundle: true,
     write: false,
     platform: 'browser',
@@ -48,17 +49,20 @@ export const bundleDemo = async (): Promise<string> => {
     logLevel: 'silent',
   })
   const file = result.outputFiles[0]
-  if (file === undefined) throw new Error('bundleDemo: esbuild wrote no output')
+  if (file === undefined) throw new Error(`bundle: esbuild wrote no output for ${entry}`)
   return file.text
 }
 
+/** Bundles the demo's script, examples/browser/main.ts. */
+export const bundleDemo = (): Promise<string> => bundle('examples/browser/main.ts')
+
 /** The table the server answers from, by URL path. */
-export const assets = (bundle: string, mnist: string = mnistDir()): ReadonlyMap<string, Asset> => {
+export const assets = (script: string, mnist: string = mnistDir()): ReadonlyMap<string, Asset> => {
   const page: Asset = { type: 'text/html; charset=utf-8', text: () => readFileSync(join(root, 'examples/browser/index.html'), 'utf8') }
   const table = new Map<string, Asset>([
     ['/', page],
     ['/index.html', page],
-    ['/main.js', { type: 'text/javascript; charset=utf-8', text: () => bundle }],
+    ['/main.js', { type: 'text/javascript; charset=utf-8', text: () => script }],
   ])
   for (const name of Object.values(MNIST_FILES)) table.set(`/mnist/${name}`, { type: 'application/octet-stream', file: join(mnist, name) })
   return table
@@ -86,12 +90,15 @@ export const pathOf = (target: string): string | undefined => {
 export const isLocalHost = (host: string | undefined): boolean =>
   host !== undefined && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(host)
 
-/** Answers GET and HEAD from the table; 404 for any other path, 405 for any other method. */
+/** The headers of every answer without cross-origin isolation (to see a page fall back to one thread). */
+export const PLAIN_HEADERS: Readonly<Record<string, string>> = { 'Cache-Control': 'no-store' }
+
+/** Answers GET and HEAD from the table, with the given headers (default HEADERS); 404 for any other path, 405 for any other method. */
 export const handler =
-  (table: ReadonlyMap<string, Asset>) =>
+  (table: ReadonlyMap<string, Asset>, headers: Readonly<Record<string, string>> = HEADERS) =>
   (req: IncomingMessage, res: ServerResponse): void => {
     const text = (status: number, message: string): void => {
-      res.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' })
+      res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
       res.end(`${message}\n`)
     }
     const host = req.headers.host
@@ -106,7 +113,7 @@ export const handler =
     const asset = table.get(path)
     if (asset === undefined) return text(404, `nothing at ${path}: this server has ${[...table.keys()].join(', ')}`)
     const head = (length: number): void =>
-      void res.writeHead(200, { ...HEADERS, 'Content-Type': asset.type, 'Content-Length': String(length) })
+      void res.writeHead(200, { ...headers, 'Content-Type': asset.type, 'Content-Length': String(length) })
     try {
       if ('text' in asset) {
         const body = asset.text()
@@ -126,9 +133,13 @@ export const handler =
   }
 
 /** Starts the server on 127.0.0.1 (port 0: any free port); resolves once it listens, rejects if it cannot. */
-export const serve = (table: ReadonlyMap<string, Asset>, port: number): Promise<Server> =>
+export const serve = (
+  table: ReadonlyMap<string, Asset>,
+  port: number,
+  headers: Readonly<Record<string, string>> = HEADERS,
+): Promise<Server> =>
   new Promise((resolve, reject) => {
-    const server = createServer(handler(table))
+    const server = createServer(handler(table, headers))
     server.once('error', reject)
     server.listen(port, '127.0.0.1', () => {
       server.off('error', reject)
@@ -152,13 +163,13 @@ export const portArg = (argv: readonly string[]): number => {
 const main = async (): Promise<void> => {
   const port = portArg(process.argv.slice(2))
   const started = performance.now()
-  const bundle = await bundleDemo()
+  const js = await bundleDemo()
   console.log(
-    `bundled examples/browser/main.ts: ${(bundle.length / 1e6).toFixed(2)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `bundled examples/browser/main.ts: ${(js.length / 1e6).toFixed(2)} MB in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   )
   let server: Server
   try {
-    server = await serve(assets(bundle), port)
+    server = await serve(assets(js), port)
   } catch (e) {
     const code = (e as { code?: string }).code
     throw new Error(

@@ -13,7 +13,7 @@
 import * as E from 'fp-ts/Either'
 import { parse, View } from 'vega'
 import { compile } from 'vega-lite'
-import { Data, Kernels, Key, L, Loss, Optim, Plot, Schedule, type Tensor, Train } from 'chainrule'
+import { Data, Kernels, Key, L, Loss, Optim, Plot, Schedule, type Spec, type Tensor, Train, type Tree } from 'chainrule'
 
 const element = (id: string): HTMLElement => {
   const el = document.getElementById(id)
@@ -54,6 +54,20 @@ const drawIfIdle = (id: string, spec: () => Plot.VegaLiteSpec): void => {
   if (!drawing.has(id)) void draw(id, spec())
 }
 
+/**
+ * A person's name for the layer the gradient recorder calls `pipe[2].dense`: "dense 2 (64→64)",
+ * counting the pipe's layers of that kind from 1, with the sizes of its weights W [in, out].
+ */
+const layerName = (spec: Spec, params: Tree.Tree, path: string): string => {
+  const m = /^pipe\[(\d+)\]\.(\w+)$/.exec(path)
+  const children = spec['children']
+  if (m === null || !Array.isArray(children)) return path
+  const [index, kind] = [Number(m[1]), m[2]!]
+  const nth = children.slice(0, index + 1).filter((c) => (c as { kind?: unknown }).kind === kind).length
+  const W = (Array.isArray(params) ? (params[index] as { W?: Tensor } | undefined) : undefined)?.W
+  return `${kind} ${nth}${W?.shape.length === 2 ? ` (${W.shape[0]}→${W.shape[1]})` : ''}`
+}
+
 /** A history so far, as Plot.history takes it: fitAsync's callbacks add to it step by step. */
 const recorder = (): { history: Train.History; callbacks: Train.Callbacks<unknown> } => {
   const steps: Train.StepRecord[] = []
@@ -91,6 +105,9 @@ const spiral = async (): Promise<void> => {
   const { history, callbacks } = recorder()
   // Each layer's gradient norm on the whole data set every 30 steps: backprop's signal, layer by layer.
   const grads = Plot.recordGradientNorms({ model, loss: Loss.softmaxCrossEntropy, batch: data, every: 30 })
+  // the chart's legend names each layer as a person would ("dense 1 (2→64)"), not by its path in the pipe
+  const gradients = (params: Tree.Tree): Plot.VegaLiteSpec =>
+    Plot.gradientNormChart(grads.records().map((r) => ({ ...r, layer: layerName(model.spec, params, r.layer) })))
   const boundary = (state: Train.TrainState): Plot.VegaLiteSpec => {
     const predict = (x: Tensor): Tensor => Train.predict(model, state.params, state.state, x)
     return Plot.decisionBoundary({ predict, data, resolution: 60, cellSize: 5 })
@@ -115,7 +132,7 @@ const spiral = async (): Promise<void> => {
           if ((record.epoch - 1) % 10 !== 0) return
           drawIfIdle('spiral-boundary', () => boundary(state))
           drawIfIdle('spiral-history', () => Plot.history(history))
-          drawIfIdle('spiral-gradients', () => Plot.gradientNormChart(grads.records()))
+          drawIfIdle('spiral-gradients', () => gradients(state.params))
         },
       },
     ],
@@ -123,7 +140,7 @@ const spiral = async (): Promise<void> => {
   await Promise.all([
     draw('spiral-boundary', boundary(state)),
     draw('spiral-history', Plot.history(history)),
-    draw('spiral-gradients', Plot.gradientNormChart(grads.records())),
+    draw('spiral-gradients', gradients(state.params)),
   ])
   const { accuracy } = Train.evaluate(model, state.params, state.state, data, { loss: Loss.softmaxCrossEntropy })
   say('spiral-status', `done: training accuracy ${(100 * (accuracy ?? 0)).toFixed(1)}% after ${epochs} epochs`)
@@ -189,7 +206,13 @@ const mnist = async (): Promise<void> => {
   if (result.predictions !== undefined) await draw('mnist-wrong', Plot.misclassified(test.x, test.y, result.predictions, { max: 24 }))
   const rate =
     trained > 0 ? `; ${Math.round((epochs * stepsPerEpoch * batchSize) / trained).toLocaleString('en-US')} samples/s while training` : ''
-  say('mnist-status', `test accuracy ${(100 * (result.accuracy ?? 0)).toFixed(2)}% after ${epochs} epoch${epochs > 1 ? 's' : ''}${rate}`)
+  const trainAccuracy = history.epochs.at(-1)?.accuracy
+  say(
+    'mnist-status',
+    `after ${epochs} epoch${epochs > 1 ? 's' : ''}: test accuracy ${(100 * (result.accuracy ?? 0)).toFixed(2)}% on ${test.x.shape[0]!.toLocaleString('en-US')} test images` +
+      (trainAccuracy === undefined ? '' : `; training accuracy ${(100 * trainAccuracy).toFixed(2)}% (the last epoch's mean)`) +
+      rate,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

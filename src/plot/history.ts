@@ -161,7 +161,8 @@ export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLite
 
 /**
  * The whole training history: a row of per-step curves (raw and smoothed) above a row of
- * per-epoch curves (train against validation), loss on the left, accuracy on the right.
+ * per-epoch curves (train against validation, from the second epoch on), loss on the left,
+ * accuracy on the right.
  * @example
  * const { history } = Train.fit(run)
  * writePlot(Plot.history(history), 'out/history.png')
@@ -171,7 +172,8 @@ export const history = (h: History, options: HistoryOptions = {}): VegaLiteSpec 
   checkHistory('history', h)
   const rows: Panel[] = []
   if (h.steps.length > 0) rows.push({ hconcat: metricsOf(h).map((m) => panel(stepRows(h, m, options), m, 'step', options)) })
-  if (h.epochs.length > 0) {
+  // one epoch would be one dot per panel (its value repeated in the step panels): drawn from two epochs on, or when there are no steps
+  if (h.epochs.length > 1 || (h.epochs.length > 0 && h.steps.length === 0)) {
     const ms: Metric[] = h.epochs.every((e) => e.accuracy !== undefined) ? ['loss', 'accuracy'] : ['loss']
     rows.push({ hconcat: ms.map((m) => panel(epochRows(h, m), m, 'epoch', options)) })
   }

@@ -6,8 +6,7 @@ import { assets, bundleDemo, HEADERS, portArg, serve } from '../../scripts/brows
 
 // The browser demo (`npm run browser`): its script must bundle for the browser, and its server
 // must answer the page, the bundle and the MNIST files with the headers of cross-origin
-// isolation, and nothing else. (Training in a browser was checked by hand in headless
-// Chromium; this suite has no browser.)
+// isolation, and nothing else. (demo-page.test.ts opens the page in a real browser.)
 
 /** Where a file descriptor points ('' if it closed meanwhile). */
 const readlinkSafe = (path: string): string => {

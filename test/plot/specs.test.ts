@@ -168,6 +168,12 @@ describe('history: loss and accuracy per step and per epoch', () => {
     const y = (us[0] as unknown as { encoding: { y: { scale: { type: string; nice: boolean } } } }).encoding.y.scale
     expect(y).toEqual({ type: 'log', nice: false })
   })
+  test('after one epoch there is no per-epoch row (it would be one dot per panel): only the per-step panels', () => {
+    const first: History = { steps: h.steps.filter((s) => s.epoch === h.epochs[0]!.epoch), epochs: h.epochs.slice(0, 1) }
+    const spec = Plot.history(first) as { vconcat: { hconcat: unknown[] }[] }
+    expect(spec.vconcat).toHaveLength(1)
+    expect(render(Plot.history(first)).svg).not.toContain('per epoch')
+  })
   test('an empty history is an error that says so', () => {
     expect(() => Plot.history({ steps: [], epochs: [] })).toThrow(/history is empty/)
   })

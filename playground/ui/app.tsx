@@ -1,0 +1,113 @@
+/**
+ * The playground: one configuration (the URL holds it), three modes over it. Build edits it and
+ * shows its code; Train fits it live; Step walks one SGD step of it stage by stage. Everything
+ * numeric comes from the library through playground/core.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import { Kernels } from 'chainrule'
+import { build as buildRun, codeOf, initialState, type Built, type MnistBytes } from '../core/build.ts'
+import { shapesOf, validate, type Config } from '../core/config.ts'
+import { Build } from './build.tsx'
+import { mnistBytes } from './mnist.ts'
+import { modeOf, readUrl, writeUrl, type Mode } from './share.ts'
+import { StepPanel } from './step.tsx'
+import { Tabs } from './tabs.tsx'
+import { TrainPanel } from './train.tsx'
+import { expose, leavesOf } from './testing.ts'
+
+/** Which kernels and how many threads this page got, once it has asked for two. */
+const useEngine = (): string => {
+  const [text, setText] = useState('starting the kernels…')
+  useEffect(() => {
+    Kernels.useThreads(2)
+      .then((two) => {
+        expose({ threads: two && Kernels.threadsRunning() ? 2 : 1 })
+        setText(
+          `${Kernels.wasmSimdAvailable() ? 'WebAssembly SIMD kernels' : 'TypeScript kernels'} · ` +
+            (two ? '2 threads (this page and a Web Worker)' : `1 thread (${Kernels.threadsUnavailable() ?? 'two are unavailable here'})`),
+        )
+      })
+      .catch((e: unknown) => setText(`kernels: ${e instanceof Error ? e.message : String(e)}`))
+  }, [])
+  return text
+}
+
+/** The MNIST bytes once a configuration needs them (undefined until they arrive), and any error fetching them. */
+const useMnist = (wanted: boolean): { bytes: MnistBytes | undefined; error: string | undefined } => {
+  const [bytes, setBytes] = useState<MnistBytes | undefined>(undefined)
+  const [error, setError] = useState<string | undefined>(undefined)
+  useEffect(() => {
+    if (!wanted || bytes !== undefined) return
+    mnistBytes()
+      .then(setBytes)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))
+  }, [wanted, bytes])
+  return { bytes, error }
+}
+
+/** The whole page. */
+export const App = () => {
+  const [start] = useState(() => readUrl(location.search))
+  const [config, setConfig] = useState<Config>(start.config)
+  const [mode, setMode] = useState<Mode>(modeOf(location.search))
+  const engine = useEngine()
+  const problems = useMemo(() => validate(config), [config])
+  const shapes = useMemo(() => shapesOf(config).shapes, [config])
+  const code = useMemo(() => (problems.length === 0 ? codeOf(config) : undefined), [config, problems])
+  const mnist = useMnist(config.data.set === 'mnist')
+  const [built, buildError] = useMemo((): [Built | undefined, string | undefined] => {
+    if (problems.length > 0 || (config.data.set === 'mnist' && mnist.bytes === undefined)) return [undefined, undefined]
+    try {
+      return [buildRun(config, mnist.bytes), undefined]
+    } catch (e) {
+      return [undefined, e instanceof Error ? e.message : String(e)]
+    }
+  }, [config, problems, mnist.bytes])
+  useEffect(() => writeUrl(config, mode), [config, mode])
+  useEffect(
+    () =>
+      expose({
+        config,
+        problems,
+        // the params fit starts from, read by the tests and compared with the same L.pipe initialised in Node
+        initialParams: built === undefined ? undefined : leavesOf(initialState(built).params),
+      }),
+    [config, built, problems],
+  )
+  const waiting =
+    problems.length > 0
+      ? 'Fix the configuration in Build first.'
+      : (buildError ?? mnist.error ?? (built === undefined ? 'fetching the MNIST files…' : undefined))
+  const notYet = <p class={buildError !== undefined || mnist.error !== undefined ? 'error' : 'status'}>{waiting}</p>
+  return (
+    <>
+      <header>
+        <h1>chainrule · backprop playground</h1>
+        <span class="status" id="engine" role="status">
+          {engine}
+        </span>
+      </header>
+      <main>
+        {start.problem !== undefined && (
+          <p class="error" role="alert">
+            The address held a configuration the page cannot use, so it starts from the defaults: {start.problem}
+          </p>
+        )}
+        <Tabs
+          label="mode"
+          selected={mode}
+          onSelect={setMode}
+          tabs={[
+            {
+              id: 'build',
+              title: 'Build',
+              panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} />,
+            },
+            { id: 'train', title: 'Train', panel: built === undefined ? notYet : <TrainPanel built={built} /> },
+            { id: 'step', title: 'Step', panel: built === undefined ? notYet : <StepPanel built={built} active={mode === 'step'} /> },
+          ]}
+        />
+      </main>
+    </>
+  )
+}

@@ -1,0 +1,295 @@
+/**
+ * Build mode: the data set, the layers (add, remove, move, edit), the loss, the optimizer, the
+ * learning rate or schedule, the batch size, the epochs and the seed; beside them the `L.pipe`
+ * code a user would write for the same run, ready to copy, and what is wrong with the
+ * configuration, if anything, said where it is.
+ */
+import { useId, useState } from 'preact/hooks'
+import {
+  classesOf,
+  dataSets,
+  defaultData,
+  defaultLr,
+  defaultOptimizer,
+  defaults,
+  lossNames,
+  lrKinds,
+  optimizerNames,
+  type Config,
+  type DataSetName,
+  type LayerShape,
+  type LossName,
+  type LrKind,
+  type OptimizerName,
+  type Problem,
+} from '../core/config.ts'
+import { defaultLayer, layerKinds, type LayerConfig, type LayerKind } from '../core/layers.ts'
+import { Fields } from './fields.tsx'
+import { shape } from './format.ts'
+
+/** Props of Build: the configuration, its layers' shapes and names, its problems, its code, and the configuration after an edit. */
+export interface BuildProps {
+  readonly config: Config
+  readonly shapes: readonly LayerShape[]
+  readonly problems: readonly Problem[]
+  readonly code: string | undefined
+  readonly onChange: (next: Config) => void
+}
+
+/** A layer's settings' choices: a conv2d's padding is 'valid', 'same' or a number of rows. */
+const layerChoices = { padding: ['valid', 'same', 0, 1, 2, 3] } as const
+
+/** One layer of the list: its name, its settings, and buttons to move or remove it. */
+const LayerRow = ({
+  layer,
+  index,
+  count,
+  info,
+  problem,
+  update,
+}: {
+  layer: LayerConfig
+  index: number
+  count: number
+  info: LayerShape | undefined
+  problem: Problem | undefined
+  update: (op: 'up' | 'down' | 'remove' | LayerConfig) => void
+}) => {
+  const name = info?.name ?? `${layer.kind} (layer ${index + 1})`
+  return (
+    <li aria-label={name}>
+      <span class="name">
+        {name}
+        {info !== undefined && (
+          <span class="muted">
+            {' '}
+            → {shape(info.outShape)}
+            {info.params > 0 && ` · ${info.params.toLocaleString('en-US')} params`}
+          </span>
+        )}
+        {problem !== undefined && <span class="error"> · {problem.message}</span>}
+      </span>
+      <span class="row" style={{ margin: 0 }}>
+        <Fields value={layer} skip={['kind']} owner={`layer ${index + 1}`} choices={layerChoices} onChange={(next) => update(next)} />
+      </span>
+      <span class="row" style={{ margin: 0 }}>
+        <button type="button" aria-label={`move layer ${index + 1} up`} disabled={index === 0} onClick={() => update('up')}>
+          ↑
+        </button>
+        <button type="button" aria-label={`move layer ${index + 1} down`} disabled={index === count - 1} onClick={() => update('down')}>
+          ↓
+        </button>
+        <button type="button" aria-label={`remove layer ${index + 1}`} onClick={() => update('remove')}>
+          ✕
+        </button>
+      </span>
+    </li>
+  )
+}
+
+/** The layers: the list, and a row to add one. */
+const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
+  const [kind, setKind] = useState<LayerKind>('dense')
+  const [at, setAt] = useState<number | 'end'>('end')
+  const set = (layers: readonly LayerConfig[]): void => onChange({ ...config, layers })
+  const update = (i: number) => (op: 'up' | 'down' | 'remove' | LayerConfig) => {
+    const ls = [...config.layers]
+    if (op === 'remove') ls.splice(i, 1)
+    else if (op === 'up' || op === 'down') {
+      const j = op === 'up' ? i - 1 : i + 1
+      ;[ls[i], ls[j]] = [ls[j]!, ls[i]!]
+    } else ls[i] = op
+    set(ls)
+  }
+  const add = (): void => {
+    const ls = [...config.layers]
+    ls.splice(at === 'end' ? ls.length : at, 0, defaultLayer(kind))
+    set(ls)
+  }
+  return (
+    <>
+      <ol class="layers" aria-label="layers">
+        {config.layers.map((l, i) => (
+          <LayerRow
+            key={i}
+            layer={l}
+            index={i}
+            count={config.layers.length}
+            info={shapes[i]}
+            problem={problems.find((p) => p.layer === i)}
+            update={update(i)}
+          />
+        ))}
+      </ol>
+      <div class="row">
+        <label>
+          add a{' '}
+          <select aria-label="kind of layer to add" value={kind} onChange={(e) => setKind(e.currentTarget.value as LayerKind)}>
+            {layerKinds.map((k) => (
+              <option key={k}>{k}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          at{' '}
+          <select
+            aria-label="where to add it"
+            value={String(at)}
+            onChange={(e) => setAt(e.currentTarget.value === 'end' ? 'end' : Number(e.currentTarget.value))}
+          >
+            {config.layers.map((_, i) => (
+              <option key={i} value={String(i)}>
+                before layer {i + 1}
+              </option>
+            ))}
+            <option value="end">the end</option>
+          </select>
+        </label>
+        <button type="button" onClick={add}>
+          add layer
+        </button>
+      </div>
+    </>
+  )
+}
+
+/** A labelled select of names. */
+const Choice = <T extends string>({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string
+  value: T
+  options: readonly T[]
+  onChange: (v: T) => void
+}) => {
+  const id = useId()
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value as T)}>
+        {options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </>
+  )
+}
+
+/** The code a user writes, with a button that copies it. */
+const Code = ({ code }: { code: string | undefined }) => {
+  const [copied, setCopied] = useState(false)
+  const copy = (): void => {
+    if (code === undefined) return
+    navigator.clipboard
+      .writeText(code)
+      .then(() => setCopied(true))
+      .catch(() => setCopied(false))
+    setTimeout(() => setCopied(false), 1500)
+  }
+  return (
+    <>
+      <div class="row">
+        <h2 style={{ margin: 0 }}>The same run in TypeScript</h2>
+        <button type="button" onClick={copy} disabled={code === undefined}>
+          {copied ? 'copied' : 'copy'}
+        </button>
+      </div>
+      <p class="muted">What this page runs, as you would write it with chainrule: run in Node, it gives the same numbers.</p>
+      <pre aria-label="the code of this network" id="code">
+        {code ?? '(fix the problems on the left first)'}
+      </pre>
+    </>
+  )
+}
+
+/** The Build mode's panel. */
+export const Build = (props: BuildProps) => {
+  const { config, problems, onChange } = props
+  const general = problems.filter((p) => p.layer === undefined)
+  return (
+    <div class="cols">
+      <div>
+        <h2>Data</h2>
+        <div class="controls">
+          <Choice<DataSetName>
+            label="data set"
+            value={config.data.set}
+            options={dataSets}
+            onChange={(set) =>
+              onChange(
+                set === 'mnist' || config.data.set === 'mnist'
+                  ? defaults(set)
+                  : { ...config, data: defaultData(set), layers: fitLast(config, set) },
+              )
+            }
+          />
+          <Fields
+            value={config.data}
+            skip={['set']}
+            owner="data"
+            labels={{ size: 'examples', seed: 'data seed', testSize: 'test examples' }}
+            onChange={(data) => onChange({ ...config, data })}
+          />
+        </div>
+        <h2>Layers</h2>
+        <p class="muted">The network is L.pipe of these, first to last; each name says what it maps.</p>
+        <Layers {...props} />
+        <h2>Training</h2>
+        <div class="controls">
+          <Choice<LossName> label="loss" value={config.loss} options={lossNames} onChange={(loss) => onChange({ ...config, loss })} />
+          <Choice<OptimizerName>
+            label="optimizer"
+            value={config.optimizer.name}
+            options={optimizerNames}
+            onChange={(name) => onChange({ ...config, optimizer: defaultOptimizer(name) })}
+          />
+          <Fields value={config.optimizer} skip={['name']} owner="optimizer" onChange={(optimizer) => onChange({ ...config, optimizer })} />
+          <Choice<LrKind>
+            label="learning rate"
+            value={config.lr.kind}
+            options={lrKinds}
+            onChange={(kind) => onChange({ ...config, lr: defaultLr(kind, firstRate(config)) })}
+          />
+          <Fields value={config.lr} skip={['kind']} owner="learning rate" onChange={(lr) => onChange({ ...config, lr })} />
+          <Fields
+            value={{ batchSize: config.batchSize, epochs: config.epochs, seed: config.seed }}
+            owner="run"
+            labels={{ batchSize: 'batch size', seed: 'network seed' }}
+            onChange={(run) => onChange({ ...config, ...run })}
+          />
+        </div>
+      </div>
+      <div>
+        {general.length > 0 && (
+          <div role="alert">
+            <h2 class="error">What needs fixing</h2>
+            <ul>
+              {general.map((p) => (
+                <li key={p.message} class="error">
+                  {p.message}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <Code code={props.code} />
+      </div>
+    </div>
+  )
+}
+
+/** The starting learning rate of a configuration, whatever its schedule. */
+const firstRate = (c: Config): number => {
+  const lr = c.lr
+  return lr.kind === 'constant' ? lr.value : 'init' in lr ? lr.init : lr.peak
+}
+
+/** The layers for another 2-D set: the same, with the last dense sized to its classes. */
+const fitLast = (c: Config, set: DataSetName): readonly LayerConfig[] => {
+  const classes = classesOf(defaultData(set))
+  const last = c.layers.map((l) => l.kind).lastIndexOf('dense')
+  return c.layers.map((l, i) => (i === last && l.kind === 'dense' ? { ...l, units: classes } : l))
+}

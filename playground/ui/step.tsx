@@ -1,0 +1,327 @@
+/**
+ * Step mode: one SGD step of the configured run at a time, from the initial params on the
+ * mini-batches fit takes, one stage per click or arrow key: forward through each layer (its output, what its tape keeps),
+ * the loss and its gradient, backward through each layer (dy in; dx and each dparam out, beside
+ * the layer's maths and its vjp as the library writes it, with a gradient check against central
+ * differences), then the optimizer's update (params and optimizer state, before and after).
+ * The numbers are the library's own, recorded by playground/core's stepThrough.
+ */
+import { useEffect, useState } from 'preact/hooks'
+import sources from 'virtual:layer-sources'
+import type { Tensor } from 'chainrule'
+import { batchAt, initialState, type Built } from '../core/build.ts'
+import { sourceLines } from '../core/layers.ts'
+import {
+  stageTitle,
+  stepThrough,
+  type BackwardStage,
+  type Check,
+  type ForwardStage,
+  type LossStage,
+  type Named,
+  type Stage,
+  type Step,
+  type UpdateStage,
+} from '../core/step.ts'
+import { num, shape } from './format.ts'
+import { Chart } from './chart.tsx'
+import { Matrix } from './matrix.tsx'
+import { firstExampleChannels } from './views.ts'
+import { expose } from './testing.ts'
+
+/** A tensor under its name. */
+const Labelled = ({ name, t, scale, maxCols }: { name: string; t: Tensor; scale?: number; maxCols?: number }) => (
+  <div>
+    <h3 class="mono">{name}</h3>
+    {t.shape.length === 4 && t.shape[2]! > 1 ? (
+      // a batch of images: the first example's channels as pictures, then its numbers
+      <Chart
+        spec={firstExampleChannels(t, `${shape(t.shape)}: the first example`)}
+        renderer="canvas"
+        label={`${name}: the first example's channels`}
+      />
+    ) : null}
+    <Matrix t={t} label={name} scale={scale} maxCols={maxCols} />
+  </div>
+)
+
+/** Tensors under their names. */
+const Tensors = ({ items, prefix = '' }: { items: readonly Named[]; prefix?: string }) => (
+  <>
+    {items.map((n) => (
+      <Labelled key={n.name} name={`${prefix}${n.name}`} t={n.tensor} />
+    ))}
+  </>
+)
+
+/** A layer's forward or vjp, as the library's source file writes it. */
+const Source = ({ file, property, open }: { file: string; property: 'forward' | 'vjp'; open?: boolean }) => {
+  const text = sources[file]
+  const lines = text === undefined ? undefined : sourceLines(text, property)
+  return (
+    <details open={open}>
+      <summary>
+        its {property} in <code>{file}</code>
+      </summary>
+      <pre>{lines ?? `(no ${property} found in ${file})`}</pre>
+    </details>
+  )
+}
+
+const ForwardView = ({ s }: { s: ForwardStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p class="muted">
+        The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
+      </p>
+      <Source file={s.source.file} property="forward" />
+      <Tensors items={s.params} />
+    </div>
+    <div>
+      <Labelled name="x (in)" t={s.x} />
+      <Labelled name="y (out)" t={s.y} />
+      <h3>its tape</h3>
+      {s.tape.length === 0 ? (
+        <p class="muted">nothing: its vjp needs no value from the forward pass</p>
+      ) : (
+        s.tape.map((e) =>
+          typeof e.value === 'string' ? (
+            <p key={e.name} class="mono">
+              {e.name}: {e.value}
+            </p>
+          ) : (
+            <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
+          ),
+        )
+      )}
+      {s.stateAfter.length > 0 && (
+        <>
+          <Tensors items={s.stateBefore} prefix="state before: " />
+          <Tensors items={s.stateAfter} prefix="state after: " />
+        </>
+      )}
+    </div>
+  </div>
+)
+
+const LossView = ({ s }: { s: LossStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p>
+        loss on this batch: <strong id="step-loss">{num(s.value, 6)}</strong>
+      </p>
+      <p class="muted">Its gradient with respect to the network's output is the dy that starts backprop at the last layer.</p>
+      <Labelled name="target" t={s.target} />
+    </div>
+    <div>
+      <Labelled name="prediction (the network's output)" t={s.prediction} />
+      <Labelled name="∂loss/∂prediction" t={s.grad} />
+    </div>
+  </div>
+)
+
+const CheckTable = ({ c }: { c: Check }) => (
+  <>
+    <h3>
+      gradient check:{' '}
+      <span class={c.ok ? 'ok' : 'bad'}>
+        {c.ok ? 'agrees' : 'disagrees'} (worst error {num(c.maxError, 2)}, tolerance {num(c.tolerance, 2)})
+      </span>
+    </h3>
+    <p class="muted">Sampled coordinates: the vjp's value against the central difference (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}.</p>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">where</th>
+            <th scope="col">analytic</th>
+            <th scope="col">numeric</th>
+            <th scope="col">error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {c.rows.map((r, i) => (
+            <tr key={i}>
+              <td class="mono">
+                {r.where}[{r.index.join(', ')}]{r.kink ? ' (kink)' : ''}
+              </td>
+              <td class="mono">{num(r.analytic, 6)}</td>
+              <td class="mono">{num(r.numeric, 6)}</td>
+              <td class={`mono ${r.error <= c.tolerance ? 'ok' : 'bad'}`}>{num(r.error, 2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </>
+)
+
+const BackwardView = ({ s }: { s: BackwardStage }) => (
+  <div class="cols">
+    <div>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
+      <Source file={s.source.file} property="vjp" open />
+      <CheckTable c={s.check} />
+    </div>
+    <div>
+      <Labelled name="dy (in)" t={s.dy} />
+      {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
+      <Tensors items={s.dp} prefix="d" />
+    </div>
+  </div>
+)
+
+const UpdateView = ({ s }: { s: UpdateStage }) => (
+  <>
+    <p>
+      <strong class="mono">{s.formula}</strong>
+    </p>
+    <p>learning rate at this step: {num(s.lr, 6)}</p>
+    <h3>params: the gradient, before and after</h3>
+    {s.params.map((p) => (
+      <div key={p.name} class="triple">
+        <Labelled name={`${p.name}: gradient`} t={p.grad} maxCols={6} />
+        <Labelled name={`${p.name}: before`} t={p.before} maxCols={6} />
+        <Labelled name={`${p.name}: after`} t={p.after} maxCols={6} />
+      </div>
+    ))}
+    {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
+    {s.optState.map((o) => (
+      <div key={o.path} class="triple">
+        <Labelled name={`${o.name}: before`} t={o.before} maxCols={6} />
+        <Labelled name={`${o.name}: after`} t={o.after} maxCols={6} />
+      </div>
+    ))}
+  </>
+)
+
+const StageView = ({ s }: { s: Stage }) => {
+  switch (s.kind) {
+    case 'forward':
+      return <ForwardView s={s} />
+    case 'loss':
+      return <LossView s={s} />
+    case 'backward':
+      return <BackwardView s={s} />
+    case 'update':
+      return <UpdateView s={s} />
+  }
+}
+
+/** A stage as plain JSON for the tests: its title and its tensors' values. */
+const stageData = (s: Stage): Record<string, unknown> => {
+  const t = (x: Tensor | undefined) => (x === undefined ? undefined : { shape: [...x.shape], data: [...x.data] })
+  switch (s.kind) {
+    case 'forward':
+      return { title: stageTitle(s), layer: s.layer, y: t(s.y) }
+    case 'loss':
+      return { title: stageTitle(s), value: s.value, grad: t(s.grad) }
+    case 'backward':
+      return { title: stageTitle(s), layer: s.layer, dx: t(s.dx), dp: s.dp.map((d) => ({ name: d.name, ...t(d.tensor) })), ok: s.check.ok }
+    case 'update':
+      return { title: stageTitle(s), params: s.params.map((p) => ({ name: p.name, layer: p.layer, after: t(p.after) })) }
+  }
+}
+
+/** The Step mode's panel for a built run; `active` while it is the shown mode (the arrow keys are its only then). */
+export const StepPanel = ({ built, active }: { built: Built; active: boolean }) => {
+  // the steps taken so far, each from the state the one before left (step k on the batch fit takes k-th)
+  const [steps, setSteps] = useState<readonly Step[]>([])
+  const [k, setK] = useState(0)
+  const [error, setError] = useState<string | undefined>(undefined)
+  const [at, setAt] = useState(0)
+  const take = (from: readonly Step[], to: number): void => {
+    try {
+      const next = [...from]
+      for (let i = next.length; i <= to; i++)
+        next.push(stepThrough(built, i === 0 ? initialState(built) : next[i - 1]!.after, batchAt(built, i)))
+      setSteps(next)
+      setK(to)
+      setError(undefined)
+    } catch (e) {
+      setError(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+    }
+  }
+  useEffect(() => {
+    setAt(0)
+    take([], 0)
+  }, [built])
+  const step = steps[k]
+  const count = step?.stages.length ?? 0
+  const go = (to: number): void => setAt(Math.max(0, Math.min(count - 1, to)))
+  useEffect(() => {
+    if (!active) return
+    const onKey = (e: KeyboardEvent): void => {
+      const t = e.target as HTMLElement | null
+      if (t !== null && (t.matches('input, select, textarea') || t.getAttribute('role') === 'tab')) return
+      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+        e.preventDefault()
+        go(at + (e.key === 'ArrowRight' ? 1 : -1))
+      }
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [active, at, count])
+  useEffect(() => {
+    if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[Math.min(at, count - 1)]!) } })
+  }, [step, k, at])
+  if (error !== undefined) return <p class="error">{error}</p>
+  if (step === undefined) return <p class="status">taking the first step…</p>
+  const stage = step.stages[Math.min(at, count - 1)]!
+  const epoch = Math.floor(k / built.stepsPerEpoch) + 1
+  return (
+    <>
+      <div class="row">
+        <span>
+          <strong>step {k + 1}</strong> of the run (epoch {epoch}, batch {(k % built.stepsPerEpoch) + 1} of {built.stepsPerEpoch}):{' '}
+          {step.batch.x.shape[0]} examples, loss {num(step.metrics.loss)}
+        </span>
+        <button type="button" onClick={() => take(steps, k - 1)} disabled={k === 0}>
+          previous step
+        </button>
+        <button type="button" onClick={() => take(steps, k + 1)} disabled={k + 1 >= built.totalSteps}>
+          take the next step
+        </button>
+      </div>
+      <p class="muted">
+        Each step starts from the params the one before left, on the mini-batch Train.fit takes next. ← and → move between the stages of
+        this step; taking another step keeps the stage you are on.
+      </p>
+      <nav aria-label="stages of the step">
+        <ol class="stages">
+          {step.stages.map((s, i) => (
+            <li key={i}>
+              <button type="button" aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
+                {stageTitle(s)}
+              </button>
+            </li>
+          ))}
+        </ol>
+      </nav>
+      <div class="row">
+        <button type="button" onClick={() => go(at - 1)} disabled={at === 0}>
+          ← previous stage
+        </button>
+        <button type="button" class="primary" onClick={() => go(at + 1)} disabled={at === count - 1}>
+          next stage →
+        </button>
+        <span class="status" aria-live="polite">
+          stage {at + 1} of {count}
+        </span>
+      </div>
+      <section class="stage" aria-label={stageTitle(stage)}>
+        <h2 id="stage-title">{stageTitle(stage)}</h2>
+        <StageView s={stage} />
+      </section>
+    </>
+  )
+}

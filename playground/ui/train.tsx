@@ -1,0 +1,271 @@
+/**
+ * Train mode: the configured run, live, with `Train.fitAsync` (the page stays responsive and the
+ * charts move while it learns). For the 2-D sets: the decision boundary, each unit's output over
+ * the input plane, each layer's gradient norm and the history; for MNIST: the first layer's
+ * filters, one chosen digit's activations layer by layer, and the test digits it gets wrong.
+ * Every chart is one of the library's Plot specs.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
+import { Data, Plot, T, Train, type Tensor, type Tree } from 'chainrule'
+import { fitOptions, type Built } from '../core/build.ts'
+import { activations } from '../core/layers.ts'
+import { exampleActivations, firstLayerWeights, planeGrid, unitMaps } from '../core/train.ts'
+import { Chart } from './chart.tsx'
+import { num, pct } from './format.ts'
+import { Matrix } from './matrix.tsx'
+import { expose } from './testing.ts'
+import { activationImages, digit, filters, unitHeatmaps } from './views.ts'
+
+/** Where a run is: not started, running (epoch so far), finished or stopped, or failed. */
+export type RunStatus =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'running'; readonly epoch: number; readonly loss: number; readonly accuracy: number | undefined }
+  | {
+      readonly kind: 'done'
+      readonly epochs: number
+      readonly loss: number
+      readonly accuracy: number | undefined
+      readonly test: number | undefined
+    }
+  | { readonly kind: 'error'; readonly message: string }
+
+/** The charts of a run so far (each undefined until it has something worth drawing). */
+interface Charts {
+  readonly boundary?: Plot.VegaLiteSpec
+  readonly gradients?: Plot.VegaLiteSpec
+  readonly history?: Plot.VegaLiteSpec
+  /** Each layer's units over the input plane (2-D sets). */
+  readonly units?: readonly { readonly name: string; readonly spec: Plot.VegaLiteSpec }[]
+  /** The first layer's weights as pictures (MNIST). */
+  readonly filters?: Plot.VegaLiteSpec
+  readonly wrong?: Plot.VegaLiteSpec
+}
+
+/** Params and layer state of the network as trained so far. */
+interface Weights {
+  readonly params: Tree.Tree
+  readonly state: Tree.Tree
+}
+
+/** Grid points per side of the unit heatmaps. */
+const UNIT_RESOLUTION = 16
+
+/** The gradient recorder's layer path ("pipe[2].dense") as the name a person reads ("dense 2 (16→16)"). */
+export const humanLayer = (built: Built, path: string): string => {
+  const m = /^pipe\[(\d+)\]/.exec(path)
+  return (m === null ? undefined : built.shapes[Number(m[1])]?.name) ?? path
+}
+
+/** Milliseconds between redraws while training: the charts, and the unit heatmaps (thousands of cells each). */
+const REDRAW_MS = 300
+const UNITS_REDRAW_MS = 3000
+
+/** The Train mode's panel for a built run. */
+export const TrainPanel = ({ built }: { built: Built }) => {
+  const [status, setStatus] = useState<RunStatus>({ kind: 'idle' })
+  const [charts, setCharts] = useState<Charts>({})
+  const [weights, setWeights] = useState<Weights | undefined>(undefined)
+  const stop = useRef(false)
+  // which configuration's run may still update the panel: a run started for an older one only ends
+  const generation = useRef(0)
+  const running = status.kind === 'running'
+  const twoD = built.inShape.length === 1 && built.inShape[0] === 2
+
+  // a new configuration ends the run under way and clears the charts
+  useEffect(() => {
+    stop.current = true
+    generation.current++
+    setStatus({ kind: 'idle' })
+    setCharts({})
+    setWeights(undefined)
+  }, [built])
+  useEffect(() => expose({ train: status }), [status])
+
+  const run = async (): Promise<void> => {
+    stop.current = false
+    const gen = generation.current
+    const live = (): boolean => generation.current === gen
+    const steps: Train.StepRecord[] = []
+    const epochs: Train.EpochRecord[] = []
+    const history: Train.History = { steps, epochs }
+    const probe = Data.slice(built.data, 0, Math.min(256, built.data.x.shape[0]!))
+    const every = Math.max(1, Math.ceil(built.totalSteps / 100))
+    const grads = Plot.recordGradientNorms({ model: built.model, loss: built.loss, batch: probe, every })
+    const predict = (params: Tree.Tree, state: Tree.Tree) => (x: Tensor) => Train.predict(built.model, params, state, x)
+    const grid = twoD ? planeGrid(built.data, UNIT_RESOLUTION) : undefined
+    let unitsDrawn = 0
+    let units: Charts['units']
+    const draw = (params: Tree.Tree, state: Tree.Tree, final = false): Charts => {
+      const records = grads.records().map((r) => ({ ...r, layer: humanLayer(built, r.layer) }))
+      const first = firstLayerWeights(built, params)
+      if (grid !== undefined && (final || performance.now() - unitsDrawn > UNITS_REDRAW_MS)) {
+        unitsDrawn = performance.now()
+        // a layer followed by an activation is shown once, after it (as TensorFlow Playground shows a neuron)
+        units = unitMaps(built, params, state, grid, 16)
+          .filter((m) => !activations.includes(built.config.layers[m.layer + 1]?.kind ?? 'flatten'))
+          .map((m) => ({ name: m.name, spec: unitHeatmaps(m, UNIT_RESOLUTION) }))
+      }
+      return {
+        units,
+        filters: first === undefined ? undefined : filters(first),
+        boundary: twoD
+          ? Plot.decisionBoundary({ predict: predict(params, state), data: built.data, resolution: 50, cellSize: 6 })
+          : undefined,
+        // one measurement per layer would be one dot per line: the chart waits for the second
+        gradients: new Set(records.map((r) => r.step)).size >= 2 ? Plot.gradientNormChart(records, { width: 320, height: 200 }) : undefined,
+        history: steps.length >= 2 ? Plot.history(history, { width: 300, height: 160 }) : undefined,
+      }
+    }
+    let last = 0
+    setStatus({ kind: 'running', epoch: 0, loss: Number.NaN, accuracy: undefined })
+    try {
+      const { state } = await Train.fitAsync({
+        ...fitOptions(built),
+        callbacks: [
+          grads.callbacks,
+          {
+            onStep: ({ step, epoch, metrics }) => void steps.push({ step, epoch, loss: metrics.loss, accuracy: metrics.accuracy }),
+            onEpochEnd: ({ record, state }) => {
+              if (!live()) return 'stop'
+              epochs.push(record)
+              setStatus({ kind: 'running', epoch: record.epoch, loss: record.loss, accuracy: record.accuracy })
+              if (performance.now() - last > REDRAW_MS) {
+                last = performance.now()
+                setCharts(draw(state.params, state.state))
+                setWeights({ params: state.params, state: state.state })
+              }
+              return stop.current ? 'stop' : undefined
+            },
+          },
+        ],
+      })
+      if (!live()) return
+      const final = draw(state.params, state.state, true)
+      const onTrain = Train.evaluate(built.model, state.params, state.state, built.data, { loss: built.loss })
+      const onTest =
+        built.test === undefined ? undefined : Train.evaluate(built.model, state.params, state.state, built.test, { loss: built.loss })
+      const wrong =
+        built.test !== undefined && onTest?.predictions !== undefined && onTest.accuracy !== 1
+          ? Plot.misclassified(built.test.x, built.test.y, onTest.predictions, { max: 24, columns: 6 })
+          : undefined
+      setCharts({ ...final, wrong })
+      setWeights({ params: state.params, state: state.state })
+      setStatus({ kind: 'done', epochs: epochs.length, loss: onTrain.loss, accuracy: onTrain.accuracy, test: onTest?.accuracy })
+    } catch (e) {
+      if (live()) setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
+    }
+  }
+
+  return (
+    <>
+      <div class="row">
+        <button type="button" class="primary" onClick={() => void run()} disabled={running}>
+          {status.kind === 'idle' ? 'Train' : 'Train again'}
+        </button>
+        <button type="button" onClick={() => (stop.current = true)} disabled={!running}>
+          Stop
+        </button>
+        <span class="status" role="status" aria-live="polite" id="train-status">
+          {statusText(status, built.config.epochs)}
+        </span>
+      </div>
+      <div class="cols">
+        {twoD && <Chart spec={charts.boundary} label="decision boundary over the input plane" />}
+        <Chart spec={charts.gradients} label="gradient norm per layer over the steps" />
+        {charts.filters !== undefined && <Chart spec={charts.filters} renderer="canvas" label="the first layer's weights as pictures" />}
+      </div>
+      <div class="cols">
+        <Chart spec={charts.history} label="loss and accuracy over the steps" />
+        {charts.wrong !== undefined && <Chart spec={charts.wrong} label="test digits the network gets wrong" />}
+      </div>
+      {charts.units !== undefined && (
+        <>
+          <h2>What each unit computes</h2>
+          <p class="muted">
+            Each unit's output at every point of the input plane (the square of the decision boundary): the first layer's units cut the
+            plane along lines; the layers above combine them into the regions the classes need.
+          </p>
+          <div class="cols">
+            {charts.units.map((u) => (
+              <Chart key={u.name} spec={u.spec} renderer="canvas" label={`${u.name}: each unit's output over the input plane`} />
+            ))}
+          </div>
+        </>
+      )}
+      {weights !== undefined && built.test !== undefined && <Digit built={built} weights={weights} />}
+    </>
+  )
+}
+
+/** The status line of a run. */
+const statusText = (s: RunStatus, epochs: number): string => {
+  switch (s.kind) {
+    case 'idle':
+      return `${epochs} epochs with the configuration of Build.`
+    case 'running':
+      return s.epoch === 0
+        ? 'training…'
+        : `epoch ${s.epoch}/${epochs}: loss ${num(s.loss)}${s.accuracy === undefined ? '' : `, training accuracy ${pct(s.accuracy)}`}`
+    case 'done':
+      return (
+        `done after ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}: training loss ${num(s.loss)}` +
+        (s.accuracy === undefined ? '' : `, training accuracy ${pct(s.accuracy)}`) +
+        (s.test === undefined ? '' : `, test accuracy ${pct(s.test)}`)
+      )
+    case 'error':
+      return s.message
+  }
+}
+
+/** One test digit's path through the network: the image, then each layer's output (channels as images, vectors as numbers). */
+const Digit = ({ built, weights }: { built: Built; weights: Weights }) => {
+  const test = built.test!
+  const count = test.x.shape[0]!
+  const [index, setIndex] = useState(0)
+  // a flatten's output is its input laid out in a row: nothing new to see
+  const outputs = useMemo(
+    () =>
+      exampleActivations(built, weights.params, weights.state, test, index).filter((o) => built.config.layers[o.layer]?.kind !== 'flatten'),
+    [built, weights, index],
+  )
+  const label = test.y.shape.length === 1 ? test.y.data[index]! : undefined
+  const scores = outputs[outputs.length - 1]?.y
+  let predicted = 0
+  if (scores !== undefined) for (let k = 1; k < scores.data.length; k++) if (scores.data[k]! > scores.data[predicted]!) predicted = k
+  return (
+    <>
+      <h2>One digit through the network</h2>
+      <div class="row">
+        <label for="digit-index">test digit</label>
+        <input
+          id="digit-index"
+          type="number"
+          min={0}
+          max={count - 1}
+          value={index}
+          onChange={(e) => setIndex(clamp(Number(e.currentTarget.value), count))}
+        />
+        <span class="status">
+          of {count}: {label === undefined ? '' : `a ${label}, `}read as a {predicted}
+        </span>
+      </div>
+      <div class="cols">
+        <Chart spec={digit(T.gatherRows(test.x, [index]), `test digit ${index}`)} label={`test digit ${index}`} />
+        {outputs.map((o) => {
+          const spec = activationImages(o)
+          return spec === undefined ? (
+            <div key={o.layer}>
+              <h3>{o.name}</h3>
+              <Matrix t={o.y} label={`${o.name}: its output for this digit`} maxCols={10} />
+            </div>
+          ) : (
+            <Chart key={o.layer} spec={spec} renderer="canvas" label={`${o.name}: its output channels for this digit`} />
+          )
+        })}
+      </div>
+    </>
+  )
+}
+
+/** An index in 0..count-1 (0 for what is not a number). */
+const clamp = (v: number, count: number): number => (Number.isInteger(v) ? Math.max(0, Math.min(count - 1, v)) : 0)

@@ -1,0 +1,323 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Browser, Page } from 'playwright-core'
+import { Data, Key, L, Loss, Optim, Train, Tree, type Tensor } from 'chainrule'
+import { bundlePlayground, playgroundAssets } from '../../scripts/playground.ts'
+import { HEADERS, PLAIN_HEADERS, serve } from '../../scripts/browser.ts'
+import { launchChromium } from '../support/chromium.ts'
+import { sidewaysOverflow, watchedPage } from './watch.ts'
+
+// The backprop playground (`npm run playground`) in a real headless Chromium: served with the
+// isolation headers and without; built from its controls and compared with the same L.pipe in
+// Node; shared by its address; trained; laid out at 1280 and 420 px. Screenshots of each mode go
+// to .playground-shots/.
+
+const SHOTS = '.playground-shots'
+
+let browser: Browser
+let isolated: Server
+let plain: Server
+let url = ''
+let plainUrl = ''
+
+const address = (s: Server): string => `http://localhost:${(s.address() as AddressInfo).port}/`
+
+beforeAll(async () => {
+  const [b, js] = await Promise.all([launchChromium(), bundlePlayground()])
+  browser = b
+  isolated = await serve(playgroundAssets(js), 0, HEADERS)
+  plain = await serve(playgroundAssets(js), 0, PLAIN_HEADERS)
+  url = address(isolated)
+  plainUrl = address(plain)
+  mkdirSync(SHOTS, { recursive: true })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  for (const s of [isolated, plain]) await new Promise<void>((resolve) => (s === undefined ? resolve() : s.close(() => resolve())))
+})
+
+/** What the page exposes to tests (window.__playground). */
+type Exposed = Record<string, unknown>
+const exposed = (page: Page): Promise<Exposed> => page.evaluate(() => JSON.parse(JSON.stringify(window.__playground ?? {})) as Exposed)
+
+/** A tensor as the page exposes it. */
+type TensorJson = { shape: number[]; data: number[] }
+
+/** A stage of the step as the page exposes it (see playground/ui/step.tsx). */
+type StageJson = {
+  title: string
+  y?: TensorJson
+  value?: number
+  grad?: TensorJson
+  dx?: TensorJson
+  dp?: (TensorJson & { name: string })[]
+  ok?: boolean
+  params?: { name: string; after: TensorJson }[]
+}
+
+/** Opens the playground and waits until it has asked for its threads. */
+const open = async (page: Page, at: string): Promise<void> => {
+  await page.goto(at)
+  await page.waitForFunction(() => window.__playground?.['threads'] !== undefined)
+}
+
+/** Sets a number box by its label and commits it, as a person does (type, then Tab). */
+const setNumber = async (page: Page, label: string, value: number): Promise<void> => {
+  const box = page.getByLabel(label, { exact: true })
+  await box.fill(String(value))
+  await box.press('Tab')
+}
+
+describe('the playground in a real browser', () => {
+  test('served with the isolation headers: loads with no console error and no failed request, cross-origin isolated, two threads', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, url)
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true)
+    expect((await exposed(page))['threads']).toBe(2)
+    expect(await page.textContent('#engine')).toContain('2 threads')
+    await page.screenshot({ path: `${SHOTS}/build-1280.png`, fullPage: true })
+    // every control has a name a screen reader says: a label, an aria-label, or its text
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, button')]
+        .filter((el) => {
+          const labels = (el as HTMLInputElement).labels
+          return !(labels !== null && labels.length > 0) && !el.getAttribute('aria-label') && (el.textContent ?? '').trim() === ''
+        })
+        .map((el) => el.outerHTML),
+    )
+    expect(unnamed).toEqual([])
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('served without them: not isolated, one thread, and it says why, with no error', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, plainUrl)
+    expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(false)
+    expect((await exposed(page))['threads']).toBe(1)
+    expect(await page.textContent('#engine')).toContain('1 thread (')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('a network built from the controls has the params of the same L.pipe initialised in Node with the same seed, bit for bit; its address rebuilds it', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, url)
+    // spiral's network (dense 16, relu, dense 16, relu, dense 3) on xor, whose two classes resize the last dense
+    await page.getByLabel('data set', { exact: true }).selectOption('xor')
+    await setNumber(page, 'layer 1 units', 5)
+    await setNumber(page, 'layer 3 units', 4)
+    const replace = async (at: number, kind: string): Promise<void> => {
+      await page.getByRole('button', { name: `remove layer ${at}` }).click()
+      await page.getByLabel('kind of layer to add').selectOption(kind)
+      await page.getByLabel('where to add it').selectOption({ label: `before layer ${at}` })
+      await page.getByRole('button', { name: 'add layer' }).click()
+    }
+    await replace(2, 'tanh')
+    await replace(4, 'sigmoid')
+    await setNumber(page, 'run seed', 7)
+    await expect.poll(async () => (await exposed(page))['config']).toMatchObject({ seed: 7, layers: { length: 5 } })
+    const names = await page.locator('ol.layers > li').evaluateAll((lis) => lis.map((li) => li.getAttribute('aria-label')))
+    expect(names).toEqual(['dense 1 (2→5)', 'tanh 1', 'dense 2 (5→4)', 'sigmoid 1', 'dense 3 (4→2)'])
+    expect(await page.textContent('#code')).toContain('L.dense(5),')
+
+    // the same network, written by hand in Node, initialised as Train.fit does with the key of seed 7
+    const model = L.pipe(L.dense(5), L.tanh, L.dense(4), L.sigmoid, L.dense(2))
+    const [initKey] = Key.split2(Key.fromSeed(7)) // fit: [initKey, dataKey] = split2(key), then initState(model, optimizer, initKey, inShape)
+    const { params } = Train.initState(model, Optim.adam({ lr: 0.03 }), initKey, [2])
+    const node = Tree.leavesWithPaths(params).map(({ path, leaf }) => ({
+      path,
+      shape: [...leaf.shape],
+      data: [...leaf.data],
+    }))
+    const inPage = (await exposed(page))['initialParams']
+    expect(inPage).toEqual(node)
+
+    // the address the page wrote opens the same configuration and the same params in a new page
+    const shared = page.url()
+    expect(shared).toContain('seed=7')
+    const again = await watchedPage(browser)
+    await open(again.page, shared)
+    const reopened = await exposed(again.page)
+    expect(reopened['config']).toEqual((await exposed(page))['config'])
+    expect(reopened['initialParams']).toEqual(node)
+    expect(await again.page.textContent('#code')).toBe(await page.textContent('#code'))
+    expect([...problems, ...again.problems]).toEqual([])
+    await again.page.close()
+    await page.close()
+  })
+
+  test('a full step-through, one arrow key per stage, shows the forward values, dx and dparams and the update that Node computes, bit for bit; so does the next step', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0.9&lr=0.1&bs=16&epochs=60&seed=3&mode=step`)
+    await page.waitForFunction(() => window.__playground?.['step'] !== undefined)
+
+    // the same run in Node, with the library alone: xor's default data, the pipe, fit's keys and its first batch
+    const data = Data.xor(Key.fromSeed(0), 200, { noise: 0.2 })
+    const layers = [L.dense(4), L.tanh, L.dense(2)] as const
+    const model = L.pipe(...layers)
+    const optimizer = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+    const [initKey, dataKey] = Key.split2(Key.fromSeed(3))
+    const ts = Train.initState(model, optimizer, initKey, [2])
+    const batch = Data.batches(Key.foldIn(dataKey, 1), data, 16)[Symbol.iterator]().next().value!
+    const ps = ts.params as unknown as Tree.Tree[]
+    const ss = ts.state as unknown as Tree.Tree[]
+    const ctx = { mode: 'train' as const, key: Key.split2(ts.key)[0] }
+    const ys: Tensor[] = []
+    const tapes: unknown[] = []
+    let x = batch.x
+    layers.forEach((layer, i) => {
+      const { y, tape } = (layer as L.AnyLayer).forward(ps[i]!, ss[i]!, x, ctx)
+      ys.push(y)
+      tapes.push(tape)
+      x = y
+    })
+    const { value, grad } = Loss.softmaxCrossEntropy(x, batch.y)
+    const back: { dx: Tensor | undefined; dp: Tree.Tree }[] = []
+    let dy = grad
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const { dx, dp } = (layers[i] as L.AnyLayer).vjp(ps[i]!, tapes[i], dy)
+      back[i] = { dx: i > 0 ? dx : undefined, dp }
+      dy = dx
+    }
+    const [after] = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)(ts, batch)
+    const plain = (t: Tensor | undefined) => (t === undefined ? undefined : { shape: [...t.shape], data: [...t.data] })
+
+    const titles: string[] = []
+    for (let at = 0; ; at++) {
+      const step = (await exposed(page))['step'] as { at: number; count: number; stage: StageJson }
+      expect(step.at).toBe(at)
+      const stage = step.stage
+      expect(await page.textContent('#stage-title')).toBe(stage.title)
+      titles.push(stage.title)
+      if (at < 3) expect(stage.y).toEqual(plain(ys[at]))
+      else if (at === 3) {
+        expect(stage.value).toBe(value)
+        expect(stage.grad).toEqual(plain(grad))
+      } else if (at < 7) {
+        const i = 6 - at
+        expect(stage.ok).toBe(true) // the page's gradient check agrees
+        expect(stage.dx).toEqual(plain(back[i]!.dx))
+        const dps = Tree.leavesWithPaths(back[i]!.dp).map(({ leaf }) => plain(leaf))
+        expect(stage.dp!.map((d) => ({ shape: d.shape, data: d.data }))).toEqual(dps)
+      } else {
+        const nodeAfter = Tree.leavesWithPaths(after.params).map(({ leaf }) => plain(leaf))
+        expect(stage.params!.map((p) => p.after)).toEqual(nodeAfter)
+      }
+      if (at === step.count - 1) break
+      if (at === 0 || at === 5 || at === 7) await page.screenshot({ path: `${SHOTS}/step-${at + 1}.png`, fullPage: true })
+      await page.keyboard.press('ArrowRight')
+      await page.waitForFunction((n) => (window.__playground?.['step'] as { at: number }).at === n, at + 1)
+    }
+    await page.screenshot({ path: `${SHOTS}/step-update.png`, fullPage: true })
+    expect(titles).toEqual([
+      'forward: dense 1 (2→4)',
+      'forward: tanh 1',
+      'forward: dense 2 (4→2)',
+      'loss: softmaxCrossEntropy',
+      'backward: dense 2 (4→2)',
+      'backward: tanh 1',
+      'backward: dense 1 (2→4)',
+      'update: sgd',
+    ])
+    await page.keyboard.press('ArrowLeft') // and back
+    await page.waitForFunction(() => (window.__playground?.['step'] as { at: number }).at === 6)
+
+    // the next step, on fit's second batch, starts where this one ended: its update is Node's second trainStep
+    await page.getByRole('button', { name: 'next stage →' }).click()
+    await page.getByRole('button', { name: 'take the next step' }).click()
+    await page.waitForFunction(() => (window.__playground?.['step'] as { step: number }).step === 1)
+    const batches = Data.batches(Key.foldIn(dataKey, 1), data, 16)[Symbol.iterator]()
+    batches.next()
+    const [after2] = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)(after, batches.next().value!)
+    const second = ((await exposed(page))['step'] as { stage: StageJson }).stage
+    expect(second.title).toBe('update: sgd')
+    expect(second.params!.map((p) => p.after)).toEqual(Tree.leavesWithPaths(after2.params).map(({ leaf }) => plain(leaf)))
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('training the spiral (16-16 ReLU, Adam, 200 epochs) live reaches 90% training accuracy or more, with its charts drawn', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?mode=train`)
+    await page.getByRole('button', { name: 'Train' }).click()
+    await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
+      timeout: 60_000,
+    })
+    const train = (await exposed(page))['train'] as { accuracy: number; epochs: number }
+    expect(train.epochs).toBe(200)
+    expect(train.accuracy).toBeGreaterThanOrEqual(0.9)
+    expect(await page.locator('#panel-train figure svg').count()).toBeGreaterThanOrEqual(3)
+    expect(await page.textContent('#panel-train')).toContain('dense 1 (2→16)')
+    await page.screenshot({ path: `${SHOTS}/train-1280.png`, fullPage: true })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    await page.getByRole('tab', { name: 'Step' }).click()
+    await page.getByRole('button', { name: 'backward: dense 2 (16→16)' }).click()
+    await page.screenshot({ path: `${SHOTS}/step-backward-1280.png`, fullPage: true })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    await page.getByRole('tab', { name: 'Train' }).click()
+    await page.setViewportSize({ width: 420, height: 900 })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    await page.screenshot({ path: `${SHOTS}/train-420.png`, fullPage: true })
+    for (const mode of ['Build', 'Step']) {
+      await page.getByRole('tab', { name: mode }).click()
+      expect(await sidewaysOverflow(page)).toBe(0)
+      await page.screenshot({ path: `${SHOTS}/${mode.toLowerCase()}-420.png`, fullPage: true })
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('an address the page cannot use is refused with the parameter named, and the page starts from the defaults', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?data=spiral&net=dense:16,relu,dense:0`)
+    expect(await page.getByRole('alert').textContent()).toContain('?net')
+    expect(((await exposed(page))['config'] as { layers: unknown[] }).layers).toHaveLength(5) // spiral's default network
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('editing the configuration while it trains ends that run: the Train panel starts over for the new one', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?epochs=2000&mode=train`)
+    await page.getByRole('button', { name: 'Train' }).click()
+    const train = async (): Promise<{ kind: string; epoch?: number }> => (await exposed(page))['train'] as { kind: string; epoch?: number }
+    await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
+    await page.getByRole('tab', { name: 'Build' }).click()
+    await setNumber(page, 'run seed', 5)
+    await page.getByRole('tab', { name: 'Train' }).click()
+    await expect.poll(async () => (await train()).kind).toBe('idle')
+    await page.waitForTimeout(500) // the old run's next epoch would have reported by now
+    expect((await train()).kind).toBe('idle')
+    expect(await page.getByRole('button', { name: 'Train', exact: true }).isEnabled()).toBe(true)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('MNIST: a small conv net trains on a subset fetched from the server, then shows its filters, its mistakes and one digit layer by layer, at 420 px too', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, `${url}?data=mnist&n=300&test=100&epochs=2&mode=train`)
+    await page.getByRole('button', { name: 'Train' }).click()
+    await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
+      timeout: 60_000,
+    })
+    const train = (await exposed(page))['train'] as { test: number; epochs: number }
+    expect(train.epochs).toBe(2)
+    expect(train.test).toBeGreaterThan(0.5) // 2 epochs of 300 digits: far better than the 10% of guessing
+    await expect
+      .poll(() => page.locator('#panel-train figure[aria-label*="filters"], #panel-train figure[aria-label*="weights"]').count())
+      .toBe(1)
+    const chooser = page.getByRole('spinbutton', { name: 'test digit' })
+    await chooser.fill('3')
+    await chooser.press('Tab')
+    await expect.poll(() => page.textContent('#panel-train')).toContain('test digit 3')
+    await page.screenshot({ path: `${SHOTS}/train-mnist-1280.png`, fullPage: true })
+    await page.setViewportSize({ width: 420, height: 900 })
+    expect(await sidewaysOverflow(page)).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+})
