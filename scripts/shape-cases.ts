@@ -67,7 +67,7 @@ export const generate = (seed: number, count: number): Case[] => {
   const dense = (units = int(1, 32)): Node => node(`dense(${units})`, L.dense(units))
   const conv = (filters = int(1, 8), same = false): Node => {
     const k = pair(1, 5)
-    const options: { stride?: number | readonly [number, number]; padding?: unknown; dilation?: number | readonly [number, number] } = {}
+    const options: { -readonly [k in 'stride' | 'padding' | 'dilation']?: L.Conv2dOptions[k] } = {}
     if (same) options.padding = 'same'
     else {
       if (next() < 0.4) options.stride = pair(1, 3)
@@ -75,7 +75,7 @@ export const generate = (seed: number, count: number): Case[] => {
       if (next() < 0.2) options.dilation = pair(1, 2)
     }
     const src = Object.keys(options).length === 0 ? `conv2d(${filters}, ${show(k)})` : `conv2d(${filters}, ${show(k)}, ${show(options)})`
-    return node(src.replace(/'(\w+)':/g, '$1:'), L.conv2d(filters, k, options as L.Conv2dOptions))
+    return node(src.replace(/'(\w+)':/g, '$1:'), L.conv2d(filters, k, options))
   }
   const pool = (): Node => {
     const size = int(1, 3)
