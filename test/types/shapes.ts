@@ -9,7 +9,8 @@ import { Key, L, T, type Shape } from 'chainrule'
 
 const key = Key.fromSeed(0)
 const init = L.initialize
-// ---- the two networks of the issue
+
+// ---- an MLP on MNIST images, and the CNN of examples/07-mnist-cnn.ts
 
 expectTypeOf(init(L.pipe(L.flatten, L.dense(128), L.relu, L.dense(10)), key, [1, 28, 28]).outShape).toEqualTypeOf<[10]>()
 
