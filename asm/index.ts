@@ -6,6 +6,7 @@
  */
 import { convPart } from './conv'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
+import { gemm32Part } from './gemm32'
 import { optimPart } from './optim'
 
 export { gemm } from './gemm'
@@ -21,6 +22,7 @@ const SGD_STEP = 6
 const ADAM_STEP = 7
 const RMSPROP_STEP = 8
 const ADAGRAD_STEP = 9
+const GEMM32_CHUNK = 10
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -29,4 +31,5 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == MAXPOOL_2X2_FORWARD) maxPool2x2Part(job, index)
   else if (op == MAXPOOL_BACKWARD) maxPoolBackwardPart(job, index)
   else if (op >= SGD_STEP && op <= ADAGRAD_STEP) optimPart(job, index, op - SGD_STEP)
+  else if (op == GEMM32_CHUNK) gemm32Part(job, index, scratch)
 }

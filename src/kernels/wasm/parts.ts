@@ -28,6 +28,8 @@ export const Op = {
   rmspropStep: 8,
   /** One fused Adagrad step over a leaf. */
   adagradStep: 9,
+  /** One chunk (a block of rows or columns of C) of a float32 GEMM (asm/gemm32.ts). */
+  gemm32Chunk: 10,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */

@@ -1,0 +1,160 @@
+/**
+ * The float32 WebAssembly SIMD GEMM: the `Gemm32` contract of ../gemm32.ts, run by the f32x4
+ * kernel of asm/gemm32.ts (5x8 register tile), on one thread or two.
+ *
+ * A product is a job of chunks (asm/index.ts's `part`, op `gemm32Chunk`), so it runs on the
+ * runners of ./parts.ts like the convolutions: on one thread it is one chunk (the whole product);
+ * on two, about four blocks of rows (m > 128) or of columns, each a multiple of the tile's 5 rows
+ * or 8 columns, taken from a shared counter by this thread and the worker. Every C[i][j] is
+ * computed by one thread, by the same kernel, in the same k order, so the result is the same bit
+ * for bit on either thread count, and the same as gemm32Reference.
+ *
+ * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
+ * accumulating) are copied into the runner's memory, the job block written at address 0, the
+ * chunks run, and the m×n result copied back. Where WebAssembly SIMD is missing, or a product
+ * does not fit in memory, gemm32Blocked runs instead (the same result).
+ */
+import type { BlockSizes } from '../gemm.ts'
+import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
+import { align, reserve, roundUp } from './gemm.ts'
+import { Op, runnersFor } from './parts.ts'
+import { configureThreads } from './threads.ts'
+
+/** Rows and columns of asm/gemm32.ts's register tile. */
+const MR = 5
+const NR = 8
+/** Bytes of the job block at address 0 (19 i32 fields), on its own cache lines. */
+const JOB_BYTES = 128
+/** Bytes of the edge tile in each thread's scratch. */
+const EDGE_BYTES = MR * NR * 4
+
+/** Cache blocks of the float32 kernel: a kc×8 panel of B (8 KB) in L1, an mc×kc block of A (160 KB) in L2. */
+export const wasm32BlockSizes: BlockSizes = { mc: 160, kc: 256, nc: 2048 }
+
+/** How an operand goes into wasm memory: its span copied whole (a dense view), or gathered row-major. */
+interface Placement32 {
+  readonly view: MatView32
+  readonly rows: number
+  readonly cols: number
+  readonly span: boolean
+  readonly lo: number
+  readonly elements: number
+}
+
+function plan32(v: MatView32, rows: number, cols: number): Placement32 {
+  const lastRow = (rows - 1) * v.rowStride
+  const lastCol = (cols - 1) * v.colStride
+  const lo = v.offset + Math.min(0, lastRow) + Math.min(0, lastCol)
+  const hi = v.offset + Math.max(0, lastRow) + Math.max(0, lastCol)
+  const spanLength = hi - lo + 1
+  return spanLength <= 2 * rows * cols + 64
+    ? { view: v, rows, cols, span: true, lo, elements: spanLength }
+    : { view: v, rows, cols, span: false, lo, elements: rows * cols }
+}
+
+/** Writes the operand at heap[at…]; returns [element index of (0, 0), rowStride, colStride] there. */
+function place32(p: Placement32, heap: Float32Array, at: number): [number, number, number] {
+  const { view: v, rows, cols } = p
+  const data = v.data
+  if (p.span) {
+    heap.set(data.subarray(p.lo, p.lo + p.elements), at)
+    return [at + v.offset - p.lo, v.rowStride, v.colStride]
+  }
+  let dst = at
+  for (let i = 0; i < rows; i++) {
+    let src = v.offset + i * v.rowStride
+    for (let j = 0; j < cols; j++) {
+      heap[dst++] = data[src]!
+      src += v.colStride
+    }
+  }
+  return [at, cols, 1]
+}
+
+/** Options of `makeGemm32Wasm`. */
+export interface Wasm32Options {
+  /** Cache blocks: mc a positive multiple of 5, nc of 8, kc ≥ 1. Default `wasm32BlockSizes`. */
+  readonly blocks?: BlockSizes
+  /** Largest memory, in bytes, a product may need (default 2 GiB); bigger ones run gemm32Blocked. */
+  readonly maxBytes?: number
+}
+
+/**
+ * Builds a float32 WebAssembly GEMM on `threads` threads (2: this thread and the worker of
+ * ./threads.ts, when it is up and the product is big enough; else one).
+ */
+export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gemm32 {
+  const blocks = options.blocks ?? wasm32BlockSizes
+  const maxBytes = options.maxBytes ?? 2 ** 31
+  const { mc, kc: kcMax, nc } = blocks
+  const ok = (x: number, multiple: number): boolean => Number.isSafeInteger(x) && x > 0 && x % multiple === 0
+  if (!ok(mc, MR) || !ok(nc, NR) || !ok(kcMax, 1)) {
+    throw new RangeError(
+      `makeGemm32Wasm: mc must be a positive multiple of ${MR}, nc of ${NR}, kc a positive integer; got mc=${mc}, kc=${kcMax}, nc=${nc}`,
+    )
+  }
+  return (m, n, k, a, b, c, cOffset, accumulate) => {
+    checkArgs32(m, n, k, a, b, c, cOffset)
+    if (m === 0 || n === 0) return
+    if (k === 0) {
+      if (!accumulate) c.fill(0, cOffset, cOffset + m * n)
+      return
+    }
+    // Two threads: about four chunks, each a whole number of tiles and at least minChunk wide.
+    const minChunk = configureThreads().minChunk
+    const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
+    const unit = byRows ? MR : NR
+    const dim = byRows ? m : n
+    const chunk2 = Math.max(roundUp(Math.ceil(dim / 4), unit), roundUp(Math.max(minChunk, 1), unit))
+    const chunks2 = Math.ceil(dim / chunk2)
+    // Layout in bytes: the job block, A, B, C, then each thread's scratch (packing workspaces and edge tile).
+    const pa = plan32(a, m, k)
+    const pb = plan32(b, k, n)
+    const kc = Math.min(kcMax, k)
+    const A = JOB_BYTES
+    const B = A + align(pa.elements) * 4
+    const C = B + align(pb.elements) * 4
+    const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4
+    const edge = packB + align(Math.min(nc, roundUp(n, NR)) * kc) * 4
+    const scratch = edge + EDGE_BYTES + 64
+    const S0 = C + align(m * n) * 4
+    const S1 = S0 + scratch
+    const end = S1 + scratch
+    const runner = runnersFor(threads, chunks2, 2 * m * n * k).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
+    if (runner === undefined) return gemm32Blocked(m, n, k, a, b, c, cOffset, accumulate)
+    const chunk = runner.threads === 2 ? chunk2 : dim
+    const heap = new Float32Array(runner.memory.buffer) // after any grow: an older view is stale
+    const [a0, aRs, aCs] = place32(pa, heap, A / 4)
+    const [b0, bRs, bCs] = place32(pb, heap, B / 4)
+    if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C / 4)
+    new Int32Array(runner.memory.buffer, 0, 19).set([
+      m,
+      n,
+      k,
+      a0 * 4,
+      aRs,
+      aCs,
+      b0 * 4,
+      bRs,
+      bCs,
+      C,
+      n,
+      accumulate ? 1 : 0,
+      mc,
+      kcMax,
+      nc,
+      byRows ? 1 : 0,
+      chunk,
+      packB,
+      edge,
+    ])
+    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, 2 * m * n * k)
+    c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
+  }
+}
+
+/** The float32 WebAssembly SIMD GEMM on this thread: same contract and same bits as gemm32Reference. */
+export const gemm32Wasm: Gemm32 = makeGemm32Wasm(1)
+
+/** The float32 WebAssembly SIMD GEMM on two threads (once the worker is up; small products on one): the same bits. */
+export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
