@@ -144,15 +144,15 @@ export function makeGemm32Blocked(blocks: BlockSizes): Gemm32 {
       `makeGemm32Blocked: mc and nc must be positive multiples of ${MR} and ${NR}, kc a positive integer; got mc=${MC}, kc=${KC}, nc=${NC}`,
     )
   }
-  let packedA: Float32Array | undefined
-  let packedB: Float32Array | undefined
+  let packedA: Float64Array | undefined
+  let packedB: Float64Array | undefined
   return (m, n, k, a, b, c, cOffset, accumulate) => {
     checkArgs32(m, n, k, a, b, c, cOffset)
     if (m === 0 || n === 0) return
     if (!accumulate) c.fill(0, cOffset, cOffset + m * n)
     if (k === 0) return
-    const ap = (packedA ??= new Float32Array(MC * KC))
-    const bp = (packedB ??= new Float32Array(KC * NC))
+    const ap = (packedA ??= new Float64Array(MC * KC))
+    const bp = (packedB ??= new Float64Array(KC * NC))
     for (let jc = 0; jc < n; jc += NC) {
       const nc = Math.min(NC, n - jc)
       for (let pc = 0; pc < k; pc += KC) {
@@ -180,7 +180,7 @@ export const gemm32Blocked: Gemm32 = makeGemm32Blocked(defaultBlockSizes32)
  * k-major (panel q holds row q·4 + r, step p at dst[q·4·kc + p·4 + r]); rows past the end are
  * zeros. Packing B is packing Bᵀ: the caller swaps B's strides.
  */
-function pack(v: MatView32, r0: number, p0: number, rows: number, kc: number, dst: Float32Array): void {
+function pack(v: MatView32, r0: number, p0: number, rows: number, kc: number, dst: Float64Array): void {
   const S = v.data
   const rs = v.rowStride
   const cs = v.colStride
@@ -201,22 +201,27 @@ function pack(v: MatView32, r0: number, p0: number, rows: number, kc: number, ds
   }
 }
 
-/** An edge tile of C on its way into and out of the register tile (scratch, written before read). */
-const edgeTile = new Float32Array(MR * NR)
+/** The tile of C on its way into and out of the register tile (scratch, written before read; float64, exact for float32 values). */
+const cTile = new Float64Array(MR * NR)
 
-/** C[0 : mc, 0 : nc] += packed A block · packed B block, one 4x4 tile at a time, each sum rounded to float32 per step. */
+/**
+ * C[0 : mc, 0 : nc] += packed A block · packed B block, one 4x4 tile at a time, each sum rounded
+ * to float32 per step. Every tile goes through `cTile`, so the loop reads and writes only
+ * Float64Arrays (one element type keeps V8's loop monomorphic); the tile's entries past C's edge are zeros.
+ */
 function macroKernel(
   mc: number,
   nc: number,
   kc: number,
-  ap: Float32Array,
-  bp: Float32Array,
+  ap: Float64Array,
+  bp: Float64Array,
   c: Float32Array,
   cBase: number,
   ldc: number,
 ): void {
   const f = Math.fround
   const panel = kc * MR
+  const t = cTile
   for (let jr = 0; jr < nc; jr += NR) {
     const nr = Math.min(NR, nc - jr)
     for (let ir = 0; ir < mc; ir += MR) {
@@ -224,31 +229,24 @@ function macroKernel(
       let ai = (ir / MR) * panel
       let bi = (jr / NR) * panel
       const ci = cBase + ir * ldc + jr
-      const full = mr === MR && nr === NR
-      const t = edgeTile
-      if (!full) {
-        t.fill(0)
-        for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) t[i * NR + j] = c[ci + i * ldc + j]!
-      }
-      const src = full ? c : t
-      const r0 = full ? ci : 0
-      const rs = full ? ldc : NR
-      let c00 = src[r0]!,
-        c01 = src[r0 + 1]!,
-        c02 = src[r0 + 2]!,
-        c03 = src[r0 + 3]!
-      let c10 = src[r0 + rs]!,
-        c11 = src[r0 + rs + 1]!,
-        c12 = src[r0 + rs + 2]!,
-        c13 = src[r0 + rs + 3]!
-      let c20 = src[r0 + 2 * rs]!,
-        c21 = src[r0 + 2 * rs + 1]!,
-        c22 = src[r0 + 2 * rs + 2]!,
-        c23 = src[r0 + 2 * rs + 3]!
-      let c30 = src[r0 + 3 * rs]!,
-        c31 = src[r0 + 3 * rs + 1]!,
-        c32 = src[r0 + 3 * rs + 2]!,
-        c33 = src[r0 + 3 * rs + 3]!
+      if (mr < MR || nr < NR) t.fill(0)
+      for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) t[i * NR + j] = c[ci + i * ldc + j]!
+      let c00 = t[0]!,
+        c01 = t[1]!,
+        c02 = t[2]!,
+        c03 = t[3]!
+      let c10 = t[4]!,
+        c11 = t[5]!,
+        c12 = t[6]!,
+        c13 = t[7]!
+      let c20 = t[8]!,
+        c21 = t[9]!,
+        c22 = t[10]!,
+        c23 = t[11]!
+      let c30 = t[12]!,
+        c31 = t[13]!,
+        c32 = t[14]!,
+        c33 = t[15]!
       for (let p = 0; p < kc; p++) {
         const b0 = bp[bi]!
         const b1 = bp[bi + 1]!
@@ -277,30 +275,23 @@ function macroKernel(
         ai += MR
         bi += NR
       }
-      const dst = full ? c : t
-      let r = r0
-      dst[r] = c00
-      dst[r + 1] = c01
-      dst[r + 2] = c02
-      dst[r + 3] = c03
-      r += rs
-      dst[r] = c10
-      dst[r + 1] = c11
-      dst[r + 2] = c12
-      dst[r + 3] = c13
-      r += rs
-      dst[r] = c20
-      dst[r + 1] = c21
-      dst[r + 2] = c22
-      dst[r + 3] = c23
-      r += rs
-      dst[r] = c30
-      dst[r + 1] = c31
-      dst[r + 2] = c32
-      dst[r + 3] = c33
-      if (!full) {
-        for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) c[ci + i * ldc + j] = t[i * NR + j]!
-      }
+      t[0] = c00
+      t[1] = c01
+      t[2] = c02
+      t[3] = c03
+      t[4] = c10
+      t[5] = c11
+      t[6] = c12
+      t[7] = c13
+      t[8] = c20
+      t[9] = c21
+      t[10] = c22
+      t[11] = c23
+      t[12] = c30
+      t[13] = c31
+      t[14] = c32
+      t[15] = c33
+      for (let i = 0; i < mr; i++) for (let j = 0; j < nr; j++) c[ci + i * ldc + j] = t[i * NR + j]!
     }
   }
 }

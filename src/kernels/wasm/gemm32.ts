@@ -71,6 +71,24 @@ function place32(p: Placement32, heap: Float32Array, at: number): [number, numbe
   return [at, cols, 1]
 }
 
+/** Views on a runner's memory, rebuilt after it grew (a grow leaves older views stale or detached). */
+interface Views {
+  readonly buffer: ArrayBufferLike
+  readonly heap: Float32Array
+  readonly fields: Int32Array
+}
+
+const views = new WeakMap<WebAssembly.Memory, Views>()
+
+function viewsOf(memory: WebAssembly.Memory): Views {
+  const known = views.get(memory)
+  if (known !== undefined && known.buffer === memory.buffer) return known
+  const buffer = memory.buffer
+  const fresh = { buffer, heap: new Float32Array(buffer), fields: new Int32Array(buffer, 0, 19) }
+  views.set(memory, fresh)
+  return fresh
+}
+
 /** Options of `makeGemm32Wasm`. */
 export interface Wasm32Options {
   /** Cache blocks: mc a positive multiple of 5, nc of 8, kc ≥ 1. Default `wasm32BlockSizes`. */
@@ -101,7 +119,7 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
       return
     }
     // Two threads: about four chunks, each a whole number of tiles and at least minChunk wide.
-    const minChunk = configureThreads().minChunk
+    const minChunk = threads === 2 ? configureThreads().minChunk : 1
     const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
     const unit = byRows ? MR : NR
     const dim = byRows ? m : n
@@ -123,31 +141,11 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const runner = runnersFor(threads, chunks2, 2 * m * n * k).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
     if (runner === undefined) return gemm32Blocked(m, n, k, a, b, c, cOffset, accumulate)
     const chunk = runner.threads === 2 ? chunk2 : dim
-    const heap = new Float32Array(runner.memory.buffer) // after any grow: an older view is stale
+    const { heap, fields } = viewsOf(runner.memory)
     const [a0, aRs, aCs] = place32(pa, heap, A / 4)
     const [b0, bRs, bCs] = place32(pb, heap, B / 4)
     if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C / 4)
-    new Int32Array(runner.memory.buffer, 0, 19).set([
-      m,
-      n,
-      k,
-      a0 * 4,
-      aRs,
-      aCs,
-      b0 * 4,
-      bRs,
-      bCs,
-      C,
-      n,
-      accumulate ? 1 : 0,
-      mc,
-      kcMax,
-      nc,
-      byRows ? 1 : 0,
-      chunk,
-      packB,
-      edge,
-    ])
+    fields.set([m, n, k, a0 * 4, aRs, aCs, b0 * 4, bRs, bCs, C, n, accumulate ? 1 : 0, mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge])
     runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, 2 * m * n * k)
     c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
   }
