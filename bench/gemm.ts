@@ -23,8 +23,9 @@
  * on two ≥ 32; the batch-64 MLP products within 15% of the 512 figure), the two-thread speedup
  * per shape (a ratio within each round, so drift and a competing process largely cancel), the
  * float32 kernels' targets (512: ≥ 40 on one thread, ≥ 70 on two) and their speedup over
- * float64 per shape (a ratio within each round), and the whole MLP step's GEMM time. Products in a two-thread sample run back to back, so the
- * worker is hot (it spins between them); the first call of a sample may find it asleep.
+ * float64 per shape (a ratio within each round), and the whole MLP step's GEMM time. Products
+ * in a two-thread sample run back to back, so the worker is hot (it spins between them); the
+ * first call of a sample may find it asleep.
  */
 import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm, type MatView } from '../src/kernels/gemm.ts'
 import { gemm32Blocked, gemm32Reference, view32, type Gemm32, type MatView32 } from '../src/kernels/gemm32.ts'
