@@ -252,7 +252,7 @@ export const makeFastConv32 = (gemmOf: () => Gemm32, groupElements = GROUP_ELEME
   const groupOf = (g: ConvWindow): number =>
     Math.min(g.N, Math.max(1, Math.floor(groupElements / Math.max(1, g.C * g.KH * g.KW * g.OH * g.OW))))
   return {
-    /** Per group of G samples: out (F × G·P) = W (F × K) · cols (K × G·P), each row from its bias; then out into y, sample by sample. */
+    /** Per group of G samples: out (F × G·P) = W (F × K) · cols (K × G·P), each row from its bias; then into y. */
     forward: (g, x, w, b, y, relu) => {
       checkForward(g, x, w, b, y)
       const gemm = gemmOf()
