@@ -30,6 +30,8 @@ export const Op = {
   adagradStep: 9,
   /** One chunk (a block of rows or columns of C) of a float32 GEMM (asm/gemm32.ts). */
   gemm32Chunk: 10,
+  /** One float32 SGD step over a leaf (asm/sgd32.ts). */
+  sgd32Step: 11,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */
