@@ -9,6 +9,13 @@
  * computed by one thread, by the same kernel, in the same k order, so the result is the same bit
  * for bit on either thread count, and the same as gemm32Reference.
  *
+ * Two threads only when they have been paying: a product runs on two threads when its size class
+ * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running; a two-thread run
+ * slower than that time (the worker descheduled on a busy machine) is a strike, and two in a row
+ * put products on one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the
+ * one-thread times. This is ./threads.ts's back-off for the float64 GEMM, measured from outside
+ * the job (the parts runner does not report which thread waited).
+ *
  * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
  * accumulating) are copied into the runner's memory, the job block written at address 0, the
  * chunks run, and the m×n result copied back. Where WebAssembly SIMD is missing, or a product
@@ -89,6 +96,26 @@ function viewsOf(memory: WebAssembly.Memory): Views {
   return fresh
 }
 
+/** Recent one-thread time per flop (ms), by size class ⌊log₂ flops⌋: what a two-thread run must beat. */
+const oneThreadMsPerFlop = new Map<number, number>()
+/** Two-thread runs in a row slower than the one-thread time. */
+let strikes = 0
+/** performance.now() until which products run on one thread. */
+let coolUntil = 0
+
+/** Records a run's time: one thread refreshes its class's time; two threads slower than it strike. */
+function record(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
+  const known = oneThreadMsPerFlop.get(sizeClass)
+  if (threads === 1) {
+    oneThreadMsPerFlop.set(sizeClass, known === undefined ? msPerFlop : (known + msPerFlop) / 2)
+    return
+  }
+  strikes = known !== undefined && msPerFlop > known ? strikes + 1 : 0
+  if (strikes < 2) return
+  strikes = 0
+  coolUntil = performance.now() + configureThreads().cooldownMs
+}
+
 /** Options of `makeGemm32Wasm`. */
 export interface Wasm32Options {
   /** Cache blocks: mc a positive multiple of 5, nc of 8, kc ≥ 1. Default `wasm32BlockSizes`. */
@@ -138,7 +165,10 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const S0 = C + align(m * n) * 4
     const S1 = S0 + scratch
     const end = S1 + scratch
-    const runner = runnersFor(threads, chunks2, 2 * m * n * k).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
+    const flops = 2 * m * n * k
+    const sizeClass = Math.floor(Math.log2(flops))
+    const tryTwo = threads === 2 && oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
+    const runner = runnersFor(tryTwo ? 2 : 1, chunks2, flops).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
     if (runner === undefined) return gemm32Blocked(m, n, k, a, b, c, cOffset, accumulate)
     const chunk = runner.threads === 2 ? chunk2 : dim
     const { heap, fields } = viewsOf(runner.memory)
@@ -146,7 +176,9 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const [b0, bRs, bCs] = place32(pb, heap, B / 4)
     if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C / 4)
     fields.set([m, n, k, a0 * 4, aRs, aCs, b0 * 4, bRs, bCs, C, n, accumulate ? 1 : 0, mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge])
-    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, 2 * m * n * k)
+    const t0 = performance.now()
+    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
+    record(runner.threads, sizeClass, (performance.now() - t0) / flops)
     c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
   }
 }
