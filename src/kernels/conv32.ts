@@ -27,6 +27,7 @@
 import { gemm32For, resolveKernels } from './backend.ts'
 import type { ConvWindow } from './conv.ts'
 import { gemm32Blocked, view32, type Gemm32 } from './gemm32.ts'
+import { reluFast32 } from './relu32.ts'
 import type { Window2d } from './window.ts'
 
 /** One family of float32 convolution kernels. Every output array is overwritten entirely; inputs are only read. */
@@ -63,13 +64,8 @@ const checkKernelGrad = (g: ConvWindow, x: Float32Array, dy: Float32Array, dw: F
   need('dw', dw, wSize(g))
 }
 
-/** relu in place: v where v > 0, else +0 (−0 and −∞ give +0); NaN stays NaN. Exact. */
-const reluInPlace32 = (y: Float32Array): void => {
-  for (let i = 0; i < y.length; i++) {
-    const v = y[i]!
-    if (!(v > 0) && v === v) y[i] = 0
-  }
-}
+/** relu in place (branch-free: the signs of a convolution's outputs are random): v where v > 0, else +0; NaN stays NaN. Exact. */
+const reluInPlace32 = (y: Float32Array): void => reluFast32.forward(y, y)
 
 /** db[f] = Σ_(n,oh,ow) dy[n,f,oh,ow], each add rounded to float32, samples then positions in order, from +0. */
 export const convBiasGrad32 = (g: ConvWindow, dy: Float32Array, db: Float32Array): void => {
@@ -189,10 +185,13 @@ export const naiveConv32: Conv32Kernels = {
  * im2col for sample n into columns [col0, col0 + OH·OW) of `cols`, whose rows are `ld` long:
  * cols[((c·KH + i)·KW + j)·ld + col0 + oh·OW + ow] = x[n, c, oh·SH − PT + i·DH, ow·SW − PL + j·DW].
  * Only positions inside the image are written: `cols` must hold zeros at the padding positions
- * (they do not depend on n).
+ * (they do not depend on n). At stride 1 with the output as wide as the input ('same' padding), a
+ * tap's columns are x shifted by a constant: one block copy, then the few entries per output row
+ * that wrapped around from the neighbouring image row are cleared (they are padding).
  */
 export const im2col32 = (g: Window2d, x: Float32Array, n: number, cols: Float32Array, ld: number, col0: number): void => {
   const { C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
+  const shifted = SH === 1 && SW === 1 && OW === W
   let row = col0
   for (let c = 0; c < C; c++) {
     const xc = (n * C + c) * H * W
@@ -204,11 +203,22 @@ export const im2col32 = (g: Window2d, x: Float32Array, n: number, cols: Float32A
         const tj = PL - j * DW // input column v = ow·SW − tj
         const owLo = Math.max(0, Math.ceil(tj / SW))
         const owHi = Math.min(OW, Math.floor((W - 1 + tj) / SW) + 1)
+        if (ohLo >= ohHi || owLo >= owHi) continue // this tap sees only padding
+        if (shifted) {
+          const first = ohLo * OW + owLo
+          const from = xc + (ohLo - ti) * W + owLo - tj
+          cols.set(x.subarray(from, from + (ohHi - 1) * OW + owHi - first), row + first)
+          for (let oh = ohLo; oh < ohHi; oh++) {
+            const dst = row + oh * OW
+            for (let ow = 0; ow < owLo; ow++) cols[dst + ow] = 0
+            for (let ow = owHi; ow < OW; ow++) cols[dst + ow] = 0
+          }
+          continue
+        }
         for (let oh = ohLo; oh < ohHi; oh++) {
           const src = xc + (oh * SH - ti) * W - tj
           const dst = row + oh * OW
-          if (SW === 1) cols.set(x.subarray(src + owLo, src + owHi), dst + owLo)
-          else for (let ow = owLo; ow < owHi; ow++) cols[dst + ow] = x[src + ow * SW]!
+          for (let ow = owLo; ow < owHi; ow++) cols[dst + ow] = x[src + ow * SW]!
         }
       }
     }
