@@ -13,6 +13,7 @@
  * reach float32's subnormals (|values| ≥ 2⁻⁸, products ≥ 2⁻¹⁶, or exactly 0).
  */
 import fc from 'fast-check'
+import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runs, values } from '../support/gemm-data.ts'
 import { currentGemm32, gemm32For, kernels, useKernels } from '../../src/kernels/backend.ts'
@@ -345,4 +346,62 @@ describe('the backend switch', () => {
       useKernels(was)
     }
   })
+})
+
+/**
+ * A child whose worker dies during a float32 product: the worker's `part` calls process.exit
+ * after computing its first chunk. The Worker class is wrapped through process.getBuiltinModule,
+ * where ./threads.ts finds it, so the library runs unchanged.
+ */
+const dyingChild = `
+import { view32 } from ${JSON.stringify(new URL('../../src/kernels/gemm32.ts', import.meta.url).href)}
+import { gemm32Wasm, gemm32Wasm2 } from ${JSON.stringify(new URL('../../src/kernels/wasm/gemm32.ts', import.meta.url).href)}
+import * as W from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
+const builtin = process.getBuiltinModule.bind(process)
+const dieInPart = '{ const I = WebAssembly.Instance; WebAssembly.Instance = function (m, imports) { const e = new I(m, imports).exports; ' +
+  'return { exports: { ...e, part: (...a) => { e.part(...a); process.exit(7) } } } } }\\n'
+process.getBuiltinModule = (name) => {
+  const m = builtin(name)
+  if (name !== 'node:worker_threads') return m
+  class Dying extends m.Worker {
+    constructor(code, options) {
+      super(dieInPart + code, options)
+    }
+  }
+  return { ...m, Worker: Dying }
+}
+W.configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 8, cooldownMs: 0, mainComputes: false })
+const started = await W.startThreads()
+const s = 160
+const a = Float32Array.from({ length: s * s }, (_, i) => Math.sin(i) * 3)
+const b = Float32Array.from({ length: s * s }, (_, i) => Math.cos(i * 0.7))
+const product = (gemm) => {
+  const c = new Float32Array(s * s)
+  gemm(s, s, s, view32(a, s, s), view32(b, s, s), c, 0, false)
+  return c
+}
+const want = product(gemm32Wasm) // also the one-thread time two threads are tried against
+const splits = W.splitCount()
+const c1 = product(gemm32Wasm2)
+const c2 = product(gemm32Wasm2)
+const same = (x, y) => x.every((v, i) => Object.is(v, y[i]))
+console.log(JSON.stringify({ started, identical: same(c1, want) && same(c2, want), splits: W.splitCount() - splits, running: W.threadsRunning() }))
+`
+
+describe('a worker that dies', () => {
+  it('during a float32 product: the product runs again on this thread, bit for bit; later ones run on one thread', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', dyingChild], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      const timer = setTimeout(() => p.kill('SIGKILL'), 20_000)
+      p.on('close', (code) => {
+        clearTimeout(timer)
+        resolve({ code, out })
+      })
+    })
+    expect(r.code).toBe(0)
+    const got = JSON.parse(r.out.trim().split('\n').pop()!)
+    expect(got).toEqual({ started: true, identical: true, splits: 1, running: false })
+  }, 30_000)
 })

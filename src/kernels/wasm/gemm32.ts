@@ -19,13 +19,14 @@
  * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
  * accumulating) are copied into the runner's memory, the job block written at address 0, the
  * chunks run, and the m×n result copied back. Where WebAssembly SIMD is missing, or a product
- * does not fit in memory, gemm32Blocked runs instead (the same result).
+ * does not fit in memory, gemm32Blocked runs instead (the same result). A worker that dies during
+ * a product leaves c untouched; the product then runs again on this thread (the same result).
  */
 import type { BlockSizes } from '../gemm.ts'
 import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
-import { configureThreads } from './threads.ts'
+import { configureThreads, threadsRunning } from './threads.ts'
 
 /** Rows and columns of asm/gemm32.ts's register tile. */
 const MR = 5
@@ -177,7 +178,14 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C / 4)
     fields.set([m, n, k, a0 * 4, aRs, aCs, b0 * 4, bRs, bCs, C, n, accumulate ? 1 : 0, mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge])
     const t0 = performance.now()
-    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
+    try {
+      runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
+    } catch (e) {
+      // The worker died during the product (two threads are now off): c is untouched, so the whole
+      // product runs again on this thread, with the same bits. Any other error is the caller's.
+      if (runner.threads === 2 && !threadsRunning()) return gemm32Wasm(m, n, k, a, b, c, cOffset, accumulate)
+      throw e
+    }
     record(runner.threads, sizeClass, (performance.now() - t0) / flops)
     c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
   }
