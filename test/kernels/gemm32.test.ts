@@ -385,7 +385,8 @@ const splits = W.splitCount()
 const c1 = product(gemm32Wasm2)
 const c2 = product(gemm32Wasm2)
 const same = (x, y) => x.every((v, i) => Object.is(v, y[i]))
-console.log(JSON.stringify({ started, identical: same(c1, want) && same(c2, want), splits: W.splitCount() - splits, running: W.threadsRunning() }))
+const identical = same(c1, want) && same(c2, want)
+console.log(JSON.stringify({ started, identical, splits: W.splitCount() - splits, running: W.threadsRunning() }))
 `
 
 describe('a worker that dies', () => {
