@@ -27,6 +27,7 @@
  * in a two-thread sample run back to back, so the worker is hot (it spins between them); the
  * first call of a sample may find it asleep.
  */
+import { loadavg } from 'node:os'
 import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm, type MatView } from '../src/kernels/gemm.ts'
 import { gemm32Blocked, gemm32Reference, view32, type Gemm32, type MatView32 } from '../src/kernels/gemm32.ts'
 import { gemmWasm, makeGemmWasm, wasmSimdAvailable } from '../src/kernels/wasm/gemm.ts'
@@ -295,8 +296,15 @@ function pad(s: string, w: number, right = false): string {
 
 const header = ['shape', 'dtype', 'kernel', 'median', 'min', 'max', 'ms/call', 'vs js']
 const widths = [24, 5, 24, 8, 8, 8, 9, 7]
+/** The machine's load averages over 1, 5 and 15 minutes (other processes slow every figure alike). */
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ')
+const loadBefore = load()
 const cells = benchAll()
 console.log(`GEMM GFLOP/s, median (min/max) over interleaved rounds; Node ${process.version}`)
+console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`)
 console.log(header.map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const row of cells) {
