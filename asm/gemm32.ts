@@ -39,12 +39,17 @@ const G_BY_ROWS = 15 // 1: chunks are blocks of rows; 0: of columns
 const G_CHUNK = 16 //   rows or columns per chunk
 const G_PACKB = 17 //   byte offset, in a thread's scratch, of its B packing workspace (A's is at 0)
 const G_EDGE = 18 //    byte offset, in a thread's scratch, of its edge tile (MR·NR f32)
+const G_C0 = 19 //      when accumulating: byte address of C's values before the product (rows ldc apart), else 0
 
 @inline function field(job: usize, i: i32): i32 {
   return load<i32>(job + (<usize>i << 2))
 }
 
-/** Chunk `index` of the product at `job`, with this thread's workspace at `scratch`. */
+/**
+ * Chunk `index` of the product at `job`, with this thread's workspace at `scratch`. A chunk reads
+ * only the job's inputs (A, B, and C's values before the product, copied into its block of C
+ * first when accumulating) and writes only its block of C, so running it again gives the same bits.
+ */
 export function gemm32Part(job: usize, index: i32, scratch: usize): void {
   const m = field(job, G_M), n = field(job, G_N), k = field(job, G_K)
   let a = <usize>field(job, G_A)
@@ -55,15 +60,24 @@ export function gemm32Part(job: usize, index: i32, scratch: usize): void {
   const ldc = field(job, G_LDC)
   const chunk = field(job, G_CHUNK)
   const at = index * chunk
+  let c0 = <usize>field(job, G_C0)
   let rows = m, cols = n
   if (field(job, G_BY_ROWS) != 0) {
     rows = min(chunk, m - at)
     a += <usize>(at * aRs) << 2
     c += (<usize>at * <usize>ldc) << 2
+    c0 += (<usize>at * <usize>ldc) << 2
   } else {
     cols = min(chunk, n - at)
     b += <usize>(at * bCs) << 2
     c += <usize>at << 2
+    c0 += <usize>at << 2
+  }
+  if (field(job, G_C0) != 0) {
+    for (let i: i32 = 0; i < rows; i++) {
+      const o = (<usize>i * <usize>ldc) << 2
+      memory.copy(c + o, c0 + o, <usize>cols << 2)
+    }
   }
   gemm32(rows, cols, k, a, aRs, aCs, b, bRs, bCs, c, ldc, field(job, G_ACC),
     field(job, G_MC), field(job, G_KC), field(job, G_NC),

@@ -376,8 +376,8 @@ const s = 160
 const a = Float32Array.from({ length: s * s }, (_, i) => Math.sin(i) * 3)
 const b = Float32Array.from({ length: s * s }, (_, i) => Math.cos(i * 0.7))
 const product = (gemm) => {
-  const c = new Float32Array(s * s)
-  gemm(s, s, s, view32(a, s, s), view32(b, s, s), c, 0, false)
+  const c = Float32Array.from({ length: s * s }, (_, i) => Math.sin(i * 0.3)) // accumulated onto: a chunk run again must start from these
+  gemm(s, s, s, view32(a, s, s), view32(b, s, s), c, 0, true)
   return c
 }
 const want = product(gemm32Wasm) // also the one-thread time two threads are tried against
@@ -390,7 +390,7 @@ console.log(JSON.stringify({ started, identical, splits: W.splitCount() - splits
 `
 
 describe('a worker that dies', () => {
-  it('during a float32 product: the product runs again on this thread, bit for bit; later ones run on one thread', async () => {
+  it('during a float32 product (C += A·B): the product completes on this thread, bit for bit; later ones run on one thread', async () => {
     const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', dyingChild], { stdio: ['ignore', 'pipe', 'pipe'] })
       let out = ''

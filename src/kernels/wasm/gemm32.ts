@@ -17,7 +17,8 @@
  * the job (the parts runner does not report which thread waited).
  *
  * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
- * accumulating) are copied into the runner's memory, the job block written at address 0, the
+ * accumulating, beside the result: each chunk copies its block in first, so a chunk run again
+ * gives the same bits) are copied into the runner's memory, the job block written at address 0, the
  * chunks run, and the m×n result copied back. Where WebAssembly SIMD is missing, or a product
  * does not fit in memory, gemm32Blocked runs instead (the same result). A worker that dies during
  * a product leaves c untouched; the product then runs again on this thread (the same result).
@@ -31,7 +32,7 @@ import { configureThreads, threadsRunning } from './threads.ts'
 /** Rows and columns of asm/gemm32.ts's register tile. */
 const MR = 5
 const NR = 8
-/** Bytes of the job block at address 0 (19 i32 fields), on its own cache lines. */
+/** Bytes of the job block at address 0 (20 i32 fields), on its own cache lines. */
 const JOB_BYTES = 128
 /** Bytes of the edge tile in each thread's scratch. */
 const EDGE_BYTES = MR * NR * 4
@@ -92,7 +93,7 @@ function viewsOf(memory: WebAssembly.Memory): Views {
   const known = views.get(memory)
   if (known !== undefined && known.buffer === memory.buffer) return known
   const buffer = memory.buffer
-  const fresh = { buffer, heap: new Float32Array(buffer), fields: new Int32Array(buffer, 0, 19) }
+  const fresh = { buffer, heap: new Float32Array(buffer), fields: new Int32Array(buffer, 0, 20) }
   views.set(memory, fresh)
   return fresh
 }
@@ -163,7 +164,8 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4
     const edge = packB + align(Math.min(nc, roundUp(n, NR)) * kc) * 4
     const scratch = edge + EDGE_BYTES + 64
-    const S0 = C + align(m * n) * 4
+    const C0 = C + align(m * n) * 4 // C's values before the product, when accumulating (each chunk copies its block into C)
+    const S0 = C0 + (accumulate ? align(m * n) * 4 : 0)
     const S1 = S0 + scratch
     const end = S1 + scratch
     const flops = 2 * m * n * k
@@ -175,8 +177,29 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const { heap, fields } = viewsOf(runner.memory)
     const [a0, aRs, aCs] = place32(pa, heap, A / 4)
     const [b0, bRs, bCs] = place32(pb, heap, B / 4)
-    if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C / 4)
-    fields.set([m, n, k, a0 * 4, aRs, aCs, b0 * 4, bRs, bCs, C, n, accumulate ? 1 : 0, mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge])
+    if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C0 / 4)
+    fields.set([
+      m,
+      n,
+      k,
+      a0 * 4,
+      aRs,
+      aCs,
+      b0 * 4,
+      bRs,
+      bCs,
+      C,
+      n,
+      accumulate ? 1 : 0,
+      mc,
+      kcMax,
+      nc,
+      byRows ? 1 : 0,
+      chunk,
+      packB,
+      edge,
+      accumulate ? C0 : 0,
+    ])
     const t0 = performance.now()
     try {
       runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
