@@ -365,8 +365,8 @@ export const uniform = (key: Key, shape: Shape, lo = 0, hi = 1): Tensor => {
   if (!(lo < hi)) throw new KeyError(`uniform: need lo < hi, got lo = ${lo}, hi = ${hi}`)
   const width = hi - lo
   if (!Number.isFinite(width)) throw new KeyError(`uniform: hi - lo overflows to Infinity (lo = ${lo}, hi = ${hi})`)
+  const data = buffer(size) // first: an allocation limit in force refuses before the random bits are drawn
   const words = fillBits(key, new Uint32Array(2 * size))
-  const data = buffer(size)
   const top = nextDown(hi)
   for (let i = 0; i < size; i++) {
     const x = lo + width * unit53(words[2 * i]!, words[2 * i + 1]!)
@@ -399,8 +399,8 @@ export const normal = (key: Key, shape: Shape, mean = 0, std = 1): Tensor => {
   const size = checkShape(shape, 'normal')
   checkMeanStd(mean, std, 'normal')
   const pairs = Math.ceil(size / 2)
+  const data = buffer(size) // first: an allocation limit in force refuses before the random bits are drawn
   const w = fillBits(key, new Uint32Array(4 * pairs))
-  const data = buffer(size)
   for (let p = 0; p < pairs; p++) {
     const r = radius(w[4 * p]!, w[4 * p + 1]!)
     const t = angle(w[4 * p + 2]!, w[4 * p + 3]!)
@@ -487,8 +487,8 @@ export const bernoulli = (key: Key, shape: Shape, p: number): Tensor => {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
     throw new KeyError(`bernoulli: p must be a probability in [0, 1], got ${preview(p)}`)
   }
+  const data = buffer(size) // first: an allocation limit in force refuses before the random bits are drawn
   const words = fillBits(key, new Uint32Array(2 * size))
-  const data = buffer(size)
   for (let i = 0; i < size; i++) data[i] = unit53(words[2 * i]!, words[2 * i + 1]!) < p ? 1 : 0
   return fromData(shape, data)
 }

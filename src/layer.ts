@@ -191,12 +191,17 @@ export class ShapeError extends Error {
   constructor(
     readonly path: readonly string[],
     readonly detail: string,
+    /**
+     * Set when a layer's input held exactly one example's values, cut another way: how many, the
+     * shape it got, and (once a combinator named this at its input) that layer's path from there.
+     */
+    readonly oneExample?: { readonly values: number; readonly got: Shape; readonly at?: readonly string[] },
   ) {
     super(`${path.join('.') || 'layer'}: ${detail}`)
   }
   /** The same error seen from a parent: its path gets `segment` in front. */
   within(segment: string): ShapeError {
-    return new ShapeError([segment, ...this.path], this.detail)
+    return new ShapeError([segment, ...this.path], this.detail, this.oneExample)
   }
 }
 
@@ -252,12 +257,29 @@ export const checkInput = (name: string, x: Tensor, perExample: readonly (number
   const one = perExample.reduce<number>((n, d) => n * (d ?? NaN), 1)
   if (x.data.length !== one || x.shape[0] === 1) throw mismatch
   // Exactly one example's worth of values, cut another way: most often an earlier flatten or
-  // reshape took the first axis of an input without a batch axis for the batch.
+  // reshape took the first axis of an input without a batch axis for the batch (a pipe holding
+  // that input names it there: batchlessInput).
   throw new ShapeError(
     mismatch.path,
     `${mismatch.detail}, which holds one example's values (${one}): if the model's input has no batch axis, a flatten or reshape before ` +
       `this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])`,
+    { values: one, got: x.shape },
   )
+}
+
+/**
+ * An error from a layer inside a combinator, seen at the combinator's input `x`: if that layer
+ * got exactly one example's values cut another way (checkInput) and `x` holds that many values,
+ * `x` is one example without its batch axis, which an earlier flatten or reshape read as the
+ * batch; the error then says so at the input (as `name`). Any other error is returned as it was.
+ */
+export const batchlessInput = (name: string, x: Tensor, e: unknown): unknown => {
+  if (!(e instanceof ShapeError) || e.oneExample === undefined || x.data.length !== e.oneExample.values || x.shape.length === 0) return e
+  const { values, got, at } = e.oneExample
+  const layer = at === undefined ? e.path : [...e.path.slice(0, -1), ...at] // the layer that found it, from this input
+  const missing = batchAxisMissing(name, x.shape)
+  const seen = `${layer.join('.')} got them as ${showShape(got)}, the first axis read as the batch`
+  return new ShapeError(missing.path, `${missing.detail} (it holds one example's values, ${values}: ${seen})`, { values, got, at: layer })
 }
 
 /** A simple, stateless layer definition: forward and vjp without state or ctx. */

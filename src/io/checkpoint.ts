@@ -13,7 +13,7 @@
  *     "training": {                                 only in a training checkpoint
  *       "optState": <tree>, "key": { "k0", "k1" }, "step": 1234,
  *       "runKey": { "k0", "k1" },                   optional: the key given to fit (its data order)
- *       "fit": { "epoch", "stepsPerEpoch", ... },   optional: where fit is in its run (epoch sums, early stopping's best)
+ *       "fit": { "epoch", "stepsPerEpoch", ... },   optional: where fit is in its run (epoch sums, early stopping's best, a stop)
  *       "optimizer": { ...any JSON... }             optional: a description, for people
  *     }
  *   }
@@ -29,10 +29,11 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import * as Key from '../key.ts'
 import { ShapeError, showSpec, type AnyLayer, type Json, type Layer, type Shapes, type Spec } from '../layer.ts'
+import { sameSettings, showSettings, type OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
-import { showShape, type Shape } from '../tensor/tensor.ts'
+import { AllocationLimitError, showShape, withAllocationLimit, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import {
   Bool,
@@ -45,6 +46,7 @@ import {
   KeyCodec,
   NonNegativeInt,
   PositiveInt,
+  refine,
   ShapeCodec,
   type JsonObject,
 } from './codecs.ts'
@@ -123,6 +125,8 @@ export interface EncodedFit {
   readonly correctSum: number
   readonly seen: number
   readonly classify: boolean
+  readonly stopped?: true
+  readonly optimizer?: OptimizerSettings
   readonly best?: {
     readonly value: number
     readonly epoch: number
@@ -170,6 +174,17 @@ const BestCodec = closedPartial(
   { state: BestStateCodec },
 )
 
+/** An optimizer's settings (Optim.OptimizerSettings): a name, and numbers, booleans or strings. */
+const SettingsCodec = refine(
+  "an optimizer's settings { name, ...numbers, booleans or strings }",
+  (u): u is OptimizerSettings =>
+    isRecord(u) &&
+    typeof u['name'] === 'string' &&
+    Object.entries(u).every(
+      ([k, v]) => k !== '__proto__' && (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))),
+    ),
+)
+
 const FitCodec = closedPartial(
   "fit's state { epoch, stepsPerEpoch, batchSize, trainSize, lossSum, correctSum, seen, classify }",
   {
@@ -182,7 +197,7 @@ const FitCodec = closedPartial(
     seen: NonNegativeInt,
     classify: Bool,
   },
-  { best: BestCodec },
+  { best: BestCodec, stopped: t.literal(true), optimizer: SettingsCodec },
 )
 
 const TrainingCodec = closedPartial(
@@ -193,7 +208,7 @@ const TrainingCodec = closedPartial(
 
 /** fit's state checked and encoded (its best state's trees as base64 tensors); throws an IoError. */
 const encodeFit = (fs: FitState, path: string): EncodedFit => {
-  const { best, ...sums } = fs
+  const { best, stopped, ...sums } = fs
   const bs = best?.state
   const checked = decodeWith(FitCodec, { ...sums, ...(best === undefined ? {} : { best: { value: best.value, epoch: best.epoch } }) }, path)
   if (E.isLeft(checked)) throw new IoError('invalid', checked.left.path, checked.left.detail)
@@ -217,6 +232,8 @@ const encodeFit = (fs: FitState, path: string): EncodedFit => {
     correctSum: fs.correctSum,
     seen: fs.seen,
     classify: fs.classify,
+    ...(stopped === true ? { stopped } : {}),
+    ...(fs.optimizer === undefined ? {} : { optimizer: fs.optimizer }),
     ...(best === undefined
       ? {}
       : {
@@ -323,48 +340,96 @@ const initFailed = (model: AnyLayer, inShape: Shape, e: unknown): IoError =>
         { cause: e },
       )
 
+/** A layer without a shape rule whose init passed the allocation limit: its spec path and spec. */
+interface Culprit {
+  readonly at: string
+  readonly spec: string
+}
+
+/** The allocation limit the rules read off inits run under, and the first layer that passed it. */
+interface Blame {
+  limit: number
+  culprit?: Culprit
+}
+
+/**
+ * The network with a shape rule everywhere: a layer's own; a combinator's composed from its
+ * children's (rebuilt over them); else, for a layer without one, a rule read off a real init of
+ * that layer alone (run by the caller under an allocation limit; `blame` records the first such
+ * layer that passed it). `at` is the layer's spec path.
+ */
+const withRules = (layer: AnyLayer, at: string, blame: Blame): AnyLayer => {
+  if (layer.shapes !== undefined) return layer
+  const s = layer.structure
+  if (s !== undefined) {
+    const under = (i: number): string => ('body' in layer.spec ? `${at}.body` : `${at}.children[${i}]`)
+    const rebuilt = s.rebuild(s.children.map((c, i) => withRules(c.layer, under(i), blame)))
+    if (rebuilt.shapes !== undefined) return rebuilt
+  }
+  const shapes = (inShape: Shape): Shapes => {
+    try {
+      const r = layer.init(Key.fromSeed(0), inShape)
+      return { outShape: r.outShape, params: r.params, state: r.state }
+    } catch (e) {
+      if (!(e instanceof AllocationLimitError)) throw e
+      blame.culprit ??= { at, spec: showSpec(layer.spec) }
+      // A ShapeError, so the combinators around it add their paths and the layers that set its input's size.
+      throw new ShapeError([layer.name], `its init on input ${showShape(inShape)} would allocate more`)
+    }
+  }
+  return { ...layer, shapes }
+}
+
+/** How many float64s the inits of layers without a shape rule may allocate, per value stored (and per value of the input bound). */
+export const UNCHECKED_ALLOCATION_FACTOR = 4
+
 /**
  * Params and state checked against the network and finite. With a shape rule (every built-in
  * layer has one) nothing is allocated: the shapes the spec claims are compared with the tensors
- * present. Otherwise a fresh init is compared, after bounding the input size (MAX_UNCHECKED_INPUT).
+ * present. A layer without one (a custom layer) has its init run alone, on the input shape the
+ * rules before it give, after bounding the network's input (MAX_UNCHECKED_INPUT), and with every
+ * such init together allowed to allocate at most UNCHECKED_ALLOCATION_FACTOR times the values
+ * stored (plus the input bound): an init that would build more than the file holds is refused.
  */
 const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: Tree): IoError | undefined => {
-  const rule = model.shapes
-  if (rule !== undefined) {
-    let expected: Shapes
-    try {
-      expected = rule(inShape)
-    } catch (e) {
-      return initFailed(model, inShape, e)
-    }
-    const withInput = (e: IoError | undefined): IoError | undefined =>
-      e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
-    return (
-      withInput(compareShapes(expected.params, params, 'params')) ??
-      nonFiniteError(params, 'params') ??
-      withInput(compareShapes(expected.state, state, 'state')) ??
-      nonFiniteError(state, 'state')
-    )
-  }
   const present = size(params) + size(state)
-  const claimed = inShape.reduce((a, d) => a * d, 1)
-  if (claimed > Math.max(MAX_UNCHECKED_INPUT, present))
-    return new IoError(
-      'too-large',
-      'inShape',
-      `${showShape(inShape)} is ${claimed} values per example; a network with a layer without a shape rule takes at most ` +
-        `${Math.max(MAX_UNCHECKED_INPUT, present)} (the larger of ${MAX_UNCHECKED_INPUT} and the ${present} values stored)`,
-    )
-  let fresh
+  const blame: Blame = { limit: Infinity }
+  let rule = model.shapes
+  if (rule === undefined) {
+    const claimed = inShape.reduce((a, d) => a * d, 1)
+    if (claimed > Math.max(MAX_UNCHECKED_INPUT, present))
+      return new IoError(
+        'too-large',
+        'inShape',
+        `${showShape(inShape)} is ${claimed} values per example; a network with a layer without a shape rule takes at most ` +
+          `${Math.max(MAX_UNCHECKED_INPUT, present)} (the larger of ${MAX_UNCHECKED_INPUT} and the ${present} values stored)`,
+      )
+    rule = withRules(model, 'spec', blame).shapes
+    blame.limit = UNCHECKED_ALLOCATION_FACTOR * (present + MAX_UNCHECKED_INPUT)
+  }
+  let expected: Shapes
   try {
-    fresh = model.init(Key.fromSeed(0), inShape)
+    const shapesOf = rule
+    expected = shapesOf === undefined ? model.init(Key.fromSeed(0), inShape) : withAllocationLimit(blame.limit, () => shapesOf(inShape))
   } catch (e) {
+    const culprit = blame.culprit
+    if (culprit !== undefined)
+      return new IoError(
+        'too-large',
+        culprit.at,
+        `${culprit.spec} has no shape rule, so its init may allocate at most ${UNCHECKED_ALLOCATION_FACTOR} × (the ${present} values ` +
+          `stored + ${MAX_UNCHECKED_INPUT}) = ${blame.limit} values: ${e instanceof Error ? e.message : String(e)}; the spec claims ` +
+          'more than the checkpoint holds (give the layer a shape rule, `shapes`, to have its settings checked exactly)',
+        { cause: e },
+      )
     return initFailed(model, inShape, e)
   }
+  const withInput = (e: IoError | undefined): IoError | undefined =>
+    e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
   return (
-    compareTrees(fresh.params, params, 'params', 'the spec') ??
+    withInput(compareShapes(expected.params, params, 'params')) ??
     nonFiniteError(params, 'params') ??
-    compareTrees(fresh.state, state, 'state', 'the spec') ??
+    withInput(compareShapes(expected.state, state, 'state')) ??
     nonFiniteError(state, 'state')
   )
 }
@@ -580,8 +645,11 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
  * its state must have the structure and shapes `optimizer.init(params)` makes (an optimizer with
  * other settings, say momentum switched on, makes another), and values that mean what their slots
  * say (a count is a non-negative integer no larger than the step; second moments and accumulators
- * are never negative). Left('not-training') for a model checkpoint, Left('optimizer-mismatch')
- * naming the first bad path.
+ * are never negative; AMSGrad's nuMax is never below nu), and, when `fit` recorded the optimizer's
+ * settings (`training.fit.optimizer`), the same settings as the optimizer given: adam and nadam,
+ * or sgd with another weight decay, make states of one structure, and only the settings tell
+ * them apart. Left('not-training') for a model checkpoint, Left('optimizer-mismatch') naming the
+ * first bad path (and both settings).
  * @example
  * const ck = parseCheckpoint(text)
  * if (E.isLeft(ck)) throw ck.left
@@ -598,6 +666,16 @@ export const trainState = <O extends Tree>(
         'not-training',
         'training',
         'this is a model checkpoint (no optimizer state, key or step); save a training checkpoint to resume training',
+      ),
+    )
+  const saved = tr.fit?.optimizer
+  const given = optimizer.settings
+  if (saved !== undefined && given !== undefined && !sameSettings(saved, given))
+    return E.left(
+      new IoError(
+        'optimizer-mismatch',
+        'training.fit.optimizer',
+        `the checkpoint was trained with ${showSettings(saved)}, but the optimizer given is ${showSettings(given)}; resume with the optimizer it was trained with`,
       ),
     )
   let expected: O

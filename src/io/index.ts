@@ -66,6 +66,7 @@ export {
   FORMAT,
   VERSION,
   MAX_UNCHECKED_INPUT,
+  UNCHECKED_ALLOCATION_FACTOR,
   modelCheckpoint,
   trainingCheckpoint,
   toDocument,

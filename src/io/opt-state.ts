@@ -5,9 +5,10 @@
  *
  *   count                 a scalar step counter: a non-negative integer, at most the steps taken
  *   nu, nuMax, nuInf, sum second moments, their maxima and accumulators: never negative
+ *   nuMax                 AMSGrad's largest nu so far: never below nu, element by element
  *
- * A state that passes these can still come from other settings (another momentum, say); the
- * training part's `optimizer` description is there for people to compare.
+ * A state that passes these can still come from other settings (another momentum, adam for
+ * nadam): those are told apart by the settings fit records (IO.trainState compares them).
  */
 import { showShape } from '../tensor/tensor.ts'
 import { leavesWithPaths, type Tree } from '../tree.ts'
@@ -28,7 +29,9 @@ const slots = (path: string): readonly string[] => path.split(/[.[\]]/).filter((
 export const checkOptState = (expected: Tree, got: Tree, step: number, path: string): IoError | undefined => {
   const d = compareTrees(expected, got, path, 'the optimizer given')
   if (d !== undefined) return d
-  for (const { path: p, leaf } of leavesWithPaths(got, path)) {
+  const leaves = leavesWithPaths(got, path)
+  const byPath = new Map(leaves.map(({ path: p, leaf }) => [p, leaf]))
+  for (const { path: p, leaf } of leaves) {
     const names = slots(p.slice(path.length))
     if (names[names.length - 1] === 'count') {
       if (leaf.shape.length !== 0)
@@ -46,6 +49,16 @@ export const checkOptState = (expected: Tree, got: Tree, step: number, path: str
           'optimizer-mismatch',
           p,
           `value ${i} (flat index) is ${leaf.data[i]}, but ${square} holds squares or magnitudes, never negative`,
+        )
+    }
+    if (names.includes('nuMax')) {
+      const nu = byPath.get(p.replace(/\.nuMax(?=[.[]|$)/, '.nu'))
+      const i = nu === undefined ? -1 : leaf.data.findIndex((v, j) => v < nu.data[j]!)
+      if (nu !== undefined && i >= 0)
+        return new IoError(
+          'optimizer-mismatch',
+          p,
+          `value ${i} (flat index) is ${leaf.data[i]}, below nu's ${nu.data[i]}, but nuMax is the largest nu seen, never below it`,
         )
     }
   }

@@ -19,6 +19,7 @@ import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import * as T from '../tensor/index.ts'
 import {
+  batchlessInput,
   define,
   isShapeLeaf,
   ShapeError,
@@ -100,7 +101,7 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
       const state: Tree[] = []
       let h: Tensor = x
       for (let i = 0; i < n; i++) {
-        const r = within(label(i), () => run[i]!.forward(ps[i]!, ss[i]!, h, { mode: ctx.mode, key: keys[i]! }))
+        const r = atInput(i, x, () => within(label(i), () => run[i]!.forward(ps[i]!, ss[i]!, h, { mode: ctx.mode, key: keys[i]! })))
         tapes.push(r.tape)
         state.push(r.state)
         h = r.y
@@ -122,6 +123,15 @@ export const pipe = <Ls extends readonly AnyLayer[]>(...layers: Ls): Pipe<Ls> =>
   }
   // Pipe<Ls> is this record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
   return self as unknown as Pipe<Ls>
+}
+
+/** Runs child i's forward; an input without its batch axis that a child after the first found is named at the pipe's input x. */
+const atInput = <A>(i: number, x: Tensor, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    throw i === 0 ? e : batchlessInput('pipe', x, e)
+  }
 }
 
 /** The children of a pipe that changed the size of the shape flowing through it, nearest first. */

@@ -11,7 +11,8 @@
  * Options are checked once, here, and errors name the alias ("adam: b2 must be in [0, 1), got
  * 1"). `lr` is a number or a Schedule. The state is the chain's tuple of states; a transform the
  * options switch off (momentum 0, weight decay 0) is left out of the chain, so sgd({ lr }) is
- * exactly scaleByLearningRate(lr).
+ * exactly scaleByLearningRate(lr). Each alias records its name and settings, defaults filled in
+ * (GradientTransformation.settings), so a resumed run can be checked against them.
  */
 import { fusedAdam } from '../kernels/optim/adam.ts'
 import { fusedRms } from '../kernels/optim/rms.ts'
@@ -32,6 +33,7 @@ import { withFastPath } from './fast-path.ts'
 import { checkSelect, masked, type Select } from './masked.ts'
 import { traceOf } from './momentum.ts'
 import { learningRate, rateAt, type CountState } from './scale.ts'
+import { lrSetting } from './settings.ts'
 import type { Schedule } from './schedule.ts'
 import { chain, type EmptyState, type GradientTransformation } from './transform.ts'
 import { checkOptions, flag, nonNegative, OptimError, unitInterval } from './validate.ts'
@@ -80,7 +82,8 @@ export const sgd = (options: SgdOptions): GradientTransformation<readonly Tree[]
   if (weightDecay > 0) parts.push(maskedIf(l2Penalty('sgd', weightDecay), mask)) // addL2(λ)
   if (momentum > 0) parts.push(traceOf('sgd', momentum, nesterov)) // traceMomentum({ decay: β, nesterov })
   parts.push(learningRate('sgd', rate)) // scaleByLearningRate(lr)
-  return withFastPath('sgd', chain(...parts), fusedSgd({ rate, weightDecay, momentum, nesterov, mask }))
+  const settings = { name: 'sgd', lr: lrSetting(lr), momentum, nesterov, weightDecay, masked: mask !== undefined }
+  return withFastPath('sgd', chain(...parts), fusedSgd({ rate, weightDecay, momentum, nesterov, mask }), settings)
 }
 
 /** Options of adam, nadam, amsgrad and adamax. */
@@ -110,7 +113,8 @@ export const adam = (options: AdamAliasOptions): GradientTransformation<readonly
   const { b1, b2, eps } = adamBetas('adam', betas)
   const rate = rateAt('adam', lr)
   const readable = chain(adamMoments('adam', { b1, b2, eps }), learningRate('adam', rate))
-  return withFastPath('adam', readable, fusedAdam({ where: 'adam', variant: 'adam', rate, b1, b2, eps, ...NO_DECAY }))
+  const settings = { name: 'adam', lr: lrSetting(lr), b1, b2, eps }
+  return withFastPath('adam', readable, fusedAdam({ where: 'adam', variant: 'adam', rate, b1, b2, eps, ...NO_DECAY }), settings)
 }
 
 /** Options of adamw. */
@@ -137,7 +141,8 @@ export const adamw = (options: AdamwOptions): GradientTransformation<readonly [A
     maskedIf(decoupledDecay('adamw', weightDecay), mask), // addDecayedWeights(λ)
     learningRate('adamw', rate),
   )
-  return withFastPath('adamw', readable, fusedAdam({ where: 'adamw', variant: 'adam', rate, b1, b2, eps, weightDecay, mask }))
+  const settings = { name: 'adamw', lr: lrSetting(lr), b1, b2, eps, weightDecay, masked: mask !== undefined }
+  return withFastPath('adamw', readable, fusedAdam({ where: 'adamw', variant: 'adam', rate, b1, b2, eps, weightDecay, mask }), settings)
 }
 
 /**
@@ -149,7 +154,8 @@ export const nadam = (options: AdamAliasOptions): GradientTransformation<readonl
   const { b1, b2, eps } = adamBetas('nadam', betas)
   const rate = rateAt('nadam', lr)
   const readable = chain(nadamMoments('nadam', { b1, b2, eps }), learningRate('nadam', rate))
-  return withFastPath('nadam', readable, fusedAdam({ where: 'nadam', variant: 'nadam', rate, b1, b2, eps, ...NO_DECAY }))
+  const settings = { name: 'nadam', lr: lrSetting(lr), b1, b2, eps }
+  return withFastPath('nadam', readable, fusedAdam({ where: 'nadam', variant: 'nadam', rate, b1, b2, eps, ...NO_DECAY }), settings)
 }
 
 /**
@@ -161,7 +167,8 @@ export const amsgrad = (options: AdamAliasOptions): GradientTransformation<reado
   const { b1, b2, eps } = adamBetas('amsgrad', betas)
   const rate = rateAt('amsgrad', lr)
   const readable = chain(amsgradMoments('amsgrad', { b1, b2, eps }), learningRate('amsgrad', rate))
-  return withFastPath('amsgrad', readable, fusedAdam({ where: 'amsgrad', variant: 'amsgrad', rate, b1, b2, eps, ...NO_DECAY }))
+  const settings = { name: 'amsgrad', lr: lrSetting(lr), b1, b2, eps }
+  return withFastPath('amsgrad', readable, fusedAdam({ where: 'amsgrad', variant: 'amsgrad', rate, b1, b2, eps, ...NO_DECAY }), settings)
 }
 
 /**
@@ -173,7 +180,8 @@ export const adamax = (options: AdamAliasOptions): GradientTransformation<readon
   const { b1, b2, eps } = adamBetas('adamax', betas)
   const rate = rateAt('adamax', lr)
   const readable = chain(adamaxMoments('adamax', { b1, b2, eps }), learningRate('adamax', rate))
-  return withFastPath('adamax', readable, fusedAdam({ where: 'adamax', variant: 'adamax', rate, b1, b2, eps, ...NO_DECAY }))
+  const settings = { name: 'adamax', lr: lrSetting(lr), b1, b2, eps }
+  return withFastPath('adamax', readable, fusedAdam({ where: 'adamax', variant: 'adamax', rate, b1, b2, eps, ...NO_DECAY }), settings)
 }
 
 /** Options of rmsprop. */
@@ -200,7 +208,8 @@ export const rmsprop = (options: RmspropOptions): GradientTransformation<readonl
   const parts: GradientTransformation[] = [rmsScaling('rmsprop', { decay, eps })] // scaleByRms({ decay, eps })
   if (momentum > 0) parts.push(traceOf('rmsprop', momentum, false)) // traceMomentum({ decay: β })
   parts.push(learningRate('rmsprop', rate)) // scaleByLearningRate(lr)
-  return withFastPath('rmsprop', chain(...parts), fusedRms({ rate, decay, eps, momentum }))
+  const settings = { name: 'rmsprop', lr: lrSetting(lr), decay, eps, momentum }
+  return withFastPath('rmsprop', chain(...parts), fusedRms({ rate, decay, eps, momentum }), settings)
 }
 
 /** Options of adagrad. */
@@ -222,5 +231,6 @@ export const adagrad = (options: AdagradAliasOptions): GradientTransformation<re
   const settings = adagradSettings('adagrad', rest)
   const rate = rateAt('adagrad', lr)
   const readable = chain(adagradScaling('adagrad', settings), learningRate('adagrad', rate))
-  return withFastPath('adagrad', readable, fusedRms({ rate, decay: undefined, eps: settings.eps, momentum: 0 }))
+  const recorded = { name: 'adagrad', lr: lrSetting(lr), eps: settings.eps, initialAccumulator: settings.initialAccumulator }
+  return withFastPath('adagrad', readable, fusedRms({ rate, decay: undefined, eps: settings.eps, momentum: 0 }), recorded)
 }

@@ -12,6 +12,7 @@
  */
 import { resolveKernels } from '../kernels/backend.ts'
 import type { Tree } from '../tree.ts'
+import type { OptimizerSettings } from './settings.ts'
 import { applyUpdates, checkGrads, type GradientTransformation } from './transform.ts'
 
 /**
@@ -26,7 +27,7 @@ export interface FastPath<S extends Tree> {
 
 /**
  * `readable`, running `fast` instead under every kernel family but 'reference'. Errors name
- * `where` (the alias). updateAndApply is not enumerable, so a copy made by spreading
+ * `where` (the alias); `settings` are the alias's (GradientTransformation.settings). updateAndApply is not enumerable, so a copy made by spreading
  * (`{ ...opt, update: mine }`) does not carry it, and a step through the copy calls the copy's update.
  * @example
  * const opt = adam({ lr: 1e-3 }) // withFastPath('adam', chain(adamMoments(...), learningRate(...)), fusedAdam(...))
@@ -38,6 +39,7 @@ export const withFastPath = <S extends Tree>(
   where: string,
   readable: GradientTransformation<S>,
   fast: FastPath<S>,
+  settings?: OptimizerSettings,
 ): GradientTransformation<S> => {
   const update = (grads: Tree, state: S, params: Tree): readonly [Tree, S] => {
     checkGrads(`${where}.update`, grads, params)
@@ -50,5 +52,6 @@ export const withFastPath = <S extends Tree>(
     return [applyUpdates(params, updates), next]
   }
   const init = (params: Tree): S => readable.init(params)
-  return Object.defineProperty({ init, update }, 'updateAndApply', { value: updateAndApply, enumerable: false })
+  const self = Object.defineProperty({ init, update }, 'updateAndApply', { value: updateAndApply, enumerable: false })
+  return settings === undefined ? self : Object.defineProperty(self, 'settings', { value: settings, enumerable: false })
 }

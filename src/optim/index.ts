@@ -56,3 +56,4 @@ export {
 } from './alias.ts'
 export { OptimError } from './validate.ts'
 export type { Schedule } from './schedule.ts'
+export { showSettings, type OptimizerSettings } from './settings.ts'

@@ -8,6 +8,7 @@
  */
 import * as T from '../tensor/index.ts'
 import { structureDiff, TreeError, map2, type Tree } from '../tree.ts'
+import type { OptimizerSettings } from './settings.ts'
 import { OptimError } from './validate.ts'
 
 /**
@@ -33,6 +34,12 @@ export interface GradientTransformation<S extends Tree = Tree> {
    * back to the two steps.
    */
   updateAndApply?<P extends Tree>(grads: Tree, state: S, params: P): readonly [P, S]
+  /**
+   * Optional: the alias's name and hyper-parameters (every alias has them), which `fit` records
+   * so a resumed run is checked against them. Not enumerable: a copy made by spreading, which
+   * may update otherwise, does not claim them.
+   */
+  readonly settings?: OptimizerSettings
 }
 
 /** The state of a transform that keeps none: an empty tuple (still a Tree). */

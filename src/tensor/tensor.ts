@@ -48,8 +48,39 @@ const checkShape = (shape: Shape, where: string): void => {
     throw new TensorError(`${where}: shape ${showShape(shape)} holds ${n} elements, more than a tensor can (${MAX_ELEMENTS})`)
 }
 
+/** Thrown by `buffer` when an allocation would pass the limit `withAllocationLimit` set (never otherwise). */
+export class AllocationLimitError extends RangeError {
+  override readonly name = 'AllocationLimitError'
+}
+
+/** How many float64s `buffer` may still allocate: Infinity, except while `withAllocationLimit` runs. */
+let allowance = Infinity
+
 /** A fresh zero-filled buffer of n float64s: the one place chainrule allocates tensor memory. */
-export const buffer = (n: number): Float64Array => new Float64Array(n)
+export const buffer = (n: number): Float64Array => {
+  if (n > allowance) throw new AllocationLimitError(`${n} values would pass the allocation limit in force (${allowance} values left)`)
+  allowance -= n
+  return new Float64Array(n)
+}
+
+/**
+ * Runs f allowing every tensor it allocates (through `buffer`), together, at most `values`
+ * float64s (a number ≥ 0, or Infinity), within any outer limit; past it, `buffer` throws an
+ * AllocationLimitError before allocating. The checkpoint loader runs a custom layer's init so,
+ * bounded by the values the file holds.
+ */
+export const withAllocationLimit = <A>(values: number, f: () => A): A => {
+  if (typeof values !== 'number' || !(values >= 0))
+    throw new RangeError(`withAllocationLimit: values must be a number >= 0 (or Infinity), got ${String(values)}`)
+  const outer = allowance
+  const start = Math.min(outer, values)
+  allowance = start
+  try {
+    return f()
+  } finally {
+    allowance = start === Infinity ? outer : outer - (start - allowance) // what f allocated counts against the outer limit
+  }
+}
 
 /** Wraps a buffer as a tensor (no copy). The caller hands over the buffer and must not write to it again. */
 export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): Tensor => {

@@ -8,6 +8,7 @@ import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type Ba
 import { DataError } from '../data/error.ts'
 import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
+import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import { checkOptions } from '../options.ts'
 import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
@@ -59,7 +60,12 @@ export interface EarlyStopping {
   readonly restoreBest?: boolean
 }
 
-/** Where progress bars, plots and loggers hook in. Returning 'stop' from onEpochEnd ends training. */
+/**
+ * Where progress bars, plots and loggers hook in. Returning 'stop' from onEpochEnd ends training;
+ * the state the later callbacks get (and onEnd, and fit's result) then records the stop
+ * (`fit.stopped`), so a checkpoint saved from it resumes to the same end. A callback that saves
+ * checkpoints at each epoch's end goes after the ones that may stop.
+ */
 export interface Callbacks<St = TrainState> {
   readonly onStart?: (info: {
     readonly epochs: number
@@ -168,7 +174,7 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 const checkInitial = (
   initial: TrainState<Tree, Tree, Tree>,
   fresh: TrainState<Tree, Tree, Tree>,
-  run: Pick<FitState, 'stepsPerEpoch' | 'batchSize' | 'trainSize'>,
+  run: Pick<FitState, 'stepsPerEpoch' | 'batchSize' | 'trainSize' | 'optimizer'>,
   es: EarlyStopping | undefined,
 ): void => {
   if (typeof initial !== 'object' || initial === null) {
@@ -199,9 +205,17 @@ const checkInitial = (
       throw new RangeError(
         `fit: initial was trained with ${what} ${fs[k]}, this run has ${run[k]}; resume with the data, batchSize, validation and dropLast the state was trained with`,
       )
+  if (fs.optimizer !== undefined && run.optimizer !== undefined && !sameSettings(fs.optimizer, run.optimizer))
+    throw new RangeError(
+      `fit: initial was trained with ${showSettings(fs.optimizer)}, this run has ${showSettings(run.optimizer)}; resume with the optimizer the state was trained with`,
+    )
   if (!(Number.isInteger(fs.epoch) && fs.epoch * stepsPerEpoch <= initial.step && initial.step <= (fs.epoch + 1) * stepsPerEpoch))
     throw new RangeError(
       `fit: initial.fit.epoch ${fs.epoch} does not hold step ${initial.step} at ${stepsPerEpoch} steps per epoch; the state was edited or comes from another run`,
+    )
+  if (fs.stopped === true && !(fs.seen === 0 && initial.step === fs.epoch * stepsPerEpoch))
+    throw new RangeError(
+      `fit: initial.fit.stopped says the run stopped at the end of epoch ${fs.epoch}, but step ${initial.step} is not that epoch's end; the state was edited or comes from another run`,
     )
   const best = fs.best
   if (es === undefined || best === undefined) return
@@ -413,7 +427,8 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const step = trainStep(model, loss, optimizer)
 
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))
-  if (options.initial !== undefined) checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n }, es)
+  if (options.initial !== undefined)
+    checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n, optimizer: optimizer.settings }, es)
   let ts: TrainState<P, S, O> = options.initial ?? fresh
   const startStep = ts.step
   const stepRecords: StepRecord[] = []
@@ -439,12 +454,18 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
     seen: 0,
     classify: true,
     best,
+    ...(optimizer.settings === undefined ? {} : { optimizer: optimizer.settings }),
   })
   // A state from before fit kept its own (or from trainStep) starts at the epoch its step lies in, with nothing seen.
   let fs: FitState<P, S, O> = ts.fit ?? newEpoch(Math.floor(startStep / stepsPerEpoch), undefined)
   if (es === undefined) fs = { ...fs, best: undefined }
+  // This run's optimizer settings (checked against initial's above), as every later epoch records them.
+  const { optimizer: _, ...rest } = fs
+  fs = optimizer.settings === undefined ? rest : { ...rest, optimizer: optimizer.settings }
   let stoppedAt: number | undefined
-  // A state saved at the end of the epoch early stopping stopped at: the run is over.
+  // A state saved at the end of the epoch the run stopped at (early stopping or a callback): the run is over.
+  if (fs.stopped === true) stoppedAt = fs.epoch
+  // The same, inferred, for a state saved before fit recorded stops.
   if (es !== undefined && fs.best !== undefined && fs.seen === 0 && startStep === fs.epoch * stepsPerEpoch) {
     if (fs.epoch > fs.best.epoch && fs.epoch - fs.best.epoch >= es.patience) stoppedAt = fs.epoch
   }
@@ -503,10 +524,16 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
         best = { value: v, epoch: epoch + 1, state: restoreBest ? core : undefined }
       } else if (epoch + 1 - best.epoch >= es.patience) stop = true
     }
-    // The state callbacks see (and save) already holds this epoch's early-stopping decision.
-    fs = newEpoch(epoch + 1, best)
+    // The state callbacks see (and save) already holds this epoch's early-stopping decision, and
+    // a callback's 'stop' is in the state the callbacks after it see (and the one fit returns).
+    fs = { ...newEpoch(epoch + 1, best), ...(stop ? { stopped: true } : {}) }
     ts = { ...ts, fit: fs }
-    for (const c of callbacks) if (c.onEpochEnd?.({ record, state: ts }) === 'stop') stop = true
+    for (const c of callbacks) {
+      if (c.onEpochEnd?.({ record, state: ts }) !== 'stop' || stop) continue
+      stop = true
+      fs = { ...fs, stopped: true }
+      ts = { ...ts, fit: fs }
+    }
     if (stop) {
       stoppedAt = epoch + 1
       break

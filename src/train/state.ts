@@ -5,6 +5,7 @@
  */
 import * as Key from '../key.ts'
 import { initialize, type Layer } from '../layer.ts'
+import type { OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
@@ -45,6 +46,13 @@ export interface FitState<P extends Tree = Tree, S extends Tree = Tree, O extend
   readonly classify: boolean
   /** Early stopping's best epoch so far (with its state, for restoreBest), if early stopping is on. */
   readonly best?: Best<P, S, O> | undefined
+  /**
+   * True once the run stopped at the end of epoch `epoch` (early stopping, or a callback's 'stop'):
+   * a run resumed from this state stops there too, without training on.
+   */
+  readonly stopped?: boolean | undefined
+  /** The optimizer's name and hyper-parameters (its `settings`, when it has them); a resumed run must have the same. */
+  readonly optimizer?: OptimizerSettings | undefined
 }
 
 /** Early stopping's best epoch: the monitored value, the epoch (from 1), and the training state then (unless restoreBest is false). */

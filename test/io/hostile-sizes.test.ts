@@ -6,7 +6,8 @@ import { defaultSeed, RandomNetwork } from '../../laws/index.ts'
 import { Key, L, T } from '../../src/index.ts'
 import * as IO from '../../src/io/index.ts'
 import { isShapeLeaf, type ShapeTree } from '../../src/layer.ts'
-import type { Tree } from '../../src/tree.ts'
+import * as Tree from '../../src/tree.ts'
+import type { Tree as TreeT } from '../../src/tree.ts'
 
 // Every size-claiming field of every decoder set to 2^24..2^53, negative or fractional: refused
 // (naming the field) in proportion to the bytes given. The limits here are generous (the failure
@@ -66,12 +67,82 @@ describe('hostile sizes are refused without building what they claim', () => {
   })
 })
 
-const shapesOf = (tree: Tree): unknown =>
+describe('a custom layer without a shape rule: its init is bounded by the values the checkpoint holds', () => {
+  /** A dense layer written without a shape rule: its init allocates whatever `units` says. */
+  const looseDense = (units: number) =>
+    L.define({
+      name: 'looseDense',
+      spec: { kind: 'looseDense', units },
+      init: (key, inShape) => ({ outShape: [units], params: { W: Key.normal(key, [inShape[0]!, units]) } }),
+      forward: ({ W }, x) => ({ y: T.matmul(x, W), tape: x }),
+      vjp: ({ W }, x, dy) => ({ dx: T.matmulNT(dy, W), dp: { W: T.matmulTN(x, dy) } }),
+    })
+  const registry = IO.extend(IO.builtins, {
+    looseDense: (s) => looseDense(typeof s['units'] === 'number' ? s['units'] : NaN),
+  })
+  const model = L.pipe(L.dense(4), looseDense(3), L.relu)
+  const init = model.init(Key.fromSeed(0), [2])
+  const text = IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], init.params, init.state))
+  const present = Tree.size(init.params) + Tree.size(init.state)
+  /** The checkpoint loaded with every tensor allocation of the loader counted: at most `values` float64s. */
+  const load = (doc: unknown, values: number) => T.withAllocationLimit(values, () => IO.decodeCheckpoint(doc, { registry }))
+  const bound = IO.UNCHECKED_ALLOCATION_FACTOR * (present + IO.MAX_UNCHECKED_INPUT)
+
+  it('an honest checkpoint loads, its custom init run within the bound', () => {
+    const ck = load(JSON.parse(text), bound)
+    expect(E.isRight(ck)).toBe(true)
+  })
+
+  it('a custom layer whose units claim 2^22 is refused as too-large, naming its spec path, before its init allocates them', () => {
+    const doc = JSON.parse(text)
+    doc.spec.children[1].units = 2 ** 22 // 4·2^22 weights: 128 MB
+    const ck = load(doc, bound)
+    expect(E.isLeft(ck) && ck.left.kind).toBe('too-large')
+    expect(E.isLeft(ck) && ck.left.message).toBe(
+      `spec.children[1]: looseDense(units=4194304) has no shape rule, so its init may allocate at most 4 × (the ${present} values ` +
+        `stored + 65536) = ${bound} values: pipe[1].looseDense: its init on input [4] would allocate more; that input's size is set ` +
+        'by pipe[0], dense(units=4, init="he", bias=true); the spec claims more than the checkpoint holds (give the layer a shape rule, ' +
+        '`shapes`, to have its settings checked exactly)',
+    )
+  })
+
+  it("a built-in layer's hyper-parameters in the same network go through its shape rule: the custom init then gets the size they claim, and says who set it", () => {
+    const doc = JSON.parse(text)
+    doc.spec.children[0].units = 2 ** 22 // the built-in dense before the custom layer
+    const ck = load(doc, bound)
+    expect(E.isLeft(ck) && ck.left.kind).toBe('too-large')
+    expect(E.isLeft(ck) && ck.left.message).toMatch(
+      /^spec\.children\[1\]: looseDense\(units=3\) has no shape rule, .*: pipe\[1\]\.looseDense: its init on input \[4194304\] would allocate more; that input's size is set by pipe\[0\], dense\(units=4194304,/,
+    )
+  })
+
+  it('a custom layer with a shape rule is checked by it, its init never run (how an author protects a layer)', () => {
+    let inits = 0
+    const ruled = (units: number) => {
+      const layer = looseDense(units)
+      return {
+        ...layer,
+        init: (key: Key.Key, inShape: readonly number[]) => (inits++, layer.init(key, inShape)),
+        shapes: (inShape: readonly number[]) => ({ outShape: [units], params: { W: { shape: [inShape[0]!, units] } }, state: L.none }),
+      }
+    }
+    const withRule = IO.extend(IO.builtins, { looseDense: (s) => ruled(typeof s['units'] === 'number' ? s['units'] : NaN) })
+    const doc = JSON.parse(text)
+    doc.spec.children[1].units = 2 ** 40
+    const ck = T.withAllocationLimit(1000, () => IO.decodeCheckpoint(doc, { registry: withRule }))
+    expect(E.isLeft(ck) && ck.left.message).toMatch(
+      /^params\[1\]\.W: shape \[4, 3\] in the checkpoint, but the spec makes \[4, 1099511627776\]/,
+    )
+    expect(inits).toBe(0)
+  })
+})
+
+const shapesOf = (tree: TreeT): unknown =>
   Array.isArray(tree)
     ? tree.map(shapesOf)
     : 'shape' in tree && 'data' in tree
       ? tree.shape
-      : Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, shapesOf(v as Tree)]))
+      : Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, shapesOf(v as TreeT)]))
 const bare = (tree: ShapeTree): unknown =>
   isShapeLeaf(tree)
     ? tree.shape

@@ -222,13 +222,15 @@ describe('the conv kernels follow the switches at call time', () => {
 })
 
 /**
- * A child whose worker dies in the middle of a convolution's parts: its `part` export is wrapped
- * (through process.getBuiltinModule, where the library finds Worker) to call process.exit after
- * its first part. This thread leaves every part to the worker (mainComputes false), so the worker
- * surely holds the job when it dies.
+ * A child whose worker dies in the middle of a job's parts: its `part` export is wrapped (through
+ * process.getBuiltinModule, where the library finds Worker) to call process.exit after its first
+ * part. This thread leaves every part to the worker (mainComputes false), so the worker surely
+ * holds the job when it dies. The layer's forward runs with the worker dying in it; then a new
+ * worker (useThreads(2)) dies in its vjp, the forward having run on one thread (minFlops above the
+ * job). Each result is compared bit for bit with the same call on one thread.
  */
-const DYING_CONV_CHILD = `
-import { Kernels, Key, L } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)}
+const dyingPartsChild = (layer: string, inShape: readonly number[]): string => `
+import { Kernels, Key, L, Tree } from ${JSON.stringify(new URL('../../src/index.ts', import.meta.url).href)}
 import * as W from ${JSON.stringify(new URL('../../src/kernels/wasm/threads.ts', import.meta.url).href)}
 const builtin = process.getBuiltinModule.bind(process)
 const dieInPart =
@@ -239,54 +241,80 @@ process.getBuiltinModule = (name) => {
   if (name !== 'node:worker_threads') return m
   return { ...m, Worker: class extends m.Worker { constructor(code, options) { super(dieInPart + code, options) } } }
 }
-W.configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0, mainComputes: false })
-const started = await Kernels.useThreads(2)
-const conv = L.conv2d(4, 3, { padding: 1 })
-const { params, state } = conv.init(Key.fromSeed(1), [2, 12, 12])
-const x = Key.normal(Key.fromSeed(2), [8, 2, 12, 12])
-const ctx = { mode: 'eval', key: Key.fromSeed(3) }
-const run = () => conv.forward(params, state, x, ctx).y.data
-const t0 = performance.now()
-let error = ''
-try { run() } catch (e) { error = e.message }
-const ratio = (performance.now() - t0) / W.WORKER_DEADLINE_MS
-const splits = W.splitCount()
-const after = run()
-const laterSplits = W.splitCount() - splits
-const running = W.threadsRunning()
-const why = W.threadsUnavailable()
-await Kernels.useThreads(1)
-const one = run()
-console.log(JSON.stringify({ started, error, ratio, laterSplits, running, why, identical: after.every((v, i) => Object.is(v, one[i])) }))
+const split = { minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0, mainComputes: false }
+W.configureThreads(split)
+const layer = ${layer}
+const { params, state, outShape } = layer.init(Key.fromSeed(1), ${JSON.stringify(inShape)})
+const x = Key.normal(Key.fromSeed(2), [8, ...${JSON.stringify(inShape)}])
+const dy = Key.normal(Key.fromSeed(4), [8, ...outShape])
+const ctx = { mode: 'train', key: Key.fromSeed(3) }
+const forward = () => layer.forward(params, state, x, ctx)
+const vjp = (tape) => { const { dx, dp } = layer.vjp(params, tape, dy); return [dx, ...Tree.leaves(dp)].map((t) => [...t.data]) }
+const same = (a, b) => a.length === b.length && a.every((v, i) => (Array.isArray(v) ? same(v, b[i]) : Object.is(v, b[i])))
+const timed = (f) => { const t0 = performance.now(); const r = f(); return [r, (performance.now() - t0) / W.WORKER_DEADLINE_MS] }
+const report = {}
+for (const stage of ['forward', 'vjp']) {
+  report[stage + 'Started'] = await Kernels.useThreads(2)
+  let before = W.splitCount()
+  let result, ratio
+  if (stage === 'forward') [result, ratio] = timed(() => [...forward().y.data])
+  else {
+    W.configureThreads({ minFlops: 1e300 })
+    const { tape } = forward()
+    W.configureThreads(split)
+    before = W.splitCount()
+    ;[result, ratio] = timed(() => vjp(tape))
+  }
+  report[stage + 'Split'] = W.splitCount() - before
+  report[stage + 'Ratio'] = ratio
+  report[stage + 'Running'] = W.threadsRunning()
+  report[stage + 'Why'] = W.threadsUnavailable()
+  before = W.splitCount()
+  const again = stage === 'forward' ? [...forward().y.data] : vjp(forward().tape)
+  report[stage + 'LaterSplits'] = W.splitCount() - before
+  await Kernels.useThreads(1)
+  const one = stage === 'forward' ? [...forward().y.data] : vjp(forward().tape)
+  report[stage + 'Identical'] = same(result, one) && same(again, one)
+}
+console.log(JSON.stringify(report))
 `
 
-describe('a worker that dies during a convolution', () => {
-  test('the job fails at once with a clear Error (not at the deadline); two threads go off with one warning; the next one is right', async () => {
-    const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', DYING_CONV_CHILD], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let out = ''
-      let err = ''
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      p.stderr.on('data', (d: Buffer) => (err += d.toString()))
-      const timer = setTimeout(() => p.kill('SIGKILL'), 20_000)
-      p.on('close', (code) => {
-        clearTimeout(timer)
-        resolve({ code, out, err })
-      })
+const runChild = (code: string): Promise<{ code: number | null; out: string; err: string }> =>
+  new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    const timer = setTimeout(() => p.kill('SIGKILL'), 40_000)
+    p.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, out, err })
     })
-    expect(r.code).toBe(0)
-    const got = JSON.parse(r.out.trim())
-    expect(got.started).toBe(true)
-    expect(got.error).toMatch(
-      /^chainrule: the worker died before finishing its parts of this job \(the GEMM worker exited during a job\); run it again: it now runs on one thread$/,
-    )
-    expect(got.ratio).toBeLessThan(0.2) // noticed from the worker's exit, a small fraction of the deadline
-    expect(got.laterSplits).toBe(0)
-    expect(got.running).toBe(false)
-    expect(got.why).toMatch(/^the GEMM worker exited during a job; products run on one thread/)
-    expect(got.identical).toBe(true)
-    expect(r.err.match(/chainrule: two threads are off: /g)).toHaveLength(1)
-  }, 30_000)
+  })
+
+describe('a worker that dies in the middle of a job of parts', () => {
+  test.each([
+    ['a convolution (forward: a part per sample; vjp: dW groups and dx samples)', 'L.conv2d(4, 3, { padding: 1 })', [2, 12, 12]],
+    ['relu (element-wise forward and backward)', 'L.relu', [16, 32, 32]],
+    ['2x2 max-pooling (forward and backward)', 'L.maxPool2d(2)', [16, 32, 32]],
+  ])(
+    '%s: noticed at once, the job completes on this thread bit for bit, later jobs on one thread, one warning',
+    async (_, layer, inShape) => {
+      const r = await runChild(dyingPartsChild(layer, inShape))
+      expect(r.code, r.err).toBe(0)
+      const got = JSON.parse(r.out.trim())
+      for (const stage of ['forward', 'vjp']) {
+        expect(got[`${stage}Started`]).toBe(true)
+        expect(got[`${stage}Split`]).toBe(1) // the job went to the worker, which died in it
+        expect(got[`${stage}Identical`]).toBe(true) // ... and it completed here with the one-thread bits
+        expect(got[`${stage}Ratio`]).toBeLessThan(0.2) // noticed from the worker's exit, a small fraction of the deadline
+        expect(got[`${stage}LaterSplits`]).toBe(0)
+        expect(got[`${stage}Running`]).toBe(false)
+        expect(got[`${stage}Why`]).toMatch(/^the GEMM worker exited during a job; products run on one thread/)
+      }
+      expect(r.err.match(/chainrule: two threads are off: /g)).toHaveLength(1)
+    },
+    60_000,
+  )
 })

@@ -18,11 +18,16 @@ import {
   CONTROL_BYTES,
   DONE,
   KERNEL,
+  MSG_AT,
+  MSG_LEN,
   NEXT,
   OP,
+  PARTS,
   POSTED,
   SEQ,
+  STATE,
   STATUS,
+  STOPPED,
   TAKEN,
   WORKER_CHUNKS,
 } from '../../src/kernels/wasm/control.ts'
@@ -32,15 +37,44 @@ import { workerSource } from '../../src/kernels/wasm/worker-source.ts'
 
 /**
  * A Node worker that runs the bundle in a fresh V8 context holding only what a Web Worker's
- * global scope offers it (`self` with onmessage and postMessage, performance, TextEncoder), and
+ * global scope offers it (`self` with onmessage, postMessage and addEventListener, performance, TextEncoder), and
  * hands it the first message as a browser would.
  */
 const BROWSER_LIKE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { runInNewContext } = require('node:vm')
-const self = { onmessage: null, postMessage: (message) => parentPort.postMessage(message) }
+const self = { onmessage: null, postMessage: (message) => parentPort.postMessage(message), addEventListener: () => {} }
 runInNewContext(workerData, { self, performance, TextEncoder })
 parentPort.once('message', (data) => self.onmessage({ data }))
+`
+
+/**
+ * BROWSER_LIKE, with a browser's uncaught-error path: an error thrown out of `self.onmessage` is
+ * reported to the listeners of the worker scope's 'error' event (as an ErrorEvent's message), and
+ * the module's `part` export throws, at its first call, a value that cannot be turned into a
+ * string (so the worker's own report of a failed job fails too, and the error leaves its loop).
+ */
+const BROWSER_LIKE_DYING = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { runInNewContext } = require('node:vm')
+const listeners = []
+const self = {
+  onmessage: null,
+  postMessage: (message) => parentPort.postMessage(message),
+  addEventListener: (type, listener) => type === 'error' && listeners.push(listener),
+}
+const Instance = function (module, imports) {
+  const e = new WebAssembly.Instance(module, imports).exports
+  return { exports: { ...e, part: () => { throw Object.create(null) } } }
+}
+runInNewContext(workerData, { self, performance, TextEncoder, WebAssembly: { Instance } })
+parentPort.once('message', (data) => {
+  try {
+    self.onmessage({ data })
+  } catch (error) {
+    for (const listener of listeners) listener({ message: 'Uncaught ' + error.name + ': ' + error.message, error })
+  }
+})
 `
 
 /** Resolves when `done()` holds, polling; rejects after `ms`. */
@@ -99,6 +133,36 @@ describe('the worker', () => {
       gemmReference(m, n, k, view(a, m, k), view(b, k, n), expected, 0, false)
       const got = heap.slice(cAt, cAt + m * n)
       expect(got.every((x, i) => Object.is(x, expected[i]))).toBe(true)
+    } finally {
+      await worker.terminate()
+    }
+  })
+
+  it('started as a browser starts it, an uncaught error that ends its loop mid-job marks the control block STOPPED, with the message', async () => {
+    const module = new WebAssembly.Module(decodeBase64(gemmSharedWasmBase64))
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 16384, shared: true })
+    const control = new SharedArrayBuffer(CONTROL_BYTES)
+    const ctl = new Int32Array(control)
+    const worker = new Worker(BROWSER_LIKE_DYING, { eval: true, workerData: workerSource, execArgv: [] })
+    try {
+      let ready: unknown = null
+      worker.once('message', (message) => (ready = message))
+      worker.postMessage({ module, memory, control })
+      await until(() => ready !== null, 10_000)
+      expect(ready).toEqual({ ready: true })
+
+      ctl[ARGS] = 0
+      ctl[CHUNKS] = 2
+      ctl[NEXT] = 0
+      Atomics.store(ctl, OP, PARTS)
+      Atomics.store(ctl, TAKEN, POSTED)
+      Atomics.store(ctl, SEQ, 1)
+      Atomics.notify(ctl, SEQ, 1)
+      await until(() => Atomics.load(ctl, STATE) === STOPPED, 5_000)
+
+      expect(Atomics.load(ctl, DONE)).toBe(0) // it never finished the job
+      const text = new TextDecoder().decode(new Uint8Array(control, MSG_AT, Atomics.load(ctl, MSG_LEN)).slice())
+      expect(text).toBe('Uncaught TypeError: Cannot convert object to primitive value')
     } finally {
       await worker.terminate()
     }

@@ -46,12 +46,32 @@ describe('one example without its batch axis', () => {
     )
   })
 
-  test('an image of 2 channels through flatten + dense: flatten cannot tell, so dense says what most likely happened', () => {
+  test('an image of 2 channels through flatten + dense: named at the input, with what dense found', () => {
     const net = L.pipe(L.flatten, L.dense(2))
     const { params, state } = L.initialize(net, key, [2, 2, 2])
-    expect(thrown(() => net.forward(params, state, T.zeros([2, 2, 2]), eval_)).message).toBe(
-      "pipe[1].dense: input shape: expected [N, 8], got [2, 4], which holds one example's values (8): if the model's input has no batch " +
-        'axis, a flatten or reshape before this layer read its first axis as the batch; add a batch axis to the input, e.g. T.reshape([1, ...shape])',
+    const e = thrown(() => net.forward(params, state, T.zeros([2, 2, 2]), eval_))
+    expect(e).toBeInstanceOf(L.ShapeError)
+    expect(e.message).toBe(
+      'pipe: the input has shape [2, 2, 2]: forward takes a batch [N, 2, 2, 2]; add a batch axis, e.g. T.reshape([1, 2, 2, 2]) ' +
+        "(it holds one example's values, 8: pipe[1].dense got them as [2, 4], the first axis read as the batch)",
+    )
+    expect(net.forward(params, state, T.zeros([1, 2, 2, 2]), eval_).y.shape).toEqual([1, 2])
+  })
+
+  test('a 3-channel 28×28 image through flatten + dense, in a pipe inside a pipe: named at the outer input, with the layer that found it', () => {
+    const net = L.pipe(L.relu, L.pipe(L.flatten, L.dense(10)))
+    const { params, state } = L.initialize(net, key, [3, 28, 28])
+    expect(thrown(() => net.forward(params, state, T.zeros([3, 28, 28]), eval_)).message).toBe(
+      'pipe: the input has shape [3, 28, 28]: forward takes a batch [N, 3, 28, 28]; add a batch axis, e.g. T.reshape([1, 3, 28, 28]) ' +
+        "(it holds one example's values, 2352: pipe[1].pipe[1].dense got them as [3, 784], the first axis read as the batch)",
+    )
+  })
+
+  test('a first layer that finds one example cut another way says so itself (it is at the input already)', () => {
+    const net = L.pipe(L.dense(2))
+    const { params, state } = L.initialize(net, key, [8])
+    expect(thrown(() => net.forward(params, state, T.zeros([2, 4]), eval_)).message).toMatch(
+      /^pipe\[0\]\.dense: input shape: expected \[N, 8\], got \[2, 4\], which holds one example's values \(8\)/,
     )
   })
 

@@ -179,6 +179,34 @@ describe("fit's state in the checkpoint", () => {
     expect(identical(resumed.state.params, straight.state.params)).toBe(true)
     expect(resumed.state.step).toBe(straight.state.step)
   })
+  test("a state saved at the epoch a callback's 'stop' ended the run at resumes to the same end, without training on", () => {
+    const stopper: Train.Callbacks = { onEpochEnd: ({ record }) => (record.loss < 0.9 ? 'stop' : undefined) }
+    const run: Run = { ...base, epochs: 40, callbacks: stopper }
+    const straight = Train.fit(run)
+    const stop = straight.stoppedAt!
+    expect(stop).toBeLessThan(40)
+    expect(straight.state.fit?.stopped).toBe(true) // the returned state knows it stopped
+    // the saver runs after the stopper, at the epoch it stopped: the state it saves records the stop
+    const text = killedAt(run, { epochsDone: stop })
+    expect(right(IO.parseCheckpoint(text)).training?.fit?.stopped).toBe(true)
+    const resumed = resumeFrom(run, text)
+    expect(resumed.stoppedAt).toBe(stop)
+    expect(resumed.history.epochs).toHaveLength(0)
+    expect(identical(resumed.state.params, straight.state.params)).toBe(true)
+    expect(identical(resumed.state.optState, straight.state.optState)).toBe(true)
+    expect(resumed.state.step).toBe(straight.state.step)
+    // and so does a run resumed from the state fit returned
+    const again = Train.fit({ ...run, initial: straight.state })
+    expect(again.stoppedAt).toBe(stop)
+    expect(again.history.epochs).toHaveLength(0)
+  })
+  test('a stop recorded anywhere but at the end of an epoch is refused before any step', () => {
+    const ck = right(IO.parseCheckpoint(killedAt(base, { step: 9 })))
+    const initial = right(IO.trainState(ck, base.optimizer))
+    expect(() => Train.fit({ ...base, initial: { ...initial, fit: { ...initial.fit!, stopped: true } } })).toThrow(
+      'fit: initial.fit.stopped says the run stopped at the end of epoch 1, but step 9 is not that epoch',
+    )
+  })
   test('resuming with another number of steps per epoch is a RangeError before any step', () => {
     const ck = right(IO.parseCheckpoint(killedAt(base, { epochsDone: 1 })))
     const initial = right(IO.trainState(ck, base.optimizer))

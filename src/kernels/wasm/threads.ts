@@ -34,11 +34,14 @@
  * The worker never keeps a process alive (Node: `worker.unref()`), and an error inside it (a
  * trap in the kernel) comes back as an Error thrown by the call that posted the job.
  *
- * A worker that dies (its 'exit' or 'error' event; in Node also a flag its own exit handler
- * sets, seen at once by a thread spinning for it) turns two threads off with one warning
- * (`threadsUnavailable()` says why): a product it was working on is computed again on this
- * thread (gemmWasm, bit for bit the same), and later ones run on one thread. A worker that stops
- * answering without dying is given up at a deadline (`WORKER_DEADLINE_MS`), the same way.
+ * A worker that dies turns two threads off with one warning (`threadsUnavailable()` says why).
+ * It is noticed from its 'exit', 'error' or 'messageerror' event, and at once by a thread spinning
+ * for it (which no event reaches) from the control block: in Node its own exit handler sets a
+ * flag, in a browser its own 'error' handler marks the block STOPPED (./worker.ts). A product it
+ * was working on is computed again on this thread (gemmWasm), and so is every part of a
+ * convolution or element-wise job, bit for bit the same; later jobs run on one thread. A worker
+ * that stops answering without dying is given up (and terminated) at a deadline
+ * (`WORKER_DEADLINE_MS`), the same way.
  *
  * Memory: one shared memory (at most 1 GiB, the maximum the module declares) that grows to
  * the largest split product and never shrinks. Growing a shared memory leaves old views
@@ -350,6 +353,7 @@ async function launch(): Promise<boolean> {
   URL.revokeObjectURL(url)
   const result = settle(p, ok)
   worker.onerror = (e) => giveUp(p, `the GEMM worker crashed${e.message ? `: ${e.message}` : ''}`)
+  worker.onmessageerror = () => giveUp(p, 'the GEMM worker sent a message that could not be read')
   return result
 }
 
@@ -436,6 +440,10 @@ function waitDone(p: Pool, seq: number, flops: number): boolean {
       giveUp(p, 'the GEMM worker exited during a job')
       return false
     }
+    if (Atomics.load(ctl, STATE) === STOPPED) {
+      giveUp(p, `the GEMM worker stopped during a job: ${workerMessage(ctl)}`)
+      return false
+    }
     if ((i & 0xffff) === 0 && performance.now() > deadline) {
       giveUp(p, `the GEMM worker stopped answering (no reply in ${WORKER_DEADLINE_MS / 1000} s)`)
       return false
@@ -470,7 +478,7 @@ function usablePool(): Pool | null {
   if (!p.ready && p.dead === null && Atomics.load(p.ctl, STATE) !== STARTING && Atomics.load(p.ctl, STATE) !== STOPPED) p.ready = true
   if (!p.ready) return null
   if (Atomics.load(p.exited, 0) === 1) giveUp(p, 'the GEMM worker exited')
-  if (p.dead === null && Atomics.load(p.ctl, STATE) === STOPPED) p.dead = 'the GEMM worker stopped'
+  if (p.dead === null && Atomics.load(p.ctl, STATE) === STOPPED) giveUp(p, `the GEMM worker stopped: ${workerMessage(p.ctl)}`)
   return p.dead === null ? p : null
 }
 
@@ -591,8 +599,9 @@ export interface PartsRunner {
   readonly threads: 1 | 2
   /**
    * Runs part(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on
-   * the worker with scratch1. `flops` (the job's size) sets how long to wait for a worker that
-   * stopped answering before giving up on it with an Error.
+   * the worker with scratch1. A worker that dies meanwhile is given up and every part runs
+   * again here. `flops` (the job's size) sets how long to wait for a worker that stopped
+   * answering before giving up on it the same way.
    */
   run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): void
 }
@@ -636,15 +645,17 @@ export function twoThreadParts(flops: number): PartsRunner | null {
         failure = e
       }
       // Withdraw the job if the worker never took it; else wait: it must not be writing when this
-      // returns. A worker that died mid-job may have left a part half written, and which one is
-      // not known here, so that job fails (two threads are off: running it again is on one thread).
+      // returns. A worker that died mid-job (now terminated) may have left a part half written:
+      // every part runs again here. A part reads only the job's inputs and writes only its own
+      // outputs, so this gives the bits two threads give. (A worker given up at the deadline is
+      // terminated too, but may still be inside a part while this runs: it takes no new one.)
       const withdrawn = settings.mainComputes && Atomics.compareExchange(ctl, TAKEN, POSTED, WITHDRAWN) === POSTED
       const answered = withdrawn || finish(p, seq, flops)
       if (failure !== null) throw failure
-      if (!answered)
-        throw new Error(
-          `chainrule: the worker died before finishing its parts of this job (${p.dead ?? 'gone'}); run it again: it now runs on one thread`,
-        )
+      if (!answered) {
+        Atomics.store(ctl, NEXT, NO_MORE)
+        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+      }
     },
   }
 }

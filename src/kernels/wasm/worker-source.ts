@@ -64,6 +64,13 @@ export const workerSource = `"use strict";
   }
 
   // src/kernels/wasm/worker.ts
+  function stopped(control, why) {
+    const ctl = new Int32Array(control);
+    const bytes = new TextEncoder().encode(why).subarray(0, control.byteLength - MSG_AT);
+    new Uint8Array(control, MSG_AT).set(bytes);
+    Atomics.store(ctl, MSG_LEN, bytes.length);
+    Atomics.store(ctl, STATE, STOPPED);
+  }
   function serve(init, post) {
     const ctl = new Int32Array(init.control);
     const text = new Uint8Array(init.control, MSG_AT);
@@ -123,7 +130,10 @@ export const workerSource = `"use strict";
   if (host !== null) {
     serve(host.workerData, (message) => host.parentPort?.postMessage(message));
   } else {
-    self.onmessage = (event) => serve(event.data, (message) => self.postMessage(message));
+    self.onmessage = (event) => {
+      self.addEventListener("error", (e) => stopped(event.data.control, e.message || "an uncaught error"));
+      serve(event.data, (message) => self.postMessage(message));
+    };
   }
 })();
 `

@@ -38,6 +38,15 @@ export interface WorkerInit {
   readonly control: SharedArrayBuffer
 }
 
+/** Marks the control block STOPPED, with why (the worker will serve no more jobs). */
+export function stopped(control: SharedArrayBuffer, why: string): void {
+  const ctl = new Int32Array(control)
+  const bytes = new TextEncoder().encode(why).subarray(0, control.byteLength - MSG_AT)
+  new Uint8Array(control, MSG_AT).set(bytes)
+  Atomics.store(ctl, MSG_LEN, bytes.length)
+  Atomics.store(ctl, STATE, STOPPED)
+}
+
 /** Serves jobs posted in the control block, forever; `post` sends the one message, whether the worker is ready. */
 export function serve(init: WorkerInit, post: (message: { ready: boolean }) => void): void {
   const ctl = new Int32Array(init.control)
@@ -105,5 +114,10 @@ const host = nodeHost()
 if (host !== null) {
   serve(host.workerData, (message) => host.parentPort?.postMessage(message))
 } else {
-  self.onmessage = (event: MessageEvent<WorkerInit>) => serve(event.data, (message) => self.postMessage(message))
+  self.onmessage = (event: MessageEvent<WorkerInit>) => {
+    // An error nobody caught ends the loop below: say so in the control block, where a thread
+    // spinning for this job (which no event reaches) sees it at once.
+    self.addEventListener('error', (e) => stopped(event.data.control, e.message || 'an uncaught error'))
+    serve(event.data, (message) => self.postMessage(message))
+  }
 }

@@ -1,0 +1,435 @@
+/**
+ * One SGD step as a list of stages, from the library's own numbers: the step is `Train.trainStep`
+ * run on the network wrapped by `Train.instrument`, whose hooks record each layer's input,
+ * output and tape on the way forward, the loss and its gradient, each layer's dy, dx and dp on
+ * the way back, and then the optimizer's update (params and optimizer state before and after).
+ * Each backward stage carries a gradient check: its analytic dx and dparams against central
+ * differences of φ = ⟨dy, layer(x, p)⟩ on a few sampled coordinates (with the library's
+ * `Gradcheck.nudge` and `Gradcheck.mixedError`).
+ *
+ *   forward 1 … forward n → loss → backward n … backward 1 → update
+ */
+import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
+import type { Data } from 'chainrule'
+import type { Built } from './build.ts'
+import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
+import { maths, sourceFile } from './layers.ts'
+
+/** A tensor with the name a person reads: "W", "b", "x", "mask", "dense 1 (2→16) W". */
+export interface Named {
+  readonly name: string
+  readonly tensor: T.Tensor
+}
+
+/** One thing a layer's tape keeps: a tensor, or a description of a value that is not one (a shape, a mode). */
+export interface TapeEntry {
+  readonly name: string
+  readonly value: T.Tensor | string
+}
+
+/** Where a layer's code lives: the library file and the record property (`forward` or `vjp`) to show (see `sourceLines`). */
+export interface SourceRef {
+  readonly file: string
+  readonly property: 'forward' | 'vjp'
+}
+
+/** A layer's forward pass in the step. */
+export interface ForwardStage {
+  readonly kind: 'forward'
+  /** The layer's index in the configuration, from 0. */
+  readonly layer: number
+  /** "dense 1 (2→16)". */
+  readonly name: string
+  readonly layerKind: LayerKind
+  readonly formula: string
+  readonly source: SourceRef
+  readonly params: readonly Named[]
+  readonly x: T.Tensor
+  readonly y: T.Tensor
+  /** What the forward keeps for the vjp. */
+  readonly tape: readonly TapeEntry[]
+  /** The layer's state (batchNorm's running statistics) before and after the forward; empty for other layers. */
+  readonly stateBefore: readonly Named[]
+  readonly stateAfter: readonly Named[]
+}
+
+/** The loss on the batch: its value and its gradient, the cotangent that starts backprop. */
+export interface LossStage {
+  readonly kind: 'loss'
+  readonly name: string
+  readonly loss: LossName
+  readonly formula: string
+  readonly prediction: T.Tensor
+  readonly target: T.Tensor
+  readonly value: number
+  /** ∂loss/∂prediction: the last layer's dy. */
+  readonly grad: T.Tensor
+}
+
+/** One sampled coordinate of a gradient check. */
+export interface CheckRow {
+  /** 'dx' or the param's name ('W', 'b', 'gamma', ...). */
+  readonly where: string
+  readonly index: readonly number[]
+  readonly analytic: number
+  /** The central difference (φ(θ + h) − φ(θ − h)) / 2h. */
+  readonly numeric: number
+  /**
+   * True where φ has a kink at this coordinate (a relu input at 0, a tie in a max-pool window):
+   * the one-sided differences disagree, so there is no derivative, and the vjp's value is a
+   * one-sided one (a subgradient).
+   */
+  readonly kink: boolean
+  /**
+   * Gradcheck.mixedError, |a − n| / max(1, |a|, |n|), of the analytic value against the central
+   * difference, or at a kink against the nearest of it and the two one-sided differences.
+   */
+  readonly error: number
+}
+
+/** A layer's gradient check: sampled coordinates of dx and of each param, and the worst error. */
+export interface Check {
+  readonly rows: readonly CheckRow[]
+  readonly maxError: number
+  readonly tolerance: number
+  readonly ok: boolean
+  /** The finite-difference step. */
+  readonly h: number
+}
+
+/** A layer's vjp in the step. */
+export interface BackwardStage {
+  readonly kind: 'backward'
+  readonly layer: number
+  readonly name: string
+  readonly layerKind: LayerKind
+  readonly formula: string
+  readonly source: SourceRef
+  /** The cotangent of the layer's output. */
+  readonly dy: T.Tensor
+  /** The cotangent of its input; undefined for the first layer, whose input is data: a training step does not compute it. */
+  readonly dx: T.Tensor | undefined
+  /** The gradient of each param. */
+  readonly dp: readonly Named[]
+  readonly check: Check
+}
+
+/** One param before and after the optimizer's update. */
+export interface ParamUpdate {
+  readonly layer: number
+  /** "dense 1 (2→16) W". */
+  readonly name: string
+  readonly grad: T.Tensor
+  readonly before: T.Tensor
+  readonly after: T.Tensor
+}
+
+/** One leaf of the optimizer state before and after the update. */
+export interface OptStateUpdate {
+  /** The leaf's path in the optimizer state, e.g. "[0].mu[2].W". */
+  readonly path: string
+  /** Its name for people: "mu of dense 2 (16→16) W", "count". */
+  readonly name: string
+  readonly before: T.Tensor
+  readonly after: T.Tensor
+}
+
+/** The optimizer's update: the rule, the learning rate used, params and optimizer state before and after. */
+export interface UpdateStage {
+  readonly kind: 'update'
+  readonly name: string
+  readonly formula: string
+  /** The learning rate at this step (the schedule's value at the step count). */
+  readonly lr: number
+  readonly params: readonly ParamUpdate[]
+  readonly optState: readonly OptStateUpdate[]
+}
+
+/** A stage of the step. */
+export type Stage = ForwardStage | LossStage | BackwardStage | UpdateStage
+
+/** The step's stages in order, the training states before and after, and the step's metrics. */
+export interface Step {
+  readonly stages: readonly Stage[]
+  readonly before: Train.TrainState
+  readonly after: Train.TrainState
+  readonly metrics: Train.Metrics
+  readonly batch: Data.Batch
+}
+
+/** Options of stepThrough. */
+export interface StepOptions {
+  /** Coordinates sampled per tensor for the gradient checks (default 3). */
+  readonly samples?: number
+  /** Finite-difference step (default 1e-6, as Gradcheck's). */
+  readonly h?: number
+  /** Largest acceptable error (default 1e-6, as Gradcheck's). */
+  readonly tolerance?: number
+}
+
+/** The loss's formula, for the loss stage. */
+export const lossFormula: { readonly [K in LossName]: string } = {
+  softmaxCrossEntropy: 'L = −(1/N) Σₙ log softmax(zₙ)[yₙ],  ∂L/∂z = (softmax(z) − onehot(y))/N',
+  crossEntropy: 'L = −(1/N) Σₙ log pₙ[yₙ],  ∂L/∂p = −onehot(y)/(N·p)',
+  mse: 'L = (1/K) Σ (p − t)²,  ∂L/∂p = 2(p − t)/K',
+}
+
+/** The optimizer's update rule, per parameter, g being its gradient and t the step (from 1). */
+export const updateFormula = (o: OptimizerConfig): string => {
+  switch (o.name) {
+    case 'sgd': {
+      const decay = o.weightDecay > 0 ? 'g ← g + λp;  ' : ''
+      if (o.momentum === 0) return `${decay}p ← p − lr·g`
+      return o.nesterov ? `${decay}b ← g + μb;  p ← p − lr·(g + μb)` : `${decay}b ← g + μb;  p ← p − lr·b`
+    }
+    case 'adam':
+      return 'm ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr·m̂/(√v̂ + ε),  m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)'
+    case 'adamw':
+      return 'm ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − lr·(m̂/(√v̂ + ε) + λp)'
+    case 'amsgrad':
+      return 'm, v as adam;  v_max ← max(v_max, v);  p ← p − lr·m̂/(√(v_max/(1−β₂ᵗ)) + ε)'
+    case 'nadam':
+      return 'm, v as adam;  m̃ = β₁m/(1−β₁ᵗ⁺¹) + (1−β₁)g/(1−β₁ᵗ);  p ← p − lr·m̃/(√v̂ + ε)'
+    case 'adamax':
+      return 'm ← β₁m + (1−β₁)g;  u ← max(β₂u, |g| + ε);  p ← p − lr·(m/(1−β₁ᵗ))/u'
+    case 'rmsprop':
+      return o.momentum === 0 ? 'ν ← ρν + (1−ρ)g²;  p ← p − lr·g/(√ν + ε)' : 'ν ← ρν + (1−ρ)g²;  b ← g/(√ν + ε) + βb;  p ← p − lr·b'
+    case 'adagrad':
+      return 'Σ ← Σ + g²;  p ← p − lr·g/(√Σ + ε)'
+  }
+}
+
+/** The title of a stage, e.g. "forward: dense 1 (2→16)", "loss", "backward: relu 1", "update: adam". */
+export const stageTitle = (s: Stage): string => `${s.kind}: ${s.name}`
+
+const named = (tree: Tree.Tree, prefix = ''): Named[] =>
+  Tree.leavesWithPaths(tree).map(({ path, leaf }) => ({ name: `${prefix}${path || '(value)'}`, tensor: leaf }))
+
+/** What a tape keeps, entry by entry; `y` gives an index tape (max-pool's argmax) its shape. */
+const tapeEntries = (tape: unknown, y: T.Tensor): TapeEntry[] => {
+  if (tape === null || typeof tape !== 'object') return tape === undefined ? [] : [{ name: 'tape', value: String(tape) }]
+  if (Tree.isTensor(tape)) return [{ name: 'tape', value: tape }]
+  return Object.entries(tape).map(([name, v]: [string, unknown]): TapeEntry => {
+    if (Tree.isTensor(v)) return { name, value: v }
+    if (v instanceof Int32Array) return { name, value: T.fromArray(v.length === T.sizeOf(y.shape) ? y.shape : [v.length], v) }
+    if (Array.isArray(v)) return { name, value: `[${v.join(', ')}]` }
+    if (v === null) return { name, value: 'none (eval mode)' }
+    return { name, value: String(v) }
+  })
+}
+
+/** The multi-index of flat index i in a shape. */
+const unravel = (shape: readonly number[], i: number): number[] => {
+  const out = new Array<number>(shape.length).fill(0)
+  let rest = i
+  for (let a = shape.length - 1; a >= 0; a--) {
+    out[a] = rest % shape[a]!
+    rest = Math.floor(rest / shape[a]!)
+  }
+  return out
+}
+
+/** Child i's piece of a pipe forward's key, as `L.pipe` hands it out (checked against the recorded output before use). */
+const childCtx = (stepKey: Key.Key, n: number, i: number): L.Ctx => ({
+  mode: 'train',
+  key: Key.split(Key.ctxKey({ key: stepKey }, 'pipe'), Math.max(n, 1))[i]!,
+})
+
+/** The children's trees of a pipe's params or state (a tuple, one per layer). */
+export const childrenOf = (tree: Tree.Tree): readonly Tree.Tree[] => {
+  if (!Array.isArray(tree)) throw new Error("childrenOf: a pipe's params and state are tuples, one tree per layer")
+  return tree
+}
+
+/** Recorded per layer during the step. */
+interface Seen {
+  p?: Tree.Tree
+  x?: T.Tensor
+  y?: T.Tensor
+  tape?: unknown
+  state?: Tree.Tree
+  dy?: T.Tensor
+  dx?: T.Tensor
+  dp?: Tree.Tree
+}
+
+/**
+ * Runs one training step (`Train.trainStep`) of a built run from a training state on a batch,
+ * through the instrumented network, and returns every stage with the library's own numbers:
+ * `after` is exactly what `Train.trainStep` gives for the same state and batch.
+ * @example const step = stepThrough(run, initialState(run), firstBatch(run))
+ */
+export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, options: StepOptions = {}): Step => {
+  const samples = options.samples ?? 3
+  const h = options.h ?? 1e-6
+  const tolerance = options.tolerance ?? 1e-6
+  const n = b.layers.length
+  const seen: Seen[] = Array.from({ length: n }, () => ({}))
+  const indexOf = (path: string): number | undefined => {
+    const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
+    return m === null ? undefined : Number(m[1])
+  }
+  const traced = Train.instrument(b.model, {
+    forward: (site, p, x, run) => {
+      const r = run()
+      const i = indexOf(site.path)
+      if (i !== undefined) Object.assign(seen[i]!, { p, x, y: r.y, tape: r.tape, state: r.state })
+      return r
+    },
+    vjp: (site, _p, dy, run) => {
+      const r = run()
+      const i = indexOf(site.path)
+      if (i !== undefined) Object.assign(seen[i]!, { dy, dx: r.dx, dp: r.dp })
+      return r
+    },
+  })
+  let lossSeen: { prediction: T.Tensor; target: T.Tensor; value: number; grad: T.Tensor } | undefined
+  const loss: Loss.Loss = (prediction, target) => {
+    const r = b.loss(prediction, target)
+    lossSeen = { prediction, target, value: r.value, grad: r.grad }
+    return r
+  }
+  const [after, metrics] = Train.trainStep(traced, loss, b.optimizer)(ts, batch)
+  const [stepKey] = Key.split2(ts.key) // trainStep's forward key
+  const states = childrenOf(ts.state)
+  const name = (i: number): string => b.shapes[i]!.name
+  const kind = (i: number): LayerKind => b.config.layers[i]!.kind
+
+  const forward = seen.map((s, i): ForwardStage => ({
+    kind: 'forward',
+    layer: i,
+    name: name(i),
+    layerKind: kind(i),
+    formula: maths[kind(i)].forward,
+    source: { file: sourceFile[kind(i)], property: 'forward' },
+    params: named(s.p!),
+    x: s.x!,
+    y: s.y!,
+    tape: tapeEntries(s.tape, s.y!),
+    stateBefore: named(states[i]!),
+    stateAfter: named(s.state!),
+  }))
+  const lossStage: LossStage = {
+    kind: 'loss',
+    name: b.config.loss,
+    loss: b.config.loss,
+    formula: lossFormula[b.config.loss],
+    ...lossSeen!,
+  }
+  const backward = seen
+    .map((s, i): BackwardStage => {
+      const ctx = childCtx(stepKey, n, i)
+      return {
+        kind: 'backward',
+        layer: i,
+        name: name(i),
+        layerKind: kind(i),
+        formula: maths[kind(i)].vjp,
+        source: { file: sourceFile[kind(i)], property: 'vjp' },
+        dy: s.dy!,
+        dx: i === 0 ? undefined : s.dx,
+        dp: named(s.dp!),
+        check: checkLayer(b.layers[i]!, s, states[i]!, ctx, { samples, h, tolerance, key: Key.foldIn(Key.fromSeed(b.config.seed), i) }),
+      }
+    })
+    .reverse()
+  const rate = typeof b.lr === 'number' ? b.lr : b.lr(ts.step)
+  const update: UpdateStage = {
+    kind: 'update',
+    name: b.config.optimizer.name,
+    formula: updateFormula(b.config.optimizer),
+    lr: rate,
+    params: paramUpdates(b, ts.params, after.params, seen),
+    optState: optStateUpdates(b, ts.params, ts.optState, after.optState),
+  }
+  return { stages: [...forward, lossStage, ...backward, update], before: ts, after, metrics, batch }
+}
+
+/**
+ * A layer's gradient check on sampled coordinates: φ(x, p) = ⟨dy, layer(p, s, x)⟩ with the key
+ * the layer had in the step, so ∂φ/∂x = dx and ∂φ/∂p = dp, against central differences. The
+ * first layer's dx, which the step does not compute, comes from one more call of its vjp.
+ */
+const checkLayer = (
+  layer: L.AnyLayer,
+  s: Seen,
+  state: Tree.Tree,
+  ctx: L.Ctx,
+  o: { readonly samples: number; readonly h: number; readonly tolerance: number; readonly key: Key.Key },
+): Check => {
+  const x = s.x!
+  const p = s.p!
+  const dy = s.dy!
+  const phi = (xi: T.Tensor, pi: Tree.Tree): number => T.dot(dy, layer.forward(pi, state, xi, ctx).y)
+  const replay = layer.forward(p, state, x, ctx).y
+  const here = T.dot(dy, replay)
+  if (!replay.data.every((v, i) => Object.is(v, s.y!.data[i])))
+    throw new Error(
+      `stepThrough: the layer's forward, replayed with its key, does not give the step's output (the pipe's key split changed?)`,
+    )
+  const dx = s.dx !== undefined && s.dx.data.length === x.data.length ? s.dx : layer.vjp(p, s.tape, dy).dx
+  const rows: CheckRow[] = []
+  const keys = Key.split(o.key, 1 + Tree.leaves(p).length)
+  const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => number): void => {
+    const picks = Key.permutation(k, at.data.length).subarray(0, Math.min(o.samples, at.data.length))
+    for (const i of picks) {
+      const [up, down] = [f(Gradcheck.nudge(at, i, o.h)), f(Gradcheck.nudge(at, i, -o.h))]
+      const numeric = (up - down) / (2 * o.h)
+      const [right, left] = [(up - here) / o.h, (here - down) / o.h]
+      const kink = Gradcheck.mixedError(left, right) > o.tolerance
+      const a = analytic.data[i]!
+      const error = Gradcheck.mixedError(a, numeric)
+      rows.push({
+        where,
+        index: unravel(at.shape, i),
+        analytic: a,
+        numeric,
+        kink,
+        error: kink ? Math.min(error, Gradcheck.mixedError(a, left), Gradcheck.mixedError(a, right)) : error,
+      })
+    }
+  }
+  sample('dx', x, dx, keys[0]!, (xi) => phi(xi, p))
+  const grads = Tree.leavesLike(p, s.dp!)
+  Tree.leavesWithPaths(p).forEach(({ path, leaf }, j) =>
+    sample(path, leaf, grads[j]!, keys[j + 1]!, (t) =>
+      phi(
+        x,
+        Tree.map(p, (u, q) => (q === path ? t : u)),
+      ),
+    ),
+  )
+  const maxError = rows.reduce((m, r) => Math.max(m, r.error), 0)
+  return { rows, maxError, tolerance: o.tolerance, ok: maxError <= o.tolerance, h: o.h }
+}
+
+const paramUpdates = (b: Built, before: Tree.Tree, after: Tree.Tree, seen: readonly Seen[]): ParamUpdate[] =>
+  childrenOf(before).flatMap((p, i) => {
+    const afters = Tree.leavesLike(p, childrenOf(after)[i]!)
+    const grads = Tree.leavesLike(p, seen[i]!.dp!)
+    return Tree.leavesWithPaths(p).map(({ path, leaf }, j) => ({
+      layer: i,
+      name: `${b.shapes[i]!.name} ${path}`,
+      grad: grads[j]!,
+      before: leaf,
+      after: afters[j]!,
+    }))
+  })
+
+/** The optimizer state's leaves before and after, each named by the param it belongs to (when its path ends with one). */
+const optStateUpdates = (b: Built, params: Tree.Tree, before: Tree.Tree, after: Tree.Tree): OptStateUpdate[] => {
+  const paramPaths = Tree.leavesWithPaths(params).map(({ path }) => path)
+  const afters = Tree.leavesLike(before, after)
+  return Tree.leavesWithPaths(before).map(({ path, leaf }, j) => {
+    const owner = paramPaths.find((q) => path.endsWith(q) && path.length > q.length)
+    const field = (owner === undefined ? path : path.slice(0, -owner.length)).replace(/^\[\d+\]\.?/, '').replace(/\.$/, '') || 'value'
+    const layer = owner === undefined ? undefined : Number(/^\[(\d+)\]/.exec(owner)![1])
+    const paramName = owner?.replace(/^\[\d+\]\./, '')
+    return {
+      path,
+      name: layer === undefined ? field : `${field} of ${b.shapes[layer]!.name} ${paramName}`,
+      before: leaf,
+      after: afters[j]!,
+    }
+  })
+}

@@ -1,0 +1,125 @@
+import { describe, expect, test } from 'vitest'
+import { Key, Train, Tree, type T } from 'chainrule'
+import { dataSets, defaults, validate, type Config, type DataSetName } from '../../playground/core/config.ts'
+import { batchAt, build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
+import { mnistBytes } from './support.ts'
+
+const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
+const treeBits = (tree: Tree.Tree): string[] => Tree.leaves(tree).map(bits)
+
+/** The state Train.fit holds after its first step, for the built run. */
+const afterFitsFirstStep = (run: ReturnType<typeof build>): Train.TrainState => {
+  let first: Train.TrainState | undefined
+  Train.fit({ ...fitOptions(run), epochs: 1, callbacks: { onStep: ({ state }) => void (first ??= state) } })
+  return first!
+}
+
+describe('build: a configuration becomes the library network and run a user would write', () => {
+  test.each(dataSets.filter((s) => s !== 'mnist'))('the default configuration of %s is valid', (set) => {
+    expect(validate(defaults(set))).toEqual([])
+  })
+
+  test.each<[string, Config]>([
+    ['spiral', defaults('spiral')],
+    [
+      'xor with sgd, momentum and dropout',
+      {
+        ...defaults('xor'),
+        layers: [{ kind: 'dense', units: 8 }, { kind: 'relu' }, { kind: 'dropout', rate: 0.3 }, { kind: 'dense', units: 2 }],
+        optimizer: { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 },
+      },
+    ],
+    [
+      'blobs with mse and batchNorm',
+      {
+        ...defaults('blobs'),
+        loss: 'mse',
+        layers: [{ kind: 'dense', units: 8 }, { kind: 'batchNorm' }, { kind: 'elu', alpha: 1 }, { kind: 'dense', units: 3 }],
+      },
+    ],
+  ])(
+    "%s: the initial state and first batch are those of Train.fit: one trainStep from them gives fit's first step, bit for bit",
+    (_, config) => {
+      const run = build(config)
+      const [after] = Train.trainStep(run.model, run.loss, run.optimizer)(initialState(run), firstBatch(run))
+      const fit = afterFitsFirstStep(run)
+      expect(treeBits(after.params)).toEqual(treeBits(fit.params))
+      expect(treeBits(after.optState)).toEqual(treeBits(fit.optState))
+      expect(treeBits(after.state)).toEqual(treeBits(fit.state))
+      expect(Key.show(after.key)).toBe(Key.show(fit.key))
+    },
+  )
+
+  test('stepping through batchAt(0), batchAt(1), … retraces fit step for step, across epochs', () => {
+    const run = build({ ...defaults('xor'), data: { set: 'xor', size: 40, noise: 0.2, seed: 3 }, batchSize: 16, epochs: 3 })
+    const fitStates: Train.TrainState[] = []
+    Train.fit({ ...fitOptions(run), callbacks: { onStep: ({ state }) => void fitStates.push(state) } })
+    expect(fitStates.length).toBe(9) // 3 epochs of 16 + 16 + 8
+    const step = Train.trainStep(run.model, run.loss, run.optimizer)
+    let ts = initialState(run)
+    fitStates.forEach((fitState, k) => {
+      ts = step(ts, batchAt(run, k))[0]
+      expect(treeBits(ts.params), `step ${k + 1}`).toEqual(treeBits(fitState.params))
+    })
+  })
+
+  test('the initial params are L.pipe + Train.initState with the first half of Key.fromSeed(seed), as fit draws them', () => {
+    const run = build({ ...defaults('spiral'), seed: 7 })
+    const [initKey] = Key.split2(Key.fromSeed(7))
+    const byHand = Train.initState(run.model, run.optimizer, initKey, [2])
+    expect(treeBits(initialState(run).params)).toEqual(treeBits(byHand.params))
+  })
+
+  test('mnist: the subset is the first digits of the files, as loadMnist reads them', async () => {
+    const { loadMnist } = await import('chainrule/node')
+    const run = build({ ...defaults('mnist'), data: { set: 'mnist', size: 50, testSize: 20 } }, mnistBytes())
+    const node = loadMnist({ train: 50, test: 20 })
+    expect(bits(run.data.x)).toBe(bits(node.train.x))
+    expect(bits(run.data.y)).toBe(bits(node.train.y))
+    expect(bits(run.test!.x)).toBe(bits(node.test.x))
+  })
+
+  test.each<[DataSetName, number]>([
+    ['spiral', 95],
+    ['circles', 95],
+    ['xor', 95],
+    ['blobs', 95],
+    ['mnist', 85],
+  ])(
+    'the default network for %s learns it: accuracy at least %d% after its epochs (training set; test digits for mnist)',
+    (set, percent) => {
+      const run = build(defaults(set), set === 'mnist' ? mnistBytes() : undefined)
+      const { state } = Train.fit(fitOptions(run))
+      const { accuracy } = Train.evaluate(run.model, state.params, state.state, run.test ?? run.data, { loss: run.loss })
+      expect(100 * accuracy!).toBeGreaterThanOrEqual(percent)
+    },
+  )
+
+  test('validate names the layer and the problem, from the library’s shape rules where they apply', () => {
+    const mnist = defaults('mnist')
+    const messages = (c: Config): string[] => validate(c).map((p) => p.message)
+    expect(messages({ ...mnist, layers: [{ kind: 'dense', units: 10 }] })).toEqual([
+      'layer 1 (dense): input shape: expected [features] (flatten images first), got [1, 28, 28]',
+    ])
+    const conv = { kind: 'conv2d', filters: 2, kernel: 9, stride: 1, padding: 'valid' } as const
+    expect(
+      messages({ ...mnist, layers: [{ kind: 'maxPool2d', size: 4, stride: 4 }, conv, { kind: 'flatten' }, { kind: 'dense', units: 10 }] }),
+    ).toEqual(['layer 2 (conv2d): kernel 9 is larger than its 7×7 input'])
+    const swish: Config['layers'][number] = JSON.parse('{ "kind": "swish" }') // as a hand-edited configuration could hold
+    expect(messages({ ...defaults('xor'), layers: [swish, { kind: 'dense', units: 2 }] })[0]).toMatch(
+      /^layer 1 \(swish\): unknown layer kind 'swish'/,
+    )
+    expect(messages({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 3 }, { kind: 'softmax' }], loss: 'crossEntropy' })).toEqual(
+      [],
+    )
+    expect(messages({ ...defaults('spiral'), layers: [{ kind: 'softmax' }, { kind: 'dense', units: 3 }] })).toEqual([
+      'layer 1 (softmax): softmax belongs at the end of the network (it turns scores into class probabilities)',
+    ])
+  })
+
+  test('an invalid configuration is refused with its problems, not fixed', () => {
+    expect(() => build({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 4 }] })).toThrow(
+      'layers: the network ends with output 4 per example, but spiral has 3 classes: end with a dense of 3',
+    )
+  })
+})

@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import { Key, L, T, Train, Tree } from 'chainrule'
+import { defaults, type Config } from '../../playground/core/config.ts'
+import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
+import { layerKinds, sourceFile, sourceLines } from '../../playground/core/layers.ts'
+import { stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
+import { mnistBytes } from './support.ts'
+
+const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
+const treeBits = (tree: Tree.Tree): string[] => Tree.leaves(tree).map(bits)
+
+const configs: [string, Config][] = [
+  ['spiral (dense, relu)', defaults('spiral')],
+  [
+    'xor with dropout, batchNorm, elu, leakyRelu and sgd with Nesterov momentum',
+    {
+      ...defaults('xor'),
+      layers: [
+        { kind: 'dense', units: 6 },
+        { kind: 'batchNorm' },
+        { kind: 'elu', alpha: 1 },
+        { kind: 'dropout', rate: 0.4 },
+        { kind: 'dense', units: 5 },
+        { kind: 'leakyRelu', alpha: 0.1 },
+        { kind: 'dense', units: 2 },
+      ],
+      optimizer: { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 },
+      lr: { kind: 'cosineDecay', init: 0.1, floor: 0 },
+    },
+  ],
+  [
+    'blobs with sigmoid, softmax and crossEntropy, rmsprop with momentum',
+    {
+      ...defaults('blobs'),
+      layers: [{ kind: 'dense', units: 7 }, { kind: 'sigmoid' }, { kind: 'dense', units: 3 }, { kind: 'softmax' }],
+      loss: 'crossEntropy',
+      optimizer: { name: 'rmsprop', decay: 0.9, eps: 1e-8, momentum: 0.5 },
+    },
+  ],
+  [
+    'circles with tanh and mse, adamw',
+    { ...defaults('circles'), loss: 'mse', optimizer: { name: 'adamw', b1: 0.9, b2: 0.999, eps: 1e-8, weightDecay: 1e-2 } },
+  ],
+  [
+    'mnist conv net (conv2d then relu, fused in the pipe), batchNorm on images, avgPool, amsgrad',
+    {
+      ...defaults('mnist'),
+      data: { set: 'mnist', size: 64, testSize: 10 },
+      layers: [
+        { kind: 'conv2d', filters: 4, kernel: 3, stride: 1, padding: 'same' },
+        { kind: 'relu' },
+        { kind: 'maxPool2d', size: 2, stride: 2 },
+        { kind: 'conv2d', filters: 3, kernel: 3, stride: 2, padding: 1 },
+        { kind: 'batchNorm' },
+        { kind: 'tanh' },
+        { kind: 'avgPool2d', size: 2, stride: 2 },
+        { kind: 'flatten' },
+        { kind: 'dense', units: 10 },
+      ],
+      optimizer: { name: 'amsgrad', b1: 0.9, b2: 0.999, eps: 1e-8 },
+    },
+  ],
+]
+
+const built = new Map<string, Built>(configs.map(([name, c]) => [name, build(c, c.data.set === 'mnist' ? mnistBytes() : undefined)]))
+
+describe('step: one SGD step as stages, from the library’s own numbers', () => {
+  test.each(configs.map(([name]) => name))(
+    '%s: the step’s params, layer state and optimizer state equal Train.trainStep’s, bit for bit',
+    (name) => {
+      const run = built.get(name)!
+      const ts = initialState(run)
+      const batch = firstBatch(run)
+      const step = stepThrough(run, ts, batch)
+      const [after, metrics] = Train.trainStep(run.model, run.loss, run.optimizer)(ts, batch)
+      expect(treeBits(step.after.params)).toEqual(treeBits(after.params))
+      expect(treeBits(step.after.state)).toEqual(treeBits(after.state))
+      expect(treeBits(step.after.optState)).toEqual(treeBits(after.optState))
+      expect(step.metrics.loss).toBe(metrics.loss)
+      const update = step.stages.at(-1)!
+      if (update.kind !== 'update') throw new Error('the last stage is not the update')
+      expect(update.params.map((p) => bits(p.after))).toEqual(treeBits(after.params))
+      expect(update.params.map((p) => bits(p.before))).toEqual(treeBits(ts.params))
+    },
+  )
+
+  test.each(configs.map(([name]) => name))(
+    '%s: the stages chain: forward outputs feed the next layer, the loss gradient and each dx feed the vjp before',
+    (name) => {
+      const run = built.get(name)!
+      const batch = firstBatch(run)
+      const step = stepThrough(run, initialState(run), batch)
+      const n = run.layers.length
+      expect(step.stages.map((s) => s.kind)).toEqual([
+        ...Array<string>(n).fill('forward'),
+        'loss',
+        ...Array<string>(n).fill('backward'),
+        'update',
+      ])
+      const forward = step.stages.filter((s): s is ForwardStage => s.kind === 'forward')
+      const backward = step.stages.filter((s): s is BackwardStage => s.kind === 'backward')
+      expect(forward.map((s) => s.name)).toEqual(run.shapes.map((s) => s.name))
+      expect(backward.map((s) => s.layer)).toEqual([...Array(n).keys()].reverse())
+      expect(bits(forward[0]!.x)).toBe(bits(batch.x))
+      for (let i = 1; i < n; i++) expect(bits(forward[i]!.x)).toBe(bits(forward[i - 1]!.y))
+      const loss = step.stages[n]!
+      if (loss.kind !== 'loss') throw new Error('no loss stage')
+      expect(bits(loss.prediction)).toBe(bits(forward[n - 1]!.y))
+      expect(bits(backward[0]!.dy)).toBe(bits(loss.grad))
+      for (let k = 1; k < n; k++) expect(bits(backward[k]!.dy)).toBe(bits(backward[k - 1]!.dx!))
+      expect(backward[n - 1]!.dx).toBeUndefined() // the first layer's input is data: the step does not compute its dx
+    },
+  )
+
+  test('a step from the middle of a run (a schedule, momentum, dropout) equals trainStep there, and its learning rate is the schedule’s at that step', () => {
+    const name = configs[1]![0]
+    const run = built.get(name)!
+    const step = Train.trainStep(run.model, run.loss, run.optimizer)
+    let ts = initialState(run)
+    for (let k = 0; k < 17; k++) ts = step(ts, batchAt(run, k))[0]
+    const through = stepThrough(run, ts, batchAt(run, 17))
+    const [after] = step(ts, batchAt(run, 17))
+    expect(treeBits(through.after.params)).toEqual(treeBits(after.params))
+    expect(treeBits(through.after.optState)).toEqual(treeBits(after.optState))
+    const update = through.stages.at(-1)!
+    if (update.kind !== 'update' || typeof run.lr === 'number') throw new Error('expected an update stage and a schedule')
+    expect(update.lr).toBe(run.lr(17))
+    expect(update.lr).toBeLessThan(run.lr(0))
+  })
+
+  test.each(configs.map(([name]) => name))('%s: the dparams are those of the pipe’s own vjp, bit for bit', (name) => {
+    const run = built.get(name)!
+    const ts = initialState(run)
+    const batch = firstBatch(run)
+    const step = stepThrough(run, ts, batch)
+    const [stepKey] = Key.split2(ts.key)
+    const { y, tape } = run.model.forward(ts.params, ts.state, batch.x, { mode: 'train', key: stepKey })
+    const { dp } = run.model.vjp(ts.params, tape, run.loss(y, batch.y).grad, { dx: false })
+    const stepDp = step.stages
+      .filter((s): s is BackwardStage => s.kind === 'backward')
+      .reverse()
+      .flatMap((s) => s.dp.map((d) => bits(d.tensor)))
+    expect(stepDp).toEqual(treeBits(dp))
+  })
+
+  test.each(configs.map(([name]) => name))(
+    '%s: every layer’s gradient check passes (law 1 on sampled coordinates of dx and each param)',
+    (name) => {
+      const run = built.get(name)!
+      const step = stepThrough(run, initialState(run), firstBatch(run), { samples: 4 })
+      for (const s of step.stages) {
+        if (s.kind !== 'backward') continue
+        expect(s.check.rows.filter((r) => r.where === 'dx').length, s.name).toBeGreaterThan(0)
+        expect(new Set(s.check.rows.map((r) => r.where))).toEqual(new Set(['dx', ...s.dp.map((d) => d.name)]))
+        expect(s.check.ok, `${s.name}: max error ${s.check.maxError}`).toBe(true)
+        for (const r of s.check.rows)
+          if (!r.kink) expect(r.error).toBe(Math.abs(r.analytic - r.numeric) / Math.max(1, Math.abs(r.analytic), Math.abs(r.numeric)))
+      }
+    },
+  )
+
+  test('kinks are found where they are and nowhere else: ties in max-pool windows after a relu, none in smooth layers', () => {
+    const run = built.get(configs[4]![0])!
+    const step = stepThrough(run, initialState(run), firstBatch(run), { samples: 40 })
+    const backward = step.stages.filter((s): s is BackwardStage => s.kind === 'backward')
+    const smooth = new Set(['dense', 'sigmoid', 'tanh', 'softmax', 'batchNorm', 'dropout', 'avgPool2d', 'flatten', 'conv2d'])
+    for (const s of backward)
+      if (smooth.has(s.layerKind))
+        expect(
+          s.check.rows.filter((r) => r.kink),
+          s.name,
+        ).toEqual([])
+    const pool = backward.find((s) => s.layerKind === 'maxPool2d')!
+    const kinks = pool.check.rows.filter((r) => r.kink)
+    expect(kinks.length).toBeGreaterThan(0) // zeros from the relu tie in many windows
+    for (const r of kinks) expect(r.error).toBeLessThanOrEqual(pool.check.tolerance) // the vjp takes one side's slope
+  })
+
+  test('the gradient check catches a wrong vjp: a tanh whose vjp forgets the (1 − y²) factor fails its check', () => {
+    const run = built.get(configs[3]![0])!
+    const wrongTanh = L.define({
+      name: 'tanh',
+      forward: (_p, x) => ({ y: T.map(Math.tanh)(x), tape: null }),
+      vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+    })
+    const layers = run.layers.map((l) => (l.name === 'tanh' ? wrongTanh : l))
+    const bad: Built = { ...run, layers, model: L.pipe(...layers) }
+    const step = stepThrough(bad, initialState(bad), firstBatch(bad))
+    const tanh = step.stages.find((s): s is BackwardStage => s.kind === 'backward' && s.layerKind === 'tanh')!
+    expect(tanh.check.ok).toBe(false)
+    expect(tanh.check.maxError).toBeGreaterThan(1e-3)
+  })
+
+  test('stages carry the names, maths and optimizer state people read', () => {
+    const run = built.get(configs[0]![0])!
+    const step = stepThrough(run, initialState(run), firstBatch(run))
+    expect(step.stages.map(stageTitle)).toEqual([
+      'forward: dense 1 (2→16)',
+      'forward: relu 1',
+      'forward: dense 2 (16→16)',
+      'forward: relu 2',
+      'forward: dense 3 (16→3)',
+      'loss: softmaxCrossEntropy',
+      'backward: dense 3 (16→3)',
+      'backward: relu 2',
+      'backward: dense 2 (16→16)',
+      'backward: relu 1',
+      'backward: dense 1 (2→16)',
+      'update: adam',
+    ])
+    const dense = step.stages[0] as ForwardStage
+    expect(dense.formula).toBe('y = x·W + b')
+    expect(dense.tape.map((e) => e.name)).toEqual(['x'])
+    const update = step.stages.at(-1)!
+    if (update.kind !== 'update') throw new Error('no update')
+    expect(update.lr).toBe(0.01)
+    expect(update.optState.map((o) => o.name)).toContain('mu of dense 1 (2→16) W')
+    expect(update.optState.map((o) => o.name)).toContain('nu of dense 3 (16→3) b')
+    expect(update.optState.filter((o) => o.name === 'count').map((o) => [o.before.data[0], o.after.data[0]])).toEqual([
+      [0, 1],
+      [0, 1],
+    ])
+  })
+
+  test.each(layerKinds)('the source of %s’s forward and vjp is found in its file', (kind) => {
+    const text = readFileSync(join(import.meta.dirname, '../..', sourceFile[kind]), 'utf8')
+    const vjp = sourceLines(text, 'vjp')
+    const forward = sourceLines(text, 'forward')
+    expect(vjp?.startsWith('vjp: ')).toBe(true)
+    expect(forward?.startsWith('forward: ')).toBe(true)
+    expect(vjp).toMatch(/dx/)
+    expect(text).toContain(vjp!.split('\n').at(-1)!)
+  })
+})
