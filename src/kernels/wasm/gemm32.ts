@@ -21,13 +21,14 @@
  * gives the same bits) are copied into the runner's memory, the job block written at address 0, the
  * chunks run, and the m×n result copied back. Where WebAssembly SIMD is missing, or a product
  * does not fit in memory, gemm32Blocked runs instead (the same result). A worker that dies during
- * a product leaves c untouched; the product then runs again on this thread (the same result).
+ * a product is given up and every chunk runs again on this thread (./threads.ts): the same bits,
+ * because a chunk reads only the job's inputs.
  */
 import type { BlockSizes } from '../gemm.ts'
 import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
-import { configureThreads, threadsRunning } from './threads.ts'
+import { configureThreads } from './threads.ts'
 
 /** Rows and columns of asm/gemm32.ts's register tile. */
 const MR = 5
@@ -201,14 +202,7 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
       accumulate ? C0 : 0,
     ])
     const t0 = performance.now()
-    try {
-      runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
-    } catch (e) {
-      // The worker died during the product (two threads are now off): c is untouched, so the whole
-      // product runs again on this thread, with the same bits. Any other error is the caller's.
-      if (runner.threads === 2 && !threadsRunning()) return gemm32Wasm(m, n, k, a, b, c, cOffset, accumulate)
-      throw e
-    }
+    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
     record(runner.threads, sizeClass, (performance.now() - t0) / flops)
     c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
   }
