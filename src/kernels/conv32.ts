@@ -38,7 +38,40 @@ export interface Conv32Kernels {
   readonly inputGrad: (g: ConvWindow, dy: Float32Array, w: Float32Array, dx: Float32Array) => void
   /** dw = the kernel gradient of Σ dy·y, summed over the batch. */
   readonly kernelGrad: (g: ConvWindow, x: Float32Array, dy: Float32Array, dw: Float32Array) => void
+  /**
+   * A layer's whole backward pass, as ./conv.ts's: dw, dx unless it is undefined (nobody wants it),
+   * and db unless it is undefined (no bias). With `yRelu`, the forward pass applied relu and gave
+   * this y: the gradient at the conv's output is then dy where y > 0, else +0 (exact).
+   */
+  readonly backward: (
+    g: ConvWindow,
+    x: Float32Array,
+    dy: Float32Array,
+    w: Float32Array,
+    dx: Float32Array | undefined,
+    dw: Float32Array,
+    db?: Float32Array,
+    yRelu?: Float32Array,
+  ) => void
 }
+
+/** A family with its backward pass: the relu mask (reluFast32's vjp read from y), inputGrad, kernelGrad, then convBiasGrad32. */
+const withBackward = (k: Omit<Conv32Kernels, 'backward'>): Conv32Kernels => ({
+  ...k,
+  backward: (g, x, dy, w, dx, dw, db, yRelu) => {
+    if (db !== undefined) need('db', db, g.F)
+    let dz = dy
+    if (yRelu !== undefined) {
+      need('y', yRelu, ySize(g))
+      need('dy', dy, ySize(g))
+      dz = new Float32Array(dy.length)
+      reluFast32.vjp(yRelu, dy, dz) // y > 0 exactly where the conv's output was > 0
+    }
+    if (dx !== undefined) k.inputGrad(g, dz, w, dx)
+    k.kernelGrad(g, x, dz, dw)
+    if (db !== undefined) convBiasGrad32(g, dz, db)
+  },
+})
 
 const need = (what: string, a: Float32Array, n: number): void => {
   if (a.length !== n) throw new RangeError(`conv32: ${what} has ${a.length} values, the geometry needs ${n}`)
@@ -168,14 +201,14 @@ const naiveKernelGrad: Conv32Kernels['kernelGrad'] = (g, x, dy, dw) => {
 }
 
 /** The float32 convolutions as a textbook writes them, with the rounding above: the oracle. Slow. */
-export const naiveConv32: Conv32Kernels = {
+export const naiveConv32: Conv32Kernels = withBackward({
   forward: (g, x, w, b, y, relu) => {
     naiveForward(g, x, w, b, y)
     if (relu === true) reluInPlace32(y)
   },
   inputGrad: naiveInputGrad,
   kernelGrad: naiveKernelGrad,
-}
+})
 
 // ---------------------------------------------------------------------------------------------
 // im2col + a float32 GEMM, a group of samples per product
@@ -261,7 +294,7 @@ export const makeFastConv32 = (gemmOf: () => Gemm32, groupElements = GROUP_ELEME
   /** Samples per product for this geometry (at least 1, at most N). */
   const groupOf = (g: ConvWindow): number =>
     Math.min(g.N, Math.max(1, Math.floor(groupElements / Math.max(1, g.C * g.KH * g.KW * g.OH * g.OW))))
-  return {
+  return withBackward({
     /** Per group of G samples: out (F × G·P) = W (F × K) · cols (K × G·P), each row from its bias; then into y. */
     forward: (g, x, w, b, y, relu) => {
       checkForward(g, x, w, b, y)
@@ -326,7 +359,7 @@ export const makeFastConv32 = (gemmOf: () => Gemm32, groupElements = GROUP_ELEME
       }
       if (N === 0) dw.fill(0)
     },
-  }
+  })
 }
 
 /** dyG (F × size·P, row-major) = the planes dy[n0 + s, f] laid side by side: row f holds samples n0 … n0+size−1. */

@@ -66,10 +66,13 @@ const runAll = (k: Conv32Kernels, c: Case): Float32Array[] => {
   k.forward(c.g, o.x, o.w, undefined, yNoBias)
   k.inputGrad(c.g, o.dy, o.w, dx)
   k.kernelGrad(c.g, o.x, o.dy, dw)
-  return [y, yRelu, yNoBias, dx, dw]
+  // The whole backward pass of a layer with a fused relu and a bias (dy masked by relu(y) > 0).
+  const [dx2, dw2, db2] = [new Float32Array(n.x).fill(NaN), new Float32Array(n.w).fill(NaN), new Float32Array(c.g.F).fill(NaN)]
+  k.backward(c.g, o.x, o.dy, o.w, dx2, dw2, db2, yRelu)
+  return [y, yRelu, yNoBias, dx, dw, dx2, dw2, db2]
 }
 
-const names = ['y', 'relu(y)', 'y without bias', 'dx', 'dw']
+const names = ['y', 'relu(y)', 'y without bias', 'dx', 'dw', 'backward dx', 'backward dw', 'backward db']
 
 const expectSameBits = (c: Case, got: Float32Array[], want: Float32Array[]): void => {
   for (let q = 0; q < want.length; q++) {
@@ -122,6 +125,35 @@ describe('im2col + a float32 GEMM gives the naive float32 loops bit for bit', ()
       )
     }
     expect(splitCount()).toBeGreaterThan(splits)
+  })
+
+  test('backward is its pieces: dz = dy where relu(y) > 0, then inputGrad, kernelGrad and convBiasGrad32 on dz', () => {
+    fc.assert(
+      fc.property(cases, (c) => {
+        const o = operands32(c)
+        const n = sizes(c)
+        const y = new Float32Array(n.y)
+        naiveConv32.forward(c.g, o.x, o.w, o.b, y, true)
+        const dz = o.dy.map((d, i) => (y[i]! > 0 ? d : 0))
+        const [dx, dw, db] = [new Float32Array(n.x), new Float32Array(n.w), new Float32Array(c.g.F)]
+        naiveConv32.inputGrad(c.g, dz, o.w, dx)
+        naiveConv32.kernelGrad(c.g, o.x, dz, dw)
+        convBiasGrad32(c.g, dz, db)
+        for (const k of [naiveConv32, fastConv32Wasm]) {
+          const [dx2, dw2, db2] = [new Float32Array(n.x), new Float32Array(n.w), new Float32Array(c.g.F)]
+          k.backward(c.g, o.x, o.dy, o.w, dx2, dw2, db2, y)
+          expect(firstDifference(dx2, dx)).toBe(-1)
+          expect(firstDifference(dw2, dw)).toBe(-1)
+          expect(firstDifference(db2, db)).toBe(-1)
+          const dwOnly = new Float32Array(n.w)
+          k.backward(c.g, o.x, o.dy, o.w, undefined, dwOnly) // no dx, no bias, no relu: kernelGrad of dy
+          const want = new Float32Array(n.w)
+          naiveConv32.kernelGrad(c.g, o.x, o.dy, want)
+          expect(firstDifference(dwOnly, want)).toBe(-1)
+        }
+      }),
+      { seed, numRuns: 80 },
+    )
   })
 
   test('conv32Kernels follows the kernel switch', () => {
