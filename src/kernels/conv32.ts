@@ -275,7 +275,8 @@ export const col2im32 = (g: Window2d, cols: Float32Array, ld: number, col0: numb
         for (let oh = ohLo; oh < ohHi; oh++) {
           const dst = xc + (oh * SH - ti) * W - tj
           const src = row + oh * OW
-          for (let ow = owLo; ow < owHi; ow++) dx[dst + ow * SW] = Math.fround(dx[dst + ow * SW]! + cols[src + ow]!)
+          // Storing into a Float32Array rounds the float64 sum of two float32s to float32: fl32(dx + col), exactly.
+          for (let ow = owLo; ow < owHi; ow++) dx[dst + ow * SW] = dx[dst + ow * SW]! + cols[src + ow]!
         }
       }
     }
