@@ -1,12 +1,15 @@
 /**
  * The entry of chainrule's WebAssembly module (compiled by scripts/build-wasm.ts): the GEMM of
  * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
- * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, and
- * the optimizer steps of ./optim.ts).
+ * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, the
+ * optimizer steps of ./optim.ts, and the float32 kernels: the chunks of a product of ./gemm32.ts
+ * and the SGD step of ./sgd32.ts).
  */
 import { convPart } from './conv'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
+import { gemm32Part } from './gemm32'
 import { optimPart } from './optim'
+import { sgd32Part } from './sgd32'
 
 export { gemm } from './gemm'
 
@@ -21,6 +24,8 @@ const SGD_STEP = 6
 const ADAM_STEP = 7
 const RMSPROP_STEP = 8
 const ADAGRAD_STEP = 9
+const GEMM32_CHUNK = 10
+const SGD32_STEP = 11
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -29,4 +34,6 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == MAXPOOL_2X2_FORWARD) maxPool2x2Part(job, index)
   else if (op == MAXPOOL_BACKWARD) maxPoolBackwardPart(job, index)
   else if (op >= SGD_STEP && op <= ADAGRAD_STEP) optimPart(job, index, op - SGD_STEP)
+  else if (op == GEMM32_CHUNK) gemm32Part(job, index, scratch)
+  else if (op == SGD32_STEP) sgd32Part(job, index)
 }

@@ -2,7 +2,8 @@
  * GEMM benchmark: GFLOP/s of gemmReference, gemmBlocked (plain JS), gemmWasm (WebAssembly
  * SIMD, one thread) and gemmWasm2 (the same kernel on two threads: this one and a worker) on
  * square sizes and on the batch-64 MLP (784-128-64-10) products, forward and backward
- * (transposed operands).
+ * (transposed operands); and beside them, in the same interleaved rounds, their float32 twins
+ * (gemm32Reference, gemm32Blocked, gemm32Wasm and gemm32Wasm2, the f32x4 kernel).
  *
  *   npx tsx bench/gemm.ts                 # the table
  *   npx tsx bench/gemm.ts --rounds=9      # more rounds per shape (default 7)
@@ -10,6 +11,7 @@
  *   npx tsx bench/gemm.ts --no-reference  # skip the (slow) reference kernel
  *   npx tsx bench/gemm.ts --only=512,fwd  # only shapes whose label contains one of these
  *   npx tsx bench/gemm.ts --no-threads    # skip the two-thread kernel
+ *   npx tsx bench/gemm.ts --no-f32        # float64 only
  *
  * Method: every implementation is warmed up on a shape first, then calibrated so one sample
  * takes ≥ ~150 ms, then the implementations are timed in interleaved rounds (A, B, A, B, …) so
@@ -19,12 +21,17 @@
  *
  * After the table: the targets for the wasm kernel (512 on one thread ≥ 18 GFLOP/s,
  * on two ≥ 32; the batch-64 MLP products within 15% of the 512 figure), the two-thread speedup
- * per shape (a ratio within each round, so drift and a competing process largely cancel), and
- * the whole MLP step's GEMM time. Products in a two-thread sample run back to back, so the
- * worker is hot (it spins between them); the first call of a sample may find it asleep.
+ * per shape (a ratio within each round, so drift and a competing process largely cancel), the
+ * float32 kernels' targets (512: ≥ 40 on one thread, ≥ 70 on two) and their speedup over
+ * float64 per shape (a ratio within each round), and the whole MLP step's GEMM time. Products
+ * in a two-thread sample run back to back, so the worker is hot (it spins between them); the
+ * first call of a sample may find it asleep.
  */
-import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm } from '../src/kernels/gemm.ts'
+import { loadavg } from 'node:os'
+import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm, type MatView } from '../src/kernels/gemm.ts'
+import { gemm32Blocked, gemm32Reference, view32, type Gemm32, type MatView32 } from '../src/kernels/gemm32.ts'
 import { gemmWasm, makeGemmWasm, wasmSimdAvailable } from '../src/kernels/wasm/gemm.ts'
+import { gemm32Wasm, gemm32Wasm2 } from '../src/kernels/wasm/gemm32.ts'
 import { gemmWasm2, splitCount, startThreads, threadsUnavailable } from '../src/kernels/wasm/threads.ts'
 
 interface Shape {
@@ -40,10 +47,21 @@ interface Shape {
   readonly mlp?: boolean
 }
 
+type Dtype = 'f64' | 'f32'
+
 interface Impl {
   readonly name: string
-  readonly gemm: Gemm
+  readonly dtype: Dtype
+  /** One product of the shape on the operands of this dtype (C overwritten). */
+  readonly run: (m: number, n: number, k: number, ops: Operands) => void
 }
+
+const f64 = (name: string, gemm: Gemm): Impl => ({ name, dtype: 'f64', run: (m, n, k, o) => gemm(m, n, k, o.a, o.b, o.c, 0, false) })
+const f32 = (name: string, gemm: Gemm32): Impl => ({
+  name,
+  dtype: 'f32',
+  run: (m, n, k, o) => gemm(m, n, k, o.a32, o.b32, o.c32, 0, false),
+})
 
 const args = new Set(process.argv.slice(2))
 const roundsArg = process.argv.find((s) => s.startsWith('--rounds='))
@@ -82,19 +100,24 @@ const only = onlyArg === undefined ? [] : onlyArg.slice('--only='.length).split(
 const shapes = only.length === 0 ? allShapes : allShapes.filter((sh) => only.some((o) => sh.label.includes(o)))
 
 const impls: Impl[] = []
-if (!args.has('--no-reference')) impls.push({ name: 'reference', gemm: gemmReference })
-impls.push({ name: 'blocked', gemm: gemmBlocked })
-impls.push({ name: wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemm: gemmWasm })
+const F32 = !args.has('--no-f32')
 const THREADS = !args.has('--no-threads') && wasmSimdAvailable() && (await startThreads())
-if (THREADS) impls.push({ name: 'wasm 2T', gemm: gemmWasm2 })
-else if (!args.has('--no-threads')) console.log(`two threads unavailable: ${threadsUnavailable() ?? 'no SIMD'}`)
+if (!THREADS && !args.has('--no-threads')) console.log(`two threads unavailable: ${threadsUnavailable() ?? 'no SIMD'}`)
+if (!args.has('--no-reference')) impls.push(f64('reference', gemmReference))
+impls.push(f64('blocked', gemmBlocked))
+impls.push(f64(wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemmWasm))
+if (THREADS) impls.push(f64('wasm 2T', gemmWasm2))
+if (F32 && !args.has('--no-reference')) impls.push(f32('reference', gemm32Reference))
+if (F32) impls.push(f32('blocked', gemm32Blocked))
+if (F32) impls.push(f32(wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemm32Wasm))
+if (F32 && THREADS) impls.push(f32('wasm 2T', gemm32Wasm2))
 /**
  * Not a GEMM: only the copies gemmWasm makes around its kernel (A and B into a WebAssembly
  * memory, the result out). Timed in the same rounds, it bounds what a kernel no faster than at
  * 512 could reach on a small product (see `copyBound`); it is left out of the table.
  */
 const COPIES = 'copies only'
-if (wasmSimdAvailable()) impls.push({ name: COPIES, gemm: copiesOnly() })
+if (wasmSimdAvailable()) impls.push(f64(COPIES, copiesOnly()))
 if (args.has('--tune')) {
   for (const [mc, kc, nc] of [
     [64, 256, 2048],
@@ -104,7 +127,7 @@ if (args.has('--tune')) {
     [128, 256, 1024],
     [96, 512, 1024],
   ] as const) {
-    impls.push({ name: `wasm ${mc}/${kc}/${nc}`, gemm: makeGemmWasm({ blocks: { mc, kc, nc } }) })
+    impls.push(f64(`wasm ${mc}/${kc}/${nc}`, makeGemmWasm({ blocks: { mc, kc, nc } })))
   }
   for (const [mc, kc, nc] of [
     [64, 256, 2048],
@@ -114,7 +137,7 @@ if (args.has('--tune')) {
     [192, 256, 2048],
     [256, 256, 1024],
   ] as const) {
-    impls.push({ name: `blocked ${mc}/${kc}/${nc}`, gemm: makeGemmBlocked({ mc, kc, nc }) })
+    impls.push(f64(`blocked ${mc}/${kc}/${nc}`, makeGemmBlocked({ mc, kc, nc })))
   }
 }
 
@@ -158,25 +181,32 @@ function median(xs: readonly number[]): number {
 function time(impl: Impl, shape: Shape, reps: number, ops: Operands): number {
   const { m, n, k } = shape
   const t0 = performance.now()
-  for (let r = 0; r < reps; r++) impl.gemm(m, n, k, ops.a, ops.b, ops.c, 0, false)
+  for (let r = 0; r < reps; r++) impl.run(m, n, k, ops)
   return performance.now() - t0
 }
 
+/** A shape's operands in both dtypes (the float32 ones are the float64 values rounded). */
 interface Operands {
-  readonly a: ReturnType<typeof view>
-  readonly b: ReturnType<typeof view>
+  readonly a: MatView
+  readonly b: MatView
   readonly c: Float64Array
+  readonly a32: MatView32
+  readonly b32: MatView32
+  readonly c32: Float32Array
 }
 
 function operands(shape: Shape): Operands {
   const { m, n, k, transA, transB } = shape
   const a = transA ? view(randomArray(k * m, 1), k, m, true) : view(randomArray(m * k, 1), m, k)
   const b = transB ? view(randomArray(n * k, 2), n, k, true) : view(randomArray(k * n, 2), k, n)
-  return { a, b, c: new Float64Array(m * n) }
+  const a32 = transA ? view32(Float32Array.from(a.data), k, m, true) : view32(Float32Array.from(a.data), m, k)
+  const b32 = transB ? view32(Float32Array.from(b.data), n, k, true) : view32(Float32Array.from(b.data), k, n)
+  return { a, b, c: new Float64Array(m * n), a32, b32, c32: new Float32Array(m * n) }
 }
 
 interface Row {
   readonly shape: string
+  readonly dtype: Dtype
   readonly impl: string
   readonly med: number
   readonly min: number
@@ -211,7 +241,7 @@ function benchAll(): Cell[][] {
       let calls = 0
       const t0 = performance.now()
       do {
-        impl.gemm(shape.m, shape.n, shape.k, ops.a, ops.b, ops.c, 0, false)
+        impl.run(shape.m, shape.n, shape.k, ops)
         calls++
       } while (performance.now() - t0 < WARMUP_MS && calls < 1_000_000)
       const perCall = (performance.now() - t0) / calls
@@ -244,6 +274,7 @@ function toRow(cell: Cell): Row {
   const { m, n, k } = cell.shape
   return {
     shape: cell.shape.label,
+    dtype: cell.impl.dtype,
     impl: cell.impl.name,
     med,
     min: Math.min(...g),
@@ -263,19 +294,27 @@ function pad(s: string, w: number, right = false): string {
   return right ? s.padStart(w) : s.padEnd(w)
 }
 
-const header = ['shape', 'kernel', 'median', 'min', 'max', 'ms/call', 'vs js']
-const widths = [24, 24, 8, 8, 8, 9, 7]
+const header = ['shape', 'dtype', 'kernel', 'median', 'min', 'max', 'ms/call', 'vs js']
+const widths = [24, 5, 24, 8, 8, 8, 9, 7]
+/** The machine's load averages over 1, 5 and 15 minutes (other processes slow every figure alike). */
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ')
+const loadBefore = load()
 const cells = benchAll()
 console.log(`GEMM GFLOP/s, median (min/max) over interleaved rounds; Node ${process.version}`)
-console.log(header.map((h, i) => pad(h, widths[i]!, i >= 2)).join('  '))
+console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`)
+console.log(header.map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const row of cells) {
   const rows = row.map(toRow)
-  const js = rows.find((r) => r.impl === 'blocked')
   for (const r of rows) {
     if (r.impl === COPIES) continue
+    const js = rows.find((q) => q.impl === 'blocked' && q.dtype === r.dtype)
     const cells = [
       r.shape,
+      r.dtype,
       r.impl,
       r.med.toFixed(2),
       r.min.toFixed(2),
@@ -283,14 +322,15 @@ for (const row of cells) {
       r.msPerCall < 1 ? r.msPerCall.toFixed(3) : r.msPerCall.toFixed(1),
       js === undefined ? '' : `${(r.med / js.med).toFixed(1)}x`,
     ]
-    console.log(cells.map((c, i) => pad(c, widths[i]!, i >= 2)).join('  '))
+    console.log(cells.map((c, i) => pad(c, widths[i]!, i >= 3)).join('  '))
   }
 }
 console.log(`(${ROUNDS} rounds per shape, 3 where one sample exceeds 1 s; each sample ≥ ${SAMPLE_MS} ms)`)
 
 // The targets for the wasm kernel, as ratios within each round (drift cancels), and
 // what one MLP training step spends in GEMM, per round.
-const column = (impl: string): Cell[] => cells.map((row) => row.find((c) => c.impl.name === impl)).filter((c) => c !== undefined)
+const column = (impl: string, dtype: Dtype = 'f64'): Cell[] =>
+  cells.map((row) => row.find((c) => c.impl.name === impl && c.impl.dtype === dtype)).filter((c) => c !== undefined)
 const wasmCells = column('wasm')
 const sq512 = wasmCells.find((c) => c.shape.label === square(512).label)
 console.log()
@@ -352,14 +392,43 @@ if (sq512two !== undefined) {
   }
   console.log(`(${splitCount()} products split between the two threads in this run)`)
 }
+if (F32) float32Summary()
+
+/** The float32 kernels' targets at 512 and their speedup over the float64 kernel of the same family, round by round. */
+function float32Summary(): void {
+  console.log()
+  for (const [name, target] of [
+    ['wasm', 40],
+    ['wasm 2T', 70],
+  ] as const) {
+    const c = column(name, 'f32').find((x) => x.shape.label === square(512).label)
+    if (c === undefined) continue
+    const med = median(c.gflops)
+    console.log(
+      `f32 ${name} 512: ${spread(c.gflops, 1)} GFLOP/s, median (min..max); target ≥ ${target}: ${med >= target ? 'met' : 'NOT met'}`,
+    )
+  }
+  for (const name of ['blocked', 'wasm', 'wasm 2T']) {
+    const both = column(name, 'f32')
+      .map((c32) => [c32, column(name).find((c64) => c64.shape.label === c32.shape.label)] as const)
+      .filter(([, c64]) => c64 !== undefined)
+    if (both.length === 0) continue
+    console.log(`f32 / f64, ${name}, same round, median (min..max):`)
+    for (const [c32, c64] of both) {
+      const ratios = c32.gflops.map((g, r) => g / c64!.gflops[r]!).filter((x) => !Number.isNaN(x))
+      console.log(`  ${pad(c32.shape.label, 24)} ${spread(ratios, 2)}x`)
+    }
+  }
+}
 for (const impl of impls) {
-  const mlpCells = column(impl.name).filter((c) => c.shape.mlp === true)
+  const mlpCells = column(impl.name, impl.dtype).filter((c) => c.shape.mlp === true)
   if (mlpCells.length !== 9 || impl.name === COPIES) continue
   const flops = mlpCells.reduce((t, c) => t + 2 * c.shape.m * c.shape.n * c.shape.k, 0)
   const stepMs = Array.from({ length: ROUNDS }, (_, r) =>
     mlpCells.reduce((t, c) => t + (2 * c.shape.m * c.shape.n * c.shape.k) / (c.gflops[r]! * 1e6), 0),
   ).filter((x) => !Number.isNaN(x))
   if (stepMs.length === 0) continue
-  console.log(`MLP step GEMMs (9 products, ${(flops / 1e6).toFixed(1)} MFLOP), ${pad(impl.name, 10)}: ${spread(stepMs, 2)} ms per step`)
+  const who = `${impl.dtype} ${impl.name}`
+  console.log(`MLP step GEMMs (9 products, ${(flops / 1e6).toFixed(1)} MFLOP), ${pad(who, 14)}: ${spread(stepMs, 2)} ms per step`)
 }
 console.log("(A training step runs 8 of the 9: the first layer's input is data, so its dx1 product is skipped.)")

@@ -24,7 +24,9 @@
  * These are chainrule's module-level settings. They select an implementation, never a result.
  */
 import { gemmBlocked, gemmReference, type Gemm } from './gemm.ts'
+import { gemm32Blocked, gemm32Reference, type Gemm32 } from './gemm32.ts'
 import { gemmWasm, wasmSimdAvailable } from './wasm/gemm.ts'
+import { gemm32Wasm, gemm32Wasm2 } from './wasm/gemm32.ts'
 import { gemmWasm2, startThreads, stopThreads, threadsRunning, threadsUnavailable } from './wasm/threads.ts'
 
 export { stopThreads, threadsRunning, threadsUnavailable, wasmSimdAvailable }
@@ -103,3 +105,14 @@ export const gemmFor = (choice: KernelChoice, count: ThreadCount = threadCount):
 
 /** The GEMM of the family and thread count in use: what matmul and the convolution kernels call. */
 export const currentGemm = (): Gemm => gemmFor(current)
+
+/**
+ * The float32 GEMM of a kernel family (the `Gemm32` contract of ./gemm32.ts) on `count` threads.
+ * Every family rounds each product and each running sum to float32 in the same k order, so all
+ * of them give gemm32Reference's bits.
+ */
+export const gemm32For = (choice: KernelChoice, count: ThreadCount = threadCount): Gemm32 =>
+  choice === 'reference' ? gemm32Reference : choice === 'js' ? gemm32Blocked : count === 2 ? gemm32Wasm2 : gemm32Wasm
+
+/** The float32 GEMM of the family and thread count in use. */
+export const currentGemm32 = (): Gemm32 => gemm32For(current)

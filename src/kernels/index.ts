@@ -14,6 +14,8 @@ export {
   resolveKernels as resolve,
   currentGemm as gemm,
   gemmFor,
+  currentGemm32 as gemm32,
+  gemm32For,
   wasmSimdAvailable,
   useThreads,
   threads,

@@ -28,6 +28,10 @@ export const Op = {
   rmspropStep: 8,
   /** One fused Adagrad step over a leaf. */
   adagradStep: 9,
+  /** One chunk (a block of rows or columns of C) of a float32 GEMM (asm/gemm32.ts). */
+  gemm32Chunk: 10,
+  /** One float32 SGD step over a leaf (asm/sgd32.ts). */
+  sgd32Step: 11,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */

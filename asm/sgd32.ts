@@ -1,0 +1,62 @@
+/**
+ * chainrule's float32 SGD step in WebAssembly, four lanes at a time: the loop of
+ * src/kernels/sgd32.ts (sgdStep32), each lane doing the same float32 operations in the same
+ * order (f32x4.mul and f32x4.add round as Math.fround of the float64 result does on float32
+ * inputs), so the results are the same bits:
+ *
+ *   d = g (+ λp),  t = d + βt',  u = (−lr)·(t, or d + βt with Nesterov; d without momentum),  out = u, or p + u
+ *
+ * One call runs one part: elements [part·chunk, min(n', (part + 1)·chunk)), n' = n rounded up to
+ * a multiple of 4. The caller pads every array to a multiple of 4; the padding lanes compute
+ * values nobody copies out.
+ */
+
+// The job block: i32 fields, then f32 fields from byte 48 (src/kernels/wasm/sgd32.ts writes the same layout).
+const S_N = 0 //      elements, rounded up to a multiple of 4
+const S_CHUNK = 1 //  elements per part (a multiple of 4)
+const S_FLAGS = 2 //  the FLAG_* bits
+const S_G = 3 //      byte addresses: the gradient g,
+const S_P = 4 //      the params p,
+const S_TPREV = 5 //  the trace t', in,
+const S_OUT = 6 //    u, or p + u,
+const S_T = 7 //      the new trace t
+const F_MINUS_RATE = 0 // −lr, λ and β, as float32
+const F_LAMBDA = 1
+const F_BETA = 2
+
+const FLAG_APPLY = 1 //    write p + u, not u
+const FLAG_DECAY = 2 //    add λp to g first
+const FLAG_TRACE = 4 //    momentum: a trace in and out
+const FLAG_NESTEROV = 8 // step along d + βt
+
+@inline function field(job: usize, i: i32): i32 {
+  return load<i32>(job + (<usize>i << 2))
+}
+
+/** Part `part` of the float32 SGD step of the job at `job`. */
+export function sgd32Part(job: usize, part: i32): void {
+  const n = field(job, S_N)
+  const chunk = field(job, S_CHUNK)
+  const flags = field(job, S_FLAGS)
+  const g = <usize>field(job, S_G), p = <usize>field(job, S_P), tPrev = <usize>field(job, S_TPREV)
+  const out = <usize>field(job, S_OUT), tNew = <usize>field(job, S_T)
+  const minusRate = v128.load32_splat(job + 48 + (F_MINUS_RATE << 2))
+  const lambda = v128.load32_splat(job + 48 + (F_LAMBDA << 2))
+  const beta = v128.load32_splat(job + 48 + (F_BETA << 2))
+  const apply = (flags & FLAG_APPLY) != 0, decay = (flags & FLAG_DECAY) != 0
+  const trace = (flags & FLAG_TRACE) != 0, nesterov = (flags & FLAG_NESTEROV) != 0
+  const i1 = min(n, (part + 1) * chunk)
+  for (let i = part * chunk; i < i1; i += 4) {
+    const o = <usize>i << 2
+    const pi = v128.load(p + o)
+    let d = v128.load(g + o)
+    if (decay) d = f32x4.add(d, f32x4.mul(lambda, pi))
+    if (trace) {
+      const t = f32x4.add(d, f32x4.mul(beta, v128.load(tPrev + o)))
+      v128.store(tNew + o, t)
+      d = nesterov ? f32x4.add(d, f32x4.mul(beta, t)) : t
+    }
+    const u = f32x4.mul(minusRate, d)
+    v128.store(out + o, apply ? f32x4.add(pi, u) : u)
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The float32 WebAssembly SIMD GEMM: the `Gemm32` contract of ../gemm32.ts, run by the f32x4
+ * kernel of asm/gemm32.ts (5x8 register tile), on one thread or two.
+ *
+ * A product is a job of chunks (asm/index.ts's `part`, op `gemm32Chunk`), so it runs on the
+ * runners of ./parts.ts like the convolutions: on one thread it is one chunk (the whole product);
+ * on two, about four blocks of rows (m > 128) or of columns, each a multiple of the tile's 5 rows
+ * or 8 columns, taken from a shared counter by this thread and the worker. Every C[i][j] is
+ * computed by one thread, by the same kernel, in the same k order, so the result is the same bit
+ * for bit on either thread count, and the same as gemm32Reference.
+ *
+ * Two threads only when they have been paying: a product runs on two threads when its size class
+ * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running; a two-thread run
+ * slower than that time (the worker descheduled on a busy machine) is a strike, and two in a row
+ * put products on one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the
+ * one-thread times. This is ./threads.ts's back-off for the float64 GEMM, measured from outside
+ * the job (the parts runner does not report which thread waited).
+ *
+ * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
+ * accumulating, beside the result: each chunk copies its block in first, so a chunk run again
+ * gives the same bits) are copied into the runner's memory, the job block written at address 0, the
+ * chunks run, and the m×n result copied back. Where WebAssembly SIMD is missing, or a product
+ * does not fit in memory, gemm32Blocked runs instead (the same result). A worker that dies during
+ * a product is given up and every chunk runs again on this thread (./threads.ts): the same bits,
+ * because a chunk reads only the job's inputs.
+ */
+import type { BlockSizes } from '../gemm.ts'
+import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
+import { align, reserve, roundUp } from './gemm.ts'
+import { Op, runnersFor } from './parts.ts'
+import { configureThreads } from './threads.ts'
+
+/** Rows and columns of asm/gemm32.ts's register tile. */
+const MR = 5
+const NR = 8
+/** Bytes of the job block at address 0 (20 i32 fields), on its own cache lines. */
+const JOB_BYTES = 128
+/** Bytes of the edge tile in each thread's scratch. */
+const EDGE_BYTES = MR * NR * 4
+
+/** Cache blocks of the float32 kernel: a kc×8 panel of B (8 KB) in L1, an mc×kc block of A (160 KB) in L2. */
+export const wasm32BlockSizes: BlockSizes = { mc: 160, kc: 256, nc: 2048 }
+
+/** How an operand goes into wasm memory: its span copied whole (a dense view), or gathered row-major. */
+interface Placement32 {
+  readonly view: MatView32
+  readonly rows: number
+  readonly cols: number
+  readonly span: boolean
+  readonly lo: number
+  readonly elements: number
+}
+
+function plan32(v: MatView32, rows: number, cols: number): Placement32 {
+  const lastRow = (rows - 1) * v.rowStride
+  const lastCol = (cols - 1) * v.colStride
+  const lo = v.offset + Math.min(0, lastRow) + Math.min(0, lastCol)
+  const hi = v.offset + Math.max(0, lastRow) + Math.max(0, lastCol)
+  const spanLength = hi - lo + 1
+  return spanLength <= 2 * rows * cols + 64
+    ? { view: v, rows, cols, span: true, lo, elements: spanLength }
+    : { view: v, rows, cols, span: false, lo, elements: rows * cols }
+}
+
+/** Writes the operand at heap[at…]; returns [element index of (0, 0), rowStride, colStride] there. */
+function place32(p: Placement32, heap: Float32Array, at: number): [number, number, number] {
+  const { view: v, rows, cols } = p
+  const data = v.data
+  if (p.span) {
+    heap.set(data.subarray(p.lo, p.lo + p.elements), at)
+    return [at + v.offset - p.lo, v.rowStride, v.colStride]
+  }
+  let dst = at
+  for (let i = 0; i < rows; i++) {
+    let src = v.offset + i * v.rowStride
+    for (let j = 0; j < cols; j++) {
+      heap[dst++] = data[src]!
+      src += v.colStride
+    }
+  }
+  return [at, cols, 1]
+}
+
+/** Views on a runner's memory, rebuilt after it grew (a grow leaves older views stale or detached). */
+interface Views {
+  readonly buffer: ArrayBufferLike
+  readonly heap: Float32Array
+  readonly fields: Int32Array
+}
+
+const views = new WeakMap<WebAssembly.Memory, Views>()
+
+function viewsOf(memory: WebAssembly.Memory): Views {
+  const known = views.get(memory)
+  if (known !== undefined && known.buffer === memory.buffer) return known
+  const buffer = memory.buffer
+  const fresh = { buffer, heap: new Float32Array(buffer), fields: new Int32Array(buffer, 0, 20) }
+  views.set(memory, fresh)
+  return fresh
+}
+
+/** Recent one-thread time per flop (ms), by size class ⌊log₂ flops⌋: what a two-thread run must beat. */
+const oneThreadMsPerFlop = new Map<number, number>()
+/** Two-thread runs in a row slower than the one-thread time. */
+let strikes = 0
+/** performance.now() until which products run on one thread. */
+let coolUntil = 0
+
+/** Records a run's time: one thread refreshes its class's time; two threads slower than it strike. */
+function record(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
+  const known = oneThreadMsPerFlop.get(sizeClass)
+  if (threads === 1) {
+    oneThreadMsPerFlop.set(sizeClass, known === undefined ? msPerFlop : (known + msPerFlop) / 2)
+    return
+  }
+  strikes = known !== undefined && msPerFlop > known ? strikes + 1 : 0
+  if (strikes < 2) return
+  strikes = 0
+  coolUntil = performance.now() + configureThreads().cooldownMs
+}
+
+/** Options of `makeGemm32Wasm`. */
+export interface Wasm32Options {
+  /** Cache blocks: mc a positive multiple of 5, nc of 8, kc ≥ 1. Default `wasm32BlockSizes`. */
+  readonly blocks?: BlockSizes
+  /** Largest memory, in bytes, a product may need (default 2 GiB); bigger ones run gemm32Blocked. */
+  readonly maxBytes?: number
+}
+
+/**
+ * Builds a float32 WebAssembly GEMM on `threads` threads (2: this thread and the worker of
+ * ./threads.ts, when it is up and the product is big enough; else one).
+ */
+export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gemm32 {
+  const blocks = options.blocks ?? wasm32BlockSizes
+  const maxBytes = options.maxBytes ?? 2 ** 31
+  const { mc, kc: kcMax, nc } = blocks
+  const ok = (x: number, multiple: number): boolean => Number.isSafeInteger(x) && x > 0 && x % multiple === 0
+  if (!ok(mc, MR) || !ok(nc, NR) || !ok(kcMax, 1)) {
+    throw new RangeError(
+      `makeGemm32Wasm: mc must be a positive multiple of ${MR}, nc of ${NR}, kc a positive integer; got mc=${mc}, kc=${kcMax}, nc=${nc}`,
+    )
+  }
+  return (m, n, k, a, b, c, cOffset, accumulate) => {
+    checkArgs32(m, n, k, a, b, c, cOffset)
+    if (m === 0 || n === 0) return
+    if (k === 0) {
+      if (!accumulate) c.fill(0, cOffset, cOffset + m * n)
+      return
+    }
+    // Two threads: about four chunks, each a whole number of tiles and at least minChunk wide.
+    const minChunk = threads === 2 ? configureThreads().minChunk : 1
+    const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
+    const unit = byRows ? MR : NR
+    const dim = byRows ? m : n
+    const chunk2 = Math.max(roundUp(Math.ceil(dim / 4), unit), roundUp(Math.max(minChunk, 1), unit))
+    const chunks2 = Math.ceil(dim / chunk2)
+    // Layout in bytes: the job block, A, B, C, then each thread's scratch (packing workspaces and edge tile).
+    const pa = plan32(a, m, k)
+    const pb = plan32(b, k, n)
+    const kc = Math.min(kcMax, k)
+    const A = JOB_BYTES
+    const B = A + align(pa.elements) * 4
+    const C = B + align(pb.elements) * 4
+    const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4
+    const edge = packB + align(Math.min(nc, roundUp(n, NR)) * kc) * 4
+    const scratch = edge + EDGE_BYTES + 64
+    const C0 = C + align(m * n) * 4 // C's values before the product, when accumulating (each chunk copies its block into C)
+    const S0 = C0 + (accumulate ? align(m * n) * 4 : 0)
+    const S1 = S0 + scratch
+    const end = S1 + scratch
+    const flops = 2 * m * n * k
+    const sizeClass = Math.floor(Math.log2(flops))
+    const tryTwo = threads === 2 && oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
+    const runner = runnersFor(tryTwo ? 2 : 1, chunks2, flops).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
+    if (runner === undefined) return gemm32Blocked(m, n, k, a, b, c, cOffset, accumulate)
+    const chunk = runner.threads === 2 ? chunk2 : dim
+    const { heap, fields } = viewsOf(runner.memory)
+    const [a0, aRs, aCs] = place32(pa, heap, A / 4)
+    const [b0, bRs, bCs] = place32(pb, heap, B / 4)
+    if (accumulate) heap.set(c.subarray(cOffset, cOffset + m * n), C0 / 4)
+    fields.set([
+      m,
+      n,
+      k,
+      a0 * 4,
+      aRs,
+      aCs,
+      b0 * 4,
+      bRs,
+      bCs,
+      C,
+      n,
+      accumulate ? 1 : 0,
+      mc,
+      kcMax,
+      nc,
+      byRows ? 1 : 0,
+      chunk,
+      packB,
+      edge,
+      accumulate ? C0 : 0,
+    ])
+    const t0 = performance.now()
+    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
+    record(runner.threads, sizeClass, (performance.now() - t0) / flops)
+    c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
+  }
+}
+
+/** The float32 WebAssembly SIMD GEMM on this thread: same contract and same bits as gemm32Reference. */
+export const gemm32Wasm: Gemm32 = makeGemm32Wasm(1)
+
+/** The float32 WebAssembly SIMD GEMM on two threads (once the worker is up; small products on one): the same bits. */
+export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
