@@ -405,3 +405,6 @@ export interface Fan<M, Ls> extends Rule {
 
 /** The output shape of the layer type L for the input shape I (e.g. `OutShape<typeof model, [1, 28, 28]>`), or its error message. */
 export type OutShape<L, I> = Out<RuleOf<L>, I>
+
+/** Options O with no key outside Allowed: a misspelt option is a compile error even where O is inferred. */
+export type Only<O, Allowed> = O & { readonly [k in Exclude<keyof O, keyof Allowed>]: never }

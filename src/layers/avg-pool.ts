@@ -16,7 +16,7 @@ import type { Pair } from '../kernels/window.ts'
 import { checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
 import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
-import type { Pool } from '../shape-type.ts'
+import type { Only, Pool } from '../shape-type.ts'
 
 /** What avg-pool keeps for its vjp: only the input's shape (the map is linear and fixed). */
 export interface AvgPoolTape {
@@ -30,7 +30,7 @@ export type AvgPool2d<K = Pair, O extends PoolOptions = PoolOptions> = Layer<Non
  * Average pooling over size×size (or [kh, kw]) windows; padding counts as zeros (always ÷ kh·kw).
  * @example avgPool2d(2) // [C, 28, 28] → [C, 14, 14]
  */
-export function avgPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: O): AvgPool2d<K, O>
+export function avgPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: Only<O, PoolOptions>): AvgPool2d<K, O>
 export function avgPool2d(size: Pair, options: PoolOptions = {}): Layer<None, None, AvgPoolTape> {
   const { spec, outShape, geometry } = pooling('avgPool2d', size, options)
   return define({

@@ -30,7 +30,7 @@ import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
 import { relu as reluLayer } from './relu.ts'
 import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
-import type { Conv } from '../shape-type.ts'
+import type { Conv, Only } from '../shape-type.ts'
 
 /** Conv params: the kernels [F, C, KH, KW] and (unless bias: false) one bias per filter [F]. */
 export type Conv2dParams = { readonly W: Tensor; readonly b: Tensor } | { readonly W: Tensor }
@@ -86,7 +86,7 @@ export type Conv2d<F extends number = number, K = Pair, O extends Conv2dOptions 
 export function conv2d<F extends number, const K extends Pair, const O extends Conv2dOptions = {}>(
   filters: F,
   kernelSize: K,
-  options?: O,
+  options?: Only<O, Conv2dOptions>,
 ): Conv2d<F, K, O>
 export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions = {}): Layer<Conv2dParams, None, Conv2dTape> {
   const name = 'conv2d'

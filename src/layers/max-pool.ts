@@ -15,7 +15,7 @@ import type { Pair } from '../kernels/window.ts'
 import { checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
 import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
-import type { Pool } from '../shape-type.ts'
+import type { Only, Pool } from '../shape-type.ts'
 
 /** What max-pool keeps for its vjp: the input's shape and, per output, the flat index in x of its window's max. */
 export interface MaxPoolTape {
@@ -30,7 +30,7 @@ export type MaxPool2d<K = Pair, O extends PoolOptions = PoolOptions> = Layer<Non
  * Max pooling over size×size (or [kh, kw]) windows; padding never wins a max.
  * @example pipe(conv2d(8, 5, { padding: 2 }), relu, maxPool2d(2)) // [1, 28, 28] → [8, 14, 14]
  */
-export function maxPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: O): MaxPool2d<K, O>
+export function maxPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: Only<O, PoolOptions>): MaxPool2d<K, O>
 export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, None, MaxPoolTape> {
   const { spec, outShape, geometry } = pooling('maxPool2d', size, options)
   return define({

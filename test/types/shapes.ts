@@ -183,3 +183,12 @@ const twice: L.Layer<L.None, L.None, null, Twice> = L.define({
 expectTypeOf(init(L.pipe(L.dense(5), twice), key, [3]).outShape).toEqualTypeOf<[10]>()
 // @ts-expect-error the declared rule rejects a rank-2 input
 init(twice, key, [3, 3]).outShape
+
+// ---- options are checked as they are typed: a misspelt one is a compile error, inference kept
+expectTypeOf(init(L.conv2d(8, 5, { padding: 2, stride: 1 }), key, [1, 28, 28]).outShape).toEqualTypeOf<[8, 28, 28]>()
+// @ts-expect-error foo is not an option of conv2d
+L.conv2d(8, 3, { padding: 1, foo: 2 })
+// @ts-expect-error strides (PyTorch's spelling) is not an option of maxPool2d
+L.maxPool2d(2, { strides: 2 })
+// @ts-expect-error pad is not an option of avgPool2d
+L.avgPool2d(2, { padding: 'same', pad: 1 })
