@@ -168,7 +168,7 @@ describe('the WebAssembly module', () => {
     // the loader returns null and the 'js' kernels run, with no error. That limit is far away: the
     // cap is a tripwire for code growing by accident (a loop unrolled or inlined many times over),
     // raised by hand when a kernel family comes (8 KiB before the optimizer steps, 12 KiB before
-    // the float32 convolution, at about 14.5 KB in all).
+    // the float32 convolution, at about 15 KB in all).
     expect(atob(gemmWasmBase64).length).toBeLessThan(20 * 1024)
   })
 
