@@ -128,7 +128,7 @@ export interface ParamUpdate {
 export interface OptStateUpdate {
   /** The leaf's path in the optimizer state, e.g. "[0].mu[2].W". */
   readonly path: string
-  /** Its name for people: "mu of dense 2 (16→16) W", "count". */
+  /** Its name for people: "mu of dense 2 (16→16) W", "count of scaleByAdam" (a leaf of no param: the transform's own). */
   readonly name: string
   readonly before: T.Tensor
   readonly after: T.Tensor
@@ -196,6 +196,32 @@ export const updateFormula = (o: OptimizerConfig): string => {
       return o.momentum === 0 ? 'ν ← ρν + (1−ρ)g²;  p ← p − lr·g/(√ν + ε)' : 'ν ← ρν + (1−ρ)g²;  b ← g/(√ν + ε) + βb;  p ← p − lr·b'
     case 'adagrad':
       return 'Σ ← Σ + g²;  p ← p − lr·g/(√Σ + ε)'
+  }
+}
+
+/**
+ * The transforms of an optimizer's chain, in the order of its state tuple, as src/optim/alias.ts
+ * chains them: adam is chain(scaleByAdam, scaleByLearningRate), so its state's [0] is scaleByAdam's.
+ */
+export const chainOf = (o: OptimizerConfig): readonly string[] => {
+  const lr = 'scaleByLearningRate'
+  switch (o.name) {
+    case 'sgd':
+      return [...(o.weightDecay > 0 ? ['addL2'] : []), ...(o.momentum > 0 ? ['traceMomentum'] : []), lr]
+    case 'adam':
+      return ['scaleByAdam', lr]
+    case 'adamw':
+      return ['scaleByAdam', 'addDecayedWeights', lr]
+    case 'nadam':
+      return ['scaleByNadam', lr]
+    case 'amsgrad':
+      return ['scaleByAmsgrad', lr]
+    case 'adamax':
+      return ['scaleByAdamax', lr]
+    case 'rmsprop':
+      return ['scaleByRms', ...(o.momentum > 0 ? ['traceMomentum'] : []), lr]
+    case 'adagrad':
+      return ['scaleByAdagrad', lr]
   }
 }
 
@@ -329,7 +355,13 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
         dy: s.dy!,
         dx: i === 0 ? undefined : s.dx,
         dp: named(s.dp!),
-        check: checkLayer(b.layers[i]!, s, states[i]!, ctx, { samples, h, tolerance, key: Key.foldIn(Key.fromSeed(b.config.seed), i) }),
+        check: checkLayer(b.layers[i]!, s, states[i]!, ctx, {
+          samples,
+          h,
+          tolerance,
+          key: Key.foldIn(Key.fromSeed(b.config.seed), i),
+          dx: i > 0,
+        }),
       }
     })
     .reverse()
@@ -348,14 +380,14 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
 /**
  * A layer's gradient check on sampled coordinates: φ(x, p) = ⟨dy, layer(p, s, x)⟩ with the key
  * the layer had in the step, so ∂φ/∂x = dx and ∂φ/∂p = dp, against central differences. The
- * first layer's dx, which the step does not compute, comes from one more call of its vjp.
+ * first layer's input is the data: the step computes no dx there, and its check has only dparams.
  */
 const checkLayer = (
   layer: L.AnyLayer,
   s: Seen,
   state: Tree.Tree,
   ctx: L.Ctx,
-  o: { readonly samples: number; readonly h: number; readonly tolerance: number; readonly key: Key.Key },
+  o: { readonly samples: number; readonly h: number; readonly tolerance: number; readonly key: Key.Key; readonly dx: boolean },
 ): Check => {
   const x = s.x!
   const p = s.p!
@@ -367,7 +399,6 @@ const checkLayer = (
     throw new Error(
       `stepThrough: the layer's forward, replayed with its key, does not give the step's output (the pipe's key split changed?)`,
     )
-  const dx = s.dx !== undefined && s.dx.data.length === x.data.length ? s.dx : layer.vjp(p, s.tape, dy).dx
   const rows: CheckRow[] = []
   const keys = Key.split(o.key, 1 + Tree.leaves(p).length)
   const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => number): void => {
@@ -389,7 +420,7 @@ const checkLayer = (
       })
     }
   }
-  sample('dx', x, dx, keys[0]!, (xi) => phi(xi, p))
+  if (o.dx && s.dx !== undefined) sample('dx', x, s.dx, keys[0]!, (xi) => phi(xi, p))
   const grads = Tree.leavesLike(p, s.dp!)
   Tree.leavesWithPaths(p).forEach(({ path, leaf }, j) =>
     sample(path, leaf, grads[j]!, keys[j + 1]!, (t) =>
@@ -425,9 +456,16 @@ const optStateUpdates = (b: Built, params: Tree.Tree, before: Tree.Tree, after: 
     const field = (owner === undefined ? path : path.slice(0, -owner.length)).replace(/^\[\d+\]\.?/, '').replace(/\.$/, '') || 'value'
     const layer = owner === undefined ? undefined : Number(/^\[(\d+)\]/.exec(owner)![1])
     const paramName = owner?.replace(/^\[\d+\]\./, '')
+    const part = /^\[(\d+)\]/.exec(path)
+    const transform = part === null ? undefined : chainOf(b.config.optimizer)[Number(part[1])]
     return {
       path,
-      name: layer === undefined ? field : `${field} of ${b.shapes[layer]!.name} ${paramName}`,
+      name:
+        layer === undefined
+          ? transform === undefined
+            ? field
+            : `${field} of ${transform}`
+          : `${field} of ${b.shapes[layer]!.name} ${paramName}`,
       before: leaf,
       after: afters[j]!,
     }
