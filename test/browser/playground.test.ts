@@ -240,6 +240,30 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('stepping a conv net draws conv params as filters and a batch of images as the first example, with numbers from its middle', async () => {
+    const { page, problems } = await watchedPage(browser)
+    const q = '?data=mnist&n=64&test=10&net=conv2d:4:3,relu,maxPool2d:2,flatten,dense:10&opt=adam&lr=0.01&bs=32&epochs=1&seed=1&mode=step'
+    await open(page, `${url}${q}`)
+    await page.waitForFunction(() => window.__playground?.['step'] !== undefined, undefined, { timeout: 30_000 })
+    const stage = page.locator('section.stage')
+    expect(await page.textContent('#stage-title')).toBe('forward: conv2d 1 (1→4, 3×3)')
+    // W [4, 1, 3, 3] is four filters, not a batch of one picture
+    await expect.poll(() => stage.locator('figure[aria-label="W: each filter as a picture"]').count()).toBe(1)
+    expect(await stage.locator('figure[aria-label^="W: the first example"]').count()).toBe(0)
+    // x [64, 1, 28, 28]: its numbers are the middle of the first digit, not the zeros of its border
+    const x = stage.locator('[role="table"][aria-label^="x (in): the middle of the first example"]')
+    const cells = (await x.locator('[role="cell"]').allTextContents()).map(Number)
+    expect(cells.length).toBe(64)
+    expect(cells.some((v) => v > 0)).toBe(true)
+    // the update: W's gradient, before and after, and adam's moments of W, are filters too
+    await page.getByRole('button', { name: 'update: adam' }).click()
+    await expect.poll(() => stage.locator('figure[aria-label$="W: gradient: each filter as a picture"]').count()).toBe(1)
+    expect(await stage.locator('figure[aria-label$="each filter as a picture"]').count()).toBe(3 + 2 * 2) // grad, before, after; mu, nu before and after
+    expect(await stage.locator('figure[aria-label*="the first example"]').count()).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('training the spiral (16-16 ReLU, Adam, 200 epochs) live reaches 90% training accuracy or more, with its charts drawn', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?mode=train`)
