@@ -131,6 +131,12 @@ export const codeOfLayer = (c: LayerConfig): string => {
 
 const times = (s: readonly number[]): string => s.join('×')
 
+/** A layer's kind and its number among the layers of its kind (from 1): "dense 2", "relu 1". */
+export const shortName = (layers: readonly LayerConfig[], index: number): string => {
+  const kind = layers[index]!.kind
+  return `${kind} ${layers.slice(0, index + 1).filter((l) => l.kind === kind).length}`
+}
+
 /**
  * The name a person reads for layer `index` of a network: the kind, its count among layers of that
  * kind (from 1), and what it maps, e.g. "dense 1 (2→16)", "relu 1", "conv2d 1 (1→8, 3×3)",
@@ -143,8 +149,7 @@ export const layerName = (
   outShape: readonly number[],
 ): string => {
   const c = layers[index]!
-  const nth = layers.slice(0, index + 1).filter((l) => l.kind === c.kind).length
-  const base = `${c.kind} ${nth}`
+  const base = shortName(layers, index)
   switch (c.kind) {
     case 'dense':
       return `${base} (${inShape[0]}→${c.units})`

@@ -89,6 +89,19 @@ describe('the playground in a real browser', () => {
         .map((el) => el.outerHTML),
     )
     expect(unnamed).toEqual([])
+    // and a name that holds the words on the screen: an aria-label says at least its label's text
+    const unlike = await page.evaluate(() => {
+      // a label's own words, without the options of a select inside it
+      const ownText = (l: Element): string => {
+        const copy = l.cloneNode(true) as Element
+        copy.querySelectorAll('select, input').forEach((c) => c.remove())
+        return (copy.textContent ?? '').trim()
+      }
+      return [...document.querySelectorAll('input[aria-label], select[aria-label]')]
+        .map((el) => [el.getAttribute('aria-label') ?? '', [...((el as HTMLInputElement).labels ?? [])].map(ownText).join(' ')])
+        .filter(([aria, text]) => text !== '' && !aria!.includes(text!))
+    })
+    expect(unlike).toEqual([])
     expect(problems).toEqual([])
     await page.close()
   })
@@ -103,22 +116,48 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('number boxes take a value as it is typed: an empty box is refused by name, a fixed box clears its problem, and a bad data setting does not hide a bad layer', async () => {
+    const { page, problems } = await watchedPage(browser)
+    const warnings: string[] = []
+    page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())))
+    await open(page, url)
+    const examples = page.getByLabel('examples', { exact: true })
+    await examples.fill('') // no Tab: the page takes what the box holds now
+    await expect.poll(() => examples.getAttribute('aria-invalid')).toBe('true')
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('size must be an integer from 2 to 5000 (the playground limit), got nothing')
+    expect(await examples.inputValue()).toBe('')
+    expect(await page.textContent('#code')).toContain('fix the problems')
+    const units = page.getByLabel('dense 1 units', { exact: true })
+    await units.fill('0')
+    await expect.poll(() => page.locator('ol.layers > li').first().textContent()).toContain('units')
+    await units.fill('16')
+    await expect.poll(() => page.locator('ol.layers .error').count()).toBe(0) // no stale problem while the box says 16
+    await examples.fill('300')
+    await expect.poll(async () => ((await exposed(page))['problems'] as unknown[]).length).toBe(0)
+    expect(await examples.getAttribute('aria-invalid')).toBeNull()
+    expect(warnings).toEqual([])
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('a network built from the controls has the params of the same L.pipe initialised in Node with the same seed, bit for bit; its address rebuilds it', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, url)
     // spiral's network (dense 16, relu, dense 16, relu, dense 3) on xor, whose two classes resize the last dense
     await page.getByLabel('data set', { exact: true }).selectOption('xor')
-    await setNumber(page, 'layer 1 units', 5)
-    await setNumber(page, 'layer 3 units', 4)
-    const replace = async (at: number, kind: string): Promise<void> => {
-      await page.getByRole('button', { name: `remove layer ${at}` }).click()
-      await page.getByLabel('kind of layer to add').selectOption(kind)
-      await page.getByLabel('where to add it').selectOption({ label: `before layer ${at}` })
+    await setNumber(page, 'dense 1 units', 5)
+    await setNumber(page, 'dense 2 units', 4)
+    const replace = async (at: number, name: string, kind: string): Promise<void> => {
+      await page.getByRole('button', { name: `remove ${name}` }).click()
+      await page.getByLabel('add a layer of kind').selectOption(kind)
+      await page.getByLabel('add it at').selectOption({ label: `before layer ${at}` })
       await page.getByRole('button', { name: 'add layer' }).click()
     }
-    await replace(2, 'tanh')
-    await replace(4, 'sigmoid')
-    await setNumber(page, 'run seed', 7)
+    await replace(2, 'relu 1', 'tanh')
+    await replace(4, 'relu 1', 'sigmoid') // the second relu is the first left
+    await setNumber(page, 'network seed', 7)
     await expect.poll(async () => (await exposed(page))['config']).toMatchObject({ seed: 7, layers: { length: 5 } })
     const names = await page.locator('ol.layers > li').evaluateAll((lis) => lis.map((li) => li.getAttribute('aria-label')))
     expect(names).toEqual(['dense 1 (2→5)', 'tanh 1', 'dense 2 (5→4)', 'sigmoid 1', 'dense 3 (4→2)'])
@@ -311,7 +350,7 @@ describe('the playground in a real browser', () => {
     const train = async (): Promise<{ kind: string; epoch?: number }> => (await exposed(page))['train'] as { kind: string; epoch?: number }
     await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
     await page.getByRole('tab', { name: 'Build' }).click()
-    await setNumber(page, 'run seed', 5)
+    await setNumber(page, 'network seed', 5)
     await page.getByRole('tab', { name: 'Train' }).click()
     await expect.poll(async () => (await train()).kind).toBe('idle')
     await page.waitForTimeout(500) // the old run's next epoch would have reported by now

@@ -117,6 +117,17 @@ describe('build: a configuration becomes the library network and run a user woul
     ])
   })
 
+  test('validate names every problem: a bad data setting does not hide a bad layer, and an empty box (NaN) is named as nothing', () => {
+    const spiral = defaults('spiral')
+    const messages = validate({
+      ...spiral,
+      data: { ...spiral.data, size: Number.NaN },
+      layers: [{ kind: 'dense', units: 0 }, { kind: 'relu' }, { kind: 'dense', units: 3 }],
+    }).map((p) => p.message)
+    expect(messages).toContainEqual('data: size must be an integer from 2 to 5000 (the playground limit), got nothing')
+    expect(messages.some((m) => m.startsWith('layer 1 (dense): units'))).toBe(true)
+  })
+
   test('an invalid configuration is refused with its problems, not fixed', () => {
     expect(() => build({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 4 }] })).toThrow(
       'layers: the network ends with output 4 per example, but spiral has 3 classes: end with a dense of 3',
