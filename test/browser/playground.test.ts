@@ -334,11 +334,23 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
-  test('an address the page cannot use is refused with the parameter named, and the page starts from the defaults', async () => {
+  test('a shared address with a bad setting opens as it is, its problem shown in Build and the address kept; one it cannot read starts from the defaults', async () => {
     const { page, problems } = await watchedPage(browser)
-    await open(page, `${url}?data=spiral&net=dense:16,relu,dense:0`)
+    const q = '?data=spiral&classes=5&net=dense:16,relu,dense:16,relu,dense:3'
+    await open(page, `${url}${q}`)
+    const config = (await exposed(page))['config'] as { data: { classes: number }; layers: unknown[] }
+    expect(config.data.classes).toBe(5)
+    expect(config.layers).toHaveLength(5)
+    expect(await page.getByRole('alert').textContent()).toContain('spiral has 5 classes: end with a dense of 5')
+    expect(new URL(page.url()).search).toBe(q)
+    // an edit writes the address: the fixed network, as a link
+    await setNumber(page, 'dense 3 units', 5)
+    await expect.poll(() => page.url()).toContain('dense:5')
+    // an address it cannot read: the defaults, the parameter named, and the address as it was
+    await open(page, `${url}?data=spiral&net=swish:3`)
     expect(await page.getByRole('alert').textContent()).toContain('?net')
     expect(((await exposed(page))['config'] as { layers: unknown[] }).layers).toHaveLength(5) // spiral's default network
+    expect(new URL(page.url()).search).toBe('?data=spiral&net=swish:3')
     expect(problems).toEqual([])
     await page.close()
   })
