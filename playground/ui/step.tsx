@@ -7,7 +7,7 @@
  * The numbers are the library's own, recorded by playground/core's stepThrough.
  */
 import type { ComponentChildren } from 'preact'
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
 import type { Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
@@ -286,20 +286,29 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
   }, [built])
   const step = steps[k]
   const count = step?.stages.length ?? 0
-  const go = (to: number): void => setAt(Math.max(0, Math.min(count - 1, to)))
+  // from the stage shown when the state updates, not when a handler was made (a key can come before the handler is renewed)
+  const go = (to: number | ((from: number) => number)): void =>
+    setAt((from) => Math.max(0, Math.min(count - 1, typeof to === 'number' ? to : to(from))))
   useEffect(() => {
     if (!active) return
     const onKey = (e: KeyboardEvent): void => {
-      const t = e.target as HTMLElement | null
+      const t = e.target instanceof HTMLElement ? e.target : null
       if (t !== null && (t.matches('input, select, textarea') || t.getAttribute('role') === 'tab')) return
-      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      const to = { ArrowRight: (a: number) => a + 1, ArrowLeft: (a: number) => a - 1, Home: 0, End: count - 1 }[e.key]
+      if (to !== undefined && (e.key.startsWith('Arrow') || toolbar.current?.contains(t) === true)) {
         e.preventDefault()
-        go(at + (e.key === 'ArrowRight' ? 1 : -1))
+        go(to)
       }
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [active, at, count])
+  // the stages are one tab stop (the current one); while one has the focus, the focus follows the stage
+  const toolbar = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    const bar = toolbar.current
+    if (bar !== null && bar.contains(document.activeElement)) bar.querySelectorAll('button')[at]?.focus()
+  }, [at])
   useEffect(() => {
     if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[Math.min(at, count - 1)]!) } })
   }, [step, k, at])
@@ -325,22 +334,18 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
         Each step starts from the params the one before left, on the mini-batch Train.fit takes next. ← and → move between the stages of
         this step; taking another step keeps the stage you are on.
       </p>
-      <nav aria-label="stages of the step">
-        <ol class="stages">
-          {step.stages.map((s, i) => (
-            <li key={i}>
-              <button type="button" aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
-                {stageTitle(s)}
-              </button>
-            </li>
-          ))}
-        </ol>
-      </nav>
+      <div role="toolbar" aria-label="stages of the step" class="stages" ref={toolbar}>
+        {step.stages.map((s, i) => (
+          <button key={i} type="button" tabIndex={i === at ? 0 : -1} aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
+            {stageTitle(s)}
+          </button>
+        ))}
+      </div>
       <div class="row">
-        <button type="button" onClick={() => go(at - 1)} disabled={at === 0}>
+        <button type="button" onClick={() => go((a) => a - 1)} disabled={at === 0}>
           ← previous stage
         </button>
-        <button type="button" class="primary" onClick={() => go(at + 1)} disabled={at === count - 1}>
+        <button type="button" class="primary" onClick={() => go((a) => a + 1)} disabled={at === count - 1}>
           next stage →
         </button>
         <span class="status" aria-live="polite">

@@ -275,6 +275,16 @@ describe('the playground in a real browser', () => {
     const second = ((await exposed(page))['step'] as { stage: StageJson }).stage
     expect(second.title).toBe('update: sgd')
     expect(second.params!.map((p) => p.after)).toEqual(Tree.leavesWithPaths(after2.params).map(({ leaf }) => plain(leaf)))
+
+    // the stages are one tab stop, and the focus follows the stage the arrow keys move to
+    const bar = page.getByRole('toolbar', { name: 'stages of the step' })
+    expect(await bar.locator('button[tabindex="0"]').count()).toBe(1)
+    await bar.getByRole('button', { name: 'forward: tanh 1' }).click()
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('forward: dense 2 (4→2)')
+    await page.keyboard.press('End')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('update: sgd')
+    expect(await bar.locator('button[tabindex="0"]').textContent()).toBe('update: sgd')
     expect(problems).toEqual([])
     await page.close()
   })
