@@ -78,11 +78,28 @@ export const TrainPanel = ({ built }: { built: Built }) => {
     setStatus({ kind: 'idle' })
     setCharts({})
     setWeights(undefined)
+    redraw.current = undefined
   }, [built])
   useEffect(() => expose({ train: status }), [status])
+  // the charts are sized from the panel's width: drawn again when it crosses into another size
+  const panel = useRef<HTMLDivElement>(null)
+  const redraw = useRef<(() => void) | undefined>(undefined)
+  useEffect(() => {
+    const el = panel.current
+    if (el === null || typeof ResizeObserver !== 'function') return
+    let seen = JSON.stringify(chartSizes(el.clientWidth))
+    const watch = new ResizeObserver(() => {
+      const now = JSON.stringify(chartSizes(el.clientWidth))
+      if (now !== seen) redraw.current?.()
+      seen = now
+    })
+    watch.observe(el)
+    return () => watch.disconnect()
+  }, [])
 
   const run = async (): Promise<void> => {
     stop.current = false
+    redraw.current = undefined
     const gen = generation.current
     const live = (): boolean => generation.current === gen
     const steps: Train.StepRecord[] = []
@@ -96,6 +113,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
     let unitsDrawn = 0
     let units: Charts['units']
     const draw = (params: Tree.Tree, state: Tree.Tree, final = false): Charts => {
+      const size = chartSizes(panel.current?.clientWidth ?? 900, built.test !== undefined)
       const records = grads.records().map((r) => ({ ...r, layer: humanLayer(built, r.layer) }))
       const first = firstLayerWeights(built, params)
       if (grid !== undefined && (final || performance.now() - unitsDrawn > UNITS_REDRAW_MS)) {
@@ -112,8 +130,11 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           ? Plot.decisionBoundary({ predict: predict(params, state), data: built.data, resolution: 50, cellSize: 6 })
           : undefined,
         // one measurement per layer would be one dot per line: the chart waits for the second
-        gradients: new Set(records.map((r) => r.step)).size >= 2 ? Plot.gradientNormChart(records, { width: 320, height: 200 }) : undefined,
-        history: steps.length >= 2 ? Plot.history(history, { width: 300, height: 160 }) : undefined,
+        gradients:
+          new Set(records.map((r) => r.step)).size >= 2
+            ? legendBelow(Plot.gradientNormChart(records, { width: size.gradients, height: 200 }), size.narrow)
+            : undefined,
+        history: steps.length >= 2 ? stackedIf(size.narrow, Plot.history(history, { width: size.history, height: 160 })) : undefined,
       }
     }
     let last = 0
@@ -144,11 +165,16 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       const onTrain = Train.evaluate(built.model, state.params, state.state, built.data, { loss: built.loss })
       const onTest =
         built.test === undefined ? undefined : Train.evaluate(built.model, state.params, state.state, built.test, { loss: built.loss })
-      const wrong =
+      const wrong = (): Plot.VegaLiteSpec | undefined =>
         built.test !== undefined && onTest?.predictions !== undefined && onTest.accuracy !== 1
-          ? Plot.misclassified(built.test.x, built.test.y, onTest.predictions, { max: 24, columns: 6 })
+          ? Plot.misclassified(built.test.x, built.test.y, onTest.predictions, {
+              max: 24,
+              columns: chartSizes(panel.current?.clientWidth ?? 900).narrow ? 4 : 6,
+            })
           : undefined
-      setCharts({ ...final, wrong })
+      setCharts({ ...final, wrong: wrong() })
+      // a finished run's charts are drawn again for a new width (a phone turned, a window resized)
+      redraw.current = () => live() && setCharts({ ...draw(state.params, state.state, true), wrong: wrong() })
       setWeights({ params: state.params, state: state.state })
       setStatus({ kind: 'done', epochs: epochs.length, loss: onTrain.loss, accuracy: onTrain.accuracy, test: onTest?.accuracy })
     } catch (e) {
@@ -157,7 +183,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
   }
 
   return (
-    <>
+    <div ref={panel}>
       <div class="row">
         <button type="button" class="primary" onClick={() => void run()} disabled={running}>
           {status.kind === 'idle' ? 'Train' : 'Train again'}
@@ -193,9 +219,33 @@ export const TrainPanel = ({ built }: { built: Built }) => {
         </>
       )}
       {weights !== undefined && built.test !== undefined && <Digit built={built} weights={weights} />}
-    </>
+    </div>
   )
 }
+
+/**
+ * The charts' sizes for a panel width (px): two columns of charts where they fit, one below
+ * another on a phone, each chart as wide as its column (axes and legend take about 160 px).
+ */
+export const chartSizes = (
+  width: number,
+  historyShared = false,
+): { readonly narrow: boolean; readonly history: number; readonly gradients: number } => {
+  const narrow = width < 700
+  const column = narrow ? width : (width - 16) / 2
+  const round = (v: number): number => Math.max(160, Math.floor(v / 20) * 20)
+  // the history is two charts side by side: across the panel, or across one column when another chart shares its row
+  const history = narrow ? column - 90 : Math.min(520, (historyShared ? column : width) / 2 - 100)
+  return { narrow, history: round(history), gradients: round(Math.min(520, column - (narrow ? 90 : 170))) }
+}
+
+/** A concatenation of charts one below another (a phone's column), else as it is. */
+const stackedIf = (narrow: boolean, spec: Plot.VegaLiteSpec): Plot.VegaLiteSpec =>
+  narrow && 'vconcat' in spec ? { ...spec, vconcat: spec.vconcat.flatMap((row) => ('hconcat' in row ? row.hconcat : [row])) } : spec
+
+/** A chart with its legend below it (on a phone, where a legend beside it would squeeze it), else as it is. */
+const legendBelow = (spec: Plot.VegaLiteSpec, narrow: boolean): Plot.VegaLiteSpec =>
+  narrow ? { ...spec, config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'bottom' } } } : spec
 
 /** The status line of a run. */
 const statusText = (s: RunStatus, epochs: number): string => {

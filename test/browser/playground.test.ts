@@ -64,6 +64,14 @@ const open = async (page: Page, at: string): Promise<void> => {
   await page.waitForFunction(() => window.__playground?.['threads'] !== undefined)
 }
 
+/** Each SVG chart's drawn width over the width it was drawn for (1: full size; 0.5: its text at half size). */
+const chartScales = (page: Page): Promise<number[]> =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('figure.chart svg')].map(
+      (s) => s.getBoundingClientRect().width / (s as SVGSVGElement).viewBox.baseVal.width,
+    ),
+  )
+
 /** Sets a number box by its label and commits it, as a person does (type, then Tab). */
 const setNumber = async (page: Page, label: string, value: number): Promise<void> => {
   const box = page.getByLabel(label, { exact: true })
@@ -334,6 +342,9 @@ describe('the playground in a real browser', () => {
     await page.getByRole('tab', { name: 'Train' }).click()
     await page.setViewportSize({ width: 420, height: 900 })
     expect(await sidewaysOverflow(page)).toBe(0)
+    // on a phone the charts are drawn for its column, one below another, not shrunk to tiny text
+    await expect.poll(async () => Math.min(...(await chartScales(page))), { timeout: 10_000 }).toBeGreaterThanOrEqual(0.9)
+    expect((await chartScales(page)).length).toBeGreaterThanOrEqual(3)
     await page.screenshot({ path: `${SHOTS}/train-420.png`, fullPage: true })
     for (const mode of ['Build', 'Step']) {
       await page.getByRole('tab', { name: mode }).click()
