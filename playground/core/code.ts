@@ -162,7 +162,6 @@ export const codeOf = (config: Config): string => {
     c.loss === 'softmaxCrossEntropy' ? 'Loss.softmaxCrossEntropy' : c.loss === 'crossEntropy' ? 'Loss.crossEntropy()' : 'Loss.mse'
   const { shapes } = shapesOf(c)
   const width = Math.max(...c.layers.map((l) => codeOfLayer(l).length)) + 1
-  const evalOn = mnist ? 'test' : 'data'
   return [
     `import { ${names.join(', ')} } from 'chainrule'`,
     ...(mnist ? ["import { loadMnist } from 'chainrule/node'"] : []),
@@ -185,8 +184,13 @@ export const codeOf = (config: Config): string => {
     '',
     '// fit folds a training step (forward, loss, vjp, optimizer update) over shuffled mini-batches',
     `const { state, history } = Train.fit({ model, loss, optimizer, data, epochs, batchSize, key: Key.fromSeed(${c.seed}) })`,
-    `const { accuracy } = Train.evaluate(model, state.params, state.state, ${evalOn}, { loss })`,
-    `console.log(\`loss \${history.epochs.at(-1)!.loss.toFixed(4)}, ${mnist ? 'test' : 'training'} accuracy \${(100 * accuracy!).toFixed(1)}%\`)`,
+    '// what the page says at the end of a run, in its format: 4 significant digits, a percentage with one decimal',
+    'const onTrain = Train.evaluate(model, state.params, state.state, data, { loss })',
+    ...(mnist ? ['const onTest = Train.evaluate(model, state.params, state.state, test, { loss })'] : []),
+    'console.log(',
+    "  `done after ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}: training loss ${Number(onTrain.loss.toPrecision(4))}, ` +",
+    `    \`training accuracy \${(100 * onTrain.accuracy!).toFixed(1)}%${mnist ? ', test accuracy ${(100 * onTest.accuracy!).toFixed(1)}%' : ''}\`,`,
+    ')',
     '',
   ].join('\n')
 }

@@ -7,27 +7,14 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Data, Plot, T, Train, type Tensor, type Tree } from 'chainrule'
-import { fitOptions, type Built } from '../core/build.ts'
+import { fitOptions, initialState, type Built } from '../core/build.ts'
 import { activations } from '../core/layers.ts'
 import { exampleActivations, firstLayerWeights, planeGrid, unitMaps } from '../core/train.ts'
 import { Chart } from './chart.tsx'
-import { num, pct } from './format.ts'
 import { Matrix } from './matrix.tsx'
+import { statusText, type RunStatus } from './status.ts'
 import { expose } from './testing.ts'
 import { activationImages, digit, filters, unitHeatmaps } from './views.ts'
-
-/** Where a run is: not started, running (epoch so far), finished or stopped, or failed. */
-export type RunStatus =
-  | { readonly kind: 'idle' }
-  | { readonly kind: 'running'; readonly epoch: number; readonly loss: number; readonly accuracy: number | undefined }
-  | {
-      readonly kind: 'done'
-      readonly epochs: number
-      readonly loss: number
-      readonly accuracy: number | undefined
-      readonly test: number | undefined
-    }
-  | { readonly kind: 'error'; readonly message: string }
 
 /** The charts of a run so far (each undefined until it has something worth drawing). */
 interface Charts {
@@ -76,7 +63,21 @@ export const TrainPanel = ({ built }: { built: Built }) => {
     stop.current = true
     generation.current++
     setStatus({ kind: 'idle' })
-    setCharts({})
+    // before a run: what the untrained network makes of the plane (its initial params, as fit starts from them)
+    const start = initialState(built)
+    setCharts(
+      twoD
+        ? {
+            boundary: Plot.decisionBoundary({
+              predict: (x: Tensor) => Train.predict(built.model, start.params, start.state, x),
+              data: built.data,
+              resolution: 50,
+              cellSize: 6,
+              title: 'decision boundary before training',
+            }),
+          }
+        : {},
+    )
     setWeights(undefined)
     redraw.current = undefined
   }, [built])
@@ -176,7 +177,14 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       // a finished run's charts are drawn again for a new width (a phone turned, a window resized)
       redraw.current = () => live() && setCharts({ ...draw(state.params, state.state, true), wrong: wrong() })
       setWeights({ params: state.params, state: state.state })
-      setStatus({ kind: 'done', epochs: epochs.length, loss: onTrain.loss, accuracy: onTrain.accuracy, test: onTest?.accuracy })
+      setStatus({
+        kind: 'done',
+        epochs: epochs.length,
+        stopped: epochs.length < built.config.epochs,
+        loss: onTrain.loss,
+        accuracy: onTrain.accuracy,
+        test: onTest?.accuracy,
+      })
     } catch (e) {
       if (live()) setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
     }
@@ -246,26 +254,6 @@ const stackedIf = (narrow: boolean, spec: Plot.VegaLiteSpec): Plot.VegaLiteSpec 
 /** A chart with its legend below it (on a phone, where a legend beside it would squeeze it), else as it is. */
 const legendBelow = (spec: Plot.VegaLiteSpec, narrow: boolean): Plot.VegaLiteSpec =>
   narrow ? { ...spec, config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'bottom' } } } : spec
-
-/** The status line of a run. */
-const statusText = (s: RunStatus, epochs: number): string => {
-  switch (s.kind) {
-    case 'idle':
-      return `${epochs} epochs with the configuration of Build.`
-    case 'running':
-      return s.epoch === 0
-        ? 'training…'
-        : `epoch ${s.epoch}/${epochs}: loss ${num(s.loss)}${s.accuracy === undefined ? '' : `, training accuracy ${pct(s.accuracy)}`}`
-    case 'done':
-      return (
-        `done after ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}: training loss ${num(s.loss)}` +
-        (s.accuracy === undefined ? '' : `, training accuracy ${pct(s.accuracy)}`) +
-        (s.test === undefined ? '' : `, test accuracy ${pct(s.test)}`)
-      )
-    case 'error':
-      return s.message
-  }
-}
 
 /** One test digit's path through the network: the image, then each layer's output (channels as images, vectors as numbers). */
 const Digit = ({ built, weights }: { built: Built; weights: Weights }) => {

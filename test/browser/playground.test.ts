@@ -324,6 +324,9 @@ describe('the playground in a real browser', () => {
   test('training the spiral (16-16 ReLU, Adam, 200 epochs) live reaches 90% training accuracy or more, with its charts drawn', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?mode=train`)
+    // before a run: the untrained network's decision boundary, not a blank panel
+    await expect.poll(() => page.locator('#panel-train figure[aria-label^="decision boundary"] svg').count()).toBe(1)
+    expect(await page.locator('#panel-train svg').textContent()).toContain('before training')
     await page.getByRole('button', { name: 'Train' }).click()
     await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
       timeout: 60_000,
@@ -381,6 +384,12 @@ describe('the playground in a real browser', () => {
     await open(page, `${url}?epochs=2000&mode=train`)
     await page.getByRole('button', { name: 'Train' }).click()
     const train = async (): Promise<{ kind: string; epoch?: number }> => (await exposed(page))['train'] as { kind: string; epoch?: number }
+    await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
+    // Stop ends it after the epoch under way, and says it stopped short
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await expect.poll(async () => (await train()).kind).toBe('done')
+    expect(await page.textContent('#train-status')).toMatch(/^stopped after \d+ of 2000 epochs: training loss /)
+    await page.getByRole('button', { name: 'Train again' }).click()
     await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
     await page.getByRole('tab', { name: 'Build' }).click()
     await setNumber(page, 'network seed', 5)
