@@ -101,25 +101,31 @@ export const lrKinds: readonly LrKind[] = [
   'cosineRestarts',
 ]
 
-/** A learning rate of each kind starting at (or peaking at) `lr`, with the other settings at sensible values. */
-export const defaultLr = (kind: LrKind, lr: number): LrConfig => {
+/**
+ * A schedule of a kind starting at (or peaking at) rate `lr`, its step counts taken from the run's
+ * `steps` (default 1000) so that it acts within the run: stepDecay halves the rate 3 times, a
+ * warm-up takes a tenth of it, a restart period a quarter.
+ * @example defaultLr('stepDecay', 0.01, 400) // { kind: 'stepDecay', init: 0.01, factor: 0.5, every: 100 }
+ */
+export const defaultLr = (kind: LrKind, lr: number, steps = 1000): LrConfig => {
+  const part = (n: number): number => Math.max(1, Math.floor(steps / n))
   switch (kind) {
     case 'constant':
       return { kind, value: lr }
     case 'stepDecay':
-      return { kind, init: lr, factor: 0.5, every: 500 }
+      return { kind, init: lr, factor: 0.5, every: part(4) }
     case 'exponentialDecay':
-      return { kind, init: lr, rate: 0.5, steps: 500, staircase: false }
+      return { kind, init: lr, rate: 0.5, steps: part(4), staircase: false }
     case 'cosineDecay':
       return { kind, init: lr, floor: 0 }
     case 'warmupCosine':
-      return { kind, peak: lr, warmupSteps: 50, floor: 0 }
+      return { kind, peak: lr, warmupSteps: part(10), floor: 0 }
     case 'polynomialDecay':
       return { kind, init: lr, power: 1, floor: 0 }
     case 'oneCycle':
       return { kind, peak: lr }
     case 'cosineRestarts':
-      return { kind, init: lr, period: 200, periodFactor: 2, floor: 0 }
+      return { kind, init: lr, period: part(4), periodFactor: 2, floor: 0 }
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type LrKind,
   type OptimizerName,
   type Problem,
+  totalStepsOf,
 } from '../core/config.ts'
 import { defaultLayer, layerKinds, shortName, type LayerConfig, type LayerKind } from '../core/layers.ts'
 import { Fields } from './fields.tsx'
@@ -257,7 +258,9 @@ export const Build = (props: BuildProps) => {
             label="learning rate"
             value={config.lr.kind}
             options={lrKinds}
-            onChange={(kind) => onChange({ ...config, lr: defaultLr(kind, firstRate(config)) })}
+            onChange={(kind) =>
+              onChange({ ...config, lr: defaultLr(kind, firstRate(config), isRunnable(config) ? totalStepsOf(config) : undefined) })
+            }
           />
           <Fields value={config.lr} skip={['kind']} owner="learning rate" onChange={(lr) => onChange({ ...config, lr })} />
           <Fields
@@ -294,6 +297,9 @@ export const Build = (props: BuildProps) => {
     </div>
   )
 }
+
+/** Whether a configuration's steps can be counted (its examples, batch size and epochs are numbers). */
+const isRunnable = (c: Config): boolean => [c.data.size, c.batchSize, c.epochs].every((v) => Number.isInteger(v) && v > 0)
 
 /** The starting learning rate of a configuration, whatever its schedule. */
 const firstRate = (c: Config): number => {
