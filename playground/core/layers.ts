@@ -131,6 +131,12 @@ export const codeOfLayer = (c: LayerConfig): string => {
 
 const times = (s: readonly number[]): string => s.join('×')
 
+/** The index of a pipe's child in a path as the library writes it (`pipe[2].dense` → 2); undefined for any other path. */
+export const layerIndexOf = (path: string): number | undefined => {
+  const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
+  return m === null ? undefined : Number(m[1])
+}
+
 /** A layer's kind and its number among the layers of its kind (from 1): "dense 2", "relu 1". */
 export const shortName = (layers: readonly LayerConfig[], index: number): string => {
   const kind = layers[index]!.kind

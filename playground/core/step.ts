@@ -13,7 +13,7 @@ import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
 import type { Data } from 'chainrule'
 import type { Built } from './build.ts'
 import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
-import { maths, sourceFile } from './layers.ts'
+import { layerIndexOf, maths, sourceFile } from './layers.ts'
 
 /** A tensor with the name a person reads: "W", "b", "x", "mask", "dense 1 (2→16) W". */
 export interface Named {
@@ -291,20 +291,16 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
   const tolerance = options.tolerance ?? 1e-6
   const n = b.layers.length
   const seen: Seen[] = Array.from({ length: n }, () => ({}))
-  const indexOf = (path: string): number | undefined => {
-    const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
-    return m === null ? undefined : Number(m[1])
-  }
   const traced = Train.instrument(b.model, {
     forward: (site, p, x, run) => {
       const r = run()
-      const i = indexOf(site.path)
+      const i = layerIndexOf(site.path)
       if (i !== undefined) Object.assign(seen[i]!, { p, x, y: r.y, tape: r.tape, state: r.state })
       return r
     },
     vjp: (site, _p, dy, run) => {
       const r = run()
-      const i = indexOf(site.path)
+      const i = layerIndexOf(site.path)
       if (i !== undefined) Object.assign(seen[i]!, { dy, dx: r.dx, dp: r.dp })
       return r
     },

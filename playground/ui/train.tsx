@@ -6,10 +6,10 @@
  * Every chart is one of the library's Plot specs.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { Data, Plot, T, Train, type Tensor, type Tree } from 'chainrule'
+import { Plot, T, Train, type Tensor, type Tree } from 'chainrule'
 import { fitOptions, initialState, type Built } from '../core/build.ts'
 import { activations } from '../core/layers.ts'
-import { exampleActivations, firstLayerWeights, planeGrid, unitMaps } from '../core/train.ts'
+import { exampleActivations, firstLayerWeights, planeGrid, recorder, unitMaps } from '../core/train.ts'
 import { Chart } from './chart.tsx'
 import { Matrix } from './matrix.tsx'
 import { statusText, type RunStatus } from './status.ts'
@@ -36,12 +36,6 @@ interface Weights {
 
 /** Grid points per side of the unit heatmaps. */
 const UNIT_RESOLUTION = 16
-
-/** The gradient recorder's layer path ("pipe[2].dense") as the name a person reads ("dense 2 (16→16)"). */
-export const humanLayer = (built: Built, path: string): string => {
-  const m = /^pipe\[(\d+)\]/.exec(path)
-  return (m === null ? undefined : built.shapes[Number(m[1])]?.name) ?? path
-}
 
 /** Milliseconds between redraws while training: the charts, and the unit heatmaps (thousands of cells each). */
 const REDRAW_MS = 300
@@ -103,19 +97,16 @@ export const TrainPanel = ({ built }: { built: Built }) => {
     redraw.current = undefined
     const gen = generation.current
     const live = (): boolean => generation.current === gen
-    const steps: Train.StepRecord[] = []
-    const epochs: Train.EpochRecord[] = []
-    const history: Train.History = { steps, epochs }
-    const probe = Data.slice(built.data, 0, Math.min(256, built.data.x.shape[0]!))
-    const every = Math.max(1, Math.ceil(built.totalSteps / 100))
-    const grads = Plot.recordGradientNorms({ model: built.model, loss: built.loss, batch: probe, every })
+    // the history and each layer's gradient norm (on a probe batch, about 100 times a run), as core's recorder keeps them
+    const rec = recorder(built, { every: Math.max(1, Math.ceil(built.totalSteps / 100)) })
+    const { steps, epochs } = rec.history
     const predict = (params: Tree.Tree, state: Tree.Tree) => (x: Tensor) => Train.predict(built.model, params, state, x)
     const grid = twoD ? planeGrid(built.data, UNIT_RESOLUTION) : undefined
     let unitsDrawn = 0
     let units: Charts['units']
     const draw = (params: Tree.Tree, state: Tree.Tree, final = false): Charts => {
       const size = chartSizes(panel.current?.clientWidth ?? 900, built.test !== undefined)
-      const records = grads.records().map((r) => ({ ...r, layer: humanLayer(built, r.layer) }))
+      const records = rec.gradients()
       const first = firstLayerWeights(built, params)
       if (grid !== undefined && (final || performance.now() - unitsDrawn > UNITS_REDRAW_MS)) {
         unitsDrawn = performance.now()
@@ -135,7 +126,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           new Set(records.map((r) => r.step)).size >= 2
             ? legendBelow(Plot.gradientNormChart(records, { width: size.gradients, height: 200 }), size.narrow)
             : undefined,
-        history: steps.length >= 2 ? stackedIf(size.narrow, Plot.history(history, { width: size.history, height: 160 })) : undefined,
+        history: steps.length >= 2 ? stackedIf(size.narrow, Plot.history(rec.history, { width: size.history, height: 160 })) : undefined,
       }
     }
     let last = 0
@@ -144,12 +135,10 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       const { state } = await Train.fitAsync({
         ...fitOptions(built),
         callbacks: [
-          grads.callbacks,
+          ...rec.callbacks,
           {
-            onStep: ({ step, epoch, metrics }) => void steps.push({ step, epoch, loss: metrics.loss, accuracy: metrics.accuracy }),
             onEpochEnd: ({ record, state }) => {
               if (!live()) return 'stop'
-              epochs.push(record)
               setStatus({ kind: 'running', epoch: record.epoch, loss: record.loss, accuracy: record.accuracy })
               if (performance.now() - last > REDRAW_MS) {
                 last = performance.now()
