@@ -184,13 +184,11 @@ export const codeOf = (config: Config): string => {
     '',
     '// fit folds a training step (forward, loss, vjp, optimizer update) over shuffled mini-batches',
     `const { state, history } = Train.fit({ model, loss, optimizer, data, epochs, batchSize, key: Key.fromSeed(${c.seed}) })`,
-    '// what the page says at the end of a run, in its format: 4 significant digits, a percentage with one decimal',
-    'const onTrain = Train.evaluate(model, state.params, state.state, data, { loss })',
-    ...(mnist ? ['const onTest = Train.evaluate(model, state.params, state.state, test, { loss })'] : []),
-    'console.log(',
-    "  `done after ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}: training loss ${Number(onTrain.loss.toPrecision(4))}, ` +",
-    `    \`training accuracy \${(100 * onTrain.accuracy!).toFixed(1)}%${mnist ? ', test accuracy ${(100 * onTest.accuracy!).toFixed(1)}%' : ''}\`,`,
-    ')',
+    '// the line the page shows at the end of a run: 4 significant digits, a percentage with one decimal',
+    'const { loss: trainingLoss, accuracy } = Train.evaluate(model, state.params, state.state, data, { loss })',
+    ...(mnist ? ['const { accuracy: testAccuracy } = Train.evaluate(model, state.params, state.state, test, { loss })'] : []),
+    `console.log(\`done after \${history.epochs.length} ${c.epochs === 1 ? 'epoch' : 'epochs'}: training loss \${Number(trainingLoss.toPrecision(4))}, \` +`,
+    `  \`training accuracy \${(100 * accuracy!).toFixed(1)}%${mnist ? ', test accuracy ${(100 * testAccuracy!).toFixed(1)}%' : ''}\`)`,
     '',
   ].join('\n')
 }
