@@ -13,7 +13,7 @@ import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
 import type { Data } from 'chainrule'
 import type { Built } from './build.ts'
 import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
-import { layerIndexOf, maths, sourceFile } from './layers.ts'
+import { layerIndexOf, mathsOf, sourceFileOf } from './layers.ts'
 
 /** A tensor with the name a person reads: "W", "b", "x", "mask", "dense 1 (2→16) W". */
 export interface Named {
@@ -322,8 +322,8 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     layer: i,
     name: name(i),
     layerKind: kind(i),
-    formula: maths[kind(i)].forward,
-    source: { file: sourceFile[kind(i)], property: 'forward' },
+    formula: mathsOf(kind(i)).forward,
+    source: { file: sourceFileOf(kind(i)), property: 'forward' },
     params: named(s.p!),
     x: s.x!,
     y: s.y!,
@@ -346,8 +346,8 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
         layer: i,
         name: name(i),
         layerKind: kind(i),
-        formula: maths[kind(i)].vjp,
-        source: { file: sourceFile[kind(i)], property: 'vjp' },
+        formula: mathsOf(kind(i)).vjp,
+        source: { file: sourceFileOf(kind(i)), property: 'vjp' },
         dy: s.dy!,
         dx: i === 0 ? undefined : s.dx,
         dp: named(s.dp!),

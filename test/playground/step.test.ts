@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest'
 import { Key, L, T, Train, Tree } from 'chainrule'
 import { defaults, type Config } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
-import { layerKinds, sourceFile, sourceLines } from '../../playground/core/layers.ts'
+import { layerKinds, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
 import { stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
 import { mnistBytes } from './support.ts'
 
@@ -230,7 +230,7 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
   })
 
   test.each(layerKinds)('the source of %s’s forward and vjp is found in its file', (kind) => {
-    const text = readFileSync(join(import.meta.dirname, '../..', sourceFile[kind]), 'utf8')
+    const text = readFileSync(join(import.meta.dirname, '../..', sourceFileOf(kind)), 'utf8')
     const vjp = sourceLines(text, 'vjp')
     const forward = sourceLines(text, 'forward')
     expect(vjp?.startsWith('vjp: ')).toBe(true)
