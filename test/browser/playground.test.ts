@@ -370,6 +370,10 @@ describe('the playground in a real browser', () => {
     // an edit writes the address: the fixed network, as a link
     await setNumber(page, 'dense 3 units', 5)
     await expect.poll(() => page.url()).toContain('dense:5')
+    // a configuration that cannot run is written too: with no layers left, the address says so
+    for (const name of ['dense 1', 'relu 1', 'dense 1', 'relu 1', 'dense 1'])
+      await page.getByRole('button', { name: `remove ${name}` }).click()
+    await expect.poll(() => page.url()).toContain('net=&')
     // an address it cannot read: the defaults, the parameter named, and the address as it was
     await open(page, `${url}?data=spiral&net=swish:3`)
     expect(await page.getByRole('alert').textContent()).toContain('?net')
