@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { build, type Plugin } from 'esbuild'
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -121,7 +121,29 @@ describe('installed in a fresh project', () => {
   test("require('chainrule') and require('chainrule/laws') work; require('chainrule/node') asks for import()", () => {
     const out = ok('node', ['require.cjs'])
     expect(out).toContain('require: output shape [4,3]; checkLayer function')
-    expect(out).toContain('require chainrule/node: ERR_REQUIRE_ASYNC_MODULE')
+    expect(out).toContain('require chainrule/node: ERR_PACKAGE_PATH_NOT_EXPORTED')
+  })
+
+  test('a CommonJS package (npm init\'s "type": "commonjs") under tsc nodenext gets chainrule and chainrule/laws, and TS2307 for chainrule/node', () => {
+    const cjs = join(dir, 'cjs')
+    mkdirSync(cjs, { recursive: true })
+    writeFileSync(join(cjs, 'package.json'), JSON.stringify({ name: 'cjs', private: true, type: 'commonjs' }))
+    const compilerOptions = { module: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] }
+    writeFileSync(join(cjs, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['core.ts'] }))
+    writeFileSync(
+      join(cjs, 'core.ts'),
+      "import { L } from 'chainrule'\nimport { checkLayer } from 'chainrule/laws'\nexport const check = () => checkLayer(L.relu, { inShape: [3] })\n",
+    )
+    ok('node', [bin('typescript/bin/tsc'), '-p', join(cjs, 'tsconfig.json')])
+    writeFileSync(join(cjs, 'tsconfig.node.json'), JSON.stringify({ compilerOptions, files: ['node.ts'] }))
+    writeFileSync(join(cjs, 'node.ts'), "import { saveModel } from 'chainrule/node'\nexport const save = saveModel\n")
+    let said = ''
+    try {
+      run('node', [bin('typescript/bin/tsc'), '-p', join(cjs, 'tsconfig.node.json')])
+    } catch (e) {
+      said = String((e as { stdout?: unknown }).stdout ?? '')
+    }
+    expect(said).toMatch(/error TS2307: Cannot find module 'chainrule\/node'/)
   })
 
   test.each([
