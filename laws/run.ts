@@ -9,6 +9,7 @@
  */
 import fc from 'fast-check'
 import { L, T, Tree, type IO, type Layer, type Shape, type Tensor } from '../src/index.ts'
+import { checkOptions } from '../src/options.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
 import { fails, orThrow, pastTolerance, type Miss, type Verdict } from './verdict.ts'
@@ -150,6 +151,24 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
 /** How many times its tolerance a miss is. */
 const ratio = (m: Miss): number => m.error / m.tolerance
 
+/** The keys of CheckLayerOptions, for the options check. */
+const CHECK_LAYER_OPTIONS = [
+  'numRuns',
+  'seed',
+  'path',
+  'inShape',
+  'batch',
+  'input',
+  'affineInInput',
+  'linearInParams',
+  'batchIndependent',
+  'maxCoordinates',
+  'paramJitter',
+  'mode',
+  'registry',
+  'settings',
+] as const satisfies readonly (keyof CheckLayerOptions)[]
+
 /** What checkLayer needs to know about the layer under test. */
 export interface CheckLayerOptions extends RunOptions {
   /** Per-example input shape given to init. */
@@ -192,7 +211,12 @@ const structureFirst = <A>(p: (s: A) => Verdict, s: A): Verdict => {
 
 /** The layer laws that apply to a layer, each a runnable check (so a test file can give each its own test). */
 export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): Law[] => {
+  checkOptions('checkLayer', options, [...CHECK_LAYER_OPTIONS])
   const { inShape } = options
+  if (!Array.isArray(inShape) || !inShape.every((d) => Number.isInteger(d) && d > 0))
+    throw new TypeError(
+      `checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got ${JSON.stringify(inShape) ?? 'undefined'}`,
+    )
   const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
   const batch = options.batch ?? { min: 1, max: 3 }
   const input = options.input ?? ((shape: Shape) => A.tensor(shape))

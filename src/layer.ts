@@ -177,6 +177,23 @@ export interface Structure {
 // The method syntax above makes parameters bivariant, so every Layer<P, S, Tape> fits here.
 export type AnyLayer = Layer<Tree, Tree, unknown>
 
+// A combinator's children are checked when it is built: a plain-JS caller who passes `L.dense` (the factory)
+// where `L.dense(4)` belongs learns it there, by position, not from a TypeError deep inside init.
+const isFunction = (u: unknown): u is (...args: never[]) => unknown => typeof u === 'function'
+
+/** Throws a TypeError naming `where` unless `u` has a layer's init, forward and vjp. */
+export const checkChild = (where: string, u: unknown): void => {
+  if (typeof u === 'object' && u !== null && 'init' in u && 'forward' in u && 'vjp' in u)
+    if (isFunction(u.init) && isFunction(u.forward) && isFunction(u.vjp)) return
+  const hint = isFunction(u)
+    ? `: did you forget to call ${u.name === '' ? 'it' : `L.${u.name}(…)`}?`
+    : `, got ${u === null ? 'null' : Array.isArray(u) ? 'an array' : typeof u}`
+  throw new TypeError(`${where} is not a layer${hint}`)
+}
+
+/** checkChild for each of a combinator's children, labelled `name[i]`. */
+export const checkChildren = (name: string, layers: readonly unknown[]): void => layers.forEach((l, i) => checkChild(`${name}[${i}]`, l))
+
 /** The params type of a layer. */
 export type ParamsOf<L> = L extends Layer<infer P, Tree, unknown> ? P : never
 /** The state type of a layer. */

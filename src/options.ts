@@ -94,3 +94,17 @@ export const checkOptions = <O extends object>(
   }
   return options
 }
+
+const describe = (u: unknown): string =>
+  u === null ? 'null' : Array.isArray(u) ? 'an array' : typeof u === 'string' ? `the string '${u}'` : typeof u
+
+/**
+ * Throws unless `value` (the argument `name` of `where`) is a Tensor: an object with a `shape`
+ * array and typed-array `data`. A nested array gets the hint to wrap it in `T.tensor`.
+ */
+export const checkTensor = (where: string, name: string, value: unknown, error?: new (message: string) => Error): void => {
+  if (typeof value === 'object' && value !== null && 'shape' in value && 'data' in value)
+    if (Array.isArray(value.shape) && ArrayBuffer.isView(value.data)) return
+  const hint = Array.isArray(value) ? ` (make one from nested arrays with T.tensor(${name}))` : ''
+  throw new (error ?? TypeError)(`${where}: ${name} must be a Tensor, got ${describe(value)}${hint}`)
+}

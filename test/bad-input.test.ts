@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { Data, Gradcheck, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../src/index.ts'
 import * as IO from '../src/io/index.ts'
+import { checkLayer } from '../laws/index.ts'
 
 const xor = Data.xor(Key.fromSeed(0), 40)
 const mlp = L.pipe(L.dense(4), L.relu, L.dense(2))
@@ -335,6 +336,94 @@ describe('more bad input found in review', () => {
     )
     expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [2.5])).toThrow(
       'dense: input shape: expected [features] with features a positive integer, got [2.5]',
+    )
+  })
+})
+
+describe('plain-JS mistakes (no compiler to catch them) get an error naming what and where, with the fix', () => {
+  /** f with its parameter types erased, as a JavaScript caller sees it. */
+  const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
+  const p = L.initialize(mlp, Key.fromSeed(0), [2])
+  test.each([
+    ['pipe', () => untyped(L.pipe)(L.dense, L.relu), 'pipe[0] is not a layer: did you forget to call L.dense(…)?'],
+    ['pipe, a later child', () => untyped(L.pipe)(L.dense(4), L.dropout), 'pipe[1] is not a layer: did you forget to call L.dropout(…)?'],
+    ['compose', () => untyped(L.compose)(L.relu, L.dense), 'compose[1] is not a layer: did you forget to call L.dense(…)?'],
+    ['andThen', () => untyped(L.andThen)(L.dense), 'andThen is not a layer: did you forget to call L.dense(…)?'],
+    ['residual', () => untyped(L.residual)(L.dense), 'residual is not a layer: did you forget to call L.dense(…)?'],
+    [
+      'branches',
+      () => untyped(L.branches)('concat', L.dense(2), L.dense),
+      'branches[1] is not a layer: did you forget to call L.dense(…)?',
+    ],
+    ['pipe given a number', () => untyped(L.pipe)(L.relu, 3), 'pipe[1] is not a layer, got number'],
+  ])('a combinator given a layer factory or a non-layer (%s) says which child, when it is built', (_, f, message) => {
+    expect(thrown(TypeError, f).message).toBe(message)
+  })
+  test('Data.make with nested arrays: a DataError naming the argument and T.tensor', () => {
+    expect(thrown(Data.DataError, () => untyped(Data.make)([[0, 1]], [0])).message).toBe(
+      'make: x must be a Tensor, got an array (make one from nested arrays with T.tensor(x))',
+    )
+    expect(thrown(Data.DataError, () => untyped(Data.make)(T.tensor([[0, 1]]), [0])).message).toBe(
+      'make: y must be a Tensor, got an array (make one from nested arrays with T.tensor(y))',
+    )
+  })
+  test('Train.predict with nested arrays: a TypeError naming x', () => {
+    expect(thrown(TypeError, () => untyped(Train.predict)(mlp, p.params, p.state, [[1, 2]])).message).toBe(
+      'predict: x must be a Tensor, got an array (make one from nested arrays with T.tensor(x))',
+    )
+  })
+  test('Train.predict takes { batchSize } as evaluate does, and the number still works', () => {
+    const x = T.tensor([
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ])
+    const whole = Train.predict(mlp, p.params, p.state, x)
+    expect(Train.predict(mlp, p.params, p.state, x, { batchSize: 2 })).toEqual(whole)
+    expect(Train.predict(mlp, p.params, p.state, x, 2)).toEqual(whole)
+    expect(thrown(RangeError, () => untyped(Train.predict)(mlp, p.params, p.state, x, { batch_size: 2 })).message).toMatch(
+      /^predict: unknown option 'batch_size' \(here batchSize\)/,
+    )
+    expect(thrown(RangeError, () => Train.predict(mlp, p.params, p.state, x, { batchSize: 0 })).message).toBe(
+      'predict: batchSize must be a positive integer, got 0',
+    )
+  })
+  test.each([
+    [
+      'a loss by name',
+      { loss: 'softmaxCrossEntropy' },
+      "fit: loss must be a function such as Loss.softmaxCrossEntropy, got the string 'softmaxCrossEntropy'",
+    ],
+    [
+      'a loss factory not called',
+      { loss: Loss.crossEntropy },
+      'fit: loss is Loss.crossEntropy itself, which makes a loss: call it, Loss.crossEntropy()',
+    ],
+    ['an optimizer alias not called', { optimizer: Optim.adam }, 'fit: optimizer is Optim.adam itself: call it, Optim.adam({ lr })'],
+    [
+      'an optimizer by name',
+      { optimizer: 'adam' },
+      "fit: optimizer must be a gradient transformation { init, update } such as Optim.adam({ lr: 1e-3 }), got the string 'adam'",
+    ],
+    ['a layer factory as the model', { model: L.dense }, 'fit: model is not a layer: did you forget to call L.dense(…)?'],
+  ])('fit given %s: a TypeError with the fix', (_, bad, message) => {
+    expect(thrown(TypeError, () => untyped(Train.fit)({ ...fitOptions, ...bad })).message).toBe(message)
+  })
+  test('fit without key: a KeyError naming the option', () => {
+    const { key: _, ...noKey } = fitOptions
+    expect(thrown(Key.KeyError, () => untyped(Train.fit)(noKey)).message).toBe(
+      "fit: the option key must be a Key such as Key.fromSeed(0) (it seeds the initial params and each epoch's order), got undefined",
+    )
+  })
+  test('checkLayer with a misspelt or missing inShape, or no options: the option is named', () => {
+    expect(thrown(RangeError, () => untyped(checkLayer)(L.relu, { inshape: [3] })).message).toMatch(
+      /^checkLayer: unknown option 'inshape'; the options are numRuns, seed, path, inShape,/,
+    )
+    expect(thrown(TypeError, () => untyped(checkLayer)(L.relu, { numRuns: 5 })).message).toBe(
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got undefined',
+    )
+    expect(thrown(TypeError, () => untyped(checkLayer)(L.relu)).message).toMatch(
+      /^checkLayer: expected an options object \{ numRuns, seed, path, inShape,/,
     )
   })
 })

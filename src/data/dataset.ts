@@ -7,7 +7,7 @@ import { gatherRows, sliceRows } from '../tensor/layout.ts'
 import { showShape, sizeOf, type Tensor } from '../tensor/tensor.ts'
 import { permutation, type Key } from '../key.ts'
 import { DataError } from './error.ts'
-import { checkOptions } from '../options.ts'
+import { checkOptions, checkTensor } from '../options.ts'
 
 /**
  * Examples and their targets: x is [N, ...features] (images are [N, C, H, W]); y is [N] class
@@ -56,6 +56,8 @@ const checkFinite = (t: Tensor, name: string): void => {
  * const ds = make(T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), T.tensor([0, 1, 1, 0]))
  */
 export const make = (x: Tensor, y: Tensor): Dataset => {
+  checkTensor('make', 'x', x, DataError)
+  checkTensor('make', 'y', y, DataError)
   checkRows({ x, y }, 'make')
   checkFinite(x, 'x')
   checkFinite(y, 'y')

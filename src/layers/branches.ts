@@ -9,7 +9,7 @@ import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes } from '../layer.ts'
+import { checkChildren, ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes } from '../layer.ts'
 import { NonEmptyChildren, oneOf } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
@@ -39,6 +39,7 @@ const BranchesSpec = specOf('branches', { merge: oneOf('sum', 'concat'), childre
  * @example branches('concat', dense(4), dense(3)) // per example: [d] -> [7]
  */
 export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge: M, ...layers: Ls): Branches<Ls, M> => {
+  checkChildren('branches', layers)
   const spec = { kind: 'branches', merge, children: layers.map((l) => l.spec) }
   checkSpec(BranchesSpec, spec)
   const n = layers.length

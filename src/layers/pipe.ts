@@ -20,6 +20,8 @@ import type { Tree } from '../tree.ts'
 import * as T from '../tensor/index.ts'
 import {
   batchlessInput,
+  checkChild,
+  checkChildren,
   define,
   isShapeLeaf,
   ShapeError,
@@ -58,6 +60,7 @@ export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, 
  */
 export function pipe<const Ls extends readonly AnyLayer[]>(...layers: [Checked<Ls>] extends [never] ? Ls : Checked<Ls>): Pipe<Ls>
 export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
+  checkChildren('pipe', layers)
   const n = layers.length
   const label = (i: number): string => `pipe[${i}]`
   const run = fuse(layers) // what runs at each position: the children, with fused pairs resolved once
@@ -212,6 +215,7 @@ export function compose<const Ls extends readonly AnyLayer[]>(
   ...layers: [Checked<Reverse<Ls>>] extends [never] ? Ls : Reverse<Checked<Reverse<Ls>>>
 ): Pipe<Reversed<Ls>>
 export function compose(...layers: readonly AnyLayer[]): AnyLayer {
+  checkChildren('compose', layers)
   return pipe(...[...layers].reverse())
 }
 
@@ -220,10 +224,10 @@ export function compose(...layers: readonly AnyLayer[]): AnyLayer {
  * builds the network pipe(pipe(dense(8), relu), dense(1)), which computes the same function
  * as pipe(dense(8), relu, dense(1)).
  */
-export const andThen =
-  <B extends AnyLayer>(next: B) =>
-  <A extends AnyLayer>(first: A): Pipe<readonly [A, B]> =>
-    pipeOf(first, next)
+export const andThen = <B extends AnyLayer>(next: B) => {
+  checkChild('andThen', next)
+  return <A extends AnyLayer>(first: A): Pipe<readonly [A, B]> => pipeOf(first, next)
+}
 
 /** pipe as data: `{ kind: 'pipe', children }` rebuilds `pipe(...children)`. */
 export const pipeKind = layerKind(specOf('pipe', { children: Children }), (s, build) =>

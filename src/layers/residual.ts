@@ -8,6 +8,7 @@ import * as T from '../tensor/index.ts'
 import type { Tree } from '../tree.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import {
+  checkChild,
   ShapeError,
   shapesWithin,
   within,
@@ -30,6 +31,7 @@ export type Residual<B extends AnyLayer> = Layer<ParamsOf<B> & Tree, StateOf<B> 
 /** A skip connection around f; f must keep the shape of its input. */
 export function residual<B extends AnyLayer>(f: B): Residual<B>
 export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> {
+  checkChild('residual', f)
   const rule = f.shapes
   return {
     name: 'residual',

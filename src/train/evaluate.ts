@@ -4,7 +4,7 @@ import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { checkOptions } from '../options.ts'
+import { checkOptions, checkTensor } from '../options.ts'
 import type { Tree } from '../tree.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
 
@@ -13,14 +13,16 @@ export interface Evaluation extends Metrics {
   readonly predictions: Int32Array | undefined
 }
 
-/** Runs the model in eval mode over inputs, batch by batch, and stacks the outputs. */
+/** Runs the model in eval mode over inputs, batch by batch (`{ batchSize }`, as evaluate's, or the number), and stacks the outputs. */
 export const predict = <P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
   x: Tensor,
-  batchSize = 256,
+  options: number | { readonly batchSize?: number } = 256,
 ): Tensor => {
+  checkTensor('predict', 'x', x)
+  const batchSize = typeof options === 'number' ? options : (checkOptions('predict', options, ['batchSize']).batchSize ?? 256)
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }

@@ -11,6 +11,7 @@ import { LossError, type Loss } from '../loss.ts'
 import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import { checkOptions } from '../options.ts'
+import { checkFitArguments } from './check.ts'
 import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
@@ -382,6 +383,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: FitOptions<P, S, Tape, O>,
 ): Generator<Pause, FitResult<P, S, O>, number | undefined> {
   const { model, loss, optimizer, epochs, batchSize } = checkOptions('fit', options, [...FIT_OPTIONS])
+  checkFitArguments(options)
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
   checkRows(options.data, 'fit', 'data.')
