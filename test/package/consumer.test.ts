@@ -69,10 +69,10 @@ afterAll(() => {
 })
 
 describe('the packed tarball', () => {
-  test('holds the build, the sources its maps point to, README, LICENSE and CHANGELOG, and nothing else', () => {
+  test('holds the build, the sources its maps point to, README, LICENSE, CHANGELOG and the docs, and nothing else', () => {
     const paths = packed.files.map((f) => f.path)
     const top = new Set(paths.map((p) => p.split('/')[0]))
-    expect([...top].sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'laws', 'package.json', 'src'])
+    expect([...top].sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'docs', 'laws', 'package.json', 'src'])
     expect(paths.filter((p) => /(^|\/)(test|bench|\.ci)\/|\.test\.ts$/.test(p))).toEqual([])
     for (const entry of [
       'dist/src/index.js',
@@ -83,6 +83,22 @@ describe('the packed tarball', () => {
       'dist/src/node/index.d.ts',
     ])
       expect(paths).toContain(entry)
+  })
+  test("every relative link of the README, and every link between the docs' pages, names a file that ships", () => {
+    const shipped = new Set(packed.files.map((f) => f.path))
+    const root = join(dir, 'node_modules/chainrule')
+    const missing: string[] = []
+    for (const page of [...shipped].filter((p) => p === 'README.md' || /^docs\/[^/]+\.md$/.test(p))) {
+      const text = readFileSync(join(root, page), 'utf8').replace(/```[\s\S]*?```/g, '')
+      for (const m of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        const target = join(dirname(page), m[1]!).split('\\').join('/')
+        if (/^[a-z]+:/.test(m[1]!)) continue
+        // the docs' own pictures stay in the repository (1.1 MB); the README's ship with it
+        if (page !== 'README.md' && target.startsWith('docs/img/')) continue
+        if (!shipped.has(target)) missing.push(`${page} → ${m[1]!}`)
+      }
+    }
+    expect(missing).toEqual([])
   })
   test('every source map and declaration map names files that ship, and every relative import of the build resolves to one', () => {
     const shipped = new Set(packed.files.map((f) => f.path))
