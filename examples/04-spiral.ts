@@ -10,9 +10,10 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Data, Key, L, Loss, Optim, Plot, Schedule, Train, type Tensor } from 'chainrule'
 import { lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
+import { flags } from './cli.ts'
 
-const outArg = process.argv.indexOf('--out')
-const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/04-spiral/', import.meta.url))
+const { values: args } = flags('[--out DIR]', { out: fileURLToPath(new URL('../out/04-spiral/', import.meta.url)) })
+const out = args.out
 
 const data = Data.spirals(Key.fromSeed(0), { classes: 3, perClass: 100, noise: 0.2 })
 const model = L.pipe(L.dense(64), L.relu, L.dense(64), L.relu, L.dense(3))

@@ -15,16 +15,17 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from 'chainrule/node'
+import { flags, timing } from './cli.ts'
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
-const epochs = arg('epochs', 12)
-const trainCount = arg('train', 60000)
+const { values: args } = flags('[--epochs N] [--train N] [--threads 1|2] [--out DIR]', {
+  epochs: 12,
+  train: 60000,
+  threads: 2,
+  out: undefined,
+})
+const { epochs, train: trainCount } = args
 const batchSize = 64
-const outArg = process.argv.indexOf('--out')
-const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
+const out = args.out ?? fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount })
@@ -40,7 +41,7 @@ const optimizer = Optim.sgd({ lr, momentum: 0.9, nesterov: true, weightDecay: 5e
 const started = performance.now()
 // The matrix products run on two cores by default (bit-identical to one); --threads 1 keeps them on one.
 // Awaiting Kernels.useThreads(2) is optional: it only makes the very first steps two-threaded too.
-const threadCount = arg('threads', 2) === 1 ? 1 : 2
+const threadCount = args.threads === 1 ? 1 : 2
 console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
 const { state, history } = await Train.fitAsync({
   model,
@@ -58,8 +59,7 @@ const wall = (performance.now() - started) / 1000
 const result = Train.evaluate(model, state.params, state.state, test, { loss: Loss.softmaxCrossEntropy })
 console.log('')
 console.log(`test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)})`)
-console.log(`wall time: ${wall.toFixed(1)}s for ${epochs} epochs`)
-console.log(`training throughput: ${Math.round((epochs * trainCount) / trainSeconds).toLocaleString('en-US')} samples/s`)
+console.log(timing(epochs, train.x.shape[0]!, wall, trainSeconds))
 
 console.log('')
 console.log(lossCurve(history, { log: true }))
@@ -74,7 +74,7 @@ const written = [
 console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)
 
 // out/mnist-mlp.json, where example 08 looks by default; with --out, into that directory instead.
-const modelPath = outArg >= 0 ? join(out, 'mnist-mlp.json') : fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+const modelPath = args.out !== undefined ? join(out, 'mnist-mlp.json') : fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
 saveModel(modelPath, {
   model,
   inShape: [1, 28, 28],
@@ -83,7 +83,7 @@ saveModel(modelPath, {
   metadata: { example: '05-mnist-mlp', epochs, trainExamples: trainCount, testAccuracy: result.accuracy ?? null, testLoss: result.loss },
 })
 console.log(
-  outArg >= 0
+  args.out !== undefined
     ? `\nsaved the model to ${modelPath} (try: npx tsx examples/08-load-and-predict.ts ${modelPath})`
     : `\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`,
 )

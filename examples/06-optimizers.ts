@@ -7,16 +7,17 @@
  * chain(scaleByAdam(), scaleByLearningRate(lr))), run as one fused pass; under the 'reference'
  * kernels the chain itself runs, transform by transform. The end of the run checks they agree.
  *
- * Run: npx tsx examples/06-optimizers.ts
+ * Run: npx tsx examples/06-optimizers.ts [--out DIR]
  */
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Compare } from 'chainrule/laws'
 import { Data, Kernels, Key, L, Loss, Optim, Plot, T, Train, Tree } from 'chainrule'
 import { writePlot } from 'chainrule/node'
+import { flags } from './cli.ts'
 
-const outArg = process.argv.indexOf('--out')
-const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/06-optimizers/', import.meta.url))
+const { values: args } = flags('[--out DIR]', { out: fileURLToPath(new URL('../out/06-optimizers/', import.meta.url)) })
+const out = args.out
 
 const data = Data.spirals(Key.fromSeed(0), { classes: 3, perClass: 100, noise: 0.2 })
 const model = L.pipe(L.dense(32), L.tanh, L.dense(32), L.tanh, L.dense(3))

@@ -14,27 +14,27 @@
  * + a blocked GEMM, in plain TypeScript or WebAssembly): the seven nested loops of a textbook
  * convolution against cuDNN's trick. Training uses the default kernels ('fast').
  *
- * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2]
+ * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--out DIR]
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
+import { flags, timing } from './cli.ts'
 
-const arg = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
-const epochs = arg('epochs', 8)
-const trainCount = arg('train', 60000)
-const testCount = arg('test', 10000)
-const lr0 = arg('lr', 0.05)
+const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--out DIR]', {
+  epochs: 8,
+  train: 60000,
+  test: 10000,
+  lr: 0.05,
+  threads: 2,
+  out: fileURLToPath(new URL('../out/07-mnist-cnn/', import.meta.url)),
+})
+const { epochs, train: trainCount, test: testCount, lr: lr0, out } = args
 const batchSize = 64
-const outArg = process.argv.indexOf('--out')
-const out = outArg >= 0 ? (process.argv[outArg + 1] as string) : fileURLToPath(new URL('../out/07-mnist-cnn/', import.meta.url))
 
 // Two cores by default (bit-identical to one); --threads 1 keeps everything on this thread.
-const threadCount = arg('threads', 2) === 1 ? 1 : 2
+const threadCount = args.threads === 1 ? 1 : 2
 console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
 
 const loadStart = performance.now()
@@ -76,8 +76,7 @@ console.log('')
 console.log(
   `test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)}, ${test.x.shape[0]} test images)`,
 )
-console.log(`wall time: ${wall.toFixed(1)}s for ${epochs} epochs (training ${trainSeconds.toFixed(1)}s)`)
-console.log(`training throughput: ${Math.round((epochs * trainCount) / trainSeconds).toLocaleString('en-US')} samples/s`)
+console.log(timing(epochs, train.x.shape[0]!, wall, trainSeconds))
 
 console.log('')
 console.log(lossCurve(history, { log: true }))

@@ -15,15 +15,11 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { IO, L, Loss, T, Train } from 'chainrule'
 import { loadCheckpoint, loadMnist } from 'chainrule/node'
+import { flags } from './cli.ts'
 
-const flag = (name: string, fallback: number): number => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback
-}
-const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'))
-const path = positional[0] ?? fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
-const count = flag('count', 6)
-const from = flag('from', 0)
+const { values: args, positionals } = flags('[path, default out/mnist-mlp.json] [--count N] [--from I]', { count: 6, from: 0 }, 1)
+const path = positionals[0] ?? fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+const { count, from } = args
 
 if (!existsSync(path)) {
   console.error(

@@ -36,3 +36,28 @@ describe('the examples run and reach what they claim', () => {
     expect(out).toContain('The wrong swish is rejected')
   })
 })
+
+describe('the examples refuse flags they do not know', () => {
+  /** What an example prints to stderr, and its exit code, when it stops. */
+  const refused = (file: string, ...args: string[]): { status: number; stderr: string } => {
+    try {
+      run(file, ...args)
+    } catch (e) {
+      const { status, stderr } = e as { status?: number; stderr?: unknown }
+      return { status: status ?? -1, stderr: String(stderr) }
+    }
+    throw new Error(`${file} ${args.join(' ')} ran`)
+  }
+  test.each([
+    ['examples/05-mnist-mlp.ts', ['--epoch', '1'], 'unknown flag --epoch', '[--epochs N] [--train N] [--threads 1|2] [--out DIR]'],
+    ['examples/07-mnist-cnn.ts', ['--epochs=x'], "--epochs must be a number, got 'x'", '[--epochs N] [--train N] [--test N] [--lr X]'],
+    ['examples/08-load-and-predict.ts', ['--count'], '--count needs a value', '[path, default out/mnist-mlp.json] [--count N] [--from I]'],
+    ['examples/04-spiral.ts', ['--outdir', 'x'], 'unknown flag --outdir', '[--out DIR]'],
+    ['examples/06-optimizers.ts', ['x'], "unexpected argument 'x'", '[--out DIR]'],
+  ])('%s %j stops before any work, naming the flag and listing the flags', (file, args, why, usage) => {
+    const { status, stderr } = refused(file, ...args)
+    expect(status).toBe(2)
+    expect(stderr).toContain(`${file.slice('examples/'.length)}: ${why}`)
+    expect(stderr).toContain(`usage: npx tsx ${file} ${usage}`)
+  })
+})
