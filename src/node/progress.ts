@@ -56,7 +56,7 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
       epochs = info.epochs
       stepsPerEpoch = info.stepsPerEpoch
       stream.write(
-        `training on ${info.trainSize.toLocaleString('en-US')} examples${info.validationSize > 0 ? `, validating on ${info.validationSize.toLocaleString('en-US')}` : ''}: ${epochs} epochs of ${stepsPerEpoch} steps\n`,
+        `training on ${info.trainSize.toLocaleString('en-US')} examples${info.validationSize > 0 ? `, validating on ${info.validationSize.toLocaleString('en-US')}` : ''}: ${epochs} epoch${epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps\n`,
       )
     },
     onStep: ({ epoch, batch, metrics }) => {
@@ -85,7 +85,7 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
       bar?.update(batch + 1, { loss: num(lossAvg), acc: pct(accAvg), rate: Math.round(rate()).toLocaleString('en-US') })
     },
     onEpochEnd: ({ record }) => {
-      const r = rate()
+      const r = samples / Math.max(1e-9, record.seconds) // over the epoch's own time, as fit measures it and the line's 'took' shows
       bar?.stop()
       bar = undefined
       samples = 0

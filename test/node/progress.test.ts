@@ -1,6 +1,7 @@
 /** The plain progress log (what CI and non-terminal runs print): one line per epoch. */
 import { expect, test } from 'vitest'
-import { formatEpoch } from '../../src/node/progress.ts'
+import { Data, Key, L, Loss, Optim, Train } from '../../src/index.ts'
+import { formatEpoch, progress } from '../../src/node/progress.ts'
 
 const record = { epoch: 3, step: 300, loss: 0.123456, accuracy: 0.98765, valLoss: 0.2, valAccuracy: 0.95, seconds: 2.84 }
 
@@ -13,4 +14,22 @@ test('an epoch line: the epoch counted from 1, losses, accuracies as percentages
 test('a regression run without validation: no accuracy and no validation columns', () => {
   const r = { ...record, accuracy: undefined, valLoss: undefined, valAccuracy: undefined }
   expect(formatEpoch(r, 5, 1000)).toBe('epoch 3/5  loss 0.1235  1,000 samples/s  took 2.8s')
+})
+
+test("a fit's plain log: '1 epoch', and each epoch's samples/s over the seconds the epoch line shows it took", () => {
+  let log = ''
+  const stream = { write: (s: string) => ((log += s), true), isTTY: false }
+  const { history } = Train.fit({
+    model: L.pipe(L.dense(4), L.relu, L.dense(2)),
+    loss: Loss.softmaxCrossEntropy,
+    optimizer: Optim.sgd({ lr: 0.1 }),
+    data: Data.xor(Key.fromSeed(0), 64),
+    epochs: 1,
+    batchSize: 8,
+    key: Key.fromSeed(1),
+    callbacks: [progress({ plain: true, stream: stream as unknown as NodeJS.WriteStream })],
+  })
+  expect(log).toContain('training on 64 examples: 1 epoch of 8 steps\n')
+  const rate = Math.round(64 / history.epochs[0]!.seconds).toLocaleString('en-US')
+  expect(log).toContain(`  ${rate} samples/s  took ${history.epochs[0]!.seconds.toFixed(1)}s`)
 })
