@@ -1,5 +1,5 @@
 /** Layout: reshape, transpose, and the row slicing / stacking that batches are made of. */
-import { buffer, showShape, sizeOf, TensorError, type Shape, type Tensor } from './tensor.ts'
+import { asTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError, type Shape, type Tensor } from './tensor.ts'
 
 /** The same elements under a new shape of equal size; one axis may be -1 (inferred). Shares the buffer (tensors are never written). */
 export const reshape =
@@ -71,7 +71,7 @@ export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
   const n = t.shape[0]
   if (n === undefined) throw new TensorError('gatherRows: cannot gather rows of a scalar')
   const row = sizeOf(t.shape.slice(1))
-  const out = buffer(indices.length * row)
+  const out = isFloat32(t) ? buffer32(indices.length * row) : buffer(indices.length * row)
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!
     if (!Number.isInteger(i) || i < 0 || i >= n) {
@@ -79,7 +79,8 @@ export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
     }
     out.set(t.data.subarray(i * row, (i + 1) * row), k * row)
   }
-  return { shape: [indices.length, ...t.shape.slice(1)], data: out }
+  const shape = [indices.length, ...t.shape.slice(1)]
+  return out instanceof Float32Array ? asTensor({ shape, data: out }) : { shape, data: out }
 }
 
 /** Stacks same-shape tensors along a new first axis. */
