@@ -53,7 +53,17 @@ describe('dtype and casts', () => {
     ).toEqual(new Float32Array([f(f(0.1) + f(0.3)), f(f(0.2) + f(0.4))]))
     expect(T.scale(0.1, a).data).toEqual(new Float32Array([f(f(0.1) * a.data[0]!), f(f(0.1) * a.data[1]!)]))
     expect(T.addScaled(a, 0.1, a).data[1]).toBe(f(a.data[1]! + f(f(0.1) * a.data[1]!)))
-    for (const t of [T.add(a, a), T.sub(a, a), T.mul(a, a), T.exp(a), T.meanAxis(1)(a), T.gatherRows(a, [0, 0]), T.sliceRows(a, 0, 1)]) {
+    const layout = [T.transpose()(a), T.stack([a, a]), T.concat(0)([a, a]), ...T.split(1, [1, 1])(a), T.reshape([2])(a)]
+    for (const t of [
+      T.add(a, a),
+      T.sub(a, a),
+      T.mul(a, a),
+      T.exp(a),
+      T.meanAxis(1)(a),
+      T.gatherRows(a, [0, 0]),
+      T.sliceRows(a, 0, 1),
+      ...layout,
+    ]) {
       expect(t.data).toBeInstanceOf(Float32Array)
     }
   })
@@ -66,6 +76,12 @@ describe('dtype and casts', () => {
     expect(() => T.addRowVector(a, f32([1, 2]))).toThrow(/addRowVector: dtypes differ, float64 \[1, 2\] vs float32 \[2\]/)
     expect(() => T.add(a, f32([[1, 2]]))).toThrow(/add: dtypes differ/)
     expect(() => T.addScaled(f32([[1, 2]]), 2, a)).toThrow(/addScaled: dtypes differ, float32 \[1, 2\] vs float64 \[1, 2\]/)
+    expect(() => T.concat(0)([a, f32([[1, 2]])])).toThrow(
+      /concat: tensor 1 against tensor 0: dtypes differ, float32 \[1, 2\] vs float64 \[1, 2\]/,
+    )
+    expect(() => T.stack([f32([1]), T.tensor([1])])).toThrow(
+      /stack: tensor 1 against tensor 0: dtypes differ, float64 \[1\] vs float32 \[1\]/,
+    )
   })
 
   test('a layer given an input of another dtype than its params says so', () => {

@@ -205,6 +205,7 @@ describe('fit and evaluate on a float32 model', () => {
     expect(Tree.dtypeOfTree(r32.state.params)).toBe('float32')
     expect(Tree.dtypeOfTree(r32.state.optState[1]!)).toBe('float32') // the momentum trace
     expect(Tree.dtypeOfTree(r64.state.params)).toBe('float64')
+    expect(Train.predict(model, r32.state.params, r32.state.state, testSet.x).data).toBeInstanceOf(Float32Array)
     expect(r32.result.accuracy!).toBeGreaterThan(0.8)
     expect(Math.abs(r32.result.accuracy! - r64.result.accuracy!)).toBeLessThanOrEqual(0.02)
   })
