@@ -183,6 +183,50 @@ describe('float32 sgd: the chain and the fused pass give the same bits (law 13)'
   })
 })
 
+describe('float32 adam and adamw: the chain and the fused pass give the same bits (law 13)', () => {
+  test.each([
+    ['adam', Optim.adam({ lr: 0.01 })],
+    ['adamw', Optim.adamw({ lr: 0.01, weightDecay: 0.05 })],
+  ] as const)('%s, three steps, moments and params float32', (_name, opt) => {
+    const params = { a: random32([3, 5], 1), b: random32([5000], 2) }
+    const steps = (family: Kernels.Choice) => {
+      let p = params
+      let s = opt.init(p)
+      for (let i = 0; i < 3; i++) {
+        const g = { a: random32([3, 5], 10 + i), b: random32([5000], 20 + i) }
+        ;[p, s] = Kernels.using(family, () => Optim.updateAndApply(opt, g, s, p))
+      }
+      return { p, s }
+    }
+    const chain = steps('reference')
+    expect(Tree.dtypeOfTree(chain.p)).toBe('float32')
+    expect(Tree.dtypeOfTree(chain.s[0]!.mu)).toBe('float32')
+    for (const family of ['js', 'fast'] as const) {
+      const fused = steps(family)
+      expect([...fused.p.a.data]).toEqual([...chain.p.a.data])
+      expect([...fused.p.b.data]).toEqual([...chain.p.b.data])
+      expect(Tree.leaves(fused.s[0]!.nu).map((t) => [...t.data])).toEqual(Tree.leaves(chain.s[0]!.nu).map((t) => [...t.data]))
+    }
+  })
+
+  test.each([
+    ['rmsprop', Optim.rmsprop({ lr: 0.01 })],
+    ['adagrad', Optim.adagrad({ lr: 0.01 })],
+  ] as const)('%s has no float32 step yet, and says so (never float64 params from float32 ones)', (name, opt) => {
+    const p = { w: random32([4], 1) }
+    expect(() => Optim.updateAndApply(opt, { w: random32([4], 2) }, opt.init(p), p)).toThrow(`${name}: no float32 step yet`)
+  })
+
+  test('nadam has no float32 step yet, and says so', () => {
+    const opt = Optim.nadam({ lr: 0.01 })
+    const p = { w: random32([4], 1) }
+    expect(() => Optim.updateAndApply(opt, { w: random32([4], 2) }, opt.init(p), p)).toThrow(/NAdam has no float32 step yet/)
+    expect(() => Kernels.using('reference', () => opt.update({ w: random32([4], 2) }, opt.init(p), p))).toThrow(
+      /NAdam has no float32 step yet/,
+    )
+  })
+})
+
 describe('fit and evaluate on a float32 model', () => {
   test('MNIST MLP, 2,000 images, three epochs: float32 params and optimizer state throughout, accuracy within 2 points of float64', () => {
     const { train, test: testSet } = loadMnist({ train: 2000, test: 1000 })
