@@ -136,6 +136,40 @@ function pack(src: usize, rs: i32, cs: i32, rows: i32, kc: i32, w: i32, dst: usi
         s += csB
         dst += 32
       }
+    } else if (live == w && cs == 1 && w == MR) {
+      // A row-major (each row's k steps contiguous): four k steps of the five rows at a time, a
+      // 4x4 transpose of rows 0-3 (each column four values of one step) and row 4's four lanes.
+      let p: i32 = 0
+      for (; p + 4 <= kc; p += 4) {
+        const r0 = v128.load(s)
+        const r1 = v128.load(s + rsB)
+        const r2 = v128.load(s + 2 * rsB)
+        const r3 = v128.load(s + 3 * rsB)
+        const r4 = v128.load(s + 4 * rsB)
+        const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5)
+        const t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7)
+        const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5)
+        const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7)
+        v128.store(dst, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5))
+        v128.store32_lane(dst, r4, 0, 16)
+        v128.store(dst, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 20)
+        v128.store32_lane(dst, r4, 1, 36)
+        v128.store(dst, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 40)
+        v128.store32_lane(dst, r4, 2, 56)
+        v128.store(dst, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 60)
+        v128.store32_lane(dst, r4, 3, 76)
+        s += 16
+        dst += 80
+      }
+      for (; p < kc; p++) {
+        let t = s
+        for (let r: i32 = 0; r < w; r++) {
+          store<f32>(dst + (<usize>r << 2), load<f32>(t))
+          t += rsB
+        }
+        s += 4
+        dst += <usize>w << 2
+      }
     } else if (live == w) {
       for (let p: i32 = 0; p < kc; p++) {
         let t = s

@@ -3,9 +3,10 @@
  * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
  * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, the
  * optimizer steps of ./optim.ts, and the float32 kernels: the chunks of a product of ./gemm32.ts
- * and the SGD step of ./sgd32.ts).
+ * the SGD step of ./sgd32.ts and the convolutions of ./conv32.ts).
  */
 import { convPart } from './conv'
+import { convPart32 } from './conv32'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
 import { gemm32Part } from './gemm32'
 import { optimPart } from './optim'
@@ -26,6 +27,8 @@ const RMSPROP_STEP = 8
 const ADAGRAD_STEP = 9
 const GEMM32_CHUNK = 10
 const SGD32_STEP = 11
+const CONV32_FORWARD = 12
+const CONV32_BACKWARD = 13
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -36,4 +39,5 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op >= SGD_STEP && op <= ADAGRAD_STEP) optimPart(job, index, op - SGD_STEP)
   else if (op == GEMM32_CHUNK) gemm32Part(job, index, scratch)
   else if (op == SGD32_STEP) sgd32Part(job, index)
+  else if (op == CONV32_FORWARD || op == CONV32_BACKWARD) convPart32(op, job, index, scratch)
 }

@@ -1,27 +1,33 @@
 /**
  * Convolution benchmark: ms per batch of the forward product, the input gradient, the kernel
- * gradient and the whole backward pass (both gradients: what conv2d's vjp runs), for the naive
- * loops, im2col + the plain-TypeScript blocked GEMM ('js'), and the WebAssembly kernels
- * ('wasm': im2col, GEMM and col2im in WebAssembly) on one thread and on two, on the two conv
- * layers of the MNIST CNN (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training
- * throughput per kernel configuration.
+ * gradient and the whole backward pass (both gradients: what conv2d's vjp runs), in float64 and
+ * float32 side by side, for the naive loops, im2col + the plain-TypeScript blocked GEMM ('js'),
+ * and the WebAssembly kernels ('wasm': im2col, GEMM and col2im in WebAssembly; f64x2 for
+ * float64, f32x4 for float32) on one thread and on two, on the two conv layers of the MNIST CNN
+ * (examples/07-mnist-cnn.ts) at batch 64; then the whole CNN's training throughput (float64: the
+ * layers have no float32 yet) per kernel configuration.
  *
  *   npx tsx bench/conv.ts                 # the tables
  *   npx tsx bench/conv.ts --rounds=9      # more rounds (default 5)
  *   npx tsx bench/conv.ts --no-naive      # skip the (slow) naive kernels
  *   npx tsx bench/conv.ts --no-train      # skip the training throughput
+ *   npx tsx bench/conv.ts --no-f32        # float64 only
  *
- * Method: every kernel is warmed up first, then the implementations are timed in interleaved
- * rounds (naive, js, wasm, wasm, js, naive, …) so a noisy, shared machine slows them alike.
- * Printed: median, min and max over the rounds, GFLOP/s at the median (2 FLOPs per
- * multiply-add), and how many times faster than the naive loops (ratio of the medians).
+ * Method: every kernel is warmed up first, then the implementations (both dtypes) are timed in
+ * interleaved rounds (naive, js, wasm, wasm, js, naive, …) so a noisy, shared machine slows them
+ * alike. Printed: median, min and max over the rounds, GFLOP/s at the median (2 FLOPs per
+ * multiply-add), how many times faster than the naive loops of the same dtype (ratio of the
+ * medians), and for float32 how many times faster than the same kernel in float64 (the median of
+ * the per-round ratios, so drift cancels). The float32 operands are the float64 ones rounded.
  * Training: rounds of train steps on fixed random batches (the data does not change the work),
  * median/min/max samples/s, each round followed by a 256³ GEMM as a gauge of how fast the
  * machine runs at that moment; then one batch forward + backward through the whole CNN on the
  * naive and on the fast kernels.
  */
+import { loadavg } from 'node:os'
 import { Kernels, Key, L, Loss, Optim, T, Train } from '../src/index.ts'
 import { fastConv, fastConvWasm, naiveConv, type ConvKernels, type ConvWindow } from '../src/kernels/conv.ts'
+import { fastConv32, fastConv32Wasm, naiveConv32, type Conv32Kernels } from '../src/kernels/conv32.ts'
 import { gemmBlocked, view } from '../src/kernels/gemm.ts'
 import { planWindow } from '../src/kernels/window.ts'
 
@@ -30,6 +36,7 @@ const roundsArg = process.argv.find((s) => s.startsWith('--rounds='))
 const ROUNDS = roundsArg === undefined ? 5 : Math.max(1, Number(roundsArg.slice('--rounds='.length)))
 const SAMPLE_MS = 200
 const BATCH = 64
+const F32 = !args.has('--no-f32')
 
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -52,22 +59,49 @@ const layers: readonly { readonly label: string; readonly g: ConvWindow }[] = [
 type Op = 'forward' | 'inputGrad' | 'kernelGrad' | 'backward'
 const ops: readonly Op[] = ['forward', 'inputGrad', 'kernelGrad', 'backward']
 
+/** A family of conv kernels in one dtype (float64 `ConvKernels` or float32 `Conv32Kernels`: the same calls on other arrays). */
+type Family =
+  | { readonly name: string; readonly dtype: 'f64'; readonly k: ConvKernels; readonly threads: Kernels.ThreadCount }
+  | { readonly name: string; readonly dtype: 'f32'; readonly k: Conv32Kernels; readonly threads: Kernels.ThreadCount }
+
 const twoThreads = Kernels.wasmSimdAvailable() && (await Kernels.useThreads(2))
-const families: readonly { readonly name: string; readonly k: ConvKernels; readonly threads: Kernels.ThreadCount }[] = [
-  ...(args.has('--no-naive') ? [] : [{ name: 'naive', k: naiveConv, threads: 1 as const }]),
-  { name: 'js', k: fastConv, threads: 1 },
-  ...(Kernels.wasmSimdAvailable() ? [{ name: 'wasm 1T', k: fastConvWasm, threads: 1 as const }] : []),
-  ...(twoThreads ? [{ name: 'wasm 2T', k: fastConvWasm, threads: 2 as const }] : []),
+const naive = !args.has('--no-naive')
+const simd = Kernels.wasmSimdAvailable()
+const families: readonly Family[] = [
+  ...(naive ? [{ name: 'naive', dtype: 'f64', k: naiveConv, threads: 1 } as const] : []),
+  { name: 'js', dtype: 'f64', k: fastConv, threads: 1 },
+  ...(simd ? [{ name: 'wasm 1T', dtype: 'f64', k: fastConvWasm, threads: 1 } as const] : []),
+  ...(twoThreads ? [{ name: 'wasm 2T', dtype: 'f64', k: fastConvWasm, threads: 2 } as const] : []),
+  ...(F32 && naive ? [{ name: 'naive', dtype: 'f32', k: naiveConv32, threads: 1 } as const] : []),
+  ...(F32 ? [{ name: 'js', dtype: 'f32', k: fastConv32, threads: 1 } as const] : []),
+  ...(F32 && simd ? [{ name: 'wasm 1T', dtype: 'f32', k: fastConv32Wasm, threads: 1 } as const] : []),
+  ...(F32 && twoThreads ? [{ name: 'wasm 2T', dtype: 'f32', k: fastConv32Wasm, threads: 2 } as const] : []),
 ]
 
-/** Runs one op of a family once on the buffers of a layer. */
-const runner = (k: ConvKernels, op: Op, g: ConvWindow) => {
+/** Runs one op of a family once on the buffers of a layer (float32 families: the same values rounded). */
+const runner = (f: Family, op: Op, g: ConvWindow): (() => void) => {
   const key = Key.fromSeed(7)
   const [k1, k2, k3, k4] = Key.split(key, 4) as [Key.Key, Key.Key, Key.Key, Key.Key]
   const x = Key.normal(k1, [g.N * g.C * g.H * g.W]).data
   const w = Key.normal(k2, [g.F * g.C * g.KH * g.KW]).data
   const b = Key.normal(k3, [g.F]).data
   const dy = Key.normal(k4, [g.N * g.F * g.OH * g.OW]).data
+  if (f.dtype === 'f32') {
+    const [x32, w32, b32, dy32] = [Float32Array.from(x), Float32Array.from(w), Float32Array.from(b), Float32Array.from(dy)]
+    const [y, dx, dw] = [new Float32Array(dy.length), new Float32Array(x.length), new Float32Array(w.length)]
+    const k = f.k
+    switch (op) {
+      case 'forward':
+        return () => k.forward(g, x32, w32, b32, y)
+      case 'inputGrad':
+        return () => k.inputGrad(g, dy32, w32, dx)
+      case 'kernelGrad':
+        return () => k.kernelGrad(g, x32, dy32, dw)
+      case 'backward':
+        return () => k.backward(g, x32, dy32, w32, dx, dw)
+    }
+  }
+  const k = f.k
   const y = T.buffer(dy.length)
   const dx = T.buffer(x.length)
   const dw = T.buffer(w.length)
@@ -92,16 +126,26 @@ const sample = (f: () => void, reps: number): number => {
 
 const pad = (s: string, w: number, right = false): string => (right ? s.padStart(w) : s.padEnd(w))
 
-console.log(`Conv kernels, ms per batch of ${BATCH}: median (min-max) over ${ROUNDS} interleaved rounds; Node ${process.version}`)
-const widths = [30, 11, 7, 9, 19, 8, 10]
-console.log(['layer', 'op', 'kernel', 'median', 'min-max', 'GFLOP/s', 'vs naive'].map((h, i) => pad(h, widths[i]!, i >= 3)).join('  '))
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+console.log(
+  `Conv kernels, ms per batch of ${BATCH}: median (min-max) over ${ROUNDS} interleaved rounds; Node ${process.version}; load ${load()}`,
+)
+const widths = [30, 11, 5, 7, 9, 15, 8, 9, 8]
+console.log(
+  ['layer', 'op', 'dtype', 'kernel', 'median', 'min-max', 'GFLOP/s', 'vs naive', 'vs f64']
+    .map((h, i) => pad(h, widths[i]!, i >= 4))
+    .join('  '),
+)
 console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 for (const { label, g } of layers) {
   const flops1 = 2 * g.N * g.F * g.OH * g.OW * g.C * g.KH * g.KW
   for (const op of ops) {
     const flops = op === 'backward' ? 2 * flops1 : flops1
     const fs = families.map((f) => {
-      const run = runner(f.k, op, g)
+      const run = runner(f, op, g)
       return () => {
         void Kernels.useThreads(f.threads) // the worker is started: this switches at once
         run()
@@ -121,23 +165,29 @@ for (const { label, g } of layers) {
     const meds = times.map(median)
     families.forEach((f, i) => {
       const t = times[i]!
-      const ratio = families[0]!.name === 'naive' && i > 0 ? `${(meds[0]! / meds[i]!).toFixed(1)}x` : ''
+      const naiveAt = families.findIndex((h) => h.name === 'naive' && h.dtype === f.dtype)
+      const vsNaive = naiveAt !== -1 && naiveAt !== i ? `${(meds[naiveAt]! / meds[i]!).toFixed(1)}x` : ''
+      const twin = families.findIndex((h) => h.name === f.name && h.dtype === 'f64')
+      const vsF64 = f.dtype === 'f32' && twin !== -1 ? `${median(t.map((ti, r) => times[twin]![r]! / ti)).toFixed(2)}x` : ''
       console.log(
         [
           label,
           op,
+          f.dtype,
           f.name,
           meds[i]!.toFixed(2),
           `${Math.min(...t).toFixed(2)}-${Math.max(...t).toFixed(2)}`,
           (flops / (meds[i]! * 1e6)).toFixed(2),
-          ratio,
+          vsNaive,
+          vsF64,
         ]
-          .map((c, j) => pad(c, widths[j]!, j >= 3))
+          .map((c, j) => pad(c, widths[j]!, j >= 4))
           .join('  '),
       )
     })
   }
 }
+console.log(`load after the kernels: ${load()}`)
 
 if (!args.has('--no-train')) {
   // Training steps per kernel family, interleaved; each round is followed by a 256³ GEMM

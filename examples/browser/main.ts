@@ -36,7 +36,7 @@ const drawing = new Map<string, Promise<void>>()
 const draw = async (id: string, spec: Plot.VegaLiteSpec): Promise<void> => {
   await drawing.get(id)
   const done = (async () => {
-    const view = new View(parse(compile(spec).spec), { renderer: 'svg', container: element(id), hover: false })
+    const view = new View(parse(compile(forPhone(spec)).spec), { renderer: 'svg', container: element(id), hover: false })
     views.get(id)?.finalize()
     views.set(id, view)
     await view.runAsync()
@@ -47,6 +47,19 @@ const draw = async (id: string, spec: Plot.VegaLiteSpec): Promise<void> => {
   } finally {
     if (drawing.get(id) === done) drawing.delete(id)
   }
+}
+
+/** Whether the page is phone-wide. */
+const phone = (): boolean => matchMedia('(max-width: 700px)').matches
+
+/**
+ * A chart as a phone's column needs it (under 700 px): charts side by side one below another, the
+ * legend below the chart, so it keeps its size instead of shrinking its text. Else as it is.
+ */
+const forPhone = (spec: Plot.VegaLiteSpec): Plot.VegaLiteSpec => {
+  if (!phone()) return spec
+  const below = { ...spec, config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'bottom' as const } } }
+  return 'vconcat' in below ? { ...below, vconcat: below.vconcat.flatMap((row) => ('hconcat' in row ? row.hconcat : [row])) } : below
 }
 
 /** Draws unless the element is still drawing the last one: for redraws during training, which can skip a frame. */
@@ -107,7 +120,10 @@ const spiral = async (): Promise<void> => {
   const grads = Plot.recordGradientNorms({ model, loss: Loss.softmaxCrossEntropy, batch: data, every: 30 })
   // the chart's legend names each layer as a person would ("dense 1 (2→64)"), not by its path in the pipe
   const gradients = (params: Tree.Tree): Plot.VegaLiteSpec =>
-    Plot.gradientNormChart(grads.records().map((r) => ({ ...r, layer: layerName(model.spec, params, r.layer) })))
+    Plot.gradientNormChart(
+      grads.records().map((r) => ({ ...r, layer: layerName(model.spec, params, r.layer) })),
+      phone() ? { width: 300 } : {},
+    )
   const boundary = (state: Train.TrainState): Plot.VegaLiteSpec => {
     const predict = (x: Tensor): Tensor => Train.predict(model, state.params, state.state, x)
     return Plot.decisionBoundary({ predict, data, resolution: 60, cellSize: 5 })
@@ -203,7 +219,14 @@ const mnist = async (): Promise<void> => {
   const trained = history.epochs.reduce((s, e) => s + e.seconds, 0)
   const result = Train.evaluate(model, state.params, state.state, test, { loss: Loss.softmaxCrossEntropy })
   await draw('mnist-history', Plot.history(history, { lossScale: 'log' }))
-  if (result.predictions !== undefined) await draw('mnist-wrong', Plot.misclassified(test.x, test.y, result.predictions, { max: 24 }))
+  if (result.predictions !== undefined)
+    await draw(
+      'mnist-wrong',
+      Plot.misclassified(test.x, test.y, result.predictions, {
+        max: 24,
+        ...(phone() ? { columns: 4 } : {}),
+      }),
+    )
   const rate =
     trained > 0 ? `; ${Math.round((epochs * stepsPerEpoch * batchSize) / trained).toLocaleString('en-US')} samples/s while training` : ''
   const trainAccuracy = history.epochs.at(-1)?.accuracy

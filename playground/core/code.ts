@@ -162,7 +162,6 @@ export const codeOf = (config: Config): string => {
     c.loss === 'softmaxCrossEntropy' ? 'Loss.softmaxCrossEntropy' : c.loss === 'crossEntropy' ? 'Loss.crossEntropy()' : 'Loss.mse'
   const { shapes } = shapesOf(c)
   const width = Math.max(...c.layers.map((l) => codeOfLayer(l).length)) + 1
-  const evalOn = mnist ? 'test' : 'data'
   return [
     `import { ${names.join(', ')} } from 'chainrule'`,
     ...(mnist ? ["import { loadMnist } from 'chainrule/node'"] : []),
@@ -185,8 +184,11 @@ export const codeOf = (config: Config): string => {
     '',
     '// fit folds a training step (forward, loss, vjp, optimizer update) over shuffled mini-batches',
     `const { state, history } = Train.fit({ model, loss, optimizer, data, epochs, batchSize, key: Key.fromSeed(${c.seed}) })`,
-    `const { accuracy } = Train.evaluate(model, state.params, state.state, ${evalOn}, { loss })`,
-    `console.log(\`loss \${history.epochs.at(-1)!.loss.toFixed(4)}, ${mnist ? 'test' : 'training'} accuracy \${(100 * accuracy!).toFixed(1)}%\`)`,
+    '// the line the page shows at the end of a run: 4 significant digits, a percentage with one decimal',
+    'const { loss: trainingLoss, accuracy } = Train.evaluate(model, state.params, state.state, data, { loss })',
+    ...(mnist ? ['const { accuracy: testAccuracy } = Train.evaluate(model, state.params, state.state, test, { loss })'] : []),
+    `console.log(\`done after \${history.epochs.length} ${c.epochs === 1 ? 'epoch' : 'epochs'}: training loss \${Number(trainingLoss.toPrecision(4))}, \` +`,
+    `  \`training accuracy \${(100 * accuracy!).toFixed(1)}%${mnist ? ', test accuracy ${(100 * testAccuracy!).toFixed(1)}%' : ''}\`)`,
     '',
   ].join('\n')
 }

@@ -101,25 +101,31 @@ export const lrKinds: readonly LrKind[] = [
   'cosineRestarts',
 ]
 
-/** A learning rate of each kind starting at (or peaking at) `lr`, with the other settings at sensible values. */
-export const defaultLr = (kind: LrKind, lr: number): LrConfig => {
+/**
+ * A schedule of a kind starting at (or peaking at) rate `lr`, its step counts taken from the run's
+ * `steps` (default 1000) so that it acts within the run: stepDecay halves the rate 3 times, a
+ * warm-up takes a tenth of it, a restart period a quarter.
+ * @example defaultLr('stepDecay', 0.01, 400) // { kind: 'stepDecay', init: 0.01, factor: 0.5, every: 100 }
+ */
+export const defaultLr = (kind: LrKind, lr: number, steps = 1000): LrConfig => {
+  const part = (n: number): number => Math.max(1, Math.floor(steps / n))
   switch (kind) {
     case 'constant':
       return { kind, value: lr }
     case 'stepDecay':
-      return { kind, init: lr, factor: 0.5, every: 500 }
+      return { kind, init: lr, factor: 0.5, every: part(4) }
     case 'exponentialDecay':
-      return { kind, init: lr, rate: 0.5, steps: 500, staircase: false }
+      return { kind, init: lr, rate: 0.5, steps: part(4), staircase: false }
     case 'cosineDecay':
       return { kind, init: lr, floor: 0 }
     case 'warmupCosine':
-      return { kind, peak: lr, warmupSteps: 50, floor: 0 }
+      return { kind, peak: lr, warmupSteps: part(10), floor: 0 }
     case 'polynomialDecay':
       return { kind, init: lr, power: 1, floor: 0 }
     case 'oneCycle':
       return { kind, peak: lr }
     case 'cosineRestarts':
-      return { kind, init: lr, period: 200, periodFactor: 2, floor: 0 }
+      return { kind, init: lr, period: part(4), periodFactor: 2, floor: 0 }
   }
 }
 
@@ -297,17 +303,20 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
+/** A value as a problem shows it: an empty box (NaN) as "nothing". */
+const shown = (v: unknown): string => (typeof v === 'number' && Number.isNaN(v) ? 'nothing' : String(v))
+
 /** An integer check: undefined when v is an integer in [lo, hi], else what is wrong. */
 const intIn = (what: string, v: unknown, lo: number, hi: number, limit = ''): string | undefined =>
   isInt(v) && v >= lo && v <= hi
     ? undefined
-    : `${what === '' ? '' : `${what} `}must be an integer from ${lo} to ${hi}${limit}, got ${String(v)}`
+    : `${what === '' ? '' : `${what} `}must be an integer from ${lo} to ${hi}${limit}, got ${shown(v)}`
 
 /** A number check: undefined when v is finite and in [lo, hi] (hi excluded when open), else what is wrong. */
 const numIn = (what: string, v: unknown, lo: number, hi: number, open = false): string | undefined =>
   isNum(v) && v >= lo && (open ? v < hi : v <= hi)
     ? undefined
-    : `${what} must be a number in [${lo}, ${hi}${open ? ')' : ']'}, got ${String(v)}`
+    : `${what} must be a number in [${lo}, ${hi}${open ? ')' : ']'}, got ${shown(v)}`
 
 /** The problems of a layer's own settings (before shapes), as messages without the "layer i" prefix. */
 const layerSettings = (c: LayerConfig): string[] => {
@@ -321,7 +330,7 @@ const layerSettings = (c: LayerConfig): string[] => {
       out.push(numIn('alpha', c.alpha, 0, 1))
       break
     case 'elu':
-      out.push(isNum(c.alpha) && c.alpha > 0 && c.alpha <= 10 ? undefined : `alpha must be a number in (0, 10], got ${String(c.alpha)}`)
+      out.push(isNum(c.alpha) && c.alpha > 0 && c.alpha <= 10 ? undefined : `alpha must be a number in (0, 10], got ${shown(c.alpha)}`)
       break
     case 'dropout':
       out.push(numIn('rate', c.rate, 0, 1, true))
@@ -432,7 +441,7 @@ const dataProblems = (d: DataConfig): string[] => {
       )
   }
   if (d.set === 'circles')
-    out.push(isNum(d.factor) && d.factor > 0 && d.factor < 1 ? undefined : `factor must be in (0, 1), got ${String(d.factor)}`)
+    out.push(isNum(d.factor) && d.factor > 0 && d.factor < 1 ? undefined : `factor must be in (0, 1), got ${shown(d.factor)}`)
   return out.filter((m): m is string => m !== undefined)
 }
 
@@ -501,7 +510,7 @@ const lrProblems = (lr: LrConfig, totalSteps: number): string[] => {
   if (out.length > 0) return out
   try {
     const rate = lrOf(lr, totalSteps)
-    if (typeof rate === 'number' && !(isNum(rate) && rate > 0)) return [`the learning rate must be a number > 0, got ${String(rate)}`]
+    if (typeof rate === 'number' && !(isNum(rate) && rate > 0)) return [`the learning rate must be a number > 0, got ${shown(rate)}`]
     return []
   } catch (e) {
     return [errorText(e)]
@@ -524,10 +533,11 @@ export const validate = (c: Config): readonly Problem[] => {
   if (!lossNames.includes(c.loss)) at('loss', [`must be one of ${lossNames.join(', ')}, got ${String(c.loss)}`])
   if (!Array.isArray(c.layers) || c.layers.length === 0) at('layers', ['the network needs at least one layer'])
   else if (c.layers.length > LIMITS.layers) at('layers', [`at most ${LIMITS.layers} layers (the playground limit), got ${c.layers.length}`])
-  if (problems.some((p) => p.where === 'data' || p.where === 'layers')) return problems
+  // the layers' shapes need only the data set's input shape, so a bad data setting does not hide a bad layer
+  if (problems.some((p) => p.where === 'layers') || !dataSets.includes(c.data.set)) return problems
   const { shapes, problems: shapeProblems } = shapesOf(c)
   problems.push(...shapeProblems)
-  if (shapeProblems.length === 0) {
+  if (shapeProblems.length === 0 && problems.every((p) => p.where !== 'data')) {
     const last = shapes[shapes.length - 1]!
     const classes = classesOf(c.data)
     const params = shapes.reduce((n, s) => n + s.params, 0)

@@ -9,24 +9,172 @@ import { L } from 'chainrule'
 /** Padding of a conv2d: 'valid' (none), 'same' (output size = input size at stride 1), or rows/columns added on each side. */
 export type Padding = 'valid' | 'same' | number
 
-/** One layer of the network, as configured. */
-export type LayerConfig =
-  | { readonly kind: 'dense'; readonly units: number }
-  | { readonly kind: 'relu' }
-  | { readonly kind: 'leakyRelu'; readonly alpha: number }
-  | { readonly kind: 'sigmoid' }
-  | { readonly kind: 'tanh' }
-  | { readonly kind: 'elu'; readonly alpha: number }
-  | { readonly kind: 'softmax' }
-  | { readonly kind: 'dropout'; readonly rate: number }
-  | { readonly kind: 'batchNorm' }
-  | { readonly kind: 'conv2d'; readonly filters: number; readonly kernel: number; readonly stride: number; readonly padding: Padding }
-  | { readonly kind: 'maxPool2d'; readonly size: number; readonly stride: number }
-  | { readonly kind: 'avgPool2d'; readonly size: number; readonly stride: number }
-  | { readonly kind: 'flatten' }
+/** Each kind's settings, by kind. */
+interface Settings {
+  readonly dense: { readonly units: number }
+  readonly relu: object
+  readonly leakyRelu: { readonly alpha: number }
+  readonly sigmoid: object
+  readonly tanh: object
+  readonly elu: { readonly alpha: number }
+  readonly softmax: object
+  readonly dropout: { readonly rate: number }
+  readonly batchNorm: object
+  readonly conv2d: { readonly filters: number; readonly kernel: number; readonly stride: number; readonly padding: Padding }
+  readonly maxPool2d: { readonly size: number; readonly stride: number }
+  readonly avgPool2d: { readonly size: number; readonly stride: number }
+  readonly flatten: object
+}
 
 /** The kind of a layer. */
-export type LayerKind = LayerConfig['kind']
+export type LayerKind = keyof Settings
+
+/** A layer of kind K, as configured: its kind and its settings. */
+export type LayerConfigOf<K extends LayerKind> = { readonly kind: K } & Settings[K]
+
+/** One layer of the network, as configured. */
+export type LayerConfig = { [K in LayerKind]: LayerConfigOf<K> }[LayerKind]
+
+/** A layer's maths: its forward and its vjp as short formulas, in the names of the layer's file. */
+export interface Maths {
+  readonly forward: string
+  readonly vjp: string
+}
+
+/** All the playground knows of one kind of layer. */
+interface Kind<K extends LayerKind> {
+  /** A new layer of this kind, with its default settings. */
+  readonly fresh: LayerConfigOf<K>
+  /** The library layer (the same call `code` writes); throws the library's error for a bad setting. */
+  readonly layer: (c: LayerConfigOf<K>) => L.AnyLayer
+  /** The TypeScript a user writes for it. */
+  readonly code: (c: LayerConfigOf<K>) => string
+  /** What its name says it maps, after "dense 1": "2→16"; none for an activation. */
+  readonly maps?: (c: LayerConfigOf<K>, inShape: readonly number[], outShape: readonly number[]) => string
+  /** Its forward and vjp as formulas, as its file states them. */
+  readonly maths: Maths
+  /** The library source file of its forward and vjp (from the repository root). */
+  readonly file: string
+}
+
+const times = (s: readonly number[]): string => s.join('×')
+
+/** A pool's code: its size, and its stride when not the size. */
+const poolCode = (c: LayerConfigOf<'maxPool2d' | 'avgPool2d'>): string =>
+  `L.${c.kind}(${c.size}${c.stride === c.size ? '' : `, { stride: ${c.stride} }`})`
+
+/** Every kind, one record each, in the order a menu lists them. */
+const kinds: { readonly [K in LayerKind]: Kind<K> } = {
+  dense: {
+    fresh: { kind: 'dense', units: 16 },
+    layer: (c) => L.dense(c.units),
+    code: (c) => `L.dense(${c.units})`,
+    maps: (c, inShape) => `${inShape[0]}→${c.units}`,
+    maths: { forward: 'y = x·W + b', vjp: 'dx = dy·Wᵀ,  dW = xᵀ·dy,  db = Σₙ dy[n, :]' },
+    file: 'src/layers/dense.ts',
+  },
+  relu: {
+    fresh: { kind: 'relu' },
+    layer: () => L.relu,
+    code: () => 'L.relu',
+    maths: { forward: 'y = max(x, 0)', vjp: 'dx = dy·[x > 0]' },
+    file: 'src/layers/relu.ts',
+  },
+  leakyRelu: {
+    fresh: { kind: 'leakyRelu', alpha: 0.01 },
+    layer: (c) => L.leakyRelu(c.alpha),
+    code: (c) => `L.leakyRelu(${c.alpha})`,
+    maths: { forward: 'y = x if x > 0, else αx', vjp: 'dx = dy if x > 0, else α·dy' },
+    file: 'src/layers/leaky-relu.ts',
+  },
+  sigmoid: {
+    fresh: { kind: 'sigmoid' },
+    layer: () => L.sigmoid,
+    code: () => 'L.sigmoid',
+    maths: { forward: 'y = 1/(1 + e⁻ˣ)', vjp: 'dx = dy·y(1 − y)' },
+    file: 'src/layers/sigmoid.ts',
+  },
+  tanh: {
+    fresh: { kind: 'tanh' },
+    layer: () => L.tanh,
+    code: () => 'L.tanh',
+    maths: { forward: 'y = tanh x', vjp: 'dx = dy·(1 − y²)' },
+    file: 'src/layers/tanh.ts',
+  },
+  elu: {
+    fresh: { kind: 'elu', alpha: 1 },
+    layer: (c) => L.elu(c.alpha),
+    code: (c) => `L.elu(${c.alpha})`,
+    maths: { forward: 'y = x if x > 0, else α(eˣ − 1)', vjp: 'dx = dy if x > 0, else dy·(y + α)' },
+    file: 'src/layers/elu.ts',
+  },
+  softmax: {
+    fresh: { kind: 'softmax' },
+    layer: () => L.softmax,
+    code: () => 'L.softmax',
+    maths: { forward: 'yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)', vjp: 'dxⱼ = yⱼ(dyⱼ − Σᵢ dyᵢyᵢ)' },
+    file: 'src/layers/softmax.ts',
+  },
+  dropout: {
+    fresh: { kind: 'dropout', rate: 0.5 },
+    layer: (c) => L.dropout({ dropProb: c.rate }),
+    code: (c) => `L.dropout({ dropProb: ${c.rate} })`,
+    maps: (c) => `p = ${c.rate}`,
+    maths: { forward: 'y = x ⊙ m,  m = bernoulli(1 − p)/(1 − p)', vjp: 'dx = dy ⊙ m' },
+    file: 'src/layers/dropout.ts',
+  },
+  batchNorm: {
+    fresh: { kind: 'batchNorm' },
+    layer: () => L.batchNorm(),
+    code: () => 'L.batchNorm()',
+    maths: {
+      forward: 'x̂ = (x − μ)/√(σ² + ε),  y = γx̂ + β',
+      vjp: 'dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/√(σ² + ε),  dx̂ = dy·γ',
+    },
+    file: 'src/layers/batch-norm.ts',
+  },
+  conv2d: {
+    fresh: { kind: 'conv2d', filters: 8, kernel: 3, stride: 1, padding: 'valid' },
+    layer: (c) => L.conv2d(c.filters, c.kernel, { stride: c.stride, padding: c.padding }),
+    code: (c) => {
+      const options = [
+        ...(c.stride === 1 ? [] : [`stride: ${c.stride}`]),
+        ...(c.padding === 'valid' ? [] : [`padding: ${JSON.stringify(c.padding)}`]),
+      ]
+      return `L.conv2d(${c.filters}, ${c.kernel}${options.length === 0 ? '' : `, { ${options.join(', ')} }`})`
+    },
+    maps: (c, inShape) => `${inShape[0]}→${c.filters}, ${c.kernel}×${c.kernel}`,
+    maths: {
+      forward: 'y[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f]',
+      vjp: 'dx = Σ_f dy[n, f] ⋆ᵀ W[f],  dW[f, c] = Σₙ dy[n, f] ⋆ x[n, c],  db[f] = Σ dy[n, f]',
+    },
+    file: 'src/layers/conv2d.ts',
+  },
+  maxPool2d: {
+    fresh: { kind: 'maxPool2d', size: 2, stride: 2 },
+    layer: (c) => L.maxPool2d(c.size, { stride: c.stride }),
+    code: poolCode,
+    maps: (c) => `${c.size}×${c.size}`,
+    maths: { forward: 'y = max of each window', vjp: "dx = dy at each window's argmax, 0 elsewhere" },
+    file: 'src/layers/max-pool.ts',
+  },
+  avgPool2d: {
+    fresh: { kind: 'avgPool2d', size: 2, stride: 2 },
+    layer: (c) => L.avgPool2d(c.size, { stride: c.stride }),
+    code: poolCode,
+    maps: (c) => `${c.size}×${c.size}`,
+    maths: { forward: 'y = mean of each window', vjp: 'dx = dy/(k·k) to every input of the window' },
+    file: 'src/layers/avg-pool.ts',
+  },
+  flatten: {
+    fresh: { kind: 'flatten' },
+    layer: () => L.flatten,
+    code: () => 'L.flatten',
+    maps: (_c, inShape, outShape) => `${times(inShape)}→${times(outShape)}`,
+    maths: { forward: 'y = x reshaped to [N, d₁·d₂·…]', vjp: 'dx = dy reshaped back' },
+    file: 'src/layers/flatten.ts',
+  },
+}
 
 /** Every layer kind, in the order a menu lists them. */
 export const layerKinds: readonly LayerKind[] = [
@@ -49,87 +197,31 @@ export const layerKinds: readonly LayerKind[] = [
 export const activations: readonly LayerKind[] = ['relu', 'leakyRelu', 'sigmoid', 'tanh', 'elu', 'softmax']
 
 /** A layer of each kind with its default settings (a dense of 16, a conv2d of 8 filters 3×3, pools of 2). */
-export const defaultLayer = (kind: LayerKind): LayerConfig => {
-  switch (kind) {
-    case 'dense':
-      return { kind, units: 16 }
-    case 'leakyRelu':
-      return { kind, alpha: 0.01 }
-    case 'elu':
-      return { kind, alpha: 1 }
-    case 'dropout':
-      return { kind, rate: 0.5 }
-    case 'conv2d':
-      return { kind, filters: 8, kernel: 3, stride: 1, padding: 'valid' }
-    case 'maxPool2d':
-    case 'avgPool2d':
-      return { kind, size: 2, stride: 2 }
-    default:
-      return { kind }
-  }
-}
+export const defaultLayer = (kind: LayerKind): LayerConfig => kinds[kind].fresh
 
 /** The library layer for a configured layer: the same call `codeOfLayer` writes. Throws the library's error for a bad setting. */
-export const layerOf = (c: LayerConfig): L.AnyLayer => {
-  switch (c.kind) {
-    case 'dense':
-      return L.dense(c.units)
-    case 'relu':
-      return L.relu
-    case 'leakyRelu':
-      return L.leakyRelu(c.alpha)
-    case 'sigmoid':
-      return L.sigmoid
-    case 'tanh':
-      return L.tanh
-    case 'elu':
-      return L.elu(c.alpha)
-    case 'softmax':
-      return L.softmax
-    case 'dropout':
-      return L.dropout({ dropProb: c.rate })
-    case 'batchNorm':
-      return L.batchNorm()
-    case 'conv2d':
-      return L.conv2d(c.filters, c.kernel, { stride: c.stride, padding: c.padding })
-    case 'maxPool2d':
-      return L.maxPool2d(c.size, { stride: c.stride })
-    case 'avgPool2d':
-      return L.avgPool2d(c.size, { stride: c.stride })
-    case 'flatten':
-      return L.flatten
-  }
-}
+export const layerOf = <K extends LayerKind>(c: LayerConfigOf<K>): L.AnyLayer => kinds[c.kind].layer(c)
 
 /** The TypeScript a user writes for a configured layer, e.g. `L.dense(16)`, `L.conv2d(8, 3, { stride: 1, padding: 'same' })`. */
-export const codeOfLayer = (c: LayerConfig): string => {
-  switch (c.kind) {
-    case 'dense':
-      return `L.dense(${c.units})`
-    case 'leakyRelu':
-      return `L.leakyRelu(${c.alpha})`
-    case 'elu':
-      return `L.elu(${c.alpha})`
-    case 'dropout':
-      return `L.dropout({ dropProb: ${c.rate} })`
-    case 'batchNorm':
-      return 'L.batchNorm()'
-    case 'conv2d': {
-      const options = [
-        ...(c.stride === 1 ? [] : [`stride: ${c.stride}`]),
-        ...(c.padding === 'valid' ? [] : [`padding: ${JSON.stringify(c.padding)}`]),
-      ]
-      return `L.conv2d(${c.filters}, ${c.kernel}${options.length === 0 ? '' : `, { ${options.join(', ')} }`})`
-    }
-    case 'maxPool2d':
-    case 'avgPool2d':
-      return `L.${c.kind}(${c.size}${c.stride === c.size ? '' : `, { stride: ${c.stride} }`})`
-    default:
-      return `L.${c.kind}`
-  }
+export const codeOfLayer = <K extends LayerKind>(c: LayerConfigOf<K>): string => kinds[c.kind].code(c)
+
+/** The forward and vjp formulas of a kind, as its layer file states them. */
+export const mathsOf = (kind: LayerKind): Maths => kinds[kind].maths
+
+/** Where a kind's forward and vjp are written: the library source file (from the repository root). */
+export const sourceFileOf = (kind: LayerKind): string => kinds[kind].file
+
+/** The index of a pipe's child in a path as the library writes it (`pipe[2].dense` → 2); undefined for any other path. */
+export const layerIndexOf = (path: string): number | undefined => {
+  const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
+  return m === null ? undefined : Number(m[1])
 }
 
-const times = (s: readonly number[]): string => s.join('×')
+/** A layer's kind and its number among the layers of its kind (from 1): "dense 2", "relu 1". */
+export const shortName = (layers: readonly LayerConfig[], index: number): string => {
+  const kind = layers[index]!.kind
+  return `${kind} ${layers.slice(0, index + 1).filter((l) => l.kind === kind).length}`
+}
 
 /**
  * The name a person reads for layer `index` of a network: the kind, its count among layers of that
@@ -142,71 +234,13 @@ export const layerName = (
   inShape: readonly number[],
   outShape: readonly number[],
 ): string => {
-  const c = layers[index]!
-  const nth = layers.slice(0, index + 1).filter((l) => l.kind === c.kind).length
-  const base = `${c.kind} ${nth}`
-  switch (c.kind) {
-    case 'dense':
-      return `${base} (${inShape[0]}→${c.units})`
-    case 'conv2d':
-      return `${base} (${inShape[0]}→${c.filters}, ${c.kernel}×${c.kernel})`
-    case 'maxPool2d':
-    case 'avgPool2d':
-      return `${base} (${c.size}×${c.size})`
-    case 'flatten':
-      return `${base} (${times(inShape)}→${times(outShape)})`
-    case 'dropout':
-      return `${base} (p = ${c.rate})`
-    default:
-      return base
-  }
+  const maps = mapsOf(layers[index]!, inShape, outShape)
+  return `${shortName(layers, index)}${maps === undefined ? '' : ` (${maps})`}`
 }
 
-/** A layer's maths: its forward and its vjp as short formulas, in the names of the layer's file. */
-export interface Maths {
-  readonly forward: string
-  readonly vjp: string
-}
-
-/** The forward and vjp formulas of each kind, as the layer files state them. */
-export const maths: { readonly [K in LayerKind]: Maths } = {
-  dense: { forward: 'y = x·W + b', vjp: 'dx = dy·Wᵀ,  dW = xᵀ·dy,  db = Σₙ dy[n, :]' },
-  relu: { forward: 'y = max(x, 0)', vjp: 'dx = dy·[x > 0]' },
-  leakyRelu: { forward: 'y = x if x > 0, else αx', vjp: 'dx = dy if x > 0, else α·dy' },
-  sigmoid: { forward: 'y = 1/(1 + e⁻ˣ)', vjp: 'dx = dy·y(1 − y)' },
-  tanh: { forward: 'y = tanh x', vjp: 'dx = dy·(1 − y²)' },
-  elu: { forward: 'y = x if x > 0, else α(eˣ − 1)', vjp: 'dx = dy if x > 0, else dy·(y + α)' },
-  softmax: { forward: 'yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m)', vjp: 'dxⱼ = yⱼ(dyⱼ − Σᵢ dyᵢyᵢ)' },
-  dropout: { forward: 'y = x ⊙ m,  m = bernoulli(1 − p)/(1 − p)', vjp: 'dx = dy ⊙ m' },
-  batchNorm: {
-    forward: 'x̂ = (x − μ)/√(σ² + ε),  y = γx̂ + β',
-    vjp: 'dβ = Σ dy,  dγ = Σ dy·x̂,  dx = (dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))/√(σ² + ε),  dx̂ = dy·γ',
-  },
-  conv2d: {
-    forward: 'y[n, f] = Σ_c W[f, c] ⋆ x[n, c] + b[f]',
-    vjp: 'dx = Σ_f dy[n, f] ⋆ᵀ W[f],  dW[f, c] = Σₙ dy[n, f] ⋆ x[n, c],  db[f] = Σ dy[n, f]',
-  },
-  maxPool2d: { forward: 'y = max of each window', vjp: "dx = dy at each window's argmax, 0 elsewhere" },
-  avgPool2d: { forward: 'y = mean of each window', vjp: 'dx = dy/(k·k) to every input of the window' },
-  flatten: { forward: 'y = x reshaped to [N, d₁·d₂·…]', vjp: 'dx = dy reshaped back' },
-}
-
-/** Where a kind's forward and vjp are written: the library source file (from the repository root). */
-export const sourceFile: { readonly [K in LayerKind]: string } = {
-  dense: 'src/layers/dense.ts',
-  relu: 'src/layers/relu.ts',
-  leakyRelu: 'src/layers/leaky-relu.ts',
-  sigmoid: 'src/layers/sigmoid.ts',
-  tanh: 'src/layers/tanh.ts',
-  elu: 'src/layers/elu.ts',
-  softmax: 'src/layers/softmax.ts',
-  dropout: 'src/layers/dropout.ts',
-  batchNorm: 'src/layers/batch-norm.ts',
-  conv2d: 'src/layers/conv2d.ts',
-  maxPool2d: 'src/layers/max-pool.ts',
-  avgPool2d: 'src/layers/avg-pool.ts',
-  flatten: 'src/layers/flatten.ts',
-}
+/** What a configured layer's name says it maps, from its kind's record. */
+const mapsOf = <K extends LayerKind>(c: LayerConfigOf<K>, inShape: readonly number[], outShape: readonly number[]): string | undefined =>
+  kinds[c.kind].maps?.(c, inShape, outShape)
 
 /**
  * The lines of the `forward:` or `vjp:` property in a layer's source text (as `sourceFile` names

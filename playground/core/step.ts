@@ -13,7 +13,7 @@ import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
 import type { Data } from 'chainrule'
 import type { Built } from './build.ts'
 import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
-import { maths, sourceFile } from './layers.ts'
+import { layerIndexOf, mathsOf, sourceFileOf } from './layers.ts'
 
 /** A tensor with the name a person reads: "W", "b", "x", "mask", "dense 1 (2→16) W". */
 export interface Named {
@@ -128,7 +128,7 @@ export interface ParamUpdate {
 export interface OptStateUpdate {
   /** The leaf's path in the optimizer state, e.g. "[0].mu[2].W". */
   readonly path: string
-  /** Its name for people: "mu of dense 2 (16→16) W", "count". */
+  /** Its name for people: "mu of dense 2 (16→16) W", "count of scaleByAdam" (a leaf of no param: the transform's own). */
   readonly name: string
   readonly before: T.Tensor
   readonly after: T.Tensor
@@ -199,6 +199,32 @@ export const updateFormula = (o: OptimizerConfig): string => {
   }
 }
 
+/**
+ * The transforms of an optimizer's chain, in the order of its state tuple, as src/optim/alias.ts
+ * chains them: adam is chain(scaleByAdam, scaleByLearningRate), so its state's [0] is scaleByAdam's.
+ */
+export const chainOf = (o: OptimizerConfig): readonly string[] => {
+  const lr = 'scaleByLearningRate'
+  switch (o.name) {
+    case 'sgd':
+      return [...(o.weightDecay > 0 ? ['addL2'] : []), ...(o.momentum > 0 ? ['traceMomentum'] : []), lr]
+    case 'adam':
+      return ['scaleByAdam', lr]
+    case 'adamw':
+      return ['scaleByAdam', 'addDecayedWeights', lr]
+    case 'nadam':
+      return ['scaleByNadam', lr]
+    case 'amsgrad':
+      return ['scaleByAmsgrad', lr]
+    case 'adamax':
+      return ['scaleByAdamax', lr]
+    case 'rmsprop':
+      return ['scaleByRms', ...(o.momentum > 0 ? ['traceMomentum'] : []), lr]
+    case 'adagrad':
+      return ['scaleByAdagrad', lr]
+  }
+}
+
 /** The title of a stage, e.g. "forward: dense 1 (2→16)", "loss", "backward: relu 1", "update: adam". */
 export const stageTitle = (s: Stage): string => `${s.kind}: ${s.name}`
 
@@ -265,20 +291,16 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
   const tolerance = options.tolerance ?? 1e-6
   const n = b.layers.length
   const seen: Seen[] = Array.from({ length: n }, () => ({}))
-  const indexOf = (path: string): number | undefined => {
-    const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
-    return m === null ? undefined : Number(m[1])
-  }
   const traced = Train.instrument(b.model, {
     forward: (site, p, x, run) => {
       const r = run()
-      const i = indexOf(site.path)
+      const i = layerIndexOf(site.path)
       if (i !== undefined) Object.assign(seen[i]!, { p, x, y: r.y, tape: r.tape, state: r.state })
       return r
     },
     vjp: (site, _p, dy, run) => {
       const r = run()
-      const i = indexOf(site.path)
+      const i = layerIndexOf(site.path)
       if (i !== undefined) Object.assign(seen[i]!, { dy, dx: r.dx, dp: r.dp })
       return r
     },
@@ -300,8 +322,8 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     layer: i,
     name: name(i),
     layerKind: kind(i),
-    formula: maths[kind(i)].forward,
-    source: { file: sourceFile[kind(i)], property: 'forward' },
+    formula: mathsOf(kind(i)).forward,
+    source: { file: sourceFileOf(kind(i)), property: 'forward' },
     params: named(s.p!),
     x: s.x!,
     y: s.y!,
@@ -324,12 +346,18 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
         layer: i,
         name: name(i),
         layerKind: kind(i),
-        formula: maths[kind(i)].vjp,
-        source: { file: sourceFile[kind(i)], property: 'vjp' },
+        formula: mathsOf(kind(i)).vjp,
+        source: { file: sourceFileOf(kind(i)), property: 'vjp' },
         dy: s.dy!,
         dx: i === 0 ? undefined : s.dx,
         dp: named(s.dp!),
-        check: checkLayer(b.layers[i]!, s, states[i]!, ctx, { samples, h, tolerance, key: Key.foldIn(Key.fromSeed(b.config.seed), i) }),
+        check: checkLayer(b.layers[i]!, s, states[i]!, ctx, {
+          samples,
+          h,
+          tolerance,
+          key: Key.foldIn(Key.fromSeed(b.config.seed), i),
+          dx: i > 0,
+        }),
       }
     })
     .reverse()
@@ -348,14 +376,14 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
 /**
  * A layer's gradient check on sampled coordinates: φ(x, p) = ⟨dy, layer(p, s, x)⟩ with the key
  * the layer had in the step, so ∂φ/∂x = dx and ∂φ/∂p = dp, against central differences. The
- * first layer's dx, which the step does not compute, comes from one more call of its vjp.
+ * first layer's input is the data: the step computes no dx there, and its check has only dparams.
  */
 const checkLayer = (
   layer: L.AnyLayer,
   s: Seen,
   state: Tree.Tree,
   ctx: L.Ctx,
-  o: { readonly samples: number; readonly h: number; readonly tolerance: number; readonly key: Key.Key },
+  o: { readonly samples: number; readonly h: number; readonly tolerance: number; readonly key: Key.Key; readonly dx: boolean },
 ): Check => {
   const x = s.x!
   const p = s.p!
@@ -367,7 +395,6 @@ const checkLayer = (
     throw new Error(
       `stepThrough: the layer's forward, replayed with its key, does not give the step's output (the pipe's key split changed?)`,
     )
-  const dx = s.dx !== undefined && s.dx.data.length === x.data.length ? s.dx : layer.vjp(p, s.tape, dy).dx
   const rows: CheckRow[] = []
   const keys = Key.split(o.key, 1 + Tree.leaves(p).length)
   const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => number): void => {
@@ -389,7 +416,7 @@ const checkLayer = (
       })
     }
   }
-  sample('dx', x, dx, keys[0]!, (xi) => phi(xi, p))
+  if (o.dx && s.dx !== undefined) sample('dx', x, s.dx, keys[0]!, (xi) => phi(xi, p))
   const grads = Tree.leavesLike(p, s.dp!)
   Tree.leavesWithPaths(p).forEach(({ path, leaf }, j) =>
     sample(path, leaf, grads[j]!, keys[j + 1]!, (t) =>
@@ -425,9 +452,16 @@ const optStateUpdates = (b: Built, params: Tree.Tree, before: Tree.Tree, after: 
     const field = (owner === undefined ? path : path.slice(0, -owner.length)).replace(/^\[\d+\]\.?/, '').replace(/\.$/, '') || 'value'
     const layer = owner === undefined ? undefined : Number(/^\[(\d+)\]/.exec(owner)![1])
     const paramName = owner?.replace(/^\[\d+\]\./, '')
+    const part = /^\[(\d+)\]/.exec(path)
+    const transform = part === null ? undefined : chainOf(b.config.optimizer)[Number(part[1])]
     return {
       path,
-      name: layer === undefined ? field : `${field} of ${b.shapes[layer]!.name} ${paramName}`,
+      name:
+        layer === undefined
+          ? transform === undefined
+            ? field
+            : `${field} of ${transform}`
+          : `${field} of ${b.shapes[layer]!.name} ${paramName}`,
       before: leaf,
       after: afters[j]!,
     }

@@ -8,6 +8,7 @@
  */
 import { Key, L, Plot, T, Train, Tree, type Data } from 'chainrule'
 import type { Built } from './build.ts'
+import { layerIndexOf } from './layers.ts'
 import { childrenOf } from './step.ts'
 
 /** A square grid of points over the data's extent (as Plot.decisionBoundary frames it): row r, column c is point r·resolution + c. */
@@ -63,8 +64,8 @@ export const layerOutputs = (b: Built, params: Tree.Tree, state: Tree.Tree, x: T
   const traced = Train.instrument(b.model, {
     forward: (site, _p, _x, run) => {
       const r = run()
-      const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(site.path)
-      if (m !== null) out.push({ layer: Number(m[1]), name: b.shapes[Number(m[1])]!.name, y: r.y })
+      const i = layerIndexOf(site.path)
+      if (i !== undefined) out.push({ layer: i, name: b.shapes[i]!.name, y: r.y })
       return r
     },
   })
@@ -124,8 +125,8 @@ export const classMap = (b: Built, params: Tree.Tree, state: Tree.Tree, points: 
 
 /** The name a person reads for a layer path as the library writes it (`pipe[2].dense` → "dense 2 (16→16)"); other paths as they are. */
 export const layerNameOf = (b: Built, path: string): string => {
-  const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
-  return m === null ? path : (b.shapes[Number(m[1])]?.name ?? path)
+  const i = layerIndexOf(path)
+  return (i === undefined ? undefined : b.shapes[i]?.name) ?? path
 }
 
 /** Per-layer gradient norms on a batch (Plot.gradientNorms, as a training step computes them), under the layers' names. */

@@ -408,7 +408,33 @@ export const decode = (query: string, options: DecodeOptions = {}): E.Either<Url
   }
 }
 
+/**
+ * The configuration a query string spells, read but not checked (decode checks it too): a link
+ * to a configuration that cannot run still opens, so the page can show its problems where they are.
+ * @example parse('?data=spiral&classes=5') // right: spiral with 5 classes and a last dense of 3, which validate refuses
+ */
+export const parse = (query: string, options: DecodeOptions = {}): E.Either<UrlError, Config> => {
+  try {
+    return E.right(read(query, options))
+  } catch (e) {
+    if (e instanceof UrlError) return E.left(e)
+    throw e
+  }
+}
+
 const decodeOrThrow = (query: string, options: DecodeOptions): Config => {
+  const config = read(query, options)
+  const problems = validate(config)
+  const first = problems[0]
+  if (first !== undefined) {
+    const param = paramOf(first)
+    fail(param, param === 'net' || param === 'data' || first.where === 'data' ? first.message : first.message.slice(first.where.length + 2))
+  }
+  return config
+}
+
+/** The configuration a query string spells, or a UrlError naming the first parameter it cannot read. */
+const read = (query: string, options: DecodeOptions): Config => {
   if (query.length > MAX_QUERY) fail('query', `the query is ${query.length} characters long, more than the ${MAX_QUERY} read`)
   const ignore = new Set(options.ignore ?? [])
   const given = new Map<string, string>()
@@ -444,12 +470,6 @@ const decodeOrThrow = (query: string, options: DecodeOptions): Config => {
     batchSize: get('bs', (t) => readInt('bs', t, 'the batch size'), base.batchSize),
     epochs: get('epochs', (t) => readInt('epochs', t, 'epochs'), base.epochs),
     seed: get('seed', (t) => readInt('seed', t, 'the seed'), base.seed),
-  }
-  const problems = validate(config)
-  const first = problems[0]
-  if (first !== undefined) {
-    const param = paramOf(first)
-    fail(param, param === 'net' || param === 'data' || first.where === 'data' ? first.message : first.message.slice(first.where.length + 2))
   }
   return config
 }

@@ -3,7 +3,7 @@
  * shows its code; Train fits it live; Step walks one SGD step of it stage by stage. Everything
  * numeric comes from the library through playground/core.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks'
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Kernels } from 'chainrule'
 import { build as buildRun, codeOf, initialState, type Built, type MnistBytes } from '../core/build.ts'
 import { shapesOf, validate, type Config } from '../core/config.ts'
@@ -63,7 +63,12 @@ export const App = () => {
       return [undefined, e instanceof Error ? e.message : String(e)]
     }
   }, [config, problems, mnist.bytes])
-  useEffect(() => writeUrl(config, mode), [config, mode])
+  // the address as opened stays until the page is edited (a link with a problem is not overwritten by the defaults)
+  const opened = useRef(true)
+  useEffect(() => {
+    if (opened.current) opened.current = false
+    else writeUrl(config, mode)
+  }, [config, mode])
   useEffect(
     () =>
       expose({
@@ -90,7 +95,7 @@ export const App = () => {
       <main>
         {start.problem !== undefined && (
           <p class="error" role="alert">
-            The address held a configuration the page cannot use, so it starts from the defaults: {start.problem}
+            The page cannot read this address, so it starts from the defaults: {start.problem}
           </p>
         )}
         <Tabs

@@ -22,8 +22,9 @@ import {
   type LrKind,
   type OptimizerName,
   type Problem,
+  totalStepsOf,
 } from '../core/config.ts'
-import { defaultLayer, layerKinds, type LayerConfig, type LayerKind } from '../core/layers.ts'
+import { defaultLayer, layerKinds, shortName, type LayerConfig, type LayerKind } from '../core/layers.ts'
 import { Fields } from './fields.tsx'
 import { shape } from './format.ts'
 
@@ -42,6 +43,7 @@ const layerChoices = { padding: ['valid', 'same', 0, 1, 2, 3] } as const
 /** One layer of the list: its name, its settings, and buttons to move or remove it. */
 const LayerRow = ({
   layer,
+  short,
   index,
   count,
   info,
@@ -49,13 +51,15 @@ const LayerRow = ({
   update,
 }: {
   layer: LayerConfig
+  /** "dense 2": the words its settings' and buttons' accessible names start with. */
+  short: string
   index: number
   count: number
   info: LayerShape | undefined
   problem: Problem | undefined
   update: (op: 'up' | 'down' | 'remove' | LayerConfig) => void
 }) => {
-  const name = info?.name ?? `${layer.kind} (layer ${index + 1})`
+  const name = info?.name ?? short
   return (
     <li aria-label={name}>
       <span class="name">
@@ -70,16 +74,16 @@ const LayerRow = ({
         {problem !== undefined && <span class="error"> · {problem.message}</span>}
       </span>
       <span class="row" style={{ margin: 0 }}>
-        <Fields value={layer} skip={['kind']} owner={`layer ${index + 1}`} choices={layerChoices} onChange={(next) => update(next)} />
+        <Fields value={layer} skip={['kind']} owner={short} choices={layerChoices} onChange={(next) => update(next)} />
       </span>
       <span class="row" style={{ margin: 0 }}>
-        <button type="button" aria-label={`move layer ${index + 1} up`} disabled={index === 0} onClick={() => update('up')}>
+        <button type="button" aria-label={`move ${short} up`} disabled={index === 0} onClick={() => update('up')}>
           ↑
         </button>
-        <button type="button" aria-label={`move layer ${index + 1} down`} disabled={index === count - 1} onClick={() => update('down')}>
+        <button type="button" aria-label={`move ${short} down`} disabled={index === count - 1} onClick={() => update('down')}>
           ↓
         </button>
-        <button type="button" aria-label={`remove layer ${index + 1}`} onClick={() => update('remove')}>
+        <button type="button" aria-label={`remove ${short}`} onClick={() => update('remove')}>
           ✕
         </button>
       </span>
@@ -113,6 +117,7 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
           <LayerRow
             key={i}
             layer={l}
+            short={shortName(config.layers, i)}
             index={i}
             count={config.layers.length}
             info={shapes[i]}
@@ -124,7 +129,7 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
       <div class="row">
         <label>
           add a{' '}
-          <select aria-label="kind of layer to add" value={kind} onChange={(e) => setKind(e.currentTarget.value as LayerKind)}>
+          <select aria-label="add a layer of kind" value={kind} onChange={(e) => setKind(kindOf(e.currentTarget.value))}>
             {layerKinds.map((k) => (
               <option key={k}>{k}</option>
             ))}
@@ -133,7 +138,7 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
         <label>
           at{' '}
           <select
-            aria-label="where to add it"
+            aria-label="add it at"
             value={String(at)}
             onChange={(e) => setAt(e.currentTarget.value === 'end' ? 'end' : Number(e.currentTarget.value))}
           >
@@ -153,6 +158,9 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
   )
 }
 
+/** The layer kind a select's text names (its options are the kinds). */
+const kindOf = (text: string): LayerKind => layerKinds.find((k) => k === text) ?? 'dense'
+
 /** A labelled select of names. */
 const Choice = <T extends string>({
   label,
@@ -169,7 +177,7 @@ const Choice = <T extends string>({
   return (
     <>
       <label for={id}>{label}</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value as T)}>
+      <select id={id} value={value} onChange={(e) => onChange(options.find((o) => o === e.currentTarget.value) ?? value)}>
         {options.map((o) => (
           <option key={o}>{o}</option>
         ))}
@@ -179,7 +187,7 @@ const Choice = <T extends string>({
 }
 
 /** The code a user writes, with a button that copies it. */
-const Code = ({ code }: { code: string | undefined }) => {
+const Code = ({ code, where }: { code: string | undefined; where: string }) => {
   const [copied, setCopied] = useState(false)
   const copy = (): void => {
     if (code === undefined) return
@@ -199,7 +207,7 @@ const Code = ({ code }: { code: string | undefined }) => {
       </div>
       <p class="muted">What this page runs, as you would write it with chainrule: run in Node, it gives the same numbers.</p>
       <pre aria-label="the code of this network" id="code">
-        {code ?? '(fix the problems on the left first)'}
+        {code ?? `(none yet: fix the problems ${where} first)`}
       </pre>
     </>
   )
@@ -229,7 +237,6 @@ export const Build = (props: BuildProps) => {
           <Fields
             value={config.data}
             skip={['set']}
-            owner="data"
             labels={{ size: 'examples', seed: 'data seed', testSize: 'test examples' }}
             onChange={(data) => onChange({ ...config, data })}
           />
@@ -251,12 +258,13 @@ export const Build = (props: BuildProps) => {
             label="learning rate"
             value={config.lr.kind}
             options={lrKinds}
-            onChange={(kind) => onChange({ ...config, lr: defaultLr(kind, firstRate(config)) })}
+            onChange={(kind) =>
+              onChange({ ...config, lr: defaultLr(kind, firstRate(config), isRunnable(config) ? totalStepsOf(config) : undefined) })
+            }
           />
           <Fields value={config.lr} skip={['kind']} owner="learning rate" onChange={(lr) => onChange({ ...config, lr })} />
           <Fields
             value={{ batchSize: config.batchSize, epochs: config.epochs, seed: config.seed }}
-            owner="run"
             labels={{ batchSize: 'batch size', seed: 'network seed' }}
             onChange={(run) => onChange({ ...config, ...run })}
           />
@@ -275,11 +283,23 @@ export const Build = (props: BuildProps) => {
             </ul>
           </div>
         )}
-        <Code code={props.code} />
+        <Code
+          code={props.code}
+          where={
+            general.length === 0
+              ? 'named beside the layers'
+              : problems.length > general.length
+                ? 'listed above and beside the layers'
+                : 'listed above'
+          }
+        />
       </div>
     </div>
   )
 }
+
+/** Whether a configuration's steps can be counted (its examples, batch size and epochs are numbers). */
+const isRunnable = (c: Config): boolean => [c.data.size, c.batchSize, c.epochs].every((v) => Number.isInteger(v) && v > 0)
 
 /** The starting learning rate of a configuration, whatever its schedule. */
 const firstRate = (c: Config): number => {

@@ -1,10 +1,12 @@
 /**
  * Labelled inputs for the settings of one thing (a layer, the data set, the optimizer): a number
- * box for each number, a checkbox for each flag. An entry is committed on change (Enter or
- * leaving the box), not on every keystroke; what is not a number reaches the configuration as
- * NaN, and the configuration's check says what is wrong.
+ * box for each number, a checkbox for each flag. A number is taken as it is typed; a box that
+ * holds no number (empty, or "1e") is marked invalid, says so beside it, and reaches the
+ * configuration as NaN, so the configuration's check names the problem too and nothing runs on
+ * a value the box no longer shows. Each input's accessible name holds its visible label.
  */
-import { useId } from 'preact/hooks'
+import type { ComponentChildren } from 'preact'
+import { useEffect, useId, useState } from 'preact/hooks'
 
 /** A setting's value. */
 type Value = number | boolean | string
@@ -13,8 +15,8 @@ type Value = number | boolean | string
 export interface FieldsProps<R extends object> {
   readonly value: R
   readonly skip?: readonly string[]
-  /** Says whose setting it is: "layer 2 units". */
-  readonly owner: string
+  /** Says whose setting it is, before its label in the accessible name ("dense 2" → "dense 2 units"); none where the label is enough. */
+  readonly owner?: string
   readonly onChange: (next: R) => void
   /** Choices for a setting that is one of a few texts or numbers, by key. */
   readonly choices?: Readonly<Record<string, readonly Value[]>>
@@ -24,32 +26,26 @@ export interface FieldsProps<R extends object> {
 
 /** One labelled input. */
 const Field = ({
-  name,
   text,
   value,
   owner,
   choices,
   set,
 }: {
-  name: string
   text: string
   value: Value
-  owner: string
+  owner: string | undefined
   choices?: readonly Value[]
   set: (v: Value) => void
 }) => {
   const id = useId()
   const label = <label for={id}>{text}</label>
+  const named = owner === undefined ? undefined : `${owner} ${text}`
   if (choices !== undefined)
     return (
       <>
         {label}
-        <select
-          id={id}
-          aria-label={`${owner} ${name}`}
-          value={String(value)}
-          onChange={(e) => set(parseChoice(e.currentTarget.value, choices))}
-        >
+        <select id={id} aria-label={named} value={String(value)} onChange={(e) => set(parseChoice(e.currentTarget.value, choices))}>
           {choices.map((c) => (
             <option key={String(c)} value={String(c)}>
               {String(c)}
@@ -62,23 +58,64 @@ const Field = ({
     return (
       <>
         {label}
-        <input id={id} aria-label={`${owner} ${name}`} type="checkbox" checked={value} onChange={(e) => set(e.currentTarget.checked)} />
+        <input id={id} aria-label={named} type="checkbox" checked={value} onChange={(e) => set(e.currentTarget.checked)} />
       </>
     )
+  return <NumberBox id={id} label={label} named={named} value={typeof value === 'number' ? value : Number.NaN} set={set} />
+}
+
+/** A number box: shows what is typed, takes each number as typed, and says when the box holds none. */
+const NumberBox = ({
+  id,
+  label,
+  named,
+  value,
+  set,
+}: {
+  id: string
+  label: ComponentChildren
+  named: string | undefined
+  value: number
+  set: (v: number) => void
+}) => {
+  const [text, setText] = useState(String(value))
+  // a value changed elsewhere (another data set's defaults) shows here, unless the box already says it
+  useEffect(() => {
+    if (!Object.is(numberOf(text), value)) setText(Number.isNaN(value) ? '' : String(value))
+  }, [value])
+  const bad = Number.isNaN(numberOf(text))
+  const errorId = `${id}-error`
   return (
     <>
       {label}
-      <input
-        id={id}
-        aria-label={`${owner} ${name}`}
-        type="number"
-        step="any"
-        value={String(value)}
-        onChange={(e) => set(e.currentTarget.value === '' ? Number.NaN : Number(e.currentTarget.value))}
-      />
+      <span class="field">
+        <input
+          id={id}
+          aria-label={named}
+          type="number"
+          step="any"
+          value={text}
+          aria-invalid={bad ? 'true' : undefined}
+          aria-describedby={bad ? errorId : undefined}
+          onInput={(e) => {
+            const t = e.currentTarget.value
+            setText(t)
+            set(numberOf(t))
+          }}
+        />
+        {bad && (
+          <span id={errorId} class="error">
+            {' '}
+            needs a number
+          </span>
+        )}
+      </span>
     </>
   )
 }
+
+/** The number a box's text holds, or NaN when it holds none (a number input's value is '' while what is typed is not a number). */
+const numberOf = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text))
 
 /** A choice back from the select's text: the number or the text it was. */
 const parseChoice = (text: string, choices: readonly Value[]): Value => choices.find((c) => String(c) === text) ?? text
@@ -94,7 +131,6 @@ export const Fields = <R extends object>({ value, skip = [], owner, onChange, ch
       .map(([k, v]) => (
         <Field
           key={k}
-          name={k}
           text={labels[k] ?? k}
           value={v}
           owner={owner}

@@ -9,6 +9,9 @@ export const num = (v: number, digits = 4): string => {
   return v.toExponential(digits - 1).replace(/\.?0+e/, 'e')
 }
 
+/** A number to 4 significant digits as JavaScript prints it (0.003333, 1.235e-7): the page's status line, as the generated code prints it. */
+export const figure = (v: number): string => String(Number(v.toPrecision(4)))
+
 /** A fraction as a percentage with one decimal: 0.9123 → "91.2%". */
 export const pct = (v: number | undefined): string => (v === undefined ? '–' : `${(100 * v).toFixed(1)}%`)
 

@@ -14,6 +14,8 @@ export interface MatrixProps {
   readonly maxCols?: number
   /** Scale of the colours (default: the largest |value| shown), so two matrices can share one. */
   readonly scale?: number
+  /** What the line under the cells says in place of the tensor's shape (e.g. which part of a bigger tensor this is). */
+  readonly caption?: string
 }
 
 /** The colour of a value on a diverging scale: white at 0, full blue at -scale, full red at +scale. */
@@ -29,7 +31,7 @@ export const cellColor = (v: number, scale: number): string => {
 const narrow = (): boolean => typeof matchMedia === 'function' && matchMedia('(max-width: 600px)').matches
 
 /** A tensor drawn as a grid of coloured, numbered cells. */
-export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, scale }: MatrixProps) => {
+export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, scale, caption }: MatrixProps) => {
   const rows = t.shape.length >= 2 ? t.shape[0]! : 1
   const cols = t.data.length / Math.max(rows, 1)
   const r = Math.min(rows, maxRows)
@@ -58,7 +60,7 @@ export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, sca
         ))}
       </div>
       <div class="muted mono">
-        {shape(t.shape)}
+        {caption ?? shape(t.shape)}
         {cut !== '' && ` · showing ${r}×${c}; ${cut}`}
       </div>
     </div>

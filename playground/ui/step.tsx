@@ -6,7 +6,8 @@
  * differences), then the optimizer's update (params and optimizer state, before and after).
  * The numbers are the library's own, recorded by playground/core's stepThrough.
  */
-import { useEffect, useState } from 'preact/hooks'
+import type { ComponentChildren } from 'preact'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
 import type { Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
@@ -26,30 +27,58 @@ import {
 import { num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
 import { Matrix } from './matrix.tsx'
-import { firstExampleChannels } from './views.ts'
+import { centreCrop, firstExampleChannels, kernelPictures } from './views.ts'
 import { expose } from './testing.ts'
 
-/** A tensor under its name. */
-const Labelled = ({ name, t, scale, maxCols }: { name: string; t: Tensor; scale?: number; maxCols?: number }) => (
-  <div>
-    <h3 class="mono">{name}</h3>
-    {t.shape.length === 4 && t.shape[2]! > 1 ? (
-      // a batch of images: the first example's channels as pictures, then its numbers
+/**
+ * A tensor under its name. A batch of images [N, C, H, W] is drawn as its first example's
+ * channels, with the numbers of the middle of the first channel (its border is mostly 0); conv
+ * kernels [out, in, kh, kw] (a param, its gradient, its optimizer state) as one picture per
+ * filter, with each filter's numbers as a row.
+ */
+const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor; of?: 'batch' | 'param'; maxCols?: number }) => {
+  const images = t.shape.length === 4 && t.shape[2]! > 1
+  if (!images) return <NamedMatrix t={t} name={name} maxCols={maxCols} />
+  if (of === 'param')
+    return (
+      <NamedMatrix t={t} name={name} maxCols={maxCols}>
+        <Chart spec={kernelPictures(t, 'each filter')} renderer="canvas" label={`${name}: each filter as a picture`} />
+      </NamedMatrix>
+    )
+  const crop = centreCrop(t, 8)
+  const [rows, cols] = crop.t.shape
+  return (
+    <div>
+      <h3 class="mono">{name}</h3>
       <Chart
         spec={firstExampleChannels(t, `${shape(t.shape)}: the first example`)}
         renderer="canvas"
         label={`${name}: the first example's channels`}
       />
-    ) : null}
-    <Matrix t={t} label={name} scale={scale} maxCols={maxCols} />
+      <Matrix
+        t={crop.t}
+        label={`${name}: the middle of the first example's first channel`}
+        maxCols={8}
+        caption={`${shape(t.shape)} · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows!}, columns ${crop.col + 1}–${crop.col + cols!}`}
+      />
+    </div>
+  )
+}
+
+/** A tensor's name, any picture of it, and its numbers. */
+const NamedMatrix = ({ name, t, maxCols, children }: { name: string; t: Tensor; maxCols?: number; children?: ComponentChildren }) => (
+  <div>
+    <h3 class="mono">{name}</h3>
+    {children}
+    <Matrix t={t} label={name} maxCols={maxCols} />
   </div>
 )
 
 /** Tensors under their names. */
-const Tensors = ({ items, prefix = '' }: { items: readonly Named[]; prefix?: string }) => (
+const Tensors = ({ items, prefix = '', of = 'batch' }: { items: readonly Named[]; prefix?: string; of?: 'batch' | 'param' }) => (
   <>
     {items.map((n) => (
-      <Labelled key={n.name} name={`${prefix}${n.name}`} t={n.tensor} />
+      <Labelled key={n.name} name={`${prefix}${n.name}`} t={n.tensor} of={of} />
     ))}
   </>
 )
@@ -78,7 +107,7 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
         The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
       </p>
       <Source file={s.source.file} property="forward" />
-      <Tensors items={s.params} />
+      <Tensors items={s.params} of="param" />
     </div>
     <div>
       <Labelled name="x (in)" t={s.x} />
@@ -99,8 +128,8 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
       )}
       {s.stateAfter.length > 0 && (
         <>
-          <Tensors items={s.stateBefore} prefix="state before: " />
-          <Tensors items={s.stateAfter} prefix="state after: " />
+          <Tensors items={s.stateBefore} prefix="state before: " of="param" />
+          <Tensors items={s.stateAfter} prefix="state after: " of="param" />
         </>
       )}
     </div>
@@ -175,7 +204,7 @@ const BackwardView = ({ s }: { s: BackwardStage }) => (
     <div>
       <Labelled name="dy (in)" t={s.dy} />
       {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
-      <Tensors items={s.dp} prefix="d" />
+      <Tensors items={s.dp} prefix="d" of="param" />
     </div>
   </div>
 )
@@ -189,16 +218,16 @@ const UpdateView = ({ s }: { s: UpdateStage }) => (
     <h3>params: the gradient, before and after</h3>
     {s.params.map((p) => (
       <div key={p.name} class="triple">
-        <Labelled name={`${p.name}: gradient`} t={p.grad} maxCols={6} />
-        <Labelled name={`${p.name}: before`} t={p.before} maxCols={6} />
-        <Labelled name={`${p.name}: after`} t={p.after} maxCols={6} />
+        <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={6} />
+        <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={6} />
+        <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={6} />
       </div>
     ))}
     {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
     {s.optState.map((o) => (
       <div key={o.path} class="triple">
-        <Labelled name={`${o.name}: before`} t={o.before} maxCols={6} />
-        <Labelled name={`${o.name}: after`} t={o.after} maxCols={6} />
+        <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={6} />
+        <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={6} />
       </div>
     ))}
   </>
@@ -257,20 +286,29 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
   }, [built])
   const step = steps[k]
   const count = step?.stages.length ?? 0
-  const go = (to: number): void => setAt(Math.max(0, Math.min(count - 1, to)))
+  // from the stage shown when the state updates, not when a handler was made (a key can come before the handler is renewed)
+  const go = (to: number | ((from: number) => number)): void =>
+    setAt((from) => Math.max(0, Math.min(count - 1, typeof to === 'number' ? to : to(from))))
   useEffect(() => {
     if (!active) return
     const onKey = (e: KeyboardEvent): void => {
-      const t = e.target as HTMLElement | null
+      const t = e.target instanceof HTMLElement ? e.target : null
       if (t !== null && (t.matches('input, select, textarea') || t.getAttribute('role') === 'tab')) return
-      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      const to = { ArrowRight: (a: number) => a + 1, ArrowLeft: (a: number) => a - 1, Home: 0, End: count - 1 }[e.key]
+      if (to !== undefined && (e.key.startsWith('Arrow') || toolbar.current?.contains(t) === true)) {
         e.preventDefault()
-        go(at + (e.key === 'ArrowRight' ? 1 : -1))
+        go(to)
       }
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [active, at, count])
+  // the stages are one tab stop (the current one); while one has the focus, the focus follows the stage
+  const toolbar = useRef<HTMLDivElement>(null)
+  useEffect(() => {
+    const bar = toolbar.current
+    if (bar !== null && bar.contains(document.activeElement)) bar.querySelectorAll('button')[at]?.focus()
+  }, [at])
   useEffect(() => {
     if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[Math.min(at, count - 1)]!) } })
   }, [step, k, at])
@@ -296,22 +334,18 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
         Each step starts from the params the one before left, on the mini-batch Train.fit takes next. ← and → move between the stages of
         this step; taking another step keeps the stage you are on.
       </p>
-      <nav aria-label="stages of the step">
-        <ol class="stages">
-          {step.stages.map((s, i) => (
-            <li key={i}>
-              <button type="button" aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
-                {stageTitle(s)}
-              </button>
-            </li>
-          ))}
-        </ol>
-      </nav>
+      <div role="toolbar" aria-label="stages of the step" class="stages" ref={toolbar}>
+        {step.stages.map((s, i) => (
+          <button key={i} type="button" tabIndex={i === at ? 0 : -1} aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
+            {stageTitle(s)}
+          </button>
+        ))}
+      </div>
       <div class="row">
-        <button type="button" onClick={() => go(at - 1)} disabled={at === 0}>
+        <button type="button" onClick={() => go((a) => a - 1)} disabled={at === 0}>
           ← previous stage
         </button>
-        <button type="button" class="primary" onClick={() => go(at + 1)} disabled={at === count - 1}>
+        <button type="button" class="primary" onClick={() => go((a) => a + 1)} disabled={at === count - 1}>
           next stage →
         </button>
         <span class="status" aria-live="polite">

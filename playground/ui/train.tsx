@@ -6,28 +6,15 @@
  * Every chart is one of the library's Plot specs.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { Data, Plot, T, Train, type Tensor, type Tree } from 'chainrule'
-import { fitOptions, type Built } from '../core/build.ts'
+import { Plot, T, Train, type Tensor, type Tree } from 'chainrule'
+import { fitOptions, initialState, type Built } from '../core/build.ts'
 import { activations } from '../core/layers.ts'
-import { exampleActivations, firstLayerWeights, planeGrid, unitMaps } from '../core/train.ts'
+import { exampleActivations, firstLayerWeights, planeGrid, recorder, unitMaps } from '../core/train.ts'
 import { Chart } from './chart.tsx'
-import { num, pct } from './format.ts'
 import { Matrix } from './matrix.tsx'
+import { statusText, type RunStatus } from './status.ts'
 import { expose } from './testing.ts'
 import { activationImages, digit, filters, unitHeatmaps } from './views.ts'
-
-/** Where a run is: not started, running (epoch so far), finished or stopped, or failed. */
-export type RunStatus =
-  | { readonly kind: 'idle' }
-  | { readonly kind: 'running'; readonly epoch: number; readonly loss: number; readonly accuracy: number | undefined }
-  | {
-      readonly kind: 'done'
-      readonly epochs: number
-      readonly loss: number
-      readonly accuracy: number | undefined
-      readonly test: number | undefined
-    }
-  | { readonly kind: 'error'; readonly message: string }
 
 /** The charts of a run so far (each undefined until it has something worth drawing). */
 interface Charts {
@@ -50,12 +37,6 @@ interface Weights {
 /** Grid points per side of the unit heatmaps. */
 const UNIT_RESOLUTION = 16
 
-/** The gradient recorder's layer path ("pipe[2].dense") as the name a person reads ("dense 2 (16→16)"). */
-export const humanLayer = (built: Built, path: string): string => {
-  const m = /^pipe\[(\d+)\]/.exec(path)
-  return (m === null ? undefined : built.shapes[Number(m[1])]?.name) ?? path
-}
-
 /** Milliseconds between redraws while training: the charts, and the unit heatmaps (thousands of cells each). */
 const REDRAW_MS = 300
 const UNITS_REDRAW_MS = 3000
@@ -76,27 +57,56 @@ export const TrainPanel = ({ built }: { built: Built }) => {
     stop.current = true
     generation.current++
     setStatus({ kind: 'idle' })
-    setCharts({})
+    // before a run: what the untrained network makes of the plane (its initial params, as fit starts from them)
+    const start = initialState(built)
+    setCharts(
+      twoD
+        ? {
+            boundary: Plot.decisionBoundary({
+              predict: (x: Tensor) => Train.predict(built.model, start.params, start.state, x),
+              data: built.data,
+              resolution: 50,
+              cellSize: 6,
+              title: 'decision boundary before training',
+            }),
+          }
+        : {},
+    )
     setWeights(undefined)
+    redraw.current = undefined
   }, [built])
   useEffect(() => expose({ train: status }), [status])
+  // the charts are sized from the panel's width: drawn again when it crosses into another size
+  const panel = useRef<HTMLDivElement>(null)
+  const redraw = useRef<(() => void) | undefined>(undefined)
+  useEffect(() => {
+    const el = panel.current
+    if (el === null || typeof ResizeObserver !== 'function') return
+    let seen = JSON.stringify(chartSizes(el.clientWidth))
+    const watch = new ResizeObserver(() => {
+      const now = JSON.stringify(chartSizes(el.clientWidth))
+      if (now !== seen) redraw.current?.()
+      seen = now
+    })
+    watch.observe(el)
+    return () => watch.disconnect()
+  }, [])
 
   const run = async (): Promise<void> => {
     stop.current = false
+    redraw.current = undefined
     const gen = generation.current
     const live = (): boolean => generation.current === gen
-    const steps: Train.StepRecord[] = []
-    const epochs: Train.EpochRecord[] = []
-    const history: Train.History = { steps, epochs }
-    const probe = Data.slice(built.data, 0, Math.min(256, built.data.x.shape[0]!))
-    const every = Math.max(1, Math.ceil(built.totalSteps / 100))
-    const grads = Plot.recordGradientNorms({ model: built.model, loss: built.loss, batch: probe, every })
+    // the history and each layer's gradient norm (on a probe batch, about 100 times a run), as core's recorder keeps them
+    const rec = recorder(built, { every: Math.max(1, Math.ceil(built.totalSteps / 100)) })
+    const { steps, epochs } = rec.history
     const predict = (params: Tree.Tree, state: Tree.Tree) => (x: Tensor) => Train.predict(built.model, params, state, x)
     const grid = twoD ? planeGrid(built.data, UNIT_RESOLUTION) : undefined
     let unitsDrawn = 0
     let units: Charts['units']
     const draw = (params: Tree.Tree, state: Tree.Tree, final = false): Charts => {
-      const records = grads.records().map((r) => ({ ...r, layer: humanLayer(built, r.layer) }))
+      const size = chartSizes(panel.current?.clientWidth ?? 900, built.test !== undefined)
+      const records = rec.gradients()
       const first = firstLayerWeights(built, params)
       if (grid !== undefined && (final || performance.now() - unitsDrawn > UNITS_REDRAW_MS)) {
         unitsDrawn = performance.now()
@@ -112,8 +122,11 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           ? Plot.decisionBoundary({ predict: predict(params, state), data: built.data, resolution: 50, cellSize: 6 })
           : undefined,
         // one measurement per layer would be one dot per line: the chart waits for the second
-        gradients: new Set(records.map((r) => r.step)).size >= 2 ? Plot.gradientNormChart(records, { width: 320, height: 200 }) : undefined,
-        history: steps.length >= 2 ? Plot.history(history, { width: 300, height: 160 }) : undefined,
+        gradients:
+          new Set(records.map((r) => r.step)).size >= 2
+            ? legendBelow(Plot.gradientNormChart(records, { width: size.gradients, height: 200 }), size.narrow)
+            : undefined,
+        history: steps.length >= 2 ? stackedIf(size.narrow, Plot.history(rec.history, { width: size.history, height: 160 })) : undefined,
       }
     }
     let last = 0
@@ -122,12 +135,10 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       const { state } = await Train.fitAsync({
         ...fitOptions(built),
         callbacks: [
-          grads.callbacks,
+          ...rec.callbacks,
           {
-            onStep: ({ step, epoch, metrics }) => void steps.push({ step, epoch, loss: metrics.loss, accuracy: metrics.accuracy }),
             onEpochEnd: ({ record, state }) => {
               if (!live()) return 'stop'
-              epochs.push(record)
               setStatus({ kind: 'running', epoch: record.epoch, loss: record.loss, accuracy: record.accuracy })
               if (performance.now() - last > REDRAW_MS) {
                 last = performance.now()
@@ -144,20 +155,32 @@ export const TrainPanel = ({ built }: { built: Built }) => {
       const onTrain = Train.evaluate(built.model, state.params, state.state, built.data, { loss: built.loss })
       const onTest =
         built.test === undefined ? undefined : Train.evaluate(built.model, state.params, state.state, built.test, { loss: built.loss })
-      const wrong =
+      const wrong = (): Plot.VegaLiteSpec | undefined =>
         built.test !== undefined && onTest?.predictions !== undefined && onTest.accuracy !== 1
-          ? Plot.misclassified(built.test.x, built.test.y, onTest.predictions, { max: 24, columns: 6 })
+          ? Plot.misclassified(built.test.x, built.test.y, onTest.predictions, {
+              max: 24,
+              columns: chartSizes(panel.current?.clientWidth ?? 900).narrow ? 4 : 6,
+            })
           : undefined
-      setCharts({ ...final, wrong })
+      setCharts({ ...final, wrong: wrong() })
+      // a finished run's charts are drawn again for a new width (a phone turned, a window resized)
+      redraw.current = () => live() && setCharts({ ...draw(state.params, state.state, true), wrong: wrong() })
       setWeights({ params: state.params, state: state.state })
-      setStatus({ kind: 'done', epochs: epochs.length, loss: onTrain.loss, accuracy: onTrain.accuracy, test: onTest?.accuracy })
+      setStatus({
+        kind: 'done',
+        epochs: epochs.length,
+        stopped: epochs.length < built.config.epochs,
+        loss: onTrain.loss,
+        accuracy: onTrain.accuracy,
+        test: onTest?.accuracy,
+      })
     } catch (e) {
       if (live()) setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
     }
   }
 
   return (
-    <>
+    <div ref={panel}>
       <div class="row">
         <button type="button" class="primary" onClick={() => void run()} disabled={running}>
           {status.kind === 'idle' ? 'Train' : 'Train again'}
@@ -193,29 +216,33 @@ export const TrainPanel = ({ built }: { built: Built }) => {
         </>
       )}
       {weights !== undefined && built.test !== undefined && <Digit built={built} weights={weights} />}
-    </>
+    </div>
   )
 }
 
-/** The status line of a run. */
-const statusText = (s: RunStatus, epochs: number): string => {
-  switch (s.kind) {
-    case 'idle':
-      return `${epochs} epochs with the configuration of Build.`
-    case 'running':
-      return s.epoch === 0
-        ? 'training…'
-        : `epoch ${s.epoch}/${epochs}: loss ${num(s.loss)}${s.accuracy === undefined ? '' : `, training accuracy ${pct(s.accuracy)}`}`
-    case 'done':
-      return (
-        `done after ${s.epochs} epoch${s.epochs === 1 ? '' : 's'}: training loss ${num(s.loss)}` +
-        (s.accuracy === undefined ? '' : `, training accuracy ${pct(s.accuracy)}`) +
-        (s.test === undefined ? '' : `, test accuracy ${pct(s.test)}`)
-      )
-    case 'error':
-      return s.message
-  }
+/**
+ * The charts' sizes for a panel width (px): two columns of charts where they fit, one below
+ * another on a phone, each chart as wide as its column (axes and legend take about 160 px).
+ */
+export const chartSizes = (
+  width: number,
+  historyShared = false,
+): { readonly narrow: boolean; readonly history: number; readonly gradients: number } => {
+  const narrow = width < 700
+  const column = narrow ? width : (width - 16) / 2
+  const round = (v: number): number => Math.max(160, Math.floor(v / 20) * 20)
+  // the history is two charts side by side: across the panel, or across one column when another chart shares its row
+  const history = narrow ? column - 90 : Math.min(520, (historyShared ? column : width) / 2 - 100)
+  return { narrow, history: round(history), gradients: round(Math.min(520, column - (narrow ? 90 : 170))) }
 }
+
+/** A concatenation of charts one below another (a phone's column), else as it is. */
+const stackedIf = (narrow: boolean, spec: Plot.VegaLiteSpec): Plot.VegaLiteSpec =>
+  narrow && 'vconcat' in spec ? { ...spec, vconcat: spec.vconcat.flatMap((row) => ('hconcat' in row ? row.hconcat : [row])) } : spec
+
+/** A chart with its legend below it (on a phone, where a legend beside it would squeeze it), else as it is. */
+const legendBelow = (spec: Plot.VegaLiteSpec, narrow: boolean): Plot.VegaLiteSpec =>
+  narrow ? { ...spec, config: { ...spec.config, legend: { ...spec.config?.legend, orient: 'bottom' } } } : spec
 
 /** One test digit's path through the network: the image, then each layer's output (channels as images, vectors as numbers). */
 const Digit = ({ built, weights }: { built: Built; weights: Weights }) => {

@@ -33,17 +33,59 @@ export const unitHeatmaps = (maps: LayerMaps, resolution: number): Plot.VegaLite
   })
 }
 
+/** A shape's three dims, or undefined when it has another rank. */
+const dims3 = (s: readonly number[]): [number, number, number] | undefined => {
+  const [a, b, c] = s
+  return s.length === 3 && a !== undefined && b !== undefined && c !== undefined ? [a, b, c] : undefined
+}
+
+/** A shape's four dims, or undefined when it has another rank. */
+const dims4 = (s: readonly number[]): [number, number, number, number] | undefined => {
+  const [a, b, c, d] = s
+  return s.length === 4 && a !== undefined && b !== undefined && c !== undefined && d !== undefined ? [a, b, c, d] : undefined
+}
+
+/**
+ * Conv kernels [out, in, kh, kw] as pictures, one per filter (one row per filter and a column per
+ * input channel when there are several), numbered from 1 as the layers are, on one diverging scale.
+ */
+export const kernelPictures = (W: Tensor, title: string): Plot.VegaLiteSpec => {
+  const d = dims4(W.shape)
+  if (d === undefined) throw new Error(`kernelPictures: kernels are [out, in, kh, kw], got [${W.shape.join(', ')}]`)
+  const [out, inC, kh, kw] = d
+  const count = Math.min(out, 32)
+  const pictures = []
+  for (let o = 0; o < count; o++)
+    for (let c = 0; c < inC; c++) {
+      const at = (o * inC + c) * kh * kw
+      pictures.push({
+        pixels: T.fromArray([kh, kw], W.data.subarray(at, at + kh * kw)),
+        title: inC === 1 ? `filter ${o + 1}` : `${o + 1}·${c + 1}`,
+      })
+    }
+  const bound = roundUp(W.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0))
+  return Plot.imageGrid(pictures, {
+    columns: inC === 1 ? Math.min(8, count) : Math.min(8, inC),
+    pixelSize: Math.max(3, Math.ceil(36 / Math.max(kh, kw))),
+    color: 'diverging',
+    domain: [-bound, bound],
+    title,
+    subtitle: `${count} of ${out} filters, ${kh}×${kw}${inC === 1 ? '' : ', one column per input channel (caption: filter·channel)'}`,
+    legendTitle: 'weight',
+  })
+}
+
 /** The first layer's weights as pictures: conv kernels, or a dense unit's weights on the image. */
 export const filters = (w: FirstLayerWeights): Plot.VegaLiteSpec =>
   w.kind === 'conv2d'
-    ? Plot.convFilters(w.W, { title: `${w.name}: its filters` })
+    ? kernelPictures(w.W, `${w.name}: its filters`)
     : Plot.denseWeights(w.W, w.imageShape, { units: 16, title: `${w.name}: each unit's weights on the image` })
 
 /** One example's output of a layer: its channels as images when it has them ([C, H, W]), else undefined (a vector: shown as a matrix). */
 export const activationImages = (o: LayerOutput): Plot.VegaLiteSpec | undefined => {
-  const s = o.y.shape
-  if (s.length !== 3) return undefined
-  const [c, h, w] = s as [number, number, number]
+  const d = dims3(o.y.shape)
+  if (d === undefined) return undefined
+  const [c, h, w] = d
   const pictures = Array.from({ length: Math.min(c, 16) }, (_, k) => ({
     pixels: T.fromArray([h, w], o.y.data.subarray(k * h * w, (k + 1) * h * w)),
     title: `channel ${k + 1}`,
@@ -53,16 +95,40 @@ export const activationImages = (o: LayerOutput): Plot.VegaLiteSpec | undefined 
 
 /** An example's image [1, H, W] (or [H, W]) as a picture spec. */
 export const digit = (x: Tensor, title: string): Plot.VegaLiteSpec => {
-  const [h, w] = x.shape.slice(-2) as [number, number]
-  return Plot.imageGrid([{ pixels: T.fromArray([h, w], x.data) }], { pixelSize: 4, color: 'greys', title })
+  const h = x.shape.at(-2) ?? 1
+  const w = x.shape.at(-1) ?? 1
+  return Plot.imageGrid([{ pixels: T.fromArray([h, w], x.data.subarray(0, h * w)) }], { pixelSize: 4, color: 'greys', title })
 }
 
 /** A batch of images [N, C, H, W] as pictures of its first example's channels (at most 8), for a tensor too big to read as numbers. */
 export const firstExampleChannels = (t: Tensor, title: string): Plot.VegaLiteSpec => {
-  const [, c, h, w] = t.shape as [number, number, number, number]
+  const d = dims4(t.shape)
+  if (d === undefined) throw new Error(`firstExampleChannels: a batch of images is [N, C, H, W], got [${t.shape.join(', ')}]`)
+  const [, c, h, w] = d
   const pictures = Array.from({ length: Math.min(c, 8) }, (_, k) => ({
     pixels: T.fromArray([h, w], t.data.subarray(k * h * w, (k + 1) * h * w)),
     title: c === 1 ? 'example 1' : `channel ${k + 1}`,
   }))
   return Plot.imageGrid(pictures, { columns: Math.min(8, pictures.length), pixelSize: Math.max(1, Math.floor(56 / h)), title })
+}
+
+/** The middle of the first example's first channel of a batch of images [N, C, H, W]: where the numbers are (an image's border is mostly 0). */
+export interface Crop {
+  /** The crop, [rows, cols]. */
+  readonly t: Tensor
+  /** Its first row and column in the image, from 0. */
+  readonly row: number
+  readonly col: number
+}
+
+/** The centre size×size of the first example's first channel of [N, C, H, W] (the whole channel when it is smaller). */
+export const centreCrop = (t: Tensor, size: number): Crop => {
+  const d = dims4(t.shape)
+  if (d === undefined) throw new Error(`centreCrop: a batch of images is [N, C, H, W], got [${t.shape.join(', ')}]`)
+  const [, , h, w] = d
+  const [rows, cols] = [Math.min(size, h), Math.min(size, w)]
+  const [row, col] = [Math.floor((h - rows) / 2), Math.floor((w - cols) / 2)]
+  const out = new Float64Array(rows * cols)
+  for (let r = 0; r < rows; r++) out.set(t.data.subarray((row + r) * w + col, (row + r) * w + col + cols), r * cols)
+  return { t: T.fromArray([rows, cols], out), row, col }
 }

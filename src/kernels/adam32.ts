@@ -13,7 +13,7 @@
  * float32 operands: double rounding is harmless for +, ×, ÷ and √ when 53 ≥ 2·24 + 2).
  * `adamStep32Reference` is the chain, one whole-array pass per transform (the oracle);
  * `adamStep32` is one fused loop; they give the same bits (test/kernels/adam32.test.ts).
- * (NAdam, AMSGrad and Adamax have no float32 kernel yet.)
+ * (NAdam, AMSGrad and Adamax: ./adam-variants32.ts.)
  */
 import { resolveKernels } from './backend.ts'
 

@@ -17,17 +17,18 @@
  *   pixel counting as +0.
  * That is the order of im2col + GEMM (y_n = W·cols_n; dcols_n = Wᵀ·dy_n then col2im; dW = Σ_n
  * dy_n·cols_nᵀ), so the naive loops (`naiveConv32`, the oracle) and the im2col kernels on any
- * float32 GEMM (`fastConv32` on the TypeScript one, `fastConv32Wasm` on the WebAssembly f32x4
- * one) give the same bits (test/kernels/conv32.test.ts).
+ * float32 GEMM (`fastConv32` on the TypeScript one; `fastConv32Wasm`, all in WebAssembly, on the
+ * f32x4 one) give the same bits (test/kernels/conv32.test.ts).
  *
  * The im2col kernels batch samples: one GEMM per group of samples (as many as fit in about 4M
  * float32 of im2col columns), so the WebAssembly GEMM sees one big product, not N small ones.
  * Grouping changes no sum's order.
  */
-import { gemm32For, resolveKernels } from './backend.ts'
+import { gemm32For, resolveKernels, threads } from './backend.ts'
 import type { ConvWindow } from './conv.ts'
 import { gemm32Blocked, view32, type Gemm32 } from './gemm32.ts'
 import { reluFast32 } from './relu32.ts'
+import { conv32BackwardWasm, conv32ForwardWasm } from './wasm/conv32.ts'
 import type { Window2d } from './window.ts'
 
 /** One family of float32 convolution kernels. Every output array is overwritten entirely; inputs are only read. */
@@ -374,8 +375,37 @@ const gatherRows = (dy: Float32Array, n0: number, size: number, F: number, P: nu
 /** im2col + the plain-TypeScript float32 GEMM (kernel family 'js'): naiveConv32's bits. */
 export const fastConv32: Conv32Kernels = makeFastConv32(() => gemm32Blocked)
 
-/** im2col + the WebAssembly f32x4 GEMM on the thread count in use (kernel family 'wasm'): naiveConv32's bits. */
-export const fastConv32Wasm: Conv32Kernels = makeFastConv32(() => gemm32For('wasm'))
+/** im2col in TypeScript + the WebAssembly f32x4 GEMM: what fastConv32Wasm runs when its products do not fit in memory. */
+const im2colOnWasmGemm32 = makeFastConv32(() => gemm32For('wasm'))
+
+/** No array: an operand the WebAssembly backward pass does not read (x without dw, w without dx). */
+const unused = new Float32Array(0)
+
+/**
+ * im2col, the f32x4 GEMM and col2im all in WebAssembly (./wasm/conv32.ts) on the thread count in
+ * use (kernel family 'wasm'): naiveConv32's bits, on one thread or two.
+ */
+export const fastConv32Wasm: Conv32Kernels = {
+  forward: (g, x, w, b, y, relu) => {
+    checkForward(g, x, w, b, y)
+    if (!conv32ForwardWasm(threads(), g, x, w, b, y, relu === true)) im2colOnWasmGemm32.forward(g, x, w, b, y, relu)
+  },
+  inputGrad: (g, dy, w, dx) => {
+    checkInputGrad(g, dy, w, dx)
+    if (!conv32BackwardWasm(threads(), g, unused, dy, w, dx, undefined)) im2colOnWasmGemm32.inputGrad(g, dy, w, dx)
+  },
+  kernelGrad: (g, x, dy, dw) => {
+    checkKernelGrad(g, x, dy, dw)
+    if (!conv32BackwardWasm(threads(), g, x, dy, unused, undefined, dw)) im2colOnWasmGemm32.kernelGrad(g, x, dy, dw)
+  },
+  backward: (g, x, dy, w, dx, dw, db, yRelu) => {
+    checkKernelGrad(g, x, dy, dw)
+    if (dx !== undefined) checkInputGrad(g, dy, w, dx)
+    if (db !== undefined) need('db', db, g.F)
+    if (yRelu !== undefined) need('y', yRelu, ySize(g))
+    if (!conv32BackwardWasm(threads(), g, x, dy, w, dx, dw, db, yRelu)) im2colOnWasmGemm32.backward(g, x, dy, w, dx, dw, db, yRelu)
+  },
+}
 
 /** The float32 family `useKernels` selects: the naive loops under 'reference', im2col + that family's GEMM otherwise. */
 export const conv32Kernels = (): Conv32Kernels => {

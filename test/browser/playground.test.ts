@@ -64,6 +64,14 @@ const open = async (page: Page, at: string): Promise<void> => {
   await page.waitForFunction(() => window.__playground?.['threads'] !== undefined)
 }
 
+/** Each SVG chart's drawn width over the width it was drawn for (1: full size; 0.5: its text at half size). */
+const chartScales = (page: Page): Promise<number[]> =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('figure.chart svg')].map(
+      (s) => s.getBoundingClientRect().width / (s as SVGSVGElement).viewBox.baseVal.width,
+    ),
+  )
+
 /** Sets a number box by its label and commits it, as a person does (type, then Tab). */
 const setNumber = async (page: Page, label: string, value: number): Promise<void> => {
   const box = page.getByLabel(label, { exact: true })
@@ -89,6 +97,19 @@ describe('the playground in a real browser', () => {
         .map((el) => el.outerHTML),
     )
     expect(unnamed).toEqual([])
+    // and a name that holds the words on the screen: an aria-label says at least its label's text
+    const unlike = await page.evaluate(() => {
+      // a label's own words, without the options of a select inside it
+      const ownText = (l: Element): string => {
+        const copy = l.cloneNode(true) as Element
+        copy.querySelectorAll('select, input').forEach((c) => c.remove())
+        return (copy.textContent ?? '').trim()
+      }
+      return [...document.querySelectorAll('input[aria-label], select[aria-label]')]
+        .map((el) => [el.getAttribute('aria-label') ?? '', [...((el as HTMLInputElement).labels ?? [])].map(ownText).join(' ')])
+        .filter(([aria, text]) => text !== '' && !aria!.includes(text!))
+    })
+    expect(unlike).toEqual([])
     expect(problems).toEqual([])
     await page.close()
   })
@@ -103,22 +124,48 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('number boxes take a value as it is typed: an empty box is refused by name, a fixed box clears its problem, and a bad data setting does not hide a bad layer', async () => {
+    const { page, problems } = await watchedPage(browser)
+    const warnings: string[] = []
+    page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())))
+    await open(page, url)
+    const examples = page.getByLabel('examples', { exact: true })
+    await examples.fill('') // no Tab: the page takes what the box holds now
+    await expect.poll(() => examples.getAttribute('aria-invalid')).toBe('true')
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toContain('size must be an integer from 2 to 5000 (the playground limit), got nothing')
+    expect(await examples.inputValue()).toBe('')
+    expect(await page.textContent('#code')).toContain('fix the problems')
+    const units = page.getByLabel('dense 1 units', { exact: true })
+    await units.fill('0')
+    await expect.poll(() => page.locator('ol.layers > li').first().textContent()).toContain('units')
+    await units.fill('16')
+    await expect.poll(() => page.locator('ol.layers .error').count()).toBe(0) // no stale problem while the box says 16
+    await examples.fill('300')
+    await expect.poll(async () => ((await exposed(page))['problems'] as unknown[]).length).toBe(0)
+    expect(await examples.getAttribute('aria-invalid')).toBeNull()
+    expect(warnings).toEqual([])
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('a network built from the controls has the params of the same L.pipe initialised in Node with the same seed, bit for bit; its address rebuilds it', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, url)
     // spiral's network (dense 16, relu, dense 16, relu, dense 3) on xor, whose two classes resize the last dense
     await page.getByLabel('data set', { exact: true }).selectOption('xor')
-    await setNumber(page, 'layer 1 units', 5)
-    await setNumber(page, 'layer 3 units', 4)
-    const replace = async (at: number, kind: string): Promise<void> => {
-      await page.getByRole('button', { name: `remove layer ${at}` }).click()
-      await page.getByLabel('kind of layer to add').selectOption(kind)
-      await page.getByLabel('where to add it').selectOption({ label: `before layer ${at}` })
+    await setNumber(page, 'dense 1 units', 5)
+    await setNumber(page, 'dense 2 units', 4)
+    const replace = async (at: number, name: string, kind: string): Promise<void> => {
+      await page.getByRole('button', { name: `remove ${name}` }).click()
+      await page.getByLabel('add a layer of kind').selectOption(kind)
+      await page.getByLabel('add it at').selectOption({ label: `before layer ${at}` })
       await page.getByRole('button', { name: 'add layer' }).click()
     }
-    await replace(2, 'tanh')
-    await replace(4, 'sigmoid')
-    await setNumber(page, 'run seed', 7)
+    await replace(2, 'relu 1', 'tanh')
+    await replace(4, 'relu 1', 'sigmoid') // the second relu is the first left
+    await setNumber(page, 'network seed', 7)
     await expect.poll(async () => (await exposed(page))['config']).toMatchObject({ seed: 7, layers: { length: 5 } })
     const names = await page.locator('ol.layers > li').evaluateAll((lis) => lis.map((li) => li.getAttribute('aria-label')))
     expect(names).toEqual(['dense 1 (2→5)', 'tanh 1', 'dense 2 (5→4)', 'sigmoid 1', 'dense 3 (4→2)'])
@@ -236,6 +283,40 @@ describe('the playground in a real browser', () => {
     const second = ((await exposed(page))['step'] as { stage: StageJson }).stage
     expect(second.title).toBe('update: sgd')
     expect(second.params!.map((p) => p.after)).toEqual(Tree.leavesWithPaths(after2.params).map(({ leaf }) => plain(leaf)))
+
+    // the stages are one tab stop, and the focus follows the stage the arrow keys move to
+    const bar = page.getByRole('toolbar', { name: 'stages of the step' })
+    expect(await bar.locator('button[tabindex="0"]').count()).toBe(1)
+    await bar.getByRole('button', { name: 'forward: tanh 1' }).click()
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('forward: dense 2 (4→2)')
+    await page.keyboard.press('End')
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('update: sgd')
+    expect(await bar.locator('button[tabindex="0"]').textContent()).toBe('update: sgd')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('stepping a conv net draws conv params as filters and a batch of images as the first example, with numbers from its middle', async () => {
+    const { page, problems } = await watchedPage(browser)
+    const q = '?data=mnist&n=64&test=10&net=conv2d:4:3,relu,maxPool2d:2,flatten,dense:10&opt=adam&lr=0.01&bs=32&epochs=1&seed=1&mode=step'
+    await open(page, `${url}${q}`)
+    await page.waitForFunction(() => window.__playground?.['step'] !== undefined, undefined, { timeout: 30_000 })
+    const stage = page.locator('section.stage')
+    expect(await page.textContent('#stage-title')).toBe('forward: conv2d 1 (1→4, 3×3)')
+    // W [4, 1, 3, 3] is four filters, not a batch of one picture
+    await expect.poll(() => stage.locator('figure[aria-label="W: each filter as a picture"]').count()).toBe(1)
+    expect(await stage.locator('figure[aria-label^="W: the first example"]').count()).toBe(0)
+    // x [64, 1, 28, 28]: its numbers are the middle of the first digit, not the zeros of its border
+    const x = stage.locator('[role="table"][aria-label^="x (in): the middle of the first example"]')
+    const cells = (await x.locator('[role="cell"]').allTextContents()).map(Number)
+    expect(cells.length).toBe(64)
+    expect(cells.some((v) => v > 0)).toBe(true)
+    // the update: W's gradient, before and after, and adam's moments of W, are filters too
+    await page.getByRole('button', { name: 'update: adam' }).click()
+    await expect.poll(() => stage.locator('figure[aria-label$="W: gradient: each filter as a picture"]').count()).toBe(1)
+    expect(await stage.locator('figure[aria-label$="each filter as a picture"]').count()).toBe(3 + 2 * 2) // grad, before, after; mu, nu before and after
+    expect(await stage.locator('figure[aria-label*="the first example"]').count()).toBe(0)
     expect(problems).toEqual([])
     await page.close()
   })
@@ -243,6 +324,9 @@ describe('the playground in a real browser', () => {
   test('training the spiral (16-16 ReLU, Adam, 200 epochs) live reaches 90% training accuracy or more, with its charts drawn', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?mode=train`)
+    // before a run: the untrained network's decision boundary, not a blank panel
+    await expect.poll(() => page.locator('#panel-train figure[aria-label^="decision boundary"] svg').count()).toBe(1)
+    expect(await page.locator('#panel-train svg').textContent()).toContain('before training')
     await page.getByRole('button', { name: 'Train' }).click()
     await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
       timeout: 60_000,
@@ -261,6 +345,9 @@ describe('the playground in a real browser', () => {
     await page.getByRole('tab', { name: 'Train' }).click()
     await page.setViewportSize({ width: 420, height: 900 })
     expect(await sidewaysOverflow(page)).toBe(0)
+    // on a phone the charts are drawn for its column, one below another, not shrunk to tiny text
+    await expect.poll(async () => Math.min(...(await chartScales(page))), { timeout: 10_000 }).toBeGreaterThanOrEqual(0.9)
+    expect((await chartScales(page)).length).toBeGreaterThanOrEqual(3)
     await page.screenshot({ path: `${SHOTS}/train-420.png`, fullPage: true })
     for (const mode of ['Build', 'Step']) {
       await page.getByRole('tab', { name: mode }).click()
@@ -271,11 +358,27 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
-  test('an address the page cannot use is refused with the parameter named, and the page starts from the defaults', async () => {
+  test('a shared address with a bad setting opens as it is, its problem shown in Build and the address kept; one it cannot read starts from the defaults', async () => {
     const { page, problems } = await watchedPage(browser)
-    await open(page, `${url}?data=spiral&net=dense:16,relu,dense:0`)
+    const q = '?data=spiral&classes=5&net=dense:16,relu,dense:16,relu,dense:3'
+    await open(page, `${url}${q}`)
+    const config = (await exposed(page))['config'] as { data: { classes: number }; layers: unknown[] }
+    expect(config.data.classes).toBe(5)
+    expect(config.layers).toHaveLength(5)
+    expect(await page.getByRole('alert').textContent()).toContain('spiral has 5 classes: end with a dense of 5')
+    expect(new URL(page.url()).search).toBe(q)
+    // an edit writes the address: the fixed network, as a link
+    await setNumber(page, 'dense 3 units', 5)
+    await expect.poll(() => page.url()).toContain('dense:5')
+    // a configuration that cannot run is written too: with no layers left, the address says so
+    for (const name of ['dense 1', 'relu 1', 'dense 1', 'relu 1', 'dense 1'])
+      await page.getByRole('button', { name: `remove ${name}` }).click()
+    await expect.poll(() => page.url()).toContain('net=&')
+    // an address it cannot read: the defaults, the parameter named, and the address as it was
+    await open(page, `${url}?data=spiral&net=swish:3`)
     expect(await page.getByRole('alert').textContent()).toContain('?net')
     expect(((await exposed(page))['config'] as { layers: unknown[] }).layers).toHaveLength(5) // spiral's default network
+    expect(new URL(page.url()).search).toBe('?data=spiral&net=swish:3')
     expect(problems).toEqual([])
     await page.close()
   })
@@ -286,8 +389,14 @@ describe('the playground in a real browser', () => {
     await page.getByRole('button', { name: 'Train' }).click()
     const train = async (): Promise<{ kind: string; epoch?: number }> => (await exposed(page))['train'] as { kind: string; epoch?: number }
     await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
+    // Stop ends it after the epoch under way, and says it stopped short
+    await page.getByRole('button', { name: 'Stop' }).click()
+    await expect.poll(async () => (await train()).kind).toBe('done')
+    expect(await page.textContent('#train-status')).toMatch(/^stopped after \d+ of 2000 epochs: training loss /)
+    await page.getByRole('button', { name: 'Train again' }).click()
+    await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
     await page.getByRole('tab', { name: 'Build' }).click()
-    await setNumber(page, 'run seed', 5)
+    await setNumber(page, 'network seed', 5)
     await page.getByRole('tab', { name: 'Train' }).click()
     await expect.poll(async () => (await train()).kind).toBe('idle')
     await page.waitForTimeout(500) // the old run's next epoch would have reported by now

@@ -1,6 +1,15 @@
 import { describe, expect, test } from 'vitest'
 import { Key, Train, Tree, type T } from 'chainrule'
-import { dataSets, defaults, validate, type Config, type DataSetName } from '../../playground/core/config.ts'
+import {
+  dataSets,
+  defaultLr,
+  defaults,
+  lrKinds,
+  totalStepsOf,
+  validate,
+  type Config,
+  type DataSetName,
+} from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
 import { mnistBytes } from './support.ts'
 
@@ -116,6 +125,29 @@ describe('build: a configuration becomes the library network and run a user woul
       'layer 1 (softmax): softmax belongs at the end of the network (it turns scores into class probabilities)',
     ])
   })
+
+  test('validate names every problem: a bad data setting does not hide a bad layer, and an empty box (NaN) is named as nothing', () => {
+    const spiral = defaults('spiral')
+    const messages = validate({
+      ...spiral,
+      data: { ...spiral.data, size: Number.NaN },
+      layers: [{ kind: 'dense', units: 0 }, { kind: 'relu' }, { kind: 'dense', units: 3 }],
+    }).map((p) => p.message)
+    expect(messages).toContainEqual('data: size must be an integer from 2 to 5000 (the playground limit), got nothing')
+    expect(messages.some((m) => m.startsWith('layer 1 (dense): units'))).toBe(true)
+  })
+
+  test.each(lrKinds.filter((k) => k !== 'constant'))(
+    'the default %s schedule acts within the run: valid, and the rate at the last step is not the first step’s',
+    (kind) => {
+      const base = { ...defaults('xor'), epochs: 30 } // 30 × 7 = 210 steps, fewer than any fixed default's period
+      const c: Config = { ...base, lr: defaultLr(kind, 0.05, totalStepsOf(base)) }
+      expect(validate(c)).toEqual([])
+      const { lr } = build(c)
+      if (typeof lr === 'number') throw new Error('expected a schedule')
+      expect(lr(totalStepsOf(c) - 1)).not.toBe(lr(0))
+    },
+  )
 
   test('an invalid configuration is refused with its problems, not fixed', () => {
     expect(() => build({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 4 }] })).toThrow(

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { Train, Tree, type T } from 'chainrule'
 import { dataSets, defaultLr, defaultOptimizer, defaults, lrKinds, optimizerNames, type Config } from '../../playground/core/config.ts'
 import { build, codeOf, fitOptions } from '../../playground/core/build.ts'
+import { statusText } from '../../playground/ui/status.ts'
 import { mnistBytes } from './support.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -103,7 +104,18 @@ describe('codeOf: the TypeScript a user writes for the configuration', () => {
     const { state, history } = Train.fit(fitOptions(run))
     expect(printed('PARAMS')).toBe(Tree.leaves(state.params).map(bits).join(','))
     expect(printed('FIRST')).toBe(String(history.steps[0]!.loss))
-    expect(r.stdout).toMatch(/accuracy \d+\.\d%/)
+    // it ends with the line the page's Train mode shows for the same run, in the same format
+    const onTrain = Train.evaluate(run.model, state.params, state.state, run.data, { loss: run.loss })
+    const onTest = run.test === undefined ? undefined : Train.evaluate(run.model, state.params, state.state, run.test, { loss: run.loss })
+    const done = {
+      kind: 'done',
+      epochs: c.epochs,
+      stopped: false,
+      loss: onTrain.loss,
+      accuracy: onTrain.accuracy,
+      test: onTest?.accuracy,
+    } as const
+    expect(r.stdout).toContain(`${statusText(done, c.epochs)}\n`)
   })
 
   test('the code reads as the network: the pipe of the layers, one per line, with shapes', () => {

@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/Either'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { dataSets, defaults, LIMITS, type Config } from '../../playground/core/config.ts'
-import { decode, encode, MAX_QUERY } from '../../playground/core/url.ts'
+import { dataSets, defaults, LIMITS, validate, type Config } from '../../playground/core/config.ts'
+import { decode, encode, MAX_QUERY, parse } from '../../playground/core/url.ts'
 import { config } from './arbitrary.ts'
 
 const decoded = (query: string): Config => {
@@ -109,6 +109,21 @@ describe('url: the configuration in a query string', () => {
     expect(error('data=mnist&net=conv2d:32:5:1:same,conv2d:64:7:1:same,maxPool2d:4,flatten,dense:10').message).toBe(
       "?net: layers: one example's forward pass takes 79387840 multiply-adds, more than the playground limit of 50000000",
     )
+  })
+
+  test('parse reads a configuration validate refuses (to show its problems), and spells the same one again; decode refuses it', () => {
+    const q = 'data=spiral&classes=5&net=dense:16,relu,dense:16,relu,dense:3&opt=adam&lr=0.01&bs=32&epochs=200&seed=0'
+    const r = parse(q)
+    if (E.isLeft(r)) throw r.left
+    expect(r.right.data).toMatchObject({ set: 'spiral', classes: 5 })
+    expect(validate(r.right).map((p) => p.message)).toEqual([
+      'layers: the network ends with output 3 per example, but spiral has 5 classes: end with a dense of 5',
+    ])
+    expect(E.isLeft(decode(q))).toBe(true)
+    const none: Config = { ...defaults('xor'), layers: [] }
+    const again = parse(encode(none))
+    expect(E.isRight(again) && again.right).toStrictEqual(none)
+    expect(E.isLeft(parse('data=spiral&net=swish:3'))).toBe(true) // what it cannot read at all it still refuses
   })
 
   test('parameters the page owns can be skipped by name', () => {

@@ -32,6 +32,10 @@ export const Op = {
   gemm32Chunk: 10,
   /** One float32 SGD step over a leaf (asm/sgd32.ts). */
   sgd32Step: 11,
+  /** One sample of a float32 convolution's forward pass (asm/conv32.ts). */
+  conv32Forward: 12,
+  /** dW's column blocks, db, then dx's samples of a float32 convolution's backward pass. */
+  conv32Backward: 13,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */

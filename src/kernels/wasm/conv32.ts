@@ -1,0 +1,251 @@
+/**
+ * The float32 WebAssembly convolution: im2col, the f32x4 GEMM and col2im all inside WebAssembly
+ * (asm/conv32.ts), on one thread or two; the float32 twin of ./conv.ts. This module places the
+ * operands in the module's memory, writes the job block, runs its parts and copies the results out.
+ *
+ * Parts: the forward pass and dx run one part per sample; dW one part per block of its columns
+ * (one block on one thread, about four on two), each summing every sample in order; db one part.
+ * Every output element is computed by one part in the order of src/kernels/conv32.ts's readable
+ * loops, so one and two threads give naiveConv32's bits.
+ *
+ * The functions assume checked arguments (../conv32.ts checks them) and return false, having
+ * written nothing, when a product does not fit in memory or has an empty dimension; the caller
+ * then runs im2col in TypeScript on the WebAssembly GEMM (the same bits).
+ */
+import type { ConvWindow } from '../conv.ts'
+import { wasm32BlockSizes } from './gemm32.ts'
+import { align, reserve, roundUp } from './gemm.ts'
+import { Op, runnersFor } from './parts.ts'
+
+/** Bytes of the job block at address 0 (35 i32 fields, rounded up to cache lines). */
+const JOB_BYTES = 192
+/** Bytes of the GEMM's edge tile (5 × 8 f32). */
+const EDGE_BYTES = 5 * 8 * 4
+
+/** f32 elements to bytes, on a 32-byte boundary. */
+const bytes = (elements: number): number => align(elements) * 4
+
+/** Bytes of one float32 GEMM's packing workspaces for an m × n × k product (as asm/gemm32.ts needs them). */
+const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
+  const { mc, kc, nc } = wasm32BlockSizes
+  const depth = Math.min(kc, k)
+  return { a: bytes(Math.min(mc, roundUp(m, 5)) * depth), b: bytes(Math.min(nc, roundUp(n, 8)) * depth) }
+}
+
+interface Fields {
+  readonly x: number
+  readonly w: number
+  readonly bias: number
+  readonly y: number
+  readonly dx: number
+  readonly dw: number
+  readonly db: number
+  readonly relu: boolean
+  readonly acty: number
+}
+
+/** The tap table of ./conv.ts: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi). */
+function writeTaps(g: ConvWindow, ints: Int32Array, at: number): void {
+  const { C, H, W, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW } = g
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < KH; i++) {
+      const ti = PT - i * DH
+      const ohLo = Math.min(OH, Math.max(0, Math.ceil(ti / SH)))
+      const ohHi = Math.max(ohLo, Math.min(OH, Math.floor((H - 1 + ti) / SH) + 1))
+      for (let j = 0; j < KW; j++, at += 5) {
+        const tj = PL - j * DW
+        const owLo = Math.min(OW, Math.max(0, Math.ceil(tj / SW)))
+        const owHi = Math.max(owLo, Math.min(OW, Math.floor((W - 1 + tj) / SW) + 1))
+        ints[at] = c * H * W - ti * W - tj
+        ints[at + 1] = ohLo
+        ints[at + 2] = ohHi
+        ints[at + 3] = owLo
+        ints[at + 4] = owHi
+      }
+    }
+  }
+}
+
+/**
+ * Lays out the operands (the tap table, then `sizes` in order) and a scratch area per thread,
+ * picks a runner that can hold them, copies `inputs` in, writes the job block and runs `op`'s
+ * parts (with `dwParts(threads)` blocks of dW's columns). Returns the heap and the operands'
+ * byte addresses, or null when nothing fits.
+ */
+function run(
+  threads: 1 | 2,
+  g: ConvWindow,
+  op: number,
+  operands: readonly (Float32Array | number | undefined)[],
+  fields: (at: readonly number[]) => Fields,
+  scratch: { readonly dz: boolean; readonly gemms: readonly (readonly [number, number, number])[] },
+  parts: (threads: 1 | 2) => { readonly parts: number; readonly dwParts: number; readonly kChunk: number },
+  flops: number,
+): { heap: Float32Array; at: readonly number[] } | null {
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  let end = JOB_BYTES
+  const taps = end
+  end += roundUp(K * 20, 64)
+  const at = operands.map((o) => {
+    const here = end
+    end += o === undefined ? 0 : bytes(typeof o === 'number' ? o : o.length)
+    return o === undefined ? 0 : here
+  })
+  const cols = 0
+  const dz = bytes(K * OHW)
+  const packA = dz + (scratch.dz ? bytes(g.F * OHW) : 0)
+  const pack = scratch.gemms.map(([m, n, k]) => packBytes(m, n, k))
+  const packB = packA + Math.max(...pack.map((p) => p.a))
+  const edge = packB + Math.max(...pack.map((p) => p.b))
+  const scratchBytes = edge + EDGE_BYTES + 64
+  const S0 = end
+  const S1 = S0 + scratchBytes
+  const runner = runnersFor(threads, parts(2).parts, flops).find((r) =>
+    reserve(r.memory, r.threads === 2 ? S1 + scratchBytes : S1, r.maxBytes),
+  )
+  if (runner === undefined) return null
+  const heap = new Float32Array(runner.memory.buffer) // views after any grow
+  const ints = new Int32Array(runner.memory.buffer)
+  operands.forEach((o, i) => {
+    if (o instanceof Float32Array) heap.set(o, at[i]! / 4)
+  })
+  const f = fields(at)
+  const p = parts(runner.threads)
+  const { mc, kc, nc } = wasm32BlockSizes
+  ints.set([
+    g.N,
+    g.C,
+    g.H,
+    g.W,
+    g.F,
+    g.KH,
+    g.KW,
+    g.SH,
+    g.SW,
+    g.DH,
+    g.DW,
+    g.PT,
+    g.PL,
+    g.OH,
+    g.OW,
+    f.x,
+    f.w,
+    f.bias,
+    f.y,
+    f.dx,
+    f.dw,
+    p.dwParts,
+    cols,
+    f.db,
+    packA,
+    packB,
+    mc,
+    kc,
+    nc,
+    taps,
+    edge,
+    f.relu ? 1 : 0,
+    f.acty,
+    dz,
+    p.kChunk,
+  ])
+  writeTaps(g, ints, taps / 4)
+  runner.run(op, 0, p.parts, S0, S1, flops)
+  return { heap, at }
+}
+
+const empty = (g: ConvWindow): boolean => g.N * g.C * g.KH * g.KW * g.F * g.OH * g.OW === 0
+
+/** y = conv(x, w) + b in WebAssembly, then relu when `relu`; false if it does not fit (or a dimension is 0). */
+export function conv32ForwardWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  y: Float32Array,
+  relu = false,
+): boolean {
+  if (empty(g)) return false
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const done = run(
+    threads,
+    g,
+    Op.conv32Forward,
+    [x, w, b, y.length],
+    ([X, Wt, B, Y]) => ({ x: X!, w: Wt!, bias: B!, y: Y!, dx: 0, dw: 0, db: 0, relu, acty: 0 }),
+    { dz: false, gemms: [[g.F, OHW, K]] },
+    () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
+    2 * g.N * g.F * K * OHW,
+  )
+  if (done === null) return false
+  const Y = done.at[3]! / 4
+  y.set(done.heap.subarray(Y, Y + y.length))
+  return true
+}
+
+/**
+ * The gradients of Σ dy·conv(x, w) + b in WebAssembly, as Conv32Kernels' backward: dw, dx unless
+ * undefined, db unless undefined; with `yRelu` (the forward pass's relu output) the gradient at
+ * the conv's output is dy where y > 0, else +0. False if it does not fit (or a dimension is 0).
+ */
+export function conv32BackwardWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float32Array,
+  dy: Float32Array,
+  w: Float32Array,
+  dx: Float32Array | undefined,
+  dw: Float32Array | undefined,
+  db?: Float32Array,
+  yRelu?: Float32Array,
+): boolean {
+  if (empty(g)) return false
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const dxParts = dx === undefined ? 0 : g.N
+  const dbParts = db === undefined ? 0 : 1
+  const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
+    if (dw === undefined) return { parts: dbParts + dxParts, dwParts: 0, kChunk: 0 }
+    const kChunk = t === 2 ? Math.max(8, roundUp(Math.ceil(K / 4), 8)) : K
+    const dwParts = Math.ceil(K / kChunk)
+    return { parts: dwParts + dbParts + dxParts, dwParts, kChunk }
+  }
+  const flops = 2 * g.N * g.F * K * OHW * ((dx === undefined ? 0 : 1) + (dw === undefined ? 0 : 1))
+  const done = run(
+    threads,
+    g,
+    Op.conv32Backward,
+    [dw === undefined ? undefined : x, dx === undefined ? undefined : w, dy, dx?.length, dw?.length, db?.length, yRelu],
+    ([X, Wt, DY, DX, DW, DB, ACTY]) => ({
+      x: X!,
+      w: Wt!,
+      bias: 0,
+      y: DY!,
+      dx: DX!,
+      dw: DW!,
+      db: DB!,
+      relu: yRelu !== undefined,
+      acty: ACTY!,
+    }),
+    {
+      dz: yRelu !== undefined,
+      gemms: [
+        [K, OHW, g.F],
+        [g.F, K, OHW],
+      ],
+    },
+    blocks,
+    flops,
+  )
+  if (done === null) return false
+  const out = (a: Float32Array | undefined, i: number): void => {
+    if (a !== undefined) a.set(done.heap.subarray(done.at[i]! / 4, done.at[i]! / 4 + a.length))
+  }
+  out(dx, 3)
+  out(dw, 4)
+  out(db, 5)
+  return true
+}

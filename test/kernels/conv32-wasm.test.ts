@@ -1,0 +1,129 @@
+/**
+ * The float32 convolution all in WebAssembly (src/kernels/wasm/conv32.ts, asm/conv32.ts): it
+ * runs (returns true, never the TypeScript fallback) and gives the naive float32 loops' bits, on
+ * one thread and on two, over random geometries (strides, paddings, dilations, taps that see only
+ * padding, one-pixel outputs) and the MNIST CNN's layers; the backward pass with and without dx,
+ * db and a fused relu.
+ */
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { useThreads } from '../../src/kernels/backend.ts'
+import { naiveConv32 } from '../../src/kernels/conv32.ts'
+import { conv32BackwardWasm, conv32ForwardWasm } from '../../src/kernels/wasm/conv32.ts'
+import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
+import { casesUpTo, describeCase, operands, type Case } from '../support/conv-cases.ts'
+
+const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
+
+const firstDifference = (x: Float32Array, y: Float32Array): number => {
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i
+  return -1
+}
+
+interface Outputs {
+  readonly [name: string]: Float32Array
+}
+
+/** Every product through `forward` and `backward` (outputs start as NaN, so each must be written). */
+const runAll = (
+  c: Case,
+  forward: (x: Float32Array, w: Float32Array, b: Float32Array | undefined, y: Float32Array, relu: boolean) => void,
+  backward: (
+    x: Float32Array,
+    dy: Float32Array,
+    w: Float32Array,
+    dx: Float32Array | undefined,
+    dw: Float32Array | undefined,
+    db?: Float32Array,
+    yRelu?: Float32Array,
+  ) => void,
+): Outputs => {
+  const o = operands(c)
+  const x = Float32Array.from(o.x)
+  const w = Float32Array.from(o.w)
+  const b = Float32Array.from(o.b)
+  const dy = Float32Array.from(o.dy)
+  const { N, C, H, W, F, KH, KW, OH, OW } = c.g
+  const nan = (n: number): Float32Array => new Float32Array(n).fill(NaN)
+  const [nx, nw, ny] = [N * C * H * W, F * C * KH * KW, N * F * OH * OW]
+  const out = { y: nan(ny), yRelu: nan(ny), yNoBias: nan(ny), dx: nan(nx), dw: nan(nw), db: nan(F), dxOnly: nan(nx), dwOnly: nan(nw) }
+  const reluDx = nan(nx)
+  const reluDw = nan(nw)
+  const reluDb = nan(F)
+  forward(x, w, b, out.y, false)
+  forward(x, w, b, out.yRelu, true)
+  forward(x, w, undefined, out.yNoBias, false)
+  backward(x, dy, w, out.dx, out.dw, out.db)
+  backward(x, dy, w, out.dxOnly, undefined)
+  backward(x, dy, w, undefined, out.dwOnly)
+  backward(x, dy, w, reluDx, reluDw, reluDb, out.yRelu)
+  return { ...out, reluDx, reluDw, reluDb }
+}
+
+const naive = (c: Case): Outputs =>
+  runAll(
+    c,
+    (x, w, b, y, relu) => naiveConv32.forward(c.g, x, w, b, y, relu),
+    (x, dy, w, dx, dw, db, yRelu) => {
+      if (dw === undefined) return naiveConv32.inputGrad(c.g, dy, w, dx!)
+      naiveConv32.backward(c.g, x, dy, w, dx, dw, db, yRelu)
+    },
+  )
+
+const wasm = (c: Case, threads: 1 | 2): Outputs =>
+  runAll(
+    c,
+    (x, w, b, y, relu) => expect(conv32ForwardWasm(threads, c.g, x, w, b, y, relu)).toBe(true),
+    (x, dy, w, dx, dw, db, yRelu) => expect(conv32BackwardWasm(threads, c.g, x, dy, w, dx, dw, db, yRelu)).toBe(true),
+  )
+
+const expectSameBits = (c: Case, got: Outputs, want: Outputs): void => {
+  for (const name of Object.keys(want)) {
+    const i = firstDifference(got[name]!, want[name]!)
+    if (i !== -1) throw new Error(`${describeCase(c)}: ${name}[${i}] is ${got[name]![i]}, the naive loops give ${want[name]![i]}`)
+  }
+}
+
+let before: Readonly<ThreadSettings>
+beforeAll(async () => {
+  before = configureThreads()
+  expect(await useThreads(2)).toBe(true)
+  configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0 })
+})
+afterAll(() => {
+  configureThreads(before)
+})
+
+describe('the float32 convolution in WebAssembly gives the naive float32 loops bit for bit', () => {
+  for (const threads of [1, 2] as const) {
+    test(`on ${threads} thread${threads === 1 ? '' : 's'}: y (bias, no bias, fused relu), dx, dw, db, relu backward, random geometries`, () => {
+      fc.assert(
+        fc.property(casesUpTo(4), (c) => expectSameBits(c, wasm(c, threads), naive(c))),
+        { seed, numRuns: 150 },
+      )
+    })
+  }
+
+  test('the MNIST CNN layers (1→8 and 8→16 filters, 5x5, padding 2, batch 5), two threads sharing the parts', () => {
+    const splits = splitCount()
+    for (const [C, H, F] of [
+      [1, 28, 8],
+      [8, 14, 16],
+    ] as const) {
+      const g = { N: 5, C, H, W: H, F, KH: 5, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PT: 2, PL: 2, OH: H, OW: H }
+      const c: Case = { g, padding: 'same', seed: C + H }
+      const want = naive(c)
+      expectSameBits(c, wasm(c, 1), want)
+      expectSameBits(c, wasm(c, 2), want)
+    }
+    expect(splitCount()).toBeGreaterThan(splits)
+  })
+
+  test('an empty batch declines (false) and writes nothing: the caller runs the TypeScript path', () => {
+    const g = { N: 0, C: 1, H: 3, W: 3, F: 2, KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1, PT: 0, PL: 0, OH: 2, OW: 2 }
+    const dw = new Float32Array(8).fill(7)
+    expect(conv32ForwardWasm(1, g, new Float32Array(0), new Float32Array(8), undefined, new Float32Array(0))).toBe(false)
+    expect(conv32BackwardWasm(1, g, new Float32Array(0), new Float32Array(0), new Float32Array(8), undefined, dw)).toBe(false)
+    expect(dw.every((v) => v === 7)).toBe(true)
+  })
+})
