@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { Key, L, T, Tree } from '../../src/index.ts'
+import { biasGrad32Reference } from '../../src/kernels/reduce32.ts'
 
 const f32 = (nested: T.Nested): T.Tensor => T.asTensor(T.cast(T.tensor(nested), 'float32'))
 
@@ -66,6 +67,19 @@ describe('dtype and casts', () => {
     ]) {
       expect(t.data).toBeInstanceOf(Float32Array)
     }
+  })
+
+  test("float32 sumAxis(0), dense's db, gives biasGrad32Reference's bits", () => {
+    let s = 7
+    const dy = T.asTensor(
+      T.cast(
+        T.generate([37, 11], () => ((s = (s * 48271) % 2147483647) / 2147483647) * 2 - 1),
+        'float32',
+      ),
+    )
+    const db = new Float32Array(11)
+    biasGrad32Reference(37, 11, T.float32Of(dy)!.data, db)
+    expect([...T.sumAxis(0)(dy).data]).toEqual([...db])
   })
 
   test('mixing dtypes in one operation is a TensorError naming both', () => {
