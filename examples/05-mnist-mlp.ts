@@ -9,22 +9,29 @@
  * digits the model gets wrong. Saves the model to out/mnist-mlp.json (with --out, to
  * DIR/mnist-mlp.json).
  *
- * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N] [--threads 1|2] [--out DIR]
+ * --dtype float32 trains in float32 (params, activations, gradients and momentum in Float32Arrays,
+ * on the float32 kernels); the default is float64. The saved model is float64 either way (a float32
+ * model is widened exactly).
+ *
+ * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train } from 'chainrule'
+import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train, Tree } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from 'chainrule/node'
 import { flags, timing } from './cli.ts'
 
-const { values: args } = flags('[--epochs N] [--train N] [--threads 1|2] [--out DIR]', {
+const { values: args } = flags('[--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
   epochs: 12,
   train: 60000,
   threads: 2,
+  dtype: 'float64',
   out: undefined,
 })
 const { epochs, train: trainCount } = args
 const batchSize = 64
+const dtype = args.dtype
+if (dtype !== 'float64' && dtype !== 'float32') throw new Error(`--dtype must be float64 or float32, got ${dtype}`)
 const out = args.out ?? fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
 
 const loadStart = performance.now()
@@ -42,7 +49,7 @@ const started = performance.now()
 // The matrix products run on two cores by default (bit-identical to one); --threads 1 keeps them on one.
 // Awaiting Kernels.useThreads(2) is optional: it only makes the very first steps two-threaded too.
 const threadCount = args.threads === 1 ? 1 : 2
-console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
+console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}, dtype: ${dtype}`)
 const { state, history } = await Train.fitAsync({
   model,
   loss: Loss.softmaxCrossEntropy,
@@ -51,6 +58,7 @@ const { state, history } = await Train.fitAsync({
   epochs,
   batchSize,
   key: Key.fromSeed(0),
+  dtype,
   callbacks: [progress(), plotCallbacks({ dir: out, history: { lossScale: 'log' } })],
 })
 const trainSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0)
@@ -78,9 +86,16 @@ const modelPath = args.out !== undefined ? join(out, 'mnist-mlp.json') : fileURL
 saveModel(modelPath, {
   model,
   inShape: [1, 28, 28],
-  params: state.params,
-  state: state.state,
-  metadata: { example: '05-mnist-mlp', epochs, trainExamples: trainCount, testAccuracy: result.accuracy ?? null, testLoss: result.loss },
+  params: Tree.castTree(state.params, 'float64'),
+  state: Tree.castTree(state.state, 'float64'),
+  metadata: {
+    example: '05-mnist-mlp',
+    dtype,
+    epochs,
+    trainExamples: trainCount,
+    testAccuracy: result.accuracy ?? null,
+    testLoss: result.loss,
+  },
 })
 console.log(
   args.out !== undefined

@@ -12,8 +12,8 @@
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
 import type { Key } from './key.ts'
-import { showShape, TensorError, type Shape, type Tensor } from './tensor/tensor.ts'
-import type { Tree } from './tree.ts'
+import { showShape, TensorError, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
+import { castTree, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 
 /** A JSON value (what specs are made of). */
@@ -372,6 +372,22 @@ export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule,
   layer: Layer<P, S, Tape, R>,
   key: Key,
   inShape: Out<R, I> extends string ? Out<R, I> : I,
-): Init<P, S, Extract<Plain<Out<R, I>>, Shape>> =>
+  options: InitOptions = {},
+): Init<P, S, Extract<Plain<Out<R, I>>, Shape>> => {
   // The rule is a claim about init's run-time result that tsc cannot see; test/types holds the two to agreement.
-  layer.init(key, inShape as I) as Init<P, S, Extract<Plain<Out<R, I>>, Shape>>
+  const init = layer.init(key, inShape as I) as Init<P, S, Extract<Plain<Out<R, I>>, Shape>>
+  const dtype = options.dtype ?? 'float64'
+  if (dtype !== 'float64' && dtype !== 'float32')
+    throw new TensorError(`initialize: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  if (dtype === 'float64') return init
+  return { ...init, params: castTree(init.params, dtype), state: castTree(init.state, dtype) }
+}
+
+/** Options of `initialize`. */
+export interface InitOptions {
+  /**
+   * The dtype of the params and state: 'float64' (default) or 'float32', the float64 initial values rounded to nearest.
+   * @example initialize(net, key, [784], { dtype: 'float32' }) // params hold Float32Arrays; forward, vjp, losses and sgd follow
+   */
+  readonly dtype?: DType
+}

@@ -104,9 +104,11 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
       `${where}: logits need at least 2 classes, got shape ${T.showShape(logits.shape)} (for one output per example, use binaryCrossEntropy)`,
     )
   const t = targetRows(where, target, n, c)
+  if (target.shape.length === 2) T.checkDTypes(where, logits, target)
   const z = logits.data
   const td = t.data
-  const grad = T.buffer(n * c)
+  // float32 logits: the same float64 arithmetic on their values, each gradient element rounded once to float32
+  const grad = T.isFloat32(logits) ? T.buffer32(n * c) : T.buffer(n * c)
   let total = 0
   for (let i = 0; i < n; i++) {
     const r = i * c
@@ -124,7 +126,10 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
     // ∂/∂zⱼ of -Σ tᵢ(zᵢ - logZ) = softmaxⱼ · Σᵢ tᵢ - tⱼ
     for (let j = 0; j < c; j++) grad[r + j] = (Math.exp(z[r + j]! - logZ) * tsum - td[r + j]!) / n
   }
-  return { value: total / n, grad: T.fromData(logits.shape, grad) }
+  return {
+    value: total / n,
+    grad: grad instanceof Float32Array ? T.asTensor(T.fromData32(logits.shape, grad)) : T.fromData(logits.shape, grad),
+  }
 }
 
 /**

@@ -13,11 +13,11 @@ export class TreeError extends Error {
   override readonly name = 'TreeError'
 }
 
-/** True for a tensor leaf (as opposed to an array or record node). */
+/** True for a tensor leaf of either dtype (as opposed to an array or record node). */
 export const isTensor = (t: unknown): t is Tensor =>
   typeof t === 'object' &&
   t !== null &&
-  (t as { data?: unknown }).data instanceof Float64Array &&
+  ((t as { data?: unknown }).data instanceof Float64Array || (t as { data?: unknown }).data instanceof Float32Array) &&
   Array.isArray((t as { shape?: unknown }).shape)
 
 /** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
@@ -125,8 +125,24 @@ export const reduce = <B>(tree: Tree, init: B, f: (acc: B, leaf: Tensor) => B): 
 /** Total number of numbers in the tree. */
 export const size = (tree: Tree): number => reduce(tree, 0, (n, t) => n + t.data.length)
 
+/** The tree with every leaf cast to `dtype` (T.cast: float32 rounds to nearest, float64 is exact; a leaf already in it is kept). */
+export const castTree = <A extends Tree>(tree: A, dtype: T.DType): A => map(tree, (t) => T.asTensor(T.cast(t, dtype)))
+
+/** The dtype of a tree's leaves ('float64' for a tree without leaves); leaves of two dtypes are a TreeError naming both paths. */
+export const dtypeOfTree = (tree: Tree): T.DType => {
+  let first: { path: string; dtype: T.DType } | undefined
+  map(tree, (t, path) => {
+    const dtype = T.dtypeOf(t)
+    if (first === undefined) first = { path, dtype }
+    else if (dtype !== first.dtype) throw new TreeError(`dtypes differ: ${first.path || 'the root'} is ${first.dtype}, ${path} is ${dtype}`)
+    return t
+  })
+  return first?.dtype ?? 'float64'
+}
+
 /** A tree of the same structure with every leaf zero. */
-export const zerosLike = <A extends Tree>(tree: A): A => map(tree, (t) => T.zeros(t.shape))
+export const zerosLike = <A extends Tree>(tree: A): A =>
+  map(tree, (t) => (T.isFloat32(t) ? T.asTensor(T.zeros32(t.shape)) : T.zeros(t.shape)))
 
 /** Σ over leaves of <a, b>: the inner product of two same-structure trees. */
 export const dot = (a: Tree, b: Tree): number => {

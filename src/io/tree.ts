@@ -51,7 +51,11 @@ export const encodeTensor = (x: Tensor): EncodedTensor => ({ dtype: 'float64', s
 
 /** A tree with every tensor encoded; throws an IoError for a value that is not a tree or a record key named `dtype`. */
 export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
-  if (isTensor(tree)) return encodeTensor(tree)
+  if (isTensor(tree)) {
+    if (tree.data instanceof Float32Array)
+      throw new IoError('invalid', path, "a float32 tensor cannot be stored yet; Tree.castTree(tree, 'float64') first (exact)")
+    return encodeTensor(tree)
+  }
   if (Array.isArray(tree)) return tree.map((c, i) => encodeTree(c, at(path, i)))
   if (typeof tree === 'object' && tree !== null) {
     const out: Record<string, EncodedTree> = {}

@@ -16,11 +16,22 @@
  * The 'reference' kernels run these two lines on every number; the others run the branch-free
  * and WebAssembly loops of src/kernels/relu.ts, which give the same numbers, bit for bit.
  */
-import type { Tensor } from '../tensor/tensor.ts'
+import {
+  asTensor,
+  buffer32,
+  checkDTypes,
+  float32Of,
+  sameShape,
+  showShape,
+  TensorError,
+  type Tensor,
+  type Tensor32,
+} from '../tensor/tensor.ts'
 import { define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { reluForwardFast, reluVjpFast } from '../kernels/relu.ts'
+import { relu32Kernels } from '../kernels/relu32.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
 /** The type of `relu`: it keeps the shape. */
@@ -29,9 +40,30 @@ export type Relu = Layer<None, None, { readonly x: Tensor }, Keep>
 /** ReLU: y = max(x, 0) (Math.max(−0, 0) is +0); dx = dy·[x > 0], a choice, not a product: 0 even where dy is ±∞ or NaN. */
 export const relu: Relu = define({
   name: 'relu',
-  forward: (_p, x) => ({ y: elementwise(x, (v) => Math.max(v, 0), reluForwardFast), tape: { x } }),
-  vjp: (_p, { x }, dy) => ({ dx: elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast), dp: none }),
+  forward: (_p, x) => {
+    const x32 = float32Of(x)
+    return { y: x32 ? asTensor(forward32(x32)) : elementwise(x, (v) => Math.max(v, 0), reluForwardFast), tape: { x } }
+  },
+  vjp: (_p, { x }, dy) => {
+    checkDTypes('relu', x, dy)
+    const x32 = float32Of(x)
+    return { dx: x32 ? asTensor(vjp32(x32, dy)) : elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast), dp: none }
+  },
 })
+
+/** float32: the same two lines on Float32Array (src/kernels/relu32.ts; readable under 'reference'), exact as in float64. */
+const forward32 = (x: Tensor32): Tensor32 => {
+  const y = buffer32(x.data.length)
+  relu32Kernels().forward(x.data, y)
+  return { shape: x.shape, data: y }
+}
+
+const vjp32 = (x: Tensor32, dy: Tensor): Tensor32 => {
+  if (!sameShape(x.shape, dy.shape)) throw new TensorError(`dy has shape ${showShape(dy.shape)}, x has ${showShape(x.shape)}`)
+  const dx = buffer32(x.data.length)
+  relu32Kernels().vjp(x.data, float32Of(dy)!.data, dx)
+  return { shape: x.shape, data: dx }
+}
 
 /** relu as data: `{ kind: 'relu' }`. */
 export const reluKind = layerKind(specOf('relu', {}), () => relu)

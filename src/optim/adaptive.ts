@@ -8,7 +8,8 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { map, zerosLike, type Tree } from '../tree.ts'
 import { increment, stepOf, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
-import { checkOptions, nonNegative, positive, unitInterval } from './validate.ts'
+import { checkOptions, nonNegative, OptimError, positive, unitInterval } from './validate.ts'
+import { adamDirection32 } from './adam32.ts'
 
 /** Adam's state: the step count and the first and second moment estimates. */
 export type AdamState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree }
@@ -65,12 +66,17 @@ export const adamMoments = (where: string, { b1, b2, eps }: AdamBetas, nesterov 
       const c1Next = 1 - b1 ** (t + 1) // NAdam: next step's correction, for the look-ahead
       const updates = zipTrees(
         at,
-        (m, v, g) =>
-          T.generate(m.shape, (i) => {
+        (m, v, g) => {
+          if (T.isFloat32(m) || T.isFloat32(v)) {
+            if (nesterov) throw new OptimError(`${at}: NAdam has no float32 step yet`)
+            return adamDirection32(at, m, v, c1, c2, eps) // float32: src/optim/adam32.ts
+          }
+          return T.generate(m.shape, (i) => {
             const mi = m.data[i]!
             const mHat = nesterov ? b1 * (mi / c1Next) + (1 - b1) * (g.data[i]! / c1) : mi / c1
             return mHat / (Math.sqrt(v.data[i]! / c2) + eps)
-          }),
+          })
+        },
         mu,
         { what: 'nu', tree: nu },
         { what: 'gradients', tree: grads },

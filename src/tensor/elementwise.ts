@@ -1,10 +1,23 @@
 /** Element-wise operations: each output element depends on the same-index input elements. */
-import { buffer, showShape, sameShape, TensorError, type Tensor } from './tensor.ts'
+import {
+  buffer,
+  buffer32,
+  dtypeMismatch,
+  isFloat32,
+  showShape,
+  sameShape,
+  TensorError,
+  type AnyTensor,
+  type Tensor,
+  type Tensor32,
+  asTensor,
+} from './tensor.ts'
 
-/** Applies f to every element. @example map(x => 2 * x)(tensor([1, 2])) // [2, 4] */
+/** Applies f to every element (on a float32 tensor, fl32(f(v)): one rounding each). @example map(x => 2 * x)(tensor([1, 2])) // [2, 4] */
 export const map =
   (f: (v: number) => number) =>
   (t: Tensor): Tensor => {
+    if (isFloat32(t)) return asTensor(map32(f, t))
     const src = t.data
     const n = src.length
     const out = buffer(n)
@@ -12,7 +25,28 @@ export const map =
     return { shape: t.shape, data: out }
   }
 
-const checkSame = (a: Tensor, b: Tensor, where: string): void => {
+/** map on float32: each f(v), computed in float64, rounded once to float32 as it is stored. */
+const map32 = (f: (v: number) => number, t: Tensor32): Tensor32 => {
+  const out = buffer32(t.data.length)
+  for (let i = 0; i < out.length; i++) out[i] = f(t.data[i]!)
+  return { shape: t.shape, data: out }
+}
+
+/**
+ * A binary operation on float32 tensors: out = fl32(f(a, b)) per element, f computed in float64
+ * (exact for a product of two float32s; for a sum, difference or quotient, rounding the float64
+ * result to float32 gives the correctly rounded float32 result). Both must be float32.
+ */
+const zip32 = (where: string, a: AnyTensor, b: AnyTensor, f: (u: number, v: number) => number): Tensor32 => {
+  if (!isFloat32(a) || !isFloat32(b)) throw dtypeMismatch(where, a, b)
+  const x = a.data
+  const y = b.data
+  const out = buffer32(x.length)
+  for (let i = 0; i < out.length; i++) out[i] = f(x[i]!, y[i]!)
+  return { shape: a.shape, data: out }
+}
+
+const checkSame = (a: AnyTensor, b: AnyTensor, where: string): void => {
   if (!sameShape(a.shape, b.shape)) {
     throw new TensorError(`${where}: shapes differ, ${showShape(a.shape)} vs ${showShape(b.shape)}`)
   }
@@ -21,6 +55,7 @@ const checkSame = (a: Tensor, b: Tensor, where: string): void => {
 /** Combines two same-shape tensors element by element with f. */
 export const zipWith = (f: (a: number, b: number) => number, a: Tensor, b: Tensor): Tensor => {
   checkSame(a, b, 'zipWith')
+  if (isFloat32(a) || isFloat32(b)) return asTensor(zip32('zipWith', a, b, f))
   const x = a.data
   const y = b.data
   const n = x.length
@@ -30,8 +65,11 @@ export const zipWith = (f: (a: number, b: number) => number, a: Tensor, b: Tenso
 }
 
 /** a + b, element-wise (same shapes). */
-export const add = (a: Tensor, b: Tensor): Tensor => {
+export function add(a: Tensor, b: Tensor): Tensor
+export function add(a: Tensor32, b: Tensor32): Tensor32
+export function add(a: AnyTensor, b: AnyTensor): AnyTensor {
   checkSame(a, b, 'add')
+  if (isFloat32(a) || isFloat32(b)) return zip32('add', a, b, (u, v) => u + v)
   const x = a.data,
     y = b.data,
     n = x.length,
@@ -41,8 +79,11 @@ export const add = (a: Tensor, b: Tensor): Tensor => {
 }
 
 /** a - b, element-wise (same shapes). */
-export const sub = (a: Tensor, b: Tensor): Tensor => {
+export function sub(a: Tensor, b: Tensor): Tensor
+export function sub(a: Tensor32, b: Tensor32): Tensor32
+export function sub(a: AnyTensor, b: AnyTensor): AnyTensor {
   checkSame(a, b, 'sub')
+  if (isFloat32(a) || isFloat32(b)) return zip32('sub', a, b, (u, v) => u - v)
   const x = a.data,
     y = b.data,
     n = x.length,
@@ -52,8 +93,11 @@ export const sub = (a: Tensor, b: Tensor): Tensor => {
 }
 
 /** a * b, element-wise (the Hadamard product; same shapes). */
-export const mul = (a: Tensor, b: Tensor): Tensor => {
+export function mul(a: Tensor, b: Tensor): Tensor
+export function mul(a: Tensor32, b: Tensor32): Tensor32
+export function mul(a: AnyTensor, b: AnyTensor): AnyTensor {
   checkSame(a, b, 'mul')
+  if (isFloat32(a) || isFloat32(b)) return zip32('mul', a, b, (u, v) => u * v)
   const x = a.data,
     y = b.data,
     n = x.length,
@@ -69,7 +113,13 @@ export const div = (a: Tensor, b: Tensor): Tensor => {
 }
 
 /** s * t for a number s. */
-export const scale = (s: number, t: Tensor): Tensor => {
+export function scale(s: number, t: Tensor): Tensor
+export function scale(s: number, t: Tensor32): Tensor32
+export function scale(s: number, t: AnyTensor): AnyTensor {
+  if (isFloat32(t)) {
+    const s32 = Math.fround(s) // float32: s rounded first, then each fl32(s·x)
+    return map32((v) => s32 * v, t)
+  }
   const x = t.data,
     n = x.length,
     out = buffer(n)
@@ -78,8 +128,14 @@ export const scale = (s: number, t: Tensor): Tensor => {
 }
 
 /** a + s * b (the "axpy" of BLAS), element-wise. */
-export const addScaled = (a: Tensor, s: number, b: Tensor): Tensor => {
+export function addScaled(a: Tensor, s: number, b: Tensor): Tensor
+export function addScaled(a: Tensor32, s: number, b: Tensor32): Tensor32
+export function addScaled(a: AnyTensor, s: number, b: AnyTensor): AnyTensor {
   checkSame(a, b, 'addScaled')
+  if (isFloat32(a) || isFloat32(b)) {
+    const s32 = Math.fround(s) // float32: fl32(a + fl32(fl32(s)·b)), two float32 operations
+    return zip32('addScaled', a, b, (u, v) => u + Math.fround(s32 * v))
+  }
   const x = a.data,
     y = b.data,
     n = x.length,
@@ -113,10 +169,20 @@ export const abs = map(Math.abs)
  * Adds a row vector to every row of a matrix: out[i, j] = m[i, j] + v[j] (a bias).
  * `m` may have any rank >= 1; `v` must match its last axis.
  */
-export const addRowVector = (m: Tensor, v: Tensor): Tensor => {
+export function addRowVector(m: Tensor, v: Tensor): Tensor
+export function addRowVector(m: Tensor32, v: Tensor32): Tensor32
+export function addRowVector(m: AnyTensor, v: AnyTensor): AnyTensor {
   const cols = m.shape[m.shape.length - 1]
   if (v.shape.length !== 1 || cols === undefined || v.shape[0] !== cols) {
     throw new TensorError(`addRowVector: vector of shape ${showShape(v.shape)} does not match rows of shape ${showShape(m.shape)}`)
+  }
+  if (isFloat32(m) || isFloat32(v)) {
+    if (!isFloat32(m) || !isFloat32(v)) throw dtypeMismatch('addRowVector', m, v)
+    const x = m.data
+    const b = v.data
+    const out = buffer32(x.length) // each fl32(x + b): one float32 addition
+    for (let i = 0; i < x.length; i += cols) for (let j = 0; j < cols; j++) out[i + j] = x[i + j]! + b[j]!
+    return { shape: m.shape, data: out }
   }
   const x = m.data,
     b = v.data,

@@ -1,5 +1,17 @@
 /** Layout: reshape, transpose, and the row slicing / stacking that batches are made of. */
-import { buffer, showShape, sizeOf, TensorError, type Shape, type Tensor } from './tensor.ts'
+import {
+  asTensor,
+  buffer,
+  buffer32,
+  dtypeMismatch,
+  dtypeOf,
+  isFloat32,
+  showShape,
+  sizeOf,
+  TensorError,
+  type Shape,
+  type Tensor,
+} from './tensor.ts'
 
 /** The same elements under a new shape of equal size; one axis may be -1 (inferred). Shares the buffer (tensors are never written). */
 export const reshape =
@@ -38,7 +50,7 @@ export const transpose =
     for (let i = r - 2; i >= 0; i--) inStrides[i] = inStrides[i + 1]! * t.shape[i + 1]!
     const strides = perm.map((a) => inStrides[a]!)
     const n = t.data.length
-    const out = buffer(n)
+    const out = isFloat32(t) ? buffer32(n) : buffer(n)
     const idx = new Array<number>(r).fill(0)
     const x = t.data
     let src = 0
@@ -53,7 +65,7 @@ export const transpose =
         idx[a] = 0
       }
     }
-    return { shape, data: out }
+    return wrap(shape, out)
   }
 
 /** Rows start..end-1 along the first axis (a mini-batch). Copies. */
@@ -71,7 +83,7 @@ export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
   const n = t.shape[0]
   if (n === undefined) throw new TensorError('gatherRows: cannot gather rows of a scalar')
   const row = sizeOf(t.shape.slice(1))
-  const out = buffer(indices.length * row)
+  const out = isFloat32(t) ? buffer32(indices.length * row) : buffer(indices.length * row)
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!
     if (!Number.isInteger(i) || i < 0 || i >= n) {
@@ -79,22 +91,36 @@ export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
     }
     out.set(t.data.subarray(i * row, (i + 1) * row), k * row)
   }
-  return { shape: [indices.length, ...t.shape.slice(1)], data: out }
+  const shape = [indices.length, ...t.shape.slice(1)]
+  return out instanceof Float32Array ? asTensor({ shape, data: out }) : { shape, data: out }
 }
+
+/** A buffer of n values of the first tensor's dtype; every other tensor must have it (a TensorError naming both otherwise). */
+const likeFirst = (ts: readonly Tensor[], n: number, where: string): Float64Array | Float32Array => {
+  const first = ts[0]!
+  ts.forEach((t, k) => {
+    if (dtypeOf(t) !== dtypeOf(first)) throw dtypeMismatch(`${where}: tensor ${k} against tensor 0`, t, first)
+  })
+  return isFloat32(first) ? buffer32(n) : buffer(n)
+}
+
+/** A tensor of either dtype, typed as layers see it. */
+const wrap = (shape: Shape, data: Float64Array | Float32Array): Tensor =>
+  data instanceof Float32Array ? asTensor({ shape, data }) : { shape, data }
 
 /** Stacks same-shape tensors along a new first axis. */
 export const stack = (ts: readonly Tensor[]): Tensor => {
   const first = ts[0]
   if (first === undefined) throw new TensorError('stack: nothing to stack')
   const row = first.data.length
-  const out = buffer(ts.length * row)
+  const out = likeFirst(ts, ts.length * row, 'stack')
   ts.forEach((t, k) => {
     if (t.shape.length !== first.shape.length || t.shape.some((d, i) => d !== first.shape[i])) {
       throw new TensorError(`stack: tensor ${k} has shape ${showShape(t.shape)}, tensor 0 has ${showShape(first.shape)}`)
     }
     out.set(t.data, k * row)
   })
-  return { shape: [ts.length, ...first.shape], data: out }
+  return wrap([ts.length, ...first.shape], out)
 }
 
 /** Joins tensors along an existing axis; all other axes must agree. */
@@ -117,14 +143,14 @@ export const concat =
     const outer = sizeOf(first.shape.slice(0, a))
     const inner = sizeOf(first.shape.slice(a + 1))
     const total = ts.reduce((s, t) => s + t.shape[a]!, 0)
-    const out = buffer(outer * total * inner)
+    const out = likeFirst(ts, outer * total * inner, 'concat')
     let at = 0
     for (const t of ts) {
       const w = t.shape[a]! * inner
       for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * w, (o + 1) * w), o * total * inner + at)
       at += w
     }
-    return { shape: [...first.shape.slice(0, a), total, ...first.shape.slice(a + 1)], data: out }
+    return wrap([...first.shape.slice(0, a), total, ...first.shape.slice(a + 1)], out)
   }
 
 /** Splits along an axis into pieces of the given sizes (the inverse of concat). */
@@ -147,11 +173,11 @@ export const split =
     const inner = sizeOf(t.shape.slice(a + 1))
     let at = 0
     return sizes.map((s) => {
-      const out = buffer(outer * s * inner)
+      const out = isFloat32(t) ? buffer32(outer * s * inner) : buffer(outer * s * inner)
       for (let o = 0; o < outer; o++) {
         out.set(t.data.subarray(o * d * inner + at, o * d * inner + at + s * inner), o * s * inner)
       }
       at += s * inner
-      return { shape: [...t.shape.slice(0, a), s, ...t.shape.slice(a + 1)], data: out }
+      return wrap([...t.shape.slice(0, a), s, ...t.shape.slice(a + 1)], out)
     })
   }

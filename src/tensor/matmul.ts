@@ -1,14 +1,15 @@
 /** Matrix products, with the transposed variants backprop needs (never materialising a transpose). */
 import { view } from '../kernels/gemm.ts'
-import { currentGemm } from '../kernels/backend.ts'
-import { buffer, showShape, TensorError, type Tensor } from './tensor.ts'
+import { view32 } from '../kernels/gemm32.ts'
+import { currentGemm, currentGemm32 } from '../kernels/backend.ts'
+import { buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError, type AnyTensor, type Tensor, type Tensor32 } from './tensor.ts'
 
-const dims = (t: Tensor, where: string): [number, number] => {
+const dims = (t: AnyTensor, where: string): [number, number] => {
   if (t.shape.length !== 2) throw new TensorError(`${where}: expected a matrix, got shape ${showShape(t.shape)}`)
   return t.shape as [number, number]
 }
 
-const product = (a: Tensor, ta: boolean, b: Tensor, tb: boolean, where: string): Tensor => {
+const product = (a: AnyTensor, ta: boolean, b: AnyTensor, tb: boolean, where: string): AnyTensor => {
   const [ar, ac] = dims(a, where)
   const [br, bc] = dims(b, where)
   const [m, k] = ta ? [ac, ar] : [ar, ac]
@@ -16,16 +17,34 @@ const product = (a: Tensor, ta: boolean, b: Tensor, tb: boolean, where: string):
   if (k !== k2) {
     throw new TensorError(`${where}: inner sizes differ, ${showShape(a.shape)}${ta ? 'ᵀ' : ''} · ${showShape(b.shape)}${tb ? 'ᵀ' : ''}`)
   }
+  if (isFloat32(a) || isFloat32(b)) {
+    if (!isFloat32(a) || !isFloat32(b)) throw dtypeMismatch(where, a, b)
+    const out = buffer32(m * n) // float32: each product and sum one float32 operation (src/kernels/gemm32.ts)
+    currentGemm32()(m, n, k, view32(a.data, ar, ac, ta), view32(b.data, br, bc, tb), out, 0, false)
+    return { shape: [m, n], data: out }
+  }
   const out = buffer(m * n)
   currentGemm()(m, n, k, view(a.data, ar, ac, ta), view(b.data, br, bc, tb), out, 0, false)
   return { shape: [m, n], data: out }
 }
 
-/** A · B for matrices (m×k)·(k×n). */
-export const matmul = (a: Tensor, b: Tensor): Tensor => product(a, false, b, false, 'matmul')
+/** A · B for matrices (m×k)·(k×n), both of one dtype (float32: the float32 kernels). */
+export function matmul(a: Tensor, b: Tensor): Tensor
+export function matmul(a: Tensor32, b: Tensor32): Tensor32
+export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor {
+  return product(a, false, b, false, 'matmul')
+}
 
 /** Aᵀ · B: (k×m)ᵀ·(k×n), e.g. dW = xᵀ · dy. */
-export const matmulTN = (a: Tensor, b: Tensor): Tensor => product(a, true, b, false, 'matmulTN')
+export function matmulTN(a: Tensor, b: Tensor): Tensor
+export function matmulTN(a: Tensor32, b: Tensor32): Tensor32
+export function matmulTN(a: AnyTensor, b: AnyTensor): AnyTensor {
+  return product(a, true, b, false, 'matmulTN')
+}
 
 /** A · Bᵀ: (m×k)·(n×k)ᵀ, e.g. dx = dy · Wᵀ. */
-export const matmulNT = (a: Tensor, b: Tensor): Tensor => product(a, false, b, true, 'matmulNT')
+export function matmulNT(a: Tensor, b: Tensor): Tensor
+export function matmulNT(a: Tensor32, b: Tensor32): Tensor32
+export function matmulNT(a: AnyTensor, b: AnyTensor): AnyTensor {
+  return product(a, false, b, true, 'matmulNT')
+}

@@ -1,5 +1,5 @@
 /** Reductions: sums, means, maxima and argmax, over everything or along one axis. */
-import { buffer, showShape, sizeOf, TensorError, type Tensor } from './tensor.ts'
+import { asTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError, type Tensor } from './tensor.ts'
 
 /** Sum of all elements. */
 export const sum = (t: Tensor): number => {
@@ -53,15 +53,27 @@ const reduceAxis = (t: Tensor, axis: number, where: string, init: number, step: 
   const outer = sizeOf(t.shape.slice(0, a))
   const d = t.shape[a]!
   const inner = sizeOf(t.shape.slice(a + 1))
-  const x = t.data
-  const out = buffer(outer * inner).fill(init)
+  const shape = [...t.shape.slice(0, a), ...t.shape.slice(a + 1)]
+  if (isFloat32(t)) return asTensor({ shape, data: fold(t.data, buffer32(outer * inner).fill(init), outer, d, inner, step) })
+  return { shape, data: fold(t.data, buffer(outer * inner).fill(init), outer, d, inner, step) }
+}
+
+/** out[o, j] = step(… step(out[o, j], x[o, 0, j]) …, x[o, d−1, j]); into a Float32Array each step is rounded to float32. */
+const fold = <A extends Float64Array | Float32Array>(
+  x: Float64Array | Float32Array,
+  out: A,
+  outer: number,
+  d: number,
+  inner: number,
+  step: (acc: number, v: number) => number,
+): A => {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < d; i++) {
       const base = (o * d + i) * inner
       for (let j = 0; j < inner; j++) out[o * inner + j] = step(out[o * inner + j]!, x[base + j]!)
     }
   }
-  return { shape: [...t.shape.slice(0, a), ...t.shape.slice(a + 1)], data: out }
+  return out
 }
 
 /** Sums along one axis, removing it. @example sumAxis(0)(tensor([[1, 2], [3, 4]])) // [4, 6] */
@@ -76,9 +88,10 @@ export const meanAxis =
   (t: Tensor): Tensor => {
     const s = reduceAxis(t, axis, 'meanAxis', 0, (acc, v) => acc + v)
     const d = t.shape[normaliseAxis(t, axis, 'meanAxis')]!
-    const out = buffer(s.data.length)
+    const n = s.data.length
+    const out = isFloat32(t) ? buffer32(n) : buffer(n)
     for (let i = 0; i < out.length; i++) out[i] = s.data[i]! / d
-    return { shape: s.shape, data: out }
+    return out instanceof Float32Array ? asTensor({ shape: s.shape, data: out }) : { shape: s.shape, data: out }
   }
 
 /** Maxima along one axis, removing it: NaN where a NaN is among the values (as in NumPy), -Infinity along an empty axis (as `max`). */

@@ -1,17 +1,42 @@
 /**
- * The Tensor: a shape and a flat, row-major Float64Array. Tensors are values: no function in
- * chainrule writes into a tensor it did not just create. Every buffer is allocated here
- * (`buffer`), so a second dtype could be added in one place.
+ * The Tensor: a shape and a flat, row-major Float64Array (dtype 'float64', the default) or
+ * Float32Array (dtype 'float32'). Tensors are values: no function in chainrule writes into a
+ * tensor it did not just create. Every buffer is allocated here (`buffer`, `buffer32`).
  */
 
 /** Sizes of each axis, outermost first. A scalar has shape []. */
 export type Shape = readonly number[]
 
-/** An n-dimensional array of float64, stored row-major (the last axis varies fastest). */
-export interface Tensor {
+/** The element types a tensor can hold: 'float64' (the default and the oracle) or 'float32'. */
+export type DType = 'float64' | 'float32'
+
+/** The array a tensor of dtype D keeps its elements in. */
+export type DataOf<D extends DType> = D extends 'float32' ? Float32Array : Float64Array
+
+/**
+ * An n-dimensional array, stored row-major (the last axis varies fastest). Its dtype is the class
+ * of its data. `Tensor` is float64; `Tensor<'float32'>` (`Tensor32`) holds a Float32Array.
+ * Layers, losses and optimizers are typed on `Tensor` and follow their inputs' dtype at run time.
+ */
+export interface Tensor<D extends DType = 'float64'> {
   readonly shape: Shape
-  readonly data: Float64Array
+  readonly data: DataOf<D>
 }
+
+/** A float32 tensor. */
+export type Tensor32 = Tensor<'float32'>
+
+/** A tensor of either dtype. */
+export type AnyTensor = Tensor | Tensor32
+
+/** A tensor's dtype: 'float32' when its data is a Float32Array, else 'float64'. */
+export const dtypeOf = (t: AnyTensor): DType => (t.data instanceof Float32Array ? 'float32' : 'float64')
+
+/** True when t holds float32s (its data is a Float32Array). */
+export const isFloat32 = (t: AnyTensor): t is Tensor32 => t.data instanceof Float32Array
+
+/** t as a Tensor32 when it holds float32s, else undefined (for code typed on `Tensor` that also runs on float32). */
+export const float32Of = (t: AnyTensor): Tensor32 | undefined => (isFloat32(t) ? t : undefined)
 
 /** A nested array of numbers, as written in source: `[[1, 2], [3, 4]]`. */
 export type Nested = number | readonly Nested[]
@@ -56,11 +81,60 @@ export class AllocationLimitError extends RangeError {
 /** How many float64s `buffer` may still allocate: Infinity, except while `withAllocationLimit` runs. */
 let allowance = Infinity
 
-/** A fresh zero-filled buffer of n float64s: the one place chainrule allocates tensor memory. */
-export const buffer = (n: number): Float64Array => {
+const allow = (n: number): void => {
   if (n > allowance) throw new AllocationLimitError(`${n} values would pass the allocation limit in force (${allowance} values left)`)
   allowance -= n
+}
+
+/** A fresh zero-filled buffer of n float64s: with `buffer32`, the one place chainrule allocates tensor memory. */
+export const buffer = (n: number): Float64Array => {
+  allow(n)
   return new Float64Array(n)
+}
+
+/** A fresh zero-filled buffer of n float32s (counted against the allocation limit as `buffer`'s values are). */
+export const buffer32 = (n: number): Float32Array => {
+  allow(n)
+  return new Float32Array(n)
+}
+
+/**
+ * A tensor of either dtype seen as a `Tensor`, the type layers, losses and optimizers are written
+ * on (they run on either dtype, following their inputs). The one place a float32 tensor is typed
+ * as a float64 one: read its data only through numbers (or `T.dtypeOf` first), never its bytes.
+ */
+export const asTensor = (t: AnyTensor): Tensor => t as Tensor
+
+/**
+ * Throws a TensorError naming `where` and both dtypes unless a and b have the same dtype: mixing
+ * dtypes in one operation is an error, never a silent conversion (cast one with `cast`).
+ */
+export const checkDTypes = (where: string, a: AnyTensor, b: AnyTensor): void => {
+  if (dtypeOf(a) !== dtypeOf(b)) throw dtypeMismatch(where, a, b)
+}
+
+/** The error `checkDTypes` throws: where, both dtypes and shapes, and the fix. */
+export const dtypeMismatch = (where: string, a: AnyTensor, b: AnyTensor): TensorError => {
+  const [da, db] = [dtypeOf(a), dtypeOf(b)]
+  return new TensorError(
+    `${where}: dtypes differ, ${da} ${showShape(a.shape)} vs ${db} ${showShape(b.shape)} (cast one with T.cast(t, '${da}') or T.cast(t, '${db}'))`,
+  )
+}
+
+/**
+ * The tensor in dtype `to`: float64 → float32 rounds each value to nearest (Math.fround),
+ * float32 → float64 is exact; the same dtype returns t itself (tensors are values).
+ * @example dtypeOf(cast(tensor([0.1]), 'float32')) // 'float32', holding 0.10000000149011612
+ */
+export function cast(t: AnyTensor, to: 'float32'): Tensor32
+export function cast(t: AnyTensor, to: 'float64'): Tensor
+export function cast(t: AnyTensor, to: DType): AnyTensor
+export function cast(t: AnyTensor, to: DType): AnyTensor {
+  if (to !== 'float32' && to !== 'float64') throw new TensorError(`cast: dtype must be 'float64' or 'float32', got ${String(to)}`)
+  if (dtypeOf(t) === to) return t
+  const data = to === 'float32' ? buffer32(t.data.length) : buffer(t.data.length)
+  data.set(t.data) // a typed array's set converts each value: rounding to nearest into a Float32Array, exactly into a Float64Array
+  return data instanceof Float32Array ? { shape: [...t.shape], data } : { shape: [...t.shape], data }
 }
 
 /**
@@ -84,6 +158,15 @@ export const withAllocationLimit = <A>(values: number, f: () => A): A => {
 
 /** Wraps a buffer as a tensor (no copy). The caller hands over the buffer and must not write to it again. */
 export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): Tensor => {
+  checkShape(shape, where)
+  if (data.length !== sizeOf(shape)) {
+    throw new TensorError(`${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`)
+  }
+  return { shape: [...shape], data }
+}
+
+/** Wraps a Float32Array as a float32 tensor (no copy), as `fromData` does a Float64Array. */
+export const fromData32 = (shape: Shape, data: Float32Array, where = 'fromData32'): Tensor32 => {
   checkShape(shape, where)
   if (data.length !== sizeOf(shape)) {
     throw new TensorError(`${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`)
@@ -148,6 +231,12 @@ export const full = (shape: Shape, value: number, where = 'full'): Tensor => {
 
 /** A tensor of zeros. */
 export const zeros = (shape: Shape): Tensor => full(shape, 0, 'zeros')
+
+/** A float32 tensor of zeros. */
+export const zeros32 = (shape: Shape): Tensor32 => {
+  checkShape(shape, 'zeros32')
+  return { shape: [...shape], data: buffer32(sizeOf(shape)) }
+}
 
 /** A tensor of ones. */
 export const ones = (shape: Shape): Tensor => full(shape, 1, 'ones')

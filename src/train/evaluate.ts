@@ -5,7 +5,8 @@ import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { checkOptions, checkTensor } from '../options.ts'
-import type { Tree } from '../tree.ts'
+import { dtypeOfTree, type Tree } from '../tree.ts'
+import { inDType } from './step.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
 
 /** What evaluate returns: the metrics, and the predicted class of every example (for classifiers). */
@@ -26,9 +27,10 @@ export const predict = <P extends Tree, S extends Tree, Tape>(
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
+  const dtype = dtypeOfTree(params) // inputs are cast to the model's dtype, as in trainStep
   const outs: Tensor[] = []
   for (let start = 0; start < n; start += batchSize) {
-    outs.push(model.forward(params, state, T.sliceRows(x, start, Math.min(n, start + batchSize)), ctx).y)
+    outs.push(model.forward(params, state, T.asTensor(T.cast(T.sliceRows(x, start, Math.min(n, start + batchSize)), dtype)), ctx).y)
   }
   if (outs.length === 0) throw new RangeError('predict: no examples (x has 0 rows)')
   return T.concat(0)(outs)
@@ -64,14 +66,16 @@ export const evaluate = <P extends Tree, S extends Tree, Tape>(
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
+  const dtype = dtypeOfTree(params) // inputs and targets are cast to the model's dtype, as in trainStep
   let lossSum = 0
   let correct: number | undefined = 0
   const predictions = new Int32Array(n)
   let classify = true
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize)
-    const y = model.forward(params, state, T.sliceRows(data.x, start, end), ctx).y
-    const target = T.sliceRows(data.y, start, end)
+    const batch = inDType({ x: T.sliceRows(data.x, start, end), y: T.sliceRows(data.y, start, end) }, dtype)
+    const y = model.forward(params, state, batch.x, ctx).y
+    const target = batch.y
     lossSum += lossOf(options.loss, y, target, start) * (end - start)
     const c = correctCount(y, target)
     const p = predictClasses(y)

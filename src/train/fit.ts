@@ -16,6 +16,7 @@ import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
+import type { DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 
 /** One entry per step. */
@@ -106,6 +107,8 @@ export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree
   readonly evalBatchSize?: number
   /** Drop the last short batch of each epoch (default false). */
   readonly dropLast?: boolean
+  /** The model's dtype, 'float64' (default) or 'float32': fresh params in it, and every batch cast to it (a resumed run keeps its params'). */
+  readonly dtype?: DType
 }
 
 const FIT_OPTIONS = [
@@ -122,6 +125,7 @@ const FIT_OPTIONS = [
   'callbacks',
   'evalBatchSize',
   'dropLast',
+  'dtype',
 ] as const satisfies readonly (keyof FitOptions<Tree, Tree, unknown, Tree>)[]
 
 /** What fit returns. */
@@ -428,7 +432,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   for (const c of callbacks) checkOptions('fit: callbacks', c, ['onStart', 'onStep', 'onEpochEnd', 'onEnd'])
   const step = trainStep(model, loss, optimizer)
 
-  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1))
+  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype: options.dtype ?? 'float64' })
   if (options.initial !== undefined)
     checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n, optimizer: optimizer.settings }, es)
   let ts: TrainState<P, S, O> = options.initial ?? fresh

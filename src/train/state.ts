@@ -4,7 +4,7 @@
  * training bit for bit, because there is nothing else.
  */
 import * as Key from '../key.ts'
-import { initialize, type Layer } from '../layer.ts'
+import { initialize, type InitOptions, type Layer } from '../layer.ts'
 import type { OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { Shape } from '../tensor/tensor.ts'
@@ -62,14 +62,15 @@ export interface Best<P extends Tree = Tree, S extends Tree = Tree, O extends Tr
   readonly state?: Omit<TrainState<P, S, O>, 'fit'> | undefined
 }
 
-/** Fresh params, layer state and optimizer state for a model and per-example input shape. */
+/** Fresh params, layer state and optimizer state for a model and per-example input shape (in `options.dtype`, default float64). */
 export const initState = <P extends Tree, S extends Tree, Tape, O extends Tree>(
   model: Layer<P, S, Tape>,
   optimizer: GradientTransformation<O>,
   key: Key.Key,
   inShape: Shape,
+  options: InitOptions = {},
 ): TrainState<P, S, O> => {
   const [initKey, stepKey] = Key.split2(key)
-  const { params, state } = initialize(model, initKey, inShape)
+  const { params, state } = initialize(model, initKey, inShape, options)
   return { params, state, optState: optimizer.init(params), key: stepKey, step: 0 }
 }

@@ -16,6 +16,8 @@ import type { Loss } from '../loss.ts'
 import { updateAndApply, type GradientTransformation } from '../optim/transform.ts'
 import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
+import * as T from '../tensor/index.ts'
+import type { DType, Tensor } from '../tensor/tensor.ts'
 import { correctCount, type Metrics } from './metrics.ts'
 import type { TrainState } from './state.ts'
 import { diagnose, type NonFiniteSite, type Stage } from './trace.ts'
@@ -100,6 +102,15 @@ const nonFinitePath = (tree: Tree.Tree): string | undefined => {
 }
 
 /**
+ * The batch in the model's dtype (its params'): the data boundary where a float32 model's inputs
+ * and targets are cast (T.cast, rounding to nearest); a float64 batch of a float64 model is kept.
+ */
+export const inDType = <B extends { readonly x: Tensor; readonly y: Tensor }>(batch: B, dtype: DType): B =>
+  T.dtypeOf(batch.x) === dtype && T.dtypeOf(batch.y) === dtype
+    ? batch
+    : { ...batch, x: T.asTensor(T.cast(batch.x, dtype)), y: T.asTensor(T.cast(batch.y, dtype)) }
+
+/**
  * Builds the step function for a model, loss and optimizer.
  * @example
  * const sgd = Optim.sgd({ lr: 0.1 })
@@ -112,7 +123,8 @@ export const trainStep =
     loss: Loss,
     optimizer: GradientTransformation<O>,
   ) =>
-  (ts: TrainState<P, S, O>, batch: Batch): readonly [TrainState<P, S, O>, Metrics] => {
+  (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
+    const batch = inDType(data, Tree.dtypeOfTree(ts.params))
     const [stepKey, nextKey] = Key.split2(ts.key)
     const ctx = { mode: 'train' as const, key: stepKey }
     // On a non-finite value, replay the step through an instrumented model to name the layer.

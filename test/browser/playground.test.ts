@@ -255,7 +255,7 @@ describe('the playground in a real browser', () => {
         expect(stage.params!.map((p) => p.after)).toEqual(nodeAfter)
       }
       if (at === step.count - 1) break
-      if (at === 0 || at === 5 || at === 7) await page.screenshot({ path: `${SHOTS}/step-${at + 1}.png`, fullPage: true })
+      await page.screenshot({ path: `${SHOTS}/step-${at + 1}.png`, fullPage: true })
       await page.keyboard.press('ArrowRight')
       await page.waitForFunction((n) => (window.__playground?.['step'] as { at: number }).at === n, at + 1)
     }

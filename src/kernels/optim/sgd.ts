@@ -15,6 +15,7 @@ import type { Rate } from '../../optim/scale.ts'
 import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
 import { leavesLike, map, type Tree } from '../../tree.ts'
+import { sgdLeaf32 } from '../../optim/sgd32.ts'
 import { sgdStepWasm } from '../wasm/optim.ts'
 import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE, passOf } from './pass.ts'
 
@@ -44,12 +45,13 @@ const step = (
   rate: number,
   apply: boolean,
 ): { out: Tensor; t: Tensor | undefined } => {
+  const beta = s.momentum
+  const settings = { rate, lambda, beta, nesterov: s.nesterov, apply }
+  if (T.isFloat32(g) || T.isFloat32(p)) return sgdLeaf32('sgd', g, p, tPrev, settings) // float32: src/kernels/sgd32.ts
   const gd = g.data
   const pd = p.data
   const n = gd.length
   const out = T.buffer(n)
-  const beta = s.momentum
-  const settings = { rate, lambda, beta, nesterov: s.nesterov, apply }
   if (tPrev === undefined) {
     if (inWasm(n) && sgdStepWasm(gd, pd, undefined, out, undefined, settings)) return { out: T.fromData(g.shape, out), t: undefined }
     for (let i = 0; i < n; i++) {
