@@ -57,7 +57,26 @@ const trained = Train.trainStep(
 export const validText = IO.encodeCheckpoint(
   IO.trainingCheckpoint({ model, inShape: [2], state: trained, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }),
 )
-const validDoc = (): Record<string, unknown> => JSON.parse(validText)
+
+// The same for a float32 model (its tensors 4 bytes a value) trained a step with Adam: float32 moments beside float64 counts.
+const model32 = L.pipe(L.dense(3), L.relu, L.dense(2, { bias: false }))
+const optimizer32 = Optim.adam({ lr: 0.01 })
+const ts32 = Train.initState(model32, optimizer32, Key.fromSeed(0), [2], { dtype: 'float32' })
+const trained32 = Train.trainStep(
+  model32,
+  (pred) => ({ value: 0, grad: T.asTensor(T.cast(T.full(pred.shape, 0.1), 'float32')) }),
+  optimizer32,
+)(ts32, {
+  x: T.tensor([
+    [1, 2],
+    [3, -1],
+  ]),
+  y: T.zeros([2]),
+})[0]
+/** A valid float32 training checkpoint's text. */
+export const validText32 = IO.encodeCheckpoint(
+  IO.trainingCheckpoint({ model: model32, inShape: [2], state: trained32, runKey: Key.fromSeed(9), metadata: { note: 'fuzz' } }),
+)
 
 /** A Right must be a checkpoint that saves again and loads back to the same text. */
 const checkRight = (ck: IO.Checkpoint): void => {
@@ -140,8 +159,11 @@ export const applyMutation = (doc: unknown, m: Mutation): { readonly path: Path;
  * Mutations that may leave a valid checkpoint (a metadata edit, a base64 character swapped for
  * another valid one) are allowed either way: then the Right must itself be valid.
  */
-export const mutate = (m: Mutation): { readonly doc: unknown; readonly mustFail: boolean; readonly mustNotResume: boolean } => {
-  const doc = validDoc()
+export const mutate = (
+  m: Mutation,
+  text = validText,
+): { readonly doc: unknown; readonly mustFail: boolean; readonly mustNotResume: boolean } => {
+  const doc: unknown = JSON.parse(text)
   const { path: p, old } = applyMutation(doc, m)
   const key = p[p.length - 1]
   const inMetadata = p[0] === 'metadata' || (p[0] === 'training' && p[1] === 'optimizer')
@@ -289,17 +311,24 @@ export const properties: readonly FuzzProperty[] = [
     if (E.isRight(parseChecked(asBytes ? new TextEncoder().encode(cut) : cut)))
       throw new Error(`a checkpoint cut at ${cut.length} of ${full.length} characters loaded`)
   }),
-  property('a mutated valid checkpoint → a Left, or a Right that is itself valid; breaking mutations → a Left', mutation, (m) => {
-    const { doc, mustFail, mustNotResume } = mutate(m)
-    const r = decodeChecked(doc)
-    if (mustFail && E.isRight(r)) throw new Error(`an invalid mutation was accepted: ${JSON.stringify(m)}`)
-    if (E.isRight(r) && r.right.training !== undefined) {
-      // Resuming checks the optimizer state against the optimizer: a structural change must not pass.
-      const resumed = IO.trainState(r.right, optimizer)
-      if (E.isLeft(resumed)) checkLeft(resumed.left)
-      else if (mustNotResume === true) throw new Error(`a broken optimizer state was accepted for resuming: ${JSON.stringify(m)}`)
-    }
-  }),
+  ...(
+    [
+      ['', validText, optimizer],
+      [' (float32)', validText32, optimizer32],
+    ] as const
+  ).map(([dtype, text, opt]) =>
+    property(`a mutated valid checkpoint${dtype} → a Left, or a Right that is itself valid; breaking mutations → a Left`, mutation, (m) => {
+      const { doc, mustFail, mustNotResume } = mutate(m, text)
+      const r = decodeChecked(doc)
+      if (mustFail && E.isRight(r)) throw new Error(`an invalid mutation was accepted: ${JSON.stringify(m)}`)
+      if (E.isRight(r) && r.right.training !== undefined) {
+        // Resuming checks the optimizer state against the optimizer: a structural change must not pass.
+        const resumed = IO.trainState(r.right, opt)
+        if (E.isLeft(resumed)) checkLeft(resumed.left)
+        else if (mustNotResume === true) throw new Error(`a broken optimizer state was accepted for resuming: ${JSON.stringify(m)}`)
+      }
+    }),
+  ),
   property('random spec-like values → fromSpec: a Left, or a network whose spec is exactly the input', specLike, specChecked),
   property('random JSON → fromSpec: never a throw', fc.jsonValue({ maxDepth: 4 }), specChecked),
   property(
@@ -390,6 +419,18 @@ export const hostileCases = (): readonly HostileCase[] =>
       names: naming('shape', `[${v}, 3]`),
       run: editedCheckpoint(validText, (d) => (d.params[0].W.shape = [v, 3])),
     },
+    // A float32 tensor's claim is counted at 4 bytes a value; relabelled float64, at 8.
+    {
+      name: `float32 checkpoint tensor shape [${v}, 3]`,
+      names: naming('shape', `[${v}, 3]`),
+      run: editedCheckpoint(validText32, (d) => (d.params[0].W.shape = [v, 3])),
+    },
+    {
+      name: `float32 checkpoint tensor shape [${v}, 3] as float64`,
+      names: naming('shape', `[${v}, 3]`),
+      run: editedCheckpoint(validText32, (d) => ((d.params[0].W.shape = [v, 3]), (d.params[0].W.dtype = 'float64'))),
+    },
+    { name: `float32 checkpoint inShape [${v}]`, names: /inShape/, run: editedCheckpoint(validText32, (d) => (d.inShape = [v])) },
     { name: `conv checkpoint inShape [1, ${v}, ${v}]`, names: /inShape/, run: editedCheckpoint(convText, (d) => (d.inShape = [1, v, v])) },
     {
       name: `conv checkpoint filters ${v}`,

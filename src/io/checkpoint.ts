@@ -8,7 +8,7 @@
  *     "metadata": { ...any JSON... },
  *     "inShape": [1, 28, 28],                       per-example input shape
  *     "spec": { "kind": "pipe", "children": [...] }, the network (see fromSpec)
- *     "params": <tree>,                             tensors as { dtype, shape, data (base64 LE float64) }
+ *     "params": <tree>,                             tensors as { dtype, shape, data (base64 LE float64 or float32) }
  *     "state": <tree>,                              non-trainable state, same encoding
  *     "training": {                                 only in a training checkpoint
  *       "optState": <tree>, "key": { "k0", "k1" }, "step": 1234,
@@ -22,7 +22,8 @@
  * (`params[2].W: expected 100352 values (802816 bytes) for shape [784, 128], got 100351 ...`):
  * the format and version, every field's type, the spec (rebuilt through a registry), that the
  * params and state have exactly the structure and shapes a fresh init of the spec makes, the
- * base64 and lengths, and that every number is finite. Float64 values are stored exactly, so
+ * base64 and lengths, that params and state hold one dtype (float64 or float32, recorded per
+ * tensor), and that every number is finite. Values are stored exactly in their dtype, so
  * save → load → predict is bit-identical, and a training checkpoint resumes bit for bit.
  */
 import * as E from 'fp-ts/lib/Either.js'
@@ -33,7 +34,7 @@ import { sameSettings, showSettings, type OptimizerSettings } from '../optim/set
 import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
-import { AllocationLimitError, showShape, withAllocationLimit, type Shape } from '../tensor/tensor.ts'
+import { AllocationLimitError, showShape, withAllocationLimit, type DType, type Shape } from '../tensor/tensor.ts'
 import { size, type Tree } from '../tree.ts'
 import {
   Bool,
@@ -53,7 +54,7 @@ import {
 import { at, describe, IoError, isRecord } from './error.ts'
 import { checkOptState } from './opt-state.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
-import { compareShapes, compareTrees, decodeTree, encodeTree, nonFiniteError, type EncodedTree } from './tree.ts'
+import { compareShapes, compareTrees, decodeTree, encodeTree, mixedDTypes, nonFiniteError, treeDType, type EncodedTree } from './tree.ts'
 
 /** The value of the `format` field. */
 export const FORMAT = 'chainrule-checkpoint'
@@ -144,7 +145,12 @@ export interface EncodedFit {
 export interface DecodeOptions {
   /** Where the spec's kinds are looked up (default: the built-ins). Pass extend(builtins, {...}) for custom layers. */
   readonly registry?: Registry
+  /** The dtype the caller's model uses: a checkpoint whose params are in another is a 'dtype-mismatch' (default: either). */
+  readonly dtype?: DType
 }
+
+/** The options the decoders take. */
+const DECODE_OPTIONS = ['registry', 'dtype'] as const
 
 const Envelope = closedPartial(
   'a checkpoint',
@@ -430,7 +436,11 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
     withInput(compareShapes(expected.params, params, 'params')) ??
     nonFiniteError(params, 'params') ??
     withInput(compareShapes(expected.state, state, 'state')) ??
-    nonFiniteError(state, 'state')
+    nonFiniteError(state, 'state') ??
+    mixedDTypes([
+      [params, 'params'],
+      [state, 'state'],
+    ])
   )
 }
 
@@ -531,7 +541,7 @@ const pretty = (v: unknown, indent: string): string => {
  * if (E.isRight(ck)) Train.predict(ck.right.model, ck.right.params, ck.right.state, x)
  */
 export const decodeCheckpoint = (u: unknown, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
-  checkOptions('decodeCheckpoint', options, ['registry'])
+  checkOptions('decodeCheckpoint', options, DECODE_OPTIONS)
   try {
     return decodeUnsafe(u, options)
   } catch (e) {
@@ -582,6 +592,16 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
   if (E.isLeft(state)) return state
   const bad = checkAgainstInit(model.right, doc.inShape, params.right, state.right)
   if (bad !== undefined) return E.left(bad)
+  const stored = treeDType([params.right, state.right])
+  if (options.dtype !== undefined && stored !== undefined && stored !== options.dtype)
+    return E.left(
+      new IoError(
+        'dtype-mismatch',
+        'params',
+        `the checkpoint holds ${stored} params, but ${options.dtype} was asked for; load it without dtype and cast with ` +
+          `Tree.castTree(params, '${options.dtype}')${options.dtype === 'float64' ? ' (exact)' : ' (rounds each value to nearest)'}`,
+      ),
+    )
   let training: Training | undefined
   if (doc.training !== undefined) {
     const tr = decodeWith(TrainingCodec, doc.training, 'training')
@@ -618,7 +638,7 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
  * const ck = parseCheckpoint(text, { registry: IO.extend(IO.builtins, { swish: () => swish }) })
  */
 export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
-  checkOptions('parseCheckpoint', options, ['registry'])
+  checkOptions('parseCheckpoint', options, DECODE_OPTIONS)
   let s: string
   if (typeof text === 'string') s = text
   else {
@@ -639,6 +659,8 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
   }
   return decodeCheckpoint(u, options)
 }
+
+const RESUME_DTYPE = "an optimizer state is in its params' dtype: resume in the dtype the run was trained in"
 
 /**
  * The training state saved in a checkpoint, checked against the optimizer you will resume with:
@@ -692,6 +714,8 @@ export const trainState = <O extends Tree>(
     )
   }
   const d = checkOptState(expected, tr.optState, tr.step, 'training.optState')
+  if (d?.kind === 'dtype-mismatch')
+    return E.left(new IoError(d.kind, d.path, `${d.detail} (the params are ${treeDType(ck.params) ?? 'float64'}); ${RESUME_DTYPE}`))
   if (d !== undefined) {
     return E.left(
       new IoError(

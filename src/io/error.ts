@@ -19,6 +19,7 @@ export type IoErrorKind =
   | 'non-finite' // NaN or ±Infinity in params, state or optimizer state
   | 'structure-mismatch' // a tree's structure differs from what the spec (or optimizer) makes
   | 'shape-mismatch' // a tensor's shape differs from what the spec (or optimizer) makes
+  | 'dtype-mismatch' // tensors of two dtypes where one is needed (params and state; optimizer state vs params; the dtype asked)
   | 'too-large' // a size claimed is more than the data present bounds (see docs/checkpoints.md)
   | 'optimizer-mismatch' // the optimizer state does not fit the optimizer given for resuming
   | 'not-training' // a training state was asked of a model-only checkpoint

@@ -3,25 +3,29 @@
  *
  *   { "dtype": "float64", "shape": [2, 3], "data": "<base64 of the 48 little-endian bytes>" }
  *
- * so every float64, NaN payloads and -0 included, comes back bit for bit. Arrays of trees are
+ * (a float32 tensor: "dtype": "float32" and 4 bytes a value, its float32s as they are, never
+ * widened), so every value, NaN payloads and -0 included, comes back bit for bit. Arrays of trees are
  * JSON arrays and records are JSON objects; an object with a `dtype` key is a tensor, so a
  * record may not have a key named `dtype`.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { buffer, fromData, showShape, type Shape, type Tensor } from '../tensor/tensor.ts'
+import { asTensor, buffer, buffer32, dtypeOf, fromData, showShape, type DType, type Shape, type Tensor } from '../tensor/tensor.ts'
 import { isShapeLeaf, type ShapeTree } from '../layer.ts'
-import { firstNonFinite, isTensor, type Tree } from '../tree.ts'
+import { firstNonFinite, isTensor, leavesWithPaths, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
 
 /** A tensor as stored in a checkpoint. */
 export interface EncodedTensor {
-  readonly dtype: 'float64'
+  readonly dtype: DType
   readonly shape: readonly number[]
-  /** Base64 of the values as little-endian IEEE-754 float64, row-major. */
+  /** Base64 of the values as little-endian IEEE-754 float64 (or float32, with dtype 'float32'), row-major. */
   readonly data: string
 }
+
+/** The bytes one value of each dtype takes in a stored tensor. */
+export const BYTES_PER_VALUE: { readonly [D in DType]: number } = { float64: 8, float32: 4 }
 
 /** A tree as stored: encoded tensors nested in arrays and records. */
 export type EncodedTree = EncodedTensor | readonly EncodedTree[] | { readonly [key: string]: EncodedTree }
@@ -34,28 +38,26 @@ export const MAX_RANK = 32
 
 const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f
 
-/** The values of a float64 buffer as little-endian bytes (a view when the machine is little-endian). */
-const toBytes = (data: Float64Array): Uint8Array => {
+/** The values of a float64 or float32 buffer as little-endian bytes (a view when the machine is little-endian). */
+const toBytes = (data: Float64Array | Float32Array): Uint8Array => {
   if (LITTLE_ENDIAN) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
-  const out = new Uint8Array(data.length * 8)
+  const out = new Uint8Array(data.byteLength)
   const view = new DataView(out.buffer)
-  for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i]!, true)
+  for (let i = 0; i < data.length; i++)
+    if (data instanceof Float32Array) view.setFloat32(4 * i, data[i]!, true)
+    else view.setFloat64(8 * i, data[i]!, true)
   return out
 }
 
 /**
- * A tensor as { dtype, shape, data }: its values exactly, as base64 of little-endian float64.
+ * A tensor as { dtype, shape, data }: its values exactly, as base64 of little-endian float64 (float32 for a float32 tensor).
  * @example encodeTensor(T.tensor([1, 2])) // { dtype: 'float64', shape: [2], data: 'AAAAAAAA8D8AAAAAAAAAQA==' }
  */
-export const encodeTensor = (x: Tensor): EncodedTensor => ({ dtype: 'float64', shape: [...x.shape], data: encodeBase64(toBytes(x.data)) })
+export const encodeTensor = (x: Tensor): EncodedTensor => ({ dtype: dtypeOf(x), shape: [...x.shape], data: encodeBase64(toBytes(x.data)) })
 
 /** A tree with every tensor encoded; throws an IoError for a value that is not a tree or a record key named `dtype`. */
 export const encodeTree = (tree: Tree, path = ''): EncodedTree => {
-  if (isTensor(tree)) {
-    if (tree.data instanceof Float32Array)
-      throw new IoError('invalid', path, "a float32 tensor cannot be stored yet; Tree.castTree(tree, 'float64') first (exact)")
-    return encodeTensor(tree)
-  }
+  if (isTensor(tree)) return encodeTensor(tree)
   if (Array.isArray(tree)) return tree.map((c, i) => encodeTree(c, at(path, i)))
   if (typeof tree === 'object' && tree !== null) {
     const out: Record<string, EncodedTree> = {}
@@ -84,12 +86,14 @@ const checkShape = (u: unknown, path: string): E.Either<IoError, Shape> => {
 
 /**
  * Decodes one stored tensor, checking the dtype, the shape, the base64 and that the data holds
- * exactly the shape's number of values. Never throws; non-finite values are allowed here (see
- * nonFiniteError).
+ * exactly the shape's number of values (8 bytes each for float64, 4 for float32) before anything
+ * is allocated. Never throws; non-finite values are allowed here (see nonFiniteError).
  */
 export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor> => {
   if (!isRecord(u)) return E.left(new IoError('invalid', path, `expected a tensor { dtype, shape, data }, got ${describe(u)}`))
-  if (u['dtype'] !== 'float64') return E.left(new IoError('invalid', at(path, 'dtype'), `expected "float64", got ${describe(u['dtype'])}`))
+  const dtype = u['dtype']
+  if (dtype !== 'float64' && dtype !== 'float32')
+    return E.left(new IoError('invalid', at(path, 'dtype'), `expected "float64" or "float32", got ${describe(dtype)}`))
   const extra = Object.keys(u).find((k) => k !== 'dtype' && k !== 'shape' && k !== 'data')
   if (extra !== undefined)
     return E.left(new IoError('invalid', at(path, extra), 'unexpected field in a tensor (a tensor has only dtype, shape and data)'))
@@ -101,24 +105,56 @@ export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor
   for (const d of shape.right) count *= d
   const bytes = decodedLength(data)
   if (E.isLeft(bytes)) return E.left(new IoError('bad-base64', path, bytes.left))
-  if (bytes.right !== 8 * count) {
+  const width = BYTES_PER_VALUE[dtype]
+  if (bytes.right !== width * count) {
     const got =
-      bytes.right % 8 === 0
-        ? `got ${bytes.right / 8} (${bytes.right} bytes)`
-        : `got ${bytes.right} bytes, not a whole number of float64 values`
+      bytes.right % width === 0
+        ? `got ${bytes.right / width} (${bytes.right} bytes)`
+        : `got ${bytes.right} bytes, not a whole number of ${dtype} values`
     return E.left(
-      new IoError('wrong-length', path, `expected ${count} values (${8 * count} bytes) for shape ${showShape(shape.right)}, ${got}`),
+      new IoError(
+        'wrong-length',
+        path,
+        `expected ${count} ${dtype === 'float32' ? 'float32 ' : ''}values (${width * count} bytes) for shape ${showShape(shape.right)}, ${got}`,
+      ),
     )
   }
-  const values = buffer(count)
-  const target = LITTLE_ENDIAN ? new Uint8Array(values.buffer) : new Uint8Array(8 * count)
+  const values = dtype === 'float32' ? buffer32(count) : buffer(count)
+  const target = LITTLE_ENDIAN ? new Uint8Array(values.buffer) : new Uint8Array(width * count)
   const r = decodeBase64Into(data, target)
   if (E.isLeft(r)) return E.left(new IoError('bad-base64', path, r.left))
   if (!LITTLE_ENDIAN) {
     const view = new DataView(target.buffer)
-    for (let i = 0; i < count; i++) values[i] = view.getFloat64(8 * i, true)
+    for (let i = 0; i < count; i++) values[i] = values instanceof Float32Array ? view.getFloat32(4 * i, true) : view.getFloat64(8 * i, true)
   }
-  return E.right(fromData(shape.right, values))
+  return E.right(values instanceof Float32Array ? asTensor({ shape: shape.right, data: values }) : fromData(shape.right, values))
+}
+
+/**
+ * The first place where a tree's leaves are not all of one dtype, as a 'dtype-mismatch' IoError
+ * naming both paths and dtypes; undefined when they agree. `trees` are checked together (a
+ * model's params and state hold one dtype), `path`s naming each.
+ */
+export const mixedDTypes = (trees: readonly (readonly [Tree, string])[]): IoError | undefined => {
+  let first: { readonly path: string; readonly dtype: DType } | undefined
+  for (const [tree, root] of trees)
+    for (const { path, leaf } of leavesWithPaths(tree, root)) {
+      const dtype = dtypeOf(leaf)
+      if (first === undefined) first = { path, dtype }
+      else if (dtype !== first.dtype)
+        return new IoError(
+          'dtype-mismatch',
+          path,
+          `a ${dtype} tensor, but ${first.path} is ${first.dtype}: a model's params and state (and its optimizer's moments) hold one dtype`,
+        )
+    }
+  return undefined
+}
+
+/** The dtype of a tree's first leaf, or undefined for a tree without leaves (a tree of one dtype: see mixedDTypes). */
+export const treeDType = (tree: Tree): DType | undefined => {
+  const first = leavesWithPaths(tree, '')[0]
+  return first === undefined ? undefined : dtypeOf(first.leaf)
 }
 
 /** Decodes a stored tree (tensors in arrays and records); never throws. */
@@ -159,8 +195,9 @@ export const nonFiniteError = (tree: Tree, path: string): IoError | undefined =>
 }
 
 /**
- * The first place where `got` differs from `expected` in structure ('structure-mismatch') or in a
- * tensor's shape ('shape-mismatch'), as an IoError at that path, or undefined when they match.
+ * The first place where `got` differs from `expected` in structure ('structure-mismatch'), in a
+ * tensor's shape ('shape-mismatch') or dtype ('dtype-mismatch'), as an IoError at that path, or
+ * undefined when they match.
  * `made` names where the expected tree comes from, for the message.
  */
 export const compareTrees = (expected: Tree, got: Tree, path: string, made: string): IoError | undefined => {
@@ -172,8 +209,10 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
         : `a record {${Object.keys(v).join(', ')}}`
   const rec = (e: Tree, g: Tree, p: string): IoError | undefined => {
     if (isTensor(e) && isTensor(g)) {
-      if (e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])) return undefined
-      return new IoError('shape-mismatch', p, `shape ${showShape(g.shape)} in the checkpoint, but ${made} makes ${showShape(e.shape)}`)
+      if (!(e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])))
+        return new IoError('shape-mismatch', p, `shape ${showShape(g.shape)} in the checkpoint, but ${made} makes ${showShape(e.shape)}`)
+      if (dtypeOf(e) === dtypeOf(g)) return undefined
+      return new IoError('dtype-mismatch', p, `${dtypeOf(g)} in the checkpoint, but ${made} makes ${dtypeOf(e)}`)
     }
     if (Array.isArray(e) && Array.isArray(g)) {
       if (e.length !== g.length)

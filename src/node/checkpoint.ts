@@ -188,7 +188,7 @@ export const saveModel = <P extends Tree, S extends Tree, Tape>(path: string, op
  * if (E.isLeft(ck)) throw ck.left
  */
 export const loadCheckpoint = (path: string, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
-  checkOptions('loadCheckpoint', options, ['registry'])
+  checkOptions('loadCheckpoint', options, ['registry', 'dtype'])
   let bytes: Uint8Array
   try {
     bytes = readFileSync(path)

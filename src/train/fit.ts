@@ -12,11 +12,11 @@ import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import { checkOptions } from '../options.ts'
 import { checkFitArguments } from './check.ts'
-import { describeNode, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { describeNode, leaves, leavesWithPaths, structureDiff, TreeError, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
-import type { DType } from '../tensor/tensor.ts'
+import { dtypeOf, type DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 
 /** One entry per step. */
@@ -179,9 +179,10 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
 const checkInitial = (
   initial: TrainState<Tree, Tree, Tree>,
   fresh: TrainState<Tree, Tree, Tree>,
-  run: Pick<FitState, 'stepsPerEpoch' | 'batchSize' | 'trainSize' | 'optimizer'>,
+  run: Pick<FitState, 'stepsPerEpoch' | 'batchSize' | 'trainSize' | 'optimizer'> & { readonly dtypeFrom: string },
   es: EarlyStopping | undefined,
 ): void => {
+  const dtype = paramsDType(fresh) ?? 'float64'
   if (typeof initial !== 'object' || initial === null) {
     throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
   }
@@ -195,6 +196,14 @@ const checkInitial = (
       throw new TreeError(
         `fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`,
       )
+    const theirLeaves = leavesWithPaths(theirs, `initial.${what}`)
+    for (const [i, { leaf }] of leavesWithPaths(mine).entries()) {
+      const { path, leaf: other } = theirLeaves[i]!
+      if (dtypeOf(leaf) !== dtypeOf(other))
+        throw new TreeError(
+          `fit: ${path} is ${dtypeOf(other)}, but this run's model is ${dtype} (${run.dtypeFrom}); resume in the dtype the state was trained in (a training state holds one)`,
+        )
+    }
   }
   if (!Number.isInteger(initial.step) || initial.step < 0)
     throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
@@ -238,6 +247,16 @@ const checkInitial = (
   ] as const) {
     const d = structureDiff(mine, theirs)
     if (d !== undefined) throw new TreeError(`fit: initial.fit.best.state.${what} does not match this model and optimizer ${d}`)
+  }
+}
+
+/** The dtype of a training state's params (undefined without a leaf, or for a value that is not one: checkInitial reports it). */
+const paramsDType = (initial: TrainState<Tree, Tree, Tree> | undefined): DType | undefined => {
+  try {
+    const leaf = leaves(initial?.params ?? [])[0]
+    return leaf === undefined ? undefined : dtypeOf(leaf)
+  } catch {
+    return undefined
   }
 }
 
@@ -432,9 +451,13 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   for (const c of callbacks) checkOptions('fit: callbacks', c, ['onStart', 'onStep', 'onEpochEnd', 'onEnd'])
   const step = trainStep(model, loss, optimizer)
 
-  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype: options.dtype ?? 'float64' })
-  if (options.initial !== undefined)
-    checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n, optimizer: optimizer.settings }, es)
+  // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
+  const dtype = options.dtype ?? paramsDType(options.initial) ?? 'float64'
+  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype })
+  if (options.initial !== undefined) {
+    const dtypeFrom = options.dtype === undefined ? 'the dtype of initial.params' : `dtype: '${dtype}'`
+    checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n, optimizer: optimizer.settings, dtypeFrom }, es)
+  }
   let ts: TrainState<P, S, O> = options.initial ?? fresh
   const startStep = ts.step
   const stepRecords: StepRecord[] = []

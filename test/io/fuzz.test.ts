@@ -6,6 +6,7 @@ import { properties } from '../../bench/fuzz-decoders.ts'
 // property here; `npx tsx bench/fuzz-decoders.ts --runs=20000` runs thousands.
 const runs: Record<string, number> = {
   'a mutated valid checkpoint → a Left, or a Right that is itself valid; breaking mutations → a Left': 1000,
+  'a mutated valid checkpoint (float32) → a Left, or a Right that is itself valid; breaking mutations → a Left': 1000,
   'a mutated valid spec (of a random network) → fromSpec: a Left, or a network whose spec is exactly the input': 600,
 }
 

@@ -26,6 +26,21 @@ describe('hostile sizes are refused without building what they claim', () => {
     expect(cost.peakMB).toBeLessThan(50)
   })
 
+  it("a float32 tensor's claimed shape is counted at 4 bytes a value (8 when relabelled float64), before anything is allocated", () => {
+    for (const [dtype, width] of [
+      ['float32', 4],
+      ['float64', 8],
+    ] as const) {
+      const c = cases.find((k) => k.name === `float32 checkpoint tensor shape [67108864, 3]${dtype === 'float64' ? ' as float64' : ''}`)!
+      const cost = measure(c)
+      const values = dtype === 'float32' ? '201326592 float32 values' : '201326592 values'
+      expect(cost.message).toBe(
+        `params[0].W: expected ${values} (${width * 201326592} bytes) for shape [67108864, 3], got ${(4 * 6) / width} (24 bytes)`,
+      )
+      expect(cost.peakMB).toBeLessThan(50)
+    }
+  })
+
   it('inside a nested network the message gives full spec paths, and the layer that set the input size', () => {
     const model = L.pipe(L.dense(8), L.residual(L.pipe(L.dense(5), L.relu, L.dense(8))))
     const init = model.init(Key.fromSeed(0), [3])

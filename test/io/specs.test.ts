@@ -55,6 +55,37 @@ describe('tensors and trees are stored exactly', () => {
     const x = T.fromData([2, 3], odd)
     expect(sameBits(right(IO.decodeTensor(json(IO.encodeTensor(x)), 'x')), x)).toBe(true)
   })
+  test('law 12: every float32 (NaN payloads, -0, subnormals, ±Infinity) round-trips bit for bit, 4 bytes a value, never widened', () => {
+    const shaped = fc.float32Array({ maxLength: 24 }).map((vs) => T.asTensor({ shape: [vs.length], data: vs }))
+    fc.assert(
+      fc.property(shaped, (x) => {
+        const enc = json(IO.encodeTensor(x))
+        expect(enc.dtype).toBe('float32')
+        expect(right(IO.decodeBase64(enc.data))).toHaveLength(4 * x.data.length)
+        const back = right(IO.decodeTensor(enc, 'x'))
+        expect(back.data).toBeInstanceOf(Float32Array)
+        expect(sameBits(back, x)).toBe(true)
+      }),
+      { seed, numRuns: 200 },
+    )
+    const odd = new Float32Array([NaN, -0, 2 ** -149, -Infinity, Infinity, 1 / 3])
+    new DataView(odd.buffer).setUint32(0, 0x7fc00001, true) // a NaN with a payload
+    const x = T.asTensor({ shape: [2, 3], data: odd })
+    expect(sameBits(right(IO.decodeTensor(json(IO.encodeTensor(x)), 'x')), x)).toBe(true)
+  })
+  test('law 12: a float32 tree keeps its structure, dtypes and bits (a float64 count beside float32 moments too)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float32Array({ maxLength: 9 }), { maxLength: 4 }), fc.double(), (arrays, c) => {
+        const tree: Tree.Tree = [arrays.map((data) => T.asTensor({ shape: [data.length], data })), { count: T.scalar(c) }]
+        const back = right(IO.decodeTree(json(IO.encodeTree(tree)), 'optState'))
+        expect(Tree.structureDiff(tree, back)).toBeUndefined()
+        const [a, b] = [Tree.leaves(tree), Tree.leaves(back)]
+        expect(b.map(T.dtypeOf)).toEqual(a.map(T.dtypeOf))
+        expect(a.every((t, i) => sameBits(t, b[i]!))).toBe(true)
+      }),
+      { seed, numRuns: 100 },
+    )
+  })
   test('a tree keeps its structure, key order and scalars', () => {
     const tree: Tree.Tree = [{ W: T.tensor([[1, 2]]), b: T.tensor([3]) }, [], { count: T.scalar(7) }, T.zeros([0, 3])]
     const back = right(IO.decodeTree(json(IO.encodeTree(tree)), 'params'))
@@ -74,7 +105,19 @@ describe('tensors and trees are stored exactly', () => {
     expect(left(IO.decodeTensor({ ...enc, shape: [2, -3] }, 'p')).message).toBe(
       'p.shape[1]: expected a non-negative integer (a dimension), got -3',
     )
-    expect(left(IO.decodeTensor({ ...enc, dtype: 'float32' }, 'p')).message).toBe('p.dtype: expected "float64", got "float32"')
+    expect(left(IO.decodeTensor({ ...enc, dtype: 'float32' }, 'p')).message).toBe(
+      'p: expected 6 float32 values (24 bytes) for shape [2, 3], got 12 (48 bytes)',
+    )
+    expect(left(IO.decodeTensor({ ...enc, dtype: 'bfloat16' }, 'p')).message).toBe(
+      'p.dtype: expected "float64" or "float32", got "bfloat16"',
+    )
+    const enc32 = IO.encodeTensor(T.asTensor(T.zeros32([2, 3]))) // 24 bytes → 32 characters
+    expect(left(IO.decodeTensor({ ...enc32, dtype: 'float64' }, 'p')).message).toBe(
+      'p: expected 6 values (48 bytes) for shape [2, 3], got 3 (24 bytes)',
+    )
+    expect(left(IO.decodeTensor({ ...enc32, data: enc32.data.slice(0, 28) }, 'p')).message).toBe(
+      'p: expected 6 float32 values (24 bytes) for shape [2, 3], got 21 bytes, not a whole number of float32 values',
+    )
     expect(left(IO.decodeTensor({ ...enc, extra: 1 }, 'p')).kind).toBe('invalid')
     expect(left(IO.decodeTree({ a: 3 }, 'state')).message).toBe(
       'state.a: expected a tensor { dtype, shape, data }, an array or a record, got 3',
