@@ -16,6 +16,8 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { zerosLike, type Tree } from '../tree.ts'
 import { adamBetas, adamMoments, adamMomentsOf, type AdamBetas, type AdamOptions, type AdamState } from './adaptive.ts'
 import { increment, stepOf, zipTrees } from './internal.ts'
+import { adamDirection32 } from './adam32.ts'
+import { adamaxDirection32, adamaxMax32 } from './adam-variants32.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { checkOptions } from './validate.ts'
 
@@ -34,7 +36,10 @@ export const amsgradMoments = (where: string, { b1, b2, eps }: AdamBetas): Gradi
       const nuMax = zipTrees(at, (v, w) => T.zipWith(Math.max, w, v), nu, { what: 'nuMax', tree: state.nuMax })
       const c1 = 1 - b1 ** t
       const c2 = 1 - b2 ** t
-      const direction = (m: Tensor, w: Tensor): Tensor => T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w)
+      const direction = (m: Tensor, w: Tensor): Tensor =>
+        T.isFloat32(m) || T.isFloat32(w) // float32: Adam's direction on ν_max (src/optim/adam32.ts)
+          ? adamDirection32(at, m, w, c1, c2, eps)
+          : T.zipWith((mi, wi) => mi / c1 / (Math.sqrt(wi / c2) + eps), m, w)
       const updates = zipTrees(at, direction, mu, { what: 'nuMax', tree: nuMax })
       return [updates, { count: increment(state.count), mu, nu, nuMax }]
     },
@@ -74,10 +79,15 @@ export const adamaxMoments = (where: string, { b1, b2, eps }: AdamBetas): Gradie
       checkGrads(at, grads, params)
       const t = stepOf(at, state) + 1
       const mu = zipTrees(at, (g, m) => T.addScaled(T.scale(b1, m), 1 - b1, g), grads, { what: 'mu', tree: state.mu }) // Adam's μ
-      const decayedMax = (g: Tensor, v: Tensor): Tensor => T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v)
+      const decayedMax = (g: Tensor, v: Tensor): Tensor =>
+        T.isFloat32(g) || T.isFloat32(v) // float32: src/optim/adam-variants32.ts
+          ? adamaxMax32(at, g, v, b2, eps)
+          : T.zipWith((gi, vi) => Math.max(b2 * vi, Math.abs(gi) + eps), g, v)
       const nuInf = zipTrees(at, decayedMax, grads, { what: 'nuInf', tree: state.nuInf })
       const c1 = 1 - b1 ** t
-      const updates = zipTrees(at, (m, v) => T.zipWith((mi, vi) => mi / c1 / vi, m, v), mu, { what: 'nuInf', tree: nuInf })
+      const direction = (m: Tensor, v: Tensor): Tensor =>
+        T.isFloat32(m) || T.isFloat32(v) ? adamaxDirection32(at, m, v, c1) : T.zipWith((mi, vi) => mi / c1 / vi, m, v)
+      const updates = zipTrees(at, direction, mu, { what: 'nuInf', tree: nuInf })
       return [updates, { count: increment(state.count), mu, nuInf }]
     },
   }

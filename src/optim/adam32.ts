@@ -2,8 +2,8 @@
  * Adam's and AdamW's fused pass on one float32 leaf: the float32 Adam step of the kernel family in
  * use (src/kernels/adam32.ts), which gives the float32 chain's bits (each scalar rounded to
  * float32, then each operation one float32 operation). The fused adam and adamw call it for a leaf
- * whose gradient is float32; the params and the moments must then be float32 too. NAdam, AMSGrad
- * and Adamax have no float32 step yet.
+ * whose gradient is float32; the params and the moments must then be float32 too. (NAdam, AMSGrad
+ * and Adamax: ./adam-variants32.ts.)
  */
 import { adamStep32For, type Adam32Settings } from '../kernels/adam32.ts'
 import { asTensor, buffer32, checkDTypes, float32Of, type Tensor } from '../tensor/tensor.ts'
@@ -19,7 +19,7 @@ export const adamLeaf32 = (
 ): { out: Tensor; moments: readonly Tensor[] } => {
   const [muPrev, nuPrev] = prev
   if (prev.length !== 2 || muPrev === undefined || nuPrev === undefined)
-    throw new OptimError(`${where}: no float32 step for this variant yet`)
+    throw new OptimError(`${where}: Adam's float32 step takes two moments, got ${prev.length}`)
   for (const t of [p, muPrev, nuPrev]) checkDTypes(where, g, t)
   const n = g.data.length
   const [out, mu, nu] = [buffer32(n), buffer32(n), buffer32(n)]

@@ -10,6 +10,8 @@ import { increment, stepOf, zipTrees } from './internal.ts'
 import { checkGrads, type GradientTransformation } from './transform.ts'
 import { checkOptions, nonNegative, OptimError, positive, unitInterval } from './validate.ts'
 import { adamDirection32 } from './adam32.ts'
+import { nadamDirection32 } from './adam-variants32.ts'
+import { rmsDirection32 } from './rms32.ts'
 
 /** Adam's state: the step count and the first and second moment estimates. */
 export type AdamState = { readonly count: Tensor; readonly mu: Tree; readonly nu: Tree }
@@ -68,8 +70,8 @@ export const adamMoments = (where: string, { b1, b2, eps }: AdamBetas, nesterov 
         at,
         (m, v, g) => {
           if (T.isFloat32(m) || T.isFloat32(v)) {
-            if (nesterov) throw new OptimError(`${at}: NAdam has no float32 step yet`)
-            return adamDirection32(at, m, v, c1, c2, eps) // float32: src/optim/adam32.ts
+            // float32: src/optim/adam32.ts and adam-variants32.ts
+            return nesterov ? nadamDirection32(at, m, v, g, { b1, c1, c1Next, c2, eps }) : adamDirection32(at, m, v, c1, c2, eps)
           }
           return T.generate(m.shape, (i) => {
             const mi = m.data[i]!
@@ -124,7 +126,9 @@ export const rmsScaling = (where: string, { decay, eps }: RmsSettings): Gradient
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
       const nu = zipTrees(at, (g, v) => T.addScaled(T.scale(decay, v), 1 - decay, T.square(g)), grads, { what: 'nu', tree: state.nu })
-      const updates = zipTrees(at, (g, v) => T.zipWith((gi, vi) => gi / (Math.sqrt(vi) + eps), g, v), grads, { what: 'nu', tree: nu })
+      const direction = (g: Tensor, v: Tensor): Tensor =>
+        T.isFloat32(g) || T.isFloat32(v) ? rmsDirection32(at, g, v, eps) : T.zipWith((gi, vi) => gi / (Math.sqrt(vi) + eps), g, v)
+      const updates = zipTrees(at, direction, grads, { what: 'nu', tree: nu })
       return [updates, { nu }]
     },
   }
@@ -162,11 +166,13 @@ export const adagradSettings = (where: string, { eps = 1e-10, initialAccumulator
 export const adagradScaling = (where: string, { eps, initialAccumulator }: AdagradSettings): GradientTransformation<AdagradState> => {
   const at = `${where}.update`
   return {
-    init: (params) => ({ sum: map(params, (p) => T.full(p.shape, initialAccumulator)) }),
+    init: (params) => ({ sum: map(params, (p) => T.asTensor(T.cast(T.full(p.shape, initialAccumulator), T.dtypeOf(p)))) }),
     update: (grads, state, params) => {
       checkGrads(at, grads, params)
       const sum = zipTrees(at, (g, s) => T.add(s, T.square(g)), grads, { what: 'sum', tree: state.sum })
-      const updates = zipTrees(at, (g, s) => T.zipWith((gi, si) => gi / (Math.sqrt(si) + eps), g, s), grads, { what: 'sum', tree: sum })
+      const direction = (g: Tensor, s: Tensor): Tensor =>
+        T.isFloat32(g) || T.isFloat32(s) ? rmsDirection32(at, g, s, eps) : T.zipWith((gi, si) => gi / (Math.sqrt(si) + eps), g, s)
+      const updates = zipTrees(at, direction, grads, { what: 'sum', tree: sum })
       return [updates, { sum }]
     },
   }

@@ -116,6 +116,11 @@ describe('a float32 training run resumes bit for bit', () => {
     ['sgd', Optim.sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
     ['adam', Optim.adam({ lr: 0.01 })],
     ['adamw', Optim.adamw({ lr: 0.01, weightDecay: 1e-3 })],
+    ['nadam', Optim.nadam({ lr: 0.01 })],
+    ['amsgrad', Optim.amsgrad({ lr: 0.01 })],
+    ['adamax', Optim.adamax({ lr: 0.01 })],
+    ['rmsprop', Optim.rmsprop({ lr: 0.01, momentum: 0.5 })],
+    ['adagrad', Optim.adagrad({ lr: 0.05, initialAccumulator: 0.1 })],
   ] as const
   test.each(cases)('%s: stop mid-epoch, save, load, resume with fit = a float32 run that never stopped', (_name, optimizer) => {
     const net = L.pipe(L.dense(12), L.relu, L.dense(3))

@@ -18,7 +18,7 @@ import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
 import { leavesLike, map, type Tree } from '../../tree.ts'
 import { adamLeaf32 } from '../../optim/adam32.ts'
-import { OptimError } from '../../optim/validate.ts'
+import { adamVariantLeaf32 } from '../../optim/adam-variants32.ts'
 import { adamStepWasm } from '../wasm/optim.ts'
 import { countAt, inWasm, likeGrads, recordAt, stateTuple, passOf } from './pass.ts'
 
@@ -81,8 +81,9 @@ const step = (g: Tensor, p: Tensor, prev: readonly Tensor[], s: FusedAdamSetting
   const { variant, b1, b2, eps } = s
   const { rate, c1, c2, c1Next, lambda, apply } = k
   if (T.isFloat32(g) || T.isFloat32(p)) {
-    if (variant !== 'adam') throw new OptimError(`${s.where}: ${NAMES[variant]} has no float32 step yet`)
-    return adamLeaf32(s.where, g, p, prev, { rate, b1, b2, eps, c1, c2, lambda, apply }) // float32: src/kernels/adam32.ts
+    // float32: src/kernels/adam32.ts and adam-variants32.ts
+    if (variant === 'adam') return adamLeaf32(s.where, g, p, prev, { rate, b1, b2, eps, c1, c2, lambda, apply })
+    return adamVariantLeaf32(s.where, variant, g, p, prev, { rate, b1, b2, eps, c1, c2, c1Next, lambda, apply })
   }
   const gd = g.data
   const pd = p.data

@@ -14,7 +14,7 @@ import type { Rate } from '../../optim/scale.ts'
 import * as T from '../../tensor/index.ts'
 import type { Tensor } from '../../tensor/tensor.ts'
 import { leavesLike, map, type Tree } from '../../tree.ts'
-import { OptimError } from '../../optim/validate.ts'
+import { rmsLeaf32 } from '../../optim/rms32.ts'
 import { rmsStepWasm } from '../wasm/optim.ts'
 import { countAt, inWasm, likeGrads, recordAt, stateTuple, TRACE, passOf } from './pass.ts'
 
@@ -48,7 +48,10 @@ const step = (
   rate: number,
   apply: boolean,
 ): LeafStep => {
-  if (T.isFloat32(g) || T.isFloat32(p)) throw new OptimError(`${s.decay === undefined ? 'adagrad' : 'rmsprop'}: no float32 step yet`)
+  if (T.isFloat32(g) || T.isFloat32(p)) {
+    const settings = { rate, decay: s.decay, eps: s.eps, momentum: s.momentum, apply }
+    return rmsLeaf32(s.decay === undefined ? 'adagrad' : 'rmsprop', g, p, accPrev, tPrev, settings) // float32: src/kernels/rms32.ts
+  }
   const gd = g.data
   const pd = p.data
   const vp = accPrev.data
