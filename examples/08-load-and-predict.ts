@@ -2,7 +2,7 @@
  * Example 08: load a saved model and classify digits with it.
  *
  * The MNIST main job (examples/05, `npm start`) saves its trained network to out/mnist-mlp.json:
- * the spec, the exact float64 params and some metadata, in chainrule's checkpoint format
+ * the spec, the exact params (float64, or float32 with --dtype float32) and some metadata, in chainrule's checkpoint format
  * (docs/checkpoints.md). This example loads it (checking every field), prints its summary, shows
  * a few test digits as ASCII art with the predicted and the true label, and measures the test
  * accuracy of the loaded model, which is the accuracy the job measured, since the params come

@@ -116,6 +116,27 @@ describe('float32 agrees with float64 within the float32 bound', () => {
     )
   })
 
+  test('mse: the value within (γ₂(2⁻²⁴) + 2γ_{k+2}(2⁻⁵³))·M, the gradient within bound(3)·(2/k)|p − t|; float32 in, float32 gradient out', () => {
+    fc.assert(
+      fc.property(sizes, fc.integer(), ({ n, u }, seed) => {
+        const p32 = random32([n, u], seed)
+        const t32 = random32([n, u], seed + 1)
+        const r32 = Loss.mse(p32, t32)
+        const r64 = Loss.mse(f64(p32), f64(t32))
+        expect(r32.grad.data).toBeInstanceOf(Float32Array)
+        // fl32(p − t) is (p − t)(1 + δ), |δ| ≤ 2⁻²⁴; its squares and their sum are taken in float64 (T.dot), then / k.
+        const k = n * u
+        const diff = T.sub(f64(p32), f64(t32)) // exact: float32s of like magnitude
+        const M = T.dot(diff, diff) / k
+        expect(Math.abs(r32.value - r64.value)).toBeLessThanOrEqual((gamma(2, 2 ** -24) + 2 * gamma(k + 2, 2 ** -53)) * M)
+        // fl32(fl32(2/k) · fl32(p − t)): three float32 roundings of (2/k)(p − t); float64's two.
+        expect(firstOutside(r32.grad, r64.grad, T.scale(2 / k, T.map(Math.abs)(diff)), bound(3))).toBe(-1)
+      }),
+      { numRuns: 60 },
+    )
+    expect(() => Loss.mse(random32([2, 3], 1), T.zeros([2, 3]))).toThrow(/dtypes differ, float32 \[2, 3\] vs float64 \[2, 3\]/)
+  })
+
   test('sgd with Nesterov momentum and weight decay: one step from a random trace', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer(), fc.constantFrom('reference', 'js', 'fast'), (len, seed, family) => {
@@ -233,6 +254,28 @@ describe("float32 Adam's family, RMSprop and Adagrad: the chain and the fused pa
 })
 
 describe('fit and evaluate on a float32 model', () => {
+  test('a regression with mse: float32 throughout, the loss falls as float64 does', () => {
+    const x = T.generate([64, 3], (i) => Math.sin(i * 0.7))
+    const y = T.generate([64, 1], (i) => Math.tanh(x.data[3 * i]! - 2 * x.data[3 * i + 1]! + 0.5 * x.data[3 * i + 2]!)) // learnable
+    const model = L.pipe(L.dense(8), L.tanh, L.dense(1))
+    const run = (dtype: T.DType) =>
+      Train.fit({
+        model,
+        loss: Loss.mse,
+        optimizer: Optim.adam({ lr: 0.02 }),
+        data: { x, y },
+        epochs: 30,
+        batchSize: 16,
+        key: Key.fromSeed(2),
+        dtype,
+      })
+    const [r32, r64] = [run('float32'), run('float64')]
+    expect(Tree.dtypeOfTree(r32.state.params)).toBe('float32')
+    const losses = (r: typeof r32) => r.history.epochs.map((e) => e.loss)
+    expect(losses(r32).at(-1)!).toBeLessThan(0.5 * losses(r32)[0]!)
+    expect(Math.abs(losses(r32).at(-1)! - losses(r64).at(-1)!)).toBeLessThan(1e-3)
+  })
+
   test('MNIST MLP, 2,000 images, three epochs: float32 params and optimizer state throughout, accuracy within 2 points of float64', () => {
     const { train, test: testSet } = loadMnist({ train: 2000, test: 1000 })
     const model = L.pipe(L.flatten, L.dense(32), L.relu, L.dense(10))
