@@ -664,14 +664,14 @@ const RESUME_DTYPE = "an optimizer state is in its params' dtype: resume in the 
 
 /**
  * The training state saved in a checkpoint, checked against the optimizer you will resume with:
- * its state must have the structure and shapes `optimizer.init(params)` makes (an optimizer with
+ * its state must have the structure, shapes and dtypes `optimizer.init(params)` makes (an optimizer with
  * other settings, say momentum switched on, makes another), and values that mean what their slots
  * say (a count is a non-negative integer no larger than the step; second moments and accumulators
  * are never negative; AMSGrad's nuMax is never below nu), and, when `fit` recorded the optimizer's
  * settings (`training.fit.optimizer`), the same settings as the optimizer given: adam and nadam,
  * or sgd with another weight decay, make states of one structure, and only the settings tell
  * them apart. Left('not-training') for a model checkpoint, Left('optimizer-mismatch') naming the
- * first bad path (and both settings).
+ * first bad path (and both settings), Left('dtype-mismatch') naming both dtypes.
  * @example
  * const ck = parseCheckpoint(text)
  * if (E.isLeft(ck)) throw ck.left

@@ -183,6 +183,17 @@ const checkInitial = (
   es: EarlyStopping | undefined,
 ): void => {
   const dtype = paramsDType(fresh) ?? 'float64'
+  /** Throws naming the first leaf of `theirs` (at `root`) whose dtype is not the fresh tree's `mine`'s (same structure). */
+  const sameDTypes = (mine: Tree, theirs: Tree, root: string): void => {
+    const theirLeaves = leavesWithPaths(theirs, root)
+    for (const [i, { leaf }] of leavesWithPaths(mine).entries()) {
+      const { path, leaf: other } = theirLeaves[i]!
+      if (dtypeOf(leaf) !== dtypeOf(other))
+        throw new TreeError(
+          `fit: ${path} is ${dtypeOf(other)}, but this run's model is ${dtype} (${run.dtypeFrom}); resume in the dtype the state was trained in (a training state holds one)`,
+        )
+    }
+  }
   if (typeof initial !== 'object' || initial === null) {
     throw new TreeError(`fit: initial must be a training state { params, state, optState, key, step }, got ${describeNode(initial)}`)
   }
@@ -196,14 +207,7 @@ const checkInitial = (
       throw new TreeError(
         `fit: initial.${what} does not match this model and optimizer ${d} (a fresh ${what} vs initial.${what}); resume with the model, data and optimizer the state was trained with`,
       )
-    const theirLeaves = leavesWithPaths(theirs, `initial.${what}`)
-    for (const [i, { leaf }] of leavesWithPaths(mine).entries()) {
-      const { path, leaf: other } = theirLeaves[i]!
-      if (dtypeOf(leaf) !== dtypeOf(other))
-        throw new TreeError(
-          `fit: ${path} is ${dtypeOf(other)}, but this run's model is ${dtype} (${run.dtypeFrom}); resume in the dtype the state was trained in (a training state holds one)`,
-        )
-    }
+    sameDTypes(mine, theirs, `initial.${what}`)
   }
   if (!Number.isInteger(initial.step) || initial.step < 0)
     throw new TreeError(`fit: initial.step must be an integer >= 0, got ${String(initial.step)}`)
@@ -247,6 +251,7 @@ const checkInitial = (
   ] as const) {
     const d = structureDiff(mine, theirs)
     if (d !== undefined) throw new TreeError(`fit: initial.fit.best.state.${what} does not match this model and optimizer ${d}`)
+    sameDTypes(mine, theirs, `initial.fit.best.state.${what}`)
   }
 }
 

@@ -171,5 +171,16 @@ describe('a float32 training run resumes bit for bit', () => {
     expect(() => Train.fit({ ...run, initial: mixed })).toThrow(
       "fit: initial.optState[0].mu[0].W is float64, but this run's model is float32 (the dtype of initial.params)",
     )
+    // Early stopping's best state too: a run that restores it would train on in its dtype.
+    const es = { monitor: 'loss', patience: 2 } as const
+    const { state: withBest } = Train.fit({ ...run, initial: undefined, dtype: 'float32', earlyStopping: es })
+    const best = withBest.fit!.best!.state!
+    const edited = {
+      ...withBest,
+      fit: { ...withBest.fit!, best: { ...withBest.fit!.best!, state: { ...best, params: Tree.castTree(best.params, 'float64') } } },
+    }
+    expect(() => Train.fit({ ...run, epochs: 2, earlyStopping: es, initial: edited })).toThrow(
+      "fit: initial.fit.best.state.params[0].W is float64, but this run's model is float32 (the dtype of initial.params)",
+    )
   })
 })
