@@ -285,6 +285,8 @@ const property = <A>(name: string, arb: fc.Arbitrary<A>, check: (a: A) => void):
     ),
 })
 
+const MUTATED = 'a Left, or a Right that is itself valid; breaking mutations → a Left'
+
 /** Every fuzz property. */
 export const properties: readonly FuzzProperty[] = [
   property('random JSON → decodeCheckpoint: a Left, never a throw', fc.jsonValue({ maxDepth: 4 }), (u) => {
@@ -317,7 +319,7 @@ export const properties: readonly FuzzProperty[] = [
       [' (float32)', validText32, optimizer32],
     ] as const
   ).map(([dtype, text, opt]) =>
-    property(`a mutated valid checkpoint${dtype} → a Left, or a Right that is itself valid; breaking mutations → a Left`, mutation, (m) => {
+    property(`a mutated valid checkpoint${dtype} → ${MUTATED}`, mutation, (m) => {
       const { doc, mustFail, mustNotResume } = mutate(m, text)
       const r = decodeChecked(doc)
       if (mustFail && E.isRight(r)) throw new Error(`an invalid mutation was accepted: ${JSON.stringify(m)}`)

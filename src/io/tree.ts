@@ -115,7 +115,8 @@ export const decodeTensor = (u: unknown, path: string): E.Either<IoError, Tensor
       new IoError(
         'wrong-length',
         path,
-        `expected ${count} ${dtype === 'float32' ? 'float32 ' : ''}values (${width * count} bytes) for shape ${showShape(shape.right)}, ${got}`,
+        `expected ${count} ${dtype === 'float32' ? 'float32 ' : ''}values (${width * count} bytes) for shape ${showShape(shape.right)}, ` +
+          got,
       ),
     )
   }

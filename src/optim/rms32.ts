@@ -7,7 +7,7 @@
 import { rmsStep32For, type Rms32Settings } from '../kernels/rms32.ts'
 import { asTensor, buffer32, checkDTypes, float32Of, type Tensor } from '../tensor/tensor.ts'
 
-/** The direction on float32 leaves, as scaleByRms and scaleByAdagrad compute it: fl32(g / fl32(fl32(√ν) + ε)), ε rounded to float32. */
+/** The direction on float32 leaves, as scaleByRms and scaleByAdagrad compute it: fl32(g / fl32(fl32(√ν) + ε)), ε in float32. */
 export const rmsDirection32 = (where: string, g: Tensor, v: Tensor, eps: number): Tensor => {
   checkDTypes(where, g, v)
   const f = Math.fround

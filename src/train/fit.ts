@@ -190,7 +190,8 @@ const checkInitial = (
       const { path, leaf: other } = theirLeaves[i]!
       if (dtypeOf(leaf) !== dtypeOf(other))
         throw new TreeError(
-          `fit: ${path} is ${dtypeOf(other)}, but this run's model is ${dtype} (${run.dtypeFrom}); resume in the dtype the state was trained in (a training state holds one)`,
+          `fit: ${path} is ${dtypeOf(other)}, but this run's model is ${dtype} (${run.dtypeFrom}); ` +
+            'resume in the dtype the state was trained in (a training state holds one)',
         )
     }
   }

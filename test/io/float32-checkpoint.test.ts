@@ -165,7 +165,8 @@ describe('a float32 training run resumes bit for bit', () => {
       initial,
     }
     expect(() => Train.fit({ ...run, dtype: 'float64' })).toThrow(
-      "fit: initial.params[0].W is float32, but this run's model is float64 (dtype: 'float64'); resume in the dtype the state was trained in",
+      "fit: initial.params[0].W is float32, but this run's model is float64 (dtype: 'float64'); resume in the dtype the state was " +
+        'trained in',
     )
     const mixed = { ...initial, optState: Tree.castTree(initial.optState, 'float64') }
     expect(() => Train.fit({ ...run, initial: mixed })).toThrow(

@@ -116,7 +116,7 @@ describe('float32 agrees with float64 within the float32 bound', () => {
     )
   })
 
-  test('mse: the value within (γ₂(2⁻²⁴) + 2γ_{k+2}(2⁻⁵³))·M, the gradient within bound(3)·(2/k)|p − t|; float32 in, float32 gradient out', () => {
+  test('mse: the value within (γ₂(2⁻²⁴) + 2γ_{k+2}(2⁻⁵³))·M, the gradient within bound(3)·(2/k)|p − t|; a float32 gradient', () => {
     fc.assert(
       fc.property(sizes, fc.integer(), ({ n, u }, seed) => {
         const p32 = random32([n, u], seed)
