@@ -58,6 +58,8 @@ export const dropout = (options: DropoutOptions): Dropout => {
     shapes: (inShape) => ({ outShape: inShape, params: none, state: none }),
     forward: (_p, s, x, ctx) => {
       if (ctx.mode === 'eval' || p === 0) return { y: x, state: s, tape: { mask: null } }
+      if (T.isFloat32(x))
+        throw new T.TensorError(`${name}: not yet in float32 in train mode (initialize the model with { dtype: 'float64' })`)
       const keep = Key.bernoulli(Key.ctxKey(ctx, name), x.shape, 1 - p).data // 1 = keep, 0 = drop
       const m = T.buffer(keep.length)
       const y = T.buffer(keep.length)
