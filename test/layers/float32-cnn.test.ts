@@ -1,7 +1,7 @@
 /**
  * The CNN layers in float32: conv2d (plain and with its fused relu), maxPool2d, avgPool2d,
  * globalAvgPool, flatten and reshape follow their input's dtype; a mix of dtypes is an error
- * naming both; batchNorm and dropout say they are not yet in float32.
+ * naming both; batchNorm says it is not yet in float32.
  *
  * float32 against float64, on the same (float32) inputs. Each result is a sum of products, every
  * multiply and add one float32 operation; with at most m roundings along any path from an input
@@ -16,6 +16,7 @@
  * - avgPool2d: the window's KH·KW taps, then fl32(1/(KH·KW)) and the product: m = KH·KW + 2; its
  *   vjp: the share (two roundings) added by each of the windows covering a pixel;
  * - globalAvgPool: H·W adds and the division; its vjp one division;
+ * - dropout: fl32(1/(1 − p)) and one product, in y and in dx;
  * - maxPool2d only compares and copies (its y equals float64's), and its vjp adds the dy of each
  *   window whose max a pixel is.
  * Inputs avoid float32's subnormals (|v| ≥ 2⁻⁸ or 0), where the relative bound would not hold.
@@ -212,6 +213,27 @@ describe('float32 CNN layers agree with their float64 selves within the float32 
     )
   })
 
+  test('dropout: the same units dropped, y and dx within bound(2) (fl32(1/(1 − p)) and the product); eval is the identity', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.double({ min: 0.05, max: 0.9, noNaN: true }), fc.integer(), (n, dropProb, seed) => {
+        const layer = L.dropout({ dropProb })
+        const x32 = random32([3, n], seed)
+        const dy32 = random32([3, n], seed + 1)
+        const r32 = layer.forward([], [], x32, ctx)
+        const r64 = layer.forward([], [], f64(x32), ctx)
+        expect(r32.y.data).toBeInstanceOf(Float32Array)
+        const M = layer.forward([], [], abs(x32), ctx).y // |x|·m, and 0 where a unit is dropped: both dtypes give 0 there
+        expect(firstOutside(r32.y, r64.y, M, bound(2))).toBe(-1)
+        const dx32 = layer.vjp([], r32.tape, dy32).dx!
+        expect(dx32.data).toBeInstanceOf(Float32Array)
+        const dx64 = layer.vjp([], r64.tape, f64(dy32)).dx!
+        expect(firstOutside(dx32, dx64, layer.vjp([], r64.tape, abs(dy32)).dx!, bound(2))).toBe(-1)
+        expect(layer.forward([], [], x32, { mode: 'eval', key: Key.fromSeed(0) }).y).toBe(x32)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
   test('flatten and reshape: the same float32 values in the new shape, both ways', () => {
     const x32 = random32([2, 3, 4, 5], 7)
     for (const layer of [L.flatten, L.reshape([5, -1])]) {
@@ -323,12 +345,9 @@ describe('float32 CNN layers: a mix of dtypes is an error naming both', () => {
     expect(L.maxPool2d(2).forward([], [], x64, ctx).y.data).toBeInstanceOf(Float64Array)
   })
 
-  test('batchNorm and dropout (train mode) are not yet in float32, and say so', () => {
+  test('batchNorm is not yet in float32, and says so', () => {
     const bn = L.batchNorm()
     const p32 = L.initialize(bn, Key.fromSeed(0), [1, 6, 6], { dtype: 'float32' })
     expect(() => bn.forward(p32.params, p32.state, x32, ctx)).toThrow(/batchNorm: not yet in float32/)
-    const drop = L.dropout({ dropProb: 0.5 })
-    expect(() => drop.forward([], [], x32, ctx)).toThrow(/dropout: not yet in float32/)
-    expect(drop.forward([], [], x32, { mode: 'eval', key: Key.fromSeed(0) }).y).toBe(x32)
   })
 })
