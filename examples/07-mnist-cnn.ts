@@ -14,7 +14,10 @@
  * + a blocked GEMM, in plain TypeScript or WebAssembly): the seven nested loops of a textbook
  * convolution against cuDNN's trick. Training uses the default kernels ('fast').
  *
- * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--out DIR]
+ * --dtype float32 trains in float32 (params, activations, gradients and momentum in Float32Arrays,
+ * on the float32 kernels); the default is float64.
+ *
+ * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--dtype float64|float32] [--out DIR]
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,20 +25,23 @@ import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrul
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
 import { flags, timing } from './cli.ts'
 
-const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--out DIR]', {
+const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
   epochs: 8,
   train: 60000,
   test: 10000,
   lr: 0.05,
   threads: 2,
+  dtype: 'float64',
   out: fileURLToPath(new URL('../out/07-mnist-cnn/', import.meta.url)),
 })
 const { epochs, train: trainCount, test: testCount, lr: lr0, out } = args
 const batchSize = 64
+const dtype = args.dtype
+if (dtype !== 'float64' && dtype !== 'float32') throw new Error(`--dtype must be float64 or float32, got ${dtype}`)
 
 // Two cores by default (bit-identical to one); --threads 1 keeps everything on this thread.
 const threadCount = args.threads === 1 ? 1 : 2
-console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}`)
+console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}, dtype: ${dtype}`)
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount, test: testCount })
@@ -66,6 +72,7 @@ const { state, history } = await Train.fitAsync({
   epochs,
   batchSize,
   key: Key.fromSeed(0),
+  dtype,
   callbacks: [progress(), plotCallbacks({ dir: out, history: { lossScale: 'log' } })],
 })
 const trainSeconds = history.epochs.reduce((s, e) => s + e.seconds, 0)
@@ -92,8 +99,8 @@ console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)
 
 // One batch, forward and backward, on each kernel family (interleaved, best of three each):
 // the naive loops, im2col + the plain-TypeScript GEMM ('js'), and the default ('fast').
-const batch = T.sliceRows(train.x, 0, batchSize)
-const dy = T.full([batchSize, 10], 1 / batchSize)
+const batch = T.asTensor(T.cast(T.sliceRows(train.x, 0, batchSize), dtype))
+const dy = T.asTensor(T.cast(T.full([batchSize, 10], 1 / batchSize), dtype))
 const ctx = { mode: 'train' as const, key: Key.fromSeed(1) }
 const once = (): number => {
   const t0 = performance.now()

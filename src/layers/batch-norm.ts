@@ -102,6 +102,8 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
       }
     },
     forward: (p, s, x, ctx) => {
+      if (T.isFloat32(x) || T.isFloat32(p.gamma))
+        throw new T.TensorError(`${name}: not yet in float32 (initialize the model with { dtype: 'float64' })`)
       const F = p.gamma.shape[0]!
       checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])
       const { N, inner } = layoutOf(x)

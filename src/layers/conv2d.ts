@@ -8,7 +8,8 @@
  *             db[f] = Σ_n,oh,ow dy[n,f,oh,ow]
  *
  * The loops live in src/kernels/conv.ts: naive seven-deep nests to read, and im2col + GEMM to
- * run; `useKernels('reference')` selects the naive ones.
+ * run; `Kernels.use('reference')` selects the naive ones. A float32 x and params run the float32
+ * twins (src/kernels/conv32.ts), with y, dx and the gradients in float32; a mix of dtypes throws.
  *
  * With `activation: 'relu'` the layer is conv2d followed by relu, in one layer: y = relu(conv),
  * and the vjp first takes dy where y > 0 (relu's vjp), then runs the conv's. The same numbers as
@@ -23,6 +24,7 @@ import type * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
 import { convKernels, type ConvWindow } from '../kernels/conv.ts'
+import { conv32Kernels } from '../kernels/conv32.ts'
 import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels/window.ts'
 import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None, type ShapeLeaf, type Shapes } from '../layer.ts'
 import { Bool, oneOf, PaddingCodec, PositiveInt, PositivePair } from '../io/codecs.ts'
@@ -125,6 +127,12 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
     return withBatch(g, x.shape[0]!)
   }
 
+  /** Throws unless W, b and x share one dtype (the error names both). */
+  const checkParamDTypes = (p: Conv2dParams, x: Tensor): void => {
+    T.checkDTypes(name, x, p.W)
+    if ('b' in p) T.checkDTypes(name, p.W, p.b)
+  }
+
   return {
     name,
     spec,
@@ -150,10 +158,20 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
     },
     forward: (p, s, x) => {
       checkInput(name, x, [p.W.shape[1]!, null, null])
+      checkParamDTypes(p, x)
       const g = geometry(x)
-      const data = T.buffer(g.N * g.F * g.OH * g.OW)
-      convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, data, relu)
-      const y = T.fromData([g.N, g.F, g.OH, g.OW], data)
+      const outShape = [g.N, g.F, g.OH, g.OW]
+      const [x32, W32] = [T.float32Of(x), T.float32Of(p.W)]
+      let y: Tensor
+      if (x32 && W32) {
+        const data = T.buffer32(T.sizeOf(outShape))
+        conv32Kernels().forward(g, x32.data, W32.data, 'b' in p ? T.float32Of(p.b)!.data : undefined, data, relu)
+        y = T.asTensor(T.fromData32(outShape, data))
+      } else {
+        const data = T.buffer(T.sizeOf(outShape))
+        convKernels().forward(g, x.data, p.W.data, 'b' in p ? p.b.data : undefined, data, relu)
+        y = T.fromData(outShape, data)
+      }
       return { y, state: s, tape: relu ? { x, y } : { x } }
     },
     vjp: (p, { x, y }, dy, options) => {
@@ -161,6 +179,18 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
         throw new ShapeError([name], 'the tape has no output y: the vjp of a relu conv2d needs the tape of its own forward pass')
       const g = geometry(x)
       checkInput(name, dy, [g.F, g.OH, g.OW])
+      checkParamDTypes(p, x)
+      T.checkDTypes(name, x, dy)
+      const [x32, dy32, W32] = [T.float32Of(x), T.float32Of(dy), T.float32Of(p.W)]
+      if (x32 && dy32 && W32) {
+        const dx = wantsDx(options) ? T.buffer32(x.data.length) : undefined
+        const dW = T.buffer32(p.W.data.length)
+        const db = 'b' in p ? T.buffer32(filters) : undefined
+        conv32Kernels().backward(g, x32.data, dy32.data, W32.data, dx, dW, db, relu ? T.float32Of(y!)!.data : undefined)
+        const W = T.asTensor(T.fromData32(p.W.shape, dW))
+        const dxT = dx === undefined ? noDx : T.asTensor(T.fromData32(x.shape, dx))
+        return { dx: dxT, dp: db === undefined ? { W } : { W, b: T.asTensor(T.fromData32([filters], db)) } }
+      }
       const dx = wantsDx(options) ? T.fromData(x.shape, T.buffer(x.data.length)) : noDx
       const dW = T.buffer(p.W.data.length)
       const db = 'b' in p ? T.buffer(filters) : undefined

@@ -8,7 +8,7 @@
  *   eval    y  = x                dx = dy
  *
  * The mask comes from ctx.key alone, so a forward is a pure function of (x, key): the same key
- * drops the same units.
+ * drops the same units. In float32 the mask holds fl32(1/(1 − p)) and each product is rounded.
  *
  *   spec      { kind: 'dropout', dropProb }
  */
@@ -59,14 +59,17 @@ export const dropout = (options: DropoutOptions): Dropout => {
     forward: (_p, s, x, ctx) => {
       if (ctx.mode === 'eval' || p === 0) return { y: x, state: s, tape: { mask: null } }
       const keep = Key.bernoulli(Key.ctxKey(ctx, name), x.shape, 1 - p).data // 1 = keep, 0 = drop
-      const m = T.buffer(keep.length)
-      const y = T.buffer(keep.length)
+      const x32 = T.isFloat32(x) // float32: storing into a Float32Array rounds m and y
+      const m = x32 ? T.buffer32(keep.length) : T.buffer(keep.length)
+      const y = x32 ? T.buffer32(keep.length) : T.buffer(keep.length)
       const v = x.data
       for (let i = 0; i < m.length; i++) {
         m[i] = keep[i]! * scale
         y[i] = v[i]! * m[i]!
       }
-      return { y: T.fromData(x.shape, y), state: s, tape: { mask: T.fromData(x.shape, m) } }
+      const wrap = (d: Float32Array | Float64Array): Tensor =>
+        d instanceof Float32Array ? T.asTensor(T.fromData32(x.shape, d)) : T.fromData(x.shape, d)
+      return { y: wrap(y), state: s, tape: { mask: wrap(m) } }
     },
     vjp: (_p, { mask }, dy) => ({ dx: mask === null ? dy : guard(name, () => T.mul(dy, mask)), dp: none }),
   }

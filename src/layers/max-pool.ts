@@ -6,20 +6,22 @@
  *
  *   spec      { kind: 'maxPool2d', size, stride, padding }
  *
- * The window loops are in src/kernels/pool.ts.
+ * The window loops are in src/kernels/pool.ts (float32: src/kernels/pool32.ts); y and dx have x's dtype.
  */
 import * as T from '../tensor/index.ts'
-import type { Shape } from '../tensor/tensor.ts'
+import type { DType, Shape } from '../tensor/tensor.ts'
 import { maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'
+import { maxPool32For, maxPoolBackward32 } from '../kernels/pool32.ts'
 import type { Pair } from '../kernels/window.ts'
 import { checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
-import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
+import { checkDyDType, pooling, poolSpec, type PoolOptions } from './pooling.ts'
 import type { Only, Pool } from '../shape-type.ts'
 
-/** What max-pool keeps for its vjp: the input's shape and, per output, the flat index in x of its window's max. */
+/** What max-pool keeps for its vjp: the input's shape and dtype and, per output, the flat index in x of its window's max. */
 export interface MaxPoolTape {
   readonly inShape: Shape
+  readonly dtype: DType
   readonly argmax: Int32Array
 }
 
@@ -41,14 +43,29 @@ export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, No
       checkInput('maxPool2d', x, [null, null, null])
       const g = geometry(x.shape)
       const n = g.N * g.C * g.OH * g.OW
-      const y = T.buffer(n)
+      const outShape = [g.N, g.C, g.OH, g.OW]
       const argmax = new Int32Array(n)
+      const tape = { inShape: x.shape, dtype: T.dtypeOf(x), argmax }
+      const x32 = T.float32Of(x)
+      if (x32) {
+        const y = T.buffer32(n)
+        maxPool32For()(g, x32.data, y, argmax)
+        return { y: T.asTensor(T.fromData32(outShape, y)), tape }
+      }
+      const y = T.buffer(n)
       maxPoolForward(g, x.data, y, argmax)
-      return { y: T.fromData([g.N, g.C, g.OH, g.OW], y), tape: { inShape: x.shape, argmax } }
+      return { y: T.fromData(outShape, y), tape }
     },
-    vjp: (_p, { inShape, argmax }, dy) => {
+    vjp: (_p, { inShape, dtype, argmax }, dy) => {
       const g = geometry(inShape)
       checkInput('maxPool2d', dy, [g.C, g.OH, g.OW])
+      checkDyDType('maxPool2d', dtype, dy)
+      const dy32 = T.float32Of(dy)
+      if (dy32) {
+        const dx = T.buffer32(T.sizeOf(inShape))
+        maxPoolBackward32(g, dy32.data, argmax, dx)
+        return { dx: T.asTensor(T.fromData32(inShape, dx)), dp: none }
+      }
       const dx = T.buffer(T.sizeOf(inShape))
       maxPoolBackward(g, dy.data, argmax, dx)
       return { dx: T.fromData(inShape, dx), dp: none }

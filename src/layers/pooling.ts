@@ -3,7 +3,7 @@
  * padding is smaller than the window), and the window for a shape.
  */
 import * as T from '../tensor/index.ts'
-import type { Shape } from '../tensor/tensor.ts'
+import { dtypeOf, showShape, TensorError, type AnyTensor, type DType, type Shape } from '../tensor/tensor.ts'
 import { pair, planWindow, withBatch, type Padding, type Pair, type Window2d } from '../kernels/window.ts'
 import { ShapeError } from '../layer.ts'
 import { PaddingCodec, PositivePair } from '../io/codecs.ts'
@@ -59,4 +59,13 @@ export const pooling = <K extends string>(kind: K, size: Pair, options: PoolOpti
   /** The window for a batch of `shape` [N, C, H, W]. */
   const geometry = (shape: Shape): Window2d => withBatch(plan(shape.slice(1)), shape[0]!)
   return { spec, outShape, geometry }
+}
+
+/** Throws a TensorError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had. */
+export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void => {
+  const d = dtypeOf(dy)
+  if (d !== inDType)
+    throw new TensorError(
+      `${kind}: dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} (cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
+    )
 }

@@ -28,3 +28,16 @@ test('07-mnist-cnn: trains, and prints test accuracy, wall time, samples/s and t
     expect(existsSync(join(dir, f))).toBe(true)
   expect(out).toMatch(/naive kernels \d+ ms, js [\d.]+ ms \([\d.]+x faster\), fast \((wasm|js)\) [\d.]+ ms \([\d.]+x faster\)/)
 })
+
+test('07-mnist-cnn --dtype float32: trains in float32 and prints its accuracy and samples/s', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chainrule-07-f32-'))
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'examples/07-mnist-cnn.ts', '--epochs=1', '--train', '640', '--test=500', '--dtype', 'float32', '--out', dir],
+    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CI: '1' } },
+  )
+  expect(out).toMatch(/threads: \S+, dtype: float32/)
+  const accuracy = Number(/test accuracy: ([\d.]+)%/.exec(out)?.[1])
+  expect(accuracy).toBeGreaterThan(50) // one epoch on 640 images: well above chance (10%)
+  expect(out).toMatch(/training throughput: [\d,]+ samples\/s \(640 samples in [\d.]+s of training/)
+})
