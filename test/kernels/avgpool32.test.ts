@@ -24,6 +24,7 @@ import {
 import { kernels, useKernels } from '../../src/kernels/backend.ts'
 import { avgPoolBackwardNaive, avgPoolNaive } from '../../src/kernels/pool.ts'
 import { planWindow, type Window2d } from '../../src/kernels/window.ts'
+import { gamma32 } from '../support/float32-bound.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -83,7 +84,6 @@ describe('float32 average-pooling', () => {
   })
 
   test('the reference loops stay within the float32 bound of the float64 ones (any window, padding, overlap)', () => {
-    const gamma = (m: number): number => (m * 2 ** -24) / (1 - m * 2 ** -24) + (m * 2 ** -53) / (1 - m * 2 ** -53)
     fc.assert(
       fc.property(fc.oneof(poolCase(true), poolCase(false)), ({ g, x, dy }) => {
         const y = new Float32Array(dy.length)
@@ -92,14 +92,14 @@ describe('float32 average-pooling', () => {
         avgPoolNaive(g, Float64Array.from(x), y64)
         avgPoolNaive(g, Float64Array.from(x, Math.abs), yMag)
         const taps = g.KH * g.KW
-        for (let q = 0; q < y.length; q++) expect(Math.abs(y[q]! - y64[q]!)).toBeLessThanOrEqual(gamma(taps + 2) * yMag[q]!)
+        for (let q = 0; q < y.length; q++) expect(Math.abs(y[q]! - y64[q]!)).toBeLessThanOrEqual(gamma32(taps + 2) * yMag[q]!)
         const dx = new Float32Array(x.length)
         avgPoolBackward32Reference(g, dy, dx)
         const [dx64, dxMag] = [new Float64Array(x.length), new Float64Array(x.length)]
         avgPoolBackwardNaive(g, Float64Array.from(dy), dx64)
         avgPoolBackwardNaive(g, Float64Array.from(dy, Math.abs), dxMag)
         const m = taps * Math.ceil(g.KH / g.SH) * Math.ceil(g.KW / g.SW) + 2
-        for (let i = 0; i < dx.length; i++) expect(Math.abs(dx[i]! - dx64[i]!)).toBeLessThanOrEqual(gamma(m) * dxMag[i]!)
+        for (let i = 0; i < dx.length; i++) expect(Math.abs(dx[i]! - dx64[i]!)).toBeLessThanOrEqual(gamma32(m) * dxMag[i]!)
       }),
       { seed, numRuns: 300 },
     )

@@ -28,6 +28,7 @@ import { useKernels, kernels, useThreads } from '../../src/kernels/backend.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 import { gemm32Wasm, gemm32Wasm2 } from '../../src/kernels/wasm/gemm32.ts'
 import { abs, cases, casesUpTo, describeCase, operands, type Case } from '../support/conv-cases.ts'
+import { gamma } from '../support/float32-bound.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -180,7 +181,6 @@ describe('im2col + a float32 GEMM gives the naive float32 loops bit for bit', ()
 })
 
 describe('the naive float32 loops stay within the float32 bound of the float64 ones', () => {
-  const gamma = (m: number, u: number): number => (m * u) / (1 - m * u)
   const bound = (m: number): number => (gamma(m, 2 ** -24) + gamma(m, 2 ** -53)) * (1 + 1e-12)
   const expectWithin = (c: Case, what: string, got: Float32Array, want: Float64Array, magnitude: Float64Array, m: number): void => {
     for (let i = 0; i < want.length; i++) {

@@ -16,6 +16,7 @@ import fc from 'fast-check'
 import { spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runs, values } from '../support/gemm-data.ts'
+import { gamma } from '../support/float32-bound.ts'
 import { currentGemm32, gemm32For, kernels, useKernels } from '../../src/kernels/backend.ts'
 import { gemmReference, view } from '../../src/kernels/gemm.ts'
 import { gemm32Blocked, gemm32Reference, makeGemm32Blocked, view32, type Gemm32, type MatView32 } from '../../src/kernels/gemm32.ts'
@@ -287,7 +288,6 @@ describe('two threads give the bits of one', () => {
 
 describe('gemm32Reference is within the float32 bound of gemmReference (float64)', () => {
   it('|ref32 − ref64| ≤ (γ_{k+1}(2⁻²⁴) + γ_{k+1}(2⁻⁵³))·(|c0| + Σ_p |a_ip·b_pj|), on the same float32 inputs', () => {
-    const gamma = (n: number, u: number): number => (n * u) / (1 - n * u)
     fc.assert(
       fc.property(caseOf(dim(40), dim(40), fc.oneof(dim(40), fc.integer({ min: 100, max: 1000 }))), (t) => {
         const { a, b, c } = build(t)

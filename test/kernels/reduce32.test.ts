@@ -17,10 +17,10 @@ import { describe, expect, test } from 'vitest'
 import { biasGrad32, biasGrad32Reference, softmaxCrossEntropy32 } from '../../src/kernels/reduce32.ts'
 import { softmaxCrossEntropy } from '../../src/loss.ts'
 import * as T from '../../src/tensor/index.ts'
+import { gamma32 } from '../support/float32-bound.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 const u = 2 ** -24
-const gamma = (m: number): number => (m * u) / (1 - m * u) + (m * 2 ** -53) / (1 - m * 2 ** -53)
 
 const firstDifference = (x: Float32Array, y: Float32Array): number => {
   for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i
@@ -58,7 +58,7 @@ describe('float32 bias gradient', () => {
             sum += dy[n * F + j]!
             mag += Math.abs(dy[n * F + j]!)
           }
-          expect(Math.abs(db[j]! - sum)).toBeLessThanOrEqual(gamma(N) * mag)
+          expect(Math.abs(db[j]! - sum)).toBeLessThanOrEqual(gamma32(N) * mag)
         }
       }),
       { seed, numRuns: 300 },
@@ -105,7 +105,7 @@ describe('float32 softmax cross-entropy', () => {
           }
           const logZ = m + Math.log(sum)
           const eE = u * (D + 1) + 2 ** -50
-          const dLogZ = eE + gamma(C) + 2 ** -50 + u * (Math.abs(Math.log(sum)) + Math.abs(logZ))
+          const dLogZ = eE + gamma32(C) + 2 ** -50 + u * (Math.abs(Math.log(sum)) + Math.abs(logZ))
           for (let j = 0; j < C; j++) {
             const tj = t[r + j]!
             const zl = Math.abs(z[r + j]! - logZ)
@@ -114,11 +114,11 @@ describe('float32 softmax cross-entropy', () => {
             const p = Math.exp(z[r + j]! - logZ)
             const eP = dLogZ + u * zl + u + 2 ** -50
             const g = (p * tsum - tj) / N
-            const gErr = (Math.abs(p * tsum) * (eP + gamma(C) + u) + u * Math.abs(p * tsum - tj)) / N + u * Math.abs(g)
+            const gErr = (Math.abs(p * tsum) * (eP + gamma32(C) + u) + u * Math.abs(p * tsum - tj)) / N + u * Math.abs(g)
             expect(Math.abs(grad[r + j]! - want.grad.data[r + j]!)).toBeLessThanOrEqual(2 * gErr)
           }
         }
-        const bound = 2 * (lossErr / N + (gamma(N * C) * terms) / N + u * Math.abs(want.value))
+        const bound = 2 * (lossErr / N + (gamma32(N * C) * terms) / N + u * Math.abs(want.value))
         expect(Math.abs(L - want.value)).toBeLessThanOrEqual(bound)
       }),
       { seed, numRuns: 300 },

@@ -22,6 +22,7 @@ import {
   type Sgd32Settings,
 } from '../../src/kernels/sgd32.ts'
 import { sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
+import { gamma } from '../support/float32-bound.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -113,7 +114,6 @@ describe('the float32 SGD step', () => {
   })
 
   test('within the float32 bound of the same step in float64 (scalars rounded to float32 in both)', () => {
-    const gamma = (m: number, u: number): number => (m * u) / (1 - m * u)
     const bound = (gamma(8, 2 ** -24) + gamma(8, 2 ** -53)) * (1 + 1e-12)
     fc.assert(
       fc.property(caseOf(fc.integer({ min: 1, max: 200 })), (c) => {

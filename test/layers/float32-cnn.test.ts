@@ -28,8 +28,8 @@ import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { Kernels, Key, L, T } from '../../src/index.ts'
 import type { Conv2dOptions } from '../../src/layers/conv2d.ts'
+import { gamma } from '../support/float32-bound.ts'
 
-const gamma = (m: number, u: number): number => (m * u) / (1 - m * u)
 const bound = (m: number): number => gamma(m, 2 ** -24) + gamma(m, 2 ** -53)
 
 /** A float32 tensor of `shape` from a seed: values in (−2, 2), never below 2⁻⁸ in magnitude but for some exact zeros. */
