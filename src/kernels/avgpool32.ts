@@ -14,6 +14,7 @@
  * same bits (test/kernels/avgpool32.test.ts).
  */
 import { resolveKernels } from './backend.ts'
+import { is2x2 } from './pool.ts'
 import type { Window2d } from './window.ts'
 
 const need = (what: string, a: ArrayLike<number>, n: number): void => {
@@ -74,19 +75,6 @@ export const avgPoolBackward32Reference = (g: Window2d, dy: Float32Array, dx: Fl
     }
   }
 }
-
-/** 2x2 windows at stride 2, no padding (an odd last row or column is in no window). */
-const is2x2 = (g: Window2d): boolean =>
-  g.KH === 2 &&
-  g.KW === 2 &&
-  g.SH === 2 &&
-  g.SW === 2 &&
-  g.DH === 1 &&
-  g.DW === 1 &&
-  g.PT === 0 &&
-  g.PL === 0 &&
-  2 * g.OH <= g.H &&
-  2 * g.OW <= g.W
 
 /** Average-pool forward: straight-line code for 2x2 windows at stride 2 (the taps in the reference's order), the reference loop otherwise. */
 export const avgPool32 = (g: Window2d, x: Float32Array, y: Float32Array): void => {

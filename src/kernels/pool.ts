@@ -62,7 +62,7 @@ const tapRanges = (out: number, size: number, k: number, s: number, d: number, p
 }
 
 /** The most common pooling: 2x2 windows at stride 2, no padding on any side (an odd last row or column is in no window). */
-const is2x2 = (g: Window2d): boolean =>
+export const is2x2 = (g: Window2d): boolean =>
   g.KH === 2 &&
   g.KW === 2 &&
   g.SH === 2 &&
