@@ -49,7 +49,7 @@ export const mnistBatches = (count: number, dtype: DType) => {
 /** The initial training state every contestant starts from: chainrule's, from one fixed key. */
 export const initialState = (dtype: DType) => Train.initState(model, optimizer, Key.fromSeed(1), [...IN_SHAPE], { dtype })
 
-/** The dense layers' initial weights and biases, as plain arrays: W [in, out] row-major, b [out]. */
+/** The dense layers' initial weights W [in, out] (row-major) and biases b [out]. */
 export const initialDense = (dtype: DType): { readonly W: T.Tensor; readonly b: T.Tensor }[] => {
   const leaves = Tree.leavesWithPaths(initialState(dtype).params)
   const at = (path: string): T.Tensor => {
