@@ -6,6 +6,9 @@
  *   vjp       dx = dy · y(1 − y)
  *
  *   spec      { kind: 'sigmoid' }
+ *
+ * In float32 each operation rounds once: e = fl32(e⁻ˣ) (Math.exp in float64, rounded), fl32(1 + e),
+ * their quotient; dx = fl32(fl32(dy·y)·fl32(1 − y)).
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
@@ -20,6 +23,13 @@ export const logistic = (v: number): number => {
   return e / (1 + e)
 }
 
+/** The logistic function in float32: e = fl32(e^−|x|), then fl32(1 + e) and the quotient, each rounded once. */
+export const logistic32 = (v: number): number => {
+  const e = Math.fround(Math.exp(-Math.abs(v)))
+  const d = Math.fround(1 + e)
+  return Math.fround(v >= 0 ? 1 / d : e / d)
+}
+
 /** The type of `sigmoid`: it keeps the shape. */
 export type Sigmoid = Layer<None, None, { readonly y: Tensor }, Keep>
 
@@ -27,10 +37,14 @@ export type Sigmoid = Layer<None, None, { readonly y: Tensor }, Keep>
 export const sigmoid: Sigmoid = define({
   name: 'sigmoid',
   forward: (_p, x) => {
-    const y = T.map(logistic)(x)
+    const y = T.map(T.isFloat32(x) ? logistic32 : logistic)(x)
     return { y, tape: { y } }
   },
-  vjp: (_p, { y }, dy) => ({ dx: T.zipWith((s, d) => d * s * (1 - s), y, dy), dp: none }),
+  vjp: (_p, { y }, dy) => {
+    T.checkDTypes('sigmoid', y, dy)
+    const f32 = (s: number, d: number): number => Math.fround(d * s) * Math.fround(1 - s)
+    return { dx: T.zipWith(T.isFloat32(y) ? f32 : (s, d) => d * s * (1 - s), y, dy), dp: none }
+  },
 })
 
 /** sigmoid as data: `{ kind: 'sigmoid' }`. */

@@ -6,6 +6,9 @@
  *   vjp       dx = dy · (1 − y²)
  *
  *   spec      { kind: 'tanh' }
+ *
+ * In float32 each operation rounds once: y = fl32(tanh x) (Math.tanh in float64, rounded),
+ * dx = fl32(dy·fl32(1 − fl32(y²))).
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
@@ -23,7 +26,11 @@ export const tanh: Tanh = define({
     const y = T.map(Math.tanh)(x)
     return { y, tape: { y } }
   },
-  vjp: (_p, { y }, dy) => ({ dx: T.zipWith((t, d) => d * (1 - t * t), y, dy), dp: none }),
+  vjp: (_p, { y }, dy) => {
+    T.checkDTypes('tanh', y, dy)
+    const f32 = (t: number, d: number): number => d * Math.fround(1 - Math.fround(t * t))
+    return { dx: T.zipWith(T.isFloat32(y) ? f32 : (t, d) => d * (1 - t * t), y, dy), dp: none }
+  },
 })
 
 /** tanh as data: `{ kind: 'tanh' }`. */
