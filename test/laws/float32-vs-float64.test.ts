@@ -495,3 +495,206 @@ const batchNormModel = (
   }
   return { y, xhat, mean: running(s.mean, batchMean), variance: running(s.variance, batchVariance), vjp }
 }
+
+describe('law 14: float32 losses agree with their float64 selves (the gradient in float32, the value a float64 number)', () => {
+  const batch = fc.record({ n: fc.integer({ min: 1, max: 8 }), c: fc.integer({ min: 2, max: 10 }) })
+
+  test('mse: d = fl32(p − t), grad = fl32(fl32(2/K)·d), value = (Σ d·d)/K in float64, the model the code', () => {
+    fc.assert(
+      fc.property(batch, fc.integer(), ({ n, c }, seed) => {
+        const p32 = random32([n, c], seed)
+        const t32 = random32([n, c], seed + 1)
+        const r32 = Loss.mse(p32, t32)
+        const r64 = Loss.mse(f64(p32), f64(t32))
+        const k = n * c
+        const d = values(p32).map((p, i) => E.sub(E.exact(p), E.exact(t32.data[i]!)))
+        expectAgree('grad', d.map((di) => E.mul(E.constant(2 / k), di)), r32.grad, r64.grad, true)
+        const value = E.div(E.sum(d.map((di) => E.mul(di, di, 'float64')), 'float64'), E.exact(k), 'float64')
+        expect(value.v).toBe(r64.value)
+        expect(E.agrees(value, r32.value, r64.value)).toBe(true)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  test('crossEntropy: grad = fl32(fl32(−t/p)/N) (0 where p was clipped), the value equal; class indices or float32 rows', () => {
+    fc.assert(
+      fc.property(batch, fc.boolean(), fc.integer(), ({ n, c }, rows, seed) => {
+        const p32 = T.asTensor(T.cast(T.map((v) => Math.abs(v) / 2 + 2 ** -6)(f64(random32([n, c], seed))), 'float32'))
+        const t = rows ? T.asTensor(T.cast(T.map(Math.abs)(f64(random32([n, c], seed + 1))), 'float32')) : T.generate([n], (i) => (i + (seed >>> 0)) % c)
+        const r32 = Loss.crossEntropy()(p32, t)
+        const r64 = Loss.crossEntropy()(f64(p32), f64(t))
+        expect(r32.value).toBe(r64.value)
+        const td = rows ? values(t) : values(t).flatMap((label) => Array.from({ length: c }, (_, j) => (j === label ? 1 : 0)))
+        const grad = values(p32).map((p, i) => (p <= 1 ? E.div(E.div(E.neg(E.exact(td[i]!)), E.exact(p)), E.exact(n)) : E.exact(0)))
+        expectAgree('grad', grad, r32.grad, r64.grad, true)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  test('binaryCrossEntropy: grad = fl32(fl32(σ₃₂(x) − t)/K), σ₃₂ as the sigmoid layer computes it; the value equal', () => {
+    fc.assert(
+      fc.property(batch, fc.integer(), ({ n, c }, seed) => {
+        const x32 = random32([n, c], seed, 8)
+        const t32 = T.asTensor(T.cast(T.map((v) => Math.abs(v) / 2)(f64(random32([n, c], seed + 1))), 'float32'))
+        const r32 = Loss.binaryCrossEntropy(x32, t32)
+        const r64 = Loss.binaryCrossEntropy(f64(x32), f64(t32))
+        expect(r32.value).toBe(r64.value)
+        const grad = values(x32).map((x, i) => E.div(E.sub(logistic(E.exact(x)), E.exact(t32.data[i]!)), E.exact(n * c)))
+        expectAgree('grad', grad, r32.grad, r64.grad, true)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  test('softmaxCrossEntropy: each gradient element the float64 one rounded once (within 2⁻²⁴ of it), the value equal', () => {
+    fc.assert(
+      fc.property(batch, fc.integer(), ({ n, c }, seed) => {
+        const z32 = random32([n, c], seed, 8)
+        const labels = T.generate([n], (i) => (i + (seed >>> 0)) % c)
+        const r32 = Loss.softmaxCrossEntropy(z32, labels)
+        const r64 = Loss.softmaxCrossEntropy(f64(z32), labels)
+        expect(r32.value).toBe(r64.value)
+        expectAgree('grad', values(r64.grad).map((g) => E.known(g, 2 ** -24 * Math.abs(g) + 2 ** -150, 0)), r32.grad, r64.grad, true)
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  test('a float64 target of the shape of a float32 prediction is an error naming both dtypes; class indices may be either', () => {
+    const p32 = T.asTensor(T.cast(T.tensor([[0.25, 0.75]]), 'float32'))
+    const rows64 = T.tensor([[0, 1]])
+    for (const [name, loss] of [
+      ['mse', Loss.mse],
+      ['binaryCrossEntropy', Loss.binaryCrossEntropy],
+      ['crossEntropy', Loss.crossEntropy()],
+      ['softmaxCrossEntropy', Loss.softmaxCrossEntropy],
+    ] as const) {
+      expect(() => loss(p32, rows64), name).toThrow(new RegExp(`${name}: dtypes differ, float32 \\[1, 2\\] vs float64 \\[1, 2\\]`))
+    }
+    for (const loss of [Loss.crossEntropy(), Loss.softmaxCrossEntropy]) {
+      expect(loss(p32, T.tensor([1])).grad.data).toBeInstanceOf(Float32Array)
+      expect(loss(p32, T.asTensor(T.cast(T.tensor([1]), 'float32'))).grad.data).toBeInstanceOf(Float32Array)
+    }
+  })
+})
+
+/** One optimizer step on one element, operation by operation in the chain's order: t the step (1 first), g, p and the moments before. */
+type StepModel = (t: number, g: Approx, p: Approx, moments: readonly Approx[]) => { p: Approx; moments: Approx[] }
+
+const c = E.constant
+
+/** Adam's direction from μ and ν (bias-corrected), or with NAdam's look-ahead, as src/optim/adaptive.ts computes it. */
+const adamModel =
+  (o: { lr: number; b1: number; b2: number; eps: number; weightDecay?: number; variant?: 'nadam' | 'amsgrad' }): StepModel =>
+  (t, g, p, [m0, v0, w0]) => {
+    const m = E.add(E.mul(c(o.b1), m0!), E.mul(c(1 - o.b1), g))
+    const v = E.add(E.mul(c(o.b2), v0!), E.mul(c(1 - o.b2), E.mul(g, g)))
+    const w = o.variant === 'amsgrad' ? E.max(w0!, v) : v
+    const den = E.add(E.sqrt(E.div(w, c(1 - o.b2 ** t))), c(o.eps))
+    const mHat =
+      o.variant === 'nadam'
+        ? E.add(E.mul(c(o.b1), E.div(m, c(1 - o.b1 ** (t + 1)))), E.mul(c(1 - o.b1), E.div(g, c(1 - o.b1 ** t))))
+        : E.div(m, c(1 - o.b1 ** t))
+    const d = E.div(mHat, den)
+    const dw = o.weightDecay === undefined ? d : E.add(d, E.mul(c(o.weightDecay), p))
+    return { p: E.add(p, E.mul(c(-o.lr), dw)), moments: o.variant === 'amsgrad' ? [m, v, w] : [m, v] }
+  }
+
+const adamaxModel =
+  (o: { lr: number; b1: number; b2: number; eps: number }): StepModel =>
+  (t, g, p, [m0, u0]) => {
+    const m = E.add(E.mul(c(o.b1), m0!), E.mul(c(1 - o.b1), g))
+    const u = E.max(E.mul(c(o.b2), u0!), E.add(E.abs(g), c(o.eps)))
+    return { p: E.add(p, E.mul(c(-o.lr), E.div(E.div(m, c(1 - o.b1 ** t)), u))), moments: [m, u] }
+  }
+
+const rmspropModel =
+  (o: { lr: number; decay: number; eps: number; momentum: number }): StepModel =>
+  (_t, g, p, [v0, tr0]) => {
+    const v = E.add(E.mul(c(o.decay), v0!), E.mul(c(1 - o.decay), E.mul(g, g)))
+    const d = E.div(g, E.add(E.sqrt(v), c(o.eps)))
+    if (o.momentum === 0) return { p: E.add(p, E.mul(c(-o.lr), d)), moments: [v] }
+    const tr = E.add(d, E.mul(c(o.momentum), tr0!))
+    return { p: E.add(p, E.mul(c(-o.lr), tr)), moments: [v, tr] }
+  }
+
+const adagradModel =
+  (o: { lr: number; eps: number }): StepModel =>
+  (_t, g, p, [s0]) => {
+    const s = E.add(s0!, E.mul(g, g))
+    return { p: E.add(p, E.mul(c(-o.lr), E.div(g, E.add(E.sqrt(s), c(o.eps))))), moments: [s] }
+  }
+
+const sgdModel =
+  (o: { lr: number; momentum: number; nesterov: boolean; weightDecay: number }): StepModel =>
+  (_t, g, p, [tr0]) => {
+    const d = E.add(g, E.mul(c(o.weightDecay), p))
+    const tr = E.add(d, E.mul(c(o.momentum), tr0!))
+    const v = o.nesterov ? E.add(d, E.mul(c(o.momentum), tr)) : tr
+    return { p: E.add(p, E.mul(c(-o.lr), v)), moments: [tr] }
+  }
+
+const adam = { lr: 0.01, b1: 0.9, b2: 0.999, eps: 1e-8 }
+const optimizers: readonly [string, Optim.GradientTransformation, StepModel, (n: number) => Approx[][]][] = [
+  ['adam', Optim.adam(adam), adamModel(adam), (n) => [zeros(n), zeros(n)]],
+  ['adamw', Optim.adamw({ ...adam, weightDecay: 0.05 }), adamModel({ ...adam, weightDecay: 0.05 }), (n) => [zeros(n), zeros(n)]],
+  ['nadam', Optim.nadam(adam), adamModel({ ...adam, variant: 'nadam' }), (n) => [zeros(n), zeros(n)]],
+  ['amsgrad', Optim.amsgrad({ ...adam, b2: 0.9 }), adamModel({ ...adam, b2: 0.9, variant: 'amsgrad' }), (n) => [zeros(n), zeros(n), zeros(n)]],
+  ['adamax', Optim.adamax(adam), adamaxModel(adam), (n) => [zeros(n), zeros(n)]],
+  ['rmsprop', Optim.rmsprop({ lr: 0.01, decay: 0.9, eps: 1e-8 }), rmspropModel({ lr: 0.01, decay: 0.9, eps: 1e-8, momentum: 0 }), (n) => [zeros(n)]],
+  [
+    'rmsprop with momentum',
+    Optim.rmsprop({ lr: 0.01, decay: 0.8, eps: 1e-8, momentum: 0.9 }),
+    rmspropModel({ lr: 0.01, decay: 0.8, eps: 1e-8, momentum: 0.9 }),
+    (n) => [zeros(n), zeros(n)],
+  ],
+  [
+    'adagrad',
+    Optim.adagrad({ lr: 0.1, eps: 1e-10, initialAccumulator: 0.1 }),
+    adagradModel({ lr: 0.1, eps: 1e-10 }),
+    (n) => [Array.from({ length: n }, () => c(0.1))],
+  ],
+  [
+    'sgd, Nesterov momentum and weight decay',
+    Optim.sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }),
+    sgdModel({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }),
+    (n) => [zeros(n)],
+  ],
+]
+
+function zeros(n: number): Approx[] {
+  return Array.from({ length: n }, () => E.exact(0))
+}
+
+/** The leaves of an optimizer state that are moments (shaped like the params), in the state's key order. */
+const moments = (state: Tree.Tree, n: number): T.Tensor[] => Tree.leaves(state).filter((t) => t.data.length === n && t.shape.length > 0)
+
+describe('law 14: float32 optimizers agree with their float64 selves over three steps (params and every moment, after each step)', () => {
+  test.each(optimizers)('%s, the model the chain', (_name, opt, model, init) => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer(), (n, seed) => {
+        let p32 = { w: random32([n], seed) }
+        let p64 = Tree.castTree(p32, 'float64')
+        let s32 = opt.init(p32)
+        let s64 = opt.init(p64)
+        let p = exactly(p32.w)
+        let ms = init(n)
+        for (let t = 1; t <= 3; t++) {
+          const g32 = { w: random32([n], seed + 10 * t) }
+          ;[p32, s32] = Optim.updateAndApply(opt, g32, s32, p32)
+          ;[p64, s64] = Optim.updateAndApply(opt, Tree.castTree(g32, 'float64'), s64, p64)
+          const steps = p.map((pi, i) => model(t, E.exact(g32.w.data[i]!), pi, ms.map((m) => m[i]!)))
+          p = steps.map((st) => st.p)
+          ms = ms.map((_, k) => steps.map((st) => st.moments[k]!))
+          expectAgree(`step ${t}: params`, p, p32.w, p64.w, true)
+          const [m32, m64] = [moments(s32, n), moments(s64, n)]
+          expect(m32.length).toBe(ms.length)
+          ms.forEach((m, k) => expectAgree(`step ${t}: moment ${k}`, m, m32[k]!, m64[k]!, true))
+        }
+      }),
+      { numRuns: 25 },
+    )
+  })
+})
