@@ -69,7 +69,7 @@ const layoutOf = (x: Tensor): Layout => {
   return { N, F, inner: x.shape.length === 4 ? x.shape[2]! * x.shape[3]! : 1 }
 }
 
-/** The arithmetic of t's dtype: float32 rounds each operation once (fl = Math.fround, and stores into its buffers); float64 adds nothing. */
+/** The arithmetic of t's dtype: float32 rounds each operation once (fl = Math.fround, and a store into its buffers). */
 const arithmetic = (t: Tensor): { fl: (v: number) => number; buffer: (n: number) => Float32Array | Float64Array } =>
   T.isFloat32(t) ? { fl: Math.fround, buffer: T.buffer32 } : { fl: (v) => v, buffer: T.buffer }
 

@@ -272,7 +272,8 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
           const s32 = net.forward([b.p32, c.p32], [[], []], x32, ctx)
           const s64 = net.forward([b.p64, c.p64], [[], []], f64(x32), ctx)
           const [yb, yc] = [yOf(b), yOf(c)]
-          const y = merge === 'sum' ? yb.map((v, i) => E.add(v, yc[i]!)) : yb.flatMap((_, i) => (i % u === 0 ? [...yb.slice(i, i + u), ...yc.slice(i, i + u)] : []))
+          const rows = (r: number): Approx[] => [...yb.slice(r * u, (r + 1) * u), ...yc.slice(r * u, (r + 1) * u)]
+          const y = merge === 'sum' ? yb.map((v, i) => E.add(v, yc[i]!)) : Array.from({ length: n }, (_, r) => rows(r)).flat()
           expectAgree(`${merge} y`, y, s32.y, s64.y)
           const h32 = net.vjp([b.p32, c.p32], s32.tape, dy)
           const h64 = net.vjp([b.p64, c.p64], s64.tape, f64(dy))

@@ -131,7 +131,7 @@ export const dot = (pairs: readonly (readonly [Approx, Approx])[], m: number): A
   return { v, e32: p32 + gamma(m, u32) * (z + p32) + m * tiny32, e64: p64 + gamma(m, u64) * (z + p64) + m * tiny64 }
 }
 
-/** Whether a float32 result and a float64 result agree as the bound says, |r32 − r64| ≤ (e32 + e64)·(1 + 2⁻⁴⁰), the bound finite. */
+/** Whether a float32 and a float64 result agree as the bound says: |r32 − r64| ≤ (e32 + e64)·(1 + 2⁻⁴⁰), the bound finite. */
 export const agrees = (a: Approx, r32: number, r64: number): boolean => {
   const bound = (a.e32 + a.e64) * (1 + 2 ** -40)
   return Number.isFinite(bound) && Math.abs(r32 - r64) <= bound
