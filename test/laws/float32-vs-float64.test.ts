@@ -416,6 +416,30 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
   })
 })
 
+describe('float32 layers keep float32 from end to end, and refuse a mix', () => {
+  test('pipe(dense, softmax, dense, sigmoid, leakyRelu, tanh, elu, dense) in float32: every output, dx and dparam float32', () => {
+    const net = L.pipe(L.dense(3), L.softmax, L.dense(4), L.sigmoid, L.leakyRelu(), L.tanh, L.elu(), L.dense(2))
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [5], { dtype: 'float32' })
+    const r = net.forward(params, state, random32([3, 5], 1), ctx)
+    expect(r.y.data).toBeInstanceOf(Float32Array)
+    const g = net.vjp(params, r.tape, random32([3, 2], 2))
+    expect(g.dx.data).toBeInstanceOf(Float32Array)
+    expect(new Set(Tree.leaves(g.dp).map(T.dtypeOf))).toEqual(new Set(['float32']))
+  })
+
+  const activations: readonly [string, L.Layer<L.None, L.None, unknown>][] = [
+    ['sigmoid', L.sigmoid],
+    ['tanh', L.tanh],
+    ['elu', L.elu()],
+    ['leakyRelu', L.leakyRelu()],
+    ['softmax', L.softmax],
+  ]
+  test.each(activations)('%s: a float64 dy for a float32 input is an error naming both dtypes', (name, layer) => {
+    const { tape } = layer.forward([], [], random32([2, 3], 1), ctx)
+    expect(() => layer.vjp([], tape, T.ones([2, 3]))).toThrow(new RegExp(`${name}: dtypes differ, float32 \\[2, 3\\] vs float64 \\[2, 3\\]`))
+  })
+})
+
 /** The logistic function as sigmoid.ts computes it: e = exp(−|x|), then 1/(1 + e) for x ≥ 0, e/(1 + e) below. */
 const logistic = (x: Approx): Approx => {
   const e = E.exp(E.neg(E.abs(x)))
