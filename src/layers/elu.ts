@@ -31,19 +31,21 @@ export type Elu = Layer<None, None, { readonly y: Tensor }, Keep>
  */
 export const elu = (alpha = 1): Elu => {
   const spec = checkSpec(EluSpec, { kind: 'elu', alpha })
-  const alpha32 = Math.fround(alpha)
+  const forward64 = (v: number): number => (v > 0 ? v : alpha * Math.expm1(v)) // expm1(v) = eᵛ − 1, exact near 0
+  const vjp64 = (v: number, d: number): number => (v > 0 ? d : d * (v + alpha))
+  const alpha32 = Math.fround(alpha) // float32: the same lines, each operation rounded (a store into a Float32Array rounds the last)
   const forward32 = (v: number): number => (v > 0 ? v : alpha32 * Math.fround(Math.expm1(v)))
   const vjp32 = (v: number, d: number): number => (v > 0 ? d : d * Math.fround(v + alpha32))
   return define({
     name: 'elu',
     spec,
     forward: (_p, x) => {
-      const y = T.map(T.isFloat32(x) ? forward32 : (v) => (v > 0 ? v : alpha * Math.expm1(v)))(x) // expm1(v) = eᵛ − 1, exact near 0
+      const y = T.map(T.isFloat32(x) ? forward32 : forward64)(x)
       return { y, tape: { y } }
     },
     vjp: (_p, { y }, dy) => {
       T.checkDTypes('elu', y, dy)
-      return { dx: T.zipWith(T.isFloat32(y) ? vjp32 : (v, d) => (v > 0 ? d : d * (v + alpha)), y, dy), dp: none }
+      return { dx: T.zipWith(T.isFloat32(y) ? vjp32 : vjp64, y, dy), dp: none }
     },
   })
 }
