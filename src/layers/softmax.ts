@@ -18,8 +18,10 @@ import { define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
-/** Softmax of each row (last axis) of x, stable for any finite x. */
+/** Softmax of each row (last axis) of x, stable for any finite x, in x's dtype. */
 export const softmaxRows = (x: Tensor): Tensor => {
+  const x32 = T.float32Of(x)
+  if (x32) return T.asTensor(softmaxRows32(x32))
   const c = x.shape[x.shape.length - 1] ?? 1
   const src = x.data
   const out = T.buffer(src.length)
@@ -37,7 +39,7 @@ export const softmaxRows = (x: Tensor): Tensor => {
   return T.fromData(x.shape, out)
 }
 
-/** softmaxRows in float32, each operation rounded once (the layer's forward on a float32 x). */
+/** softmaxRows in float32, each operation rounded once. */
 const softmaxRows32 = (x: T.Tensor32): T.Tensor32 => {
   const c = x.shape[x.shape.length - 1] ?? 1
   const src = x.data
@@ -62,8 +64,7 @@ export type Softmax = Layer<None, None, { readonly y: Tensor }, Keep>
 export const softmax: Softmax = define({
   name: 'softmax',
   forward: (_p, x) => {
-    const x32 = T.float32Of(x)
-    const y = x32 ? T.asTensor(softmaxRows32(x32)) : softmaxRows(x)
+    const y = softmaxRows(x)
     return { y, tape: { y } }
   },
   vjp: (_p, { y }, dy) => {

@@ -205,6 +205,7 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
         const r64 = L.softmax.forward([], [], f64(x32), ctx)
         const y = softmaxRows(exactly(x32), c)
         expectAgree('y', y, r32.y, r64.y, true)
+        expectEqual('L.softmaxRows', L.softmaxRows(x32), r32.y) // the function the layer runs, in x's dtype
         const dx = softmaxVjp(y, exactly(dy32), c)
         expectAgree('dx', dx, L.softmax.vjp([], r32.tape, dy32).dx, L.softmax.vjp([], r64.tape, f64(dy32)).dx, true)
       }),
