@@ -8,18 +8,21 @@
  *   γ_m·M (§3.1), M the same sum on absolute values, m its roundings on any path: k + 1 for
  *   dense's y (k inputs), the units for dx, the batch for dW and db; C·KH·KW + 1, F·KH·KW and
  *   N·OH·OW for conv2d; KH·KW + 2 for avgPool2d (the taps, fl32(1/(KH·KW)), the product).
- * - Element-wise layers, softmax, batchNorm, the losses and the optimizers are modelled exactly in
- *   the code's order (and the model's float64 value is checked to be the float64 result, bit for
- *   bit, so the model is the code): each +, −, ×, ÷, √ one rounding; Math.exp, Math.expm1 and
- *   Math.tanh within η = 2⁻⁵⁰ of exact, then rounded once to float32: within (1 + η)(1 + 2⁻²⁴) − 1.
+ * - Element-wise layers, softmax, dropout, globalAvgPool, batchNorm, the losses' gradients (and
+ *   mse's value) and the optimizers are modelled exactly in the code's order (and the model's
+ *   float64 value is checked to be the float64 result, bit for bit, so the model is the code): each
+ *   +, −, ×, ÷, √ one rounding; Math.exp, Math.expm1 and Math.tanh within η = 2⁻⁵⁰ of exact, then
+ *   rounded once to float32: within (1 + η)(1 + 2⁻²⁴) − 1.
  * - relu, maxPool2d (windows that do not overlap), flatten, reshape and identity only compare and
  *   copy: equal. A loss value is a float64 number in both; crossEntropy's, binaryCrossEntropy's
  *   and softmaxCrossEntropy's are computed in float64 from the float32 inputs: equal.
- * - Optimizers: three steps from the same params with the same gradients each step, the params and
- *   every moment compared after each step; the moments' errors carry from step to step.
+ * - Optimizers: three steps from the same params with the same gradients each step (drawn, not
+ *   recomputed from params that differ between the dtypes after a step), the params and every
+ *   moment compared after each step; the params' and moments' errors carry from step to step.
  * Compositions carry their parts' bounds: pipe(dense, softmax) feeds dense's bound into softmax's
  * model and softmax's into dense's vjp; residual and branches add their bodies' bounds.
- * Inputs lie in (−2, 2), at least 2⁻⁸ in magnitude or 0, as in the other float32 tests.
+ * Inputs lie in (−s, s), s = 2 (up to 8 for activations and logits, 3 for batchNorm's x), at least
+ * 2⁻⁸ in magnitude or 0, as in the other float32 tests.
  */
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
