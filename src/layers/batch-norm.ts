@@ -115,7 +115,12 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
       }
     },
     forward: (p, s, x, ctx) => {
-      for (const [what, t] of [['gamma', p.gamma], ['beta', p.beta], ['running mean', s.mean], ['running variance', s.variance]] as const)
+      for (const [what, t] of [
+        ['gamma', p.gamma],
+        ['beta', p.beta],
+        ['running mean', s.mean],
+        ['running variance', s.variance],
+      ] as const)
         T.checkDTypes(`${name}: x and ${what}`, x, t)
       const F = p.gamma.shape[0]!
       checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])

@@ -105,9 +105,24 @@ const denseVjpBounds = (x: T.Tensor, W: T.Tensor, dy: readonly Approx[], n: numb
   const dyAt = (i: number, j: number) => dy[i * u + j]!
   const range = (m: number) => Array.from({ length: m }, (_, i) => i)
   return {
-    dx: range(n * k).map((ip) => E.dot(range(u).map((j) => [dyAt(Math.floor(ip / k), j), w(ip % k, j)] as const), u)),
-    dW: range(k * u).map((pj) => E.dot(range(n).map((i) => [xs(i, Math.floor(pj / u)), dyAt(i, pj % u)] as const), n)),
-    db: range(u).map((j) => E.dot(range(n).map((i) => [dyAt(i, j), E.exact(1)] as const), n)),
+    dx: range(n * k).map((ip) =>
+      E.dot(
+        range(u).map((j) => [dyAt(Math.floor(ip / k), j), w(ip % k, j)] as const),
+        u,
+      ),
+    ),
+    dW: range(k * u).map((pj) =>
+      E.dot(
+        range(n).map((i) => [xs(i, Math.floor(pj / u)), dyAt(i, pj % u)] as const),
+        n,
+      ),
+    ),
+    db: range(u).map((j) =>
+      E.dot(
+        range(n).map((i) => [dyAt(i, j), E.exact(1)] as const),
+        n,
+      ),
+    ),
   }
 }
 
@@ -259,11 +274,21 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
         const dyRes = random32([n, k], seed + 7)
         const r32 = res.forward(a.p32, [], x32, ctx)
         const r64 = res.forward(a.p64, [], f64(x32), ctx)
-        expectAgree('residual y', yOf(a).map((z, i) => E.add(E.exact(x32.data[i]!), z)), r32.y, r64.y)
+        expectAgree(
+          'residual y',
+          yOf(a).map((z, i) => E.add(E.exact(x32.data[i]!), z)),
+          r32.y,
+          r64.y,
+        )
         const g32 = res.vjp(a.p32, r32.tape, dyRes)
         const g64 = res.vjp(a.p64, r64.tape, f64(dyRes))
         const body = denseVjpBounds(x32, a.p32.W, exactly(dyRes), n, k, k)
-        expectAgree('residual dx', body.dx.map((d, i) => E.add(E.exact(dyRes.data[i]!), d)), g32.dx, g64.dx)
+        expectAgree(
+          'residual dx',
+          body.dx.map((d, i) => E.add(E.exact(dyRes.data[i]!), d)),
+          g32.dx,
+          g64.dx,
+        )
         expectAgree('residual dW', body.dW, g32.dp.W, g64.dp.W)
         // branches: the sum adds the two outputs; the concat places them side by side; dx adds the two dx
         const dyB = random32([n, u], seed + 8)
@@ -282,7 +307,12 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
           const h32 = net.vjp([b.p32, c.p32], s32.tape, dy)
           const h64 = net.vjp([b.p64, c.p64], s64.tape, f64(dy))
           const [vb, vc] = [denseVjpBounds(x32, b.p32.W, dyOf(0), n, k, u), denseVjpBounds(x32, c.p32.W, dyOf(1), n, k, u)]
-          expectAgree(`${merge} dx`, vb.dx.map((d, i) => E.add(d, vc.dx[i]!)), h32.dx, h64.dx)
+          expectAgree(
+            `${merge} dx`,
+            vb.dx.map((d, i) => E.add(d, vc.dx[i]!)),
+            h32.dx,
+            h64.dx,
+          )
           expectAgree(`${merge} dW of the second branch`, vc.dW, h32.dp[1].W, h64.dp[1].W)
         }
       }),
@@ -299,7 +329,13 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
         const r32 = layer.forward([], [], x32, ctx)
         const r64 = layer.forward([], [], f64(x32), ctx)
         const mask = values(r64.tape.mask!).map((m) => (m === 0 ? E.exact(0) : E.constant(1 / (1 - p))))
-        expectAgree('y', mask.map((m, i) => E.mul(E.exact(x32.data[i]!), m)), r32.y, r64.y, true)
+        expectAgree(
+          'y',
+          mask.map((m, i) => E.mul(E.exact(x32.data[i]!), m)),
+          r32.y,
+          r64.y,
+          true,
+        )
         const dx = mask.map((m, i) => E.mul(E.exact(dy32.data[i]!), m))
         expectAgree('dx', dx, layer.vjp([], r32.tape, dy32).dx, layer.vjp([], r64.tape, f64(dy32)).dx, true)
       }),
@@ -342,24 +378,30 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
 
   test('maxPool2d (2×2 windows, stride 2): equal; avgPool2d: y within γ_{KH·KW+2}·M, dx within γ_{windows per pixel + 2}·M', () => {
     fc.assert(
-      fc.property(images, fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 }), fc.integer(), ({ n, c, h, w }, kk, stride, seed) => {
-        const x32 = random32([n, c, h, w], seed)
-        const max = L.maxPool2d(2)
-        const m32 = max.forward([], [], x32, ctx)
-        const m64 = max.forward([], [], f64(x32), ctx)
-        expectEqual('maxPool2d y', m32.y, m64.y)
-        const dyMax = random32(m64.y.shape, seed + 1)
-        expectEqual('maxPool2d dx', max.vjp([], m32.tape, dyMax).dx, max.vjp([], m64.tape, f64(dyMax)).dx)
-        const avg = L.avgPool2d(kk + 1, { stride })
-        const a32 = avg.forward([], [], x32, ctx)
-        const a64 = avg.forward([], [], f64(x32), ctx)
-        const size = (kk + 1) * (kk + 1)
-        expectAgree('avgPool2d y', higham(a64.y, avg.forward([], [], abs64(x32), ctx).y, size + 2), a32.y, a64.y)
-        const dy = random32(a64.y.shape, seed + 2)
-        const dx64 = avg.vjp([], a64.tape, f64(dy)).dx
-        const covering = Math.ceil((kk + 1) / stride) ** 2
-        expectAgree('avgPool2d dx', higham(dx64, avg.vjp([], a64.tape, abs64(dy)).dx, covering + 2), avg.vjp([], a32.tape, dy).dx, dx64)
-      }),
+      fc.property(
+        images,
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer(),
+        ({ n, c, h, w }, kk, stride, seed) => {
+          const x32 = random32([n, c, h, w], seed)
+          const max = L.maxPool2d(2)
+          const m32 = max.forward([], [], x32, ctx)
+          const m64 = max.forward([], [], f64(x32), ctx)
+          expectEqual('maxPool2d y', m32.y, m64.y)
+          const dyMax = random32(m64.y.shape, seed + 1)
+          expectEqual('maxPool2d dx', max.vjp([], m32.tape, dyMax).dx, max.vjp([], m64.tape, f64(dyMax)).dx)
+          const avg = L.avgPool2d(kk + 1, { stride })
+          const a32 = avg.forward([], [], x32, ctx)
+          const a64 = avg.forward([], [], f64(x32), ctx)
+          const size = (kk + 1) * (kk + 1)
+          expectAgree('avgPool2d y', higham(a64.y, avg.forward([], [], abs64(x32), ctx).y, size + 2), a32.y, a64.y)
+          const dy = random32(a64.y.shape, seed + 2)
+          const dx64 = avg.vjp([], a64.tape, f64(dy)).dx
+          const covering = Math.ceil((kk + 1) / stride) ** 2
+          expectAgree('avgPool2d dx', higham(dx64, avg.vjp([], a64.tape, abs64(dy)).dx, covering + 2), avg.vjp([], a32.tape, dy).dx, dx64)
+        },
+      ),
       { numRuns: 30 },
     )
   })
@@ -396,7 +438,10 @@ describe('law 14: float32 layers agree with their float64 selves', () => {
           const layer = L.batchNorm({ momentum })
           const F = inShape[0]!
           const p32 = { gamma: random32([F], seed), beta: random32([F], seed + 1) }
-          const s32 = { mean: random32([F], seed + 2), variance: T.asTensor(T.cast(T.map((v) => Math.abs(v) + 0.5)(f64(random32([F], seed + 3))), 'float32')) }
+          const s32 = {
+            mean: random32([F], seed + 2),
+            variance: T.asTensor(T.cast(T.map((v) => Math.abs(v) + 0.5)(f64(random32([F], seed + 3))), 'float32')),
+          }
           const x32 = random32([N, ...inShape], seed + 4, 3)
           const dy32 = random32([N, ...inShape], seed + 5)
           const c64 = { mode, key: ctx.key }
@@ -440,7 +485,9 @@ describe('float32 layers keep float32 from end to end, and refuse a mix', () => 
   ]
   test.each(activations)('%s: a float64 dy for a float32 input is an error naming both dtypes', (name, layer) => {
     const { tape } = layer.forward([], [], random32([2, 3], 1), ctx)
-    expect(() => layer.vjp([], tape, T.ones([2, 3]))).toThrow(new RegExp(`${name}: dtypes differ, float32 \\[2, 3\\] vs float64 \\[2, 3\\]`))
+    expect(() => layer.vjp([], tape, T.ones([2, 3]))).toThrow(
+      new RegExp(`${name}: dtypes differ, float32 \\[2, 3\\] vs float64 \\[2, 3\\]`),
+    )
   })
 })
 
@@ -537,8 +584,21 @@ describe('law 14: float32 losses agree with their float64 selves (the gradient i
         const r64 = Loss.mse(f64(p32), f64(t32))
         const k = n * c
         const d = values(p32).map((p, i) => E.sub(E.exact(p), E.exact(t32.data[i]!)))
-        expectAgree('grad', d.map((di) => E.mul(E.constant(2 / k), di)), r32.grad, r64.grad, true)
-        const value = E.div(E.sum(d.map((di) => E.mul(di, di, 'float64')), 'float64'), E.exact(k), 'float64')
+        expectAgree(
+          'grad',
+          d.map((di) => E.mul(E.constant(2 / k), di)),
+          r32.grad,
+          r64.grad,
+          true,
+        )
+        const value = E.div(
+          E.sum(
+            d.map((di) => E.mul(di, di, 'float64')),
+            'float64',
+          ),
+          E.exact(k),
+          'float64',
+        )
         expect(value.v).toBe(r64.value)
         expect(E.agrees(value, r32.value, r64.value)).toBe(true)
       }),
@@ -550,7 +610,9 @@ describe('law 14: float32 losses agree with their float64 selves (the gradient i
     fc.assert(
       fc.property(batch, fc.boolean(), fc.integer(), ({ n, c }, rows, seed) => {
         const p32 = T.asTensor(T.cast(T.map((v) => Math.abs(v) / 2 + 2 ** -6)(f64(random32([n, c], seed))), 'float32'))
-        const t = rows ? T.asTensor(T.cast(T.map(Math.abs)(f64(random32([n, c], seed + 1))), 'float32')) : T.generate([n], (i) => (i + (seed >>> 0)) % c)
+        const t = rows
+          ? T.asTensor(T.cast(T.map(Math.abs)(f64(random32([n, c], seed + 1))), 'float32'))
+          : T.generate([n], (i) => (i + (seed >>> 0)) % c)
         const r32 = Loss.crossEntropy()(p32, t)
         const r64 = Loss.crossEntropy()(f64(p32), f64(t))
         expect(r32.value).toBe(r64.value)
@@ -585,7 +647,13 @@ describe('law 14: float32 losses agree with their float64 selves (the gradient i
         const r32 = Loss.softmaxCrossEntropy(z32, labels)
         const r64 = Loss.softmaxCrossEntropy(f64(z32), labels)
         expect(r32.value).toBe(r64.value)
-        expectAgree('grad', values(r64.grad).map((g) => E.known(g, 2 ** -24 * Math.abs(g) + 2 ** -150, 0)), r32.grad, r64.grad, true)
+        expectAgree(
+          'grad',
+          values(r64.grad).map((g) => E.known(g, 2 ** -24 * Math.abs(g) + 2 ** -150, 0)),
+          r32.grad,
+          r64.grad,
+          true,
+        )
       }),
       { numRuns: 40 },
     )
@@ -670,9 +738,19 @@ const optimizers: readonly [string, Optim.GradientTransformation, StepModel, (n:
   ['adam', Optim.adam(adam), adamModel(adam), (n) => [zeros(n), zeros(n)]],
   ['adamw', Optim.adamw({ ...adam, weightDecay: 0.05 }), adamModel({ ...adam, weightDecay: 0.05 }), (n) => [zeros(n), zeros(n)]],
   ['nadam', Optim.nadam(adam), adamModel({ ...adam, variant: 'nadam' }), (n) => [zeros(n), zeros(n)]],
-  ['amsgrad', Optim.amsgrad({ ...adam, b2: 0.9 }), adamModel({ ...adam, b2: 0.9, variant: 'amsgrad' }), (n) => [zeros(n), zeros(n), zeros(n)]],
+  [
+    'amsgrad',
+    Optim.amsgrad({ ...adam, b2: 0.9 }),
+    adamModel({ ...adam, b2: 0.9, variant: 'amsgrad' }),
+    (n) => [zeros(n), zeros(n), zeros(n)],
+  ],
   ['adamax', Optim.adamax(adam), adamaxModel(adam), (n) => [zeros(n), zeros(n)]],
-  ['rmsprop', Optim.rmsprop({ lr: 0.01, decay: 0.9, eps: 1e-8 }), rmspropModel({ lr: 0.01, decay: 0.9, eps: 1e-8, momentum: 0 }), (n) => [zeros(n)]],
+  [
+    'rmsprop',
+    Optim.rmsprop({ lr: 0.01, decay: 0.9, eps: 1e-8 }),
+    rmspropModel({ lr: 0.01, decay: 0.9, eps: 1e-8, momentum: 0 }),
+    (n) => [zeros(n)],
+  ],
   [
     'rmsprop with momentum',
     Optim.rmsprop({ lr: 0.01, decay: 0.8, eps: 1e-8, momentum: 0.9 }),
@@ -714,7 +792,14 @@ describe('law 14: float32 optimizers agree with their float64 selves over three 
           const g32 = { w: random32([n], seed + 10 * t) }
           ;[p32, s32] = Optim.updateAndApply(opt, g32, s32, p32)
           ;[p64, s64] = Optim.updateAndApply(opt, Tree.castTree(g32, 'float64'), s64, p64)
-          const steps = p.map((pi, i) => model(t, E.exact(g32.w.data[i]!), pi, ms.map((m) => m[i]!)))
+          const steps = p.map((pi, i) =>
+            model(
+              t,
+              E.exact(g32.w.data[i]!),
+              pi,
+              ms.map((m) => m[i]!),
+            ),
+          )
           p = steps.map((st) => st.p)
           ms = ms.map((_, k) => steps.map((st) => st.moments[k]!))
           expectAgree(`step ${t}: params`, p, p32.w, p64.w, true)

@@ -48,7 +48,12 @@ describe('batchNorm in float32', () => {
 
   test('a conv model with batch-norm over channels: forward and vjp in float32, train and eval', () => {
     const { params, state } = L.initialize(conv, Key.fromSeed(2), [2, 5, 5], { dtype: 'float32' })
-    const x = T.asTensor(T.cast(T.generate([3, 2, 5, 5], (i) => Math.sin(i)), 'float32'))
+    const x = T.asTensor(
+      T.cast(
+        T.generate([3, 2, 5, 5], (i) => Math.sin(i)),
+        'float32',
+      ),
+    )
     for (const mode of ['train', 'eval'] as const) {
       const r = conv.forward(params, state, x, { mode, key: Key.fromSeed(0) })
       expect(r.y.data).toBeInstanceOf(Float32Array)
@@ -82,11 +87,22 @@ describe('batchNorm in float32', () => {
     const bn = L.batchNorm()
     const p64 = L.initialize(bn, Key.fromSeed(0), [4])
     const p32 = L.initialize(bn, Key.fromSeed(0), [4], { dtype: 'float32' })
-    const x32 = T.asTensor(T.cast(T.generate([3, 4], (i) => i / 7), 'float32'))
+    const x32 = T.asTensor(
+      T.cast(
+        T.generate([3, 4], (i) => i / 7),
+        'float32',
+      ),
+    )
     const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
-    expect(() => bn.forward(p64.params, p64.state, x32, ctx)).toThrow(/batchNorm: x and gamma: dtypes differ, float32 \[3, 4\] vs float64 \[4\]/)
-    expect(() => bn.forward(p32.params, p64.state, x32, ctx)).toThrow(/batchNorm: x and running mean: dtypes differ, float32 \[3, 4\] vs float64 \[4\]/)
+    expect(() => bn.forward(p64.params, p64.state, x32, ctx)).toThrow(
+      /batchNorm: x and gamma: dtypes differ, float32 \[3, 4\] vs float64 \[4\]/,
+    )
+    expect(() => bn.forward(p32.params, p64.state, x32, ctx)).toThrow(
+      /batchNorm: x and running mean: dtypes differ, float32 \[3, 4\] vs float64 \[4\]/,
+    )
     const { tape } = bn.forward(p32.params, p32.state, x32, ctx)
-    expect(() => bn.vjp(p32.params, tape, T.ones([3, 4]))).toThrow(/batchNorm: x and dy: dtypes differ, float32 \[3, 4\] vs float64 \[3, 4\]/)
+    expect(() => bn.vjp(p32.params, tape, T.ones([3, 4]))).toThrow(
+      /batchNorm: x and dy: dtypes differ, float32 \[3, 4\] vs float64 \[3, 4\]/,
+    )
   })
 })

@@ -105,8 +105,7 @@ export const expm1 = (a: Approx, path: Path = 'float32'): Approx => {
   return transcendental(Math.expm1(a.v), (e) => hi * Math.expm1(e), a, z, path)
 }
 
-export const tanh = (a: Approx, path: Path = 'float32'): Approx =>
-  transcendental(Math.tanh(a.v), (e) => e, a, Math.min(1, mag(a)), path)
+export const tanh = (a: Approx, path: Path = 'float32'): Approx => transcendental(Math.tanh(a.v), (e) => e, a, Math.min(1, mag(a)), path)
 
 /** a₁ + a₂ + … in the order given, from +0 (as the code's loops sum). */
 export const sum = (terms: readonly Approx[], path: Path = 'float32'): Approx => terms.reduce((s, t) => add(s, t, path), exact(0))
