@@ -22,6 +22,8 @@ import {
   type Sgd32Settings,
 } from '../../src/kernels/sgd32.ts'
 import { sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
+import { knownFinite } from '../../src/tensor/tensor.ts'
+import * as T from '../../src/tensor/index.ts'
 import { gamma } from '../support/float32-bound.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
@@ -135,6 +137,32 @@ describe('the float32 SGD step', () => {
       }),
       { seed, numRuns: 150 },
     )
+  })
+
+  test('the WebAssembly step records g and out as finite (markFinite) only when every value of both is', () => {
+    const s: Sgd32Settings = { rate: 0.1, lambda: 1e-3, beta: 0.9, nesterov: true, apply: true }
+    const n = 2051 // not a multiple of 4: the padding lanes must not count
+    const fresh = (g: Float32Array, p: Float32Array): { g: Float32Array; out: Float32Array } => {
+      const out = new Float32Array(n)
+      expect(sgdStep32Wasm({ g, p, tPrev: array(n, 3), out, t: new Float32Array(n) }, s)).toBe(true)
+      return { g, out }
+    }
+    const ok = fresh(array(n, 1), array(n, 2))
+    expect([knownFinite(ok.g), knownFinite(ok.out)]).toEqual([true, true])
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const g = array(n, 1)
+      g[n - 1] = bad // in the last, partly padded, vector
+      const r = fresh(g, array(n, 2))
+      expect([knownFinite(r.g), knownFinite(r.out)]).toEqual([false, false])
+      expect(T.allFinite(T.asTensor(T.fromData32([n], r.g)))).toBe(false)
+    }
+    const huge = array(n, 2)
+    huge[5] = 3.3e38 // p + u overflows to Infinity while g is finite: nothing is recorded
+    const g = array(n, 1).fill(-1e38)
+    const r = fresh(g, huge)
+    expect(r.out[5]).toBe(Infinity)
+    expect([knownFinite(r.g), knownFinite(r.out)]).toEqual([false, false])
+    expect(T.allFinite(T.asTensor(T.fromData32([n], r.g)))).toBe(true) // the scan still answers
   })
 
   test('sgdStep32For follows the kernel switch; mismatched lengths and a missing trace throw', () => {
