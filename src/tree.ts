@@ -111,12 +111,22 @@ export interface NonFinite {
  * finite. Paths start at `root`: `firstNonFinite({ W }, 'params')?.path` is `params.W`.
  */
 export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => {
+  if (allLeavesFinite(tree)) return undefined // the common case, without building the paths
   for (const { path, leaf } of leavesWithPaths(tree, root)) {
     if (T.allFinite(leaf)) continue
     const index = leaf.data.findIndex((v) => v - v !== 0)
     return { path, leaf, index, value: leaf.data[index]! }
   }
   return undefined
+}
+
+/** True when every leaf is finite; false for a non-finite value or a node that is not a tree (firstNonFinite then walks again, with paths). */
+const allLeavesFinite = (t: Tree): boolean => {
+  if (isTensor(t)) return T.allFinite(t)
+  if (Array.isArray(t)) return t.every(allLeavesFinite)
+  if (typeof t !== 'object' || t === null) return false
+  for (const k of Object.keys(t)) if (!allLeavesFinite((t as Record<string, Tree>)[k]!)) return false
+  return true
 }
 
 /** Folds over the leaves in order. */

@@ -153,22 +153,19 @@ const plusBias = (xW: Tensor, p: DenseParams, relu: boolean): Tensor => {
 }
 
 const biasRelu64 = (y: Float64Array, b: Float64Array | undefined, cols: number, relu: boolean): void => {
-  for (let i = 0; i < y.length; i += cols) {
-    for (let j = 0; j < cols; j++) {
-      const v = b === undefined ? y[i + j]! : y[i + j]! + b[j]!
-      y[i + j] = relu ? Math.max(v, 0) : v
-    }
-  }
+  const n = y.length
+  if (b === undefined) for (let i = 0; i < n; i++) y[i] = Math.max(y[i]!, 0)
+  else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = Math.max(y[i + j]! + b[j]!, 0)
 }
 
+/** As biasRelu64, each sum rounded to float32 (as the store into y would round it) before the relu. */
 const biasRelu32 = (y: Float32Array, b: Float32Array | undefined, cols: number, relu: boolean): void => {
+  const n = y.length
   const f = Math.fround
-  for (let i = 0; i < y.length; i += cols) {
-    for (let j = 0; j < cols; j++) {
-      const v = b === undefined ? y[i + j]! : f(y[i + j]! + b[j]!)
-      y[i + j] = relu ? Math.max(v, 0) : v
-    }
-  }
+  if (b === undefined) for (let i = 0; i < n; i++) y[i] = Math.max(y[i]!, 0)
+  else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = Math.max(f(y[i + j]! + b[j]!), 0)
 }
 
 /** dense as data: `{ kind: 'dense', units, init, bias }` rebuilds `dense(units, { init, bias })`. */
