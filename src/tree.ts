@@ -120,7 +120,7 @@ export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => 
   return undefined
 }
 
-/** True when every leaf is finite; false for a non-finite value or a node that is not a tree (firstNonFinite then walks again, with paths). */
+/** True when every leaf is finite; false for a non-finite value or a node that is not a tree (then firstNonFinite walks with paths). */
 const allLeavesFinite = (t: Tree): boolean => {
   if (isTensor(t)) return T.allFinite(t)
   if (Array.isArray(t)) return t.every(allLeavesFinite)

@@ -104,7 +104,7 @@ export const gatherRows = (t: Tensor, indices: ArrayLike<number>, dtype: DType =
   return wrap([indices.length, ...t.shape.slice(1)], out)
 }
 
-/** Rows `indices` of src (rows of `row` values) into out, each value rounded to float32 as it is stored (what set does, in a plain loop). */
+/** Rows `indices` of src (rows of `row` values) into out, each value rounded to float32 as it is stored (set's rounding, in a loop). */
 const gatherRounding = (src: Float64Array, indices: ArrayLike<number>, row: number, out: Float32Array): void => {
   for (let k = 0; k < indices.length; k++) {
     const from = indices[k]! * row
