@@ -154,19 +154,22 @@ const plusBias = (xW: Tensor, p: DenseParams, relu: boolean): Tensor => {
 
 const biasRelu64 = (y: Float64Array, b: Float64Array | undefined, cols: number, relu: boolean): void => {
   const n = y.length
-  if (b === undefined) for (let i = 0; i < n; i++) y[i] = Math.max(y[i]!, 0)
+  if (b === undefined) for (let i = 0; i < n; i++) y[i] = reluOne(y[i]!)
   else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
-  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = Math.max(y[i + j]! + b[j]!, 0)
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOne(y[i + j]! + b[j]!)
 }
 
 /** As biasRelu64, each sum rounded to float32 (as the store into y would round it) before the relu. */
 const biasRelu32 = (y: Float32Array, b: Float32Array | undefined, cols: number, relu: boolean): void => {
   const n = y.length
   const f = Math.fround
-  if (b === undefined) for (let i = 0; i < n; i++) y[i] = Math.max(y[i]!, 0)
+  if (b === undefined) for (let i = 0; i < n; i++) y[i] = reluOne(y[i]!)
   else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
-  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = Math.max(f(y[i + j]! + b[j]!), 0)
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOne(f(y[i + j]! + b[j]!))
 }
+
+/** max(v, 0) as relu defines it (NaN stays NaN, −0 and −∞ give +0), without Math.max's −0 and NaN tests. */
+const reluOne = (v: number): number => (v > 0 || v !== v ? v : 0)
 
 /** dense as data: `{ kind: 'dense', units, init, bias }` rebuilds `dense(units, { init, bias })`. */
 export const denseKind = layerKind(DenseSpec, (s) => dense(s.units, { init: s.init, bias: s.bias }))
