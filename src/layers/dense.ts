@@ -16,18 +16,7 @@ import * as T from '../tensor/index.ts'
 import { float32Of, type Tensor } from '../tensor/tensor.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { resolveKernels } from '../kernels/backend.ts'
-import {
-  checkInput,
-  guard,
-  noDx,
-  none,
-  shapeMismatch,
-  wantsDx,
-  type AnyLayer,
-  type Layer,
-  type None,
-  type Shapes,
-} from '../layer.ts'
+import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type AnyLayer, type Layer, type None, type Shapes } from '../layer.ts'
 import { relu as reluLayer, reluOf, reluVjpOf } from './relu.ts'
 import type { Dense as DenseRule } from '../shape-type.ts'
 import { Bool, PositiveInt } from '../io/codecs.ts'
@@ -116,7 +105,11 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     init: (key, inShape) => self.init(key, inShape),
     forward: (p, s, x) => {
       checkInput(name, x, [p.W.shape[0]!])
-      const y = plusBias(guard(name, () => T.matmul(x, p.W)), p, true) // max(x·W + b, 0)
+      const y = plusBias(
+        guard(name, () => T.matmul(x, p.W)),
+        p,
+        true,
+      ) // max(x·W + b, 0)
       return { y, state: s, tape: { x, y } }
     },
     vjp: (p, { x, y }, dy, options) => self.vjp(p, { x }, reluVjpOf(y, dy), options),

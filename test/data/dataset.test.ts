@@ -106,7 +106,7 @@ describe('take, slice, split', () => {
 })
 
 describe('batches', () => {
-  it('with dtype, each batch is gathered straight into it: the bits of T.cast of the batch in the data\'s dtype', () => {
+  it("with dtype, each batch is gathered straight into it: the bits of T.cast of the batch in the data's dtype", () => {
     const ds = make(
       T.generate([37, 3, 2], (i) => Math.sin(i) * 10 ** ((i % 9) - 4)),
       T.generate([37], (i) => i % 10),

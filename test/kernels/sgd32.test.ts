@@ -165,7 +165,7 @@ describe('the float32 SGD step', () => {
     expect(T.allFinite(T.asTensor(T.fromData32([n], r.g)))).toBe(true) // the scan still answers
   })
 
-  test('chained WebAssembly steps, reading the params and trace they left in place, give the TypeScript loop\'s bits', () => {
+  test("chained WebAssembly steps, reading the params and trace they left in place, give the TypeScript loop's bits", () => {
     for (const n of [1024, 2051, 70001]) {
       for (const s of [
         { rate: 0.05, lambda: 5e-4, beta: 0.9, nesterov: true, apply: true },

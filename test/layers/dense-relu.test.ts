@@ -26,7 +26,12 @@ describe('dense then relu, fused (law 13)', () => {
             const layer = L.dense(70, { bias })
             const init = L.initialize(layer, Key.fromSeed(1), [9], { dtype })
             // a bias that makes some outputs exactly 0 or −0 where x is 0
-            const b = T.asTensor(T.cast(T.generate([70], (i) => (i % 3 === 0 ? -0 : (i % 5) - 2)), dtype))
+            const b = T.asTensor(
+              T.cast(
+                T.generate([70], (i) => (i % 3 === 0 ? -0 : (i % 5) - 2)),
+                dtype,
+              ),
+            )
             const params = bias ? Tree.map(init.params, (t) => (t.shape.length === 1 ? b : t)) : init.params
             const x64 = T.generate([67, 9], (i) => (i < 63 && i % 9 === 4 ? specials[(i / 9) | 0]! : i % 11 === 0 ? 0 : Math.sin(i) * 3))
             const x = T.asTensor(T.cast(x64, dtype))
@@ -38,7 +43,12 @@ describe('dense then relu, fused (law 13)', () => {
             const r = L.relu.forward(L.none, L.none, a.y, ctx)
             expect(T.dtypeOf(f.y)).toBe(dtype)
             expect(same(f.y.data, r.y.data)).toBe(true)
-            const c = T.asTensor(T.cast(T.generate(f.y.shape, (i) => (i % 13 === 0 ? -0 : Math.cos(i))), dtype))
+            const c = T.asTensor(
+              T.cast(
+                T.generate(f.y.shape, (i) => (i % 13 === 0 ? -0 : Math.cos(i))),
+                dtype,
+              ),
+            )
             const fb = fused.vjp(params, f.tape, c)
             const rb = L.relu.vjp(L.none, r.tape, c)
             const ab = layer.vjp(params, a.tape, rb.dx)
