@@ -111,12 +111,22 @@ export interface NonFinite {
  * finite. Paths start at `root`: `firstNonFinite({ W }, 'params')?.path` is `params.W`.
  */
 export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => {
+  if (allLeavesFinite(tree)) return undefined // the common case, without building the paths
   for (const { path, leaf } of leavesWithPaths(tree, root)) {
     if (T.allFinite(leaf)) continue
     const index = leaf.data.findIndex((v) => v - v !== 0)
     return { path, leaf, index, value: leaf.data[index]! }
   }
   return undefined
+}
+
+/** True when every leaf is finite; false for a non-finite value or a node that is not a tree (then firstNonFinite walks with paths). */
+const allLeavesFinite = (t: Tree): boolean => {
+  if (isTensor(t)) return T.allFinite(t)
+  if (Array.isArray(t)) return t.every(allLeavesFinite)
+  if (typeof t !== 'object' || t === null) return false
+  for (const k of Object.keys(t)) if (!allLeavesFinite((t as Record<string, Tree>)[k]!)) return false
+  return true
 }
 
 /** Folds over the leaves in order. */
@@ -130,6 +140,9 @@ export const castTree = <A extends Tree>(tree: A, dtype: T.DType): A => map(tree
 
 /** The dtype of a tree's leaves ('float64' for a tree without leaves); leaves of two dtypes are a TreeError naming both paths. */
 export const dtypeOfTree = (tree: Tree): T.DType => {
+  const one = singleDType(tree)
+  if (one !== undefined) return one
+  // Two dtypes, or a node that is not a tree: walk again with paths, for the error.
   let first: { path: string; dtype: T.DType } | undefined
   map(tree, (t, path) => {
     const dtype = T.dtypeOf(t)
@@ -138,6 +151,22 @@ export const dtypeOfTree = (tree: Tree): T.DType => {
     return t
   })
   return first?.dtype ?? 'float64'
+}
+
+/** The one dtype of a tree's leaves ('float64' without leaves), found without building anything; undefined for two dtypes or a bad node. */
+const singleDType = (tree: Tree): T.DType | undefined => {
+  let found: T.DType | 'none' | undefined = 'none'
+  const rec = (t: Tree): void => {
+    if (found === undefined) return
+    if (isTensor(t)) {
+      const d = T.dtypeOf(t)
+      found = found === 'none' || found === d ? d : undefined
+    } else if (Array.isArray(t)) for (const c of t) rec(c)
+    else if (typeof t === 'object' && t !== null) for (const k of Object.keys(t)) rec((t as Record<string, Tree>)[k]!)
+    else found = undefined
+  }
+  rec(tree)
+  return found === 'none' ? 'float64' : found
 }
 
 /** A tree of the same structure with every leaf zero. */

@@ -512,7 +512,9 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
     let b = 0
     const skip = epoch * stepsPerEpoch < startStep ? startStep - epoch * stepsPerEpoch : 0
     // Each epoch's order comes from the data key and the epoch number alone, so a resumed run sees the same batches.
-    for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, { dropLast: options.dropLast ?? false })) {
+    // Each batch is gathered straight into the model's dtype (the cast trainStep would make, done while copying the rows).
+    const batchOptions = { dropLast: options.dropLast ?? false, dtype: paramsDType(ts) ?? dtype }
+    for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, batchOptions)) {
       if (b++ < skip) continue
       const [next, metrics] = stepWithContext(step, ts, batch, epoch + 1, trainRows)
       fs = {

@@ -139,9 +139,10 @@ export const trainStep =
     const badState = nonFinitePath(state)
     if (badState !== undefined) return fail(`layer state at ${badState}`)
     const { dp } = model.vjp(ts.params, tape, grad, { dx: false }) // the input is data: no dx wanted
+    const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
+    // Checked after the update, which is pure: a fused pass may have found its gradients finite as it read them.
     const badGrad = nonFinitePath(dp)
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
-    const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
     const badParam = nonFinitePath(params)
     if (badParam !== undefined) return fail(`params at ${badParam}`, params)
     const n = batch.x.shape[0]!
