@@ -3,10 +3,51 @@
  * and layer states are all trees, so one set of folds serves them all.
  */
 import * as T from './tensor/index.ts'
-import type { Tensor } from './tensor/tensor.ts'
+import type { AnyTensor, DType, Tensor } from './tensor/tensor.ts'
 
-/** A tensor, an array of trees, or a record of trees. */
-export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree }
+/** A tensor of either dtype, an array of trees, or a record of trees. */
+export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree }
+
+/**
+ * The tree type A with every tensor leaf in dtype D, its structure kept: `Cast<{ W: Tensor }, 'float32'>` is `{ W: Tensor32 }`.
+ * A combinator's params type is its children's `& Tree` (e.g. `[DenseParams, None] & Tree`), which tsc spreads over Tree's
+ * three kinds of node; Cast keeps the one that is the node itself and drops the impossible mixes (a record that is a tensor).
+ */
+export type Cast<A, D extends DType> = A extends AnyTensor
+  ? [Exclude<keyof A, keyof Tensor>] extends [never]
+    ? Tensor<D>
+    : never
+  : A extends readonly unknown[]
+    ? CastArray<A, D>
+    : A extends object
+      ? CastRecord<A, D>
+      : never
+type CastArray<A extends readonly unknown[], D extends DType> = string extends keyof A
+  ? never // an array that is also a record of trees
+  : [Exclude<keyof A, keyof (readonly unknown[]) | `${number}`>] extends [never]
+    ? number extends A['length']
+      ? readonly Cast<A[number], D>[]
+      : CastTuple<A, D>
+    : never // an array that is also a record with named fields
+type CastTuple<A extends readonly unknown[], D extends DType, Acc extends readonly unknown[] = []> = `${Acc['length']}` extends keyof A
+  ? CastTuple<A, D, [...Acc, Cast<A[Acc['length']], D>]>
+  : Readonly<Acc>
+type CastRecord<A, D extends DType> = string extends keyof A
+  ? [keyof Named<A>] extends [never]
+    ? { readonly [key: string]: Cast<A[string & keyof A], D> }
+    : { readonly [K in keyof Named<A>]: Cast<Named<A>[K], D> } // a record of named fields that is also `Tree`'s record: the fields
+  : { readonly [K in keyof A]: Cast<A[K], D> }
+/** A record's named fields, without its index signature. */
+type Named<A> = { [K in keyof A as string extends K ? never : number extends K ? never : K]: A[K] }
+
+/** A float64 tree type's float32 twin, e.g. a model's params after `L.initialize(model, key, inShape, { dtype: 'float32' })`. */
+export type Float32<A> = Cast<A, 'float32'>
+
+/**
+ * The params (or state) type A of a model, written on float64 tensors as layers are, in dtype D:
+ * A itself for 'float64', `Float32<A>` for 'float32', and either (A | Float32<A>) for the union DType.
+ */
+export type InDType<A, D extends DType> = [D] extends ['float64'] ? A : [D] extends ['float32'] ? Float32<A> : A | Float32<A>
 
 /** Thrown when two trees that must match (params and grads, say) do not. */
 export class TreeError extends Error {
@@ -125,8 +166,9 @@ export const reduce = <B>(tree: Tree, init: B, f: (acc: B, leaf: Tensor) => B): 
 /** Total number of numbers in the tree. */
 export const size = (tree: Tree): number => reduce(tree, 0, (n, t) => n + t.data.length)
 
-/** The tree with every leaf cast to `dtype` (T.cast: float32 rounds to nearest, float64 is exact; a leaf already in it is kept). */
-export const castTree = <A extends Tree>(tree: A, dtype: T.DType): A => map(tree, (t) => T.asTensor(T.cast(t, dtype)))
+/** The tree with every leaf cast to `dtype` (T.cast: float32 rounds to nearest, float64 is exact; a leaf already in it is kept), typed so. */
+export const castTree = <A extends Tree, D extends T.DType>(tree: A, dtype: D): Cast<A, D> =>
+  map(tree, (t) => T.asTensor(T.cast(t, dtype))) as Cast<A, D> // map keeps A's structure; the leaves are now in D
 
 /** The dtype of a tree's leaves ('float64' for a tree without leaves); leaves of two dtypes are a TreeError naming both paths. */
 export const dtypeOfTree = (tree: Tree): T.DType => {
