@@ -98,16 +98,16 @@ export const showSpec = (spec: Spec): string => {
   return hyper.length === 0 ? spec.kind : `${spec.kind}(${hyper.map((k) => `${k}=${JSON.stringify(spec[k])}`).join(', ')})`
 }
 
-/** What forward returns: the output (in dtype D, float64 but in a LayerIn), the next state, and the tape for vjp. */
-export interface Forward<S, Tape, D extends DType = 'float64'> {
-  readonly y: Tensor<D>
+/** What forward returns: the output, the next state, and the tape for vjp. */
+export interface Forward<S, Tape> {
+  readonly y: Tensor
   readonly state: S
   readonly tape: Tape
 }
 
-/** What vjp returns: the cotangent of the input (in dtype D) and of every param (dp has p's structure). */
-export interface Backward<P, D extends DType = 'float64'> {
-  readonly dx: Tensor<D>
+/** What vjp returns: the cotangent of the input and of every param (dp has p's structure). */
+export interface Backward<P> {
+  readonly dx: Tensor
   readonly dp: P
 }
 
@@ -186,13 +186,20 @@ export type AnyLayer = Layer<Tree, Tree, unknown>
  */
 export interface LayerIn<P extends Tree, S extends Tree, Tape, D extends DType> {
   readonly name: string
-  forward(p: InDType<P, D>, s: InDType<S, D>, x: Tensor<D>, ctx: Ctx): Forward<InDType<S, D>, Tape, D>
-  vjp(p: InDType<P, D>, tape: Tape, dy: Tensor<D>, options?: VjpOptions): Backward<InDType<P, D>, D>
+  forward(
+    p: InDType<P, D>,
+    s: InDType<S, D>,
+    x: Tensor<D>,
+    ctx: Ctx,
+  ): { readonly y: Tensor<D>; readonly state: InDType<S, D>; readonly tape: Tape }
+  vjp(p: InDType<P, D>, tape: Tape, dy: Tensor<D>, options?: VjpOptions): { readonly dx: Tensor<D>; readonly dp: InDType<P, D> }
 }
 
 /**
  * The layer typed in dtype `dtype` (the same record, not a copy): see LayerIn.
- * @example L.asDType(net, 'float32').forward(p32, s32, T.cast(x, 'float32'), ctx).y.data // a Float32Array, typed so
+ * @example
+ * const { params, state } = initialize(net, key, [784], { dtype: 'float32' })
+ * asDType(net, 'float32').forward(params, state, T.cast(x, 'float32'), { mode: 'eval', key }).y.data // a Float32Array, typed so
  */
 export const asDType = <P extends Tree, S extends Tree, Tape, R extends Rule, D extends DType>(
   layer: Layer<P, S, Tape, R>,

@@ -11,32 +11,31 @@ export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree 
 /**
  * The tree type A with every tensor leaf in dtype D, its structure kept: `Cast<{ W: Tensor }, 'float32'>` is `{ W: Tensor32 }`.
  * A combinator's params type is its children's `& Tree` (e.g. `[DenseParams, None] & Tree`), which tsc spreads over Tree's
- * three kinds of node; Cast keeps the one that is the node itself and drops the impossible mixes (a record that is a tensor).
+ * kinds of node; Cast keeps the one that is the node itself and drops the impossible mixes (a record that is a tensor).
+ * `any` stays `any` (which also spares tsc expanding Cast where it erases a signature's type parameters).
  */
-export type Cast<A, D extends DType> = A extends AnyTensor
-  ? [Exclude<keyof A, keyof Tensor>] extends [never]
-    ? Tensor<D>
-    : never
+export type Cast<A, D extends DType> = 0 extends 1 & A
+  ? A
   : A extends readonly unknown[]
-    ? CastArray<A, D>
-    : A extends object
-      ? CastRecord<A, D>
-      : never
-type CastArray<A extends readonly unknown[], D extends DType> = string extends keyof A
-  ? never // an array that is also a record of trees
-  : [Exclude<keyof A, keyof (readonly unknown[]) | `${number}`>] extends [never]
-    ? number extends A['length']
-      ? readonly Cast<A[number], D>[]
-      : CastTuple<A, D>
-    : never // an array that is also a record with named fields
-type CastTuple<A extends readonly unknown[], D extends DType, Acc extends readonly unknown[] = []> = `${Acc['length']}` extends keyof A
-  ? CastTuple<A, D, [...Acc, Cast<A[Acc['length']], D>]>
-  : Readonly<Acc>
-type CastRecord<A, D extends DType> = string extends keyof A
-  ? [keyof Named<A>] extends [never]
-    ? { readonly [key: string]: Cast<A[string & keyof A], D> }
-    : { readonly [K in keyof Named<A>]: Cast<Named<A>[K], D> } // a record of named fields that is also `Tree`'s record: the fields
-  : { readonly [K in keyof A]: Cast<A[K], D> }
+    ? A extends { readonly data: unknown } | { readonly [key: string]: unknown }
+      ? never // an array that is also a tensor, or a record of trees: not a node
+      : number extends A['length']
+        ? [A[number][]] extends [A]
+          ? readonly Cast<A[number], D>[]
+          : never // an array that is also a record with named fields
+        : CastTuple<A, D>
+    : A extends { readonly data: unknown }
+      ? [Exclude<keyof A, 'shape' | 'data'>] extends [never]
+        ? Tensor<D>
+        : never // a record that is also a tensor
+      : string extends keyof A
+        ? [keyof Named<A>] extends [never]
+          ? { readonly [key: string]: Cast<A[string & keyof A], D> }
+          : { readonly [K in keyof Named<A>]: Cast<Named<A>[K], D> } // a record of named fields that is also `Tree`'s record: the fields
+        : { readonly [K in keyof A]: Cast<A[K], D> }
+type CastTuple<A extends readonly unknown[], D extends DType, Acc extends readonly unknown[] = []> = Acc['length'] extends A['length']
+  ? Readonly<Acc>
+  : CastTuple<A, D, [...Acc, Cast<A[Acc['length']], D>]>
 /** A record's named fields, without its index signature. */
 type Named<A> = { [K in keyof A as string extends K ? never : number extends K ? never : K]: A[K] }
 

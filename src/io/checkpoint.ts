@@ -291,16 +291,16 @@ const decodeFit = (u: t.TypeOf<typeof FitCodec>, path: string): E.Either<IoError
 export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   inShape: Shape,
-  params: InDType<P, DType>,
-  state: InDType<S, DType>,
+  params: P,
+  state: S,
   metadata?: JsonObject,
 ): CheckpointInput
-/** (Params typed wider than the model's, e.g. `Tree`.) */
+/** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
 export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   inShape: Shape,
-  params: P,
-  state: S,
+  params: InDType<P, DType>,
+  state: InDType<S, DType>,
   metadata?: JsonObject,
 ): CheckpointInput
 export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
@@ -328,11 +328,11 @@ export interface TrainingCheckpointOptions<P extends Tree, S extends Tree, Tape,
  * (fit's `key`) and an optional optimizer description.
  */
 export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
-  options: TrainingCheckpointOptions<P, S, Tape, O, InDType<P, DType>, InDType<S, DType>>,
-): CheckpointInput
-/** (A state typed wider than the model's trees, e.g. `TrainState<Tree, Tree, Tree>`.) */
-export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: TrainingCheckpointOptions<P, S, Tape, O>,
+): CheckpointInput
+/** The same for a training state in float32 (`Tree.Float32<P>`) or either dtype. */
+export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: TrainingCheckpointOptions<P, S, Tape, O, InDType<P, DType>, InDType<S, DType>>,
 ): CheckpointInput
 export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: TrainingCheckpointOptions<P, S, Tape, O>,

@@ -175,12 +175,12 @@ export interface SaveModelOptions<P extends Tree, S extends Tree, Tape, PD exten
  * Saves a trained model (spec, params, state, metadata) to a JSON checkpoint file, atomically, each tensor in its dtype.
  * @example saveModel('out/mnist-mlp.json', { model, inShape: [1, 28, 28], params: state.params, state: state.state, metadata: { testAccuracy: 0.981 } })
  */
+export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void
+/** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
 export function saveModel<P extends Tree, S extends Tree, Tape>(
   path: string,
   options: SaveModelOptions<P, S, Tape, InDType<P, DType>, InDType<S, DType>>,
 ): void
-/** (Params typed wider than the model's, e.g. `Tree`.) */
-export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void
 export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void {
   checkOptions('saveModel', options, ['model', 'inShape', 'params', 'state', 'metadata'])
   saveCheckpoint(path, modelCheckpoint(options.model, options.inShape, options.params, options.state, options.metadata ?? {}))

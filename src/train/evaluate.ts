@@ -90,16 +90,16 @@ const lossOf = (loss: Loss, y: Tensor, target: Tensor, start: number): number =>
  */
 export function evaluate<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
-  params: InDType<P, DType>,
-  state: InDType<S, DType>,
+  params: P,
+  state: S,
   data: { readonly x: Tensor; readonly y: Tensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation
-/** (Params typed wider than the model's, e.g. `Tree`.) */
+/** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
 export function evaluate<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
-  params: P,
-  state: S,
+  params: InDType<P, DType>,
+  state: InDType<S, DType>,
   data: { readonly x: Tensor; readonly y: Tensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation

@@ -89,9 +89,17 @@ export interface Callbacks<St = TrainState> {
 
 /**
  * The options of fit: one object, like a trainer's settings. PD and SD are the params and state trees of the run (of
- * `initial` and of what callbacks see): the model's own (float64's) unless fit's `dtype` says otherwise.
+ * `initial` and of what callbacks see): the model's own (float64's) unless `dtype` (one of D) says otherwise.
  */
-export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree, PD extends Tree = P, SD extends Tree = S> {
+export interface FitOptions<
+  P extends Tree,
+  S extends Tree,
+  Tape,
+  O extends Tree,
+  PD extends Tree = P,
+  SD extends Tree = S,
+  D extends DType = DType,
+> {
   readonly model: Layer<P, S, Tape>
   readonly loss: Loss
   readonly optimizer: GradientTransformation<O>
@@ -114,7 +122,7 @@ export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree
    * The model's dtype, 'float64' (default) or 'float32': fresh params in it, and every batch cast to it (a resumed run
    * keeps its params'). The result's type follows it: `{ dtype: 'float32' }` gives params typed `Tree.Float32<P>`.
    */
-  readonly dtype?: DType
+  readonly dtype?: D
 }
 
 /** fit's options with the run's trees (`initial`, what callbacks see) in dtype D, read from `dtype` (either without it). */
@@ -124,8 +132,9 @@ export type FitOptionsIn<P extends Tree, S extends Tree, Tape, O extends Tree, D
   Tape,
   O,
   InDType<P, D>,
-  InDType<S, D>
-> & { readonly dtype?: D }
+  InDType<S, D>,
+  D
+>
 
 const FIT_OPTIONS = [
   'model',
@@ -290,7 +299,7 @@ const paramsDType = (initial: TrainState<Tree, Tree, Tree> | undefined): DType |
  *                                  data: train, epochs: 5, batchSize: 64, key: Key.fromSeed(0), validation: 0.1 })
  */
 export function fit<P extends Tree, S extends Tree, Tape, O extends Tree>(
-  options: FitOptions<P, S, Tape, O> & { readonly dtype?: 'float64' },
+  options: FitOptions<P, S, Tape, O, P, S, 'float64'>,
 ): FitResult<P, S, O>
 export function fit<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType>(
   options: FitOptionsIn<P, S, Tape, O, D>,
@@ -325,7 +334,7 @@ export interface AsyncOptions {
  * const { state } = await fitAsync({ model, loss, optimizer, data: train, epochs: 8, batchSize: 64, key: Key.fromSeed(0) })
  */
 export async function fitAsync<P extends Tree, S extends Tree, Tape, O extends Tree>(
-  options: FitOptions<P, S, Tape, O> & { readonly dtype?: 'float64' },
+  options: FitOptions<P, S, Tape, O, P, S, 'float64'>,
   asyncOptions?: AsyncOptions,
 ): Promise<FitResult<P, S, O>>
 export async function fitAsync<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType>(
