@@ -6,7 +6,7 @@
 import * as Key from '../key.ts'
 import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type Batch, type Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
-import type { Layer } from '../layer.ts'
+import type { InitOptions, Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
@@ -499,7 +499,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
   const dtype = options.dtype ?? paramsDType(options.initial) ?? 'float64'
   // The loop is typed on the model's trees, float64's as layers are; at run time they are in `dtype` (fit's signature says which).
-  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype }) as TrainState<P, S, O>
+  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype } as InitOptions<'float64'>)
   if (options.initial !== undefined) {
     const dtypeFrom = options.dtype === undefined ? 'the dtype of initial.params' : `dtype: '${dtype}'`
     checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n, optimizer: optimizer.settings, dtypeFrom }, es)

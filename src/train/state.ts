@@ -66,13 +66,21 @@ export interface Best<P extends Tree = Tree, S extends Tree = Tree, O extends Tr
  * Fresh params, layer state and optimizer state for a model and per-example input shape, in `options.dtype` (default
  * float64) and typed so: `{ dtype: 'float32' }` gives a `TrainState<Tree.Float32<P>, Tree.Float32<S>, O>`.
  */
-export const initState = <P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType = 'float64'>(
+export function initState<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType = 'float64'>(
   model: Layer<P, S, Tape>,
   optimizer: GradientTransformation<O>,
   key: Key.Key,
   inShape: Shape,
-  options: InitOptions<D> = {},
-): TrainState<InDType<P, D>, InDType<S, D>, O> => {
+  options?: InitOptions<D>,
+): TrainState<InDType<P, D>, InDType<S, D>, O>
+// Typed on the model's trees, float64's as layers are: at run time they are in the dtype asked for, as the signature above says.
+export function initState<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  model: Layer<P, S, Tape>,
+  optimizer: GradientTransformation<O>,
+  key: Key.Key,
+  inShape: Shape,
+  options: InitOptions<'float64'> = {},
+): TrainState<P, S, O> {
   const [initKey, stepKey] = Key.split2(key)
   const { params, state } = initialize(model, initKey, inShape, options)
   return { params, state, optState: optimizer.init(params), key: stepKey, step: 0 }
