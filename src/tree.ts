@@ -12,27 +12,29 @@ export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree 
  * The tree type A with every tensor leaf in dtype D, its structure kept: `Cast<{ W: Tensor }, 'float32'>` is `{ W: Tensor32 }`.
  * A combinator's params type is its children's `& Tree` (e.g. `[DenseParams, None] & Tree`), which tsc spreads over Tree's
  * kinds of node; Cast keeps the one that is the node itself and drops the impossible mixes (a record that is a tensor).
- * `any` stays `any` (which also spares tsc expanding Cast where it erases a signature's type parameters).
+ * `any` stays `any` (which also spares tsc expanding Cast where it erases a signature's type parameters), and `Tree` stays `Tree`.
  */
 export type Cast<A, D extends DType> = 0 extends 1 & A
   ? A
-  : A extends readonly unknown[]
-    ? A extends { readonly data: unknown } | { readonly [key: string]: unknown }
-      ? never // an array that is also a tensor, or a record of trees: not a node
-      : number extends A['length']
-        ? [A[number][]] extends [A]
-          ? readonly Cast<A[number], D>[]
-          : never // an array that is also a record with named fields
-        : CastTuple<A, D>
-    : A extends { readonly data: unknown }
-      ? [Exclude<keyof A, 'shape' | 'data'>] extends [never]
-        ? Tensor<D>
-        : never // a record that is also a tensor
-      : string extends keyof A
-        ? [keyof Named<A>] extends [never]
-          ? { readonly [key: string]: Cast<A[string & keyof A], D> }
-          : { readonly [K in keyof Named<A>]: Cast<Named<A>[K], D> } // a record of named fields that is also `Tree`'s record: the fields
-        : { readonly [K in keyof A]: Cast<A[K], D> }
+  : [Tree] extends [A]
+    ? A // a tree of unknown structure (e.g. from a checkpoint): either dtype, as Tree says
+    : A extends readonly unknown[]
+      ? A extends { readonly data: unknown } | { readonly [key: string]: unknown }
+        ? never // an array that is also a tensor, or a record of trees: not a node
+        : number extends A['length']
+          ? [A[number][]] extends [A]
+            ? readonly Cast<A[number], D>[]
+            : never // an array that is also a record with named fields
+          : CastTuple<A, D>
+      : A extends { readonly data: unknown }
+        ? [Exclude<keyof A, 'shape' | 'data'>] extends [never]
+          ? Tensor<D>
+          : never // a record that is also a tensor
+        : string extends keyof A
+          ? [keyof Named<A>] extends [never]
+            ? { readonly [key: string]: Cast<A[string & keyof A], D> }
+            : { readonly [K in keyof Named<A>]: Cast<Named<A>[K], D> } // a record of named fields that is also `Tree`'s record: the fields
+          : { readonly [K in keyof A]: Cast<A[K], D> }
 type CastTuple<A extends readonly unknown[], D extends DType, Acc extends readonly unknown[] = []> = Acc['length'] extends A['length']
   ? Readonly<Acc>
   : CastTuple<A, D, [...Acc, Cast<A[Acc['length']], D>]>
