@@ -111,19 +111,34 @@ export const inDType = <B extends { readonly x: Tensor; readonly y: Tensor }>(ba
     : { ...batch, x: T.asTensor(T.cast(batch.x, dtype)), y: T.asTensor(T.cast(batch.y, dtype)) }
 
 /**
+ * A training step for a model whose params and state are P and S (float64's, as layers are typed): it takes a state in
+ * float32 (`Tree.Float32<P>`, from `initState(..., { dtype: 'float32' })`) or in float64, and returns the next in the same
+ * dtype. (float64's signature is the last, the one tsc infers from when a step is passed to a generic function.)
+ */
+export interface Step<P extends Tree.Tree, S extends Tree.Tree, O extends Tree.Tree> {
+  (ts: TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, data: Batch): readonly [TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, Metrics]
+  (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics]
+}
+
+/**
  * Builds the step function for a model, loss and optimizer.
  * @example
  * const sgd = Optim.sgd({ lr: 0.1 })
  * const step = trainStep(net, Loss.softmaxCrossEntropy, sgd)
  * const [next, metrics] = step(Train.initState(net, sgd, key, [2]), { x, y })
  */
-export const trainStep =
-  <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
-    model: Layer<P, S, Tape>,
-    loss: Loss,
-    optimizer: GradientTransformation<O>,
-  ) =>
-  (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
+export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
+  model: Layer<P, S, Tape>,
+  loss: Loss,
+  optimizer: GradientTransformation<O>,
+): Step<P, S, O>
+export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
+  model: Layer<P, S, Tape>,
+  loss: Loss,
+  optimizer: GradientTransformation<O>,
+) {
+  // The step is typed on the model's trees (float64's, as layers are); at run time it follows the params' dtype.
+  return (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
     const batch = inDType(data, Tree.dtypeOfTree(ts.params))
     const [stepKey, nextKey] = Key.split2(ts.key)
     const ctx = { mode: 'train' as const, key: stepKey }
@@ -152,3 +167,4 @@ export const trainStep =
       { loss: value, accuracy: correct === undefined ? undefined : correct / n, count: n },
     ]
   }
+}
