@@ -15,7 +15,8 @@ export const MOMENTUM = 0.9
 export const WEIGHT_DECAY = 5e-4
 export const IN_SHAPE = [1, 28, 28] as const
 
-export const model = L.pipe(L.flatten, L.dense(128), L.relu, L.dense(64), L.relu, L.dense(10))
+/** Typed as any layer: the contestants run it in float32 or float64, chosen at run time. */
+export const model: L.AnyLayer = L.pipe(L.flatten, L.dense(128), L.relu, L.dense(64), L.relu, L.dense(10))
 export const optimizer = Optim.sgd({ lr: LR, momentum: MOMENTUM, nesterov: true, weightDecay: WEIGHT_DECAY })
 
 /** A child's command line: --dtype=float32|float64, --warmup=N, --steps=N, --threads=1|2. */
