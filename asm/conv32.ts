@@ -1,21 +1,27 @@
 /**
- * chainrule's float32 WebAssembly convolution, in AssemblyScript: im2col and col2im around the
- * f32x4 GEMM of ./gemm32.ts, the float32 twin of ./conv.ts (read that one first). The products
- * (formulas and rounding in src/kernels/conv32.ts):
+ * chainrule's float32 WebAssembly convolution, in AssemblyScript: im2col and col2im around
+ * products that read their operands in place, the float32 twin of ./conv.ts (read that one
+ * first). The products (formulas and rounding in src/kernels/conv32.ts):
  *
  *   forward       y_n   = W · cols_n                (W: F × K, cols_n: K × OH·OW, K = C·KH·KW)
  *   input grad    dx_n  = col2im(Wᵀ · dy_n)
- *   kernel grad   dW    = Σ_n dy_n · cols_nᵀ        (one running sum over n, in order)
- *   bias grad     db    = Σ_n the row sums of dy_n  (likewise)
+ *   kernel grad   dWᵀ   = Σ_n cols_n · dy_nᵀ        (one running sum over n, in order)
+ *   bias grad     db    = Σ_n 1 · dy_nᵀ             (likewise: the product by a row of ones)
  *
  * With a fused relu, y_n = relu(W · cols_n) and the gradients use dz_n = dy_n where y_n > 0,
  * else +0, in place of dy_n.
  *
- * Unlike ./conv.ts, dW is not cut into sample groups (each output is one running sum, as the
- * readable float32 loops have it): the backward pass's parts are blocks of dW's columns (each
- * runs im2col on its rows of cols only, for every sample in order), then the bias gradient (one
- * part), then one part per sample of dx. Each output element is computed by one part in a fixed
- * order, so the result is the same on one thread or two, and the same as the readable loops.
+ * The products are skinny (F = 8 or 16 rows, or K = 25 or 200 rows by F columns), so instead of
+ * the packed GEMM of ./gemm32.ts they run `gemmInPlace`: register tiles of 4 or 5 rows by 8
+ * columns (then 4, then one) that splat A's entries and load B's rows straight from the operands,
+ * with no packing. The kernel gradient is computed transposed (rows are taps, columns filters),
+ * so its tiles are full (K a multiple of 5, F of 8) and its B, dz_nᵀ (OH·OW × F), is a small
+ * transpose per sample; src/kernels/wasm/conv32.ts transposes dWᵀ back when copying it out.
+ *
+ * The backward pass's parts are blocks of dWᵀ's rows (each runs im2col on its rows of cols only,
+ * for every sample in order; the first also sums db), then one part per sample of dx. Each output
+ * element is computed by one part in a fixed order, so the result is the same on one thread or
+ * two, and the same as the readable loops.
  *
  * `convPart32(op, job, part, scratch)` runs one part; `job` is the byte address of the i32
  * fields below, written by src/kernels/wasm/conv32.ts.
@@ -38,21 +44,23 @@ const J_WGT = 16 //   W: F × K
 const J_BIAS = 17 //  b: F, or 0
 const J_Y = 18 //     y (forward) or dy (backward): N × F × OH·OW
 const J_DX = 19 //    dx: N × C × H × W, or 0
-const J_DW = 20 //    dW: F × K, or 0
-const J_DWPARTS = 21 // parts of dW (blocks of its columns), 0 with no dW
+const J_DW = 20 //    dWᵀ: K × F, or 0
+const J_DWPARTS = 21 // parts of dWᵀ (blocks of its rows), 0 with no dW
 const J_COLS = 22 //  scratch offsets: im2col (or Wᵀ·dy_n) buffer, K × OH·OW
-const J_DB = 23 //    db: F, or 0
-const J_PACKA = 24 // scratch offsets of the packing workspaces
-const J_PACKB = 25
-const J_MC = 26 //    the GEMM's cache blocks
+const J_DB = 23 //    db: F, or 0 (summed by dWᵀ's first part)
+const J_DZT = 24 //   scratch offset of dz_nᵀ (OH·OW × F, for dW)
+const J_ONE = 25 //   scratch offset of one f32 1.0 (db's row of ones)
+const J_MC = 26 //    dx's packed GEMM: its cache blocks
 const J_KC = 27
 const J_NC = 28
 const J_TAPS = 29 //  the tap table: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi)
-const J_EDGE = 30 //  scratch offset of the GEMM's edge tile
+const J_EDGE = 30 //  scratch offsets of dx's GEMM edge tile and packing workspaces
 const J_RELU = 31 //  1: the output is relu(conv); backward reads y at J_ACTY
 const J_ACTY = 32
 const J_DZ = 33 //    scratch offset of dz_n (backward, with J_RELU)
-const J_KCHUNK = 34 // dW columns per part
+const J_KCHUNK = 34 // dWᵀ rows per part
+const J_PACKA = 35
+const J_PACKB = 36
 
 const OP_FORWARD = 12 // and 13, the backward pass (asm/index.ts's CONV32_FORWARD, CONV32_BACKWARD)
 
@@ -60,26 +68,15 @@ const OP_FORWARD = 12 // and 13, the backward pass (asm/index.ts's CONV32_FORWAR
   return load<i32>(job + (<usize>i << 2))
 }
 
-/** Runs part `part` of op `op` (forward, or backward: dW's column blocks, then db when asked, then dx's samples). */
+/** Runs part `part` of op `op` (forward, or backward: dWᵀ's row blocks, the first with db, then dx's samples). */
 export function convPart32(op: i32, job: usize, part: i32, scratch: usize): void {
   if (op == OP_FORWARD) return forwardSample(job, part, scratch)
   const dwParts = field(job, J_DWPARTS)
   if (part < dwParts) return kernelGradBlock(job, part, scratch)
-  let p = part - dwParts
-  if (field(job, J_DB) != 0) {
-    if (p == 0) return biasGrad(job, scratch)
-    p--
-  }
-  inputGradSample(job, p, scratch)
+  inputGradSample(job, part - dwParts, scratch)
 }
 
-@inline function gemmOf(job: usize, m: i32, n: i32, k: i32, a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, bCs: i32,
-  c: usize, ldc: i32, acc: i32, scratch: usize): void {
-  gemm32(m, n, k, a, aRs, aCs, b, bRs, bCs, c, ldc, acc, field(job, J_MC), field(job, J_KC), field(job, J_NC),
-    scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB), scratch + <usize>field(job, J_EDGE))
-}
-
-/** y_n = W · cols_n, each row starting from its bias (the GEMM adds onto it), then relu when asked. */
+/** y_n = W · cols_n, each row starting from its bias (the product adds onto it), then relu when asked. */
 function forwardSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
   const K = C * field(job, J_KH) * field(job, J_KW)
@@ -91,11 +88,11 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   if (bias != 0) {
     for (let f: i32 = 0; f < F; f++) fill(yn + (<usize>(f * OHW) << 2), load<f32>(bias + (<usize>f << 2)), OHW)
   }
-  gemmOf(job, F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, 1, yn, OHW, bias != 0 ? 1 : 0, scratch)
+  gemmInPlace(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, yn, OHW, bias != 0)
   if (field(job, J_RELU) != 0) relu(yn, F * OHW)
 }
 
-/** dx_n = col2im(Wᵀ · dz_n). */
+/** dx_n = col2im(Wᵀ · dz_n), the product by ./gemm32.ts's packed GEMM (its depth, F, is short: packing pays there). */
 function inputGradSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
   const K = C * field(job, J_KH) * field(job, J_KW)
@@ -103,12 +100,16 @@ function inputGradSample(job: usize, n: i32, scratch: usize): void {
   const dcols = scratch + <usize>field(job, J_COLS)
   const dzn = gradOfConv(job, n, F * OHW, scratch)
   const dxn = <usize>field(job, J_DX) + (<usize>(n * C) * <usize>(H * W) << 2)
-  gemmOf(job, K, OHW, F, <usize>field(job, J_WGT), 1, K, dzn, OHW, 1, dcols, OHW, 0, scratch)
+  gemm32(K, OHW, F, <usize>field(job, J_WGT), 1, K, dzn, OHW, 1, dcols, OHW, 0, field(job, J_MC), field(job, J_KC), field(job, J_NC),
+    scratch + <usize>field(job, J_PACKA), scratch + <usize>field(job, J_PACKB), scratch + <usize>field(job, J_EDGE))
   fill(dxn, 0, C * H * W)
   tapRows(job, dxn, 0, K, dcols, true)
 }
 
-/** Columns [r0, r1) of dW = Σ_n dz_n · cols_nᵀ, samples in order: im2col of those rows only, then C += A·Bᵀ. */
+/**
+ * Rows [r0, r1) of dWᵀ = Σ_n cols_n · dz_nᵀ, samples in order: im2col of those rows only, dz_nᵀ,
+ * then C += A·B. The first block also sums db = Σ_n 1 · dz_nᵀ (a row of ones times dz_nᵀ).
+ */
 function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const N = field(job, J_N), C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
   const K = C * field(job, J_KH) * field(job, J_KW)
@@ -116,30 +117,214 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const r0 = part * field(job, J_KCHUNK)
   const r1 = min(K, r0 + field(job, J_KCHUNK))
   const cols = scratch + <usize>field(job, J_COLS)
-  const dw = <usize>field(job, J_DW) + (<usize>r0 << 2)
+  const dzT = scratch + <usize>field(job, J_DZT)
+  const one = scratch + <usize>field(job, J_ONE)
+  const dwT = <usize>field(job, J_DW) + (<usize>(r0 * F) << 2)
+  const db = part == 0 ? <usize>field(job, J_DB) : 0
   const x = <usize>field(job, J_X)
+  store<f32>(one, 1)
   for (let n: i32 = 0; n < N; n++) {
-    const dzn = gradOfConv(job, n, F * OHW, scratch)
+    transposedGradOfConv(job, n, F, OHW, dzT)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 2), r0, r1, cols, false)
-    gemmOf(job, F, r1 - r0, OHW, dzn, OHW, 1, cols, 1, OHW, dw, K, n > 0 ? 1 : 0, scratch)
+    gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0)
+    if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0)
   }
 }
 
-/** db[f] = Σ_n Σ_q dz_n[f, q], one float32 running sum per filter, samples then positions in order, from +0. */
-function biasGrad(job: usize, scratch: usize): void {
-  const N = field(job, J_N), F = field(job, J_F)
-  const OHW = field(job, J_OH) * field(job, J_OW)
-  const db = <usize>field(job, J_DB)
-  fill(db, 0, F)
-  for (let n: i32 = 0; n < N; n++) {
-    const dzn = gradOfConv(job, n, F * OHW, scratch)
-    for (let f: i32 = 0; f < F; f++) {
-      const row = dzn + (<usize>(f * OHW) << 2)
-      let s = load<f32>(db + (<usize>f << 2))
-      for (let q: i32 = 0; q < OHW; q++) s += load<f32>(row + (<usize>q << 2))
-      store<f32>(db + (<usize>f << 2), s)
-    }
+// ---------------------------------------------------------------------------------------------
+// The in-place product: C (+)= A·B with register tiles, no packing
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * C (m×n, rows `ldc` f32 apart) = A (m×k) · B (k×n), or C += A·B when `acc`: A's (i, p) is the
+ * f32 at a + 4·(i·aRs + p·aCs) (splat-loaded; strides may be 0), B's row p starts at b + 4·p·bRs
+ * and its columns are contiguous. Each C[i][j] starts from C (acc) or +0 and adds fl32(a·b) for
+ * p = 0, 1, …, k−1, one f32 multiply and one f32 add each (no FMA): gemm32Reference's rounding.
+ * Rows go in tiles of 5 when m is a multiple of 5, else 4, the rest one at a time; columns in
+ * strips of 8, then 4, then one.
+ */
+function gemmInPlace(m: i32, n: i32, k: i32, a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, c: usize, ldc: i32, acc: bool): void {
+  const aRsB = <usize>aRs << 2
+  const aCsB = <usize>aCs << 2
+  const bRsB = <usize>bRs << 2
+  const ldcB = <usize>ldc << 2
+  const R: i32 = m % 5 == 0 ? 5 : 4
+  const mR = m - m % R // rows in whole R-row tiles
+  // Column strips of 8, then 4, outside (a strip of B stays in cache while A's row tiles pass).
+  let j: i32 = 0
+  for (; j + 8 <= n; j += 8) {
+    const bj = b + (<usize>j << 2)
+    const cj = c + (<usize>j << 2)
+    let i: i32 = 0
+    if (R == 5) for (; i < mR; i += 5) tile5x8(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
+    else for (; i < mR; i += 4) tile4x8(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
+    for (; i < m; i++) tile1x8(k, a + <usize>i * aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, acc)
   }
+  if (j + 4 <= n) {
+    const bj = b + (<usize>j << 2)
+    const cj = c + (<usize>j << 2)
+    let i: i32 = 0
+    if (R == 5) for (; i < mR; i += 5) tile5x4(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
+    else for (; i < mR; i += 4) tile4x4(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
+    for (; i < m; i++) {
+      for (let jj = j; jj < j + 4; jj++) dot(k, a + <usize>i * aRsB, aCsB, b + (<usize>jj << 2), bRsB, c + <usize>i * ldcB + (<usize>jj << 2), acc)
+    }
+    j += 4
+  }
+  for (let i: i32 = 0; i < m; i++) {
+    for (let jj = j; jj < n; jj++) dot(k, a + <usize>i * aRsB, aCsB, b + (<usize>jj << 2), bRsB, c + <usize>i * ldcB + (<usize>jj << 2), acc)
+  }
+}
+
+/** The 5x8 tile of C at c: ten f32x4 accumulators (row r: columns 0-3 and 4-7); per step two loads of B, five splats of A. */
+function tile5x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+  const zero = f32x4.splat(0)
+  let q00 = zero, q01 = zero, q10 = zero, q11 = zero, q20 = zero, q21 = zero, q30 = zero, q31 = zero, q40 = zero, q41 = zero
+  const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB, c4 = c3 + ldcB
+  if (acc) {
+    q00 = v128.load(c); q01 = v128.load(c, 16)
+    q10 = v128.load(c1); q11 = v128.load(c1, 16)
+    q20 = v128.load(c2); q21 = v128.load(c2, 16)
+    q30 = v128.load(c3); q31 = v128.load(c3, 16)
+    q40 = v128.load(c4); q41 = v128.load(c4, 16)
+  }
+  let a0 = a
+  const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB, o4 = o3 + aRsB
+  for (let p: i32 = 0; p < k; p++) {
+    const b0 = v128.load(b)
+    const b1 = v128.load(b, 16)
+    let x = v128.load32_splat(a0)
+    q00 = f32x4.add(q00, f32x4.mul(x, b0))
+    q01 = f32x4.add(q01, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o1)
+    q10 = f32x4.add(q10, f32x4.mul(x, b0))
+    q11 = f32x4.add(q11, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o2)
+    q20 = f32x4.add(q20, f32x4.mul(x, b0))
+    q21 = f32x4.add(q21, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o3)
+    q30 = f32x4.add(q30, f32x4.mul(x, b0))
+    q31 = f32x4.add(q31, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o4)
+    q40 = f32x4.add(q40, f32x4.mul(x, b0))
+    q41 = f32x4.add(q41, f32x4.mul(x, b1))
+    a0 += aCsB
+    b += bRsB
+  }
+  v128.store(c, q00); v128.store(c, q01, 16)
+  v128.store(c1, q10); v128.store(c1, q11, 16)
+  v128.store(c2, q20); v128.store(c2, q21, 16)
+  v128.store(c3, q30); v128.store(c3, q31, 16)
+  v128.store(c4, q40); v128.store(c4, q41, 16)
+}
+
+/** The 4x8 tile: eight accumulators; per step two loads of B, four splats of A. */
+function tile4x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+  const zero = f32x4.splat(0)
+  let q00 = zero, q01 = zero, q10 = zero, q11 = zero, q20 = zero, q21 = zero, q30 = zero, q31 = zero
+  const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB
+  if (acc) {
+    q00 = v128.load(c); q01 = v128.load(c, 16)
+    q10 = v128.load(c1); q11 = v128.load(c1, 16)
+    q20 = v128.load(c2); q21 = v128.load(c2, 16)
+    q30 = v128.load(c3); q31 = v128.load(c3, 16)
+  }
+  let a0 = a
+  const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB
+  for (let p: i32 = 0; p < k; p++) {
+    const b0 = v128.load(b)
+    const b1 = v128.load(b, 16)
+    let x = v128.load32_splat(a0)
+    q00 = f32x4.add(q00, f32x4.mul(x, b0))
+    q01 = f32x4.add(q01, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o1)
+    q10 = f32x4.add(q10, f32x4.mul(x, b0))
+    q11 = f32x4.add(q11, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o2)
+    q20 = f32x4.add(q20, f32x4.mul(x, b0))
+    q21 = f32x4.add(q21, f32x4.mul(x, b1))
+    x = v128.load32_splat(a0 + o3)
+    q30 = f32x4.add(q30, f32x4.mul(x, b0))
+    q31 = f32x4.add(q31, f32x4.mul(x, b1))
+    a0 += aCsB
+    b += bRsB
+  }
+  v128.store(c, q00); v128.store(c, q01, 16)
+  v128.store(c1, q10); v128.store(c1, q11, 16)
+  v128.store(c2, q20); v128.store(c2, q21, 16)
+  v128.store(c3, q30); v128.store(c3, q31, 16)
+}
+
+/** The 5x4 tile (the last four columns): five accumulators. */
+function tile5x4(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+  const zero = f32x4.splat(0)
+  let q0 = zero, q1 = zero, q2 = zero, q3 = zero, q4 = zero
+  const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB, c4 = c3 + ldcB
+  if (acc) {
+    q0 = v128.load(c); q1 = v128.load(c1); q2 = v128.load(c2); q3 = v128.load(c3); q4 = v128.load(c4)
+  }
+  let a0 = a
+  const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB, o4 = o3 + aRsB
+  for (let p: i32 = 0; p < k; p++) {
+    const b0 = v128.load(b)
+    q0 = f32x4.add(q0, f32x4.mul(v128.load32_splat(a0), b0))
+    q1 = f32x4.add(q1, f32x4.mul(v128.load32_splat(a0 + o1), b0))
+    q2 = f32x4.add(q2, f32x4.mul(v128.load32_splat(a0 + o2), b0))
+    q3 = f32x4.add(q3, f32x4.mul(v128.load32_splat(a0 + o3), b0))
+    q4 = f32x4.add(q4, f32x4.mul(v128.load32_splat(a0 + o4), b0))
+    a0 += aCsB
+    b += bRsB
+  }
+  v128.store(c, q0); v128.store(c1, q1); v128.store(c2, q2); v128.store(c3, q3); v128.store(c4, q4)
+}
+
+/** The 4x4 tile (the last four columns): four accumulators. */
+function tile4x4(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+  const zero = f32x4.splat(0)
+  let q0 = zero, q1 = zero, q2 = zero, q3 = zero
+  const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB
+  if (acc) {
+    q0 = v128.load(c); q1 = v128.load(c1); q2 = v128.load(c2); q3 = v128.load(c3)
+  }
+  let a0 = a
+  const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB
+  for (let p: i32 = 0; p < k; p++) {
+    const b0 = v128.load(b)
+    q0 = f32x4.add(q0, f32x4.mul(v128.load32_splat(a0), b0))
+    q1 = f32x4.add(q1, f32x4.mul(v128.load32_splat(a0 + o1), b0))
+    q2 = f32x4.add(q2, f32x4.mul(v128.load32_splat(a0 + o2), b0))
+    q3 = f32x4.add(q3, f32x4.mul(v128.load32_splat(a0 + o3), b0))
+    a0 += aCsB
+    b += bRsB
+  }
+  v128.store(c, q0); v128.store(c1, q1); v128.store(c2, q2); v128.store(c3, q3)
+}
+
+/** One row by 8 columns: two accumulators. */
+function tile1x8(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc: bool): void {
+  let q0 = f32x4.splat(0), q1 = f32x4.splat(0)
+  if (acc) {
+    q0 = v128.load(c); q1 = v128.load(c, 16)
+  }
+  for (let p: i32 = 0; p < k; p++) {
+    const x = v128.load32_splat(a)
+    q0 = f32x4.add(q0, f32x4.mul(x, v128.load(b)))
+    q1 = f32x4.add(q1, f32x4.mul(x, v128.load(b, 16)))
+    a += aCsB
+    b += bRsB
+  }
+  v128.store(c, q0); v128.store(c, q1, 16)
+}
+
+/** One entry of C: the same sum, one f32 multiply and one f32 add per step. */
+function dot(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc: bool): void {
+  let s: f32 = acc ? load<f32>(c) : 0
+  for (let p: i32 = 0; p < k; p++) {
+    s = s + load<f32>(a) * load<f32>(b)
+    a += aCsB
+    b += bRsB
+  }
+  store<f32>(c, s)
 }
 
 /**
@@ -211,6 +396,62 @@ function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
     store<f32>(dz + o, load<f32>(yn + o) > 0 ? load<f32>(dyn + o) : 0)
   }
   return dz
+}
+
+/**
+ * dz_nᵀ (OH·OW × F, row-major) at dzT: dy_n transposed, or with a fused relu dy_n where y_n > 0,
+ * else +0. Four filters by four positions at a time (a 4x4 transpose in registers), the rest one
+ * by one.
+ */
+function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
+  const count = F * P
+  const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
+  const masked = field(job, J_RELU) != 0
+  const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 2)
+  const zero = f32x4.splat(0)
+  const rowB = <usize>P << 2
+  const outB = <usize>F << 2
+  let f: i32 = 0
+  for (; f + 4 <= F; f += 4) {
+    const d0 = dyn + <usize>f * rowB
+    const y0 = yn + <usize>f * rowB
+    let p: i32 = 0
+    for (; p + 4 <= P; p += 4) {
+      const o = <usize>p << 2
+      let v0 = v128.load(d0 + o)
+      let v1 = v128.load(d0 + rowB + o)
+      let v2 = v128.load(d0 + 2 * rowB + o)
+      let v3 = v128.load(d0 + 3 * rowB + o)
+      if (masked) {
+        v0 = v128.and(v0, f32x4.gt(v128.load(y0 + o), zero))
+        v1 = v128.and(v1, f32x4.gt(v128.load(y0 + rowB + o), zero))
+        v2 = v128.and(v2, f32x4.gt(v128.load(y0 + 2 * rowB + o), zero))
+        v3 = v128.and(v3, f32x4.gt(v128.load(y0 + 3 * rowB + o), zero))
+      }
+      const t0 = v128.shuffle<i32>(v0, v1, 0, 4, 1, 5)
+      const t1 = v128.shuffle<i32>(v0, v1, 2, 6, 3, 7)
+      const t2 = v128.shuffle<i32>(v2, v3, 0, 4, 1, 5)
+      const t3 = v128.shuffle<i32>(v2, v3, 2, 6, 3, 7)
+      const d = dzT + <usize>p * outB + (<usize>f << 2)
+      v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5))
+      v128.store(d + outB, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7))
+      v128.store(d + 2 * outB, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5))
+      v128.store(d + 3 * outB, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7))
+    }
+    for (; p < P; p++) {
+      for (let r: i32 = 0; r < 4; r++) transposeOne(dyn, yn, masked, f + r, p, P, F, dzT)
+    }
+  }
+  for (; f < F; f++) {
+    for (let p: i32 = 0; p < P; p++) transposeOne(dyn, yn, masked, f, p, P, F, dzT)
+  }
+}
+
+/** dzT[p][f] = dy[f][p], or with the mask y[f][p] > 0 ? dy[f][p] : +0. */
+@inline function transposeOne(dyn: usize, yn: usize, masked: bool, f: i32, p: i32, P: i32, F: i32, dzT: usize): void {
+  const at = <usize>(f * P + p) << 2
+  const v = load<f32>(dyn + at)
+  store<f32>(dzT + (<usize>(p * F + f) << 2), masked && !(load<f32>(yn + at) > 0) ? 0 : v)
 }
 
 /** relu in place on count f32: max(v, +0) (NaN stays NaN; −0 and −∞ give +0). */

@@ -3,7 +3,8 @@
  * runs (returns true, never the TypeScript fallback) and gives the naive float32 loops' bits, on
  * one thread and on two, over random geometries (strides, paddings, dilations, taps that see only
  * padding, one-pixel outputs) and the MNIST CNN's layers; the backward pass with and without dx,
- * db and a fused relu.
+ * db and a fused relu. Filter counts up to 21 reach every register tile of the in-place products
+ * (rows in fives, fours and ones; columns in eights, fours and ones), and no input is written.
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -43,6 +44,7 @@ const runAll = (
   const w = Float32Array.from(o.w)
   const b = Float32Array.from(o.b)
   const dy = Float32Array.from(o.dy)
+  const inputs = [x, w, b, dy].map((a) => Float32Array.from(a))
   const { N, C, H, W, F, KH, KW, OH, OW } = c.g
   const nan = (n: number): Float32Array => new Float32Array(n).fill(NaN)
   const [nx, nw, ny] = [N * C * H * W, F * C * KH * KW, N * F * OH * OW]
@@ -56,7 +58,10 @@ const runAll = (
   backward(x, dy, w, out.dx, out.dw, out.db)
   backward(x, dy, w, out.dxOnly, undefined)
   backward(x, dy, w, undefined, out.dwOnly)
+  const yRelu = Float32Array.from(out.yRelu)
   backward(x, dy, w, reluDx, reluDw, reluDb, out.yRelu)
+  ;[x, w, b, dy].forEach((a, i) => expect(firstDifference(a, inputs[i]!), 'an input was written').toBe(-1))
+  expect(firstDifference(out.yRelu, yRelu), 'y was written by the backward pass').toBe(-1)
   return { ...out, reluDx, reluDw, reluDb }
 }
 
@@ -100,6 +105,16 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
       fc.assert(
         fc.property(casesUpTo(4), (c) => expectSameBits(c, wasm(c, threads), naive(c))),
         { seed, numRuns: 150 },
+      )
+    })
+  }
+
+  for (const threads of [1, 2] as const) {
+    test(`on ${threads} thread${threads === 1 ? '' : 's'}: 1 to 21 filters, every register tile and its leftovers`, () => {
+      const manyFilters = casesUpTo(3).chain((c) => fc.integer({ min: 1, max: 21 }).map((F): Case => ({ ...c, g: { ...c.g, F } })))
+      fc.assert(
+        fc.property(manyFilters, (c) => expectSameBits(c, wasm(c, threads), naive(c))),
+        { seed, numRuns: 100 },
       )
     })
   }

@@ -1,10 +1,11 @@
 /**
- * The float32 WebAssembly convolution: im2col, the f32x4 GEMM and col2im all inside WebAssembly
- * (asm/conv32.ts), on one thread or two; the float32 twin of ./conv.ts. This module places the
- * operands in the module's memory, writes the job block, runs its parts and copies the results out.
+ * The float32 WebAssembly convolution: im2col, f32x4 products that read their operands in place,
+ * and col2im, all inside WebAssembly (asm/conv32.ts), on one thread or two; the float32 twin of
+ * ./conv.ts. This module places the operands in the module's memory, writes the job block, runs
+ * its parts and copies the results out (dW from the dWᵀ the parts compute).
  *
- * Parts: the forward pass and dx run one part per sample; dW one part per block of its columns
- * (one block on one thread, about four on two), each summing every sample in order; db one part.
+ * Parts: the forward pass and dx run one part per sample; dWᵀ one part per block of its rows
+ * (one block on one thread, a few on two), each summing every sample in order, the first also db.
  * Every output element is computed by one part in the order of src/kernels/conv32.ts's readable
  * loops, so one and two threads give naiveConv32's bits.
  *
@@ -17,7 +18,7 @@ import { wasm32BlockSizes } from './gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 
-/** Bytes of the job block at address 0 (35 i32 fields, rounded up to cache lines). */
+/** Bytes of the job block at address 0 (37 i32 fields, rounded up to cache lines). */
 const JOB_BYTES = 192
 /** Bytes of the GEMM's edge tile (5 × 8 f32). */
 const EDGE_BYTES = 5 * 8 * 4
@@ -25,7 +26,7 @@ const EDGE_BYTES = 5 * 8 * 4
 /** f32 elements to bytes, on a 32-byte boundary. */
 const bytes = (elements: number): number => align(elements) * 4
 
-/** Bytes of one float32 GEMM's packing workspaces for an m × n × k product (as asm/gemm32.ts needs them). */
+/** Bytes of the packing workspaces of dx's product, an m × n × k float32 GEMM (as asm/gemm32.ts needs them). */
 const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
   const { mc, kc, nc } = wasm32BlockSizes
   const depth = Math.min(kc, k)
@@ -78,7 +79,7 @@ function run(
   op: number,
   operands: readonly (Float32Array | number | undefined)[],
   fields: (at: readonly number[]) => Fields,
-  scratch: { readonly dz: boolean; readonly gemms: readonly (readonly [number, number, number])[] },
+  scratch: { readonly dz: boolean; readonly dzT: boolean; readonly dx: boolean },
   parts: (threads: 1 | 2) => { readonly parts: number; readonly dwParts: number; readonly kChunk: number },
   flops: number,
 ): { heap: Float32Array; at: readonly number[] } | null {
@@ -94,10 +95,12 @@ function run(
   })
   const cols = 0
   const dz = bytes(K * OHW)
-  const packA = dz + (scratch.dz ? bytes(g.F * OHW) : 0)
-  const pack = scratch.gemms.map(([m, n, k]) => packBytes(m, n, k))
-  const packB = packA + Math.max(...pack.map((p) => p.a))
-  const edge = packB + Math.max(...pack.map((p) => p.b))
+  const dzT = dz + (scratch.dz ? bytes(g.F * OHW) : 0)
+  const one = dzT + (scratch.dzT ? bytes(OHW * g.F) : 0)
+  const packA = one + 64
+  const pack = scratch.dx ? packBytes(K, OHW, g.F) : { a: 0, b: 0 }
+  const packB = packA + pack.a
+  const edge = packB + pack.b
   const scratchBytes = edge + EDGE_BYTES + 64
   const S0 = end
   const S1 = S0 + scratchBytes
@@ -138,8 +141,8 @@ function run(
     p.dwParts,
     cols,
     f.db,
-    packA,
-    packB,
+    dzT,
+    one,
     mc,
     kc,
     nc,
@@ -149,6 +152,8 @@ function run(
     f.acty,
     dz,
     p.kChunk,
+    packA,
+    packB,
   ])
   writeTaps(g, ints, taps / 4)
   runner.run(op, 0, p.parts, S0, S1, flops)
@@ -176,7 +181,7 @@ export function conv32ForwardWasm(
     Op.conv32Forward,
     [x, w, b, y.length],
     ([X, Wt, B, Y]) => ({ x: X!, w: Wt!, bias: B!, y: Y!, dx: 0, dw: 0, db: 0, relu, acty: 0 }),
-    { dz: false, gemms: [[g.F, OHW, K]] },
+    { dz: false, dzT: false, dx: false },
     () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
     2 * g.N * g.F * K * OHW,
   )
@@ -206,12 +211,13 @@ export function conv32BackwardWasm(
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const dxParts = dx === undefined ? 0 : g.N
-  const dbParts = db === undefined ? 0 : 1
+  if (db !== undefined && dw === undefined) return false // db is summed by dWᵀ's first part
   const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
-    if (dw === undefined) return { parts: dbParts + dxParts, dwParts: 0, kChunk: 0 }
-    const kChunk = t === 2 ? Math.max(8, roundUp(Math.ceil(K / 4), 8)) : K
+    if (dw === undefined) return { parts: dxParts, dwParts: 0, kChunk: 0 }
+    // Two threads: a few blocks of whole 5-row tiles; each block transposes every dz_n again.
+    const kChunk = t === 2 ? roundUp(Math.ceil(K / 4), 5) : K
     const dwParts = Math.ceil(K / kChunk)
-    return { parts: dwParts + dbParts + dxParts, dwParts, kChunk }
+    return { parts: dwParts + dxParts, dwParts, kChunk }
   }
   const flops = 2 * g.N * g.F * K * OHW * ((dx === undefined ? 0 : 1) + (dw === undefined ? 0 : 1))
   const done = run(
@@ -230,13 +236,7 @@ export function conv32BackwardWasm(
       relu: yRelu !== undefined,
       acty: ACTY!,
     }),
-    {
-      dz: yRelu !== undefined,
-      gemms: [
-        [K, OHW, g.F],
-        [g.F, K, OHW],
-      ],
-    },
+    { dz: yRelu !== undefined && dx !== undefined, dzT: dw !== undefined, dx: dx !== undefined },
     blocks,
     flops,
   )
@@ -245,7 +245,13 @@ export function conv32BackwardWasm(
     if (a !== undefined) a.set(done.heap.subarray(done.at[i]! / 4, done.at[i]! / 4 + a.length))
   }
   out(dx, 3)
-  out(dw, 4)
   out(db, 5)
+  if (dw !== undefined) {
+    // The parts computed dWᵀ (K × F): dW[f, k] = dWᵀ[k, f].
+    const F = g.F
+    const at = done.at[4]! / 4
+    const heap = done.heap
+    for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) dw[f * K + k] = heap[at + k * F + f]!
+  }
   return true
 }
