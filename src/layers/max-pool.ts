@@ -11,7 +11,7 @@
 import * as T from '../tensor/index.ts'
 import type { DType, Shape } from '../tensor/tensor.ts'
 import { maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'
-import { maxPool32For, maxPoolBackward32 } from '../kernels/pool32.ts'
+import { maxPool32For, maxPoolBackward32For } from '../kernels/pool32.ts'
 import type { Pair } from '../kernels/window.ts'
 import { checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
@@ -63,7 +63,7 @@ export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, No
       const dy32 = T.float32Of(dy)
       if (dy32) {
         const dx = T.buffer32(T.sizeOf(inShape))
-        maxPoolBackward32(g, dy32.data, argmax, dx)
+        maxPoolBackward32For()(g, dy32.data, argmax, dx)
         return { dx: T.asTensor(T.fromData32(inShape, dx)), dp: none }
       }
       const dx = T.buffer(T.sizeOf(inShape))
