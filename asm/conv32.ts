@@ -27,6 +27,7 @@
  * fields below, written by src/kernels/wasm/conv32.ts.
  */
 import { gemm32 } from './gemm32'
+import { pool2x2Planes } from './pool32'
 
 const J_N = 0 //      batch size
 const J_C = 1 //      input channels
@@ -61,6 +62,10 @@ const J_DZ = 33 //    scratch offset of dz_n (backward, with J_RELU)
 const J_KCHUNK = 34 // dWᵀ rows per part
 const J_PACKA = 35
 const J_PACKB = 36
+const J_POOL = 37 //  1: relu then 2x2 stride-2 max-pooling fused in (with J_RELU)
+const J_PY = 38 //    the pooled output (forward) or its gradient (backward): N × F × ⌊OH/2⌋·⌊OW/2⌋
+const J_PARGMAX = 39 // i32 per pooled output: the flat index in the conv's N × F × OH × OW output of its max
+const J_YS = 40 //    scratch offset of y_n (forward, with J_POOL): F × OH·OW
 
 const OP_FORWARD = 12 // and 13, the backward pass (asm/index.ts's CONV32_FORWARD, CONV32_BACKWARD)
 
@@ -76,20 +81,30 @@ export function convPart32(op: i32, job: usize, part: i32, scratch: usize): void
   inputGradSample(job, part - dwParts, scratch)
 }
 
-/** y_n = W · cols_n, each row starting from its bias (the product adds onto it), then relu when asked. */
+/**
+ * y_n = W · cols_n, each row starting from its bias (the product adds onto it), then relu when
+ * asked; with J_POOL, y_n stays in scratch and its 2x2 max-pooling (values and argmax) is written.
+ */
 function forwardSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
   const K = C * field(job, J_KH) * field(job, J_KW)
-  const OHW = field(job, J_OH) * field(job, J_OW)
+  const OH = field(job, J_OH), OW = field(job, J_OW)
+  const OHW = OH * OW
   const cols = scratch + <usize>field(job, J_COLS)
   const bias = <usize>field(job, J_BIAS)
-  const yn = <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 2)
+  const pool = field(job, J_POOL) != 0
+  const yn = pool ? scratch + <usize>field(job, J_YS) : <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 2)
   tapRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 2), 0, K, cols, false)
   if (bias != 0) {
     for (let f: i32 = 0; f < F; f++) fill(yn + (<usize>(f * OHW) << 2), load<f32>(bias + (<usize>f << 2)), OHW)
   }
   gemmInPlace(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, yn, OHW, bias != 0)
   if (field(job, J_RELU) != 0) relu(yn, F * OHW)
+  if (pool) {
+    const PH = OH >> 1, PW = OW >> 1
+    const q = <usize>(n * F * PH * PW) << 2
+    pool2x2Planes(yn, n * F * OHW, F, OH, OW, PH, PW, <usize>field(job, J_PY) + q, <usize>field(job, J_PARGMAX) + q)
+  }
 }
 
 /** dx_n = col2im(Wᵀ · dz_n), the product by ./gemm32.ts's packed GEMM (its depth, F, is short: packing pays there). */
@@ -124,7 +139,7 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const x = <usize>field(job, J_X)
   store<f32>(one, 1)
   for (let n: i32 = 0; n < N; n++) {
-    transposedGradOfConv(job, n, F, OHW, dzT)
+    transposedGradOfConv(job, n, F, OHW, dzT, scratch)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 2), r0, r1, cols, false)
     gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0)
     if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0)
@@ -379,8 +394,9 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, toImag
   }
 }
 
-/** dy_n, or with a fused relu dy_n where y_n > 0, else +0 (written into this thread's scratch). */
+/** dy_n, or with a fused relu dy_n where y_n > 0, else +0 (written into this thread's scratch); with J_POOL, pooledGradOfConv. */
 function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
+  if (field(job, J_POOL) != 0) return pooledGradOfConv(job, n, count, scratch)
   const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
   if (field(job, J_RELU) == 0) return dyn
   const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 2)
@@ -400,13 +416,14 @@ function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
 
 /**
  * dz_nᵀ (OH·OW × F, row-major) at dzT: dy_n transposed, or with a fused relu dy_n where y_n > 0,
- * else +0. Four filters by four positions at a time (a 4x4 transpose in registers), the rest one
+ * else +0 (with relu and pooling fused, pooledGradOfConv's dz_n). Four filters by four positions at a time (a 4x4 transpose in registers), the rest one
  * by one.
  */
-function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
+function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize, scratch: usize): void {
   const count = F * P
-  const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
-  const masked = field(job, J_RELU) != 0
+  const pool = field(job, J_POOL) != 0
+  const dyn = pool ? pooledGradOfConv(job, n, count, scratch) : <usize>field(job, J_Y) + (<usize>(n * count) << 2)
+  const masked = !pool && field(job, J_RELU) != 0
   const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 2)
   const zero = f32x4.splat(0)
   const rowB = <usize>P << 2
@@ -452,6 +469,32 @@ function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): v
   const at = <usize>(f * P + p) << 2
   const v = load<f32>(dyn + at)
   store<f32>(dzT + (<usize>(p * F + f) << 2), masked && !(load<f32>(yn + at) > 0) ? 0 : v)
+}
+
+/**
+ * With relu and pooling fused: the gradient at the conv's output for sample n, in this thread's
+ * scratch, as the pool's and relu's vjps give it: +0, then for each pooled output q of the sample,
+ * in order, dy[q] added (one f32 add) onto its argmax when its value (the relu output there) is
+ * > 0. An argmax outside the sample's block is skipped (a tape the forward pass did not write).
+ */
+function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
+  const dz = scratch + <usize>field(job, J_DZ)
+  fill(dz, 0, count)
+  const Q = field(job, J_F) * (field(job, J_OH) >> 1) * (field(job, J_OW) >> 1)
+  const q0 = <usize>(n * Q) << 2
+  const dy = <usize>field(job, J_PY) + q0
+  const py = <usize>field(job, J_ACTY) + q0
+  const argmax = <usize>field(job, J_PARGMAX) + q0
+  const k0 = n * count
+  for (let q: i32 = 0; q < Q; q++) {
+    const o = <usize>q << 2
+    const k = load<i32>(argmax + o) - k0
+    if (<u32>k < <u32>count && load<f32>(py + o) > 0) {
+      const e = dz + (<usize>k << 2)
+      store<f32>(e, load<f32>(e) + load<f32>(dy + o))
+    }
+  }
+  return dz
 }
 
 /** relu in place on count f32: max(v, +0) (NaN stays NaN; −0 and −∞ give +0). */

@@ -24,23 +24,32 @@ const P_ARGMAX = 8 // argmax: i32 per output, the flat index in x of the window'
   return load<i32>(job + (<usize>i << 2))
 }
 
-/**
- * Part `part` of 2x2, stride-2 max-pooling's forward pass, four windows at a time: the comparisons
- * of maxPool32 (src/kernels/pool32.ts) in its order (tap b beats a if b > a or b is NaN, then c
- * and d each beat the best so far if greater or NaN: ties to the first tap, NaNs to the last),
- * each a lane mask choosing value and index.
- */
+/** Part `part` of 2x2, stride-2 max-pooling's forward pass: its run of planes through `pool2x2Planes`. */
 export function maxPool2x2Part32(job: usize, part: i32): void {
   const planes = field(job, P_PLANES), chunk = field(job, P_CHUNK)
   const H = field(job, P_H), W = field(job, P_W), OH = field(job, P_OH), OW = field(job, P_OW)
-  const x = <usize>field(job, P_X), y = <usize>field(job, P_Y), argmax = <usize>field(job, P_ARGMAX)
+  const p0 = part * chunk
+  const p1 = min(planes, p0 + chunk)
+  if (p0 >= p1) return
+  const x = <usize>field(job, P_X) + (<usize>(p0 * H * W) << 2)
+  const q0 = <usize>(p0 * OH * OW) << 2
+  pool2x2Planes(x, p0 * H * W, p1 - p0, H, W, OH, OW, <usize>field(job, P_Y) + q0, <usize>field(job, P_ARGMAX) + q0)
+}
+
+/**
+ * 2x2, stride-2 max-pooling of `planes` planes of H × W f32 at x (whose first value has flat
+ * index k0, the index argmax records) into planes of OH × OW at y and argmax, four windows at a
+ * time: the comparisons of maxPool32 (src/kernels/pool32.ts) in its order (tap b beats a if
+ * b > a or b is NaN, then c and d each beat the best so far if greater or NaN: ties to the first
+ * tap, NaNs to the last), each a lane mask choosing value and index.
+ */
+export function pool2x2Planes(x: usize, k0: i32, planes: i32, H: i32, W: i32, OH: i32, OW: i32, y: usize, argmax: usize): void {
   const rowBytes = <usize>W << 2
   const offB = i32x4.splat(1), offC = i32x4.splat(W), offD = i32x4.splat(W + 1)
   const lanes = i32x4(0, 2, 4, 6)
-  const p1 = min(planes, (part + 1) * chunk)
-  for (let p = part * chunk; p < p1; p++) {
+  for (let p: i32 = 0; p < planes; p++) {
     for (let oh: i32 = 0; oh < OH; oh++) {
-      const top = p * H * W + 2 * oh * W // x[n, c, 2·oh, 0]
+      const top = p * H * W + 2 * oh * W // the plane's row 2·oh, from x
       const q0 = (p * OH + oh) * OW
       let ow: i32 = 0
       for (; ow + 4 <= OW; ow += 4) {
@@ -60,7 +69,7 @@ export function maxPool2x2Part32(job: usize, part: i32): void {
         off = v128.bitselect(offD, off, m)
         const q = <usize>(q0 + ow) << 2
         v128.store(y + q, best)
-        v128.store(argmax + q, i32x4.add(i32x4.add(i32x4.splat(top + 2 * ow), lanes), off))
+        v128.store(argmax + q, i32x4.add(i32x4.add(i32x4.splat(k0 + top + 2 * ow), lanes), off))
       }
       for (; ow < OW; ow++) { // the last windows of a row: the same comparisons, one at a time
         const k = top + 2 * ow
@@ -76,7 +85,7 @@ export function maxPool2x2Part32(job: usize, part: i32): void {
         off = select<i32>(W + 1, off, td)
         best = select<f32>(d, best, td)
         store<f32>(y + (<usize>(q0 + ow) << 2), best)
-        store<i32>(argmax + (<usize>(q0 + ow) << 2), k + off)
+        store<i32>(argmax + (<usize>(q0 + ow) << 2), k0 + k + off)
       }
     }
   }

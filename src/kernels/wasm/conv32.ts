@@ -18,7 +18,7 @@ import { wasm32BlockSizes } from './gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 
-/** Bytes of the job block at address 0 (37 i32 fields, rounded up to cache lines). */
+/** Bytes of the job block at address 0 (41 i32 fields, rounded up to cache lines). */
 const JOB_BYTES = 192
 /** Bytes of the GEMM's edge tile (5 × 8 f32). */
 const EDGE_BYTES = 5 * 8 * 4
@@ -43,6 +43,8 @@ interface Fields {
   readonly db: number
   readonly relu: boolean
   readonly acty: number
+  /** Relu then 2x2 max-pooling fused in: the pooled values (forward) or their gradient (backward), and the argmax. */
+  readonly pool?: { readonly py: number; readonly argmax: number }
 }
 
 /** The tap table of ./conv.ts: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi). */
@@ -77,12 +79,12 @@ function run(
   threads: 1 | 2,
   g: ConvWindow,
   op: number,
-  operands: readonly (Float32Array | number | undefined)[],
+  operands: readonly (Float32Array | Int32Array | number | undefined)[],
   fields: (at: readonly number[]) => Fields,
-  scratch: { readonly dz: boolean; readonly dzT: boolean; readonly dx: boolean },
+  scratch: { readonly dz: boolean; readonly dzT: boolean; readonly dx: boolean; readonly y?: boolean },
   parts: (threads: 1 | 2) => { readonly parts: number; readonly dwParts: number; readonly kChunk: number },
   flops: number,
-): { heap: Float32Array; at: readonly number[] } | null {
+): { heap: Float32Array; ints: Int32Array; at: readonly number[] } | null {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   let end = JOB_BYTES
@@ -101,7 +103,8 @@ function run(
   const pack = scratch.dx ? packBytes(K, OHW, g.F) : { a: 0, b: 0 }
   const packB = packA + pack.a
   const edge = packB + pack.b
-  const scratchBytes = edge + EDGE_BYTES + 64
+  const ys = edge + EDGE_BYTES + 64
+  const scratchBytes = ys + (scratch.y === true ? bytes(g.F * OHW) : 0)
   const S0 = end
   const S1 = S0 + scratchBytes
   const runner = runnersFor(threads, parts(2).parts, flops).find((r) =>
@@ -112,6 +115,7 @@ function run(
   const ints = new Int32Array(runner.memory.buffer)
   operands.forEach((o, i) => {
     if (o instanceof Float32Array) heap.set(o, at[i]! / 4)
+    else if (o instanceof Int32Array) ints.set(o, at[i]! / 4)
   })
   const f = fields(at)
   const p = parts(runner.threads)
@@ -154,10 +158,14 @@ function run(
     p.kChunk,
     packA,
     packB,
+    f.pool === undefined ? 0 : 1,
+    f.pool?.py ?? 0,
+    f.pool?.argmax ?? 0,
+    ys,
   ])
   writeTaps(g, ints, taps / 4)
   runner.run(op, 0, p.parts, S0, S1, flops)
-  return { heap, at }
+  return { heap, ints, at }
 }
 
 const empty = (g: ConvWindow): boolean => g.N * g.C * g.KH * g.KW * g.F * g.OH * g.OW === 0
@@ -246,12 +254,108 @@ export function conv32BackwardWasm(
   }
   out(dx, 3)
   out(db, 5)
-  if (dw !== undefined) {
-    // The parts computed dWᵀ (K × F): dW[f, k] = dWᵀ[k, f].
-    const F = g.F
-    const at = done.at[4]! / 4
-    const heap = done.heap
-    for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) dw[f * K + k] = heap[at + k * F + f]!
-  }
+  if (dw !== undefined) transposeOut(done.heap, done.at[4]! / 4, g.F, K, dw)
   return true
+}
+
+/** The 2x2, stride-2 max-pooling of relu(conv): per pooled output its value and the flat index of its max in the conv's output. */
+export interface Pooled32 {
+  readonly y: Float32Array
+  readonly argmax: Int32Array
+}
+
+/** The pooled outputs of a geometry: N × F × ⌊OH/2⌋ × ⌊OW/2⌋. */
+export const pooledSize = (g: ConvWindow): number => g.N * g.F * (g.OH >> 1) * (g.OW >> 1)
+
+/**
+ * maxPool2x2(relu(conv(x, w) + b)) in WebAssembly, each sample's conv output pooled while in cache
+ * (never copied out): pooled.y and pooled.argmax as maxPool32 gives them on the relu output; false
+ * if it does not fit (or a dimension is 0).
+ */
+export function conv32ReluPoolForwardWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  pooled: Pooled32,
+): boolean {
+  if (empty(g) || pooledSize(g) === 0) return false
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const n = pooledSize(g)
+  const done = run(
+    threads,
+    g,
+    Op.conv32Forward,
+    [x, w, b, n, n],
+    ([X, Wt, B, PY, A]) => ({ x: X!, w: Wt!, bias: B!, y: 0, dx: 0, dw: 0, db: 0, relu: true, acty: 0, pool: { py: PY!, argmax: A! } }),
+    { dz: false, dzT: false, dx: false, y: true },
+    () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
+    2 * g.N * g.F * K * OHW,
+  )
+  if (done === null) return false
+  const [PY, A] = [done.at[3]! / 4, done.at[4]! / 4]
+  pooled.y.set(done.heap.subarray(PY, PY + n))
+  pooled.argmax.set(done.ints.subarray(A, A + n))
+  return true
+}
+
+/**
+ * The gradients of Σ dy·maxPool2x2(relu(conv(x, w) + b)), given the forward pass's `pooled`: the
+ * gradient at the conv's output is dy added onto each argmax whose pooled value is > 0 (the pool's
+ * and relu's vjps), then dw, dx unless undefined, db unless undefined, as conv32BackwardWasm.
+ * False if it does not fit (or a dimension is 0).
+ */
+export function conv32ReluPoolBackwardWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float32Array,
+  dy: Float32Array,
+  w: Float32Array,
+  dx: Float32Array | undefined,
+  dw: Float32Array,
+  db: Float32Array | undefined,
+  pooled: Pooled32,
+): boolean {
+  if (empty(g) || pooledSize(g) === 0) return false
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const dxParts = dx === undefined ? 0 : g.N
+  const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
+    const kChunk = t === 2 ? roundUp(Math.ceil(K / 4), 5) : K
+    const dwParts = Math.ceil(K / kChunk)
+    return { parts: dwParts + dxParts, dwParts, kChunk }
+  }
+  const done = run(
+    threads,
+    g,
+    Op.conv32Backward,
+    [x, dx === undefined ? undefined : w, dx?.length, dw.length, db?.length, dy, pooled.y, pooled.argmax],
+    ([X, Wt, DX, DW, DB, PDY, PY, A]) => ({
+      x: X!,
+      w: Wt!,
+      bias: 0,
+      y: 0,
+      dx: DX!,
+      dw: DW!,
+      db: DB!,
+      relu: true,
+      acty: PY!,
+      pool: { py: PDY!, argmax: A! },
+    }),
+    { dz: true, dzT: true, dx: dx !== undefined },
+    blocks,
+    2 * g.N * g.F * K * OHW * (dx === undefined ? 1 : 2),
+  )
+  if (done === null) return false
+  if (dx !== undefined) dx.set(done.heap.subarray(done.at[2]! / 4, done.at[2]! / 4 + dx.length))
+  if (db !== undefined) db.set(done.heap.subarray(done.at[4]! / 4, done.at[4]! / 4 + db.length))
+  transposeOut(done.heap, done.at[3]! / 4, g.F, K, dw)
+  return true
+}
+
+/** dW[f, k] = dWᵀ[k, f]: the parts computed dWᵀ (K × F) at heap[at …]. */
+function transposeOut(heap: Float32Array, at: number, F: number, K: number, dw: Float32Array): void {
+  for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) dw[f * K + k] = heap[at + k * F + f]!
 }
