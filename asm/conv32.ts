@@ -139,7 +139,7 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const x = <usize>field(job, J_X)
   store<f32>(one, 1)
   for (let n: i32 = 0; n < N; n++) {
-    transposedGradOfConv(job, n, F, OHW, dzT, scratch)
+    transposedGradOfConv(job, n, F, OHW, dzT)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 2), r0, r1, cols, false)
     gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0)
     if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0)
@@ -416,14 +416,14 @@ function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
 
 /**
  * dz_nᵀ (OH·OW × F, row-major) at dzT: dy_n transposed, or with a fused relu dy_n where y_n > 0,
- * else +0 (with relu and pooling fused, pooledGradOfConv's dz_n). Four filters by four positions at a time (a 4x4 transpose in registers), the rest one
+ * else +0 (with relu and pooling fused, pooledGradOfConvT's). Four filters by four positions at a time (a 4x4 transpose in registers), the rest one
  * by one.
  */
-function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize, scratch: usize): void {
+function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
   const count = F * P
-  const pool = field(job, J_POOL) != 0
-  const dyn = pool ? pooledGradOfConv(job, n, count, scratch) : <usize>field(job, J_Y) + (<usize>(n * count) << 2)
-  const masked = !pool && field(job, J_RELU) != 0
+  if (field(job, J_POOL) != 0) return pooledGradOfConvT(job, n, F, P, dzT)
+  const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
+  const masked = field(job, J_RELU) != 0
   const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 2)
   const zero = f32x4.splat(0)
   const rowB = <usize>P << 2
@@ -495,6 +495,34 @@ function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize
     }
   }
   return dz
+}
+
+/** pooledGradOfConv's dz_n, written transposed (OH·OW × F) at dzT: the same adds in the same order, onto +0. */
+function pooledGradOfConvT(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
+  const count = F * P
+  fill(dzT, 0, count)
+  const Qf = (field(job, J_OH) >> 1) * (field(job, J_OW) >> 1) // pooled outputs per filter
+  const q0 = <usize>(n * F * Qf) << 2
+  const dy = <usize>field(job, J_PY) + q0
+  const py = <usize>field(job, J_ACTY) + q0
+  const argmax = <usize>field(job, J_PARGMAX) + q0
+  const k0 = n * count
+  let o: usize = 0
+  for (let f: i32 = 0; f < F; f++) {
+    for (let q: i32 = 0; q < Qf; q++, o += 4) {
+      const k = load<i32>(argmax + o) - k0
+      if (<u32>k < <u32>count && load<f32>(py + o) > 0) {
+        let kf = f // the filter of the conv output the argmax points at: f, unless a tape the forward did not write
+        let at = k - f * P
+        if (<u32>at >= <u32>P) {
+          kf = k / P
+          at = k - kf * P
+        }
+        const e = dzT + (<usize>(at * F + kf) << 2)
+        store<f32>(e, load<f32>(e) + load<f32>(dy + o))
+      }
+    }
+  }
 }
 
 /** relu in place on count f32: max(v, +0) (NaN stays NaN; −0 and −∞ give +0). */
