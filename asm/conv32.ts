@@ -345,12 +345,12 @@ function dot(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc
 /**
  * im2col (toImage false) of rows [r0, r1) of one sample's im2col matrix into cols (OH·OW per row,
  * padding written as +0), or col2im (toImage true): each entry of those rows added onto its pixel,
- * rows in order. The tap table is ./conv.ts's.
+ * rows in order. The tap table is ./conv.ts's. col2im writes +0 over its buffer's padding entries.
  */
 function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, toImage: bool): void {
   const W = field(job, J_W), SH = field(job, J_SH), SW = field(job, J_SW), OH = field(job, J_OH), OW = field(job, J_OW)
   const ld = OH * OW
-  const shifted = !toImage && SH == 1 && SW == 1 && OW == W
+  const shifted = SH == 1 && SW == 1 && OW == W
   let tap = <usize>field(job, J_TAPS) + <usize>(r0 * 20)
   for (let r = r0; r < r1; r++, tap += 20) {
     const base = load<i32>(tap), ohLo = load<i32>(tap, 4), ohHi = load<i32>(tap, 8), owLo = load<i32>(tap, 12), owHi = load<i32>(tap, 16)
@@ -361,8 +361,12 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, toImag
       fill(row + (<usize>(ohHi * OW) << 2), 0, (OH - ohHi) * OW)
     }
     if (shifted && ohLo < ohHi && owLo < owHi) {
+      // One block: the row's entries that wrapped around from the neighbouring image row are padding
+      // (+0 in cols; col2im clears them in its own buffer and adds +0 there, which changes no pixel:
+      // a pixel summed from +0 is never −0).
       const first = ohLo * OW + owLo
-      memory.copy(row + (<usize>first << 2), src + (<usize>first << 2), <usize>((ohHi - 1) * OW + owHi - first) << 2)
+      const count = (ohHi - 1) * OW + owHi - first
+      if (!toImage) memory.copy(row + (<usize>first << 2), src + (<usize>first << 2), <usize>count << 2)
       if (owLo > 0 || owHi < OW) {
         for (let oh = ohLo; oh < ohHi; oh++) {
           const d = row + (<usize>(oh * OW) << 2)
@@ -370,6 +374,7 @@ function tapRows(job: usize, image: usize, r0: i32, r1: i32, cols: usize, toImag
           for (let ow = owHi; ow < OW; ow++) store<f32>(d + (<usize>ow << 2), 0)
         }
       }
+      if (toImage) addTo(src + (<usize>first << 2), row + (<usize>first << 2), count)
       continue
     }
     for (let oh = ohLo; oh < ohHi; oh++) {
