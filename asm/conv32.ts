@@ -82,8 +82,8 @@ export function convPart32(op: i32, job: usize, part: i32, scratch: usize): void
 }
 
 /**
- * y_n = W · cols_n, each row starting from its bias (the product adds onto it), then relu when
- * asked; with J_POOL, y_n stays in scratch and its 2x2 max-pooling (values and argmax) is written.
+ * y_n = W · cols_n, each row's sums starting from its bias, then relu when asked; with J_POOL, y_n
+ * stays in scratch and its 2x2 max-pooling (values and argmax) is written.
  */
 function forwardSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
@@ -95,11 +95,7 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   const pool = field(job, J_POOL) != 0
   const yn = pool ? scratch + <usize>field(job, J_YS) : <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 2)
   tapRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 2), 0, K, cols, false)
-  if (bias != 0) {
-    for (let f: i32 = 0; f < F; f++) fill(yn + (<usize>(f * OHW) << 2), load<f32>(bias + (<usize>f << 2)), OHW)
-  }
-  gemmInPlace(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, yn, OHW, bias != 0)
-  if (field(job, J_RELU) != 0) relu(yn, F * OHW)
+  gemmInPlace(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, yn, OHW, false, bias, field(job, J_RELU) != 0)
   if (pool) {
     const PH = OH >> 1, PW = OW >> 1
     const q = <usize>(n * F * PH * PW) << 2
@@ -141,8 +137,8 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   for (let n: i32 = 0; n < N; n++) {
     transposedGradOfConv(job, n, F, OHW, dzT)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 2), r0, r1, cols, false)
-    gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0)
-    if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0)
+    gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0, 0, false)
+    if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0, 0, false)
   }
 }
 
@@ -153,12 +149,15 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
 /**
  * C (m×n, rows `ldc` f32 apart) = A (m×k) · B (k×n), or C += A·B when `acc`: A's (i, p) is the
  * f32 at a + 4·(i·aRs + p·aCs) (splat-loaded; strides may be 0), B's row p starts at b + 4·p·bRs
- * and its columns are contiguous. Each C[i][j] starts from C (acc) or +0 and adds fl32(a·b) for
- * p = 0, 1, …, k−1, one f32 multiply and one f32 add each (no FMA): gemm32Reference's rounding.
+ * and its columns are contiguous. Each C[i][j] starts from C (acc), from init[i] (init a nonzero
+ * address) or from +0, and adds fl32(a·b) for p = 0, 1, …, k−1, one f32 multiply and one f32 add
+ * each (no FMA): gemm32Reference's rounding; then max(·, +0) when `relu` (NaN stays NaN).
  * Rows go in tiles of 5 when m is a multiple of 5, else 4, the rest one at a time; columns in
  * strips of 8, then 4, then one.
  */
-function gemmInPlace(m: i32, n: i32, k: i32, a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, c: usize, ldc: i32, acc: bool): void {
+function gemmInPlace(
+  m: i32, n: i32, k: i32, a: usize, aRs: i32, aCs: i32, b: usize, bRs: i32, c: usize, ldc: i32, acc: bool, init: usize, relu: bool,
+): void {
   const aRsB = <usize>aRs << 2
   const aCsB = <usize>aCs << 2
   const bRsB = <usize>bRs << 2
@@ -169,30 +168,44 @@ function gemmInPlace(m: i32, n: i32, k: i32, a: usize, aRs: i32, aCs: i32, b: us
   let j: i32 = 0
   for (; j + 8 <= n; j += 8) {
     const bj = b + (<usize>j << 2)
-    const cj = c + (<usize>j << 2)
     let i: i32 = 0
-    if (R == 5) for (; i < mR; i += 5) tile5x8(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
-    else for (; i < mR; i += 4) tile4x8(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
-    for (; i < m; i++) tile1x8(k, a + <usize>i * aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, acc)
+    for (; i < mR; i += R) {
+      const ai = a + <usize>i * aRsB
+      const ci = c + <usize>i * ldcB + (<usize>j << 2)
+      if (R == 5) tile5x8(k, ai, aRsB, aCsB, bj, bRsB, ci, ldcB, acc, row(init, i), relu)
+      else tile4x8(k, ai, aRsB, aCsB, bj, bRsB, ci, ldcB, acc, row(init, i), relu)
+    }
+    for (; i < m; i++) tile1x8(k, a + <usize>i * aRsB, aCsB, bj, bRsB, c + <usize>i * ldcB + (<usize>j << 2), acc, row(init, i), relu)
   }
   if (j + 4 <= n) {
     const bj = b + (<usize>j << 2)
-    const cj = c + (<usize>j << 2)
     let i: i32 = 0
-    if (R == 5) for (; i < mR; i += 5) tile5x4(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
-    else for (; i < mR; i += 4) tile4x4(k, a + <usize>i * aRsB, aRsB, aCsB, bj, bRsB, cj + <usize>i * ldcB, ldcB, acc)
-    for (; i < m; i++) {
-      for (let jj = j; jj < j + 4; jj++) dot(k, a + <usize>i * aRsB, aCsB, b + (<usize>jj << 2), bRsB, c + <usize>i * ldcB + (<usize>jj << 2), acc)
+    for (; i < mR; i += R) {
+      const ai = a + <usize>i * aRsB
+      const ci = c + <usize>i * ldcB + (<usize>j << 2)
+      if (R == 5) tile5x4(k, ai, aRsB, aCsB, bj, bRsB, ci, ldcB, acc, row(init, i), relu)
+      else tile4x4(k, ai, aRsB, aCsB, bj, bRsB, ci, ldcB, acc, row(init, i), relu)
     }
+    for (; i < m; i++) dots(k, a + <usize>i * aRsB, aCsB, b, bRsB, c + <usize>i * ldcB, j, j + 4, acc, row(init, i), relu)
     j += 4
   }
-  for (let i: i32 = 0; i < m; i++) {
-    for (let jj = j; jj < n; jj++) dot(k, a + <usize>i * aRsB, aCsB, b + (<usize>jj << 2), bRsB, c + <usize>i * ldcB + (<usize>jj << 2), acc)
-  }
+  for (let i: i32 = 0; i < m; i++) dots(k, a + <usize>i * aRsB, aCsB, b, bRsB, c + <usize>i * ldcB, j, n, acc, row(init, i), relu)
+}
+
+/** Entries [j0, j1) of one row of C, one at a time (`dot`). */
+function dots(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, j0: i32, j1: i32, acc: bool, init: usize, relu: bool): void {
+  for (let j = j0; j < j1; j++) dot(k, a, aCsB, b + (<usize>j << 2), bRsB, c + (<usize>j << 2), acc, init, relu)
+}
+
+/** Row i's start values: init's i-th entry, or no address. */
+@inline function row(init: usize, i: i32): usize {
+  return init == 0 ? 0 : init + (<usize>i << 2)
 }
 
 /** The 5x8 tile of C at c: ten f32x4 accumulators (row r: columns 0-3 and 4-7); per step two loads of B, five splats of A. */
-function tile5x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+function tile5x8(
+  k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool, init: usize, relu: bool,
+): void {
   const zero = f32x4.splat(0)
   let q00 = zero, q01 = zero, q10 = zero, q11 = zero, q20 = zero, q21 = zero, q30 = zero, q31 = zero, q40 = zero, q41 = zero
   const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB, c4 = c3 + ldcB
@@ -202,6 +215,12 @@ function tile5x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
     q20 = v128.load(c2); q21 = v128.load(c2, 16)
     q30 = v128.load(c3); q31 = v128.load(c3, 16)
     q40 = v128.load(c4); q41 = v128.load(c4, 16)
+  } else if (init != 0) {
+    q00 = v128.load32_splat(init, 0); q01 = q00
+    q10 = v128.load32_splat(init, 4); q11 = q10
+    q20 = v128.load32_splat(init, 8); q21 = q20
+    q30 = v128.load32_splat(init, 12); q31 = q30
+    q40 = v128.load32_splat(init, 16); q41 = q40
   }
   let a0 = a
   const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB, o4 = o3 + aRsB
@@ -226,6 +245,13 @@ function tile5x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
     a0 += aCsB
     b += bRsB
   }
+  if (relu) {
+    q00 = f32x4.max(q00, zero); q01 = f32x4.max(q01, zero)
+    q10 = f32x4.max(q10, zero); q11 = f32x4.max(q11, zero)
+    q20 = f32x4.max(q20, zero); q21 = f32x4.max(q21, zero)
+    q30 = f32x4.max(q30, zero); q31 = f32x4.max(q31, zero)
+    q40 = f32x4.max(q40, zero); q41 = f32x4.max(q41, zero)
+  }
   v128.store(c, q00); v128.store(c, q01, 16)
   v128.store(c1, q10); v128.store(c1, q11, 16)
   v128.store(c2, q20); v128.store(c2, q21, 16)
@@ -234,7 +260,9 @@ function tile5x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
 }
 
 /** The 4x8 tile: eight accumulators; per step two loads of B, four splats of A. */
-function tile4x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+function tile4x8(
+  k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool, init: usize, relu: bool,
+): void {
   const zero = f32x4.splat(0)
   let q00 = zero, q01 = zero, q10 = zero, q11 = zero, q20 = zero, q21 = zero, q30 = zero, q31 = zero
   const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB
@@ -243,6 +271,11 @@ function tile4x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
     q10 = v128.load(c1); q11 = v128.load(c1, 16)
     q20 = v128.load(c2); q21 = v128.load(c2, 16)
     q30 = v128.load(c3); q31 = v128.load(c3, 16)
+  } else if (init != 0) {
+    q00 = v128.load32_splat(init, 0); q01 = q00
+    q10 = v128.load32_splat(init, 4); q11 = q10
+    q20 = v128.load32_splat(init, 8); q21 = q20
+    q30 = v128.load32_splat(init, 12); q31 = q30
   }
   let a0 = a
   const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB
@@ -264,6 +297,12 @@ function tile4x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
     a0 += aCsB
     b += bRsB
   }
+  if (relu) {
+    q00 = f32x4.max(q00, zero); q01 = f32x4.max(q01, zero)
+    q10 = f32x4.max(q10, zero); q11 = f32x4.max(q11, zero)
+    q20 = f32x4.max(q20, zero); q21 = f32x4.max(q21, zero)
+    q30 = f32x4.max(q30, zero); q31 = f32x4.max(q31, zero)
+  }
   v128.store(c, q00); v128.store(c, q01, 16)
   v128.store(c1, q10); v128.store(c1, q11, 16)
   v128.store(c2, q20); v128.store(c2, q21, 16)
@@ -271,12 +310,20 @@ function tile4x8(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
 }
 
 /** The 5x4 tile (the last four columns): five accumulators. */
-function tile5x4(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+function tile5x4(
+  k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool, init: usize, relu: bool,
+): void {
   const zero = f32x4.splat(0)
   let q0 = zero, q1 = zero, q2 = zero, q3 = zero, q4 = zero
   const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB, c4 = c3 + ldcB
   if (acc) {
     q0 = v128.load(c); q1 = v128.load(c1); q2 = v128.load(c2); q3 = v128.load(c3); q4 = v128.load(c4)
+  } else if (init != 0) {
+    q0 = v128.load32_splat(init, 0)
+    q1 = v128.load32_splat(init, 4)
+    q2 = v128.load32_splat(init, 8)
+    q3 = v128.load32_splat(init, 12)
+    q4 = v128.load32_splat(init, 16)
   }
   let a0 = a
   const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB, o4 = o3 + aRsB
@@ -290,16 +337,30 @@ function tile5x4(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
     a0 += aCsB
     b += bRsB
   }
+  if (relu) {
+    q0 = f32x4.max(q0, zero)
+    q1 = f32x4.max(q1, zero)
+    q2 = f32x4.max(q2, zero)
+    q3 = f32x4.max(q3, zero)
+    q4 = f32x4.max(q4, zero)
+  }
   v128.store(c, q0); v128.store(c1, q1); v128.store(c2, q2); v128.store(c3, q3); v128.store(c4, q4)
 }
 
 /** The 4x4 tile (the last four columns): four accumulators. */
-function tile4x4(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool): void {
+function tile4x4(
+  k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, ldcB: usize, acc: bool, init: usize, relu: bool,
+): void {
   const zero = f32x4.splat(0)
   let q0 = zero, q1 = zero, q2 = zero, q3 = zero
   const c1 = c + ldcB, c2 = c1 + ldcB, c3 = c2 + ldcB
   if (acc) {
     q0 = v128.load(c); q1 = v128.load(c1); q2 = v128.load(c2); q3 = v128.load(c3)
+  } else if (init != 0) {
+    q0 = v128.load32_splat(init, 0)
+    q1 = v128.load32_splat(init, 4)
+    q2 = v128.load32_splat(init, 8)
+    q3 = v128.load32_splat(init, 12)
   }
   let a0 = a
   const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB
@@ -312,14 +373,22 @@ function tile4x4(k: i32, a: usize, aRsB: usize, aCsB: usize, b: usize, bRsB: usi
     a0 += aCsB
     b += bRsB
   }
+  if (relu) {
+    q0 = f32x4.max(q0, zero)
+    q1 = f32x4.max(q1, zero)
+    q2 = f32x4.max(q2, zero)
+    q3 = f32x4.max(q3, zero)
+  }
   v128.store(c, q0); v128.store(c1, q1); v128.store(c2, q2); v128.store(c3, q3)
 }
 
 /** One row by 8 columns: two accumulators. */
-function tile1x8(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc: bool): void {
+function tile1x8(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc: bool, init: usize, relu: bool): void {
   let q0 = f32x4.splat(0), q1 = f32x4.splat(0)
   if (acc) {
     q0 = v128.load(c); q1 = v128.load(c, 16)
+  } else if (init != 0) {
+    q0 = v128.load32_splat(init); q1 = q0
   }
   for (let p: i32 = 0; p < k; p++) {
     const x = v128.load32_splat(a)
@@ -328,18 +397,22 @@ function tile1x8(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize,
     a += aCsB
     b += bRsB
   }
+  if (relu) {
+    const zero = f32x4.splat(0)
+    q0 = f32x4.max(q0, zero); q1 = f32x4.max(q1, zero)
+  }
   v128.store(c, q0); v128.store(c, q1, 16)
 }
 
 /** One entry of C: the same sum, one f32 multiply and one f32 add per step. */
-function dot(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc: bool): void {
-  let s: f32 = acc ? load<f32>(c) : 0
+function dot(k: i32, a: usize, aCsB: usize, b: usize, bRsB: usize, c: usize, acc: bool, init: usize, relu: bool): void {
+  let s: f32 = acc ? load<f32>(c) : init != 0 ? load<f32>(init) : 0
   for (let p: i32 = 0; p < k; p++) {
     s = s + load<f32>(a) * load<f32>(b)
     a += aCsB
     b += bRsB
   }
-  store<f32>(c, s)
+  store<f32>(c, relu ? max(s, 0) : s)
 }
 
 /**
@@ -421,8 +494,8 @@ function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
 
 /**
  * dz_nᵀ (OH·OW × F, row-major) at dzT: dy_n transposed, or with a fused relu dy_n where y_n > 0,
- * else +0 (with relu and pooling fused, pooledGradOfConvT's). Four filters by four positions at a time (a 4x4 transpose in registers), the rest one
- * by one.
+ * else +0 (with relu and pooling fused, pooledGradOfConvT's). Four filters by four positions at a
+ * time (a 4x4 transpose in registers), the rest one by one.
  */
 function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
   const count = F * P
@@ -528,14 +601,6 @@ function pooledGradOfConvT(job: usize, n: i32, F: i32, P: i32, dzT: usize): void
       }
     }
   }
-}
-
-/** relu in place on count f32: max(v, +0) (NaN stays NaN; −0 and −∞ give +0). */
-function relu(row: usize, count: i32): void {
-  const zero = f32x4.splat(0)
-  let i: i32 = 0
-  for (; i + 4 <= count; i += 4) v128.store(row + (<usize>i << 2), f32x4.max(v128.load(row + (<usize>i << 2)), zero))
-  for (; i < count; i++) store<f32>(row + (<usize>i << 2), max(load<f32>(row + (<usize>i << 2)), 0))
 }
 
 /** count f32 at dst = value. */

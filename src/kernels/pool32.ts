@@ -120,7 +120,7 @@ export const maxPool32Wasm = (g: Window2d, x: Float32Array, y: Float32Array, arg
   maxPool32(g, x, y, argmax)
 }
 
-/** Max-pool backward in WebAssembly on big enough tensors (an argmax outside its output's plane is skipped), maxPoolBackward32 otherwise. */
+/** Max-pool backward in WebAssembly from 4,096 values (an argmax outside its output's plane is skipped), maxPoolBackward32 otherwise. */
 export const maxPoolBackward32Wasm = (g: Window2d, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void => {
   if (wasmWorthIt(dx.length)) {
     need('dy', dy, outSize(g))

@@ -62,7 +62,7 @@ export function maxPool2x2Wasm32(
   return true
 }
 
-/** float32 max-pooling backward, any window (maxPoolBackward32 of ../pool32.ts), in WebAssembly; false (nothing written) past `maxBytes`. */
+/** float32 max-pooling backward, any window (maxPoolBackward32 of ../pool32.ts), in WebAssembly; false (nothing written) past maxBytes. */
 export function maxPoolBackwardWasm32(
   threads: 1 | 2,
   g: Planes,
