@@ -64,7 +64,7 @@ const J_PACKA = 35
 const J_PACKB = 36
 const J_POOL = 37 //  1: relu then 2x2 stride-2 max-pooling fused in (with J_RELU)
 const J_PY = 38 //    the pooled output (forward) or its gradient (backward): N × F × ⌊OH/2⌋·⌊OW/2⌋
-const J_PARGMAX = 39 // i32 per pooled output: the flat index in the conv's N × F × OH × OW output of its max
+const J_PARGMAX = 39 // i32 per pooled output: the flat index in the conv's N × F × OH × OW output of its max, or −1
 const J_YS = 40 //    scratch offset of y_n (forward, with J_POOL): F × OH·OW
 
 const OP_FORWARD = 12 // and 13, the backward pass (asm/index.ts's CONV32_FORWARD, CONV32_BACKWARD)
@@ -83,7 +83,8 @@ export function convPart32(op: i32, job: usize, part: i32, scratch: usize): void
 
 /**
  * y_n = W · cols_n, each row's sums starting from its bias, then relu when asked; with J_POOL, y_n
- * stays in scratch and its 2x2 max-pooling (values and argmax) is written.
+ * stays in scratch and its 2x2 max-pooling is written: the values, and the argmax where the value
+ * is > 0, else −1 (relu's vjp passes nothing back there, and the pool's then has nothing to send).
  */
 function forwardSample(job: usize, n: i32, scratch: usize): void {
   const C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
@@ -99,7 +100,10 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   if (pool) {
     const PH = OH >> 1, PW = OW >> 1
     const q = <usize>(n * F * PH * PW) << 2
-    pool2x2Planes(yn, n * F * OHW, F, OH, OW, PH, PW, <usize>field(job, J_PY) + q, <usize>field(job, J_PARGMAX) + q)
+    const py = <usize>field(job, J_PY) + q
+    const argmax = <usize>field(job, J_PARGMAX) + q
+    pool2x2Planes(yn, n * F * OHW, F, OH, OW, PH, PW, py, argmax)
+    noGradientWhereNotPositive(py, argmax, F * PH * PW)
   }
 }
 
@@ -552,8 +556,8 @@ function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): v
 /**
  * With relu and pooling fused: the gradient at the conv's output for sample n, in this thread's
  * scratch, as the pool's and relu's vjps give it: +0, then for each pooled output q of the sample,
- * in order, dy[q] added (one f32 add) onto its argmax when its value (the relu output there) is
- * > 0. An argmax outside the sample's block is skipped (a tape the forward pass did not write).
+ * in order, dy[q] added (one f32 add) onto its argmax (−1 where the value, the relu output there,
+ * is not > 0: nothing). An argmax outside the sample's block is skipped (as −1 is).
  */
 function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
   const dz = scratch + <usize>field(job, J_DZ)
@@ -561,13 +565,12 @@ function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize
   const Q = field(job, J_F) * (field(job, J_OH) >> 1) * (field(job, J_OW) >> 1)
   const q0 = <usize>(n * Q) << 2
   const dy = <usize>field(job, J_PY) + q0
-  const py = <usize>field(job, J_ACTY) + q0
   const argmax = <usize>field(job, J_PARGMAX) + q0
   const k0 = n * count
   for (let q: i32 = 0; q < Q; q++) {
     const o = <usize>q << 2
     const k = load<i32>(argmax + o) - k0
-    if (<u32>k < <u32>count && load<f32>(py + o) > 0) {
+    if (<u32>k < <u32>count) {
       const e = dz + (<usize>k << 2)
       store<f32>(e, load<f32>(e) + load<f32>(dy + o))
     }
@@ -582,14 +585,13 @@ function pooledGradOfConvT(job: usize, n: i32, F: i32, P: i32, dzT: usize): void
   const Qf = (field(job, J_OH) >> 1) * (field(job, J_OW) >> 1) // pooled outputs per filter
   const q0 = <usize>(n * F * Qf) << 2
   const dy = <usize>field(job, J_PY) + q0
-  const py = <usize>field(job, J_ACTY) + q0
   const argmax = <usize>field(job, J_PARGMAX) + q0
   const k0 = n * count
   let o: usize = 0
   for (let f: i32 = 0; f < F; f++) {
     for (let q: i32 = 0; q < Qf; q++, o += 4) {
       const k = load<i32>(argmax + o) - k0
-      if (<u32>k < <u32>count && load<f32>(py + o) > 0) {
+      if (<u32>k < <u32>count) {
         let kf = f // the filter of the conv output the argmax points at: f, unless a tape the forward did not write
         let at = k - f * P
         if (<u32>at >= <u32>P) {
@@ -600,6 +602,21 @@ function pooledGradOfConvT(job: usize, n: i32, F: i32, P: i32, dzT: usize): void
         store<f32>(e, load<f32>(e) + load<f32>(dy + o))
       }
     }
+  }
+}
+
+/** argmax[q] = −1 where y[q] > 0 is false (NaN included), for count outputs. */
+function noGradientWhereNotPositive(y: usize, argmax: usize, count: i32): void {
+  const zero = f32x4.splat(0)
+  const none = i32x4.splat(-1)
+  let q: i32 = 0
+  for (; q + 4 <= count; q += 4) {
+    const o = <usize>q << 2
+    v128.store(argmax + o, v128.bitselect(v128.load(argmax + o), none, f32x4.gt(v128.load(y + o), zero)))
+  }
+  for (; q < count; q++) {
+    const o = <usize>q << 2
+    if (!(load<f32>(y + o) > 0)) store<i32>(argmax + o, -1)
   }
 }
 

@@ -21,8 +21,8 @@
  * Followed in a pipe by maxPool2d(2) (2x2 windows, stride 2, no padding), a relu conv2d runs the
  * pool too, as one layer (`fuseNext` again): in float32 under the WebAssembly kernels each
  * sample's part pools its output while in cache, and only the pooled values and their argmax
- * leave WebAssembly memory; the vjp starts from dy added onto each argmax whose value is > 0 (the
- * pool's vjp, then relu's). Otherwise it runs the two layers in turn. The same numbers either way.
+ * (−1 where the value is not > 0) leave WebAssembly memory; the vjp starts from dy added onto each
+ * argmax (the pool's vjp, then relu's). Otherwise it runs the two layers in turn. The same numbers.
  *
  *   spec      { kind: 'conv2d', filters, kernelSize, stride, padding, dilation, bias, init, activation? }
  */
@@ -231,9 +231,9 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
   return self
 }
 
-/** What the fused conv2d, relu and 2x2 max-pool keep: the pooled output and its argmax (float32, WebAssembly), or both layers' tapes. */
+/** What the fused conv2d, relu and 2x2 max-pool keep: the input and the pool's argmax, −1 where relu passes nothing back (float32, WebAssembly), or both layers' tapes. */
 export type ReluPooledTape =
-  | { readonly x: Tensor; readonly pooled: Tensor; readonly argmax: Int32Array }
+  | { readonly x: Tensor; readonly argmax: Int32Array }
   | { readonly conv: Conv2dTape; readonly pool: unknown }
 
 /**
@@ -261,7 +261,7 @@ const reluPooled = (
       const b32 = 'b' in p ? T.float32Of(p.b)!.data : undefined
       if (conv32ReluPoolForwardWasm(threads(), g, x32.data, W32.data, b32, pooled)) {
         const y = T.asTensor(T.fromData32([g.N, g.F, g.OH >> 1, g.OW >> 1], pooled.y))
-        return { y, state: s, tape: { x, pooled: y, argmax: pooled.argmax } }
+        return { y, state: s, tape: { x, argmax: pooled.argmax } }
       }
     }
     const c = conv.forward(p, s, x, ctx)
@@ -270,22 +270,21 @@ const reluPooled = (
   },
   vjp: (p, tape, dy, options) => {
     if ('conv' in tape) return conv.vjp(p, tape.conv, pool.vjp(none, tape.pool, dy).dx, options)
-    const { x, pooled, argmax } = tape
+    const { x, argmax } = tape
     const g = geometry(x)
     checkInput(conv.name, dy, [g.F, g.OH >> 1, g.OW >> 1])
     checkParamDTypes(p, x)
     T.checkDTypes(conv.name, x, dy)
-    const [x32, dy32, W32, y32] = [T.float32Of(x)!, T.float32Of(dy)!, T.float32Of(p.W)!, T.float32Of(pooled)!]
+    const [x32, dy32, W32] = [T.float32Of(x)!, T.float32Of(dy)!, T.float32Of(p.W)!]
     const dx = wantsDx(options) ? T.buffer32(x.data.length) : undefined
     const dW = T.buffer32(p.W.data.length)
     const db = bias ? T.buffer32(g.F) : undefined
-    const saved = { y: y32.data, argmax }
-    if (!conv32ReluPoolBackwardWasm(threads(), g, x32.data, dy32.data, W32.data, dx, dW, db, saved)) {
-      // The pool's vjp (dy onto each argmax) and relu's (where the value there is > 0), then the conv's.
+    if (!conv32ReluPoolBackwardWasm(threads(), g, x32.data, dy32.data, W32.data, dx, dW, db, argmax)) {
+      // The pool's vjp (dy onto each argmax) and relu's (−1 where the value there is not > 0), then the conv's.
       const dz = T.buffer32(g.N * g.F * g.OH * g.OW)
       for (let q = 0; q < argmax.length; q++) {
         const k = argmax[q]!
-        if (k >= 0 && y32.data[q]! > 0) dz[k] = Math.fround(dz[k]! + dy32.data[q]!)
+        if (k >= 0) dz[k] = Math.fround(dz[k]! + dy32.data[q]!)
       }
       conv32Kernels().backward(g, x32.data, dz, W32.data, dx, dW, db)
     }

@@ -258,7 +258,10 @@ export function conv32BackwardWasm(
   return true
 }
 
-/** The 2x2, stride-2 max-pooling of relu(conv): per pooled output its value and the flat index of its max in the conv's output. */
+/**
+ * The 2x2, stride-2 max-pooling of relu(conv): per pooled output its value and the flat index of
+ * its max in the conv's output where the value is > 0, else −1 (no gradient flows back there).
+ */
 export interface Pooled32 {
   readonly y: Float32Array
   readonly argmax: Int32Array
@@ -269,8 +272,8 @@ export const pooledSize = (g: ConvWindow): number => g.N * g.F * (g.OH >> 1) * (
 
 /**
  * maxPool2x2(relu(conv(x, w) + b)) in WebAssembly, each sample's conv output pooled while in cache
- * (never copied out): pooled.y and pooled.argmax as maxPool32 gives them on the relu output; false
- * if it does not fit (or a dimension is 0).
+ * (never copied out): pooled.y as maxPool32 gives it on the relu output, pooled.argmax as it gives
+ * its argmax where pooled.y > 0 (else −1); false if it does not fit (or a dimension is 0).
  */
 export function conv32ReluPoolForwardWasm(
   threads: 1 | 2,
@@ -302,10 +305,10 @@ export function conv32ReluPoolForwardWasm(
 }
 
 /**
- * The gradients of Σ dy·maxPool2x2(relu(conv(x, w) + b)), given the forward pass's `pooled`: the
- * gradient at the conv's output is dy added onto each argmax whose pooled value is > 0 (the pool's
- * and relu's vjps), then dw, dx unless undefined, db unless undefined, as conv32BackwardWasm.
- * False if it does not fit (or a dimension is 0).
+ * The gradients of Σ dy·maxPool2x2(relu(conv(x, w) + b)), given the forward pass's argmax: the
+ * gradient at the conv's output is dy added onto each argmax that is not −1 (the pool's and relu's
+ * vjps), then dw, dx unless undefined, db unless undefined, as conv32BackwardWasm. False if it
+ * does not fit (or a dimension is 0).
  */
 export function conv32ReluPoolBackwardWasm(
   threads: 1 | 2,
@@ -316,7 +319,7 @@ export function conv32ReluPoolBackwardWasm(
   dx: Float32Array | undefined,
   dw: Float32Array,
   db: Float32Array | undefined,
-  pooled: Pooled32,
+  argmax: Int32Array,
 ): boolean {
   if (empty(g) || pooledSize(g) === 0) return false
   const K = g.C * g.KH * g.KW
@@ -331,8 +334,8 @@ export function conv32ReluPoolBackwardWasm(
     threads,
     g,
     Op.conv32Backward,
-    [x, dx === undefined ? undefined : w, dx?.length, dw.length, db?.length, dy, pooled.y, pooled.argmax],
-    ([X, Wt, DX, DW, DB, PDY, PY, A]) => ({
+    [x, dx === undefined ? undefined : w, dx?.length, dw.length, db?.length, dy, argmax],
+    ([X, Wt, DX, DW, DB, PDY, A]) => ({
       x: X!,
       w: Wt!,
       bias: 0,
@@ -341,7 +344,7 @@ export function conv32ReluPoolBackwardWasm(
       dw: DW!,
       db: DB!,
       relu: true,
-      acty: PY!,
+      acty: 0,
       pool: { py: PDY!, argmax: A! },
     }),
     { dz: true, dzT: true, dx: dx !== undefined },
