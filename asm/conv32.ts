@@ -41,7 +41,7 @@ const J_SW = 8
 const J_OH = 13 //    output height and width (fields 9-12, dilations and padding, live in the tap table)
 const J_OW = 14
 const J_X = 15 //     x: N × C × H × W
-const J_WGT = 16 //   W: F × K
+const J_WGT = 16 //   W: F × K (backward), or Wᵀ: K × F (forward: a tile's rows side by side)
 const J_BIAS = 17 //  b: F, or 0
 const J_Y = 18 //     y (forward) or dy (backward): N × F × OH·OW
 const J_DX = 19 //    dx: N × C × H × W, or 0
@@ -96,7 +96,7 @@ function forwardSample(job: usize, n: i32, scratch: usize): void {
   const pool = field(job, J_POOL) != 0
   const yn = pool ? scratch + <usize>field(job, J_YS) : <usize>field(job, J_Y) + (<usize>(n * F) * <usize>OHW << 2)
   tapRows(job, <usize>field(job, J_X) + (<usize>(n * C) * <usize>(H * W) << 2), 0, K, cols, false)
-  gemmInPlace(F, OHW, K, <usize>field(job, J_WGT), K, 1, cols, OHW, yn, OHW, false, bias, field(job, J_RELU) != 0)
+  gemmInPlace(F, OHW, K, <usize>field(job, J_WGT), 1, F, cols, OHW, yn, OHW, false, bias, field(job, J_RELU) != 0)
   if (pool) {
     const PH = OH >> 1, PW = OW >> 1
     const q = <usize>(n * F * PH * PW) << 2
@@ -227,27 +227,52 @@ function tile5x8(
     q40 = v128.load32_splat(init, 16); q41 = q40
   }
   let a0 = a
-  const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB, o4 = o3 + aRsB
-  for (let p: i32 = 0; p < k; p++) {
-    const b0 = v128.load(b)
-    const b1 = v128.load(b, 16)
-    let x = v128.load32_splat(a0)
-    q00 = f32x4.add(q00, f32x4.mul(x, b0))
-    q01 = f32x4.add(q01, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o1)
-    q10 = f32x4.add(q10, f32x4.mul(x, b0))
-    q11 = f32x4.add(q11, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o2)
-    q20 = f32x4.add(q20, f32x4.mul(x, b0))
-    q21 = f32x4.add(q21, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o3)
-    q30 = f32x4.add(q30, f32x4.mul(x, b0))
-    q31 = f32x4.add(q31, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o4)
-    q40 = f32x4.add(q40, f32x4.mul(x, b0))
-    q41 = f32x4.add(q41, f32x4.mul(x, b1))
-    a0 += aCsB
-    b += bRsB
+  if (aRsB == 4) {
+    // A's rows side by side (a step's entries contiguous): the splats at fixed offsets, no address arithmetic
+    for (let p: i32 = 0; p < k; p++) {
+      const b0 = v128.load(b)
+      const b1 = v128.load(b, 16)
+      let x = v128.load32_splat(a0)
+      q00 = f32x4.add(q00, f32x4.mul(x, b0))
+      q01 = f32x4.add(q01, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 4)
+      q10 = f32x4.add(q10, f32x4.mul(x, b0))
+      q11 = f32x4.add(q11, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 8)
+      q20 = f32x4.add(q20, f32x4.mul(x, b0))
+      q21 = f32x4.add(q21, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 12)
+      q30 = f32x4.add(q30, f32x4.mul(x, b0))
+      q31 = f32x4.add(q31, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 16)
+      q40 = f32x4.add(q40, f32x4.mul(x, b0))
+      q41 = f32x4.add(q41, f32x4.mul(x, b1))
+      a0 += aCsB
+      b += bRsB
+    }
+  } else {
+    const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB, o4 = o3 + aRsB
+    for (let p: i32 = 0; p < k; p++) {
+      const b0 = v128.load(b)
+      const b1 = v128.load(b, 16)
+      let x = v128.load32_splat(a0)
+      q00 = f32x4.add(q00, f32x4.mul(x, b0))
+      q01 = f32x4.add(q01, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o1)
+      q10 = f32x4.add(q10, f32x4.mul(x, b0))
+      q11 = f32x4.add(q11, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o2)
+      q20 = f32x4.add(q20, f32x4.mul(x, b0))
+      q21 = f32x4.add(q21, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o3)
+      q30 = f32x4.add(q30, f32x4.mul(x, b0))
+      q31 = f32x4.add(q31, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o4)
+      q40 = f32x4.add(q40, f32x4.mul(x, b0))
+      q41 = f32x4.add(q41, f32x4.mul(x, b1))
+      a0 += aCsB
+      b += bRsB
+    }
   }
   if (relu) {
     q00 = f32x4.max(q00, zero); q01 = f32x4.max(q01, zero)
@@ -282,24 +307,46 @@ function tile4x8(
     q30 = v128.load32_splat(init, 12); q31 = q30
   }
   let a0 = a
-  const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB
-  for (let p: i32 = 0; p < k; p++) {
-    const b0 = v128.load(b)
-    const b1 = v128.load(b, 16)
-    let x = v128.load32_splat(a0)
-    q00 = f32x4.add(q00, f32x4.mul(x, b0))
-    q01 = f32x4.add(q01, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o1)
-    q10 = f32x4.add(q10, f32x4.mul(x, b0))
-    q11 = f32x4.add(q11, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o2)
-    q20 = f32x4.add(q20, f32x4.mul(x, b0))
-    q21 = f32x4.add(q21, f32x4.mul(x, b1))
-    x = v128.load32_splat(a0 + o3)
-    q30 = f32x4.add(q30, f32x4.mul(x, b0))
-    q31 = f32x4.add(q31, f32x4.mul(x, b1))
-    a0 += aCsB
-    b += bRsB
+  if (aRsB == 4) {
+    // A's rows side by side (a step's entries contiguous): the splats at fixed offsets, no address arithmetic
+    for (let p: i32 = 0; p < k; p++) {
+      const b0 = v128.load(b)
+      const b1 = v128.load(b, 16)
+      let x = v128.load32_splat(a0)
+      q00 = f32x4.add(q00, f32x4.mul(x, b0))
+      q01 = f32x4.add(q01, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 4)
+      q10 = f32x4.add(q10, f32x4.mul(x, b0))
+      q11 = f32x4.add(q11, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 8)
+      q20 = f32x4.add(q20, f32x4.mul(x, b0))
+      q21 = f32x4.add(q21, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0, 12)
+      q30 = f32x4.add(q30, f32x4.mul(x, b0))
+      q31 = f32x4.add(q31, f32x4.mul(x, b1))
+      a0 += aCsB
+      b += bRsB
+    }
+  } else {
+    const o1 = aRsB, o2 = aRsB + aRsB, o3 = o2 + aRsB
+    for (let p: i32 = 0; p < k; p++) {
+      const b0 = v128.load(b)
+      const b1 = v128.load(b, 16)
+      let x = v128.load32_splat(a0)
+      q00 = f32x4.add(q00, f32x4.mul(x, b0))
+      q01 = f32x4.add(q01, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o1)
+      q10 = f32x4.add(q10, f32x4.mul(x, b0))
+      q11 = f32x4.add(q11, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o2)
+      q20 = f32x4.add(q20, f32x4.mul(x, b0))
+      q21 = f32x4.add(q21, f32x4.mul(x, b1))
+      x = v128.load32_splat(a0 + o3)
+      q30 = f32x4.add(q30, f32x4.mul(x, b0))
+      q31 = f32x4.add(q31, f32x4.mul(x, b1))
+      a0 += aCsB
+      b += bRsB
+    }
   }
   if (relu) {
     q00 = f32x4.max(q00, zero); q01 = f32x4.max(q01, zero)

@@ -187,7 +187,7 @@ export function conv32ForwardWasm(
     threads,
     g,
     Op.conv32Forward,
-    [x, w, b, y.length],
+    [x, transposed(w, g.F, K), b, y.length],
     ([X, Wt, B, Y]) => ({ x: X!, w: Wt!, bias: B!, y: Y!, dx: 0, dw: 0, db: 0, relu, acty: 0 }),
     { dz: false, dzT: false, dx: false },
     () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
@@ -291,7 +291,7 @@ export function conv32ReluPoolForwardWasm(
     threads,
     g,
     Op.conv32Forward,
-    [x, w, b, n, n],
+    [x, transposed(w, g.F, K), b, n, n],
     ([X, Wt, B, PY, A]) => ({ x: X!, w: Wt!, bias: B!, y: 0, dx: 0, dw: 0, db: 0, relu: true, acty: 0, pool: { py: PY!, argmax: A! } }),
     { dz: false, dzT: false, dx: false, y: true },
     () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
@@ -356,6 +356,13 @@ export function conv32ReluPoolBackwardWasm(
   if (db !== undefined) db.set(done.heap.subarray(done.at[4]! / 4, done.at[4]! / 4 + db.length))
   transposeOut(done.heap, done.at[3]! / 4, g.F, K, dw)
   return true
+}
+
+/** Wᵀ (K × F) of W (F × K): the forward pass's tiles then splat a step's filters from one place. */
+function transposed(w: Float32Array, F: number, K: number): Float32Array {
+  const t = new Float32Array(w.length)
+  for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) t[k * F + f] = w[f * K + k]!
+  return t
 }
 
 /** dW[f, k] = dWᵀ[k, f]: the parts computed dWᵀ (K × F) at heap[at …]. */
