@@ -2,10 +2,17 @@
  * Losses: one call returns the value and its gradient with respect to the prediction, the
  * cotangent that starts backprop. Every loss averages over the batch (the first axis), so the
  * gradient of a batch of N carries a 1/N.
+ *
+ * dtypes: the gradient has the prediction's dtype. A target of the same shape (mse,
+ * binaryCrossEntropy, probability rows) must have the prediction's dtype too, or the loss throws
+ * naming both (cast it with T.cast; fit and evaluate cast each batch to the model's dtype); class
+ * indices [N] may be either, being exact integers in both. On float32 predictions the values
+ * stay float64 numbers: crossEntropy and binaryCrossEntropy compute theirs in float64 from the
+ * float32 inputs, and their gradients round each operation once to float32.
  */
 import * as T from './tensor/index.ts'
 import type { Tensor } from './tensor/tensor.ts'
-import { logistic } from './layers/sigmoid.ts'
+import { logistic, logistic32 } from './layers/sigmoid.ts'
 
 /** A loss value and ∂value/∂pred. */
 export interface LossResult {
@@ -28,6 +35,10 @@ export class LossError extends Error {
     super(message, options)
   }
 }
+
+/** A gradient buffer of either dtype as a tensor. */
+const wrap = (shape: T.Shape, d: Float32Array | Float64Array): Tensor =>
+  d instanceof Float32Array ? T.asTensor(T.fromData32(shape, d)) : T.fromData(shape, d)
 
 const checkFinite = (where: string, what: string, t: Tensor): void => {
   const i = t.data.findIndex((v) => !Number.isFinite(v))
@@ -57,6 +68,7 @@ const checkSameShape = (where: string, pred: Tensor, target: Tensor): void => {
 export const mse: Loss = (pred, target) => {
   checkBatch('mse', pred, target)
   checkSameShape('mse', pred, target)
+  T.checkDTypes('mse', pred, target)
   checkFinite('mse', 'target', target)
   const k = pred.data.length
   const diff = T.sub(pred, target)
@@ -135,6 +147,7 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
 /**
  * Cross-entropy on probabilities (e.g. after a softmax layer), with p clipped to [ε, 1] so
  * log 0 never happens: L = -(1/N) Σ t log clip(p). Where p was clipped, its gradient is 0.
+ * In float32 the gradient is fl32(fl32(−t/p)/N).
  */
 export const crossEntropy = (eps = 1e-12): Loss => {
   if (!(eps > 0 && eps < 1)) throw new LossError(`crossEntropy: eps must be in (0, 1), got ${eps}`)
@@ -145,43 +158,48 @@ export const crossEntropy = (eps = 1e-12): Loss => {
     checkFinite(where, 'prediction', probs)
     const c = probs.shape[1]!
     const t = targetRows(where, target, n, c)
+    if (target.shape.length === 2) T.checkDTypes(where, probs, target)
     const p = probs.data
     const td = t.data
-    const grad = T.buffer(n * c)
+    const grad = T.isFloat32(probs) ? T.buffer32(n * c) : T.buffer(n * c) // a store into a Float32Array rounds
+    const fl = T.isFloat32(probs) ? Math.fround : (v: number) => v
     let total = 0
     for (let k = 0; k < n * c; k++) {
       const pk = p[k]!
       const tk = td[k]!
       const clipped = pk < eps ? eps : pk > 1 ? 1 : pk
       if (tk !== 0) total -= tk * Math.log(clipped)
-      grad[k] = pk >= eps && pk <= 1 ? -tk / pk / n : 0
+      grad[k] = pk >= eps && pk <= 1 ? fl(-tk / pk) / n : 0
     }
-    return { value: total / n, grad: T.fromData(probs.shape, grad) }
+    return { value: total / n, grad: wrap(probs.shape, grad) }
   }
 }
 
 /**
  * Binary cross-entropy on logits, averaged over all elements: per element
  * ℓ = log(1 + eˣ) - t·x (stable form max(x,0) - t·x + log(1 + e^-|x|)), ∂ℓ/∂x = σ(x) - t.
- * Targets in [0, 1], same shape as the logits.
+ * Targets in [0, 1], same shape and dtype as the logits. In float32 the gradient is
+ * fl32(fl32(σ₃₂(x) − t)/K), σ₃₂ the float32 logistic of the sigmoid layer.
  */
 export const binaryCrossEntropy: Loss = (logits, target) => {
   const where = 'binaryCrossEntropy'
   checkBatch(where, logits, target)
   checkSameShape(where, logits, target)
+  T.checkDTypes(where, logits, target)
   checkFinite(where, 'target', target)
   const bad = target.data.findIndex((v) => v < 0 || v > 1)
   if (bad >= 0) throw new LossError(`${where}: target ${target.data[bad]} at flat index ${bad} is outside [0, 1]`)
   const k = logits.data.length
   const x = logits.data
   const t = target.data
-  const grad = T.buffer(k)
+  const x32 = T.isFloat32(logits)
+  const grad = x32 ? T.buffer32(k) : T.buffer(k) // a store into a Float32Array rounds
   let total = 0
   for (let i = 0; i < k; i++) {
     const xi = x[i]!
     const ti = t[i]!
     total += Math.max(xi, 0) - ti * xi + Math.log1p(Math.exp(-Math.abs(xi)))
-    grad[i] = (logistic(xi) - ti) / k
+    grad[i] = x32 ? Math.fround(logistic32(xi) - ti) / k : (logistic(xi) - ti) / k
   }
-  return { value: total / k, grad: T.fromData(logits.shape, grad) }
+  return { value: total / k, grad: wrap(logits.shape, grad) }
 }

@@ -14,6 +14,11 @@
  * weight of the old running value (Keras/Flax convention; PyTorch's momentum is 1 − this).
  *
  *   spec      { kind: 'batchNorm', momentum, eps }
+ *
+ * In float32 (x, γ, β and the running statistics all float32) every operation rounds once to
+ * float32: the sums in order from 0, each product, difference and quotient, √, and momentum, 1 −
+ * momentum and ε rounded once first. `fl` below is that rounding (Math.fround), and the identity in
+ * float64; a store into a Float32Array rounds too.
  */
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
@@ -64,6 +69,14 @@ const layoutOf = (x: Tensor): Layout => {
   return { N, F, inner: x.shape.length === 4 ? x.shape[2]! * x.shape[3]! : 1 }
 }
 
+/** The arithmetic of t's dtype: float32 rounds each operation once (fl = Math.fround, and a store into its buffers). */
+const arithmetic = (t: Tensor): { fl: (v: number) => number; buffer: (n: number) => Float32Array | Float64Array } =>
+  T.isFloat32(t) ? { fl: Math.fround, buffer: T.buffer32 } : { fl: (v) => v, buffer: T.buffer }
+
+/** A buffer of either dtype as a tensor. */
+const wrap = (shape: Shape, d: Float32Array | Float64Array): Tensor =>
+  d instanceof Float32Array ? T.asTensor(T.fromData32(shape, d)) : T.fromData(shape, d)
+
 const BatchNormSpec = specOf('batchNorm', { momentum: UnitInterval, eps: PositiveNumber })
 
 /** The type of `batchNorm(options)`: it keeps a [features] or [channels, height, width] shape. */
@@ -102,15 +115,21 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
       }
     },
     forward: (p, s, x, ctx) => {
-      if (T.isFloat32(x) || T.isFloat32(p.gamma))
-        throw new T.TensorError(`${name}: not yet in float32 (initialize the model with { dtype: 'float64' })`)
+      for (const [what, t] of [
+        ['gamma', p.gamma],
+        ['beta', p.beta],
+        ['running mean', s.mean],
+        ['running variance', s.variance],
+      ] as const)
+        T.checkDTypes(`${name}: x and ${what}`, x, t)
       const F = p.gamma.shape[0]!
       checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])
       const { N, inner } = layoutOf(x)
       const m = N * inner
       const v = x.data
-      const mean = T.buffer(F)
-      const variance = T.buffer(F)
+      const { fl, buffer } = arithmetic(x)
+      const mean = buffer(F)
+      const variance = buffer(F)
       if (ctx.mode === 'train') {
         // One value per feature has variance 0: every output would be beta and the running
         // variance would be pulled toward 0. PyTorch refuses this too.
@@ -131,8 +150,8 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
           for (let f = 0; f < F; f++) {
             const base = (n * F + f) * inner
             for (let k = 0; k < inner; k++) {
-              const d = v[base + k]! - mean[f]!
-              variance[f] = variance[f]! + d * d
+              const d = fl(v[base + k]! - mean[f]!)
+              variance[f] = variance[f]! + fl(d * d)
             }
           }
         }
@@ -141,69 +160,68 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
         mean.set(s.mean.data)
         variance.set(s.variance.data)
       }
-      const invStd = T.buffer(F)
-      for (let f = 0; f < F; f++) invStd[f] = 1 / Math.sqrt(variance[f]! + eps)
-      const xhat = T.buffer(v.length)
-      const y = T.buffer(v.length)
+      const invStd = buffer(F)
+      const epsilon = fl(eps)
+      for (let f = 0; f < F; f++) invStd[f] = 1 / fl(Math.sqrt(fl(variance[f]! + epsilon)))
+      const xhat = buffer(v.length)
+      const y = buffer(v.length)
       const gamma = p.gamma.data
       const beta = p.beta.data
       for (let n = 0; n < N; n++) {
         for (let f = 0; f < F; f++) {
           const base = (n * F + f) * inner
           for (let k = base; k < base + inner; k++) {
-            xhat[k] = (v[k]! - mean[f]!) * invStd[f]!
-            y[k] = gamma[f]! * xhat[k]! + beta[f]!
+            xhat[k] = fl(v[k]! - mean[f]!) * invStd[f]!
+            y[k] = fl(gamma[f]! * xhat[k]!) + beta[f]!
           }
         }
       }
-      const state: BatchNormState =
-        ctx.mode === 'train'
-          ? {
-              mean: T.generate([F], (f) => momentum * s.mean.data[f]! + (1 - momentum) * mean[f]!),
-              variance: T.generate([F], (f) => momentum * s.variance.data[f]! + (1 - momentum) * variance[f]!),
-            }
-          : s
-      return {
-        y: T.fromData(x.shape, y),
-        state,
-        tape: { mode: ctx.mode, xhat: T.fromData(x.shape, xhat), invStd: T.fromData([F], invStd) },
+      const [keep, take] = [fl(momentum), fl(1 - momentum)]
+      const running = (old: Tensor, batch: Float32Array | Float64Array): Tensor => {
+        const out = buffer(F)
+        for (let f = 0; f < F; f++) out[f] = fl(keep * old.data[f]!) + fl(take * batch[f]!)
+        return wrap([F], out)
       }
+      const state: BatchNormState = ctx.mode === 'train' ? { mean: running(s.mean, mean), variance: running(s.variance, variance) } : s
+      return { y: wrap(x.shape, y), state, tape: { mode: ctx.mode, xhat: wrap(x.shape, xhat), invStd: wrap([F], invStd) } }
     },
     vjp: (p, { mode, xhat, invStd }, dy) => {
       const { N, F, inner } = layoutOf(xhat)
       checkInput(name, dy, xhat.shape.slice(1))
+      T.checkDTypes(`${name}: x and dy`, xhat, dy)
       const m = N * inner
       const g = dy.data
       const h = xhat.data
-      const dgamma = T.buffer(F) // Σ dy · x̂
-      const dbeta = T.buffer(F) //  Σ dy
+      const { fl, buffer } = arithmetic(dy)
+      const dgamma = buffer(F) // Σ dy · x̂
+      const dbeta = buffer(F) //  Σ dy
       for (let n = 0; n < N; n++) {
         for (let f = 0; f < F; f++) {
           const base = (n * F + f) * inner
           for (let k = base; k < base + inner; k++) {
             dbeta[f] = dbeta[f]! + g[k]!
-            dgamma[f] = dgamma[f]! + g[k]! * h[k]!
+            dgamma[f] = dgamma[f]! + fl(g[k]! * h[k]!)
           }
         }
       }
       const gamma = p.gamma.data
       const inv = invStd.data
-      const dx = T.buffer(g.length)
+      const dx = buffer(g.length)
       for (let n = 0; n < N; n++) {
         for (let f = 0; f < F; f++) {
           const base = (n * F + f) * inner
-          const a = gamma[f]! * inv[f]!
+          const a = fl(gamma[f]! * inv[f]!)
           if (mode === 'eval') {
             for (let k = base; k < base + inner; k++) dx[k] = a * g[k]!
           } else {
             // mean(dx̂) = γ·Σdy/m and mean(dx̂·x̂) = γ·Σdy·x̂/m
-            const meanDy = dbeta[f]! / m
-            const meanDyXhat = dgamma[f]! / m
-            for (let k = base; k < base + inner; k++) dx[k] = a * (g[k]! - meanDy - h[k]! * meanDyXhat)
+            const meanDy = fl(dbeta[f]! / m)
+            const meanDyXhat = fl(dgamma[f]! / m)
+            for (let k = base; k < base + inner; k++) dx[k] = a * fl(fl(g[k]! - meanDy) - fl(h[k]! * meanDyXhat))
           }
         }
       }
-      return { dx: T.fromData(xhat.shape, dx), dp: { gamma: T.fromData([F], dgamma), beta: T.fromData([F], dbeta) } }
+      return { dx: wrap(xhat.shape, dx), dp: { gamma: wrap([F], dgamma), beta: wrap([F], dbeta) } }
     },
   }
 }

@@ -10,6 +10,7 @@ import type { Json, Layer, Spec } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import type { Callbacks } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
+import { inDType } from '../train/step.ts'
 import * as Tree from '../tree.ts'
 import { checkInt, PlotError, round6, SCHEMA, type VegaLiteSpec } from './spec.ts'
 import { checkOptions } from '../options.ts'
@@ -85,14 +86,16 @@ export const ownerOf = (spec: Spec, path: string): string => {
 
 /**
  * ‖∂loss/∂p‖ for every param leaf on one batch: forward, loss, vjp, then the 2-norm of each
- * leaf of dp, as a training step would compute them (before the optimizer sees them).
+ * leaf of dp, as a training step would compute them (before the optimizer sees them), the batch
+ * cast to the params' dtype as a step casts it.
  * @example leafGradientNorms({ model, params: state.params, state: state.state, batch, loss: Loss.softmaxCrossEntropy })
  * // [{ path: '[0].W', layer: 'pipe[0].dense', norm: 0.41, ... }, { path: '[0].b', ... }, ...]
  */
 export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   input: GradientNormInput<P, S, Tape>,
 ): LeafGradientNorm[] => {
-  const { model, params, state, batch } = input
+  const { model, params, state } = input
+  const batch = inDType(input.batch, Tree.dtypeOfTree(params)) // a float32 model's probe batch in float32, as a training step casts it
   const { y, tape } = model.forward(params, state, batch.x, { mode: input.mode ?? 'train', key: input.key ?? Key.fromSeed(0) })
   const { grad } = input.loss(y, batch.y)
   const { dp } = model.vjp(params, tape, grad)

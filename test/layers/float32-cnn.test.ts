@@ -1,7 +1,7 @@
 /**
  * The CNN layers in float32: conv2d (plain and with its fused relu), maxPool2d, avgPool2d,
  * globalAvgPool, flatten and reshape follow their input's dtype; a mix of dtypes is an error
- * naming both; batchNorm says it is not yet in float32.
+ * naming both (batchNorm in float32: test/laws/float32-vs-float64.test.ts).
  *
  * float32 against float64, on the same (float32) inputs. Each result is a sum of products, every
  * multiply and add one float32 operation; with at most m roundings along any path from an input
@@ -343,11 +343,5 @@ describe('float32 CNN layers: a mix of dtypes is an error naming both', () => {
       /globalAvgPool: dtypes differ, the input was float32 but dy is float64/,
     )
     expect(L.maxPool2d(2).forward([], [], x64, ctx).y.data).toBeInstanceOf(Float64Array)
-  })
-
-  test('batchNorm is not yet in float32, and says so', () => {
-    const bn = L.batchNorm()
-    const p32 = L.initialize(bn, Key.fromSeed(0), [1, 6, 6], { dtype: 'float32' })
-    expect(() => bn.forward(p32.params, p32.state, x32, ctx)).toThrow(/batchNorm: not yet in float32/)
   })
 })
