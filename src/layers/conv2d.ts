@@ -32,6 +32,7 @@ import type { Tensor } from '../tensor/tensor.ts'
 import { resolveKernels, threads } from '../kernels/backend.ts'
 import { convKernels, type ConvWindow } from '../kernels/conv.ts'
 import { conv32Kernels } from '../kernels/conv32.ts'
+import { maxPoolBackward32 } from '../kernels/pool32.ts'
 import { conv32ReluPoolBackwardWasm, conv32ReluPoolForwardWasm, pooledSize } from '../kernels/wasm/conv32.ts'
 import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels/window.ts'
 import {
@@ -231,7 +232,7 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
   return self
 }
 
-/** What the fused conv2d, relu and 2x2 max-pool keep: the input and the pool's argmax, −1 where relu passes nothing back (float32, WebAssembly), or both layers' tapes. */
+/** What the fused conv2d, relu and 2x2 max-pool keep: x and the pool's argmax (−1 where relu passes nothing back), or both layers' tapes. */
 export type ReluPooledTape =
   | { readonly x: Tensor; readonly argmax: Int32Array }
   | { readonly conv: Conv2dTape; readonly pool: unknown }
@@ -239,7 +240,8 @@ export type ReluPooledTape =
 /**
  * The relu conv2d `conv` followed by the 2x2 max-pool `pool`, as one layer (what a pipe runs in
  * their place): in float32 under the WebAssembly kernels, the fused kernels (the pool's argmax
- * kept, the conv's output never copied out); otherwise conv then pool. The same numbers.
+ * kept, the conv's output never copied out); otherwise conv then pool. A fused tape's vjp under
+ * another family runs the pool's vjp on its argmax, then that family's conv. The same numbers.
  */
 const reluPooled = (
   conv: Layer<Conv2dParams, None, Conv2dTape>,
@@ -279,13 +281,13 @@ const reluPooled = (
     const dx = wantsDx(options) ? T.buffer32(x.data.length) : undefined
     const dW = T.buffer32(p.W.data.length)
     const db = bias ? T.buffer32(g.F) : undefined
-    if (!conv32ReluPoolBackwardWasm(threads(), g, x32.data, dy32.data, W32.data, dx, dW, db, argmax)) {
-      // The pool's vjp (dy onto each argmax) and relu's (−1 where the value there is not > 0), then the conv's.
+    const inWasm = resolveKernels() === 'wasm'
+    if (!(inWasm && conv32ReluPoolBackwardWasm(threads(), g, x32.data, dy32.data, W32.data, dx, dW, db, argmax))) {
+      // The pool's vjp (dy onto each argmax; −1, where relu passes nothing back, is skipped), then the conv's.
       const dz = T.buffer32(g.N * g.F * g.OH * g.OW)
-      for (let q = 0; q < argmax.length; q++) {
-        const k = argmax[q]!
-        if (k >= 0) dz[k] = Math.fround(dz[k]! + dy32.data[q]!)
-      }
+      const { N, F, OH, OW } = g
+      const pool2x2 = { N, C: F, H: OH, W: OW, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, PT: 0, PL: 0, OH: OH >> 1, OW: OW >> 1 }
+      maxPoolBackward32(pool2x2, dy32.data, argmax, dz)
       conv32Kernels().backward(g, x32.data, dz, W32.data, dx, dW, db)
     }
     const W = T.asTensor(T.fromData32(p.W.shape, dW))

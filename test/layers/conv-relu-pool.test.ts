@@ -108,6 +108,24 @@ describe('law 13: pipe(conv2d, relu, maxPool2d(2)) fused equals the three layers
     }
   }
 
+  test("float32: a tape of the WebAssembly forward pass, its vjp run under 'js' or 'reference' (the pool's vjp, then the conv's): the same bits", () => {
+    const c: Case = { C: 3, H: 11, W: 10, F: 9, k: 3, stride: 1, padding: 1, bias: true, N: 2, s: 11 }
+    const net = L.pipe(L.conv2d(c.F, c.k, { padding: c.padding }), L.relu, L.maxPool2d(2))
+    const plain = L.pipe(L.conv2d(c.F, c.k, { padding: c.padding }), reluCopy, L.maxPool2d(2))
+    const { params, outShape } = L.initialize(net, Key.fromSeed(c.s), [c.C, c.H, c.W], { dtype: 'float32' })
+    const x = T.asTensor(T.cast(Key.normal(Key.fromSeed(1), [c.N, c.C, c.H, c.W]), 'float32'))
+    const dy = T.asTensor(T.cast(Key.normal(Key.fromSeed(2), [c.N, ...outShape]), 'float32'))
+    const f = Kernels.using('wasm', () => net.forward(params, [L.none, L.none, L.none], x, ctx))
+    expect('argmax' in ((f.tape as readonly object[])[0] ?? {})).toBe(true)
+    const want = Kernels.using('reference', () => plain.vjp(params, plain.forward(params, [L.none, L.none, L.none], x, ctx).tape, dy))
+    for (const family of ['js', 'reference', 'wasm'] as const) {
+      const got = Kernels.using(family, () => net.vjp(params, f.tape, dy))
+      expect(firstDifference(got.dx.data, want.dx.data), `${family}: dx`).toBe(-1)
+      const [g, w] = [Tree.leaves(got.dp as Tree.Tree), Tree.leaves(want.dp as Tree.Tree)]
+      g.forEach((l, i) => expect(firstDifference(l.data, w[i]!.data), `${family}: dp[${i}]`).toBe(-1))
+    }
+  })
+
   test("the law kit's checkFusion (law 13) holds for a relu conv2d and maxPool2d(2)", () => {
     checkFusion(L.conv2d(3, 3, { padding: 1, activation: 'relu' }), L.maxPool2d(2), { inShape: [2, 6, 7], numRuns: 30 })
   })
