@@ -8,7 +8,10 @@
  *
  * One call runs one part: elements [part·chunk, min(n', (part + 1)·chunk)), n' = n rounded up to
  * a multiple of 4. The caller pads every array to a multiple of 4; the padding lanes compute
- * values nobody copies out.
+ * values nobody copies out (the caller zeroes them, so they stay finite).
+ *
+ * Each part also writes, at finite + 16·part, the four lane sums of g·0 and out·0: zeros when its
+ * g and out hold only finite values (v·0 is ±0 for finite v, NaN for NaN and ±∞, and a NaN stays).
  */
 
 // The job block: i32 fields, then f32 fields from byte 48 (src/kernels/wasm/sgd32.ts writes the same layout).
@@ -20,6 +23,7 @@ const S_P = 4 //      the params p,
 const S_TPREV = 5 //  the trace t', in,
 const S_OUT = 6 //    u, or p + u,
 const S_T = 7 //      the new trace t
+const S_FINITE = 8 // byte address of the parts' finiteness sums (16 bytes a part)
 const F_MINUS_RATE = 0 // −lr, λ and β, as float32
 const F_LAMBDA = 1
 const F_BETA = 2
@@ -45,11 +49,15 @@ export function sgd32Part(job: usize, part: i32): void {
   const beta = v128.load32_splat(job + 48 + (F_BETA << 2))
   const apply = (flags & FLAG_APPLY) != 0, decay = (flags & FLAG_DECAY) != 0
   const trace = (flags & FLAG_TRACE) != 0, nesterov = (flags & FLAG_NESTEROV) != 0
+  const finite = <usize>field(job, S_FINITE)
+  const zero = f32x4.splat(0)
+  let sums = zero
   const i1 = min(n, (part + 1) * chunk)
   for (let i = part * chunk; i < i1; i += 4) {
     const o = <usize>i << 2
     const pi = v128.load(p + o)
-    let d = v128.load(g + o)
+    const gi = v128.load(g + o)
+    let d = gi
     if (decay) d = f32x4.add(d, f32x4.mul(lambda, pi))
     if (trace) {
       const t = f32x4.add(d, f32x4.mul(beta, v128.load(tPrev + o)))
@@ -57,6 +65,9 @@ export function sgd32Part(job: usize, part: i32): void {
       d = nesterov ? f32x4.add(d, f32x4.mul(beta, t)) : t
     }
     const u = f32x4.mul(minusRate, d)
-    v128.store(out + o, apply ? f32x4.add(pi, u) : u)
+    const o1 = apply ? f32x4.add(pi, u) : u
+    v128.store(out + o, o1)
+    sums = f32x4.add(f32x4.add(sums, f32x4.mul(gi, zero)), f32x4.mul(o1, zero))
   }
+  v128.store(finite + (<usize>part << 4), sums)
 }

@@ -17,7 +17,7 @@
  */
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Kernels, Key, L, Loss, Optim, Plot, Schedule, Train } from 'chainrule'
+import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from 'chainrule/node'
 import { flags, timing } from './cli.ts'
 
@@ -76,7 +76,7 @@ const written = [
   resolve(out, 'history.png'), // written by plotCallbacks; absolute, like the paths writePlot returns
   writePlot(Plot.confusionMatrix(test.y, predictions, { title: 'confusion matrix, MNIST test set' }), join(out, 'confusion-matrix.png')),
   // params[1] is the first dense layer (params[0] belongs to flatten): W is [784, 128]
-  writePlot(Plot.denseWeights(state.params[1].W, [28, 28], { units: 64 }), join(out, 'first-layer-weights.png')),
+  writePlot(Plot.denseWeights(T.asTensor(state.params[1].W), [28, 28], { units: 64 }), join(out, 'first-layer-weights.png')),
   writePlot(Plot.misclassified(test.x, test.y, predictions, { max: 32 }), join(out, 'misclassified.png')),
 ]
 console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)

@@ -13,7 +13,7 @@
  */
 import type { Key } from './key.ts'
 import { showShape, TensorError, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
-import { castTree, type Tree } from './tree.ts'
+import { castTree, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 
 /** A JSON value (what specs are made of). */
@@ -176,6 +176,39 @@ export interface Structure {
 /** Any layer, whatever its params, state and tape. */
 // The method syntax above makes parameters bivariant, so every Layer<P, S, Tape> fits here.
 export type AnyLayer = Layer<Tree, Tree, unknown>
+
+/**
+ * A layer typed in dtype D: the same record, its forward and vjp given params, state and tensors in D (for 'float32',
+ * params typed `Tree.Float32<P>`, as `initialize(..., { dtype: 'float32' })` types them) and giving results in D; for the
+ * union DType, either. Layers are written once on `Tensor` and follow their params' dtype at run time, so a layer's own
+ * type is float64's; `asDType(layer, dtype)` is the view to call one directly on a float32 model. Mixing dtypes stays an
+ * error at run time, naming both.
+ */
+export interface LayerIn<P extends Tree, S extends Tree, Tape, D extends DType> {
+  readonly name: string
+  forward(
+    p: InDType<P, D>,
+    s: InDType<S, D>,
+    x: Tensor<D>,
+    ctx: Ctx,
+  ): { readonly y: Tensor<D>; readonly state: InDType<S, D>; readonly tape: Tape }
+  vjp(p: InDType<P, D>, tape: Tape, dy: Tensor<D>, options?: VjpOptions): { readonly dx: Tensor<D>; readonly dp: InDType<P, D> }
+}
+
+/**
+ * The layer typed in dtype `dtype` (the same record, not a copy): see LayerIn.
+ * @example
+ * const { params, state } = initialize(net, key, [784], { dtype: 'float32' })
+ * asDType(net, 'float32').forward(params, state, T.cast(x, 'float32'), { mode: 'eval', key }).y.data // a Float32Array, typed so
+ */
+export const asDType = <P extends Tree, S extends Tree, Tape, R extends Rule, D extends DType>(
+  layer: Layer<P, S, Tape, R>,
+  dtype: D,
+): LayerIn<P, S, Tape, D> => {
+  if (dtype !== 'float64' && dtype !== 'float32')
+    throw new TensorError(`asDType: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  return layer as unknown as LayerIn<P, S, Tape, D> // what layers do at run time: params and input in D give results in D
+}
 
 // A combinator's children are checked when it is built: a plain-JS caller who passes `L.dense` (the factory)
 // where `L.dense(4)` belongs learns it there, by position, not from a TypeError deep inside init.
@@ -365,29 +398,31 @@ export function define<P extends Tree, Tape>(def: Definition<P, Tape>): Layer<P,
 /**
  * Runs a layer's init (the same as `layer.init(key, inShape)`): its output shape, params and state, or a thrown ShapeError.
  * With a literal input shape the output shape's type is exact, and an input the layer cannot take is a compile error
- * saying which layer and why (the error message is the type of `inShape`).
+ * saying which layer and why (the error message is the type of `inShape`). With `{ dtype: 'float32' }` the params and
+ * state are typed as they are, float32 (`Tree.Float32<P>`: every leaf a Tensor32); with a dtype typed `DType`, as either.
  * @example L.initialize(L.pipe(L.flatten, L.dense(128), L.relu, L.dense(10)), key, [1, 28, 28]).outShape // type [10]
  */
-export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule, const I extends Shape>(
+export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule, const I extends Shape, D extends DType = 'float64'>(
   layer: Layer<P, S, Tape, R>,
   key: Key,
   inShape: Out<R, I> extends string ? Out<R, I> : I,
-  options: InitOptions = {},
-): Init<P, S, Extract<Plain<Out<R, I>>, Shape>> => {
-  // The rule is a claim about init's run-time result that tsc cannot see; test/types holds the two to agreement.
-  const init = layer.init(key, inShape as I) as Init<P, S, Extract<Plain<Out<R, I>>, Shape>>
-  const dtype = options.dtype ?? 'float64'
+  options: InitOptions<D> = {},
+): Init<InDType<P, D>, InDType<S, D>, Extract<Plain<Out<R, I>>, Shape>> => {
+  const init = layer.init(key, inShape as I)
+  const dtype: DType = options.dtype ?? 'float64'
   if (dtype !== 'float64' && dtype !== 'float32')
     throw new TensorError(`initialize: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
-  if (dtype === 'float64') return init
-  return { ...init, params: castTree(init.params, dtype), state: castTree(init.state, dtype) }
+  const inDType = dtype === 'float64' ? init : { ...init, params: castTree(init.params, dtype), state: castTree(init.state, dtype) }
+  // Two claims tsc cannot see: the rule gives init's run-time output shape (test/types holds the two to agreement),
+  // and the trees are in dtype D (castTree made them so).
+  return inDType as Init<InDType<P, D>, InDType<S, D>, Extract<Plain<Out<R, I>>, Shape>>
 }
 
-/** Options of `initialize`. */
-export interface InitOptions {
+/** Options of `initialize` (D: the dtype asked for, which the params' type follows). */
+export interface InitOptions<D extends DType = DType> {
   /**
    * The dtype of the params and state: 'float64' (default) or 'float32', the float64 initial values rounded to nearest.
-   * @example initialize(net, key, [784], { dtype: 'float32' }) // params hold Float32Arrays; forward, vjp, losses and sgd follow
+   * @example initialize(net, key, [784], { dtype: 'float32' }).params // hold Float32Arrays, typed so (Tree.Float32<P>)
    */
-  readonly dtype?: DType
+  readonly dtype?: D
 }

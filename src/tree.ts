@@ -3,10 +3,52 @@
  * and layer states are all trees, so one set of folds serves them all.
  */
 import * as T from './tensor/index.ts'
-import type { Tensor } from './tensor/tensor.ts'
+import type { AnyTensor, DType, Tensor } from './tensor/tensor.ts'
 
-/** A tensor, an array of trees, or a record of trees. */
-export type Tree = Tensor | readonly Tree[] | { readonly [key: string]: Tree }
+/** A tensor of either dtype, an array of trees, or a record of trees. */
+export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree }
+
+/**
+ * The tree type A with every tensor leaf in dtype D, its structure kept: `Cast<{ W: Tensor }, 'float32'>` is `{ W: Tensor32 }`.
+ * A combinator's params type is its children's `& Tree` (e.g. `[DenseParams, None] & Tree`), which tsc spreads over Tree's
+ * kinds of node; Cast keeps the one that is the node itself and drops the impossible mixes (a record that is a tensor).
+ * `any` stays `any` (which also spares tsc expanding Cast where it erases a signature's type parameters), and `Tree` stays `Tree`.
+ */
+export type Cast<A, D extends DType> = 0 extends 1 & A
+  ? A
+  : [Tree] extends [A]
+    ? A // a tree of unknown structure (e.g. from a checkpoint): either dtype, as Tree says
+    : A extends readonly unknown[]
+      ? A extends { readonly data: unknown } | { readonly [key: string]: unknown }
+        ? never // an array that is also a tensor, or a record of trees: not a node
+        : number extends A['length']
+          ? [A[number][]] extends [A]
+            ? readonly Cast<A[number], D>[]
+            : never // an array that is also a record with named fields
+          : CastTuple<A, D>
+      : A extends { readonly data: unknown }
+        ? [Exclude<keyof A, 'shape' | 'data'>] extends [never]
+          ? Tensor<D>
+          : never // a record that is also a tensor
+        : string extends keyof A
+          ? [keyof Named<A>] extends [never]
+            ? { readonly [key: string]: Cast<A[string & keyof A], D> }
+            : { readonly [K in keyof Named<A>]: Cast<Named<A>[K], D> } // a record of named fields that is also `Tree`'s record: the fields
+          : { readonly [K in keyof A]: Cast<A[K], D> }
+type CastTuple<A extends readonly unknown[], D extends DType, Acc extends readonly unknown[] = []> = Acc['length'] extends A['length']
+  ? Readonly<Acc>
+  : CastTuple<A, D, [...Acc, Cast<A[Acc['length']], D>]>
+/** A record's named fields, without its index signature. */
+type Named<A> = { [K in keyof A as string extends K ? never : number extends K ? never : K]: A[K] }
+
+/** A float64 tree type's float32 twin, e.g. a model's params after `L.initialize(model, key, inShape, { dtype: 'float32' })`. */
+export type Float32<A> = Cast<A, 'float32'>
+
+/**
+ * The params (or state) type A of a model, written on float64 tensors as layers are, in dtype D:
+ * A itself for 'float64', `Float32<A>` for 'float32', and either (A | Float32<A>) for the union DType.
+ */
+export type InDType<A, D extends DType> = [D] extends ['float64'] ? A : [D] extends ['float32'] ? Float32<A> : A | Float32<A>
 
 /** Thrown when two trees that must match (params and grads, say) do not. */
 export class TreeError extends Error {
@@ -111,6 +153,7 @@ export interface NonFinite {
  * finite. Paths start at `root`: `firstNonFinite({ W }, 'params')?.path` is `params.W`.
  */
 export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => {
+  if (allLeavesFinite(tree)) return undefined // the common case, without building the paths
   for (const { path, leaf } of leavesWithPaths(tree, root)) {
     if (T.allFinite(leaf)) continue
     const index = leaf.data.findIndex((v) => v - v !== 0)
@@ -119,17 +162,30 @@ export const firstNonFinite = (tree: Tree, root = ''): NonFinite | undefined => 
   return undefined
 }
 
+/** True when every leaf is finite; false for a non-finite value or a node that is not a tree (then firstNonFinite walks with paths). */
+const allLeavesFinite = (t: Tree): boolean => {
+  if (isTensor(t)) return T.allFinite(t)
+  if (Array.isArray(t)) return t.every(allLeavesFinite)
+  if (typeof t !== 'object' || t === null) return false
+  for (const k of Object.keys(t)) if (!allLeavesFinite((t as Record<string, Tree>)[k]!)) return false
+  return true
+}
+
 /** Folds over the leaves in order. */
 export const reduce = <B>(tree: Tree, init: B, f: (acc: B, leaf: Tensor) => B): B => leaves(tree).reduce(f, init)
 
 /** Total number of numbers in the tree. */
 export const size = (tree: Tree): number => reduce(tree, 0, (n, t) => n + t.data.length)
 
-/** The tree with every leaf cast to `dtype` (T.cast: float32 rounds to nearest, float64 is exact; a leaf already in it is kept). */
-export const castTree = <A extends Tree>(tree: A, dtype: T.DType): A => map(tree, (t) => T.asTensor(T.cast(t, dtype)))
+/** The tree with every leaf cast to `dtype` (T.cast: float32 rounds to nearest, float64 is exact; a leaf already in it is kept), typed so. */
+export const castTree = <A extends Tree, D extends T.DType>(tree: A, dtype: D): Cast<A, D> =>
+  map(tree, (t) => T.asTensor(T.cast(t, dtype))) as Cast<A, D> // map keeps A's structure; the leaves are now in D
 
 /** The dtype of a tree's leaves ('float64' for a tree without leaves); leaves of two dtypes are a TreeError naming both paths. */
 export const dtypeOfTree = (tree: Tree): T.DType => {
+  const one = singleDType(tree)
+  if (one !== undefined) return one
+  // Two dtypes, or a node that is not a tree: walk again with paths, for the error.
   let first: { path: string; dtype: T.DType } | undefined
   map(tree, (t, path) => {
     const dtype = T.dtypeOf(t)
@@ -138,6 +194,22 @@ export const dtypeOfTree = (tree: Tree): T.DType => {
     return t
   })
   return first?.dtype ?? 'float64'
+}
+
+/** The one dtype of a tree's leaves ('float64' without leaves), found without building anything; undefined for two dtypes or a bad node. */
+const singleDType = (tree: Tree): T.DType | undefined => {
+  let found: T.DType | 'none' | undefined = 'none'
+  const rec = (t: Tree): void => {
+    if (found === undefined) return
+    if (isTensor(t)) {
+      const d = T.dtypeOf(t)
+      found = found === 'none' || found === d ? d : undefined
+    } else if (Array.isArray(t)) for (const c of t) rec(c)
+    else if (typeof t === 'object' && t !== null) for (const k of Object.keys(t)) rec((t as Record<string, Tree>)[k]!)
+    else found = undefined
+  }
+  rec(tree)
+  return found === 'none' ? 'float64' : found
 }
 
 /** A tree of the same structure with every leaf zero. */

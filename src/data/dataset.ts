@@ -4,7 +4,7 @@
  * set per epoch: a shuffle is an index permutation, and each batch gathers just its own rows.
  */
 import { gatherRows, sliceRows } from '../tensor/layout.ts'
-import { showShape, sizeOf, type Tensor } from '../tensor/tensor.ts'
+import { showShape, sizeOf, type DType, type Tensor } from '../tensor/tensor.ts'
 import { permutation, type Key } from '../key.ts'
 import { DataError } from './error.ts'
 import { checkOptions, checkTensor } from '../options.ts'
@@ -171,6 +171,8 @@ export const splitSizes = (ds: Dataset, validation: number): { readonly train: n
 export interface BatchOptions {
   /** Drop the last batch when it is smaller than batchSize (default false: keep it). */
   readonly dropLast?: boolean
+  /** The batches' dtype (default: the data's): each batch is gathered straight into it, as T.cast would give it (fit: the model's). */
+  readonly dtype?: DType
 }
 
 const checkBatching = (ds: Dataset, batchSize: number, where: string): number => {
@@ -200,9 +202,12 @@ export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions
  * for (const { x, y } of batches(Key.foldIn(key, epoch), train, 128)) console.log(x.shape, y.shape) // [128, ...] [128], the last maybe fewer
  */
 export const batches = (key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<Batch> => {
-  checkOptions('batches', options, ['dropLast'], { unknown: DataError })
+  checkOptions('batches', options, ['dropLast', 'dtype'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'batches')
-  const count = numBatches(ds, batchSize, options)
+  const count = numBatches(ds, batchSize, { dropLast: options.dropLast })
+  const { dtype } = options
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64')
+    throw new DataError(`batches: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
   const order = key === null ? null : permutation(key, n)
   return {
     *[Symbol.iterator]() {
@@ -211,10 +216,10 @@ export const batches = (key: Key | null, ds: Dataset, batchSize: number, options
         const end = Math.min(start + batchSize, n)
         if (order === null) {
           const rows = Int32Array.from({ length: end - start }, (_, i) => start + i)
-          yield { x: sliceRows(ds.x, start, end), y: sliceRows(ds.y, start, end), rows }
+          yield { x: sliceRows(ds.x, start, end, dtype), y: sliceRows(ds.y, start, end, dtype), rows }
         } else {
           const rows = order.subarray(start, end)
-          yield { x: gatherRows(ds.x, rows), y: gatherRows(ds.y, rows), rows }
+          yield { x: gatherRows(ds.x, rows, dtype), y: gatherRows(ds.y, rows, dtype), rows }
         }
       }
     },

@@ -35,7 +35,7 @@ import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
 import { AllocationLimitError, showShape, withAllocationLimit, type DType, type Shape } from '../tensor/tensor.ts'
-import { size, type Tree } from '../tree.ts'
+import { size, type InDType, type Tree } from '../tree.ts'
 import {
   Bool,
   closed,
@@ -284,24 +284,59 @@ const decodeFit = (u: t.TypeOf<typeof FitCodec>, path: string): E.Either<IoError
   })
 }
 
-/** A model checkpoint input from a trained network: model, input shape, params, state and metadata. */
-export const modelCheckpoint = <P extends Tree, S extends Tree, Tape>(
+/**
+ * A model checkpoint input from a trained network: model, input shape, params, state and metadata. The params and state
+ * may be float64 (the model's own), float32 (`Tree.Float32<P>`) or either; each tensor is stored in its dtype.
+ */
+export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  inShape: Shape,
+  params: P,
+  state: S,
+  metadata?: JsonObject,
+): CheckpointInput
+/** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
+export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  inShape: Shape,
+  params: InDType<P, DType>,
+  state: InDType<S, DType>,
+  metadata?: JsonObject,
+): CheckpointInput
+export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   inShape: Shape,
   params: P,
   state: S,
   metadata: JsonObject = {},
-): CheckpointInput => ({ model, inShape, params, state, metadata })
+): CheckpointInput {
+  return { model, inShape, params, state, metadata }
+}
 
-/** A training checkpoint input from a TrainState, plus the run's key (fit's `key`) and an optional optimizer description. */
-export const trainingCheckpoint = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: {
+/** What trainingCheckpoint takes: the model, its input shape, a training state (its trees PD and SD), and the run's key. */
+export interface TrainingCheckpointOptions<P extends Tree, S extends Tree, Tape, O extends Tree, PD extends Tree = P, SD extends Tree = S> {
   readonly model: Layer<P, S, Tape>
   readonly inShape: Shape
-  readonly state: TrainState<P, S, O>
+  readonly state: TrainState<PD, SD, O>
   readonly runKey?: Key.Key
   readonly optimizer?: Json
   readonly metadata?: JsonObject
-}): CheckpointInput => {
+}
+
+/**
+ * A training checkpoint input from a TrainState (float64, float32 as `Tree.Float32<P>`, or either), plus the run's key
+ * (fit's `key`) and an optional optimizer description.
+ */
+export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: TrainingCheckpointOptions<P, S, Tape, O>,
+): CheckpointInput
+/** The same for a training state in float32 (`Tree.Float32<P>`) or either dtype. */
+export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: TrainingCheckpointOptions<P, S, Tape, O, InDType<P, DType>, InDType<S, DType>>,
+): CheckpointInput
+export function trainingCheckpoint<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: TrainingCheckpointOptions<P, S, Tape, O>,
+): CheckpointInput {
   checkOptions('trainingCheckpoint', options, ['model', 'inShape', 'state', 'runKey', 'optimizer', 'metadata'])
   const ts = options.state
   return {

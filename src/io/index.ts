@@ -76,6 +76,7 @@ export {
   trainState,
   type Checkpoint,
   type CheckpointInput,
+  type TrainingCheckpointOptions,
   type CheckpointDocument,
   type DecodeOptions,
   type Training,

@@ -7,11 +7,17 @@
  *             db = Σₙ dy[n, :]         (the bias is added to every row)
  *
  *   spec      { kind: 'dense', units, init, bias }
+ *
+ * Followed by the relu layer, a pipe runs the pair as one layer (`fuseNext`): y = max(x·W + b, 0)
+ * with the bias and relu applied in one pass over the fresh product, and dy·[y > 0] (y > 0 exactly
+ * where x·W + b > 0) before the vjp above: the numbers of dense then relu, bit for bit (law 13).
  */
 import * as T from '../tensor/index.ts'
-import type { Tensor } from '../tensor/tensor.ts'
+import { float32Of, type Tensor } from '../tensor/tensor.ts'
 import type { Shape } from '../tensor/tensor.ts'
-import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type Layer, type None, type Shapes } from '../layer.ts'
+import { resolveKernels } from '../kernels/backend.ts'
+import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type AnyLayer, type Layer, type None, type Shapes } from '../layer.ts'
+import { relu as reluLayer, reluOf, reluVjpOf } from './relu.ts'
 import type { Dense as DenseRule } from '../shape-type.ts'
 import { Bool, PositiveInt } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
@@ -65,10 +71,12 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     const W = { shape: [fanIn, units], why }
     return { outShape: [units], params: bias ? { W, b: { shape: [units], why: `units ${units}` } } : { W }, state: none }
   }
-  return {
+  const self: Dense<U> = {
     name,
     spec,
     shapes,
+    // followed by the relu layer, a pipe runs this dense with the relu fused in (the same numbers)
+    fuseNext: (next: AnyLayer) => (next === reluLayer ? withRelu : undefined),
     init: (key, inShape) => {
       shapes(inShape)
       const fanIn = inShape[0]!
@@ -79,8 +87,7 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     forward: (p, s, x) => {
       checkInput(name, x, [p.W.shape[0]!])
       const xW = guard(name, () => T.matmul(x, p.W))
-      const y = 'b' in p ? T.addRowVector(xW, p.b) : xW
-      return { y, state: s, tape: { x } }
+      return { y: plusBias(xW, p, false), state: s, tape: { x } } // x·W + b
     },
     vjp: (p, { x }, dy, options) => {
       checkInput(name, dy, [units])
@@ -90,7 +97,72 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
       return { dx, dp }
     },
   }
+  /** dense then relu as one layer: y = max(x·W + b, 0); the tape keeps y, whose sign is the relu's mask. */
+  const withRelu: Layer<DenseParams, None, DenseReluTape> = {
+    name,
+    spec,
+    shapes,
+    init: (key, inShape) => self.init(key, inShape),
+    forward: (p, s, x) => {
+      checkInput(name, x, [p.W.shape[0]!])
+      const y = plusBias(
+        guard(name, () => T.matmul(x, p.W)),
+        p,
+        true,
+      ) // max(x·W + b, 0)
+      return { y, state: s, tape: { x, y } }
+    },
+    vjp: (p, { x, y }, dy, options) => self.vjp(p, { x }, reluVjpOf(y, dy), options),
+  }
+  return self
 }
+
+/** What dense's forward with relu fused in keeps: the input, and the output (its vjp needs y > 0). */
+interface DenseReluTape {
+  readonly x: Tensor
+  readonly y: Tensor
+}
+
+/**
+ * xW + b (b added to every row) and, with `relu`, max(·, 0): under the 'reference' kernels
+ * addRowVector then relu, one after the other; otherwise written over xW, the product the layer
+ * has just made and shared with no one, in one pass: the same bits (a float32 sum rounded once as
+ * it is stored) without two fresh tensors. A bias that does not fit goes to addRowVector, which
+ * names the problem.
+ */
+const plusBias = (xW: Tensor, p: DenseParams, relu: boolean): Tensor => {
+  const b = 'b' in p ? p.b : undefined
+  const cols = xW.shape[xW.shape.length - 1]!
+  const fits = b === undefined || (b.shape.length === 1 && b.shape[0] === cols && T.dtypeOf(b) === T.dtypeOf(xW))
+  if (resolveKernels() === 'reference' || !fits) {
+    const y = b === undefined ? xW : T.addRowVector(xW, b)
+    return relu ? reluOf(y) : y
+  }
+  if (b === undefined && !relu) return xW
+  const y32 = float32Of(xW)
+  if (y32 !== undefined) biasRelu32(y32.data, b === undefined ? undefined : float32Of(b)!.data, cols, relu)
+  else biasRelu64(xW.data, b?.data, cols, relu)
+  return xW
+}
+
+const biasRelu64 = (y: Float64Array, b: Float64Array | undefined, cols: number, relu: boolean): void => {
+  const n = y.length
+  if (b === undefined) for (let i = 0; i < n; i++) y[i] = reluOne(y[i]!)
+  else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOne(y[i + j]! + b[j]!)
+}
+
+/** As biasRelu64, each sum rounded to float32 (as the store into y would round it) before the relu. */
+const biasRelu32 = (y: Float32Array, b: Float32Array | undefined, cols: number, relu: boolean): void => {
+  const n = y.length
+  const f = Math.fround
+  if (b === undefined) for (let i = 0; i < n; i++) y[i] = reluOne(y[i]!)
+  else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOne(f(y[i + j]! + b[j]!))
+}
+
+/** max(v, 0) as relu defines it (NaN stays NaN, −0 and −∞ give +0), without Math.max's −0 and NaN tests. */
+const reluOne = (v: number): number => (v > 0 || v !== v ? v : 0)
 
 /** dense as data: `{ kind: 'dense', units, init, bias }` rebuilds `dense(units, { init, bias })`. */
 export const denseKind = layerKind(DenseSpec, (s) => dense(s.units, { init: s.init, bias: s.bias }))

@@ -16,7 +16,7 @@
  */
 import * as Key from '../key.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
-import type { Tree } from '../tree.ts'
+import { isTensor, type Tree } from '../tree.ts'
 import * as T from '../tensor/index.ts'
 import {
   batchlessInput,
@@ -24,10 +24,12 @@ import {
   checkChildren,
   define,
   isShapeLeaf,
+  noDx,
   ShapeError,
   none,
   shapesWithin,
   showSpec,
+  wantsDx,
   within,
   type AnyLayer,
   type Layer,
@@ -115,21 +117,36 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
       }
       return { y: h, state, tape: tapes }
     },
-    // The chain rule: each child, last to first, turns the cotangent of its output into that of
-    // its input. Only the first child's dx leaves the pipe, so only it gets the caller's options.
+    // The chain rule: each child, last to first, turns the cotangent of its output into that of its
+    // input. Only the first child's dx leaves the pipe (and, when none is wanted, is not computed).
     vjp: (ps, tapes, dy, options) => {
       const dp = new Array<Tree>(n)
+      const first = wantsDx(options) ? 0 : leadingWithoutParams(ps, dp) // e.g. flatten: no params, no dx
       let d = dy
-      for (let i = n - 1; i >= 0; i--) {
-        const r = within(label(i), () => run[i]!.vjp(ps[i]!, tapes[i], d, i === 0 ? options : undefined))
+      for (let i = n - 1; i >= first; i--) {
+        const r = within(label(i), () => run[i]!.vjp(ps[i]!, tapes[i], d, i === first ? options : undefined))
         dp[i] = r.dp
         d = r.dx
       }
-      return { dx: d, dp }
+      return { dx: first === 0 ? d : noDx, dp }
     },
   }
   return self
 }
+
+/**
+ * How many children, from the first, have params without a tensor (flatten's and relu's hold
+ * none); their dp, those leafless params, goes into dp.
+ */
+const leadingWithoutParams = (ps: readonly Tree[], dp: Tree[]): number => {
+  let i = 0
+  for (; i < ps.length && !hasLeaves(ps[i]!); i++) dp[i] = ps[i]!
+  return i
+}
+
+/** True when a params tree holds a tensor. */
+const hasLeaves = (t: Tree): boolean =>
+  isTensor(t) || (Array.isArray(t) ? t.some(hasLeaves) : Object.values(t as { readonly [key: string]: Tree }).some(hasLeaves))
 
 /** pipe without the compile-time check of its arguments, for callers whose layer types are type parameters. */
 // Pipe<Ls> is pipe's record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].

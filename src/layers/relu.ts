@@ -40,16 +40,22 @@ export type Relu = Layer<None, None, { readonly x: Tensor }, Keep>
 /** ReLU: y = max(x, 0) (Math.max(−0, 0) is +0); dx = dy·[x > 0], a choice, not a product: 0 even where dy is ±∞ or NaN. */
 export const relu: Relu = define({
   name: 'relu',
-  forward: (_p, x) => {
-    const x32 = float32Of(x)
-    return { y: x32 ? asTensor(forward32(x32)) : elementwise(x, (v) => Math.max(v, 0), reluForwardFast), tape: { x } }
-  },
-  vjp: (_p, { x }, dy) => {
-    checkDTypes('relu', x, dy)
-    const x32 = float32Of(x)
-    return { dx: x32 ? asTensor(vjp32(x32, dy)) : elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast), dp: none }
-  },
+  forward: (_p, x) => ({ y: reluOf(x), tape: { x } }),
+  vjp: (_p, { x }, dy) => ({ dx: reluVjpOf(x, dy), dp: none }),
 })
+
+/** y = max(x, 0), in x's dtype, on the kernels in use (dense's fused relu shares it). */
+export const reluOf = (x: Tensor): Tensor => {
+  const x32 = float32Of(x)
+  return x32 ? asTensor(forward32(x32)) : elementwise(x, (v) => Math.max(v, 0), reluForwardFast)
+}
+
+/** dx = dy·[x > 0]; x may be relu's input or its output y (y > 0 exactly where x > 0), as dense's fused relu uses it. */
+export const reluVjpOf = (x: Tensor, dy: Tensor): Tensor => {
+  checkDTypes('relu', x, dy)
+  const x32 = float32Of(x)
+  return x32 ? asTensor(vjp32(x32, dy)) : elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast)
+}
 
 /** float32: the same two lines on Float32Array (src/kernels/relu32.ts; readable under 'reference'), exact as in float64. */
 const forward32 = (x: Tensor32): Tensor32 => {

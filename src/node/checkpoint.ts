@@ -15,8 +15,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { basename, dirname, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Layer } from '../layer.ts'
-import type { Shape } from '../tensor/tensor.ts'
-import type { Tree } from '../tree.ts'
+import type { DType, Shape } from '../tensor/tensor.ts'
+import type { InDType, Tree } from '../tree.ts'
 import type { JsonObject } from '../io/codecs.ts'
 import {
   encodeCheckpoint,
@@ -162,20 +162,26 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
  */
 export const saveCheckpoint = (path: string, input: CheckpointInput): void => writeFileAtomic(path, encodeCheckpoint(input))
 
-/** What saveModel needs: the network, its per-example input shape, params, state and optional metadata. */
-export interface SaveModelOptions<P extends Tree, S extends Tree, Tape> {
+/** What saveModel needs: the network, its per-example input shape, params and state (PD and SD: the model's own, or in float32), and optional metadata. */
+export interface SaveModelOptions<P extends Tree, S extends Tree, Tape, PD extends Tree = P, SD extends Tree = S> {
   readonly model: Layer<P, S, Tape>
   readonly inShape: Shape
-  readonly params: P
-  readonly state: S
+  readonly params: PD
+  readonly state: SD
   readonly metadata?: JsonObject
 }
 
 /**
- * Saves a trained model (spec, params, state, metadata) to a JSON checkpoint file, atomically.
+ * Saves a trained model (spec, params, state, metadata) to a JSON checkpoint file, atomically, each tensor in its dtype.
  * @example saveModel('out/mnist-mlp.json', { model, inShape: [1, 28, 28], params: state.params, state: state.state, metadata: { testAccuracy: 0.981 } })
  */
-export const saveModel = <P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void => {
+export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void
+/** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
+export function saveModel<P extends Tree, S extends Tree, Tape>(
+  path: string,
+  options: SaveModelOptions<P, S, Tape, InDType<P, DType>, InDType<S, DType>>,
+): void
+export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, options: SaveModelOptions<P, S, Tape>): void {
   checkOptions('saveModel', options, ['model', 'inShape', 'params', 'state', 'metadata'])
   saveCheckpoint(path, modelCheckpoint(options.model, options.inShape, options.params, options.state, options.metadata ?? {}))
 }

@@ -10,6 +10,7 @@ import type { Json, Layer, Spec } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import type { Callbacks } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
+import type { DType } from '../tensor/tensor.ts'
 import { inDType } from '../train/step.ts'
 import * as Tree from '../tree.ts'
 import { checkInt, PlotError, round6, SCHEMA, type VegaLiteSpec } from './spec.ts'
@@ -38,10 +39,11 @@ export interface LayerGradientNorm {
 }
 
 /** What gradientNorms needs: a model, its params and state, a batch and the loss. */
-export interface GradientNormInput<P extends Tree.Tree, S extends Tree.Tree, Tape> {
+export interface GradientNormInput<P extends Tree.Tree, S extends Tree.Tree, Tape, PD extends Tree.Tree = P, SD extends Tree.Tree = S> {
   readonly model: Layer<P, S, Tape>
-  readonly params: P
-  readonly state: S
+  /** The model's params and state: its own (float64's), or float32 (`Tree.Float32<P>`), or either (PD, SD). */
+  readonly params: PD
+  readonly state: SD
   readonly batch: Batch
   readonly loss: Loss
   /** The forward's mode (default 'train', as in a training step) and key (default Key.fromSeed(0), so dropout masks repeat). */
@@ -91,9 +93,11 @@ export const ownerOf = (spec: Spec, path: string): string => {
  * @example leafGradientNorms({ model, params: state.params, state: state.state, batch, loss: Loss.softmaxCrossEntropy })
  * // [{ path: '[0].W', layer: 'pipe[0].dense', norm: 0.41, ... }, { path: '[0].b', ... }, ...]
  */
-export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+export function leafGradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LeafGradientNorm[]
+export function leafGradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormsIn<P, S, Tape>): LeafGradientNorm[]
+export function leafGradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape>(
   input: GradientNormInput<P, S, Tape>,
-): LeafGradientNorm[] => {
+): LeafGradientNorm[] {
   const { model, params, state } = input
   const batch = inDType(input.batch, Tree.dtypeOfTree(params)) // a float32 model's probe batch in float32, as a training step casts it
   const { y, tape } = model.forward(params, state, batch.x, { mode: input.mode ?? 'train', key: input.key ?? Key.fromSeed(0) })
@@ -114,9 +118,9 @@ export const leafGradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape
  * @example
  * gradientNorms({ model, params: state.params, state: state.state, batch, loss }) // [{ layer: 'pipe[0].dense', norm: 0.43, ... }, ...]
  */
-export const gradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
-  input: GradientNormInput<P, S, Tape>,
-): LayerGradientNorm[] => {
+export function gradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LayerGradientNorm[]
+export function gradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormsIn<P, S, Tape>): LayerGradientNorm[]
+export function gradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape>(input: GradientNormInput<P, S, Tape>): LayerGradientNorm[] {
   const byLayer = new Map<string, { g2: number; p2: number; size: number }>()
   for (const l of leafGradientNorms(input)) {
     const acc = byLayer.get(l.layer) ?? { g2: 0, p2: 0, size: 0 }
@@ -124,6 +128,15 @@ export const gradientNorms = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   }
   return [...byLayer].map(([layer, a]) => ({ layer, norm: Math.sqrt(a.g2), paramNorm: Math.sqrt(a.p2), size: a.size }))
 }
+
+/** GradientNormInput with params and state in float32 or either dtype. */
+export type GradientNormsIn<P extends Tree.Tree, S extends Tree.Tree, Tape> = GradientNormInput<
+  P,
+  S,
+  Tape,
+  Tree.InDType<P, DType>,
+  Tree.InDType<S, DType>
+>
 
 /** One recorded measurement: a layer's gradient norm at a step. */
 export interface GradientNormRecord extends LayerGradientNorm {
@@ -143,7 +156,8 @@ export interface RecordGradientNormsOptions<P extends Tree.Tree, S extends Tree.
 
 /** The recorder: callbacks for fit, and the records so far. */
 export interface GradientNormRecorder<P extends Tree.Tree, S extends Tree.Tree> {
-  readonly callbacks: Callbacks<TrainState<P, S, Tree.Tree>>
+  /** For a fit in either dtype. */
+  readonly callbacks: Callbacks<TrainState<Tree.InDType<P, DType>, Tree.InDType<S, DType>, Tree.Tree>>
   /** The measurements so far, oldest first (a copy). */
   readonly records: () => readonly GradientNormRecord[]
 }

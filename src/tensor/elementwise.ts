@@ -11,6 +11,7 @@ import {
   type Tensor,
   type Tensor32,
   asTensor,
+  knownFinite,
 } from './tensor.ts'
 
 /** Applies f to every element (on a float32 tensor, fl32(f(v)): one rounding each). @example map(x => 2 * x)(tensor([1, 2])) // [2, 4] */
@@ -197,6 +198,7 @@ export function addRowVector(m: AnyTensor, v: AnyTensor): AnyTensor {
 /** True when every element is finite (no NaN, no ±Infinity). */
 export const allFinite = (t: Tensor): boolean => {
   const x = t.data
+  if (knownFinite(x)) return true // checked by the kernel that computed it
   const n = x.length
   // v·0 is 0 for every finite v and NaN for NaN and ±Infinity, so one NaN poisons the sum:
   // a branch-free scan instead of a test per value. Four running sums, so each add need not

@@ -9,6 +9,7 @@ import {
   showShape,
   sizeOf,
   TensorError,
+  type DType,
   type Shape,
   type Tensor,
 } from './tensor.ts'
@@ -68,31 +69,54 @@ export const transpose =
     return wrap(shape, out)
   }
 
-/** Rows start..end-1 along the first axis (a mini-batch). Copies. */
-export const sliceRows = (t: Tensor, start: number, end: number): Tensor => {
+/** Rows start..end-1 along the first axis (a mini-batch). Copies; with `dtype`, into that dtype (as T.cast: float32 rounds to nearest). */
+export const sliceRows = (t: Tensor, start: number, end: number, dtype: DType = dtypeOf(t)): Tensor => {
   const n = t.shape[0]
   if (n === undefined || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
     throw new TensorError(`sliceRows: rows ${start}..${end} out of range for shape ${showShape(t.shape)}`)
   }
   const row = sizeOf(t.shape.slice(1))
-  return { shape: [end - start, ...t.shape.slice(1)], data: t.data.slice(start * row, end * row) }
+  const shape = [end - start, ...t.shape.slice(1)]
+  if (dtype === dtypeOf(t)) return wrap(shape, t.data.slice(start * row, end * row))
+  const out = bufferOf(dtype, (end - start) * row)
+  out.set(t.data.subarray(start * row, end * row)) // a typed array's set converts each value, as cast does
+  return wrap(shape, out)
 }
 
-/** The rows at the given indices along the first axis, in that order (a shuffled batch). */
-export const gatherRows = (t: Tensor, indices: ArrayLike<number>): Tensor => {
+/**
+ * The rows at the given indices along the first axis, in that order (a shuffled batch); with
+ * `dtype`, gathered straight into that dtype (each value as T.cast gives it: no copy in the
+ * data's dtype first).
+ */
+export const gatherRows = (t: Tensor, indices: ArrayLike<number>, dtype: DType = dtypeOf(t)): Tensor => {
   const n = t.shape[0]
   if (n === undefined) throw new TensorError('gatherRows: cannot gather rows of a scalar')
   const row = sizeOf(t.shape.slice(1))
-  const out = isFloat32(t) ? buffer32(indices.length * row) : buffer(indices.length * row)
+  const out = bufferOf(dtype, indices.length * row)
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!
     if (!Number.isInteger(i) || i < 0 || i >= n) {
       throw new TensorError(`gatherRows: index ${i} (position ${k}) out of range for ${n} rows`)
     }
-    out.set(t.data.subarray(i * row, (i + 1) * row), k * row)
   }
-  const shape = [indices.length, ...t.shape.slice(1)]
-  return out instanceof Float32Array ? asTensor({ shape, data: out }) : { shape, data: out }
+  if (out instanceof Float32Array && t.data instanceof Float64Array) gatherRounding(t.data, indices, row, out)
+  else for (let k = 0; k < indices.length; k++) out.set(t.data.subarray(indices[k]! * row, (indices[k]! + 1) * row), k * row)
+  return wrap([indices.length, ...t.shape.slice(1)], out)
+}
+
+/** Rows `indices` of src (rows of `row` values) into out, each value rounded to float32 as it is stored (set's rounding, in a loop). */
+const gatherRounding = (src: Float64Array, indices: ArrayLike<number>, row: number, out: Float32Array): void => {
+  for (let k = 0; k < indices.length; k++) {
+    const from = indices[k]! * row
+    const to = k * row
+    for (let j = 0; j < row; j++) out[to + j] = src[from + j]!
+  }
+}
+
+/** A fresh buffer of n values in `dtype`. */
+const bufferOf = (dtype: DType, n: number): Float64Array | Float32Array => {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TensorError(`dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  return dtype === 'float32' ? buffer32(n) : buffer(n)
 }
 
 /** A buffer of n values of the first tensor's dtype; every other tensor must have it (a TensorError naming both otherwise). */

@@ -99,6 +99,21 @@ export const buffer32 = (n: number): Float32Array => {
 }
 
 /**
+ * Buffers a kernel found to hold only finite values while it computed them (the float32 SGD step
+ * checks its gradient and its new params as it goes): `allFinite` need not scan them again. A
+ * fact about an immutable value, so it never changes a result; weakly held.
+ */
+const finiteBuffers = new WeakSet<Float64Array | Float32Array>()
+
+/** Records that `data`, a buffer no one writes again, holds only finite values (the caller has checked every one). */
+export const markFinite = (data: Float64Array | Float32Array): void => {
+  finiteBuffers.add(data)
+}
+
+/** True when `markFinite` recorded `data`: every value finite. False means unknown, not non-finite. */
+export const knownFinite = (data: Float64Array | Float32Array): boolean => finiteBuffers.has(data)
+
+/**
  * A tensor of either dtype seen as a `Tensor`, the type layers, losses and optimizers are written
  * on (they run on either dtype, following their inputs). The one place a float32 tensor is typed
  * as a float64 one: read its data only through numbers (or `T.dtypeOf` first), never its bytes.

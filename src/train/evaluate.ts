@@ -3,9 +3,9 @@ import * as Key from '../key.ts'
 import type { Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
-import type { Tensor } from '../tensor/tensor.ts'
+import type { AnyTensor, DType, Tensor, Tensor32 } from '../tensor/tensor.ts'
 import { checkOptions, checkTensor } from '../options.ts'
-import { dtypeOfTree, type Tree } from '../tree.ts'
+import { dtypeOfTree, type Float32, type InDType, type Tree } from '../tree.ts'
 import { inDType } from './step.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
 
@@ -14,14 +14,46 @@ export interface Evaluation extends Metrics {
   readonly predictions: Int32Array | undefined
 }
 
-/** Runs the model in eval mode over inputs, batch by batch (`{ batchSize }`, as evaluate's, or the number), and stacks the outputs. */
-export const predict = <P extends Tree, S extends Tree, Tape>(
+/**
+ * Runs the model in eval mode over inputs, batch by batch (`{ batchSize }`, as evaluate's, or the number), and stacks the
+ * outputs, in the params' dtype: float32 params (`Tree.Float32<P>`) give a Tensor32, params of either dtype either.
+ */
+export function predict<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: NoInfer<P>,
+  state: NoInfer<S>,
+  x: Tensor,
+  options?: PredictOptions,
+): Tensor
+export function predict<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: Float32<P>,
+  state: Float32<S>,
+  x: Tensor,
+  options?: PredictOptions,
+): Tensor32
+export function predict<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: InDType<P, DType>,
+  state: InDType<S, DType>,
+  x: Tensor,
+  options?: PredictOptions,
+): AnyTensor
+/** (Params typed wider than the model's, e.g. `Tree`: read as the model's own, float64's.) */
+export function predict<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
   x: Tensor,
-  options: number | { readonly batchSize?: number } = 256,
-): Tensor => {
+  options?: PredictOptions,
+): Tensor
+export function predict<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: P,
+  state: S,
+  x: Tensor,
+  options: PredictOptions = 256,
+): AnyTensor {
   checkTensor('predict', 'x', x)
   const batchSize = typeof options === 'number' ? options : (checkOptions('predict', options, ['batchSize']).batchSize ?? 256)
   const n = x.shape[0]!
@@ -35,6 +67,9 @@ export const predict = <P extends Tree, S extends Tree, Tape>(
   if (outs.length === 0) throw new RangeError('predict: no examples (x has 0 rows)')
   return T.concat(0)(outs)
 }
+
+/** predict's batch size: `{ batchSize }`, as evaluate's, or the number (default 256). */
+export type PredictOptions = number | { readonly batchSize?: number }
 
 /** The loss of one batch (rows from `start` of the data); a LossError blaming a batch row names the data row instead. */
 const lossOf = (loss: Loss, y: Tensor, target: Tensor, start: number): number => {
@@ -50,15 +85,31 @@ const lossOf = (loss: Loss, y: Tensor, target: Tensor, start: number): number =>
 
 /**
  * Loss and accuracy of a model on a data set, never holding more than one batch of inputs'
- * activations at a time. The loss is the mean over examples (batches weighted by size).
+ * activations at a time. The loss is the mean over examples (batches weighted by size). The params and state may be
+ * float64 (the model's own), float32 (`Tree.Float32<P>`) or either.
  */
-export const evaluate = <P extends Tree, S extends Tree, Tape>(
+export function evaluate<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
   data: { readonly x: Tensor; readonly y: Tensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
-): Evaluation => {
+): Evaluation
+/** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
+export function evaluate<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: InDType<P, DType>,
+  state: InDType<S, DType>,
+  data: { readonly x: Tensor; readonly y: Tensor },
+  options: { readonly loss: Loss; readonly batchSize?: number },
+): Evaluation
+export function evaluate<P extends Tree, S extends Tree, Tape>(
+  model: Layer<P, S, Tape>,
+  params: P,
+  state: S,
+  data: { readonly x: Tensor; readonly y: Tensor },
+  options: { readonly loss: Loss; readonly batchSize?: number },
+): Evaluation {
   checkOptions('evaluate', options, ['loss', 'batchSize'])
   const n = data.x.shape[0]!
   if (n === 0) throw new RangeError('evaluate: the data set is empty')

@@ -6,13 +6,13 @@
 import * as Key from '../key.ts'
 import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type Batch, type Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
-import type { Layer } from '../layer.ts'
+import type { InitOptions, Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
 import { checkOptions } from '../options.ts'
 import { checkFitArguments } from './check.ts'
-import { describeNode, leaves, leavesWithPaths, structureDiff, TreeError, type Tree } from '../tree.ts'
+import { describeNode, leaves, leavesWithPaths, structureDiff, TreeError, type InDType, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
@@ -87,8 +87,19 @@ export interface Callbacks<St = TrainState> {
   readonly onEnd?: (info: { readonly history: History; readonly state: St }) => void
 }
 
-/** The options of fit: one object, like a trainer's settings. */
-export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree> {
+/**
+ * The options of fit: one object, like a trainer's settings. PD and SD are the params and state trees of the run (of
+ * `initial` and of what callbacks see): the model's own (float64's) unless `dtype` (one of D) says otherwise.
+ */
+export interface FitOptions<
+  P extends Tree,
+  S extends Tree,
+  Tape,
+  O extends Tree,
+  PD extends Tree = P,
+  SD extends Tree = S,
+  D extends DType = DType,
+> {
   readonly model: Layer<P, S, Tape>
   readonly loss: Loss
   readonly optimizer: GradientTransformation<O>
@@ -100,16 +111,30 @@ export interface FitOptions<P extends Tree, S extends Tree, Tape, O extends Tree
   /** A validation set, or a fraction of `data` split off after a shuffle (never before: a Keras trap). */
   readonly validation?: Dataset | number
   /** Resume from this state instead of initialising (e.g. a loaded checkpoint); `key` must be the run's original key. */
-  readonly initial?: TrainState<P, S, O>
+  readonly initial?: TrainState<PD, SD, O>
   readonly earlyStopping?: EarlyStopping
-  readonly callbacks?: Callbacks<TrainState<P, S, O>> | readonly Callbacks<TrainState<P, S, O>>[]
+  readonly callbacks?: Callbacks<TrainState<PD, SD, O>> | readonly Callbacks<TrainState<PD, SD, O>>[]
   /** Batch size for validation passes (default 256). */
   readonly evalBatchSize?: number
   /** Drop the last short batch of each epoch (default false). */
   readonly dropLast?: boolean
-  /** The model's dtype, 'float64' (default) or 'float32': fresh params in it, and every batch cast to it (a resumed run keeps its params'). */
-  readonly dtype?: DType
+  /**
+   * The model's dtype, 'float64' (default) or 'float32': fresh params in it, and every batch cast to it (a resumed run
+   * keeps its params'). The result's type follows it: `{ dtype: 'float32' }` gives params typed `Tree.Float32<P>`.
+   */
+  readonly dtype?: D
 }
+
+/** fit's options with the run's trees (`initial`, what callbacks see) in dtype D, read from `dtype` (either without it). */
+export type FitOptionsIn<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType> = FitOptions<
+  P,
+  S,
+  Tape,
+  O,
+  InDType<P, D>,
+  InDType<S, D>,
+  D
+>
 
 const FIT_OPTIONS = [
   'model',
@@ -273,7 +298,13 @@ const paramsDType = (initial: TrainState<Tree, Tree, Tree> | undefined): DType |
  * const { state, history } = fit({ model, loss: Loss.softmaxCrossEntropy, optimizer: Optim.adam({ lr: 1e-3 }),
  *                                  data: train, epochs: 5, batchSize: 64, key: Key.fromSeed(0), validation: 0.1 })
  */
-export const fit = <P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): FitResult<P, S, O> => {
+export function fit<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: FitOptions<P, S, Tape, O, P, S, 'float64'>,
+): FitResult<P, S, O>
+export function fit<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType>(
+  options: FitOptionsIn<P, S, Tape, O, D>,
+): FitResult<InDType<P, D>, InDType<S, D>, O>
+export function fit<P extends Tree, S extends Tree, Tape, O extends Tree>(options: FitOptions<P, S, Tape, O>): FitResult<P, S, O> {
   const run = epochsOf(options)
   for (let r = run.next(); ; r = run.next()) if (r.done === true) return r.value
 }
@@ -302,10 +333,18 @@ export interface AsyncOptions {
  * @example
  * const { state } = await fitAsync({ model, loss, optimizer, data: train, epochs: 8, batchSize: 64, key: Key.fromSeed(0) })
  */
-export const fitAsync = async <P extends Tree, S extends Tree, Tape, O extends Tree>(
+export async function fitAsync<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  options: FitOptions<P, S, Tape, O, P, S, 'float64'>,
+  asyncOptions?: AsyncOptions,
+): Promise<FitResult<P, S, O>>
+export async function fitAsync<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType>(
+  options: FitOptionsIn<P, S, Tape, O, D>,
+  asyncOptions?: AsyncOptions,
+): Promise<FitResult<InDType<P, D>, InDType<S, D>, O>>
+export async function fitAsync<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: FitOptions<P, S, Tape, O>,
   asyncOptions: AsyncOptions = {},
-): Promise<FitResult<P, S, O>> => {
+): Promise<FitResult<P, S, O>> {
   if (typeof asyncOptions !== 'object' || asyncOptions === null || Array.isArray(asyncOptions)) {
     throw new TypeError(
       `fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got ${describeNode(asyncOptions)}`,
@@ -459,7 +498,8 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
 
   // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
   const dtype = options.dtype ?? paramsDType(options.initial) ?? 'float64'
-  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype })
+  // The loop is typed on the model's trees, float64's as layers are; at run time they are in `dtype` (fit's signature says which).
+  const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype } as InitOptions<'float64'>)
   if (options.initial !== undefined) {
     const dtypeFrom = options.dtype === undefined ? 'the dtype of initial.params' : `dtype: '${dtype}'`
     checkInitial(options.initial, fresh, { stepsPerEpoch, batchSize, trainSize: n, optimizer: optimizer.settings, dtypeFrom }, es)
@@ -512,7 +552,9 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
     let b = 0
     const skip = epoch * stepsPerEpoch < startStep ? startStep - epoch * stepsPerEpoch : 0
     // Each epoch's order comes from the data key and the epoch number alone, so a resumed run sees the same batches.
-    for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, { dropLast: options.dropLast ?? false })) {
+    // Each batch is gathered straight into the model's dtype (the cast trainStep would make, done while copying the rows).
+    const batchOptions = { dropLast: options.dropLast ?? false, dtype: paramsDType(ts) ?? dtype }
+    for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, batchOptions)) {
       if (b++ < skip) continue
       const [next, metrics] = stepWithContext(step, ts, batch, epoch + 1, trainRows)
       fs = {

@@ -7,8 +7,8 @@ import * as Key from '../key.ts'
 import { initialize, type InitOptions, type Layer } from '../layer.ts'
 import type { OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import type { Shape } from '../tensor/tensor.ts'
-import type { Tree } from '../tree.ts'
+import type { DType, Shape } from '../tensor/tensor.ts'
+import type { InDType, Tree } from '../tree.ts'
 
 /** Everything that changes during training. */
 export interface TrainState<P extends Tree = Tree, S extends Tree = Tree, O extends Tree = Tree> {
@@ -62,14 +62,25 @@ export interface Best<P extends Tree = Tree, S extends Tree = Tree, O extends Tr
   readonly state?: Omit<TrainState<P, S, O>, 'fit'> | undefined
 }
 
-/** Fresh params, layer state and optimizer state for a model and per-example input shape (in `options.dtype`, default float64). */
-export const initState = <P extends Tree, S extends Tree, Tape, O extends Tree>(
+/**
+ * Fresh params, layer state and optimizer state for a model and per-example input shape, in `options.dtype` (default
+ * float64) and typed so: `{ dtype: 'float32' }` gives a `TrainState<Tree.Float32<P>, Tree.Float32<S>, O>`.
+ */
+export function initState<P extends Tree, S extends Tree, Tape, O extends Tree, D extends DType = 'float64'>(
   model: Layer<P, S, Tape>,
   optimizer: GradientTransformation<O>,
   key: Key.Key,
   inShape: Shape,
-  options: InitOptions = {},
-): TrainState<P, S, O> => {
+  options?: InitOptions<D>,
+): TrainState<InDType<P, D>, InDType<S, D>, O>
+// Typed on the model's trees, float64's as layers are: at run time they are in the dtype asked for, as the signature above says.
+export function initState<P extends Tree, S extends Tree, Tape, O extends Tree>(
+  model: Layer<P, S, Tape>,
+  optimizer: GradientTransformation<O>,
+  key: Key.Key,
+  inShape: Shape,
+  options: InitOptions<'float64'> = {},
+): TrainState<P, S, O> {
   const [initKey, stepKey] = Key.split2(key)
   const { params, state } = initialize(model, initKey, inShape, options)
   return { params, state, optState: optimizer.init(params), key: stepKey, step: 0 }

@@ -111,19 +111,34 @@ export const inDType = <B extends { readonly x: Tensor; readonly y: Tensor }>(ba
     : { ...batch, x: T.asTensor(T.cast(batch.x, dtype)), y: T.asTensor(T.cast(batch.y, dtype)) }
 
 /**
+ * A training step for a model whose params and state are P and S (float64's, as layers are typed): it takes a state in
+ * float32 (`Tree.Float32<P>`, from `initState(..., { dtype: 'float32' })`) or in float64, and returns the next in the same
+ * dtype. (float64's signature is the last, the one tsc infers from when a step is passed to a generic function.)
+ */
+export interface Step<P extends Tree.Tree, S extends Tree.Tree, O extends Tree.Tree> {
+  (ts: TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, data: Batch): readonly [TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, Metrics]
+  (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics]
+}
+
+/**
  * Builds the step function for a model, loss and optimizer.
  * @example
  * const sgd = Optim.sgd({ lr: 0.1 })
  * const step = trainStep(net, Loss.softmaxCrossEntropy, sgd)
  * const [next, metrics] = step(Train.initState(net, sgd, key, [2]), { x, y })
  */
-export const trainStep =
-  <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
-    model: Layer<P, S, Tape>,
-    loss: Loss,
-    optimizer: GradientTransformation<O>,
-  ) =>
-  (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
+export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
+  model: Layer<P, S, Tape>,
+  loss: Loss,
+  optimizer: GradientTransformation<O>,
+): Step<P, S, O>
+export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
+  model: Layer<P, S, Tape>,
+  loss: Loss,
+  optimizer: GradientTransformation<O>,
+) {
+  // The step is typed on the model's trees (float64's, as layers are); at run time it follows the params' dtype.
+  return (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
     const batch = inDType(data, Tree.dtypeOfTree(ts.params))
     const [stepKey, nextKey] = Key.split2(ts.key)
     const ctx = { mode: 'train' as const, key: stepKey }
@@ -139,9 +154,10 @@ export const trainStep =
     const badState = nonFinitePath(state)
     if (badState !== undefined) return fail(`layer state at ${badState}`)
     const { dp } = model.vjp(ts.params, tape, grad, { dx: false }) // the input is data: no dx wanted
+    const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
+    // Checked after the update, which is pure: a fused pass may have found its gradients finite as it read them.
     const badGrad = nonFinitePath(dp)
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
-    const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
     const badParam = nonFinitePath(params)
     if (badParam !== undefined) return fail(`params at ${badParam}`, params)
     const n = batch.x.shape[0]!
@@ -151,3 +167,4 @@ export const trainStep =
       { loss: value, accuracy: correct === undefined ? undefined : correct / n, count: n },
     ]
   }
+}

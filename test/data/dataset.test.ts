@@ -106,6 +106,36 @@ describe('take, slice, split', () => {
 })
 
 describe('batches', () => {
+  it("with dtype, each batch is gathered straight into it: the bits of T.cast of the batch in the data's dtype", () => {
+    const ds = make(
+      T.generate([37, 3, 2], (i) => Math.sin(i) * 10 ** ((i % 9) - 4)),
+      T.generate([37], (i) => i % 10),
+    )
+    for (const k of [K.fromSeed(7), null]) {
+      const plain = [...batches(k, ds, 8)]
+      const as32 = [...batches(k, ds, 8, { dtype: 'float32' })]
+      const as64 = [...batches(k, ds, 8, { dtype: 'float64' })]
+      expect(as32.length).toBe(plain.length)
+      as32.forEach((b, i) => {
+        const want = plain[i]!
+        expect(T.dtypeOf(b.x)).toBe('float32')
+        expect(T.dtypeOf(b.y)).toBe('float32')
+        expect(b.x.shape).toEqual(want.x.shape)
+        expect(Array.from(b.x.data)).toEqual(Array.from(T.cast(want.x, 'float32').data))
+        expect(Array.from(b.y.data)).toEqual(Array.from(T.cast(want.y, 'float32').data))
+        expect(Array.from(b.rows ?? [])).toEqual(Array.from(want.rows ?? []))
+        expect(Array.from(as64[i]!.x.data)).toEqual(Array.from(want.x.data)) // the data's own dtype: the same batch
+      })
+      // float32 data asked for float64: exact
+      const ds32 = { x: T.asTensor(T.cast(ds.x, 'float32')), y: ds.y }
+      for (const b of batches(k, ds32, 8, { dtype: 'float64' })) {
+        expect(T.dtypeOf(b.x)).toBe('float64')
+        expect(Array.from(b.x.data).every((v) => Math.fround(v) === v)).toBe(true)
+      }
+    }
+    expect(() => batches(null, ds, 8, { dtype: 'float16' as never })).toThrow(DataError)
+  })
+
   it('each batch carries the data set rows it holds (rows), shuffled or in order', () => {
     for (const k of [K.fromSeed(3), null]) {
       for (const b of batches(k, indexed(23), 5)) expect(Array.from(b.rows ?? [])).toEqual(rows(b))

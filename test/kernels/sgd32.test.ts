@@ -22,6 +22,8 @@ import {
   type Sgd32Settings,
 } from '../../src/kernels/sgd32.ts'
 import { sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
+import { knownFinite } from '../../src/tensor/tensor.ts'
+import * as T from '../../src/tensor/index.ts'
 import { gamma } from '../support/float32-bound.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
@@ -135,6 +137,84 @@ describe('the float32 SGD step', () => {
       }),
       { seed, numRuns: 150 },
     )
+  })
+
+  test('the WebAssembly step records g and out as finite (markFinite) only when every value of both is', () => {
+    const s: Sgd32Settings = { rate: 0.1, lambda: 1e-3, beta: 0.9, nesterov: true, apply: true }
+    const n = 2051 // not a multiple of 4: the padding lanes must not count
+    const fresh = (g: Float32Array, p: Float32Array): { g: Float32Array; out: Float32Array } => {
+      const out = new Float32Array(n)
+      expect(sgdStep32Wasm({ g, p, tPrev: array(n, 3), out, t: new Float32Array(n) }, s)).toBe(true)
+      return { g, out }
+    }
+    const ok = fresh(array(n, 1), array(n, 2))
+    expect([knownFinite(ok.g), knownFinite(ok.out)]).toEqual([true, true])
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const g = array(n, 1)
+      g[n - 1] = bad // in the last, partly padded, vector
+      const r = fresh(g, array(n, 2))
+      expect([knownFinite(r.g), knownFinite(r.out)]).toEqual([false, false])
+      expect(T.allFinite(T.asTensor(T.fromData32([n], r.g)))).toBe(false)
+    }
+    const huge = array(n, 2)
+    huge[5] = 3.3e38 // p + u overflows to Infinity while g is finite: nothing is recorded
+    const g = array(n, 1).fill(-1e38)
+    const r = fresh(g, huge)
+    expect(r.out[5]).toBe(Infinity)
+    expect([knownFinite(r.g), knownFinite(r.out)]).toEqual([false, false])
+    expect(T.allFinite(T.asTensor(T.fromData32([n], r.g)))).toBe(true) // the scan still answers
+  })
+
+  test("chained WebAssembly steps, reading the params and trace they left in place, give the TypeScript loop's bits", () => {
+    for (const n of [1024, 2051, 70001]) {
+      for (const s of [
+        { rate: 0.05, lambda: 5e-4, beta: 0.9, nesterov: true, apply: true },
+        { rate: 0.1, lambda: 0, beta: 0.5, nesterov: false, apply: true },
+        { rate: 0.1, lambda: 1e-3, beta: 0, nesterov: false, apply: true },
+      ] satisfies Sgd32Settings[]) {
+        const momentum = s.beta > 0
+        const start = { p: array(n, 5), t: momentum ? array(n, 6) : undefined }
+        const chain = (step: (a: Sgd32Arrays, s: Sgd32Settings) => void, steps: number) => {
+          let { p, t } = start
+          const seen: Float32Array[] = []
+          for (let k = 0; k < steps; k++) {
+            const out = new Float32Array(n)
+            const tNew = momentum ? new Float32Array(n) : undefined
+            step({ g: array(n, 100 + k), p, tPrev: t, out, t: tNew }, s)
+            seen.push(out)
+            p = out
+            t = tNew
+          }
+          return seen
+        }
+        const wasm = (a: Sgd32Arrays, st: Sgd32Settings): void => {
+          if (!sgdStep32Wasm(a, st)) throw new Error('sgdStep32Wasm declined the job')
+        }
+        const js = chain(sgdStep32, 4)
+        const fromWasm = chain(wasm, 4)
+        fromWasm.forEach((out, k) => expect(firstDifference(out, js[k])).toBe(-1))
+        // Params read once already (their block reused since) are copied in again: still the same bits.
+        const again = new Float32Array(n)
+        const againT = momentum ? new Float32Array(n) : undefined
+        const againRef = new Float32Array(n)
+        const againRefT = momentum ? new Float32Array(n) : undefined
+        const g = array(n, 9)
+        wasm({ g, p: fromWasm[1]!, tPrev: momentum ? start.t : undefined, out: again, t: againT }, s)
+        sgdStep32({ g, p: js[1]!, tPrev: momentum ? start.t : undefined, out: againRef, t: againRefT }, s)
+        expect(firstDifference(again, againRef)).toBe(-1)
+        expect(firstDifference(againT, againRefT)).toBe(-1)
+        // p as its own trace (the same array twice)
+        const both = array(n, 11)
+        const o1 = new Float32Array(n)
+        const o2 = new Float32Array(n)
+        const t1 = momentum ? new Float32Array(n) : undefined
+        const t2 = momentum ? new Float32Array(n) : undefined
+        wasm({ g, p: both, tPrev: momentum ? both : undefined, out: o1, t: t1 }, s)
+        sgdStep32({ g, p: both, tPrev: momentum ? both : undefined, out: o2, t: t2 }, s)
+        expect(firstDifference(o1, o2)).toBe(-1)
+        expect(firstDifference(t1, t2)).toBe(-1)
+      }
+    }
   })
 
   test('sgdStep32For follows the kernel switch; mismatched lengths and a missing trace throw', () => {

@@ -137,7 +137,7 @@ describe('the law kit catches planted vjp bugs', () => {
     // why the jitter is on by default
     expect(() => checkLayer(scaleForgetsGamma, { inShape: [3], numRuns: 30, paramJitter: 0 })).not.toThrow()
   })
-  test('a fused layer that is not the two layers fails the fusion law (law 13); conv2d with relu passes it', () => {
+  test('a fused layer that is not the two layers fails the fusion law (law 13); conv2d and dense with relu pass it', () => {
     // the planted bug: a dense whose fuseNext offers relu(dense) with the vjp of the dense alone
     const d = L.dense(3)
     const reluBlind = {
@@ -151,9 +151,11 @@ describe('the law kit catches planted vjp bugs', () => {
     expect(() => checkFusion(wrongFusion, L.relu, { inShape: [4], numRuns: 30 })).toThrow(
       /fused with relu = the two layers[\s\S]*fused dx vs the two vjps/,
     )
-    const noOffer = L.dense(3)
-    expect(() => checkFusion(noOffer, L.relu, { inShape: [4], numRuns: 5 })).toThrow(/offers no fused layer for "relu"/)
+    const noOffer = L.tanh
+    expect(() => checkFusion(noOffer, L.relu, { inShape: [4], numRuns: 5 })).toThrow(/layer "tanh" offers no fused layer for "relu"/)
     checkFusion(L.conv2d(3, 3, { padding: 1 }), L.relu, { inShape: [2, 5, 5], numRuns: 50 })
+    checkFusion(L.dense(3), L.relu, { inShape: [4], numRuns: 50 })
+    checkFusion(L.dense(3, { bias: false }), L.relu, { inShape: [4], numRuns: 50 })
   })
   test('a failure report names the law, the reason, the counterexample and the replay seed', () => {
     const law = layerLaws(reluWrongSign, { inShape: [2], numRuns: 10 }).find((l) => l.name.includes('per coordinate'))

@@ -469,9 +469,10 @@ describe('float32 layers keep float32 from end to end, and refuse a mix', () => 
   test('pipe(dense, softmax, dense, sigmoid, leakyRelu, tanh, elu, dense) in float32: every output, dx and dparam float32', () => {
     const net = L.pipe(L.dense(3), L.softmax, L.dense(4), L.sigmoid, L.leakyRelu(), L.tanh, L.elu(), L.dense(2))
     const { params, state } = L.initialize(net, Key.fromSeed(0), [5], { dtype: 'float32' })
-    const r = net.forward(params, state, random32([3, 5], 1), ctx)
+    const net32 = L.asDType(net, 'float32') // the model typed in float32, as its params are
+    const r = net32.forward(params, state, T.cast(random32([3, 5], 1), 'float32'), ctx)
     expect(r.y.data).toBeInstanceOf(Float32Array)
-    const g = net.vjp(params, r.tape, random32([3, 2], 2))
+    const g = net32.vjp(params, r.tape, T.cast(random32([3, 2], 2), 'float32'))
     expect(g.dx.data).toBeInstanceOf(Float32Array)
     expect(new Set(Tree.leaves(g.dp).map(T.dtypeOf))).toEqual(new Set(['float32']))
   })

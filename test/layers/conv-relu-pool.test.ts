@@ -54,7 +54,7 @@ const cases: fc.Arbitrary<Case> = fc
 
 /** Forward and vjp of a [conv2d, relu, pool] pipe on one case, in a dtype; the pool slot's tape says whether the pipe fused it. */
 function run(c: Case, relu: typeof L.relu, pool: L.AnyLayer, dtype: 'float32' | 'float64') {
-  const net = L.pipe(L.conv2d(c.F, c.k, { stride: c.stride, padding: c.padding, bias: c.bias }), relu, pool)
+  const net: L.AnyLayer = L.pipe(L.conv2d(c.F, c.k, { stride: c.stride, padding: c.padding, bias: c.bias }), relu, pool)
   const { params, outShape } = L.initialize(net, Key.fromSeed(c.s), [c.C, c.H, c.W], { dtype })
   const x = T.asTensor(T.cast(Key.normal(Key.fromSeed(c.s + 1), [c.N, c.C, c.H, c.W]), dtype))
   const dy = T.asTensor(T.cast(Key.normal(Key.fromSeed(c.s + 2), [c.N, ...outShape]), dtype))
@@ -110,8 +110,8 @@ describe('law 13: pipe(conv2d, relu, maxPool2d(2)) fused equals the three layers
 
   test("float32: a tape of the WebAssembly forward pass, its vjp run under 'js' or 'reference' (the pool's vjp, then the conv's): the same bits", () => {
     const c: Case = { C: 3, H: 11, W: 10, F: 9, k: 3, stride: 1, padding: 1, bias: true, N: 2, s: 11 }
-    const net = L.pipe(L.conv2d(c.F, c.k, { padding: c.padding }), L.relu, L.maxPool2d(2))
-    const plain = L.pipe(L.conv2d(c.F, c.k, { padding: c.padding }), reluCopy, L.maxPool2d(2))
+    const net: L.AnyLayer = L.pipe(L.conv2d(c.F, c.k, { padding: c.padding }), L.relu, L.maxPool2d(2))
+    const plain: L.AnyLayer = L.pipe(L.conv2d(c.F, c.k, { padding: c.padding }), reluCopy, L.maxPool2d(2))
     const { params, outShape } = L.initialize(net, Key.fromSeed(c.s), [c.C, c.H, c.W], { dtype: 'float32' })
     const x = T.asTensor(T.cast(Key.normal(Key.fromSeed(1), [c.N, c.C, c.H, c.W]), 'float32'))
     const dy = T.asTensor(T.cast(Key.normal(Key.fromSeed(2), [c.N, ...outShape]), 'float32'))

@@ -53,6 +53,38 @@ describe('vjp with { dx: false }', () => {
     expect(dW0.data.some((v) => v !== 0)).toBe(true) // the first layer's gradient needed the later layers' dx
   })
 
+  test('a pipe skips its leading layers without params when no dx is wanted, and asks the first with params for none', () => {
+    const spy = (layer: L.AnyLayer, seen: (L.VjpOptions | undefined)[]): L.AnyLayer => ({
+      ...layer,
+      vjp: (p, tape, dy, options) => (seen.push(options), layer.vjp(p, tape, dy, options)),
+    })
+    const flattenSeen: (L.VjpOptions | undefined)[] = []
+    const denseSeen: (L.VjpOptions | undefined)[] = []
+    const net = L.pipe(spy(L.flatten, flattenSeen), spy(L.dense(5), denseSeen), L.tanh, L.dense(3)) // tanh: no fusion hides the spy
+    const s = sample(net, [2, 3, 3], 4, 11)
+    const full = net.vjp(s.params, s.tape, s.dy)
+    expect(full.dx.shape).toEqual([4, 2, 3, 3])
+    expect([flattenSeen, denseSeen]).toEqual([[undefined], [undefined]])
+    const skipped = net.vjp(s.params, s.tape, s.dy, { dx: false })
+    expect(skipped.dx).toBe(L.noDx)
+    expect(identical(skipped.dp, full.dp)).toBe(true)
+    expect(Tree.structureDiff(skipped.dp, full.dp)).toBeUndefined()
+    expect(flattenSeen).toHaveLength(1) // flatten's vjp was not called again
+    expect(denseSeen[1]).toEqual({ dx: false }) // the first layer with params computed no dx
+  })
+
+  test('a pipe of layers without params asked for no dx runs none of their vjps', () => {
+    const seen: unknown[] = []
+    const relu: L.AnyLayer = L.relu
+    const counted: L.AnyLayer = { ...relu, vjp: (p, tape, dy, options) => (seen.push(options), relu.vjp(p, tape, dy, options)) }
+    const net = L.pipe(L.flatten, counted)
+    const s = sample(net, [2, 2], 3, 4)
+    const r = net.vjp(s.params, s.tape, s.dy, { dx: false })
+    expect(r.dx).toBe(L.noDx)
+    expect(seen).toEqual([])
+    expect(Tree.structureDiff(r.dp, net.vjp(s.params, s.tape, s.dy).dp)).toBeUndefined()
+  })
+
   test('layers that ignore the option still return their dx (correct, only not faster)', () => {
     const s = sample(L.relu, [4], 2, 1)
     expect(L.relu.vjp(s.params, s.tape, s.dy, { dx: false }).dx.shape).toEqual([2, 4])

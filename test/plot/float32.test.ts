@@ -52,7 +52,7 @@ describe('Plot given float32 values draws what it draws for the same values in f
   test("decisionBoundary of a float32 model: Train.predict casts the float64 grid, and the spec is the float64 predictions'", () => {
     const run = Train.fit({ ...options, dtype: 'float32' })
     expect(Tree.dtypeOfTree(run.state.params)).toBe('float32')
-    const predict32 = (x: T.Tensor): T.Tensor => Train.predict(model, run.state.params, run.state.state, x)
+    const predict32 = (x: T.Tensor): T.Tensor => T.asTensor(Train.predict(model, run.state.params, run.state.state, x)) // a Tensor32
     expect(predict32(spiral.x).data).toBeInstanceOf(Float32Array)
     const predict64 = (x: T.Tensor): T.Tensor => T.cast(predict32(x), 'float64')
     expect(Plot.decisionBoundary({ predict: predict32, data: spiral, resolution: 12 })).toEqual(
@@ -65,8 +65,9 @@ describe('Plot given float32 values draws what it draws for the same values in f
     const norms = Plot.leafGradientNorms({ model, params, state, batch: probe, loss })
     // by hand: the batch in float32, forward, loss, vjp, and the 2-norm of each float32 gradient leaf
     const x = f32(probe.x)
-    const { y, tape } = model.forward(params, state, x, { mode: 'train', key: Key.fromSeed(0) })
-    const { dp } = model.vjp(params, tape, loss(y, f32(probe.y)).grad)
+    const model32 = L.asDType(model, 'float32')
+    const { y, tape } = model32.forward(params, state, T.cast(x, 'float32'), { mode: 'train', key: Key.fromSeed(0) })
+    const { dp } = model32.vjp(params, tape, T.cast(loss(T.asTensor(y), f32(probe.y)).grad, 'float32'))
     const leaves = Tree.leaves(dp)
     expect(leaves.every((g) => g.data instanceof Float32Array)).toBe(true)
     const norm = (t: T.Tensor): number => Math.sqrt(t.data.reduce((s, v) => s + v * v, 0))

@@ -4,14 +4,24 @@
  * (test/kernels/sgd32.test.ts). A TypeScript loop pays for a Math.fround per operation; this one
  * does not, and copying its operands in and out costs less than that for a layer's weights.
  *
- * Like ./optim.ts, it never uses the worker, and returns false, having written nothing, when the
- * job does not fit in the memory; the caller then runs the TypeScript loop.
+ * It runs on its own instance of the module, with a memory no other kernel writes, and it never
+ * uses the worker. The params and the trace a step writes there stay there: the next step, whose
+ * p and t' are those arrays (the step's outputs, which no one writes again), reads them in place
+ * instead of copying them in. A table, weakly keyed by the output arrays, says which block holds
+ * which array; a block is reused only once its array has been read as an input, or after the
+ * memory passes a budget and every block is given up. It returns false, having written nothing,
+ * when the job does not fit; the caller then runs the TypeScript loop.
+ *
+ * The loop also sums g·0 and out·0 per lane; when every sum is 0, g and out hold only finite
+ * values and are recorded so (`markFinite`), so a training step's check for NaN and ±∞ need not
+ * scan them again.
  */
 import type { Sgd32Arrays, Sgd32Settings } from '../sgd32.ts'
-import { align, reserve } from './gemm.ts'
-import { Op, runnersFor } from './parts.ts'
+import { markFinite } from '../../tensor/tensor.ts'
+import { align, reserve, wasmModule, type PartExport } from './gemm.ts'
+import { Op } from './parts.ts'
 
-/** Bytes of the job block at address 0: 8 i32 fields, then 3 f32 fields from byte 48. */
+/** Bytes of the job block at address 0: 9 i32 fields, then 3 f32 fields from byte 48. */
 const JOB_BYTES = 64
 /** Elements per part (a multiple of 4). */
 const CHUNK = 65536
@@ -25,29 +35,130 @@ const TRACE = 4
 const NESTEROV = 8
 
 /** One float32 SGD step in WebAssembly; false (nothing written) where WebAssembly SIMD is missing or the memory cannot hold it. */
-export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = Infinity): boolean {
+export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = MAX_BYTES): boolean {
+  const arena = arenaFor(maxBytes)
+  if (arena === null) return false
   const n = a.g.length
   const n4 = Math.ceil(n / 4) * 4
   const trace = a.tPrev !== undefined && a.t !== undefined
   const slot = align(n4) * 4 // bytes per array
-  const G = JOB_BYTES
-  const P = G + slot
-  const TP = P + slot
-  const OUT = TP + (trace ? slot : 0)
-  const T = OUT + slot
-  const end = T + (trace ? slot : 0)
   const parts = Math.max(1, Math.ceil(n4 / CHUNK))
-  const runner = runnersFor(1, parts, 0).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
-  if (runner === undefined) return false
+  const sums = align(4 * parts) * 4
+  // p and t' where an earlier step left them (its out and t); each read in place once, then its block is free.
+  const keptP = held(arena, a.p, slot)
+  const keptT = trace && a.tPrev !== a.p ? held(arena, a.tPrev!, slot) : undefined
+  const copyT = trace && keptT === undefined && a.tPrev !== a.p
+  const blocks = [slot, keptP === undefined ? slot : 0, copyT ? slot : 0, slot, trace ? slot : 0, sums]
+  const at = blocks.map((bytes) => (bytes === 0 ? 0 : take(arena, bytes, maxBytes)))
+  if (at.some((x) => x < 0)) {
+    at.forEach((x, i) => x > 0 && give(arena, x, blocks[i]!))
+    return false
+  }
+  const [G, pCopy, tCopy, OUT, T, FINITE] = at as [number, number, number, number, number, number]
+  const P = keptP ?? pCopy
+  const TP = trace ? (keptT ?? (a.tPrev === a.p ? P : tCopy)) : 0
   const flags = (s.apply ? APPLY : 0) | (s.lambda > 0 ? DECAY : 0) | (trace ? TRACE : 0) | (s.nesterov ? NESTEROV : 0)
-  new Int32Array(runner.memory.buffer, 0, 8).set([n4, CHUNK, flags, G, P, trace ? TP : 0, OUT, trace ? T : 0])
-  new Float32Array(runner.memory.buffer, 48, 3).set([-s.rate, s.lambda, s.beta]) // rounded to float32 as they are stored
-  const heap = new Float32Array(runner.memory.buffer)
-  heap.set(a.g, G / 4)
-  heap.set(a.p, P / 4)
-  if (trace) heap.set(a.tPrev!, TP / 4)
-  runner.run(Op.sgd32Step, 0, parts, 0, 0, n)
+  const { heap, fields, scalars } = viewsOf(arena.memory)
+  fields.set([n4, CHUNK, flags, G, P, TP, OUT, trace ? T : 0, FINITE])
+  scalars.set([-s.rate, s.lambda, s.beta]) // rounded to float32 as they are stored
+  // Copied in: the padding lanes past n zeroed, so they stay finite (their results are never copied out).
+  const copyIn = (src: Float32Array, to: number): void => {
+    heap.set(src, to / 4)
+    heap.fill(0, to / 4 + n, to / 4 + n4)
+  }
+  copyIn(a.g, G)
+  if (keptP === undefined) copyIn(a.p, P)
+  if (copyT) copyIn(a.tPrev!, TP)
+  for (let i = 0; i < parts; i++) arena.part(Op.sgd32Step, 0, i, 0)
   a.out.set(heap.subarray(OUT / 4, OUT / 4 + n))
   if (trace) a.t!.set(heap.subarray(T / 4, T / 4 + n))
+  let total = 0
+  for (let i = FINITE / 4; i < FINITE / 4 + 4 * parts; i++) total += heap[i]!
+  if (total === 0) {
+    markFinite(a.g)
+    markFinite(a.out)
+  }
+  // The inputs' blocks are free again; the outputs' stay, for the step that reads them.
+  give(arena, G, slot)
+  give(arena, FINITE, sums)
+  give(arena, P, slot)
+  arena.kept.delete(a.p)
+  if (trace && TP !== P) give(arena, TP, slot)
+  if (trace) arena.kept.delete(a.tPrev!)
+  arena.kept.set(a.out, { at: OUT, bytes: slot })
+  if (trace) arena.kept.set(a.t!, { at: T, bytes: slot })
   return true
+}
+
+/** The largest memory the step's instance may grow to (bytes); past `BUDGET` in use, every kept block is given up. */
+const MAX_BYTES = 2 ** 31
+const BUDGET = 2 ** 28
+
+/** The step's own instance: its memory, blocks by size that are free, the bump pointer, and which block holds which array. */
+interface Arena {
+  readonly memory: WebAssembly.Memory
+  readonly part: PartExport
+  free: Map<number, number[]>
+  top: number
+  kept: WeakMap<Float32Array, { readonly at: number; readonly bytes: number }>
+}
+
+let arena: Arena | null | undefined
+
+/** The arena (created at first use; null where WebAssembly SIMD is missing), emptied first when it has grown past the budget. */
+function arenaFor(maxBytes: number): Arena | null {
+  if (arena === undefined) {
+    const module = wasmModule()
+    if (module === null) return (arena = null)
+    const memory = new WebAssembly.Memory({ initial: 1 })
+    const part = new WebAssembly.Instance(module, { env: { memory } }).exports['part'] as PartExport
+    arena = { memory, part, free: new Map(), top: JOB_BYTES, kept: new WeakMap() }
+  }
+  if (arena !== null && arena.top > Math.min(BUDGET, maxBytes)) {
+    arena.free = new Map()
+    arena.top = JOB_BYTES
+    arena.kept = new WeakMap()
+  }
+  return arena
+}
+
+/** The address of the block holding `array`'s values (an earlier step's output), or undefined. */
+function held(arena: Arena, array: Float32Array, bytes: number): number | undefined {
+  const k = arena.kept.get(array)
+  return k !== undefined && k.bytes === bytes ? k.at : undefined
+}
+
+/** A free block of `bytes`, or a new one past the top (growing the memory); -1 when the memory cannot grow. */
+function take(arena: Arena, bytes: number, maxBytes: number): number {
+  const reuse = arena.free.get(bytes)?.pop()
+  if (reuse !== undefined) return reuse
+  if (!reserve(arena.memory, arena.top + bytes, Math.min(maxBytes, MAX_BYTES))) return -1
+  const at = arena.top
+  arena.top += bytes
+  return at
+}
+
+function give(arena: Arena, at: number, bytes: number): void {
+  const list = arena.free.get(bytes)
+  if (list === undefined) arena.free.set(bytes, [at])
+  else list.push(at)
+}
+
+/** Views on a runner's memory, rebuilt after it grew (a grow leaves older views stale or detached). */
+interface Views {
+  readonly buffer: ArrayBufferLike
+  readonly heap: Float32Array
+  readonly fields: Int32Array
+  readonly scalars: Float32Array
+}
+
+const views = new WeakMap<WebAssembly.Memory, Views>()
+
+function viewsOf(memory: WebAssembly.Memory): Views {
+  const known = views.get(memory)
+  if (known !== undefined && known.buffer === memory.buffer) return known
+  const buffer = memory.buffer
+  const fresh = { buffer, heap: new Float32Array(buffer), fields: new Int32Array(buffer, 0, 9), scalars: new Float32Array(buffer, 48, 3) }
+  views.set(memory, fresh)
+  return fresh
 }
