@@ -35,11 +35,11 @@ describe('dense then relu, fused (law 13)', () => {
             const params = bias ? Tree.map(init.params, (t) => (t.shape.length === 1 ? b : t)) : init.params
             const x64 = T.generate([67, 9], (i) => (i < 63 && i % 9 === 4 ? specials[(i / 9) | 0]! : i % 11 === 0 ? 0 : Math.sin(i) * 3))
             const x = T.asTensor(T.cast(x64, dtype))
-            const fused = layer.fuseNext!(L.relu)!
+            const fused = L.asDType(layer.fuseNext!(L.relu)!, dtype)
             expect(fused).toBeDefined()
             const before = { x: Array.from(x.data), p: Tree.leaves(params).map((l) => Array.from(l.data)) }
             const f = fused.forward(params, L.none, x, ctx)
-            const a = layer.forward(params, L.none, x, ctx)
+            const a = L.asDType(layer, dtype).forward(params, L.none, x, ctx)
             const r = L.relu.forward(L.none, L.none, a.y, ctx)
             expect(T.dtypeOf(f.y)).toBe(dtype)
             expect(same(f.y.data, r.y.data)).toBe(true)
@@ -51,7 +51,7 @@ describe('dense then relu, fused (law 13)', () => {
             )
             const fb = fused.vjp(params, f.tape, c)
             const rb = L.relu.vjp(L.none, r.tape, c)
-            const ab = layer.vjp(params, a.tape, rb.dx)
+            const ab = L.asDType(layer, dtype).vjp(params, a.tape, rb.dx)
             expect(same(fb.dx.data, ab.dx.data)).toBe(true)
             expect(sameTree(fb.dp, ab.dp)).toBe(true)
             const noDx = fused.vjp(params, f.tape, c, { dx: false })
@@ -65,11 +65,11 @@ describe('dense then relu, fused (law 13)', () => {
   test('a pipe runs dense then relu fused and gives the numbers of the layers one after the other', () => {
     const net = L.pipe(L.dense(6), L.relu, L.dense(4), L.relu, L.dense(3))
     const { params } = L.initialize(net, Key.fromSeed(4), [5], { dtype: 'float32' })
-    const x = T.asTensor(T.cast(Key.normal(Key.fromSeed(5), [8, 5]), 'float32'))
-    const y = net.forward(params, [L.none, L.none, L.none, L.none, L.none], x, ctx).y
+    const x = T.cast(Key.normal(Key.fromSeed(5), [8, 5]), 'float32')
+    const y = L.asDType(net, 'float32').forward(params, [L.none, L.none, L.none, L.none, L.none], x, ctx).y
     let h = x
     const layers: L.AnyLayer[] = [L.dense(6), L.relu, L.dense(4), L.relu, L.dense(3)]
-    layers.forEach((layer, i) => (h = layer.forward(params[i]!, L.none, h, ctx).y))
+    layers.forEach((layer, i) => (h = L.asDType(layer, 'float32').forward(params[i]!, L.none, h, ctx).y))
     expect(same(y.data, h.data)).toBe(true)
   })
 
