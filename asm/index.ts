@@ -3,13 +3,14 @@
  * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
  * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, the
  * optimizer steps of ./optim.ts, and the float32 kernels: the chunks of a product of ./gemm32.ts
- * the SGD step of ./sgd32.ts and the convolutions of ./conv32.ts).
+ * the SGD step of ./sgd32.ts, the convolutions of ./conv32.ts and the max-pooling of ./pool32.ts).
  */
 import { convPart } from './conv'
 import { convPart32 } from './conv32'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
 import { gemm32Part } from './gemm32'
 import { optimPart } from './optim'
+import { maxPool2x2Part32, maxPoolBackwardPart32 } from './pool32'
 import { sgd32Part } from './sgd32'
 
 export { gemm } from './gemm'
@@ -29,6 +30,8 @@ const GEMM32_CHUNK = 10
 const SGD32_STEP = 11
 const CONV32_FORWARD = 12
 const CONV32_BACKWARD = 13
+const MAXPOOL_2X2_FORWARD32 = 14
+const MAXPOOL_BACKWARD32 = 15
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -40,4 +43,6 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == GEMM32_CHUNK) gemm32Part(job, index, scratch)
   else if (op == SGD32_STEP) sgd32Part(job, index)
   else if (op == CONV32_FORWARD || op == CONV32_BACKWARD) convPart32(op, job, index, scratch)
+  else if (op == MAXPOOL_2X2_FORWARD32) maxPool2x2Part32(job, index)
+  else if (op == MAXPOOL_BACKWARD32) maxPoolBackwardPart32(job, index)
 }

@@ -6,11 +6,14 @@
  * outputs in order: windows may overlap).
  *
  * The forward pass only compares and copies, so the naive loop (the oracle, the 'reference'
- * family) and the straight-line 2x2 stride-2 loop (every other family, for that window) give
- * the same bits (test/kernels/pool32.test.ts).
+ * family), the straight-line 2x2 stride-2 loop ('js', for that window) and the f32x4 one in
+ * WebAssembly ('wasm', ./wasm/pool32.ts, on one thread or two) give the same bits; the backward
+ * pass adds in one order in all of them (test/kernels/pool32.test.ts).
  */
-import { resolveKernels } from './backend.ts'
+import { resolveKernels, threads } from './backend.ts'
 import { is2x2 } from './pool.ts'
+import { maxPool2x2Wasm32, maxPoolBackwardWasm32 } from './wasm/pool32.ts'
+import { wasmWorthIt } from './wasm/elementwise.ts'
 import type { Window2d } from './window.ts'
 
 const need = (what: string, a: ArrayLike<number>, n: number): void => {
@@ -94,7 +97,7 @@ export const maxPool32 = (g: Window2d, x: Float32Array, y: Float32Array, argmax:
   }
 }
 
-/** Max-pool backward (every family): dx = 0, then dx[argmax[q]] = fl32(dx[argmax[q]] + dy[q]) for q in order. */
+/** Max-pool backward ('reference' and 'js'): dx = 0, then dx[argmax[q]] = fl32(dx[argmax[q]] + dy[q]) for q in order. */
 export const maxPoolBackward32 = (g: Window2d, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void => {
   need('dy', dy, outSize(g))
   need('argmax', argmax, outSize(g))
@@ -106,5 +109,40 @@ export const maxPoolBackward32 = (g: Window2d, dy: Float32Array, argmax: Int32Ar
   }
 }
 
-/** The float32 max-pool forward of the kernel family in use: the naive loop under 'reference', maxPool32 otherwise. */
-export const maxPool32For = (): typeof maxPool32 => (resolveKernels() === 'reference' ? maxPool32Reference : maxPool32)
+/** Max-pool forward in WebAssembly for 2x2 windows at stride 2 on big enough tensors (4,096 values), maxPool32 otherwise. */
+export const maxPool32Wasm = (g: Window2d, x: Float32Array, y: Float32Array, argmax: Int32Array): void => {
+  if (is2x2(g) && wasmWorthIt(x.length)) {
+    need('x', x, inSize(g))
+    need('y', y, outSize(g))
+    need('argmax', argmax, outSize(g))
+    if (maxPool2x2Wasm32(threads(), g, x, y, argmax)) return
+  }
+  maxPool32(g, x, y, argmax)
+}
+
+/** Max-pool backward in WebAssembly from 4,096 values (an argmax outside its output's plane is skipped), maxPoolBackward32 otherwise. */
+export const maxPoolBackward32Wasm = (g: Window2d, dy: Float32Array, argmax: Int32Array, dx: Float32Array): void => {
+  if (wasmWorthIt(dx.length)) {
+    need('dy', dy, outSize(g))
+    need('argmax', argmax, outSize(g))
+    need('dx', dx, inSize(g))
+    if (maxPoolBackwardWasm32(threads(), g, dy, argmax, dx)) return
+  }
+  maxPoolBackward32(g, dy, argmax, dx)
+}
+
+/** The float32 max-pool forward of the kernel family in use: the naive loop ('reference'), maxPool32 ('js') or maxPool32Wasm ('wasm'). */
+export const maxPool32For = (): typeof maxPool32 => {
+  switch (resolveKernels()) {
+    case 'reference':
+      return maxPool32Reference
+    case 'js':
+      return maxPool32
+    case 'wasm':
+      return maxPool32Wasm
+  }
+}
+
+/** The float32 max-pool backward of the kernel family in use: maxPoolBackward32Wasm under 'wasm', maxPoolBackward32 otherwise. */
+export const maxPoolBackward32For = (): typeof maxPoolBackward32 =>
+  resolveKernels() === 'wasm' ? maxPoolBackward32Wasm : maxPoolBackward32

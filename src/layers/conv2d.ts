@@ -18,19 +18,41 @@
  * the whole activation tensor and two copies in and out of WebAssembly memory each way. A pipe
  * does the same by itself where a conv2d is followed by the relu layer (`fuseNext`).
  *
+ * Followed in a pipe by maxPool2d(2) (2x2 windows, stride 2, no padding), a relu conv2d runs the
+ * pool too, as one layer (`fuseNext` again): in float32 under the WebAssembly kernels each
+ * sample's part pools its output while in cache, and only the pooled values and their argmax
+ * (−1 where the value is not > 0) leave WebAssembly memory; the vjp starts from dy added onto each
+ * argmax (the pool's vjp, then relu's). Otherwise it runs the two layers in turn. The same numbers.
+ *
  *   spec      { kind: 'conv2d', filters, kernelSize, stride, padding, dilation, bias, init, activation? }
  */
 import type * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
+import { resolveKernels, threads } from '../kernels/backend.ts'
 import { convKernels, type ConvWindow } from '../kernels/conv.ts'
 import { conv32Kernels } from '../kernels/conv32.ts'
+import { maxPoolBackward32 } from '../kernels/pool32.ts'
+import { conv32ReluPoolBackwardWasm, conv32ReluPoolForwardWasm, pooledSize } from '../kernels/wasm/conv32.ts'
 import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels/window.ts'
-import { checkInput, noDx, none, ShapeError, wantsDx, type Layer, type None, type ShapeLeaf, type Shapes } from '../layer.ts'
+import {
+  checkInput,
+  noDx,
+  none,
+  ShapeError,
+  wantsDx,
+  type AnyLayer,
+  type Ctx,
+  type Layer,
+  type None,
+  type ShapeLeaf,
+  type Shapes,
+} from '../layer.ts'
 import { Bool, oneOf, PaddingCodec, PositiveInt, PositivePair } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import { checkOptions } from '../options.ts'
 import { relu as reluLayer } from './relu.ts'
+import { isMaxPool2x2 } from './max-pool.ts'
 import { initWeights, InitializerCodec, type Initializer } from './initializers.ts'
 import type { Conv, Only } from '../shape-type.ts'
 
@@ -133,11 +155,16 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
     if ('b' in p) T.checkDTypes(name, p.W, p.b)
   }
 
-  return {
+  const self: Layer<Conv2dParams, None, Conv2dTape> = {
     name,
     spec,
-    // followed by the relu layer, a pipe runs this conv with the relu fused in (the same numbers)
-    fuseNext: (next) => (!relu && next === reluLayer ? conv2d(filters, kernelSize, { ...options, activation: 'relu' }) : undefined),
+    // followed by the relu layer, a pipe runs this conv with the relu fused in; with relu, followed
+    // by a 2x2 max-pool, it runs the pool too (the same numbers)
+    fuseNext: (next) => {
+      if (!relu && next === reluLayer) return conv2d(filters, kernelSize, { ...options, activation: 'relu' })
+      if (relu && isMaxPool2x2(next)) return reluPooled(self, next, geometry, checkParamDTypes, bias)
+      return undefined
+    },
     shapes: (inShape): Shapes => {
       const g = plan(inShape)
       if (g instanceof ShapeError) throw g
@@ -202,7 +229,72 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
       return { dx, dp: db === undefined ? { W } : { W, b: T.fromData([filters], db) } }
     },
   }
+  return self
 }
+
+/** What the fused conv2d, relu and 2x2 max-pool keep: x and the pool's argmax (−1 where relu passes nothing back), or both tapes. */
+export type ReluPooledTape =
+  | { readonly x: Tensor; readonly argmax: Int32Array }
+  | { readonly conv: Conv2dTape; readonly pool: unknown }
+
+/**
+ * The relu conv2d `conv` followed by the 2x2 max-pool `pool`, as one layer (what a pipe runs in
+ * their place): in float32 under the WebAssembly kernels, the fused kernels (the pool's argmax
+ * kept, the conv's output never copied out); otherwise conv then pool. A fused tape's vjp under
+ * another family runs the pool's vjp on its argmax, then that family's conv. The same numbers.
+ */
+const reluPooled = (
+  conv: Layer<Conv2dParams, None, Conv2dTape>,
+  pool: AnyLayer,
+  geometry: (x: Tensor) => ConvWindow,
+  checkParamDTypes: (p: Conv2dParams, x: Tensor) => void,
+  bias: boolean,
+): Layer<Conv2dParams, None, ReluPooledTape> => ({
+  ...conv,
+  fuseNext: undefined,
+  forward: (p, s, x, ctx: Ctx) => {
+    const [x32, W32] = [T.float32Of(x), T.float32Of(p.W)]
+    if (x32 && W32 && resolveKernels() === 'wasm') {
+      checkInput(conv.name, x, [p.W.shape[1]!, null, null])
+      checkParamDTypes(p, x)
+      const g = geometry(x)
+      const n = pooledSize(g)
+      const pooled = { y: T.buffer32(n), argmax: new Int32Array(n) }
+      const b32 = 'b' in p ? T.float32Of(p.b)!.data : undefined
+      if (conv32ReluPoolForwardWasm(threads(), g, x32.data, W32.data, b32, pooled)) {
+        const y = T.asTensor(T.fromData32([g.N, g.F, g.OH >> 1, g.OW >> 1], pooled.y))
+        return { y, state: s, tape: { x, argmax: pooled.argmax } }
+      }
+    }
+    const c = conv.forward(p, s, x, ctx)
+    const m = pool.forward(none, none, c.y, ctx)
+    return { y: m.y, state: s, tape: { conv: c.tape, pool: m.tape } }
+  },
+  vjp: (p, tape, dy, options) => {
+    if ('conv' in tape) return conv.vjp(p, tape.conv, pool.vjp(none, tape.pool, dy).dx, options)
+    const { x, argmax } = tape
+    const g = geometry(x)
+    checkInput(conv.name, dy, [g.F, g.OH >> 1, g.OW >> 1])
+    checkParamDTypes(p, x)
+    T.checkDTypes(conv.name, x, dy)
+    const [x32, dy32, W32] = [T.float32Of(x)!, T.float32Of(dy)!, T.float32Of(p.W)!]
+    const dx = wantsDx(options) ? T.buffer32(x.data.length) : undefined
+    const dW = T.buffer32(p.W.data.length)
+    const db = bias ? T.buffer32(g.F) : undefined
+    const inWasm = resolveKernels() === 'wasm'
+    if (!(inWasm && conv32ReluPoolBackwardWasm(threads(), g, x32.data, dy32.data, W32.data, dx, dW, db, argmax))) {
+      // The pool's vjp (dy onto each argmax; −1, where relu passes nothing back, is skipped), then the conv's.
+      const dz = T.buffer32(g.N * g.F * g.OH * g.OW)
+      const { N, F, OH, OW } = g
+      const pool2x2 = { N, C: F, H: OH, W: OW, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, PT: 0, PL: 0, OH: OH >> 1, OW: OW >> 1 }
+      maxPoolBackward32(pool2x2, dy32.data, argmax, dz)
+      conv32Kernels().backward(g, x32.data, dz, W32.data, dx, dW, db)
+    }
+    const W = T.asTensor(T.fromData32(p.W.shape, dW))
+    const dxT = dx === undefined ? noDx : T.asTensor(T.fromData32(x.shape, dx))
+    return { dx: dxT, dp: db === undefined ? { W } : { W, b: T.asTensor(T.fromData32([g.F], db)) } }
+  },
+})
 
 /** conv2d as data: its spec rebuilds `conv2d(filters, kernelSize, { stride, padding, dilation, bias, init, activation })`. */
 export const conv2dKind = layerKind(Conv2dSpec, (s) =>

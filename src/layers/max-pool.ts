@@ -10,8 +10,9 @@
  */
 import * as T from '../tensor/index.ts'
 import type { DType, Shape } from '../tensor/tensor.ts'
+import type { AnyLayer } from '../layer.ts'
 import { maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'
-import { maxPool32For, maxPoolBackward32 } from '../kernels/pool32.ts'
+import { maxPool32For, maxPoolBackward32For } from '../kernels/pool32.ts'
 import type { Pair } from '../kernels/window.ts'
 import { checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
@@ -35,7 +36,7 @@ export type MaxPool2d<K = Pair, O extends PoolOptions = PoolOptions> = Layer<Non
 export function maxPool2d<const K extends Pair, const O extends PoolOptions = {}>(size: K, options?: Only<O, PoolOptions>): MaxPool2d<K, O>
 export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, None, MaxPoolTape> {
   const { spec, outShape, geometry } = pooling('maxPool2d', size, options)
-  return define({
+  const layer = define({
     name: 'maxPool2d',
     spec,
     outShape,
@@ -63,7 +64,7 @@ export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, No
       const dy32 = T.float32Of(dy)
       if (dy32) {
         const dx = T.buffer32(T.sizeOf(inShape))
-        maxPoolBackward32(g, dy32.data, argmax, dx)
+        maxPoolBackward32For()(g, dy32.data, argmax, dx)
         return { dx: T.asTensor(T.fromData32(inShape, dx)), dp: none }
       }
       const dx = T.buffer(T.sizeOf(inShape))
@@ -71,7 +72,18 @@ export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, No
       return { dx: T.fromData(inShape, dx), dp: none }
     },
   })
+  const [kh, kw] = spec.size
+  const [sh, sw] = spec.stride
+  const unpadded = spec.padding === 'valid' || (spec.padding[0] === 0 && spec.padding[1] === 0)
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && unpadded) plain2x2.add(layer)
+  return layer
 }
+
+/** The maxPool2d layers with 2x2 windows at stride 2 and no padding (a conv2d with relu fuses them: see conv2d.ts). */
+const plain2x2 = new WeakSet<AnyLayer>()
+
+/** Whether `layer` is a maxPool2d built here with 2x2 windows at stride 2 and no padding. */
+export const isMaxPool2x2 = (layer: AnyLayer): boolean => plain2x2.has(layer)
 
 /** maxPool2d as data: `{ kind: 'maxPool2d', size, stride, padding }` rebuilds `maxPool2d(size, { stride, padding })`. */
 export const maxPool2dKind = layerKind(poolSpec('maxPool2d'), (s) => maxPool2d(s.size, { stride: s.stride, padding: s.padding }))

@@ -7,10 +7,10 @@
  * d(fₙ ∘ … ∘ f₁)ᵀ = d(f₁)ᵀ ∘ … ∘ d(fₙ)ᵀ: the transposed Jacobians compose in reverse order.
  *
  * Operator fusion: where a child offers to run together with the child after it (`fuseNext`:
- * conv2d followed by relu), the pipe runs the pair as that one fused layer, forward and vjp,
- * decided once when the pipe is built. It computes exactly the same numbers (law 13), so params,
- * state, tapes' meaning and results are as if the two ran one after the other; only the speed
- * differs.
+ * conv2d followed by relu, and that followed by a 2x2 max-pool), the pipe runs them as that one
+ * fused layer, forward and vjp, decided once when the pipe is built. It computes exactly the same
+ * numbers (law 13), so params, state, tapes' meaning and results are as if they ran one after the
+ * other; only the speed differs.
  *
  *   spec      { kind: 'pipe', children }        (compose and andThen build pipes)
  */
@@ -196,15 +196,16 @@ const explain = (setters: Setters, tree: ShapeTree): ShapeTree => {
 const fuse = (layers: readonly AnyLayer[]): readonly AnyLayer[] => {
   const run: AnyLayer[] = []
   for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i]!
-    const next = layers[i + 1]
-    const fused = next === undefined ? undefined : layer.fuseNext?.(next)
-    if (fused === undefined) {
-      run.push(layer)
-    } else {
-      run.push(fused, ranInsidePrevious)
-      i++
+    let layer = layers[i]!
+    let inside = 0 // children after it that run inside it (a fused layer may fuse the next one too)
+    for (let next = layers[i + 1]; next !== undefined; next = layers[i + inside + 1]) {
+      const fused = layer.fuseNext?.(next)
+      if (fused === undefined) break
+      layer = fused
+      inside++
     }
+    run.push(layer, ...Array<AnyLayer>(inside).fill(ranInsidePrevious))
+    i += inside
   }
   return run
 }

@@ -3,13 +3,25 @@
  * runs (returns true, never the TypeScript fallback) and gives the naive float32 loops' bits, on
  * one thread and on two, over random geometries (strides, paddings, dilations, taps that see only
  * padding, one-pixel outputs) and the MNIST CNN's layers; the backward pass with and without dx,
- * db and a fused relu.
+ * db and a fused relu. Filter counts up to 21 reach every register tile of the in-place products
+ * (rows in fives, fours and ones; columns in eights, fours and ones), and no input is written.
+ * With relu and 2x2 max-pooling fused in, the forward pass gives maxPool32(relu(conv)) (its argmax
+ * −1 where the value is not > 0) and the backward pass the conv's gradients of the pool's and
+ * relu's vjps, bit for bit.
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { useThreads } from '../../src/kernels/backend.ts'
 import { naiveConv32 } from '../../src/kernels/conv32.ts'
-import { conv32BackwardWasm, conv32ForwardWasm } from '../../src/kernels/wasm/conv32.ts'
+import { maxPool32Reference, maxPoolBackward32 } from '../../src/kernels/pool32.ts'
+import {
+  conv32BackwardWasm,
+  conv32ForwardWasm,
+  conv32ReluPoolBackwardWasm,
+  conv32ReluPoolForwardWasm,
+  pooledSize,
+} from '../../src/kernels/wasm/conv32.ts'
+import { planWindow } from '../../src/kernels/window.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 import { casesUpTo, describeCase, operands, type Case } from '../support/conv-cases.ts'
 
@@ -43,6 +55,7 @@ const runAll = (
   const w = Float32Array.from(o.w)
   const b = Float32Array.from(o.b)
   const dy = Float32Array.from(o.dy)
+  const inputs = [x, w, b, dy].map((a) => Float32Array.from(a))
   const { N, C, H, W, F, KH, KW, OH, OW } = c.g
   const nan = (n: number): Float32Array => new Float32Array(n).fill(NaN)
   const [nx, nw, ny] = [N * C * H * W, F * C * KH * KW, N * F * OH * OW]
@@ -56,7 +69,10 @@ const runAll = (
   backward(x, dy, w, out.dx, out.dw, out.db)
   backward(x, dy, w, out.dxOnly, undefined)
   backward(x, dy, w, undefined, out.dwOnly)
+  const yRelu = Float32Array.from(out.yRelu)
   backward(x, dy, w, reluDx, reluDw, reluDb, out.yRelu)
+  ;[x, w, b, dy].forEach((a, i) => expect(firstDifference(a, inputs[i]!), 'an input was written').toBe(-1))
+  expect(firstDifference(out.yRelu, yRelu), 'y was written by the backward pass').toBe(-1)
   return { ...out, reluDx, reluDw, reluDb }
 }
 
@@ -104,6 +120,16 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
     })
   }
 
+  for (const threads of [1, 2] as const) {
+    test(`on ${threads} thread${threads === 1 ? '' : 's'}: 1 to 21 filters, every register tile and its leftovers`, () => {
+      const manyFilters = casesUpTo(3).chain((c) => fc.integer({ min: 1, max: 21 }).map((F): Case => ({ ...c, g: { ...c.g, F } })))
+      fc.assert(
+        fc.property(manyFilters, (c) => expectSameBits(c, wasm(c, threads), naive(c))),
+        { seed, numRuns: 100 },
+      )
+    })
+  }
+
   test('the MNIST CNN layers (1→8 and 8→16 filters, 5x5, padding 2, batch 5), two threads sharing the parts', () => {
     const splits = splitCount()
     for (const [C, H, F] of [
@@ -125,5 +151,79 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
     expect(conv32ForwardWasm(1, g, new Float32Array(0), new Float32Array(8), undefined, new Float32Array(0))).toBe(false)
     expect(conv32BackwardWasm(1, g, new Float32Array(0), new Float32Array(0), new Float32Array(8), undefined, dw)).toBe(false)
     expect(dw.every((v) => v === 7)).toBe(true)
+  })
+
+  describe('with relu and 2x2 max-pooling fused in', () => {
+    /** The readable path: relu(conv) by the naive loops, maxPool32Reference, then the pool's vjp and the conv's with relu's mask. */
+    const unfused = (c: Case) => {
+      const o = operands(c)
+      const [x, w, b, dyFull] = [o.x, o.w, o.b, o.dy].map((a) => Float32Array.from(a)) as [Float32Array, Float32Array, Float32Array, Float32Array]
+      const { N, F, OH, OW } = c.g
+      const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 'valid' }, F, OH, OW, N)
+      if (typeof plan === 'string') throw new Error(plan)
+      const pg = plan.window
+      const y = new Float32Array(N * F * OH * OW)
+      naiveConv32.forward(c.g, x, w, b, y, true)
+      const n = pooledSize(c.g)
+      const pooled = { y: new Float32Array(n), argmax: new Int32Array(n) }
+      maxPool32Reference(pg, y, pooled.y, pooled.argmax)
+      const dy = dyFull.subarray(0, n)
+      const dz = new Float32Array(y.length)
+      maxPoolBackward32(pg, dy, pooled.argmax, dz)
+      const [dx, dw, db] = [new Float32Array(x.length), new Float32Array(w.length), new Float32Array(F)]
+      naiveConv32.backward(c.g, x, dz, w, dx, dw, db, y)
+      return { x, w, b, dy, pooled, dx, dw, db }
+    }
+
+    for (const threads of [1, 2] as const) {
+      test(`on ${threads} thread${threads === 1 ? '' : 's'}: pooled values, argmax, dx, dw and db are the readable path's bits; inputs unchanged`, () => {
+        const poolable = casesUpTo(3)
+          .chain((c) => fc.integer({ min: 1, max: 21 }).map((F): Case => ({ ...c, g: { ...c.g, F } })))
+          .filter((c) => c.g.OH >= 2 && c.g.OW >= 2)
+        fc.assert(
+          fc.property(poolable, (c) => {
+            const want = unfused(c)
+            const n = pooledSize(c.g)
+            const { x, w, b, dy } = want
+            const before = [x, w, b, dy].map((a) => Float32Array.from(a))
+            const pooled = { y: new Float32Array(n).fill(NaN), argmax: new Int32Array(n).fill(-7) }
+            expect(conv32ReluPoolForwardWasm(threads, c.g, x, w, b, pooled)).toBe(true)
+            const same = (got: ArrayLike<number>, wanted: ArrayLike<number>, name: string): void => {
+              for (let i = 0; i < wanted.length; i++)
+                if (!Object.is(got[i], wanted[i])) throw new Error(`${describeCase(c)}: ${name}[${i}] is ${got[i]}, want ${wanted[i]}`)
+            }
+            same(pooled.y, want.pooled.y, 'pooled y')
+            // the pool's argmax where the pooled value is > 0, else −1: relu's vjp passes nothing back there
+            same(
+              pooled.argmax,
+              want.pooled.argmax.map((k, q) => (want.pooled.y[q]! > 0 ? k : -1)),
+              'argmax',
+            )
+            const pooledBefore = { y: Float32Array.from(pooled.y), argmax: Int32Array.from(pooled.argmax) }
+            const [dx, dw, db] = [new Float32Array(x.length).fill(NaN), new Float32Array(w.length).fill(NaN), new Float32Array(c.g.F).fill(NaN)]
+            expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, dx, dw, db, pooled.argmax)).toBe(true)
+            same(dx, want.dx, 'dx')
+            same(dw, want.dw, 'dw')
+            same(db, want.db, 'db')
+            const dwOnly = new Float32Array(w.length).fill(NaN)
+            expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, undefined, dwOnly, undefined, pooled.argmax)).toBe(true)
+            same(dwOnly, want.dw, 'dw (no dx, no db)')
+            ;[x, w, b, dy].forEach((a, i) => same(a, before[i]!, 'an input'))
+            same(pooled.y, pooledBefore.y, 'pooled y after the backward pass')
+            same(pooled.argmax, pooledBefore.argmax, 'argmax after the backward pass')
+          }),
+          { seed, numRuns: 100 },
+        )
+      })
+    }
+
+    test('an output smaller than one window declines (false) and writes nothing', () => {
+      const g = { N: 1, C: 1, H: 3, W: 1, F: 2, KH: 2, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, PT: 0, PL: 0, OH: 2, OW: 1 }
+      const pooled = { y: new Float32Array(0), argmax: new Int32Array(0) }
+      expect(conv32ReluPoolForwardWasm(1, g, new Float32Array(3), new Float32Array(4), undefined, pooled)).toBe(false)
+      const dw = new Float32Array(4).fill(7)
+      expect(conv32ReluPoolBackwardWasm(1, g, new Float32Array(3), new Float32Array(0), new Float32Array(4), undefined, dw, undefined, pooled.argmax)).toBe(false)
+      expect(dw.every((v) => v === 7)).toBe(true)
+    })
   })
 })

@@ -99,7 +99,7 @@ describe('the shared-memory module', () => {
     expect(WebAssembly.Module.imports(module)).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }])
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true })
     expect(() => new WebAssembly.Instance(module, { env: { memory } })).not.toThrow()
-    expect(atob(gemmSharedWasmBase64).length).toBeLessThan(20 * 1024) // the cap of the one-thread module (test/kernels/gemm-wasm.test.ts)
+    expect(atob(gemmSharedWasmBase64).length).toBeLessThan(24 * 1024) // the cap of the one-thread module (test/kernels/gemm-wasm.test.ts)
   })
 
   it(`rebuilding asm/ (gemm and conv) for shared memory gives ${GENERATED_SHARED} byte for byte`, async () => {

@@ -159,17 +159,18 @@ describe('the WebAssembly module', () => {
     // CONV_FORWARD is convForward, MAXPOOL_2X2_FORWARD maxpool2x2Forward (Op says maxPool2x2Forward)
     const ts = Object.fromEntries(Object.entries(Op).map(([k, v]) => [k.replace('maxPool', 'maxpool'), v]))
     expect(asm).toEqual(ts)
-    expect(Object.keys(asm).length).toBe(14)
+    expect(Object.keys(asm).length).toBe(16)
   })
 
-  it('stays small: under 20 KiB', () => {
+  it('stays small: under 24 KiB', () => {
     // The module is compiled synchronously (new WebAssembly.Module), which Chromium allows on a
     // page's main thread up to 8 MB; older versions allowed only 4 KB, and there compiling throws,
     // the loader returns null and the 'js' kernels run, with no error. That limit is far away: the
     // cap is a tripwire for code growing by accident (a loop unrolled or inlined many times over),
     // raised by hand when a kernel family comes (8 KiB before the optimizer steps, 12 KiB before
-    // the float32 convolution, at about 15 KB in all).
-    expect(atob(gemmWasmBase64).length).toBeLessThan(20 * 1024)
+    // the float32 convolution, 20 KiB before the float32 max-pooling and the convolution's in-place
+    // register tiles, at about 20 KB in all).
+    expect(atob(gemmWasmBase64).length).toBeLessThan(24 * 1024)
   })
 
   it(`rebuilding asm/ (gemm and conv) with asc gives ${GENERATED} byte for byte (the committed module is current)`, async () => {

@@ -3,13 +3,26 @@
  * bit for bit (values, argmax), and the naive float32 loops equal the float64 ones of
  * src/kernels/pool.ts on the same values: the forward pass only compares and copies, and the
  * backward pass adds dy onto zeros, so nothing rounds differently (the bound is 0), NaNs and ties
- * included; overlapping windows add in the same order, each add rounded to float32.
+ * included; overlapping windows add in the same order, each add rounded to float32. The
+ * WebAssembly passes (src/kernels/wasm/pool32.ts: f32x4, four windows at once) give the TypeScript
+ * loops' bits on one thread and on two, read their inputs only, and leave other windows to the
+ * TypeScript loop.
  */
 import fc from 'fast-check'
-import { describe, expect, test } from 'vitest'
-import { kernels, useKernels } from '../../src/kernels/backend.ts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { kernels, useKernels, useThreads } from '../../src/kernels/backend.ts'
 import { maxPoolBackwardNaive, maxPoolNaive } from '../../src/kernels/pool.ts'
-import { maxPool32, maxPool32For, maxPool32Reference, maxPoolBackward32 } from '../../src/kernels/pool32.ts'
+import {
+  maxPool32,
+  maxPool32For,
+  maxPool32Reference,
+  maxPool32Wasm,
+  maxPoolBackward32,
+  maxPoolBackward32For,
+  maxPoolBackward32Wasm,
+} from '../../src/kernels/pool32.ts'
+import { maxPool2x2Wasm32, maxPoolBackwardWasm32 } from '../../src/kernels/wasm/pool32.ts'
+import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 import { planWindow, type Window2d } from '../../src/kernels/window.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
@@ -19,14 +32,14 @@ const firstDifference = (x: ArrayLike<number>, y: ArrayLike<number>): number => 
   return x.length === y.length ? -1 : x.length
 }
 
-/** A random pooling window and input: few distinct values (so ties happen), sometimes a NaN. */
-const poolCase = (twoByTwo: boolean) =>
+/** A random pooling window and input: few distinct values (so ties happen), sometimes a NaN; planes up to `maxSide` square. */
+const poolCase = (twoByTwo: boolean, maxSide = 9) =>
   fc
     .record({
       N: fc.integer({ min: 1, max: 3 }),
       C: fc.integer({ min: 1, max: 3 }),
-      H: fc.integer({ min: 2, max: 9 }),
-      W: fc.integer({ min: 2, max: 9 }),
+      H: fc.integer({ min: 2, max: maxSide }),
+      W: fc.integer({ min: 2, max: maxSide }),
       k: fc.integer({ min: 1, max: 3 }),
       s: fc.integer({ min: 1, max: 3 }),
       pad: fc.integer({ min: 0, max: 1 }),
@@ -122,5 +135,105 @@ describe('float32 max-pooling', () => {
     } finally {
       useKernels(was)
     }
+  })
+
+  describe('in WebAssembly (f32x4)', () => {
+    let before: Readonly<ThreadSettings>
+    beforeAll(async () => {
+      before = configureThreads()
+      expect(await useThreads(2)).toBe(true)
+      configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0 })
+    })
+    afterAll(() => {
+      configureThreads(before)
+    })
+
+    for (const threads of [1, 2] as const) {
+      test(`on ${threads} thread${threads === 1 ? '' : 's'}: the 2x2 forward and any window's backward give the TypeScript loops' bits, inputs unchanged`, () => {
+        fc.assert(
+          fc.property(fc.boolean(), fc.boolean(), (twoByTwo, big) => {
+            fc.assert(
+              fc.property(poolCase(twoByTwo, big ? 40 : 9), ({ g, x, dy }) => {
+                const n = g.N * g.C * g.OH * g.OW
+                const [x0, dy0] = [Float32Array.from(x), Float32Array.from(dy)]
+                const [y, a] = [new Float32Array(n), new Int32Array(n)]
+                maxPool32Reference(g, x, y, a)
+                if (twoByTwo) {
+                  const [y2, a2] = [new Float32Array(n).fill(9), new Int32Array(n).fill(-9)]
+                  expect(maxPool2x2Wasm32(threads, g, x, y2, a2)).toBe(true)
+                  expect(firstDifference(y2, y)).toBe(-1)
+                  expect(firstDifference(a2, a)).toBe(-1)
+                }
+                const a0 = Int32Array.from(a)
+                const [dx, dx2] = [new Float32Array(x.length), new Float32Array(x.length).fill(7)]
+                maxPoolBackward32(g, dy, a, dx)
+                expect(maxPoolBackwardWasm32(threads, g, dy, a, dx2)).toBe(true)
+                expect(firstDifference(dx2, dx)).toBe(-1)
+                expect(firstDifference(x, x0)).toBe(-1)
+                expect(firstDifference(dy, dy0)).toBe(-1)
+                expect(firstDifference(a, a0)).toBe(-1)
+              }),
+              { seed, numRuns: 20 },
+            )
+          }),
+          { seed, numRuns: 8 },
+        )
+      })
+    }
+
+    test('two threads share the planes of a batch of MNIST-sized activations (64 planes of 28x28), the same bits', () => {
+      const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 'valid' }, 8, 28, 28, 8)
+      if (typeof plan === 'string') throw new Error(plan)
+      const g = plan.window
+      const x = Float32Array.from({ length: g.N * g.C * g.H * g.W }, (_, i) => Math.fround(Math.sin(i * 0.37) * (i % 5)))
+      const dy = Float32Array.from({ length: g.N * g.C * g.OH * g.OW }, (_, i) => Math.fround(Math.cos(i)))
+      const n = dy.length
+      const [y, a, y2, a2] = [new Float32Array(n), new Int32Array(n), new Float32Array(n), new Int32Array(n)]
+      const [dx, dx2] = [new Float32Array(x.length), new Float32Array(x.length)]
+      maxPool32Reference(g, x, y, a)
+      maxPoolBackward32(g, dy, a, dx)
+      const splits = splitCount()
+      expect(maxPool2x2Wasm32(2, g, x, y2, a2)).toBe(true)
+      expect(maxPoolBackwardWasm32(2, g, dy, a, dx2)).toBe(true)
+      expect(splitCount()).toBe(splits + 2)
+      expect(firstDifference(y2, y)).toBe(-1)
+      expect(firstDifference(a2, a)).toBe(-1)
+      expect(firstDifference(dx2, dx)).toBe(-1)
+    })
+
+    test("maxPool32Wasm and maxPoolBackward32Wasm: WebAssembly from 4,096 values for 2x2 windows, the TypeScript loops for other windows and small inputs; maxPool32For and maxPoolBackward32For pick them under 'wasm'", () => {
+      for (const [k, s, C, H, W] of [
+        [2, 2, 8, 28, 28], // the MNIST CNN's first pool (4,096 values and more: WebAssembly)
+        [2, 2, 3, 31, 27], // odd sides: a last row and column no window covers, 13 windows a row (4 + 4 + 4 + 1)
+        [3, 2, 8, 28, 28], // overlapping 3x3 windows: the forward pass falls back to the TypeScript loop
+        [2, 2, 1, 6, 6], // small: the TypeScript loop
+      ] as const) {
+        const plan = planWindow({ kernel: [k, k], stride: [s, s], dilation: [1, 1], padding: 'valid' }, C, H, W, 2)
+        if (typeof plan === 'string') throw new Error(plan)
+        const g = plan.window
+        const x = Float32Array.from({ length: g.N * g.C * g.H * g.W }, (_, i) => Math.fround(Math.sin(i * 0.37) * (i % 5)))
+        const dy = Float32Array.from({ length: g.N * g.C * g.OH * g.OW }, (_, i) => Math.fround(Math.cos(i)))
+        const n = dy.length
+        const [y, a, y2, a2] = [new Float32Array(n), new Int32Array(n), new Float32Array(n), new Int32Array(n)]
+        maxPool32Reference(g, x, y, a)
+        maxPool32Wasm(g, x, y2, a2)
+        expect(firstDifference(y2, y)).toBe(-1)
+        expect(firstDifference(a2, a)).toBe(-1)
+        const [dx, dx2] = [new Float32Array(x.length), new Float32Array(x.length)]
+        maxPoolBackward32(g, dy, a, dx)
+        maxPoolBackward32Wasm(g, dy, a, dx2)
+        expect(firstDifference(dx2, dx)).toBe(-1)
+      }
+      const was = kernels()
+      try {
+        useKernels('wasm')
+        expect(maxPool32For()).toBe(maxPool32Wasm)
+        expect(maxPoolBackward32For()).toBe(maxPoolBackward32Wasm)
+        useKernels('js')
+        expect(maxPoolBackward32For()).toBe(maxPoolBackward32)
+      } finally {
+        useKernels(was)
+      }
+    })
   })
 })

@@ -1,10 +1,11 @@
 /**
- * The float32 WebAssembly convolution: im2col, the f32x4 GEMM and col2im all inside WebAssembly
- * (asm/conv32.ts), on one thread or two; the float32 twin of ./conv.ts. This module places the
- * operands in the module's memory, writes the job block, runs its parts and copies the results out.
+ * The float32 WebAssembly convolution: im2col, f32x4 products that read their operands in place,
+ * and col2im, all inside WebAssembly (asm/conv32.ts), on one thread or two; the float32 twin of
+ * ./conv.ts. This module places the operands in the module's memory, writes the job block, runs
+ * its parts and copies the results out (dW from the dWᵀ the parts compute).
  *
- * Parts: the forward pass and dx run one part per sample; dW one part per block of its columns
- * (one block on one thread, about four on two), each summing every sample in order; db one part.
+ * Parts: the forward pass and dx run one part per sample; dWᵀ one part per block of its rows
+ * (one block on one thread, a few on two), each summing every sample in order, the first also db.
  * Every output element is computed by one part in the order of src/kernels/conv32.ts's readable
  * loops, so one and two threads give naiveConv32's bits.
  *
@@ -17,7 +18,7 @@ import { wasm32BlockSizes } from './gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 
-/** Bytes of the job block at address 0 (35 i32 fields, rounded up to cache lines). */
+/** Bytes of the job block at address 0 (41 i32 fields, rounded up to cache lines). */
 const JOB_BYTES = 192
 /** Bytes of the GEMM's edge tile (5 × 8 f32). */
 const EDGE_BYTES = 5 * 8 * 4
@@ -25,7 +26,7 @@ const EDGE_BYTES = 5 * 8 * 4
 /** f32 elements to bytes, on a 32-byte boundary. */
 const bytes = (elements: number): number => align(elements) * 4
 
-/** Bytes of one float32 GEMM's packing workspaces for an m × n × k product (as asm/gemm32.ts needs them). */
+/** Bytes of the packing workspaces of dx's product, an m × n × k float32 GEMM (as asm/gemm32.ts needs them). */
 const packBytes = (m: number, n: number, k: number): { a: number; b: number } => {
   const { mc, kc, nc } = wasm32BlockSizes
   const depth = Math.min(kc, k)
@@ -42,6 +43,8 @@ interface Fields {
   readonly db: number
   readonly relu: boolean
   readonly acty: number
+  /** Relu then 2x2 max-pooling fused in: the pooled values (forward) or their gradient (backward), and the argmax. */
+  readonly pool?: { readonly py: number; readonly argmax: number }
 }
 
 /** The tap table of ./conv.ts: per im2col row, 5 i32 (base, ohLo, ohHi, owLo, owHi). */
@@ -76,12 +79,12 @@ function run(
   threads: 1 | 2,
   g: ConvWindow,
   op: number,
-  operands: readonly (Float32Array | number | undefined)[],
+  operands: readonly (Float32Array | Int32Array | number | undefined)[],
   fields: (at: readonly number[]) => Fields,
-  scratch: { readonly dz: boolean; readonly gemms: readonly (readonly [number, number, number])[] },
+  scratch: { readonly dz: boolean; readonly dzT: boolean; readonly dx: boolean; readonly y?: boolean },
   parts: (threads: 1 | 2) => { readonly parts: number; readonly dwParts: number; readonly kChunk: number },
   flops: number,
-): { heap: Float32Array; at: readonly number[] } | null {
+): { heap: Float32Array; ints: Int32Array; at: readonly number[] } | null {
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   let end = JOB_BYTES
@@ -94,11 +97,14 @@ function run(
   })
   const cols = 0
   const dz = bytes(K * OHW)
-  const packA = dz + (scratch.dz ? bytes(g.F * OHW) : 0)
-  const pack = scratch.gemms.map(([m, n, k]) => packBytes(m, n, k))
-  const packB = packA + Math.max(...pack.map((p) => p.a))
-  const edge = packB + Math.max(...pack.map((p) => p.b))
-  const scratchBytes = edge + EDGE_BYTES + 64
+  const dzT = dz + (scratch.dz ? bytes(g.F * OHW) : 0)
+  const one = dzT + (scratch.dzT ? bytes(OHW * g.F) : 0)
+  const packA = one + 64
+  const pack = scratch.dx ? packBytes(K, OHW, g.F) : { a: 0, b: 0 }
+  const packB = packA + pack.a
+  const edge = packB + pack.b
+  const ys = edge + EDGE_BYTES + 64
+  const scratchBytes = ys + (scratch.y === true ? bytes(g.F * OHW) : 0)
   const S0 = end
   const S1 = S0 + scratchBytes
   const runner = runnersFor(threads, parts(2).parts, flops).find((r) =>
@@ -109,6 +115,7 @@ function run(
   const ints = new Int32Array(runner.memory.buffer)
   operands.forEach((o, i) => {
     if (o instanceof Float32Array) heap.set(o, at[i]! / 4)
+    else if (o instanceof Int32Array) ints.set(o, at[i]! / 4)
   })
   const f = fields(at)
   const p = parts(runner.threads)
@@ -138,8 +145,8 @@ function run(
     p.dwParts,
     cols,
     f.db,
-    packA,
-    packB,
+    dzT,
+    one,
     mc,
     kc,
     nc,
@@ -149,10 +156,16 @@ function run(
     f.acty,
     dz,
     p.kChunk,
+    packA,
+    packB,
+    f.pool === undefined ? 0 : 1,
+    f.pool?.py ?? 0,
+    f.pool?.argmax ?? 0,
+    ys,
   ])
   writeTaps(g, ints, taps / 4)
   runner.run(op, 0, p.parts, S0, S1, flops)
-  return { heap, at }
+  return { heap, ints, at }
 }
 
 const empty = (g: ConvWindow): boolean => g.N * g.C * g.KH * g.KW * g.F * g.OH * g.OW === 0
@@ -174,9 +187,9 @@ export function conv32ForwardWasm(
     threads,
     g,
     Op.conv32Forward,
-    [x, w, b, y.length],
+    [x, transposed(w, g.F, K), b, y.length],
     ([X, Wt, B, Y]) => ({ x: X!, w: Wt!, bias: B!, y: Y!, dx: 0, dw: 0, db: 0, relu, acty: 0 }),
-    { dz: false, gemms: [[g.F, OHW, K]] },
+    { dz: false, dzT: false, dx: false },
     () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
     2 * g.N * g.F * K * OHW,
   )
@@ -206,12 +219,13 @@ export function conv32BackwardWasm(
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const dxParts = dx === undefined ? 0 : g.N
-  const dbParts = db === undefined ? 0 : 1
+  if (db !== undefined && dw === undefined) return false // db is summed by dWᵀ's first part
   const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
-    if (dw === undefined) return { parts: dbParts + dxParts, dwParts: 0, kChunk: 0 }
-    const kChunk = t === 2 ? Math.max(8, roundUp(Math.ceil(K / 4), 8)) : K
+    if (dw === undefined) return { parts: dxParts, dwParts: 0, kChunk: 0 }
+    // Two threads: a few blocks of whole 5-row tiles; each block transposes every dz_n again.
+    const kChunk = t === 2 ? roundUp(Math.ceil(K / 4), 5) : K
     const dwParts = Math.ceil(K / kChunk)
-    return { parts: dwParts + dbParts + dxParts, dwParts, kChunk }
+    return { parts: dwParts + dxParts, dwParts, kChunk }
   }
   const flops = 2 * g.N * g.F * K * OHW * ((dx === undefined ? 0 : 1) + (dw === undefined ? 0 : 1))
   const done = run(
@@ -230,13 +244,7 @@ export function conv32BackwardWasm(
       relu: yRelu !== undefined,
       acty: ACTY!,
     }),
-    {
-      dz: yRelu !== undefined,
-      gemms: [
-        [K, OHW, g.F],
-        [g.F, K, OHW],
-      ],
-    },
+    { dz: yRelu !== undefined && dx !== undefined, dzT: dw !== undefined, dx: dx !== undefined },
     blocks,
     flops,
   )
@@ -245,7 +253,119 @@ export function conv32BackwardWasm(
     if (a !== undefined) a.set(done.heap.subarray(done.at[i]! / 4, done.at[i]! / 4 + a.length))
   }
   out(dx, 3)
-  out(dw, 4)
   out(db, 5)
+  if (dw !== undefined) transposeOut(done.heap, done.at[4]! / 4, g.F, K, dw)
   return true
+}
+
+/**
+ * The 2x2, stride-2 max-pooling of relu(conv): per pooled output its value and the flat index of
+ * its max in the conv's output where the value is > 0, else −1 (no gradient flows back there).
+ */
+export interface Pooled32 {
+  readonly y: Float32Array
+  readonly argmax: Int32Array
+}
+
+/** The pooled outputs of a geometry: N × F × ⌊OH/2⌋ × ⌊OW/2⌋. */
+export const pooledSize = (g: ConvWindow): number => g.N * g.F * (g.OH >> 1) * (g.OW >> 1)
+
+/**
+ * maxPool2x2(relu(conv(x, w) + b)) in WebAssembly, each sample's conv output pooled while in cache
+ * (never copied out): pooled.y as maxPool32 gives it on the relu output, pooled.argmax as it gives
+ * its argmax where pooled.y > 0 (else −1); false if it does not fit (or a dimension is 0).
+ */
+export function conv32ReluPoolForwardWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  pooled: Pooled32,
+): boolean {
+  if (empty(g) || pooledSize(g) === 0) return false
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const n = pooledSize(g)
+  const done = run(
+    threads,
+    g,
+    Op.conv32Forward,
+    [x, transposed(w, g.F, K), b, n, n],
+    ([X, Wt, B, PY, A]) => ({ x: X!, w: Wt!, bias: B!, y: 0, dx: 0, dw: 0, db: 0, relu: true, acty: 0, pool: { py: PY!, argmax: A! } }),
+    { dz: false, dzT: false, dx: false, y: true },
+    () => ({ parts: g.N, dwParts: 0, kChunk: 0 }),
+    2 * g.N * g.F * K * OHW,
+  )
+  if (done === null) return false
+  const [PY, A] = [done.at[3]! / 4, done.at[4]! / 4]
+  pooled.y.set(done.heap.subarray(PY, PY + n))
+  pooled.argmax.set(done.ints.subarray(A, A + n))
+  return true
+}
+
+/**
+ * The gradients of Σ dy·maxPool2x2(relu(conv(x, w) + b)), given the forward pass's argmax: the
+ * gradient at the conv's output is dy added onto each argmax that is not −1 (the pool's and relu's
+ * vjps), then dw, dx unless undefined, db unless undefined, as conv32BackwardWasm. False if it
+ * does not fit (or a dimension is 0).
+ */
+export function conv32ReluPoolBackwardWasm(
+  threads: 1 | 2,
+  g: ConvWindow,
+  x: Float32Array,
+  dy: Float32Array,
+  w: Float32Array,
+  dx: Float32Array | undefined,
+  dw: Float32Array,
+  db: Float32Array | undefined,
+  argmax: Int32Array,
+): boolean {
+  if (empty(g) || pooledSize(g) === 0) return false
+  const K = g.C * g.KH * g.KW
+  const OHW = g.OH * g.OW
+  const dxParts = dx === undefined ? 0 : g.N
+  const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
+    const kChunk = t === 2 ? roundUp(Math.ceil(K / 4), 5) : K
+    const dwParts = Math.ceil(K / kChunk)
+    return { parts: dwParts + dxParts, dwParts, kChunk }
+  }
+  const done = run(
+    threads,
+    g,
+    Op.conv32Backward,
+    [x, dx === undefined ? undefined : w, dx?.length, dw.length, db?.length, dy, argmax],
+    ([X, Wt, DX, DW, DB, PDY, A]) => ({
+      x: X!,
+      w: Wt!,
+      bias: 0,
+      y: 0,
+      dx: DX!,
+      dw: DW!,
+      db: DB!,
+      relu: true,
+      acty: 0,
+      pool: { py: PDY!, argmax: A! },
+    }),
+    { dz: true, dzT: true, dx: dx !== undefined },
+    blocks,
+    2 * g.N * g.F * K * OHW * (dx === undefined ? 1 : 2),
+  )
+  if (done === null) return false
+  if (dx !== undefined) dx.set(done.heap.subarray(done.at[2]! / 4, done.at[2]! / 4 + dx.length))
+  if (db !== undefined) db.set(done.heap.subarray(done.at[4]! / 4, done.at[4]! / 4 + db.length))
+  transposeOut(done.heap, done.at[3]! / 4, g.F, K, dw)
+  return true
+}
+
+/** Wᵀ (K × F) of W (F × K): the forward pass's tiles then splat a step's filters from one place. */
+function transposed(w: Float32Array, F: number, K: number): Float32Array {
+  const t = new Float32Array(w.length)
+  for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) t[k * F + f] = w[f * K + k]!
+  return t
+}
+
+/** dW[f, k] = dWᵀ[k, f]: the parts computed dWᵀ (K × F) at heap[at …]. */
+function transposeOut(heap: Float32Array, at: number, F: number, K: number, dw: Float32Array): void {
+  for (let f = 0; f < F; f++) for (let k = 0; k < K; k++) dw[f * K + k] = heap[at + k * F + f]!
 }

@@ -36,6 +36,10 @@ export const Op = {
   conv32Forward: 12,
   /** dW's column blocks, db, then dx's samples of a float32 convolution's backward pass. */
   conv32Backward: 13,
+  /** float32 max-pooling, 2x2 windows at stride 2, no padding (asm/pool32.ts). */
+  maxPool2x2Forward32: 14,
+  /** float32 max-pooling backward, any window: dy onto each argmax. */
+  maxPoolBackward32: 15,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */
