@@ -233,9 +233,7 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
 }
 
 /** What the fused conv2d, relu and 2x2 max-pool keep: x and the pool's argmax (−1 where relu passes nothing back), or both tapes. */
-export type ReluPooledTape =
-  | { readonly x: Tensor; readonly argmax: Int32Array }
-  | { readonly conv: Conv2dTape; readonly pool: unknown }
+export type ReluPooledTape = { readonly x: Tensor; readonly argmax: Int32Array } | { readonly conv: Conv2dTape; readonly pool: unknown }
 
 /**
  * The relu conv2d `conv` followed by the 2x2 max-pool `pool`, as one layer (what a pipe runs in

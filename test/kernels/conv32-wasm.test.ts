@@ -157,7 +157,12 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
     /** The readable path: relu(conv) by the naive loops, maxPool32Reference, then the pool's vjp and the conv's with relu's mask. */
     const unfused = (c: Case) => {
       const o = operands(c)
-      const [x, w, b, dyFull] = [o.x, o.w, o.b, o.dy].map((a) => Float32Array.from(a)) as [Float32Array, Float32Array, Float32Array, Float32Array]
+      const [x, w, b, dyFull] = [o.x, o.w, o.b, o.dy].map((a) => Float32Array.from(a)) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ]
       const { N, F, OH, OW } = c.g
       const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 'valid' }, F, OH, OW, N)
       if (typeof plan === 'string') throw new Error(plan)
@@ -200,7 +205,11 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
               'argmax',
             )
             const pooledBefore = { y: Float32Array.from(pooled.y), argmax: Int32Array.from(pooled.argmax) }
-            const [dx, dw, db] = [new Float32Array(x.length).fill(NaN), new Float32Array(w.length).fill(NaN), new Float32Array(c.g.F).fill(NaN)]
+            const [dx, dw, db] = [
+              new Float32Array(x.length).fill(NaN),
+              new Float32Array(w.length).fill(NaN),
+              new Float32Array(c.g.F).fill(NaN),
+            ]
             expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, dx, dw, db, pooled.argmax)).toBe(true)
             same(dx, want.dx, 'dx')
             same(dw, want.dw, 'dw')
@@ -222,7 +231,19 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
       const pooled = { y: new Float32Array(0), argmax: new Int32Array(0) }
       expect(conv32ReluPoolForwardWasm(1, g, new Float32Array(3), new Float32Array(4), undefined, pooled)).toBe(false)
       const dw = new Float32Array(4).fill(7)
-      expect(conv32ReluPoolBackwardWasm(1, g, new Float32Array(3), new Float32Array(0), new Float32Array(4), undefined, dw, undefined, pooled.argmax)).toBe(false)
+      expect(
+        conv32ReluPoolBackwardWasm(
+          1,
+          g,
+          new Float32Array(3),
+          new Float32Array(0),
+          new Float32Array(4),
+          undefined,
+          dw,
+          undefined,
+          pooled.argmax,
+        ),
+      ).toBe(false)
       expect(dw.every((v) => v === 7)).toBe(true)
     })
   })
