@@ -51,7 +51,7 @@ console.log(
 
 const model = L.pipe(
   L.conv2d(8, 5, { padding: 2 }), //  [8, 28, 28]
-  L.relu, //                          (the pipe runs each conv2d → relu pair as one fused layer)
+  L.relu, //                          (the pipe runs each conv2d → relu → maxPool2d as one fused layer)
   L.maxPool2d(2), //                  [8, 14, 14]
   L.conv2d(16, 5, { padding: 2 }), // [16, 14, 14]
   L.relu,
