@@ -2,7 +2,7 @@
 import { view } from '../kernels/gemm.ts'
 import { view32 } from '../kernels/gemm32.ts'
 import { currentGemm, currentGemm32 } from '../kernels/backend.ts'
-import { gemm32Resident, gemm32Wasm } from '../kernels/wasm/gemm32.ts'
+import { gemm32Resident, gemm32Wasm, gemm32Wasm2, oneThreadFor } from '../kernels/wasm/gemm32.ts'
 import { buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError, type AnyTensor, type Tensor, type Tensor32 } from './tensor.ts'
 
 const dims = (t: AnyTensor, where: string): [number, number] => {
@@ -25,7 +25,8 @@ const product = (a: AnyTensor, ta: boolean, b: AnyTensor, tb: boolean, where: st
     const [va, vb] = [view32(a.data, ar, ac, ta), view32(b.data, br, bc, tb)]
     // On one WebAssembly thread, the product reads operands already in WebAssembly memory in place
     // and keeps dW = xᵀ·dy there for the optimizer (tensors are never written; the same bits).
-    if (gemm !== gemm32Wasm || !gemm32Resident(m, n, k, va, vb, out, ta && !tb)) gemm(m, n, k, va, vb, out, 0, false)
+    const oneThread = gemm === gemm32Wasm || (gemm === gemm32Wasm2 && m * n * k > 0 && oneThreadFor(2 * m * n * k))
+    if (!oneThread || !gemm32Resident(m, n, k, va, vb, out, ta && !tb)) gemm(m, n, k, va, vb, out, 0, false)
     return { shape: [m, n], data: out }
   }
   const out = buffer(m * n)

@@ -265,7 +265,10 @@ export function gemm32Resident(
   // prettier-ignore
   fields.set([m, n, k, A + a.offset * 4, a.rowStride, a.colStride, B + b.offset * 4, b.rowStride, b.colStride, C, n, 0,
     mc, kcMax, nc, 1, m, packB, edge, 0])
+  const t0 = performance.now()
   arena.part(Op.gemm32Chunk, 0, 0, S)
+  const flops = 2 * m * n * k
+  record(1, Math.floor(Math.log2(flops)), (performance.now() - t0) / flops) // the time two threads must beat
   c.set(heap.subarray(C / 4, C / 4 + m * n))
   give(arena, S, scratchBytes)
   if (heldA === undefined) keepRecent(arena, a.data, A, aBytes)
@@ -275,4 +278,14 @@ export function gemm32Resident(
     keepRecent(arena, c, C, cBytes)
   } else give(arena, C, cBytes)
   return true
+}
+
+/**
+ * Whether gemm32Wasm2 would run a product of `flops` on one thread: below the threads' size, or
+ * with no one-thread time yet for its size class, or while two threads are backed off. Those
+ * products the tensor operations run on the arena instead (the same bits).
+ */
+export function oneThreadFor(flops: number): boolean {
+  const sizeClass = Math.floor(Math.log2(flops))
+  return flops < configureThreads().minFlops || !oneThreadMsPerFlop.has(sizeClass) || (coolUntil !== 0 && performance.now() < coolUntil)
 }
