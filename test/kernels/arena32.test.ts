@@ -97,7 +97,7 @@ describe('the float32 arena (tensor products and the SGD step in one WebAssembly
     )
   })
 
-  test('the SGD step reads a gradient and params a product left in the arena in place: the TypeScript loop\'s bits; later products unchanged', () => {
+  test("the SGD step reads a product's dW and params in place: the TypeScript loop's bits; later products unchanged", () => {
     const s: Sgd32Settings = { rate: 0.05, lambda: 5e-4, beta: 0.9, nesterov: true, apply: true }
     const [batch, inputs, units] = [16, 97, 40] // W has 3,880 values: the WebAssembly step takes it
     const x = stored(batch, inputs, 5)
