@@ -170,6 +170,48 @@ function pack(src: usize, rs: i32, cs: i32, rows: i32, kc: i32, w: i32, dst: usi
         s += 4
         dst += <usize>w << 2
       }
+    } else if (live == w && rs == 1 && w == MR) {
+      // A transposed (Aᵀ of a row-major matrix: the 5 values of one k step are contiguous): a
+      // vector copy of rows 0-3 and a scalar one of row 4 per step.
+      for (let p: i32 = 0; p < kc; p++) {
+        v128.store(dst, v128.load(s))
+        store<f32>(dst, load<f32>(s, 16), 16)
+        s += csB
+        dst += 20
+      }
+    } else if (live == w && cs == 1 && w == NR) {
+      // B transposed (each of the 8 panel rows' k steps contiguous): four k steps at a time, a
+      // 4x4 transpose of rows 0-3 and one of rows 4-7 (each column four values of one step).
+      let p: i32 = 0
+      for (; p + 4 <= kc; p += 4) {
+        for (let h: i32 = 0; h < 2; h++) {
+          const sh = s + <usize>(h << 2) * rsB
+          const r0 = v128.load(sh)
+          const r1 = v128.load(sh + rsB)
+          const r2 = v128.load(sh + 2 * rsB)
+          const r3 = v128.load(sh + 3 * rsB)
+          const t0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5)
+          const t1 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7)
+          const t2 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5)
+          const t3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7)
+          const d = dst + (<usize>h << 4)
+          v128.store(d, v128.shuffle<i32>(t0, t2, 0, 1, 4, 5))
+          v128.store(d, v128.shuffle<i32>(t0, t2, 2, 3, 6, 7), 32)
+          v128.store(d, v128.shuffle<i32>(t1, t3, 0, 1, 4, 5), 64)
+          v128.store(d, v128.shuffle<i32>(t1, t3, 2, 3, 6, 7), 96)
+        }
+        s += 16
+        dst += 128
+      }
+      for (; p < kc; p++) {
+        let t = s
+        for (let r: i32 = 0; r < w; r++) {
+          store<f32>(dst + (<usize>r << 2), load<f32>(t))
+          t += rsB
+        }
+        s += 4
+        dst += <usize>w << 2
+      }
     } else if (live == w) {
       for (let p: i32 = 0; p < kc; p++) {
         let t = s

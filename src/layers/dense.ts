@@ -149,20 +149,30 @@ const biasRelu64 = (y: Float64Array, b: Float64Array | undefined, cols: number, 
   const n = y.length
   if (b === undefined) for (let i = 0; i < n; i++) y[i] = reluOne(y[i]!)
   else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
-  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOne(y[i + j]! + b[j]!)
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOfSum(y[i + j]! + b[j]!)
 }
 
-/** As biasRelu64, each sum rounded to float32 (as the store into y would round it) before the relu. */
+/**
+ * As biasRelu64 on float32: the float64 sum s of two float32s, stored, is their float32 sum (one
+ * rounding), and s > 0 exactly when that float32 sum is (a nonzero sum of float32s is at least
+ * 2⁻¹⁴⁹ in size, so it never rounds to zero): the relu can test s before the store rounds it.
+ */
 const biasRelu32 = (y: Float32Array, b: Float32Array | undefined, cols: number, relu: boolean): void => {
   const n = y.length
-  const f = Math.fround
   if (b === undefined) for (let i = 0; i < n; i++) y[i] = reluOne(y[i]!)
   else if (!relu) for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = y[i + j]! + b[j]!
-  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOne(f(y[i + j]! + b[j]!))
+  else for (let i = 0; i < n; i += cols) for (let j = 0; j < cols; j++) y[i + j] = reluOfSum(y[i + j]! + b[j]!)
 }
 
 /** max(v, 0) as relu defines it (NaN stays NaN, −0 and −∞ give +0), without Math.max's −0 and NaN tests. */
 const reluOne = (v: number): number => (v > 0 || v !== v ? v : 0)
+
+/**
+ * reluOne without a branch on v's sign (a sum's sign is random, so that branch mispredicts half
+ * the time): v·[v > 0] + 0 (+ 0 turns −0 into +0; NaN·0 stays NaN), and −∞ (whose product with 0
+ * is NaN) tested first, a branch that is almost never taken.
+ */
+const reluOfSum = (v: number): number => (v === -Infinity ? 0 : v * +(v > 0) + 0)
 
 /** dense as data: `{ kind: 'dense', units, init, bias }` rebuilds `dense(units, { init, bias })`. */
 export const denseKind = layerKind(DenseSpec, (s) => dense(s.units, { init: s.init, bias: s.bias }))

@@ -212,6 +212,38 @@ describe('every float32 kernel equals gemm32Reference bit for bit', () => {
     }
   })
 
+  it('transposed operands packed four k steps at a time: every k mod 4, tile edges, tiny k blocks; inputs left unchanged', () => {
+    const kernels = [gemm32Wasm, makeGemm32Wasm(1, { blocks: { mc: 10, kc: 7, nc: 16 } })] // two threads: below, with random transposes
+    for (const [m, n] of [
+      [4, 7],
+      [5, 8],
+      [6, 9],
+      [11, 17],
+      [64, 128],
+    ] as const) {
+      for (const k of [1, 3, 4, 5, 6, 7, 8, 13, 64]) {
+        for (const [transA, transB] of [
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
+          for (const pad of [0, 2]) {
+            const t: Case = { m, n, k, transA, transB, pad, offset: 1, cOffset: 2, accumulate: k % 2 === 1, seed: m * 31 + n + k }
+            const want = run(gemm32Reference, t)
+            for (const gemm of kernels) {
+              const { a, b, c } = build(t)
+              const [aBefore, bBefore] = [a.data.slice(), b.data.slice()]
+              gemm(t.m, t.n, t.k, a, b, c, t.cOffset, t.accumulate)
+              expect(firstDifference(c, want)).toBe(-1)
+              expect(firstDifference(a.data, aBefore)).toBe(-1)
+              expect(firstDifference(b.data, bBefore)).toBe(-1)
+            }
+          }
+        }
+      }
+    }
+  })
+
   it('k = 0 gives zeros (or leaves C when accumulating); m or n = 0 writes nothing', () => {
     for (const gemm of [gemm32Reference, gemm32Blocked, gemm32Wasm, gemm32Wasm2]) {
       const c = new Float32Array([5, 5, 5, 5])

@@ -62,6 +62,23 @@ describe('dense then relu, fused (law 13)', () => {
           })
         })
 
+  for (const dtype of ['float64', 'float32'] as const)
+    test(`${dtype}: sums x·W + b that overflow, cancel to ±0 or stay at the smallest subnormal give the two layers' y`, () => {
+      const big = dtype === 'float32' ? 3e38 : 1.7e308
+      const tiny = dtype === 'float32' ? 2 ** -149 : 2 ** -1074
+      const W = [big, -big, 2 * tiny, tiny, -tiny, big, -0, 0, Infinity, -Infinity]
+      const b = [big, -big, -tiny, -tiny, tiny, -big, -0, -0, -Infinity, 1]
+      const layer = L.dense(W.length)
+      const params = { W: T.asTensor(T.cast(T.tensor([W]), dtype)), b: T.asTensor(T.cast(T.tensor(b), dtype)) }
+      const x = T.asTensor(T.cast(T.tensor([[1], [-1], [0.5], [NaN], [-0]]), dtype))
+      for (const family of ['js', 'wasm'] as const)
+        Kernels.using(family, () => {
+          const f = layer.fuseNext!(L.relu)!.forward(params, L.none, x, ctx)
+          const r = L.relu.forward(L.none, L.none, layer.forward(params, L.none, x, ctx).y, ctx)
+          expect(same(f.y.data, r.y.data)).toBe(true)
+        })
+    })
+
   test('a pipe runs dense then relu fused and gives the numbers of the layers one after the other', () => {
     const net = L.pipe(L.dense(6), L.relu, L.dense(4), L.relu, L.dense(3))
     const { params } = L.initialize(net, Key.fromSeed(4), [5], { dtype: 'float32' })

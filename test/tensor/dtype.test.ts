@@ -82,6 +82,32 @@ describe('dtype and casts', () => {
     expect([...T.sumAxis(0)(dy).data]).toEqual([...db])
   })
 
+  for (const dtype of ['float64', 'float32'] as const)
+    test(`${dtype} sumAxis over each axis of a 3-D tensor: the sums in index order, each add in ${dtype} (−0, NaN, ±∞ too)`, () => {
+      const specials = [-0, NaN, Infinity, -Infinity, 1e30, -1e30]
+      const t = T.asTensor(
+        T.cast(
+          T.generate([3, 5, 7], (i) => (i % 17 === 3 ? specials[i % 6]! : Math.sin(i) * 1e3)),
+          dtype,
+        ),
+      )
+      for (const axis of [0, 1, 2, -1]) {
+        const a = (axis + 3) % 3
+        const [dims, keep] = [t.shape, t.shape.filter((_, i) => i !== a)]
+        const want = dtype === 'float32' ? new Float32Array(keep[0]! * keep[1]!) : new Float64Array(keep[0]! * keep[1]!)
+        for (let i = 0; i < dims[0]!; i++)
+          for (let j = 0; j < dims[1]!; j++)
+            for (let k = 0; k < dims[2]!; k++) {
+              const [p, q] = [i, j, k].filter((_, d) => d !== a) as [number, number]
+              want[p * keep[1]! + q] = want[p * keep[1]! + q]! + t.data[(i * dims[1]! + j) * dims[2]! + k]!
+            }
+        const got = T.sumAxis(axis)(t)
+        expect(got.shape).toEqual(keep)
+        expect(T.dtypeOf(got)).toBe(dtype)
+        expect([...got.data].every((v, i) => Object.is(v, want[i]))).toBe(true)
+      }
+    })
+
   test('mixing dtypes in one operation is a TensorError naming both', () => {
     const a = T.tensor([[1, 2]])
     const b = f32([[3], [4]])

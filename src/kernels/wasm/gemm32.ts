@@ -29,6 +29,7 @@ import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
 import { configureThreads } from './threads.ts'
+import { ARENA_MAX_BYTES, arenaFor, blockBytes, give, held, keepRecent, take } from './arena32.ts'
 
 /** Rows and columns of asm/gemm32.ts's register tile. */
 const MR = 5
@@ -213,3 +214,78 @@ export const gemm32Wasm: Gemm32 = makeGemm32Wasm(1)
 
 /** The float32 WebAssembly SIMD GEMM on two threads (once the worker is up; small products on one): the same bits. */
 export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
+
+/**
+ * The product of two tensors' data on this thread, in the arena of ./arena32.ts: gemm32Wasm's
+ * kernel and bits, without copying an operand that is already there. An operand array the arena
+ * holds (the params the SGD step left there, an input an earlier product copied in) is read in
+ * place; one it does not hold is copied in whole and kept for the products after it (x read by
+ * x·W and again by xᵀ·dy). With `keep`, C stays there too, keyed by `c` (dW, which the SGD step
+ * reads next). Valid only because no one writes these arrays again: callers pass tensors' data,
+ * never a buffer they will write (dense writes its fresh x·W: that product is not kept). False,
+ * having written nothing, where WebAssembly SIMD is missing or the product does not fit; the
+ * caller then runs its own kernel.
+ */
+export function gemm32Resident(
+  m: number,
+  n: number,
+  k: number,
+  a: MatView32,
+  b: MatView32,
+  c: Float32Array,
+  keep: boolean,
+  maxBytes = ARENA_MAX_BYTES,
+): boolean {
+  checkArgs32(m, n, k, a, b, c, 0)
+  if (m === 0 || n === 0 || k === 0) return false
+  const arena = arenaFor(maxBytes)
+  if (arena === null) return false
+  const { mc, kc: kcMax, nc } = wasm32BlockSizes
+  const kc = Math.min(kcMax, k)
+  const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4
+  const edge = packB + align(Math.min(nc, roundUp(n, NR)) * kc) * 4
+  const scratchBytes = roundUp(edge + EDGE_BYTES + 64, 32)
+  const aBytes = blockBytes(a.data.length)
+  const bBytes = blockBytes(b.data.length)
+  const cBytes = blockBytes(m * n)
+  const heldA = held(arena, a.data, aBytes)
+  const heldB = a.data === b.data ? heldA : held(arena, b.data, bBytes)
+  const sizes = [heldA === undefined ? aBytes : 0, heldB === undefined && a.data !== b.data ? bBytes : 0, cBytes, scratchBytes]
+  const at = sizes.map((bytes) => (bytes === 0 ? 0 : take(arena, bytes, maxBytes)))
+  if (at.some((x) => x < 0)) {
+    at.forEach((x, i) => x > 0 && give(arena, x, sizes[i]!))
+    return false
+  }
+  const [aCopy, bCopy, C, S] = at as [number, number, number, number]
+  const { heap, fields } = viewsOf(arena.memory)
+  const A = heldA?.at ?? aCopy
+  const B = heldB?.at ?? (a.data === b.data ? A : bCopy)
+  if (heldA === undefined) heap.set(a.data, A / 4)
+  if (heldB === undefined && a.data !== b.data) heap.set(b.data, B / 4)
+  // prettier-ignore
+  fields.set([m, n, k, A + a.offset * 4, a.rowStride, a.colStride, B + b.offset * 4, b.rowStride, b.colStride, C, n, 0,
+    mc, kcMax, nc, 1, m, packB, edge, 0])
+  const t0 = performance.now()
+  arena.part(Op.gemm32Chunk, 0, 0, S)
+  const flops = 2 * m * n * k
+  record(1, Math.floor(Math.log2(flops)), (performance.now() - t0) / flops) // the time two threads must beat
+  c.set(heap.subarray(C / 4, C / 4 + m * n))
+  give(arena, S, scratchBytes)
+  if (heldA === undefined) keepRecent(arena, a.data, A, aBytes)
+  if (heldB === undefined && a.data !== b.data) keepRecent(arena, b.data, B, bBytes)
+  if (keep && c.length === m * n) {
+    heap.fill(0, C / 4 + m * n, (C + cBytes) / 4) // the block's padding lanes zero (the SGD step reads them as finite)
+    keepRecent(arena, c, C, cBytes)
+  } else give(arena, C, cBytes)
+  return true
+}
+
+/**
+ * Whether gemm32Wasm2 would run a product of `flops` on one thread: below the threads' size, or
+ * with no one-thread time yet for its size class, or while two threads are backed off. Those
+ * products the tensor operations run on the arena instead (the same bits).
+ */
+export function oneThreadFor(flops: number): boolean {
+  const sizeClass = Math.floor(Math.log2(flops))
+  return flops < configureThreads().minFlops || !oneThreadMsPerFlop.has(sizeClass) || (coolUntil !== 0 && performance.now() < coolUntil)
+}

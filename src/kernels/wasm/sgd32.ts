@@ -4,13 +4,14 @@
  * (test/kernels/sgd32.test.ts). A TypeScript loop pays for a Math.fround per operation; this one
  * does not, and copying its operands in and out costs less than that for a layer's weights.
  *
- * It runs on its own instance of the module, with a memory no other kernel writes, and it never
- * uses the worker. The params and the trace a step writes there stay there: the next step, whose
- * p and t' are those arrays (the step's outputs, which no one writes again), reads them in place
- * instead of copying them in. A table, weakly keyed by the output arrays, says which block holds
- * which array; a block is reused only once its array has been read as an input, or after the
- * memory passes a budget and every block is given up. It returns false, having written nothing,
- * when the job does not fit; the caller then runs the TypeScript loop.
+ * It runs in the arena of ./arena32.ts (shared with the one-thread float32 tensor products), and
+ * it never uses the worker. The params and the trace a step writes there stay there: the next
+ * step, whose p and t' are those arrays (the step's outputs, which no one writes again), reads them
+ * in place instead of copying them in, and so does a product that reads the params; a gradient a
+ * product left there (dW = xᵀ·dy) is read in place too. A block this step kept is reused only once
+ * its array has been read as an input, or after the memory passes a budget and every block is
+ * given up. It returns false, having written nothing, when the job does not fit; the caller then
+ * runs the TypeScript loop.
  *
  * The loop also sums g·0 and out·0 per lane; when every sum is 0, g and out hold only finite
  * values and are recorded so (`markFinite`), so a training step's check for NaN and ±∞ need not
@@ -18,11 +19,10 @@
  */
 import type { Sgd32Arrays, Sgd32Settings } from '../sgd32.ts'
 import { markFinite } from '../../tensor/tensor.ts'
-import { align, reserve, wasmModule, type PartExport } from './gemm.ts'
+import { align } from './gemm.ts'
+import { ARENA_MAX_BYTES, arenaFor, give, held, take } from './arena32.ts'
 import { Op } from './parts.ts'
 
-/** Bytes of the job block at address 0: 9 i32 fields, then 3 f32 fields from byte 48. */
-const JOB_BYTES = 64
 /** Elements per part (a multiple of 4). */
 const CHUNK = 65536
 /** Below this many elements the TypeScript loop is as fast as the copies. */
@@ -35,7 +35,7 @@ const TRACE = 4
 const NESTEROV = 8
 
 /** One float32 SGD step in WebAssembly; false (nothing written) where WebAssembly SIMD is missing or the memory cannot hold it. */
-export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = MAX_BYTES): boolean {
+export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = ARENA_MAX_BYTES): boolean {
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
   const n = a.g.length
@@ -45,16 +45,22 @@ export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = MAX_B
   const parts = Math.max(1, Math.ceil(n4 / CHUNK))
   const sums = align(4 * parts) * 4
   // p and t' where an earlier step left them (its out and t); each read in place once, then its block is free.
-  const keptP = held(arena, a.p, slot)
-  const keptT = trace && a.tPrev !== a.p ? held(arena, a.tPrev!, slot) : undefined
+  // g (and p) where a product left them: read in place; the products give those blocks back.
+  const heldG = held(arena, a.g, slot)
+  const heldP = a.p !== a.g ? held(arena, a.p, slot) : undefined
+  const heldT = trace && a.tPrev !== a.p && a.tPrev !== a.g ? held(arena, a.tPrev!, slot) : undefined
+  const keptG = heldG?.at
+  const keptP = a.p === a.g ? undefined : heldP?.at
+  const keptT = heldT?.at
   const copyT = trace && keptT === undefined && a.tPrev !== a.p
-  const blocks = [slot, keptP === undefined ? slot : 0, copyT ? slot : 0, slot, trace ? slot : 0, sums]
+  const blocks = [keptG === undefined ? slot : 0, keptP === undefined ? slot : 0, copyT ? slot : 0, slot, trace ? slot : 0, sums]
   const at = blocks.map((bytes) => (bytes === 0 ? 0 : take(arena, bytes, maxBytes)))
   if (at.some((x) => x < 0)) {
     at.forEach((x, i) => x > 0 && give(arena, x, blocks[i]!))
     return false
   }
-  const [G, pCopy, tCopy, OUT, T, FINITE] = at as [number, number, number, number, number, number]
+  const [gCopy, pCopy, tCopy, OUT, T, FINITE] = at as [number, number, number, number, number, number]
+  const G = keptG ?? gCopy
   const P = keptP ?? pCopy
   const TP = trace ? (keptT ?? (a.tPrev === a.p ? P : tCopy)) : 0
   const flags = (s.apply ? APPLY : 0) | (s.lambda > 0 ? DECAY : 0) | (trace ? TRACE : 0) | (s.nesterov ? NESTEROV : 0)
@@ -66,7 +72,7 @@ export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = MAX_B
     heap.set(src, to / 4)
     heap.fill(0, to / 4 + n, to / 4 + n4)
   }
-  copyIn(a.g, G)
+  if (keptG === undefined) copyIn(a.g, G)
   if (keptP === undefined) copyIn(a.p, P)
   if (copyT) copyIn(a.tPrev!, TP)
   for (let i = 0; i < parts; i++) arena.part(Op.sgd32Step, 0, i, 0)
@@ -78,70 +84,19 @@ export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = MAX_B
     markFinite(a.g)
     markFinite(a.out)
   }
-  // The inputs' blocks are free again; the outputs' stay, for the step that reads them.
-  give(arena, G, slot)
+  // The inputs' blocks are free again (but those the products keep: they give them back); the outputs' stay, for the step that reads them.
+  const release = (array: Float32Array, at: number, h: { readonly recent: boolean } | undefined): void => {
+    if (h?.recent === true) return
+    give(arena, at, slot)
+    if (h !== undefined) arena.kept.delete(array)
+  }
+  release(a.g, G, heldG)
   give(arena, FINITE, sums)
-  give(arena, P, slot)
-  arena.kept.delete(a.p)
-  if (trace && TP !== P) give(arena, TP, slot)
-  if (trace) arena.kept.delete(a.tPrev!)
-  arena.kept.set(a.out, { at: OUT, bytes: slot })
-  if (trace) arena.kept.set(a.t!, { at: T, bytes: slot })
+  if (P !== G) release(a.p, P, heldP)
+  if (trace && TP !== P && TP !== G) release(a.tPrev!, TP, heldT)
+  arena.kept.set(a.out, { at: OUT, bytes: slot, recent: false })
+  if (trace) arena.kept.set(a.t!, { at: T, bytes: slot, recent: false })
   return true
-}
-
-/** The largest memory the step's instance may grow to (bytes); past `BUDGET` in use, every kept block is given up. */
-const MAX_BYTES = 2 ** 31
-const BUDGET = 2 ** 28
-
-/** The step's own instance: its memory, blocks by size that are free, the bump pointer, and which block holds which array. */
-interface Arena {
-  readonly memory: WebAssembly.Memory
-  readonly part: PartExport
-  free: Map<number, number[]>
-  top: number
-  kept: WeakMap<Float32Array, { readonly at: number; readonly bytes: number }>
-}
-
-let arena: Arena | null | undefined
-
-/** The arena (created at first use; null where WebAssembly SIMD is missing), emptied first when it has grown past the budget. */
-function arenaFor(maxBytes: number): Arena | null {
-  if (arena === undefined) {
-    const module = wasmModule()
-    if (module === null) return (arena = null)
-    const memory = new WebAssembly.Memory({ initial: 1 })
-    const part = new WebAssembly.Instance(module, { env: { memory } }).exports['part'] as PartExport
-    arena = { memory, part, free: new Map(), top: JOB_BYTES, kept: new WeakMap() }
-  }
-  if (arena !== null && arena.top > Math.min(BUDGET, maxBytes)) {
-    arena.free = new Map()
-    arena.top = JOB_BYTES
-    arena.kept = new WeakMap()
-  }
-  return arena
-}
-
-/** The address of the block holding `array`'s values (an earlier step's output), or undefined. */
-function held(arena: Arena, array: Float32Array, bytes: number): number | undefined {
-  const k = arena.kept.get(array)
-  return k !== undefined && k.bytes === bytes ? k.at : undefined
-}
-
-/** A free block of `bytes`, or a new one past the top (growing the memory); -1 when the memory cannot grow. */
-function take(arena: Arena, bytes: number, maxBytes: number): number {
-  const reuse = arena.free.get(bytes)?.pop()
-  if (reuse !== undefined) return reuse
-  if (!reserve(arena.memory, arena.top + bytes, Math.min(maxBytes, MAX_BYTES))) return -1
-  const at = arena.top
-  arena.top += bytes
-  return at
-}
-
-function give(arena: Arena, at: number, bytes: number): void {
-  const list = arena.free.get(bytes)
-  if (list === undefined) arena.free.set(bytes, [at])
-  else list.push(at)
 }
 
 /** Views on a runner's memory, rebuilt after it grew (a grow leaves older views stale or detached). */
