@@ -12,7 +12,7 @@
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
 import type { Key } from './key.ts'
-import { showShape, TensorError, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
+import { dtypeOf, showShape, TensorError, type AnyTensor, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
 import { castTree, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 
@@ -303,6 +303,15 @@ export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ..
     [name],
     `the input has shape ${showShape(shape)}: forward takes a batch ${want}; add a batch axis, e.g. T.reshape(${showShape([1, ...shape])})`,
   )
+
+/** Throws a TensorError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had (for tapes that keep only that dtype). */
+export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void => {
+  const d = dtypeOf(dy)
+  if (d !== inDType)
+    throw new TensorError(
+      `${kind}: dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} (cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
+    )
+}
 
 /** Checks the batch input of a layer: rank (batch axis + per-example rank) and, where given, sizes. */
 export const checkInput = (name: string, x: Tensor, perExample: readonly (number | null)[]): void => {

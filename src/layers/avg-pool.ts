@@ -14,9 +14,9 @@ import type { DType, Shape } from '../tensor/tensor.ts'
 import { avgPoolBackward, avgPoolForward } from '../kernels/pool.ts'
 import { avgPool32For, avgPoolBackward32For } from '../kernels/avgpool32.ts'
 import type { Pair } from '../kernels/window.ts'
-import { checkInput, define, none, type Layer, type None } from '../layer.ts'
+import { checkDyDType, checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
-import { checkDyDType, pooling, poolSpec, type PoolOptions } from './pooling.ts'
+import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
 import type { Only, Pool } from '../shape-type.ts'
 
 /** What avg-pool keeps for its vjp: only the input's shape and dtype (the map is linear and fixed). */

@@ -9,10 +9,9 @@
  *   spec      { kind: 'globalAvgPool' }
  */
 import * as T from '../tensor/index.ts'
-import { checkInput, define, none, ShapeError, type Layer, type None } from '../layer.ts'
+import { checkDyDType, checkInput, define, none, ShapeError, type Layer, type None } from '../layer.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 import type { AvgPoolTape } from './avg-pool.ts'
-import { checkDyDType } from './pooling.ts'
 import type { GlobalPool } from '../shape-type.ts'
 
 /** The type of `globalAvgPool`: [C, H, W] to [C]. */

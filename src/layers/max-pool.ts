@@ -14,9 +14,9 @@ import type { AnyLayer } from '../layer.ts'
 import { maxPoolBackward, maxPoolForward } from '../kernels/pool.ts'
 import { maxPool32For, maxPoolBackward32For } from '../kernels/pool32.ts'
 import type { Pair } from '../kernels/window.ts'
-import { checkInput, define, none, type Layer, type None } from '../layer.ts'
+import { checkDyDType, checkInput, define, none, type Layer, type None } from '../layer.ts'
 import { layerKind } from '../io/kind.ts'
-import { checkDyDType, pooling, poolSpec, type PoolOptions } from './pooling.ts'
+import { pooling, poolSpec, type PoolOptions } from './pooling.ts'
 import type { Only, Pool } from '../shape-type.ts'
 
 /** What max-pool keeps for its vjp: the input's shape and dtype and, per output, the flat index in x of its window's max. */

@@ -60,12 +60,3 @@ export const pooling = <K extends string>(kind: K, size: Pair, options: PoolOpti
   const geometry = (shape: Shape): Window2d => withBatch(plan(shape.slice(1)), shape[0]!)
   return { spec, outShape, geometry }
 }
-
-/** Throws a TensorError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had. */
-export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void => {
-  const d = dtypeOf(dy)
-  if (d !== inDType)
-    throw new TensorError(
-      `${kind}: dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} (cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
-    )
-}

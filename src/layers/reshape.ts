@@ -7,8 +7,8 @@
  *   spec      { kind: 'reshape', shape }
  */
 import * as T from '../tensor/index.ts'
-import type { Shape } from '../tensor/tensor.ts'
-import { define, none, ShapeError, type Layer, type None } from '../layer.ts'
+import type { DType, Shape } from '../tensor/tensor.ts'
+import { checkDyDType, define, none, ShapeError, type Layer, type None } from '../layer.ts'
 import { refine } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { Reshape as ReshapeRule } from '../shape-type.ts'
@@ -35,7 +35,7 @@ const resolve = (shape: Shape, size: number): Shape | string => {
 }
 
 /** The type of `reshape(T)`: the same values in the shape T. */
-export type Reshape<T = Shape> = Layer<None, None, { readonly inShape: Shape }, ReshapeRule<T>>
+export type Reshape<T = Shape> = Layer<None, None, { readonly inShape: Shape; readonly dtype: DType }, ReshapeRule<T>>
 
 /**
  * Reshapes each example (the batch axis is kept): e.g. [784] → [1, 28, 28].
@@ -57,9 +57,12 @@ export const reshape = <const T extends Shape>(target: T): Reshape<T> => {
       if (n === undefined) throw new T.TensorError('reshape: input needs a batch axis')
       const out = resolve(shape, T.sizeOf(x.shape.slice(1)))
       if (typeof out === 'string') throw new T.TensorError(`${out} (input shape ${T.showShape(x.shape)})`)
-      return { y: T.reshape([n, ...out])(x), tape: { inShape: x.shape } }
+      return { y: T.reshape([n, ...out])(x), tape: { inShape: x.shape, dtype: T.dtypeOf(x) } }
     },
-    vjp: (_p, { inShape }, dy) => ({ dx: T.reshape(inShape)(dy), dp: none }),
+    vjp: (_p, { inShape, dtype }, dy) => {
+      checkDyDType('reshape', dtype, dy)
+      return { dx: T.reshape(inShape)(dy), dp: none }
+    },
   })
 }
 

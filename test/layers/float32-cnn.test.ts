@@ -346,4 +346,19 @@ describe('float32 CNN layers: a mix of dtypes is an error naming both', () => {
     )
     expect(L.maxPool2d(2).forward([], [], x64, ctx).y.data).toBeInstanceOf(Float64Array)
   })
+
+  test('flatten and reshape: a dy of the other dtype than the input, either way round', () => {
+    for (const [x, dy, from, to] of [
+      [x32, T.zeros([1, 36]), 'float32', 'float64'],
+      [x64, T.cast(T.zeros([1, 36]), 'float32'), 'float64', 'float32'],
+    ] as const) {
+      for (const layer of [L.flatten, L.reshape([36])]) {
+        const { tape } = layer.forward([], [], x, ctx)
+        expect(() => layer.vjp([], tape, T.asTensor(dy))).toThrow(
+          new RegExp(`${layer.name}: dtypes differ, the input was ${from} but dy is ${to}`),
+        )
+        expect(T.dtypeOf(layer.vjp([], tape, T.asTensor(T.cast(dy, from))).dx)).toBe(from)
+      }
+    }
+  })
 })
