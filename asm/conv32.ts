@@ -19,7 +19,7 @@
  * transpose per sample; src/kernels/wasm/conv32.ts transposes dWᵀ back when copying it out.
  *
  * The backward pass's parts are blocks of dWᵀ's rows (each runs im2col on its rows of cols only,
- * for every sample in order; the first also sums db), then one part per sample of dx. Each output
+ * for every sample in order; the last also sums db), then one part per sample of dx. Each output
  * element is computed by one part in a fixed order, so the result is the same on one thread or
  * two, and the same as the readable loops.
  *
@@ -48,7 +48,7 @@ const J_DX = 19 //    dx: N × C × H × W, or 0
 const J_DW = 20 //    dWᵀ: K × F, or 0
 const J_DWPARTS = 21 // parts of dWᵀ (blocks of its rows), 0 with no dW
 const J_COLS = 22 //  scratch offsets: im2col (or Wᵀ·dy_n) buffer, K × OH·OW
-const J_DB = 23 //    db: F, or 0 (summed by dWᵀ's first part)
+const J_DB = 23 //    db: F, or 0 (summed by dWᵀ's last part)
 const J_DZT = 24 //   scratch offset of dz_nᵀ (OH·OW × F, for dW)
 const J_ONE = 25 //   scratch offset of one f32 1.0 (db's row of ones)
 const J_MC = 26 //    dx's packed GEMM: its cache blocks
@@ -73,7 +73,7 @@ const OP_FORWARD = 12 // and 13, the backward pass (asm/index.ts's CONV32_FORWAR
   return load<i32>(job + (<usize>i << 2))
 }
 
-/** Runs part `part` of op `op` (forward, or backward: dWᵀ's row blocks, the first with db, then dx's samples). */
+/** Runs part `part` of op `op` (forward, or backward: dWᵀ's row blocks, the last with db, then dx's samples). */
 export function convPart32(op: i32, job: usize, part: i32, scratch: usize): void {
   if (op == OP_FORWARD) return forwardSample(job, part, scratch)
   const dwParts = field(job, J_DWPARTS)
@@ -123,7 +123,7 @@ function inputGradSample(job: usize, n: i32, scratch: usize): void {
 
 /**
  * Rows [r0, r1) of dWᵀ = Σ_n cols_n · dz_nᵀ, samples in order: im2col of those rows only, dz_nᵀ,
- * then C += A·B. The first block also sums db = Σ_n 1 · dz_nᵀ (a row of ones times dz_nᵀ).
+ * then C += A·B. The last block also sums db = Σ_n 1 · dz_nᵀ (a row of ones times dz_nᵀ).
  */
 function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const N = field(job, J_N), C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
@@ -135,7 +135,7 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const dzT = scratch + <usize>field(job, J_DZT)
   const one = scratch + <usize>field(job, J_ONE)
   const dwT = <usize>field(job, J_DW) + (<usize>(r0 * F) << 2)
-  const db = part == 0 ? <usize>field(job, J_DB) : 0
+  const db = part == field(job, J_DWPARTS) - 1 ? <usize>field(job, J_DB) : 0
   const x = <usize>field(job, J_X)
   store<f32>(one, 1)
   for (let n: i32 = 0; n < N; n++) {
