@@ -139,7 +139,7 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const x = <usize>field(job, J_X)
   store<f32>(one, 1)
   for (let n: i32 = 0; n < N; n++) {
-    transposedGradOfConv(job, n, F, OHW, dzT)
+    transposedGradOfConv(job, n, F, OHW, dzT, scratch)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 2), r0, r1, cols, false)
     gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0, 0, false)
     if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0, 0, false)
@@ -545,14 +545,20 @@ function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
 
 /**
  * dz_nᵀ (OH·OW × F, row-major) at dzT: dy_n transposed, or with a fused relu dy_n where y_n > 0,
- * else +0 (with relu and pooling fused, pooledGradOfConvT's). Four filters by four positions at a
+ * else +0 (with relu and pooling fused, pooledGradByWindows's dz_n transposed, else pooledGradOfConvT's).
+ * Four filters by four positions at a
  * time (a 4x4 transpose in registers), the rest one by one.
  */
-function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
+function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize, scratch: usize): void {
   const count = F * P
-  if (field(job, J_POOL) != 0) return pooledGradOfConvT(job, n, F, P, dzT)
-  const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
-  const masked = field(job, J_RELU) != 0
+  let dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
+  let masked = field(job, J_RELU) != 0
+  if (field(job, J_POOL) != 0) {
+    const dz = scratch + <usize>field(job, J_DZ)
+    if (!pooledGradByWindows(job, n, dz)) return pooledGradOfConvT(job, n, F, P, dzT)
+    dyn = dz // then transposed as it is
+    masked = false
+  }
   const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 2)
   const zero = f32x4.splat(0)
   const rowB = <usize>P << 2
@@ -608,6 +614,7 @@ function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): v
  */
 function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
   const dz = scratch + <usize>field(job, J_DZ)
+  if (pooledGradByWindows(job, n, dz)) return dz
   fill(dz, 0, count)
   const Q = field(job, J_F) * (field(job, J_OH) >> 1) * (field(job, J_OW) >> 1)
   const q0 = <usize>(n * Q) << 2
@@ -623,6 +630,52 @@ function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize
     }
   }
   return dz
+}
+
+/**
+ * pooledGradOfConv's dz_n in one vector pass, for the common case: written window by window, four
+ * windows at a time, +0 + dy[q] at the window's argmax and +0 at its three other entries, which
+ * are pooledGradOfConv's values (each entry lies in one window, so it receives at most one add).
+ * False, having written part of dz, where that does not apply: OH or OW odd, fewer than four
+ * windows a row, or an argmax other than −1 outside its own window (a tape the forward pass did
+ * not write). A row whose width is not a multiple of 4 ends with its last four windows, some of
+ * them again (the same values written twice).
+ */
+function pooledGradByWindows(job: usize, n: i32, dz: usize): bool {
+  const F = field(job, J_F), OH = field(job, J_OH), OW = field(job, J_OW)
+  const PH = OH >> 1, PW = OW >> 1
+  if ((OH & 1) != 0 || (OW & 1) != 0 || PW < 4) return false
+  const P = OH * OW
+  const q0 = <usize>(n * F * PH * PW) << 2
+  const dy = <usize>field(job, J_PY) + q0
+  const argmax = <usize>field(job, J_PARGMAX) + q0
+  const zero = f32x4.splat(0)
+  const none = i32x4.splat(-1), right = i32x4.splat(1), below = i32x4.splat(OW), belowRight = i32x4.splat(OW + 1)
+  const lanes = i32x4(0, 2, 4, 6)
+  const rowB = <usize>OW << 2
+  let stray = zero // lanes whose argmax is neither −1 nor in its window
+  for (let f: i32 = 0; f < F; f++) {
+    for (let ph: i32 = 0; ph < PH; ph++) {
+      const q = (f * PH + ph) * PW
+      const corner = f * P + 2 * ph * OW // the row's first window's top-left entry in dz_n
+      for (let pw: i32 = 0; ; pw = min(pw + 4, PW - 4)) {
+        const o = <usize>(q + pw) << 2
+        const a = v128.load(argmax + o)
+        const d = f32x4.add(zero, v128.load(dy + o))
+        const at = i32x4.sub(a, i32x4.add(i32x4.splat(n * F * P + corner + 2 * pw), lanes))
+        const m00 = i32x4.eq(at, zero), m01 = i32x4.eq(at, right), m10 = i32x4.eq(at, below), m11 = i32x4.eq(at, belowRight)
+        stray = v128.or(stray, v128.andnot(i32x4.ne(a, none), v128.or(v128.or(m00, m01), v128.or(m10, m11))))
+        const v00 = v128.and(d, m00), v01 = v128.and(d, m01), v10 = v128.and(d, m10), v11 = v128.and(d, m11)
+        const e = dz + (<usize>(corner + 2 * pw) << 2)
+        v128.store(e, v128.shuffle<f32>(v00, v01, 0, 4, 1, 5))
+        v128.store(e, v128.shuffle<f32>(v00, v01, 2, 6, 3, 7), 16)
+        v128.store(e + rowB, v128.shuffle<f32>(v10, v11, 0, 4, 1, 5))
+        v128.store(e + rowB, v128.shuffle<f32>(v10, v11, 2, 6, 3, 7), 16)
+        if (pw == PW - 4) break
+      }
+    }
+  }
+  return !v128.any_true(stray)
 }
 
 /** pooledGradOfConv's dz_n, written transposed (OH·OW × F) at dzT: the same adds in the same order, onto +0. */
