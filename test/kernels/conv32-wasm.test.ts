@@ -247,7 +247,8 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
       })
 
     for (const threads of [1, 2] as const) {
-      test(`on ${threads} thread${threads === 1 ? '' : 's'}: outputs 2 to 30 wide and tall, even (four windows a row or more: the vector pass) or odd, and the MNIST layers`, () => {
+      const name = `on ${threads} thread${threads === 1 ? '' : 's'}`
+      test(`${name}: outputs 2 to 30 wide and tall, even (four windows a row or more: the vector pass) or odd; the MNIST layers`, () => {
         fc.assert(
           fc.property(wide, (c) => expectFusedSameBits(c, threads)),
           { seed, numRuns: 80 },
@@ -263,7 +264,8 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
     }
 
     for (const threads of [1, 2] as const) {
-      test(`on ${threads} thread${threads === 1 ? '' : 's'}: a tape whose argmax points outside its window (not the forward pass's) gives the pool's vjp, then the conv's`, () => {
+      const name = `on ${threads} thread${threads === 1 ? '' : 's'}`
+      test(`${name}: a tape whose argmax points outside its window (not the forward's) gives the pool's vjp, then the conv's`, () => {
         const g = { N: 2, C: 2, H: 12, W: 12, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 12, OW: 12 }
         const o = operands({ g, padding: 'same', seed: 7 })
         const [x, w, b] = [o.x, o.w, o.b].map((a) => Float32Array.from(a)) as [Float32Array, Float32Array, Float32Array]
@@ -285,7 +287,8 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
         maxPoolBackward32(plan.window, dy, inSample, dz)
         const want = { dx: new Float32Array(x.length), dw: new Float32Array(w.length), db: new Float32Array(g.F) }
         naiveConv32.backward(g, x, dz, w, want.dx, want.dw, want.db)
-        const got = { dx: new Float32Array(x.length).fill(NaN), dw: new Float32Array(w.length).fill(NaN), db: new Float32Array(g.F).fill(NaN) }
+        const nan = (length: number): Float32Array => new Float32Array(length).fill(NaN)
+        const got = { dx: nan(x.length), dw: nan(w.length), db: nan(g.F) }
         expect(conv32ReluPoolBackwardWasm(threads, g, x, dy, w, got.dx, got.dw, got.db, argmax)).toBe(true)
         for (const name of ['dx', 'dw', 'db'] as const) expect(firstDifference(got[name], want[name])).toBe(-1)
       })
