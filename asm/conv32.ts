@@ -19,7 +19,7 @@
  * transpose per sample; src/kernels/wasm/conv32.ts transposes dWᵀ back when copying it out.
  *
  * The backward pass's parts are blocks of dWᵀ's rows (each runs im2col on its rows of cols only,
- * for every sample in order; the first also sums db), then one part per sample of dx. Each output
+ * for every sample in order; the last also sums db), then one part per sample of dx. Each output
  * element is computed by one part in a fixed order, so the result is the same on one thread or
  * two, and the same as the readable loops.
  *
@@ -48,7 +48,7 @@ const J_DX = 19 //    dx: N × C × H × W, or 0
 const J_DW = 20 //    dWᵀ: K × F, or 0
 const J_DWPARTS = 21 // parts of dWᵀ (blocks of its rows), 0 with no dW
 const J_COLS = 22 //  scratch offsets: im2col (or Wᵀ·dy_n) buffer, K × OH·OW
-const J_DB = 23 //    db: F, or 0 (summed by dWᵀ's first part)
+const J_DB = 23 //    db: F, or 0 (summed by dWᵀ's last part)
 const J_DZT = 24 //   scratch offset of dz_nᵀ (OH·OW × F, for dW)
 const J_ONE = 25 //   scratch offset of one f32 1.0 (db's row of ones)
 const J_MC = 26 //    dx's packed GEMM: its cache blocks
@@ -73,7 +73,7 @@ const OP_FORWARD = 12 // and 13, the backward pass (asm/index.ts's CONV32_FORWAR
   return load<i32>(job + (<usize>i << 2))
 }
 
-/** Runs part `part` of op `op` (forward, or backward: dWᵀ's row blocks, the first with db, then dx's samples). */
+/** Runs part `part` of op `op` (forward, or backward: dWᵀ's row blocks, the last with db, then dx's samples). */
 export function convPart32(op: i32, job: usize, part: i32, scratch: usize): void {
   if (op == OP_FORWARD) return forwardSample(job, part, scratch)
   const dwParts = field(job, J_DWPARTS)
@@ -123,7 +123,7 @@ function inputGradSample(job: usize, n: i32, scratch: usize): void {
 
 /**
  * Rows [r0, r1) of dWᵀ = Σ_n cols_n · dz_nᵀ, samples in order: im2col of those rows only, dz_nᵀ,
- * then C += A·B. The first block also sums db = Σ_n 1 · dz_nᵀ (a row of ones times dz_nᵀ).
+ * then C += A·B. The last block also sums db = Σ_n 1 · dz_nᵀ (a row of ones times dz_nᵀ).
  */
 function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const N = field(job, J_N), C = field(job, J_C), H = field(job, J_H), W = field(job, J_W), F = field(job, J_F)
@@ -135,11 +135,11 @@ function kernelGradBlock(job: usize, part: i32, scratch: usize): void {
   const dzT = scratch + <usize>field(job, J_DZT)
   const one = scratch + <usize>field(job, J_ONE)
   const dwT = <usize>field(job, J_DW) + (<usize>(r0 * F) << 2)
-  const db = part == 0 ? <usize>field(job, J_DB) : 0
+  const db = part == field(job, J_DWPARTS) - 1 ? <usize>field(job, J_DB) : 0
   const x = <usize>field(job, J_X)
   store<f32>(one, 1)
   for (let n: i32 = 0; n < N; n++) {
-    transposedGradOfConv(job, n, F, OHW, dzT)
+    transposedGradOfConv(job, n, F, OHW, dzT, scratch)
     tapRows(job, x + (<usize>(n * C) * <usize>(H * W) << 2), r0, r1, cols, false)
     gemmInPlace(r1 - r0, F, OHW, cols, OHW, 1, dzT, F, dwT, F, n > 0, 0, false)
     if (db != 0) gemmInPlace(1, F, OHW, one, 0, 0, dzT, F, db, F, n > 0, 0, false)
@@ -545,14 +545,20 @@ function gradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
 
 /**
  * dz_nᵀ (OH·OW × F, row-major) at dzT: dy_n transposed, or with a fused relu dy_n where y_n > 0,
- * else +0 (with relu and pooling fused, pooledGradOfConvT's). Four filters by four positions at a
+ * else +0 (with relu and pooling fused, pooledGradByWindows's dz_n transposed, else pooledGradOfConvT's).
+ * Four filters by four positions at a
  * time (a 4x4 transpose in registers), the rest one by one.
  */
-function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): void {
+function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize, scratch: usize): void {
   const count = F * P
-  if (field(job, J_POOL) != 0) return pooledGradOfConvT(job, n, F, P, dzT)
-  const dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
-  const masked = field(job, J_RELU) != 0
+  let dyn = <usize>field(job, J_Y) + (<usize>(n * count) << 2)
+  let masked = field(job, J_RELU) != 0
+  if (field(job, J_POOL) != 0) {
+    const dz = scratch + <usize>field(job, J_DZ)
+    if (!pooledGradByWindows(job, n, dz)) return pooledGradOfConvT(job, n, F, P, dzT)
+    dyn = dz // then transposed as it is
+    masked = false
+  }
   const yn = <usize>field(job, J_ACTY) + (<usize>(n * count) << 2)
   const zero = f32x4.splat(0)
   const rowB = <usize>P << 2
@@ -608,6 +614,7 @@ function transposedGradOfConv(job: usize, n: i32, F: i32, P: i32, dzT: usize): v
  */
 function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize {
   const dz = scratch + <usize>field(job, J_DZ)
+  if (pooledGradByWindows(job, n, dz)) return dz
   fill(dz, 0, count)
   const Q = field(job, J_F) * (field(job, J_OH) >> 1) * (field(job, J_OW) >> 1)
   const q0 = <usize>(n * Q) << 2
@@ -623,6 +630,52 @@ function pooledGradOfConv(job: usize, n: i32, count: i32, scratch: usize): usize
     }
   }
   return dz
+}
+
+/**
+ * pooledGradOfConv's dz_n in one vector pass, for the common case: written window by window, four
+ * windows at a time, +0 + dy[q] at the window's argmax and +0 at its three other entries, which
+ * are pooledGradOfConv's values (each entry lies in one window, so it receives at most one add).
+ * False, having written part of dz, where that does not apply: OH or OW odd, fewer than four
+ * windows a row, or an argmax other than −1 outside its own window (a tape the forward pass did
+ * not write). A row whose width is not a multiple of 4 ends with its last four windows, some of
+ * them again (the same values written twice).
+ */
+function pooledGradByWindows(job: usize, n: i32, dz: usize): bool {
+  const F = field(job, J_F), OH = field(job, J_OH), OW = field(job, J_OW)
+  const PH = OH >> 1, PW = OW >> 1
+  if ((OH & 1) != 0 || (OW & 1) != 0 || PW < 4) return false
+  const P = OH * OW
+  const q0 = <usize>(n * F * PH * PW) << 2
+  const dy = <usize>field(job, J_PY) + q0
+  const argmax = <usize>field(job, J_PARGMAX) + q0
+  const zero = f32x4.splat(0)
+  const none = i32x4.splat(-1), right = i32x4.splat(1), below = i32x4.splat(OW), belowRight = i32x4.splat(OW + 1)
+  const lanes = i32x4(0, 2, 4, 6)
+  const rowB = <usize>OW << 2
+  let stray = zero // lanes whose argmax is neither −1 nor in its window
+  for (let f: i32 = 0; f < F; f++) {
+    for (let ph: i32 = 0; ph < PH; ph++) {
+      const q = (f * PH + ph) * PW
+      const corner = f * P + 2 * ph * OW // the row's first window's top-left entry in dz_n
+      for (let pw: i32 = 0; ; pw = min(pw + 4, PW - 4)) {
+        const o = <usize>(q + pw) << 2
+        const a = v128.load(argmax + o)
+        const d = f32x4.add(zero, v128.load(dy + o))
+        const at = i32x4.sub(a, i32x4.add(i32x4.splat(n * F * P + corner + 2 * pw), lanes))
+        const m00 = i32x4.eq(at, zero), m01 = i32x4.eq(at, right), m10 = i32x4.eq(at, below), m11 = i32x4.eq(at, belowRight)
+        stray = v128.or(stray, v128.andnot(i32x4.ne(a, none), v128.or(v128.or(m00, m01), v128.or(m10, m11))))
+        const v00 = v128.and(d, m00), v01 = v128.and(d, m01), v10 = v128.and(d, m10), v11 = v128.and(d, m11)
+        const e = dz + (<usize>(corner + 2 * pw) << 2)
+        v128.store(e, v128.shuffle<f32>(v00, v01, 0, 4, 1, 5))
+        v128.store(e, v128.shuffle<f32>(v00, v01, 2, 6, 3, 7), 16)
+        v128.store(e + rowB, v128.shuffle<f32>(v10, v11, 0, 4, 1, 5))
+        v128.store(e + rowB, v128.shuffle<f32>(v10, v11, 2, 6, 3, 7), 16)
+        if (pw == PW - 4) break
+      }
+    }
+  }
+  return !v128.any_true(stray)
 }
 
 /** pooledGradOfConv's dz_n, written transposed (OH·OW × F) at dzT: the same adds in the same order, onto +0. */

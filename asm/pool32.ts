@@ -39,7 +39,7 @@ export function maxPool2x2Part32(job: usize, part: i32): void {
 /**
  * 2x2, stride-2 max-pooling of `planes` planes of H × W f32 at x (whose first value has flat
  * index k0, the index argmax records) into planes of OH × OW at y and argmax, four windows at a
- * time: the comparisons of maxPool32 (src/kernels/pool32.ts) in its order (tap b beats a if
+ * time (rows under four windows one at a time): the comparisons of maxPool32 (src/kernels/pool32.ts) in its order (tap b beats a if
  * b > a or b is NaN, then c and d each beat the best so far if greater or NaN: ties to the first
  * tap, NaNs to the last), each a lane mask choosing value and index.
  */
@@ -51,8 +51,9 @@ export function pool2x2Planes(x: usize, k0: i32, planes: i32, H: i32, W: i32, OH
     for (let oh: i32 = 0; oh < OH; oh++) {
       const top = p * H * W + 2 * oh * W // the plane's row 2·oh, from x
       const q0 = (p * OH + oh) * OW
-      let ow: i32 = 0
-      for (; ow + 4 <= OW; ow += 4) {
+      // Four windows at a time; a row whose width is not a multiple of 4 ends with the last four
+      // windows, some of them again (the same values written twice: no scalar tail).
+      for (let ow: i32 = 0; OW >= 4; ow = min(ow + 4, OW - 4)) {
         const at = x + (<usize>(top + 2 * ow) << 2)
         const t0 = v128.load(at), t1 = v128.load(at, 16)
         const b0 = v128.load(at + rowBytes), b1 = v128.load(at + rowBytes, 16)
@@ -70,8 +71,9 @@ export function pool2x2Planes(x: usize, k0: i32, planes: i32, H: i32, W: i32, OH
         const q = <usize>(q0 + ow) << 2
         v128.store(y + q, best)
         v128.store(argmax + q, i32x4.add(i32x4.add(i32x4.splat(k0 + top + 2 * ow), lanes), off))
+        if (ow == OW - 4) break
       }
-      for (; ow < OW; ow++) { // the last windows of a row: the same comparisons, one at a time
+      for (let ow = OW >= 4 ? OW : 0; ow < OW; ow++) { // rows under 4 windows: the same comparisons, one at a time
         const k = top + 2 * ow
         const at = x + (<usize>k << 2)
         const a = load<f32>(at), b = load<f32>(at, 4), c = load<f32>(at + rowBytes), d = load<f32>(at + rowBytes, 4)

@@ -180,49 +180,117 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
       return { x, w, b, dy, pooled, dx, dw, db }
     }
 
+    /** The fused kernels on a case, against `unfused`: pooled values, argmax, dx, dw and db bit for bit, inputs unchanged. */
+    const expectFusedSameBits = (c: Case, threads: 1 | 2): void => {
+      const want = unfused(c)
+      const n = pooledSize(c.g)
+      const { x, w, b, dy } = want
+      const before = [x, w, b, dy].map((a) => Float32Array.from(a))
+      const pooled = { y: new Float32Array(n).fill(NaN), argmax: new Int32Array(n).fill(-7) }
+      expect(conv32ReluPoolForwardWasm(threads, c.g, x, w, b, pooled)).toBe(true)
+      const same = (got: ArrayLike<number>, wanted: ArrayLike<number>, name: string): void => {
+        for (let i = 0; i < wanted.length; i++)
+          if (!Object.is(got[i], wanted[i])) throw new Error(`${describeCase(c)}: ${name}[${i}] is ${got[i]}, want ${wanted[i]}`)
+      }
+      same(pooled.y, want.pooled.y, 'pooled y')
+      // the pool's argmax where the pooled value is > 0, else −1: relu's vjp passes nothing back there
+      same(
+        pooled.argmax,
+        want.pooled.argmax.map((k, q) => (want.pooled.y[q]! > 0 ? k : -1)),
+        'argmax',
+      )
+      const pooledBefore = { y: Float32Array.from(pooled.y), argmax: Int32Array.from(pooled.argmax) }
+      const [dx, dw, db] = [
+        new Float32Array(x.length).fill(NaN),
+        new Float32Array(w.length).fill(NaN),
+        new Float32Array(c.g.F).fill(NaN),
+      ]
+      expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, dx, dw, db, pooled.argmax)).toBe(true)
+      same(dx, want.dx, 'dx')
+      same(dw, want.dw, 'dw')
+      same(db, want.db, 'db')
+      const dwOnly = new Float32Array(w.length).fill(NaN)
+      expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, undefined, dwOnly, undefined, pooled.argmax)).toBe(true)
+      same(dwOnly, want.dw, 'dw (no dx, no db)')
+      ;[x, w, b, dy].forEach((a, i) => same(a, before[i]!, 'an input'))
+      same(pooled.y, pooledBefore.y, 'pooled y after the backward pass')
+      same(pooled.argmax, pooledBefore.argmax, 'argmax after the backward pass')
+    }
+
     for (const threads of [1, 2] as const) {
       test(`on ${threads} thread${threads === 1 ? '' : 's'}: pooled values, argmax, dx, dw and db are the readable path's bits; inputs unchanged`, () => {
         const poolable = casesUpTo(3)
           .chain((c) => fc.integer({ min: 1, max: 21 }).map((F): Case => ({ ...c, g: { ...c.g, F } })))
           .filter((c) => c.g.OH >= 2 && c.g.OW >= 2)
         fc.assert(
-          fc.property(poolable, (c) => {
-            const want = unfused(c)
-            const n = pooledSize(c.g)
-            const { x, w, b, dy } = want
-            const before = [x, w, b, dy].map((a) => Float32Array.from(a))
-            const pooled = { y: new Float32Array(n).fill(NaN), argmax: new Int32Array(n).fill(-7) }
-            expect(conv32ReluPoolForwardWasm(threads, c.g, x, w, b, pooled)).toBe(true)
-            const same = (got: ArrayLike<number>, wanted: ArrayLike<number>, name: string): void => {
-              for (let i = 0; i < wanted.length; i++)
-                if (!Object.is(got[i], wanted[i])) throw new Error(`${describeCase(c)}: ${name}[${i}] is ${got[i]}, want ${wanted[i]}`)
-            }
-            same(pooled.y, want.pooled.y, 'pooled y')
-            // the pool's argmax where the pooled value is > 0, else −1: relu's vjp passes nothing back there
-            same(
-              pooled.argmax,
-              want.pooled.argmax.map((k, q) => (want.pooled.y[q]! > 0 ? k : -1)),
-              'argmax',
-            )
-            const pooledBefore = { y: Float32Array.from(pooled.y), argmax: Int32Array.from(pooled.argmax) }
-            const [dx, dw, db] = [
-              new Float32Array(x.length).fill(NaN),
-              new Float32Array(w.length).fill(NaN),
-              new Float32Array(c.g.F).fill(NaN),
-            ]
-            expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, dx, dw, db, pooled.argmax)).toBe(true)
-            same(dx, want.dx, 'dx')
-            same(dw, want.dw, 'dw')
-            same(db, want.db, 'db')
-            const dwOnly = new Float32Array(w.length).fill(NaN)
-            expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, undefined, dwOnly, undefined, pooled.argmax)).toBe(true)
-            same(dwOnly, want.dw, 'dw (no dx, no db)')
-            ;[x, w, b, dy].forEach((a, i) => same(a, before[i]!, 'an input'))
-            same(pooled.y, pooledBefore.y, 'pooled y after the backward pass')
-            same(pooled.argmax, pooledBefore.argmax, 'argmax after the backward pass')
-          }),
+          fc.property(poolable, (c) => expectFusedSameBits(c, threads)),
           { seed, numRuns: 100 },
         )
+      })
+    }
+
+    /** 'same' convolutions with stride 1 onto OH × OW outputs: with both even and OW ≥ 8, the pool's vjp runs as one vector pass. */
+    const wide = fc
+      .record({
+        N: fc.integer({ min: 1, max: 3 }),
+        C: fc.integer({ min: 1, max: 2 }),
+        F: fc.integer({ min: 1, max: 17 }),
+        k: fc.constantFrom(1, 3, 5),
+        OH: fc.integer({ min: 2, max: 30 }),
+        OW: fc.integer({ min: 2, max: 30 }),
+        seed: fc.integer(),
+      })
+      .map(({ N, C, F, k, OH, OW, seed: s }): Case => {
+        const plan = planWindow({ kernel: [k, k], stride: [1, 1], dilation: [1, 1], padding: 'same' }, C, OH, OW, N)
+        if (typeof plan === 'string') throw new Error(plan)
+        return { g: { ...plan.window, F }, padding: 'same', seed: s }
+      })
+
+    for (const threads of [1, 2] as const) {
+      const name = `on ${threads} thread${threads === 1 ? '' : 's'}`
+      test(`${name}: outputs 2 to 30 wide and tall, even (four windows a row or more: the vector pass) or odd; the MNIST layers`, () => {
+        fc.assert(
+          fc.property(wide, (c) => expectFusedSameBits(c, threads)),
+          { seed, numRuns: 80 },
+        )
+        for (const [C, H, F] of [
+          [1, 28, 8],
+          [8, 14, 16],
+        ] as const) {
+          const g = { N: 3, C, H, W: H, F, KH: 5, KW: 5, SH: 1, SW: 1, DH: 1, DW: 1, PT: 2, PL: 2, OH: H, OW: H }
+          expectFusedSameBits({ g, padding: 'same', seed: C + H }, threads)
+        }
+      })
+    }
+
+    for (const threads of [1, 2] as const) {
+      const name = `on ${threads} thread${threads === 1 ? '' : 's'}`
+      test(`${name}: a tape whose argmax points outside its window (not the forward's) gives the pool's vjp, then the conv's`, () => {
+        const g = { N: 2, C: 2, H: 12, W: 12, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PT: 1, PL: 1, OH: 12, OW: 12 }
+        const o = operands({ g, padding: 'same', seed: 7 })
+        const [x, w, b] = [o.x, o.w, o.b].map((a) => Float32Array.from(a)) as [Float32Array, Float32Array, Float32Array]
+        const n = pooledSize(g)
+        const dy = Float32Array.from(o.dy.subarray(0, n))
+        const pooled = { y: new Float32Array(n), argmax: new Int32Array(n) }
+        expect(conv32ReluPoolForwardWasm(threads, g, x, w, b, pooled)).toBe(true)
+        const P = g.OH * g.OW
+        const argmax = Int32Array.from(pooled.argmax)
+        argmax[5] = 1 * g.F * P + 0 * P + 3 // sample 1's own filter 0 plane (q = 5 is sample 0's): skipped
+        argmax[40] = 0 * g.F * P + 2 * P + 100 // sample 0, filter 1's pooled output 4 pointing into filter 2's plane
+        argmax[41] = 0 * g.F * P + 1 * P + 0 // and 41 into its own plane, another window
+        argmax[2 * 36 + 36 + 7] = -1 // sample 1, filter 0: nothing
+        const plan = planWindow({ kernel: [2, 2], stride: [2, 2], dilation: [1, 1], padding: 'valid' }, g.F, g.OH, g.OW, g.N)
+        if (typeof plan === 'string') throw new Error(plan)
+        // The pool's vjp per sample (an argmax in another sample's block is skipped), then the conv's without relu's mask.
+        const inSample = argmax.map((k, q) => (Math.floor(k / (g.F * P)) === Math.floor(q / (g.F * 36)) ? k : -1))
+        const dz = new Float32Array(g.N * g.F * P)
+        maxPoolBackward32(plan.window, dy, inSample, dz)
+        const want = { dx: new Float32Array(x.length), dw: new Float32Array(w.length), db: new Float32Array(g.F) }
+        naiveConv32.backward(g, x, dz, w, want.dx, want.dw, want.db)
+        const nan = (length: number): Float32Array => new Float32Array(length).fill(NaN)
+        const got = { dx: nan(x.length), dw: nan(w.length), db: nan(g.F) }
+        expect(conv32ReluPoolBackwardWasm(threads, g, x, dy, w, got.dx, got.dw, got.db, argmax)).toBe(true)
+        for (const name of ['dx', 'dw', 'db'] as const) expect(firstDifference(got[name], want[name])).toBe(-1)
       })
     }
 

@@ -5,7 +5,7 @@
  * its parts and copies the results out (dW from the dWᵀ the parts compute).
  *
  * Parts: the forward pass and dx run one part per sample; dWᵀ one part per block of its rows
- * (one block on one thread, a few on two), each summing every sample in order, the first also db.
+ * (one block on one thread, two on two), each summing every sample in order, the last also db.
  * Every output element is computed by one part in the order of src/kernels/conv32.ts's readable
  * loops, so one and two threads give naiveConv32's bits.
  *
@@ -168,6 +168,25 @@ function run(
   return { heap, ints, at }
 }
 
+/** A backward job's parts: dWᵀ's row blocks (`dwParts` of `kChunk` rows), then dx's. */
+interface Blocks {
+  readonly parts: number
+  readonly dwParts: number
+  readonly kChunk: number
+}
+
+/**
+ * dWᵀ's K rows in one block on one thread; on two, in two blocks of ⌈K/2⌉ and ⌊K/2⌋ rows, the
+ * smaller one with db (the MNIST CNN's first layer, K = 25: 13 rows, and 12 with db's row).
+ * Each block transposes every dz_n, so more blocks cost more; which rows a block holds never
+ * changes the bits (each element is one block's sum over the samples in order).
+ */
+const dwBlocks = (K: number, threads: 1 | 2, dxParts: number): Blocks => {
+  const kChunk = threads === 2 ? Math.ceil(K / 2) : K
+  const dwParts = Math.ceil(K / kChunk)
+  return { parts: dwParts + dxParts, dwParts, kChunk }
+}
+
 const empty = (g: ConvWindow): boolean => g.N * g.C * g.KH * g.KW * g.F * g.OH * g.OW === 0
 
 /** y = conv(x, w) + b in WebAssembly, then relu when `relu`; false if it does not fit (or a dimension is 0). */
@@ -219,14 +238,8 @@ export function conv32BackwardWasm(
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const dxParts = dx === undefined ? 0 : g.N
-  if (db !== undefined && dw === undefined) return false // db is summed by dWᵀ's first part
-  const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
-    if (dw === undefined) return { parts: dxParts, dwParts: 0, kChunk: 0 }
-    // Two threads: a few blocks of whole 5-row tiles; each block transposes every dz_n again.
-    const kChunk = t === 2 ? roundUp(Math.ceil(K / 4), 5) : K
-    const dwParts = Math.ceil(K / kChunk)
-    return { parts: dwParts + dxParts, dwParts, kChunk }
-  }
+  if (db !== undefined && dw === undefined) return false // db is summed by dWᵀ's last part
+  const blocks = (t: 1 | 2): Blocks => (dw === undefined ? { parts: dxParts, dwParts: 0, kChunk: 0 } : dwBlocks(K, t, dxParts))
   const flops = 2 * g.N * g.F * K * OHW * ((dx === undefined ? 0 : 1) + (dw === undefined ? 0 : 1))
   const done = run(
     threads,
@@ -325,11 +338,7 @@ export function conv32ReluPoolBackwardWasm(
   const K = g.C * g.KH * g.KW
   const OHW = g.OH * g.OW
   const dxParts = dx === undefined ? 0 : g.N
-  const blocks = (t: 1 | 2): { parts: number; dwParts: number; kChunk: number } => {
-    const kChunk = t === 2 ? roundUp(Math.ceil(K / 4), 5) : K
-    const dwParts = Math.ceil(K / kChunk)
-    return { parts: dwParts + dxParts, dwParts, kChunk }
-  }
+  const blocks = (t: 1 | 2): Blocks => dwBlocks(K, t, dxParts)
   const done = run(
     threads,
     g,
