@@ -200,11 +200,7 @@ describe('the float32 convolution in WebAssembly gives the naive float32 loops b
         'argmax',
       )
       const pooledBefore = { y: Float32Array.from(pooled.y), argmax: Int32Array.from(pooled.argmax) }
-      const [dx, dw, db] = [
-        new Float32Array(x.length).fill(NaN),
-        new Float32Array(w.length).fill(NaN),
-        new Float32Array(c.g.F).fill(NaN),
-      ]
+      const [dx, dw, db] = [new Float32Array(x.length).fill(NaN), new Float32Array(w.length).fill(NaN), new Float32Array(c.g.F).fill(NaN)]
       expect(conv32ReluPoolBackwardWasm(threads, c.g, x, dy, w, dx, dw, db, pooled.argmax)).toBe(true)
       same(dx, want.dx, 'dx')
       same(dw, want.dw, 'dw')
