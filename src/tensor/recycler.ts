@@ -28,18 +28,22 @@ export const buffersOf = (value: unknown): Set<ArrayBufferLike> => {
   return found
 }
 
-/** The path (under `root`) and shape of the first leaf whose data does not hold its shape's values (a detached buffer), or undefined. */
-export const staleLeaf = (tree: Tree, root: string): { readonly path: string; readonly shape: string } | undefined => {
+/**
+ * The first leaf (its path under `root`) whose data does not hold its shape's values (a buffer a
+ * reusing step took), with what to say of it, or undefined.
+ */
+export const staleLeaf = (tree: Tree, root: string): { readonly path: string; readonly detail: string } | undefined => {
   for (const { path, leaf } of leavesWithPaths(tree, root))
-    if (leaf.data.length !== sizeOf(leaf.shape)) return { path, shape: showShape(leaf.shape) }
+    if (leaf.data.length !== sizeOf(leaf.shape))
+      return {
+        path,
+        detail:
+          `holds ${leaf.data.length} values where its shape ${showShape(leaf.shape)} needs ${sizeOf(leaf.shape)}: its buffer was reused ` +
+          'by a later step of a reusing trainStep (reuseBuffers: true), which keeps a state intact only until two steps after it ' +
+          'was returned; keep a state longer with Train.copyState(state)',
+      }
   return undefined
 }
-
-/** What to say of a stale leaf: whose memory it was and how to keep a state longer. */
-export const staleMessage = (where: string, stale: { readonly path: string; readonly shape: string }): string =>
-  `${where}: ${stale.path} (shape ${stale.shape}) holds no values: its buffer was reused by a later step of a reusing trainStep ` +
-  '(reuseBuffers: true), which keeps a state intact only until the step after the one it was passed to; ' +
-  'keep a state longer with Train.copyState(state)'
 
 /**
  * A pool of free buffers by byte length, and the buffers allocated since `run` began. Only what it

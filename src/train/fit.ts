@@ -63,7 +63,9 @@ export interface EarlyStopping {
 }
 
 /**
- * Where progress bars, plots and loggers hook in. Returning 'stop' from onEpochEnd ends training;
+ * Where progress bars, plots and loggers hook in. A callback's state stays intact as long as it is
+ * kept, except with fit's `reuseBuffers`: then until two steps later (copy it with Train.copyState
+ * to keep it longer; save a checkpoint from it within the callback). Returning 'stop' from onEpochEnd ends training;
  * the state the later callbacks get (and onEnd, and fit's result) then records the stop
  * (`fit.stopped`), so a checkpoint saved from it resumes to the same end. A callback that saves
  * checkpoints at each epoch's end goes after the ones that may stop.
@@ -123,6 +125,12 @@ export interface FitOptions<
    * keeps its params'). The result's type follows it: `{ dtype: 'float32' }` gives params typed `Tree.Float32<P>`.
    */
   readonly dtype?: D
+  /**
+   * Train with `trainStep(..., { reuseBuffers: true })` (default false): the same numbers, faster, with less memory
+   * allocated. The state a callback gets is then intact until two steps later: copy it (`Train.copyState`) to keep
+   * it longer. fit's own result, early stopping's best state and a NonFiniteError's lastFinite are always intact.
+   */
+  readonly reuseBuffers?: boolean
 }
 
 /** fit's options with the run's trees (`initial`, what callbacks see) in dtype D, read from `dtype` (either without it). */
@@ -151,6 +159,7 @@ const FIT_OPTIONS = [
   'evalBatchSize',
   'dropLast',
   'dtype',
+  'reuseBuffers',
 ] as const satisfies readonly (keyof FitOptions<Tree, Tree, unknown, Tree>)[]
 
 /** What fit returns. */
@@ -494,7 +503,8 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const stepsPerEpoch = numBatches(train, batchSize, { dropLast: options.dropLast ?? false })
   const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks]
   for (const c of callbacks) checkOptions('fit: callbacks', c, ['onStart', 'onStep', 'onEpochEnd', 'onEnd'])
-  const step = trainStep(model, loss, optimizer)
+  // A reusing step keeps what the state it is given reaches: early stopping's best state, kept in ts.fit, is never taken.
+  const step = trainStep(model, loss, optimizer, { reuseBuffers: options.reuseBuffers ?? false })
 
   // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
   const dtype = options.dtype ?? paramsDType(options.initial) ?? 'float64'

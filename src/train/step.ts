@@ -20,7 +20,7 @@ import { updateAndApply, type GradientTransformation } from '../optim/transform.
 import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
 import * as T from '../tensor/index.ts'
-import { buffersOf, Recycler, staleLeaf, staleMessage } from '../tensor/recycler.ts'
+import { buffersOf, Recycler, staleLeaf } from '../tensor/recycler.ts'
 import type { DType, Tensor } from '../tensor/tensor.ts'
 import { checkOptions } from '../options.ts'
 import { correctCount, type Metrics } from './metrics.ts'
@@ -165,6 +165,8 @@ export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O exte
   options: StepOptions = {},
 ) {
   checkOptions('trainStep', options, ['reuseBuffers'])
+  if (options.reuseBuffers !== undefined && typeof options.reuseBuffers !== 'boolean')
+    throw new TypeError(`trainStep: reuseBuffers must be true or false, got ${typeof options.reuseBuffers} ${String(options.reuseBuffers)}`)
   const step = pureStep(model, loss, optimizer)
   return options.reuseBuffers === true ? reusing(step) : step
 }
@@ -172,7 +174,7 @@ export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O exte
 /** Throws a StaleStateError naming the first leaf of the state whose buffer a reusing step took. */
 const checkLive = (ts: TrainState<Tree.Tree, Tree.Tree, Tree.Tree>): void => {
   const stale = staleLeaf(ts.params, 'params') ?? staleLeaf(ts.state, 'state') ?? staleLeaf(ts.optState, 'optState')
-  if (stale !== undefined) throw new StaleStateError(staleMessage('trainStep', stale))
+  if (stale !== undefined) throw new StaleStateError(`trainStep: ${stale.path} ${stale.detail}`)
 }
 
 /**
