@@ -126,37 +126,44 @@ describe('what a reusing step takes', () => {
     expect(anyTaken(s2) || anyTaken(s3)).toBe(false)
   })
 
-  test('a buffer the state given still reaches is never taken: a frozen param and a constant layer state passed through', () => {
-    const constant = T.full([64, 100], 0.5) // 25,600 values: 100 KB in float32
+  test('a buffer the state given still reaches is never taken: a param frozen after the first step, a layer state passed through', () => {
+    // A layer whose state is made anew in the first step (by the reusing step, then) and passed through after.
     const holdsConstant: L.Layer<L.None, { readonly c: T.Tensor }, undefined> = {
       name: 'holdsConstant',
       spec: { kind: 'holdsConstant' },
-      init: (_key, inShape) => ({ outShape: inShape, params: L.none, state: { c: constant } }),
-      forward: (_p, s, x) => ({ y: x, state: s, tape: undefined }),
+      init: (_key, inShape) => ({ outShape: inShape, params: L.none, state: { c: T.full([64, 100], 0.5) } }), // 100 KB in float32
+      forward: (_p, s, x) => ({
+        y: x,
+        state: s.c.data[0] === 0.5 ? { c: T.asTensor(T.cast(T.full([64, 100], 0.25), T.dtypeOf(s.c))) } : s,
+        tape: undefined,
+      }),
       vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
     }
     const model: L.AnyLayer = L.pipe(L.flatten, L.dense(48), holdsConstant, L.relu, L.dense(10))
     const sgd = Optim.sgd({ lr: 0.05, momentum: 0.9 })
-    // SGD on every param but the first dense layer's W, which passes through unchanged (the same tensor).
-    const frozenFirstW: Optim.GradientTransformation<Tree.Tree> = {
-      init: sgd.init,
-      update: sgd.update,
-      updateAndApply: (grads, state, params) => {
-        const [next, nextState] = Optim.updateAndApply(sgd, grads, state, params)
-        const w = Tree.leavesWithPaths(params).find((l) => l.path === '[1].W')!.leaf
-        return [Tree.map(next, (leaf, path) => (path === '[1].W' ? w : leaf)), nextState]
-      },
-    }
     for (const dtype of ['float32', 'float64'] as const) {
       const run = (reuseBuffers: boolean) => {
-        const step = Train.trainStep(model, Loss.softmaxCrossEntropy, frozenFirstW, { reuseBuffers })
-        let ts: State = Train.initState(model, frozenFirstW, Key.fromSeed(1), [1, 28, 28], { dtype })
-        const frozen = Array.from(Tree.leavesWithPaths(ts.params).find((l) => l.path === '[1].W')!.leaf.data)
+        // SGD on every param; after the first step, the first dense layer's W passes through unchanged (the same tensor).
+        let calls = 0
+        const frozenAfterOne: Optim.GradientTransformation<Tree.Tree> = {
+          init: sgd.init,
+          update: sgd.update,
+          updateAndApply: (grads, state, params) => {
+            const [next, nextState] = Optim.updateAndApply(sgd, grads, state, params)
+            if (calls++ === 0) return [next, nextState]
+            const w = Tree.leavesWithPaths(params).find((l) => l.path === '[1].W')!.leaf
+            return [Tree.map(next, (leaf, path) => (path === '[1].W' ? w : leaf)), nextState]
+          },
+        }
+        const step = Train.trainStep(model, Loss.softmaxCrossEntropy, frozenAfterOne, { reuseBuffers })
+        let ts: State = Train.initState(model, frozenAfterOne, Key.fromSeed(1), [1, 28, 28], { dtype })
         const losses: number[] = []
+        let frozen: number[] = []
         for (const b of batches) {
           const [next, m] = step(ts, b)
           ts = next
           losses.push(m.loss)
+          if (ts.step === 1) frozen = Array.from(Tree.leavesWithPaths(ts.params).find((l) => l.path === '[1].W')!.leaf.data)
         }
         const w = Tree.leavesWithPaths(ts.params).find((l) => l.path === '[1].W')!.leaf
         expect(Array.from(w.data)).toEqual(frozen)
@@ -164,7 +171,7 @@ describe('what a reusing step takes', () => {
       }
       const reused = run(true)
       expect(reused).toEqual(run(false))
-      expect(reused.state.state.flat().every((v) => v === 0.5)).toBe(true)
+      expect(reused.state.state.flat().every((v) => v === 0.25)).toBe(true)
     }
   })
 })
@@ -295,6 +302,17 @@ describe('the recycler', () => {
     expect(Array.from(again.data).every((v) => v === 0)).toBe(true)
     expect(r.run(() => T.zeros32([8192])).data).not.toBe(again.data) // the pool is empty: fresh memory
     expect(r.counts.reused).toBe(1)
+  })
+
+  test('buffer and buffer32 zero-fill the memory they are handed again', () => {
+    const r = new Recycler()
+    const [a, b] = r.run(() => [T.buffer(4096), T.buffer32(8192)]) // 32 KB each
+    a!.fill(1)
+    b!.fill(2)
+    r.releaseMade(new Set())
+    const [c, d] = r.run(() => [T.buffer(4096), T.buffer32(8192)])
+    expect(r.counts.reused).toBe(2)
+    expect(c!.every((v) => v === 0) && d!.every((v) => v === 0)).toBe(true)
   })
 
   test('keeps what it is told to keep, and what a throw left behind', () => {
