@@ -16,6 +16,7 @@ import { describeNode, leaves, leavesWithPaths, structureDiff, TreeError, type I
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
+import { buffersOf, Recycler } from '../tensor/recycler.ts'
 import { dtypeOf, type DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 
@@ -455,6 +456,20 @@ function validate<R>(run: () => R, epoch: number, validationRows: Int32Array | u
   }
 }
 
+/**
+ * The batches of `source`, each gathered into memory of the batches before, let go of once the
+ * loop has asked for the next (its step done), unless the state (`keep`) reaches it.
+ */
+function* recycled<B>(source: Iterable<B>, memory: Recycler, keep: () => ReadonlySet<ArrayBufferLike>): Generator<B, void, undefined> {
+  const it = source[Symbol.iterator]()
+  for (;;) {
+    const next = memory.run(() => it.next())
+    if (next.done === true) return
+    yield next.value
+    memory.releaseMade(keep())
+  }
+}
+
 /** The training loop of fit and fitAsync: validates the options, pauses (yields) after every step and every epoch, and returns the result. */
 function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: FitOptions<P, S, Tape, O>,
@@ -505,6 +520,8 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   for (const c of callbacks) checkOptions('fit: callbacks', c, ['onStart', 'onStep', 'onEpochEnd', 'onEnd'])
   // A reusing step keeps what the state it is given reaches: early stopping's best state, kept in ts.fit, is never taken.
   const step = trainStep(model, loss, optimizer, { reuseBuffers: options.reuseBuffers ?? false })
+  // With it, each batch is gathered into the memory of the batch before (which nothing holds once its step is done).
+  const batchMemory = options.reuseBuffers === true ? new Recycler() : undefined
 
   // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
   const dtype = options.dtype ?? paramsDType(options.initial) ?? 'float64'
@@ -564,7 +581,8 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
     // Each epoch's order comes from the data key and the epoch number alone, so a resumed run sees the same batches.
     // Each batch is gathered straight into the model's dtype (the cast trainStep would make, done while copying the rows).
     const batchOptions = { dropLast: options.dropLast ?? false, dtype: paramsDType(ts) ?? dtype }
-    for (const batch of batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, batchOptions)) {
+    const epochBatches = batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, batchOptions)
+    for (const batch of batchMemory === undefined ? epochBatches : recycled(epochBatches, batchMemory, () => buffersOf(ts))) {
       if (b++ < skip) continue
       const [next, metrics] = stepWithContext(step, ts, batch, epoch + 1, trainRows)
       fs = {

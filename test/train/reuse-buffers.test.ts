@@ -286,6 +286,28 @@ describe('fit with reuseBuffers', () => {
     })
 })
 
+describe('fit with reuseBuffers gathers each batch into the memory of the one before', () => {
+  test("a batch is taken once its step is done (here the inputs a layer saw); without reuseBuffers it is not", () => {
+    for (const reuseBuffers of [true, false]) {
+      const seen: T.Tensor[] = []
+      const probe = L.define({
+        name: 'probe',
+        forward: (_p, x) => {
+          seen.push(x)
+          return { y: x, tape: undefined }
+        },
+        vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+      })
+      const model = L.pipe(probe, L.flatten, L.dense(10))
+      const optimizer = Optim.sgd({ lr: 0.05 })
+      const common = { model, loss: Loss.softmaxCrossEntropy, optimizer, data: train, epochs: 1, batchSize: 32, key: Key.fromSeed(4) }
+      Train.fit({ ...common, dtype: 'float32', reuseBuffers })
+      expect(seen.length).toBe(8)
+      expect(seen.every(taken)).toBe(reuseBuffers) // 32 × 784 float32s: 100 KB each
+    }
+  })
+})
+
 describe('the recycler', () => {
   test('hands back the memory of a buffer it let go of (zero-filled by buffer), detaching the old one; small and foreign buffers are left alone', () => {
     const r = new Recycler()
