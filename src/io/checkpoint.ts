@@ -36,7 +36,7 @@ import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
 import { AllocationLimitError, showShape, withAllocationLimit, type DType, type Shape } from '../tensor/tensor.ts'
 import { size, type InDType, type Tree } from '../tree.ts'
-import { staleLeaf } from '../tensor/recycler.ts'
+import { staleLeaf } from '../train/recycler.ts'
 import {
   Bool,
   closed,

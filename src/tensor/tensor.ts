@@ -2,7 +2,7 @@
  * The Tensor: a shape and a flat, row-major Float64Array (dtype 'float64', the default) or
  * Float32Array (dtype 'float32'). Tensors are values: no function in chainrule writes into a
  * tensor it did not just create. Every buffer is allocated here (`buffer`, `buffer32`); a reusing
- * training step may hand them memory that a state it has let go of held (see src/tensor/recycler.ts).
+ * training step may hand them memory that a state it has let go of held (see src/train/recycler.ts).
  */
 
 /** Sizes of each axis, outermost first. A scalar has shape []. */
@@ -89,7 +89,7 @@ const allow = (n: number): void => {
 
 /**
  * Where `buffer` and `buffer32` take memory from while a reusing training step runs (see
- * src/tensor/recycler.ts): `take` hands over an ArrayBuffer of that many bytes no one else holds,
+ * src/train/recycler.ts): `take` hands over an ArrayBuffer of that many bytes no one else holds,
  * or undefined; `made` is told of every buffer allocated meanwhile.
  */
 export interface Allocator {

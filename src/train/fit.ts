@@ -16,7 +16,7 @@ import { describeNode, leaves, leavesWithPaths, structureDiff, TreeError, type I
 import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
-import { buffersOf, Recycler } from '../tensor/recycler.ts'
+import { buffersOf, Recycler } from './recycler.ts'
 import { dtypeOf, type DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 

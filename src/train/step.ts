@@ -20,7 +20,7 @@ import { updateAndApply, type GradientTransformation } from '../optim/transform.
 import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
 import * as T from '../tensor/index.ts'
-import { buffersOf, Recycler, staleLeaf } from '../tensor/recycler.ts'
+import { buffersOf, Recycler, staleLeaf } from './recycler.ts'
 import type { DType, Tensor } from '../tensor/tensor.ts'
 import { checkOptions } from '../options.ts'
 import { correctCount, type Metrics } from './metrics.ts'
@@ -139,7 +139,7 @@ export interface StepOptions {
 
 /**
  * Thrown when a step is given a state whose tensors hold no values: a reusing step (reuseBuffers:
- * true) took its buffers, two steps after it was passed. Names the first such leaf.
+ * true) took its buffers, two steps after the step that returned it. Names the first such leaf.
  */
 export class StaleStateError extends Error {
   override readonly name = 'StaleStateError'

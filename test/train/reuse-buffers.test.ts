@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { Data, IO, Key, L, Loss, Optim, T, Train, Tree, type DType } from '../../src/index.ts'
 import { loadMnist, saveCheckpoint, saveModel } from '../../src/node/index.ts'
-import { Recycler } from '../../src/tensor/recycler.ts'
+import { Recycler } from '../../src/train/recycler.ts'
 
 type State = Train.TrainState
 type Batch = { readonly x: T.Tensor; readonly y: T.Tensor }

@@ -5,8 +5,8 @@
  * one over the same memory, so every old view of it (a tensor of a state the step let go of) has
  * length 0 from then on, and is caught (`staleLeaf`) instead of read.
  */
-import { leavesWithPaths, type Tree } from '../tree.ts'
-import { showShape, sizeOf, withAllocator, type Allocator } from './tensor.ts'
+import { leaves, leavesWithPaths, type Tree } from '../tree.ts'
+import { showShape, sizeOf, withAllocator, type Allocator } from '../tensor/tensor.ts'
 
 /** Buffers of at least this many bytes are recycled; smaller ones are allocated fresh, as without reuse. */
 export const MIN_RECYCLED_BYTES = 16384
@@ -33,6 +33,7 @@ export const buffersOf = (value: unknown): Set<ArrayBufferLike> => {
  * reusing step took), with what to say of it, or undefined.
  */
 export const staleLeaf = (tree: Tree, root: string): { readonly path: string; readonly detail: string } | undefined => {
+  if (leaves(tree).every((leaf) => leaf.data.length === sizeOf(leaf.shape))) return undefined // the usual case, without paths
   for (const { path, leaf } of leavesWithPaths(tree, root))
     if (leaf.data.length !== sizeOf(leaf.shape))
       return {
