@@ -1,9 +1,10 @@
 /**
  * One contestant of bench/peers.ts: chainrule trains the MNIST MLP of bench/peers/mlp.ts for
- * --warmup untimed and --steps timed steps (Train.trainStep, the default kernels, --threads 1|2,
+ * --warmup untimed and --steps timed steps (Train.trainStep with reuseBuffers: true, as a user
+ * after speed writes it; --pure for the default allocating step; the default kernels, --threads 1|2,
  * --dtype float32|float64), then reports samples/s, losses and test accuracy on one line.
  *
- * Run alone: npx tsx bench/peers/chainrule.ts --dtype=float32 --threads=2 --warmup=50 --steps=300
+ * Run alone: npx tsx bench/peers/chainrule.ts --dtype=float32 --threads=2 --warmup=50 --steps=300 [--pure]
  */
 import { Kernels, Loss, Train } from '../../src/index.ts'
 import { BATCH, initialState, mnistBatches, model, optimizer, parseArgs, report } from './mlp.ts'
@@ -12,7 +13,8 @@ const args = parseArgs(process.argv.slice(2))
 Kernels.use('fast')
 if (args.threads === 2 && !(await Kernels.useThreads(2))) throw new Error(`two threads unavailable: ${Kernels.threadsUnavailable()}`)
 const { batches, test } = mnistBatches(args.warmup + args.steps, args.dtype)
-const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer)
+// Each state is passed once and dropped: the step may reuse the buffers of the states before.
+const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer, { reuseBuffers: !process.argv.includes('--pure') })
 
 let ts = initialState(args.dtype)
 const losses: number[] = []

@@ -36,6 +36,7 @@ import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
 import { AllocationLimitError, showShape, withAllocationLimit, type DType, type Shape } from '../tensor/tensor.ts'
 import { size, type InDType, type Tree } from '../tree.ts'
+import { staleLeaf } from '../train/recycler.ts'
 import {
   Bool,
   closed,
@@ -479,9 +480,28 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   )
 }
 
+/** The first leaf, among these trees (each at its path), whose buffer a reusing training step took (see staleLeaf). */
+const firstStale = (trees: readonly (readonly [Tree | undefined, string])[]): ReturnType<typeof staleLeaf> => {
+  for (const [tree, root] of trees) {
+    const stale = tree === undefined ? undefined : staleLeaf(tree, root)
+    if (stale !== undefined) return stale
+  }
+  return undefined
+}
+
 /** The checkpoint as a document (JSON-ready), after checking it; Left(IoError) on anything that would not load back. */
 export const toDocument = (input: CheckpointInput): E.Either<IoError, CheckpointDocument> => {
   try {
+    const best = input.training?.fit?.best?.state
+    const stale = firstStale([
+      [input.params, 'params'],
+      [input.state, 'state'],
+      [input.training?.optState, 'training.optState'],
+      [best?.params, 'training.fit.best.state.params'],
+      [best?.state, 'training.fit.best.state.state'],
+      [best?.optState, 'training.fit.best.state.optState'],
+    ])
+    if (stale !== undefined) return E.left(new IoError('invalid', stale.path, stale.detail))
     const spec = decodeWith(JsonCodec, input.model.spec, 'spec')
     if (E.isLeft(spec)) return E.left(new IoError('invalid', spec.left.path, spec.left.detail))
     const shape = decodeWith(ShapeCodec, input.inShape, 'inShape')

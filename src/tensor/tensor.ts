@@ -1,7 +1,8 @@
 /**
  * The Tensor: a shape and a flat, row-major Float64Array (dtype 'float64', the default) or
  * Float32Array (dtype 'float32'). Tensors are values: no function in chainrule writes into a
- * tensor it did not just create. Every buffer is allocated here (`buffer`, `buffer32`).
+ * tensor it did not just create. Every buffer is allocated here (`buffer`, `buffer32`); a reusing
+ * training step may hand them memory that a state it has let go of held (see src/train/recycler.ts).
  */
 
 /** Sizes of each axis, outermost first. A scalar has shape []. */
@@ -86,16 +87,48 @@ const allow = (n: number): void => {
   allowance -= n
 }
 
+/**
+ * Where `buffer` and `buffer32` take memory from while a reusing training step runs (see
+ * src/train/recycler.ts): `take` hands over an ArrayBuffer of that many bytes no one else holds,
+ * or undefined; `made` is told of every buffer allocated meanwhile.
+ */
+export interface Allocator {
+  readonly take: (byteLength: number) => ArrayBuffer | undefined
+  readonly made: (data: Float64Array | Float32Array) => void
+}
+
+/** The allocator in force: undefined (fresh memory) except while `withAllocator` runs. */
+let allocator: Allocator | undefined
+
+/** Runs f with `buffer` and `buffer32` drawing on `a`, and restores the allocator in force before, even on a throw. */
+export const withAllocator = <A>(a: Allocator, f: () => A): A => {
+  const outer = allocator
+  allocator = a
+  try {
+    return f()
+  } finally {
+    allocator = outer
+  }
+}
+
 /** A fresh zero-filled buffer of n float64s: with `buffer32`, the one place chainrule allocates tensor memory. */
 export const buffer = (n: number): Float64Array => {
   allow(n)
-  return new Float64Array(n)
+  if (allocator === undefined) return new Float64Array(n)
+  const reused = allocator.take(8 * n)
+  const data = reused === undefined ? new Float64Array(n) : new Float64Array(reused).fill(0) // a new view, zero-filled as a fresh one is
+  allocator.made(data)
+  return data
 }
 
 /** A fresh zero-filled buffer of n float32s (counted against the allocation limit as `buffer`'s values are). */
 export const buffer32 = (n: number): Float32Array => {
   allow(n)
-  return new Float32Array(n)
+  if (allocator === undefined) return new Float32Array(n)
+  const reused = allocator.take(4 * n)
+  const data = reused === undefined ? new Float32Array(n) : new Float32Array(reused).fill(0)
+  allocator.made(data)
+  return data
 }
 
 /**

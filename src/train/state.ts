@@ -7,8 +7,8 @@ import * as Key from '../key.ts'
 import { initialize, type InitOptions, type Layer } from '../layer.ts'
 import type { OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import type { DType, Shape } from '../tensor/tensor.ts'
-import type { InDType, Tree } from '../tree.ts'
+import { copy, type DType, type Shape } from '../tensor/tensor.ts'
+import { map, type InDType, type Tree } from '../tree.ts'
 
 /** Everything that changes during training. */
 export interface TrainState<P extends Tree = Tree, S extends Tree = Tree, O extends Tree = Tree> {
@@ -84,4 +84,20 @@ export function initState<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const [initKey, stepKey] = Key.split2(key)
   const { params, state } = initialize(model, initKey, inShape, options)
   return { params, state, optState: optimizer.init(params), key: stepKey, step: 0 }
+}
+
+/**
+ * The state with every tensor copied into buffers of its own (params, layer state, optimizer state,
+ * and fit's best state): a state to keep past the next steps of a reusing trainStep (reuseBuffers: true).
+ */
+export const copyState = <St extends TrainState>(ts: St): St => {
+  const own = <A extends Tree>(tree: A): A => map(tree, copy)
+  const best = ts.fit?.best
+  return {
+    ...ts,
+    params: own(ts.params),
+    state: own(ts.state),
+    optState: own(ts.optState),
+    ...(ts.fit === undefined ? {} : { fit: best?.state === undefined ? ts.fit : { ...ts.fit, best: { ...best, state: copyState(best.state) } } }),
+  }
 }

@@ -9,6 +9,9 @@
  *
  * (The update runs as Optim.updateAndApply, which does both lines in one pass where the
  * optimizer is fused, as every alias is. The numbers are the same.)
+ *
+ * With `{ reuseBuffers: true }` the step reuses the big buffers of states it has let go of (see
+ * `reusing` below and docs/training.md): the same numbers, less allocation.
  */
 import * as Key from '../key.ts'
 import type { AnyLayer, Layer } from '../layer.ts'
@@ -17,7 +20,9 @@ import { updateAndApply, type GradientTransformation } from '../optim/transform.
 import type { Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
 import * as T from '../tensor/index.ts'
+import { buffersOf, Recycler, staleLeaf } from './recycler.ts'
 import type { DType, Tensor } from '../tensor/tensor.ts'
+import { checkOptions } from '../options.ts'
 import { correctCount, type Metrics } from './metrics.ts'
 import type { TrainState } from './state.ts'
 import { diagnose, type NonFiniteSite, type Stage } from './trace.ts'
@@ -120,6 +125,26 @@ export interface Step<P extends Tree.Tree, S extends Tree.Tree, O extends Tree.T
   (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics]
 }
 
+/** How trainStep runs. */
+export interface StepOptions {
+  /**
+   * Reuse the memory of the states the step has let go of (default false): when it is given the
+   * state it returned last, the big buffers of the state before that (not shared with this one)
+   * hold its new params, momenta and intermediates. The contract: a step keeps intact the state
+   * passed to it and the state it returns; an older state of the chain is taken (its tensors then
+   * hold no values, an error wherever used). Keep one longer with `Train.copyState`.
+   */
+  readonly reuseBuffers?: boolean
+}
+
+/**
+ * Thrown when a step is given a state whose tensors hold no values: a reusing step (reuseBuffers:
+ * true) took its buffers, two steps after the step that returned it. Names the first such leaf.
+ */
+export class StaleStateError extends Error {
+  override readonly name = 'StaleStateError'
+}
+
 /**
  * Builds the step function for a model, loss and optimizer.
  * @example
@@ -131,14 +156,62 @@ export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O exte
   model: Layer<P, S, Tape>,
   loss: Loss,
   optimizer: GradientTransformation<O>,
+  options?: StepOptions,
 ): Step<P, S, O>
 export function trainStep<P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
   model: Layer<P, S, Tape>,
   loss: Loss,
   optimizer: GradientTransformation<O>,
+  options: StepOptions = {},
 ) {
+  checkOptions('trainStep', options, ['reuseBuffers'])
+  if (options.reuseBuffers !== undefined && typeof options.reuseBuffers !== 'boolean')
+    throw new TypeError(`trainStep: reuseBuffers must be true or false, got ${typeof options.reuseBuffers} ${String(options.reuseBuffers)}`)
+  const step = pureStep(model, loss, optimizer)
+  return options.reuseBuffers === true ? reusing(step) : step
+}
+
+/** Throws a StaleStateError naming the first leaf of the state whose buffer a reusing step took. */
+const checkLive = (ts: TrainState<Tree.Tree, Tree.Tree, Tree.Tree>): void => {
+  const stale = staleLeaf(ts.params, 'params') ?? staleLeaf(ts.state, 'state') ?? staleLeaf(ts.optState, 'optState')
+  if (stale !== undefined) throw new StaleStateError(`trainStep: ${stale.path} ${stale.detail}`)
+}
+
+/**
+ * The step reusing memory. Double-buffered: given the state it returned last (the same params,
+ * state and optState trees), it first lets go of the buffers of the state before, its previous
+ * input, except those the state given still reaches (a frozen param passed through, early
+ * stopping's best state kept in `fit`); when it returns, of the buffers it allocated that the
+ * state it returns does not reach (gradients, the tape, activations, the cast batch). It never
+ * writes into the state it is given, so after a throw (a NonFiniteError) that state is intact.
+ * Given any other state, it lets go of nothing of the old chain.
+ */
+const reusing = <St extends TrainState>(step: (ts: St, data: Batch) => readonly [St, Metrics]) => {
+  const recycler = new Recycler()
+  let last: St | undefined // the state the last call returned
+  let before: St | undefined // that call's input, whose buffers are let go of once `last` comes back
+  return (ts: St, data: Batch): readonly [St, Metrics] => {
+    const continues = last !== undefined && ts.params === last.params && ts.state === last.state && ts.optState === last.optState
+    if (continues && before !== undefined) recycler.release(buffersOf(before), buffersOf(ts))
+    last = undefined
+    before = undefined
+    const result = recycler.run(() => step(ts, data))
+    recycler.releaseMade(buffersOf(result[0]))
+    last = result[0]
+    before = ts
+    return result
+  }
+}
+
+/** The step itself: pure, allocating every tensor it returns. */
+const pureStep = <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree.Tree>(
+  model: Layer<P, S, Tape>,
+  loss: Loss,
+  optimizer: GradientTransformation<O>,
+) => {
   // The step is typed on the model's trees (float64's, as layers are); at run time it follows the params' dtype.
   return (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
+    checkLive(ts)
     const batch = inDType(data, Tree.dtypeOfTree(ts.params))
     const [stepKey, nextKey] = Key.split2(ts.key)
     const ctx = { mode: 'train' as const, key: stepKey }
