@@ -105,7 +105,9 @@ console.log(
   `\nMNIST MLP 784-128-64-10, batch 64, SGD (Nesterov momentum 0.9, weight decay 5e-4, lr 0.05): training samples/s over ${STEPS} ` +
     `timed steps after ${WARMUP} untimed, ${ROUNDS} interleaved rounds, each contestant in its own process; Node ${process.version}`,
 )
-console.log('chainrule steps with Train.trainStep(..., { reuseBuffers: true }) (bench/peers/chainrule.ts; --pure there for the allocating step)')
+console.log(
+  'chainrule steps with Train.trainStep(..., { reuseBuffers: true }) (bench/peers/chainrule.ts; --pure there for the allocating step)',
+)
 console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after`)
 const widths = [30, 8, 8, 8, 32, 9, 9]
 const row = (cells: readonly string[]): string =>

@@ -98,6 +98,8 @@ export const copyState = <St extends TrainState>(ts: St): St => {
     params: own(ts.params),
     state: own(ts.state),
     optState: own(ts.optState),
-    ...(ts.fit === undefined ? {} : { fit: best?.state === undefined ? ts.fit : { ...ts.fit, best: { ...best, state: copyState(best.state) } } }),
+    ...(ts.fit === undefined
+      ? {}
+      : { fit: best?.state === undefined ? ts.fit : { ...ts.fit, best: { ...best, state: copyState(best.state) } } }),
   }
 }

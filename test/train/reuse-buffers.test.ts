@@ -179,7 +179,13 @@ describe('what a reusing step takes', () => {
 describe("a NonFiniteError's lastFinite", () => {
   test("is intact and equals the pure step's, and training resumes from it as the pure step does", () => {
     const optimizer: Optim.GradientTransformation<Tree.Tree> = Optim.sgd({ lr: 0.05, momentum: 0.9 })
-    const bad = { ...batches[5]!, x: T.fromArray(batches[5]!.x.shape, batches[5]!.x.data.map((v, i) => (i === 7 ? NaN : v))) }
+    const bad = {
+      ...batches[5]!,
+      x: T.fromArray(
+        batches[5]!.x.shape,
+        batches[5]!.x.data.map((v, i) => (i === 7 ? NaN : v)),
+      ),
+    }
     const run = (reuseBuffers: boolean) => {
       const step = Train.trainStep(mlp, Loss.softmaxCrossEntropy, optimizer, { reuseBuffers })
       let ts: State = Train.initState(mlp, optimizer, Key.fromSeed(1), [1, 28, 28], { dtype: 'float32' })
@@ -287,7 +293,7 @@ describe('fit with reuseBuffers', () => {
 })
 
 describe('fit with reuseBuffers gathers each batch into the memory of the one before', () => {
-  test("a batch is taken once its step is done (here the inputs a layer saw); without reuseBuffers it is not", () => {
+  test('a batch is taken once its step is done (here the inputs a layer saw); without reuseBuffers it is not', () => {
     for (const reuseBuffers of [true, false]) {
       const seen: T.Tensor[] = []
       const probe = L.define({
