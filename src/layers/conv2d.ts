@@ -257,7 +257,7 @@ const reluPooled = (
       checkParamDTypes(p, x)
       const g = geometry(x)
       const n = pooledSize(g)
-      const pooled = { y: T.buffer32(n), argmax: new Int32Array(n) }
+      const pooled = { y: T.buffer32(n), argmax: T.indexBuffer(n) }
       const b32 = 'b' in p ? T.float32Of(p.b)!.data : undefined
       if (conv32ReluPoolForwardWasm(threads(), g, x32.data, W32.data, b32, pooled)) {
         const y = T.asTensor(T.fromData32([g.N, g.F, g.OH >> 1, g.OW >> 1], pooled.y))

@@ -45,7 +45,7 @@ export function maxPool2d(size: Pair, options: PoolOptions = {}): Layer<None, No
       const g = geometry(x.shape)
       const n = g.N * g.C * g.OH * g.OW
       const outShape = [g.N, g.C, g.OH, g.OW]
-      const argmax = new Int32Array(n)
+      const argmax = T.indexBuffer(n)
       const tape = { inShape: x.shape, dtype: T.dtypeOf(x), argmax }
       const x32 = T.float32Of(x)
       if (x32) {

@@ -94,7 +94,7 @@ const allow = (n: number): void => {
  */
 export interface Allocator {
   readonly take: (byteLength: number) => ArrayBuffer | undefined
-  readonly made: (data: Float64Array | Float32Array) => void
+  readonly made: (data: Float64Array | Float32Array | Int32Array) => void
 }
 
 /** The allocator in force: undefined (fresh memory) except while `withAllocator` runs. */
@@ -111,7 +111,7 @@ export const withAllocator = <A>(a: Allocator, f: () => A): A => {
   }
 }
 
-/** A fresh zero-filled buffer of n float64s: with `buffer32`, the one place chainrule allocates tensor memory. */
+/** A fresh zero-filled buffer of n float64s: with `buffer32` and `indexBuffer`, the one place chainrule allocates tensor memory. */
 export const buffer = (n: number): Float64Array => {
   allow(n)
   if (allocator === undefined) return new Float64Array(n)
@@ -127,6 +127,16 @@ export const buffer32 = (n: number): Float32Array => {
   if (allocator === undefined) return new Float32Array(n)
   const reused = allocator.take(4 * n)
   const data = reused === undefined ? new Float32Array(n) : new Float32Array(reused).fill(0)
+  allocator.made(data)
+  return data
+}
+
+/** A fresh zero-filled buffer of n int32s, for the indices a tape keeps (max-pool's argmax); drawn and counted as `buffer32`'s. */
+export const indexBuffer = (n: number): Int32Array => {
+  allow(n)
+  if (allocator === undefined) return new Int32Array(n)
+  const reused = allocator.take(4 * n)
+  const data = reused === undefined ? new Int32Array(n) : new Int32Array(reused).fill(0)
   allocator.made(data)
   return data
 }

@@ -65,7 +65,7 @@ export class Recycler implements Allocator {
     return buf
   }
 
-  readonly made = (data: Float64Array | Float32Array): void => {
+  readonly made = (data: Float64Array | Float32Array | Int32Array): void => {
     if (data.byteLength < MIN_RECYCLED_BYTES) return
     this.owned.add(data.buffer)
     this.made_.push(data.buffer)

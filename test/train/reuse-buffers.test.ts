@@ -332,15 +332,17 @@ describe('the recycler', () => {
     expect(r.counts.reused).toBe(1)
   })
 
-  test('buffer and buffer32 zero-fill the memory they are handed again', () => {
+  test('buffer, buffer32 and indexBuffer zero-fill the memory they are handed again', () => {
     const r = new Recycler()
-    const [a, b] = r.run(() => [T.buffer(4096), T.buffer32(8192)]) // 32 KB each
+    const [a, b, i] = r.run(() => [T.buffer(4096), T.buffer32(8192), T.indexBuffer(8192)]) // 32 KB each
     a!.fill(1)
     b!.fill(2)
+    i!.fill(3)
     r.releaseMade(new Set())
-    const [c, d] = r.run(() => [T.buffer(4096), T.buffer32(8192)])
-    expect(r.counts.reused).toBe(2)
-    expect(c!.every((v) => v === 0) && d!.every((v) => v === 0)).toBe(true)
+    const [c, d, j] = r.run(() => [T.buffer(4096), T.buffer32(8192), T.indexBuffer(8192)])
+    expect(r.counts.reused).toBe(3)
+    expect(c!.every((v) => v === 0) && d!.every((v) => v === 0) && j!.every((v) => v === 0)).toBe(true)
+    expect([c, d, j].map((v) => v!.constructor)).toEqual([Float64Array, Float32Array, Int32Array])
   })
 
   test('keeps what it is told to keep, and what a throw left behind', () => {
