@@ -28,7 +28,7 @@ import type { BlockSizes } from '../gemm.ts'
 import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
-import { configureThreads } from './threads.ts'
+import { configureThreads, twoThreadParts } from './threads.ts'
 import { ARENA_MAX_BYTES, arenaFor, blockBytes, give, held, keepRecent, take } from './arena32.ts'
 
 /** Rows and columns of asm/gemm32.ts's register tile. */
@@ -36,6 +36,8 @@ const MR = 5
 const NR = 8
 /** Bytes of the job block at address 0 (20 i32 fields), on its own cache lines. */
 const JOB_BYTES = 128
+/** Blocks a product is cut into on two threads (taken from a shared counter: a late thread takes fewer). */
+const CHUNKS = 4
 /** Bytes of the edge tile in each thread's scratch. */
 const EDGE_BYTES = MR * NR * 4
 
@@ -120,6 +122,29 @@ function record(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
   coolUntil = performance.now() + configureThreads().cooldownMs
 }
 
+/** Whether products of a size class may try two threads: a one-thread time to beat is known and no back-off is running. */
+const twoThreadsPay = (sizeClass: number): boolean =>
+  oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
+
+/** Forgets the one-thread times and any back-off (tests: a split test must not depend on what ran before it). */
+export function forgetThreadTimes(): void {
+  oneThreadMsPerFlop.clear()
+  strikes = 0
+  coolUntil = 0
+}
+
+/**
+ * How two threads cut an m×n product: blocks of rows when m > 128 (or n is too narrow), else of
+ * columns; about four blocks, each a whole number of tiles and at least `minChunk` wide.
+ */
+function split(m: number, n: number): { readonly byRows: boolean; readonly chunk: number } {
+  const minChunk = configureThreads().minChunk
+  const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
+  const unit = byRows ? MR : NR
+  const dim = byRows ? m : n
+  return { byRows, chunk: Math.max(roundUp(Math.ceil(dim / CHUNKS), unit), roundUp(Math.max(minChunk, 1), unit)) }
+}
+
 /** Options of `makeGemm32Wasm`. */
 export interface Wasm32Options {
   /** Cache blocks: mc a positive multiple of 5, nc of 8, kc ≥ 1. Default `wasm32BlockSizes`. */
@@ -149,12 +174,8 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
       if (!accumulate) c.fill(0, cOffset, cOffset + m * n)
       return
     }
-    // Two threads: about four chunks, each a whole number of tiles and at least minChunk wide.
-    const minChunk = threads === 2 ? configureThreads().minChunk : 1
-    const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
-    const unit = byRows ? MR : NR
+    const { byRows, chunk: chunk2 } = threads === 2 ? split(m, n) : { byRows: true, chunk: m }
     const dim = byRows ? m : n
-    const chunk2 = Math.max(roundUp(Math.ceil(dim / 4), unit), roundUp(Math.max(minChunk, 1), unit))
     const chunks2 = Math.ceil(dim / chunk2)
     // Layout in bytes: the job block, A, B, C, then each thread's scratch (packing workspaces and edge tile).
     const pa = plan32(a, m, k)
@@ -172,7 +193,7 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const end = S1 + scratch
     const flops = 2 * m * n * k
     const sizeClass = Math.floor(Math.log2(flops))
-    const tryTwo = threads === 2 && oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
+    const tryTwo = threads === 2 && twoThreadsPay(sizeClass)
     const runner = runnersFor(tryTwo ? 2 : 1, chunks2, flops).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
     if (runner === undefined) return gemm32Blocked(m, n, k, a, b, c, cOffset, accumulate)
     const chunk = runner.threads === 2 ? chunk2 : dim
@@ -216,15 +237,19 @@ export const gemm32Wasm: Gemm32 = makeGemm32Wasm(1)
 export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
 
 /**
- * The product of two tensors' data on this thread, in the arena of ./arena32.ts: gemm32Wasm's
- * kernel and bits, without copying an operand that is already there. An operand array the arena
- * holds (the params the SGD step left there, an input an earlier product copied in) is read in
- * place; one it does not hold is copied in whole and kept for the products after it (x read by
- * x·W and again by xᵀ·dy). With `keep`, C stays there too, keyed by `c` (dW, which the SGD step
- * reads next). Valid only because no one writes these arrays again: callers pass tensors' data,
- * never a buffer they will write (dense writes its fresh x·W: that product is not kept). False,
- * having written nothing, where WebAssembly SIMD is missing or the product does not fit; the
- * caller then runs its own kernel.
+ * The product of two tensors' data in the arena of ./arena32.ts: gemm32Wasm's kernel and bits,
+ * without copying an operand that is already there. An operand array the arena holds (the params
+ * the SGD step left there, an input an earlier product copied in) is read in place; one it does
+ * not hold is copied in whole and kept for the products after it (x read by x·W and again by
+ * xᵀ·dy). With `keep`, C stays there too, keyed by `c` (dW, which the SGD step reads next). Valid
+ * only because no one writes these arrays again: callers pass tensors' data, never a buffer they
+ * will write (dense writes its fresh x·W: that product is not kept). False, having written
+ * nothing, where WebAssembly SIMD is missing or the product does not fit; the caller then runs its
+ * own kernel.
+ *
+ * On two threads (`threads` 2, the worker up, so the arena is in its shared memory): a product
+ * as big as gemm32Wasm2 splits, under the same back-off, is cut as gemm32Wasm2 cuts it, each
+ * thread with its own scratch, both reading the resident operands in place.
  */
 export function gemm32Resident(
   m: number,
@@ -234,43 +259,56 @@ export function gemm32Resident(
   b: MatView32,
   c: Float32Array,
   keep: boolean,
+  threads: 1 | 2 = 1,
   maxBytes = ARENA_MAX_BYTES,
 ): boolean {
   checkArgs32(m, n, k, a, b, c, 0)
   if (m === 0 || n === 0 || k === 0) return false
+  const flops = 2 * m * n * k
+  const sizeClass = Math.floor(Math.log2(flops))
+  const two = threads === 2 ? twoThreadParts(flops, true) : null // before arenaFor: a worker that just came up moves the arena
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
+  const runner = two !== null && two.memory === arena.memory && twoThreadsPay(sizeClass) ? two : null
   const { mc, kc: kcMax, nc } = wasm32BlockSizes
   const kc = Math.min(kcMax, k)
   const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4
   const edge = packB + align(Math.min(nc, roundUp(n, NR)) * kc) * 4
-  const scratchBytes = roundUp(edge + EDGE_BYTES + 64, 32)
+  const scratchBytes = roundUp(edge + EDGE_BYTES + 64, 64)
   const aBytes = blockBytes(a.data.length)
   const bBytes = blockBytes(b.data.length)
   const cBytes = blockBytes(m * n)
   const heldA = held(arena, a.data, aBytes)
   const heldB = a.data === b.data ? heldA : held(arena, b.data, bBytes)
-  const sizes = [heldA === undefined ? aBytes : 0, heldB === undefined && a.data !== b.data ? bBytes : 0, cBytes, scratchBytes]
+  const sizes = [
+    heldA === undefined ? aBytes : 0,
+    heldB === undefined && a.data !== b.data ? bBytes : 0,
+    cBytes,
+    scratchBytes,
+    runner === null ? 0 : scratchBytes,
+  ]
   const at = sizes.map((bytes) => (bytes === 0 ? 0 : take(arena, bytes, maxBytes)))
   if (at.some((x) => x < 0)) {
     at.forEach((x, i) => x > 0 && give(arena, x, sizes[i]!))
     return false
   }
-  const [aCopy, bCopy, C, S] = at as [number, number, number, number]
+  const [aCopy, bCopy, C, S0, S1] = at as [number, number, number, number, number]
   const { heap, fields } = viewsOf(arena.memory)
   const A = heldA?.at ?? aCopy
   const B = heldB?.at ?? (a.data === b.data ? A : bCopy)
   if (heldA === undefined) heap.set(a.data, A / 4)
   if (heldB === undefined && a.data !== b.data) heap.set(b.data, B / 4)
+  const { byRows, chunk } = runner === null ? { byRows: true, chunk: m } : split(m, n)
   // prettier-ignore
   fields.set([m, n, k, A + a.offset * 4, a.rowStride, a.colStride, B + b.offset * 4, b.rowStride, b.colStride, C, n, 0,
-    mc, kcMax, nc, 1, m, packB, edge, 0])
+    mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge, 0])
   const t0 = performance.now()
-  arena.part(Op.gemm32Chunk, 0, 0, S)
-  const flops = 2 * m * n * k
-  record(1, Math.floor(Math.log2(flops)), (performance.now() - t0) / flops) // the time two threads must beat
+  if (runner === null) arena.part(Op.gemm32Chunk, 0, 0, S0)
+  else runner.run(Op.gemm32Chunk, 0, Math.ceil((byRows ? m : n) / chunk), S0, S1, flops)
+  record(runner === null ? 1 : 2, sizeClass, (performance.now() - t0) / flops)
   c.set(heap.subarray(C / 4, C / 4 + m * n))
-  give(arena, S, scratchBytes)
+  give(arena, S0, scratchBytes)
+  if (runner !== null) give(arena, S1, scratchBytes)
   if (heldA === undefined) keepRecent(arena, a.data, A, aBytes)
   if (heldB === undefined && a.data !== b.data) keepRecent(arena, b.data, B, bBytes)
   if (keep && c.length === m * n) {
@@ -278,14 +316,4 @@ export function gemm32Resident(
     keepRecent(arena, c, C, cBytes)
   } else give(arena, C, cBytes)
   return true
-}
-
-/**
- * Whether gemm32Wasm2 would run a product of `flops` on one thread: below the threads' size, or
- * with no one-thread time yet for its size class, or while two threads are backed off. Those
- * products the tensor operations run on the arena instead (the same bits).
- */
-export function oneThreadFor(flops: number): boolean {
-  const sizeClass = Math.floor(Math.log2(flops))
-  return flops < configureThreads().minFlops || !oneThreadMsPerFlop.has(sizeClass) || (coolUntil !== 0 && performance.now() < coolUntil)
 }

@@ -44,7 +44,9 @@
  * (`WORKER_DEADLINE_MS`), the same way.
  *
  * Memory: one shared memory (at most 1 GiB, the maximum the module declares) that grows to
- * the largest split product and never shrinks. Growing a shared memory leaves old views
+ * the largest split product and never shrinks; and a second one, the float32 arena's
+ * (./arena32.ts, `sharedArena`), where operands stay resident between products, so that both
+ * threads read them in place (`twoThreadParts(flops, true)` runs a job there). Growing a shared memory leaves old views
  * stale, so views are built from `memory.buffer` after the grow, in every call.
  */
 import { checkArgs, type BlockSizes, type Gemm } from '../gemm.ts'
@@ -56,6 +58,7 @@ import {
   CONTROL_BYTES,
   DONE,
   HOT,
+  IN_ARENA,
   KERNEL,
   MSG_AT,
   MSG_LEN,
@@ -112,6 +115,9 @@ interface Pool {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
   readonly part: PartExport
+  /** The float32 arena's shared memory, and this thread's instance on it. */
+  readonly arena: WebAssembly.Memory
+  readonly arenaPart: PartExport
   readonly ctl: Int32Array<SharedArrayBuffer>
   readonly worker: WorkerHandle
   /** The last job number posted. */
@@ -299,10 +305,12 @@ async function launch(): Promise<boolean> {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
   const kernel = exports['gemm'] as KernelExport
   const part = exports['part'] as PartExport
+  const arena = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
+  const arenaPart = new WebAssembly.Instance(module, { env: { memory: arena } }).exports['part'] as PartExport
   const control = new SharedArrayBuffer(CONTROL_BYTES)
   const ctl = new Int32Array(control)
   Atomics.store(ctl, SPIN, settings.spinMicros)
-  const init = { module, memory, control }
+  const init = { module, memory, arena, control }
   // Synchronously where the engine allows (Node ≥ 20.16, browsers), so a background start from a
   // synchronous training loop creates the worker before the loop goes on (see usablePool).
   const sync = nodeWorkerSync()
@@ -315,7 +323,7 @@ async function launch(): Promise<boolean> {
     const exited = new Int32Array(new SharedArrayBuffer(4))
     const worker = new Worker(exitHook + workerSource, { eval: true, workerData: { ...init, exited: exited.buffer }, execArgv: [] })
     if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
-    const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null, exited }
+    const p: Pool = { memory, kernel, part, arena, arenaPart, ctl, worker, seq: 0, ready: false, settled: false, dead: null, exited }
     pool = p
     worker.on('error', (e) => giveUp(p, `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
     worker.on('exit', (code) => giveUp(p, `the GEMM worker exited (code ${String(code)})`))
@@ -336,6 +344,8 @@ async function launch(): Promise<boolean> {
     memory,
     kernel,
     part,
+    arena,
+    arenaPart,
     ctl,
     worker,
     seq: 0,
@@ -606,20 +616,28 @@ export interface PartsRunner {
   run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): void
 }
 
+/** The float32 arena's shared memory (./arena32.ts), this thread's instance on it and its cap, while the worker is up; else null. */
+export function sharedArena(): { readonly memory: WebAssembly.Memory; readonly part: PartExport; readonly maxBytes: number } | null {
+  const p = usablePool()
+  return p === null ? null : { memory: p.arena, part: p.arenaPart, maxBytes: MAX_PAGES * PAGE }
+}
+
 /**
  * The two-thread runner for a job of `flops` FLOPs, or null: below `minFlops` (not worth a
  * round trip), or while the worker is not up (then this starts it in the background, for the
  * next jobs). Either way the caller runs the same parts on one thread, with the same result.
+ * `inArena`: the job is in the float32 arena's memory (`sharedArena`), not in the kernels' one.
  */
-export function twoThreadParts(flops: number): PartsRunner | null {
+export function twoThreadParts(flops: number, inArena = false): PartsRunner | null {
   if (flops < settings.minFlops) return null
   const p = usablePool()
   if (p === null) {
     startInBackground() // for the next products
     return null
   }
+  const part = inArena ? p.arenaPart : p.part
   return {
-    memory: p.memory,
+    memory: inArena ? p.arena : p.memory,
     maxBytes: MAX_PAGES * PAGE,
     threads: 2,
     run: (op, job, parts, scratch0, scratch1, flops) => {
@@ -627,19 +645,20 @@ export function twoThreadParts(flops: number): PartsRunner | null {
       // A wake-up or withdrawn job may still be in flight: let it end first. If the worker died,
       // none of this job went to it: this thread runs every part (the same result).
       if (!waitDone(p, p.seq, 0)) {
-        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+        for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
         return
       }
       ctl[ARGS] = op
       ctl[ARGS + 1] = job
       ctl[ARGS + 2] = scratch1
+      ctl[IN_ARENA] = inArena ? 1 : 0
       ctl[CHUNKS] = parts
       ctl[NEXT] = 0
       const seq = post(p, PARTS)
       splits++
       let failure: unknown = null
       try {
-        if (settings.mainComputes) runParts(ctl, p.part, op, job, scratch0, false)
+        if (settings.mainComputes) runParts(ctl, part, op, job, scratch0, false)
       } catch (e) {
         Atomics.store(ctl, NEXT, NO_MORE) // stop the worker taking parts
         failure = e
@@ -654,7 +673,7 @@ export function twoThreadParts(flops: number): PartsRunner | null {
       if (failure !== null) throw failure
       if (!answered) {
         Atomics.store(ctl, NEXT, NO_MORE)
-        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+        for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
       }
     },
   }
