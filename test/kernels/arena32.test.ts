@@ -10,7 +10,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { gemm32Reference, view32 } from '../../src/kernels/gemm32.ts'
-import { forgetThreadTimes, gemm32Resident } from '../../src/kernels/wasm/gemm32.ts'
+import { forgetThreadTimes, gemm32Resident, recordRun, twoThreadsPay } from '../../src/kernels/wasm/gemm32.ts'
 import { sgdStep32, type Sgd32Settings } from '../../src/kernels/sgd32.ts'
 import { MIN_SGD32_SPLIT, sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
 import { configureThreads, splitCount, startThreads, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
@@ -141,9 +141,9 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
   })
 
   test("the MLP's products, split: one thread's bits and the reference's; the worker computes blocks", () => {
-    const [splits, chunks] = [splitCount(), workerChunkCount()]
     for (const mainComputes of [true, false]) {
       configureThreads({ mainComputes })
+      const [splits, chunks] = [splitCount(), workerChunkCount()]
       try {
         const [batch, inputs, units] = [64, 784, 128]
         for (const threads of [1, 2] as const) {
@@ -159,9 +159,10 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
       } finally {
         configureThreads({ mainComputes: true })
       }
+      // Leaving every block to the worker, each product waits for it: three products of four blocks each.
+      // (Sharing them, a product finding the worker still asleep on a withdrawn job runs alone: not counted.)
+      if (!mainComputes) expect([splitCount() - splits, workerChunkCount() - chunks]).toEqual([3, 12])
     }
-    expect(splitCount() - splits).toBeGreaterThanOrEqual(6)
-    expect(workerChunkCount() - chunks).toBeGreaterThanOrEqual(6)
   })
 
   test('random shapes, transposes and operands used again: two threads give the bits of one, and the reference\'s', () => {
@@ -212,12 +213,36 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
             expect(firstDifference(tNew, tNewRef)).toBe(-1)
             ;[p, t, pRef, tRef] = [out, tNew, outRef, tNewRef]
           }
-          expect(splitCount() - splits).toBe(3)
-          if (!mainComputes) expect(workerChunkCount() - chunks).toBe(6)
+          if (!mainComputes) expect([splitCount() - splits, workerChunkCount() - chunks]).toEqual([3, 6])
         }
       } finally {
         configureThreads({ mainComputes: true })
       }
+    }
+  })
+
+  test('the back-off: two threads only with a one-thread time to beat, and off for cooldownMs once their average is slower', () => {
+    const sizeClass = 99 // no product is this big: only the times recorded here count
+    configureThreads({ cooldownMs: 60_000 })
+    try {
+      forgetThreadTimes()
+      expect(twoThreadsPay(sizeClass)).toBe(false) // nothing to beat yet
+      recordRun(1, sizeClass, 1)
+      expect(twoThreadsPay(sizeClass)).toBe(true)
+      recordRun(2, sizeClass, 0.5)
+      for (let i = 0; i < 3; i++) recordRun(2, sizeClass, 1.5) // slow runs now and then: the average 0.5 → 0.83, still faster
+      expect(twoThreadsPay(sizeClass)).toBe(true)
+      recordRun(2, sizeClass, 3) // average 1.10 > 1
+      expect(twoThreadsPay(sizeClass)).toBe(false)
+      expect(twoThreadsPay(sizeClass - 1)).toBe(false) // every product is on one thread during the back-off
+      forgetThreadTimes()
+      configureThreads({ cooldownMs: 0 }) // no back-off at all
+      recordRun(1, sizeClass, 1)
+      for (let i = 0; i < 20; i++) recordRun(2, sizeClass, 5)
+      expect(twoThreadsPay(sizeClass)).toBe(true)
+    } finally {
+      configureThreads({ cooldownMs: 0 })
+      forgetThreadTimes()
     }
   })
 })

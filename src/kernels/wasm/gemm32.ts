@@ -10,11 +10,12 @@
  * for bit on either thread count, and the same as gemm32Reference.
  *
  * Two threads only when they have been paying: a product runs on two threads when its size class
- * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running; a two-thread run
- * slower than that time (the worker descheduled on a busy machine) is a strike, and two in a row
- * put products on one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the
- * one-thread times. This is ./threads.ts's back-off for the float64 GEMM, measured from outside
- * the job (the parts runner does not report which thread waited).
+ * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running. Two-thread runs
+ * are averaged per size class, slow ones included (a worker descheduled on a busy machine makes a
+ * run of a millisecond or more); once that average is slower than the one-thread time, products
+ * run on one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the
+ * one-thread times, and the two-thread average starts afresh after it. Measured from outside the
+ * job (the parts runner does not report which thread waited).
  *
  * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
  * accumulating, beside the result: each chunk copies its block in first, so a chunk run again
@@ -104,32 +105,35 @@ function viewsOf(memory: WebAssembly.Memory): Views {
 
 /** Recent one-thread time per flop (ms), by size class ⌊log₂ flops⌋: what a two-thread run must beat. */
 const oneThreadMsPerFlop = new Map<number, number>()
-/** Two-thread runs in a row slower than the one-thread time. */
-let strikes = 0
+/** Recent two-thread time per flop (ms) by size class: a running average, each run weighing 1/8. */
+const twoThreadMsPerFlop = new Map<number, number>()
 /** performance.now() until which products run on one thread. */
 let coolUntil = 0
 
-/** Records a run's time: one thread refreshes its class's time; two threads slower than it strike. */
-function record(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
-  const known = oneThreadMsPerFlop.get(sizeClass)
+/** Records a run's time: one thread refreshes its class's time; two threads update their average, and back off when it is slower. */
+export function recordRun(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
+  const one = oneThreadMsPerFlop.get(sizeClass)
   if (threads === 1) {
-    oneThreadMsPerFlop.set(sizeClass, known === undefined ? msPerFlop : (known + msPerFlop) / 2)
+    oneThreadMsPerFlop.set(sizeClass, one === undefined ? msPerFlop : (one + msPerFlop) / 2)
     return
   }
-  strikes = known !== undefined && msPerFlop > known ? strikes + 1 : 0
-  if (strikes < 2) return
-  strikes = 0
-  coolUntil = performance.now() + configureThreads().cooldownMs
+  const two = twoThreadMsPerFlop.get(sizeClass)
+  const average = two === undefined ? msPerFlop : two + (msPerFlop - two) / 8
+  twoThreadMsPerFlop.set(sizeClass, average)
+  const cooldownMs = configureThreads().cooldownMs
+  if (one === undefined || average <= one || cooldownMs === 0) return
+  twoThreadMsPerFlop.delete(sizeClass)
+  coolUntil = performance.now() + cooldownMs
 }
 
-/** Whether products of a size class may try two threads: a one-thread time to beat is known and no back-off is running. */
-const twoThreadsPay = (sizeClass: number): boolean =>
+/** Whether products of a size class (⌊log₂ flops⌋) may try two threads: a one-thread time to beat is known and no back-off is running. */
+export const twoThreadsPay = (sizeClass: number): boolean =>
   oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
 
 /** Forgets the one-thread times and any back-off (tests: a split test must not depend on what ran before it). */
 export function forgetThreadTimes(): void {
   oneThreadMsPerFlop.clear()
-  strikes = 0
+  twoThreadMsPerFlop.clear()
   coolUntil = 0
 }
 
@@ -224,8 +228,8 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
       accumulate ? C0 : 0,
     ])
     const t0 = performance.now()
-    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
-    record(runner.threads, sizeClass, (performance.now() - t0) / flops)
+    const shared = runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
+    if (shared || runner.threads === 1) recordRun(shared ? 2 : 1, sizeClass, (performance.now() - t0) / flops)
     c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
   }
 }
@@ -304,8 +308,8 @@ export function gemm32Resident(
     mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge, 0])
   const t0 = performance.now()
   if (runner === null) arena.part(Op.gemm32Chunk, 0, 0, S0)
-  else runner.run(Op.gemm32Chunk, 0, Math.ceil((byRows ? m : n) / chunk), S0, S1, flops)
-  record(runner === null ? 1 : 2, sizeClass, (performance.now() - t0) / flops)
+  const shared = runner !== null && runner.run(Op.gemm32Chunk, 0, Math.ceil((byRows ? m : n) / chunk), S0, S1, flops)
+  if (shared || runner === null) recordRun(shared ? 2 : 1, sizeClass, (performance.now() - t0) / flops) // a job the worker never took: no time
   c.set(heap.subarray(C / 4, C / 4 + m * n))
   give(arena, S0, scratchBytes)
   if (runner !== null) give(arena, S1, scratchBytes)

@@ -60,6 +60,7 @@ function oneThreadParts(): PartsRunner | null {
     threads: 1,
     run: (op, job, parts, scratch0) => {
       for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
+      return false
     },
   }
   return single

@@ -444,8 +444,11 @@ function waitDone(p: Pool, seq: number, flops: number): boolean {
   const ctl = p.ctl
   if (Atomics.load(ctl, DONE) === seq) return true
   // Generous: the deadline plus 1 ms per MFLOP (as if the worker ran at 1 GFLOP/s).
-  const deadline = performance.now() + WORKER_DEADLINE_MS + flops / 1e6
-  for (let i = 1; Atomics.load(ctl, DONE) !== seq; i++) {
+  const t0 = performance.now()
+  const deadline = t0 + WORKER_DEADLINE_MS + flops / 1e6
+  for (let i = 1; ; i++) {
+    const done = Atomics.load(ctl, DONE)
+    if (done === seq) return true
     if (p.dead !== null || Atomics.load(p.exited, 0) === 1) {
       giveUp(p, 'the GEMM worker exited during a job')
       return false
@@ -454,13 +457,21 @@ function waitDone(p: Pool, seq: number, flops: number): boolean {
       giveUp(p, `the GEMM worker stopped during a job: ${workerMessage(ctl)}`)
       return false
     }
-    if ((i & 0xffff) === 0 && performance.now() > deadline) {
+    if ((i & 0xff) !== 0) continue
+    const now = performance.now()
+    if (now > deadline) {
       giveUp(p, `the GEMM worker stopped answering (no reply in ${WORKER_DEADLINE_MS / 1000} s)`)
       return false
     }
+    // A worker this late was descheduled (a busy machine): sleep, leaving this core to it, until it posts DONE (1 ms at most).
+    if (mayBlock && now - t0 > BLOCK_AFTER_MS) Atomics.wait(ctl, DONE, done, 1)
   }
-  return true
 }
+
+/** Whether this thread may sleep in Atomics.wait: in Node, yes; on a browser's main thread it throws. */
+const mayBlock = typeof globalThis.process?.versions?.node === 'string'
+/** How long a thread waiting for the worker spins before it sleeps (ms). */
+const BLOCK_AFTER_MS = 0.1
 
 /**
  * Runs one raw kernel call on the worker and waits for it (tests and diagnostics: arguments
@@ -611,9 +622,10 @@ export interface PartsRunner {
    * Runs part(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on
    * the worker with scratch1. A worker that dies meanwhile is given up and every part runs
    * again here. `flops` (the job's size) sets how long to wait for a worker that stopped
-   * answering before giving up on it the same way.
+   * answering before giving up on it the same way. True when the worker took the job (its parts
+   * may have been split), false when this thread ran every part.
    */
-  run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): void
+  run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): boolean
 }
 
 /** The float32 arena's shared memory (./arena32.ts), this thread's instance on it and its cap, while the worker is up; else null. */
@@ -642,11 +654,13 @@ export function twoThreadParts(flops: number, inArena = false): PartsRunner | nu
     threads: 2,
     run: (op, job, parts, scratch0, scratch1, flops) => {
       const ctl = p.ctl
-      // A wake-up or withdrawn job may still be in flight: let it end first. If the worker died,
-      // none of this job went to it: this thread runs every part (the same result).
-      if (!waitDone(p, p.seq, 0)) {
+      // The worker has not yet seen the last job (a wake-up, or a job withdrawn because it never
+      // came): it sleeps or is descheduled, so this thread runs every part rather than wait for it
+      // (the same result). Or, leaving every part to the worker: let that job end first. If the
+      // worker died, none of this job went to it: this thread runs every part.
+      if ((settings.mainComputes && Atomics.load(ctl, DONE) !== p.seq) || !waitDone(p, p.seq, 0)) {
         for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
-        return
+        return false
       }
       ctl[ARGS] = op
       ctl[ARGS + 1] = job
@@ -675,6 +689,7 @@ export function twoThreadParts(flops: number, inArena = false): PartsRunner | nu
         Atomics.store(ctl, NEXT, NO_MORE)
         for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
       }
+      return answered && !withdrawn
     },
   }
 }

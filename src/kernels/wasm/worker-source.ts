@@ -126,6 +126,7 @@ export const workerSource = `"use strict";
         }
       }
       Atomics.store(ctl, DONE, seq);
+      Atomics.notify(ctl, DONE);
     }
   }
   var nodeHost = () => typeof process === "object" && typeof process.versions?.node === "string" ? __require("node:worker_threads") : null;

@@ -107,6 +107,7 @@ export function serve(init: WorkerInit, post: (message: { ready: boolean }) => v
       }
     }
     Atomics.store(ctl, DONE, seq)
+    Atomics.notify(ctl, DONE) // a posting thread that waited long may sleep on DONE
   }
 }
 
