@@ -139,12 +139,13 @@ export function forgetThreadTimes(): void {
 
 /**
  * How two threads cut an m×n product: blocks of rows when m > 128 (or n is too narrow), else of
- * columns; about four blocks, each a whole number of tiles and at least `minChunk` wide.
+ * columns; about four blocks, each a whole number of tiles (columns: of two tiles, 16 float32s, a
+ * cache line, so the threads' columns of a row never share one) and at least `minChunk` wide.
  */
 function split(m: number, n: number): { readonly byRows: boolean; readonly chunk: number } {
   const minChunk = configureThreads().minChunk
   const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
-  const unit = byRows ? MR : NR
+  const unit = byRows ? MR : 2 * NR
   const dim = byRows ? m : n
   return { byRows, chunk: Math.max(roundUp(Math.ceil(dim / CHUNKS), unit), roundUp(Math.max(minChunk, 1), unit)) }
 }
