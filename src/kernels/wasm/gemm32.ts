@@ -126,9 +126,11 @@ export function recordRun(threads: 1 | 2, sizeClass: number, msPerFlop: number):
   coolUntil = performance.now() + cooldownMs
 }
 
+/** Whether the products' back-off is running (two threads lately slower than one): then the float32 SGD step stays on one thread too. */
+export const backedOff = (): boolean => coolUntil !== 0 && performance.now() < coolUntil
+
 /** Whether products of a size class (⌊log₂ flops⌋) may try two threads: a one-thread time to beat is known and no back-off is running. */
-export const twoThreadsPay = (sizeClass: number): boolean =>
-  oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
+export const twoThreadsPay = (sizeClass: number): boolean => oneThreadMsPerFlop.has(sizeClass) && !backedOff()
 
 /** Forgets the one-thread times and any back-off (tests: a split test must not depend on what ran before it). */
 export function forgetThreadTimes(): void {
