@@ -276,7 +276,8 @@ export function gemm32Resident(
   const two = threads === 2 ? twoThreadParts(flops, true) : null // before arenaFor: a worker that just came up moves the arena
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
-  const runner = two !== null && two.memory === arena.memory && twoThreadsPay(sizeClass) ? two : null
+  // Split only when the worker is free to take a chunk now: else one chunk (the whole product, A packed once) on this thread.
+  const runner = two !== null && two.memory === arena.memory && twoThreadsPay(sizeClass) && two.free() ? two : null
   const { mc, kc: kcMax, nc } = wasm32BlockSizes
   const kc = Math.min(kcMax, k)
   const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4

@@ -50,7 +50,7 @@ export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, threads: 1 | 2 =
   const two = threads === 2 && n >= MIN_SGD32_SPLIT && !backedOff() ? twoThreadParts(Infinity, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
-  const runner = two !== null && two.memory === arena.memory ? two : null
+  const runner = two !== null && two.memory === arena.memory && two.free() ? two : null
   const n4 = Math.ceil(n / 4) * 4
   const trace = a.tPrev !== undefined && a.t !== undefined
   const slot = blockBytes(n) // bytes per array

@@ -626,6 +626,11 @@ export interface PartsRunner {
    * may have been split), false when this thread ran every part.
    */
   run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): boolean
+  /**
+   * Whether the worker has seen every job posted so far, so that one posted now may be shared at once
+   * (else `run` does every part on this thread; a caller may rather cut the job for one thread).
+   */
+  free(): boolean
 }
 
 /** The float32 arena's shared memory (./arena32.ts), this thread's instance on it and its cap, while the worker is up; else null. */
@@ -652,6 +657,7 @@ export function twoThreadParts(flops: number, inArena = false): PartsRunner | nu
     memory: inArena ? p.arena : p.memory,
     maxBytes: MAX_PAGES * PAGE,
     threads: 2,
+    free: () => Atomics.load(p.ctl, DONE) === p.seq,
     run: (op, job, parts, scratch0, scratch1, flops) => {
       const ctl = p.ctl
       // The worker has not yet seen the last job (a wake-up, or a job withdrawn because it never
