@@ -10,7 +10,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { gemm32Reference, view32 } from '../../src/kernels/gemm32.ts'
-import { forgetThreadTimes, gemm32Resident, recordRun, twoThreadsPay } from '../../src/kernels/wasm/gemm32.ts'
+import { forgetThreadTimes, gemm32Resident, recordRun, twoThreadsPay, VERDICT_RUNS } from '../../src/kernels/wasm/gemm32.ts'
 import { sgdStep32, type Sgd32Settings } from '../../src/kernels/sgd32.ts'
 import { MIN_SGD32_SPLIT, sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
 import { configureThreads, splitCount, startThreads, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
@@ -221,7 +221,7 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
     }
   })
 
-  test('the back-off: two threads only with a one-thread time to beat, and off for cooldownMs once their average is slower', () => {
+  test('the back-off: two threads only with a one-thread time to beat, and off for cooldownMs after a batch slower on average', () => {
     const sizeClass = 99 // no product is this big: only the times recorded here count
     configureThreads({ cooldownMs: 60_000 })
     try {
@@ -229,16 +229,18 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
       expect(twoThreadsPay(sizeClass)).toBe(false) // nothing to beat yet
       recordRun(1, sizeClass, 1)
       expect(twoThreadsPay(sizeClass)).toBe(true)
-      recordRun(2, sizeClass, 0.5)
-      for (let i = 0; i < 3; i++) recordRun(2, sizeClass, 1.5) // slow runs now and then: the average 0.5 → 0.83, still faster
+      for (let i = 0; i < VERDICT_RUNS - 1; i++) recordRun(2, sizeClass, 0.5)
+      recordRun(2, sizeClass, 5) // one slow run in the batch: the average 0.78 still beats 1
       expect(twoThreadsPay(sizeClass)).toBe(true)
-      recordRun(2, sizeClass, 3) // average 1.10 > 1
-      expect(twoThreadsPay(sizeClass)).toBe(false)
+      for (let i = 0; i < VERDICT_RUNS - 1; i++) recordRun(2, sizeClass, 1.5)
+      expect(twoThreadsPay(sizeClass)).toBe(true) // no verdict before the batch is full
+      recordRun(2, sizeClass, 1.5)
+      expect(twoThreadsPay(sizeClass)).toBe(false) // a batch averaging 1.5 > 1
       expect(twoThreadsPay(sizeClass - 1)).toBe(false) // every product is on one thread during the back-off
       forgetThreadTimes()
       configureThreads({ cooldownMs: 0 }) // no back-off at all
       recordRun(1, sizeClass, 1)
-      for (let i = 0; i < 20; i++) recordRun(2, sizeClass, 5)
+      for (let i = 0; i < 3 * VERDICT_RUNS; i++) recordRun(2, sizeClass, 5)
       expect(twoThreadsPay(sizeClass)).toBe(true)
     } finally {
       configureThreads({ cooldownMs: 0 })

@@ -11,11 +11,12 @@
  *
  * Two threads only when they have been paying: a product runs on two threads when its size class
  * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running. Two-thread runs
- * are averaged per size class, slow ones included (a worker descheduled on a busy machine makes a
- * run of a millisecond or more); once that average is slower than the one-thread time, products
- * run on one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the
- * one-thread times, and the two-thread average starts afresh after it. Measured from outside the
- * job (the parts runner does not report which thread waited).
+ * are averaged per size class in batches of `VERDICT_RUNS`, slow ones included (a worker
+ * descheduled on a busy machine makes a run of a millisecond or more; the first after a pause
+ * wakes a sleeping worker) but the slowest (one stall a batch, which could as well be this
+ * thread's, says little); a batch slower on average than the one-thread time puts products on
+ * one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the one-thread
+ * times. Measured from outside the job (the parts runner does not report which thread waited).
  *
  * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
  * accumulating, beside the result: each chunk copies its block in first, so a chunk run again
@@ -105,25 +106,32 @@ function viewsOf(memory: WebAssembly.Memory): Views {
 
 /** Recent one-thread time per flop (ms), by size class ⌊log₂ flops⌋: what a two-thread run must beat. */
 const oneThreadMsPerFlop = new Map<number, number>()
-/** Recent two-thread time per flop (ms) by size class: a running average, each run weighing 1/8. */
-const twoThreadMsPerFlop = new Map<number, number>()
+/** Two-thread runs by size class since the last verdict: their summed time per flop (ms), the slowest, and their count. */
+const twoThreadRuns = new Map<number, { sum: number; max: number; count: number }>()
+/** Two-thread runs of a size class averaged for each verdict. */
+export const VERDICT_RUNS = 16
 /** performance.now() until which products run on one thread. */
 let coolUntil = 0
 
-/** Records a run's time: one thread refreshes its class's time; two threads update their average, and back off when it is slower. */
+/**
+ * Records a run's time: one thread refreshes its class's time; two threads add to their batch, and
+ * a full batch slower on average (its slowest run left out) than one thread starts the back-off.
+ */
 export function recordRun(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
   const one = oneThreadMsPerFlop.get(sizeClass)
   if (threads === 1) {
     oneThreadMsPerFlop.set(sizeClass, one === undefined ? msPerFlop : (one + msPerFlop) / 2)
     return
   }
-  const two = twoThreadMsPerFlop.get(sizeClass)
-  const average = two === undefined ? msPerFlop : two + (msPerFlop - two) / 8
-  twoThreadMsPerFlop.set(sizeClass, average)
+  const runs = twoThreadRuns.get(sizeClass) ?? { sum: 0, max: 0, count: 0 }
+  runs.sum += msPerFlop
+  runs.max = Math.max(runs.max, msPerFlop)
+  runs.count++
+  twoThreadRuns.set(sizeClass, runs)
+  if (runs.count < VERDICT_RUNS) return
+  twoThreadRuns.delete(sizeClass)
   const cooldownMs = configureThreads().cooldownMs
-  if (one === undefined || average <= one || cooldownMs === 0) return
-  twoThreadMsPerFlop.delete(sizeClass)
-  coolUntil = performance.now() + cooldownMs
+  if (one !== undefined && (runs.sum - runs.max) / (runs.count - 1) > one && cooldownMs > 0) coolUntil = performance.now() + cooldownMs
 }
 
 /** Whether the products' back-off is running (two threads lately slower than one): then the float32 SGD step stays on one thread too. */
@@ -135,7 +143,7 @@ export const twoThreadsPay = (sizeClass: number): boolean => oneThreadMsPerFlop.
 /** Forgets the one-thread times and any back-off (tests: a split test must not depend on what ran before it). */
 export function forgetThreadTimes(): void {
   oneThreadMsPerFlop.clear()
-  twoThreadMsPerFlop.clear()
+  twoThreadRuns.clear()
   coolUntil = 0
 }
 
@@ -255,8 +263,8 @@ export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
  * own kernel.
  *
  * On two threads (`threads` 2, the worker up, so the arena is in its shared memory): a product
- * as big as gemm32Wasm2 splits, under the same back-off, is cut as gemm32Wasm2 cuts it, each
- * thread with its own scratch, both reading the resident operands in place.
+ * of `wakeFlops` or more (./threads.ts), under gemm32Wasm2's back-off, when the worker is free, is
+ * cut as gemm32Wasm2 cuts it, each thread with its own scratch, both reading the resident operands in place.
  */
 export function gemm32Resident(
   m: number,
@@ -273,7 +281,9 @@ export function gemm32Resident(
   if (m === 0 || n === 0 || k === 0) return false
   const flops = 2 * m * n * k
   const sizeClass = Math.floor(Math.log2(flops))
-  const two = threads === 2 ? twoThreadParts(flops, true) : null // before arenaFor: a worker that just came up moves the arena
+  // Before arenaFor: a worker that just came up moves the arena. Below wakeFlops (x·W's 12.8 MFLOP are above, a 64×128·128×64
+  // product's 1 MFLOP below) a split saves a few µs and risks a stall on a busy machine: one thread.
+  const two = threads === 2 && flops >= configureThreads().wakeFlops ? twoThreadParts(flops, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
   // Split only when the worker is free to take a chunk now: else one chunk (the whole product, A packed once) on this thread.
