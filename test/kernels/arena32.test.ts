@@ -133,7 +133,8 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
   let before: Readonly<ThreadSettings>
   beforeAll(async () => {
     expect(await startThreads()).toBe(true)
-    before = configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 8, cooldownMs: 0 })
+    before = configureThreads() // the settings to restore (configureThreads returns those in force after a change)
+    configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 8, cooldownMs: 0, float32Split: true })
     forgetThreadTimes() // no back-off left by an earlier test: every product below may split
   })
   afterAll(() => {
@@ -218,6 +219,27 @@ describe('the float32 arena on two threads (in the worker\'s shared memory: prod
       } finally {
         configureThreads({ mainComputes: true })
       }
+    }
+  })
+
+  test('float32Split off (the default): products and SGD steps stay on this thread, with the same bits', () => {
+    expect(before.float32Split).toBe(false)
+    configureThreads({ float32Split: false })
+    try {
+      const [x, W] = [stored(64, 784, 41), stored(784, 128, 42)]
+      both(x, false, W, false, false, 1) // a one-thread time to beat
+      const splits = splitCount()
+      expect(firstDifference(...both(x, false, W, false, false, 2))).toBe(-1)
+      const n = MIN_SGD32_SPLIT
+      const s: Sgd32Settings = { rate: 0.05, lambda: 0, beta: 0.9, nesterov: false, apply: true }
+      const [g, p, t] = [f32(n, 43), f32(n, 44), f32(n, 45)]
+      const [out, tNew, outRef, tRef] = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)]
+      expect(sgdStep32Wasm({ g, p, tPrev: t, out, t: tNew }, s, 2)).toBe(true)
+      sgdStep32({ g, p, tPrev: t, out: outRef, t: tRef }, s)
+      expect(firstDifference(out, outRef)).toBe(-1)
+      expect(splitCount() - splits).toBe(0)
+    } finally {
+      configureThreads({ float32Split: true })
     }
   })
 

@@ -262,8 +262,8 @@ export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
  * nothing, where WebAssembly SIMD is missing or the product does not fit; the caller then runs its
  * own kernel.
  *
- * On two threads (`threads` 2, the worker up, so the arena is in its shared memory): a product
- * of `wakeFlops` or more (./threads.ts), under gemm32Wasm2's back-off, when the worker is free, is
+ * On two threads (`threads` 2, the worker up, so the arena is in its shared memory, and
+ * `float32Split` set, ./threads.ts): a product of `wakeFlops` or more, under gemm32Wasm2's back-off, when the worker is free, is
  * cut as gemm32Wasm2 cuts it, each thread with its own scratch, both reading the resident operands in place.
  */
 export function gemm32Resident(
@@ -283,7 +283,8 @@ export function gemm32Resident(
   const sizeClass = Math.floor(Math.log2(flops))
   // Before arenaFor: a worker that just came up moves the arena. Below wakeFlops (x·W's 12.8 MFLOP are above, a 64×128·128×64
   // product's 1 MFLOP below) a split saves a few µs and risks a stall on a busy machine: one thread.
-  const two = threads === 2 && flops >= configureThreads().wakeFlops ? twoThreadParts(flops, true) : null
+  const { wakeFlops, float32Split } = configureThreads()
+  const two = threads === 2 && float32Split && flops >= wakeFlops ? twoThreadParts(flops, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
   // Split only when the worker is free to take a chunk now: else one chunk (the whole product, A packed once) on this thread.

@@ -201,9 +201,23 @@ export interface ThreadSettings {
    * run on one thread for this many ms. 0 turns the back-off off. Default 250.
    */
   cooldownMs: number
+  /**
+   * True: the float32 tensor products and big SGD steps in the arena (./arena32.ts) are split between the threads too.
+   * Default false: measured on a 2-core machine, the float32 MLP step ran about 10% slower split (its products
+   * alone 1.7x faster), so they run on this thread.
+   */
+  float32Split: boolean
 }
 
-const settings: ThreadSettings = { minFlops: 1e6, wakeFlops: 4e6, spinMicros: 1000, minChunk: 32, mainComputes: true, cooldownMs: 250 }
+const settings: ThreadSettings = {
+  minFlops: 1e6,
+  wakeFlops: 4e6,
+  spinMicros: 1000,
+  minChunk: 32,
+  mainComputes: true,
+  cooldownMs: 250,
+  float32Split: false,
+}
 /** Consecutive products where the worker lagged. */
 let strikes = 0
 /** performance.now() until which products run on one thread (the worker lagged). */
@@ -212,7 +226,7 @@ let coolUntil = 0
 /** Changes the thresholds and the worker's spin window (for tuning and tests); returns the settings now in force. */
 export function configureThreads(change: Partial<ThreadSettings> = {}): Readonly<ThreadSettings> {
   for (const [key, value] of Object.entries(change)) {
-    const flag = key === 'mainComputes'
+    const flag = key === 'mainComputes' || key === 'float32Split'
     if (flag ? typeof value !== 'boolean' : !(key in settings) || typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
       throw new RangeError(`configureThreads: ${key} must be ${flag ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`)
     }
