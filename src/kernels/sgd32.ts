@@ -14,7 +14,7 @@
  * more (./wasm/sgd32.ts); they all give the same bits (test/kernels/sgd32.test.ts).
  */
 
-import { resolveKernels } from './backend.ts'
+import { resolveKernels, threads } from './backend.ts'
 import { MIN_SGD32_ELEMENTS, sgdStep32Wasm } from './wasm/sgd32.ts'
 
 /** The step's settings: the learning rate of this step, λ (0: no L2 term), β (0: no momentum), Nesterov, and whether to write p + u. */
@@ -105,7 +105,7 @@ export const sgdStep32 = (a: Sgd32Arrays, s: Sgd32Settings): void => {
 /** sgdStep32 in WebAssembly f32x4 on a big leaf (the same bits); the TypeScript loop on a small one, or where SIMD is missing. */
 export const sgdStep32Fast = (a: Sgd32Arrays, s: Sgd32Settings): void => {
   check(a, s)
-  if (a.g.length < MIN_SGD32_ELEMENTS || !sgdStep32Wasm(a, s)) sgdStep32(a, s)
+  if (a.g.length < MIN_SGD32_ELEMENTS || !sgdStep32Wasm(a, s, threads())) sgdStep32(a, s)
 }
 
 /** The float32 SGD step of the kernel family in use: the chain under 'reference', the fused loop under 'js', WebAssembly under 'wasm'. */

@@ -2,7 +2,7 @@
 import { view } from '../kernels/gemm.ts'
 import { view32 } from '../kernels/gemm32.ts'
 import { currentGemm, currentGemm32 } from '../kernels/backend.ts'
-import { gemm32Resident, gemm32Wasm, gemm32Wasm2, oneThreadFor } from '../kernels/wasm/gemm32.ts'
+import { gemm32Resident, gemm32Wasm, gemm32Wasm2 } from '../kernels/wasm/gemm32.ts'
 import { buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError, type AnyTensor, type Tensor, type Tensor32 } from './tensor.ts'
 
 const dims = (t: AnyTensor, where: string): [number, number] => {
@@ -23,10 +23,10 @@ const product = (a: AnyTensor, ta: boolean, b: AnyTensor, tb: boolean, where: st
     const out = buffer32(m * n) // float32: each product and sum one float32 operation (src/kernels/gemm32.ts)
     const gemm = currentGemm32()
     const [va, vb] = [view32(a.data, ar, ac, ta), view32(b.data, br, bc, tb)]
-    // On one WebAssembly thread, the product reads operands already in WebAssembly memory in place
-    // and keeps dW = xᵀ·dy there for the optimizer (tensors are never written; the same bits).
-    const oneThread = gemm === gemm32Wasm || (gemm === gemm32Wasm2 && m * n * k > 0 && oneThreadFor(2 * m * n * k))
-    if (!oneThread || !gemm32Resident(m, n, k, va, vb, out, ta && !tb)) gemm(m, n, k, va, vb, out, 0, false)
+    // The WebAssembly product reads operands already in WebAssembly memory in place and keeps
+    // dW = xᵀ·dy there for the optimizer (tensors are never written; the same bits), on one thread or two.
+    const threads = gemm === gemm32Wasm ? 1 : gemm === gemm32Wasm2 ? 2 : 0
+    if (threads === 0 || !gemm32Resident(m, n, k, va, vb, out, ta && !tb, threads)) gemm(m, n, k, va, vb, out, 0, false)
     return { shape: [m, n], data: out }
   }
   const out = buffer(m * n)

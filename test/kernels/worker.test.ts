@@ -97,13 +97,14 @@ describe('the worker', () => {
     const [m, n, k] = [6, 7, 5]
     const module = new WebAssembly.Module(decodeBase64(gemmSharedWasmBase64))
     const memory = new WebAssembly.Memory({ initial: 4, maximum: 16384, shared: true })
+    const arena = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true })
     const control = new SharedArrayBuffer(CONTROL_BYTES)
     const ctl = new Int32Array(control)
     const worker = new Worker(BROWSER_LIKE, { eval: true, workerData: workerSource, execArgv: [] })
     try {
       let ready: unknown = null
       worker.once('message', (message) => (ready = message))
-      worker.postMessage({ module, memory, control })
+      worker.postMessage({ module, memory, arena, control })
       await until(() => ready !== null, 10_000)
       expect(ready).toEqual({ ready: true })
 
@@ -141,13 +142,14 @@ describe('the worker', () => {
   it('started as a browser starts it, an uncaught error that ends its loop mid-job marks the control block STOPPED, with the message', async () => {
     const module = new WebAssembly.Module(decodeBase64(gemmSharedWasmBase64))
     const memory = new WebAssembly.Memory({ initial: 4, maximum: 16384, shared: true })
+    const arena = new WebAssembly.Memory({ initial: 1, maximum: 16384, shared: true })
     const control = new SharedArrayBuffer(CONTROL_BYTES)
     const ctl = new Int32Array(control)
     const worker = new Worker(BROWSER_LIKE_DYING, { eval: true, workerData: workerSource, execArgv: [] })
     try {
       let ready: unknown = null
       worker.once('message', (message) => (ready = message))
-      worker.postMessage({ module, memory, control })
+      worker.postMessage({ module, memory, arena, control })
       await until(() => ready !== null, 10_000)
       expect(ready).toEqual({ ready: true })
 

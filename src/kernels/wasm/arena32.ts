@@ -1,7 +1,7 @@
 /**
- * The memory the float32 SGD step (./sgd32.ts) and the one-thread float32 tensor products
- * (./gemm32.ts, `gemm32Resident`) share: one instance of the module, whose memory no other kernel
- * writes, cut into blocks. Arrays copied in, and results left there, stay in their blocks, and a
+ * The memory the float32 SGD step (./sgd32.ts) and the float32 tensor products (./gemm32.ts,
+ * `gemm32Resident`) share: one instance of the module, whose memory no other kernel writes, cut
+ * into blocks. Arrays copied in, and results left there, stay in their blocks, and a
  * table weakly keyed by the arrays says which block holds which; a later kernel that reads one of
  * those arrays reads its block in place instead of copying it in. This is valid only for arrays no
  * one writes again, as tensors are: these kernels are reached from tensor operations only.
@@ -9,8 +9,15 @@
  * Who gives a block back: the SGD step, its inputs' blocks once read (params and trace are read
  * once); the products, the oldest of the last few blocks they kept (`keepRecent`). Past a budget
  * every block is given up (nothing is lost but the copies saved).
+ *
+ * Two threads: while the worker of ./threads.ts is up, the arena is its second shared memory
+ * (`sharedArena`), on which both threads have an instance, so a product or an SGD step split
+ * between them reads the resident operands in place. The arena moves there (empty) when the worker
+ * comes up, and stays there when it stops (this thread's instance still runs every job alone).
+ * Blocks are whole 64-byte cache lines, so two threads writing neighbouring blocks never share one.
  */
 import { reserve, wasmModule, type PartExport } from './gemm.ts'
+import { sharedArena } from './threads.ts'
 
 /** Bytes at address 0 for a job block (the product's 20 i32 fields, the SGD step's 12). */
 export const ARENA_JOB_BYTES = 128
@@ -27,10 +34,11 @@ export interface Held {
   readonly recent: boolean
 }
 
-/** The arena: its memory, blocks by size that are free, the bump pointer, which block holds which array. */
+/** The arena: its memory (and its cap in bytes), blocks by size that are free, the bump pointer, which block holds which array. */
 export interface Arena {
   readonly memory: WebAssembly.Memory
   readonly part: PartExport
+  readonly maxBytes: number
   free: Map<number, number[]>
   top: number
   kept: WeakMap<Float32Array, Held>
@@ -40,14 +48,29 @@ export interface Arena {
 
 let arena: Arena | null | undefined
 
-/** The arena (created at first use; null where WebAssembly SIMD is missing), emptied first when it has grown past the budget. */
+const empty = (memory: WebAssembly.Memory, part: PartExport, maxBytes: number): Arena => ({
+  memory,
+  part,
+  maxBytes,
+  free: new Map(),
+  top: ARENA_JOB_BYTES,
+  kept: new WeakMap(),
+  recent: [],
+})
+
+/**
+ * The arena (created at first use; null where WebAssembly SIMD is missing; moved, empty, to the
+ * worker's shared memory once the worker is up), emptied first when it has grown past the budget.
+ */
 export function arenaFor(maxBytes: number): Arena | null {
+  const shared = arena === null ? null : sharedArena()
+  if (shared !== null && arena?.memory !== shared.memory) arena = empty(shared.memory, shared.part, shared.maxBytes)
   if (arena === undefined) {
     const module = wasmModule()
     if (module === null) return (arena = null)
     const memory = new WebAssembly.Memory({ initial: 1 })
     const part = new WebAssembly.Instance(module, { env: { memory } }).exports['part'] as PartExport
-    arena = { memory, part, free: new Map(), top: ARENA_JOB_BYTES, kept: new WeakMap(), recent: [] }
+    arena = empty(memory, part, ARENA_MAX_BYTES)
   }
   if (arena !== null && arena.top > Math.min(BUDGET, maxBytes)) {
     arena.free = new Map()
@@ -68,7 +91,7 @@ export function held(arena: Arena, array: Float32Array, bytes: number): Held | u
 export function take(arena: Arena, bytes: number, maxBytes: number): number {
   const reuse = arena.free.get(bytes)?.pop()
   if (reuse !== undefined) return reuse
-  if (!reserve(arena.memory, arena.top + bytes, Math.min(maxBytes, ARENA_MAX_BYTES))) return -1
+  if (!reserve(arena.memory, arena.top + bytes, Math.min(maxBytes, arena.maxBytes))) return -1
   const at = arena.top
   arena.top += bytes
   return at
@@ -92,5 +115,5 @@ export function keepRecent(arena: Arena, array: Float32Array, at: number, bytes:
   }
 }
 
-/** Bytes of a block for n float32s: n rounded up to 8 (32 bytes), so every block stays 16-byte aligned. */
-export const blockBytes = (n: number): number => Math.ceil(n / 8) * 32
+/** Bytes of a block for n float32s: n rounded up to 16 (a 64-byte cache line), so every block starts on a cache line. */
+export const blockBytes = (n: number): number => Math.ceil(n / 16) * 64

@@ -24,8 +24,13 @@ export const OP = 4
 export const SPIN = 5
 /** Bytes of the error message. */
 export const MSG_LEN = 6
-/** KERNEL: the 17 kernel arguments of the whole product (packing workspaces: the worker's); PARTS: op, job, the worker's scratch. */
+/**
+ * KERNEL: the 17 kernel arguments of the whole product (packing workspaces: the worker's); PARTS: op, job, the worker's scratch,
+ * and IN_ARENA.
+ */
 export const ARGS = 8
+/** PARTS: 1 when the job is in the float32 arena's memory (the second shared memory), 0 in the first. */
+export const IN_ARENA = ARGS + 3
 /** 1: chunks are row blocks; 0: column blocks. */
 export const BY_ROWS = 25
 /** Rows or columns per chunk (a multiple of 4). */

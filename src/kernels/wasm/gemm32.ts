@@ -10,11 +10,13 @@
  * for bit on either thread count, and the same as gemm32Reference.
  *
  * Two threads only when they have been paying: a product runs on two threads when its size class
- * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running; a two-thread run
- * slower than that time (the worker descheduled on a busy machine) is a strike, and two in a row
- * put products on one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the
- * one-thread times. This is ./threads.ts's back-off for the float64 GEMM, measured from outside
- * the job (the parts runner does not report which thread waited).
+ * (⌊log₂ flops⌋) has a recent one-thread time to beat and no back-off is running. Two-thread runs
+ * are averaged per size class in batches of `VERDICT_RUNS`, slow ones included (a worker
+ * descheduled on a busy machine makes a run of a millisecond or more; the first after a pause
+ * wakes a sleeping worker) but the slowest (one stall a batch, which could as well be this
+ * thread's, says little); a batch slower on average than the one-thread time puts products on
+ * one thread for the back-off of ./threads.ts (`cooldownMs`), which refreshes the one-thread
+ * times. Measured from outside the job (the parts runner does not report which thread waited).
  *
  * Per call: the arguments are checked as gemm32Reference checks them; A and B (and C when
  * accumulating, beside the result: each chunk copies its block in first, so a chunk run again
@@ -28,7 +30,7 @@ import type { BlockSizes } from '../gemm.ts'
 import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
-import { configureThreads } from './threads.ts'
+import { configureThreads, twoThreadParts } from './threads.ts'
 import { ARENA_MAX_BYTES, arenaFor, blockBytes, give, held, keepRecent, take } from './arena32.ts'
 
 /** Rows and columns of asm/gemm32.ts's register tile. */
@@ -36,6 +38,8 @@ const MR = 5
 const NR = 8
 /** Bytes of the job block at address 0 (20 i32 fields), on its own cache lines. */
 const JOB_BYTES = 128
+/** Blocks a product is cut into on two threads (taken from a shared counter: a late thread takes fewer). */
+const CHUNKS = 4
 /** Bytes of the edge tile in each thread's scratch. */
 const EDGE_BYTES = MR * NR * 4
 
@@ -102,22 +106,58 @@ function viewsOf(memory: WebAssembly.Memory): Views {
 
 /** Recent one-thread time per flop (ms), by size class ⌊log₂ flops⌋: what a two-thread run must beat. */
 const oneThreadMsPerFlop = new Map<number, number>()
-/** Two-thread runs in a row slower than the one-thread time. */
-let strikes = 0
+/** Two-thread runs by size class since the last verdict: their summed time per flop (ms), the slowest, and their count. */
+const twoThreadRuns = new Map<number, { sum: number; max: number; count: number }>()
+/** Two-thread runs of a size class averaged for each verdict. */
+export const VERDICT_RUNS = 16
 /** performance.now() until which products run on one thread. */
 let coolUntil = 0
 
-/** Records a run's time: one thread refreshes its class's time; two threads slower than it strike. */
-function record(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
-  const known = oneThreadMsPerFlop.get(sizeClass)
+/**
+ * Records a run's time: one thread refreshes its class's time; two threads add to their batch, and
+ * a full batch slower on average (its slowest run left out) than one thread starts the back-off.
+ */
+export function recordRun(threads: 1 | 2, sizeClass: number, msPerFlop: number): void {
+  const one = oneThreadMsPerFlop.get(sizeClass)
   if (threads === 1) {
-    oneThreadMsPerFlop.set(sizeClass, known === undefined ? msPerFlop : (known + msPerFlop) / 2)
+    oneThreadMsPerFlop.set(sizeClass, one === undefined ? msPerFlop : (one + msPerFlop) / 2)
     return
   }
-  strikes = known !== undefined && msPerFlop > known ? strikes + 1 : 0
-  if (strikes < 2) return
-  strikes = 0
-  coolUntil = performance.now() + configureThreads().cooldownMs
+  const runs = twoThreadRuns.get(sizeClass) ?? { sum: 0, max: 0, count: 0 }
+  runs.sum += msPerFlop
+  runs.max = Math.max(runs.max, msPerFlop)
+  runs.count++
+  twoThreadRuns.set(sizeClass, runs)
+  if (runs.count < VERDICT_RUNS) return
+  twoThreadRuns.delete(sizeClass)
+  const cooldownMs = configureThreads().cooldownMs
+  if (one !== undefined && (runs.sum - runs.max) / (runs.count - 1) > one && cooldownMs > 0) coolUntil = performance.now() + cooldownMs
+}
+
+/** Whether the products' back-off is running (two threads lately slower than one): then the float32 SGD step stays on one thread too. */
+export const backedOff = (): boolean => coolUntil !== 0 && performance.now() < coolUntil
+
+/** Whether products of a size class (⌊log₂ flops⌋) may try two threads: a one-thread time to beat is known and no back-off is running. */
+export const twoThreadsPay = (sizeClass: number): boolean => oneThreadMsPerFlop.has(sizeClass) && !backedOff()
+
+/** Forgets the one-thread times and any back-off (tests: a split test must not depend on what ran before it). */
+export function forgetThreadTimes(): void {
+  oneThreadMsPerFlop.clear()
+  twoThreadRuns.clear()
+  coolUntil = 0
+}
+
+/**
+ * How two threads cut an m×n product: blocks of rows when m > 128 (or n is too narrow), else of
+ * columns; about four blocks, each a whole number of tiles (columns: of two tiles, 16 float32s, a
+ * cache line, so the threads' columns of a row never share one) and at least `minChunk` wide.
+ */
+function split(m: number, n: number): { readonly byRows: boolean; readonly chunk: number } {
+  const minChunk = configureThreads().minChunk
+  const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
+  const unit = byRows ? MR : 2 * NR
+  const dim = byRows ? m : n
+  return { byRows, chunk: Math.max(roundUp(Math.ceil(dim / CHUNKS), unit), roundUp(Math.max(minChunk, 1), unit)) }
 }
 
 /** Options of `makeGemm32Wasm`. */
@@ -149,12 +189,8 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
       if (!accumulate) c.fill(0, cOffset, cOffset + m * n)
       return
     }
-    // Two threads: about four chunks, each a whole number of tiles and at least minChunk wide.
-    const minChunk = threads === 2 ? configureThreads().minChunk : 1
-    const byRows = m > 128 || (n < 2 * minChunk && m >= 2 * minChunk)
-    const unit = byRows ? MR : NR
+    const { byRows, chunk: chunk2 } = threads === 2 ? split(m, n) : { byRows: true, chunk: m }
     const dim = byRows ? m : n
-    const chunk2 = Math.max(roundUp(Math.ceil(dim / 4), unit), roundUp(Math.max(minChunk, 1), unit))
     const chunks2 = Math.ceil(dim / chunk2)
     // Layout in bytes: the job block, A, B, C, then each thread's scratch (packing workspaces and edge tile).
     const pa = plan32(a, m, k)
@@ -172,7 +208,7 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
     const end = S1 + scratch
     const flops = 2 * m * n * k
     const sizeClass = Math.floor(Math.log2(flops))
-    const tryTwo = threads === 2 && oneThreadMsPerFlop.has(sizeClass) && (coolUntil === 0 || performance.now() >= coolUntil)
+    const tryTwo = threads === 2 && twoThreadsPay(sizeClass)
     const runner = runnersFor(tryTwo ? 2 : 1, chunks2, flops).find((r) => reserve(r.memory, end, Math.min(maxBytes, r.maxBytes)))
     if (runner === undefined) return gemm32Blocked(m, n, k, a, b, c, cOffset, accumulate)
     const chunk = runner.threads === 2 ? chunk2 : dim
@@ -203,8 +239,8 @@ export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gem
       accumulate ? C0 : 0,
     ])
     const t0 = performance.now()
-    runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
-    record(runner.threads, sizeClass, (performance.now() - t0) / flops)
+    const shared = runner.run(Op.gemm32Chunk, 0, Math.ceil(dim / chunk), S0, S1, flops)
+    if (shared || runner.threads === 1) recordRun(shared ? 2 : 1, sizeClass, (performance.now() - t0) / flops)
     c.set(heap.subarray(C / 4, C / 4 + m * n), cOffset)
   }
 }
@@ -216,15 +252,19 @@ export const gemm32Wasm: Gemm32 = makeGemm32Wasm(1)
 export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
 
 /**
- * The product of two tensors' data on this thread, in the arena of ./arena32.ts: gemm32Wasm's
- * kernel and bits, without copying an operand that is already there. An operand array the arena
- * holds (the params the SGD step left there, an input an earlier product copied in) is read in
- * place; one it does not hold is copied in whole and kept for the products after it (x read by
- * x·W and again by xᵀ·dy). With `keep`, C stays there too, keyed by `c` (dW, which the SGD step
- * reads next). Valid only because no one writes these arrays again: callers pass tensors' data,
- * never a buffer they will write (dense writes its fresh x·W: that product is not kept). False,
- * having written nothing, where WebAssembly SIMD is missing or the product does not fit; the
- * caller then runs its own kernel.
+ * The product of two tensors' data in the arena of ./arena32.ts: gemm32Wasm's kernel and bits,
+ * without copying an operand that is already there. An operand array the arena holds (the params
+ * the SGD step left there, an input an earlier product copied in) is read in place; one it does
+ * not hold is copied in whole and kept for the products after it (x read by x·W and again by
+ * xᵀ·dy). With `keep`, C stays there too, keyed by `c` (dW, which the SGD step reads next). Valid
+ * only because no one writes these arrays again: callers pass tensors' data, never a buffer they
+ * will write (dense writes its fresh x·W: that product is not kept). False, having written
+ * nothing, where WebAssembly SIMD is missing or the product does not fit; the caller then runs its
+ * own kernel.
+ *
+ * On two threads (`threads` 2, the worker up, so the arena is in its shared memory, and
+ * `float32Split` set, ./threads.ts): a product of `wakeFlops` or more, under gemm32Wasm2's back-off, when the worker is free, is
+ * cut as gemm32Wasm2 cuts it, each thread with its own scratch, both reading the resident operands in place.
  */
 export function gemm32Resident(
   m: number,
@@ -234,43 +274,60 @@ export function gemm32Resident(
   b: MatView32,
   c: Float32Array,
   keep: boolean,
+  threads: 1 | 2 = 1,
   maxBytes = ARENA_MAX_BYTES,
 ): boolean {
   checkArgs32(m, n, k, a, b, c, 0)
   if (m === 0 || n === 0 || k === 0) return false
+  const flops = 2 * m * n * k
+  const sizeClass = Math.floor(Math.log2(flops))
+  // Before arenaFor: a worker that just came up moves the arena. Below wakeFlops (x·W's 12.8 MFLOP are above, a 64×128·128×64
+  // product's 1 MFLOP below) a split saves a few µs and risks a stall on a busy machine: one thread.
+  const { wakeFlops, float32Split } = configureThreads()
+  const two = threads === 2 && float32Split && flops >= wakeFlops ? twoThreadParts(flops, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
+  // Split only when the worker is free to take a chunk now: else one chunk (the whole product, A packed once) on this thread.
+  const runner = two !== null && two.memory === arena.memory && twoThreadsPay(sizeClass) && two.free() ? two : null
   const { mc, kc: kcMax, nc } = wasm32BlockSizes
   const kc = Math.min(kcMax, k)
   const packB = align(Math.min(mc, roundUp(m, MR)) * kc) * 4
   const edge = packB + align(Math.min(nc, roundUp(n, NR)) * kc) * 4
-  const scratchBytes = roundUp(edge + EDGE_BYTES + 64, 32)
+  const scratchBytes = roundUp(edge + EDGE_BYTES + 64, 64)
   const aBytes = blockBytes(a.data.length)
   const bBytes = blockBytes(b.data.length)
   const cBytes = blockBytes(m * n)
   const heldA = held(arena, a.data, aBytes)
   const heldB = a.data === b.data ? heldA : held(arena, b.data, bBytes)
-  const sizes = [heldA === undefined ? aBytes : 0, heldB === undefined && a.data !== b.data ? bBytes : 0, cBytes, scratchBytes]
+  const sizes = [
+    heldA === undefined ? aBytes : 0,
+    heldB === undefined && a.data !== b.data ? bBytes : 0,
+    cBytes,
+    scratchBytes,
+    runner === null ? 0 : scratchBytes,
+  ]
   const at = sizes.map((bytes) => (bytes === 0 ? 0 : take(arena, bytes, maxBytes)))
   if (at.some((x) => x < 0)) {
     at.forEach((x, i) => x > 0 && give(arena, x, sizes[i]!))
     return false
   }
-  const [aCopy, bCopy, C, S] = at as [number, number, number, number]
+  const [aCopy, bCopy, C, S0, S1] = at as [number, number, number, number, number]
   const { heap, fields } = viewsOf(arena.memory)
   const A = heldA?.at ?? aCopy
   const B = heldB?.at ?? (a.data === b.data ? A : bCopy)
   if (heldA === undefined) heap.set(a.data, A / 4)
   if (heldB === undefined && a.data !== b.data) heap.set(b.data, B / 4)
+  const { byRows, chunk } = runner === null ? { byRows: true, chunk: m } : split(m, n)
   // prettier-ignore
   fields.set([m, n, k, A + a.offset * 4, a.rowStride, a.colStride, B + b.offset * 4, b.rowStride, b.colStride, C, n, 0,
-    mc, kcMax, nc, 1, m, packB, edge, 0])
+    mc, kcMax, nc, byRows ? 1 : 0, chunk, packB, edge, 0])
   const t0 = performance.now()
-  arena.part(Op.gemm32Chunk, 0, 0, S)
-  const flops = 2 * m * n * k
-  record(1, Math.floor(Math.log2(flops)), (performance.now() - t0) / flops) // the time two threads must beat
+  if (runner === null) arena.part(Op.gemm32Chunk, 0, 0, S0)
+  const shared = runner !== null && runner.run(Op.gemm32Chunk, 0, Math.ceil((byRows ? m : n) / chunk), S0, S1, flops)
+  if (shared || runner === null) recordRun(shared ? 2 : 1, sizeClass, (performance.now() - t0) / flops) // a job the worker never took: no time
   c.set(heap.subarray(C / 4, C / 4 + m * n))
-  give(arena, S, scratchBytes)
+  give(arena, S0, scratchBytes)
+  if (runner !== null) give(arena, S1, scratchBytes)
   if (heldA === undefined) keepRecent(arena, a.data, A, aBytes)
   if (heldB === undefined && a.data !== b.data) keepRecent(arena, b.data, B, bBytes)
   if (keep && c.length === m * n) {
@@ -278,14 +335,4 @@ export function gemm32Resident(
     keepRecent(arena, c, C, cBytes)
   } else give(arena, C, cBytes)
   return true
-}
-
-/**
- * Whether gemm32Wasm2 would run a product of `flops` on one thread: below the threads' size, or
- * with no one-thread time yet for its size class, or while two threads are backed off. Those
- * products the tensor operations run on the arena instead (the same bits).
- */
-export function oneThreadFor(flops: number): boolean {
-  const sizeClass = Math.floor(Math.log2(flops))
-  return flops < configureThreads().minFlops || !oneThreadMsPerFlop.has(sizeClass) || (coolUntil !== 0 && performance.now() < coolUntil)
 }

@@ -58,8 +58,10 @@ function oneThreadParts(): PartsRunner | null {
     memory,
     maxBytes: MAX_BYTES,
     threads: 1,
+    free: () => true,
     run: (op, job, parts, scratch0) => {
       for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
+      return false
     },
   }
   return single

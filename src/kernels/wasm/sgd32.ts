@@ -4,8 +4,10 @@
  * (test/kernels/sgd32.test.ts). A TypeScript loop pays for a Math.fround per operation; this one
  * does not, and copying its operands in and out costs less than that for a layer's weights.
  *
- * It runs in the arena of ./arena32.ts (shared with the one-thread float32 tensor products), and
- * it never uses the worker. The params and the trace a step writes there stay there: the next
+ * It runs in the arena of ./arena32.ts (shared with the float32 tensor products); on two threads,
+ * a leaf of `MIN_SGD32_SPLIT` elements or more is cut in two parts, one per thread, while the
+ * worker of ./threads.ts is up, `float32Split` is set and the products' back-off (./gemm32.ts) is not running (each
+ * element is computed alone, so the split never changes a bit). The params and the trace a step writes there stay there: the next
  * step, whose p and t' are those arrays (the step's outputs, which no one writes again), reads them
  * in place instead of copying them in, and so does a product that reads the params; a gradient a
  * product left there (dW = xᵀ·dy) is read in place too. A block this step kept is reused only once
@@ -19,14 +21,18 @@
  */
 import type { Sgd32Arrays, Sgd32Settings } from '../sgd32.ts'
 import { markFinite } from '../../tensor/tensor.ts'
-import { align } from './gemm.ts'
-import { ARENA_MAX_BYTES, arenaFor, give, held, take } from './arena32.ts'
+import { roundUp } from './gemm.ts'
+import { ARENA_MAX_BYTES, arenaFor, blockBytes, give, held, take } from './arena32.ts'
 import { Op } from './parts.ts'
+import { configureThreads, twoThreadParts } from './threads.ts'
+import { backedOff } from './gemm32.ts'
 
 /** Elements per part (a multiple of 4). */
 const CHUNK = 65536
 /** Below this many elements the TypeScript loop is as fast as the copies. */
 export const MIN_SGD32_ELEMENTS = 1024
+/** From this many elements the step is split between two threads (when they are up). */
+export const MIN_SGD32_SPLIT = 32768
 
 // asm/sgd32.ts's flags.
 const APPLY = 1
@@ -34,16 +40,25 @@ const DECAY = 2
 const TRACE = 4
 const NESTEROV = 8
 
-/** One float32 SGD step in WebAssembly; false (nothing written) where WebAssembly SIMD is missing or the memory cannot hold it. */
-export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = ARENA_MAX_BYTES): boolean {
+/**
+ * One float32 SGD step in WebAssembly, on `threads` threads (2: when the worker is up and the leaf is big enough); false
+ * (nothing written) where WebAssembly SIMD is missing or the memory cannot hold it.
+ */
+export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, threads: 1 | 2 = 1, maxBytes = ARENA_MAX_BYTES): boolean {
+  const n = a.g.length
+  // Before arenaFor: a worker that just came up moves the arena. A pass over memory: its size, not its flops, decides.
+  const two =
+    threads === 2 && n >= MIN_SGD32_SPLIT && configureThreads().float32Split && !backedOff() ? twoThreadParts(Infinity, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
-  const n = a.g.length
+  const runner = two !== null && two.memory === arena.memory && two.free() ? two : null
   const n4 = Math.ceil(n / 4) * 4
   const trace = a.tPrev !== undefined && a.t !== undefined
-  const slot = align(n4) * 4 // bytes per array
-  const parts = Math.max(1, Math.ceil(n4 / CHUNK))
-  const sums = align(4 * parts) * 4
+  const slot = blockBytes(n) // bytes per array
+  // Parts of CHUNK elements, or on two threads two parts, each a whole number of cache lines.
+  const chunk = runner === null ? CHUNK : roundUp(Math.ceil(n4 / 2), 16)
+  const parts = Math.max(1, Math.ceil(n4 / chunk))
+  const sums = blockBytes(4 * parts)
   // p and t' where an earlier step left them (its out and t); each read in place once, then its block is free.
   // g (and p) where a product left them: read in place; the products give those blocks back.
   const heldG = held(arena, a.g, slot)
@@ -65,7 +80,7 @@ export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = ARENA
   const TP = trace ? (keptT ?? (a.tPrev === a.p ? P : tCopy)) : 0
   const flags = (s.apply ? APPLY : 0) | (s.lambda > 0 ? DECAY : 0) | (trace ? TRACE : 0) | (s.nesterov ? NESTEROV : 0)
   const { heap, fields, scalars } = viewsOf(arena.memory)
-  fields.set([n4, CHUNK, flags, G, P, TP, OUT, trace ? T : 0, FINITE])
+  fields.set([n4, chunk, flags, G, P, TP, OUT, trace ? T : 0, FINITE])
   scalars.set([-s.rate, s.lambda, s.beta]) // rounded to float32 as they are stored
   // Copied in: the padding lanes past n zeroed, so they stay finite (their results are never copied out).
   const copyIn = (src: Float32Array, to: number): void => {
@@ -75,7 +90,8 @@ export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, maxBytes = ARENA
   if (keptG === undefined) copyIn(a.g, G)
   if (keptP === undefined) copyIn(a.p, P)
   if (copyT) copyIn(a.tPrev!, TP)
-  for (let i = 0; i < parts; i++) arena.part(Op.sgd32Step, 0, i, 0)
+  if (runner !== null) runner.run(Op.sgd32Step, 0, parts, 0, 0, 2 * n)
+  else for (let i = 0; i < parts; i++) arena.part(Op.sgd32Step, 0, i, 0)
   a.out.set(heap.subarray(OUT / 4, OUT / 4 + n))
   if (trace) a.t!.set(heap.subarray(T / 4, T / 4 + n))
   let total = 0

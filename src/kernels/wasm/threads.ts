@@ -44,7 +44,9 @@
  * (`WORKER_DEADLINE_MS`), the same way.
  *
  * Memory: one shared memory (at most 1 GiB, the maximum the module declares) that grows to
- * the largest split product and never shrinks. Growing a shared memory leaves old views
+ * the largest split product and never shrinks; and a second one, the float32 arena's
+ * (./arena32.ts, `sharedArena`), where operands stay resident between products, so that both
+ * threads read them in place (`twoThreadParts(flops, true)` runs a job there). Growing a shared memory leaves old views
  * stale, so views are built from `memory.buffer` after the grow, in every call.
  */
 import { checkArgs, type BlockSizes, type Gemm } from '../gemm.ts'
@@ -56,6 +58,7 @@ import {
   CONTROL_BYTES,
   DONE,
   HOT,
+  IN_ARENA,
   KERNEL,
   MSG_AT,
   MSG_LEN,
@@ -112,6 +115,9 @@ interface Pool {
   readonly memory: WebAssembly.Memory
   readonly kernel: KernelExport
   readonly part: PartExport
+  /** The float32 arena's shared memory, and this thread's instance on it. */
+  readonly arena: WebAssembly.Memory
+  readonly arenaPart: PartExport
   readonly ctl: Int32Array<SharedArrayBuffer>
   readonly worker: WorkerHandle
   /** The last job number posted. */
@@ -195,9 +201,23 @@ export interface ThreadSettings {
    * run on one thread for this many ms. 0 turns the back-off off. Default 250.
    */
   cooldownMs: number
+  /**
+   * True: the float32 tensor products and big SGD steps in the arena (./arena32.ts) are split between the threads too.
+   * Default false: measured on a 2-core machine, the float32 MLP step ran about 10% slower split (its products
+   * alone 1.7x faster), so they run on this thread.
+   */
+  float32Split: boolean
 }
 
-const settings: ThreadSettings = { minFlops: 1e6, wakeFlops: 4e6, spinMicros: 1000, minChunk: 32, mainComputes: true, cooldownMs: 250 }
+const settings: ThreadSettings = {
+  minFlops: 1e6,
+  wakeFlops: 4e6,
+  spinMicros: 1000,
+  minChunk: 32,
+  mainComputes: true,
+  cooldownMs: 250,
+  float32Split: false,
+}
 /** Consecutive products where the worker lagged. */
 let strikes = 0
 /** performance.now() until which products run on one thread (the worker lagged). */
@@ -206,7 +226,7 @@ let coolUntil = 0
 /** Changes the thresholds and the worker's spin window (for tuning and tests); returns the settings now in force. */
 export function configureThreads(change: Partial<ThreadSettings> = {}): Readonly<ThreadSettings> {
   for (const [key, value] of Object.entries(change)) {
-    const flag = key === 'mainComputes'
+    const flag = key === 'mainComputes' || key === 'float32Split'
     if (flag ? typeof value !== 'boolean' : !(key in settings) || typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
       throw new RangeError(`configureThreads: ${key} must be ${flag ? 'a boolean' : 'a finite number ≥ 0'}, got ${String(value)}`)
     }
@@ -299,10 +319,12 @@ async function launch(): Promise<boolean> {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports
   const kernel = exports['gemm'] as KernelExport
   const part = exports['part'] as PartExport
+  const arena = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true })
+  const arenaPart = new WebAssembly.Instance(module, { env: { memory: arena } }).exports['part'] as PartExport
   const control = new SharedArrayBuffer(CONTROL_BYTES)
   const ctl = new Int32Array(control)
   Atomics.store(ctl, SPIN, settings.spinMicros)
-  const init = { module, memory, control }
+  const init = { module, memory, arena, control }
   // Synchronously where the engine allows (Node ≥ 20.16, browsers), so a background start from a
   // synchronous training loop creates the worker before the loop goes on (see usablePool).
   const sync = nodeWorkerSync()
@@ -315,7 +337,7 @@ async function launch(): Promise<boolean> {
     const exited = new Int32Array(new SharedArrayBuffer(4))
     const worker = new Worker(exitHook + workerSource, { eval: true, workerData: { ...init, exited: exited.buffer }, execArgv: [] })
     if (!awaited) worker.unref() // a background start: the process may end before the worker is ready
-    const p: Pool = { memory, kernel, part, ctl, worker, seq: 0, ready: false, settled: false, dead: null, exited }
+    const p: Pool = { memory, kernel, part, arena, arenaPart, ctl, worker, seq: 0, ready: false, settled: false, dead: null, exited }
     pool = p
     worker.on('error', (e) => giveUp(p, `the GEMM worker crashed: ${e instanceof Error ? e.message : String(e)}`))
     worker.on('exit', (code) => giveUp(p, `the GEMM worker exited (code ${String(code)})`))
@@ -336,6 +358,8 @@ async function launch(): Promise<boolean> {
     memory,
     kernel,
     part,
+    arena,
+    arenaPart,
     ctl,
     worker,
     seq: 0,
@@ -434,8 +458,11 @@ function waitDone(p: Pool, seq: number, flops: number): boolean {
   const ctl = p.ctl
   if (Atomics.load(ctl, DONE) === seq) return true
   // Generous: the deadline plus 1 ms per MFLOP (as if the worker ran at 1 GFLOP/s).
-  const deadline = performance.now() + WORKER_DEADLINE_MS + flops / 1e6
-  for (let i = 1; Atomics.load(ctl, DONE) !== seq; i++) {
+  const t0 = performance.now()
+  const deadline = t0 + WORKER_DEADLINE_MS + flops / 1e6
+  for (let i = 1; ; i++) {
+    const done = Atomics.load(ctl, DONE)
+    if (done === seq) return true
     if (p.dead !== null || Atomics.load(p.exited, 0) === 1) {
       giveUp(p, 'the GEMM worker exited during a job')
       return false
@@ -444,13 +471,21 @@ function waitDone(p: Pool, seq: number, flops: number): boolean {
       giveUp(p, `the GEMM worker stopped during a job: ${workerMessage(ctl)}`)
       return false
     }
-    if ((i & 0xffff) === 0 && performance.now() > deadline) {
+    if ((i & 0xff) !== 0) continue
+    const now = performance.now()
+    if (now > deadline) {
       giveUp(p, `the GEMM worker stopped answering (no reply in ${WORKER_DEADLINE_MS / 1000} s)`)
       return false
     }
+    // A worker this late was descheduled (a busy machine): sleep, leaving this core to it, until it posts DONE (1 ms at most).
+    if (mayBlock && now - t0 > BLOCK_AFTER_MS) Atomics.wait(ctl, DONE, done, 1)
   }
-  return true
 }
+
+/** Whether this thread may sleep in Atomics.wait: in Node, yes; on a browser's main thread it throws. */
+const mayBlock = typeof globalThis.process?.versions?.node === 'string'
+/** How long a thread waiting for the worker spins before it sleeps (ms). */
+const BLOCK_AFTER_MS = 0.1
 
 /**
  * Runs one raw kernel call on the worker and waits for it (tests and diagnostics: arguments
@@ -601,45 +636,63 @@ export interface PartsRunner {
    * Runs part(op, job, i, scratch) for i = 0 … parts − 1: on this thread with scratch0, on
    * the worker with scratch1. A worker that dies meanwhile is given up and every part runs
    * again here. `flops` (the job's size) sets how long to wait for a worker that stopped
-   * answering before giving up on it the same way.
+   * answering before giving up on it the same way. True when the worker took the job (its parts
+   * may have been split), false when this thread ran every part.
    */
-  run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): void
+  run(op: number, job: number, parts: number, scratch0: number, scratch1: number, flops: number): boolean
+  /**
+   * Whether the worker has seen every job posted so far, so that one posted now may be shared at once
+   * (else `run` does every part on this thread; a caller may rather cut the job for one thread).
+   */
+  free(): boolean
+}
+
+/** The float32 arena's shared memory (./arena32.ts), this thread's instance on it and its cap, while the worker is up; else null. */
+export function sharedArena(): { readonly memory: WebAssembly.Memory; readonly part: PartExport; readonly maxBytes: number } | null {
+  const p = usablePool()
+  return p === null ? null : { memory: p.arena, part: p.arenaPart, maxBytes: MAX_PAGES * PAGE }
 }
 
 /**
  * The two-thread runner for a job of `flops` FLOPs, or null: below `minFlops` (not worth a
  * round trip), or while the worker is not up (then this starts it in the background, for the
  * next jobs). Either way the caller runs the same parts on one thread, with the same result.
+ * `inArena`: the job is in the float32 arena's memory (`sharedArena`), not in the kernels' one.
  */
-export function twoThreadParts(flops: number): PartsRunner | null {
+export function twoThreadParts(flops: number, inArena = false): PartsRunner | null {
   if (flops < settings.minFlops) return null
   const p = usablePool()
   if (p === null) {
     startInBackground() // for the next products
     return null
   }
+  const part = inArena ? p.arenaPart : p.part
   return {
-    memory: p.memory,
+    memory: inArena ? p.arena : p.memory,
     maxBytes: MAX_PAGES * PAGE,
     threads: 2,
+    free: () => Atomics.load(p.ctl, DONE) === p.seq,
     run: (op, job, parts, scratch0, scratch1, flops) => {
       const ctl = p.ctl
-      // A wake-up or withdrawn job may still be in flight: let it end first. If the worker died,
-      // none of this job went to it: this thread runs every part (the same result).
-      if (!waitDone(p, p.seq, 0)) {
-        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
-        return
+      // The worker has not yet seen the last job (a wake-up, or a job withdrawn because it never
+      // came): it sleeps or is descheduled, so this thread runs every part rather than wait for it
+      // (the same result). Or, leaving every part to the worker: let that job end first. If the
+      // worker died, none of this job went to it: this thread runs every part.
+      if ((settings.mainComputes && Atomics.load(ctl, DONE) !== p.seq) || !waitDone(p, p.seq, 0)) {
+        for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
+        return false
       }
       ctl[ARGS] = op
       ctl[ARGS + 1] = job
       ctl[ARGS + 2] = scratch1
+      ctl[IN_ARENA] = inArena ? 1 : 0
       ctl[CHUNKS] = parts
       ctl[NEXT] = 0
       const seq = post(p, PARTS)
       splits++
       let failure: unknown = null
       try {
-        if (settings.mainComputes) runParts(ctl, p.part, op, job, scratch0, false)
+        if (settings.mainComputes) runParts(ctl, part, op, job, scratch0, false)
       } catch (e) {
         Atomics.store(ctl, NEXT, NO_MORE) // stop the worker taking parts
         failure = e
@@ -654,8 +707,9 @@ export function twoThreadParts(flops: number): PartsRunner | null {
       if (failure !== null) throw failure
       if (!answered) {
         Atomics.store(ctl, NEXT, NO_MORE)
-        for (let i = 0; i < parts; i++) p.part(op, job, i, scratch0)
+        for (let i = 0; i < parts; i++) part(op, job, i, scratch0)
       }
+      return answered && !withdrawn
     },
   }
 }

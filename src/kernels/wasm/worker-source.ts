@@ -21,6 +21,7 @@ export const workerSource = `"use strict";
   var SPIN = 5;
   var MSG_LEN = 6;
   var ARGS = 8;
+  var IN_ARENA = ARGS + 3;
   var BY_ROWS = 25;
   var CHUNK = 26;
   var CHUNKS = 27;
@@ -83,10 +84,12 @@ export const workerSource = `"use strict";
     };
     let kernel;
     let part;
+    let arenaPart;
     try {
       const exports = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
       kernel = exports["gemm"];
       part = exports["part"];
+      arenaPart = new WebAssembly.Instance(init.module, { env: { memory: init.arena } }).exports["part"];
     } catch (e) {
       fail(e);
       Atomics.store(ctl, STATE, STOPPED);
@@ -116,13 +119,14 @@ export const workerSource = `"use strict";
       if (op !== NOOP && Atomics.compareExchange(ctl, TAKEN, POSTED, WORKER_TOOK) === POSTED) {
         try {
           if (op === KERNEL) runChunks(ctl, kernel, ctl[ARGS + 15], ctl[ARGS + 16], true);
-          else runParts(ctl, part, ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], true);
+          else runParts(ctl, ctl[IN_ARENA] === 1 ? arenaPart : part, ctl[ARGS], ctl[ARGS + 1], ctl[ARGS + 2], true);
         } catch (e) {
           Atomics.store(ctl, NEXT, NO_MORE);
           fail(e);
         }
       }
       Atomics.store(ctl, DONE, seq);
+      Atomics.notify(ctl, DONE);
     }
   }
   var nodeHost = () => typeof process === "object" && typeof process.versions?.node === "string" ? __require("node:worker_threads") : null;

@@ -3,14 +3,16 @@
  * the string of ./worker-source.ts, which ./threads.ts starts as a Node `worker_threads` worker
  * (the init as workerData) or as a Web Worker (the init as its first message).
  *
- * `serve` instantiates the module on the shared memory, reports ready, then loops forever: spin
- * for a job, else sleep in Atomics.wait; run it; publish its number in DONE.
+ * `serve` instantiates the module on each of the two shared memories (the kernels' and the float32
+ * arena's, ./arena32.ts), reports ready, then loops forever: spin for a job, else sleep in
+ * Atomics.wait; run it (a PARTS job on the instance of the memory it names); publish its number in DONE.
  */
 import type { KernelExport, PartExport } from './gemm.ts'
 import {
   ARGS,
   DONE,
   HOT,
+  IN_ARENA,
   KERNEL,
   MSG_AT,
   MSG_LEN,
@@ -35,6 +37,8 @@ import {
 export interface WorkerInit {
   readonly module: WebAssembly.Module
   readonly memory: WebAssembly.Memory
+  /** The float32 arena's shared memory. */
+  readonly arena: WebAssembly.Memory
   readonly control: SharedArrayBuffer
 }
 
@@ -60,10 +64,12 @@ export function serve(init: WorkerInit, post: (message: { ready: boolean }) => v
   }
   let kernel: KernelExport
   let part: PartExport
+  let arenaPart: PartExport
   try {
     const exports = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports
     kernel = exports['gemm'] as KernelExport
     part = exports['part'] as PartExport
+    arenaPart = new WebAssembly.Instance(init.module, { env: { memory: init.arena } }).exports['part'] as PartExport
   } catch (e) {
     fail(e)
     Atomics.store(ctl, STATE, STOPPED)
@@ -94,13 +100,14 @@ export function serve(init: WorkerInit, post: (message: { ready: boolean }) => v
     if (op !== NOOP && Atomics.compareExchange(ctl, TAKEN, POSTED, WORKER_TOOK) === POSTED) {
       try {
         if (op === KERNEL) runChunks(ctl, kernel, ctl[ARGS + 15]!, ctl[ARGS + 16]!, true)
-        else runParts(ctl, part, ctl[ARGS]!, ctl[ARGS + 1]!, ctl[ARGS + 2]!, true)
+        else runParts(ctl, ctl[IN_ARENA] === 1 ? arenaPart : part, ctl[ARGS]!, ctl[ARGS + 1]!, ctl[ARGS + 2]!, true)
       } catch (e) {
         Atomics.store(ctl, NEXT, NO_MORE)
         fail(e)
       }
     }
     Atomics.store(ctl, DONE, seq)
+    Atomics.notify(ctl, DONE) // a posting thread that waited long may sleep on DONE
   }
 }
 
