@@ -11,7 +11,7 @@ import { BATCH, initialState, mnistBatches, model, optimizer, parseArgs, report 
 
 const args = parseArgs(process.argv.slice(2))
 Kernels.use('fast')
-if (args.threads === 2 && !(await Kernels.useThreads(2))) throw new Error(`two threads unavailable: ${Kernels.threadsUnavailable()}`)
+if (!(await Kernels.useThreads(args.threads))) throw new Error(`two threads unavailable: ${Kernels.threadsUnavailable()}`)
 const { batches, test } = mnistBatches(args.warmup + args.steps, args.dtype)
 // Each state is passed once and dropped: the step may reuse the buffers of the states before.
 const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer, { reuseBuffers: !process.argv.includes('--pure') })
