@@ -111,6 +111,9 @@ export const withAllocator = <A>(a: Allocator, f: () => A): A => {
   }
 }
 
+/** True while `withAllocator` runs (a reusing training step draws on its recycler). */
+export const recycling = (): boolean => allocator !== undefined
+
 /** A fresh zero-filled buffer of n float64s: with `buffer32` and `indexBuffer`, the one place chainrule allocates tensor memory. */
 export const buffer = (n: number): Float64Array => {
   allow(n)

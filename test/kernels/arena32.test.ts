@@ -15,6 +15,7 @@ import { sgdStep32, type Sgd32Settings } from '../../src/kernels/sgd32.ts'
 import { MIN_SGD32_SPLIT, sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
 import { configureThreads, splitCount, startThreads, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 import { runs, values } from '../support/gemm-data.ts'
+import { withAllocator, type Allocator } from '../../src/tensor/tensor.ts'
 
 const f32 = (n: number, seed: number): Float32Array => Float32Array.from(values(n, seed))
 const firstDifference = (x: Float32Array, y: Float32Array): number => {
@@ -238,6 +239,30 @@ describe("the float32 arena on two threads (in the worker's shared memory: produ
       sgdStep32({ g, p, tPrev: t, out: outRef, t: tRef }, s)
       expect(firstDifference(out, outRef)).toBe(-1)
       expect(splitCount() - splits).toBe(0)
+    } finally {
+      configureThreads({ float32Split: true })
+    }
+  })
+
+  test('float32Split off, while a reusing step draws on its recycler (withAllocator): products and SGD steps split, with the same bits', () => {
+    configureThreads({ float32Split: false })
+    const fresh: Allocator = { take: () => undefined, made: () => undefined } // what a recycler with nothing free does
+    try {
+      const [x, W] = [stored(64, 784, 46), stored(784, 128, 47)]
+      const [one] = both(x, false, W, false, false, 1)
+      const splits = splitCount()
+      const [two, want] = withAllocator(fresh, () => both(x, false, W, false, false, 2))
+      expect(splitCount() - splits).toBe(1)
+      expect([firstDifference(two, one), firstDifference(two, want)]).toEqual([-1, -1])
+      const n = MIN_SGD32_SPLIT
+      const s: Sgd32Settings = { rate: 0.05, lambda: 1e-3, beta: 0.9, nesterov: true, apply: true }
+      const [g, p, t] = [f32(n, 48), f32(n, 49), f32(n, 50)]
+      const [out, tNew, outRef, tRef] = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)]
+      const before = splitCount()
+      expect(withAllocator(fresh, () => sgdStep32Wasm({ g, p, tPrev: t, out, t: tNew }, s, 2))).toBe(true)
+      expect(splitCount() - before).toBe(1)
+      sgdStep32({ g, p, tPrev: t, out: outRef, t: tRef }, s)
+      expect([firstDifference(out, outRef), firstDifference(tNew, tRef)]).toEqual([-1, -1])
     } finally {
       configureThreads({ float32Split: true })
     }

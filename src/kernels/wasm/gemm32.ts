@@ -30,7 +30,7 @@ import type { BlockSizes } from '../gemm.ts'
 import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
-import { configureThreads, twoThreadParts } from './threads.ts'
+import { configureThreads, float32SplitNow, twoThreadParts } from './threads.ts'
 import { ARENA_MAX_BYTES, arenaFor, blockBytes, give, held, keepRecent, take } from './arena32.ts'
 
 /** Rows and columns of asm/gemm32.ts's register tile. */
@@ -263,7 +263,7 @@ export const gemm32Wasm2: Gemm32 = makeGemm32Wasm(2)
  * own kernel.
  *
  * On two threads (`threads` 2, the worker up, so the arena is in its shared memory, and
- * `float32Split` set, ./threads.ts): a product of `wakeFlops` or more, under gemm32Wasm2's back-off, when the worker is free, is
+ * `float32SplitNow()`, ./threads.ts): a product of `wakeFlops` or more, under gemm32Wasm2's back-off, when the worker is free, is
  * cut as gemm32Wasm2 cuts it, each thread with its own scratch, both reading the resident operands in place.
  */
 export function gemm32Resident(
@@ -283,8 +283,7 @@ export function gemm32Resident(
   const sizeClass = Math.floor(Math.log2(flops))
   // Before arenaFor: a worker that just came up moves the arena. Below wakeFlops (x·W's 12.8 MFLOP are above, a 64×128·128×64
   // product's 1 MFLOP below) a split saves a few µs and risks a stall on a busy machine: one thread.
-  const { wakeFlops, float32Split } = configureThreads()
-  const two = threads === 2 && float32Split && flops >= wakeFlops ? twoThreadParts(flops, true) : null
+  const two = threads === 2 && flops >= configureThreads().wakeFlops && float32SplitNow() ? twoThreadParts(flops, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
   // Split only when the worker is free to take a chunk now: else one chunk (the whole product, A packed once) on this thread.

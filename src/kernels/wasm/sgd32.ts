@@ -6,7 +6,7 @@
  *
  * It runs in the arena of ./arena32.ts (shared with the float32 tensor products); on two threads,
  * a leaf of `MIN_SGD32_SPLIT` elements or more is cut in two parts, one per thread, while the
- * worker of ./threads.ts is up, `float32Split` is set and the products' back-off (./gemm32.ts) is not running (each
+ * worker of ./threads.ts is up, `float32SplitNow()` and the products' back-off (./gemm32.ts) is not running (each
  * element is computed alone, so the split never changes a bit). The params and the trace a step writes there stay there: the next
  * step, whose p and t' are those arrays (the step's outputs, which no one writes again), reads them
  * in place instead of copying them in, and so does a product that reads the params; a gradient a
@@ -24,7 +24,7 @@ import { markFinite } from '../../tensor/tensor.ts'
 import { roundUp } from './gemm.ts'
 import { ARENA_MAX_BYTES, arenaFor, blockBytes, give, held, take } from './arena32.ts'
 import { Op } from './parts.ts'
-import { configureThreads, twoThreadParts } from './threads.ts'
+import { float32SplitNow, twoThreadParts } from './threads.ts'
 import { backedOff } from './gemm32.ts'
 
 /** Elements per part (a multiple of 4). */
@@ -47,8 +47,7 @@ const NESTEROV = 8
 export function sgdStep32Wasm(a: Sgd32Arrays, s: Sgd32Settings, threads: 1 | 2 = 1, maxBytes = ARENA_MAX_BYTES): boolean {
   const n = a.g.length
   // Before arenaFor: a worker that just came up moves the arena. A pass over memory: its size, not its flops, decides.
-  const two =
-    threads === 2 && n >= MIN_SGD32_SPLIT && configureThreads().float32Split && !backedOff() ? twoThreadParts(Infinity, true) : null
+  const two = threads === 2 && n >= MIN_SGD32_SPLIT && float32SplitNow() && !backedOff() ? twoThreadParts(Infinity, true) : null
   const arena = arenaFor(maxBytes)
   if (arena === null) return false
   const runner = two !== null && two.memory === arena.memory && two.free() ? two : null

@@ -96,6 +96,7 @@ import {
   type PartExport,
 } from './gemm.ts'
 import { workerSource } from './worker-source.ts'
+import { recycling } from '../../tensor/tensor.ts'
 
 const MR = 4
 const NR = 4
@@ -203,11 +204,18 @@ export interface ThreadSettings {
   cooldownMs: number
   /**
    * True: the float32 tensor products and big SGD steps in the arena (./arena32.ts) are split between the threads too.
-   * Default false: measured on a 2-core machine, the float32 MLP step ran about 10% slower split (its products
-   * alone 1.7x faster), so they run on this thread.
+   * Default false: they split only while a reusing training step runs (`float32SplitNow`).
    */
   float32Split: boolean
 }
+
+/**
+ * Whether the float32 products and SGD steps in the arena split between the threads now: when `float32Split` is
+ * set, or while a reusing training step draws on its recycler (`recycling()`). A step that allocates fresh buffers
+ * keeps V8's garbage collector busy on the second core, and split it ran slower on a 2-core machine; a reusing
+ * step leaves that core to the worker, and split it ran faster (docs/kernels.md has the figures).
+ */
+export const float32SplitNow = (): boolean => settings.float32Split || recycling()
 
 const settings: ThreadSettings = {
   minFlops: 1e6,
