@@ -4,7 +4,8 @@
  * on one and two threads, float64 on two) and by jax-js (@jax-js/jax on its WebAssembly backend,
  * float32 and float64; one thread: Node has no Worker global for it). Each contestant runs in its own
  * child process, round by round in alternating order, so the machine's noise hits them alike; each
- * is timed over --steps steps after --warmup untimed ones. Prints min/median/max samples/s per
+ * is timed over --steps steps after --warmup untimed ones (the defaults, 2,000 after 300, time the steady
+ * state a training run lives in: V8 tiers JavaScript and WebAssembly up over the first few hundred steps). Prints min/median/max samples/s per
  * contestant, the ratio chainrule float32 / jax-js float32 (the median of the ratios within each
  * round), the losses and test accuracy each reached (so a fast contestant is seen to learn as well),
  * each child's peak memory, and the load average. Not a test.
@@ -14,7 +15,7 @@
  * missing or does not match the lock.
  *
  *   npm run bench:peers
- *   npx tsx bench/peers.ts --rounds=5 --warmup=50 --steps=300 [--no-f64-peer]
+ *   npx tsx bench/peers.ts --rounds=5 --warmup=300 --steps=2000 [--no-f64-peer]
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -28,8 +29,8 @@ const flag = (name: string, fallback: number): number => {
   return a === undefined ? fallback : Number(a.slice(name.length + 3))
 }
 const ROUNDS = flag('rounds', 5)
-const WARMUP = flag('warmup', 50)
-const STEPS = flag('steps', 300)
+const WARMUP = flag('warmup', 300)
+const STEPS = flag('steps', 2000)
 const PEER_F64 = !process.argv.includes('--no-f64-peer')
 
 const root = fileURLToPath(new URL('..', import.meta.url))
