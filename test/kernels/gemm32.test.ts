@@ -273,7 +273,8 @@ describe('every float32 kernel equals gemm32Reference bit for bit', () => {
 describe('two threads give the bits of one', () => {
   let settings: Readonly<ThreadSettings>
   beforeAll(() => {
-    settings = configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0 })
+    settings = configureThreads() // the settings to restore (configureThreads returns those in force after a change)
+    configureThreads({ minFlops: 0, wakeFlops: 0, minChunk: 4, cooldownMs: 0 })
     forgetThreadTimes() // a back-off an earlier test started (two slow splits) must not keep these products on one thread
   })
   afterAll(() => {
