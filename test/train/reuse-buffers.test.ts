@@ -38,6 +38,20 @@ const anyTaken = (ts: State): boolean => [ts.params, ts.state, ts.optState].some
 const allTaken = (ts: State, big: (t: T.Tensor) => boolean): boolean => Tree.leaves(ts.params).filter(big).every(taken)
 const bigLeaf = (t: T.Tensor): boolean => t.data.byteLength >= 16384 || t.data.length === 0
 
+/** An identity layer that records every input its forward pass sees. */
+const recordingInputs = () => {
+  const seen: T.Tensor[] = []
+  const probe = L.define({
+    name: 'probe',
+    forward: (_p, x) => {
+      seen.push(x)
+      return { y: x, tape: undefined }
+    },
+    vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+  })
+  return { probe, seen }
+}
+
 const mlp: L.AnyLayer = L.pipe(L.flatten, L.dense(48), L.relu, L.dense(24), L.relu, L.dense(10))
 const cnn: L.AnyLayer = L.pipe(L.conv2d(4, 3, { padding: 1 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(10))
 
@@ -94,15 +108,7 @@ describe('what a reusing step takes', () => {
 
   test("a step's intermediates (here the activations a layer saw) are taken when it returns; the pure step's are not", () => {
     for (const reuseBuffers of [true, false]) {
-      const seen: T.Tensor[] = []
-      const probe = L.define({
-        name: 'probe',
-        forward: (_p, x) => {
-          seen.push(x)
-          return { y: x, tape: undefined }
-        },
-        vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
-      })
+      const { probe, seen } = recordingInputs()
       const model = L.pipe(L.flatten, L.dense(256), probe, L.relu, L.dense(10))
       const step = Train.trainStep(model, Loss.softmaxCrossEntropy, optimizer, { reuseBuffers })
       let ts = Train.initState(model, optimizer, Key.fromSeed(1), [1, 28, 28], { dtype: 'float32' })
@@ -295,15 +301,7 @@ describe('fit with reuseBuffers', () => {
 describe('fit with reuseBuffers gathers each batch into the memory of the one before', () => {
   test('a batch is taken once its step is done (here the inputs a layer saw); without reuseBuffers it is not', () => {
     for (const reuseBuffers of [true, false]) {
-      const seen: T.Tensor[] = []
-      const probe = L.define({
-        name: 'probe',
-        forward: (_p, x) => {
-          seen.push(x)
-          return { y: x, tape: undefined }
-        },
-        vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
-      })
+      const { probe, seen } = recordingInputs()
       const model = L.pipe(probe, L.flatten, L.dense(10))
       const optimizer = Optim.sgd({ lr: 0.05 })
       const common = { model, loss: Loss.softmaxCrossEntropy, optimizer, data: train, epochs: 1, batchSize: 32, key: Key.fromSeed(4) }
