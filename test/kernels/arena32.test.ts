@@ -16,6 +16,7 @@ import { MIN_SGD32_SPLIT, sgdStep32Wasm } from '../../src/kernels/wasm/sgd32.ts'
 import { configureThreads, splitCount, startThreads, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 import { runs, values } from '../support/gemm-data.ts'
 import { withAllocator, type Allocator } from '../../src/tensor/tensor.ts'
+import { untilWorkerFree } from '../support/worker.ts'
 
 const f32 = (n: number, seed: number): Float32Array => Float32Array.from(values(n, seed))
 const firstDifference = (x: Float32Array, y: Float32Array): number => {
@@ -251,6 +252,7 @@ describe("the float32 arena on two threads (in the worker's shared memory: produ
       const [x, W] = [stored(64, 784, 46), stored(784, 128, 47)]
       const [one] = both(x, false, W, false, false, 1)
       const splits = splitCount()
+      untilWorkerFree()
       const [two, want] = withAllocator(fresh, () => both(x, false, W, false, false, 2))
       expect(splitCount() - splits).toBe(1)
       expect([firstDifference(two, one), firstDifference(two, want)]).toEqual([-1, -1])
@@ -259,6 +261,7 @@ describe("the float32 arena on two threads (in the worker's shared memory: produ
       const [g, p, t] = [f32(n, 48), f32(n, 49), f32(n, 50)]
       const [out, tNew, outRef, tRef] = [new Float32Array(n), new Float32Array(n), new Float32Array(n), new Float32Array(n)]
       const before = splitCount()
+      untilWorkerFree()
       expect(withAllocator(fresh, () => sgdStep32Wasm({ g, p, tPrev: t, out, t: tNew }, s, 2))).toBe(true)
       expect(splitCount() - before).toBe(1)
       sgdStep32({ g, p, tPrev: t, out: outRef, t: tRef }, s)

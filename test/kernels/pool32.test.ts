@@ -24,6 +24,7 @@ import {
 import { maxPool2x2Wasm32, maxPoolBackwardWasm32 } from '../../src/kernels/wasm/pool32.ts'
 import { configureThreads, splitCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
 import { planWindow, type Window2d } from '../../src/kernels/window.ts'
+import { untilWorkerFree } from '../support/worker.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -193,7 +194,9 @@ describe('float32 max-pooling', () => {
       maxPool32Reference(g, x, y, a)
       maxPoolBackward32(g, dy, a, dx)
       const splits = splitCount()
+      untilWorkerFree()
       expect(maxPool2x2Wasm32(2, g, x, y2, a2)).toBe(true)
+      untilWorkerFree()
       expect(maxPoolBackwardWasm32(2, g, dy, a, dx2)).toBe(true)
       expect(splitCount()).toBe(splits + 2)
       expect(firstDifference(y2, y)).toBe(-1)
