@@ -90,7 +90,7 @@ const afterFlip: { step: number; gap: number }[] = []
 for (let i = 0; i < STEPS; i++) {
   const p64 = params64(runs[0]!.ts)
   const p32 = params64(runs[1]!.ts)
-  const x = batches.float64[i]!.x
+  const x = T.cast(batches.float64[i]!.x, 'float64')
   const flipped = flips(p32, p64, runs[0]!.ts.state, x)
   if (flipped > 0 && firstFlip === undefined) firstFlip = { step: i + 1, before: gap(p32, p64) }
   for (const run of runs) {

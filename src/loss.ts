@@ -11,7 +11,7 @@
  * float32 inputs, and their gradients round each operation once to float32.
  */
 import * as T from './tensor/index.ts'
-import type { Tensor } from './tensor/tensor.ts'
+import type { DType, Tensor } from './tensor/tensor.ts'
 import { logistic, logistic32 } from './layers/sigmoid.ts'
 
 /** A loss value and ∂value/∂pred. */
@@ -22,6 +22,24 @@ export interface LossResult {
 
 /** A loss: (prediction, target) → value and gradient. */
 export type Loss = (pred: Tensor, target: Tensor) => LossResult
+
+/**
+ * A loss typed in dtype D: prediction, target and gradient in D. Losses are written once on `Tensor` and follow the
+ * prediction's dtype at run time, so a loss's own type is float64's; `asDType(loss, dtype)` is the view to call one
+ * directly on a float32 model's output, as `L.asDType` is for layers. Mixing dtypes stays an error at run time.
+ */
+export type LossIn<D extends DType> = (pred: Tensor<D>, target: Tensor<D>) => { readonly value: number; readonly grad: Tensor<D> }
+
+/**
+ * The loss typed in dtype `dtype` (the same function, not a copy): see LossIn.
+ * @example
+ * const { grad } = asDType(softmaxCrossEntropy, 'float32')(T.cast(x, 'float32'), T.cast(y, 'float32')) // grad: a Tensor32, typed so
+ */
+export const asDType = <D extends DType>(loss: Loss, dtype: D): LossIn<D> => {
+  if (dtype !== 'float64' && dtype !== 'float32')
+    throw new T.TensorError(`asDType: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  return loss as unknown as LossIn<D> // what losses do at run time: a prediction in D gives a gradient in D
+}
 
 /** Thrown for targets a loss cannot use: wrong batch size, labels out of range, non-finite values. */
 export class LossError extends Error {

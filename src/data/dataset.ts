@@ -18,13 +18,16 @@ export interface Dataset {
   readonly y: Tensor
 }
 
-/** One mini-batch: the same shape of value as a Dataset, with B rows. */
-export interface Batch {
-  readonly x: Tensor
-  readonly y: Tensor
+/** One mini-batch: the same shape of value as a Dataset, with B rows, in dtype D (float64 unless `batches` is given a dtype). */
+export interface Batch<D extends DType = 'float64'> {
+  readonly x: Tensor<D>
+  readonly y: Tensor<D>
   /** The data set rows the batch holds, in order (set by `batches`; absent on a batch made by hand). */
   readonly rows?: Int32Array
 }
+
+/** A batch of either dtype: what a training step takes (it casts the batch to the model's dtype). */
+export type AnyBatch = Batch | Batch<'float32'>
 
 /** The multi-index of flat element i in `shape`, as "[3, 0, 12]". */
 const showIndex = (shape: readonly number[], i: number): string => {
@@ -201,7 +204,20 @@ export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions
  * @example
  * for (const { x, y } of batches(Key.foldIn(key, epoch), train, 128)) console.log(x.shape, y.shape) // [128, ...] [128], the last maybe fewer
  */
-export const batches = (key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<Batch> => {
+export function batches(
+  key: Key | null,
+  ds: Dataset,
+  batchSize: number,
+  options: BatchOptions & { readonly dtype: 'float32' },
+): Iterable<Batch<'float32'>>
+export function batches(
+  key: Key | null,
+  ds: Dataset,
+  batchSize: number,
+  options?: BatchOptions & { readonly dtype?: 'float64' },
+): Iterable<Batch>
+export function batches(key: Key | null, ds: Dataset, batchSize: number, options?: BatchOptions): Iterable<AnyBatch>
+export function batches(key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<AnyBatch> {
   checkOptions('batches', options, ['dropLast', 'dtype'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'batches')
   const count = numBatches(ds, batchSize, { dropLast: options.dropLast })

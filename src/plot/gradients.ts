@@ -5,12 +5,12 @@
  * current params on a fixed probe batch, the same three calls a training step makes.
  */
 import * as Key from '../key.ts'
-import type { Batch } from '../data/dataset.ts'
+import type { AnyBatch } from '../data/dataset.ts'
 import type { Json, Layer, Spec } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import type { Callbacks } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
-import type { DType } from '../tensor/tensor.ts'
+import { asTensor, type DType } from '../tensor/tensor.ts'
 import { inDType } from '../train/step.ts'
 import * as Tree from '../tree.ts'
 import { checkInt, PlotError, round6, SCHEMA, type VegaLiteSpec } from './spec.ts'
@@ -44,7 +44,7 @@ export interface GradientNormInput<P extends Tree.Tree, S extends Tree.Tree, Tap
   /** The model's params and state: its own (float64's), or float32 (`Tree.Float32<P>`), or either (PD, SD). */
   readonly params: PD
   readonly state: SD
-  readonly batch: Batch
+  readonly batch: AnyBatch
   readonly loss: Loss
   /** The forward's mode (default 'train', as in a training step) and key (default Key.fromSeed(0), so dropout masks repeat). */
   readonly mode?: 'train' | 'eval'
@@ -100,8 +100,8 @@ export function leafGradientNorms<P extends Tree.Tree, S extends Tree.Tree, Tape
 ): LeafGradientNorm[] {
   const { model, params, state } = input
   const batch = inDType(input.batch, Tree.dtypeOfTree(params)) // a float32 model's probe batch in float32, as a training step casts it
-  const { y, tape } = model.forward(params, state, batch.x, { mode: input.mode ?? 'train', key: input.key ?? Key.fromSeed(0) })
-  const { grad } = input.loss(y, batch.y)
+  const { y, tape } = model.forward(params, state, asTensor(batch.x), { mode: input.mode ?? 'train', key: input.key ?? Key.fromSeed(0) })
+  const { grad } = input.loss(y, asTensor(batch.y))
   const { dp } = model.vjp(params, tape, grad)
   const ps = Tree.leavesLike(dp, params)
   return Tree.leavesWithPaths(dp).map(({ path, leaf }, i) => {
@@ -149,7 +149,7 @@ export interface RecordGradientNormsOptions<P extends Tree.Tree, S extends Tree.
   readonly model: Layer<P, S, Tape>
   readonly loss: Loss
   /** A fixed probe batch (e.g. the first 256 training examples), so the measurements compare across steps. */
-  readonly batch: Batch
+  readonly batch: AnyBatch
   /** Measure after step 1 and then every this many steps (default 10). */
   readonly every?: number
 }

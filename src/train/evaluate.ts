@@ -125,8 +125,8 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize)
     const batch = inDType({ x: T.sliceRows(data.x, start, end), y: T.sliceRows(data.y, start, end) }, dtype)
-    const y = model.forward(params, state, batch.x, ctx).y
-    const target = batch.y
+    const y = model.forward(params, state, T.asTensor(batch.x), ctx).y
+    const target = T.asTensor(batch.y)
     lossSum += lossOf(options.loss, y, target, start) * (end - start)
     const c = correctCount(y, target)
     const p = predictClasses(y)

@@ -4,7 +4,7 @@
  * order and each step's dropout. Same key, same data, same result, bit for bit.
  */
 import * as Key from '../key.ts'
-import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type Batch, type Dataset } from '../data/dataset.ts'
+import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type AnyBatch, type Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
 import type { InitOptions, Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
@@ -414,9 +414,9 @@ type Pause = 'step' | 'epoch'
  * the user cannot look up. `trainRows` maps training rows to data rows after a validation split.
  */
 function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
-  step: (ts: TrainState<P, S, O>, batch: Batch) => readonly [TrainState<P, S, O>, Metrics],
+  step: (ts: TrainState<P, S, O>, batch: AnyBatch) => readonly [TrainState<P, S, O>, Metrics],
   ts: TrainState<P, S, O>,
-  batch: Batch,
+  batch: AnyBatch,
   epoch: number,
   trainRows: Int32Array | undefined,
 ): readonly [TrainState<P, S, O>, Metrics] {

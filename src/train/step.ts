@@ -17,7 +17,7 @@ import * as Key from '../key.ts'
 import type { AnyLayer, Layer } from '../layer.ts'
 import type { Loss } from '../loss.ts'
 import { updateAndApply, type GradientTransformation } from '../optim/transform.ts'
-import type { Batch } from '../data/dataset.ts'
+import type { AnyBatch, Batch } from '../data/dataset.ts'
 import * as Tree from '../tree.ts'
 import * as T from '../tensor/index.ts'
 import { buffersOf, Recycler, staleLeaf } from './recycler.ts'
@@ -27,7 +27,7 @@ import { correctCount, type Metrics } from './metrics.ts'
 import type { TrainState } from './state.ts'
 import { diagnose, type NonFiniteSite, type Stage } from './trace.ts'
 
-export type { Batch }
+export type { AnyBatch, Batch }
 export { instrument, diagnose, type Hooks, type Site, type Stage, type NonFiniteSite } from './trace.ts'
 
 /**
@@ -110,10 +110,14 @@ const nonFinitePath = (tree: Tree.Tree): string | undefined => {
  * The batch in the model's dtype (its params'): the data boundary where a float32 model's inputs
  * and targets are cast (T.cast, rounding to nearest); a float64 batch of a float64 model is kept.
  */
-export const inDType = <B extends { readonly x: Tensor; readonly y: Tensor }>(batch: B, dtype: DType): B =>
-  T.dtypeOf(batch.x) === dtype && T.dtypeOf(batch.y) === dtype
+export function inDType<B extends AnyBatch>(batch: B, dtype: 'float32'): Omit<B, 'x' | 'y'> & Batch<'float32'>
+export function inDType<B extends AnyBatch>(batch: B, dtype: 'float64'): Omit<B, 'x' | 'y'> & Batch
+export function inDType<B extends AnyBatch>(batch: B, dtype: DType): Omit<B, 'x' | 'y'> & AnyBatch
+export function inDType<B extends AnyBatch>(batch: B, dtype: DType): Omit<B, 'x' | 'y'> & AnyBatch {
+  return T.dtypeOf(batch.x) === dtype && T.dtypeOf(batch.y) === dtype
     ? batch
     : { ...batch, x: T.asTensor(T.cast(batch.x, dtype)), y: T.asTensor(T.cast(batch.y, dtype)) }
+}
 
 /**
  * A training step for a model whose params and state are P and S (float64's, as layers are typed): it takes a state in
@@ -121,8 +125,8 @@ export const inDType = <B extends { readonly x: Tensor; readonly y: Tensor }>(ba
  * dtype. (float64's signature is the last, the one tsc infers from when a step is passed to a generic function.)
  */
 export interface Step<P extends Tree.Tree, S extends Tree.Tree, O extends Tree.Tree> {
-  (ts: TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, data: Batch): readonly [TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, Metrics]
-  (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics]
+  (ts: TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, data: AnyBatch): readonly [TrainState<Tree.Float32<P>, Tree.Float32<S>, O>, Metrics]
+  (ts: TrainState<P, S, O>, data: AnyBatch): readonly [TrainState<P, S, O>, Metrics]
 }
 
 /** How trainStep runs. */
@@ -186,11 +190,11 @@ const checkLive = (ts: TrainState<Tree.Tree, Tree.Tree, Tree.Tree>): void => {
  * writes into the state it is given, so after a throw (a NonFiniteError) that state is intact.
  * Given any other state, it lets go of nothing of the old chain.
  */
-const reusing = <St extends TrainState>(step: (ts: St, data: Batch) => readonly [St, Metrics]) => {
+const reusing = <St extends TrainState>(step: (ts: St, data: AnyBatch) => readonly [St, Metrics]) => {
   const recycler = new Recycler()
   let last: St | undefined // the state the last call returned
   let before: St | undefined // that call's input, whose buffers are let go of once `last` comes back
-  return (ts: St, data: Batch): readonly [St, Metrics] => {
+  return (ts: St, data: AnyBatch): readonly [St, Metrics] => {
     const continues = last !== undefined && ts.params === last.params && ts.state === last.state && ts.optState === last.optState
     if (continues && before !== undefined) recycler.release(buffersOf(before), buffersOf(ts))
     last = undefined
@@ -210,19 +214,22 @@ const pureStep = <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree
   optimizer: GradientTransformation<O>,
 ) => {
   // The step is typed on the model's trees (float64's, as layers are); at run time it follows the params' dtype.
-  return (ts: TrainState<P, S, O>, data: Batch): readonly [TrainState<P, S, O>, Metrics] => {
+  return (ts: TrainState<P, S, O>, data: AnyBatch): readonly [TrainState<P, S, O>, Metrics] => {
     checkLive(ts)
+    // The batch in the params' dtype, typed as the model's trees are (see above).
     const batch = inDType(data, Tree.dtypeOfTree(ts.params))
+    const x = T.asTensor(batch.x)
+    const target = T.asTensor(batch.y)
     const [stepKey, nextKey] = Key.split2(ts.key)
     const ctx = { mode: 'train' as const, key: stepKey }
     // On a non-finite value, replay the step through an instrumented model to name the layer.
     const fail = (what: string, updated?: Tree.Tree): never => {
-      const replay = { model, loss, params: ts.params, state: ts.state, x: batch.x, y: batch.y, ctx }
+      const replay = { model, loss, params: ts.params, state: ts.state, x, y: target, ctx }
       const site = diagnose(updated === undefined ? replay : { ...replay, updated })
       throw new NonFiniteError(ts.step, what, ts, site)
     }
-    const { y, state, tape } = model.forward(ts.params, ts.state, batch.x, ctx)
-    const { value, grad } = loss(y, batch.y)
+    const { y, state, tape } = model.forward(ts.params, ts.state, x, ctx)
+    const { value, grad } = loss(y, target)
     if (!Number.isFinite(value)) return fail('loss')
     const badState = nonFinitePath(state)
     if (badState !== undefined) return fail(`layer state at ${badState}`)
@@ -233,8 +240,8 @@ const pureStep = <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)
     const badParam = nonFinitePath(params)
     if (badParam !== undefined) return fail(`params at ${badParam}`, params)
-    const n = batch.x.shape[0]!
-    const correct = correctCount(y, batch.y)
+    const n = x.shape[0]!
+    const correct = correctCount(y, target)
     return [
       { params, state, optState, key: nextKey, step: ts.step + 1 },
       { loss: value, accuracy: correct === undefined ? undefined : correct / n, count: n },

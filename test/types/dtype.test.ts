@@ -2,10 +2,11 @@
  * What the dtype types of test/types/dtype.ts claim, held to what runs: a tree typed `Tree.Float32<P>`
  * holds Float32Arrays in P's structure; `L.asDType(layer, 'float32')` gives Tensor32 results and
  * float32 cotangents; an optimizer state keeps its own types (float32 moments are `Tree`, counts
- * float64 `Tensor`); trainStep, fit and predict give their results in the params' dtype.
+ * float64 `Tensor`); trainStep, fit and predict give their results in the params' dtype; batches
+ * asked for in float32 hold float32, and a float32 loop written by hand (Loss.asDType) is trainStep.
  */
 import { describe, expect, test } from 'vitest'
-import { Key, L, Loss, Optim, T, Train, Tree, type DType, type Shape } from 'chainrule'
+import { Data, Key, L, Loss, Optim, T, Train, Tree, type DType, type Shape } from 'chainrule'
 
 const key = Key.fromSeed(5)
 const ctx = { mode: 'train' as const, key }
@@ -87,5 +88,55 @@ describe('training in float32 keeps the types it is given', () => {
     expect(Train.predict(mlp, fit32.state.params, fit32.state.state, data.x).data).toBeInstanceOf(Float32Array)
     const fit64 = Train.fit(run)
     expect(Train.predict(mlp, fit64.state.params, fit64.state.state, data.x).data).toBeInstanceOf(Float64Array)
+  })
+})
+
+describe('a float32 loop written by hand', () => {
+  const ds = Data.make(
+    T.generate([6, 1, 2, 2], (i) => Math.sin(3 * i)),
+    T.tensor([0, 1, 2, 2, 1, 0]),
+  )
+
+  test('batches in float32 hold float32 (x and y), the same values rounded, and keep their rows', () => {
+    const b64 = [...Data.batches(key, ds, 4)]
+    const b32 = [...Data.batches(key, ds, 4, { dtype: 'float32' })]
+    expect(b32.map((b) => [b.x.data.constructor.name, b.y.data.constructor.name])).toEqual([
+      ['Float32Array', 'Float32Array'],
+      ['Float32Array', 'Float32Array'],
+    ])
+    b32.forEach((b, i) => {
+      expect(b.x.data).toEqual(Float32Array.from(b64[i]!.x.data))
+      expect(b.rows).toEqual(b64[i]!.rows)
+    })
+    const cast = Train.inDType(b64[0]!, 'float32')
+    expect(cast.x.data).toEqual(b32[0]!.x.data)
+    expect(cast.rows).toBe(b64[0]!.rows)
+  })
+
+  test('Loss.asDType is the same function, its gradient in the dtype; it rejects a dtype that is not one', () => {
+    const loss32 = Loss.asDType(Loss.softmaxCrossEntropy, 'float32')
+    expect(loss32).toBe(Loss.softmaxCrossEntropy)
+    const logits = T.cast(
+      T.generate([3, 3], (i) => Math.cos(i)),
+      'float32',
+    )
+    expect(loss32(logits, T.cast(T.tensor([0, 2, 1]), 'float32')).grad.data).toBeInstanceOf(Float32Array)
+    expect(() => Loss.asDType(Loss.mse, 'float16' as DType)).toThrow("asDType: dtype must be 'float64' or 'float32', got float16")
+  })
+
+  test('forward, Loss.asDType, vjp and the optimizer by hand give trainStep’s params bit for bit', () => {
+    const optimizer = Optim.sgd({ lr: 0.1, momentum: 0.9 })
+    const ts = Train.initState(mlp, optimizer, key, [1, 2, 2], { dtype: 'float32' })
+    const [batch] = Data.batches(key, ds, 6, { dtype: 'float32' })
+    const net = L.asDType(mlp, 'float32')
+    const ctx32 = { mode: 'train' as const, key: Key.split2(ts.key)[0] }
+    const out = net.forward(ts.params, ts.state, batch!.x, ctx32)
+    const { grad } = Loss.asDType(Loss.softmaxCrossEntropy, 'float32')(out.y, batch!.y)
+    const { dp } = net.vjp(ts.params, out.tape, grad)
+    const [updates] = optimizer.update(dp, ts.optState, ts.params)
+    const byHand = Optim.applyUpdates(ts.params, updates)
+    const [stepped] = Train.trainStep(mlp, Loss.softmaxCrossEntropy, optimizer)(ts, batch!)
+    expect(classes(byHand)).toEqual(['Float32Array'])
+    Tree.leaves(stepped.params).forEach((leaf, i) => expect(leaf.data).toEqual(Tree.leaves(byHand)[i]!.data))
   })
 })

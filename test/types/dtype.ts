@@ -7,7 +7,7 @@
  * claims these types make to what runs.
  */
 import { expectTypeOf } from 'vitest'
-import { IO, Key, L, Loss, Optim, T, Train, Tree, type DType, type Tensor, type Tensor32 } from 'chainrule'
+import { Data, IO, Key, L, Loss, Optim, T, Train, Tree, type DType, type Tensor, type Tensor32 } from 'chainrule'
 import { saveModel } from 'chainrule/node'
 
 const key = Key.fromSeed(0)
@@ -122,6 +122,31 @@ expectTypeOf(Train.evaluate(net, p32, s32, data, { loss: Loss.softmaxCrossEntrop
 expectTypeOf(Train.evaluate(net, fitEither.state.params, fitEither.state.state, data, { loss: Loss.mse })).toEqualTypeOf<Train.Evaluation>()
 // @ts-expect-error params of another model, in either dtype
 Train.evaluate(L.dense(3), p32, s32, data, { loss: Loss.mse })
+
+// ---- a float32 loop written by hand: batches, the loss and the optimizer, all typed in float32
+
+const ds = Data.make(x, T.zeros([2]))
+for (const batch of Data.batches(key, ds, 2, { dtype: 'float32' })) {
+  expectTypeOf(batch.x).toEqualTypeOf<Tensor32>()
+  const out = net32.forward(p32, s32, batch.x, ctx)
+  const loss32 = Loss.asDType(Loss.softmaxCrossEntropy, 'float32')
+  const { value, grad } = loss32(out.y, batch.y)
+  expectTypeOf(value).toEqualTypeOf<number>()
+  expectTypeOf(grad).toEqualTypeOf<Tensor32>()
+  const back = net32.vjp(p32, out.tape, grad)
+  const [updates] = sgd.update(back.dp, sgd.init(p32), p32)
+  expectTypeOf(Optim.applyUpdates(p32, updates)[1].W.data).toEqualTypeOf<Float32Array>()
+  // @ts-expect-error the loss's own type is float64's, as a layer's is
+  Loss.softmaxCrossEntropy(out.y, batch.y)
+  // @ts-expect-error a float32 loss given a float64 target
+  loss32(out.y, T.zeros([2]))
+  expectTypeOf(step(ts32, batch)[0].params[3].W.data).toEqualTypeOf<Float32Array>() // a step takes a batch of either dtype
+}
+expectTypeOf([...Data.batches(key, ds, 2)][0]!.x).toEqualTypeOf<Tensor>()
+expectTypeOf([...Data.batches(key, ds, 2, { dtype: 'float64' })][0]!.x).toEqualTypeOf<Tensor>()
+expectTypeOf([...Data.batches(key, ds, 2, { dtype })][0]!).toEqualTypeOf<Data.AnyBatch>()
+expectTypeOf(Train.inDType(data, 'float32').x).toEqualTypeOf<Tensor32>()
+expectTypeOf(Loss.asDType(Loss.mse, dtype)).toEqualTypeOf<Loss.LossIn<DType>>()
 
 // ---- checkpoints and casts
 
