@@ -228,9 +228,9 @@ export const checkChild = (where: string, u: unknown): void => {
 export const checkChildren = (name: string, layers: readonly unknown[]): void => layers.forEach((l, i) => checkChild(`${name}[${i}]`, l))
 
 /** The params type of a layer. */
-export type ParamsOf<L> = L extends Layer<infer P, Tree, unknown> ? P : never
+export type ParamsOf<L> = L extends Layer<infer P extends Tree, Tree, unknown> ? P : never
 /** The state type of a layer. */
-export type StateOf<L> = L extends Layer<Tree, infer S, unknown> ? S : never
+export type StateOf<L> = L extends Layer<Tree, infer S extends Tree, unknown> ? S : never
 /** The tape type of a layer. */
 export type TapeOf<L> = L extends Layer<Tree, Tree, infer Tape> ? Tape : never
 

@@ -10,8 +10,8 @@ export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree 
 
 /**
  * The tree type A with every tensor leaf in dtype D, its structure kept: `Cast<{ W: Tensor }, 'float32'>` is `{ W: Tensor32 }`.
- * A combinator's params type is its children's `& Tree` (e.g. `[DenseParams, None] & Tree`), which tsc spreads over Tree's
- * kinds of node; Cast keeps the one that is the node itself and drops the impossible mixes (a record that is a tensor).
+ * A type written `X & Tree` (a custom layer may declare its params so) is spread by tsc over Tree's kinds of node; Cast keeps
+ * the one that is the node itself and drops the impossible mixes (a record that is a tensor).
  * `any` stays `any` (which also spares tsc expanding Cast where it erases a signature's type parameters), and `Tree` stays `Tree`.
  */
 export type Cast<A, D extends DType> = 0 extends 1 & A

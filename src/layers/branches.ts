@@ -26,8 +26,8 @@ export interface BranchesTape<Tapes> {
 
 /** Fan-out layer: params and states are tuples, one entry per branch; its shape rule merges theirs as M says. */
 export type Branches<Ls extends readonly AnyLayer[], M extends Merge = Merge> = Layer<
-  PipeParams<Ls> & Tree,
-  PipeState<Ls> & Tree,
+  PipeParams<Ls>,
+  PipeState<Ls>,
   BranchesTape<PipeTape<Ls>>,
   Fan<M, Ls>
 >

@@ -52,7 +52,7 @@ export type PipeState<Ls extends readonly AnyLayer[]> = { readonly [i in keyof L
 export type PipeTape<Ls extends readonly AnyLayer[]> = { readonly [i in keyof Ls]: TapeOf<Ls[i]> }
 
 /** A sequential network. Params, states and tapes are tuples in the order of the layers; its shape rule runs theirs in turn. */
-export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls> & Tree, PipeState<Ls> & Tree, PipeTape<Ls>, Seq<Ls>>
+export type Pipe<Ls extends readonly AnyLayer[]> = Layer<PipeParams<Ls>, PipeState<Ls>, PipeTape<Ls>, Seq<Ls>>
 
 /**
  * Runs layers left to right: pipe(f, g, h)(x) = h(g(f(x))). A layer that cannot take what the

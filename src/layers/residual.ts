@@ -26,7 +26,7 @@ import { layerKind, specOf } from '../io/kind.ts'
 import type { RuleOf, Skip } from '../shape-type.ts'
 
 /** The type of `residual(body)`: the body's params, state and tape, and its rule, which must keep the shape. */
-export type Residual<B extends AnyLayer> = Layer<ParamsOf<B> & Tree, StateOf<B> & Tree, TapeOf<B>, Skip<RuleOf<B>>>
+export type Residual<B extends AnyLayer> = Layer<ParamsOf<B>, StateOf<B>, TapeOf<B>, Skip<RuleOf<B>>>
 
 /** A skip connection around f; f must keep the shape of its input. */
 export function residual<B extends AnyLayer>(f: B): Residual<B>

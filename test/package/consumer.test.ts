@@ -178,6 +178,33 @@ describe('installed in a fresh project', () => {
     ok('node', [bin('typescript/bin/tsc'), '-p', `tsconfig.${name}.json`])
   })
 
+  test('a consumer that exports its model and initialized params, inferred, emits its own declarations (no TS2883)', () => {
+    writeFileSync(
+      join(dir, 'exported.ts'),
+      [
+        "import { Key, L } from 'chainrule'",
+        'export const model = L.pipe(L.flatten, L.dense(8), L.relu, L.residual(L.dense(8)), L.branches("concat", L.dense(2), L.dense(3)))',
+        'export const init = L.initialize(model, Key.fromSeed(0), [1, 2, 2])',
+        "export const init32 = L.initialize(model, Key.fromSeed(0), [1, 2, 2], { dtype: 'float32' })",
+        '',
+      ].join('\n'),
+    )
+    const compilerOptions = {
+      module: 'nodenext',
+      strict: true,
+      skipLibCheck: true,
+      declaration: true,
+      emitDeclarationOnly: true,
+      outDir: 'declared',
+      types: [],
+    }
+    writeFileSync(join(dir, 'tsconfig.declare.json'), JSON.stringify({ compilerOptions, files: ['exported.ts'] }))
+    ok('node', [bin('typescript/bin/tsc'), '-p', 'tsconfig.declare.json'])
+    const declared = readFileSync(join(dir, 'declared', 'exported.d.ts'), 'utf8')
+    expect(declared).toMatch(/export declare const init: L\.Init<readonly \[readonly \[\], L\.DenseParams, readonly \[\], /)
+    expect(declared).not.toMatch(/dist\/src/)
+  })
+
   test("the consumer's own vitest file runs chainrule/laws on its custom layer, which catches a wrong vjp", () => {
     const out = ok('node', [bin('vitest/vitest.mjs'), 'run', '--root', dir, '--dir', dir])
     expect(out).toMatch(/Tests\s+2 passed/)

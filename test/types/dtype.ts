@@ -24,7 +24,7 @@ const data = { x, y: T.zeros([2, 3]) }
 type DenseParams32 = { readonly W: Tensor32; readonly b: Tensor32 } | { readonly W: Tensor32 }
 expectTypeOf<Tree.Float32<L.DenseParams>>().toEqualTypeOf<DenseParams32>()
 expectTypeOf<Tree.Cast<DenseParams32, 'float64'>>().toEqualTypeOf<L.DenseParams>()
-// a combinator's params are its children's `& Tree`: the float32 twin is the plain tuple
+// a combinator's params are its children's, as a plain tuple, and so is their float32 twin
 expectTypeOf<Tree.Float32<P>>().toEqualTypeOf<readonly [readonly [], DenseParams32, readonly [], DenseParams32]>()
 const block = L.residual(L.pipe(L.dense(4), L.relu))
 expectTypeOf<Tree.Float32<L.ParamsOf<typeof block>>>().toEqualTypeOf<readonly [DenseParams32, readonly []]>()
