@@ -33,10 +33,15 @@ export interface Settings {
   readonly gradientTolerance: number
   /** Tolerance of the exact laws up to rounding: adjoint, linearity, batch consistency (default 1e-10). */
   readonly exactTolerance: number
+  /**
+   * Tolerance of law 14 (float32 against float64), relative to each result's largest magnitude (default 1e-4: about the
+   * rounding of a sum of a thousand float32 terms, 1000·2⁻²⁴ = 6·10⁻⁵).
+   */
+  readonly float32Tolerance: number
 }
 
 /** The defaults of Settings. */
-export const defaultSettings: Settings = { h: 1e-6, gradientTolerance: 1e-6, exactTolerance: 1e-10 }
+export const defaultSettings: Settings = { h: 1e-6, gradientTolerance: 1e-6, exactTolerance: 1e-10, float32Tolerance: 1e-4 }
 
 /**
  * Builds a sample's random parts from keys: params from init, each value then moved by
@@ -319,6 +324,55 @@ export const batchConsistency = <P extends Tree.Tree, S extends Tree.Tree, Tape>
         settings.exactTolerance,
         scale,
       ),
+  )
+}
+
+/**
+ * Law 14, for any layer: with x, the params, the state and the cotangent rounded to float32 (so both runs see the same
+ * numbers), the layer run in float32 keeps the dtype (y, dx and every leaf of dp and of the next state hold a
+ * Float32Array) and agrees with its float64 run within `float32Tolerance` of each result's largest magnitude (at least 1).
+ * chainrule's own layers are held to bounds derived from the operations they run (docs/laws.md); a layer of yours is
+ * held to this one.
+ */
+export const float32Agrees = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
+  layer: Layer<P, S, Tape>,
+  s: LayerSample<P, S>,
+  settings: Settings = defaultSettings,
+): Verdict => {
+  const f: L.AnyLayer = layer // run on trees of either dtype: the layer follows its inputs' dtype at run time
+  const inputs = (dtype: 'float32' | 'float64') => ({
+    x: T.asTensor(T.cast(T.cast(s.x, 'float32'), dtype)),
+    params: Tree.castTree(Tree.castTree(s.params, 'float32'), dtype),
+    state: Tree.castTree(Tree.castTree(s.state, 'float32'), dtype),
+    c: T.asTensor(T.cast(T.cast(s.c, 'float32'), dtype)),
+  })
+  const go = (dtype: 'float32' | 'float64') => {
+    const { x, params, state, c } = inputs(dtype)
+    const { y, state: next, tape } = f.forward(params, state, x, s.ctx)
+    const { dx, dp } = f.vjp(params, tape, c)
+    return { y, next, dx, dp }
+  }
+  const r32 = go('float32')
+  const r64 = go('float64')
+  const kept = (what: string, t: Tree.Tree): Verdict => {
+    const other = Tree.leavesWithPaths(t).find(({ leaf }) => !T.isFloat32(leaf))
+    return other === undefined
+      ? holds
+      : fails(
+          `in float32, ${what}${other.path ? ` at ${other.path}` : ''} holds a ${other.leaf.data.constructor.name}: the layer must keep its inputs' dtype`,
+        )
+  }
+  const near = (what: string, a: Tree.Tree, b: Tree.Tree): Verdict =>
+    treesClose(`${what}, float32 against float64`, Tree.castTree(a, 'float64'), b, settings.float32Tolerance, magnitude(b))
+  return all(
+    () => kept('y', r32.y),
+    () => kept('dx', r32.dx),
+    () => kept('dp', r32.dp),
+    () => kept("forward's state", r32.next),
+    () => near('y', r32.y, r64.y),
+    () => near('dx', r32.dx, r64.dx),
+    () => near('dp', r32.dp, r64.dp),
+    () => near("forward's state", r32.next, r64.next),
   )
 }
 

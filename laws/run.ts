@@ -166,6 +166,7 @@ const CHECK_LAYER_OPTIONS = [
   'paramJitter',
   'mode',
   'registry',
+  'float32',
   'settings',
 ] as const satisfies readonly (keyof CheckLayerOptions)[]
 
@@ -191,6 +192,8 @@ export interface CheckLayerOptions extends RunOptions {
   readonly mode?: 'train' | 'eval'
   /** Also check law 12: the spec round-trips through JSON and `IO.fromSpec` with this registry (`IO.builtins`, or it extended). */
   readonly registry?: IO.Registry
+  /** Also check law 14: run in float32, the layer keeps the dtype and agrees with float64 (`settings.float32Tolerance`). */
+  readonly float32?: boolean
   readonly settings?: Partial<LL.Settings>
 }
 
@@ -252,6 +255,8 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
   laws.push(law('6. purity and determinism', mode, (s) => LL.purity(layer, s, inShape)))
   if (options.batchIndependent ?? true)
     laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(layer, s, settings)))
+  if (options.float32 === true)
+    laws.push(law('14. float32 keeps its dtype and agrees with float64', mode, (s) => LL.float32Agrees(layer, s, settings)))
   const { registry } = options
   if (registry !== undefined)
     laws.push(law('12. spec round trip through fromSpec, bit for bit', mode, (s) => LL.specRoundTrip(layer, registry, s, inShape)))

@@ -1,5 +1,6 @@
 /**
- * The layer laws (1-7, and 12: the spec round trip through IO.fromSpec) on every built-in layer
+ * The layer laws (1-7, 12: the spec round trip through IO.fromSpec, and 14 as chainrule/laws gives it for
+ * any layer: float32 keeps its dtype and agrees with float64) on every built-in layer
  * kind, each with the options that say which exact laws apply (affine in x, linear in params,
  * batch-independent). Adding a layer adds one case here; the last test checks every kind of the
  * built-in registry has one. Shapes are small, so the per-coordinate law runs wherever x and
@@ -108,7 +109,7 @@ const cases: [string, L.AnyLayer, CheckLayerOptions][] = [
 
 for (const [name, layer, options] of cases) {
   describe(`${name} obeys the layer laws`, () => {
-    for (const law of layerLaws(layer, { registry: IO.builtins, ...options })) test(law.name, law.check)
+    for (const law of layerLaws(layer, { registry: IO.builtins, float32: true, ...options })) test(law.name, law.check)
   })
 }
 
