@@ -35,7 +35,7 @@ if (dtype !== 'float64' && dtype !== 'float32') throw new Error(`--dtype must be
 const out = args.out ?? fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
 
 const loadStart = performance.now()
-const { train, test } = loadMnist({ train: trainCount })
+const { train, test } = loadMnist({ train: trainCount, dtype })
 console.log(
   `loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`,
 )
@@ -77,7 +77,7 @@ const written = [
   resolve(out, 'history.png'), // written by plotCallbacks; absolute, like the paths writePlot returns
   writePlot(Plot.confusionMatrix(test.y, predictions, { title: 'confusion matrix, MNIST test set' }), join(out, 'confusion-matrix.png')),
   // params[1] is the first dense layer (params[0] belongs to flatten): W is [784, 128]
-  writePlot(Plot.denseWeights(T.asTensor(state.params[1].W), [28, 28], { units: 64 }), join(out, 'first-layer-weights.png')),
+  writePlot(Plot.denseWeights(state.params[1].W, [28, 28], { units: 64 }), join(out, 'first-layer-weights.png')),
   writePlot(Plot.misclassified(test.x, test.y, predictions, { max: 32 }), join(out, 'misclassified.png')),
 ]
 console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)

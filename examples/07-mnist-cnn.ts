@@ -44,7 +44,7 @@ const threadCount = args.threads === 1 ? 1 : 2
 console.log(`threads: ${(await Kernels.useThreads(threadCount)) ? threadCount : '1 (two are unavailable here)'}, dtype: ${dtype}`)
 
 const loadStart = performance.now()
-const { train, test } = loadMnist({ train: trainCount, test: testCount })
+const { train, test } = loadMnist({ train: trainCount, test: testCount, dtype })
 console.log(
   `loaded MNIST: ${train.x.shape[0]} training and ${test.x.shape[0]} test images in ${((performance.now() - loadStart) / 1000).toFixed(1)}s`,
 )
@@ -93,14 +93,14 @@ const written = [
   resolve(out, 'history.png'), // written by plotCallbacks; absolute, like the paths writePlot returns
   writePlot(Plot.confusionMatrix(test.y, predictions, { title: 'confusion matrix, MNIST test set' }), join(out, 'confusion-matrix.png')),
   // params[0] is the first conv layer: W is [8, 1, 5, 5], eight 5x5 filters
-  writePlot(Plot.convFilters(T.asTensor(state.params[0].W)), join(out, 'conv-filters.png')),
+  writePlot(Plot.convFilters(state.params[0].W), join(out, 'conv-filters.png')),
   writePlot(Plot.misclassified(test.x, test.y, predictions, { max: 32 }), join(out, 'misclassified.png')),
 ]
 console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)
 
 // One batch, forward and backward, on each kernel family (interleaved, best of three each):
 // the naive loops, im2col + the plain-TypeScript GEMM ('js'), and the default ('fast').
-const batch = T.cast(T.sliceRows(train.x, 0, batchSize), dtype)
+const batch = T.sliceRows(T.asTensor(train.x), 0, batchSize, dtype)
 const dy = T.cast(T.full([batchSize, 10], 1 / batchSize), dtype)
 const ctx = { mode: 'train' as const, key: Key.fromSeed(1) }
 const net = L.asDType(model, dtype) // the model typed in the run's dtype, as its trained params are

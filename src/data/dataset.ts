@@ -4,19 +4,30 @@
  * set per epoch: a shuffle is an index permutation, and each batch gathers just its own rows.
  */
 import { gatherRows, sliceRows } from '../tensor/layout.ts'
-import { showShape, sizeOf, type DType, type Tensor } from '../tensor/tensor.ts'
+import { asTensor, dtypeOf, showShape, sizeOf, type AnyTensor, type DType, type Tensor } from '../tensor/tensor.ts'
 import { permutation, type Key } from '../key.ts'
 import { DataError } from './error.ts'
 import { checkOptions, checkTensor } from '../options.ts'
 
 /**
- * Examples and their targets: x is [N, ...features] (images are [N, C, H, W]); y is [N] class
- * indices stored as float64, or [N, ...] regression targets or probability rows.
+ * Examples and their targets, both in dtype D (float64 unless made from float32 tensors): x is
+ * [N, ...features] (images are [N, C, H, W]); y is [N] class indices, or [N, ...] regression
+ * targets or probability rows.
  */
-export interface Dataset {
-  readonly x: Tensor
-  readonly y: Tensor
+export interface Dataset<D extends DType = 'float64'> {
+  readonly x: Tensor<D>
+  readonly y: Tensor<D>
 }
+
+/** A data set of either dtype. */
+export type AnyDataset = Dataset | Dataset<'float32'>
+
+/** The data set type of ds's dtype: what a function that picks or reorders rows returns. */
+export type SameDType<DS extends AnyDataset> = DS extends Dataset<'float32'> ? Dataset<'float32'> : Dataset
+
+/** ds with f applied to x and to y: f picks rows, and picking rows keeps a tensor's dtype, so the result has ds's. */
+const mapRows = <DS extends AnyDataset>(ds: DS, f: (t: Tensor) => Tensor): SameDType<DS> =>
+  ({ x: f(asTensor(ds.x)), y: f(asTensor(ds.y)) }) as SameDType<DS> // sliceRows and gatherRows keep their input's dtype
 
 /** One mini-batch: the same shape of value as a Dataset, with B rows, in dtype D (float64 unless `batches` is given a dtype). */
 export interface Batch<D extends DType = 'float64'> {
@@ -41,7 +52,7 @@ const showIndex = (shape: readonly number[], i: number): string => {
   return `[${idx.join(', ')}]`
 }
 
-const checkFinite = (t: Tensor, name: string): void => {
+const checkFinite = (t: AnyTensor, name: string): void => {
   const v = t.data
   const row = sizeOf(t.shape.slice(1))
   for (let i = 0; i < v.length; i++) {
@@ -58,20 +69,24 @@ const checkFinite = (t: Tensor, name: string): void => {
  * @example
  * const ds = make(T.tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), T.tensor([0, 1, 1, 0]))
  */
-export const make = (x: Tensor, y: Tensor): Dataset => {
+export function make(x: Tensor<'float32'>, y: Tensor<'float32'>): Dataset<'float32'>
+export function make(x: Tensor, y: Tensor): Dataset
+export function make(x: AnyTensor, y: AnyTensor): AnyDataset {
   checkTensor('make', 'x', x, DataError)
   checkTensor('make', 'y', y, DataError)
   checkRows({ x, y }, 'make')
+  if (dtypeOf(x) !== dtypeOf(y))
+    throw new DataError(`make: x is ${dtypeOf(x)} and y is ${dtypeOf(y)}; a data set holds one dtype (cast one with T.cast)`)
   checkFinite(x, 'x')
   checkFinite(y, 'y')
-  return { x, y }
+  return { x: asTensor(x), y: asTensor(y) }
 }
 
 /**
  * Throws a DataError unless x and y both have a leading example axis of the same length (what
  * `make` checks first; `fit` checks it too, for data sets built by hand as `{ x, y }`).
  */
-export const checkRows = (ds: { readonly x: Tensor; readonly y: Tensor }, where: string, name = ''): void => {
+export const checkRows = (ds: { readonly x: AnyTensor; readonly y: AnyTensor }, where: string, name = ''): void => {
   const { x, y } = ds
   if (x.shape.length < 1) throw new DataError(`${where}: ${name}x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
   if (y.shape.length < 1) throw new DataError(`${where}: ${name}y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
@@ -83,9 +98,9 @@ export const checkRows = (ds: { readonly x: Tensor; readonly y: Tensor }, where:
 }
 
 /** The number of examples N. */
-export const size = (ds: Dataset): number => ds.x.shape[0]!
+export const size = (ds: AnyDataset): number => ds.x.shape[0]!
 
-const checkIndices = (ds: Dataset, indices: ArrayLike<number>, where: string): void => {
+const checkIndices = (ds: AnyDataset, indices: ArrayLike<number>, where: string): void => {
   const n = size(ds)
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!
@@ -96,18 +111,18 @@ const checkIndices = (ds: Dataset, indices: ArrayLike<number>, where: string): v
 }
 
 /** The examples at the given indices, in that order (copies just those rows). */
-export const take = (ds: Dataset, indices: ArrayLike<number>): Dataset => {
+export const take = <DS extends AnyDataset>(ds: DS, indices: ArrayLike<number>): SameDType<DS> => {
   checkIndices(ds, indices, 'take')
-  return { x: gatherRows(ds.x, indices), y: gatherRows(ds.y, indices) }
+  return mapRows(ds, (t) => gatherRows(t, indices))
 }
 
 /** Examples start..end-1 (copies those rows). */
-export const slice = (ds: Dataset, start: number, end: number): Dataset => {
+export const slice = <DS extends AnyDataset>(ds: DS, start: number, end: number): SameDType<DS> => {
   const n = size(ds)
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
     throw new DataError(`slice: rows ${start}..${end} are not a range within 0..${n}`)
   }
-  return { x: sliceRows(ds.x, start, end), y: sliceRows(ds.y, start, end) }
+  return mapRows(ds, (t) => sliceRows(t, start, end))
 }
 
 /** The number of rows `at` stands for in a data set of n: a count 0..n as is, a fraction in (0, 1) rounded. */
@@ -121,14 +136,14 @@ const countOf = (at: number, n: number, where: string): number => {
  * Splits in order into the first `at` rows and the rest; `at` is a count (integer 0..N) or a
  * fraction in (0, 1) of N, rounded. Does not shuffle: for a validation split use shuffleSplit.
  */
-export const split = (ds: Dataset, at: number): readonly [Dataset, Dataset] => {
+export const split = <DS extends AnyDataset>(ds: DS, at: number): readonly [SameDType<DS>, SameDType<DS>] => {
   const n = size(ds)
   const k = countOf(at, n, 'split')
   return [slice(ds, 0, k), slice(ds, k, n)]
 }
 
 /** The examples in a random order drawn from the key (one copy of the data set). */
-export const shuffle = (key: Key, ds: Dataset): Dataset => take(ds, permutation(key, size(ds)))
+export const shuffle = <DS extends AnyDataset>(key: Key, ds: DS): SameDType<DS> => take(ds, permutation(key, size(ds)))
 
 /**
  * Shuffles, then splits off a validation set of `validation` rows (a fraction in (0, 1) or a
@@ -141,11 +156,16 @@ export const shuffle = (key: Key, ds: Dataset): Dataset => take(ds, permutation(
  * @example
  * const { train, validation } = shuffleSplit(key, data, 0.1)   // 90% / 10%
  */
-export const shuffleSplit = (
+export const shuffleSplit = <DS extends AnyDataset>(
   key: Key,
-  ds: Dataset,
+  ds: DS,
   validation: number,
-): { readonly train: Dataset; readonly validation: Dataset; readonly trainRows: Int32Array; readonly validationRows: Int32Array } => {
+): {
+  readonly train: SameDType<DS>
+  readonly validation: SameDType<DS>
+  readonly trainRows: Int32Array
+  readonly validationRows: Int32Array
+} => {
   const n = size(ds)
   const v = splitSizes(ds, validation).validation
   const order = permutation(key, n)
@@ -161,7 +181,7 @@ export const shuffleSplit = (
  * parts get at least one row.
  * @example splitSizes(data, 0.1) // { train: 54000, validation: 6000 } for 60,000 rows
  */
-export const splitSizes = (ds: Dataset, validation: number): { readonly train: number; readonly validation: number } => {
+export const splitSizes = (ds: AnyDataset, validation: number): { readonly train: number; readonly validation: number } => {
   const n = size(ds)
   const v = countOf(validation, n, 'shuffleSplit')
   if (v < 1 || v > n - 1) {
@@ -178,7 +198,7 @@ export interface BatchOptions {
   readonly dtype?: DType
 }
 
-const checkBatching = (ds: Dataset, batchSize: number, where: string): number => {
+const checkBatching = (ds: AnyDataset, batchSize: number, where: string): number => {
   const n = size(ds)
   if (n === 0) throw new DataError(`${where}: the data set is empty (x has shape ${showShape(ds.x.shape)})`)
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
@@ -188,7 +208,7 @@ const checkBatching = (ds: Dataset, batchSize: number, where: string): number =>
 }
 
 /** How many batches one pass of `batches` yields: ceil(N / batchSize), or floor with dropLast. */
-export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions = {}): number => {
+export const numBatches = (ds: AnyDataset, batchSize: number, options: BatchOptions = {}): number => {
   checkOptions('numBatches', options, ['dropLast'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'numBatches')
   return options.dropLast === true ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
@@ -206,18 +226,30 @@ export const numBatches = (ds: Dataset, batchSize: number, options: BatchOptions
  */
 export function batches(
   key: Key | null,
-  ds: Dataset,
+  ds: AnyDataset,
   batchSize: number,
   options: BatchOptions & { readonly dtype: 'float32' },
 ): Iterable<Batch<'float32'>>
 export function batches(
   key: Key | null,
+  ds: AnyDataset,
+  batchSize: number,
+  options: BatchOptions & { readonly dtype: 'float64' },
+): Iterable<Batch>
+export function batches(
+  key: Key | null,
+  ds: Dataset<'float32'>,
+  batchSize: number,
+  options?: BatchOptions & { readonly dtype?: undefined },
+): Iterable<Batch<'float32'>>
+export function batches(
+  key: Key | null,
   ds: Dataset,
   batchSize: number,
-  options?: BatchOptions & { readonly dtype?: 'float64' },
+  options?: BatchOptions & { readonly dtype?: undefined },
 ): Iterable<Batch>
-export function batches(key: Key | null, ds: Dataset, batchSize: number, options?: BatchOptions): Iterable<AnyBatch>
-export function batches(key: Key | null, ds: Dataset, batchSize: number, options: BatchOptions = {}): Iterable<AnyBatch> {
+export function batches(key: Key | null, ds: AnyDataset, batchSize: number, options?: BatchOptions): Iterable<AnyBatch>
+export function batches(key: Key | null, ds: AnyDataset, batchSize: number, options: BatchOptions = {}): Iterable<AnyBatch> {
   checkOptions('batches', options, ['dropLast', 'dtype'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'batches')
   const count = numBatches(ds, batchSize, { dropLast: options.dropLast })
@@ -225,6 +257,8 @@ export function batches(key: Key | null, ds: Dataset, batchSize: number, options
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64')
     throw new DataError(`batches: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
   const order = key === null ? null : permutation(key, n)
+  const x = asTensor(ds.x) // typed as the float64 batches below; each keeps its data's dtype, or `dtype`
+  const y = asTensor(ds.y)
   return {
     *[Symbol.iterator]() {
       for (let b = 0; b < count; b++) {
@@ -232,10 +266,10 @@ export function batches(key: Key | null, ds: Dataset, batchSize: number, options
         const end = Math.min(start + batchSize, n)
         if (order === null) {
           const rows = Int32Array.from({ length: end - start }, (_, i) => start + i)
-          yield { x: sliceRows(ds.x, start, end, dtype), y: sliceRows(ds.y, start, end, dtype), rows }
+          yield { x: sliceRows(x, start, end, dtype), y: sliceRows(y, start, end, dtype), rows }
         } else {
           const rows = order.subarray(start, end)
-          yield { x: gatherRows(ds.x, rows, dtype), y: gatherRows(ds.y, rows, dtype), rows }
+          yield { x: gatherRows(x, rows, dtype), y: gatherRows(y, rows, dtype), rows }
         }
       }
     },

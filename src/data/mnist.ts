@@ -6,8 +6,8 @@
  * L.flatten first) holding pixels scaled to [0, 1], and y [N] holding the digit labels.
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { buffer, fromData, showShape } from '../tensor/tensor.ts'
-import type { Dataset } from './dataset.ts'
+import { buffer, buffer32, fromData, fromData32, showShape, type DType } from '../tensor/tensor.ts'
+import type { AnyDataset, Dataset } from './dataset.ts'
 import { DataError } from './error.ts'
 import { decodeIdx, decodeIdxHeader, type IdxError, type IdxFile, type IdxHeader } from './idx.ts'
 import { checkOptions } from '../options.ts'
@@ -43,6 +43,8 @@ export interface FromIdxOptions {
   readonly first?: number
   /** Labels must be in 0..classes-1 (default 10, the digits). */
   readonly classes?: number
+  /** The data set's dtype (default float64). In float32 the pixels are the float64 ones rounded, half the memory. */
+  readonly dtype?: DType
 }
 
 const header = (bytes: Uint8Array, file: 'images' | 'labels', rank: number): E.Either<MnistError, IdxHeader> => {
@@ -73,8 +75,21 @@ const decode = (bytes: Uint8Array, first: number): IdxFile => {
  * const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer())
  * const test = Mnist.fromIdx(await bytes('t10k-images-idx3-ubyte'), await bytes('t10k-labels-idx1-ubyte'))
  */
-export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, options: FromIdxOptions = {}): E.Either<MnistError, Dataset> => {
-  checkOptions('fromIdx', options, ['first', 'classes'], { unknown: DataError, notObject: DataError })
+export function fromIdx(
+  imagesBytes: Uint8Array,
+  labelsBytes: Uint8Array,
+  options: FromIdxOptions & { readonly dtype: 'float32' },
+): E.Either<MnistError, Dataset<'float32'>>
+export function fromIdx(
+  imagesBytes: Uint8Array,
+  labelsBytes: Uint8Array,
+  options?: FromIdxOptions & { readonly dtype?: 'float64' },
+): E.Either<MnistError, Dataset>
+export function fromIdx(imagesBytes: Uint8Array, labelsBytes: Uint8Array, options?: FromIdxOptions): E.Either<MnistError, AnyDataset>
+export function fromIdx(imagesBytes: Uint8Array, labelsBytes: Uint8Array, options: FromIdxOptions = {}): E.Either<MnistError, AnyDataset> {
+  checkOptions('fromIdx', options, ['first', 'classes', 'dtype'], { unknown: DataError, notObject: DataError })
+  const dtype = options.dtype ?? 'float64'
+  if (dtype !== 'float64' && dtype !== 'float32') throw new DataError(`fromIdx: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
   const classes = options.classes ?? 10
   if (!Number.isInteger(classes) || classes < 1 || classes > 256) {
     throw new DataError(`fromIdx: classes must be an integer in 1..256, got ${classes}`)
@@ -109,10 +124,15 @@ export const fromIdx = (imagesBytes: Uint8Array, labelsBytes: Uint8Array, option
   }
   // One pass from bytes to scaled pixels (the header and file length are checked above).
   // Dividing by 255 (not multiplying by 1/255) makes 255 exactly 1 and every pixel correctly rounded.
-  const pixels = buffer(first * height * width)
+  // In float32 the store rounds that quotient once: fl32(b / 255), as T.cast of the float64 pixels gives.
+  const pixels = dtype === 'float32' ? buffer32(first * height * width) : buffer(first * height * width)
   const at = hi.right.dataOffset
   for (let i = 0; i < pixels.length; i++) pixels[i] = imagesBytes[at + i]! / 255
   // Not `make`: these values are finite by construction and the row counts agree.
-  const ds: Dataset = { x: fromData([first, 1, height, width], pixels), y: fromData([first], y) }
-  return E.right(ds)
+  const xShape = [first, 1, height, width]
+  return E.right(
+    pixels instanceof Float32Array
+      ? { x: fromData32(xShape, pixels), y: fromData32([first], Float32Array.from(y)) }
+      : { x: fromData(xShape, pixels), y: fromData([first], y) },
+  )
 }

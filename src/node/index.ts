@@ -5,7 +5,7 @@
  *
  * @module chainrule/node
  */
-export { loadMnist, readMnist, readIdxFile, mnistDir, MNIST_FILES, type LoadMnistOptions } from './mnist.ts'
+export { loadMnist, readMnist, readIdxFile, mnistDir, MNIST_FILES, type LoadMnistOptions, type ReadMnistOptions } from './mnist.ts'
 export { progress, formatEpoch, type ProgressOptions } from './progress.ts'
 export {
   toVega,

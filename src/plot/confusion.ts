@@ -2,20 +2,20 @@
  * The confusion matrix of a classifier: how often each true class (row) was predicted as each
  * class (column). The diagonal is what it gets right; bright cells off it are its mistakes.
  */
-import type { Tensor } from '../tensor/tensor.ts'
+import { asTensor, type AnyTensor } from '../tensor/tensor.ts'
 import { predictClasses, targetClasses } from '../train/metrics.ts'
 import { checkInt, PlotError, SCHEMA, type VegaLiteSpec } from './spec.ts'
 import { checkOptions } from '../options.ts'
 
 /** Class labels: a tensor of class indices [N] (or one-hot / probability rows [N, C]), or a plain list of indices. */
-export type Labels = Tensor | ArrayLike<number>
+export type Labels = AnyTensor | ArrayLike<number>
 
-const isTensor = (v: Labels): v is Tensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v
+const isTensor = (v: Labels): v is AnyTensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v
 
 /** Class indices from labels: tensors of targets via argmax of rows; scores [N, C] as predictions use argmax too. */
 const classesOf = (where: string, what: string, v: Labels, asPrediction: boolean): ArrayLike<number> => {
   if (!isTensor(v)) return v
-  const c = asPrediction && v.shape.length === 2 ? predictClasses(v) : targetClasses(v)
+  const c = asPrediction && v.shape.length === 2 ? predictClasses(asTensor(v)) : targetClasses(asTensor(v))
   if (c === undefined) throw new PlotError(`${where}: ${what} must be class indices [N] or rows [N, C], got shape [${v.shape.join(', ')}]`)
   return c
 }

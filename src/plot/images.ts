@@ -8,7 +8,7 @@
  * computed by Vega-Lite from each pixel's image and flat index, so the data stays small
  * ({ i, p, v } per pixel).
  */
-import type { Tensor } from '../tensor/tensor.ts'
+import { asTensor, type AnyTensor } from '../tensor/tensor.ts'
 import { checkInt, PlotError, round6, SCHEMA, type LayerPart, type VegaLiteSpec } from './spec.ts'
 import { confusionCounts, type Labels } from './confusion.ts'
 import { predictClasses, targetClasses } from '../train/metrics.ts'
@@ -16,7 +16,7 @@ import { checkOptions } from '../options.ts'
 
 /** One image of a grid: pixels [H, W] and an optional caption (several strings: several lines). */
 export interface Picture {
-  readonly pixels: Tensor
+  readonly pixels: AnyTensor
   readonly title?: string | readonly string[]
 }
 
@@ -45,13 +45,13 @@ export interface ImageGridOptions {
 /** The most pixels a grid draws (each is an SVG element): beyond this, show fewer images. */
 export const MAX_PIXELS = 250_000
 
-const isTensor = (v: unknown): v is Tensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v
+const isTensor = (v: unknown): v is AnyTensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v
 
 /**
  * The images of a batch tensor [N, H, W] or [N, 1, H, W] (single-channel NCHW), at most `max`.
  * @example picturesOf(test.x, 16) // the first 16 MNIST test digits
  */
-export const picturesOf = (x: Tensor, max = Infinity, titles?: readonly string[]): Picture[] => {
+export const picturesOf = (x: AnyTensor, max = Infinity, titles?: readonly string[]): Picture[] => {
   const s = x.shape
   const [n, h, w] = s.length === 3 ? [s[0], s[1], s[2]] : s.length === 4 && s[1] === 1 ? [s[0], s[2], s[3]] : []
   if (n === undefined || h === undefined || w === undefined) {
@@ -59,7 +59,7 @@ export const picturesOf = (x: Tensor, max = Infinity, titles?: readonly string[]
   }
   const count = Math.min(n, max)
   return Array.from({ length: count }, (_, i) => ({
-    pixels: { shape: [h, w], data: x.data.subarray(i * h * w, (i + 1) * h * w) },
+    pixels: { shape: [h, w], data: asTensor(x).data.subarray(i * h * w, (i + 1) * h * w) },
     ...(titles?.[i] === undefined ? {} : { title: titles[i] }),
   }))
 }
@@ -75,7 +75,7 @@ export const defaultColumns = (n: number): number => {
  * A grid of images with captions, one rect mark per pixel.
  * @example writePlot(Plot.imageGrid(Plot.picturesOf(train.x, 32), { color: 'greys' }), 'out/digits.png')
  */
-export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGridOptions = {}): VegaLiteSpec => {
+export const imageGrid = (images: readonly Picture[] | AnyTensor, options: ImageGridOptions = {}): VegaLiteSpec => {
   checkOptions('imageGrid', options, ['columns', 'pixelSize', 'color', 'normalize', 'domain', 'title', 'subtitle', 'legendTitle'], {
     unknown: PlotError,
   })
@@ -129,8 +129,9 @@ export const imageGrid = (images: readonly Picture[] | Tensor, options: ImageGri
   }
   const values: { i: number; p: number; v: number }[] = []
   pics.forEach((pic, i) => {
-    const f = scaled(pic.pixels.data)
-    pic.pixels.data.forEach((v, p) => values.push({ i, p, v: round6(f(v)) }))
+    const { data } = asTensor(pic.pixels) // read only: a float32 image's values read as float64 numbers
+    const f = scaled(data)
+    data.forEach((v, p) => values.push({ i, p, v: round6(f(v)) }))
   })
   // the colour scale's domain: given; or what scaling each image gives; or the values' range
   // (symmetric about 0 for diverging, so white is 0)
@@ -232,7 +233,7 @@ export interface DenseWeightsOptions extends ImageGridOptions {
  * const { params } = L.initialize(L.pipe(L.flatten, L.dense(10)), key, [1, 28, 28]) // after training, the 10 templates
  * writePlot(Plot.denseWeights(params[1].W, [28, 28]), 'out/weights.png')
  */
-export const denseWeights = (W: Tensor, imageShape: readonly [number, number], options: DenseWeightsOptions = {}): VegaLiteSpec => {
+export const denseWeights = (W: AnyTensor, imageShape: readonly [number, number], options: DenseWeightsOptions = {}): VegaLiteSpec => {
   checkOptions(
     'denseWeights',
     options,
@@ -277,7 +278,7 @@ export interface ConvFiltersOptions extends ImageGridOptions {
  * const { params } = L.initialize(L.pipe(L.conv2d(8, 5), L.relu), key, [1, 28, 28])
  * writePlot(Plot.convFilters(params[0].W), 'out/filters.png')
  */
-export const convFilters = (K: Tensor, options: ConvFiltersOptions = {}): VegaLiteSpec => {
+export const convFilters = (K: AnyTensor, options: ConvFiltersOptions = {}): VegaLiteSpec => {
   checkOptions(
     'convFilters',
     options,
@@ -292,7 +293,7 @@ export const convFilters = (K: Tensor, options: ConvFiltersOptions = {}): VegaLi
   for (let o = 0; o < count; o++) {
     for (let c = 0; c < inC; c++) {
       const at = (o * inC + c) * kh * kw
-      pics.push({ pixels: { shape: [kh, kw], data: K.data.subarray(at, at + kh * kw) }, title: inC === 1 ? `${o}` : `${o}·${c}` })
+      pics.push({ pixels: { shape: [kh, kw], data: asTensor(K).data.subarray(at, at + kh * kw) }, title: inC === 1 ? `${o}` : `${o}·${c}` })
     }
   }
   const { filters: _filters, ...grid } = options // this function's own options are not imageGrid's
@@ -322,7 +323,7 @@ export interface MisclassifiedOptions extends ImageGridOptions {
  * const { predictions } = Train.evaluate(model, state.params, state.state, test, { loss })
  * writePlot(Plot.misclassified(test.x, test.y, predictions!), 'out/mistakes.png')
  */
-export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, options: MisclassifiedOptions = {}): VegaLiteSpec => {
+export const misclassified = (x: AnyTensor, labels: Labels, predictions: Labels, options: MisclassifiedOptions = {}): VegaLiteSpec => {
   checkOptions(
     'misclassified',
     options,
@@ -330,11 +331,11 @@ export const misclassified = (x: Tensor, labels: Labels, predictions: Labels, op
     { unknown: PlotError },
   )
   const where = 'misclassified'
-  const t = isTensor(labels) ? targetClasses(labels) : labels
+  const t = isTensor(labels) ? targetClasses(asTensor(labels)) : labels
   const p = isTensor(predictions)
     ? predictions.shape.length === 2
-      ? predictClasses(predictions)
-      : targetClasses(predictions)
+      ? predictClasses(asTensor(predictions))
+      : targetClasses(asTensor(predictions))
     : predictions
   if (t === undefined || p === undefined) throw new PlotError(`${where}: labels and predictions must be class indices [N] or rows [N, C]`)
   confusionCounts(t, p) // validates: same length, class indices

@@ -92,7 +92,7 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
-  data: { readonly x: Tensor; readonly y: Tensor },
+  data: { readonly x: AnyTensor; readonly y: AnyTensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation
 /** The same for params and state in float32 (`Tree.Float32<P>`) or either dtype. */
@@ -100,14 +100,14 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: InDType<P, DType>,
   state: InDType<S, DType>,
-  data: { readonly x: Tensor; readonly y: Tensor },
+  data: { readonly x: AnyTensor; readonly y: AnyTensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation
 export function evaluate<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
-  data: { readonly x: Tensor; readonly y: Tensor },
+  data: { readonly x: AnyTensor; readonly y: AnyTensor },
   options: { readonly loss: Loss; readonly batchSize?: number },
 ): Evaluation {
   checkOptions('evaluate', options, ['loss', 'batchSize'])
@@ -124,7 +124,7 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   let classify = true
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize)
-    const batch = inDType({ x: T.sliceRows(data.x, start, end), y: T.sliceRows(data.y, start, end) }, dtype)
+    const batch = inDType({ x: T.sliceRows(T.asTensor(data.x), start, end), y: T.sliceRows(T.asTensor(data.y), start, end) }, dtype)
     const y = model.forward(params, state, T.asTensor(batch.x), ctx).y
     const target = T.asTensor(batch.y)
     lossSum += lossOf(options.loss, y, target, start) * (end - start)

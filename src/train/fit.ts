@@ -4,7 +4,7 @@
  * order and each step's dropout. Same key, same data, same result, bit for bit.
  */
 import * as Key from '../key.ts'
-import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type AnyBatch, type Dataset } from '../data/dataset.ts'
+import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type AnyBatch, type AnyDataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
 import type { InitOptions, Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
@@ -106,13 +106,13 @@ export interface FitOptions<
   readonly model: Layer<P, S, Tape>
   readonly loss: Loss
   readonly optimizer: GradientTransformation<O>
-  readonly data: Dataset
+  readonly data: AnyDataset
   readonly epochs: number
   readonly batchSize: number
   /** The source of all randomness in the run. */
   readonly key: Key.Key
   /** A validation set, or a fraction of `data` split off after a shuffle (never before: a Keras trap). */
-  readonly validation?: Dataset | number
+  readonly validation?: AnyDataset | number
   /** Resume from this state instead of initialising (e.g. a loaded checkpoint); `key` must be the run's original key. */
   readonly initial?: TrainState<PD, SD, O>
   readonly earlyStopping?: EarlyStopping
@@ -173,10 +173,10 @@ export interface FitResult<P extends Tree, S extends Tree, O extends Tree> {
 
 /** The settings of fit that decide how many steps an epoch has. */
 export interface EpochSettings {
-  readonly data: Dataset
+  readonly data: AnyDataset
   readonly batchSize: number
   /** As fit's: a fraction in (0, 1) split off after a shuffle, or a separate data set (which takes nothing from data). */
-  readonly validation?: Dataset | number
+  readonly validation?: AnyDataset | number
   readonly dropLast?: boolean
 }
 
@@ -483,7 +483,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const [initKey, dataKey] = Key.split2(options.key)
   const splitKey = Key.foldIn(dataKey, 0)
   let train = options.data
-  let validation: Dataset | undefined
+  let validation: AnyDataset | undefined
   let trainRows: Int32Array | undefined // the row of options.data each training row came from (after a split)
   let validationRows: Int32Array | undefined // likewise for the validation rows
   if (typeof options.validation === 'number') {

@@ -8,7 +8,7 @@
  */
 import { expectTypeOf } from 'vitest'
 import { Data, IO, Key, L, Loss, Optim, T, Train, Tree, type DType, type Tensor, type Tensor32 } from 'chainrule'
-import { saveModel } from 'chainrule/node'
+import { loadMnist, saveModel } from 'chainrule/node'
 
 const key = Key.fromSeed(0)
 const ctx = { mode: 'train' as const, key }
@@ -147,6 +147,22 @@ expectTypeOf([...Data.batches(key, ds, 2, { dtype: 'float64' })][0]!.x).toEqualT
 expectTypeOf([...Data.batches(key, ds, 2, { dtype })][0]!).toEqualTypeOf<Data.AnyBatch>()
 expectTypeOf(Train.inDType(data, 'float32').x).toEqualTypeOf<Tensor32>()
 expectTypeOf(Loss.asDType(Loss.mse, dtype)).toEqualTypeOf<Loss.LossIn<DType>>()
+
+// ---- data sets in float32: made, picked from, batched, loaded and trained on in float32
+
+const ds32 = Data.make(T.cast(x, 'float32'), T.cast(T.zeros([2]), 'float32'))
+expectTypeOf(ds32).toEqualTypeOf<Data.Dataset<'float32'>>()
+expectTypeOf(Data.take(ds32, [1, 0])).toEqualTypeOf<Data.Dataset<'float32'>>()
+expectTypeOf(Data.shuffleSplit(key, ds32, 1).train).toEqualTypeOf<Data.Dataset<'float32'>>()
+expectTypeOf(Data.split(ds, 1)[0]).toEqualTypeOf<Data.Dataset>()
+expectTypeOf([...Data.batches(key, ds32, 2)][0]!.x).toEqualTypeOf<Tensor32>()
+expectTypeOf([...Data.batches(key, ds32, 2, { dtype: 'float64' })][0]!.x).toEqualTypeOf<Tensor>()
+// @ts-expect-error a data set holds one dtype
+Data.make(T.cast(x, 'float32'), T.zeros([2]))
+const mnist32 = loadMnist({ train: 10, test: 10, dtype: 'float32' })
+expectTypeOf(mnist32.train).toEqualTypeOf<Data.Dataset<'float32'>>()
+expectTypeOf(loadMnist({ train: 10 }).test).toEqualTypeOf<Data.Dataset>()
+expectTypeOf(Train.fit({ ...run, data: ds32, dtype: 'float32' }).state.params[3].W.data).toEqualTypeOf<Float32Array>()
 
 // ---- checkpoints and casts
 
