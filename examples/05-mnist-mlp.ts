@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from 'chainrule/node'
-import { flags, timing } from './cli.ts'
+import { flags, peakMemory, timing } from './cli.ts'
 
 const { values: args } = flags('[--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
   epochs: 12,
@@ -69,6 +69,7 @@ const result = Train.evaluate(model, state.params, state.state, test, { loss: Lo
 console.log('')
 console.log(`test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)})`)
 console.log(timing(epochs, train.x.shape[0]!, wall, trainSeconds))
+console.log(peakMemory())
 
 console.log('')
 console.log(lossCurve(history, { log: true }))

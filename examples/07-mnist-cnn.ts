@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
-import { flags, timing } from './cli.ts'
+import { flags, peakMemory, timing } from './cli.ts'
 
 const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
   epochs: 8,
@@ -85,6 +85,7 @@ console.log(
   `test accuracy: ${(100 * (result.accuracy ?? 0)).toFixed(2)}%  (test loss ${result.loss.toFixed(4)}, ${test.x.shape[0]} test images)`,
 )
 console.log(timing(epochs, train.x.shape[0]!, wall, trainSeconds))
+console.log(peakMemory())
 
 console.log('')
 console.log(lossCurve(history, { log: true }))

@@ -62,3 +62,7 @@ export const timing = (epochs: number, samples: number, wallSeconds: number, tra
     `training throughput: ${Math.round((epochs * samples) / trainSeconds).toLocaleString('en-US')} samples/s ` +
       `(${plural(epochs * samples, 'sample')} in ${trainSeconds.toFixed(1)}s of training; the progress bar shows each epoch's own)`,
   ].join('\n')
+
+/** The process's peak resident memory so far (the data, the model, and the runtime), in MB. */
+export const peakMemory = (): string =>
+  `peak memory: ${Math.round(process.resourceUsage().maxRSS / 1024).toLocaleString('en-US')} MB (the process at its largest: data, model and runtime)`

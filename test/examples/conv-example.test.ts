@@ -29,7 +29,7 @@ test('07-mnist-cnn: trains, and prints test accuracy, wall time, samples/s and t
   expect(out).toMatch(/naive kernels \d+ ms, js [\d.]+ ms \([\d.]+x faster\), fast \((wasm|js)\) [\d.]+ ms \([\d.]+x faster\)/)
 })
 
-test('07-mnist-cnn --dtype float32: trains in float32 and prints its accuracy and samples/s', () => {
+test('07-mnist-cnn --dtype float32: trains in float32 and prints its accuracy, samples/s and peak memory', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chainrule-07-f32-'))
   const out = execFileSync(
     process.execPath,
@@ -40,4 +40,5 @@ test('07-mnist-cnn --dtype float32: trains in float32 and prints its accuracy an
   const accuracy = Number(/test accuracy: ([\d.]+)%/.exec(out)?.[1])
   expect(accuracy).toBeGreaterThan(50) // one epoch on 640 images: well above chance (10%)
   expect(out).toMatch(/training throughput: [\d,]+ samples\/s \(640 samples in [\d.]+s of training/)
+  expect(out).toMatch(/peak memory: [\d,]+ MB \(the process at its largest: data, model and runtime\)/)
 })
