@@ -17,10 +17,10 @@ const swish = L.define({
     return { y: T.mul(x, s), tape: { x, s } }
   },
   vjp: (_p, { x, s }, dy) => ({
-    dx: T.generate(x.shape, (i) => {
-      const si = s.data[i] as number
-      return (dy.data[i] as number) * (si + (x.data[i] as number) * si * (1 - si))
-    }),
+    dx: T.mul(
+      dy,
+      T.zipWith((xi, si) => si + xi * si * (1 - si), x, s),
+    ), // dy ⊙ (s + x s (1 - s))
     dp: L.none,
   }),
 })
@@ -31,9 +31,11 @@ const { params, state } = L.initialize(net, Key.fromSeed(1), [3])
 const y = net.forward(params, state, T.ones([2, 3]), { mode: 'eval', key: Key.fromSeed(0) }).y
 console.log('swish network output:\n' + T.toString(y))
 
-// And law-test it: gradient (per coordinate and directional), linearity, shapes, purity, batches.
-checkLayer(swish, { inShape: [5] })
-console.log('\nswish passes every layer law.')
+// And law-test it: gradient (per coordinate and directional), linearity, shapes, purity, batches,
+// and (float32: true) that in float32 it keeps the dtype and agrees with float64: T's operations
+// follow their inputs' dtype, so the same code runs in both.
+checkLayer(swish, { inShape: [5], float32: true })
+console.log('\nswish passes every layer law, in float32 too.')
 
 // A subtly wrong vjp (forgetting the product rule's second term) is caught:
 const wrong = L.define({

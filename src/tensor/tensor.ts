@@ -290,6 +290,17 @@ export const full = (shape: Shape, value: number, where = 'full'): Tensor => {
   return { shape: [...shape], data: buffer(sizeOf(shape)).fill(value) }
 }
 
+/**
+ * A tensor of t's shape and dtype filled with `value` (rounded to float32 in float32): what a
+ * layer builds from a number when its result must follow its input's dtype.
+ * @example fullLike(x, 0) // zeros shaped like x, in x's dtype
+ */
+export function fullLike(t: Tensor32, value: number): Tensor32
+export function fullLike(t: Tensor, value: number): Tensor
+export function fullLike(t: AnyTensor, value: number): AnyTensor {
+  return isFloat32(t) ? { shape: [...t.shape], data: buffer32(t.data.length).fill(value) } : full(t.shape, value, 'fullLike')
+}
+
 /** A tensor of zeros. */
 export const zeros = (shape: Shape): Tensor => full(shape, 0, 'zeros')
 

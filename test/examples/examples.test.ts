@@ -32,7 +32,7 @@ describe('the examples run and reach what they claim', () => {
   })
   test('03-custom-layer: swish passes the laws and the wrong swish is rejected', () => {
     const out = run('examples/03-custom-layer.ts')
-    expect(out).toContain('swish passes every layer law.')
+    expect(out).toContain('swish passes every layer law, in float32 too.')
     expect(out).toContain('The wrong swish is rejected')
   })
 })

@@ -126,3 +126,54 @@ describe('a forward without ctx.key', () => {
     expect(thrown(() => net.forward(params, state, T.zeros([1, 4]), bad)).message).toMatch(/^pipe: ctx\.key: expected a Key/)
   })
 })
+
+describe('a layer that leaves its input dtype is named where it does so', () => {
+  type ScaleParams = { readonly w: T.Tensor }
+  /** The documented layers written with float64-only constructors (T.generate, T.scalar): each leaves float32 once. */
+  const outIn64 = L.define({
+    name: 'outIn64',
+    forward: (_p, x) => ({ y: T.generate(x.shape, (i) => x.data[i]!), tape: null }),
+    vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+  })
+  const dxIn64 = L.define({
+    name: 'dxIn64',
+    forward: (_p, x) => ({ y: T.scale(2, x), tape: null }),
+    vjp: (_p, _t, dy) => ({ dx: T.generate(dy.shape, (i) => 2 * dy.data[i]!), dp: L.none }),
+  })
+  const dpIn64 = L.define({
+    name: 'dpIn64',
+    init: (_k, inShape) => ({ outShape: inShape, params: { w: T.scalar(2) } }),
+    forward: ({ w }: ScaleParams, x) => ({ y: T.scale(w.data[0]!, x), tape: x }),
+    vjp: ({ w }: ScaleParams, x, dy) => ({ dx: T.scale(w.data[0]!, dy), dp: { w: T.scalar(T.dot(x, dy)) } }),
+  })
+  const run32 = (layer: L.AnyLayer): Error => {
+    const net = L.pipe(L.dense(3), layer, L.dense(2))
+    const { params, state } = L.initialize(net, key, [2], { dtype: 'float32' })
+    const f = L.asDType(net, 'float32')
+    return thrown(() => {
+      const { tape } = f.forward(params, state, T.cast(T.ones([2, 2]), 'float32'), eval_)
+      f.vjp(params, tape, T.cast(T.ones([2, 2]), 'float32'))
+    })
+  }
+  const KEEP = "a layer keeps its input's dtype: build its results with T's operations (T.fullLike for a number)"
+
+  test.each([
+    [outIn64, `pipe[1].outIn64: its forward gave a float64 y for a float32 input; ${KEEP}`],
+    [dxIn64, `pipe[1].dxIn64: its vjp gave a float64 dx for a float32 dy; ${KEEP}`],
+    [dpIn64, `pipe[1].dpIn64: its vjp gave dp at w in float64 for a float32 dy; ${KEEP}`],
+  ] as const)('%#: the pipe names the child and what it returned', (layer, message) => {
+    const e = run32(layer)
+    expect(e).toBeInstanceOf(L.ShapeError)
+    expect(e.message).toBe(message)
+  })
+
+  test('T.fullLike gives a scalar gradient in its param’s dtype: the same layer with it runs in float32', () => {
+    const scale = L.define({
+      name: 'scale',
+      init: (_k, inShape) => ({ outShape: inShape, params: { w: T.scalar(2) } }),
+      forward: ({ w }: ScaleParams, x) => ({ y: T.scale(w.data[0]!, x), tape: x }),
+      vjp: ({ w }: ScaleParams, x, dy) => ({ dx: T.scale(w.data[0]!, dy), dp: { w: T.fullLike(w, T.dot(x, dy)) } }),
+    })
+    expect(() => run32(scale)).toThrow('expected a throw')
+  })
+})

@@ -145,3 +145,16 @@ describe('dtype and casts', () => {
     expect(() => Tree.dtypeOfTree([p32[1], p64[3]])).toThrow(/dtypes differ: \[0\].W is float32, \[1\].W is float64/)
   })
 })
+
+describe('fullLike: a number as a tensor of another tensor’s shape and dtype', () => {
+  test('float32 in, float32 out, the value rounded once; float64 exact; the shape kept, a fresh array', () => {
+    const w32 = T.cast(T.zeros([2, 3]), 'float32')
+    const f32 = T.fullLike(w32, 0.1)
+    expect(f32.data).toEqual(new Float32Array(6).fill(Math.fround(0.1)))
+    expect(f32.shape).toEqual([2, 3])
+    expect(f32.data).not.toBe(w32.data)
+    const f64 = T.fullLike(T.scalar(5), 0.1)
+    expect(f64.data).toEqual(Float64Array.of(0.1))
+    expect(f64.shape).toEqual([])
+  })
+})
