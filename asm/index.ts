@@ -3,8 +3,10 @@
  * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
  * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, the
  * optimizer steps of ./optim.ts, and the float32 kernels: the chunks of a product of ./gemm32.ts
- * the SGD step of ./sgd32.ts, the convolutions of ./conv32.ts and the max-pooling of ./pool32.ts).
+ * the SGD step of ./sgd32.ts, the Adam step of ./adam32.ts, the convolutions of ./conv32.ts and the max-pooling
+ * of ./pool32.ts).
  */
+import { adam32Part } from './adam32'
 import { convPart } from './conv'
 import { convPart32 } from './conv32'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
@@ -32,6 +34,7 @@ const CONV32_FORWARD = 12
 const CONV32_BACKWARD = 13
 const MAXPOOL_2X2_FORWARD32 = 14
 const MAXPOOL_BACKWARD32 = 15
+const ADAM32_STEP = 16
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -45,4 +48,5 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == CONV32_FORWARD || op == CONV32_BACKWARD) convPart32(op, job, index, scratch)
   else if (op == MAXPOOL_2X2_FORWARD32) maxPool2x2Part32(job, index)
   else if (op == MAXPOOL_BACKWARD32) maxPoolBackwardPart32(job, index)
+  else if (op == ADAM32_STEP) adam32Part(job, index)
 }
