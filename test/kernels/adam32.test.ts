@@ -372,7 +372,7 @@ describe("the float32 Adam step on two threads (the arena in the worker's shared
     }
   })
 
-  test("an MLP trained with float32 Adam and AdamW through trainStep (reusing buffers) under 'wasm' gives the 'reference' run's bits", () => {
+  test("an MLP trained with float32 Adam and AdamW by trainStep (reusing buffers) under 'wasm' gives the 'reference' run's bits", () => {
     const model = L.pipe(L.dense(96), L.relu, L.dense(48), L.relu, L.dense(10)) // leaves of 3,072, 4,608 and 480 values: WebAssembly
     const x = T.asTensor(T.fromData32([32, 32], array(32 * 32, 1)))
     const labels = Array.from({ length: 32 }, (_, i) => (i * 7) % 10)

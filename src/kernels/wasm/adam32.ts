@@ -38,7 +38,7 @@ const scalarsOf = (s: Adam32Settings, c1Next: number): number[] => [
   c1Next,
 ]
 
-/** One float32 Adam or AdamW step in WebAssembly, on `threads` threads; false (nothing written) where SIMD is missing or the memory cannot hold it. */
+/** One float32 Adam or AdamW step in WebAssembly on `threads` threads; false (nothing written) where SIMD is missing or memory short. */
 export function adamStep32Wasm(a: Adam32Arrays, s: Adam32Settings, threads: 1 | 2 = 1, maxBytes = ARENA_MAX_BYTES): boolean {
   const flags = (s.apply ? APPLY : 0) | (s.lambda !== undefined ? DECAY : 0)
   const job = {

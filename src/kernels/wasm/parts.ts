@@ -42,6 +42,8 @@ export const Op = {
   maxPoolBackward32: 15,
   /** One float32 Adam, AdamW, NAdam, AMSGrad or Adamax step over a leaf (asm/adam32.ts). */
   adam32Step: 16,
+  /** One float32 RMSprop or Adagrad step over a leaf (asm/rms32.ts). */
+  rms32Step: 17,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */

@@ -43,7 +43,7 @@ export interface Step32Job {
   readonly split: number
 }
 
-/** Runs the job in WebAssembly on `threads` threads; false (nothing written) where WebAssembly SIMD is missing or the memory cannot hold it. */
+/** Runs the job in WebAssembly on `threads` threads; false (nothing written) where SIMD is missing or the memory cannot hold it. */
 export function step32Wasm(job: Step32Job, threads: 1 | 2, maxBytes: number): boolean {
   const { inputs, outputs } = job
   const g = inputs[0]!
