@@ -1,7 +1,8 @@
 /**
  * A float32 optimizer step in the arena of ./arena32.ts, as ./sgd32.ts runs SGD's, for the steps whose job block has
- * one layout (asm/adam32.ts; ./adam32.ts builds the Adam job): the arrays it reads (g, p, then the state's previous
- * values) and those it writes (out, then the new state), each padded to a multiple of 4 in a block of its own.
+ * one layout (asm/adam32.ts and asm/rms32.ts; ./adam32.ts and ./rms32.ts build their jobs): the arrays it reads (g, p,
+ * then the state's previous values) and those it writes (out, then the new state), each padded to a multiple of 4 in a
+ * block of its own.
  *
  * Residency, as SGD's: an input an earlier step left there (its out or new state, which no one writes again) is read
  * in place and its block is free again once read; one a product keeps (p, or dW as g) is read in place and left to the
