@@ -3,14 +3,17 @@
  * ./gemm.ts, and one dispatcher, `part`, for the jobs that are cut into parts (the
  * convolutions of ./conv.ts, built on the GEMM, the element-wise passes of ./elementwise.ts, the
  * optimizer steps of ./optim.ts, and the float32 kernels: the chunks of a product of ./gemm32.ts
- * the SGD step of ./sgd32.ts, the convolutions of ./conv32.ts and the max-pooling of ./pool32.ts).
+ * the SGD, Adam and RMSprop steps of ./sgd32.ts, ./adam32.ts and ./rms32.ts, the convolutions of
+ * ./conv32.ts and the max-pooling of ./pool32.ts).
  */
+import { adam32Part } from './adam32'
 import { convPart } from './conv'
 import { convPart32 } from './conv32'
 import { maxPool2x2Part, maxPoolBackwardPart, reluPart } from './elementwise'
 import { gemm32Part } from './gemm32'
 import { optimPart } from './optim'
 import { maxPool2x2Part32, maxPoolBackwardPart32 } from './pool32'
+import { rms32Part } from './rms32'
 import { sgd32Part } from './sgd32'
 
 export { gemm } from './gemm'
@@ -32,6 +35,8 @@ const CONV32_FORWARD = 12
 const CONV32_BACKWARD = 13
 const MAXPOOL_2X2_FORWARD32 = 14
 const MAXPOOL_BACKWARD32 = 15
+const ADAM32_STEP = 16
+const RMS32_STEP = 17
 
 /** Runs part `index` of the job at byte `job` for op `op`, with this thread's workspace at byte `scratch`. */
 export function part(op: i32, job: usize, index: i32, scratch: usize): void {
@@ -45,4 +50,6 @@ export function part(op: i32, job: usize, index: i32, scratch: usize): void {
   else if (op == CONV32_FORWARD || op == CONV32_BACKWARD) convPart32(op, job, index, scratch)
   else if (op == MAXPOOL_2X2_FORWARD32) maxPool2x2Part32(job, index)
   else if (op == MAXPOOL_BACKWARD32) maxPoolBackwardPart32(job, index)
+  else if (op == ADAM32_STEP) adam32Part(job, index)
+  else if (op == RMS32_STEP) rms32Part(job, index)
 }

@@ -10,10 +10,12 @@
  *
  * Rounding, exactly: the scalars rounded to float32 first, then one float32 operation at a time in
  * the order written (max and |·| are exact). `adamVariantStep32Reference` is the chain, one
- * whole-array pass per transform (the oracle); `adamVariantStep32` one fused loop; the same bits
- * (test/kernels/adam-variants32.test.ts).
+ * whole-array pass per transform (the oracle); `adamVariantStep32` one fused loop, which the 'wasm'
+ * family runs in WebAssembly f32x4 on a leaf of MIN_ADAM32_ELEMENTS or more (./wasm/adam32.ts);
+ * the same bits (test/kernels/adam-variants32.test.ts).
  */
-import { resolveKernels } from './backend.ts'
+import { resolveKernels, threads } from './backend.ts'
+import { adamVariantStep32Wasm, MIN_ADAM32_ELEMENTS } from './wasm/adam32.ts'
 
 /** Which member: NAdam, AMSGrad or Adamax. */
 export type AdamVariant32 = 'nadam' | 'amsgrad' | 'adamax'
@@ -152,6 +154,20 @@ export const adamVariantStep32 = (a: AdamVariant32Arrays, s: AdamVariant32Settin
   }
 }
 
-/** The float32 NAdam/AMSGrad/Adamax step of the kernel family in use: the chain under 'reference', the fused loop otherwise. */
-export const adamVariantStep32For = (): ((a: AdamVariant32Arrays, s: AdamVariant32Settings) => void) =>
-  resolveKernels() === 'reference' ? adamVariantStep32Reference : adamVariantStep32
+/** adamVariantStep32 in WebAssembly f32x4 on a big leaf (the same bits); the TypeScript loop on a small one, or where SIMD is missing. */
+export const adamVariantStep32Fast = (a: AdamVariant32Arrays, s: AdamVariant32Settings): void => {
+  check(a, s)
+  if (a.g.length < MIN_ADAM32_ELEMENTS || !adamVariantStep32Wasm(a, s, threads())) adamVariantStep32(a, s)
+}
+
+/** The float32 NAdam/AMSGrad/Adamax step of the kernel family in use: the chain ('reference'), the loop ('js'), WebAssembly ('wasm'). */
+export const adamVariantStep32For = (): ((a: AdamVariant32Arrays, s: AdamVariant32Settings) => void) => {
+  switch (resolveKernels()) {
+    case 'reference':
+      return adamVariantStep32Reference
+    case 'js':
+      return adamVariantStep32
+    case 'wasm':
+      return adamVariantStep32Fast
+  }
+}

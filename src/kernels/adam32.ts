@@ -12,10 +12,12 @@
  * float32 operation, in the order written (Math.fround of the float64 result is exactly that for
  * float32 operands: double rounding is harmless for +, ×, ÷ and √ when 53 ≥ 2·24 + 2).
  * `adamStep32Reference` is the chain, one whole-array pass per transform (the oracle);
- * `adamStep32` is one fused loop; they give the same bits (test/kernels/adam32.test.ts).
+ * `adamStep32` is one fused loop, which the 'wasm' family runs in WebAssembly f32x4 on a leaf of
+ * MIN_ADAM32_ELEMENTS or more (./wasm/adam32.ts); they all give the same bits (test/kernels/adam32.test.ts).
  * (NAdam, AMSGrad and Adamax: ./adam-variants32.ts.)
  */
-import { resolveKernels } from './backend.ts'
+import { resolveKernels, threads } from './backend.ts'
+import { adamStep32Wasm, MIN_ADAM32_ELEMENTS } from './wasm/adam32.ts'
 
 /** The step's settings: its rate, β₁, β₂, ε, c1 = 1 − β₁ᵗ, c2 = 1 − β₂ᵗ, AdamW's λ (undefined: Adam), and whether to apply. */
 export interface Adam32Settings {
@@ -112,6 +114,20 @@ export const adamStep32 = (a: Adam32Arrays, s: Adam32Settings): void => {
   }
 }
 
-/** The float32 Adam step of the kernel family in use: the chain under 'reference', the fused loop otherwise. */
-export const adamStep32For = (): ((a: Adam32Arrays, s: Adam32Settings) => void) =>
-  resolveKernels() === 'reference' ? adamStep32Reference : adamStep32
+/** adamStep32 in WebAssembly f32x4 on a big leaf (the same bits); the TypeScript loop on a small one, or where SIMD is missing. */
+export const adamStep32Fast = (a: Adam32Arrays, s: Adam32Settings): void => {
+  check(a)
+  if (a.g.length < MIN_ADAM32_ELEMENTS || !adamStep32Wasm(a, s, threads())) adamStep32(a, s)
+}
+
+/** The float32 Adam step of the kernel family in use: the chain under 'reference', the fused loop under 'js', WebAssembly under 'wasm'. */
+export const adamStep32For = (): ((a: Adam32Arrays, s: Adam32Settings) => void) => {
+  switch (resolveKernels()) {
+    case 'reference':
+      return adamStep32Reference
+    case 'js':
+      return adamStep32
+    case 'wasm':
+      return adamStep32Fast
+  }
+}

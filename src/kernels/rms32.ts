@@ -10,10 +10,12 @@
  * Rounding, exactly: the scalars ρ, 1 − ρ, ε, β and −lr are computed in float64 and rounded to
  * float32; then every multiply, add, divide and square root is one float32 operation, in the
  * order written (as ./adam32.ts explains). `rmsStep32Reference` is the chain, one whole-array
- * pass per transform (the oracle); `rmsStep32` is one fused loop; they give the same bits
- * (test/kernels/rms32.test.ts).
+ * pass per transform (the oracle); `rmsStep32` is one fused loop, which the 'wasm' family runs in
+ * WebAssembly f32x4 on a leaf of MIN_RMS32_ELEMENTS or more (./wasm/rms32.ts); they all give the
+ * same bits (test/kernels/rms32.test.ts).
  */
-import { resolveKernels } from './backend.ts'
+import { resolveKernels, threads } from './backend.ts'
+import { MIN_RMS32_ELEMENTS, rmsStep32Wasm } from './wasm/rms32.ts'
 
 /** The step's settings: its rate, RMSprop's ρ (undefined: Adagrad), ε, the momentum β (0: no trace), and whether to apply. */
 export interface Rms32Settings {
@@ -107,6 +109,20 @@ export const rmsStep32 = (a: Rms32Arrays, s: Rms32Settings): void => {
   }
 }
 
-/** The float32 RMSprop/Adagrad step of the kernel family in use: the chain under 'reference', the fused loop otherwise. */
-export const rmsStep32For = (): ((a: Rms32Arrays, s: Rms32Settings) => void) =>
-  resolveKernels() === 'reference' ? rmsStep32Reference : rmsStep32
+/** rmsStep32 in WebAssembly f32x4 on a big leaf (the same bits); the TypeScript loop on a small one, or where SIMD is missing. */
+export const rmsStep32Fast = (a: Rms32Arrays, s: Rms32Settings): void => {
+  check(a, s)
+  if (a.g.length < MIN_RMS32_ELEMENTS || !rmsStep32Wasm(a, s, threads())) rmsStep32(a, s)
+}
+
+/** The float32 RMSprop/Adagrad step of the kernel family in use: the chain ('reference'), the loop ('js'), WebAssembly ('wasm'). */
+export const rmsStep32For = (): ((a: Rms32Arrays, s: Rms32Settings) => void) => {
+  switch (resolveKernels()) {
+    case 'reference':
+      return rmsStep32Reference
+    case 'js':
+      return rmsStep32
+    case 'wasm':
+      return rmsStep32Fast
+  }
+}

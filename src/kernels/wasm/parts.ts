@@ -40,6 +40,10 @@ export const Op = {
   maxPool2x2Forward32: 14,
   /** float32 max-pooling backward, any window: dy onto each argmax. */
   maxPoolBackward32: 15,
+  /** One float32 Adam, AdamW, NAdam, AMSGrad or Adamax step over a leaf (asm/adam32.ts). */
+  adam32Step: 16,
+  /** One float32 RMSprop or Adagrad step over a leaf (asm/rms32.ts). */
+  rms32Step: 17,
 } as const
 
 /** The one-thread memory cap, as gemmWasm's. */
