@@ -25,13 +25,12 @@ const { values: args } = flags('[--epochs N] [--train N] [--threads 1|2] [--dtyp
   epochs: 12,
   train: 60000,
   threads: 2,
-  dtype: 'float64',
+  dtype: ['float64', 'float32'],
   out: undefined,
 })
 const { epochs, train: trainCount } = args
 const batchSize = 64
 const dtype = args.dtype
-if (dtype !== 'float64' && dtype !== 'float32') throw new Error(`--dtype must be float64 or float32, got ${dtype}`)
 const out = args.out ?? fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
 
 const loadStart = performance.now()

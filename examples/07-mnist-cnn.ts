@@ -31,13 +31,12 @@ const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--
   test: 10000,
   lr: 0.05,
   threads: 2,
-  dtype: 'float64',
+  dtype: ['float64', 'float32'],
   out: fileURLToPath(new URL('../out/07-mnist-cnn/', import.meta.url)),
 })
 const { epochs, train: trainCount, test: testCount, lr: lr0, out } = args
 const batchSize = 64
 const dtype = args.dtype
-if (dtype !== 'float64' && dtype !== 'float32') throw new Error(`--dtype must be float64 or float32, got ${dtype}`)
 
 // Two cores by default (bit-identical to one); --threads 1 keeps everything on this thread.
 const threadCount = args.threads === 1 ? 1 : 2

@@ -5,10 +5,19 @@
  */
 import { basename } from 'node:path'
 
-/** A flag's default: a number (the value must parse as one), a string, or undefined (a string flag with no default). */
-type Default = number | string | undefined
+/**
+ * A flag's default: a number (the value must parse as one), a string, undefined (a string flag with
+ * no default), or a list of the values a flag may take (the first is its default).
+ */
+type Default = number | string | undefined | readonly [string, ...string[]]
 type Values<F extends Readonly<Record<string, Default>>> = {
-  readonly [K in keyof F]: F[K] extends number ? number : F[K] extends string ? string : string | undefined
+  readonly [K in keyof F]: F[K] extends number
+    ? number
+    : F[K] extends string
+      ? string
+      : F[K] extends readonly (infer C)[]
+        ? C
+        : string | undefined
 }
 
 /**
@@ -25,7 +34,8 @@ export const flags = <const F extends Readonly<Record<string, Default>>>(
     console.error(`${script}: ${why}\nusage: npx tsx examples/${script} ${usage}`)
     process.exit(2)
   }
-  const values: Record<string, Default> = { ...defaults }
+  const values: Record<string, Default> = {}
+  for (const [name, d] of Object.entries(defaults)) values[name] = Array.isArray(d) ? d[0] : d
   const rest: string[] = []
   const argv = process.argv.slice(2)
   for (let i = 0; i < argv.length; i++) {
@@ -44,7 +54,11 @@ export const flags = <const F extends Readonly<Record<string, Default>>>(
       const n = Number(value)
       if (!Number.isFinite(n)) refuse(`--${name} must be a number, got '${value}'`)
       values[name] = n
-    } else values[name] = value
+    } else {
+      const choices = defaults[name]
+      if (Array.isArray(choices) && !choices.includes(value)) refuse(`--${name} must be one of ${choices.join(', ')}, got '${value}'`)
+      values[name] = value
+    }
   }
   // the loop filled in a value of each flag's type for every key of F
   return { values: values as Values<F>, positionals: rest }

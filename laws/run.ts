@@ -194,6 +194,7 @@ export interface CheckLayerOptions extends RunOptions {
   readonly registry?: IO.Registry
   /** Also check law 14: run in float32, the layer keeps the dtype and agrees with float64 (`settings.float32Tolerance`). */
   readonly float32?: boolean
+  /** Tolerances and the central-difference step (LayerLaws.Settings; each defaults to LayerLaws.defaultSettings'). */
   readonly settings?: Partial<LL.Settings>
 }
 

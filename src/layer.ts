@@ -15,6 +15,7 @@ import type { Key } from './key.ts'
 import { dtypeOf, showShape, TensorError, type AnyTensor, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
 import { castTree, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
+import { checkOptions, dtypeOption } from './options.ts'
 
 /** A JSON value (what specs are made of). */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
@@ -417,10 +418,9 @@ export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule,
   inShape: Out<R, I> extends string ? Out<R, I> : I,
   options: InitOptions<D> = {},
 ): Init<InDType<P, D>, InDType<S, D>, Extract<Plain<Out<R, I>>, Shape>> => {
+  checkOptions('initialize', options, ['dtype'])
+  const dtype: DType = dtypeOption('initialize', options.dtype, 'float64', TensorError)
   const init = layer.init(key, inShape as I)
-  const dtype: DType = options.dtype ?? 'float64'
-  if (dtype !== 'float64' && dtype !== 'float32')
-    throw new TensorError(`initialize: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
   const inDType = dtype === 'float64' ? init : { ...init, params: castTree(init.params, dtype), state: castTree(init.state, dtype) }
   // Two claims tsc cannot see: the rule gives init's run-time output shape (test/types holds the two to agreement),
   // and the trees are in dtype D (castTree made them so).

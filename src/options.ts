@@ -67,6 +67,18 @@ const FOREIGN: Readonly<Record<string, string>> = {
   dilation_rate: 'here dilation',
 }
 
+/** A dtype option's value, 'float64' or 'float32' (undefined: `fallback`), else an error (default RangeError) naming `where`. */
+export const dtypeOption = <F extends 'float64' | 'float32' | undefined>(
+  where: string,
+  dtype: unknown,
+  fallback: F,
+  error?: new (message: string) => Error,
+): 'float64' | 'float32' | F => {
+  if (dtype === undefined) return fallback
+  if (dtype === 'float64' || dtype === 'float32') return dtype
+  throw new (error ?? RangeError)(`${where}: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+}
+
 /** What an options check throws for a bad key (default RangeError) and for a value that is not an object (default TypeError). */
 export interface OptionErrors {
   readonly unknown?: new (message: string) => Error

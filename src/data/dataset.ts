@@ -7,7 +7,7 @@ import { gatherRows, sliceRows } from '../tensor/layout.ts'
 import { asTensor, dtypeOf, showShape, sizeOf, type AnyTensor, type DType, type Tensor } from '../tensor/tensor.ts'
 import { permutation, type Key } from '../key.ts'
 import { DataError } from './error.ts'
-import { checkOptions, checkTensor } from '../options.ts'
+import { checkOptions, checkTensor, dtypeOption } from '../options.ts'
 
 /**
  * Examples and their targets, both in dtype D (float64 unless made from float32 tensors): x is
@@ -253,9 +253,7 @@ export function batches(key: Key | null, ds: AnyDataset, batchSize: number, opti
   checkOptions('batches', options, ['dropLast', 'dtype'], { unknown: DataError })
   const n = checkBatching(ds, batchSize, 'batches')
   const count = numBatches(ds, batchSize, { dropLast: options.dropLast })
-  const { dtype } = options
-  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64')
-    throw new DataError(`batches: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  const dtype = dtypeOption('batches', options.dtype, undefined, DataError)
   const order = key === null ? null : permutation(key, n)
   const x = asTensor(ds.x) // typed as the float64 batches below; each keeps its data's dtype, or `dtype`
   const y = asTensor(ds.y)

@@ -10,7 +10,7 @@ import { buffer, buffer32, fromData, fromData32, showShape, type DType } from '.
 import type { AnyDataset, Dataset } from './dataset.ts'
 import { DataError } from './error.ts'
 import { decodeIdx, decodeIdxHeader, type IdxError, type IdxFile, type IdxHeader } from './idx.ts'
-import { checkOptions } from '../options.ts'
+import { checkOptions, dtypeOption } from '../options.ts'
 
 /** The number of examples in the standard MNIST files. */
 export const MNIST_SIZES = { train: 60000, test: 10000 } as const
@@ -88,8 +88,7 @@ export function fromIdx(
 export function fromIdx(imagesBytes: Uint8Array, labelsBytes: Uint8Array, options?: FromIdxOptions): E.Either<MnistError, AnyDataset>
 export function fromIdx(imagesBytes: Uint8Array, labelsBytes: Uint8Array, options: FromIdxOptions = {}): E.Either<MnistError, AnyDataset> {
   checkOptions('fromIdx', options, ['first', 'classes', 'dtype'], { unknown: DataError, notObject: DataError })
-  const dtype = options.dtype ?? 'float64'
-  if (dtype !== 'float64' && dtype !== 'float32') throw new DataError(`fromIdx: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  const dtype = dtypeOption('fromIdx', options.dtype, 'float64', DataError)
   const classes = options.classes ?? 10
   if (!Number.isInteger(classes) || classes < 1 || classes > 256) {
     throw new DataError(`fromIdx: classes must be an integer in 1..256, got ${classes}`)

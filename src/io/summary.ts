@@ -178,14 +178,14 @@ export const formatSummary = (s: Summary): string => {
       .join('   ')
       .trimEnd()
   const rule = (ch: string): string => ch.repeat(widths.reduce((a, w) => a + w, 0) + 3 * (widths.length - 1))
-  const kb = (n: number): string => `${((8 * n) / 1024).toFixed(1)} KB`
+  const kb = (n: number, bytes: number): string => `${((bytes * n) / 1024).toFixed(1)} KB`
   return [
     line(head),
     rule('='),
     ...body.map(line),
     rule('='),
     `Input shape: ${showShape(s.inShape)} per example   Output shape: ${showShape(s.outShape)}`,
-    `Trainable params: ${count(s.params)} (${kb(s.params)} as float64)`,
+    `Trainable params: ${count(s.params)} (${kb(s.params, 8)} as float64, ${kb(s.params, 4)} as float32)`,
     `Non-trainable state: ${count(s.state)}`,
   ].join('\n')
 }

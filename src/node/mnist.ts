@@ -12,7 +12,7 @@ import type { AnyDataset, Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
 import { decodeIdx, type IdxFile } from '../data/idx.ts'
 import { fromIdx, MNIST_SIZES } from '../data/mnist.ts'
-import { checkOptions } from '../options.ts'
+import { checkOptions, dtypeOption } from '../options.ts'
 import type { DType } from '../tensor/tensor.ts'
 
 /** The standard MNIST file names, uncompressed. */
@@ -89,6 +89,7 @@ export function readMnist(imagesPath: string, labelsPath: string, options?: Read
 export function readMnist(imagesPath: string, labelsPath: string, options?: ReadMnistOptions): AnyDataset
 export function readMnist(imagesPath: string, labelsPath: string, options: ReadMnistOptions = {}): AnyDataset {
   checkOptions('readMnist', options, ['first', 'dtype'])
+  dtypeOption('readMnist', options.dtype, undefined, DataError)
   const r = fromIdx(readBytes(imagesPath, 'readMnist'), readBytes(labelsPath, 'readMnist'), options)
   if (E.isRight(r)) return r.right
   const err = r.left
@@ -136,6 +137,7 @@ export function loadMnist(options?: LoadMnistOptions & { readonly dtype?: 'float
 export function loadMnist(options?: LoadMnistOptions): { readonly train: AnyDataset; readonly test: AnyDataset }
 export function loadMnist(options: LoadMnistOptions = {}): { readonly train: AnyDataset; readonly test: AnyDataset } {
   checkOptions('loadMnist', options, ['train', 'test', 'dir', 'dtype'])
+  dtypeOption('loadMnist', options.dtype, undefined, DataError)
   const train = checkCount(options.train, MNIST_SIZES.train, 'train')
   const test = checkCount(options.test, MNIST_SIZES.test, 'test')
   const dir = options.dir ?? mnistDir()

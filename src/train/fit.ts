@@ -10,7 +10,7 @@ import type { InitOptions, Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import { checkOptions } from '../options.ts'
+import { checkOptions, dtypeOption } from '../options.ts'
 import { checkFitArguments } from './check.ts'
 import { describeNode, leaves, leavesWithPaths, structureDiff, TreeError, type InDType, type Tree } from '../tree.ts'
 import { evaluate } from './evaluate.ts'
@@ -524,7 +524,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const batchMemory = options.reuseBuffers === true ? new Recycler() : undefined
 
   // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
-  const dtype = options.dtype ?? paramsDType(options.initial) ?? 'float64'
+  const dtype = dtypeOption('fit', options.dtype, undefined) ?? paramsDType(options.initial) ?? 'float64'
   // The loop is typed on the model's trees, float64's as layers are; at run time they are in `dtype` (fit's signature says which).
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype } as InitOptions<'float64'>)
   if (options.initial !== undefined) {

@@ -64,7 +64,7 @@ describe('MNIST in float32', () => {
 
   test('refuses a dtype that is not one', () => {
     expect(() => loadMnist({ train: 1, test: 1, dtype: 'float16' as never })).toThrow(
-      "fromIdx: dtype must be 'float64' or 'float32', got float16",
+      "loadMnist: dtype must be 'float64' or 'float32', got float16",
     )
   })
 

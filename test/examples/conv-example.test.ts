@@ -1,14 +1,23 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expect, test } from 'vitest'
+import { afterAll, expect, test } from 'vitest'
+
+const made: string[] = []
+/** A fresh directory for a run's plots, removed after the tests. */
+const scratch = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
 // examples/07-mnist-cnn.ts keeps running as the README says; a short run (one epoch on 640
 // images, tested on 500, given as `--epochs=1` and as `--train 640`) checks that it trains and prints what it
 // promises. (The full run is the 99% claim.)
 test('07-mnist-cnn: trains, and prints test accuracy, wall time, samples/s and the naive/fast ratio', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'chainrule-07-'))
+  const dir = scratch('chainrule-07-')
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', 'examples/07-mnist-cnn.ts', '--epochs=1', '--train', '640', '--test=500', '--out', dir],
@@ -30,7 +39,7 @@ test('07-mnist-cnn: trains, and prints test accuracy, wall time, samples/s and t
 })
 
 test('07-mnist-cnn --dtype float32: trains in float32 and prints its accuracy, samples/s and peak memory', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'chainrule-07-f32-'))
+  const dir = scratch('chainrule-07-f32-')
   const out = execFileSync(
     process.execPath,
     ['--import', 'tsx', 'examples/07-mnist-cnn.ts', '--epochs=1', '--train', '640', '--test=500', '--dtype', 'float32', '--out', dir],

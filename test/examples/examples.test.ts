@@ -55,6 +55,12 @@ describe('the examples refuse flags they do not know', () => {
       'unknown flag --epoch',
       '[--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]',
     ],
+    [
+      'examples/05-mnist-mlp.ts',
+      ['--dtype', 'f32'],
+      "--dtype must be one of float64, float32, got 'f32'",
+      '[--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]',
+    ],
     ['examples/07-mnist-cnn.ts', ['--epochs=x'], "--epochs must be a number, got 'x'", '[--epochs N] [--train N] [--test N] [--lr X]'],
     ['examples/08-load-and-predict.ts', ['--count'], '--count needs a value', '[path, default out/mnist-mlp.json] [--count N] [--from I]'],
     ['examples/04-spiral.ts', ['--outdir', 'x'], 'unknown flag --outdir', '[--out DIR]'],

@@ -391,7 +391,7 @@ describe('summary', () => {
     const text = IO.summary(json(net.spec), [3])
     expect(text).toContain('    pipe[1].residual.pipe[0].dense')
     expect(text).toContain('dense(units=4, init=he, bias=true)')
-    expect(text).toContain('Trainable params: 44 (0.3 KB as float64)')
+    expect(text).toContain('Trainable params: 44 (0.3 KB as float64, 0.2 KB as float32)')
     expect(text).toContain('Non-trainable state: 8')
     expect(text).toBe(IO.summary(net, [3]))
   })

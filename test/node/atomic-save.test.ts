@@ -1,10 +1,16 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { writeFileAtomic } from '../../src/node/checkpoint.ts'
 
-const fresh = (): string => mkdtempSync(join(tmpdir(), 'chainrule-atomic-'))
+const made: string[] = []
+const fresh = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'chainrule-atomic-'))
+  made.push(dir)
+  return dir
+}
+afterAll(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
 
 /** A pid no process has (pids are below 2^22 on Linux). */
 const deadPid = 2 ** 30

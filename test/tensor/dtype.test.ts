@@ -4,7 +4,7 @@
  * is a TensorError naming both (never a silent conversion).
  */
 import { describe, expect, test } from 'vitest'
-import { Key, L, T, Tree } from '../../src/index.ts'
+import { Data, Key, L, Loss, Optim, T, Train, Tree } from '../../src/index.ts'
 import { biasGrad32Reference } from '../../src/kernels/reduce32.ts'
 
 const f32 = (nested: T.Nested): T.Tensor => T.asTensor(T.cast(T.tensor(nested), 'float32'))
@@ -32,6 +32,24 @@ describe('dtype and casts', () => {
   test('an unknown dtype is an error', () => {
     expect(() => T.cast(T.tensor([1]), 'float16' as T.DType)).toThrow(/dtype must be 'float64' or 'float32', got float16/)
     expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [3], { dtype: 'int8' as T.DType })).toThrow(/initialize: dtype must be/)
+  })
+
+  test('a bad dtype option, or a misspelled one, is named by the function it was given to', () => {
+    const sgd = Optim.sgd({ lr: 0.1 })
+    const data = Data.make(T.zeros([4, 3]), T.tensor([0, 1, 0, 1]))
+    const run = { model: L.dense(2), loss: Loss.softmaxCrossEntropy, optimizer: sgd, data, epochs: 1, batchSize: 2, key: Key.fromSeed(0) }
+    const bad = 'float16' as T.DType
+    expect(() => Train.fit({ ...run, dtype: bad })).toThrow(new RangeError("fit: dtype must be 'float64' or 'float32', got float16"))
+    expect(() => Train.initState(L.dense(2), sgd, Key.fromSeed(0), [3], { dtype: bad })).toThrow(
+      "initState: dtype must be 'float64' or 'float32', got float16",
+    )
+    expect(() => Data.batches(null, data, 2, { dtype: bad })).toThrow("batches: dtype must be 'float64' or 'float32', got float16")
+    // Misspelled (a plain-JavaScript caller, or an options object built elsewhere): refused, not ignored.
+    const dType = { dType: 'float32' } as { readonly dtype?: 'float32' }
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [3], dType)).toThrow("initialize: unknown option 'dType'; the options are dtype")
+    expect(() => Train.initState(L.dense(2), sgd, Key.fromSeed(0), [3], dType)).toThrow(
+      "initState: unknown option 'dType'; the options are dtype",
+    )
   })
 
   test('operations keep the float32 dtype and round each result once', () => {

@@ -3,7 +3,7 @@
 // helper that needs one throws a MissingPeerError naming what to install.
 import { Plot } from 'chainrule'
 import { formatEpoch, lossCurve, MissingPeerError, progress, toPng, toSvg, toVega, writePlot } from 'chainrule/node'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -29,10 +29,12 @@ report('toPng', () => toPng(spec))
 report('writePlot png', () => writePlot(spec, join(tmpdir(), 'never.png')))
 report('progress', () => progress())
 report('progress plain', () => progress({ plain: true }))
-const json = join(mkdtempSync(join(tmpdir(), 'chainrule-peers-')), 'spec.json')
+const scratch = mkdtempSync(join(tmpdir(), 'chainrule-peers-'))
+const json = join(scratch, 'spec.json')
 report('writePlot json', () => writePlot(spec, json))
 console.log(`spec.json has $schema: ${JSON.parse(readFileSync(json, 'utf8')).$schema !== undefined}`)
 report('lossCurve', () => lossCurve(history))
 report('formatEpoch', () =>
   formatEpoch({ epoch: 0, step: 1, loss: 0.5, accuracy: 0.75, valLoss: undefined, valAccuracy: undefined, seconds: 0.1 }, 1, 10),
 )
+rmSync(scratch, { recursive: true, force: true })
