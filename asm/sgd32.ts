@@ -8,22 +8,22 @@
  *
  * One call runs one part: elements [part·chunk, min(n', (part + 1)·chunk)), n' = n rounded up to
  * a multiple of 4. The caller pads every array to a multiple of 4; the padding lanes compute
- * values nobody copies out (the caller zeroes them, so they stay finite).
+ * values nobody copies out, and stay zero (zeros in, as the caller pads, give zeros out).
  *
  * Each part also writes, at finite + 16·part, the four lane sums of g·0 and out·0: zeros when its
  * g and out hold only finite values (v·0 is ±0 for finite v, NaN for NaN and ±∞, and a NaN stays).
  */
 
-// The job block: i32 fields, then f32 fields from byte 48 (src/kernels/wasm/sgd32.ts writes the same layout).
-const S_N = 0 //      elements, rounded up to a multiple of 4
+// The job block (src/kernels/wasm/step32.ts writes it): i32 fields, then f32 fields from byte 64.
+const S_N = 0 //      elements
 const S_CHUNK = 1 //  elements per part (a multiple of 4)
 const S_FLAGS = 2 //  the FLAG_* bits
-const S_G = 3 //      byte addresses: the gradient g,
-const S_P = 4 //      the params p,
-const S_TPREV = 5 //  the trace t', in,
-const S_OUT = 6 //    u, or p + u,
-const S_T = 7 //      the new trace t
-const S_FINITE = 8 // byte address of the parts' finiteness sums (16 bytes a part)
+const S_FINITE = 3 // byte address of the parts' finiteness sums (16 bytes a part)
+const S_G = 4 //      byte addresses: the gradient g,
+const S_P = 5 //      the params p,
+const S_TPREV = 6 //  the trace t', in,
+const S_OUT = 9 //    u, or p + u,
+const S_T = 10 //     the new trace t
 const F_MINUS_RATE = 0 // −lr, λ and β, as float32
 const F_LAMBDA = 1
 const F_BETA = 2
@@ -37,22 +37,25 @@ const FLAG_NESTEROV = 8 // step along d + βt
   return load<i32>(job + (<usize>i << 2))
 }
 
+@inline function scalar(job: usize, i: i32): v128 {
+  return v128.load32_splat(job + 64 + (<usize>i << 2))
+}
+
 /** Part `part` of the float32 SGD step of the job at `job`. */
 export function sgd32Part(job: usize, part: i32): void {
   const n = field(job, S_N)
+  const n4 = (n + 3) & ~3
   const chunk = field(job, S_CHUNK)
   const flags = field(job, S_FLAGS)
   const g = <usize>field(job, S_G), p = <usize>field(job, S_P), tPrev = <usize>field(job, S_TPREV)
   const out = <usize>field(job, S_OUT), tNew = <usize>field(job, S_T)
-  const minusRate = v128.load32_splat(job + 48 + (F_MINUS_RATE << 2))
-  const lambda = v128.load32_splat(job + 48 + (F_LAMBDA << 2))
-  const beta = v128.load32_splat(job + 48 + (F_BETA << 2))
+  const minusRate = scalar(job, F_MINUS_RATE), lambda = scalar(job, F_LAMBDA), beta = scalar(job, F_BETA)
   const apply = (flags & FLAG_APPLY) != 0, decay = (flags & FLAG_DECAY) != 0
   const trace = (flags & FLAG_TRACE) != 0, nesterov = (flags & FLAG_NESTEROV) != 0
   const finite = <usize>field(job, S_FINITE)
   const zero = f32x4.splat(0)
   let sums = zero
-  const i1 = min(n, (part + 1) * chunk)
+  const i1 = min(n4, (part + 1) * chunk)
   for (let i = part * chunk; i < i1; i += 4) {
     const o = <usize>i << 2
     const pi = v128.load(p + o)

@@ -1,17 +1,17 @@
 /**
- * The memory the float32 SGD step (./sgd32.ts) and the float32 tensor products (./gemm32.ts,
- * `gemm32Resident`) share: one instance of the module, whose memory no other kernel writes, cut
+ * The memory the float32 optimizer steps (./step32.ts: SGD, Adam, RMSprop and their kin) and the
+ * float32 tensor products (./gemm32.ts, `gemm32Resident`) share: one instance of the module, whose memory no other kernel writes, cut
  * into blocks. Arrays copied in, and results left there, stay in their blocks, and a
  * table weakly keyed by the arrays says which block holds which; a later kernel that reads one of
  * those arrays reads its block in place instead of copying it in. This is valid only for arrays no
  * one writes again, as tensors are: these kernels are reached from tensor operations only.
  *
- * Who gives a block back: the SGD step, its inputs' blocks once read (params and trace are read
- * once); the products, the oldest of the last few blocks they kept (`keepRecent`). Past a budget
+ * Who gives a block back: an optimizer step, its inputs' blocks once read (params and its state
+ * are read once); the products, the oldest of the last few blocks they kept (`keepRecent`). Past a budget
  * every block is given up (nothing is lost but the copies saved).
  *
  * Two threads: while the worker of ./threads.ts is up, the arena is its second shared memory
- * (`sharedArena`), on which both threads have an instance, so a product or an SGD step split
+ * (`sharedArena`), on which both threads have an instance, so a product or an optimizer step split
  * between them reads the resident operands in place. The arena moves there (empty) when the worker
  * comes up, and stays there when it stops (this thread's instance still runs every job alone).
  * Blocks are whole 64-byte cache lines, so two threads writing neighbouring blocks never share one.

@@ -1,10 +1,10 @@
 /**
- * A float32 optimizer step in the arena of ./arena32.ts, as ./sgd32.ts runs SGD's, for the steps whose job block has
- * one layout (asm/adam32.ts and asm/rms32.ts; ./adam32.ts and ./rms32.ts build their jobs): the arrays it reads (g, p,
+ * A float32 optimizer step in the arena of ./arena32.ts, for the steps whose job blocks share one layout (asm/sgd32.ts,
+ * asm/adam32.ts and asm/rms32.ts; ./sgd32.ts, ./adam32.ts and ./rms32.ts build their jobs): the arrays it reads (g, p,
  * then the state's previous values) and those it writes (out, then the new state), each padded to a multiple of 4 in a
  * block of its own.
  *
- * Residency, as SGD's: an input an earlier step left there (its out or new state, which no one writes again) is read
+ * Residency: an input an earlier step left there (its out or new state, which no one writes again) is read
  * in place and its block is free again once read; one a product keeps (p, or dW as g) is read in place and left to the
  * products; any other is copied in (its padding lanes zeroed) and its block given back after the step. Every output
  * stays in its block, for the next step and for the products that read the params. On two threads, a leaf of `split`
