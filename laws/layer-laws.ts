@@ -34,7 +34,7 @@ export interface Settings {
   /** Tolerance of the exact laws up to rounding: adjoint, linearity, batch consistency (default 1e-10). */
   readonly exactTolerance: number
   /**
-   * Tolerance of law 14 (float32 against float64), relative to each result's largest magnitude (default 1e-4: about the
+   * Tolerance of law 14 (float32 against float64), times each result's largest magnitude or 1, the larger (default 1e-4: about the
    * rounding of a sum of a thousand float32 terms, 1000·2⁻²⁴ = 6·10⁻⁵).
    */
   readonly float32Tolerance: number

@@ -209,7 +209,7 @@ const checkBatching = (ds: AnyDataset, batchSize: number, where: string): number
 
 /** How many batches one pass of `batches` yields: ceil(N / batchSize), or floor with dropLast. */
 export const numBatches = (ds: AnyDataset, batchSize: number, options: BatchOptions = {}): number => {
-  checkOptions('numBatches', options, ['dropLast'], { unknown: DataError })
+  checkOptions('numBatches', options, ['dropLast', 'dtype'], { unknown: DataError }) // dtype: batches' (it does not change the count)
   const n = checkBatching(ds, batchSize, 'numBatches')
   return options.dropLast === true ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
 }

@@ -3,8 +3,8 @@
  * a grid over the data, the grid is coloured by that class (fainter where the model is less
  * sure), and the data points are drawn on top in the colour of their true class.
  */
-import type { Dataset } from '../data/dataset.ts'
-import { fromData, type Tensor } from '../tensor/tensor.ts'
+import type { AnyDataset } from '../data/dataset.ts'
+import { asTensor, fromData, type AnyTensor, type Tensor } from '../tensor/tensor.ts'
 import { targetClasses } from '../train/metrics.ts'
 import { checkInt, PlotError, round6, SCHEMA, thinIndices, type VegaLiteSpec } from './spec.ts'
 import { checkOptions } from '../options.ts'
@@ -12,9 +12,9 @@ import { checkOptions } from '../options.ts'
 /** Options of decisionBoundary. */
 export interface DecisionBoundaryOptions {
   /** The model as a function of a batch of points [N, 2], giving scores [N, C] (logits or probabilities) or binary logits [N, 1]. */
-  readonly predict: (x: Tensor) => Tensor
+  readonly predict: (x: Tensor) => AnyTensor
   /** The points to draw on top: x [N, 2], y class indices [N] (or one-hot rows). */
-  readonly data: Dataset
+  readonly data: AnyDataset
   /** Grid cells per side (default 100). */
   readonly resolution?: number
   /** Screen pixels per cell (default 3; the plot is resolution × cellSize pixels square). */
@@ -62,7 +62,7 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
     throw new PlotError(`${where}: data.x must be points [N, 2], got [${data.x.shape.join(', ')}]`)
   const n = data.x.shape[0]!
   if (n === 0) throw new PlotError(`${where}: no data points`)
-  const labels = targetClasses(data.y)
+  const labels = targetClasses(asTensor(data.y))
   if (labels === undefined || labels.length !== n)
     throw new PlotError(`${where}: data.y must hold a class per point ([${n}] or [${n}, C]), got [${data.y.shape.join(', ')}]`)
   const res = checkInt(where, 'resolution', options.resolution ?? 100, 2)
@@ -98,7 +98,7 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
       grid[2 * k + 1] = y0 + (r + 0.5) * dy
     }
   }
-  const out = options.predict(fromData([res * res, 2], grid))
+  const out = asTensor(options.predict(fromData([res * res, 2], grid))) // read only: a float32 model's scores read as numbers
   if (out.shape.length !== 2 || out.shape[0] !== res * res) {
     throw new PlotError(`${where}: predict must map points [${res * res}, 2] to scores [${res * res}, C], got [${out.shape.join(', ')}]`)
   }

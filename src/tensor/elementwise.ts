@@ -15,16 +15,25 @@ import {
 } from './tensor.ts'
 
 /** Applies f to every element (on a float32 tensor, fl32(f(v)): one rounding each). @example map(x => 2 * x)(tensor([1, 2])) // [2, 4] */
-export const map =
-  (f: (v: number) => number) =>
-  (t: Tensor): Tensor => {
-    if (isFloat32(t)) return asTensor(map32(f, t))
+export const map = (f: (v: number) => number): Unary => {
+  function apply(t: Tensor): Tensor
+  function apply(t: Tensor32): Tensor32
+  function apply(t: AnyTensor): AnyTensor {
+    if (isFloat32(t)) return map32(f, t)
     const src = t.data
     const n = src.length
     const out = buffer(n)
     for (let i = 0; i < n; i++) out[i] = f(src[i]!)
     return { shape: t.shape, data: out }
   }
+  return apply
+}
+
+/** A function of one tensor that keeps its dtype (what `map(f)` gives). */
+export interface Unary {
+  (t: Tensor): Tensor
+  (t: Tensor32): Tensor32
+}
 
 /** map on float32: each f(v), computed in float64, rounded once to float32 as it is stored. */
 const map32 = (f: (v: number) => number, t: Tensor32): Tensor32 => {
@@ -53,10 +62,12 @@ const checkSame = (a: AnyTensor, b: AnyTensor, where: string): void => {
   }
 }
 
-/** Combines two same-shape tensors element by element with f. */
-export const zipWith = (f: (a: number, b: number) => number, a: Tensor, b: Tensor): Tensor => {
+/** Combines two same-shape tensors element by element with f (float32 in, float32 out: fl32(f(a, b)) each). */
+export function zipWith(f: (a: number, b: number) => number, a: Tensor, b: Tensor): Tensor
+export function zipWith(f: (a: number, b: number) => number, a: Tensor32, b: Tensor32): Tensor32
+export function zipWith(f: (a: number, b: number) => number, a: AnyTensor, b: AnyTensor): AnyTensor {
   checkSame(a, b, 'zipWith')
-  if (isFloat32(a) || isFloat32(b)) return asTensor(zip32('zipWith', a, b, f))
+  if (isFloat32(a) || isFloat32(b)) return zip32('zipWith', a, b, f)
   const x = a.data
   const y = b.data
   const n = x.length

@@ -1,8 +1,8 @@
 /** Reductions: sums, means, maxima and argmax, over everything or along one axis. */
-import { asTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError, type Tensor } from './tensor.ts'
+import { asTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError, type AnyTensor, type Tensor } from './tensor.ts'
 
 /** Sum of all elements. */
-export const sum = (t: Tensor): number => {
+export const sum = (t: AnyTensor): number => {
   const x = t.data
   let s = 0
   for (let i = 0; i < x.length; i++) s += x[i]!
@@ -10,13 +10,13 @@ export const sum = (t: Tensor): number => {
 }
 
 /** Mean of all elements (NaN for an empty tensor). */
-export const mean = (t: Tensor): number => sum(t) / t.data.length
+export const mean = (t: AnyTensor): number => sum(t) / t.data.length
 
 /** The larger of m and v, NaN if either is NaN (as NumPy's max): a NaN is never skipped. */
 const maxNaN = (m: number, v: number): number => (v > m || v !== v ? v : m)
 
 /** Largest element: NaN if any element is NaN (as in NumPy), -Infinity for an empty tensor. */
-export const max = (t: Tensor): number => {
+export const max = (t: AnyTensor): number => {
   const x = t.data
   let m = -Infinity
   for (let i = 0; i < x.length; i++) m = maxNaN(m, x[i]!)
@@ -24,7 +24,7 @@ export const max = (t: Tensor): number => {
 }
 
 /** Inner product <a, b> = Σ a_i b_i of two tensors with the same number of elements. */
-export const dot = (a: Tensor, b: Tensor): number => {
+export const dot = (a: AnyTensor, b: AnyTensor): number => {
   if (a.data.length !== b.data.length) {
     throw new TensorError(`dot: ${showShape(a.shape)} and ${showShape(b.shape)} hold different numbers of elements`)
   }
@@ -36,7 +36,7 @@ export const dot = (a: Tensor, b: Tensor): number => {
 }
 
 /** Euclidean norm √<t, t>. */
-export const norm = (t: Tensor): number => Math.sqrt(dot(t, t))
+export const norm = (t: AnyTensor): number => Math.sqrt(dot(t, t))
 
 const normaliseAxis = (t: Tensor, axis: number, where: string): number => {
   const r = t.shape.length
@@ -137,7 +137,7 @@ export const maxAxis =
  * gives the index of its first NaN, as NumPy's and PyTorch's argmax do).
  * @example argmaxRows(tensor([[0, 3, 1], [5, 4, 2]])) // [1, 0]
  */
-export const argmaxRows = (t: Tensor): Int32Array => {
+export const argmaxRows = (t: AnyTensor): Int32Array => {
   if (t.shape.length !== 2) throw new TensorError(`argmaxRows: expected a matrix, got shape ${showShape(t.shape)}`)
   const [n, c] = t.shape as [number, number]
   if (c === 0 && n > 0) throw new TensorError(`argmaxRows: rows of no values have no argmax, got shape ${showShape(t.shape)}`)

@@ -22,21 +22,21 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: NoInfer<P>,
   state: NoInfer<S>,
-  x: Tensor,
+  x: AnyTensor,
   options?: PredictOptions,
 ): Tensor
 export function predict<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: Float32<P>,
   state: Float32<S>,
-  x: Tensor,
+  x: AnyTensor,
   options?: PredictOptions,
 ): Tensor32
 export function predict<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: InDType<P, DType>,
   state: InDType<S, DType>,
-  x: Tensor,
+  x: AnyTensor,
   options?: PredictOptions,
 ): AnyTensor
 /** (Params typed wider than the model's, e.g. `Tree`: read as the model's own, float64's.) */
@@ -44,14 +44,14 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
-  x: Tensor,
+  x: AnyTensor,
   options?: PredictOptions,
 ): Tensor
 export function predict<P extends Tree, S extends Tree, Tape>(
   model: Layer<P, S, Tape>,
   params: P,
   state: S,
-  x: Tensor,
+  x: AnyTensor,
   options: PredictOptions = 256,
 ): AnyTensor {
   checkTensor('predict', 'x', x)
@@ -62,7 +62,9 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   const dtype = dtypeOfTree(params) // inputs are cast to the model's dtype, as in trainStep
   const outs: Tensor[] = []
   for (let start = 0; start < n; start += batchSize) {
-    outs.push(model.forward(params, state, T.asTensor(T.cast(T.sliceRows(x, start, Math.min(n, start + batchSize)), dtype)), ctx).y)
+    outs.push(
+      model.forward(params, state, T.asTensor(T.cast(T.sliceRows(T.asTensor(x), start, Math.min(n, start + batchSize)), dtype)), ctx).y,
+    )
   }
   if (outs.length === 0) throw new RangeError('predict: no examples (x has 0 rows)')
   return T.concat(0)(outs)

@@ -88,6 +88,11 @@ describe('training in float32 keeps the types it is given', () => {
     expect(Train.predict(mlp, fit32.state.params, fit32.state.state, data.x).data).toBeInstanceOf(Float32Array)
     const fit64 = Train.fit(run)
     expect(Train.predict(mlp, fit64.state.params, fit64.state.state, data.x).data).toBeInstanceOf(Float64Array)
+    // float32 inputs to a float64 model: cast up exactly, as the model's dtype says
+    const x32 = T.cast(data.x, 'float32')
+    expect(Train.predict(mlp, fit64.state.params, fit64.state.state, x32).data).toEqual(
+      Train.predict(mlp, fit64.state.params, fit64.state.state, T.cast(x32, 'float64')).data,
+    )
   })
 })
 

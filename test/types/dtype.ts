@@ -7,7 +7,7 @@
  * claims these types make to what runs.
  */
 import { expectTypeOf } from 'vitest'
-import { Data, IO, Key, L, Loss, Optim, T, Train, Tree, type DType, type Tensor, type Tensor32 } from 'chainrule'
+import { Data, IO, Key, L, Loss, Optim, Plot, T, Train, Tree, type DType, type Tensor, type Tensor32 } from 'chainrule'
 import { loadMnist, saveModel } from 'chainrule/node'
 
 const key = Key.fromSeed(0)
@@ -163,6 +163,20 @@ const mnist32 = loadMnist({ train: 10, test: 10, dtype: 'float32' })
 expectTypeOf(mnist32.train).toEqualTypeOf<Data.Dataset<'float32'>>()
 expectTypeOf(loadMnist({ train: 10 }).test).toEqualTypeOf<Data.Dataset>()
 expectTypeOf(Train.fit({ ...run, data: ds32, dtype: 'float32' }).state.params[3].W.data).toEqualTypeOf<Float32Array>()
+expectTypeOf(Train.predict(net, p32, s32, ds32.x)).toEqualTypeOf<Tensor32>() // float32 inputs too
+expectTypeOf(Train.predict(net, p64, ts64.state, ds32.x)).toEqualTypeOf<Tensor>()
+Plot.decisionBoundary({
+  data: Data.make(T.cast(T.zeros([2, 2]), 'float32'), T.cast(T.zeros([2]), 'float32')),
+  predict: (g) => Train.predict(net, p32, s32, g),
+})
+
+// ---- T's functions of tensors read either dtype, and those that make one keep it
+expectTypeOf(T.map(Math.abs)(x32)).toEqualTypeOf<Tensor32>()
+expectTypeOf(T.map(Math.abs)(x)).toEqualTypeOf<Tensor>()
+expectTypeOf(T.zipWith(Math.max, x32, x32)).toEqualTypeOf<Tensor32>()
+expectTypeOf(T.sum(x32) + T.dot(x32, x32) + T.mean(x32) + T.max(x32)).toEqualTypeOf<number>()
+expectTypeOf(T.argmaxRows(x32)).toEqualTypeOf<Int32Array>()
+expectTypeOf(T.toString(x32)).toEqualTypeOf<string>()
 
 // ---- checkpoints and casts
 
