@@ -13,7 +13,7 @@
  */
 import type { Key } from './key.ts'
 import { dtypeOf, showShape, TensorError, type AnyTensor, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
-import { castTree, type InDType, type Tree } from './tree.ts'
+import { castTree, leaves, leavesWithPaths, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 import { checkOptions, dtypeOption } from './options.ts'
 
@@ -312,6 +312,35 @@ export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void 
     throw new TensorError(
       `${kind}: dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} (cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
     )
+}
+
+const KEEP = "a layer keeps its input's dtype: build its results with T's operations (T.fullLike for a number)"
+
+/**
+ * A child layer as a combinator runs it (pipe, residual, branches): the same, but a result not in its input's dtype
+ * (forward's y, the vjp's dx or a leaf of its dp) is a ShapeError naming the child and the result.
+ */
+export const keepingDType = <P extends Tree, S extends Tree, Tape>(layer: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
+  ...layer,
+  forward: (p, s, x, ctx) => keptOut(layer.name, layer.forward(p, s, x, ctx), x),
+  vjp: (p, tape, dy, options) => keptBack(layer.name, layer.vjp(p, tape, dy, options), dy),
+})
+
+/** A child's forward result, unless its y is not in its input x's dtype. */
+const keptOut = <R extends { readonly y: AnyTensor }>(name: string, r: R, x: AnyTensor): R => {
+  if (dtypeOf(r.y) !== dtypeOf(x)) throw new ShapeError([name], `its forward gave a ${dtypeOf(r.y)} y for a ${dtypeOf(x)} input; ${KEEP}`)
+  return r
+}
+
+/** A child's vjp result, unless its dx or a leaf of its dp is not in its cotangent dy's dtype. */
+const keptBack = <R extends { readonly dx: AnyTensor; readonly dp: Tree }>(name: string, r: R, dy: AnyTensor): R => {
+  const want = dtypeOf(dy)
+  if (r.dx !== noDx && dtypeOf(r.dx) !== want) throw new ShapeError([name], `its vjp gave a ${dtypeOf(r.dx)} dx for a ${want} dy; ${KEEP}`)
+  if (leaves(r.dp).some((leaf) => dtypeOf(leaf) !== want)) {
+    const bad = leavesWithPaths(r.dp).find(({ leaf }) => dtypeOf(leaf) !== want)!
+    throw new ShapeError([name], `its vjp gave dp at ${bad.path || 'its root'} in ${dtypeOf(bad.leaf)} for a ${want} dy; ${KEEP}`)
+  }
+  return r
 }
 
 /** Checks the batch input of a layer: rank (batch axis + per-example rank) and, where given, sizes. */

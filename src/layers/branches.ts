@@ -9,7 +9,7 @@ import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { checkChildren, ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes } from '../layer.ts'
+import { checkChildren, keepingDType, ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes } from '../layer.ts'
 import { NonEmptyChildren, oneOf } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
@@ -41,6 +41,7 @@ const BranchesSpec = specOf('branches', { merge: oneOf('sum', 'concat'), childre
 export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge: M, ...layers: Ls): Branches<Ls, M> => {
   checkChildren('branches', layers)
   const spec = { kind: 'branches', merge, children: layers.map((l) => l.spec) }
+  const run = layers.map(keepingDType) // the children as they run: a result in another dtype is named at its child
   checkSpec(BranchesSpec, spec)
   const n = layers.length
   const name = 'branches'
@@ -97,7 +98,7 @@ export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge:
     },
     forward: (ps, ss, x, ctx) => {
       const keys = Key.split(Key.ctxKey(ctx, name), Math.max(n, 1))
-      const rs = layers.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
+      const rs = run.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
       const ys = rs.map((r) => r.y)
       const y =
         merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0]!) : within(name, () => T.concat(1)(ys))
@@ -109,7 +110,7 @@ export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge:
       let dx: Tensor | undefined
       const dps: Tree[] = []
       for (let i = 0; i < n; i++) {
-        const r = within(label(i), () => layers[i]!.vjp(ps[i]!, tapes[i], dys[i]!))
+        const r = within(label(i), () => run[i]!.vjp(ps[i]!, tapes[i], dys[i]!))
         dps.push(r.dp)
         dx = dx === undefined ? r.dx : T.add(dx, r.dx) // x fanned out, so its cotangents add up
       }

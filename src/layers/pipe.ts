@@ -16,7 +16,7 @@
  */
 import * as Key from '../key.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
-import { isTensor, leaves, leavesWithPaths, type Tree } from '../tree.ts'
+import { isTensor, type Tree } from '../tree.ts'
 import * as T from '../tensor/index.ts'
 import {
   batchlessInput,
@@ -24,6 +24,7 @@ import {
   checkChildren,
   define,
   isShapeLeaf,
+  keepingDType,
   noDx,
   ShapeError,
   none,
@@ -132,34 +133,6 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
     },
   }
   return self
-}
-
-const KEEP = "a layer keeps its input's dtype: build its results with T's operations (T.fullLike for a number)"
-
-/** A child as it runs in a pipe: the same, but a result not in its input's dtype is a ShapeError naming it and the result. */
-const keepingDType = (layer: AnyLayer): AnyLayer => ({
-  ...layer,
-  forward: (p, s, x, ctx) => keptOut(layer.name, layer.forward(p, s, x, ctx), x),
-  vjp: (p, tape, dy, options) => keptBack(layer.name, layer.vjp(p, tape, dy, options), dy),
-})
-
-/** A child's forward result, unless its y is not in its input x's dtype: then a ShapeError naming the child (`within` adds its place). */
-const keptOut = <R extends { readonly y: Tensor }>(name: string, r: R, x: Tensor): R => {
-  if (T.dtypeOf(r.y) !== T.dtypeOf(x))
-    throw new ShapeError([name], `its forward gave a ${T.dtypeOf(r.y)} y for a ${T.dtypeOf(x)} input; ${KEEP}`)
-  return r
-}
-
-/** A child's vjp result, unless its dx or a leaf of its dp is not in its cotangent dy's dtype: then a ShapeError naming which. */
-const keptBack = <R extends { readonly dx: Tensor; readonly dp: Tree }>(name: string, r: R, dy: Tensor): R => {
-  const want = T.dtypeOf(dy)
-  if (r.dx !== noDx && T.dtypeOf(r.dx) !== want)
-    throw new ShapeError([name], `its vjp gave a ${T.dtypeOf(r.dx)} dx for a ${want} dy; ${KEEP}`)
-  if (leaves(r.dp).some((leaf) => T.dtypeOf(leaf) !== want)) {
-    const bad = leavesWithPaths(r.dp).find(({ leaf }) => T.dtypeOf(leaf) !== want)!
-    throw new ShapeError([name], `its vjp gave dp at ${bad.path || 'its root'} in ${T.dtypeOf(bad.leaf)} for a ${want} dy; ${KEEP}`)
-  }
-  return r
 }
 
 /**

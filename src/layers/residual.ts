@@ -9,6 +9,7 @@ import type { Tree } from '../tree.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import {
   checkChild,
+  keepingDType,
   ShapeError,
   shapesWithin,
   within,
@@ -32,6 +33,7 @@ export type Residual<B extends AnyLayer> = Layer<ParamsOf<B>, StateOf<B>, TapeOf
 export function residual<B extends AnyLayer>(f: B): Residual<B>
 export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> {
   checkChild('residual', f)
+  const body = keepingDType(f) // the body as it runs: a result in another dtype is named at the body
   const rule = f.shapes
   return {
     name: 'residual',
@@ -52,11 +54,11 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
           },
         }),
     forward: (p, s, x, ctx) => {
-      const r = within('residual', () => f.forward(p, s, x, ctx))
+      const r = within('residual', () => body.forward(p, s, x, ctx))
       return { y: T.add(x, r.y), state: r.state, tape: r.tape }
     },
     vjp: (p, tape, dy) => {
-      const { dx, dp } = within('residual', () => f.vjp(p, tape, dy))
+      const { dx, dp } = within('residual', () => body.vjp(p, tape, dy))
       return { dx: T.add(dy, dx), dp } // skip path + body path
     },
   }

@@ -167,6 +167,13 @@ describe('a layer that leaves its input dtype is named where it does so', () => 
     expect(e.message).toBe(message)
   })
 
+  test('residual and branches name a body or branch that leaves the dtype, as pipe does', () => {
+    expect(run32(L.residual(outIn64)).message).toBe(`pipe[1].residual.outIn64: its forward gave a float64 y for a float32 input; ${KEEP}`)
+    expect(run32(L.branches('sum', L.identity, dxIn64)).message).toMatch(
+      /^pipe\[1\]\.branches\[1\]\.dxIn64: its vjp gave a float64 dx for a float32 dy; /,
+    )
+  })
+
   test('T.fullLike gives a scalar gradient in its param’s dtype: the same layer with it runs in float32', () => {
     const scale = L.define({
       name: 'scale',
