@@ -18,17 +18,11 @@
  * below n: zeros when those hold only finite values (v·0 is ±0 for finite v, NaN for NaN and ±∞).
  */
 
-// The job block (src/kernels/wasm/step32.ts writes it): i32 fields, then f32 fields from byte 64.
-const S_N = 0 //      elements
-const S_CHUNK = 1 //  elements per part (a multiple of 4)
-const S_FLAGS = 2 //  the FLAG_* bits
-const S_FINITE = 3 // byte address of the parts' finiteness sums (16 bytes a part)
-const S_G = 4 //      byte addresses: the gradient g,
-const S_P = 5 //      the params p,
+// The job block: asm/step32.ts's fields, then this step's own (src/kernels/wasm/step32.ts writes them).
+import { field, FLAG_APPLY, scalar, S_CHUNK, S_FINITE, S_FLAGS, S_G, S_N, S_OUT, S_P } from './step32'
 const S_MU_PREV = 6 // μ', ν' (Adamax: ν∞') and AMSGrad's ν_max', in,
 const S_NU_PREV = 7
 const S_MAX_PREV = 8
-const S_OUT = 9 //    u, or p + u,
 const S_MU = 10 //    the new μ, ν and ν_max
 const S_NU = 11
 const S_MAX = 12
@@ -43,19 +37,10 @@ const F_C2 = 7
 const F_EPS = 8
 const F_C1_NEXT = 9
 
-const FLAG_APPLY = 1 //   write p + u, not u
 const FLAG_DECAY = 2 //   AdamW: add λp to the direction
 const FLAG_NADAM = 4 //   NAdam's look-ahead
 const FLAG_AMSGRAD = 8 // AMSGrad's running maximum of ν
 const FLAG_ADAMAX = 16 // Adamax's ν∞
-
-@inline function field(job: usize, i: i32): i32 {
-  return load<i32>(job + (<usize>i << 2))
-}
-
-@inline function scalar(job: usize, i: i32): v128 {
-  return v128.load32_splat(job + 64 + (<usize>i << 2))
-}
 
 /** Part `part` of the float32 Adam step of the job at `job`. */
 export function adam32Part(job: usize, part: i32): void {

@@ -7,19 +7,13 @@
  *   ν = ρν' + (1−ρ)(g·g)   (Adagrad: Σ = Σ' + g·g),   d = g / (√ν + ε),
  *   with momentum t = d + βt' and d = t,   u = (−lr)·d,   out = u, or p + u
  *
- * Parts, padding and the finiteness sums as asm/adam32.ts's; the job block has its layout
- * (src/kernels/wasm/step32.ts writes it).
+ * Parts, padding and the finiteness sums as asm/adam32.ts's.
  */
 
-const S_N = 0 //      elements
-const S_CHUNK = 1 //  elements per part (a multiple of 4)
-const S_FLAGS = 2 //  the FLAG_* bits
-const S_FINITE = 3 // byte address of the parts' finiteness sums (16 bytes a part)
-const S_G = 4 //      byte addresses: the gradient g,
-const S_P = 5 //      the params p,
+// The job block: asm/step32.ts's fields, then this step's own (src/kernels/wasm/step32.ts writes them).
+import { field, FLAG_APPLY, scalar, S_CHUNK, S_FINITE, S_FLAGS, S_G, S_N, S_OUT, S_P } from './step32'
 const S_ACC_PREV = 6 // ν' (Adagrad: Σ') and the trace t', in,
 const S_TRACE_PREV = 7
-const S_OUT = 9 //    u, or p + u,
 const S_ACC = 10 //   the new ν (Σ) and t
 const S_TRACE = 11
 const F_MINUS_RATE = 0 // −lr, ρ, 1 − ρ, ε and β, as float32
@@ -28,17 +22,8 @@ const F_A = 2
 const F_EPS = 3
 const F_BETA = 4
 
-const FLAG_APPLY = 1 //   write p + u, not u
 const FLAG_ADAGRAD = 2 // Σ' + g·g in place of ρν' + (1−ρ)(g·g)
 const FLAG_TRACE = 4 //   momentum: a trace in and out
-
-@inline function field(job: usize, i: i32): i32 {
-  return load<i32>(job + (<usize>i << 2))
-}
-
-@inline function scalar(job: usize, i: i32): v128 {
-  return v128.load32_splat(job + 64 + (<usize>i << 2))
-}
 
 /** Part `part` of the float32 RMSprop or Adagrad step of the job at `job`. */
 export function rms32Part(job: usize, part: i32): void {

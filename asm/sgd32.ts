@@ -14,32 +14,17 @@
  * g and out hold only finite values (v·0 is ±0 for finite v, NaN for NaN and ±∞, and a NaN stays).
  */
 
-// The job block (src/kernels/wasm/step32.ts writes it): i32 fields, then f32 fields from byte 64.
-const S_N = 0 //      elements
-const S_CHUNK = 1 //  elements per part (a multiple of 4)
-const S_FLAGS = 2 //  the FLAG_* bits
-const S_FINITE = 3 // byte address of the parts' finiteness sums (16 bytes a part)
-const S_G = 4 //      byte addresses: the gradient g,
-const S_P = 5 //      the params p,
+// The job block: asm/step32.ts's fields, then this step's own (src/kernels/wasm/step32.ts writes them).
+import { field, FLAG_APPLY, scalar, S_CHUNK, S_FINITE, S_FLAGS, S_G, S_N, S_OUT, S_P } from './step32'
 const S_TPREV = 6 //  the trace t', in,
-const S_OUT = 9 //    u, or p + u,
 const S_T = 10 //     the new trace t
 const F_MINUS_RATE = 0 // −lr, λ and β, as float32
 const F_LAMBDA = 1
 const F_BETA = 2
 
-const FLAG_APPLY = 1 //    write p + u, not u
 const FLAG_DECAY = 2 //    add λp to g first
 const FLAG_TRACE = 4 //    momentum: a trace in and out
 const FLAG_NESTEROV = 8 // step along d + βt
-
-@inline function field(job: usize, i: i32): i32 {
-  return load<i32>(job + (<usize>i << 2))
-}
-
-@inline function scalar(job: usize, i: i32): v128 {
-  return v128.load32_splat(job + 64 + (<usize>i << 2))
-}
 
 /** Part `part` of the float32 SGD step of the job at `job`. */
 export function sgd32Part(job: usize, part: i32): void {
