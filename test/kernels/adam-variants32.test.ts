@@ -15,8 +15,8 @@
  * AdamW's + λp, −lr and the apply as in the Adam test.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { kernels, useKernels } from '../../src/kernels/backend.ts'
+import { describe, expect, test } from 'vitest'
+import { withKernels } from '../../src/kernels/backend.ts'
 import {
   adamVariantStep32,
   adamVariantStep32Fast,
@@ -26,10 +26,10 @@ import {
   type AdamVariant32Settings,
 } from '../../src/kernels/adam-variants32.ts'
 import { adamVariantStep32Wasm, MIN_ADAM32_ELEMENTS, MIN_ADAM32_SPLIT } from '../../src/kernels/wasm/adam32.ts'
-import { configureThreads, splitCount, startThreads, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
+import { splitCount } from '../../src/kernels/wasm/threads.ts'
 import { knownFinite } from '../../src/tensor/tensor.ts'
 import { gamma32, decayScaleApply } from '../support/float32-bound.ts'
-import { untilWorkerFree } from '../support/worker.ts'
+import { splittingFloat32, untilWorkerFree } from '../support/worker.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -176,15 +176,8 @@ describe('the float32 NAdam, AMSGrad and Adamax steps', () => {
   })
 
   test('adamVariantStep32For follows the kernel switch; mismatched lengths and a missing ν_max throw', () => {
-    const was = kernels()
-    try {
-      useKernels('reference')
-      expect(adamVariantStep32For()).toBe(adamVariantStep32Reference)
-      useKernels('js')
-      expect(adamVariantStep32For()).toBe(adamVariantStep32)
-    } finally {
-      useKernels(was)
-    }
+    expect(withKernels('reference', adamVariantStep32For)).toBe(adamVariantStep32Reference)
+    expect(withKernels('js', adamVariantStep32For)).toBe(adamVariantStep32)
     const x = new Float32Array(3)
     const s: AdamVariant32Settings = {
       variant: 'nadam',
@@ -279,26 +272,12 @@ describe('the float32 NAdam, AMSGrad and Adamax steps in WebAssembly (f32x4, in 
   })
 
   test("adamVariantStep32For follows the kernel switch: WebAssembly under 'wasm'", () => {
-    const was = kernels()
-    try {
-      useKernels('wasm')
-      expect(adamVariantStep32For()).toBe(adamVariantStep32Fast)
-    } finally {
-      useKernels(was)
-    }
+    expect(withKernels('wasm', adamVariantStep32For)).toBe(adamVariantStep32Fast)
   })
 })
 
 describe("the float32 NAdam, AMSGrad and Adamax steps on two threads (the arena in the worker's shared memory)", () => {
-  let before: Readonly<ThreadSettings>
-  beforeAll(async () => {
-    expect(await startThreads()).toBe(true)
-    before = configureThreads()
-    configureThreads({ cooldownMs: 0, float32Split: true })
-  })
-  afterAll(() => {
-    configureThreads(before)
-  })
+  splittingFloat32() // the worker up, splits on, no back-off; the settings before restored after
 
   test("chained steps split between the threads (big leaves, odd sizes, NaN in g): the chain's bits", () => {
     for (const n of [MIN_ADAM32_SPLIT, MIN_ADAM32_SPLIT + 13]) {

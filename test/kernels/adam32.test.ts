@@ -15,8 +15,8 @@
  * γ₂ more relative to their magnitudes. The test evaluates these magnitudes in float64.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { kernels, useKernels } from '../../src/kernels/backend.ts'
+import { describe, expect, test } from 'vitest'
+import { withKernels } from '../../src/kernels/backend.ts'
 import {
   adamStep32,
   adamStep32Fast,
@@ -28,11 +28,11 @@ import {
 import { view32 } from '../../src/kernels/gemm32.ts'
 import { adamStep32Wasm, MIN_ADAM32_ELEMENTS, MIN_ADAM32_SPLIT } from '../../src/kernels/wasm/adam32.ts'
 import { gemm32Resident } from '../../src/kernels/wasm/gemm32.ts'
-import { configureThreads, splitCount, startThreads, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
+import { configureThreads, splitCount, workerChunkCount } from '../../src/kernels/wasm/threads.ts'
 import { Kernels, Key, L, Loss, Optim, T, Train, Tree } from '../../src/index.ts'
 import { knownFinite } from '../../src/tensor/tensor.ts'
 import { gamma32, decayScaleApply } from '../support/float32-bound.ts'
-import { untilWorkerFree } from '../support/worker.ts'
+import { splittingFloat32, untilWorkerFree } from '../support/worker.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -137,15 +137,8 @@ describe('the float32 Adam step', () => {
   })
 
   test('adamStep32For follows the kernel switch; mismatched lengths throw', () => {
-    const was = kernels()
-    try {
-      useKernels('reference')
-      expect(adamStep32For()).toBe(adamStep32Reference)
-      useKernels('js')
-      expect(adamStep32For()).toBe(adamStep32)
-    } finally {
-      useKernels(was)
-    }
+    expect(withKernels('reference', adamStep32For)).toBe(adamStep32Reference)
+    expect(withKernels('js', adamStep32For)).toBe(adamStep32)
     const x = new Float32Array(3)
     const s: Adam32Settings = { rate: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8, c1: 0.1, c2: 0.001, lambda: undefined, apply: false }
     expect(() => adamStep32({ g: x, p: x, muPrev: x, nuPrev: new Float32Array(2), out: x, mu: x, nu: x }, s)).toThrow(/nuPrev has 2/)
@@ -297,26 +290,12 @@ describe('the float32 Adam step in WebAssembly (f32x4, in the float32 arena)', (
   })
 
   test("adamStep32For follows the kernel switch: WebAssembly under 'wasm'", () => {
-    const was = kernels()
-    try {
-      useKernels('wasm')
-      expect(adamStep32For()).toBe(adamStep32Fast)
-    } finally {
-      useKernels(was)
-    }
+    expect(withKernels('wasm', adamStep32For)).toBe(adamStep32Fast)
   })
 })
 
 describe("the float32 Adam step on two threads (the arena in the worker's shared memory)", () => {
-  let before: Readonly<ThreadSettings>
-  beforeAll(async () => {
-    expect(await startThreads()).toBe(true)
-    before = configureThreads()
-    configureThreads({ cooldownMs: 0, float32Split: true })
-  })
-  afterAll(() => {
-    configureThreads(before)
-  })
+  splittingFloat32() // the worker up, splits on, no back-off; the settings before restored after
 
   test("chained steps split between the threads (big leaves, odd sizes, NaN in g): the chain's bits; the worker computes a part", () => {
     for (const mainComputes of [true, false]) {

@@ -14,8 +14,8 @@
  * γ₁ relative and the apply γ₁·(|p| + |u|). The test evaluates these magnitudes in float64.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { kernels, useKernels } from '../../src/kernels/backend.ts'
+import { describe, expect, test } from 'vitest'
+import { withKernels } from '../../src/kernels/backend.ts'
 import {
   rmsStep32,
   rmsStep32Fast,
@@ -25,11 +25,11 @@ import {
   type Rms32Settings,
 } from '../../src/kernels/rms32.ts'
 import { MIN_RMS32_ELEMENTS, MIN_RMS32_SPLIT, rmsStep32Wasm } from '../../src/kernels/wasm/rms32.ts'
-import { configureThreads, splitCount, startThreads, workerChunkCount, type ThreadSettings } from '../../src/kernels/wasm/threads.ts'
+import { configureThreads, splitCount, workerChunkCount } from '../../src/kernels/wasm/threads.ts'
 import { Kernels, Key, L, Loss, Optim, T, Train, Tree } from '../../src/index.ts'
 import { knownFinite } from '../../src/tensor/tensor.ts'
 import { gamma32, decayScaleApply } from '../support/float32-bound.ts'
-import { untilWorkerFree } from '../support/worker.ts'
+import { splittingFloat32, untilWorkerFree } from '../support/worker.ts'
 
 const seed = Number(process.env['CHAINRULE_SEED'] ?? 42)
 
@@ -132,15 +132,8 @@ describe('the float32 RMSprop and Adagrad steps', () => {
   })
 
   test('rmsStep32For follows the kernel switch; mismatched lengths and a missing trace throw', () => {
-    const was = kernels()
-    try {
-      useKernels('reference')
-      expect(rmsStep32For()).toBe(rmsStep32Reference)
-      useKernels('js')
-      expect(rmsStep32For()).toBe(rmsStep32)
-    } finally {
-      useKernels(was)
-    }
+    expect(withKernels('reference', rmsStep32For)).toBe(rmsStep32Reference)
+    expect(withKernels('js', rmsStep32For)).toBe(rmsStep32)
     const x = new Float32Array(3)
     const s: Rms32Settings = { rate: 0.1, decay: 0.9, eps: 1e-8, momentum: 0, apply: false }
     expect(() => rmsStep32({ g: x, p: x, accPrev: new Float32Array(2), out: x, acc: x }, s)).toThrow(/accPrev has 2/)
@@ -218,26 +211,12 @@ describe('the float32 RMSprop and Adagrad steps in WebAssembly (f32x4, in the fl
   })
 
   test("rmsStep32For follows the kernel switch: WebAssembly under 'wasm'", () => {
-    const was = kernels()
-    try {
-      useKernels('wasm')
-      expect(rmsStep32For()).toBe(rmsStep32Fast)
-    } finally {
-      useKernels(was)
-    }
+    expect(withKernels('wasm', rmsStep32For)).toBe(rmsStep32Fast)
   })
 })
 
 describe("the float32 RMSprop step on two threads (the arena in the worker's shared memory)", () => {
-  let before: Readonly<ThreadSettings>
-  beforeAll(async () => {
-    expect(await startThreads()).toBe(true)
-    before = configureThreads()
-    configureThreads({ cooldownMs: 0, float32Split: true })
-  })
-  afterAll(() => {
-    configureThreads(before)
-  })
+  splittingFloat32() // the worker up, splits on, no back-off; the settings before restored after
 
   test("chained steps split between the threads (big leaves, odd sizes, NaN in g): the chain's bits; the worker computes a part", () => {
     for (const mainComputes of [true, false]) {
