@@ -17,7 +17,9 @@
  * takes ≥ ~150 ms, then the implementations are timed in interleaved rounds (A, B, A, B, …) so
  * a noisy machine slows them alike. Printed: median, min and max GFLOP/s over the rounds.
  * FLOPs are counted as 2·m·n·k (one multiply and one add per term). The wasm figures include
- * copying the operands into WebAssembly memory and the result back out.
+ * copying the operands into WebAssembly memory and the result back out; the float32 "wasm
+ * resident" rows run the product as training does (gemm32Resident: A and B already in the float32
+ * arena, as a weight the optimizer step left there; only C copied out).
  *
  * After the table: the targets for the wasm kernel (512 on one thread ≥ 18 GFLOP/s,
  * on two ≥ 32; the batch-64 MLP products within 15% of the 512 figure), the two-thread speedup
@@ -31,7 +33,7 @@ import { loadavg } from 'node:os'
 import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm, type MatView } from '../src/kernels/gemm.ts'
 import { gemm32Blocked, gemm32Reference, view32, type Gemm32, type MatView32 } from '../src/kernels/gemm32.ts'
 import { gemmWasm, makeGemmWasm, wasmSimdAvailable } from '../src/kernels/wasm/gemm.ts'
-import { gemm32Wasm, gemm32Wasm2 } from '../src/kernels/wasm/gemm32.ts'
+import { gemm32Resident, gemm32Wasm, gemm32Wasm2 } from '../src/kernels/wasm/gemm32.ts'
 import { gemmWasm2, splitCount, startThreads, threadsUnavailable } from '../src/kernels/wasm/threads.ts'
 
 interface Shape {
@@ -111,6 +113,19 @@ if (F32 && !args.has('--no-reference')) impls.push(f32('reference', gemm32Refere
 if (F32) impls.push(f32('blocked', gemm32Blocked))
 if (F32) impls.push(f32(wasmSimdAvailable() ? 'wasm' : 'wasm (no SIMD: blocked)', gemm32Wasm))
 if (F32 && THREADS) impls.push(f32('wasm 2T', gemm32Wasm2))
+/**
+ * The float32 kernel as training calls it (gemm32Resident): A and B already in the float32 arena,
+ * as a weight the optimizer step left there is, so only C is copied out. The same bits as gemm32Wasm.
+ */
+const resident = (threads: 1 | 2): Impl => ({
+  name: threads === 1 ? 'wasm resident' : 'wasm 2T resident',
+  dtype: 'f32',
+  run: (m, n, k, o) => {
+    if (!gemm32Resident(m, n, k, o.a32, o.b32, o.c32, false, threads)) throw new Error('gemm32Resident declined the product')
+  },
+})
+if (F32 && wasmSimdAvailable()) impls.push(resident(1))
+if (F32 && THREADS) impls.push(resident(2))
 /**
  * Not a GEMM: only the copies gemmWasm makes around its kernel (A and B into a WebAssembly
  * memory, the result out). Timed in the same rounds, it bounds what a kernel no faster than at
@@ -400,6 +415,8 @@ function float32Summary(): void {
   for (const [name, target] of [
     ['wasm', 40],
     ['wasm 2T', 70],
+    ['wasm resident', 40],
+    ['wasm 2T resident', 70],
   ] as const) {
     const c = column(name, 'f32').find((x) => x.shape.label === square(512).label)
     if (c === undefined) continue
