@@ -34,7 +34,7 @@ import { gemmBlocked, gemmReference, makeGemmBlocked, view, type Gemm, type MatV
 import { gemm32Blocked, gemm32Reference, view32, type Gemm32, type MatView32 } from '../src/kernels/gemm32.ts'
 import { gemmWasm, makeGemmWasm, wasmSimdAvailable } from '../src/kernels/wasm/gemm.ts'
 import { gemm32Resident, gemm32Wasm, gemm32Wasm2 } from '../src/kernels/wasm/gemm32.ts'
-import { gemmWasm2, splitCount, startThreads, threadsUnavailable } from '../src/kernels/wasm/threads.ts'
+import { configureThreads, gemmWasm2, splitCount, startThreads, threadsUnavailable } from '../src/kernels/wasm/threads.ts'
 
 interface Shape {
   readonly label: string
@@ -125,6 +125,8 @@ const resident = (threads: 1 | 2): Impl => ({
   },
 })
 if (F32 && wasmSimdAvailable()) impls.push(resident(1))
+// The arena's products split only while a reusing training step runs, unless float32Split says always.
+if (F32 && THREADS) configureThreads({ float32Split: true })
 if (F32 && THREADS) impls.push(resident(2))
 /**
  * Not a GEMM: only the copies gemmWasm makes around its kernel (A and B into a WebAssembly
