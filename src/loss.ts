@@ -46,7 +46,7 @@ export class LossError extends Error {
   override readonly name = 'LossError'
   constructor(
     message: string,
-    /** The batch row of the offending target, when one row is to blame (fit maps it to its data set row). */
+    /** The batch row of the offending target or prediction, when one row is to blame (fit maps it to its data set row). */
     readonly row?: number,
     options?: ErrorOptions,
   ) {
@@ -95,7 +95,8 @@ export const mse: Loss = (pred, target) => {
 
 /**
  * Turns a target into probability rows [N, C]: class indices [N] become one-hot rows; rows
- * [N, C] are checked (non-negative, finite) and used as given.
+ * [N, C] are checked (finite, non-negative, each summing to 1 within C·2⁻²⁰, room for rounding)
+ * and used as given.
  */
 export const targetRows = (where: string, target: Tensor, n: number, c: number): Tensor => {
   if (target.shape.length === 1) {
@@ -114,7 +115,19 @@ export const targetRows = (where: string, target: Tensor, n: number, c: number):
   }
   checkFinite(where, 'target', target)
   const neg = target.data.findIndex((v) => v < 0)
-  if (neg >= 0) throw new LossError(`${where}: target probability ${target.data[neg]} at flat index ${neg} is negative`)
+  if (neg >= 0)
+    throw new LossError(`${where}: target probability ${target.data[neg]} at flat index ${neg} is negative`, Math.floor(neg / c))
+  for (let i = 0; i < n; i++) {
+    let sum = 0
+    for (let j = 0; j < c; j++) sum += target.data[i * c + j]!
+    if (Math.abs(sum - 1) > c * 2 ** -20) {
+      throw new LossError(
+        `${where}: target row ${i} sums to ${sum}, not 1: probability rows must each sum to 1 ` +
+          '(for several labels per example, use binaryCrossEntropy on one logit per label)',
+        i,
+      )
+    }
+  }
   return target
 }
 
@@ -163,9 +176,10 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
 }
 
 /**
- * Cross-entropy on probabilities (e.g. after a softmax layer), with p clipped to [ε, 1] so
- * log 0 never happens: L = -(1/N) Σ t log clip(p). Where p was clipped, its gradient is 0.
- * In float32 the gradient is fl32(fl32(−t/p)/N).
+ * Cross-entropy on probabilities (e.g. after a softmax layer), with p clipped below at ε so
+ * log 0 never happens: L = -(1/N) Σ t log max(p, ε). Where p was clipped, its gradient is 0.
+ * A p outside [0, 1] is not a probability (most often a logit: the softmax layer is missing) and
+ * throws. In float32 the gradient is fl32(fl32(−t/p)/N).
  */
 export const crossEntropy = (eps = 1e-12): Loss => {
   if (!(eps > 0 && eps < 1)) throw new LossError(`crossEntropy: eps must be in (0, 1), got ${eps}`)
@@ -185,13 +199,20 @@ export const crossEntropy = (eps = 1e-12): Loss => {
     for (let k = 0; k < n * c; k++) {
       const pk = p[k]!
       const tk = td[k]!
-      const clipped = pk < eps ? eps : pk > 1 ? 1 : pk
-      if (tk !== 0) total -= tk * Math.log(clipped)
-      grad[k] = pk >= eps && pk <= 1 ? fl(-tk / pk) / n : 0
+      if (!(pk >= 0 && pk <= 1)) throw notProbability(pk, Math.floor(k / c), k % c)
+      if (tk !== 0) total -= tk * Math.log(pk < eps ? eps : pk)
+      grad[k] = pk >= eps ? fl(-tk / pk) / n : 0
     }
     return { value: total / n, grad: wrap(probs.shape, grad) }
   }
 }
+
+const notProbability = (p: number, row: number, column: number): LossError =>
+  new LossError(
+    `crossEntropy: prediction ${p} at row ${row}, class ${column} is not a probability in [0, 1]: ` +
+      'end the network with L.softmax, or give the logits to Loss.softmaxCrossEntropy instead',
+    row,
+  )
 
 /**
  * Binary cross-entropy on logits, averaged over all elements: per element

@@ -74,3 +74,72 @@ describe('crossEntropy options', () => {
     for (const eps of [0, -1e-3, 1, NaN]) expect(() => Loss.crossEntropy(eps)).toThrow(`crossEntropy: eps must be in (0, 1), got ${eps}`)
   })
 })
+
+describe('crossEntropy takes probabilities', () => {
+  test('a prediction outside [0, 1] (logits: the softmax is missing) is an error naming the row, the class and the fix', () => {
+    const logits = T.tensor([
+      [0.2, 0.3, 0.5],
+      [3, -2, 5],
+    ])
+    expect(() => Loss.crossEntropy()(logits, T.tensor([0, 1]))).toThrow(
+      'crossEntropy: prediction 3 at row 1, class 0 is not a probability in [0, 1]: end the network with L.softmax',
+    )
+    expect(() => Loss.crossEntropy()(T.tensor([[-1e-9, 1]]), T.tensor([1]))).toThrow('prediction -1e-9 at row 0, class 0')
+    expect(() => Loss.crossEntropy()(T.tensor([[1 + 2 ** -52, 0]]), T.tensor([0]))).toThrow('is not a probability in [0, 1]')
+  })
+  test('the error carries the row, so fit can name the data row', () => {
+    let row: number | undefined
+    try {
+      Loss.crossEntropy()(
+        T.tensor([
+          [0.5, 0.5],
+          [0.5, 7],
+        ]),
+        T.tensor([0, 1]),
+      )
+    } catch (e) {
+      if (e instanceof Loss.LossError) row = e.row
+    }
+    expect(row).toBe(1)
+  })
+  test('0 and 1 are probabilities: p = 1 gives loss 0, p = 0 is clipped to eps with gradient 0', () => {
+    const { value, grad } = Loss.crossEntropy(1e-12)(T.tensor([[1, 0]]), T.tensor([0]))
+    expect(value).toBe(0)
+    expect(Array.from(grad.data)).toEqual([-1, 0])
+    expect(Loss.crossEntropy(1e-12)(T.tensor([[0, 1]]), T.tensor([0])).value).toBeCloseTo(-Math.log(1e-12), 12)
+  })
+})
+
+describe('probability-row targets must sum to 1', () => {
+  for (const [name, loss] of [
+    ['softmaxCrossEntropy', Loss.softmaxCrossEntropy],
+    ['crossEntropy', Loss.crossEntropy()],
+  ] as const) {
+    test(`${name}: a row summing to 1.4 is an error naming the row; rows from a softmax pass`, () => {
+      const pred = T.full([2, 3], 1 / 3)
+      expect(() =>
+        loss(
+          pred,
+          T.tensor([
+            [0, 1, 0],
+            [0.5, 0.9, 0],
+          ]),
+        ),
+      ).toThrow(`${name}: target row 1 sums to 1.4, not 1`)
+      expect(() =>
+        loss(
+          pred,
+          T.tensor([
+            [0, 0, 0],
+            [0, 1, 0],
+          ]),
+        ),
+      ).toThrow(`${name}: target row 0 sums to 0, not 1`)
+      const soft = T.tensor([
+        [0.1, 0.2, 0.7],
+        [1 / 3, 1 / 3, 1 / 3],
+      ])
+      expect(Number.isFinite(loss(pred, soft).value)).toBe(true)
+    })
+  }
+})
