@@ -52,12 +52,13 @@ const showIndex = (shape: readonly number[], i: number): string => {
   return `[${idx.join(', ')}]`
 }
 
-const checkFinite = (t: AnyTensor, name: string): void => {
+/** Throws a DataError naming the first NaN or ±Infinity of `t` (the data argument `name` of `where`) and its example. */
+export const checkFinite = (t: AnyTensor, name: string, where = 'make'): void => {
   const v = t.data
   const row = sizeOf(t.shape.slice(1))
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i])) {
-      throw new DataError(`make: ${name}${showIndex(t.shape, i)} is ${v[i]} (example ${Math.floor(i / row)}); data must be finite`)
+      throw new DataError(`${where}: ${name}${showIndex(t.shape, i)} is ${v[i]} (example ${Math.floor(i / row)}); data must be finite`)
     }
   }
 }

@@ -61,7 +61,9 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
       const hint =
         inShape.length === 2
           ? '(an input shape is per example, without the batch axis: [features], not [N, features]; or flatten first)'
-          : '(flatten images first)'
+          : inShape.length === 0
+            ? '(each example is one number here, x of shape [N]: give it a features axis, [N, 1], with T.reshape([N, 1]))'
+            : '(flatten images first)'
       throw shapeMismatch(name, 'input shape', `[features] ${hint}`, inShape)
     }
     const fanIn = inShape[0]!

@@ -1,13 +1,16 @@
 /** Evaluation: loss, accuracy and predicted classes over a whole data set, in batches. */
+import { checkFinite, checkRows } from '../data/dataset.ts'
 import * as Key from '../key.ts'
-import type { Layer } from '../layer.ts'
+import type { Ctx, Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { AnyTensor, DType, Tensor, Tensor32 } from '../tensor/tensor.ts'
 import { checkOptions, checkTensor } from '../options.ts'
-import { dtypeOfTree, type Float32, type InDType, type Tree } from '../tree.ts'
-import { inDType } from './step.ts'
+import { dtypeOfTree, firstNonFinite, type Float32, type InDType, type Tree } from '../tree.ts'
+import { inDType, StaleStateError } from './step.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
+import { staleLeaf } from './recycler.ts'
+import { instrument, showFirstNonFinite } from './trace.ts'
 
 /** What evaluate returns: the metrics, and the predicted class of every example (for classifiers). */
 export interface Evaluation extends Metrics {
@@ -58,16 +61,67 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   const batchSize = typeof options === 'number' ? options : (checkOptions('predict', options, ['batchSize']).batchSize ?? 256)
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
+  checkInputs('predict', params, state, { x })
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const dtype = dtypeOfTree(params) // inputs are cast to the model's dtype, as in trainStep
   const outs: Tensor[] = []
   for (let start = 0; start < n; start += batchSize) {
-    outs.push(
-      model.forward(params, state, T.asTensor(T.cast(T.sliceRows(T.asTensor(x), start, Math.min(n, start + batchSize)), dtype)), ctx).y,
-    )
+    const xs = T.asTensor(T.cast(T.sliceRows(T.asTensor(x), start, Math.min(n, start + batchSize)), dtype))
+    const y = model.forward(params, state, xs, ctx).y
+    if (!T.allFinite(y)) throw nonFiniteOutput('predict', model, params, state, xs, ctx, y, start)
+    outs.push(y)
   }
   if (outs.length === 0) throw new RangeError('predict: no examples (x has 0 rows)')
   return T.concat(0)(outs)
+}
+
+/**
+ * What predict and evaluate check before running the model: params and state hold their values (a reusing trainStep may
+ * have taken them: a StaleStateError) and are finite (a RangeError), and the data is finite (a DataError, as Data.make's).
+ */
+const checkInputs = (where: string, params: Tree, state: Tree, data: { readonly x: AnyTensor; readonly y?: AnyTensor }): void => {
+  const stale = staleLeaf(params, 'params') ?? staleLeaf(state, 'state')
+  if (stale !== undefined) throw new StaleStateError(`${where}: ${stale.path} ${stale.detail}`)
+  const bad = showFirstNonFinite('params', params) ?? showFirstNonFinite('state', state)
+  if (bad !== undefined) {
+    throw new RangeError(
+      `${where}: ${bad}: a model's params and state must be finite (from a run that diverged? fit's NonFiniteError keeps the ` +
+        'last finite state as .lastFinite)',
+    )
+  }
+  checkFinite(data.x, 'x', where)
+  if (data.y !== undefined) checkFinite(data.y, 'y', where)
+}
+
+/**
+ * The error for a model output that went non-finite from finite inputs: the batch is run again through an instrumented
+ * copy of the model (the same numbers) to name the first layer whose output did, and the example is that of the data.
+ */
+const nonFiniteOutput = (
+  where: string,
+  model: Layer<Tree, Tree, unknown>,
+  params: Tree,
+  state: Tree,
+  x: Tensor,
+  ctx: Ctx,
+  y: Tensor,
+  start: number,
+): RangeError => {
+  let site: string | undefined
+  const traced = instrument(model, {
+    forward: (node, _p, _x, run) => {
+      const r = run()
+      if (site === undefined && node.leaf && !T.allFinite(r.y))
+        site = `the forward pass of ${node.path} gave ${showFirstNonFinite('y', r.y)}`
+      return r
+    },
+  })
+  traced.forward(params, state, x, ctx)
+  const example = start + Math.floor(firstNonFinite(y)!.index / (y.data.length / y.shape[0]!))
+  return new RangeError(
+    `${where}: the model's output for example ${example} is not finite, from finite inputs and params: ` +
+      `${site ?? `y = ${showFirstNonFinite('y', y)}`} (a value past the range of its dtype, or ∞ − ∞)`,
+  )
 }
 
 /** predict's batch size: `{ batchSize }`, as evaluate's, or the number (default 256). */
@@ -118,6 +172,8 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   const batchSize = options.batchSize ?? 256
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
+  checkRows(data, 'evaluate')
+  checkInputs('evaluate', params, state, data)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const dtype = dtypeOfTree(params) // inputs and targets are cast to the model's dtype, as in trainStep
   let lossSum = 0
@@ -128,6 +184,7 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
     const end = Math.min(n, start + batchSize)
     const batch = inDType({ x: T.sliceRows(T.asTensor(data.x), start, end), y: T.sliceRows(T.asTensor(data.y), start, end) }, dtype)
     const y = model.forward(params, state, T.asTensor(batch.x), ctx).y
+    if (!T.allFinite(y)) throw nonFiniteOutput('evaluate', model, params, state, T.asTensor(batch.x), ctx, y, start)
     const target = T.asTensor(batch.y)
     lossSum += lossOf(options.loss, y, target, start) * (end - start)
     const c = correctCount(y, target)

@@ -1,10 +1,11 @@
 /**
  * Errors at forward name the real cause where it is: one example given without its batch axis is
  * reported at the input (not after flatten has read it as a batch), and a forward without ctx.key
- * says the key is missing and what to call instead (not a bad argument inside the PRNG).
+ * says the key is missing and what to call instead (not a bad argument inside the PRNG); examples of
+ * one number (x of shape [N]) get the fix, a features axis.
  */
 import { describe, expect, test } from 'vitest'
-import { Key, L, T } from '../../src/index.ts'
+import { Data, Key, L, Loss, Optim, T, Train } from '../../src/index.ts'
 
 const key = Key.fromSeed(3)
 const eval_ = { mode: 'eval' as const, key }
@@ -182,5 +183,23 @@ describe('a layer that leaves its input dtype is named where it does so', () => 
       vjp: ({ w }: ScaleParams, x, dy) => ({ dx: T.scale(w.data[0]!, dy), dp: { w: T.fullLike(w, T.dot(x, dy)) } }),
     })
     expect(() => run32(scale)).toThrow('expected a throw')
+  })
+})
+
+describe('examples of one number (x of shape [N])', () => {
+  test('fit on 1-D x: dense says each example is one number and how to add the features axis', () => {
+    const run = () =>
+      Train.fit({
+        model: L.pipe(L.dense(4), L.relu, L.dense(3)),
+        loss: Loss.softmaxCrossEntropy,
+        optimizer: Optim.sgd({ lr: 0.1 }),
+        data: Data.make(T.tensor([1, 2, 3, 4]), T.tensor([0, 1, 2, 0])),
+        epochs: 1,
+        batchSize: 2,
+        key: Key.fromSeed(0),
+      })
+    expect(run).toThrow(
+      'pipe[0].dense: input shape: expected [features] (each example is one number here, x of shape [N]: give it a features axis, [N, 1], with T.reshape([N, 1])), got []',
+    )
   })
 })

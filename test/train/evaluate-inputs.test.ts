@@ -1,0 +1,106 @@
+/**
+ * evaluate and predict refuse what would make their results meaningless, naming where: data with a NaN or ±Infinity
+ * (a DataError, as Data.make's), params or state that are not finite, a state whose buffers a reusing step took, and a
+ * model output that went non-finite from finite inputs (the first layer whose output did is named).
+ */
+import { describe, expect, test } from 'vitest'
+import { Data, Key, L, Loss, Optim, T, Train, Tree } from '../../src/index.ts'
+
+const model = L.pipe(L.dense(4), L.relu, L.dense(3), L.softmax)
+const { params, state } = L.initialize(model, Key.fromSeed(1), [2])
+const x = T.tensor([
+  [0, 1],
+  [1, 0],
+  [1, 1],
+])
+const y = T.tensor([0, 1, 2])
+const loss = Loss.crossEntropy()
+
+/** params with one value replaced: leaf `leaf` of the tree, flat index `i`. */
+const withValue = (leaf: number, i: number, v: number): typeof params => {
+  let k = 0
+  return Tree.map(params, (t) => {
+    if (k++ !== leaf) return t
+    const data = Float64Array.from(t.data)
+    data[i] = v
+    return T.fromData(t.shape, data)
+  })
+}
+
+describe('evaluate and predict check their inputs', () => {
+  test('the healthy case runs', () => {
+    expect(Train.evaluate(model, params, state, { x, y }, { loss }).count).toBe(3)
+    expect(Train.predict(model, params, state, x).shape).toEqual([3, 3])
+  })
+  test('a NaN in x is a DataError naming the index and the example', () => {
+    const bad = T.tensor([
+      [0, 1],
+      [1, NaN],
+      [1, 1],
+    ])
+    expect(() => Train.evaluate(model, params, state, { x: bad, y }, { loss })).toThrow(
+      new Data.DataError('evaluate: x[1, 1] is NaN (example 1); data must be finite'),
+    )
+    expect(() => Train.predict(model, params, state, bad)).toThrow(
+      new Data.DataError('predict: x[1, 1] is NaN (example 1); data must be finite'),
+    )
+  })
+  test('x and y with different numbers of rows', () =>
+    expect(() => Train.evaluate(model, params, state, { x, y: T.tensor([0, 1]) }, { loss })).toThrow(
+      'evaluate: x has 3 rows (shape [3, 2]) but y has 2 (shape [2]); they must match',
+    ))
+  test('a NaN or Infinity in the params is named by its path', () => {
+    expect(() => Train.evaluate(model, withValue(0, 5, NaN), state, { x, y }, { loss })).toThrow(
+      "evaluate: params[0].W[1, 1] = NaN: a model's params and state must be finite",
+    )
+    expect(() => Train.predict(model, withValue(1, 2, Infinity), state, x)).toThrow('predict: params[0].b[2] = Infinity')
+  })
+  test('an output that overflows from finite inputs names the layer whose output did and the example', () => {
+    const big = T.tensor([
+      [0, 1],
+      [1e308, 1e308],
+      [1, 1],
+    ])
+    const wide = L.pipe(L.dense(4), L.dense(3))
+    const init = L.initialize(wide, Key.fromSeed(2), [2])
+    const p = Tree.map(init.params, (t) =>
+      T.fromData(
+        t.shape,
+        t.data.map(() => 10),
+      ),
+    )
+    expect(() => Train.predict(wide, p, init.state, big)).toThrow(
+      "predict: the model's output for example 1 is not finite, from finite inputs and params: the forward pass of pipe[0].dense gave y[1, 0] = Infinity",
+    )
+    expect(() =>
+      Train.evaluate(
+        wide,
+        p,
+        init.state,
+        {
+          x: big,
+          y: T.tensor([
+            [0, 0, 0],
+            [0, 0, 0],
+            [0, 0, 0],
+          ]),
+        },
+        { loss: Loss.mse },
+      ),
+    ).toThrow("evaluate: the model's output for example 1 is not finite")
+  })
+  test('a state whose buffers a reusing step took is a StaleStateError, not a low-level RangeError', () => {
+    // Big enough leaves (64×64 W) that the reusing step takes their buffers.
+    const wide = L.pipe(L.dense(64), L.relu, L.dense(3), L.softmax)
+    const xs = T.generate([3, 64], (i) => Math.sin(i))
+    const sgd = Optim.sgd({ lr: 0.1 })
+    const step = Train.trainStep(wide, loss, sgd, { reuseBuffers: true })
+    const s0 = Train.initState(wide, sgd, Key.fromSeed(3), [64])
+    const s1 = step(s0, { x: xs, y })[0]
+    const s2 = step(s1, { x: xs, y })[0]
+    step(s2, { x: xs, y })
+    expect(() => Train.predict(wide, s1.params, s1.state, xs)).toThrow(Train.StaleStateError)
+    expect(() => Train.predict(wide, s1.params, s1.state, xs)).toThrow(/^predict: params\[0\]\.W holds 0 values .* Train\.copyState/)
+    expect(() => Train.evaluate(wide, s1.params, s1.state, { x: xs, y }, { loss })).toThrow(/^evaluate: params\[0\]\.W holds 0 values/)
+  })
+})
