@@ -12,7 +12,8 @@
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
 import type { Key } from './key.ts'
-import { DTypeError, dtypeOf, NotATensorError, showShape, TensorError, type AnyTensor, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
+import { DTypeError, dtypeOf, NotATensorError, showShape, TensorError } from './tensor/tensor.ts'
+import type { AnyTensor, DType, Shape, Tensor } from './tensor/tensor.ts'
 import { castTree, leaves, leavesWithPaths, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 import { checkOptions, dtypeOption } from './options.ts'
@@ -320,7 +321,10 @@ export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ..
     `the input has shape ${showShape(shape)}: forward takes a batch ${want}; add a batch axis, e.g. T.reshape(${showShape([1, ...shape])})`,
   )
 
-/** Throws a DTypeError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had (for tapes that keep only that dtype). */
+/**
+ * Throws a DTypeError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had (for tapes that keep
+ * only that dtype).
+ */
 export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void => {
   const d = dtypeOf(dy)
   if (d !== inDType)

@@ -62,10 +62,11 @@ const zip32 = (where: string, a: AnyTensor, b: AnyTensor, f: (u: number, v: numb
 }
 
 /** What to write for x + n, x − n, x·n and x / n (numberFix of assertTensor). */
-const plusNumber = (n: number): string => `for x + ${n} use T.addScalar(${n}, x); T.fullLike(x, ${n}) is a tensor of x's shape and dtype`
-const minusNumber = (n: number): string => `for x − ${n} use T.addScalar(${-n}, x); T.fullLike(x, ${n}) is a tensor of x's shape and dtype`
-const timesNumber = (n: number): string => `for ${n}·x use T.scale(${n}, x); T.fullLike(x, ${n}) is a tensor of x's shape and dtype`
-const overNumber = (n: number): string => `for x / ${n} use T.scale(1 / ${n}, x); T.fullLike(x, ${n}) is a tensor of x's shape and dtype`
+const plusNumber = (n: number): string => `for x + ${n} use T.addScalar(${n}, x); ${asTensorOf(n)}`
+const minusNumber = (n: number): string => `for x − ${n} use T.addScalar(${-n}, x); ${asTensorOf(n)}`
+const timesNumber = (n: number): string => `for ${n}·x use T.scale(${n}, x); ${asTensorOf(n)}`
+const overNumber = (n: number): string => `for x / ${n} use T.scale(1 / ${n}, x); ${asTensorOf(n)}`
+const asTensorOf = (n: number): string => `T.fullLike(x, ${n}) is a tensor of x's shape and dtype`
 /** The same for a number given in a tensor's place where the order of arguments is the likely slip. */
 const scaleFirst = (n: number): string => `T.scale takes the number first: T.scale(${n}, x)`
 const addScalarFirst = (n: number): string => `T.addScalar takes the number first: T.addScalar(${n}, x)`

@@ -3,7 +3,8 @@ import { view } from '../kernels/gemm.ts'
 import { view32 } from '../kernels/gemm32.ts'
 import { currentGemm, currentGemm32 } from '../kernels/backend.ts'
 import { gemm32Resident, gemm32Wasm, gemm32Wasm2 } from '../kernels/wasm/gemm32.ts'
-import { assertTensor, buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError, type AnyTensor, type Tensor, type Tensor32 } from './tensor.ts'
+import { assertTensor, buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError } from './tensor.ts'
+import type { AnyTensor, Tensor, Tensor32 } from './tensor.ts'
 
 const dims = (t: AnyTensor, where: string): [number, number] => {
   if (t.shape.length !== 2) throw new TensorError(`${where}: expected a matrix, got shape ${showShape(t.shape)}`)

@@ -1,5 +1,6 @@
 /** Reductions: sums, means, maxima and argmax, over everything or along one axis. */
-import { asTensor, assertTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError, type AnyTensor, type Tensor } from './tensor.ts'
+import { asTensor, assertTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError } from './tensor.ts'
+import type { AnyTensor, Tensor } from './tensor.ts'
 
 /** Sum of all elements. */
 export const sum = (t: AnyTensor): number => {

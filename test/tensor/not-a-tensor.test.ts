@@ -190,15 +190,24 @@ describe('T functions given something that is not a tensor', () => {
     }
     const loose = T as unknown as Record<string, (...args: unknown[]) => unknown> // plain JavaScript's view of T
     expect(bad(() => loose['add']!(x, 2))).toBe(
-      "T.add: its second argument is a number (2), not a tensor; for x + 2 use T.addScalar(2, x); T.fullLike(x, 2) is a tensor of x's shape and dtype",
+      'T.add: its second argument is a number (2), not a tensor; ' +
+        "for x + 2 use T.addScalar(2, x); T.fullLike(x, 2) is a tensor of x's shape and dtype",
     )
     expect(bad(() => loose['mul']!(x, 3))).toMatch(/; for 3·x use T\.scale\(3, x\);/)
-    expect(bad(() => loose['scale']!(x, 2))).toBe('T.scale: its second argument is a number (2), not a tensor; T.scale takes the number first: T.scale(2, x)')
-    expect(bad(() => loose['sum']!([1, 2]))).toBe('T.sum: its argument is an array of 2, not a tensor; make one from nested numbers with T.tensor([...])')
+    expect(bad(() => loose['scale']!(x, 2))).toBe(
+      'T.scale: its second argument is a number (2), not a tensor; T.scale takes the number first: T.scale(2, x)',
+    )
+    expect(bad(() => loose['sum']!([1, 2]))).toBe(
+      'T.sum: its argument is an array of 2, not a tensor; make one from nested numbers with T.tensor([...])',
+    )
     expect(bad(() => loose['matmul']!(x))).toMatch(/^T\.matmul: its second argument is undefined, not a tensor; a tensor is \{ shape, data \}/)
     expect(bad(() => loose['exp']!(T.ones))).toBe('T.exp: its argument is a function, not a tensor; did you forget to call it?')
-    expect(bad(() => loose['stack']!(x))).toBe('T.stack: its argument is a tensor [2, 2], not an array of tensors; pass an array of tensors, e.g. T.stack([t])')
-    expect(bad(() => T.concat(0)(undefined as unknown as T.Tensor[]))).toBe('T.concat: its argument is undefined, not an array of tensors; pass an array of tensors')
+    expect(bad(() => loose['stack']!(x))).toBe(
+      'T.stack: its argument is a tensor [2, 2], not an array of tensors; pass an array of tensors, e.g. T.stack([t])',
+    )
+    expect(bad(() => T.concat(0)(undefined as unknown as T.Tensor[]))).toBe(
+      'T.concat: its argument is undefined, not an array of tensors; pass an array of tensors',
+    )
   })
 
   test('a T function given a non-tensor inside a layer: a NotATensorError, not a ShapeError, with the layer path', () => {

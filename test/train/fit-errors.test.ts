@@ -85,9 +85,8 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
 
   test('the validation pass: a validation set of another width names the epoch and the validation', () => {
     const wider = Data.make(T.zeros([5, 3]), T.zeros([5, 2]))
-    const e = thrown(L.ShapeError, () =>
-      Train.fit({ ...options, data: Data.make(T.zeros([16, 2]), T.zeros([16, 2])), model: L.pipe(L.dense(2)), epochs: 2, validation: wider }),
-    )
+    const narrow = Data.make(T.zeros([16, 2]), T.zeros([16, 2]))
+    const e = thrown(L.ShapeError, () => Train.fit({ ...options, data: narrow, model: L.pipe(L.dense(2)), epochs: 2, validation: wider }))
     expect(e.message).toBe('fit: epoch 1, validation: pipe[0].dense: input shape: expected [N, 2], got [5, 3]')
     expect(e.where).toBe('fit: epoch 1, validation')
     expect(e.path).toEqual(['pipe[0]', 'dense'])
