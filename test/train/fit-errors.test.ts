@@ -74,6 +74,18 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     )
   })
 
+  test('a TensorError from a loss of one’s own (no layer to name) keeps its class and gets the epoch and step', () => {
+    const cut = (pred: T.Tensor, target: T.Tensor): Loss.LossResult => {
+      const diff = T.sub(pred, T.sliceRows(target, 0, 3)) // a slip: the batch cut to 3 rows
+      return { value: T.dot(diff, diff), grad: T.scale(2, diff) }
+    }
+    const e = thrown(T.TensorError, () => Train.fit({ ...options, loss: cut, model: L.pipe(L.dense(2)), epochs: 1 }))
+    expect(e.constructor).toBe(T.TensorError)
+    expect(e.message).toBe('fit: epoch 1, step 0: sub: shapes differ, [8, 2] vs [3, 2]')
+    expect(e.where).toBe('fit: epoch 1, step 0')
+    expect(e.detail).toBe('sub: shapes differ, [8, 2] vs [3, 2]')
+  })
+
   test('fitAsync says the same', async () => {
     const e = await Train.fitAsync({ ...options, model: L.pipe(L.dense(2), perRow8), epochs: 3 }).then(
       () => undefined,
