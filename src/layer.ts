@@ -12,7 +12,8 @@
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
 import type { Key } from './key.ts'
-import { dtypeOf, showShape, TensorError, type AnyTensor, type DType, type Shape, type Tensor } from './tensor/tensor.ts'
+import { DTypeError, dtypeOf, NotATensorError, showShape, TensorError } from './tensor/tensor.ts'
+import type { AnyTensor, DType, Shape, Tensor } from './tensor/tensor.ts'
 import { castTree, leaves, leavesWithPaths, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 import { checkOptions, dtypeOption } from './options.ts'
@@ -207,7 +208,7 @@ export const asDType = <P extends Tree, S extends Tree, Tape, R extends Rule, D 
   dtype: D,
 ): LayerIn<P, S, Tape, D> => {
   if (dtype !== 'float64' && dtype !== 'float32')
-    throw new TensorError(`asDType: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+    throw new DTypeError(`asDType: dtype must be 'float64' or 'float32', got ${String(dtype)}`)
   return layer as unknown as LayerIn<P, S, Tape, D> // what layers do at run time: params and input in D give results in D
 }
 
@@ -242,7 +243,8 @@ export const none: None = []
 
 /**
  * A shape problem, found at init or at forward, with the path of the layer that found it
- * (e.g. `pipe[2].dense`) and, where there are two, both shapes.
+ * (e.g. `pipe[2].dense`) and, where there are two, both shapes. A dtype problem inside a layer is a
+ * `T.DTypeError` instead, with the layer's path too.
  */
 export class ShapeError extends Error {
   override readonly name = 'ShapeError'
@@ -254,12 +256,18 @@ export class ShapeError extends Error {
      * shape it got, and (once a combinator named this at its input) that layer's path from there.
      */
     readonly oneExample?: { readonly values: number; readonly got: Shape; readonly at?: readonly string[] },
+    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 12` (set by fit); undefined otherwise. */
+    readonly where?: string,
   ) {
-    super(`${path.join('.') || 'layer'}: ${detail}`)
+    super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}`)
   }
   /** The same error seen from a parent: its path gets `segment` in front. */
   within(segment: string): ShapeError {
-    return new ShapeError([segment, ...this.path], this.detail, this.oneExample)
+    return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where)
+  }
+  /** The same error with `where` (e.g. `fit: epoch 3, step 12`) in front of its message. */
+  during(where: string): ShapeError {
+    return new ShapeError(this.path, this.detail, this.oneExample, where)
   }
 }
 
@@ -277,23 +285,31 @@ export const within = <A>(segment: string, f: () => A): A => {
     return f()
   } catch (e) {
     if (e instanceof ShapeError) throw e.within(segment)
-    if (e instanceof TensorError) throw new ShapeError([segment], e.message)
+    if (e instanceof TensorError) throw fromOp(segment, e)
     throw e
   }
 }
 
 /**
- * Runs a leaf layer's own code: a TensorError from an op inside becomes a ShapeError naming the
- * layer; a ShapeError the layer threw itself (already naming it) passes through.
+ * Runs a leaf layer's own code: a TensorError from an op inside names the layer (fromOp); a
+ * ShapeError the layer threw itself (already naming it) passes through.
  */
 export const guard = <A>(name: string, f: () => A): A => {
   try {
     return f()
   } catch (e) {
-    if (e instanceof TensorError) throw new ShapeError([name], e.message)
+    if (e instanceof TensorError) throw fromOp(name, e)
     throw e
   }
 }
+
+/**
+ * A TensorError from an op, seen from the layer `segment`: a DTypeError or NotATensorError keeps its class, with
+ * `segment` in front of its path (`pipe[2].bad: add: dtypes differ, ...`); any other TensorError is a shape problem
+ * (shapes that differ, an index out of range) and becomes a ShapeError naming the layer.
+ */
+const fromOp = (segment: string, e: TensorError): Error =>
+  e instanceof DTypeError || e instanceof NotATensorError ? e.within(segment) : new ShapeError([segment], e.message)
 
 /**
  * A ShapeError for a layer given one example without its batch axis (`shape` is the example's).
@@ -305,11 +321,14 @@ export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ..
     `the input has shape ${showShape(shape)}: forward takes a batch ${want}; add a batch axis, e.g. T.reshape(${showShape([1, ...shape])})`,
   )
 
-/** Throws a TensorError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had (for tapes that keep only that dtype). */
+/**
+ * Throws a DTypeError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had (for tapes that keep
+ * only that dtype).
+ */
 export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void => {
   const d = dtypeOf(dy)
   if (d !== inDType)
-    throw new TensorError(
+    throw new DTypeError(
       `${kind}: dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} (cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
     )
 }
@@ -318,7 +337,7 @@ const KEEP = "a layer keeps its input's dtype: build its results with T's operat
 
 /**
  * A child layer as a combinator runs it (pipe, residual, branches): the same, but a result not in its input's dtype
- * (forward's y, the vjp's dx or a leaf of its dp) is a ShapeError naming the child and the result.
+ * (forward's y, the vjp's dx or a leaf of its dp) is a DTypeError naming the child and the result.
  */
 export const keepingDType = <P extends Tree, S extends Tree, Tape>(layer: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
   ...layer,
@@ -328,17 +347,17 @@ export const keepingDType = <P extends Tree, S extends Tree, Tape>(layer: Layer<
 
 /** A child's forward result, unless its y is not in its input x's dtype. */
 const keptOut = <R extends { readonly y: AnyTensor }>(name: string, r: R, x: AnyTensor): R => {
-  if (dtypeOf(r.y) !== dtypeOf(x)) throw new ShapeError([name], `its forward gave a ${dtypeOf(r.y)} y for a ${dtypeOf(x)} input; ${KEEP}`)
+  if (dtypeOf(r.y) !== dtypeOf(x)) throw new DTypeError(`its forward gave a ${dtypeOf(r.y)} y for a ${dtypeOf(x)} input; ${KEEP}`, [name])
   return r
 }
 
 /** A child's vjp result, unless its dx or a leaf of its dp is not in its cotangent dy's dtype. */
 const keptBack = <R extends { readonly dx: AnyTensor; readonly dp: Tree }>(name: string, r: R, dy: AnyTensor): R => {
   const want = dtypeOf(dy)
-  if (r.dx !== noDx && dtypeOf(r.dx) !== want) throw new ShapeError([name], `its vjp gave a ${dtypeOf(r.dx)} dx for a ${want} dy; ${KEEP}`)
+  if (r.dx !== noDx && dtypeOf(r.dx) !== want) throw new DTypeError(`its vjp gave a ${dtypeOf(r.dx)} dx for a ${want} dy; ${KEEP}`, [name])
   if (leaves(r.dp).some((leaf) => dtypeOf(leaf) !== want)) {
     const bad = leavesWithPaths(r.dp).find(({ leaf }) => dtypeOf(leaf) !== want)!
-    throw new ShapeError([name], `its vjp gave dp at ${bad.path || 'its root'} in ${dtypeOf(bad.leaf)} for a ${want} dy; ${KEEP}`)
+    throw new DTypeError(`its vjp gave dp at ${bad.path || 'its root'} in ${dtypeOf(bad.leaf)} for a ${want} dy; ${KEEP}`, [name])
   }
   return r
 }
@@ -448,7 +467,7 @@ export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule,
   options: InitOptions<D> = {},
 ): Init<InDType<P, D>, InDType<S, D>, Extract<Plain<Out<R, I>>, Shape>> => {
   checkOptions('initialize', options, ['dtype'])
-  const dtype: DType = dtypeOption('initialize', options.dtype, 'float64', TensorError)
+  const dtype: DType = dtypeOption('initialize', options.dtype, 'float64', DTypeError)
   const init = layer.init(key, inShape as I)
   const inDType = dtype === 'float64' ? init : { ...init, params: castTree(init.params, dtype), state: castTree(init.state, dtype) }
   // Two claims tsc cannot see: the rule gives init's run-time output shape (test/types holds the two to agreement),

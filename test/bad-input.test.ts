@@ -84,6 +84,64 @@ describe('input shape wrong for the network', () => {
   })
 })
 
+describe('two dtypes mixed inside a layer: a DTypeError with the layer path, not a ShapeError', () => {
+  const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
+  const x32 = T.cast(T.ones([4, 2]), 'float32')
+  /** A custom layer adding a float64 tensor (T.generate makes float64) to its input: a dtype mix in a float32 model. */
+  const bad = L.define({
+    name: 'bad',
+    forward: (_p, x) => ({ y: T.add(x, T.generate(x.shape, () => 1)), tape: null }),
+    vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+  })
+  const forward32 = (net: L.AnyLayer, inShape: number[]) => {
+    const { params, state } = L.initialize(net, Key.fromSeed(0), inShape, { dtype: 'float32' })
+    return () => L.asDType(net, 'float32').forward(params, state, x32, ctx)
+  }
+  const ADD = "add: dtypes differ, float32 [4, 3] vs float64 [4, 3] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))"
+
+  test('in a float32 pipe: pipe[2].bad names the layer, the op and both dtypes', () => {
+    const e = thrown(T.DTypeError, forward32(L.pipe(L.dense(3), L.relu, bad), [2]))
+    expect(e).not.toBeInstanceOf(L.ShapeError)
+    expect(e).toBeInstanceOf(T.TensorError)
+    expect(e.message).toBe(`pipe[2].bad: ${ADD}`)
+    expect(e.path).toEqual(['pipe[2]', 'bad'])
+    expect(e.detail).toBe(ADD)
+  })
+  test('the path runs the whole way down, through a residual; a bare layer names itself', () => {
+    const e = thrown(T.DTypeError, forward32(L.pipe(L.dense(2), L.residual(bad)), [2]))
+    expect(e.path).toEqual(['pipe[1]', 'residual', 'bad'])
+    expect(e.message).toMatch(/^pipe\[1\]\.residual\.bad: add: dtypes differ, float32 \[4, 2\] vs float64 \[4, 2\] /)
+    expect(thrown(T.DTypeError, () => bad.forward([], [], T.asTensor(x32), ctx)).message).toMatch(/^bad: add: dtypes differ, /)
+  })
+  test('a vjp given a dy of another dtype than its input: a DTypeError naming the layer', () => {
+    const net: L.AnyLayer = L.pipe(L.dense(3), L.tanh)
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [2], { dtype: 'float32' })
+    const { tape } = net.forward(params, state, T.asTensor(x32), ctx)
+    const e = thrown(T.DTypeError, () => net.vjp(params, tape, T.ones([4, 3])))
+    expect(e.message).toBe(
+      "pipe[1].tanh: tanh: dtypes differ, float32 [4, 3] vs float64 [4, 3] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))",
+    )
+    expect(e.path).toEqual(['pipe[1]', 'tanh'])
+  })
+  test('a shape problem inside a custom layer stays a ShapeError', () => {
+    const perRow8 = L.define({
+      name: 'perRow8',
+      forward: (_p, x) => ({ y: T.add(x, T.zeros([8, 2])), tape: null }),
+      vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+    })
+    const net = L.pipe(L.dense(2), perRow8)
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [2])
+    const e = thrown(L.ShapeError, () => net.forward(params, state, T.ones([4, 2]), ctx))
+    expect(e).not.toBeInstanceOf(T.TensorError)
+    expect(e.message).toBe('pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+  })
+  test('a bad dtype name is a DTypeError', () => {
+    const loose = T.cast as (t: T.Tensor, to: string) => T.Tensor // plain JavaScript's view
+    const e = thrown(T.DTypeError, () => loose(T.ones([1]), 'float16'))
+    expect(e.message).toBe("cast: dtype must be 'float64' or 'float32', got float16")
+  })
+})
+
 describe('non-finite values in inputs or labels', () => {
   test('Data.make names the first NaN input and its example', () => {
     const e = thrown(Data.DataError, () =>

@@ -7,7 +7,7 @@
  * (sgd, adam, ...).
  */
 import * as T from '../tensor/index.ts'
-import { structureDiff, TreeError, map2, type Tree } from '../tree.ts'
+import { isTensor, structureDiff, TreeError, map2, type Tree } from '../tree.ts'
 import type { OptimizerSettings } from './settings.ts'
 import { OptimError } from './validate.ts'
 
@@ -56,11 +56,39 @@ export type ChainState<Ts extends readonly GradientTransformation[]> = { readonl
 
 /**
  * Throws a TreeError naming the first path where the gradients' structure or leaf shapes differ
- * from the params'. Every update calls it, so a mix-up fails before any arithmetic.
+ * from the params', and a DTypeError naming the first param whose gradient is in another dtype,
+ * with both dtypes. Every update calls it, so a mix-up fails before any arithmetic.
  */
 export const checkGrads = (where: string, grads: Tree, params: Tree): void => {
   const d = structureDiff(params, grads)
   if (d !== undefined) throw new TreeError(`${where}: the gradients do not have the params' structure, ${d} (params vs gradients)`)
+  const bad = dtypeDiff(params, grads)
+  if (bad === undefined) return
+  const [dp, dg, shape] = [T.dtypeOf(bad.p), T.dtypeOf(bad.g), T.showShape(bad.p.shape)]
+  throw new T.DTypeError(
+    `${where}: dtypes differ at params${bad.path}: the gradient is ${dg} ${shape}, the param ${dp} ${shape} (a gradient is in its ` +
+      `param's dtype: a layer's vjp builds dp with T's operations, T.fullLike(p, v) for a number; or cast it, T.cast(g, '${dp}'))`,
+  )
+}
+
+/** The first param whose gradient has another dtype, in two trees of one structure (checked before), and its path (`[1].W`). */
+const dtypeDiff = (p: Tree, g: Tree): { path: string; p: T.AnyTensor; g: T.AnyTensor } | undefined => {
+  if (isTensor(p)) return isTensor(g) && T.dtypeOf(p) !== T.dtypeOf(g) ? { path: '', p, g } : undefined
+  if (Array.isArray(p)) {
+    const gs = g as readonly Tree[]
+    for (let i = 0; i < p.length; i++) {
+      const d = dtypeDiff(p[i]!, gs[i]!)
+      if (d !== undefined) return { ...d, path: `[${i}]${d.path}` } // a path is built only for a mismatch
+    }
+    return undefined
+  }
+  const ps = p as { readonly [key: string]: Tree }
+  const gs = g as { readonly [key: string]: Tree }
+  for (const k of Object.keys(ps)) {
+    const d = dtypeDiff(ps[k]!, gs[k]!)
+    if (d !== undefined) return { ...d, path: `.${k}${d.path}` }
+  }
+  return undefined
 }
 
 /**

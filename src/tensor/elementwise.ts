@@ -1,5 +1,6 @@
 /** Element-wise operations: each output element depends on the same-index input elements. */
 import {
+  assertTensor,
   buffer,
   buffer32,
   dtypeMismatch,
@@ -15,10 +16,14 @@ import {
 } from './tensor.ts'
 
 /** Applies f to every element (on a float32 tensor, fl32(f(v)): one rounding each). @example map(x => 2 * x)(tensor([1, 2])) // [2, 4] */
-export const map = (f: (v: number) => number): Unary => {
+export const map = (f: (v: number) => number): Unary => mapNamed('T.map', f)
+
+/** map(f), its errors naming `where` (`T.exp`). */
+const mapNamed = (where: string, f: (v: number) => number): Unary => {
   function apply(t: Tensor): Tensor
   function apply(t: Tensor32): Tensor32
   function apply(t: AnyTensor): AnyTensor {
+    assertTensor(t, where, 'argument')
     if (isFloat32(t)) return map32(f, t)
     const src = t.data
     const n = src.length
@@ -56,6 +61,17 @@ const zip32 = (where: string, a: AnyTensor, b: AnyTensor, f: (u: number, v: numb
   return { shape: a.shape, data: out }
 }
 
+/** What to write for x + n, x − n, x·n and x / n (numberFix of assertTensor). */
+const plusNumber = (n: number): string => `for x + ${n} use T.addScalar(${n}, x); ${asTensorOf(n)}`
+const minusNumber = (n: number): string => `for x − ${n} use T.addScalar(${-n}, x); ${asTensorOf(n)}`
+const timesNumber = (n: number): string => `for ${n}·x use T.scale(${n}, x); ${asTensorOf(n)}`
+const overNumber = (n: number): string => `for x / ${n} use T.scale(1 / ${n}, x); ${asTensorOf(n)}`
+const asTensorOf = (n: number): string => `T.fullLike(x, ${n}) is a tensor of x's shape and dtype`
+/** The same for a number given in a tensor's place where the order of arguments is the likely slip. */
+const scaleFirst = (n: number): string => `T.scale takes the number first: T.scale(${n}, x)`
+const addScalarFirst = (n: number): string => `T.addScalar takes the number first: T.addScalar(${n}, x)`
+const addScaledOrder = (): string => 'T.addScaled(a, s, b) is a + s·b: the number goes second'
+
 const checkSame = (a: AnyTensor, b: AnyTensor, where: string): void => {
   if (!sameShape(a.shape, b.shape)) {
     throw new TensorError(`${where}: shapes differ, ${showShape(a.shape)} vs ${showShape(b.shape)}`)
@@ -66,6 +82,8 @@ const checkSame = (a: AnyTensor, b: AnyTensor, where: string): void => {
 export function zipWith(f: (a: number, b: number) => number, a: Tensor, b: Tensor): Tensor
 export function zipWith(f: (a: number, b: number) => number, a: Tensor32, b: Tensor32): Tensor32
 export function zipWith(f: (a: number, b: number) => number, a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.zipWith', 'second argument')
+  assertTensor(b, 'T.zipWith', 'third argument')
   checkSame(a, b, 'zipWith')
   if (isFloat32(a) || isFloat32(b)) return zip32('zipWith', a, b, f)
   const x = a.data
@@ -80,6 +98,8 @@ export function zipWith(f: (a: number, b: number) => number, a: AnyTensor, b: An
 export function add(a: Tensor, b: Tensor): Tensor
 export function add(a: Tensor32, b: Tensor32): Tensor32
 export function add(a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.add', 'first argument', plusNumber)
+  assertTensor(b, 'T.add', 'second argument', plusNumber)
   checkSame(a, b, 'add')
   if (isFloat32(a) || isFloat32(b)) return zip32('add', a, b, (u, v) => u + v)
   const x = a.data,
@@ -94,6 +114,8 @@ export function add(a: AnyTensor, b: AnyTensor): AnyTensor {
 export function sub(a: Tensor, b: Tensor): Tensor
 export function sub(a: Tensor32, b: Tensor32): Tensor32
 export function sub(a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.sub', 'first argument')
+  assertTensor(b, 'T.sub', 'second argument', minusNumber)
   checkSame(a, b, 'sub')
   if (isFloat32(a) || isFloat32(b)) return zip32('sub', a, b, (u, v) => u - v)
   const x = a.data,
@@ -108,6 +130,8 @@ export function sub(a: AnyTensor, b: AnyTensor): AnyTensor {
 export function mul(a: Tensor, b: Tensor): Tensor
 export function mul(a: Tensor32, b: Tensor32): Tensor32
 export function mul(a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.mul', 'first argument', timesNumber)
+  assertTensor(b, 'T.mul', 'second argument', timesNumber)
   checkSame(a, b, 'mul')
   if (isFloat32(a) || isFloat32(b)) return zip32('mul', a, b, (u, v) => u * v)
   const x = a.data,
@@ -120,6 +144,8 @@ export function mul(a: AnyTensor, b: AnyTensor): AnyTensor {
 
 /** a / b, element-wise (same shapes). */
 export const div = (a: Tensor, b: Tensor): Tensor => {
+  assertTensor(a, 'T.div', 'first argument')
+  assertTensor(b, 'T.div', 'second argument', overNumber)
   checkSame(a, b, 'div')
   return zipWith((u, v) => u / v, a, b)
 }
@@ -128,6 +154,7 @@ export const div = (a: Tensor, b: Tensor): Tensor => {
 export function scale(s: number, t: Tensor): Tensor
 export function scale(s: number, t: Tensor32): Tensor32
 export function scale(s: number, t: AnyTensor): AnyTensor {
+  assertTensor(t, 'T.scale', 'second argument', scaleFirst)
   if (isFloat32(t)) {
     const s32 = Math.fround(s) // float32: s rounded first, then each fl32(s·x)
     return map32((v) => s32 * v, t)
@@ -143,6 +170,8 @@ export function scale(s: number, t: AnyTensor): AnyTensor {
 export function addScaled(a: Tensor, s: number, b: Tensor): Tensor
 export function addScaled(a: Tensor32, s: number, b: Tensor32): Tensor32
 export function addScaled(a: AnyTensor, s: number, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.addScaled', 'first argument')
+  assertTensor(b, 'T.addScaled', 'third argument', addScaledOrder)
   checkSame(a, b, 'addScaled')
   if (isFloat32(a) || isFloat32(b)) {
     const s32 = Math.fround(s) // float32: fl32(a + fl32(fl32(s)·b)), two float32 operations
@@ -157,25 +186,31 @@ export function addScaled(a: AnyTensor, s: number, b: AnyTensor): AnyTensor {
 }
 
 /** -t. */
-export const neg = (t: Tensor): Tensor => scale(-1, t)
+export const neg = (t: Tensor): Tensor => {
+  assertTensor(t, 'T.neg', 'argument')
+  return scale(-1, t)
+}
 
 /** t + s for a number s. */
-export const addScalar = (s: number, t: Tensor): Tensor => map((v) => v + s)(t)
+export const addScalar = (s: number, t: Tensor): Tensor => {
+  assertTensor(t, 'T.addScalar', 'second argument', addScalarFirst)
+  return map((v) => v + s)(t)
+}
 
 /** e^t, element-wise. */
-export const exp = map(Math.exp)
+export const exp = mapNamed('T.exp', Math.exp)
 
 /** Natural log, element-wise. */
-export const log = map(Math.log)
+export const log = mapNamed('T.log', Math.log)
 
 /** t², element-wise. */
-export const square = map((v) => v * v)
+export const square = mapNamed('T.square', (v) => v * v)
 
 /** √t, element-wise. */
-export const sqrt = map(Math.sqrt)
+export const sqrt = mapNamed('T.sqrt', Math.sqrt)
 
 /** |t|, element-wise. */
-export const abs = map(Math.abs)
+export const abs = mapNamed('T.abs', Math.abs)
 
 /**
  * Adds a row vector to every row of a matrix: out[i, j] = m[i, j] + v[j] (a bias).
@@ -184,6 +219,8 @@ export const abs = map(Math.abs)
 export function addRowVector(m: Tensor, v: Tensor): Tensor
 export function addRowVector(m: Tensor32, v: Tensor32): Tensor32
 export function addRowVector(m: AnyTensor, v: AnyTensor): AnyTensor {
+  assertTensor(m, 'T.addRowVector', 'first argument')
+  assertTensor(v, 'T.addRowVector', 'second argument')
   const cols = m.shape[m.shape.length - 1]
   if (v.shape.length !== 1 || cols === undefined || v.shape[0] !== cols) {
     throw new TensorError(`addRowVector: vector of shape ${showShape(v.shape)} does not match rows of shape ${showShape(m.shape)}`)
@@ -208,6 +245,7 @@ export function addRowVector(m: AnyTensor, v: AnyTensor): AnyTensor {
 
 /** True when every element is finite (no NaN, no ±Infinity). */
 export const allFinite = (t: Tensor): boolean => {
+  assertTensor(t, 'T.allFinite', 'argument')
   const x = t.data
   if (knownFinite(x)) return true // checked by the kernel that computed it
   const n = x.length

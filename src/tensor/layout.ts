@@ -1,10 +1,13 @@
 /** Layout: reshape, transpose, and the row slicing / stacking that batches are made of. */
 import {
   asTensor,
+  assertTensor,
+  assertTensors,
   buffer,
   buffer32,
   dtypeMismatch,
   dtypeOf,
+  DTypeError,
   isFloat32,
   showShape,
   sizeOf,
@@ -18,6 +21,7 @@ import {
 export const reshape =
   (shape: Shape) =>
   (t: Tensor): Tensor => {
+    assertTensor(t, 'T.reshape', 'argument')
     const known = shape.filter((d) => d !== -1)
     const unknown = shape.length - known.length
     const n = t.data.length
@@ -41,6 +45,7 @@ export const reshape =
 export const transpose =
   (axes?: readonly number[]) =>
   (t: Tensor): Tensor => {
+    assertTensor(t, 'T.transpose', 'argument')
     const r = t.shape.length
     const perm = axes ?? t.shape.map((_, i) => r - 1 - i)
     if (perm.length !== r || [...perm].sort((a, b) => a - b).some((a, i) => a !== i)) {
@@ -70,15 +75,17 @@ export const transpose =
   }
 
 /** Rows start..end-1 along the first axis (a mini-batch). Copies; with `dtype`, into that dtype (as T.cast: float32 rounds to nearest). */
-export const sliceRows = (t: Tensor, start: number, end: number, dtype: DType = dtypeOf(t)): Tensor => {
+export const sliceRows = (t: Tensor, start: number, end: number, dtype?: DType): Tensor => {
+  assertTensor(t, 'T.sliceRows', 'first argument')
   const n = t.shape[0]
   if (n === undefined || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
     throw new TensorError(`sliceRows: rows ${start}..${end} out of range for shape ${showShape(t.shape)}`)
   }
   const row = sizeOf(t.shape.slice(1))
   const shape = [end - start, ...t.shape.slice(1)]
-  if (dtype === dtypeOf(t)) return wrap(shape, t.data.slice(start * row, end * row))
-  const out = bufferOf(dtype, (end - start) * row)
+  const to = dtype ?? dtypeOf(t)
+  if (to === dtypeOf(t)) return wrap(shape, t.data.slice(start * row, end * row))
+  const out = bufferOf(to, (end - start) * row)
   out.set(t.data.subarray(start * row, end * row)) // a typed array's set converts each value, as cast does
   return wrap(shape, out)
 }
@@ -88,11 +95,12 @@ export const sliceRows = (t: Tensor, start: number, end: number, dtype: DType = 
  * `dtype`, gathered straight into that dtype (each value as T.cast gives it: no copy in the
  * data's dtype first).
  */
-export const gatherRows = (t: Tensor, indices: ArrayLike<number>, dtype: DType = dtypeOf(t)): Tensor => {
+export const gatherRows = (t: Tensor, indices: ArrayLike<number>, dtype?: DType): Tensor => {
+  assertTensor(t, 'T.gatherRows', 'first argument')
   const n = t.shape[0]
   if (n === undefined) throw new TensorError('gatherRows: cannot gather rows of a scalar')
   const row = sizeOf(t.shape.slice(1))
-  const out = bufferOf(dtype, indices.length * row)
+  const out = bufferOf(dtype ?? dtypeOf(t), indices.length * row)
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k]!
     if (!Number.isInteger(i) || i < 0 || i >= n) {
@@ -115,7 +123,7 @@ const gatherRounding = (src: Float64Array, indices: ArrayLike<number>, row: numb
 
 /** A fresh buffer of n values in `dtype`. */
 const bufferOf = (dtype: DType, n: number): Float64Array | Float32Array => {
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TensorError(`dtype must be 'float64' or 'float32', got ${String(dtype)}`)
+  if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`dtype must be 'float64' or 'float32', got ${String(dtype)}`)
   return dtype === 'float32' ? buffer32(n) : buffer(n)
 }
 
@@ -134,6 +142,7 @@ const wrap = (shape: Shape, data: Float64Array | Float32Array): Tensor =>
 
 /** Stacks same-shape tensors along a new first axis. */
 export const stack = (ts: readonly Tensor[]): Tensor => {
+  assertTensors(ts, 'T.stack', 'argument')
   const first = ts[0]
   if (first === undefined) throw new TensorError('stack: nothing to stack')
   const row = first.data.length
@@ -151,6 +160,7 @@ export const stack = (ts: readonly Tensor[]): Tensor => {
 export const concat =
   (axis: number) =>
   (ts: readonly Tensor[]): Tensor => {
+    assertTensors(ts, 'T.concat', 'argument')
     const first = ts[0]
     if (first === undefined) throw new TensorError('concat: nothing to concatenate')
     const r = first.shape.length
@@ -181,6 +191,7 @@ export const concat =
 export const split =
   (axis: number, sizes: readonly number[]) =>
   (t: Tensor): Tensor[] => {
+    assertTensor(t, 'T.split', 'argument')
     const r = t.shape.length
     const a = axis < 0 ? axis + r : axis
     if (!Number.isInteger(a) || a < 0 || a >= r)

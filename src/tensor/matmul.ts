@@ -3,7 +3,8 @@ import { view } from '../kernels/gemm.ts'
 import { view32 } from '../kernels/gemm32.ts'
 import { currentGemm, currentGemm32 } from '../kernels/backend.ts'
 import { gemm32Resident, gemm32Wasm, gemm32Wasm2 } from '../kernels/wasm/gemm32.ts'
-import { buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError, type AnyTensor, type Tensor, type Tensor32 } from './tensor.ts'
+import { assertTensor, buffer, buffer32, dtypeMismatch, isFloat32, showShape, TensorError } from './tensor.ts'
+import type { AnyTensor, Tensor, Tensor32 } from './tensor.ts'
 
 const dims = (t: AnyTensor, where: string): [number, number] => {
   if (t.shape.length !== 2) throw new TensorError(`${where}: expected a matrix, got shape ${showShape(t.shape)}`)
@@ -38,6 +39,8 @@ const product = (a: AnyTensor, ta: boolean, b: AnyTensor, tb: boolean, where: st
 export function matmul(a: Tensor, b: Tensor): Tensor
 export function matmul(a: Tensor32, b: Tensor32): Tensor32
 export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.matmul', 'first argument')
+  assertTensor(b, 'T.matmul', 'second argument')
   return product(a, false, b, false, 'matmul')
 }
 
@@ -45,6 +48,8 @@ export function matmul(a: AnyTensor, b: AnyTensor): AnyTensor {
 export function matmulTN(a: Tensor, b: Tensor): Tensor
 export function matmulTN(a: Tensor32, b: Tensor32): Tensor32
 export function matmulTN(a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.matmulTN', 'first argument')
+  assertTensor(b, 'T.matmulTN', 'second argument')
   return product(a, true, b, false, 'matmulTN')
 }
 
@@ -52,5 +57,7 @@ export function matmulTN(a: AnyTensor, b: AnyTensor): AnyTensor {
 export function matmulNT(a: Tensor, b: Tensor): Tensor
 export function matmulNT(a: Tensor32, b: Tensor32): Tensor32
 export function matmulNT(a: AnyTensor, b: AnyTensor): AnyTensor {
+  assertTensor(a, 'T.matmulNT', 'first argument')
+  assertTensor(b, 'T.matmulNT', 'second argument')
   return product(a, false, b, true, 'matmulNT')
 }

@@ -1,8 +1,10 @@
 /** Reductions: sums, means, maxima and argmax, over everything or along one axis. */
-import { asTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError, type AnyTensor, type Tensor } from './tensor.ts'
+import { asTensor, assertTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError } from './tensor.ts'
+import type { AnyTensor, Tensor } from './tensor.ts'
 
 /** Sum of all elements. */
 export const sum = (t: AnyTensor): number => {
+  assertTensor(t, 'T.sum', 'argument')
   const x = t.data
   let s = 0
   for (let i = 0; i < x.length; i++) s += x[i]!
@@ -10,13 +12,17 @@ export const sum = (t: AnyTensor): number => {
 }
 
 /** Mean of all elements (NaN for an empty tensor). */
-export const mean = (t: AnyTensor): number => sum(t) / t.data.length
+export const mean = (t: AnyTensor): number => {
+  assertTensor(t, 'T.mean', 'argument')
+  return sum(t) / t.data.length
+}
 
 /** The larger of m and v, NaN if either is NaN (as NumPy's max): a NaN is never skipped. */
 const maxNaN = (m: number, v: number): number => (v > m || v !== v ? v : m)
 
 /** Largest element: NaN if any element is NaN (as in NumPy), -Infinity for an empty tensor. */
 export const max = (t: AnyTensor): number => {
+  assertTensor(t, 'T.max', 'argument')
   const x = t.data
   let m = -Infinity
   for (let i = 0; i < x.length; i++) m = maxNaN(m, x[i]!)
@@ -25,6 +31,8 @@ export const max = (t: AnyTensor): number => {
 
 /** Inner product <a, b> = Σ a_i b_i of two tensors with the same number of elements. */
 export const dot = (a: AnyTensor, b: AnyTensor): number => {
+  assertTensor(a, 'T.dot', 'first argument')
+  assertTensor(b, 'T.dot', 'second argument')
   if (a.data.length !== b.data.length) {
     throw new TensorError(`dot: ${showShape(a.shape)} and ${showShape(b.shape)} hold different numbers of elements`)
   }
@@ -36,7 +44,10 @@ export const dot = (a: AnyTensor, b: AnyTensor): number => {
 }
 
 /** Euclidean norm √<t, t>. */
-export const norm = (t: AnyTensor): number => Math.sqrt(dot(t, t))
+export const norm = (t: AnyTensor): number => {
+  assertTensor(t, 'T.norm', 'argument')
+  return Math.sqrt(dot(t, t))
+}
 
 const normaliseAxis = (t: Tensor, axis: number, where: string): number => {
   const r = t.shape.length
@@ -80,6 +91,7 @@ const fold = <A extends Float64Array | Float32Array>(
 export const sumAxis =
   (axis: number) =>
   (t: Tensor): Tensor => {
+    assertTensor(t, 'T.sumAxis', 'argument')
     const a = normaliseAxis(t, axis, 'sumAxis')
     const outer = sizeOf(t.shape.slice(0, a))
     const d = t.shape[a]!
@@ -118,6 +130,7 @@ const sum64 = (x: Float64Array, out: Float64Array, outer: number, d: number, inn
 export const meanAxis =
   (axis: number) =>
   (t: Tensor): Tensor => {
+    assertTensor(t, 'T.meanAxis', 'argument')
     const s = reduceAxis(t, axis, 'meanAxis', 0, (acc, v) => acc + v)
     const d = t.shape[normaliseAxis(t, axis, 'meanAxis')]!
     const n = s.data.length
@@ -129,8 +142,10 @@ export const meanAxis =
 /** Maxima along one axis, removing it: NaN where a NaN is among the values (as in NumPy), -Infinity along an empty axis (as `max`). */
 export const maxAxis =
   (axis: number) =>
-  (t: Tensor): Tensor =>
-    reduceAxis(t, axis, 'maxAxis', -Infinity, maxNaN)
+  (t: Tensor): Tensor => {
+    assertTensor(t, 'T.maxAxis', 'argument')
+    return reduceAxis(t, axis, 'maxAxis', -Infinity, maxNaN)
+  }
 
 /**
  * Index of the largest value in each row of a matrix (ties go to the first; a row holding NaN
@@ -138,6 +153,7 @@ export const maxAxis =
  * @example argmaxRows(tensor([[0, 3, 1], [5, 4, 2]])) // [1, 0]
  */
 export const argmaxRows = (t: AnyTensor): Int32Array => {
+  assertTensor(t, 'T.argmaxRows', 'argument')
   if (t.shape.length !== 2) throw new TensorError(`argmaxRows: expected a matrix, got shape ${showShape(t.shape)}`)
   const [n, c] = t.shape as [number, number]
   if (c === 0 && n > 0) throw new TensorError(`argmaxRows: rows of no values have no argmax, got shape ${showShape(t.shape)}`)

@@ -1,5 +1,5 @@
 /** A readable rendering of tensors, the way a person writes them down. */
-import { showShape, type AnyTensor } from './tensor.ts'
+import { assertTensor, showShape, type AnyTensor } from './tensor.ts'
 import { checkOptions } from '../options.ts'
 
 const fmt = (v: number, digits: number): string => {
@@ -15,6 +15,7 @@ const fmt = (v: number, digits: number): string => {
  * @example toString(tensor([[1, 2], [3, 4]])) // "Tensor [2, 2]\n[[1.0000, 2.0000],\n [3.0000, 4.0000]]"
  */
 export const toString = (t: AnyTensor, options: { digits?: number; edge?: number } = {}): string => {
+  assertTensor(t, 'T.toString', 'first argument')
   checkOptions('T.toString', options, ['digits', 'edge'])
   const digits = options.digits ?? 4
   const edge = options.edge ?? 4

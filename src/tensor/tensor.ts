@@ -30,22 +30,134 @@ export type Tensor32 = Tensor<'float32'>
 /** A tensor of either dtype. */
 export type AnyTensor = Tensor | Tensor32
 
+/**
+ * Thrown when a tensor operation gets shapes or values it cannot work with; inside a layer it becomes a ShapeError naming
+ * the layer. Its subclasses `DTypeError` and `NotATensorError` are no shape problem: inside a layer they keep their
+ * class, and `path` names the layer (`pipe[2].bad: add: dtypes differ, ...`).
+ */
+export class TensorError extends Error {
+  override readonly name: string = 'TensorError'
+  constructor(
+    /** What was wrong, e.g. `add: shapes differ, [2, 3] vs [3, 2]`: the message without the path and `where`. */
+    readonly detail: string,
+    /** The layer whose code threw it, e.g. `['pipe[2]', 'bad']` (shown `pipe[2].bad`); [] outside a layer. */
+    readonly path: readonly string[] = [],
+    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 12` (set by fit); undefined otherwise. */
+    readonly where?: string,
+  ) {
+    super(`${where === undefined ? '' : `${where}: `}${path.length === 0 ? '' : `${path.join('.')}: `}${detail}`)
+  }
+  /** The same error seen from a parent layer: its path gets `segment` in front. */
+  within(segment: string): TensorError {
+    return new TensorError(this.detail, [segment, ...this.path], this.where)
+  }
+  /** The same error with `where` (e.g. `fit: epoch 3, step 12`) in front of its message. */
+  during(where: string): TensorError {
+    return new TensorError(this.detail, this.path, where)
+  }
+}
+
+/**
+ * Tensors of two dtypes in one operation (never a silent conversion: cast one with `T.cast`), or a dtype that is
+ * neither 'float64' nor 'float32'. A TensorError; inside a layer it stays a DTypeError naming the layer in `path`.
+ */
+export class DTypeError extends TensorError {
+  override readonly name: string = 'DTypeError'
+  override within(segment: string): DTypeError {
+    return new DTypeError(this.detail, [segment, ...this.path], this.where)
+  }
+  override during(where: string): DTypeError {
+    return new DTypeError(this.detail, this.path, where)
+  }
+}
+
+/**
+ * A T function given something that is not a tensor (a number, an array, undefined) where it takes one: names the
+ * function and the argument. A TensorError; inside a layer it stays a NotATensorError naming the layer in `path`.
+ */
+export class NotATensorError extends TensorError {
+  override readonly name: string = 'NotATensorError'
+  override within(segment: string): NotATensorError {
+    return new NotATensorError(this.detail, [segment, ...this.path], this.where)
+  }
+  override during(where: string): NotATensorError {
+    return new NotATensorError(this.detail, this.path, where)
+  }
+}
+
+/** True for a tensor of either dtype: an object with a shape array and a Float64Array or Float32Array as its data. */
+const isTensorValue = (v: unknown): v is AnyTensor =>
+  typeof v === 'object' &&
+  v !== null &&
+  ((v as { data?: unknown }).data instanceof Float64Array || (v as { data?: unknown }).data instanceof Float32Array) &&
+  Array.isArray((v as { shape?: unknown }).shape)
+
+/**
+ * Throws a NotATensorError naming the function `where` and its `argument` (`'second argument'`; `'argument'` for the
+ * only one) unless v is a tensor: the check every T function makes of the tensors it is given, a type test, never a
+ * pass over the data. `numberFix` says what to write instead when v is a number (by default T.fullLike or T.scalar).
+ * @example assertTensor(2, 'T.add', 'second argument') // throws "T.add: its second argument is a number (2), not a tensor; ..."
+ */
+export const assertTensor = (v: unknown, where: string, argument: string, numberFix?: (n: number) => string): void => {
+  if (!isTensorValue(v)) throw notATensor(v, `its ${argument}`, where, numberFix)
+}
+
+/** assertTensor for an argument that is an array of tensors (stack's, concat's): the array and each of its elements. */
+export const assertTensors = (vs: unknown, where: string, argument: string): void => {
+  if (!Array.isArray(vs)) {
+    const fix = isTensorValue(vs) ? `pass an array of tensors, e.g. ${where}([t])` : 'pass an array of tensors'
+    throw new NotATensorError(`${where}: its ${argument} is ${describeValue(vs)}, not an array of tensors; ${fix}`)
+  }
+  for (let k = 0; k < vs.length; k++) if (!isTensorValue(vs[k])) throw notATensor(vs[k], `element ${k} of its ${argument}`, where)
+}
+
+/** The error assertTensor throws: what v is, and how to make a tensor of it. */
+const notATensor = (v: unknown, what: string, where: string, numberFix?: (n: number) => string): NotATensorError => {
+  const fix =
+    typeof v === 'number'
+      ? (numberFix ?? ((n) => `make one, e.g. T.fullLike(x, ${n}) (x's shape and dtype) or T.scalar(${n})`))(v)
+      : Array.isArray(v)
+        ? 'make one from nested numbers with T.tensor([...])'
+        : typeof v === 'function'
+          ? 'did you forget to call it?'
+          : 'a tensor is { shape, data } with a Float64Array or Float32Array as data, as T.tensor, T.zeros and T.cast make'
+  return new NotATensorError(`${where}: ${what} is ${describeValue(v)}, not a tensor; ${fix}`)
+}
+
+/** What a value is, for NotATensorError: `a number (2)`, `an array of 3`, `undefined`, `an object {x, y}`, `a tensor [2, 3]`. */
+const describeValue = (v: unknown): string => {
+  if (v === undefined || v === null) return String(v)
+  if (Array.isArray(v)) return `an array of ${v.length}`
+  if (typeof v === 'number') return `a number (${v})`
+  if (typeof v !== 'object') return `a ${typeof v}`
+  if (isTensorValue(v)) return `a tensor ${showShape(v.shape)}`
+  if (ArrayBuffer.isView(v)) return `a typed array (${v.constructor.name})`
+  const data: unknown = (v as { data?: unknown }).data
+  if (data !== undefined) return `an object whose data is ${Array.isArray(data) ? 'an array' : describeValue(data)}`
+  const keys = Object.keys(v)
+  return keys.length === 0 ? 'an empty object' : `an object {${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}}`
+}
+
 /** A tensor's dtype: 'float32' when its data is a Float32Array, else 'float64'. */
-export const dtypeOf = (t: AnyTensor): DType => (t.data instanceof Float32Array ? 'float32' : 'float64')
+export const dtypeOf = (t: AnyTensor): DType => {
+  assertTensor(t, 'T.dtypeOf', 'argument')
+  return t.data instanceof Float32Array ? 'float32' : 'float64'
+}
 
 /** True when t holds float32s (its data is a Float32Array). */
-export const isFloat32 = (t: AnyTensor): t is Tensor32 => t.data instanceof Float32Array
+export const isFloat32 = (t: AnyTensor): t is Tensor32 => {
+  assertTensor(t, 'T.isFloat32', 'argument')
+  return t.data instanceof Float32Array
+}
 
 /** t as a Tensor32 when it holds float32s, else undefined (for code typed on `Tensor` that also runs on float32). */
-export const float32Of = (t: AnyTensor): Tensor32 | undefined => (isFloat32(t) ? t : undefined)
+export const float32Of = (t: AnyTensor): Tensor32 | undefined => {
+  assertTensor(t, 'T.float32Of', 'argument')
+  return isFloat32(t) ? t : undefined
+}
 
 /** A nested array of numbers, as written in source: `[[1, 2], [3, 4]]`. */
 export type Nested = number | readonly Nested[]
-
-/** Thrown when a tensor operation gets shapes or values it cannot work with. */
-export class TensorError extends Error {
-  override readonly name = 'TensorError'
-}
 
 /** Number of elements a shape holds (1 for a scalar). */
 export const sizeOf = (shape: Shape): number => {
@@ -164,20 +276,27 @@ export const knownFinite = (data: Float64Array | Float32Array): boolean => finit
  * on (they run on either dtype, following their inputs). The one place a float32 tensor is typed
  * as a float64 one: read its data only through numbers (or `T.dtypeOf` first), never its bytes.
  */
-export const asTensor = (t: AnyTensor): Tensor => t as Tensor
+export const asTensor = (t: AnyTensor): Tensor => {
+  assertTensor(t, 'T.asTensor', 'argument')
+  return t as Tensor
+}
 
 /**
- * Throws a TensorError naming `where` and both dtypes unless a and b have the same dtype: mixing
+ * Throws a DTypeError naming `where` and both dtypes unless a and b have the same dtype: mixing
  * dtypes in one operation is an error, never a silent conversion (cast one with `cast`).
  */
 export const checkDTypes = (where: string, a: AnyTensor, b: AnyTensor): void => {
+  assertTensor(a, 'T.checkDTypes', 'second argument')
+  assertTensor(b, 'T.checkDTypes', 'third argument')
   if (dtypeOf(a) !== dtypeOf(b)) throw dtypeMismatch(where, a, b)
 }
 
 /** The error `checkDTypes` throws: where, both dtypes and shapes, and the fix. */
-export const dtypeMismatch = (where: string, a: AnyTensor, b: AnyTensor): TensorError => {
+export const dtypeMismatch = (where: string, a: AnyTensor, b: AnyTensor): DTypeError => {
+  assertTensor(a, 'T.dtypeMismatch', 'second argument')
+  assertTensor(b, 'T.dtypeMismatch', 'third argument')
   const [da, db] = [dtypeOf(a), dtypeOf(b)]
-  return new TensorError(
+  return new DTypeError(
     `${where}: dtypes differ, ${da} ${showShape(a.shape)} vs ${db} ${showShape(b.shape)} (cast one with T.cast(t, '${da}') or T.cast(t, '${db}'))`,
   )
 }
@@ -191,7 +310,8 @@ export function cast(t: AnyTensor, to: 'float32'): Tensor32
 export function cast(t: AnyTensor, to: 'float64'): Tensor
 export function cast(t: AnyTensor, to: DType): AnyTensor
 export function cast(t: AnyTensor, to: DType): AnyTensor {
-  if (to !== 'float32' && to !== 'float64') throw new TensorError(`cast: dtype must be 'float64' or 'float32', got ${String(to)}`)
+  assertTensor(t, 'T.cast', 'first argument')
+  if (to !== 'float32' && to !== 'float64') throw new DTypeError(`cast: dtype must be 'float64' or 'float32', got ${String(to)}`)
   if (dtypeOf(t) === to) return t
   const data = to === 'float32' ? buffer32(t.data.length) : buffer(t.data.length)
   data.set(t.data) // a typed array's set converts each value: rounding to nearest into a Float32Array, exactly into a Float64Array
@@ -298,6 +418,7 @@ export const full = (shape: Shape, value: number, where = 'full'): Tensor => {
 export function fullLike(t: Tensor32, value: number): Tensor32
 export function fullLike(t: Tensor, value: number): Tensor
 export function fullLike(t: AnyTensor, value: number): AnyTensor {
+  assertTensor(t, 'T.fullLike', 'first argument')
   return isFloat32(t) ? { shape: [...t.shape], data: buffer32(t.data.length).fill(value) } : full(t.shape, value, 'fullLike')
 }
 
@@ -317,10 +438,14 @@ export const ones = (shape: Shape): Tensor => full(shape, 1, 'ones')
 export const scalar = (value: number): Tensor => full([], value)
 
 /** A copy with its own buffer (for code that must hand out a tensor it will not share). */
-export const copy = (t: Tensor): Tensor => ({ shape: [...t.shape], data: t.data.slice() })
+export const copy = (t: Tensor): Tensor => {
+  assertTensor(t, 'T.copy', 'argument')
+  return { shape: [...t.shape], data: t.data.slice() }
+}
 
 /** The element at a multi-index, bounds-checked. */
 export const get = (t: Tensor, index: readonly number[]): number => {
+  assertTensor(t, 'T.get', 'first argument')
   if (index.length !== t.shape.length) {
     throw new TensorError(`get: index of rank ${index.length} for a tensor of shape ${showShape(t.shape)}`)
   }
@@ -338,6 +463,7 @@ export const get = (t: Tensor, index: readonly number[]): number => {
 
 /** The tensor as nested arrays (the inverse of `tensor`). */
 export const toNested = (t: Tensor): Nested => {
+  assertTensor(t, 'T.toNested', 'argument')
   const rec = (axis: number, offset: number): Nested => {
     if (axis === t.shape.length) return t.data[offset]!
     const d = t.shape[axis]!
@@ -349,6 +475,7 @@ export const toNested = (t: Tensor): Nested => {
 
 /** Throws a TensorError naming `where` unless `t` has exactly `shape`. */
 export const assertShape = (t: Tensor, shape: Shape, where: string): void => {
+  assertTensor(t, 'T.assertShape', 'first argument')
   if (!sameShape(t.shape, shape)) {
     throw new TensorError(`${where}: expected shape ${showShape(shape)}, got ${showShape(t.shape)}`)
   }

@@ -6,7 +6,7 @@
 import * as Key from '../key.ts'
 import { batches, checkRows, numBatches, shuffleSplit, size, splitSizes, type AnyBatch, type AnyDataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
-import type { InitOptions, Layer } from '../layer.ts'
+import { ShapeError, type InitOptions, type Layer } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import { sameSettings, showSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
@@ -17,7 +17,7 @@ import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
 import { buffersOf, Recycler } from './recycler.ts'
-import { dtypeOf, type DType } from '../tensor/tensor.ts'
+import { dtypeOf, TensorError, type DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 
 /** One entry per step. */
@@ -412,6 +412,8 @@ type Pause = 'step' | 'epoch'
  * One training step; a LossError (a bad label, say) or NonFiniteError gets the epoch and step in
  * front, and the row of the data given to fit in place of the row of the shuffled batch, which
  * the user cannot look up. `trainRows` maps training rows to data rows after a validation split.
+ * A ShapeError or TensorError (a DTypeError, say) keeps its class and path and gets the epoch and
+ * step in front, and in its `where`.
  */
 function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   step: (ts: TrainState<P, S, O>, batch: AnyBatch) => readonly [TrainState<P, S, O>, Metrics],
@@ -423,6 +425,7 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   try {
     return step(ts, batch)
   } catch (e) {
+    if (e instanceof ShapeError || e instanceof TensorError) throw e.during(`fit: epoch ${epoch}, step ${ts.step}`)
     if (!(e instanceof LossError || e instanceof NonFiniteError)) throw e
     const trainRow = e.row === undefined ? undefined : batch.rows?.[e.row]
     const row = trainRow === undefined ? undefined : trainRows === undefined ? trainRow : trainRows[trainRow]
@@ -441,11 +444,15 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   }
 }
 
-/** Evaluation on the validation set; a LossError naming a validation row also names its row in the data given to fit (after a split). */
+/**
+ * Evaluation on the validation set; a LossError naming a validation row also names its row in the data given to fit (after a
+ * split). A ShapeError or TensorError gets the epoch in front, as in a step.
+ */
 function validate<R>(run: () => R, epoch: number, validationRows: Int32Array | undefined): R {
   try {
     return run()
   } catch (e) {
+    if (e instanceof ShapeError || e instanceof TensorError) throw e.during(`fit: epoch ${epoch}, validation`)
     if (!(e instanceof LossError)) throw e
     const row = e.row === undefined || validationRows === undefined ? e.row : validationRows[e.row]
     const mapped =

@@ -162,10 +162,12 @@ describe('a layer that leaves its input dtype is named where it does so', () => 
     [outIn64, `pipe[1].outIn64: its forward gave a float64 y for a float32 input; ${KEEP}`],
     [dxIn64, `pipe[1].dxIn64: its vjp gave a float64 dx for a float32 dy; ${KEEP}`],
     [dpIn64, `pipe[1].dpIn64: its vjp gave dp at w in float64 for a float32 dy; ${KEEP}`],
-  ] as const)('%#: the pipe names the child and what it returned', (layer, message) => {
+  ] as const)('%#: the pipe names the child and what it returned, a DTypeError (no shape problem) with the path', (layer, message) => {
     const e = run32(layer)
-    expect(e).toBeInstanceOf(L.ShapeError)
+    expect(e).toBeInstanceOf(T.DTypeError)
+    expect(e).not.toBeInstanceOf(L.ShapeError)
     expect(e.message).toBe(message)
+    expect((e as T.DTypeError).path).toEqual(['pipe[1]', layer.name])
   })
 
   test('residual and branches name a body or branch that leaves the dtype, as pipe does', () => {

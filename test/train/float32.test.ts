@@ -195,12 +195,15 @@ describe('float32 sgd: the chain and the fused pass give the same bits (law 13)'
     params = chain
   })
 
-  test('float32 grads on float64 params are an error naming both dtypes', () => {
+  test('float32 grads on float64 params are a DTypeError naming the param and both dtypes, in the chain and in the fused pass', () => {
     const opt = Optim.sgd({ lr: 0.1, momentum: 0.5 })
     const p = { w: T.tensor([1, 2]) }
-    expect(() => Optim.updateAndApply(opt, { w: T.asTensor(T.cast(T.tensor([1, 1]), 'float32')) }, opt.init(p), p)).toThrow(
-      /sgd: dtypes differ, float32 \[2\] vs float64 \[2\]/,
-    )
+    for (const family of ['reference', 'fast'] as const) {
+      const step = () =>
+        Kernels.using(family, () => Optim.updateAndApply(opt, { w: T.asTensor(T.cast(T.tensor([1, 1]), 'float32')) }, opt.init(p), p))
+      expect(step).toThrow(T.DTypeError)
+      expect(step).toThrow(/^sgd\.updateAndApply: dtypes differ at params\.w: the gradient is float32 \[2\], the param float64 \[2\] \(/)
+    }
   })
 })
 

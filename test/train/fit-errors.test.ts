@@ -1,0 +1,115 @@
+/**
+ * A ShapeError or TensorError thrown during fit names the epoch and step (or the validation pass), as a LossError
+ * does, and keeps its class and layer path.
+ */
+import { describe, expect, test } from 'vitest'
+import { Data, Key, L, Loss, Optim, T, Train } from '../../src/index.ts'
+
+/** The error f throws, checked to be of class C. */
+const thrown = <C extends new (...args: never[]) => Error>(cls: C, f: () => unknown): InstanceType<C> => {
+  try {
+    f()
+  } catch (e) {
+    expect(e).toBeInstanceOf(cls)
+    return e as InstanceType<C>
+  }
+  throw new Error(`expected a ${cls.name}, but nothing was thrown`)
+}
+
+type BiasParams = { readonly b: T.Tensor }
+
+/** A layer written for batches of exactly 8 (a bias per row of the batch): the shorter last batch of an epoch is a shape problem. */
+const perRow8 = L.define({
+  name: 'perRow8',
+  init: (_key, inShape) => ({ outShape: inShape, params: { b: T.zeros([8, ...inShape]) } }),
+  forward: ({ b }: BiasParams, x) => ({ y: T.add(x, b), tape: null }),
+  vjp: (_p, _tape, dy) => ({ dx: dy, dp: { b: dy } }),
+})
+
+const data = Data.make(
+  T.generate([20, 2], (i) => Math.sin(i)),
+  T.generate([20, 2], (i) => Math.cos(i)),
+)
+const options = { loss: Loss.mse, optimizer: Optim.sgd({ lr: 0.01 }), data, batchSize: 8, key: Key.fromSeed(1) }
+
+describe('fit names the epoch and step of a ShapeError or TensorError', () => {
+  test('a layer that cannot take the last, shorter batch: a ShapeError with its path, the epoch and step in front and in .where', () => {
+    const e = thrown(L.ShapeError, () => Train.fit({ ...options, model: L.pipe(L.dense(2), perRow8), epochs: 3 }))
+    expect(e.message).toBe('fit: epoch 1, step 2: pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+    expect(e.path).toEqual(['pipe[1]', 'perRow8'])
+    expect(e.where).toBe('fit: epoch 1, step 2')
+    expect(e.detail).toBe('add: shapes differ, [4, 2] vs [8, 2]')
+  })
+
+  test('the epoch counts from 1 and the step is the steps taken before: a layer that starts mixing dtypes in its 11th step', () => {
+    // 32 rows in batches of 8: 4 steps an epoch, so the 11th step (10 taken before it) is in epoch 3.
+    let calls = 0
+    const late = L.define({
+      name: 'late',
+      forward: (_p, x) => ({ y: calls++ < 10 ? x : T.add(x, T.generate(x.shape, () => 0)), tape: null }),
+      vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+    })
+    const wide = Data.make(T.zeros([32, 2]), T.zeros([32, 2]))
+    const e = thrown(T.DTypeError, () =>
+      Train.fit({ ...options, data: wide, model: L.pipe(L.dense(2), late), epochs: 5, dtype: 'float32' }),
+    )
+    expect(calls).toBe(11)
+    expect(e.message).toMatch(/^fit: epoch 3, step 10: pipe\[1\]\.late: add: dtypes differ, float32 \[8, 2\] vs float64 \[8, 2\] \(/)
+    expect(e.where).toBe('fit: epoch 3, step 10')
+    expect(e.path).toEqual(['pipe[1]', 'late'])
+    expect(e).not.toBeInstanceOf(L.ShapeError)
+  })
+
+  test('an optimizer given a gradient in another dtype: the DTypeError names the epoch and step, and the param', () => {
+    type ScaleParams = { readonly w: T.Tensor }
+    const scale = L.define({
+      name: 'scale',
+      init: (_key, inShape) => ({ outShape: inShape, params: { w: T.scalar(2) } }),
+      forward: ({ w }: ScaleParams, x) => ({ y: T.scale(w.data[0]!, x), tape: x }),
+      vjp: ({ w }: ScaleParams, x, dy) => ({ dx: T.scale(w.data[0]!, dy), dp: { w: T.scalar(T.dot(x, dy)) } }), // float64 dp
+    })
+    const e = thrown(T.DTypeError, () => Train.fit({ ...options, model: scale, epochs: 1, dtype: 'float32' }))
+    expect(e.message).toMatch(
+      /^fit: epoch 1, step 0: sgd\.updateAndApply: dtypes differ at params\.w: the gradient is float64 \[\], the param float32 \[\] \(/,
+    )
+  })
+
+  test('a TensorError from a loss of one’s own (no layer to name) keeps its class and gets the epoch and step', () => {
+    const cut = (pred: T.Tensor, target: T.Tensor): Loss.LossResult => {
+      const diff = T.sub(pred, T.sliceRows(target, 0, 3)) // a slip: the batch cut to 3 rows
+      return { value: T.dot(diff, diff), grad: T.scale(2, diff) }
+    }
+    const e = thrown(T.TensorError, () => Train.fit({ ...options, loss: cut, model: L.pipe(L.dense(2)), epochs: 1 }))
+    expect(e.constructor).toBe(T.TensorError)
+    expect(e.message).toBe('fit: epoch 1, step 0: sub: shapes differ, [8, 2] vs [3, 2]')
+    expect(e.where).toBe('fit: epoch 1, step 0')
+    expect(e.detail).toBe('sub: shapes differ, [8, 2] vs [3, 2]')
+  })
+
+  test('fitAsync says the same', async () => {
+    const e = await Train.fitAsync({ ...options, model: L.pipe(L.dense(2), perRow8), epochs: 3 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(e).toBeInstanceOf(L.ShapeError)
+    expect((e as L.ShapeError).message).toBe('fit: epoch 1, step 2: pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+  })
+
+  test('the validation pass: a validation set of another width names the epoch and the validation', () => {
+    const wider = Data.make(T.zeros([5, 3]), T.zeros([5, 2]))
+    const narrow = Data.make(T.zeros([16, 2]), T.zeros([16, 2]))
+    const e = thrown(L.ShapeError, () => Train.fit({ ...options, data: narrow, model: L.pipe(L.dense(2)), epochs: 2, validation: wider }))
+    expect(e.message).toBe('fit: epoch 1, validation: pipe[0].dense: input shape: expected [N, 2], got [5, 3]')
+    expect(e.where).toBe('fit: epoch 1, validation')
+    expect(e.path).toEqual(['pipe[0]', 'dense'])
+  })
+
+  test('trainStep on its own adds nothing: the same error without an epoch', () => {
+    const model = L.pipe(L.dense(2), perRow8)
+    const opt = Optim.sgd({ lr: 0.01 })
+    const ts = Train.initState(model, opt, Key.fromSeed(0), [2])
+    const e = thrown(L.ShapeError, () => Train.trainStep(model, Loss.mse, opt)(ts, { x: T.zeros([4, 2]), y: T.zeros([4, 2]) }))
+    expect(e.message).toBe('pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+    expect(e.where).toBeUndefined()
+  })
+})
