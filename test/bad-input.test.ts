@@ -90,7 +90,13 @@ describe('two dtypes mixed inside a layer: a DTypeError with the layer path, not
   /** A custom layer adding a float64 tensor (T.generate makes float64) to its input: a dtype mix in a float32 model. */
   const bad = L.define({
     name: 'bad',
-    forward: (_p, x) => ({ y: T.add(x, T.generate(x.shape, () => 1)), tape: null }),
+    forward: (_p, x) => ({
+      y: T.add(
+        x,
+        T.generate(x.shape, () => 1),
+      ),
+      tape: null,
+    }),
     vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
   })
   const forward32 = (net: L.AnyLayer, inShape: number[]) => {

@@ -200,7 +200,9 @@ describe('T functions given something that is not a tensor', () => {
     expect(bad(() => loose['sum']!([1, 2]))).toBe(
       'T.sum: its argument is an array of 2, not a tensor; make one from nested numbers with T.tensor([...])',
     )
-    expect(bad(() => loose['matmul']!(x))).toMatch(/^T\.matmul: its second argument is undefined, not a tensor; a tensor is \{ shape, data \}/)
+    expect(bad(() => loose['matmul']!(x))).toMatch(
+      /^T\.matmul: its second argument is undefined, not a tensor; a tensor is \{ shape, data \}/,
+    )
     expect(bad(() => loose['exp']!(T.ones))).toBe('T.exp: its argument is a function, not a tensor; did you forget to call it?')
     expect(bad(() => loose['stack']!(x))).toBe(
       'T.stack: its argument is a tensor [2, 2], not an array of tensors; pass an array of tensors, e.g. T.stack([t])',

@@ -46,7 +46,16 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     let calls = 0
     const late = L.define({
       name: 'late',
-      forward: (_p, x) => ({ y: calls++ < 10 ? x : T.add(x, T.generate(x.shape, () => 0)), tape: null }),
+      forward: (_p, x) => ({
+        y:
+          calls++ < 10
+            ? x
+            : T.add(
+                x,
+                T.generate(x.shape, () => 0),
+              ),
+        tape: null,
+      }),
       vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
     })
     const wide = Data.make(T.zeros([32, 2]), T.zeros([32, 2]))
