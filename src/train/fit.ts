@@ -17,7 +17,7 @@ import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
 import { buffersOf, Recycler } from './recycler.ts'
-import { dtypeOf, TensorError, type DType } from '../tensor/tensor.ts'
+import { dtypeOf, sameShape, showShape, TensorError, type DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 
 /** One entry per step. */
@@ -444,6 +444,17 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   }
 }
 
+/** Throws a DataError, before any step runs, unless a validation set's inputs have the training data's example shape. */
+const checkExampleShape = (data: AnyDataset, validation: AnyDataset): void => {
+  const [a, b] = [data.x.shape.slice(1), validation.x.shape.slice(1)]
+  if (!sameShape(a, b)) {
+    throw new DataError(
+      `fit: validation.x holds examples of shape ${showShape(b)} (validation.x is ${showShape(validation.x.shape)}), ` +
+        `the training data's are ${showShape(a)} (data.x is ${showShape(data.x.shape)}); they must match`,
+    )
+  }
+}
+
 /**
  * Evaluation on the validation set; a LossError naming a validation row also names its row in the data given to fit (after a
  * split). A ShapeError or TensorError gets the epoch in front, as in a step.
@@ -486,7 +497,10 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
   checkRows(options.data, 'fit', 'data.')
-  if (typeof options.validation === 'object') checkRows(options.validation, 'fit', 'validation.')
+  if (typeof options.validation === 'object') {
+    checkRows(options.validation, 'fit', 'validation.')
+    checkExampleShape(options.data, options.validation)
+  }
   const [initKey, dataKey] = Key.split2(options.key)
   const splitKey = Key.foldIn(dataKey, 0)
   let train = options.data

@@ -104,13 +104,15 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     expect((e as L.ShapeError).message).toBe('fit: epoch 1, step 2: pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
   })
 
-  test('the validation pass: a validation set of another width names the epoch and the validation', () => {
-    const wider = Data.make(T.zeros([5, 3]), T.zeros([5, 2]))
-    const narrow = Data.make(T.zeros([16, 2]), T.zeros([16, 2]))
-    const e = thrown(L.ShapeError, () => Train.fit({ ...options, data: narrow, model: L.pipe(L.dense(2)), epochs: 2, validation: wider }))
-    expect(e.message).toBe('fit: epoch 1, validation: pipe[0].dense: input shape: expected [N, 2], got [5, 3]')
+  test('the validation pass: a layer that cannot take the validation batch names the epoch and the validation', () => {
+    const five = Data.make(T.zeros([5, 2]), T.zeros([5, 2]))
+    const sixteen = Data.make(T.zeros([16, 2]), T.zeros([16, 2]))
+    const e = thrown(L.ShapeError, () =>
+      Train.fit({ ...options, data: sixteen, model: L.pipe(L.dense(2), perRow8), epochs: 2, validation: five }),
+    )
+    expect(e.message).toBe('fit: epoch 1, validation: pipe[1].perRow8: add: shapes differ, [5, 2] vs [8, 2]')
     expect(e.where).toBe('fit: epoch 1, validation')
-    expect(e.path).toEqual(['pipe[0]', 'dense'])
+    expect(e.path).toEqual(['pipe[1]', 'perRow8'])
   })
 
   test('trainStep on its own adds nothing: the same error without an epoch', () => {
@@ -120,5 +122,24 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     const e = thrown(L.ShapeError, () => Train.trainStep(model, Loss.mse, opt)(ts, { x: T.zeros([4, 2]), y: T.zeros([4, 2]) }))
     expect(e.message).toBe('pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
     expect(e.where).toBeUndefined()
+  })
+})
+
+describe('a validation set whose inputs have another example shape', () => {
+  test('is refused before the first step, naming both shapes', () => {
+    let steps = 0
+    const run = () =>
+      Train.fit({
+        ...options,
+        model: L.pipe(L.dense(2)),
+        epochs: 1,
+        validation: Data.make(T.zeros([4, 3]), T.zeros([4, 2])),
+        callbacks: { onStep: () => void steps++ },
+      })
+    const e = thrown(Data.DataError, run)
+    expect(e.message).toBe(
+      "fit: validation.x holds examples of shape [3] (validation.x is [4, 3]), the training data's are [2] (data.x is [20, 2]); they must match",
+    )
+    expect(steps).toBe(0)
   })
 })
