@@ -59,6 +59,17 @@ console.log(`metadata: ${JSON.stringify(metadata)}\n`)
 console.log(IO.summary(model, inShape))
 console.log('')
 
+// A checkpoint of another model loads fine but cannot classify digits: say so rather than fail inside predict.
+const summary = IO.summarize(model, inShape)
+const outShape = E.isRight(summary) ? summary.right.outShape : []
+if (inShape.join() !== '1,28,28' || outShape.join() !== '10') {
+  console.error(
+    `${shown} maps [${inShape.join(', ')}] to [${outShape.join(', ')}]; this example needs a digit classifier, [1, 28, 28] to [10] ` +
+      '(as examples/05-mnist-mlp.ts saves)',
+  )
+  process.exit(1)
+}
+
 const { test } = loadMnist({ train: 0 })
 const n = test.x.shape[0]!
 

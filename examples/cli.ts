@@ -189,7 +189,7 @@ export const timing = (epochs: number, samples: number, wallSeconds: number, tra
   [
     `wall time: ${wallSeconds.toFixed(1)}s for ${plural(epochs, 'epoch')} (training ${trainSeconds.toFixed(1)}s; the rest draws the plots after each epoch)`,
     `training throughput: ${Math.round((epochs * samples) / trainSeconds).toLocaleString('en-US')} samples/s ` +
-      `(${plural(epochs * samples, 'sample')} in ${trainSeconds.toFixed(1)}s of training; the progress bar shows each epoch's own)`,
+      `(${plural(epochs * samples, 'sample')} in ${trainSeconds.toFixed(1)}s of training; each epoch's line shows its own)`,
   ].join('\n')
 
 /** The process's peak resident memory so far (the data, the model, and the runtime), in MB. */

@@ -22,7 +22,8 @@ export interface ProgressOptions {
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`)
-const num = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4))
+// four decimals; a diverging loss in four significant digits (toFixed spells out all of 1.29e26's digits)
+const num = (v: number | undefined): string => (v === undefined ? '-' : Math.abs(v) < 1e6 ? v.toFixed(4) : v.toExponential(3))
 
 /** A one-line summary of an epoch: losses, accuracies, throughput and time. */
 export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: number): string =>

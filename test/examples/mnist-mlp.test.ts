@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
+import { Key, L } from '../../src/index.ts'
+import { saveModel } from '../../src/node/index.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'chainrule-05-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -29,4 +31,22 @@ test('05-mnist-mlp: a float32 run saves beside the float64 model, not over it, a
     expect(out).toContain(`"dtype":"${dtype}"`) // the metadata 05 saved with it
     expect(out).toContain('(identical)') // the accuracy 05 measured, from the params loaded bit for bit
   }
+})
+
+test('08-load-and-predict given a checkpoint of another model (not [1, 28, 28] to [10]) says so, without a stack trace', () => {
+  const model = L.pipe(L.dense(3))
+  const { params, state } = L.initialize(model, Key.fromSeed(0), [2])
+  const path = join(dir, 'spiral.json')
+  saveModel(path, { model, inShape: [2], params, state, metadata: {} })
+  let failure = { status: 0, stderr: '' }
+  try {
+    run('examples/08-load-and-predict.ts', path)
+  } catch (e) {
+    const { status, stderr } = e as { status?: number; stderr?: unknown }
+    failure = { status: status ?? -1, stderr: String(stderr) }
+  }
+  expect(failure.status).toBe(1)
+  expect(failure.stderr.trim()).toBe(
+    `${path} maps [2] to [3]; this example needs a digit classifier, [1, 28, 28] to [10] (as examples/05-mnist-mlp.ts saves)`,
+  )
 })

@@ -16,6 +16,12 @@ test('a regression run without validation: no accuracy and no validation columns
   expect(formatEpoch(r, 5, 1000)).toBe('epoch 3/5  loss 0.1235  1,000 samples/s  took 2.8s')
 })
 
+test('a diverging loss reads in four significant digits, not as every digit of a huge number', () => {
+  const r = { ...record, loss: 1.2928087606005193e26, valLoss: Infinity, accuracy: 0.1188, valAccuracy: 0.1 }
+  expect(formatEpoch(r, 3, 211)).toBe('epoch 3/3  loss 1.293e+26  acc 11.88%  val_loss Infinity  val_acc 10.00%  211 samples/s  took 2.8s')
+  expect(formatEpoch({ ...r, loss: 999999.5 }, 3, 211)).toContain('loss 999999.5000')
+})
+
 test("a fit's plain log: '1 epoch', and each epoch's samples/s over the seconds the epoch line shows it took", () => {
   let log = ''
   const stream = { write: (s: string) => ((log += s), true), isTTY: false }
