@@ -10,6 +10,9 @@
  * Run: npx tsx examples/01-backprop-by-hand.ts
  */
 import { Gradcheck, Key, L, Loss, T, Tree } from 'chainrule'
+import { flags } from './cli.ts'
+
+flags('', {}) // no flags: --help describes the example, and anything else is refused
 
 const show = (label: string, t: T.Tensor): void => console.log(`${label} = ${T.toString(t).replace(/\n/g, '\n    ')}\n`)
 

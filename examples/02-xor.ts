@@ -8,6 +8,9 @@
  * Run: npx tsx examples/02-xor.ts
  */
 import { Key, L, Loss, T, Tree } from 'chainrule'
+import { flags } from './cli.ts'
+
+flags('', {}) // no flags: --help describes the example, and anything else is refused
 
 const x = T.tensor([
   [0, 0],

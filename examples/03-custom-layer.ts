@@ -8,6 +8,9 @@
  */
 import { Key, L, T } from 'chainrule'
 import { checkLayer } from 'chainrule/laws'
+import { flags } from './cli.ts'
+
+flags('', {}) // no flags: --help describes the example, and anything else is refused
 
 // The whole layer: a forward, its vjp, side by side.
 const swish = L.define({

@@ -7,11 +7,15 @@
  * --out DIR): the training history (redrawn after every epoch while training runs), the
  * confusion matrix on the test set, the first layer's weights as 28×28 images, and the test
  * digits the model gets wrong. Saves the model to out/mnist-mlp.json (with --out, to
- * DIR/mnist-mlp.json).
+ * DIR/mnist-mlp.json), where example 08 looks for it.
  *
  * --dtype float32 trains in float32 (params, activations, gradients and momentum in Float32Arrays,
- * on the float32 kernels); the default is float64. The model is saved in the dtype it trained in
- * (a float32 model as its float32 values, exactly: half the bytes).
+ * on the float32 kernels); the default is float64. A float32 run keeps its own files, so it never
+ * replaces the float64 model: its plots go to out/05-mnist-mlp-float32/ and its model, saved as its
+ * float32 values exactly (half the bytes), to out/mnist-mlp-float32.json (with --out, to
+ * DIR/mnist-mlp-float32.json); `npx tsx examples/08-load-and-predict.ts out/mnist-mlp-float32.json` loads it.
+ *
+ * --train N trains on the first N training images (at least one batch of 64).
  *
  * Run: npx tsx examples/05-mnist-mlp.ts [--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]
  */
@@ -19,19 +23,20 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrule'
 import { loadMnist, lossCurve, plotCallbacks, progress, saveModel, writePlot } from 'chainrule/node'
-import { flags, peakMemory, timing } from './cli.ts'
+import { flags, peakMemory, shownPath, timing } from './cli.ts'
 
+const batchSize = 64
 const { values: args } = flags('[--epochs N] [--train N] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
-  epochs: 12,
-  train: 60000,
-  threads: 2,
+  epochs: { default: 12, integer: true, min: 1 },
+  train: { default: 60000, integer: true, min: batchSize, max: 60000 }, // at least one batch; MNIST has 60,000
+  threads: { default: 2, oneOf: [1, 2] },
   dtype: ['float64', 'float32'],
   out: undefined,
 })
-const { epochs, train: trainCount } = args
-const batchSize = 64
-const dtype = args.dtype
-const out = args.out ?? fileURLToPath(new URL('../out/05-mnist-mlp/', import.meta.url))
+const { epochs, train: trainCount, dtype } = args
+// float64 keeps the plain names; a float32 run writes beside them, never over them
+const suffix = dtype === 'float64' ? '' : `-${dtype}`
+const out = args.out ?? fileURLToPath(new URL(`../out/05-mnist-mlp${suffix}/`, import.meta.url))
 
 const loadStart = performance.now()
 const { train, test } = loadMnist({ train: trainCount, dtype })
@@ -82,8 +87,9 @@ const written = [
 ]
 console.log(`\nplots written:\n${written.map((f) => `  ${f}`).join('\n')}`)
 
-// out/mnist-mlp.json, where example 08 looks by default; with --out, into that directory instead.
-const modelPath = args.out !== undefined ? join(out, 'mnist-mlp.json') : fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+// out/mnist-mlp.json (float32: out/mnist-mlp-float32.json), where example 08 looks by default; with --out, into that directory.
+const modelFile = `mnist-mlp${suffix}.json`
+const modelPath = args.out !== undefined ? join(out, modelFile) : fileURLToPath(new URL(`../out/${modelFile}`, import.meta.url))
 saveModel(modelPath, {
   model,
   inShape: [1, 28, 28],
@@ -98,8 +104,7 @@ saveModel(modelPath, {
     testLoss: result.loss,
   },
 })
-console.log(
-  args.out !== undefined
-    ? `\nsaved the model to ${modelPath} (try: npx tsx examples/08-load-and-predict.ts ${modelPath})`
-    : `\nsaved the model to out/mnist-mlp.json (try: npx tsx examples/08-load-and-predict.ts)`,
-)
+const shown = shownPath(modelPath)
+const example08 = 'npx tsx examples/08-load-and-predict.ts'
+const next = suffix === '' && args.out === undefined ? example08 : `${example08} ${shown}` // 08 loads out/mnist-mlp.json by default
+console.log(`\nsaved the model (${dtype}) to ${shown} (try: ${next})`)

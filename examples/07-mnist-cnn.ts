@@ -15,7 +15,9 @@
  * convolution against cuDNN's trick. Training uses the default kernels ('fast').
  *
  * --dtype float32 trains in float32 (params, activations, gradients and momentum in Float32Arrays,
- * on the float32 kernels); the default is float64.
+ * on the float32 kernels); the default is float64. The plots go to out/07-mnist-cnn/ (float32:
+ * out/07-mnist-cnn-float32/, so one run's plots do not replace the other's), or to --out DIR.
+ * --train N and --test N take the first N images of each set (at least one batch of 64 to train on).
  *
  * Run: npx tsx examples/07-mnist-cnn.ts [--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--dtype float64|float32] [--out DIR]
  */
@@ -25,18 +27,19 @@ import { Kernels, Key, L, Loss, Optim, Plot, Schedule, T, Train } from 'chainrul
 import { loadMnist, lossCurve, plotCallbacks, progress, writePlot } from 'chainrule/node'
 import { flags, peakMemory, timing } from './cli.ts'
 
-const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
-  epochs: 8,
-  train: 60000,
-  test: 10000,
-  lr: 0.05,
-  threads: 2,
-  dtype: ['float64', 'float32'],
-  out: fileURLToPath(new URL('../out/07-mnist-cnn/', import.meta.url)),
-})
-const { epochs, train: trainCount, test: testCount, lr: lr0, out } = args
 const batchSize = 64
-const dtype = args.dtype
+const { values: args } = flags('[--epochs N] [--train N] [--test N] [--lr X] [--threads 1|2] [--dtype float64|float32] [--out DIR]', {
+  epochs: { default: 8, integer: true, min: 1 },
+  train: { default: 60000, integer: true, min: batchSize, max: 60000 }, // at least one batch; MNIST has 60,000
+  test: { default: 10000, integer: true, min: 1, max: 10000 },
+  lr: { default: 0.05, above: 0 }, // the initial learning rate of the cosine schedule
+  threads: { default: 2, oneOf: [1, 2] },
+  dtype: ['float64', 'float32'],
+  out: undefined,
+})
+const { epochs, train: trainCount, test: testCount, lr: lr0, dtype } = args
+// float64 keeps the plain name; a float32 run writes beside it, never over it
+const out = args.out ?? fileURLToPath(new URL(`../out/07-mnist-cnn${dtype === 'float64' ? '' : `-${dtype}`}/`, import.meta.url))
 
 // Two cores by default (bit-identical to one); --threads 1 keeps everything on this thread.
 const threadCount = args.threads === 1 ? 1 : 2

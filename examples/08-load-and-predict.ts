@@ -1,29 +1,47 @@
 /**
  * Example 08: load a saved model and classify digits with it.
  *
- * The MNIST main job (examples/05, `npm start`) saves its trained network to out/mnist-mlp.json:
- * the spec, the exact params (float64, or float32 with --dtype float32) and some metadata, in chainrule's checkpoint format
- * (docs/checkpoints.md). This example loads it (checking every field), prints its summary, shows
- * a few test digits as ASCII art with the predicted and the true label, and measures the test
- * accuracy of the loaded model, which is the accuracy the job measured, since the params come
- * back bit for bit.
+ * The MNIST main job (examples/05, `npm start`) saves its trained network to out/mnist-mlp.json,
+ * and a float32 run (`npm start -- --dtype float32`) to out/mnist-mlp-float32.json: the spec, the
+ * exact params and some metadata, in chainrule's checkpoint format (docs/checkpoints.md). This
+ * example loads one (out/mnist-mlp.json unless given a path; checking every field), says which file
+ * and dtype it loaded, prints its summary, shows a few test digits as ASCII art with the predicted
+ * and the true label, and measures the test accuracy of the loaded model, which is the accuracy the
+ * job measured, since the params come back bit for bit. --from I and --count N pick the digits shown.
  *
  * Run: npx tsx examples/08-load-and-predict.ts [path, default out/mnist-mlp.json] [--count N] [--from I]
  */
 import * as E from 'fp-ts/Either'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { IO, L, Loss, T, Train } from 'chainrule'
+import { IO, L, Loss, T, Train, Tree } from 'chainrule'
 import { loadCheckpoint, loadMnist } from 'chainrule/node'
-import { flags } from './cli.ts'
+import { flags, shownPath } from './cli.ts'
 
-const { values: args, positionals } = flags('[path, default out/mnist-mlp.json] [--count N] [--from I]', { count: 6, from: 0 }, 1)
-const path = positionals[0] ?? fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+const testImages = 10000 // MNIST's test set
+const {
+  values: args,
+  positionals,
+  refuse,
+} = flags(
+  '[path, default out/mnist-mlp.json] [--count N] [--from I]',
+  {
+    count: { default: 6, integer: true, min: 1, max: testImages },
+    from: { default: 0, integer: true, min: 0, max: testImages - 1 },
+  },
+  1,
+)
 const { count, from } = args
+if (from + count > testImages)
+  refuse(`--from ${from} --count ${count} runs past the ${testImages} test images (the last is #${testImages - 1})`)
+const path = positionals[0] ?? fileURLToPath(new URL('../out/mnist-mlp.json', import.meta.url))
+const shown = shownPath(path)
 
 if (!existsSync(path)) {
+  const float32 = fileURLToPath(new URL('../out/mnist-mlp-float32.json', import.meta.url))
   console.error(
-    `No saved model at ${path}. Train and save one first with \`npm start\` (examples/05-mnist-mlp.ts), or pass a checkpoint path.`,
+    `No saved model at ${shown}. Train and save one first with \`npm start\` (examples/05-mnist-mlp.ts), or pass a checkpoint path` +
+      (positionals[0] === undefined && existsSync(float32) ? ` (the float32 run's model is at ${shownPath(float32)}).` : '.'),
   )
   process.exit(1)
 }
@@ -32,21 +50,28 @@ if (!existsSync(path)) {
 // its kind and the path of the first thing wrong (e.g. `params[1].W: expected 100352 values, ...`).
 const loaded = loadCheckpoint(path)
 if (E.isLeft(loaded)) {
-  console.error(`Cannot load ${path}: [${loaded.left.kind}] ${loaded.left.message}`)
+  console.error(`Cannot load ${shown}: [${loaded.left.kind}] ${loaded.left.message}`)
   process.exit(1)
 }
 const { model, params, state, inShape, metadata } = loaded.right
-console.log(`loaded ${path}`)
+console.log(`loaded ${shown} (${Tree.dtypeOfTree(params)})`)
 console.log(`metadata: ${JSON.stringify(metadata)}\n`)
 console.log(IO.summary(model, inShape))
 console.log('')
 
-const { test } = loadMnist({ train: 0 })
-const n = test.x.shape[0] as number
-if (!(Number.isInteger(count) && count >= 1 && Number.isInteger(from) && from >= 0 && from + count <= n)) {
-  console.error(`--from and --count must pick digits within the ${n} test images`)
+// A checkpoint of another model loads fine but cannot classify digits: say so rather than fail inside predict.
+const summary = IO.summarize(model, inShape)
+const outShape = E.isRight(summary) ? summary.right.outShape : []
+if (inShape.join() !== '1,28,28' || outShape.join() !== '10') {
+  console.error(
+    `${shown} maps [${inShape.join(', ')}] to [${outShape.join(', ')}]; this example needs a digit classifier, [1, 28, 28] to [10] ` +
+      '(as examples/05-mnist-mlp.ts saves)',
+  )
   process.exit(1)
 }
+
+const { test } = loadMnist({ train: 0 })
+const n = test.x.shape[0]!
 
 // Predict a few digits: the model's output is logits; softmax turns them into probabilities.
 const x = T.sliceRows(test.x, from, from + count)

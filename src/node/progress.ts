@@ -22,7 +22,8 @@ export interface ProgressOptions {
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(2)}%`)
-const num = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(4))
+// four decimals; a diverging loss in four significant digits (toFixed spells out all of 1.29e26's digits)
+const num = (v: number | undefined): string => (v === undefined ? '-' : Math.abs(v) < 1e6 ? v.toFixed(4) : v.toExponential(3))
 
 /** A one-line summary of an epoch: losses, accuracies, throughput and time. */
 export const formatEpoch = (r: EpochRecord, epochs: number, samplesPerSecond: number): string =>
@@ -48,8 +49,6 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
   let bar: SingleBar | undefined
   let epochStart = 0
   let samples = 0
-  let lossAvg: number | undefined
-  let accAvg: number | undefined
   const rate = (): number => samples / Math.max(1e-9, (performance.now() - epochStart) / 1000)
   return {
     onStart: (info) => {
@@ -59,11 +58,9 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
         `training on ${info.trainSize.toLocaleString('en-US')} examples${info.validationSize > 0 ? `, validating on ${info.validationSize.toLocaleString('en-US')}` : ''}: ${epochs} epoch${epochs === 1 ? '' : 's'} of ${stepsPerEpoch} steps\n`,
       )
     },
-    onStep: ({ epoch, batch, metrics }) => {
+    onStep: ({ epoch, batch, metrics, state }) => {
       if (bar === undefined && samples === 0) {
         epochStart = performance.now()
-        lossAvg = undefined
-        accAvg = undefined
         if (!plain && cliProgress !== undefined) {
           bar = new cliProgress.SingleBar(
             {
@@ -79,10 +76,12 @@ export const progress = <St extends TrainState>(options: ProgressOptions = {}): 
         }
       }
       samples += metrics.count
-      // exponential moving averages: a readable, smoothed loss while the epoch runs
-      lossAvg = lossAvg === undefined ? metrics.loss : 0.95 * lossAvg + 0.05 * metrics.loss
-      if (metrics.accuracy !== undefined) accAvg = accAvg === undefined ? metrics.accuracy : 0.95 * accAvg + 0.05 * metrics.accuracy
-      bar?.update(batch + 1, { loss: num(lossAvg), acc: pct(accAvg), rate: Math.round(rate()).toLocaleString('en-US') })
+      if (bar === undefined) return
+      // The epoch's mean so far, from the sums fit keeps for the epoch's record: the bar's last value is the epoch line's.
+      const fs = state.fit
+      const loss = fs === undefined ? metrics.loss : fs.lossSum / Math.max(fs.seen, 1)
+      const acc = fs === undefined ? metrics.accuracy : fs.classify && fs.seen > 0 ? fs.correctSum / fs.seen : undefined
+      bar.update(batch + 1, { loss: num(loss), acc: pct(acc), rate: Math.round(rate()).toLocaleString('en-US') })
     },
     onEpochEnd: ({ record }) => {
       const r = samples / Math.max(1e-9, record.seconds) // over the epoch's own time, as fit measures it and the line's 'took' shows
