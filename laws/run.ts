@@ -247,10 +247,8 @@ const holdsBatchNorm = (layer: L.AnyLayer): boolean =>
  * batch of one (batchNorm in train mode) run without `batch`, or a batchNorm in train mode run on the default inputs.
  */
 const fixFor = (layer: L.AnyLayer, options: CheckLayerOptions, failure: LawFailure): string | undefined => {
-  const spread =
-    holdsBatchNorm(layer) && (options.mode ?? 'train') === 'train' && options.input === undefined
-      ? 'input: distinctValues (from chainrule/laws), values with some spread: a feature whose values nearly agree has a batch variance far below eps, where central differences are not accurate enough for the gradient laws'
-      : undefined
+  const spread = holdsBatchNorm(layer) && (options.mode ?? 'train') === 'train' && options.input === undefined
+  const distinct = 'input: distinctValues (from chainrule/laws) for inputs with some spread'
   const s = failure.counterexample?.[0]
   const fault = failure.cause
   if (fault instanceof LayerFault && fault.part === 'forward' && fault.cause instanceof L.ShapeError && isLayerSample(s) && s.x.shape[0] === 1) {
@@ -260,12 +258,16 @@ const fixFor = (layer: L.AnyLayer, options: CheckLayerOptions, failure: LawFailu
       return undefined // not the batch size, then
     }
     return (
-      "the layer's forward refuses a batch of one example and takes a batch of two: a layer that takes statistics over the batch (as " +
-      `batchNorm does in train mode) needs batches of two or more. Pass batch: { min: 2, max: 3 }${spread === undefined ? '' : `, and ${spread}`} (docs/layers.md)`
+      "the layer's forward refuses a batch of one example but takes a batch of two (a layer that takes statistics over the batch, as " +
+      `batchNorm does in train mode). Pass batch: { min: 2, max: 3 }${spread ? `, and ${distinct}` : ''} (docs/layers.md)`
     )
   }
-  if (spread !== undefined && failure.miss !== undefined)
-    return `this may be the inputs rather than the vjp: the layer holds a batchNorm in train mode and the laws ran on their default inputs, which shrink to values of ±0.001. Pass ${spread} (docs/layers.md)`
+  if (spread && failure.miss !== undefined)
+    return (
+      "this may be the inputs, not the vjp: the layer holds a batchNorm in train mode, and the laws' default inputs shrink to values of " +
+      '±0.001; where a feature\'s values nearly agree, the batch variance is far below eps and central differences are not accurate ' +
+      `enough for the gradient laws. Pass ${distinct} (docs/layers.md)`
+    )
   return undefined
 }
 

@@ -40,7 +40,9 @@ describe('batchNorm checked without the options it needs', () => {
   })
 
   test('the fix names the missing options: batches of two or more, and inputs with some spread', () => {
-    expect(message).toMatch(/Fix: the layer's forward refuses a batch of one example and takes a batch of two: .*batchNorm does in train mode.*Pass batch: \{ min: 2, max: 3 \}, and input: distinctValues/)
+    expect(message).toMatch(
+      /Fix: the layer's forward refuses a batch of one example but takes a batch of two \(.*batchNorm does in train mode\)\. Pass batch: \{ min: 2, max: 3 \}, and input: distinctValues/,
+    )
   })
 
   test('the same inside a pipe: the refusal names the path, and the fix is given', () => {
@@ -52,7 +54,7 @@ describe('batchNorm checked without the options it needs', () => {
   test('with batch but the default inputs, a failing gradient law says it may be the inputs, and how to fix them', () => {
     const noSpread = failure(() => checkLayer(L.batchNorm(), { inShape: [4], batch: { min: 2, max: 3 } })).message
     expect(noSpread).toMatch(/Law "2\. vjp = directional derivative" failed for layer "batchNorm"/)
-    expect(noSpread).toMatch(/Fix: this may be the inputs rather than the vjp: the layer holds a batchNorm in train mode .*Pass input: distinctValues/)
+    expect(noSpread).toMatch(/Fix: this may be the inputs, not the vjp: the layer holds a batchNorm in train mode, .*Pass input: distinctValues/)
   })
 
   test('with the options the fix names, batchNorm passes every law', () => {
