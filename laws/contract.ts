@@ -86,12 +86,14 @@ export const underContract = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     if (!T.sameShape(r.y.shape, want))
       throw new LayerFault(
         'forward',
-        `returned y of shape ${T.showShape(r.y.shape)} for x of shape ${T.showShape(x.shape)}; init declared the output shape ${T.showShape(outShape)}, so y must be ${T.showShape(want)} (law 5)`,
+        `returned y of shape ${T.showShape(r.y.shape)} for x of shape ${T.showShape(x.shape)}; ` +
+          `init declared the output shape ${T.showShape(outShape)}, so y must be ${T.showShape(want)} (law 5)`,
       )
-    const next = notATree('a next state', u['state'])
+    const next = notATree('next state', u['state'])
     if (next !== undefined) throw new LayerFault('forward', `returned ${next}`)
     const d = Tree.structureDiff(s, r.state)
-    if (d !== undefined) throw new LayerFault('forward', `returned a next state that does not match the state it got (given vs returned ${d}) (law 5)`)
+    if (d !== undefined)
+      throw new LayerFault('forward', `returned a next state that does not match the state it got (given vs returned ${d}) (law 5)`)
     return { y: r.y, state: r.state, tape: { tape: r.tape, xShape: x.shape } }
   },
   vjp: (p, kept, dy, options) => {
@@ -101,11 +103,18 @@ export const underContract = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     const dx: unknown = u['dx']
     if (!Tree.isTensor(dx)) throw new LayerFault('vjp', `returned a dx that is not a tensor: ${kind(dx)}`)
     if (!T.sameShape(dx.shape, kept.xShape) && !(options?.dx === false && isNoDx(dx)))
-      throw new LayerFault('vjp', `returned dx of shape ${T.showShape(dx.shape)}; dx must have x's shape, ${T.showShape(kept.xShape)} (law 5)`)
+      throw new LayerFault(
+        'vjp',
+        `returned dx of shape ${T.showShape(dx.shape)}; dx must have x's shape, ${T.showShape(kept.xShape)} (law 5)`,
+      )
     const wrong = notATree('dp', u['dp'])
     if (wrong !== undefined) throw new LayerFault('vjp', `returned ${wrong}`)
     const d = Tree.structureDiff(p, r.dp)
-    if (d !== undefined) throw new LayerFault('vjp', `returned a dp that does not match the params (params vs dp ${d}): dp must have the params' keys and shapes (law 5)`)
+    if (d !== undefined)
+      throw new LayerFault(
+        'vjp',
+        `returned a dp that does not match the params (params vs dp ${d}): dp must have the params' keys and shapes (law 5)`,
+      )
     return r
   },
 })
@@ -122,10 +131,14 @@ export const checkIsLayer = (where: string, u: unknown): void => {
   const missing = [
     ...(typeof u['name'] === 'string' ? [] : ['a name']),
     ...(isObject(u['spec']) ? [] : ['a spec']),
-    ...(['init', 'forward', 'vjp'] as const).filter((f) => typeof u[f] !== 'function').map((f) => `${f === 'init' ? 'an' : 'a'} ${f} function`),
+    ...(['init', 'forward', 'vjp'] as const)
+      .filter((f) => typeof u[f] !== 'function')
+      .map((f) => `${f === 'init' ? 'an' : 'a'} ${f} function`),
   ]
-  if (missing.length > 0)
-    throw new TypeError(
-      `${where} is not a layer: it lacks ${missing.length === 1 ? missing[0]! : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)!}`} (a layer is { name, spec, init, forward, vjp }; L.define makes one from a name, a forward and a vjp)`,
-    )
+  if (missing.length === 0) return
+  const lacks = missing.length === 1 ? missing[0]! : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)!}`
+  throw new TypeError(
+    `${where} is not a layer: it lacks ${lacks} ` +
+      '(a layer is { name, spec, init, forward, vjp }; L.define makes one from a name, a forward and a vjp)',
+  )
 }

@@ -79,7 +79,9 @@ export const render = (group: readonly Failed[], fixShown = false): string => {
       : `Laws ${listed(names)} failed for ${first.subject}, all for one reason.`,
     `  Why: ${first.reason}`,
     ...(first.fix === undefined || fixShown ? [] : [`  Fix: ${first.fix}`]),
-    ...first.evidence.map((line) => (group.length === 1 ? line : line.replace(/^ {2}Counterexample/, `  Counterexample of "${first.law}"`))),
+    ...first.evidence.map((line) =>
+      group.length === 1 ? line : line.replace(/^ {2}Counterexample/, `  Counterexample of "${first.law}"`),
+    ),
     ...(replays.length === 0
       ? []
       : oneReplay
@@ -108,6 +110,11 @@ export const report = (failures: readonly LawFailure[]): string => {
   return [
     `${n} law(s) failed${groups.size === n ? '' : groups.size === 1 ? ', all for one reason' : `, for ${groups.size} reasons`}:`,
     ...shared.map(([fix, gs]) => `Fix (for ${listed(gs.flat().map((f) => `"${f.law}"`))}): ${fix}`),
-    ...[...groups.values()].map((g) => render(g, shared.some(([fix]) => fix === g[0]!.fix))),
+    ...[...groups.values()].map((g) =>
+      render(
+        g,
+        shared.some(([fix]) => fix === g[0]!.fix),
+      ),
+    ),
   ].join('\n\n')
 }

@@ -100,7 +100,10 @@ export const checkLayerOptionValues = (where: string, options: CheckLayerOptions
   if (mode !== undefined && mode !== 'train' && mode !== 'eval') bad(where, 'mode', "'train' or 'eval'", mode, typeof mode === 'string')
   if (
     registry !== undefined &&
-    (typeof registry !== 'object' || registry === null || Array.isArray(registry) || !Object.values(registry).every((b) => typeof b === 'function'))
+    (typeof registry !== 'object' ||
+      registry === null ||
+      Array.isArray(registry) ||
+      !Object.values(registry).every((b) => typeof b === 'function'))
   )
     bad(where, 'registry', 'a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... })', registry, false)
   checkSettings(where, options.settings)

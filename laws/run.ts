@@ -251,7 +251,13 @@ const fixFor = (layer: L.AnyLayer, options: CheckLayerOptions, failure: LawFailu
   const distinct = 'input: distinctValues (from chainrule/laws) for inputs with some spread'
   const s = failure.counterexample?.[0]
   const fault = failure.cause
-  if (fault instanceof LayerFault && fault.part === 'forward' && fault.cause instanceof L.ShapeError && isLayerSample(s) && s.x.shape[0] === 1) {
+  if (
+    fault instanceof LayerFault &&
+    fault.part === 'forward' &&
+    fault.cause instanceof L.ShapeError &&
+    isLayerSample(s) &&
+    s.x.shape[0] === 1
+  ) {
     try {
       layer.forward(s.params, s.state, T.concat(0)([s.x, s.x]), s.ctx)
     } catch {
@@ -265,7 +271,7 @@ const fixFor = (layer: L.AnyLayer, options: CheckLayerOptions, failure: LawFailu
   if (spread && failure.miss !== undefined)
     return (
       "this may be the inputs, not the vjp: the layer holds a batchNorm in train mode, and the laws' default inputs shrink to values of " +
-      '±0.001; where a feature\'s values nearly agree, the batch variance is far below eps and central differences are not accurate ' +
+      "±0.001; where a feature's values nearly agree, the batch variance is far below eps and central differences are not accurate " +
       `enough for the gradient laws. Pass ${distinct} (docs/layers.md)`
     )
   return undefined

@@ -119,9 +119,13 @@ describe('the law kit catches planted vjp bugs', () => {
       /Laws "1\. vjp = central differences, per coordinate", "2\. vjp = directional derivative", .*"5\. shapes of y, dx, dp".* failed for layer "dense" \(input \[3\]\), all for one reason\.\n {2}Why: the layer's vjp returned a dp that does not match the params \(params vs dp at root: a record \{W, b\} vs a record \{W\}\)/,
     )
     const [, law2] = layerLaws(denseForgetsDb, { inShape: [3], numRuns: 10 })
-    expect(() => law2!.check()).toThrow(/^Law "2\. vjp = directional derivative" failed[\s\S]*Why: the layer's vjp returned a dp that does not match/)
+    expect(() => law2!.check()).toThrow(
+      /^Law "2\. vjp = directional derivative" failed[\s\S]*Why: the layer's vjp returned a dp that does not match/,
+    )
     const law5 = layerLaws(denseForgetsDb, { inShape: [3], numRuns: 10 }).find((l) => l.name.includes('5.'))!
-    expect(() => law5.check()).toThrow(/^Law "5\. shapes of y, dx, dp" failed[\s\S]*Why: the layer's vjp returned a dp that does not match the params/)
+    expect(() => law5.check()).toThrow(
+      /^Law "5\. shapes of y, dx, dp" failed[\s\S]*Why: the layer's vjp returned a dp that does not match the params/,
+    )
   })
   test('a vjp that is not linear in the cotangent fails law 4', () => {
     rejects(tanhAffineVjp, [3], /vjp linear in the cotangent/)

@@ -54,7 +54,9 @@ describe('batchNorm checked without the options it needs', () => {
   test('with batch but the default inputs, a failing gradient law says it may be the inputs, and how to fix them', () => {
     const noSpread = failure(() => checkLayer(L.batchNorm(), { inShape: [4], batch: { min: 2, max: 3 } })).message
     expect(noSpread).toMatch(/Law "2\. vjp = directional derivative" failed for layer "batchNorm"/)
-    expect(noSpread).toMatch(/Fix: this may be the inputs, not the vjp: the layer holds a batchNorm in train mode, .*Pass input: distinctValues/)
+    expect(noSpread).toMatch(
+      /Fix: this may be the inputs, not the vjp: the layer holds a batchNorm in train mode, .*Pass input: distinctValues/,
+    )
   })
 
   test('with the options the fix names, batchNorm passes every law', () => {
@@ -159,7 +161,9 @@ describe("a custom layer's faults name the part of the layer at fault, once", ()
     expect(e.message).toBe(
       'checkLayer: its first argument is not a layer: it lacks a spec, an init function and a vjp function (a layer is { name, spec, init, forward, vjp }; L.define makes one from a name, a forward and a vjp)',
     )
-    expect(failure(() => untyped(checkLayer)(3, { inShape: [3] })).message).toBe('checkLayer: its first argument is not a layer, got number')
+    expect(failure(() => untyped(checkLayer)(3, { inShape: [3] })).message).toBe(
+      'checkLayer: its first argument is not a layer, got number',
+    )
   })
 })
 

@@ -36,15 +36,30 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
   test.each<[string, object, ErrorConstructor, string]>([
     ['float32 not a boolean', { float32: 'yes' }, TypeError, "checkLayer: float32 must be true or false, got the string 'yes'"],
     ['affineInInput not a boolean', { affineInInput: 1 }, TypeError, 'checkLayer: affineInInput must be true or false, got 1'],
-    ['linearInParams not a boolean', { linearInParams: 'true' }, TypeError, "checkLayer: linearInParams must be true or false, got the string 'true'"],
-    ['batchIndependent not a boolean', { batchIndependent: null }, TypeError, 'checkLayer: batchIndependent must be true or false, got null'],
+    [
+      'linearInParams not a boolean',
+      { linearInParams: 'true' },
+      TypeError,
+      "checkLayer: linearInParams must be true or false, got the string 'true'",
+    ],
+    [
+      'batchIndependent not a boolean',
+      { batchIndependent: null },
+      TypeError,
+      'checkLayer: batchIndependent must be true or false, got null',
+    ],
     ['numRuns of 0', { numRuns: 0 }, RangeError, 'checkLayer: numRuns must be an integer >= 1, got 0'],
     ['numRuns negative', { numRuns: -1 }, RangeError, 'checkLayer: numRuns must be an integer >= 1, got -1'],
     ['numRuns fractional', { numRuns: 2.5 }, RangeError, 'checkLayer: numRuns must be an integer >= 1, got 2.5'],
     ['numRuns a string', { numRuns: '5' }, TypeError, "checkLayer: numRuns must be an integer >= 1, got the string '5'"],
     ['seed fractional', { seed: 1.5 }, RangeError, 'checkLayer: seed must be an integer, got 1.5'],
     ['seed NaN', { seed: NaN }, RangeError, 'checkLayer: seed must be an integer, got NaN'],
-    ['path not a replay path', { path: 'abc' }, RangeError, `checkLayer: path must be a replay path as a failure prints it, such as "0:1:0", got the string 'abc'`],
+    [
+      'path not a replay path',
+      { path: 'abc' },
+      RangeError,
+      `checkLayer: path must be a replay path as a failure prints it, such as "0:1:0", got the string 'abc'`,
+    ],
     ['path a number', { path: 3 }, TypeError, 'checkLayer: path must be a replay path as a failure prints it, such as "0:1:0", got 3'],
     ['batch a number', { batch: 3 }, TypeError, 'checkLayer: batch: expected an options object { min, max }, got number'],
     [
@@ -65,7 +80,12 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
       RangeError,
       'checkLayer: batch must be the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }, got {"min":2}',
     ],
-    ['batch with a misspelt key', { batch: { min: 2, maximum: 3 } }, RangeError, "checkLayer: batch: unknown option 'maximum'; the options are min, max"],
+    [
+      'batch with a misspelt key',
+      { batch: { min: 2, maximum: 3 } },
+      RangeError,
+      "checkLayer: batch: unknown option 'maximum'; the options are min, max",
+    ],
     [
       'input not a function',
       { input: distinctValues([1, 3]) },
@@ -73,8 +93,18 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
       'checkLayer: input must be a function from a batch shape to a fast-check arbitrary of tensors, such as distinctValues, got',
     ],
     ['maxCoordinates negative', { maxCoordinates: -1 }, RangeError, 'checkLayer: maxCoordinates must be an integer >= 0, got -1'],
-    ['paramJitter negative', { paramJitter: -0.5 }, RangeError, 'checkLayer: paramJitter must be a finite number >= 0 (a standard deviation), got -0.5'],
-    ['paramJitter a string', { paramJitter: 'small' }, TypeError, "checkLayer: paramJitter must be a finite number >= 0 (a standard deviation), got the string 'small'"],
+    [
+      'paramJitter negative',
+      { paramJitter: -0.5 },
+      RangeError,
+      'checkLayer: paramJitter must be a finite number >= 0 (a standard deviation), got -0.5',
+    ],
+    [
+      'paramJitter a string',
+      { paramJitter: 'small' },
+      TypeError,
+      "checkLayer: paramJitter must be a finite number >= 0 (a standard deviation), got the string 'small'",
+    ],
     ['mode misspelt', { mode: 'training' }, RangeError, "checkLayer: mode must be 'train' or 'eval', got the string 'training'"],
     [
       'registry by name',
@@ -82,19 +112,49 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
       TypeError,
       "checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got the string 'builtins'",
     ],
-    ['registry the IO namespace', { registry: IO }, TypeError, 'checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got'],
-    ['settings a number', { settings: 1e-3 }, TypeError, 'checkLayer: settings: expected an options object { h, gradientTolerance, exactTolerance, float32Tolerance }, got number'],
+    [
+      'registry the IO namespace',
+      { registry: IO },
+      TypeError,
+      'checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got',
+    ],
+    [
+      'settings a number',
+      { settings: 1e-3 },
+      TypeError,
+      'checkLayer: settings: expected an options object { h, gradientTolerance, exactTolerance, float32Tolerance }, got number',
+    ],
     [
       'settings with an unknown tolerance',
       { settings: { tolerance: 1e-3 } },
       RangeError,
       "checkLayer: settings: unknown option 'tolerance'; the options are h, gradientTolerance, exactTolerance, float32Tolerance",
     ],
-    ['settings.float32Tolerance a string', { settings: { float32Tolerance: 'big' } }, TypeError, "checkLayer: settings.float32Tolerance must be a finite number > 0, got the string 'big'"],
+    [
+      'settings.float32Tolerance a string',
+      { settings: { float32Tolerance: 'big' } },
+      TypeError,
+      "checkLayer: settings.float32Tolerance must be a finite number > 0, got the string 'big'",
+    ],
     ['settings.h of 0', { settings: { h: 0 } }, RangeError, 'checkLayer: settings.h must be a finite number > 0, got 0'],
-    ['settings.gradientTolerance negative', { settings: { gradientTolerance: -1e-6 } }, RangeError, 'checkLayer: settings.gradientTolerance must be a finite number > 0, got -0.000001'],
-    ['settings.exactTolerance infinite', { settings: { exactTolerance: Infinity } }, RangeError, 'checkLayer: settings.exactTolerance must be a finite number > 0, got Infinity'],
-    ['inShape of a string', { inShape: '3' }, TypeError, 'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got "3"'],
+    [
+      'settings.gradientTolerance negative',
+      { settings: { gradientTolerance: -1e-6 } },
+      RangeError,
+      'checkLayer: settings.gradientTolerance must be a finite number > 0, got -0.000001',
+    ],
+    [
+      'settings.exactTolerance infinite',
+      { settings: { exactTolerance: Infinity } },
+      RangeError,
+      'checkLayer: settings.exactTolerance must be a finite number > 0, got Infinity',
+    ],
+    [
+      'inShape of a string',
+      { inShape: '3' },
+      TypeError,
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got "3"',
+    ],
   ])('%s', (_, bad, cls, message) => {
     const { calls, layer } = counted()
     const e = thrown(() => untyped(checkLayer)(layer, { inShape: [3], numRuns: 3, ...bad }))
@@ -137,7 +197,9 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
     expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], mode: 'test' })).message).toBe(
       "checkFusion: mode must be 'train' or 'eval', got the string 'test'",
     )
-    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], numRun: 5 })).message).toMatch(/^checkFusion: unknown option 'numRun'/)
+    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], numRun: 5 })).message).toMatch(
+      /^checkFusion: unknown option 'numRun'/,
+    )
     expect(thrown(() => untyped(checkFusion)(L.dense(3), L.leakyRelu, { inShape: [4] })).message).toBe(
       'checkFusion: its second argument (next) is not a layer: did you forget to call L.leakyRelu(…)?',
     )
@@ -150,6 +212,8 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
   })
 
   test('a tensor where the input arbitrary belongs is named as such', () => {
-    expect(thrown(() => untyped(checkLayer)(L.relu, { inShape: [3], input: T.zeros([1, 3]) })).message).toMatch(/^checkLayer: input must be a function/)
+    expect(thrown(() => untyped(checkLayer)(L.relu, { inShape: [3], input: T.zeros([1, 3]) })).message).toMatch(
+      /^checkLayer: input must be a function/,
+    )
   })
 })
