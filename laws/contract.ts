@@ -59,11 +59,22 @@ export const checkInit = <P extends Tree.Tree, S extends Tree.Tree>(r: L.Init<P,
   return r
 }
 
-/** The tape of a layer under the contract: the layer's own tape and the input's shape, which dx must have. */
+/** The tape of a layer under the contract: the layer's own tape, the input's shape (dx's), and whether x, params and state were finite. */
 export interface Kept<Tape> {
   readonly tape: Tape
   readonly xShape: Shape
+  readonly finite: boolean
 }
+
+/** What a result holds at its first NaN or ±Infinity, e.g. "NaN at element 4 of y", or undefined when it is finite. */
+const nonFinite = (what: string, t: Tree.Tree): string | undefined => {
+  const at = Tree.firstNonFinite(t, what)
+  return at === undefined ? undefined : `${at.value} at element ${at.index} of ${at.path}`
+}
+
+const DOMAIN =
+  'the laws need a function defined on their inputs: if it is defined on part of them only (a log, a square root), ' +
+  'pass input to draw x from there'
 
 /**
  * The layer, each part run under the contract: results pass through unchanged (the laws see the
@@ -94,7 +105,11 @@ export const underContract = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     const d = Tree.structureDiff(s, r.state)
     if (d !== undefined)
       throw new LayerFault('forward', `returned a next state that does not match the state it got (given vs returned ${d}) (law 5)`)
-    return { y: r.y, state: r.state, tape: { tape: r.tape, xShape: x.shape } }
+    const finite = T.allFinite(x) && Tree.firstNonFinite(p) === undefined && Tree.firstNonFinite(s) === undefined
+    const undefinedThere = finite ? (nonFinite('y', r.y) ?? nonFinite('the next state', r.state)) : undefined
+    if (undefinedThere !== undefined)
+      throw new LayerFault('forward', `returned ${undefinedThere} for a finite x, params and state; ${DOMAIN}`)
+    return { y: r.y, state: r.state, tape: { tape: r.tape, xShape: x.shape, finite } }
   },
   vjp: (p, kept, dy, options) => {
     const r = attempt('vjp', () => layer.vjp(p, kept.tape, dy, options))
@@ -115,6 +130,9 @@ export const underContract = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
         'vjp',
         `returned a dp that does not match the params (params vs dp ${d}): dp must have the params' keys and shapes (law 5)`,
       )
+    const undefinedThere = kept.finite && T.allFinite(dy) ? (nonFinite('dx', dx) ?? nonFinite('dp', r.dp)) : undefined
+    if (undefinedThere !== undefined)
+      throw new LayerFault('vjp', `returned ${undefinedThere} for a finite x, params, state and cotangent; ${DOMAIN}`)
     return r
   },
 })

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { L, T } from '../../src/index.ts'
-import { checkLayer, distinctValues, layerLaws } from '../../laws/index.ts'
+import { Arb as A, checkLayer, distinctValues, layerLaws } from '../../laws/index.ts'
 
 const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
 
@@ -135,6 +135,32 @@ describe("a custom layer's faults name the part of the layer at fault, once", ()
       vjp: untyped(() => undefined) as () => L.Backward<L.None>,
     })
     oneReason(check(noResult), "the layer's vjp returned nothing, not { dx, dp }")
+  })
+
+  test('a forward undefined on part of the inputs (a log of negative values): one reason, and where to draw x from', () => {
+    const log = L.define({
+      name: 'log',
+      forward: (_p, x) => ({ y: T.map(Math.log)(x), tape: x }),
+      vjp: (_p, x, dy) => ({ dx: T.zipWith((v, d) => d / v, x, dy), dp: L.none }),
+    })
+    oneReason(check(log), "the layer's forward returned NaN at element ")
+    expect(check(log)).toMatch(/of y for a finite x, params and state; .*pass input to draw x from there/)
+    // on the inputs it is defined on, the same layer passes
+    const positive = (shape: readonly number[]) => A.tensor(shape, { min: 0.5, max: 2, awayFromZero: 0 })
+    expect(() => checkLayer(log, { inShape: [3], numRuns: 20, input: positive })).not.toThrow()
+  })
+
+  test('a vjp that returns NaN where the forward is finite', () => {
+    const layer = L.define({
+      name: 'vjpDividesByZero',
+      forward: (_p, x) => ({ y: T.scale(2, x), tape: L.none }),
+      vjp: (_p, _t, dy) => ({ dx: T.map((d) => (2 * d) / 0 - Infinity)(dy), dp: L.none }),
+    })
+    const message = check(layer)
+    expect(message).toMatch(
+      /Why: the layer's vjp returned (NaN|-?Infinity) at element \d+ of dx for a finite x, params, state and cotangent/,
+    )
+    expect(count(message, 'Why: ')).toBe(1)
   })
 
   test('params that are not a tree of tensors: refused before any law runs, naming init and where', () => {
