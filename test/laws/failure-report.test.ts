@@ -5,7 +5,8 @@
  */
 import { describe, expect, test } from 'vitest'
 import { L, T } from '../../src/index.ts'
-import { Arb as A, checkLayer, distinctValues, layerLaws } from '../../laws/index.ts'
+import { Arb as A, checkLayer, distinctValues, LawFailure, layerLaws } from '../../laws/index.ts'
+import { report } from '../../laws/failure.ts'
 
 const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
 
@@ -204,5 +205,39 @@ describe('failures with different reasons stay apart, each naming its law', () =
     expect(message).toMatch(/^2 law\(s\) failed:\n\nLaw "1\. vjp = central differences, per coordinate" failed for layer "reluWrongSign"/)
     expect(message).toMatch(/\n\nLaw "2\. vjp = directional derivative" failed for layer "reluWrongSign"/)
     expect(message).not.toContain('Fix:')
+  })
+})
+
+describe('the report groups failures by reason, and gives a fix shared by several reasons once', () => {
+  const failed = (law: string, reason: string, path: string, fix?: string): LawFailure =>
+    new LawFailure({
+      law,
+      subject: 'layer "f" (input [2])',
+      reason,
+      ...(fix === undefined ? {} : { fix }),
+      evidence: [`  Counterexample (after 0 shrinks): sample of ${law}`],
+      replay: { seed: 42, path },
+    })
+  const message = report([
+    failed('1. first', 'the same reason', '0:1', 'the shared fix'),
+    failed('2. second', 'the same reason', '0:2', 'the shared fix'),
+    failed('4. fourth', 'another reason', '0', 'the shared fix'),
+  ])
+
+  test('two reasons, the first naming both its laws, its evidence from the first, and each law its replay path', () => {
+    expect(message.startsWith('3 law(s) failed, for 2 reasons:\n\n'), message).toBe(true)
+    expect(message).toContain(
+      'Laws "1. first" and "2. second" failed for layer "f" (input [2]), all for one reason.\n  Why: the same reason\n',
+    )
+    expect(message).toContain('  Counterexample of "1. first" (after 0 shrinks): sample of 1. first\n')
+    expect(message).not.toContain('sample of 2. second')
+    expect(message).toContain('  Replay: "1. first" { seed: 42, path: "0:1" }; "2. second" { seed: 42, path: "0:2" }')
+    expect(message).toContain('Law "4. fourth" failed for layer "f" (input [2]).\n  Why: another reason\n')
+  })
+
+  test('the shared fix is given once, above the reasons, with the laws it concerns', () => {
+    expect(count(message, 'the shared fix')).toBe(1)
+    expect(message).toContain('Fix (for "1. first", "2. second" and "4. fourth"): the shared fix')
+    expect(message).not.toContain('  Fix:')
   })
 })
