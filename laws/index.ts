@@ -8,6 +8,8 @@
  * @module chainrule/laws
  */
 export * from './verdict.ts'
+export { LawFailure, type Failed, type Replay } from './failure.ts'
+export { LayerFault, type Part } from './contract.ts'
 export * as Compare from './compare.ts'
 export * as Arb from './arbitraries.ts'
 export * as LayerLaws from './layer-laws.ts'

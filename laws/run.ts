@@ -11,10 +11,13 @@ import fc from 'fast-check'
 import { L, T, Tree, type IO, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import { checkOptions } from '../src/options.ts'
 import * as A from './arbitraries.ts'
+import { checkInit, checkIsLayer, LayerFault, underContract } from './contract.ts'
+import { LawFailure, report } from './failure.ts'
 import * as LL from './layer-laws.ts'
+import { checkLayerOptionValues, checkRunOptions } from './options.ts'
 import { fails, orThrow, pastTolerance, type Miss, type Verdict } from './verdict.ts'
 
-/** A named, runnable law: `check` throws an Error explaining the failure. */
+/** A named, runnable law: `check` throws a LawFailure explaining the failure. */
 export interface Law {
   readonly name: string
   readonly check: () => void
@@ -96,7 +99,14 @@ const describeValue = (v: unknown): string => {
   return JSON.stringify(v, (_k, x: unknown) => seen(x), 1)?.replace(/\n\s*/g, ' ') ?? String(v)
 }
 
-/** Runs one property and throws a readable error (law, subject, reason, counterexample, replay) on failure. */
+/** The reason a law gives when its check threw: a LayerFault names the part of the layer, anything else its class. */
+const threw = (e: unknown): string =>
+  e instanceof LayerFault ? e.message : e instanceof Error ? `threw ${e.name}: ${e.message}` : `threw ${String(e)}`
+
+/**
+ * Runs one property and throws a LawFailure (law, subject, reason, counterexample, replay) on failure. A check that
+ * throws fails with what it threw as its reason (and that error as the failure's cause).
+ */
 export const runProperty = <Ts extends [unknown, ...unknown[]]>(
   law: string,
   subject: string,
@@ -104,28 +114,52 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
   predicate: (...args: Ts) => Verdict,
   options: RunOptions = {},
 ): void => {
+  checkRunOptions(`law "${law}"`, options)
   const seed = options.seed ?? defaultSeed()
   const params: fc.Parameters<Ts> = {
     seed,
     numRuns: options.numRuns ?? defaultRuns(),
     ...(options.path === undefined ? {} : { path: options.path }),
   }
+  let thrown: unknown
+  const judge = (...args: Ts): Verdict => {
+    try {
+      return predicate(...args)
+    } catch (e) {
+      thrown = e
+      return fails(threw(e))
+    }
+  }
   // Shrinking looks for the simplest failing input, not the worst: a real bug can shrink to a case
   // just past the tolerance. So the largest miss of any sample tried is kept, to report beside it.
   let worst: { readonly miss: Miss; readonly reason: string; readonly args: Ts } | undefined
-  const details = fc.check(
-    fc.property(...arbitraries, (...args: Ts) => {
-      const v = predicate(...args)
-      if (!v.holds && v.miss !== undefined && (worst === undefined || ratio(v.miss) > ratio(worst.miss))) {
-        worst = { miss: v.miss, reason: v.reason, args }
-      }
-      return orThrow(v)
-    }),
-    params,
-  )
+  let details: fc.RunDetails<Ts>
+  try {
+    details = fc.check(
+      fc.property(...arbitraries, (...args: Ts) => {
+        const v = judge(...args)
+        if (!v.holds && v.miss !== undefined && (worst === undefined || ratio(v.miss) > ratio(worst.miss))) {
+          worst = { miss: v.miss, reason: v.reason, args }
+        }
+        return orThrow(v)
+      }),
+      params,
+    )
+  } catch (e) {
+    // Thrown while drawing a sample (an init inside an arbitrary, say), outside any check.
+    throw new LawFailure({ law, subject, reason: `${threw(e)} (while drawing a sample)`, evidence: [] }, { cause: e })
+  }
   if (!details.failed) return
-  const reason = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)
-  const shrunk = details.counterexample === null ? undefined : predicate(...details.counterexample)
+  thrown = undefined
+  const shrunk = details.counterexample === null ? undefined : judge(...details.counterexample)
+  const reason =
+    shrunk !== undefined && !shrunk.holds
+      ? shrunk.miss === undefined
+        ? shrunk.reason
+        : `${shrunk.reason}, ${pastTolerance(shrunk.miss)}`
+      : details.errorInstance instanceof Error
+        ? details.errorInstance.message
+        : String(details.errorInstance)
   const shrunkRatio = shrunk !== undefined && !shrunk.holds && shrunk.miss !== undefined ? ratio(shrunk.miss) : 0
   const largest =
     worst !== undefined && ratio(worst.miss) > shrunkRatio
@@ -137,14 +171,20 @@ export const runProperty = <Ts extends [unknown, ...unknown[]]>(
             .replace(/\n {4}/g, '\n      ')}`,
         ]
       : []
-  throw new Error(
-    [
-      `Law "${law}" failed for ${subject}.`,
-      `  Why: ${reason}`,
-      `  Counterexample (after ${details.numShrinks} shrinks):${describeValue(details.counterexample).replace(/^(?!\n)/, ' ')}`,
-      ...largest,
-      `  Replay: { seed: ${details.seed}, path: "${details.counterexamplePath ?? ''}" }`,
-    ].join('\n'),
+  throw new LawFailure(
+    {
+      law,
+      subject,
+      reason,
+      evidence: [
+        `  Counterexample (after ${details.numShrinks} shrinks):${describeValue(details.counterexample).replace(/^(?!\n)/, ' ')}`,
+        ...largest,
+      ],
+      replay: { seed: details.seed, path: details.counterexamplePath ?? '' },
+      ...(details.counterexample === null ? {} : { counterexample: details.counterexample }),
+      ...(shrunk !== undefined && !shrunk.holds && shrunk.miss !== undefined ? { miss: shrunk.miss } : {}),
+    },
+    { cause: thrown ?? details.errorInstance },
   )
 }
 
@@ -198,29 +238,51 @@ export interface CheckLayerOptions extends RunOptions {
   readonly settings?: Partial<LL.Settings>
 }
 
+/** Whether a layer is, or holds, a batchNorm (whose train mode takes statistics over the batch). */
+const holdsBatchNorm = (layer: L.AnyLayer): boolean =>
+  layer.spec.kind === 'batchNorm' || (layer.structure?.children.some((c) => holdsBatchNorm(c.layer)) ?? false)
+
 /**
- * Runs a law; a TreeError from inside it (two trees paired leaf by leaf that do not match)
- * becomes a failure that says what usually causes it, instead of the name of an internal function.
+ * The cause of a failure the kit can tell from the layer and the options, and how to fix it: a layer that refuses a
+ * batch of one (batchNorm in train mode) run without `batch`, or a batchNorm in train mode run on the default inputs.
  */
-const structureFirst = <A>(p: (s: A) => Verdict, s: A): Verdict => {
-  try {
-    return p(s)
-  } catch (e) {
-    if (!(e instanceof Tree.TreeError)) throw e
-    return fails(
-      `two trees this law pairs up leaf by leaf have different structures (${e.message}). Most often the vjp's dp does not have the params' keys and shapes; law 5 checks dp against the params`,
+const fixFor = (layer: L.AnyLayer, options: CheckLayerOptions, failure: LawFailure): string | undefined => {
+  const spread = holdsBatchNorm(layer) && (options.mode ?? 'train') === 'train' && options.input === undefined
+  const distinct = 'input: distinctValues (from chainrule/laws) for inputs with some spread'
+  const s = failure.counterexample?.[0]
+  const fault = failure.cause
+  if (
+    fault instanceof LayerFault &&
+    fault.part === 'forward' &&
+    fault.cause instanceof L.ShapeError &&
+    isLayerSample(s) &&
+    s.x.shape[0] === 1
+  ) {
+    try {
+      layer.forward(s.params, s.state, T.concat(0)([s.x, s.x]), s.ctx)
+    } catch {
+      return undefined // not the batch size, then
+    }
+    return (
+      "the layer's forward refuses a batch of one example but takes a batch of two (a layer that takes statistics over the batch, as " +
+      `batchNorm does in train mode). Pass batch: { min: 2, max: 3 }${spread ? `, and ${distinct}` : ''} (docs/layers.md)`
     )
   }
+  if (spread && failure.miss !== undefined)
+    return (
+      "this may be the inputs, not the vjp: the layer holds a batchNorm in train mode, and the laws' default inputs shrink to values of " +
+      "±0.001; where a feature's values nearly agree, the batch variance is far below eps and central differences are not accurate " +
+      `enough for the gradient laws. Pass ${distinct} (docs/layers.md)`
+    )
+  return undefined
 }
 
 /** The layer laws that apply to a layer, each a runnable check (so a test file can give each its own test). */
 export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): Law[] => {
   checkOptions('checkLayer', options, [...CHECK_LAYER_OPTIONS])
+  checkLayerOptionValues('checkLayer', options)
+  checkIsLayer('checkLayer: its first argument', layer)
   const { inShape } = options
-  if (!Array.isArray(inShape) || !inShape.every((d) => Number.isInteger(d) && d > 0))
-    throw new TypeError(
-      `checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got ${JSON.stringify(inShape) ?? 'undefined'}`,
-    )
   const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
   const batch = options.batch ?? { min: 1, max: 3 }
   const input = options.input ?? ((shape: Shape) => A.tensor(shape))
@@ -233,34 +295,50 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
       cause: e,
     })
   }
-  const sample = (m: 'train' | 'eval'): fc.Arbitrary<LL.LayerSample<P, S>> =>
+  try {
+    checkInit(probe)
+  } catch (e) {
+    if (e instanceof LayerFault) throw new TypeError(`checkLayer: layer "${layer.name}" (input ${T.showShape(inShape)}): ${e.message}`)
+    throw e
+  }
+  const held = underContract(layer, probe.outShape)
+  type Sample = LL.LayerSample<P, S>
+  const sample = (m: 'train' | 'eval'): fc.Arbitrary<Sample> =>
     fc
       .integer({ min: batch.min, max: batch.max })
       .chain((n) => fc.tuple(input([n, ...inShape]), fc.integer()))
-      .map(([x, seed]) => LL.makeSample(layer, inShape, x, seed, m, options.paramJitter ?? 0.5))
+      .map(([x, seed]) => LL.makeSample(held, inShape, x, seed, m, options.paramJitter ?? 0.5))
   const coordinates = T.sizeOf(inShape) * batch.max + Tree.size(probe.params)
   const subject = `layer "${layer.name}" (input ${T.showShape(inShape)})`
-  const law = (name: string, m: 'train' | 'eval', p: (s: LL.LayerSample<P, S>) => Verdict): Law => ({
+  const law = (name: string, m: 'train' | 'eval', p: (s: Sample) => Verdict): Law => ({
     name: `${layer.name}: ${name}`,
-    check: () => runProperty(name, subject, [sample(m)], (s) => structureFirst(p, s), options),
+    check: () => {
+      try {
+        runProperty(name, subject, [sample(m)], p, options)
+      } catch (e) {
+        if (!(e instanceof LawFailure)) throw e
+        const fix = fixFor(held, options, e)
+        throw fix === undefined ? e : e.withFix(fix)
+      }
+    },
   })
   const laws: Law[] = []
   if (coordinates <= (options.maxCoordinates ?? 300)) {
-    laws.push(law('1. vjp = central differences, per coordinate', mode, (s) => LL.gradientPerCoordinate(layer, s, settings)))
+    laws.push(law('1. vjp = central differences, per coordinate', mode, (s) => LL.gradientPerCoordinate(held, s, settings)))
   }
-  laws.push(law('2. vjp = directional derivative', mode, (s) => LL.gradientDirectional(layer, s, settings)))
-  if (options.affineInInput === true) laws.push(law('3. exact adjoint in x', mode, (s) => LL.adjointInInput(layer, s, settings)))
-  if (options.linearInParams === true) laws.push(law('3. exact adjoint in params', mode, (s) => LL.adjointInParams(layer, s, settings)))
-  laws.push(law('4. vjp linear in the cotangent, vjp(0) = 0', mode, (s) => LL.vjpLinearInCotangent(layer, s, settings)))
-  laws.push(law('5. shapes of y, dx, dp', mode, (s) => LL.shapes(layer, s, inShape)))
-  laws.push(law('6. purity and determinism', mode, (s) => LL.purity(layer, s, inShape)))
+  laws.push(law('2. vjp = directional derivative', mode, (s) => LL.gradientDirectional(held, s, settings)))
+  if (options.affineInInput === true) laws.push(law('3. exact adjoint in x', mode, (s) => LL.adjointInInput(held, s, settings)))
+  if (options.linearInParams === true) laws.push(law('3. exact adjoint in params', mode, (s) => LL.adjointInParams(held, s, settings)))
+  laws.push(law('4. vjp linear in the cotangent, vjp(0) = 0', mode, (s) => LL.vjpLinearInCotangent(held, s, settings)))
+  laws.push(law('5. shapes of y, dx, dp', mode, (s) => LL.shapes(held, s, inShape)))
+  laws.push(law('6. purity and determinism', mode, (s) => LL.purity(held, s, inShape)))
   if (options.batchIndependent ?? true)
-    laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(layer, s, settings)))
+    laws.push(law('7. batch consistency (eval mode)', 'eval', (s) => LL.batchConsistency(held, s, settings)))
   if (options.float32 === true)
-    laws.push(law('14. float32 keeps its dtype and agrees with float64', mode, (s) => LL.float32Agrees(layer, s, settings)))
+    laws.push(law('14. float32 keeps its dtype and agrees with float64', mode, (s) => LL.float32Agrees(held, s, settings)))
   const { registry } = options
   if (registry !== undefined)
-    laws.push(law('12. spec round trip through fromSpec, bit for bit', mode, (s) => LL.specRoundTrip(layer, registry, s, inShape)))
+    laws.push(law('12. spec round trip through fromSpec, bit for bit', mode, (s) => LL.specRoundTrip(held, registry, s, inShape)))
   return laws
 }
 
@@ -277,6 +355,10 @@ export const fusionLaw = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   next: Layer<Tree.Tree, Tree.Tree, unknown>,
   options: CheckLayerOptions,
 ): Law => {
+  checkOptions('checkFusion', options, [...CHECK_LAYER_OPTIONS])
+  checkLayerOptionValues('checkFusion', options)
+  checkIsLayer('checkFusion: its first argument', layer)
+  checkIsLayer('checkFusion: its second argument (next)', next)
   const batch = options.batch ?? { min: 1, max: 3 }
   const input = options.input ?? ((shape: Shape) => A.tensor(shape))
   const sample = fc
@@ -304,17 +386,18 @@ export const checkFusion = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   options: CheckLayerOptions,
 ): void => fusionLaw(layer, next, options).check()
 
-/** Runs every law, then throws one Error listing each law that failed (if any did). */
+/** Runs every law, then throws one Error listing each law that failed (if any did), laws that failed for one reason together. */
 export const runLaws = (laws: readonly Law[]): void => {
-  const failures: string[] = []
+  const failures: LawFailure[] = []
   for (const law of laws) {
     try {
       law.check()
     } catch (e) {
-      failures.push(e instanceof Error ? e.message : String(e))
+      if (!(e instanceof LawFailure)) throw e // not a law failing but the runner refusing (a bad option): no other law could run either
+      failures.push(e)
     }
   }
-  if (failures.length > 0) throw new Error(`${failures.length} law(s) failed:\n\n${failures.join('\n\n')}`)
+  if (failures.length > 0) throw new Error(report(failures), { cause: failures[0] })
 }
 
 /**

@@ -1,0 +1,219 @@
+/**
+ * checkLayer's (and checkFusion's) options are checked, names and values, before any law runs:
+ * a bad value is an error naming the runner, the option and what was expected, never ignored.
+ */
+import { describe, expect, test } from 'vitest'
+import { IO, L, Optim, T } from '../../src/index.ts'
+import { checkFusion, checkLayer, checkTransform, distinctValues } from '../../laws/index.ts'
+
+/** An identity layer that counts its forward calls, so a test can tell that no law ran. */
+const counted = () => {
+  const calls = { forward: 0 }
+  const layer = L.define({
+    name: 'counted',
+    forward: (_p, x) => {
+      calls.forward++
+      return { y: x, tape: L.none }
+    },
+    vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+  })
+  return { calls, layer }
+}
+
+const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
+
+const thrown = (f: () => unknown): Error => {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof Error) return e
+    throw new Error(`expected an Error, got ${String(e)}`)
+  }
+  throw new Error('expected an error, but nothing was thrown')
+}
+
+describe('checkLayer refuses a bad option value before any law runs, naming checkLayer, the option and what was expected', () => {
+  test.each<[string, object, ErrorConstructor, string]>([
+    ['float32 not a boolean', { float32: 'yes' }, TypeError, "checkLayer: float32 must be true or false, got the string 'yes'"],
+    ['affineInInput not a boolean', { affineInInput: 1 }, TypeError, 'checkLayer: affineInInput must be true or false, got 1'],
+    [
+      'linearInParams not a boolean',
+      { linearInParams: 'true' },
+      TypeError,
+      "checkLayer: linearInParams must be true or false, got the string 'true'",
+    ],
+    [
+      'batchIndependent not a boolean',
+      { batchIndependent: null },
+      TypeError,
+      'checkLayer: batchIndependent must be true or false, got null',
+    ],
+    ['numRuns of 0', { numRuns: 0 }, RangeError, 'checkLayer: numRuns must be an integer >= 1, got 0'],
+    ['numRuns negative', { numRuns: -1 }, RangeError, 'checkLayer: numRuns must be an integer >= 1, got -1'],
+    ['numRuns fractional', { numRuns: 2.5 }, RangeError, 'checkLayer: numRuns must be an integer >= 1, got 2.5'],
+    ['numRuns a string', { numRuns: '5' }, TypeError, "checkLayer: numRuns must be an integer >= 1, got the string '5'"],
+    ['seed fractional', { seed: 1.5 }, RangeError, 'checkLayer: seed must be an integer, got 1.5'],
+    ['seed NaN', { seed: NaN }, RangeError, 'checkLayer: seed must be an integer, got NaN'],
+    [
+      'path not a replay path',
+      { path: 'abc' },
+      RangeError,
+      `checkLayer: path must be a replay path as a failure prints it, such as "0:1:0", got the string 'abc'`,
+    ],
+    ['path a number', { path: 3 }, TypeError, 'checkLayer: path must be a replay path as a failure prints it, such as "0:1:0", got 3'],
+    ['batch a number', { batch: 3 }, TypeError, 'checkLayer: batch: expected an options object { min, max }, got number'],
+    [
+      'batch with min > max',
+      { batch: { min: 3, max: 1 } },
+      RangeError,
+      'checkLayer: batch must be the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }, got {"min":3,"max":1}',
+    ],
+    [
+      'batch of 0',
+      { batch: { min: 0, max: 2 } },
+      RangeError,
+      'checkLayer: batch must be the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }, got {"min":0,"max":2}',
+    ],
+    [
+      'batch without max',
+      { batch: { min: 2 } },
+      RangeError,
+      'checkLayer: batch must be the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }, got {"min":2}',
+    ],
+    [
+      'batch with a misspelt key',
+      { batch: { min: 2, maximum: 3 } },
+      RangeError,
+      "checkLayer: batch: unknown option 'maximum'; the options are min, max",
+    ],
+    [
+      'input not a function',
+      { input: distinctValues([1, 3]) },
+      TypeError,
+      'checkLayer: input must be a function from a batch shape to a fast-check arbitrary of tensors, such as distinctValues, got',
+    ],
+    ['maxCoordinates negative', { maxCoordinates: -1 }, RangeError, 'checkLayer: maxCoordinates must be an integer >= 0, got -1'],
+    [
+      'paramJitter negative',
+      { paramJitter: -0.5 },
+      RangeError,
+      'checkLayer: paramJitter must be a finite number >= 0 (a standard deviation), got -0.5',
+    ],
+    [
+      'paramJitter a string',
+      { paramJitter: 'small' },
+      TypeError,
+      "checkLayer: paramJitter must be a finite number >= 0 (a standard deviation), got the string 'small'",
+    ],
+    ['mode misspelt', { mode: 'training' }, RangeError, "checkLayer: mode must be 'train' or 'eval', got the string 'training'"],
+    [
+      'registry by name',
+      { registry: 'builtins' },
+      TypeError,
+      "checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got the string 'builtins'",
+    ],
+    [
+      'registry the IO namespace',
+      { registry: IO },
+      TypeError,
+      'checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got',
+    ],
+    [
+      'settings a number',
+      { settings: 1e-3 },
+      TypeError,
+      'checkLayer: settings: expected an options object { h, gradientTolerance, exactTolerance, float32Tolerance }, got number',
+    ],
+    [
+      'settings with an unknown tolerance',
+      { settings: { tolerance: 1e-3 } },
+      RangeError,
+      "checkLayer: settings: unknown option 'tolerance'; the options are h, gradientTolerance, exactTolerance, float32Tolerance",
+    ],
+    [
+      'settings.float32Tolerance a string',
+      { settings: { float32Tolerance: 'big' } },
+      TypeError,
+      "checkLayer: settings.float32Tolerance must be a finite number > 0, got the string 'big'",
+    ],
+    ['settings.h of 0', { settings: { h: 0 } }, RangeError, 'checkLayer: settings.h must be a finite number > 0, got 0'],
+    [
+      'settings.gradientTolerance negative',
+      { settings: { gradientTolerance: -1e-6 } },
+      RangeError,
+      'checkLayer: settings.gradientTolerance must be a finite number > 0, got -0.000001',
+    ],
+    [
+      'settings.exactTolerance infinite',
+      { settings: { exactTolerance: Infinity } },
+      RangeError,
+      'checkLayer: settings.exactTolerance must be a finite number > 0, got Infinity',
+    ],
+    [
+      'inShape of a string',
+      { inShape: '3' },
+      TypeError,
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got "3"',
+    ],
+  ])('%s', (_, bad, cls, message) => {
+    const { calls, layer } = counted()
+    const e = thrown(() => untyped(checkLayer)(layer, { inShape: [3], numRuns: 3, ...bad }))
+    expect(e).toBeInstanceOf(cls)
+    expect(e.message.startsWith(message), e.message).toBe(true)
+    expect(calls.forward).toBe(0)
+  })
+
+  test('an unknown option is refused before any law runs, with the list of options', () => {
+    const { calls, layer } = counted()
+    const e = thrown(() => untyped(checkLayer)(layer, { inShape: [3], runs: 10 }))
+    expect(e).toBeInstanceOf(RangeError)
+    expect(e.message).toMatch(/^checkLayer: unknown option 'runs'; the options are numRuns, seed, path, inShape, batch, input,/)
+    expect(calls.forward).toBe(0)
+  })
+
+  test('the values a user may pass are accepted, and the laws then run', () => {
+    const { calls, layer } = counted()
+    checkLayer(layer, {
+      inShape: [3],
+      numRuns: 2,
+      seed: -7,
+      path: '',
+      batch: { min: 2, max: 2 },
+      input: distinctValues,
+      affineInInput: true,
+      linearInParams: false,
+      batchIndependent: true,
+      maxCoordinates: Infinity,
+      paramJitter: 0,
+      mode: 'eval',
+      registry: IO.extend(IO.builtins, { counted: () => layer }),
+      float32: true,
+      settings: { h: 1e-5, float32Tolerance: 1e-4 },
+    })
+    expect(calls.forward).toBeGreaterThan(0)
+  })
+
+  test('checkFusion checks the same options, naming checkFusion, and both layers', () => {
+    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], mode: 'test' })).message).toBe(
+      "checkFusion: mode must be 'train' or 'eval', got the string 'test'",
+    )
+    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], numRun: 5 })).message).toMatch(
+      /^checkFusion: unknown option 'numRun'/,
+    )
+    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.leakyRelu, { inShape: [4] })).message).toBe(
+      'checkFusion: its second argument (next) is not a layer: did you forget to call L.leakyRelu(…)?',
+    )
+  })
+
+  test('the other runners check their run options too, naming the law', () => {
+    const e = thrown(() => checkTransform(() => Optim.sgd({ lr: 0.1 }), { name: 'sgd', numRuns: 0 }))
+    expect(e).toBeInstanceOf(RangeError)
+    expect(e.message).toMatch(/^law ".*": numRuns must be an integer >= 1, got 0$/)
+  })
+
+  test('a tensor where the input arbitrary belongs is named as such', () => {
+    expect(thrown(() => untyped(checkLayer)(L.relu, { inShape: [3], input: T.zeros([1, 3]) })).message).toMatch(
+      /^checkLayer: input must be a function/,
+    )
+  })
+})
