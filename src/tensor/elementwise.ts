@@ -70,6 +70,14 @@ const asTensorOf = (n: number): string => `T.fullLike(x, ${n}) is a tensor of x'
 /** The same for a number given in a tensor's place where the order of arguments is the likely slip. */
 const scaleFirst = (n: number): string => `T.scale takes the number first: T.scale(${n}, x)`
 const addScalarFirst = (n: number): string => `T.addScalar takes the number first: T.addScalar(${n}, x)`
+
+/** Throws unless s is a number: a tensor there (`T.scale(x, y)`) would make every value NaN. */
+const assertNumber = (s: unknown, where: string, tensorsFix: string): void => {
+  if (typeof s !== 'number')
+    throw new TensorError(
+      `${where}: its first argument must be a number, got ${s === null ? 'null' : typeof s}; for two tensors use ${tensorsFix}`,
+    )
+}
 const addScaledOrder = (): string => 'T.addScaled(a, s, b) is a + s·b: the number goes second'
 
 const checkSame = (a: AnyTensor, b: AnyTensor, where: string): void => {
@@ -155,6 +163,7 @@ export function scale(s: number, t: Tensor): Tensor
 export function scale(s: number, t: Tensor32): Tensor32
 export function scale(s: number, t: AnyTensor): AnyTensor {
   assertTensor(t, 'T.scale', 'second argument', scaleFirst)
+  assertNumber(s, 'T.scale', 'T.mul(x, y)')
   if (isFloat32(t)) {
     const s32 = Math.fround(s) // float32: s rounded first, then each fl32(s·x)
     return map32((v) => s32 * v, t)
@@ -194,6 +203,7 @@ export const neg = (t: Tensor): Tensor => {
 /** t + s for a number s. */
 export const addScalar = (s: number, t: Tensor): Tensor => {
   assertTensor(t, 'T.addScalar', 'second argument', addScalarFirst)
+  assertNumber(s, 'T.addScalar', 'T.add(x, y)')
   return map((v) => v + s)(t)
 }
 
