@@ -467,7 +467,8 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
         { cause: e },
       )
     // A spec edited after saving often fails only further on: name the stored tensor it disagrees with first.
-    const stored = e instanceof ShapeError ? withAllocationLimit(blame.limit, () => storedMismatch(ruled, inShape, params, state)) : undefined
+    const stored =
+      e instanceof ShapeError ? withAllocationLimit(blame.limit, () => storedMismatch(ruled, inShape, params, state)) : undefined
     if (stored === undefined) return initFailed(model, inShape, e)
     const further = `with the spec's shapes, the network fails further on: ${e instanceof Error ? e.message : String(e)}`
     const input = stored.kind === 'shape-mismatch' ? `; inShape is ${showShape(inShape)}` : ''
@@ -748,13 +749,14 @@ const notJson = (s: string, e: unknown, file: string | undefined): string => {
   if (bad === undefined) return `${text} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`
   if (bad.truncated)
     return (
-      `${text} ends after ${s.length.toLocaleString('en-US')} characters, in the middle of the JSON (expecting ${bad.expected}): ` +
-      `${file === undefined ? 'it' : 'the file'} looks cut off (an interrupted write or copy?)`
+      `${text} ends after ${s.length.toLocaleString('en-US')} characters, in the middle of the JSON ` +
+      `(expecting ${bad.expected}): ${file === undefined ? 'it' : 'the file'} looks cut off (an interrupted write or copy?)`
     )
   if (bad.at === start)
     return `${text} is not JSON: it starts with ${JSON.stringify(s.slice(start, start + 16))} (a checkpoint is a JSON object, starting with '{')`
   const { line, column } = lineAndColumn(s, bad.at)
-  return `${text} is not valid JSON at line ${line}, column ${column} (character ${bad.at}): expected ${bad.expected}, got ${JSON.stringify(s[bad.at])}`
+  const where = `line ${line}, column ${column} (character ${bad.at})`
+  return `${text} is not valid JSON at ${where}: expected ${bad.expected}, got ${JSON.stringify(s[bad.at])}`
 }
 
 const RESUME_DTYPE = "an optimizer state is in its params' dtype: resume in the dtype the run was trained in"

@@ -103,10 +103,10 @@ const renderFailed = (where: string, failed: string, e: unknown, hint = SPEC_HIN
 
 /** Throws a PlotError unless the spec is an object (a Vega-Lite spec is JSON: an object at the top). */
 const checkSpecValue = (where: string, spec: unknown): void => {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
-    throw new PlotError(
-      `${where}: expected a Vega-Lite spec (an object, as the Plot.* builders make), got ${spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec}`,
-    )
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    const got = spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec
+    throw new PlotError(`${where}: expected a Vega-Lite spec (an object, as the Plot.* builders make), got ${got}`)
+  }
 }
 
 /**

@@ -39,7 +39,8 @@ export const countsFor = (where: string, labels: Labels, predictions: Labels, cl
       [t[i]!, 'label'],
       [p[i]!, 'prediction'],
     ] as const)
-      if (!Number.isInteger(v) || v < 0) throw new PlotError(`${where}: ${what} ${v} of example ${i} is not a class index (an integer >= 0)`)
+      if (!Number.isInteger(v) || v < 0)
+        throw new PlotError(`${where}: ${what} ${v} of example ${i} is not a class index (an integer >= 0)`)
   let k = classes ?? 0
   if (classes === undefined) for (let i = 0; i < t.length; i++) k = Math.max(k, t[i]! + 1, p[i]! + 1)
   checkInt(where, 'classes', k)

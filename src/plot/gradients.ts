@@ -224,7 +224,9 @@ export const gradientNormChart = (records: readonly GradientNormRecord[], option
   records.forEach((r, i) => {
     for (const k of ['norm', 'paramNorm'] as const)
       if (!Number.isFinite(r[k]))
-        throw new PlotError(`gradientNormChart: records[${i}].${k} is ${r[k]} (${r.layer} at step ${r.step}); a chart draws finite numbers only`)
+        throw new PlotError(
+          `gradientNormChart: records[${i}].${k} is ${r[k]} (${r.layer} at step ${r.step}); a chart draws finite numbers only`,
+        )
   })
   const relative = options.measure === 'relative'
   const log = (options.scale ?? 'log') === 'log'

@@ -94,7 +94,8 @@ const gridFor = (where: string, images: readonly Picture[] | AnyTensor, options:
   checkOneOf(where, 'color', options.color, ['greys', 'diverging'])
   checkOneOf(where, 'normalize', options.normalize, ['none', 'each'])
   const pics = isTensor(images) ? picturesFor(where, images) : images
-  if (!isList(pics)) throw new PlotError(`${where}: expected a list of pictures { pixels, title? } or a tensor of images, got ${typeof pics}`)
+  if (!isList(pics))
+    throw new PlotError(`${where}: expected a list of pictures { pixels, title? } or a tensor of images, got ${typeof pics}`)
   const n = pics.length
   if (n === 0) throw new PlotError(`${where}: no images to draw`)
   pics.forEach((p, i) => {

@@ -26,7 +26,7 @@ export const checkInt = (where: string, what: string, n: number, min = 1): numbe
 /** Throws a PlotError unless the option is absent or one of `allowed` (a misspelt `lossScale: 'logarithmic'` would draw linear). */
 export const checkOneOf = (where: string, what: string, value: unknown, allowed: readonly string[]): void => {
   if (value !== undefined && !allowed.some((a) => a === value))
-    throw new PlotError(`${where}: ${what} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(value) ?? String(value)}`)
+    throw new PlotError(`${where}: ${what} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(value) ?? 'nothing'}`)
 }
 
 /**

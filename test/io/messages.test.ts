@@ -14,6 +14,7 @@ import { loadCheckpoint, saveModel } from '../../src/node/index.ts'
 // The messages a new user meets when a checkpoint will not load: each names the bad value, where
 // the text goes wrong, or the stored tensor that disagrees with the spec.
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 const left = <A>(r: E.Either<IO.IoError, A>): IO.IoError => {
   if (E.isRight(r)) throw new Error('expected a Left, got a Right')
   return r.left
@@ -50,7 +51,8 @@ describe('text that is not JSON: cut off, or where it goes wrong', () => {
     for (let n = 1; n < text.length; n += 7) {
       const e = left(IO.parseCheckpoint(text.slice(0, n)))
       expect(e.kind).toBe('not-json')
-      expect(e.message).toMatch(new RegExp(`^the text ends after ${n.toLocaleString('en-US')} characters, in the middle of the JSON \\(expecting `))
+      const head = `the text ends after ${n.toLocaleString('en-US')} characters, in the middle of the JSON (expecting `
+      expect(e.message.startsWith(head)).toBe(true)
       expect(e.message).toMatch(/: it looks cut off \(an interrupted write or copy\?\)$/)
     }
   })
@@ -124,7 +126,12 @@ describe('a spec edited after saving names the stored tensor it disagrees with',
     const e = edited(L.pipe(L.dense(4), L.residual(L.pipe(L.dense(4), L.relu))), [3], 0)
     expect([e.kind, e.path]).toEqual(['shape-mismatch', 'params[0].W'])
     expect(e.message).toMatch(
-      /^params\[0\]\.W: shape \[3, 4\] in the checkpoint, but the spec makes \[3, 5\] \(spec\.children\[0\]: units 5 on input \[3\]\); inShape is \[3\]; with the spec's shapes, the network fails further on: pipe\[1\]\.residual: the body must keep the shape of its input/,
+      new RegExp(
+        '^' +
+          escape('params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (spec.children[0]: units 5 on input [3]); ') +
+          escape("inShape is [3]; with the spec's shapes, the network fails further on: pipe[1].residual: ") +
+          escape('the body must keep the shape of its input'),
+      ),
     )
   })
   test('units changed before a reshape, and inside a branch: the edited layer is named', () => {
@@ -159,25 +166,29 @@ describe('checkpoint files (Node): paths that are not files', () => {
     save(path)
     const bytes = readFileSync(path)
     writeFileSync(path, bytes.subarray(0, bytes.length >> 1))
+    const expecting = jsonSyntaxError(bytes.subarray(0, bytes.length >> 1).toString())!.expected
     const e = left(loadCheckpoint(path))
     expect(e.kind).toBe('not-json')
     expect(e.message).toBe(
       `the file ${path} ends after ${(bytes.length >> 1).toLocaleString('en-US')} characters, in the middle of the JSON ` +
-        `(expecting ${jsonSyntaxError(bytes.subarray(0, bytes.length >> 1).toString())!.expected}): the file looks cut off (an interrupted write or copy?)`,
+        `(expecting ${expecting}): the file looks cut off (an interrupted write or copy?)`,
     )
   })
   test('a missing directory, a directory given for a file, a file of another format', () => {
     const missing = left(loadCheckpoint(join(dir, 'nope', 'deeper', 'model.json')))
     expect([missing.kind, missing.message]).toEqual([
       'io',
-      `${join(dir, 'nope', 'deeper', 'model.json')}: cannot read the checkpoint file: no such file: the directory ${join(dir, 'nope')} does not exist`,
+      `${join(dir, 'nope', 'deeper', 'model.json')}: cannot read the checkpoint file: ` +
+        `no such file: the directory ${join(dir, 'nope')} does not exist`,
     ])
     save(join(dir, 'inside', 'model.json'))
     expect(left(loadCheckpoint(join(dir, 'inside'))).message).toBe(
-      `${join(dir, 'inside')}: cannot read the checkpoint file: it is a directory, not a file: give the path of a file (it holds model.json)`,
+      `${join(dir, 'inside')}: cannot read the checkpoint file: ` +
+        'it is a directory, not a file: give the path of a file (it holds model.json)',
     )
     writeFileSync(join(dir, 'run.csv'), 'epoch,loss\n1,0.5\n')
-    expect(left(loadCheckpoint(join(dir, 'run.csv'))).message).toMatch(new RegExp(`^the file ${join(dir, 'run.csv')} is not JSON: it starts with`))
+    const csv = left(loadCheckpoint(join(dir, 'run.csv'))).message
+    expect(csv.startsWith(`the file ${join(dir, 'run.csv')} is not JSON: it starts with`)).toBe(true)
   })
   test('saving to a directory, or under a file, says which and writes nothing', () => {
     mkdirSync(join(dir, 'adir'))

@@ -35,7 +35,8 @@ describe('a spec vega-lite cannot compile', () => {
     ['toVega', () => toVega(badMark, quiet)],
   ])('%s: a PlotError naming it, saying vega-lite could not compile the spec, with the TypeError as its cause', (name, f) => {
     const e = caught(f)
-    expect(e.message).toMatch(new RegExp(`^${name}: vega-lite could not compile the spec: Cannot read properties of undefined \\(reading 'filled'\\); is it a valid Vega-Lite spec\\?`))
+    const compile = "vega-lite could not compile the spec: Cannot read properties of undefined (reading 'filled')"
+    expect(e.message.startsWith(`${name}: ${compile}; is it a valid Vega-Lite spec?`)).toBe(true)
     expect(e.cause).toBeInstanceOf(TypeError)
   })
   test('toSvgAsync rejects with the same PlotError', async () => {
@@ -70,7 +71,8 @@ describe('other steps that fail', () => {
   })
   test('writePlot given a directory says so', () => {
     expect(() => writePlot(Plot.learningRate((s) => 1 / (1 + s), { steps: 5 }), dir)).toThrow(
-      `writePlot: cannot tell the format of '${dir}'; end the name with .png, .svg or .json ('${dir}' is a directory: give a file name in it)`,
+      `writePlot: cannot tell the format of '${dir}'; end the name with .png, .svg or .json ` +
+        `('${dir}' is a directory: give a file name in it)`,
     )
   })
 })
