@@ -82,7 +82,7 @@ const pathProblem = (path: string, e: unknown): string => {
   }
   if (isCode(e, 'ENOENT')) return `no such file in ${dir}${fromCwd(path)}`
   for (dir = dirname(path); dirname(dir) !== dir; dir = dirname(dir))
-    if (kindAt(dir) === 'file') return `${dir} is a file, not a directory, so nothing can be saved inside it`
+    if (kindAt(dir) === 'file') return `${dir} is a file, not a directory: nothing can be inside it`
   return message(e)
 }
 

@@ -190,14 +190,18 @@ describe('checkpoint files (Node): paths that are not files', () => {
     const csv = left(loadCheckpoint(join(dir, 'run.csv'))).message
     expect(csv.startsWith(`the file ${join(dir, 'run.csv')} is not JSON: it starts with`)).toBe(true)
   })
-  test('saving to a directory, or under a file, says which and writes nothing', () => {
+  test('saving to a directory, or under a file, says which and writes nothing; loading from under a file names it too', () => {
     mkdirSync(join(dir, 'adir'))
     expect(() => save(join(dir, 'adir'))).toThrow(`${join(dir, 'adir')}: cannot save: it is a directory, not a file`)
     writeFileSync(join(dir, 'afile'), 'x')
     expect(() => save(join(dir, 'afile', 'model.json'))).toThrow(
-      `cannot save: ${join(dir, 'afile')} is a file, not a directory, so nothing can be saved inside it`,
+      `cannot save: ${join(dir, 'afile')} is a file, not a directory: nothing can be inside it`,
     )
     expect(readFileSync(join(dir, 'afile'), 'utf8')).toBe('x')
+    expect(left(loadCheckpoint(join(dir, 'afile', 'model.json'))).message).toBe(
+      `${join(dir, 'afile', 'model.json')}: cannot read the checkpoint file: ` +
+        `${join(dir, 'afile')} is a file, not a directory: nothing can be inside it`,
+    )
   })
   test('a custom layer loaded without its registry: says a checkpoint stores its spec and where the registry goes', () => {
     const swish = L.define({
