@@ -54,6 +54,8 @@ import {
 } from './codecs.ts'
 import { at, describe, IoError, isRecord } from './error.ts'
 import { checkOptState } from './opt-state.ts'
+import { storedMismatch } from './stored-shapes.ts'
+import { jsonSyntaxError, lineAndColumn } from './json-syntax.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
 import { compareShapes, compareTrees, decodeTree, encodeTree, mixedDTypes, nonFiniteError, treeDType, type EncodedTree } from './tree.ts'
 
@@ -436,8 +438,8 @@ export const UNCHECKED_ALLOCATION_FACTOR = 4
 const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: Tree): IoError | undefined => {
   const present = size(params) + size(state)
   const blame: Blame = { limit: Infinity }
-  let rule = model.shapes
-  if (rule === undefined) {
+  let ruled = model
+  if (model.shapes === undefined) {
     const claimed = inShape.reduce((a, d) => a * d, 1)
     if (claimed > Math.max(MAX_UNCHECKED_INPUT, present))
       return new IoError(
@@ -446,12 +448,12 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
         `${showShape(inShape)} is ${claimed} values per example; a network with a layer without a shape rule takes at most ` +
           `${Math.max(MAX_UNCHECKED_INPUT, present)} (the larger of ${MAX_UNCHECKED_INPUT} and the ${present} values stored)`,
       )
-    rule = withRules(model, 'spec', blame).shapes
+    ruled = withRules(model, 'spec', blame)
     blame.limit = UNCHECKED_ALLOCATION_FACTOR * (present + MAX_UNCHECKED_INPUT)
   }
   let expected: Shapes
   try {
-    const shapesOf = rule
+    const shapesOf = ruled.shapes
     expected = shapesOf === undefined ? model.init(Key.fromSeed(0), inShape) : withAllocationLimit(blame.limit, () => shapesOf(inShape))
   } catch (e) {
     const culprit = blame.culprit
@@ -464,7 +466,13 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
           'more than the checkpoint holds (give the layer a shape rule, `shapes`, to have its settings checked exactly)',
         { cause: e },
       )
-    return initFailed(model, inShape, e)
+    // A spec edited after saving often fails only further on: name the stored tensor it disagrees with first.
+    const stored =
+      e instanceof ShapeError ? withAllocationLimit(blame.limit, () => storedMismatch(ruled, inShape, params, state)) : undefined
+    if (stored === undefined) return initFailed(model, inShape, e)
+    const further = `with the spec's shapes, the network fails further on: ${e instanceof Error ? e.message : String(e)}`
+    const input = stored.kind === 'shape-mismatch' ? `; inShape is ${showShape(inShape)}` : ''
+    return new IoError(stored.kind, stored.path, `${stored.detail}${input}; ${further}`, { cause: e })
   }
   const withInput = (e: IoError | undefined): IoError | undefined =>
     e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
@@ -694,25 +702,61 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
  */
 export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
   checkOptions('parseCheckpoint', options, DECODE_OPTIONS)
+  return parseFrom(text, options, undefined)
+}
+
+/** parseCheckpoint of a file's bytes: a text that is not JSON is named as the file (`the file looks cut off`). */
+export const parseFrom = (text: string | Uint8Array, options: DecodeOptions, file: string | undefined): E.Either<IoError, Checkpoint> => {
   let s: string
   if (typeof text === 'string') s = text
   else {
     try {
       s = new TextDecoder('utf-8', { fatal: true }).decode(text)
     } catch (e) {
-      return E.left(new IoError('not-json', '', 'the bytes are not valid UTF-8 text, so not a JSON checkpoint', { cause: e }))
+      return E.left(new IoError('not-json', '', notUtf8(text, file), { cause: e }))
     }
   }
   let u: unknown
   try {
     u = JSON.parse(s)
   } catch (e) {
-    const empty = s.trim() === '' ? ' (the text is empty)' : ''
-    return E.left(
-      new IoError('not-json', '', `the text is not valid JSON${empty}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }),
-    )
+    return E.left(new IoError('not-json', '', notJson(s, e, file), { cause: e }))
   }
   return decodeCheckpoint(u, options)
+}
+
+/** Leading bytes of formats a checkpoint is mistaken for, and what to do. */
+const SIGNATURES: readonly (readonly [readonly number[], string])[] = [
+  [[0x1f, 0x8b], 'gzip-compressed: decompress them first (zlib.gunzipSync in Node)'],
+  [[0x50, 0x4b, 0x03, 0x04], 'a zip archive: extract the checkpoint first'],
+  [[0x89, 0x50, 0x4e, 0x47], 'a PNG image, not a checkpoint'],
+  [[0xff, 0xfe], 'UTF-16 text (a byte-order mark FF FE): save it as UTF-8'],
+  [[0xfe, 0xff], 'UTF-16 text (a byte-order mark FE FF): save it as UTF-8'],
+]
+
+const notUtf8 = (bytes: Uint8Array, file: string | undefined): string => {
+  const what = file === undefined ? 'the bytes are' : `the file ${file} is`
+  const known = SIGNATURES.find(([sig]) => sig.every((b, i) => bytes[i] === b))
+  return known === undefined ? `${what} not valid UTF-8 text, so not a JSON checkpoint` : `${what} ${known[1]}`
+}
+
+/** Why JSON.parse rejected a text: empty, not JSON at all, cut off (a prefix of JSON), or where it goes wrong, by line and column. */
+const notJson = (s: string, e: unknown, file: string | undefined): string => {
+  const text = file === undefined ? 'the text' : `the file ${file}`
+  const start = s.length - s.trimStart().length
+  if (start === s.length) return `${text} is empty${s === '' ? '' : ' (only whitespace)'}, so not a JSON checkpoint`
+  const bad = jsonSyntaxError(s)
+  if (bad === undefined) return `${text} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`
+  if (bad.truncated)
+    return (
+      `${text} ends after ${s.length.toLocaleString('en-US')} characters, in the middle of the JSON ` +
+      `(expecting ${bad.expected}): ${file === undefined ? 'it' : 'the file'} looks cut off (an interrupted write or copy?)`
+    )
+  if (bad.at === start)
+    return `${text} is not JSON: it starts with ${JSON.stringify(s.slice(start, start + 16))} (a checkpoint is a JSON object, starting with '{')`
+  const { line, column } = lineAndColumn(s, bad.at)
+  const where = `line ${line}, column ${column} (character ${bad.at})`
+  return `${text} is not valid JSON at ${where}: expected ${bad.expected}, got ${JSON.stringify(s[bad.at])}`
 }
 
 const RESUME_DTYPE = "an optimizer state is in its params' dtype: resume in the dtype the run was trained in"

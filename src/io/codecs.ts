@@ -101,6 +101,15 @@ export const ShapeCodec = refine(
     Array.isArray(u) && u.length <= 32 && u.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 1),
 )
 
+/** What is wrong with a value ShapeCodec rejected: the value, and its first bad entry (`[-2]: inShape[0] is -2`). */
+const badShape = (u: unknown, path: string): string => {
+  if (!Array.isArray(u)) return describe(u)
+  if (u.length > 32) return `an array of ${u.length}, more than 32 axes`
+  const shown = `[${u.map(describe).join(', ')}]`
+  const i = u.findIndex((d) => !(typeof d === 'number' && Number.isSafeInteger(d) && d >= 1))
+  return i < 0 ? shown : `${shown}: ${path}[${i}] is ${describe(u[i])}`
+}
+
 /** One of the given strings. */
 export const oneOf = <const Ks extends readonly string[]>(...ks: Ks): t.Type<Ks[number], Ks[number], unknown> =>
   refine(`one of ${ks.map((k) => `'${k}'`).join(', ')}`, (u): u is Ks[number] => typeof u === 'string' && ks.includes(u))
@@ -221,7 +230,8 @@ export const firstError = (errors: t.Errors, root: string): { readonly path: str
     else if (isRecord(parent) && entry.type !== undefined && !/^\d+$/.test(entry.key)) path = at(path, entry.key)
   }
   const last = ctx[ctx.length - 1]
-  const detail = e.message ?? `expected ${last?.type.name ?? 'a valid value'}, got ${describe(e.value)}`
+  const got = last?.type === ShapeCodec ? badShape(e.value, path) : describe(e.value)
+  const detail = e.message ?? `expected ${last?.type.name ?? 'a valid value'}, got ${got}`
   return { path, detail }
 }
 

@@ -131,7 +131,10 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
         new IoError(
           'unknown-kind',
           path,
-          `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. For a custom layer pass a registry with an entry for it, e.g. IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer })`,
+          `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. ` +
+            "A checkpoint stores a custom layer's spec, not its code: " +
+            `pass a registry with an entry for it, e.g. { registry: IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer }) } ` +
+            'to loadCheckpoint or parseCheckpoint (fromSpec takes the registry as its second argument)',
         ),
       )
     }

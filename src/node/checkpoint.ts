@@ -11,8 +11,8 @@
  * with a name this process never made: a restarted container reuses pids).
  */
 import { randomUUID } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Layer } from '../layer.ts'
 import type { DType, Shape } from '../tensor/tensor.ts'
@@ -21,7 +21,7 @@ import type { JsonObject } from '../io/codecs.ts'
 import {
   encodeCheckpoint,
   modelCheckpoint,
-  parseCheckpoint,
+  parseFrom,
   type Checkpoint,
   type CheckpointInput,
   type DecodeOptions,
@@ -49,6 +49,42 @@ const writeText = (fd: number, text: string): void => {
 }
 
 const isCode = (e: unknown, code: string): boolean => e instanceof Error && 'code' in e && e.code === code
+
+/** What is at a path: 'file', 'directory', another kind, or undefined when nothing is (or it cannot be seen). */
+const kindAt = (path: string): 'file' | 'directory' | 'other' | undefined => {
+  try {
+    const s = statSync(path)
+    return s.isDirectory() ? 'directory' : s.isFile() ? 'file' : 'other'
+  } catch {
+    return undefined
+  }
+}
+
+/** Where a relative path starts from, for messages about missing files. */
+const fromCwd = (path: string): string => (isAbsolute(path) ? '' : `; a relative path starts at ${process.cwd()}`)
+
+/** Why a path cannot be read or written, said about the path: a directory given for a file, a missing directory, a file in the way. */
+const pathProblem = (path: string, e: unknown): string => {
+  if (isCode(e, 'EISDIR') || kindAt(path) === 'directory') {
+    let json: string[] = []
+    try {
+      json = readdirSync(path).filter((n) => n.endsWith('.json'))
+    } catch {
+      // not listable: say no more
+    }
+    const inside = json.length === 0 ? '' : ` (it holds ${json.slice(0, 5).join(', ')}${json.length > 5 ? ', ...' : ''})`
+    return `it is a directory, not a file: give the path of a file${inside}`
+  }
+  let dir = dirname(path)
+  if (isCode(e, 'ENOENT') && kindAt(dir) === undefined) {
+    while (kindAt(dirname(dir)) === undefined && dirname(dir) !== dir) dir = dirname(dir)
+    return `no such file: the directory ${dir} does not exist${fromCwd(path)}`
+  }
+  if (isCode(e, 'ENOENT')) return `no such file in ${dir}${fromCwd(path)}`
+  for (dir = dirname(path); dirname(dir) !== dir; dir = dirname(dir))
+    if (kindAt(dir) === 'file') return `${dir} is a file, not a directory: nothing can be inside it`
+  return message(e)
+}
 
 /** Opens a fresh temp file beside `path` exclusively, drawing another random name if one exists. */
 const openTemp = (path: string): { readonly tmp: string; readonly fd: number } => {
@@ -106,6 +142,7 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
   const dir = dirname(path)
   let tmp: string | undefined
   let fd: number | undefined
+  if (kindAt(path) === 'directory') throw new IoError('io', path, `cannot save: ${pathProblem(path, undefined)}; nothing was written`)
   try {
     mkdirSync(dir, { recursive: true })
     ;({ tmp, fd } = openTemp(path))
@@ -133,7 +170,7 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
         // already failing; the write error is the one to report
       }
     }
-    throw new IoError('io', path, `cannot save: ${message(e)}; any previous file there is unchanged`, { cause: e })
+    throw new IoError('io', path, `cannot save: ${pathProblem(path, e)}; any previous file there is unchanged`, { cause: e })
   }
   // Make the rename itself durable. Some platforms cannot fsync a directory; the file is saved either way.
   try {
@@ -199,8 +236,9 @@ export const loadCheckpoint = (path: string, options: DecodeOptions = {}): E.Eit
   try {
     bytes = readFileSync(path)
   } catch (e) {
-    return E.left(new IoError('io', path, `cannot read the checkpoint file: ${message(e)}`, { cause: e }))
+    return E.left(new IoError('io', path, `cannot read the checkpoint file: ${pathProblem(path, e)}`, { cause: e }))
   }
-  const r = parseCheckpoint(bytes, options)
-  return E.isLeft(r) ? E.left(new IoError(r.left.kind, r.left.path, `${r.left.detail} (in ${path})`, { cause: r.left })) : r
+  const r = parseFrom(bytes, options, path)
+  if (E.isRight(r) || r.left.kind === 'not-json') return r // a not-json error names the file itself
+  return E.left(new IoError(r.left.kind, r.left.path, `${r.left.detail} (in ${path})`, { cause: r.left }))
 }

@@ -9,14 +9,15 @@
  * vega, vega-lite and @resvg/resvg-js are optional peer dependencies, imported when this module
  * loads; a helper that needs one that is missing throws a MissingPeerError naming it.
  */
+import { existsSync, statSync } from 'node:fs'
 import { extname, join, resolve } from 'node:path'
 import type { LoggerInterface, Spec as VegaSpec, View } from 'vega'
 import { history as historySpec, type HistoryOptions } from '../plot/history.ts'
-import type { VegaLiteSpec } from '../plot/spec.ts'
+import { PlotError, type VegaLiteSpec } from '../plot/spec.ts'
 import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
 import { writeFileAtomic } from './checkpoint.ts'
-import { importPeer, need, needAll } from './peer.ts'
+import { importPeer, MissingPeerError, need, needAll } from './peer.ts'
 import { checkOptions } from '../options.ts'
 
 // The optional peers, loaded once: a helper that needs a missing one throws a MissingPeerError.
@@ -78,6 +79,36 @@ const loggerFor = (onWarning: (message: string) => void): LoggerInterface => {
   return logger as LoggerInterface
 }
 
+/** What the message of a failed step suggests: a spec written by hand is the usual cause. */
+const SPEC_HINT = 'is it a valid Vega-Lite spec? (the Plot.* builders make one; the online Vega editor checks one written by hand)'
+
+/**
+ * Runs a step of vega-lite, vega or resvg. A spec they cannot read (most often one written by
+ * hand) fails deep inside them, with a TypeError about their internals; this throws a PlotError
+ * instead, naming the function called and what failed (`vega-lite could not compile the spec`),
+ * with the original error as its cause.
+ */
+const running = <A>(where: string, failed: string, f: () => A, hint = SPEC_HINT): A => {
+  try {
+    return f()
+  } catch (e) {
+    throw renderFailed(where, failed, e, hint)
+  }
+}
+
+const renderFailed = (where: string, failed: string, e: unknown, hint = SPEC_HINT): unknown =>
+  e instanceof PlotError || e instanceof MissingPeerError
+    ? e
+    : new PlotError(`${where}: ${failed}: ${(e instanceof Error ? e.message : String(e)).replace(/\.$/, '')}; ${hint}`, { cause: e })
+
+/** Throws a PlotError unless the spec is an object (a Vega-Lite spec is JSON: an object at the top). */
+const checkSpecValue = (where: string, spec: unknown): void => {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    const got = spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec
+    throw new PlotError(`${where}: expected a Vega-Lite spec (an object, as the Plot.* builders make), got ${got}`)
+  }
+}
+
 /**
  * Compiles a Vega-Lite spec to a Vega spec (what vega renders). The spec is copied first: vega
  * writes ids into the data rows it ingests, and the caller's spec must stay as it was.
@@ -88,7 +119,8 @@ export const toVega = (spec: VegaLiteSpec, options: RenderOptions = {}): VegaSpe
 
 const compileSpec = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): VegaSpec => {
   const { compile } = need(where, vegaLitePeer)
-  return compile(structuredClone(spec), { logger: loggerFor(onWarning) }).spec
+  checkSpecValue(where, spec)
+  return running(where, 'vega-lite could not compile the spec', () => compile(structuredClone(spec), { logger: loggerFor(onWarning) }).spec)
 }
 
 /** A fresh headless View of a spec. vega numbers gradient and clip ids from global counters; resetting them first makes the same spec give the same SVG, byte for byte. */
@@ -97,7 +129,11 @@ const headlessView = (spec: VegaLiteSpec, onWarning: (message: string) => void, 
   const vega = need(where, vegaPeer)
   const vegaSpec = compileSpec(spec, onWarning, where)
   vega.resetSVGDefIds()
-  return new vega.View(vega.parse(vegaSpec), { renderer: 'none', logger: loggerFor(onWarning), logLevel: WARN })
+  return running(
+    where,
+    'vega could not parse the spec',
+    () => new vega.View(vega.parse(vegaSpec), { renderer: 'none', logger: loggerFor(onWarning), logLevel: WARN }),
+  )
 }
 
 /** What a headless vega View holds after it ran: the parts an SVG renderer needs. */
@@ -131,6 +167,15 @@ export const toSvg = (spec: VegaLiteSpec, options: RenderOptions = {}): string =
 const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: string): string => {
   const view = headlessView(spec, onWarning, where)
   const vega = need(where, vegaPeer)
+  try {
+    return running(where, 'vega could not render the spec', () => renderSvg(vega, view))
+  } finally {
+    view.finalize()
+  }
+}
+
+/** Runs a headless view's dataflow and draws its scenegraph with vega's SVG string renderer. */
+const renderSvg = (vega: typeof import('vega'), view: View): string => {
   view.run() // synchronous for inline data: no loads, no pre-run callbacks
   const v = view as unknown as ViewInternals
   const pad = view.padding() as { top: number; bottom: number; left: number; right: number }
@@ -146,9 +191,7 @@ const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: 
       1,
     )
     .background(view.background())
-  const svg = renderer.render(v._scenegraph.root).svg()
-  view.finalize()
-  return svg
+  return renderer.render(v._scenegraph.root).svg()
 }
 
 /**
@@ -158,9 +201,13 @@ const svgOf = (spec: VegaLiteSpec, onWarning: (message: string) => void, where: 
 export const toSvgAsync = async (spec: VegaLiteSpec, options: RenderOptions = {}): Promise<string> => {
   checkOptions('toSvgAsync', options, ['onWarning'])
   const view = headlessView(spec, options.onWarning ?? defaultWarn, 'toSvgAsync')
-  const svg = await view.toSVG()
-  view.finalize()
-  return svg
+  try {
+    return await view.toSVG()
+  } catch (e) {
+    throw renderFailed('toSvgAsync', 'vega could not render the spec', e)
+  } finally {
+    view.finalize()
+  }
 }
 
 /**
@@ -176,15 +223,15 @@ const pngOf = (svg: string, options: PngOptions, where: string): Uint8Array => {
   const { Resvg } = need(where, resvgPeer)
   const scale = options.scale ?? 2
   if (!(scale > 0 && scale <= 16)) throw new RangeError(`${where}: scale must be in (0, 16], got ${scale}`)
-  const resvg = new Resvg(svg, {
-    fitTo: { mode: 'zoom', value: scale },
-    font: {
-      loadSystemFonts: true,
-      defaultFontFamily: options.defaultFontFamily ?? 'DejaVu Sans',
-      ...(options.fontFiles === undefined ? {} : { fontFiles: [...options.fontFiles] }),
-    },
-  })
-  return resvg.render().asPng()
+  const font = {
+    loadSystemFonts: true,
+    defaultFontFamily: options.defaultFontFamily ?? 'DejaVu Sans',
+    ...(options.fontFiles === undefined ? {} : { fontFiles: [...options.fontFiles] }),
+  }
+  const png = (): Uint8Array => new Resvg(svg, { fitTo: { mode: 'zoom', value: scale }, font }).render().asPng()
+  // given an SVG by the caller (svgToPng), the SVG is the suspect; given one vega drew, resvg is
+  if (where === 'svgToPng') return running(where, 'resvg could not read the SVG', png, 'is it an SVG document, such as toSvg gives?')
+  return running(where, 'resvg could not render the SVG vega drew', png, 'please report it, with the spec')
 }
 
 /**
@@ -221,7 +268,10 @@ export const writePlot = (spec: VegaLiteSpec, path: string, options: PngOptions 
         : ext === '.json'
           ? JSON.stringify(spec)
           : undefined
-  if (content === undefined) throw new RangeError(`writePlot: cannot tell the format of '${path}'; end the name with .png, .svg or .json`)
+  if (content === undefined) {
+    const dir = existsSync(path) && statSync(path).isDirectory() ? ` ('${path}' is a directory: give a file name in it)` : ''
+    throw new RangeError(`writePlot: cannot tell the format of '${path}'; end the name with .png, .svg or .json${dir}`)
+  }
   const abs = resolve(path)
   writeAtomic(abs, content)
   return abs

@@ -62,6 +62,8 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
     throw new PlotError(`${where}: data.x must be points [N, 2], got [${data.x.shape.join(', ')}]`)
   const n = data.x.shape[0]!
   if (n === 0) throw new PlotError(`${where}: no data points`)
+  const bad = data.x.data.findIndex((v) => !Number.isFinite(v))
+  if (bad >= 0) throw new PlotError(`${where}: data.x has a non-finite value (${data.x.data[bad]}) at point ${bad >> 1}`)
   const labels = targetClasses(asTensor(data.y))
   if (labels === undefined || labels.length !== n)
     throw new PlotError(`${where}: data.y must hold a class per point ([${n}] or [${n}, C]), got [${data.y.shape.join(', ')}]`)
@@ -118,7 +120,7 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
     const { cls, p } = confidenceOf(row)
     cells.push({ a: round6(grid[2 * k]!), b: round6(grid[2 * k + 1]!), class: names[cls]!, p: round6(p) })
   }
-  const points = thinIndices(n, options.maxPoints ?? 2000).map((i) => ({
+  const points = thinIndices(n, checkInt(where, 'maxPoints', options.maxPoints ?? 2000, 2)).map((i) => ({
     a: round6(data.x.data[2 * i]!),
     b: round6(data.x.data[2 * i + 1]!),
     class: names[labels[i]!]!,

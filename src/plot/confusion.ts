@@ -25,12 +25,22 @@ const classesOf = (where: string, what: string, v: Labels, asPrediction: boolean
  * class indices (what Train.evaluate returns) or the model's scores [N, C].
  * @example confusionCounts([0, 1, 1], [0, 1, 0], 2) // [[1, 0], [1, 1]]
  */
-export const confusionCounts = (labels: Labels, predictions: Labels, classes?: number): number[][] => {
-  const where = 'confusionCounts'
+export const confusionCounts = (labels: Labels, predictions: Labels, classes?: number): number[][] =>
+  countsFor('confusionCounts', labels, predictions, classes)
+
+/** confusionCounts, its errors naming `where`: the public function called (confusionMatrix, misclassified). */
+export const countsFor = (where: string, labels: Labels, predictions: Labels, classes?: number): number[][] => {
   const t = classesOf(where, 'labels', labels, false)
   const p = classesOf(where, 'predictions', predictions, true)
   if (t.length !== p.length) throw new PlotError(`${where}: ${t.length} labels but ${p.length} predictions; they must match`)
   if (t.length === 0) throw new PlotError(`${where}: no examples`)
+  for (let i = 0; i < t.length; i++)
+    for (const [v, what] of [
+      [t[i]!, 'label'],
+      [p[i]!, 'prediction'],
+    ] as const)
+      if (!Number.isInteger(v) || v < 0)
+        throw new PlotError(`${where}: ${what} ${v} of example ${i} is not a class index (an integer >= 0)`)
   let k = classes ?? 0
   if (classes === undefined) for (let i = 0; i < t.length; i++) k = Math.max(k, t[i]! + 1, p[i]! + 1)
   checkInt(where, 'classes', k)
@@ -73,7 +83,7 @@ export interface ConfusionOptions {
  */
 export const confusionMatrix = (labels: Labels, predictions: Labels, options: ConfusionOptions = {}): VegaLiteSpec => {
   checkOptions('confusionMatrix', options, ['classes', 'classNames', 'title', 'subtitle', 'cellSize'], { unknown: PlotError })
-  const counts = confusionCounts(labels, predictions, options.classes ?? options.classNames?.length)
+  const counts = countsFor('confusionMatrix', labels, predictions, options.classes ?? options.classNames?.length)
   const k = counts.length
   const names = options.classNames ?? counts.map((_, i) => String(i))
   if (names.length !== k) throw new PlotError(`confusionMatrix: ${names.length} class names for ${k} classes`)

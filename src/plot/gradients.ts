@@ -13,7 +13,7 @@ import type { TrainState } from '../train/state.ts'
 import { asTensor, type DType } from '../tensor/tensor.ts'
 import { inDType } from '../train/step.ts'
 import * as Tree from '../tree.ts'
-import { checkInt, PlotError, round6, SCHEMA, type VegaLiteSpec } from './spec.ts'
+import { checkInt, checkOneOf, PlotError, round6, SCHEMA, type VegaLiteSpec } from './spec.ts'
 import { checkOptions } from '../options.ts'
 
 /** The gradient norm of one parameter leaf. */
@@ -217,7 +217,17 @@ export interface GradientNormChartOptions {
  */
 export const gradientNormChart = (records: readonly GradientNormRecord[], options: GradientNormChartOptions = {}): VegaLiteSpec => {
   checkOptions('gradientNormChart', options, ['measure', 'scale', 'title', 'width', 'height'], { unknown: PlotError })
-  if (records.length === 0) throw new PlotError('gradientNormChart: no records (did training run for at least one step?)')
+  if (!Array.isArray(records) || records.length === 0)
+    throw new PlotError('gradientNormChart: no records (did training run for at least one step?)')
+  checkOneOf('gradientNormChart', 'measure', options.measure, ['norm', 'relative'])
+  checkOneOf('gradientNormChart', 'scale', options.scale, ['log', 'linear'])
+  records.forEach((r, i) => {
+    for (const k of ['norm', 'paramNorm'] as const)
+      if (!Number.isFinite(r[k]))
+        throw new PlotError(
+          `gradientNormChart: records[${i}].${k} is ${r[k]} (${r.layer} at step ${r.step}); a chart draws finite numbers only`,
+        )
+  })
   const relative = options.measure === 'relative'
   const log = (options.scale ?? 'log') === 'log'
   const layers = [...new Set(records.map((r) => r.layer))]

@@ -4,7 +4,7 @@
  */
 import type { History } from '../train/fit.ts'
 import { defaultSmoothing, ema } from './smooth.ts'
-import { PlotError, round6, SCHEMA, thinIndices, type Panel, type VegaLiteSpec } from './spec.ts'
+import { checkInt, checkOneOf, PlotError, round6, SCHEMA, thinIndices, type Panel, type VegaLiteSpec } from './spec.ts'
 import { checkOptions } from '../options.ts'
 
 /** Options of the history charts. */
@@ -39,10 +39,53 @@ const EPOCH_COLORS = ['#1f5fa8', '#e6550d']
 
 const hasAccuracy = (h: History): boolean => h.steps.length > 0 && h.steps.every((s) => s.accuracy !== undefined)
 
-const checkHistory = (where: string, h: History): void => {
+const HISTORY_OPTIONS = ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'] as const
+
+/** Checks the options of a history chart: known keys, and values it can draw with. */
+const checkHistoryOptions = (where: string, options: HistoryOptions): void => {
+  checkOptions(where, options, HISTORY_OPTIONS, { unknown: PlotError })
+  const { smoothing, maxPoints, width, height } = options
+  if (smoothing !== undefined && !(typeof smoothing === 'number' && smoothing >= 0 && smoothing < 1))
+    throw new PlotError(`${where}: smoothing must be in [0, 1) (0.9 averages over about 10 steps), got ${smoothing}`)
+  if (maxPoints !== undefined) checkInt(where, 'maxPoints', maxPoints, 2)
+  if (width !== undefined) checkInt(where, 'width', width)
+  if (height !== undefined) checkInt(where, 'height', height)
+  checkOneOf(where, 'lossScale', options.lossScale, ['linear', 'log'])
+}
+
+/**
+ * Checks that a history can be drawn: a History { steps, epochs } with something recorded, every
+ * value finite, and every loss positive on a log axis. A chart would silently drop a NaN (and the
+ * smoothed curve after it); fit never records one (it stops with a NonFiniteError), so one here
+ * is from a history built or edited by hand.
+ */
+const checkHistory = (where: string, h: History, options: HistoryOptions): void => {
+  if (typeof h !== 'object' || h === null || !Array.isArray(h.steps) || !Array.isArray(h.epochs))
+    throw new PlotError(`${where}: expected a History { steps, epochs } (the history Train.fit returns), got ${show(h)}`)
   if (h.steps.length === 0 && h.epochs.length === 0)
     throw new PlotError(`${where}: the history is empty (no steps and no epochs were recorded)`)
+  const log = options.lossScale === 'log'
+  const check = (what: string, at: string, v: unknown, loss: boolean): void => {
+    if (v === undefined) return
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new PlotError(`${where}: ${what} is ${show(v)} (${at}); a chart draws finite numbers only`)
+    if (loss && log && v <= 0) throw new PlotError(`${where}: lossScale 'log' needs positive losses, but ${what} is ${v} (${at})`)
+  }
+  h.steps.forEach((s, i) => {
+    check(`steps[${i}].loss`, `step ${s.step}`, s.loss, true)
+    check(`steps[${i}].accuracy`, `step ${s.step}`, s.accuracy, false)
+  })
+  h.epochs.forEach((e, i) => {
+    check(`epochs[${i}].loss`, `epoch ${e.epoch}`, e.loss, true)
+    check(`epochs[${i}].accuracy`, `epoch ${e.epoch}`, e.accuracy, false)
+    check(`epochs[${i}].valLoss`, `epoch ${e.epoch}`, e.valLoss, true)
+    check(`epochs[${i}].valAccuracy`, `epoch ${e.epoch}`, e.valAccuracy, false)
+  })
 }
+
+/** A value as a message shows it. */
+const show = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'number' || typeof v === 'string' ? String(v) : typeof v
 
 /**
  * The per-step rows of one metric: the raw values and their EMA, thinned to maxPoints. With
@@ -50,7 +93,7 @@ const checkHistory = (where: string, h: History): void => {
  * rather than drawn twice under two names.
  */
 export const stepRows = (h: History, metric: Metric, options: HistoryOptions = {}): Row[] => {
-  checkOptions('stepRows', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
+  checkHistoryOptions('stepRows', options)
   const values = h.steps.map((s) => (metric === 'loss' ? s.loss : (s.accuracy ?? NaN)))
   const smoothing = options.smoothing ?? defaultSmoothing(values.length)
   const smooth = smoothing > 0 ? ema(values, smoothing) : undefined
@@ -128,8 +171,8 @@ const metricsOf = (h: History): Metric[] => (hasAccuracy(h) ? ['loss', 'accuracy
  * writePlot(Plot.stepHistory(history, { smoothing: 0.95 }), 'out/steps.svg')
  */
 export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
-  checkOptions('stepHistory', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
-  checkHistory('stepHistory', h)
+  checkHistoryOptions('stepHistory', options)
+  checkHistory('stepHistory', h, options)
   if (h.steps.length === 0) throw new PlotError('stepHistory: the history has no steps')
   return {
     $schema: SCHEMA,
@@ -147,8 +190,8 @@ export const stepHistory = (h: History, options: HistoryOptions = {}): VegaLiteS
  * writePlot(Plot.epochHistory(history), 'out/epochs.png')
  */
 export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
-  checkOptions('epochHistory', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
-  checkHistory('epochHistory', h)
+  checkHistoryOptions('epochHistory', options)
+  checkHistory('epochHistory', h, options)
   if (h.epochs.length === 0) throw new PlotError('epochHistory: the history has no epochs')
   return {
     $schema: SCHEMA,
@@ -168,8 +211,8 @@ export const epochHistory = (h: History, options: HistoryOptions = {}): VegaLite
  * writePlot(Plot.history(history), 'out/history.png')
  */
 export const history = (h: History, options: HistoryOptions = {}): VegaLiteSpec => {
-  checkOptions('history', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
-  checkHistory('history', h)
+  checkHistoryOptions('history', options)
+  checkHistory('history', h, options)
   const rows: Panel[] = []
   if (h.steps.length > 0) rows.push({ hconcat: metricsOf(h).map((m) => panel(stepRows(h, m, options), m, 'step', options)) })
   // one epoch would be one dot per panel (its value repeated in the step panels): drawn from two epochs on, or when there are no steps
@@ -205,13 +248,14 @@ const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c5
  * writePlot(Plot.compareRuns([{ name: 'sgd', history: a.history }, { name: 'adam', history: b.history }], { lossScale: 'log' }), 'out/compare.png')
  */
 export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}): VegaLiteSpec => {
-  checkOptions('compareRuns', options, ['title', 'smoothing', 'maxPoints', 'lossScale', 'width', 'height'], { unknown: PlotError })
+  checkHistoryOptions('compareRuns', options)
   if (!Array.isArray(runs) || runs.length === 0) throw new PlotError('compareRuns: needs at least one run { name, history }')
   if (runs.length > RUN_COLORS.length)
     throw new PlotError(`compareRuns: at most ${RUN_COLORS.length} runs fit one chart, got ${runs.length}`)
   const names = runs.map((r, i) => {
     if (typeof r?.name !== 'string' || r.name === '') throw new PlotError(`compareRuns: runs[${i}] needs a non-empty name`)
-    if (r.history?.steps === undefined || r.history.steps.length === 0) throw new PlotError(`compareRuns: run '${r.name}' has no steps`)
+    if (Array.isArray(r.history?.steps) && r.history.steps.length === 0) throw new PlotError(`compareRuns: run '${r.name}' has no steps`)
+    checkHistory(`compareRuns: run '${r.name}'`, r.history, options)
     return r.name
   })
   const dup = names.find((n, i) => names.indexOf(n) !== i)

@@ -9,8 +9,8 @@
  * ({ i, p, v } per pixel).
  */
 import { asTensor, type AnyTensor } from '../tensor/tensor.ts'
-import { checkInt, PlotError, round6, SCHEMA, type LayerPart, type VegaLiteSpec } from './spec.ts'
-import { confusionCounts, type Labels } from './confusion.ts'
+import { checkInt, checkOneOf, PlotError, round6, SCHEMA, type LayerPart, type VegaLiteSpec } from './spec.ts'
+import { countsFor, type Labels } from './confusion.ts'
 import { predictClasses, targetClasses } from '../train/metrics.ts'
 import { checkOptions } from '../options.ts'
 
@@ -45,17 +45,24 @@ export interface ImageGridOptions {
 /** The most pixels a grid draws (each is an SVG element): beyond this, show fewer images. */
 export const MAX_PIXELS = 250_000
 
+/** Array.isArray without narrowing (a readonly list stays one). */
+const isList = (v: unknown): boolean => Array.isArray(v)
+
 const isTensor = (v: unknown): v is AnyTensor => typeof v === 'object' && v !== null && 'shape' in v && 'data' in v
 
 /**
  * The images of a batch tensor [N, H, W] or [N, 1, H, W] (single-channel NCHW), at most `max`.
  * @example picturesOf(test.x, 16) // the first 16 MNIST test digits
  */
-export const picturesOf = (x: AnyTensor, max = Infinity, titles?: readonly string[]): Picture[] => {
+export const picturesOf = (x: AnyTensor, max = Infinity, titles?: readonly string[]): Picture[] => picturesFor('picturesOf', x, max, titles)
+
+/** picturesOf, its errors naming `where`. */
+const picturesFor = (where: string, x: AnyTensor, max = Infinity, titles?: readonly string[]): Picture[] => {
+  if (!isTensor(x)) throw new PlotError(`${where}: expected images as a tensor [N, H, W] or [N, 1, H, W], got ${typeof x}`)
   const s = x.shape
   const [n, h, w] = s.length === 3 ? [s[0], s[1], s[2]] : s.length === 4 && s[1] === 1 ? [s[0], s[2], s[3]] : []
   if (n === undefined || h === undefined || w === undefined) {
-    throw new PlotError(`picturesOf: expected images [N, H, W] or [N, 1, H, W], got shape [${s.join(', ')}]`)
+    throw new PlotError(`${where}: expected images [N, H, W] or [N, 1, H, W], got shape [${s.join(', ')}]`)
   }
   const count = Math.min(n, max)
   return Array.from({ length: count }, (_, i) => ({
@@ -79,10 +86,22 @@ export const imageGrid = (images: readonly Picture[] | AnyTensor, options: Image
   checkOptions('imageGrid', options, ['columns', 'pixelSize', 'color', 'normalize', 'domain', 'title', 'subtitle', 'legendTitle'], {
     unknown: PlotError,
   })
-  const where = 'imageGrid'
-  const pics = isTensor(images) ? picturesOf(images) : images
+  return gridFor('imageGrid', images, options)
+}
+
+/** imageGrid, its errors naming `where`: the public function called (denseWeights, convFilters, misclassified). */
+const gridFor = (where: string, images: readonly Picture[] | AnyTensor, options: ImageGridOptions): VegaLiteSpec => {
+  checkOneOf(where, 'color', options.color, ['greys', 'diverging'])
+  checkOneOf(where, 'normalize', options.normalize, ['none', 'each'])
+  const pics = isTensor(images) ? picturesFor(where, images) : images
+  if (!isList(pics))
+    throw new PlotError(`${where}: expected a list of pictures { pixels, title? } or a tensor of images, got ${typeof pics}`)
   const n = pics.length
   if (n === 0) throw new PlotError(`${where}: no images to draw`)
+  pics.forEach((p, i) => {
+    if (typeof p !== 'object' || p === null || !isTensor(p.pixels))
+      throw new PlotError(`${where}: image ${i} must be { pixels, title? } with pixels a tensor [H, W]`)
+  })
   const first = pics[0]!.pixels
   if (first.shape.length !== 2) throw new PlotError(`${where}: each image must be [H, W], got [${first.shape.join(', ')}] for image 0`)
   const [h, w] = first.shape as [number, number]
@@ -254,7 +273,7 @@ export const denseWeights = (W: AnyTensor, imageShape: readonly [number, number]
   })
   const each = (options.normalize ?? 'each') === 'each'
   const { units: _units, ...grid } = options // this function's own options are not imageGrid's
-  return imageGrid(pics, {
+  return gridFor(where, pics, {
     color: 'diverging',
     normalize: 'each',
     title: 'first-layer weights',
@@ -297,7 +316,7 @@ export const convFilters = (K: AnyTensor, options: ConvFiltersOptions = {}): Veg
     }
   }
   const { filters: _filters, ...grid } = options // this function's own options are not imageGrid's
-  return imageGrid(pics, {
+  return gridFor(where, pics, {
     color: 'diverging',
     pixelSize: Math.max(3, Math.ceil(36 / Math.max(kh, kw))),
     columns: inC === 1 ? defaultColumns(count) : inC,
@@ -338,7 +357,7 @@ export const misclassified = (x: AnyTensor, labels: Labels, predictions: Labels,
       : targetClasses(asTensor(predictions))
     : predictions
   if (t === undefined || p === undefined) throw new PlotError(`${where}: labels and predictions must be class indices [N] or rows [N, C]`)
-  confusionCounts(t, p) // validates: same length, class indices
+  countsFor(where, t, p) // validates: same length, class indices
   const n = x.shape[0] ?? 0
   if (t.length !== n) throw new PlotError(`${where}: ${n} images but ${t.length} labels`)
   const name = (c: number): string => options.classNames?.[c] ?? String(c)
@@ -348,10 +367,10 @@ export const misclassified = (x: AnyTensor, labels: Labels, predictions: Labels,
   let total = 0
   for (let i = 0; i < n; i++) if (t[i] !== p[i]) total++
   if (wrong.length === 0) throw new PlotError(`${where}: the model got all ${n} examples right; nothing to show`)
-  const all = picturesOf(x)
+  const all = picturesFor(where, x)
   const pics = wrong.map((i) => ({ pixels: all[i]!.pixels, title: [`true ${name(t[i]!)}`, `pred ${name(p[i]!)}`] }))
   const { max: _max, classNames: _classNames, ...grid } = options // this function's own options are not imageGrid's
-  return imageGrid(pics, {
+  return gridFor(where, pics, {
     color: 'greys',
     pixelSize: 4,
     columns: Math.min(8, pics.length),

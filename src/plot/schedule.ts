@@ -1,6 +1,6 @@
 /** The learning-rate schedule over the steps of a run, drawn from the schedule function itself. */
 import type { Schedule } from '../optim/schedule.ts'
-import { checkInt, PlotError, round6, SCHEMA, thinIndices, type LayerPart, type VegaLiteSpec } from './spec.ts'
+import { checkInt, checkOneOf, PlotError, round6, SCHEMA, thinIndices, type LayerPart, type VegaLiteSpec } from './spec.ts'
 import { checkOptions } from '../options.ts'
 
 /** Options of the learning-rate chart. */
@@ -31,8 +31,9 @@ export const learningRate = (schedule: Schedule, options: LearningRateOptions): 
     unknown: PlotError,
   })
   const steps = checkInt('learningRate', 'steps', options.steps)
+  checkOneOf('learningRate', 'scale', options.scale, ['linear', 'log'])
   const values: { step: number; lr: number }[] = []
-  for (const i of thinIndices(steps + 1, options.maxPoints ?? 600)) {
+  for (const i of thinIndices(steps + 1, checkInt('learningRate', 'maxPoints', options.maxPoints ?? 600, 2))) {
     const lr = schedule(i)
     if (!Number.isFinite(lr)) throw new PlotError(`learningRate: the schedule gives ${lr} at step ${i}; it must be finite`)
     if (options.scale === 'log' && lr <= 0)

@@ -23,6 +23,12 @@ export const checkInt = (where: string, what: string, n: number, min = 1): numbe
   return n
 }
 
+/** Throws a PlotError unless the option is absent or one of `allowed` (a misspelt `lossScale: 'logarithmic'` would draw linear). */
+export const checkOneOf = (where: string, what: string, value: unknown, allowed: readonly string[]): void => {
+  if (value !== undefined && !allowed.some((a) => a === value))
+    throw new PlotError(`${where}: ${what} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${JSON.stringify(value) ?? 'nothing'}`)
+}
+
 /**
  * At most `max` indices from 0..n-1, evenly spaced, always keeping the first and the last: how
  * the builders thin long series so a spec stays small (a line of 2,000 points is as smooth on a
