@@ -58,7 +58,9 @@ export const storedMismatch = (network: AnyLayer, inShape: Shape, params: Tree, 
   try {
     if (network.structure === undefined) return undefined
     // Each leaf as a marker that keeps its input's shape: the combinators then place every leaf's params and state.
-    const marker = (_leaf: AnyLayer): Rule => (s) => ({ outShape: s, params: { shape: [] }, state: { shape: [] } })
+    const marker =
+      (_leaf: AnyLayer): Rule =>
+      (s) => ({ outShape: s, params: { shape: [] }, state: { shape: [] } })
     const placed = withLeafRules(network, '', marker).shapes?.(inShape)
     if (placed === undefined) return undefined
     const paramsAt = new Map<string, readonly (string | number)[]>()
@@ -67,12 +69,14 @@ export const storedMismatch = (network: AnyLayer, inShape: Shape, params: Tree, 
     placesOf(placed.state, [], stateAt)
     // The real rules again, recording what each leaf made before the failure.
     const made: { readonly at: string; readonly shapes: Shapes }[] = []
-    const recording = (leaf: AnyLayer, specAt: string): Rule => (s) => {
-      if (leaf.shapes === undefined) throw new Error('a layer without a shape rule: nothing to compare')
-      const r = leaf.shapes(s)
-      made.push({ at: specAt, shapes: r })
-      return r
-    }
+    const recording =
+      (leaf: AnyLayer, specAt: string): Rule =>
+      (s) => {
+        if (leaf.shapes === undefined) throw new Error('a layer without a shape rule: nothing to compare')
+        const r = leaf.shapes(s)
+        made.push({ at: specAt, shapes: r })
+        return r
+      }
     try {
       withLeafRules(network, '', recording).shapes?.(inShape)
       return undefined

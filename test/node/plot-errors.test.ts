@@ -24,7 +24,11 @@ const caught = (f: () => unknown): Plot.PlotError => {
 }
 
 // an unknown mark: vega-lite reads properties of the mark's definition, which is undefined
-const badMark = { data: { values: [{ a: 1 }] }, mark: 'nope', encoding: { x: { field: 'a', type: 'quantitative' } } } as unknown as Plot.VegaLiteSpec
+const badMark = {
+  data: { values: [{ a: 1 }] },
+  mark: 'nope',
+  encoding: { x: { field: 'a', type: 'quantitative' } },
+} as unknown as Plot.VegaLiteSpec
 
 describe('a spec vega-lite cannot compile', () => {
   test.each([
@@ -70,7 +74,12 @@ describe('other steps that fail', () => {
     expect(e.message).toMatch(/^svgToPng: resvg could not read the SVG: .*; is it an SVG document, such as toSvg gives\?$/)
   })
   test('writePlot given a directory says so', () => {
-    expect(() => writePlot(Plot.learningRate((s) => 1 / (1 + s), { steps: 5 }), dir)).toThrow(
+    expect(() =>
+      writePlot(
+        Plot.learningRate((s) => 1 / (1 + s), { steps: 5 }),
+        dir,
+      ),
+    ).toThrow(
       `writePlot: cannot tell the format of '${dir}'; end the name with .png, .svg or .json ` +
         `('${dir}' is a directory: give a file name in it)`,
     )

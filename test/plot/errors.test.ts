@@ -33,18 +33,43 @@ describe('errors name the public function called, not a helper inside it', () =>
   test.each([
     ['confusionMatrix', () => Plot.confusionMatrix([0, 1], [0]), 'confusionMatrix: 2 labels but 1 predictions; they must match'],
     ['confusionMatrix', () => Plot.confusionMatrix([], []), 'confusionMatrix: no examples'],
-    ['misclassified', () => Plot.misclassified(T.zeros([2, 2, 2]), [0, 1], [0]), 'misclassified: 2 labels but 1 predictions; they must match'],
-    ['misclassified', () => Plot.misclassified(T.zeros([2, 4]), [0, 1], [1, 0]), 'misclassified: expected images [N, H, W] or [N, 1, H, W], got shape [2, 4]'],
+    [
+      'misclassified',
+      () => Plot.misclassified(T.zeros([2, 2, 2]), [0, 1], [0]),
+      'misclassified: 2 labels but 1 predictions; they must match',
+    ],
+    [
+      'misclassified',
+      () => Plot.misclassified(T.zeros([2, 4]), [0, 1], [1, 0]),
+      'misclassified: expected images [N, H, W] or [N, 1, H, W], got shape [2, 4]',
+    ],
     ['confusionCounts', () => Plot.confusionCounts([0, 1], [0]), 'confusionCounts: 2 labels but 1 predictions; they must match'],
     [
       'denseWeights',
-      () => Plot.denseWeights(T.tensor([[NaN, 1], [1, 1], [1, 1], [1, 1]]), [2, 2]),
+      () =>
+        Plot.denseWeights(
+          T.tensor([
+            [NaN, 1],
+            [1, 1],
+            [1, 1],
+            [1, 1],
+          ]),
+          [2, 2],
+        ),
       'denseWeights: image 0 has a non-finite pixel (NaN) at flat index 0',
     ],
-    ['convFilters', () => Plot.convFilters(T.full([1, 1, 2, 2], Infinity)), 'convFilters: image 0 has a non-finite pixel (Infinity) at flat index 0'],
+    [
+      'convFilters',
+      () => Plot.convFilters(T.full([1, 1, 2, 2], Infinity)),
+      'convFilters: image 0 has a non-finite pixel (Infinity) at flat index 0',
+    ],
     ['convFilters', () => Plot.convFilters(T.zeros([2, 1, 3, 3]), { columns: 0 }), 'convFilters: columns must be an integer >= 1, got 0'],
     ['imageGrid', () => Plot.imageGrid(T.zeros([2, 3])), 'imageGrid: expected images [N, H, W] or [N, 1, H, W], got shape [2, 3]'],
-    ['history', () => Plot.history(history, { smoothing: 1.5 }), 'history: smoothing must be in [0, 1) (0.9 averages over about 10 steps), got 1.5'],
+    [
+      'history',
+      () => Plot.history(history, { smoothing: 1.5 }),
+      'history: smoothing must be in [0, 1) (0.9 averages over about 10 steps), got 1.5',
+    ],
     ['compareRuns', () => Plot.compareRuns([{ name: 'a', history }], { smoothing: -1 }), 'compareRuns: smoothing must be in [0, 1)'],
   ])('%s', (name, f, message) => {
     const e = thrown(f)
@@ -121,7 +146,13 @@ describe('other data a chart cannot draw', () => {
     )
   })
   test('decisionBoundary: NaN in the data is named as the data, not as a score predict gave', () => {
-    const data = { x: T.tensor([[0, 1], [NaN, 1]]), y: T.tensor([0, 1]) }
+    const data = {
+      x: T.tensor([
+        [0, 1],
+        [NaN, 1],
+      ]),
+      y: T.tensor([0, 1]),
+    }
     expect(thrown(() => Plot.decisionBoundary({ predict: (x) => x, data })).message).toBe(
       'decisionBoundary: data.x has a non-finite value (NaN) at point 1',
     )
