@@ -9,9 +9,9 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
-import type { Tensor } from 'chainrule'
+import { Gradcheck, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
-import { sourceLines } from '../core/layers.ts'
+import { sourceLines, type Reading } from '../core/layers.ts'
 import {
   stageTitle,
   stepThrough,
@@ -83,16 +83,28 @@ const Tensors = ({ items, prefix = '', of = 'batch' }: { items: readonly Named[]
   </>
 )
 
-/** A layer's forward or vjp, as the library's source file writes it. */
-const Source = ({ file, property, open }: { file: string; property: 'forward' | 'vjp'; open?: boolean }) => {
-  const text = sources[file]
-  const lines = text === undefined ? undefined : sourceLines(text, property)
+/**
+ * A layer's forward or vjp as the library writes it: its file's lines, or, where the file hands
+ * its arrays to kernels, the readable kernels it runs, with a note saying so.
+ */
+const Source = ({ reading, property, open }: { reading: Reading; property: 'forward' | 'vjp'; open?: boolean }) => {
+  const files = [...new Set(reading.excerpts.map((e) => e.file))]
   return (
     <details open={open}>
       <summary>
-        its {property} in <code>{file}</code>
+        its {property} in{' '}
+        {files.map((f, i) => (
+          <span key={f}>
+            {i > 0 && ' and '}
+            <code>{f}</code>
+          </span>
+        ))}
       </summary>
-      <pre>{lines ?? `(no ${property} found in ${file})`}</pre>
+      {reading.note !== undefined && <p class="muted">{reading.note}</p>}
+      {reading.excerpts.map((e) => {
+        const text = sources[e.file]
+        return <pre key={`${e.file} ${e.name}`}>{(text === undefined ? undefined : sourceLines(text, e.name)) ?? `(no ${e.name} found in ${e.file})`}</pre>
+      })}
     </details>
   )
 }
@@ -106,7 +118,7 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
       <p class="muted">
         The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
       </p>
-      <Source file={s.source.file} property="forward" />
+      <Source reading={s.source} property="forward" />
       <Tensors items={s.params} of="param" />
     </div>
     <div>
@@ -188,8 +200,41 @@ const CheckTable = ({ c }: { c: Check }) => (
         </tbody>
       </table>
     </div>
+    <KinkNote c={c} />
   </>
 )
+
+/**
+ * What "(kink)" in a check's table means, said under the table where a row has it (no hover: a
+ * phone has none): the central difference straddles a point where the function has no
+ * derivative, so the row's error compares the vjp with the nearer one-sided difference instead.
+ */
+const KinkNote = ({ c }: { c: Check }) => {
+  const kinks = c.rows.filter((r) => r.kink)
+  if (kinks.length === 0) return null
+  return (
+    <div class="note" id="kink-note">
+      <p>
+        <strong>(kink)</strong>: this input lies within h = {num(c.h)} of a point where the layer's output has no derivative, a corner (a
+        relu input at 0, two inputs tied for a max-pool window's max). The central difference straddles the corner and averages the slopes
+        of its two sides, so it is not the derivative there, and the row's error does not use it: the vjp gives the slope of one side, and
+        the error compares it with the nearer of the one-sided differences, (φ(θ) − φ(θ − h))/h from the left and (φ(θ + h) − φ(θ))/h from
+        the right.
+      </p>
+      <ul>
+        {kinks.map((r, i) => {
+          const fromLeft = Gradcheck.mixedError(r.analytic, r.left) <= Gradcheck.mixedError(r.analytic, r.right)
+          return (
+            <li key={i} class="mono">
+              {r.where}[{r.index.join(', ')}]: left {num(r.left, 6)}, right {num(r.right, 6)}: the vjp gave {num(r.analytic, 6)}, nearer the{' '}
+              {fromLeft ? 'left' : 'right'} (error {num(r.error, 2)})
+            </li>
+          )
+        })}
+      </ul>
+    </div>
+  )
+}
 
 const BackwardView = ({ s }: { s: BackwardStage }) => (
   <div class="cols">
@@ -198,7 +243,7 @@ const BackwardView = ({ s }: { s: BackwardStage }) => (
         <strong class="mono">{s.formula}</strong>
       </p>
       <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
-      <Source file={s.source.file} property="vjp" open />
+      <Source reading={s.source} property="vjp" open />
       <CheckTable c={s.check} />
     </div>
     <div>
