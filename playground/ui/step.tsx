@@ -175,7 +175,12 @@ const CheckTable = ({ c }: { c: Check }) => (
         {c.ok ? 'agrees' : 'disagrees'} (worst error {num(c.maxError, 2)}, tolerance {num(c.tolerance, 2)})
       </span>
     </h3>
-    <p class="muted">Sampled coordinates: the vjp's value against the central difference (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}.</p>
+    <p class="muted" id="check-what">
+      Sampled coordinates θ of the input and of each param: the vjp's value (analytic) against a central difference (numeric) of φ = Σ
+      dy ⊙ y, the one number whose gradient the vjp computes (∂φ/∂x = dx, ∂φ/∂p = dp for each param p; y is the layer's output, with
+      the key it had in the step): (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}. The error is |analytic − numeric| / max(1, |analytic|,
+      |numeric|).
+    </p>
     <div class="table-wrap">
       <table>
         <thead>

@@ -70,6 +70,22 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('a gradient check says what φ and its error are, and its four columns fit a phone without scrolling sideways', async () => {
+    const { page, problems } = await watchedPage(browser, 420)
+    await open(page, '?data=mnist&n=64&test=10&mode=step')
+    for (const title of ['backward: relu 1', 'backward: dense 1 (1352→10)']) {
+      await stage(page, title)
+      const what = (await page.locator('#check-what').textContent())!.replace(/\s+/g, ' ')
+      expect(what).toContain('φ = Σ dy ⊙ y')
+      expect(what).toContain('∂φ/∂x = dx')
+      expect(what).toContain('The error is |analytic − numeric| / max(1, |analytic|, |numeric|)')
+      const [scroll, client] = await page.locator('.stage .table-wrap').evaluate((w) => [w.scrollWidth, w.clientWidth])
+      expect(scroll, title).toBeLessThanOrEqual(client!)
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('an emptied box in a layer row: the problem is said once, in the row’s own numbering, under the row, and the box points to it', async () => {
     const { page, problems } = await watchedPage(browser, 420)
     await open(page, '?data=spiral')
