@@ -86,6 +86,22 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('the training history says what its per-step and per-epoch points measure, and how they differ from the line at the top', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?epochs=3&mode=train')
+    await page.getByRole('button', { name: 'Train' }).click()
+    await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
+      timeout: 60_000,
+    })
+    expect(await page.textContent('#train-status')).toContain('training accuracy')
+    const note = (await page.locator('#history-note').textContent())!.replace(/\s+/g, ' ')
+    expect(note).toContain("Per step: the loss and accuracy on that step's batch")
+    expect(note).toContain("Per epoch: their mean over the epoch's examples")
+    expect(note).toContain('the line at the top measures the params it ended with on every training example')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('an emptied box in a layer row: the problem is said once, in the row’s own numbering, under the row, and the box points to it', async () => {
     const { page, problems } = await watchedPage(browser, 420)
     await open(page, '?data=spiral')
