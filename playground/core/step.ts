@@ -106,6 +106,8 @@ export interface BackwardStage {
   readonly source: Reading
   /** The cotangent of the layer's output. */
   readonly dy: T.Tensor
+  /** What the forward kept on its tape, which the vjp reads (dropout's mask, relu's x). */
+  readonly tape: readonly TapeEntry[]
   /** The cotangent of its input; undefined for the first layer, whose input is data: a training step does not compute it. */
   readonly dx: T.Tensor | undefined
   /** The gradient of each param. */
@@ -348,6 +350,7 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
         formula: mathsOf(kind(i)).vjp,
         source: readingOf(kind(i), 'vjp'),
         dy: s.dy!,
+        tape: tapeEntries(s.tape, s.y!),
         dx: i === 0 ? undefined : s.dx,
         dp: named(s.dp!),
         check: checkLayer(b.layers[i]!, s, states[i]!, ctx, {

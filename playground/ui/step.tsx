@@ -22,6 +22,7 @@ import {
   type Named,
   type Stage,
   type Step,
+  type TapeEntry,
   type UpdateStage,
 } from '../core/step.ts'
 import { num, shape } from './format.ts'
@@ -109,6 +110,26 @@ const Source = ({ reading, property, open }: { reading: Reading; property: 'forw
   )
 }
 
+/** What a layer's forward kept for its vjp, entry by entry. */
+const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) => (
+  <>
+    <h3>{title}</h3>
+    {tape.length === 0 ? (
+      <p class="muted">nothing: its vjp needs no value from the forward pass</p>
+    ) : (
+      tape.map((e) =>
+        typeof e.value === 'string' ? (
+          <p key={e.name} class="mono">
+            {e.name}: {e.value}
+          </p>
+        ) : (
+          <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
+        ),
+      )
+    )}
+  </>
+)
+
 const ForwardView = ({ s }: { s: ForwardStage }) => (
   <div class="cols">
     <div>
@@ -124,20 +145,7 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
     <div>
       <Labelled name="x (in)" t={s.x} />
       <Labelled name="y (out)" t={s.y} />
-      <h3>its tape</h3>
-      {s.tape.length === 0 ? (
-        <p class="muted">nothing: its vjp needs no value from the forward pass</p>
-      ) : (
-        s.tape.map((e) =>
-          typeof e.value === 'string' ? (
-            <p key={e.name} class="mono">
-              {e.name}: {e.value}
-            </p>
-          ) : (
-            <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
-          ),
-        )
-      )}
+      <Tape tape={s.tape} title="its tape" />
       {s.stateAfter.length > 0 && (
         <>
           <Tensors items={s.stateBefore} prefix="state before: " of="param" />
@@ -255,6 +263,7 @@ const BackwardView = ({ s }: { s: BackwardStage }) => (
       <Labelled name="dy (in)" t={s.dy} />
       {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
       <Tensors items={s.dp} prefix="d" of="param" />
+      <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
     </div>
   </div>
 )

@@ -102,6 +102,16 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('a backward stage shows the tape its vjp reads: dropout’s mask beside dy and dx', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=xor&net=dense:6,elu,dropout:0.4,dense:2&mode=step')
+    await stage(page, 'backward: dropout 1 (p = 0.4)')
+    const headings = await page.locator('.stage h3').allTextContents()
+    expect(headings).toEqual(expect.arrayContaining(['dy (in)', 'dx (out)', 'its tape, kept by its forward: what the vjp reads', 'tape.mask']))
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('an emptied box in a layer row: the problem is said once, in the row’s own numbering, under the row, and the box points to it', async () => {
     const { page, problems } = await watchedPage(browser, 420)
     await open(page, '?data=spiral')

@@ -114,6 +114,24 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
     },
   )
 
+  test.each(configs.map(([name]) => name))(
+    '%s: each backward stage shows the tape its vjp reads, the forward’s own; with it a learner can redo the vjp (dropout: dx = dy ⊙ mask)',
+    (name) => {
+      const run = built.get(name)!
+      const step = stepThrough(run, initialState(run), firstBatch(run))
+      const forward = step.stages.filter((s): s is ForwardStage => s.kind === 'forward')
+      for (const s of step.stages) {
+        if (s.kind !== 'backward') continue
+        expect(s.tape).toEqual(forward[s.layer]!.tape)
+        if (s.layerKind === 'dropout') {
+          const mask = s.tape.find((e) => e.name === 'mask')!.value
+          if (typeof mask === 'string') throw new Error('dropout in train mode keeps a mask')
+          expect(bits(s.dx!)).toBe(bits(T.mul(s.dy, mask)))
+        }
+      }
+    },
+  )
+
   test('a step from the middle of a run (a schedule, momentum, dropout) equals trainStep there, and its learning rate is the schedule’s at that step', () => {
     const name = configs[1]![0]
     const run = built.get(name)!
