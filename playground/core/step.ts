@@ -123,6 +123,8 @@ export interface ParamUpdate {
   readonly grad: T.Tensor
   readonly before: T.Tensor
   readonly after: T.Tensor
+  /** after − before: what the update did (−lr·g for plain SGD), visible where before and after agree to the digits shown. */
+  readonly change: T.Tensor
 }
 
 /** One leaf of the optimizer state before and after the update. */
@@ -444,6 +446,7 @@ const paramUpdates = (b: Built, before: Tree.Tree, after: Tree.Tree, seen: reado
       grad: grads[j]!,
       before: leaf,
       after: afters[j]!,
+      change: T.sub(afters[j]!, leaf),
     }))
   })
 

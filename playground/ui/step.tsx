@@ -274,12 +274,17 @@ const UpdateView = ({ s }: { s: UpdateStage }) => (
       <strong class="mono">{s.formula}</strong>
     </p>
     <p>learning rate at this step: {num(s.lr, 6)}</p>
-    <h3>params: the gradient, before and after</h3>
+    <h3>params: the gradient, before and after, and the change</h3>
+    <p class="muted">
+      The change is after − before, what the update did: with a small learning rate before and after agree to the digits shown, and the
+      change is where to look.
+    </p>
     {s.params.map((p) => (
       <div key={p.name} class="triple">
         <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={6} />
         <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={6} />
         <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={6} />
+        <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={6} />
       </div>
     ))}
     {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}

@@ -112,6 +112,20 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0&lr=0.0001&mode=step')
+    await stage(page, 'update: sgd')
+    const cells = (name: string): Promise<string[]> =>
+      page.getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) }).locator('[role="cell"]').allTextContents()
+    const W = 'dense 1 (2→4) W'
+    expect(await cells(`${W}: after`)).toEqual(await cells(`${W}: before`)) // the misleading view: nothing seems to change
+    const change = await cells(`${W}: change`)
+    expect(change.some((c) => c !== '0')).toBe(true)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('an emptied box in a layer row: the problem is said once, in the row’s own numbering, under the row, and the box points to it', async () => {
     const { page, problems } = await watchedPage(browser, 420)
     await open(page, '?data=spiral')

@@ -83,6 +83,7 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
       if (update.kind !== 'update') throw new Error('the last stage is not the update')
       expect(update.params.map((p) => bits(p.after))).toEqual(treeBits(after.params))
       expect(update.params.map((p) => bits(p.before))).toEqual(treeBits(ts.params))
+      for (const p of update.params) expect(bits(p.change)).toBe(bits(T.sub(p.after, p.before)))
     },
   )
 
