@@ -9,7 +9,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
-import { Gradcheck, type Tensor } from 'chainrule'
+import { Gradcheck, T, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
 import { sourceLines, type Reading } from '../core/layers.ts'
 import {
@@ -150,6 +150,11 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
         <>
           <Tensors items={s.stateBefore} prefix="state before: " of="param" />
           <Tensors items={s.stateAfter} prefix="state after: " of="param" />
+          <Tensors
+            items={s.stateAfter.map((a, i) => ({ name: a.name, tensor: T.sub(a.tensor, s.stateBefore[i]!.tensor) }))}
+            prefix="state change (after − before): "
+            of="param"
+          />
         </>
       )}
     </div>

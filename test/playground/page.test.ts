@@ -112,7 +112,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did', async () => {
+  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did; so for batchNorm’s running statistics', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0&lr=0.0001&mode=step')
     await stage(page, 'update: sgd')
@@ -122,6 +122,11 @@ describe('the playground as a learner reads it', () => {
     expect(await cells(`${W}: after`)).toEqual(await cells(`${W}: before`)) // the misleading view: nothing seems to change
     const change = await cells(`${W}: change`)
     expect(change.some((c) => c !== '0')).toBe(true)
+    // so with batchNorm's running variance, which moves by (1 − momentum) of the batch's
+    await open(page, '?data=xor&net=dense:6,batchNorm,elu,dropout:0.4,dense:5,leakyRelu:0.1,dense:2&mode=step')
+    await stage(page, 'forward: batchNorm 1')
+    expect(await cells('state after: variance')).toEqual(await cells('state before: variance'))
+    expect((await cells('state change (after − before): variance')).some((c) => c !== '0')).toBe(true)
     expect(problems).toEqual([])
     await page.close()
   })
