@@ -252,7 +252,7 @@ export const totalStepsOf = (c: Config): number => c.epochs * stepsPerEpochOf(c)
 
 /** One thing wrong with a configuration: where (`data`, `layer 3 (conv2d)`, `loss`, `optimizer`, `lr`, ...), which layer (from 0) if a layer, and the whole message. */
 export interface Problem {
-  /** What the problem is about: 'data', 'layers', a layer by the name its row shows ('conv2d 2'), 'loss', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed'. */
+  /** What the problem is about: 'data', 'layers', a layer by its row's name ('conv2d 2'), 'loss', 'optimizer', 'lr', 'batchSize', … */
   readonly where: string
   /** The layer's index (from 0), when the problem is a layer's. */
   readonly layer?: number

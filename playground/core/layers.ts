@@ -41,7 +41,7 @@ export interface Maths {
   readonly vjp: string
 }
 
-/** A piece of the library's source to show: a declaration (`const name = …`) or a record property (`vjp: …`), in a file from the repository root. */
+/** A piece of library source to show: a declaration (`const name = …`) or a record property (`vjp: …`) in a file (from the root). */
 export interface Excerpt {
   readonly file: string
   readonly name: string
@@ -195,7 +195,8 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
       const note = kernelNote(
         'src/layers/conv2d.ts',
         kernels,
-        'The page runs the fast kernels: the same sums as im2col and one matrix product, in another order (the same numbers to rounding). db is convBiasGrad’s under every kernel.',
+        'The page runs the fast kernels: the same sums as im2col and one matrix product, in another order ' +
+          '(the same numbers to rounding). db is convBiasGrad’s under every kernel.',
       )
       const of = (...names: string[]): Excerpt[] => names.map((name) => ({ file: kernels, name }))
       return { forward: { excerpts: of('naiveForward'), note }, vjp: { excerpts: of('naiveInputGrad', 'naiveKernelGrad', 'convBiasGrad'), note } }
