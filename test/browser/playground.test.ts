@@ -315,7 +315,7 @@ describe('the playground in a real browser', () => {
     // the update: W's gradient, before and after, and adam's moments of W, are filters too
     await page.getByRole('button', { name: 'update: adam' }).click()
     await expect.poll(() => stage.locator('figure[aria-label$="W: gradient: each filter as a picture"]').count()).toBe(1)
-    expect(await stage.locator('figure[aria-label$="each filter as a picture"]').count()).toBe(3 + 2 * 2) // grad, before, after; mu, nu before and after
+    expect(await stage.locator('figure[aria-label$="each filter as a picture"]').count()).toBe(4 + 2 * 2) // grad, before, after, change; mu, nu before and after
     expect(await stage.locator('figure[aria-label*="the first example"]').count()).toBe(0)
     expect(problems).toEqual([])
     await page.close()
