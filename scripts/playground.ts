@@ -19,12 +19,14 @@ import type { Server } from 'node:http'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MNIST_FILES, mnistDir } from '../src/node/mnist.ts'
+import { shownFiles } from '../playground/core/layers.ts'
 import { bundle, HEADERS, PLAIN_HEADERS, portArg, serve, type Asset } from './browser.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 /**
- * The module `virtual:layer-sources`: the text of every file in src/layers/, by path from the
+ * The module `virtual:layer-sources`: the text of every file in src/layers/ and of the kernel
+ * files the Step mode shows (`shownFiles`: the readable conv and pool loops), by path from the
  * repository root, so the Step mode can show a layer's vjp as the library writes it (read at
  * bundle time: the page fetches nothing for it).
  */
@@ -33,8 +35,11 @@ export const layerSources: Plugin = {
   setup: (b) => {
     b.onResolve({ filter: /^virtual:layer-sources$/ }, (args) => ({ path: args.path, namespace: 'layer-sources' }))
     b.onLoad({ filter: /.*/, namespace: 'layer-sources' }, () => {
-      const files = readdirSync(join(root, 'src/layers')).filter((f) => f.endsWith('.ts'))
-      const texts = Object.fromEntries(files.map((f) => [`src/layers/${f}`, readFileSync(join(root, 'src/layers', f), 'utf8')]))
+      const layers = readdirSync(join(root, 'src/layers'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `src/layers/${f}`)
+      const files = [...new Set([...layers, ...shownFiles()])]
+      const texts = Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), 'utf8')]))
       return { contents: `export default ${JSON.stringify(texts)}`, loader: 'js' }
     })
   },

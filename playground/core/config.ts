@@ -7,7 +7,7 @@
  * anything silently; `shapesOf` gives each layer's shapes and the name a person reads.
  */
 import { Key, L, Loss, Optim, Schedule, T } from 'chainrule'
-import { defaultLayer, layerKinds, layerName, layerOf, type LayerConfig } from './layers.ts'
+import { defaultLayer, layerKinds, layerName, layerOf, shortName, type LayerConfig } from './layers.ts'
 
 export { type LayerConfig, type LayerKind, type Padding } from './layers.ts'
 
@@ -252,11 +252,11 @@ export const totalStepsOf = (c: Config): number => c.epochs * stepsPerEpochOf(c)
 
 /** One thing wrong with a configuration: where (`data`, `layer 3 (conv2d)`, `loss`, `optimizer`, `lr`, ...), which layer (from 0) if a layer, and the whole message. */
 export interface Problem {
-  /** What the problem is about: 'data', 'layers', 'layer 3 (conv2d)', 'loss', 'optimizer', 'lr', 'batchSize', 'epochs', 'seed'. */
+  /** What the problem is about: 'data', 'layers', a layer by its row's name ('conv2d 2'), 'loss', 'optimizer', 'lr', 'batchSize', … */
   readonly where: string
   /** The layer's index (from 0), when the problem is a layer's. */
   readonly layer?: number
-  /** The message, starting with `where`: "layer 3 (conv2d): kernel 9 is larger than its 5×5 input". */
+  /** The message, starting with `where`: "conv2d 2: kernel 9 is larger than its 5×5 input". */
   readonly message: string
 }
 
@@ -318,7 +318,7 @@ const numIn = (what: string, v: unknown, lo: number, hi: number, open = false): 
     ? undefined
     : `${what} must be a number in [${lo}, ${hi}${open ? ')' : ']'}, got ${shown(v)}`
 
-/** The problems of a layer's own settings (before shapes), as messages without the "layer i" prefix. */
+/** The problems of a layer's own settings (before shapes), as messages without the layer's name before them. */
 const layerSettings = (c: LayerConfig): string[] => {
   if (!layerKinds.includes(c.kind)) return [`unknown layer kind '${String(c.kind)}' (the kinds: ${layerKinds.join(', ')})`]
   const out: (string | undefined)[] = []
@@ -379,7 +379,7 @@ export const shapesOf = (
   let shape: readonly number[] = inShapeOf(c.data)
   for (let i = 0; i < c.layers.length; i++) {
     const lc = c.layers[i]!
-    const where = `layer ${i + 1} (${lc.kind})`
+    const where = shortName(c.layers, i) // the name the layer's row starts with: "dense 2"
     const fail = (detail: string): void => void problems.push({ where, layer: i, message: `${where}: ${detail}` })
     const settings = layerSettings(lc)
     if (settings.length > 0) {
@@ -554,9 +554,9 @@ export const validate = (c: Config): readonly Problem[] => {
     const softmaxLast = c.layers[c.layers.length - 1]!.kind === 'softmax'
     if (softmaxAt >= 0 && softmaxAt < c.layers.length - 1)
       problems.push({
-        where: `layer ${softmaxAt + 1} (softmax)`,
+        where: shortName(c.layers, softmaxAt),
         layer: softmaxAt,
-        message: `layer ${softmaxAt + 1} (softmax): softmax belongs at the end of the network (it turns scores into class probabilities)`,
+        message: `${shortName(c.layers, softmaxAt)}: softmax belongs at the end of the network (it turns scores into class probabilities)`,
       })
     if (softmaxLast && c.loss === 'softmaxCrossEntropy')
       at('loss', [

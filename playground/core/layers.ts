@@ -41,6 +41,18 @@ export interface Maths {
   readonly vjp: string
 }
 
+/** A piece of library source to show: a declaration (`const name = …`) or a record property (`vjp: …`) in a file (from the root). */
+export interface Excerpt {
+  readonly file: string
+  readonly name: string
+}
+
+/** What the page shows as a layer's forward or vjp: pieces of source, and, when they are not the layer file's own lines, why. */
+export interface Reading {
+  readonly excerpts: readonly Excerpt[]
+  readonly note?: string
+}
+
 /** All the playground knows of one kind of layer. */
 interface Kind<K extends LayerKind> {
   /** A new layer of this kind, with its default settings. */
@@ -55,6 +67,31 @@ interface Kind<K extends LayerKind> {
   readonly maths: Maths
   /** The library source file of its forward and vjp (from the repository root). */
   readonly file: string
+  /**
+   * What to show for its forward and vjp where the layer's own `forward:` and `vjp:` are not the
+   * place to read the maths (they pass arrays to kernels): the readable code they run.
+   */
+  readonly reads?: { readonly forward: Reading; readonly vjp: Reading }
+}
+
+/** A layer file's own property and the helpers beside it that hold its maths (e.g. sigmoid's vjp and its `vjp64`). */
+const withHelpers = (file: string, forward: readonly string[], vjp: readonly string[]): { forward: Reading; vjp: Reading } => ({
+  forward: { excerpts: ['forward', ...forward].map((name) => ({ file, name })) },
+  vjp: { excerpts: ['vjp', ...vjp].map((name) => ({ file, name })) },
+})
+
+/** The note of a layer whose file hands its arrays to kernels: what is shown instead, and how the kernels that ran relate to it. */
+const kernelNote = (layerFile: string, kernelFile: string, same: string): string =>
+  `${layerFile} checks the shapes and hands the arrays to a kernel (readable or fast, as Kernels.use picks): ` +
+  `shown here are the readable loops of ${kernelFile}, the ones it runs under Kernels.use('reference'). ${same}`
+
+const poolReads = (layerFile: string, forward: string, vjp: string): { forward: Reading; vjp: Reading } => {
+  const kernels = 'src/kernels/pool.ts'
+  const note = kernelNote(layerFile, kernels, 'The page runs the fast loops, which give the same numbers, bit for bit.')
+  return {
+    forward: { excerpts: [{ file: kernels, name: 'tapIndex' }, { file: kernels, name: forward }], note },
+    vjp: { excerpts: [{ file: kernels, name: vjp }], note },
+  }
 }
 
 const times = (s: readonly number[]): string => s.join('×')
@@ -79,6 +116,7 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
     code: () => 'L.relu',
     maths: { forward: 'y = max(x, 0)', vjp: 'dx = dy·[x > 0]' },
     file: 'src/layers/relu.ts',
+    reads: withHelpers('src/layers/relu.ts', ['reluOf'], ['reluVjpOf']),
   },
   leakyRelu: {
     fresh: { kind: 'leakyRelu', alpha: 0.01 },
@@ -93,6 +131,7 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
     code: () => 'L.sigmoid',
     maths: { forward: 'y = 1/(1 + e⁻ˣ)', vjp: 'dx = dy·y(1 − y)' },
     file: 'src/layers/sigmoid.ts',
+    reads: withHelpers('src/layers/sigmoid.ts', ['logistic'], ['vjp64']),
   },
   tanh: {
     fresh: { kind: 'tanh' },
@@ -100,6 +139,7 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
     code: () => 'L.tanh',
     maths: { forward: 'y = tanh x', vjp: 'dx = dy·(1 − y²)' },
     file: 'src/layers/tanh.ts',
+    reads: withHelpers('src/layers/tanh.ts', [], ['vjp64']),
   },
   elu: {
     fresh: { kind: 'elu', alpha: 1 },
@@ -107,6 +147,7 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
     code: (c) => `L.elu(${c.alpha})`,
     maths: { forward: 'y = x if x > 0, else α(eˣ − 1)', vjp: 'dx = dy if x > 0, else dy·(y + α)' },
     file: 'src/layers/elu.ts',
+    reads: withHelpers('src/layers/elu.ts', ['forward64'], ['vjp64']),
   },
   softmax: {
     fresh: { kind: 'softmax' },
@@ -149,6 +190,17 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
       vjp: 'dx = Σ_f dy[n, f] ⋆ᵀ W[f],  dW[f, c] = Σₙ dy[n, f] ⋆ x[n, c],  db[f] = Σ dy[n, f]',
     },
     file: 'src/layers/conv2d.ts',
+    reads: (() => {
+      const kernels = 'src/kernels/conv.ts'
+      const note = kernelNote(
+        'src/layers/conv2d.ts',
+        kernels,
+        'The page runs the fast kernels: the same sums as im2col and one matrix product, in another order ' +
+          '(the same numbers to rounding). db is convBiasGrad’s under every kernel.',
+      )
+      const of = (...names: string[]): Excerpt[] => names.map((name) => ({ file: kernels, name }))
+      return { forward: { excerpts: of('naiveForward'), note }, vjp: { excerpts: of('naiveInputGrad', 'naiveKernelGrad', 'convBiasGrad'), note } }
+    })(),
   },
   maxPool2d: {
     fresh: { kind: 'maxPool2d', size: 2, stride: 2 },
@@ -157,6 +209,7 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
     maps: (c) => `${c.size}×${c.size}`,
     maths: { forward: 'y = max of each window', vjp: "dx = dy at each window's argmax, 0 elsewhere" },
     file: 'src/layers/max-pool.ts',
+    reads: poolReads('src/layers/max-pool.ts', 'maxPoolNaive', 'maxPoolBackwardNaive'),
   },
   avgPool2d: {
     fresh: { kind: 'avgPool2d', size: 2, stride: 2 },
@@ -165,6 +218,7 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
     maps: (c) => `${c.size}×${c.size}`,
     maths: { forward: 'y = mean of each window', vjp: 'dx = dy/(k·k) to every input of the window' },
     file: 'src/layers/avg-pool.ts',
+    reads: poolReads('src/layers/avg-pool.ts', 'avgPoolNaive', 'avgPoolBackwardNaive'),
   },
   flatten: {
     fresh: { kind: 'flatten' },
@@ -211,6 +265,18 @@ export const mathsOf = (kind: LayerKind): Maths => kinds[kind].maths
 /** Where a kind's forward and vjp are written: the library source file (from the repository root). */
 export const sourceFileOf = (kind: LayerKind): string => kinds[kind].file
 
+/**
+ * What the Step mode shows as a kind's forward or vjp: its file's `forward:` or `vjp:` property,
+ * with the helpers beside it that hold the maths, or, for a layer that hands its arrays to
+ * kernels (conv2d, the pools), the readable reference kernels it runs, with a note saying so.
+ */
+export const readingOf = (kind: LayerKind, property: 'forward' | 'vjp'): Reading =>
+  kinds[kind].reads?.[property] ?? { excerpts: [{ file: kinds[kind].file, name: property }] }
+
+/** Every file the Step mode shows source from (the layers' files and the kernels they run), from the repository root. */
+export const shownFiles = (): readonly string[] =>
+  [...new Set(layerKinds.flatMap((k) => [kinds[k].file, ...(['forward', 'vjp'] as const).flatMap((p) => readingOf(k, p).excerpts.map((e) => e.file))]))]
+
 /** The index of a pipe's child in a path as the library writes it (`pipe[2].dense` → 2); undefined for any other path. */
 export const layerIndexOf = (path: string): number | undefined => {
   const m = /^pipe\[(\d+)\]\.[^.]+$/.exec(path)
@@ -243,15 +309,22 @@ const mapsOf = <K extends LayerKind>(c: LayerConfigOf<K>, inShape: readonly numb
   kinds[c.kind].maps?.(c, inShape, outShape)
 
 /**
- * The lines of the `forward:` or `vjp:` property in a layer's source text (as `sourceFile` names
- * it): from the property's first line to where its brackets close, as written. Undefined when the
- * text has no such property.
+ * The lines of `name` in a source text: a record property (`vjp: …`) or a declaration (`const
+ * name = …`, `function name`), from its first line to where its brackets close, as written; a
+ * declaration comes with the doc comment above it. Undefined when the text has no such thing.
  * @example sourceLines(denseText, 'vjp') // "vjp: (p, { x }, dy, options) => {\n  checkInput(...)\n  ...\n},"
  */
-export const sourceLines = (text: string, property: 'forward' | 'vjp'): string | undefined => {
+export const sourceLines = (text: string, name: string): string | undefined => {
   const lines = text.split('\n')
-  const start = lines.findIndex((l) => new RegExp(`^\\s*${property}: `).test(l))
+  const property = new RegExp(`^\\s*${name}: `)
+  const declaration = new RegExp(`^\\s*(export )?(const|function) ${name}\\b`)
+  const start = lines.findIndex((l) => property.test(l) || declaration.test(l))
   if (start < 0) return undefined
+  let top = start
+  if (declaration.test(lines[start]!) && /^\s*\*\/\s*$|^\s*\/\*\*.*\*\/\s*$/.test(lines[start - 1] ?? '')) {
+    top = start - 1
+    while (top > 0 && !/^\s*\/\*\*/.test(lines[top]!)) top--
+  }
   const indent = /^\s*/.exec(lines[start]!)![0].length
   let depth = 0
   for (let i = start; i < lines.length; i++) {
@@ -261,8 +334,8 @@ export const sourceLines = (text: string, property: 'forward' | 'vjp'): string |
     }
     if (depth <= 0)
       return lines
-        .slice(start, i + 1)
-        .map((l) => l.slice(indent))
+        .slice(top, i + 1)
+        .map((l) => l.slice(Math.min(indent, /^\s*/.exec(l)![0].length)))
         .join('\n')
   }
   return undefined

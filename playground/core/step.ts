@@ -13,7 +13,7 @@ import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
 import type { Data } from 'chainrule'
 import type { Built } from './build.ts'
 import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
-import { layerIndexOf, mathsOf, sourceFileOf } from './layers.ts'
+import { layerIndexOf, mathsOf, readingOf, type Reading } from './layers.ts'
 
 /** A tensor with the name a person reads: "W", "b", "x", "mask", "dense 1 (2→16) W". */
 export interface Named {
@@ -27,12 +27,6 @@ export interface TapeEntry {
   readonly value: T.Tensor | string
 }
 
-/** Where a layer's code lives: the library file and the record property (`forward` or `vjp`) to show (see `sourceLines`). */
-export interface SourceRef {
-  readonly file: string
-  readonly property: 'forward' | 'vjp'
-}
-
 /** A layer's forward pass in the step. */
 export interface ForwardStage {
   readonly kind: 'forward'
@@ -42,7 +36,8 @@ export interface ForwardStage {
   readonly name: string
   readonly layerKind: LayerKind
   readonly formula: string
-  readonly source: SourceRef
+  /** The library source to read for it (see `readingOf`). */
+  readonly source: Reading
   readonly params: readonly Named[]
   readonly x: T.Tensor
   readonly y: T.Tensor
@@ -74,6 +69,9 @@ export interface CheckRow {
   readonly analytic: number
   /** The central difference (φ(θ + h) − φ(θ − h)) / 2h. */
   readonly numeric: number
+  /** The one-sided differences (φ(θ) − φ(θ − h)) / h and (φ(θ + h) − φ(θ)) / h, the slopes just left and right of θ. */
+  readonly left: number
+  readonly right: number
   /**
    * True where φ has a kink at this coordinate (a relu input at 0, a tie in a max-pool window):
    * the one-sided differences disagree, so there is no derivative, and the vjp's value is a
@@ -104,9 +102,12 @@ export interface BackwardStage {
   readonly name: string
   readonly layerKind: LayerKind
   readonly formula: string
-  readonly source: SourceRef
+  /** The library source to read for it (see `readingOf`). */
+  readonly source: Reading
   /** The cotangent of the layer's output. */
   readonly dy: T.Tensor
+  /** What the forward kept on its tape, which the vjp reads (dropout's mask, relu's x). */
+  readonly tape: readonly TapeEntry[]
   /** The cotangent of its input; undefined for the first layer, whose input is data: a training step does not compute it. */
   readonly dx: T.Tensor | undefined
   /** The gradient of each param. */
@@ -122,6 +123,8 @@ export interface ParamUpdate {
   readonly grad: T.Tensor
   readonly before: T.Tensor
   readonly after: T.Tensor
+  /** after − before: what the update did (−lr·g for plain SGD), visible where before and after agree to the digits shown. */
+  readonly change: T.Tensor
 }
 
 /** One leaf of the optimizer state before and after the update. */
@@ -323,7 +326,7 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     name: name(i),
     layerKind: kind(i),
     formula: mathsOf(kind(i)).forward,
-    source: { file: sourceFileOf(kind(i)), property: 'forward' },
+    source: readingOf(kind(i), 'forward'),
     params: named(s.p!),
     x: s.x!,
     y: s.y!,
@@ -347,8 +350,9 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
         name: name(i),
         layerKind: kind(i),
         formula: mathsOf(kind(i)).vjp,
-        source: { file: sourceFileOf(kind(i)), property: 'vjp' },
+        source: readingOf(kind(i), 'vjp'),
         dy: s.dy!,
+        tape: tapeEntries(s.tape, s.y!),
         dx: i === 0 ? undefined : s.dx,
         dp: named(s.dp!),
         check: checkLayer(b.layers[i]!, s, states[i]!, ctx, {
@@ -411,6 +415,8 @@ const checkLayer = (
         index: unravel(at.shape, i),
         analytic: a,
         numeric,
+        left,
+        right,
         kink,
         error: kink ? Math.min(error, Gradcheck.mixedError(a, left), Gradcheck.mixedError(a, right)) : error,
       })
@@ -440,6 +446,7 @@ const paramUpdates = (b: Built, before: Tree.Tree, after: Tree.Tree, seen: reado
       grad: grads[j]!,
       before: leaf,
       after: afters[j]!,
+      change: T.sub(afters[j]!, leaf),
     }))
   })
 

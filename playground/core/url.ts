@@ -263,18 +263,28 @@ const readInt = (param: string, text: string, what = param): number => {
 const readBool = (param: string, text: string, what = param): boolean =>
   text === '1' || text === 'true' ? true : text === '0' || text === 'false' ? false : fail(param, `${what} must be 1 or 0, got '${text}'`)
 
+/** 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st. */
+const ordinal = (n: number): string => {
+  const teen = Math.floor(n / 10) % 10 === 1
+  return `${n}${teen ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th')}`
+}
+
 /** True when text is one of the choices. */
 const isOneOf = <A extends string>(text: string, choices: readonly A[]): text is A => choices.some((c) => c === text)
 
 const oneOf = <A extends string>(param: string, text: string, choices: readonly A[]): A =>
   isOneOf(text, choices) ? text : fail(param, `must be one of ${choices.join(', ')}, got '${text}'`)
 
-/** A layer from its token (`dense:16`, `conv2d:8:3:1:same`); `at` is its position from 1, for messages. */
-export const readLayer = (token: string, at: number): LayerConfig => {
+/**
+ * A layer from its token (`dense:16`, `conv2d:8:3:1:same`); `before` are the tokens before it in
+ * `net`, so a message names it as Build's row does ("dense 2": the second dense).
+ */
+export const readLayer = (token: string, before: readonly string[] = []): LayerConfig => {
   const [kindText, ...args] = token.split(':')
   if (kindText === undefined || !isOneOf(kindText, layerKinds))
-    return fail('net', `layer ${at}: unknown layer '${kindText}' (the layers: ${layerKinds.join(', ')})`)
+    return fail('net', `unknown layer '${kindText}', the ${ordinal(before.length + 1)} in net (the layers: ${layerKinds.join(', ')})`)
   const kind: LayerKind = kindText
+  const name = `${kind} ${before.filter((t) => t.split(':')[0] === kind).length + 1}`
   const d = defaultLayer(kind)
   const names: Record<LayerKind, readonly string[]> = {
     dense: ['units'],
@@ -295,10 +305,10 @@ export const readLayer = (token: string, at: number): LayerConfig => {
   if (args.length > wanted.length)
     return fail(
       'net',
-      `layer ${at} (${kind}) takes ${wanted.length === 0 ? 'no settings' : `at most ${wanted.join(', ')}`}, got '${token}'`,
+      `${name} takes ${wanted.length === 0 ? 'no settings' : `at most ${wanted.join(', ')}`}, got '${token}'`,
     )
-  const what = (i: number): string => `layer ${at} (${kind}): ${wanted[i]}`
-  const needed = (i: number): string => args[i] ?? fail('net', `layer ${at} (${kind}) needs its ${wanted[i]}, e.g. ${layerToken(d)}`)
+  const what = (i: number): string => `${name}: ${wanted[i]}`
+  const needed = (i: number): string => args[i] ?? fail('net', `${name} needs its ${wanted[i]}, e.g. ${layerToken(d)}`)
   switch (kind) {
     case 'dense':
       return { kind, units: readInt('net', needed(0), what(0)) }
@@ -456,7 +466,7 @@ const read = (query: string, options: DecodeOptions): Config => {
   if (netText !== undefined) {
     const tokens = netText === '' ? [] : netText.split(',')
     if (tokens.length > LIMITS.layers) fail('net', `${tokens.length} layers, more than the playground limit of ${LIMITS.layers}`)
-    layers = tokens.map((t, i) => readLayer(t, i + 1))
+    layers = tokens.map((t, i) => readLayer(t, tokens.slice(0, i)))
   }
   const loss: LossName = get('loss', (t) => oneOf('loss', t, lossNames), base.loss)
   const optName: OptimizerName = get('opt', (t) => oneOf('opt', t, optimizerNames), base.optimizer.name)

@@ -47,19 +47,20 @@ const LayerRow = ({
   index,
   count,
   info,
-  problem,
+  problems,
   update,
 }: {
   layer: LayerConfig
-  /** "dense 2": the words its settings' and buttons' accessible names start with. */
+  /** "dense 2": the words its settings' and buttons' accessible names start with, and its problems' messages too. */
   short: string
   index: number
   count: number
   info: LayerShape | undefined
-  problem: Problem | undefined
+  problems: readonly Problem[]
   update: (op: 'up' | 'down' | 'remove' | LayerConfig) => void
 }) => {
   const name = info?.name ?? short
+  const problemsId = `${useId()}-problems`
   return (
     <li aria-label={name}>
       <span class="name">
@@ -71,10 +72,16 @@ const LayerRow = ({
             {info.params > 0 && ` · ${info.params.toLocaleString('en-US')} params`}
           </span>
         )}
-        {problem !== undefined && <span class="error"> · {problem.message}</span>}
       </span>
       <span class="row" style={{ margin: 0 }}>
-        <Fields value={layer} skip={['kind']} owner={short} choices={layerChoices} onChange={(next) => update(next)} />
+        <Fields
+          value={layer}
+          skip={['kind']}
+          owner={short}
+          choices={layerChoices}
+          problemsId={problems.length > 0 ? problemsId : undefined}
+          onChange={(next) => update(next)}
+        />
       </span>
       <span class="row" style={{ margin: 0 }}>
         <button type="button" aria-label={`move ${short} up`} disabled={index === 0} onClick={() => update('up')}>
@@ -87,6 +94,13 @@ const LayerRow = ({
           ✕
         </button>
       </span>
+      {problems.length > 0 && (
+        <span class="problems error" id={problemsId}>
+          {problems.map((p) => (
+            <span key={p.message}>{p.message}</span>
+          ))}
+        </span>
+      )}
     </li>
   )
 }
@@ -121,7 +135,7 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
             index={i}
             count={config.layers.length}
             info={shapes[i]}
-            problem={problems.find((p) => p.layer === i)}
+            problems={problems.filter((p) => p.layer === i)}
             update={update(i)}
           />
         ))}
@@ -144,7 +158,7 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
           >
             {config.layers.map((_, i) => (
               <option key={i} value={String(i)}>
-                before layer {i + 1}
+                before {shortName(config.layers, i)}
               </option>
             ))}
             <option value="end">the end</option>

@@ -3,7 +3,9 @@
  * box for each number, a checkbox for each flag. A number is taken as it is typed; a box that
  * holds no number (empty, or "1e") is marked invalid, says so beside it, and reaches the
  * configuration as NaN, so the configuration's check names the problem too and nothing runs on
- * a value the box no longer shows. Each input's accessible name holds its visible label.
+ * a value the box no longer shows. Where the owner names its problems beside its settings (a
+ * layer's row), the box says nothing itself and is described by that text. Each input's
+ * accessible name holds its visible label.
  */
 import type { ComponentChildren } from 'preact'
 import { useEffect, useId, useState } from 'preact/hooks'
@@ -22,6 +24,8 @@ export interface FieldsProps<R extends object> {
   readonly choices?: Readonly<Record<string, readonly Value[]>>
   /** What a person reads for a key, where the key alone would not do ('seed' of the data and of the network). */
   readonly labels?: Readonly<Record<string, string>>
+  /** The id of the element that names the record's problems: a box that holds no number points there and says nothing itself. */
+  readonly problemsId?: string
 }
 
 /** One labelled input. */
@@ -30,12 +34,14 @@ const Field = ({
   value,
   owner,
   choices,
+  problemsId,
   set,
 }: {
   text: string
   value: Value
   owner: string | undefined
   choices?: readonly Value[]
+  problemsId: string | undefined
   set: (v: Value) => void
 }) => {
   const id = useId()
@@ -61,21 +67,32 @@ const Field = ({
         <input id={id} aria-label={named} type="checkbox" checked={value} onChange={(e) => set(e.currentTarget.checked)} />
       </>
     )
-  return <NumberBox id={id} label={label} named={named} value={typeof value === 'number' ? value : Number.NaN} set={set} />
+  return (
+    <NumberBox
+      id={id}
+      label={label}
+      named={named}
+      value={typeof value === 'number' ? value : Number.NaN}
+      problemsId={problemsId}
+      set={set}
+    />
+  )
 }
 
-/** A number box: shows what is typed, takes each number as typed, and says when the box holds none. */
+/** A number box: shows what is typed, takes each number as typed, and says when the box holds none (or points to where that is said). */
 const NumberBox = ({
   id,
   label,
   named,
   value,
+  problemsId,
   set,
 }: {
   id: string
   label: ComponentChildren
   named: string | undefined
   value: number
+  problemsId: string | undefined
   set: (v: number) => void
 }) => {
   const [text, setText] = useState(String(value))
@@ -84,7 +101,7 @@ const NumberBox = ({
     if (!Object.is(numberOf(text), value)) setText(Number.isNaN(value) ? '' : String(value))
   }, [value])
   const bad = Number.isNaN(numberOf(text))
-  const errorId = `${id}-error`
+  const errorId = problemsId ?? `${id}-error`
   return (
     <>
       {label}
@@ -103,7 +120,7 @@ const NumberBox = ({
             set(numberOf(t))
           }}
         />
-        {bad && (
+        {bad && problemsId === undefined && (
           <span id={errorId} class="error">
             {' '}
             needs a number
@@ -124,7 +141,7 @@ const parseChoice = (text: string, choices: readonly Value[]): Value => choices.
 const isValue = (v: unknown): v is Value => typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'
 
 /** The inputs of a record's settings, in its key order. */
-export const Fields = <R extends object>({ value, skip = [], owner, onChange, choices = {}, labels = {} }: FieldsProps<R>) => (
+export const Fields = <R extends object>({ value, skip = [], owner, onChange, choices = {}, labels = {}, problemsId }: FieldsProps<R>) => (
   <>
     {Object.entries(value)
       .filter((e): e is [string, Value] => !skip.includes(e[0]) && isValue(e[1]))
@@ -135,6 +152,7 @@ export const Fields = <R extends object>({ value, skip = [], owner, onChange, ch
           value={v}
           owner={owner}
           choices={choices[k]}
+          problemsId={problemsId}
           set={(next) => onChange({ ...value, [k]: next })}
         />
       ))}

@@ -9,9 +9,9 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
-import type { Tensor } from 'chainrule'
+import { Gradcheck, T, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
-import { sourceLines } from '../core/layers.ts'
+import { sourceLines, type Reading } from '../core/layers.ts'
 import {
   stageTitle,
   stepThrough,
@@ -22,6 +22,7 @@ import {
   type Named,
   type Stage,
   type Step,
+  type TapeEntry,
   type UpdateStage,
 } from '../core/step.ts'
 import { num, shape } from './format.ts'
@@ -83,19 +84,51 @@ const Tensors = ({ items, prefix = '', of = 'batch' }: { items: readonly Named[]
   </>
 )
 
-/** A layer's forward or vjp, as the library's source file writes it. */
-const Source = ({ file, property, open }: { file: string; property: 'forward' | 'vjp'; open?: boolean }) => {
-  const text = sources[file]
-  const lines = text === undefined ? undefined : sourceLines(text, property)
+/**
+ * A layer's forward or vjp as the library writes it: its file's lines, or, where the file hands
+ * its arrays to kernels, the readable kernels it runs, with a note saying so.
+ */
+const Source = ({ reading, property, open }: { reading: Reading; property: 'forward' | 'vjp'; open?: boolean }) => {
+  const files = [...new Set(reading.excerpts.map((e) => e.file))]
   return (
     <details open={open}>
       <summary>
-        its {property} in <code>{file}</code>
+        its {property} in{' '}
+        {files.map((f, i) => (
+          <span key={f}>
+            {i > 0 && ' and '}
+            <code>{f}</code>
+          </span>
+        ))}
       </summary>
-      <pre>{lines ?? `(no ${property} found in ${file})`}</pre>
+      {reading.note !== undefined && <p class="muted">{reading.note}</p>}
+      {reading.excerpts.map((e) => {
+        const text = sources[e.file]
+        return <pre key={`${e.file} ${e.name}`}>{(text === undefined ? undefined : sourceLines(text, e.name)) ?? `(no ${e.name} found in ${e.file})`}</pre>
+      })}
     </details>
   )
 }
+
+/** What a layer's forward kept for its vjp, entry by entry. */
+const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) => (
+  <>
+    <h3>{title}</h3>
+    {tape.length === 0 ? (
+      <p class="muted">nothing: its vjp needs no value from the forward pass</p>
+    ) : (
+      tape.map((e) =>
+        typeof e.value === 'string' ? (
+          <p key={e.name} class="mono">
+            {e.name}: {e.value}
+          </p>
+        ) : (
+          <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
+        ),
+      )
+    )}
+  </>
+)
 
 const ForwardView = ({ s }: { s: ForwardStage }) => (
   <div class="cols">
@@ -106,30 +139,22 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
       <p class="muted">
         The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
       </p>
-      <Source file={s.source.file} property="forward" />
+      <Source reading={s.source} property="forward" />
       <Tensors items={s.params} of="param" />
     </div>
     <div>
       <Labelled name="x (in)" t={s.x} />
       <Labelled name="y (out)" t={s.y} />
-      <h3>its tape</h3>
-      {s.tape.length === 0 ? (
-        <p class="muted">nothing: its vjp needs no value from the forward pass</p>
-      ) : (
-        s.tape.map((e) =>
-          typeof e.value === 'string' ? (
-            <p key={e.name} class="mono">
-              {e.name}: {e.value}
-            </p>
-          ) : (
-            <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
-          ),
-        )
-      )}
+      <Tape tape={s.tape} title="its tape" />
       {s.stateAfter.length > 0 && (
         <>
           <Tensors items={s.stateBefore} prefix="state before: " of="param" />
           <Tensors items={s.stateAfter} prefix="state after: " of="param" />
+          <Tensors
+            items={s.stateAfter.map((a, i) => ({ name: a.name, tensor: T.sub(a.tensor, s.stateBefore[i]!.tensor) }))}
+            prefix="state change (after − before): "
+            of="param"
+          />
         </>
       )}
     </div>
@@ -163,7 +188,12 @@ const CheckTable = ({ c }: { c: Check }) => (
         {c.ok ? 'agrees' : 'disagrees'} (worst error {num(c.maxError, 2)}, tolerance {num(c.tolerance, 2)})
       </span>
     </h3>
-    <p class="muted">Sampled coordinates: the vjp's value against the central difference (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}.</p>
+    <p class="muted" id="check-what">
+      Sampled coordinates θ of the input and of each param: the vjp's value (analytic) against a central difference (numeric) of φ = Σ
+      dy ⊙ y, the one number whose gradient the vjp computes (∂φ/∂x = dx, ∂φ/∂p = dp for each param p; y is the layer's output, with
+      the key it had in the step): (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}. The error is |analytic − numeric| / max(1, |analytic|,
+      |numeric|).
+    </p>
     <div class="table-wrap">
       <table>
         <thead>
@@ -188,8 +218,41 @@ const CheckTable = ({ c }: { c: Check }) => (
         </tbody>
       </table>
     </div>
+    <KinkNote c={c} />
   </>
 )
+
+/**
+ * What "(kink)" in a check's table means, said under the table where a row has it (no hover: a
+ * phone has none): the central difference straddles a point where the function has no
+ * derivative, so the row's error compares the vjp with the nearer one-sided difference instead.
+ */
+const KinkNote = ({ c }: { c: Check }) => {
+  const kinks = c.rows.filter((r) => r.kink)
+  if (kinks.length === 0) return null
+  return (
+    <div class="note" id="kink-note">
+      <p>
+        <strong>(kink)</strong>: this input lies within h = {num(c.h)} of a point where the layer's output has no derivative, a corner (a
+        relu input at 0, two inputs tied for a max-pool window's max). The central difference straddles the corner and averages the slopes
+        of its two sides, so it is not the derivative there, and the row's error does not use it: the vjp gives the slope of one side, and
+        the error compares it with the nearer of the one-sided differences, (φ(θ) − φ(θ − h))/h from the left and (φ(θ + h) − φ(θ))/h from
+        the right.
+      </p>
+      <ul>
+        {kinks.map((r, i) => {
+          const fromLeft = Gradcheck.mixedError(r.analytic, r.left) <= Gradcheck.mixedError(r.analytic, r.right)
+          return (
+            <li key={i} class="mono">
+              {r.where}[{r.index.join(', ')}]: left {num(r.left, 6)}, right {num(r.right, 6)}: the vjp gave {num(r.analytic, 6)}, nearer the{' '}
+              {fromLeft ? 'left' : 'right'} (error {num(r.error, 2)})
+            </li>
+          )
+        })}
+      </ul>
+    </div>
+  )
+}
 
 const BackwardView = ({ s }: { s: BackwardStage }) => (
   <div class="cols">
@@ -198,13 +261,14 @@ const BackwardView = ({ s }: { s: BackwardStage }) => (
         <strong class="mono">{s.formula}</strong>
       </p>
       <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
-      <Source file={s.source.file} property="vjp" open />
+      <Source reading={s.source} property="vjp" open />
       <CheckTable c={s.check} />
     </div>
     <div>
       <Labelled name="dy (in)" t={s.dy} />
       {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
       <Tensors items={s.dp} prefix="d" of="param" />
+      <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
     </div>
   </div>
 )
@@ -215,12 +279,17 @@ const UpdateView = ({ s }: { s: UpdateStage }) => (
       <strong class="mono">{s.formula}</strong>
     </p>
     <p>learning rate at this step: {num(s.lr, 6)}</p>
-    <h3>params: the gradient, before and after</h3>
+    <h3>params: the gradient, before and after, and the change</h3>
+    <p class="muted">
+      The change is after − before, what the update did: with a small learning rate before and after agree to the digits shown, and the
+      change is where to look.
+    </p>
     {s.params.map((p) => (
       <div key={p.name} class="triple">
         <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={6} />
         <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={6} />
         <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={6} />
+        <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={6} />
       </div>
     ))}
     {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}

@@ -198,7 +198,16 @@ export const TrainPanel = ({ built }: { built: Built }) => {
         {charts.filters !== undefined && <Chart spec={charts.filters} renderer="canvas" label="the first layer's weights as pictures" />}
       </div>
       <div class="cols">
-        <Chart spec={charts.history} label="loss and accuracy over the steps" />
+        <div>
+          <Chart spec={charts.history} label="loss and accuracy over the steps" />
+          {charts.history !== undefined && (
+            <p class="muted" id="history-note">
+              Per step: the loss and accuracy on that step's batch, from the forward pass of its own training step, before its update. Per
+              epoch: their mean over the epoch's examples, taken while the params changed. Once a run is done, the line at the top measures
+              the params it ended with on every training example, so it can differ from the last epoch's point.
+            </p>
+          )}
+        </div>
         {charts.wrong !== undefined && <Chart spec={charts.wrong} label="test digits the network gets wrong" />}
       </div>
       {charts.units !== undefined && (

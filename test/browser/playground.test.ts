@@ -157,14 +157,14 @@ describe('the playground in a real browser', () => {
     await page.getByLabel('data set', { exact: true }).selectOption('xor')
     await setNumber(page, 'dense 1 units', 5)
     await setNumber(page, 'dense 2 units', 4)
-    const replace = async (at: number, name: string, kind: string): Promise<void> => {
+    const replace = async (before: string, name: string, kind: string): Promise<void> => {
       await page.getByRole('button', { name: `remove ${name}` }).click()
       await page.getByLabel('add a layer of kind').selectOption(kind)
-      await page.getByLabel('add it at').selectOption({ label: `before layer ${at}` })
+      await page.getByLabel('add it at').selectOption({ label: `before ${before}` })
       await page.getByRole('button', { name: 'add layer' }).click()
     }
-    await replace(2, 'relu 1', 'tanh')
-    await replace(4, 'relu 1', 'sigmoid') // the second relu is the first left
+    await replace('dense 2', 'relu 1', 'tanh')
+    await replace('dense 3', 'relu 1', 'sigmoid') // the second relu is the first left
     await setNumber(page, 'network seed', 7)
     await expect.poll(async () => (await exposed(page))['config']).toMatchObject({ seed: 7, layers: { length: 5 } })
     const names = await page.locator('ol.layers > li').evaluateAll((lis) => lis.map((li) => li.getAttribute('aria-label')))
@@ -315,7 +315,7 @@ describe('the playground in a real browser', () => {
     // the update: W's gradient, before and after, and adam's moments of W, are filters too
     await page.getByRole('button', { name: 'update: adam' }).click()
     await expect.poll(() => stage.locator('figure[aria-label$="W: gradient: each filter as a picture"]').count()).toBe(1)
-    expect(await stage.locator('figure[aria-label$="each filter as a picture"]').count()).toBe(3 + 2 * 2) // grad, before, after; mu, nu before and after
+    expect(await stage.locator('figure[aria-label$="each filter as a picture"]').count()).toBe(4 + 2 * 2) // grad, before, after, change; mu, nu before and after
     expect(await stage.locator('figure[aria-label*="the first example"]').count()).toBe(0)
     expect(problems).toEqual([])
     await page.close()

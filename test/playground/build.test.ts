@@ -11,6 +11,8 @@ import {
   type DataSetName,
 } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, fitOptions, initialState } from '../../playground/core/build.ts'
+import { codeOf } from '../../playground/core/code.ts'
+import { shortName } from '../../playground/core/layers.ts'
 import { mnistBytes } from './support.ts'
 
 const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
@@ -108,22 +110,39 @@ describe('build: a configuration becomes the library network and run a user woul
     const mnist = defaults('mnist')
     const messages = (c: Config): string[] => validate(c).map((p) => p.message)
     expect(messages({ ...mnist, layers: [{ kind: 'dense', units: 10 }] })).toEqual([
-      'layer 1 (dense): input shape: expected [features] (flatten images first), got [1, 28, 28]',
+      'dense 1: input shape: expected [features] (flatten images first), got [1, 28, 28]',
     ])
     const conv = { kind: 'conv2d', filters: 2, kernel: 9, stride: 1, padding: 'valid' } as const
     expect(
       messages({ ...mnist, layers: [{ kind: 'maxPool2d', size: 4, stride: 4 }, conv, { kind: 'flatten' }, { kind: 'dense', units: 10 }] }),
-    ).toEqual(['layer 2 (conv2d): kernel 9 is larger than its 7×7 input'])
+    ).toEqual(['conv2d 1: kernel 9 is larger than its 7×7 input'])
     const swish: Config['layers'][number] = JSON.parse('{ "kind": "swish" }') // as a hand-edited configuration could hold
     expect(messages({ ...defaults('xor'), layers: [swish, { kind: 'dense', units: 2 }] })[0]).toMatch(
-      /^layer 1 \(swish\): unknown layer kind 'swish'/,
+      /^swish 1: unknown layer kind 'swish'/,
     )
     expect(messages({ ...defaults('spiral'), layers: [{ kind: 'dense', units: 3 }, { kind: 'softmax' }], loss: 'crossEntropy' })).toEqual(
       [],
     )
     expect(messages({ ...defaults('spiral'), layers: [{ kind: 'softmax' }, { kind: 'dense', units: 3 }] })).toEqual([
-      'layer 1 (softmax): softmax belongs at the end of the network (it turns scores into class probabilities)',
+      'softmax 1: softmax belongs at the end of the network (it turns scores into class probabilities)',
     ])
+  })
+
+  test('a layer’s problem is named as its row is (“dense 2”, the second dense), every problem of the layer, and the code’s comments agree', () => {
+    const spiral = defaults('spiral') // dense, relu, dense, relu, dense
+    const layers = spiral.layers.map((l, i) => (i === 2 ? { kind: 'dense' as const, units: Number.NaN } : l))
+    const problems = validate({ ...spiral, layers })
+    expect(problems.map((p) => [p.where, p.layer])).toEqual([['dense 2', 2]])
+    expect(problems[0]!.message).toBe('dense 2: units must be an integer from 1 to 1024 (the playground limit), got nothing')
+    expect(shortName(layers, 2)).toBe(problems[0]!.where)
+    const conv = { kind: 'conv2d', filters: Number.NaN, kernel: Number.NaN, stride: 1, padding: 'valid' } as const
+    const mnist = defaults('mnist')
+    const two = validate({ ...mnist, layers: [conv, ...mnist.layers.slice(1)] }).filter((p) => p.layer === 0)
+    expect(two.map((p) => p.message)).toEqual([
+      'conv2d 1: filters must be an integer from 1 to 64 (the playground limit), got nothing',
+      'conv2d 1: kernel must be an integer from 1 to 11 (the playground limit), got nothing',
+    ])
+    expect(codeOf(mnist)).toContain('// conv2d 1: ') // the code names each layer the same way
   })
 
   test('validate names every problem: a bad data setting does not hide a bad layer, and an empty box (NaN) is named as nothing', () => {
@@ -134,7 +153,7 @@ describe('build: a configuration becomes the library network and run a user woul
       layers: [{ kind: 'dense', units: 0 }, { kind: 'relu' }, { kind: 'dense', units: 3 }],
     }).map((p) => p.message)
     expect(messages).toContainEqual('data: size must be an integer from 2 to 5000 (the playground limit), got nothing')
-    expect(messages.some((m) => m.startsWith('layer 1 (dense): units'))).toBe(true)
+    expect(messages.some((m) => m.startsWith('dense 1: units'))).toBe(true)
   })
 
   test.each(lrKinds.filter((k) => k !== 'constant'))(

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { Key, L, T, Train, Tree } from 'chainrule'
+import { Gradcheck, Key, L, T, Train, Tree } from 'chainrule'
 import { defaults, type Config } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
-import { layerKinds, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
+import { layerKinds, readingOf, shownFiles, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
 import { stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
 import { mnistBytes } from './support.ts'
 
@@ -83,6 +83,7 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
       if (update.kind !== 'update') throw new Error('the last stage is not the update')
       expect(update.params.map((p) => bits(p.after))).toEqual(treeBits(after.params))
       expect(update.params.map((p) => bits(p.before))).toEqual(treeBits(ts.params))
+      for (const p of update.params) expect(bits(p.change)).toBe(bits(T.sub(p.after, p.before)))
     },
   )
 
@@ -111,6 +112,24 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
       expect(bits(backward[0]!.dy)).toBe(bits(loss.grad))
       for (let k = 1; k < n; k++) expect(bits(backward[k]!.dy)).toBe(bits(backward[k - 1]!.dx!))
       expect(backward[n - 1]!.dx).toBeUndefined() // the first layer's input is data: the step does not compute its dx
+    },
+  )
+
+  test.each(configs.map(([name]) => name))(
+    '%s: each backward stage shows the tape its vjp reads, the forward’s own; with it a learner can redo the vjp (dropout: dx = dy ⊙ mask)',
+    (name) => {
+      const run = built.get(name)!
+      const step = stepThrough(run, initialState(run), firstBatch(run))
+      const forward = step.stages.filter((s): s is ForwardStage => s.kind === 'forward')
+      for (const s of step.stages) {
+        if (s.kind !== 'backward') continue
+        expect(s.tape).toEqual(forward[s.layer]!.tape)
+        if (s.layerKind === 'dropout') {
+          const mask = s.tape.find((e) => e.name === 'mask')!.value
+          if (typeof mask === 'string') throw new Error('dropout in train mode keeps a mask')
+          expect(bits(s.dx!)).toBe(bits(T.mul(s.dy, mask)))
+        }
+      }
     },
   )
 
@@ -180,6 +199,21 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
     for (const r of kinks) expect(r.error).toBeLessThanOrEqual(pool.check.tolerance) // the vjp takes one side's slope
   })
 
+  test('a check row carries its one-sided differences: they disagree exactly at a kink, and a kink’s error is the vjp against the nearer one', () => {
+    const run = built.get(configs[4]![0])!
+    const step = stepThrough(run, initialState(run), firstBatch(run), { samples: 40 })
+    const rows = step.stages.flatMap((s) => (s.kind === 'backward' ? s.check.rows.map((r) => ({ r, tolerance: s.check.tolerance })) : []))
+    expect(rows.some(({ r }) => r.kink)).toBe(true)
+    for (const { r, tolerance } of rows) {
+      expect(r.kink).toBe(Gradcheck.mixedError(r.left, r.right) > tolerance)
+      expect(r.numeric).toBeCloseTo((r.left + r.right) / 2, 6) // the central difference is the two slopes' mean
+      if (r.kink)
+        expect(r.error).toBe(
+          Math.min(Gradcheck.mixedError(r.analytic, r.numeric), Gradcheck.mixedError(r.analytic, r.left), Gradcheck.mixedError(r.analytic, r.right)),
+        )
+    }
+  })
+
   test('the gradient check catches a wrong vjp: a tanh whose vjp forgets the (1 − y²) factor fails its check', () => {
     const run = built.get(configs[3]![0])!
     const wrongTanh = L.define({
@@ -227,6 +261,38 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
       ['count of scaleByLearningRate', 0, 1],
     ])
     expect(new Set(update.optState.map((o) => o.name)).size).toBe(update.optState.length) // no two leaves share a name
+  })
+
+  test.each(layerKinds)('every piece of source shown for %s’s forward and vjp is found in its file', (kind) => {
+    for (const property of ['forward', 'vjp'] as const)
+      for (const e of readingOf(kind, property).excerpts) {
+        expect(shownFiles()).toContain(e.file)
+        const lines = sourceLines(readFileSync(join(import.meta.dirname, '../..', e.file), 'utf8'), e.name)
+        expect(lines, `${e.name} in ${e.file}`).toBeDefined()
+        expect(lines).toMatch(new RegExp(`(${e.name}: |(const|function) ${e.name}\\b)`))
+      }
+  })
+
+  test.each(['conv2d', 'maxPool2d', 'avgPool2d'] as const)(
+    '%s: what is shown is the reference kernel’s loops, not the layer file’s float32/float64 plumbing, and the page says so',
+    (kind) => {
+      for (const property of ['forward', 'vjp'] as const) {
+        const reading = readingOf(kind, property)
+        const text = reading.excerpts.map((e) => sourceLines(readFileSync(join(import.meta.dirname, '../..', e.file), 'utf8'), e.name)).join('\n')
+        expect(reading.excerpts.every((e) => e.file.startsWith('src/kernels/'))).toBe(true)
+        expect(text).not.toMatch(/float32Of|buffer32|Kernels\(\)/)
+        expect(text).toMatch(/for \(let/) // the loops that define it
+        expect(reading.note).toContain(sourceFileOf(kind))
+        expect(reading.note).toContain("Kernels.use('reference')")
+      }
+    },
+  )
+
+  test('sourceLines takes a declaration with its doc comment, and a one-line one whole', () => {
+    const text = ['/** twice. */', 'const twice = (v: number): number => 2 * v', '', '/**', ' * thrice:', ' */', 'export function thrice(v: number) {', '  return 3 * v', '}'].join('\n')
+    expect(sourceLines(text, 'twice')).toBe('/** twice. */\nconst twice = (v: number): number => 2 * v')
+    expect(sourceLines(text, 'thrice')).toBe('/**\n * thrice:\n */\nexport function thrice(v: number) {\n  return 3 * v\n}')
+    expect(sourceLines(text, 'tw')).toBeUndefined()
   })
 
   test.each(layerKinds)('the source of %s’s forward and vjp is found in its file', (kind) => {

@@ -59,17 +59,17 @@ describe('url: the configuration in a query string', () => {
 
   test.each([
     ['data=moons', 'data', "must be one of spiral, circles, xor, blobs, mnist, got 'moons'"],
-    ['net=dense:16,swish,dense:3', 'net', "layer 2: unknown layer 'swish'"],
+    ['net=dense:16,swish,dense:3', 'net', "unknown layer 'swish', the 2nd in net"],
     [
       'net=dense:99999999999999999999,relu,dense:3',
       'net',
       'units must be an integer from 1 to 1024 (the playground limit), got 100000000000000000000',
     ],
-    ['net=dense:0x10,relu,dense:3', 'net', "layer 1 (dense): units must be a number, got '0x10'"],
-    ['net=dense:16.5,relu,dense:3', 'net', "layer 1 (dense): units must be a whole number, got '16.5'"],
-    ['net=dense,relu,dense:3', 'net', 'layer 1 (dense) needs its units, e.g. dense:16'],
+    ['net=dense:0x10,relu,dense:3', 'net', "dense 1: units must be a number, got '0x10'"],
+    ['net=dense:16.5,relu,dense:3', 'net', "dense 1: units must be a whole number, got '16.5'"],
+    ['net=dense,relu,dense:3', 'net', 'dense 1 needs its units, e.g. dense:16'],
     ['net=dense:16,relu,dense:4', 'net', 'the network ends with output 4 per example, but spiral has 3 classes'],
-    ['data=mnist&net=conv2d:8:5,maxPool2d:4,conv2d:4:9,flatten,dense:10', 'net', 'layer 3 (conv2d): kernel 9 is larger than its 6×6 input'],
+    ['data=mnist&net=conv2d:8:5,maxPool2d:4,conv2d:4:9,flatten,dense:10', 'net', 'conv2d 2: kernel 9 is larger than its 6×6 input'],
     ['lr=Infinity', 'lr', "the learning rate must be a number, got 'Infinity'"],
     ['lr=-0.1', 'lr', 'the learning rate must be a number > 0, got -0.1'],
     ['lr=warmupCosine:0.1:10:1', 'lr', 'warmupCosine: floor must be <= peak (0.1), got 1'],

@@ -1,0 +1,185 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Browser, Page } from 'playwright-core'
+import { bundlePlayground, playgroundAssets } from '../../scripts/playground.ts'
+import { HEADERS, serve } from '../../scripts/browser.ts'
+import { launchChromium } from '../support/chromium.ts'
+import { watchedPage } from '../browser/watch.ts'
+
+// What a learner reads on the playground's page, in a real headless Chromium: what "(kink)" in a
+// gradient check means, a layer's problem said once in the numbering of its row, and the source
+// the Step mode shows for a layer whose file only hands arrays to kernels.
+
+let browser: Browser
+let server: Server
+let url = ''
+
+beforeAll(async () => {
+  const [b, js] = await Promise.all([launchChromium(), bundlePlayground()])
+  browser = b
+  server = await serve(playgroundAssets(js), 0, HEADERS)
+  url = `http://localhost:${(server.address() as AddressInfo).port}/`
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())))
+})
+
+/** Opens the page at a query and waits until it has asked for its threads. */
+const open = async (page: Page, query: string): Promise<void> => {
+  await page.goto(`${url}${query}`)
+  await page.waitForFunction(() => window.__playground?.['threads'] !== undefined)
+}
+
+/** The Step mode at a stage, by its title. */
+const stage = async (page: Page, title: string): Promise<void> => {
+  await page.getByRole('button', { name: title, exact: true }).click()
+  await expect.poll(() => page.textContent('#stage-title')).toBe(title)
+}
+
+describe('the playground as a learner reads it', () => {
+  test('a gradient check row marked (kink) is explained under its table: what a kink is, and the one-sided differences its error uses', async () => {
+    const { page, problems } = await watchedPage(browser, 420)
+    await open(page, '?data=mnist&n=64&test=10&mode=step')
+    await stage(page, 'backward: maxPool2d 1 (2×2)') // relu's zeros tie in many windows
+    const rows = await page.locator('.stage table tbody tr').allTextContents()
+    const marked = rows.filter((r) => r.includes('(kink)'))
+    expect(marked.length).toBeGreaterThan(0)
+    const note = page.locator('#kink-note')
+    expect(await note.isVisible()).toBe(true)
+    const text = (await note.textContent()) ?? ''
+    expect(text).toContain('no derivative')
+    expect(text).toContain('is not the derivative there')
+    expect(text).toContain('(φ(θ) − φ(θ − h))/h')
+    // one line per marked row, with its two one-sided slopes
+    const lines = await note.locator('li').allTextContents()
+    expect(lines.length).toBe(marked.length)
+    for (const [i, line] of lines.entries()) {
+      expect(marked[i]!.startsWith(line.split(':')[0]!)).toBe(true)
+      expect(line).toMatch(/left .+, right .+: the vjp gave .+, nearer the (left|right) \(error .+\)/)
+    }
+    // the note is in the page's flow, under the table: nothing to hover
+    const [table, below] = await Promise.all([page.locator('.stage table').boundingBox(), note.boundingBox()])
+    expect(below!.y).toBeGreaterThan(table!.y + table!.height - 1)
+    // a stage whose check has no kink has no note
+    await stage(page, 'backward: dense 1 (1352→10)')
+    expect(await page.locator('#kink-note').count()).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('a gradient check says what φ and its error are, and its four columns fit a phone without scrolling sideways', async () => {
+    const { page, problems } = await watchedPage(browser, 420)
+    await open(page, '?data=mnist&n=64&test=10&mode=step')
+    for (const title of ['backward: relu 1', 'backward: dense 1 (1352→10)']) {
+      await stage(page, title)
+      const what = (await page.locator('#check-what').textContent())!.replace(/\s+/g, ' ')
+      expect(what).toContain('φ = Σ dy ⊙ y')
+      expect(what).toContain('∂φ/∂x = dx')
+      expect(what).toContain('The error is |analytic − numeric| / max(1, |analytic|, |numeric|)')
+      const [scroll, client] = await page.locator('.stage .table-wrap').evaluate((w) => [w.scrollWidth, w.clientWidth])
+      expect(scroll, title).toBeLessThanOrEqual(client!)
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('the training history says what its per-step and per-epoch points measure, and how they differ from the line at the top', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?epochs=3&mode=train')
+    await page.getByRole('button', { name: 'Train' }).click()
+    await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
+      timeout: 60_000,
+    })
+    expect(await page.textContent('#train-status')).toContain('training accuracy')
+    const note = (await page.locator('#history-note').textContent())!.replace(/\s+/g, ' ')
+    expect(note).toContain("Per step: the loss and accuracy on that step's batch")
+    expect(note).toContain("Per epoch: their mean over the epoch's examples")
+    expect(note).toContain('the line at the top measures the params it ended with on every training example')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('a backward stage shows the tape its vjp reads: dropout’s mask beside dy and dx', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=xor&net=dense:6,elu,dropout:0.4,dense:2&mode=step')
+    await stage(page, 'backward: dropout 1 (p = 0.4)')
+    const headings = await page.locator('.stage h3').allTextContents()
+    expect(headings).toEqual(expect.arrayContaining(['dy (in)', 'dx (out)', 'its tape, kept by its forward: what the vjp reads', 'tape.mask']))
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did; so for batchNorm’s running statistics', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0&lr=0.0001&mode=step')
+    await stage(page, 'update: sgd')
+    const cells = (name: string): Promise<string[]> =>
+      page.getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) }).locator('[role="cell"]').allTextContents()
+    const W = 'dense 1 (2→4) W'
+    expect(await cells(`${W}: after`)).toEqual(await cells(`${W}: before`)) // the misleading view: nothing seems to change
+    const change = await cells(`${W}: change`)
+    expect(change.some((c) => c !== '0')).toBe(true)
+    // so with batchNorm's running variance, which moves by (1 − momentum) of the batch's
+    await open(page, '?data=xor&net=dense:6,batchNorm,elu,dropout:0.4,dense:5,leakyRelu:0.1,dense:2&mode=step')
+    await stage(page, 'forward: batchNorm 1')
+    expect(await cells('state after: variance')).toEqual(await cells('state before: variance'))
+    expect((await cells('state change (after − before): variance')).some((c) => c !== '0')).toBe(true)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('an emptied box in a layer row: the problem is said once, in the row’s own numbering, under the row, and the box points to it', async () => {
+    const { page, problems } = await watchedPage(browser, 420)
+    await open(page, '?data=spiral')
+    const units = page.getByLabel('dense 2 units', { exact: true })
+    await units.fill('')
+    const row = page.locator('ol.layers > li').nth(2)
+    await expect.poll(() => row.locator('.problems').textContent()).toContain('units must be')
+    const body = (await page.locator('body').innerText()).replace(/\s+/g, ' ')
+    expect(body).toContain('dense 2: units must be an integer from 1 to 1024 (the playground limit), got nothing')
+    expect(body.split('units must be').length - 1).toBe(1)
+    expect(body).not.toContain('needs a number')
+    expect(body).not.toMatch(/layer \d/) // no second numbering, in the messages or in "add it at"
+    expect(await page.getByLabel('add it at').locator('option').allTextContents()).toEqual([
+      'before dense 1',
+      'before relu 1',
+      'before dense 2',
+      'before relu 2',
+      'before dense 3',
+      'the end',
+    ])
+    expect(await units.getAttribute('aria-invalid')).toBe('true')
+    const described = await units.getAttribute('aria-describedby')
+    expect(await page.locator(`[id="${described}"]`).textContent()).toContain('dense 2: units must be')
+    // the message has the row's width, not a squeezed column: at least as wide as the row's controls
+    const [message, controls] = await Promise.all([row.locator('.problems').boundingBox(), row.locator('.row').first().boundingBox()])
+    expect(message!.width).toBeGreaterThanOrEqual(controls!.width)
+    await units.fill('16')
+    await expect.poll(() => row.locator('.problems').count()).toBe(0)
+    expect(await units.getAttribute('aria-invalid')).toBeNull()
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('the vjp shown for maxPool2d and conv2d is the reference kernel’s loops, and the page says where it comes from', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=mnist&n=64&test=10&mode=step')
+    for (const [title, kernels, names] of [
+      ['backward: maxPool2d 1 (2×2)', 'src/kernels/pool.ts', ['maxPoolBackwardNaive']],
+      ['backward: conv2d 1 (1→8, 3×3)', 'src/kernels/conv.ts', ['naiveInputGrad', 'naiveKernelGrad', 'convBiasGrad']],
+    ] as const) {
+      await stage(page, title)
+      const source = page.locator('.stage details').first()
+      expect(await source.locator('summary').textContent()).toContain(kernels)
+      const code = (await source.locator('pre').allTextContents()).join('\n')
+      for (const name of names) expect(code).toContain(`${name}`)
+      expect(code).not.toMatch(/float32Of|buffer32/)
+      expect(await source.locator('p').textContent()).toContain("Kernels.use('reference')")
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+})
