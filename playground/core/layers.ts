@@ -89,7 +89,13 @@ const poolReads = (layerFile: string, forward: string, vjp: string): { forward: 
   const kernels = 'src/kernels/pool.ts'
   const note = kernelNote(layerFile, kernels, 'The page runs the fast loops, which give the same numbers, bit for bit.')
   return {
-    forward: { excerpts: [{ file: kernels, name: 'tapIndex' }, { file: kernels, name: forward }], note },
+    forward: {
+      excerpts: [
+        { file: kernels, name: 'tapIndex' },
+        { file: kernels, name: forward },
+      ],
+      note,
+    },
     vjp: { excerpts: [{ file: kernels, name: vjp }], note },
   }
 }
@@ -199,7 +205,10 @@ const kinds: { readonly [K in LayerKind]: Kind<K> } = {
           '(the same numbers to rounding). db is convBiasGrad’s under every kernel.',
       )
       const of = (...names: string[]): Excerpt[] => names.map((name) => ({ file: kernels, name }))
-      return { forward: { excerpts: of('naiveForward'), note }, vjp: { excerpts: of('naiveInputGrad', 'naiveKernelGrad', 'convBiasGrad'), note } }
+      return {
+        forward: { excerpts: of('naiveForward'), note },
+        vjp: { excerpts: of('naiveInputGrad', 'naiveKernelGrad', 'convBiasGrad'), note },
+      }
     })(),
   },
   maxPool2d: {
@@ -274,8 +283,14 @@ export const readingOf = (kind: LayerKind, property: 'forward' | 'vjp'): Reading
   kinds[kind].reads?.[property] ?? { excerpts: [{ file: kinds[kind].file, name: property }] }
 
 /** Every file the Step mode shows source from (the layers' files and the kernels they run), from the repository root. */
-export const shownFiles = (): readonly string[] =>
-  [...new Set(layerKinds.flatMap((k) => [kinds[k].file, ...(['forward', 'vjp'] as const).flatMap((p) => readingOf(k, p).excerpts.map((e) => e.file))]))]
+export const shownFiles = (): readonly string[] => [
+  ...new Set(
+    layerKinds.flatMap((k) => [
+      kinds[k].file,
+      ...(['forward', 'vjp'] as const).flatMap((p) => readingOf(k, p).excerpts.map((e) => e.file)),
+    ]),
+  ),
+]
 
 /** The index of a pipe's child in a path as the library writes it (`pipe[2].dense` → 2); undefined for any other path. */
 export const layerIndexOf = (path: string): number | undefined => {

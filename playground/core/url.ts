@@ -303,10 +303,7 @@ export const readLayer = (token: string, before: readonly string[] = []): LayerC
   }
   const wanted = names[kind]
   if (args.length > wanted.length)
-    return fail(
-      'net',
-      `${name} takes ${wanted.length === 0 ? 'no settings' : `at most ${wanted.join(', ')}`}, got '${token}'`,
-    )
+    return fail('net', `${name} takes ${wanted.length === 0 ? 'no settings' : `at most ${wanted.join(', ')}`}, got '${token}'`)
   const what = (i: number): string => `${name}: ${wanted[i]}`
   const needed = (i: number): string => args[i] ?? fail('net', `${name} needs its ${wanted[i]}, e.g. ${layerToken(d)}`)
   switch (kind) {

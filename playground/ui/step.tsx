@@ -104,7 +104,11 @@ const Source = ({ reading, property, open }: { reading: Reading; property: 'forw
       {reading.note !== undefined && <p class="muted">{reading.note}</p>}
       {reading.excerpts.map((e) => {
         const text = sources[e.file]
-        return <pre key={`${e.file} ${e.name}`}>{(text === undefined ? undefined : sourceLines(text, e.name)) ?? `(no ${e.name} found in ${e.file})`}</pre>
+        return (
+          <pre key={`${e.file} ${e.name}`}>
+            {(text === undefined ? undefined : sourceLines(text, e.name)) ?? `(no ${e.name} found in ${e.file})`}
+          </pre>
+        )
       })}
     </details>
   )
@@ -189,10 +193,9 @@ const CheckTable = ({ c }: { c: Check }) => (
       </span>
     </h3>
     <p class="muted" id="check-what">
-      Sampled coordinates θ of the input and of each param: the vjp's value (analytic) against a central difference (numeric) of φ = Σ
-      dy ⊙ y, the one number whose gradient the vjp computes (∂φ/∂x = dx, ∂φ/∂p = dp for each param p; y is the layer's output, with
-      the key it had in the step): (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}. The error is |analytic − numeric| / max(1, |analytic|,
-      |numeric|).
+      Sampled coordinates θ of the input and of each param: the vjp's value (analytic) against a central difference (numeric) of φ = Σ dy ⊙
+      y, the one number whose gradient the vjp computes (∂φ/∂x = dx, ∂φ/∂p = dp for each param p; y is the layer's output, with the key it
+      had in the step): (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}. The error is |analytic − numeric| / max(1, |analytic|, |numeric|).
     </p>
     <div class="table-wrap">
       <table>

@@ -107,7 +107,9 @@ describe('the playground as a learner reads it', () => {
     await open(page, '?data=xor&net=dense:6,elu,dropout:0.4,dense:2&mode=step')
     await stage(page, 'backward: dropout 1 (p = 0.4)')
     const headings = await page.locator('.stage h3').allTextContents()
-    expect(headings).toEqual(expect.arrayContaining(['dy (in)', 'dx (out)', 'its tape, kept by its forward: what the vjp reads', 'tape.mask']))
+    expect(headings).toEqual(
+      expect.arrayContaining(['dy (in)', 'dx (out)', 'its tape, kept by its forward: what the vjp reads', 'tape.mask']),
+    )
     expect(problems).toEqual([])
     await page.close()
   })
@@ -117,7 +119,10 @@ describe('the playground as a learner reads it', () => {
     await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0&lr=0.0001&mode=step')
     await stage(page, 'update: sgd')
     const cells = (name: string): Promise<string[]> =>
-      page.getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) }).locator('[role="cell"]').allTextContents()
+      page
+        .getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) })
+        .locator('[role="cell"]')
+        .allTextContents()
     const W = 'dense 1 (2→4) W'
     expect(await cells(`${W}: after`)).toEqual(await cells(`${W}: before`)) // the misleading view: nothing seems to change
     const change = await cells(`${W}: change`)

@@ -209,7 +209,11 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
       expect(r.numeric).toBeCloseTo((r.left + r.right) / 2, 6) // the central difference is the two slopes' mean
       if (r.kink)
         expect(r.error).toBe(
-          Math.min(Gradcheck.mixedError(r.analytic, r.numeric), Gradcheck.mixedError(r.analytic, r.left), Gradcheck.mixedError(r.analytic, r.right)),
+          Math.min(
+            Gradcheck.mixedError(r.analytic, r.numeric),
+            Gradcheck.mixedError(r.analytic, r.left),
+            Gradcheck.mixedError(r.analytic, r.right),
+          ),
         )
     }
   })
@@ -278,7 +282,9 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
     (kind) => {
       for (const property of ['forward', 'vjp'] as const) {
         const reading = readingOf(kind, property)
-        const text = reading.excerpts.map((e) => sourceLines(readFileSync(join(import.meta.dirname, '../..', e.file), 'utf8'), e.name)).join('\n')
+        const text = reading.excerpts
+          .map((e) => sourceLines(readFileSync(join(import.meta.dirname, '../..', e.file), 'utf8'), e.name))
+          .join('\n')
         expect(reading.excerpts.every((e) => e.file.startsWith('src/kernels/'))).toBe(true)
         expect(text).not.toMatch(/float32Of|buffer32|Kernels\(\)/)
         expect(text).toMatch(/for \(let/) // the loops that define it
@@ -289,7 +295,17 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
   )
 
   test('sourceLines takes a declaration with its doc comment, and a one-line one whole', () => {
-    const text = ['/** twice. */', 'const twice = (v: number): number => 2 * v', '', '/**', ' * thrice:', ' */', 'export function thrice(v: number) {', '  return 3 * v', '}'].join('\n')
+    const text = [
+      '/** twice. */',
+      'const twice = (v: number): number => 2 * v',
+      '',
+      '/**',
+      ' * thrice:',
+      ' */',
+      'export function thrice(v: number) {',
+      '  return 3 * v',
+      '}',
+    ].join('\n')
     expect(sourceLines(text, 'twice')).toBe('/** twice. */\nconst twice = (v: number): number => 2 * v')
     expect(sourceLines(text, 'thrice')).toBe('/**\n * thrice:\n */\nexport function thrice(v: number) {\n  return 3 * v\n}')
     expect(sourceLines(text, 'tw')).toBeUndefined()
