@@ -11,6 +11,7 @@ import { describe, expect, test } from 'vitest'
 import { Data, Gradcheck, Key, L, Loss, Optim, Schedule, T, Train, Tree } from '../src/index.ts'
 import * as IO from '../src/io/index.ts'
 import { checkLayer } from '../laws/index.ts'
+import { thrown } from './support/thrown.ts'
 
 const xor = Data.xor(Key.fromSeed(0), 40)
 const mlp = L.pipe(L.dense(4), L.relu, L.dense(2))
@@ -22,17 +23,6 @@ const fitOptions = {
   epochs: 1,
   batchSize: 8,
   key: Key.fromSeed(1),
-}
-
-/** The error f throws, checked to be of class C. */
-const thrown = <C extends new (...args: never[]) => Error>(cls: C, f: () => unknown): InstanceType<C> => {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(cls)
-    return e as InstanceType<C>
-  }
-  throw new Error(`expected a ${cls.name}, but nothing was thrown`)
 }
 
 describe('input shape wrong for the network', () => {

@@ -4,17 +4,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { Data, Key, L, Loss, Optim, T, Train } from '../../src/index.ts'
-
-/** The error f throws, checked to be of class C. */
-const thrown = <C extends new (...args: never[]) => Error>(cls: C, f: () => unknown): InstanceType<C> => {
-  try {
-    f()
-  } catch (e) {
-    expect(e).toBeInstanceOf(cls)
-    return e as InstanceType<C>
-  }
-  throw new Error(`expected a ${cls.name}, but nothing was thrown`)
-}
+import { thrown } from '../support/thrown.ts'
 
 type BiasParams = { readonly b: T.Tensor }
 
