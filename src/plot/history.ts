@@ -237,10 +237,23 @@ export interface Run {
 
 /** A palette for up to ten runs (Vega's category10), in the order the runs are given. */
 const RUN_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
+/** A dash pattern per run (solid first), so two runs whose lines coincide both stay visible, in two colours. */
+const RUN_DASHES = [
+  [1, 0],
+  [6, 3],
+  [2, 2],
+  [8, 3, 2, 3],
+  [4, 4],
+  [1, 3],
+  [10, 2],
+  [3, 3, 1, 3],
+  [6, 6],
+  [2, 5],
+]
 
 /**
  * Several runs side by side: each run's per-step loss (and accuracy, when every run has it) as
- * one smoothed line, one colour per run, on shared axes. For comparing optimizers, learning
+ * one smoothed line, one colour and dash pattern per run (lines that coincide stay visible), on shared axes. For comparing optimizers, learning
  * rates or models trained on the same data.
  * @example
  * const a = Train.fit({ ...run, optimizer: Optim.sgd({ lr: 0.1 }) })
@@ -291,6 +304,13 @@ export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}):
           type: 'nominal',
           title: null,
           scale: { domain: names, range: RUN_COLORS.slice(0, names.length) },
+          legend: { orient: 'bottom' },
+        },
+        strokeDash: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: { domain: names, range: RUN_DASHES.slice(0, names.length) },
           legend: { orient: 'bottom' },
         },
         tooltip: [

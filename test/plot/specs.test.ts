@@ -179,7 +179,7 @@ describe('history: loss and accuracy per step and per epoch', () => {
   })
 })
 
-describe('compareRuns: several runs on shared axes, one colour per run', () => {
+describe('compareRuns: several runs on shared axes, one colour and dash pattern per run', () => {
   const other = Train.fit({
     model,
     loss,
@@ -198,7 +198,8 @@ describe('compareRuns: several runs on shared axes, one colour per run', () => {
     const us = units(Plot.compareRuns(runs, { smoothing: 0.5 }))
     expect(us.map((u) => u.mark)).toEqual(['line', 'line'])
     const [lossPanel, accPanel] = us as [Unit, Unit]
-    for (const u of us) expect([field(u, 'x'), field(u, 'y'), field(u, 'color')]).toEqual(['x', 'value', 'series'])
+    for (const u of us)
+      expect([field(u, 'x'), field(u, 'y'), field(u, 'color'), field(u, 'strokeDash')]).toEqual(['x', 'value', 'series', 'series'])
     expect(lossPanel.values).toHaveLength(run.history.steps.length + other.history.steps.length)
     expect(accPanel.values).toHaveLength(run.history.steps.length + other.history.steps.length)
     // each run's line is its own smoothed per-step loss, as the history chart draws it
