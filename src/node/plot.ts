@@ -259,6 +259,7 @@ const writeAtomic = (path: string, content: string | Uint8Array): void => writeF
  */
 export const writePlot = (spec: VegaLiteSpec, path: string, options: PngOptions = {}): string => {
   checkOptions('writePlot', options, ['onWarning', 'scale', 'fontFiles', 'defaultFontFamily'])
+  checkSpecValue('writePlot', spec) // every format, .json too (that one is not compiled)
   const ext = extname(path).toLowerCase()
   const content =
     ext === '.png'

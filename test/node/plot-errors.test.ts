@@ -55,6 +55,13 @@ describe('a spec vega-lite cannot compile', () => {
         /^toSvg: expected a Vega-Lite spec \(an object, as the Plot\.\* builders make\), got (string|null|an array)$/,
       )
   })
+  test('writePlot checks the spec for every format, .json too, and writes nothing for a bad one', () => {
+    const file = join(dir, 'not-a-spec.json')
+    expect(caught(() => writePlot('hello' as unknown as Plot.VegaLiteSpec, file)).message).toBe(
+      'writePlot: expected a Vega-Lite spec (an object, as the Plot.* builders make), got string',
+    )
+    expect(readdirSync(dir)).not.toContain('not-a-spec.json')
+  })
 })
 
 describe('other steps that fail', () => {
