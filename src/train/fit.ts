@@ -17,7 +17,7 @@ import { evaluate } from './evaluate.ts'
 import type { Metrics } from './metrics.ts'
 import { initState, type Best, type FitState, type TrainState } from './state.ts'
 import { buffersOf, Recycler } from './recycler.ts'
-import { dtypeOf, sameShape, showShape, TensorError, type DType } from '../tensor/tensor.ts'
+import { dtypeOf, DTypeError, sameShape, showShape, TensorError, type DType } from '../tensor/tensor.ts'
 import { NonFiniteError, trainStep } from './step.ts'
 
 /** One entry per step. */
@@ -545,7 +545,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   const batchMemory = options.reuseBuffers === true ? new Recycler() : undefined
 
   // A resumed run keeps its params' dtype unless dtype is given (then they must be in it).
-  const dtype = dtypeOption('fit', options.dtype, undefined) ?? paramsDType(options.initial) ?? 'float64'
+  const dtype = dtypeOption('fit', options.dtype, undefined, DTypeError) ?? paramsDType(options.initial) ?? 'float64'
   // The loop is typed on the model's trees, float64's as layers are; at run time they are in `dtype` (fit's signature says which).
   const fresh = initState(model, optimizer, initKey, train.x.shape.slice(1), { dtype } as InitOptions<'float64'>)
   if (options.initial !== undefined) {

@@ -7,7 +7,7 @@ import * as Key from '../key.ts'
 import { initialize, type InitOptions, type Layer } from '../layer.ts'
 import type { OptimizerSettings } from '../optim/settings.ts'
 import type { GradientTransformation } from '../optim/transform.ts'
-import { copy, TensorError, type DType, type Shape } from '../tensor/tensor.ts'
+import { copy, DTypeError, type DType, type Shape } from '../tensor/tensor.ts'
 import { checkOptions, dtypeOption } from '../options.ts'
 import { map, type InDType, type Tree } from '../tree.ts'
 
@@ -83,7 +83,7 @@ export function initState<P extends Tree, S extends Tree, Tape, O extends Tree>(
   options: InitOptions<'float64'> = {},
 ): TrainState<P, S, O> {
   checkOptions('initState', options, ['dtype'])
-  dtypeOption('initState', options.dtype, 'float64', TensorError)
+  dtypeOption('initState', options.dtype, 'float64', DTypeError)
   const [initKey, stepKey] = Key.split2(key)
   const { params, state } = initialize(model, initKey, inShape, options)
   return { params, state, optState: optimizer.init(params), key: stepKey, step: 0 }

@@ -39,7 +39,11 @@ describe('dtype and casts', () => {
     const data = Data.make(T.zeros([4, 3]), T.tensor([0, 1, 0, 1]))
     const run = { model: L.dense(2), loss: Loss.softmaxCrossEntropy, optimizer: sgd, data, epochs: 1, batchSize: 2, key: Key.fromSeed(0) }
     const bad = 'float16' as T.DType
-    expect(() => Train.fit({ ...run, dtype: bad })).toThrow(new RangeError("fit: dtype must be 'float64' or 'float32', got float16"))
+    expect(() => Train.fit({ ...run, dtype: bad })).toThrow(new T.DTypeError("fit: dtype must be 'float64' or 'float32', got float16"))
+    // one class for a bad dtype name given to a model (fit, initState, initialize): T.DTypeError
+    expect(() => Train.fit({ ...run, dtype: bad })).toThrow(T.DTypeError)
+    expect(() => Train.initState(L.dense(2), sgd, Key.fromSeed(0), [3], { dtype: bad })).toThrow(T.DTypeError)
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [3], { dtype: bad })).toThrow(T.DTypeError)
     expect(() => Train.initState(L.dense(2), sgd, Key.fromSeed(0), [3], { dtype: bad })).toThrow(
       "initState: dtype must be 'float64' or 'float32', got float16",
     )
