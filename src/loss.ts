@@ -182,6 +182,11 @@ export const softmaxCrossEntropy: Loss = (logits, target) => {
  * throws. In float32 the gradient is fl32(fl32(−t/p)/N).
  */
 export const crossEntropy = (eps = 1e-12): Loss => {
+  if (typeof eps === 'object')
+    throw new LossError(
+      'crossEntropy: given a tensor, but Loss.crossEntropy makes the loss: call it first, Loss.crossEntropy()(pred, target) ' +
+        '(or Loss.crossEntropy(eps) for another clip)',
+    )
   if (!(eps > 0 && eps < 1)) throw new LossError(`crossEntropy: eps must be in (0, 1), got ${eps}`)
   return (probs, target) => {
     const where = 'crossEntropy'

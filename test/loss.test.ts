@@ -70,6 +70,14 @@ describe('losses reject bad targets with clear errors', () => {
 })
 
 describe('crossEntropy options', () => {
+  test('given the prediction directly (the factory not called): says to call it first', () => {
+    const call = Loss.crossEntropy as unknown as (p: T.Tensor, y: T.Tensor) => unknown
+    expect(() => call(T.full([1, 2], 0.5), T.tensor([0]))).toThrow(
+      new Loss.LossError(
+        'crossEntropy: given a tensor, but Loss.crossEntropy makes the loss: call it first, Loss.crossEntropy()(pred, target) (or Loss.crossEntropy(eps) for another clip)',
+      ),
+    )
+  })
   test('eps outside (0, 1) is an error', () => {
     for (const eps of [0, -1e-3, 1, NaN]) expect(() => Loss.crossEntropy(eps)).toThrow(`crossEntropy: eps must be in (0, 1), got ${eps}`)
   })
