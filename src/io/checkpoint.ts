@@ -727,7 +727,7 @@ export const parseFrom = (text: string | Uint8Array, options: DecodeOptions, fil
 
 /** Leading bytes of formats a checkpoint is mistaken for, and what to do. */
 const SIGNATURES: readonly (readonly [readonly number[], string])[] = [
-  [[0x1f, 0x8b], 'gzip-compressed: decompress them first (zlib.gunzipSync in Node)'],
+  [[0x1f, 0x8b], 'gzip-compressed: decompress it first (zlib.gunzipSync in Node)'],
   [[0x50, 0x4b, 0x03, 0x04], 'a zip archive: extract the checkpoint first'],
   [[0x89, 0x50, 0x4e, 0x47], 'a PNG image, not a checkpoint'],
   [[0xff, 0xfe], 'UTF-16 text (a byte-order mark FF FE): save it as UTF-8'],

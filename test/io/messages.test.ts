@@ -73,7 +73,7 @@ describe('text that is not JSON: cut off, or where it goes wrong', () => {
     )
     expect(left(IO.parseCheckpoint('')).message).toBe('the text is empty, so not a JSON checkpoint')
     expect(left(IO.parseCheckpoint(' \n')).message).toBe('the text is empty (only whitespace), so not a JSON checkpoint')
-    expect(left(IO.parseCheckpoint(gzipSync(text))).message).toMatch(/^the bytes are gzip-compressed: decompress them first/)
+    expect(left(IO.parseCheckpoint(gzipSync(text))).message).toMatch(/^the bytes are gzip-compressed: decompress it first/)
     const utf16 = new Uint8Array([0xff, 0xfe, ...[...'{}'].flatMap((c) => [c.charCodeAt(0), 0])])
     expect(left(IO.parseCheckpoint(utf16)).message).toMatch(/^the bytes are UTF-16 text .*save it as UTF-8$/)
     expect(left(IO.parseCheckpoint(new Uint8Array([0x7b, 0xff, 0x7d]))).message).toBe(
