@@ -73,10 +73,9 @@ const addScalarFirst = (n: number): string => `T.addScalar takes the number firs
 
 /** Throws unless s is a number: a tensor there (`T.scale(x, y)`) would make every value NaN. */
 const assertNumber = (s: unknown, where: string, tensorsFix: string): void => {
-  if (typeof s !== 'number')
-    throw new TensorError(
-      `${where}: its first argument must be a number, got ${s === null ? 'null' : typeof s}; for two tensors use ${tensorsFix}`,
-    )
+  if (typeof s === 'number') return
+  const hint = typeof s === 'object' && s !== null ? `; for two tensors use ${tensorsFix}` : ''
+  throw new TensorError(`${where}: its first argument must be a number, got ${s === null ? 'null' : typeof s}${hint}`)
 }
 const addScaledOrder = (): string => 'T.addScaled(a, s, b) is a + s·b: the number goes second'
 
