@@ -444,13 +444,17 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   }
 }
 
-/** Throws a DataError, before any step runs, unless a validation set's inputs have the training data's example shape. */
+/**
+ * Throws a DataError, before any step runs, unless a validation set's examples have the training data's shapes: x's
+ * always; y's when both have the same rank (class indices [N] beside probability rows [N, C] are both targets).
+ */
 const checkExampleShape = (data: AnyDataset, validation: AnyDataset): void => {
-  const [a, b] = [data.x.shape.slice(1), validation.x.shape.slice(1)]
-  if (!sameShape(a, b)) {
+  for (const k of ['x', 'y'] as const) {
+    const [a, b] = [data[k].shape.slice(1), validation[k].shape.slice(1)]
+    if (sameShape(a, b) || (k === 'y' && a.length !== b.length)) continue
     throw new DataError(
-      `fit: validation.x holds examples of shape ${showShape(b)} (validation.x is ${showShape(validation.x.shape)}), ` +
-        `the training data's are ${showShape(a)} (data.x is ${showShape(data.x.shape)}); they must match`,
+      `fit: validation.${k} holds examples of shape ${showShape(b)} (validation.${k} is ${showShape(validation[k].shape)}), ` +
+        `the training data's are ${showShape(a)} (data.${k} is ${showShape(data[k].shape)}); they must match`,
     )
   }
 }

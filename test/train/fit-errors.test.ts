@@ -132,4 +132,20 @@ describe('a validation set whose inputs have another example shape', () => {
     )
     expect(steps).toBe(0)
   })
+  test('targets of another width are refused too; class indices beside probability rows are not', () => {
+    const fitWith = (validation: Data.Dataset) => () =>
+      Train.fit({ ...options, loss: Loss.softmaxCrossEntropy, model: L.pipe(L.dense(2)), epochs: 1, validation })
+    expect(thrown(Data.DataError, fitWith(Data.make(T.zeros([4, 2]), T.full([4, 3], 1 / 3)))).message).toBe(
+      "fit: validation.y holds examples of shape [3] (validation.y is [4, 3]), the training data's are [2] (data.y is [20, 2]); they must match",
+    )
+    const onehot = Train.fit({
+      ...options,
+      loss: Loss.softmaxCrossEntropy,
+      model: L.pipe(L.dense(2)),
+      epochs: 1,
+      data: Data.make(data.x, T.full([20, 2], 0.5)),
+      validation: Data.make(T.zeros([4, 2]), T.tensor([0, 1, 1, 0])),
+    })
+    expect(onehot.history.epochs[0]!.valLoss).toBeGreaterThan(0)
+  })
 })
