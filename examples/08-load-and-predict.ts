@@ -40,8 +40,11 @@ const shown = shownPath(path)
 if (!existsSync(path)) {
   const float32 = fileURLToPath(new URL('../out/mnist-mlp-float32.json', import.meta.url))
   console.error(
-    `No saved model at ${shown}. Train and save one first with \`npm start\` (examples/05-mnist-mlp.ts), or pass a checkpoint path` +
-      (positionals[0] === undefined && existsSync(float32) ? ` (the float32 run's model is at ${shownPath(float32)}).` : '.'),
+    positionals[0] === undefined
+      ? `No saved model at ${shown}. Train and save one first with \`npm start\` (examples/05-mnist-mlp.ts), or pass a checkpoint path` +
+          (existsSync(float32) ? ` (the float32 run's model is at ${shownPath(float32)}).` : '.')
+      : `No file at ${shown}: check the path (relative paths start where you run the command), or train and save a model ` +
+          'first with `npm start` (examples/05-mnist-mlp.ts).',
   )
   process.exit(1)
 }
@@ -54,10 +57,6 @@ if (E.isLeft(loaded)) {
   process.exit(1)
 }
 const { model, params, state, inShape, metadata } = loaded.right
-console.log(`loaded ${shown} (${Tree.dtypeOfTree(params)})`)
-console.log(`metadata: ${JSON.stringify(metadata)}\n`)
-console.log(IO.summary(model, inShape))
-console.log('')
 
 // A checkpoint of another model loads fine but cannot classify digits: say so rather than fail inside predict.
 const summary = IO.summarize(model, inShape)
@@ -69,6 +68,10 @@ if (inShape.join() !== '1,28,28' || outShape.join() !== '10') {
   )
   process.exit(1)
 }
+console.log(`loaded ${shown} (${Tree.dtypeOfTree(params)})`)
+console.log(`metadata: ${JSON.stringify(metadata)}\n`)
+console.log(IO.summary(model, inShape))
+console.log('')
 
 const { test } = loadMnist({ train: 0 })
 const n = test.x.shape[0]!

@@ -44,7 +44,7 @@ describe('examples/08-load-and-predict', () => {
     expect(out).toContain('test accuracy recorded when it was saved')
     expect(out).toContain('(identical)')
   })
-  test('a missing file gets a message saying how to make one', () => {
+  test('a missing file given as the path: the message says to check it, or how to make one', () => {
     let message = ''
     try {
       execFileSync(process.execPath, ['--import', 'tsx', 'examples/08-load-and-predict.ts', join(dir, 'none.json')], {
@@ -55,6 +55,7 @@ describe('examples/08-load-and-predict', () => {
     } catch (e) {
       message = String((e as { stderr?: string }).stderr)
     }
-    expect(message).toContain('Train and save one first with `npm start`')
+    expect(message).toContain(`No file at ${join(dir, 'none.json')}: check the path`)
+    expect(message).toContain('or train and save a model first with `npm start`')
   })
 })
