@@ -119,6 +119,15 @@ describe('two dtypes mixed inside a layer: a DTypeError with the layer path, not
     )
     expect(e.path).toEqual(['pipe[1]', 'tanh'])
   })
+  test('a float64 dy given to a float32 dense: named as dense, with the input dtype (not an inner matmulNT)', () => {
+    const net: L.AnyLayer = L.pipe(L.dense(3), L.relu, L.dense(2))
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [2], { dtype: 'float32' })
+    const { tape } = net.forward(params, state, T.asTensor(x32), ctx)
+    const e = thrown(T.DTypeError, () => net.vjp(params, tape, T.ones([4, 2])))
+    expect(e.message).toBe(
+      "pipe[2]: dense: dtypes differ, the input was float32 but dy is float64 [4, 2] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))",
+    )
+  })
   test('a shape problem inside a custom layer stays a ShapeError', () => {
     const perRow8 = L.define({
       name: 'perRow8',

@@ -13,10 +13,22 @@
  * where x·W + b > 0) before the vjp above: the numbers of dense then relu, bit for bit (law 13).
  */
 import * as T from '../tensor/index.ts'
-import { float32Of, type Tensor } from '../tensor/tensor.ts'
+import { dtypeOf, float32Of, type Tensor } from '../tensor/tensor.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import { resolveKernels } from '../kernels/backend.ts'
-import { checkInput, guard, noDx, none, shapeMismatch, wantsDx, type AnyLayer, type Layer, type None, type Shapes } from '../layer.ts'
+import {
+  checkDyDType,
+  checkInput,
+  guard,
+  noDx,
+  none,
+  shapeMismatch,
+  wantsDx,
+  type AnyLayer,
+  type Layer,
+  type None,
+  type Shapes,
+} from '../layer.ts'
 import { relu as reluLayer, reluOf, reluVjpOf } from './relu.ts'
 import type { Dense as DenseRule } from '../shape-type.ts'
 import { Bool, PositiveInt } from '../io/codecs.ts'
@@ -93,6 +105,7 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     },
     vjp: (p, { x }, dy, options) => {
       checkInput(name, dy, [units])
+      checkDyDType(name, dtypeOf(x), dy)
       const dx = wantsDx(options) ? T.matmulNT(dy, p.W) : noDx // dy · Wᵀ
       const dW = T.matmulTN(x, dy) //   xᵀ · dy
       const dp: DenseParams = 'b' in p ? { W: dW, b: T.sumAxis(0)(dy) } : { W: dW }
