@@ -274,6 +274,9 @@ export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}):
   const dup = names.find((n, i) => names.indexOf(n) !== i)
   if (dup !== undefined) throw new PlotError(`compareRuns: two runs are named '${dup}'; names label the lines`)
   const metrics: Metric[] = runs.every((r) => hasAccuracy(r.history)) ? ['loss', 'accuracy'] : ['loss']
+  // one legend entry per run: its colour and its dash pattern, both keyed by the run's name
+  const byRun = <R>(range: R) =>
+    ({ field: 'series', type: 'nominal', title: null, scale: { domain: names, range }, legend: { orient: 'bottom' } }) as const
   const panelOf = (metric: Metric): Panel => {
     // each run's smoothed series (the raw one where smoothing is 0), relabelled with the run's name
     let smoothed = false
@@ -299,20 +302,8 @@ export const compareRuns = (runs: readonly Run[], options: HistoryOptions = {}):
           scale: log ? { type: 'log', nice: false } : { zero: false },
           axis: metric === 'accuracy' ? { format: '.0%' } : {},
         },
-        color: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          scale: { domain: names, range: RUN_COLORS.slice(0, names.length) },
-          legend: { orient: 'bottom' },
-        },
-        strokeDash: {
-          field: 'series',
-          type: 'nominal',
-          title: null,
-          scale: { domain: names, range: RUN_DASHES.slice(0, names.length) },
-          legend: { orient: 'bottom' },
-        },
+        color: byRun(RUN_COLORS.slice(0, names.length)),
+        strokeDash: byRun(RUN_DASHES.slice(0, names.length)),
         tooltip: [
           { field: 'series', type: 'nominal', title: 'run' },
           { field: 'x', type: 'quantitative', title: 'step' },
