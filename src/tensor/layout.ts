@@ -1,6 +1,7 @@
 /** Layout: reshape, transpose, and the row slicing / stacking that batches are made of. */
 import {
   asTensor,
+  assertConfig,
   assertTensor,
   assertTensors,
   buffer,
@@ -18,9 +19,9 @@ import {
 } from './tensor.ts'
 
 /** The same elements under a new shape of equal size; one axis may be -1 (inferred). Shares the buffer (tensors are never written). */
-export const reshape =
-  (shape: Shape) =>
-  (t: Tensor): Tensor => {
+export const reshape = (shape: Shape) => {
+  assertConfig(shape, 'T.reshape', 'the new shape', 'T.reshape([2, 3])(x)')
+  return (t: Tensor): Tensor => {
     assertTensor(t, 'T.reshape', 'argument')
     const known = shape.filter((d) => d !== -1)
     const unknown = shape.length - known.length
@@ -37,14 +38,15 @@ export const reshape =
     }
     return { shape: out, data: t.data }
   }
+}
 
 /**
  * Permutes axes: out.shape[i] = t.shape[axes[i]]. With no axes, reverses them (the matrix transpose).
  * @example transpose()(tensor([[1, 2, 3], [4, 5, 6]])) // [[1, 4], [2, 5], [3, 6]]
  */
-export const transpose =
-  (axes?: readonly number[]) =>
-  (t: Tensor): Tensor => {
+export const transpose = (axes?: readonly number[]) => {
+  assertConfig(axes, 'T.transpose', 'the axes (or nothing)', 'T.transpose()(x)')
+  return (t: Tensor): Tensor => {
     assertTensor(t, 'T.transpose', 'argument')
     const r = t.shape.length
     const perm = axes ?? t.shape.map((_, i) => r - 1 - i)
@@ -73,6 +75,7 @@ export const transpose =
     }
     return wrap(shape, out)
   }
+}
 
 /** Rows start..end-1 along the first axis (a mini-batch). Copies; with `dtype`, into that dtype (as T.cast: float32 rounds to nearest). */
 export const sliceRows = (t: Tensor, start: number, end: number, dtype?: DType): Tensor => {
@@ -157,9 +160,9 @@ export const stack = (ts: readonly Tensor[]): Tensor => {
 }
 
 /** Joins tensors along an existing axis; all other axes must agree. */
-export const concat =
-  (axis: number) =>
-  (ts: readonly Tensor[]): Tensor => {
+export const concat = (axis: number) => {
+  assertConfig(axis, 'T.concat', 'the axis', 'T.concat(0)([a, b])')
+  return (ts: readonly Tensor[]): Tensor => {
     assertTensors(ts, 'T.concat', 'argument')
     const first = ts[0]
     if (first === undefined) throw new TensorError('concat: nothing to concatenate')
@@ -186,6 +189,7 @@ export const concat =
     }
     return wrap([...first.shape.slice(0, a), total, ...first.shape.slice(a + 1)], out)
   }
+}
 
 /** Splits along an axis into pieces of the given sizes (the inverse of concat). */
 export const split =

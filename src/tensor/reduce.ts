@@ -1,5 +1,5 @@
 /** Reductions: sums, means, maxima and argmax, over everything or along one axis. */
-import { asTensor, assertTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError } from './tensor.ts'
+import { asTensor, assertConfig, assertTensor, buffer, buffer32, isFloat32, showShape, sizeOf, TensorError } from './tensor.ts'
 import type { AnyTensor, Tensor } from './tensor.ts'
 
 /** Sum of all elements. */
@@ -88,9 +88,9 @@ const fold = <A extends Float64Array | Float32Array>(
 }
 
 /** Sums along one axis, removing it. @example sumAxis(0)(tensor([[1, 2], [3, 4]])) // [4, 6] */
-export const sumAxis =
-  (axis: number) =>
-  (t: Tensor): Tensor => {
+export const sumAxis = (axis: number) => {
+  assertConfig(axis, 'T.sumAxis', 'the axis', 'T.sumAxis(0)(x)')
+  return (t: Tensor): Tensor => {
     assertTensor(t, 'T.sumAxis', 'argument')
     const a = normaliseAxis(t, axis, 'sumAxis')
     const outer = sizeOf(t.shape.slice(0, a))
@@ -101,6 +101,7 @@ export const sumAxis =
     if (isFloat32(t)) return asTensor({ shape, data: sum32(t.data, buffer32(outer * inner), outer, d, inner) })
     return { shape, data: sum64(t.data, buffer(outer * inner), outer, d, inner) }
   }
+}
 
 /** fold with s + v on float32: out[o, j] += x[o, i, j] for i = 0, 1, …, d − 1, each add rounded by the store. */
 const sum32 = (x: Float32Array, out: Float32Array, outer: number, d: number, inner: number): Float32Array => {
@@ -127,9 +128,9 @@ const sum64 = (x: Float64Array, out: Float64Array, outer: number, d: number, inn
 }
 
 /** Means along one axis, removing it. */
-export const meanAxis =
-  (axis: number) =>
-  (t: Tensor): Tensor => {
+export const meanAxis = (axis: number) => {
+  assertConfig(axis, 'T.meanAxis', 'the axis', 'T.meanAxis(0)(x)')
+  return (t: Tensor): Tensor => {
     assertTensor(t, 'T.meanAxis', 'argument')
     const s = reduceAxis(t, axis, 'meanAxis', 0, (acc, v) => acc + v)
     const d = t.shape[normaliseAxis(t, axis, 'meanAxis')]!
@@ -138,6 +139,7 @@ export const meanAxis =
     for (let i = 0; i < out.length; i++) out[i] = s.data[i]! / d
     return out instanceof Float32Array ? asTensor({ shape: s.shape, data: out }) : { shape: s.shape, data: out }
   }
+}
 
 /** Maxima along one axis, removing it: NaN where a NaN is among the values (as in NumPy), -Infinity along an empty axis (as `max`). */
 export const maxAxis =

@@ -102,6 +102,15 @@ export const assertTensor = (v: unknown, where: string, argument: string, number
   if (!isTensorValue(v)) throw notATensor(v, `its ${argument}`, where, numberFix)
 }
 
+/**
+ * Throws when the first call of a curried T function is given a tensor (`T.reshape(x, [2, 3])`): the tensor goes in the
+ * second call, `usage` shows how. Without this the first call would return a function and the next op would be the one to fail.
+ */
+export const assertConfig = (config: unknown, where: string, what: string, usage: string): void => {
+  if (isTensorValue(config))
+    throw new TensorError(`${where}: its first call takes ${what}, not a tensor; the tensor goes in a second call: ${usage}`)
+}
+
 /** assertTensor for an argument that is an array of tensors (stack's, concat's): the array and each of its elements. */
 export const assertTensors = (vs: unknown, where: string, argument: string): void => {
   if (!Array.isArray(vs)) {

@@ -113,6 +113,7 @@ const takesNoTensor = new Set([
   'DTypeError',
   'NotATensorError',
   'TensorError',
+  'assertConfig',
   'assertTensor',
   'assertTensors',
   'buffer',
