@@ -6,7 +6,7 @@ import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { AnyTensor, DType, Tensor, Tensor32 } from '../tensor/tensor.ts'
 import { checkOptions, checkTensor } from '../options.ts'
-import { dtypeOfTree, firstNonFinite, type Float32, type InDType, type Tree } from '../tree.ts'
+import { dtypeOfTree, firstNonFinite, TreeError, type Float32, type InDType, type Tree } from '../tree.ts'
 import { inDType, StaleStateError } from './step.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
 import { staleLeaf } from './recycler.ts'
@@ -80,7 +80,7 @@ export function predict<P extends Tree, S extends Tree, Tape>(
  * have taken them: a StaleStateError) and are finite (a RangeError), and the data is finite (a DataError, as Data.make's).
  */
 const checkInputs = (where: string, params: Tree, state: Tree, data: { readonly x: AnyTensor; readonly y?: AnyTensor }): void => {
-  const stale = staleLeaf(params, 'params') ?? staleLeaf(state, 'state')
+  const stale = treeOf(where, 'params', () => staleLeaf(params, 'params')) ?? treeOf(where, 'state', () => staleLeaf(state, 'state'))
   if (stale !== undefined) throw new StaleStateError(`${where}: ${stale.path} ${stale.detail}`)
   const bad = showFirstNonFinite('params', params) ?? showFirstNonFinite('state', state)
   if (bad !== undefined) {
@@ -91,6 +91,16 @@ const checkInputs = (where: string, params: Tree, state: Tree, data: { readonly 
   }
   checkFinite(data.x, 'x', where)
   if (data.y !== undefined) checkFinite(data.y, 'y', where)
+}
+
+/** Runs f, a walk over the trees of `what`; a TreeError (a leaf that is not a tensor, say) gets `where` and `what` in front. */
+const treeOf = <A>(where: string, what: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof TreeError) throw new TreeError(`${where}: ${what} is not a tree of tensors: ${e.message}`, { cause: e })
+    throw e
+  }
 }
 
 /**

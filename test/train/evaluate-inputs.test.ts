@@ -89,6 +89,13 @@ describe('evaluate and predict check their inputs', () => {
       ),
     ).toThrow("evaluate: the model's output for example 1 is not finite")
   })
+  test('params that are not a tree of tensors: a TreeError naming predict or evaluate and the params', () => {
+    const holed = [params[0], null, params[2], params[3]] as unknown as typeof params
+    expect(() => Train.predict(model, holed, state, x)).toThrow(
+      new Tree.TreeError('predict: params is not a tree of tensors: Tree.map: object null at [1] is not a tree'),
+    )
+    expect(() => Train.evaluate(model, holed, state, { x, y }, { loss })).toThrow(/^evaluate: params is not a tree of tensors/)
+  })
   test('a state whose buffers a reusing step took is a StaleStateError, not a low-level RangeError', () => {
     // Big enough leaves (64×64 W) that the reusing step takes their buffers.
     const wide = L.pipe(L.dense(64), L.relu, L.dense(3), L.softmax)
