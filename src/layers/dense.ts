@@ -23,6 +23,7 @@ import {
   noDx,
   none,
   shapeMismatch,
+  ShapeError,
   wantsDx,
   type AnyLayer,
   type Layer,
@@ -85,6 +86,17 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     const W = { shape: [fanIn, units], why }
     return { outShape: [units], params: bias ? { W, b: { shape: [units], why: `units ${units}` } } : { W }, state: none }
   }
+  /** Throws a ShapeError unless p holds W, and b exactly when this dense has a bias (a b missing would drop it silently). */
+  const checkParams = (p: DenseParams): void => {
+    if (!('W' in p)) throw new ShapeError([name], "params lack W: a dense layer's params are { W, b } ({ W } with bias: false)")
+    if ('b' in p !== bias)
+      throw new ShapeError(
+        [name],
+        bias
+          ? 'params lack b: this dense was built with a bias, so its params are { W, b }'
+          : 'params hold a b: this dense was built with bias: false, so its params are { W }',
+      )
+  }
   const self: Dense<U> = {
     name,
     spec,
@@ -99,6 +111,7 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
       return { outShape: [units], params, state: none }
     },
     forward: (p, s, x) => {
+      checkParams(p)
       checkInput(name, x, [p.W.shape[0]!])
       const xW = guard(name, () => T.matmul(x, p.W))
       return { y: plusBias(xW, p, false), state: s, tape: { x } } // x·W + b
@@ -119,6 +132,7 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     shapes,
     init: (key, inShape) => self.init(key, inShape),
     forward: (p, s, x) => {
+      checkParams(p)
       checkInput(name, x, [p.W.shape[0]!])
       const y = plusBias(
         guard(name, () => T.matmul(x, p.W)),

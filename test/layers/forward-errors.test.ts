@@ -205,3 +205,18 @@ describe('examples of one number (x of shape [N])', () => {
     )
   })
 })
+
+describe("dense's params must match its bias setting", () => {
+  test('a biased dense given { W } refuses (it used to run without the bias); bias: false given a b likewise', () => {
+    const d = L.dense(2)
+    const { params } = L.initialize(d, key, [3])
+    expect(() => d.forward({ W: params.W }, [], T.zeros([1, 3]), eval_)).toThrow(
+      new L.ShapeError(['dense'], 'params lack b: this dense was built with a bias, so its params are { W, b }'),
+    )
+    const m = L.pipe(L.dense(2, { bias: false }), L.relu)
+    const p = L.initialize(m, key, [3]).params
+    expect(() => m.forward([{ ...p[0], b: T.zeros([2]) }, p[1]], [[], []], T.zeros([1, 3]), eval_)).toThrow(
+      'pipe[0].dense: params hold a b: this dense was built with bias: false, so its params are { W }',
+    )
+  })
+})
