@@ -98,13 +98,31 @@ export const checkOptions = <O extends object>(
   }
   for (const k of Object.keys(options)) {
     if (!(known as readonly string[]).includes(k)) {
-      const hint = FOREIGN[k]
+      const near = closest(k, known)
+      const hint = FOREIGN[k] ?? (near === undefined ? undefined : `did you mean '${near}'?`)
       throw new (errors.unknown ?? RangeError)(
         `${where}: unknown option '${k}'${hint === undefined ? '' : ` (${hint})`}; the options are ${known.join(', ')}`,
       )
     }
   }
   return options
+}
+
+/** The known key a misspelt `k` most likely meant: the same but for case, or one or two edits away (for keys of 5 or more letters). */
+const closest = (k: string, known: readonly string[]): string | undefined => {
+  const lower = k.toLowerCase()
+  return known.find((c) => c.toLowerCase() === lower) ?? known.find((c) => editDistance(lower, c.toLowerCase()) <= (c.length >= 5 ? 2 : 1))
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions turning a into b. */
+const editDistance = (a: string, b: string): number => {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i]
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    row = next
+  }
+  return row[b.length]!
 }
 
 const describe = (u: unknown): string =>

@@ -480,7 +480,7 @@ describe('plain-JS mistakes (no compiler to catch them) get an error naming what
   })
   test('checkLayer with a misspelt or missing inShape, or no options: the option is named', () => {
     expect(thrown(RangeError, () => untyped(checkLayer)(L.relu, { inshape: [3] })).message).toMatch(
-      /^checkLayer: unknown option 'inshape'; the options are numRuns, seed, path, inShape,/,
+      /^checkLayer: unknown option 'inshape' \(did you mean 'inShape'\?\); the options are numRuns, seed, path, inShape,/,
     )
     expect(thrown(TypeError, () => untyped(checkLayer)(L.relu, { numRuns: 5 })).message).toBe(
       'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got undefined',

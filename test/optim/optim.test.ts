@@ -443,7 +443,7 @@ describe('bad hyper-parameters throw an OptimError naming the optimizer, the par
     [
       'rmsprop with a misspelt option',
       () => Optim.rmsprop({ lr: 0.1, momentun: 0.9 } as never),
-      "rmsprop: unknown option 'momentun'; the options are lr, decay, eps, momentum",
+      "rmsprop: unknown option 'momentun' (did you mean 'momentum'?); the options are lr, decay, eps, momentum",
     ],
     [
       'sgd with no options',

@@ -50,9 +50,11 @@ describe('dtype and casts', () => {
     expect(() => Data.batches(null, data, 2, { dtype: bad })).toThrow("batches: dtype must be 'float64' or 'float32', got float16")
     // Misspelled (a plain-JavaScript caller, or an options object built elsewhere): refused, not ignored.
     const dType = { dType: 'float32' } as { readonly dtype?: 'float32' }
-    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [3], dType)).toThrow("initialize: unknown option 'dType'; the options are dtype")
+    expect(() => L.initialize(L.dense(2), Key.fromSeed(0), [3], dType)).toThrow(
+      "initialize: unknown option 'dType' (did you mean 'dtype'?); the options are dtype",
+    )
     expect(() => Train.initState(L.dense(2), sgd, Key.fromSeed(0), [3], dType)).toThrow(
-      "initState: unknown option 'dType'; the options are dtype",
+      "initState: unknown option 'dType' (did you mean 'dtype'?); the options are dtype",
     )
   })
 

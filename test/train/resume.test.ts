@@ -244,7 +244,7 @@ test('fitAsync resumes as fit does: the same state and history after the interru
 test('a misspelt callback is an error, not a callback silently never called', () => {
   const misspelt = { onEpochEnds: () => 'stop' } as unknown as Train.Callbacks
   expect(() => Train.fit({ ...base, callbacks: [misspelt] })).toThrow(
-    "fit: callbacks: unknown option 'onEpochEnds'; the options are onStart, onStep, onEpochEnd, onEnd",
+    "fit: callbacks: unknown option 'onEpochEnds' (did you mean 'onEpochEnd'?); the options are onStart, onStep, onEpochEnd, onEnd",
   )
   const keras = { on_epoch_end: () => undefined } as unknown as Train.Callbacks
   expect(() => Train.fit({ ...base, callbacks: keras })).toThrow("fit: callbacks: unknown option 'on_epoch_end' (here onEpochEnd)")

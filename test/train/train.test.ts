@@ -254,7 +254,7 @@ describe('fit', () => {
       'fitAsync: yieldEveryMs must be a number >= 0 (Infinity: only between epochs), got string 5',
     )
     await expect(loose({ ...base, epochs: 1 }, { yieldEvery: 5 })).rejects.toThrow(
-      "fitAsync: unknown option 'yieldEvery'; the options are yieldEveryMs",
+      "fitAsync: unknown option 'yieldEvery' (did you mean 'yieldEveryMs'?); the options are yieldEveryMs",
     )
     await expect(loose({ ...base, epochs: 1 }, null)).rejects.toThrow(
       'fitAsync: the second argument must be an options object such as { yieldEveryMs: 50 }, got object null',
