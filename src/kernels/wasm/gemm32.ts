@@ -43,8 +43,11 @@ const CHUNKS = 4
 /** Bytes of the edge tile in each thread's scratch. */
 const EDGE_BYTES = MR * NR * 4
 
-/** Cache blocks of the float32 kernel: a kc×8 panel of B (8 KB) in L1, an mc×kc block of A (160 KB) in L2. */
-export const wasm32BlockSizes: BlockSizes = { mc: 160, kc: 256, nc: 2048 }
+/**
+ * Cache blocks of the float32 kernel: a kc×8 panel of B (16 KB) in L1, an mc×kc block of A (320 KB) in L2. A kc of 512
+ * (not 256) runs a product with k ≤ 512 in one pass over C, so C's tiles are written once and never read back.
+ */
+export const wasm32BlockSizes: BlockSizes = { mc: 160, kc: 512, nc: 2048 }
 
 /** How an operand goes into wasm memory: its span copied whole (a dense view), or gathered row-major. */
 interface Placement32 {
