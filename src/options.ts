@@ -4,67 +4,95 @@
  * `validation_split`, PyTorch's `betas`), is an error naming the function and the key, with a
  * hint where the name comes from elsewhere, instead of being silently ignored.
  */
-/** Keras's, PyTorch's and optax's names for options that are named otherwise here, or live elsewhere. */
-const FOREIGN: Readonly<Record<string, string>> = {
-  lr: 'the learning rate goes in the optimizer: Optim.sgd({ lr })',
-  learning_rate: 'the learning rate is lr, and goes in the optimizer: Optim.sgd({ lr })',
-  learningRate: 'the learning rate is lr, and goes in the optimizer: Optim.sgd({ lr })',
-  betas: 'here b1 and b2',
-  weight_decay:
-    "here weightDecay, on sgd and adamw; PyTorch's Adam(weight_decay) is an L2 penalty: " +
-    'chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))',
-  alpha: "rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init",
-  dampening: 'not supported: dampening is always 0',
-  centered: 'not supported',
-  maximize: 'not supported',
-  amsgrad: 'use Optim.amsgrad',
-  momentum_decay: "not supported: nadam here is optax's, without PyTorch's momentum decay",
-  lr_decay: 'not supported: pass a Schedule as lr',
-  eps_root: 'not supported',
-  init_value: 'here init',
-  end_value: 'here floor',
-  decay_steps: 'here steps (warmupCosine: decaySteps, after the warm-up)',
-  transition_steps: 'here steps',
-  warmup_steps: 'here warmupSteps',
-  pct_start: 'here pctStart',
-  div_factor: 'here divFactor',
-  final_div_factor: 'here finalDivFactor',
-  T_0: 'here period',
-  T_mult: 'here periodFactor',
-  eta_min: 'here floor',
-  batch_size: 'here batchSize',
-  num_epochs: 'here epochs',
-  validation_split: 'here validation: a fraction, split off after a shuffle',
-  validation_data: 'here validation: a Dataset',
-  shuffle: 'fit always shuffles each epoch, from the key',
-  seed: 'randomness comes from key: Key.fromSeed(seed)',
-  verbose: 'progress is a callback: callbacks: [progress()], with progress from chainrule/node',
-  patience: 'here earlyStopping: { monitor, patience }',
-  initial_epoch: 'resume with initial: a saved training state',
-  callback: 'here callbacks',
-  on_epoch_end: 'here onEpochEnd',
-  onEpochBegin: 'not supported: use onStep (its batch is 0 at the start of an epoch)',
-  on_epoch_begin: 'not supported: use onStep (its batch is 0 at the start of an epoch)',
-  onBatchEnd: 'here onStep',
-  on_batch_end: 'here onStep',
-  on_train_end: 'here onEnd',
-  onTrainEnd: 'here onEnd',
-  on_train_begin: 'here onStart',
-  onTrainBegin: 'here onStart',
-  drop_last: 'here dropLast',
-  metrics: 'loss and, for classifiers, accuracy are always recorded',
-  optimiser: 'here optimizer',
-  activation: 'apply the activation as a layer after it: L.pipe(L.dense(n), L.relu)',
-  rate: 'here dropProb (the probability of dropping a value)',
-  p: 'here dropProb (the probability of dropping a value)',
-  keepProb: 'here dropProb, the probability of dropping a value: 1 - keepProb',
-  use_bias: 'here bias',
-  kernel_initializer: "here init ('he', 'glorot', 'lecun', 'zeros')",
-  kernel_size: 'here kernelSize',
-  strides: 'here stride',
-  pool_size: 'here size',
-  epsilon: 'here eps',
-  dilation_rate: 'here dilation',
+/**
+ * Keras's, PyTorch's and optax's names for options that are named otherwise here, or live elsewhere.
+ * Each maps a name the option may have here to the hint, and '' to the hint where the function
+ * called has none of those names: `init_value` is `init` in cosineDecay but `from` in warmupCosine.
+ */
+const FOREIGN: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  lr: { '': 'the learning rate goes in the optimizer: Optim.sgd({ lr })' },
+  learning_rate: { lr: 'here lr', '': 'the learning rate is lr, and goes in the optimizer: Optim.sgd({ lr })' },
+  learningRate: { lr: 'here lr', '': 'the learning rate is lr, and goes in the optimizer: Optim.sgd({ lr })' },
+  betas: { b1: 'here b1 and b2', '': 'b1 and b2 belong to the Adam family: Optim.adam({ lr, b1, b2 })' },
+  beta1: { b1: 'here b1' },
+  beta_1: { b1: 'here b1' },
+  beta2: { b2: 'here b2' },
+  beta_2: { b2: 'here b2' },
+  weight_decay: {
+    weightDecay: 'here weightDecay',
+    '':
+      "decoupled weight decay is Optim.adamw({ weightDecay }) (or sgd's weightDecay); PyTorch's Adam(weight_decay) is an L2 " +
+      'penalty: chain(addL2(λ), scaleByAdam(), scaleByLearningRate(lr))',
+  },
+  weightDecay: { '': 'weight decay is an option of Optim.sgd and Optim.adamw, or chain(addDecayedWeights(λ), …) for any optimizer' },
+  alpha: {
+    decay: "here decay (PyTorch's alpha, the smoothing constant)",
+    floor: "here floor, a learning rate: optax's alpha is a fraction of init, so floor = alpha·init",
+  },
+  dampening: { '': 'not supported: dampening is always 0' },
+  centered: { '': 'not supported' },
+  maximize: { '': 'not supported' },
+  amsgrad: { '': 'use Optim.amsgrad' },
+  momentum_decay: { '': "not supported: nadam here is optax's, without PyTorch's momentum decay" },
+  lr_decay: { '': 'not supported: pass a Schedule as lr' },
+  eps_root: { '': 'not supported' },
+  init_value: { init: 'here init', from: 'here from' },
+  peak_value: { peak: 'here peak', to: 'here to' },
+  end_value: { floor: 'here floor', to: 'here to' },
+  decay_steps: { decaySteps: 'here decaySteps, counted after the warm-up', steps: 'here steps' },
+  transition_steps: { steps: 'here steps' },
+  transitionSteps: { steps: 'here steps' },
+  decay_rate: { rate: 'here rate' },
+  decayRate: { rate: 'here rate' },
+  warmup_steps: { warmupSteps: 'here warmupSteps' },
+  pct_start: { pctStart: 'here pctStart' },
+  div_factor: { divFactor: 'here divFactor' },
+  final_div_factor: { finalDivFactor: 'here finalDivFactor' },
+  T_0: { period: 'here period' },
+  T_mult: { periodFactor: 'here periodFactor' },
+  eta_min: { floor: 'here floor' },
+  batch_size: { batchSize: 'here batchSize' },
+  num_epochs: { epochs: 'here epochs' },
+  validation_split: { validation: 'here validation: a fraction, split off after a shuffle' },
+  validation_data: { validation: 'here validation: a Dataset' },
+  shuffle: { '': 'fit always shuffles each epoch, from the key' },
+  seed: { '': 'randomness comes from key: Key.fromSeed(seed)' },
+  verbose: { '': 'progress is a callback: callbacks: [progress()], with progress from chainrule/node' },
+  patience: { earlyStopping: 'here earlyStopping: { monitor, patience }' },
+  initial_epoch: { initial: 'resume with initial: a saved training state' },
+  callback: { callbacks: 'here callbacks' },
+  on_epoch_end: { onEpochEnd: 'here onEpochEnd' },
+  onEpochBegin: { '': 'not supported: use onStep (its batch is 0 at the start of an epoch)' },
+  on_epoch_begin: { '': 'not supported: use onStep (its batch is 0 at the start of an epoch)' },
+  onBatchEnd: { onStep: 'here onStep' },
+  on_batch_end: { onStep: 'here onStep' },
+  on_train_end: { onEnd: 'here onEnd' },
+  onTrainEnd: { onEnd: 'here onEnd' },
+  on_train_begin: { onStart: 'here onStart' },
+  onTrainBegin: { onStart: 'here onStart' },
+  drop_last: { dropLast: 'here dropLast' },
+  metrics: { '': 'loss and, for classifiers, accuracy are always recorded' },
+  optimiser: { optimizer: 'here optimizer' },
+  activation: { '': 'apply the activation as a layer after it: L.pipe(L.dense(n), L.relu)' },
+  rate: { dropProb: 'here dropProb (the probability of dropping a value)' },
+  p: { dropProb: 'here dropProb (the probability of dropping a value)' },
+  keepProb: { dropProb: 'here dropProb, the probability of dropping a value: 1 - keepProb' },
+  use_bias: { bias: 'here bias' },
+  kernel_initializer: { init: "here init ('he', 'glorot', 'lecun', 'zeros')" },
+  kernel_size: { '': 'a window size is an argument: L.conv2d(filters, kernelSize, options), L.maxPool2d(size, options)' },
+  kernelSize: { '': 'a window size is an argument: L.conv2d(filters, kernelSize, options), L.maxPool2d(size, options)' },
+  pool_size: { '': 'a window size is an argument: L.maxPool2d(size, options)' },
+  strides: { stride: 'here stride' },
+  epsilon: { eps: 'here eps' },
+  dilation_rate: { dilation: 'here dilation' },
+}
+
+/** The hint for another library's name `k`, fitted to the options `known` here; undefined where there is none. */
+const foreignHint = (k: string, known: readonly string[]): string | undefined => {
+  const hints = Object.hasOwn(FOREIGN, k) ? FOREIGN[k]! : undefined
+  if (hints === undefined) return undefined
+  const here = known.find((name) => Object.hasOwn(hints, name))
+  return here === undefined ? hints[''] : hints[here]
 }
 
 /** A dtype option's value, 'float64' or 'float32' (undefined: `fallback`), else an error (default RangeError) naming `where`. */
@@ -99,7 +127,7 @@ export const checkOptions = <O extends object>(
   for (const k of Object.keys(options)) {
     if (!(known as readonly string[]).includes(k)) {
       const near = closest(k, known)
-      const hint = FOREIGN[k] ?? (near === undefined ? undefined : `did you mean '${near}'?`)
+      const hint = foreignHint(k, known) ?? (near === undefined ? undefined : `did you mean '${near}'?`)
       throw new (errors.unknown ?? RangeError)(
         `${where}: unknown option '${k}'${hint === undefined ? '' : ` (${hint})`}; the options are ${known.join(', ')}`,
       )

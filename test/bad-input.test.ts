@@ -574,7 +574,7 @@ describe('unknown options are errors naming the function and the key, with the o
       'L.maxPool2d pool_size',
       RangeError,
       () => loose(L.maxPool2d)(2, { pool_size: 2 }),
-      "maxPool2d: unknown option 'pool_size' (here size)",
+      "maxPool2d: unknown option 'pool_size' (a window size is an argument: L.maxPool2d(size, options))",
     ],
     [
       'Data.batches drop_last',
@@ -592,7 +592,7 @@ describe('unknown options are errors naming the function and the key, with the o
       'Optim.sgd betas',
       Optim.OptimError,
       () => loose(Optim.sgd)({ lr: 0.1, betas: [0.9, 0.99] }),
-      "sgd: unknown option 'betas' (here b1 and b2)",
+      "sgd: unknown option 'betas' (b1 and b2 belong to the Adam family: Optim.adam({ lr, b1, b2 }))",
     ],
     ['T.toString decimals', RangeError, () => loose(T.toString)(T.zeros([2]), { decimals: 2 }), "T.toString: unknown option 'decimals'"],
     [

@@ -545,7 +545,7 @@ describe('bad schedule arguments throw an OptimError naming the schedule, the ar
     [
       "cosineDecay with optax's alpha",
       () => Schedule.cosineDecay({ init: 1, steps: 10, alpha: 0.1 } as never),
-      "cosineDecay: unknown option 'alpha' (rmsprop's smoothing constant is decay here; cosineDecay's alpha is floor = alpha·init); " +
+      "cosineDecay: unknown option 'alpha' (here floor, a learning rate: optax's alpha is a fraction of init, so floor = alpha·init); " +
         'the options are init, steps, floor',
     ],
     [
