@@ -211,6 +211,14 @@ export const fromSeed = (seed: number): Key => {
   return block(0, 0, lo32(seed), hi32(seed))
 }
 
+/** `n` keys: a tuple of n when n is a literal up to 16 (so `const [a, b, c] = split(k, 3)` gives three Keys), else an array. */
+export type Keys<N extends number> = number extends N ? readonly Key[] : KeyTuple<N, readonly []>
+type KeyTuple<N extends number, Acc extends readonly Key[]> = Acc['length'] extends N
+  ? Acc
+  : Acc['length'] extends 16
+    ? readonly Key[]
+    : KeyTuple<N, readonly [...Acc, Key]>
+
 /**
  * `n` independent keys from one (default 2); use each child once and drop the parent.
  * Child i is the same for every n > i.
@@ -218,7 +226,9 @@ export const fromSeed = (seed: number): Key => {
  * @example
  * const [kInit, kData, kDropout] = split(fromSeed(42), 3)
  */
-export const split = (key: Key, n = 2): readonly Key[] => {
+export function split(key: Key): readonly [Key, Key]
+export function split<N extends number>(key: Key, n: N): Keys<N>
+export function split(key: Key, n = 2): readonly Key[] {
   checkKey(key, 'split')
   checkCount(n, TWO_32, 'split', 'n')
   const keys: Key[] = []

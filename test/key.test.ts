@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import fc from 'fast-check'
 import * as K from '../src/key.ts'
 import type { Key } from '../src/key.ts'
@@ -139,6 +139,21 @@ describe('determinism and stream layout', () => {
 })
 
 describe('split, foldIn, fromSeed', () => {
+  it('split is typed as a tuple of n keys for a literal n up to 16 (destructured keys are Keys, not Key | undefined)', () => {
+    const [a, b] = K.split(base)
+    const [c, , e] = K.split(base, 3)
+    expectTypeOf(a).toEqualTypeOf<Key>()
+    expectTypeOf(e).toEqualTypeOf<Key>()
+    expectTypeOf(K.split(base, 16)).toMatchTypeOf<{ readonly length: 16 }>()
+    expectTypeOf(K.split(base, 17)).toEqualTypeOf<readonly Key[]>()
+    const n: number = 4
+    expectTypeOf(K.split(base, n)).toEqualTypeOf<readonly Key[]>()
+    // and at run time the tuple types hold: n keys, the first ones the same for every n
+    expect([a, b]).toEqual(K.split(base, 2))
+    expect(K.split(base, 3)).toHaveLength(3)
+    expect(c).toEqual(a)
+    expect(K.split(base, n)).toHaveLength(4)
+  })
   it('split children differ from each other, from the parent and from every block of the parent stream', () => {
     fc.assert(
       fc.property(arbKey, (key) => {
