@@ -256,7 +256,7 @@ export class ShapeError extends Error {
      * shape it got, and (once a combinator named this at its input) that layer's path from there.
      */
     readonly oneExample?: { readonly values: number; readonly got: Shape; readonly at?: readonly string[] },
-    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 12` (set by fit); undefined otherwise. */
+    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)` (set by fit); undefined otherwise. */
     readonly where?: string,
   ) {
     super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}`)
@@ -265,7 +265,7 @@ export class ShapeError extends Error {
   within(segment: string): ShapeError {
     return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where)
   }
-  /** The same error with `where` (e.g. `fit: epoch 3, step 12`) in front of its message. */
+  /** The same error with `where` (e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)`) in front of its message. */
   during(where: string): ShapeError {
     return new ShapeError(this.path, this.detail, this.oneExample, where)
   }
