@@ -22,7 +22,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
-import { checkInput, ShapeError, type Layer } from '../layer.ts'
+import { checkInput, checkLayerDTypes, ShapeError, type Layer } from '../layer.ts'
 import type { Norm } from '../shape-type.ts'
 import { PositiveNumber, UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
@@ -121,7 +121,7 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
         ['running mean', s.mean],
         ['running variance', s.variance],
       ] as const)
-        T.checkDTypes(`${name}: x and ${what}`, x, t)
+        checkLayerDTypes(name, x, t, `x and ${what}`)
       const F = p.gamma.shape[0]!
       checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])
       const { N, inner } = layoutOf(x)
@@ -188,7 +188,7 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
     vjp: (p, { mode, xhat, invStd }, dy) => {
       const { N, F, inner } = layoutOf(xhat)
       checkInput(name, dy, xhat.shape.slice(1))
-      T.checkDTypes(`${name}: x and dy`, xhat, dy)
+      checkLayerDTypes(name, xhat, dy, 'x and dy')
       const m = N * inner
       const g = dy.data
       const h = xhat.data
