@@ -163,6 +163,47 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unkn
   readonly shapes?: (inShape: Shape) => Shapes
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
   vjp(p: P, tape: Tape, dy: Tensor, options?: VjpOptions): Backward<P>
+  /**
+   * What a state must hold beyond finite numbers (optional): the first leaf that breaks it, or undefined. The layer's own
+   * init and forward never break it; a state edited by hand or corrupted may (batchNorm: a running variance is never
+   * negative). A combinator asks its children; predict and evaluate ask before running the model.
+   */
+  stateProblem?(s: S): StateProblem | undefined
+}
+
+/** A state leaf that breaks what its layer's state must hold: where (in the state tree, and the layer), the value, and why. */
+export interface StateProblem {
+  /** The leaf and index within the state of the layer asked, in Tree's path syntax: `variance[1]`, `[2].variance[1]`. */
+  readonly path: string
+  /** The layer whose state it is, as an error path: `['batchNorm']`, from a pipe `['pipe[2]', 'batchNorm']`. */
+  readonly layer: readonly string[]
+  readonly value: number
+  /** What the value must be, e.g. `a running variance is a mean of squares, never negative`. */
+  readonly why: string
+}
+
+/**
+ * A child's state problem seen from its combinator: the combinator's state holds the child's at `key` (an index; undefined
+ * when the two are the same tree, as residual's and its body's), and its error paths label the child `label`.
+ */
+export const stateProblemWithin = (label: string, key: number | undefined, p: StateProblem | undefined): StateProblem | undefined => {
+  if (p === undefined) return undefined
+  const head = key === undefined ? '' : `[${key}]`
+  const path = head === '' || p.path === '' ? head + p.path : p.path.startsWith('[') ? head + p.path : `${head}.${p.path}`
+  return { ...p, path, layer: [label, ...p.layer] }
+}
+
+/** The first of the children's state problems, child i's state being `states[i]` (pipe's and branches' layout). */
+export const childStateProblem = (
+  children: readonly AnyLayer[],
+  label: (i: number) => string,
+  states: readonly Tree[],
+): StateProblem | undefined => {
+  for (let i = 0; i < children.length; i++) {
+    const p = stateProblemWithin(label(i), i, children[i]!.stateProblem?.(states[i]!))
+    if (p !== undefined) return p
+  }
+  return undefined
 }
 
 /**

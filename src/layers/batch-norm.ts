@@ -106,6 +106,14 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
       const leaf = { shape: [F], why: `input ${T.showShape(inShape)}` }
       return { outShape: inShape, params: { gamma: leaf, beta: leaf }, state: { mean: leaf, variance: leaf } }
     },
+    // A running variance is a mean of squares: a negative one (an edited or corrupted state) would make eval mode's √(v + ε)
+    // NaN, or, above −ε, quietly wrong.
+    stateProblem: (s) => {
+      const v = s.variance?.data ?? []
+      const i = v.findIndex((value) => value < 0)
+      if (i < 0) return undefined
+      return { path: `variance[${i}]`, layer: [name], value: v[i]!, why: 'a running variance is a mean of squares, never negative' }
+    },
     init: (_key, inShape) => {
       const F = features(inShape)
       return {
