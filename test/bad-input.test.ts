@@ -185,7 +185,9 @@ describe('a layer error names the path and the layer once, in forward and vjp, f
   })
   test('a bare relu: "relu: dtypes differ, ...", not "relu: relu: ..."', () => {
     const e = vjpWithDy32(L.relu, [3])
-    expect(e.message).toBe("relu: dtypes differ, float64 [4, 3] vs float32 [4, 3] (cast one with T.cast(t, 'float64') or T.cast(t, 'float32'))")
+    expect(e.message).toBe(
+      "relu: dtypes differ, float64 [4, 3] vs float32 [4, 3] (cast one with T.cast(t, 'float64') or T.cast(t, 'float32'))",
+    )
   })
   test('dense then relu, which a pipe fuses: the vjp names pipe[0].dense, as a dense alone does', () => {
     const fused = vjpWithDy32(L.pipe(L.dense(3), L.relu), [2])

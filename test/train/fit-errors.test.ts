@@ -91,7 +91,9 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
       (err: unknown) => err,
     )
     expect(e).toBeInstanceOf(L.ShapeError)
-    expect((e as L.ShapeError).message).toBe('fit: epoch 1, step 3 of 3 (step 3 overall): pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+    expect((e as L.ShapeError).message).toBe(
+      'fit: epoch 1, step 3 of 3 (step 3 overall): pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]',
+    )
   })
 
   test('the validation pass: a layer that cannot take the validation batch names the epoch and the validation', () => {
