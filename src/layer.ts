@@ -163,6 +163,47 @@ export interface Layer<P extends Tree = Tree, S extends Tree = Tree, Tape = unkn
   readonly shapes?: (inShape: Shape) => Shapes
   forward(p: P, s: S, x: Tensor, ctx: Ctx): Forward<S, Tape>
   vjp(p: P, tape: Tape, dy: Tensor, options?: VjpOptions): Backward<P>
+  /**
+   * What a state must hold beyond finite numbers (optional): the first leaf that breaks it, or undefined. The layer's own
+   * init and forward never break it; a state edited by hand or corrupted may (batchNorm: a running variance is never
+   * negative). A combinator asks its children; predict and evaluate ask before running the model.
+   */
+  stateProblem?(s: S): StateProblem | undefined
+}
+
+/** A state leaf that breaks what its layer's state must hold: where (in the state tree, and the layer), the value, and why. */
+export interface StateProblem {
+  /** The leaf and index within the state of the layer asked, in Tree's path syntax: `variance[1]`, `[2].variance[1]`. */
+  readonly path: string
+  /** The layer whose state it is, as an error path: `['batchNorm']`, from a pipe `['pipe[2]', 'batchNorm']`. */
+  readonly layer: readonly string[]
+  readonly value: number
+  /** What the value must be, e.g. `a running variance is a mean of squares, never negative`. */
+  readonly why: string
+}
+
+/**
+ * A child's state problem seen from its combinator: the combinator's state holds the child's at `key` (an index; undefined
+ * when the two are the same tree, as residual's and its body's), and its error paths label the child `label`.
+ */
+export const stateProblemWithin = (label: string, key: number | undefined, p: StateProblem | undefined): StateProblem | undefined => {
+  if (p === undefined) return undefined
+  const head = key === undefined ? '' : `[${key}]`
+  const path = head === '' || p.path === '' ? head + p.path : p.path.startsWith('[') ? head + p.path : `${head}.${p.path}`
+  return { ...p, path, layer: [label, ...p.layer] }
+}
+
+/** The first of the children's state problems, child i's state being `states[i]` (pipe's and branches' layout). */
+export const childStateProblem = (
+  children: readonly AnyLayer[],
+  label: (i: number) => string,
+  states: readonly Tree[],
+): StateProblem | undefined => {
+  for (let i = 0; i < children.length; i++) {
+    const p = stateProblemWithin(label(i), i, children[i]!.stateProblem?.(states[i]!))
+    if (p !== undefined) return p
+  }
+  return undefined
 }
 
 /**
@@ -256,7 +297,7 @@ export class ShapeError extends Error {
      * shape it got, and (once a combinator named this at its input) that layer's path from there.
      */
     readonly oneExample?: { readonly values: number; readonly got: Shape; readonly at?: readonly string[] },
-    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 12` (set by fit); undefined otherwise. */
+    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)` (set by fit); undefined otherwise. */
     readonly where?: string,
   ) {
     super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}`)
@@ -265,7 +306,7 @@ export class ShapeError extends Error {
   within(segment: string): ShapeError {
     return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where)
   }
-  /** The same error with `where` (e.g. `fit: epoch 3, step 12`) in front of its message. */
+  /** The same error with `where` (e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)`) in front of its message. */
   during(where: string): ShapeError {
     return new ShapeError(this.path, this.detail, this.oneExample, where)
   }
@@ -292,13 +333,13 @@ export const within = <A>(segment: string, f: () => A): A => {
 
 /**
  * Runs a leaf layer's own code: a TensorError from an op inside names the layer (fromOp); a
- * ShapeError the layer threw itself (already naming it) passes through.
+ * ShapeError or DTypeError the layer threw itself (already naming it, e.g. checkDyDType's) passes through.
  */
 export const guard = <A>(name: string, f: () => A): A => {
   try {
     return f()
   } catch (e) {
-    if (e instanceof TensorError) throw fromOp(name, e)
+    if (e instanceof TensorError && e.path[0] !== name) throw fromOp(name, e)
     throw e
   }
 }
@@ -322,28 +363,66 @@ export const batchAxisMissing = (name: string, shape: Shape, want = `[${['N', ..
   )
 
 /**
- * Throws a DTypeError naming `kind` and both dtypes unless dy has the dtype the forward pass's input had (for tapes that keep
- * only that dtype).
+ * Throws a DTypeError naming the layer `name` (in its path) and both dtypes unless dy has the dtype the forward pass's input
+ * had, which a layer's results keep (for tapes that keep only that dtype).
+ * @example
+ * checkDyDType('dense', 'float32', y) // y float64 [4, 3]: "dense: dtypes differ, the input was float32 but dy is float64 [4, 3] (…)"
  */
-export const checkDyDType = (kind: string, inDType: DType, dy: AnyTensor): void => {
+export const checkDyDType = (name: string, inDType: DType, dy: AnyTensor): void => {
   const d = dtypeOf(dy)
   if (d !== inDType)
     throw new DTypeError(
-      `${kind}: dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} (cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
+      `dtypes differ, the input was ${inDType} but dy is ${d} ${showShape(dy.shape)} ` +
+        `(cast one with T.cast(t, '${inDType}') or T.cast(t, '${d}'))`,
+      [name],
     )
+}
+
+/**
+ * Throws a DTypeError naming the layer `name` (in its path) and both dtypes and shapes unless a and b have one dtype; `what`
+ * says which tensors they are where that helps.
+ * @example
+ * checkLayerDTypes('batchNorm', x, y, 'x and gamma') // x float32 [4, 3], y float64 [3]: "batchNorm: x and gamma: dtypes differ, …"
+ */
+export const checkLayerDTypes = (name: string, a: AnyTensor, b: AnyTensor, what?: string): void => {
+  if (dtypeOf(a) !== dtypeOf(b)) throw layerDTypesError(a, b, what).within(name)
+}
+
+/**
+ * checkLayerDTypes's error, naming no layer yet: for a helper two layers share (relu's vjp, which dense runs with relu fused
+ * in), named by the layer running it (guard, or the combinator around it).
+ */
+export const layerDTypesError = (a: AnyTensor, b: AnyTensor, what?: string): DTypeError => {
+  const [da, db] = [dtypeOf(a), dtypeOf(b)]
+  return new DTypeError(
+    `${what === undefined ? '' : `${what}: `}dtypes differ, ${da} ${showShape(a.shape)} vs ${db} ${showShape(b.shape)} ` +
+      `(cast one with T.cast(t, '${da}') or T.cast(t, '${db}'))`,
+  )
 }
 
 const KEEP = "a layer keeps its input's dtype: build its results with T's operations (T.fullLike for a number)"
 
 /**
  * A child layer as a combinator runs it (pipe, residual, branches): the same, but a result not in its input's dtype
- * (forward's y, the vjp's dx or a leaf of its dp) is a DTypeError naming the child and the result.
+ * (forward's y, the vjp's dx or a leaf of its dp) is a DTypeError naming the child and the result, and an error that
+ * names no layer (an op's, let out by the child's own code, as a fused pair's may) names the child, as guard would.
  */
 export const keepingDType = <P extends Tree, S extends Tree, Tape>(layer: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
   ...layer,
-  forward: (p, s, x, ctx) => keptOut(layer.name, layer.forward(p, s, x, ctx), x),
-  vjp: (p, tape, dy, options) => keptBack(layer.name, layer.vjp(p, tape, dy, options), dy),
+  forward: (p, s, x, ctx) => keptOut(layer.name, named(layer.name, () => layer.forward(p, s, x, ctx)), x),
+  vjp: (p, tape, dy, options) => keptBack(layer.name, named(layer.name, () => layer.vjp(p, tape, dy, options)), dy),
 })
+
+/** Runs f; a ShapeError or TensorError it throws that names no layer (an empty path) gets the layer `name`. */
+const named = <A>(name: string, f: () => A): A => {
+  try {
+    return f()
+  } catch (e) {
+    if (e instanceof ShapeError && e.path.length === 0) throw e.within(name)
+    if (e instanceof TensorError && e.path.length === 0) throw fromOp(name, e)
+    throw e
+  }
+}
 
 /** A child's forward result, unless its y is not in its input x's dtype. */
 const keptOut = <R extends { readonly y: AnyTensor }>(name: string, r: R, x: AnyTensor): R => {

@@ -115,7 +115,7 @@ describe('two dtypes mixed inside a layer: a DTypeError with the layer path, not
     const { tape } = net.forward(params, state, T.asTensor(x32), ctx)
     const e = thrown(T.DTypeError, () => net.vjp(params, tape, T.ones([4, 3])))
     expect(e.message).toBe(
-      "pipe[1].tanh: tanh: dtypes differ, float32 [4, 3] vs float64 [4, 3] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))",
+      "pipe[1].tanh: dtypes differ, float32 [4, 3] vs float64 [4, 3] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))",
     )
     expect(e.path).toEqual(['pipe[1]', 'tanh'])
   })
@@ -125,8 +125,9 @@ describe('two dtypes mixed inside a layer: a DTypeError with the layer path, not
     const { tape } = net.forward(params, state, T.asTensor(x32), ctx)
     const e = thrown(T.DTypeError, () => net.vjp(params, tape, T.ones([4, 2])))
     expect(e.message).toBe(
-      "pipe[2]: dense: dtypes differ, the input was float32 but dy is float64 [4, 2] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))",
+      "pipe[2].dense: dtypes differ, the input was float32 but dy is float64 [4, 2] (cast one with T.cast(t, 'float32') or T.cast(t, 'float64'))",
     )
+    expect(e.path).toEqual(['pipe[2]', 'dense'])
   })
   test('a shape problem inside a custom layer stays a ShapeError', () => {
     const perRow8 = L.define({
@@ -144,6 +145,91 @@ describe('two dtypes mixed inside a layer: a DTypeError with the layer path, not
     const loose = T.cast as (t: T.Tensor, to: string) => T.Tensor // plain JavaScript's view
     const e = thrown(T.DTypeError, () => loose(T.ones([1]), 'float16'))
     expect(e.message).toBe("cast: dtype must be 'float64' or 'float32', got float16")
+  })
+})
+
+describe('a layer error names the path and the layer once, in forward and vjp, fused or not', () => {
+  const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
+  /** The error of net's vjp given a float32 dy after a float64 forward pass on x. */
+  const vjpWithDy32 = (net: L.AnyLayer, inShape: number[]) => {
+    const { params, state } = L.initialize(net, Key.fromSeed(0), inShape)
+    const x = T.generate([4, ...inShape], (i) => Math.sin(i + 1))
+    const { y, tape } = net.forward(params, state, x, ctx)
+    return thrown(T.DTypeError, () => net.vjp(params, tape, T.asTensor(T.cast(T.ones(y.shape), 'float32'))))
+  }
+  const leaves: readonly [string, L.AnyLayer, number[]][] = [
+    ['relu', L.relu, [3]],
+    ['tanh', L.tanh, [3]],
+    ['sigmoid', L.sigmoid, [3]],
+    ['softmax', L.softmax, [3]],
+    ['leakyRelu', L.leakyRelu(), [3]],
+    ['elu', L.elu(), [3]],
+    ['dense', L.dense(3), [2]],
+    ['batchNorm', L.batchNorm(), [3]],
+    ['conv2d', L.conv2d(2, 3), [1, 4, 4]],
+    ['flatten', L.flatten, [2, 2]],
+    ['reshape', L.reshape([4]), [2, 2]],
+    ['maxPool2d', L.maxPool2d(2), [1, 4, 4]],
+    ['avgPool2d', L.avgPool2d(2), [1, 4, 4]],
+    ['globalAvgPool', L.globalAvgPool, [1, 4, 4]],
+    ['dropout', L.dropout({ dropProb: 0.5 }), [3]],
+  ]
+  test.each(leaves)('%s: a vjp given a dy of another dtype names it once, bare and in a pipe, in .path', (name, layer, inShape) => {
+    const bare = vjpWithDy32(layer, inShape)
+    expect(bare.path).toEqual([name])
+    expect(bare.message.startsWith(`${name}: `)).toBe(true)
+    expect(bare.detail).not.toContain(`${name}:`)
+    const piped = vjpWithDy32(L.pipe(L.identity, layer), inShape)
+    expect(piped.path).toEqual(['pipe[1]', name])
+    expect(piped.message).toBe(`pipe[1].${name}: ${bare.detail}`)
+  })
+  test('a bare relu: "relu: dtypes differ, ...", not "relu: relu: ..."', () => {
+    const e = vjpWithDy32(L.relu, [3])
+    expect(e.message).toBe(
+      "relu: dtypes differ, float64 [4, 3] vs float32 [4, 3] (cast one with T.cast(t, 'float64') or T.cast(t, 'float32'))",
+    )
+  })
+  test('dense then relu, which a pipe fuses: the vjp names pipe[0].dense, as a dense alone does', () => {
+    const fused = vjpWithDy32(L.pipe(L.dense(3), L.relu), [2])
+    expect(fused.path).toEqual(['pipe[0]', 'dense'])
+    expect(fused.message).toMatch(/^pipe\[0\]\.dense: dtypes differ, float64 \[4, 3\] vs float32 \[4, 3\] /)
+  })
+  test('conv2d then relu, fused: forward and vjp name pipe[0].conv2d', () => {
+    const net = L.pipe(L.conv2d(2, 3), L.relu)
+    expect(vjpWithDy32(net, [1, 4, 4]).path).toEqual(['pipe[0]', 'conv2d'])
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [1, 4, 4])
+    const e = thrown(T.DTypeError, () => net.forward(params, state, T.asTensor(T.cast(T.ones([2, 1, 4, 4]), 'float32')), ctx))
+    expect(e.path).toEqual(['pipe[0]', 'conv2d'])
+    expect(e.message).toMatch(/^pipe\[0\]\.conv2d: dtypes differ, float32 \[2, 1, 4, 4\] vs float64 \[2, 1, 3, 3\] /)
+  })
+  test('forward given params of another dtype: batchNorm names itself in .path, and says which tensors', () => {
+    const net = L.pipe(L.identity, L.batchNorm())
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [3])
+    const e = thrown(T.DTypeError, () => net.forward(params, state, T.asTensor(T.cast(T.ones([4, 3]), 'float32')), ctx))
+    expect(e.path).toEqual(['pipe[1]', 'batchNorm'])
+    expect(e.message).toMatch(/^pipe\[1\]\.batchNorm: x and gamma: dtypes differ, float32 \[4, 3\] vs float64 \[3\] /)
+  })
+  test('a bias of the wrong size, fused with relu or not: a ShapeError naming pipe[0].dense', () => {
+    for (const next of [L.relu, L.sigmoid]) {
+      const net = L.pipe(L.dense(3), next)
+      const { params, state } = L.initialize(net, Key.fromSeed(0), [2])
+      const bad = [{ W: params[0].W, b: T.zeros([5]) }, params[1]] as const
+      const e = thrown(L.ShapeError, () => net.forward(bad, state, T.ones([4, 2]), ctx))
+      expect(e.path).toEqual(['pipe[0]', 'dense'])
+      expect(e.message).toBe('pipe[0].dense: addRowVector: vector of shape [5] does not match rows of shape [4, 3]')
+    }
+  })
+  test('a layer record of one’s own whose op fails unnamed is named by the pipe around it', () => {
+    const raw: L.Layer<L.None, L.None, null> = {
+      name: 'raw',
+      spec: { kind: 'raw' },
+      init: (_key, inShape) => ({ outShape: inShape, params: L.none, state: L.none }),
+      forward: (_p, s, x) => ({ y: T.add(x, T.zeros([1, 1])), state: s, tape: null }),
+      vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+    }
+    const e = thrown(L.ShapeError, () => L.pipe(L.identity, raw).forward([[], []], [[], []], T.ones([4, 2]), ctx))
+    expect(e.path).toEqual(['pipe[1]', 'raw'])
+    expect(e.message).toBe('pipe[1].raw: add: shapes differ, [4, 2] vs [1, 1]')
   })
 })
 

@@ -42,7 +42,7 @@ describe('NaN provenance: training stops naming the step and the first layer tha
     expect(e.stage).toBe('forward')
     expect(e.layerPath).toMatch(/^pipe\[[024]\]\.dense$/)
     expect(e.detail).toMatch(/^output y\[\d+, \d+\] = (NaN|-?Infinity) from a finite input \(max \|x\| = .*, max \|param\| = .*\)$/)
-    expect(e.message).toContain(`training stopped at step ${e.step}`)
+    expect(e.message).toContain(`(step ${e.step + 1} overall): training stopped: `)
     expect(e.message).toContain(`the forward pass of ${e.layerPath} gave`)
     // nothing is lost: the last finite state is the one before the failing step
     expect(e.lastFinite.step).toBe(e.step)

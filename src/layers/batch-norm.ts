@@ -22,7 +22,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
-import { checkInput, ShapeError, type Layer } from '../layer.ts'
+import { checkInput, checkLayerDTypes, ShapeError, type Layer } from '../layer.ts'
 import type { Norm } from '../shape-type.ts'
 import { PositiveNumber, UnitInterval } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
@@ -106,6 +106,14 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
       const leaf = { shape: [F], why: `input ${T.showShape(inShape)}` }
       return { outShape: inShape, params: { gamma: leaf, beta: leaf }, state: { mean: leaf, variance: leaf } }
     },
+    // A running variance is a mean of squares: a negative one (an edited or corrupted state) would make eval mode's √(v + ε)
+    // NaN, or, above −ε, quietly wrong.
+    stateProblem: (s) => {
+      const v = s.variance?.data ?? []
+      const i = v.findIndex((value) => value < 0)
+      if (i < 0) return undefined
+      return { path: `variance[${i}]`, layer: [name], value: v[i]!, why: 'a running variance is a mean of squares, never negative' }
+    },
     init: (_key, inShape) => {
       const F = features(inShape)
       return {
@@ -121,7 +129,7 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
         ['running mean', s.mean],
         ['running variance', s.variance],
       ] as const)
-        T.checkDTypes(`${name}: x and ${what}`, x, t)
+        checkLayerDTypes(name, x, t, `x and ${what}`)
       const F = p.gamma.shape[0]!
       checkInput(name, x, x.shape.length === 2 ? [F] : [F, null, null])
       const { N, inner } = layoutOf(x)
@@ -188,7 +196,7 @@ export const batchNorm = (options: BatchNormOptions = {}): BatchNorm => {
     vjp: (p, { mode, xhat, invStd }, dy) => {
       const { N, F, inner } = layoutOf(xhat)
       checkInput(name, dy, xhat.shape.slice(1))
-      T.checkDTypes(`${name}: x and dy`, xhat, dy)
+      checkLayerDTypes(name, xhat, dy, 'x and dy')
       const m = N * inner
       const g = dy.data
       const h = xhat.data

@@ -9,7 +9,17 @@ import * as Key from '../key.ts'
 import * as T from '../tensor/index.ts'
 import type { Shape, Tensor } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
-import { checkChildren, keepingDType, ShapeError, shapesWithin, within, type AnyLayer, type Layer, type Shapes } from '../layer.ts'
+import {
+  checkChildren,
+  childStateProblem,
+  keepingDType,
+  ShapeError,
+  shapesWithin,
+  within,
+  type AnyLayer,
+  type Layer,
+  type Shapes,
+} from '../layer.ts'
 import { NonEmptyChildren, oneOf } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
 import type { PipeParams, PipeState, PipeTape } from './pipe.ts'
@@ -82,6 +92,7 @@ export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge:
     name,
     spec,
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => branches(merge, ...children) },
+    stateProblem: (ss) => childStateProblem(layers, label, ss),
     ...(rules.length < n ? {} : { shapes: shapesRule }),
     init: (key, inShape) => {
       const keys = Key.split(key, n)

@@ -37,6 +37,7 @@ import { conv32ReluPoolBackwardWasm, conv32ReluPoolForwardWasm, pooledSize } fro
 import { pair, planWindow, withBatch, type Pair, type Padding } from '../kernels/window.ts'
 import {
   checkInput,
+  checkLayerDTypes,
   noDx,
   none,
   ShapeError,
@@ -151,8 +152,8 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
 
   /** Throws unless W, b and x share one dtype (the error names both). */
   const checkParamDTypes = (p: Conv2dParams, x: Tensor): void => {
-    T.checkDTypes(name, x, p.W)
-    if ('b' in p) T.checkDTypes(name, p.W, p.b)
+    checkLayerDTypes(name, x, p.W)
+    if ('b' in p) checkLayerDTypes(name, p.W, p.b)
   }
 
   const self: Layer<Conv2dParams, None, Conv2dTape> = {
@@ -207,7 +208,7 @@ export function conv2d(filters: number, kernelSize: Pair, options: Conv2dOptions
       const g = geometry(x)
       checkInput(name, dy, [g.F, g.OH, g.OW])
       checkParamDTypes(p, x)
-      T.checkDTypes(name, x, dy)
+      checkLayerDTypes(name, x, dy)
       const [x32, dy32, W32] = [T.float32Of(x), T.float32Of(dy), T.float32Of(p.W)]
       if (x32 && dy32 && W32) {
         const dx = wantsDx(options) ? T.buffer32(x.data.length) : undefined
@@ -274,7 +275,7 @@ const reluPooled = (
     const g = geometry(x)
     checkInput(conv.name, dy, [g.F, g.OH >> 1, g.OW >> 1])
     checkParamDTypes(p, x)
-    T.checkDTypes(conv.name, x, dy)
+    checkLayerDTypes(conv.name, x, dy)
     const [x32, dy32, W32] = [T.float32Of(x)!, T.float32Of(dy)!, T.float32Of(p.W)!]
     const dx = wantsDx(options) ? T.buffer32(x.data.length) : undefined
     const dW = T.buffer32(p.W.data.length)

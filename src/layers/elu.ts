@@ -15,7 +15,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { checkLayerDTypes, define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { PositiveNumber } from '../io/codecs.ts'
 import { checkSpec, layerKind, specOf } from '../io/kind.ts'
@@ -44,7 +44,7 @@ export const elu = (alpha = 1): Elu => {
       return { y, tape: { y } }
     },
     vjp: (_p, { y }, dy) => {
-      T.checkDTypes('elu', y, dy)
+      checkLayerDTypes('elu', y, dy)
       return { dx: T.zipWith(T.isFloat32(y) ? vjp32 : vjp64, y, dy), dp: none }
     },
   })

@@ -13,7 +13,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { checkLayerDTypes, define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { leakyReluFast } from '../kernels/relu.ts'
@@ -41,7 +41,7 @@ export const leakyRelu = (alpha = 0.01): LeakyRelu => {
       tape: { x },
     }),
     vjp: (_p, { x }, dy) => {
-      T.checkDTypes('leakyRelu', x, dy)
+      checkLayerDTypes('leakyRelu', x, dy)
       return {
         dx: T.isFloat32(x) ? T.zipWith(vjp32, x, dy) : elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : alpha * d), fast.vjp),
         dp: none,

@@ -22,6 +22,7 @@ import {
   batchlessInput,
   checkChild,
   checkChildren,
+  childStateProblem,
   define,
   isShapeLeaf,
   keepingDType,
@@ -91,6 +92,7 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
     name: 'pipe',
     spec: { kind: 'pipe', children: layers.map((l) => l.spec) },
     structure: { children: layers.map((layer, i) => ({ label: label(i), layer })), rebuild: (children) => pipe(...children) },
+    stateProblem: (ss) => childStateProblem(layers, label, ss),
     ...(shapes === undefined ? {} : { shapes }),
     init: (key, inShape) => {
       const keys = Key.split(key, Math.max(n, 1))

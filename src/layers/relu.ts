@@ -19,7 +19,7 @@
 import {
   asTensor,
   buffer32,
-  checkDTypes,
+  dtypeOf,
   float32Of,
   sameShape,
   showShape,
@@ -27,7 +27,7 @@ import {
   type Tensor,
   type Tensor32,
 } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { define, layerDTypesError, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'
 import { reluForwardFast, reluVjpFast } from '../kernels/relu.ts'
@@ -52,7 +52,7 @@ export const reluOf = (x: Tensor): Tensor => {
 
 /** dx = dy·[x > 0]; x may be relu's input or its output y (y > 0 exactly where x > 0), as dense's fused relu uses it. */
 export const reluVjpOf = (x: Tensor, dy: Tensor): Tensor => {
-  checkDTypes('relu', x, dy)
+  if (dtypeOf(x) !== dtypeOf(dy)) throw layerDTypesError(x, dy) // named by the layer running it: relu, or dense with relu fused in
   const x32 = float32Of(x)
   return x32 ? asTensor(vjp32(x32, dy)) : elementwiseVjp(x, dy, (v, d) => (v > 0 ? d : 0), reluVjpFast)
 }

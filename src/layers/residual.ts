@@ -12,6 +12,7 @@ import {
   keepingDType,
   ShapeError,
   shapesWithin,
+  stateProblemWithin,
   within,
   type AnyLayer,
   type Layer,
@@ -39,6 +40,7 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
     name: 'residual',
     spec: { kind: 'residual', body: f.spec } satisfies Spec,
     structure: { children: [{ label: 'residual', layer: f }], rebuild: (children) => residual(children[0]!) },
+    stateProblem: (s) => stateProblemWithin('residual', undefined, f.stateProblem?.(s)),
     init: (key, inShape) => {
       const r = within('residual', () => f.init(key, inShape))
       keepsShape(inShape, r.outShape)

@@ -12,7 +12,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { checkLayerDTypes, define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
@@ -45,7 +45,7 @@ export const sigmoid: Sigmoid = define({
     return { y, tape: { y } }
   },
   vjp: (_p, { y }, dy) => {
-    T.checkDTypes('sigmoid', y, dy)
+    checkLayerDTypes('sigmoid', y, dy)
     return { dx: T.zipWith(T.isFloat32(y) ? vjp32 : vjp64, y, dy), dp: none }
   },
 })

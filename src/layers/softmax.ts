@@ -14,7 +14,7 @@
  */
 import * as T from '../tensor/index.ts'
 import type { Tensor } from '../tensor/tensor.ts'
-import { define, none, type Layer, type None } from '../layer.ts'
+import { checkLayerDTypes, define, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { layerKind, specOf } from '../io/kind.ts'
 
@@ -72,7 +72,7 @@ export const softmax: Softmax = define({
     const ys = y.data
     const ds = dy.data
     if (!T.sameShape(y.shape, dy.shape)) throw new T.TensorError(`dy has shape ${T.showShape(dy.shape)}, y has ${T.showShape(y.shape)}`)
-    T.checkDTypes('softmax', y, dy)
+    checkLayerDTypes('softmax', y, dy)
     if (T.isFloat32(y)) {
       const dx = T.buffer32(ys.length)
       for (let r = 0; r < ys.length; r += c) {

@@ -42,7 +42,7 @@ export class TensorError extends Error {
     readonly detail: string,
     /** The layer whose code threw it, e.g. `['pipe[2]', 'bad']` (shown `pipe[2].bad`); [] outside a layer. */
     readonly path: readonly string[] = [],
-    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 12` (set by fit); undefined otherwise. */
+    /** Where training was when it was thrown, e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)` (set by fit); undefined otherwise. */
     readonly where?: string,
   ) {
     super(`${where === undefined ? '' : `${where}: `}${path.length === 0 ? '' : `${path.join('.')}: `}${detail}`)
@@ -51,7 +51,7 @@ export class TensorError extends Error {
   within(segment: string): TensorError {
     return new TensorError(this.detail, [segment, ...this.path], this.where)
   }
-  /** The same error with `where` (e.g. `fit: epoch 3, step 12`) in front of its message. */
+  /** The same error with `where` (e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)`) in front of its message. */
   during(where: string): TensorError {
     return new TensorError(this.detail, this.path, where)
   }

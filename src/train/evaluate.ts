@@ -61,7 +61,7 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   const batchSize = typeof options === 'number' ? options : (checkOptions('predict', options, ['batchSize']).batchSize ?? 256)
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
-  checkInputs('predict', params, state, { x })
+  checkInputs('predict', model, params, state, { x })
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const dtype = dtypeOfTree(params) // inputs are cast to the model's dtype, as in trainStep
   const outs: Tensor[] = []
@@ -77,9 +77,16 @@ export function predict<P extends Tree, S extends Tree, Tape>(
 
 /**
  * What predict and evaluate check before running the model: params and state hold their values (a reusing trainStep may
- * have taken them: a StaleStateError) and are finite (a RangeError), and the data is finite (a DataError, as Data.make's).
+ * have taken them: a StaleStateError), are finite, and the state holds what its layers' states must (`stateProblem`:
+ * batchNorm's running variance is never negative) (a RangeError), and the data is finite (a DataError, as Data.make's).
  */
-const checkInputs = (where: string, params: Tree, state: Tree, data: { readonly x: AnyTensor; readonly y?: AnyTensor }): void => {
+const checkInputs = (
+  where: string,
+  model: Layer<Tree, Tree, unknown>,
+  params: Tree,
+  state: Tree,
+  data: { readonly x: AnyTensor; readonly y?: AnyTensor },
+): void => {
   const stale = treeOf(where, 'params', () => staleLeaf(params, 'params')) ?? treeOf(where, 'state', () => staleLeaf(state, 'state'))
   if (stale !== undefined) throw new StaleStateError(`${where}: ${stale.path} ${stale.detail}`)
   const bad = showFirstNonFinite('params', params) ?? showFirstNonFinite('state', state)
@@ -87,6 +94,14 @@ const checkInputs = (where: string, params: Tree, state: Tree, data: { readonly 
     throw new RangeError(
       `${where}: ${bad}: a model's params and state must be finite (from a run that diverged? fit's NonFiniteError keeps the ` +
         'last finite state as .lastFinite)',
+    )
+  }
+  const broken = model.stateProblem?.(state)
+  if (broken !== undefined) {
+    const leaf = broken.path === '' || broken.path.startsWith('[') ? `state${broken.path}` : `state.${broken.path}`
+    throw new RangeError(
+      `${where}: ${leaf} = ${broken.value}, in the state of ${broken.layer.join('.')}: ${broken.why} ` +
+        '(no run makes such a state: was it edited by hand, or corrupted?)',
     )
   }
   checkFinite(data.x, 'x', where)
@@ -117,20 +132,25 @@ const nonFiniteOutput = (
   y: Tensor,
   start: number,
 ): RangeError => {
-  let site: string | undefined
+  let site: { readonly text: string; readonly value: number } | undefined
   const traced = instrument(model, {
     forward: (node, _p, _x, run) => {
       const r = run()
       if (site === undefined && node.leaf && !T.allFinite(r.y))
-        site = `the forward pass of ${node.path} gave ${showFirstNonFinite('y', r.y)}`
+        site = { text: `the forward pass of ${node.path} gave ${showFirstNonFinite('y', r.y)}`, value: firstNonFinite(r.y)!.value }
       return r
     },
   })
   traced.forward(params, state, x, ctx)
-  const example = start + Math.floor(firstNonFinite(y)!.index / (y.data.length / y.shape[0]!))
+  const bad = firstNonFinite(y)!
+  const example = start + Math.floor(bad.index / (y.data.length / y.shape[0]!))
+  const value = site?.value ?? bad.value
+  const cause = Number.isNaN(value)
+    ? 'NaN comes of an undefined operation: 0/0, ∞ − ∞, 0·∞, or the square root of a negative number'
+    : 'a value past the range of its dtype: an overflow'
   return new RangeError(
     `${where}: the model's output for example ${example} is not finite, from finite inputs and params: ` +
-      `${site ?? `y = ${showFirstNonFinite('y', y)}`} (a value past the range of its dtype, or ∞ − ∞)`,
+      `${site?.text ?? `y = ${showFirstNonFinite('y', y)}`} (${cause})`,
   )
 }
 
@@ -183,7 +203,7 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
   checkRows(data, 'evaluate')
-  checkInputs('evaluate', params, state, data)
+  checkInputs('evaluate', model, params, state, data)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const dtype = dtypeOfTree(params) // inputs and targets are cast to the model's dtype, as in trainStep
   let lossSum = 0

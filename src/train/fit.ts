@@ -409,27 +409,33 @@ const nextTask = (): Promise<void> =>
 type Pause = 'step' | 'epoch'
 
 /**
- * One training step; a LossError (a bad label, say) or NonFiniteError gets the epoch and step in
- * front, and the row of the data given to fit in place of the row of the shuffled batch, which
- * the user cannot look up. `trainRows` maps training rows to data rows after a validation split.
- * A ShapeError or TensorError (a DTypeError, say) keeps its class and path and gets the epoch and
- * step in front, and in its `where`.
+ * Where a step is, for messages: `fit: epoch 3, step 1 of 2 (step 5 overall)`, each count from 1, as the
+ * history records them (`batch` is the step's place in its epoch, `taken` the steps taken before it).
+ */
+const stepWhere = (epoch: number, batch: number, stepsPerEpoch: number, taken: number): string =>
+  `fit: epoch ${epoch}, step ${batch} of ${stepsPerEpoch} (step ${taken + 1} overall)`
+
+/**
+ * One training step; a LossError (a bad label, say) or NonFiniteError gets `where` (the epoch and
+ * step, stepWhere) in front, and the row of the data given to fit in place of the row of the
+ * shuffled batch, which the user cannot look up. `trainRows` maps training rows to data rows after
+ * a validation split. A ShapeError or TensorError (a DTypeError, say) keeps its class and path and
+ * gets `where` in front, and in its `.where`.
  */
 function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   step: (ts: TrainState<P, S, O>, batch: AnyBatch) => readonly [TrainState<P, S, O>, Metrics],
   ts: TrainState<P, S, O>,
   batch: AnyBatch,
-  epoch: number,
+  where: string,
   trainRows: Int32Array | undefined,
 ): readonly [TrainState<P, S, O>, Metrics] {
   try {
     return step(ts, batch)
   } catch (e) {
-    if (e instanceof ShapeError || e instanceof TensorError) throw e.during(`fit: epoch ${epoch}, step ${ts.step}`)
+    if (e instanceof ShapeError || e instanceof TensorError) throw e.during(where)
     if (!(e instanceof LossError || e instanceof NonFiniteError)) throw e
     const trainRow = e.row === undefined ? undefined : batch.rows?.[e.row]
     const row = trainRow === undefined ? undefined : trainRows === undefined ? trainRow : trainRows[trainRow]
-    const where = `fit: epoch ${epoch}, step ${ts.step}`
     if (e instanceof NonFiniteError) {
       const site = e.stage === undefined ? undefined : { stage: e.stage, layerPath: e.layerPath, detail: e.detail ?? '', row }
       throw new NonFiniteError(e.step, e.what, e.lastFinite, site, { where, batchRow: e.row })
@@ -609,7 +615,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
     const epochBatches = batches(Key.foldIn(dataKey, epoch + 1), train, batchSize, batchOptions)
     for (const batch of batchMemory === undefined ? epochBatches : recycled(epochBatches, batchMemory, () => buffersOf(ts))) {
       if (b++ < skip) continue
-      const [next, metrics] = stepWithContext(step, ts, batch, epoch + 1, trainRows)
+      const [next, metrics] = stepWithContext(step, ts, batch, stepWhere(epoch + 1, b, stepsPerEpoch, ts.step), trainRows)
       fs = {
         ...fs,
         lossSum: fs.lossSum + metrics.loss * metrics.count,

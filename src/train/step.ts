@@ -54,6 +54,8 @@ export class NonFiniteError<
    * given to fit; from `trainStep`, the row of the batch.
    */
   readonly row: number | undefined
+  /** Where training was, set by fit, e.g. `fit: epoch 3, step 1 of 2 (step 5 overall)`; undefined from trainStep. */
+  readonly where: string | undefined
   constructor(
     /** The step (0-based count of steps taken before it) that produced the non-finite value. */
     readonly step: number,
@@ -63,7 +65,7 @@ export class NonFiniteError<
     readonly lastFinite: TrainState<P, S, O>,
     /** Where the first non-finite value came from (see diagnose). */
     site?: NonFiniteSite,
-    /** What fit adds: the epoch and step in front of the message, and the batch row that site.row (a data row) was. */
+    /** What fit adds: the epoch and step (in place of `at step N`), and the batch row that site.row (a data row) was. */
     context?: { readonly where: string; readonly batchRow: number | undefined },
   ) {
     const mapped =
@@ -71,11 +73,12 @@ export class NonFiniteError<
         ? ''
         : ` (row ${context.batchRow} of this shuffled batch is row ${site.row} of the data given to fit)`
     super(
-      (context === undefined ? '' : `${context.where}: `) +
-        `training stopped at step ${step}: the ${what} became non-finite (NaN or Infinity).` +
+      (context === undefined ? `training stopped at step ${step}` : `${context.where}: training stopped`) +
+        `: the ${what} became non-finite (NaN or Infinity).` +
         (site === undefined ? '' : ` ${describeSite(site)}${mapped}.`) +
         ` The last finite training state is on this error's lastFinite.`,
     )
+    this.where = context?.where
     this.layerPath = site?.layerPath
     this.stage = site?.stage
     this.detail = site?.detail

@@ -111,3 +111,89 @@ describe('evaluate and predict check their inputs', () => {
     expect(() => Train.evaluate(wide, s1.params, s1.state, { x: xs, y }, { loss })).toThrow(/^evaluate: params\[0\]\.W holds 0 values/)
   })
 })
+
+describe("a state no run makes: batchNorm's running variance below 0 (edited by hand, or corrupted)", () => {
+  const ctx = { mode: 'train' as const, key: Key.fromSeed(0) }
+  const xs = T.generate([6, 2], (i) => Math.sin(i + 1))
+  /** The state of `net` (one training-mode forward pass in, so its running statistics are its own) with `edit` applied. */
+  const stateOf = (net: L.AnyLayer, edit: (v: Float64Array) => void) => {
+    const init = L.initialize(net, Key.fromSeed(4), [2])
+    const trained = net.forward(init.params, init.state, xs, ctx).state
+    return {
+      params: init.params,
+      state: Tree.map(trained, (t, path) => {
+        if (!path.endsWith('variance')) return t
+        const data = Float64Array.from(t.data)
+        edit(data)
+        return T.fromData(t.shape, data)
+      }),
+    }
+  }
+  const bnNet = L.pipe(L.dense(3), L.batchNorm(), L.relu, L.dense(2))
+  const labels = T.tensor([0, 1, 0, 1, 0, 1])
+
+  test('predict and evaluate refuse it before running the model, naming the leaf, its value and the layer', () => {
+    const { params, state } = stateOf(bnNet, (v) => (v[1] = -2))
+    const why = 'pipe[1].batchNorm: a running variance is a mean of squares, never negative'
+    expect(() => Train.predict(bnNet, params, state, xs)).toThrow(RangeError)
+    expect(() => Train.predict(bnNet, params, state, xs)).toThrow(`predict: state[1].variance[1] = -2, in the state of ${why}`)
+    expect(() => Train.evaluate(bnNet, params, state, { x: xs, y: labels }, { loss: Loss.softmaxCrossEntropy })).toThrow(
+      `evaluate: state[1].variance[1] = -2, in the state of ${why}`,
+    )
+    // it is not blamed on an overflow
+    expect(() => Train.predict(bnNet, params, state, xs)).not.toThrow(/past the range/)
+  })
+  test('a variance just below 0, which √(v + ε) would take without a NaN (a quietly wrong output), is refused too', () => {
+    const { params, state } = stateOf(bnNet, (v) => (v[0] = -1e-7))
+    expect(() => Train.predict(bnNet, params, state, xs)).toThrow(
+      'predict: state[1].variance[0] = -1e-7, in the state of pipe[1].batchNorm',
+    )
+  })
+  test('inside a residual, a branches and a bare batchNorm, the path runs the whole way down', () => {
+    const inResidual = L.pipe(L.dense(2), L.residual(L.batchNorm()))
+    const a = stateOf(inResidual, (v) => (v[0] = -1))
+    expect(() => Train.predict(inResidual, a.params, a.state, xs)).toThrow(
+      'predict: state[1].variance[0] = -1, in the state of pipe[1].residual.batchNorm:',
+    )
+    const inBranches = L.branches('concat', L.identity, L.batchNorm())
+    const b = stateOf(inBranches, (v) => (v[1] = -1))
+    expect(() => Train.predict(inBranches, b.params, b.state, xs)).toThrow(
+      'predict: state[1].variance[1] = -1, in the state of branches[1].batchNorm:',
+    )
+    const bare = L.batchNorm()
+    const c = stateOf(bare, (v) => (v[0] = -1))
+    expect(() => Train.predict(bare, c.params, c.state, xs)).toThrow('predict: state.variance[0] = -1, in the state of batchNorm:')
+  })
+  test('the state fit trains is accepted; a variance of exactly 0 too', () => {
+    const data = Data.make(xs, labels)
+    const { state: trained } = Train.fit({
+      model: bnNet,
+      loss: Loss.softmaxCrossEntropy,
+      optimizer: Optim.sgd({ lr: 0.1 }),
+      data,
+      epochs: 2,
+      batchSize: 3,
+      key: Key.fromSeed(5),
+    })
+    expect(Train.predict(bnNet, trained.params, trained.state, xs).shape).toEqual([6, 2])
+    const { params, state } = stateOf(bnNet, (v) => (v[2] = 0))
+    expect(Train.predict(bnNet, params, state, xs).shape).toEqual([6, 2])
+  })
+})
+
+describe('a non-finite output from finite inputs says NaN or ±Infinity honestly', () => {
+  const line = L.dense(1, { bias: false })
+  const x = T.tensor([[1e308, 1e308]])
+  const run = (w: readonly number[]) => () => Train.predict(line, { W: T.tensor(w.map((v) => [v])) }, L.none, x)
+  test('∞ − ∞ is a NaN of an undefined operation, not an overflow', () => {
+    expect(run([10, -10])).toThrow(
+      "predict: the model's output for example 0 is not finite, from finite inputs and params: the forward pass of dense gave " +
+        'y[0, 0] = NaN (NaN comes of an undefined operation: 0/0, ∞ − ∞, 0·∞, or the square root of a negative number)',
+    )
+  })
+  test('a sum past the largest float64 is an overflow', () => {
+    expect(run([10, 10])).toThrow(
+      'the forward pass of dense gave y[0, 0] = Infinity (a value past the range of its dtype: an overflow)',
+    )
+  })
+})

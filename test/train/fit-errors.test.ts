@@ -25,14 +25,14 @@ const options = { loss: Loss.mse, optimizer: Optim.sgd({ lr: 0.01 }), data, batc
 describe('fit names the epoch and step of a ShapeError or TensorError', () => {
   test('a layer that cannot take the last, shorter batch: a ShapeError with its path, the epoch and step in front and in .where', () => {
     const e = thrown(L.ShapeError, () => Train.fit({ ...options, model: L.pipe(L.dense(2), perRow8), epochs: 3 }))
-    expect(e.message).toBe('fit: epoch 1, step 2: pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+    expect(e.message).toBe('fit: epoch 1, step 3 of 3 (step 3 overall): pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
     expect(e.path).toEqual(['pipe[1]', 'perRow8'])
-    expect(e.where).toBe('fit: epoch 1, step 2')
+    expect(e.where).toBe('fit: epoch 1, step 3 of 3 (step 3 overall)')
     expect(e.detail).toBe('add: shapes differ, [4, 2] vs [8, 2]')
   })
 
-  test('the epoch counts from 1 and the step is the steps taken before: a layer that starts mixing dtypes in its 11th step', () => {
-    // 32 rows in batches of 8: 4 steps an epoch, so the 11th step (10 taken before it) is in epoch 3.
+  test('the epoch and step count from 1, the step within its epoch and overall: a layer that starts mixing dtypes in its 11th step', () => {
+    // 32 rows in batches of 8: 4 steps an epoch, so the 11th step is the 3rd of epoch 3.
     let calls = 0
     const late = L.define({
       name: 'late',
@@ -53,8 +53,8 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
       Train.fit({ ...options, data: wide, model: L.pipe(L.dense(2), late), epochs: 5, dtype: 'float32' }),
     )
     expect(calls).toBe(11)
-    expect(e.message).toMatch(/^fit: epoch 3, step 10: pipe\[1\]\.late: add: dtypes differ, float32 \[8, 2\] vs float64 \[8, 2\] \(/)
-    expect(e.where).toBe('fit: epoch 3, step 10')
+    expect(e.message).toMatch(/^fit: epoch 3, step 3 of 4 \(step 11 overall\): pipe\[1\]\.late: add: dtypes differ, float32 \[8, 2\] vs float64 \[8, 2\] \(/)
+    expect(e.where).toBe('fit: epoch 3, step 3 of 4 (step 11 overall)')
     expect(e.path).toEqual(['pipe[1]', 'late'])
     expect(e).not.toBeInstanceOf(L.ShapeError)
   })
@@ -69,7 +69,7 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     })
     const e = thrown(T.DTypeError, () => Train.fit({ ...options, model: scale, epochs: 1, dtype: 'float32' }))
     expect(e.message).toMatch(
-      /^fit: epoch 1, step 0: sgd\.updateAndApply: dtypes differ at params\.w: the gradient is float64 \[\], the param float32 \[\] \(/,
+      /^fit: epoch 1, step 1 of 3 \(step 1 overall\): sgd\.updateAndApply: dtypes differ at params\.w: the gradient is float64 \[\], the param float32 \[\] \(/,
     )
   })
 
@@ -80,8 +80,8 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     }
     const e = thrown(T.TensorError, () => Train.fit({ ...options, loss: cut, model: L.pipe(L.dense(2)), epochs: 1 }))
     expect(e.constructor).toBe(T.TensorError)
-    expect(e.message).toBe('fit: epoch 1, step 0: sub: shapes differ, [8, 2] vs [3, 2]')
-    expect(e.where).toBe('fit: epoch 1, step 0')
+    expect(e.message).toBe('fit: epoch 1, step 1 of 3 (step 1 overall): sub: shapes differ, [8, 2] vs [3, 2]')
+    expect(e.where).toBe('fit: epoch 1, step 1 of 3 (step 1 overall)')
     expect(e.detail).toBe('sub: shapes differ, [8, 2] vs [3, 2]')
   })
 
@@ -91,7 +91,9 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
       (err: unknown) => err,
     )
     expect(e).toBeInstanceOf(L.ShapeError)
-    expect((e as L.ShapeError).message).toBe('fit: epoch 1, step 2: pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+    expect((e as L.ShapeError).message).toBe(
+      'fit: epoch 1, step 3 of 3 (step 3 overall): pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]',
+    )
   })
 
   test('the validation pass: a layer that cannot take the validation batch names the epoch and the validation', () => {
@@ -111,6 +113,58 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
     const ts = Train.initState(model, opt, Key.fromSeed(0), [2])
     const e = thrown(L.ShapeError, () => Train.trainStep(model, Loss.mse, opt)(ts, { x: T.zeros([4, 2]), y: T.zeros([4, 2]) }))
     expect(e.message).toBe('pipe[1].perRow8: add: shapes differ, [4, 2] vs [8, 2]')
+    expect(e.where).toBeUndefined()
+  })
+})
+
+/** A layer that passes its input through for its first `fine` forward calls, then gives `bad(x)`. */
+const failingAfter = (fine: number, bad: (x: T.Tensor) => T.Tensor) => {
+  let calls = 0
+  return L.define({
+    name: 'late',
+    forward: (_p, x) => ({ y: calls++ < fine ? x : bad(x), tape: null }),
+    vjp: (_p, _tape, dy) => ({ dx: dy, dp: L.none }),
+  })
+}
+const mismatched = (x: T.Tensor): T.Tensor => T.add(x, T.zeros([3, 3]))
+
+describe('the step an error names is counted within its epoch, with the count overall beside it', () => {
+  // 16 rows in batches of 8: 2 steps an epoch.
+  const sixteen = Data.make(T.zeros([16, 2]), T.zeros([16, 2]))
+
+  test('the 5th step is the 1st of epoch 3 (not "step 4" in an epoch of 2 steps)', () => {
+    const model = L.pipe(L.dense(2), failingAfter(4, mismatched))
+    const e = thrown(L.ShapeError, () => Train.fit({ ...options, data: sixteen, model, epochs: 5 }))
+    expect(e.where).toBe('fit: epoch 3, step 1 of 2 (step 5 overall)')
+    expect(e.message).toBe('fit: epoch 3, step 1 of 2 (step 5 overall): pipe[1].late: add: shapes differ, [8, 2] vs [3, 3]')
+  })
+
+  test('a run resumed mid-epoch counts the steps of that epoch taken before it resumed', () => {
+    let saved: Train.TrainState | undefined
+    // the first run's 4 steps pass; the resumed run's first step (the 4th, the 2nd of epoch 2) fails
+    const first = { ...options, data: sixteen, model: L.pipe(L.dense(2), failingAfter(4, mismatched)), epochs: 2 }
+    Train.fit({ ...first, callbacks: { onStep: ({ state }) => void (state.step === 3 ? (saved = state) : undefined) } })
+    expect(saved?.step).toBe(3)
+    const e = thrown(L.ShapeError, () => Train.fit({ ...first, initial: saved! }))
+    expect(e.where).toBe('fit: epoch 2, step 2 of 2 (step 4 overall)')
+  })
+
+  test('a NonFiniteError says the same, in its message (in place of "at step N") and in .where; .step stays the steps taken before', () => {
+    const model = L.pipe(L.dense(2), failingAfter(4, (x) => T.scale(NaN, x)))
+    const e = thrown(Train.NonFiniteError, () => Train.fit({ ...options, data: sixteen, model, epochs: 5 }))
+    expect(e.where).toBe('fit: epoch 3, step 1 of 2 (step 5 overall)')
+    expect(e.message).toMatch(/^fit: epoch 3, step 1 of 2 \(step 5 overall\): training stopped: the .* became non-finite/)
+    expect(e.message).not.toMatch(/at step/)
+    expect(e.step).toBe(4)
+    expect(e.layerPath).toBe('pipe[1].late')
+  })
+
+  test('trainStep on its own still says "training stopped at step N", N the steps taken before, and has no .where', () => {
+    const model = L.pipe(L.dense(2), failingAfter(0, (x) => T.scale(NaN, x)))
+    const opt = Optim.sgd({ lr: 0.01 })
+    const ts = { ...Train.initState(model, opt, Key.fromSeed(0), [2]), step: 7 }
+    const e = thrown(Train.NonFiniteError, () => Train.trainStep(model, Loss.mse, opt)(ts, { x: T.zeros([4, 2]), y: T.zeros([4, 2]) }))
+    expect(e.message).toMatch(/^training stopped at step 7: /)
     expect(e.where).toBeUndefined()
   })
 })

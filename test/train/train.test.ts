@@ -83,7 +83,7 @@ describe('fit', () => {
       // With a split, row 7 is in the training part (a step fails) or in the validation part (evaluating it fails).
       expect(e.row).toBe(7)
       expect(e.message).toMatch(
-        /^fit: epoch 1, (step \d+|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/,
+        /^fit: epoch 1, (step \d+ of \d+ \(step \d+ overall\)|validation: evaluate): softmaxCrossEntropy: label 7 at row \d is not a class index in 0..2 .*row 7 of the data given to fit\)$/,
       )
     }
   })
@@ -188,7 +188,7 @@ describe('fit', () => {
       expect(e.message).toMatch(
         /the input batch has x\[(\d+), 1\] = NaN \(row \1 of this shuffled batch is row 37 of the data given to fit\)/,
       )
-      expect(e.message).toMatch(/^fit: epoch 1, step \d+: training stopped at step \d+/)
+      expect(e.message).toMatch(/^fit: epoch 1, step \d+ of \d+ \(step \d+ overall\): training stopped: /)
     }
   })
   test('a diverging run stops with the step and hands back the last finite state', () => {
@@ -205,7 +205,7 @@ describe('fit', () => {
     }
     expect(caught).toBeInstanceOf(Train.NonFiniteError)
     const e = caught as Train.NonFiniteError
-    expect(e.message).toMatch(/training stopped at step \d+: the .* became non-finite/)
+    expect(e.message).toMatch(/^fit: epoch \d+, step \d+ of \d+ \(step \d+ overall\): training stopped: the .* became non-finite/)
     expect(Tree.leaves(e.lastFinite.params).every(T.allFinite)).toBe(true)
     expect(e.lastFinite.step).toBe(e.step)
   })
