@@ -409,8 +409,18 @@ const KEEP = "a layer keeps its input's dtype: build its results with T's operat
  */
 export const keepingDType = <P extends Tree, S extends Tree, Tape>(layer: Layer<P, S, Tape>): Layer<P, S, Tape> => ({
   ...layer,
-  forward: (p, s, x, ctx) => keptOut(layer.name, named(layer.name, () => layer.forward(p, s, x, ctx)), x),
-  vjp: (p, tape, dy, options) => keptBack(layer.name, named(layer.name, () => layer.vjp(p, tape, dy, options)), dy),
+  forward: (p, s, x, ctx) =>
+    keptOut(
+      layer.name,
+      named(layer.name, () => layer.forward(p, s, x, ctx)),
+      x,
+    ),
+  vjp: (p, tape, dy, options) =>
+    keptBack(
+      layer.name,
+      named(layer.name, () => layer.vjp(p, tape, dy, options)),
+      dy,
+    ),
 })
 
 /** Runs f; a ShapeError or TensorError it throws that names no layer (an empty path) gets the layer `name`. */

@@ -16,17 +16,7 @@
  * The 'reference' kernels run these two lines on every number; the others run the branch-free
  * and WebAssembly loops of src/kernels/relu.ts, which give the same numbers, bit for bit.
  */
-import {
-  asTensor,
-  buffer32,
-  dtypeOf,
-  float32Of,
-  sameShape,
-  showShape,
-  TensorError,
-  type Tensor,
-  type Tensor32,
-} from '../tensor/tensor.ts'
+import { asTensor, buffer32, dtypeOf, float32Of, sameShape, showShape, TensorError, type Tensor, type Tensor32 } from '../tensor/tensor.ts'
 import { define, layerDTypesError, none, type Layer, type None } from '../layer.ts'
 import type { Keep } from '../shape-type.ts'
 import { elementwise, elementwiseVjp } from '../kernels/elementwise.ts'

@@ -192,8 +192,6 @@ describe('a non-finite output from finite inputs says NaN or ±Infinity honestly
     )
   })
   test('a sum past the largest float64 is an overflow', () => {
-    expect(run([10, 10])).toThrow(
-      'the forward pass of dense gave y[0, 0] = Infinity (a value past the range of its dtype: an overflow)',
-    )
+    expect(run([10, 10])).toThrow('the forward pass of dense gave y[0, 0] = Infinity (a value past the range of its dtype: an overflow)')
   })
 })

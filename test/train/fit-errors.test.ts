@@ -53,7 +53,9 @@ describe('fit names the epoch and step of a ShapeError or TensorError', () => {
       Train.fit({ ...options, data: wide, model: L.pipe(L.dense(2), late), epochs: 5, dtype: 'float32' }),
     )
     expect(calls).toBe(11)
-    expect(e.message).toMatch(/^fit: epoch 3, step 3 of 4 \(step 11 overall\): pipe\[1\]\.late: add: dtypes differ, float32 \[8, 2\] vs float64 \[8, 2\] \(/)
+    expect(e.message).toMatch(
+      /^fit: epoch 3, step 3 of 4 \(step 11 overall\): pipe\[1\]\.late: add: dtypes differ, float32 \[8, 2\] vs float64 \[8, 2\] \(/,
+    )
     expect(e.where).toBe('fit: epoch 3, step 3 of 4 (step 11 overall)')
     expect(e.path).toEqual(['pipe[1]', 'late'])
     expect(e).not.toBeInstanceOf(L.ShapeError)
@@ -150,7 +152,10 @@ describe('the step an error names is counted within its epoch, with the count ov
   })
 
   test('a NonFiniteError says the same, in its message (in place of "at step N") and in .where; .step stays the steps taken before', () => {
-    const model = L.pipe(L.dense(2), failingAfter(4, (x) => T.scale(NaN, x)))
+    const model = L.pipe(
+      L.dense(2),
+      failingAfter(4, (x) => T.scale(NaN, x)),
+    )
     const e = thrown(Train.NonFiniteError, () => Train.fit({ ...options, data: sixteen, model, epochs: 5 }))
     expect(e.where).toBe('fit: epoch 3, step 1 of 2 (step 5 overall)')
     expect(e.message).toMatch(/^fit: epoch 3, step 1 of 2 \(step 5 overall\): training stopped: the .* became non-finite/)
@@ -160,7 +165,10 @@ describe('the step an error names is counted within its epoch, with the count ov
   })
 
   test('trainStep on its own still says "training stopped at step N", N the steps taken before, and has no .where', () => {
-    const model = L.pipe(L.dense(2), failingAfter(0, (x) => T.scale(NaN, x)))
+    const model = L.pipe(
+      L.dense(2),
+      failingAfter(0, (x) => T.scale(NaN, x)),
+    )
     const opt = Optim.sgd({ lr: 0.01 })
     const ts = { ...Train.initState(model, opt, Key.fromSeed(0), [2]), step: 7 }
     const e = thrown(Train.NonFiniteError, () => Train.trainStep(model, Loss.mse, opt)(ts, { x: T.zeros([4, 2]), y: T.zeros([4, 2]) }))
