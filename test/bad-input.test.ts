@@ -216,8 +216,20 @@ describe('a layer error names the path and the layer once, in forward and vjp, f
       const bad = [{ W: params[0].W, b: T.zeros([5]) }, params[1]] as const
       const e = thrown(L.ShapeError, () => net.forward(bad, state, T.ones([4, 2]), ctx))
       expect(e.path).toEqual(['pipe[0]', 'dense'])
-      expect(e.message).toBe('pipe[0].dense: addRowVector: vector of shape [5] does not match rows of shape [4, 3]')
+      expect(e.message).toBe('pipe[0].dense: param b has shape [5], but this dense has 3 units: b is [3]')
     }
+  })
+  test('a bare dense given a W or b of another size, or not a tensor, names itself and the param', () => {
+    const d = L.dense(3)
+    const { params, state } = L.initialize(d, Key.fromSeed(0), [2])
+    const forward = (p: object) => () => d.forward(p as typeof params, state, T.ones([4, 2]), ctx)
+    expect(thrown(L.ShapeError, forward({ W: params.W, b: T.zeros([5]) })).message).toBe(
+      'dense: param b has shape [5], but this dense has 3 units: b is [3]',
+    )
+    expect(thrown(L.ShapeError, forward({ W: T.zeros([2, 4]), b: T.zeros([3]) })).message).toBe(
+      'dense: param W has shape [2, 4], but this dense has 3 units: W is [features, 3]',
+    )
+    expect(thrown(T.NotATensorError, forward({ W: params.W, b: 3 })).message).toMatch(/^dense: its param b is a number \(3\), not a tensor/)
   })
   test('a layer record of one’s own whose op fails unnamed is named by the pipe around it', () => {
     const raw: L.Layer<L.None, L.None, null> = {

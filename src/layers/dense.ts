@@ -86,7 +86,10 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
     const W = { shape: [fanIn, units], why }
     return { outShape: [units], params: bias ? { W, b: { shape: [units], why: `units ${units}` } } : { W }, state: none }
   }
-  /** Throws a ShapeError unless p holds W, and b exactly when this dense has a bias (a b missing would drop it silently). */
+  /**
+   * Throws a ShapeError unless p holds W [features, units], and b [units] exactly when this dense has a bias (a b missing
+   * would drop it silently; one of another size would fail inside the sum, far from its cause).
+   */
   const checkParams = (p: DenseParams): void => {
     if (!('W' in p)) throw new ShapeError([name], "params lack W: a dense layer's params are { W, b } ({ W } with bias: false)")
     if ('b' in p !== bias)
@@ -96,6 +99,17 @@ export const dense = <U extends number>(units: U, options: DenseOptions = {}): D
           ? 'params lack b: this dense was built with a bias, so its params are { W, b }'
           : 'params hold a b: this dense was built with bias: false, so its params are { W }',
       )
+    T.assertTensor(p.W, name, 'param W')
+    if (p.W.shape.length !== 2 || p.W.shape[1] !== units)
+      throw new ShapeError(
+        [name],
+        `param W has shape [${p.W.shape.join(', ')}], but this dense has ${units} units: W is [features, ${units}]`,
+      )
+    if ('b' in p) {
+      T.assertTensor(p.b, name, 'param b')
+      if (p.b.shape.length !== 1 || p.b.shape[0] !== units)
+        throw new ShapeError([name], `param b has shape [${p.b.shape.join(', ')}], but this dense has ${units} units: b is [${units}]`)
+    }
   }
   const self: Dense<U> = {
     name,
