@@ -223,19 +223,30 @@ export const dot = (a: Tree, b: Tree): number => {
   return leaves(a).reduce((s, t, i) => s + T.dot(t, lb[i]!), 0)
 }
 
+/** A tree of shapes, as a layer's shape rule gives it (`Layer.shapes`): `{ shape }` in place of each tensor. */
+export type ShapesTree = { readonly shape: readonly number[] } | readonly ShapesTree[] | { readonly [key: string]: ShapesTree }
+
+/** A leaf of a ShapesTree: an object with a `shape` array of numbers and no data (a tensor's `data` would make it a tensor). */
+const isShapesLeaf = (v: unknown): v is { readonly shape: readonly number[] } =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !('data' in v) && 'shape' in v && Array.isArray(v.shape)
+
 /**
  * The first place two trees differ in structure or leaf shape, or undefined when they match.
- * Records match when they have the same keys, in any order.
+ * Records match when they have the same keys, in any order. `a` may be a tree of shapes (what a
+ * shape rule says the tree must be), compared with the tensors of `b` by shape alone. With `shapes`
+ * false, leaves match whatever their shapes: the structure alone is compared.
  */
-export const structureDiff = (a: Tree, b: Tree): string | undefined => {
+export const structureDiff = (a: Tree | ShapesTree, b: Tree, shapes = true): string | undefined => {
+  const show = (v: unknown): string => (isShapesLeaf(v) ? `a tensor ${T.showShape(v.shape)}` : describeNode(v))
   const rec = (x: unknown, y: unknown, path: string): string | undefined => {
     const at = path || 'root'
-    if (isTensor(x) || isTensor(y)) {
-      if (!isTensor(x) || !isTensor(y)) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
-      return T.sameShape(x.shape, y.shape) ? undefined : `at ${at}: shape ${T.showShape(x.shape)} vs ${T.showShape(y.shape)}`
+    const leafX = isTensor(x) || isShapesLeaf(x)
+    if (leafX || isTensor(y)) {
+      if (!leafX || !isTensor(y)) return `at ${at}: ${show(x)} vs ${show(y)}`
+      return !shapes || T.sameShape(x.shape, y.shape) ? undefined : `at ${at}: shape ${T.showShape(x.shape)} vs ${T.showShape(y.shape)}`
     }
     if (Array.isArray(x) || Array.isArray(y)) {
-      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
+      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return `at ${at}: ${show(x)} vs ${show(y)}`
       for (let i = 0; i < x.length; i++) {
         const d = rec(x[i], y[i], `${path}[${i}]`)
         if (d !== undefined) return d
@@ -243,11 +254,11 @@ export const structureDiff = (a: Tree, b: Tree): string | undefined => {
       return undefined
     }
     if (typeof x !== 'object' || x === null || typeof y !== 'object' || y === null) {
-      return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
+      return `at ${at}: ${show(x)} vs ${show(y)}`
     }
     const kx = Object.keys(x)
     const ky = new Set(Object.keys(y))
-    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${describeNode(x)} vs ${describeNode(y)}`
+    if (kx.length !== ky.size || kx.some((k) => !ky.has(k))) return `at ${at}: ${show(x)} vs ${show(y)}`
     for (const k of kx) {
       const d = rec((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k)
       if (d !== undefined) return d

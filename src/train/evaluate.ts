@@ -1,12 +1,12 @@
 /** Evaluation: loss, accuracy and predicted classes over a whole data set, in batches. */
 import { checkFinite, checkRows } from '../data/dataset.ts'
 import * as Key from '../key.ts'
-import type { Ctx, Layer } from '../layer.ts'
+import { ShapeError, type Ctx, type Layer, type Shapes } from '../layer.ts'
 import { LossError, type Loss } from '../loss.ts'
 import * as T from '../tensor/index.ts'
 import type { AnyTensor, DType, Tensor, Tensor32 } from '../tensor/tensor.ts'
 import { checkOptions, checkTensor } from '../options.ts'
-import { dtypeOfTree, firstNonFinite, TreeError, type Float32, type InDType, type Tree } from '../tree.ts'
+import { dtypeOfTree, firstNonFinite, structureDiff, TreeError, type Float32, type InDType, type Tree } from '../tree.ts'
 import { inDType, StaleStateError } from './step.ts'
 import { correctCount, predictClasses, type Metrics } from './metrics.ts'
 import { staleLeaf } from './recycler.ts'
@@ -61,13 +61,13 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   const batchSize = typeof options === 'number' ? options : (checkOptions('predict', options, ['batchSize']).batchSize ?? 256)
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)
-  checkInputs('predict', model, params, state, { x })
+  const shapes = checkInputs('predict', model, params, state, { x })
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const dtype = dtypeOfTree(params) // inputs are cast to the model's dtype, as in trainStep
   const outs: Tensor[] = []
   for (let start = 0; start < n; start += batchSize) {
     const xs = T.asTensor(T.cast(T.sliceRows(T.asTensor(x), start, Math.min(n, start + batchSize)), dtype))
-    const y = model.forward(params, state, xs, ctx).y
+    const y = forwardChecked(model, params, state, xs, ctx, shapes)
     if (!T.allFinite(y)) throw nonFiniteOutput('predict', model, params, state, xs, ctx, y, start)
     outs.push(y)
   }
@@ -78,7 +78,9 @@ export function predict<P extends Tree, S extends Tree, Tape>(
 /**
  * What predict and evaluate check before running the model: params and state hold their values (a reusing trainStep may
  * have taken them: a StaleStateError), are finite, and the state holds what its layers' states must (`stateProblem`:
- * batchNorm's running variance is never negative) (a RangeError), and the data is finite (a DataError, as Data.make's).
+ * batchNorm's running variance is never negative) (a RangeError), the data is finite (a DataError, as Data.make's), and
+ * params and state have the structure the model's shape rule gives (a TreeError). Returns the message for params or state
+ * of other shapes than the rule's, which the caller throws once forward has taken them.
  */
 const checkInputs = (
   where: string,
@@ -86,7 +88,7 @@ const checkInputs = (
   params: Tree,
   state: Tree,
   data: { readonly x: AnyTensor; readonly y?: AnyTensor },
-): void => {
+): string | undefined => {
   const stale = treeOf(where, 'params', () => staleLeaf(params, 'params')) ?? treeOf(where, 'state', () => staleLeaf(state, 'state'))
   if (stale !== undefined) throw new StaleStateError(`${where}: ${stale.path} ${stale.detail}`)
   const bad = showFirstNonFinite('params', params) ?? showFirstNonFinite('state', state)
@@ -106,6 +108,60 @@ const checkInputs = (
   }
   checkFinite(data.x, 'x', where)
   if (data.y !== undefined) checkFinite(data.y, 'y', where)
+  // Params and state against the model's shape rule for x's examples: another structure is refused now; other shapes only
+  // once forward has run on the first batch (the caller's part), since when forward fails, x of the wrong size is the
+  // likelier cause and forward names it, while params that forward takes but the model does not give outputs of another size.
+  const expected = shapesFor(model, data.x)
+  if (expected === undefined) return undefined
+  const mismatch = (what: string, d: string): string =>
+    `${where}: ${what} ${what === 'params' ? 'do' : 'does'} not match the model ${d} (the model's vs the ${what} given): pass the ${what} that ` +
+    'L.initialize, fit or a checkpoint made for this model'
+  let shapes: string | undefined
+  for (const [what, rule, given] of [
+    ['params', expected.params, params],
+    ['state', expected.state, state],
+  ] as const) {
+    const structure = structureDiff(rule, given, false)
+    if (structure !== undefined) throw new TreeError(mismatch(what, structure))
+    const d = structureDiff(rule, given)
+    if (d !== undefined) shapes ??= mismatch(what, d)
+  }
+  return shapes
+}
+
+/**
+ * model.forward's y, but with `shapes` (checkInputs' message for params or state of other shapes than the model's) an
+ * error: a TreeError with that message when forward takes them, or fails other than on a shape (a state of another size
+ * read past its end); forward's own ShapeError when it fails on one (x of another size, which forward names).
+ */
+const forwardChecked = (
+  model: Layer<Tree, Tree, unknown>,
+  params: Tree,
+  state: Tree,
+  x: Tensor,
+  ctx: Ctx,
+  shapes: string | undefined,
+): Tensor => {
+  if (shapes === undefined) return model.forward(params, state, x, ctx).y
+  try {
+    model.forward(params, state, x, ctx)
+  } catch (e) {
+    if (e instanceof ShapeError) throw e
+    throw new TreeError(shapes, { cause: e })
+  }
+  throw new TreeError(shapes)
+}
+
+/**
+ * What the model's params and state must be for examples like x's, from its shape rule (no init run, nothing allocated);
+ * undefined for a model without a rule, or whose rule refuses x's shape (forward then names that problem).
+ */
+const shapesFor = (model: Layer<Tree, Tree, unknown>, x: AnyTensor): Shapes | undefined => {
+  try {
+    return model.shapes?.(x.shape.slice(1))
+  } catch {
+    return undefined
+  }
 }
 
 /** Runs f, a walk over the trees of `what`; a TreeError (a leaf that is not a tensor, say) gets `where` and `what` in front. */
@@ -203,7 +259,7 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError(`evaluate: batchSize must be a positive integer, got ${batchSize}`)
   checkRows(data, 'evaluate')
-  checkInputs('evaluate', model, params, state, data)
+  const shapes = checkInputs('evaluate', model, params, state, data)
   const ctx = { mode: 'eval' as const, key: Key.fromSeed(0) }
   const dtype = dtypeOfTree(params) // inputs and targets are cast to the model's dtype, as in trainStep
   let lossSum = 0
@@ -213,7 +269,7 @@ export function evaluate<P extends Tree, S extends Tree, Tape>(
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize)
     const batch = inDType({ x: T.sliceRows(T.asTensor(data.x), start, end), y: T.sliceRows(T.asTensor(data.y), start, end) }, dtype)
-    const y = model.forward(params, state, T.asTensor(batch.x), ctx).y
+    const y = forwardChecked(model, params, state, T.asTensor(batch.x), ctx, shapes)
     if (!T.allFinite(y)) throw nonFiniteOutput('evaluate', model, params, state, T.asTensor(batch.x), ctx, y, start)
     const target = T.asTensor(batch.y)
     lossSum += lossOf(options.loss, y, target, start) * (end - start)

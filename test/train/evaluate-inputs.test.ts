@@ -195,3 +195,50 @@ describe('a non-finite output from finite inputs says NaN or ±Infinity honestly
     expect(run([10, 10])).toThrow('the forward pass of dense gave y[0, 0] = Infinity (a value past the range of its dtype: an overflow)')
   })
 })
+
+describe('evaluate and predict check params and state against the model', () => {
+  const small = L.pipe(L.dense(4), L.relu, L.dense(3))
+  const message = (f: () => unknown): { name: string; message: string } => {
+    try {
+      f()
+    } catch (e) {
+      return { name: (e as Error).name, message: (e as Error).message }
+    }
+    return { name: 'none', message: 'no error' }
+  }
+  test('params of another structure: a TreeError naming the place, before anything runs (was a TypeError inside a layer)', () => {
+    const other = L.initialize(L.pipe(L.dense(4), L.dense(3)), Key.fromSeed(1), [2])
+    for (const f of [
+      () => Train.predict(small, other.params as never, other.state as never, x),
+      () => Train.evaluate(small, other.params as never, other.state as never, { x, y }, { loss: Loss.softmaxCrossEntropy }),
+    ]) {
+      const e = message(f)
+      expect(e.name).toBe('TreeError')
+      expect(e.message).toMatch(/^(predict|evaluate): params do not match the model at root: an array of 3 vs an array of 2 /)
+    }
+  })
+  test("a state of other shapes (batchNorm's statistics of another width): a TreeError naming the leaf", () => {
+    const bn = L.pipe(L.dense(4), L.batchNorm())
+    const ok = L.initialize(bn, Key.fromSeed(1), [2])
+    const wide = [[], { mean: T.zeros([5]), variance: T.ones([5]) }] as const
+    const e = message(() => Train.predict(bn, ok.params, wide, x))
+    expect(e).toEqual({
+      name: 'TreeError',
+      message:
+        "predict: state does not match the model at [1].mean: shape [4] vs [5] (the model's vs the state given): " +
+        'pass the state that L.initialize, fit or a checkpoint made for this model',
+    })
+    expect(message(() => Train.predict(bn, ok.params, ok.state, x)).name).toBe('none')
+  })
+  test('params of a wider model in a narrower one are named by the layer they do not fit (its outputs used to come out wider)', () => {
+    const wide = L.initialize(L.pipe(L.dense(4), L.relu, L.dense(5)), Key.fromSeed(1), [2])
+    const e = message(() => Train.evaluate(small, wide.params, wide.state, { x, y }, { loss: Loss.softmaxCrossEntropy }))
+    expect(e.name).toBe('ShapeError')
+    expect(e.message).toBe('pipe[2].dense: param W has shape [4, 5], but this dense has 3 units: W is [features, 3]')
+  })
+  test('x of another width with the right params is still named as the input it is, not as the params', () => {
+    const ok = L.initialize(small, Key.fromSeed(1), [2])
+    const e = message(() => Train.predict(small, ok.params, ok.state, T.ones([3, 5])))
+    expect(e).toEqual({ name: 'ShapeError', message: 'pipe[0].dense: input shape: expected [N, 2], got [3, 5]' })
+  })
+})
