@@ -262,7 +262,7 @@ export const checkChild = (where: string, u: unknown): void => {
   if (typeof u === 'object' && u !== null && 'init' in u && 'forward' in u && 'vjp' in u)
     if (isFunction(u.init) && isFunction(u.forward) && isFunction(u.vjp)) return
   const hint = isFunction(u)
-    ? `: did you forget to call ${u.name === '' ? 'it' : `L.${u.name}(…)`}?`
+    ? `: did you forget to call ${u.name === '' ? 'it' : `${u.name}(…)`}?`
     : `, got ${u === null ? 'null' : Array.isArray(u) ? 'an array' : typeof u}`
   throw new TypeError(`${where} is not a layer${hint}`)
 }

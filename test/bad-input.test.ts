@@ -506,16 +506,20 @@ describe('plain-JS mistakes (no compiler to catch them) get an error naming what
   const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
   const p = L.initialize(mlp, Key.fromSeed(0), [2])
   test.each([
-    ['pipe', () => untyped(L.pipe)(L.dense, L.relu), 'pipe[0] is not a layer: did you forget to call L.dense(…)?'],
-    ['pipe, a later child', () => untyped(L.pipe)(L.dense(4), L.dropout), 'pipe[1] is not a layer: did you forget to call L.dropout(…)?'],
-    ['compose', () => untyped(L.compose)(L.relu, L.dense), 'compose[1] is not a layer: did you forget to call L.dense(…)?'],
-    ['andThen', () => untyped(L.andThen)(L.dense), 'andThen is not a layer: did you forget to call L.dense(…)?'],
-    ['residual', () => untyped(L.residual)(L.dense), 'residual is not a layer: did you forget to call L.dense(…)?'],
+    ['pipe', () => untyped(L.pipe)(L.dense, L.relu), 'pipe[0] is not a layer: did you forget to call dense(…)?'],
+    ['pipe, a later child', () => untyped(L.pipe)(L.dense(4), L.dropout), 'pipe[1] is not a layer: did you forget to call dropout(…)?'],
+    ['compose', () => untyped(L.compose)(L.relu, L.dense), 'compose[1] is not a layer: did you forget to call dense(…)?'],
+    ['andThen', () => untyped(L.andThen)(L.dense), 'andThen: its argument is not a layer: did you forget to call dense(…)?'],
+    ['residual', () => untyped(L.residual)(L.dense), 'residual: its body is not a layer: did you forget to call dense(…)?'],
     [
-      'branches',
-      () => untyped(L.branches)('concat', L.dense(2), L.dense),
-      'branches[1] is not a layer: did you forget to call L.dense(…)?',
+      "a user's layer factory, not called: named as itself, not as an L export",
+      () =>
+        untyped(L.pipe)(L.dense(4), function layerNorm() {
+          return L.relu
+        }),
+      'pipe[1] is not a layer: did you forget to call layerNorm(…)?',
     ],
+    ['branches', () => untyped(L.branches)('concat', L.dense(2), L.dense), 'branches[1] is not a layer: did you forget to call dense(…)?'],
     ['pipe given a number', () => untyped(L.pipe)(L.relu, 3), 'pipe[1] is not a layer, got number'],
   ])('a combinator given a layer factory or a non-layer (%s) says which child, when it is built', (_, f, message) => {
     expect(thrown(TypeError, f).message).toBe(message)
@@ -566,7 +570,7 @@ describe('plain-JS mistakes (no compiler to catch them) get an error naming what
       { optimizer: 'adam' },
       "fit: optimizer must be a gradient transformation { init, update } such as Optim.adam({ lr: 1e-3 }), got the string 'adam'",
     ],
-    ['a layer factory as the model', { model: L.dense }, 'fit: model is not a layer: did you forget to call L.dense(…)?'],
+    ['a layer factory as the model', { model: L.dense }, 'fit: model is not a layer: did you forget to call dense(…)?'],
   ])('fit given %s: a TypeError with the fix', (_, bad, message) => {
     expect(thrown(TypeError, () => untyped(Train.fit)({ ...fitOptions, ...bad })).message).toBe(message)
   })

@@ -246,7 +246,7 @@ export function compose(...layers: readonly AnyLayer[]): AnyLayer {
  * as pipe(dense(8), relu, dense(1)).
  */
 export const andThen = <B extends AnyLayer>(next: B) => {
-  checkChild('andThen', next)
+  checkChild('andThen: its argument', next)
   return <A extends AnyLayer>(first: A): Pipe<readonly [A, B]> => pipeOf(first, next)
 }
 

@@ -33,7 +33,7 @@ export type Residual<B extends AnyLayer> = Layer<ParamsOf<B>, StateOf<B>, TapeOf
 /** A skip connection around f; f must keep the shape of its input. */
 export function residual<B extends AnyLayer>(f: B): Residual<B>
 export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Tape>): Layer<P, S, Tape> {
-  checkChild('residual', f)
+  checkChild('residual: its body', f)
   const body = keepingDType(f) // the body as it runs: a result in another dtype is named at the body
   const rule = f.shapes
   return {

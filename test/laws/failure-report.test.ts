@@ -180,7 +180,7 @@ describe("a custom layer's faults name the part of the layer at fault, once", ()
 
   test('something that is not a layer: a factory not called, a record missing parts, a number', () => {
     expect(failure(() => untyped(checkLayer)(L.dense, { inShape: [3] })).message).toBe(
-      'checkLayer: its first argument is not a layer: did you forget to call L.dense(…)?',
+      'checkLayer: its first argument is not a layer: did you forget to call dense(…)?',
     )
     const partial = { name: 'half', forward: () => undefined }
     const e = failure(() => untyped(checkLayer)(partial, { inShape: [3] }))

@@ -201,7 +201,7 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
       /^checkFusion: unknown option 'numRun'/,
     )
     expect(thrown(() => untyped(checkFusion)(L.dense(3), L.leakyRelu, { inShape: [4] })).message).toBe(
-      'checkFusion: its second argument (next) is not a layer: did you forget to call L.leakyRelu(…)?',
+      'checkFusion: its second argument (next) is not a layer: did you forget to call leakyRelu(…)?',
     )
   })
 
