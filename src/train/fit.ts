@@ -420,7 +420,7 @@ const stepWhere = (epoch: number, batch: number, stepsPerEpoch: number, taken: n
  * step, stepWhere) in front, and the row of the data given to fit in place of the row of the
  * shuffled batch, which the user cannot look up. `trainRows` maps training rows to data rows after
  * a validation split. A ShapeError or TensorError (a DTypeError, say) keeps its class and path and
- * gets `where` in front, and in its `.where`.
+ * gets `where` in front, and in its `.where`; a TreeError (a vjp's dp of another structure) gets `where` in front.
  */
 function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   step: (ts: TrainState<P, S, O>, batch: AnyBatch) => readonly [TrainState<P, S, O>, Metrics],
@@ -433,6 +433,7 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
     return step(ts, batch)
   } catch (e) {
     if (e instanceof ShapeError || e instanceof TensorError) throw e.during(where)
+    if (e instanceof TreeError) throw new TreeError(`${where}: ${e.message}`, { cause: e })
     if (!(e instanceof LossError || e instanceof NonFiniteError)) throw e
     const trainRow = e.row === undefined ? undefined : batch.rows?.[e.row]
     const row = trainRow === undefined ? undefined : trainRows === undefined ? trainRow : trainRows[trainRow]

@@ -153,6 +153,31 @@ export class StaleStateError extends Error {
 }
 
 /**
+ * updateAndApply, whose gradients are the model's dp: when the optimizer finds dp of another structure than the params
+ * (its TreeError names itself, a function the user never called), the model's vjp is named instead, with how to find the
+ * layer. Nothing is compared unless the optimizer has already refused.
+ */
+const update = <P extends Tree.Tree, O extends Tree.Tree>(
+  optimizer: GradientTransformation<O>,
+  dp: Tree.Tree,
+  optState: O,
+  params: P,
+): readonly [P, O] => {
+  try {
+    return updateAndApply(optimizer, dp, optState, params)
+  } catch (e) {
+    const d = e instanceof Tree.TreeError ? Tree.structureDiff(params, dp) : undefined
+    if (d === undefined) throw e
+    throw new Tree.TreeError(
+      `trainStep: the model's vjp returned a dp that does not have the params' structure, ${d} (params vs dp): each layer's ` +
+        "vjp returns dp with its params' structure and shapes (a gradient summed over the batch); " +
+        'checkLayer(layer, { inShape }) from chainrule/laws names the layer (law 5)',
+      { cause: e },
+    )
+  }
+}
+
+/**
  * Builds the step function for a model, loss and optimizer.
  * @example
  * const sgd = Optim.sgd({ lr: 0.1 })
@@ -237,7 +262,7 @@ const pureStep = <P extends Tree.Tree, S extends Tree.Tree, Tape, O extends Tree
     const badState = nonFinitePath(state)
     if (badState !== undefined) return fail(`layer state at ${badState}`)
     const { dp } = model.vjp(ts.params, tape, grad, { dx: false }) // the input is data: no dx wanted
-    const [params, optState] = updateAndApply(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
+    const [params, optState] = update(optimizer, dp, ts.optState, ts.params) // params + updates (fused where the optimizer can)
     // Checked after the update, which is pure: a fused pass may have found its gradients finite as it read them.
     const badGrad = nonFinitePath(dp)
     if (badGrad !== undefined) return fail(`gradient at params ${badGrad}`)

@@ -211,3 +211,35 @@ describe('a validation set whose inputs have another example shape', () => {
     expect(onehot.history.epochs[0]!.valLoss).toBeGreaterThan(0)
   })
 })
+
+describe("a vjp whose dp does not have the params' structure is named as the model's vjp, not as the optimizer", () => {
+  /** A shift by a learned vector g whose vjp gets dp wrong: a misspelt key, or the batch not summed over. */
+  const shift = (wrong: 'key' | 'batch') =>
+    L.define({
+      name: 'shift',
+      init: (_key, inShape) => ({ outShape: inShape, params: { g: T.zeros([inShape[0]!]) } }),
+      forward: (p: { readonly g: T.Tensor }, x) => ({ y: T.addRowVector(x, p.g), tape: null }),
+      vjp: (_p, _tape, dy) => ({ dx: dy, dp: (wrong === 'key' ? { G: T.sumAxis(0)(dy) } : { g: dy }) as { readonly g: T.Tensor } }),
+    })
+  test('trainStep: the path and what differs, and how to find the layer (was the optimizer’s updateAndApply, never called by the user)', () => {
+    for (const [wrong, at] of [
+      ['key', 'at [1]: a record {g} vs a record {G}'],
+      ['batch', 'at [1].g: shape [2] vs [8, 2]'],
+    ] as const) {
+      const model = L.pipe(L.dense(2), shift(wrong))
+      const optimizer = Optim.adam({ lr: 0.01 })
+      const step = Train.trainStep(model, Loss.mse, optimizer)
+      const e = thrown(Error, () => step(Train.initState(model, optimizer, Key.fromSeed(0), [2]), { x: T.ones([8, 2]), y: T.ones([8, 2]) }))
+      expect(e.name).toBe('TreeError')
+      expect(e.message).toBe(
+        `trainStep: the model's vjp returned a dp that does not have the params' structure, ${at} (params vs dp): each layer's ` +
+          "vjp returns dp with its params' structure and shapes (a gradient summed over the batch); checkLayer(layer, { inShape }) " +
+          'from chainrule/laws names the layer (law 5)',
+      )
+    }
+  })
+  test('under fit, with the epoch and step in front', () => {
+    const e = thrown(Error, () => Train.fit({ ...options, model: L.pipe(L.dense(2), shift('key')), epochs: 1 }))
+    expect(e.message).toMatch(/^fit: epoch 1, step 1 of 3 \(step 1 overall\): trainStep: the model's vjp returned a dp /)
+  })
+})
