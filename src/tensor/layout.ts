@@ -79,7 +79,7 @@ export const transpose = (axes?: readonly number[]) => {
 
 /** Rows start..end-1 along the first axis (a mini-batch). Copies; with `dtype`, into that dtype (as T.cast: float32 rounds to nearest). */
 export const sliceRows = (t: Tensor, start: number, end: number, dtype?: DType): Tensor => {
-  assertTensor(t, 'T.sliceRows', 'first argument')
+  assertTensor(t, 'T.sliceRows', 'first argument', () => 'the tensor comes first, not curried: T.sliceRows(x, start, end)')
   const n = t.shape[0]
   if (n === undefined || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
     throw new TensorError(`sliceRows: rows ${start}..${end} out of range for shape ${showShape(t.shape)}`)
@@ -99,7 +99,7 @@ export const sliceRows = (t: Tensor, start: number, end: number, dtype?: DType):
  * data's dtype first).
  */
 export const gatherRows = (t: Tensor, indices: ArrayLike<number>, dtype?: DType): Tensor => {
-  assertTensor(t, 'T.gatherRows', 'first argument')
+  assertTensor(t, 'T.gatherRows', 'first argument', () => 'the tensor comes first, not curried: T.gatherRows(x, indices)')
   const n = t.shape[0]
   if (n === undefined) throw new TensorError('gatherRows: cannot gather rows of a scalar')
   const row = sizeOf(t.shape.slice(1))

@@ -198,6 +198,10 @@ describe('T functions given something that is not a tensor', () => {
     expect(bad(() => loose['scale']!(x, 2))).toBe(
       'T.scale: its second argument is a number (2), not a tensor; T.scale takes the number first: T.scale(2, x)',
     )
+    expect(bad(() => loose['sliceRows']!(0, 4))).toBe(
+      'T.sliceRows: its first argument is a number (0), not a tensor; the tensor comes first, not curried: T.sliceRows(x, start, end)',
+    )
+    expect(bad(() => loose['gatherRows']!(2, [0]))).toMatch(/; the tensor comes first, not curried: T\.gatherRows\(x, indices\)$/)
     expect(() => loose['scale']!(x, x)).toThrow(
       new T.TensorError('T.scale: its first argument must be a number, got object; for two tensors use T.mul(x, y)'),
     )
