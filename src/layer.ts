@@ -14,7 +14,7 @@
 import type { Key } from './key.ts'
 import { DTypeError, dtypeOf, NotATensorError, showShape, TensorError } from './tensor/tensor.ts'
 import type { AnyTensor, DType, Shape, Tensor } from './tensor/tensor.ts'
-import { castTree, leaves, leavesWithPaths, type InDType, type Tree } from './tree.ts'
+import { castTree, leaves, leavesWithPaths, TreeError, type InDType, type Tree } from './tree.ts'
 import type { Out, Plain, Rule, shapeRule } from './shape-type.ts'
 import { checkOptions, dtypeOption } from './options.ts'
 
@@ -558,6 +558,22 @@ export const initialize = <P extends Tree, S extends Tree, Tape, R extends Rule,
   checkOptions('initialize', options, ['dtype'])
   const dtype: DType = dtypeOption('initialize', options.dtype, 'float64', DTypeError)
   const init = layer.init(key, inShape as I)
+  for (const [what, tree] of [
+    ['params', init.params],
+    ['state', init.state],
+  ] as const) {
+    try {
+      leaves(tree)
+    } catch (e) {
+      if (!(e instanceof TreeError)) throw e
+      throw new TreeError(
+        `initialize: ${layer.name}'s init returned ${what === 'params' ? 'params that are' : 'a state that is'} not a tree of ` +
+          `tensors (${e.message}); make each leaf a ` +
+          'tensor: T.tensor, T.zeros, L.initWeights',
+        { cause: e },
+      )
+    }
+  }
   const inDType = dtype === 'float64' ? init : { ...init, params: castTree(init.params, dtype), state: castTree(init.state, dtype) }
   // Two claims tsc cannot see: the rule gives init's run-time output shape (test/types holds the two to agreement),
   // and the trees are in dtype D (castTree made them so).

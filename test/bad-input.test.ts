@@ -381,6 +381,22 @@ describe('invalid hyper-parameters', () => {
   })
 })
 
+describe("a layer's init that returns numbers where tensors go", () => {
+  test('initialize (and so fit) names the leaf and says how to make tensors; the layers after never see it', () => {
+    const plain = L.define({
+      name: 'plain',
+      init: (_key, inShape) => ({ outShape: inShape, params: { w: [1, 2, 3] as unknown as T.Tensor } }),
+      forward: (_p, x) => ({ y: x, tape: null }),
+      vjp: (p, _tape, dy) => ({ dx: dy, dp: p }),
+    })
+    const e = thrown(Tree.TreeError, () => L.initialize(L.pipe(L.dense(3), plain), Key.fromSeed(0), [2]))
+    expect(e.message).toBe(
+      "initialize: pipe's init returned params that are not a tree of tensors (Tree.map: number 1 at [1].w[0] is not a tree); " +
+        'make each leaf a tensor: T.tensor, T.zeros, L.initWeights',
+    )
+  })
+})
+
 describe('a grads tree whose structure differs from the params tree', () => {
   const params = L.initialize(mlp, Key.fromSeed(0), [2]).params
   const opt = Optim.sgd({ lr: 0.1, momentum: 0.9 })
