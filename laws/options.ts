@@ -2,7 +2,8 @@
  * The checks of the runners' options: every option's value, before any law runs. A bad value is
  * an error naming the runner, the option and what was expected (a TypeError for the wrong kind of
  * value, a RangeError for one out of range), never a law that runs with it silently ignored.
- * Unknown option names are refused by the library's shared options check.
+ * Unknown option names are refused by the library's shared options check. Each check is by the option's name, so checkLayer,
+ * checkFusion and checkCombinators say the same of the same value.
  */
 import type { Shape } from '../src/index.ts'
 import { checkOptions } from '../src/options.ts'
@@ -67,26 +68,31 @@ export const checkSettings = (where: string, settings: Partial<Settings> | undef
   }
 }
 
-/** The shape in a checked `inShape` (a TypeError naming `where` unless it is an array of positive integers). */
+/**
+ * The shape in a checked `inShape`: a TypeError naming `where` unless it is an array of numbers, a RangeError unless
+ * each is an integer >= 1.
+ */
 export const checkInShape = (where: string, inShape: unknown): Shape => {
-  if (!Array.isArray(inShape) || !inShape.every((d) => Number.isInteger(d) && d > 0))
-    throw new TypeError(
-      `${where}: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got ${JSON.stringify(inShape) ?? 'undefined'}`,
-    )
+  const rule = 'the per-example input shape, an array of positive integers such as { inShape: [4] }'
+  if (!Array.isArray(inShape) || !inShape.every((d) => typeof d === 'number')) return bad(where, 'inShape', rule, inShape, false)
+  if (!inShape.every((d) => Number.isSafeInteger(d) && d >= 1)) bad(where, 'inShape', rule, inShape, true)
   return inShape
+}
+
+/** `batch`: the batch sizes to try, { min, max } with integers 1 <= min <= max. */
+export const checkBatch = (where: string, batch: CheckLayerOptions['batch']): void => {
+  if (batch === undefined) return
+  const { min, max } = checkOptions(`${where}: batch`, batch, ['min', 'max'])
+  const ok = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1
+  if (!ok(min) || !ok(max) || min > max)
+    bad(where, 'batch', 'the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }', batch, true)
 }
 
 /** Checks the value of every option checkLayer (and checkFusion) takes; throws the first that is wrong. */
 export const checkLayerOptionValues = (where: string, options: CheckLayerOptions): void => {
   checkInShape(where, options.inShape)
   checkRunOptions(where, options)
-  const { batch } = options
-  if (batch !== undefined) {
-    const { min, max } = checkOptions(`${where}: batch`, batch, ['min', 'max'])
-    const ok = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1
-    if (!ok(min) || !ok(max) || min > max)
-      bad(where, 'batch', 'the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }', batch, true)
-  }
+  checkBatch(where, options.batch)
   if (options.input !== undefined && typeof options.input !== 'function')
     bad(where, 'input', 'a function from a batch shape to a fast-check arbitrary of tensors, such as distinctValues', options.input, false)
   flag(where, 'affineInInput', options.affineInInput)

@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { IO, L, Optim, T } from '../../src/index.ts'
-import { checkFusion, checkLayer, checkTransform, distinctValues } from '../../laws/index.ts'
+import { checkCombinators, checkFusion, checkLayer, checkTransform, distinctValues } from '../../laws/index.ts'
 
 /** An identity layer that counts its forward calls, so a test can tell that no law ran. */
 const counted = () => {
@@ -153,7 +153,31 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
       'inShape of a string',
       { inShape: '3' },
       TypeError,
-      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got "3"',
+      "checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got the string '3'",
+    ],
+    [
+      'inShape of strings',
+      { inShape: ['3'] },
+      TypeError,
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got ["3"]',
+    ],
+    [
+      'inShape negative',
+      { inShape: [-1] },
+      RangeError,
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got [-1]',
+    ],
+    [
+      'inShape of 0',
+      { inShape: [2, 0] },
+      RangeError,
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got [2,0]',
+    ],
+    [
+      'inShape fractional',
+      { inShape: [1.5] },
+      RangeError,
+      'checkLayer: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }, got [1.5]',
     ],
   ])('%s', (_, bad, cls, message) => {
     const { calls, layer } = counted()
@@ -215,5 +239,50 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
     expect(thrown(() => untyped(checkLayer)(L.relu, { inShape: [3], input: T.zeros([1, 3]) })).message).toMatch(
       /^checkLayer: input must be a function/,
     )
+  })
+})
+
+describe('checkCombinators refuses bad options before any law runs, naming checkCombinators, the option and what was expected', () => {
+  const shapeRule = 'checkCombinators: inShape must be the per-example input shape, an array of positive integers such as { inShape: [4] }'
+  const batchRule =
+    'checkCombinators: batch must be the batch sizes to try, { min, max } with integers 1 <= min <= max, such as { min: 2, max: 3 }'
+  test.each<[string, object, ErrorConstructor, string]>([
+    ['numRuns of 0', { numRuns: 0 }, RangeError, 'checkCombinators: numRuns must be an integer >= 1, got 0'],
+    ['numRuns a string', { numRuns: '5' }, TypeError, "checkCombinators: numRuns must be an integer >= 1, got the string '5'"],
+    ['seed fractional', { seed: 0.5 }, RangeError, 'checkCombinators: seed must be an integer, got 0.5'],
+    ['path a number', { path: 1 }, TypeError, 'checkCombinators: path must be a replay path as a failure prints it, such as "0:1:0", got 1'],
+    ['inShape negative', { inShape: [-1] }, RangeError, `${shapeRule}, got [-1]`],
+    ['inShape fractional', { inShape: [2.5] }, RangeError, `${shapeRule}, got [2.5]`],
+    ['inShape a string', { inShape: '4' }, TypeError, `${shapeRule}, got the string '4'`],
+    ['inShape missing', { inShape: undefined }, TypeError, `${shapeRule}, got undefined`],
+    ['batch with min > max', { batch: { min: 3, max: 1 } }, RangeError, `${batchRule}, got {"min":3,"max":1}`],
+    ['batch a number', { batch: 2 }, TypeError, 'checkCombinators: batch: expected an options object { min, max }, got number'],
+    ['an unknown option', { runs: 3 }, RangeError, "checkCombinators: unknown option 'runs'; the options are f, g, h, inShape, batch,"],
+    ['f an unapplied factory', { f: L.dense }, TypeError, 'checkCombinators: f is not a layer: did you forget to call L.dense(…)?'],
+    ['h missing', { h: undefined }, TypeError, 'checkCombinators: h is not a layer, got undefined'],
+    [
+      'layers that do not chain',
+      { g: L.conv2d(2, 3) },
+      Error,
+      "checkCombinators: f, g and h must chain from inShape [4] (f then g then h), but g's init (conv2d) rejected input shape [3]: conv2d:",
+    ],
+  ])('%s', (_, bad, cls, message) => {
+    const { calls, layer } = counted()
+    const e = thrown(() => untyped(checkCombinators)({ f: L.dense(3), g: layer, h: L.dense(2), inShape: [4], numRuns: 2, ...bad }))
+    expect(e).toBeInstanceOf(cls)
+    expect(e.message.startsWith(message), e.message).toBe(true)
+    expect(calls.forward).toBe(0)
+  })
+
+  test('a layer passed where the options object belongs is named as such', () => {
+    const e = thrown(() => untyped(checkCombinators)(L.dense(3)))
+    expect(e).toBeInstanceOf(TypeError)
+    expect(e.message).toBe('checkCombinators: takes one options object, checkCombinators({ f, g, h, inShape }), got a layer')
+  })
+
+  test('good options are accepted, and the laws then run', () => {
+    const { calls, layer } = counted()
+    checkCombinators({ f: L.dense(3), g: layer, h: L.dense(2), inShape: [4], numRuns: 2, seed: 3, path: '', batch: { min: 1, max: 2 } })
+    expect(calls.forward).toBeGreaterThan(0)
   })
 })
