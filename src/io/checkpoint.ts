@@ -57,6 +57,7 @@ import { checkOptState } from './opt-state.ts'
 import { storedMismatch } from './stored-shapes.ts'
 import { jsonSyntaxError, lineAndColumn } from './json-syntax.ts'
 import { builtins, fromSpec, type Registry } from './registry.ts'
+import { layerAt } from './layer-path.ts'
 import { compareShapes, compareTrees, decodeTree, encodeTree, mixedDTypes, nonFiniteError, treeDType, type EncodedTree } from './tree.ts'
 
 /** The value of the `format` field. */
@@ -371,7 +372,7 @@ const specOf = (model: AnyLayer, e: ShapeError): string => {
     node = children[i]!.layer
   }
   if (node === model) return ''
-  return node.structure === undefined ? ` (${path} is ${showSpec(node.spec)})` : ` (at ${path})`
+  return node.structure === undefined ? ` (at ${path}: ${showSpec(node.spec)})` : ` (at ${path})`
 }
 
 const initFailed = (model: AnyLayer, inShape: Shape, e: unknown): IoError =>
@@ -477,9 +478,9 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   const withInput = (e: IoError | undefined): IoError | undefined =>
     e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
   return (
-    withInput(compareShapes(expected.params, params, 'params')) ??
+    withInput(compareShapes(expected.params, params, 'params', layerAt(model))) ??
     nonFiniteError(params, 'params') ??
-    withInput(compareShapes(expected.state, state, 'state')) ??
+    withInput(compareShapes(expected.state, state, 'state', layerAt(model))) ??
     nonFiniteError(state, 'state') ??
     mixedDTypes([
       [params, 'params'],

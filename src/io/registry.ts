@@ -21,6 +21,7 @@ import * as t from 'io-ts'
 import type { AnyLayer, Spec } from '../layer.ts'
 import * as Layers from '../layers/index.ts'
 import { decodeWith, JsonCodec } from './codecs.ts'
+import { nearest } from './nearest.ts'
 import { at, describe, IoError } from './error.ts'
 import { LayerKind, SpecFailure, type Builder } from './kind.ts'
 
@@ -126,12 +127,14 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
     if (typeof kind !== 'string')
       throw new SpecFailure(new IoError('invalid', at(path, 'kind'), `expected a layer kind (a string), got ${describe(kind)}`))
     if (!has(registry, kind) || typeof registry[kind] !== 'function') {
-      const known = Object.keys(registry).sort().join(', ')
+      const kinds = Object.keys(registry).sort()
+      const near = nearest(kind, kinds)
       throw new SpecFailure(
         new IoError(
           'unknown-kind',
           path,
-          `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. ` +
+          `unknown layer kind ${JSON.stringify(kind)}${near === undefined ? '' : ` (did you mean "${near}"?)`}; ` +
+            `this registry knows ${kinds.join(', ')}. ` +
             "A checkpoint stores a custom layer's spec, not its code: " +
             `pass a registry with an entry for it, e.g. { registry: IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer }) } ` +
             'to loadCheckpoint or parseCheckpoint (fromSpec takes the registry as its second argument)',

@@ -9,6 +9,7 @@ import { defaultSeed } from '../../laws/index.ts'
 import { Key, L, T } from '../../src/index.ts'
 import * as IO from '../../src/io/index.ts'
 import { jsonSyntaxError, lineAndColumn } from '../../src/io/json-syntax.ts'
+import { layerPath } from '../../src/io/layer-path.ts'
 import { loadCheckpoint, saveModel } from '../../src/node/index.ts'
 
 // The messages a new user meets when a checkpoint will not load: each names the bad value, where
@@ -128,7 +129,7 @@ describe('a spec edited after saving names the stored tensor it disagrees with',
     expect(e.message).toMatch(
       new RegExp(
         '^' +
-          escape('params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (spec.children[0]: units 5 on input [3]); ') +
+          escape('params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (pipe[0].dense at spec.children[0]: units 5 on input [3]); ') +
           escape("inShape is [3]; with the spec's shapes, the network fails further on: pipe[1].residual: ") +
           escape('the body must keep the shape of its input'),
       ),
@@ -153,6 +154,78 @@ describe('a spec edited after saving names the stored tensor it disagrees with',
     d.inShape = [25]
     const e = left(IO.decodeCheckpoint(d))
     expect([e.kind, e.path]).toEqual(['bad-input-shape', 'inShape'])
+  })
+})
+
+describe('a layer is named by its layer path, then the JSON path of its spec: pipe[0].dense at spec.children[0]', () => {
+  const net = L.pipe(L.dense(4), L.residual(L.pipe(L.dense(4), L.tanh)), L.branches('concat', L.dense(2), L.relu), L.dense(2))
+  const p = L.initialize(net, Key.fromSeed(0), [3])
+  const netText = IO.encodeCheckpoint(IO.modelCheckpoint(net, [3], p.params, p.state))
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test pokes at the JSON freely
+  const netDoc = (): Record<string, any> => JSON.parse(netText)
+
+  test('each spec path gives the layer path the summary shows for that layer', () => {
+    const specPaths: string[] = []
+    const walk = (spec: { children?: unknown[]; body?: unknown }, at: string): void => {
+      specPaths.push(at)
+      const join = (s: string): string => (at === '' ? s : `${at}.${s}`)
+      if (spec.body !== undefined) walk(spec.body as typeof spec, join('body'))
+      spec.children?.forEach((c, i) => walk(c as typeof spec, join(`children[${i}]`)))
+    }
+    walk(net.spec as { children?: unknown[] }, '')
+    const rows = IO.summarize(net, [3])
+    if (E.isLeft(rows)) throw rows.left
+    expect(specPaths.map((at) => layerPath(net, at))).toEqual(rows.right.rows.map((r) => r.path))
+    expect(layerPath(net, 'children[9]')).toBeUndefined()
+  })
+
+  test('a shape mismatch names the edited layer and the layers that set its input the same way', () => {
+    const d = netDoc()
+    d.spec.children[3].units = 5
+    expect(left(IO.decodeCheckpoint(d)).message).toBe(
+      'params[3].W: shape [6, 2] in the checkpoint, but the spec makes [6, 5] (pipe[3].dense at spec.children[3]: units 5 on input [6]; ' +
+        'that input\'s size is set by pipe[2].branches at spec.children[2], branches(merge="concat"), on an input set by ' +
+        'pipe[0].dense at spec.children[0], dense(units=4, init="he", bias=true)); inShape is [3]',
+    )
+  })
+
+  test('inside a residual, the layer path runs through it', () => {
+    const d = netDoc()
+    d.spec.children[1].body.children[0].units = 7
+    const e = left(IO.decodeCheckpoint(d))
+    expect([e.kind, e.path]).toEqual(['shape-mismatch', 'params[1][0].W'])
+    expect(e.message).toContain('(pipe[1].residual.pipe[0].dense at spec.children[1].body.children[0]: units 7 on input [4])')
+  })
+
+  test("a layer's params of another structure name the layer; a combinator's list does not guess one", () => {
+    const d = netDoc()
+    delete d.params[0].b
+    expect(left(IO.decodeCheckpoint(d)).message).toBe(
+      'params[0]: a record {W} in the checkpoint, but the spec makes a record {W, b} (pipe[0].dense at spec.children[0])',
+    )
+    const swapped = netDoc()
+    swapped.params[1] = swapped.params[0]
+    expect(left(IO.decodeCheckpoint(swapped)).message).toBe('params[1]: a record {W, b} in the checkpoint, but the spec makes an array of 2')
+  })
+
+  test('an input shape the first layer cannot take names it by layer path, then where its spec is', () => {
+    const d = netDoc()
+    d.inShape = [5, 2]
+    const e = left(IO.decodeCheckpoint(d))
+    expect(e.message).toMatch(/^inShape: the network cannot take this input shape: pipe\[0\]\.dense: input shape: /)
+    expect(e.message).toMatch(/ \(at spec\.children\[0\]: dense\(units=4, init="he", bias=true\)\)$/)
+  })
+
+  test('a misspelt layer kind gets "did you mean"; a custom kind does not', () => {
+    const d = netDoc()
+    d.spec.children[2].children[0].kind = 'dnse'
+    const e = left(IO.decodeCheckpoint(d))
+    expect([e.kind, e.path]).toEqual(['unknown-kind', 'spec.children[2].children[0]'])
+    expect(e.message).toMatch(/^spec\.children\[2\]\.children\[0\]: unknown layer kind "dnse" \(did you mean "dense"\?\); this registry knows /)
+    d.spec.children[2].children[0].kind = 'BatchNorm'
+    expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "BatchNorm" (did you mean "batchNorm"?)')
+    d.spec.children[2].children[0].kind = 'swish'
+    expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "swish"; this registry knows')
   })
 })
 

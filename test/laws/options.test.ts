@@ -250,7 +250,12 @@ describe('checkCombinators refuses bad options before any law runs, naming check
     ['numRuns of 0', { numRuns: 0 }, RangeError, 'checkCombinators: numRuns must be an integer >= 1, got 0'],
     ['numRuns a string', { numRuns: '5' }, TypeError, "checkCombinators: numRuns must be an integer >= 1, got the string '5'"],
     ['seed fractional', { seed: 0.5 }, RangeError, 'checkCombinators: seed must be an integer, got 0.5'],
-    ['path a number', { path: 1 }, TypeError, 'checkCombinators: path must be a replay path as a failure prints it, such as "0:1:0", got 1'],
+    [
+      'path a number',
+      { path: 1 },
+      TypeError,
+      'checkCombinators: path must be a replay path as a failure prints it, such as "0:1:0", got 1',
+    ],
     ['inShape negative', { inShape: [-1] }, RangeError, `${shapeRule}, got [-1]`],
     ['inShape fractional', { inShape: [2.5] }, RangeError, `${shapeRule}, got [2.5]`],
     ['inShape a string', { inShape: '4' }, TypeError, `${shapeRule}, got the string '4'`],
