@@ -56,7 +56,7 @@ import { at, describe, IoError, isRecord } from './error.ts'
 import { checkOptState } from './opt-state.ts'
 import { storedMismatch } from './stored-shapes.ts'
 import { jsonSyntaxError, lineAndColumn } from './json-syntax.ts'
-import { builtins, fromSpec, type Registry } from './registry.ts'
+import { builtins, fromSpec, isLayer, type Registry } from './registry.ts'
 import { layerAt } from './layer-path.ts'
 import { compareShapes, compareTrees, decodeTree, encodeTree, mixedDTypes, nonFiniteError, treeDType, type EncodedTree } from './tree.ts'
 
@@ -501,6 +501,11 @@ const firstStale = (trees: readonly (readonly [Tree | undefined, string])[]): Re
 /** The checkpoint as a document (JSON-ready), after checking it; Left(IoError) on anything that would not load back. */
 export const toDocument = (input: CheckpointInput): E.Either<IoError, CheckpointDocument> => {
   try {
+    const model: unknown = input.model
+    if (!isLayer(model)) {
+      const got = typeof model === 'function' ? `a function${model.name === '' ? '' : `: did you forget to call L.${model.name}(…)?`}` : describe(model)
+      return E.left(new IoError('invalid', 'model', `expected the network, a layer such as L.pipe(...), got ${got}`))
+    }
     const best = input.training?.fit?.best?.state
     const stale = firstStale([
       [input.params, 'params'],
@@ -703,6 +708,15 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
  */
 export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
   checkOptions('parseCheckpoint', options, DECODE_OPTIONS)
+  const given: unknown = text
+  if (typeof given !== 'string' && !(given instanceof Uint8Array))
+    return E.left(
+      new IoError(
+        'not-json',
+        '',
+        `parseCheckpoint takes a checkpoint's text or bytes, got ${describe(given)}; for a value already parsed, use decodeCheckpoint`,
+      ),
+    )
   return parseFrom(text, options, undefined)
 }
 

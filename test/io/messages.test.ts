@@ -16,6 +16,14 @@ import { loadCheckpoint, saveModel } from '../../src/node/index.ts'
 // the text goes wrong, or the stored tensor that disagrees with the spec.
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const thrown = (f: () => unknown): Error => {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof Error) return e
+  }
+  throw new Error('expected an Error to be thrown')
+}
 const left = <A>(r: E.Either<IO.IoError, A>): IO.IoError => {
   if (E.isRight(r)) throw new Error('expected a Left, got a Right')
   return r.left
@@ -226,6 +234,44 @@ describe('a layer is named by its layer path, then the JSON path of its spec: pi
     expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "BatchNorm" (did you mean "batchNorm"?)')
     d.spec.children[2].children[0].kind = 'swish'
     expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "swish"; this registry knows')
+  })
+})
+
+describe('a value in the wrong place is named, with what goes there', () => {
+  test('a layer factory where the network goes: did you forget to call it?', () => {
+    const e = thrown(() => IO.encodeCheckpoint(IO.modelCheckpoint(L.dense as never, [3], init.params, init.state)))
+    expect(e).toBeInstanceOf(IO.IoError)
+    expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got a function: did you forget to call L.dense(…)?')
+    expect(thrown(() => IO.toSpec(L.dense as never)).message).toBe('toSpec: its argument is not a layer: did you forget to call L.dense(…)?')
+    expect(left(IO.fromSpec(L.relu)).message).toBe('spec: expected a layer spec { kind, ... }, got a layer: pass its spec, layer.spec (or IO.toSpec(layer))')
+    expect(left(IO.fromSpec(L.dense)).message).toBe('spec: expected a layer spec { kind, ... }, got a function: did you forget to call L.dense(…)?')
+  })
+  test('a model checkpoint without its model names the model', () => {
+    const e = thrown(() => IO.encodeCheckpoint({ inShape: [3], params: init.params, state: init.state } as never))
+    expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got nothing')
+  })
+  test("a spec's JSON text where the spec goes: parse it first", () => {
+    expect(left(IO.fromSpec(JSON.stringify(model.spec))).message).toBe(
+      'spec: expected a layer spec { kind, ... }, got the text of one: parse it first, JSON.parse(text)',
+    )
+  })
+  test('a parsed checkpoint given to parseCheckpoint: use decodeCheckpoint', () => {
+    const e = left(IO.parseCheckpoint(doc() as never))
+    expect(e.kind).toBe('not-json')
+    expect(e.message).toBe(
+      "parseCheckpoint takes a checkpoint's text or bytes, got an object {format, version, metadata, inShape, spec, params, ...}; " +
+        'for a value already parsed, use decodeCheckpoint',
+    )
+    expect(E.isRight(IO.decodeCheckpoint(doc()))).toBe(true)
+  })
+  test('a layer where a registry entry goes: wrap it in a builder', () => {
+    const e = thrown(() => IO.extend(IO.builtins, { swish: L.relu as never }))
+    expect(e).toBeInstanceOf(TypeError)
+    expect(e.message).toBe(
+      'extend: the entry for "swish" must be a builder, a function from the spec to the layer such as { swish: () => myLayer }, ' +
+        'got a layer (wrap it: () => layer)',
+    )
+    expect(thrown(() => IO.extend(IO.builtins, { swish: 3 as never })).message).toMatch(/, got 3$/)
   })
 })
 
