@@ -5,7 +5,6 @@
  * page, hand the spec to vega-embed.
  */
 import type { TopLevelSpec } from 'vega-lite'
-import { nearest } from '../io/nearest.ts'
 
 /** A Vega-Lite (v6) specification: plain JSON, ready for vega-embed, `vl.compile` or `writePlot`. */
 export type VegaLiteSpec = TopLevelSpec
@@ -50,66 +49,3 @@ export type Panel = Extract<TopLevelSpec, { readonly vconcat: unknown }>['vconca
 
 /** One layer of a layered spec. */
 export type LayerPart = Extract<TopLevelSpec, { readonly layer: unknown }>['layer'][number]
-
-/** Vega-Lite's marks: the primitive ones and the composite boxplot, errorbar and errorband. */
-export const MARKS = [
-  'arc',
-  'area',
-  'bar',
-  'boxplot',
-  'circle',
-  'errorband',
-  'errorbar',
-  'geoshape',
-  'image',
-  'line',
-  'point',
-  'rect',
-  'rule',
-  'square',
-  'text',
-  'tick',
-  'trail',
-] as const
-
-/** Vega-Lite's measurement types of an encoded field. */
-export const FIELD_TYPES = ['quantitative', 'ordinal', 'nominal', 'temporal', 'geojson'] as const
-
-const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u)
-
-const unknownName = (where: string, at: string, what: string, name: unknown, known: readonly string[]): PlotError => {
-  const near = typeof name === 'string' ? nearest(name, known) : undefined
-  const got =
-    typeof name === 'string'
-      ? `unknown ${what} '${name}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`
-      : `expected a ${what} (a string), got ${JSON.stringify(name) ?? 'nothing'}`
-  return new PlotError(`${where}: ${at}: ${got}; Vega-Lite's ${what}s are ${known.join(', ')}`)
-}
-
-/**
- * Throws a PlotError naming the place (`spec.layer[1].mark`) of the first mark, or encoded field type, that Vega-Lite
- * does not know, in the spec and the views it composes (layer, concat, hconcat, vconcat, and facet's or repeat's spec):
- * vega-lite itself fails on one with `Cannot read properties of undefined (reading 'filled')`.
- */
-export const checkMarks = (where: string, spec: unknown, path = 'spec'): void => {
-  if (!isObject(spec)) return
-  if ('mark' in spec) {
-    const mark = spec.mark
-    const name = isObject(mark) ? mark['type'] : mark
-    if (typeof name !== 'string' || !(MARKS as readonly string[]).includes(name))
-      throw unknownName(where, isObject(mark) ? `${path}.mark.type` : `${path}.mark`, 'mark', name, MARKS)
-  }
-  if (isObject(spec.encoding))
-    for (const [channel, defs] of Object.entries(spec.encoding))
-      (Array.isArray(defs) ? defs : [defs]).forEach((def: unknown, i) => {
-        const type = isObject(def) ? def['type'] : undefined
-        const at = `${path}.encoding.${channel}${Array.isArray(defs) ? `[${i}]` : ''}.type`
-        if (type !== undefined && (typeof type !== 'string' || !(FIELD_TYPES as readonly string[]).includes(type)))
-          throw unknownName(where, at, 'field type', type, FIELD_TYPES)
-      })
-  for (const key of ['layer', 'concat', 'hconcat', 'vconcat'] as const) {
-    const views = spec[key]
-    if (Array.isArray(views)) views.forEach((view: unknown, i) => checkMarks(where, view, `${path}.${key}[${i}]`))
-  }
-  checkMarks(where, spec.spec, `${path}.spec`)
-}
