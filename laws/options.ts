@@ -76,7 +76,8 @@ export const checkSettings = (where: string, settings: Partial<Settings> | undef
  * array of numbers, a RangeError unless each is an integer >= 1.
  */
 export const checkShape = (where: string, name: 'inShape' | 'predShape', shape: unknown): Shape => {
-  const rule = `the per-example ${name === 'inShape' ? 'input' : 'prediction'} shape, an array of positive integers such as { ${name}: [4] }`
+  const what = name === 'inShape' ? 'input' : 'prediction'
+  const rule = `the per-example ${what} shape, an array of positive integers such as { ${name}: [4] }`
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) return bad(where, name, rule, shape, false)
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 1)) bad(where, name, rule, shape, true)
   return shape
@@ -97,7 +98,8 @@ const checkName = (where: string, name: unknown): void => {
 /** checkLoss's arguments and options: a loss function, its name, a predShape, a target arbitrary, and the rest. */
 export const checkLossArguments = (where: string, loss: unknown, name: unknown, options: CheckLossOptions): void => {
   checkFunction(where, 'loss', loss, 'a loss, (pred, target) => { value, grad }, such as Loss.mse')
-  if (typeof name !== 'string') bad(where, 'name', "the loss's name (a string), its second argument: checkLoss(loss, name, options)", name, false)
+  if (typeof name !== 'string')
+    bad(where, 'name', "the loss's name (a string), its second argument: checkLoss(loss, name, options)", name, false)
   checkOptions(where, options, ['predShape', 'target', 'pred', 'batch', 'numRuns', 'seed', 'path'])
   checkShape(where, 'predShape', options.predShape)
   checkFunction(where, 'target', options.target, 'a function from a batch size n to a fast-check arbitrary of n targets')

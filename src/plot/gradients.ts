@@ -226,7 +226,8 @@ export const gradientNormChart = (records: readonly GradientNormRecord[], option
   records.forEach((r: unknown, i) => {
     if (!isRecord(r))
       throw new PlotError(
-        `gradientNormChart: records[${i}] must be a record { step, layer, norm, paramNorm } as recordGradientNorms makes, got ${JSON.stringify(r) ?? typeof r}`,
+        `gradientNormChart: records[${i}] must be a record { step, layer, norm, paramNorm } as recordGradientNorms makes, ` +
+          `got ${JSON.stringify(r) ?? typeof r}`,
       )
   })
   records.forEach((r, i) => {

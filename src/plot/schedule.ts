@@ -32,7 +32,8 @@ export const learningRate = (schedule: Schedule, options: LearningRateOptions): 
   })
   if (typeof schedule !== 'function')
     throw new PlotError(
-      `learningRate: schedule must be a function from a step to a value, such as Schedule.cosineDecay({ init, steps }), got ${JSON.stringify(schedule) ?? typeof schedule}`,
+      'learningRate: schedule must be a function from a step to a value, such as Schedule.cosineDecay({ init, steps }), ' +
+        `got ${JSON.stringify(schedule) ?? typeof schedule}`,
     )
   const steps = checkInt('learningRate', 'steps', options.steps)
   checkOneOf('learningRate', 'scale', options.scale, ['linear', 'log'])
