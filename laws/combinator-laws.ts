@@ -4,9 +4,12 @@
  * takes concrete layers and values; the runner in this file feeds it samples.
  */
 import fc from 'fast-check'
+import { checkOptions } from '../src/options.ts'
 import { Key, L, T, Tree, type Ctx, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import { tensorsClose, tensorsIdentical, treesIdentical } from './compare.ts'
+import { checkIsLayer } from './contract.ts'
+import { checkBatch, checkInShape, checkRunOptions } from './options.ts'
 import { runProperty, type RunOptions } from './run.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
@@ -135,8 +138,38 @@ export interface CheckCombinatorsOptions extends RunOptions {
   readonly batch?: { readonly min: number; readonly max: number }
 }
 
+const CHECK_COMBINATORS_OPTIONS = ['f', 'g', 'h', 'inShape', 'batch', 'numRuns', 'seed', 'path'] as const
+
+/**
+ * Checks checkCombinators' options before any law runs, as checkLayer does its own: the names, the values, that f, g
+ * and h are layers, and that they chain from inShape (each init takes the shape the one before declares).
+ */
+const checkCombinatorsOptions = (options: CheckCombinatorsOptions): void => {
+  const where = 'checkCombinators'
+  if (typeof options === 'object' && options !== null && 'forward' in options && 'vjp' in options)
+    throw new TypeError(`${where}: takes one options object, checkCombinators({ f, g, h, inShape }), got a layer`)
+  checkOptions(where, options, [...CHECK_COMBINATORS_OPTIONS])
+  for (const k of ['f', 'g', 'h'] as const) checkIsLayer(`${where}: ${k}`, options[k])
+  const inShape = checkInShape(where, options.inShape)
+  checkBatch(where, options.batch)
+  checkRunOptions(where, options)
+  let shape = inShape
+  for (const k of ['f', 'g', 'h'] as const) {
+    try {
+      shape = options[k].init(Key.fromSeed(0), shape).outShape
+    } catch (e) {
+      throw new Error(
+        `${where}: f, g and h must chain from inShape ${T.showShape(inShape)} (f then g then h), but ${k}'s init ` +
+          `(${options[k].name}) rejected input shape ${T.showShape(shape)}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      )
+    }
+  }
+}
+
 /** Runs laws 8 and 9 on f, g, h (they must chain: f then g then h). Throws on the first failing law. */
 export const checkCombinators = (options: CheckCombinatorsOptions): void => {
+  checkCombinatorsOptions(options)
   const { f, g, h, inShape } = options
   const batch = options.batch ?? { min: 1, max: 3 }
   const sample = fc

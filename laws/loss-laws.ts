@@ -8,6 +8,7 @@ import { Gradcheck, T, type Shape, type Tensor } from '../src/index.ts'
 import type { Loss } from '../src/loss.ts'
 import * as A from './arbitraries.ts'
 import { close, snapshot, tensorsClose, tensorsIdentical } from './compare.ts'
+import { checkLossArguments } from './options.ts'
 import { runProperty, type RunOptions } from './run.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
@@ -80,6 +81,7 @@ export interface CheckLossOptions extends RunOptions {
 
 /** Runs every loss law; throws on the first failure with the counterexample and replay seed. */
 export const checkLoss = (loss: Loss, name: string, options: CheckLossOptions): void => {
+  checkLossArguments('checkLoss', loss, name, options)
   const batch = options.batch ?? { min: 1, max: 4 }
   const pred = options.pred ?? ((shape: Shape) => A.tensor(shape, { min: -3, max: 3, awayFromZero: 0 }))
   const sample = fc

@@ -17,6 +17,7 @@ import fc from 'fast-check'
 import { Kernels, Optim, T, Tree, type Tensor } from '../src/index.ts'
 import { pushFromZero } from './arbitraries.ts'
 import { snapshot, treesIdentical } from './compare.ts'
+import { checkMaker, checkSgdOptions, checkTransformOptions } from './options.ts'
 import { runLaws, runProperty, type Law, type RunOptions } from './run.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
@@ -390,6 +391,8 @@ export interface CheckTransformOptions extends RunOptions {
  * for (const law of transformLaws(() => Optim.adam({ lr: 0.05 }), { name: 'adam', descent: { steps: 200 } })) test(law.name, law.check)
  */
 export const transformLaws = <S extends Tree.Tree>(makeTransform: () => GT<S>, options: CheckTransformOptions = {}): Law[] => {
+  checkMaker('checkTransform', makeTransform, '() => Optim.adam({ lr: 0.05 })')
+  checkTransformOptions('checkTransform', options)
   const name = options.name ?? 'transform'
   const subject = `optimizer "${name}"`
   const sample = transformSample(options.steps ?? 3)
@@ -447,6 +450,8 @@ export type MakeSgd<S extends Tree.Tree = Tree.Tree> = (options: { readonly lr: 
  * for bit, and one step is p - lr·g exactly; lr is drawn from [1e-3, 1].
  */
 export const sgdLaws = <S extends Tree.Tree>(makeSgd: MakeSgd<S>, options: RunOptions & { readonly name?: string } = {}): Law[] => {
+  checkMaker('checkSgd', makeSgd, 'Optim.sgd')
+  checkSgdOptions('checkSgd', options)
   const name = options.name ?? 'sgd'
   const subject = `optimizer "${name}"`
   const lr = fc.double({ min: 1e-3, max: 1, noNaN: true })

@@ -19,6 +19,7 @@ import fc from 'fast-check'
 import { Key, L, T, Tree, type Layer, type Shape, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
+import { checkRandomNetworkOptions } from './options.ts'
 import { runProperty, type RunOptions } from './run.ts'
 
 type Any = L.AnyLayer
@@ -260,6 +261,7 @@ const hasBatchNorm = (spec: ConvNetSpec): boolean => JSON.stringify(spec).includ
 export const checkRandomConvNetworks = (
   options: RunOptions & { readonly maxDepth?: number; readonly settings?: Partial<LL.Settings> } = {},
 ): void => {
+  checkRandomNetworkOptions('checkRandomConvNetworks', options)
   const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
   const sample = randomConvNetwork(options.maxDepth)
     .chain((net) => fc.tuple(fc.constant(net), fc.integer({ min: hasBatchNorm(net.spec) ? 2 : 1, max: 2 })))

@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { L, T, type Layer, type Tensor } from '../src/index.ts'
 import * as A from './arbitraries.ts'
 import * as LL from './layer-laws.ts'
+import { checkRandomNetworkOptions } from './options.ts'
 import { runProperty, type RunOptions } from './run.ts'
 
 type Any = L.AnyLayer
@@ -84,6 +85,7 @@ export const randomNetwork = (maxDepth = 3): fc.Arbitrary<{ readonly spec: NetSp
 export const checkRandomNetworks = (
   options: RunOptions & { readonly maxDepth?: number; readonly settings?: Partial<LL.Settings> } = {},
 ): void => {
+  checkRandomNetworkOptions('checkRandomNetworks', options)
   const settings: LL.Settings = { ...LL.defaultSettings, ...options.settings }
   const sample = fc
     .tuple(randomNetwork(options.maxDepth), fc.integer({ min: 1, max: 3 }))

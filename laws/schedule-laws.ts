@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check'
 import type { Schedule } from '../src/optim/schedule.ts'
+import { checkScheduleSpec } from './options.ts'
 import { runLaws, runProperty, type Law, type RunOptions } from './run.ts'
 import { all, fails, holds, type Verdict } from './verdict.ts'
 
@@ -115,6 +116,7 @@ export const betweenSteps = (schedule: Schedule, spec: ScheduleSpec, x: number, 
 
 /** The schedule laws as runnable checks: the exhaustive one over 0..N, and a property over random real steps. */
 export const scheduleLaws = (schedule: Schedule, spec: ScheduleSpec & RunOptions & { readonly name?: string }): Law[] => {
+  checkScheduleSpec('checkSchedule', schedule, spec)
   const name = spec.name ?? 'schedule'
   const n = horizon(spec)
   const step = fc.double({ min: 0, max: 4 * n, noNaN: true })

@@ -56,7 +56,8 @@ import { at, describe, IoError, isRecord } from './error.ts'
 import { checkOptState } from './opt-state.ts'
 import { storedMismatch } from './stored-shapes.ts'
 import { jsonSyntaxError, lineAndColumn } from './json-syntax.ts'
-import { builtins, fromSpec, type Registry } from './registry.ts'
+import { builtins, fromSpec, isLayer, type Registry } from './registry.ts'
+import { layerAt } from './layer-path.ts'
 import { compareShapes, compareTrees, decodeTree, encodeTree, mixedDTypes, nonFiniteError, treeDType, type EncodedTree } from './tree.ts'
 
 /** The value of the `format` field. */
@@ -371,7 +372,7 @@ const specOf = (model: AnyLayer, e: ShapeError): string => {
     node = children[i]!.layer
   }
   if (node === model) return ''
-  return node.structure === undefined ? ` (${path} is ${showSpec(node.spec)})` : ` (at ${path})`
+  return node.structure === undefined ? ` (at ${path}: ${showSpec(node.spec)})` : ` (at ${path})`
 }
 
 const initFailed = (model: AnyLayer, inShape: Shape, e: unknown): IoError =>
@@ -477,9 +478,9 @@ const checkAgainstInit = (model: AnyLayer, inShape: Shape, params: Tree, state: 
   const withInput = (e: IoError | undefined): IoError | undefined =>
     e?.kind === 'shape-mismatch' ? new IoError(e.kind, e.path, `${e.detail}; inShape is ${showShape(inShape)}`) : e
   return (
-    withInput(compareShapes(expected.params, params, 'params')) ??
+    withInput(compareShapes(expected.params, params, 'params', layerAt(model))) ??
     nonFiniteError(params, 'params') ??
-    withInput(compareShapes(expected.state, state, 'state')) ??
+    withInput(compareShapes(expected.state, state, 'state', layerAt(model))) ??
     nonFiniteError(state, 'state') ??
     mixedDTypes([
       [params, 'params'],
@@ -500,6 +501,12 @@ const firstStale = (trees: readonly (readonly [Tree | undefined, string])[]): Re
 /** The checkpoint as a document (JSON-ready), after checking it; Left(IoError) on anything that would not load back. */
 export const toDocument = (input: CheckpointInput): E.Either<IoError, CheckpointDocument> => {
   try {
+    const model: unknown = input.model
+    if (!isLayer(model)) {
+      const forgot = typeof model === 'function' && model.name !== '' ? `: did you forget to call L.${model.name}(…)?` : ''
+      const got = typeof model === 'function' ? `a function${forgot}` : describe(model)
+      return E.left(new IoError('invalid', 'model', `expected the network, a layer such as L.pipe(...), got ${got}`))
+    }
     const best = input.training?.fit?.best?.state
     const stale = firstStale([
       [input.params, 'params'],
@@ -702,6 +709,15 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
  */
 export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
   checkOptions('parseCheckpoint', options, DECODE_OPTIONS)
+  const given: unknown = text
+  if (typeof given !== 'string' && !(given instanceof Uint8Array))
+    return E.left(
+      new IoError(
+        'not-json',
+        '',
+        `parseCheckpoint takes a checkpoint's text or bytes, got ${describe(given)}; for a value already parsed, use decodeCheckpoint`,
+      ),
+    )
   return parseFrom(text, options, undefined)
 }
 

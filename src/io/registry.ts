@@ -18,9 +18,10 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import type { AnyLayer, Spec } from '../layer.ts'
+import { checkChild, type AnyLayer, type Spec } from '../layer.ts'
 import * as Layers from '../layers/index.ts'
 import { decodeWith, JsonCodec } from './codecs.ts'
+import { nearest } from './nearest.ts'
 import { at, describe, IoError } from './error.ts'
 import { LayerKind, SpecFailure, type Builder } from './kind.ts'
 
@@ -56,7 +57,15 @@ export const builtins: Registry = registryOf(...builtinKinds)
  * A registry with more kinds (later entries win, so a kind can also be replaced).
  * @example fromSpec(spec, extend(builtins, { swish: () => swish }))
  */
-export const extend = (base: Registry, more: Registry): Registry => ({ ...base, ...more })
+export const extend = (base: Registry, more: Registry): Registry => {
+  for (const [kind, build] of Object.entries(more))
+    if (typeof build !== 'function')
+      throw new TypeError(
+        `extend: the entry for "${kind}" must be a builder, a function from the spec to the layer such as { ${kind}: () => myLayer }, ` +
+          `got ${isLayer(build) ? 'a layer (wrap it: () => layer)' : describe(build)}`,
+      )
+  return { ...base, ...more }
+}
 
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k)
 
@@ -105,6 +114,15 @@ export const jsonDiff = (
   return { path, a, b }
 }
 
+/** What fromSpec says of a layer, a layer factory or a spec's JSON text given where the spec goes; undefined for anything else. */
+const notASpec = (u: unknown): string | undefined => {
+  const expected = 'expected a layer spec { kind, ... }, got'
+  if (isLayer(u)) return `${expected} a layer: pass its spec, layer.spec (or IO.toSpec(layer))`
+  if (typeof u === 'function') return `${expected} a function${u.name === '' ? '' : `: did you forget to call L.${u.name}(…)?`}`
+  if (typeof u === 'string' && /^\s*\{/.test(u)) return `${expected} the text of one: parse it first, JSON.parse(text)`
+  return undefined
+}
+
 /**
  * Rebuilds a network from its spec. Returns Left(IoError) for anything it cannot build: a value
  * that is not a spec ('invalid'), a kind the registry lacks ('unknown-kind'), hyper-parameters
@@ -116,6 +134,8 @@ export const jsonDiff = (
  * const again = fromSpec(JSON.parse(JSON.stringify(net.spec)))  // Right(a network like net)
  */
 export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 'spec'): E.Either<IoError, AnyLayer> => {
+  const notSpec = notASpec(spec)
+  if (notSpec !== undefined) return E.left(new IoError('invalid', root, notSpec))
   const json = decodeWith(JsonCodec, spec, root)
   if (E.isLeft(json)) return E.left(new IoError('invalid', json.left.path, json.left.detail))
   const go = (u: unknown, path: string, depth: number): AnyLayer => {
@@ -126,12 +146,14 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
     if (typeof kind !== 'string')
       throw new SpecFailure(new IoError('invalid', at(path, 'kind'), `expected a layer kind (a string), got ${describe(kind)}`))
     if (!has(registry, kind) || typeof registry[kind] !== 'function') {
-      const known = Object.keys(registry).sort().join(', ')
+      const kinds = Object.keys(registry).sort()
+      const near = nearest(kind, kinds)
       throw new SpecFailure(
         new IoError(
           'unknown-kind',
           path,
-          `unknown layer kind ${JSON.stringify(kind)}; this registry knows ${known}. ` +
+          `unknown layer kind ${JSON.stringify(kind)}${near === undefined ? '' : ` (did you mean "${near}"?)`}; ` +
+            `this registry knows ${kinds.join(', ')}. ` +
             "A checkpoint stores a custom layer's spec, not its code: " +
             `pass a registry with an entry for it, e.g. { registry: IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer }) } ` +
             'to loadCheckpoint or parseCheckpoint (fromSpec takes the registry as its second argument)',
@@ -212,4 +234,7 @@ export const specCodec = (registry: Registry = builtins): t.Type<Spec, Spec, unk
   )
 
 /** The spec of a layer as plain JSON (a deep copy). */
-export const toSpec = (layer: AnyLayer): Spec => JSON.parse(JSON.stringify(layer.spec)) as Spec
+export const toSpec = (layer: AnyLayer): Spec => {
+  checkChild('toSpec: its argument', layer)
+  return JSON.parse(JSON.stringify(layer.spec)) as Spec
+}

@@ -10,6 +10,7 @@ import { isShapeLeaf, ShapeError, shapesWithin } from '../layer.ts'
 import type { Shape } from '../tensor/tensor.ts'
 import type { Tree } from '../tree.ts'
 import { at, type IoError } from './error.ts'
+import { layerAt } from './layer-path.ts'
 import { compareShapes } from './tree.ts'
 
 type Rule = (inShape: Shape) => Shapes
@@ -92,7 +93,7 @@ export const storedMismatch = (network: AnyLayer, inShape: Shape, params: Tree, 
         const got = keys === undefined ? undefined : subtree(stored, keys)
         if (keys === undefined || got === undefined) continue
         const path = keys.reduce<string>((p, k) => at(p, k), root)
-        const d = compareShapes(specAt === '' ? tree : shapesWithin(specAt, tree), got, path)
+        const d = compareShapes(specAt === '' ? tree : shapesWithin(specAt, tree), got, path, layerAt(network))
         if (d !== undefined) return d
       }
     }

@@ -243,28 +243,46 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
 
 /**
  * compareTrees against a shape rule's result (see Layer.shapes), so no init is run: the first
- * place where `got` differs from the `expected` shapes, as an IoError naming the spec path and
- * the hyper-parameters that set the expected shape, or undefined when they match.
+ * place where `got` differs from the `expected` shapes, as an IoError naming the layer (by `name`,
+ * from its spec path; default the JSON path alone) and the hyper-parameters that set the expected
+ * shape, or undefined when they match.
  */
-export const compareShapes = (expected: ShapeTree, got: Tree, path: string): IoError | undefined => {
+export const compareShapes = (
+  expected: ShapeTree,
+  got: Tree,
+  path: string,
+  name: (specAt: string | undefined) => string = (a) => (a === undefined || a === '' ? 'spec' : `spec.${a}`),
+): IoError | undefined => {
   const kindOf = (v: ShapeTree | Tree): string =>
     isTensor(v) || isShapeLeaf(v)
       ? `a tensor ${showShape(v.shape)}`
       : Array.isArray(v)
         ? `an array of ${v.length}`
         : `a record {${Object.keys(v).join(', ')}}`
+  // The layer whose params (or state) `e` is: a tensor's, or a record's whose tensors all belong to one layer (an array
+  // is a combinator's list, whose children without params leave no trace).
+  const owner = (e: ShapeTree): string => {
+    if (Array.isArray(e)) return ''
+    const ats = new Set<string | undefined>()
+    const walk = (t: ShapeTree): void => {
+      if (isShapeLeaf(t)) ats.add(t.at)
+      else (Array.isArray(t) ? t : Object.values(t)).forEach(walk)
+    }
+    walk(e)
+    const [only] = ats
+    return ats.size === 1 && only !== undefined ? ` (${name(only)})` : ''
+  }
   const mismatch = (e: ShapeTree, g: Tree, p: string): IoError =>
-    new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but the spec makes ${kindOf(e)}`)
+    new IoError('structure-mismatch', p, `${kindOf(g)} in the checkpoint, but the spec makes ${kindOf(e)}${owner(e)}`)
   const rec = (e: ShapeTree, g: Tree, p: string): IoError | undefined => {
     if (isShapeLeaf(e)) {
       if (!isTensor(g)) return mismatch(e, g, p)
       if (e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])) return undefined
-      const spec = (at: string | undefined): string => (at === undefined || at === '' ? 'spec' : `spec.${at}`)
       const input =
         e.inputFrom === undefined
           ? ''
-          : `; that input's size is set by ${e.inputFrom.map((f) => `${spec(f.at)}, ${f.spec}`).join(', on an input set by ')}`
-      const from = e.why === undefined && input === '' ? '' : ` (${spec(e.at)}: ${e.why ?? 'its shape'}${input})`
+          : `; that input's size is set by ${e.inputFrom.map((f) => `${name(f.at)}, ${f.spec}`).join(', on an input set by ')}`
+      const from = e.why === undefined && input === '' ? '' : ` (${name(e.at)}: ${e.why ?? 'its shape'}${input})`
       return new IoError(
         'shape-mismatch',
         p,

@@ -14,6 +14,7 @@ import { extname, join, resolve } from 'node:path'
 import type { LoggerInterface, Spec as VegaSpec, View } from 'vega'
 import { history as historySpec, type HistoryOptions } from '../plot/history.ts'
 import { PlotError, type VegaLiteSpec } from '../plot/spec.ts'
+import { checkMarks } from './plot-marks.ts'
 import type { Callbacks, EpochRecord, History, StepRecord } from '../train/fit.ts'
 import type { TrainState } from '../train/state.ts'
 import { writeFileAtomic } from './checkpoint.ts'
@@ -101,12 +102,13 @@ const renderFailed = (where: string, failed: string, e: unknown, hint = SPEC_HIN
     ? e
     : new PlotError(`${where}: ${failed}: ${(e instanceof Error ? e.message : String(e)).replace(/\.$/, '')}; ${hint}`, { cause: e })
 
-/** Throws a PlotError unless the spec is an object (a Vega-Lite spec is JSON: an object at the top). */
+/** Throws a PlotError unless the spec is an object (a Vega-Lite spec is JSON: an object at the top) whose marks Vega-Lite knows. */
 const checkSpecValue = (where: string, spec: unknown): void => {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     const got = spec === null ? 'null' : Array.isArray(spec) ? 'an array' : typeof spec
     throw new PlotError(`${where}: expected a Vega-Lite spec (an object, as the Plot.* builders make), got ${got}`)
   }
+  checkMarks(where, spec)
 }
 
 /**

@@ -7,7 +7,7 @@ import type { AnyDataset } from '../data/dataset.ts'
 import { asTensor, fromData, type AnyTensor, type Tensor } from '../tensor/tensor.ts'
 import { targetClasses } from '../train/metrics.ts'
 import { checkInt, PlotError, round6, SCHEMA, thinIndices, type VegaLiteSpec } from './spec.ts'
-import { checkOptions } from '../options.ts'
+import { checkOptions, checkTensor } from '../options.ts'
 
 /** Options of decisionBoundary. */
 export interface DecisionBoundaryOptions {
@@ -58,6 +58,12 @@ export const decisionBoundary = (options: DecisionBoundaryOptions): VegaLiteSpec
   })
   const where = 'decisionBoundary'
   const { data } = options
+  if (typeof options.predict !== 'function')
+    throw new PlotError(`${where}: predict must be the model as a function from points [N, 2] to scores, got ${typeof options.predict}`)
+  if (typeof data !== 'object' || data === null)
+    throw new PlotError(`${where}: data must be a data set { x, y } of points and labels, got ${String(data)}`)
+  checkTensor(where, 'data.x', data.x, PlotError)
+  checkTensor(where, 'data.y', data.y, PlotError)
   if (data.x.shape.length !== 2 || data.x.shape[1] !== 2)
     throw new PlotError(`${where}: data.x must be points [N, 2], got [${data.x.shape.join(', ')}]`)
   const n = data.x.shape[0]!

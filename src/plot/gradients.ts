@@ -221,6 +221,15 @@ export const gradientNormChart = (records: readonly GradientNormRecord[], option
     throw new PlotError('gradientNormChart: no records (did training run for at least one step?)')
   checkOneOf('gradientNormChart', 'measure', options.measure, ['norm', 'relative'])
   checkOneOf('gradientNormChart', 'scale', options.scale, ['log', 'linear'])
+  const isRecord = (r: unknown): boolean =>
+    typeof r === 'object' && r !== null && 'layer' in r && typeof r.layer === 'string' && 'step' in r && typeof r.step === 'number'
+  records.forEach((r: unknown, i) => {
+    if (!isRecord(r))
+      throw new PlotError(
+        `gradientNormChart: records[${i}] must be a record { step, layer, norm, paramNorm } as recordGradientNorms makes, ` +
+          `got ${JSON.stringify(r) ?? typeof r}`,
+      )
+  })
   records.forEach((r, i) => {
     for (const k of ['norm', 'paramNorm'] as const)
       if (!Number.isFinite(r[k]))

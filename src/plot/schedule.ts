@@ -30,6 +30,11 @@ export const learningRate = (schedule: Schedule, options: LearningRateOptions): 
   checkOptions('learningRate', options, ['steps', 'stepsPerEpoch', 'maxPoints', 'scale', 'title', 'width', 'height'], {
     unknown: PlotError,
   })
+  if (typeof schedule !== 'function')
+    throw new PlotError(
+      'learningRate: schedule must be a function from a step to a value, such as Schedule.cosineDecay({ init, steps }), ' +
+        `got ${JSON.stringify(schedule) ?? typeof schedule}`,
+    )
   const steps = checkInt('learningRate', 'steps', options.steps)
   checkOneOf('learningRate', 'scale', options.scale, ['linear', 'log'])
   const values: { step: number; lr: number }[] = []

@@ -259,10 +259,10 @@ describe('loading validates everything: each problem its own error kind, with th
       'format: expected "chainrule-checkpoint", got nothing: this is not a chainrule checkpoint (this looks like a layer spec: rebuild it with IO.fromSpec)',
     )
     expect(left(IO.decodeCheckpoint(edit((d) => delete d['params'][3]['b']))).message).toBe(
-      'params[3]: a record {W} in the checkpoint, but the spec makes a record {W, b}',
+      'params[3]: a record {W} in the checkpoint, but the spec makes a record {W, b} (pipe[3].dense at spec.children[3])',
     )
     expect(left(IO.decodeCheckpoint(edit((d) => (d['spec']['children'][3]['units'] = 9)))).message).toBe(
-      'params[3].W: shape [128, 10] in the checkpoint, but the spec makes [128, 9] (spec.children[3]: units 9 on input [128]; that input\'s size is set by spec.children[1], dense(units=128, init="he", bias=true)); inShape is [1, 28, 28]',
+      'params[3].W: shape [128, 10] in the checkpoint, but the spec makes [128, 9] (pipe[3].dense at spec.children[3]: units 9 on input [128]; that input\'s size is set by pipe[1].dense at spec.children[1], dense(units=128, init="he", bias=true)); inShape is [1, 28, 28]',
     )
     const nan = edit((d) => (d['params'][3]['b'] = encoded(T.tensor([1, 2, 3, 4, 5, 6, 7, NaN, 9, 10]))))
     expect(left(IO.decodeCheckpoint(nan)).message).toBe('params[3].b: value 7 (flat index) is NaN; a checkpoint holds only finite numbers')

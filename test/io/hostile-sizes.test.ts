@@ -21,7 +21,7 @@ describe('hostile sizes are refused without building what they claim', () => {
     const c = cases.find((k) => k.name === 'checkpoint inShape [67108864]')!
     const cost = measure(c)
     expect(cost.message).toBe(
-      'params[0].W: shape [2, 3] in the checkpoint, but the spec makes [67108864, 3] (spec.children[0]: units 3 on input [67108864]); inShape is [67108864]',
+      'params[0].W: shape [2, 3] in the checkpoint, but the spec makes [67108864, 3] (pipe[0].dense at spec.children[0]: units 3 on input [67108864]); inShape is [67108864]',
     )
     expect(cost.peakMB).toBeLessThan(50)
   })
@@ -48,8 +48,8 @@ describe('hostile sizes are refused without building what they claim', () => {
     doc.spec.children[1].body.children[0].units = 2 ** 40
     const r = IO.decodeCheckpoint(doc)
     expect(E.isLeft(r) && r.left.message).toBe(
-      'params[1][0].W: shape [8, 5] in the checkpoint, but the spec makes [8, 1099511627776] (spec.children[1].body.children[0]: units 1099511627776 on input [8]; ' +
-        'that input\'s size is set by spec.children[0], dense(units=8, init="he", bias=true)); inShape is [3]',
+      'params[1][0].W: shape [8, 5] in the checkpoint, but the spec makes [8, 1099511627776] (pipe[1].residual.pipe[0].dense at spec.children[1].body.children[0]: units 1099511627776 on input [8]; ' +
+        'that input\'s size is set by pipe[0].dense at spec.children[0], dense(units=8, init="he", bias=true)); inShape is [3]',
     )
     doc.spec.children[1].body.children[0].units = 5
     doc.spec.children[1].body.children[2].units = 2 ** 40
@@ -57,7 +57,8 @@ describe('hostile sizes are refused without building what they claim', () => {
     // the residual cannot take what the edited dense now gives, but the first thing wrong is that dense's W against the file
     expect(E.isLeft(s) && s.left.message).toBe(
       'params[1][2].W: shape [5, 8] in the checkpoint, but the spec makes [5, 1099511627776] ' +
-        "(spec.children[1].body.children[2]: units 1099511627776 on input [5]); inShape is [3]; with the spec's shapes, the network " +
+        "(pipe[1].residual.pipe[2].dense at spec.children[1].body.children[2]: units 1099511627776 on input [5]); inShape is [3]; " +
+        "with the spec's shapes, the network " +
         'fails further on: pipe[1].residual: the body must keep the shape of its input: input [8], ' +
         'body output [1099511627776]; that size is set by residual.pipe[2], dense(units=1099511627776, init="he", bias=true), ' +
         'on an input set by residual.pipe[0], dense(units=5, init="he", bias=true); ' +

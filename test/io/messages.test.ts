@@ -9,12 +9,21 @@ import { defaultSeed } from '../../laws/index.ts'
 import { Key, L, T } from '../../src/index.ts'
 import * as IO from '../../src/io/index.ts'
 import { jsonSyntaxError, lineAndColumn } from '../../src/io/json-syntax.ts'
+import { layerPath } from '../../src/io/layer-path.ts'
 import { loadCheckpoint, saveModel } from '../../src/node/index.ts'
 
 // The messages a new user meets when a checkpoint will not load: each names the bad value, where
 // the text goes wrong, or the stored tensor that disagrees with the spec.
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const thrown = (f: () => unknown): Error => {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof Error) return e
+  }
+  throw new Error('expected an Error to be thrown')
+}
 const left = <A>(r: E.Either<IO.IoError, A>): IO.IoError => {
   if (E.isRight(r)) throw new Error('expected a Left, got a Right')
   return r.left
@@ -128,7 +137,7 @@ describe('a spec edited after saving names the stored tensor it disagrees with',
     expect(e.message).toMatch(
       new RegExp(
         '^' +
-          escape('params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (spec.children[0]: units 5 on input [3]); ') +
+          escape('params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (pipe[0].dense at spec.children[0]: units 5 on input [3]); ') +
           escape("inShape is [3]; with the spec's shapes, the network fails further on: pipe[1].residual: ") +
           escape('the body must keep the shape of its input'),
       ),
@@ -153,6 +162,116 @@ describe('a spec edited after saving names the stored tensor it disagrees with',
     d.inShape = [25]
     const e = left(IO.decodeCheckpoint(d))
     expect([e.kind, e.path]).toEqual(['bad-input-shape', 'inShape'])
+  })
+})
+
+describe('a layer is named by its layer path, then the JSON path of its spec: pipe[0].dense at spec.children[0]', () => {
+  const net = L.pipe(L.dense(4), L.residual(L.pipe(L.dense(4), L.tanh)), L.branches('concat', L.dense(2), L.relu), L.dense(2))
+  const p = L.initialize(net, Key.fromSeed(0), [3])
+  const netText = IO.encodeCheckpoint(IO.modelCheckpoint(net, [3], p.params, p.state))
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a test pokes at the JSON freely
+  const netDoc = (): Record<string, any> => JSON.parse(netText)
+
+  test('each spec path gives the layer path the summary shows for that layer', () => {
+    const specPaths: string[] = []
+    const walk = (spec: { children?: unknown[]; body?: unknown }, at: string): void => {
+      specPaths.push(at)
+      const join = (s: string): string => (at === '' ? s : `${at}.${s}`)
+      if (spec.body !== undefined) walk(spec.body as typeof spec, join('body'))
+      spec.children?.forEach((c, i) => walk(c as typeof spec, join(`children[${i}]`)))
+    }
+    walk(net.spec as { children?: unknown[] }, '')
+    const rows = IO.summarize(net, [3])
+    if (E.isLeft(rows)) throw rows.left
+    expect(specPaths.map((at) => layerPath(net, at))).toEqual(rows.right.rows.map((r) => r.path))
+    expect(layerPath(net, 'children[9]')).toBeUndefined()
+  })
+
+  test('a shape mismatch names the edited layer and the layers that set its input the same way', () => {
+    const d = netDoc()
+    d.spec.children[3].units = 5
+    expect(left(IO.decodeCheckpoint(d)).message).toBe(
+      'params[3].W: shape [6, 2] in the checkpoint, but the spec makes [6, 5] (pipe[3].dense at spec.children[3]: units 5 on input [6]; ' +
+        'that input\'s size is set by pipe[2].branches at spec.children[2], branches(merge="concat"), on an input set by ' +
+        'pipe[0].dense at spec.children[0], dense(units=4, init="he", bias=true)); inShape is [3]',
+    )
+  })
+
+  test('inside a residual, the layer path runs through it', () => {
+    const d = netDoc()
+    d.spec.children[1].body.children[0].units = 7
+    const e = left(IO.decodeCheckpoint(d))
+    expect([e.kind, e.path]).toEqual(['shape-mismatch', 'params[1][0].W'])
+    expect(e.message).toContain('(pipe[1].residual.pipe[0].dense at spec.children[1].body.children[0]: units 7 on input [4])')
+  })
+
+  test("a layer's params of another structure name the layer; a combinator's list does not guess one", () => {
+    const d = netDoc()
+    delete d.params[0].b
+    expect(left(IO.decodeCheckpoint(d)).message).toBe(
+      'params[0]: a record {W} in the checkpoint, but the spec makes a record {W, b} (pipe[0].dense at spec.children[0])',
+    )
+    const swapped = netDoc()
+    swapped.params[1] = swapped.params[0]
+    expect(left(IO.decodeCheckpoint(swapped)).message).toBe('params[1]: a record {W, b} in the checkpoint, but the spec makes an array of 2')
+  })
+
+  test('an input shape the first layer cannot take names it by layer path, then where its spec is', () => {
+    const d = netDoc()
+    d.inShape = [5, 2]
+    const e = left(IO.decodeCheckpoint(d))
+    expect(e.message).toMatch(/^inShape: the network cannot take this input shape: pipe\[0\]\.dense: input shape: /)
+    expect(e.message).toMatch(/ \(at spec\.children\[0\]: dense\(units=4, init="he", bias=true\)\)$/)
+  })
+
+  test('a misspelt layer kind gets "did you mean"; a custom kind does not', () => {
+    const d = netDoc()
+    d.spec.children[2].children[0].kind = 'dnse'
+    const e = left(IO.decodeCheckpoint(d))
+    expect([e.kind, e.path]).toEqual(['unknown-kind', 'spec.children[2].children[0]'])
+    expect(e.message).toMatch(/^spec\.children\[2\]\.children\[0\]: unknown layer kind "dnse" \(did you mean "dense"\?\); this registry knows /)
+    d.spec.children[2].children[0].kind = 'BatchNorm'
+    expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "BatchNorm" (did you mean "batchNorm"?)')
+    d.spec.children[2].children[0].kind = 'swish'
+    expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "swish"; this registry knows')
+  })
+})
+
+describe('a value in the wrong place is named, with what goes there', () => {
+  test('a layer factory where the network goes: did you forget to call it?', () => {
+    const e = thrown(() => IO.encodeCheckpoint(IO.modelCheckpoint(L.dense as never, [3], init.params, init.state)))
+    expect(e).toBeInstanceOf(IO.IoError)
+    expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got a function: did you forget to call L.dense(…)?')
+    expect(thrown(() => IO.toSpec(L.dense as never)).message).toBe('toSpec: its argument is not a layer: did you forget to call L.dense(…)?')
+    expect(left(IO.fromSpec(L.relu)).message).toBe('spec: expected a layer spec { kind, ... }, got a layer: pass its spec, layer.spec (or IO.toSpec(layer))')
+    expect(left(IO.fromSpec(L.dense)).message).toBe('spec: expected a layer spec { kind, ... }, got a function: did you forget to call L.dense(…)?')
+  })
+  test('a model checkpoint without its model names the model', () => {
+    const e = thrown(() => IO.encodeCheckpoint({ inShape: [3], params: init.params, state: init.state } as never))
+    expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got nothing')
+  })
+  test("a spec's JSON text where the spec goes: parse it first", () => {
+    expect(left(IO.fromSpec(JSON.stringify(model.spec))).message).toBe(
+      'spec: expected a layer spec { kind, ... }, got the text of one: parse it first, JSON.parse(text)',
+    )
+  })
+  test('a parsed checkpoint given to parseCheckpoint: use decodeCheckpoint', () => {
+    const e = left(IO.parseCheckpoint(doc() as never))
+    expect(e.kind).toBe('not-json')
+    expect(e.message).toBe(
+      "parseCheckpoint takes a checkpoint's text or bytes, got an object {format, version, metadata, inShape, spec, params, ...}; " +
+        'for a value already parsed, use decodeCheckpoint',
+    )
+    expect(E.isRight(IO.decodeCheckpoint(doc()))).toBe(true)
+  })
+  test('a layer where a registry entry goes: wrap it in a builder', () => {
+    const e = thrown(() => IO.extend(IO.builtins, { swish: L.relu as never }))
+    expect(e).toBeInstanceOf(TypeError)
+    expect(e.message).toBe(
+      'extend: the entry for "swish" must be a builder, a function from the spec to the layer such as { swish: () => myLayer }, ' +
+        'got a layer (wrap it: () => layer)',
+    )
+    expect(thrown(() => IO.extend(IO.builtins, { swish: 3 as never })).message).toMatch(/, got 3$/)
   })
 })
 

@@ -158,3 +158,29 @@ describe('other data a chart cannot draw', () => {
     )
   })
 })
+
+describe('a value where a function or a record goes is named, before anything is drawn', () => {
+  test('learningRate given a number for the schedule', () => {
+    expect(thrown(() => loose(Plot.learningRate)(0.1, { steps: 10 })).message).toBe(
+      'learningRate: schedule must be a function from a step to a value, such as Schedule.cosineDecay({ init, steps }), got 0.1',
+    )
+  })
+  test('decisionBoundary without predict, or with data that is not tensors', () => {
+    const data = { x: T.zeros([4, 2]), y: T.tensor([0, 1, 0, 1]) }
+    expect(thrown(() => loose(Plot.decisionBoundary)({ data })).message).toBe(
+      'decisionBoundary: predict must be the model as a function from points [N, 2] to scores, got undefined',
+    )
+    const predict = (x: T.Tensor) => x
+    expect(thrown(() => loose(Plot.decisionBoundary)({ predict, data: { x: [[0, 1]], y: data.y } })).message).toBe(
+      'decisionBoundary: data.x must be a Tensor, got an array (make one from nested arrays with T.tensor(data.x))',
+    )
+    expect(thrown(() => loose(Plot.decisionBoundary)({ predict, data: undefined })).message).toBe(
+      'decisionBoundary: data must be a data set { x, y } of points and labels, got undefined',
+    )
+  })
+  test('gradientNormChart given records that are not its own', () => {
+    expect(thrown(() => loose(Plot.gradientNormChart)([{ step: 1, norm: 2 }])).message).toBe(
+      'gradientNormChart: records[0] must be a record { step, layer, norm, paramNorm } as recordGradientNorms makes, got {"step":1,"norm":2}',
+    )
+  })
+})
