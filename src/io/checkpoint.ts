@@ -503,7 +503,7 @@ export const toDocument = (input: CheckpointInput): E.Either<IoError, Checkpoint
   try {
     const model: unknown = input.model
     if (!isLayer(model)) {
-      const forgot = typeof model === 'function' && model.name !== '' ? `: did you forget to call L.${model.name}(…)?` : ''
+      const forgot = typeof model === 'function' && model.name !== '' ? `: did you forget to call ${model.name}(…)?` : ''
       const got = typeof model === 'function' ? `a function${forgot}` : describe(model)
       return E.left(new IoError('invalid', 'model', `expected the network, a layer such as L.pipe(...), got ${got}`))
     }

@@ -118,7 +118,7 @@ export const jsonDiff = (
 const notASpec = (u: unknown): string | undefined => {
   const expected = 'expected a layer spec { kind, ... }, got'
   if (isLayer(u)) return `${expected} a layer: pass its spec, layer.spec (or IO.toSpec(layer))`
-  if (typeof u === 'function') return `${expected} a function${u.name === '' ? '' : `: did you forget to call L.${u.name}(…)?`}`
+  if (typeof u === 'function') return `${expected} a function${u.name === '' ? '' : `: did you forget to call ${u.name}(…)?`}`
   if (typeof u === 'string' && /^\s*\{/.test(u)) return `${expected} the text of one: parse it first, JSON.parse(text)`
   return undefined
 }

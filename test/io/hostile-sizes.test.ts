@@ -57,7 +57,7 @@ describe('hostile sizes are refused without building what they claim', () => {
     // the residual cannot take what the edited dense now gives, but the first thing wrong is that dense's W against the file
     expect(E.isLeft(s) && s.left.message).toBe(
       'params[1][2].W: shape [5, 8] in the checkpoint, but the spec makes [5, 1099511627776] ' +
-        "(pipe[1].residual.pipe[2].dense at spec.children[1].body.children[2]: units 1099511627776 on input [5]); inShape is [3]; " +
+        '(pipe[1].residual.pipe[2].dense at spec.children[1].body.children[2]: units 1099511627776 on input [5]); inShape is [3]; ' +
         "with the spec's shapes, the network " +
         'fails further on: pipe[1].residual: the body must keep the shape of its input: input [8], ' +
         'body output [1099511627776]; that size is set by residual.pipe[2], dense(units=1099511627776, init="he", bias=true), ' +

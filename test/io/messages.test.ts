@@ -137,7 +137,9 @@ describe('a spec edited after saving names the stored tensor it disagrees with',
     expect(e.message).toMatch(
       new RegExp(
         '^' +
-          escape('params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (pipe[0].dense at spec.children[0]: units 5 on input [3]); ') +
+          escape(
+            'params[0].W: shape [3, 4] in the checkpoint, but the spec makes [3, 5] (pipe[0].dense at spec.children[0]: units 5 on input [3]); ',
+          ) +
           escape("inShape is [3]; with the spec's shapes, the network fails further on: pipe[1].residual: ") +
           escape('the body must keep the shape of its input'),
       ),
@@ -213,7 +215,9 @@ describe('a layer is named by its layer path, then the JSON path of its spec: pi
     )
     const swapped = netDoc()
     swapped.params[1] = swapped.params[0]
-    expect(left(IO.decodeCheckpoint(swapped)).message).toBe('params[1]: a record {W, b} in the checkpoint, but the spec makes an array of 2')
+    expect(left(IO.decodeCheckpoint(swapped)).message).toBe(
+      'params[1]: a record {W, b} in the checkpoint, but the spec makes an array of 2',
+    )
   })
 
   test('an input shape the first layer cannot take names it by layer path, then where its spec is', () => {
@@ -229,7 +233,9 @@ describe('a layer is named by its layer path, then the JSON path of its spec: pi
     d.spec.children[2].children[0].kind = 'dnse'
     const e = left(IO.decodeCheckpoint(d))
     expect([e.kind, e.path]).toEqual(['unknown-kind', 'spec.children[2].children[0]'])
-    expect(e.message).toMatch(/^spec\.children\[2\]\.children\[0\]: unknown layer kind "dnse" \(did you mean "dense"\?\); this registry knows /)
+    expect(e.message).toMatch(
+      /^spec\.children\[2\]\.children\[0\]: unknown layer kind "dnse" \(did you mean "dense"\?\); this registry knows /,
+    )
     d.spec.children[2].children[0].kind = 'BatchNorm'
     expect(left(IO.decodeCheckpoint(d)).message).toContain('unknown layer kind "BatchNorm" (did you mean "batchNorm"?)')
     d.spec.children[2].children[0].kind = 'swish'
@@ -241,10 +247,14 @@ describe('a value in the wrong place is named, with what goes there', () => {
   test('a layer factory where the network goes: did you forget to call it?', () => {
     const e = thrown(() => IO.encodeCheckpoint(IO.modelCheckpoint(L.dense as never, [3], init.params, init.state)))
     expect(e).toBeInstanceOf(IO.IoError)
-    expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got a function: did you forget to call L.dense(…)?')
-    expect(thrown(() => IO.toSpec(L.dense as never)).message).toBe('toSpec: its argument is not a layer: did you forget to call L.dense(…)?')
-    expect(left(IO.fromSpec(L.relu)).message).toBe('spec: expected a layer spec { kind, ... }, got a layer: pass its spec, layer.spec (or IO.toSpec(layer))')
-    expect(left(IO.fromSpec(L.dense)).message).toBe('spec: expected a layer spec { kind, ... }, got a function: did you forget to call L.dense(…)?')
+    expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got a function: did you forget to call dense(…)?')
+    expect(thrown(() => IO.toSpec(L.dense as never)).message).toBe('toSpec: its argument is not a layer: did you forget to call dense(…)?')
+    expect(left(IO.fromSpec(L.relu)).message).toBe(
+      'spec: expected a layer spec { kind, ... }, got a layer: pass its spec, layer.spec (or IO.toSpec(layer))',
+    )
+    expect(left(IO.fromSpec(L.dense)).message).toBe(
+      'spec: expected a layer spec { kind, ... }, got a function: did you forget to call dense(…)?',
+    )
   })
   test('a model checkpoint without its model names the model', () => {
     const e = thrown(() => IO.encodeCheckpoint({ inShape: [3], params: init.params, state: init.state } as never))

@@ -274,7 +274,7 @@ describe('checkCombinators refuses bad options before any law runs, naming check
     ['batch with min > max', { batch: { min: 3, max: 1 } }, RangeError, `${batchRule}, got {"min":3,"max":1}`],
     ['batch a number', { batch: 2 }, TypeError, 'checkCombinators: batch: expected an options object { min, max }, got number'],
     ['an unknown option', { runs: 3 }, RangeError, "checkCombinators: unknown option 'runs'; the options are f, g, h, inShape, batch,"],
-    ['f an unapplied factory', { f: L.dense }, TypeError, 'checkCombinators: f is not a layer: did you forget to call L.dense(…)?'],
+    ['f an unapplied factory', { f: L.dense }, TypeError, 'checkCombinators: f is not a layer: did you forget to call dense(…)?'],
     ['h missing', { h: undefined }, TypeError, 'checkCombinators: h is not a layer, got undefined'],
     [
       'layers that do not chain',
@@ -310,32 +310,162 @@ describe('checkLoss, checkTransform, checkSgd, checkSchedule and the random-netw
   const sgd = () => Optim.sgd({ lr: 0.1 })
   const schedule = Schedule.constant(0.1)
   test.each<[string, () => unknown, ErrorConstructor, string]>([
-    ['checkLoss without a name', () => untyped(checkLoss)(Loss.mse, { predShape: [3], target }), TypeError, "checkLoss: name must be the loss's name (a string), its second argument"],
-    ['checkLoss given the namespace', () => untyped(checkLoss)(Loss, 'mse', { predShape: [3], target }), TypeError, 'checkLoss: loss must be a loss, (pred, target) => { value, grad }'],
-    ['checkLoss predShape negative', () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [-1], target }), RangeError, 'checkLoss: predShape must be the per-example prediction shape, an array of positive integers such as { predShape: [4] }, got [-1]'],
-    ['checkLoss predShape a number', () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: 3, target }), TypeError, 'checkLoss: predShape must be the per-example prediction shape'],
-    ['checkLoss without target', () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [3] }), TypeError, 'checkLoss: target must be a function from a batch size n to a fast-check arbitrary of n targets, got undefined'],
-    ['checkLoss misspelt option', () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [3], target, numRun: 2 }), RangeError, "checkLoss: unknown option 'numRun' (did you mean 'numRuns'?)"],
-    ['checkLoss batch', () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [3], target, batch: { min: 0, max: 1 } }), RangeError, 'checkLoss: batch must be the batch sizes to try'],
-    ['checkTransform given the optimizer', () => untyped(checkTransform)(sgd(), { name: 'sgd' }), TypeError, 'checkTransform: its first argument must be a function that makes the optimizer, such as () => Optim.adam({ lr: 0.05 }) (each law makes a fresh one), got an optimizer itself'],
-    ['checkTransform misspelt option', () => untyped(checkTransform)(sgd, { nme: 'sgd' }), RangeError, "checkTransform: unknown option 'nme' (did you mean 'name'?); the options are name, steps, zeroGradientsChangeNothing, descent, numRuns, seed, path"],
-    ['checkTransform steps of 0', () => untyped(checkTransform)(sgd, { steps: 0 }), RangeError, 'checkTransform: steps must be an integer >= 1, got 0'],
-    ['checkTransform flag a string', () => untyped(checkTransform)(sgd, { zeroGradientsChangeNothing: 'no' }), TypeError, "checkTransform: zeroGradientsChangeNothing must be true or false, got the string 'no'"],
-    ['checkTransform descent without steps', () => untyped(checkTransform)(sgd, { descent: { fraction: 0.1 } }), TypeError, 'checkTransform: descent.steps must be an integer >= 1, got undefined'],
-    ['checkTransform descent misspelt', () => untyped(checkTransform)(sgd, { descent: { step: 5 } }), RangeError, "checkTransform: descent: unknown option 'step' (did you mean 'steps'?)"],
-    ['checkTransform descent fraction 0', () => untyped(checkTransform)(sgd, { descent: { steps: 5, fraction: 0 } }), RangeError, 'checkTransform: descent.fraction must be a finite number > 0 (of f(p0)), got 0'],
-    ['checkSgd given the optimizer', () => untyped(checkSgd)(sgd()), TypeError, 'checkSgd: its first argument must be a function that makes the optimizer, such as Optim.sgd'],
-    ['checkSgd given lr', () => untyped(checkSgd)(Optim.sgd, { lr: 0.1 }), RangeError, "checkSgd: unknown option 'lr' (the learning rate goes in the optimizer: Optim.sgd({ lr }))"],
-    ['checkSchedule without start', () => untyped(checkSchedule)(schedule, { decays: true }), TypeError, 'checkSchedule: start must be a finite number, got undefined'],
-    ['checkSchedule given a number', () => untyped(checkSchedule)(0.1, { start: 0.1 }), TypeError, 'checkSchedule: schedule must be a schedule, a function from a step to a value'],
-    ['checkSchedule decays.from', () => untyped(checkSchedule)(schedule, { start: 0.1, decays: { from: -1 } }), RangeError, 'checkSchedule: decays.from must be an integer >= 0, got -1'],
-    ['checkSchedule boundary', () => untyped(checkSchedule)(schedule, { start: 0.1, boundaries: [{ step: 10, valu: 0 }] }), RangeError, "checkSchedule: boundaries[0]: unknown option 'valu' (did you mean 'value'?)"],
-    ['checkSchedule floor NaN', () => untyped(checkSchedule)(schedule, { start: 0.1, floor: NaN }), RangeError, 'checkSchedule: floor must be a finite number, got NaN'],
-    ['checkSchedule tolerance', () => untyped(checkSchedule)(schedule, { start: 0.1, tolerance: -1 }), RangeError, 'checkSchedule: tolerance must be a finite number >= 0 (relative), got -1'],
-    ['checkRandomNetworks numRuns', () => untyped(checkRandomNetworks)({ numRuns: 0 }), RangeError, 'checkRandomNetworks: numRuns must be an integer >= 1, got 0'],
-    ['checkRandomNetworks misspelt', () => untyped(checkRandomNetworks)({ maxdepth: 2 }), RangeError, "checkRandomNetworks: unknown option 'maxdepth' (did you mean 'maxDepth'?)"],
-    ['checkRandomConvNetworks maxDepth', () => untyped(checkRandomConvNetworks)({ maxDepth: -1 }), RangeError, 'checkRandomConvNetworks: maxDepth must be an integer >= 0, got -1'],
-    ['checkRandomConvNetworks settings', () => untyped(checkRandomConvNetworks)({ settings: { h: 0 } }), RangeError, 'checkRandomConvNetworks: settings.h must be a finite number > 0, got 0'],
+    [
+      'checkLoss without a name',
+      () => untyped(checkLoss)(Loss.mse, { predShape: [3], target }),
+      TypeError,
+      "checkLoss: name must be the loss's name (a string), its second argument",
+    ],
+    [
+      'checkLoss given the namespace',
+      () => untyped(checkLoss)(Loss, 'mse', { predShape: [3], target }),
+      TypeError,
+      'checkLoss: loss must be a loss, (pred, target) => { value, grad }',
+    ],
+    [
+      'checkLoss predShape negative',
+      () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [-1], target }),
+      RangeError,
+      'checkLoss: predShape must be the per-example prediction shape, an array of positive integers such as { predShape: [4] }, got [-1]',
+    ],
+    [
+      'checkLoss predShape a number',
+      () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: 3, target }),
+      TypeError,
+      'checkLoss: predShape must be the per-example prediction shape',
+    ],
+    [
+      'checkLoss without target',
+      () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [3] }),
+      TypeError,
+      'checkLoss: target must be a function from a batch size n to a fast-check arbitrary of n targets, got undefined',
+    ],
+    [
+      'checkLoss misspelt option',
+      () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [3], target, numRun: 2 }),
+      RangeError,
+      "checkLoss: unknown option 'numRun' (did you mean 'numRuns'?)",
+    ],
+    [
+      'checkLoss batch',
+      () => untyped(checkLoss)(Loss.mse, 'mse', { predShape: [3], target, batch: { min: 0, max: 1 } }),
+      RangeError,
+      'checkLoss: batch must be the batch sizes to try',
+    ],
+    [
+      'checkTransform given the optimizer',
+      () => untyped(checkTransform)(sgd(), { name: 'sgd' }),
+      TypeError,
+      'checkTransform: its first argument must be a function that makes the optimizer, such as () => Optim.adam({ lr: 0.05 }) (each law makes a fresh one), got an optimizer itself',
+    ],
+    [
+      'checkTransform misspelt option',
+      () => untyped(checkTransform)(sgd, { nme: 'sgd' }),
+      RangeError,
+      "checkTransform: unknown option 'nme' (did you mean 'name'?); the options are name, steps, zeroGradientsChangeNothing, descent, numRuns, seed, path",
+    ],
+    [
+      'checkTransform steps of 0',
+      () => untyped(checkTransform)(sgd, { steps: 0 }),
+      RangeError,
+      'checkTransform: steps must be an integer >= 1, got 0',
+    ],
+    [
+      'checkTransform flag a string',
+      () => untyped(checkTransform)(sgd, { zeroGradientsChangeNothing: 'no' }),
+      TypeError,
+      "checkTransform: zeroGradientsChangeNothing must be true or false, got the string 'no'",
+    ],
+    [
+      'checkTransform descent without steps',
+      () => untyped(checkTransform)(sgd, { descent: { fraction: 0.1 } }),
+      TypeError,
+      'checkTransform: descent.steps must be an integer >= 1, got undefined',
+    ],
+    [
+      'checkTransform descent misspelt',
+      () => untyped(checkTransform)(sgd, { descent: { step: 5 } }),
+      RangeError,
+      "checkTransform: descent: unknown option 'step' (did you mean 'steps'?)",
+    ],
+    [
+      'checkTransform descent fraction 0',
+      () => untyped(checkTransform)(sgd, { descent: { steps: 5, fraction: 0 } }),
+      RangeError,
+      'checkTransform: descent.fraction must be a finite number > 0 (of f(p0)), got 0',
+    ],
+    [
+      'checkSgd given the optimizer',
+      () => untyped(checkSgd)(sgd()),
+      TypeError,
+      'checkSgd: its first argument must be a function that makes the optimizer, such as Optim.sgd',
+    ],
+    [
+      'checkSgd given lr',
+      () => untyped(checkSgd)(Optim.sgd, { lr: 0.1 }),
+      RangeError,
+      "checkSgd: unknown option 'lr' (the learning rate goes in the optimizer: Optim.sgd({ lr }))",
+    ],
+    [
+      'checkSchedule without start',
+      () => untyped(checkSchedule)(schedule, { decays: true }),
+      TypeError,
+      'checkSchedule: start must be a finite number, got undefined',
+    ],
+    [
+      'checkSchedule given a number',
+      () => untyped(checkSchedule)(0.1, { start: 0.1 }),
+      TypeError,
+      'checkSchedule: schedule must be a schedule, a function from a step to a value',
+    ],
+    [
+      'checkSchedule decays.from',
+      () => untyped(checkSchedule)(schedule, { start: 0.1, decays: { from: -1 } }),
+      RangeError,
+      'checkSchedule: decays.from must be an integer >= 0, got -1',
+    ],
+    [
+      'checkSchedule boundary',
+      () => untyped(checkSchedule)(schedule, { start: 0.1, boundaries: [{ step: 10, valu: 0 }] }),
+      RangeError,
+      "checkSchedule: boundaries[0]: unknown option 'valu' (did you mean 'value'?)",
+    ],
+    [
+      'checkSchedule floor NaN',
+      () => untyped(checkSchedule)(schedule, { start: 0.1, floor: NaN }),
+      RangeError,
+      'checkSchedule: floor must be a finite number, got NaN',
+    ],
+    [
+      'checkSchedule tolerance',
+      () => untyped(checkSchedule)(schedule, { start: 0.1, tolerance: -1 }),
+      RangeError,
+      'checkSchedule: tolerance must be a finite number >= 0 (relative), got -1',
+    ],
+    [
+      'checkRandomNetworks numRuns',
+      () => untyped(checkRandomNetworks)({ numRuns: 0 }),
+      RangeError,
+      'checkRandomNetworks: numRuns must be an integer >= 1, got 0',
+    ],
+    [
+      'checkRandomNetworks misspelt',
+      () => untyped(checkRandomNetworks)({ maxdepth: 2 }),
+      RangeError,
+      "checkRandomNetworks: unknown option 'maxdepth' (did you mean 'maxDepth'?)",
+    ],
+    [
+      'checkRandomConvNetworks maxDepth',
+      () => untyped(checkRandomConvNetworks)({ maxDepth: -1 }),
+      RangeError,
+      'checkRandomConvNetworks: maxDepth must be an integer >= 0, got -1',
+    ],
+    [
+      'checkRandomConvNetworks settings',
+      () => untyped(checkRandomConvNetworks)({ settings: { h: 0 } }),
+      RangeError,
+      'checkRandomConvNetworks: settings.h must be a finite number > 0, got 0',
+    ],
   ])('%s', (_, f, cls, message) => {
     const e = thrown(f)
     expect(e).toBeInstanceOf(cls)
@@ -345,7 +475,15 @@ describe('checkLoss, checkTransform, checkSgd, checkSchedule and the random-netw
   test('good arguments pass the checks, and the laws run', () => {
     checkSgd(Optim.sgd, { name: 'sgd', numRuns: 2 })
     checkTransform(sgd, { name: 'sgd', steps: 2, zeroGradientsChangeNothing: true, descent: { steps: 5, fraction: 0.5 }, numRuns: 2 })
-    checkSchedule(schedule, { start: 0.1, decays: { from: 0 }, floor: 0.1, boundaries: [{ step: 3, value: 0.1 }], steps: 10, tolerance: 0, numRuns: 2 })
+    checkSchedule(schedule, {
+      start: 0.1,
+      decays: { from: 0 },
+      floor: 0.1,
+      boundaries: [{ step: 3, value: 0.1 }],
+      steps: 10,
+      tolerance: 0,
+      numRuns: 2,
+    })
     checkRandomNetworks({ maxDepth: 0, numRuns: 2, settings: { gradientTolerance: 1e-6 } })
   })
 })

@@ -36,7 +36,7 @@ describe('a spec vega-lite cannot compile', () => {
     ['toVega', () => toVega(badLayers, quiet)],
   ])('%s: a PlotError naming it, saying vega-lite could not compile the spec, with the TypeError as its cause', (name, f) => {
     const e = caught(f)
-    const compile = "vega-lite could not compile the spec: spec.layer.map is not a function"
+    const compile = 'vega-lite could not compile the spec: spec.layer.map is not a function'
     expect(e.message.startsWith(`${name}: ${compile}; is it a valid Vega-Lite spec?`)).toBe(true)
     expect(e.cause).toBeInstanceOf(TypeError)
   })
@@ -96,14 +96,30 @@ describe('a mark or field type Vega-Lite does not know is named, with where it i
   const marks = 'arc, area, bar, boxplot, circle, errorband, errorbar, geoshape, image, line, point, rect, rule, square, text, tick, trail'
   const spec = (s: object): Plot.VegaLiteSpec => ({ data, ...s }) as unknown as Plot.VegaLiteSpec
   test.each<[string, object, string]>([
-    ['a misspelt mark', { mark: 'lin', encoding: { x } }, `spec.mark: unknown mark 'lin' (did you mean 'line'?); Vega-Lite's marks are ${marks}`],
+    [
+      'a misspelt mark',
+      { mark: 'lin', encoding: { x } },
+      `spec.mark: unknown mark 'lin' (did you mean 'line'?); Vega-Lite's marks are ${marks}`,
+    ],
     ['a mark in the wrong case', { mark: 'Bar' }, "spec.mark: unknown mark 'Bar' (did you mean 'bar'?)"],
     ['a mark definition', { mark: { type: 'pont', filled: true } }, "spec.mark.type: unknown mark 'pont' (did you mean 'point'?)"],
     ['a mark far from any', { mark: 'scatter' }, `spec.mark: unknown mark 'scatter'; Vega-Lite's marks are ${marks}`],
     ['a mark not a string', { mark: 3 }, `spec.mark: expected a mark (a string), got 3; Vega-Lite's marks are ${marks}`],
-    ['a mark in a layer', { layer: [{ mark: 'line', encoding: { x } }, { mark: 'rul' }] }, "spec.layer[1].mark: unknown mark 'rul' (did you mean 'rule'?)"],
-    ['a mark in a panel', { hconcat: [{ mark: 'bar' }, { vconcat: [{ mark: 'tik' }] }] }, "spec.hconcat[1].vconcat[0].mark: unknown mark 'tik'"],
-    ['a mark in a facet', { facet: { row: { field: 'b' } }, spec: { mark: 'arrea' } }, "spec.spec.mark: unknown mark 'arrea' (did you mean 'area'?)"],
+    [
+      'a mark in a layer',
+      { layer: [{ mark: 'line', encoding: { x } }, { mark: 'rul' }] },
+      "spec.layer[1].mark: unknown mark 'rul' (did you mean 'rule'?)",
+    ],
+    [
+      'a mark in a panel',
+      { hconcat: [{ mark: 'bar' }, { vconcat: [{ mark: 'tik' }] }] },
+      "spec.hconcat[1].vconcat[0].mark: unknown mark 'tik'",
+    ],
+    [
+      'a mark in a facet',
+      { facet: { row: { field: 'b' } }, spec: { mark: 'arrea' } },
+      "spec.spec.mark: unknown mark 'arrea' (did you mean 'area'?)",
+    ],
     [
       'a misspelt field type',
       { mark: 'line', encoding: { x: { field: 'a', type: 'quantitive' } } },
@@ -128,6 +144,8 @@ describe('a mark or field type Vega-Lite does not know is named, with where it i
     for (const mark of MARKS) expect(() => toVega(spec({ mark, encoding: { x } }), quiet), mark).not.toThrow()
   })
   test('a spec whose marks and types are right passes the check', () => {
-    expect(toSvg(spec({ layer: [{ mark: { type: 'line' }, encoding: { x, y: { field: 'b', type: 'quantitative' } } }] }), quiet)).toMatch(/^<svg/)
+    expect(toSvg(spec({ layer: [{ mark: { type: 'line' }, encoding: { x, y: { field: 'b', type: 'quantitative' } } }] }), quiet)).toMatch(
+      /^<svg/,
+    )
   })
 })
