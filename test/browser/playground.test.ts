@@ -334,6 +334,10 @@ describe('the playground in a real browser', () => {
     const train = (await exposed(page))['train'] as { accuracy: number; epochs: number }
     expect(train.epochs).toBe(200)
     expect(train.accuracy).toBeGreaterThanOrEqual(0.9)
+    // the live charts were redrawn, at most 25 times a run however slow the machine (the drawing is bounded by the run, not the clock)
+    const redraws = (await exposed(page))['liveRedraws'] as number
+    expect(redraws).toBeGreaterThanOrEqual(1)
+    expect(redraws).toBeLessThanOrEqual(25)
     expect(await page.locator('#panel-train figure svg').count()).toBeGreaterThanOrEqual(3)
     expect(await page.textContent('#panel-train')).toContain('dense 1 (2→16)')
     await page.screenshot({ path: `${SHOTS}/train-1280.png`, fullPage: true })
@@ -399,7 +403,8 @@ describe('the playground in a real browser', () => {
     await setNumber(page, 'network seed', 5)
     await page.getByRole('tab', { name: 'Train' }).click()
     await expect.poll(async () => (await train()).kind).toBe('idle')
-    await page.waitForTimeout(500) // the old run's next epoch would have reported by now
+    // the old run has ended (at its next epoch, which it did not report): every run started has returned, and the panel is idle
+    await expect.poll(async () => (await exposed(page))['runs']).toEqual({ started: 2, ended: 2 })
     expect((await train()).kind).toBe('idle')
     expect(await page.getByRole('button', { name: 'Train', exact: true }).isEnabled()).toBe(true)
     expect(problems).toEqual([])
