@@ -27,6 +27,7 @@ import {
 } from '../core/step.ts'
 import { num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
+import { Labels } from './labels.tsx'
 import { Matrix } from './matrix.tsx'
 import { centreCrop, firstExampleChannels, kernelPictures } from './views.ts'
 import { expose } from './testing.ts'
@@ -175,7 +176,9 @@ const LossView = ({ s }: { s: LossStage }) => (
         loss on this batch: <strong id="step-loss">{num(s.value, 6)}</strong>
       </p>
       <p class="muted">Its gradient with respect to the network's output is the dy that starts backprop at the last layer.</p>
-      <Labelled name="target" t={s.target} />
+      <h3 class="mono">target</h3>
+      <p class="muted">The labels the loss compares the prediction with: each example's class, and as a one-hot row.</p>
+      <Labels t={s.target} classes={s.prediction.shape[1] ?? 1} label="target" />
     </div>
     <div>
       <Labelled name="prediction (the network's output)" t={s.prediction} />
@@ -325,7 +328,7 @@ const stageData = (s: Stage): Record<string, unknown> => {
     case 'forward':
       return { title: stageTitle(s), layer: s.layer, y: t(s.y) }
     case 'loss':
-      return { title: stageTitle(s), value: s.value, grad: t(s.grad) }
+      return { title: stageTitle(s), value: s.value, grad: t(s.grad), target: t(s.target) }
     case 'backward':
       return { title: stageTitle(s), layer: s.layer, dx: t(s.dx), dp: s.dp.map((d) => ({ name: d.name, ...t(d.tensor) })), ok: s.check.ok }
     case 'update':

@@ -102,6 +102,36 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('the loss stage shows the target’s class labels as labels: each example’s class and its one-hot row, in cells with no colour scale', async () => {
+    const { page, problems } = await watchedPage(browser)
+    for (const [query, title] of [
+      ['?data=spiral&mode=step', 'loss: softmaxCrossEntropy'],
+      ['?data=spiral&loss=mse&mode=step', 'loss: mse'],
+    ] as const) {
+      await open(page, query)
+      await stage(page, title)
+      const exposedTarget = await page.evaluate(
+        () => (window.__playground?.['step'] as { stage: { target: { shape: number[]; data: number[] } } }).stage.target,
+      )
+      const n = exposedTarget.shape[0]!
+      const classes = exposedTarget.shape.length === 1 ? exposedTarget.data : Array.from({ length: n }, (_, i) => exposedTarget.data.slice(3 * i, 3 * i + 3).indexOf(1))
+      const table = page.getByRole('table', { name: /^target, shape/ })
+      expect(await table.evaluate((t) => t.tagName)).toBe('TABLE')
+      const rows = table.locator('tbody tr')
+      expect(await rows.count()).toBe(Math.min(8, n))
+      for (let i = 0; i < Math.min(8, n); i++) {
+        const cells = await rows.nth(i).locator('th, td').allTextContents()
+        expect(cells, `${title} row ${i}`).toEqual([String(classes[i]), ...[0, 1, 2].map((k) => (k === classes[i] ? '1' : '0'))])
+      }
+      // labels are not magnitudes: no cell of the target is painted on a colour scale
+      const painted = await table.locator('td, th').evaluateAll((cells) => cells.filter((c) => (c as HTMLElement).style.background !== '').length)
+      expect(painted).toBe(0)
+      expect(await page.locator('section.stage [role="table"][aria-label^="target"]').count()).toBe(0)
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('a backward stage shows the tape its vjp reads: dropout’s mask beside dy and dx', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=xor&net=dense:6,elu,dropout:0.4,dense:2&mode=step')
