@@ -132,6 +132,56 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('a gradient check’s value can be found in dx and dW to 4 digits, and its analytic and numeric columns show the digit where they part', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    await stage(page, 'backward: dense 2 (16→16)')
+    type Row = { where: string; index: number[]; analytic: number; numeric: number }
+    const rows = await page.evaluate(() => (window.__playground?.['step'] as { stage: { check: Row[] } }).stage.check)
+    const shown = await page.locator('.stage table tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
+    )
+    expect(shown.length).toBe(rows.length)
+    let found = 0
+    for (const [i, r] of rows.entries()) {
+      const [, analytic, numeric] = shown[i]!
+      // the two columns read differently where the values differ in their first 10 digits, and each is its value
+      if (r.analytic.toPrecision(10) !== r.numeric.toPrecision(10)) expect(analytic, `row ${i}`).not.toBe(numeric)
+      expect(Number(analytic)).toBeCloseTo(r.analytic, 5)
+      expect(Number(numeric)).toBeCloseTo(r.numeric, 5)
+      // the checked coordinate's cell in its matrix (dx [32, 16], dW [16, 16], db [16]: the top-left 8 rows, 10 columns are shown)
+      const [row, col] = r.index.length === 2 ? r.index : [0, r.index[0]!]
+      if (row! >= 8 || col! >= 10) continue
+      const name = r.where === 'dx' ? 'dx (out)' : `d${r.where}`
+      const cells = await page.getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) }).locator('[role="cell"]').allTextContents()
+      expect(Number(cells[row! * 10 + col!]), `${r.where}[${r.index.join(', ')}]`).toBe(Number(r.analytic.toPrecision(4)))
+      found++
+    }
+    expect(found).toBeGreaterThan(0)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('every number in a stage’s matrices is shown whole, at 1280 and at 420 px', async () => {
+    for (const width of [1280, 420]) {
+      const { page, problems } = await watchedPage(browser, width)
+      for (const [query, titles] of [
+        ['?data=spiral&mode=step', ['forward: dense 2 (16→16)', 'loss: softmaxCrossEntropy', 'backward: dense 2 (16→16)', 'update: adam']],
+        ['?data=mnist&n=64&test=10&mode=step', ['forward: conv2d 1 (1→8, 3×3)', 'backward: dense 1 (1352→10)', 'update: adam']],
+      ] as const)
+      for (const title of titles) {
+        if (title === titles[0]) await open(page, query)
+        await stage(page, title)
+        const cut = await page
+          .locator('section.stage [role="cell"]')
+          .evaluateAll((cells) => cells.filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent))
+        expect(cut, `${title} at ${width} px`).toEqual([])
+      }
+      expect(problems).toEqual([])
+      await page.close()
+    }
+  })
+
   test('a backward stage shows the tape its vjp reads: dropout’s mask beside dy and dx', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=xor&net=dense:6,elu,dropout:0.4,dense:2&mode=step')
@@ -144,7 +194,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did; so for batchNorm’s running statistics', async () => {
+  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did; batchNorm’s running statistics show their change', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0&lr=0.0001&mode=step')
     await stage(page, 'update: sgd')
@@ -157,10 +207,10 @@ describe('the playground as a learner reads it', () => {
     expect(await cells(`${W}: after`)).toEqual(await cells(`${W}: before`)) // the misleading view: nothing seems to change
     const change = await cells(`${W}: change`)
     expect(change.some((c) => c !== '0')).toBe(true)
-    // so with batchNorm's running variance, which moves by (1 − momentum) of the batch's
+    // batchNorm's running variance moves by (1 − momentum) of the batch's: its 4 digits show it moving, and its change says by how much
     await open(page, '?data=xor&net=dense:6,batchNorm,elu,dropout:0.4,dense:5,leakyRelu:0.1,dense:2&mode=step')
     await stage(page, 'forward: batchNorm 1')
-    expect(await cells('state after: variance')).toEqual(await cells('state before: variance'))
+    expect(await cells('state after: variance')).not.toEqual(await cells('state before: variance'))
     expect((await cells('state change (after − before): variance')).some((c) => c !== '0')).toBe(true)
     expect(problems).toEqual([])
     await page.close()
