@@ -25,6 +25,8 @@ export interface Named {
 export interface TapeEntry {
   readonly name: string
   readonly value: T.Tensor | string
+  /** The values are indices (max-pool's argmax: where in x each window's max was), not magnitudes. */
+  readonly indices?: true
 }
 
 /** A layer's forward pass in the step. */
@@ -240,7 +242,8 @@ const tapeEntries = (tape: unknown, y: T.Tensor): TapeEntry[] => {
   if (Tree.isTensor(tape)) return [{ name: 'tape', value: tape }]
   return Object.entries(tape).map(([name, v]: [string, unknown]): TapeEntry => {
     if (Tree.isTensor(v)) return { name, value: v }
-    if (v instanceof Int32Array) return { name, value: T.fromArray(v.length === T.sizeOf(y.shape) ? y.shape : [v.length], v) }
+    if (v instanceof Int32Array)
+      return { name, value: T.fromArray(v.length === T.sizeOf(y.shape) ? y.shape : [v.length], v), indices: true }
     if (Array.isArray(v)) return { name, value: `[${v.join(', ')}]` }
     if (v === null) return { name, value: 'none (eval mode)' }
     return { name, value: String(v) }

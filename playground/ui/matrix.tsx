@@ -18,6 +18,8 @@ export interface MatrixProps {
   readonly caption?: string
   /** Significant digits in a cell (default 2: a heatmap to glance at; 4 where cells are compared with numbers elsewhere). */
   readonly digits?: number
+  /** Indices, not magnitudes: whole numbers in plain cells, with no colour scale. */
+  readonly indices?: boolean
 }
 
 /** The colour of a value on a diverging scale: white at 0, full blue at -scale, full red at +scale. */
@@ -33,7 +35,16 @@ export const cellColor = (v: number, scale: number): string => {
 export const narrow = (): boolean => typeof matchMedia === 'function' && matchMedia('(max-width: 600px)').matches
 
 /** A tensor drawn as a grid of coloured, numbered cells. */
-export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, scale, caption, digits = 2 }: MatrixProps) => {
+export const Matrix = ({
+  t,
+  label,
+  maxRows = 8,
+  maxCols = narrow() ? 6 : 10,
+  scale,
+  caption,
+  digits = 2,
+  indices = false,
+}: MatrixProps) => {
   const rows = t.shape.length >= 2 ? t.shape[0]! : 1
   const cols = t.data.length / Math.max(rows, 1)
   const r = Math.min(rows, maxRows)
@@ -55,9 +66,9 @@ export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, sca
             key={k}
             role="cell"
             title={String(v)}
-            style={{ background: cellColor(v, s), color: Math.abs(v) > 0.7 * s ? '#fff' : '#222' }}
+            style={indices ? undefined : { background: cellColor(v, s), color: Math.abs(v) > 0.7 * s ? '#fff' : '#222' }}
           >
-            {num(v, digits)}
+            {indices ? String(v) : num(v, digits)}
           </span>
         ))}
       </div>

@@ -120,6 +120,27 @@ const Source = ({ reading, property, open }: { reading: Reading; property: 'forw
   )
 }
 
+/**
+ * A tape's indices (max-pool's argmax) as the numbers they are, in plain cells: flat indices into
+ * the layer's input x, not magnitudes, so neither a picture nor a colour scale (for a batch of
+ * images, the middle of the first example's first channel, as Labelled crops it).
+ */
+const Indices = ({ name, t }: { name: string; t: Tensor }) => {
+  const images = t.shape.length === 4
+  const crop = images ? centreCrop(t, narrow() ? 6 : 8) : undefined
+  const where =
+    crop === undefined
+      ? ''
+      : ` · example 1, channel 1, rows ${crop.row + 1}–${crop.row + crop.t.shape[0]!}, columns ${crop.col + 1}–${crop.col + crop.t.shape[1]!}`
+  return (
+    <div>
+      <h3 class="mono">{name}</h3>
+      <p class="muted">Flat indices into x: for each output, where in x its window's max was. The vjp sends that output's dy there.</p>
+      <Matrix t={crop?.t ?? t} label={`${name}: indices into x`} maxCols={crop?.t.shape[1]} indices caption={`${shape(t.shape)}${where}`} />
+    </div>
+  )
+}
+
 /** What a layer's forward kept for its vjp, entry by entry. */
 const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) => (
   <>
@@ -132,6 +153,8 @@ const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) =>
           <p key={e.name} class="mono">
             {e.name}: {e.value}
           </p>
+        ) : e.indices === true ? (
+          <Indices key={e.name} name={`tape.${e.name}`} t={e.value} />
         ) : (
           <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
         ),

@@ -26,7 +26,11 @@ describe('format: how the page writes numbers', () => {
         const b = a * (1 + t * 10 ** -k) // b agrees with a to about k digits
         const [sa, sb] = distinct(a, b)
         if (a.toPrecision(10) !== b.toPrecision(10)) expect(sa).not.toBe(sb)
-        for (const [v, s] of [[a, sa], [b, sb]] as const) expect(Math.abs(Number(s) - v)).toBeLessThanOrEqual(Math.abs(v) * 5e-6)
+        for (const [v, s] of [
+          [a, sa],
+          [b, sb],
+        ] as const)
+          expect(Math.abs(Number(s) - v)).toBeLessThanOrEqual(Math.abs(v) * 5e-6)
       }),
     )
   })

@@ -114,7 +114,10 @@ describe('the playground as a learner reads it', () => {
         () => (window.__playground?.['step'] as { stage: { target: { shape: number[]; data: number[] } } }).stage.target,
       )
       const n = exposedTarget.shape[0]!
-      const classes = exposedTarget.shape.length === 1 ? exposedTarget.data : Array.from({ length: n }, (_, i) => exposedTarget.data.slice(3 * i, 3 * i + 3).indexOf(1))
+      const classes =
+        exposedTarget.shape.length === 1
+          ? exposedTarget.data
+          : Array.from({ length: n }, (_, i) => exposedTarget.data.slice(3 * i, 3 * i + 3).indexOf(1))
       const table = page.getByRole('table', { name: /^target, shape/ })
       expect(await table.evaluate((t) => t.tagName)).toBe('TABLE')
       const rows = table.locator('tbody tr')
@@ -124,7 +127,9 @@ describe('the playground as a learner reads it', () => {
         expect(cells, `${title} row ${i}`).toEqual([String(classes[i]), ...[0, 1, 2].map((k) => (k === classes[i] ? '1' : '0'))])
       }
       // labels are not magnitudes: no cell of the target is painted on a colour scale
-      const painted = await table.locator('td, th').evaluateAll((cells) => cells.filter((c) => (c as HTMLElement).style.background !== '').length)
+      const painted = await table
+        .locator('td, th')
+        .evaluateAll((cells) => cells.filter((c) => (c as HTMLElement).style.background !== '').length)
       expect(painted).toBe(0)
       expect(await page.locator('section.stage [role="table"][aria-label^="target"]').count()).toBe(0)
     }
@@ -138,9 +143,9 @@ describe('the playground as a learner reads it', () => {
     await stage(page, 'backward: dense 2 (16→16)')
     type Row = { where: string; index: number[]; analytic: number; numeric: number }
     const rows = await page.evaluate(() => (window.__playground?.['step'] as { stage: { check: Row[] } }).stage.check)
-    const shown = await page.locator('.stage table tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')),
-    )
+    const shown = await page
+      .locator('.stage table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')))
     expect(shown.length).toBe(rows.length)
     let found = 0
     for (const [i, r] of rows.entries()) {
@@ -153,7 +158,10 @@ describe('the playground as a learner reads it', () => {
       const [row, col] = r.index.length === 2 ? r.index : [0, r.index[0]!]
       if (row! >= 8 || col! >= 10) continue
       const name = r.where === 'dx' ? 'dx (out)' : `d${r.where}`
-      const cells = await page.getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) }).locator('[role="cell"]').allTextContents()
+      const cells = await page
+        .getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) })
+        .locator('[role="cell"]')
+        .allTextContents()
       expect(Number(cells[row! * 10 + col!]), `${r.where}[${r.index.join(', ')}]`).toBe(Number(r.analytic.toPrecision(4)))
       found++
     }
@@ -169,17 +177,35 @@ describe('the playground as a learner reads it', () => {
         ['?data=spiral&mode=step', ['forward: dense 2 (16→16)', 'loss: softmaxCrossEntropy', 'backward: dense 2 (16→16)', 'update: adam']],
         ['?data=mnist&n=64&test=10&mode=step', ['forward: conv2d 1 (1→8, 3×3)', 'backward: dense 1 (1352→10)', 'update: adam']],
       ] as const)
-      for (const title of titles) {
-        if (title === titles[0]) await open(page, query)
-        await stage(page, title)
-        const cut = await page
-          .locator('section.stage [role="cell"]')
-          .evaluateAll((cells) => cells.filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent))
-        expect(cut, `${title} at ${width} px`).toEqual([])
-      }
+        for (const title of titles) {
+          if (title === titles[0]) await open(page, query)
+          await stage(page, title)
+          const cut = await page
+            .locator('section.stage [role="cell"]')
+            .evaluateAll((cells) => cells.filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent))
+          expect(cut, `${title} at ${width} px`).toEqual([])
+        }
       expect(problems).toEqual([])
       await page.close()
     }
+  })
+
+  test('max-pool’s tape shows its argmax as indices into x: plain whole numbers, no picture and no colour scale', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=mnist&n=64&test=10&mode=step')
+    await stage(page, 'forward: maxPool2d 1 (2×2)')
+    const table = page.getByRole('table', { name: /^tape\.argmax: indices into x, shape/ })
+    const cells = await table
+      .locator('[role="cell"]')
+      .evaluateAll((cs) => cs.map((c) => [c.textContent ?? '', (c as HTMLElement).style.background]))
+    expect(cells.length).toBe(64)
+    for (const [text, background] of cells) {
+      expect(text).toMatch(/^\d+$/)
+      expect(background).toBe('')
+    }
+    expect(await page.locator('section.stage figure[aria-label^="tape.argmax"]').count()).toBe(0)
+    expect(problems).toEqual([])
+    await page.close()
   })
 
   test('a backward stage shows the tape its vjp reads: dropout’s mask beside dy and dx', async () => {
