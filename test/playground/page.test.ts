@@ -208,6 +208,21 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('a shared link that cannot run, opened in Step or Train, says what is wrong there and leads to Build', async () => {
+    const { page, problems } = await watchedPage(browser)
+    for (const mode of ['step', 'train']) {
+      await open(page, `?data=spiral&classes=5&mode=${mode}`)
+      const panel = page.locator(`#panel-${mode}`)
+      await expect.poll(() => panel.textContent()).toContain('spiral has 5 classes: end with a dense of 5')
+      expect(await panel.textContent()).toContain('cannot run until its problem is fixed in Build')
+      await panel.getByRole('button', { name: 'fix it in Build' }).click()
+      await expect.poll(() => page.getByRole('tab', { name: 'Build' }).getAttribute('aria-selected')).toBe('true')
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-build')
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('a backward stage shows the tape its vjp reads: dropout’s mask beside dy and dx', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=xor&net=dense:6,elu,dropout:0.4,dense:2&mode=step')
