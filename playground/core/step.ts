@@ -176,7 +176,7 @@ export interface StepOptions {
 export const lossFormula: { readonly [K in LossName]: string } = {
   softmaxCrossEntropy: 'L = −(1/N) Σₙ log softmax(zₙ)[yₙ],  ∂L/∂z = (softmax(z) − onehot(y))/N',
   crossEntropy: 'L = −(1/N) Σₙ log pₙ[yₙ],  ∂L/∂p = −onehot(y)/(N·p)',
-  mse: 'L = (1/K) Σ (p − t)²,  ∂L/∂p = 2(p − t)/K',
+  mse: 'L = (1/K) Σ (p − t)² over the K = N·C entries,  ∂L/∂p = 2(p − t)/K',
 }
 
 /** The optimizer's update rule, per parameter, g being its gradient and t the step (from 1). */
