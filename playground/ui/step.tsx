@@ -128,10 +128,9 @@ const Source = ({ reading, property, open }: { reading: Reading; property: 'forw
 const Indices = ({ name, t }: { name: string; t: Tensor }) => {
   const images = t.shape.length === 4
   const crop = images ? centreCrop(t, narrow() ? 6 : 8) : undefined
+  const [rows, cols] = crop === undefined ? [0, 0] : [crop.t.shape[0]!, crop.t.shape[1]!]
   const where =
-    crop === undefined
-      ? ''
-      : ` · example 1, channel 1, rows ${crop.row + 1}–${crop.row + crop.t.shape[0]!}, columns ${crop.col + 1}–${crop.col + crop.t.shape[1]!}`
+    crop === undefined ? '' : ` · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows}, columns ${crop.col + 1}–${crop.col + cols}`
   return (
     <div>
       <h3 class="mono">{name}</h3>

@@ -102,7 +102,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('the loss stage shows the target’s class labels as labels: each example’s class and its one-hot row, in cells with no colour scale', async () => {
+  test('the loss stage shows the target’s class labels as labels: each example’s class and one-hot row, no colour scale', async () => {
     const { page, problems } = await watchedPage(browser)
     for (const [query, title] of [
       ['?data=spiral&mode=step', 'loss: softmaxCrossEntropy'],
@@ -137,7 +137,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('a gradient check’s value can be found in dx and dW to 4 digits, and its analytic and numeric columns show the digit where they part', async () => {
+  test('a gradient check’s value is found in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=spiral&mode=step')
     await stage(page, 'backward: dense 2 (16→16)')
@@ -235,7 +235,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('with a small learning rate a param’s before and after read alike, and its change (after − before) shows what the update did; batchNorm’s running statistics show their change', async () => {
+  test('at a small learning rate before and after read alike and the change (after − before) shows the update; so for batchNorm’s statistics', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&mom=0&lr=0.0001&mode=step')
     await stage(page, 'update: sgd')
