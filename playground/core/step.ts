@@ -25,6 +25,8 @@ export interface Named {
 export interface TapeEntry {
   readonly name: string
   readonly value: T.Tensor | string
+  /** The values are indices (max-pool's argmax: where in x each window's max was), not magnitudes. */
+  readonly indices?: true
 }
 
 /** A layer's forward pass in the step. */
@@ -174,7 +176,7 @@ export interface StepOptions {
 export const lossFormula: { readonly [K in LossName]: string } = {
   softmaxCrossEntropy: 'L = −(1/N) Σₙ log softmax(zₙ)[yₙ],  ∂L/∂z = (softmax(z) − onehot(y))/N',
   crossEntropy: 'L = −(1/N) Σₙ log pₙ[yₙ],  ∂L/∂p = −onehot(y)/(N·p)',
-  mse: 'L = (1/K) Σ (p − t)²,  ∂L/∂p = 2(p − t)/K',
+  mse: 'L = (1/K) Σ (p − t)² over the K = N·C entries,  ∂L/∂p = 2(p − t)/K',
 }
 
 /** The optimizer's update rule, per parameter, g being its gradient and t the step (from 1). */
@@ -240,7 +242,8 @@ const tapeEntries = (tape: unknown, y: T.Tensor): TapeEntry[] => {
   if (Tree.isTensor(tape)) return [{ name: 'tape', value: tape }]
   return Object.entries(tape).map(([name, v]: [string, unknown]): TapeEntry => {
     if (Tree.isTensor(v)) return { name, value: v }
-    if (v instanceof Int32Array) return { name, value: T.fromArray(v.length === T.sizeOf(y.shape) ? y.shape : [v.length], v) }
+    if (v instanceof Int32Array)
+      return { name, value: T.fromArray(v.length === T.sizeOf(y.shape) ? y.shape : [v.length], v), indices: true }
     if (Array.isArray(v)) return { name, value: `[${v.join(', ')}]` }
     if (v === null) return { name, value: 'none (eval mode)' }
     return { name, value: String(v) }

@@ -142,22 +142,30 @@ export interface Recorder {
   /** Per-layer gradient norms on the probe batch after step 1 and every `every` steps, named for people (Plot.gradientNormChart draws them). */
   readonly gradients: () => readonly Plot.GradientNormRecord[]
   readonly callbacks: readonly Train.Callbacks<Train.TrainState>[]
+  /** The probe batch the gradient norms are measured on. */
+  readonly probe: Data.Batch
 }
 
 /**
- * Records each step and epoch of a run and the per-layer gradient norms on a probe batch (the
- * first `probe` examples, default 256) every `every` steps (default 10).
+ * Records each step and epoch of a run and the per-layer gradient norms on a probe batch (`probe`
+ * examples, default 256, evenly spaced through the data, so a set stored class by class gives
+ * every class) every `every` steps. The default `every` records about 100 times a run, and no
+ * more often than once per probe-sized stretch of training (probe ÷ batch size steps): the
+ * probe's passes cost at most as much as the training they watch.
  * @example const rec = recorder(run); await Train.fitAsync({ ...fitOptions(run), callbacks: rec.callbacks })
  */
 export const recorder = (b: Built, options: { readonly every?: number; readonly probe?: number } = {}): Recorder => {
   const steps: Train.StepRecord[] = []
   const epochs: Train.EpochRecord[] = []
-  const n = Math.min(options.probe ?? 256, b.data.x.shape[0]!)
-  const rows = Int32Array.from({ length: n }, (_, i) => i)
+  const size = b.data.x.shape[0]!
+  const n = Math.min(options.probe ?? 256, size)
+  const rows = Int32Array.from({ length: n }, (_, i) => Math.floor((i * size) / n))
   const probe = { x: T.gatherRows(b.data.x, rows), y: T.gatherRows(b.data.y, rows) }
-  const grads = Plot.recordGradientNorms({ model: b.model, loss: b.loss, batch: probe, every: options.every ?? 10 })
+  const every = options.every ?? Math.max(Math.ceil(b.totalSteps / 100), Math.ceil(n / b.config.batchSize))
+  const grads = Plot.recordGradientNorms({ model: b.model, loss: b.loss, batch: probe, every })
   return {
     history: { steps, epochs },
+    probe,
     gradients: () => grads.records().map((r) => ({ ...r, layer: layerNameOf(b, r.layer) })),
     callbacks: [
       {
@@ -218,5 +226,27 @@ export const mistakes = (b: Built, params: Tree.Tree, state: Tree.Tree, data: Da
     predictions: Int32Array.from(rows, (i) => predictions![i]!),
     total: wrong.length,
     accuracy: accuracy!,
+  }
+}
+
+/**
+ * When live training redraws its charts: after an epoch, once `everyMs` have passed since the
+ * last redraw and at least every `run`/`maxRedraws` epochs have ended since it. The epoch floor
+ * bounds a run's drawing by its length, not by the clock: on a loaded machine every epoch is
+ * slower, and a clock alone would redraw after each of them, so the drawing would crowd out the
+ * training it shows.
+ * @example const due = redrawPacer(200, { maxRedraws: 25 }); due(8, 0) // true: the first 8 epochs (200/25) have ended
+ */
+export const redrawPacer = (
+  run: number,
+  options: { readonly everyMs?: number; readonly maxRedraws?: number } = {},
+): ((epoch: number, now: number) => boolean) => {
+  const everyMs = options.everyMs ?? 300
+  const every = Math.max(1, Math.ceil(run / (options.maxRedraws ?? 25)))
+  let [lastEpoch, lastAt] = [0, -Infinity]
+  return (epoch, now) => {
+    if (epoch - lastEpoch < every || now - lastAt < everyMs) return false
+    ;[lastEpoch, lastAt] = [epoch, now]
+    return true
   }
 }

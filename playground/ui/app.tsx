@@ -79,11 +79,35 @@ export const App = () => {
       }),
     [config, built, problems],
   )
-  const waiting =
-    problems.length > 0
-      ? 'Fix the configuration in Build first.'
-      : (buildError ?? mnist.error ?? (built === undefined ? 'fetching the MNIST files…' : undefined))
-  const notYet = <p class={buildError !== undefined || mnist.error !== undefined ? 'error' : 'status'}>{waiting}</p>
+  const waiting = buildError ?? mnist.error ?? (built === undefined ? 'fetching the MNIST files…' : undefined)
+  // a configuration that cannot run (a shared link, say, opened in Train or Step): what is wrong, and the way to Build
+  const notYet =
+    problems.length > 0 ? (
+      <div class="unfixed">
+        <p>
+          This configuration cannot run until {problems.length === 1 ? 'its problem is' : `its ${problems.length} problems are`} fixed in
+          Build:
+        </p>
+        <ul>
+          {problems.map((p, i) => (
+            <li key={i} class="error">
+              {p.message}
+            </li>
+          ))}
+        </ul>
+        <button
+          type="button"
+          onClick={() => {
+            setMode('build')
+            document.getElementById('tab-build')?.focus()
+          }}
+        >
+          fix it in Build
+        </button>
+      </div>
+    ) : (
+      <p class={buildError !== undefined || mnist.error !== undefined ? 'error' : 'status'}>{waiting}</p>
+    )
   return (
     <>
       <header>

@@ -16,6 +16,10 @@ export interface MatrixProps {
   readonly scale?: number
   /** What the line under the cells says in place of the tensor's shape (e.g. which part of a bigger tensor this is). */
   readonly caption?: string
+  /** Significant digits in a cell (default 2: a heatmap to glance at; 4 where cells are compared with numbers elsewhere). */
+  readonly digits?: number
+  /** Indices, not magnitudes: whole numbers in plain cells, with no colour scale. */
+  readonly indices?: boolean
 }
 
 /** The colour of a value on a diverging scale: white at 0, full blue at -scale, full red at +scale. */
@@ -28,10 +32,19 @@ export const cellColor = (v: number, scale: number): string => {
 }
 
 /** Whether the page is phone-wide (fewer columns fit a matrix's cells there). */
-const narrow = (): boolean => typeof matchMedia === 'function' && matchMedia('(max-width: 600px)').matches
+export const narrow = (): boolean => typeof matchMedia === 'function' && matchMedia('(max-width: 600px)').matches
 
 /** A tensor drawn as a grid of coloured, numbered cells. */
-export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, scale, caption }: MatrixProps) => {
+export const Matrix = ({
+  t,
+  label,
+  maxRows = 8,
+  maxCols = narrow() ? 6 : 10,
+  scale,
+  caption,
+  digits = 2,
+  indices = false,
+}: MatrixProps) => {
   const rows = t.shape.length >= 2 ? t.shape[0]! : 1
   const cols = t.data.length / Math.max(rows, 1)
   const r = Math.min(rows, maxRows)
@@ -46,16 +59,16 @@ export const Matrix = ({ t, label, maxRows = 8, maxCols = narrow() ? 6 : 10, sca
         class="matrix"
         role="table"
         aria-label={`${label}, shape ${shape(t.shape)}`}
-        style={{ gridTemplateColumns: `repeat(${c}, minmax(0, 1fr))`, width: `min(100%, ${c * 3.4}rem)` }}
+        style={{ gridTemplateColumns: `repeat(${c}, minmax(0, 1fr))`, width: `min(100%, ${c * (1.8 + 0.8 * digits)}rem)` }}
       >
         {shown.map((v, k) => (
           <span
             key={k}
             role="cell"
             title={String(v)}
-            style={{ background: cellColor(v, s), color: Math.abs(v) > 0.7 * s ? '#fff' : '#222' }}
+            style={indices ? undefined : { background: cellColor(v, s), color: Math.abs(v) > 0.7 * s ? '#fff' : '#222' }}
           >
-            {num(v, 2)}
+            {indices ? String(v) : num(v, digits)}
           </span>
         ))}
       </div>

@@ -25,11 +25,15 @@ import {
   type TapeEntry,
   type UpdateStage,
 } from '../core/step.ts'
-import { num, shape } from './format.ts'
+import { distinct, num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
-import { Matrix } from './matrix.tsx'
+import { Labels } from './labels.tsx'
+import { Matrix, narrow } from './matrix.tsx'
 import { centreCrop, firstExampleChannels, kernelPictures } from './views.ts'
 import { expose } from './testing.ts'
+
+/** Significant digits of the numbers in a stage: enough to find a gradient check's value in dx, or −lr·g in a param's change. */
+const DIGITS = 4
 
 /**
  * A tensor under its name. A batch of images [N, C, H, W] is drawn as its first example's
@@ -46,7 +50,8 @@ const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor;
         <Chart spec={kernelPictures(t, 'each filter')} renderer="canvas" label={`${name}: each filter as a picture`} />
       </NamedMatrix>
     )
-  const crop = centreCrop(t, 8)
+  const side = narrow() ? 6 : 8 // a phone's column fits 6 cells of 4 digits
+  const crop = centreCrop(t, side)
   const [rows, cols] = crop.t.shape
   return (
     <div>
@@ -59,7 +64,8 @@ const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor;
       <Matrix
         t={crop.t}
         label={`${name}: the middle of the first example's first channel`}
-        maxCols={8}
+        maxCols={side}
+        digits={DIGITS}
         caption={`${shape(t.shape)} · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows!}, columns ${crop.col + 1}–${crop.col + cols!}`}
       />
     </div>
@@ -71,7 +77,7 @@ const NamedMatrix = ({ name, t, maxCols, children }: { name: string; t: Tensor; 
   <div>
     <h3 class="mono">{name}</h3>
     {children}
-    <Matrix t={t} label={name} maxCols={maxCols} />
+    <Matrix t={t} label={name} maxCols={maxCols} digits={DIGITS} />
   </div>
 )
 
@@ -114,6 +120,26 @@ const Source = ({ reading, property, open }: { reading: Reading; property: 'forw
   )
 }
 
+/**
+ * A tape's indices (max-pool's argmax) as the numbers they are, in plain cells: flat indices into
+ * the layer's input x, not magnitudes, so neither a picture nor a colour scale (for a batch of
+ * images, the middle of the first example's first channel, as Labelled crops it).
+ */
+const Indices = ({ name, t }: { name: string; t: Tensor }) => {
+  const images = t.shape.length === 4
+  const crop = images ? centreCrop(t, narrow() ? 6 : 8) : undefined
+  const [rows, cols] = crop === undefined ? [0, 0] : [crop.t.shape[0]!, crop.t.shape[1]!]
+  const where =
+    crop === undefined ? '' : ` · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows}, columns ${crop.col + 1}–${crop.col + cols}`
+  return (
+    <div>
+      <h3 class="mono">{name}</h3>
+      <p class="muted">Flat indices into x: for each output, where in x its window's max was. The vjp sends that output's dy there.</p>
+      <Matrix t={crop?.t ?? t} label={`${name}: indices into x`} maxCols={crop?.t.shape[1]} indices caption={`${shape(t.shape)}${where}`} />
+    </div>
+  )
+}
+
 /** What a layer's forward kept for its vjp, entry by entry. */
 const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) => (
   <>
@@ -126,6 +152,8 @@ const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) =>
           <p key={e.name} class="mono">
             {e.name}: {e.value}
           </p>
+        ) : e.indices === true ? (
+          <Indices key={e.name} name={`tape.${e.name}`} t={e.value} />
         ) : (
           <Labelled key={e.name} name={`tape.${e.name}`} t={e.value} />
         ),
@@ -175,7 +203,9 @@ const LossView = ({ s }: { s: LossStage }) => (
         loss on this batch: <strong id="step-loss">{num(s.value, 6)}</strong>
       </p>
       <p class="muted">Its gradient with respect to the network's output is the dy that starts backprop at the last layer.</p>
-      <Labelled name="target" t={s.target} />
+      <h3 class="mono">target</h3>
+      <p class="muted">The labels the loss compares the prediction with: each example's class, and as a one-hot row.</p>
+      <Labels t={s.target} classes={s.prediction.shape[1] ?? 1} label="target" />
     </div>
     <div>
       <Labelled name="prediction (the network's output)" t={s.prediction} />
@@ -195,7 +225,8 @@ const CheckTable = ({ c }: { c: Check }) => (
     <p class="muted" id="check-what">
       Sampled coordinates θ of the input and of each param: the vjp's value (analytic) against a central difference (numeric) of φ = Σ dy ⊙
       y, the one number whose gradient the vjp computes (∂φ/∂x = dx, ∂φ/∂p = dp for each param p; y is the layer's output, with the key it
-      had in the step): (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}. The error is |analytic − numeric| / max(1, |analytic|, |numeric|).
+      had in the step): (φ(θ + h) − φ(θ − h))/2h, h = {num(c.h)}. The error is |analytic − numeric| / max(1, |analytic|, |numeric|). Each
+      row writes its two values with as many digits as it takes to tell them apart (up to 10): the digits they share are where they agree.
     </p>
     <div class="table-wrap">
       <table>
@@ -208,16 +239,19 @@ const CheckTable = ({ c }: { c: Check }) => (
           </tr>
         </thead>
         <tbody>
-          {c.rows.map((r, i) => (
-            <tr key={i}>
-              <td class="mono">
-                {r.where}[{r.index.join(', ')}]{r.kink ? ' (kink)' : ''}
-              </td>
-              <td class="mono">{num(r.analytic, 6)}</td>
-              <td class="mono">{num(r.numeric, 6)}</td>
-              <td class={`mono ${r.error <= c.tolerance ? 'ok' : 'bad'}`}>{num(r.error, 2)}</td>
-            </tr>
-          ))}
+          {c.rows.map((r, i) => {
+            const [analytic, numeric] = distinct(r.analytic, r.numeric)
+            return (
+              <tr key={i}>
+                <td class="mono">
+                  {r.where}[{r.index.join(', ')}]{r.kink ? ' (kink)' : ''}
+                </td>
+                <td class="mono">{analytic}</td>
+                <td class="mono">{numeric}</td>
+                <td class={`mono ${r.error <= c.tolerance ? 'ok' : 'bad'}`}>{num(r.error, 2)}</td>
+              </tr>
+            )
+          })}
         </tbody>
       </table>
     </div>
@@ -289,17 +323,17 @@ const UpdateView = ({ s }: { s: UpdateStage }) => (
     </p>
     {s.params.map((p) => (
       <div key={p.name} class="triple">
-        <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={6} />
-        <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={6} />
-        <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={6} />
-        <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={6} />
+        <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={4} />
+        <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={4} />
+        <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={4} />
+        <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={4} />
       </div>
     ))}
     {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
     {s.optState.map((o) => (
       <div key={o.path} class="triple">
-        <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={6} />
-        <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={6} />
+        <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={4} />
+        <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={4} />
       </div>
     ))}
   </>
@@ -325,9 +359,16 @@ const stageData = (s: Stage): Record<string, unknown> => {
     case 'forward':
       return { title: stageTitle(s), layer: s.layer, y: t(s.y) }
     case 'loss':
-      return { title: stageTitle(s), value: s.value, grad: t(s.grad) }
+      return { title: stageTitle(s), value: s.value, grad: t(s.grad), target: t(s.target) }
     case 'backward':
-      return { title: stageTitle(s), layer: s.layer, dx: t(s.dx), dp: s.dp.map((d) => ({ name: d.name, ...t(d.tensor) })), ok: s.check.ok }
+      return {
+        title: stageTitle(s),
+        layer: s.layer,
+        dx: t(s.dx),
+        dp: s.dp.map((d) => ({ name: d.name, ...t(d.tensor) })),
+        ok: s.check.ok,
+        check: s.check.rows.map((r) => ({ where: r.where, index: r.index, analytic: r.analytic, numeric: r.numeric })),
+      }
     case 'update':
       return { title: stageTitle(s), params: s.params.map((p) => ({ name: p.name, layer: p.layer, after: t(p.after) })) }
   }

@@ -9,7 +9,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Plot, T, Train, type Tensor, type Tree } from 'chainrule'
 import { fitOptions, initialState, type Built } from '../core/build.ts'
 import { activations } from '../core/layers.ts'
-import { exampleActivations, firstLayerWeights, planeGrid, recorder, unitMaps } from '../core/train.ts'
+import { exampleActivations, firstLayerWeights, planeGrid, recorder, redrawPacer, unitMaps } from '../core/train.ts'
 import { Chart } from './chart.tsx'
 import { Matrix } from './matrix.tsx'
 import { statusText, type RunStatus } from './status.ts'
@@ -37,9 +37,9 @@ interface Weights {
 /** Grid points per side of the unit heatmaps. */
 const UNIT_RESOLUTION = 16
 
-/** Milliseconds between redraws while training: the charts, and the unit heatmaps (thousands of cells each). */
-const REDRAW_MS = 300
-const UNITS_REDRAW_MS = 3000
+/** When a run redraws (see redrawPacer): the charts at most 25 times a run, the unit heatmaps (thousands of cells each) 5 times. */
+const REDRAW = { everyMs: 300, maxRedraws: 25 }
+const UNITS_REDRAW = { everyMs: 3000, maxRedraws: 5 }
 
 /** The Train mode's panel for a built run. */
 export const TrainPanel = ({ built }: { built: Built }) => {
@@ -49,6 +49,8 @@ export const TrainPanel = ({ built }: { built: Built }) => {
   const stop = useRef(false)
   // which configuration's run may still update the panel: a run started for an older one only ends
   const generation = useRef(0)
+  // runs started and ended (a run of an older configuration ends at its next epoch): for the page's tests
+  const runs = useRef({ started: 0, ended: 0 })
   const running = status.kind === 'running'
   const twoD = built.inShape.length === 1 && built.inShape[0] === 2
 
@@ -93,23 +95,35 @@ export const TrainPanel = ({ built }: { built: Built }) => {
   }, [])
 
   const run = async (): Promise<void> => {
+    runs.current.started++
+    expose({ runs: { ...runs.current } })
+    try {
+      await train()
+    } finally {
+      runs.current.ended++
+      expose({ runs: { ...runs.current } })
+    }
+  }
+
+  const train = async (): Promise<void> => {
     stop.current = false
     redraw.current = undefined
     const gen = generation.current
     const live = (): boolean => generation.current === gen
-    // the history and each layer's gradient norm (on a probe batch, about 100 times a run), as core's recorder keeps them
-    const rec = recorder(built, { every: Math.max(1, Math.ceil(built.totalSteps / 100)) })
+    // the history and each layer's gradient norm (on a probe batch, up to 100 times a run), as core's recorder keeps them
+    const rec = recorder(built)
     const { steps, epochs } = rec.history
     const predict = (params: Tree.Tree, state: Tree.Tree) => (x: Tensor) => Train.predict(built.model, params, state, x)
     const grid = twoD ? planeGrid(built.data, UNIT_RESOLUTION) : undefined
-    let unitsDrawn = 0
+    const [chartsDue, unitsDue] = [redrawPacer(built.config.epochs, REDRAW), redrawPacer(built.config.epochs, UNITS_REDRAW)]
     let units: Charts['units']
-    const draw = (params: Tree.Tree, state: Tree.Tree, final = false): Charts => {
+    let redraws = 0
+    /** The charts for params and state after `epoch` epochs (Infinity: the run's end, every chart drawn). */
+    const draw = (params: Tree.Tree, state: Tree.Tree, epoch = Infinity): Charts => {
       const size = chartSizes(panel.current?.clientWidth ?? 900, built.test !== undefined)
       const records = rec.gradients()
       const first = firstLayerWeights(built, params)
-      if (grid !== undefined && (final || performance.now() - unitsDrawn > UNITS_REDRAW_MS)) {
-        unitsDrawn = performance.now()
+      if (grid !== undefined && (epoch === Infinity || unitsDue(epoch, performance.now()))) {
         // a layer followed by an activation is shown once, after it (as TensorFlow Playground shows a neuron)
         units = unitMaps(built, params, state, grid, 16)
           .filter((m) => !activations.includes(built.config.layers[m.layer + 1]?.kind ?? 'flatten'))
@@ -129,7 +143,6 @@ export const TrainPanel = ({ built }: { built: Built }) => {
         history: steps.length >= 2 ? stackedIf(size.narrow, Plot.history(rec.history, { width: size.history, height: 160 })) : undefined,
       }
     }
-    let last = 0
     setStatus({ kind: 'running', epoch: 0, loss: Number.NaN, accuracy: undefined })
     try {
       const { state } = await Train.fitAsync({
@@ -140,9 +153,9 @@ export const TrainPanel = ({ built }: { built: Built }) => {
             onEpochEnd: ({ record, state }) => {
               if (!live()) return 'stop'
               setStatus({ kind: 'running', epoch: record.epoch, loss: record.loss, accuracy: record.accuracy })
-              if (performance.now() - last > REDRAW_MS) {
-                last = performance.now()
-                setCharts(draw(state.params, state.state))
+              if (chartsDue(record.epoch, performance.now())) {
+                expose({ liveRedraws: ++redraws })
+                setCharts(draw(state.params, state.state, record.epoch))
                 setWeights({ params: state.params, state: state.state })
               }
               return stop.current ? 'stop' : undefined
@@ -151,7 +164,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
         ],
       })
       if (!live()) return
-      const final = draw(state.params, state.state, true)
+      const final = draw(state.params, state.state)
       const onTrain = Train.evaluate(built.model, state.params, state.state, built.data, { loss: built.loss })
       const onTest =
         built.test === undefined ? undefined : Train.evaluate(built.model, state.params, state.state, built.test, { loss: built.loss })
@@ -164,7 +177,7 @@ export const TrainPanel = ({ built }: { built: Built }) => {
           : undefined
       setCharts({ ...final, wrong: wrong() })
       // a finished run's charts are drawn again for a new width (a phone turned, a window resized)
-      redraw.current = () => live() && setCharts({ ...draw(state.params, state.state, true), wrong: wrong() })
+      redraw.current = () => live() && setCharts({ ...draw(state.params, state.state), wrong: wrong() })
       setWeights({ params: state.params, state: state.state })
       setStatus({
         kind: 'done',

@@ -72,6 +72,9 @@ const chartScales = (page: Page): Promise<number[]> =>
     ),
   )
 
+/** How long a poll waits for a state the page reaches after training or drawing (a loaded machine takes seconds, not the default 1 s). */
+const settles = { timeout: 15_000 }
+
 /** Sets a number box by its label and commits it, as a person does (type, then Tab). */
 const setNumber = async (page: Page, label: string, value: number): Promise<void> => {
   const box = page.getByLabel(label, { exact: true })
@@ -325,7 +328,7 @@ describe('the playground in a real browser', () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, `${url}?mode=train`)
     // before a run: the untrained network's decision boundary, not a blank panel
-    await expect.poll(() => page.locator('#panel-train figure[aria-label^="decision boundary"] svg').count()).toBe(1)
+    await expect.poll(() => page.locator('#panel-train figure[aria-label^="decision boundary"] svg').count(), settles).toBe(1)
     expect(await page.locator('#panel-train svg').textContent()).toContain('before training')
     await page.getByRole('button', { name: 'Train' }).click()
     await page.waitForFunction(() => (window.__playground?.['train'] as { kind?: string } | undefined)?.kind === 'done', undefined, {
@@ -334,6 +337,10 @@ describe('the playground in a real browser', () => {
     const train = (await exposed(page))['train'] as { accuracy: number; epochs: number }
     expect(train.epochs).toBe(200)
     expect(train.accuracy).toBeGreaterThanOrEqual(0.9)
+    // the live charts were redrawn, at most 25 times a run however slow the machine (the drawing is bounded by the run, not the clock)
+    const redraws = (await exposed(page))['liveRedraws'] as number
+    expect(redraws).toBeGreaterThanOrEqual(1)
+    expect(redraws).toBeLessThanOrEqual(25)
     expect(await page.locator('#panel-train figure svg').count()).toBeGreaterThanOrEqual(3)
     expect(await page.textContent('#panel-train')).toContain('dense 1 (2→16)')
     await page.screenshot({ path: `${SHOTS}/train-1280.png`, fullPage: true })
@@ -388,18 +395,19 @@ describe('the playground in a real browser', () => {
     await open(page, `${url}?epochs=2000&mode=train`)
     await page.getByRole('button', { name: 'Train' }).click()
     const train = async (): Promise<{ kind: string; epoch?: number }> => (await exposed(page))['train'] as { kind: string; epoch?: number }
-    await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
+    await expect.poll(async () => (await train()).epoch ?? 0, settles).toBeGreaterThanOrEqual(2)
     // Stop ends it after the epoch under way, and says it stopped short
     await page.getByRole('button', { name: 'Stop' }).click()
-    await expect.poll(async () => (await train()).kind).toBe('done')
+    await expect.poll(async () => (await train()).kind, settles).toBe('done')
     expect(await page.textContent('#train-status')).toMatch(/^stopped after \d+ of 2000 epochs: training loss /)
     await page.getByRole('button', { name: 'Train again' }).click()
-    await expect.poll(async () => (await train()).epoch ?? 0).toBeGreaterThanOrEqual(2)
+    await expect.poll(async () => (await train()).epoch ?? 0, settles).toBeGreaterThanOrEqual(2)
     await page.getByRole('tab', { name: 'Build' }).click()
     await setNumber(page, 'network seed', 5)
     await page.getByRole('tab', { name: 'Train' }).click()
-    await expect.poll(async () => (await train()).kind).toBe('idle')
-    await page.waitForTimeout(500) // the old run's next epoch would have reported by now
+    await expect.poll(async () => (await train()).kind, settles).toBe('idle')
+    // the old run has ended (at its next epoch, which it did not report): every run started has returned, and the panel is idle
+    await expect.poll(async () => (await exposed(page))['runs'], settles).toEqual({ started: 2, ended: 2 })
     expect((await train()).kind).toBe('idle')
     expect(await page.getByRole('button', { name: 'Train', exact: true }).isEnabled()).toBe(true)
     expect(problems).toEqual([])
@@ -417,12 +425,12 @@ describe('the playground in a real browser', () => {
     expect(train.epochs).toBe(2)
     expect(train.test).toBeGreaterThan(0.5) // 2 epochs of 300 digits: far better than the 10% of guessing
     await expect
-      .poll(() => page.locator('#panel-train figure[aria-label*="filters"], #panel-train figure[aria-label*="weights"]').count())
+      .poll(() => page.locator('#panel-train figure[aria-label*="filters"], #panel-train figure[aria-label*="weights"]').count(), settles)
       .toBe(1)
     const chooser = page.getByRole('spinbutton', { name: 'test digit' })
     await chooser.fill('3')
     await chooser.press('Tab')
-    await expect.poll(() => page.textContent('#panel-train')).toContain('test digit 3')
+    await expect.poll(() => page.textContent('#panel-train'), settles).toContain('test digit 3')
     await page.screenshot({ path: `${SHOTS}/train-mnist-1280.png`, fullPage: true })
     await page.setViewportSize({ width: 420, height: 900 })
     expect(await sidewaysOverflow(page)).toBe(0)

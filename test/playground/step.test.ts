@@ -199,6 +199,26 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
     for (const r of kinks) expect(r.error).toBeLessThanOrEqual(pool.check.tolerance) // the vjp takes one side's slope
   })
 
+  test('the loss formula names what it divides by: mse’s K is N·C, every entry of the prediction, as the gradient shows', () => {
+    const run = built.get(configs[3]![0])!
+    const loss = stepThrough(run, initialState(run), firstBatch(run)).stages.find((s) => s.kind === 'loss')!
+    expect(loss.formula).toContain('K = N·C')
+    const K = loss.prediction.data.length
+    loss.grad.data.forEach((g, i) => expect(g).toBeCloseTo((2 * (loss.prediction.data[i]! - loss.target.data[i]!)) / K, 15))
+  })
+
+  test('a tape’s indices are marked as indices: max-pool’s argmax, each a flat index into x whose value is the window’s max', () => {
+    const run = built.get(configs[4]![0])!
+    const step = stepThrough(run, initialState(run), firstBatch(run))
+    const pool = step.stages.find((s): s is ForwardStage => s.kind === 'forward' && s.layerKind === 'maxPool2d')!
+    const argmax = pool.tape.find((e) => e.name === 'argmax')!
+    expect(argmax.indices).toBe(true)
+    const at = argmax.value as T.Tensor
+    at.data.forEach((k, q) => expect(pool.x.data[k]).toBe(pool.y.data[q]))
+    for (const s of step.stages)
+      if (s.kind === 'forward') for (const e of s.tape) if (e.name !== 'argmax') expect(e.indices, `${s.name} ${e.name}`).toBeUndefined()
+  })
+
   test('a check row carries its one-sided differences: they disagree exactly at a kink, and a kink’s error is the vjp against the nearer one', () => {
     const run = built.get(configs[4]![0])!
     const step = stepThrough(run, initialState(run), firstBatch(run), { samples: 40 })

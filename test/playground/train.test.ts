@@ -11,6 +11,7 @@ import {
   mistakes,
   planeGrid,
   recorder,
+  redrawPacer,
   unitMaps,
 } from '../../playground/core/train.ts'
 import { mnistBytes } from './support.ts'
@@ -76,6 +77,37 @@ describe('train: what live training shows, as data', () => {
     expect(steps).toEqual([1, 5, 10, 15, 20])
     expect(new Set(rec.gradients().map((g) => g.layer))).toEqual(new Set(['dense 1 (2→16)', 'dense 2 (16→16)', 'dense 3 (16→3)']))
     Plot.gradientNormChart(rec.gradients()) // a spec the page can draw
+  })
+
+  test('the recorder’s probe holds every class of a set stored class by class, and costs at most the training it watches', () => {
+    const short = build({ ...defaults('spiral'), epochs: 3 }) // 300 points, class 0 first, then 1, then 2
+    expect([...short.data.y.data.slice(0, 100)].every((c) => c === 0)).toBe(true)
+    const rec = recorder(short, { probe: 150 })
+    expect(rec.probe.x.shape).toEqual([150, 2])
+    expect(new Set(rec.probe.y.data)).toEqual(new Set([0, 1, 2]))
+    expect([...rec.probe.y.data].filter((c) => c === 2).length).toBe(50)
+    Train.fit({ ...fitOptions(short), callbacks: [...rec.callbacks] })
+    // 30 steps of 32: about 100 records would be every step; 150 examples a record allow one every 5 steps
+    expect([...new Set(rec.gradients().map((g) => g.step))]).toEqual([1, 5, 10, 15, 20, 25, 30])
+  })
+})
+
+describe('train: when live training redraws', () => {
+  /** The epochs after which a run of `run` epochs redraws, when each epoch takes `msPerEpoch` of the clock. */
+  const redraws = (run: number, msPerEpoch: number, options?: Parameters<typeof redrawPacer>[1]): number[] => {
+    const due = redrawPacer(run, options)
+    return Array.from({ length: run }, (_, i) => i + 1).filter((epoch) => due(epoch, epoch * msPerEpoch))
+  }
+
+  test('on a slow machine a run redraws at most maxRedraws times, evenly: the drawing is bounded by the run, not the clock', () => {
+    expect(redraws(200, 1000)).toEqual(Array.from({ length: 25 }, (_, i) => 8 * (i + 1)))
+    expect(redraws(200, 1000, { maxRedraws: 5 })).toEqual([40, 80, 120, 160, 200])
+    expect(redraws(10, 1000)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) // a short run: every epoch
+  })
+
+  test('on a fast machine the interval binds: one redraw per everyMs of the clock', () => {
+    const drawn = redraws(200, 10, { everyMs: 300 }) // 2 s in all: one redraw every 30 epochs
+    expect(drawn).toEqual([8, 38, 68, 98, 128, 158, 188])
   })
 })
 
