@@ -126,7 +126,7 @@ export const checkOptions = <O extends object>(
   }
   for (const k of Object.keys(options)) {
     if (!(known as readonly string[]).includes(k)) {
-      const near = closest(k, known)
+      const near = nearest(k, known)
       const hint = foreignHint(k, known) ?? (near === undefined ? undefined : `did you mean '${near}'?`)
       throw new (errors.unknown ?? RangeError)(
         `${where}: unknown option '${k}'${hint === undefined ? '' : ` (${hint})`}; the options are ${known.join(', ')}`,
@@ -136,8 +136,13 @@ export const checkOptions = <O extends object>(
   return options
 }
 
-/** The known key a misspelt `k` most likely meant: the same but for case, or one or two edits away (for keys of 5 or more letters). */
-const closest = (k: string, known: readonly string[]): string | undefined => {
+/**
+ * The name among `known` that a misspelt `k` most likely meant: the same but for case, or one or two edits away (for
+ * names of 5 or more letters); undefined when none is near, or `k` is known. Option names, layer kinds and plot marks
+ * get their "did you mean" from it.
+ */
+export const nearest = (k: string, known: readonly string[]): string | undefined => {
+  if (known.includes(k)) return undefined
   const lower = k.toLowerCase()
   return known.find((c) => c.toLowerCase() === lower) ?? known.find((c) => editDistance(lower, c.toLowerCase()) <= (c.length >= 5 ? 2 : 1))
 }

@@ -21,7 +21,7 @@ import * as t from 'io-ts'
 import { checkChild, type AnyLayer, type Spec } from '../layer.ts'
 import * as Layers from '../layers/index.ts'
 import { decodeWith, JsonCodec } from './codecs.ts'
-import { nearest } from './nearest.ts'
+import { nearest } from '../options.ts'
 import { at, describe, IoError } from './error.ts'
 import { LayerKind, SpecFailure, type Builder } from './kind.ts'
 

@@ -2,7 +2,7 @@
  * The names a Vega-Lite spec written by hand most often gets wrong, checked before vega-lite runs:
  * an unknown mark or field type fails inside vega-lite without naming itself.
  */
-import { nearest } from '../io/nearest.ts'
+import { nearest } from '../options.ts'
 import { PlotError } from '../plot/spec.ts'
 
 /** Vega-Lite's marks: the primitive ones and the composite boxplot, errorbar and errorband. */
