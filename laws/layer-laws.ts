@@ -233,7 +233,10 @@ export const vjpLinearInCotangent = <P extends Tree.Tree, S extends Tree.Tree, T
   )
 }
 
-/** Law 5: y has the shape init declared (with the batch axis), dx has x's shape, dp has p's structure and shapes. */
+/**
+ * Law 5: y has the shape init declared (with the batch axis), dx has x's shape, dp has p's structure and shapes; and a
+ * layer with a shape rule (`layer.shapes`) gives init's output shape and the shapes of init's params and state.
+ */
 export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   layer: Layer<P, S, Tape>,
   s: LayerSample<P, S>,
@@ -255,7 +258,31 @@ export const shapes = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
       const d = Tree.structureDiff(s.state, state)
       return d === undefined ? holds : fails(`forward's state does not match init's state ${d}`)
     },
+    () => ruleAgreesWithInit(layer, inShape, r),
   )
+}
+
+/** Law 5's part for a layer with a shape rule: the rule's outShape, params and state shapes are init's (rule vs init). */
+const ruleAgreesWithInit = (layer: L.AnyLayer, inShape: Shape, init: L.Init<Tree.Tree, Tree.Tree>): Verdict => {
+  if (layer.shapes === undefined) return holds
+  let rule: L.Shapes
+  try {
+    rule = layer.shapes(inShape)
+  } catch (e) {
+    return fails(
+      `the shape rule (layer.shapes) threw on ${T.showShape(inShape)}, which init takes: ${e instanceof Error ? e.message : String(e)}`,
+    )
+  }
+  if (!T.sameShape(rule.outShape, init.outShape))
+    return fails(`the shape rule (layer.shapes) gives outShape ${T.showShape(rule.outShape)}, init ${T.showShape(init.outShape)}`)
+  for (const [what, shapes, tree] of [
+    ['params', rule.params, init.params],
+    ['state', rule.state, init.state],
+  ] as const) {
+    const d = Tree.structureDiff(shapes, tree)
+    if (d !== undefined) return fails(`the shape rule (layer.shapes) does not give init's ${what} ${d} (rule vs init)`)
+  }
+  return holds
 }
 
 /**

@@ -127,6 +127,23 @@ describe('the law kit catches planted vjp bugs', () => {
       /^Law "5\. shapes of y, dx, dp" failed[\s\S]*Why: the layer's vjp returned a dp that does not match the params/,
     )
   })
+  test('a shape rule that disagrees with init fails law 5, naming the rule, the leaf and both shapes', () => {
+    const scale = L.dense(3, { bias: false })
+    const ruleFor = (wrong: 'params' | 'outShape'): L.AnyLayer => ({
+      ...scale,
+      fuseNext: undefined,
+      shapes: (inShape) => {
+        const right = scale.shapes!(inShape)
+        return wrong === 'outShape' ? { ...right, outShape: [4] } : { ...right, params: { W: { shape: [inShape[0]!, 4] } } }
+      },
+    })
+    rejects(
+      ruleFor('params'),
+      [2],
+      /Law "5\. shapes of y, dx, dp" failed[\s\S]*Why: the shape rule \(layer\.shapes\) does not give init's params at W: shape \[2, 4\] vs \[2, 3\] \(rule vs init\)/,
+    )
+    rejects(ruleFor('outShape'), [2], /Why: the shape rule \(layer\.shapes\) gives outShape \[4\], init \[3\]/)
+  })
   test('a vjp that is not linear in the cotangent fails law 4', () => {
     rejects(tanhAffineVjp, [3], /vjp linear in the cotangent/)
   })
