@@ -91,7 +91,8 @@ export const underContract = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   forward: (p, s, x, ctx) => {
     const r = attempt('forward', () => layer.forward(p, s, x, ctx))
     const u: unknown = r
-    if (!isObject(u)) throw new LayerFault('forward', `returned ${kind(u)}, not { y, state, tape }`)
+    if (!isObject(u) || Tree.isTensor(u))
+      throw new LayerFault('forward', `returned ${kind(u)}, not { y, state, tape } (L.define's forward returns { y, tape })`)
     const want = [x.shape[0]!, ...outShape]
     if (!Tree.isTensor(u['y'])) throw new LayerFault('forward', `returned a y that is not a tensor: ${kind(u['y'])}`)
     if (!T.sameShape(r.y.shape, want))
@@ -114,7 +115,7 @@ export const underContract = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   vjp: (p, kept, dy, options) => {
     const r = attempt('vjp', () => layer.vjp(p, kept.tape, dy, options))
     const u: unknown = r
-    if (!isObject(u)) throw new LayerFault('vjp', `returned ${kind(u)}, not { dx, dp }`)
+    if (!isObject(u) || Tree.isTensor(u)) throw new LayerFault('vjp', `returned ${kind(u)}, not { dx, dp }`)
     const dx: unknown = u['dx']
     if (!Tree.isTensor(dx)) throw new LayerFault('vjp', `returned a dx that is not a tensor: ${kind(dx)}`)
     if (!T.sameShape(dx.shape, kept.xShape) && !(options?.dx === false && isNoDx(dx)))

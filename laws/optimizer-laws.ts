@@ -336,7 +336,16 @@ export const descends = <S extends Tree.Tree>(t: GT<S>, q: Quadratic, settings: 
     f = fk
   }
   if (f <= fraction * f0) return holds
-  return fails(`after ${settings.steps} steps f = ${f}, which is ${(f / f0).toPrecision(3)} of f(p0) = ${f0}; expected at most ${fraction}`)
+  return fails(
+    `after ${settings.steps} steps f = ${f}, which is ${ratioAbove(f / f0, fraction)} of f(p0) = ${f0}; expected at most ${fraction}`,
+  )
+}
+
+/** A ratio above `limit`, to three significant digits or as many as it takes to read above it (0.1000003, not 0.100). */
+export const ratioAbove = (ratio: number, limit: number): string => {
+  let shown = ratio.toPrecision(3)
+  for (let digits = 4; Number(shown) <= limit && digits <= 17; digits++) shown = ratio.toPrecision(digits)
+  return shown
 }
 
 /** Law: two transforms give bit-identical updates at every step (and so bit-identical params). */

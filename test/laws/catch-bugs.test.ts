@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { L, T } from '../../src/index.ts'
 import { checkFusion, checkLayer, layerLaws } from '../../laws/index.ts'
+import { ratioAbove } from '../../laws/optimizer-laws.ts'
 
 // Each layer below has one planted bug in its vjp. The law kit must reject every one.
 
@@ -143,6 +144,21 @@ describe('the law kit catches planted vjp bugs', () => {
       /Law "5\. shapes of y, dx, dp" failed[\s\S]*Why: the shape rule \(layer\.shapes\) does not give init's params at W: shape \[2, 4\] vs \[2, 3\] \(rule vs init\)/,
     )
     rejects(ruleFor('outShape'), [2], /Why: the shape rule \(layer\.shapes\) gives outShape \[4\], init \[3\]/)
+  })
+  test('a forward or vjp that returns a bare tensor is told what to return', () => {
+    const bareForward: L.AnyLayer = { ...L.tanh, fuseNext: undefined, forward: (_p, _s, x) => x as never }
+    rejects(
+      bareForward,
+      [3],
+      /Why: the layer's forward returned a tensor \[1, 3\], not \{ y, state, tape \} \(L\.define's forward returns \{ y, tape \}\)/,
+    )
+    const bareVjp: L.AnyLayer = { ...L.tanh, fuseNext: undefined, vjp: (_p, _tape, dy) => dy as never }
+    rejects(bareVjp, [3], /Why: the layer's vjp returned a tensor \[\d+, 3\], not \{ dx, dp \}/)
+  })
+  test('a descent that misses its fraction by a hair shows the ratio to the digit that tells it from the limit', () => {
+    expect(ratioAbove(0.1000003, 0.1)).toBe('0.1000003') // three digits alone would read 0.100, as if it met the limit
+    expect(ratioAbove(0.0534708, 0.05)).toBe('0.0535')
+    expect(ratioAbove(0.99002501, 0.99002)).toBe('0.99003')
   })
   test('a vjp that is not linear in the cotangent fails law 4', () => {
     rejects(tanhAffineVjp, [3], /vjp linear in the cotangent/)
