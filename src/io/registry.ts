@@ -155,8 +155,10 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
           `unknown layer kind ${JSON.stringify(kind)}${near === undefined ? '' : ` (did you mean "${near}"?)`}; ` +
             `this registry knows ${kinds.join(', ')}. ` +
             "A checkpoint stores a custom layer's spec, not its code: " +
-            `pass a registry with an entry for it, e.g. { registry: IO.extend(IO.builtins, { ${JSON.stringify(kind)}: () => myLayer }) } ` +
-            'to loadCheckpoint or parseCheckpoint (fromSpec takes the registry as its second argument)',
+            'give loadCheckpoint or parseCheckpoint (fromSpec: its second argument) a registry that rebuilds it from the ' +
+            "spec's settings, e.g. { registry: IO.extend(IO.builtins, IO.registryOf(myKind)) } with " +
+            `myKind = IO.layerKind(IO.specOf(${JSON.stringify(kind)}, { ...codecs of its settings }), (spec) => myLayer(spec...)), ` +
+            'as docs/adding-a-layer.md shows',
         ),
       )
     }

@@ -345,7 +345,11 @@ describe('checkpoint files (Node): paths that are not files', () => {
     const e = left(loadCheckpoint(path))
     expect([e.kind, e.path]).toEqual(['unknown-kind', 'spec.children[1]'])
     expect(e.message).toContain("A checkpoint stores a custom layer's spec, not its code")
-    expect(e.message).toContain('{ registry: IO.extend(IO.builtins, { "swish": () => myLayer }) } to loadCheckpoint or parseCheckpoint')
+    expect(e.message).toContain(
+      'give loadCheckpoint or parseCheckpoint (fromSpec: its second argument) a registry that rebuilds it from the ' +
+        "spec's settings, e.g. { registry: IO.extend(IO.builtins, IO.registryOf(myKind)) } with " +
+        'myKind = IO.layerKind(IO.specOf("swish", { ...codecs of its settings }), (spec) => myLayer(spec...)), as docs/adding-a-layer.md shows',
+    )
     expect(E.isRight(loadCheckpoint(path, { registry: IO.extend(IO.builtins, { swish: () => swish }) }))).toBe(true)
   })
 })
