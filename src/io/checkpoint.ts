@@ -35,7 +35,7 @@ import type { GradientTransformation } from '../optim/transform.ts'
 import type { FitState, TrainState } from '../train/state.ts'
 import { checkOptions } from '../options.ts'
 import { AllocationLimitError, showShape, withAllocationLimit, type DType, type Shape } from '../tensor/tensor.ts'
-import { size, type InDType, type Tree } from '../tree.ts'
+import { describeNode, size, type InDType, type Tree } from '../tree.ts'
 import { staleLeaf } from '../train/recycler.ts'
 import {
   Bool,
@@ -314,6 +314,14 @@ export function modelCheckpoint<P extends Tree, S extends Tree, Tape>(
   state: S,
   metadata: JsonObject = {},
 ): CheckpointInput {
+  const shape: unknown = inShape
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) {
+    const tree = typeof shape === 'object' && shape !== null // params or state where the shape goes: inShape left out
+    throw new TypeError(
+      `modelCheckpoint(model, inShape, params, state, metadata?): inShape, the second argument, must be one example's shape ` +
+        `such as [784], got ${describeNode(shape)}${tree ? ' (params? was inShape left out?)' : ''}`,
+    )
+  }
   return { model, inShape, params, state, metadata }
 }
 

@@ -48,6 +48,18 @@ describe('a bad inShape shows the value and the bad entry', () => {
     expect([e.kind, e.path]).toEqual(['invalid', 'inShape'])
     expect(e.message).toBe(`inShape: expected a shape (an array of at most 32 positive integers), ${detail}`)
   })
+  test('modelCheckpoint given params where inShape goes (inShape left out) says so at once, not at encode', () => {
+    const loose = IO.modelCheckpoint as unknown as (...args: unknown[]) => unknown
+    expect(() => loose(model, init.params, init.state)).toThrow(
+      new TypeError(
+        "modelCheckpoint(model, inShape, params, state, metadata?): inShape, the second argument, must be one example's shape " +
+          'such as [784], got an array of 3 (params? was inShape left out?)',
+      ),
+    )
+    expect(() => loose(model, '3', init.params, init.state)).toThrow(
+      /inShape, the second argument, must be one example's shape such as \[784\], got string 3$/,
+    )
+  })
   test('encoding names the bad entry too', () => {
     expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [3, -1], init.params, init.state))).toThrow(
       'inShape: expected a shape (an array of at most 32 positive integers), got [3, -1]: inShape[1] is -1',
