@@ -30,26 +30,13 @@ export interface Failed {
 }
 
 /** A failed law: runProperty throws it, runLaws groups them. Its cause is what the law's check threw, if it threw. */
-export class LawFailure extends Error implements Failed {
+// The interface merges Failed's fields into the class, which the constructor copies from `failed`.
+export interface LawFailure extends Failed {}
+export class LawFailure extends Error {
   override readonly name = 'LawFailure'
-  readonly law: string
-  readonly subject: string
-  readonly reason: string
-  readonly fix?: string
-  readonly evidence: readonly string[]
-  readonly replay?: Replay
-  readonly counterexample?: readonly unknown[]
-  readonly miss?: Miss
   constructor(failed: Failed, options?: { readonly cause?: unknown }) {
     super(render([failed]), options)
-    this.law = failed.law
-    this.subject = failed.subject
-    this.reason = failed.reason
-    this.evidence = failed.evidence
-    if (failed.fix !== undefined) this.fix = failed.fix
-    if (failed.replay !== undefined) this.replay = failed.replay
-    if (failed.counterexample !== undefined) this.counterexample = failed.counterexample
-    if (failed.miss !== undefined) this.miss = failed.miss
+    Object.assign(this, failed)
   }
   /** The same failure with a fix added. */
   withFix(fix: string): LawFailure {
