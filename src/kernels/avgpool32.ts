@@ -15,20 +15,9 @@
  */
 import { resolveKernels } from './backend.ts'
 import { is2x2 } from './pool.ts'
-import type { Window2d } from './window.ts'
+import { inSize, lengthCheck, outSize, tapIndex, type Window2d } from './window.ts'
 
-const need = (what: string, a: ArrayLike<number>, n: number): void => {
-  if (a.length !== n) throw new RangeError(`avgpool32: ${what} has ${a.length} values, the geometry needs ${n}`)
-}
-const inSize = (g: Window2d): number => g.N * g.C * g.H * g.W
-const outSize = (g: Window2d): number => g.N * g.C * g.OH * g.OW
-
-/** The flat index of tap (i, j) of output (oh, ow) in plane nc, or −1 in the padding. */
-const tapIndex = (g: Window2d, nc: number, oh: number, ow: number, i: number, j: number): number => {
-  const h = oh * g.SH - g.PT + i * g.DH
-  const w = ow * g.SW - g.PL + j * g.DW
-  return h < 0 || h >= g.H || w < 0 || w >= g.W ? -1 : (nc * g.H + h) * g.W + w
-}
+const need = lengthCheck('avgpool32')
 
 /** Average-pool forward, naively: the float32 sum of the window's taps (padding adds nothing) times fl32(1/(KH·KW)). */
 export const avgPool32Reference = (g: Window2d, x: Float32Array, y: Float32Array): void => {

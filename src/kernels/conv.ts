@@ -30,7 +30,7 @@ import { reluInPlace, reluVjpFromOutput } from './relu.ts'
 import { gemmFor, resolveKernels, threads } from './backend.ts'
 import { gemmBlocked, view, type Gemm } from './gemm.ts'
 import { convBackwardWasm, convForwardWasm, convInputGradWasm, convKernelGradWasm } from './wasm/conv.ts'
-import type { Window2d } from './window.ts'
+import { lengthCheck, type Window2d } from './window.ts'
 
 /** A convolution's window plus its number of filters F: input [N, C, H, W], kernels [F, C, KH, KW], output [N, F, OH, OW]. */
 export interface ConvWindow extends Window2d {
@@ -90,29 +90,38 @@ const backwardOf =
 // Argument checks (O(1); shared by both families)
 // ---------------------------------------------------------------------------------------------
 
-const need = (what: string, a: Float64Array, n: number): void => {
-  if (a.length !== n) throw new RangeError(`conv: ${what} has ${a.length} values, the geometry needs ${n}`)
-}
-const xSize = (g: ConvWindow): number => g.N * g.C * g.H * g.W
-const wSize = (g: ConvWindow): number => g.F * g.C * g.KH * g.KW
-const ySize = (g: ConvWindow): number => g.N * g.F * g.OH * g.OW
+/** The array sizes a geometry needs: x (N×C×H×W), w (F×C×KH×KW) and y (N×F×OH×OW). */
+export const xSize = (g: ConvWindow): number => g.N * g.C * g.H * g.W
+export const wSize = (g: ConvWindow): number => g.F * g.C * g.KH * g.KW
+export const ySize = (g: ConvWindow): number => g.N * g.F * g.OH * g.OW
 
-const checkForward = (g: ConvWindow, x: Float64Array, w: Float64Array, b: Float64Array | undefined, y: Float64Array): void => {
-  need('x', x, xSize(g))
-  need('w', w, wSize(g))
-  need('y', y, ySize(g))
-  if (b !== undefined) need('b', b, g.F)
+type Sized = { readonly length: number }
+
+/** The argument checks of a convolution family, for arrays of either precision; `who` names the family in errors. */
+export function convArgChecks(who: string) {
+  const need = lengthCheck(who)
+  return {
+    need,
+    checkForward: (g: ConvWindow, x: Sized, w: Sized, b: Sized | undefined, y: Sized): void => {
+      need('x', x, xSize(g))
+      need('w', w, wSize(g))
+      need('y', y, ySize(g))
+      if (b !== undefined) need('b', b, g.F)
+    },
+    checkInputGrad: (g: ConvWindow, dy: Sized, w: Sized, dx: Sized): void => {
+      need('dy', dy, ySize(g))
+      need('w', w, wSize(g))
+      need('dx', dx, xSize(g))
+    },
+    checkKernelGrad: (g: ConvWindow, x: Sized, dy: Sized, dw: Sized): void => {
+      need('x', x, xSize(g))
+      need('dy', dy, ySize(g))
+      need('dw', dw, wSize(g))
+    },
+  }
 }
-const checkInputGrad = (g: ConvWindow, dy: Float64Array, w: Float64Array, dx: Float64Array): void => {
-  need('dy', dy, ySize(g))
-  need('w', w, wSize(g))
-  need('dx', dx, xSize(g))
-}
-const checkKernelGrad = (g: ConvWindow, x: Float64Array, dy: Float64Array, dw: Float64Array): void => {
-  need('x', x, xSize(g))
-  need('dy', dy, ySize(g))
-  need('dw', dw, wSize(g))
-}
+
+const { need, checkForward, checkInputGrad, checkKernelGrad } = convArgChecks('conv')
 
 /**
  * db[f] = Σ_n Σ_oh Σ_ow dy[n,f,oh,ow]: the bias is added at every output position of its filter.

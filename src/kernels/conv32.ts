@@ -25,7 +25,7 @@
  * Grouping changes no sum's order.
  */
 import { gemm32For, resolveKernels, threads } from './backend.ts'
-import type { ConvWindow } from './conv.ts'
+import { convArgChecks, xSize, wSize, ySize, type ConvWindow } from './conv.ts'
 import { gemm32Blocked, view32, type Gemm32 } from './gemm32.ts'
 import { reluFast32 } from './relu32.ts'
 import { conv32BackwardWasm, conv32ForwardWasm } from './wasm/conv32.ts'
@@ -74,29 +74,7 @@ const withBackward = (k: Omit<Conv32Kernels, 'backward'>): Conv32Kernels => ({
   },
 })
 
-const need = (what: string, a: Float32Array, n: number): void => {
-  if (a.length !== n) throw new RangeError(`conv32: ${what} has ${a.length} values, the geometry needs ${n}`)
-}
-const xSize = (g: ConvWindow): number => g.N * g.C * g.H * g.W
-const wSize = (g: ConvWindow): number => g.F * g.C * g.KH * g.KW
-const ySize = (g: ConvWindow): number => g.N * g.F * g.OH * g.OW
-
-const checkForward = (g: ConvWindow, x: Float32Array, w: Float32Array, b: Float32Array | undefined, y: Float32Array): void => {
-  need('x', x, xSize(g))
-  need('w', w, wSize(g))
-  need('y', y, ySize(g))
-  if (b !== undefined) need('b', b, g.F)
-}
-const checkInputGrad = (g: ConvWindow, dy: Float32Array, w: Float32Array, dx: Float32Array): void => {
-  need('dy', dy, ySize(g))
-  need('w', w, wSize(g))
-  need('dx', dx, xSize(g))
-}
-const checkKernelGrad = (g: ConvWindow, x: Float32Array, dy: Float32Array, dw: Float32Array): void => {
-  need('x', x, xSize(g))
-  need('dy', dy, ySize(g))
-  need('dw', dw, wSize(g))
-}
+const { need, checkForward, checkInputGrad, checkKernelGrad } = convArgChecks('conv32')
 
 /** relu in place (branch-free: the signs of a convolution's outputs are random): v where v > 0, else +0; NaN stays NaN. Exact. */
 const reluInPlace32 = (y: Float32Array): void => reluFast32.forward(y, y)

@@ -43,31 +43,51 @@ export type Gemm = (m: number, n: number, k: number, a: MatView, b: MatView, c: 
  * view(w, 2, 3, true) // 3×2 [[1, 4], [2, 5], [3, 6]]: { offset: 0, rowStride: 1, colStride: 3 }
  */
 export function view(data: Float64Array, rows: number, cols: number, transposed = false, offset = 0): MatView {
-  if (!isNonNegInt(rows) || !isNonNegInt(cols) || !isNonNegInt(offset)) {
-    throw new RangeError(`view: rows, cols and offset must be non-negative integers, got rows=${rows}, cols=${cols}, offset=${offset}`)
-  }
-  if (offset + rows * cols > data.length) {
-    throw new RangeError(
-      `view: a ${rows}×${cols} matrix at offset ${offset} needs ${offset + rows * cols} elements, but data has ${data.length}`,
-    )
-  }
-  return transposed ? { data, offset, rowStride: 1, colStride: cols } : { data, offset, rowStride: cols, colStride: 1 }
+  return stridedView('view', data, rows, cols, transposed, offset)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Argument checks (O(1); shared by both kernels)
+// Argument checks (O(1); shared by every kernel of either precision)
 // ---------------------------------------------------------------------------------------------
+
+/** What the argument checks read of a view of either precision: its array's length, its offset and strides. */
+export interface Strided<D extends { readonly length: number } = { readonly length: number }> {
+  readonly data: D
+  readonly offset: number
+  readonly rowStride: number
+  readonly colStride: number
+}
 
 function isNonNegInt(x: number): boolean {
   return Number.isSafeInteger(x) && x >= 0
 }
 
-/** Throws a RangeError unless every element an m×k view can address lies inside its data. */
-function checkView(name: string, rows: number, cols: number, v: MatView): void {
+/** `view` for an array of either precision; `who` names the caller in errors. */
+export function stridedView<D extends { readonly length: number }>(
+  who: string,
+  data: D,
+  rows: number,
+  cols: number,
+  transposed: boolean,
+  offset: number,
+): Strided<D> {
+  if (!isNonNegInt(rows) || !isNonNegInt(cols) || !isNonNegInt(offset)) {
+    throw new RangeError(`${who}: rows, cols and offset must be non-negative integers, got rows=${rows}, cols=${cols}, offset=${offset}`)
+  }
+  if (offset + rows * cols > data.length) {
+    throw new RangeError(
+      `${who}: a ${rows}×${cols} matrix at offset ${offset} needs ${offset + rows * cols} elements, but data has ${data.length}`,
+    )
+  }
+  return transposed ? { data, offset, rowStride: 1, colStride: cols } : { data, offset, rowStride: cols, colStride: 1 }
+}
+
+/** Throws a RangeError unless every element a rows×cols view can address lies inside its data. */
+function checkView(who: string, name: string, rows: number, cols: number, v: Strided): void {
   const { offset, rowStride, colStride } = v
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(rowStride) || !Number.isSafeInteger(colStride)) {
     throw new RangeError(
-      `gemm: ${name} view needs integer offset and strides, got offset=${offset}, rowStride=${rowStride}, colStride=${colStride}`,
+      `${who}: ${name} view needs integer offset and strides, got offset=${offset}, rowStride=${rowStride}, colStride=${colStride}`,
     )
   }
   if (rows === 0 || cols === 0) return
@@ -77,22 +97,40 @@ function checkView(name: string, rows: number, cols: number, v: MatView): void {
   const hi = offset + Math.max(0, lastRow) + Math.max(0, lastCol)
   if (lo < 0 || hi >= v.data.length) {
     throw new RangeError(
-      `gemm: ${name} view (${rows}×${cols}, offset ${offset}, rowStride ${rowStride}, colStride ${colStride}) ` +
+      `${who}: ${name} view (${rows}×${cols}, offset ${offset}, rowStride ${rowStride}, colStride ${colStride}) ` +
         `addresses indices ${lo}..${hi}, but its data has length ${v.data.length}`,
     )
   }
 }
 
-/** Validates a GEMM call (sizes, views inside their arrays, C large enough) before anything is written. */
-export function checkArgs(m: number, n: number, k: number, a: MatView, b: MatView, c: Float64Array, cOffset: number): void {
+/** Validates a GEMM call (sizes, views inside their arrays, C large enough) before anything is written; `who` names the kernel. */
+export function checkArgs(
+  m: number,
+  n: number,
+  k: number,
+  a: Strided,
+  b: Strided,
+  c: { readonly length: number },
+  cOffset: number,
+  who = 'gemm',
+): void {
   if (!isNonNegInt(m) || !isNonNegInt(n) || !isNonNegInt(k)) {
-    throw new RangeError(`gemm: m, n and k must be non-negative integers, got m=${m}, n=${n}, k=${k}`)
+    throw new RangeError(`${who}: m, n and k must be non-negative integers, got m=${m}, n=${n}, k=${k}`)
   }
   if (!isNonNegInt(cOffset) || cOffset + m * n > c.length) {
-    throw new RangeError(`gemm: C (${m}×${n}) at offset ${cOffset} needs ${cOffset + m * n} elements, but c has length ${c.length}`)
+    throw new RangeError(`${who}: C (${m}×${n}) at offset ${cOffset} needs ${cOffset + m * n} elements, but c has length ${c.length}`)
   }
-  checkView('A', m, k, a)
-  checkView('B', k, n, b)
+  checkView(who, 'A', m, k, a)
+  checkView(who, 'B', k, n, b)
+}
+
+/** Throws a RangeError unless mc and nc are positive multiples of the register tile's mr and nr, and kc a positive integer. */
+export function checkBlockSizes(who: string, { mc, kc, nc }: BlockSizes, mr: number, nr: number): void {
+  if (!isNonNegInt(mc) || !isNonNegInt(kc) || !isNonNegInt(nc) || mc % mr !== 0 || nc % nr !== 0 || mc === 0 || kc === 0 || nc === 0) {
+    throw new RangeError(
+      `${who}: mc must be a positive multiple of ${mr}, nc of ${nr}, kc a positive integer; got mc=${mc}, kc=${kc}, nc=${nc}`,
+    )
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,12 +212,8 @@ export const defaultBlockSizes: BlockSizes = { mc: 128, kc: 256, nc: 2048 }
  * on earlier calls. (JS runs one call at a time per realm, and a worker has its own module.)
  */
 export function makeGemmBlocked(blocks: BlockSizes): Gemm {
+  checkBlockSizes('makeGemmBlocked', blocks, MR, NR)
   const { mc: MC, kc: KC, nc: NC } = blocks
-  if (!isNonNegInt(MC) || !isNonNegInt(KC) || !isNonNegInt(NC) || MC % MR !== 0 || NC % NR !== 0 || MC === 0 || KC === 0 || NC === 0) {
-    throw new RangeError(
-      `makeGemmBlocked: mc and nc must be positive multiples of ${MR} and ${NR}, kc a positive integer; got mc=${MC}, kc=${KC}, nc=${NC}`,
-    )
-  }
   let packedA: Float64Array | undefined
   let packedB: Float64Array | undefined
   return (m, n, k, a, b, c, cOffset, accumulate) => {

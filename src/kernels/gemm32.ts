@@ -13,9 +13,9 @@
  * WebAssembly f32x4 one, on one thread or two) follows this order: their results are
  * bit-identical (test/kernels/gemm32.test.ts).
  *
- * Raw loops only: this file imports nothing but types from ./gemm.ts.
+ * Raw loops only: this file imports from ./gemm.ts only its argument checks.
  */
-import type { BlockSizes } from './gemm.ts'
+import { checkArgs, checkBlockSizes, stridedView, type BlockSizes } from './gemm.ts'
 
 /** A float32 matrix view: element (i, j) is data[offset + i*rowStride + j*colStride]. */
 export interface MatView32 {
@@ -47,52 +47,12 @@ export type Gemm32 = (
  * `transposed`, its `cols`×`rows` transpose (strides swapped, no copy). As ./gemm.ts's `view`.
  */
 export function view32(data: Float32Array, rows: number, cols: number, transposed = false, offset = 0): MatView32 {
-  if (!isNonNegInt(rows) || !isNonNegInt(cols) || !isNonNegInt(offset)) {
-    throw new RangeError(`view32: rows, cols and offset must be non-negative integers, got rows=${rows}, cols=${cols}, offset=${offset}`)
-  }
-  if (offset + rows * cols > data.length) {
-    throw new RangeError(
-      `view32: a ${rows}×${cols} matrix at offset ${offset} needs ${offset + rows * cols} elements, but data has ${data.length}`,
-    )
-  }
-  return transposed ? { data, offset, rowStride: 1, colStride: cols } : { data, offset, rowStride: cols, colStride: 1 }
+  return stridedView('view32', data, rows, cols, transposed, offset)
 }
 
-function isNonNegInt(x: number): boolean {
-  return Number.isSafeInteger(x) && x >= 0
-}
-
-/** Throws a RangeError unless every element a rows×cols view can address lies inside its data. */
-function checkView(name: string, rows: number, cols: number, v: MatView32): void {
-  const { offset, rowStride, colStride } = v
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(rowStride) || !Number.isSafeInteger(colStride)) {
-    throw new RangeError(
-      `gemm32: ${name} view needs integer offset and strides, got offset=${offset}, rowStride=${rowStride}, colStride=${colStride}`,
-    )
-  }
-  if (rows === 0 || cols === 0) return
-  const lastRow = (rows - 1) * rowStride
-  const lastCol = (cols - 1) * colStride
-  const lo = offset + Math.min(0, lastRow) + Math.min(0, lastCol)
-  const hi = offset + Math.max(0, lastRow) + Math.max(0, lastCol)
-  if (lo < 0 || hi >= v.data.length) {
-    throw new RangeError(
-      `gemm32: ${name} view (${rows}×${cols}, offset ${offset}, rowStride ${rowStride}, colStride ${colStride}) ` +
-        `addresses indices ${lo}..${hi}, but its data has length ${v.data.length}`,
-    )
-  }
-}
-
-/** Validates a float32 GEMM call (sizes, views inside their arrays, C large enough) before anything is written. */
+/** Validates a float32 GEMM call before anything is written: ./gemm.ts's checks, naming gemm32. */
 export function checkArgs32(m: number, n: number, k: number, a: MatView32, b: MatView32, c: Float32Array, cOffset: number): void {
-  if (!isNonNegInt(m) || !isNonNegInt(n) || !isNonNegInt(k)) {
-    throw new RangeError(`gemm32: m, n and k must be non-negative integers, got m=${m}, n=${n}, k=${k}`)
-  }
-  if (!isNonNegInt(cOffset) || cOffset + m * n > c.length) {
-    throw new RangeError(`gemm32: C (${m}×${n}) at offset ${cOffset} needs ${cOffset + m * n} elements, but c has length ${c.length}`)
-  }
-  checkView('A', m, k, a)
-  checkView('B', k, n, b)
+  checkArgs(m, n, k, a, b, c, cOffset, 'gemm32')
 }
 
 /**
@@ -138,12 +98,8 @@ export const defaultBlockSizes32: BlockSizes = { mc: 128, kc: 256, nc: 2048 }
  * scratch, written before it is read in every call.
  */
 export function makeGemm32Blocked(blocks: BlockSizes): Gemm32 {
+  checkBlockSizes('makeGemm32Blocked', blocks, MR, NR)
   const { mc: MC, kc: KC, nc: NC } = blocks
-  if (!isNonNegInt(MC) || !isNonNegInt(KC) || !isNonNegInt(NC) || MC % MR !== 0 || NC % NR !== 0 || MC === 0 || KC === 0 || NC === 0) {
-    throw new RangeError(
-      `makeGemm32Blocked: mc and nc must be positive multiples of ${MR} and ${NR}, kc a positive integer; got mc=${MC}, kc=${KC}, nc=${NC}`,
-    )
-  }
   let packedA: Float64Array | undefined
   let packedB: Float64Array | undefined
   return (m, n, k, a, b, c, cOffset, accumulate) => {

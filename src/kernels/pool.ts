@@ -35,13 +35,9 @@
  */
 import { resolveKernels, threads } from './backend.ts'
 import { maxPool2x2Wasm, maxPoolBackwardWasm, wasmWorthIt } from './wasm/elementwise.ts'
-import type { Window2d } from './window.ts'
+import { inSize, lengthCheck, outSize, tapIndex, type Window2d } from './window.ts'
 
-const need = (what: string, a: ArrayLike<number>, n: number): void => {
-  if (a.length !== n) throw new RangeError(`pool: ${what} has ${a.length} values, the geometry needs ${n}`)
-}
-const inSize = (g: Window2d): number => g.N * g.C * g.H * g.W
-const outSize = (g: Window2d): number => g.N * g.C * g.OH * g.OW
+const need = lengthCheck('pool')
 
 /**
  * Along one axis, for each output position o: the taps t whose input position o·s − pad + t·d
@@ -78,19 +74,12 @@ export const is2x2 = (g: Window2d): boolean =>
 // The naive loops: the definitions, to read (the 'reference' family runs these)
 // ---------------------------------------------------------------------------------------------
 
-/** x's flat index of tap (i, j) of output (oh, ow) in plane nc, or −1 when that tap is padding. */
-const tapIndex = (g: Window2d, nc: number, oh: number, ow: number, i: number, j: number): number => {
-  const h = oh * g.SH - g.PT + i * g.DH
-  const w = ow * g.SW - g.PL + j * g.DW
-  return h < 0 || h >= g.H || w < 0 || w >= g.W ? -1 : (nc * g.H + h) * g.W + w
-}
-
 /**
  * Max-pool forward, naively: each output is the largest tap of its window (padding never wins;
  * ties go to the first tap; a NaN always wins, the last NaN if several), and argmax keeps where
  * it came from, for the vjp.
  */
-export const maxPoolNaive = (g: Window2d, x: Float64Array, y: Float64Array, argmax: Int32Array): void => {
+export const maxPoolNaive = <A extends Float64Array | Float32Array>(g: Window2d, x: A, y: A, argmax: Int32Array): void => {
   let q = 0 // the flat output index, in NCHW order
   for (let nc = 0; nc < g.N * g.C; nc++) {
     // every sample and channel

@@ -11,47 +11,19 @@
  * pass adds in one order in all of them (test/kernels/pool32.test.ts).
  */
 import { resolveKernels, threads } from './backend.ts'
-import { is2x2 } from './pool.ts'
+import { is2x2, maxPoolNaive } from './pool.ts'
 import { maxPool2x2Wasm32, maxPoolBackwardWasm32 } from './wasm/pool32.ts'
 import { wasmWorthIt } from './wasm/elementwise.ts'
-import type { Window2d } from './window.ts'
+import { inSize, lengthCheck, outSize, type Window2d } from './window.ts'
 
-const need = (what: string, a: ArrayLike<number>, n: number): void => {
-  if (a.length !== n) throw new RangeError(`pool32: ${what} has ${a.length} values, the geometry needs ${n}`)
-}
-const inSize = (g: Window2d): number => g.N * g.C * g.H * g.W
-const outSize = (g: Window2d): number => g.N * g.C * g.OH * g.OW
+const need = lengthCheck('pool32')
 
-/** Max-pool forward, naively: every window, every tap (padding skipped), `v > best or NaN` wins. */
+/** Max-pool forward, naively: ./pool.ts's loop (comparisons only, so the same for float32), after the length checks. */
 export const maxPool32Reference = (g: Window2d, x: Float32Array, y: Float32Array, argmax: Int32Array): void => {
   need('x', x, inSize(g))
   need('y', y, outSize(g))
   need('argmax', argmax, outSize(g))
-  let q = 0
-  for (let nc = 0; nc < g.N * g.C; nc++) {
-    for (let oh = 0; oh < g.OH; oh++) {
-      for (let ow = 0; ow < g.OW; ow++) {
-        let best = -Infinity
-        let at = -1
-        for (let i = 0; i < g.KH; i++) {
-          for (let j = 0; j < g.KW; j++) {
-            const h = oh * g.SH - g.PT + i * g.DH
-            const w = ow * g.SW - g.PL + j * g.DW
-            if (h < 0 || h >= g.H || w < 0 || w >= g.W) continue // padding
-            const k = (nc * g.H + h) * g.W + w
-            const v = x[k]!
-            if (at < 0 || v > best || Number.isNaN(v)) {
-              best = v
-              at = k
-            }
-          }
-        }
-        y[q] = best
-        argmax[q] = at
-        q++
-      }
-    }
-  }
+  maxPoolNaive(g, x, y, argmax)
 }
 
 /**

@@ -38,6 +38,24 @@ export interface Window2d {
   readonly OW: number
 }
 
+/** A length check for the kernels named `who`: need(what, a, n) throws a RangeError unless a holds n values. */
+export const lengthCheck =
+  (who: string) =>
+  (what: string, a: { readonly length: number }, n: number): void => {
+    if (a.length !== n) throw new RangeError(`${who}: ${what} has ${a.length} values, the geometry needs ${n}`)
+  }
+
+/** The number of values of a pooling window's input (N×C×H×W) and output (N×C×OH×OW). */
+export const inSize = (g: Window2d): number => g.N * g.C * g.H * g.W
+export const outSize = (g: Window2d): number => g.N * g.C * g.OH * g.OW
+
+/** x's flat index of tap (i, j) of output (oh, ow) in plane nc (a sample's channel), or −1 when that tap is padding. */
+export const tapIndex = (g: Window2d, nc: number, oh: number, ow: number, i: number, j: number): number => {
+  const h = oh * g.SH - g.PT + i * g.DH
+  const w = ow * g.SW - g.PL + j * g.DW
+  return h < 0 || h >= g.H || w < 0 || w >= g.W ? -1 : (nc * g.H + h) * g.W + w
+}
+
 /** Inputs a window of k taps at dilation d spans: (k − 1)·d + 1. */
 export const span = (k: number, d: number): number => (k - 1) * d + 1
 

@@ -31,6 +31,25 @@ const packBytes = (m: number, n: number, k: number): { a: number; b: number } =>
   return { a: align(Math.min(mc, roundUp(m, 4)) * depth) * 8, b: align(Math.min(nc, roundUp(n, 4)) * depth) * 8 }
 }
 
+/** A job block's first fields, the geometry, in the order asm/conv.ts and asm/conv32.ts read them (J_N … J_OW). */
+export const windowFields = (g: ConvWindow): number[] => [
+  g.N,
+  g.C,
+  g.H,
+  g.W,
+  g.F,
+  g.KH,
+  g.KW,
+  g.SH,
+  g.SW,
+  g.DH,
+  g.DW,
+  g.PT,
+  g.PL,
+  g.OH,
+  g.OW,
+]
+
 /** A layout in bytes, each region on a 64-byte line; the tap table (5 i32 per im2col row) first. */
 class Layout {
   end = JOB_BYTES
@@ -90,21 +109,7 @@ function prepare(
   const ints = new Int32Array(runner.memory.buffer) // views after any grow
   const { mc, kc, nc } = wasmBlockSizes
   ints.set([
-    g.N,
-    g.C,
-    g.H,
-    g.W,
-    g.F,
-    g.KH,
-    g.KW,
-    g.SH,
-    g.SW,
-    g.DH,
-    g.DW,
-    g.PT,
-    g.PL,
-    g.OH,
-    g.OW,
+    ...windowFields(g),
     fields.x,
     fields.w,
     fields.bias,

@@ -14,6 +14,7 @@
  * then runs im2col in TypeScript on the WebAssembly GEMM (the same bits).
  */
 import type { ConvWindow } from '../conv.ts'
+import { windowFields } from './conv.ts'
 import { wasm32BlockSizes } from './gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
@@ -121,21 +122,7 @@ function run(
   const p = parts(runner.threads)
   const { mc, kc, nc } = wasm32BlockSizes
   ints.set([
-    g.N,
-    g.C,
-    g.H,
-    g.W,
-    g.F,
-    g.KH,
-    g.KW,
-    g.SH,
-    g.SW,
-    g.DH,
-    g.DW,
-    g.PT,
-    g.PL,
-    g.OH,
-    g.OW,
+    ...windowFields(g),
     f.x,
     f.w,
     f.bias,

@@ -24,7 +24,7 @@
  * product. Every element the kernel reads in a call was written earlier in that call, so
  * results never depend on earlier calls. The view on the memory is rebuilt after every grow.
  */
-import { checkArgs, gemmBlocked, type BlockSizes, type Gemm, type MatView } from '../gemm.ts'
+import { checkArgs, checkBlockSizes, gemmBlocked, type BlockSizes, type Gemm, type MatView } from '../gemm.ts'
 import { gemmWasmBase64 } from './gemm-module.ts'
 
 /** Rows per register tile in asm/gemm.ts. */
@@ -131,10 +131,6 @@ function instantiate(module: WebAssembly.Module): Engine {
   const memory = new WebAssembly.Memory({ initial: 1 })
   const instance = new WebAssembly.Instance(module, { env: { memory } })
   return { memory, kernel: instance.exports['gemm'] as KernelExport, heap: new Float64Array(memory.buffer) }
-}
-
-export function isNonNegInt(x: number): boolean {
-  return Number.isSafeInteger(x) && x >= 0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,12 +284,7 @@ export function copyOut(heap: Float64Array, at: number, m: number, n: number, c:
 export function makeGemmWasm(options: WasmGemmOptions = {}): Gemm {
   const blocks = options.blocks ?? wasmBlockSizes
   const maxBytes = options.maxBytes ?? MAX_BYTES
-  const { mc, kc, nc } = blocks
-  if (!isNonNegInt(mc) || !isNonNegInt(kc) || !isNonNegInt(nc) || mc % MR !== 0 || nc % NR !== 0 || mc === 0 || kc === 0 || nc === 0) {
-    throw new RangeError(
-      `makeGemmWasm: mc must be a positive multiple of ${MR}, nc of ${NR}, kc a positive integer; got mc=${mc}, kc=${kc}, nc=${nc}`,
-    )
-  }
+  checkBlockSizes('makeGemmWasm', blocks, MR, NR)
   /** undefined until the first call; null where the module cannot run (then gemmBlocked runs). */
   let engine: Engine | null | undefined
   return (m, n, k, a, b, c, cOffset, accumulate) => {

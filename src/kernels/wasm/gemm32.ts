@@ -26,7 +26,7 @@
  * a product is given up and every chunk runs again on this thread (./threads.ts): the same bits,
  * because a chunk reads only the job's inputs.
  */
-import type { BlockSizes } from '../gemm.ts'
+import { checkBlockSizes, type BlockSizes } from '../gemm.ts'
 import { checkArgs32, gemm32Blocked, type Gemm32, type MatView32 } from '../gemm32.ts'
 import { align, reserve, roundUp } from './gemm.ts'
 import { Op, runnersFor } from './parts.ts'
@@ -178,13 +178,8 @@ export interface Wasm32Options {
 export function makeGemm32Wasm(threads: 1 | 2, options: Wasm32Options = {}): Gemm32 {
   const blocks = options.blocks ?? wasm32BlockSizes
   const maxBytes = options.maxBytes ?? 2 ** 31
+  checkBlockSizes('makeGemm32Wasm', blocks, MR, NR)
   const { mc, kc: kcMax, nc } = blocks
-  const ok = (x: number, multiple: number): boolean => Number.isSafeInteger(x) && x > 0 && x % multiple === 0
-  if (!ok(mc, MR) || !ok(nc, NR) || !ok(kcMax, 1)) {
-    throw new RangeError(
-      `makeGemm32Wasm: mc must be a positive multiple of ${MR}, nc of ${NR}, kc a positive integer; got mc=${mc}, kc=${kcMax}, nc=${nc}`,
-    )
-  }
   return (m, n, k, a, b, c, cOffset, accumulate) => {
     checkArgs32(m, n, k, a, b, c, cOffset)
     if (m === 0 || n === 0) return
