@@ -7,7 +7,7 @@
  * The numbers are the library's own, recorded by playground/core's stepThrough.
  */
 import type { ComponentChildren } from 'preact'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useRef } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
 import { Gradcheck, T, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
@@ -25,6 +25,7 @@ import {
   type TapeEntry,
   type UpdateStage,
 } from '../core/step.ts'
+import { stageId, stageIndex, type View } from '../core/view.ts'
 import { distinct, num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
 import { Labels } from './labels.tsx'
@@ -374,34 +375,44 @@ const stageData = (s: Stage): Record<string, unknown> => {
   }
 }
 
-/** The Step mode's panel for a built run; `active` while it is the shown mode (the arrow keys are its only then). */
-export const StepPanel = ({ built, active }: { built: Built; active: boolean }) => {
-  // the steps taken so far, each from the state the one before left (step k on the batch fit takes k-th)
-  const [steps, setSteps] = useState<readonly Step[]>([])
-  const [k, setK] = useState(0)
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [at, setAt] = useState(0)
-  const take = (from: readonly Step[], to: number): void => {
-    try {
-      const next = [...from]
-      for (let i = next.length; i <= to; i++)
-        next.push(stepThrough(built, i === 0 ? initialState(built) : next[i - 1]!.after, batchAt(built, i)))
-      setSteps(next)
-      setK(to)
-      setError(undefined)
-    } catch (e) {
-      setError(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
-    }
+/** The steps of a run taken so far, each from the state the one before left (step k on the batch fit takes k-th), up to step `to`. */
+const stepsTo = (built: Built, taken: Step[], to: number): void => {
+  for (let i = taken.length; i <= to; i++) taken.push(stepThrough(built, i === 0 ? initialState(built) : taken[i - 1]!.after, batchAt(built, i)))
+}
+
+/** Props of StepPanel: the built run, whether it is the shown mode (the arrow keys are its only then), where the page is, and how to move. */
+export interface StepPanelProps {
+  readonly built: Built
+  readonly active: boolean
+  readonly view: View
+  /** Moves the page (a new history entry, or in place); `to` maps the view as it is when the move is made. */
+  readonly move: (to: (v: View) => View, inPlace?: boolean) => void
+}
+
+/** The Step mode's panel for a built run, at the step and stage the view names. */
+export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
+  const taken = useRef<{ built: Built; steps: Step[] } | undefined>(undefined)
+  if (taken.current?.built !== built) taken.current = { built, steps: [] }
+  const k = Math.min(view.step, built.totalSteps - 1)
+  let error: string | undefined
+  try {
+    stepsTo(built, taken.current.steps, k)
+  } catch (e) {
+    error = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
   }
-  useEffect(() => {
-    setAt(0)
-    take([], 0)
-  }, [built])
-  const step = steps[k]
-  const count = step?.stages.length ?? 0
-  // from the stage shown when the state updates, not when a handler was made (a key can come before the handler is renewed)
+  const step = error === undefined ? taken.current.steps[k] : undefined
+  const stages = step?.stages ?? []
+  const layers = built.config.layers
+  const count = stages.length
+  const { index: at, missing } = stageIndex(view, stages, layers)
+  // from the view as it is when the move is made, not when a handler was made (a key can come before the handler is renewed)
   const go = (to: number | ((from: number) => number)): void =>
-    setAt((from) => Math.max(0, Math.min(count - 1, typeof to === 'number' ? to : to(from))))
+    move((v) => {
+      const from = stageIndex(v, stages, layers).index
+      const i = Math.max(0, Math.min(count - 1, typeof to === 'number' ? to : to(from)))
+      return { ...v, step: k, stage: i === 0 ? undefined : stageId(stages[i]!, layers) }
+    })
+  const toStep = (to: number): void => move((v) => ({ ...v, step: Math.max(0, Math.min(built.totalSteps - 1, to)) }))
   useEffect(() => {
     if (!active) return
     const onKey = (e: KeyboardEvent): void => {
@@ -415,7 +426,7 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
-  }, [active, at, count])
+  }, [active, at, count, step])
   // the stages are one tab stop (the current one); while one has the focus, the focus follows the stage
   const toolbar = useRef<HTMLDivElement>(null)
   useEffect(() => {
@@ -423,11 +434,11 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
     if (bar !== null && bar.contains(document.activeElement)) bar.querySelectorAll('button')[at]?.focus()
   }, [at])
   useEffect(() => {
-    if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[Math.min(at, count - 1)]!) } })
+    if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[at]!) } })
   }, [step, k, at])
   if (error !== undefined) return <p class="error">{error}</p>
   if (step === undefined) return <p class="status">taking the first step…</p>
-  const stage = step.stages[Math.min(at, count - 1)]!
+  const stage = step.stages[at]!
   const epoch = Math.floor(k / built.stepsPerEpoch) + 1
   return (
     <>
@@ -436,17 +447,24 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
           <strong>step {k + 1}</strong> of the run (epoch {epoch}, batch {(k % built.stepsPerEpoch) + 1} of {built.stepsPerEpoch}):{' '}
           {step.batch.x.shape[0]} examples, loss {num(step.metrics.loss)}
         </span>
-        <button type="button" onClick={() => take(steps, k - 1)} disabled={k === 0}>
+        <button type="button" onClick={() => toStep(k - 1)} disabled={k === 0}>
           previous step
         </button>
-        <button type="button" onClick={() => take(steps, k + 1)} disabled={k + 1 >= built.totalSteps}>
+        <button type="button" onClick={() => toStep(k + 1)} disabled={k + 1 >= built.totalSteps}>
           take the next step
         </button>
       </div>
       <p class="muted">
         Each step starts from the params the one before left, on the mini-batch Train.fit takes next. ← and → move between the stages of
-        this step; taking another step keeps the stage you are on.
+        this step; taking another step keeps the stage you are on. The address names the step and the stage, so it links here, and the
+        browser's Back returns to the stage before.
       </p>
+      {(missing || k < view.step) && (
+        <p class="note" id="view-note">
+          {missing && `This network has no stage ${view.stage ?? ''} (the link was made for another network?), so the step starts at its first. `}
+          {k < view.step && `This run has ${built.totalSteps} steps, not ${view.step + 1}: this is its last.`}
+        </p>
+      )}
       <div role="toolbar" aria-label="stages of the step" class="stages" ref={toolbar}>
         {step.stages.map((s, i) => (
           <button key={i} type="button" tabIndex={i === at ? 0 : -1} aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
