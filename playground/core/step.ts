@@ -63,6 +63,18 @@ export interface LossStage {
   readonly grad: T.Tensor
 }
 
+/** One term of the chain rule at a checked coordinate θ: an output y[k] that θ moves, its cotangent dy[k], and ∂y[k]/∂θ. */
+export interface ChainTerm {
+  /** k, the output's index in y. */
+  readonly index: readonly number[]
+  readonly dy: number
+  /** ∂y[k]/∂θ, by central difference: (y(θ + h)[k] − y(θ − h)[k]) / 2h. */
+  readonly local: number
+}
+
+/** How many of a row's chain-rule terms it keeps (those of largest |dy[k]·∂y[k]/∂θ|); `termCount` counts them all. */
+export const MAX_TERMS = 6
+
 /** One sampled coordinate of a gradient check. */
 export interface CheckRow {
   /** 'dx' or the param's name ('W', 'b', 'gamma', ...). */
@@ -85,6 +97,14 @@ export interface CheckRow {
    * difference, or at a kink against the nearest of it and the two one-sided differences.
    */
   readonly error: number
+  /**
+   * The chain rule at θ, what the vjp computes: analytic = Σₖ dy[k]·∂y[k]/∂θ over the outputs y[k] that θ moves (the
+   * others' ∂y[k]/∂θ is 0). The terms of largest |dy[k]·∂y[k]/∂θ|, at most MAX_TERMS, in the order of k; their full sum
+   * is the central difference `numeric`.
+   */
+  readonly terms: readonly ChainTerm[]
+  /** How many outputs θ moves: the number of terms in the full sum. */
+  readonly termCount: number
 }
 
 /** A layer's gradient check: sampled coordinates of dx and of each param, and the worst error. */
@@ -395,7 +415,7 @@ const checkLayer = (
   const x = s.x!
   const p = s.p!
   const dy = s.dy!
-  const phi = (xi: T.Tensor, pi: Tree.Tree): number => T.dot(dy, layer.forward(pi, state, xi, ctx).y)
+  const out = (xi: T.Tensor, pi: Tree.Tree): T.Tensor => layer.forward(pi, state, xi, ctx).y
   const replay = layer.forward(p, state, x, ctx).y
   const here = T.dot(dy, replay)
   if (!replay.data.every((v, i) => Object.is(v, s.y!.data[i])))
@@ -404,10 +424,12 @@ const checkLayer = (
     )
   const rows: CheckRow[] = []
   const keys = Key.split(o.key, 1 + Tree.leaves(p).length)
-  const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => number): void => {
+  const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => T.Tensor): void => {
     const picks = Key.permutation(k, at.data.length).subarray(0, Math.min(o.samples, at.data.length))
     for (const i of picks) {
-      const [up, down] = [f(Gradcheck.nudge(at, i, o.h)), f(Gradcheck.nudge(at, i, -o.h))]
+      const [yUp, yDown] = [f(Gradcheck.nudge(at, i, o.h)), f(Gradcheck.nudge(at, i, -o.h))]
+      const [up, down] = [T.dot(dy, yUp), T.dot(dy, yDown)]
+      const { terms, termCount } = chainTerms(dy, yUp, yDown, o.h)
       const numeric = (up - down) / (2 * o.h)
       const [right, left] = [(up - here) / o.h, (here - down) / o.h]
       const kink = Gradcheck.mixedError(left, right) > o.tolerance
@@ -422,14 +444,16 @@ const checkLayer = (
         right,
         kink,
         error: kink ? Math.min(error, Gradcheck.mixedError(a, left), Gradcheck.mixedError(a, right)) : error,
+        terms,
+        termCount,
       })
     }
   }
-  if (o.dx && s.dx !== undefined) sample('dx', x, s.dx, keys[0]!, (xi) => phi(xi, p))
+  if (o.dx && s.dx !== undefined) sample('dx', x, s.dx, keys[0]!, (xi) => out(xi, p))
   const grads = Tree.leavesLike(p, s.dp!)
   Tree.leavesWithPaths(p).forEach(({ path, leaf }, j) =>
     sample(path, leaf, grads[j]!, keys[j + 1]!, (t) =>
-      phi(
+      out(
         x,
         Tree.map(p, (u, q) => (q === path ? t : u)),
       ),
@@ -437,6 +461,22 @@ const checkLayer = (
   )
   const maxError = rows.reduce((m, r) => Math.max(m, r.error), 0)
   return { rows, maxError, tolerance: o.tolerance, ok: maxError <= o.tolerance, h: o.h }
+}
+
+/**
+ * The chain rule's terms at a nudged coordinate θ: each output k that the nudge moved, with dy[k] and ∂y[k]/∂θ =
+ * (y⁺[k] − y⁻[k]) / 2h; the MAX_TERMS of largest |dy[k]·∂y[k]/∂θ| are kept, in the order of k, and all are counted.
+ */
+const chainTerms = (dy: T.Tensor, up: T.Tensor, down: T.Tensor, h: number): { terms: ChainTerm[]; termCount: number } => {
+  const moved: number[] = []
+  for (let k = 0; k < up.data.length; k++) if (up.data[k] !== down.data[k]) moved.push(k)
+  const local = (k: number): number => (up.data[k]! - down.data[k]!) / (2 * h)
+  const size = (k: number): number => Math.abs(dy.data[k]! * local(k))
+  const kept = [...moved]
+    .sort((a, b) => size(b) - size(a) || a - b)
+    .slice(0, MAX_TERMS)
+    .sort((a, b) => a - b)
+  return { terms: kept.map((k) => ({ index: unravel(up.shape, k), dy: dy.data[k]!, local: local(k) })), termCount: moved.length }
 }
 
 const paramUpdates = (b: Built, before: Tree.Tree, after: Tree.Tree, seen: readonly Seen[]): ParamUpdate[] =>

@@ -7,7 +7,7 @@
  * The numbers are the library's own, recorded by playground/core's stepThrough.
  */
 import type { ComponentChildren } from 'preact'
-import { useEffect, useRef } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
 import { Gradcheck, T, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
@@ -17,6 +17,7 @@ import {
   stepThrough,
   type BackwardStage,
   type Check,
+  type CheckRow,
   type ForwardStage,
   type LossStage,
   type Named,
@@ -36,24 +37,47 @@ import { expose } from './testing.ts'
 /** Significant digits of the numbers in a stage: enough to find a gradient check's value in dx, or −lr·g in a param's change. */
 const DIGITS = 4
 
+/** The rows and columns a layer's params show in its forward stage: a 16×16 W whole. */
+const WHOLE = 16
+
 /**
  * A tensor under its name. A batch of images [N, C, H, W] is drawn as its first example's
  * channels, with the numbers of the middle of the first channel (its border is mostly 0); conv
  * kernels [out, in, kh, kw] (a param, its gradient, its optimizer state) as one picture per
  * filter, with each filter's numbers as a row.
  */
-const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor; of?: 'batch' | 'param'; maxCols?: number }) => {
+const Labelled = ({
+  name,
+  t,
+  of = 'batch',
+  maxRows,
+  maxCols,
+  marks = [],
+}: {
+  name: string
+  t: Tensor
+  of?: 'batch' | 'param'
+  maxRows?: number
+  maxCols?: number
+  marks?: readonly number[]
+}) => {
   const images = t.shape.length === 4 && t.shape[2]! > 1
-  if (!images) return <NamedMatrix t={t} name={name} maxCols={maxCols} />
+  if (!images) return <NamedMatrix t={t} name={name} maxRows={maxRows} maxCols={maxCols} marks={marks} />
   if (of === 'param')
     return (
-      <NamedMatrix t={t} name={name} maxCols={maxCols}>
+      <NamedMatrix t={t} name={name} maxRows={maxRows} maxCols={maxCols} marks={marks}>
         <Chart spec={kernelPictures(t, 'each filter')} renderer="canvas" label={`${name}: each filter as a picture`} />
       </NamedMatrix>
     )
   const side = narrow() ? 6 : 8 // a phone's column fits 6 cells of 4 digits
   const crop = centreCrop(t, side)
   const [rows, cols] = crop.t.shape
+  // the marks that fall in the crop: example 0, channel 0, inside its rows and columns
+  const [, c, h, w] = t.shape as [number, number, number, number]
+  const inCrop = marks.flatMap((k) => {
+    const [n, ch, i, j] = [Math.floor(k / (c * h * w)), Math.floor(k / (h * w)) % c, Math.floor(k / w) % h - crop.row, (k % w) - crop.col]
+    return n === 0 && ch === 0 && i >= 0 && i < rows! && j >= 0 && j < cols! ? [i * cols! + j] : []
+  })
   return (
     <div>
       <h3 class="mono">{name}</h3>
@@ -67,29 +91,70 @@ const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor;
         label={`${name}: the middle of the first example's first channel`}
         maxCols={side}
         digits={DIGITS}
-        caption={`${shape(t.shape)} · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows!}, columns ${crop.col + 1}–${crop.col + cols!}`}
+        marks={inCrop}
+        origin={[crop.row, crop.col]}
+        caption={`${shape(t.shape)} · example 0, channel 0, rows ${crop.row}–${crop.row + rows! - 1}, columns ${crop.col}–${crop.col + cols! - 1}`}
       />
     </div>
   )
 }
 
 /** A tensor's name, any picture of it, and its numbers. */
-const NamedMatrix = ({ name, t, maxCols, children }: { name: string; t: Tensor; maxCols?: number; children?: ComponentChildren }) => (
+const NamedMatrix = ({
+  name,
+  t,
+  maxRows,
+  maxCols,
+  marks,
+  children,
+}: {
+  name: string
+  t: Tensor
+  maxRows?: number
+  maxCols?: number
+  marks?: readonly number[]
+  children?: ComponentChildren
+}) => (
   <div>
     <h3 class="mono">{name}</h3>
     {children}
-    <Matrix t={t} label={name} maxCols={maxCols} digits={DIGITS} />
+    <Matrix t={t} label={name} maxRows={maxRows} maxCols={maxCols} digits={DIGITS} marks={marks} />
   </div>
 )
 
 /** Tensors under their names. */
-const Tensors = ({ items, prefix = '', of = 'batch' }: { items: readonly Named[]; prefix?: string; of?: 'batch' | 'param' }) => (
+const Tensors = ({
+  items,
+  prefix = '',
+  of = 'batch',
+  marksOf,
+  whole = false,
+}: {
+  items: readonly Named[]
+  prefix?: string
+  of?: 'batch' | 'param'
+  marksOf?: (n: Named) => readonly number[]
+  /** Up to 16 rows and columns (a 16×16 W whole), so a chain-rule factor ∂y/∂x = W[i, j] can be found. */
+  whole?: boolean
+}) => (
   <>
     {items.map((n) => (
-      <Labelled key={n.name} name={`${prefix}${n.name}`} t={n.tensor} of={of} />
+      <Labelled
+        key={n.name}
+        name={`${prefix}${n.name}`}
+        t={n.tensor}
+        of={of}
+        marks={marksOf?.(n)}
+        maxRows={whole ? WHOLE : undefined}
+        maxCols={whole ? WHOLE : undefined}
+      />
     ))}
   </>
 )
+
+/** The flat indices, into a tensor of the given shape, of a check's rows at `where` ('dx', 'W', ...). */
+const checked = (c: Check, where: string, shapeOf: readonly number[]): number[] =>
+  c.rows.filter((r) => r.where === where).map((r) => r.index.reduce((f, i, d) => f * shapeOf[d]! + i, 0))
 
 /**
  * A layer's forward or vjp as the library writes it: its file's lines, or, where the file hands
@@ -131,12 +196,19 @@ const Indices = ({ name, t }: { name: string; t: Tensor }) => {
   const crop = images ? centreCrop(t, narrow() ? 6 : 8) : undefined
   const [rows, cols] = crop === undefined ? [0, 0] : [crop.t.shape[0]!, crop.t.shape[1]!]
   const where =
-    crop === undefined ? '' : ` · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows}, columns ${crop.col + 1}–${crop.col + cols}`
+    crop === undefined ? '' : ` · example 0, channel 0, rows ${crop.row}–${crop.row + rows - 1}, columns ${crop.col}–${crop.col + cols - 1}`
   return (
     <div>
       <h3 class="mono">{name}</h3>
       <p class="muted">Flat indices into x: for each output, where in x its window's max was. The vjp sends that output's dy there.</p>
-      <Matrix t={crop?.t ?? t} label={`${name}: indices into x`} maxCols={crop?.t.shape[1]} indices caption={`${shape(t.shape)}${where}`} />
+      <Matrix
+        t={crop?.t ?? t}
+        label={`${name}: indices into x`}
+        maxCols={crop?.t.shape[1]}
+        indices
+        origin={crop === undefined ? undefined : [crop.row, crop.col]}
+        caption={`${shape(t.shape)}${where}`}
+      />
     </div>
   )
 }
@@ -173,7 +245,7 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
         The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
       </p>
       <Source reading={s.source} property="forward" />
-      <Tensors items={s.params} of="param" />
+      <Tensors items={s.params} of="param" whole />
     </div>
     <div>
       <Labelled name="x (in)" t={s.x} />
@@ -215,7 +287,7 @@ const LossView = ({ s }: { s: LossStage }) => (
   </div>
 )
 
-const CheckTable = ({ c }: { c: Check }) => (
+const CheckTable = ({ c, focus, onFocus }: { c: Check; focus: number; onFocus: (i: number) => void }) => (
   <>
     <h3>
       gradient check:{' '}
@@ -257,7 +329,65 @@ const CheckTable = ({ c }: { c: Check }) => (
       </table>
     </div>
     <KinkNote c={c} />
+    <ChainRule c={c} focus={focus} onFocus={onFocus} />
   </>
+)
+
+/** θ at a row, as the layer names it: x for dx, the param for a dparam ("W[3, 1]"). */
+const thetaOf = (r: CheckRow): string => `${r.where === 'dx' ? 'x' : r.where}[${r.index.join(', ')}]`
+
+/**
+ * The chain rule at each checked coordinate θ, with its numbers: the vjp's value is Σₖ dy[k]·∂y[k]/∂θ over the outputs
+ * y[k] that θ moves, each term dy[k] (in dy) times how much y[k] moves with θ; the largest terms are listed, and the
+ * full sum is the central difference of the table.
+ */
+const ChainRule = ({ c, focus, onFocus }: { c: Check; focus: number; onFocus: (i: number) => void }) => (
+  <div id="chain-rule">
+    <h3>the chain rule at each checked coordinate</h3>
+    <p class="muted">
+      The vjp computes Σₖ dy[k] · ∂y[k]/∂θ, over the outputs y[k] of this layer that θ moves: how much the loss changes with y[k] (dy[k],
+      from the layer above) times how much y[k] changes with θ (here by central difference). The largest terms are listed; all of them
+      sum to the numeric column. The open one's dy[k] are outlined in dy.
+    </p>
+    {c.rows.map((r, i) => {
+      const theta = thetaOf(r)
+      const rest = r.termCount - r.terms.length
+      return (
+        <details
+          key={i}
+          open={i === focus}
+          onToggle={(e) => {
+            const open = e.currentTarget.open
+            if (open && i !== focus) onFocus(i)
+            else if (!open && i === focus) onFocus(-1)
+          }}
+        >
+          <summary class="mono">
+            d{theta} = Σₖ dy[k] · ∂y[k]/∂{theta}: {r.termCount === 1 ? '1 term' : `${r.termCount} terms`}
+          </summary>
+          {r.termCount === 0 ? (
+            <p class="muted">θ moves no output here, so the sum is empty: 0.</p>
+          ) : (
+            <ul class="terms">
+              {r.terms.map((t) => (
+                <li key={t.index.join(',')} class="mono">
+                  dy[{t.index.join(', ')}] · ∂y[{t.index.join(', ')}]/∂{theta} = {num(t.dy)} × {num(t.local)} = {num(t.dy * t.local)}
+                </li>
+              ))}
+              {rest > 0 && (
+                <li class="muted">
+                  and {rest} smaller {rest === 1 ? 'term' : 'terms'}
+                </li>
+              )}
+              <li class="mono">
+                sum of all {r.termCount}: {num(r.numeric, 6)} (numeric) · the vjp: {num(r.analytic, 6)} (analytic)
+              </li>
+            </ul>
+          )}
+        </details>
+      )
+    })}
+  </div>
 )
 
 /**
@@ -292,7 +422,11 @@ const KinkNote = ({ c }: { c: Check }) => {
   )
 }
 
-const BackwardView = ({ s }: { s: BackwardStage }) => (
+const BackwardView = ({ s }: { s: BackwardStage }) => {
+  // the check row whose chain rule is open: its terms' dy[k] are outlined in dy
+  const [focus, setFocus] = useState(0)
+  const terms = s.check.rows[focus]?.terms ?? []
+  return (
   <div class="cols">
     <div>
       <p>
@@ -300,16 +434,21 @@ const BackwardView = ({ s }: { s: BackwardStage }) => (
       </p>
       <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
       <Source reading={s.source} property="vjp" open />
-      <CheckTable c={s.check} />
+      <CheckTable c={s.check} focus={focus} onFocus={setFocus} />
     </div>
     <div>
-      <Labelled name="dy (in)" t={s.dy} />
-      {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
-      <Tensors items={s.dp} prefix="d" of="param" />
+      <Labelled name="dy (in)" t={s.dy} marks={terms.map((t) => t.index.reduce((f, i, d) => f * s.dy.shape[d]! + i, 0))} />
+      {s.dx === undefined ? (
+        <p class="muted">no dx: the first layer's input is the data</p>
+      ) : (
+        <Labelled name="dx (out)" t={s.dx} marks={checked(s.check, 'dx', s.dx.shape)} />
+      )}
+      <Tensors items={s.dp} prefix="d" of="param" marksOf={(n) => checked(s.check, n.name, n.tensor.shape)} />
       <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
     </div>
   </div>
-)
+  )
+}
 
 const UpdateView = ({ s }: { s: UpdateStage }) => (
   <>
@@ -347,7 +486,7 @@ const StageView = ({ s }: { s: Stage }) => {
     case 'loss':
       return <LossView s={s} />
     case 'backward':
-      return <BackwardView s={s} />
+      return <BackwardView key={s.layer} s={s} />
     case 'update':
       return <UpdateView s={s} />
   }

@@ -137,7 +137,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('a gradient check’s value is found in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
+  test('every gradient check’s value is found, outlined, in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=spiral&mode=step')
     await stage(page, 'backward: dense 2 (16→16)')
@@ -154,18 +154,56 @@ describe('the playground as a learner reads it', () => {
       if (r.analytic.toPrecision(10) !== r.numeric.toPrecision(10)) expect(analytic, `row ${i}`).not.toBe(numeric)
       expect(Number(analytic)).toBeCloseTo(r.analytic, 5)
       expect(Number(numeric)).toBeCloseTo(r.numeric, 5)
-      // the checked coordinate's cell in its matrix (dx [32, 16], dW [16, 16], db [16]: the top-left 8 rows, 10 columns are shown)
-      const [row, col] = r.index.length === 2 ? r.index : [0, r.index[0]!]
-      if (row! >= 8 || col! >= 10) continue
+      // the checked coordinate's cell in its matrix, numbered and outlined even past the top-left 8 rows and 10 columns
       const name = r.where === 'dx' ? 'dx (out)' : `d${r.where}`
-      const cells = await page
+      const cell = page
         .getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) })
-        .locator('[role="cell"]')
-        .allTextContents()
-      expect(Number(cells[row! * 10 + col!]), `${r.where}[${r.index.join(', ')}]`).toBe(Number(r.analytic.toPrecision(4)))
+        .locator(`[role="cell"][title^="[${r.index.join(', ')}] = "]`)
+      expect(await cell.count(), `${r.where}[${r.index.join(', ')}]`).toBe(1)
+      expect(Number(await cell.textContent()), `${r.where}[${r.index.join(', ')}]`).toBe(Number(r.analytic.toPrecision(4)))
+      expect(await cell.getAttribute('class')).toBe('marked')
       found++
     }
-    expect(found).toBeGreaterThan(0)
+    expect(found).toBe(rows.length)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('the chain rule at a checked coordinate is written out with its numbers: dx[n, i] = Σⱼ dy[n, j] · W[i, j], each factor found on the page', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    await stage(page, 'backward: dense 2 (16→16)')
+    const first = page.locator('#chain-rule details').first()
+    expect(await first.getAttribute('open')).not.toBeNull()
+    const summary = (await first.locator('summary').textContent()) ?? ''
+    const [, n, i] = /^dx\[(\d+), (\d+)\] = Σₖ dy\[k\] · ∂y\[k\]\/∂x\[\d+, \d+\]: 16 terms$/.exec(summary) ?? []
+    expect(n, summary).toBeDefined()
+    const lines = await first.locator('li.mono').allTextContents()
+    expect(lines.at(-1)).toMatch(/^sum of all 16: /)
+    const terms = lines.slice(0, -1)
+    expect(terms.length).toBe(6) // the six largest of dense 2's 16 outputs in row n
+    const cellOf = async (table: string, at: string): Promise<number> =>
+      Number(
+        await page
+          .getByRole('table', { name: new RegExp(`^${table.replace(/[()]/g, '\\$&')}, shape`) })
+          .locator(`[role="cell"][title^="[${at}] = "]`)
+          .first()
+          .getAttribute('title')
+          .then((t) => t!.split(' = ')[1]),
+      )
+    const parsed = terms.map((t) => {
+      const m = /^dy\[(\d+), (\d+)\] · ∂y\[\1, \2\]\/∂x\[(\d+), (\d+)\] = (\S+) × (\S+) = (\S+)$/.exec(t)
+      expect(m, t).not.toBeNull()
+      expect(m![1]).toBe(n) // y[n, j] alone depends on x[n, i]
+      return { j: m![2]!, dy: Number(m![5]), local: Number(m![6]), product: Number(m![7]) }
+    })
+    for (const t of parsed) {
+      expect(Number(t.product.toPrecision(3))).toBe(Number((t.dy * t.local).toPrecision(3)))
+      expect(t.dy).toBe(Number((await cellOf('dy (in)', `${n}, ${t.j}`)).toPrecision(4)))
+    }
+    // ∂y[n, j]/∂x[n, i] is W[i, j], as the forward stage shows W
+    await stage(page, 'forward: dense 2 (16→16)')
+    for (const t of parsed) expect(t.local).toBeCloseTo(Number((await cellOf('W', `${i}, ${t.j}`)).toPrecision(4)), 3)
     expect(problems).toEqual([])
     await page.close()
   })

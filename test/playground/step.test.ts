@@ -5,7 +5,7 @@ import { Gradcheck, Key, L, T, Train, Tree } from 'chainrule'
 import { defaults, type Config } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
 import { layerKinds, readingOf, shownFiles, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
-import { stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
+import { MAX_TERMS, stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
 import { mnistBytes } from './support.ts'
 
 const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
@@ -339,5 +339,66 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
     expect(forward?.startsWith('forward: ')).toBe(true)
     expect(vjp).toMatch(/dx/)
     expect(text).toContain(vjp!.split('\n').at(-1)!)
+  })
+})
+
+describe('step: the chain rule at each checked coordinate', () => {
+  test.each(configs.map(([name]) => name))(
+    '%s: each checked row keeps its largest terms dy[k]·∂y[k]/∂θ, and when it keeps them all they sum to the vjp’s value',
+    (name) => {
+      const run = built.get(name)!
+      const step = stepThrough(run, initialState(run), firstBatch(run))
+      for (const s of step.stages.filter((t): t is BackwardStage => t.kind === 'backward'))
+        for (const r of s.check.rows) {
+          expect(r.terms.length).toBe(Math.min(r.termCount, MAX_TERMS))
+          const flat = r.terms.map((t) => t.index.reduce((f, i, d) => f * s.dy.shape[d]! + i, 0))
+          expect(flat).toEqual([...flat].sort((a, b) => a - b)) // in the order of k
+          for (const [j, t] of r.terms.entries()) expect(t.dy).toBe(s.dy.data[flat[j]!])
+          if (r.termCount <= MAX_TERMS && !r.kink) {
+            const sum = r.terms.reduce((a, t) => a + t.dy * t.local, 0)
+            expect(Gradcheck.mixedError(r.analytic, sum), `${s.name} ${r.where}[${r.index.join(', ')}]`).toBeLessThanOrEqual(1e-6)
+          }
+        }
+    },
+  )
+
+  test('dense: dx[n, i] moves y[n, j] for every j by W[i, j]; dW[i, j] moves y[n, j] by x[n, i]; tanh: dx[k] moves y[k] alone, by 1 − y[k]²', () => {
+    const stagesOf = (name: string) => {
+      const run = built.get(name)!
+      return stepThrough(run, initialState(run), firstBatch(run)).stages
+    }
+    let stages = stagesOf('spiral (dense, relu)')
+    const stage = (title: string): BackwardStage => stages.find((s) => stageTitle(s) === title) as BackwardStage
+    const forward = (title: string): ForwardStage => stages.find((s) => stageTitle(s) === title) as ForwardStage
+    const dense = stage('backward: dense 2 (16→16)')
+    expect(dense.check.rows.length).toBeGreaterThan(3)
+    const W = forward('forward: dense 2 (16→16)').params.find((p) => p.name === 'W')!.tensor
+    const x = forward('forward: dense 2 (16→16)').x
+    for (const r of dense.check.rows) {
+      if (r.where === 'dx') {
+        const [n, i] = r.index
+        expect(r.termCount).toBe(16)
+        for (const t of r.terms) {
+          expect(t.index[0]).toBe(n)
+          expect(t.local).toBeCloseTo(W.data[i! * 16 + t.index[1]!]!, 6)
+        }
+      } else if (r.where === 'W') {
+        const [i, j] = r.index
+        for (const t of r.terms) {
+          expect(t.index[1]).toBe(j)
+          expect(t.local).toBeCloseTo(x.data[t.index[0]! * 16 + i!]!, 6)
+        }
+      }
+    }
+    stages = stagesOf('circles with tanh and mse, adamw') // dense 8, tanh, dense 2
+    const tanh = stage('backward: tanh 1')
+    const y = forward('forward: tanh 1').y
+    expect(tanh.check.rows.length).toBe(3)
+    for (const r of tanh.check.rows) {
+      expect(r.termCount).toBe(1)
+      expect(r.terms[0]!.index).toEqual(r.index)
+      const k = r.index[0]! * 8 + r.index[1]!
+      expect(r.terms[0]!.local).toBeCloseTo(1 - y.data[k]! ** 2, 6)
+    }
   })
 })
