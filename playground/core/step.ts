@@ -9,7 +9,7 @@
  *
  *   forward 1 … forward n → loss → backward n … backward 1 → update
  */
-import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
+import { Gradcheck, Key, L, type Loss, Train, Tree, T } from 'chainrule'
 import type { Data } from 'chainrule'
 import type { Built } from './build.ts'
 import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
@@ -61,6 +61,34 @@ export interface LossStage {
   readonly value: number
   /** ∂loss/∂prediction: the last layer's dy. */
   readonly grad: T.Tensor
+  /** softmax(z) row by row, for softmaxCrossEntropy (whose gradient is (softmax(z) − onehot(y))/N); undefined for the others. */
+  readonly probabilities: T.Tensor | undefined
+}
+
+/**
+ * One entry of the loss's gradient for example n, class c, in the factors of its formula: the
+ * gradient is (p − t)/d for softmaxCrossEntropy (p = softmax(z), t = onehot(y), d = N) and mse
+ * (p the prediction, t the target, d = K/2), and −t/d for crossEntropy (d = N·p).
+ */
+export interface LossGradientEntry {
+  readonly c: number
+  readonly p: number
+  readonly t: number
+  readonly d: number
+  /** The library's value of ∂loss/∂prediction[n, c]. */
+  readonly grad: number
+}
+
+/** The loss's gradient for example n, class by class, with the factors its formula combines (see LossGradientEntry). */
+export const lossGradientOf = (s: LossStage, n: number): LossGradientEntry[] => {
+  const [N, C] = [s.prediction.shape[0]!, s.prediction.shape[1]!]
+  const p = s.probabilities ?? s.prediction
+  return Array.from({ length: C }, (_, c) => {
+    const t = s.target.shape.length === 1 ? (s.target.data[n] === c ? 1 : 0) : s.target.data[n * C + c]!
+    const pc = p.data[n * C + c]!
+    const d = s.loss === 'mse' ? (N * C) / 2 : s.loss === 'crossEntropy' ? N * pc : N
+    return { c, p: pc, t, d, grad: s.grad.data[n * C + c]! }
+  })
 }
 
 /** One term of the chain rule at a checked coordinate θ: an output y[k] that θ moves, its cotangent dy[k], and ∂y[k]/∂θ. */
@@ -363,6 +391,7 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     loss: b.config.loss,
     formula: lossFormula[b.config.loss],
     ...lossSeen!,
+    probabilities: b.config.loss === 'softmaxCrossEntropy' ? L.softmaxRows(lossSeen!.prediction) : undefined,
   }
   const backward = seen
     .map((s, i): BackwardStage => {

@@ -13,6 +13,7 @@ import { Gradcheck, T, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
 import { sourceLines, type Reading } from '../core/layers.ts'
 import {
+  lossGradientOf,
   stageTitle,
   stepThrough,
   type BackwardStage,
@@ -266,6 +267,32 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
   </div>
 )
 
+/** The loss's gradient for the first example, entry by entry, in the factors of its formula, each found in the tables beside. */
+const LossByHand = ({ s }: { s: LossStage }) => {
+  const [N, C] = [s.prediction.shape[0]!, s.prediction.shape[1]!]
+  const p = s.loss === 'softmaxCrossEntropy' ? 'softmax(z)' : 'p'
+  const t = s.loss === 'mse' ? 't' : 'onehot(y)'
+  const d = s.loss === 'mse' ? `K/2 = ${N}·${C}/2` : s.loss === 'crossEntropy' ? `N·p[0, c]` : `N = ${N}`
+  return (
+    <div id="loss-by-hand">
+      <h3>the first example's gradient, by hand</h3>
+      <p class="muted">
+        Row 0 of {s.loss === 'softmaxCrossEntropy' ? 'softmax(z)' : 'the prediction'}, of the one-hot target and of ∂loss/∂prediction,
+        combined as the formula says{s.loss === 'crossEntropy' ? '' : `, divided by ${d}`}:
+      </p>
+      <ul class="terms">
+        {lossGradientOf(s, 0).map((e) => (
+          <li key={e.c} class="mono">
+            {s.loss === 'crossEntropy'
+              ? `∂L/∂p[0, ${e.c}] = −${t}[0, ${e.c}] / (N·p[0, ${e.c}]) = −${e.t} / (${N} × ${num(e.p)}) = ${num(e.grad)}`
+              : `∂L/∂${s.loss === 'mse' ? 'p' : 'z'}[0, ${e.c}] = (${p}[0, ${e.c}] − ${t}[0, ${e.c}]) / ${num(e.d)} = (${num(e.p)} − ${e.t}) / ${num(e.d)} = ${num(e.grad)}`}
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}
+
 const LossView = ({ s }: { s: LossStage }) => (
   <div class="cols">
     <div>
@@ -279,9 +306,11 @@ const LossView = ({ s }: { s: LossStage }) => (
       <h3 class="mono">target</h3>
       <p class="muted">The labels the loss compares the prediction with: each example's class, and as a one-hot row.</p>
       <Labels t={s.target} classes={s.prediction.shape[1] ?? 1} label="target" />
+      <LossByHand s={s} />
     </div>
     <div>
       <Labelled name="prediction (the network's output)" t={s.prediction} />
+      {s.probabilities !== undefined && <Labelled name="softmax(z): the prediction as probabilities" t={s.probabilities} />}
       <Labelled name="∂loss/∂prediction" t={s.grad} />
     </div>
   </div>

@@ -208,6 +208,33 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('the loss stage works the first example’s gradient by hand, (softmax(z) − onehot(y))/N, each factor found in the tables beside it', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    await stage(page, 'loss: softmaxCrossEntropy')
+    const cell = async (table: string, at: string): Promise<number> =>
+      Number(
+        await page
+          .getByRole('table', { name: new RegExp(`^${table.replace(/[()]/g, '\\$&')}, shape`) })
+          .locator(`[role="cell"][title^="[${at}] = "]`)
+          .textContent(),
+      )
+    const target = Number((await page.locator('.stage table tbody tr').first().locator('th, td').first().textContent()) ?? '')
+    const lines = await page.locator('#loss-by-hand li').allTextContents()
+    expect(lines.length).toBe(3)
+    for (const [c, line] of lines.entries()) {
+      const m = /^∂L\/∂z\[0, (\d)\] = \(softmax\(z\)\[0, \1\] − onehot\(y\)\[0, \1\]\) \/ 32 = \((\S+) − ([01])\) \/ 32 = (\S+)$/.exec(line)
+      expect(m, line).not.toBeNull()
+      expect(Number(m![1])).toBe(c)
+      expect(Number(m![2])).toBe(await cell('softmax(z): the prediction as probabilities', `0, ${c}`))
+      expect(Number(m![3])).toBe(c === target ? 1 : 0)
+      expect(Number(m![4])).toBe(await cell('∂loss/∂prediction', `0, ${c}`))
+      expect(Number(m![4])).toBeCloseTo((Number(m![2]) - Number(m![3])) / 32, 5)
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('every number in a stage’s matrices is shown whole, at 1280 and at 420 px', async () => {
     for (const width of [1280, 420]) {
       const { page, problems } = await watchedPage(browser, width)

@@ -5,7 +5,7 @@ import { Gradcheck, Key, L, T, Train, Tree } from 'chainrule'
 import { defaults, type Config } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
 import { layerKinds, readingOf, shownFiles, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
-import { MAX_TERMS, stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
+import { lossGradientOf, MAX_TERMS, stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
 import { mnistBytes } from './support.ts'
 
 const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
@@ -399,6 +399,31 @@ describe('step: the chain rule at each checked coordinate', () => {
       expect(r.terms[0]!.index).toEqual(r.index)
       const k = r.index[0]! * 8 + r.index[1]!
       expect(r.terms[0]!.local).toBeCloseTo(1 - y.data[k]! ** 2, 6)
+    }
+  })
+})
+
+describe('step: the loss’s gradient in the factors of its formula', () => {
+  test.each([
+    ['spiral (dense, relu)', 'softmaxCrossEntropy'],
+    ['blobs with sigmoid, softmax and crossEntropy, rmsprop with momentum', 'crossEntropy'],
+    ['circles with tanh and mse, adamw', 'mse'],
+  ])('%s: each example’s gradient is its formula of the factors the page shows (%s)', (name, loss) => {
+    const run = built.get(name)!
+    const s = stepThrough(run, initialState(run), firstBatch(run)).stages.find((t) => t.kind === 'loss')!
+    if (s.kind !== 'loss') throw new Error('no loss stage')
+    expect(s.loss).toBe(loss)
+    expect(s.probabilities === undefined).toBe(loss !== 'softmaxCrossEntropy')
+    const [N, C] = s.prediction.shape as [number, number]
+    for (let n = 0; n < N; n++) {
+      const entries = lossGradientOf(s, n)
+      expect(entries.map((e) => e.c)).toEqual([...Array(C).keys()])
+      expect(entries.reduce((a, e) => a + e.t, 0)).toBe(1) // one class per example, as a one-hot row
+      if (s.probabilities !== undefined) expect(Math.abs(entries.reduce((a, e) => a + e.p, 0) - 1)).toBeLessThan(1e-12)
+      for (const e of entries) {
+        const formula = loss === 'crossEntropy' ? -e.t / e.d : (e.p - e.t) / e.d
+        expect(Gradcheck.mixedError(formula, e.grad), `${name} [${n}, ${e.c}]`).toBeLessThanOrEqual(1e-12)
+      }
     }
   })
 })
