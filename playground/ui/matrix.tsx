@@ -4,7 +4,8 @@
  * and say how much is left out; a vector is one row; higher ranks are flattened to [rows, rest].
  * The rows and columns are numbered from 0, as the gradient check's coordinates are, and the
  * cells a check marks are outlined and shown even past the corner (their rows and columns added,
- * the numbering saying where); a grid wider than its column scrolls sideways by itself.
+ * the numbering saying where); a grid wider than its column scrolls sideways by itself. The grid
+ * is a table to a screen reader, row by row, its numbers as row and column headers.
  */
 import type { Tensor } from 'chainrule'
 import { num, shape } from './format.ts'
@@ -85,36 +86,38 @@ export const Matrix = ({
             width: `min(100%, ${most}rem)`,
           }}
         >
-          {numbered && <span class="idx" aria-hidden="true" />}
-          {colsShown.map((j) => (
-            <span key={`c${j}`} class="idx" aria-hidden="true">
-              {origin[1] + j}
-            </span>
-          ))}
-          {rowsShown.flatMap((i) => [
-            ...(numbered
-              ? [
-                  <span key={`r${i}`} class="idx" aria-hidden="true">
-                    {origin[0] + i}
-                  </span>,
-                ]
-              : []),
-            ...colsShown.map((j) => {
-              const k = i * cols + j
-              const v = t.data[k]!
-              return (
-                <span
-                  key={k}
-                  role="cell"
-                  title={`${at(k)} = ${v}`}
-                  class={marked.has(k) ? 'marked' : undefined}
-                  style={indices ? undefined : { background: cellColor(v, s), color: Math.abs(v) > 0.7 * s ? '#fff' : '#222' }}
-                >
-                  {indices ? String(v) : num(v, digits)}
+          <div role="row" class="mrow">
+            {numbered && <span class="idx" />}
+            {colsShown.map((j) => (
+              <span key={`c${j}`} class="idx" role="columnheader">
+                {origin[1] + j}
+              </span>
+            ))}
+          </div>
+          {rowsShown.map((i) => (
+            <div key={i} role="row" class="mrow">
+              {numbered && (
+                <span class="idx" role="rowheader">
+                  {origin[0] + i}
                 </span>
-              )
-            }),
-          ])}
+              )}
+              {colsShown.map((j) => {
+                const k = i * cols + j
+                const v = t.data[k]!
+                return (
+                  <span
+                    key={k}
+                    role="cell"
+                    title={`${at(k)} = ${v}`}
+                    class={marked.has(k) ? 'marked' : undefined}
+                    style={indices ? undefined : { background: cellColor(v, s), color: Math.abs(v) > 0.7 * s ? '#fff' : '#222' }}
+                  >
+                    {indices ? String(v) : num(v, digits)}
+                  </span>
+                )
+              })}
+            </div>
+          ))}
         </div>
       </div>
       <div class="muted mono">

@@ -543,9 +543,23 @@ const stageData = (s: Stage): Record<string, unknown> => {
   }
 }
 
-/** The steps of a run taken so far, each from the state the one before left (step k on the batch fit takes k-th), up to step `to`. */
-const stepsTo = (built: Built, taken: Step[], to: number): void => {
-  for (let i = taken.length; i <= to; i++) taken.push(stepThrough(built, i === 0 ? initialState(built) : taken[i - 1]!.after, batchAt(built, i)))
+/** The steps of a run taken so far, and the first that could not be taken (its index and what the library said), if one failed. */
+interface Taken {
+  readonly built: Built
+  readonly steps: Step[]
+  failed: { readonly at: number; readonly message: string } | undefined
+}
+
+/** Takes the steps of a run up to step `to`, each from the state the one before left (step k on the batch fit takes k-th), until one fails. */
+const stepsTo = (taken: Taken, to: number): void => {
+  const { built, steps } = taken
+  for (let i = steps.length; i <= to && taken.failed === undefined; i++) {
+    try {
+      steps.push(stepThrough(built, i === 0 ? initialState(built) : steps[i - 1]!.after, batchAt(built, i)))
+    } catch (e) {
+      taken.failed = { at: i, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }
+    }
+  }
 }
 
 /** Props of StepPanel: the built run, whether it is the shown mode (the arrow keys are its only then), where the page is, and how to move. */
@@ -559,16 +573,14 @@ export interface StepPanelProps {
 
 /** The Step mode's panel for a built run, at the step and stage the view names. */
 export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
-  const taken = useRef<{ built: Built; steps: Step[] } | undefined>(undefined)
-  if (taken.current?.built !== built) taken.current = { built, steps: [] }
-  const k = Math.min(view.step, built.totalSteps - 1)
-  let error: string | undefined
-  try {
-    stepsTo(built, taken.current.steps, k)
-  } catch (e) {
-    error = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
-  }
-  const step = error === undefined ? taken.current.steps[k] : undefined
+  const taken = useRef<Taken | undefined>(undefined)
+  if (taken.current?.built !== built) taken.current = { built, steps: [], failed: undefined }
+  stepsTo(taken.current, Math.min(view.step, built.totalSteps - 1))
+  const { failed } = taken.current
+  // the step the view names, or the run's last, or the last before one that failed
+  const k = Math.min(view.step, built.totalSteps - 1, failed === undefined ? Infinity : failed.at - 1)
+  const error = failed !== undefined && k < 0 ? `The run's first step cannot be taken: ${failed.message}` : undefined
+  const step = taken.current.steps[k]
   const stages = step?.stages ?? []
   const layers = built.config.layers
   const count = stages.length
@@ -604,7 +616,12 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
   useEffect(() => {
     if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[at]!) } })
   }, [step, k, at])
-  if (error !== undefined) return <p class="error">{error}</p>
+  if (error !== undefined)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    )
   if (step === undefined) return <p class="status">taking the first step…</p>
   const stage = step.stages[at]!
   const epoch = Math.floor(k / built.stepsPerEpoch) + 1
@@ -618,7 +635,7 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
         <button type="button" onClick={() => toStep(k - 1)} disabled={k === 0}>
           previous step
         </button>
-        <button type="button" onClick={() => toStep(k + 1)} disabled={k + 1 >= built.totalSteps}>
+        <button type="button" onClick={() => toStep(k + 1)} disabled={k + 1 >= built.totalSteps || failed?.at === k + 1}>
           take the next step
         </button>
       </div>
@@ -630,7 +647,10 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
       {(missing || k < view.step) && (
         <p class="note" id="view-note">
           {missing && `This network has no stage ${view.stage ?? ''} (the link was made for another network?), so the step starts at its first. `}
-          {k < view.step && `This run has ${built.totalSteps} steps, not ${view.step + 1}: this is its last.`}
+          {k < view.step &&
+            (failed !== undefined && failed.at <= view.step
+              ? `Step ${failed.at + 1} of the run cannot be taken, so this is step ${k + 1}, the last it reaches: ${failed.message}`
+              : `This run has ${built.totalSteps} steps, not ${view.step + 1}: this is its last.`)}
         </p>
       )}
       <div role="toolbar" aria-label="stages of the step" class="stages" ref={toolbar}>

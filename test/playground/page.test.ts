@@ -235,6 +235,18 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('a step that cannot be taken (its loss goes non-finite) leaves the steps before it to read, and says which and why', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&opt=sgd&lr=1e200&epochs=5&mode=step&step=3&stage=loss')
+    await expect.poll(() => page.locator('#view-note').textContent()).toContain('Step 2 of the run cannot be taken, so this is step 1')
+    expect(await page.textContent('#view-note')).toContain('the loss became non-finite')
+    expect(await page.evaluate(() => (window.__playground?.['step'] as { step: number }).step)).toBe(0)
+    expect(await page.textContent('#stage-title')).toBe('loss: softmaxCrossEntropy')
+    expect(await page.getByRole('button', { name: 'take the next step' }).isDisabled()).toBe(true)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('every number in a stage’s matrices is shown whole, at 1280 and at 420 px', async () => {
     for (const width of [1280, 420]) {
       const { page, problems } = await watchedPage(browser, width)
