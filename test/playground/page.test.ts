@@ -201,6 +201,11 @@ describe('the playground as a learner reads it', () => {
       expect(Number(t.product.toPrecision(3))).toBe(Number((t.dy * t.local).toPrecision(3)))
       expect(t.dy).toBe(Number((await cellOf('dy (in)', `${n}, ${t.j}`)).toPrecision(4)))
     }
+    // dy is a table to a screen reader: row by row, each cell in a row, the rows and columns numbered by their headers
+    const dy = page.getByRole('table', { name: /^dy \(in\), shape/ })
+    expect(await dy.locator('[role="cell"]:not([role="row"] > *)').count()).toBe(0)
+    expect(await dy.getByRole('columnheader').allTextContents()).toEqual(expect.arrayContaining(['0', '1', '9']))
+    expect(await dy.getByRole('rowheader').count()).toBe((await dy.getByRole('row').count()) - 1)
     // ∂y[n, j]/∂x[n, i] is W[i, j], as the forward stage shows W
     await stage(page, 'forward: dense 2 (16→16)')
     for (const t of parsed) expect(t.local).toBeCloseTo(Number((await cellOf('W', `${i}, ${t.j}`)).toPrecision(4)), 3)
