@@ -367,6 +367,22 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('a layer moved from the keyboard keeps the focus: Enter twice on its move button moves it up two places', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, url) // spiral: dense 16, relu, dense 16, relu, dense 3
+    const units = async (): Promise<(number | undefined)[]> =>
+      ((await exposed(page))['config'] as { layers: { units?: number }[] }).layers.map((l) => l.units)
+    await page.getByRole('button', { name: 'move dense 3 up' }).focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(units).toEqual([16, undefined, 16, 3, undefined])
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('move dense 3 up')
+    await page.keyboard.press('Enter')
+    await expect.poll(units).toEqual([16, undefined, 3, 16, undefined]) // now the second dense, named dense 2
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('move dense 2 up')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('stepping a conv net draws conv params as filters and a batch of images as the first example, with numbers from its middle', async () => {
     const { page, problems } = await watchedPage(browser)
     const q = '?data=mnist&n=64&test=10&net=conv2d:4:3,relu,maxPool2d:2,flatten,dense:10&opt=adam&lr=0.01&bs=32&epochs=1&seed=1&mode=step'
