@@ -236,14 +236,17 @@ const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) =>
   </>
 )
 
-const ForwardView = ({ s }: { s: ForwardStage }) => (
+const ForwardView = ({ s, before }: { s: ForwardStage; before: Stage | undefined }) => (
   <div class="cols">
     <div>
       <p>
         <strong class="mono">{s.formula}</strong>
       </p>
       <p class="muted">
-        The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
+        The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.{' '}
+        <span id="link-before">
+          {before === undefined ? 'x is the batch of data.' : `x is the y of ${before.name}, the stage before.`}
+        </span>
       </p>
       <Source reading={s.source} property="forward" />
       <Tensors items={s.params} of="param" whole />
@@ -451,7 +454,7 @@ const KinkNote = ({ c }: { c: Check }) => {
   )
 }
 
-const BackwardView = ({ s }: { s: BackwardStage }) => {
+const BackwardView = ({ s, before }: { s: BackwardStage; before: Stage | undefined }) => {
   // the check row whose chain rule is open: its terms' dy[k] are outlined in dy
   const [focus, setFocus] = useState(0)
   const terms = s.check.rows[focus]?.terms ?? []
@@ -461,7 +464,14 @@ const BackwardView = ({ s }: { s: BackwardStage }) => {
       <p>
         <strong class="mono">{s.formula}</strong>
       </p>
-      <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
+      <p class="muted">
+        dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.{' '}
+        <span id="link-before">
+          {before?.kind === 'backward'
+            ? `dy is the dx that ${before.name} handed down, the stage before: ∂loss/∂y, carried back one layer at a time by the chain rule.`
+            : 'dy is ∂loss/∂prediction, from the loss stage: where the chain rule starts.'}
+        </span>
+      </p>
       <Source reading={s.source} property="vjp" open />
       <CheckTable c={s.check} focus={focus} onFocus={setFocus} />
     </div>
@@ -508,14 +518,15 @@ const UpdateView = ({ s }: { s: UpdateStage }) => (
   </>
 )
 
-const StageView = ({ s }: { s: Stage }) => {
+/** A stage's view; `before` is the stage before it in the step (whose output this one takes in). */
+const StageView = ({ s, before }: { s: Stage; before: Stage | undefined }) => {
   switch (s.kind) {
     case 'forward':
-      return <ForwardView s={s} />
+      return <ForwardView s={s} before={before} />
     case 'loss':
       return <LossView s={s} />
     case 'backward':
-      return <BackwardView key={s.layer} s={s} />
+      return <BackwardView key={s.layer} s={s} before={before} />
     case 'update':
       return <UpdateView s={s} />
   }
@@ -673,7 +684,7 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
       </div>
       <section class="stage" aria-label={stageTitle(stage)}>
         <h2 id="stage-title">{stageTitle(stage)}</h2>
-        <StageView s={stage} />
+        <StageView s={stage} before={step.stages[at - 1]} />
       </section>
     </>
   )

@@ -252,6 +252,21 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('each stage says where its input comes from: x is the y of the stage before, dy the dx the layer above handed down', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    const said = async (title: string): Promise<string> => {
+      await stage(page, title)
+      return (await page.textContent('#link-before')) ?? ''
+    }
+    expect(await said('forward: dense 1 (2→16)')).toBe('x is the batch of data.')
+    expect(await said('forward: relu 2')).toBe('x is the y of dense 2 (16→16), the stage before.')
+    expect(await said('backward: dense 3 (16→3)')).toContain('dy is ∂loss/∂prediction, from the loss stage')
+    expect(await said('backward: relu 2')).toContain('dy is the dx that dense 3 (16→3) handed down, the stage before')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('every number in a stage’s matrices is shown whole, at 1280 and at 420 px', async () => {
     for (const width of [1280, 420]) {
       const { page, problems } = await watchedPage(browser, width)
