@@ -59,7 +59,8 @@ export const readView = (search: string): { view: View; problems: string[] } => 
   let stage: string | undefined
   if (t !== null) {
     if (STAGE.test(t)) stage = t
-    else problems.push(`?stage: must be loss, update, or forward: or backward: and a layer as the page names it (dense1, relu2), got '${t}'`)
+    else
+      problems.push(`?stage: must be loss, update, or forward: or backward: and a layer as the page names it (dense1, relu2), got '${t}'`)
   }
   return { view: { mode, step, stage }, problems }
 }

@@ -61,8 +61,14 @@ export const Matrix = ({
   const c = Math.min(cols, maxCols)
   const upTo = (n: number, extra: readonly number[]): number[] =>
     [...new Set([...Array.from({ length: n }, (_, i) => i), ...extra])].sort((a, b) => a - b)
-  const rowsShown = upTo(r, marks.map((m) => Math.floor(m / cols)))
-  const colsShown = upTo(c, marks.map((m) => m % cols))
+  const rowsShown = upTo(
+    r,
+    marks.map((m) => Math.floor(m / cols)),
+  )
+  const colsShown = upTo(
+    c,
+    marks.map((m) => m % cols),
+  )
   const marked = new Set(marks)
   const shown = rowsShown.flatMap((i) => colsShown.map((j) => i * cols + j))
   const s = scale ?? shown.reduce((m, k) => Math.max(m, Math.abs(t.data[k]!)), 0)

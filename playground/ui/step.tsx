@@ -76,7 +76,7 @@ const Labelled = ({
   // the marks that fall in the crop: example 0, channel 0, inside its rows and columns
   const [, c, h, w] = t.shape as [number, number, number, number]
   const inCrop = marks.flatMap((k) => {
-    const [n, ch, i, j] = [Math.floor(k / (c * h * w)), Math.floor(k / (h * w)) % c, Math.floor(k / w) % h - crop.row, (k % w) - crop.col]
+    const [n, ch, i, j] = [Math.floor(k / (c * h * w)), Math.floor(k / (h * w)) % c, (Math.floor(k / w) % h) - crop.row, (k % w) - crop.col]
     return n === 0 && ch === 0 && i >= 0 && i < rows! && j >= 0 && j < cols! ? [i * cols! + j] : []
   })
   return (
@@ -94,7 +94,10 @@ const Labelled = ({
         digits={DIGITS}
         marks={inCrop}
         origin={[crop.row, crop.col]}
-        caption={`${shape(t.shape)} · example 0, channel 0, rows ${crop.row}–${crop.row + rows! - 1}, columns ${crop.col}–${crop.col + cols! - 1}`}
+        caption={
+          `${shape(t.shape)} · example 0, channel 0, ` +
+          `rows ${crop.row}–${crop.row + rows! - 1}, columns ${crop.col}–${crop.col + cols! - 1}`
+        }
       />
     </div>
   )
@@ -244,9 +247,7 @@ const ForwardView = ({ s, before }: { s: ForwardStage; before: Stage | undefined
       </p>
       <p class="muted">
         The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.{' '}
-        <span id="link-before">
-          {before === undefined ? 'x is the batch of data.' : `x is the y of ${before.name}, the stage before.`}
-        </span>
+        <span id="link-before">{before === undefined ? 'x is the batch of data.' : `x is the y of ${before.name}, the stage before.`}</span>
       </p>
       <Source reading={s.source} property="forward" />
       <Tensors items={s.params} of="param" whole />
@@ -288,7 +289,8 @@ const LossByHand = ({ s }: { s: LossStage }) => {
           <li key={e.c} class="mono">
             {s.loss === 'crossEntropy'
               ? `∂L/∂p[0, ${e.c}] = −${t}[0, ${e.c}] / (N·p[0, ${e.c}]) = −${e.t} / (${N} × ${num(e.p)}) = ${num(e.grad)}`
-              : `∂L/∂${s.loss === 'mse' ? 'p' : 'z'}[0, ${e.c}] = (${p}[0, ${e.c}] − ${t}[0, ${e.c}]) / ${num(e.d)} = (${num(e.p)} − ${e.t}) / ${num(e.d)} = ${num(e.grad)}`}
+              : `∂L/∂${s.loss === 'mse' ? 'p' : 'z'}[0, ${e.c}] = (${p}[0, ${e.c}] − ${t}[0, ${e.c}]) / ${num(e.d)} = ` +
+                `(${num(e.p)} − ${e.t}) / ${num(e.d)} = ${num(e.grad)}`}
           </li>
         ))}
       </ul>
@@ -378,8 +380,8 @@ const ChainRule = ({ c, focus, onFocus }: { c: Check; focus: number; onFocus: (i
     <h3>the chain rule at each checked coordinate</h3>
     <p class="muted">
       The vjp computes Σₖ dy[k] · ∂y[k]/∂θ, over the outputs y[k] of this layer that θ moves: how much the loss changes with y[k] (dy[k],
-      from the layer above) times how much y[k] changes with θ (here by central difference). The largest terms are listed; all of them
-      sum to the numeric column. The open one's dy[k] are outlined in dy.
+      from the layer above) times how much y[k] changes with θ (here by central difference). The largest terms are listed; all of them sum
+      to the numeric column. The open one's dy[k] are outlined in dy.
     </p>
     {c.rows.map((r, i) => {
       const theta = thetaOf(r)
@@ -459,33 +461,34 @@ const BackwardView = ({ s, before }: { s: BackwardStage; before: Stage | undefin
   const [focus, setFocus] = useState(0)
   const terms = s.check.rows[focus]?.terms ?? []
   return (
-  <div class="cols">
-    <div>
-      <p>
-        <strong class="mono">{s.formula}</strong>
-      </p>
-      <p class="muted">
-        dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.{' '}
-        <span id="link-before">
-          {before?.kind === 'backward'
-            ? `dy is the dx that ${before.name} handed down, the stage before: ∂loss/∂y, carried back one layer at a time by the chain rule.`
-            : 'dy is ∂loss/∂prediction, from the loss stage: where the chain rule starts.'}
-        </span>
-      </p>
-      <Source reading={s.source} property="vjp" open />
-      <CheckTable c={s.check} focus={focus} onFocus={setFocus} />
+    <div class="cols">
+      <div>
+        <p>
+          <strong class="mono">{s.formula}</strong>
+        </p>
+        <p class="muted">
+          dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.{' '}
+          <span id="link-before">
+            {before?.kind === 'backward'
+              ? `dy is the dx that ${before.name} handed down, the stage before: ` +
+                '∂loss/∂y, carried back one layer at a time by the chain rule.'
+              : 'dy is ∂loss/∂prediction, from the loss stage: where the chain rule starts.'}
+          </span>
+        </p>
+        <Source reading={s.source} property="vjp" open />
+        <CheckTable c={s.check} focus={focus} onFocus={setFocus} />
+      </div>
+      <div>
+        <Labelled name="dy (in)" t={s.dy} marks={terms.map((t) => t.index.reduce((f, i, d) => f * s.dy.shape[d]! + i, 0))} />
+        {s.dx === undefined ? (
+          <p class="muted">no dx: the first layer's input is the data</p>
+        ) : (
+          <Labelled name="dx (out)" t={s.dx} marks={checked(s.check, 'dx', s.dx.shape)} />
+        )}
+        <Tensors items={s.dp} prefix="d" of="param" marksOf={(n) => checked(s.check, n.name, n.tensor.shape)} />
+        <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
+      </div>
     </div>
-    <div>
-      <Labelled name="dy (in)" t={s.dy} marks={terms.map((t) => t.index.reduce((f, i, d) => f * s.dy.shape[d]! + i, 0))} />
-      {s.dx === undefined ? (
-        <p class="muted">no dx: the first layer's input is the data</p>
-      ) : (
-        <Labelled name="dx (out)" t={s.dx} marks={checked(s.check, 'dx', s.dx.shape)} />
-      )}
-      <Tensors items={s.dp} prefix="d" of="param" marksOf={(n) => checked(s.check, n.name, n.tensor.shape)} />
-      <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
-    </div>
-  </div>
   )
 }
 
@@ -561,7 +564,7 @@ interface Taken {
   failed: { readonly at: number; readonly message: string } | undefined
 }
 
-/** Takes the steps of a run up to step `to`, each from the state the one before left (step k on the batch fit takes k-th), until one fails. */
+/** Takes the steps of a run up to step `to`, each from the state the one before left (step k on fit's k-th batch), until one fails. */
 const stepsTo = (taken: Taken, to: number): void => {
   const { built, steps } = taken
   for (let i = steps.length; i <= to && taken.failed === undefined; i++) {
@@ -573,7 +576,7 @@ const stepsTo = (taken: Taken, to: number): void => {
   }
 }
 
-/** Props of StepPanel: the built run, whether it is the shown mode (the arrow keys are its only then), where the page is, and how to move. */
+/** Props of StepPanel: the built run, whether it is the shown mode (the arrow keys are its only then), where the page is, how to move. */
 export interface StepPanelProps {
   readonly built: Built
   readonly active: boolean
@@ -657,7 +660,8 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
       </p>
       {(missing || k < view.step) && (
         <p class="note" id="view-note">
-          {missing && `This network has no stage ${view.stage ?? ''} (the link was made for another network?), so the step starts at its first. `}
+          {missing &&
+            `This network has no stage ${view.stage ?? ''} (the link was made for another network?), so the step starts at its first. `}
           {k < view.step &&
             (failed !== undefined && failed.at <= view.step
               ? `Step ${failed.at + 1} of the run cannot be taken, so this is step ${k + 1}, the last it reaches: ${failed.message}`

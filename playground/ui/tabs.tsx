@@ -57,14 +57,7 @@ export const Tabs = <T extends string>({ label, tabs, selected, onSelect }: Tabs
         ))}
       </div>
       {tabs.map((t) => (
-        <section
-          key={t.id}
-          id={`panel-${t.id}`}
-          role="tabpanel"
-          aria-labelledby={`tab-${t.id}`}
-          tabIndex={-1}
-          hidden={t.id !== selected}
-        >
+        <section key={t.id} id={`panel-${t.id}`} role="tabpanel" aria-labelledby={`tab-${t.id}`} tabIndex={-1} hidden={t.id !== selected}>
           {t.panel}
         </section>
       ))}

@@ -357,7 +357,8 @@ describe('the playground in a real browser', () => {
     // a link to a stage this network does not have, or a step past its last, says so and shows what it has
     await open(again.page, `${base}&mode=step&step=999&stage=backward:relu3`)
     await expect.poll(() => again.page.textContent('#view-note')).toContain('no stage backward:relu3')
-    expect(await again.page.textContent('#view-note')).toContain(`This run has ${Math.ceil(200 / 16) * 60} steps, not 999`) // xor's 200 examples in batches of 16, 60 epochs
+    const steps = Math.ceil(200 / 16) * 60 // xor's 200 examples in batches of 16, 60 epochs
+    expect(await again.page.textContent('#view-note')).toContain(`This run has ${steps} steps, not 999`)
     expect(await again.page.textContent('#stage-title')).toBe('forward: dense 1 (2→4)')
     // and one it cannot read names the parameter
     await open(again.page, `${base}&mode=step&step=two`)

@@ -137,7 +137,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('every gradient check’s value is found, outlined, in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
+  test('every checked value is found, outlined, in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=spiral&mode=step')
     await stage(page, 'backward: dense 2 (16→16)')
@@ -169,7 +169,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('the chain rule at a checked coordinate is written out with its numbers: dx[n, i] = Σⱼ dy[n, j] · W[i, j], each factor found on the page', async () => {
+  test('the chain rule at a checked coordinate is written out: dx[n, i] = Σⱼ dy[n, j] · W[i, j], each factor found on the page', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=spiral&mode=step')
     await stage(page, 'backward: dense 2 (16→16)')
@@ -213,7 +213,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('the loss stage works the first example’s gradient by hand, (softmax(z) − onehot(y))/N, each factor found in the tables beside it', async () => {
+  test('the loss stage works the first example’s gradient by hand, (softmax(z) − onehot(y))/N, each factor found in its tables', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=spiral&mode=step')
     await stage(page, 'loss: softmaxCrossEntropy')

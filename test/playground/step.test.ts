@@ -362,7 +362,7 @@ describe('step: the chain rule at each checked coordinate', () => {
     },
   )
 
-  test('dense: dx[n, i] moves y[n, j] for every j by W[i, j]; dW[i, j] moves y[n, j] by x[n, i]; tanh: dx[k] moves y[k] alone, by 1 − y[k]²', () => {
+  test('dense: x[n, i] moves each y[n, j] by W[i, j], W[i, j] moves y[n, j] by x[n, i]; tanh: x[k] moves y[k] alone, by 1 − y[k]²', () => {
     const stagesOf = (name: string) => {
       const run = built.get(name)!
       return stepThrough(run, initialState(run), firstBatch(run)).stages
