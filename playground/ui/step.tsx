@@ -27,6 +27,7 @@ import {
   type TapeEntry,
   type UpdateStage,
 } from '../core/step.ts'
+import { nonFiniteHint } from '../core/train.ts'
 import { stageId, stageIndex, type View } from '../core/view.ts'
 import { distinct, num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
@@ -571,7 +572,8 @@ const stepsTo = (taken: Taken, to: number): void => {
     try {
       steps.push(stepThrough(built, i === 0 ? initialState(built) : steps[i - 1]!.after, batchAt(built, i)))
     } catch (e) {
-      taken.failed = { at: i, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }
+      const hint = e instanceof Error && e.name === 'NonFiniteError' ? ` ${nonFiniteHint(built.config)}` : ''
+      taken.failed = { at: i, message: e instanceof Error ? `${e.name}: ${e.message}${hint}` : String(e) }
     }
   }
 }

@@ -245,6 +245,7 @@ describe('the playground as a learner reads it', () => {
     await open(page, '?data=spiral&opt=sgd&lr=1e200&epochs=5&mode=step&step=3&stage=loss')
     await expect.poll(() => page.locator('#view-note').textContent()).toContain('Step 2 of the run cannot be taken, so this is step 1')
     expect(await page.textContent('#view-note')).toContain('the loss became non-finite')
+    expect(await page.textContent('#view-note')).toContain('the learning rate, 1e+200, is most likely too large for this network')
     expect(await page.evaluate(() => (window.__playground?.['step'] as { step: number }).step)).toBe(0)
     expect(await page.textContent('#stage-title')).toBe('loss: softmaxCrossEntropy')
     expect(await page.getByRole('button', { name: 'take the next step' }).isDisabled()).toBe(true)
