@@ -196,6 +196,77 @@ export interface UpdateStage {
   readonly lr: number
   readonly params: readonly ParamUpdate[]
   readonly optState: readonly OptStateUpdate[]
+  /** One coordinate's update worked by hand, for sgd and adam; undefined for the other optimizers. */
+  readonly byHand: ByHand | undefined
+}
+
+/**
+ * One coordinate's update worked by hand, from the numbers the stage shows: the first param's
+ * coordinate of largest |g|, the lines of the optimizer's rule with their values, and `p` after
+ * the update recomputed from them in float64, beside the library's.
+ */
+export interface ByHand {
+  /** The param's name, as the stage names it ("dense 1 (2→16) W"). */
+  readonly param: string
+  readonly index: readonly number[]
+  /** The rule's lines with their numbers, in order, the last giving p after the update. */
+  readonly lines: readonly string[]
+  /** p after the update, recomputed from the numbers in the lines. */
+  readonly recomputed: number
+  /** p after the update, as the library computed it. */
+  readonly after: number
+}
+
+/** A number as a line of a worked update writes it: 4 significant digits (1.235e-7, 0.1235). */
+const fig = (v: number): string => String(Number(v.toPrecision(4)))
+
+/**
+ * One coordinate's update worked by hand (see ByHand), for plain, momentum, Nesterov or decayed sgd and for adam; undefined
+ * for the other optimizers, and for a network without params.
+ */
+export const updateByHand = (s: Pick<UpdateStage, 'params' | 'optState' | 'lr'>, o: OptimizerConfig): ByHand | undefined => {
+  const p = s.params[0]
+  if (p === undefined || p.grad.data.length === 0 || (o.name !== 'sgd' && o.name !== 'adam')) return undefined
+  let k = 0
+  p.grad.data.forEach((g, i) => void (Math.abs(g) > Math.abs(p.grad.data[k]!) && (k = i)))
+  const leaf = (field: string, when: 'before' | 'after'): number | undefined => {
+    const l = s.optState.find((u) => u.name === `${field} of ${p.name}`)
+    return l?.[when].data[k]
+  }
+  const [p0, p1, lr] = [p.before.data[k]!, p.after.data[k]!, s.lr]
+  const g0 = p.grad.data[k]!
+  const lines = [`g = ${fig(g0)}, p = ${fig(p0)}, lr = ${fig(lr)}`]
+  let recomputed: number
+  if (o.name === 'sgd') {
+    const g = o.weightDecay > 0 ? g0 + o.weightDecay * p0 : g0
+    if (o.weightDecay > 0) lines.push(`g ← g + λp = ${fig(g0)} + ${fig(o.weightDecay)} × ${fig(p0)} = ${fig(g)}`)
+    if (o.momentum === 0) {
+      recomputed = p0 - lr * g
+      lines.push(`p ← p − lr·g = ${fig(p0)} − ${fig(lr)} × ${fig(g)} = ${fig(recomputed)}`)
+    } else {
+      const [b0, b1] = [leaf('trace', 'before') ?? 0, leaf('trace', 'after') ?? 0]
+      lines.push(`b ← g + μb = ${fig(g)} + ${fig(o.momentum)} × ${fig(b0)} = ${fig(b1)}`)
+      const u = o.nesterov ? g + o.momentum * b1 : b1
+      recomputed = p0 - lr * u
+      lines.push(
+        o.nesterov
+          ? `p ← p − lr·(g + μb) = ${fig(p0)} − ${fig(lr)} × (${fig(g)} + ${fig(o.momentum)} × ${fig(b1)}) = ${fig(recomputed)}`
+          : `p ← p − lr·b = ${fig(p0)} − ${fig(lr)} × ${fig(b1)} = ${fig(recomputed)}`,
+      )
+    }
+  } else {
+    const [m0, m1, v0, v1] = [leaf('mu', 'before') ?? 0, leaf('mu', 'after') ?? 0, leaf('nu', 'before') ?? 0, leaf('nu', 'after') ?? 0]
+    const t = s.optState.find((u) => u.name === 'count of scaleByAdam')?.after.data[0] ?? 1
+    const [mh, vh] = [m1 / (1 - o.b1 ** t), v1 / (1 - o.b2 ** t)]
+    recomputed = p0 - (lr * mh) / (Math.sqrt(vh) + o.eps)
+    lines.push(
+      `m ← β₁m + (1−β₁)g = ${fig(o.b1)} × ${fig(m0)} + ${fig(1 - o.b1)} × ${fig(g0)} = ${fig(m1)}`,
+      `v ← β₂v + (1−β₂)g² = ${fig(o.b2)} × ${fig(v0)} + ${fig(1 - o.b2)} × ${fig(g0 * g0)} = ${fig(v1)}`,
+      `t = ${t}: m̂ = m/(1−β₁ᵗ) = ${fig(mh)}, v̂ = v/(1−β₂ᵗ) = ${fig(vh)}, √v̂ = ${fig(Math.sqrt(vh))}`,
+      `p ← p − lr·m̂/(√v̂ + ε) = ${fig(p0)} − ${fig(lr)} × ${fig(mh)}/(${fig(Math.sqrt(vh))} + ${fig(o.eps)}) = ${fig(recomputed)}`,
+    )
+  }
+  return { param: p.name, index: unravel(p.before.shape, k), lines, recomputed, after: p1 }
 }
 
 /** A stage of the step. */
@@ -418,13 +489,16 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     })
     .reverse()
   const rate = typeof b.lr === 'number' ? b.lr : b.lr(ts.step)
+  const params = paramUpdates(b, ts.params, after.params, seen)
+  const optState = optStateUpdates(b, ts.params, ts.optState, after.optState)
   const update: UpdateStage = {
     kind: 'update',
     name: b.config.optimizer.name,
     formula: updateFormula(b.config.optimizer),
     lr: rate,
-    params: paramUpdates(b, ts.params, after.params, seen),
-    optState: optStateUpdates(b, ts.params, ts.optState, after.optState),
+    params,
+    optState,
+    byHand: updateByHand({ params, optState, lr: rate }, b.config.optimizer),
   }
   return { stages: [...forward, lossStage, ...backward, update], before: ts, after, metrics, batch }
 }

@@ -493,34 +493,58 @@ const BackwardView = ({ s, before }: { s: BackwardStage; before: Stage | undefin
   )
 }
 
-const UpdateView = ({ s }: { s: UpdateStage }) => (
-  <>
-    <p>
-      <strong class="mono">{s.formula}</strong>
-    </p>
-    <p>learning rate at this step: {num(s.lr, 6)}</p>
-    <h3>params: the gradient, before and after, and the change</h3>
-    <p class="muted">
-      The change is after − before, what the update did: with a small learning rate before and after agree to the digits shown, and the
-      change is where to look.
-    </p>
-    {s.params.map((p) => (
-      <div key={p.name} class="triple">
-        <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={4} />
-        <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={4} />
-        <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={4} />
-        <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={4} />
-      </div>
-    ))}
-    {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
-    {s.optState.map((o) => (
-      <div key={o.path} class="triple">
-        <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={4} />
-        <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={4} />
-      </div>
-    ))}
-  </>
-)
+const UpdateView = ({ s }: { s: UpdateStage }) => {
+  const h = s.byHand
+  // the worked coordinate, outlined in its param's tables and in its optimizer state's
+  const marksOf = (name: string, t: Tensor): number[] =>
+    h !== undefined && (name === h.param || name.endsWith(` of ${h.param}`)) ? [h.index.reduce((f, i, d) => f * t.shape[d]! + i, 0)] : []
+  return (
+    <>
+      <p>
+        <strong class="mono">{s.formula}</strong>
+      </p>
+      <p>learning rate at this step: {num(s.lr, 6)}</p>
+      {h !== undefined && (
+        <div id="update-by-hand">
+          <h3>
+            one coordinate by hand: <span class="mono">{`${h.param}[${h.index.join(', ')}]`}</span>
+          </h3>
+          <p class="muted">
+            The coordinate of largest |g| in the first param, outlined in its tables below: the rule, line by line, with the numbers the
+            tables show (4 digits); the last line is p after the update, the library's {num(h.after, 6)}.
+          </p>
+          <ul class="terms">
+            {h.lines.map((l) => (
+              <li key={l} class="mono">
+                {l}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <h3>params: the gradient, before and after, and the change</h3>
+      <p class="muted">
+        The change is after − before, what the update did: with a small learning rate before and after agree to the digits shown, and the
+        change is where to look.
+      </p>
+      {s.params.map((p) => (
+        <div key={p.name} class="triple">
+          <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={4} marks={marksOf(p.name, p.grad)} />
+          <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={4} marks={marksOf(p.name, p.before)} />
+          <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={4} marks={marksOf(p.name, p.after)} />
+          <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={4} marks={marksOf(p.name, p.change)} />
+        </div>
+      ))}
+      {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
+      {s.optState.map((o) => (
+        <div key={o.path} class="triple">
+          <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={4} marks={marksOf(o.name, o.before)} />
+          <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={4} marks={marksOf(o.name, o.after)} />
+        </div>
+      ))}
+    </>
+  )
+}
 
 /** A stage's view; `before` is the stage before it in the step (whose output this one takes in). */
 const StageView = ({ s, before }: { s: Stage; before: Stage | undefined }) => {

@@ -268,6 +268,35 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
+  test('the update stage works one coordinate by hand, p ← p − lr·g, each number found, outlined, in its tables', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&lr=0.1&bs=16&seed=3&mode=step&stage=update')
+    await expect
+      .poll(() => page.locator('#update-by-hand h3').textContent())
+      .toMatch(/^one coordinate by hand: dense 1 \(2→4\) W\[\d, \d\]$/)
+    const at = /W\[(\d, \d)\]$/.exec((await page.textContent('#update-by-hand h3'))!)![1]!
+    const cell = page.getByRole('table', { name: /^dense 1 \(2→4\) W: gradient, shape/ }).locator(`[role="cell"][title^="[${at}] = "]`)
+    expect(await cell.getAttribute('class')).toBe('marked')
+    const lines = await page.locator('#update-by-hand li').allTextContents()
+    const [, g, p, lr] = /^g = (\S+), p = (\S+), lr = (\S+)$/.exec(lines[0]!)!
+    const [, p2, lr2, g2, after] = /^p ← p − lr·g = (\S+) − (\S+) × (\S+) = (\S+)$/.exec(lines[1]!)!
+    expect([p2, lr2, g2]).toEqual([p, lr, g])
+    expect(Number(lr)).toBe(0.1)
+    const shown = async (what: string): Promise<number> =>
+      Number(
+        await page
+          .getByRole('table', { name: new RegExp(`^dense 1 \\(2→4\\) W: ${what}, shape`) })
+          .locator(`[role="cell"][title^="[${at}] = "]`)
+          .textContent(),
+      )
+    expect(Number(g)).toBe(await shown('gradient'))
+    expect(Number(p)).toBe(await shown('before'))
+    expect(Number(after)).toBe(await shown('after'))
+    expect(Number(after)).toBeCloseTo(Number(p) - 0.1 * Number(g), 3)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('every number in a stage’s matrices is shown whole, at 1280 and at 420 px', async () => {
     for (const width of [1280, 420]) {
       const { page, problems } = await watchedPage(browser, width)

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { Gradcheck, Key, L, T, Train, Tree } from 'chainrule'
-import { defaults, type Config } from '../../playground/core/config.ts'
+import { defaults, type Config, type OptimizerConfig } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
 import { layerKinds, readingOf, shownFiles, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
 import { lossGradientOf, MAX_TERMS, stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
@@ -425,5 +425,37 @@ describe('step: the loss’s gradient in the factors of its formula', () => {
         expect(Gradcheck.mixedError(formula, e.grad), `${name} [${n}, ${e.c}]`).toBeLessThanOrEqual(1e-12)
       }
     }
+  })
+})
+
+describe('step: one coordinate’s update by hand', () => {
+  const optimizers: [string, OptimizerConfig][] = [
+    ['sgd', { name: 'sgd', momentum: 0, nesterov: false, weightDecay: 0 }],
+    ['sgd with momentum', { name: 'sgd', momentum: 0.9, nesterov: false, weightDecay: 0 }],
+    ['sgd with Nesterov momentum and weight decay', { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
+    ['adam', { name: 'adam', b1: 0.9, b2: 0.999, eps: 1e-8 }],
+  ]
+  test.each(optimizers)('%s: the rule’s lines recompute p after the update, at the second step (state not zero)', (_, optimizer) => {
+    const run = build({ ...defaults('xor'), optimizer })
+    const first = stepThrough(run, initialState(run), firstBatch(run))
+    const second = stepThrough(run, first.after, batchAt(run, 1))
+    for (const step of [first, second]) {
+      const u = step.stages.at(-1)!
+      if (u.kind !== 'update') throw new Error('no update stage')
+      const h = u.byHand!
+      expect(h.param).toBe(u.params[0]!.name)
+      const g = u.params[0]!.grad
+      const k = h.index.reduce((f, i, d) => f * g.shape[d]! + i, 0)
+      expect(Math.abs(g.data[k]!)).toBe(Math.max(...[...g.data].map(Math.abs))) // the coordinate of largest |g|
+      expect(h.after).toBe(u.params[0]!.after.data[k])
+      expect(Gradcheck.mixedError(h.recomputed, h.after), h.lines.join('\n')).toBeLessThanOrEqual(1e-12)
+      expect(h.lines.at(-1)).toMatch(/^p ← p − lr·/)
+    }
+  })
+
+  test('the other optimizers have none', () => {
+    const run = build({ ...defaults('xor'), optimizer: { name: 'rmsprop', decay: 0.9, eps: 1e-8, momentum: 0 } })
+    const u = stepThrough(run, initialState(run), firstBatch(run)).stages.at(-1)!
+    expect(u.kind === 'update' && u.byHand).toBeUndefined()
   })
 })
