@@ -53,17 +53,17 @@ export const App = () => {
   const [view, setView] = useState<View>(start.view)
   const [urlProblems, setUrlProblems] = useState<readonly string[]>(start.problems)
   const mode = view.mode
-  // what changed last, for the address: an edit (a run of them is one history entry), a move (a new entry), a move that only
-  // names where the page already is (in place), or the address itself (opened, Back or Forward: nothing to write)
-  const change = useRef<'edit' | 'move' | 'in place' | 'address'>('address')
+  // what changed last, for the address: an edit (a run of them is one history entry), a move (a new entry), or the address
+  // itself (opened, Back or Forward: nothing to write)
+  const change = useRef<'edit' | 'move' | 'address'>('address')
   const editing = useRef(false)
   const edit = (c: Config): void => {
     change.current = 'edit'
     setConfig(c)
     setView((v) => ({ ...v, step: 0, stage: undefined }))
   }
-  const move = (to: (v: View) => View, inPlace = false): void => {
-    change.current = inPlace ? 'in place' : 'move'
+  const move = (to: (v: View) => View): void => {
+    change.current = 'move'
     setView(to)
   }
   const setMode = (m: View['mode']): void => move((v) => ({ ...v, mode: m }))

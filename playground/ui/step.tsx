@@ -607,8 +607,8 @@ export interface StepPanelProps {
   readonly built: Built
   readonly active: boolean
   readonly view: View
-  /** Moves the page (a new history entry, or in place); `to` maps the view as it is when the move is made. */
-  readonly move: (to: (v: View) => View, inPlace?: boolean) => void
+  /** Moves the page (a new history entry); `to` maps the view as it is when the move is made. */
+  readonly move: (to: (v: View) => View) => void
 }
 
 /** The Step mode's panel for a built run, at the step and stage the view names. */
