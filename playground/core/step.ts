@@ -9,7 +9,7 @@
  *
  *   forward 1 … forward n → loss → backward n … backward 1 → update
  */
-import { Gradcheck, Key, type L, type Loss, Train, Tree, T } from 'chainrule'
+import { Gradcheck, Key, L, type Loss, Train, Tree, T } from 'chainrule'
 import type { Data } from 'chainrule'
 import type { Built } from './build.ts'
 import type { LayerKind, LossName, OptimizerConfig } from './config.ts'
@@ -61,7 +61,47 @@ export interface LossStage {
   readonly value: number
   /** ∂loss/∂prediction: the last layer's dy. */
   readonly grad: T.Tensor
+  /** softmax(z) row by row, for softmaxCrossEntropy (whose gradient is (softmax(z) − onehot(y))/N); undefined for the others. */
+  readonly probabilities: T.Tensor | undefined
 }
+
+/**
+ * One entry of the loss's gradient for example n, class c, in the factors of its formula: the
+ * gradient is (p − t)/d for softmaxCrossEntropy (p = softmax(z), t = onehot(y), d = N) and mse
+ * (p the prediction, t the target, d = K/2), and −t/d for crossEntropy (d = N·p).
+ */
+export interface LossGradientEntry {
+  readonly c: number
+  readonly p: number
+  readonly t: number
+  readonly d: number
+  /** The library's value of ∂loss/∂prediction[n, c]. */
+  readonly grad: number
+}
+
+/** The loss's gradient for example n, class by class, with the factors its formula combines (see LossGradientEntry). */
+export const lossGradientOf = (s: LossStage, n: number): LossGradientEntry[] => {
+  const [N, C] = [s.prediction.shape[0]!, s.prediction.shape[1]!]
+  const p = s.probabilities ?? s.prediction
+  return Array.from({ length: C }, (_, c) => {
+    const t = s.target.shape.length === 1 ? (s.target.data[n] === c ? 1 : 0) : s.target.data[n * C + c]!
+    const pc = p.data[n * C + c]!
+    const d = s.loss === 'mse' ? (N * C) / 2 : s.loss === 'crossEntropy' ? N * pc : N
+    return { c, p: pc, t, d, grad: s.grad.data[n * C + c]! }
+  })
+}
+
+/** One term of the chain rule at a checked coordinate θ: an output y[k] that θ moves, its cotangent dy[k], and ∂y[k]/∂θ. */
+export interface ChainTerm {
+  /** k, the output's index in y. */
+  readonly index: readonly number[]
+  readonly dy: number
+  /** ∂y[k]/∂θ, by central difference: (y(θ + h)[k] − y(θ − h)[k]) / 2h. */
+  readonly local: number
+}
+
+/** How many of a row's chain-rule terms it keeps (those of largest |dy[k]·∂y[k]/∂θ|); `termCount` counts them all. */
+export const MAX_TERMS = 6
 
 /** One sampled coordinate of a gradient check. */
 export interface CheckRow {
@@ -85,6 +125,14 @@ export interface CheckRow {
    * difference, or at a kink against the nearest of it and the two one-sided differences.
    */
   readonly error: number
+  /**
+   * The chain rule at θ, what the vjp computes: analytic = Σₖ dy[k]·∂y[k]/∂θ over the outputs y[k] that θ moves (the
+   * others' ∂y[k]/∂θ is 0). The terms of largest |dy[k]·∂y[k]/∂θ|, at most MAX_TERMS, in the order of k; their full sum
+   * is the central difference `numeric`.
+   */
+  readonly terms: readonly ChainTerm[]
+  /** How many outputs θ moves: the number of terms in the full sum. */
+  readonly termCount: number
 }
 
 /** A layer's gradient check: sampled coordinates of dx and of each param, and the worst error. */
@@ -148,6 +196,77 @@ export interface UpdateStage {
   readonly lr: number
   readonly params: readonly ParamUpdate[]
   readonly optState: readonly OptStateUpdate[]
+  /** One coordinate's update worked by hand, for sgd and adam; undefined for the other optimizers. */
+  readonly byHand: ByHand | undefined
+}
+
+/**
+ * One coordinate's update worked by hand, from the numbers the stage shows: the first param's
+ * coordinate of largest |g|, the lines of the optimizer's rule with their values, and `p` after
+ * the update recomputed from them in float64, beside the library's.
+ */
+export interface ByHand {
+  /** The param's name, as the stage names it ("dense 1 (2→16) W"). */
+  readonly param: string
+  readonly index: readonly number[]
+  /** The rule's lines with their numbers, in order, the last giving p after the update. */
+  readonly lines: readonly string[]
+  /** p after the update, recomputed from the numbers in the lines. */
+  readonly recomputed: number
+  /** p after the update, as the library computed it. */
+  readonly after: number
+}
+
+/** A number as a line of a worked update writes it: 4 significant digits (1.235e-7, 0.1235). */
+const fig = (v: number): string => String(Number(v.toPrecision(4)))
+
+/**
+ * One coordinate's update worked by hand (see ByHand), for plain, momentum, Nesterov or decayed sgd and for adam; undefined
+ * for the other optimizers, and for a network without params.
+ */
+export const updateByHand = (s: Pick<UpdateStage, 'params' | 'optState' | 'lr'>, o: OptimizerConfig): ByHand | undefined => {
+  const p = s.params[0]
+  if (p === undefined || p.grad.data.length === 0 || (o.name !== 'sgd' && o.name !== 'adam')) return undefined
+  let k = 0
+  p.grad.data.forEach((g, i) => void (Math.abs(g) > Math.abs(p.grad.data[k]!) && (k = i)))
+  const leaf = (field: string, when: 'before' | 'after'): number | undefined => {
+    const l = s.optState.find((u) => u.name === `${field} of ${p.name}`)
+    return l?.[when].data[k]
+  }
+  const [p0, p1, lr] = [p.before.data[k]!, p.after.data[k]!, s.lr]
+  const g0 = p.grad.data[k]!
+  const lines = [`g = ${fig(g0)}, p = ${fig(p0)}, lr = ${fig(lr)}`]
+  let recomputed: number
+  if (o.name === 'sgd') {
+    const g = o.weightDecay > 0 ? g0 + o.weightDecay * p0 : g0
+    if (o.weightDecay > 0) lines.push(`g ← g + λp = ${fig(g0)} + ${fig(o.weightDecay)} × ${fig(p0)} = ${fig(g)}`)
+    if (o.momentum === 0) {
+      recomputed = p0 - lr * g
+      lines.push(`p ← p − lr·g = ${fig(p0)} − ${fig(lr)} × ${fig(g)} = ${fig(recomputed)}`)
+    } else {
+      const [b0, b1] = [leaf('trace', 'before') ?? 0, leaf('trace', 'after') ?? 0]
+      lines.push(`b ← g + μb = ${fig(g)} + ${fig(o.momentum)} × ${fig(b0)} = ${fig(b1)}`)
+      const u = o.nesterov ? g + o.momentum * b1 : b1
+      recomputed = p0 - lr * u
+      lines.push(
+        o.nesterov
+          ? `p ← p − lr·(g + μb) = ${fig(p0)} − ${fig(lr)} × (${fig(g)} + ${fig(o.momentum)} × ${fig(b1)}) = ${fig(recomputed)}`
+          : `p ← p − lr·b = ${fig(p0)} − ${fig(lr)} × ${fig(b1)} = ${fig(recomputed)}`,
+      )
+    }
+  } else {
+    const [m0, m1, v0, v1] = [leaf('mu', 'before') ?? 0, leaf('mu', 'after') ?? 0, leaf('nu', 'before') ?? 0, leaf('nu', 'after') ?? 0]
+    const t = s.optState.find((u) => u.name === 'count of scaleByAdam')?.after.data[0] ?? 1
+    const [mh, vh] = [m1 / (1 - o.b1 ** t), v1 / (1 - o.b2 ** t)]
+    recomputed = p0 - (lr * mh) / (Math.sqrt(vh) + o.eps)
+    lines.push(
+      `m ← β₁m + (1−β₁)g = ${fig(o.b1)} × ${fig(m0)} + ${fig(1 - o.b1)} × ${fig(g0)} = ${fig(m1)}`,
+      `v ← β₂v + (1−β₂)g² = ${fig(o.b2)} × ${fig(v0)} + ${fig(1 - o.b2)} × ${fig(g0 * g0)} = ${fig(v1)}`,
+      `t = ${t}: m̂ = m/(1−β₁ᵗ) = ${fig(mh)}, v̂ = v/(1−β₂ᵗ) = ${fig(vh)}, √v̂ = ${fig(Math.sqrt(vh))}`,
+      `p ← p − lr·m̂/(√v̂ + ε) = ${fig(p0)} − ${fig(lr)} × ${fig(mh)}/(${fig(Math.sqrt(vh))} + ${fig(o.eps)}) = ${fig(recomputed)}`,
+    )
+  }
+  return { param: p.name, index: unravel(p.before.shape, k), lines, recomputed, after: p1 }
 }
 
 /** A stage of the step. */
@@ -343,6 +462,7 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     loss: b.config.loss,
     formula: lossFormula[b.config.loss],
     ...lossSeen!,
+    probabilities: b.config.loss === 'softmaxCrossEntropy' ? L.softmaxRows(lossSeen!.prediction) : undefined,
   }
   const backward = seen
     .map((s, i): BackwardStage => {
@@ -369,13 +489,16 @@ export const stepThrough = (b: Built, ts: Train.TrainState, batch: Data.Batch, o
     })
     .reverse()
   const rate = typeof b.lr === 'number' ? b.lr : b.lr(ts.step)
+  const params = paramUpdates(b, ts.params, after.params, seen)
+  const optState = optStateUpdates(b, ts.params, ts.optState, after.optState)
   const update: UpdateStage = {
     kind: 'update',
     name: b.config.optimizer.name,
     formula: updateFormula(b.config.optimizer),
     lr: rate,
-    params: paramUpdates(b, ts.params, after.params, seen),
-    optState: optStateUpdates(b, ts.params, ts.optState, after.optState),
+    params,
+    optState,
+    byHand: updateByHand({ params, optState, lr: rate }, b.config.optimizer),
   }
   return { stages: [...forward, lossStage, ...backward, update], before: ts, after, metrics, batch }
 }
@@ -395,7 +518,7 @@ const checkLayer = (
   const x = s.x!
   const p = s.p!
   const dy = s.dy!
-  const phi = (xi: T.Tensor, pi: Tree.Tree): number => T.dot(dy, layer.forward(pi, state, xi, ctx).y)
+  const out = (xi: T.Tensor, pi: Tree.Tree): T.Tensor => layer.forward(pi, state, xi, ctx).y
   const replay = layer.forward(p, state, x, ctx).y
   const here = T.dot(dy, replay)
   if (!replay.data.every((v, i) => Object.is(v, s.y!.data[i])))
@@ -404,10 +527,12 @@ const checkLayer = (
     )
   const rows: CheckRow[] = []
   const keys = Key.split(o.key, 1 + Tree.leaves(p).length)
-  const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => number): void => {
+  const sample = (where: string, at: T.Tensor, analytic: T.Tensor, k: Key.Key, f: (t: T.Tensor) => T.Tensor): void => {
     const picks = Key.permutation(k, at.data.length).subarray(0, Math.min(o.samples, at.data.length))
     for (const i of picks) {
-      const [up, down] = [f(Gradcheck.nudge(at, i, o.h)), f(Gradcheck.nudge(at, i, -o.h))]
+      const [yUp, yDown] = [f(Gradcheck.nudge(at, i, o.h)), f(Gradcheck.nudge(at, i, -o.h))]
+      const [up, down] = [T.dot(dy, yUp), T.dot(dy, yDown)]
+      const { terms, termCount } = chainTerms(dy, yUp, yDown, o.h)
       const numeric = (up - down) / (2 * o.h)
       const [right, left] = [(up - here) / o.h, (here - down) / o.h]
       const kink = Gradcheck.mixedError(left, right) > o.tolerance
@@ -422,14 +547,16 @@ const checkLayer = (
         right,
         kink,
         error: kink ? Math.min(error, Gradcheck.mixedError(a, left), Gradcheck.mixedError(a, right)) : error,
+        terms,
+        termCount,
       })
     }
   }
-  if (o.dx && s.dx !== undefined) sample('dx', x, s.dx, keys[0]!, (xi) => phi(xi, p))
+  if (o.dx && s.dx !== undefined) sample('dx', x, s.dx, keys[0]!, (xi) => out(xi, p))
   const grads = Tree.leavesLike(p, s.dp!)
   Tree.leavesWithPaths(p).forEach(({ path, leaf }, j) =>
     sample(path, leaf, grads[j]!, keys[j + 1]!, (t) =>
-      phi(
+      out(
         x,
         Tree.map(p, (u, q) => (q === path ? t : u)),
       ),
@@ -437,6 +564,22 @@ const checkLayer = (
   )
   const maxError = rows.reduce((m, r) => Math.max(m, r.error), 0)
   return { rows, maxError, tolerance: o.tolerance, ok: maxError <= o.tolerance, h: o.h }
+}
+
+/**
+ * The chain rule's terms at a nudged coordinate θ: each output k that the nudge moved, with dy[k] and ∂y[k]/∂θ =
+ * (y⁺[k] − y⁻[k]) / 2h; the MAX_TERMS of largest |dy[k]·∂y[k]/∂θ| are kept, in the order of k, and all are counted.
+ */
+const chainTerms = (dy: T.Tensor, up: T.Tensor, down: T.Tensor, h: number): { terms: ChainTerm[]; termCount: number } => {
+  const moved: number[] = []
+  for (let k = 0; k < up.data.length; k++) if (up.data[k] !== down.data[k]) moved.push(k)
+  const local = (k: number): number => (up.data[k]! - down.data[k]!) / (2 * h)
+  const size = (k: number): number => Math.abs(dy.data[k]! * local(k))
+  const kept = [...moved]
+    .sort((a, b) => size(b) - size(a) || a - b)
+    .slice(0, MAX_TERMS)
+    .sort((a, b) => a - b)
+  return { terms: kept.map((k) => ({ index: unravel(up.shape, k), dy: dy.data[k]!, local: local(k) })), termCount: moved.length }
 }
 
 const paramUpdates = (b: Built, before: Tree.Tree, after: Tree.Tree, seen: readonly Seen[]): ParamUpdate[] =>

@@ -8,6 +8,8 @@
  */
 import { Key, L, Plot, T, Train, Tree, type Data } from 'chainrule'
 import type { Built } from './build.ts'
+import type { Config } from './config.ts'
+import { lrToken } from './url.ts'
 import { layerIndexOf } from './layers.ts'
 import { childrenOf } from './step.ts'
 
@@ -250,3 +252,12 @@ export const redrawPacer = (
     return true
   }
 }
+
+/**
+ * What to try when a run's loss becomes non-finite (the library's NonFiniteError), said in the
+ * page's words: almost always a learning rate too large for the network, named with its value.
+ * @example nonFiniteHint({ ...defaults('spiral'), lr: { kind: 'constant', value: 1e200 } }) // "… the learning rate, 1e200, …"
+ */
+export const nonFiniteHint = (c: Config): string =>
+  `The loss grew past what a float holds: the learning rate, ${c.lr.kind === 'constant' ? c.lr.value : `the schedule ${lrToken(c.lr)}`}, ` +
+  'is most likely too large for this network; try one ten times smaller in Build.'

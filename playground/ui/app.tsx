@@ -9,7 +9,8 @@ import { build as buildRun, codeOf, initialState, type Built, type MnistBytes } 
 import { shapesOf, validate, type Config } from '../core/config.ts'
 import { Build } from './build.tsx'
 import { mnistBytes } from './mnist.ts'
-import { modeOf, readUrl, writeUrl, type Mode } from './share.ts'
+import { readUrl, writeUrl } from './share.ts'
+import type { View } from '../core/view.ts'
 import { StepPanel } from './step.tsx'
 import { Tabs } from './tabs.tsx'
 import { TrainPanel } from './train.tsx'
@@ -49,7 +50,23 @@ const useMnist = (wanted: boolean): { bytes: MnistBytes | undefined; error: stri
 export const App = () => {
   const [start] = useState(() => readUrl(location.search))
   const [config, setConfig] = useState<Config>(start.config)
-  const [mode, setMode] = useState<Mode>(modeOf(location.search))
+  const [view, setView] = useState<View>(start.view)
+  const [urlProblems, setUrlProblems] = useState<readonly string[]>(start.problems)
+  const mode = view.mode
+  // what changed last, for the address: an edit (a run of them is one history entry), a move (a new entry), or the address
+  // itself (opened, Back or Forward: nothing to write)
+  const change = useRef<'edit' | 'move' | 'address'>('address')
+  const editing = useRef(false)
+  const edit = (c: Config): void => {
+    change.current = 'edit'
+    setConfig(c)
+    setView((v) => ({ ...v, step: 0, stage: undefined }))
+  }
+  const move = (to: (v: View) => View): void => {
+    change.current = 'move'
+    setView(to)
+  }
+  const setMode = (m: View['mode']): void => move((v) => ({ ...v, mode: m }))
   const engine = useEngine()
   const problems = useMemo(() => validate(config), [config])
   const shapes = useMemo(() => shapesOf(config).shapes, [config])
@@ -63,12 +80,27 @@ export const App = () => {
       return [undefined, e instanceof Error ? e.message : String(e)]
     }
   }, [config, problems, mnist.bytes])
-  // the address as opened stays until the page is edited (a link with a problem is not overwritten by the defaults)
-  const opened = useRef(true)
+  // the address as opened stays until the page is edited or moved (a link with a problem is not overwritten by the defaults)
   useEffect(() => {
-    if (opened.current) opened.current = false
-    else writeUrl(config, mode)
-  }, [config, mode])
+    const what = change.current
+    change.current = 'address'
+    if (what === 'address') return
+    writeUrl(config, view, what === 'move' || (what === 'edit' && !editing.current))
+    editing.current = what === 'edit'
+  }, [config, view])
+  // Back and Forward: the page goes where the address says (the same configuration is kept as it is, so nothing is rebuilt)
+  useEffect(() => {
+    const onPop = (): void => {
+      const r = readUrl(location.search)
+      change.current = 'address'
+      editing.current = false
+      setConfig((c) => (JSON.stringify(c) === JSON.stringify(r.config) ? c : r.config))
+      setView(r.view)
+      setUrlProblems(r.problems)
+    }
+    window.addEventListener('popstate', onPop)
+    return () => window.removeEventListener('popstate', onPop)
+  }, [])
   useEffect(
     () =>
       expose({
@@ -117,10 +149,15 @@ export const App = () => {
         </span>
       </header>
       <main>
-        {start.problem !== undefined && (
-          <p class="error" role="alert">
-            The page cannot read this address, so it starts from the defaults: {start.problem}
-          </p>
+        {urlProblems.length > 0 && (
+          <div class="error" role="alert">
+            <p>The page cannot read all of this address:</p>
+            <ul>
+              {urlProblems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          </div>
         )}
         <Tabs
           label="mode"
@@ -130,10 +167,14 @@ export const App = () => {
             {
               id: 'build',
               title: 'Build',
-              panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={setConfig} />,
+              panel: <Build config={config} shapes={shapes} problems={problems} code={code} onChange={edit} />,
             },
             { id: 'train', title: 'Train', panel: built === undefined ? notYet : <TrainPanel built={built} /> },
-            { id: 'step', title: 'Step', panel: built === undefined ? notYet : <StepPanel built={built} active={mode === 'step'} /> },
+            {
+              id: 'step',
+              title: 'Step',
+              panel: built === undefined ? notYet : <StepPanel built={built} active={mode === 'step'} view={view} move={move} />,
+            },
           ]}
         />
       </main>

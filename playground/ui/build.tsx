@@ -4,7 +4,7 @@
  * code a user would write for the same run, ready to copy, and what is wrong with the
  * configuration, if anything, said where it is.
  */
-import { useId, useState } from 'preact/hooks'
+import { useEffect, useId, useRef, useState } from 'preact/hooks'
 import {
   classesOf,
   dataSets,
@@ -110,12 +110,21 @@ const Layers = ({ config, shapes, problems, onChange }: BuildProps) => {
   const [kind, setKind] = useState<LayerKind>('dense')
   const [at, setAt] = useState<number | 'end'>('end')
   const set = (layers: readonly LayerConfig[]): void => onChange({ ...config, layers })
+  // a moved layer keeps the focus: its move button in its new row (the rows are by place, so the focus would stay behind)
+  const refocus = useRef<string | undefined>(undefined)
+  useEffect(() => {
+    if (refocus.current === undefined) return
+    document.querySelector<HTMLButtonElement>(`ol.layers button[aria-label="${refocus.current}"]`)?.focus()
+    refocus.current = undefined
+  })
   const update = (i: number) => (op: 'up' | 'down' | 'remove' | LayerConfig) => {
     const ls = [...config.layers]
     if (op === 'remove') ls.splice(i, 1)
     else if (op === 'up' || op === 'down') {
       const j = op === 'up' ? i - 1 : i + 1
       ;[ls[i], ls[j]] = [ls[j]!, ls[i]!]
+      const again = op === 'up' ? j > 0 : j < ls.length - 1 // at the top (or the bottom) the other way is the one left
+      refocus.current = `move ${shortName(ls, j)} ${again ? op : op === 'up' ? 'down' : 'up'}`
     } else ls[i] = op
     set(ls)
   }

@@ -13,10 +13,12 @@ import { Gradcheck, T, type Tensor } from 'chainrule'
 import { batchAt, initialState, type Built } from '../core/build.ts'
 import { sourceLines, type Reading } from '../core/layers.ts'
 import {
+  lossGradientOf,
   stageTitle,
   stepThrough,
   type BackwardStage,
   type Check,
+  type CheckRow,
   type ForwardStage,
   type LossStage,
   type Named,
@@ -25,6 +27,8 @@ import {
   type TapeEntry,
   type UpdateStage,
 } from '../core/step.ts'
+import { nonFiniteHint } from '../core/train.ts'
+import { stageId, stageIndex, type View } from '../core/view.ts'
 import { distinct, num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
 import { Labels } from './labels.tsx'
@@ -35,24 +39,47 @@ import { expose } from './testing.ts'
 /** Significant digits of the numbers in a stage: enough to find a gradient check's value in dx, or −lr·g in a param's change. */
 const DIGITS = 4
 
+/** The rows and columns a layer's params show in its forward stage: a 16×16 W whole. */
+const WHOLE = 16
+
 /**
  * A tensor under its name. A batch of images [N, C, H, W] is drawn as its first example's
  * channels, with the numbers of the middle of the first channel (its border is mostly 0); conv
  * kernels [out, in, kh, kw] (a param, its gradient, its optimizer state) as one picture per
  * filter, with each filter's numbers as a row.
  */
-const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor; of?: 'batch' | 'param'; maxCols?: number }) => {
+const Labelled = ({
+  name,
+  t,
+  of = 'batch',
+  maxRows,
+  maxCols,
+  marks = [],
+}: {
+  name: string
+  t: Tensor
+  of?: 'batch' | 'param'
+  maxRows?: number
+  maxCols?: number
+  marks?: readonly number[]
+}) => {
   const images = t.shape.length === 4 && t.shape[2]! > 1
-  if (!images) return <NamedMatrix t={t} name={name} maxCols={maxCols} />
+  if (!images) return <NamedMatrix t={t} name={name} maxRows={maxRows} maxCols={maxCols} marks={marks} />
   if (of === 'param')
     return (
-      <NamedMatrix t={t} name={name} maxCols={maxCols}>
+      <NamedMatrix t={t} name={name} maxRows={maxRows} maxCols={maxCols} marks={marks}>
         <Chart spec={kernelPictures(t, 'each filter')} renderer="canvas" label={`${name}: each filter as a picture`} />
       </NamedMatrix>
     )
   const side = narrow() ? 6 : 8 // a phone's column fits 6 cells of 4 digits
   const crop = centreCrop(t, side)
   const [rows, cols] = crop.t.shape
+  // the marks that fall in the crop: example 0, channel 0, inside its rows and columns
+  const [, c, h, w] = t.shape as [number, number, number, number]
+  const inCrop = marks.flatMap((k) => {
+    const [n, ch, i, j] = [Math.floor(k / (c * h * w)), Math.floor(k / (h * w)) % c, (Math.floor(k / w) % h) - crop.row, (k % w) - crop.col]
+    return n === 0 && ch === 0 && i >= 0 && i < rows! && j >= 0 && j < cols! ? [i * cols! + j] : []
+  })
   return (
     <div>
       <h3 class="mono">{name}</h3>
@@ -66,29 +93,73 @@ const Labelled = ({ name, t, of = 'batch', maxCols }: { name: string; t: Tensor;
         label={`${name}: the middle of the first example's first channel`}
         maxCols={side}
         digits={DIGITS}
-        caption={`${shape(t.shape)} · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows!}, columns ${crop.col + 1}–${crop.col + cols!}`}
+        marks={inCrop}
+        origin={[crop.row, crop.col]}
+        caption={
+          `${shape(t.shape)} · example 0, channel 0, ` +
+          `rows ${crop.row}–${crop.row + rows! - 1}, columns ${crop.col}–${crop.col + cols! - 1}`
+        }
       />
     </div>
   )
 }
 
 /** A tensor's name, any picture of it, and its numbers. */
-const NamedMatrix = ({ name, t, maxCols, children }: { name: string; t: Tensor; maxCols?: number; children?: ComponentChildren }) => (
+const NamedMatrix = ({
+  name,
+  t,
+  maxRows,
+  maxCols,
+  marks,
+  children,
+}: {
+  name: string
+  t: Tensor
+  maxRows?: number
+  maxCols?: number
+  marks?: readonly number[]
+  children?: ComponentChildren
+}) => (
   <div>
     <h3 class="mono">{name}</h3>
     {children}
-    <Matrix t={t} label={name} maxCols={maxCols} digits={DIGITS} />
+    <Matrix t={t} label={name} maxRows={maxRows} maxCols={maxCols} digits={DIGITS} marks={marks} />
   </div>
 )
 
 /** Tensors under their names. */
-const Tensors = ({ items, prefix = '', of = 'batch' }: { items: readonly Named[]; prefix?: string; of?: 'batch' | 'param' }) => (
+const Tensors = ({
+  items,
+  prefix = '',
+  of = 'batch',
+  marksOf,
+  whole = false,
+}: {
+  items: readonly Named[]
+  prefix?: string
+  of?: 'batch' | 'param'
+  marksOf?: (n: Named) => readonly number[]
+  /** Up to 16 rows and columns (a 16×16 W whole), so a chain-rule factor ∂y/∂x = W[i, j] can be found. */
+  whole?: boolean
+}) => (
   <>
     {items.map((n) => (
-      <Labelled key={n.name} name={`${prefix}${n.name}`} t={n.tensor} of={of} />
+      <Labelled
+        key={n.name}
+        name={`${prefix}${n.name}`}
+        t={n.tensor}
+        of={of}
+        marks={marksOf?.(n)}
+        maxRows={whole ? WHOLE : undefined}
+        maxCols={whole ? WHOLE : undefined}
+      />
     ))}
   </>
 )
+
+/** The flat indices, into a tensor of the given shape, of a check's rows at `where` ('dx', 'W', ...). */
+const checked = (c: Check, where: string, shapeOf: readonly number[]): number[] =>
+  c.rows.filter((r) => r.where === where).map((r) => r.index.reduce((f, i, d) => f * shapeOf[d]! + i, 0))
 
 /**
  * A layer's forward or vjp as the library writes it: its file's lines, or, where the file hands
@@ -130,12 +201,19 @@ const Indices = ({ name, t }: { name: string; t: Tensor }) => {
   const crop = images ? centreCrop(t, narrow() ? 6 : 8) : undefined
   const [rows, cols] = crop === undefined ? [0, 0] : [crop.t.shape[0]!, crop.t.shape[1]!]
   const where =
-    crop === undefined ? '' : ` · example 1, channel 1, rows ${crop.row + 1}–${crop.row + rows}, columns ${crop.col + 1}–${crop.col + cols}`
+    crop === undefined ? '' : ` · example 0, channel 0, rows ${crop.row}–${crop.row + rows - 1}, columns ${crop.col}–${crop.col + cols - 1}`
   return (
     <div>
       <h3 class="mono">{name}</h3>
       <p class="muted">Flat indices into x: for each output, where in x its window's max was. The vjp sends that output's dy there.</p>
-      <Matrix t={crop?.t ?? t} label={`${name}: indices into x`} maxCols={crop?.t.shape[1]} indices caption={`${shape(t.shape)}${where}`} />
+      <Matrix
+        t={crop?.t ?? t}
+        label={`${name}: indices into x`}
+        maxCols={crop?.t.shape[1]}
+        indices
+        origin={crop === undefined ? undefined : [crop.row, crop.col]}
+        caption={`${shape(t.shape)}${where}`}
+      />
     </div>
   )
 }
@@ -162,17 +240,18 @@ const Tape = ({ tape, title }: { tape: readonly TapeEntry[]; title: string }) =>
   </>
 )
 
-const ForwardView = ({ s }: { s: ForwardStage }) => (
+const ForwardView = ({ s, before }: { s: ForwardStage; before: Stage | undefined }) => (
   <div class="cols">
     <div>
       <p>
         <strong class="mono">{s.formula}</strong>
       </p>
       <p class="muted">
-        The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.
+        The layer maps the batch x {shape(s.x.shape)} to y {shape(s.y.shape)}, and keeps on its tape what its vjp will need.{' '}
+        <span id="link-before">{before === undefined ? 'x is the batch of data.' : `x is the y of ${before.name}, the stage before.`}</span>
       </p>
       <Source reading={s.source} property="forward" />
-      <Tensors items={s.params} of="param" />
+      <Tensors items={s.params} of="param" whole />
     </div>
     <div>
       <Labelled name="x (in)" t={s.x} />
@@ -193,6 +272,33 @@ const ForwardView = ({ s }: { s: ForwardStage }) => (
   </div>
 )
 
+/** The loss's gradient for the first example, entry by entry, in the factors of its formula, each found in the tables beside. */
+const LossByHand = ({ s }: { s: LossStage }) => {
+  const [N, C] = [s.prediction.shape[0]!, s.prediction.shape[1]!]
+  const p = s.loss === 'softmaxCrossEntropy' ? 'softmax(z)' : 'p'
+  const t = s.loss === 'mse' ? 't' : 'onehot(y)'
+  const d = s.loss === 'mse' ? `K/2 = ${N}·${C}/2` : s.loss === 'crossEntropy' ? `N·p[0, c]` : `N = ${N}`
+  return (
+    <div id="loss-by-hand">
+      <h3>the first example's gradient, by hand</h3>
+      <p class="muted">
+        Row 0 of {s.loss === 'softmaxCrossEntropy' ? 'softmax(z)' : 'the prediction'}, of the one-hot target and of ∂loss/∂prediction,
+        combined as the formula says{s.loss === 'crossEntropy' ? '' : `, divided by ${d}`}:
+      </p>
+      <ul class="terms">
+        {lossGradientOf(s, 0).map((e) => (
+          <li key={e.c} class="mono">
+            {s.loss === 'crossEntropy'
+              ? `∂L/∂p[0, ${e.c}] = −${t}[0, ${e.c}] / (N·p[0, ${e.c}]) = −${e.t} / (${N} × ${num(e.p)}) = ${num(e.grad)}`
+              : `∂L/∂${s.loss === 'mse' ? 'p' : 'z'}[0, ${e.c}] = (${p}[0, ${e.c}] − ${t}[0, ${e.c}]) / ${num(e.d)} = ` +
+                `(${num(e.p)} − ${e.t}) / ${num(e.d)} = ${num(e.grad)}`}
+          </li>
+        ))}
+      </ul>
+    </div>
+  )
+}
+
 const LossView = ({ s }: { s: LossStage }) => (
   <div class="cols">
     <div>
@@ -206,15 +312,17 @@ const LossView = ({ s }: { s: LossStage }) => (
       <h3 class="mono">target</h3>
       <p class="muted">The labels the loss compares the prediction with: each example's class, and as a one-hot row.</p>
       <Labels t={s.target} classes={s.prediction.shape[1] ?? 1} label="target" />
+      <LossByHand s={s} />
     </div>
     <div>
       <Labelled name="prediction (the network's output)" t={s.prediction} />
+      {s.probabilities !== undefined && <Labelled name="softmax(z): the prediction as probabilities" t={s.probabilities} />}
       <Labelled name="∂loss/∂prediction" t={s.grad} />
     </div>
   </div>
 )
 
-const CheckTable = ({ c }: { c: Check }) => (
+const CheckTable = ({ c, focus, onFocus }: { c: Check; focus: number; onFocus: (i: number) => void }) => (
   <>
     <h3>
       gradient check:{' '}
@@ -256,7 +364,65 @@ const CheckTable = ({ c }: { c: Check }) => (
       </table>
     </div>
     <KinkNote c={c} />
+    <ChainRule c={c} focus={focus} onFocus={onFocus} />
   </>
+)
+
+/** θ at a row, as the layer names it: x for dx, the param for a dparam ("W[3, 1]"). */
+const thetaOf = (r: CheckRow): string => `${r.where === 'dx' ? 'x' : r.where}[${r.index.join(', ')}]`
+
+/**
+ * The chain rule at each checked coordinate θ, with its numbers: the vjp's value is Σₖ dy[k]·∂y[k]/∂θ over the outputs
+ * y[k] that θ moves, each term dy[k] (in dy) times how much y[k] moves with θ; the largest terms are listed, and the
+ * full sum is the central difference of the table.
+ */
+const ChainRule = ({ c, focus, onFocus }: { c: Check; focus: number; onFocus: (i: number) => void }) => (
+  <div id="chain-rule">
+    <h3>the chain rule at each checked coordinate</h3>
+    <p class="muted">
+      The vjp computes Σₖ dy[k] · ∂y[k]/∂θ, over the outputs y[k] of this layer that θ moves: how much the loss changes with y[k] (dy[k],
+      from the layer above) times how much y[k] changes with θ (here by central difference). The largest terms are listed; all of them sum
+      to the numeric column. The open one's dy[k] are outlined in dy.
+    </p>
+    {c.rows.map((r, i) => {
+      const theta = thetaOf(r)
+      const rest = r.termCount - r.terms.length
+      return (
+        <details
+          key={i}
+          open={i === focus}
+          onToggle={(e) => {
+            const open = e.currentTarget.open
+            if (open && i !== focus) onFocus(i)
+            else if (!open && i === focus) onFocus(-1)
+          }}
+        >
+          <summary class="mono">
+            d{theta} = Σₖ dy[k] · ∂y[k]/∂{theta}: {r.termCount === 1 ? '1 term' : `${r.termCount} terms`}
+          </summary>
+          {r.termCount === 0 ? (
+            <p class="muted">θ moves no output here, so the sum is empty: 0.</p>
+          ) : (
+            <ul class="terms">
+              {r.terms.map((t) => (
+                <li key={t.index.join(',')} class="mono">
+                  dy[{t.index.join(', ')}] · ∂y[{t.index.join(', ')}]/∂{theta} = {num(t.dy)} × {num(t.local)} = {num(t.dy * t.local)}
+                </li>
+              ))}
+              {rest > 0 && (
+                <li class="muted">
+                  and {rest} smaller {rest === 1 ? 'term' : 'terms'}
+                </li>
+              )}
+              <li class="mono">
+                sum of all {r.termCount}: {num(r.numeric, 6)} (numeric) · the vjp: {num(r.analytic, 6)} (analytic)
+              </li>
+            </ul>
+          )}
+        </details>
+      )
+    })}
+  </div>
 )
 
 /**
@@ -291,62 +457,104 @@ const KinkNote = ({ c }: { c: Check }) => {
   )
 }
 
-const BackwardView = ({ s }: { s: BackwardStage }) => (
-  <div class="cols">
-    <div>
+const BackwardView = ({ s, before }: { s: BackwardStage; before: Stage | undefined }) => {
+  // the check row whose chain rule is open: its terms' dy[k] are outlined in dy
+  const [focus, setFocus] = useState(0)
+  const terms = s.check.rows[focus]?.terms ?? []
+  return (
+    <div class="cols">
+      <div>
+        <p>
+          <strong class="mono">{s.formula}</strong>
+        </p>
+        <p class="muted">
+          dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.{' '}
+          <span id="link-before">
+            {before?.kind === 'backward'
+              ? `dy is the dx that ${before.name} handed down, the stage before: ` +
+                '∂loss/∂y, carried back one layer at a time by the chain rule.'
+              : 'dy is ∂loss/∂prediction, from the loss stage: where the chain rule starts.'}
+          </span>
+        </p>
+        <Source reading={s.source} property="vjp" open />
+        <CheckTable c={s.check} focus={focus} onFocus={setFocus} />
+      </div>
+      <div>
+        <Labelled name="dy (in)" t={s.dy} marks={terms.map((t) => t.index.reduce((f, i, d) => f * s.dy.shape[d]! + i, 0))} />
+        {s.dx === undefined ? (
+          <p class="muted">no dx: the first layer's input is the data</p>
+        ) : (
+          <Labelled name="dx (out)" t={s.dx} marks={checked(s.check, 'dx', s.dx.shape)} />
+        )}
+        <Tensors items={s.dp} prefix="d" of="param" marksOf={(n) => checked(s.check, n.name, n.tensor.shape)} />
+        <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
+      </div>
+    </div>
+  )
+}
+
+const UpdateView = ({ s }: { s: UpdateStage }) => {
+  const h = s.byHand
+  // the worked coordinate, outlined in its param's tables and in its optimizer state's
+  const marksOf = (name: string, t: Tensor): number[] =>
+    h !== undefined && (name === h.param || name.endsWith(` of ${h.param}`)) ? [h.index.reduce((f, i, d) => f * t.shape[d]! + i, 0)] : []
+  return (
+    <>
       <p>
         <strong class="mono">{s.formula}</strong>
       </p>
-      <p class="muted">dy comes in from the layer above; the vjp hands dx down to the layer below and keeps each dparam for the update.</p>
-      <Source reading={s.source} property="vjp" open />
-      <CheckTable c={s.check} />
-    </div>
-    <div>
-      <Labelled name="dy (in)" t={s.dy} />
-      {s.dx === undefined ? <p class="muted">no dx: the first layer's input is the data</p> : <Labelled name="dx (out)" t={s.dx} />}
-      <Tensors items={s.dp} prefix="d" of="param" />
-      <Tape tape={s.tape} title="its tape, kept by its forward: what the vjp reads" />
-    </div>
-  </div>
-)
+      <p>learning rate at this step: {num(s.lr, 6)}</p>
+      {h !== undefined && (
+        <div id="update-by-hand">
+          <h3>
+            one coordinate by hand: <span class="mono">{`${h.param}[${h.index.join(', ')}]`}</span>
+          </h3>
+          <p class="muted">
+            The coordinate of largest |g| in the first param, outlined in its tables below: the rule, line by line, with the numbers the
+            tables show (4 digits); the last line is p after the update, the library's {num(h.after, 6)}.
+          </p>
+          <ul class="terms">
+            {h.lines.map((l) => (
+              <li key={l} class="mono">
+                {l}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <h3>params: the gradient, before and after, and the change</h3>
+      <p class="muted">
+        The change is after − before, what the update did: with a small learning rate before and after agree to the digits shown, and the
+        change is where to look.
+      </p>
+      {s.params.map((p) => (
+        <div key={p.name} class="triple">
+          <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={4} marks={marksOf(p.name, p.grad)} />
+          <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={4} marks={marksOf(p.name, p.before)} />
+          <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={4} marks={marksOf(p.name, p.after)} />
+          <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={4} marks={marksOf(p.name, p.change)} />
+        </div>
+      ))}
+      {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
+      {s.optState.map((o) => (
+        <div key={o.path} class="triple">
+          <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={4} marks={marksOf(o.name, o.before)} />
+          <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={4} marks={marksOf(o.name, o.after)} />
+        </div>
+      ))}
+    </>
+  )
+}
 
-const UpdateView = ({ s }: { s: UpdateStage }) => (
-  <>
-    <p>
-      <strong class="mono">{s.formula}</strong>
-    </p>
-    <p>learning rate at this step: {num(s.lr, 6)}</p>
-    <h3>params: the gradient, before and after, and the change</h3>
-    <p class="muted">
-      The change is after − before, what the update did: with a small learning rate before and after agree to the digits shown, and the
-      change is where to look.
-    </p>
-    {s.params.map((p) => (
-      <div key={p.name} class="triple">
-        <Labelled name={`${p.name}: gradient`} t={p.grad} of="param" maxCols={4} />
-        <Labelled name={`${p.name}: before`} t={p.before} of="param" maxCols={4} />
-        <Labelled name={`${p.name}: after`} t={p.after} of="param" maxCols={4} />
-        <Labelled name={`${p.name}: change`} t={p.change} of="param" maxCols={4} />
-      </div>
-    ))}
-    {s.optState.length > 0 && <h3>the optimizer's state, before and after</h3>}
-    {s.optState.map((o) => (
-      <div key={o.path} class="triple">
-        <Labelled name={`${o.name}: before`} t={o.before} of="param" maxCols={4} />
-        <Labelled name={`${o.name}: after`} t={o.after} of="param" maxCols={4} />
-      </div>
-    ))}
-  </>
-)
-
-const StageView = ({ s }: { s: Stage }) => {
+/** A stage's view; `before` is the stage before it in the step (whose output this one takes in). */
+const StageView = ({ s, before }: { s: Stage; before: Stage | undefined }) => {
   switch (s.kind) {
     case 'forward':
-      return <ForwardView s={s} />
+      return <ForwardView s={s} before={before} />
     case 'loss':
       return <LossView s={s} />
     case 'backward':
-      return <BackwardView s={s} />
+      return <BackwardView key={s.layer} s={s} before={before} />
     case 'update':
       return <UpdateView s={s} />
   }
@@ -374,34 +582,57 @@ const stageData = (s: Stage): Record<string, unknown> => {
   }
 }
 
-/** The Step mode's panel for a built run; `active` while it is the shown mode (the arrow keys are its only then). */
-export const StepPanel = ({ built, active }: { built: Built; active: boolean }) => {
-  // the steps taken so far, each from the state the one before left (step k on the batch fit takes k-th)
-  const [steps, setSteps] = useState<readonly Step[]>([])
-  const [k, setK] = useState(0)
-  const [error, setError] = useState<string | undefined>(undefined)
-  const [at, setAt] = useState(0)
-  const take = (from: readonly Step[], to: number): void => {
+/** The steps of a run taken so far, and the first that could not be taken (its index and what the library said), if one failed. */
+interface Taken {
+  readonly built: Built
+  readonly steps: Step[]
+  failed: { readonly at: number; readonly message: string } | undefined
+}
+
+/** Takes the steps of a run up to step `to`, each from the state the one before left (step k on fit's k-th batch), until one fails. */
+const stepsTo = (taken: Taken, to: number): void => {
+  const { built, steps } = taken
+  for (let i = steps.length; i <= to && taken.failed === undefined; i++) {
     try {
-      const next = [...from]
-      for (let i = next.length; i <= to; i++)
-        next.push(stepThrough(built, i === 0 ? initialState(built) : next[i - 1]!.after, batchAt(built, i)))
-      setSteps(next)
-      setK(to)
-      setError(undefined)
+      steps.push(stepThrough(built, i === 0 ? initialState(built) : steps[i - 1]!.after, batchAt(built, i)))
     } catch (e) {
-      setError(e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+      const hint = e instanceof Error && e.name === 'NonFiniteError' ? ` ${nonFiniteHint(built.config)}` : ''
+      taken.failed = { at: i, message: e instanceof Error ? `${e.name}: ${e.message}${hint}` : String(e) }
     }
   }
-  useEffect(() => {
-    setAt(0)
-    take([], 0)
-  }, [built])
-  const step = steps[k]
-  const count = step?.stages.length ?? 0
-  // from the stage shown when the state updates, not when a handler was made (a key can come before the handler is renewed)
+}
+
+/** Props of StepPanel: the built run, whether it is the shown mode (the arrow keys are its only then), where the page is, how to move. */
+export interface StepPanelProps {
+  readonly built: Built
+  readonly active: boolean
+  readonly view: View
+  /** Moves the page (a new history entry); `to` maps the view as it is when the move is made. */
+  readonly move: (to: (v: View) => View) => void
+}
+
+/** The Step mode's panel for a built run, at the step and stage the view names. */
+export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
+  const taken = useRef<Taken | undefined>(undefined)
+  if (taken.current?.built !== built) taken.current = { built, steps: [], failed: undefined }
+  stepsTo(taken.current, Math.min(view.step, built.totalSteps - 1))
+  const { failed } = taken.current
+  // the step the view names, or the run's last, or the last before one that failed
+  const k = Math.min(view.step, built.totalSteps - 1, failed === undefined ? Infinity : failed.at - 1)
+  const error = failed !== undefined && k < 0 ? `The run's first step cannot be taken: ${failed.message}` : undefined
+  const step = taken.current.steps[k]
+  const stages = step?.stages ?? []
+  const layers = built.config.layers
+  const count = stages.length
+  const { index: at, missing } = stageIndex(view, stages, layers)
+  // from the view as it is when the move is made, not when a handler was made (a key can come before the handler is renewed)
   const go = (to: number | ((from: number) => number)): void =>
-    setAt((from) => Math.max(0, Math.min(count - 1, typeof to === 'number' ? to : to(from))))
+    move((v) => {
+      const from = stageIndex(v, stages, layers).index
+      const i = Math.max(0, Math.min(count - 1, typeof to === 'number' ? to : to(from)))
+      return { ...v, step: k, stage: i === 0 ? undefined : stageId(stages[i]!, layers) }
+    })
+  const toStep = (to: number): void => move((v) => ({ ...v, step: Math.max(0, Math.min(built.totalSteps - 1, to)) }))
   useEffect(() => {
     if (!active) return
     const onKey = (e: KeyboardEvent): void => {
@@ -415,7 +646,7 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
-  }, [active, at, count])
+  }, [active, at, count, step])
   // the stages are one tab stop (the current one); while one has the focus, the focus follows the stage
   const toolbar = useRef<HTMLDivElement>(null)
   useEffect(() => {
@@ -423,11 +654,16 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
     if (bar !== null && bar.contains(document.activeElement)) bar.querySelectorAll('button')[at]?.focus()
   }, [at])
   useEffect(() => {
-    if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[Math.min(at, count - 1)]!) } })
+    if (step !== undefined) expose({ step: { step: k, at, count, stage: stageData(step.stages[at]!) } })
   }, [step, k, at])
-  if (error !== undefined) return <p class="error">{error}</p>
+  if (error !== undefined)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    )
   if (step === undefined) return <p class="status">taking the first step…</p>
-  const stage = step.stages[Math.min(at, count - 1)]!
+  const stage = step.stages[at]!
   const epoch = Math.floor(k / built.stepsPerEpoch) + 1
   return (
     <>
@@ -436,17 +672,28 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
           <strong>step {k + 1}</strong> of the run (epoch {epoch}, batch {(k % built.stepsPerEpoch) + 1} of {built.stepsPerEpoch}):{' '}
           {step.batch.x.shape[0]} examples, loss {num(step.metrics.loss)}
         </span>
-        <button type="button" onClick={() => take(steps, k - 1)} disabled={k === 0}>
+        <button type="button" onClick={() => toStep(k - 1)} disabled={k === 0}>
           previous step
         </button>
-        <button type="button" onClick={() => take(steps, k + 1)} disabled={k + 1 >= built.totalSteps}>
+        <button type="button" onClick={() => toStep(k + 1)} disabled={k + 1 >= built.totalSteps || failed?.at === k + 1}>
           take the next step
         </button>
       </div>
       <p class="muted">
         Each step starts from the params the one before left, on the mini-batch Train.fit takes next. ← and → move between the stages of
-        this step; taking another step keeps the stage you are on.
+        this step; taking another step keeps the stage you are on. The address names the step and the stage, so it links here, and the
+        browser's Back returns to the stage before.
       </p>
+      {(missing || k < view.step) && (
+        <p class="note" id="view-note">
+          {missing &&
+            `This network has no stage ${view.stage ?? ''} (the link was made for another network?), so the step starts at its first. `}
+          {k < view.step &&
+            (failed !== undefined && failed.at <= view.step
+              ? `Step ${failed.at + 1} of the run cannot be taken, so this is step ${k + 1}, the last it reaches: ${failed.message}`
+              : `This run has ${built.totalSteps} steps, not ${view.step + 1}: this is its last.`)}
+        </p>
+      )}
       <div role="toolbar" aria-label="stages of the step" class="stages" ref={toolbar}>
         {step.stages.map((s, i) => (
           <button key={i} type="button" tabIndex={i === at ? 0 : -1} aria-current={i === at ? 'step' : undefined} onClick={() => go(i)}>
@@ -467,7 +714,7 @@ export const StepPanel = ({ built, active }: { built: Built; active: boolean }) 
       </div>
       <section class="stage" aria-label={stageTitle(stage)}>
         <h2 id="stage-title">{stageTitle(stage)}</h2>
-        <StageView s={stage} />
+        <StageView s={stage} before={step.stages[at - 1]} />
       </section>
     </>
   )

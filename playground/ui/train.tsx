@@ -9,7 +9,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { Plot, T, Train, type Tensor, type Tree } from 'chainrule'
 import { fitOptions, initialState, type Built } from '../core/build.ts'
 import { activations } from '../core/layers.ts'
-import { exampleActivations, firstLayerWeights, planeGrid, recorder, redrawPacer, unitMaps } from '../core/train.ts'
+import { exampleActivations, firstLayerWeights, nonFiniteHint, planeGrid, recorder, redrawPacer, unitMaps } from '../core/train.ts'
 import { Chart } from './chart.tsx'
 import { Matrix } from './matrix.tsx'
 import { statusText, type RunStatus } from './status.ts'
@@ -188,7 +188,8 @@ export const TrainPanel = ({ built }: { built: Built }) => {
         test: onTest?.accuracy,
       })
     } catch (e) {
-      if (live()) setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) })
+      const hint = e instanceof Error && e.name === 'NonFiniteError' ? ` ${nonFiniteHint(built.config)}` : ''
+      if (live()) setStatus({ kind: 'error', message: e instanceof Error ? `${e.name}: ${e.message}${hint}` : String(e) })
     }
   }
 

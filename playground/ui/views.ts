@@ -2,7 +2,8 @@
  * The Train mode's pictures as Plot specs: each unit's output over the input plane (one image per
  * unit, like TensorFlow Playground's neurons), the first layer's filters, and one digit's
  * activations layer by layer. The numbers come from playground/core/train.ts; the drawing is the
- * library's Plot.imageGrid.
+ * library's Plot.imageGrid. Units, filters, channels and examples are numbered from 0, as the
+ * Step mode's matrices and the gradient check's coordinates are (filter 5 is W[5]).
  */
 import { Plot, T, type Tensor } from 'chainrule'
 import type { LayerMaps, LayerOutput, FirstLayerWeights } from '../core/train.ts'
@@ -20,7 +21,7 @@ export const unitHeatmaps = (maps: LayerMaps, resolution: number): Plot.VegaLite
     const flipped = new Float64Array(values.length)
     for (let r = 0; r < resolution; r++)
       flipped.set(values.subarray(r * resolution, (r + 1) * resolution), (resolution - 1 - r) * resolution)
-    return { pixels: T.fromArray([resolution, resolution], flipped), title: `unit ${unit + 1}` }
+    return { pixels: T.fromArray([resolution, resolution], flipped), title: `unit ${unit}` }
   })
   const bound = roundUp(Math.max(Math.abs(maps.min), Math.abs(maps.max)))
   return Plot.imageGrid(pictures, {
@@ -60,7 +61,7 @@ export const kernelPictures = (W: Tensor, title: string): Plot.VegaLiteSpec => {
       const at = (o * inC + c) * kh * kw
       pictures.push({
         pixels: T.fromArray([kh, kw], W.data.subarray(at, at + kh * kw)),
-        title: inC === 1 ? `filter ${o + 1}` : `${o + 1}·${c + 1}`,
+        title: inC === 1 ? `filter ${o}` : `${o}·${c}`,
       })
     }
   const bound = roundUp(W.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0))
@@ -88,7 +89,7 @@ export const activationImages = (o: LayerOutput): Plot.VegaLiteSpec | undefined 
   const [c, h, w] = d
   const pictures = Array.from({ length: Math.min(c, 16) }, (_, k) => ({
     pixels: T.fromArray([h, w], o.y.data.subarray(k * h * w, (k + 1) * h * w)),
-    title: `channel ${k + 1}`,
+    title: `channel ${k}`,
   }))
   return Plot.imageGrid(pictures, { columns: Math.min(8, pictures.length), pixelSize: Math.max(1, Math.floor(56 / h)), title: o.name })
 }
@@ -107,7 +108,7 @@ export const firstExampleChannels = (t: Tensor, title: string): Plot.VegaLiteSpe
   const [, c, h, w] = d
   const pictures = Array.from({ length: Math.min(c, 8) }, (_, k) => ({
     pixels: T.fromArray([h, w], t.data.subarray(k * h * w, (k + 1) * h * w)),
-    title: c === 1 ? 'example 1' : `channel ${k + 1}`,
+    title: c === 1 ? 'example 0' : `channel ${k}`,
   }))
   return Plot.imageGrid(pictures, { columns: Math.min(8, pictures.length), pixelSize: Math.max(1, Math.floor(56 / h)), title })
 }

@@ -300,6 +300,90 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('the address names the step and the stage: Back and Forward walk them, and a link opens at them', async () => {
+    const { page, problems } = await watchedPage(browser)
+    const base = `${url}?data=xor&net=dense:4,tanh,dense:2&opt=sgd&lr=0.1&bs=16&epochs=60&seed=3`
+    await open(page, base)
+    const at = async (): Promise<{ step: number; at: number; title: string }> => {
+      const s = (await exposed(page))['step'] as { step: number; at: number; stage: StageJson } | undefined
+      return { step: s?.step ?? -1, at: s?.at ?? -1, title: s?.stage.title ?? '' }
+    }
+    // a tab clicked with the mouse hands the focus to its panel, so → moves Step's stages, not on to the next mode
+    await page.getByRole('tab', { name: 'Step' }).click()
+    await expect.poll(at).toEqual({ step: 0, at: 0, title: 'forward: dense 1 (2→4)' })
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(at).toEqual({ step: 0, at: 1, title: 'forward: tanh 1' })
+    expect(await page.getByRole('tab', { selected: true }).textContent()).toBe('Step')
+    await page.keyboard.press('ArrowRight')
+    await expect.poll(() => page.url()).toContain('&mode=step&stage=forward:dense2')
+    await page.getByRole('button', { name: 'take the next step' }).click()
+    await expect.poll(() => page.url()).toContain('&mode=step&step=2&stage=forward:dense2')
+    expect(await at()).toEqual({ step: 1, at: 2, title: 'forward: dense 2 (4→2)' })
+    const linked = page.url()
+
+    // Back: the step before, then the stages before, then the mode before; Forward: the other way
+    await page.goBack()
+    await expect.poll(at).toEqual({ step: 0, at: 2, title: 'forward: dense 2 (4→2)' })
+    await page.goBack()
+    await expect.poll(at).toEqual({ step: 0, at: 1, title: 'forward: tanh 1' })
+    await page.goBack()
+    await expect.poll(at).toEqual({ step: 0, at: 0, title: 'forward: dense 1 (2→4)' })
+    await page.goBack()
+    await expect.poll(() => page.getByRole('tab', { selected: true }).textContent()).toBe('Build')
+    expect(page.url()).toBe(base) // the address as it was opened
+    await page.goForward()
+    await expect.poll(() => page.getByRole('tab', { selected: true }).textContent()).toBe('Step')
+    await page.goForward()
+    await expect.poll(at).toEqual({ step: 0, at: 1, title: 'forward: tanh 1' })
+
+    // an edit is one entry however many keys it takes, and Back undoes it
+    await page.getByRole('tab', { name: 'Build' }).click()
+    const units = page.getByLabel('dense 1 units', { exact: true })
+    await units.fill('5')
+    await units.fill('6')
+    await expect.poll(() => page.url()).toContain('net=dense:6,')
+    await page.goBack()
+    await expect.poll(async () => ((await exposed(page))['config'] as { layers: { units?: number }[] }).layers[0]!.units).toBe(4)
+    expect(await units.inputValue()).toBe('4')
+
+    // the link opens a new page at the same step and stage, with the same numbers
+    const there = (await exposed(page))['step']
+    const again = await watchedPage(browser)
+    await open(again.page, linked)
+    await again.page.waitForFunction(() => window.__playground?.['step'] !== undefined)
+    expect(await again.page.textContent('#stage-title')).toBe('forward: dense 2 (4→2)')
+    expect(((await exposed(again.page))['step'] as { step: number }).step).toBe(1)
+    expect(there).toBeDefined()
+    // a link to a stage this network does not have, or a step past its last, says so and shows what it has
+    await open(again.page, `${base}&mode=step&step=999&stage=backward:relu3`)
+    await expect.poll(() => again.page.textContent('#view-note')).toContain('no stage backward:relu3')
+    const steps = Math.ceil(200 / 16) * 60 // xor's 200 examples in batches of 16, 60 epochs
+    expect(await again.page.textContent('#view-note')).toContain(`This run has ${steps} steps, not 999`)
+    expect(await again.page.textContent('#stage-title')).toBe('forward: dense 1 (2→4)')
+    // and one it cannot read names the parameter
+    await open(again.page, `${base}&mode=step&step=two`)
+    expect(await again.page.getByRole('alert').textContent()).toContain("?step: must be a whole number from 1 (the run's first step)")
+    expect([...problems, ...again.problems]).toEqual([])
+    await again.page.close()
+    await page.close()
+  })
+
+  test('a layer moved from the keyboard keeps the focus: Enter twice on its move button moves it up two places', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, url) // spiral: dense 16, relu, dense 16, relu, dense 3
+    const units = async (): Promise<(number | undefined)[]> =>
+      ((await exposed(page))['config'] as { layers: { units?: number }[] }).layers.map((l) => l.units)
+    await page.getByRole('button', { name: 'move dense 3 up' }).focus()
+    await page.keyboard.press('Enter')
+    await expect.poll(units).toEqual([16, undefined, 16, 3, undefined])
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('move dense 3 up')
+    await page.keyboard.press('Enter')
+    await expect.poll(units).toEqual([16, undefined, 3, 16, undefined]) // now the second dense, named dense 2
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('move dense 2 up')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
   test('stepping a conv net draws conv params as filters and a batch of images as the first example, with numbers from its middle', async () => {
     const { page, problems } = await watchedPage(browser)
     const q = '?data=mnist&n=64&test=10&net=conv2d:4:3,relu,maxPool2d:2,flatten,dense:10&opt=adam&lr=0.01&bs=32&epochs=1&seed=1&mode=step'

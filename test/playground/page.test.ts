@@ -137,7 +137,7 @@ describe('the playground as a learner reads it', () => {
     await page.close()
   })
 
-  test('a gradient check’s value is found in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
+  test('every checked value is found, outlined, in dx and dW to 4 digits; its analytic and numeric show the digit where they part', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, '?data=spiral&mode=step')
     await stage(page, 'backward: dense 2 (16→16)')
@@ -154,18 +154,145 @@ describe('the playground as a learner reads it', () => {
       if (r.analytic.toPrecision(10) !== r.numeric.toPrecision(10)) expect(analytic, `row ${i}`).not.toBe(numeric)
       expect(Number(analytic)).toBeCloseTo(r.analytic, 5)
       expect(Number(numeric)).toBeCloseTo(r.numeric, 5)
-      // the checked coordinate's cell in its matrix (dx [32, 16], dW [16, 16], db [16]: the top-left 8 rows, 10 columns are shown)
-      const [row, col] = r.index.length === 2 ? r.index : [0, r.index[0]!]
-      if (row! >= 8 || col! >= 10) continue
+      // the checked coordinate's cell in its matrix, numbered and outlined even past the top-left 8 rows and 10 columns
       const name = r.where === 'dx' ? 'dx (out)' : `d${r.where}`
-      const cells = await page
+      const cell = page
         .getByRole('table', { name: new RegExp(`^${name.replace(/[()]/g, '\\$&')}, shape`) })
-        .locator('[role="cell"]')
-        .allTextContents()
-      expect(Number(cells[row! * 10 + col!]), `${r.where}[${r.index.join(', ')}]`).toBe(Number(r.analytic.toPrecision(4)))
+        .locator(`[role="cell"][title^="[${r.index.join(', ')}] = "]`)
+      expect(await cell.count(), `${r.where}[${r.index.join(', ')}]`).toBe(1)
+      expect(Number(await cell.textContent()), `${r.where}[${r.index.join(', ')}]`).toBe(Number(r.analytic.toPrecision(4)))
+      expect(await cell.getAttribute('class')).toBe('marked')
       found++
     }
-    expect(found).toBeGreaterThan(0)
+    expect(found).toBe(rows.length)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('the chain rule at a checked coordinate is written out: dx[n, i] = Σⱼ dy[n, j] · W[i, j], each factor found on the page', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    await stage(page, 'backward: dense 2 (16→16)')
+    const first = page.locator('#chain-rule details').first()
+    expect(await first.getAttribute('open')).not.toBeNull()
+    const summary = (await first.locator('summary').textContent()) ?? ''
+    const [, n, i] = /^dx\[(\d+), (\d+)\] = Σₖ dy\[k\] · ∂y\[k\]\/∂x\[\d+, \d+\]: 16 terms$/.exec(summary) ?? []
+    expect(n, summary).toBeDefined()
+    const lines = await first.locator('li.mono').allTextContents()
+    expect(lines.at(-1)).toMatch(/^sum of all 16: /)
+    const terms = lines.slice(0, -1)
+    expect(terms.length).toBe(6) // the six largest of dense 2's 16 outputs in row n
+    const cellOf = async (table: string, at: string): Promise<number> =>
+      Number(
+        await page
+          .getByRole('table', { name: new RegExp(`^${table.replace(/[()]/g, '\\$&')}, shape`) })
+          .locator(`[role="cell"][title^="[${at}] = "]`)
+          .first()
+          .getAttribute('title')
+          .then((t) => t!.split(' = ')[1]),
+      )
+    const parsed = terms.map((t) => {
+      const m = /^dy\[(\d+), (\d+)\] · ∂y\[\1, \2\]\/∂x\[(\d+), (\d+)\] = (\S+) × (\S+) = (\S+)$/.exec(t)
+      expect(m, t).not.toBeNull()
+      expect(m![1]).toBe(n) // y[n, j] alone depends on x[n, i]
+      return { j: m![2]!, dy: Number(m![5]), local: Number(m![6]), product: Number(m![7]) }
+    })
+    for (const t of parsed) {
+      expect(Number(t.product.toPrecision(3))).toBe(Number((t.dy * t.local).toPrecision(3)))
+      expect(t.dy).toBe(Number((await cellOf('dy (in)', `${n}, ${t.j}`)).toPrecision(4)))
+    }
+    // dy is a table to a screen reader: row by row, each cell in a row, the rows and columns numbered by their headers
+    const dy = page.getByRole('table', { name: /^dy \(in\), shape/ })
+    expect(await dy.locator('[role="cell"]:not([role="row"] > *)').count()).toBe(0)
+    expect(await dy.getByRole('columnheader').allTextContents()).toEqual(expect.arrayContaining(['0', '1', '9']))
+    expect(await dy.getByRole('rowheader').count()).toBe((await dy.getByRole('row').count()) - 1)
+    // ∂y[n, j]/∂x[n, i] is W[i, j], as the forward stage shows W
+    await stage(page, 'forward: dense 2 (16→16)')
+    for (const t of parsed) expect(t.local).toBeCloseTo(Number((await cellOf('W', `${i}, ${t.j}`)).toPrecision(4)), 3)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('the loss stage works the first example’s gradient by hand, (softmax(z) − onehot(y))/N, each factor found in its tables', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    await stage(page, 'loss: softmaxCrossEntropy')
+    const cell = async (table: string, at: string): Promise<number> =>
+      Number(
+        await page
+          .getByRole('table', { name: new RegExp(`^${table.replace(/[()]/g, '\\$&')}, shape`) })
+          .locator(`[role="cell"][title^="[${at}] = "]`)
+          .textContent(),
+      )
+    const target = Number((await page.locator('.stage table tbody tr').first().locator('th, td').first().textContent()) ?? '')
+    const lines = await page.locator('#loss-by-hand li').allTextContents()
+    expect(lines.length).toBe(3)
+    for (const [c, line] of lines.entries()) {
+      const m = /^∂L\/∂z\[0, (\d)\] = \(softmax\(z\)\[0, \1\] − onehot\(y\)\[0, \1\]\) \/ 32 = \((\S+) − ([01])\) \/ 32 = (\S+)$/.exec(line)
+      expect(m, line).not.toBeNull()
+      expect(Number(m![1])).toBe(c)
+      expect(Number(m![2])).toBe(await cell('softmax(z): the prediction as probabilities', `0, ${c}`))
+      expect(Number(m![3])).toBe(c === target ? 1 : 0)
+      expect(Number(m![4])).toBe(await cell('∂loss/∂prediction', `0, ${c}`))
+      expect(Number(m![4])).toBeCloseTo((Number(m![2]) - Number(m![3])) / 32, 5)
+    }
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('a step that cannot be taken (its loss goes non-finite) leaves the steps before it to read, and says which and why', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&opt=sgd&lr=1e200&epochs=5&mode=step&step=3&stage=loss')
+    await expect.poll(() => page.locator('#view-note').textContent()).toContain('Step 2 of the run cannot be taken, so this is step 1')
+    expect(await page.textContent('#view-note')).toContain('the loss became non-finite')
+    expect(await page.textContent('#view-note')).toContain('the learning rate, 1e+200, is most likely too large for this network')
+    expect(await page.evaluate(() => (window.__playground?.['step'] as { step: number }).step)).toBe(0)
+    expect(await page.textContent('#stage-title')).toBe('loss: softmaxCrossEntropy')
+    expect(await page.getByRole('button', { name: 'take the next step' }).isDisabled()).toBe(true)
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('each stage says where its input comes from: x is the y of the stage before, dy the dx the layer above handed down', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=spiral&mode=step')
+    const said = async (title: string): Promise<string> => {
+      await stage(page, title)
+      return (await page.textContent('#link-before')) ?? ''
+    }
+    expect(await said('forward: dense 1 (2→16)')).toBe('x is the batch of data.')
+    expect(await said('forward: relu 2')).toBe('x is the y of dense 2 (16→16), the stage before.')
+    expect(await said('backward: dense 3 (16→3)')).toContain('dy is ∂loss/∂prediction, from the loss stage')
+    expect(await said('backward: relu 2')).toContain('dy is the dx that dense 3 (16→3) handed down, the stage before')
+    expect(problems).toEqual([])
+    await page.close()
+  })
+
+  test('the update stage works one coordinate by hand, p ← p − lr·g, each number found, outlined, in its tables', async () => {
+    const { page, problems } = await watchedPage(browser)
+    await open(page, '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&lr=0.1&bs=16&seed=3&mode=step&stage=update')
+    await expect
+      .poll(() => page.locator('#update-by-hand h3').textContent())
+      .toMatch(/^one coordinate by hand: dense 1 \(2→4\) W\[\d, \d\]$/)
+    const at = /W\[(\d, \d)\]$/.exec((await page.textContent('#update-by-hand h3'))!)![1]!
+    const cell = page.getByRole('table', { name: /^dense 1 \(2→4\) W: gradient, shape/ }).locator(`[role="cell"][title^="[${at}] = "]`)
+    expect(await cell.getAttribute('class')).toBe('marked')
+    const lines = await page.locator('#update-by-hand li').allTextContents()
+    const [, g, p, lr] = /^g = (\S+), p = (\S+), lr = (\S+)$/.exec(lines[0]!)!
+    const [, p2, lr2, g2, after] = /^p ← p − lr·g = (\S+) − (\S+) × (\S+) = (\S+)$/.exec(lines[1]!)!
+    expect([p2, lr2, g2]).toEqual([p, lr, g])
+    expect(Number(lr)).toBe(0.1)
+    const shown = async (what: string): Promise<number> =>
+      Number(
+        await page
+          .getByRole('table', { name: new RegExp(`^dense 1 \\(2→4\\) W: ${what}, shape`) })
+          .locator(`[role="cell"][title^="[${at}] = "]`)
+          .textContent(),
+      )
+    expect(Number(g)).toBe(await shown('gradient'))
+    expect(Number(p)).toBe(await shown('before'))
+    expect(Number(after)).toBe(await shown('after'))
+    expect(Number(after)).toBeCloseTo(Number(p) - 0.1 * Number(g), 3)
     expect(problems).toEqual([])
     await page.close()
   })

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { Gradcheck, Key, L, T, Train, Tree } from 'chainrule'
-import { defaults, type Config } from '../../playground/core/config.ts'
+import { defaults, type Config, type OptimizerConfig } from '../../playground/core/config.ts'
 import { batchAt, build, firstBatch, initialState, type Built } from '../../playground/core/build.ts'
 import { layerKinds, readingOf, shownFiles, sourceFileOf, sourceLines } from '../../playground/core/layers.ts'
-import { stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
+import { lossGradientOf, MAX_TERMS, stepThrough, stageTitle, type BackwardStage, type ForwardStage } from '../../playground/core/step.ts'
 import { mnistBytes } from './support.ts'
 
 const bits = (t: T.Tensor): string => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('hex')
@@ -339,5 +339,123 @@ describe('step: one SGD step as stages, from the library’s own numbers', () =>
     expect(forward?.startsWith('forward: ')).toBe(true)
     expect(vjp).toMatch(/dx/)
     expect(text).toContain(vjp!.split('\n').at(-1)!)
+  })
+})
+
+describe('step: the chain rule at each checked coordinate', () => {
+  test.each(configs.map(([name]) => name))(
+    '%s: each checked row keeps its largest terms dy[k]·∂y[k]/∂θ, and when it keeps them all they sum to the vjp’s value',
+    (name) => {
+      const run = built.get(name)!
+      const step = stepThrough(run, initialState(run), firstBatch(run))
+      for (const s of step.stages.filter((t): t is BackwardStage => t.kind === 'backward'))
+        for (const r of s.check.rows) {
+          expect(r.terms.length).toBe(Math.min(r.termCount, MAX_TERMS))
+          const flat = r.terms.map((t) => t.index.reduce((f, i, d) => f * s.dy.shape[d]! + i, 0))
+          expect(flat).toEqual([...flat].sort((a, b) => a - b)) // in the order of k
+          for (const [j, t] of r.terms.entries()) expect(t.dy).toBe(s.dy.data[flat[j]!])
+          if (r.termCount <= MAX_TERMS && !r.kink) {
+            const sum = r.terms.reduce((a, t) => a + t.dy * t.local, 0)
+            expect(Gradcheck.mixedError(r.analytic, sum), `${s.name} ${r.where}[${r.index.join(', ')}]`).toBeLessThanOrEqual(1e-6)
+          }
+        }
+    },
+  )
+
+  test('dense: x[n, i] moves each y[n, j] by W[i, j], W[i, j] moves y[n, j] by x[n, i]; tanh: x[k] moves y[k] alone, by 1 − y[k]²', () => {
+    const stagesOf = (name: string) => {
+      const run = built.get(name)!
+      return stepThrough(run, initialState(run), firstBatch(run)).stages
+    }
+    let stages = stagesOf('spiral (dense, relu)')
+    const stage = (title: string): BackwardStage => stages.find((s) => stageTitle(s) === title) as BackwardStage
+    const forward = (title: string): ForwardStage => stages.find((s) => stageTitle(s) === title) as ForwardStage
+    const dense = stage('backward: dense 2 (16→16)')
+    expect(dense.check.rows.length).toBeGreaterThan(3)
+    const W = forward('forward: dense 2 (16→16)').params.find((p) => p.name === 'W')!.tensor
+    const x = forward('forward: dense 2 (16→16)').x
+    for (const r of dense.check.rows) {
+      if (r.where === 'dx') {
+        const [n, i] = r.index
+        expect(r.termCount).toBe(16)
+        for (const t of r.terms) {
+          expect(t.index[0]).toBe(n)
+          expect(t.local).toBeCloseTo(W.data[i! * 16 + t.index[1]!]!, 6)
+        }
+      } else if (r.where === 'W') {
+        const [i, j] = r.index
+        for (const t of r.terms) {
+          expect(t.index[1]).toBe(j)
+          expect(t.local).toBeCloseTo(x.data[t.index[0]! * 16 + i!]!, 6)
+        }
+      }
+    }
+    stages = stagesOf('circles with tanh and mse, adamw') // dense 8, tanh, dense 2
+    const tanh = stage('backward: tanh 1')
+    const y = forward('forward: tanh 1').y
+    expect(tanh.check.rows.length).toBe(3)
+    for (const r of tanh.check.rows) {
+      expect(r.termCount).toBe(1)
+      expect(r.terms[0]!.index).toEqual(r.index)
+      const k = r.index[0]! * 8 + r.index[1]!
+      expect(r.terms[0]!.local).toBeCloseTo(1 - y.data[k]! ** 2, 6)
+    }
+  })
+})
+
+describe('step: the loss’s gradient in the factors of its formula', () => {
+  test.each([
+    ['spiral (dense, relu)', 'softmaxCrossEntropy'],
+    ['blobs with sigmoid, softmax and crossEntropy, rmsprop with momentum', 'crossEntropy'],
+    ['circles with tanh and mse, adamw', 'mse'],
+  ])('%s: each example’s gradient is its formula of the factors the page shows (%s)', (name, loss) => {
+    const run = built.get(name)!
+    const s = stepThrough(run, initialState(run), firstBatch(run)).stages.find((t) => t.kind === 'loss')!
+    if (s.kind !== 'loss') throw new Error('no loss stage')
+    expect(s.loss).toBe(loss)
+    expect(s.probabilities === undefined).toBe(loss !== 'softmaxCrossEntropy')
+    const [N, C] = s.prediction.shape as [number, number]
+    for (let n = 0; n < N; n++) {
+      const entries = lossGradientOf(s, n)
+      expect(entries.map((e) => e.c)).toEqual([...Array(C).keys()])
+      expect(entries.reduce((a, e) => a + e.t, 0)).toBe(1) // one class per example, as a one-hot row
+      if (s.probabilities !== undefined) expect(Math.abs(entries.reduce((a, e) => a + e.p, 0) - 1)).toBeLessThan(1e-12)
+      for (const e of entries) {
+        const formula = loss === 'crossEntropy' ? -e.t / e.d : (e.p - e.t) / e.d
+        expect(Gradcheck.mixedError(formula, e.grad), `${name} [${n}, ${e.c}]`).toBeLessThanOrEqual(1e-12)
+      }
+    }
+  })
+})
+
+describe('step: one coordinate’s update by hand', () => {
+  const optimizers: [string, OptimizerConfig][] = [
+    ['sgd', { name: 'sgd', momentum: 0, nesterov: false, weightDecay: 0 }],
+    ['sgd with momentum', { name: 'sgd', momentum: 0.9, nesterov: false, weightDecay: 0 }],
+    ['sgd with Nesterov momentum and weight decay', { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-2 }],
+    ['adam', { name: 'adam', b1: 0.9, b2: 0.999, eps: 1e-8 }],
+  ]
+  test.each(optimizers)('%s: the rule’s lines recompute p after the update, at the second step (state not zero)', (_, optimizer) => {
+    const run = build({ ...defaults('xor'), optimizer })
+    const first = stepThrough(run, initialState(run), firstBatch(run))
+    const second = stepThrough(run, first.after, batchAt(run, 1))
+    for (const step of [first, second]) {
+      const u = step.stages.at(-1)!
+      if (u.kind !== 'update') throw new Error('no update stage')
+      const h = u.byHand!
+      expect(h.param).toBe(u.params[0]!.name)
+      const g = u.params[0]!.grad
+      const k = h.index.reduce((f, i, d) => f * g.shape[d]! + i, 0)
+      expect(Math.abs(g.data[k]!)).toBe(Math.max(...[...g.data].map(Math.abs))) // the coordinate of largest |g|
+      expect(h.after).toBe(u.params[0]!.after.data[k])
+      expect(Gradcheck.mixedError(h.recomputed, h.after), h.lines.join('\n')).toBeLessThanOrEqual(1e-12)
+      expect(h.lines.at(-1)).toMatch(/^p ← p − lr·/)
+    }
+  })
+
+  test('the other optimizers have none', () => {
+    const run = build({ ...defaults('xor'), optimizer: { name: 'rmsprop', decay: 0.9, eps: 1e-8, momentum: 0 } })
+    const u = stepThrough(run, initialState(run), firstBatch(run)).stages.at(-1)!
+    expect(u.kind === 'update' && u.byHand).toBeUndefined()
   })
 })

@@ -9,6 +9,7 @@ import {
   gradientNorms,
   layerOutputs,
   mistakes,
+  nonFiniteHint,
   planeGrid,
   recorder,
   redrawPacer,
@@ -159,5 +160,32 @@ describe('train: MNIST views', () => {
     const s = initialState(drop)
     const [dense, dropout] = layerOutputs(drop, s.params, s.state, drop.data.x)
     expect(bits(dropout!.y)).toBe(bits(dense!.y))
+  })
+})
+
+describe('train: what to try when the loss becomes non-finite', () => {
+  test('the hint names the learning rate the run used, a number or a schedule as the address spells it', () => {
+    const big = { ...defaults('spiral'), lr: { kind: 'constant', value: 1e200 } } as const
+    expect(nonFiniteHint(big)).toContain('the learning rate, 1e+200, is most likely too large')
+    const schedule = { ...defaults('spiral'), lr: { kind: 'cosineDecay', init: 50, floor: 0 } } as const
+    expect(nonFiniteHint(schedule)).toContain('the learning rate, the schedule cosineDecay:50:0, is most likely too large')
+  })
+
+  test('and it is the cure: the same run with a learning rate ten times smaller, each time, ends finite', () => {
+    let c: Config = { ...defaults('spiral'), optimizer: { name: 'sgd', momentum: 0, nesterov: false, weightDecay: 0 }, epochs: 1 }
+    const finite = (lr: number): boolean => {
+      c = { ...c, lr: { kind: 'constant', value: lr } }
+      try {
+        Train.fit(fitOptions(build(c)))
+        return true
+      } catch (e) {
+        if (e instanceof Error && e.name === 'NonFiniteError') return false
+        throw e
+      }
+    }
+    expect(finite(1e200)).toBe(false)
+    let lr = 1e200
+    while (!finite(lr)) lr /= 10
+    expect(lr).toBeGreaterThan(1e-3) // far from a learning rate that does nothing
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { T } from 'chainrule'
-import { centreCrop } from '../../playground/ui/views.ts'
+import { centreCrop, kernelPictures, unitHeatmaps } from '../../playground/ui/views.ts'
 
 describe('views: what the page draws of a big tensor', () => {
   test('centreCrop takes the middle rows and columns of the first example’s first channel', () => {
@@ -24,5 +24,12 @@ describe('views: what the page draws of a big tensor', () => {
     expect(crop.shape).toEqual([2, 3])
     expect([row, col]).toEqual([0, 0])
     expect([...crop.data]).toEqual([0, 1, 2, 3, 4, 5])
+  })
+
+  test('units and filters are numbered from 0, as the matrices and the check’s coordinates index them (filter 5 is W[5])', () => {
+    const titles = (spec: unknown): string[] => [...JSON.stringify(spec).matchAll(/"title":"((?:unit|filter) \d+)"/g)].map((m) => m[1]!)
+    const maps = { layer: 1, name: 'relu 1', units: [0, 1, 2].map((unit) => ({ unit, values: new Float64Array(4) })), min: 0, max: 1 }
+    expect(titles(unitHeatmaps(maps, 2))).toEqual(['unit 0', 'unit 1', 'unit 2'])
+    expect(titles(kernelPictures(T.zeros([3, 1, 2, 2]), 'W'))).toEqual(['filter 0', 'filter 1', 'filter 2'])
   })
 })
