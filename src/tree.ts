@@ -4,6 +4,7 @@
  */
 import * as T from './tensor/index.ts'
 import type { AnyTensor, DType, Tensor } from './tensor/tensor.ts'
+import { showKeys } from './io/error.ts'
 
 /** A tensor of either dtype, an array of trees, or a record of trees. */
 export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree }
@@ -69,7 +70,7 @@ export const describeNode = (t: unknown): string =>
     : Array.isArray(t)
       ? `an array of ${t.length}`
       : typeof t === 'object' && t !== null
-        ? `a record {${Object.keys(t).join(', ')}}`
+        ? `a record {${showKeys(Object.keys(t))}}`
         : `${typeof t} ${String(t)}`
 
 /** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */

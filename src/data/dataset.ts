@@ -73,8 +73,6 @@ export const checkFinite = (t: AnyTensor, name: string, where = 'make'): void =>
 export function make(x: Tensor<'float32'>, y: Tensor<'float32'>): Dataset<'float32'>
 export function make(x: Tensor, y: Tensor): Dataset
 export function make(x: AnyTensor, y: AnyTensor): AnyDataset {
-  checkTensor('make', 'x', x, DataError)
-  checkTensor('make', 'y', y, DataError)
   checkRows({ x, y }, 'make')
   if (dtypeOf(x) !== dtypeOf(y))
     throw new DataError(`make: x is ${dtypeOf(x)} and y is ${dtypeOf(y)}; a data set holds one dtype (cast one with T.cast)`)
@@ -84,11 +82,14 @@ export function make(x: AnyTensor, y: AnyTensor): AnyDataset {
 }
 
 /**
- * Throws a DataError unless x and y both have a leading example axis of the same length (what
- * `make` checks first; `fit` checks it too, for data sets built by hand as `{ x, y }`).
+ * Throws a DataError unless x and y are well-formed tensors (data a Float64Array or Float32Array of exactly the
+ * shape's length) that both have a leading example axis of the same length (what `make` checks first; `fit` and
+ * `evaluate` check it too, for data sets built by hand as `{ x, y }`).
  */
 export const checkRows = (ds: { readonly x: AnyTensor; readonly y: AnyTensor }, where: string, name = ''): void => {
   const { x, y } = ds
+  checkTensor(where, `${name}x`, x, DataError)
+  checkTensor(where, `${name}y`, y, DataError)
   if (x.shape.length < 1) throw new DataError(`${where}: ${name}x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
   if (y.shape.length < 1) throw new DataError(`${where}: ${name}y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
   if (x.shape[0] !== y.shape[0]) {
