@@ -82,6 +82,12 @@ const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path:
     if (isTensor(t)) return f(t, path)
     if (Array.isArray(t)) return t.map((c, i) => rec(c, `${path}[${i}]`))
     if (typeof t === 'object' && t !== null) {
+      const data: unknown = (t as { data?: unknown }).data
+      // A tensor but for its data's class (made by hand, or by another library): say so, not "number 2 at .shape[0]".
+      if (ArrayBuffer.isView(data))
+        throw new TreeError(
+          `Tree.map: ${path || 'root'} has a data of class ${data.constructor.name}: a tensor's data is a Float64Array or a Float32Array`,
+        )
       const out: Record<string, Tree> = {}
       for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k]!, path ? `${path}.${k}` : k)
       return out

@@ -46,3 +46,29 @@ describe('hostile checkpoints get short messages and cheap refusals', () => {
     )
   })
 })
+
+/** The params with the first dense's W replaced by a hand-built value. */
+const withW = (W: unknown): typeof params => [{ ...params[0], W }, ...params.slice(1)] as unknown as typeof params
+
+describe('hand-built tensors in what is saved', () => {
+  it('a tensor whose data is an Int32Array is named at its path, not by the number inside its shape', () => {
+    const bad = withW({ shape: [2, 2], data: new Int32Array(4) })
+    expect(() => IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], bad, state))).toThrow(
+      "Tree.map: [0].W has a data of class Int32Array: a tensor's data is a Float64Array or a Float32Array",
+    )
+  })
+
+  it('a tensor whose data is shorter than its shape is named as such, not blamed on a reusing training step', () => {
+    const bad = withW({ shape: [2, 2], data: new Float64Array(3) })
+    const message = (() => {
+      try {
+        IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], bad, state))
+        return ''
+      } catch (e) {
+        return e instanceof Error ? e.message : ''
+      }
+    })()
+    expect(message).toContain('params[0].W: holds 3 values where its shape [2, 2] needs 4: a tensor\'s data holds exactly the values')
+    expect(message).not.toContain('reuseBuffers')
+  })
+})
