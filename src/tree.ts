@@ -4,7 +4,6 @@
  */
 import * as T from './tensor/index.ts'
 import type { AnyTensor, DType, Tensor } from './tensor/tensor.ts'
-import { showKeys } from './io/error.ts'
 
 /** A tensor of either dtype, an array of trees, or a record of trees. */
 export type Tree = AnyTensor | readonly Tree[] | { readonly [key: string]: Tree }
@@ -62,6 +61,10 @@ export const isTensor = (t: unknown): t is Tensor =>
   t !== null &&
   ((t as { data?: unknown }).data instanceof Float64Array || (t as { data?: unknown }).data instanceof Float32Array) &&
   Array.isArray((t as { shape?: unknown }).shape)
+
+/** A record's keys for a message: all of them up to 8, else the first 8 and how many there are. */
+const showKeys = (keys: readonly string[]): string =>
+  keys.length <= 8 ? keys.join(', ') : `${keys.slice(0, 8).join(', ')}, … (${keys.length} keys)`
 
 /** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
 export const describeNode = (t: unknown): string =>
