@@ -3,7 +3,7 @@
  * directory holding the four standard files, such as Fashion-MNIST's) and decodes them with the
  * browser-safe core. Files may be gzipped, as they are usually downloaded (`….gz`).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { constants, gunzipSync } from 'node:zlib'
@@ -39,8 +39,12 @@ const readBytes = (path: string, where: string): Uint8Array => {
   if (typeof path !== 'string') throw new DataError(`${where}: a path is a string, got ${path === null ? 'null' : typeof path}`)
   let bytes: Uint8Array
   try {
+    // A pipe or a device (/dev/zero) could be read forever: only a regular file is read.
+    if (!statSync(path).isFile())
+      throw new DataError(`${where}: cannot read ${path}: it is not a regular file (a directory, a pipe or a device)`)
     bytes = readFileSync(path)
   } catch (e) {
+    if (e instanceof DataError) throw e
     throw new DataError(`${where}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   }
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes

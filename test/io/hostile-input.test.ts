@@ -72,3 +72,21 @@ describe('hand-built tensors in what is saved', () => {
     expect(message).not.toContain('reuseBuffers')
   })
 })
+
+describe('metadata that JSON.stringify would silently change', () => {
+  it('a Map, a Date or a class instance is refused at its path when encoding, not saved as {} or a string', () => {
+    const save = (metadata: unknown) => () => IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], params, state, metadata as IO.JsonObject))
+    expect(save({ seen: new Map([['a', 1]]) })).toThrow(
+      'metadata.seen: a Map is not a JSON value: only plain objects, arrays, strings, finite numbers, booleans and null are ' +
+        '(convert it first: a Date with toISOString(), a Map with Object.fromEntries(map))',
+    )
+    expect(save({ when: [new Date(0)] })).toThrow('metadata.when[0]: a Date is not a JSON value')
+    class Run {
+      epochs = 3
+    }
+    expect(save({ run: new Run() })).toThrow('metadata.run: a Run is not a JSON value')
+    expect(IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], params, state, { plain: Object.assign(Object.create(null), { a: 1 }) }))).toContain(
+      '"plain": { "a": 1 }',
+    )
+  })
+})
