@@ -200,7 +200,11 @@ export interface BatchOptions {
   readonly dtype?: DType
 }
 
-const checkBatching = (ds: AnyDataset, batchSize: number, where: string): number => {
+const checkBatching = (ds: AnyDataset, batchSize: number, where: string, dropLast: unknown): number => {
+  if (dropLast !== undefined && typeof dropLast !== 'boolean') {
+    const got = typeof dropLast === 'string' ? `the string '${dropLast}'` : String(dropLast)
+    throw new DataError(`${where}: dropLast must be true or false, got ${got}`) // a config file's "true" read as false
+  }
   const n = size(ds)
   if (n === 0) throw new DataError(`${where}: the data set is empty (x has shape ${showShape(ds.x.shape)})`)
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
@@ -212,7 +216,7 @@ const checkBatching = (ds: AnyDataset, batchSize: number, where: string): number
 /** How many batches one pass of `batches` yields: ceil(N / batchSize), or floor with dropLast. */
 export const numBatches = (ds: AnyDataset, batchSize: number, options: BatchOptions = {}): number => {
   checkOptions('numBatches', options, ['dropLast', 'dtype'], { unknown: DataError }) // dtype: batches' (it does not change the count)
-  const n = checkBatching(ds, batchSize, 'numBatches')
+  const n = checkBatching(ds, batchSize, 'numBatches', options.dropLast)
   return options.dropLast === true ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
 }
 
@@ -253,7 +257,7 @@ export function batches(
 export function batches(key: Key | null, ds: AnyDataset, batchSize: number, options?: BatchOptions): Iterable<AnyBatch>
 export function batches(key: Key | null, ds: AnyDataset, batchSize: number, options: BatchOptions = {}): Iterable<AnyBatch> {
   checkOptions('batches', options, ['dropLast', 'dtype'], { unknown: DataError })
-  const n = checkBatching(ds, batchSize, 'batches')
+  const n = checkBatching(ds, batchSize, 'batches', options.dropLast)
   const count = numBatches(ds, batchSize, { dropLast: options.dropLast })
   const dtype = dtypeOption('batches', options.dtype, undefined, DataError)
   const order = key === null ? null : permutation(key, n)
