@@ -23,3 +23,13 @@ describe('options from a config file', () => {
     expect(() => Train.fit({ ...run, key: Key.fromSeed(0), dropLast: loose<boolean>('yes') })).toThrow("dropLast must be true or false")
   })
 })
+
+describe('predict given a scalar', () => {
+  test('says x needs an example axis, not that it has 0 rows', () => {
+    const model = L.dense(2)
+    const { params } = L.initialize(model, Key.fromSeed(0), [2])
+    expect(() => Train.predict(model, params, [], T.scalar(1))).toThrow(
+      'predict: x needs a leading example axis [N, ...], got a scalar (shape [])',
+    )
+  })
+})
