@@ -40,3 +40,15 @@ describe('data sets of malformed tensors are refused where they enter, naming th
     expect(() => Train.predict(model, params, state, data.x)).toThrow('predict: x has shape [2, 2], which holds 4 values')
   })
 })
+
+describe('toy sets given counts no tensor holds', () => {
+  test('each names itself and the count, before allocating (it was an unnamed TensorError, or a RangeError of the engine)', () => {
+    const key = Key.fromSeed(0)
+    expect(() => Data.spirals(key, { classes: 1_000_000, perClass: 1_000_000 })).toThrow(
+      'spirals: 1000000000000 examples are more than a data set of 2-D points holds (2147483647)',
+    )
+    expect(() => Data.xor(key, 2 ** 40)).toThrow('xor: 1099511627776 examples are more than')
+    expect(() => Data.circles(key, 2 ** 31)).toThrow('circles: 2147483648 examples are more than')
+    expect(() => Data.blobs(key, { centers: 4, perCenter: 2 ** 30 })).toThrow('blobs: 4294967296 examples are more than')
+  })
+})
