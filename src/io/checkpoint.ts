@@ -711,7 +711,8 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
 }
 
 /**
- * Checkpoint JSON text (or its UTF-8 bytes), parsed and fully validated. Never throws on any input; a misspelt option is a RangeError.
+ * Checkpoint JSON text (a string, possibly with a byte-order mark, or its UTF-8 bytes as a Uint8Array or an ArrayBuffer), parsed
+ * and fully validated. Never throws on any input; a misspelt option is a RangeError.
  * @example
  * const ck = parseCheckpoint(text, { registry: IO.extend(IO.builtins, { swish: () => swish }) })
  */

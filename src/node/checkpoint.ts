@@ -200,7 +200,8 @@ export const staleTempFiles = (path: string): readonly string[] => {
  * Writes `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the
  * directory. Creates the directory if needed. Throws an IoError (kind 'io') if any step fails,
  * after removing its own temp file; the old file at `path`, if any, is untouched. After a
- * successful save, the stale temp files of `path` (see staleTempFiles) are removed.
+ * successful save, the stale temp files of `path` (see staleTempFiles) are removed. A symbolic link is written through
+ * (the file it points to is replaced, the link kept); a pipe, a device or a socket at `path` is refused.
  */
 export const writeFileAtomic = (given: string, data: string | Uint8Array): void => {
   const bad = badPath(given)
@@ -292,7 +293,7 @@ export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, op
 
 /**
  * Reads and fully validates a checkpoint file. Never throws: Left(IoError) with kind 'io' when the
- * file cannot be read, or any decoding kind (see IO.parseCheckpoint).
+ * file cannot be read (or is not a regular file: a pipe or a device is never read), or any decoding kind (see IO.parseCheckpoint).
  * @example
  * const ck = loadCheckpoint('out/mnist-mlp.json')
  * if (E.isLeft(ck)) throw ck.left
