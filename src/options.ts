@@ -159,15 +159,47 @@ const editDistance = (a: string, b: string): number => {
 }
 
 const describe = (u: unknown): string =>
-  u === null ? 'null' : Array.isArray(u) ? 'an array' : typeof u === 'string' ? `the string '${u}'` : typeof u
+  u === null
+    ? 'null'
+    : Array.isArray(u)
+      ? 'an array'
+      : typeof u === 'string'
+        ? `the string '${u.length > 40 ? `${u.slice(0, 40)}…` : u}'`
+        : typeof u === 'number'
+          ? `the number ${u}`
+          : typeof u
 
 /**
- * Throws unless `value` (the argument `name` of `where`) is a Tensor: an object with a `shape`
- * array and typed-array `data`. A nested array gets the hint to wrap it in `T.tensor`.
+ * Throws unless `value` (the argument `name` of `where`) is a well-formed Tensor: an object with a `shape` array of
+ * non-negative integers and a Float64Array or Float32Array `data` holding exactly the shape's number of values (a check
+ * of the shape, never a pass over the data). A nested array gets the hint to wrap it in `T.tensor`.
  */
 export const checkTensor = (where: string, name: string, value: unknown, error?: new (message: string) => Error): void => {
-  if (typeof value === 'object' && value !== null && 'shape' in value && 'data' in value)
-    if (Array.isArray(value.shape) && ArrayBuffer.isView(value.data)) return
-  const hint = Array.isArray(value) ? ` (make one from nested arrays with T.tensor(${name}))` : ''
-  throw new (error ?? TypeError)(`${where}: ${name} must be a Tensor, got ${describe(value)}${hint}`)
+  const fail = (what: string): never => {
+    throw new (error ?? TypeError)(`${where}: ${name} ${what}`)
+  }
+  if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value) || !Array.isArray(value.shape)) {
+    const hint = Array.isArray(value) ? ` (make one from nested arrays with T.tensor(${name}))` : ''
+    return fail(`must be a Tensor, got ${describe(value)}${hint}`)
+  }
+  const { shape, data } = value as { readonly shape: readonly unknown[]; readonly data: unknown }
+  if (!(data instanceof Float64Array) && !(data instanceof Float32Array)) {
+    const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name}` : describe(data)
+    return fail(
+      `must be a Tensor, whose data is a Float64Array or a Float32Array, got ${got} as data ` +
+        '(copy other numbers into one: T.fromData(shape, Float64Array.from(values)))',
+    )
+  }
+  let count = 1
+  for (let a = 0; a < shape.length; a++) {
+    const d = shape[a]
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+      return fail(`has shape [${shape.map(String).join(', ')}]: its axis ${a} is ${describe(d)}, not a non-negative integer`)
+    count *= d
+  }
+  if (data.length !== count)
+    fail(
+      `has shape [${shape.join(', ')}], which holds ${count} values, but its data holds ${data.length}; ` +
+        'a tensor\'s data is its values in row-major order, exactly as many as its shape holds',
+    )
 }

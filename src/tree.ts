@@ -62,6 +62,10 @@ export const isTensor = (t: unknown): t is Tensor =>
   ((t as { data?: unknown }).data instanceof Float64Array || (t as { data?: unknown }).data instanceof Float32Array) &&
   Array.isArray((t as { shape?: unknown }).shape)
 
+/** A record's keys for a message: all of them up to 8, else the first 8 and how many there are. */
+const showKeys = (keys: readonly string[]): string =>
+  keys.length <= 8 ? keys.join(', ') : `${keys.slice(0, 8).join(', ')}, … (${keys.length} keys)`
+
 /** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
 export const describeNode = (t: unknown): string =>
   isTensor(t)
@@ -69,7 +73,7 @@ export const describeNode = (t: unknown): string =>
     : Array.isArray(t)
       ? `an array of ${t.length}`
       : typeof t === 'object' && t !== null
-        ? `a record {${Object.keys(t).join(', ')}}`
+        ? `a record {${showKeys(Object.keys(t))}}`
         : `${typeof t} ${String(t)}`
 
 /** Applies f to every leaf, keeping the structure. f also gets the leaf's path, e.g. "[1].W". */
@@ -81,6 +85,12 @@ const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path:
     if (isTensor(t)) return f(t, path)
     if (Array.isArray(t)) return t.map((c, i) => rec(c, `${path}[${i}]`))
     if (typeof t === 'object' && t !== null) {
+      const data: unknown = (t as { data?: unknown }).data
+      // A tensor but for its data's class (made by hand, or by another library): say so, not "number 2 at .shape[0]".
+      if (ArrayBuffer.isView(data))
+        throw new TreeError(
+          `Tree.map: ${path || 'root'} has a data of class ${data.constructor.name}: a tensor's data is a Float64Array or a Float32Array`,
+        )
       const out: Record<string, Tree> = {}
       for (const k of Object.keys(t)) out[k] = rec((t as Record<string, Tree>)[k]!, path ? `${path}.${k}` : k)
       return out

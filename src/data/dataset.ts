@@ -73,8 +73,6 @@ export const checkFinite = (t: AnyTensor, name: string, where = 'make'): void =>
 export function make(x: Tensor<'float32'>, y: Tensor<'float32'>): Dataset<'float32'>
 export function make(x: Tensor, y: Tensor): Dataset
 export function make(x: AnyTensor, y: AnyTensor): AnyDataset {
-  checkTensor('make', 'x', x, DataError)
-  checkTensor('make', 'y', y, DataError)
   checkRows({ x, y }, 'make')
   if (dtypeOf(x) !== dtypeOf(y))
     throw new DataError(`make: x is ${dtypeOf(x)} and y is ${dtypeOf(y)}; a data set holds one dtype (cast one with T.cast)`)
@@ -84,11 +82,14 @@ export function make(x: AnyTensor, y: AnyTensor): AnyDataset {
 }
 
 /**
- * Throws a DataError unless x and y both have a leading example axis of the same length (what
- * `make` checks first; `fit` checks it too, for data sets built by hand as `{ x, y }`).
+ * Throws a DataError unless x and y are well-formed tensors (data a Float64Array or Float32Array of exactly the
+ * shape's length) that both have a leading example axis of the same length (what `make` checks first; `fit` and
+ * `evaluate` check it too, for data sets built by hand as `{ x, y }`).
  */
 export const checkRows = (ds: { readonly x: AnyTensor; readonly y: AnyTensor }, where: string, name = ''): void => {
   const { x, y } = ds
+  checkTensor(where, `${name}x`, x, DataError)
+  checkTensor(where, `${name}y`, y, DataError)
   if (x.shape.length < 1) throw new DataError(`${where}: ${name}x needs a leading example axis [N, ...], got shape ${showShape(x.shape)}`)
   if (y.shape.length < 1) throw new DataError(`${where}: ${name}y needs a leading example axis [N, ...], got shape ${showShape(y.shape)}`)
   if (x.shape[0] !== y.shape[0]) {
@@ -199,7 +200,11 @@ export interface BatchOptions {
   readonly dtype?: DType
 }
 
-const checkBatching = (ds: AnyDataset, batchSize: number, where: string): number => {
+const checkBatching = (ds: AnyDataset, batchSize: number, where: string, dropLast: unknown): number => {
+  if (dropLast !== undefined && typeof dropLast !== 'boolean') {
+    const got = typeof dropLast === 'string' ? `the string '${dropLast}'` : String(dropLast)
+    throw new DataError(`${where}: dropLast must be true or false, got ${got}`) // a config file's "true" read as false
+  }
   const n = size(ds)
   if (n === 0) throw new DataError(`${where}: the data set is empty (x has shape ${showShape(ds.x.shape)})`)
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > n) {
@@ -211,7 +216,7 @@ const checkBatching = (ds: AnyDataset, batchSize: number, where: string): number
 /** How many batches one pass of `batches` yields: ceil(N / batchSize), or floor with dropLast. */
 export const numBatches = (ds: AnyDataset, batchSize: number, options: BatchOptions = {}): number => {
   checkOptions('numBatches', options, ['dropLast', 'dtype'], { unknown: DataError }) // dtype: batches' (it does not change the count)
-  const n = checkBatching(ds, batchSize, 'numBatches')
+  const n = checkBatching(ds, batchSize, 'numBatches', options.dropLast)
   return options.dropLast === true ? Math.floor(n / batchSize) : Math.ceil(n / batchSize)
 }
 
@@ -252,7 +257,7 @@ export function batches(
 export function batches(key: Key | null, ds: AnyDataset, batchSize: number, options?: BatchOptions): Iterable<AnyBatch>
 export function batches(key: Key | null, ds: AnyDataset, batchSize: number, options: BatchOptions = {}): Iterable<AnyBatch> {
   checkOptions('batches', options, ['dropLast', 'dtype'], { unknown: DataError })
-  const n = checkBatching(ds, batchSize, 'batches')
+  const n = checkBatching(ds, batchSize, 'batches', options.dropLast)
   const count = numBatches(ds, batchSize, { dropLast: options.dropLast })
   const dtype = dtypeOption('batches', options.dtype, undefined, DataError)
   const order = key === null ? null : permutation(key, n)

@@ -276,8 +276,10 @@ export const encodeIdx = (file: {
   readonly data: ArrayLike<number>
 }): Uint8Array => {
   const { type, shape, data } = file
+  if (!TYPE_NAMES.includes(type))
+    throw new DataError(`encodeIdx: unknown element type ${String(type)}; expected one of ${TYPE_NAMES.join(', ')}`)
   const info = IDX_TYPES[type]
-  if (info === undefined) throw new DataError(`encodeIdx: unknown element type ${String(type)}; expected one of ${TYPE_NAMES.join(', ')}`)
+  if (!Array.isArray(shape)) throw new DataError(`encodeIdx: shape must be an array of dims, got ${typeof shape}`)
   if (shape.length < 1 || shape.length > MAX_RANK) {
     throw new DataError(`encodeIdx: an IDX file has 1 to ${MAX_RANK} dimensions, got shape ${showShape(shape)}`)
   }
@@ -288,6 +290,10 @@ export const encodeIdx = (file: {
     count *= d
   }
   if (data.length !== count) throw new DataError(`encodeIdx: shape ${showShape(shape)} needs ${count} values, got ${data.length}`)
+  if (count * info.size > 2 ** 32)
+    throw new DataError(
+      `encodeIdx: shape ${showShape(shape)} of ${type} needs ${count * info.size} bytes, more than one array holds (2^32)`,
+    )
   const dataOffset = 4 + 4 * shape.length
   const out = new Uint8Array(dataOffset + count * info.size)
   const view = new DataView(out.buffer)

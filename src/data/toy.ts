@@ -14,6 +14,15 @@ const checkCount = (v: number, where: string, what: string): number => {
   return v
 }
 
+/** The most examples a toy set holds: its x, [n, 2], must fit in one tensor (2^32 − 1 values). */
+const MAX_POINTS = 2 ** 31 - 1
+
+/** Throws a DataError naming `where` unless n examples fit in a toy set (checked before anything is allocated). */
+const checkTotal = (n: number, where: string): number => {
+  if (n > MAX_POINTS) throw new DataError(`${where}: ${n} examples are more than a data set of 2-D points holds (${MAX_POINTS})`)
+  return n
+}
+
 const checkNonNegative = (v: number, where: string, what: string): number => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new DataError(`${where}: ${what} must be a finite number >= 0, got ${v}`)
   return v
@@ -62,7 +71,7 @@ export interface XorOptions {
  */
 export const xor = (key: Key, n: number, options: XorOptions = {}): Dataset => {
   checkOptions('xor', options, ['noise'], { unknown: DataError })
-  checkCount(n, 'xor', 'n')
+  checkTotal(checkCount(n, 'xor', 'n'), 'xor')
   const noise = checkNonNegative(options.noise ?? 0.2, 'xor', 'noise')
   const centres = [
     [-1, -1],
@@ -96,7 +105,7 @@ export interface CirclesOptions {
  */
 export const circles = (key: Key, n: number, options: CirclesOptions = {}): Dataset => {
   checkOptions('circles', options, ['noise', 'factor'], { unknown: DataError })
-  checkCount(n, 'circles', 'n')
+  checkTotal(checkCount(n, 'circles', 'n'), 'circles')
   const noise = checkNonNegative(options.noise ?? 0.05, 'circles', 'noise')
   const factor = options.factor ?? 0.5
   if (!(factor > 0 && factor < 1)) throw new DataError(`circles: factor must be in (0, 1), got ${factor}`)
@@ -141,6 +150,7 @@ export const spirals = (key: Key, options: SpiralsOptions = {}): Dataset => {
   checkOptions('spirals', options, ['classes', 'perClass', 'noise', 'turns'], { unknown: DataError })
   const k = checkCount(options.classes ?? 3, 'spirals', 'classes')
   const m = checkCount(options.perClass ?? 100, 'spirals', 'perClass')
+  checkTotal(k * m, 'spirals')
   const noise = checkNonNegative(options.noise ?? 0.2, 'spirals', 'noise')
   const turns = options.turns === undefined ? undefined : checkNonNegative(options.turns, 'spirals', 'turns')
   const span = turns === undefined ? 4 : 2 * Math.PI * turns
@@ -191,7 +201,7 @@ export const blobs = (key: Key, options: BlobsOptions): Dataset => {
       }
     })
   }
-  const n = centres.length * m
+  const n = checkTotal(centres.length * m, 'blobs')
   const eps = normal(kNoise, [n, 2], 0, std).data
   return build(n, (i, p) => {
     const j = Math.floor(i / m)

@@ -711,13 +711,15 @@ const decodeUnsafe = (u: unknown, options: DecodeOptions): E.Either<IoError, Che
 }
 
 /**
- * Checkpoint JSON text (or its UTF-8 bytes), parsed and fully validated. Never throws on any input; a misspelt option is a RangeError.
+ * Checkpoint JSON text (a string, possibly with a byte-order mark, or its UTF-8 bytes as a Uint8Array or an ArrayBuffer), parsed
+ * and fully validated. Never throws on any input; a misspelt option is a RangeError.
  * @example
  * const ck = parseCheckpoint(text, { registry: IO.extend(IO.builtins, { swish: () => swish }) })
  */
-export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
+export const parseCheckpoint = (text: string | Uint8Array | ArrayBuffer, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
   checkOptions('parseCheckpoint', options, DECODE_OPTIONS)
   const given: unknown = text
+  if (given instanceof ArrayBuffer) return parseFrom(new Uint8Array(given), options, undefined) // what fetch's arrayBuffer() gives
   if (typeof given !== 'string' && !(given instanceof Uint8Array))
     return E.left(
       new IoError(
@@ -726,18 +728,21 @@ export const parseCheckpoint = (text: string | Uint8Array, options: DecodeOption
         `parseCheckpoint takes a checkpoint's text or bytes, got ${describe(given)}; for a value already parsed, use decodeCheckpoint`,
       ),
     )
-  return parseFrom(text, options, undefined)
+  return parseFrom(given, options, undefined)
 }
 
 /** parseCheckpoint of a file's bytes: a text that is not JSON is named as the file (`the file looks cut off`). */
 export const parseFrom = (text: string | Uint8Array, options: DecodeOptions, file: string | undefined): E.Either<IoError, Checkpoint> => {
   let s: string
-  if (typeof text === 'string') s = text
+  if (typeof text === 'string') s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text // a byte-order mark, as some editors write
   else {
+    // Formats named by their first bytes are refused before decoding: a huge binary file costs nothing to refuse.
+    const known = signature(text)
+    if (known !== undefined) return E.left(new IoError('not-json', '', `${file === undefined ? 'the bytes are' : `the file ${file} is`} ${known}`))
     try {
       s = new TextDecoder('utf-8', { fatal: true }).decode(text)
     } catch (e) {
-      return E.left(new IoError('not-json', '', notUtf8(text, file), { cause: e }))
+      return E.left(new IoError('not-json', '', notUtf8(file), { cause: e }))
     }
   }
   let u: unknown
@@ -758,11 +763,15 @@ const SIGNATURES: readonly (readonly [readonly number[], string])[] = [
   [[0xfe, 0xff], 'UTF-16 text (a byte-order mark FE FF): save it as UTF-8'],
 ]
 
-const notUtf8 = (bytes: Uint8Array, file: string | undefined): string => {
-  const what = file === undefined ? 'the bytes are' : `the file ${file} is`
-  const known = SIGNATURES.find(([sig]) => sig.every((b, i) => bytes[i] === b))
-  return known === undefined ? `${what} not valid UTF-8 text, so not a JSON checkpoint` : `${what} ${known[1]}`
-}
+/** What the first bytes say a file is, when they are a known format's (or a NUL byte, which no JSON text holds). */
+const signature = (bytes: Uint8Array): string | undefined =>
+  SIGNATURES.find(([sig]) => sig.every((b, i) => bytes[i] === b))?.[1] ??
+  (bytes.length > 0 && bytes[0] === 0
+    ? 'binary, not text: it starts with a NUL byte (0x00); a file of zeros is what a crash during a write that is not atomic can leave'
+    : undefined)
+
+const notUtf8 = (file: string | undefined): string =>
+  `${file === undefined ? 'the bytes are' : `the file ${file} is`} not valid UTF-8 text, so not a JSON checkpoint`
 
 /** Why JSON.parse rejected a text: empty, not JSON at all, cut off (a prefix of JSON), or where it goes wrong, by line and column. */
 const notJson = (s: string, e: unknown, file: string | undefined): string => {

@@ -14,7 +14,7 @@ import { at, describe, isRecord } from './error.ts'
 export const MAX_JSON_DEPTH = 64
 
 /**
- * The first place a value is not JSON (a non-finite number, a function, '__proto__', too deep):
+ * The first place a value is not JSON (a non-finite number, a function, '__proto__', a Map or Date, too deep):
  * its keys from the root and why; or undefined.
  */
 const notJson = (u: unknown, depth = 0): { readonly keys: readonly (string | number)[]; readonly detail: string } | undefined => {
@@ -34,6 +34,19 @@ const notJson = (u: unknown, depth = 0): { readonly keys: readonly (string | num
     return undefined
   }
   if (isRecord(u)) {
+    // A Map, a Date, a class instance: JSON.stringify would save {} (or a string) and never give it back. A plain object's
+    // prototype is a root one (Object.prototype, of any realm) or null.
+    const proto: unknown = Object.getPrototypeOf(u)
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) {
+      const made = typeof u.constructor === 'function' ? u.constructor.name : ''
+      const name = made === '' ? 'an object with a prototype' : `a ${made}`
+      return {
+        keys: [],
+        detail:
+          `${name} is not a JSON value: only plain objects, arrays, strings, finite numbers, booleans and null are ` +
+          '(convert it first: a Date with toISOString(), a Map with Object.fromEntries(map))',
+      }
+    }
     for (const k of Object.keys(u)) {
       if (k === '__proto__') return { keys: [k], detail: "the key '__proto__' is not allowed" }
       const e = inside(k, u[k])

@@ -14,7 +14,7 @@ import { asTensor, buffer, buffer32, dtypeOf, fromData, showShape, type DType, t
 import { isShapeLeaf, type ShapeTree } from '../layer.ts'
 import { firstNonFinite, isTensor, leavesWithPaths, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
-import { at, describe, IoError, isRecord } from './error.ts'
+import { at, describe, IoError, isRecord, showKeys } from './error.ts'
 
 /** A tensor as stored in a checkpoint. */
 export interface EncodedTensor {
@@ -207,7 +207,7 @@ export const compareTrees = (expected: Tree, got: Tree, path: string, made: stri
       ? `a tensor ${showShape(v.shape)}`
       : Array.isArray(v)
         ? `an array of ${v.length}`
-        : `a record {${Object.keys(v).join(', ')}}`
+        : `a record {${showKeys(Object.keys(v))}}`
   const rec = (e: Tree, g: Tree, p: string): IoError | undefined => {
     if (isTensor(e) && isTensor(g)) {
       if (!(e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])))
@@ -258,7 +258,7 @@ export const compareShapes = (
       ? `a tensor ${showShape(v.shape)}`
       : Array.isArray(v)
         ? `an array of ${v.length}`
-        : `a record {${Object.keys(v).join(', ')}}`
+        : `a record {${showKeys(Object.keys(v))}}`
   // The layer whose params (or state) `e` is: a tensor's, or a record's whose tensors all belong to one layer (an array
   // is a combinator's list, whose children without params leave no trace).
   const owner = (e: ShapeTree): string => {

@@ -11,8 +11,22 @@
  * with a name this process never made: a restarted container reuses pids).
  */
 import { randomUUID } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs'
-import { basename, dirname, isAbsolute, join } from 'node:path'
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import type { Layer } from '../layer.ts'
 import type { DType, Shape } from '../tensor/tensor.ts'
@@ -58,6 +72,56 @@ const kindAt = (path: string): 'file' | 'directory' | 'other' | undefined => {
   } catch {
     return undefined
   }
+}
+
+/** What a file system entry that is neither a file nor a directory is, for messages: `a named pipe (FIFO)`. */
+const special = (s: Stats): string | undefined =>
+  s.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : s.isCharacterDevice()
+      ? 'a character device'
+      : s.isBlockDevice()
+        ? 'a block device'
+        : s.isSocket()
+          ? 'a socket'
+          : undefined
+
+/** Why `path` cannot name a file at all (not a string, empty, a NUL character, a trailing slash), or undefined when it can. */
+const badPath = (path: unknown): string | undefined => {
+  if (typeof path !== 'string')
+    return `a path is a string, got ${path === null ? 'null' : typeof path === 'number' ? `the number ${path}` : typeof path}`
+  if (path === '') return 'the path is empty: give the path of a file'
+  if (path.includes('\0')) return 'the path holds a NUL character (\\0), which no file name can'
+  if (path.endsWith('/')) return "the path ends in '/', so it names a directory: give the path of a file"
+  return undefined
+}
+
+/** How `path` is shown in an IoError: as given when it is a string, else described. */
+const shown = (path: unknown): string => (typeof path === 'string' ? path : String(path))
+
+/**
+ * The file a save of `path` replaces: `path` itself, or what a symbolic link there points to (a save writes through a
+ * link, as editors do, rather than replacing the link with a file). Throws an IoError when that is not a file to
+ * replace (a device, a pipe, a socket): renaming over it would remove it.
+ */
+const saveTarget = (path: string): string => {
+  let target = path
+  for (let hops = 0; hops < 40; hops++) {
+    let s: Stats
+    try {
+      s = lstatSync(target)
+    } catch {
+      return target // nothing there yet: a new file
+    }
+    if (!s.isSymbolicLink()) {
+      const what = special(s)
+      if (what !== undefined)
+        throw new IoError('io', path, `cannot save: ${target} is ${what}, not a file: give the path of a file; nothing was written`)
+      return target
+    }
+    target = resolve(dirname(target), readlinkSync(target))
+  }
+  throw new IoError('io', path, 'cannot save: too many symbolic links (a loop?); nothing was written')
 }
 
 /** Where a relative path starts from, for messages about missing files. */
@@ -136,13 +200,17 @@ export const staleTempFiles = (path: string): readonly string[] => {
  * Writes `data` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the
  * directory. Creates the directory if needed. Throws an IoError (kind 'io') if any step fails,
  * after removing its own temp file; the old file at `path`, if any, is untouched. After a
- * successful save, the stale temp files of `path` (see staleTempFiles) are removed.
+ * successful save, the stale temp files of `path` (see staleTempFiles) are removed. A symbolic link is written through
+ * (the file it points to is replaced, the link kept); a pipe, a device or a socket at `path` is refused.
  */
-export const writeFileAtomic = (path: string, data: string | Uint8Array): void => {
+export const writeFileAtomic = (given: string, data: string | Uint8Array): void => {
+  const bad = badPath(given)
+  if (bad !== undefined) throw new IoError('io', shown(given), `cannot save: ${bad}; nothing was written`)
+  if (kindAt(given) === 'directory') throw new IoError('io', given, `cannot save: ${pathProblem(given, undefined)}; nothing was written`)
+  const path = saveTarget(given)
   const dir = dirname(path)
   let tmp: string | undefined
   let fd: number | undefined
-  if (kindAt(path) === 'directory') throw new IoError('io', path, `cannot save: ${pathProblem(path, undefined)}; nothing was written`)
   try {
     mkdirSync(dir, { recursive: true })
     ;({ tmp, fd } = openTemp(path))
@@ -170,7 +238,7 @@ export const writeFileAtomic = (path: string, data: string | Uint8Array): void =
         // already failing; the write error is the one to report
       }
     }
-    throw new IoError('io', path, `cannot save: ${pathProblem(path, e)}; any previous file there is unchanged`, { cause: e })
+    throw new IoError('io', given, `cannot save: ${pathProblem(path, e)}; any previous file there is unchanged`, { cause: e })
   }
   // Make the rename itself durable. Some platforms cannot fsync a directory; the file is saved either way.
   try {
@@ -225,15 +293,20 @@ export function saveModel<P extends Tree, S extends Tree, Tape>(path: string, op
 
 /**
  * Reads and fully validates a checkpoint file. Never throws: Left(IoError) with kind 'io' when the
- * file cannot be read, or any decoding kind (see IO.parseCheckpoint).
+ * file cannot be read (or is not a regular file: a pipe or a device is never read), or any decoding kind (see IO.parseCheckpoint).
  * @example
  * const ck = loadCheckpoint('out/mnist-mlp.json')
  * if (E.isLeft(ck)) throw ck.left
  */
 export const loadCheckpoint = (path: string, options: DecodeOptions = {}): E.Either<IoError, Checkpoint> => {
   checkOptions('loadCheckpoint', options, ['registry', 'dtype'])
+  const bad = badPath(path)
+  if (bad !== undefined) return E.left(new IoError('io', shown(path), `cannot read the checkpoint file: ${bad}`))
   let bytes: Uint8Array
   try {
+    // A pipe or a device (/dev/zero, /dev/stdin) could be read forever: only a regular file is read.
+    const what = special(statSync(path))
+    if (what !== undefined) return E.left(new IoError('io', path, `cannot read the checkpoint file: it is ${what}, not a file`))
     bytes = readFileSync(path)
   } catch (e) {
     return E.left(new IoError('io', path, `cannot read the checkpoint file: ${pathProblem(path, e)}`, { cause: e }))

@@ -3,14 +3,14 @@
  * directory holding the four standard files, such as Fashion-MNIST's) and decodes them with the
  * browser-safe core. Files may be gzipped, as they are usually downloaded (`….gz`).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
+import { constants, gunzipSync } from 'node:zlib'
 import * as E from 'fp-ts/lib/Either.js'
 import type { AnyDataset, Dataset } from '../data/dataset.ts'
 import { DataError } from '../data/error.ts'
-import { decodeIdx, type IdxFile } from '../data/idx.ts'
+import { decodeIdx, decodeIdxHeader, type IdxFile } from '../data/idx.ts'
 import { fromIdx, MNIST_SIZES } from '../data/mnist.ts'
 import { checkOptions, dtypeOption } from '../options.ts'
 import type { DType } from '../tensor/tensor.ts'
@@ -36,21 +36,62 @@ export const mnistDir = (): string => {
 
 /** A file's bytes, gunzipped when they start with gzip's magic bytes 1f 8b (an IDX file starts with 00 00). */
 const readBytes = (path: string, where: string): Uint8Array => {
+  if (typeof path !== 'string') throw new DataError(`${where}: a path is a string, got ${path === null ? 'null' : typeof path}`)
   let bytes: Uint8Array
   try {
+    // A pipe or a device (/dev/zero) could be read forever: only a regular file is read.
+    if (!statSync(path).isFile())
+      throw new DataError(`${where}: cannot read ${path}: it is not a regular file (a directory, a pipe or a device)`)
     bytes = readFileSync(path)
   } catch (e) {
+    if (e instanceof DataError) throw e
     throw new DataError(`${where}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e })
   }
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes
   try {
-    return gunzipSync(bytes)
+    return gunzipIdx(bytes)
   } catch (e) {
+    if (e instanceof DataError) throw new DataError(`${where}: ${path} ${e.message}`, { cause: e })
     throw new DataError(
       `${where}: ${path} starts like a gzip file but does not decompress: ${e instanceof Error ? e.message : String(e)}`,
       { cause: e },
     )
   }
+}
+
+/**
+ * Gunzipped IDX bytes, never more than the IDX header inside says the file holds: the header is inflated first (from a
+ * prefix of the compressed bytes), and the whole file then inflates to at most that length, so a small gzip file that
+ * would expand to gigabytes (a "zip bomb") is refused having inflated only its header. A bad header is returned as is,
+ * for decodeIdx to name.
+ */
+const gunzipIdx = (bytes: Uint8Array): Uint8Array => {
+  for (let prefix = 4096; ; prefix *= 16) {
+    const all = prefix >= bytes.length
+    const head = gunzipSync(bytes.subarray(0, prefix), { finishFlush: constants.Z_SYNC_FLUSH })
+    const h = decodeIdxHeader(head)
+    const expected = E.isRight(h) ? head.length : h.left.kind === 'truncated-data' || h.left.kind === 'trailing-bytes' ? h.left.expected : undefined
+    if (expected === undefined) {
+      if (E.isLeft(h) && h.left.kind === 'truncated-header' && !all) continue // the prefix inflated to less than the header
+      return head
+    }
+    try {
+      return gunzipSync(bytes, { maxOutputLength: Math.max(expected, 1) })
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e
+      throw new DataError(
+        `decompresses to more than the ${expected} bytes its IDX header says the file holds (dims ${decodeDims(head)}); ` +
+          'refused without inflating the rest (a corrupt header, data appended, or a "zip bomb")',
+        { cause: e },
+      )
+    }
+  }
+}
+
+/** The dims of an IDX header, as "[60000, 28, 28]" (the header is known to be whole). */
+const decodeDims = (head: Uint8Array): string => {
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength)
+  return `[${Array.from({ length: head[3]! }, (_, a) => view.getUint32(4 + 4 * a, false)).join(', ')}]`
 }
 
 /** dir/name, or dir/name.gz when only the gzipped file is there. */
@@ -140,6 +181,8 @@ export function loadMnist(options: LoadMnistOptions = {}): { readonly train: Any
   dtypeOption('loadMnist', options.dtype, undefined, DataError)
   const train = checkCount(options.train, MNIST_SIZES.train, 'train')
   const test = checkCount(options.test, MNIST_SIZES.test, 'test')
+  if (options.dir !== undefined && typeof options.dir !== 'string')
+    throw new DataError(`loadMnist: dir must be the path of a directory (a string), got ${options.dir === null ? 'null' : typeof options.dir}`)
   const dir = options.dir ?? mnistDir()
   return {
     train: readMnist(inDir(dir, MNIST_FILES.trainImages), inDir(dir, MNIST_FILES.trainLabels), readOptions(train, options.dtype)),

@@ -184,7 +184,14 @@ export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length 
 /** The most elements a tensor may hold: 2^32 − 1, the most a Float64Array can (32 GiB). */
 const MAX_ELEMENTS = 2 ** 32 - 1
 
+/** The most axes a tensor built from nested arrays may have (deeper nesting is an error, not a stack overflow). */
+const MAX_RANK = 64
+
 const checkShape = (shape: Shape, where: string): void => {
+  if (!Array.isArray(shape)) {
+    const got = typeof shape === 'string' ? `the string '${shape}'` : shape === null ? 'null' : typeof shape
+    throw new TensorError(`${where}: a shape is an array of non-negative integers (e.g. [2, 3]), got ${got}`)
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new TensorError(`${where}: shape ${showShape(shape)} must hold non-negative integers`)
@@ -193,6 +200,12 @@ const checkShape = (shape: Shape, where: string): void => {
   const n = sizeOf(shape)
   if (n > MAX_ELEMENTS)
     throw new TensorError(`${where}: shape ${showShape(shape)} holds ${n} elements, more than a tensor can (${MAX_ELEMENTS})`)
+}
+
+/** Throws a TensorError unless n is a number of values a buffer can hold (an integer in 0..MAX_ELEMENTS). */
+const checkLength = (n: number, dtype: string): void => {
+  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_ELEMENTS))
+    throw new TensorError(`cannot allocate ${n} ${dtype} values: a tensor holds an integer number of values in 0..${MAX_ELEMENTS}`)
 }
 
 /** Thrown by `buffer` when an allocation would pass the limit `withAllocationLimit` set (never otherwise). */
@@ -237,6 +250,7 @@ export const recycling = (): boolean => allocator !== undefined
 
 /** A fresh zero-filled buffer of n float64s: with `buffer32` and `indexBuffer`, the one place chainrule allocates tensor memory. */
 export const buffer = (n: number): Float64Array => {
+  checkLength(n, 'float64')
   allow(n)
   if (allocator === undefined) return new Float64Array(n)
   const reused = allocator.take(8 * n)
@@ -247,6 +261,7 @@ export const buffer = (n: number): Float64Array => {
 
 /** A fresh zero-filled buffer of n float32s (counted against the allocation limit as `buffer`'s values are). */
 export const buffer32 = (n: number): Float32Array => {
+  checkLength(n, 'float32')
   allow(n)
   if (allocator === undefined) return new Float32Array(n)
   const reused = allocator.take(4 * n)
@@ -257,6 +272,7 @@ export const buffer32 = (n: number): Float32Array => {
 
 /** A fresh zero-filled buffer of n int32s, for the indices a tape keeps (max-pool's argmax); drawn and counted as `buffer32`'s. */
 export const indexBuffer = (n: number): Int32Array => {
+  checkLength(n, 'int32')
   allow(n)
   if (allocator === undefined) return new Int32Array(n)
   const reused = allocator.take(4 * n)
@@ -346,9 +362,18 @@ export const withAllocationLimit = <A>(values: number, f: () => A): A => {
   }
 }
 
+/** Throws a TensorError naming `where` unless data is an instance of `kind` (a type test, never a pass over the values). */
+const checkData = (data: unknown, kind: typeof Float64Array | typeof Float32Array, where: string): void => {
+  if (data instanceof kind) return
+  const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name}` : Array.isArray(data) ? 'an array' : describeValue(data)
+  const make = kind === Float64Array ? 'Float64Array.from(values), or T.fromArray(shape, values)' : 'Float32Array.from(values)'
+  throw new TensorError(`${where}: data must be a ${kind.name}, got ${got} (copy the values into one: ${make})`)
+}
+
 /** Wraps a buffer as a tensor (no copy). The caller hands over the buffer and must not write to it again. */
 export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): Tensor => {
   checkShape(shape, where)
+  checkData(data, Float64Array, where)
   if (data.length !== sizeOf(shape)) {
     throw new TensorError(`${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`)
   }
@@ -358,6 +383,7 @@ export const fromData = (shape: Shape, data: Float64Array, where = 'fromData'): 
 /** Wraps a Float32Array as a float32 tensor (no copy), as `fromData` does a Float64Array. */
 export const fromData32 = (shape: Shape, data: Float32Array, where = 'fromData32'): Tensor32 => {
   checkShape(shape, where)
+  checkData(data, Float32Array, where)
   if (data.length !== sizeOf(shape)) {
     throw new TensorError(`${where}: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${data.length}`)
   }
@@ -366,6 +392,9 @@ export const fromData32 = (shape: Shape, data: Float32Array, where = 'fromData32
 
 /** A tensor from a flat list of numbers and a shape (copies). */
 export const fromArray = (shape: Shape, values: ArrayLike<number>): Tensor => {
+  checkShape(shape, 'fromArray')
+  if (values.length !== sizeOf(shape))
+    throw new TensorError(`fromArray: shape ${showShape(shape)} needs ${sizeOf(shape)} values, got ${values.length}`)
   const data = buffer(values.length)
   for (let i = 0; i < values.length; i++) data[i] = values[i]!
   return fromData(shape, data, 'fromArray')
@@ -387,17 +416,20 @@ export const tensor = (nested: Nested): Tensor => {
   const shape: number[] = []
   let probe: Nested = nested
   while (Array.isArray(probe)) {
+    if (shape.length === MAX_RANK)
+      throw new TensorError(`tensor: the arrays are nested more than ${MAX_RANK} deep (a tensor has at most ${MAX_RANK} axes)`)
     shape.push(probe.length)
     if (probe.length === 0) break
     probe = probe[0]!
   }
+  checkShape(shape, 'tensor')
   const data = buffer(sizeOf(shape))
   let k = 0
   const walk = (v: Nested, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (typeof v !== 'number')
         throw new TensorError(
-          `tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v}`,
+          `tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : ArrayBuffer.isView(v) ? `a ${(v as object).constructor.name} (use T.fromData for typed arrays)` : typeof v}`,
         )
       data[k++] = v
       return
@@ -407,7 +439,11 @@ export const tensor = (nested: Nested): Tensor => {
         `tensor: ragged nesting at ${path || 'top'}: expected an array of ${shape[depth]}, got ${Array.isArray(v) ? `an array of ${v.length}` : typeof v}`,
       )
     }
-    v.forEach((w: Nested, i: number) => walk(w, depth + 1, `${path}[${i}]`))
+    // An index loop, not forEach: forEach skips the holes of a sparse array, which would leave zeros in their place.
+    for (let i = 0; i < v.length; i++) {
+      if (!(i in v)) throw new TensorError(`tensor: expected a number at ${path}[${i}], got a hole (an empty slot of a sparse array)`)
+      walk(v[i]!, depth + 1, `${path}[${i}]`)
+    }
   }
   walk(nested, 0, '')
   return { shape, data }

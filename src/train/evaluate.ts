@@ -58,6 +58,7 @@ export function predict<P extends Tree, S extends Tree, Tape>(
   options: PredictOptions = 256,
 ): AnyTensor {
   checkTensor('predict', 'x', x)
+  if (x.shape.length === 0) throw new RangeError('predict: x needs a leading example axis [N, ...], got a scalar (shape [])')
   const batchSize = typeof options === 'number' ? options : (checkOptions('predict', options, ['batchSize']).batchSize ?? 256)
   const n = x.shape[0]!
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`predict: batchSize must be a positive integer, got ${batchSize}`)

@@ -192,6 +192,7 @@ export const stepsPerEpoch = (settings: EpochSettings): number => {
   checkOptions('stepsPerEpoch', settings, ['data', 'batchSize', 'validation', 'dropLast'])
   posInt(settings.batchSize, 'batchSize')
   checkRows(settings.data, 'fit', 'data.')
+  checkValidation(settings.validation)
   const f = settings.validation
   if (typeof f === 'number' && !(f > 0 && f < 1)) throw new RangeError(`fit: a validation fraction must be in (0, 1), got ${f}`)
   const n = typeof f === 'number' ? splitSizes(settings.data, f).train : size(settings.data)
@@ -451,6 +452,13 @@ function stepWithContext<P extends Tree, S extends Tree, O extends Tree>(
   }
 }
 
+/** Throws unless `validation` is absent, a number (its range is checked where it is used) or a data set object. */
+const checkValidation = (validation: unknown): void => {
+  if (validation === undefined || typeof validation === 'number' || (typeof validation === 'object' && validation !== null)) return
+  const got = typeof validation === 'string' ? `the string '${validation}'` : String(validation)
+  throw new TypeError(`fit: validation must be a fraction in (0, 1) or a data set { x, y }, got ${got}`)
+}
+
 /**
  * Throws a DataError, before any step runs, unless a validation set's examples have the training data's shapes: x's
  * always; y's when both have the same rank (class indices [N] beside probability rows [N, C] are both targets).
@@ -508,6 +516,7 @@ function* epochsOf<P extends Tree, S extends Tree, Tape, O extends Tree>(
   posInt(epochs, 'epochs')
   posInt(batchSize, 'batchSize')
   checkRows(options.data, 'fit', 'data.')
+  checkValidation(options.validation)
   if (typeof options.validation === 'object') {
     checkRows(options.validation, 'fit', 'validation.')
     checkExampleShape(options.data, options.validation)

@@ -39,9 +39,12 @@ export const staleLeaf = (tree: Tree, root: string): { readonly path: string; re
       return {
         path,
         detail:
-          `holds ${leaf.data.length} values where its shape ${showShape(leaf.shape)} needs ${sizeOf(leaf.shape)}: its buffer was reused ` +
-          'by a later step of a reusing trainStep (reuseBuffers: true), which keeps a state intact only until two steps after it ' +
-          'was returned; keep a state longer with Train.copyState(state)',
+          `holds ${leaf.data.length} values where its shape ${showShape(leaf.shape)} needs ${sizeOf(leaf.shape)}: ` +
+          (leaf.data.length === 0
+            ? 'its buffer was reused by a later step of a reusing trainStep (reuseBuffers: true), which keeps a state intact only ' +
+              'until two steps after it was returned; keep a state longer with Train.copyState(state)'
+            : "a tensor's data holds exactly the values its shape does, in row-major order (a tensor built by hand with the wrong " +
+              'data or shape?)'),
       }
   return undefined
 }

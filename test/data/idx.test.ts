@@ -301,3 +301,17 @@ describe('decodeIdx fuzz: never throws on any bytes', () => {
     }
   })
 })
+
+describe('encodeIdx given hostile settings', () => {
+  it('a type named like an Object.prototype member, a shape that is not an array, a size no array holds: each named', () => {
+    const type = 'toString' as 'ubyte'
+    expect(() => encodeIdx({ type, shape: [1], data: [1] })).toThrow('encodeIdx: unknown element type toString; expected one of ubyte')
+    expect(() => encodeIdx({ type: 'ubyte', shape: '12' as unknown as number[], data: [1] })).toThrow(
+      'encodeIdx: shape must be an array of dims, got string',
+    )
+    const huge = { length: 0xffffffff * 2 } as ArrayLike<number>
+    expect(() => encodeIdx({ type: 'double', shape: [0xffffffff, 2], data: huge })).toThrow(
+      'encodeIdx: shape [4294967295, 2] of double needs 68719476720 bytes, more than one array holds (2^32)',
+    )
+  })
+})
