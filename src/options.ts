@@ -136,6 +136,13 @@ export const checkOptions = <O extends object>(
   return options
 }
 
+/** A key as a message shows it: as it is, or its first 40 characters and its length when it is longer than 60. */
+export const showKey = (key: string): string => (key.length > 60 ? `${key.slice(0, 40)}…(a key of ${key.length} characters)` : key)
+
+/** A record's keys for a message: all of them up to 8, else the first 8 and how many there are (a file may hold millions). */
+export const showKeys = (keys: readonly string[]): string =>
+  keys.length <= 8 ? keys.map(showKey).join(', ') : `${keys.slice(0, 8).map(showKey).join(', ')}, … (${keys.length} keys)`
+
 /**
  * The name among `known` that a misspelt `k` most likely meant: the same but for case, or one or two edits away (for
  * names of 5 or more letters); undefined when none is near, or `k` is known. Option names, layer kinds and plot marks
@@ -200,6 +207,6 @@ export const checkTensor = (where: string, name: string, value: unknown, error?:
   if (data.length !== count)
     fail(
       `has shape [${shape.join(', ')}], which holds ${count} values, but its data holds ${data.length}; ` +
-        'a tensor\'s data is its values in row-major order, exactly as many as its shape holds',
+        "a tensor's data is its values in row-major order, exactly as many as its shape holds",
     )
 }

@@ -2,6 +2,7 @@
  * Parameter trees: tensors nested in arrays and records. Params, gradients, optimizer moments
  * and layer states are all trees, so one set of folds serves them all.
  */
+import { showKeys } from './options.ts'
 import * as T from './tensor/index.ts'
 import type { AnyTensor, DType, Tensor } from './tensor/tensor.ts'
 
@@ -61,10 +62,6 @@ export const isTensor = (t: unknown): t is Tensor =>
   t !== null &&
   ((t as { data?: unknown }).data instanceof Float64Array || (t as { data?: unknown }).data instanceof Float32Array) &&
   Array.isArray((t as { shape?: unknown }).shape)
-
-/** A record's keys for a message: all of them up to 8, else the first 8 and how many there are. */
-const showKeys = (keys: readonly string[]): string =>
-  keys.length <= 8 ? keys.join(', ') : `${keys.slice(0, 8).join(', ')}, … (${keys.length} keys)`
 
 /** What a tree node is, for error messages: `a tensor [2, 3]`, `an array of 2`, `a record {W, b}`, `number 3`. */
 export const describeNode = (t: unknown): string =>

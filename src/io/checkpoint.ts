@@ -734,11 +734,13 @@ export const parseCheckpoint = (text: string | Uint8Array | ArrayBuffer, options
 /** parseCheckpoint of a file's bytes: a text that is not JSON is named as the file (`the file looks cut off`). */
 export const parseFrom = (text: string | Uint8Array, options: DecodeOptions, file: string | undefined): E.Either<IoError, Checkpoint> => {
   let s: string
-  if (typeof text === 'string') s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text // a byte-order mark, as some editors write
+  if (typeof text === 'string')
+    s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text // a byte-order mark, as some editors write
   else {
     // Formats named by their first bytes are refused before decoding: a huge binary file costs nothing to refuse.
     const known = signature(text)
-    if (known !== undefined) return E.left(new IoError('not-json', '', `${file === undefined ? 'the bytes are' : `the file ${file} is`} ${known}`))
+    if (known !== undefined)
+      return E.left(new IoError('not-json', '', `${file === undefined ? 'the bytes are' : `the file ${file} is`} ${known}`))
     try {
       s = new TextDecoder('utf-8', { fatal: true }).decode(text)
     } catch (e) {

@@ -4,6 +4,7 @@
  * class of problem it is and whose `path` says where (`params[2].W`, `spec.children[1].units`).
  * The message is `path: detail`.
  */
+import { showKey } from '../options.ts'
 
 /** What was wrong; each kind has its own remedy (see docs/checkpoints.md). */
 export type IoErrorKind =
@@ -40,13 +41,6 @@ export class IoError extends Error {
   }
 }
 
-/** A key as a message shows it: as it is, or its first 40 characters and its length when it is longer than 60. */
-export const showKey = (key: string): string => (key.length > 60 ? `${key.slice(0, 40)}…(a key of ${key.length} characters)` : key)
-
-/** A record's keys for a message: all of them up to 8, else the first 8 and how many there are (a file may hold millions). */
-export const showKeys = (keys: readonly string[]): string =>
-  keys.length <= 8 ? keys.map(showKey).join(', ') : `${keys.slice(0, 8).map(showKey).join(', ')}, … (${keys.length} keys)`
-
 /** Joins a path and a key or index: `at('params', 2)` is `params[2]`, `at('params[2]', 'W')` is `params[2].W` (a long key shortened). */
 export const at = (path: string, key: string | number): string =>
   typeof key === 'number' ? `${path}[${key}]` : path === '' ? showKey(key) : `${path}.${showKey(key)}`
@@ -64,7 +58,9 @@ export const describe = (v: unknown): string => {
   if (Array.isArray(v)) return `an array of ${v.length}`
   if (typeof v === 'object') {
     const keys = Object.keys(v)
-    return keys.length === 0 ? 'an empty object' : `an object {${keys.slice(0, 6).map(showKey).join(', ')}${keys.length > 6 ? ', ...' : ''}}`
+    return keys.length === 0
+      ? 'an empty object'
+      : `an object {${keys.slice(0, 6).map(showKey).join(', ')}${keys.length > 6 ? ', ...' : ''}}`
   }
   return typeof v
 }

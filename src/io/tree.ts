@@ -14,7 +14,8 @@ import { asTensor, buffer, buffer32, dtypeOf, fromData, showShape, type DType, t
 import { isShapeLeaf, type ShapeTree } from '../layer.ts'
 import { firstNonFinite, isTensor, leavesWithPaths, type Tree } from '../tree.ts'
 import { decodeBase64Into, decodedLength, encodeBase64 } from './base64.ts'
-import { at, describe, IoError, isRecord, showKeys } from './error.ts'
+import { showKeys } from '../options.ts'
+import { at, describe, IoError, isRecord } from './error.ts'
 
 /** A tensor as stored in a checkpoint. */
 export interface EncodedTensor {
@@ -203,11 +204,7 @@ export const nonFiniteError = (tree: Tree, path: string): IoError | undefined =>
  */
 export const compareTrees = (expected: Tree, got: Tree, path: string, made: string): IoError | undefined => {
   const kindOf = (v: Tree): string =>
-    isTensor(v)
-      ? `a tensor ${showShape(v.shape)}`
-      : Array.isArray(v)
-        ? `an array of ${v.length}`
-        : `a record {${showKeys(Object.keys(v))}}`
+    isTensor(v) ? `a tensor ${showShape(v.shape)}` : Array.isArray(v) ? `an array of ${v.length}` : `a record {${showKeys(Object.keys(v))}}`
   const rec = (e: Tree, g: Tree, p: string): IoError | undefined => {
     if (isTensor(e) && isTensor(g)) {
       if (!(e.shape.length === g.shape.length && e.shape.every((d, i) => d === g.shape[i])))

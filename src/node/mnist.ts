@@ -70,7 +70,11 @@ const gunzipIdx = (bytes: Uint8Array): Uint8Array => {
     const all = prefix >= bytes.length
     const head = gunzipSync(bytes.subarray(0, prefix), { finishFlush: constants.Z_SYNC_FLUSH })
     const h = decodeIdxHeader(head)
-    const expected = E.isRight(h) ? head.length : h.left.kind === 'truncated-data' || h.left.kind === 'trailing-bytes' ? h.left.expected : undefined
+    const expected = E.isRight(h)
+      ? head.length
+      : h.left.kind === 'truncated-data' || h.left.kind === 'trailing-bytes'
+        ? h.left.expected
+        : undefined
     if (expected === undefined) {
       if (E.isLeft(h) && h.left.kind === 'truncated-header' && !all) continue // the prefix inflated to less than the header
       return head
@@ -182,7 +186,9 @@ export function loadMnist(options: LoadMnistOptions = {}): { readonly train: Any
   const train = checkCount(options.train, MNIST_SIZES.train, 'train')
   const test = checkCount(options.test, MNIST_SIZES.test, 'test')
   if (options.dir !== undefined && typeof options.dir !== 'string')
-    throw new DataError(`loadMnist: dir must be the path of a directory (a string), got ${options.dir === null ? 'null' : typeof options.dir}`)
+    throw new DataError(
+      `loadMnist: dir must be the path of a directory (a string), got ${options.dir === null ? 'null' : typeof options.dir}`,
+    )
   const dir = options.dir ?? mnistDir()
   return {
     train: readMnist(inDir(dir, MNIST_FILES.trainImages), inDir(dir, MNIST_FILES.trainLabels), readOptions(train, options.dtype)),

@@ -68,7 +68,7 @@ describe('hand-built tensors in what is saved', () => {
         return e instanceof Error ? e.message : ''
       }
     })()
-    expect(message).toContain('params[0].W: holds 3 values where its shape [2, 2] needs 4: a tensor\'s data holds exactly the values')
+    expect(message).toContain("params[0].W: holds 3 values where its shape [2, 2] needs 4: a tensor's data holds exactly the values")
     expect(message).not.toContain('reuseBuffers')
   })
 })
@@ -85,8 +85,8 @@ describe('metadata that JSON.stringify would silently change', () => {
       epochs = 3
     }
     expect(save({ run: new Run() })).toThrow('metadata.run: a Run is not a JSON value')
-    expect(IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], params, state, { plain: Object.assign(Object.create(null), { a: 1 }) }))).toContain(
-      '"plain": { "a": 1 }',
-    )
+    expect(
+      IO.encodeCheckpoint(IO.modelCheckpoint(model, [2], params, state, { plain: Object.assign(Object.create(null), { a: 1 }) })),
+    ).toContain('"plain": { "a": 1 }')
   })
 })

@@ -42,13 +42,17 @@ describe('gzipped IDX files inflate no further than their header says', () => {
   })
 
   it('a dir that is not a string is named', () => {
-    expect(() => loadMnist({ dir: 5 as unknown as string })).toThrow('loadMnist: dir must be the path of a directory (a string), got number')
+    expect(() => loadMnist({ dir: 5 as unknown as string })).toThrow(
+      'loadMnist: dir must be the path of a directory (a string), got number',
+    )
   })
 })
 
 describe('IDX paths that are not files', () => {
   it('a device or a named pipe is refused at once, not read forever', () => {
-    expect(() => readIdxFile('/dev/zero')).toThrow('readIdxFile: cannot read /dev/zero: it is not a regular file (a directory, a pipe or a device)')
+    expect(() => readIdxFile('/dev/zero')).toThrow(
+      'readIdxFile: cannot read /dev/zero: it is not a regular file (a directory, a pipe or a device)',
+    )
     expect(() => readMnist('/dev/zero', '/dev/zero')).toThrow('readMnist: cannot read /dev/zero: it is not a regular file')
   })
 })

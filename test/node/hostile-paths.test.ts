@@ -30,7 +30,9 @@ describe('paths that are not files', () => {
     const e = leftOf(loadCheckpoint(fifo))
     expect(e.kind).toBe('io')
     expect(e.message).toBe(`${fifo}: cannot read the checkpoint file: it is a named pipe (FIFO), not a file`)
-    expect(leftOf(loadCheckpoint('/dev/zero')).message).toBe('/dev/zero: cannot read the checkpoint file: it is a character device, not a file')
+    expect(leftOf(loadCheckpoint('/dev/zero')).message).toBe(
+      '/dev/zero: cannot read the checkpoint file: it is a character device, not a file',
+    )
   })
 
   it('saving over a named pipe is refused and leaves it there (a rename would have replaced it with a file)', () => {

@@ -45,7 +45,9 @@ describe('T constructors given hostile arrays and shapes', () => {
     const huge = { length: 1e10 } as ArrayLike<number>
     expect(() => T.fromArray([2], huge)).toThrow('fromArray: shape [2] needs 2 values, got 10000000000')
     expect(() => T.buffer(2e12)).toThrow(T.TensorError)
-    expect(() => T.buffer(2e12)).toThrow('cannot allocate 2000000000000 float64 values: a tensor holds an integer number of values in 0..4294967295')
+    expect(() => T.buffer(2e12)).toThrow(
+      'cannot allocate 2000000000000 float64 values: a tensor holds an integer number of values in 0..4294967295',
+    )
     expect(() => T.buffer32(-1)).toThrow('cannot allocate -1 float32 values')
     expect(() => T.buffer(1.5)).toThrow('cannot allocate 1.5 float64 values')
   })
