@@ -185,11 +185,12 @@ export const checkTensor = (where: string, name: string, value: unknown, error?:
   const fail = (what: string): never => {
     throw new (error ?? TypeError)(`${where}: ${name} ${what}`)
   }
-  if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value) || !Array.isArray(value.shape)) {
+  const shape: unknown = typeof value === 'object' && value !== null && 'shape' in value ? value.shape : undefined
+  const data: unknown = typeof value === 'object' && value !== null && 'data' in value ? value.data : undefined
+  if (!Array.isArray(shape) || data === undefined) {
     const hint = Array.isArray(value) ? ` (make one from nested arrays with T.tensor(${name}))` : ''
     return fail(`must be a Tensor, got ${describe(value)}${hint}`)
   }
-  const { shape, data } = value as { readonly shape: readonly unknown[]; readonly data: unknown }
   if (!(data instanceof Float64Array) && !(data instanceof Float32Array)) {
     const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name}` : describe(data)
     return fail(

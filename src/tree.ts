@@ -82,7 +82,7 @@ const mapUnder = <A extends Tree>(tree: A, root: string, f: (leaf: Tensor, path:
     if (isTensor(t)) return f(t, path)
     if (Array.isArray(t)) return t.map((c, i) => rec(c, `${path}[${i}]`))
     if (typeof t === 'object' && t !== null) {
-      const data: unknown = (t as { data?: unknown }).data
+      const data: unknown = 'data' in t ? t.data : undefined
       // A tensor but for its data's class (made by hand, or by another library): say so, not "number 2 at .shape[0]".
       if (ArrayBuffer.isView(data))
         throw new TreeError(

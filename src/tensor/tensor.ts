@@ -429,7 +429,7 @@ export const tensor = (nested: Nested): Tensor => {
     if (depth === shape.length) {
       if (typeof v !== 'number')
         throw new TensorError(
-          `tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : ArrayBuffer.isView(v) ? `a ${(v as object).constructor.name} (use T.fromData for typed arrays)` : typeof v}`,
+          `tensor: expected a number at ${path || 'top'}, got ${Array.isArray(v) ? 'an array' : v === null ? 'null' : ArrayBuffer.isView(v) ? `a ${v.constructor.name} (use T.fromData for typed arrays)` : typeof v}`,
         )
       data[k++] = v
       return
