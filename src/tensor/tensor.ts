@@ -452,7 +452,8 @@ export const tensor = (nested: Nested): Tensor => {
 /** A tensor of the given shape filled with `value`. */
 export const full = (shape: Shape, value: number, where = 'full'): Tensor => {
   checkShape(shape, where)
-  return { shape: [...shape], data: buffer(sizeOf(shape)).fill(value) }
+  const data = buffer(sizeOf(shape)) // zero-filled: +0 needs no second pass
+  return { shape: [...shape], data: Object.is(value, 0) ? data : data.fill(value) }
 }
 
 /**
@@ -464,7 +465,9 @@ export function fullLike(t: Tensor32, value: number): Tensor32
 export function fullLike(t: Tensor, value: number): Tensor
 export function fullLike(t: AnyTensor, value: number): AnyTensor {
   assertTensor(t, 'T.fullLike', 'first argument')
-  return isFloat32(t) ? { shape: [...t.shape], data: buffer32(t.data.length).fill(value) } : full(t.shape, value, 'fullLike')
+  if (!isFloat32(t)) return full(t.shape, value, 'fullLike')
+  const data = buffer32(t.data.length)
+  return { shape: [...t.shape], data: Object.is(value, 0) ? data : data.fill(value) }
 }
 
 /** A tensor of zeros. */
