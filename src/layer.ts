@@ -283,6 +283,17 @@ export type None = readonly []
 export const none: None = []
 
 /**
+ * Other layers a ShapeError names, after its detail: `; ${lead} ${path}, ${spec}, on an input set by ${path}, ${spec}`.
+ * Each path starts where the error's own path starts, so a parent's `within` lengthens both: messages give full paths.
+ */
+export interface SetBy {
+  /** The words before the layers, e.g. `that input's size is set by`. */
+  readonly lead: string
+  /** The layers, nearest first: each one's path (as the error's path, e.g. `['pipe[1]', 'residual', 'pipe[0]']`) and spec as text. */
+  readonly layers: readonly { readonly path: readonly string[]; readonly spec: string }[]
+}
+
+/**
  * A shape problem, found at init or at forward, with the path of the layer that found it
  * (e.g. `pipe[2].dense`) and, where there are two, both shapes. A dtype problem inside a layer is a
  * `T.DTypeError` instead, with the layer's path too.
@@ -299,16 +310,24 @@ export class ShapeError extends Error {
     readonly oneExample?: { readonly values: number; readonly got: Shape; readonly at?: readonly string[] },
     /** Where training was when it was thrown, e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)` (set by fit); undefined otherwise. */
     readonly where?: string,
+    /** The layers that set the sizes the detail speaks of (a pipe's or residual's note), by full path. */
+    readonly setBy: readonly SetBy[] = [],
   ) {
-    super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}`)
+    const notes = setBy.map((n) => `; ${n.lead} ${n.layers.map((l) => `${l.path.join('.')}, ${l.spec}`).join(', on an input set by ')}`)
+    super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}${notes.join('')}`)
   }
-  /** The same error seen from a parent: its path gets `segment` in front. */
+  /** The same error seen from a parent: its path, and the paths of the layers it names, get `segment` in front. */
   within(segment: string): ShapeError {
-    return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where)
+    const setBy = this.setBy.map((n) => ({ lead: n.lead, layers: n.layers.map((l) => ({ path: [segment, ...l.path], spec: l.spec })) }))
+    return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where, setBy)
   }
   /** The same error with `where` (e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)`) in front of its message. */
   during(where: string): ShapeError {
-    return new ShapeError(this.path, this.detail, this.oneExample, where)
+    return new ShapeError(this.path, this.detail, this.oneExample, where, this.setBy)
+  }
+  /** The same error with one more note naming the layers that set a size (paths from where this error's path starts). */
+  setAlsoBy(note: SetBy): ShapeError {
+    return new ShapeError(this.path, this.detail, this.oneExample, this.where, [...this.setBy, note])
   }
 }
 

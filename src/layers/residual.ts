@@ -57,6 +57,7 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
         }),
     forward: (p, s, x, ctx) => {
       const r = within('residual', () => body.forward(p, s, x, ctx))
+      if (!T.sameShape(r.y.shape, x.shape)) throw misshapenBody(f.name, x.shape, r.y.shape)
       return { y: T.add(x, r.y), state: r.state, tape: r.tape }
     },
     vjp: (p, tape, dy) => {
@@ -69,12 +70,23 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
 /** Throws a ShapeError unless the body keeps the shape of its input (naming, when known, the body's layers that set its output size). */
 const keepsShape = (inShape: Shape, outShape: Shape, setters: readonly ShapeSetter[] = []): void => {
   if (T.sameShape(outShape, inShape)) return
-  const by = setters.map((s) => `residual.${s.label}, ${s.spec}`).join(', on an input set by ')
-  throw new ShapeError(
+  const e = new ShapeError(
     ['residual'],
-    `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(outShape)}${by === '' ? '' : `; that size is set by ${by}`}`,
+    `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(outShape)}`,
   )
+  throw setters.length === 0
+    ? e
+    : e.setAlsoBy({ lead: 'that size is set by', layers: setters.map((s) => ({ path: ['residual', s.label], spec: s.spec })) })
 }
+
+/** The ShapeError for a body whose forward gave y another shape than its input x, which its init declared it keeps. */
+const misshapenBody = (name: string, x: Shape, y: Shape): ShapeError =>
+  new ShapeError(
+    ['residual', name],
+    `its forward returned y of shape ${T.showShape(y)} for x of shape ${T.showShape(x)}, but its init declares the output shape ` +
+      `${T.showShape(x.slice(1))} for the input ${T.showShape(x.slice(1))} (a residual body keeps the shape), so y must be ${T.showShape(x)}: ` +
+      'make forward return the shape init declares (law 5 checks it: checkLayer from chainrule/laws)',
+  )
 
 /** residual as data: `{ kind: 'residual', body }` rebuilds `residual(body)`. */
 export const residualKind = layerKind(specOf('residual', { body: SpecShape }), (s, build) => residual(build(s.body, 'body')))

@@ -241,3 +241,29 @@ describe('the report groups failures by reason, and gives a fix shared by severa
     expect(message).not.toContain('  Fix:')
   })
 })
+
+describe("a LawFailure's fields, as a test runner prints them", () => {
+  const wrong = L.define({
+    name: 'wrongTanh',
+    forward: (_p, x) => ({ y: T.map(Math.tanh)(x), tape: x }),
+    vjp: (_p, x, dy) => ({ dx: T.zipWith((v, d) => d * (1 - v * v), x, dy), dp: L.none }), // 1 − x² instead of 1 − y²
+  })
+  const cause = failure(() => checkLayer(wrong, { inShape: [3], numRuns: 20 })).cause
+
+  test('the counterexample, evidence and miss are there to read but not enumerable: a runner shows law, subject, reason, replay', () => {
+    expect(cause).toBeInstanceOf(LawFailure)
+    const f = cause as LawFailure
+    expect(f.counterexample).toBeDefined()
+    expect(f.evidence.length).toBeGreaterThan(0)
+    expect(Object.keys(f).sort()).toEqual(['law', 'name', 'reason', 'replay', 'subject'])
+    expect(JSON.stringify(f).length).toBeLessThan(1000) // before, every typed array's methods were listed: tens of thousands of characters
+  })
+
+  test('withFix keeps them', () => {
+    const f = (cause as LawFailure).withFix('do this')
+    expect(f.fix).toBe('do this')
+    expect(f.counterexample).toBe((cause as LawFailure).counterexample)
+    expect(f.evidence).toBe((cause as LawFailure).evidence)
+    expect(f.message).toContain('  Fix: do this')
+  })
+})
