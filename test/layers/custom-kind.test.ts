@@ -5,7 +5,7 @@
  */
 import * as E from 'fp-ts/Either'
 import { describe, expect, test } from 'vitest'
-import { IO, Key, L, T } from '../../src/index.ts'
+import { IO, Key, L, T, type Tensor, type Tree } from '../../src/index.ts'
 import { checkLayer } from '../../laws/index.ts'
 
 /** swish with a slope: y = x·σ(βx); dx = dy·(s + βx·s(1 − s)) with s = σ(βx). */
@@ -95,5 +95,94 @@ describe("a registry's entries are checked where it is used, each wrong one name
     expect(() => IO.extend(IO.builtins, { swish: swishKind } as unknown as IO.Registry)).toThrow(
       /^extend: the entry for "swish" must be a builder, .*got a layer kind: give IO.registryOf\(swishKind\)/,
     )
+  })
+})
+
+// The combinator of docs/adding-a-layer.md, as it is there.
+
+type Gate = { readonly g: Tensor }
+type GatedTape = { readonly s: number; readonly yf: Tensor; readonly yh: Tensor; readonly tf: unknown; readonly th: unknown }
+type GatedLayer = L.Layer<readonly [Gate, Tree.Tree, Tree.Tree], readonly [Tree.Tree, Tree.Tree], GatedTape>
+
+/**
+ * gated(f, h): y = s·f(x) + (1 − s)·h(x), s = σ(g). f gets s·dy, h gets (1 − s)·dy, dx is the sum of their dx,
+ * and dg = s(1 − s)·⟨dy, f(x) − h(x)⟩.
+ */
+const gated = (f: L.AnyLayer, h: L.AnyLayer): GatedLayer => {
+  L.checkChild('gated: its first branch', f)
+  L.checkChild('gated: its second branch', h)
+  const labels = ['gated[0]', 'gated[1]'] as const
+  const [rf, rh] = [L.keepingDType(f), L.keepingDType(h)]
+  return {
+    name: 'gated',
+    spec: { kind: 'gated', children: [f.spec, h.spec] },
+    structure: {
+      children: [
+        { label: labels[0], layer: f },
+        { label: labels[1], layer: h },
+      ],
+      rebuild: ([f2, h2]) => gated(f2!, h2!),
+    },
+    stateProblem: (s) => L.childStateProblem([f, h], (i) => labels[i === 0 ? 0 : 1], s),
+    init: (key, inShape) => {
+      const [kf, kh] = Key.split(key)
+      const a = L.within(labels[0], () => f.init(kf, inShape))
+      const b = L.within(labels[1], () => h.init(kh, inShape))
+      if (!T.sameShape(a.outShape, b.outShape))
+        throw new L.ShapeError(['gated'], `the branches give ${T.showShape(a.outShape)} and ${T.showShape(b.outShape)}: they must agree`)
+      return { outShape: a.outShape, params: [{ g: T.scalar(0) }, a.params, b.params], state: [a.state, b.state] }
+    },
+    forward: ([{ g }, pf, ph], [sf, sh], x, ctx) => {
+      const [kf, kh] = Key.split(Key.ctxKey(ctx, 'gated'))
+      const a = L.within(labels[0], () => rf.forward(pf, sf, x, { mode: ctx.mode, key: kf }))
+      const b = L.within(labels[1], () => rh.forward(ph, sh, x, { mode: ctx.mode, key: kh }))
+      const s = L.logistic(g.data[0]!)
+      const y = T.add(T.scale(s, a.y), T.scale(1 - s, b.y))
+      return { y, state: [a.state, b.state], tape: { s, yf: a.y, yh: b.y, tf: a.tape, th: b.tape } }
+    },
+    vjp: ([{ g }, pf, ph], { s, yf, yh, tf, th }, dy) => {
+      const a = L.within(labels[0], () => rf.vjp(pf, tf, T.scale(s, dy)))
+      const b = L.within(labels[1], () => rh.vjp(ph, th, T.scale(1 - s, dy)))
+      const dg = s * (1 - s) * (T.dot(dy, yf) - T.dot(dy, yh))
+      return { dx: T.add(a.dx, b.dx), dp: [{ g: T.fullLike(g, dg) }, a.dp, b.dp] }
+    },
+  }
+}
+
+const GatedSpec = IO.specOf(
+  'gated',
+  { children: IO.Children },
+  { check: (s) => (s.children.length === 2 ? undefined : { field: 'children', detail: `expected two specs, got ${s.children.length}` }) },
+)
+/** gated as data: `{ kind: 'gated', children: [f, h] }`; `build(childSpec, ...keys)` builds a child, keys saying where it sits. */
+const gatedKind = IO.layerKind(GatedSpec, (s, build) => gated(build(s.children[0], 'children', 0), build(s.children[1], 'children', 1)))
+
+describe('a combinator of your own (docs/adding-a-layer.md)', () => {
+  const withGated = IO.extend(IO.builtins, IO.registryOf(gatedKind))
+
+  test('gated obeys the layer laws, its children inside, law 12 through the registry', () =>
+    checkLayer(gated(L.dense(3), L.pipe(L.dense(3), L.tanh)), { inShape: [4], registry: withGated }))
+
+  test('in float32 too', () => checkLayer(gated(L.dense(3), L.tanh), { inShape: [3], float32: true }))
+
+  test('an error inside a branch names the whole path; the summary walks into it', () => {
+    const net = L.pipe(L.dense(4), gated(L.dense(3), L.pipe(L.dense(3), L.tanh)))
+    const { params, state } = L.initialize(net, Key.fromSeed(0), [2])
+    const bad = [params[0], [params[1][0], { ...params[1][1], W: T.zeros([5, 3]) }, params[1][2]]] as const
+    expect(() => net.forward(bad, state, T.zeros([1, 2]), { mode: 'eval', key: Key.fromSeed(0) })).toThrow(/^pipe\[1\]\.gated\[0\]\.dense: /)
+    expect(IO.summary(net, [2])).toContain('pipe[1].gated[1].pipe[0].dense')
+  })
+
+  test('a network holding it round-trips through a checkpoint, bit for bit; a spec with three children is refused at its field', () => {
+    const net = L.pipe(L.dense(4), gated(L.dense(3), L.pipe(L.dense(3), L.tanh)))
+    const { params, state } = L.initialize(net, Key.fromSeed(2), [2])
+    const text = IO.encodeCheckpoint(IO.modelCheckpoint(net, [2], params, state))
+    const ck = IO.parseCheckpoint(text, { registry: withGated })
+    if (E.isLeft(ck)) throw ck.left
+    const x = T.tensor([[1, -2], [0.5, 3]])
+    const ctx = { mode: 'eval', key: Key.fromSeed(0) } as const
+    expect(ck.right.model.forward(ck.right.params, ck.right.state, x, ctx).y).toEqual(net.forward(params, state, x, ctx).y)
+    const three = IO.fromSpec({ kind: 'gated', children: [{ kind: 'tanh' }, { kind: 'tanh' }, { kind: 'relu' }] }, withGated)
+    expect(E.isLeft(three) && three.left.message).toBe('spec.children: expected two specs, got 3')
   })
 })
