@@ -87,13 +87,8 @@ const describeSample = (s: LL.LayerSample): string =>
 const describeValue = (v: unknown): string => {
   if (Array.isArray(v) && v.length === 1 && isLayerSample(v[0])) return `\n    ${describeSample(v[0])}`
   const seen = (x: unknown): unknown => {
-    if (x instanceof Float64Array) return Array.from(x)
-    if (typeof x === 'object' && x !== null && (x as Tensor).data instanceof Float64Array) {
-      const t = x as Tensor
-      return t.data.length <= 24
-        ? `Tensor ${T.showShape(t.shape)} ${JSON.stringify(Array.from(t.data))}`
-        : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
-    }
+    if (x instanceof Float64Array || x instanceof Float32Array) return Array.from(x, short)
+    if (Tree.isTensor(x)) return showTensor(x) // in 7 significant digits, as the layer laws' samples: the replay gives the exact values
     return x
   }
   return JSON.stringify(v, (_k, x: unknown) => seen(x), 1)?.replace(/\n\s*/g, ' ') ?? String(v)

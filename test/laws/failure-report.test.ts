@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { L, T } from '../../src/index.ts'
-import { Arb as A, checkLayer, distinctValues, LawFailure, layerLaws } from '../../laws/index.ts'
+import { Arb as A, checkCombinators, checkLayer, distinctValues, LawFailure, layerLaws } from '../../laws/index.ts'
 import { report } from '../../laws/failure.ts'
 
 const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
@@ -265,5 +265,20 @@ describe("a LawFailure's fields, as a test runner prints them", () => {
     expect(f.counterexample).toBe((cause as LawFailure).counterexample)
     expect(f.evidence).toBe((cause as LawFailure).evidence)
     expect(f.message).toContain('  Fix: do this')
+  })
+})
+
+describe("checkCombinators' counterexample", () => {
+  test('shows tensors as the layer laws do, in 7 significant digits, not as JSON arrays of every digit', () => {
+    // claims one more feature than it returns: pipe(f, g, h) fails at h, and the counterexample is printed
+    const overclaims = L.define({
+      name: 'overclaims',
+      outShape: (inShape) => [inShape[0]! + 1],
+      forward: (_p, x) => ({ y: x, tape: null }),
+      vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+    })
+    const message = failure(() => checkCombinators({ f: L.dense(3), g: overclaims, h: L.dense(2), inShape: [2], numRuns: 5 })).message
+    expect(message).toMatch(/"W": "Tensor \[2, 3\] \[-?\d\.\d{1,6}(e-?\d+)?, /)
+    expect(message).not.toMatch(/\d{10,}/) // a float64 printed in full has 15 to 17 digits
   })
 })
