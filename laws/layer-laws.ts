@@ -386,7 +386,8 @@ export const float32Agrees = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     return other === undefined
       ? holds
       : fails(
-          `in float32, ${what}${other.path ? ` at ${other.path}` : ''} holds a ${other.leaf.data.constructor.name}: the layer must keep its inputs' dtype ` +
+          `in float32, ${what}${other.path ? ` at ${other.path}` : ''} holds a ${other.leaf.data.constructor.name}: ` +
+            "the layer must keep its inputs' dtype " +
             '(T.generate, T.tensor, T.scalar and T.fromData always make float64; build results with T.map, T.zipWith or ' +
             'T.fullLike(t, value), which follow their inputs, or cast at the end, T.cast(y, T.dtypeOf(x)))',
         )

@@ -40,7 +40,8 @@ export const MAX_SPEC_DEPTH = 64
 export const registryOf = (...kinds: readonly LayerKind[]): Registry => {
   const registry: Record<string, Builder> = {}
   kinds.forEach((k: unknown, i) => {
-    if (!(k instanceof LayerKind)) throw new TypeError(`registryOf: argument ${i + 1} must be a layer kind (IO.layerKind(codec, build)), got ${whatIsIt(k)}`)
+    if (!(k instanceof LayerKind))
+      throw new TypeError(`registryOf: argument ${i + 1} must be a layer kind (IO.layerKind(codec, build)), got ${whatIsIt(k)}`)
     if (Object.prototype.hasOwnProperty.call(registry, k.kind))
       throw new Error(`registryOf: the kind ${JSON.stringify(k.kind)} is given twice`)
     registry[k.kind] = k.builder
@@ -51,8 +52,12 @@ export const registryOf = (...kinds: readonly LayerKind[]): Registry => {
 /** A value given where a builder or a layer kind belongs, described with what to do instead. */
 const whatIsIt = (u: unknown): string => {
   if (u instanceof LayerKind) return `the layer kind of ${JSON.stringify(u.kind)}`
-  if (isLayer(u)) return `a layer ("${u.name}"): a registry rebuilds layers from specs, so give it the layer's kind (IO.layerKind) or a builder, () => layer`
-  if (typeof u === 'function') return `a function${u.name === '' ? '' : ` (${u.name})`}: a builder belongs in an object, IO.extend(IO.builtins, { kind: builder })`
+  if (typeof u === 'string' && u.length <= 40) return `the string '${u}'`
+  if (isLayer(u))
+    return `a layer ("${u.name}"): a registry rebuilds layers from specs, so give it the layer's kind (IO.layerKind) or a builder, ` +
+      '() => layer'
+  if (typeof u === 'function')
+    return `a function${u.name === '' ? '' : ` (${u.name})`}: a builder belongs in an object, IO.extend(IO.builtins, { kind: builder })`
   return describe(u)
 }
 
@@ -66,10 +71,12 @@ export const registryProblem = (registry: object): string | undefined => {
     if (typeof build === 'function') continue
     const fix =
       build instanceof LayerKind
-        ? `the layer kind itself: make the registry with IO.registryOf(${build.kind}Kind), e.g. IO.extend(IO.builtins, IO.registryOf(${build.kind}Kind)), or put its builder there (${build.kind}Kind.builder)`
+        ? `the layer kind itself: make the registry with IO.registryOf(${build.kind}Kind), ` +
+          `e.g. IO.extend(IO.builtins, IO.registryOf(${build.kind}Kind)), or put its builder there (${build.kind}Kind.builder)`
         : isLayer(build)
           ? 'a layer: wrap it, () => layer, or give its kind (IO.layerKind)'
-          : `${describe(build)}; the entries are builders, functions from the spec to the layer, as IO.extend(IO.builtins, IO.registryOf(myKind)) makes`
+          : `${describe(build)}; the entries are builders, functions from the spec to the layer, ` +
+            'as IO.extend(IO.builtins, IO.registryOf(myKind)) makes'
     return `a registry whose entry for ${JSON.stringify(kind)} is not a builder but ${fix}`
   }
   return undefined
@@ -81,7 +88,7 @@ export const checkRegistry = (where: string, registry: unknown): void => {
     typeof registry !== 'object' || registry === null || Array.isArray(registry) ? whatIsIt(registry) : registryProblem(registry)
   if (problem !== undefined)
     throw new TypeError(
-      `${where} must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, IO.registryOf(myKind)), got ${problem}`,
+      `${where} must be a registry, IO.builtins or IO.extend(IO.builtins, IO.registryOf(kind)), got ${problem}`,
     )
 }
 
@@ -102,7 +109,13 @@ export const extend = (base: Registry, more: Registry): Registry => {
     if (typeof got !== 'function')
       throw new TypeError(
         `extend: the entry for "${kind}" must be a builder, a function from the spec to the layer such as { ${kind}: () => myLayer }, ` +
-          `got ${isLayer(got) ? 'a layer (wrap it: () => layer)' : got instanceof LayerKind ? `a layer kind: give IO.registryOf(${kind}Kind) as the second argument, or its .builder` : describe(got)}`,
+          `got ${
+            isLayer(got)
+              ? 'a layer (wrap it: () => layer)'
+              : got instanceof LayerKind
+                ? `a layer kind: give IO.registryOf(${kind}Kind) as the second argument, or its .builder`
+                : describe(got)
+          }`,
       )
   }
   return { ...base, ...more }
@@ -176,7 +189,8 @@ const notASpec = (u: unknown): string | undefined => {
  * const again = fromSpec(JSON.parse(JSON.stringify(net.spec)))  // Right(a network like net)
  */
 export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 'spec'): E.Either<IoError, AnyLayer> => {
-  if (registry !== builtins) checkRegistry("the registry (fromSpec's second argument; parseCheckpoint's and loadCheckpoint's option)", registry)
+  if (registry !== builtins)
+    checkRegistry("the registry (fromSpec's second argument; parseCheckpoint's and loadCheckpoint's option)", registry)
   const notSpec = notASpec(spec)
   if (notSpec !== undefined) return E.left(new IoError('invalid', root, notSpec))
   const json = decodeWith(JsonCodec, spec, root)

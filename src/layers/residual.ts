@@ -84,7 +84,8 @@ const misshapenBody = (name: string, x: Shape, y: Shape): ShapeError =>
   new ShapeError(
     ['residual', name],
     `its forward returned y of shape ${T.showShape(y)} for x of shape ${T.showShape(x)}, but its init declares the output shape ` +
-      `${T.showShape(x.slice(1))} for the input ${T.showShape(x.slice(1))} (a residual body keeps the shape), so y must be ${T.showShape(x)}: ` +
+      `${T.showShape(x.slice(1))} for the input ${T.showShape(x.slice(1))} (a residual body keeps the shape), ` +
+      `so y must be ${T.showShape(x)}: ` +
       'make forward return the shape init declares (law 5 checks it: checkLayer from chainrule/laws)',
   )
 
