@@ -285,6 +285,11 @@ const ruleAgreesWithInit = (layer: L.AnyLayer, inShape: Shape, init: L.Init<Tree
   return holds
 }
 
+/** What law 6 says of an input a layer wrote into. */
+const wroteInto = (what: 'x' | 'params' | 'state'): string =>
+  `the ${what} given to forward: forward or vjp wrote into it (a layer computes new tensors${what === 'state' ? ', returns a new state,' : ''} ` +
+  'and never writes into its inputs); now vs before'
+
 /**
  * Law 6: init, forward and vjp leave their inputs unchanged bit for bit, and give bit-identical
  * results when repeated; a vjp told `{ dx: false }` (the caller discards dx) gives the same dp,
@@ -304,10 +309,10 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const b2 = layer.vjp(s.params, f2.tape, s.c)
   const b3 = layer.vjp(s.params, f1.tape, s.c, { dx: false })
   return all(
-    () => tensorsIdentical('x after forward/vjp', s.x, before.x),
-    () => treesIdentical('params after forward/vjp', s.params, before.params),
-    () => treesIdentical('state after forward/vjp', s.state, before.state),
-    () => tensorsIdentical('cotangent after vjp', s.c, before.c),
+    () => tensorsIdentical(wroteInto('x'), s.x, before.x),
+    () => treesIdentical(wroteInto('params'), s.params, before.params),
+    () => treesIdentical(wroteInto('state'), s.state, before.state),
+    () => tensorsIdentical('the cotangent given to vjp: vjp wrote into it (a layer never writes into its inputs); now vs before', s.c, before.c),
     () => (s.ctx.key.k0 === before.key.k0 && s.ctx.key.k1 === before.key.k1 ? holds : fails('ctx.key was modified')),
     () =>
       typeof init1 !== 'string' && typeof init2 !== 'string'

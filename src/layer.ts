@@ -352,13 +352,15 @@ export const within = <A>(segment: string, f: () => A): A => {
 
 /**
  * Runs a leaf layer's own code: a TensorError from an op inside names the layer (fromOp); a
- * ShapeError or DTypeError the layer threw itself (already naming it, e.g. checkDyDType's) passes through.
+ * ShapeError or DTypeError the layer threw itself (already naming it, e.g. checkDyDType's) passes through,
+ * and one from a layer it wraps (a dense inside, naming itself `dense`) gets this layer's name in front.
  */
 export const guard = <A>(name: string, f: () => A): A => {
   try {
     return f()
   } catch (e) {
     if (e instanceof TensorError && e.path[0] !== name) throw fromOp(name, e)
+    if (e instanceof ShapeError && e.path[0] !== name) throw e.within(name)
     throw e
   }
 }

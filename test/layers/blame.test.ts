@@ -104,3 +104,29 @@ describe('the layers a shape message names besides its own have full paths', () 
     )
   })
 })
+
+describe('a layer made with define that wraps another', () => {
+  // y = 2·dense(x): the dense's own errors name it, and now the wrapper around it too
+  const inner = L.dense(3)
+  const doubled = L.define({
+    name: 'doubled',
+    init: (k, inShape) => {
+      const r = inner.init(k, inShape)
+      return { outShape: r.outShape, params: r.params }
+    },
+    forward: (p: L.DenseParams, x) => {
+      const r = inner.forward(p, L.none, x, { mode: 'eval', key })
+      return { y: T.scale(2, r.y), tape: r.tape }
+    },
+    vjp: (p: L.DenseParams, tape, dy) => inner.vjp(p, tape, T.scale(2, dy)),
+  })
+
+  test("the inner layer's shape error names the wrapper first, as the summary and the other errors name it", () => {
+    expect(() => L.initialize(L.pipe(L.flatten, L.relu, doubled), key, [2, 2])).not.toThrow()
+    expect(() => doubled.init(key, [2, 2])).toThrow(/^doubled\.dense: input shape: expected \[features\]/)
+    const net = L.pipe(L.dense(4), doubled)
+    const { params, state } = L.initialize(net, key, [2])
+    const bad = [params[0], { ...params[1], b: T.zeros([5]) }] as const
+    expect(() => net.forward(bad, state, T.zeros([1, 2]), { mode: 'eval', key })).toThrow(/^pipe\[1\]\.doubled\.dense: param b has shape \[5\]/)
+  })
+})
