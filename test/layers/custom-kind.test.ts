@@ -21,7 +21,7 @@ const swish = (beta = 1) => {
       return { y: T.mul(x, s), tape: { x, s } }
     },
     vjp: (_p, { x, s }, dy) => ({
-      dx: T.generate(x.shape, (i) => dy.data[i]! * (s.data[i]! + beta * x.data[i]! * s.data[i]! * (1 - s.data[i]!))),
+      dx: T.mul(dy, T.zipWith((xi, si) => si + beta * xi * si * (1 - si), x, s)),
       dp: L.none,
     }),
   })
