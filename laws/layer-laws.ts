@@ -423,7 +423,15 @@ export const specRoundTrip = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   inShape: Shape,
 ): Verdict => {
   const rebuilt = IO.fromSpec(JSON.parse(JSON.stringify(layer.spec)), registry)
-  if (E.isLeft(rebuilt)) return fails(`fromSpec cannot rebuild the layer from its own spec: ${rebuilt.left.message}`)
+  if (E.isLeft(rebuilt)) {
+    const missing = /got nothing$/.test(rebuilt.left.detail) // a field the kind requires that the layer's spec lacks
+    const hint = missing
+      ? `; the layer's spec is ${JSON.stringify(layer.spec)}, which lacks it: a layer made with L.define has the spec ` +
+        '{ kind: name } unless given one, so pass define its spec, spec: IO.checkSpec(codec, { kind, ...its settings }) ' +
+        '(docs/adding-a-layer.md), or a checkpoint of it cannot be loaded'
+      : ''
+    return fails(`fromSpec cannot rebuild the layer from its own spec: ${rebuilt.left.message}${hint}`)
+  }
   const again = rebuilt.right
   const a = layer.init(s.initKey, inShape)
   const b = again.init(s.initKey, inShape)

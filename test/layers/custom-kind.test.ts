@@ -191,3 +191,24 @@ describe('a combinator of your own (docs/adding-a-layer.md)', () => {
     expect(E.isLeft(three) && three.left.message).toBe('spec.children: expected two specs, got 3')
   })
 })
+
+describe('a layer whose constructor forgets to give define its spec', () => {
+  const ScaleBySpec = IO.specOf('scaleBy', { c: IO.FiniteNumber })
+  // checks its option but does not pass the spec to define: its spec is { kind: 'scaleBy' }, without c
+  const scaleBy = (c: number) => {
+    IO.checkSpec(ScaleBySpec, { kind: 'scaleBy', c })
+    return L.define({
+      name: 'scaleBy',
+      forward: (_p, x) => ({ y: T.scale(c, x), tape: null }),
+      vjp: (_p, _t, dy) => ({ dx: T.scale(c, dy), dp: L.none }),
+    })
+  }
+  const withScaleBy = IO.extend(IO.builtins, IO.registryOf(IO.layerKind(ScaleBySpec, (s) => scaleBy(s.c))))
+
+  test('law 12 says its spec lacks the field, and how to give define the spec', () => {
+    expect(() => checkLayer(scaleBy(2), { inShape: [3], registry: withScaleBy, numRuns: 5 })).toThrow(
+      'Why: fromSpec cannot rebuild the layer from its own spec: spec.c: expected a finite number, got nothing; ' +
+        'the layer\'s spec is {"kind":"scaleBy"}, which lacks it: a layer made with L.define has the spec { kind: name } unless given one',
+    )
+  })
+})
