@@ -312,7 +312,12 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     () => tensorsIdentical(wroteInto('x'), s.x, before.x),
     () => treesIdentical(wroteInto('params'), s.params, before.params),
     () => treesIdentical(wroteInto('state'), s.state, before.state),
-    () => tensorsIdentical('the cotangent given to vjp: vjp wrote into it (a layer never writes into its inputs); now vs before', s.c, before.c),
+    () =>
+      tensorsIdentical(
+        'the cotangent given to vjp: vjp wrote into it (a layer never writes into its inputs); now vs before',
+        s.c,
+        before.c,
+      ),
     () => (s.ctx.key.k0 === before.key.k0 && s.ctx.key.k1 === before.key.k1 ? holds : fails('ctx.key was modified')),
     () =>
       typeof init1 !== 'string' && typeof init2 !== 'string'

@@ -32,7 +32,8 @@ export const innerLayers = (network: AnyLayer, inShape: Shape): readonly Inner[]
     const st = layer.structure
     const entry = { path: segments.join('.'), layer, inShape: undefined as Shape | undefined, leaf: st === undefined }
     found.push(entry)
-    const inner = st === undefined ? layer : st.rebuild(st.children.map((c) => wrap(c.layer, [...segments.slice(0, -1), c.label, c.layer.name])))
+    const inner =
+      st === undefined ? layer : st.rebuild(st.children.map((c) => wrap(c.layer, [...segments.slice(0, -1), c.label, c.layer.name])))
     return {
       ...inner,
       init: (key, shape) => {
@@ -62,22 +63,28 @@ export const locateFault = (
   if (network.structure === undefined) return undefined
   const inner = innerLayers(network, inShape).slice(1)
   const leaves = inner.filter((l) => l.leaf && !builtIn(l.layer) && l.inShape !== undefined)
-  const combinators = [network, ...inner.map((l) => l.layer)].filter((l) => l.structure !== undefined && !builtIn(l))
   const failing: string[] = []
   for (const l of leaves) {
     const why = failsAlone(l.layer, l.inShape!)
     if (why !== undefined) failing.push(`${l.path} (input ${show(l.inShape!)}) fails alone: ${why}`)
   }
   if (failing.length > 0)
-    return `checked alone, on the input each gets in this network: ${failing.join('; ')}. Fix ${failing.length === 1 ? 'its' : 'their'} vjp first`
+    return (
+      `checked alone, on the input each gets in this network: ${failing.join('; ')}. Fix ${failing.length === 1 ? 'its' : 'their'} ` +
+      'vjp first'
+    )
   const joined = [
-    ...(network.structure !== undefined && !builtIn(network) ? [`${network.name} (the layer checked)`] : []),
-    ...inner.filter((l) => l.layer.structure !== undefined && !builtIn(l.layer)).map((l) => l.path),
+    ...(builtIn(network) ? [] : [`${network.name} (the layer checked)`]),
+    ...inner.filter((l) => !l.leaf && !builtIn(l.layer)).map((l) => l.path),
   ]
-  if (combinators.length === 0) return leaves.length === 0 ? undefined : `every custom layer inside (${leaves.map((l) => l.path).join(', ')}) passes laws 1 and 2 alone: check the inputs (kinks, docs/laws.md) and how the network joins them`
+  const which =
+    leaves.length === 0 ? 'there are none; built-in layers are held to the laws by chainrule' : leaves.map((l) => l.path).join(', ')
+  const passed = `passes laws 1 and 2 alone (${which})`
+  if (joined.length === 0)
+    return leaves.length === 0 ? undefined : `every custom layer inside ${passed}: check the inputs (kinks, docs/laws.md)`
   return (
-    `every custom layer without children inside passes laws 1 and 2 alone${leaves.length === 0 ? ' (there are none; built-in layers are held to the laws by chainrule)' : ` (${leaves.map((l) => l.path).join(', ')})`}, ` +
-    `so the fault is in how they are joined: the vjp of the custom combinator${joined.length === 1 ? '' : 's'} ${joined.join(', ')}`
+    `every custom layer without children inside ${passed}, so the fault is in how they are joined: ` +
+    `the vjp of the custom combinator${joined.length === 1 ? '' : 's'} ${joined.join(', ')}`
   )
 }
 

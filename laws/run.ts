@@ -293,7 +293,9 @@ const failsAlone = (layer: L.AnyLayer, inShape: Shape, options: CheckLayerOption
     for (const law of layerLaws(layer, alone).filter((l) => /: [12]\. /.test(l.name))) law.check()
   } catch (e) {
     if (!(e instanceof LawFailure)) return undefined // a layer the kit cannot run alone is not blamed
-    const largest = e.evidence.map((line) => /Largest error of any sample tried: ([^(]*?)\s*\(/.exec(line)?.[1]).find((m) => m !== undefined)
+    const largest = e.evidence
+      .map((line) => /Largest error of any sample tried: ([^(]*?)\s*\(/.exec(line)?.[1])
+      .find((m) => m !== undefined)
     return `law "${e.law}": ${e.reason}${largest === undefined ? '' : ` (the largest error of any sample: ${largest})`}`
   }
   return undefined

@@ -54,8 +54,10 @@ const whatIsIt = (u: unknown): string => {
   if (u instanceof LayerKind) return `the layer kind of ${JSON.stringify(u.kind)}`
   if (typeof u === 'string' && u.length <= 40) return `the string '${u}'`
   if (isLayer(u))
-    return `a layer ("${u.name}"): a registry rebuilds layers from specs, so give it the layer's kind (IO.layerKind) or a builder, ` +
+    return (
+      `a layer ("${u.name}"): a registry rebuilds layers from specs, so give it the layer's kind (IO.layerKind) or a builder, ` +
       '() => layer'
+    )
   if (typeof u === 'function')
     return `a function${u.name === '' ? '' : ` (${u.name})`}: a builder belongs in an object, IO.extend(IO.builtins, { kind: builder })`
   return describe(u)
@@ -87,9 +89,7 @@ export const checkRegistry = (where: string, registry: unknown): void => {
   const problem =
     typeof registry !== 'object' || registry === null || Array.isArray(registry) ? whatIsIt(registry) : registryProblem(registry)
   if (problem !== undefined)
-    throw new TypeError(
-      `${where} must be a registry, IO.builtins or IO.extend(IO.builtins, IO.registryOf(kind)), got ${problem}`,
-    )
+    throw new TypeError(`${where} must be a registry, IO.builtins or IO.extend(IO.builtins, IO.registryOf(kind)), got ${problem}`)
 }
 
 /** The kinds of the built-in layers and combinators: every LayerKind the layers module (src/layers/index.ts) exports. */

@@ -198,7 +198,6 @@ const hasLeaves = (t: Tree): boolean =>
 // Pipe<Ls> is pipe's record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
 const pipeOf = pipe as unknown as <const Ls extends readonly AnyLayer[]>(...layers: Ls) => Pipe<Ls>
 
-
 /** The output shape a layer's init declares for an input shape (its shape rule's, which allocates nothing, when it has one). */
 const declaredOutShape = (layer: AnyLayer, inShape: Shape): Shape =>
   layer.shapes !== undefined ? layer.shapes(inShape).outShape : layer.init(Key.fromSeed(0), inShape).outShape

@@ -181,7 +181,11 @@ describe('the law kit catches planted vjp bugs', () => {
       },
       vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
     }
-    rejects(count, [3], /Why: the state given to forward: forward or vjp wrote into it \(a layer computes new tensors, returns a new state,/)
+    rejects(
+      count,
+      [3],
+      /Why: the state given to forward: forward or vjp wrote into it \(a layer computes new tensors, returns a new state,/,
+    )
   })
   test('a vjp that is only right at init (γ = 1) fails once the laws move the params off init', () => {
     rejects(scaleForgetsGamma, [3], /per coordinate[\s\S]*Why: dx\[/)

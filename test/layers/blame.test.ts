@@ -73,7 +73,7 @@ describe("a child whose y disagrees with its init's outShape", () => {
     expect(e.message).toMatch(/^pipe\[2\]\.dense: /)
   })
 
-  test('a fused conv2d + relu + max-pool is judged as one layer (its y is the pool\'s), so it is not blamed', () => {
+  test("a fused conv2d + relu + max-pool is judged as one layer (its y is the pool's), so it is not blamed", () => {
     const net = L.pipe(L.conv2d(2, 3, { padding: 1 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(3))
     const { params, state } = L.initialize(net, key, [1, 4, 4])
     const bad = [params[0], params[1], params[2], params[3], { ...params[4], W: T.zeros([7, 3]) }] as const
@@ -99,7 +99,7 @@ describe('the layers a shape message names besides its own have full paths', () 
     const net = L.pipe(L.dense(3), L.pipe(L.dense(5), L.pipe(L.relu, L.conv2d(2, 3))))
     const e = thrown(() => net.shapes!([4]))
     expect(e.message).toBe(
-      'pipe[1].pipe[1].pipe[1].conv2d: input shape: expected [channels, height, width], got [5]; that input\'s size is set by ' +
+      "pipe[1].pipe[1].pipe[1].conv2d: input shape: expected [channels, height, width], got [5]; that input's size is set by " +
         'pipe[1].pipe[0], dense(units=5, init="he", bias=true); that input\'s size is set by pipe[0], dense(units=3, init="he", bias=true)',
     )
   })
@@ -127,6 +127,8 @@ describe('a layer made with define that wraps another', () => {
     const net = L.pipe(L.dense(4), doubled)
     const { params, state } = L.initialize(net, key, [2])
     const bad = [params[0], { ...params[1], b: T.zeros([5]) }] as const
-    expect(() => net.forward(bad, state, T.zeros([1, 2]), { mode: 'eval', key })).toThrow(/^pipe\[1\]\.doubled\.dense: param b has shape \[5\]/)
+    expect(() => net.forward(bad, state, T.zeros([1, 2]), { mode: 'eval', key })).toThrow(
+      /^pipe\[1\]\.doubled\.dense: param b has shape \[5\]/,
+    )
   })
 })

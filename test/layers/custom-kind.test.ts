@@ -21,7 +21,10 @@ const swish = (beta = 1) => {
       return { y: T.mul(x, s), tape: { x, s } }
     },
     vjp: (_p, { x, s }, dy) => ({
-      dx: T.mul(dy, T.zipWith((xi, si) => si + beta * xi * si * (1 - si), x, s)),
+      dx: T.mul(
+        dy,
+        T.zipWith((xi, si) => si + beta * xi * si * (1 - si), x, s),
+      ),
       dp: L.none,
     }),
   })
@@ -157,9 +160,7 @@ const GatedSpec = IO.specOf(
   { check: (s) => (s.children.length === 2 ? undefined : { field: 'children', detail: `expected two specs, got ${s.children.length}` }) },
 )
 /** gated as data: `{ kind: 'gated', children: [f, h] }`; `build(childSpec, ...keys)` builds a child, keys saying where it sits. */
-const gatedKind = IO.layerKind(GatedSpec, (s, build) =>
-  gated(build(s.children[0], 'children', 0), build(s.children[1], 'children', 1)),
-)
+const gatedKind = IO.layerKind(GatedSpec, (s, build) => gated(build(s.children[0], 'children', 0), build(s.children[1], 'children', 1)))
 
 describe('a combinator of your own (docs/adding-a-layer.md)', () => {
   const withGated = IO.extend(IO.builtins, IO.registryOf(gatedKind))
@@ -184,7 +185,10 @@ describe('a combinator of your own (docs/adding-a-layer.md)', () => {
     const text = IO.encodeCheckpoint(IO.modelCheckpoint(net, [2], params, state))
     const ck = IO.parseCheckpoint(text, { registry: withGated })
     if (E.isLeft(ck)) throw ck.left
-    const x = T.tensor([[1, -2], [0.5, 3]])
+    const x = T.tensor([
+      [1, -2],
+      [0.5, 3],
+    ])
     const ctx = { mode: 'eval', key: Key.fromSeed(0) } as const
     expect(ck.right.model.forward(ck.right.params, ck.right.state, x, ctx).y).toEqual(net.forward(params, state, x, ctx).y)
     const three = IO.fromSpec({ kind: 'gated', children: [{ kind: 'tanh' }, { kind: 'tanh' }, { kind: 'relu' }] }, withGated)
