@@ -287,7 +287,8 @@ const ruleAgreesWithInit = (layer: L.AnyLayer, inShape: Shape, init: L.Init<Tree
 
 /** What law 6 says of an input a layer wrote into. */
 const wroteInto = (what: 'x' | 'params' | 'state'): string =>
-  `the ${what} given to forward: forward or vjp wrote into it (a layer computes new tensors${what === 'state' ? ', returns a new state,' : ''} ` +
+  `the ${what} given to forward: forward or vjp wrote into it ` +
+  `(a layer computes new tensors${what === 'state' ? ', returns a new state,' : ''} ` +
   'and never writes into its inputs); now vs before'
 
 /**
