@@ -11,7 +11,7 @@
  * Backprop through a network is then the chain rule and nothing else: run forward through the
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
-import type { Key } from './key.ts'
+import { fromSeed, type Key } from './key.ts'
 import { DTypeError, dtypeOf, NotATensorError, showShape, TensorError } from './tensor/tensor.ts'
 import type { AnyTensor, DType, Shape, Tensor } from './tensor/tensor.ts'
 import { castTree, leaves, leavesWithPaths, TreeError, type InDType, type Tree } from './tree.ts'
@@ -330,6 +330,26 @@ export class ShapeError extends Error {
     return new ShapeError(this.path, this.detail, this.oneExample, this.where, [...this.setBy, note])
   }
 }
+
+/** The output shape a layer's init declares for an input shape (its shape rule's, which allocates nothing, when it has one). */
+export const declaredOutShape = (layer: AnyLayer, inShape: Shape): Shape =>
+  layer.shapes !== undefined ? layer.shapes(inShape).outShape : layer.init(fromSeed(0), inShape).outShape
+
+/**
+ * The ShapeError for a child (at `path`) whose forward gave y of another shape than `[N, ...declared]`, the output shape its
+ * init declares for the input x it got: a combinator throws it, found on its error path, to name the child that broke its word.
+ */
+export const misshapenY = (path: readonly string[], x: Shape, y: Shape, declared: Shape): ShapeError =>
+  new ShapeError(
+    path,
+    `its forward returned y of shape ${showShape(y)} for x of shape ${showShape(x)}, but its init declares the output shape ` +
+      `${showShape(declared)} for the input ${showShape(x.slice(1))}, so y must be ${showShape([x[0]!, ...declared])}: ` +
+      'make forward return the shape init declares (law 5 checks it: checkLayer from chainrule/laws)',
+  )
+
+/** Whether y is [N, ...declared] for an x of batch N. */
+export const keptItsWord = (x: Shape, y: Shape, declared: Shape): boolean =>
+  y.length === declared.length + 1 && y[0] === x[0] && declared.every((d, i) => y[i + 1] === d)
 
 /** A ShapeError for the layer `name` when a shape is not the one expected. */
 export const shapeMismatch = (name: string, what: string, expected: Shape | string, got: Shape): ShapeError =>

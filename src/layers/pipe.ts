@@ -23,9 +23,12 @@ import {
   checkChild,
   checkChildren,
   childStateProblem,
+  declaredOutShape,
   define,
   isShapeLeaf,
   keepingDType,
+  keptItsWord,
+  misshapenY,
   noDx,
   ShapeError,
   none,
@@ -166,14 +169,12 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
       } catch {
         continue // its own rule refuses the input it ran on: not this child's output to judge
       }
-      if (y.length === declared.length + 1 && y[0] === x[0] && T.sameShape(y.slice(1), declared)) continue
+      if (keptItsWord(x, y, declared)) continue
       const next = last + 1 === i ? 'the layer after it' : 'a later layer'
-      return new ShapeError(
-        [label(j), layers[j]!.name],
-        `its forward returned y of shape ${T.showShape(y)} for x of shape ${T.showShape(x)}, but its init declares the output shape ` +
-          `${T.showShape(declared)} for the input ${T.showShape(x.slice(1))}, so y must be ${T.showShape([x[0]!, ...declared])}: ` +
-          'make forward return the shape init declares (law 5 checks it: checkLayer from chainrule/laws)',
-      ).setAlsoBy({ lead: `${next} refused that y:`, layers: [{ path: e.path, spec: e.detail }] })
+      return misshapenY([label(j), layers[j]!.name], x, y, declared).setAlsoBy({
+        lead: `${next} refused that y:`,
+        layers: [{ path: e.path, spec: e.detail }],
+      })
     }
     return undefined
   }
@@ -197,10 +198,6 @@ const hasLeaves = (t: Tree): boolean =>
 /** pipe without the compile-time check of its arguments, for callers whose layer types are type parameters. */
 // Pipe<Ls> is pipe's record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
 const pipeOf = pipe as unknown as <const Ls extends readonly AnyLayer[]>(...layers: Ls) => Pipe<Ls>
-
-/** The output shape a layer's init declares for an input shape (its shape rule's, which allocates nothing, when it has one). */
-const declaredOutShape = (layer: AnyLayer, inShape: Shape): Shape =>
-  layer.shapes !== undefined ? layer.shapes(inShape).outShape : layer.init(Key.fromSeed(0), inShape).outShape
 
 /** The children of a pipe that changed the size of the shape flowing through it, nearest first. */
 type Setters = readonly ShapeSetter[]

@@ -10,6 +10,7 @@ import type { Shape } from '../tensor/tensor.ts'
 import {
   checkChild,
   keepingDType,
+  misshapenY,
   ShapeError,
   shapesWithin,
   stateProblemWithin,
@@ -57,7 +58,8 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
         }),
     forward: (p, s, x, ctx) => {
       const r = within('residual', () => body.forward(p, s, x, ctx))
-      if (!T.sameShape(r.y.shape, x.shape)) throw misshapenBody(f.name, x.shape, r.y.shape)
+      // init checked that the body keeps the shape, so its y must be x's
+      if (!T.sameShape(r.y.shape, x.shape)) throw misshapenY(['residual', f.name], x.shape, r.y.shape, x.shape.slice(1))
       return { y: T.add(x, r.y), state: r.state, tape: r.tape }
     },
     vjp: (p, tape, dy) => {
@@ -78,16 +80,6 @@ const keepsShape = (inShape: Shape, outShape: Shape, setters: readonly ShapeSett
     ? e
     : e.setAlsoBy({ lead: 'that size is set by', layers: setters.map((s) => ({ path: ['residual', s.label], spec: s.spec })) })
 }
-
-/** The ShapeError for a body whose forward gave y another shape than its input x, which its init declared it keeps. */
-const misshapenBody = (name: string, x: Shape, y: Shape): ShapeError =>
-  new ShapeError(
-    ['residual', name],
-    `its forward returned y of shape ${T.showShape(y)} for x of shape ${T.showShape(x)}, but its init declares the output shape ` +
-      `${T.showShape(x.slice(1))} for the input ${T.showShape(x.slice(1))} (a residual body keeps the shape), ` +
-      `so y must be ${T.showShape(x)}: ` +
-      'make forward return the shape init declares (law 5 checks it: checkLayer from chainrule/laws)',
-  )
 
 /** residual as data: `{ kind: 'residual', body }` rebuilds `residual(body)`. */
 export const residualKind = layerKind(specOf('residual', { body: SpecShape }), (s, build) => residual(build(s.body, 'body')))

@@ -65,6 +65,15 @@ describe("a child whose y disagrees with its init's outShape", () => {
     expect(e.message).toMatch(/^pipe\[1\]\.residual\.widen: its forward returned y of shape \[1, 8\] for x of shape \[1, 4\]/)
   })
 
+  test('in branches: the branch whose y is not what its init declares is named, with what the merge said', () => {
+    const e = predictThrown(L.pipe(L.dense(4), L.branches('sum', L.relu, widen)), [[1, 2, 3]])
+    expect(e.message).toBe(
+      'pipe[1].branches[1].widen: its forward returned y of shape [1, 8] for x of shape [1, 4], but its init declares the output ' +
+        'shape [4] for the input [4], so y must be [1, 4]: make forward return the shape init declares (law 5 checks it: ' +
+        'checkLayer from chainrule/laws); so the merge failed: pipe[1].branches, add: shapes differ, [1, 4] vs [1, 8]',
+    )
+  })
+
   test('children that keep their word are not blamed: a wrong param is named at its own layer', () => {
     const net = L.pipe(L.dense(4), L.relu, L.dense(2))
     const { params, state } = L.initialize(net, key, [3])
