@@ -36,11 +36,25 @@ export class LawFailure extends Error {
   override readonly name = 'LawFailure'
   constructor(failed: Failed, options?: { readonly cause?: unknown }) {
     super(render([failed]), options)
-    Object.assign(this, failed)
+    const { evidence, counterexample, miss, ...shown } = failed
+    Object.assign(this, shown)
+    // The bulky fields stay readable but not enumerable, so a test runner that prints an error's fields
+    // (vitest's "Serialized Error") shows the law, subject, reason, fix and replay, not every typed array's methods.
+    for (const [key, value] of Object.entries({ evidence, counterexample, miss }))
+      if (value !== undefined) Object.defineProperty(this, key, { value, enumerable: false, writable: false, configurable: true })
   }
   /** The same failure with a fix added. */
   withFix(fix: string): LawFailure {
-    return new LawFailure({ ...this, fix }, { cause: this.cause })
+    return new LawFailure(
+      {
+        ...this,
+        evidence: this.evidence,
+        ...(this.counterexample === undefined ? {} : { counterexample: this.counterexample }),
+        ...(this.miss === undefined ? {} : { miss: this.miss }),
+        fix,
+      },
+      { cause: this.cause },
+    )
   }
 }
 

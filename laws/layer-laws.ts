@@ -285,6 +285,12 @@ const ruleAgreesWithInit = (layer: L.AnyLayer, inShape: Shape, init: L.Init<Tree
   return holds
 }
 
+/** What law 6 says of an input a layer wrote into. */
+const wroteInto = (what: 'x' | 'params' | 'state'): string =>
+  `the ${what} given to forward: forward or vjp wrote into it ` +
+  `(a layer computes new tensors${what === 'state' ? ', returns a new state,' : ''} ` +
+  'and never writes into its inputs); now vs before'
+
 /**
  * Law 6: init, forward and vjp leave their inputs unchanged bit for bit, and give bit-identical
  * results when repeated; a vjp told `{ dx: false }` (the caller discards dx) gives the same dp,
@@ -304,10 +310,15 @@ export const purity = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   const b2 = layer.vjp(s.params, f2.tape, s.c)
   const b3 = layer.vjp(s.params, f1.tape, s.c, { dx: false })
   return all(
-    () => tensorsIdentical('x after forward/vjp', s.x, before.x),
-    () => treesIdentical('params after forward/vjp', s.params, before.params),
-    () => treesIdentical('state after forward/vjp', s.state, before.state),
-    () => tensorsIdentical('cotangent after vjp', s.c, before.c),
+    () => tensorsIdentical(wroteInto('x'), s.x, before.x),
+    () => treesIdentical(wroteInto('params'), s.params, before.params),
+    () => treesIdentical(wroteInto('state'), s.state, before.state),
+    () =>
+      tensorsIdentical(
+        'the cotangent given to vjp: vjp wrote into it (a layer never writes into its inputs); now vs before',
+        s.c,
+        before.c,
+      ),
     () => (s.ctx.key.k0 === before.key.k0 && s.ctx.key.k1 === before.key.k1 ? holds : fails('ctx.key was modified')),
     () =>
       typeof init1 !== 'string' && typeof init2 !== 'string'
@@ -386,7 +397,10 @@ export const float32Agrees = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
     return other === undefined
       ? holds
       : fails(
-          `in float32, ${what}${other.path ? ` at ${other.path}` : ''} holds a ${other.leaf.data.constructor.name}: the layer must keep its inputs' dtype`,
+          `in float32, ${what}${other.path ? ` at ${other.path}` : ''} holds a ${other.leaf.data.constructor.name}: ` +
+            "the layer must keep its inputs' dtype " +
+            '(T.generate, T.tensor, T.scalar and T.fromData always make float64; build results with T.map, T.zipWith or ' +
+            'T.fullLike(t, value), which follow their inputs, or cast at the end, T.cast(y, T.dtypeOf(x)))',
         )
   }
   const near = (what: string, a: Tree.Tree, b: Tree.Tree): Verdict =>
@@ -415,7 +429,15 @@ export const specRoundTrip = <P extends Tree.Tree, S extends Tree.Tree, Tape>(
   inShape: Shape,
 ): Verdict => {
   const rebuilt = IO.fromSpec(JSON.parse(JSON.stringify(layer.spec)), registry)
-  if (E.isLeft(rebuilt)) return fails(`fromSpec cannot rebuild the layer from its own spec: ${rebuilt.left.message}`)
+  if (E.isLeft(rebuilt)) {
+    const missing = /got nothing$/.test(rebuilt.left.detail) // a field the kind requires that the layer's spec lacks
+    const hint = missing
+      ? `; the layer's spec is ${JSON.stringify(layer.spec)}, which lacks it: a layer made with L.define has the spec ` +
+        '{ kind: name } unless given one, so pass define its spec, spec: IO.checkSpec(codec, { kind, ...its settings }) ' +
+        '(docs/adding-a-layer.md), or a checkpoint of it cannot be loaded'
+      : ''
+    return fails(`fromSpec cannot rebuild the layer from its own spec: ${rebuilt.left.message}${hint}`)
+  }
   const again = rebuilt.right
   const a = layer.init(s.initKey, inShape)
   const b = again.init(s.initKey, inShape)

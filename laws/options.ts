@@ -5,7 +5,7 @@
  * Unknown option names are refused by the library's shared options check. Each check is by the option's name, so checkLayer,
  * checkFusion and checkCombinators say the same of the same value.
  */
-import type { Shape } from '../src/index.ts'
+import { IO, type Shape } from '../src/index.ts'
 import { checkOptions } from '../src/options.ts'
 import type { Settings } from './layer-laws.ts'
 import type { CheckLossOptions } from './loss-laws.ts'
@@ -168,14 +168,7 @@ export const checkLayerOptionValues = (where: string, options: CheckLayerOptions
   if (paramJitter !== undefined && (typeof paramJitter !== 'number' || !Number.isFinite(paramJitter) || paramJitter < 0))
     bad(where, 'paramJitter', 'a finite number >= 0 (a standard deviation)', paramJitter, typeof paramJitter === 'number')
   if (mode !== undefined && mode !== 'train' && mode !== 'eval') bad(where, 'mode', "'train' or 'eval'", mode, typeof mode === 'string')
-  if (
-    registry !== undefined &&
-    (typeof registry !== 'object' ||
-      registry === null ||
-      Array.isArray(registry) ||
-      !Object.values(registry).every((b) => typeof b === 'function'))
-  )
-    bad(where, 'registry', 'a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... })', registry, false)
+  if (registry !== undefined) IO.checkRegistry(`${where}: registry`, registry)
   checkSettings(where, options.settings)
 }
 

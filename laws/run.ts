@@ -14,6 +14,7 @@ import * as A from './arbitraries.ts'
 import { checkInit, checkIsLayer, LayerFault, underContract } from './contract.ts'
 import { LawFailure, report } from './failure.ts'
 import * as LL from './layer-laws.ts'
+import { locateFault } from './locate.ts'
 import { checkLayerOptionValues, checkRunOptions } from './options.ts'
 import { fails, orThrow, pastTolerance, type Miss, type Verdict } from './verdict.ts'
 
@@ -87,13 +88,8 @@ const describeSample = (s: LL.LayerSample): string =>
 const describeValue = (v: unknown): string => {
   if (Array.isArray(v) && v.length === 1 && isLayerSample(v[0])) return `\n    ${describeSample(v[0])}`
   const seen = (x: unknown): unknown => {
-    if (x instanceof Float64Array) return Array.from(x)
-    if (typeof x === 'object' && x !== null && (x as Tensor).data instanceof Float64Array) {
-      const t = x as Tensor
-      return t.data.length <= 24
-        ? `Tensor ${T.showShape(t.shape)} ${JSON.stringify(Array.from(t.data))}`
-        : `Tensor ${T.showShape(t.shape)} (${t.data.length} values)`
-    }
+    if (x instanceof Float64Array || x instanceof Float32Array) return Array.from(x, short)
+    if (Tree.isTensor(x)) return showTensor(x) // in 7 significant digits, as the layer laws' samples: the replay gives the exact values
     return x
   }
   return JSON.stringify(v, (_k, x: unknown) => seen(x), 1)?.replace(/\n\s*/g, ' ') ?? String(v)
@@ -277,6 +273,34 @@ const fixFor = (layer: L.AnyLayer, options: CheckLayerOptions, failure: LawFailu
   return undefined
 }
 
+/**
+ * Why a layer inside a failing network fails laws 1 and 2 alone (the first failure's law and reason), or undefined when it
+ * passes them: run with the network's options on the input shape it gets there, with fewer runs (at most 25).
+ */
+const failsAlone = (layer: L.AnyLayer, inShape: Shape, options: CheckLayerOptions): string | undefined => {
+  const { batch, input, mode, paramJitter, settings, seed } = options
+  const alone: CheckLayerOptions = {
+    inShape,
+    numRuns: Math.min(options.numRuns ?? defaultRuns(), 25),
+    ...(batch === undefined ? {} : { batch }),
+    ...(input === undefined ? {} : { input }),
+    ...(mode === undefined ? {} : { mode }),
+    ...(paramJitter === undefined ? {} : { paramJitter }),
+    ...(settings === undefined ? {} : { settings }),
+    ...(seed === undefined ? {} : { seed }),
+  }
+  try {
+    for (const law of layerLaws(layer, alone).filter((l) => /: [12]\. /.test(l.name))) law.check()
+  } catch (e) {
+    if (!(e instanceof LawFailure)) return undefined // a layer the kit cannot run alone is not blamed
+    const largest = e.evidence
+      .map((line) => /Largest error of any sample tried: ([^(]*?)\s*\(/.exec(line)?.[1])
+      .find((m) => m !== undefined)
+    return `law "${e.law}": ${e.reason}${largest === undefined ? '' : ` (the largest error of any sample: ${largest})`}`
+  }
+  return undefined
+}
+
 /** The layer laws that apply to a layer, each a runnable check (so a test file can give each its own test). */
 export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer: Layer<P, S, Tape>, options: CheckLayerOptions): Law[] => {
   checkOptions('checkLayer', options, [...CHECK_LAYER_OPTIONS])
@@ -310,6 +334,9 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
       .map(([x, seed]) => LL.makeSample(held, inShape, x, seed, m, options.paramJitter ?? 0.5))
   const coordinates = T.sizeOf(inShape) * batch.max + Tree.size(probe.params)
   const subject = `layer "${layer.name}" (input ${T.showShape(inShape)})`
+  let located: { readonly fix: string | undefined } | undefined // which layer inside a failing network is at fault, found once
+  const locate = (): string | undefined =>
+    (located ??= { fix: locateFault(layer, inShape, (inner, shape) => failsAlone(inner, shape, options)) }).fix
   const law = (name: string, m: 'train' | 'eval', p: (s: Sample) => Verdict): Law => ({
     name: `${layer.name}: ${name}`,
     check: () => {
@@ -317,7 +344,7 @@ export const layerLaws = <P extends Tree.Tree, S extends Tree.Tree, Tape>(layer:
         runProperty(name, subject, [sample(m)], p, options)
       } catch (e) {
         if (!(e instanceof LawFailure)) throw e
-        const fix = fixFor(held, options, e)
+        const fix = fixFor(held, options, e) ?? (/^[1-4]\. /.test(name) && !(e.cause instanceof LayerFault) ? locate() : undefined)
         throw fix === undefined ? e : e.withFix(fix)
       }
     },

@@ -11,7 +11,7 @@
  * Backprop through a network is then the chain rule and nothing else: run forward through the
  * layers keeping each tape, then feed dy backwards through each layer's vjp in reverse order.
  */
-import type { Key } from './key.ts'
+import { fromSeed, type Key } from './key.ts'
 import { DTypeError, dtypeOf, NotATensorError, showShape, TensorError } from './tensor/tensor.ts'
 import type { AnyTensor, DType, Shape, Tensor } from './tensor/tensor.ts'
 import { castTree, leaves, leavesWithPaths, TreeError, type InDType, type Tree } from './tree.ts'
@@ -283,6 +283,17 @@ export type None = readonly []
 export const none: None = []
 
 /**
+ * Other layers a ShapeError names, after its detail: `; ${lead} ${path}, ${spec}, on an input set by ${path}, ${spec}`.
+ * Each path starts where the error's own path starts, so a parent's `within` lengthens both: messages give full paths.
+ */
+export interface SetBy {
+  /** The words before the layers, e.g. `that input's size is set by`. */
+  readonly lead: string
+  /** The layers, nearest first: each one's path (as the error's path, e.g. `['pipe[1]', 'residual', 'pipe[0]']`) and spec as text. */
+  readonly layers: readonly { readonly path: readonly string[]; readonly spec: string }[]
+}
+
+/**
  * A shape problem, found at init or at forward, with the path of the layer that found it
  * (e.g. `pipe[2].dense`) and, where there are two, both shapes. A dtype problem inside a layer is a
  * `T.DTypeError` instead, with the layer's path too.
@@ -299,18 +310,46 @@ export class ShapeError extends Error {
     readonly oneExample?: { readonly values: number; readonly got: Shape; readonly at?: readonly string[] },
     /** Where training was when it was thrown, e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)` (set by fit); undefined otherwise. */
     readonly where?: string,
+    /** The layers that set the sizes the detail speaks of (a pipe's or residual's note), by full path. */
+    readonly setBy: readonly SetBy[] = [],
   ) {
-    super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}`)
+    const notes = setBy.map((n) => `; ${n.lead} ${n.layers.map((l) => `${l.path.join('.')}, ${l.spec}`).join(', on an input set by ')}`)
+    super(`${where === undefined ? '' : `${where}: `}${path.join('.') || 'layer'}: ${detail}${notes.join('')}`)
   }
-  /** The same error seen from a parent: its path gets `segment` in front. */
+  /** The same error seen from a parent: its path, and the paths of the layers it names, get `segment` in front. */
   within(segment: string): ShapeError {
-    return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where)
+    const setBy = this.setBy.map((n) => ({ lead: n.lead, layers: n.layers.map((l) => ({ path: [segment, ...l.path], spec: l.spec })) }))
+    return new ShapeError([segment, ...this.path], this.detail, this.oneExample, this.where, setBy)
   }
   /** The same error with `where` (e.g. `fit: epoch 3, step 1 of 4 (step 9 overall)`) in front of its message. */
   during(where: string): ShapeError {
-    return new ShapeError(this.path, this.detail, this.oneExample, where)
+    return new ShapeError(this.path, this.detail, this.oneExample, where, this.setBy)
+  }
+  /** The same error with one more note naming the layers that set a size (paths from where this error's path starts). */
+  setAlsoBy(note: SetBy): ShapeError {
+    return new ShapeError(this.path, this.detail, this.oneExample, this.where, [...this.setBy, note])
   }
 }
+
+/** The output shape a layer's init declares for an input shape (its shape rule's, which allocates nothing, when it has one). */
+export const declaredOutShape = (layer: AnyLayer, inShape: Shape): Shape =>
+  layer.shapes !== undefined ? layer.shapes(inShape).outShape : layer.init(fromSeed(0), inShape).outShape
+
+/**
+ * The ShapeError for a child (at `path`) whose forward gave y of another shape than `[N, ...declared]`, the output shape its
+ * init declares for the input x it got: a combinator throws it, found on its error path, to name the child that broke its word.
+ */
+export const misshapenY = (path: readonly string[], x: Shape, y: Shape, declared: Shape): ShapeError =>
+  new ShapeError(
+    path,
+    `its forward returned y of shape ${showShape(y)} for x of shape ${showShape(x)}, but its init declares the output shape ` +
+      `${showShape(declared)} for the input ${showShape(x.slice(1))}, so y must be ${showShape([x[0]!, ...declared])}: ` +
+      'make forward return the shape init declares (law 5 checks it: checkLayer from chainrule/laws)',
+  )
+
+/** Whether y is [N, ...declared] for an x of batch N. */
+export const keptItsWord = (x: Shape, y: Shape, declared: Shape): boolean =>
+  y.length === declared.length + 1 && y[0] === x[0] && declared.every((d, i) => y[i + 1] === d)
 
 /** A ShapeError for the layer `name` when a shape is not the one expected. */
 export const shapeMismatch = (name: string, what: string, expected: Shape | string, got: Shape): ShapeError =>
@@ -333,13 +372,15 @@ export const within = <A>(segment: string, f: () => A): A => {
 
 /**
  * Runs a leaf layer's own code: a TensorError from an op inside names the layer (fromOp); a
- * ShapeError or DTypeError the layer threw itself (already naming it, e.g. checkDyDType's) passes through.
+ * ShapeError or DTypeError the layer threw itself (already naming it, e.g. checkDyDType's) passes through,
+ * and one from a layer it wraps (a dense inside, naming itself `dense`) gets this layer's name in front.
  */
 export const guard = <A>(name: string, f: () => A): A => {
   try {
     return f()
   } catch (e) {
     if (e instanceof TensorError && e.path[0] !== name) throw fromOp(name, e)
+    if (e instanceof ShapeError && e.path[0] !== name) throw e.within(name)
     throw e
   }
 }

@@ -50,6 +50,7 @@ export {
   builtinKinds,
   registryOf,
   extend,
+  checkRegistry,
   entry,
   fromSpec,
   layerCodec,

@@ -39,12 +39,57 @@ export const MAX_SPEC_DEPTH = 64
  */
 export const registryOf = (...kinds: readonly LayerKind[]): Registry => {
   const registry: Record<string, Builder> = {}
-  for (const k of kinds) {
+  kinds.forEach((k: unknown, i) => {
+    if (!(k instanceof LayerKind))
+      throw new TypeError(`registryOf: argument ${i + 1} must be a layer kind (IO.layerKind(codec, build)), got ${whatIsIt(k)}`)
     if (Object.prototype.hasOwnProperty.call(registry, k.kind))
       throw new Error(`registryOf: the kind ${JSON.stringify(k.kind)} is given twice`)
     registry[k.kind] = k.builder
-  }
+  })
   return registry
+}
+
+/** A value given where a builder or a layer kind belongs, described with what to do instead. */
+const whatIsIt = (u: unknown): string => {
+  if (u instanceof LayerKind) return `the layer kind of ${JSON.stringify(u.kind)}`
+  if (typeof u === 'string' && u.length <= 40) return `the string '${u}'`
+  if (isLayer(u))
+    return (
+      `a layer ("${u.name}"): a registry rebuilds layers from specs, so give it the layer's kind (IO.layerKind) or a builder, ` +
+      '() => layer'
+    )
+  if (typeof u === 'function')
+    return `a function${u.name === '' ? '' : ` (${u.name})`}: a builder belongs in an object, IO.extend(IO.builtins, { kind: builder })`
+  return describe(u)
+}
+
+/**
+ * What is wrong with a registry, said after "got": its first entry that is not a builder (its kind, what it is and the fix);
+ * undefined when every entry is a function (or the value is not an object: the caller says so).
+ */
+export const registryProblem = (registry: object): string | undefined => {
+  if ('builtins' in registry && 'fromSpec' in registry) return 'the IO namespace: pass IO.builtins, or IO.extend(IO.builtins, ...)'
+  for (const [kind, build] of Object.entries(registry)) {
+    if (typeof build === 'function') continue
+    const fix =
+      build instanceof LayerKind
+        ? `the layer kind itself: make the registry with IO.registryOf(${build.kind}Kind), ` +
+          `e.g. IO.extend(IO.builtins, IO.registryOf(${build.kind}Kind)), or put its builder there (${build.kind}Kind.builder)`
+        : isLayer(build)
+          ? 'a layer: wrap it, () => layer, or give its kind (IO.layerKind)'
+          : `${describe(build)}; the entries are builders, functions from the spec to the layer, ` +
+            'as IO.extend(IO.builtins, IO.registryOf(myKind)) makes'
+    return `a registry whose entry for ${JSON.stringify(kind)} is not a builder but ${fix}`
+  }
+  return undefined
+}
+
+/** Throws a TypeError naming `where` unless `registry` is an object whose every entry is a builder. */
+export const checkRegistry = (where: string, registry: unknown): void => {
+  const problem =
+    typeof registry !== 'object' || registry === null || Array.isArray(registry) ? whatIsIt(registry) : registryProblem(registry)
+  if (problem !== undefined)
+    throw new TypeError(`${where} must be a registry, IO.builtins or IO.extend(IO.builtins, IO.registryOf(kind)), got ${problem}`)
 }
 
 /** The kinds of the built-in layers and combinators: every LayerKind the layers module (src/layers/index.ts) exports. */
@@ -58,12 +103,21 @@ export const builtins: Registry = registryOf(...builtinKinds)
  * @example fromSpec(spec, extend(builtins, { swish: () => swish }))
  */
 export const extend = (base: Registry, more: Registry): Registry => {
-  for (const [kind, build] of Object.entries(more))
-    if (typeof build !== 'function')
+  checkRegistry('extend: its first argument', base)
+  for (const [kind, build] of Object.entries(more)) {
+    const got: unknown = build // typed a Builder, but a plain-JS caller may put anything here
+    if (typeof got !== 'function')
       throw new TypeError(
         `extend: the entry for "${kind}" must be a builder, a function from the spec to the layer such as { ${kind}: () => myLayer }, ` +
-          `got ${isLayer(build) ? 'a layer (wrap it: () => layer)' : describe(build)}`,
+          `got ${
+            isLayer(got)
+              ? 'a layer (wrap it: () => layer)'
+              : got instanceof LayerKind
+                ? `a layer kind: give IO.registryOf(${kind}Kind) as the second argument, or its .builder`
+                : describe(got)
+          }`,
       )
+  }
   return { ...base, ...more }
 }
 
@@ -127,13 +181,16 @@ const notASpec = (u: unknown): string | undefined => {
  * Rebuilds a network from its spec. Returns Left(IoError) for anything it cannot build: a value
  * that is not a spec ('invalid'), a kind the registry lacks ('unknown-kind'), hyper-parameters
  * the kind rejects or a builder whose layer has a different spec ('bad-spec'). The error's path
- * points into the spec (`spec.children[2].units`). Never throws.
+ * points into the spec (`spec.children[2].units`). Never throws on a spec; a registry with an entry
+ * that is not a builder (a layer kind put there as it is) is a TypeError naming the entry.
  *
  * @example
  * const net = L.pipe(L.flatten, L.dense(10))
  * const again = fromSpec(JSON.parse(JSON.stringify(net.spec)))  // Right(a network like net)
  */
 export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 'spec'): E.Either<IoError, AnyLayer> => {
+  if (registry !== builtins)
+    checkRegistry("the registry (fromSpec's second argument; parseCheckpoint's and loadCheckpoint's option)", registry)
   const notSpec = notASpec(spec)
   if (notSpec !== undefined) return E.left(new IoError('invalid', root, notSpec))
   const json = decodeWith(JsonCodec, spec, root)
@@ -145,7 +202,7 @@ export const fromSpec = (spec: unknown, registry: Registry = builtins, root = 's
     const kind = 'kind' in u ? u.kind : undefined
     if (typeof kind !== 'string')
       throw new SpecFailure(new IoError('invalid', at(path, 'kind'), `expected a layer kind (a string), got ${describe(kind)}`))
-    if (!has(registry, kind) || typeof registry[kind] !== 'function') {
+    if (!has(registry, kind)) {
       const kinds = Object.keys(registry).sort()
       const near = nearest(kind, kinds)
       throw new SpecFailure(

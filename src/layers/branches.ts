@@ -12,7 +12,10 @@ import type { Tree } from '../tree.ts'
 import {
   checkChildren,
   childStateProblem,
+  declaredOutShape,
   keepingDType,
+  keptItsWord,
+  misshapenY,
   ShapeError,
   shapesWithin,
   within,
@@ -111,8 +114,9 @@ export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge:
       const keys = Key.split(Key.ctxKey(ctx, name), Math.max(n, 1))
       const rs = run.map((l, i) => within(label(i), () => l.forward(ps[i]!, ss[i]!, x, { mode: ctx.mode, key: keys[i]! })))
       const ys = rs.map((r) => r.y)
-      const y =
-        merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0]!) : within(name, () => T.concat(1)(ys))
+      const y = misshapenBranch(x, ys, () =>
+        merge === 'sum' ? ys.slice(1).reduce((a, b) => within(name, () => T.add(a, b)), ys[0]!) : within(name, () => T.concat(1)(ys)),
+      )
       return { y, state: rs.map((r) => r.state), tape: { tapes: rs.map((r) => r.tape), widths: ys.map((t) => t.shape[1] ?? 0) } }
     },
     vjp: (ps, { tapes, widths }, dy) => {
@@ -127,6 +131,31 @@ export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge:
       }
       return { dx: dx!, dp: dps } // a branches layer has at least one branch
     },
+  }
+  /**
+   * Merges the branches' ys; when that fails, names the first branch whose y is not the shape its init declares for x
+   * (the one that broke its word), with what the merge said. Only on the error path.
+   */
+  function misshapenBranch(x: Tensor, ys: readonly Tensor[], f: () => Tensor): Tensor {
+    try {
+      return f()
+    } catch (e) {
+      if (!(e instanceof ShapeError)) throw e
+      for (let i = 0; i < n; i++) {
+        let declared: Shape
+        try {
+          declared = declaredOutShape(layers[i]!, x.shape.slice(1))
+        } catch {
+          continue
+        }
+        if (!keptItsWord(x.shape, ys[i]!.shape, declared))
+          throw misshapenY([label(i), layers[i]!.name], x.shape, ys[i]!.shape, declared).setAlsoBy({
+            lead: 'so the merge failed:',
+            layers: [{ path: e.path, spec: e.detail }],
+          })
+      }
+      throw e
+    }
   }
   // Branches<Ls> is this record with its tuple types spelt out per branch; tsc cannot relate the mapped tuple types to readonly Tree[].
   return self as unknown as Branches<Ls, M>

@@ -23,9 +23,12 @@ import {
   checkChild,
   checkChildren,
   childStateProblem,
+  declaredOutShape,
   define,
   isShapeLeaf,
   keepingDType,
+  keptItsWord,
+  misshapenY,
   noDx,
   ShapeError,
   none,
@@ -67,7 +70,8 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
   checkChildren('pipe', layers)
   const n = layers.length
   const label = (i: number): string => `pipe[${i}]`
-  const run = fuse(layers).map(keepingDType) // what runs at each position: the children, fused pairs resolved once, dtypes checked
+  const plan = fuse(layers)
+  const run = plan.map(keepingDType) // what runs at each position: the children, fused pairs resolved once, dtypes checked
   const rules = layers.flatMap((l) => (l.shapes === undefined ? [] : [l.shapes]))
   /** The shape rule, when every child has one: the children's rules threaded left to right, as init threads shapes. */
   const shapes =
@@ -79,7 +83,7 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
           let shape: Shape = inShape
           let setters: Setters = [] // the children that set the size of the current shape, nearest first, for messages
           for (let i = 0; i < n; i++) {
-            const r = within(label(i), () => explainError(setters, () => rules[i]!(shape)))
+            const r = explainError(setters, () => within(label(i), () => rules[i]!(shape)))
             params.push(explain(setters, shapesWithin(`children[${i}]`, r.params)))
             state.push(explain(setters, shapesWithin(`children[${i}]`, r.state)))
             if (T.sizeOf(r.outShape) !== T.sizeOf(shape))
@@ -111,9 +115,11 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
       const keys = Key.split(Key.ctxKey(ctx, 'pipe'), Math.max(n, 1))
       const tapes: unknown[] = []
       const state: Tree[] = []
+      const inputs: Shape[] = [] // the shape each child got, to find the one to blame when a later child refuses its input
       let h: Tensor = x
       for (let i = 0; i < n; i++) {
-        const r = atInput(i, x, () => within(label(i), () => run[i]!.forward(ps[i]!, ss[i]!, h, { mode: ctx.mode, key: keys[i]! })))
+        inputs.push(h.shape)
+        const r = atInput(i, x, inputs, () => within(label(i), () => run[i]!.forward(ps[i]!, ss[i]!, h, { mode: ctx.mode, key: keys[i]! })))
         tapes.push(r.tape)
         state.push(r.state)
         h = r.y
@@ -133,6 +139,44 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
       }
       return { dx: first === 0 ? d : noDx, dp }
     },
+  }
+  /**
+   * Runs child i's forward. When it throws a ShapeError: an input without its batch axis is named at the pipe's input x; else,
+   * when an earlier child's y disagrees with the output shape its init declares for the input it got, that child is named
+   * (the one that broke its word), with what the later child said; else the error passes as it was.
+   */
+  function atInput<A>(i: number, x: Tensor, inputs: readonly Shape[], f: () => A): A {
+    try {
+      return f()
+    } catch (e) {
+      if (i === 0 || !(e instanceof ShapeError)) throw e
+      const batchless = batchlessInput('pipe', x, e)
+      throw batchless !== e ? batchless : (misshapenBefore(i, inputs, e) ?? e)
+    }
+  }
+
+  /** The first child before i whose y (inputs[j + 1], or after a fused group) is not [N, ...the outShape its init declares]. */
+  function misshapenBefore(i: number, inputs: readonly Shape[], e: ShapeError): ShapeError | undefined {
+    for (let j = 0; j < i; j++) {
+      if (plan[j] === ranInsidePrevious) continue
+      let last = j // a fused group runs j..last in one layer: its y is the last one's
+      while (last + 1 < i && plan[last + 1] === ranInsidePrevious) last++
+      const x = inputs[j]!
+      const y = inputs[last + 1]!
+      let declared: Shape = x.slice(1)
+      try {
+        for (let k = j; k <= last; k++) declared = declaredOutShape(layers[k]!, declared)
+      } catch {
+        continue // its own rule refuses the input it ran on: not this child's output to judge
+      }
+      if (keptItsWord(x, y, declared)) continue
+      const next = last + 1 === i ? 'the layer after it' : 'a later layer'
+      return misshapenY([label(j), layers[j]!.name], x, y, declared).setAlsoBy({
+        lead: `${next} refused that y:`,
+        layers: [{ path: e.path, spec: e.detail }],
+      })
+    }
+    return undefined
   }
   return self
 }
@@ -155,27 +199,16 @@ const hasLeaves = (t: Tree): boolean =>
 // Pipe<Ls> is pipe's record with its tuple types spelt out per child; tsc cannot relate the mapped tuple types to readonly Tree[].
 const pipeOf = pipe as unknown as <const Ls extends readonly AnyLayer[]>(...layers: Ls) => Pipe<Ls>
 
-/** Runs child i's forward; an input without its batch axis that a child after the first found is named at the pipe's input x. */
-const atInput = <A>(i: number, x: Tensor, f: () => A): A => {
-  try {
-    return f()
-  } catch (e) {
-    throw i === 0 ? e : batchlessInput('pipe', x, e)
-  }
-}
-
 /** The children of a pipe that changed the size of the shape flowing through it, nearest first. */
 type Setters = readonly ShapeSetter[]
 
-/** Runs a child's shape rule; a ShapeError it throws says which earlier children set its input's size. */
+/** Runs a child's shape rule (within its label); a ShapeError it throws says which earlier children set its input's size. */
 const explainError = <A>(setters: Setters, f: () => A): A => {
   try {
     return f()
   } catch (e) {
-    if (e instanceof ShapeError && setters.length > 0) {
-      const by = setters.map((s) => `${s.label}, ${s.spec}`).join(', on an input set by ')
-      throw new ShapeError(e.path, `${e.detail}; that input's size is set by ${by}`)
-    }
+    if (e instanceof ShapeError && setters.length > 0)
+      throw e.setAlsoBy({ lead: "that input's size is set by", layers: setters.map((s) => ({ path: [s.label], spec: s.spec })) })
     throw e
   }
 }

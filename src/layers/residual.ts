@@ -10,6 +10,7 @@ import type { Shape } from '../tensor/tensor.ts'
 import {
   checkChild,
   keepingDType,
+  misshapenY,
   ShapeError,
   shapesWithin,
   stateProblemWithin,
@@ -57,6 +58,8 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
         }),
     forward: (p, s, x, ctx) => {
       const r = within('residual', () => body.forward(p, s, x, ctx))
+      // init checked that the body keeps the shape, so its y must be x's
+      if (!T.sameShape(r.y.shape, x.shape)) throw misshapenY(['residual', f.name], x.shape, r.y.shape, x.shape.slice(1))
       return { y: T.add(x, r.y), state: r.state, tape: r.tape }
     },
     vjp: (p, tape, dy) => {
@@ -69,11 +72,13 @@ export function residual<P extends Tree, S extends Tree, Tape>(f: Layer<P, S, Ta
 /** Throws a ShapeError unless the body keeps the shape of its input (naming, when known, the body's layers that set its output size). */
 const keepsShape = (inShape: Shape, outShape: Shape, setters: readonly ShapeSetter[] = []): void => {
   if (T.sameShape(outShape, inShape)) return
-  const by = setters.map((s) => `residual.${s.label}, ${s.spec}`).join(', on an input set by ')
-  throw new ShapeError(
+  const e = new ShapeError(
     ['residual'],
-    `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(outShape)}${by === '' ? '' : `; that size is set by ${by}`}`,
+    `the body must keep the shape of its input: input ${T.showShape(inShape)}, body output ${T.showShape(outShape)}`,
   )
+  throw setters.length === 0
+    ? e
+    : e.setAlsoBy({ lead: 'that size is set by', layers: setters.map((s) => ({ path: ['residual', s.label], spec: s.spec })) })
 }
 
 /** residual as data: `{ kind: 'residual', body }` rebuilds `residual(body)`. */

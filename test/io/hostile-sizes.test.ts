@@ -60,8 +60,8 @@ describe('hostile sizes are refused without building what they claim', () => {
         '(pipe[1].residual.pipe[2].dense at spec.children[1].body.children[2]: units 1099511627776 on input [5]); inShape is [3]; ' +
         "with the spec's shapes, the network " +
         'fails further on: pipe[1].residual: the body must keep the shape of its input: input [8], ' +
-        'body output [1099511627776]; that size is set by residual.pipe[2], dense(units=1099511627776, init="he", bias=true), ' +
-        'on an input set by residual.pipe[0], dense(units=5, init="he", bias=true); ' +
+        'body output [1099511627776]; that size is set by pipe[1].residual.pipe[2], dense(units=1099511627776, init="he", bias=true), ' +
+        'on an input set by pipe[1].residual.pipe[0], dense(units=5, init="he", bias=true); ' +
         'that input\'s size is set by pipe[0], dense(units=8, init="he", bias=true)',
     )
   })

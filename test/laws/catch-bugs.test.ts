@@ -167,7 +167,25 @@ describe('the law kit catches planted vjp bugs', () => {
     rejects(denseSkipChangesDW, [3], /purity and determinism[\s\S]*dp of a vjp with \{ dx: false \} vs without/)
   })
   test('a forward that writes into its input fails the purity law', () => {
-    rejects(mutatesInput, [3], /purity and determinism/)
+    rejects(mutatesInput, [3], /purity and determinism[\s\S]*Why: the x given to forward: forward or vjp wrote into it/)
+  })
+  test('a forward that writes into the state it was given fails the purity law, which says so', () => {
+    // a running sum kept by writing into the state given, instead of returning a new one
+    const count: L.Layer<L.None, { readonly n: T.Tensor }, null> = {
+      name: 'count',
+      spec: { kind: 'count' },
+      init: (_key, inShape) => ({ outShape: inShape, params: L.none, state: { n: T.zeros([]) } }),
+      forward: (_p, s, x) => {
+        ;(s.n.data as Float64Array)[0]! += 1
+        return { y: x, state: s, tape: null }
+      },
+      vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+    }
+    rejects(
+      count,
+      [3],
+      /Why: the state given to forward: forward or vjp wrote into it \(a layer computes new tensors, returns a new state,/,
+    )
   })
   test('a vjp that is only right at init (γ = 1) fails once the laws move the params off init', () => {
     rejects(scaleForgetsGamma, [3], /per coordinate[\s\S]*Why: dx\[/)

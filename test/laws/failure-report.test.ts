@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest'
 import { L, T } from '../../src/index.ts'
-import { Arb as A, checkLayer, distinctValues, LawFailure, layerLaws } from '../../laws/index.ts'
+import { Arb as A, checkCombinators, checkLayer, distinctValues, LawFailure, layerLaws } from '../../laws/index.ts'
 import { report } from '../../laws/failure.ts'
 
 const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
@@ -239,5 +239,46 @@ describe('the report groups failures by reason, and gives a fix shared by severa
     expect(count(message, 'the shared fix')).toBe(1)
     expect(message).toContain('Fix (for "1. first", "2. second" and "4. fourth"): the shared fix')
     expect(message).not.toContain('  Fix:')
+  })
+})
+
+describe("a LawFailure's fields, as a test runner prints them", () => {
+  const wrong = L.define({
+    name: 'wrongTanh',
+    forward: (_p, x) => ({ y: T.map(Math.tanh)(x), tape: x }),
+    vjp: (_p, x, dy) => ({ dx: T.zipWith((v, d) => d * (1 - v * v), x, dy), dp: L.none }), // 1 − x² instead of 1 − y²
+  })
+  const cause = failure(() => checkLayer(wrong, { inShape: [3], numRuns: 20 })).cause
+
+  test('the counterexample, evidence and miss are there to read but not enumerable: a runner shows law, subject, reason, replay', () => {
+    expect(cause).toBeInstanceOf(LawFailure)
+    const f = cause as LawFailure
+    expect(f.counterexample).toBeDefined()
+    expect(f.evidence.length).toBeGreaterThan(0)
+    expect(Object.keys(f).sort()).toEqual(['law', 'name', 'reason', 'replay', 'subject'])
+    expect(JSON.stringify(f).length).toBeLessThan(1000) // before, every typed array's methods were listed: tens of thousands of characters
+  })
+
+  test('withFix keeps them', () => {
+    const f = (cause as LawFailure).withFix('do this')
+    expect(f.fix).toBe('do this')
+    expect(f.counterexample).toBe((cause as LawFailure).counterexample)
+    expect(f.evidence).toBe((cause as LawFailure).evidence)
+    expect(f.message).toContain('  Fix: do this')
+  })
+})
+
+describe("checkCombinators' counterexample", () => {
+  test('shows tensors as the layer laws do, in 7 significant digits, not as JSON arrays of every digit', () => {
+    // claims one more feature than it returns: pipe(f, g, h) fails at h, and the counterexample is printed
+    const overclaims = L.define({
+      name: 'overclaims',
+      outShape: (inShape) => [inShape[0]! + 1],
+      forward: (_p, x) => ({ y: x, tape: null }),
+      vjp: (_p, _t, dy) => ({ dx: dy, dp: L.none }),
+    })
+    const message = failure(() => checkCombinators({ f: L.dense(3), g: overclaims, h: L.dense(2), inShape: [2], numRuns: 5 })).message
+    expect(message).toMatch(/"W": "Tensor \[2, 3\] \[-?\d\.\d{1,6}(e-?\d+)?, /)
+    expect(message).not.toMatch(/\d{10,}/) // a float64 printed in full has 15 to 17 digits
   })
 })

@@ -43,6 +43,8 @@ describe('law 14 for any layer: float32 keeps its dtype and agrees with float64'
       vjp: (_p, _tape, dy) => ({ dx: T.scale(2, dy), dp: L.none }),
     })
     expect(law14(float64Only)).toThrow(/in float32, y holds a Float64Array: the layer must keep its inputs' dtype/)
+    // and says what makes float64, and what to use instead
+    expect(law14(float64Only)).toThrow(/\(T\.generate, T\.tensor, T\.scalar and T\.fromData always make float64; build results with T\.map/)
   })
 
   test('a custom layer whose float32 path computes something else fails, naming the result and the element', () => {

@@ -121,13 +121,13 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
       'registry by name',
       { registry: 'builtins' },
       TypeError,
-      "checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got the string 'builtins'",
+      "checkLayer: registry must be a registry, IO.builtins or IO.extend(IO.builtins, IO.registryOf(kind)), got the string 'builtins'",
     ],
     [
       'registry the IO namespace',
       { registry: IO },
       TypeError,
-      'checkLayer: registry must be a registry of layer kinds, IO.builtins or IO.extend(IO.builtins, { ... }), got',
+      'checkLayer: registry must be a registry, IO.builtins or IO.extend(IO.builtins, IO.registryOf(kind)), got the IO namespace: pass IO.builtins',
     ],
     [
       'settings a number',
