@@ -348,7 +348,7 @@ export const misshapenY = (path: readonly string[], x: Shape, y: Shape, declared
   )
 
 /** Whether y is [N, ...declared] for an x of batch N. */
-export const keptItsWord = (x: Shape, y: Shape, declared: Shape): boolean =>
+export const matchesDeclared = (x: Shape, y: Shape, declared: Shape): boolean =>
   y.length === declared.length + 1 && y[0] === x[0] && declared.every((d, i) => y[i + 1] === d)
 
 /** A ShapeError for the layer `name` when a shape is not the one expected. */

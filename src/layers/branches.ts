@@ -14,7 +14,7 @@ import {
   childStateProblem,
   declaredOutShape,
   keepingDType,
-  keptItsWord,
+  matchesDeclared,
   misshapenY,
   ShapeError,
   shapesWithin,
@@ -148,7 +148,7 @@ export const branches = <M extends Merge, Ls extends readonly AnyLayer[]>(merge:
         } catch {
           continue
         }
-        if (!keptItsWord(x.shape, ys[i]!.shape, declared))
+        if (!matchesDeclared(x.shape, ys[i]!.shape, declared))
           throw misshapenY([label(i), layers[i]!.name], x.shape, ys[i]!.shape, declared).setAlsoBy({
             lead: 'so the merge failed:',
             layers: [{ path: e.path, spec: e.detail }],

@@ -27,7 +27,7 @@ import {
   define,
   isShapeLeaf,
   keepingDType,
-  keptItsWord,
+  matchesDeclared,
   misshapenY,
   noDx,
   ShapeError,
@@ -169,7 +169,7 @@ export function pipe(...layers: readonly AnyLayer[]): AnyLayer {
       } catch {
         continue // its own rule refuses the input it ran on: not this child's output to judge
       }
-      if (keptItsWord(x, y, declared)) continue
+      if (matchesDeclared(x, y, declared)) continue
       const next = last + 1 === i ? 'the layer after it' : 'a later layer'
       return misshapenY([label(j), layers[j]!.name], x, y, declared).setAlsoBy({
         lead: `${next} refused that y:`,
