@@ -91,7 +91,7 @@ const poolReads = (layerFile: string, forward: string, vjp: string): { forward: 
   return {
     forward: {
       excerpts: [
-        { file: kernels, name: 'tapIndex' },
+        { file: 'src/kernels/window.ts', name: 'tapIndex' },
         { file: kernels, name: forward },
       ],
       note,
