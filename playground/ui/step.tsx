@@ -9,8 +9,8 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import sources from 'virtual:layer-sources'
-import { Gradcheck, T, type Tensor } from 'chainrule'
-import { batchAt, initialState, type Built } from '../core/build.ts'
+import { Gradcheck, T, type Tensor, type Train } from 'chainrule'
+import { batchAt, type Built } from '../core/build.ts'
 import { sourceLines, type Reading } from '../core/layers.ts'
 import {
   lossGradientOf,
@@ -29,6 +29,7 @@ import {
 } from '../core/step.ts'
 import { nonFiniteHint } from '../core/train.ts'
 import { stageId, stageIndex, type View } from '../core/view.ts'
+import { keepEvery, start, walk, type Place } from '../core/walk.ts'
 import { distinct, num, shape } from './format.ts'
 import { Chart } from './chart.tsx'
 import { Labels } from './labels.tsx'
@@ -582,23 +583,69 @@ const stageData = (s: Stage): Record<string, unknown> => {
   }
 }
 
-/** The steps of a run taken so far, and the first that could not be taken (its index and what the library said), if one failed. */
-interface Taken {
+/**
+ * What the panel knows of its run: states before steps it keeps (the start, every `keepEvery`-th
+ * place and the furthest reached), the few steps it showed last (their stages), and the first step
+ * that could not be taken (its index and what the library said), if one failed.
+ */
+interface Known {
   readonly built: Built
-  readonly steps: Step[]
+  readonly places: Map<number, Train.TrainState>
+  furthest: Place
+  readonly steps: Map<number, Step>
   failed: { readonly at: number; readonly message: string } | undefined
 }
 
-/** Takes the steps of a run up to step `to`, each from the state the one before left (step k on fit's k-th batch), until one fails. */
-const stepsTo = (taken: Taken, to: number): void => {
-  const { built, steps } = taken
-  for (let i = steps.length; i <= to && taken.failed === undefined; i++) {
-    try {
-      steps.push(stepThrough(built, i === 0 ? initialState(built) : steps[i - 1]!.after, batchAt(built, i)))
-    } catch (e) {
-      const hint = e instanceof Error && e.name === 'NonFiniteError' ? ` ${nonFiniteHint(built.config)}` : ''
-      taken.failed = { at: i, message: e instanceof Error ? `${e.name}: ${e.message}${hint}` : String(e) }
-    }
+/** Steps whose stages the panel keeps (the one shown and the few before, for Back and "previous step"). */
+const SHOWN = 8
+
+/** How long a slice of a walk to a far step runs before the page draws its progress and hears its clicks. */
+const SLICE_MS = 30
+
+const knownOf = (built: Built): Known => {
+  const first = start(built)
+  return { built, places: new Map([[0, first.state]]), furthest: first, steps: new Map(), failed: undefined }
+}
+
+/** What the library threw, as the page says it (with a hint for a NaN or an infinity). */
+const failure = (built: Built, at: number, e: unknown): Known['failed'] => {
+  const hint = e instanceof Error && e.name === 'NonFiniteError' ? ` ${nonFiniteHint(built.config)}` : ''
+  return { at, message: e instanceof Error ? `${e.name}: ${e.message}${hint}` : String(e) }
+}
+
+/** The nearest place at or before step k whose state the panel knows. */
+const placeBefore = (known: Known, k: number): Place => {
+  if (known.furthest.at <= k) return known.furthest
+  let best: Place = { at: 0, state: known.places.get(0)! }
+  for (const [at, state] of known.places) if (at <= k && at > best.at) best = { at, state }
+  for (const [at, s] of known.steps) if (at + 1 <= k && at + 1 > best.at) best = { at: at + 1, state: s.after }
+  return best
+}
+
+/** Remembers a place: kept if its step is a multiple of keepEvery, and as the furthest if it is. */
+const reached = (known: Known, p: Place): void => {
+  if (p.at % keepEvery(known.built.totalSteps) === 0) known.places.set(p.at, p.state)
+  if (p.at > known.furthest.at) known.furthest = p
+}
+
+/**
+ * Step k with its stages, if the state before it is known (else undefined: the panel walks there
+ * first); takes it with stepThrough, or records that it failed.
+ */
+const stepOf = (known: Known, k: number): Step | undefined => {
+  const kept = known.steps.get(k)
+  if (kept !== undefined) return kept
+  const from = placeBefore(known, k)
+  if (from.at !== k || (known.failed !== undefined && known.failed.at <= k)) return undefined
+  try {
+    const s = stepThrough(known.built, from.state, batchAt(known.built, k))
+    known.steps.set(k, s)
+    for (const old of known.steps.keys()) if (known.steps.size > SHOWN) known.steps.delete(old)
+    reached(known, { at: k + 1, state: s.after })
+    return s
+  } catch (e) {
+    known.failed = failure(known.built, k, e)
+    return undefined
   }
 }
 
@@ -613,14 +660,49 @@ export interface StepPanelProps {
 
 /** The Step mode's panel for a built run, at the step and stage the view names. */
 export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
-  const taken = useRef<Taken | undefined>(undefined)
-  if (taken.current?.built !== built) taken.current = { built, steps: [], failed: undefined }
-  stepsTo(taken.current, Math.min(view.step, built.totalSteps - 1))
-  const { failed } = taken.current
+  const known = useRef<Known | undefined>(undefined)
+  if (known.current?.built !== built) known.current = knownOf(built)
+  const k0 = known.current
+  const wanted = Math.min(view.step, built.totalSteps - 1)
   // the step the view names, or the run's last, or the last before one that failed
-  const k = Math.min(view.step, built.totalSteps - 1, failed === undefined ? Infinity : failed.at - 1)
+  const target = (): number => Math.min(wanted, k0.failed === undefined ? Infinity : k0.failed.at - 1)
+  let step = target() < 0 ? undefined : stepOf(k0, target())
+  if (step === undefined && target() >= 0) step = stepOf(k0, target()) // stepOf may have found that step failing: then the one before
+  const k = target()
+  const { failed } = k0
   const error = failed !== undefined && k < 0 ? `The run's first step cannot be taken: ${failed.message}` : undefined
-  const step = taken.current.steps[k]
+  // a step whose state is not known yet is walked to in slices, yielding to the page between them
+  const [walking, setWalking] = useState<Place | undefined>(undefined)
+  const need = step === undefined && k >= 0 ? k : undefined
+  useEffect(() => {
+    if (need === undefined) {
+      setWalking(undefined)
+      return
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let place = placeBefore(k0, need)
+    const slice = (): void => {
+      const until = performance.now() + SLICE_MS
+      do {
+        const w = walk(built, place, need, 1)
+        place = w.place
+        reached(k0, place)
+        if (w.failed !== undefined) k0.failed = failure(built, w.failed.at, w.failed.error)
+      } while (place.at < need && k0.failed === undefined && performance.now() < until)
+      if (place.at === need) k0.places.set(place.at, place.state) // arrived: the step is taken from here
+      setWalking(place)
+      if (place.at < need && k0.failed === undefined) timer = setTimeout(slice, 0)
+    }
+    setWalking(place)
+    timer = setTimeout(slice, 0)
+    return () => clearTimeout(timer)
+  }, [built, need])
+  // stop: show the step the walk has reached (its state is kept, so it shows at once)
+  const stop = (): void => {
+    if (walking === undefined) return
+    k0.places.set(walking.at, walking.state)
+    move((v) => ({ ...v, step: walking.at }))
+  }
   const stages = step?.stages ?? []
   const layers = built.config.layers
   const count = stages.length
@@ -662,7 +744,19 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
         {error}
       </p>
     )
-  if (step === undefined) return <p class="status">taking the first step…</p>
+  if (step === undefined)
+    return (
+      <div class="row" id="walk">
+        <span class="status" role="status">
+          computing step {(walking?.at ?? 0) + 1} of {k + 1}
+        </span>
+        <progress max={k} value={walking?.at ?? 0} aria-label="steps computed" />
+        <button type="button" onClick={stop} disabled={walking === undefined}>
+          stop here
+        </button>
+        <span class="muted">Each step starts from the params the one before left, so the steps before it are taken first.</span>
+      </div>
+    )
   const stage = step.stages[at]!
   const epoch = Math.floor(k / built.stepsPerEpoch) + 1
   return (
