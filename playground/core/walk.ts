@@ -6,7 +6,7 @@
  * it reaches is the same, bit for bit, however the walk is sliced.
  */
 import { Train } from 'chainrule'
-import { batchAt, initialState, type Built } from './build.ts'
+import { epochBatches, initialState, type Built } from './build.ts'
 
 /** A place in a run: the training state before step `at` (from 0). */
 export interface Place {
@@ -30,12 +30,19 @@ export const start = (b: Built): Place => ({ at: 0, state: initialState(b) })
  */
 export const walk = (b: Built, from: Place, to: number, budget = Infinity): Walked => {
   const step = Train.trainStep(b.model, b.loss, b.optimizer)
+  const end = Math.min(to, from.at + budget)
   let place = from
-  for (let taken = 0; place.at < to && taken < budget; taken++) {
-    try {
-      place = { at: place.at + 1, state: step(place.state, batchAt(b, place.at))[0] }
-    } catch (error) {
-      return { place, failed: { at: place.at, error } }
+  // an epoch's batches in fit's order, from the one at `place` on (one shuffle per epoch, not one per step)
+  while (place.at < end) {
+    let i = 0
+    for (const batch of epochBatches(b, Math.floor(place.at / b.stepsPerEpoch) + 1)) {
+      if (i++ < place.at % b.stepsPerEpoch) continue
+      if (place.at >= end) break
+      try {
+        place = { at: place.at + 1, state: step(place.state, batch)[0] }
+      } catch (error) {
+        return { place, failed: { at: place.at, error } }
+      }
     }
   }
   return { place }

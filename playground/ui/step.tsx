@@ -599,7 +599,7 @@ interface Known {
 /** Steps whose stages the panel keeps (the one shown and the few before, for Back and "previous step"). */
 const SHOWN = 8
 
-/** How long a slice of a walk to a far step runs before the page draws its progress and hears its clicks. */
+/** About how long a slice of a walk to a far step runs before the page draws its progress and hears its clicks (ms). */
 const SLICE_MS = 30
 
 const knownOf = (built: Built): Known => {
@@ -681,14 +681,16 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
     }
     let timer: ReturnType<typeof setTimeout> | undefined
     let place = placeBefore(k0, need)
+    const every = keepEvery(built.totalSteps)
+    let budget = 1 // steps per slice: doubled while a slice is short, halved when it is long
     const slice = (): void => {
-      const until = performance.now() + SLICE_MS
-      do {
-        const w = walk(built, place, need, 1)
-        place = w.place
-        reached(k0, place)
-        if (w.failed !== undefined) k0.failed = failure(built, w.failed.at, w.failed.error)
-      } while (place.at < need && k0.failed === undefined && performance.now() < until)
+      const t0 = performance.now()
+      const w = walk(built, place, need, Math.min(budget, every - (place.at % every))) // each slice ends at a kept place, if not before
+      const took = performance.now() - t0
+      budget = took < SLICE_MS / 2 ? budget * 2 : took > SLICE_MS * 2 ? Math.max(1, Math.floor(budget / 2)) : budget
+      place = w.place
+      reached(k0, place)
+      if (w.failed !== undefined) k0.failed = failure(built, w.failed.at, w.failed.error)
       if (place.at === need) k0.places.set(place.at, place.state) // arrived: the step is taken from here
       setWalking(place)
       if (place.at < need && k0.failed === undefined) timer = setTimeout(slice, 0)

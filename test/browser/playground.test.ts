@@ -368,6 +368,58 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
+  test('a link to a far step walks there in slices: the page answers clicks meanwhile, says how far it is, stops on request, and any slicing gives the same numbers', async () => {
+    const { page, problems } = await watchedPage(browser)
+    // xor's 200 examples one at a time for 5000 epochs: a million steps, the most an address can name
+    const query = '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&lr=0.1&bs=1&epochs=5000&seed=3'
+    const shown = async (p: Page = page): Promise<{ step: number; title: string } | undefined> => {
+      const s = (await exposed(p))['step'] as { step: number; stage: StageJson } | undefined
+      return s === undefined ? undefined : { step: s.step, title: s.stage.title }
+    }
+    const updated = async (p: Page = page): Promise<TensorJson[]> =>
+      ((await exposed(p))['step'] as { stage: StageJson }).stage.params!.map((q) => q.after)
+    /** The steps the walk has taken, as its status says ("computing step 812 of 1000000": 811). */
+    const computed = async (): Promise<number> => {
+      const m = /computing step (\d+) of 1000000/.exec((await page.locator('#walk').textContent()) ?? '')
+      return m === null ? -1 : Number(m[1]) - 1
+    }
+    await open(page, `${url}${query}&mode=step&step=1000000&stage=update`)
+    await expect.poll(computed, settles).toBeGreaterThan(0)
+    expect(await shown()).toBeUndefined()
+    // while it computes, a click on another mode is handled, and the walk goes on behind it
+    await page.getByRole('tab', { name: 'Build' }).click()
+    await expect.poll(() => page.getByRole('tab', { selected: true }).textContent()).toBe('Build')
+    expect(await page.locator('#panel-build').isVisible()).toBe(true)
+    const before = await computed()
+    await page.getByRole('tab', { name: 'Step' }).click()
+    await expect.poll(computed, settles).toBeGreaterThan(before)
+    // stop: the page shows the step the walk reached, at the linked stage, and the address names it
+    await page.getByRole('button', { name: 'stop here' }).click()
+    await expect.poll(shown, settles).toMatchObject({ title: 'update: sgd' })
+    const { step } = (await shown())!
+    expect(step).toBeGreaterThan(before)
+    expect(step).toBeLessThan(999_999)
+    expect(page.url()).toContain(`&mode=step&step=${step + 1}&stage=update`)
+    const stopped = await updated()
+
+    // a link to that step, walked in other slices, shows the same numbers bit for bit
+    const other = await watchedPage(browser)
+    await open(other.page, `${url}${query}&mode=step&step=${step + 1}&stage=update`)
+    await expect.poll(() => shown(other.page), settles).toEqual({ step, title: 'update: sgd' })
+    expect(await other.page.locator('#walk').count()).toBe(0)
+    expect(await updated(other.page)).toEqual(stopped)
+    // the step before it walks back from a place the page kept, and the next one returns to the same numbers
+    await other.page.getByRole('button', { name: 'previous step' }).click()
+    await expect.poll(() => shown(other.page), settles).toEqual({ step: step - 1, title: 'update: sgd' })
+    expect(await updated(other.page)).not.toEqual(stopped)
+    await other.page.getByRole('button', { name: 'take the next step' }).click()
+    await expect.poll(() => shown(other.page), settles).toEqual({ step, title: 'update: sgd' })
+    expect(await updated(other.page)).toEqual(stopped)
+    expect([...problems, ...other.problems]).toEqual([])
+    await other.page.close()
+    await page.close()
+  })
+
   test('a layer moved from the keyboard keeps the focus: Enter twice on its move button moves it up two places', async () => {
     const { page, problems } = await watchedPage(browser)
     await open(page, url) // spiral: dense 16, relu, dense 16, relu, dense 3
