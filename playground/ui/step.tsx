@@ -602,6 +602,7 @@ const SHOWN = 8
 /** About how long a slice of a walk to a far step runs before the page draws its progress and hears its clicks (ms). */
 const SLICE_MS = 30
 
+/** What the panel knows of a run it has just been given: the state before its first step. */
 const knownOf = (built: Built): Known => {
   const first = start(built)
   return { built, places: new Map([[0, first.state]]), furthest: first, steps: new Map(), failed: undefined }
@@ -687,7 +688,7 @@ export const StepPanel = ({ built, active, view, move }: StepPanelProps) => {
       const t0 = performance.now()
       const w = walk(built, place, need, Math.min(budget, every - (place.at % every))) // each slice ends at a kept place, if not before
       const took = performance.now() - t0
-      budget = took < SLICE_MS / 2 ? budget * 2 : took > SLICE_MS * 2 ? Math.max(1, Math.floor(budget / 2)) : budget
+      budget = took < SLICE_MS / 2 ? Math.min(budget * 2, every) : took > SLICE_MS * 2 ? Math.max(1, Math.floor(budget / 2)) : budget
       place = w.place
       reached(k0, place)
       if (w.failed !== undefined) k0.failed = failure(built, w.failed.at, w.failed.error)

@@ -368,7 +368,7 @@ describe('the playground in a real browser', () => {
     await page.close()
   })
 
-  test('a link to a far step walks there in slices: the page answers clicks meanwhile, says how far it is, stops on request, and any slicing gives the same numbers', async () => {
+  test('a link to a far step walks there in slices: clicks answered meanwhile, a stop on request, one result however sliced', async () => {
     const { page, problems } = await watchedPage(browser)
     // xor's 200 examples one at a time for 5000 epochs: a million steps, the most an address can name
     const query = '?data=xor&net=dense:4,tanh,dense:2&opt=sgd&lr=0.1&bs=1&epochs=5000&seed=3'

@@ -16,7 +16,13 @@ const stateBits = (ts: Train.TrainState): string[][] => [
 const config: Config = {
   ...defaults('xor'),
   data: { set: 'xor', size: 40, noise: 0.2, seed: 1 },
-  layers: [{ kind: 'dense', units: 5 }, { kind: 'batchNorm' }, { kind: 'dropout', rate: 0.3 }, { kind: 'tanh' }, { kind: 'dense', units: 2 }],
+  layers: [
+    { kind: 'dense', units: 5 },
+    { kind: 'batchNorm' },
+    { kind: 'dropout', rate: 0.3 },
+    { kind: 'tanh' },
+    { kind: 'dense', units: 2 },
+  ],
   optimizer: { name: 'sgd', momentum: 0.9, nesterov: true, weightDecay: 1e-3 },
   lr: { kind: 'cosineDecay', init: 0.1, floor: 0 },
   batchSize: 16,
@@ -60,7 +66,11 @@ describe('walk: a run taken to a far step in slices', () => {
   })
 
   test('a step that throws stops the walk before it, with the step and what the library threw', () => {
-    const big = build({ ...config, layers: [{ kind: 'dense', units: 5 }, { kind: 'dense', units: 2 }], lr: { kind: 'constant', value: 1e200 } })
+    const layers: Config['layers'] = [
+      { kind: 'dense', units: 5 },
+      { kind: 'dense', units: 2 },
+    ]
+    const big = build({ ...config, layers, lr: { kind: 'constant', value: 1e200 } })
     const w = walk(big, start(big), big.totalSteps, 3)
     expect(w.failed).toBeDefined()
     expect(w.place.at).toBe(w.failed!.at)
