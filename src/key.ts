@@ -19,8 +19,8 @@
  * The samplers all read the key's `bits` stream from its start. `uniform`, `randint`,
  * `bernoulli` and `permutation` turn words into numbers with exact arithmetic, so they are
  * bit-identical everywhere too. `normal` and `truncatedNormal` also call Math.log, Math.cos and
- * Math.sin, which the language does not require to be correctly rounded: their results match
- * on every V8 (Node, Chrome) but may differ in the last bit on another engine.
+ * Math.sin, which the language does not require to be correctly rounded: their results may
+ * differ in the last bit between engines, V8 versions included (docs/training.md).
  */
 import { buffer, fromData, sizeOf, type Shape, type Tensor } from './tensor/tensor.ts'
 
