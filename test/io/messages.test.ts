@@ -11,19 +11,12 @@ import * as IO from '../../src/io/index.ts'
 import { jsonSyntaxError, lineAndColumn } from '../../src/io/json-syntax.ts'
 import { layerPath } from '../../src/io/layer-path.ts'
 import { loadCheckpoint, saveModel } from '../../src/node/index.ts'
+import { thrown } from '../support/thrown.ts'
 
 // The messages a new user meets when a checkpoint will not load: each names the bad value, where
 // the text goes wrong, or the stored tensor that disagrees with the spec.
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof Error) return e
-  }
-  throw new Error('expected an Error to be thrown')
-}
 const left = <A>(r: E.Either<IO.IoError, A>): IO.IoError => {
   if (E.isRight(r)) throw new Error('expected a Left, got a Right')
   return r.left
@@ -257,10 +250,12 @@ describe('a layer is named by its layer path, then the JSON path of its spec: pi
 
 describe('a value in the wrong place is named, with what goes there', () => {
   test('a layer factory where the network goes: did you forget to call it?', () => {
-    const e = thrown(() => IO.encodeCheckpoint(IO.modelCheckpoint(L.dense as never, [3], init.params, init.state)))
+    const e = thrown(Error, () => IO.encodeCheckpoint(IO.modelCheckpoint(L.dense as never, [3], init.params, init.state)))
     expect(e).toBeInstanceOf(IO.IoError)
     expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got a function: did you forget to call dense(…)?')
-    expect(thrown(() => IO.toSpec(L.dense as never)).message).toBe('toSpec: its argument is not a layer: did you forget to call dense(…)?')
+    expect(thrown(Error, () => IO.toSpec(L.dense as never)).message).toBe(
+      'toSpec: its argument is not a layer: did you forget to call dense(…)?',
+    )
     expect(left(IO.fromSpec(L.relu)).message).toBe(
       'spec: expected a layer spec { kind, ... }, got a layer: pass its spec, layer.spec (or IO.toSpec(layer))',
     )
@@ -269,7 +264,7 @@ describe('a value in the wrong place is named, with what goes there', () => {
     )
   })
   test('a model checkpoint without its model names the model', () => {
-    const e = thrown(() => IO.encodeCheckpoint({ inShape: [3], params: init.params, state: init.state } as never))
+    const e = thrown(Error, () => IO.encodeCheckpoint({ inShape: [3], params: init.params, state: init.state } as never))
     expect(e.message).toBe('model: expected the network, a layer such as L.pipe(...), got nothing')
   })
   test("a spec's JSON text where the spec goes: parse it first", () => {
@@ -287,13 +282,13 @@ describe('a value in the wrong place is named, with what goes there', () => {
     expect(E.isRight(IO.decodeCheckpoint(doc()))).toBe(true)
   })
   test('a layer where a registry entry goes: wrap it in a builder', () => {
-    const e = thrown(() => IO.extend(IO.builtins, { swish: L.relu as never }))
+    const e = thrown(Error, () => IO.extend(IO.builtins, { swish: L.relu as never }))
     expect(e).toBeInstanceOf(TypeError)
     expect(e.message).toBe(
       'extend: the entry for "swish" must be a builder, a function from the spec to the layer such as { swish: () => myLayer }, ' +
         'got a layer (wrap it: () => layer)',
     )
-    expect(thrown(() => IO.extend(IO.builtins, { swish: 3 as never })).message).toMatch(/, got 3$/)
+    expect(thrown(Error, () => IO.extend(IO.builtins, { swish: 3 as never })).message).toMatch(/, got 3$/)
   })
 })
 

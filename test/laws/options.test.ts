@@ -16,6 +16,7 @@ import {
   checkTransform,
   distinctValues,
 } from '../../laws/index.ts'
+import { thrown } from '../support/thrown.ts'
 
 /** An identity layer that counts its forward calls, so a test can tell that no law ran. */
 const counted = () => {
@@ -32,16 +33,6 @@ const counted = () => {
 }
 
 const untyped = (f: unknown) => f as (...args: unknown[]) => unknown
-
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof Error) return e
-    throw new Error(`expected an Error, got ${String(e)}`)
-  }
-  throw new Error('expected an error, but nothing was thrown')
-}
 
 describe('checkLayer refuses a bad option value before any law runs, naming checkLayer, the option and what was expected', () => {
   test.each<[string, object, ErrorConstructor, string]>([
@@ -192,7 +183,7 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
     ],
   ])('%s', (_, bad, cls, message) => {
     const { calls, layer } = counted()
-    const e = thrown(() => untyped(checkLayer)(layer, { inShape: [3], numRuns: 3, ...bad }))
+    const e = thrown(Error, () => untyped(checkLayer)(layer, { inShape: [3], numRuns: 3, ...bad }))
     expect(e).toBeInstanceOf(cls)
     expect(e.message.startsWith(message), e.message).toBe(true)
     expect(calls.forward).toBe(0)
@@ -200,7 +191,7 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
 
   test('an unknown option is refused before any law runs, with the list of options', () => {
     const { calls, layer } = counted()
-    const e = thrown(() => untyped(checkLayer)(layer, { inShape: [3], runs: 10 }))
+    const e = thrown(Error, () => untyped(checkLayer)(layer, { inShape: [3], runs: 10 }))
     expect(e).toBeInstanceOf(RangeError)
     expect(e.message).toMatch(/^checkLayer: unknown option 'runs'; the options are numRuns, seed, path, inShape, batch, input,/)
     expect(calls.forward).toBe(0)
@@ -229,25 +220,25 @@ describe('checkLayer refuses a bad option value before any law runs, naming chec
   })
 
   test('checkFusion checks the same options, naming checkFusion, and both layers', () => {
-    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], mode: 'test' })).message).toBe(
+    expect(thrown(Error, () => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], mode: 'test' })).message).toBe(
       "checkFusion: mode must be 'train' or 'eval', got the string 'test'",
     )
-    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], numRun: 5 })).message).toMatch(
+    expect(thrown(Error, () => untyped(checkFusion)(L.dense(3), L.relu, { inShape: [4], numRun: 5 })).message).toMatch(
       /^checkFusion: unknown option 'numRun'/,
     )
-    expect(thrown(() => untyped(checkFusion)(L.dense(3), L.leakyRelu, { inShape: [4] })).message).toBe(
+    expect(thrown(Error, () => untyped(checkFusion)(L.dense(3), L.leakyRelu, { inShape: [4] })).message).toBe(
       'checkFusion: its second argument (next) is not a layer: did you forget to call leakyRelu(…)?',
     )
   })
 
   test('the other runners check their run options too, naming the runner', () => {
-    const e = thrown(() => checkTransform(() => Optim.sgd({ lr: 0.1 }), { name: 'sgd', numRuns: 0 }))
+    const e = thrown(Error, () => checkTransform(() => Optim.sgd({ lr: 0.1 }), { name: 'sgd', numRuns: 0 }))
     expect(e).toBeInstanceOf(RangeError)
     expect(e.message).toBe('checkTransform: numRuns must be an integer >= 1, got 0')
   })
 
   test('a tensor where the input arbitrary belongs is named as such', () => {
-    expect(thrown(() => untyped(checkLayer)(L.relu, { inShape: [3], input: T.zeros([1, 3]) })).message).toMatch(
+    expect(thrown(Error, () => untyped(checkLayer)(L.relu, { inShape: [3], input: T.zeros([1, 3]) })).message).toMatch(
       /^checkLayer: input must be a function/,
     )
   })
@@ -284,14 +275,14 @@ describe('checkCombinators refuses bad options before any law runs, naming check
     ],
   ])('%s', (_, bad, cls, message) => {
     const { calls, layer } = counted()
-    const e = thrown(() => untyped(checkCombinators)({ f: L.dense(3), g: layer, h: L.dense(2), inShape: [4], numRuns: 2, ...bad }))
+    const e = thrown(Error, () => untyped(checkCombinators)({ f: L.dense(3), g: layer, h: L.dense(2), inShape: [4], numRuns: 2, ...bad }))
     expect(e).toBeInstanceOf(cls)
     expect(e.message.startsWith(message), e.message).toBe(true)
     expect(calls.forward).toBe(0)
   })
 
   test('a layer passed where the options object belongs is named as such', () => {
-    const e = thrown(() => untyped(checkCombinators)(L.dense(3)))
+    const e = thrown(Error, () => untyped(checkCombinators)(L.dense(3)))
     expect(e).toBeInstanceOf(TypeError)
     expect(e.message).toBe('checkCombinators: takes one options object, checkCombinators({ f, g, h, inShape }), got a layer')
   })
@@ -467,7 +458,7 @@ describe('checkLoss, checkTransform, checkSgd, checkSchedule and the random-netw
       'checkRandomConvNetworks: settings.h must be a finite number > 0, got 0',
     ],
   ])('%s', (_, f, cls, message) => {
-    const e = thrown(f)
+    const e = thrown(Error, f)
     expect(e).toBeInstanceOf(cls)
     expect(e.message.startsWith(message), e.message).toBe(true)
   })

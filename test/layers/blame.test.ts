@@ -5,17 +5,9 @@
  */
 import { describe, expect, test } from 'vitest'
 import { Key, L, T, Train } from '../../src/index.ts'
+import { thrown } from '../support/thrown.ts'
 
 const key = Key.fromSeed(3)
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof Error) return e
-  }
-  throw new Error('expected a throw')
-}
-
 /** Declares y like x (no init: it keeps the shape) but returns [x, x] side by side: twice the features. */
 const widen = L.define({
   name: 'widen',
@@ -33,7 +25,7 @@ const overclaims = L.define({
 
 const predictThrown = (net: L.AnyLayer, x: number[][]): Error => {
   const { params, state } = L.initialize(net, key, [x[0]!.length])
-  return thrown(() => Train.predict(net, params, state, T.tensor(x)))
+  return thrown(Error, () => Train.predict(net, params, state, T.tensor(x)))
 }
 
 describe("a child whose y disagrees with its init's outShape", () => {
@@ -78,7 +70,7 @@ describe("a child whose y disagrees with its init's outShape", () => {
     const net = L.pipe(L.dense(4), L.relu, L.dense(2))
     const { params, state } = L.initialize(net, key, [3])
     const bad = [params[0], params[1], { ...params[2], W: T.zeros([5, 2]) }] as const
-    const e = thrown(() => net.forward(bad, state, T.tensor([[1, 2, 3]]), { mode: 'eval', key }))
+    const e = thrown(Error, () => net.forward(bad, state, T.tensor([[1, 2, 3]]), { mode: 'eval', key }))
     expect(e.message).toMatch(/^pipe\[2\]\.dense: /)
   })
 
@@ -86,7 +78,7 @@ describe("a child whose y disagrees with its init's outShape", () => {
     const net = L.pipe(L.conv2d(2, 3, { padding: 1 }), L.relu, L.maxPool2d(2), L.flatten, L.dense(3))
     const { params, state } = L.initialize(net, key, [1, 4, 4])
     const bad = [params[0], params[1], params[2], params[3], { ...params[4], W: T.zeros([7, 3]) }] as const
-    const e = thrown(() => net.forward(bad, state, T.zeros([2, 1, 4, 4]), { mode: 'eval', key }))
+    const e = thrown(Error, () => net.forward(bad, state, T.zeros([2, 1, 4, 4]), { mode: 'eval', key }))
     expect(e.message).toMatch(/^pipe\[4\]\.dense: /)
   })
 })
@@ -95,7 +87,7 @@ describe('the layers a shape message names besides its own have full paths', () 
   test('a residual whose body changes the size, inside pipes: the body layer that set it, by its full path', () => {
     // @ts-expect-error the compiler sees it too (docs/shapes.md); this is what run time says
     const net = L.pipe(L.dense(3), L.pipe(L.flatten, L.residual(L.pipe(L.dense(5), L.relu))))
-    const e = thrown(() => net.shapes!([4]))
+    const e = thrown(Error, () => net.shapes!([4]))
     expect(e.message).toBe(
       'pipe[1].pipe[1].residual: the body must keep the shape of its input: input [3], body output [5]; that size is set by ' +
         'pipe[1].pipe[1].residual.pipe[0], dense(units=5, init="he", bias=true); that input\'s size is set by pipe[0], ' +
@@ -106,7 +98,7 @@ describe('the layers a shape message names besides its own have full paths', () 
   test('nested pipes: each setter is named from the root', () => {
     // @ts-expect-error the compiler sees it too (docs/shapes.md); this is what run time says
     const net = L.pipe(L.dense(3), L.pipe(L.dense(5), L.pipe(L.relu, L.conv2d(2, 3))))
-    const e = thrown(() => net.shapes!([4]))
+    const e = thrown(Error, () => net.shapes!([4]))
     expect(e.message).toBe(
       "pipe[1].pipe[1].pipe[1].conv2d: input shape: expected [channels, height, width], got [5]; that input's size is set by " +
         'pipe[1].pipe[0], dense(units=5, init="he", bias=true); that input\'s size is set by pipe[0], dense(units=3, init="he", bias=true)',

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest'
 import { T } from '../../src/index.ts'
 import * as Plot from '../../src/plot/index.ts'
 import type { History } from '../../src/train/fit.ts'
+import { thrown } from '../support/thrown.ts'
 
 // Bad input to the chart builders: a PlotError that names the public function called (never a
 // helper it calls inside) and says what was wrong, before any chart is built.
@@ -18,16 +19,6 @@ const withStep = (i: number, change: Record<string, unknown>): History => ({
   steps: history.steps.map((s, k) => (k === i ? { ...s, ...change } : s)),
 })
 const loose = <A extends unknown[], R>(f: (...args: A) => R): ((...args: unknown[]) => R) => f as (...args: unknown[]) => R
-
-const thrown = (f: () => unknown): Error => {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof Plot.PlotError) return e
-    throw e
-  }
-  throw new Error('expected a PlotError, got none')
-}
 
 describe('errors name the public function called, not a helper inside it', () => {
   test.each([
@@ -72,12 +63,12 @@ describe('errors name the public function called, not a helper inside it', () =>
     ],
     ['compareRuns', () => Plot.compareRuns([{ name: 'a', history }], { smoothing: -1 }), 'compareRuns: smoothing must be in [0, 1)'],
   ])('%s', (name, f, message) => {
-    const e = thrown(f)
+    const e = thrown(Plot.PlotError, f)
     expect(e.message.startsWith(`${name}: `)).toBe(true)
     expect(e.message).toContain(message)
   })
   test('a label that is not an integer is named as such, not as a fractional class count', () => {
-    expect(thrown(() => Plot.confusionMatrix([0, 1.5], [0, 1])).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.confusionMatrix([0, 1.5], [0, 1])).message).toBe(
       'confusionMatrix: label 1.5 of example 1 is not a class index (an integer >= 0)',
     )
   })
@@ -86,47 +77,51 @@ describe('errors name the public function called, not a helper inside it', () =>
 describe('histories a chart cannot draw', () => {
   test('not a History, or nothing recorded', () => {
     for (const bad of [undefined, [], { steps: [] }, { steps: 'x', epochs: [] }])
-      expect(thrown(() => loose(Plot.history)(bad)).message).toMatch(
+      expect(thrown(Plot.PlotError, () => loose(Plot.history)(bad)).message).toMatch(
         /^history: expected a History \{ steps, epochs \} \(the history Train.fit returns\), got /,
       )
-    expect(thrown(() => Plot.history({ steps: [], epochs: [] })).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.history({ steps: [], epochs: [] })).message).toBe(
       'history: the history is empty (no steps and no epochs were recorded)',
     )
   })
   test('NaN or ±Infinity anywhere is named by its record and step or epoch (a chart would drop it silently)', () => {
-    expect(thrown(() => Plot.history(withStep(2, { loss: NaN }))).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.history(withStep(2, { loss: NaN }))).message).toBe(
       'history: steps[2].loss is NaN (step 3); a chart draws finite numbers only',
     )
-    expect(thrown(() => Plot.stepHistory(withStep(0, { accuracy: Infinity }))).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.stepHistory(withStep(0, { accuracy: Infinity }))).message).toBe(
       'stepHistory: steps[0].accuracy is Infinity (step 1); a chart draws finite numbers only',
     )
     const epochs = [history.epochs[0]!, { ...history.epochs[1]!, valLoss: -Infinity }]
-    expect(thrown(() => Plot.epochHistory({ ...history, epochs })).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.epochHistory({ ...history, epochs })).message).toBe(
       'epochHistory: epochs[1].valLoss is -Infinity (epoch 2); a chart draws finite numbers only',
     )
-    expect(thrown(() => Plot.compareRuns([{ name: 'adam', history: withStep(1, { loss: NaN }) }])).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.compareRuns([{ name: 'adam', history: withStep(1, { loss: NaN }) }])).message).toBe(
       "compareRuns: run 'adam': steps[1].loss is NaN (step 2); a chart draws finite numbers only",
     )
   })
   test('a log loss axis needs positive losses', () => {
-    expect(thrown(() => Plot.history(withStep(3, { loss: 0 }), { lossScale: 'log' })).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.history(withStep(3, { loss: 0 }), { lossScale: 'log' })).message).toBe(
       "history: lossScale 'log' needs positive losses, but steps[3].loss is 0 (step 4)",
     )
     expect(() => Plot.history(withStep(3, { loss: 0 }))).not.toThrow() // a linear axis draws 0
   })
   test('option values it would ignore or choke on: a misspelt scale, maxPoints below 2, a zero width', () => {
-    expect(thrown(() => loose(Plot.history)(history, { lossScale: 'logarithmic' })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.history)(history, { lossScale: 'logarithmic' })).message).toBe(
       `history: lossScale must be 'linear' or 'log', got "logarithmic"`,
     )
-    expect(thrown(() => Plot.history(history, { maxPoints: 1 })).message).toBe('history: maxPoints must be an integer >= 2, got 1')
-    expect(thrown(() => Plot.stepHistory(history, { width: 0 })).message).toBe('stepHistory: width must be an integer >= 1, got 0')
-    expect(thrown(() => Plot.learningRate((s) => 1 / (1 + s), { steps: 10, maxPoints: 1 })).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.history(history, { maxPoints: 1 })).message).toBe(
+      'history: maxPoints must be an integer >= 2, got 1',
+    )
+    expect(thrown(Plot.PlotError, () => Plot.stepHistory(history, { width: 0 })).message).toBe(
+      'stepHistory: width must be an integer >= 1, got 0',
+    )
+    expect(thrown(Plot.PlotError, () => Plot.learningRate((s) => 1 / (1 + s), { steps: 10, maxPoints: 1 })).message).toBe(
       'learningRate: maxPoints must be an integer >= 2, got 1',
     )
-    expect(thrown(() => loose(Plot.learningRate)((s: number) => 1 / (1 + s), { steps: 10, scale: 'ln' })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.learningRate)((s: number) => 1 / (1 + s), { steps: 10, scale: 'ln' })).message).toBe(
       `learningRate: scale must be 'linear' or 'log', got "ln"`,
     )
-    expect(thrown(() => loose(Plot.imageGrid)(T.zeros([1, 2, 2]), { color: 'viridis' })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.imageGrid)(T.zeros([1, 2, 2]), { color: 'viridis' })).message).toBe(
       `imageGrid: color must be 'greys' or 'diverging', got "viridis"`,
     )
   })
@@ -138,10 +133,10 @@ describe('other data a chart cannot draw', () => {
       { step: 1, layer: 'pipe[0].dense', norm: 0.5, paramNorm: 1, size: 6 },
       { step: 10, layer: 'pipe[0].dense', norm: NaN, paramNorm: 1, size: 6 },
     ]
-    expect(thrown(() => Plot.gradientNormChart(records)).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.gradientNormChart(records)).message).toBe(
       'gradientNormChart: records[1].norm is NaN (pipe[0].dense at step 10); a chart draws finite numbers only',
     )
-    expect(thrown(() => loose(Plot.gradientNormChart)(records.slice(0, 1), { measure: 'ratio' })).message).toMatch(
+    expect(thrown(Plot.PlotError, () => loose(Plot.gradientNormChart)(records.slice(0, 1), { measure: 'ratio' })).message).toMatch(
       /^gradientNormChart: measure must be 'norm' or 'relative'/,
     )
   })
@@ -153,7 +148,7 @@ describe('other data a chart cannot draw', () => {
       ]),
       y: T.tensor([0, 1]),
     }
-    expect(thrown(() => Plot.decisionBoundary({ predict: (x) => x, data })).message).toBe(
+    expect(thrown(Plot.PlotError, () => Plot.decisionBoundary({ predict: (x) => x, data })).message).toBe(
       'decisionBoundary: data.x has a non-finite value (NaN) at point 1',
     )
   })
@@ -161,25 +156,25 @@ describe('other data a chart cannot draw', () => {
 
 describe('a value where a function or a record goes is named, before anything is drawn', () => {
   test('learningRate given a number for the schedule', () => {
-    expect(thrown(() => loose(Plot.learningRate)(0.1, { steps: 10 })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.learningRate)(0.1, { steps: 10 })).message).toBe(
       'learningRate: schedule must be a function from a step to a value, such as Schedule.cosineDecay({ init, steps }), got 0.1',
     )
   })
   test('decisionBoundary without predict, or with data that is not tensors', () => {
     const data = { x: T.zeros([4, 2]), y: T.tensor([0, 1, 0, 1]) }
-    expect(thrown(() => loose(Plot.decisionBoundary)({ data })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.decisionBoundary)({ data })).message).toBe(
       'decisionBoundary: predict must be the model as a function from points [N, 2] to scores, got undefined',
     )
     const predict = (x: T.Tensor) => x
-    expect(thrown(() => loose(Plot.decisionBoundary)({ predict, data: { x: [[0, 1]], y: data.y } })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.decisionBoundary)({ predict, data: { x: [[0, 1]], y: data.y } })).message).toBe(
       'decisionBoundary: data.x must be a Tensor, got an array (make one from nested arrays with T.tensor(data.x))',
     )
-    expect(thrown(() => loose(Plot.decisionBoundary)({ predict, data: undefined })).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.decisionBoundary)({ predict, data: undefined })).message).toBe(
       'decisionBoundary: data must be a data set { x, y } of points and labels, got undefined',
     )
   })
   test('gradientNormChart given records that are not its own', () => {
-    expect(thrown(() => loose(Plot.gradientNormChart)([{ step: 1, norm: 2 }])).message).toBe(
+    expect(thrown(Plot.PlotError, () => loose(Plot.gradientNormChart)([{ step: 1, norm: 2 }])).message).toBe(
       'gradientNormChart: records[0] must be a record { step, layer, norm, paramNorm } as recordGradientNorms makes, got {"step":1,"norm":2}',
     )
   })
