@@ -4,7 +4,7 @@
  * set per epoch: a shuffle is an index permutation, and each batch gathers just its own rows.
  */
 import { gatherRows, sliceRows } from '../tensor/layout.ts'
-import { asTensor, dtypeOf, showShape, sizeOf, type AnyTensor, type DType, type Tensor } from '../tensor/tensor.ts'
+import { asTensor, dtypeOf, showIndex, showShape, sizeOf, type AnyTensor, type DType, type Tensor } from '../tensor/tensor.ts'
 import { permutation, type Key } from '../key.ts'
 import { DataError } from './error.ts'
 import { checkOptions, checkTensor, dtypeOption } from '../options.ts'
@@ -39,18 +39,6 @@ export interface Batch<D extends DType = 'float64'> {
 
 /** A batch of either dtype: what a training step takes (it casts the batch to the model's dtype). */
 export type AnyBatch = Batch | Batch<'float32'>
-
-/** The multi-index of flat element i in `shape`, as "[3, 0, 12]". */
-const showIndex = (shape: readonly number[], i: number): string => {
-  const idx: number[] = []
-  let rest = i
-  for (let a = shape.length - 1; a >= 0; a--) {
-    const d = shape[a]!
-    idx.unshift(rest % d)
-    rest = Math.floor(rest / d)
-  }
-  return `[${idx.join(', ')}]`
-}
 
 /** Throws a DataError naming the first NaN or ±Infinity of `t` (the data argument `name` of `where`) and its example. */
 export const checkFinite = (t: AnyTensor, name: string, where = 'make'): void => {

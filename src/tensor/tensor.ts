@@ -178,6 +178,18 @@ export const sizeOf = (shape: Shape): number => {
 /** `[2,3]` as the string "[2, 3]". */
 export const showShape = (shape: Shape): string => `[${shape.join(', ')}]`
 
+/** The position of flat (row-major) index i in a tensor of this shape, as a message shows it: `[1, 2]`. */
+export const showIndex = (shape: Shape, i: number): string => {
+  const idx: number[] = []
+  let rest = i
+  for (let a = shape.length - 1; a >= 0; a--) {
+    const d = shape[a]!
+    idx.unshift(d === 0 ? 0 : rest % d)
+    rest = d === 0 ? 0 : Math.floor(rest / d)
+  }
+  return `[${idx.join(', ')}]`
+}
+
 /** True when two shapes have the same rank and sizes. */
 export const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i])
 

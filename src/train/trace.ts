@@ -10,7 +10,7 @@
 import type { Key } from '../key.ts'
 import type { AnyLayer, Backward, Ctx, Forward, Init, VjpOptions } from '../layer.ts'
 import type { Loss } from '../loss.ts'
-import type { Shape, Tensor } from '../tensor/tensor.ts'
+import { showIndex, type Shape, type Tensor } from '../tensor/tensor.ts'
 import * as Tree from '../tree.ts'
 
 /** Where a node sits in the network: its path, depth (0 for the root), the original layer, and whether it is a leaf. */
@@ -72,18 +72,6 @@ export interface NonFiniteSite {
   readonly detail: string
   /** The row of the batch the value belongs to, when it is in a batch-shaped tensor (the input, an output y, the loss gradient, a dx). */
   readonly row?: number | undefined
-}
-
-/** The multi-index of flat element i in `shape`, as "[3, 0, 12]". */
-const showIndex = (shape: Shape, i: number): string => {
-  const idx: number[] = []
-  let rest = i
-  for (let a = shape.length - 1; a >= 0; a--) {
-    const d = shape[a]!
-    idx.unshift(d === 0 ? 0 : rest % d)
-    rest = d === 0 ? 0 : Math.floor(rest / d)
-  }
-  return `[${idx.join(', ')}]`
 }
 
 /** The first non-finite value of a tree (or tensor) as `name.W[i, j] = NaN`, or undefined when all are finite. */

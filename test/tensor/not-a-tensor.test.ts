@@ -130,6 +130,7 @@ const takesNoTensor = new Set([
   'recycling',
   'sameShape',
   'scalar',
+  'showIndex',
   'showShape',
   'sizeOf',
   'tensor',
